@@ -1,0 +1,48 @@
+# fabriclab: `sudo make demo` and `sudo make test` work on a fresh Debian/Ubuntu machine.
+SHELL := /bin/bash
+PY ?= /usr/bin/python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+APT_PACKAGES := mininet iproute2 cpp python3-venv python3-dev tcpdump tshark ethtool procps psmisc
+STAMP := $(VENV)/.setup-stamp
+PYTEST_ARGS ?=
+
+.PHONY: setup system-packages venv test demo clean-net clean help
+
+help:
+	@echo "make demo   - install everything, run the headline experiment, write its figure"
+	@echo "make test   - install everything, run the whole test suite"
+	@echo "make setup  - install system packages and the .venv only"
+	@echo "make clean-net - remove namespaces, links and processes left by a crashed run"
+
+setup: system-packages $(STAMP)
+
+# System packages: only touch apt when something is missing (fast and offline-safe on re-runs).
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "error: missing system packages:$$missing (run as root: sudo make setup)"; exit 1; fi; \
+	  echo ">> apt-get install$$missing"; \
+	  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(VPY) || $(PY) -m venv --system-site-packages $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+test: setup
+	$(VPY) -m pytest tests $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/fabriclab demo
+
+clean-net: setup
+	$(VENV)/bin/fabriclab clean
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache results/.cache

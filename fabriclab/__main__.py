@@ -1,0 +1,3 @@
+from fabriclab.cli import main
+
+raise SystemExit(main())

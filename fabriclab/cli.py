@@ -1,0 +1,78 @@
+"""The `fabriclab` command: a thin dispatcher over subcommand modules.
+
+Each subcommand lives in its own module exposing `add_arguments(parser)` and
+`main(args) -> int`. Modules are imported only when their command runs, so `fabriclab
+compile` does not pay for gRPC or Mininet imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+from fabriclab import __version__
+from fabriclab.errors import FabricError
+
+# name -> (module, one-line help). Order is the order shown in --help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "compile": ("fabriclab.p4.cli", "compile a P4-16 program to P4Info and a pipeline artifact"),
+    "stf": ("fabriclab.switch.stf_cli", "run a p4c-style STF test against the built-in switch"),
+    "switch": ("fabriclab.switch.cli", "run a v1model switch (drop-in for simple_switch_grpc)"),
+    "switch-cli": ("fabriclab.switch.admin_cli", "change a running switch's queues (rate, depth, delay)"),
+    "net": ("fabriclab.net.cli", "bring up a topology in Mininet with P4 switches"),
+    "collective": ("fabriclab.roce.cli", "run a RoCEv2 collective (all-reduce, all-to-all, ...)"),
+    "ctl": ("controller.cli", "change routing mode, ECN and INT on running switches"),
+    "run": ("experiments.cli", "run an experiment and write its CSV, JSON and figure"),
+    "demo": ("fabriclab.demo", "the headline job that `make demo` runs"),
+    "clean": ("fabriclab.net.clean", "remove namespaces, links and processes left by crashed runs"),
+    "doctor": ("fabriclab.net.doctor", "check this machine and say what to fix"),
+}
+
+
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fabriclab",
+        description="fabriclab: P4-16 switches, a P4Runtime controller and RoCEv2 collectives "
+        "for AI data-center networking experiments.",
+    )
+    parser.add_argument("--version", action="version", version=f"fabriclab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        if _available(module):
+            sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0] not in COMMANDS:
+        args = parser.parse_args(argv)  # prints help/version/error and exits
+        parser.print_help()
+        return 2
+    name = argv[0]
+    module_name, help_text = COMMANDS[name]
+    if not _available(module_name):
+        print(f"fabriclab: '{name}' is not available in this version", file=sys.stderr)
+        return 2
+    module = importlib.import_module(module_name)
+    sub = argparse.ArgumentParser(prog=f"fabriclab {name}", description=help_text)
+    module.add_arguments(sub)
+    args = sub.parse_args(argv[1:])
+    try:
+        return int(module.main(args) or 0)
+    except FabricError as err:
+        print(f"fabriclab {name}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"fabriclab {name}: interrupted", file=sys.stderr)
+        return 130
