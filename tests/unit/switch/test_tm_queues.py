@@ -1,0 +1,170 @@
+"""Traffic manager under a virtual clock: rate, priority, depth/drops, delay, qdepth values."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+
+from fabriclab.switch.tm import TrafficManager
+
+MS = 1_000_000  # ns
+
+
+class Item(NamedTuple):
+    port: int
+    qid: int
+    length: int
+    tag: int = 0
+
+
+def run(tm: TrafficManager, until_ns: int, arrivals=()):
+    """Drive the TM like the real driver does, jumping the clock from deadline to deadline.
+
+    ``arrivals`` is a sorted list of (time_ns, Item). Returns the deliveries as
+    (time_ns, port, tag, QueueInfo) with the packet bytes standing in for the item's tag.
+    """
+    arrivals = list(arrivals)
+    infos = {}
+    out = []
+    now = 0
+    while now <= until_ns:
+        while arrivals and arrivals[0][0] <= now:
+            tm.enqueue(arrivals.pop(0)[1], now)
+        while True:
+            deps, dels = tm.poll(now)
+            for dep in deps:
+                infos[dep.item.tag] = dep.queue
+                tm.transmit(dep.item.port, dep.item.tag.to_bytes(4, "big") + bytes(dep.item.length - 4), now)
+            for port, data in dels:
+                tag = int.from_bytes(data[:4], "big")
+                out.append((now, port, tag, infos[tag]))
+            if not deps and not dels:
+                break
+        candidates = [t for t in (tm.next_deadline_ns(), arrivals[0][0] if arrivals else None) if t is not None]
+        if not candidates:
+            break
+        now = max(min(candidates), now + 1)
+    return out
+
+
+def test_unlimited_port_forwards_immediately_and_reports_empty_queue():
+    tm = TrafficManager()
+    out = run(tm, MS, [(0, Item(1, 0, 100, 7))])
+    assert [(t, p, tag) for t, p, tag, _ in out] == [(0, 1, 7)]
+    assert out[0][3] == (0, 0, 0, 0)
+
+
+def test_bit_rate_spaces_frames_by_serialisation_time():
+    tm = TrafficManager()
+    tm.set_port_rate(1, 8_000_000)  # 1000-byte frame = 1 ms on the wire
+    out = run(tm, 100 * MS, [(0, Item(1, 0, 1000, i)) for i in range(5)])
+    assert [t for t, *_ in out] == [1 * MS, 2 * MS, 3 * MS, 4 * MS, 5 * MS]
+
+
+def test_packet_rate_limits_dequeues_per_second():
+    tm = TrafficManager()
+    tm.set_queue_rate(1000, port=2)  # BMv2 set_queue_rate: pps
+    out = run(tm, 100 * MS, [(0, Item(2, 0, 64, i)) for i in range(4)])
+    assert [t for t, *_ in out] == [0, 1 * MS, 2 * MS, 3 * MS]
+
+
+def test_delay_is_added_without_blocking_the_queue():
+    tm = TrafficManager()
+    tm.set_port_rate(1, 8_000_000)
+    tm.set_port_delay(1, 20 * MS)
+    out = run(tm, 100 * MS, [(0, Item(1, 0, 1000, i)) for i in range(3)])
+    # Serialisation still paces at 1 ms; each frame then takes 20 ms more.
+    assert [t for t, *_ in out] == [21 * MS, 22 * MS, 23 * MS]
+
+
+def test_full_queue_drops_and_counts():
+    tm = TrafficManager(queue_depth=3)
+    tm.set_port_rate(1, 8_000_000)
+    accepted = [tm.enqueue(Item(1, 0, 1000, i), 0) for i in range(5)]
+    assert accepted == [True, True, True, False, False]
+    assert tm.port(1).drops == 2
+    assert tm.stats()[1]["queues"][0]["drops"] == 2
+
+
+def test_byte_depth_limit_drops_what_does_not_fit():
+    tm = TrafficManager()
+    tm.set_queue_depth(64, port=1, depth_bytes=2500)
+    accepted = [tm.enqueue(Item(1, 0, 1000, i), 0) for i in range(3)]
+    assert accepted == [True, True, False]
+
+
+def test_strict_priority_serves_highest_first():
+    tm = TrafficManager(priority_queues=3)
+    tm.set_port_rate(1, 8_000_000)
+    arrivals = [(0, Item(1, 0, 1000, 1)), (0, Item(1, 0, 1000, 2)),
+                (0, Item(1, 2, 1000, 3)), (0, Item(1, 1, 1000, 4))]
+    out = run(tm, 100 * MS, arrivals)
+    # All four are queued before the first poll, so priority decides from the start.
+    assert [tag for _, _, tag, _ in out] == [3, 4, 1, 2]
+
+
+def test_priority_beyond_configured_queues_uses_the_highest():
+    tm = TrafficManager(priority_queues=2)
+    assert tm.enqueue(Item(1, 7, 100), 0)
+    assert len(tm.port(1).queues[1].entries) == 1
+
+
+def test_qdepth_and_timedelta_seen_at_dequeue():
+    tm = TrafficManager()
+    tm.set_port_rate(1, 8_000_000)  # 1 ms per 1000-byte frame
+    out = run(tm, 100 * MS, [(0, Item(1, 0, 1000, i)) for i in range(4)])
+    infos = [info for *_, info in out]
+    assert [i.enq_qdepth for i in infos] == [0, 1, 2, 3]
+    assert [i.deq_qdepth for i in infos] == [3, 2, 1, 0]
+    assert [i.deq_timedelta for i in infos] == [0, 1000, 2000, 3000]  # microseconds
+    assert all(i.enq_timestamp == 0 for i in infos)
+
+
+def test_queue_builds_when_offered_load_exceeds_rate():
+    tm = TrafficManager(queue_depth=1000)
+    tm.set_port_rate(1, 8_000_000)  # 1000 frames/s of 1000 bytes
+    arrivals = [(i * MS // 2, Item(1, 0, 1000, i)) for i in range(200)]  # 2000 frames/s
+    out = run(tm, 10_000 * MS, arrivals)
+    depths = [info.enq_qdepth for *_, info in out]
+    assert depths[-1] > 90 and depths[:5] == sorted(depths[:5])
+    assert len(out) == 200
+    assert out[-1][0] == 200 * MS  # the link was never idle once the queue formed
+
+
+def test_ports_are_independent():
+    tm = TrafficManager()
+    tm.set_port_rate(1, 8_000)  # 1 s per frame
+    out = run(tm, 3000 * MS, [(0, Item(1, 0, 1000, 1)), (0, Item(2, 0, 1000, 2))])
+    assert [(t, p) for t, p, *_ in out] == [(0, 2), (1000 * MS, 1)]
+
+
+def test_shrinking_delay_never_reorders_the_link():
+    tm = TrafficManager()
+    tm.set_port_delay(1, 10 * MS)
+    tm.transmit(1, b"a", 0)
+    tm.set_port_delay(1, 0)
+    tm.transmit(1, b"b", 1)
+    assert tm.poll(1)[1] == []
+    assert tm.next_deadline_ns() == 10 * MS
+    assert [d for _, d in tm.poll(10 * MS)[1]] == [b"a", b"b"]
+
+
+@pytest.mark.parametrize("call", [
+    lambda tm: tm.set_port_rate(1, 0),
+    lambda tm: tm.set_queue_rate(-5, 1),
+    lambda tm: tm.set_queue_depth(0),
+    lambda tm: tm.set_port_delay(1, -1),
+    lambda tm: tm.set_queue_depth(10, 1, priority=4),
+])
+def test_bad_settings_are_refused(call):
+    with pytest.raises(ValueError):
+        call(TrafficManager(priority_queues=2))
+
+
+def test_set_queue_depth_for_all_ports_also_sets_the_default():
+    tm = TrafficManager()
+    tm.port(1)
+    tm.set_queue_depth(5)
+    assert tm.port(1).queues[0].depth_pkts == 5
+    assert tm.port(9).queues[0].depth_pkts == 5
