@@ -1,0 +1,192 @@
+"""RoCEv2 wire format: BTH, RETH, AETH, ImmDt, CNP and the ICRC, packed with `struct`.
+
+This is the hot path of every host, so it is hand-rolled; `scapy.contrib.roce` is the
+reference it is tested against. A RoCEv2 packet is the UDP payload to port 4791:
+BTH (12 bytes), the extension headers the opcode implies, the payload padded to a multiple
+of 4 (BTH pad count), and the 4-byte ICRC. The ICRC is a CRC-32 over 8 bytes of 0xFF and
+the IPv4/UDP/BTH/payload with the fields a router may change (TOS, TTL, IP checksum, UDP
+checksum, BTH byte 4 with FECN/BECN) masked to ones, sent least significant byte first.
+Masking TOS is what lets a switch set ECN CE without breaking the ICRC.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import zlib
+from dataclasses import dataclass
+
+from fabriclab.errors import FabricError
+
+ROCE_PORT = 4791
+ECT0 = 0b10
+CE = 0b11
+
+# RC opcodes (transport 0x00) and the CNP.
+SEND_FIRST, SEND_MIDDLE, SEND_LAST, SEND_LAST_IMM, SEND_ONLY, SEND_ONLY_IMM = range(6)
+WRITE_FIRST, WRITE_MIDDLE, WRITE_LAST, WRITE_LAST_IMM, WRITE_ONLY, WRITE_ONLY_IMM = range(6, 12)
+ACKNOWLEDGE = 0x11
+CNP = 0x81
+
+WITH_RETH = frozenset({WRITE_FIRST, WRITE_ONLY, WRITE_ONLY_IMM})
+WITH_IMM = frozenset({SEND_LAST_IMM, SEND_ONLY_IMM, WRITE_LAST_IMM, WRITE_ONLY_IMM})
+FIRST_OR_ONLY = frozenset({SEND_FIRST, SEND_ONLY, SEND_ONLY_IMM, WRITE_FIRST, WRITE_ONLY, WRITE_ONLY_IMM})
+LAST_OR_ONLY = frozenset(
+    {SEND_LAST, SEND_LAST_IMM, SEND_ONLY, SEND_ONLY_IMM, WRITE_LAST, WRITE_LAST_IMM, WRITE_ONLY, WRITE_ONLY_IMM}
+)
+SENDS = frozenset(range(0, 6))
+REQUESTS = frozenset(range(0, 12))
+KNOWN = REQUESTS | {ACKNOWLEDGE, CNP}
+
+# AETH syndromes: ACK with "invalid credit count" (no end-to-end credits), NAK codes.
+AETH_ACK = 0x1F
+AETH_NAK_PSN_SEQ = 0x60
+AETH_NAK_REMOTE_ACCESS = 0x62
+DEFAULT_PKEY = 0xFFFF
+
+_BTH = struct.Struct("!BBHII")  # opcode, SE|M|pad|tver, pkey, fecn|becn|resv6|dqpn, ackreq|resv7|psn
+_RETH = struct.Struct("!QII")  # virtual address, rkey, DMA length
+_U32 = struct.Struct("!I")
+_ICRC = struct.Struct("<I")
+_PSEUDO = struct.Struct("!8sBBHHHBBH4s4sHHHH")  # 0xFF*8, IPv4 header, UDP header
+_CNP_PAD = bytes(16)
+
+BTH_LEN, RETH_LEN, AETH_LEN, IMM_LEN, ICRC_LEN = 12, 16, 4, 4, 4
+IP_UDP_LEN = 28
+
+
+@dataclass
+class RocePacket:
+    """One decoded RoCEv2 packet (BTH fields plus whichever extension headers it carries)."""
+
+    opcode: int
+    dqpn: int
+    psn: int
+    payload: bytes = b""
+    ackreq: bool = False
+    solicited: bool = False
+    becn: bool = False
+    pkey: int = DEFAULT_PKEY
+    va: int = 0  # RETH
+    rkey: int = 0
+    dma_len: int = 0
+    syndrome: int = 0  # AETH
+    msn: int = 0
+    imm: int | None = None  # ImmDt
+
+    @property
+    def is_nak(self) -> bool:
+        return self.opcode == ACKNOWLEDGE and (self.syndrome >> 5) == 0b011
+
+
+def encode(pkt: RocePacket) -> bytes:
+    """BTH + extension headers + padded payload, without the ICRC."""
+    op = pkt.opcode
+    if op not in KNOWN:
+        raise FabricError(f"RoCE: unsupported opcode {op:#x}")
+    payload = _CNP_PAD if op == CNP else pkt.payload
+    pad = -len(payload) % 4
+    parts = [
+        _BTH.pack(
+            op,
+            (pkt.solicited << 7) | (pad << 4),
+            pkt.pkey,
+            (pkt.becn << 30) | (pkt.dqpn & 0xFFFFFF),
+            (pkt.ackreq << 31) | (pkt.psn & 0xFFFFFF),
+        )
+    ]
+    if op in WITH_RETH:
+        parts.append(_RETH.pack(pkt.va, pkt.rkey, pkt.dma_len))
+    if op == ACKNOWLEDGE:
+        parts.append(_U32.pack((pkt.syndrome << 24) | (pkt.msn & 0xFFFFFF)))
+    if op in WITH_IMM:
+        parts.append(_U32.pack(pkt.imm or 0))
+    parts.append(payload)
+    if pad:
+        parts.append(bytes(pad))
+    return b"".join(parts)
+
+
+def decode(data: bytes) -> RocePacket:
+    """Parse BTH..payload (the ICRC already stripped); raise FabricError on a malformed packet."""
+    if len(data) < BTH_LEN:
+        raise FabricError(f"RoCE: packet of {len(data)} bytes is shorter than a BTH")
+    op, flags, pkey, w2, w3 = _BTH.unpack_from(data)
+    if op not in KNOWN:
+        raise FabricError(f"RoCE: unsupported opcode {op:#x}")
+    pkt = RocePacket(
+        opcode=op,
+        dqpn=w2 & 0xFFFFFF,
+        psn=w3 & 0xFFFFFF,
+        ackreq=bool(w3 >> 31),
+        solicited=bool(flags >> 7),
+        becn=bool((w2 >> 30) & 1),
+        pkey=pkey,
+    )
+    off = BTH_LEN
+    try:
+        if op in WITH_RETH:
+            pkt.va, pkt.rkey, pkt.dma_len = _RETH.unpack_from(data, off)
+            off += RETH_LEN
+        if op == ACKNOWLEDGE:
+            (w,) = _U32.unpack_from(data, off)
+            pkt.syndrome, pkt.msn = w >> 24, w & 0xFFFFFF
+            off += AETH_LEN
+        if op in WITH_IMM:
+            (pkt.imm,) = _U32.unpack_from(data, off)
+            off += IMM_LEN
+    except struct.error:
+        raise FabricError(f"RoCE: opcode {op:#x} packet truncated in its extension headers") from None
+    pad = (flags >> 4) & 3
+    if op != CNP:
+        end = len(data) - pad
+        if end < off:
+            raise FabricError("RoCE: pad count larger than the payload")
+        pkt.payload = data[off:end]
+    return pkt
+
+
+def icrc(src: bytes, dst: bytes, sport: int, dport: int, body: bytes) -> int:
+    """ICRC of `body` (BTH..padded payload) carried in IPv4 src->dst, UDP sport->dport.
+
+    The IPv4 header is the one Linux builds for an unconnected UDP socket with DF set:
+    IHL 5, identification 0, flags DF; everything a router may change is masked to ones.
+    """
+    udp_len = 8 + len(body) + ICRC_LEN
+    pseudo = _PSEUDO.pack(
+        b"\xff" * 8, 0x45, 0xFF, 20 + udp_len, 0, 0x4000, 0xFF, 17, 0xFFFF, src, dst,
+        sport, dport, udp_len, 0xFFFF,
+    )
+    crc = zlib.crc32(pseudo)
+    crc = zlib.crc32(body[:4], crc)
+    crc = zlib.crc32(b"\xff", crc)
+    return zlib.crc32(body[5:], crc)
+
+
+def frame(pkt: RocePacket, src_ip: str, dst_ip: str, sport: int, dport: int = ROCE_PORT) -> bytes:
+    """The UDP payload for `pkt`: encoded headers and payload followed by the ICRC."""
+    body = encode(pkt)
+    crc = icrc(socket.inet_aton(src_ip), socket.inet_aton(dst_ip), sport, dport, body)
+    return body + _ICRC.pack(crc)
+
+
+def unframe(
+    data: bytes, src_ip: str, dst_ip: str, sport: int, dport: int = ROCE_PORT, verify: bool = True
+) -> RocePacket:
+    """Decode a UDP payload; with `verify`, raise FabricError when the ICRC does not match."""
+    if len(data) < BTH_LEN + ICRC_LEN:
+        raise FabricError(f"RoCE: datagram of {len(data)} bytes is too short")
+    body = data[:-ICRC_LEN]
+    if verify:
+        (got,) = _ICRC.unpack_from(data, len(body))
+        want = icrc(socket.inet_aton(src_ip), socket.inet_aton(dst_ip), sport, dport, body)
+        if got != want:
+            raise FabricError(f"RoCE: bad ICRC {got:#010x} (expected {want:#010x})")
+    return decode(body)
+
+
+def wire_overhead(opcode: int) -> int:
+    """Bytes on the IP wire besides the payload: IPv4+UDP, BTH, extension headers, ICRC."""
+    extra = (RETH_LEN if opcode in WITH_RETH else 0) + (IMM_LEN if opcode in WITH_IMM else 0)
+    extra += AETH_LEN if opcode == ACKNOWLEDGE else 0
+    return IP_UDP_LEN + BTH_LEN + extra + ICRC_LEN
