@@ -1,0 +1,168 @@
+"""Stateful v1model externs: registers, counters and two-rate three-colour meters.
+
+Runtime API (used by the P4Runtime server and the STF runner; names are P4Info names,
+values plain ints, indexes 0-based):
+
+    reg = core.registers["MyIngress.r"];  reg.read(i) -> int;  reg.write(i, v);  reg.reset()
+    ctr = core.counters["MyIngress.c"];   ctr.read(i) -> CounterData;  ctr.write(i, CounterData)
+    mtr = core.meters["MyIngress.m"];     mtr.set_config(i, MeterConfig(cir, cburst, pir, pburst))
+                                          mtr.config(i) -> MeterConfig | None;  mtr.reset(i)
+
+Meter rates are per second (P4Runtime units: packets or bytes per second, bursts in
+packets or bytes); BMv2's CLI gives rates per microsecond, which the STF runner converts.
+Out-of-range indexes from the data plane are ignored (reads give 0); from the control
+plane they raise FabricError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fabriclab.errors import FabricError
+
+GREEN, YELLOW, RED = 0, 1, 2
+
+
+def _check_index(kind: str, name: str, index: int, size: int) -> None:
+    if not 0 <= index < size:
+        raise FabricError(f"{kind} '{name}': index {index} out of range (size {size})")
+
+
+class Register:
+    """A register array of `size` cells of `width` bits, all starting at 0."""
+
+    def __init__(self, name: str, size: int, width: int) -> None:
+        self.name, self.size, self.width = name, size, width
+        self.mask = (1 << width) - 1
+        self.cells = [0] * size
+
+    def read(self, index: int) -> int:
+        _check_index("register", self.name, index, self.size)
+        return self.cells[index]
+
+    def write(self, index: int, value: int) -> None:
+        _check_index("register", self.name, index, self.size)
+        self.cells[index] = value & self.mask
+
+    def reset(self) -> None:
+        self.cells = [0] * self.size
+
+    # data-plane accessors: out-of-range is not an error on the packet path
+    def dp_read(self, index: int) -> int:
+        return self.cells[index] if 0 <= index < self.size else 0
+
+    def dp_write(self, index: int, value: int) -> None:
+        if 0 <= index < self.size:
+            self.cells[index] = value & self.mask
+
+
+@dataclass
+class CounterData:
+    """One counter cell; both fields are kept whatever the counter type."""
+
+    packets: int = 0
+    bytes: int = 0
+
+
+class Counter:
+    """An indexed counter array; `unit` is "packets", "bytes" or "packets_and_bytes"."""
+
+    def __init__(self, name: str, size: int, unit: str = "packets_and_bytes") -> None:
+        self.name, self.size, self.unit = name, size, unit
+        self.cells = [CounterData() for _ in range(size)]
+
+    def count(self, index: int, nbytes: int) -> None:
+        if 0 <= index < self.size:
+            cell = self.cells[index]
+            cell.packets += 1
+            cell.bytes += nbytes
+
+    def read(self, index: int) -> CounterData:
+        _check_index("counter", self.name, index, self.size)
+        cell = self.cells[index]
+        return CounterData(cell.packets, cell.bytes)
+
+    def write(self, index: int, data: CounterData) -> None:
+        _check_index("counter", self.name, index, self.size)
+        self.cells[index] = CounterData(data.packets, data.bytes)
+
+    def reset(self) -> None:
+        self.cells = [CounterData() for _ in range(self.size)]
+
+
+@dataclass(frozen=True)
+class MeterConfig:
+    """trTCM rates per second and bursts (packets or bytes, as the meter's unit)."""
+
+    cir: int
+    cburst: int
+    pir: int
+    pburst: int
+
+
+@dataclass
+class MeterState:
+    """The two token buckets of one meter cell; unconfigured cells colour everything GREEN."""
+
+    config: MeterConfig | None = None
+    committed: float = 0.0
+    peak: float = 0.0
+    last_us: int | None = None
+
+    def configure(self, config: MeterConfig | None) -> None:
+        self.config = config
+        self.last_us = None
+        if config is not None:
+            self.committed, self.peak = float(config.cburst), float(config.pburst)
+
+    def execute(self, amount: int, now_us: int) -> int:
+        """RFC 2698 colour-blind: RED if the peak bucket is short, YELLOW if the committed is."""
+        cfg = self.config
+        if cfg is None:
+            return GREEN
+        if self.last_us is not None and now_us > self.last_us:
+            elapsed = now_us - self.last_us
+            self.committed = min(float(cfg.cburst), self.committed + elapsed * cfg.cir / 1e6)
+            self.peak = min(float(cfg.pburst), self.peak + elapsed * cfg.pir / 1e6)
+        if self.last_us is None or now_us > self.last_us:
+            self.last_us = now_us
+        if self.peak < amount:
+            return RED
+        self.peak -= amount
+        if self.committed < amount:
+            return YELLOW
+        self.committed -= amount
+        return GREEN
+
+
+class Meter:
+    """An indexed meter array; `unit` is "packets" or "bytes"."""
+
+    def __init__(self, name: str, size: int, unit: str = "bytes") -> None:
+        self.name, self.size, self.unit = name, size, unit
+        self.cells = [MeterState() for _ in range(size)]
+
+    def execute(self, index: int, packet_length: int, now_us: int) -> int:
+        if not 0 <= index < self.size:
+            return GREEN
+        amount = 1 if self.unit == "packets" else packet_length
+        return self.cells[index].execute(amount, now_us)
+
+    def set_config(self, index: int, config: MeterConfig | None) -> None:
+        _check_index("meter", self.name, index, self.size)
+        self.cells[index].configure(config)
+
+    def config(self, index: int) -> MeterConfig | None:
+        _check_index("meter", self.name, index, self.size)
+        return self.cells[index].config
+
+    def reset(self, index: int) -> None:
+        self.set_config(index, None)
+
+
+@dataclass
+class DirectState:
+    """Per-table-entry state of direct counters and direct meters."""
+
+    counter: CounterData = field(default_factory=CounterData)
+    meter: MeterState = field(default_factory=MeterState)

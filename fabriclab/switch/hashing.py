@@ -1,0 +1,105 @@
+"""v1model hash algorithms with BMv2's definitions.
+
+`hash()` and action selectors feed a data list to one of these. BMv2 packs the fields
+big-endian into a bit string (padded with zero bits at the end to a whole byte) and
+computes the algorithm over those bytes; the caller then applies `base + h % max`.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from typing import Callable, Sequence
+
+from fabriclab.errors import FabricError
+
+
+def _crc16_arc_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC16_TABLE = _crc16_arc_table()
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/ARC: reflected poly 0x8005, init 0, no final xor (BMv2 `crc16`)."""
+    crc = 0
+    table = _CRC16_TABLE
+    for byte in data:
+        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
+    return crc
+
+
+def crc32(data: bytes) -> int:
+    """CRC-32 as zlib computes it (BMv2 `crc32`)."""
+    return zlib.crc32(data)
+
+
+def csum16(data: bytes) -> int:
+    """Internet checksum: ones' complement of the ones' complement sum of 16-bit words."""
+    if len(data) % 2:
+        data = data + b"\x00"
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def xor16(data: bytes) -> int:
+    """XOR of the big-endian 16-bit words (an odd last byte is the high byte)."""
+    if len(data) % 2:
+        data = data + b"\x00"
+    result = 0
+    for i in range(0, len(data), 2):
+        result ^= (data[i] << 8) | data[i + 1]
+    return result
+
+
+def identity(data: bytes) -> int:
+    """The first (up to) 8 bytes read as a big-endian integer, as BMv2's identity hash."""
+    return int.from_bytes(data[:8], "big")
+
+
+ALGORITHMS: dict[str, Callable[[bytes], int]] = {
+    "crc16": crc16,
+    "crc32": crc32,
+    "csum16": csum16,
+    "xor16": xor16,
+    "identity": identity,
+}
+
+
+def algorithm(name: str) -> Callable[[bytes], int]:
+    """The hash function for a v1model HashAlgorithm member name ("random" included)."""
+    if name == "random":
+        rng = random.Random(0)
+        return lambda data: rng.getrandbits(32)
+    try:
+        return ALGORITHMS[name]
+    except KeyError:
+        raise FabricError(f"hash algorithm '{name}' is not supported by the v1model target "
+                          f"(supported: {', '.join(sorted([*ALGORITHMS, 'random']))})") from None
+
+
+def pack_fields(values: Sequence[int], widths: Sequence[int]) -> bytes:
+    """Concatenate fields big-endian into bytes, zero bits padding the end to a byte."""
+    acc = 0
+    nbits = 0
+    for value, width in zip(values, widths):
+        acc = (acc << width) | (value & ((1 << width) - 1))
+        nbits += width
+    pad = -nbits % 8
+    return (acc << pad).to_bytes((nbits + pad) // 8, "big")
+
+
+def hash_fields(func: Callable[[bytes], int], values: Sequence[int], widths: Sequence[int],
+                base: int, max_: int) -> int:
+    """v1model `hash()`: base + h % max over the packed data list (max 0 means no modulo)."""
+    h = func(pack_fields(values, widths))
+    return base + (h % max_ if max_ else h)

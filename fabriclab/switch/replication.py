@@ -1,0 +1,75 @@
+"""The packet replication engine (PRE): multicast groups and clone sessions.
+
+Runtime API (`core.pre`, used by the P4Runtime server and the STF runner):
+
+    pre.set_group(group_id, [(port, rid), ...])   # create or replace (MulticastGroupEntry)
+    pre.delete_group(group_id);  pre.groups -> dict[int, tuple[Replica, ...]]
+    pre.set_clone_session(session_id, CloneSession(replicas=((port, rid), ...),
+                          mcast_group=0, truncate=0))   # (CloneSessionEntry / mirroring_add)
+    pre.delete_clone_session(session_id);  pre.clone_sessions -> dict[int, CloneSession]
+
+A clone session sends to its replicas and, if `mcast_group` is set, to that group's
+replicas too (BMv2's `mirroring_add_mc`). `truncate` > 0 cuts clones to that many bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
+
+from fabriclab.errors import FabricError
+
+
+class Replica(NamedTuple):
+    port: int
+    rid: int
+
+
+@dataclass(frozen=True)
+class CloneSession:
+    replicas: tuple[Replica, ...] = ()
+    mcast_group: int = 0
+    truncate: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "replicas", tuple(Replica(int(p), int(r)) for p, r in self.replicas))
+
+
+class ReplicationEngine:
+    """Holds groups and sessions; answers which (port, rid) copies a packet becomes."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, tuple[Replica, ...]] = {}
+        self.clone_sessions: dict[int, CloneSession] = {}
+
+    def set_group(self, group_id: int, replicas: Iterable[tuple[int, int]]) -> None:
+        if not 0 < group_id < 1 << 16:
+            raise FabricError(f"multicast group id {group_id} out of range (1..65535)")
+        self.groups[group_id] = tuple(Replica(int(p), int(r)) for p, r in replicas)
+
+    def delete_group(self, group_id: int) -> None:
+        if self.groups.pop(group_id, None) is None:
+            raise FabricError(f"multicast group {group_id} does not exist")
+
+    def group_replicas(self, group_id: int) -> tuple[Replica, ...]:
+        """The copies for mcast_grp; an unknown group replicates to nothing (as BMv2)."""
+        return self.groups.get(group_id, ())
+
+    def set_clone_session(self, session_id: int, session: CloneSession) -> None:
+        if not 0 <= session_id < 1 << 32:
+            raise FabricError(f"clone session id {session_id} out of range")
+        self.clone_sessions[session_id] = session
+
+    def delete_clone_session(self, session_id: int) -> None:
+        if self.clone_sessions.pop(session_id, None) is None:
+            raise FabricError(f"clone session {session_id} does not exist")
+
+    def clone_targets(self, session_id: int) -> tuple[tuple[Replica, ...], int]:
+        """(copies, truncate length) for a clone; an unknown session clones nothing."""
+        session = self.clone_sessions.get(session_id)
+        if session is None:
+            return (), 0
+        replicas = session.replicas
+        if session.mcast_group:
+            replicas = replicas + self.group_replicas(session.mcast_group)
+        return replicas, session.truncate

@@ -1,0 +1,491 @@
+"""Match-action tables and action profiles: the runtime state behind `table.apply()`.
+
+Runtime API (used by the P4Runtime server and the STF runner; all names are P4Info names):
+
+    t = core.tables["MyIngress.ipv4_lpm"]
+    call = t.action_call("MyIngress.ipv4_forward", {"dstAddr": 0x0a, "port": 1})
+    t.insert({"hdr.ipv4.dstAddr": Lpm(0x0a000100, 24)}, call, priority=0) -> TableEntry
+    t.modify(match, call, priority);  t.delete(match, priority);  t.get(match, priority)
+    t.entries() -> list[TableEntry];  t.clear()
+    t.set_default(call);  t.reset_default();  t.default_action -> ActionCall
+    entry.direct.counter (CounterData) / entry.direct.meter.configure(MeterConfig | None)
+        for tables with a direct counter / direct meter (t.direct_counter, t.direct_meter)
+    # tables with an implementation take MemberRef(member_id) / GroupRef(group_id) as action
+    p = core.action_profiles["MyIngress.sel"]
+    p.add_member(member_id, call); p.modify_member(..); p.delete_member(member_id)
+    p.set_group(group_id, [(member_id, weight), ...]); p.delete_group(group_id)
+
+A match is a dict field name -> Exact | Lpm | Ternary | Range | OptionalMatch; fields left
+out of a non-exact key are wildcards, as P4Runtime's "don't care". Priorities: a higher
+value wins (P4Runtime); entries of equal priority match in insertion order. Errors raise
+EntryExistsError, EntryNotFoundError or FabricError (invalid argument), which the
+P4Runtime server maps to ALREADY_EXISTS, NOT_FOUND and INVALID_ARGUMENT.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, NamedTuple, Union
+
+from fabriclab.errors import FabricError
+from fabriclab.switch.externs import GREEN, DirectState
+from fabriclab.switch.hashing import pack_fields
+
+
+class EntryExistsError(FabricError):
+    """An entry with the same match key and priority is already installed."""
+
+
+class EntryNotFoundError(FabricError):
+    """No entry (or member/group) with that key exists."""
+
+
+# ---------------------------------------------------------------- match values
+@dataclass(frozen=True)
+class Exact:
+    value: int
+
+
+@dataclass(frozen=True)
+class Lpm:
+    value: int
+    prefix_len: int
+
+
+@dataclass(frozen=True)
+class Ternary:
+    value: int
+    mask: int
+
+
+@dataclass(frozen=True)
+class Range:
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class OptionalMatch:
+    value: int
+
+
+FieldMatch = Union[Exact, Lpm, Ternary, Range, OptionalMatch]
+
+
+@dataclass(frozen=True)
+class KeyField:
+    """One key element: P4Info match field name, match kind and width in bits."""
+
+    name: str
+    match_kind: str  # exact | lpm | ternary | range | optional | selector
+    width: int
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """An action a table may run: its P4Info name and (param name, width) list."""
+
+    name: str
+    params: tuple[tuple[str, int], ...] = ()
+
+
+class ActionCall(NamedTuple):
+    name: str
+    args: tuple[int, ...] = ()
+
+
+class MemberRef(NamedTuple):
+    member_id: int
+
+
+class GroupRef(NamedTuple):
+    group_id: int
+
+
+EntryAction = Union[ActionCall, MemberRef, GroupRef]
+
+
+@dataclass
+class TableEntry:
+    match: dict[str, FieldMatch]
+    action: EntryAction
+    priority: int
+    direct: DirectState = field(default_factory=DirectState)
+    seq: int = 0
+
+
+# ---------------------------------------------------------------- action profiles
+class ActionProfile:
+    """Members (action calls) and, for selectors, groups of members chosen by hash.
+
+    BMv2 picks a group's member as `hash(selector fields) % group size`, members in the
+    order they were created; a weight w > 1 repeats the member w times.
+    """
+
+    def __init__(self, name: str, size: int = 0, with_selector: bool = False,
+                 algorithm: Callable[[bytes], int] | None = None, max_group_size: int = 0) -> None:
+        self.name, self.size, self.with_selector = name, size, with_selector
+        self.algorithm = algorithm
+        self.max_group_size = max_group_size
+        self.members: dict[int, ActionCall] = {}
+        self.groups: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._member_seq: dict[int, int] = {}
+        self._group_choice: dict[int, tuple[ActionCall, ...]] = {}
+        self._seq = itertools.count()
+
+    def add_member(self, member_id: int, call: ActionCall) -> None:
+        if member_id in self.members:
+            raise EntryExistsError(f"action profile '{self.name}': member {member_id} exists")
+        if self.size and len(self.members) >= self.size:
+            raise FabricError(f"action profile '{self.name}' is full ({self.size} members)")
+        self.members[member_id] = call
+        self._member_seq[member_id] = next(self._seq)
+
+    def modify_member(self, member_id: int, call: ActionCall) -> None:
+        self._member(member_id)
+        self.members[member_id] = call
+        self._rebuild()
+
+    def delete_member(self, member_id: int) -> None:
+        self._member(member_id)
+        if any(member_id == m for g in self.groups.values() for m, _ in g):
+            raise FabricError(f"action profile '{self.name}': member {member_id} is in a group")
+        del self.members[member_id]
+        del self._member_seq[member_id]
+
+    def set_group(self, group_id: int, members: Iterable[tuple[int, int]]) -> None:
+        """Create or replace a group from (member_id, weight) pairs."""
+        if not self.with_selector:
+            raise FabricError(f"action profile '{self.name}' has no selector: no groups")
+        members = tuple((int(m), int(w)) for m, w in members)
+        for m, w in members:
+            self._member(m)
+            if w < 1:
+                raise FabricError(f"action profile '{self.name}': weight {w} must be >= 1")
+        if self.max_group_size and sum(w for _, w in members) > self.max_group_size:
+            raise FabricError(f"action profile '{self.name}': group {group_id} exceeds "
+                              f"max_group_size {self.max_group_size}")
+        self.groups[group_id] = members
+        self._rebuild()
+
+    def delete_group(self, group_id: int) -> None:
+        if self.groups.pop(group_id, None) is None:
+            raise EntryNotFoundError(f"action profile '{self.name}': no group {group_id}")
+        self._group_choice.pop(group_id, None)
+
+    def _member(self, member_id: int) -> ActionCall:
+        try:
+            return self.members[member_id]
+        except KeyError:
+            raise EntryNotFoundError(
+                f"action profile '{self.name}': no member {member_id}") from None
+
+    def _rebuild(self) -> None:
+        seq = self._member_seq
+        self._group_choice = {
+            gid: tuple(self.members[m] for m, w in sorted(g, key=lambda mw: seq[mw[0]])
+                       for _ in range(w))
+            for gid, g in self.groups.items()}
+
+    def resolve(self, ref: EntryAction, selector: bytes) -> ActionCall | None:
+        """The action call for a member or group reference (None for an empty group)."""
+        if type(ref) is MemberRef:
+            return self.members.get(ref.member_id)
+        choices = self._group_choice.get(ref.group_id)
+        if not choices:
+            return None
+        return choices[self.algorithm(selector) % len(choices)] if len(choices) > 1 else choices[0]
+
+
+# ---------------------------------------------------------------- lookup engines
+class _ExactEngine:
+    """All-exact keys: one dict."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple, TableEntry] = {}
+
+    def add(self, key: tuple, entry: TableEntry) -> None:
+        self.entries[tuple(v for v, _ in key)] = entry
+
+    def remove(self, key: tuple, entry: TableEntry) -> None:
+        del self.entries[tuple(v for v, _ in key)]
+
+    def lookup(self, values: tuple) -> TableEntry | None:
+        return self.entries.get(values)
+
+
+class _LpmEngine:
+    """Exact fields plus one LPM field: a dict per prefix length, longest first."""
+
+    def __init__(self, lpm_index: int, width: int) -> None:
+        self.index, self.width = lpm_index, width
+        self.by_len: dict[int, dict[tuple, TableEntry]] = {}
+        self.levels: list[tuple[int, dict]] = []
+
+    def _split(self, key: tuple) -> tuple[tuple, int]:
+        vals = tuple(v for v, _ in key)
+        masked = key[self.index]
+        plen = bin(masked[1]).count("1")
+        return vals[:self.index] + vals[self.index + 1:] + (vals[self.index],), plen
+
+    def add(self, key: tuple, entry: TableEntry) -> None:
+        k, plen = self._split(key)
+        self.by_len.setdefault(plen, {})[k] = entry
+        self._relevel()
+
+    def remove(self, key: tuple, entry: TableEntry) -> None:
+        k, plen = self._split(key)
+        level = self.by_len[plen]
+        del level[k]
+        if not level:
+            del self.by_len[plen]
+        self._relevel()
+
+    def _relevel(self) -> None:
+        full = (1 << self.width) - 1
+        self.levels = [(full ^ (full >> plen), self.by_len[plen])
+                       for plen in sorted(self.by_len, reverse=True)]
+
+    def lookup(self, values: tuple) -> TableEntry | None:
+        i = self.index
+        v = values[i]
+        rest = values[:i] + values[i + 1:]
+        for mask, level in self.levels:
+            entry = level.get(rest + (v & mask,))
+            if entry is not None:
+                return entry
+        return None
+
+
+class _PriorityEngine:
+    """Ternary/range/optional keys: entries checked in priority order, first match wins."""
+
+    def __init__(self, kinds: tuple[str, ...]) -> None:
+        self.kinds = kinds
+        self.entries: list[tuple[tuple, TableEntry, tuple]] = []
+
+    def add(self, key: tuple, entry: TableEntry) -> None:
+        plen = sum(bin(m).count("1") for (k, (v, m)) in zip(self.kinds, key) if k == "lpm")
+        self.entries.append((key, entry, (-entry.priority, -plen, entry.seq)))
+        self.entries.sort(key=lambda e: e[2])
+
+    def remove(self, key: tuple, entry: TableEntry) -> None:
+        self.entries = [e for e in self.entries if e[1] is not entry]
+
+    def lookup(self, values: tuple) -> TableEntry | None:
+        kinds = self.kinds
+        for key, entry, _ in self.entries:
+            for kind, (a, b), v in zip(kinds, key, values):
+                if kind == "range":
+                    if not a <= v <= b:
+                        break
+                elif v & b != a:
+                    break
+            else:
+                return entry
+        return None
+
+
+# ---------------------------------------------------------------- tables
+class Table:
+    """One P4 table: entries, default action, direct resources, lookup."""
+
+    def __init__(self, name: str, keys: Iterable[KeyField], actions: Iterable[ActionSpec],
+                 default_action: ActionCall, *, const_default: bool = False,
+                 const_entries: bool = False, size: int = 1024,
+                 profile: ActionProfile | None = None, direct_counter: str | None = None,
+                 direct_meter: str | None = None, meter_unit: str = "bytes") -> None:
+        self.name = name
+        all_keys = tuple(keys)
+        self.keys = tuple(k for k in all_keys if k.match_kind != "selector")
+        self.selector_keys = tuple(k for k in all_keys if k.match_kind == "selector")
+        self.actions = {a.name: a for a in actions}
+        self.initial_default = default_action
+        self.default_action = default_action
+        self.const_default = const_default
+        self.const_entries = const_entries
+        self.size = size
+        self.profile = profile
+        self.direct_counter = direct_counter
+        self.direct_meter = direct_meter
+        self._meter_packets = meter_unit == "packets"
+        self.last_color = GREEN
+        self._key_index = {k.name: i for i, k in enumerate(self.keys)}
+        self._entries: dict[tuple, TableEntry] = {}
+        self._seq = itertools.count()
+        self._selector_widths = tuple(k.width for k in self.selector_keys)
+        kinds = tuple(k.match_kind for k in self.keys)
+        if all(k == "exact" for k in kinds):
+            self._engine = _ExactEngine()
+        elif kinds.count("lpm") == 1 and all(k in ("exact", "lpm") for k in kinds):
+            i = kinds.index("lpm")
+            self._engine = _LpmEngine(i, self.keys[i].width)
+        else:
+            self._engine = _PriorityEngine(kinds)
+
+    # ------------------------------------------------------------ control plane
+    def action_call(self, action: str, params: dict[str, int] | None = None) -> ActionCall:
+        """Validate an action and its named params for this table, in declaration order."""
+        spec = self.actions.get(action)
+        if spec is None:
+            raise FabricError(f"table '{self.name}': action '{action}' is not one of "
+                              f"{', '.join(self.actions) or '(none)'}")
+        params = dict(params or {})
+        args = []
+        for pname, width in spec.params:
+            if pname not in params:
+                raise FabricError(f"action '{action}': missing parameter '{pname}'")
+            value = int(params.pop(pname))
+            if not 0 <= value < 1 << width:
+                raise FabricError(f"action '{action}': parameter '{pname}' = {value} "
+                                  f"does not fit in bit<{width}>")
+            args.append(value)
+        if params:
+            raise FabricError(f"action '{action}': unknown parameter(s) {', '.join(params)}")
+        return ActionCall(action, tuple(args))
+
+    def _normalize(self, match: dict[str, FieldMatch]) -> tuple:
+        unknown = set(match) - set(self._key_index)
+        if unknown:
+            raise FabricError(f"table '{self.name}': unknown match field(s) "
+                              f"{', '.join(sorted(unknown))}")
+        key = []
+        for kf in self.keys:
+            full = (1 << kf.width) - 1
+            m = match.get(kf.name)
+            kind = kf.match_kind
+            if m is None:
+                if kind == "exact":
+                    raise FabricError(f"table '{self.name}': exact field '{kf.name}' needs a value")
+                key.append((0, full) if kind == "range" else (0, 0))
+                continue
+            expected = {"exact": Exact, "lpm": Lpm, "ternary": Ternary, "range": Range,
+                        "optional": OptionalMatch}[kind]
+            if not isinstance(m, expected):
+                raise FabricError(f"table '{self.name}': field '{kf.name}' is {kind}, "
+                                  f"got {type(m).__name__}")
+            if isinstance(m, Range):
+                lo, hi = m.low, m.high
+                if not 0 <= lo <= hi <= full:
+                    raise FabricError(f"table '{self.name}': bad range {lo}..{hi} for "
+                                      f"'{kf.name}' (bit<{kf.width}>)")
+                key.append((lo, hi))
+                continue
+            value = m.value
+            if isinstance(m, Lpm):
+                if not 0 <= m.prefix_len <= kf.width:
+                    raise FabricError(f"table '{self.name}': prefix length {m.prefix_len} "
+                                      f"out of range for bit<{kf.width}>")
+                mask = full ^ (full >> m.prefix_len)
+            elif isinstance(m, Ternary):
+                mask = m.mask
+            else:
+                mask = full
+            if not 0 <= value <= full or not 0 <= mask <= full:
+                raise FabricError(f"table '{self.name}': value {value:#x} does not fit "
+                                  f"field '{kf.name}' (bit<{kf.width}>)")
+            if value & ~mask:
+                raise FabricError(f"table '{self.name}': field '{kf.name}' value {value:#x} "
+                                  f"has bits outside its mask {mask:#x}")
+            key.append((value, mask))
+        return tuple(key)
+
+    def _check_action(self, action: EntryAction) -> None:
+        if isinstance(action, ActionCall):
+            if self.profile is not None:
+                raise FabricError(f"table '{self.name}' uses action profile "
+                                  f"'{self.profile.name}': give a member or group")
+            if action.name not in self.actions:
+                raise FabricError(f"table '{self.name}': action '{action.name}' not allowed")
+        elif self.profile is None:
+            raise FabricError(f"table '{self.name}' has no action profile: give an action")
+        elif isinstance(action, MemberRef):
+            self.profile._member(action.member_id)
+        elif action.group_id not in self.profile.groups:
+            raise EntryNotFoundError(f"action profile '{self.profile.name}': "
+                                     f"no group {action.group_id}")
+
+    def _mutable(self) -> None:
+        if self.const_entries:
+            raise FabricError(f"table '{self.name}' has const entries: it cannot be changed")
+
+    def insert(self, match: dict[str, FieldMatch], action: EntryAction, priority: int = 0,
+               *, _const: bool = False) -> TableEntry:
+        if not _const:
+            self._mutable()
+        key = self._normalize(match)
+        self._check_action(action)
+        if (key, priority) in self._entries:
+            raise EntryExistsError(f"table '{self.name}': entry already exists")
+        if len(self._entries) >= self.size > 0 and not _const:
+            raise FabricError(f"table '{self.name}' is full ({self.size} entries)")
+        entry = TableEntry(dict(match), action, priority, seq=next(self._seq))
+        self._entries[(key, priority)] = entry
+        self._engine.add(key, entry)
+        return entry
+
+    def _find(self, match: dict[str, FieldMatch], priority: int) -> tuple[tuple, TableEntry]:
+        key = self._normalize(match)
+        entry = self._entries.get((key, priority))
+        if entry is None:
+            raise EntryNotFoundError(f"table '{self.name}': no such entry")
+        return key, entry
+
+    def get(self, match: dict[str, FieldMatch], priority: int = 0) -> TableEntry:
+        return self._find(match, priority)[1]
+
+    def modify(self, match: dict[str, FieldMatch], action: EntryAction,
+               priority: int = 0) -> TableEntry:
+        self._mutable()
+        _, entry = self._find(match, priority)
+        self._check_action(action)
+        entry.action = action
+        return entry
+
+    def delete(self, match: dict[str, FieldMatch], priority: int = 0) -> None:
+        self._mutable()
+        key, entry = self._find(match, priority)
+        del self._entries[(key, priority)]
+        self._engine.remove(key, entry)
+
+    def entries(self) -> list[TableEntry]:
+        return sorted(self._entries.values(), key=lambda e: e.seq)
+
+    def clear(self) -> None:
+        self._mutable()
+        for (key, _), entry in list(self._entries.items()):
+            self._engine.remove(key, entry)
+        self._entries.clear()
+
+    def set_default(self, call: ActionCall) -> None:
+        if self.const_default:
+            raise FabricError(f"table '{self.name}': the default action is const")
+        if call.name not in self.actions:
+            raise FabricError(f"table '{self.name}': action '{call.name}' not allowed")
+        self.default_action = call
+
+    def reset_default(self) -> None:
+        self.default_action = self.initial_default
+
+    # ------------------------------------------------------------ data plane
+    def apply(self, values: tuple, selector: tuple, nbytes: int, now_us: int
+              ) -> tuple[bool, ActionCall]:
+        """Look up a key; count/meter a hit; return (hit, action call to run)."""
+        entry = self._engine.lookup(values)
+        if entry is None:
+            return False, self.default_action
+        direct = entry.direct
+        if self.direct_counter is not None:
+            direct.counter.packets += 1
+            direct.counter.bytes += nbytes
+        if self.direct_meter is not None:
+            amount = 1 if self._meter_packets else nbytes
+            self.last_color = direct.meter.execute(amount, now_us)
+        action = entry.action
+        if type(action) is ActionCall:
+            return True, action
+        call = self.profile.resolve(action, pack_fields(selector, self._selector_widths))
+        if call is None:
+            return False, self.default_action
+        return True, call

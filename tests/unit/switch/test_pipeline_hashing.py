@@ -1,0 +1,51 @@
+"""Hash algorithms against published check values ("123456789")."""
+
+import zlib
+
+import pytest
+
+from fabriclab.errors import FabricError
+from fabriclab.switch import hashing
+
+CHECK = b"123456789"
+
+
+def test_crc16_is_crc16_arc():
+    assert hashing.crc16(CHECK) == 0xBB3D
+
+
+def test_crc32_matches_zlib_check_value():
+    assert hashing.crc32(CHECK) == 0xCBF43926 == zlib.crc32(CHECK)
+
+
+def test_csum16_is_internet_checksum():
+    # RFC 1071 example header: checksum of an IPv4 header with checksum 0
+    hdr = bytes.fromhex("450000730000400040110000c0a80001c0a800c7")
+    assert hashing.csum16(hdr) == 0xB861
+    assert hashing.csum16(b"\x01") == 0xFEFF  # odd byte padded low
+
+
+def test_xor16_and_identity():
+    assert hashing.xor16(bytes.fromhex("12345678")) == 0x1234 ^ 0x5678
+    assert hashing.xor16(b"\xab") == 0xAB00
+    assert hashing.identity(bytes.fromhex("0102")) == 0x0102
+    assert hashing.identity(bytes(range(1, 11))) == 0x0102030405060708
+
+
+def test_pack_fields_is_big_endian_and_pads_at_the_end():
+    assert hashing.pack_fields([0xA, 0xB], [4, 4]) == b"\xab"
+    assert hashing.pack_fields([1, 0x1FF], [1, 9]) == bytes([0b11111111, 0b11000000])
+    assert hashing.pack_fields([0x1234], [16]) == b"\x12\x34"
+
+
+def test_hash_fields_applies_base_and_modulo():
+    h = hashing.crc16(b"\x0a\x00\x00\x01")
+    assert hashing.hash_fields(hashing.crc16, [0x0A000001], [32], 5, 7) == 5 + h % 7
+    assert hashing.hash_fields(hashing.crc16, [0x0A000001], [32], 0, 0) == h
+
+
+def test_unknown_algorithm_is_a_clear_error():
+    with pytest.raises(FabricError, match="not supported"):
+        hashing.algorithm("md5")
+    rnd = hashing.algorithm("random")
+    assert 0 <= rnd(b"x") < 1 << 32
