@@ -1,0 +1,213 @@
+"""Builders for the fabrics AI clusters use: leaf-spine, fat-tree, rail-optimized and
+multi-site, each with an optional scale-up domain.
+
+Names are short and global (h1.., l1.., s1.., b1.., u1.., fat-tree e1../a1../c1..) so they
+work as Mininet node names; the site, pod and rail live in the node, not in the name.
+Rates are Mb/s, delays microseconds: a Python software switch forwards tens of Mb/s, so
+defaults are scaled down and every figure states the scale it ran at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import count
+
+from fabriclab.errors import FabricError
+from topologies.graph import LinkParams, NodeKind, Topology
+
+
+@dataclass(frozen=True)
+class ScaleUp:
+    """A scale-up domain option: every `size` consecutive hosts also attach (one extra NIC
+    each) to one high-rate `scaleup` switch, NVL72-style."""
+
+    size: int
+    bw: float = 1000.0
+
+    def __post_init__(self) -> None:
+        _positive("scale-up domain size", self.size, minimum=2)
+        _positive("scale-up rate", self.bw)
+
+
+def _positive(what: str, value: float, minimum: float = 1) -> None:
+    if value < minimum:
+        raise FabricError(f"{what} must be >= {minimum}, got {value}")
+
+
+def _uplink_rate(downlink_bw: float, hosts_per_leaf: int, spines: int,
+                 uplink_bw: float | None, oversubscription: float | None) -> float:
+    """Uplink rate from an explicit value or an oversubscription ratio (down:up capacity)."""
+    if uplink_bw is not None and oversubscription is not None:
+        raise FabricError("give either an uplink rate or an oversubscription ratio, not both")
+    if uplink_bw is not None:
+        _positive("uplink rate", uplink_bw, minimum=1e-3)
+        return uplink_bw
+    ratio = 1.0 if oversubscription is None else oversubscription
+    if not ratio > 0:
+        raise FabricError(f"oversubscription must be > 0, got {ratio}")
+    return hosts_per_leaf * downlink_bw / (spines * ratio)
+
+
+class _Names:
+    """Global per-prefix counters: h1, h2, ... across pods and sites."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, count] = {}
+
+    def __call__(self, prefix: str) -> str:
+        return f"{prefix}{next(self._counters.setdefault(prefix, count(1)))}"
+
+
+def _attach_scaleup(topo: Topology, names: _Names, hosts: list[str], scaleup: ScaleUp | None,
+                    site: int, queue: int | None) -> None:
+    if scaleup is None:
+        return
+    if len(hosts) % scaleup.size:
+        raise FabricError(f"{len(hosts)} hosts do not split into scale-up domains of "
+                          f"{scaleup.size}")
+    params = LinkParams(scaleup.bw, 0, queue)
+    for start in range(0, len(hosts), scaleup.size):
+        sw = topo.add_node(names("u"), NodeKind.SCALEUP, site=site,
+                           pod=start // scaleup.size).name
+        for h in hosts[start:start + scaleup.size]:
+            topo.add_link(h, sw, params)
+
+
+def _add_leaf_spine(topo: Topology, names: _Names, site: int, leaves: int, spines: int,
+                    hosts_per_leaf: int, downlink_bw: float, uplink_bw: float | None,
+                    oversubscription: float | None, delay_us: int, queue: int | None,
+                    scaleup: ScaleUp | None) -> list[str]:
+    """Add one leaf-spine site; returns its spine names (borders attach to them)."""
+    _positive("leaves", leaves)
+    _positive("spines", spines)
+    _positive("hosts per leaf", hosts_per_leaf)
+    _positive("downlink rate", downlink_bw, minimum=1e-3)
+    up = LinkParams(_uplink_rate(downlink_bw, hosts_per_leaf, spines, uplink_bw,
+                                 oversubscription), delay_us, queue)
+    down = LinkParams(downlink_bw, 0, queue)
+    spine_names = [topo.add_node(names("s"), NodeKind.SPINE, site=site).name
+                   for _ in range(spines)]
+    hosts: list[str] = []
+    for pod in range(leaves):
+        leaf = topo.add_node(names("l"), NodeKind.LEAF, site=site, pod=pod).name
+        for _ in range(hosts_per_leaf):
+            h = topo.add_node(names("h"), NodeKind.HOST, site=site, pod=pod).name
+            topo.add_link(h, leaf, down)
+            hosts.append(h)
+        for s in spine_names:
+            topo.add_link(leaf, s, up)
+    _attach_scaleup(topo, names, hosts, scaleup, site, queue)
+    return spine_names
+
+
+def leaf_spine(leaves: int = 2, spines: int = 2, hosts_per_leaf: int = 2,
+               downlink_bw: float = 100.0, uplink_bw: float | None = None,
+               oversubscription: float | None = None, delay_us: int = 0,
+               queue: int | None = None, scaleup: ScaleUp | None = None) -> Topology:
+    """A two-tier Clos: every leaf links to every spine. The uplink rate is explicit or
+    follows from `oversubscription` (1.0 = non-blocking); `delay_us` applies to uplinks."""
+    topo = Topology(name=f"leaf-spine-{leaves}x{spines}x{hosts_per_leaf}")
+    _add_leaf_spine(topo, _Names(), 0, leaves, spines, hosts_per_leaf, downlink_bw, uplink_bw,
+                    oversubscription, delay_us, queue, scaleup)
+    topo.validate()
+    return topo
+
+
+def multi_site(sites: int = 2, leaves: int = 2, spines: int = 2, hosts_per_leaf: int = 2,
+               borders: int = 1, downlink_bw: float = 100.0, uplink_bw: float | None = None,
+               oversubscription: float | None = None, dci_bw: float = 100.0,
+               dci_delay_us: int = 10_000, queue: int | None = None,
+               scaleup: ScaleUp | None = None) -> Topology:
+    """Leaf-spine sites joined by border (DCI) switches: each border links to all spines of
+    its site, and border i of every site links to border i of every other site over a DCI
+    link with its own rate and one-way delay (default 10 ms)."""
+    _positive("sites", sites, minimum=2)
+    _positive("borders per site", borders)
+    _positive("DCI rate", dci_bw, minimum=1e-3)
+    if dci_delay_us < 0:
+        raise FabricError(f"DCI delay must be >= 0, got {dci_delay_us} us")
+    topo = Topology(name=f"multi-site-{sites}x{leaves}x{spines}x{hosts_per_leaf}")
+    names = _Names()
+    site_borders: list[list[str]] = []
+    for site in range(sites):
+        spine_names = _add_leaf_spine(topo, names, site, leaves, spines, hosts_per_leaf,
+                                      downlink_bw, uplink_bw, oversubscription, 0, queue,
+                                      scaleup)
+        border_names = [topo.add_node(names("b"), NodeKind.BORDER, site=site).name
+                        for _ in range(borders)]
+        spine_bw = _uplink_rate(downlink_bw, hosts_per_leaf, spines, uplink_bw,
+                                oversubscription)
+        for b in border_names:
+            for s in spine_names:
+                topo.add_link(s, b, LinkParams(spine_bw, 0, queue))
+        site_borders.append(border_names)
+    dci = LinkParams(dci_bw, dci_delay_us, queue)
+    for i in range(sites):
+        for j in range(i + 1, sites):
+            for bi, bj in zip(site_borders[i], site_borders[j]):
+                topo.add_link(bi, bj, dci)
+    topo.validate()
+    return topo
+
+
+def fat_tree(k: int = 4, bw: float = 100.0, queue: int | None = None,
+             scaleup: ScaleUp | None = None) -> Topology:
+    """The k-ary fat-tree (Al-Fares et al.): k pods of k/2 edge and k/2 aggregation switches,
+    (k/2)^2 core switches, k/2 hosts per edge switch, every link at `bw`."""
+    if k < 2 or k % 2:
+        raise FabricError(f"fat-tree k must be an even number >= 2, got {k}")
+    _positive("link rate", bw, minimum=1e-3)
+    half = k // 2
+    topo = Topology(name=f"fat-tree-k{k}")
+    names = _Names()
+    params = LinkParams(bw, 0, queue)
+    cores = [topo.add_node(names("c"), NodeKind.CORE).name for _ in range(half * half)]
+    hosts: list[str] = []
+    for pod in range(k):
+        aggs = [topo.add_node(names("a"), NodeKind.AGG, pod=pod).name for _ in range(half)]
+        for _ in range(half):
+            edge = topo.add_node(names("e"), NodeKind.LEAF, pod=pod).name
+            for _ in range(half):
+                h = topo.add_node(names("h"), NodeKind.HOST, pod=pod).name
+                topo.add_link(h, edge, params)
+                hosts.append(h)
+            for agg in aggs:
+                topo.add_link(edge, agg, params)
+        for i, agg in enumerate(aggs):  # aggregation switch i reaches core group i
+            for core in cores[i * half:(i + 1) * half]:
+                topo.add_link(agg, core, params)
+    _attach_scaleup(topo, names, hosts, scaleup, 0, queue)
+    topo.validate()
+    return topo
+
+
+def rail_optimized(hosts: int = 4, rails: int = 2, hosts_per_rail_switch: int | None = None,
+                   spines: int = 2, downlink_bw: float = 100.0, uplink_bw: float | None = None,
+                   queue: int | None = None, scaleup: ScaleUp | None = None) -> Topology:
+    """Hosts with `rails` NICs; NIC r of every host attaches to a rail-r leaf switch (one rail
+    per NIC index), and all rail switches link to every spine. With `hosts_per_rail_switch`
+    smaller than `hosts`, each rail has several switches (host groups)."""
+    _positive("hosts", hosts)
+    _positive("rails", rails)
+    _positive("spines", spines)
+    per_switch = hosts if hosts_per_rail_switch is None else hosts_per_rail_switch
+    _positive("hosts per rail switch", per_switch)
+    if hosts % per_switch:
+        raise FabricError(f"{hosts} hosts do not split into rail groups of {per_switch}")
+    topo = Topology(name=f"rail-{hosts}x{rails}")
+    names = _Names()
+    up = LinkParams(_uplink_rate(downlink_bw, per_switch, spines, uplink_bw, None), 0, queue)
+    down = LinkParams(downlink_bw, 0, queue)
+    spine_names = [topo.add_node(names("s"), NodeKind.SPINE).name for _ in range(spines)]
+    host_names = [topo.add_node(names("h"), NodeKind.HOST, pod=i // per_switch).name
+                  for i in range(hosts)]
+    for group in range(hosts // per_switch):
+        for rail in range(rails):
+            leaf = topo.add_node(names("r"), NodeKind.LEAF, pod=group, rail=rail).name
+            for h in host_names[group * per_switch:(group + 1) * per_switch]:
+                topo.add_link(h, leaf, down, a_port=rail)
+            for s in spine_names:
+                topo.add_link(leaf, s, up)
+    _attach_scaleup(topo, names, host_names, scaleup, 0, queue)
+    topo.validate()
+    return topo

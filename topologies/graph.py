@@ -1,0 +1,226 @@
+"""The one model of a network: a typed graph of nodes, numbered ports and links.
+
+Mininet (`fabriclab.net`), the controller's routing (`controller.routes`) and the plots all
+read this object, so a node's role is an explicit `kind`, never guessed from its name.
+Everything is validated as it is added: a bad topology fails with a FabricError before any
+namespace, link or process exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Iterator
+
+from fabriclab.errors import FabricError
+
+FORMAT = "fabriclab-topology"
+VERSION = 1
+
+#: Node names become Mininet node names and part of kernel interface names
+#: (`flv<node>-<port>`, at most 15 characters), hence short and lower-case.
+NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,6}$")
+#: Switch ports count from 1 (port 0 is where BMv2 sends packets nobody routed) and stay
+#: below the CPU port fabriclab uses by default (255) and v1model's drop port (511).
+MAX_SWITCH_PORT = 254
+MAX_HOST_NICS = 16
+
+
+class NodeKind(str, Enum):
+    """What a node is; switches of every kind run the same P4 program."""
+
+    HOST = "host"
+    LEAF = "leaf"  # top-of-rack / edge / rail switch: hosts attach here
+    SPINE = "spine"
+    AGG = "agg"  # fat-tree aggregation layer
+    CORE = "core"  # fat-tree core layer
+    BORDER = "border"  # DCI / border switch joining sites
+    SCALEUP = "scaleup"  # NVLink-style high-rate domain switch
+
+    @property
+    def is_switch(self) -> bool:
+        return self is not NodeKind.HOST
+
+
+@dataclass(frozen=True)
+class Node:
+    """A host or switch. `site` groups nodes of a multi-site fabric; `pod` is the fat-tree
+    pod or leaf-spine group; `rail` is the NIC index a rail switch serves."""
+
+    name: str
+    kind: NodeKind
+    site: int = 0
+    pod: int | None = None
+    rail: int | None = None
+
+    @property
+    def is_switch(self) -> bool:
+        return self.kind.is_switch
+
+
+@dataclass(frozen=True)
+class LinkParams:
+    """One direction of a link, in Mininet's terms: `bw` in Mb/s (None: unlimited), one-way
+    `delay_us`, and `max_queue_size` in packets at the sender (None: target default)."""
+
+    bw: float | None = None
+    delay_us: int = 0
+    max_queue_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.bw is not None and not self.bw > 0:
+            raise FabricError(f"link rate must be > 0 Mb/s, got {self.bw}")
+        if self.delay_us < 0:
+            raise FabricError(f"link delay must be >= 0, got {self.delay_us} us")
+        if self.max_queue_size is not None and self.max_queue_size < 1:
+            raise FabricError(f"queue size must be >= 1 packet, got {self.max_queue_size}")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A full-duplex link between `a:a_port` and `b:b_port`; `ab` is the a->b direction."""
+
+    a: str
+    a_port: int
+    b: str
+    b_port: int
+    ab: LinkParams
+    ba: LinkParams
+
+    def params_from(self, node: str) -> LinkParams:
+        """The parameters of the direction that leaves `node`."""
+        return self.ab if node == self.a else self.ba
+
+    def peer(self, node: str) -> tuple[str, int]:
+        return (self.b, self.b_port) if node == self.a else (self.a, self.a_port)
+
+    def port_of(self, node: str) -> int:
+        return self.a_port if node == self.a else self.b_port
+
+
+@dataclass
+class Topology:
+    """Nodes (in insertion order) and links; ports numbered per node as links are added."""
+
+    name: str = "custom"
+    nodes: dict[str, Node] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+    _ports: dict[str, dict[int, Link]] = field(default_factory=dict, repr=False, compare=False)
+
+    def add_node(self, name: str, kind: NodeKind | str, site: int = 0,
+                 pod: int | None = None, rail: int | None = None) -> Node:
+        if not NAME_RE.match(name):
+            raise FabricError(f"bad node name {name!r}: use 1-7 lower-case letters/digits, "
+                              "starting with a letter")
+        if name in self.nodes:
+            raise FabricError(f"duplicate node name {name!r}")
+        try:
+            kind = NodeKind(kind)
+        except ValueError:
+            kinds = ", ".join(k.value for k in NodeKind)
+            raise FabricError(f"node {name!r}: unknown kind {kind!r} (one of {kinds})") from None
+        if site < 0:
+            raise FabricError(f"node {name!r}: site must be >= 0")
+        node = Node(name, kind, site, pod, rail)
+        self.nodes[name] = node
+        self._ports[name] = {}
+        return node
+
+    def add_link(self, a: str, b: str, params: LinkParams | None = None,
+                 params_ba: LinkParams | None = None, a_port: int | None = None,
+                 b_port: int | None = None) -> Link:
+        """Connect two nodes; ports default to the next free one (hosts: NIC 0, 1, ...;
+        switches: 1, 2, ...). `params_ba` defaults to `params` (a symmetric link)."""
+        for n in (a, b):
+            if n not in self.nodes:
+                raise FabricError(f"link {a}-{b}: no node named {n!r}")
+        if a == b:
+            raise FabricError(f"link {a}-{b}: a node cannot link to itself")
+        if not (self.nodes[a].is_switch or self.nodes[b].is_switch):
+            raise FabricError(f"link {a}-{b}: hosts must attach to switches, not to each other")
+        params = params or LinkParams()
+        link = Link(a, self._port(a, a_port), b, self._port(b, b_port), params,
+                    params_ba or params)
+        self.links.append(link)
+        self._ports[a][link.a_port] = link
+        self._ports[b][link.b_port] = link
+        return link
+
+    def _port(self, name: str, port: int | None) -> int:
+        used = self._ports[name]
+        is_switch = self.nodes[name].is_switch
+        lo, hi = (1, MAX_SWITCH_PORT) if is_switch else (0, MAX_HOST_NICS - 1)
+        if port is None:
+            port = next((p for p in range(lo, hi + 1) if p not in used), hi + 1)
+        if not lo <= port <= hi:
+            what = "switch ports" if is_switch else "host NICs"
+            raise FabricError(f"node {name!r}: port {port} out of range ({what}: {lo}..{hi})")
+        if port in used:
+            raise FabricError(f"node {name!r}: port {port} is already linked")
+        return port
+
+    # --- queries -------------------------------------------------------------------------
+    def hosts(self) -> list[Node]:
+        return [n for n in self.nodes.values() if not n.is_switch]
+
+    def switches(self) -> list[Node]:
+        return [n for n in self.nodes.values() if n.is_switch]
+
+    def ports(self, name: str) -> dict[int, Link]:
+        """Port number -> link, sorted by port."""
+        return dict(sorted(self._ports[name].items()))
+
+    def neighbors(self, name: str) -> Iterator[tuple[int, str, int, Link]]:
+        """(local port, peer node, peer port, link) for each port of `name`, by port."""
+        for port, link in self.ports(name).items():
+            peer, peer_port = link.peer(name)
+            yield port, peer, peer_port, link
+
+    def switch_index(self, name: str) -> int:
+        """0-based position of a switch among the switches (device ids, gRPC ports)."""
+        return [n.name for n in self.switches()].index(name)
+
+    def validate(self) -> None:
+        """Whole-graph checks that cannot run link by link."""
+        if not self.hosts():
+            raise FabricError(f"topology {self.name!r} has no hosts")
+        for node in self.nodes.values():
+            if not self._ports[node.name]:
+                raise FabricError(f"topology {self.name!r}: node {node.name!r} has no links")
+
+    # --- JSON ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT, "version": VERSION, "name": self.name,
+            "nodes": [{**asdict(n), "kind": n.kind.value} for n in self.nodes.values()],
+            "links": [asdict(link) for link in self.links],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Topology":
+        if data.get("format") != FORMAT or data.get("version") != VERSION:
+            raise FabricError(f"not a {FORMAT} v{VERSION} document")
+        try:
+            topo = cls(name=data["name"])
+            for n in data["nodes"]:
+                topo.add_node(**n)
+            for ln in data["links"]:
+                topo.add_link(ln["a"], ln["b"], LinkParams(**ln["ab"]), LinkParams(**ln["ba"]),
+                              ln["a_port"], ln["b_port"])
+        except (KeyError, TypeError) as err:
+            raise FabricError(f"malformed topology document: {err}") from None
+        topo.validate()
+        return topo
+
+    @classmethod
+    def from_json(cls, text: str) -> "Topology":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise FabricError(f"topology file is not JSON: {err}") from None
+        return cls.from_dict(data)
