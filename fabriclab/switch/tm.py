@@ -13,7 +13,7 @@ the real-time driver (``process.py``) drives it from an epoll loop. The driver's
     tm.enqueue(item, now)                    # after core.ingress; False means dropped
     departures, deliveries = tm.poll(now)    # at most one departure per port per poll
     for dep in departures:                   # run core.egress(dep.item, now, dep.queue)
-        tm.transmit(port, data, now)         # put each egress output on the wire
+        tm.transmit(port, data, dep.time_ns) # put each egress output on the wire
     for port, data in deliveries: send it    # it has crossed the link
     sleep until tm.next_deadline_ns()
 
@@ -43,10 +43,15 @@ class QueueInfo(NamedTuple):
 
 
 class Departure(NamedTuple):
-    """A packet leaving its queue now: the driver runs the egress pipeline on it."""
+    """A packet leaving its queue: the driver runs the egress pipeline on it.
+
+    ``time_ns`` is when the model says it left (at most the ``now`` of the poll): a driver
+    that wakes late must pass it to ``transmit`` so its lateness does not slow the link.
+    """
 
     item: Any  # an EgressItem: needs .port, .qid and .length
     queue: QueueInfo
+    time_ns: int
 
 
 class _Entry(NamedTuple):
@@ -204,18 +209,23 @@ class TrafficManager:
         else:
             return None
         entry = queue.entries.popleft()
+        # The moment the model let it go, which a late poll must not push back.
+        left = max(entry.enq_ns, port.link_free_ns, port.next_ns, queue.next_ns)
         queue.nbytes -= entry.item.length
-        queue.next_ns = now_ns + _gap_ns(queue.rate_pps)
-        port.next_ns = now_ns + _gap_ns(port.rate_pps)
+        queue.next_ns = left + _gap_ns(queue.rate_pps)
+        port.next_ns = left + _gap_ns(port.rate_pps)
         port.size -= 1
         if not port.size:
             self._active.discard(number)
         info = QueueInfo(entry.enq_ns // 1000, entry.enq_qdepth, port.size,
-                         (now_ns - entry.enq_ns) // 1000)
-        return Departure(entry.item, info)
+                         (left - entry.enq_ns) // 1000)
+        return Departure(entry.item, info, left)
 
     def transmit(self, port_number: int, data: bytes, now_ns: int) -> None:
-        """Put a frame on the port's link: it occupies the wire, then propagates."""
+        """Put a frame on the port's link: it occupies the wire, then propagates.
+
+        For egress outputs pass the departure's ``time_ns`` rather than the clock.
+        """
         port = self.port(port_number)
         start = max(now_ns, port.link_free_ns)
         finish = start
@@ -228,6 +238,15 @@ class TrafficManager:
         port.tx_bytes += len(data)
         self._seq += 1
         heapq.heappush(self._wire, (arrival, self._seq, port_number, data))
+
+    def clear_queues(self) -> None:
+        """Drop every queued packet (their pipeline state is stale after a program change)."""
+        for port in self.ports.values():
+            for queue in port.queues:
+                queue.entries.clear()
+                queue.nbytes = 0
+            port.size = 0
+        self._active.clear()
 
     def next_deadline_ns(self) -> int | None:
         """When ``poll`` next has something to do (None: nothing until the next enqueue)."""

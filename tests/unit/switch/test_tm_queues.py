@@ -35,7 +35,8 @@ def run(tm: TrafficManager, until_ns: int, arrivals=()):
             deps, dels = tm.poll(now)
             for dep in deps:
                 infos[dep.item.tag] = dep.queue
-                tm.transmit(dep.item.port, dep.item.tag.to_bytes(4, "big") + bytes(dep.item.length - 4), now)
+                data = dep.item.tag.to_bytes(4, "big") + bytes(dep.item.length - 4)
+                tm.transmit(dep.item.port, data, dep.time_ns)
             for port, data in dels:
                 tag = int.from_bytes(data[:4], "big")
                 out.append((now, port, tag, infos[tag]))
@@ -168,3 +169,28 @@ def test_set_queue_depth_for_all_ports_also_sets_the_default():
     tm.set_queue_depth(5)
     assert tm.port(1).queues[0].depth_pkts == 5
     assert tm.port(9).queues[0].depth_pkts == 5
+
+
+def test_late_polls_do_not_slow_a_backlogged_link():
+    """A driver that wakes up to 0.9 ms late (epoll's granularity) still gets the full rate."""
+    tm = TrafficManager(queue_depth=100)
+    tm.set_port_rate(1, 8_000_000)  # 1 ms per 1000-byte frame
+    for i in range(50):
+        tm.enqueue(Item(1, 0, 1000, i), 0)
+    now, sent = 0, 0
+    while sent < 50:
+        deps, _ = tm.poll(now)
+        for dep in deps:
+            tm.transmit(1, bytes(1000), dep.time_ns)
+            sent += 1
+        now = tm.next_deadline_ns() + 900_000
+    assert tm.port(1).link_free_ns == 50 * MS
+
+
+def test_clear_queues_drops_everything_queued():
+    tm = TrafficManager()
+    tm.set_port_rate(1, 8_000)
+    for i in range(3):
+        tm.enqueue(Item(1, 0, 1000, i), 0)
+    tm.clear_queues()
+    assert tm.poll(0) == ([], []) and tm.next_deadline_ns() is None

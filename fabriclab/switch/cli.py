@@ -1,0 +1,223 @@
+"""``fabriclab switch``: start a v1model switch the way simple_switch_grpc is started.
+
+Accepts simple_switch_grpc's flags (so Mininet glue such as p4-utils or the tutorials'
+``p4runtime_switch.py`` can launch it unchanged, including target options after ``--``)
+plus ours for the modelled links: ``--port-rate``, ``--port-delay``, ``--queue-depth``.
+Prints one ``ready`` line on stdout once ports, admin socket and P4Runtime are up; any
+failure before that is a one-line reason and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import signal
+import socket
+import sys
+from typing import Any
+
+from fabriclab.errors import FabricError
+from fabriclab.switch import admin, ports
+from fabriclab.switch.process import SwitchProcess
+from fabriclab.switch.tm import DEFAULT_QUEUE_DEPTH, TrafficManager
+
+LOG_LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO,
+              "warn": logging.WARNING, "error": logging.ERROR, "off": logging.CRITICAL + 1}
+SERVER_MODULE = "fabriclab.switch.p4runtime.server"
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    """Options simple_switch_grpc takes after ``--`` (accepted before it too)."""
+    parser.add_argument("--grpc-server-addr", default="127.0.0.1:9559",
+                        help="P4Runtime address (default 127.0.0.1:9559)")
+    parser.add_argument("--cpu-port", type=int, help="port whose packets go to P4Runtime packet-in")
+    parser.add_argument("--drop-port", type=int, default=511, help="port that drops (default 511)")
+    parser.add_argument("--priority-queues", type=int, default=1,
+                        help="strict-priority queues per egress port (default 1)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("program", nargs="?",
+                        help="pipeline artifact (prog.json from `fabriclab compile`) or a .p4 file")
+    parser.add_argument("target_args", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--no-p4", action="store_true",
+                        help="start without a program; P4Runtime SetForwardingPipelineConfig loads one")
+    parser.add_argument("-i", "--interface", action="append", default=[], metavar="N@IFNAME",
+                        help="attach interface IFNAME as port N (repeatable)")
+    parser.add_argument("--device-id", type=int, default=0, help="P4Runtime device id (default 0)")
+    _target_options(parser)
+    parser.add_argument("--pcap", nargs="?", const=".", metavar="DIR",
+                        help="write <ifname>_in.pcap / <ifname>_out.pcap per port into DIR")
+    parser.add_argument("--log-console", action="store_true", help="log to stderr (per packet at -L debug)")
+    parser.add_argument("--log-file", metavar="PATH", help="log to PATH (per packet at -L debug)")
+    parser.add_argument("-L", "--log-level", choices=sorted(LOG_LEVELS),
+                        help="log level (default debug when logging is asked for, else warn)")
+    parser.add_argument("--thrift-port", type=int, help="accepted for compatibility and ignored")
+    parser.add_argument("--nanolog", metavar="ADDR", help="accepted for compatibility and ignored")
+    parser.add_argument("--port-rate", action="append", default=[], metavar="N@RATE",
+                        help="link rate of port N: 10mbit, 1gbit, 5000pps ... (repeatable)")
+    parser.add_argument("--port-delay", action="append", default=[], metavar="N@DELAY",
+                        help="one-way propagation delay of port N: 5ms, 200us ... (repeatable)")
+    parser.add_argument("--queue-depth", action="append", default=[], metavar="N@PKTS",
+                        help=f"egress queue depth of port N in packets (default {DEFAULT_QUEUE_DEPTH})")
+    parser.add_argument("--admin-socket", metavar="PATH",
+                        help="switch-cli socket (default /tmp/fabriclab/switch-<device-id>.sock)")
+
+
+def _merge_target_args(args: argparse.Namespace) -> None:
+    """simple_switch_grpc puts target options after ``--``; argparse hands them over as positionals."""
+    positionals = [w for w in (args.program, *args.target_args) if w is not None]
+    split = next((i for i, w in enumerate(positionals) if w.startswith("-")), len(positionals))
+    programs, target = positionals[:split], positionals[split:]
+    if len(programs) > 1:
+        raise FabricError(f"more than one program given: {' '.join(programs)}")
+    args.program = programs[0] if programs else None
+    if not target:
+        return
+    extra = argparse.ArgumentParser(prog="fabriclab switch -- ", add_help=False)
+    _target_options(extra)
+    names = ("grpc_server_addr", "cpu_port", "drop_port", "priority_queues")
+    extra.set_defaults(**dict.fromkeys(names))  # None marks "not given after --"
+    try:
+        parsed, unknown = extra.parse_known_args(target)
+    except SystemExit:
+        raise FabricError(f"bad target options after '--': {' '.join(target)}") from None
+    if unknown:
+        raise FabricError(f"unknown target options after '--': {' '.join(unknown)}")
+    for name in names:
+        if getattr(parsed, name) is not None:
+            setattr(args, name, getattr(parsed, name))
+
+
+def load_core(args: argparse.Namespace) -> Any:
+    """The SwitchCore for the positional program, or None with --no-p4."""
+    if args.no_p4:
+        if args.program:
+            raise FabricError("give either a program or --no-p4, not both")
+        return None
+    if not args.program:
+        raise FabricError("no program: give a pipeline artifact or .p4 file, or --no-p4")
+    from fabriclab import p4
+    from fabriclab.switch.core import SwitchCore
+
+    try:
+        if args.program.endswith(".p4"):
+            program = p4.compile_file(args.program)
+        else:
+            program = p4.load_artifact(args.program)
+    except OSError as err:
+        raise FabricError(f"cannot read program {args.program}: {err.strerror}") from None
+    return SwitchCore(program, drop_port=args.drop_port, cpu_port=args.cpu_port)
+
+
+def configure_tm(args: argparse.Namespace, known_ports: set[int]) -> TrafficManager:
+    if args.priority_queues < 1:
+        raise FabricError("--priority-queues must be at least 1")
+    tm = TrafficManager(priority_queues=args.priority_queues)
+
+    def check(port: int, flag: str) -> int:
+        if port not in known_ports:
+            raise FabricError(f"{flag}: port {port} has no interface (add -i {port}@IFNAME)")
+        return port
+
+    for spec in args.port_rate:
+        port, rate = ports.parse_port_rate(spec)
+        tm.set_port_rate(check(port, "--port-rate"), rate.bps)
+        tm.set_queue_rate(rate.pps, port)
+    for spec in args.port_delay:
+        port, delay = ports.parse_port_delay(spec)
+        tm.set_port_delay(check(port, "--port-delay"), delay)
+    for spec in args.queue_depth:
+        port, depth = ports.parse_queue_depth(spec)
+        tm.set_queue_depth(depth, check(port, "--queue-depth"))
+    return tm
+
+
+def configure_logging(args: argparse.Namespace) -> bool:
+    """Set up handlers; returns whether per-packet logging was asked for."""
+    asked = args.log_console or args.log_file
+    level = LOG_LEVELS[args.log_level or ("debug" if asked else "warn")]
+    logger = logging.getLogger("fabriclab.switch")
+    logger.setLevel(level)
+    fmt = logging.Formatter("%(asctime)s.%(msecs)03d [%(levelname)s] %(message)s", "%H:%M:%S")
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if args.log_file:
+        try:
+            handlers = [logging.FileHandler(args.log_file)] + (handlers if args.log_console else [])
+        except OSError as err:
+            raise FabricError(f"--log-file: cannot write {args.log_file}: {err.strerror}") from None
+    for handler in handlers:
+        handler.setFormatter(fmt)
+        logger.addHandler(handler)
+    return bool(asked) and level <= logging.DEBUG
+
+
+def _check_bindable(address: str) -> None:
+    """Fail early and clearly if the gRPC address is taken (grpc's own error is vague)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise FabricError(f"--grpc-server-addr: expected HOST:PORT, got '{address}'")
+    host = host.strip("[]") or "0.0.0.0"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, int(port)))
+        except OSError as err:
+            raise FabricError(f"cannot serve P4Runtime on {address}: {err.strerror}") from None
+
+
+def start_p4runtime(switch: SwitchProcess, address: str) -> Any:
+    """The P4Runtime gRPC server if this build has one, else None."""
+    if importlib.util.find_spec(SERVER_MODULE) is None:
+        return None
+    _check_bindable(address)
+    server = importlib.import_module(SERVER_MODULE)
+    try:
+        return server.serve(switch, address, switch.device_id)
+    except FabricError:
+        raise
+    except Exception as err:  # noqa: BLE001 - grpc raises RuntimeError on bind failures
+        raise FabricError(f"cannot serve P4Runtime on {address}: {err}") from None
+
+
+def main(args: argparse.Namespace) -> int:
+    _merge_target_args(args)
+    packet_log = configure_logging(args)
+    if args.thrift_port is not None:
+        print(f"fabriclab switch: note: --thrift-port {args.thrift_port} ignored (no Thrift here; "
+              "use `fabriclab switch-cli` for queue settings)", file=sys.stderr)
+    interfaces = ports.interface_map(args.interface)
+    known = set(interfaces) | ({args.cpu_port} if args.cpu_port is not None else set())
+    tm = configure_tm(args, known)
+    core = load_core(args)
+    admin_path = args.admin_socket or admin.default_socket_path(args.device_id)
+    switch = SwitchProcess(core, interfaces, tm, device_id=args.device_id,
+                           cpu_port=args.cpu_port, drop_port=args.drop_port,
+                           pcap_dir=args.pcap, packet_log=packet_log)
+    admin_server = grpc_server = None
+    previous = {sig: signal.signal(sig, lambda *_: switch.stop())
+                for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        admin_server = admin.AdminServer(admin_path, lambda line: admin.handle_line(tm, line))
+        switch.add_reader(admin_server, admin_server.on_readable)
+        grpc_server = start_p4runtime(switch, args.grpc_server_addr)
+        grpc_note = (f"P4Runtime on {args.grpc_server_addr}" if grpc_server is not None
+                     else "no P4Runtime server in this build")
+        port_list = " ".join(f"{p}@{name}" for p, name in sorted(interfaces.items()))
+        print(f"fabriclab switch: ready: device {args.device_id}, ports [{port_list}], "
+              f"{grpc_note}, admin {admin_path}", flush=True)
+        switch.run()
+    finally:
+        if grpc_server is not None:
+            grpc_server.stop(grace=0.5).wait()
+        if admin_server is not None:
+            admin_server.close()
+        switch.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    c = switch.counters
+    print(f"fabriclab switch: stopped: rx {c.rx}, tx {c.tx}, queue drops "
+          f"{sum(p.drops for p in tm.ports.values())}, pipeline errors {c.pipeline_errors}",
+          flush=True)
+    return 0

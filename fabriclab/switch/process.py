@@ -1,0 +1,355 @@
+"""The real-time driver of one switch: AF_PACKET ports, one epoll loop, the traffic manager.
+
+``SwitchProcess`` owns the kernel side (a raw socket per ``-i N@ifname``, pcap files, a
+wake-up pipe) and feeds the sans-I/O parts: ``core.ingress`` -> ``TrafficManager`` ->
+``core.egress`` -> the TM's modelled link -> the socket. The loop sleeps in epoll until a
+socket is readable or the TM's next deadline (pacing, propagation delay) comes due.
+
+API for the P4Runtime server (which runs in gRPC threads):
+
+- ``switch.lock``: an RLock; hold it for every call into ``switch.core`` (tables, counters...).
+  The loop holds it around each ``core.ingress``/``core.egress`` call.
+- ``switch.core``: the ``SwitchCore``, or None with ``--no-p4`` until a pipeline is set.
+- ``switch.set_core(core)``: install a new pipeline (SetForwardingPipelineConfig). It runs in
+  the loop thread (queued packets of the old program are dropped) and returns once done.
+- ``switch.packet_out(data)``: inject a frame as if it arrived on the CPU port (ingress
+  sees ``ingress_port == cpu_port``). Thread-safe, non-blocking.
+- ``switch.add_packet_in_listener(fn)`` / ``remove_packet_in_listener(fn)``: ``fn(data)`` is
+  called in the loop thread for every frame the pipeline sends to the CPU port; it must
+  not block (put the frame on a queue).
+- ``switch.add_digest_listener(fn)``: ``fn()`` is called in the loop thread after a batch
+  of packets that left entries in ``core.digests``; drain them under ``switch.lock``.
+- ``switch.device_id``, ``switch.cpu_port``, ``switch.drop_port``, ``switch.tm``,
+  ``switch.interfaces`` ({port: ifname}), ``switch.counters``.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import select
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from fabriclab.errors import FabricError
+from fabriclab.switch.pcap import PortCapture
+from fabriclab.switch.tm import TrafficManager
+
+ETH_P_ALL = 0x0003
+SOL_PACKET = 263
+PACKET_ADD_MEMBERSHIP = 1
+PACKET_MR_PROMISC = 1
+PACKET_IGNORE_OUTGOING = 23  # Linux >= 4.20: do not even queue our own transmissions
+PACKET_OUTGOING = 4
+RECV_BATCH = 64  # frames read from one socket before looking at the others
+MAX_FRAME = 65536
+IDLE_WAKE_S = 0.5  # idle wake-up, to flush pcaps now and then
+
+log = logging.getLogger("fabriclab.switch")
+
+
+@dataclass
+class Counters:
+    rx: int = 0
+    tx: int = 0
+    to_cpu: int = 0
+    from_cpu: int = 0
+    no_pipeline: int = 0  # frames received while no program was loaded
+    pipeline_errors: int = 0  # exceptions raised by the core (the switch never dies on a packet)
+    tx_errors: int = 0  # sends refused by the kernel (interface down, no buffer space)
+    no_port: int = 0  # frames to a port with no interface
+
+
+def open_port_socket(ifname: str) -> socket.socket:
+    """A non-blocking raw socket bound to ``ifname``, promiscuous, blind to our own sends."""
+    try:
+        index = socket.if_nametoindex(ifname)
+    except OSError:
+        raise FabricError(f"interface {ifname} does not exist") from None
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    try:
+        sock.bind((ifname, ETH_P_ALL))
+        mreq = index.to_bytes(4, "little") + PACKET_MR_PROMISC.to_bytes(2, "little") + bytes(10)
+        sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq)
+        try:
+            sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
+        except OSError:
+            pass  # older kernel: recvfrom's pkttype filter below still applies
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.setblocking(False)
+    except OSError as err:
+        sock.close()
+        raise FabricError(f"cannot open interface {ifname}: {err.strerror}") from None
+    return sock
+
+
+class SwitchProcess:
+    """One switch's event loop; see the module docstring for the API other threads use."""
+
+    def __init__(self, core: Any, interfaces: dict[int, str], tm: TrafficManager, *,
+                 device_id: int = 0, cpu_port: int | None = None, drop_port: int = 511,
+                 pcap_dir: str | None = None, packet_log: bool = False):
+        self.core = core
+        self.interfaces = dict(interfaces)
+        self.tm = tm
+        self.device_id = device_id
+        self.cpu_port = cpu_port
+        self.drop_port = drop_port
+        self.counters = Counters()
+        self.lock = threading.RLock()
+        self._packet_log = packet_log
+        self._packet_in: list[Callable[[bytes], None]] = []
+        self._digest: list[Callable[[], None]] = []
+        self._injected: deque[bytes] = deque()
+        self._calls: deque[tuple[Callable[[], None], threading.Event]] = deque()
+        self._readers: dict[int, Callable[[], None]] = {}
+        self._stop = False
+        self._loop_thread: int | None = None
+        self._t0 = time.monotonic_ns()
+        self._socks: dict[int, socket.socket] = {}
+        self._fd_port: dict[int, int] = {}
+        self._capture: PortCapture | None = None
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._epoll = select.epoll()
+        try:
+            for port, ifname in self.interfaces.items():
+                sock = open_port_socket(ifname)
+                self._socks[port] = sock
+                self._fd_port[sock.fileno()] = port
+                self._epoll.register(sock.fileno(), select.EPOLLIN)
+                tm.port(port)  # so switch-cli shows every port from the start
+            if pcap_dir is not None:
+                self._capture = PortCapture(pcap_dir, self.interfaces)
+            self._epoll.register(self._wake_r, select.EPOLLIN)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- API for other threads --
+
+    def now_ns(self) -> int:
+        """Nanoseconds since the switch started (v1model timestamps are this / 1000)."""
+        return time.monotonic_ns() - self._t0
+
+    def packet_out(self, data: bytes) -> None:
+        self._injected.append(bytes(data))
+        self._wake()
+
+    def add_packet_in_listener(self, fn: Callable[[bytes], None]) -> None:
+        self._packet_in.append(fn)
+
+    def remove_packet_in_listener(self, fn: Callable[[bytes], None]) -> None:
+        if fn in self._packet_in:
+            self._packet_in.remove(fn)
+
+    def add_digest_listener(self, fn: Callable[[], None]) -> None:
+        self._digest.append(fn)
+
+    def set_core(self, core: Any) -> None:
+        def install() -> None:
+            with self.lock:
+                self.core = core
+            self.tm.clear_queues()
+        self.call_in_loop(install)
+
+    def call_in_loop(self, fn: Callable[[], None], timeout: float = 10.0) -> None:
+        """Run ``fn`` in the loop thread (directly if the loop is not running) and wait."""
+        if self._loop_thread in (None, threading.get_ident()):
+            fn()
+            return
+        done = threading.Event()
+        self._calls.append((fn, done))
+        self._wake()
+        if not done.wait(timeout):
+            raise FabricError("switch event loop did not answer")
+
+    def add_reader(self, fileobj: Any, on_readable: Callable[[], None]) -> None:
+        """Have the loop call ``on_readable()`` when ``fileobj`` is readable (admin socket)."""
+        fd = fileobj.fileno()
+        self._readers[fd] = on_readable
+        self._epoll.register(fd, select.EPOLLIN)
+
+    def stop(self) -> None:
+        """Ask the loop to return; safe from signal handlers and other threads."""
+        self._stop = True
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"x")
+        except BlockingIOError:
+            pass  # the pipe is full, so the loop is awake anyway
+
+    # -- the loop --
+
+    def run(self) -> None:
+        """Forward frames until ``stop()``; the caller then calls ``close()``."""
+        self._loop_thread = threading.get_ident()
+        try:
+            self._run()
+        finally:
+            self._loop_thread = None
+            while self._calls:  # nobody will serve these: let their callers go
+                fn, done = self._calls.popleft()
+                fn()
+                done.set()
+
+    def _run(self) -> None:
+        last_flush = time.monotonic()
+        while not self._stop:
+            events = self._epoll.poll(self._timeout_s())
+            for fd, _ in events:
+                port = self._fd_port.get(fd)
+                if port is not None:
+                    self._receive(port, self._socks[port])
+                elif fd == self._wake_r:
+                    self._drain_wake()
+                else:
+                    self._readers[fd]()
+            self._service(self.now_ns())
+            if self._digest and self.core is not None and self.core.digests:
+                for fn in self._digest:
+                    fn()
+            if self._capture is not None and (not events or time.monotonic() - last_flush > 1):
+                self._capture.flush()
+                last_flush = time.monotonic()
+
+    def _timeout_s(self) -> float:
+        deadline = self.tm.next_deadline_ns()
+        if deadline is None:
+            return IDLE_WAKE_S
+        return max(0.0, min(IDLE_WAKE_S, (deadline - self.now_ns()) / 1e9))
+
+    def _drain_wake(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        while self._calls:
+            fn, done = self._calls.popleft()
+            try:
+                fn()
+            finally:
+                done.set()
+        while self._injected:
+            data = self._injected.popleft()
+            self.counters.from_cpu += 1
+            if self.cpu_port is not None:
+                self._ingress(self.cpu_port, data, self.now_ns())
+
+    def _receive(self, port: int, sock: socket.socket) -> None:
+        capture = self._capture.inbound[port] if self._capture is not None else None
+        for _ in range(RECV_BATCH):
+            try:
+                data, address = sock.recvfrom(MAX_FRAME)
+            except BlockingIOError:
+                return
+            except OSError as err:  # e.g. ENETDOWN while the interface bounces
+                log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port], err)
+                return
+            if address[2] == PACKET_OUTGOING:
+                continue
+            self.counters.rx += 1
+            if capture is not None:
+                capture.write(data)
+            self._ingress(port, data, self.now_ns())
+
+    def _ingress(self, port: int, data: bytes, now_ns: int) -> None:
+        core = self.core
+        if core is None:
+            self.counters.no_pipeline += 1
+            return
+        if self._packet_log:
+            log.info("port %d: in %d bytes", port, len(data))
+        try:
+            with self.lock:
+                items = core.ingress(port, data, now_ns // 1000)
+        except Exception:  # noqa: BLE001 - a bad packet or program bug must not kill the switch
+            self._pipeline_error("ingress", port)
+            return
+        for item in items:
+            self._enqueue(item, now_ns)
+
+    def _enqueue(self, item: Any, now_ns: int) -> None:
+        if item.port == self.drop_port:
+            return
+        if not self.tm.enqueue(item, now_ns) and self._packet_log:
+            log.info("port %d: queue full, dropped %d bytes", item.port, item.length)
+
+    def _service(self, now_ns: int) -> None:
+        """Move everything that is due: queue -> egress -> wire -> socket."""
+        tm = self.tm
+        while True:
+            departures, deliveries = tm.poll(now_ns)
+            for dep in departures:
+                self._egress(dep, now_ns)
+            for port, data in deliveries:
+                self._deliver(port, data)
+            if not departures and not deliveries:
+                return
+
+    def _egress(self, dep: Any, now_ns: int) -> None:
+        core = self.core
+        if core is None:
+            return
+        try:
+            with self.lock:
+                outputs, items = core.egress(dep.item, dep.time_ns // 1000, dep.queue)
+        except Exception:  # noqa: BLE001
+            self._pipeline_error("egress", dep.item.port)
+            return
+        for port, data in outputs:
+            if port != self.drop_port:
+                self.tm.transmit(port, data, dep.time_ns)
+        for item in items:
+            self._enqueue(item, now_ns)
+
+    def _deliver(self, port: int, data: bytes) -> None:
+        if self._packet_log:
+            log.info("port %d: out %d bytes", port, len(data))
+        if port == self.cpu_port:
+            self.counters.to_cpu += 1
+            for fn in self._packet_in:
+                fn(data)
+            return
+        sock = self._socks.get(port)
+        if sock is None:
+            self.counters.no_port += 1
+            return
+        try:
+            sock.send(data)
+        except OSError as err:
+            self.counters.tx_errors += 1
+            if err.errno not in (errno.ENOBUFS, errno.EAGAIN, errno.ENETDOWN, errno.ENXIO):
+                log.warning("port %d (%s): send failed: %s", port, self.interfaces[port], err)
+            return
+        self.counters.tx += 1
+        if self._capture is not None:
+            self._capture.outbound[port].write(data)
+
+    def _pipeline_error(self, stage: str, port: int) -> None:
+        self.counters.pipeline_errors += 1
+        if self.counters.pipeline_errors <= 10 or self._packet_log:
+            log.exception("%s pipeline failed on a packet of port %d (dropped)", stage, port)
+
+    # -- shutdown --
+
+    def close(self) -> None:
+        """Close sockets and flush/close pcaps; idempotent, for every exit path."""
+        for sock in self._socks.values():
+            sock.close()
+        self._socks.clear()
+        self._fd_port.clear()
+        if self._capture is not None:
+            self._capture.close()
+        if self._wake_r >= 0:
+            self._epoll.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            self._wake_r = self._wake_w = -1
