@@ -1,0 +1,145 @@
+"""DCQCN congestion control (Zhu et al., SIGCOMM 2015) as sans-I/O state machines.
+
+The notification point (NP, receiver) turns ECN CE marks into CNPs, at most one per QP per
+interval N. The reaction point (RP, sender) keeps a current rate R_C, a target rate R_T and
+a congestion estimate alpha:
+
+- on a CNP: R_T = R_C; R_C = R_C * (1 - alpha/2); alpha = (1-g)*alpha + g; counters reset;
+- every K without a CNP: alpha = (1-g)*alpha;
+- a rate-increase event every T (timer) and every B bytes sent (byte counter), with i the
+  number of such events since the last cut on each counter:
+  fast recovery while both counters are below F (R_C = (R_T + R_C)/2),
+  additive increase when one has passed F (R_T += R_AI, then R_C = (R_T + R_C)/2),
+  hyper increase when both have (R_T += i * R_HAI with i = min(counters) - F, then average).
+
+Parameters. The paper's values at 40 Gb/s with microsecond RTTs are g = 1/256, N = 50 us,
+K = 55 us, T = 55 us, B = 10 MB, F = 5, R_AI = 40 Mb/s; R_HAI = 10 * R_AI as in NIC defaults.
+The emulator runs at 1-100 Mb/s with RTTs of 0.1-50 ms, so `DcqcnParams.scaled(rate, rtt)`
+keeps the algorithm's shape by scaling both axes: times by s = rtt / 10 us (the paper's
+fabric RTT order), rates by line_rate / 40 Gb/s, and the byte counter by both (it stands for
+"2 ms at line rate" in the paper, so it becomes 2 ms * s at our line rate). g and F are
+dimensionless and unchanged. The floor is line_rate / 1000.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fabriclab.errors import FabricError
+
+PAPER_LINE_RATE = 40e9
+PAPER_RTT = 10e-6
+
+
+@dataclass(frozen=True)
+class DcqcnParams:
+    line_rate: float  # bit/s
+    g: float = 1 / 256
+    cnp_interval: float = 50e-6  # N (s)
+    alpha_timer: float = 55e-6  # K (s)
+    increase_timer: float = 55e-6  # T (s)
+    byte_counter: float = 10e6  # B (bytes)
+    fast_recovery: int = 5  # F
+    rate_ai: float = 40e6  # bit/s
+    rate_hai: float = 400e6  # bit/s
+    min_rate: float = 40e6  # bit/s
+
+    @classmethod
+    def scaled(cls, line_rate: float, rtt: float) -> DcqcnParams:
+        """The paper's parameters mapped to an emulated link of `line_rate` bit/s and `rtt` s."""
+        if line_rate <= 0 or rtt <= 0:
+            raise FabricError("DCQCN needs a positive line rate and RTT")
+        s, r = rtt / PAPER_RTT, line_rate / PAPER_LINE_RATE
+        return cls(
+            line_rate=line_rate, cnp_interval=50e-6 * s, alpha_timer=55e-6 * s, increase_timer=55e-6 * s,
+            byte_counter=line_rate / 8 * 2e-3 * s, rate_ai=40e6 * r, rate_hai=400e6 * r,
+            min_rate=line_rate / 1000,
+        )
+
+
+class NotificationPoint:
+    """Receiver side: decide whether a CE-marked packet for a QP triggers a CNP."""
+
+    def __init__(self, params: DcqcnParams) -> None:
+        self.interval = params.cnp_interval
+        self._last: dict[int, float] = {}
+        self.cnps_sent = 0
+        self.ce_seen = 0
+
+    def on_ce(self, qpn: int, now: float) -> bool:
+        self.ce_seen += 1
+        last = self._last.get(qpn)
+        if last is not None and now - last < self.interval:
+            return False
+        self._last[qpn] = now
+        self.cnps_sent += 1
+        return True
+
+
+class ReactionPoint:
+    """Sender side rate of one QP. Idle (at line rate, no timers) until the first CNP."""
+
+    def __init__(self, params: DcqcnParams) -> None:
+        self.p = params
+        self.rate = params.line_rate  # R_C
+        self.target = params.line_rate  # R_T
+        self.alpha = 1.0
+        self.cnps = 0
+        self.active = False
+        self._t_count = self._b_count = 0
+        self._bytes = 0.0
+        self._next_alpha = self._next_increase = 0.0
+        self._idle_since: float | None = None
+
+    def on_cnp(self, now: float) -> None:
+        p = self.p
+        self.cnps += 1
+        if self._idle_since is not None:  # alpha kept decaying while the timers were off
+            self.alpha *= (1 - p.g) ** ((now - self._idle_since) / p.alpha_timer)
+            self._idle_since = None
+        self.target = self.rate
+        self.rate = max(p.min_rate, self.rate * (1 - self.alpha / 2))
+        self.alpha = (1 - p.g) * self.alpha + p.g
+        self._t_count = self._b_count = 0
+        self._bytes = 0.0
+        self.active = True
+        self._next_alpha = now + p.alpha_timer
+        self._next_increase = now + p.increase_timer
+
+    def on_sent(self, nbytes: int, now: float) -> None:
+        if not self.active:
+            return
+        self._bytes += nbytes
+        while self.active and self._bytes >= self.p.byte_counter:
+            self._bytes -= self.p.byte_counter
+            self._b_count += 1
+            self._increase(now)
+
+    def deadline(self) -> float | None:
+        return min(self._next_alpha, self._next_increase) if self.active else None
+
+    def on_timer(self, now: float) -> None:
+        p = self.p
+        while self.active and min(self._next_alpha, self._next_increase) <= now:
+            if self._next_alpha <= self._next_increase:
+                self.alpha *= 1 - p.g
+                self._next_alpha += p.alpha_timer
+            else:
+                self._t_count += 1
+                self._next_increase += p.increase_timer
+                self._increase(self._next_increase - p.increase_timer)
+
+    def _increase(self, now: float) -> None:
+        p, f = self.p, self.p.fast_recovery
+        if max(self._t_count, self._b_count) < f:
+            pass  # fast recovery: approach the target only
+        elif min(self._t_count, self._b_count) > f:
+            self.target += (min(self._t_count, self._b_count) - f) * p.rate_hai
+        else:
+            self.target += p.rate_ai
+        self.target = min(self.target, p.line_rate)
+        self.rate = min((self.target + self.rate) / 2, p.line_rate)
+        if self.rate >= p.line_rate * 0.999:
+            self.rate = self.target = p.line_rate
+            self.active = False
+            self._idle_since = now

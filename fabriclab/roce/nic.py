@@ -1,0 +1,213 @@
+"""One host's RoCEv2 NIC as a sans-I/O engine: queue pairs, DCQCN, pacing and framing.
+
+Drivers feed it datagrams (`receive`) and the clock (`poll`), and send whatever `poll`
+returns; `next_wakeup` says when to call `poll` again. The same engine runs over real UDP
+sockets (`driver.py`) and in virtual time (`sim.py`).
+
+On the wire it behaves like a RoCEv2 NIC: data and ACKs leave from a UDP source port chosen
+per QP (the fabric's ECMP entropy) to port 4791 with ECT(0); a CE-marked request packet
+makes the notification point send a CNP back to the sending QP; ACK/NAK/CNP go ahead of
+data; every departure is paced at line rate and each QP's data also at its DCQCN rate.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+from fabriclab.errors import FabricError
+from fabriclab.roce import framing as f
+from fabriclab.roce.dcqcn import DcqcnParams, NotificationPoint, ReactionPoint
+from fabriclab.roce.pacer import Pacer
+from fabriclab.roce.qp import Completion, QpConfig, QueuePair
+
+ETH_HEADER = 14
+
+
+@dataclass(frozen=True)
+class NicConfig:
+    ip: str
+    port: int = f.ROCE_PORT  # where this NIC listens (the RoCEv2 destination port)
+    line_rate: float = 100e6  # bit/s, counted on Ethernet frames
+    qp: QpConfig = QpConfig()
+    dcqcn: DcqcnParams | None = None  # None: no congestion control
+    verify_icrc: bool = True
+
+
+@dataclass(frozen=True)
+class Datagram:
+    """A UDP datagram to transmit (the driver adds IP/UDP headers)."""
+
+    sport: int
+    dst_ip: str
+    dst_port: int
+    payload: bytes
+
+
+@dataclass
+class NicCounters:
+    rx_packets: int = 0
+    tx_packets: int = 0
+    icrc_errors: int = 0
+    malformed: int = 0
+    unknown_qp: int = 0
+    ce_marked: int = 0
+    cnps_sent: int = 0
+    cnps_received: int = 0
+
+
+@dataclass
+class _Connection:
+    qp: QueuePair
+    peer_ip: str
+    peer_port: int
+    sport: int
+    pacer: Pacer
+    rp: ReactionPoint | None
+    control: deque[f.RocePacket] = field(default_factory=deque)
+
+
+def source_port(qpn: int, salt: int = 0) -> int:
+    """A deterministic per-QP UDP source port in 49152-65535."""
+    return 49152 + ((qpn * 2654435761 + salt * 40503) & 0x3FFF)
+
+
+class RoceNic:
+    def __init__(self, config: NicConfig) -> None:
+        self.cfg = config
+        self.counters = NicCounters()
+        self.regions: dict[int, bytearray] = {}
+        self.completions: deque[tuple[int, Completion]] = deque()
+        self._conns: dict[int, _Connection] = {}
+        self._order: list[int] = []
+        self._rr = itertools.count()
+        self._pacer = Pacer(config.line_rate)
+        self.np = NotificationPoint(config.dcqcn) if config.dcqcn else None
+
+    def register(self, rkey: int, size: int) -> bytearray:
+        """Register `size` bytes of memory that peers may RDMA WRITE with `rkey`."""
+        mem = self.regions[rkey] = bytearray(size)
+        return mem
+
+    def connect(self, qpn: int, peer_ip: str, peer_qpn: int, peer_port: int = f.ROCE_PORT,
+                sport: int | None = None) -> QueuePair:
+        if qpn in self._conns:
+            raise FabricError(f"QP {qpn:#x} already exists")
+        qp = QueuePair(qpn, peer_qpn, self.cfg.qp, self.regions)
+        rp = ReactionPoint(self.cfg.dcqcn) if self.cfg.dcqcn else None
+        conn = _Connection(qp, peer_ip, peer_port, sport if sport is not None else source_port(qpn),
+                           Pacer(self.cfg.line_rate), rp)
+        self._conns[qpn] = conn
+        self._order.append(qpn)
+        return qp
+
+    def qp(self, qpn: int) -> QueuePair:
+        return self._conns[qpn].qp
+
+    def rate(self, qpn: int) -> float:
+        """The QP's current sending rate (its DCQCN R_C, or line rate)."""
+        rp = self._conns[qpn].rp
+        return rp.rate if rp else self.cfg.line_rate
+
+    def reaction_point(self, qpn: int) -> ReactionPoint | None:
+        return self._conns[qpn].rp
+
+    @property
+    def sports(self) -> dict[int, int]:
+        return {qpn: c.sport for qpn, c in self._conns.items()}
+
+    # ---- input -----------------------------------------------------------------------
+    def receive(self, payload: bytes, src_ip: str, src_port: int, ce: bool, now: float) -> None:
+        """A datagram arrived on our RoCE port; `ce` is whether its IP ECN field was CE."""
+        self.counters.rx_packets += 1
+        try:
+            pkt = f.unframe(payload, src_ip, self.cfg.ip, src_port, self.cfg.port, self.cfg.verify_icrc)
+        except FabricError as err:  # a host never dies on a packet
+            bad_crc = "ICRC" in str(err)
+            self.counters.icrc_errors += bad_crc
+            self.counters.malformed += not bad_crc
+            return
+        conn = self._conns.get(pkt.dqpn)
+        if conn is None:
+            self.counters.unknown_qp += 1
+            return
+        if pkt.opcode == f.CNP:
+            self.counters.cnps_received += 1
+            if conn.rp:
+                conn.rp.on_cnp(now)
+            return
+        if ce and pkt.opcode in f.REQUESTS:
+            self.counters.ce_marked += 1
+            if self.np and self.np.on_ce(pkt.dqpn, now):
+                self.counters.cnps_sent += 1
+                conn.control.append(f.RocePacket(f.CNP, conn.qp.peer_qpn, 0, becn=True))
+        conn.control.extend(conn.qp.receive(pkt, now))
+        while conn.qp.completions:
+            self.completions.append((pkt.dqpn, conn.qp.completions.popleft()))
+
+    # ---- output ----------------------------------------------------------------------
+    def poll(self, now: float) -> list[Datagram]:
+        """Run due timers and return the datagrams the pacers allow at `now`."""
+        for conn in self._conns.values():
+            dl = conn.qp.deadline()
+            if dl is not None and dl <= now:
+                conn.qp.on_timer(now)
+            if conn.rp:
+                dl = conn.rp.deadline()
+                if dl is not None and dl <= now:
+                    conn.rp.on_timer(now)
+        out: list[Datagram] = []
+        while self._pacer.ready(now):
+            item = self._next_control() or self._next_data(now)
+            if item is None:
+                break
+            conn, pkt = item
+            frame = f.frame(pkt, self.cfg.ip, conn.peer_ip, conn.sport, conn.peer_port)
+            wire = len(frame) + f.IP_UDP_LEN + ETH_HEADER
+            self._pacer.sent(wire, now)
+            if pkt.opcode in f.REQUESTS:
+                conn.pacer.sent(wire, now, conn.rp.rate if conn.rp else None)
+                if conn.rp:
+                    conn.rp.on_sent(wire, now)
+            self.counters.tx_packets += 1
+            out.append(Datagram(conn.sport, conn.peer_ip, conn.peer_port, frame))
+        return out
+
+    def _next_control(self) -> tuple[_Connection, f.RocePacket] | None:
+        for conn in self._conns.values():
+            if conn.control:
+                return conn, conn.control.popleft()
+        return None
+
+    def _next_data(self, now: float) -> tuple[_Connection, f.RocePacket] | None:
+        n = len(self._order)
+        start = next(self._rr)
+        for i in range(n):
+            conn = self._conns[self._order[(start + i) % n]]
+            if conn.pacer.ready(now) and conn.qp.can_send():
+                pkt = conn.qp.next_packet(now)
+                if pkt is not None:
+                    return conn, pkt
+        return None
+
+    def next_wakeup(self) -> float | None:
+        """The earliest time `poll` has something to do (a timer or a paced departure)."""
+        times = []
+        for conn in self._conns.values():
+            for dl in (conn.qp.deadline(), conn.rp.deadline() if conn.rp else None):
+                if dl is not None:
+                    times.append(dl)
+            if conn.control:
+                times.append(self._pacer.next_time)
+            elif conn.qp.can_send():
+                times.append(max(self._pacer.next_time, conn.pacer.next_time))
+        return min(times) if times else None
+
+    def qp_counters(self) -> dict[str, int]:
+        """Counters summed over this NIC's queue pairs."""
+        total: dict[str, int] = {}
+        for conn in self._conns.values():
+            for k, v in vars(conn.qp.counters).items():
+                total[k] = total.get(k, 0) + v
+        return total

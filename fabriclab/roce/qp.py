@@ -1,0 +1,336 @@
+"""Reliable-connection queue pair: requester and responder as one sans-I/O state machine.
+
+Events go in (`post_write`, `post_send`, `receive(pkt, now)`, `on_timer(now)`), packets come
+out (`next_packet(now)` for requests, the return value of `receive` for ACK/NAKs), and
+`deadline()` says when the retransmission timer wants `on_timer`. No clock or socket here:
+the NIC engine (`nic.py`) owns pacing and addressing.
+
+Reliability follows the InfiniBand RC rules that RoCE NICs implement: 24-bit PSNs that wrap,
+cumulative ACKs requested by the AckReq bit (coalesced: one ACK covers every packet up to
+its PSN), one NAK "PSN sequence error" per gap, go-back-N from the NAKed PSN or from the
+oldest unacknowledged PSN on timeout, and at most `window` packets outstanding. The
+responder has two modes that decide what reordering costs:
+
+- ``gbn``: a classic RoCE NIC. An out-of-order packet is dropped and NAKed, so reordering
+  in the fabric (adaptive routing, spraying) turns into retransmissions.
+- ``ooo``: a NIC with direct data placement. Out-of-order packets are kept and placed by
+  PSN; the cumulative ACK covers what is complete and nothing is NAKed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from fabriclab.errors import FabricError
+from fabriclab.roce import framing as f
+
+PSN_MASK = 0xFFFFFF
+MSN_MASK = 0xFFFFFF
+PMTUS = (256, 512, 1024, 2048, 4096)
+MODES = ("gbn", "ooo")
+
+
+def psn_add(psn: int, n: int) -> int:
+    return (psn + n) & PSN_MASK
+
+
+def psn_diff(a: int, b: int) -> int:
+    """a - b on the 24-bit PSN circle, in [-2**23, 2**23)."""
+    d = (a - b) & PSN_MASK
+    return d - (1 << 24) if d >= 1 << 23 else d
+
+
+@dataclass(frozen=True)
+class QpConfig:
+    """Queue pair attributes (as `ibv_modify_qp` would set them)."""
+
+    pmtu: int = 1024
+    window: int = 64  # outstanding request packets
+    ack_every: int = 8  # AckReq on every Nth packet and on each message's last packet
+    rto: float = 0.005  # seconds before the first go-back-N on silence; doubles per timeout
+    max_rto: float = 0.5
+    mode: str = "gbn"
+    start_psn: int = 0
+
+    def __post_init__(self) -> None:
+        if self.pmtu not in PMTUS:
+            raise FabricError(f"path MTU must be one of {PMTUS}, not {self.pmtu}")
+        if self.mode not in MODES:
+            raise FabricError(f"receiver mode must be one of {MODES}, not {self.mode!r}")
+        if not 1 <= self.ack_every <= self.window:
+            raise FabricError("ack_every must be between 1 and the window")
+        if self.rto <= 0:
+            raise FabricError("retransmission timeout must be positive")
+
+
+@dataclass
+class QpCounters:
+    packets_sent: int = 0
+    bytes_sent: int = 0
+    retransmissions: int = 0
+    timeouts: int = 0
+    naks_sent: int = 0
+    naks_received: int = 0
+    acks_sent: int = 0
+    out_of_order: int = 0
+    duplicates: int = 0
+    access_errors: int = 0
+
+
+@dataclass
+class Completion:
+    """A finished work request (`kind` "send"/"write", requester side) or an arrival
+    (`kind` "recv" for a SEND, "write_imm" for an RDMA WRITE with immediate)."""
+
+    kind: str
+    wr_id: int | None = None
+    data: bytes = b""
+    imm: int | None = None
+    va: int = 0
+    error: str | None = None
+
+
+@dataclass
+class _WorkRequest:
+    wr_id: int
+    write: bool
+    data: bytes
+    va: int
+    rkey: int
+    imm: int | None
+    first_psn: int
+    npkts: int
+
+    @property
+    def last_psn(self) -> int:
+        return psn_add(self.first_psn, self.npkts - 1)
+
+
+@dataclass
+class _Inbound:
+    """The responder's current message: where a WRITE lands or where a SEND accumulates."""
+
+    rkey: int = 0
+    va: int = 0
+    length: int = 0
+    written: int = 0
+    parts: list[bytes] = field(default_factory=list)
+
+
+class QueuePair:
+    """One RC queue pair. `regions` maps rkey -> registered memory (shared with the NIC)."""
+
+    def __init__(self, qpn: int, peer_qpn: int, config: QpConfig | None = None,
+                 regions: dict[int, bytearray] | None = None) -> None:
+        self.qpn, self.peer_qpn = qpn, peer_qpn
+        self.cfg = config or QpConfig()
+        self.regions = regions if regions is not None else {}
+        self.counters = QpCounters()
+        self.completions: deque[Completion] = deque()
+        self.error: str | None = None
+        # requester
+        start = self.cfg.start_psn & PSN_MASK
+        self._wrs: deque[_WorkRequest] = deque()
+        self._end_psn = start  # PSN after the last posted packet
+        self._una = start  # oldest unacknowledged
+        self._tx = start  # next to transmit (moves back on go-back-N)
+        self._max_sent = start  # highest PSN sent + 1
+        self._tx_wr = 0  # index in _wrs of the WR holding _tx
+        self._deadline: float | None = None
+        self._backoff = 1
+        # responder
+        self._epsn = start
+        self._msn = 0
+        self._nak_sent = False
+        self._stash: dict[int, f.RocePacket] = {}
+        self._inbound = _Inbound()
+
+    # ---- requester -------------------------------------------------------------------
+    def post_write(self, wr_id: int, data: bytes, va: int, rkey: int, imm: int | None = None) -> None:
+        """Queue an RDMA WRITE of `data` to the peer's memory at (rkey, va)."""
+        self._post(_WorkRequest(wr_id, True, bytes(data), va, rkey, imm, 0, 0))
+
+    def post_send(self, wr_id: int, data: bytes, imm: int | None = None) -> None:
+        """Queue a SEND (the peer gets a "recv" completion with the data)."""
+        self._post(_WorkRequest(wr_id, False, bytes(data), 0, 0, imm, 0, 0))
+
+    def _post(self, wr: _WorkRequest) -> None:
+        wr.first_psn = self._end_psn
+        wr.npkts = max(1, -(-len(wr.data) // self.cfg.pmtu))
+        if wr.npkts >= 1 << 22:
+            raise FabricError(f"message of {len(wr.data)} bytes needs too many packets")
+        self._end_psn = psn_add(self._end_psn, wr.npkts)
+        self._wrs.append(wr)
+
+    @property
+    def outstanding(self) -> int:
+        return psn_diff(self._max_sent, self._una)
+
+    @property
+    def busy(self) -> bool:
+        """Work is posted and not yet acknowledged."""
+        return bool(self._wrs)
+
+    def can_send(self) -> bool:
+        return (self.error is None and psn_diff(self._tx, self._end_psn) < 0
+                and psn_diff(self._tx, self._una) < self.cfg.window)
+
+    def next_packet(self, now: float) -> f.RocePacket | None:
+        """The next request packet the window allows, or None."""
+        if not self.can_send():
+            return None
+        while psn_diff(self._tx, self._wrs[self._tx_wr].last_psn) > 0:
+            self._tx_wr += 1
+        wr = self._wrs[self._tx_wr]
+        psn = self._tx
+        i = psn_diff(psn, wr.first_psn)
+        pmtu = self.cfg.pmtu
+        first, last = i == 0, i == wr.npkts - 1
+        pkt = f.RocePacket(_opcode(wr.write, first, last, wr.imm is not None), self.peer_qpn, psn,
+                           payload=wr.data[i * pmtu:(i + 1) * pmtu])
+        if wr.write and first:
+            pkt.va, pkt.rkey, pkt.dma_len = wr.va, wr.rkey, len(wr.data)
+        if last:
+            pkt.imm = wr.imm
+        retransmit = psn_diff(psn, self._max_sent) < 0
+        pkt.ackreq = last or psn % self.cfg.ack_every == 0 or (retransmit and psn == self._una)
+        if retransmit:
+            self.counters.retransmissions += 1
+        else:
+            self._max_sent = psn_add(psn, 1)
+        if self._deadline is None:
+            self._deadline = now + self._rto()
+        self._tx = psn_add(psn, 1)
+        self.counters.packets_sent += 1
+        self.counters.bytes_sent += len(pkt.payload)
+        return pkt
+
+    def _rto(self) -> float:
+        return min(self.cfg.rto * self._backoff, self.cfg.max_rto)
+
+    def deadline(self) -> float | None:
+        return self._deadline
+
+    def on_timer(self, now: float) -> None:
+        """Retransmission timeout: go back to the oldest unacknowledged packet."""
+        if self._deadline is None or now < self._deadline:
+            return
+        if self.outstanding <= 0:
+            self._deadline = None
+            return
+        self.counters.timeouts += 1
+        self._backoff = min(self._backoff * 2, 1 << 10)
+        self._go_back(self._una)
+        self._deadline = now + self._rto()
+
+    def _go_back(self, psn: int) -> None:
+        self._tx = psn
+        self._tx_wr = 0
+
+    def _on_ack(self, pkt: f.RocePacket, now: float) -> None:
+        nak = pkt.is_nak
+        if nak and pkt.syndrome != f.AETH_NAK_PSN_SEQ:
+            self.error = f"remote access error (NAK syndrome {pkt.syndrome:#x})"
+            wr = self._wrs[0] if self._wrs else None
+            self.completions.append(Completion("write", wr.wr_id if wr else None, error=self.error))
+            return
+        acked = psn_add(pkt.psn, -1) if nak else pkt.psn  # NAK PSN is the expected one
+        progress = 0 <= psn_diff(acked, self._una) < psn_diff(self._max_sent, self._una)
+        if progress:
+            self._una = psn_add(acked, 1)
+            while self._wrs and psn_diff(self._wrs[0].last_psn, acked) <= 0:
+                wr = self._wrs.popleft()
+                self.completions.append(Completion("write" if wr.write else "send", wr.wr_id))
+                self._tx_wr = max(0, self._tx_wr - 1)
+            if psn_diff(self._tx, self._una) < 0:
+                self._go_back(self._una)
+            self._backoff = 1
+            self._deadline = now + self._rto() if self.outstanding > 0 else None
+        if nak:
+            self.counters.naks_received += 1
+            if psn_diff(pkt.psn, self._una) == 0 and psn_diff(self._tx, pkt.psn) > 0:
+                self._go_back(pkt.psn)
+
+    # ---- responder -------------------------------------------------------------------
+    def receive(self, pkt: f.RocePacket, now: float) -> list[f.RocePacket]:
+        """Handle a packet for this QP; return the ACK/NAKs to send back."""
+        if pkt.opcode == f.ACKNOWLEDGE:
+            self._on_ack(pkt, now)
+            return []
+        if pkt.opcode not in f.REQUESTS:
+            return []
+        d = psn_diff(pkt.psn, self._epsn)
+        if d < 0:
+            self.counters.duplicates += 1
+            return [self._ack()] if pkt.ackreq else []
+        if d > 0:
+            self.counters.out_of_order += 1
+            if self.cfg.mode == "ooo":
+                if d < 1 << 16 and pkt.psn not in self._stash:
+                    self._stash[pkt.psn] = pkt
+                elif pkt.psn in self._stash:
+                    self.counters.duplicates += 1
+                return []
+            if self._nak_sent:
+                return []
+            self._nak_sent = True
+            self.counters.naks_sent += 1
+            return [f.RocePacket(f.ACKNOWLEDGE, self.peer_qpn, self._epsn, syndrome=f.AETH_NAK_PSN_SEQ,
+                                 msn=self._msn)]
+        want_ack = False
+        while pkt is not None:
+            if not self._place(pkt):
+                self.counters.access_errors += 1
+                self._stash.clear()
+                return [f.RocePacket(f.ACKNOWLEDGE, self.peer_qpn, self._epsn,
+                                     syndrome=f.AETH_NAK_REMOTE_ACCESS, msn=self._msn)]
+            want_ack |= pkt.ackreq
+            self._epsn = psn_add(self._epsn, 1)
+            pkt = self._stash.pop(self._epsn, None)
+        self._nak_sent = False
+        return [self._ack()] if want_ack else []
+
+    def _ack(self) -> f.RocePacket:
+        self.counters.acks_sent += 1
+        return f.RocePacket(f.ACKNOWLEDGE, self.peer_qpn, psn_add(self._epsn, -1), syndrome=f.AETH_ACK,
+                            msn=self._msn)
+
+    def _place(self, pkt: f.RocePacket) -> bool:
+        """Deliver an in-order request packet to memory or the receive queue."""
+        op, inb = pkt.opcode, self._inbound
+        if op in f.FIRST_OR_ONLY:
+            inb = self._inbound = _Inbound(pkt.rkey, pkt.va, pkt.dma_len)
+        if op in f.SENDS:
+            inb.parts.append(pkt.payload)
+        else:
+            mem = self.regions.get(inb.rkey)
+            start = inb.va + inb.written
+            end = start + len(pkt.payload)
+            if mem is None or end > len(mem) or inb.written + len(pkt.payload) > inb.length:
+                return False
+            mem[start:end] = pkt.payload
+            inb.written += len(pkt.payload)
+        if op in f.LAST_OR_ONLY:
+            self._msn = (self._msn + 1) & MSN_MASK
+            if op in f.SENDS:
+                self.completions.append(Completion("recv", data=b"".join(inb.parts), imm=pkt.imm))
+            elif pkt.imm is not None:
+                mem = self.regions[inb.rkey]
+                self.completions.append(Completion("write_imm", data=bytes(mem[inb.va:inb.va + inb.written]),
+                                                   imm=pkt.imm, va=inb.va))
+        return True
+
+
+def _opcode(write: bool, first: bool, last: bool, imm: bool) -> int:
+    if write:
+        if first and last:
+            return f.WRITE_ONLY_IMM if imm else f.WRITE_ONLY
+        if first:
+            return f.WRITE_FIRST
+        return (f.WRITE_LAST_IMM if imm else f.WRITE_LAST) if last else f.WRITE_MIDDLE
+    if first and last:
+        return f.SEND_ONLY_IMM if imm else f.SEND_ONLY
+    if first:
+        return f.SEND_FIRST
+    return (f.SEND_LAST_IMM if imm else f.SEND_LAST) if last else f.SEND_MIDDLE
