@@ -1,0 +1,238 @@
+/* fabric.p4 headers and metadata.
+
+   INT-MD over UDP (fabriclab's variant of INT 2.1, "UDP destination port" signalling):
+   the first switch replaces the UDP destination port with INT_UDP_PORT, saves the original
+   port in the shim and inserts
+
+     UDP | int_shim (4 B) | int_md (12 B) | hop records, newest first (24 B each) | L4 payload
+
+   Every switch pushes one int_hop record in front of the existing ones, so transit switches
+   never need to parse the stack; only the sink does, to strip it. */
+#ifndef _FABRIC_HEADERS_P4_
+#define _FABRIC_HEADERS_P4_
+
+const bit<16> ETHERTYPE_IPV4 = 0x0800;
+const bit<16> ETHERTYPE_ARP  = 0x0806;
+const bit<8>  IPPROTO_TCP    = 6;
+const bit<8>  IPPROTO_UDP    = 17;
+const bit<16> ROCE_UDP_PORT  = 4791;
+const bit<16> INT_UDP_PORT   = 9099;   /* UDP dport that says "INT shim follows" */
+const bit<16> ARP_REQUEST    = 1;
+const bit<16> ARP_REPLY      = 2;
+
+const bit<8>  INT_MAX_HOPS   = 6;      /* = size of the parsed hop stack */
+const bit<8>  INT_HOP_WORDS  = 6;      /* one hop record, in 4-byte words */
+const bit<16> INT_HOP_BYTES  = 24;
+const bit<8>  INT_BASE_WORDS = 4;      /* shim + md header, in 4-byte words */
+const bit<16> INT_BASE_BYTES = 16;
+const bit<16> INT_INSTRUCTIONS = 0xF500; /* switch id, ports, latency, queue, egress ts, tx bytes */
+
+const bit<32> INT_REPORT_SESSION = 100; /* clone session: port toward the collector */
+const bit<8>  FL_INT_REPORT  = 1;       /* @field_list(1): preserved into the report clone */
+
+const bit<2>  MODE_ECMP      = 0;
+const bit<2>  MODE_FLOWLET   = 1;
+const bit<2>  MODE_ADAPTIVE  = 2;
+
+const bit<32> PORT_SLOTS     = 512;     /* registers/counters indexed by port number */
+const bit<32> FLOWLET_SLOTS  = 4096;
+
+const bit<32> INSTANCE_NORMAL    = 0;
+const bit<32> INSTANCE_I2E_CLONE = 1;
+
+header ethernet_t {
+    bit<48> dstAddr;
+    bit<48> srcAddr;
+    bit<16> etherType;
+}
+
+header arp_t {
+    bit<16> htype;
+    bit<16> ptype;
+    bit<8>  hlen;
+    bit<8>  plen;
+    bit<16> oper;
+    bit<48> sha;
+    bit<32> spa;
+    bit<48> tha;
+    bit<32> tpa;
+}
+
+header ipv4_t {
+    bit<4>  version;
+    bit<4>  ihl;
+    bit<6>  dscp;
+    bit<2>  ecn;
+    bit<16> totalLen;
+    bit<16> identification;
+    bit<3>  flags;
+    bit<13> fragOffset;
+    bit<8>  ttl;
+    bit<8>  protocol;
+    bit<16> hdrChecksum;
+    bit<32> srcAddr;
+    bit<32> dstAddr;
+}
+
+header udp_t {
+    bit<16> srcPort;
+    bit<16> dstPort;
+    bit<16> length;
+    bit<16> checksum;
+}
+
+header tcp_t {
+    bit<16> srcPort;
+    bit<16> dstPort;
+    bit<32> seqNo;
+    bit<32> ackNo;
+    bit<4>  dataOffset;
+    bit<4>  res;
+    bit<8>  flags;
+    bit<16> window;
+    bit<16> checksum;
+    bit<16> urgentPtr;
+}
+
+/* RoCEv2 base transport header (InfiniBand BTH, 12 bytes). */
+header bth_t {
+    bit<8>  opcode;
+    bit<1>  se;
+    bit<1>  migReq;
+    bit<2>  padCnt;
+    bit<4>  tver;
+    bit<16> pkey;
+    bit<1>  fecn;
+    bit<1>  becn;
+    bit<6>  resv6;
+    bit<24> destQP;
+    bit<1>  ackReq;
+    bit<7>  resv7;
+    bit<24> psn;
+}
+
+/* RDMA extended transport header (RDMA WRITE first/only, READ request). */
+header reth_t {
+    bit<64> va;
+    bit<32> rkey;
+    bit<32> dmaLen;
+}
+
+/* ACK extended transport header (ACK, READ response first/last/only, atomic ACK). */
+header aeth_t {
+    bit<8>  syndrome;
+    bit<24> msn;
+}
+
+header int_shim_t {
+    bit<4>  intType;      /* 1 = INT-MD */
+    bit<2>  npt;          /* 1 = origPort holds the original UDP destination port */
+    bit<2>  rsvd;
+    bit<8>  len;          /* shim + md + hop records, in 4-byte words */
+    bit<16> origPort;
+}
+
+header int_md_t {
+    bit<4>  ver;          /* 2 */
+    bit<1>  d;
+    bit<1>  e;            /* set when a switch could not add its record (hop budget spent) */
+    bit<1>  m;
+    bit<12> rsvd;
+    bit<5>  hopMl;        /* words per hop record = INT_HOP_WORDS */
+    bit<8>  remainingHops;
+    bit<16> instructions;
+    bit<16> domainId;
+    bit<16> dsInstructions;
+    bit<16> dsFlags;
+}
+
+/* One switch's record. Timestamps and latencies in microseconds (the switch clock). */
+header int_hop_t {
+    bit<32> switchId;
+    bit<16> ingressPort;
+    bit<16> egressPort;
+    bit<32> hopLatency;   /* egress timestamp - ingress timestamp */
+    bit<8>  qid;          /* egress queue (= packet priority) */
+    bit<24> qdepth;       /* queue depth at dequeue, packets */
+    bit<32> egressTs;     /* low 32 bits of the egress timestamp */
+    bit<32> txBytes;      /* bytes sent on the egress port so far (wraps) */
+}
+
+/* Telemetry report, sent as UDP to the collector:
+   Ethernet | IPv4 | UDP | int_report | the sink's received packet with the sink's hop added. */
+header int_report_t {
+    bit<4>  ver;          /* 1 */
+    bit<4>  hopCount;     /* hop records in the inner packet */
+    bit<8>  rsvd;
+    bit<16> innerLen;     /* bytes of the inner packet */
+    bit<32> switchId;     /* the reporting (sink) switch */
+    bit<32> seqNo;        /* per-switch report sequence number */
+    bit<32> ingressTs;    /* when the inner packet entered the sink, low 32 bits */
+}
+
+struct headers_t {
+    ethernet_t   report_ethernet;
+    ipv4_t       report_ipv4;
+    udp_t        report_udp;
+    int_report_t report;
+    ethernet_t   ethernet;
+    arp_t        arp;
+    ipv4_t       ipv4;
+    udp_t        udp;
+    tcp_t        tcp;
+    int_shim_t   int_shim;
+    int_md_t     int_md;
+    int_hop_t    int_local;              /* this switch's record, emitted before the stack */
+    int_hop_t[6] int_hops;               /* records of previous hops (size = INT_MAX_HOPS) */
+    bth_t        bth;
+    reth_t       reth;
+    aeth_t       aeth;
+}
+
+/* Flat on purpose: @field_list applies to top-level metadata fields. */
+struct metadata_t {
+    bit<16> l4SrcPort;        /* 5-tuple ports; the original dport when INT is present */
+    bit<16> l4DstPort;
+    bit<8>  intHopsToParse;
+    bit<16> group;
+    bit<1>  routed;
+    bit<2>  mode;
+    bit<48> flowletGap;
+    bit<48> loadMaxAge;
+    bit<4>  candidateCount;
+    bit<9>  cand0;
+    bit<9>  cand1;
+    bit<9>  cand2;
+    bit<9>  cand3;
+    bit<9>  cand4;
+    bit<9>  cand5;
+    bit<9>  cand6;
+    bit<9>  cand7;
+    bit<36> bestKey;          /* load << 4 | random tie-break */
+    bit<9>  bestPort;
+    bit<1>  bthValid;
+    bit<8>  bthOpcode;
+    bit<1>  intSource;
+    bit<1>  intSink;
+    bit<1>  ecnEnabled;
+    bit<32> ecnKmin;
+    bit<32> ecnKmax;
+    bit<32> ecnSlope;         /* Pmax * 65536 / (Kmax - Kmin), computed by the controller */
+    bit<48> portSmac;
+    bit<48> portDmac;
+    bit<1>  portKnown;
+    bit<32> switchId;
+    bit<32> reportSrcIp;
+    bit<32> collectorIp;
+    bit<16> collectorPort;
+    @field_list(1)
+    bit<1>  intReport;        /* this packet is the sink's report clone */
+    @field_list(1)
+    bit<9>  intOrigIngressPort;
+    @field_list(1)
+    bit<9>  intOrigEgressPort;
+    @field_list(1)
+    bit<48> intOrigIngressTs;
+}
+
+#endif  /* _FABRIC_HEADERS_P4_ */
