@@ -210,6 +210,8 @@ struct metadata_t {
     bit<9>  cand7;
     bit<36> bestKey;          /* load << 4 | random tie-break */
     bit<9>  bestPort;
+    bit<32> flowletSlot;
+    bit<1>  flowletRepick;
     bit<1>  bthValid;
     bit<8>  bthOpcode;
     bit<1>  intSource;

@@ -107,33 +107,18 @@ control FabricIngress(inout headers_t hdr,
         meta.bestKey = (key < meta.bestKey) ? key : meta.bestKey;
     }
 
-    action pick_least_loaded() {
-        bit<32> r;
-        random(r, 0, 0xFFFFFFFF);
-        meta.bestKey = 0xFFFFFFFFF;
-        consider(meta.cand0, r[3:0]);
-        if (meta.candidateCount > 1) { consider(meta.cand1, r[7:4]); }
-        if (meta.candidateCount > 2) { consider(meta.cand2, r[11:8]); }
-        if (meta.candidateCount > 3) { consider(meta.cand3, r[15:12]); }
-        if (meta.candidateCount > 4) { consider(meta.cand4, r[19:16]); }
-        if (meta.candidateCount > 5) { consider(meta.cand5, r[23:20]); }
-        if (meta.candidateCount > 6) { consider(meta.cand6, r[27:24]); }
-        if (meta.candidateCount > 7) { consider(meta.cand7, r[31:28]); }
-    }
-
-    /* Flowlet switching: keep the flow's port while packets are closer than flowletGap;
+    /* Flowlet switching: keep the flow's port while its packets are closer than flowletGap;
        after a gap (or if the port left the group) re-pick the least loaded candidate. */
-    action flowlet_choose() {
-        bit<32> slot;
-        hash(slot, HashAlgorithm.crc32, 32w0,
+    action flowlet_lookup() {
+        hash(meta.flowletSlot, HashAlgorithm.crc32, 32w0,
              { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol,
                meta.l4SrcPort, meta.l4DstPort }, FLOWLET_SLOTS);
         bit<48> last;
-        bit<9> port;
-        flowlet_seen.read(last, slot);
-        flowlet_port.read(port, slot);
+        flowlet_seen.read(last, meta.flowletSlot);
+        flowlet_port.read(meta.bestPort, meta.flowletSlot);
         bit<48> now = standard_metadata.ingress_global_timestamp;
-        flowlet_seen.write(slot, now);
+        flowlet_seen.write(meta.flowletSlot, now);
+        bit<9> port = meta.bestPort;
         bool member = (port == meta.cand0)
             || (meta.candidateCount > 1 && port == meta.cand1)
             || (meta.candidateCount > 2 && port == meta.cand2)
@@ -142,12 +127,7 @@ control FabricIngress(inout headers_t hdr,
             || (meta.candidateCount > 5 && port == meta.cand5)
             || (meta.candidateCount > 6 && port == meta.cand6)
             || (meta.candidateCount > 7 && port == meta.cand7);
-        if (member && now - last <= meta.flowletGap) {
-            meta.bestPort = port;
-        } else {
-            pick_least_loaded();
-            flowlet_port.write(slot, meta.bestPort);
-        }
+        meta.flowletRepick = (member && now - last <= meta.flowletGap) ? 1w0 : 1w1;
     }
 
     action set_priority(bit<3> priority) {
@@ -228,9 +208,24 @@ control FabricIngress(inout headers_t hdr,
                 if (group_candidates.apply().hit && meta.candidateCount > 0) {
                     use_ecmp = false;
                     if (meta.mode == MODE_FLOWLET) {
-                        flowlet_choose();
-                    } else {
-                        pick_least_loaded();
+                        flowlet_lookup();
+                    }
+                    if (meta.mode != MODE_FLOWLET || meta.flowletRepick == 1) {
+                        /* least loaded candidate; 4 random bits per candidate break ties */
+                        bit<32> r;
+                        random(r, 0, 0xFFFFFFFF);
+                        meta.bestKey = 0xFFFFFFFFF;
+                        consider(meta.cand0, r[3:0]);
+                        if (meta.candidateCount > 1) { consider(meta.cand1, r[7:4]); }
+                        if (meta.candidateCount > 2) { consider(meta.cand2, r[11:8]); }
+                        if (meta.candidateCount > 3) { consider(meta.cand3, r[15:12]); }
+                        if (meta.candidateCount > 4) { consider(meta.cand4, r[19:16]); }
+                        if (meta.candidateCount > 5) { consider(meta.cand5, r[23:20]); }
+                        if (meta.candidateCount > 6) { consider(meta.cand6, r[27:24]); }
+                        if (meta.candidateCount > 7) { consider(meta.cand7, r[31:28]); }
+                        if (meta.mode == MODE_FLOWLET) {
+                            flowlet_port.write(meta.flowletSlot, meta.bestPort);
+                        }
                     }
                     standard_metadata.egress_spec = meta.bestPort;
                 }
