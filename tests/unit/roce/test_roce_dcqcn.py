@@ -1,0 +1,134 @@
+"""DCQCN reaction/notification points under scripted CE patterns, and in a marking incast."""
+
+import pytest
+
+from fabriclab.errors import FabricError
+from fabriclab.roce.dcqcn import DcqcnParams, NotificationPoint, ReactionPoint
+from fabriclab.roce.nic import NicConfig, RoceNic
+from fabriclab.roce.pacer import Pacer
+from fabriclab.roce.qp import QpConfig
+from fabriclab.roce.sim import PortParams, Simulator
+
+LINE = 100e6
+P = DcqcnParams.scaled(LINE, 1e-3)
+
+
+def test_scaling_keeps_the_papers_shape():
+    assert P.cnp_interval == pytest.approx(5e-3) and P.increase_timer == pytest.approx(5.5e-3)
+    assert P.rate_ai == pytest.approx(100e3) and P.rate_hai == pytest.approx(1e6)
+    assert P.byte_counter == pytest.approx(LINE / 8 * 0.2)
+    with pytest.raises(FabricError):
+        DcqcnParams.scaled(0, 1e-3)
+
+
+def test_cut_then_fast_recovery_then_additive_increase():
+    rp = ReactionPoint(P)
+    assert not rp.active and rp.rate == LINE and rp.deadline() is None
+    rp.on_cnp(0.0)
+    assert rp.rate == pytest.approx(LINE / 2)  # alpha starts at 1: R_C halves
+    assert rp.target == LINE
+    assert rp.alpha == pytest.approx(1.0)
+    T = P.increase_timer
+    rates = []
+    for k in range(1, 8):
+        rp.on_timer(k * T + 1e-9)
+        rates.append(rp.rate)
+    # fast recovery (F-1 = 4 timer events): halve the distance to the unchanged target
+    gap = LINE / 2
+    for r in rates[:4]:
+        gap /= 2
+        assert r == pytest.approx(LINE - gap)
+    # then additive increase: the target itself grows, so rate keeps climbing past it
+    assert rp.target > LINE - 1 or not rp.active  # target clipped at line rate
+    assert rates == sorted(rates)
+    assert rp.alpha < 1.0  # alpha decays every K without CNPs
+
+
+def test_second_cnp_cuts_from_current_rate_with_updated_alpha():
+    rp = ReactionPoint(P)
+    rp.on_cnp(0.0)
+    rp.on_timer(P.alpha_timer * 3 + 1e-9)  # alpha decayed 3 times, rate recovered some
+    alpha, rate = rp.alpha, rp.rate
+    assert alpha == pytest.approx((1 - P.g) ** 3) and LINE / 2 < rate < LINE
+    rp.on_cnp(P.alpha_timer * 3 + 2e-9)
+    assert rp.target == pytest.approx(rate)
+    assert rp.rate == pytest.approx(rate * (1 - alpha / 2))
+    assert rp.alpha == pytest.approx((1 - P.g) * alpha + P.g)
+
+
+def test_hyper_increase_needs_both_timer_and_byte_counter_past_F():
+    rp = ReactionPoint(DcqcnParams(line_rate=LINE, rate_ai=1e3, rate_hai=1e5, byte_counter=1000,
+                                   increase_timer=1.0, alpha_timer=1.0, min_rate=1e3))
+    rp.on_cnp(0.0)
+    rp.on_cnp(0.0)  # target = LINE/2, rate = LINE/4
+    for _ in range(7):
+        rp.on_sent(1000, 0.0)  # byte counter alone: 4 fast-recovery events, then additive
+    t0 = rp.target
+    assert t0 == pytest.approx(LINE / 2 + 3 * 1e3)  # byte events 5, 6 and 7 add R_AI
+    for k in range(1, 7):
+        rp.on_timer(k + 1e-9)  # timer count reaches 6 > F: both past F -> hyper
+    assert rp.target >= t0 + 1e5
+
+
+def test_rate_never_below_floor_or_above_line():
+    rp = ReactionPoint(P)
+    for i in range(2000):
+        rp.on_cnp(i * 1e-6)
+    assert rp.rate == pytest.approx(P.min_rate)
+    rp.on_timer(100.0)
+    assert rp.rate <= LINE
+
+
+def test_notification_point_one_cnp_per_qp_per_interval():
+    np_ = NotificationPoint(P)
+    n = P.cnp_interval
+    marks = [(1, 0.0), (1, 0.1 * n), (2, 0.2 * n), (1, 0.9 * n), (1, 1.05 * n), (2, 1.1 * n), (1, 1.5 * n)]
+    assert [np_.on_ce(q, t) for q, t in marks] == [True, False, True, False, True, False, False]
+    assert np_.cnps_sent == 3 and np_.ce_seen == 7
+
+
+def test_pacer_never_exceeds_rate_beyond_burst():
+    p = Pacer(10e6, burst=1500)
+    sent, now = 0, 0.0
+    while now < 0.1:
+        while p.ready(now):
+            p.sent(1000, now)
+            sent += 1000
+        assert sent * 8 <= 10e6 * now + 8 * (1500 + 1000)
+        now += 0.0007
+
+
+def incast(dcqcn: bool):
+    """Two senders at line rate into one receiver whose switch port marks CE above 20 kB."""
+    sim = Simulator(3)
+    params = DcqcnParams.scaled(LINE, 1e-3) if dcqcn else None
+    qcfg = QpConfig(pmtu=1024, window=256, ack_every=16, rto=0.05)
+    hosts = {ip: RoceNic(NicConfig(ip, line_rate=LINE, qp=qcfg, dcqcn=params))
+             for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.9")}
+    for ip, nic in hosts.items():
+        sim.add(nic, PortParams(rate=LINE, delay=0.25e-3, queue_bytes=400_000, ecn_bytes=20_000))
+    rx = hosts["10.0.0.9"]
+    rx.register(7, 4 << 20)
+    for i, ip in enumerate(("10.0.0.1", "10.0.0.2")):
+        rx.connect(10 + i, ip, 1)
+        hosts[ip].connect(1, "10.0.0.9", 10 + i)
+        hosts[ip].qp(1).post_write(1, bytes(1 << 20), va=i << 20, rkey=7)
+    samples = []
+    sim.run(until=0.3, stop=lambda: samples.append(hosts["10.0.0.1"].rate(1)) or False)
+    return sim, hosts, samples
+
+
+def test_incast_with_ecn_marking_sends_cnps_and_cuts_sender_rate():
+    sim, hosts, rates = incast(dcqcn=True)
+    rx = hosts["10.0.0.9"]
+    assert sim.port_stats("10.0.0.9").marked > 0
+    assert rx.counters.cnps_sent > 0
+    assert hosts["10.0.0.1"].counters.cnps_received > 0 and hosts["10.0.0.2"].counters.cnps_received > 0
+    assert min(rates) < 0.6 * LINE  # the sender's rate dropped
+    assert hosts["10.0.0.1"].reaction_point(1).cnps > 0
+
+
+def test_incast_without_dcqcn_keeps_line_rate_and_sends_no_cnps():
+    sim, hosts, rates = incast(dcqcn=False)
+    assert sim.port_stats("10.0.0.9").marked > 0
+    assert hosts["10.0.0.9"].counters.cnps_sent == 0 and min(rates) == LINE
