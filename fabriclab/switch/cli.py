@@ -98,9 +98,11 @@ def load_core(args: argparse.Namespace) -> Any:
         return None
     if not args.program:
         raise FabricError("no program: give a pipeline artifact or .p4 file, or --no-p4")
-    from fabriclab import p4
-    from fabriclab.switch.core import SwitchCore
-
+    try:
+        from fabriclab import p4
+        from fabriclab.switch.core import SwitchCore
+    except ImportError as err:
+        raise FabricError(f"this build has no v1model pipeline yet ({err})") from None
     try:
         if args.program.endswith(".p4"):
             program = p4.compile_file(args.program)

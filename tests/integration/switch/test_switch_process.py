@@ -1,0 +1,130 @@
+"""`fabriclab switch` between two namespaces: forwarding, link rate, queue depth, delay, pcaps,
+clean shutdown and crash cleanup. Real veths, real AF_PACKET sockets, real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import time
+
+import pytest
+
+from conftest import finish, sh, wait_listening
+
+pytestmark = pytest.mark.root
+
+
+def udp_rtts(hosts, count: int = 10) -> list[float]:
+    return finish(hosts.traffic(1, "ping", "10.0.0.2", str(count)))
+
+
+@pytest.fixture
+def echo(hosts):
+    proc = hosts.traffic(2, "echo")
+    try:
+        wait_listening(proc)
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def tshark_fields(path: str, *fields: str) -> list[list[str]]:
+    cmd = ["tshark", "-r", path, "-T", "fields"] + [a for f in fields for a in ("-e", f)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return [line.split("\t") for line in out.stdout.splitlines()]
+
+
+def test_forwards_then_sigterm_flushes_pcaps_and_removes_its_socket(hosts, start_switch, echo):
+    sw = start_switch()
+    assert "ports [1@" in sw.ready_line
+    rtts = udp_rtts(hosts)
+    assert len(rtts) == 10  # every echo came back through the switch, both ways
+
+    assert sw.terminate() == 0
+    assert "stopped" in sw.proc.stdout.read()
+    assert not os.path.exists(sw.admin_socket)
+    # h1's requests enter on port 1 and leave on port 2; tshark decodes every record.
+    for name in (f"{hosts.port_if(1)}_in.pcap", f"{hosts.port_if(2)}_out.pcap"):
+        rows = tshark_fields(os.path.join(sw.pcap_dir, name), "ip.src", "ip.dst", "udp.dstport")
+        assert rows.count(["10.0.0.1", "10.0.0.2", "7"]) == 10, (name, rows)
+    replies = tshark_fields(os.path.join(sw.pcap_dir, f"{hosts.port_if(1)}_out.pcap"), "ip.src")
+    assert replies.count(["10.0.0.2"]) == 10
+
+
+def test_port_rate_holds_a_20mbit_stream_to_10mbit_and_the_queue_fills(hosts, start_switch):
+    sw = start_switch("--port-rate", "2@10mbit")
+    receiver = hosts.traffic(2, "recv", "eth0", "4")
+    wait_listening(receiver)
+    sender = hosts.traffic(1, "send-udp", "10.0.0.2", "20e6", "2.5", "1000")
+    sent = finish(sender)["sent"]
+    frames = finish(receiver)["frames"]
+
+    assert 0.3 * sent < len(frames) < 0.75 * sent  # about half is dropped at the queue
+    times = [t for t, _, _ in frames]
+    bits = sum(8 * length for _, length, _ in frames[1:])
+    rate = bits / (times[-1] - times[0])
+    assert 8.5e6 < rate < 10.8e6, rate
+    depths = [ident for _, _, ident in frames]  # enq_qdepth written by the program
+    assert min(depths[:3]) < 5 and max(depths) >= 48, depths[:80]
+    stats = sw.admin("show_queues", "2")
+    assert '"drops": 0' not in stats.split('"queues"')[0], stats
+
+
+def test_port_delay_adds_one_way_latency_and_switch_cli_removes_it(hosts, start_switch, echo):
+    sw = start_switch("--port-delay", "2@20ms")
+    delayed = udp_rtts(hosts)
+    assert len(delayed) == 10
+    assert min(delayed) >= 0.020, delayed
+    assert statistics.median(delayed) < 0.020 + 0.015, delayed
+
+    assert sw.admin("set_port_delay", "2", "0").strip() == "ok"
+    direct = udp_rtts(hosts)
+    assert statistics.median(direct) < 0.010, direct
+
+
+def test_sigkill_mid_traffic_leaves_no_interface_or_process(hosts, start_switch):
+    sw = start_switch("--port-rate", "2@10mbit", "--port-delay", "2@5ms")
+    sender = hosts.traffic(1, "send-udp", "10.0.0.2", "20e6", "1.5", "1000")
+    time.sleep(0.5)
+    sw.proc.send_signal(signal.SIGKILL)
+    sw.proc.wait(10)
+    finish(sender)
+
+    hosts.remove()  # what the fixture's finally does on every exit path
+    assert hosts.kernel_objects() == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(sw.proc.pid, 0)
+    leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit()
+                 and hosts.token in _cmdline(pid)]
+    assert leftovers == []
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_missing_interface_is_a_clear_startup_error(hosts, tmp_path):
+    from conftest import switch_command
+    out = subprocess.run([*switch_command(), "-i", f"1@{hosts.port_if(1)}", "-i", "2@flvnosuch0",
+                          "--admin-socket", str(tmp_path / "a.sock")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "interface flvnosuch0 does not exist" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_admin_socket_in_use_is_a_clear_startup_error(hosts, start_switch):
+    sw = start_switch()
+    from conftest import switch_command
+    out = subprocess.run([*switch_command(), "-i", f"1@{hosts.port_if(1)}",
+                          "--admin-socket", sw.admin_socket],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "in use by a running switch" in out.stderr
+    assert sh("test", "-S", sw.admin_socket, check=False).returncode == 0  # not stolen
