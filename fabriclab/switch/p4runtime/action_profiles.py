@@ -1,0 +1,114 @@
+"""ActionProfileMember and ActionProfileGroup (spec 9.2).
+
+Members and groups live in `core.action_profiles[name]`; ids >= 2**31 belong to one-shot
+action sets (table_entries.py) and are invisible here. A member's action must be an action
+of a table the profile implements.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from finsy.proto import p4r
+
+from fabriclab.switch.p4runtime import matches
+from fabriclab.switch.p4runtime.context import RuntimeContext, core_errors
+from fabriclab.switch.p4runtime.status import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, P4RuntimeError
+from fabriclab.switch.p4runtime.table_entries import encode_call
+from fabriclab.switch.tables import ActionCall
+
+Update = p4r.Update
+_HIDDEN = 1 << 31
+
+
+def _profiles(ctx: RuntimeContext, profile_id: int) -> list[Any]:
+    return ctx.index.all("action_profiles") if profile_id == 0 else [ctx.index.get("action_profiles", profile_id)]
+
+
+def _member_call(ctx: RuntimeContext, profile: Any, action: p4r.Action) -> ActionCall:
+    tables = [ctx.index.get("tables", t) for t in profile.table_ids]
+    for table in tables:
+        if any(ref.id == action.action_id for ref in table.action_refs):
+            call = matches.decode_action(ctx.index, action, table)
+            return ActionCall(call.name, call.params)
+    matches.decode_action(ctx.index, action, None)  # NOT_FOUND for an unknown action id
+    raise P4RuntimeError(INVALID_ARGUMENT, f"the action is not an action of the tables of '{profile.preamble.name}'")
+
+
+def _check_id(value: int, what: str) -> None:
+    if value >= _HIDDEN:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"{what} {value} is reserved (must be < 2**31)")
+
+
+def write_member(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileMember) -> None:
+    profile = ctx.index.get("action_profiles", msg.action_profile_id)
+    core_profile = ctx.core.action_profiles[profile.preamble.name]
+    _check_id(msg.member_id, "member_id")
+    with core_errors():
+        if kind == Update.DELETE:
+            core_profile.delete_member(msg.member_id)
+            return
+        if not msg.HasField("action"):
+            raise P4RuntimeError(INVALID_ARGUMENT, "the member has no action")
+        call = _member_call(ctx, profile, msg.action)
+        if kind == Update.INSERT:
+            core_profile.add_member(msg.member_id, call)
+        elif kind == Update.MODIFY:
+            core_profile.modify_member(msg.member_id, call)
+        else:
+            raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
+
+
+def read_members(ctx: RuntimeContext, msg: p4r.ActionProfileMember) -> Iterator[p4r.Entity]:
+    for profile in _profiles(ctx, msg.action_profile_id):
+        members = ctx.core.action_profiles[profile.preamble.name].members
+        for member_id, call in sorted(members.items()):
+            if member_id >= _HIDDEN or (msg.member_id and member_id != msg.member_id):
+                continue
+            yield p4r.Entity(action_profile_member=p4r.ActionProfileMember(
+                action_profile_id=profile.preamble.id, member_id=member_id, action=encode_call(ctx, call)))
+
+
+def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> None:
+    profile = ctx.index.get("action_profiles", msg.action_profile_id)
+    core_profile = ctx.core.action_profiles[profile.preamble.name]
+    _check_id(msg.group_id, "group_id")
+    if not profile.with_selector:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' has no selector: no groups")
+    exists = msg.group_id in core_profile.groups
+    if kind == Update.DELETE:
+        with core_errors():
+            core_profile.delete_group(msg.group_id)
+        return
+    if kind == Update.INSERT and exists:
+        raise P4RuntimeError(ALREADY_EXISTS, f"group {msg.group_id} exists")
+    if kind == Update.MODIFY and not exists:
+        raise P4RuntimeError(NOT_FOUND, f"group {msg.group_id} does not exist")
+    if kind not in (Update.INSERT, Update.MODIFY):
+        raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
+    members = []
+    for m in msg.members:
+        weight = m.weight or 1  # an unset weight means 1 (spec 9.2.2)
+        if weight < 0:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"member {m.member_id}: negative weight")
+        if m.member_id not in core_profile.members or m.member_id >= _HIDDEN:
+            raise P4RuntimeError(NOT_FOUND, f"group {msg.group_id}: member {m.member_id} does not exist")
+        members.append((m.member_id, weight))
+    limit = msg.max_size or profile.max_group_size
+    if limit and sum(w for _, w in members) > limit:
+        raise P4RuntimeError(RESOURCE_EXHAUSTED, f"group {msg.group_id}: weights exceed max size {limit}")
+    with core_errors():
+        core_profile.set_group(msg.group_id, members)
+
+
+def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4r.Entity]:
+    for profile in _profiles(ctx, msg.action_profile_id):
+        groups = ctx.core.action_profiles[profile.preamble.name].groups
+        for group_id, members in sorted(groups.items()):
+            if group_id >= _HIDDEN or (msg.group_id and group_id != msg.group_id):
+                continue
+            yield p4r.Entity(action_profile_group=p4r.ActionProfileGroup(
+                action_profile_id=profile.preamble.id,
+                group_id=group_id,
+                members=[p4r.ActionProfileGroup.Member(member_id=m, weight=w) for m, w in members],
+            ))

@@ -1,0 +1,70 @@
+"""What entity codecs work on: the P4Info index, the switch core, and P4Runtime-only state.
+
+The switch core keeps the data-plane state (entries, members, cells); this context keeps
+what only P4Runtime sees (entry metadata bytes, clone-session class of service, one-shot
+selector groups) so reads give back what was written. Fresh for every committed pipeline.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from fabriclab.errors import FabricError
+from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
+from fabriclab.switch.p4runtime.status import (
+    ALREADY_EXISTS,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    RESOURCE_EXHAUSTED,
+    P4RuntimeError,
+)
+from fabriclab.switch.tables import EntryExistsError, EntryNotFoundError
+
+
+@dataclass
+class OneShot:
+    """The hidden group (and its members) behind a table entry's action_profile_action_set."""
+
+    profile: str
+    group_id: int
+    member_ids: tuple[int, ...]
+    action_set: Any  # p4r.ActionProfileActionSet as written
+
+
+@dataclass
+class RuntimeContext:
+    index: P4InfoIndex
+    core: Any
+    entry_metadata: dict[tuple, bytes] = field(default_factory=dict)
+    clone_cos: dict[int, int] = field(default_factory=dict)
+    one_shots: dict[tuple, OneShot] = field(default_factory=dict)
+    next_hidden_id: int = 1 << 31
+
+    def hidden_id(self) -> int:
+        """A member/group id from the range P4Runtime clients do not see (>= 2**31)."""
+        self.next_hidden_id += 1
+        return self.next_hidden_id
+
+    def name_to_id(self, kind: str, name: str) -> int:
+        for obj in getattr(self.index.p4info, kind):
+            if obj.preamble.name == name:
+                return obj.preamble.id
+        raise P4RuntimeError(NOT_FOUND, f"'{name}' is not in the P4Info {kind}")
+
+
+@contextmanager
+def core_errors() -> Iterator[None]:
+    """Map the switch core's errors to P4Runtime codes."""
+    try:
+        yield
+    except EntryExistsError as err:
+        raise P4RuntimeError(ALREADY_EXISTS, str(err)) from err
+    except EntryNotFoundError as err:
+        raise P4RuntimeError(NOT_FOUND, str(err)) from err
+    except FabricError as err:
+        if isinstance(err, P4RuntimeError):
+            raise
+        code = RESOURCE_EXHAUSTED if "is full" in str(err) else INVALID_ARGUMENT
+        raise P4RuntimeError(code, str(err)) from err

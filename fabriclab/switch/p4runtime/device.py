@@ -1,0 +1,211 @@
+"""One P4Runtime device: request semantics without gRPC (spec 5, 11, 12, 14, 16).
+
+`Device` validates and applies Write/Read/SetForwardingPipelineConfig requests and
+stream messages against the switch it wraps; `server.py` only moves messages. Every call
+into the switch core holds `switch.lock` (the switch process's packet loop holds it too).
+See docs/internals.md, "P4Runtime seam", for the `switch` protocol.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Hashable, Iterator
+
+from finsy.proto import U128, p4r
+
+from fabriclab.errors import FabricError
+from fabriclab.switch.p4runtime import action_profiles, indexed_externs, replication, table_entries
+from fabriclab.switch.p4runtime.arbitration import Advisory, Arbitration, role_key
+from fabriclab.switch.p4runtime.context import RuntimeContext
+from fabriclab.switch.p4runtime.digests import DigestEngine
+from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
+from fabriclab.switch.p4runtime.packet_io import PacketIO
+from fabriclab.switch.p4runtime.pipeline_config import PipelineConfigs
+from fabriclab.switch.p4runtime.status import (
+    FAILED_PRECONDITION,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    OK,
+    PERMISSION_DENIED,
+    UNIMPLEMENTED,
+    P4RuntimeError,
+)
+
+API_VERSION = "1.3.0"  # what simple_switch_grpc (PI) answers
+
+_WRITERS: dict[str, Callable[[Any, Any, int, Any], None]] = {
+    "table_entry": lambda d, ctx, kind, msg: table_entries.write(ctx, kind, msg),
+    "action_profile_member": lambda d, ctx, kind, msg: action_profiles.write_member(ctx, kind, msg),
+    "action_profile_group": lambda d, ctx, kind, msg: action_profiles.write_group(ctx, kind, msg),
+    "counter_entry": lambda d, ctx, kind, msg: indexed_externs.write_counter(ctx, kind, msg),
+    "direct_counter_entry": lambda d, ctx, kind, msg: table_entries.write_direct_counter(ctx, kind, msg),
+    "meter_entry": lambda d, ctx, kind, msg: indexed_externs.write_meter(ctx, kind, msg),
+    "direct_meter_entry": lambda d, ctx, kind, msg: table_entries.write_direct_meter(ctx, kind, msg),
+    "register_entry": lambda d, ctx, kind, msg: indexed_externs.write_register(ctx, kind, msg),
+    "packet_replication_engine_entry": lambda d, ctx, kind, msg: replication.write(ctx, kind, msg),
+    "digest_entry": lambda d, ctx, kind, msg: d.digests.write(kind, msg),
+}
+
+_READERS: dict[str, Callable[[Any, Any, Any], Iterator[p4r.Entity]]] = {
+    "table_entry": lambda d, ctx, msg: table_entries.read(ctx, msg),
+    "action_profile_member": lambda d, ctx, msg: action_profiles.read_members(ctx, msg),
+    "action_profile_group": lambda d, ctx, msg: action_profiles.read_groups(ctx, msg),
+    "counter_entry": lambda d, ctx, msg: indexed_externs.read_counter(ctx, msg),
+    "direct_counter_entry": lambda d, ctx, msg: table_entries.read_direct_counter(ctx, msg),
+    "meter_entry": lambda d, ctx, msg: indexed_externs.read_meter(ctx, msg),
+    "direct_meter_entry": lambda d, ctx, msg: table_entries.read_direct_meter(ctx, msg),
+    "register_entry": lambda d, ctx, msg: indexed_externs.read_register(ctx, msg),
+    "packet_replication_engine_entry": lambda d, ctx, msg: replication.read(ctx, msg),
+    "digest_entry": lambda d, ctx, msg: d.digests.read(msg),
+}
+
+
+class Device:
+    """P4Runtime state of one switch: arbitration, pipeline configs and runtime context."""
+
+    def __init__(self, switch: Any, device_id: int) -> None:
+        self.switch = switch
+        self.device_id = device_id
+        self.arbitration = Arbitration(device_id)
+        self.configs = PipelineConfigs()
+        self.ctx: RuntimeContext | None = None
+        self.packet_io: PacketIO | None = None
+        self.digests: DigestEngine | None = None
+        self.streams_lock = threading.Lock()  # arbitration; never held while taking switch.lock
+        self.config_lock = threading.Lock()  # one SetForwardingPipelineConfig at a time
+
+    # -------------------------------------------------------------- checks
+    def _check_device(self, device_id: int) -> None:
+        if device_id != self.device_id:
+            raise P4RuntimeError(NOT_FOUND, f"no device with device_id {device_id} (this switch is {self.device_id})")
+
+    def _check_primary(self, role: str, election_id: p4r.Uint128 | None) -> None:
+        with self.streams_lock:
+            primary = self.arbitration.primary_election_id(role)
+            anyone = self.arbitration.has_clients(role)
+        given = U128.decode(election_id) if election_id is not None else None
+        if primary is None and not anyone and not given:
+            return  # as PI: with no controller connected, unauthenticated writes are allowed for debugging
+        if given is None or given != primary:
+            raise P4RuntimeError(
+                PERMISSION_DENIED, f"election_id {given} is not the primary's ({primary}) for role '{role or 'default'}'"
+            )
+
+    def _context(self) -> RuntimeContext:
+        if self.ctx is None:
+            raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config has been set")
+        return self.ctx
+
+    # -------------------------------------------------------------- RPCs
+    def set_pipeline(self, request: p4r.SetForwardingPipelineConfigRequest) -> None:
+        """Verify (compile) outside the switch lock, then swap the core in the switch's loop."""
+        self._check_device(request.device_id)
+        election = request.election_id if request.HasField("election_id") else None
+        self._check_primary(role_key(request.role, request.role_id), election)
+        with self.config_lock:
+            staged = self.configs.prepare(request)
+            if staged is None:
+                return
+            config, program = staged
+            from fabriclab.switch.core import SwitchCore
+
+            try:
+                core = SwitchCore(program, drop_port=self.switch.drop_port, cpu_port=self.switch.cpu_port)
+            except FabricError as err:
+                raise P4RuntimeError(INVALID_ARGUMENT, f"the switch cannot run this program: {err}") from err
+            self.switch.set_core(core)
+            index = P4InfoIndex(config.p4info)
+            with self.switch.lock:
+                self.ctx = RuntimeContext(index, core)
+                self.packet_io = PacketIO(index)
+                self.digests = DigestEngine(index)
+                self.configs.committed = config
+
+    def get_pipeline(self, request: p4r.GetForwardingPipelineConfigRequest) -> p4r.GetForwardingPipelineConfigResponse:
+        self._check_device(request.device_id)
+        with self.switch.lock:
+            return p4r.GetForwardingPipelineConfigResponse(config=self.configs.get(request.response_type))
+
+    def write(self, request: p4r.WriteRequest) -> list[p4r.Error] | None:
+        """Apply a batch; return one Error per update if any failed (else None)."""
+        self._check_device(request.device_id)
+        election = request.election_id if request.HasField("election_id") else None
+        self._check_primary(role_key(request.role, request.role_id), election)
+        if request.atomicity != p4r.WriteRequest.CONTINUE_ON_ERROR:
+            raise P4RuntimeError(UNIMPLEMENTED, "only CONTINUE_ON_ERROR atomicity is supported (as simple_switch_grpc)")
+        with self.switch.lock:
+            ctx = self._context()
+            errors = [self._update(ctx, update) for update in request.updates]
+        return errors if any(e.canonical_code != OK for e in errors) else None
+
+    def _update(self, ctx: RuntimeContext, update: p4r.Update) -> p4r.Error:
+        which = update.entity.WhichOneof("entity")
+        try:
+            writer = _WRITERS.get(which)
+            if writer is None:
+                raise P4RuntimeError(UNIMPLEMENTED if which else INVALID_ARGUMENT,
+                                     f"writing {which} is not supported" if which else "the update has no entity")
+            if update.type == p4r.Update.UNSPECIFIED:
+                raise P4RuntimeError(INVALID_ARGUMENT, "update type is UNSPECIFIED")
+            writer(self, ctx, update.type, getattr(update.entity, which))
+        except P4RuntimeError as err:
+            return err.to_error()
+        return p4r.Error(canonical_code=OK)
+
+    def read(self, request: p4r.ReadRequest) -> list[p4r.Entity]:
+        self._check_device(request.device_id)
+        out: list[p4r.Entity] = []
+        with self.switch.lock:
+            ctx = self._context()
+            for entity in request.entities:
+                which = entity.WhichOneof("entity")
+                reader = _READERS.get(which)
+                if reader is None:
+                    raise P4RuntimeError(UNIMPLEMENTED if which else INVALID_ARGUMENT,
+                                         f"reading {which} is not supported" if which else "empty entity in read")
+                out.extend(reader(self, ctx, getattr(entity, which)))
+        return out
+
+    # -------------------------------------------------------------- stream
+    def arbitrate(self, stream: Hashable, msg: p4r.MasterArbitrationUpdate) -> list[Advisory]:
+        with self.streams_lock:
+            return self.arbitration.update(stream, msg)
+
+    def close_stream(self, stream: Hashable) -> list[Advisory]:
+        with self.streams_lock:
+            return self.arbitration.remove(stream)
+
+    def is_primary_stream(self, stream: Hashable) -> bool:
+        with self.streams_lock:
+            return self.arbitration.is_primary(stream)
+
+    def packet_in_stream(self) -> Hashable | None:
+        """Where packet-ins go: the default role's primary (as PI)."""
+        with self.streams_lock:
+            return self.arbitration.primary("")
+
+    def packet_out(self, stream: Hashable, msg: p4r.PacketOut) -> None:
+        if not self.is_primary_stream(stream):
+            raise P4RuntimeError(PERMISSION_DENIED, "only the primary controller may send packet-outs")
+        io = self.packet_io
+        if io is None:
+            raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config has been set")
+        self.switch.inject_packet_out(io.packet_out_bytes(msg))
+
+    def digest_ack(self, msg: p4r.DigestListAck) -> None:
+        with self.switch.lock:
+            if self.digests is None:
+                raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config has been set")
+            self.digests.ack(msg)
+
+    def poll_digests(self, now_ns: int) -> list[p4r.DigestList]:
+        """Move the pipeline's new digests into the engine; return the lists due now."""
+        with self.switch.lock:
+            core, engine = self.switch.core, self.digests
+            if core is None or engine is None:
+                return []
+            queue = core.digests
+            while queue:
+                digest = queue.popleft()
+                engine.offer(digest.name, digest.fields, now_ns)
+            return engine.due(now_ns)

@@ -1,0 +1,135 @@
+"""DigestEntry configuration and DigestList batching/acks on the stream (spec 9.10, 16.3).
+
+Sans-I/O: `offer` takes digests the pipeline produced, `due` returns the lists to send
+at time `now_ns`, `ack` releases a list. As in PI, a digest value already sent and not yet
+acked (nor timed out after ack_timeout_ns) is not sent again. Digests of instances the
+controller has not configured are dropped.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from finsy.proto import p4d, p4r
+
+from fabriclab.switch.p4runtime import bytestrings
+from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
+from fabriclab.switch.p4runtime.status import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, P4RuntimeError
+
+Update = p4r.Update
+
+
+@dataclass
+class _Instance:
+    info: Any
+    members: tuple[str, ...] | None  # struct member names, None for a bit<W> digest
+    config: p4r.DigestEntry.Config | None = None
+    pending: list[tuple] = field(default_factory=list)
+    first_pending_ns: int = 0
+    unacked: dict[int, tuple[int, list[tuple]]] = field(default_factory=dict)  # list_id -> (sent_ns, values)
+
+
+class DigestEngine:
+    def __init__(self, index: P4InfoIndex) -> None:
+        self._by_id: dict[int, _Instance] = {}
+        self._by_name: dict[str, _Instance] = {}
+        self._list_ids = itertools.count(1)
+        for info in index.all("digests"):
+            inst = _Instance(info, _struct_members(index, info))
+            self._by_id[info.preamble.id] = inst
+            self._by_name[info.preamble.name] = inst
+
+    # -------------------------------------------------------------- DigestEntry
+    def _instance(self, digest_id: int) -> _Instance:
+        inst = self._by_id.get(digest_id)
+        if inst is None:
+            raise P4RuntimeError(NOT_FOUND, f"no digest with id {digest_id} in the P4Info")
+        return inst
+
+    def write(self, kind: int, msg: p4r.DigestEntry) -> None:
+        inst = self._instance(msg.digest_id)
+        if kind == Update.DELETE:
+            if inst.config is None:
+                raise P4RuntimeError(NOT_FOUND, f"digest '{inst.info.preamble.name}' is not configured")
+            inst.config = None
+            inst.pending.clear()
+            inst.unacked.clear()
+            return
+        if kind == Update.INSERT and inst.config is not None:
+            raise P4RuntimeError(ALREADY_EXISTS, f"digest '{inst.info.preamble.name}' is already configured")
+        if kind == Update.MODIFY and inst.config is None:
+            raise P4RuntimeError(NOT_FOUND, f"digest '{inst.info.preamble.name}' is not configured")
+        if kind not in (Update.INSERT, Update.MODIFY):
+            raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
+        cfg = msg.config
+        if cfg.max_timeout_ns < 0 or cfg.max_list_size < 0 or cfg.ack_timeout_ns < 0:
+            raise P4RuntimeError(INVALID_ARGUMENT, "digest config values must not be negative")
+        inst.config = p4r.DigestEntry.Config()
+        inst.config.CopyFrom(cfg)
+
+    def read(self, msg: p4r.DigestEntry) -> Iterator[p4r.Entity]:
+        instances = self._by_id.values() if msg.digest_id == 0 else [self._instance(msg.digest_id)]
+        for inst in instances:
+            if inst.config is not None:
+                yield p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=inst.info.preamble.id, config=inst.config))
+
+    # -------------------------------------------------------------- data path
+    def offer(self, name: str, fields: dict[str, int], now_ns: int) -> None:
+        """A digest the pipeline produced (core.digests item)."""
+        inst = self._by_name.get(name)
+        if inst is None or inst.config is None:
+            return
+        value = tuple(fields.get(m, 0) for m in inst.members) if inst.members is not None else (next(iter(fields.values()), 0),)
+        if value in inst.pending or any(value in vals for _, vals in inst.unacked.values()):
+            return
+        if not inst.pending:
+            inst.first_pending_ns = now_ns
+        inst.pending.append(value)
+
+    def due(self, now_ns: int) -> list[p4r.DigestList]:
+        """DigestLists to send now; also forgets unacked lists past their ack timeout."""
+        out = []
+        for inst in self._by_id.values():
+            cfg = inst.config
+            if cfg is None:
+                continue
+            if cfg.ack_timeout_ns:
+                for list_id, (sent, _) in list(inst.unacked.items()):
+                    if now_ns - sent >= cfg.ack_timeout_ns:
+                        del inst.unacked[list_id]
+            while inst.pending:
+                size = cfg.max_list_size or len(inst.pending)
+                full = len(inst.pending) >= size
+                if not full and now_ns - inst.first_pending_ns < cfg.max_timeout_ns:
+                    break
+                batch, inst.pending = inst.pending[:size], inst.pending[size:]
+                inst.first_pending_ns = now_ns
+                list_id = next(self._list_ids)
+                inst.unacked[list_id] = (now_ns, batch)
+                out.append(p4r.DigestList(
+                    digest_id=inst.info.preamble.id, list_id=list_id, timestamp=now_ns,
+                    data=[_p4data(inst, v) for v in batch]))
+        return out
+
+    def ack(self, msg: p4r.DigestListAck) -> None:
+        inst = self._instance(msg.digest_id)
+        if inst.unacked.pop(msg.list_id, None) is None:
+            raise P4RuntimeError(NOT_FOUND, f"digest list {msg.list_id} is not awaiting an ack")
+
+
+def _struct_members(index: P4InfoIndex, info: Any) -> tuple[str, ...] | None:
+    spec = info.type_spec
+    if spec.WhichOneof("type_spec") == "struct":
+        struct = index.p4info.type_info.structs[spec.struct.name]
+        return tuple(m.name for m in struct.members)
+    return None
+
+
+def _p4data(inst: _Instance, value: tuple) -> p4d.P4Data:
+    if inst.members is None:
+        return p4d.P4Data(bitstring=bytestrings.encode(value[0]))
+    data = p4d.P4Data()
+    data.struct.members.extend(p4d.P4Data(bitstring=bytestrings.encode(v)) for v in value)
+    return data

@@ -1,0 +1,193 @@
+"""The gRPC face of the P4Runtime server: `serve(switch, address, device_id)`.
+
+Moves messages between gRPC and `Device`: unary RPCs map `P4RuntimeError` to a call
+status (Write batches to UNKNOWN + p4.v1.Error details); each StreamChannel gets an
+outbound queue fed by its own request reader, arbitration advisories, packet-ins and a
+digest poller thread, so nothing on the switch's packet path waits for a slow client.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from concurrent import futures
+from typing import Any, Iterator
+
+import grpc
+from finsy.proto import p4r, p4r_grpc
+
+from fabriclab.errors import FabricError
+from fabriclab.switch.p4runtime.device import API_VERSION, Device
+from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, P4RuntimeError, abort_with_status, batch_status
+
+DIGEST_POLL_S = 0.05
+READ_CHUNK = 512  # entities per ReadResponse
+_CLOSE = object()
+_MAX_MESSAGE = 256 * 1024 * 1024
+
+
+class _Stream:
+    """One StreamChannel: its outbound queue (identity is the arbitration token)."""
+
+    def __init__(self) -> None:
+        self.out: queue.Queue = queue.Queue()
+
+    def send(self, msg: Any) -> None:
+        self.out.put(msg)
+
+
+def _stream_error(err: P4RuntimeError, **details: Any) -> p4r.StreamMessageResponse:
+    return p4r.StreamMessageResponse(error=p4r.StreamError(canonical_code=err.code, message=err.message, **details))
+
+
+class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
+    """p4.v1.P4Runtime over a `Device`."""
+
+    def __init__(self, device: Device) -> None:
+        self.device = device
+        self.streams: dict[_Stream, None] = {}
+
+    # -------------------------------------------------------------- unary RPCs
+    def Capabilities(self, request, context):
+        return p4r.CapabilitiesResponse(p4runtime_api_version=API_VERSION)
+
+    def SetForwardingPipelineConfig(self, request, context):
+        try:
+            self.device.set_pipeline(request)
+        except P4RuntimeError as err:
+            context.abort(err.grpc_code, err.message)
+        return p4r.SetForwardingPipelineConfigResponse()
+
+    def GetForwardingPipelineConfig(self, request, context):
+        try:
+            return self.device.get_pipeline(request)
+        except P4RuntimeError as err:
+            context.abort(err.grpc_code, err.message)
+
+    def Write(self, request, context):
+        try:
+            errors = self.device.write(request)
+        except P4RuntimeError as err:
+            context.abort(err.grpc_code, err.message)
+        if errors:
+            abort_with_status(context, batch_status(errors))
+        return p4r.WriteResponse()
+
+    def Read(self, request, context):
+        try:
+            entities = self.device.read(request)
+        except P4RuntimeError as err:
+            context.abort(err.grpc_code, err.message)
+        if not entities:
+            yield p4r.ReadResponse()
+        for start in range(0, len(entities), READ_CHUNK):
+            yield p4r.ReadResponse(entities=entities[start:start + READ_CHUNK])
+
+    # -------------------------------------------------------------- stream
+    def StreamChannel(self, request_iterator, context) -> Iterator[p4r.StreamMessageResponse]:
+        stream = _Stream()
+        self.streams[stream] = None
+        context.add_callback(lambda: stream.send(_CLOSE))
+        reader = threading.Thread(target=self._read_stream, args=(stream, request_iterator), daemon=True,
+                                  name="p4rt-stream-reader")
+        reader.start()
+        try:
+            while True:
+                item = stream.out.get()
+                if item is _CLOSE:
+                    return
+                if isinstance(item, P4RuntimeError):
+                    context.abort(item.grpc_code, item.message)
+                yield item
+        finally:
+            self.streams.pop(stream, None)
+            self._dispatch(self.device.close_stream(stream))
+
+    def _read_stream(self, stream: _Stream, requests: Iterator[p4r.StreamMessageRequest]) -> None:
+        try:
+            for msg in requests:
+                if not self._handle(stream, msg):
+                    return
+        except grpc.RpcError:
+            pass  # the client went away; the generator's callback closes the stream
+        finally:
+            stream.send(_CLOSE)
+
+    def _handle(self, stream: _Stream, msg: p4r.StreamMessageRequest) -> bool:
+        """Process one client stream message; False once the stream must end."""
+        which = msg.WhichOneof("update")
+        try:
+            if which == "arbitration":
+                self._dispatch(self.device.arbitrate(stream, msg.arbitration))
+            elif which == "packet":
+                self.device.packet_out(stream, msg.packet)
+            elif which == "digest_ack":
+                self.device.digest_ack(msg.digest_ack)
+            else:
+                raise P4RuntimeError(INVALID_ARGUMENT, f"unsupported stream message {which}")
+        except P4RuntimeError as err:
+            if which == "arbitration":
+                stream.send(err)  # the spec ends the stream with this status
+                return False
+            if which == "packet":
+                stream.send(_stream_error(err, packet_out=p4r.PacketOutError(packet_out=msg.packet)))
+            elif which == "digest_ack":
+                stream.send(_stream_error(err, digest_list_ack=p4r.DigestListAckError(digest_list_ack=msg.digest_ack)))
+            else:
+                stream.send(_stream_error(err))
+        return True
+
+    def _dispatch(self, advisories: list) -> None:
+        for stream, msg in advisories:
+            stream.send(p4r.StreamMessageResponse(arbitration=msg))
+
+    # -------------------------------------------------------------- switch -> controller
+    def on_packet_in(self, data: bytes) -> None:
+        """Packet-in listener: called by the switch for each packet sent to the CPU port."""
+        io, target = self.device.packet_io, self.device.packet_in_stream()
+        if io is not None and target is not None:
+            target.send(p4r.StreamMessageResponse(packet=io.packet_in(data)))
+
+    def poll_digests(self) -> None:
+        lists = self.device.poll_digests(time.monotonic_ns())
+        target = self.device.packet_in_stream()
+        if target is not None:
+            for digest_list in lists:
+                target.send(p4r.StreamMessageResponse(digest=digest_list))
+
+
+def serve(switch: Any, address: str = "127.0.0.1:9559", device_id: int = 1, max_workers: int = 16) -> grpc.Server:
+    """Start the P4Runtime server for `switch` on `address`; returns the started grpc.Server.
+
+    `switch` follows the protocol in docs/internals.md ("P4Runtime seam"). Stop it with
+    `server.stop(grace)`; the digest poller ends with it.
+    """
+    service = P4RuntimeService(Device(switch, device_id))
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="p4rt"),
+        options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)],
+    )
+    p4r_grpc.add_P4RuntimeServicer_to_server(service, server)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as err:
+        raise FabricError(f"P4Runtime server cannot listen on {address}: {err}") from err
+    if port == 0:
+        raise FabricError(f"P4Runtime server cannot listen on {address} (in use or invalid)")
+    server.start()
+    server.bound_port = port  # the port actually bound (useful with "127.0.0.1:0")
+    switch.add_packet_in_listener(service.on_packet_in)
+
+    wake = threading.Event()
+    switch.add_digest_listener(wake.set)
+
+    def digest_poller() -> None:
+        # woken by the switch when digests appear; the timeout serves max_timeout_ns/ack timeouts
+        while server.wait_for_termination(timeout=0):  # True (timed out) while the server runs
+            wake.wait(DIGEST_POLL_S)
+            wake.clear()
+            service.poll_digests()
+
+    threading.Thread(target=digest_poller, daemon=True, name="p4rt-digests").start()
+    return server

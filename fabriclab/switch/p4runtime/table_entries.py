@@ -1,0 +1,366 @@
+"""TableEntry, DirectCounterEntry and DirectMeterEntry (spec 9.1, 9.5, 9.7).
+
+Writes are checked against the P4Info here (ids, match kinds, priorities, default-entry
+rules, const tables) and applied to `core.tables[name]`; reads are encoded back from the
+core's entries, so what a client reads is what the data plane runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from finsy.proto import p4r
+
+from fabriclab.switch import externs
+from fabriclab.switch.p4runtime import matches
+from fabriclab.switch.p4runtime.context import OneShot, RuntimeContext, core_errors
+from fabriclab.switch.p4runtime.status import (
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    P4RuntimeError,
+)
+from fabriclab.switch.tables import (
+    ActionCall,
+    Exact,
+    GroupRef,
+    Lpm,
+    MemberRef,
+    OptionalMatch,
+    Range,
+    Ternary,
+)
+
+MatchType = matches.MatchType
+Update = p4r.Update
+
+# ------------------------------------------------------------------ key conversions
+
+
+def to_core_match(table: Any, key: tuple) -> dict:
+    """A decoded key as the core's match dict (don't-care fields left out)."""
+    out = {}
+    for field, item in zip(table.match_fields, key):
+        kind = field.match_type
+        if kind == MatchType.EXACT:
+            out[field.name] = Exact(item)
+        elif kind == MatchType.OPTIONAL:
+            if item is not None:
+                out[field.name] = OptionalMatch(item)
+        elif item == (0, (1 << field.bitwidth) - 1 if kind == MatchType.RANGE else 0):
+            continue
+        elif kind == MatchType.LPM:
+            out[field.name] = Lpm(*item)
+        elif kind == MatchType.TERNARY:
+            out[field.name] = Ternary(*item)
+        else:
+            out[field.name] = Range(*item)
+    return out
+
+
+def from_core_match(table: Any, match: dict) -> tuple:
+    """The decoded key of a core entry's match dict."""
+    key = []
+    for field in table.match_fields:
+        m = match.get(field.name)
+        kind = field.match_type
+        if m is None:
+            key.append(None if kind == MatchType.OPTIONAL else (0, (1 << field.bitwidth) - 1) if kind == MatchType.RANGE else (0, 0))
+        elif kind in (MatchType.EXACT, MatchType.OPTIONAL):
+            key.append(m.value)
+        elif kind == MatchType.LPM:
+            key.append((m.value, m.prefix_len))
+        elif kind == MatchType.TERNARY:
+            key.append((m.value, m.mask))
+        else:
+            key.append((m.low, m.high))
+    return tuple(key)
+
+
+def _priority(table: Any, entry: p4r.TableEntry) -> int:
+    if matches.needs_priority(table):
+        if entry.priority <= 0:
+            raise P4RuntimeError(
+                INVALID_ARGUMENT, f"table '{table.preamble.name}' has ternary/range/optional fields: priority must be > 0"
+            )
+    elif entry.priority:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' takes no priority (got {entry.priority})")
+    return entry.priority
+
+
+def locate(ctx: RuntimeContext, entry: p4r.TableEntry) -> tuple[Any, Any, dict, int, tuple]:
+    """(P4Info table, core table, core match, priority, key) named by a non-default entry."""
+    table = ctx.index.get("tables", entry.table_id)
+    key = matches.decode_key(table, entry.match)
+    return table, ctx.core.tables[table.preamble.name], to_core_match(table, key), _priority(table, entry), key
+
+
+# ------------------------------------------------------------------ actions
+
+
+def _core_action(ctx: RuntimeContext, table: Any, core_table: Any, action: p4r.TableAction) -> tuple[Any, OneShot | None]:
+    which = action.WhichOneof("type")
+    profile = ctx.index.action_profile_of(table)
+    if which is None:
+        raise P4RuntimeError(INVALID_ARGUMENT, "the entry has no action")
+    if which == "action":
+        call = matches.decode_action(ctx.index, action.action, table)
+        with core_errors():
+            return core_table.action_call(call.name, matches.param_dict(ctx.index, call)), None
+    if profile is None:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no action profile: give an action")
+    if which == "action_profile_member_id":
+        return MemberRef(action.action_profile_member_id), None
+    if which == "action_profile_group_id":
+        return GroupRef(action.action_profile_group_id), None
+    return _one_shot(ctx, table, core_table, profile, action.action_profile_action_set)
+
+
+def _one_shot(ctx: RuntimeContext, table: Any, core_table: Any, profile: Any, action_set: Any) -> tuple[Any, OneShot]:
+    """Program a one-shot action set as hidden members and (for selectors) a hidden group."""
+    actions = list(action_set.action_profile_actions)
+    if not actions:
+        raise P4RuntimeError(INVALID_ARGUMENT, "action_profile_action_set is empty")
+    if not profile.with_selector and len(actions) != 1:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' has no selector: give one action")
+    calls = []
+    for item in actions:
+        if item.weight <= 0:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"one-shot action weight must be > 0 (got {item.weight})")
+        call = matches.decode_action(ctx.index, item.action, table)
+        with core_errors():
+            calls.append((core_table.action_call(call.name, matches.param_dict(ctx.index, call)), item.weight))
+    core_profile = ctx.core.action_profiles[profile.preamble.name]
+    member_ids = tuple(ctx.hidden_id() for _ in calls)
+    with core_errors():
+        for member_id, (call, _) in zip(member_ids, calls):
+            core_profile.add_member(member_id, call)
+        if not profile.with_selector:
+            return MemberRef(member_ids[0]), OneShot(profile.preamble.name, 0, member_ids, action_set)
+        group_id = ctx.hidden_id()
+        core_profile.set_group(group_id, [(m, w) for m, (_, w) in zip(member_ids, calls)])
+    return GroupRef(group_id), OneShot(profile.preamble.name, group_id, member_ids, action_set)
+
+
+def _release(ctx: RuntimeContext, shot: OneShot | None) -> None:
+    if shot is None:
+        return
+    core_profile = ctx.core.action_profiles[shot.profile]
+    if shot.group_id in core_profile.groups:
+        core_profile.delete_group(shot.group_id)
+    for member_id in shot.member_ids:
+        if member_id in core_profile.members:
+            core_profile.delete_member(member_id)
+
+
+# ------------------------------------------------------------------ writes
+
+
+def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
+    if entry.is_default_action:
+        _write_default(ctx, kind, entry)
+        return
+    table = ctx.index.get("tables", entry.table_id)
+    if table.is_const_table:
+        raise P4RuntimeError(PERMISSION_DENIED, f"table '{table.preamble.name}' has const entries: it cannot be written")
+    table, core_table, match, priority, key = locate(ctx, entry)
+    ident = (table.preamble.id, key, priority)
+    if kind == Update.DELETE:
+        with core_errors():
+            core_table.delete(match, priority)
+        ctx.entry_metadata.pop(ident, None)
+        _release(ctx, ctx.one_shots.pop(ident, None))
+        return
+    if kind not in (Update.INSERT, Update.MODIFY):
+        raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
+    if kind == Update.MODIFY:
+        with core_errors():
+            core_table.get(match, priority)  # NOT_FOUND before any side effect
+    action, shot = _core_action(ctx, table, core_table, entry.action)
+    try:
+        with core_errors():
+            installed = (core_table.insert if kind == Update.INSERT else core_table.modify)(match, action, priority)
+    except P4RuntimeError:
+        _release(ctx, shot)
+        raise
+    if kind == Update.MODIFY:
+        _release(ctx, ctx.one_shots.pop(ident, None))
+    if shot is not None:
+        ctx.one_shots[ident] = shot
+    ctx.entry_metadata[ident] = entry.metadata
+    if entry.HasField("counter_data") and core_table.direct_counter:
+        installed.direct.counter = externs.CounterData(entry.counter_data.packet_count, entry.counter_data.byte_count)
+    if entry.HasField("meter_config") and core_table.direct_meter:
+        installed.direct.meter.configure(meter_config(entry.meter_config))
+
+
+def _write_default(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
+    table = ctx.index.get("tables", entry.table_id)
+    name = table.preamble.name
+    if entry.match:
+        raise P4RuntimeError(INVALID_ARGUMENT, "a default entry (is_default_action) must have no match fields")
+    if kind != Update.MODIFY:
+        raise P4RuntimeError(INVALID_ARGUMENT, "the default entry can only be modified (INSERT/DELETE are invalid)")
+    if table.const_default_action_id:
+        raise P4RuntimeError(PERMISSION_DENIED, f"table '{name}' has a const default action")
+    core_table = ctx.core.tables[name]
+    if not entry.HasField("action"):
+        core_table.reset_default()
+        return
+    if entry.action.WhichOneof("type") != "action":
+        raise P4RuntimeError(INVALID_ARGUMENT, "the default entry takes a direct action")
+    call = matches.decode_action(ctx.index, entry.action.action, table, default=True)
+    with core_errors():
+        core_table.set_default(core_table.action_call(call.name, matches.param_dict(ctx.index, call)))
+
+
+# ------------------------------------------------------------------ reads
+
+
+def _tables(ctx: RuntimeContext, table_id: int) -> list[Any]:
+    return ctx.index.all("tables") if table_id == 0 else [ctx.index.get("tables", table_id)]
+
+
+def selected(ctx: RuntimeContext, query: p4r.TableEntry) -> Iterator[tuple[Any, Any]]:
+    """(P4Info table, core entry) pairs a read's TableEntry selects (spec 11.1 wildcards)."""
+    for table in _tables(ctx, query.table_id):
+        core_table = ctx.core.tables[table.preamble.name]
+        if query.match:
+            _, _, match, priority, _ = locate(ctx, query)
+            try:
+                with core_errors():
+                    found = core_table.get(match, priority)
+            except P4RuntimeError as err:
+                if err.code != NOT_FOUND:
+                    raise
+                continue
+            yield table, found
+            continue
+        for core_entry in core_table.entries():
+            if query.priority and core_entry.priority != query.priority:
+                continue
+            yield table, core_entry
+
+
+def read(ctx: RuntimeContext, query: p4r.TableEntry) -> Iterator[p4r.Entity]:
+    for table in _tables(ctx, query.table_id) if query.is_default_action else ():
+        yield p4r.Entity(table_entry=_default_entry(ctx, table))
+    if query.is_default_action:
+        return
+    for table, core_entry in selected(ctx, query):
+        out = encode_entry(ctx, table, core_entry)
+        core_table = ctx.core.tables[table.preamble.name]
+        if query.HasField("counter_data") and core_table.direct_counter:
+            out.counter_data.CopyFrom(counter_data(table, ctx, core_entry.direct.counter))
+        if query.HasField("meter_config") and core_table.direct_meter and core_entry.direct.meter.config:
+            out.meter_config.CopyFrom(meter_config_msg(core_entry.direct.meter.config))
+        yield p4r.Entity(table_entry=out)
+
+
+def encode_entry(ctx: RuntimeContext, table: Any, core_entry: Any) -> p4r.TableEntry:
+    key = from_core_match(table, core_entry.match)
+    ident = (table.preamble.id, key, core_entry.priority)
+    out = p4r.TableEntry(
+        table_id=table.preamble.id,
+        match=matches.encode_key(table, key),
+        priority=core_entry.priority,
+        metadata=ctx.entry_metadata.get(ident, b""),
+        is_const=table.is_const_table,
+    )
+    shot = ctx.one_shots.get(ident)
+    action = core_entry.action
+    if shot is not None:
+        out.action.action_profile_action_set.CopyFrom(shot.action_set)
+    elif isinstance(action, MemberRef):
+        out.action.action_profile_member_id = action.member_id
+    elif isinstance(action, GroupRef):
+        out.action.action_profile_group_id = action.group_id
+    else:
+        out.action.action.CopyFrom(encode_call(ctx, action))
+    return out
+
+
+def encode_call(ctx: RuntimeContext, call: ActionCall) -> p4r.Action:
+    action_id = ctx.name_to_id("actions", call.name)
+    return matches.encode_action(ctx.index, matches.ActionCall(call.name, action_id, tuple(call.args)))
+
+
+def _default_entry(ctx: RuntimeContext, table: Any) -> p4r.TableEntry:
+    out = p4r.TableEntry(table_id=table.preamble.id, is_default_action=True)
+    default = ctx.core.tables[table.preamble.name].default_action
+    if isinstance(default, ActionCall):
+        out.action.action.CopyFrom(encode_call(ctx, default))
+    return out
+
+
+# ------------------------------------------------------------------ direct resources
+
+
+def meter_config(msg: p4r.MeterConfig) -> externs.MeterConfig:
+    if msg.cir < 0 or msg.pir < 0 or msg.cburst < 0 or msg.pburst < 0:
+        raise P4RuntimeError(INVALID_ARGUMENT, "meter rates and bursts must not be negative")
+    if msg.pir < msg.cir:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"meter PIR {msg.pir} is below CIR {msg.cir}")
+    return externs.MeterConfig(msg.cir, msg.cburst, msg.pir, msg.pburst)
+
+
+def meter_config_msg(cfg: externs.MeterConfig) -> p4r.MeterConfig:
+    return p4r.MeterConfig(cir=cfg.cir, cburst=cfg.cburst, pir=cfg.pir, pburst=cfg.pburst)
+
+
+def counter_data(table: Any, ctx: RuntimeContext, data: externs.CounterData) -> p4r.CounterData:
+    """CounterData with only the fields the (direct) counter's unit counts."""
+    spec = ctx.index.direct_resource(table, "direct_counters")
+    return unit_filtered(spec.spec.unit if spec is not None else 3, data)
+
+
+def unit_filtered(unit: int, data: externs.CounterData) -> p4r.CounterData:
+    # p4.config.v1.CounterSpec.Unit: UNSPECIFIED 0, BYTES 1, PACKETS 2, BOTH 3
+    return p4r.CounterData(
+        byte_count=data.bytes if unit in (0, 1, 3) else 0,
+        packet_count=data.packets if unit in (0, 2, 3) else 0,
+    )
+
+
+def _direct_entries(ctx: RuntimeContext, query: p4r.TableEntry, attr: str) -> Iterator[tuple[Any, Any]]:
+    for table, core_entry in selected(ctx, query):
+        if getattr(ctx.core.tables[table.preamble.name], attr):
+            yield table, core_entry
+
+
+def _direct_target(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry, attr: str) -> Any:
+    if kind != Update.MODIFY:
+        raise P4RuntimeError(INVALID_ARGUMENT, "direct counters and meters can only be modified")
+    if entry.is_default_action:
+        raise P4RuntimeError(INVALID_ARGUMENT, "the default entry has no direct resources here")
+    table, core_table, match, priority, _ = locate(ctx, entry)
+    if not getattr(core_table, attr):
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no {attr.replace('_', ' ')}")
+    with core_errors():
+        return core_table.get(match, priority)
+
+
+def write_direct_counter(ctx: RuntimeContext, kind: int, msg: p4r.DirectCounterEntry) -> None:
+    target = _direct_target(ctx, kind, msg.table_entry, "direct_counter")
+    target.direct.counter = externs.CounterData(msg.data.packet_count, msg.data.byte_count)
+
+
+def read_direct_counter(ctx: RuntimeContext, msg: p4r.DirectCounterEntry) -> Iterator[p4r.Entity]:
+    for table, core_entry in _direct_entries(ctx, msg.table_entry, "direct_counter"):
+        yield p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(
+            table_entry=encode_entry(ctx, table, core_entry),
+            data=counter_data(table, ctx, core_entry.direct.counter),
+        ))
+
+
+def write_direct_meter(ctx: RuntimeContext, kind: int, msg: p4r.DirectMeterEntry) -> None:
+    target = _direct_target(ctx, kind, msg.table_entry, "direct_meter")
+    target.direct.meter.configure(meter_config(msg.config) if msg.HasField("config") else None)
+
+
+def read_direct_meter(ctx: RuntimeContext, msg: p4r.DirectMeterEntry) -> Iterator[p4r.Entity]:
+    for table, core_entry in _direct_entries(ctx, msg.table_entry, "direct_meter"):
+        out = p4r.DirectMeterEntry(table_entry=encode_entry(ctx, table, core_entry))
+        if core_entry.direct.meter.config is not None:
+            out.config.CopyFrom(meter_config_msg(core_entry.direct.meter.config))
+        yield p4r.Entity(direct_meter_entry=out)
