@@ -1,0 +1,127 @@
+"""A rank: one host's collective iterations driven over its NIC engine (sans-I/O).
+
+Rank r opens one RC queue pair to every other rank (QPN 0x100 + peer on each side) and
+registers a staging region per peer (rkey 0x1000 + peer). A collective's Put becomes an
+RDMA WRITE with immediate: the write lands in the peer's staging region, the immediate
+(iteration << 16 | step) tells the peer's schedule what arrived. Data for a later iteration
+(a faster neighbour) is held until this rank gets there. An iteration ends when the schedule
+is complete and every write it posted has been acknowledged; its time is measured on the
+clock the driver passes in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fabriclab.errors import FabricError
+from fabriclab.roce.collectives import Collective, CollectiveSpec, Put, count_wrong
+from fabriclab.roce.nic import RoceNic, source_port
+
+QPN_BASE = 0x100
+RKEY_BASE = 0x1000
+MAX_ITERATIONS = 0xFFFF
+
+
+@dataclass
+class RankResult:
+    rank: int
+    iterations: int
+    times: list[float] = field(default_factory=list)  # seconds, timed iterations only
+    wrong: int = 0  # worst iteration
+    error: str | None = None
+
+    @property
+    def avg_time(self) -> float:
+        return sum(self.times) / len(self.times) if self.times else 0.0
+
+
+class Rank:
+    def __init__(self, nic: RoceNic, rank: int, addrs: list[tuple[str, int]], spec: CollectiveSpec,
+                 iters: int = 5, warmup: int = 1) -> None:
+        if len(addrs) != spec.nranks:
+            raise FabricError(f"{len(addrs)} addresses for {spec.nranks} ranks")
+        if not 1 <= iters + warmup <= MAX_ITERATIONS or iters < 1 or warmup < 0:
+            raise FabricError(f"iterations must be >= 1 and warmup >= 0 (at most {MAX_ITERATIONS} in all)")
+        self.nic, self.rank, self.spec = nic, rank, spec
+        self.iters, self.warmup = iters, warmup
+        self.result = RankResult(rank, iters)
+        chunk_bytes = spec.chunk * spec.np_dtype.itemsize
+        self._region = 2 * chunk_bytes
+        self._cursor: dict[int, int] = {}
+        for peer, (ip, port) in enumerate(addrs):
+            if peer == rank:
+                continue
+            nic.register(RKEY_BASE + peer, self._region)
+            nic.connect(QPN_BASE + peer, ip, QPN_BASE + rank, port, sport=source_port(QPN_BASE + peer, rank))
+            self._cursor[peer] = 0
+        self._iter = -1
+        self._coll: Collective | None = None
+        self._t0 = 0.0
+        self._early: dict[int, list[tuple[int, int, bytes]]] = {}
+        self._wr = 0
+        self.done = False
+
+    def service(self, now: float) -> None:
+        """React to completions; start the next iteration when this one is finished."""
+        if self.done:
+            return
+        if self._coll is None:
+            self._next_iteration(now)
+        while self.nic.completions:
+            qpn, c = self.nic.completions.popleft()
+            if c.error:
+                self.result.error = f"rank {self.rank}: QP {qpn:#x}: {c.error}"
+                self.done = True
+                return
+            if c.kind == "write_imm" and c.imm is not None:
+                it, tag = c.imm >> 16, c.imm & 0xFFFF
+                src = qpn - QPN_BASE
+                if it == self._iter:
+                    self._post(self._coll.on_data(src, tag, c.data))
+                else:
+                    self._early.setdefault(it, []).append((src, tag, c.data))
+        while self._coll is not None and self._coll.done and not self._busy():
+            self._finish(now)
+            if self.done:
+                return
+            self._next_iteration(now)
+
+    def _busy(self) -> bool:
+        return any(self.nic.qp(QPN_BASE + p).busy for p in self._cursor)
+
+    def _next_iteration(self, now: float) -> None:
+        self._iter += 1
+        self._coll = Collective(self.spec, self.rank)
+        self._t0 = now
+        self._post(self._coll.start())
+        for src, tag, data in self._early.pop(self._iter, []):
+            self._post(self._coll.on_data(src, tag, data))
+
+    def _finish(self, now: float) -> None:
+        wrong = count_wrong(self.spec, self.rank, self._coll.output())
+        self.result.wrong = max(self.result.wrong, wrong)
+        if self._iter >= self.warmup:
+            self.result.times.append(now - self._t0)
+        if self._iter + 1 >= self.iters + self.warmup:
+            self.done = True
+
+    def _post(self, puts: list[Put]) -> None:
+        for put in puts:
+            cur = self._cursor[put.dst]
+            if cur + len(put.data) > self._region:
+                cur = 0
+            self._cursor[put.dst] = cur + len(put.data)
+            self._wr += 1
+            self.nic.qp(QPN_BASE + put.dst).post_write(self._wr, put.data, va=cur, rkey=RKEY_BASE + self.rank,
+                                                         imm=(self._iter << 16) | put.tag)
+
+    def summary(self) -> dict:
+        """JSON-ready result of this rank: timings, #wrong and the NIC's counters."""
+        r = self.result
+        return {
+            "rank": self.rank, "kind": self.spec.kind, "size": self.spec.bytes, "count": self.spec.count,
+            "dtype": self.spec.dtype, "op": self.spec.op, "nranks": self.spec.nranks,
+            "iters": self.iters, "times": r.times, "avg_time": r.avg_time, "wrong": r.wrong,
+            "error": r.error, "done": self.done, "nic": vars(self.nic.counters), "qp": self.nic.qp_counters(),
+            "sports": {str(k): v for k, v in self.nic.sports.items()},
+        }

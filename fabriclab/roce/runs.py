@@ -1,0 +1,145 @@
+"""Ways to run a collective and gather every rank's result.
+
+- `simulate`: all ranks in this process over `sim.Simulator` (virtual time, no root).
+- `launch`: one `python -m fabriclab.roce.host` process per host, each started by a caller-
+  supplied `spawn(argv) -> Popen` (for example `ip netns exec NS ...` or a Mininet host's
+  `popen`). The processes bind, print "ready", wait for "go" on stdin (so no rank sends
+  before every rank listens), run, and print one JSON line with their result.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from fabriclab.errors import FabricError
+from fabriclab.roce.collectives import CollectiveSpec
+from fabriclab.roce.dcqcn import DcqcnParams
+from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.roce.nic import NicConfig, RoceNic
+from fabriclab.roce.qp import QpConfig
+from fabriclab.roce.rank import Rank
+from fabriclab.roce.report import Row, make_row
+from fabriclab.roce.sim import PortParams, Simulator
+
+Spawn = Callable[[list[str]], subprocess.Popen]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Host-stack settings shared by every rank."""
+
+    iters: int = 5
+    warmup: int = 1
+    line_rate: float = 100e6
+    pmtu: int = 1024
+    window: int = 64
+    mode: str = "gbn"
+    rto: float = 0.02
+    dcqcn_rtt: float | None = None  # enable DCQCN scaled to this RTT (s)
+
+    def nic_config(self, ip: str, port: int = ROCE_PORT) -> NicConfig:
+        qp = QpConfig(pmtu=self.pmtu, window=self.window, ack_every=min(16, self.window), rto=self.rto,
+                      mode=self.mode)
+        dcqcn = DcqcnParams.scaled(self.line_rate, self.dcqcn_rtt) if self.dcqcn_rtt else None
+        return NicConfig(ip, port, self.line_rate, qp, dcqcn)
+
+    def argv(self) -> list[str]:
+        args = ["--iters", str(self.iters), "--warmup", str(self.warmup), "--rate", str(self.line_rate),
+                "--pmtu", str(self.pmtu), "--window", str(self.window), "--mode", self.mode, "--rto", str(self.rto)]
+        return args + (["--dcqcn-rtt", str(self.dcqcn_rtt)] if self.dcqcn_rtt else [])
+
+
+def summarize(spec: CollectiveSpec, results: list[dict]) -> Row:
+    """The table row for all ranks: slowest rank's average time, #wrong summed over ranks."""
+    bad = [r for r in results if r.get("error") or not r.get("done")]
+    if bad:
+        raise FabricError("; ".join(r.get("error") or f"rank {r['rank']} did not finish" for r in bad))
+    return make_row(spec, max(r["avg_time"] for r in results), sum(r["wrong"] for r in results))
+
+
+def simulate(spec: CollectiveSpec, opts: RunOptions, port: PortParams | None = None, seed: int = 0,
+             limit: float = 600.0) -> list[dict]:
+    """Run every rank in virtual time; `port` describes each switch port toward a host."""
+    sim = Simulator(seed)
+    addrs = [(f"10.0.0.{i + 1}", ROCE_PORT) for i in range(spec.nranks)]
+    ranks = []
+    for i, (ip, p) in enumerate(addrs):
+        nic = RoceNic(opts.nic_config(ip, p))
+        rank = Rank(nic, i, addrs, spec, opts.iters, opts.warmup)
+        sim.add(nic, port or PortParams(rate=opts.line_rate), rank)
+        ranks.append(rank)
+    sim.run(until=limit, stop=lambda: all(r.done for r in ranks))
+    return [r.summary() for r in ranks]
+
+
+def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSpec, opts: RunOptions,
+           timeout: float = 120.0) -> list[dict]:
+    """Run rank i as a process started by `spawns[i]`, listening on `addrs[i]`."""
+    if len(spawns) != len(addrs) or len(addrs) != spec.nranks:
+        raise FabricError("need one spawn function and one address per rank")
+    peers = ",".join(f"{ip}:{port}" for ip, port in addrs)
+    procs: list[subprocess.Popen] = []
+    try:
+        for i, spawn in enumerate(spawns):
+            argv = [sys.executable, "-m", "fabriclab.roce.host", "--rank", str(i), "--peers", peers,
+                    "--collective", spec.kind, "--size", str(spec.size), "--dtype", spec.dtype, "--op", spec.op,
+                    *opts.argv()]
+            procs.append(spawn(argv))
+        deadline = time.monotonic() + timeout
+        for i, p in enumerate(procs):
+            line = _readline(p, deadline)
+            if line.strip() != "ready":
+                raise FabricError(f"rank {i} did not start: {line.strip() or _stderr(p)}")
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = []
+        for i, p in enumerate(procs):
+            line = _readline(p, deadline)
+            try:
+                results.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise FabricError(f"rank {i} failed: {line.strip() or _stderr(p)}") from None
+        return results
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            for s in (p.stdin, p.stdout, p.stderr):
+                if s:
+                    s.close()
+
+
+def _readline(p: subprocess.Popen, deadline: float) -> str:
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FabricError("timed out waiting for a rank (is every host reachable?)")
+        ready, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
+        if ready:
+            return p.stdout.readline()
+        if p.poll() is not None:
+            return p.stdout.readline()
+
+
+def _stderr(p: subprocess.Popen) -> str:
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+    err = p.stderr.read() if p.stderr else ""
+    return err.strip().splitlines()[-1] if err.strip() else f"exit status {p.returncode}"
+
+
+def popen_in_netns(namespace: str) -> Spawn:
+    """A spawn function that runs the command in a network namespace."""
+    def spawn(argv: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(["ip", "netns", "exec", namespace, *argv], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return spawn
