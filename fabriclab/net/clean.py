@@ -1,0 +1,157 @@
+"""`fabriclab clean`: remove what crashed runs left behind, and only what is ours.
+
+Ours means: processes carrying FABRICLAB_RUN in their environment (Mininet node shells,
+switches, anything run inside our hosts), `fabriclab switch` processes, veths named
+`flv*`/`flq*` and namespaces named `fl-*` (Mininet's `mn -c`, restricted to our names).
+`--run NAME` limits it to one run's processes and recorded links, which is what the tests
+and `fabriclab net`'s own tear-down use. Logs under /tmp/fabriclab/ are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fabriclab.errors import FabricError
+from fabriclab.net.runstate import NETNS_PREFIX, VETH_PREFIX, RunDir, run_of
+
+LINK_PREFIXES = (VETH_PREFIX, "flq")  # flq: qdisc probes (linkparams.kernel_has_qdisc)
+GRACE_S = 2.0
+
+
+@dataclass
+class Cleaned:
+    processes: list[int] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    namespaces: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        if not (self.processes or self.links or self.namespaces):
+            return "nothing to clean"
+        return (f"killed {len(self.processes)} processes, deleted {len(self.links)} links "
+                f"and {len(self.namespaces)} namespaces")
+
+
+def _protected() -> set[int]:
+    """This process and its ancestors (clean may itself run under a marked shell)."""
+    pids, pid = set(), os.getpid()
+    while pid > 1:
+        pids.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            break
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+    return pids
+
+
+def _all_pids() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def is_switch_process(pid: int) -> bool:
+    """argv has `...fabriclab switch` (the console script or `python -m fabriclab`)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return any(a.endswith(b"fabriclab") and b == b"switch" for a, b in zip(argv, argv[1:]))
+
+
+def run_processes(run: str | None) -> list[int]:
+    """Live processes of `run` (any run when None), never this process or its ancestors."""
+    protected = _protected()
+    return [pid for pid in _all_pids() if pid not in protected
+            and (run_of(pid) == run if run is not None
+                 else run_of(pid) is not None or is_switch_process(pid))]
+
+
+def kill(pids: list[int]) -> list[int]:
+    """SIGTERM, a grace period, then SIGKILL; returns the pids that were signalled."""
+    signalled = []
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            signalled.append(pid)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + GRACE_S
+    while time.monotonic() < deadline and any(_alive(p) for p in signalled):
+        time.sleep(0.05)
+    for pid in signalled:
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return signalled
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def existing_links() -> list[str]:
+    return sorted(os.listdir("/sys/class/net"))
+
+
+def delete_links(names: list[str]) -> list[str]:
+    present = set(existing_links())
+    deleted = []
+    for name in names:
+        if name in present:  # deleting one end of a veth removes its peer too
+            subprocess.run(["ip", "link", "del", name], capture_output=True)
+            deleted.append(name)
+            present = set(existing_links())
+    return deleted
+
+
+def our_namespaces() -> list[str]:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    return [line.split()[0] for line in out.splitlines()
+            if line.split() and line.split()[0].startswith(NETNS_PREFIX)]
+
+
+def delete_namespaces(names: list[str]) -> list[str]:
+    for name in names:
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True,
+                              text=True).stdout.split()
+        kill([int(p) for p in pids if int(p) not in _protected()])
+        subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+    return names
+
+
+def clean_run(run: str) -> Cleaned:
+    """Remove one run's processes and recorded links."""
+    done = Cleaned(processes=kill(run_processes(run)))
+    done.links = delete_links(RunDir(run).recorded_links())
+    return done
+
+
+def clean_all() -> Cleaned:
+    """Remove every run's processes, every fl-prefixed link and namespace."""
+    done = Cleaned(processes=kill(run_processes(None)))
+    done.namespaces = delete_namespaces(our_namespaces())
+    done.links = delete_links([n for n in existing_links() if n.startswith(LINK_PREFIXES)])
+    return done
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", metavar="NAME",
+                        help="clean only this run (default: everything of ours)")
+
+
+def main(args: argparse.Namespace) -> int:
+    if os.geteuid() != 0:
+        raise FabricError("cleaning namespaces and links needs root: run with sudo")
+    print(clean_run(args.run) if args.run else clean_all())
+    return 0

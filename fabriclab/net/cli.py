@@ -1,0 +1,156 @@
+"""`fabriclab net TOPOLOGY [options]`: bring a topology up with P4 switches and routes.
+
+Without --cli or --pingall the network stays up until Ctrl-C or SIGTERM. Every topology
+option is checked against the chosen builder before anything is created; a topology can
+also come from a JSON file saved by `--save-topology` or an experiment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from fabriclab.errors import FabricError
+from topologies import builders
+from topologies.graph import Topology
+
+BUILDERS: dict[str, Callable[..., Topology]] = {
+    "leaf-spine": builders.leaf_spine,
+    "fat-tree": builders.fat_tree,
+    "rail": builders.rail_optimized,
+    "multi-site": builders.multi_site,
+}
+
+# option -> (builder keyword, type, help)
+TOPOLOGY_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
+    "--leaves": ("leaves", int, "leaf switches (per site)"),
+    "--spines": ("spines", int, "spine switches (per site)"),
+    "--hosts-per-leaf": ("hosts_per_leaf", int, "hosts per leaf"),
+    "--hosts": ("hosts", int, "hosts (rail)"),
+    "--rails": ("rails", int, "NICs per host, one rail each (rail)"),
+    "--hosts-per-rail-switch": ("hosts_per_rail_switch", int, "hosts per rail switch (rail)"),
+    "--k": ("k", int, "fat-tree arity (even)"),
+    "--sites": ("sites", int, "sites (multi-site)"),
+    "--borders": ("borders", int, "border switches per site (multi-site)"),
+    "--bw": ("bw", float, "link rate, Mb/s (fat-tree)"),
+    "--downlink-bw": ("downlink_bw", float, "host link rate, Mb/s"),
+    "--uplink-bw": ("uplink_bw", float, "leaf-spine link rate, Mb/s"),
+    "--oversubscription": ("oversubscription", float, "downlink:uplink capacity ratio"),
+    "--uplink-delay": ("delay_us", lambda s: _delay_us(s, "--uplink-delay"),
+                       "one-way leaf-spine delay, e.g. 50us (leaf-spine)"),
+    "--dci-bw": ("dci_bw", float, "inter-site link rate, Mb/s (multi-site)"),
+    "--dci-delay": ("dci_delay_us", lambda s: _delay_us(s, "--dci-delay"),
+                    "one-way inter-site delay, e.g. 10ms (multi-site)"),
+    "--queue": ("queue", int, "egress queue depth in packets on every link"),
+}
+
+
+def _delay_us(text: str, flag: str) -> int:
+    from fabriclab.switch.ports import parse_delay_ns
+
+    return round(parse_delay_ns(text, flag) / 1000)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("topology", metavar="TOPOLOGY",
+                        help=f"{', '.join(BUILDERS)}, or a topology JSON file")
+    topo = parser.add_argument_group("topology options (each builder takes its own)")
+    for flag, (dest, _, help_text) in TOPOLOGY_OPTIONS.items():
+        topo.add_argument(flag, dest=f"topo_{dest}", metavar="N", help=help_text)
+    topo.add_argument("--scaleup-size", type=int, metavar="N",
+                      help="add scale-up domains of N hosts behind one high-rate switch")
+    topo.add_argument("--scaleup-bw", type=float, default=1000.0, metavar="MBPS",
+                      help="scale-up link rate (default 1000)")
+    parser.add_argument("--save-topology", type=Path, metavar="FILE", help="write the graph as JSON")
+    parser.add_argument("--target", choices=("builtin", "bmv2"), default="builtin")
+    parser.add_argument("--program", type=Path, metavar="P4",
+                        help="P4 program (default p4src/fabric.p4, else p4src/basic.p4)")
+    parser.add_argument("--cli", action="store_true", help="open the Mininet CLI")
+    parser.add_argument("--pingall", action="store_true",
+                        help="ping between all hosts; exit 1 on any loss")
+    parser.add_argument("--pcap", type=Path, metavar="DIR", help="per-port pcaps into DIR")
+    parser.add_argument("--run", metavar="NAME", help="run name (logs in /tmp/fabriclab/NAME)")
+    parser.add_argument("--grpc-base-port", type=int, default=9559,
+                        help="first switch's P4Runtime port; switch i uses base+i (default 9559)")
+    parser.add_argument("--cpu-port", type=int, default=255, help="switch CPU port (default 255)")
+    parser.add_argument("--mtu", type=int, default=1500, help="host MTU (default 1500)")
+
+
+def build_topology(args: argparse.Namespace) -> Topology:
+    """The topology the options describe; a FabricError for anything that does not fit."""
+    given = {dest: (flag, conv, getattr(args, f"topo_{dest}"))
+             for flag, (dest, conv, _) in TOPOLOGY_OPTIONS.items()
+             if getattr(args, f"topo_{dest}") is not None}
+    if args.topology not in BUILDERS:
+        path = Path(args.topology)
+        if not path.is_file():
+            raise FabricError(f"unknown topology {args.topology!r}: use one of "
+                              f"{', '.join(BUILDERS)} or a JSON file")
+        if given or args.scaleup_size:
+            raise FabricError("topology options do not apply to a topology file")
+        return Topology.from_json(path.read_text())
+    builder = BUILDERS[args.topology]
+    accepted = inspect.signature(builder).parameters
+    kwargs: dict[str, Any] = {}
+    for dest, (flag, conv, raw) in given.items():
+        if dest not in accepted:
+            raise FabricError(f"{flag} does not apply to {args.topology}")
+        try:
+            kwargs[dest] = conv(raw)
+        except ValueError:
+            raise FabricError(f"{flag}: {raw!r} is not a number") from None
+    if args.scaleup_size is not None:
+        kwargs["scaleup"] = builders.ScaleUp(args.scaleup_size, args.scaleup_bw)
+    return builder(**kwargs)
+
+
+def _hold() -> None:
+    """Wait for Ctrl-C or SIGTERM (both end as KeyboardInterrupt, so tear-down runs)."""
+    print("fabriclab net: Ctrl-C to stop", flush=True)
+    threading.Event().wait()
+
+
+def main(args: argparse.Namespace) -> int:
+    topo = build_topology(args)
+    if args.save_topology:
+        args.save_topology.write_text(topo.to_json())
+    from fabriclab.net.network import FabricNet, NetConfig
+
+    config = NetConfig(target=args.target, program=args.program, grpc_base_port=args.grpc_base_port,
+                       cpu_port=args.cpu_port, pcap_dir=args.pcap, mtu=args.mtu)
+    if args.run:
+        config.run = args.run
+    if args.pcap:
+        args.pcap.mkdir(parents=True, exist_ok=True)
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    net = FabricNet(topo, config)
+    try:
+        net.start()
+        print(f"fabriclab net: up: {topo.name}: {len(topo.hosts())} hosts, "
+              f"{len(topo.switches())} switches, run {config.run} "
+              f"(logs in {net.rundir.path})", flush=True)
+        status = 0
+        if args.pingall:
+            loss = net.pingall()
+            status = 1 if loss > 0 else 0
+        if args.cli:
+            from mininet.cli import CLI
+
+            CLI(net.mininet)
+        elif not args.pingall:
+            _hold()
+        return status
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # finish tearing down
+        net.stop()
+        signal.signal(signal.SIGTERM, previous)
+        print("fabriclab net: stopped", file=sys.stderr, flush=True)

@@ -1,0 +1,213 @@
+"""Bring a topology up in Mininet with P4 switches, program its routes, tear it down.
+
+Order matters for "a bad input leaves nothing behind": every check that can fail on input
+(topology, program, target, ports, names) runs before the first namespace or veth exists;
+from the first kernel object on, `stop()` (also run on any error and by `with`) undoes
+everything, and the run's environment marker lets `fabriclab clean` finish the job if this
+process is killed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
+
+from mininet.link import Intf, Link, TCIntf
+from mininet.net import Mininet
+
+from controller import basic_routing
+from controller.client import P4RuntimeClient
+from controller.routes import compute_routes
+from fabriclab.errors import FabricError
+from fabriclab.net import clean, linkparams
+from fabriclab.net.host import FabricHost
+from fabriclab.net.pipeline import Pipeline, load_pipeline
+from fabriclab.net.runstate import ENV, RunDir, veth_name
+from fabriclab.net.switch import P4Switch, port_is_free, target_command
+from topologies.addressing import Addressing
+from topologies.graph import Topology
+
+#: Route installers, tried in order: a module with `supports(p4info)` and
+#: `install(client, routes)`. Missing modules are skipped.
+INSTALLERS = ("controller.fabric_routing", "controller.basic_routing")
+
+
+@dataclass
+class NetConfig:
+    """How to run a topology; the defaults suit `fabriclab net`."""
+
+    target: str = "builtin"
+    program: Path | None = None
+    run: str = field(default_factory=lambda: f"net-{os.getpid()}")
+    grpc_base_port: int = 9559
+    cpu_port: int | None = 255
+    pcap_dir: Path | None = None
+    mtu: int = 1500
+    ready_timeout: float = 60.0
+
+
+def route_installer(pipeline: Pipeline) -> ModuleType:
+    for name in INSTALLERS:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError:
+            continue
+        if module.supports(pipeline.p4info):
+            return module
+    raise FabricError(f"no route installer knows the tables of {pipeline.source.name} "
+                      f"(known: basic.p4's {basic_routing.TABLE})")
+
+
+class FabricNet:
+    """A running topology: `with FabricNet(topo, config) as net: net.host("h1").cmd(...)`."""
+
+    def __init__(self, topo: Topology, config: NetConfig | None = None):
+        topo.validate()
+        self.topo, self.config = topo, config or NetConfig()
+        self.rundir = RunDir(self.config.run)
+        self.addressing = Addressing(topo)
+        self.mininet: Mininet | None = None
+        self.clients: dict[str, P4RuntimeClient] = {}
+
+    # --- checks before anything exists ---------------------------------------------------
+    def grpc_port(self, switch: str) -> int:
+        return self.config.grpc_base_port + self.topo.switch_index(switch)
+
+    def veth_names(self) -> list[str]:
+        return [veth_name(sw.name, port) for sw in self.topo.switches()
+                for port in self.topo.ports(sw.name)]
+
+    def preflight(self) -> None:
+        if os.geteuid() != 0:
+            raise FabricError("Mininet needs root: run with sudo")
+        target_command(self.config.target)
+        linkparams.check_target_supports(self.topo, self.config.target)
+        if not 1024 <= self.config.grpc_base_port <= 65535 - len(self.topo.switches()):
+            raise FabricError(f"gRPC base port {self.config.grpc_base_port} out of range")
+        taken = [p for p in (self.grpc_port(s.name) for s in self.topo.switches())
+                 if not port_is_free(p)]
+        if taken:
+            raise FabricError(f"gRPC ports in use: {', '.join(map(str, taken))} (another run? "
+                              "`fabriclab clean`, or pick --grpc-base-port)")
+        existing = set(os.listdir("/sys/class/net"))
+        clash = [n for n in self.veth_names() if n in existing]
+        if clash:
+            raise FabricError(f"interfaces already exist: {', '.join(clash[:5])} (another run "
+                              "of this topology? stop it or run `fabriclab clean`)")
+        if clean.run_processes(self.config.run):
+            raise FabricError(f"run {self.config.run!r} is already active")
+
+    # --- bring-up ------------------------------------------------------------------------
+    def start(self) -> "FabricNet":
+        self.preflight()
+        pipeline = load_pipeline(self.config.program, self.config.target,
+                                 self.rundir.path / "build")
+        installer = route_installer(pipeline)
+        self.rundir.create()
+        (self.rundir.path / "topology.json").write_text(self.topo.to_json())
+        self.rundir.record_links(self.veth_names())
+        os.environ[ENV] = self.config.run  # inherited by every shell and switch we start
+        try:
+            self._build()
+            self._program(pipeline, installer)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _build(self) -> None:
+        cfg = self.config
+        self.mininet = net = Mininet(topo=None, build=False, controller=None,
+                                     autoSetMacs=False, autoStaticArp=False)
+        nics = list(self.addressing.nics.values())
+        for node in self.topo.nodes.values():
+            if node.is_switch:
+                net.addSwitch(node.name, cls=P4Switch, dpid=f"{self.topo.switch_index(node.name) + 1:016x}",
+                              target=cfg.target, device_id=self.topo.switch_index(node.name),
+                              grpc_port=self.grpc_port(node.name), cpu_port=cfg.cpu_port,
+                              log=self.rundir.log(node.name), pcap_dir=cfg.pcap_dir,
+                              port_flags=self._port_flags(node.name))
+            else:
+                shaping = [cmd for port, _, _, link in self.topo.neighbors(node.name)
+                           for cmd in linkparams.host_shaping_cmds(f"eth{port}",
+                                                                   link.params_from(node.name))]
+                net.addHost(node.name, cls=FabricHost, ip=None,
+                            nics=self.addressing.host_nics(node.name), peers=nics,
+                            mtu=cfg.mtu, shaping=shaping if cfg.target == "builtin" else [])
+        for link in self.topo.links:
+            a, b = (link.a, link.b) if not self.topo.nodes[link.a].is_switch else (link.b, link.a)
+            self._add_link(net, link, a, b)
+        net.build()
+        net.start()
+        for switch in net.switches:
+            switch.wait_ready(cfg.ready_timeout)
+
+    def _intf_name(self, node: str, port: int) -> str:
+        return veth_name(node, port) if self.topo.nodes[node].is_switch else f"eth{port}"
+
+    def _mac(self, node: str, port: int) -> str:
+        if self.topo.nodes[node].is_switch:
+            return self.addressing.port_mac(node, port)
+        return self.addressing.nics[(node, port)].mac
+
+    def _add_link(self, net: Mininet, link, a: str, b: str) -> None:
+        pa, pb = link.port_of(a), link.port_of(b)
+        bmv2 = self.config.target == "bmv2"
+        net.addLink(a, b, port1=pa, port2=pb, cls=Link, intf=TCIntf if bmv2 else Intf,
+                    intfName1=self._intf_name(a, pa), intfName2=self._intf_name(b, pb),
+                    addr1=self._mac(a, pa), addr2=self._mac(b, pb),
+                    params1=linkparams.tc_params(link.params_from(a)) if bmv2 else {},
+                    params2=linkparams.tc_params(link.params_from(b)) if bmv2 else {})
+
+    def _port_flags(self, switch: str) -> tuple[str, ...]:
+        if self.config.target != "builtin":
+            return ()
+        flags = ["--admin-socket", str(self.rundir.path / f"{switch}.sock")]
+        for port, _, _, link in self.topo.neighbors(switch):
+            flags += linkparams.switch_port_flags(port, link.params_from(switch))
+        return tuple(flags)
+
+    def _program(self, pipeline: Pipeline, installer: ModuleType) -> None:
+        routes = compute_routes(self.topo, self.addressing)
+        for switch in self.topo.switches():
+            client = P4RuntimeClient(f"127.0.0.1:{self.grpc_port(switch.name)}",
+                                     self.topo.switch_index(switch.name))
+            client.connect()
+            self.clients[switch.name] = client
+            client.set_pipeline(pipeline.p4info, pipeline.device_config)
+            installer.install(client, routes[switch.name])
+
+    # --- use -----------------------------------------------------------------------------
+    def host(self, name: str) -> FabricHost:
+        if self.mininet is None or name not in self.topo.nodes:
+            raise FabricError(f"no running node named {name!r}")
+        return self.mininet[name]
+
+    def pingall(self, timeout: float = 1.0) -> float:
+        """Mininet's pingall (one ping per host pair, first NICs); returns loss in %."""
+        assert self.mininet is not None
+        return self.mininet.pingAll(timeout=str(timeout))
+
+    # --- tear-down -----------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop everything this run created; safe to call twice and after partial starts."""
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
+        if self.mininet is not None:
+            try:
+                self.mininet.stop()
+            finally:
+                self.mininet = None
+        clean.clean_run(self.config.run)
+        if os.environ.get(ENV) == self.config.run:
+            del os.environ[ENV]
+
+    def __enter__(self) -> "FabricNet":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,73 @@
+"""Where a run keeps its files, and how its kernel objects and processes are recognised.
+
+Every run owns /tmp/fabriclab/<run>/ (switch logs `<switch>.log`, pcaps, `topology.json`,
+`links` listing the veths it creates, written *before* creating them). Every process a run
+starts (Mininet node shells, switches, commands in hosts) inherits FABRICLAB_RUN=<run> in
+its environment, so `fabriclab clean` finds them even after the parent was SIGKILLed.
+Kernel objects carry the `fl` prefix: veths `flv<node>-<port>`, namespaces `fl-...`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fabriclab.errors import FabricError
+
+ROOT = Path(os.environ.get("FABRICLAB_RUN_ROOT", "/tmp/fabriclab"))
+ENV = "FABRICLAB_RUN"
+VETH_PREFIX = "flv"
+NETNS_PREFIX = "fl-"
+RUN_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def veth_name(node: str, port: int) -> str:
+    """Root-namespace name of a switch port's veth (<= 15 characters, IFNAMSIZ)."""
+    name = f"{VETH_PREFIX}{node}-{port}"
+    assert len(name) <= 15, name
+    return name
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """The files of one run."""
+
+    run: str
+
+    def __post_init__(self) -> None:
+        if not RUN_RE.match(self.run):
+            raise FabricError(f"bad run name {self.run!r}: use letters, digits, '.', '_', '-'")
+
+    @property
+    def path(self) -> Path:
+        return ROOT / self.run
+
+    def create(self) -> Path:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return self.path
+
+    def log(self, switch: str) -> Path:
+        return self.path / f"{switch}.log"
+
+    def record_links(self, names: list[str]) -> None:
+        (self.path / "links").write_text("".join(f"{n}\n" for n in names))
+
+    def recorded_links(self) -> list[str]:
+        try:
+            return (self.path / "links").read_text().split()
+        except FileNotFoundError:
+            return []
+
+
+def run_of(pid: int) -> str | None:
+    """The FABRICLAB_RUN of a process, or None (not ours, gone, or unreadable)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    for item in environ.split(b"\0"):
+        if item.startswith(ENV.encode() + b"="):
+            return item[len(ENV) + 1:].decode(errors="replace")
+    return None
