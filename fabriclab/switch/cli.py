@@ -99,15 +99,15 @@ def load_core(args: argparse.Namespace) -> Any:
     if not args.program:
         raise FabricError("no program: give a pipeline artifact or .p4 file, or --no-p4")
     try:
-        from fabriclab import p4
+        from fabriclab.p4 import compile_file, load_artifact
         from fabriclab.switch.core import SwitchCore
     except ImportError as err:
         raise FabricError(f"this build has no v1model pipeline yet ({err})") from None
     try:
         if args.program.endswith(".p4"):
-            program = p4.compile_file(args.program)
+            program = compile_file(args.program)
         else:
-            program = p4.load_artifact(args.program)
+            program = load_artifact(args.program)
     except OSError as err:
         raise FabricError(f"cannot read program {args.program}: {err.strerror}") from None
     return SwitchCore(program, drop_port=args.drop_port, cpu_port=args.cpu_port)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import time
@@ -128,3 +129,18 @@ def test_admin_socket_in_use_is_a_clear_startup_error(hosts, start_switch):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "in use by a running switch" in out.stderr
     assert sh("test", "-S", sw.admin_socket, check=False).returncode == 0  # not stolen
+
+
+def test_grpc_port_in_use_is_a_clear_startup_error(hosts, tmp_path):
+    from conftest import switch_command
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        address = f"127.0.0.1:{busy.getsockname()[1]}"
+        out = subprocess.run([*switch_command(), "-i", f"1@{hosts.port_if(1)}",
+                              "--admin-socket", str(tmp_path / "a.sock"),
+                              "--grpc-server-addr", address],
+                             capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert f"cannot serve P4Runtime on {address}: Address already in use" in out.stderr
+    assert not (tmp_path / "a.sock").exists()  # its own admin socket removed on the way out
