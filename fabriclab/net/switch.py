@@ -58,6 +58,24 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def switch_command(target: str, executable: list[str], device_id: int, ports: dict[int, str],
+                   grpc_address: str, cpu_port: int | None, pcap_dir: Path | None,
+                   port_flags: tuple[str, ...] = ()) -> list[str]:
+    """A switch command line in simple_switch_grpc's form: BMv2 takes its target options
+    after `--` and needs its own Thrift port; `port_flags` (the link model) are ours."""
+    cmd = [*executable, "--no-p4", "--device-id", str(device_id)]
+    for port, intf in sorted(ports.items()):
+        cmd += ["-i", f"{port}@{intf}"]
+    if pcap_dir is not None:
+        cmd += ["--pcap", str(pcap_dir)]
+    target_opts = ["--grpc-server-addr", grpc_address]
+    if cpu_port is not None:
+        target_opts += ["--cpu-port", str(cpu_port)]
+    if target == "bmv2":
+        return cmd + ["--thrift-port", str(9090 + device_id), "--", *target_opts]
+    return cmd + list(port_flags) + target_opts
+
+
 class P4Switch(Switch):
     """One P4 switch process behind a Mininet node.
 
@@ -85,19 +103,9 @@ class P4Switch(Switch):
         return {port: intf.name for intf, port in self.ports.items() if port > 0}
 
     def command(self) -> list[str]:
-        """The switch command line, in simple_switch_grpc's flag order."""
-        cmd = [*self.executable, "--no-p4", "--device-id", str(self.device_id)]
-        for port, intf in sorted(self.data_ports().items()):
-            cmd += ["-i", f"{port}@{intf}"]
-        if self.pcap_dir is not None:
-            cmd += ["--pcap", str(self.pcap_dir)]
-        target_opts = ["--grpc-server-addr", self.grpc_address]
-        if self.cpu_port is not None:
-            target_opts += ["--cpu-port", str(self.cpu_port)]
-        if self.target == "bmv2":  # BMv2 needs its own thrift port per switch too
-            return cmd + ["--thrift-port", str(self.grpc_port - 9559 + 9090), "--",
-                          *target_opts]
-        return cmd + list(self.port_flags) + target_opts
+        return switch_command(self.target, self.executable, self.device_id,
+                              self.data_ports(), self.grpc_address, self.cpu_port,
+                              self.pcap_dir, self.port_flags)
 
     def start(self, controllers: list) -> None:
         """Launch the process (readiness is checked by `wait_ready`, so all switches of a

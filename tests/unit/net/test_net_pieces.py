@@ -1,0 +1,128 @@
+"""Pure parts of fabriclab.net: command lines, link parameters, host configuration,
+basic.p4 route entries and `fabriclab net` option handling (no root needed)."""
+
+import argparse
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from controller import basic_routing
+from controller.routes import compute_routes
+from fabriclab.errors import FabricError
+from fabriclab.net import cli, linkparams
+from fabriclab.net.host import host_commands
+from fabriclab.net.runstate import RunDir, veth_name
+from fabriclab.net.switch import switch_command, target_command
+from topologies import builders
+from topologies.addressing import Addressing
+from topologies.graph import LinkParams
+
+
+def test_builtin_switch_command_carries_link_model():
+    flags = tuple(linkparams.switch_port_flags(2, LinkParams(100, 10_000, 32)))
+    cmd = switch_command("builtin", ["fabriclab", "switch"], 3, {2: "flvl1-2", 1: "flvl1-1"},
+                         "127.0.0.1:9562", 255, None, flags)
+    assert cmd == ["fabriclab", "switch", "--no-p4", "--device-id", "3", "-i", "1@flvl1-1",
+                   "-i", "2@flvl1-2", "--port-rate", "2@100mbit", "--port-delay", "2@10000us",
+                   "--queue-depth", "2@32", "--grpc-server-addr", "127.0.0.1:9562",
+                   "--cpu-port", "255"]
+
+
+def test_bmv2_command_puts_target_options_after_dashes():
+    cmd = switch_command("bmv2", ["simple_switch_grpc"], 1, {1: "flvs1-1"}, "127.0.0.1:9560",
+                         None, Path("/tmp/p"))
+    assert cmd[-5:] == ["--thrift-port", "9091", "--", "--grpc-server-addr", "127.0.0.1:9560"]
+    assert cmd[cmd.index("--pcap") + 1] == "/tmp/p"
+
+
+def test_port_flags_parse_with_the_switch_parsers():
+    from fabriclab.switch import ports
+
+    flags = linkparams.switch_port_flags(4, LinkParams(2.5, 250, None))
+    assert ports.parse_port_rate(flags[1]) == (4, ports.Rate(bps=2.5e6))
+    assert ports.parse_port_delay(flags[3]) == (4, 250_000)
+
+
+def test_tc_params_and_host_shaping():
+    assert linkparams.tc_params(LinkParams(10, 5000, 20)) == {
+        "bw": 10, "delay": "5000us", "max_queue_size": 20}
+    assert linkparams.tc_params(LinkParams()) == {}
+    assert linkparams.host_shaping_cmds("eth0", LinkParams()) == []
+    (cmd,) = linkparams.host_shaping_cmds("eth1", LinkParams(100))
+    assert cmd.startswith("tc qdisc replace dev eth1 root tbf rate 100mbit")
+
+
+def test_host_side_delay_is_refused():
+    t = builders.leaf_spine()
+    t.links[0] = type(t.links[0])(**{**t.links[0].__dict__, "ab": LinkParams(10, 100)})
+    with pytest.raises(FabricError, match="leaving host 'h1' needs netem"):
+        linkparams.check_target_supports(t, "builtin")
+
+
+def test_unknown_target_and_missing_bmv2():
+    with pytest.raises(FabricError, match="unknown target 'tofino'"):
+        target_command("tofino")
+    with pytest.raises(FabricError, match="needs simple_switch_grpc"):
+        target_command("bmv2")
+
+
+def test_host_commands_static_neighbours_and_default_route():
+    t = builders.leaf_spine(leaves=2, hosts_per_leaf=2)
+    a = Addressing(t)
+    cmds = host_commands(a.host_nics("h1"), 1500, list(a.nics.values()))
+    assert "ip addr replace 10.0.1.1/24 dev eth0" in cmds
+    assert f"ip neigh replace 10.0.1.254 lladdr {a.port_mac('l1', 1)} dev eth0 nud permanent" in cmds
+    assert "ip neigh replace 10.0.1.2 lladdr 02:00:0a:00:01:02 dev eth0 nud permanent" in cmds
+    assert not any("10.0.2.1 " in c for c in cmds)  # other subnets go via the gateway
+    assert cmds[-1] == "ip route replace default via 10.0.1.254 dev eth0"
+
+
+def test_basic_routing_entries_spread_over_spines():
+    t = builders.leaf_spine(leaves=3, spines=2, hosts_per_leaf=1)
+    routes = compute_routes(t)
+    entries = {e.match[basic_routing.KEY]: e.params for e in basic_routing.entries(routes["l1"])}
+    assert entries[("10.0.1.1", 32)]["port"] == 1
+    # subnets 10.0.2.0/24 and 10.0.3.0/24 leave through different spines (ports 2, 3)
+    assert {entries[("10.0.2.0", 24)]["port"], entries[("10.0.3.0", 24)]["port"]} == {2, 3}
+
+
+def test_veth_and_run_names():
+    assert veth_name("l1", 3) == "flvl1-3"
+    assert len(veth_name("abcdefg", 254)) <= 15
+    with pytest.raises(FabricError, match="bad run name"):
+        RunDir("../etc")
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_net_options_build_the_topology():
+    topo = cli.build_topology(parse(["multi-site", "--sites", "3", "--dci-delay", "10ms",
+                                     "--scaleup-size", "2"]))
+    dci = [ln for ln in topo.links if ln.ab.delay_us]
+    assert len(dci) == 3 and dci[0].ab.delay_us == 10_000
+    assert any(n.kind.value == "scaleup" for n in topo.nodes.values())
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["leaf-spine", "--k", "4"], "--k does not apply to leaf-spine"),
+    (["leaf-spine", "--leaves", "two"], "'two' is not a number"),
+    (["leaf-spine", "--leaves", "0"], "leaves must be >= 1"),
+    (["fat-tree", "--k", "5"], "even number"),
+    (["torus"], "unknown topology 'torus'"),
+])
+def test_net_option_errors(argv, message):
+    with pytest.raises(FabricError, match=message):
+        cli.build_topology(parse(argv))
+
+
+def test_topology_file(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text(builders.fat_tree(2).to_json())
+    assert cli.build_topology(parse([str(path)])).name == "fat-tree-k2"
+    with pytest.raises(FabricError, match="do not apply to a topology file"):
+        cli.build_topology(parse([str(path), "--leaves", "2"]))
