@@ -9,6 +9,7 @@ See docs/internals.md, "P4Runtime seam", for the `switch` protocol.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable, Hashable, Iterator
 
 from finsy.proto import U128, p4r
@@ -135,6 +136,7 @@ class Device:
             raise P4RuntimeError(UNIMPLEMENTED, "only CONTINUE_ON_ERROR atomicity is supported (as simple_switch_grpc)")
         with self.switch.lock:
             ctx = self._context()
+            self._drain_digests(time.monotonic_ns())  # digests from before this batch see the old config
             errors = [self._update(ctx, update) for update in request.updates]
         return errors if any(e.canonical_code != OK for e in errors) else None
 
@@ -201,11 +203,13 @@ class Device:
     def poll_digests(self, now_ns: int) -> list[p4r.DigestList]:
         """Move the pipeline's new digests into the engine; return the lists due now."""
         with self.switch.lock:
-            core, engine = self.switch.core, self.digests
-            if core is None or engine is None:
-                return []
-            queue = core.digests
-            while queue:
-                digest = queue.popleft()
-                engine.offer(digest.name, digest.fields, now_ns)
-            return engine.due(now_ns)
+            self._drain_digests(now_ns)
+            return self.digests.due(now_ns) if self.digests is not None else []
+
+    def _drain_digests(self, now_ns: int) -> None:
+        core, engine = self.switch.core, self.digests
+        if core is None or engine is None:
+            return
+        while core.digests:
+            digest = core.digests.popleft()
+            engine.offer(digest.name, digest.fields, now_ns)

@@ -1,0 +1,273 @@
+"""Every entity written over gRPC, read back, and seen by the data plane where it acts."""
+
+import grpc
+import pytest
+from finsy.proto import p4d, p4r
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+
+from p4rt_client import action, exact, failure_code, pid, update
+
+MAC_B = "00:00:00:00:00:0b"
+
+
+def frame(dst=MAC_B, src="00:00:00:00:00:0a", ip_src="10.0.0.1", ip_dst="10.1.2.3", proto=17):
+    return bytes(Ether(dst=dst, src=src) / IP(src=ip_src, dst=ip_dst, proto=proto) / UDP(sport=1, dport=2) / b"x" * 8)
+
+
+def one(entities):
+    assert len(entities) == 1, entities
+    return entities[0]
+
+
+# ---------------------------------------------------------------- tables
+
+
+def test_exact_entry_insert_read_modify_delete(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    table = pid(info, "tables", "dmac")
+    padded = p4r.TableEntry(table_id=table, match=[exact(1, b"\x00\x00\x00\x00\x00\x00\x00\x0b")],
+                            action=action(info, "forward", b"\x00\x00\x03"), metadata=b"cookie")
+    primary.write(update("INSERT", table_entry=padded))
+    got = one(primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=table)))).table_entry
+    assert got.match[0].exact.value == b"\x0b"  # canonical
+    assert got.action.action.params[0].value == b"\x03" and got.metadata == b"cookie"
+    assert [p for p, _ in switch.receive(1, frame())] == [3]
+
+    padded.action.CopyFrom(action(info, "forward", b"\x04"))
+    primary.write(update("MODIFY", table_entry=padded))
+    assert [p for p, _ in switch.receive(1, frame())] == [4]
+    assert failure_code(lambda: primary.write(update("INSERT", table_entry=padded))) == grpc.StatusCode.ALREADY_EXISTS
+    primary.write(update("DELETE", table_entry=padded))
+    assert primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=table))) == []
+    assert failure_code(lambda: primary.write(update("DELETE", table_entry=padded))) == grpc.StatusCode.NOT_FOUND
+    assert failure_code(lambda: primary.write(update("MODIFY", table_entry=padded))) == grpc.StatusCode.NOT_FOUND
+
+
+def test_lpm_entry_forwards_and_reads_back(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    entry = p4r.TableEntry(table_id=pid(info, "tables", "ipv4_lpm"), match=[p4r.FieldMatch(
+        field_id=1, lpm=p4r.FieldMatch.LPM(value=bytes([10, 1, 0, 0]), prefix_len=16))],
+        action=action(info, "forward", b"\x07"))
+    primary.write(update("INSERT", table_entry=entry))
+    assert one(primary.read(p4r.Entity(table_entry=entry))).table_entry == entry
+    assert [p for p, _ in switch.receive(1, frame(dst="00:00:00:00:00:99"))] == [7]
+
+
+def acl_entry(info, priority=10, **extra):
+    return p4r.TableEntry(
+        table_id=pid(info, "tables", "acl"), priority=priority,
+        match=[
+            p4r.FieldMatch(field_id=1, ternary=p4r.FieldMatch.Ternary(value=bytes([10, 0, 0, 0]), mask=bytes([255, 0, 0, 0]))),
+            p4r.FieldMatch(field_id=2, range=p4r.FieldMatch.Range(low=b"\x10", high=b"\x11")),
+            p4r.FieldMatch(field_id=3, optional=p4r.FieldMatch.Optional(value=b"\x08\x00")),
+        ],
+        action=action(info, "acl_to_cpu"), **extra)
+
+
+def test_ternary_range_optional_need_a_priority(primary, compiled):
+    info = compiled.p4info
+    assert failure_code(lambda: primary.write(update("INSERT", table_entry=acl_entry(info, priority=0)))) == \
+        grpc.StatusCode.INVALID_ARGUMENT
+    primary.write(update("INSERT", table_entry=acl_entry(info, priority=10)))
+    primary.write(update("INSERT", table_entry=acl_entry(info, priority=20)))  # same key, other priority
+    got = primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=pid(info, "tables", "acl"))))
+    assert sorted(e.table_entry.priority for e in got) == [10, 20]
+    assert one(primary.read(p4r.Entity(table_entry=acl_entry(info, priority=20)))).table_entry.priority == 20
+    exact_with_priority = p4r.TableEntry(table_id=pid(info, "tables", "dmac"), priority=5,
+                                         match=[exact(1, b"\x01")], action=action(info, "drop"))
+    assert failure_code(lambda: primary.write(update("INSERT", table_entry=exact_with_priority))) == \
+        grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_default_entry_rules(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    table = pid(info, "tables", "dmac")
+    default = p4r.TableEntry(table_id=table, is_default_action=True, action=action(info, "forward", b"\x05"))
+    primary.write(update("MODIFY", table_entry=default))
+    got = one(primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=table, is_default_action=True))))
+    assert got.table_entry == default
+    assert [p for p, _ in switch.receive(1, frame(dst="00:00:00:00:00:77"))] == [5]
+    for kind in ("INSERT", "DELETE"):
+        assert failure_code(lambda: primary.write(update(kind, table_entry=default))) == grpc.StatusCode.INVALID_ARGUMENT
+    primary.write(update("MODIFY", table_entry=p4r.TableEntry(table_id=table, is_default_action=True)))  # reset
+    reset = one(primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=table, is_default_action=True))))
+    assert reset.table_entry.action.action.action_id == pid(info, "actions", "NoAction")
+    const = p4r.TableEntry(table_id=pid(info, "tables", "ethertype_filter"), is_default_action=True,
+                           action=action(info, "drop"))
+    assert failure_code(lambda: primary.write(update("MODIFY", table_entry=const))) == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_const_table_is_read_only_and_reads_its_entries(primary, compiled):
+    info = compiled.p4info
+    table = pid(info, "tables", "ethertype_filter")
+    got = one(primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=table)))).table_entry
+    assert got.is_const and got.match[0].exact.value == b"\x99\x99"
+    entry = p4r.TableEntry(table_id=table, match=[exact(1, b"\x12\x34")], action=action(info, "drop"))
+    assert failure_code(lambda: primary.write(update("INSERT", table_entry=entry))) == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_wildcard_read_of_all_tables(primary, compiled):
+    info = compiled.p4info
+    primary.write(update("INSERT", table_entry=acl_entry(info)))
+    tables = {e.table_entry.table_id for e in primary.read(p4r.Entity(table_entry=p4r.TableEntry()))}
+    assert tables == {pid(info, "tables", "acl"), pid(info, "tables", "ethertype_filter")}
+
+
+def test_direct_counter_and_meter(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    entry = acl_entry(info, meter_config=p4r.MeterConfig(cir=100, cburst=10, pir=200, pburst=20))
+    primary.write(update("INSERT", table_entry=entry))
+    switch.receive(1, frame(proto=0x10))
+    counted = one(primary.read(p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(table_entry=acl_entry(info)))))
+    assert counted.direct_counter_entry.data.packet_count == 1
+    assert counted.direct_counter_entry.data.byte_count == len(frame())
+    with_data = acl_entry(info, counter_data=p4r.CounterData())
+    assert one(primary.read(p4r.Entity(table_entry=with_data))).table_entry.counter_data.packet_count == 1
+    primary.write(update("MODIFY", direct_counter_entry=p4r.DirectCounterEntry(
+        table_entry=acl_entry(info), data=p4r.CounterData(packet_count=40, byte_count=50))))
+    wildcard = one(primary.read(p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry())))
+    assert wildcard.direct_counter_entry.data == p4r.CounterData(packet_count=40, byte_count=50)
+
+    meter = one(primary.read(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=acl_entry(info)))))
+    assert meter.direct_meter_entry.config == p4r.MeterConfig(cir=100, cburst=10, pir=200, pburst=20)
+    primary.write(update("MODIFY", direct_meter_entry=p4r.DirectMeterEntry(
+        table_entry=acl_entry(info), config=p4r.MeterConfig(cir=1, cburst=1, pir=2, pburst=2))))
+    meter = one(primary.read(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=acl_entry(info)))))
+    assert meter.direct_meter_entry.config.pir == 2
+    bad = p4r.MeterConfig(cir=10, cburst=1, pir=5, pburst=1)  # PIR < CIR
+    assert failure_code(lambda: primary.write(update("MODIFY", direct_meter_entry=p4r.DirectMeterEntry(
+        table_entry=acl_entry(info), config=bad)))) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+# ---------------------------------------------------------------- action profiles
+
+
+def member(info, member_id, port):
+    return p4r.ActionProfileMember(action_profile_id=pid(info, "action_profiles", "ecmp_selector"),
+                                   member_id=member_id, action=action(info, "forward", port).action)
+
+
+def ecmp_entry(info, table_action):
+    return p4r.TableEntry(table_id=pid(info, "tables", "ecmp"), match=[exact(1, bytes([10, 1, 2, 3]))],
+                          action=table_action)
+
+
+def test_members_groups_and_indirect_entries(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    profile = pid(info, "action_profiles", "ecmp_selector")
+    primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")),
+                  update("INSERT", action_profile_member=member(info, 2, b"\x03")))
+    group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=7, members=[
+        p4r.ActionProfileGroup.Member(member_id=1, weight=1), p4r.ActionProfileGroup.Member(member_id=2, weight=1)])
+    primary.write(update("INSERT", action_profile_group=group))
+    primary.write(update("INSERT", table_entry=ecmp_entry(info, p4r.TableAction(action_profile_group_id=7))))
+    members = primary.read(p4r.Entity(action_profile_member=p4r.ActionProfileMember(action_profile_id=profile)))
+    assert [m.action_profile_member.member_id for m in members] == [1, 2]
+    assert one(primary.read(p4r.Entity(action_profile_group=p4r.ActionProfileGroup()))).action_profile_group == group
+    ports = {p for i in range(16) for p, _ in switch.receive(1, frame(dst="00:00:00:00:00:99", ip_src=f"10.9.0.{i}"))}
+    assert ports == {2, 3}  # the selector spreads flows over both members
+    got = one(primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=pid(info, "tables", "ecmp")))))
+    assert got.table_entry.action.action_profile_group_id == 7
+    missing = ecmp_entry(info, p4r.TableAction(action_profile_member_id=99))
+    primary.write(update("DELETE", table_entry=ecmp_entry(info, p4r.TableAction())))
+    assert failure_code(lambda: primary.write(update("INSERT", table_entry=missing))) == grpc.StatusCode.NOT_FOUND
+    assert failure_code(lambda: primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")))) == \
+        grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_one_shot_action_set(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    action_set = p4r.ActionProfileActionSet(action_profile_actions=[
+        p4r.ActionProfileAction(action=action(info, "forward", b"\x05").action, weight=1),
+        p4r.ActionProfileAction(action=action(info, "forward", b"\x06").action, weight=2)])
+    entry = ecmp_entry(info, p4r.TableAction(action_profile_action_set=action_set))
+    primary.write(update("INSERT", table_entry=entry))
+    assert one(primary.read(p4r.Entity(table_entry=entry))).table_entry.action.action_profile_action_set == action_set
+    assert primary.read(p4r.Entity(action_profile_member=p4r.ActionProfileMember())) == []  # hidden
+    ports = {p for i in range(16) for p, _ in switch.receive(1, frame(dst="00:00:00:00:00:99", ip_src=f"10.9.0.{i}"))}
+    assert ports == {5, 6}
+    primary.write(update("DELETE", table_entry=entry))
+    assert switch.core.action_profiles["MyIngress.ecmp_selector"].members == {}
+
+
+# ---------------------------------------------------------------- indexed externs
+
+
+def test_counter_read_write_and_wildcard(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    counter = pid(compiled.p4info, "counters", "port_counter")
+    switch.receive(3, frame())
+    cell = one(primary.read(p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=counter, index=p4r.Index(index=3)))))
+    assert cell.counter_entry.data.packet_count == 1
+    assert len(primary.read(p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=counter)))) == 64
+    primary.write(update("MODIFY", counter_entry=p4r.CounterEntry(
+        counter_id=counter, index=p4r.Index(index=3), data=p4r.CounterData(packet_count=9, byte_count=9))))
+    cell = one(primary.read(p4r.Entity(counter_entry=p4r.CounterEntry(counter_id=counter, index=p4r.Index(index=3)))))
+    assert cell.counter_entry.data.packet_count == 9
+    outside = p4r.CounterEntry(counter_id=counter, index=p4r.Index(index=64))
+    assert failure_code(lambda: primary.read(p4r.Entity(counter_entry=outside))) == grpc.StatusCode.OUT_OF_RANGE
+    assert failure_code(lambda: primary.write(update("INSERT", counter_entry=outside))) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_meter_config_read_back(primary, compiled):
+    meter = pid(compiled.p4info, "meters", "port_meter")
+    config = p4r.MeterConfig(cir=10, cburst=2, pir=20, pburst=4)
+    primary.write(update("MODIFY", meter_entry=p4r.MeterEntry(meter_id=meter, index=p4r.Index(index=2), config=config)))
+    cells = primary.read(p4r.Entity(meter_entry=p4r.MeterEntry(meter_id=meter)))
+    assert len(cells) == 16
+    assert [c.meter_entry.index.index for c in cells if c.meter_entry.HasField("config")] == [2]
+    assert cells[2].meter_entry.config == config
+
+
+def test_register_read_write_single_and_wildcard(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    register = pid(compiled.p4info, "registers", "seen")
+    primary.write(update("MODIFY", register_entry=p4r.RegisterEntry(
+        register_id=register, index=p4r.Index(index=5), data=p4d.P4Data(bitstring=b"\x00\x00\x01\x02"))))
+    switch.receive(2, frame())  # the program writes seen[ingress_port] = 1
+    cells = primary.read(p4r.Entity(register_entry=p4r.RegisterEntry(register_id=register)))
+    values = {c.register_entry.index.index: c.register_entry.data.bitstring for c in cells}
+    assert len(values) == 16 and values[5] == b"\x01\x02" and values[2] == b"\x01" and values[0] == b"\x00"
+    too_big = p4r.RegisterEntry(register_id=register, index=p4r.Index(index=1),
+                                data=p4d.P4Data(bitstring=b"\x01\x00\x00\x00\x00"))
+    assert failure_code(lambda: primary.write(update("MODIFY", register_entry=too_big))) == grpc.StatusCode.OUT_OF_RANGE
+
+
+# ---------------------------------------------------------------- replication
+
+
+def test_multicast_groups_with_both_port_encodings(primary, compiled, switch_and_address):
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    group = p4r.MulticastGroupEntry(multicast_group_id=3, replicas=[
+        p4r.Replica(port=b"\x00\x02", instance=1), p4r.Replica(egress_port=4, instance=1)])
+    pre = lambda g: p4r.PacketReplicationEngineEntry(multicast_group_entry=g)  # noqa: E731
+    primary.write(update("INSERT", packet_replication_engine_entry=pre(group)))
+    got = one(primary.read(p4r.Entity(packet_replication_engine_entry=pre(p4r.MulticastGroupEntry()))))
+    assert [(r.port, r.instance) for r in got.packet_replication_engine_entry.multicast_group_entry.replicas] == \
+        [(b"\x02", 1), (b"\x04", 1)]
+    primary.write(update("INSERT", table_entry=p4r.TableEntry(
+        table_id=pid(info, "tables", "dmac"), match=[exact(1, b"\x0b")], action=action(info, "set_mcast", b"\x03"))))
+    assert sorted(p for p, _ in switch.receive(1, frame())) == [2, 4]
+    assert failure_code(lambda: primary.write(update("INSERT", packet_replication_engine_entry=pre(group)))) == \
+        grpc.StatusCode.ALREADY_EXISTS
+    primary.write(update("DELETE", packet_replication_engine_entry=pre(group)))
+    assert failure_code(lambda: primary.write(update("MODIFY", packet_replication_engine_entry=pre(group)))) == \
+        grpc.StatusCode.NOT_FOUND
+
+
+def test_clone_sessions(primary):
+    session = p4r.CloneSessionEntry(session_id=5, replicas=[p4r.Replica(port=b"\x09", instance=0)],
+                                    class_of_service=2, packet_length_bytes=64)
+    entry = p4r.PacketReplicationEngineEntry(clone_session_entry=session)
+    primary.write(update("INSERT", packet_replication_engine_entry=entry))
+    got = one(primary.read(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+        clone_session_entry=p4r.CloneSessionEntry()))))
+    assert got.packet_replication_engine_entry.clone_session_entry == session
