@@ -48,6 +48,9 @@ def _artifact_bytes(artifact: object) -> bytes:
 def compile_builtin(source: Path) -> Pipeline:
     from fabriclab import p4
 
+    if not hasattr(p4, "compile_file"):
+        raise FabricError("this build's toolchain has no compile_file: cannot compile "
+                          f"{source.name} for the built-in target")
     compiled = p4.compile_file(str(source))
     return Pipeline(source, compiled.p4info, _artifact_bytes(compiled.to_artifact()))
 

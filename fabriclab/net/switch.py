@@ -92,7 +92,8 @@ class P4Switch(Switch):
         self.log = log or Path(f"/tmp/fabriclab/{name}.log")
         self.process: subprocess.Popen | None = None
         self.executable = target_command(target)  # fail before Mininet creates anything
-        super().__init__(name, inNamespace=False, **params)
+        params["inNamespace"] = False  # ports stay in the root namespace, as with BMv2
+        super().__init__(name, **params)
 
     @property
     def grpc_address(self) -> str:

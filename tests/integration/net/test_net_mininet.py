@@ -1,0 +1,142 @@
+"""`fabriclab net` on real Mininet with built-in P4 switches (root).
+
+Every test uses its own run name and gRPC ports, and checks that the run left no
+process, veth or namespace behind, including when the run is SIGKILLed mid-way.
+"""
+
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fabriclab.net import clean
+from fabriclab.net.network import FabricNet, NetConfig
+from fabriclab.net.pipeline import P4SRC
+from fabriclab.net.runstate import RunDir
+from topologies import builders
+from topologies.addressing import Addressing
+
+pytestmark = [pytest.mark.root, pytest.mark.timeout(300)]
+
+BASIC = P4SRC / "basic.p4"
+NET = [sys.executable, "-m", "fabriclab", "net"]
+
+
+def needs_toolchain():
+    from fabriclab import p4
+
+    if not hasattr(p4, "compile_file"):
+        pytest.skip("toolchain (fabriclab.p4.compile_file) not in this tree yet")
+
+
+def base_port(offset: int) -> int:
+    return 29000 + 100 * offset + os.getpid() % 50
+
+
+def netns_list() -> set[str]:
+    return set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split())
+
+
+def assert_nothing_left(run: str, links: list[str], netns_before: set[str]) -> None:
+    assert clean.run_processes(run) == []
+    assert not set(links) & set(clean.existing_links())
+    assert not {n for n in netns_list() - netns_before if n.startswith("fl-")}
+
+
+@pytest.fixture
+def run_name(request):
+    run = f"t-{request.node.name[:30]}-{os.getpid()}".replace("[", "-").replace("]", "")
+    before = netns_list()
+    yield run
+    done = clean.clean_run(run)  # make sure, whatever happened
+    links = RunDir(run).recorded_links()
+    assert_nothing_left(run, links, before)
+    assert done.processes == [], f"the run left processes behind: {done}"
+
+
+def ping_rtts(host, ip: str, count: int = 10) -> list[float]:
+    out = host.cmd(f"ping -c {count} -i 0.2 -W 2 {ip}")
+    return [float(x) for x in re.findall(r"time=([0-9.]+) ms", out)]
+
+
+def test_leaf_spine_pingall(run_name):
+    needs_toolchain()
+    topo = builders.leaf_spine(leaves=2, spines=2, hosts_per_leaf=2)
+    with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(1))) as net:
+        assert net.pingall() == 0
+        # the route really crosses the fabric: TTL drops by 3 switches (leaf, spine, leaf)
+        out = net.host("h1").cmd(f"ping -c 1 -W 2 {Addressing(topo).ip('h4')}")
+        assert "ttl=61" in out
+
+
+def test_multi_site_rtt_is_twice_the_dci_delay_higher(run_name):
+    needs_toolchain()
+    topo = builders.multi_site(sites=2, leaves=2, spines=1, hosts_per_leaf=1, dci_delay_us=10_000)
+    a = Addressing(topo)
+    with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(2))) as net:
+        h1 = net.host("h1")
+        ping_rtts(h1, str(a.ip("h3")), 2)  # warm up
+        local = statistics.median(ping_rtts(h1, str(a.ip("h2"))))
+        remote = statistics.median(ping_rtts(h1, str(a.ip("h3"))))
+    print(f"RTT within site {local:.2f} ms, across sites {remote:.2f} ms")
+    assert abs((remote - local) - 20.0) <= 3.0
+
+
+def test_bad_parameters_create_nothing(run_name):
+    ours = FabricNet(builders.leaf_spine(), NetConfig(run=run_name)).veth_names()
+    for argv, message in ((["leaf-spine", "--leaves", "0"], "leaves must be >= 1"),
+                          (["multi-site", "--sites", "1"], "sites must be >= 2"),
+                          (["leaf-spine", "--program", "/nonexistent.p4"], "no P4 program at"),
+                          (["leaf-spine", "--target", "bmv2"], "needs simple_switch_grpc")):
+        done = subprocess.run([*NET, *argv, "--run", run_name], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2, done
+        assert message in done.stderr and "Traceback" not in done.stderr
+    assert not set(ours) & set(clean.existing_links())
+    assert not RunDir(run_name).path.exists()
+
+
+def test_killed_mid_way_then_clean_leaves_nothing(run_name):
+    needs_toolchain()
+    topo = builders.leaf_spine()
+    proc = subprocess.Popen([*NET, "leaf-spine", "--run", run_name, "--program", str(BASIC),
+                             "--grpc-base-port", str(base_port(3))],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        # mid-way: as soon as every switch process of the run exists
+        while sum(map(clean.is_switch_process, clean.run_processes(run_name))) < len(topo.switches()):
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "switches never started"
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert clean.run_processes(run_name)  # the switches outlive a SIGKILLed parent...
+    done = subprocess.run([*NET[:-1], "clean", "--run", run_name], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "killed" in done.stdout  # ...until clean removes them
+
+
+def test_sigint_tears_down(run_name):
+    needs_toolchain()
+    proc = subprocess.Popen([*NET, "leaf-spine", "--leaves", "1", "--spines", "1", "--run", run_name,
+                             "--program", str(BASIC), "--grpc-base-port", str(base_port(4))],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if "fabriclab net: up" in line:
+                break
+        else:
+            pytest.fail(f"never came up (exit {proc.wait()})")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        proc.kill()
+    assert clean.run_processes(run_name) == []
+    assert not set(RunDir(run_name).recorded_links()) & set(clean.existing_links())
