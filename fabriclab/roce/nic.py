@@ -113,6 +113,10 @@ class RoceNic:
     def reaction_point(self, qpn: int) -> ReactionPoint | None:
         return self._conns[qpn].rp
 
+    def set_sport(self, qpn: int, sport: int) -> None:
+        """Move a QP to another UDP source port (the driver found its port taken)."""
+        self._conns[qpn].sport = sport
+
     @property
     def sports(self) -> dict[int, int]:
         return {qpn: c.sport for qpn, c in self._conns.items()}

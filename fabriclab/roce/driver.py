@@ -1,0 +1,136 @@
+"""Real-time driver: one NIC engine over UDP sockets, on whatever host/namespace runs it.
+
+One socket listens on the RoCE port (IP_RECVTOS delivers each datagram's TOS byte, so CE
+marks reach the notification point); one socket per QP is bound to that QP's source port
+(the ECMP entropy real NICs put there) and sends with TOS = ECT(0). Sockets are unconnected
+with DF set, so Linux sends IP id 0: the ICRC's pseudo-header is fully known on both ends.
+The clock is time.monotonic().
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import socket
+import time
+from typing import Callable
+
+from fabriclab.errors import FabricError
+from fabriclab.roce.framing import CE, ECT0
+from fabriclab.roce.nic import RoceNic
+from fabriclab.roce.sim import App
+
+IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2  # linux/in.h; Python does not export these
+SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33  # asm-generic/socket.h
+BUFFER = 4 << 20
+MAX_IDLE = 0.05
+
+
+class UdpDriver:
+    def __init__(self, nic: RoceNic, app: App | None = None) -> None:
+        self.nic, self.app = nic, app
+        self.send_errors = 0
+        self._tx: dict[int, socket.socket] = {}
+        self._sel = selectors.DefaultSelector()
+        ip, port = nic.cfg.ip, nic.cfg.port
+        self._rx = self._socket()
+        self._rx.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+        self._bind(self._rx, ip, port)
+        self._sel.register(self._rx, selectors.EVENT_READ)
+
+    def __enter__(self) -> UdpDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._sel.close()
+        for s in [self._rx, *self._tx.values()]:
+            s.close()
+        self._tx.clear()
+
+    @staticmethod
+    def _socket() -> socket.socket:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for force, plain in ((SO_RCVBUFFORCE, socket.SO_RCVBUF), (SO_SNDBUFFORCE, socket.SO_SNDBUF)):
+            try:  # a whole window from every peer must fit; net.core.rmem_max is often 208 KiB
+                s.setsockopt(socket.SOL_SOCKET, force, BUFFER)
+            except PermissionError:
+                s.setsockopt(socket.SOL_SOCKET, plain, BUFFER)
+        s.setblocking(False)
+        return s
+
+    @staticmethod
+    def _bind(s: socket.socket, ip: str, port: int) -> None:
+        try:
+            s.bind((ip, port))
+        except OSError as err:
+            s.close()
+            raise FabricError(f"cannot bind UDP {ip}:{port}: {err.strerror}") from None
+
+    def open_qp_sockets(self) -> None:
+        """Bind a sending socket for every QP's source port (call after connecting QPs)."""
+        for qpn, sport in self.nic.sports.items():
+            if sport in self._tx:
+                continue
+            s = self._socket()
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, ECT0)
+            s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+            for probe in range(64):  # another process may hold the port (loopback runs)
+                port = 49152 + (sport - 49152 + probe) % 16384
+                try:
+                    s.bind((self.nic.cfg.ip, port))
+                    break
+                except OSError as err:
+                    if err.errno != errno.EADDRINUSE:
+                        s.close()
+                        raise FabricError(f"cannot bind UDP {self.nic.cfg.ip}:{port}: {err.strerror}") from None
+            else:
+                s.close()
+                raise FabricError(f"no free UDP source port near {sport} on {self.nic.cfg.ip}")
+            self.nic.set_sport(qpn, port)
+            self._tx[port] = s
+
+    def run(self, stop: Callable[[], bool], timeout: float) -> bool:
+        """Run until `stop()` (True) or `timeout` seconds pass (False)."""
+        self.open_qp_sockets()
+        end = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            self._step(now)
+            if stop():
+                return True
+            if now >= end:
+                return False
+            wake = self.nic.next_wakeup()
+            wait = MAX_IDLE if wake is None else min(max(wake - now, 0.0), MAX_IDLE)
+            if self._sel.select(wait):
+                self._drain()
+
+    def _step(self, now: float) -> None:
+        if self.app:
+            self.app.service(now)
+        for dg in self.nic.poll(now):
+            try:
+                self._tx[dg.sport].sendto(dg.payload, (dg.dst_ip, dg.dst_port))
+            except OSError as err:  # a full buffer or unreachable peer is a drop; RC recovers
+                if err.errno not in (errno.EAGAIN, errno.ENOBUFS, errno.ECONNREFUSED, errno.EHOSTUNREACH,
+                                     errno.ENETUNREACH, errno.EMSGSIZE):
+                    raise
+                self.send_errors += 1
+        if self.app:
+            self.app.service(now)
+
+    def _drain(self) -> None:
+        space = socket.CMSG_SPACE(4)
+        for _ in range(256):
+            try:
+                data, anc, _, (src_ip, src_port) = self._rx.recvmsg(65535, space)
+            except BlockingIOError:
+                return
+            tos = ECT0
+            for level, kind, value in anc:
+                if level == socket.IPPROTO_IP and kind == socket.IP_TOS and value:
+                    tos = value[0]
+            self.nic.receive(data, src_ip, src_port, (tos & 3) == CE, time.monotonic())
