@@ -1,0 +1,92 @@
+"""INT report decoding, per-hop rows, CSV and plot, and the collector process."""
+
+import csv
+import socket
+import struct
+import subprocess
+import sys
+
+import pytest
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+
+from controller.int_collector import CSV_FIELDS, IntCollector, decode_report
+from controller.int_plot import load_series, plot_queue_depth
+from fabriclab.errors import FabricError
+
+
+def hop(switch, inp, outp, latency, qdepth, ts, tx, qid=0):
+    return struct.pack("!IHHIIII", switch, inp, outp, latency, qid << 24 | qdepth, ts, tx)
+
+
+def report(hops_newest_first, dport=4791, reporter=4, seq=7, exceeded=False):
+    """A report as fabric.p4 builds it (see p4src/fabric/headers.p4)."""
+    n = len(hops_newest_first)
+    shim = struct.pack("!BBH", 1 << 4 | 1 << 2, 4 + 6 * n, dport)
+    md = struct.pack("!IHHHH", 2 << 28 | (1 << 26 if exceeded else 0) | 6 << 8 | (6 - n),
+                     0xF500, 0, 0, 0)
+    body = shim + md + b"".join(hop(*h) for h in hops_newest_first) + b"payload"
+    inner = bytes(Ether() / IP(src="10.0.1.1", dst="10.0.2.1") / UDP(sport=50000, dport=9099)
+                  / body)
+    return struct.pack("!BBHIII", 1 << 4 | n, 0, len(inner), reporter, seq, 123) + inner
+
+
+def test_decode_puts_hops_in_path_order():
+    data = report([(4, 3, 1, 9, 30, 1000, 5000), (2, 1, 2, 7, 12, 900, 4000),
+                   (3, 1, 3, 5, 0, 800, 3000)])
+    r = decode_report(data)
+    assert [h.switch_id for h in r.hops] == [3, 2, 4]
+    assert (r.src, r.dst, r.sport, r.dport) == ("10.0.1.1", "10.0.2.1", 50000, 4791)
+    assert r.hops[1].qdepth == 12 and r.hops[1].egress_port == 2
+    assert (r.reporter, r.seq, r.hop_budget_exceeded) == (4, 7, False)
+    assert decode_report(report([], exceeded=True)).hop_budget_exceeded
+
+
+@pytest.mark.parametrize("mangle, message", [
+    (lambda d: d[:30], "too short"),
+    (lambda d: b"\x20" + d[1:], "version"),
+    (lambda d: d[:16 + 14 + 20 + 2] + b"\x00\x35" + d[16 + 14 + 20 + 4:], "INT port"),
+    (lambda d: d[:16 + 14 + 20 + 8 + 1] + b"\x40" + d[16 + 14 + 20 + 8 + 2:], "exceeds"),
+])
+def test_malformed_reports_say_what_is_wrong(mangle, message):
+    with pytest.raises(FabricError, match=message):
+        decode_report(mangle(report([(1, 1, 2, 3, 4, 5, 6)])))
+
+
+def test_rows_csv_and_plot(tmp_path):
+    col = IntCollector()
+    for t, depth in enumerate([0, 5, 20]):
+        col.feed(report([(4, 3, 1, 9, depth, 1000, 5000), (3, 1, 3, 5, depth // 2, 800, 3000)]),
+                 now=100.0 + t)
+    assert col.feed(b"junk", now=104.0) is None and col.bad == 1
+    path = col.write_csv(tmp_path / "int.csv")
+    rows = list(csv.DictReader(path.open()))
+    assert list(rows[0]) == CSV_FIELDS and len(rows) == 6
+    series = load_series(path)
+    assert series[(1, 4)] == [(0.0, 0), (1.0, 5), (2.0, 20)]
+    png = plot_queue_depth(path, tmp_path / "int.png")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(FabricError):
+        load_series(tmp_path / "missing.csv")
+
+
+def test_collector_process_receives_on_localhost(tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "int.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "controller.int_collector", "--bind",
+                             "127.0.0.1", "--port", str(port), "--csv", str(out),
+                             "--count", "2", "--duration", "20"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening" in proc.stdout.readline()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _ in range(2):
+                s.sendto(report([(3, 1, 3, 5, 1, 800, 3000)]), ("127.0.0.1", port))
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert len(list(csv.DictReader(out.open()))) == 2
