@@ -260,7 +260,9 @@ class SwitchProcess:
             self.counters.rx += 1
             if capture is not None:
                 capture.write(data)
-            self._ingress(port, data, self.now_ns())
+            now = self.now_ns()
+            self._ingress(port, data, now)
+            self._service(now)  # queues build from congestion, never from our read batching
 
     def _ingress(self, port: int, data: bytes, now_ns: int) -> None:
         core = self.core

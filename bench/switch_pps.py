@@ -1,0 +1,203 @@
+"""Packets per second of the built-in switch on basic IPv4 LPM forwarding (p4src/basic.p4).
+
+  (a) core:       SwitchCore.process alone, and ingress -> TrafficManager -> egress (the path
+                  the real-time driver runs), on one core, no I/O;
+  (b) end to end: UDP blasted from namespace h1 through a SwitchProcess (AF_PACKET, epoll)
+                  into namespace h2, counted there on a raw socket (root only; the bench
+                  creates fl-bench-* namespaces and flvb* veths and removes them on exit).
+
+Prints figures; never asserts. Usage: .venv/bin/python bench/switch_pps.py [--seconds S]
+[--packets N] [--program PATH] [--core-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from scapy.layers.inet import IP, UDP  # noqa: E402
+from scapy.layers.l2 import Ether  # noqa: E402
+
+from fabriclab.switch.tm import TrafficManager  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAC = {1: "02:00:00:00:0b:01", 2: "02:00:00:00:0b:02"}
+ROUTES = 256  # /24 routes in the LPM table besides the two hosts'
+
+
+def build_core(program_path: str):
+    from fabriclab.p4 import compile_file
+    from fabriclab.switch.core import SwitchCore
+    from fabriclab.switch.tables import Lpm
+
+    core = SwitchCore(compile_file(program_path))
+    table = core.tables["MyIngress.ipv4_lpm"]
+
+    def route(prefix: int, length: int, port: int, mac: str) -> None:
+        call = table.action_call("MyIngress.ipv4_forward",
+                                 {"dstAddr": int(mac.replace(":", ""), 16), "port": port})
+        table.insert({"hdr.ipv4.dstAddr": Lpm(prefix, length)}, call)
+
+    for i in range(ROUTES):
+        route((172 << 24) | (16 << 16) | (i << 8), 24, 1 + i % 2, MAC[1 + i % 2])
+    route(0x0A000001, 32, 1, MAC[1])
+    route(0x0A000002, 32, 2, MAC[2])
+    return core
+
+
+def frames(n: int) -> list[bytes]:
+    """UDP frames to 10.0.0.2 and to the /24 routes, 100-byte payload."""
+    out = []
+    for i in range(n):
+        dst = "10.0.0.2" if i % 2 == 0 else f"172.16.{i % ROUTES}.{1 + i % 200}"
+        pkt = Ether(src=MAC[1], dst="02:00:00:00:00:fe") / IP(src="10.0.0.1", dst=dst) / \
+            UDP(sport=49152 + i % 1000, dport=5001) / bytes(100)
+        out.append(bytes(pkt))
+    return out
+
+
+def bench_core(core, count: int) -> None:
+    pkts = frames(256)
+    n = len(pkts)
+    start = time.perf_counter()
+    for i in range(count):
+        core.process(1, pkts[i % n], i)
+    process_pps = count / (time.perf_counter() - start)
+
+    tm = TrafficManager()
+    start = time.perf_counter()
+    for i in range(count):
+        now = i * 1000
+        for item in core.ingress(1, pkts[i % n], i):
+            tm.enqueue(item, now)
+        departures, _ = tm.poll(now)
+        for dep in departures:
+            outputs, _ = core.egress(dep.item, i, dep.queue)
+            for port, data in outputs:
+                tm.transmit(port, data, dep.time_ns)
+        tm.poll(now)
+    pipeline_pps = count / (time.perf_counter() - start)
+    print(f"(a) core, basic.p4 LPM ({ROUTES + 2} routes), {count} packets, one core:")
+    print(f"    SwitchCore.process:                     {process_pps:10,.0f} packets/s")
+    print(f"    ingress -> traffic manager -> egress:   {pipeline_pps:10,.0f} packets/s")
+
+
+SENDER = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+payload, end, n = bytes(100), time.monotonic() + float(sys.argv[1]), 0
+while time.monotonic() < end:
+    for _ in range(100):
+        try:
+            s.sendto(payload, ("10.0.0.2", 5001)); n += 1
+        except OSError:
+            pass
+print(n)
+"""
+
+RECEIVER = """
+import json, socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("eth0", 0x0800)); s.settimeout(0.5)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+print("listening", flush=True)
+first = last = None; n = 0; end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    try:
+        data, addr = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    if addr[2] == socket.PACKET_OUTGOING or data[23] != 17:
+        continue
+    last = time.monotonic(); first = first or last; n += 1
+print(json.dumps({"n": n, "span": (last - first) if n > 1 else 0}))
+"""
+
+
+def sh(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def netns_topology(token: str) -> dict[int, str]:
+    """h1 -- flvb<tok>s1 [switch] flvb<tok>s2 -- h2; returns the switch-side interfaces."""
+    ports = {}
+    for h in (1, 2):
+        ns, sw_if, host_if = f"fl-bench{token}-h{h}", f"flvb{token}s{h}", f"flvb{token}h{h}"
+        sh("ip", "netns", "add", ns)
+        sh("ip", "link", "add", sw_if, "type", "veth", "peer", "name", host_if)
+        sh("ip", "link", "set", host_if, "netns", ns)
+        sh("ip", "link", "set", sw_if, "up")
+        for cmd in (f"ip link set {host_if} name eth0", f"ip link set eth0 address {MAC[h]}",
+                    f"ip addr add 10.0.0.{h}/24 dev eth0", "ip link set eth0 up",
+                    "ethtool -K eth0 tx off",
+                    f"ip neigh add 10.0.0.{3 - h} lladdr {MAC[3 - h]} dev eth0"):
+            sh("ip", "netns", "exec", ns, *cmd.split())
+        ports[h] = sw_if
+    return ports
+
+
+def remove_topology(token: str) -> None:
+    for h in (1, 2):
+        subprocess.run(["ip", "netns", "del", f"fl-bench{token}-h{h}"], capture_output=True)
+        subprocess.run(["ip", "link", "del", f"flvb{token}s{h}"], capture_output=True)
+
+
+def bench_end_to_end(core, seconds: float) -> None:
+    from fabriclab.switch.process import SwitchProcess
+
+    token = f"{os.getpid() % 100000}"
+    switch = thread = None
+    try:
+        ports = netns_topology(token)
+        switch = SwitchProcess(core, ports, TrafficManager(queue_depth=1024))
+        thread = threading.Thread(target=switch.run, daemon=True)
+        thread.start()
+        receiver = subprocess.Popen(["ip", "netns", "exec", f"fl-bench{token}-h2", sys.executable,
+                                     "-c", RECEIVER, str(seconds + 2)],
+                                    stdout=subprocess.PIPE, text=True)
+        receiver.stdout.readline()
+        sent = int(subprocess.run(["ip", "netns", "exec", f"fl-bench{token}-h1", sys.executable,
+                                   "-c", SENDER, str(seconds)],
+                                  capture_output=True, text=True, check=True).stdout)
+        got = json.loads(receiver.communicate(timeout=seconds + 10)[0])
+        c = switch.counters
+        rate = got["n"] / got["span"] if got["span"] else 0.0
+        print(f"(b) end to end, 2 namespaces, 128-byte UDP frames, {seconds:g} s:")
+        print(f"    offered by h1:     {sent / seconds:10,.0f} packets/s")
+        print(f"    delivered to h2:   {rate:10,.0f} packets/s  ({got['n']} packets)")
+        print(f"    switch rx/tx:      {c.rx} / {c.tx}, queue drops "
+              f"{sum(p.drops for p in switch.tm.ports.values())}")
+    finally:
+        if switch is not None:
+            switch.stop()
+            if thread is not None:
+                thread.join(10)
+            switch.close()
+        remove_topology(token)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--program", default=os.path.join(REPO, "p4src", "basic.p4"))
+    parser.add_argument("--packets", type=int, default=50_000)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--core-only", action="store_true")
+    args = parser.parse_args()
+    bench_core(build_core(args.program), args.packets)
+    if args.core_only:
+        return
+    if os.geteuid() != 0:
+        print("(b) end to end: skipped (needs root for namespaces)")
+        return
+    bench_end_to_end(build_core(args.program), args.seconds)
+
+
+if __name__ == "__main__":
+    main()
