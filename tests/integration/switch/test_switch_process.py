@@ -144,3 +144,17 @@ def test_grpc_port_in_use_is_a_clear_startup_error(hosts, tmp_path):
     assert out.returncode != 0
     assert f"cannot serve P4Runtime on {address}: Address already in use" in out.stderr
     assert not (tmp_path / "a.sock").exists()  # its own admin socket removed on the way out
+
+
+def test_per_packet_log_only_when_asked_and_sigint_stops_cleanly(hosts, start_switch, echo):
+    quiet = start_switch()
+    assert len(udp_rtts(hosts, 3)) == 3
+    assert quiet.terminate() == 0
+    assert "port 1: in" not in quiet.stderr()
+
+    chatty = start_switch("--log-console")
+    assert len(udp_rtts(hosts, 3)) == 3
+    chatty.proc.send_signal(signal.SIGINT)
+    assert chatty.proc.wait(15) == 0
+    log = chatty.stderr()
+    assert log.count("port 1: in") >= 3 and log.count("port 2: out") >= 3, log
