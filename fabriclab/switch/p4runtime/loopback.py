@@ -29,7 +29,7 @@ class LoopbackSwitch:
         with self.lock:
             self.core = core
 
-    def packet_out(self, data: bytes) -> None:
+    def inject_packet_out(self, data: bytes) -> None:
         self.receive(self.cpu_port, data)
 
     def add_packet_in_listener(self, fn: Callable[[bytes], None]) -> None:
