@@ -12,8 +12,8 @@ API for the P4Runtime server (which runs in gRPC threads):
 - ``switch.core``: the ``SwitchCore``, or None with ``--no-p4`` until a pipeline is set.
 - ``switch.set_core(core)``: install a new pipeline (SetForwardingPipelineConfig). It runs in
   the loop thread (queued packets of the old program are dropped) and returns once done.
-- ``switch.inject_packet_out(data)`` (alias ``packet_out``): inject a frame as if it arrived
-  on the CPU port (ingress sees ``ingress_port == cpu_port``). Thread-safe, non-blocking.
+- ``switch.inject_packet_out(data)``: inject a frame as if it arrived on the CPU port
+  (ingress sees ``ingress_port == cpu_port``). Thread-safe, non-blocking.
 - ``switch.add_packet_in_listener(fn)`` / ``remove_packet_in_listener(fn)``: ``fn(data)`` is
   called in the loop thread for every frame the pipeline sends to the CPU port; it must
   not block (put the frame on a queue).
@@ -139,8 +139,6 @@ class SwitchProcess:
     def inject_packet_out(self, data: bytes) -> None:
         self._injected.append(bytes(data))
         self._wake()
-
-    packet_out = inject_packet_out  # the name LoopbackSwitch uses
 
     def add_packet_in_listener(self, fn: Callable[[bytes], None]) -> None:
         self._packet_in.append(fn)
