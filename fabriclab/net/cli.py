@@ -122,7 +122,8 @@ def main(args: argparse.Namespace) -> int:
     from fabriclab.net.network import FabricNet, NetConfig
 
     config = NetConfig(target=args.target, program=args.program, grpc_base_port=args.grpc_base_port,
-                       cpu_port=args.cpu_port, pcap_dir=args.pcap, mtu=args.mtu)
+                       cpu_port=args.cpu_port, mtu=args.mtu,
+                       pcap_dir=args.pcap.resolve() if args.pcap else None)
     if args.run:
         config.run = args.run
     if args.pcap:
