@@ -1,0 +1,149 @@
+"""`fabriclab ctl ...`: change routing mode, ECN and INT on the switches of a running
+`fabriclab net` (found by its run name), fail/restore links, read per-port statistics.
+
+    fabriclab ctl mode adaptive
+    fabriclab ctl --switches l1,l2 mode flowlet --flowlet-gap-us 20000
+    fabriclab ctl ecn --kmin 5 --kmax 40 --pmax 0.2      (or: ecn --off)
+    fabriclab ctl int --watch 10.0.1.1:10.0.2.1:4791 --collector h1   (or: int --off)
+    fabriclab ctl link-down l1 3 ; fabriclab ctl link-up l1 3
+    fabriclab ctl stats l1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from controller.fabric import FabricController
+from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
+from controller.client import P4RuntimeClient
+from fabriclab.errors import FabricError
+from topologies.graph import Topology
+
+ELECTION_ID = 10  # above fabriclab net's own clients (1): ctl becomes primary while it runs
+STATE_FILE = "ctl-state.json"  # down links, kept across ctl invocations
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", metavar="NAME",
+                        help="the fabriclab net run (default: the only one in /tmp/fabriclab)")
+    parser.add_argument("--grpc-base-port", type=int, default=9559,
+                        help="first switch's P4Runtime port, as given to fabriclab net")
+    parser.add_argument("--switches", metavar="S1,S2", help="only these switches")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    mode = sub.add_parser("mode", help="routing mode: ecmp, flowlet or adaptive")
+    mode.add_argument("mode", choices=[m.name.lower() for m in Mode])
+    mode.add_argument("--flowlet-gap-us", type=int, default=50_000)
+    mode.add_argument("--load-max-age-us", type=int, default=20_000)
+    ecn = sub.add_parser("ecn", help="ECN marking thresholds (queue depth in packets)")
+    ecn.add_argument("--kmin", type=int)
+    ecn.add_argument("--kmax", type=int)
+    ecn.add_argument("--pmax", type=float, default=1.0)
+    ecn.add_argument("--off", action="store_true", help="stop marking")
+    int_ = sub.add_parser("int", help="INT watchlist and collector")
+    int_.add_argument("--watch", action="append", default=[], metavar="SRC:DST[:DPORT]",
+                      help="trace UDP flows from SRC to DST ('*' = any); repeatable")
+    int_.add_argument("--collector", metavar="HOST", help="host receiving the reports")
+    int_.add_argument("--off", action="store_true", help="empty the watchlist")
+    for name in ("link-down", "link-up"):
+        link = sub.add_parser(name, help=f"mark a link {name[5:]} and regroup")
+        link.add_argument("switch")
+        link.add_argument("port", type=int)
+    stats = sub.add_parser("stats", help="per-port counters of one switch")
+    stats.add_argument("switch")
+
+
+def parse_watch(text: str) -> Watch:
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise FabricError(f"--watch {text!r}: expected SRC:DST or SRC:DST:DPORT")
+    src, dst = (None if p in ("*", "") else p for p in parts[:2])
+    dport = None
+    if len(parts) == 3 and parts[2] not in ("*", ""):
+        if not parts[2].isdigit():
+            raise FabricError(f"--watch {text!r}: UDP port {parts[2]!r} is not a number")
+        dport = int(parts[2])
+    return Watch(src, dst, dport)
+
+
+def find_run(run: str | None) -> Path:
+    from fabriclab.net.runstate import ROOT, RunDir
+
+    if run is not None:
+        path = RunDir(run).path
+    else:
+        runs = sorted(p.parent for p in ROOT.glob("*/topology.json")) if ROOT.is_dir() else []
+        if len(runs) != 1:
+            found = ", ".join(p.name for p in runs) or "none"
+            raise FabricError(f"say which run with --run (runs found: {found})")
+        path = runs[0]
+    if not (path / "topology.json").is_file():
+        raise FabricError(f"no running network {path.name!r} (no {path / 'topology.json'})")
+    return path
+
+
+def connect(rundir: Path, base_port: int) -> FabricController:
+    topo = Topology.from_json((rundir / "topology.json").read_text())
+    state = _load_state(rundir)
+    clients: dict[str, P4RuntimeClient] = {}
+    try:
+        for sw in topo.switches():
+            index = topo.switch_index(sw.name)
+            client = P4RuntimeClient(f"127.0.0.1:{base_port + index}", index,
+                                     election_id=ELECTION_ID, timeout=5.0)
+            client.connect()
+            clients[sw.name] = client
+    except BaseException:
+        for client in clients.values():
+            client.close()
+        raise
+    ctl = FabricController(topo, clients, FabricConfig())
+    if state:
+        ctl.down = state
+        ctl._regroup()  # plans now reflect the links ctl already took down
+    return ctl
+
+
+def _load_state(rundir: Path) -> set[tuple[str, int]]:
+    try:
+        return {(s, int(p)) for s, p in json.loads((rundir / STATE_FILE).read_text())["down"]}
+    except FileNotFoundError:
+        return set()
+    except (ValueError, KeyError, TypeError):
+        raise FabricError(f"{rundir / STATE_FILE} is corrupt; delete it") from None
+
+
+def main(args: argparse.Namespace) -> int:
+    rundir = find_run(args.run)
+    switches = args.switches.split(",") if args.switches else None
+    watches = [parse_watch(w) for w in getattr(args, "watch", [])]
+    ecn = None
+    if args.action == "ecn" and not args.off:
+        if args.kmin is None or args.kmax is None:
+            raise FabricError("ecn needs --kmin and --kmax (or --off)")
+        ecn = Ecn(args.kmin, args.kmax, args.pmax)
+    with connect(rundir, args.grpc_base_port) as ctl:
+        if args.action == "mode":
+            ctl.set_mode(args.mode, args.flowlet_gap_us, args.load_max_age_us, switches)
+            print(f"mode {args.mode} on {', '.join(switches or ctl.clients)}")
+        elif args.action == "ecn":
+            ctl.set_ecn(ecn, switches)
+            print("ECN off" if ecn is None else
+                  f"ECN Kmin={ecn.kmin} Kmax={ecn.kmax} Pmax={ecn.pmax}")
+        elif args.action == "int":
+            ctl.set_watchlist([] if args.off else watches, args.collector)
+            print(f"INT watchlist: {len(ctl.config.watchlist)} entries")
+        elif args.action in ("link-down", "link-up"):
+            changed = (ctl.link_down if args.action == "link-down" else ctl.link_up)(
+                args.switch, args.port)
+            (rundir / STATE_FILE).write_text(json.dumps({"down": sorted(ctl.down)}))
+            print(f"regrouped: {', '.join(changed) or 'nothing changed'}")
+        elif args.action == "stats":
+            print(f"{'port':>4} {'rx_pkts':>10} {'rx_bytes':>12} {'tx_pkts':>10} "
+                  f"{'tx_bytes':>12} {'drops':>8} {'ecn':>8} {'maxq':>6}")
+            for port, s in ctl.port_stats(args.switch).items():
+                maxq = "-" if s.max_qdepth is None else s.max_qdepth
+                print(f"{port:>4} {s.rx_packets:>10} {s.rx_bytes:>12} {s.tx_packets:>10} "
+                      f"{s.tx_bytes:>12} {s.drops:>8} {s.ecn_marks:>8} {maxq:>6}")
+    return 0

@@ -1,0 +1,41 @@
+"""`fabriclab ctl`: argument checking and clear errors without a running network."""
+
+import subprocess
+import sys
+
+import pytest
+
+from controller.cli import parse_watch
+from controller.fabric_plan import Watch
+from fabriclab.errors import FabricError
+
+
+def test_parse_watch():
+    assert parse_watch("10.0.1.1:10.0.2.1:4791") == Watch("10.0.1.1", "10.0.2.1", 4791)
+    assert parse_watch("*:10.0.2.1") == Watch(None, "10.0.2.1", None)
+    for bad in ("10.0.1.1", "10.0.1.1:10.0.2.1:roce", "10.0.1:10.0.2.1"):
+        with pytest.raises(FabricError):
+            parse_watch(bad)
+
+
+def ctl(*args, env_root):
+    return subprocess.run([sys.executable, "-m", "fabriclab", "ctl", *args], capture_output=True,
+                          text=True, env={"FABRICLAB_RUN_ROOT": str(env_root), "PATH": "/usr/bin"},
+                          timeout=60)
+
+
+def test_no_running_network_is_a_clear_error(tmp_path):
+    done = ctl("--run", "nosuch", "mode", "ecmp", env_root=tmp_path)
+    assert done.returncode == 2
+    assert "no running network 'nosuch'" in done.stderr and "Traceback" not in done.stderr
+    done = ctl("stats", "l1", env_root=tmp_path)
+    assert done.returncode == 2 and "--run" in done.stderr
+
+
+def test_bad_arguments_are_rejected_before_connecting(tmp_path):
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r1" / "topology.json").write_text("{}")
+    done = ctl("--run", "r1", "ecn", "--kmin", "5", env_root=tmp_path)
+    assert done.returncode == 2 and "--kmax" in done.stderr
+    done = ctl("--run", "r1", "mode", "fastest", env_root=tmp_path)
+    assert done.returncode == 2 and "invalid choice" in done.stderr
