@@ -91,7 +91,7 @@ class BridgeFabric:
         if shutil.which("tcpdump") is None:
             raise FabricError("tcpdump is not installed (apt-get install tcpdump)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        p = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-w", str(path), "-U", "-s", "256",
+        p = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-w", str(path), "-U",
                               "udp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self._dumps.append(p)
         self.pcaps.append(path)

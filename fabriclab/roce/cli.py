@@ -1,0 +1,105 @@
+"""`fabriclab collective`: run a RoCEv2 collective and print an nccl-tests style table.
+
+Where the ranks run is explicit:
+  --sim N          N ranks in virtual time in this process (no root, deterministic)
+  --netns N        N namespaces on a Linux bridge created for this run and removed after (root)
+  --hosts LIST     hosts that already exist: comma-separated [WHERE/]IP[:PORT], WHERE being a
+                   named network namespace or pid:PID (a Mininet host's shell, entered with
+                   nsenter); without WHERE the rank runs here (e.g. 127.0.0.1:24791)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+from fabriclab.errors import FabricError
+from fabriclab.roce.collectives import KINDS, CollectiveSpec
+from fabriclab.roce.host import add_stack_arguments, options, parse_peers
+from fabriclab.roce.runs import Spawn, launch, popen_in_netns, simulate, summarize
+from fabriclab.roce.report import format_table
+from fabriclab.roce.sim import PortParams
+from fabriclab.roce.units import parse_size
+
+ALIASES = {"all_reduce": "allreduce", "all_gather": "allgather", "reduce_scatter": "reducescatter",
+           "alltoall": "alltoall", "all_to_all": "alltoall"}
+COUNTERS = ("retransmissions", "timeouts", "naks_sent", "out_of_order", "duplicates")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = __doc__
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("collective", help=f"one of {', '.join(KINDS)} (nccl-tests names like all_reduce work too)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--sim", type=int, metavar="N", help="N ranks in virtual time")
+    where.add_argument("--netns", type=int, metavar="N", help="N namespaces on a bridge made for this run")
+    where.add_argument("--hosts", metavar="LIST", help="existing hosts: [NETNS/|pid:PID/]IP[:PORT],...")
+    add_stack_arguments(p)
+    p.add_argument("--pcap", type=Path, help="with --netns: write one pcap per host port here")
+    p.add_argument("--loss", type=float, default=0.0, help="with --sim: packet loss probability per port")
+    p.add_argument("--reorder", type=float, default=0.0, help="with --sim: reordering probability per port")
+    p.add_argument("--delay", type=float, default=50e-6, help="with --sim: one-way port delay in seconds")
+    p.add_argument("--json", type=Path, help="also write every rank's result here")
+
+
+def _kind(name: str) -> str:
+    kind = ALIASES.get(name, name)
+    if kind not in KINDS:
+        raise FabricError(f"unknown collective {name!r} (choose from {', '.join(KINDS)})")
+    return kind
+
+
+def parse_hosts(text: str) -> tuple[list[Spawn], list[tuple[str, int]]]:
+    spawns, addrs = [], []
+    for item in filter(None, text.split(",")):
+        where, _, addr = item.strip().rpartition("/")
+        addrs.extend(parse_peers(addr))
+        spawns.append(_spawn_for(where))
+    return spawns, addrs
+
+
+def _spawn_for(where: str) -> Spawn:
+    if not where:
+        return lambda argv: subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, text=True)
+    if where.startswith("pid:"):
+        pid = where[4:]
+        if not pid.isdigit():
+            raise FabricError(f"bad host {where!r}: expected pid:NUMBER")
+        return lambda argv: subprocess.Popen(["nsenter", "-t", pid, "-n", *argv], stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return popen_in_netns(where)
+
+
+def run(args: argparse.Namespace) -> tuple[CollectiveSpec, list[dict]]:
+    kind, size, opts = _kind(args.collective), parse_size(args.size), options(args)
+    if args.sim is not None:
+        spec = CollectiveSpec(kind, args.sim, size, args.dtype, args.op)
+        port = PortParams(rate=opts.line_rate, delay=args.delay, loss=args.loss, reorder=args.reorder)
+        return spec, simulate(spec, opts, port)
+    if args.netns is not None:
+        from fabriclab.roce.netns import BridgeFabric
+
+        spec = CollectiveSpec(kind, args.netns, size, args.dtype, args.op)
+        with BridgeFabric(args.netns, pcap_dir=args.pcap) as fabric:
+            return spec, launch(fabric.spawns, fabric.addrs, spec, opts, args.timeout)
+    if args.hosts:
+        spawns, addrs = parse_hosts(args.hosts)
+        spec = CollectiveSpec(kind, len(addrs), size, args.dtype, args.op)
+        return spec, launch(spawns, addrs, spec, opts, args.timeout)
+    raise FabricError("say where the ranks run: --sim N, --netns N or --hosts LIST")
+
+
+def main(args: argparse.Namespace) -> int:
+    spec, results = run(args)
+    row = summarize(spec, results)
+    print(format_table(f"{spec.kind}: {spec.nranks} ranks, {args.iters} iterations, line rate {args.rate}bit/s",
+                       [row]))
+    totals = {k: sum(r["qp"][k] for r in results) for k in COUNTERS}
+    totals["cnps"] = sum(r["nic"]["cnps_sent"] for r in results)
+    print("# " + "  ".join(f"{k}={v}" for k, v in totals.items()))
+    if args.json:
+        args.json.write_text(json.dumps({"row": row.as_dict(), "ranks": results}, indent=1))
+    return 0 if row.wrong == 0 else 1
