@@ -1,8 +1,8 @@
 """What entity codecs work on: the P4Info index, the switch core, and P4Runtime-only state.
 
 The switch core keeps the data-plane state (entries, members, cells); this context keeps
-what only P4Runtime sees (entry metadata bytes, clone-session class of service, one-shot
-selector groups) so reads give back what was written. Fresh for every committed pipeline.
+what only P4Runtime sees (entry metadata bytes, clone-session class of service, replica
+port encodings, one-shot selector groups) so reads give back what was written. Fresh for every committed pipeline.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class RuntimeContext:
     core: Any
     entry_metadata: dict[tuple, bytes] = field(default_factory=dict)
     clone_cos: dict[int, int] = field(default_factory=dict)
+    legacy_ports: set[tuple[str, int]] = field(default_factory=set)  # PRE entries written with egress_port
     one_shots: dict[tuple, OneShot] = field(default_factory=dict)
     next_hidden_id: int = 1 << 31
 
@@ -47,11 +48,11 @@ class RuntimeContext:
         self.next_hidden_id += 1
         return self.next_hidden_id
 
-    def name_to_id(self, kind: str, name: str) -> int:
-        for obj in getattr(self.index.p4info, kind):
-            if obj.preamble.name == name:
-                return obj.preamble.id
-        raise P4RuntimeError(NOT_FOUND, f"'{name}' is not in the P4Info {kind}")
+    def action_id(self, name: str) -> int:
+        action = self.index.action_named(name)
+        if action is None:
+            raise P4RuntimeError(NOT_FOUND, f"action '{name}' is not in the P4Info")
+        return action.preamble.id
 
 
 @contextmanager

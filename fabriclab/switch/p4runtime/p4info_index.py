@@ -37,6 +37,7 @@ class P4InfoIndex:
     def __post_init__(self) -> None:
         for kind in _KINDS:
             self.by_id[kind] = {obj.preamble.id: obj for obj in getattr(self.p4info, kind)}
+        self._actions_by_name = {a.preamble.name: a for a in self.p4info.actions}
 
     def get(self, kind: str, obj_id: int) -> Any:
         """The P4Info object of `kind` with `obj_id`, or NOT_FOUND."""
@@ -48,6 +49,9 @@ class P4InfoIndex:
 
     def all(self, kind: str) -> list[Any]:
         return list(getattr(self.p4info, kind))
+
+    def action_named(self, name: str) -> Any | None:
+        return self._actions_by_name.get(name)
 
     def packet_metadata(self, name: str) -> Any | None:
         """The @controller_header("packet_in"/"packet_out") header, if the program has one."""

@@ -1,7 +1,8 @@
 """PacketReplicationEngineEntry: multicast groups and clone sessions (spec 9.11).
 
 Replica ports come as `port` bytes (1.4+) or the deprecated `egress_port` number that
-p4runtime-shell 0.0.6 still sends; both are accepted, replies use `port`.
+p4runtime-shell 0.0.6 still sends (and its p4runtime 1.4.1 protos know no other); both are
+accepted, and reads answer in the encoding the group or session was written with.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ def _replicas(replicas: list[p4r.Replica]) -> list[tuple[int, int]]:
     return out
 
 
-def _encode_replicas(replicas: tuple) -> list[p4r.Replica]:
+def _legacy(replicas: list[p4r.Replica]) -> bool:
+    return any(r.WhichOneof("port_kind") == "egress_port" for r in replicas)
+
+
+def _encode_replicas(replicas: tuple, legacy: bool) -> list[p4r.Replica]:
+    if legacy:
+        return [p4r.Replica(egress_port=r.port, instance=r.rid) for r in replicas]
     return [p4r.Replica(port=bytestrings.encode(r.port), instance=r.rid) for r in replicas]
 
 
@@ -58,6 +65,7 @@ def write(ctx: RuntimeContext, kind: int, msg: p4r.PacketReplicationEngineEntry)
                 pre.delete_group(group.multicast_group_id)
             else:
                 pre.set_group(group.multicast_group_id, _replicas(group.replicas))
+        _remember(ctx.legacy_ports, ("group", group.multicast_group_id), kind, _legacy(group.replicas))
         return
     if which != "clone_session_entry":
         raise P4RuntimeError(INVALID_ARGUMENT, "the PacketReplicationEngineEntry is empty")
@@ -70,11 +78,21 @@ def write(ctx: RuntimeContext, kind: int, msg: p4r.PacketReplicationEngineEntry)
     with core_errors():
         if kind == Update.DELETE:
             pre.delete_clone_session(session.session_id)
-            ctx.clone_cos.pop(session.session_id, None)
-            return
-        pre.set_clone_session(session.session_id, CloneSession(
-            replicas=tuple(_replicas(session.replicas)), truncate=session.packet_length_bytes))
-    ctx.clone_cos[session.session_id] = session.class_of_service
+        else:
+            pre.set_clone_session(session.session_id, CloneSession(
+                replicas=tuple(_replicas(session.replicas)), truncate=session.packet_length_bytes))
+    _remember(ctx.legacy_ports, ("session", session.session_id), kind, _legacy(session.replicas))
+    if kind == Update.DELETE:
+        ctx.clone_cos.pop(session.session_id, None)
+    else:
+        ctx.clone_cos[session.session_id] = session.class_of_service
+
+
+def _remember(legacy_ports: set, key: tuple, kind: int, legacy: bool) -> None:
+    if legacy and kind != Update.DELETE:
+        legacy_ports.add(key)
+    else:
+        legacy_ports.discard(key)
 
 
 def read(ctx: RuntimeContext, msg: p4r.PacketReplicationEngineEntry) -> Iterator[p4r.Entity]:
@@ -86,14 +104,15 @@ def read(ctx: RuntimeContext, msg: p4r.PacketReplicationEngineEntry) -> Iterator
             if not wanted or gid == wanted:
                 yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
                     multicast_group_entry=p4r.MulticastGroupEntry(
-                        multicast_group_id=gid, replicas=_encode_replicas(replicas))))
+                        multicast_group_id=gid, replicas=_encode_replicas(replicas, ("group", gid) in ctx.legacy_ports))))
     elif which == "clone_session_entry":
         wanted = msg.clone_session_entry.session_id
         for sid, session in sorted(pre.clone_sessions.items()):
             if not wanted or sid == wanted:
                 yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
                     clone_session_entry=p4r.CloneSessionEntry(
-                        session_id=sid, replicas=_encode_replicas(session.replicas),
+                        session_id=sid,
+                        replicas=_encode_replicas(session.replicas, ("session", sid) in ctx.legacy_ports),
                         class_of_service=ctx.clone_cos.get(sid, 0), packet_length_bytes=session.truncate)))
     else:
         raise P4RuntimeError(INVALID_ARGUMENT, "read a multicast_group_entry or a clone_session_entry")

@@ -46,7 +46,6 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
 
     def __init__(self, device: Device) -> None:
         self.device = device
-        self.streams: dict[_Stream, None] = {}
 
     # -------------------------------------------------------------- unary RPCs
     def Capabilities(self, request, context):
@@ -87,7 +86,6 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     # -------------------------------------------------------------- stream
     def StreamChannel(self, request_iterator, context) -> Iterator[p4r.StreamMessageResponse]:
         stream = _Stream()
-        self.streams[stream] = None
         context.add_callback(lambda: stream.send(_CLOSE))
         reader = threading.Thread(target=self._read_stream, args=(stream, request_iterator), daemon=True,
                                   name="p4rt-stream-reader")
@@ -101,7 +99,6 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
                     context.abort(item.grpc_code, item.message)
                 yield item
         finally:
-            self.streams.pop(stream, None)
             self._dispatch(self.device.close_stream(stream))
 
     def _read_stream(self, stream: _Stream, requests: Iterator[p4r.StreamMessageRequest]) -> None:

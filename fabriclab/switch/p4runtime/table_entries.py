@@ -281,14 +281,14 @@ def encode_entry(ctx: RuntimeContext, table: Any, core_entry: Any) -> p4r.TableE
 
 
 def encode_call(ctx: RuntimeContext, call: ActionCall) -> p4r.Action:
-    action_id = ctx.name_to_id("actions", call.name)
+    action_id = ctx.action_id(call.name)
     return matches.encode_action(ctx.index, matches.ActionCall(call.name, action_id, tuple(call.args)))
 
 
 def _default_entry(ctx: RuntimeContext, table: Any) -> p4r.TableEntry:
     out = p4r.TableEntry(table_id=table.preamble.id, is_default_action=True)
     default = ctx.core.tables[table.preamble.name].default_action
-    if isinstance(default, ActionCall):
+    if isinstance(default, ActionCall) and ctx.index.action_named(default.name) is not None:
         out.action.action.CopyFrom(encode_call(ctx, default))
     return out
 

@@ -247,12 +247,15 @@ def test_multicast_groups_with_both_port_encodings(primary, compiled, switch_and
     switch, _ = switch_and_address
     info = compiled.p4info
     group = p4r.MulticastGroupEntry(multicast_group_id=3, replicas=[
-        p4r.Replica(port=b"\x00\x02", instance=1), p4r.Replica(egress_port=4, instance=1)])
+        p4r.Replica(port=b"\x00\x02", instance=1), p4r.Replica(port=b"\x04", instance=1)])
+    legacy = p4r.MulticastGroupEntry(multicast_group_id=4, replicas=[p4r.Replica(egress_port=6, instance=2)])
     pre = lambda g: p4r.PacketReplicationEngineEntry(multicast_group_entry=g)  # noqa: E731
-    primary.write(update("INSERT", packet_replication_engine_entry=pre(group)))
-    got = one(primary.read(p4r.Entity(packet_replication_engine_entry=pre(p4r.MulticastGroupEntry()))))
-    assert [(r.port, r.instance) for r in got.packet_replication_engine_entry.multicast_group_entry.replicas] == \
-        [(b"\x02", 1), (b"\x04", 1)]
+    primary.write(update("INSERT", packet_replication_engine_entry=pre(group)),
+                  update("INSERT", packet_replication_engine_entry=pre(legacy)))
+    got = primary.read(p4r.Entity(packet_replication_engine_entry=pre(p4r.MulticastGroupEntry())))
+    assert [(r.port, r.instance) for r in got[0].packet_replication_engine_entry.multicast_group_entry.replicas] == \
+        [(b"\x02", 1), (b"\x04", 1)]  # canonical bytes
+    assert got[1].packet_replication_engine_entry.multicast_group_entry == legacy  # answered in its encoding
     primary.write(update("INSERT", table_entry=p4r.TableEntry(
         table_id=pid(info, "tables", "dmac"), match=[exact(1, b"\x0b")], action=action(info, "set_mcast", b"\x03"))))
     assert sorted(p for p, _ in switch.receive(1, frame())) == [2, 4]

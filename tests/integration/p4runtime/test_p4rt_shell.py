@@ -71,7 +71,7 @@ SCRIPT = textwrap.dedent("""
     counter = sh.CounterEntry("MyIngress.port_counter")
     counter.index = 2
     for cell in counter.read():
-        print("COUNTER", cell.index, cell.data.packet_count)
+        print("COUNTER", cell.index, cell.packet_count)
     sh.MulticastGroupEntry(5).add(1, 1).add(2, 1).insert()
     for group in sh.MulticastGroupEntry(5).read():
         print("GROUP", group.group_id, sorted((r.egress_port, r.instance) for r in group._entry.replicas))
