@@ -1,0 +1,275 @@
+"""Calls: classify each call (`ir.CallKind`), pick the overload, bind arguments to
+parameters (positional, named, defaults), infer type arguments and check directions
+(`out`/`inout` arguments must be writable l-values)."""
+
+from __future__ import annotations
+
+from fabriclab.p4 import ir
+from fabriclab.p4.typecheck import BIT32, BOOL, INT, VOID, ExprChecker, Scope, error, same_type, substitute
+
+_PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOKAHEAD,
+                   "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
+
+
+class CallChecker(ExprChecker):
+    def check_call(self, e: ir.MethodCall, scope: Scope) -> ir.Expr:
+        target = e.target
+        if isinstance(target, ir.PathExpr):
+            return self._call_path(e, target, scope)
+        if isinstance(target, ir.Member):
+            return self._call_member(e, target, scope)
+        raise error(e.pos, f"'{target.text if target else e.text}' is not callable")
+
+    # -- functions and actions -----------------------------------------------------------
+    def _call_path(self, e: ir.MethodCall, target: ir.PathExpr, scope: Scope) -> ir.Expr:
+        decl = (self.global_scope if target.absolute else scope).lookup(target.name)
+        if decl is None:
+            raise error(target.pos, f"undeclared identifier '{target.name}'")
+        e.method = target.name
+        if isinstance(decl, ir.ActionDecl):
+            e.kind, e.decl, e.target = ir.CallKind.ACTION, decl, None
+            e.args = self.bind_args(e, decl.params, e.args, scope, {}, f"action '{decl.name}'")
+            e.type = VOID
+            return e
+        if isinstance(decl, list):  # extern function overloads
+            fn = self._overload(e, decl, e.args)
+            e.decl, e.target = fn, None
+            e.kind = ir.CallKind.VERIFY if fn.name == "verify" else ir.CallKind.EXTERN_FUNCTION
+            return self._finish_generic(e, fn, {}, scope)
+        raise error(target.pos, f"'{target.name}' is not a function or action")
+
+    def _overload(self, e: ir.MethodCall, candidates: list[ir.Method], args: list[ir.Argument]) -> ir.Method:
+        for cand in candidates:
+            required = sum(1 for p in cand.params if p.default is None)
+            if required <= len(args) <= len(cand.params):
+                return cand
+        counts = sorted({len(c.params) for c in candidates})
+        expected = " or ".join(str(c) for c in counts)
+        raise error(e.pos, f"wrong number of arguments to '{candidates[0].name}': expected {expected}, "
+                           f"got {len(args)}")
+
+    def _finish_generic(self, e: ir.MethodCall, fn: ir.Method, bindings: dict, scope: Scope) -> ir.Expr:
+        bindings = dict(bindings)
+        if e.type_args:
+            if len(e.type_args) != len(fn.type_params):
+                raise error(e.pos, f"'{fn.name}' takes {len(fn.type_params)} type arguments, "
+                                   f"got {len(e.type_args)}")
+            for name, ref in zip(fn.type_params, e.type_args):
+                bindings[name] = self.resolve_type(ref, scope)
+        e.args = self.bind_args(e, fn.params, e.args, scope, bindings, f"'{fn.name}'")
+        e.type_bindings = bindings
+        ret = substitute(fn.return_type, bindings)
+        if isinstance(ret, ir.TypeVar):
+            raise error(e.pos, f"cannot infer the type of '{fn.name}'(); give it explicitly: "
+                               f"{fn.name}<T>(...)")
+        e.type = ret
+        return e
+
+    # -- methods -----------------------------------------------------------------------------
+    def _call_member(self, e: ir.MethodCall, target: ir.Member, scope: Scope) -> ir.Expr:
+        method = target.member
+        e.method = method
+        obj_expr = target.expr
+        if isinstance(obj_expr, ir.PathExpr):
+            decl = scope.lookup(obj_expr.name)
+            if isinstance(decl, ir.TableDecl):
+                if method != "apply":
+                    raise error(target.pos, f"tables have no method '{method}'")
+                if e.args:
+                    raise error(e.pos, "a table's apply() takes no arguments")
+                obj_expr.decl, obj_expr.type = decl, VOID
+                e.kind, e.decl, e.target = ir.CallKind.TABLE_APPLY, decl, obj_expr
+                e.type = ir.ApplyResultType(decl)
+                return e
+        obj = self.expr(obj_expr, scope)
+        e.target = obj
+        t = obj.type
+        if isinstance(t, ir.StructLike) and t.kind in ("header", "header_union"):
+            kinds = {"isValid": (ir.CallKind.IS_VALID, BOOL), "setValid": (ir.CallKind.SET_VALID, VOID),
+                     "setInvalid": (ir.CallKind.SET_INVALID, VOID)}
+            if method not in kinds or t.kind == "header_union" and method != "isValid":
+                raise error(target.pos, f"{t.kind} '{t.name}' has no method '{method}'")
+            if e.args:
+                raise error(e.pos, f"{method}() takes no arguments")
+            if method != "isValid":
+                self.check_writable(obj, scope)
+            e.kind, e.type = kinds[method]
+            return e
+        if isinstance(t, ir.StackType):
+            if method not in ("push_front", "pop_front"):
+                raise error(target.pos, f"header stacks have no method '{method}'")
+            if len(e.args) != 1:
+                raise error(e.pos, f"{method}() takes one argument (the count)")
+            count = self.expr(e.args[0].value, scope)
+            if not isinstance(count, ir.Constant) or count.value < 0:
+                raise error(e.args[0].pos, f"the count of {method}() must be a non-negative constant")
+            e.args[0].value = count
+            self.check_writable(obj, scope)
+            e.kind = ir.CallKind.PUSH_FRONT if method == "push_front" else ir.CallKind.POP_FRONT
+            e.type = VOID
+            return e
+        base, bindings = t, {}
+        if isinstance(t, ir.SpecializedType):
+            base = t.base
+            bindings = dict(zip(getattr(base, "type_params", []), t.args))
+        if isinstance(base, ir.ExternDecl):
+            candidates = [m for m in base.methods if m.name == method]
+            if not candidates:
+                raise error(target.pos, f"extern '{base.name}' has no method '{method}'")
+            fn = self._overload(e, candidates, e.args)
+            e.decl = fn
+            e.kind = _PACKET_METHODS.get(method, ir.CallKind.EXTERN_METHOD) \
+                if base.name in ("packet_in", "packet_out") else ir.CallKind.EXTERN_METHOD
+            result = self._finish_generic(e, fn, bindings, scope)
+            if e.kind in (ir.CallKind.EXTRACT, ir.CallKind.EMIT):
+                self._check_packet_arg(e)
+            return result
+        if isinstance(base, (ir.ControlDecl, ir.ParserDecl)) and method == "apply":
+            e.decl = base
+            e.kind = ir.CallKind.CONTROL_APPLY if isinstance(base, ir.ControlDecl) else ir.CallKind.PARSER_APPLY
+            e.args = self.bind_args(e, base.params, e.args, scope, {}, f"'{base.name}.apply'")
+            e.type = VOID
+            return e
+        raise error(target.pos, f"'{obj.text}' of type {self.show(t)} has no method '{method}'")
+
+    def _check_packet_arg(self, e: ir.MethodCall) -> None:
+        arg = e.args[0].value if e.args else None
+        t = arg.type if arg is not None else None
+        ok = isinstance(t, ir.StructLike) and (t.kind == "header" or e.kind == ir.CallKind.EMIT) or \
+            isinstance(t, ir.StackType) and e.kind == ir.CallKind.EMIT
+        if not ok:
+            raise error(arg.pos if arg else e.pos, f"{e.method}() needs a header, not {self.show(t)}")
+
+    # -- arguments -----------------------------------------------------------------------------
+    def bind_args(self, call: ir.Node, params: list[ir.Param], args: list[ir.Argument], scope: Scope,
+                  bindings: dict, what: str) -> list[ir.Argument]:
+        """Match `args` to `params`; returns arguments in parameter order."""
+        pos = call.pos
+        by_param: dict[str, ir.Argument] = {}
+        named = [a for a in args if a.name is not None]
+        if named and len(named) != len(args):
+            raise error(pos, f"call to {what} mixes named and positional arguments")
+        if len(args) > len(params):
+            raise error(pos, f"wrong number of arguments to {what}: expected {len(params)}, got {len(args)}")
+        for i, arg in enumerate(args):
+            if arg.name is not None:
+                param = next((p for p in params if p.name == arg.name), None)
+                if param is None:
+                    raise error(arg.pos, f"{what} has no parameter '{arg.name}'")
+                if param.name in by_param:
+                    raise error(arg.pos, f"parameter '{arg.name}' is given twice")
+            else:
+                param = params[i]
+            by_param[param.name] = arg
+        result = []
+        for param in params:
+            arg = by_param.get(param.name)
+            if arg is None:
+                if param.default is None:
+                    raise error(pos, f"wrong number of arguments to {what}: missing '{param.name}'")
+                arg = ir.Argument(self.expr(param.default, scope), pos=pos)
+            elif arg.value is not None:
+                arg.value = self._bind_one(arg.value, param, scope, bindings, what)
+            elif param.direction not in ("out", "inout"):
+                raise error(arg.pos, f"'_' can only be passed to an out parameter ({param.name} of {what})")
+            arg.param = param
+            result.append(arg)
+        return result
+
+    def _bind_one(self, value: ir.Expr, param: ir.Param, scope: Scope, bindings: dict, what: str) -> ir.Expr:
+        value = self.expr(value, scope)
+        ptype = substitute(param.type, bindings)
+        if isinstance(ptype, ir.TypeVar):
+            if isinstance(value.type, ir.StructInitType):
+                raise error(value.pos, f"cannot infer a type for {{...}} passed to {what}")
+            bindings[ptype.name] = value.type
+            ptype = value.type
+        value = self.coerce(value, ptype, f"argument '{param.name}' of {what}")
+        if param.direction in ("out", "inout"):
+            self.check_writable(value, scope, f"argument for {param.direction} parameter '{param.name}'")
+        return value
+
+    def check_writable(self, e: ir.Expr, scope: Scope, what: str = "assignment target") -> None:
+        """`e` must be an l-value rooted at a writable variable or parameter."""
+        node = e
+        while isinstance(node, (ir.Member, ir.Index, ir.Slice)):
+            node = node.expr
+        if not isinstance(node, ir.PathExpr) or isinstance(e, ir.Member) and e.member == "lastIndex" \
+                and isinstance(e.expr.type, ir.StackType):
+            raise error(e.pos, f"{what} '{e.text}' is not an l-value")
+        decl = node.decl
+        if isinstance(decl, ir.Param):
+            if decl.direction == "in":
+                raise error(e.pos, f"cannot write to 'in' parameter '{decl.name}'")
+            if decl.direction is None:
+                raise error(e.pos, f"cannot write to directionless parameter '{decl.name}'")
+        elif not isinstance(decl, ir.VarDecl):
+            raise error(e.pos, f"{what} '{e.text}' is not writable")
+
+    # -- constructors ---------------------------------------------------------------------------
+    def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope):
+        """Check an instantiation's arguments against the type's constructor."""
+        base, bindings = target, {}
+        if isinstance(target, ir.SpecializedType):
+            base = target.base
+            bindings = dict(zip(getattr(base, "type_params", []), target.args))
+        what = f"constructor of '{getattr(base, 'name', '?')}'"
+        if isinstance(base, ir.ExternDecl):
+            if not base.constructors:
+                raise error(node.pos, f"extern '{base.name}' cannot be instantiated")
+            if base.type_params and not isinstance(target, ir.SpecializedType):
+                raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
+            ctor = self._overload(node, base.constructors, args)
+            node.args = self.bind_args(node, ctor.params, args, scope, bindings, what)
+            if isinstance(node, ir.Instance):
+                node.constructor = ctor
+            return
+        if isinstance(base, (ir.ParserDecl, ir.ControlDecl)):
+            node.args = self.bind_args(node, base.ctor_params, args, scope, bindings, what)
+            return
+        if isinstance(base, ir.BlockTypeDecl) and base.kind == "package":
+            node.args = self.bind_package(node, base, args, scope)
+            return
+        raise error(node.pos, f"type {self.show(target)} cannot be instantiated")
+
+    def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope):
+        if len(args) != len(package.params):
+            raise error(node.pos, f"wrong number of arguments to package '{package.name}': "
+                                  f"expected {len(package.params)}, got {len(args)}")
+        bindings: dict = {}
+        for arg, param in zip(args, package.params):
+            value = self.expr(arg.value, scope) if arg.value is not None else None
+            decl = value.type if value is not None else None
+            proto = param.type
+            proto_base = proto.base if isinstance(proto, ir.SpecializedType) else proto
+            if not isinstance(decl, (ir.ParserDecl, ir.ControlDecl)) or \
+                    not isinstance(proto_base, ir.BlockTypeDecl) or \
+                    (proto_base.kind == "parser") != isinstance(decl, ir.ParserDecl):
+                kind = proto_base.kind if isinstance(proto_base, ir.BlockTypeDecl) else "block"
+                raise error(arg.pos, f"argument '{param.name}' of package '{package.name}' must be a "
+                                     f"{kind} instance")
+            self._match_block(arg, decl, proto, bindings)
+            arg.value = value
+            arg.param = param
+        return args
+
+    def _match_block(self, arg: ir.Argument, decl, proto, bindings: dict) -> None:
+        """A parser/control passed to a package must have the prototype's parameters."""
+        proto_base = proto.base if isinstance(proto, ir.SpecializedType) else proto
+        local = dict(zip(proto_base.type_params, proto.args)) if isinstance(proto, ir.SpecializedType) else {}
+        if len(decl.params) != len(proto_base.params):
+            raise error(arg.pos, f"'{decl.name}' has {len(decl.params)} parameters, "
+                                 f"'{proto_base.name}' needs {len(proto_base.params)}")
+        for actual, expected in zip(decl.params, proto_base.params):
+            want = substitute(expected.type, local)
+            if isinstance(want, ir.TypeVar):
+                bound = bindings.setdefault(want.name, actual.type)
+                want = bound
+            if not same_type(actual.type, want) or (actual.direction or None) != (expected.direction or None):
+                raise error(actual.pos or arg.pos,
+                            f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
+                            f"{self.show(actual.type)} but '{proto_base.name}' needs "
+                            f"{expected.direction or ''} {self.show(want)}".replace("  ", " "))
+
+
+__all__ = ["CallChecker", "BIT32", "INT"]

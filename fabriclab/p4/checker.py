@@ -1,0 +1,473 @@
+"""The checker: declarations, parsers, controls, actions, tables and statements.
+
+Runs after lowering; resolves every name and types every expression in place (through
+`CallChecker`/`ExprChecker`), folds constants, and enforces the rules p4c's front end
+enforces for our subset: duplicate declarations, directions and l-values, select case
+types, table properties and entries, the main package's signature.
+"""
+
+from __future__ import annotations
+
+from fabriclab.p4 import ir
+from fabriclab.p4.calls import CallChecker
+from fabriclab.p4.typecheck import BOOL, INT, VOID, Scope, error, same_type
+
+_HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType)
+_TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
+               ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
+_STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return, ir.If)
+
+
+def _declare(scope: Scope, decl: ir.Decl, kind: str = "values") -> None:
+    table = getattr(scope, kind)
+    if decl.name in table:
+        raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
+    table[decl.name] = decl
+
+
+class Checker(CallChecker):
+    def __init__(self, program: ir.Program):
+        self.program = program
+        self.global_scope = Scope()
+        self._checking_consts: set[int] = set()
+
+    # -- program -------------------------------------------------------------------------
+    def check(self) -> ir.Program:
+        g = self.global_scope
+        for decl in self.program.decls:
+            if isinstance(decl, ir.ErrorDecl):
+                self._extend(self.program.errors, decl, "error")
+            elif isinstance(decl, ir.MatchKindDecl):
+                self._extend(self.program.match_kinds, decl, "match_kind")
+            elif isinstance(decl, ir.ExternFunction):
+                overloads = g.values.setdefault(decl.name, [])
+                if not isinstance(overloads, list) or any(len(o.params) == len(decl.params) for o in overloads):
+                    raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
+                overloads.append(decl)
+            elif isinstance(decl, _TYPE_DECLS):
+                _declare(g, decl, "types")
+            else:
+                _declare(g, decl)
+        for decl in self.program.decls:
+            self._check_decl(decl, g)
+        main = g.values.get("main")
+        if not isinstance(main, ir.Instance):
+            raise error(None, "the program has no 'main' package instance (e.g. V1Switch(...) main;)")
+        self.program.main = main
+        return self.program
+
+    def _extend(self, members: list[str], decl: ir.Decl, what: str) -> None:
+        for name in decl.members:  # type: ignore[attr-defined]
+            if name in members:
+                raise error(decl.pos, f"duplicate {what} member '{name}'")
+            members.append(name)
+
+    def _check_decl(self, decl: ir.Decl, scope: Scope) -> None:
+        method = getattr(self, "_d_" + type(decl).__name__, None)
+        if method is not None:
+            method(decl, scope)
+
+    # -- type declarations ---------------------------------------------------------------
+    def _d_StructLike(self, decl: ir.StructLike, scope: Scope) -> None:
+        seen: set[str] = set()
+        for f in decl.fields:
+            if f.name in seen:
+                raise error(f.pos, f"duplicate field '{f.name}' in '{decl.name}'")
+            seen.add(f.name)
+            f.type = self.resolve_type(f.type_ref, scope)
+            rep = f.type.type if isinstance(f.type, ir.NewTypeDecl) else f.type
+            if decl.kind == "header" and not (isinstance(rep, _HEADER_FIELD_TYPES) or
+                                              isinstance(rep, ir.EnumDecl) and rep.underlying):
+                raise error(f.type_ref.pos, f"header field '{f.name}' has type {self.show(f.type)}; "
+                                            f"header fields must be bit<W>, int<W>, bool or serializable enums")
+            if decl.kind == "header_union" and not (isinstance(rep, ir.StructLike) and rep.is_header):
+                raise error(f.type_ref.pos, f"header union field '{f.name}' must be a header")
+            if decl.kind == "struct" and f.type is decl:
+                raise error(f.pos, f"struct '{decl.name}' contains itself")
+
+    def _d_EnumDecl(self, decl: ir.EnumDecl, scope: Scope) -> None:
+        if len(set(decl.members)) != len(decl.members):
+            dup = next(m for m in decl.members if decl.members.count(m) > 1)
+            raise error(decl.pos, f"duplicate member '{dup}' in enum '{decl.name}'")
+        if decl.underlying_ref is None:
+            return
+        underlying = self.resolve_type(decl.underlying_ref, scope)
+        if not isinstance(underlying, ir.BitType):
+            raise error(decl.underlying_ref.pos, f"a serializable enum needs a bit<W> or int<W> type, "
+                                                 f"not {self.show(underlying)}")
+        decl.underlying = underlying
+        for name, expr in zip(decl.members, decl.value_exprs):
+            value = self.coerce(self.expr(expr, scope), underlying, f"value of '{decl.name}.{name}'")
+            if not isinstance(value, ir.Constant):
+                raise error(expr.pos, f"value of '{decl.name}.{name}' must be a compile-time constant")
+            decl.values[name] = value.value
+
+    def _d_TypedefDecl(self, decl: ir.TypedefDecl, scope: Scope) -> None:
+        self.typedef_target(decl, scope)
+
+    def _d_NewTypeDecl(self, decl: ir.NewTypeDecl, scope: Scope) -> None:
+        decl.type = self.resolve_type(decl.type_ref, scope)
+        if not isinstance(decl.type, (ir.BitType, ir.BoolType)):
+            raise error(decl.type_ref.pos, f"'type' needs a bit<W>, int<W> or bool, not {self.show(decl.type)}")
+
+    def check_const(self, decl: ir.ConstDecl, scope: Scope) -> None:
+        if decl.value is not None:
+            return
+        if id(decl) in self._checking_consts:
+            raise error(decl.pos, f"constant '{decl.name}' is defined in terms of itself")
+        self._checking_consts.add(id(decl))
+        decl.type = self.resolve_type(decl.type_ref, scope)
+        value = self.coerce(self.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")
+        if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember, ir.StringLiteral, ir.StructExpr,
+                                  ir.ListExpr)):
+            raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")
+        decl.value = value
+        self._checking_consts.discard(id(decl))
+
+    def _d_ConstDecl(self, decl: ir.ConstDecl, scope: Scope) -> None:
+        self.check_const(decl, scope)
+
+    def _generic_scope(self, type_params: list[str], scope: Scope) -> Scope:
+        inner = Scope(scope)
+        for name in type_params:
+            inner.types[name] = ir.TypeVar(name)
+        return inner
+
+    def _params(self, params: list[ir.Param], scope: Scope) -> None:
+        seen: set[str] = set()
+        for p in params:
+            if p.name in seen:
+                raise error(p.pos, f"duplicate parameter '{p.name}'")
+            seen.add(p.name)
+            p.type = self.resolve_type(p.type_ref, scope)
+
+    def _prototype(self, m: ir.Method, scope: Scope) -> None:
+        inner = self._generic_scope(m.type_params, scope)
+        self._params(m.params, inner)
+        m.return_type = VOID if m.is_constructor else self.resolve_type(m.return_ref, inner)
+
+    def _d_ExternDecl(self, decl: ir.ExternDecl, scope: Scope) -> None:
+        inner = self._generic_scope(decl.type_params, scope)
+        for m in decl.constructors + decl.methods:
+            self._prototype(m, inner)
+
+    def _d_ExternFunction(self, decl: ir.ExternFunction, scope: Scope) -> None:
+        self._prototype(decl, scope)
+
+    def _d_BlockTypeDecl(self, decl: ir.BlockTypeDecl, scope: Scope) -> None:
+        self._params(decl.params, self._generic_scope(decl.type_params, scope))
+
+    def _d_Instance(self, decl: ir.Instance, scope: Scope) -> None:
+        decl.type = self.resolve_type(decl.type_ref, scope)
+        self.bind_constructor(decl, decl.type, decl.args, scope)
+
+    # -- actions -----------------------------------------------------------------------------
+    def _d_ActionDecl(self, decl: ir.ActionDecl, scope: Scope) -> None:
+        self._params(decl.params, scope)
+        seen_cp = False
+        for p in decl.params:
+            if p.direction is None:
+                seen_cp = True
+            elif seen_cp:
+                raise error(p.pos, f"directional parameter '{p.name}' of action '{decl.name}' must come "
+                                   f"before its directionless (control-plane) parameters")
+        inner = Scope(scope)
+        for p in decl.params:
+            inner.values[p.name] = p
+        self._block(decl.body, inner, "action")
+
+    # -- parsers --------------------------------------------------------------------------------
+    def _d_ParserDecl(self, decl: ir.ParserDecl, scope: Scope) -> None:
+        inner = Scope(scope)
+        self._params(decl.params + decl.ctor_params, scope)
+        for p in decl.params + decl.ctor_params:
+            inner.values[p.name] = p
+        for local in decl.locals:
+            self._local(local, inner)
+        states: dict[str, ir.ParserState] = {}
+        for state in decl.states:
+            if state.name in states or state.name in ("accept", "reject"):
+                raise error(state.pos, f"duplicate state '{state.name}' in parser '{decl.name}'")
+            states[state.name] = state
+        if "start" not in states:
+            raise error(decl.pos, f"parser '{decl.name}' has no 'start' state")
+        for state in decl.states:
+            state_scope = Scope(inner)
+            for stmt in state.stmts:
+                if isinstance(stmt, _STATEMENTS_NOT_IN_PARSERS):
+                    raise error(stmt.pos, f"unsupported: {type(stmt).__name__.lower()} statements are not "
+                                          f"allowed in parser states")
+                self._stmt(stmt, state_scope, "parser")
+            self._transition(state.transition, states, state_scope)
+
+    def _state(self, name: str, pos, states: dict) -> ir.ParserState | None:
+        if name in ("accept", "reject"):
+            return None
+        if name not in states:
+            raise error(pos, f"undeclared state '{name}'")
+        return states[name]
+
+    def _transition(self, tr: ir.Transition, states: dict, scope: Scope) -> None:
+        if tr.select is None:
+            tr.state_decl = self._state(tr.state, tr.pos, states)
+            return
+        sel = tr.select
+        sel.keys = [self.expr(k, scope) for k in sel.keys]
+        for key in sel.keys:
+            if not isinstance(key.type, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
+                raise error(key.pos, f"cannot select on a value of type {self.show(key.type)}")
+        for case in sel.cases:
+            case.state_decl = self._state(case.state, case.pos, states)
+            case.keysets = self._keysets(case.keysets, sel.keys, scope, case.pos, "select case")
+
+    def _keysets(self, keysets: list[ir.Expr], keys: list[ir.Expr], scope: Scope, pos, what: str) -> list[ir.Expr]:
+        if len(keysets) == 1 and isinstance(keysets[0], ir.DefaultExpr):
+            keysets[0].type = ir.DontCareType()
+            return keysets
+        if len(keysets) == 1 and len(keys) > 1:
+            only = self.expr(keysets[0], scope)
+            if isinstance(only.type, ir.SetType):  # a value_set of a struct matching all keys
+                return [only]
+            raise error(keysets[0].pos, f"{what} has 1 value for {len(keys)} keys")
+        if len(keysets) != len(keys):
+            raise error(pos, f"{what} has {len(keysets)} values for {len(keys)} keys")
+        return [self._keyset(ks, key.type, scope, what) for ks, key in zip(keysets, keys)]
+
+    def _keyset(self, ks: ir.Expr, key_type: ir.Type, scope: Scope, what: str) -> ir.Expr:
+        if isinstance(ks, ir.DefaultExpr):
+            ks.type = ir.DontCareType()
+            return ks
+        if isinstance(ks, (ir.Mask, ir.Range)):
+            parts = ("value", "mask") if isinstance(ks, ir.Mask) else ("lo", "hi")
+            for part in parts:
+                value = self.expr(getattr(ks, part), scope)
+                setattr(ks, part, self._case_value(value, key_type, what))
+            ks.type = ir.SetType(key_type)
+            return ks
+        value = self.expr(ks, scope)
+        if isinstance(value.type, ir.SetType):
+            if not same_type(value.type.elem, key_type):
+                raise error(ks.pos, f"value_set of {self.show(value.type.elem)} cannot match a key of "
+                                    f"type {self.show(key_type)}")
+            return value
+        return self._case_value(value, key_type, what)
+
+    def _case_value(self, value: ir.Expr, key_type: ir.Type, what: str) -> ir.Expr:
+        if not same_type(value.type, key_type) and not isinstance(value, ir.Constant):
+            raise error(value.pos, f"{what} of type {self.show(value.type)} does not match the key type "
+                                   f"{self.show(key_type)}")
+        value = self.coerce(value, key_type, what)
+        if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember)):
+            raise error(value.pos, f"{what} '{value.text}' is not a compile-time constant")
+        return value
+
+    # -- controls -----------------------------------------------------------------------------
+    def _d_ControlDecl(self, decl: ir.ControlDecl, scope: Scope) -> None:
+        inner = Scope(scope)
+        self._params(decl.params + decl.ctor_params, scope)
+        for p in decl.params + decl.ctor_params:
+            inner.values[p.name] = p
+        for local in decl.locals:
+            self._local(local, inner)
+        self._block(decl.body, inner, "control")
+
+    def _local(self, decl: ir.Decl, scope: Scope) -> None:
+        _declare(scope, decl)
+        if isinstance(decl, ir.VarDecl):
+            self._var(decl, scope)
+        elif isinstance(decl, ir.TableDecl):
+            self._table(decl, scope)
+        elif isinstance(decl, ir.ValueSetDecl):
+            decl.elem_type = self.resolve_type(decl.elem_ref, scope)
+            decl.size = self._const_int(decl.size_expr, scope, "a value_set size")
+        else:
+            self._check_decl(decl, scope)
+
+    def _var(self, decl: ir.VarDecl, scope: Scope) -> None:
+        decl.type = self.resolve_type(decl.type_ref, scope)
+        if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.ControlDecl, ir.ParserDecl, ir.VoidType)):
+            raise error(decl.pos, f"a variable cannot have type {self.show(decl.type)}")
+        if decl.init is not None:
+            decl.init = self.coerce(self.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")
+
+    # -- tables --------------------------------------------------------------------------------
+    def _table(self, t: ir.TableDecl, scope: Scope) -> None:
+        for key in t.keys:
+            key.expr = self.expr(key.expr, scope)
+            if key.match_kind not in self.program.match_kinds:
+                raise error(key.pos, f"unknown match kind '{key.match_kind}'")
+            kt = key.expr.type
+            if not isinstance(kt, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
+                raise error(key.pos, f"a table key cannot have type {self.show(kt)}")
+        names: set[str] = set()
+        for ref in t.actions:
+            self._action_ref(ref, scope, t)
+            if ref.decl.name in names:
+                raise error(ref.pos, f"action '{ref.name}' appears twice in table '{t.name}'")
+            names.add(ref.decl.name)
+        if not t.actions:
+            raise error(t.pos, f"table '{t.name}' has no actions")
+        for prop in t.properties:
+            self._table_property(t, prop, scope)
+        if t.default_action is None:
+            no_action = self.global_scope.values.get("NoAction")
+            t.default_action = ir.ActionRef("NoAction", decl=no_action, has_args=True, pos=t.pos)
+        priorities_needed = any(k.match_kind in ("ternary", "range", "optional") for k in t.keys)
+        for entry in t.entries:
+            entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
+            self._entry_action(entry.action, t, scope)
+            if entry.priority_expr is not None:
+                entry.priority = self._const_int(entry.priority_expr, scope, "an entry priority")
+            elif entry.annotations and (anno := ir.find_annotation(entry.annotations, "priority")):
+                if not anno.args or not isinstance(anno.args[0], int):
+                    raise error(anno.pos, "@priority needs an integer argument")
+                entry.priority = anno.args[0]
+        if priorities_needed and t.entries:
+            # p4c: entries without explicit priorities get them in order, the first highest.
+            for i, entry in enumerate(t.entries):
+                if entry.priority is None:
+                    entry.priority = len(t.entries) - i
+
+    def _action_ref(self, ref: ir.ActionRef, scope: Scope, t: ir.TableDecl) -> None:
+        decl = (self.global_scope if ref.absolute else scope).lookup(ref.name)
+        if not isinstance(decl, ir.ActionDecl):
+            what = "undeclared" if decl is None else "not an action"
+            raise error(ref.pos, f"'{ref.name}' in table '{t.name}' is {what}")
+        ref.decl = decl
+        directional = [p for p in decl.params if p.direction is not None]
+        if ref.has_args or directional:
+            ref.args = self.bind_args(ref, directional, ref.args, scope, {}, f"action '{decl.name}'")
+
+    def _entry_action(self, ref: ir.ActionRef, t: ir.TableDecl, scope: Scope) -> None:
+        listed = next((a for a in t.actions if a.name == ref.name or a.decl and a.decl.name == ref.name), None)
+        if listed is None:
+            raise error(ref.pos, f"action '{ref.name}' is not in the actions of table '{t.name}'")
+        ref.decl = listed.decl
+        params = listed.decl.control_plane_params if len(ref.args) != len(listed.decl.params) \
+            else listed.decl.params
+        ref.args = self.bind_args(ref, params, ref.args, scope, {}, f"action '{ref.name}'")
+
+    def _table_property(self, t: ir.TableDecl, prop: ir.TableProperty, scope: Scope) -> None:
+        name, value = prop.name, prop.value
+        if name == "default_action":
+            if isinstance(value, ir.MethodCall) and isinstance(value.target, ir.PathExpr):
+                ref = ir.ActionRef(value.target.name, args=value.args, has_args=True,
+                                   absolute=value.target.absolute, pos=value.pos)
+            elif isinstance(value, ir.PathExpr):
+                ref = ir.ActionRef(value.name, absolute=value.absolute, pos=value.pos)
+            else:
+                raise error(value.pos, "default_action must name an action, e.g. default_action = drop();")
+            self._entry_action(ref, t, scope)
+            t.default_action, t.default_action_const = ref, prop.is_const
+            return
+        if name == "size":
+            t.size = self._const_int(value, scope, "a table size")
+            if t.size < 0:
+                raise error(value.pos, "a table size must not be negative")
+            return
+        if name in ("implementation", "counters", "meters"):
+            prop.value = self._table_instance(t, prop, scope)
+            setattr(t, name, prop.value.decl if isinstance(prop.value, ir.PathExpr) else prop.value)
+            return
+        prop.value = self.expr(value, scope)
+
+    def _table_instance(self, t: ir.TableDecl, prop: ir.TableProperty, scope: Scope):
+        value = prop.value
+        expected = {"implementation": ("action_profile", "action_selector"), "counters": ("direct_counter",),
+                    "meters": ("direct_meter",)}[prop.name]
+        if isinstance(value, ir.ConstructorCall):
+            inst = ir.Instance(t.name, type_ref=value.target, args=value.args, pos=value.pos,
+                               annotations=list(t.annotations))
+            self._d_Instance(inst, scope)
+            value = inst
+            typ = inst.type
+        else:
+            value = self.expr(value, scope)
+            typ = value.type
+        base = typ.base if isinstance(typ, ir.SpecializedType) else typ
+        if getattr(base, "name", None) not in expected:
+            raise error(prop.value.pos, f"table property '{prop.name}' must be "
+                                        f"{' or '.join(expected)}, not {self.show(typ)}")
+        return value
+
+    # -- statements ----------------------------------------------------------------------------
+    def _block(self, block: ir.Block, scope: Scope, context: str) -> None:
+        inner = Scope(scope)
+        for stmt in block.stmts:
+            self._stmt(stmt, inner, context)
+
+    def _stmt(self, stmt: ir.Stmt, scope: Scope, context: str) -> None:
+        if isinstance(stmt, ir.Assign):
+            stmt.lhs = self.expr(stmt.lhs, scope)
+            self.check_writable(stmt.lhs, scope)
+            stmt.rhs = self.coerce(self.expr(stmt.rhs, scope), stmt.lhs.type, "right-hand side")
+        elif isinstance(stmt, ir.CallStmt):
+            call = self.expr(stmt.call, scope)
+            if not isinstance(call, ir.MethodCall):
+                raise error(stmt.pos, "only calls can be used as statements")
+            stmt.call = call
+        elif isinstance(stmt, ir.If):
+            stmt.cond = self.expr(stmt.cond, scope)
+            if not isinstance(stmt.cond.type, ir.BoolType):
+                raise error(stmt.cond.pos, f"an if condition must be bool, not {self.show(stmt.cond.type)}")
+            self._stmt(stmt.then, Scope(scope), context)
+            if stmt.else_ is not None:
+                self._stmt(stmt.else_, Scope(scope), context)
+        elif isinstance(stmt, ir.Block):
+            self._block(stmt, scope, context)
+        elif isinstance(stmt, ir.Switch):
+            self._switch(stmt, scope, context)
+        elif isinstance(stmt, ir.Return):
+            if stmt.value is not None:
+                raise error(stmt.pos, "return with a value is only allowed in functions")
+        elif isinstance(stmt, ir.VarDecl):
+            _declare(scope, stmt)
+            self._var(stmt, scope)
+        elif isinstance(stmt, ir.ConstDecl):
+            _declare(scope, stmt)
+            self.check_const(stmt, scope)
+        elif isinstance(stmt, ir.Instance):
+            raise error(stmt.pos, "instantiations are not allowed inside blocks")
+
+    def _switch(self, stmt: ir.Switch, scope: Scope, context: str) -> None:
+        stmt.expr = self.expr(stmt.expr, scope)
+        t = stmt.expr.type
+        seen: set = set()
+        if isinstance(t, ir.ActionRunType):
+            stmt.is_action_run = True
+            for case in stmt.cases:
+                if case.label is not None:
+                    name = getattr(case.label, "name", None)
+                    ref = next((a for a in t.table.actions if name in (a.name, a.decl.name)), None)
+                    if not isinstance(case.label, ir.PathExpr) or ref is None:
+                        raise error(case.label.pos, f"'{case.label.text}' is not an action of table "
+                                                    f"'{t.table.name}'")
+                    case.label.decl, case.label.type = ref.decl, VOID
+                    key = ref.decl.name
+                else:
+                    key = None
+                if key in seen:
+                    raise error(case.pos, f"duplicate switch label '{key or 'default'}'")
+                seen.add(key)
+        elif isinstance(t, (ir.BitType, ir.EnumDecl, ir.ErrorType)):
+            for case in stmt.cases:
+                if case.label is not None:
+                    case.label = self._case_value(self.expr(case.label, scope), t, "switch label")
+                key = None if case.label is None else getattr(case.label, "value", None) or case.label.text
+                if key in seen:
+                    raise error(case.pos, "duplicate switch label")
+                seen.add(key)
+        else:
+            raise error(stmt.expr.pos, f"cannot switch on a value of type {self.show(t)}")
+        for i, case in enumerate(stmt.cases):
+            if case.label is None and i != len(stmt.cases) - 1:
+                raise error(case.pos, "'default' must be the last switch label")
+            if case.body is not None:
+                self._block(case.body, scope, context)
+
+
+def check(program: ir.Program) -> ir.Program:
+    return Checker(program).check()
+
+
+__all__ = ["check", "Checker", "BOOL", "INT"]

@@ -1,0 +1,118 @@
+"""The compile pipeline: cpp -> parse -> lower -> check -> P4Info, with a content-hash cache.
+
+`compile_source`/`compile_file` are the toolchain's public entry points (re-exported by
+`fabriclab.p4`). Results are cached in-process by the hash of the preprocessed text, so
+loading the same artifact or program twice costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from fabriclab import __version__
+from fabriclab.p4 import ir
+from fabriclab.p4.checker import check
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap, attach_source_lines
+from fabriclab.p4.lower import lower
+from fabriclab.p4.parser import parse
+from fabriclab.p4.preprocess import preprocess
+
+ARTIFACT_FORMAT = "fabriclab-pipeline"
+ARTIFACT_VERSION = 1
+_CACHE_SIZE = 32
+
+
+@dataclass
+class CompiledProgram:
+    """A checked program: typed IR, its P4Info, and the preprocessed source it came from."""
+
+    name: str
+    source: str
+    program: ir.Program
+    p4info: object  # p4.config.v1.P4Info (finsy.proto.p4i.P4Info)
+
+    @property
+    def p4info_text(self) -> str:
+        from google.protobuf import text_format
+        return text_format.MessageToString(self.p4info)
+
+    def to_artifact(self) -> bytes:
+        """The pipeline artifact (`prog.json`) that `load_artifact` turns back into this."""
+        doc = {"format": ARTIFACT_FORMAT, "version": ARTIFACT_VERSION, "name": self.name,
+               "source": self.source, "p4info": self.p4info_text, "fabriclab_version": __version__}
+        return json.dumps(doc, indent=1).encode()
+
+
+_cache: "OrderedDict[str, CompiledProgram]" = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _compile_preprocessed(text: str, name: str) -> CompiledProgram:
+    key = hashlib.sha256(f"{name}\0{text}".encode()).hexdigest()
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    from fabriclab.p4.p4info import build_p4info
+
+    smap = SourceMap(text)
+    try:
+        program = check(lower(parse(text, smap), smap, text))
+        p4info = build_p4info(program)
+    except CompileError as err:
+        raise attach_source_lines(err, smap) from None
+    except RecursionError:
+        raise CompileError([Diagnostic(None, "program nested too deeply")]) from None
+    result = CompiledProgram(name, text, program, p4info)
+    with _cache_lock:
+        _cache[key] = result
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return result
+
+
+def compile_source(text: str, name: str = "<string>", include_dirs: Iterable[str] = (),
+                   defines: Mapping[str, str | None] | None = None) -> CompiledProgram:
+    """Compile P4-16 source text; `name` is used in diagnostics and as the program name."""
+    pre = preprocess(text, name, include_dirs, defines)
+    return _compile_preprocessed(pre, pathlib.Path(name).stem if not name.startswith("<") else name)
+
+
+def compile_file(path: str | pathlib.Path, include_dirs: Iterable[str] = (),
+                 defines: Mapping[str, str | None] | None = None) -> CompiledProgram:
+    path = pathlib.Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise CompileError([Diagnostic(None, f"cannot read {path}: {err}")]) from None
+    pre = preprocess(text, str(path), include_dirs, defines)
+    return _compile_preprocessed(pre, path.stem)
+
+
+def load_artifact(path_or_bytes: str | pathlib.Path | bytes) -> CompiledProgram:
+    """Load a pipeline artifact; re-checks its preprocessed source (cached by content hash)."""
+    if isinstance(path_or_bytes, bytes):
+        data = path_or_bytes
+    else:
+        try:
+            data = pathlib.Path(path_or_bytes).read_bytes()
+        except OSError as err:
+            raise CompileError([Diagnostic(None, f"cannot read artifact {path_or_bytes}: {err}")]) from None
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise CompileError([Diagnostic(None, "not a fabriclab pipeline artifact (invalid JSON)")]) from None
+    if not isinstance(doc, dict) or doc.get("format") != ARTIFACT_FORMAT:
+        raise CompileError([Diagnostic(None, "not a fabriclab pipeline artifact (wrong 'format')")])
+    if doc.get("version") != ARTIFACT_VERSION:
+        raise CompileError([Diagnostic(None, f"unsupported artifact version {doc.get('version')!r} "
+                                             f"(this fabriclab reads version {ARTIFACT_VERSION})")])
+    if not isinstance(doc.get("source"), str) or not isinstance(doc.get("name"), str):
+        raise CompileError([Diagnostic(None, "corrupt artifact: missing 'source' or 'name'")])
+    return _compile_preprocessed(doc["source"], doc["name"])

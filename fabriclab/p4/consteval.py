@@ -1,0 +1,85 @@
+"""Compile-time evaluation of operators on constants, with P4's width semantics.
+
+Sized values wrap to their width (unsigned modulo 2^W; signed as two's complement, stored as
+the signed Python value); `IntType` values are exact. Used by the type checker to fold
+constant subexpressions, and usable by the switch for the same arithmetic at run time.
+"""
+
+from __future__ import annotations
+
+from fabriclab.p4 import ir
+
+
+def wrap(value: int, typ: ir.Type) -> int:
+    """Reduce `value` to the representable range of `typ` (bit<W> / int<W>); ints unchanged."""
+    if isinstance(typ, ir.BitType):
+        value &= (1 << typ.width) - 1
+        if typ.signed and value >> (typ.width - 1):
+            value -= 1 << typ.width
+    elif isinstance(typ, ir.EnumDecl) and typ.underlying is not None:
+        return wrap(value, typ.underlying)
+    return value
+
+
+def saturate(value: int, typ: ir.BitType) -> int:
+    if typ.signed:
+        low, high = -(1 << (typ.width - 1)), (1 << (typ.width - 1)) - 1
+    else:
+        low, high = 0, (1 << typ.width) - 1
+    return max(low, min(high, value))
+
+
+class FoldError(ValueError):
+    """An operator cannot be evaluated on these constants (e.g. division by zero)."""
+
+
+def binary(op: str, a: int, b: int, typ: ir.Type, left_type: ir.Type | None = None,
+           right_type: ir.Type | None = None) -> int | bool:
+    """Evaluate `a op b` where the result type is `typ` (bool for comparisons)."""
+    if op in ("==", "!="):
+        return (a == b) == (op == "==")
+    if op == "<":
+        return a < b
+    if op == ">":
+        return a > b
+    if op == "<=":
+        return a <= b
+    if op == ">=":
+        return a >= b
+    if op in ("/", "%"):
+        if b == 0:
+            raise FoldError("division by zero")
+        if a < 0 or b < 0:
+            raise FoldError(f"'{op}' on negative values is not defined")
+        return wrap(a // b if op == "/" else a % b, typ)
+    if op == "|+|" and isinstance(typ, ir.BitType):
+        return saturate(a + b, typ)
+    if op == "|-|" and isinstance(typ, ir.BitType):
+        return saturate(a - b, typ)
+    if op == "++":
+        width = right_type.width if isinstance(right_type, ir.BitType) else 0
+        return wrap((a << width) | (b & ((1 << width) - 1)), typ)
+    if op in ("<<", ">>"):
+        if b < 0:
+            raise FoldError("shift by a negative amount")
+        return wrap(a << b if op == "<<" else a >> b, typ)
+    ops = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+           "&": lambda: a & b, "|": lambda: a | b, "^": lambda: a ^ b,
+           "|+|": lambda: a + b, "|-|": lambda: a - b}
+    if op in ops:
+        return wrap(ops[op](), typ)
+    raise FoldError(f"cannot evaluate operator '{op}' at compile time")
+
+
+def unary(op: str, a: int, typ: ir.Type) -> int:
+    if op == "-":
+        return wrap(-a, typ)
+    if op == "~":
+        if isinstance(typ, ir.BitType):
+            return wrap(~a, typ)
+        raise FoldError("'~' needs a sized operand")
+    return a
+
+
+def cast(value: int, typ: ir.Type) -> int:
+    return wrap(value, typ)

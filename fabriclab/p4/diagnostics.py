@@ -1,0 +1,108 @@
+"""Source positions and compiler diagnostics.
+
+Every user error in a P4 program becomes a `Diagnostic` printed the way p4c and gcc print
+them (`file:line:col: error: message`, the source line, a caret), positioned in the user's
+original file thanks to cpp's line markers. `CompileError` is a `FabricError`, so the CLI
+prints it and exits non-zero instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from fabriclab.errors import FabricError
+
+_LINE_MARKER = re.compile(r'^#\s*(?:line\s+)?(\d+)\s+"((?:\\.|[^"\\])*)"')
+
+
+@dataclass(frozen=True)
+class SourcePos:
+    """A position in an original source file (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass
+class Diagnostic:
+    pos: SourcePos | None
+    message: str
+    source_line: str = ""
+    severity: str = "error"
+
+    def format(self) -> str:
+        where = f"{self.pos}: " if self.pos else ""
+        text = f"{where}{self.severity}: {self.message}"
+        if self.pos and self.source_line:
+            line = self.source_line.expandtabs(1).rstrip("\n")
+            text += f"\n{line}\n{' ' * (self.pos.col - 1)}^"
+        return text
+
+
+class CompileError(FabricError):
+    """A P4 program was rejected; carries one or more diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(d.format() for d in diagnostics))
+
+    @property
+    def first(self) -> Diagnostic:
+        return self.diagnostics[0]
+
+
+@dataclass
+class SourceMap:
+    """Maps positions in cpp's output back to the original files via its line markers."""
+
+    text: str
+    default_file: str = "<string>"
+    _origin: list[tuple[str, int]] = field(default_factory=list, repr=False)
+    _lines: list[str] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._lines = self.text.split("\n")
+        current_file, current_line = self.default_file, 1
+        for raw in self._lines:
+            match = _LINE_MARKER.match(raw)
+            if match:
+                self._origin.append((current_file, 0))
+                current_line = int(match.group(1))
+                current_file = match.group(2).encode().decode("unicode_escape")
+                continue
+            self._origin.append((current_file, current_line))
+            current_line += 1
+
+    def pos(self, line: int, col: int) -> SourcePos:
+        """Original position of a (1-based) line/column in the preprocessed text."""
+        if 1 <= line <= len(self._origin):
+            file, orig = self._origin[line - 1]
+            return SourcePos(file, orig, col)
+        return SourcePos(self.default_file, line, col)
+
+    def line_text(self, line: int) -> str:
+        return self._lines[line - 1] if 1 <= line <= len(self._lines) else ""
+
+    def diagnostic(self, line: int, col: int, message: str) -> Diagnostic:
+        return Diagnostic(self.pos(line, col), message, self.line_text(line))
+
+
+def attach_source_lines(err: CompileError, smap: SourceMap) -> CompileError:
+    """Give diagnostics raised without their source text the line they point at."""
+    index: dict[tuple[str, int], int] | None = None
+    for diag in err.diagnostics:
+        if diag.pos is None or diag.source_line:
+            continue
+        if index is None:
+            index = {}
+            for i, origin in enumerate(smap._origin):
+                index.setdefault(origin, i + 1)
+        line = index.get((diag.pos.file, diag.pos.line))
+        if line is not None:
+            diag.source_line = smap.line_text(line)
+    return CompileError(err.diagnostics)

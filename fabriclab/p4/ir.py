@@ -1,0 +1,816 @@
+"""The typed intermediate representation of a checked P4-16 program.
+
+`lower.py` builds these nodes from the parse tree; `checker.py` then resolves every name
+and types every expression in place. After a successful compile the IR guarantees:
+
+* Every `Expr` has `.type` set to a `Type`:
+  `BitType(width, signed)` for bit<W>/int<W>, `IntType` (arbitrary-precision constants),
+  `BoolType`, `StringType`, `ErrorType`, `MatchKindType`, `VoidType`, a declaration that is
+  itself a type (`StructLike` = header/struct/header_union, `EnumDecl`, `NewTypeDecl`,
+  `ExternDecl`, `ParserDecl`/`ControlDecl`/`BlockTypeDecl`), `StackType(elem, size)`,
+  `TupleType` (list expressions), `SpecializedType(base, args)` (e.g. register<bit<32>>),
+  `ApplyResultType(table)` (`t.apply()`: members hit/miss/action_run),
+  `ActionRunType(table)`, `SetType(elem)` (keysets). Typedefs are transparent: they
+  resolve to the type they name.
+* Every name is resolved: `PathExpr.decl` is the declaration it denotes (`Param`,
+  `VarDecl`, `Instance`, `ActionDecl`, `TableDecl`, `ValueSetDecl`, ...). References to
+  compile-time constants and constant subexpressions are folded into `Constant`
+  (`Constant.value` is an int already wrapped to the type's width; bools are
+  `BoolLiteral`). Serializable enum members carry their value (`EnumMember.value`).
+* Every call is a `MethodCall` whose `kind` (a `CallKind`) says what it is: extern method,
+  extern function, table apply, control/parser apply, action call, header
+  isValid/setValid/setInvalid, stack push_front/pop_front, packet
+  extract/emit/lookahead/advance/length, verify. `MethodCall.args` are `Argument`s in
+  parameter order (named arguments reordered, defaults filled), each with its `Param`.
+* `Member` is a field access on a header/struct/union, a stack property
+  (next/last/lastIndex/size) when `expr.type` is a `StackType`, or hit/miss/action_run
+  when `expr.type` is an `ApplyResultType`. `Index` indexes a header stack, `Slice` is
+  `e[hi:lo]` with constant bounds.
+* Annotations are kept on declarations (`annotations`: list of `Annotation`).
+* Declarations carry `pos` (`SourcePos` in the user's original file).
+
+Consumers (the switch code generator, P4Info) only read the IR; the IR only grows by
+addition, never by change.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Union
+
+from fabriclab.p4.diagnostics import SourcePos
+
+
+# ---------------------------------------------------------------------------- annotations
+@dataclass
+class Annotation:
+    """`@name(body)`; `args` are the body's literals (str/int) when it is a simple list."""
+
+    name: str
+    body: str | None = None
+    args: list = field(default_factory=list)
+    pos: SourcePos | None = None
+
+    @property
+    def text(self) -> str:
+        """The annotation as p4c prints it in P4Info (`@name("x")`)."""
+        return f"@{self.name}" if self.body is None else f"@{self.name}({self.body})"
+
+
+def find_annotation(annotations: list[Annotation], name: str) -> Annotation | None:
+    for anno in annotations:
+        if anno.name == name:
+            return anno
+    return None
+
+
+# ---------------------------------------------------------------------------- types
+class Type:
+    """Base of all types. Declarations that define types (structs, enums, ...) are Types."""
+
+    def display(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True)
+class BitType(Type):
+    width: int
+    signed: bool = False
+
+    def display(self) -> str:
+        return f"{'int' if self.signed else 'bit'}<{self.width}>"
+
+
+@dataclass(frozen=True)
+class IntType(Type):
+    """Arbitrary-precision integer: unsized literals and `const int`."""
+
+    def display(self) -> str:
+        return "int"
+
+
+@dataclass(frozen=True)
+class BoolType(Type):
+    def display(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True)
+class StringType(Type):
+    def display(self) -> str:
+        return "string"
+
+
+@dataclass(frozen=True)
+class ErrorType(Type):
+    def display(self) -> str:
+        return "error"
+
+
+@dataclass(frozen=True)
+class MatchKindType(Type):
+    def display(self) -> str:
+        return "match_kind"
+
+
+@dataclass(frozen=True)
+class VoidType(Type):
+    def display(self) -> str:
+        return "void"
+
+
+@dataclass(frozen=True)
+class DontCareType(Type):
+    def display(self) -> str:
+        return "_"
+
+
+@dataclass(frozen=True)
+class TypeVar(Type):
+    """A type parameter of a generic extern/parser/control/package declaration."""
+
+    name: str
+
+    def display(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class StackType(Type):
+    elem: Type
+    size: int
+
+    def display(self) -> str:
+        return f"{self.elem.display()}[{self.size}]"
+
+
+@dataclass(frozen=True)
+class TupleType(Type):
+    elems: tuple
+
+    def display(self) -> str:
+        return "tuple<" + ", ".join(e.display() for e in self.elems) + ">"
+
+
+@dataclass(frozen=True)
+class SpecializedType(Type):
+    """A generic type with arguments, e.g. `register<bit<32>>`."""
+
+    base: Type
+    args: tuple
+
+    def display(self) -> str:
+        return f"{self.base.display()}<" + ", ".join(a.display() for a in self.args) + ">"
+
+
+@dataclass(frozen=True)
+class SetType(Type):
+    elem: Type
+
+    def display(self) -> str:
+        return f"set<{self.elem.display()}>"
+
+
+@dataclass(frozen=True, eq=False)
+class ApplyResultType(Type):
+    table: "TableDecl"
+
+    def display(self) -> str:
+        return f"apply_result<{self.table.name}>"
+
+
+@dataclass(frozen=True, eq=False)
+class ActionRunType(Type):
+    table: "TableDecl"
+
+    def display(self) -> str:
+        return f"action_list<{self.table.name}>"
+
+
+@dataclass(frozen=True)
+class StructInitType(Type):
+    """The type of `{a = 1, b = 2}` before context gives it a struct or header type."""
+
+    fields: tuple
+
+    def display(self) -> str:
+        return "{" + ", ".join(f"{n}: {t.display()}" for n, t in self.fields) + "}"
+
+
+# ---------------------------------------------------------------------------- nodes
+@dataclass(eq=False)
+class Node:
+    pos: SourcePos | None = field(default=None, kw_only=True, repr=False)
+
+
+@dataclass(eq=False)
+class Decl(Node):
+    name: str
+    annotations: list[Annotation] = field(default_factory=list, kw_only=True, repr=False)
+
+    def annotation(self, name: str) -> Annotation | None:
+        return find_annotation(self.annotations, name)
+
+
+# ---------------------------------------------------------------------------- expressions
+@dataclass(eq=False)
+class Expr(Node):
+    type: Type | None = field(default=None, kw_only=True, repr=False)
+    # Source text of the expression (p4c names match fields by it).
+    text: str = field(default="", kw_only=True, repr=False)
+
+
+@dataclass(eq=False)
+class Constant(Expr):
+    """An integer constant; `value` is already reduced to the type's width when sized."""
+
+    value: int
+    base: int = 10  # radix of the literal as written (for readable output)
+
+
+@dataclass(eq=False)
+class BoolLiteral(Expr):
+    value: bool
+
+
+@dataclass(eq=False)
+class StringLiteral(Expr):
+    value: str
+
+
+@dataclass(eq=False)
+class PathExpr(Expr):
+    """A name; `decl` is the declaration it resolves to."""
+
+    name: str
+    absolute: bool = False  # written with a leading dot
+    decl: Node | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class Member(Expr):
+    expr: Expr
+    member: str
+
+
+@dataclass(eq=False)
+class TypeMember(Expr):
+    """`T.member` before resolution (an enum member or error); the checker replaces it."""
+
+    type_name: str
+    member: str
+
+
+@dataclass(eq=False)
+class EnumMember(Expr):
+    """A member of an enum or of `error`; `value` is set for serializable enums."""
+
+    enum: Type
+    member: str
+    value: int | None = None
+
+
+@dataclass(eq=False)
+class Index(Expr):
+    expr: Expr
+    index: Expr
+
+
+@dataclass(eq=False)
+class Slice(Expr):
+    expr: Expr
+    hi: Expr
+    lo: Expr
+
+    @property
+    def hi_bit(self) -> int:
+        assert isinstance(self.hi, Constant)
+        return self.hi.value
+
+    @property
+    def lo_bit(self) -> int:
+        assert isinstance(self.lo, Constant)
+        return self.lo.value
+
+
+@dataclass(eq=False)
+class Unary(Expr):
+    op: str  # "-", "~", "!", "+"
+    expr: Expr
+
+
+@dataclass(eq=False)
+class Binary(Expr):
+    # + - * / % << >> & | ^ && || == != < > <= >= ++ |+| |-|
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(eq=False)
+class Conditional(Expr):
+    cond: Expr
+    then: Expr
+    else_: Expr
+
+
+@dataclass(eq=False)
+class Cast(Expr):
+    target: "TypeRef"
+    expr: Expr
+
+
+@dataclass(eq=False)
+class ListExpr(Expr):
+    items: list[Expr]
+
+
+@dataclass(eq=False)
+class StructExpr(Expr):
+    """`{a = e1, b = e2}`; typed as the struct/header the context requires."""
+
+    fields: list[tuple[str, Expr]]
+
+
+@dataclass(eq=False)
+class Mask(Expr):
+    value: Expr
+    mask: Expr
+
+
+@dataclass(eq=False)
+class Range(Expr):
+    lo: Expr
+    hi: Expr
+
+
+@dataclass(eq=False)
+class DefaultExpr(Expr):
+    """`default` or `_` in a keyset or an argument position."""
+
+
+class CallKind(str, enum.Enum):
+    EXTERN_METHOD = "extern_method"
+    EXTERN_FUNCTION = "extern_function"
+    TABLE_APPLY = "table_apply"
+    CONTROL_APPLY = "control_apply"
+    PARSER_APPLY = "parser_apply"
+    ACTION = "action"
+    IS_VALID = "isValid"
+    SET_VALID = "setValid"
+    SET_INVALID = "setInvalid"
+    PUSH_FRONT = "push_front"
+    POP_FRONT = "pop_front"
+    EXTRACT = "extract"
+    EMIT = "emit"
+    LOOKAHEAD = "lookahead"
+    ADVANCE = "advance"
+    LENGTH = "length"
+    VERIFY = "verify"
+
+
+@dataclass(eq=False)
+class Argument(Node):
+    """An argument bound to its parameter; `value` is None for `_` (don't care)."""
+
+    value: Expr | None
+    name: str | None = None  # the name used in a named argument
+    param: "Param | None" = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class MethodCall(Expr):
+    """A call. Before checking `kind` is None and `target` is the callee expression.
+
+    After checking: `target` is the receiver (header, stack, table instance, extern
+    instance, packet_in/out param) or None for functions/actions; `method` the method or
+    function name; `decl` the callee declaration (`Method`, `ExternFunction`,
+    `ActionDecl`, `TableDecl`, ...); `type_args` the explicit or inferred type arguments.
+    """
+
+    target: Expr | None
+    method: str = ""
+    args: list[Argument] = field(default_factory=list)
+    type_args: list["TypeRef"] = field(default_factory=list)
+    kind: CallKind | None = None
+    decl: Node | None = field(default=None, repr=False)
+    type_bindings: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass(eq=False)
+class ConstructorCall(Expr):
+    """`T(args)` in an expression: an anonymous instance (e.g. `MyIngress()` in main)."""
+
+    target: "TypeRef"
+    args: list[Argument] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- type syntax
+@dataclass(eq=False)
+class TypeRef(Node):
+    """A type as written; the checker sets `.resolved`."""
+
+    kind: str  # "bit", "int", "bool", "error", "string", "infint", "void", "name", "stack",
+    #            "specialized", "dontcare", "varbit", "tuple"
+    name: str = ""
+    width: Expr | None = None  # bit/int width; stack size
+    args: list["TypeRef"] = field(default_factory=list)
+    resolved: Type | None = field(default=None, repr=False)
+
+
+# ---------------------------------------------------------------------------- statements
+@dataclass(eq=False)
+class Stmt(Node):
+    pass
+
+
+@dataclass(eq=False)
+class Assign(Stmt):
+    lhs: Expr
+    rhs: Expr
+
+
+@dataclass(eq=False)
+class CallStmt(Stmt):
+    call: MethodCall
+
+
+@dataclass(eq=False)
+class If(Stmt):
+    cond: Expr
+    then: Stmt
+    else_: Stmt | None = None
+
+
+@dataclass(eq=False)
+class Block(Stmt):
+    stmts: list[Stmt] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class SwitchCase(Node):
+    """`labels` holds one label; None means `default`. `body` None means fall through."""
+
+    label: Expr | None
+    body: Block | None
+
+
+@dataclass(eq=False)
+class Switch(Stmt):
+    """`switch (t.apply().action_run)` (is_action_run, labels are action PathExprs) or on a value."""
+
+    expr: Expr
+    cases: list[SwitchCase] = field(default_factory=list)
+    is_action_run: bool = False
+
+
+@dataclass(eq=False)
+class Exit(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Return(Stmt):
+    value: Expr | None = None
+
+
+@dataclass(eq=False)
+class Empty(Stmt):
+    pass
+
+
+# ---------------------------------------------------------------------------- declarations
+@dataclass(eq=False)
+class Field(Decl):
+    type_ref: TypeRef | None = None
+    type: Type | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class StructLike(Decl, Type):
+    """header, struct or header_union; the declaration is the type."""
+
+    kind: str = "struct"  # "header" | "struct" | "header_union"
+    fields: list[Field] = field(default_factory=list)
+
+    def get_field(self, name: str) -> Field | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    def display(self) -> str:
+        return self.name
+
+    @property
+    def is_header(self) -> bool:
+        return self.kind == "header"
+
+    @property
+    def width(self) -> int:
+        """Header width in bits (sum of its bit<W>/int<W> fields)."""
+        return sum(getattr(f.type, "width", 0) for f in self.fields)
+
+
+@dataclass(eq=False)
+class EnumDecl(Decl, Type):
+    """enum or serializable enum (`underlying_ref` set); members in declaration order."""
+
+    members: list[str] = field(default_factory=list)
+    underlying_ref: TypeRef | None = None
+    underlying: BitType | None = field(default=None, repr=False)
+    value_exprs: list[Expr] = field(default_factory=list, repr=False)
+    values: dict[str, int] = field(default_factory=dict)
+
+    def display(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False)
+class TypedefDecl(Decl):
+    type_ref: TypeRef | None = None
+    type: Type | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class NewTypeDecl(Decl, Type):
+    """`type bit<32> T;`: a distinct type with the representation of `type`."""
+
+    type_ref: TypeRef | None = None
+    type: Type | None = field(default=None, repr=False)
+
+    def display(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False)
+class ErrorDecl(Decl):
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class MatchKindDecl(Decl):
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ConstDecl(Decl):
+    type_ref: TypeRef | None = None
+    init: Expr | None = None
+    type: Type | None = field(default=None, repr=False)
+    value: Expr | None = field(default=None, repr=False)  # folded Constant/BoolLiteral/...
+
+
+@dataclass(eq=False)
+class VarDecl(Decl):
+    type_ref: TypeRef | None = None
+    init: Expr | None = None
+    type: Type | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class Param(Decl):
+    direction: str | None = None  # "in" | "out" | "inout" | None (directionless)
+    type_ref: TypeRef | None = None
+    default: Expr | None = None
+    type: Type | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class Method(Decl):
+    """A method or constructor prototype of an extern (constructor: `is_constructor`)."""
+
+    return_ref: TypeRef | None = None
+    type_params: list[str] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    is_constructor: bool = False
+    return_type: Type | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class ExternDecl(Decl, Type):
+    type_params: list[str] = field(default_factory=list)
+    constructors: list[Method] = field(default_factory=list)
+    methods: list[Method] = field(default_factory=list)
+
+    def display(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False)
+class ExternFunction(Method):
+    pass
+
+
+@dataclass(eq=False)
+class BlockTypeDecl(Decl, Type):
+    """A parser/control type prototype or a package declaration."""
+
+    kind: str = "control"  # "parser" | "control" | "package"
+    type_params: list[str] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+
+    def display(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False)
+class Instance(Decl):
+    """`T(args) name;` an instantiation of an extern, parser, control or package."""
+
+    type_ref: TypeRef | None = None
+    args: list[Argument] = field(default_factory=list)
+    type: Type | None = field(default=None, repr=False)
+    constructor: Method | None = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class ValueSetDecl(Decl):
+    elem_ref: TypeRef | None = None
+    size_expr: Expr | None = None
+    elem_type: Type | None = field(default=None, repr=False)
+    size: int = 0
+
+
+@dataclass(eq=False)
+class SelectCase(Node):
+    """One case: `keysets` has one entry per select key (Mask/Range/DefaultExpr/value/PathExpr
+    to a value_set); `state` is the next state's name, `state_decl` its ParserState
+    (None for accept/reject)."""
+
+    keysets: list[Expr]
+    state: str
+    state_decl: "ParserState | None" = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class SelectExpr(Node):
+    keys: list[Expr]
+    cases: list[SelectCase] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Transition(Node):
+    """Either a direct `state` (with `state_decl`) or a `select`."""
+
+    state: str | None = None
+    select: SelectExpr | None = None
+    state_decl: "ParserState | None" = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class ParserState(Decl):
+    stmts: list[Stmt] = field(default_factory=list)
+    transition: Transition | None = None
+
+
+@dataclass(eq=False)
+class ParserDecl(Decl, Type):
+    type_params: list[str] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    ctor_params: list[Param] = field(default_factory=list)
+    locals: list[Decl] = field(default_factory=list)
+    states: list[ParserState] = field(default_factory=list)
+
+    def state(self, name: str) -> ParserState | None:
+        return next((s for s in self.states if s.name == name), None)
+
+    def display(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False)
+class ActionDecl(Decl):
+    params: list[Param] = field(default_factory=list)
+    body: Block = field(default_factory=Block)
+
+    @property
+    def control_plane_params(self) -> list[Param]:
+        """Directionless parameters: supplied by table entries / the controller."""
+        return [p for p in self.params if p.direction is None]
+
+
+@dataclass(eq=False)
+class KeyElement(Node):
+    expr: Expr
+    match_kind: str
+    annotations: list[Annotation] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The control-plane name: `@name` or the key expression's source text."""
+        anno = find_annotation(self.annotations, "name")
+        return anno.args[0] if anno and anno.args else self.expr.text
+
+
+@dataclass(eq=False)
+class ActionRef(Node):
+    """An action in a table's `actions`, `default_action` or an entry (with bound args)."""
+
+    name: str
+    args: list[Argument] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+    has_args: bool = False  # written with parentheses
+    absolute: bool = False
+    decl: ActionDecl | None = field(default=None, repr=False)
+
+    def annotation(self, name: str) -> Annotation | None:
+        return find_annotation(self.annotations, name)
+
+
+@dataclass(eq=False)
+class Entry(Node):
+    keysets: list[Expr]
+    action: ActionRef
+    priority: int | None = None
+    priority_expr: Expr | None = field(default=None, repr=False)
+    is_const: bool = False
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class TableProperty(Node):
+    name: str
+    value: Expr
+    is_const: bool = False
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class TableDecl(Decl):
+    keys: list[KeyElement] = field(default_factory=list)
+    actions: list[ActionRef] = field(default_factory=list)
+    default_action: ActionRef | None = None
+    default_action_const: bool = False
+    entries: list[Entry] = field(default_factory=list)
+    entries_const: bool = False
+    has_entries: bool = False
+    properties: list[TableProperty] = field(default_factory=list)
+    # Filled by the checker from `properties`:
+    size: int | None = None
+    implementation: Instance | None = field(default=None, repr=False)
+    counters: Instance | None = field(default=None, repr=False)
+    meters: Instance | None = field(default=None, repr=False)
+
+    def get_property(self, name: str) -> TableProperty | None:
+        return next((p for p in self.properties if p.name == name), None)
+
+
+@dataclass(eq=False)
+class ControlDecl(Decl, Type):
+    type_params: list[str] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    ctor_params: list[Param] = field(default_factory=list)
+    locals: list[Decl] = field(default_factory=list)
+    body: Block = field(default_factory=Block)
+
+    def local(self, name: str) -> Decl | None:
+        return next((d for d in self.locals if d.name == name), None)
+
+    def display(self) -> str:
+        return self.name
+
+
+TypeDeclaration = Union[StructLike, EnumDecl, TypedefDecl, NewTypeDecl, ExternDecl, BlockTypeDecl,
+                        ParserDecl, ControlDecl]
+
+
+@dataclass(eq=False)
+class Program(Node):
+    """The whole checked program. `main` is the top-level package instance."""
+
+    decls: list[Decl] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    match_kinds: list[str] = field(default_factory=list)
+    main: Instance | None = field(default=None, repr=False)
+
+    def find(self, name: str) -> Decl | None:
+        return next((d for d in self.decls if d.name == name), None)
+
+    @property
+    def controls(self) -> list[ControlDecl]:
+        return [d for d in self.decls if isinstance(d, ControlDecl)]
+
+    @property
+    def parsers(self) -> list[ParserDecl]:
+        return [d for d in self.decls if isinstance(d, ParserDecl)]
+
+    @property
+    def actions(self) -> list[ActionDecl]:
+        """Top-level actions (e.g. NoAction)."""
+        return [d for d in self.decls if isinstance(d, ActionDecl)]
+
+    def pipeline(self) -> dict[str, Decl]:
+        """The main package's arguments by parameter name (p, vr, ig, eg, ck, dep)."""
+        result: dict[str, Decl] = {}
+        if self.main is None:
+            return result
+        for arg in self.main.args:
+            value = arg.value
+            if isinstance(value, ConstructorCall) and arg.param is not None:
+                result[arg.param.name] = value.target.resolved  # type: ignore[assignment]
+            elif isinstance(value, PathExpr) and isinstance(value.decl, Instance) and arg.param is not None:
+                result[arg.param.name] = value.decl.type  # type: ignore[assignment]
+        return result

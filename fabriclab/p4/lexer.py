@@ -1,0 +1,170 @@
+"""Post-lexer: the context a LALR parser for P4-16 needs from its lexer.
+
+P4-16 is not context-free at the token level: `a (b)` vs `T (b)`, `(T) x` vs `(a)` depend on
+whether a name denotes a type. Like p4c's lexer, this pass tracks the type names declared so
+far (headers, structs, enums, typedefs, externs, parsers, controls, packages and the type
+parameters in scope) and emits TYPE_IDENTIFIER for them. It also folds `@name(...)` into one
+ANNOTATION token (annotation bodies are unparsed token soup in P4), marks the first `>` of an
+adjacent `>>` as R_ANGLE_SHIFT (so `bit<bit<8>>` closes two angles) and marks the `<` that
+opens explicit type arguments of a call (`pkt.lookahead<bit<8>>()`) as TARGS_OPEN.
+"""
+
+from __future__ import annotations
+
+from lark import Token
+
+_TYPE_KEYWORDS = {"BOOL", "ERROR", "STRING_KW", "INT", "BIT", "VARBIT", "TUPLE", "VOID", "TYPE_IDENTIFIER"}
+_TYPE_ARG_TOKENS = _TYPE_KEYWORDS | {"INTEGER", "COMMA", "LSQB", "RSQB", "DONTCARE", "LPAR", "RPAR"}
+
+
+def _retype(tok: Token, kind: str) -> Token:
+    return Token.new_borrow_pos(kind, tok.value, tok)
+
+
+class PostLexer:
+    """Stateless between runs: `process` starts from the built-in type names each time."""
+
+    always_accept = ()
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def process(self, stream):
+        tokens = self._annotations(list(stream))
+        tokens = self._classify(tokens)
+        return iter(self._angles(tokens))
+
+    # -- @annotations --------------------------------------------------------------
+    def _annotations(self, toks: list[Token]) -> list[Token]:
+        out: list[Token] = []
+        i = 0
+        while i < len(toks):
+            tok = toks[i]
+            if tok.type == "ANNOTATION" and i + 1 < len(toks) and toks[i + 1].type == "LPAR":
+                depth, j = 0, i + 1
+                while j < len(toks):
+                    if toks[j].type == "LPAR":
+                        depth += 1
+                    elif toks[j].type == "RPAR":
+                        depth -= 1
+                        if depth == 0:
+                            break
+                    j += 1
+                end = toks[min(j, len(toks) - 1)].end_pos
+                out.append(Token.new_borrow_pos("ANNOTATION", self.text[tok.start_pos:end], tok))
+                i = j + 1
+                continue
+            out.append(tok)
+            i += 1
+        return out
+
+    # -- type names ----------------------------------------------------------------
+    def _classify(self, toks: list[Token]) -> list[Token]:
+        global_types: set[str] = set()
+        scopes: list[tuple[int, set[str]]] = []  # (brace depth at opening, type variables)
+        extern_depth: int | None = None  # brace depth of the `extern` keyword being read
+        declare_next = False  # the next identifier is a type being declared
+        depth = 0
+        n = len(toks)
+
+        def is_type(name: str) -> bool:
+            return name in global_types or any(name in s for _, s in scopes)
+
+        def type_params(i: int) -> int:
+            """Tokens i.. are `< A, B >`: leave them IDENTIFIER, scope them as types."""
+            names: set[str] = set()
+            j = i + 1
+            while j < n and toks[j].value != ">":
+                if toks[j].type in ("IDENTIFIER", "TYPE_IDENTIFIER"):
+                    toks[j] = _retype(toks[j], "IDENTIFIER")
+                    names.add(toks[j].value)
+                j += 1
+            scopes.append((depth, names))
+            return j
+
+        out: list[Token] = []
+        i = 0
+        while i < n:
+            tok = toks[i]
+            kind = tok.type
+            nxt = toks[i + 1] if i + 1 < n else None
+            if kind in ("HEADER", "STRUCT", "HEADER_UNION", "ENUM", "PARSER", "CONTROL", "PACKAGE"):
+                declare_next = True
+            elif kind in ("TYPEDEF", "TYPE"):
+                j = i + 1
+                while j < n and toks[j].value != ";":
+                    j += 1
+                if j - 1 > i and toks[j - 1].type in ("IDENTIFIER", "TYPE_IDENTIFIER"):
+                    global_types.add(toks[j - 1].value)
+            elif kind == "EXTERN":
+                extern_depth = depth
+                if nxt is not None and nxt.type in ("IDENTIFIER", "TYPE_IDENTIFIER"):
+                    after = toks[i + 2].value if i + 2 < n else ""
+                    if after in ("{", "<"):
+                        global_types.add(nxt.value)
+            elif kind == "LBRACE":
+                depth += 1
+            elif kind == "RBRACE":
+                depth -= 1
+                while scopes and scopes[-1][0] >= depth:
+                    scopes.pop()
+                if extern_depth is not None and depth == extern_depth:
+                    extern_depth = None
+            elif kind == "SEMICOLON":
+                while scopes and scopes[-1][0] == depth:
+                    scopes.pop()
+                if extern_depth is not None and depth == extern_depth:
+                    extern_depth = None
+            if kind in ("IDENTIFIER", "TYPE_IDENTIFIER"):
+                if declare_next:
+                    declare_next = False
+                    global_types.add(tok.value)
+                    tok = _retype(tok, "TYPE_IDENTIFIER")
+                    if nxt is not None and nxt.value == "<":
+                        out.append(tok)
+                        j = type_params(i + 1)
+                        out.extend(toks[i + 1 : j])
+                        i = j
+                        continue
+                elif extern_depth is not None and nxt is not None and nxt.value == "<":
+                    out.append(_retype(tok, "TYPE_IDENTIFIER") if is_type(tok.value) else tok)
+                    j = type_params(i + 1)
+                    out.extend(toks[i + 1 : j])
+                    i = j
+                    continue
+                elif is_type(tok.value):
+                    tok = _retype(tok, "TYPE_IDENTIFIER")
+            out.append(tok)
+            i += 1
+        return out
+
+    # -- angle brackets --------------------------------------------------------------
+    def _angles(self, toks: list[Token]) -> list[Token]:
+        n = len(toks)
+        for i, tok in enumerate(toks):
+            if tok.type == "MORETHAN" and i + 1 < n and toks[i + 1].type == "MORETHAN" \
+                    and toks[i + 1].start_pos == tok.end_pos:
+                toks[i] = _retype(tok, "R_ANGLE_SHIFT")
+            elif tok.type == "LESSTHAN" and i > 0 and toks[i - 1].type == "IDENTIFIER" \
+                    and self._type_args_follow(toks, i):
+                toks[i] = _retype(tok, "TARGS_OPEN")
+        return toks
+
+    @staticmethod
+    def _type_args_follow(toks: list[Token], i: int) -> bool:
+        """`<` at i opens `<types>(`: balanced angles over type tokens, then a `(`."""
+        level, j = 0, i
+        while j < len(toks):
+            value = toks[j].value
+            if value == "<":
+                level += 1
+            elif value == ">":
+                level -= 1
+                if level == 0:
+                    return j + 1 < len(toks) and toks[j + 1].value == "("
+            elif value == ">>":
+                level -= 2
+            elif toks[j].type not in _TYPE_ARG_TOKENS:
+                return False
+            j += 1
+        return False

@@ -1,0 +1,558 @@
+"""Lowering: lark parse tree -> untyped IR (names unresolved, types as `TypeRef`).
+
+One method per grammar rule; each attaches the source position of its construct (mapped
+back through cpp's line markers) so later passes can report errors precisely.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Token, Transformer, Tree, v_args
+from lark.exceptions import VisitError
+
+from fabriclab.p4 import ir
+from fabriclab.p4.diagnostics import CompileError, SourceMap
+
+_INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
+_RADIX = {None: 10, "0x": 16, "0b": 2, "0o": 8, "0d": 10}
+_KEYWORDS = {"HEADER", "STRUCT", "HEADER_UNION", "ENUM", "TYPEDEF", "TYPE", "ERROR", "MATCH_KIND",
+             "EXTERN", "PARSER", "CONTROL", "PACKAGE", "STATE", "TRANSITION", "SELECT", "ACTION",
+             "TABLE", "KEY", "ACTIONS", "ENTRIES", "IF", "ELSE", "EXIT", "RETURN", "SWITCH",
+             "APPLY", "VALUE_SET", "PRIORITY"}
+_NAME_TOKENS = {"IDENTIFIER", "TYPE_IDENTIFIER", "APPLY", "KEY", "ACTIONS", "STATE", "ENTRIES",
+                "TYPE", "PRIORITY"}
+
+
+def _drop_keywords(children: list) -> list:
+    return [c for c in children if not (isinstance(c, Token) and c.type in _KEYWORDS)]
+
+
+def parse_annotation(text: str, pos) -> ir.Annotation:
+    """Split `@name(body)`; literal bodies (`"x"`, `5`, `"a", 2`) become `args`."""
+    match = re.match(r"@\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", text, re.S)
+    if not match:
+        return ir.Annotation(text.lstrip("@"), pos=pos)
+    name, body = match.group(1), match.group(2)
+    args: list = []
+    if body is not None:
+        for item in re.findall(r'"(?:\\.|[^"\\])*"|[^,]+', body):
+            item = item.strip()
+            if item.startswith('"'):
+                args.append(item[1:-1].encode().decode("unicode_escape"))
+            elif item:
+                number = parse_int(item)
+                args.append(number[0] if number else item)
+    return ir.Annotation(name, body, args, pos=pos)
+
+
+def parse_int(text: str) -> tuple[int, int | None, bool, int] | None:
+    """`8w0x1F` -> (value, width, signed, radix); None if not an integer literal."""
+    match = _INT.match(text.strip())
+    if not match:
+        return None
+    width, sign, prefix, digits = match.groups()
+    radix = _RADIX[prefix.lower() if prefix else None]
+    try:
+        value = int(digits.replace("_", ""), radix)
+    except ValueError:
+        return None
+    return value, int(width) if width else None, sign == "s", radix
+
+
+@v_args(meta=True)
+class Lowering(Transformer):
+    """Transforms the parse tree bottom-up into `ir.Program`."""
+
+    def __init__(self, smap: SourceMap, text: str):
+        super().__init__(visit_tokens=False)
+        self.smap = smap
+        self.text = text
+
+    # -- helpers -------------------------------------------------------------------
+    def _pos(self, meta_or_tok):
+        line = getattr(meta_or_tok, "line", None)
+        if line is None:
+            return None
+        return self.smap.pos(line, meta_or_tok.column)
+
+    def _src(self, meta) -> str:
+        if getattr(meta, "empty", True):
+            return ""
+        return re.sub(r"\s+", "", self.text[meta.start_pos:meta.end_pos])
+
+    def _error(self, meta_or_tok, message: str):
+        line = getattr(meta_or_tok, "line", 1)
+        col = getattr(meta_or_tok, "column", 1)
+        return CompileError([self.smap.diagnostic(line, col, message)])
+
+    def _expr(self, node: ir.Expr, meta) -> ir.Expr:
+        node.pos = self._pos(meta)
+        node.text = self._src(meta)
+        return node
+
+    def _name(self, tok) -> str:
+        return str(tok)
+
+    def _annos(self, value) -> list[ir.Annotation]:
+        return value if isinstance(value, list) else []
+
+    def _args(self, value) -> list[ir.Argument]:
+        return value if isinstance(value, list) else []
+
+    # -- program / annotations -----------------------------------------------------
+    def start(self, meta, children):
+        return ir.Program(decls=[c for c in children if isinstance(c, ir.Node)], pos=self._pos(meta))
+
+    def annos(self, meta, children):
+        return [parse_annotation(str(tok), self._pos(tok)) for tok in children]
+
+    # -- types ---------------------------------------------------------------------
+    def _type(self, meta, kind, **kw) -> ir.TypeRef:
+        return ir.TypeRef(kind, pos=self._pos(meta), **kw)
+
+    def bool_type(self, meta, c):
+        return self._type(meta, "bool")
+
+    def error_type(self, meta, c):
+        return self._type(meta, "error")
+
+    def string_type(self, meta, c):
+        return self._type(meta, "string")
+
+    def int_type(self, meta, c):
+        return self._type(meta, "infint")
+
+    def bit1_type(self, meta, c):
+        return self._type(meta, "bit", width=ir.Constant(1, type=ir.IntType(), pos=self._pos(meta)))
+
+    def _width(self, value, meta) -> ir.Expr:
+        if isinstance(value, Token):
+            return self.int_lit(value, [value])
+        return value
+
+    def bit_type(self, meta, c):
+        return self._type(meta, "bit", width=self._width(c[1], meta))
+
+    def signed_type(self, meta, c):
+        return self._type(meta, "int", width=self._width(c[1], meta))
+
+    def varbit_type(self, meta, c):
+        raise self._error(meta, "unsupported: varbit types are not supported by fabriclab")
+
+    def named_type(self, meta, c):
+        return self._type(meta, "name", name=str(c[-1]))
+
+    def specialized_type(self, meta, c):
+        return self._type(meta, "specialized", name=str(c[0]), args=c[1])
+
+    def stack_type(self, meta, c):
+        return self._type(meta, "stack", args=[c[0]], width=c[1])
+
+    def tuple_type(self, meta, c):
+        return self._type(meta, "tuple", args=c[1])
+
+    def type_args(self, meta, c):
+        return list(c)
+
+    def void_type(self, meta, c):
+        return self._type(meta, "void")
+
+    def dontcare_type(self, meta, c):
+        return self._type(meta, "dontcare")
+
+    def type_var(self, meta, c):
+        return self._type(meta, "name", name=str(c[0]))
+
+    def type_params(self, meta, c):
+        return [str(t) for t in c if isinstance(t, Token) and t.type == "IDENTIFIER"]
+
+    # -- type declarations -----------------------------------------------------------
+    def const_decl(self, meta, c):
+        annos, _const, type_ref, name, init = c
+        return ir.ConstDecl(str(name), type_ref, init, annotations=self._annos(annos), pos=self._pos(name))
+
+    def _struct(self, kind, meta, c):
+        annos, _kw, name, *fields = c
+        return ir.StructLike(str(name), kind=kind, fields=fields, annotations=self._annos(annos),
+                             pos=self._pos(name))
+
+    def header_decl(self, meta, c):
+        return self._struct("header", meta, c)
+
+    def struct_decl(self, meta, c):
+        return self._struct("struct", meta, c)
+
+    def union_decl(self, meta, c):
+        return self._struct("header_union", meta, c)
+
+    def field(self, meta, c):
+        annos, type_ref, name = c
+        return ir.Field(str(name), type_ref, annotations=self._annos(annos), pos=self._pos(name))
+
+    def enum_decl(self, meta, c):
+        annos, _kw, name, *members = c
+        return ir.EnumDecl(str(name), members=[str(m) for m in members if m is not None],
+                           annotations=self._annos(annos), pos=self._pos(name))
+
+    def ser_enum_decl(self, meta, c):
+        annos, _kw, type_ref, name, *members = c
+        members = [m for m in members if m is not None]
+        return ir.EnumDecl(str(name), members=[m[0] for m in members], underlying_ref=type_ref,
+                           value_exprs=[m[1] for m in members], annotations=self._annos(annos),
+                           pos=self._pos(name))
+
+    def enum_member(self, meta, c):
+        return (str(c[0]), c[1])
+
+    def typedef_decl(self, meta, c):
+        annos, _kw, type_ref, name = c
+        return ir.TypedefDecl(str(name), type_ref, annotations=self._annos(annos), pos=self._pos(name))
+
+    def newtype_decl(self, meta, c):
+        annos, _kw, type_ref, name = c
+        return ir.NewTypeDecl(str(name), type_ref, annotations=self._annos(annos), pos=self._pos(name))
+
+    def error_decl(self, meta, c):
+        return ir.ErrorDecl("error", members=[str(t) for t in c[1:] if t is not None], pos=self._pos(meta))
+
+    def match_kind_decl(self, meta, c):
+        return ir.MatchKindDecl("match_kind", members=[str(t) for t in c[1:] if t is not None],
+                                pos=self._pos(meta))
+
+    # -- externs -----------------------------------------------------------------------
+    def extern_object(self, meta, c):
+        annos, _kw, name, type_params, *protos = c
+        ext = ir.ExternDecl(str(name), type_params=type_params or [], annotations=self._annos(annos),
+                            pos=self._pos(name))
+        for proto in protos:
+            (ext.constructors if proto.is_constructor else ext.methods).append(proto)
+        return ext
+
+    def extern_function(self, meta, c):
+        annos, _kw, proto = c
+        return ir.ExternFunction(proto.name, return_ref=proto.return_ref, type_params=proto.type_params,
+                                 params=proto.params, annotations=self._annos(annos), pos=proto.pos)
+
+    def function_proto(self, meta, c):
+        ret, name, type_params, params = c
+        return ir.Method(str(name), return_ref=ret, type_params=type_params or [],
+                         params=params or [], pos=self._pos(name))
+
+    def method_proto(self, meta, c):
+        annos, proto = c
+        proto.annotations = self._annos(annos)
+        return proto
+
+    def ctor_proto(self, meta, c):
+        annos, name, params = c
+        return ir.Method(str(name), params=params or [], is_constructor=True,
+                         annotations=self._annos(annos), pos=self._pos(name))
+
+    def params(self, meta, c):
+        return list(c)
+
+    def param(self, meta, c):
+        annos, direction, type_ref, name, default = c
+        return ir.Param(str(name), direction=direction, type_ref=type_ref, default=default,
+                        annotations=self._annos(annos), pos=self._pos(name))
+
+    def direction(self, meta, c):
+        return str(c[0])
+
+    def _block_type(self, kind, meta, c):
+        annos, _kw, name, type_params, params = c
+        return ir.BlockTypeDecl(str(name), kind=kind, type_params=type_params or [], params=params or [],
+                                annotations=self._annos(annos), pos=self._pos(name))
+
+    def parser_type_decl(self, meta, c):
+        return self._block_type("parser", meta, c)
+
+    def control_type_decl(self, meta, c):
+        return self._block_type("control", meta, c)
+
+    def package_decl(self, meta, c):
+        return self._block_type("package", meta, c)
+
+    # -- parsers -----------------------------------------------------------------------
+    def parser_decl(self, meta, c):
+        annos, _kw, name, type_params, params, ctor_params, *rest = c
+        if type_params:
+            raise self._error(name, "unsupported: generic parser declarations are not supported")
+        return ir.ParserDecl(str(name), params=params or [], ctor_params=ctor_params or [],
+                             locals=[r for r in rest if not isinstance(r, ir.ParserState)],
+                             states=[r for r in rest if isinstance(r, ir.ParserState)],
+                             annotations=self._annos(annos), pos=self._pos(name))
+
+    def ctor_params(self, meta, c):
+        return c[0] or []
+
+    def value_set_decl(self, meta, c):
+        annos, _kw, elem, _close, size, name = c
+        return ir.ValueSetDecl(str(name), elem_ref=elem, size_expr=size, annotations=self._annos(annos),
+                               pos=self._pos(name))
+
+    def parser_state(self, meta, c):
+        annos, _kw, name, *stmts = c
+        transition = stmts.pop()
+        return ir.ParserState(str(name), stmts=stmts, transition=transition,
+                              annotations=self._annos(annos), pos=self._pos(name))
+
+    def transition(self, meta, c):
+        return ir.Transition(state=str(c[1]), pos=self._pos(c[1]))
+
+    def transition_select(self, meta, c):
+        return ir.Transition(select=c[1], pos=self._pos(meta))
+
+    def select_expr(self, meta, c):
+        return ir.SelectExpr(keys=c[1], cases=list(c[2:]), pos=self._pos(meta))
+
+    def select_case(self, meta, c):
+        keyset, state = c
+        keysets = keyset.items if isinstance(keyset, ir.ListExpr) and keyset.text == "<tuple>" else [keyset]
+        return ir.SelectCase(keysets, str(state), pos=self._pos(meta))
+
+    def tuple_keyset(self, meta, c):
+        return ir.ListExpr(list(c), text="<tuple>", pos=self._pos(meta))
+
+    def mask(self, meta, c):
+        return self._expr(ir.Mask(c[0], c[1]), meta)
+
+    def range(self, meta, c):
+        return self._expr(ir.Range(c[0], c[1]), meta)
+
+    def default_keyset(self, meta, c):
+        return self._expr(ir.DefaultExpr(), meta)
+
+    dontcare_keyset = default_keyset
+
+    # -- controls ------------------------------------------------------------------------
+    def control_decl(self, meta, c):
+        annos, _kw, name, type_params, params, ctor_params, *rest = c
+        if type_params:
+            raise self._error(name, "unsupported: generic control declarations are not supported")
+        body = rest.pop()
+        rest = [r for r in rest if not (isinstance(r, Token) and r.type == "APPLY")]
+        return ir.ControlDecl(str(name), params=params or [], ctor_params=ctor_params or [], locals=rest,
+                              body=body, annotations=self._annos(annos), pos=self._pos(name))
+
+    def action_decl(self, meta, c):
+        annos, _kw, name, params, body = c
+        return ir.ActionDecl(str(name), params=params or [], body=body, annotations=self._annos(annos),
+                             pos=self._pos(name))
+
+    def table_decl(self, meta, c):
+        annos, _kw, name, *props = c
+        table = ir.TableDecl(str(name), annotations=self._annos(annos), pos=self._pos(name))
+        for kind, value in props:
+            if kind == "key":
+                table.keys = value
+            elif kind == "actions":
+                table.actions = value
+            elif kind == "entries":
+                table.entries, table.entries_const, table.has_entries = value[0], value[1], True
+            else:
+                table.properties.append(value)
+        return table
+
+    def key_prop(self, meta, c):
+        return ("key", list(c[1:]))
+
+    def key_element(self, meta, c):
+        expr, kind, annos = c
+        return ir.KeyElement(expr, str(kind), annotations=self._annos(annos), pos=self._pos(expr) or expr.pos)
+
+    def actions_prop(self, meta, c):
+        return ("actions", list(c[1:]))
+
+    def action_ref(self, meta, c):
+        annos, (name, absolute, tok), args = c
+        return ir.ActionRef(name, args=self._args(args), annotations=self._annos(annos),
+                            has_args=self._has_parens(meta), absolute=absolute, pos=self._pos(tok))
+
+    def _has_parens(self, meta) -> bool:
+        return not getattr(meta, "empty", True) and "(" in self.text[meta.start_pos:meta.end_pos]
+
+    def entries_prop(self, meta, c):
+        annos, const, _kw, *entries = c
+        return ("entries", ([e for e in entries if e is not None], const is not None))
+
+    def entry(self, meta, c):
+        const, _prio_kw, prio, keyset, action, annos = c
+        keysets = keyset.items if isinstance(keyset, ir.ListExpr) and keyset.text == "<tuple>" else [keyset]
+        return ir.Entry(keysets, action, priority_expr=prio, is_const=const is not None,
+                        annotations=self._annos(annos), pos=self._pos(meta))
+
+    def entry_action(self, meta, c):
+        (name, absolute, tok), args = c
+        return ir.ActionRef(name, args=self._args(args), has_args=self._has_parens(meta),
+                            absolute=absolute, pos=self._pos(tok))
+
+    def simple_prop(self, meta, c):
+        annos, const, name, value = c
+        return (str(name), ir.TableProperty(str(name), value, is_const=const is not None,
+                                            annotations=self._annos(annos), pos=self._pos(name)))
+
+    def path(self, meta, c):
+        return (str(c[0]), False, c[0])
+
+    def dot_path(self, meta, c):
+        return (str(c[0]), True, c[0])
+
+    def instantiation(self, meta, c):
+        annos, type_ref, args, name = c
+        return ir.Instance(str(name), type_ref=type_ref, args=self._args(args), annotations=self._annos(annos),
+                           pos=self._pos(name))
+
+    def variable_decl(self, meta, c):
+        annos, type_ref, name, init = c
+        return ir.VarDecl(str(name), type_ref=type_ref, init=init, annotations=self._annos(annos),
+                          pos=self._pos(name))
+
+    # -- statements --------------------------------------------------------------------
+    def block(self, meta, c):
+        annos, *stmts = c
+        return ir.Block(stmts=list(stmts), annotations=self._annos(annos), pos=self._pos(meta))
+
+    def assignment(self, meta, c):
+        return ir.Assign(c[0], c[1], pos=self._pos(meta))
+
+    def call_stmt(self, meta, c):
+        target, _targs_open, type_args, _close, args = c
+        call = self._expr(ir.MethodCall(target, args=self._args(args), type_args=type_args or []), meta)
+        return ir.CallStmt(call, pos=call.pos)
+
+    def if_stmt(self, meta, c):
+        _kw, cond, then, *rest = c
+        else_ = next((r for r in rest if isinstance(r, ir.Stmt)), None)
+        return ir.If(cond, then, else_, pos=self._pos(meta))
+
+    def exit_stmt(self, meta, c):
+        return ir.Exit(pos=self._pos(meta))
+
+    def return_stmt(self, meta, c):
+        return ir.Return(c[1], pos=self._pos(meta))
+
+    def empty_stmt(self, meta, c):
+        return ir.Empty(pos=self._pos(meta))
+
+    def switch_stmt(self, meta, c):
+        return ir.Switch(c[1], cases=list(c[2:]), pos=self._pos(meta))
+
+    def switch_case(self, meta, c):
+        label, body = c
+        return ir.SwitchCase(label, body, pos=self._pos(meta))
+
+    def default_label(self, meta, c):
+        return None
+
+    # -- expressions -------------------------------------------------------------------
+    def args(self, meta, c):
+        return [a if isinstance(a, ir.Argument) else ir.Argument(a, pos=a.pos) for a in c]
+
+    def named_arg(self, meta, c):
+        return ir.Argument(c[1], name=str(c[0]), pos=self._pos(meta))
+
+    def dontcare_arg(self, meta, c):
+        return ir.Argument(None, pos=self._pos(meta))
+
+    def expr_list(self, meta, c):
+        return list(c)
+
+    def cond(self, meta, c):
+        return self._expr(ir.Conditional(c[0], c[1], c[2]), meta)
+
+    def _binary(self, meta, c):
+        if len(c) == 4:  # shift right: R_ANGLE_SHIFT ">"
+            return self._expr(ir.Binary(">>", c[0], c[3]), meta)
+        return self._expr(ir.Binary(str(c[1]), c[0], c[2]), meta)
+
+    lor = land = eq = rel = bor = bxor = band = shift = add = mul = _binary
+
+    def lnot(self, meta, c):
+        return self._expr(ir.Unary("!", c[0]), meta)
+
+    def bnot(self, meta, c):
+        return self._expr(ir.Unary("~", c[0]), meta)
+
+    def neg(self, meta, c):
+        return self._expr(ir.Unary("-", c[0]), meta)
+
+    def pos(self, meta, c):
+        return self._expr(ir.Unary("+", c[0]), meta)
+
+    def cast(self, meta, c):
+        return self._expr(ir.Cast(c[0], c[1]), meta)
+
+    def member(self, meta, c):
+        return self._expr(ir.Member(c[0], str(c[1])), meta)
+
+    def index(self, meta, c):
+        return self._expr(ir.Index(c[0], c[1]), meta)
+
+    def slice(self, meta, c):
+        return self._expr(ir.Slice(c[0], c[1], c[2]), meta)
+
+    def call(self, meta, c):
+        target, _open, type_args, _close, args = c
+        return self._expr(ir.MethodCall(target, args=self._args(args), type_args=type_args or []), meta)
+
+    def int_lit(self, meta, c):
+        tok = c[0]
+        parsed = parse_int(str(tok))
+        if parsed is None:
+            raise self._error(tok, f"invalid integer literal '{tok}'")
+        value, width, signed, radix = parsed
+        if width is not None:
+            if width == 0 and value != 0 or width > 2048 or width == 0:
+                raise self._error(tok, f"invalid width {width} in integer literal '{tok}'")
+            typ: ir.Type = ir.BitType(width, signed)
+            if value >= (1 << width):
+                raise self._error(tok, f"value of '{tok}' does not fit in {width} bits")
+        else:
+            typ = ir.IntType()
+        node = ir.Constant(value, radix, type=typ, text=str(tok), pos=self._pos(tok))
+        return node
+
+    def string_lit(self, meta, c):
+        raw = str(c[0])[1:-1]
+        return self._expr(ir.StringLiteral(raw.encode().decode("unicode_escape"), type=ir.StringType()), meta)
+
+    def true_lit(self, meta, c):
+        return self._expr(ir.BoolLiteral(True, type=ir.BoolType()), meta)
+
+    def false_lit(self, meta, c):
+        return self._expr(ir.BoolLiteral(False, type=ir.BoolType()), meta)
+
+    def path_expr(self, meta, c):
+        return self._expr(ir.PathExpr(str(c[0])), meta)
+
+    def dot_path_expr(self, meta, c):
+        return self._expr(ir.PathExpr(str(c[0]), absolute=True), meta)
+
+    def list_expr(self, meta, c):
+        return self._expr(ir.ListExpr([x for x in c if x is not None]), meta)
+
+    def struct_expr(self, meta, c):
+        return self._expr(ir.StructExpr([x for x in c if x is not None]), meta)
+
+    def kv_pair(self, meta, c):
+        return (str(c[0]), c[1])
+
+    def type_member(self, meta, c):
+        return self._expr(ir.TypeMember(str(c[0]), str(c[1])), meta)
+
+    def error_member(self, meta, c):
+        return self._expr(ir.TypeMember("error", str(c[1])), meta)
+
+    def ctor_call(self, meta, c):
+        return self._expr(ir.ConstructorCall(c[0], args=self._args(c[1])), meta)
+
+
+def lower(tree: Tree, smap: SourceMap, text: str) -> ir.Program:
+    try:
+        return Lowering(smap, text).transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, CompileError):
+            raise err.orig_exc from None
+        raise

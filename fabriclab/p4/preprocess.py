@@ -1,0 +1,49 @@
+"""Preprocessing with the system C preprocessor, as p4c does.
+
+fabriclab's own core.p4/v1model.p4 come first on the include path so `#include <v1model.p4>`
+resolves to them; `-I`/`-D` work as in p4c. The output keeps cpp's line markers, which
+`SourceMap` uses to report errors against the user's original files.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
+
+INCLUDE_DIR = pathlib.Path(__file__).with_name("include")
+
+
+def preprocess(text: str, filename: str, include_dirs: Iterable[str] = (),
+               defines: Mapping[str, str | None] | None = None) -> str:
+    """Run cpp over `text` (named `filename` in line markers and diagnostics)."""
+    cpp = shutil.which("cpp")
+    if cpp is None:
+        raise CompileError([Diagnostic(None, "the C preprocessor 'cpp' is not installed "
+                                             "(apt-get install cpp, or run `sudo make setup`)")])
+    cmd = [cpp, "-undef", "-nostdinc", "-w", "-I", str(INCLUDE_DIR)]
+    parent = pathlib.Path(filename).parent
+    if filename and not filename.startswith("<"):
+        cmd += ["-I", str(parent)]
+    for inc in include_dirs:
+        cmd += ["-I", str(inc)]
+    for name, value in (defines or {}).items():
+        cmd.append(f"-D{name}" if value is None else f"-D{name}={value}")
+    cmd += ["-o", "-", "-"]
+    proc = subprocess.run(cmd, input=f'# 1 "{filename}"\n{text}', capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CompileError([_cpp_diagnostic(line, filename) for line in proc.stderr.splitlines()
+                            if "error" in line] or [Diagnostic(None, f"preprocessor failed: {proc.stderr.strip()}")])
+    return proc.stdout
+
+
+def _cpp_diagnostic(line: str, filename: str) -> Diagnostic:
+    """cpp reports `file:line:col: error: msg`; keep its position, drop its prefix."""
+    parts = line.split(":", 4)
+    if len(parts) == 5 and parts[1].strip().isdigit() and parts[2].strip().isdigit():
+        return Diagnostic(SourcePos(parts[0], int(parts[1]), int(parts[2])),
+                          parts[4].strip(), severity="error")
+    return Diagnostic(None, line.strip())

@@ -1,0 +1,516 @@
+"""Name resolution and typing of types and expressions (the expression half of the checker).
+
+`ExprChecker.expr(e, scope)` returns the typed (and possibly folded) replacement of `e`;
+`coerce` applies P4's only implicit conversion (an unsized constant takes the type its
+context needs) and otherwise demands equal types, so a width mismatch without a cast is an
+error, as in p4c. Calls are classified here (`ir.CallKind`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fabriclab.p4 import consteval, ir
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
+
+BIT32 = ir.BitType(32)
+BOOL = ir.BoolType()
+INT = ir.IntType()
+VOID = ir.VoidType()
+
+_ARITH = {"+", "-", "*", "/", "%", "|+|", "|-|", "&", "|", "^"}
+_COMPARE = {"<", ">", "<=", ">="}
+
+
+@dataclass
+class Scope:
+    """Nested name tables: values (variables, actions, tables, ...) and types."""
+
+    parent: "Scope | None" = None
+    values: dict = field(default_factory=dict)
+    types: dict = field(default_factory=dict)
+
+    def lookup(self, name: str):
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.values:
+                return scope.values[name]
+            scope = scope.parent
+        return None
+
+    def lookup_type(self, name: str):
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.types:
+                return scope.types[name]
+            scope = scope.parent
+        return None
+
+    def root(self) -> "Scope":
+        return self if self.parent is None else self.parent.root()
+
+
+def error(pos: SourcePos | None, message: str, lines: dict | None = None) -> CompileError:
+    return CompileError([Diagnostic(pos, message)])
+
+
+def is_numeric(t: ir.Type | None) -> bool:
+    return isinstance(t, (ir.BitType, ir.IntType))
+
+
+def same_type(a: ir.Type | None, b: ir.Type | None) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, ir.SpecializedType) and isinstance(b, ir.SpecializedType):
+        return same_type(a.base, b.base) and len(a.args) == len(b.args) and \
+            all(same_type(x, y) for x, y in zip(a.args, b.args))
+    if isinstance(a, ir.TupleType) and isinstance(b, ir.TupleType):
+        return len(a.elems) == len(b.elems) and all(same_type(x, y) for x, y in zip(a.elems, b.elems))
+    if isinstance(a, ir.StackType) and isinstance(b, ir.StackType):
+        return a.size == b.size and same_type(a.elem, b.elem)
+    return a == b
+
+
+def substitute(t: ir.Type | None, bindings: dict) -> ir.Type | None:
+    """Replace type variables by their bindings."""
+    if isinstance(t, ir.TypeVar):
+        return bindings.get(t.name, t)
+    if isinstance(t, ir.SpecializedType):
+        return ir.SpecializedType(t.base, tuple(substitute(a, bindings) for a in t.args))
+    if isinstance(t, ir.StackType):
+        return ir.StackType(substitute(t.elem, bindings), t.size)
+    return t
+
+
+class ExprChecker:
+    """Types expressions; subclassed by the statement/declaration checker."""
+
+    program: ir.Program
+
+    # -- types ---------------------------------------------------------------------
+    def resolve_type(self, ref: ir.TypeRef | None, scope: Scope) -> ir.Type:
+        if ref is None:
+            return VOID
+        if ref.resolved is None:
+            ref.resolved = self._resolve_type(ref, scope)
+        return ref.resolved
+
+    def _const_int(self, e: ir.Expr, scope: Scope, what: str) -> int:
+        value = self.expr(e, scope)
+        if not isinstance(value, ir.Constant):
+            raise error(e.pos, f"{what} must be a compile-time constant")
+        return value.value
+
+    def _resolve_type(self, ref: ir.TypeRef, scope: Scope) -> ir.Type:
+        kind = ref.kind
+        simple = {"bool": BOOL, "error": ir.ErrorType(), "string": ir.StringType(), "infint": INT,
+                  "void": VOID, "dontcare": ir.DontCareType()}
+        if kind in simple:
+            return simple[kind]
+        if kind in ("bit", "int"):
+            width = self._const_int(ref.width, scope, "a width")
+            if width <= 0 or width > 2048 or (kind == "int" and width < 1):
+                raise error(ref.pos, f"invalid width {width} for {kind}<>")
+            return ir.BitType(width, kind == "int")
+        if kind == "name":
+            decl = scope.lookup_type(ref.name)
+            if decl is None:
+                raise error(ref.pos, f"undeclared type '{ref.name}'")
+            if isinstance(decl, ir.TypedefDecl):
+                return self.typedef_target(decl, scope)
+            return decl
+        if kind == "stack":
+            elem = self.resolve_type(ref.args[0], scope)
+            if not (isinstance(elem, ir.StructLike) and elem.kind in ("header", "header_union")):
+                raise error(ref.pos, f"header stack elements must be headers or header unions, "
+                                     f"not {elem.display()}")
+            size = self._const_int(ref.width, scope, "a header stack size")
+            if size <= 0:
+                raise error(ref.pos, f"header stack size must be positive, not {size}")
+            return ir.StackType(elem, size)
+        if kind == "specialized":
+            base = scope.lookup_type(ref.name)
+            if base is None:
+                raise error(ref.pos, f"undeclared type '{ref.name}'")
+            params = getattr(base, "type_params", [])
+            if len(params) != len(ref.args):
+                raise error(ref.pos, f"'{ref.name}' takes {len(params)} type arguments, got {len(ref.args)}")
+            return ir.SpecializedType(base, tuple(self.resolve_type(a, scope) for a in ref.args))
+        if kind == "tuple":
+            return ir.TupleType(tuple(self.resolve_type(a, scope) for a in ref.args))
+        raise error(ref.pos, f"unsupported type '{kind}'")
+
+    def typedef_target(self, decl: ir.TypedefDecl, scope: Scope) -> ir.Type:
+        if decl.type is None:
+            decl.type = self.resolve_type(decl.type_ref, self.global_scope)
+        return decl.type
+
+    # -- implicit conversion -----------------------------------------------------------
+    def coerce(self, e: ir.Expr, target: ir.Type, what: str = "value") -> ir.Expr:
+        """`e` converted to `target` if P4 allows it implicitly; an error otherwise."""
+        src = e.type
+        if same_type(src, target) or isinstance(target, (ir.TypeVar, ir.DontCareType)):
+            return e
+        if isinstance(e, ir.Constant) and isinstance(src, ir.IntType):
+            if isinstance(target, ir.BitType):
+                if not target.signed and e.value < 0 or e.value >= (1 << target.width) and not target.signed:
+                    raise error(e.pos, f"constant {e.text or e.value} does not fit in {target.display()}")
+                return ir.Constant(consteval.wrap(e.value, target), e.base, type=target, text=e.text, pos=e.pos)
+            if isinstance(target, ir.NewTypeDecl) and isinstance(target.type, ir.BitType):
+                return ir.Constant(consteval.wrap(e.value, target.type), e.base, type=target, text=e.text,
+                                   pos=e.pos)
+        if isinstance(e, (ir.StructExpr, ir.ListExpr)) and isinstance(target, ir.StructLike):
+            return self._init_struct(e, target)
+        if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
+            if len(e.items) != len(target.elems):
+                raise error(e.pos, f"list of {len(e.items)} values used where {target.display()} is needed")
+            e.items = [self.coerce(i, t) for i, t in zip(e.items, target.elems)]
+            e.type = target
+            return e
+        if isinstance(src, ir.BitType) and isinstance(target, ir.BitType):
+            raise error(e.pos, f"{what} of type {src.display()} cannot be used as {target.display()} "
+                               f"(width/sign mismatch; use a cast)")
+        raise error(e.pos, f"{what} of type {self.show(src)} cannot be used as {self.show(target)}")
+
+    @staticmethod
+    def show(t: ir.Type | None) -> str:
+        return t.display() if t is not None else "<untyped>"
+
+    def _init_struct(self, e: ir.Expr, target: ir.StructLike) -> ir.Expr:
+        if target.kind == "header_union":
+            raise error(e.pos, "header unions cannot be initialized with a list")
+        if isinstance(e, ir.ListExpr):
+            if len(e.items) != len(target.fields):
+                raise error(e.pos, f"'{target.name}' has {len(target.fields)} fields, "
+                                   f"the initializer has {len(e.items)}")
+            pairs = list(zip([f.name for f in target.fields], e.items))
+        else:
+            pairs = e.fields  # type: ignore[union-attr]
+            names = [n for n, _ in pairs]
+            missing = [f.name for f in target.fields if f.name not in names]
+            extra = [n for n in names if target.get_field(n) is None]
+            if missing or extra:
+                detail = f"missing field '{missing[0]}'" if missing else f"no field '{extra[0]}'"
+                raise error(e.pos, f"initializer for '{target.name}': {detail}")
+        fields = [(n, self.coerce(v, target.get_field(n).type, f"field '{n}'")) for n, v in pairs]
+        result = ir.StructExpr(fields, type=target, text=e.text, pos=e.pos)
+        return result
+
+    def unify(self, a: ir.Expr, b: ir.Expr, op: str) -> tuple[ir.Expr, ir.Expr]:
+        """Give two operands a common type (constants adapt to the sized side)."""
+        if same_type(a.type, b.type):
+            return a, b
+        if isinstance(a.type, ir.IntType) and isinstance(a, ir.Constant):
+            return self.coerce(a, b.type, f"left operand of '{op}'"), b
+        if isinstance(b.type, ir.IntType) and isinstance(b, ir.Constant):
+            return a, self.coerce(b, a.type, f"right operand of '{op}'")
+        raise error(a.pos, f"operands of '{op}' have different types {self.show(a.type)} and "
+                           f"{self.show(b.type)} (use a cast)")
+
+    # -- expressions -------------------------------------------------------------------
+    def expr(self, e: ir.Expr, scope: Scope, expected: ir.Type | None = None) -> ir.Expr:
+        method = getattr(self, "_e_" + type(e).__name__, None)
+        if method is None:
+            raise error(e.pos, f"unsupported expression '{e.text}'")
+        result = method(e, scope)
+        if result.pos is None:
+            result.pos = e.pos
+        if not result.text:
+            result.text = e.text
+        return result
+
+    def _e_Constant(self, e, scope):
+        return e
+
+    def _e_BoolLiteral(self, e, scope):
+        e.type = BOOL
+        return e
+
+    def _e_StringLiteral(self, e, scope):
+        e.type = ir.StringType()
+        return e
+
+    def _e_DefaultExpr(self, e, scope):
+        e.type = ir.DontCareType()
+        return e
+
+    def _e_PathExpr(self, e: ir.PathExpr, scope: Scope):
+        decl = (self.global_scope if e.absolute else scope).lookup(e.name)
+        if decl is None:
+            if scope.lookup_type(e.name) is not None:
+                raise error(e.pos, f"'{e.name}' is a type, not a value")
+            raise error(e.pos, f"undeclared identifier '{e.name}'")
+        e.decl = decl if not isinstance(decl, list) else decl[0]
+        if isinstance(decl, list):
+            e.decl = decl[0]
+            e.type = VOID
+            return e
+        if isinstance(decl, ir.ConstDecl):
+            self.check_const(decl, scope)
+            value = decl.value
+            if isinstance(value, ir.Constant):
+                return ir.Constant(value.value, value.base, type=value.type, text=e.text, pos=e.pos)
+            if isinstance(value, ir.BoolLiteral):
+                return ir.BoolLiteral(value.value, type=BOOL, text=e.text, pos=e.pos)
+            e.type = decl.type
+            return e
+        if isinstance(decl, (ir.Param, ir.VarDecl, ir.Instance)):
+            if decl.type is None:
+                raise error(e.pos, f"'{e.name}' is used before its declaration")
+            e.type = decl.type
+        elif isinstance(decl, ir.ValueSetDecl):
+            e.type = ir.SetType(decl.elem_type)
+        else:
+            e.type = VOID
+        return e
+
+    def _e_TypeMember(self, e: ir.TypeMember, scope: Scope):
+        if e.type_name == "error":
+            if e.member not in self.program.errors:
+                raise error(e.pos, f"error.{e.member} is not declared")
+            return ir.EnumMember(ir.ErrorType(), e.member, type=ir.ErrorType(), text=e.text, pos=e.pos)
+        decl = scope.lookup_type(e.type_name)
+        if isinstance(decl, ir.TypedefDecl):
+            decl = self.typedef_target(decl, scope)
+        if isinstance(decl, ir.EnumDecl):
+            if e.member not in decl.members:
+                raise error(e.pos, f"enum '{decl.name}' has no member '{e.member}'")
+            return ir.EnumMember(decl, e.member, decl.values.get(e.member), type=decl, text=e.text, pos=e.pos)
+        raise error(e.pos, f"'{e.type_name}.{e.member}' is not an enum member")
+
+    def _e_Member(self, e: ir.Member, scope: Scope):
+        e.expr = self.expr(e.expr, scope)
+        t = e.expr.type
+        if isinstance(t, ir.StructLike):
+            f = t.get_field(e.member)
+            if f is None:
+                raise error(e.pos, f"'{t.name}' has no field '{e.member}'")
+            e.type = f.type
+            return e
+        if isinstance(t, ir.StackType):
+            if e.member in ("next", "last"):
+                e.type = t.elem
+            elif e.member == "lastIndex":
+                e.type = BIT32
+            elif e.member == "size":
+                return ir.Constant(t.size, type=INT, text=e.text, pos=e.pos)
+            else:
+                raise error(e.pos, f"header stacks have no member '{e.member}'")
+            return e
+        if isinstance(t, ir.ApplyResultType):
+            if e.member in ("hit", "miss"):
+                e.type = BOOL
+            elif e.member == "action_run":
+                e.type = ir.ActionRunType(t.table)
+            else:
+                raise error(e.pos, f"a table apply result has no member '{e.member}'")
+            return e
+        raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} has no member '{e.member}'")
+
+    def _e_Index(self, e: ir.Index, scope: Scope):
+        e.expr = self.expr(e.expr, scope)
+        e.index = self.expr(e.index, scope)
+        t = e.expr.type
+        if not isinstance(t, ir.StackType):
+            raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} cannot be indexed")
+        if not is_numeric(e.index.type):
+            raise error(e.index.pos, f"a stack index must be a number, not {self.show(e.index.type)}")
+        if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size:
+            raise error(e.index.pos, f"index {e.index.value} is out of bounds for a stack of size {t.size}")
+        e.type = t.elem
+        return e
+
+    def _e_Slice(self, e: ir.Slice, scope: Scope):
+        e.expr = self.expr(e.expr, scope)
+        t = e.expr.type
+        if isinstance(t, ir.NewTypeDecl):
+            t = t.type
+        if not isinstance(t, ir.BitType):
+            raise error(e.pos, f"cannot slice a value of type {self.show(t)}")
+        hi = self._const_int(e.hi, scope, "a slice bound")
+        lo = self._const_int(e.lo, scope, "a slice bound")
+        if not (0 <= lo <= hi < t.width):
+            raise error(e.pos, f"slice [{hi}:{lo}] is out of range for {t.display()}")
+        e.hi = ir.Constant(hi, type=INT, pos=e.hi.pos)
+        e.lo = ir.Constant(lo, type=INT, pos=e.lo.pos)
+        e.type = ir.BitType(hi - lo + 1)
+        if isinstance(e.expr, ir.Constant):
+            return ir.Constant((e.expr.value >> lo) & ((1 << (hi - lo + 1)) - 1), type=e.type, pos=e.pos)
+        return e
+
+    def _e_Unary(self, e: ir.Unary, scope: Scope):
+        e.expr = self.expr(e.expr, scope)
+        t = e.expr.type
+        if e.op == "!":
+            if not isinstance(t, ir.BoolType):
+                raise error(e.pos, f"'!' needs a bool operand, not {self.show(t)}")
+            if isinstance(e.expr, ir.BoolLiteral):
+                return ir.BoolLiteral(not e.expr.value, type=BOOL, pos=e.pos)
+        else:
+            if not is_numeric(t):
+                raise error(e.pos, f"'{e.op}' needs a numeric operand, not {self.show(t)}")
+            if e.op == "~" and isinstance(t, ir.IntType):
+                raise error(e.pos, "'~' needs an operand with a width (use a cast)")
+            if isinstance(e.expr, ir.Constant):
+                return ir.Constant(consteval.unary(e.op, e.expr.value, t), type=t, pos=e.pos)
+        e.type = t
+        return e
+
+    def _e_Binary(self, e: ir.Binary, scope: Scope):
+        op = e.op
+        e.left = self.expr(e.left, scope)
+        e.right = self.expr(e.right, scope)
+        lt, rt = e.left.type, e.right.type
+        if op in ("&&", "||"):
+            for side in (e.left, e.right):
+                if not isinstance(side.type, ir.BoolType):
+                    raise error(side.pos, f"'{op}' needs bool operands, not {self.show(side.type)}")
+            e.type = BOOL
+            if isinstance(e.left, ir.BoolLiteral) and isinstance(e.right, ir.BoolLiteral):
+                value = (e.left.value and e.right.value) if op == "&&" else (e.left.value or e.right.value)
+                return ir.BoolLiteral(value, type=BOOL, pos=e.pos)
+            return e
+        if op in ("<<", ">>"):
+            if not is_numeric(lt):
+                raise error(e.left.pos, f"cannot shift a value of type {self.show(lt)}")
+            if not (isinstance(rt, ir.BitType) and not rt.signed or isinstance(e.right, ir.Constant)):
+                raise error(e.right.pos, f"a shift amount must be unsigned, not {self.show(rt)}")
+            if isinstance(e.right, ir.Constant) and e.right.value < 0:
+                raise error(e.right.pos, "a shift amount must not be negative")
+            if isinstance(lt, ir.IntType) and not isinstance(e.right, ir.Constant):
+                raise error(e.left.pos, "cannot shift an unsized constant by a run-time amount (use a cast)")
+            e.type = lt
+            return self._fold(e)
+        if op == "++":
+            for side in (e.left, e.right):
+                if not isinstance(side.type, ir.BitType):
+                    raise error(side.pos, f"'++' needs operands with a width, not {self.show(side.type)}")
+            e.type = ir.BitType(lt.width + rt.width, lt.signed)
+            return self._fold(e)
+        if op in ("==", "!="):
+            e.left, e.right = self.unify(e.left, e.right, op)
+            e.type = BOOL
+            return self._fold(e)
+        e.left, e.right = self.unify(e.left, e.right, op)
+        t = e.left.type
+        if isinstance(t, ir.NewTypeDecl):
+            t = t.type
+        if not is_numeric(t):
+            raise error(e.pos, f"'{op}' needs numeric operands, not {self.show(e.left.type)}")
+        if op in ("|+|", "|-|") and not isinstance(t, ir.BitType):
+            raise error(e.pos, f"'{op}' needs operands with a width")
+        e.type = BOOL if op in _COMPARE else e.left.type
+        return self._fold(e)
+
+    def _fold(self, e: ir.Binary) -> ir.Expr:
+        if not (isinstance(e.left, ir.Constant) and isinstance(e.right, ir.Constant)):
+            return e
+        try:
+            value = consteval.binary(e.op, e.left.value, e.right.value, e.type, e.left.type, e.right.type)
+        except consteval.FoldError as err:
+            raise error(e.pos, str(err)) from None
+        if isinstance(value, bool):
+            return ir.BoolLiteral(value, type=BOOL, text=e.text, pos=e.pos)
+        return ir.Constant(value, type=e.type, text=e.text, pos=e.pos)
+
+    def _e_Conditional(self, e: ir.Conditional, scope: Scope):
+        e.cond = self.expr(e.cond, scope)
+        if not isinstance(e.cond.type, ir.BoolType):
+            raise error(e.cond.pos, f"a condition must be bool, not {self.show(e.cond.type)}")
+        e.then = self.expr(e.then, scope)
+        e.else_ = self.expr(e.else_, scope)
+        e.then, e.else_ = self.unify(e.then, e.else_, "?:")
+        e.type = e.then.type
+        if isinstance(e.cond, ir.BoolLiteral):
+            return e.then if e.cond.value else e.else_
+        return e
+
+    def _e_Cast(self, e: ir.Cast, scope: Scope):
+        target = self.resolve_type(e.target, scope)
+        e.expr = self.expr(e.expr, scope)
+        src = e.expr.type
+        e.type = target
+        if same_type(src, target):
+            return e.expr if isinstance(e.expr, ir.Constant) else e
+        if not self._castable(src, target, e.expr):
+            raise error(e.pos, f"cannot cast {self.show(src)} to {self.show(target)}")
+        if isinstance(e.expr, ir.Constant):
+            rep = target.type if isinstance(target, ir.NewTypeDecl) else target
+            if isinstance(rep, ir.BoolType):
+                return ir.BoolLiteral(bool(e.expr.value), type=BOOL, text=e.text, pos=e.pos)
+            return ir.Constant(consteval.cast(e.expr.value, rep), e.expr.base, type=target, text=e.text, pos=e.pos)
+        if isinstance(e.expr, ir.BoolLiteral) and isinstance(target, ir.BitType):
+            return ir.Constant(int(e.expr.value), type=target, text=e.text, pos=e.pos)
+        return e
+
+    @staticmethod
+    def _castable(src: ir.Type | None, target: ir.Type, expr: ir.Expr) -> bool:
+        def rep(t):
+            if isinstance(t, ir.NewTypeDecl):
+                return t.type
+            if isinstance(t, ir.EnumDecl) and t.underlying is not None:
+                return t.underlying
+            return t
+        s, d = rep(src), rep(target)
+        if isinstance(s, ir.IntType):
+            return isinstance(d, (ir.BitType, ir.IntType)) or isinstance(d, ir.BoolType) and \
+                isinstance(expr, ir.Constant) and expr.value in (0, 1)
+        if isinstance(s, ir.BitType) and isinstance(d, ir.BitType):
+            return s.signed == d.signed or s.width == d.width
+        if isinstance(s, ir.BoolType) and isinstance(d, ir.BitType):
+            return d.width == 1 and not d.signed
+        if isinstance(s, ir.BitType) and isinstance(d, ir.BoolType):
+            return s.width == 1 and not s.signed
+        if isinstance(s, ir.BitType) and isinstance(d, ir.IntType):
+            return False
+        return isinstance(d, ir.StructLike) and isinstance(expr, (ir.ListExpr, ir.StructExpr))
+
+    def _e_ListExpr(self, e: ir.ListExpr, scope: Scope):
+        e.items = [self.expr(i, scope) for i in e.items]
+        e.type = ir.TupleType(tuple(i.type for i in e.items))
+        return e
+
+    def _e_StructExpr(self, e: ir.StructExpr, scope: Scope):
+        seen = set()
+        for name, _ in e.fields:
+            if name in seen:
+                raise error(e.pos, f"field '{name}' is initialized twice")
+            seen.add(name)
+        e.fields = [(n, self.expr(v, scope)) for n, v in e.fields]
+        e.type = ir.StructInitType(tuple((n, v.type) for n, v in e.fields))
+        return e
+
+    def _e_Mask(self, e: ir.Mask, scope: Scope):
+        e.value = self.expr(e.value, scope)
+        e.mask = self.expr(e.mask, scope)
+        e.value, e.mask = self.unify(e.value, e.mask, "&&&")
+        e.type = ir.SetType(e.value.type)
+        return e
+
+    def _e_Range(self, e: ir.Range, scope: Scope):
+        e.lo = self.expr(e.lo, scope)
+        e.hi = self.expr(e.hi, scope)
+        e.lo, e.hi = self.unify(e.lo, e.hi, "..")
+        e.type = ir.SetType(e.lo.type)
+        return e
+
+    def _e_ConstructorCall(self, e: ir.ConstructorCall, scope: Scope):
+        target = self.resolve_type(e.target, scope)
+        e.type = target
+        self.bind_constructor(e, target, e.args, scope)
+        return e
+
+    def _e_MethodCall(self, e: ir.MethodCall, scope: Scope):
+        return self.check_call(e, scope)
+
+    # hooks implemented by the checker
+    global_scope: Scope
+
+    def check_const(self, decl: ir.ConstDecl, scope: Scope) -> None:
+        raise NotImplementedError
+
+    def check_call(self, e: ir.MethodCall, scope: Scope) -> ir.Expr:
+        raise NotImplementedError
+
+    def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope):
+        raise NotImplementedError
