@@ -25,11 +25,11 @@ API for the P4Runtime server (which runs in gRPC threads):
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import select
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -46,6 +46,11 @@ PACKET_ADD_MEMBERSHIP = 1
 PACKET_MR_PROMISC = 1
 PACKET_IGNORE_OUTGOING = 23  # Linux >= 4.20: do not even queue our own transmissions
 PACKET_OUTGOING = 4
+PACKET_AUXDATA = 8
+TP_STATUS_VLAN_VALID = 0x10
+TP_STATUS_VLAN_TPID_VALID = 0x40
+_AUXDATA = struct.Struct("=IIIHHHH")  # struct tpacket_auxdata
+_AUX_SPACE = socket.CMSG_SPACE(_AUXDATA.size)
 RECV_BATCH = 64  # frames read from one socket before looking at the others
 MAX_FRAME = 65536
 IDLE_WAKE_S = 0.5  # idle wake-up, to flush pcaps now and then
@@ -79,13 +84,27 @@ def open_port_socket(ifname: str) -> socket.socket:
         try:
             sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
         except OSError:
-            pass  # older kernel: recvfrom's pkttype filter below still applies
+            pass  # older kernel: the pkttype filter in _receive still applies
+        sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         sock.setblocking(False)
     except OSError as err:
         sock.close()
         raise FabricError(f"cannot open interface {ifname}: {err.strerror}") from None
     return sock
+
+
+def with_vlan_tag(data: bytes, ancillary: list) -> bytes:
+    """The frame as it was on the wire: the kernel strips 802.1Q tags into PACKET_AUXDATA
+    (VLAN offload), so put the tag back where it was, as libpcap (and so BMv2) does."""
+    for level, kind, payload in ancillary:
+        if level != SOL_PACKET or kind != PACKET_AUXDATA or len(payload) < _AUXDATA.size:
+            continue
+        status, _, _, _, _, tci, tpid = _AUXDATA.unpack_from(payload)
+        if status & TP_STATUS_VLAN_VALID:
+            tpid = tpid if status & TP_STATUS_VLAN_TPID_VALID else 0x8100
+            return data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
+    return data
 
 
 class SwitchProcess:
@@ -108,6 +127,7 @@ class SwitchProcess:
         self._injected: deque[bytes] = deque()
         self._calls: deque[tuple[Callable[[], None], threading.Event]] = deque()
         self._readers: dict[int, Callable[[], None]] = {}
+        self._tx_errors_seen: set[tuple[int, int]] = set()
         self._stop = False
         self._loop_thread: int | None = None
         self._t0 = time.monotonic_ns()
@@ -247,7 +267,7 @@ class SwitchProcess:
         capture = self._capture.inbound[port] if self._capture is not None else None
         for _ in range(RECV_BATCH):
             try:
-                data, address = sock.recvfrom(MAX_FRAME)
+                data, ancillary, _, address = sock.recvmsg(MAX_FRAME, _AUX_SPACE)
             except BlockingIOError:
                 return
             except OSError as err:  # e.g. ENETDOWN while the interface bounces
@@ -255,6 +275,8 @@ class SwitchProcess:
                 return
             if address[2] == PACKET_OUTGOING:
                 continue
+            if ancillary:
+                data = with_vlan_tag(data, ancillary)
             self.counters.rx += 1
             if capture is not None:
                 capture.write(data)
@@ -326,10 +348,12 @@ class SwitchProcess:
             return
         try:
             sock.send(data)
-        except OSError as err:
+        except OSError as err:  # e.g. ENOBUFS, ENETDOWN, EMSGSIZE: the frame is lost, as on a wire
             self.counters.tx_errors += 1
-            if err.errno not in (errno.ENOBUFS, errno.EAGAIN, errno.ENETDOWN, errno.ENXIO):
-                log.warning("port %d (%s): send failed: %s", port, self.interfaces[port], err)
+            if (port, err.errno) not in self._tx_errors_seen or self._packet_log:
+                self._tx_errors_seen.add((port, err.errno))
+                log.warning("port %d (%s): send failed: %s (further ones are only counted)",
+                            port, self.interfaces[port], err.strerror)
             return
         self.counters.tx += 1
         if self._capture is not None:

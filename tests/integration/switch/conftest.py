@@ -7,6 +7,7 @@ Everything is created per test with a random token and removed on every exit pat
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import pytest
@@ -31,14 +33,18 @@ def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
+@functools.lru_cache(maxsize=None)
 def real_pipeline_available() -> bool:
-    """True once the toolchain and SwitchCore are in (until then: the stand-in pipeline)."""
+    """True once the toolchain and SwitchCore run forward.p4 (until then: the stand-in)."""
     try:
-        from fabriclab import p4
-        from fabriclab.switch.core import SwitchCore  # noqa: F401
-    except ImportError:
+        from fabriclab.p4 import compile_file
+        from fabriclab.switch.core import SwitchCore
+
+        SwitchCore(compile_file(PROGRAM))
+    except Exception as err:  # noqa: BLE001 - any failure of work in progress elsewhere
+        warnings.warn(f"switch tests use the stand-in pipeline: {type(err).__name__}: {err}")
         return False
-    return hasattr(p4, "compile_file")
+    return True
 
 
 def switch_command() -> list[str]:
@@ -97,7 +103,8 @@ def hosts():
             sh("ip", "link", "set", host_if, "netns", ns)
             sh("ip", "link", "set", sw_if, "up")
             sh("sysctl", "-qw", f"net.ipv6.conf.{sw_if}.disable_ipv6=1")
-            for cmd in (["ip", "link", "set", host_if, "name", "eth0"],
+            for cmd in (["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],  # no stray RS/MLD
+                        ["ip", "link", "set", host_if, "name", "eth0"],
                         ["ip", "link", "set", "eth0", "address", MACS[h]],
                         ["ip", "addr", "add", f"10.0.0.{h}/24", "dev", "eth0"],
                         ["ip", "link", "set", "eth0", "up"],

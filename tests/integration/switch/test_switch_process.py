@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import statistics
+import sys
 import subprocess
 import time
 
@@ -158,3 +159,24 @@ def test_per_packet_log_only_when_asked_and_sigint_stops_cleanly(hosts, start_sw
     assert chatty.proc.wait(15) == 0
     log = chatty.stderr()
     assert log.count("port 1: in") >= 3 and log.count("port 2: out") >= 3, log
+
+
+SEND_TAGGED = """
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+frame = bytes.fromhex("020000000002" "020000000001" "8100" "a064" "88b5") + b"vlan-test" * 6
+for _ in range(3):
+    s.send(frame)
+"""
+
+
+def test_vlan_tags_stripped_by_the_kernel_are_put_back(hosts, start_switch):
+    sw = start_switch()
+    out = hosts.run(1, sys.executable, "-c", SEND_TAGGED)
+    assert out.returncode == 0, out.stderr
+    time.sleep(0.5)
+    assert sw.terminate() == 0
+    for name in (f"{hosts.port_if(1)}_in.pcap", f"{hosts.port_if(2)}_out.pcap"):
+        rows = tshark_fields(os.path.join(sw.pcap_dir, name), "vlan.id", "vlan.priority", "vlan.etype")
+        assert rows == [["100", "5", "0x88b5"]] * 3, (name, rows)
