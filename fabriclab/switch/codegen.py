@@ -1,0 +1,367 @@
+"""Compile a checked v1model program into Python source once, then exec it.
+
+`build_pipeline(program, core)` returns a `Pipeline`: the generated parse/verify/ingress/
+egress/compute/deparse functions plus the runtime objects they use (tables, action
+profiles, counters, meters, registers), named by their P4Info fully qualified names.
+Nothing on the packet path looks at the IR again (ARCHITECTURE principle 2).
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import random
+from dataclasses import dataclass, field
+
+from fabriclab.errors import FabricError
+from fabriclab.p4 import ir
+from fabriclab.switch import codegen_runtime as rt
+from fabriclab.switch.codegen_expr import (FieldLayout, Scope, attr, header_layout, is_object,
+                                           resolve, unsupported)
+from fabriclab.switch.codegen_externs import ExternCompiler
+from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx
+from fabriclab.switch.tables import ActionProfile, Table
+from fabriclab.switch.v1model import PacketState
+
+ROLES = ("p", "vr", "ig", "eg", "ck", "dep")
+
+
+def qualify(prefix: str, decl) -> str:
+    """p4c's control-plane name: `@name` (absolute with a leading dot) or prefix + name."""
+    anno = decl.annotation("name") if hasattr(decl, "annotation") else None
+    if anno is not None and anno.args:
+        name = str(anno.args[0])
+        return name[1:] if name.startswith(".") else prefix + name
+    return prefix + decl.name
+
+
+@dataclass
+class Pipeline:
+    """What the core runs: generated stage functions and the runtime state they use."""
+
+    new_packet: object
+    parse: object
+    verify_checksum: object
+    ingress: object
+    egress: object
+    compute_checksum: object
+    deparse: object
+    copy_field_list: object
+    tables: dict[str, Table] = field(default_factory=dict)
+    action_profiles: dict[str, ActionProfile] = field(default_factory=dict)
+    counters: dict = field(default_factory=dict)
+    meters: dict = field(default_factory=dict)
+    registers: dict = field(default_factory=dict)
+    source: str = ""
+
+
+def _mkh(v: int) -> rt.Header:
+    h = rt.Header()
+    h.valid = True
+    h.v = v
+    return h
+
+
+class ModuleGen:
+    """State shared while generating one program's module."""
+
+    def __init__(self, program: ir.Program, core) -> None:
+        self.program = program
+        self.core = core
+        self.counter = itertools.count()
+        self.ns: dict[str, object] = {"_rt": rt, "_Header": rt.Header, "_Stack": rt.Stack,
+                                      "_ONCE": (0,), "_mkh": _mkh}
+        self.classes: dict[int, str] = {}
+        self.class_src: list[str] = []
+        self.layouts: dict[int, dict[str, FieldLayout]] = {}
+        self.action_owner: dict[int, ControlCtx] = {}
+        self.action_names: dict[int, str] = {}
+        self.global_scope = Scope()
+        self.tables: dict[str, Table] = {}
+        self.action_profiles: dict[str, ActionProfile] = {}
+        self.counters: dict = {}
+        self.meters: dict = {}
+        self.registers: dict = {}
+        self.rng = random.Random(0)
+        self.externs = ExternCompiler(self)
+        for decl in program.actions:
+            self.action_names[id(decl)] = qualify("", decl)
+
+    # ------------------------------------------------------------ naming
+    def uniq(self, hint: str) -> str:
+        clean = "".join(c if c.isalnum() or c == "_" else "_" for c in hint)
+        return f"_{clean}_{next(self.counter)}"
+
+    def obj(self, hint: str, value) -> str:
+        name = self.uniq(hint)
+        self.ns[name] = value
+        return name
+
+    def action_name(self, decl: ir.ActionDecl, ctx: ControlCtx | None = None) -> str:
+        try:
+            return self.action_names[id(decl)]
+        except KeyError:
+            raise unsupported(decl, f"action '{decl.name}' outside its control") from None
+
+    def error_code(self, name: str) -> int:
+        try:
+            return self.program.errors.index(name)
+        except ValueError:
+            raise FabricError(f"error.{name} is not declared (core.p4 missing?)") from None
+
+    def enum_value(self, e: ir.EnumMember) -> int:
+        enum = e.enum
+        if e.value is not None:
+            return e.value
+        if isinstance(enum, ir.EnumDecl):
+            if enum.values and e.member in enum.values:
+                return enum.values[e.member]
+            return enum.members.index(e.member)
+        return self.error_code(e.member)
+
+    # ------------------------------------------------------------ types
+    def layout(self, h: ir.StructLike) -> dict[str, FieldLayout]:
+        lay = self.layouts.get(id(h))
+        if lay is None:
+            lay = self.layouts[id(h)] = header_layout(h)
+        return lay
+
+    def struct_class(self, t: ir.StructLike) -> str:
+        name = self.classes.get(id(t))
+        if name is not None:
+            return name
+        name = self.uniq("S_" + t.name)
+        self.classes[id(t)] = name
+        helper = BlockCompiler(self, ControlCtx("", Scope()))
+        slots = [attr(f.name) for f in t.fields]
+        init = [f"        self.{a} = {helper.zero(f.type)}" for a, f in zip(slots, t.fields)]
+        of = [f"        n.{a} = {a}" for a in slots]
+        copy, assign = [], []
+        for a, f in zip(slots, t.fields):
+            if is_object(f.type):
+                copy.append(f"        n.{a} = self.{a}.copy()")
+                assign.append(f"        self.{a}.assign(o.{a})")
+            else:
+                copy.append(f"        n.{a} = self.{a}")
+                assign.append(f"        self.{a} = o.{a}")
+        src = [f"class {name}:", f"    __slots__ = {tuple(slots)!r}",
+               "    def __init__(self):", *(init or ["        pass"]),
+               "    @classmethod", f"    def _of(cls, {', '.join(slots)}):" if slots else
+               "    def _of(cls):", "        n = cls.__new__(cls)", *of, "        return n",
+               "    def copy(self):", f"        n = {name}.__new__({name})", *copy, "        return n",
+               "    def assign(self, o):", *(assign or ["        pass"])]
+        self.class_src.append("\n".join(src))
+        return name
+
+    # ------------------------------------------------------------ controls
+    def statements(self, node):
+        """All statements nested in `node` (for finding `return`)."""
+        if isinstance(node, ir.Block):
+            for s in node.stmts:
+                yield from self.statements(s)
+        elif isinstance(node, ir.If):
+            yield node
+            yield from self.statements(node.then)
+            if node.else_ is not None:
+                yield from self.statements(node.else_)
+        elif isinstance(node, ir.Switch):
+            yield node
+            for c in node.cases:
+                if c.body is not None:
+                    yield from self.statements(c.body)
+        elif node is not None:
+            yield node
+
+    def make_ctx(self, decl, prefix: str) -> ControlCtx:
+        ctx = ControlCtx(prefix, Scope(parent=self.global_scope))
+        for local in decl.locals:
+            if isinstance(local, ir.ActionDecl):
+                self.action_owner[id(local)] = ctx
+                self.action_names[id(local)] = qualify(prefix, local)
+            elif isinstance(local, ir.Instance):
+                t = resolve(local.type)
+                if isinstance(t, ir.ControlDecl):
+                    ctx.controls[id(local)] = self.make_ctx(t, qualify(prefix, local) + ".")
+                else:
+                    name = self.externs.instantiate(local, qualify(prefix, local))
+                    if name is not None:
+                        ctx.scope.names[id(local)] = name
+                    ctx.instances[id(local)] = name
+        for local in decl.locals:
+            if isinstance(local, ir.TableDecl):
+                ctx.tables[id(local)] = self.make_table(local, ctx)
+        return ctx
+
+    def init_locals(self, bc: BlockCompiler, decl) -> None:
+        for local in decl.locals:
+            if isinstance(local, ir.VarDecl):
+                bc.stmt(local)
+
+    def make_table(self, t: ir.TableDecl, ctx: ControlCtx) -> str:
+        return self.externs.table(t, ctx, qualify(ctx.prefix, t))
+
+    def control_function(self, decl: ir.ControlDecl, fname: str, params: list[str | None]) -> str:
+        ctx = self.make_ctx(decl, qualify("", decl) + ".")
+        bc = BlockCompiler(self, ctx)
+        self.bind_params(bc, decl.params, params)
+        bc.emit("try:")
+        bc.indent += 1
+        self.init_locals(bc, decl)
+        bc.block(decl.body.stmts)
+        bc.indent -= 1
+        bc.emit("except _rt.Exit:")
+        bc.emit("    pass")
+        return f"def {fname}(p):\n" + "\n".join(bc.lines)
+
+    def bind_params(self, bc: BlockCompiler, params: list[ir.Param], exprs: list[str | None]) -> None:
+        for prm, value in zip(params, exprs):
+            if value is None:
+                continue
+            name = self.uniq("p_" + prm.name)
+            bc.scope.names[id(prm)] = name
+            bc.emit(f"{name} = {value}")
+
+    # ------------------------------------------------------------ parser
+    def parser_function(self, decl: ir.ParserDecl) -> str:
+        ctx = self.make_ctx(decl, qualify("", decl) + ".")
+        bc = BlockCompiler(self, ctx)
+        self.bind_params(bc, decl.params, [None, "p.hdr", "p.meta", "p.sm"])
+        self.init_locals(bc, decl)
+        states = sorted(decl.states, key=lambda s: s.name != "start")
+        ids = {s.name: i for i, s in enumerate(states)}
+        bc.emit("_n = len(_data)")
+        bc.emit("_off = 0")
+        bc.emit("_st = 0")
+        bc.emit("try:")
+        bc.emit("    while True:")
+        bc.indent += 2
+        for i, state in enumerate(states):
+            bc.emit(f"{'if' if i == 0 else 'elif'} _st == {i}:  # {state.name}")
+            bc.indent += 1
+            for s in state.stmts:
+                bc.stmt(s)
+            self.transition(bc, state.transition, ids)
+            bc.indent -= 1
+        bc.indent -= 2
+        bc.emit("except _rt.ParserError as _e:")
+        bc.emit("    p.sm.parser_error = _e.code")
+        bc.emit("p.payload = _data[_off:]")
+        return "def parse(p, _data):\n" + "\n".join(bc.lines)
+
+    def goto(self, bc: BlockCompiler, name: str, ids: dict[str, int]) -> None:
+        if name in ("accept", "reject"):
+            bc.emit("break")
+        elif name in ids:
+            bc.emit(f"_st = {ids[name]}")
+        else:
+            raise FabricError(f"parser state '{name}' does not exist")
+
+    def transition(self, bc: BlockCompiler, t: ir.Transition | None, ids: dict[str, int]) -> None:
+        if t is None:
+            bc.emit("break")
+            return
+        if t.select is None:
+            self.goto(bc, t.state, ids)
+            return
+        keys = []
+        for k in t.select.keys:
+            name = self.uniq("k")
+            bc.emit(f"{name} = {bc.expr(k)}")
+            keys.append((name, k))
+        first = True
+        for case in t.select.cases:
+            conds = []
+            sets = case.keysets
+            if len(sets) == 1 and len(keys) > 1 and isinstance(sets[0], ir.DefaultExpr):
+                sets = sets * len(keys)
+            for (kname, kexpr), ks in zip(keys, sets):
+                cond = self.keyset_cond(bc, kname, ks)
+                if cond is not None:
+                    conds.append(cond)
+            cond = " and ".join(conds) if conds else "True"
+            bc.emit(f"{'if' if first else 'elif'} {cond}:")
+            first = False
+            bc.indent += 1
+            self.goto(bc, case.state, ids)
+            bc.indent -= 1
+        bc.emit("else:" if not first else "if True:")
+        bc.emit(f"    raise _rt.ParserError({self.error_code('NoMatch')})")
+
+    def keyset_cond(self, bc: BlockCompiler, key: str, ks) -> str | None:
+        if isinstance(ks, ir.DefaultExpr):
+            return None
+        if isinstance(ks, ir.Mask):
+            m = bc.expr(ks.mask)
+            return f"({key} & {m}) == ({bc.expr(ks.value)} & {m})"
+        if isinstance(ks, ir.Range):
+            return f"{bc.expr(ks.lo)} <= {key} <= {bc.expr(ks.hi)}"
+        if isinstance(ks, ir.PathExpr) and isinstance(ks.decl, ir.ValueSetDecl):
+            raise unsupported(ks, "parser value sets")
+        return f"{key} == {bc.expr(ks)}"
+
+    # ------------------------------------------------------------ deparser
+    def deparser_function(self, decl: ir.ControlDecl) -> str:
+        ctx = self.make_ctx(decl, qualify("", decl) + ".")
+        bc = BlockCompiler(self, ctx)
+        self.bind_params(bc, decl.params, [None, "p.hdr"])
+        bc.emit("_out = []")
+        self.init_locals(bc, decl)
+        bc.block(decl.body.stmts)
+        bc.emit("return b''.join(_out)")
+        return "def deparse(p):\n" + "\n".join(bc.lines)
+
+    def field_list_function(self, meta_t) -> str:
+        lines = ["def copy_field_list(index, s, d):"]
+        meta_t = resolve(meta_t)
+        lists: dict[int, list[str]] = {}
+        if isinstance(meta_t, ir.StructLike):
+            for f in meta_t.fields:
+                for anno in f.annotations:
+                    if anno.name == "field_list":
+                        for idx in anno.args:
+                            a = attr(f.name)
+                            stmt = f"d.{a}.assign(s.{a})" if is_object(f.type) else f"d.{a} = s.{a}"
+                            lists.setdefault(int(idx), []).append(stmt)
+        for i, (idx, stmts) in enumerate(sorted(lists.items())):
+            lines.append(f"    {'if' if i == 0 else 'elif'} index == {idx}:")
+            lines.extend("        " + s for s in stmts)
+        lines.append("    return None")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------ module
+    def build(self) -> Pipeline:
+        blocks = self.program.pipeline()
+        missing = [r for r in ROLES if r not in blocks]
+        if missing or not isinstance(blocks.get("p"), ir.ParserDecl):
+            raise FabricError("the program's main is not a V1Switch(parser, verifyChecksum, "
+                              "ingress, egress, computeChecksum, deparser) package")
+        parser = blocks["p"]
+        hdr_t, meta_t, sm_t = (resolve(prm.type) for prm in parser.params[1:4])
+        funcs = [
+            self.parser_function(parser),
+            self.control_function(blocks["vr"], "verify_checksum", ["p.hdr", "p.meta"]),
+            self.control_function(blocks["ig"], "ingress", ["p.hdr", "p.meta", "p.sm"]),
+            self.control_function(blocks["eg"], "egress", ["p.hdr", "p.meta", "p.sm"]),
+            self.control_function(blocks["ck"], "compute_checksum", ["p.hdr", "p.meta"]),
+            self.deparser_function(blocks["dep"]),
+            self.field_list_function(meta_t),
+        ]
+        hdr_cls, meta_cls, sm_cls = (self.struct_class(t) for t in (hdr_t, meta_t, sm_t))
+        self.ns["_PacketState"] = PacketState
+        funcs.append(f"def new_packet():\n    return _PacketState({hdr_cls}(), {meta_cls}(), "
+                     f"{sm_cls}())")
+        source = "\n\n".join(self.class_src + funcs) + "\n"
+        filename = f"<fabriclab pipeline {self.program.main.name if self.program.main else ''}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), self.ns)
+        ns = self.ns
+        return Pipeline(ns["new_packet"], ns["parse"], ns["verify_checksum"], ns["ingress"],
+                        ns["egress"], ns["compute_checksum"], ns["deparse"],
+                        ns["copy_field_list"], self.tables, self.action_profiles,
+                        self.counters, self.meters, self.registers, source)
+
+
+def build_pipeline(program, core) -> Pipeline:
+    """Generate and load the pipeline for a CompiledProgram (or a bare ir.Program)."""
+    prog = getattr(program, "program", program)
+    return ModuleGen(prog, core).build()

@@ -1,0 +1,382 @@
+"""Expression and assignment translation: typed IR expressions -> Python source text.
+
+Values are Python ints holding the bit pattern of their type (int<W> too, in two's
+complement), bools are bools, headers/structs are objects. Every operator wraps to its
+type's width at the point it is computed, so no value ever needs re-masking later.
+"""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass, field
+
+from fabriclab.errors import FabricError
+from fabriclab.p4 import ir
+
+RESERVED_ATTRS = {"copy", "assign", "valid", "v", "hs", "nxt"}
+
+
+def attr(name: str) -> str:
+    """A struct field's Python attribute name (keywords and our method names get a `_`)."""
+    return name + "_" if keyword.iskeyword(name) or name in RESERVED_ATTRS else name
+
+
+def unsupported(node, what: str) -> FabricError:
+    pos = getattr(node, "pos", None)
+    where = f"{pos}: " if pos is not None else ""
+    return FabricError(f"{where}the v1model target does not support {what}")
+
+
+def resolve(t):
+    while isinstance(t, ir.NewTypeDecl):
+        t = t.type
+    if isinstance(t, ir.EnumDecl) and t.underlying is not None:
+        return t.underlying
+    return t
+
+
+def width_of(t) -> int:
+    t = resolve(t)
+    if isinstance(t, ir.BitType):
+        return t.width
+    if isinstance(t, ir.BoolType):
+        return 1
+    if isinstance(t, ir.StructLike) and t.is_header:
+        return t.width
+    raise FabricError(f"type {getattr(t, 'display', lambda: t)()} has no fixed bit width here")
+
+
+def is_signed(t) -> bool:
+    t = resolve(t)
+    return isinstance(t, ir.BitType) and t.signed
+
+
+def is_object(t) -> bool:
+    """Headers, structs and stacks are mutable objects assigned in place."""
+    t = resolve(t)
+    return isinstance(t, (ir.StructLike, ir.StackType))
+
+
+@dataclass
+class FieldLayout:
+    shift: int
+    width: int
+    mask: int
+    is_bool: bool
+
+
+def header_layout(h: ir.StructLike) -> dict[str, FieldLayout]:
+    total = h.width
+    pos = total
+    out = {}
+    for f in h.fields:
+        t = resolve(f.type)
+        if isinstance(t, ir.BoolType):
+            w, is_bool = 1, True
+        elif isinstance(t, ir.BitType):
+            w, is_bool = t.width, False
+        else:
+            raise unsupported(f, f"header field '{f.name}' of type {t.display()} (varbit?)")
+        pos -= w
+        out[f.name] = FieldLayout(pos, w, (1 << w) - 1, is_bool)
+    return out
+
+
+@dataclass
+class Scope:
+    """Python expressions for declarations visible here (params, locals, instances)."""
+
+    names: dict[int, str] = field(default_factory=dict)
+    parent: "Scope | None" = None
+
+    def lookup(self, decl) -> str | None:
+        s = self
+        while s is not None:
+            name = s.names.get(id(decl))
+            if name is not None:
+                return name
+            s = s.parent
+        return None
+
+    def child(self) -> "Scope":
+        return Scope(parent=self)
+
+
+class ExprCompiler:
+    """Translates expressions; subclasses add statements and know runtime object names."""
+
+    def __init__(self, gen) -> None:
+        self.gen = gen  # codegen.ModuleGen: unique names, classes, error codes
+        self.scope = Scope()
+        self.hoisted: dict[int, tuple[str, str]] = {}  # id(table apply call) -> (hit, action)
+
+    # ------------------------------------------------------------ helpers
+    def layout(self, h: ir.StructLike) -> dict[str, FieldLayout]:
+        return self.gen.layout(h)
+
+    def const_of(self, e) -> int | None:
+        if isinstance(e, ir.Constant):
+            return e.value
+        if isinstance(e, ir.BoolLiteral):
+            return int(e.value)
+        return None
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e) -> str:
+        method = getattr(self, "x_" + type(e).__name__, None)
+        if method is None:
+            raise unsupported(e, f"expression '{e.text or type(e).__name__}'")
+        return method(e)
+
+    def x_Constant(self, e: ir.Constant) -> str:
+        t = resolve(e.type)
+        if isinstance(t, ir.BitType):
+            return str(e.value & ((1 << t.width) - 1))
+        return str(e.value)
+
+    def x_BoolLiteral(self, e: ir.BoolLiteral) -> str:
+        return "True" if e.value else "False"
+
+    def x_StringLiteral(self, e: ir.StringLiteral) -> str:
+        return repr(e.value)
+
+    def x_PathExpr(self, e: ir.PathExpr) -> str:
+        decl = e.decl
+        name = self.scope.lookup(decl)
+        if name is not None:
+            return name
+        if isinstance(decl, ir.ConstDecl) and decl.value is not None:
+            return self.expr(decl.value)
+        raise unsupported(e, f"a reference to '{e.name}' here")
+
+    def x_EnumMember(self, e: ir.EnumMember) -> str:
+        return str(self.gen.enum_value(e))
+
+    def x_Member(self, e: ir.Member) -> str:
+        base_t = resolve(e.expr.type)
+        if isinstance(base_t, ir.ApplyResultType):
+            hit, action = self.hoisted[id(e.expr)]
+            if e.member == "hit":
+                return hit
+            if e.member == "miss":
+                return f"(not {hit})"
+            return action
+        if isinstance(base_t, ir.StackType):
+            stk = self.expr(e.expr)
+            if e.member == "size":
+                return str(base_t.size)
+            if e.member == "lastIndex":
+                return f"(({stk}.nxt - 1) & 0xFFFFFFFF)"
+            if e.member == "last":
+                return f"{stk}.at({stk}.nxt - 1)"
+            if e.member == "next":
+                return f"{stk}.at({stk}.nxt)"
+            raise unsupported(e, f"stack property '{e.member}'")
+        if isinstance(base_t, ir.StructLike):
+            if base_t.kind == "header_union":
+                raise unsupported(e, "header unions")
+            if base_t.is_header:
+                lay = self.layout(base_t)[e.member]
+                h = self.expr(e.expr)
+                bits = f"{h}.v" if lay.shift == 0 and lay.width == base_t.width else (
+                    f"({h}.v & {lay.mask})" if lay.shift == 0 else f"(({h}.v >> {lay.shift}) & {lay.mask})")
+                return f"({bits} == 1)" if lay.is_bool else bits
+            return f"{self.expr(e.expr)}.{attr(e.member)}"
+        raise unsupported(e, f"member '{e.member}' of {getattr(base_t, 'display', lambda: '?')()}")
+
+    def x_Index(self, e: ir.Index) -> str:
+        stk = self.expr(e.expr)
+        idx = self.const_of(e.index)
+        if idx is not None and 0 <= idx < resolve(e.expr.type).size:
+            return f"{stk}.hs[{idx}]"
+        return f"{stk}.at({self.expr(e.index)})"
+
+    def x_Slice(self, e: ir.Slice) -> str:
+        lo, hi = e.lo_bit, e.hi_bit
+        mask = (1 << (hi - lo + 1)) - 1
+        inner = self.expr(e.expr)
+        return f"({inner} & {mask})" if lo == 0 else f"(({inner} >> {lo}) & {mask})"
+
+    def signed_val(self, code: str, width: int) -> str:
+        h = 1 << (width - 1)
+        return f"(({code} ^ {h}) - {h})"
+
+    def x_Unary(self, e: ir.Unary) -> str:
+        v = self.expr(e.expr)
+        t = resolve(e.type)
+        if e.op == "!":
+            return f"(not {v})"
+        if e.op == "+":
+            return v
+        if not isinstance(t, ir.BitType):
+            return f"({e.op}{v})"
+        m = (1 << t.width) - 1
+        if e.op == "-":
+            return f"((-{v}) & {m})"
+        if e.op == "~":
+            return f"({v} ^ {m})"
+        raise unsupported(e, f"unary '{e.op}'")
+
+    def x_Binary(self, e: ir.Binary) -> str:
+        op = e.op
+        a, b = self.expr(e.left), self.expr(e.right)
+        lt, rt, t = resolve(e.left.type), resolve(e.right.type), resolve(e.type)
+        if op == "&&":
+            return f"({a} and {b})"
+        if op == "||":
+            return f"({a} or {b})"
+        if op in ("==", "!="):
+            if is_object(lt):
+                a, b = f"{a}.v", f"{b}.v"
+                if not (isinstance(lt, ir.StructLike) and lt.is_header):
+                    raise unsupported(e, "comparing structs")
+            return f"({a} {op} {b})"
+        if op in ("<", ">", "<=", ">="):
+            if is_signed(lt):
+                w = lt.width
+                a, b = self.signed_val(a, w), self.signed_val(b, w)
+            return f"({a} {op} {b})"
+        if op == "++":
+            return f"(({a} << {width_of(rt)}) | {b})"
+        if not isinstance(t, ir.BitType):  # compile-time int arithmetic
+            pyop = {"/": "//"}.get(op, op)
+            return f"({a} {pyop} {b})"
+        w, m = t.width, (1 << t.width) - 1
+        signed = t.signed
+        if op in ("+", "-", "*"):
+            return f"(({a} {op} {b}) & {m})"
+        if op in ("&", "|", "^"):
+            return f"({a} {op} {b})"
+        if op == "<<":
+            amount = self.const_of(e.right)
+            if amount is not None:
+                return "0" if amount >= w else f"(({a} << {amount}) & {m})"
+            return f"_rt.shl({a}, {b}, {w})"
+        if op == ">>":
+            if signed:
+                return f"(({self.signed_val(a, w)} >> {b}) & {m})"
+            return f"({a} >> {b})"
+        if op in ("/", "%"):
+            if signed:
+                raise unsupported(e, "division of signed values")
+            divisor = self.const_of(e.right)
+            if divisor:
+                return f"({a} {'//' if op == '/' else '%'} {divisor})"
+            return f"_rt.{'div' if op == '/' else 'mod'}({a}, {b})"
+        if op == "|+|":
+            if signed:
+                return f"_rt.sat_signed({self.signed_val(a, w)} + {self.signed_val(b, w)}, {w})"
+            return f"min({a} + {b}, {m})"
+        if op == "|-|":
+            if signed:
+                return f"_rt.sat_signed({self.signed_val(a, w)} - {self.signed_val(b, w)}, {w})"
+            return f"max({a} - {b}, 0)"
+        raise unsupported(e, f"operator '{op}'")
+
+    def x_Conditional(self, e: ir.Conditional) -> str:
+        return f"({self.expr(e.then)} if {self.expr(e.cond)} else {self.expr(e.else_)})"
+
+    def x_Cast(self, e: ir.Cast) -> str:
+        return self.convert(self.expr(e.expr), e.expr.type, e.type, e)
+
+    def convert(self, v: str, src, dst, node) -> str:
+        s, d = resolve(src), resolve(dst)
+        if isinstance(d, ir.BoolType):
+            return v if isinstance(s, ir.BoolType) else f"({v} != 0)"
+        if isinstance(d, ir.BitType):
+            m = (1 << d.width) - 1
+            if isinstance(s, ir.BoolType):
+                return f"(1 if {v} else 0)"
+            if isinstance(s, ir.BitType):
+                if d.width > s.width and s.signed:
+                    return f"({self.signed_val(v, s.width)} & {m})"
+                return v if d.width >= s.width else f"({v} & {m})"
+            return f"({v} & {m})"
+        if isinstance(d, ir.IntType) and isinstance(s, ir.BitType) and s.signed:
+            return self.signed_val(v, s.width)
+        return v
+
+    def x_ListExpr(self, e: ir.ListExpr) -> str:
+        items = [self.expr(i) for i in e.items]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    def x_StructExpr(self, e: ir.StructExpr) -> str:
+        t = resolve(e.type)
+        if not isinstance(t, ir.StructLike):
+            raise unsupported(e, "a struct expression without a struct type")
+        given = dict(e.fields)
+        if t.is_header:
+            lay = self.layout(t)
+            parts = [f"({self.expr(given[f.name])} << {lay[f.name].shift})" for f in t.fields]
+            return f"_mkh({' | '.join(parts) or '0'})"
+        cls = self.gen.struct_class(t)
+        args = [self.expr(given[f.name]) for f in t.fields]
+        return f"{cls}._of({', '.join(args)})"
+
+    def x_MethodCall(self, e: ir.MethodCall) -> str:
+        kind = e.kind
+        if kind == ir.CallKind.IS_VALID:
+            return f"{self.expr(e.target)}.valid"
+        if kind == ir.CallKind.LOOKAHEAD:
+            t = resolve(e.type)
+            return f"_rt.lookahead(_data, _off, {width_of(t)}, {self.gen.error_code('PacketTooShort')})"
+        if kind == ir.CallKind.LENGTH:
+            return "len(_data)"
+        if kind == ir.CallKind.TABLE_APPLY and id(e) in self.hoisted:
+            return self.hoisted[id(e)][0]
+        raise unsupported(e, f"calling '{e.text or e.method}' inside an expression")
+
+    # ------------------------------------------------------------ zero values
+    def zero(self, t) -> str:
+        t = resolve(t)
+        if isinstance(t, ir.BoolType):
+            return "False"
+        if isinstance(t, ir.StructLike):
+            if t.is_header:
+                return "_Header()"
+            if t.kind == "header_union":
+                raise unsupported(t, "header unions")
+            return f"{self.gen.struct_class(t)}()"
+        if isinstance(t, ir.StackType):
+            return f"_Stack({t.size})"
+        return "0"
+
+    # ------------------------------------------------------------ assignment
+    def assign(self, lhs, value: str, value_type=None) -> list[str]:
+        """Python lines that store `value` (of `value_type`) into the l-value `lhs`."""
+        t = resolve(lhs.type)
+        if is_object(t):
+            return [f"{self.expr(lhs)}.assign({value})"]
+        if value_type is not None and isinstance(t, ir.BitType):
+            vt = resolve(value_type)
+            if not (isinstance(vt, ir.BitType) and vt.width <= t.width):
+                value = self.convert(value, value_type, t, lhs)
+        if isinstance(lhs, ir.PathExpr):
+            name = self.scope.lookup(lhs.decl)
+            if name is None:
+                raise unsupported(lhs, f"assigning to '{lhs.name}'")
+            return [f"{name} = {value}"]
+        if isinstance(lhs, ir.Member):
+            base_t = resolve(lhs.expr.type)
+            if isinstance(base_t, ir.StructLike) and base_t.is_header:
+                lay = self.layout(base_t)[lhs.member]
+                h = self.gen.uniq("h")
+                vt = resolve(value_type) if value_type is not None else None
+                if lay.is_bool:
+                    value = f"(1 if {value} else 0)"
+                elif not (isinstance(vt, ir.BitType) and vt.width <= lay.width):
+                    value = f"({value} & {lay.mask})"
+                clear = ((1 << base_t.width) - 1) ^ (lay.mask << lay.shift)
+                shifted = value if lay.shift == 0 else f"({value} << {lay.shift})"
+                return [f"{h} = {self.expr(lhs.expr)}",
+                        f"{h}.v = ({h}.v & {clear}) | {shifted}"]
+            if isinstance(base_t, ir.StructLike):
+                return [f"{self.expr(lhs.expr)}.{attr(lhs.member)} = {value}"]
+        if isinstance(lhs, ir.Slice):
+            lo, hi = lhs.lo_bit, lhs.hi_bit
+            m = (1 << (hi - lo + 1)) - 1
+            full = (1 << width_of(lhs.expr.type)) - 1
+            cur = self.expr(lhs.expr)
+            new = f"(({cur} & {full ^ (m << lo)}) | (({value} & {m}) << {lo}))"
+            return self.assign(lhs.expr, new)
+        raise unsupported(lhs, f"assigning to '{lhs.text}'")

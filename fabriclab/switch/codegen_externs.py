@@ -1,0 +1,342 @@
+"""v1model externs and tables at code-generation time.
+
+Creates the runtime objects (tables.py, externs.py) for extern instances and tables, and
+translates calls to v1model extern functions and methods into Python lines. Unsupported
+externs are compile-time errors naming the source position, never silent no-ops.
+"""
+
+from __future__ import annotations
+
+from fabriclab.errors import FabricError
+from fabriclab.p4 import ir
+from fabriclab.switch import hashing
+from fabriclab.switch.codegen_expr import resolve, unsupported, width_of
+from fabriclab.switch.externs import Counter, Meter, Register
+from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
+                                     OptionalMatch, Range, Table, Ternary)
+
+
+def _extern_name(t) -> str:
+    t = resolve(t)
+    if isinstance(t, ir.SpecializedType):
+        t = t.base
+    return getattr(t, "name", "")
+
+
+def _const(e, gen) -> int:
+    if isinstance(e, ir.Constant):
+        return e.value
+    if isinstance(e, ir.BoolLiteral):
+        return int(e.value)
+    if isinstance(e, ir.EnumMember):
+        return gen.enum_value(e)
+    raise unsupported(e, f"a non-constant value '{e.text}' here")
+
+
+class ExternCompiler:
+    def __init__(self, gen) -> None:
+        self.gen = gen
+        self.direct: dict[int, tuple[str, str, str]] = {}  # id(inst) -> (kind, name, unit)
+        self.direct_meter_table: dict[int, str] = {}      # id(direct_meter inst) -> table
+        self.profiles: dict[int, ActionProfile] = {}
+        from fabriclab.switch.core import Digest
+
+        gen.ns["_dig"] = lambda name, fields: gen.core.digests.append(Digest(name, fields))
+        gen.ns["_rand"] = lambda lo, hi: gen.rng.randint(lo, hi) if hi >= lo else lo
+        gen.ns["_pack"] = hashing.pack_fields
+        gen.ns["_drop_port"] = gen.core.drop_port
+
+    # ------------------------------------------------------------ instances
+    def instantiate(self, inst: ir.Instance, qname: str) -> str | None:
+        kind = _extern_name(inst.type)
+        args = [a.value for a in inst.args]
+        gen = self.gen
+        if kind == "register":
+            t = resolve(inst.type)
+            width = width_of(t.args[0]) if isinstance(t, ir.SpecializedType) else 32
+            reg = gen.registers[qname] = Register(qname, _const(args[0], gen), width)
+            return gen.obj("R", reg)
+        if kind in ("counter", "meter"):
+            unit = args[1].member if isinstance(args[1], ir.EnumMember) else "packets"
+            cls = Counter if kind == "counter" else Meter
+            store = gen.counters if kind == "counter" else gen.meters
+            obj = store[qname] = cls(qname, _const(args[0], gen), unit)
+            return gen.obj("C" if kind == "counter" else "M", obj)
+        if kind in ("direct_counter", "direct_meter"):
+            unit = args[0].member if args and isinstance(args[0], ir.EnumMember) else "packets"
+            self.direct[id(inst)] = (kind, qname, unit)
+            return None
+        if kind in ("action_profile", "action_selector"):
+            if kind == "action_selector":
+                algo = args[0].member if isinstance(args[0], ir.EnumMember) else "crc16"
+                prof = ActionProfile(qname, _const(args[1], gen), True, hashing.algorithm(algo))
+            else:
+                prof = ActionProfile(qname, _const(args[0], gen))
+            gen.action_profiles[qname] = prof
+            self.profiles[id(inst)] = prof
+            return None
+        raise unsupported(inst, f"the extern '{kind}'")
+
+    # ------------------------------------------------------------ tables
+    def table(self, t: ir.TableDecl, ctx, qname: str) -> str:
+        gen = self.gen
+        keys = [KeyField(k.name, k.match_kind, width_of(k.expr.type)) for k in t.keys]
+        specs = []
+        for ref in t.actions:
+            if ref.decl is None:
+                raise unsupported(ref, f"action '{ref.name}' (not resolved)")
+            params = tuple((p.name, width_of(p.type)) for p in ref.decl.control_plane_params)
+            specs.append(ActionSpec(gen.action_name(ref.decl), params))
+        if t.default_action is not None and t.default_action.decl is not None:
+            ref = t.default_action
+            cp = ref.decl.control_plane_params
+            values = {id(a.param): a.value for a in ref.args if a.param is not None}
+            args = tuple(_const(values[id(p)], gen) if id(p) in values else 0 for p in cp)
+            default = ActionCall(gen.action_name(ref.decl), args)
+        else:
+            default = ActionCall("NoAction")
+        profile = self.profiles.get(id(t.implementation)) if t.implementation else None
+        if t.implementation is not None and profile is None:
+            raise unsupported(t, "this table implementation")
+        dc = self.direct.get(id(t.counters)) if t.counters is not None else None
+        dm = self.direct.get(id(t.meters)) if t.meters is not None else None
+        table = Table(qname, keys, specs, default, const_default=t.default_action_const,
+                      const_entries=t.entries_const, size=t.size or 1024, profile=profile,
+                      direct_counter=dc[1] if dc else None, direct_meter=dm[1] if dm else None,
+                      meter_unit=dm[2] if dm else "bytes")
+        n = len(t.entries)
+        needs_priority = any(k.match_kind in ("ternary", "range", "optional") for k in keys)
+        for i, entry in enumerate(t.entries):
+            match = {}
+            for key, ks in zip(keys, entry.keysets):
+                m = self.entry_match(key, ks)
+                if m is not None:
+                    match[key.name] = m
+            ref = entry.action
+            cp = ref.decl.control_plane_params
+            values = {id(a.param): a.value for a in ref.args if a.param is not None}
+            args = tuple(_const(values[id(p)], gen) for p in cp)
+            prio = entry.priority if entry.priority is not None else (n - i if needs_priority else 0)
+            table.insert(match, ActionCall(gen.action_name(ref.decl), args), prio, _const=True)
+        gen.tables[qname] = table
+        name = gen.obj("T", table)
+        if t.meters is not None:
+            self.direct_meter_table[id(t.meters)] = name
+        return name
+
+    def entry_match(self, key: KeyField, ks):
+        gen = self.gen
+        full = (1 << key.width) - 1
+        if isinstance(ks, ir.DefaultExpr):
+            return None
+        if isinstance(ks, ir.Range):
+            return Range(_const(ks.lo, gen), _const(ks.hi, gen))
+        if isinstance(ks, ir.Mask):
+            value, mask = _const(ks.value, gen) & full, _const(ks.mask, gen) & full
+        else:
+            value, mask = _const(ks, gen) & full, full
+        kind = key.match_kind
+        if kind == "exact":
+            return Exact(value)
+        if kind == "lpm":
+            return Lpm(value & mask, bin(mask).count("1"))
+        if kind == "ternary":
+            return Ternary(value & mask, mask)
+        if kind == "optional":
+            return OptionalMatch(value)
+        if kind == "range":
+            return Range(value, value)
+        raise FabricError(f"table key '{key.name}': match kind '{kind}' is not supported")
+
+    # ------------------------------------------------------------ data lists
+    def flatten(self, bc, e) -> list[tuple[str, int, str | None, int]]:
+        """(code, width, header code, shift) per packed item, header fields mergeable."""
+        t = resolve(e.type)
+        if isinstance(e, (ir.ListExpr,)):
+            return [x for item in e.items for x in self.flatten(bc, item)]
+        if isinstance(e, ir.StructExpr):
+            return [x for _, item in e.fields for x in self.flatten(bc, item)]
+        if isinstance(t, ir.StructLike) and t.is_header:
+            h = bc.expr(e)
+            return [(f"{h}.v", t.width, h, 0)]
+        if isinstance(t, ir.StructLike):
+            out = []
+            for f in t.fields:
+                out += self.flatten(bc, ir.Member(e, f.name, type=f.type, text=f"{e.text}.{f.name}"))
+            return out
+        if isinstance(t, ir.BoolType):
+            return [(f"(1 if {bc.expr(e)} else 0)", 1, None, 0)]
+        width = width_of(t)
+        if isinstance(e, ir.Member):
+            ht = resolve(e.expr.type)
+            if isinstance(ht, ir.StructLike) and ht.is_header:
+                lay = self.gen.layout(ht)[e.member]
+                return [(bc.expr(e), width, bc.expr(e.expr), lay.shift)]
+        return [(bc.expr(e), width, None, 0)]
+
+    def data_bytes(self, bc, e) -> str:
+        items = self.flatten(bc, e)
+        merged: list[list] = []
+        for code, width, h, shift in items:
+            last = merged[-1] if merged else None
+            if h is not None and last is not None and last[2] == h and last[3] == shift + width:
+                last[1] += width
+                last[3] = shift
+                last[0] = None
+            else:
+                merged.append([code, width, h, shift])
+        codes, widths = [], []
+        for code, width, h, shift in merged:
+            if code is None:
+                mask = (1 << width) - 1
+                code = f"({h}.v & {mask})" if shift == 0 else f"(({h}.v >> {shift}) & {mask})"
+            codes.append(code)
+            widths.append(width)
+        if all(w % 8 == 0 for w in widths):
+            return " + ".join(f"{c}.to_bytes({w // 8}, 'big')" for c, w in zip(codes, widths))
+        return f"_pack(({', '.join(codes)},), {tuple(widths)!r})"
+
+    def algo_fn(self, e) -> str:
+        if not isinstance(e, ir.EnumMember):
+            raise unsupported(e, "a hash algorithm that is not a constant")
+        return self.gen.obj("alg_" + e.member, hashing.algorithm(e.member))
+
+    # ------------------------------------------------------------ functions
+    def function(self, bc, mc: ir.MethodCall) -> None:
+        name = mc.method
+        args = [a.value for a in mc.args]
+        handler = getattr(self, "f_" + name, None)
+        if handler is None:
+            raise unsupported(mc, f"the extern function '{name}'")
+        handler(bc, mc, args)
+
+    def f_mark_to_drop(self, bc, mc, args) -> None:
+        sm = bc.expr(args[0]) if args else "p.sm"
+        bc.emit(f"{sm}.egress_spec = _drop_port")
+        bc.emit(f"{sm}.mcast_grp = 0")
+
+    def f_hash(self, bc, mc, args) -> None:
+        result, algo, base, data, max_ = args
+        fn = self.algo_fn(algo)
+        b, m = bc.expr(base), bc.expr(max_)
+        mx = self.gen.uniq("max")
+        h = f"{fn}({self.data_bytes(bc, data)})"
+        bc.emit(f"{mx} = {m}")
+        value = f"(({b}) + ({h} % {mx} if {mx} else {h}))"
+        bc.emit_all(bc.assign(result, f"({value} & {(1 << width_of(result.type)) - 1})", result.type))
+
+    def f_random(self, bc, mc, args) -> None:
+        result, lo, hi = args
+        bc.emit_all(bc.assign(result, f"_rand({bc.expr(lo)}, {bc.expr(hi)})", result.type))
+
+    def f_digest(self, bc, mc, args) -> None:
+        data = args[1]
+        t = resolve(data.type)
+        if not isinstance(t, ir.StructLike):
+            raise unsupported(mc, "digest of a non-struct value")
+        if isinstance(data, ir.StructExpr):
+            fields = [(n, bc.expr(v)) for n, v in data.fields]
+        else:
+            fields = [(f.name, bc.expr(ir.Member(data, f.name, type=f.type))) for f in t.fields]
+        body = ", ".join(f"{n!r}: {c}" for n, c in fields)
+        bc.emit(f"_dig({t.name!r}, {{{body}}})")
+
+    def _request(self, bc, slot: str, session: str | None, fl: str) -> None:
+        if session is not None:
+            bc.emit(f"p.clone_session = {session}")
+        bc.emit(f"p.{slot} = {fl}")
+
+    def f_clone(self, bc, mc, args) -> None:
+        self._request(bc, "clone_fl", bc.expr(args[1]), "-1")
+
+    def f_clone3(self, bc, mc, args) -> None:
+        self._request(bc, "clone_fl", bc.expr(args[1]), "-1")
+
+    def f_clone_preserving_field_list(self, bc, mc, args) -> None:
+        self._request(bc, "clone_fl", bc.expr(args[1]), bc.expr(args[2]))
+
+    def f_resubmit(self, bc, mc, args) -> None:
+        self._request(bc, "resubmit_fl", None, "-1")
+
+    def f_resubmit_preserving_field_list(self, bc, mc, args) -> None:
+        self._request(bc, "resubmit_fl", None, bc.expr(args[0]))
+
+    def f_recirculate(self, bc, mc, args) -> None:
+        self._request(bc, "recirc_fl", None, "-1")
+
+    def f_recirculate_preserving_field_list(self, bc, mc, args) -> None:
+        self._request(bc, "recirc_fl", None, bc.expr(args[0]))
+
+    def f_truncate(self, bc, mc, args) -> None:
+        bc.emit(f"p.truncate = {bc.expr(args[0])}")
+
+    def f_log_msg(self, bc, mc, args) -> None:
+        bc.emit("pass  # log_msg")
+
+    def f_assert(self, bc, mc, args) -> None:
+        # BMv2 aborts the switch; we drop the packet instead: a switch never dies on a packet.
+        bc.emit(f"if not {bc.expr(args[0])}:")
+        bc.emit("    p.sm.egress_spec = _drop_port")
+        bc.emit("    p.sm.mcast_grp = 0")
+
+    f_assume = f_assert
+
+    def _checksum(self, bc, args, payload: bool, verify: bool) -> None:
+        cond, data, target, algo = args
+        fn = self.algo_fn(algo)
+        width = width_of(target.type)
+        tail = " + p.payload" if payload else ""
+        value = f"({fn}({self.data_bytes(bc, data)}{tail}) & {(1 << width) - 1})"
+        c = bc.expr(cond)
+        if verify:
+            bc.emit(f"if {c} and {value} != {bc.expr(target)}:")
+            bc.emit("    p.sm.checksum_error = 1")
+            return
+        guard = c
+        if isinstance(target, ir.Member):
+            ht = resolve(target.expr.type)
+            if isinstance(ht, ir.StructLike) and ht.is_header:
+                guard = f"{c} and {bc.expr(target.expr)}.valid"
+        bc.emit(f"if {guard}:")
+        bc.indent += 1
+        bc.emit_all(bc.assign(target, value, target.type))
+        bc.indent -= 1
+
+    def f_verify_checksum(self, bc, mc, args) -> None:
+        self._checksum(bc, args, False, True)
+
+    def f_verify_checksum_with_payload(self, bc, mc, args) -> None:
+        self._checksum(bc, args, True, True)
+
+    def f_update_checksum(self, bc, mc, args) -> None:
+        self._checksum(bc, args, False, False)
+
+    def f_update_checksum_with_payload(self, bc, mc, args) -> None:
+        self._checksum(bc, args, True, False)
+
+    # ------------------------------------------------------------ methods
+    def method(self, bc, mc: ir.MethodCall) -> None:
+        inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
+        if not isinstance(inst, ir.Instance):
+            raise unsupported(mc, f"calling '{mc.text}' on a non-instance")
+        kind = _extern_name(inst.type)
+        args = [a.value for a in mc.args]
+        obj = bc.scope.lookup(inst)
+        if kind == "counter" and mc.method == "count":
+            bc.emit(f"{obj}.count({bc.expr(args[0])}, p.sm.packet_length)")
+        elif kind == "direct_counter" and mc.method == "count":
+            bc.emit("pass  # direct_counter: counted by the table on a hit")
+        elif kind == "meter" and mc.method == "execute_meter":
+            value = f"{obj}.execute({bc.expr(args[0])}, p.sm.packet_length, p.now)"
+            bc.emit_all(bc.assign(args[1], value, None))
+        elif kind == "direct_meter" and mc.method == "read":
+            table = self.direct_meter_table.get(id(inst))
+            if table is None:
+                raise unsupported(mc, "a direct_meter no table uses")
+            bc.emit_all(bc.assign(args[0], f"{table}.last_color", None))
+        elif kind == "register" and mc.method == "read":
+            bc.emit_all(bc.assign(args[0], f"{obj}.dp_read({bc.expr(args[1])})", None))
+        elif kind == "register" and mc.method == "write":
+            bc.emit(f"{obj}.dp_write({bc.expr(args[0])}, {bc.expr(args[1])})")
+        else:
+            raise unsupported(mc, f"the extern method {kind}.{mc.method}")

@@ -1,0 +1,119 @@
+"""Helpers the generated pipeline code calls: header/stack containers and rare operations.
+
+Hot operations (field reads/writes, arithmetic) are inlined by the code generator as
+shifts and masks on ints; only operations that need a guard or a loop live here.
+A header is one int `v` holding all its fields (first field in the most significant
+bits) plus a validity bit; an invalid header always holds 0.
+"""
+
+from __future__ import annotations
+
+
+class Header:
+    __slots__ = ("valid", "v")
+
+    def __init__(self) -> None:
+        self.valid = False
+        self.v = 0
+
+    def copy(self) -> "Header":
+        new = Header.__new__(Header)
+        new.valid = self.valid
+        new.v = self.v
+        return new
+
+    def assign(self, other: "Header") -> None:
+        self.valid = other.valid
+        self.v = other.v
+
+    def set_valid(self) -> None:
+        if not self.valid:
+            self.valid = True
+            self.v = 0
+
+    def set_invalid(self) -> None:
+        self.valid = False
+        self.v = 0
+
+
+class Stack:
+    """A header stack: `hs` elements and `nxt` (the index `next` refers to)."""
+
+    __slots__ = ("hs", "nxt")
+
+    def __init__(self, size: int) -> None:
+        self.hs = [Header() for _ in range(size)]
+        self.nxt = 0
+
+    def copy(self) -> "Stack":
+        new = Stack.__new__(Stack)
+        new.hs = [h.copy() for h in self.hs]
+        new.nxt = self.nxt
+        return new
+
+    def assign(self, other: "Stack") -> None:
+        for mine, theirs in zip(self.hs, other.hs):
+            mine.assign(theirs)
+        self.nxt = other.nxt
+
+    def push_front(self, count: int) -> None:
+        hs = self.hs
+        for i in range(len(hs) - 1, -1, -1):
+            if i >= count:
+                hs[i].assign(hs[i - count])
+            else:
+                hs[i].set_invalid()
+        self.nxt = min(self.nxt + count, len(hs))
+
+    def pop_front(self, count: int) -> None:
+        hs = self.hs
+        for i in range(len(hs)):
+            if i + count < len(hs):
+                hs[i].assign(hs[i + count])
+            else:
+                hs[i].set_invalid()
+        self.nxt = max(self.nxt - count, 0)
+
+    def at(self, index: int) -> Header:
+        """Element `index`; out of range reads a detached invalid header (BMv2 errors)."""
+        if 0 <= index < len(self.hs):
+            return self.hs[index]
+        return Header()
+
+
+class ParserError(Exception):
+    """Raised inside the generated parser; the code is the error's numeric value."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Exit(Exception):
+    """`exit`: leaves the current top-level control."""
+
+
+def shl(value: int, amount: int, width: int) -> int:
+    return (value << amount) & ((1 << width) - 1) if amount < width else 0
+
+
+def div(a: int, b: int) -> int:
+    return a // b if b else 0
+
+
+def mod(a: int, b: int) -> int:
+    return a % b if b else 0
+
+
+def sat_signed(value: int, width: int) -> int:
+    """Clamp a Python int to int<width> and return its bit pattern."""
+    hi = (1 << (width - 1)) - 1
+    lo = -(1 << (width - 1))
+    return max(lo, min(hi, value)) & ((1 << width) - 1)
+
+
+def lookahead(data: bytes, off: int, nbits: int, too_short: int) -> int:
+    nbytes = (nbits + 7) // 8
+    if off + nbytes > len(data):
+        raise ParserError(too_short)
+    return int.from_bytes(data[off:off + nbytes], "big") >> (nbytes * 8 - nbits)

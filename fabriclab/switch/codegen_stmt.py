@@ -1,0 +1,383 @@
+"""Statement translation: control/parser/deparser bodies -> lines of Python.
+
+Each top-level block becomes one Python function. Actions and sub-control applies are
+inlined at their call sites (actions as `for _once in _ONCE:` bodies when they `return`),
+table applies become one `Table.apply` call plus an if-chain over action names, and
+v1model externs become direct calls on runtime objects or writes to the PacketState.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fabriclab.p4 import ir
+from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, is_object, resolve, unsupported,
+                                           width_of)
+
+
+@dataclass
+class ControlCtx:
+    """One control instance: its name prefix and its compile-time objects."""
+
+    prefix: str
+    scope: Scope
+    tables: dict[int, str] = field(default_factory=dict)      # id(TableDecl) -> python name
+    instances: dict[int, object] = field(default_factory=dict)  # id(Instance) -> info
+    controls: dict[int, "ControlCtx"] = field(default_factory=dict)  # sub-control instances
+
+
+def _walk(node):
+    """Yield expression nodes under `node` (depth first), for hoisting table applies."""
+    if isinstance(node, list):
+        for n in node:
+            yield from _walk(n)
+        return
+    if not isinstance(node, (ir.Expr, ir.Argument)):
+        return
+    if isinstance(node, ir.Argument):
+        yield from _walk(node.value)
+        return
+    for name in getattr(node, "__dataclass_fields__", {}):
+        if name in ("type", "decl", "pos", "target") and not (
+                name == "target" and isinstance(node, ir.MethodCall)):
+            continue
+        yield from _walk(getattr(node, name))
+    yield node
+
+
+class BlockCompiler(ExprCompiler):
+    def __init__(self, gen, ctx: ControlCtx) -> None:
+        super().__init__(gen)
+        self.ctx = ctx
+        self.scope = ctx.scope
+        self.lines: list[str] = []
+        self.indent = 1
+        self.return_stmt = ["return"]
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.indent + line)
+
+    def emit_all(self, lines: list[str]) -> None:
+        for line in lines:
+            self.emit(line)
+
+    # ------------------------------------------------------------ statements
+    def block(self, stmts) -> None:
+        start = len(self.lines)
+        for s in stmts:
+            self.stmt(s)
+        if len(self.lines) == start:
+            self.emit("pass")
+
+    def stmt(self, s) -> None:
+        if isinstance(s, ir.Block):
+            saved = self.scope
+            self.scope = self.scope.child()
+            self.block(s.stmts)
+            self.scope = saved
+        elif isinstance(s, ir.VarDecl):
+            name = self.gen.uniq("v_" + s.name)
+            self.scope.names[id(s)] = name
+            if s.init is not None:
+                self.hoist(s.init)
+                value = self.expr(s.init)
+                if is_object(s.type):
+                    value = f"{value}.copy()" if not isinstance(s.init, ir.StructExpr) else value
+                else:
+                    value = self.convert(value, s.init.type, s.type, s)
+                self.emit(f"{name} = {value}")
+            else:
+                self.emit(f"{name} = {self.zero(s.type)}")
+        elif isinstance(s, ir.ConstDecl):
+            pass  # folded into uses by the checker
+        elif isinstance(s, ir.Assign):
+            self.hoist(s.rhs)
+            self.emit_all(self.assign(s.lhs, self.expr(s.rhs), s.rhs.type))
+        elif isinstance(s, ir.CallStmt):
+            self.call(s.call)
+        elif isinstance(s, ir.If):
+            self.hoist(s.cond)
+            self.emit(f"if {self.expr(s.cond)}:")
+            self.nested(s.then)
+            if s.else_ is not None:
+                self.emit("else:")
+                self.nested(s.else_)
+        elif isinstance(s, ir.Switch):
+            self.switch(s)
+        elif isinstance(s, ir.Exit):
+            self.emit("raise _rt.Exit()")
+        elif isinstance(s, ir.Return):
+            self.emit(self.return_stmt[-1])
+        elif isinstance(s, ir.Empty):
+            pass
+        else:
+            raise unsupported(s, f"statement {type(s).__name__}")
+
+    def nested(self, s) -> None:
+        self.indent += 1
+        self.block([s])
+        self.indent -= 1
+
+    def switch(self, s: ir.Switch) -> None:
+        self.hoist(s.expr)
+        key = self.gen.uniq("sw")
+        self.emit(f"{key} = {self.expr(s.expr)}")
+        pending: list[str] = []
+        first = True
+        for case in s.cases:
+            if case.label is None:
+                label = None
+            elif s.is_action_run:
+                label = repr(self.gen.action_name(case.label.decl, self.ctx))
+            else:
+                label = self.expr(case.label)
+            if case.body is None:
+                if label is not None:
+                    pending.append(label)
+                continue
+            labels = pending + ([label] if label is not None else [])
+            pending = []
+            if label is None:
+                self.emit("else:" if not first else "if True:")
+            else:
+                cond = " or ".join(f"{key} == {lab}" for lab in labels)
+                self.emit(f"{'if' if first else 'elif'} {cond}:")
+            first = False
+            self.nested(case.body)
+
+    # ------------------------------------------------------------ hoisting
+    def hoist(self, e) -> None:
+        """Apply tables used inside `e` first, binding their hit/action_run results."""
+        for node in _walk(e):
+            if isinstance(node, ir.MethodCall) and node.kind == ir.CallKind.TABLE_APPLY \
+                    and id(node) not in self.hoisted:
+                self.hoisted[id(node)] = self.table_apply(node)
+
+    # ------------------------------------------------------------ calls
+    def call(self, mc: ir.MethodCall) -> None:
+        for a in mc.args:
+            if a.value is not None:
+                self.hoist(a.value)
+        kind = mc.kind
+        K = ir.CallKind
+        if kind == K.TABLE_APPLY:
+            if id(mc) not in self.hoisted:
+                self.hoisted[id(mc)] = self.table_apply(mc)
+        elif kind == K.ACTION:
+            self.inline_action(mc.decl, mc.args)
+        elif kind == K.CONTROL_APPLY:
+            self.inline_control(mc)
+        elif kind == K.SET_VALID:
+            self.emit(f"{self.expr(mc.target)}.set_valid()")
+        elif kind == K.SET_INVALID:
+            self.emit(f"{self.expr(mc.target)}.set_invalid()")
+        elif kind in (K.PUSH_FRONT, K.POP_FRONT):
+            self.emit(f"{self.expr(mc.target)}.{kind.value}({self.expr(mc.args[0].value)})")
+        elif kind == K.EXTERN_FUNCTION:
+            self.gen.externs.function(self, mc)
+        elif kind == K.EXTERN_METHOD:
+            self.gen.externs.method(self, mc)
+        elif kind == K.EXTRACT:
+            self.extract(mc)
+        elif kind == K.ADVANCE:
+            self.advance(mc)
+        elif kind == K.VERIFY:
+            cond, err = (self.expr(a.value) for a in mc.args)
+            self.emit(f"if not {cond}:")
+            self.emit(f"    raise _rt.ParserError({err})")
+        elif kind == K.EMIT:
+            self.emit_header(mc.args[0].value)
+        elif kind == K.LOOKAHEAD or kind == K.IS_VALID:
+            self.emit(self.expr(mc))
+        else:
+            raise unsupported(mc, f"the call '{mc.text or mc.method}' as a statement")
+
+    def arg_values(self, mc: ir.MethodCall) -> list:
+        return [a.value for a in mc.args]
+
+    # ------------------------------------------------------------ actions
+    def inline_action(self, decl: ir.ActionDecl, args: list[ir.Argument],
+                      control_args: str | None = None) -> None:
+        """Inline an action body; `control_args` is a tuple expression of control-plane args."""
+        saved = self.scope
+        self.scope = self.action_scope(decl)
+        copy_out = []
+        cp_params = decl.control_plane_params
+        by_param = {id(a.param): a for a in args if a.param is not None}
+        cp_names = []
+        for i, prm in enumerate(decl.params):
+            name = self.gen.uniq("a_" + prm.name)
+            self.scope.names[id(prm)] = name
+            arg = by_param.get(id(prm))
+            if arg is None and i < len(args) and args[i].param is None:
+                arg = args[i]
+            if control_args is not None and prm in cp_params:
+                cp_names.append(name)
+                continue
+            if arg is None or arg.value is None:
+                self.emit(f"{name} = {self.zero(prm.type)}")
+                continue
+            if prm.direction == "out":
+                self.emit(f"{name} = {self.zero(prm.type)}")
+            else:
+                value = self.with_scope(saved, lambda a=arg: self.expr(a.value))
+                if is_object(prm.type):
+                    value = f"{value}.copy()" if prm.direction != "inout" else value
+                else:
+                    value = self.convert(value, arg.value.type, prm.type, prm)
+                self.emit(f"{name} = {value}")
+            if prm.direction in ("out", "inout") and not is_object(prm.type):
+                copy_out.append((arg.value, name, prm.type))
+        if cp_names:
+            self.emit(f"{', '.join(cp_names)}, = {control_args}")
+        self.inline_body(decl.body)
+        self.scope = saved
+        for lhs, name, t in copy_out:
+            self.emit_all(self.assign(lhs, name, t))
+
+    def with_scope(self, scope: Scope, fn):
+        saved = self.scope
+        self.scope = scope
+        try:
+            return fn()
+        finally:
+            self.scope = saved
+
+    def action_scope(self, decl: ir.ActionDecl) -> Scope:
+        owner = self.gen.action_owner.get(id(decl))
+        base = owner.scope if owner is not None else self.gen.global_scope
+        return base.child()
+
+    def inline_body(self, body: ir.Block) -> None:
+        if any(isinstance(n, ir.Return) for n in self.gen.statements(body)):
+            self.emit("for _once in _ONCE:")
+            self.indent += 1
+            self.return_stmt.append("break")
+            self.block(body.stmts)
+            self.return_stmt.pop()
+            self.indent -= 1
+        else:
+            self.block(body.stmts)
+
+    # ------------------------------------------------------------ tables
+    def table_apply(self, mc: ir.MethodCall) -> tuple[str, str]:
+        table: ir.TableDecl = mc.decl if isinstance(mc.decl, ir.TableDecl) else mc.target.decl
+        tname = self.ctx.tables[id(table)]
+        keys = [k for k in table.keys if k.match_kind != "selector"]
+        sel = [k for k in table.keys if k.match_kind == "selector"]
+        for k in table.keys:
+            self.hoist(k.expr)
+
+        def key_code(k):
+            v = self.expr(k.expr)
+            return f"(1 if {v} else 0)" if isinstance(resolve(k.expr.type), ir.BoolType) else v
+
+        kt = "(" + "".join(key_code(k) + ", " for k in keys) + ")"
+        st = "(" + "".join(key_code(k) + ", " for k in sel) + ")"
+        hit, call = self.gen.uniq("hit"), self.gen.uniq("call")
+        self.emit(f"{hit}, {call} = {tname}.apply({kt}, {st}, p.sm.packet_length, p.now)")
+        action = self.gen.uniq("act")
+        self.emit(f"{action} = {call}.name")
+        refs = [r for r in table.actions if r.decl is not None]
+        for i, ref in enumerate(refs):
+            qname = self.gen.action_name(ref.decl, self.ctx)
+            if len(refs) == 1:
+                self.emit("if True:")
+            else:
+                self.emit(f"{'if' if i == 0 else 'elif'} {action} == {qname!r}:")
+            self.indent += 1
+            start = len(self.lines)
+            self.inline_action(ref.decl, ref.args, control_args=f"{call}.args")
+            if len(self.lines) == start:
+                self.emit("pass")
+            self.indent -= 1
+        return hit, action
+
+    # ------------------------------------------------------------ sub-controls
+    def inline_control(self, mc: ir.MethodCall) -> None:
+        inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
+        sub = self.ctx.controls.get(id(inst))
+        if sub is None:
+            raise unsupported(mc, "applying this control")
+        decl: ir.ControlDecl = resolve(inst.type)
+        saved_ctx, saved_scope = self.ctx, self.scope
+        scope = sub.scope.child()
+        copy_out = []
+        for prm, arg in zip(decl.params, mc.args):
+            name = self.gen.uniq("c_" + prm.name)
+            scope.names[id(prm)] = name
+            if prm.direction == "out" and not is_object(prm.type):
+                self.emit(f"{name} = {self.zero(prm.type)}")
+            else:
+                self.emit(f"{name} = {self.expr(arg.value)}")
+            if prm.direction in ("out", "inout") and not is_object(prm.type):
+                copy_out.append((arg.value, name, prm.type))
+        self.ctx, self.scope = sub, scope
+        self.gen.init_locals(self, decl)
+        self.inline_body(decl.body)
+        self.ctx, self.scope = saved_ctx, saved_scope
+        for lhs, name, t in copy_out:
+            self.emit_all(self.assign(lhs, name, t))
+
+    # ------------------------------------------------------------ parser/deparser
+    def extract(self, mc: ir.MethodCall) -> None:
+        if len(mc.args) != 1:
+            raise unsupported(mc, "variable-size extract (varbit)")
+        target = mc.args[0].value
+        nbytes = self.header_bytes(target)
+        too_short = self.gen.error_code("PacketTooShort")
+        h = self.gen.uniq("x")
+        if isinstance(target, ir.Member) and isinstance(resolve(target.expr.type), ir.StackType) \
+                and target.member == "next":
+            stk = self.expr(target.expr)
+            size = resolve(target.expr.type).size
+            self.emit(f"if {stk}.nxt >= {size}:")
+            self.emit(f"    raise _rt.ParserError({self.gen.error_code('StackOutOfBounds')})")
+            self.emit(f"if _off + {nbytes} > _n:")
+            self.emit(f"    raise _rt.ParserError({too_short})")
+            self.emit(f"{h} = {stk}.hs[{stk}.nxt]")
+            self.emit(f"{stk}.nxt += 1")
+        else:
+            self.emit(f"if _off + {nbytes} > _n:")
+            self.emit(f"    raise _rt.ParserError({too_short})")
+            self.emit(f"{h} = {self.expr(target)}")
+        self.emit(f"{h}.v = int.from_bytes(_data[_off:_off + {nbytes}], 'big')")
+        self.emit(f"{h}.valid = True")
+        self.emit(f"_off += {nbytes}")
+
+    def header_bytes(self, e) -> int:
+        t = resolve(e.type)
+        if not (isinstance(t, ir.StructLike) and t.is_header):
+            raise unsupported(e, "extracting a non-header")
+        self.gen.layout(t)
+        if t.width % 8:
+            raise unsupported(e, f"header {t.name} of {t.width} bits (not a multiple of 8)")
+        return t.width // 8
+
+    def advance(self, mc: ir.MethodCall) -> None:
+        bits = self.expr(mc.args[0].value)
+        self.emit(f"_off += ({bits}) >> 3")
+        self.emit("if _off > _n:")
+        self.emit("    _off = _n")
+        self.emit(f"    raise _rt.ParserError({self.gen.error_code('PacketTooShort')})")
+
+    def emit_header(self, e) -> None:
+        t = resolve(e.type)
+        if isinstance(t, ir.StructLike) and t.is_header:
+            nbytes = self.header_bytes(e)
+            h = self.gen.uniq("e")
+            self.emit(f"{h} = {self.expr(e)}")
+            self.emit(f"if {h}.valid:")
+            self.emit(f"    _out.append({h}.v.to_bytes({nbytes}, 'big'))")
+        elif isinstance(t, ir.StackType):
+            stk = self.expr(e)
+            nbytes = t.elem.width // 8
+            self.emit(f"for _h in {stk}.hs:")
+            self.emit("    if _h.valid:")
+            self.emit(f"        _out.append(_h.v.to_bytes({nbytes}, 'big'))")
+        elif isinstance(t, ir.StructLike) and t.kind == "struct":
+            for f in t.fields:
+                member = ir.Member(e, f.name, type=f.type, text=f"{e.text}.{f.name}")
+                self.emit_header(member)
+        else:
+            raise unsupported(e, f"emitting {t.display()}")

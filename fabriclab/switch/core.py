@@ -1,0 +1,190 @@
+"""SwitchCore: the sans-I/O v1model switch (simple_switch semantics) around a compiled pipeline.
+
+    core = SwitchCore(program, drop_port=511, cpu_port=None)
+    core.ingress(port, data, now_us) -> list[EgressItem]          # parser .. end of ingress
+    core.egress(item, now_us, queue) -> (transmit [(port, bytes)], new items to queue)
+    core.process(port, data, now_us) -> [(port, bytes)]            # both, empty queues (STF)
+    core.digests                                                    # deque of Digest
+
+Runtime state for the control plane, keyed by P4Info names: core.tables,
+core.action_profiles, core.counters, core.meters, core.registers (see tables.py and
+externs.py) and core.pre (replication.py).
+
+End of ingress, as BMv2: I2E clone, digest (emitted when digest() runs), resubmit,
+multicast (mcast_grp != 0), drop (egress_spec == drop port), unicast. End of egress: E2E
+clone, drop, checksum update + deparse, recirculate, transmit (truncated if asked).
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+from typing import Any
+
+from fabriclab.switch.replication import ReplicationEngine
+from fabriclab.switch.tm import QueueInfo
+from fabriclab.switch.v1model import (EGRESS_CLONE, INGRESS_CLONE, NORMAL, RECIRC, REPLICATION,
+                                      RESUBMIT, PacketState)
+
+# A packet may be resubmitted/recirculated this many times before it is dropped, so a
+# program that always recirculates cannot hang the switch.
+MAX_REINJECT = 16
+
+
+_EMPTY_QUEUE = QueueInfo(0, 0, 0, 0)
+
+
+@dataclass
+class EgressItem:
+    """A packet between ingress and egress; `state` is opaque to the traffic manager."""
+
+    port: int
+    qid: int
+    length: int
+    state: Any
+
+
+@dataclass(frozen=True)
+class Digest:
+    name: str
+    fields: dict[str, int]
+
+
+class SwitchCore:
+    """One v1model switch: compiled pipeline + runtime state + architecture semantics."""
+
+    def __init__(self, program, drop_port: int = 511, cpu_port: int | None = None) -> None:
+        from fabriclab.switch.codegen import build_pipeline
+
+        self.drop_port = drop_port
+        self.cpu_port = cpu_port
+        self.digests: collections.deque[Digest] = collections.deque()
+        self.pre = ReplicationEngine()
+        self.pipeline = build_pipeline(program, self)
+        self.tables = self.pipeline.tables
+        self.action_profiles = self.pipeline.action_profiles
+        self.counters = self.pipeline.counters
+        self.meters = self.pipeline.meters
+        self.registers = self.pipeline.registers
+
+    # ------------------------------------------------------------------ ingress
+    def ingress(self, port: int, data: bytes, now_us: int) -> list[EgressItem]:
+        items: list[EgressItem] = []
+        self._ingress(port, data, now_us, NORMAL, None, items, 0)
+        return items
+
+    def _parse(self, port: int, data: bytes, now_us: int, instance_type: int) -> PacketState:
+        pipe = self.pipeline
+        p = pipe.new_packet()
+        sm = p.sm
+        sm.ingress_port = port
+        sm.packet_length = len(data)
+        sm.instance_type = instance_type
+        sm.ingress_global_timestamp = now_us
+        p.data = data
+        p.now = now_us
+        pipe.parse(p, data)
+        return p
+
+    def _ingress(self, port: int, data: bytes, now_us: int, instance_type: int,
+                 preserved: tuple[Any, int] | None, items: list[EgressItem], depth: int) -> None:
+        pipe = self.pipeline
+        p = self._parse(port, data, now_us, instance_type)
+        p.depth = depth
+        if preserved is not None:
+            pipe.copy_field_list(preserved[1], preserved[0], p.meta)
+        pipe.verify_checksum(p)
+        pipe.ingress(p)
+        sm = p.sm
+        if p.clone_session is not None:
+            self._clone_i2e(p, port, data, now_us, items)
+        if p.resubmit_fl is not None:
+            if depth < MAX_REINJECT:
+                self._ingress(port, data, now_us, RESUBMIT, (p.meta, p.resubmit_fl), items,
+                              depth + 1)
+            return
+        p.clear_requests()
+        if sm.mcast_grp:
+            replicas = self.pre.group_replicas(sm.mcast_grp)
+            for i, (out_port, rid) in enumerate(replicas):
+                copy = p if i == len(replicas) - 1 else p.copy()
+                copy.sm.egress_port = out_port
+                copy.sm.egress_rid = rid
+                copy.sm.instance_type = REPLICATION
+                items.append(EgressItem(out_port, copy.sm.priority, len(data), copy))
+            return
+        if sm.egress_spec == self.drop_port:
+            return
+        sm.egress_port = sm.egress_spec
+        items.append(EgressItem(sm.egress_spec, sm.priority, len(data), p))
+
+    def _clone_i2e(self, p: PacketState, port: int, data: bytes, now_us: int,
+                   items: list[EgressItem]) -> None:
+        """The clone is the packet as received, parsed again, plus preserved metadata."""
+        replicas, truncate = self.pre.clone_targets(p.clone_session)
+        for out_port, rid in replicas:
+            c = self._parse(port, data, now_us, INGRESS_CLONE)
+            if p.clone_fl is not None:
+                self.pipeline.copy_field_list(p.clone_fl, p.meta, c.meta)
+            c.sm.egress_port = out_port
+            c.sm.egress_rid = rid
+            c.truncate = truncate
+            items.append(EgressItem(out_port, c.sm.priority, len(data), c))
+
+    # ------------------------------------------------------------------ egress
+    def egress(self, item: EgressItem, now_us: int, queue: QueueInfo
+               ) -> tuple[list[tuple[int, bytes]], list[EgressItem]]:
+        pipe = self.pipeline
+        p: PacketState = item.state
+        sm = p.sm
+        sm.egress_port = item.port
+        sm.egress_spec = 0
+        sm.enq_timestamp = queue.enq_timestamp
+        sm.enq_qdepth = queue.enq_qdepth
+        sm.deq_qdepth = queue.deq_qdepth
+        sm.deq_timedelta = queue.deq_timedelta
+        sm.egress_global_timestamp = now_us
+        p.now = now_us
+        p.clear_requests()
+        pipe.egress(p)
+        new_items: list[EgressItem] = []
+        if p.clone_session is not None and p.depth < MAX_REINJECT:
+            self._clone_e2e(p, new_items)
+        if sm.egress_spec == self.drop_port:
+            return [], new_items
+        pipe.compute_checksum(p)
+        data = pipe.deparse(p) + p.payload
+        if p.recirc_fl is not None:
+            if p.depth < MAX_REINJECT:
+                self._ingress(sm.ingress_port, data, now_us, RECIRC, (p.meta, p.recirc_fl),
+                              new_items, p.depth + 1)
+            return [], new_items
+        if p.truncate and len(data) > p.truncate:
+            data = data[:p.truncate]
+        return [(sm.egress_port, data)], new_items
+
+    def _clone_e2e(self, p: PacketState, items: list[EgressItem]) -> None:
+        """The clone carries the egress-modified headers; metadata is reset but preserved fields."""
+        replicas, truncate = self.pre.clone_targets(p.clone_session)
+        for out_port, rid in replicas:
+            c = p.copy()
+            c.meta = self.pipeline.new_packet().meta
+            if p.clone_fl is not None:
+                self.pipeline.copy_field_list(p.clone_fl, p.meta, c.meta)
+            c.sm.instance_type = EGRESS_CLONE
+            c.sm.egress_rid = rid
+            c.truncate = truncate
+            c.clear_requests()
+            c.depth = p.depth + 1
+            items.append(EgressItem(out_port, c.sm.priority, len(p.data), c))
+
+    # ------------------------------------------------------------------ both
+    def process(self, port: int, data: bytes, now_us: int) -> list[tuple[int, bytes]]:
+        """Ingress then egress with empty queues, following clones and recirculation."""
+        out: list[tuple[int, bytes]] = []
+        pending = collections.deque(self.ingress(port, data, now_us))
+        while pending:
+            sent, more = self.egress(pending.popleft(), now_us, _EMPTY_QUEUE)
+            out.extend(sent)
+            pending.extend(more)
+        return out
