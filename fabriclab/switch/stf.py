@@ -257,6 +257,7 @@ class StfRunner:
         self.mc_nodes: dict[int, tuple[int, tuple[int, ...]]] = {}
         self.mc_members: dict[int, list[int]] = {}
         self.log: list[str] = []
+        self.sources: dict[int, list[int]] = {}  # port -> line of the packet behind each output
 
     def run(self, commands: list[Command]) -> StfResult:
         for cmd in commands:
@@ -284,6 +285,7 @@ class StfRunner:
         self.result.packets_sent += 1
         for out_port, out in self.core.process(port, payload, self.now_us):
             self.result.outputs.setdefault(out_port, []).append(out)
+            self.sources.setdefault(out_port, []).append(cmd.line)
 
     def _do_expect(self, cmd: Command, where: str) -> None:
         if not cmd.words:
@@ -306,6 +308,7 @@ class StfRunner:
         self.now_us += 1_000_000
 
     def _check_outputs(self) -> None:
+        """Compare per port in order; failures are sorted so the earliest line comes first."""
         res = self.result
         for port in sorted(set(self.expects) | set(res.outputs)):
             if port in self.any_ports:
@@ -326,9 +329,11 @@ class StfRunner:
             else:
                 if len(got) > len(expected):
                     extra = got[len(expected)]
-                    res.failures.append(f"unexpected packet {len(expected)} on port {port} "
-                                        f"({len(got)} sent there, {len(expected)} expected)\n"
-                                        f"  got      {_spaced(extra.hex().upper())}")
+                    line = self.sources[port][len(expected)]
+                    res.failures.append(f"line {line}: unexpected packet {len(expected)} on port "
+                                        f"{port} ({len(got)} sent there, {len(expected)} "
+                                        f"expected)\n  got      {_spaced(extra.hex().upper())}")
+        res.failures.sort(key=lambda f: int(f.split(":", 1)[0][5:]))
 
     # tables ---------------------------------------------------------------
     def _table(self, name: str, where: str) -> Table:

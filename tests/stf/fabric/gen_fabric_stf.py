@@ -1,0 +1,326 @@
+"""Writes the fabric.p4 STF tests in this directory (run it after changing the INT format
+or the test setup: `.venv/bin/python tests/stf/fabric/gen_fabric_stf.py`).
+
+Expected packets are built here from the formats in p4src/fabric/headers.p4 with scapy
+and struct, and the ECMP choice from CRC-16/ARC over the selector fields, as BMv2 does;
+`*` nibbles cover the timestamps, which depend on the runner's clock.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import struct
+
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.l2 import ARP, Ether
+from scapy.packet import Raw
+
+HERE = pathlib.Path(__file__).resolve().parent
+H1, H2 = ("10.0.1.1", "02:00:0a:00:01:01"), ("10.0.1.2", "02:00:0a:00:01:02")
+REMOTE = "10.0.2.1"
+PORT_MACS = {1: ("02:01:00:02:00:01", H1[1]), 2: ("02:01:00:02:00:02", H2[1]),
+             3: ("02:01:00:02:00:03", "02:01:00:00:00:01"),
+             4: ("02:01:00:02:00:04", "02:01:00:01:00:01")}
+INT_PORT, ROCE_PORT = 9099, 4791
+SWITCH_ID = 3
+
+SETUP = """\
+# A leaf: hosts 10.0.1.1 on port 1 and 10.0.1.2 on port 2, spines on ports 3 and 4;
+# 10.0.2.0/24 is reached through the ECMP group {3, 4}.
+member ecmp_selector 1 set_port(port:1)
+member ecmp_selector 2 set_port(port:2)
+member ecmp_selector 3 set_port(port:3)
+member ecmp_selector 4 set_port(port:4)
+group ecmp_selector 10 3 4
+group ecmp_selector 11 1
+group ecmp_selector 12 2
+add ipv4_routes hdr.ipv4.dstAddr:0x0a0002** set_group(group:10)
+add ipv4_routes hdr.ipv4.dstAddr:0x0a000101 set_group(group:11)
+add ipv4_routes hdr.ipv4.dstAddr:0x0a000102 set_group(group:12)
+add ecmp_groups meta.group:10 group(10)
+add ecmp_groups meta.group:11 group(11)
+add ecmp_groups meta.group:12 group(12)
+add group_candidates meta.group:10 set_candidates(count:2, p0:3, p1:4, p2:0, p3:0, p4:0, p5:0, p6:0, p7:0)
+add group_candidates meta.group:11 set_candidates(count:1, p0:1, p1:0, p2:0, p3:0, p4:0, p5:0, p6:0, p7:0)
+""" + "".join(
+    f"add port_macs standard_metadata.egress_port:{p} set_port_macs("
+    f"smac:0x{s.replace(':', '')}, dmac:0x{d.replace(':', '')})\n"
+    for p, (s, d) in PORT_MACS.items())
+
+
+def crc16_arc(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def ecmp_port(src: str, dst: str, proto: int, sport: int, dport: int) -> int:
+    """Member (port 3 or 4) the selector picks: crc16 over the selector fields % 2."""
+    data = (bytes(map(int, src.split("."))) + bytes(map(int, dst.split(".")))
+            + struct.pack("!BHH", proto, sport, dport))
+    return (3, 4)[crc16_arc(data) % 2]
+
+
+def hx(pkt) -> str:
+    return bytes(pkt).hex().upper()
+
+
+def udp_pkt(src, dst, sport, dport=5000, ttl=64, tos=0, payload=b"fabriclab-stf-payload",
+            smac=H1[1], dmac=PORT_MACS[1][0]):
+    return (Ether(src=smac, dst=dmac) / IP(src=src, dst=dst, ttl=ttl, tos=tos, id=1)
+            / UDP(sport=sport, dport=dport) / Raw(payload))
+
+
+def routed(pkt, port: int):
+    """What the switch sends on `port`: MACs of that port, TTL - 1, fresh IP checksum."""
+    out = pkt.copy()
+    out[Ether].src, out[Ether].dst = PORT_MACS[port]
+    out[IP].ttl -= 1
+    del out[IP].chksum
+    return out
+
+
+def bth(opcode=0x04, qp=0x12, psn=7) -> bytes:
+    return struct.pack("!BBHII", opcode, 0, 0xFFFF, qp, psn)
+
+
+def hop(switch, inp, outp, qdepth=0, tx=0, latency=0, ts=0) -> bytes:
+    return struct.pack("!IHHIIII", switch, inp, outp, latency, qdepth, ts, tx)
+
+
+def int_headers(orig_dport: int, hops: list[bytes]) -> bytes:
+    n = len(hops)
+    shim = struct.pack("!BBH", 1 << 4 | 1 << 2, 4 + 6 * n, orig_dport)
+    md = struct.pack("!IHHHH", 2 << 28 | 6 << 8 | (6 - n), 0xF500, 0, 0, 0)
+    return shim + md + b"".join(hops)
+
+
+def with_int(src, dst, sport, orig_dport, hops, payload, ttl=64, smac=None, dmac=None):
+    """A UDP packet carrying INT (UDP checksum 0 as the source switch leaves it)."""
+    body = int_headers(orig_dport, hops) + payload
+    return (Ether(src=smac or PORT_MACS[3][1], dst=dmac or PORT_MACS[3][0])
+            / IP(src=src, dst=dst, ttl=ttl, id=1) / UDP(sport=sport, dport=INT_PORT, chksum=0)
+            / Raw(body))
+
+
+def wild(hexstr: str, byte_offset: int, nbytes: int) -> str:
+    """Replace bytes [offset, offset + n) of a hex string by wildcards."""
+    return hexstr[:2 * byte_offset] + "*" * (2 * nbytes) + hexstr[2 * (byte_offset + nbytes):]
+
+
+def wild_hop_times(hexstr: str, hop_offset: int) -> str:
+    """Wildcard hop latency and egress timestamp of the record at `hop_offset`."""
+    return wild(wild(hexstr, hop_offset + 8, 4), hop_offset + 16, 4)
+
+
+def forwarding() -> str:
+    to_h1 = udp_pkt("10.0.2.1", H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    roce = (Ether(src=PORT_MACS[3][1], dst=PORT_MACS[3][0]) / IP(src="10.0.2.1", dst=H1[0], id=1)
+            / UDP(sport=50001, dport=ROCE_PORT, chksum=0)
+            / Raw(bth(opcode=0x0A) + struct.pack("!QII", 0x1000, 0x77, 64) + b"\x00" * 64
+                  + b"ICRC"))
+    tcp = (Ether(src=PORT_MACS[3][1], dst=PORT_MACS[3][0]) / IP(src="10.0.2.1", dst=H2[0], id=1)
+           / TCP(sport=40000, dport=80, flags="S"))
+    ttl1 = udp_pkt("10.0.2.1", H1[0], 50000, ttl=1, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    unknown = udp_pkt(H1[0], "192.168.0.1", 50000)
+    bad_csum = udp_pkt("10.0.2.1", H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    bad_csum = Ether(bytes(bad_csum))
+    bad_csum[IP].chksum ^= 0x0101
+    options = (Ether(src=PORT_MACS[3][1], dst=PORT_MACS[3][0])
+               / IP(src="10.0.2.1", dst=H1[0], options=b"\x01\x01\x01\x00") / UDP() / Raw(b"x"))
+    arp_req = Ether(src=H1[1], dst="ff:ff:ff:ff:ff:ff") / ARP(
+        op=1, hwsrc=H1[1], psrc=H1[0], hwdst="00:00:00:00:00:00", pdst="10.0.1.254")
+    arp_rep = Ether(src=PORT_MACS[1][0], dst=H1[1]) / ARP(
+        op=2, hwsrc=PORT_MACS[1][0], psrc="10.0.1.254", hwdst=H1[1], pdst=H1[0])
+    return f"""{SETUP}
+# Routed to a host: MACs of port 1, TTL 64 -> 63, checksum recomputed.
+packet 3 {hx(to_h1)}
+expect 1 {hx(routed(to_h1, 1))}$
+# RoCEv2 RDMA WRITE only (BTH + RETH) and TCP go through unchanged apart from L2/L3.
+packet 3 {hx(roce)}
+expect 1 {hx(routed(roce, 1))}$
+packet 3 {hx(tcp)}
+expect 2 {hx(routed(tcp, 2))}$
+# Dropped: TTL 1, no route, bad IPv4 checksum, IPv4 options.
+packet 3 {hx(ttl1)}
+packet 1 {hx(unknown)}
+packet 3 {hx(bad_csum)}
+packet 3 {hx(options)}
+# ARP requests get the port's MAC as the answer (hosts send everything to their leaf).
+packet 1 {hx(arp_req)}
+expect 1 {hx(arp_rep)}$
+check_counter port_rx(3) packets == 6
+check_counter port_drops(3) packets == 3
+check_counter port_drops(1) packets == 1
+check_counter port_tx(1) packets == 3
+"""
+
+
+def ecmp() -> str:
+    lines = [SETUP, "# 16 flows differing only in the UDP source port (RoCE entropy) spread over"
+             " both uplinks;\n# the member is crc16(selector fields) % 2, as in BMv2."]
+    ports = []
+    for sport in range(49152, 49168):
+        pkt = udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT)
+        port = ecmp_port(H1[0], REMOTE, 17, sport, ROCE_PORT)
+        ports.append(port)
+        lines += [f"packet 1 {hx(pkt)}", f"expect {port} {hx(routed(pkt, port))}$"]
+    assert set(ports) == {3, 4}, ports
+    pkt = udp_pkt(H1[0], REMOTE, 49152, dport=ROCE_PORT)
+    lines += ["# One flow stays on one path.",
+              *[f"packet 1 {hx(pkt)}\nexpect {ports[0]} {hx(routed(pkt, ports[0]))}$"
+                for _ in range(3)],
+              f"check_counter port_tx(3) packets == {ports.count(3) + 3 * (ports[0] == 3)}",
+              f"check_counter port_tx(4) packets == {ports.count(4) + 3 * (ports[0] == 4)}"]
+    return "\n".join(lines) + "\n"
+
+
+def ecn() -> str:
+    ect0 = udp_pkt("10.0.2.1", H1[0], 50000, tos=0x02, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    plain = udp_pkt("10.0.2.1", H1[0], 50000, tos=0x00, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    ce = routed(ect0, 1)
+    ce[IP].tos = 0x03
+    return f"""{SETUP}
+# Default: no marking.
+packet 3 {hx(ect0)}
+expect 1 {hx(routed(ect0, 1))}$
+# Kmax 0: every ECN-capable packet is above Kmax (the STF queue is empty) -> CE;
+# a not-ECT packet is never marked.
+setdefault ecn_config ecn_thresholds(kmin:0, kmax:0, slope:0)
+packet 3 {hx(ect0)}
+expect 1 {hx(ce)}$
+packet 3 {hx(plain)}
+expect 1 {hx(routed(plain, 1))}$
+# A per-port entry overrides the default: depth 0 is not above Kmin 0, below Kmax 1.
+add ecn_config standard_metadata.egress_port:1 ecn_thresholds(kmin:0, kmax:1, slope:65536)
+packet 3 {hx(ect0)}
+expect 1 {hx(routed(ect0, 1))}$
+check_counter port_ecn_marks(1) packets == 1
+"""
+
+
+def modes() -> str:
+    sport = next(s for s in range(49152, 50000)
+                 if ecmp_port(H1[0], REMOTE, 17, s, ROCE_PORT) == 3)
+    pkt = udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT)
+    on3, on4 = hx(routed(pkt, 3)), hx(routed(pkt, 4))
+    never_stale = "0xffffffffffff"
+    return f"""{SETUP}
+# ECMP (the default mode): this flow hashes to port 3 whatever the loads.
+register_write port_qdepth 3 100
+packet 1 {hx(pkt)}
+expect 3 {on3}$
+# Adaptive: per packet, the candidate with the lower queue depth.
+setdefault routing_mode set_mode(mode:2, flowlet_gap:0, load_max_age:{never_stale})
+register_write port_qdepth 3 100
+packet 1 {hx(pkt)}
+expect 4 {on4}$
+register_write port_qdepth 4 200
+packet 1 {hx(pkt)}
+expect 3 {on3}$
+# A DSCP class can keep ECMP while the switch default is adaptive.
+add routing_mode hdr.ipv4.dscp:0 set_mode(mode:0, flowlet_gap:0, load_max_age:0)
+register_write port_qdepth 3 100
+register_write port_qdepth 4 0
+packet 1 {hx(pkt)}
+expect 3 {on3}$
+remove routing_mode hdr.ipv4.dscp:0
+# Flowlet (gap 0.5 s): the first packet picks the less loaded port 4 ...
+setdefault routing_mode set_mode(mode:1, flowlet_gap:500000, load_max_age:{never_stale})
+register_write port_qdepth 3 100
+register_write port_qdepth 4 0
+packet 1 {hx(pkt)}
+expect 4 {on4}$
+# ... and the flow stays there while packets keep coming, even if port 4 gets loaded ...
+register_write port_qdepth 3 0
+register_write port_qdepth 4 200
+packet 1 {hx(pkt)}
+expect 4 {on4}$
+# ... until a gap longer than 0.5 s starts a new flowlet on the now less loaded port 3.
+wait
+register_write port_qdepth 4 200
+packet 1 {hx(pkt)}
+expect 3 {on3}$
+"""
+
+
+def int_test() -> str:
+    payload = bth() + b"\x00" * 32 + b"ICRC"
+    src_sport = next(s for s in range(49152, 50000)
+                     if ecmp_port(H1[0], REMOTE, 17, s, ROCE_PORT) == 3)
+    # 1. source: watched flow from h1 gets shim + md + this switch's record
+    src_in = udp_pkt(H1[0], REMOTE, src_sport, dport=ROCE_PORT, payload=payload)
+    src_out = routed(src_in, 3)
+    n_in = len(src_in)
+    rec = hop(SWITCH_ID, 1, 3, tx=n_in)
+    src_out[UDP].dport, src_out[UDP].chksum = INT_PORT, 0
+    src_out[UDP].remove_payload()
+    src_out = src_out / Raw(int_headers(ROCE_PORT, [rec]) + payload)
+    del src_out[IP].len, src_out[UDP].len
+    src_out = Ether(bytes(src_out))
+    src_hex = wild_hop_times(hx(src_out), 14 + 20 + 8 + 16)
+
+    # 2. transit: a packet with one record from switch 4, routed up again
+    sport2 = next(s for s in range(49152, 50000)
+                  if ecmp_port("10.0.2.9", REMOTE, 17, s, ROCE_PORT) == 4)
+    tr_in = with_int("10.0.2.9", REMOTE, sport2, ROCE_PORT, [hop(4, 1, 3, 0, 999, 5, 77)],
+                     payload)
+    tr_out = with_int("10.0.2.9", REMOTE, sport2, ROCE_PORT,
+                      [hop(SWITCH_ID, 3, 4, tx=len(tr_in)), hop(4, 1, 3, 0, 999, 5, 77)],
+                      payload, ttl=63, smac=PORT_MACS[4][0], dmac=PORT_MACS[4][1])
+    tr_hex = wild_hop_times(hx(tr_out), 14 + 20 + 8 + 16)
+
+    # 3. sink: INT from two switches arrives for h1: h1 gets the original packet back,
+    #    the collector (h2, port 2) a report with the sink's record added
+    hops_in = [hop(1, 2, 1, 3, 5000, 11, 111), hop(4, 1, 3, 1, 4000, 7, 100)]
+    sink_in = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT, hops_in, payload)
+    plain = (Ether(src=PORT_MACS[1][0], dst=H1[1]) / IP(src="10.0.2.1", dst=H1[0], ttl=63, id=1)
+             / UDP(sport=50007, dport=ROCE_PORT, chksum=0) / Raw(payload))
+    inner = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT,
+                     [hop(SWITCH_ID, 3, 1)] + hops_in, payload)
+    inner_b = bytes(inner)
+    report = (Ether(src=PORT_MACS[2][0], dst=PORT_MACS[2][1])
+              / IP(src="10.255.0.3", dst=H2[0], ttl=64, id=0, flags="DF")
+              / UDP(sport=32766, dport=32766, chksum=0)
+              / Raw(struct.pack("!BBHIII", 1 << 4 | 3, 0, len(inner_b), SWITCH_ID, 0, 0)
+                    + inner_b))
+    rep_hex = hx(report)
+    rec_at = 14 + 20 + 8 + 16 + 14 + 20 + 8 + 16
+    rep_hex = wild(rep_hex, 14 + 20 + 8 + 12, 4)          # report ingress timestamp
+    rep_hex = wild_hop_times(rep_hex, rec_at)
+    rep_hex = wild(rep_hex, rec_at + 20, 4)                # tx bytes: depends on egress order
+    return f"""{SETUP}
+setdefault int_config int_configure(switch_id:{SWITCH_ID}, report_src_ip:0x0aff0003, collector_ip:0x0a000102, collector_port:32766)
+add int_sink_ports standard_metadata.egress_spec:1 int_sink()
+add int_sink_ports standard_metadata.egress_spec:2 int_sink()
+add int_watchlist 10 hdr.ipv4.srcAddr:0x0a000101&&&0xffffffff hdr.ipv4.dstAddr:0x0a000201&&&0xffffffff meta.l4DstPort:0x12b7&&&0xffff int_watch()
+mirroring_add 100 2
+# Source: UDP dport becomes 9099 (the original 4791 goes into the shim), UDP checksum 0,
+# lengths +40 (shim 4 + md 12 + record 24); the record says switch 3, port 1 -> 3.
+packet 1 {hx(src_in)}
+expect 3 {src_hex}$
+# Transit: this switch's record goes in front of switch 4's; shim length 10 -> 16 words.
+packet 3 {hx(tr_in)}
+expect 4 {tr_hex}$
+# Sink: the host gets the packet without INT (dport 4791 again, original lengths) ...
+packet 3 {hx(sink_in)}
+expect 1 {hx(plain)}$
+# ... and the collector a report: Ethernet/IPv4/UDP 32766, report header (3 hops), then the
+# packet as it arrived with the sink's record (port 3 -> 1) in front.
+expect 2 {rep_hex}$
+"""
+
+
+def main() -> None:
+    for name, make in [("forwarding", forwarding), ("ecmp", ecmp), ("ecn", ecn),
+                       ("modes", modes), ("int", int_test)]:
+        (HERE / f"fabric_{name}.stf").write_text(
+            "# Generated by gen_fabric_stf.py from the formats in p4src/fabric/headers.p4.\n"
+            + make())
+
+
+if __name__ == "__main__":
+    main()
