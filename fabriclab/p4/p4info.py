@@ -1,4 +1,543 @@
-"""Placeholder replaced below."""
+"""P4Info generation with p4c-bm2-ss's names, ids, aliases and ordering (v1model).
+
+The rules (see REFERENCE_FACTS.md and the P4Runtime spec):
+* Objects are named by their position in the instantiated pipeline: a top-level control
+  by its type name (`MyIngress.ipv4_lpm`), a nested instance by its instance name, global
+  actions without prefix; `@name("x")` replaces the local name, `@name(".x")` is absolute.
+* ids are `(prefix << 24) | (jenkins_one_at_a_time(name) & 0xFFFFFF)`; `@id` wins. Names
+  without `@id` are hashed in sorted order per kind and collisions probe the next hash
+  value, as p4c does, so ids do not depend on declaration order.
+* aliases are the shortest unique dot-suffix among all names of all kinds.
+* Match field / param / metadata ids count from 1 (after honouring `@id`).
+* Only actions that are used (in a table or called) appear, as after p4c's dead-code pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
 from finsy.proto import p4i
-def build_p4info(program):
-    return p4i.P4Info()
+
+from fabriclab.p4 import ir
+from fabriclab.p4.diagnostics import CompileError, Diagnostic
+
+PREFIX = {"action": 0x01, "table": 0x02, "value_set": 0x03, "controller_header": 0x04,
+          "action_profile": 0x11, "counter": 0x12, "direct_counter": 0x13, "meter": 0x14,
+          "direct_meter": 0x15, "register": 0x16, "digest": 0x17}
+DEFAULT_TABLE_SIZE = 1024
+_MATCH_TYPES = {"exact": p4i.MatchField.EXACT, "lpm": p4i.MatchField.LPM, "ternary": p4i.MatchField.TERNARY,
+                "range": p4i.MatchField.RANGE, "optional": p4i.MatchField.OPTIONAL}
+_COUNTER_UNITS = {"packets": p4i.CounterSpec.PACKETS, "bytes": p4i.CounterSpec.BYTES,
+                  "packets_and_bytes": p4i.CounterSpec.BOTH}
+_METER_UNITS = {"packets": p4i.MeterSpec.PACKETS, "bytes": p4i.MeterSpec.BYTES}
+_SKIPPED_ANNOTATIONS = {"name", "id", "brief", "description"}
+
+
+def jenkins_hash(name: str) -> int:
+    """Jenkins one-at-a-time hash (32 bit) of the UTF-8 bytes of `name`."""
+    h = 0
+    for byte in name.encode():
+        h = (h + byte) & 0xFFFFFFFF
+        h = (h + (h << 10)) & 0xFFFFFFFF
+        h ^= h >> 6
+    h = (h + (h << 3)) & 0xFFFFFFFF
+    h ^= h >> 11
+    h = (h + (h << 15)) & 0xFFFFFFFF
+    return h
+
+
+def _fail(node, message: str) -> CompileError:
+    return CompileError([Diagnostic(getattr(node, "pos", None), message)])
+
+
+class SymbolTable:
+    """Names per kind -> ids (p4c's allocation) and the global alias suffix set."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, dict[str, int | None]] = {k: {} for k in PREFIX}
+        self.assigned: set[int] = set()
+        self._all: set[str] = set()
+        self._suffix_count: dict[tuple[str, ...], int] = {}
+
+    def add(self, kind: str, name: str, node=None) -> None:
+        table = self.names[kind]
+        if name in table:
+            return
+        user_id = _user_id(kind, node) if node is not None else None
+        if user_id is not None:
+            if user_id in self.assigned:
+                raise _fail(node, f"@id {user_id} is assigned to multiple declarations")
+            self.assigned.add(user_id)
+        table[name] = user_id
+        if name not in self._all:
+            self._all.add(name)
+            parts = tuple(name.split("."))
+            for i in range(len(parts)):
+                suffix = parts[i:]
+                self._suffix_count[suffix] = self._suffix_count.get(suffix, 0) + 1
+
+    def compute_ids(self) -> None:
+        for kind, table in self.names.items():
+            prefix = PREFIX[kind] << 24
+            for name in sorted((n for n, i in table.items() if i is None), key=lambda n: n.encode()):
+                value = jenkins_hash(name)
+                while prefix | (value & 0xFFFFFF) in self.assigned:
+                    value = (value + 1) & 0xFFFFFFFF
+                table[name] = prefix | (value & 0xFFFFFF)
+                self.assigned.add(table[name])
+
+    def id(self, kind: str, name: str) -> int:
+        return self.names[kind][name]  # type: ignore[return-value]
+
+    def alias(self, name: str) -> str:
+        parts = name.split(".")
+        for n in range(1, len(parts) + 1):
+            if self._suffix_count.get(tuple(parts[-n:]), 0) < 2:
+                return ".".join(parts[-n:])
+        return name
+
+
+def _user_id(kind: str, node) -> int | None:
+    anno = node.annotation("id") if hasattr(node, "annotation") else None
+    if anno is None:
+        return None
+    if not anno.args or not isinstance(anno.args[0], int) or anno.args[0] < 0:
+        raise _fail(anno, "@id needs a non-negative integer argument")
+    value = anno.args[0]
+    prefix = PREFIX[kind] << 24
+    if value & 0xFF000000 and value & 0xFF000000 != prefix:
+        raise _fail(anno, "@id has the wrong 8-bit prefix")
+    return value | prefix
+
+
+def local_name(decl: ir.Decl) -> tuple[str, bool]:
+    """(control-plane local name, is_absolute) from `@name` or the declared name."""
+    anno = decl.annotation("name")
+    if anno and anno.args and isinstance(anno.args[0], str):
+        text = anno.args[0]
+        return (text[1:], True) if text.startswith(".") else (text, False)
+    return decl.name, False
+
+
+def qualified(prefix: str, decl: ir.Decl) -> str:
+    name, absolute = local_name(decl)
+    return name if absolute or not prefix else f"{prefix}.{name}"
+
+
+@dataclass
+class _Collected:
+    """Everything P4Info lists, in p4c's traversal order, with fully qualified names."""
+
+    actions: list[tuple[str, ir.ActionDecl]] = field(default_factory=list)
+    tables: list[tuple[str, ir.TableDecl, str]] = field(default_factory=list)  # name, table, prefix
+    instances: list[tuple[str, ir.Instance]] = field(default_factory=list)
+    value_sets: list[tuple[str, ir.ValueSetDecl]] = field(default_factory=list)
+    digests: list[tuple[str, ir.Type]] = field(default_factory=list)
+    action_names: dict[int, str] = field(default_factory=dict)  # id(ActionDecl) -> name
+
+
+def _hidden(decl) -> bool:
+    return decl.annotation("hidden") is not None
+
+
+class _Walker:
+    """Walks the instantiated pipeline (main's arguments, nested instances) in order."""
+
+    def __init__(self, program: ir.Program):
+        self.program = program
+        self.out = _Collected()
+
+    def run(self) -> _Collected:
+        main = self.program.main
+        for arg in main.args if main else []:
+            value = arg.value
+            if isinstance(value, ir.ConstructorCall):
+                decl = value.type
+                if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
+                    self._block(decl, local_name(decl)[0])
+        return self.out
+
+    def _block(self, decl, prefix: str) -> None:
+        if isinstance(decl, ir.ParserDecl):
+            for local in decl.locals:
+                if isinstance(local, ir.ValueSetDecl) and not _hidden(local):
+                    self.out.value_sets.append((qualified(prefix, local), local))
+                elif isinstance(local, ir.Instance):
+                    self._instance(local, prefix)
+            return
+        used = self._used_actions(decl)
+        globals_used = [a for a in used if a not in decl.locals]
+        for action in globals_used + [d for d in decl.locals if isinstance(d, ir.ActionDecl) and d in used]:
+            name = qualified("" if action not in decl.locals else prefix, action)
+            self.out.action_names[id(action)] = name
+            if not _hidden(action):
+                self.out.actions.append((name, action))
+        for local in decl.locals:
+            if isinstance(local, ir.TableDecl):
+                if not _hidden(local):
+                    self.out.tables.append((qualified(prefix, local), local, prefix))
+                for res in (local.implementation, local.counters, local.meters):
+                    if isinstance(res, ir.Instance) and res.name == local.name:  # anonymous, in place
+                        self._instance(res, prefix)
+            elif isinstance(local, ir.Instance):
+                self._instance(local, prefix)
+        for action in [a for _, a in self.out.actions if a in used] + [decl]:
+            body = action.body if isinstance(action, (ir.ActionDecl, ir.ControlDecl)) else None
+            for call in _calls(body):
+                if call.kind == ir.CallKind.EXTERN_FUNCTION and call.method == "digest":
+                    self._digest(call)
+
+    def _instance(self, inst: ir.Instance, prefix: str) -> None:
+        typ = inst.type
+        if isinstance(typ, (ir.ControlDecl, ir.ParserDecl)):
+            self._block(typ, qualified(prefix, inst))
+        elif not _hidden(inst):
+            self.out.instances.append((qualified(prefix, inst), inst))
+
+    def _digest(self, call: ir.MethodCall) -> None:
+        data = call.type_bindings.get("T")
+        if not isinstance(data, ir.StructLike):
+            raise _fail(call, "unsupported: digest() data must be a struct (declare a struct type "
+                              "and pass a value of it)")
+        name = local_name(data)[0]
+        if all(n != name for n, _ in self.out.digests):
+            self.out.digests.append((name, data))
+
+    def _used_actions(self, control: ir.ControlDecl) -> list[ir.ActionDecl]:
+        used: list[ir.ActionDecl] = []
+
+        def add(action):
+            if isinstance(action, ir.ActionDecl) and action not in used:
+                used.append(action)
+
+        for local in control.locals:
+            if isinstance(local, ir.TableDecl):
+                for ref in local.actions:
+                    add(ref.decl)
+                if local.default_action is not None:
+                    add(local.default_action.decl)
+        for body in [control.body] + [a.body for a in control.locals if isinstance(a, ir.ActionDecl)]:
+            for call in _calls(body):
+                if call.kind == ir.CallKind.ACTION:
+                    add(call.decl)
+        return used
+
+
+def _calls(node) -> list[ir.MethodCall]:
+    """All calls inside a statement tree, in source order."""
+    found: list[ir.MethodCall] = []
+
+    def visit(x):
+        if isinstance(x, ir.MethodCall):
+            found.append(x)
+        if isinstance(x, (ir.Node,)):
+            for value in vars(x).values():
+                visit_value(value)
+
+    def visit_value(value):
+        if isinstance(value, (ir.Stmt, ir.Expr, ir.Argument, ir.SwitchCase)):
+            visit(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit_value(item)
+
+    if node is not None:
+        visit(node)
+    return found
+
+
+# ------------------------------------------------------------------------------- builder
+def _annotate(message, annotations: list[ir.Annotation], skip: set[str] = frozenset()) -> None:
+    for anno in annotations:
+        if anno.name in _SKIPPED_ANNOTATIONS or anno.name in skip:
+            continue
+        message.annotations.append(anno.text)
+    brief = ir.find_annotation(annotations, "brief")
+    desc = ir.find_annotation(annotations, "description")
+    if brief and brief.args:
+        message.doc.brief = str(brief.args[0])
+    if desc and desc.args:
+        message.doc.description = str(desc.args[0])
+
+
+def _preamble(pre, symbols: SymbolTable, kind: str, name: str, decl) -> None:
+    pre.id = symbols.id(kind, name)
+    pre.name = name
+    pre.alias = symbols.alias(name)
+    if decl is not None:
+        _annotate(pre, decl.annotations)
+
+
+def _width(t: ir.Type | None) -> int:
+    if isinstance(t, ir.BitType):
+        return t.width
+    if isinstance(t, ir.BoolType):
+        return 1
+    if isinstance(t, ir.NewTypeDecl):
+        return _width(t.type)
+    if isinstance(t, ir.EnumDecl) and t.underlying is not None:
+        return t.underlying.width
+    return 0
+
+
+def _field_ids(items: list) -> list[int]:
+    """p4c's allocator: `@id` first, then 1, 2, ... skipping taken ids (index advances per item)."""
+    assigned: dict[int, int] = {}
+    taken: set[int] = set()
+    for i, item in enumerate(items):
+        anno = ir.find_annotation(getattr(item, "annotations", []), "id")
+        if anno and anno.args and isinstance(anno.args[0], int):
+            assigned[i] = anno.args[0]
+            taken.add(anno.args[0])
+    index = 1
+    for i in range(len(items)):
+        if i in assigned:
+            index += 1
+            continue
+        while index in taken:
+            index += 1
+        assigned[i] = index
+        taken.add(index)
+    return [assigned[i] for i in range(len(items))]
+
+
+def _ctor_arg(inst: ir.Instance, name: str):
+    for arg in inst.args:
+        if arg.param is not None and arg.param.name == name:
+            return arg.value
+    return None
+
+
+def _extern_kind(inst: ir.Instance) -> str | None:
+    typ = inst.type
+    base = typ.base if isinstance(typ, ir.SpecializedType) else typ
+    return {"counter": "counter", "direct_counter": "direct_counter", "meter": "meter",
+            "direct_meter": "direct_meter", "register": "register", "action_profile": "action_profile",
+            "action_selector": "action_profile"}.get(getattr(base, "name", ""))
+
+
+def _type_spec(spec, t: ir.Type, info) -> None:
+    """Fill a P4DataTypeSpec; declares named structs/headers in type_info."""
+    if isinstance(t, ir.BitType):
+        (spec.bitstring.int if t.signed else spec.bitstring.bit).bitwidth = t.width
+    elif isinstance(t, ir.BoolType):
+        spec.bool.SetInParent()
+    elif isinstance(t, ir.StructLike):
+        name = local_name(t)[0]
+        target = {"struct": (spec.struct, info.structs), "header": (spec.header, info.headers),
+                  "header_union": (spec.header_union, info.header_unions)}[t.kind]
+        target[0].name = name
+        if name not in target[1]:
+            decl = target[1][name]
+            for f in t.fields:
+                if t.kind == "header":
+                    member = decl.members.add(name=f.name)
+                    rep = f.type.type if isinstance(f.type, ir.NewTypeDecl) else f.type
+                    rep = rep.underlying if isinstance(rep, ir.EnumDecl) else rep
+                    (member.type_spec.int if getattr(rep, "signed", False) else member.type_spec.bit).bitwidth = \
+                        _width(f.type)
+                elif t.kind == "header_union":
+                    member = decl.members.add(name=f.name)
+                    member.header.name = local_name(f.type)[0]
+                    _type_spec(p4i.P4DataTypeSpec(), f.type, info)
+                else:
+                    member = decl.members.add(name=f.name)
+                    _type_spec(member.type_spec, f.type, info)
+    elif isinstance(t, ir.EnumDecl) and t.underlying is not None:
+        spec.serializable_enum.name = t.name
+        if t.name not in info.serializable_enums:
+            enum = info.serializable_enums[t.name]
+            enum.underlying_type.bitwidth = t.underlying.width
+            for member in t.members:
+                width = (t.underlying.width + 7) // 8
+                enum.members.add(name=member, value=(t.values[member] % (1 << t.underlying.width))
+                                 .to_bytes(width, "big"))
+    elif isinstance(t, ir.EnumDecl):
+        spec.enum.name = t.name
+        if t.name not in info.enums:
+            enum = info.enums[t.name]
+            for member in t.members:
+                enum.members.add(name=member)
+    elif isinstance(t, ir.ErrorType):
+        spec.error.SetInParent()
+    elif isinstance(t, ir.StackType):
+        _type_spec(p4i.P4DataTypeSpec(), t.elem, info)
+        spec.header_stack.header.name = local_name(t.elem)[0]
+        spec.header_stack.size = t.size
+    elif isinstance(t, ir.TupleType):
+        for elem in t.elems:
+            _type_spec(spec.tuple.members.add(), elem, info)
+
+
+def build_p4info(program: ir.Program) -> p4i.P4Info:
+    found = _Walker(program).run()
+    symbols = SymbolTable()
+    for name, action in found.actions:
+        symbols.add("action", name, action)
+    for name, table, _ in found.tables:
+        symbols.add("table", name, table)
+    for name, inst in found.instances:
+        kind = _extern_kind(inst)
+        if kind is not None:
+            symbols.add(kind, name, inst)
+    for name, vs in found.value_sets:
+        symbols.add("value_set", name, vs)
+    headers = [d for d in program.decls if isinstance(d, ir.StructLike) and d.is_header
+               and d.annotation("controller_header") and not _hidden(d)]
+    for h in headers:
+        symbols.add("controller_header", _controller_name(h), h)
+    for name, data in found.digests:
+        symbols.add("digest", name, data)
+    symbols.compute_ids()
+
+    info = p4i.P4Info()
+    info.pkg_info.arch = "v1model"
+    if program.main is not None:
+        _annotate(info.pkg_info, program.main.annotations, {"pkginfo"})
+    instance_ids = {id(inst): symbols.id(_extern_kind(inst), name)
+                    for name, inst in found.instances if _extern_kind(inst)}
+    profile_tables: dict[int, list[int]] = {}
+    direct_tables: dict[int, int] = {}
+    for name, table, _prefix in found.tables:
+        msg = info.tables.add()
+        _preamble(msg.preamble, symbols, "table", name, table)
+        _table(msg, table, symbols, found, instance_ids, profile_tables, direct_tables)
+    for name, action in found.actions:
+        msg = info.actions.add()
+        _preamble(msg.preamble, symbols, "action", name, action)
+        params = action.control_plane_params
+        for pid, param in zip(_field_ids(params), params):
+            p = msg.params.add(id=pid, name=local_name(param)[0], bitwidth=_width(param.type))
+            _annotate(p, param.annotations)
+    for name, inst in found.instances:
+        kind = _extern_kind(inst)
+        if kind is not None:
+            _extern(info, kind, name, inst, symbols, profile_tables, direct_tables)
+    for h in headers:
+        msg = info.controller_packet_metadata.add()
+        cname = _controller_name(h)
+        msg.preamble.id = symbols.id("controller_header", cname)
+        msg.preamble.name = cname
+        msg.preamble.alias = cname
+        _annotate(msg.preamble, h.annotations)
+        for fid, f in zip(_field_ids(h.fields), h.fields):
+            if not _hidden(f):
+                m = msg.metadata.add(id=fid, name=local_name(f)[0], bitwidth=_width(f.type))
+                _annotate(m, f.annotations)
+    for name, vs in found.value_sets:
+        msg = info.value_sets.add(size=vs.size)
+        _preamble(msg.preamble, symbols, "value_set", name, vs)
+        _value_set_match(msg, vs)
+    for name, data in found.digests:
+        msg = info.digests.add()
+        _preamble(msg.preamble, symbols, "digest", name, None)
+        _type_spec(msg.type_spec, data, info.type_info)
+    return info
+
+
+def _controller_name(h: ir.StructLike) -> str:
+    anno = h.annotation("controller_header")
+    if not anno.args or not isinstance(anno.args[0], str):
+        raise _fail(anno, "@controller_header needs a string argument")
+    return anno.args[0]
+
+
+def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, instance_ids: dict,
+           profile_tables: dict, direct_tables: dict) -> None:
+    for fid, key in zip(_field_ids(table.keys), table.keys):
+        if key.match_kind == "selector":
+            continue
+        mf = msg.match_fields.add(id=fid, name=key.name, bitwidth=_width(key.expr.type))
+        if key.match_kind in _MATCH_TYPES:
+            mf.match_type = _MATCH_TYPES[key.match_kind]
+        else:
+            mf.other_match_type = key.match_kind
+        _annotate(mf, key.annotations)
+    for ref in table.actions:
+        aid = symbols.id("action", found.action_names[id(ref.decl)])
+        ar = msg.action_refs.add(id=aid)
+        _annotate(ar, ref.annotations)
+        table_only, default_only = ref.annotation("tableonly"), ref.annotation("defaultonly")
+        if table_only and default_only:
+            raise _fail(ref, f"action '{ref.name}' cannot be both @tableonly and @defaultonly")
+        if table_only:
+            ar.scope = p4i.ActionRef.TABLE_ONLY
+        elif default_only:
+            ar.scope = p4i.ActionRef.DEFAULT_ONLY
+    if table.default_action is not None and table.default_action_const:
+        msg.const_default_action_id = symbols.id("action", found.action_names[id(table.default_action.decl)])
+    tid = msg.preamble.id
+    if table.implementation is not None:
+        pid = instance_ids[id(table.implementation)]
+        msg.implementation_id = pid
+        profile_tables.setdefault(pid, []).append(tid)
+    for res in (table.counters, table.meters):
+        if res is not None:
+            rid = instance_ids[id(res)]
+            msg.direct_resource_ids.append(rid)
+            direct_tables[rid] = tid
+    msg.size = table.size or DEFAULT_TABLE_SIZE
+    timeout = table.get_property("support_timeout")
+    if timeout is not None and isinstance(timeout.value, ir.BoolLiteral) and timeout.value.value:
+        msg.idle_timeout_behavior = p4i.Table.NOTIFY_CONTROL
+    if table.has_entries and table.entries_const:
+        msg.is_const_table = True
+    if table.has_entries:
+        msg.has_initial_entries = True
+
+
+def _enum_arg(inst: ir.Instance, name: str) -> str | None:
+    value = _ctor_arg(inst, name)
+    return value.member if isinstance(value, ir.EnumMember) else None
+
+
+def _int_arg(inst: ir.Instance, name: str) -> int:
+    value = _ctor_arg(inst, name)
+    return value.value if isinstance(value, ir.Constant) else 0
+
+
+def _extern(info, kind: str, name: str, inst: ir.Instance, symbols: SymbolTable, profile_tables: dict,
+            direct_tables: dict) -> None:
+    iid = symbols.id(kind, name)
+    if kind == "counter":
+        msg = info.counters.add(size=_int_arg(inst, "size"))
+        msg.spec.unit = _COUNTER_UNITS.get(_enum_arg(inst, "type"), 0)
+    elif kind == "direct_counter":
+        msg = info.direct_counters.add(direct_table_id=direct_tables.get(iid, 0))
+        msg.spec.unit = _COUNTER_UNITS.get(_enum_arg(inst, "type"), 0)
+    elif kind == "meter":
+        msg = info.meters.add(size=_int_arg(inst, "size"))
+        msg.spec.unit = _METER_UNITS.get(_enum_arg(inst, "type"), 0)
+    elif kind == "direct_meter":
+        msg = info.direct_meters.add(direct_table_id=direct_tables.get(iid, 0))
+        msg.spec.unit = _METER_UNITS.get(_enum_arg(inst, "type"), 0)
+    elif kind == "register":
+        msg = info.registers.add(size=_int_arg(inst, "size"))
+        _type_spec(msg.type_spec, inst.type.args[0], info.type_info)
+    else:
+        msg = info.action_profiles.add(size=_int_arg(inst, "size"))
+        msg.table_ids.extend(profile_tables.get(iid, []))
+        base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
+        if base.name == "action_selector":
+            msg.with_selector = True
+    _preamble(msg.preamble, symbols, kind, name, inst)
+
+
+def _value_set_match(msg, vs: ir.ValueSetDecl) -> None:
+    et = vs.elem_type
+    if isinstance(et, ir.BitType):
+        msg.match.add(id=1, bitwidth=et.width, match_type=p4i.MatchField.EXACT)
+    elif isinstance(et, ir.StructLike) and et.kind == "struct":
+        for fid, f in zip(_field_ids(et.fields), et.fields):
+            if not isinstance(f.type, ir.BitType):
+                raise _fail(f, "unsupported: value_set struct fields must be bit<W>")
+            m = msg.match.add(id=fid, name=local_name(f)[0], bitwidth=f.type.width)
+            anno = f.annotation("match")
+            kind = str(anno.args[0]) if anno and anno.args else "exact"
+            if kind in _MATCH_TYPES:
+                m.match_type = _MATCH_TYPES[kind]
+            else:
+                m.other_match_type = kind
+            _annotate(m, f.annotations, {"match"})
+    else:
+        raise _fail(vs, "unsupported: value_set element type must be bit<W> or a struct of bit<W> fields")
