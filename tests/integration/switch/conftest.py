@@ -47,10 +47,10 @@ def real_pipeline_available() -> bool:
     return True
 
 
-def switch_command() -> list[str]:
-    """The real switch on forward.p4 once the pipeline exists, else the stand-in launcher."""
+def switch_command(program: bool = True) -> list[str]:
+    """The real switch on forward.p4 (or --no-p4) once the pipeline exists, else the stand-in."""
     if real_pipeline_available():
-        return [sys.executable, "-m", "fabriclab", "switch", PROGRAM]
+        return [sys.executable, "-m", "fabriclab", "switch", PROGRAM if program else "--no-p4"]
     return [sys.executable, os.path.join(HERE, "switch_standin.py")]
 
 
@@ -128,13 +128,14 @@ def free_tcp_port() -> int:
 class RunningSwitch:
     """A `fabriclab switch` child process started and waited for like Mininet does."""
 
-    def __init__(self, net: TwoHosts, workdir: str, extra: list[str]):
+    def __init__(self, net: TwoHosts, workdir: str, extra: list[str], program: bool = True):
         self.admin_socket = os.path.join(workdir, "admin.sock")
         self.pcap_dir = os.path.join(workdir, "pcap")
         self.stderr_path = os.path.join(workdir, "switch.err")
-        cmd = [*switch_command(), "-i", f"1@{net.port_if(1)}", "-i", f"2@{net.port_if(2)}",
+        self.grpc_address = f"127.0.0.1:{free_tcp_port()}"
+        cmd = [*switch_command(program), "-i", f"1@{net.port_if(1)}", "-i", f"2@{net.port_if(2)}",
                "--pcap", self.pcap_dir, "--admin-socket", self.admin_socket,
-               "--grpc-server-addr", f"127.0.0.1:{free_tcp_port()}", *extra]
+               "--grpc-server-addr", self.grpc_address, *extra]
         with open(self.stderr_path, "w") as stderr:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                          cwd=REPO)
@@ -177,8 +178,8 @@ class RunningSwitch:
 def start_switch(hosts, tmp_path):
     started: list[RunningSwitch] = []
 
-    def start(*extra: str) -> RunningSwitch:
-        sw = RunningSwitch(hosts, str(tmp_path), list(extra))
+    def start(*extra: str, program: bool = True) -> RunningSwitch:
+        sw = RunningSwitch(hosts, str(tmp_path), list(extra), program)
         started.append(sw)
         return sw
 
