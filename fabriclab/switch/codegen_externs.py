@@ -193,7 +193,7 @@ class ExternCompiler:
             codes.append(code)
             widths.append(width)
         if all(w % 8 == 0 for w in widths):
-            return " + ".join(f"{c}.to_bytes({w // 8}, 'big')" for c, w in zip(codes, widths))
+            return " + ".join(f"({c}).to_bytes({w // 8}, 'big')" for c, w in zip(codes, widths))
         return f"_pack(({', '.join(codes)},), {tuple(widths)!r})"
 
     def algo_fn(self, e) -> str:
