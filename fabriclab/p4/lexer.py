@@ -14,6 +14,7 @@ from __future__ import annotations
 from lark import Token
 
 _TYPE_KEYWORDS = {"BOOL", "ERROR", "STRING_KW", "INT", "BIT", "VARBIT", "TUPLE", "VOID", "TYPE_IDENTIFIER"}
+_DECL_START = {"SEMICOLON", "LBRACE", "RBRACE", "ANNOTATION"}
 _TYPE_ARG_TOKENS = _TYPE_KEYWORDS | {"INTEGER", "COMMA", "LSQB", "RSQB", "DONTCARE", "LPAR", "RPAR"}
 
 
@@ -90,7 +91,7 @@ class PostLexer:
             nxt = toks[i + 1] if i + 1 < n else None
             if kind in ("HEADER", "STRUCT", "HEADER_UNION", "ENUM", "PARSER", "CONTROL", "PACKAGE"):
                 declare_next = True
-            elif kind in ("TYPEDEF", "TYPE"):
+            elif kind == "TYPEDEF" or kind == "TYPE" and (i == 0 or toks[i - 1].type in _DECL_START):
                 j = i + 1
                 while j < n and toks[j].value != ";":
                     j += 1

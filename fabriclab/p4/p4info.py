@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from finsy.proto import p4i
+from finsy.proto.p4.config.v1 import p4types_pb2
 
 from fabriclab.p4 import ir
 from fabriclab.p4.diagnostics import CompileError, Diagnostic
@@ -269,6 +270,10 @@ def _preamble(pre, symbols: SymbolTable, kind: str, name: str, decl) -> None:
 
 
 def _width(t: ir.Type | None) -> int:
+    if isinstance(t, ir.NewTypeDecl):
+        anno = t.annotation("p4runtime_translation")
+        if anno and anno.args:
+            return anno.args[1] if len(anno.args) > 1 and isinstance(anno.args[1], int) else 0
     if isinstance(t, ir.BitType):
         return t.width
     if isinstance(t, ir.BoolType):
@@ -339,7 +344,7 @@ def _type_spec(spec, t: ir.Type, info) -> None:
                 elif t.kind == "header_union":
                     member = decl.members.add(name=f.name)
                     member.header.name = local_name(f.type)[0]
-                    _type_spec(p4i.P4DataTypeSpec(), f.type, info)
+                    _type_spec(p4types_pb2.P4DataTypeSpec(), f.type, info)
                 else:
                     member = decl.members.add(name=f.name)
                     _type_spec(member.type_spec, f.type, info)
@@ -361,7 +366,7 @@ def _type_spec(spec, t: ir.Type, info) -> None:
     elif isinstance(t, ir.ErrorType):
         spec.error.SetInParent()
     elif isinstance(t, ir.StackType):
-        _type_spec(p4i.P4DataTypeSpec(), t.elem, info)
+        _type_spec(p4types_pb2.P4DataTypeSpec(), t.elem, info)
         spec.header_stack.header.name = local_name(t.elem)[0]
         spec.header_stack.size = t.size
     elif isinstance(t, ir.TupleType):
@@ -401,13 +406,14 @@ def build_p4info(program: ir.Program) -> p4i.P4Info:
     for name, table, _prefix in found.tables:
         msg = info.tables.add()
         _preamble(msg.preamble, symbols, "table", name, table)
-        _table(msg, table, symbols, found, instance_ids, profile_tables, direct_tables)
+        _table(msg, table, symbols, found, instance_ids, profile_tables, direct_tables, info)
     for name, action in found.actions:
         msg = info.actions.add()
         _preamble(msg.preamble, symbols, "action", name, action)
         params = action.control_plane_params
         for pid, param in zip(_field_ids(params), params):
             p = msg.params.add(id=pid, name=local_name(param)[0], bitwidth=_width(param.type))
+            _named_type(p, param.type, info)
             _annotate(p, param.annotations)
     for name, inst in found.instances:
         kind = _extern_kind(inst)
@@ -423,6 +429,7 @@ def build_p4info(program: ir.Program) -> p4i.P4Info:
         for fid, f in zip(_field_ids(h.fields), h.fields):
             if not _hidden(f):
                 m = msg.metadata.add(id=fid, name=local_name(f)[0], bitwidth=_width(f.type))
+                _named_type(m, f.type, info)
                 _annotate(m, f.annotations)
     for name, vs in found.value_sets:
         msg = info.value_sets.add(size=vs.size)
@@ -435,6 +442,25 @@ def build_p4info(program: ir.Program) -> p4i.P4Info:
     return info
 
 
+def _named_type(message, t: ir.Type | None, info) -> None:
+    """`type` newtypes get a type_name and a type_info entry; serializable enums are declared."""
+    if isinstance(t, ir.NewTypeDecl):
+        message.type_name.name = t.name
+        if t.name not in info.type_info.new_types:
+            entry = info.type_info.new_types[t.name]
+            anno = t.annotation("p4runtime_translation")
+            if anno and anno.args:
+                entry.translated_type.uri = str(anno.args[0])
+                if len(anno.args) > 1 and isinstance(anno.args[1], int):
+                    entry.translated_type.sdn_bitwidth = anno.args[1]
+                else:
+                    entry.translated_type.sdn_string.SetInParent()
+            else:
+                _type_spec(entry.original_type, t.type, info.type_info)
+    elif isinstance(t, ir.EnumDecl) and t.underlying is not None:
+        _type_spec(p4types_pb2.P4DataTypeSpec(), t, info.type_info)
+
+
 def _controller_name(h: ir.StructLike) -> str:
     anno = h.annotation("controller_header")
     if not anno.args or not isinstance(anno.args[0], str):
@@ -443,11 +469,12 @@ def _controller_name(h: ir.StructLike) -> str:
 
 
 def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, instance_ids: dict,
-           profile_tables: dict, direct_tables: dict) -> None:
+           profile_tables: dict, direct_tables: dict, info) -> None:
     for fid, key in zip(_field_ids(table.keys), table.keys):
         if key.match_kind == "selector":
             continue
         mf = msg.match_fields.add(id=fid, name=key.name, bitwidth=_width(key.expr.type))
+        _named_type(mf, key.expr.type, info)
         if key.match_kind in _MATCH_TYPES:
             mf.match_type = _MATCH_TYPES[key.match_kind]
         else:
