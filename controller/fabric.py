@@ -101,8 +101,8 @@ class FabricController:
 
     def install(self) -> None:
         """Write the complete state to every switch (on a freshly pushed pipeline)."""
-        for name, plan in self.plans.items():
-            write_base(self.clients[name], plan, self.config.priorities)
+        for name, c in self.clients.items():
+            write_base(c, self.plans[name], self.config.priorities)
         self.apply_config()
 
     def apply_config(self) -> None:
@@ -210,8 +210,8 @@ class FabricController:
         send to) until a path comes back."""
         new_plans = plan_fabric(self.topo, self.config, self.down)
         changed = []
-        for name, old in self.plans.items():
-            new = new_plans[name]
+        for name, c in self.clients.items():
+            old, new = self.plans[name], new_plans[name]
             diff = []
             for prefix, gid in old.routes.items():
                 new_gid = new.routes.get(prefix)
@@ -220,7 +220,6 @@ class FabricController:
                     old.groups[gid] = Group(gid, ports)
                     diff.append(old.groups[gid])
             if diff:
-                c = self.clients[name]
                 c.write(_groups(c, diff), "MODIFY")
                 c.write(_candidates(c, diff), "MODIFY")
                 changed.append(name)
