@@ -11,6 +11,10 @@ _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOK
                    "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
 
 
+# The implicit parameter of push_front/pop_front (they are built-in methods, not declared).
+_COUNT_PARAM = ir.Param("count", direction="in", type=INT)
+
+
 class CallChecker(ExprChecker):
     def check_call(self, e: ir.MethodCall, scope: Scope) -> ir.Expr:
         target = e.target
@@ -104,6 +108,7 @@ class CallChecker(ExprChecker):
             if not isinstance(count, ir.Constant) or count.value < 0:
                 raise error(e.args[0].pos, f"the count of {method}() must be a non-negative constant")
             e.args[0].value = count
+            e.args[0].param = _COUNT_PARAM
             self.check_writable(obj, scope)
             e.kind = ir.CallKind.PUSH_FRONT if method == "push_front" else ir.CallKind.POP_FRONT
             e.type = VOID

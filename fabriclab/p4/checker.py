@@ -359,6 +359,12 @@ class Checker(CallChecker):
                 raise error(value.pos, "default_action must name an action, e.g. default_action = drop();")
             self._entry_action(ref, t, scope)
             t.default_action, t.default_action_const = ref, prop.is_const
+            if isinstance(value, ir.MethodCall):
+                value.kind, value.decl, value.method, value.target = ir.CallKind.ACTION, ref.decl, ref.name, None
+                value.args = ref.args
+            else:
+                value.decl = ref.decl
+            value.type = VOID
             return
         if name == "size":
             t.size = self._const_int(value, scope, "a table size")

@@ -1,0 +1,169 @@
+"""P4Info: p4c's names, ids (Jenkins hash, collisions, @id), aliases and field ids."""
+
+import pathlib
+
+import pytest
+from google.protobuf import text_format
+
+from fabriclab.p4 import CompileError, compile_file, compile_source
+from fabriclab.p4.p4info import SymbolTable, jenkins_hash
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+DATA = REPO / "tests" / "data" / "p4"
+BASIC = (REPO / "p4src" / "basic.p4").read_text()
+
+
+def _by_name(items):
+    return {x.preamble.name: x for x in items}
+
+
+def test_basic_known_ids():
+    info = compile_file(REPO / "p4src" / "basic.p4").p4info
+    assert {t.preamble.name: t.preamble.id for t in info.tables} == {"MyIngress.ipv4_lpm": 37375156}
+    assert {a.preamble.name: a.preamble.id for a in info.actions} == {
+        "NoAction": 21257015, "MyIngress.drop": 25652968, "MyIngress.ipv4_forward": 28792405}
+
+
+BASIC_GOLDEN = """
+pkg_info { arch: "v1model" }
+tables {
+  preamble { id: 37375156 name: "MyIngress.ipv4_lpm" alias: "ipv4_lpm" }
+  match_fields { id: 1 name: "hdr.ipv4.dstAddr" bitwidth: 32 match_type: LPM }
+  action_refs { id: 28792405 }
+  action_refs { id: 25652968 }
+  action_refs { id: 21257015 }
+  size: 1024
+}
+actions { preamble { id: 21257015 name: "NoAction" alias: "NoAction" annotations: "@noWarn(\\"unused\\")" } }
+actions { preamble { id: 25652968 name: "MyIngress.drop" alias: "drop" } }
+actions {
+  preamble { id: 28792405 name: "MyIngress.ipv4_forward" alias: "ipv4_forward" }
+  params { id: 1 name: "dstAddr" bitwidth: 48 }
+  params { id: 2 name: "port" bitwidth: 9 }
+}
+"""
+
+
+def test_basic_golden_p4info():
+    info = compile_file(REPO / "p4src" / "basic.p4").p4info
+    expected = text_format.Parse(BASIC_GOLDEN, type(info)())
+    assert info == expected
+
+
+def test_jenkins_hash_matches_known_ids():
+    assert (0x02 << 24) | (jenkins_hash("MyIngress.ipv4_lpm") & 0xFFFFFF) == 37375156
+    assert (0x01 << 24) | (jenkins_hash("NoAction") & 0xFFFFFF) == 21257015
+    assert jenkins_hash("") == 0
+
+
+def test_collisions_probe_the_next_hash_in_name_order():
+    symbols = SymbolTable()
+    symbols.add("action", "b")
+    symbols.add("action", "a")
+    taken = (0x01 << 24) | (jenkins_hash("a") & 0xFFFFFF)
+    symbols.assigned.add(taken)  # e.g. an @id elsewhere took a's natural id
+    symbols.compute_ids()
+    assert symbols.id("action", "a") == taken + 1
+    assert symbols.id("action", "b") == (0x01 << 24) | (jenkins_hash("b") & 0xFFFFFF)
+
+
+def test_aliases_are_shortest_unique_suffixes():
+    symbols = SymbolTable()
+    for name in ("I.x.t", "E.y.t", "I.a", "NoAction"):
+        symbols.add("table", name)
+    assert symbols.alias("I.x.t") == "x.t"
+    assert symbols.alias("E.y.t") == "y.t"
+    assert symbols.alias("I.a") == "a"
+    assert symbols.alias("NoAction") == "NoAction"
+
+
+def test_same_local_name_in_two_controls_gets_qualified_alias():
+    text = BASIC.replace("control MyEgress(inout headers hdr,\n                 inout metadata meta,\n"
+                         "                 inout standard_metadata_t standard_metadata) {\n    apply {  }",
+                         "control MyEgress(inout headers hdr,\n                 inout metadata meta,\n"
+                         "                 inout standard_metadata_t standard_metadata) {\n"
+                         "    action drop() { mark_to_drop(standard_metadata); }\n"
+                         "    apply { drop(); }")
+    info = compile_source(text, "two.p4").p4info
+    actions = _by_name(info.actions)
+    assert actions["MyIngress.drop"].preamble.alias == "MyIngress.drop"
+    assert actions["MyEgress.drop"].preamble.alias == "MyEgress.drop"
+
+
+def test_name_and_id_annotations():
+    info = compile_file(DATA / "tables.p4").p4info
+    tables = _by_name(info.tables)
+    assert tables["I.routes"].match_fields[0].name == "dst_addr"
+    assert tables["I.acl"].preamble.id == 0x02000042
+    assert "I.permit" in _by_name(info.actions)
+    counters = _by_name(compile_file(DATA / "externs.p4").p4info.counters)
+    assert "global_bytes" in counters  # @name(".global_bytes") is absolute
+
+
+def test_tables_p4info_details():
+    info = compile_file(DATA / "tables.p4").p4info
+    tables = _by_name(info.tables)
+    actions = _by_name(info.actions)
+    routes = tables["I.routes"]
+    assert routes.size == 4096
+    assert routes.const_default_action_id == actions["I.drop"].preamble.id
+    scopes = {r.id: r.scope for r in routes.action_refs}
+    assert scopes[actions["I.drop"].preamble.id] == 2 and list(routes.action_refs[1].annotations) == ["@defaultonly"]
+    ecmp = tables["I.ecmp"]
+    assert [m.name for m in ecmp.match_fields] == ["meta.nhop"]  # selector keys are not match fields
+    profiles = _by_name(info.action_profiles)
+    assert profiles["I.ecmp_selector"].with_selector and profiles["I.ecmp_selector"].size == 1024
+    assert list(profiles["I.ecmp_selector"].table_ids) == [ecmp.preamble.id]
+    assert ecmp.implementation_id == profiles["I.ecmp_selector"].preamble.id
+    assert profiles["I.nhop_profile"].preamble.id >> 24 == 0x11
+    assert tables["I.nexthops"].size == 1024  # size = 0 means the default
+    acl = tables["I.acl"]
+    assert [m.match_type for m in acl.match_fields] == [4, 5, 6, 2]  # TERNARY RANGE OPTIONAL EXACT
+    assert acl.is_const_table and acl.has_initial_entries
+    dc = _by_name(info.direct_counters)["I.acl_counter"]
+    dm = _by_name(info.direct_meters)["I.acl_meter"]
+    assert dc.direct_table_id == acl.preamble.id and dm.direct_table_id == acl.preamble.id
+    assert list(acl.direct_resource_ids) == [dc.preamble.id, dm.preamble.id]
+    assert dc.preamble.id >> 24 == 0x13 and dm.preamble.id >> 24 == 0x15
+    assert dm.spec.unit == 1  # BYTES
+
+
+def test_externs_p4info_details():
+    info = compile_file(DATA / "externs.p4").p4info
+    counters = _by_name(info.counters)
+    assert counters["I.port_counter"].spec.unit == 3 and counters["I.port_counter"].size == 1024
+    meters = _by_name(info.meters)
+    assert meters["I.port_meter"].spec.unit == 2 and meters["I.port_meter"].preamble.id >> 24 == 0x14
+    registers = _by_name(info.registers)
+    assert registers["I.flow_reg"].type_spec.bitstring.bit.bitwidth == 32
+    assert registers["I.last_seen"].preamble.id == 0x16000001
+    digest = _by_name(info.digests)["learn_t"]
+    assert digest.preamble.id >> 24 == 0x17 and digest.type_spec.struct.name == "learn_t"
+    members = info.type_info.structs["learn_t"].members
+    assert [(m.name, m.type_spec.bitstring.bit.bitwidth) for m in members] == [("src", 48), ("port", 9)]
+    cpm = _by_name(info.controller_packet_metadata)
+    assert cpm["packet_in"].preamble.id >> 24 == 0x04 and cpm["packet_in"].preamble.alias == "packet_in"
+    assert [(m.id, m.name) for m in cpm["packet_out"].metadata] == [(1, "egress_port"), (5, "_pad")]
+
+
+def test_value_sets_and_newtypes():
+    vs = _by_name(compile_file(DATA / "select.p4").p4info.value_sets)
+    assert vs["P.tpids"].size == 4 and vs["P.tpids"].match[0].bitwidth == 16
+    assert [m.name for m in vs["P.special"].match] == ["type", "vid"]
+    info = compile_file(DATA / "types.p4").p4info
+    param = _by_name(info.actions)["I.set_tenant"].params[0]
+    assert param.type_name.name == "tenant_t" and param.bitwidth == 32
+    assert info.type_info.new_types["tenant_t"].original_type.bitstring.bit.bitwidth == 32
+
+
+def test_duplicate_user_ids_are_an_error():
+    text = BASIC.replace("action drop()", "@id(7) action drop()").replace(
+        "action ipv4_forward(", "@id(7) action ipv4_forward(")
+    with pytest.raises(CompileError, match="@id 16777223 is assigned to multiple declarations"):
+        compile_source(text, "dup.p4")
+
+
+def test_unused_actions_are_not_in_p4info():
+    text = BASIC.replace("action drop() {", "action unused() { }\n    action drop() {")
+    names = {a.preamble.name for a in compile_source(text, "unused.p4").p4info.actions}
+    assert "MyIngress.unused" not in names
