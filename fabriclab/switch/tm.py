@@ -113,6 +113,7 @@ class TrafficManager:
         self.ports: dict[int, Port] = {}
         self._active: set[int] = set()  # ports with queued packets
         self._wire: list[tuple[int, int, int, bytes]] = []  # heap of (arrival, seq, port, data)
+        self._arrived: list[tuple[int, bytes]] = []  # frames that crossed in no time (fast path)
         self._seq = 0
 
     # -- configuration (any time; takes effect for the next dequeue / transmit) --
@@ -175,8 +176,10 @@ class TrafficManager:
 
     def enqueue(self, item: Any, now_ns: int) -> bool:
         """Queue ``item`` on ``item.port`` at priority ``item.qid``; False if the queue was full."""
-        port = self.port(item.port)
-        queue = port.queues[min(max(item.qid, 0), self.priority_queues - 1)]
+        port = self.ports.get(item.port) or self.port(item.port)
+        qid = item.qid
+        queue = port.queues[qid if 0 <= qid < self.priority_queues else
+                            (0 if qid < 0 else self.priority_queues - 1)]
         if queue.full_for(item.length):
             queue.drops += 1
             return False
@@ -189,15 +192,20 @@ class TrafficManager:
     def poll(self, now_ns: int) -> tuple[list[Departure], list[tuple[int, bytes]]]:
         """Packets leaving their queue now (one per free port) and packets arriving now."""
         departures = []
-        for number in list(self._active):
-            dep = self._dequeue(number, self.ports[number], now_ns)
-            if dep is not None:
-                departures.append(dep)
+        if self._active:
+            ports = self.ports
+            for number in tuple(self._active):
+                dep = self._dequeue(number, ports[number], now_ns)
+                if dep is not None:
+                    departures.append(dep)
         deliveries = []
         wire = self._wire
         while wire and wire[0][0] <= now_ns:
             _, _, number, data = heapq.heappop(wire)
             deliveries.append((number, data))
+        if self._arrived:  # after the heap: these were transmitted last
+            deliveries += self._arrived
+            self._arrived = []
         return departures, deliveries
 
     def _dequeue(self, number: int, port: Port, now_ns: int) -> Departure | None:
@@ -226,18 +234,22 @@ class TrafficManager:
 
         For egress outputs pass the departure's ``time_ns`` rather than the clock.
         """
-        port = self.port(port_number)
-        start = max(now_ns, port.link_free_ns)
-        finish = start
+        port = self.ports.get(port_number) or self.port(port_number)
+        finish = now_ns if now_ns > port.link_free_ns else port.link_free_ns
         if port.rate_bps:
             finish += round(len(data) * 8e9 / port.rate_bps)
         port.link_free_ns = finish
-        arrival = max(finish + port.delay_ns, port.last_arrival_ns)
+        arrival = finish + port.delay_ns
+        if arrival < port.last_arrival_ns:
+            arrival = port.last_arrival_ns
         port.last_arrival_ns = arrival
         port.tx_packets += 1
         port.tx_bytes += len(data)
-        self._seq += 1
-        heapq.heappush(self._wire, (arrival, self._seq, port_number, data))
+        if arrival <= now_ns:
+            self._arrived.append((port_number, data))
+        else:
+            self._seq += 1
+            heapq.heappush(self._wire, (arrival, self._seq, port_number, data))
 
     def clear_queues(self) -> None:
         """Drop every queued packet (their pipeline state is stale after a program change)."""
@@ -250,6 +262,8 @@ class TrafficManager:
 
     def next_deadline_ns(self) -> int | None:
         """When ``poll`` next has something to do (None: nothing until the next enqueue)."""
+        if self._arrived:
+            return 0
         deadline = self._wire[0][0] if self._wire else None
         for number in self._active:
             port = self.ports[number]
