@@ -1,0 +1,20 @@
+#include <core.p4>
+#include <v1model.p4>
+struct metadata { }
+#include "data_common.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        clone(CloneType.I2E, 32w9);
+        mark_to_drop(sm);   // only the clones leave
+    }
+}
+
+control MyEgress(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        hdr.data.b1 = (bit<8>)sm.instance_type;
+        hdr.data.b2 = (bit<8>)sm.egress_rid;
+    }
+}
+
+V1Switch(DataParser(), NoVerify(), MyIngress(), MyEgress(), NoCompute(), DataDeparser()) main;

@@ -1,0 +1,18 @@
+#include <core.p4>
+#include <v1model.p4>
+struct metadata { }
+#include "data_common.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply { sm.mcast_grp = hdr.data.h1; }
+}
+
+control MyEgress(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        hdr.data.b1 = (bit<8>)sm.instance_type;
+        hdr.data.b2 = (bit<8>)sm.egress_rid;
+        hdr.data.f2 = (bit<32>)sm.egress_port;
+    }
+}
+
+V1Switch(DataParser(), NoVerify(), MyIngress(), MyEgress(), NoCompute(), DataDeparser()) main;
