@@ -33,7 +33,15 @@ def test_bad_input_gives_one_line_and_nonzero_exit(argv, message):
     assert "Traceback" not in out.stderr
 
 
-def test_unreadable_program_is_reported():
-    out = fabriclab("switch", "/nonexistent/prog.json", "-i", "1@x")
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.json", None, "missing.json"),
+    ("bad.json", '{"format": "nope"', "not a fabriclab pipeline artifact"),
+    ("bad.p4", "control X() { apply { x = ; } }", "bad.p4:1:"),
+])
+def test_bad_program_is_reported(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    out = fabriclab("switch", str(path), "-i", "1@x")
     assert out.returncode != 0 and "Traceback" not in out.stderr
-    assert "/nonexistent/prog.json" in out.stderr or "no v1model pipeline" in out.stderr
+    assert message in out.stderr
