@@ -12,7 +12,7 @@ MAC_B = "00:00:00:00:00:0b"
 
 
 def frame(dst=MAC_B, src="00:00:00:00:00:0a", ip_src="10.0.0.1", ip_dst="10.1.2.3", proto=17):
-    return bytes(Ether(dst=dst, src=src) / IP(src=ip_src, dst=ip_dst, proto=proto) / UDP(sport=1, dport=2) / b"x" * 8)
+    return bytes(Ether(dst=dst, src=src) / IP(src=ip_src, dst=ip_dst, proto=proto) / UDP(sport=1, dport=2) / (b"x" * 8))
 
 
 def one(entities):

@@ -40,7 +40,7 @@ def test_verify_does_not_commit_but_save_then_commit_does(connect, compiled):
     assert failure_code(lambda: ctl.write(entry)) == grpc.StatusCode.FAILED_PRECONDITION
     ctl.set_pipeline(None, SetReq.COMMIT)
     ctl.write(entry)
-    assert len(ctl.read(p4r.Entity(table_entry=p4r.TableEntry()))) == 1
+    assert len(ctl.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=pid(compiled.p4info, "tables", "dmac"))))) == 1
 
 
 def test_reconcile_is_unimplemented(connect, compiled):
@@ -104,7 +104,8 @@ def test_batch_errors_are_unknown_with_one_error_per_update(primary, compiled):
     codes = [e.canonical_code for e in batch_errors(err.value)]
     assert codes == [0, grpc.StatusCode.ALREADY_EXISTS.value[0], grpc.StatusCode.NOT_FOUND.value[0],
                      grpc.StatusCode.OUT_OF_RANGE.value[0], grpc.StatusCode.NOT_FOUND.value[0]]
-    assert len(primary.read(p4r.Entity(table_entry=p4r.TableEntry()))) == 2  # the good update applied
+    dmac = p4r.TableEntry(table_id=pid(p4info, "tables", "dmac"))
+    assert len(primary.read(p4r.Entity(table_entry=dmac))) == 2  # the good update applied
 
 
 def test_only_continue_on_error_atomicity(primary, compiled):
@@ -123,7 +124,8 @@ def test_two_controllers_compete_for_mastership(connect, compiled):
     entry = update("INSERT", table_entry=dmac_entry(compiled.p4info))
     assert failure_code(lambda: second.write(entry)) == grpc.StatusCode.PERMISSION_DENIED
     assert failure_code(lambda: second.set_pipeline(compiled)) == grpc.StatusCode.PERMISSION_DENIED
-    assert second.read(p4r.Entity(table_entry=p4r.TableEntry())) == []  # backups may read
+    dmac = p4r.TableEntry(table_id=pid(compiled.p4info, "tables", "dmac"))
+    assert second.read(p4r.Entity(table_entry=dmac)) == []  # backups may read
 
     third = connect(20, arbitrate=False)
     assert third.arbitrate().status.code == 0

@@ -57,25 +57,33 @@ def shell_python() -> pathlib.Path:
 
 
 SCRIPT = textwrap.dedent("""
+    import os
     import sys
+    import traceback
+
     import p4runtime_sh.shell as sh
 
     sh.setup(device_id=1, grpc_addr=sys.argv[1], election_id=(0, 1), verbose=False)
-    te = sh.TableEntry("MyIngress.dmac")(action="MyIngress.forward")
-    te.match["hdr.ethernet.dstAddr"] = "00:00:00:00:00:0b"
-    te.action["port"] = "3"
-    te.insert()
-    for entry in sh.TableEntry("MyIngress.dmac").read():
-        print("ENTRY", entry.match["hdr.ethernet.dstAddr"].exact.value.hex(),
-              entry.action["port"].value.hex())
-    counter = sh.CounterEntry("MyIngress.port_counter")
-    counter.index = 2
-    for cell in counter.read():
-        print("COUNTER", cell.index, cell.packet_count)
-    sh.MulticastGroupEntry(5).add(1, 1).add(2, 1).insert()
-    for group in sh.MulticastGroupEntry(5).read():
-        print("GROUP", group.group_id, sorted((r.egress_port, r.instance) for r in group._entry.replicas))
-    sh.teardown()
+    try:
+        te = sh.TableEntry("MyIngress.dmac")(action="MyIngress.forward")
+        te.match["hdr.ethernet.dstAddr"] = "00:00:00:00:00:0b"
+        te.action["port"] = "3"
+        te.insert()
+        for entry in sh.TableEntry("MyIngress.dmac").read():
+            print("ENTRY", entry.match["hdr.ethernet.dstAddr"].exact.value.hex(),
+                  entry.action["port"].value.hex())
+        counter = sh.CounterEntry("MyIngress.port_counter")
+        counter.index = 2
+        for cell in counter.read():
+            print("COUNTER", cell.index, cell.packet_count)
+        sh.MulticastGroupEntry(5).add(1, 1).add(2, 1).insert()
+        for group in sh.MulticastGroupEntry(5).read():
+            print("GROUP", group.group_id, sorted((r.egress_port, r.instance) for r in group.replicas))
+        sh.teardown()
+    except BaseException:
+        traceback.print_exc()
+        sys.stdout.flush()
+        os._exit(1)  # the shell's stream thread would keep the process alive
 """)
 
 
@@ -89,7 +97,7 @@ def test_scripted_p4runtime_shell_session(shell_python, switch_and_address, comp
     switch.receive(2, bytes(Ether() / IP()))  # port_counter[2] = 1 packet
     script = tmp_path / "session.py"
     script.write_text(SCRIPT)
-    run = subprocess.run([str(shell_python), str(script), address], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([str(shell_python), str(script), address], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-3000:]
     lines = run.stdout.split("\n")
     assert "ENTRY 0b 03" in lines or "ENTRY 00000000000b 0003" in lines, run.stdout

@@ -70,15 +70,15 @@ def test_digest_delivered_and_acked(primary, compiled, switch_and_address):
     members = [m.bitstring for m in digest.data[0].struct.members]
     assert members == [bytes.fromhex("0a"), b"\x06"]  # srcAddr 00:..:0a canonical, port 6
     primary.send(p4r.StreamMessageRequest(digest_ack=p4r.DigestListAck(digest_id=digest_id, list_id=digest.list_id)))
-
-    switch.receive(6, FRAME)  # acked, so the same value is reported again
-    again = primary.next("digest")
-    assert again.list_id != digest.list_id and again.data == digest.data
-
+    # an ack of an unknown list is an error; it also tells us the ack before it was handled
     primary.send(p4r.StreamMessageRequest(digest_ack=p4r.DigestListAck(digest_id=digest_id, list_id=12345)))
     error = primary.next("error")
     assert error.canonical_code == grpc.StatusCode.NOT_FOUND.value[0]
     assert error.digest_list_ack.digest_list_ack.list_id == 12345
+
+    switch.receive(6, FRAME)  # acked, so the same value is reported again
+    again = primary.next("digest")
+    assert again.list_id != digest.list_id and again.data == digest.data
 
 
 def test_digests_before_configuration_are_dropped(primary, compiled, switch_and_address):
