@@ -74,8 +74,7 @@ class ModuleGen:
         self.classes: dict[int, str] = {}
         self.class_src: list[str] = []
         self.layouts: dict[int, dict[str, FieldLayout]] = {}
-        self.action_owner: dict[int, ControlCtx] = {}
-        self.action_names: dict[int, str] = {}
+        self.action_names: dict[int, str] = {}  # global actions
         self.global_scope = Scope()
         self.tables: dict[str, Table] = {}
         self.action_profiles: dict[str, ActionProfile] = {}
@@ -97,11 +96,12 @@ class ModuleGen:
         self.ns[name] = value
         return name
 
-    def action_name(self, decl: ir.ActionDecl, ctx: ControlCtx | None = None) -> str:
-        try:
-            return self.action_names[id(decl)]
-        except KeyError:
-            raise unsupported(decl, f"action '{decl.name}' outside its control") from None
+    def action_name(self, decl: ir.ActionDecl, ctx: ControlCtx) -> str:
+        """P4Info name: per control instance for local actions, plain for global ones."""
+        name = ctx.actions.get(id(decl)) or self.action_names.get(id(decl))
+        if name is None:
+            raise unsupported(decl, f"action '{decl.name}' outside its control")
+        return name
 
     def error_code(self, name: str) -> int:
         try:
@@ -176,8 +176,7 @@ class ModuleGen:
         ctx = ControlCtx(prefix, Scope(parent=self.global_scope))
         for local in decl.locals:
             if isinstance(local, ir.ActionDecl):
-                self.action_owner[id(local)] = ctx
-                self.action_names[id(local)] = qualify(prefix, local)
+                ctx.actions[id(local)] = qualify(prefix, local)
             elif isinstance(local, ir.Instance):
                 t = resolve(local.type)
                 if isinstance(t, ir.ControlDecl):

@@ -86,13 +86,13 @@ class ExternCompiler:
             if ref.decl is None:
                 raise unsupported(ref, f"action '{ref.name}' (not resolved)")
             params = tuple((p.name, width_of(p.type)) for p in ref.decl.control_plane_params)
-            specs.append(ActionSpec(gen.action_name(ref.decl), params))
+            specs.append(ActionSpec(gen.action_name(ref.decl, ctx), params))
         if t.default_action is not None and t.default_action.decl is not None:
             ref = t.default_action
             cp = ref.decl.control_plane_params
             values = {id(a.param): a.value for a in ref.args if a.param is not None}
             args = tuple(_const(values[id(p)], gen) if id(p) in values else 0 for p in cp)
-            default = ActionCall(gen.action_name(ref.decl), args)
+            default = ActionCall(gen.action_name(ref.decl, ctx), args)
         else:
             default = ActionCall("NoAction")
         profile = self.profiles.get(id(t.implementation)) if t.implementation else None
@@ -117,7 +117,7 @@ class ExternCompiler:
             values = {id(a.param): a.value for a in ref.args if a.param is not None}
             args = tuple(_const(values[id(p)], gen) for p in cp)
             prio = entry.priority if entry.priority is not None else (n - i if needs_priority else 0)
-            table.insert(match, ActionCall(gen.action_name(ref.decl), args), prio, _const=True)
+            table.insert(match, ActionCall(gen.action_name(ref.decl, ctx), args), prio, _const=True)
         gen.tables[qname] = table
         name = gen.obj("T", table)
         if t.meters is not None:

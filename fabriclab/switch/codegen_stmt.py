@@ -22,6 +22,7 @@ class ControlCtx:
     prefix: str
     scope: Scope
     tables: dict[int, str] = field(default_factory=dict)      # id(TableDecl) -> python name
+    actions: dict[int, str] = field(default_factory=dict)     # id(ActionDecl) -> P4Info name
     instances: dict[int, object] = field(default_factory=dict)  # id(Instance) -> info
     controls: dict[int, "ControlCtx"] = field(default_factory=dict)  # sub-control instances
 
@@ -244,8 +245,7 @@ class BlockCompiler(ExprCompiler):
             self.scope = saved
 
     def action_scope(self, decl: ir.ActionDecl) -> Scope:
-        owner = self.gen.action_owner.get(id(decl))
-        base = owner.scope if owner is not None else self.gen.global_scope
+        base = self.ctx.scope if id(decl) in self.ctx.actions else self.gen.global_scope
         return base.child()
 
     def inline_body(self, body: ir.Block) -> None:
@@ -301,7 +301,7 @@ class BlockCompiler(ExprCompiler):
             raise unsupported(mc, "applying this control")
         decl: ir.ControlDecl = resolve(inst.type)
         saved_ctx, saved_scope = self.ctx, self.scope
-        scope = sub.scope.child()
+        scope = sub.scope  # actions of the sub-control resolve its params through this scope
         copy_out = []
         for prm, arg in zip(decl.params, mc.args):
             name = self.gen.uniq("c_" + prm.name)
@@ -312,10 +312,11 @@ class BlockCompiler(ExprCompiler):
                 self.emit(f"{name} = {self.expr(arg.value)}")
             if prm.direction in ("out", "inout") and not is_object(prm.type):
                 copy_out.append((arg.value, name, prm.type))
+        saved_hoisted, self.hoisted = self.hoisted, {}  # the same body may be inlined twice
         self.ctx, self.scope = sub, scope
         self.gen.init_locals(self, decl)
         self.inline_body(decl.body)
-        self.ctx, self.scope = saved_ctx, saved_scope
+        self.ctx, self.scope, self.hoisted = saved_ctx, saved_scope, saved_hoisted
         for lhs, name, t in copy_out:
             self.emit_all(self.assign(lhs, name, t))
 
