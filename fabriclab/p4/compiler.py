@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fabriclab import __version__
 from fabriclab.p4 import ir
 from fabriclab.p4.checker import check
-from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap, attach_source_lines
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap, refine
 from fabriclab.p4.lower import lower
 from fabriclab.p4.parser import parse
 from fabriclab.p4.preprocess import preprocess
@@ -53,7 +53,7 @@ _cache: "OrderedDict[str, CompiledProgram]" = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _compile_preprocessed(text: str, name: str) -> CompiledProgram:
+def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None = None) -> CompiledProgram:
     key = hashlib.sha256(f"{name}\0{text}".encode()).hexdigest()
     with _cache_lock:
         if key in _cache:
@@ -66,7 +66,7 @@ def _compile_preprocessed(text: str, name: str) -> CompiledProgram:
         program = check(lower(parse(text, smap), smap, text))
         p4info = build_p4info(program)
     except CompileError as err:
-        raise attach_source_lines(err, smap) from None
+        raise refine(err, smap, originals) from None
     except RecursionError:
         raise CompileError([Diagnostic(None, "program nested too deeply")]) from None
     result = CompiledProgram(name, text, program, p4info)
@@ -81,7 +81,8 @@ def compile_source(text: str, name: str = "<string>", include_dirs: Iterable[str
                    defines: Mapping[str, str | None] | None = None) -> CompiledProgram:
     """Compile P4-16 source text; `name` is used in diagnostics and as the program name."""
     pre = preprocess(text, name, include_dirs, defines)
-    return _compile_preprocessed(pre, pathlib.Path(name).stem if not name.startswith("<") else name)
+    return _compile_preprocessed(pre, pathlib.Path(name).stem if not name.startswith("<") else name,
+                                 {name: text})
 
 
 def compile_file(path: str | pathlib.Path, include_dirs: Iterable[str] = (),
@@ -92,7 +93,7 @@ def compile_file(path: str | pathlib.Path, include_dirs: Iterable[str] = (),
     except (OSError, UnicodeDecodeError) as err:
         raise CompileError([Diagnostic(None, f"cannot read {path}: {err}")]) from None
     pre = preprocess(text, str(path), include_dirs, defines)
-    return _compile_preprocessed(pre, path.stem)
+    return _compile_preprocessed(pre, path.stem, {str(path): text})
 
 
 def load_artifact(path_or_bytes: str | pathlib.Path | bytes) -> CompiledProgram:

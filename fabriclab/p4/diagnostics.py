@@ -92,17 +92,77 @@ class SourceMap:
         return Diagnostic(self.pos(line, col), message, self.line_text(line))
 
 
-def attach_source_lines(err: CompileError, smap: SourceMap) -> CompileError:
-    """Give diagnostics raised without their source text the line they point at."""
-    index: dict[tuple[str, int], int] | None = None
+def refine(err: CompileError, smap: SourceMap, originals: dict[str, str] | None = None) -> CompileError:
+    """Point diagnostics at the user's original text.
+
+    cpp collapses runs of whitespace and removes comments, so a column in its output can be
+    left of the same token in the file; the original line (from `originals` or disk) is
+    aligned with cpp's line to recover the true column and shown instead of cpp's line.
+    """
+    index: dict[tuple[str, int], int] = {}
+    for i, origin in enumerate(smap._origin):
+        index.setdefault(origin, i + 1)
     for diag in err.diagnostics:
-        if diag.pos is None or diag.source_line:
+        if diag.pos is None:
             continue
-        if index is None:
-            index = {}
-            for i, origin in enumerate(smap._origin):
-                index.setdefault(origin, i + 1)
-        line = index.get((diag.pos.file, diag.pos.line))
-        if line is not None:
-            diag.source_line = smap.line_text(line)
+        pre_line = index.get((diag.pos.file, diag.pos.line))
+        pre_text = smap.line_text(pre_line) if pre_line else diag.source_line
+        orig_text = _original_line(diag.pos.file, diag.pos.line, originals or {})
+        if orig_text is None:
+            diag.source_line = diag.source_line or pre_text
+            continue
+        col = _align(pre_text, orig_text, diag.pos.col)
+        diag.pos = SourcePos(diag.pos.file, diag.pos.line, col)
+        diag.source_line = orig_text
     return CompileError(err.diagnostics)
+
+
+def _original_line(file: str, line: int, originals: dict[str, str]) -> str | None:
+    text = originals.get(file)
+    if text is None:
+        try:
+            with open(file, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError):
+            return None
+        originals[file] = text
+    lines = text.split("\n")
+    return lines[line - 1] if 1 <= line <= len(lines) else None
+
+
+def _skip_blank(text: str, j: int) -> int:
+    """Skip whitespace and comments in an original line."""
+    while j < len(text):
+        if text[j].isspace():
+            j += 1
+        elif text.startswith("/*", j):
+            end = text.find("*/", j + 2)
+            j = len(text) if end < 0 else end + 2
+        elif text.startswith("//", j):
+            return len(text)
+        else:
+            break
+    return j
+
+
+def _align(pre: str, orig: str, col: int) -> int:
+    """Column in `orig` of the character at `col` in `pre` (unchanged if they diverge)."""
+    target = col - 1
+    i = j = 0
+    while i < target and i < len(pre):
+        if pre[i].isspace():
+            while i < len(pre) and pre[i].isspace():
+                i += 1
+            j = _skip_blank(orig, j)
+            continue
+        if j >= len(orig) or orig[j] != pre[i]:
+            return col
+        i += 1
+        j += 1
+    if i != target:
+        return col
+    if target < len(pre) and not pre[target].isspace():
+        j = _skip_blank(orig, j)
+        if j >= len(orig) or orig[j] != pre[target]:
+            return col
+    return j + 1

@@ -7,6 +7,7 @@ outside fabriclab's subset get an "unsupported" message instead of a bare syntax
 from __future__ import annotations
 
 import pathlib
+import re
 import threading
 from functools import lru_cache
 
@@ -36,7 +37,7 @@ _lock = threading.Lock()
 def _parser() -> tuple[Lark, PostLexer]:
     post = PostLexer()
     lark = Lark(GRAMMAR.read_text(), parser="lalr", lexer="basic", postlex=post,
-                propagate_positions=True, maybe_placeholders=True, cache=False)
+                propagate_positions=True, maybe_placeholders=True, cache=True)
     return lark, post
 
 
@@ -68,6 +69,8 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
         value = str(tok.value)
         if value in UNSUPPORTED_WORDS:
             return smap.diagnostic(line, col, f"unsupported: {UNSUPPORTED_WORDS[value]} are not supported by fabriclab")
+        if tok.type == "IDENTIFIER" and re.match(r"\s*[A-Za-z_]", smap.text[tok.end_pos:]):
+            return smap.diagnostic(line, col, f"undeclared type '{value}'")
         if tok.type == "ANNOTATION":
             return smap.diagnostic(line, col, f"syntax error: annotation {value.split('(')[0]} is not allowed here")
         return smap.diagnostic(line, col, f"syntax error: unexpected {value!r}")

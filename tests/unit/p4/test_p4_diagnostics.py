@@ -1,0 +1,162 @@
+"""Every user error is a `file:line:col: error: message` diagnostic at the right place.
+
+Each case inserts snippets into a small valid program; `@@` marks where the caret must point.
+"""
+
+import pytest
+
+from fabriclab.p4 import CompileError, compile_source
+
+TEMPLATE = """#include <v1model.p4>
+header h_t { bit<8> a; bit<16> b; }
+header_union u_t { h_t x; }
+struct hs_t { h_t h; h_t[2] st; u_t u; }
+struct m_t { bit<8> x; bit<16> y; }
+enum E { A, B }
+{DECLS}
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    {PARSER_LOCALS}
+    state start { pkt.extract(hdr.h); {PARSER} transition {TRANSITION} }
+    state next { transition accept; }
+}
+control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    action a1(in bit<8> v, bit<8> p) { meta.x = p; }
+    {LOCALS}
+    apply { {APPLY} }
+}
+control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
+control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
+{MAIN}
+"""
+DEFAULTS = {"DECLS": "", "PARSER_LOCALS": "", "PARSER": "", "TRANSITION": "accept;", "LOCALS": "",
+            "APPLY": "", "MAIN": "V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;"}
+
+
+def build(**slots):
+    text = TEMPLATE
+    for key, default in DEFAULTS.items():
+        text = text.replace("{" + key + "}", slots.get(key, default))
+    return text
+
+
+def test_template_compiles():
+    compile_source(build(), "t.p4")
+
+
+CASES = [
+    # syntax and unsupported constructs
+    ("syntax", {"APPLY": "meta.x = @@;"}, "syntax error: unexpected ';'"),
+    ("unexpected char", {"APPLY": "meta.x = @@$;"}, "unexpected character '$'"),
+    ("varbit", {"DECLS": "header v_t { @@varbit<32> opts; }"}, "unsupported: varbit types"),
+    ("bad literal width", {"APPLY": "meta.x = @@4w16;"}, "does not fit in 4 bits"),
+    ("generic control", {"DECLS": "control @@G<T>(inout T t) { apply { } }"}, "unsupported: generic control"),
+    ("if in parser", {"PARSER": "@@if (true) { }"}, "unsupported: if statements are not allowed in parser"),
+    # names and types
+    ("undeclared", {"APPLY": "meta.x = @@nope;"}, "undeclared identifier 'nope'"),
+    ("undeclared type", {"LOCALS": "@@nope_t v;"}, "undeclared type 'nope_t'"),
+    ("undeclared typedef target", {"DECLS": "typedef @@missing_t other_t;"}, "undeclared type 'missing_t'"),
+    ("comment and spaces", {"APPLY": "meta.x = /* note */   @@hdr.h.b;"}, "cannot be used as bit<8>"),
+    ("type as value", {"APPLY": "meta.x = m_t@@;"}, "syntax error: unexpected ';'"),
+    ("duplicate", {"LOCALS": "action @@a1() { }"}, "duplicate declaration of 'a1'"),
+    ("duplicate field", {"DECLS": "header d_t { bit<8> f; bit<8> @@f; }"}, "duplicate field 'f' in 'd_t'"),
+    ("header field type", {"DECLS": "header d_t { @@m_t f; }"}, "header fields must be bit<W>"),
+    ("zero width", {"DECLS": "header d_t { @@bit<0> f; }"}, "invalid width 0 for bit<>"),
+    ("stack of structs", {"DECLS": "struct s_t { @@m_t[2] ms; }"}, "header stack elements must be headers"),
+    ("no field", {"APPLY": "meta.x = @@hdr.h.zz;"}, "'h_t' has no field 'zz'"),
+    ("no enum member", {"APPLY": "E e = @@E.C;"}, "enum 'E' has no member 'C'"),
+    ("undeclared error", {"APPLY": "error e = @@error.Nope;"}, "error.Nope is not declared"),
+    ("stack index", {"APPLY": "hdr.st[@@2].a = 1;"}, "index 2 is out of bounds for a stack of size 2"),
+    ("slice range", {"APPLY": "meta.x = @@hdr.h.b[16:9];"}, "slice [16:9] is out of range for bit<16>"),
+    ("width mismatch", {"APPLY": "meta.x = @@hdr.h.b;"}, "bit<16> cannot be used as bit<8> (width/sign mismatch"),
+    ("operand mismatch", {"APPLY": "meta.y = @@meta.x + hdr.h.b;"}, "operands of '+' have different types"),
+    ("not bool", {"APPLY": "if (@@meta.x) { }"}, "an if condition must be bool, not bit<8>"),
+    ("bad not", {"APPLY": "bool b = @@!meta.x;"}, "'!' needs a bool operand"),
+    ("bad cast", {"APPLY": "meta.x = @@(bit<8>)hdr.h;"}, "cannot cast h_t to bit<8>"),
+    ("constant too big", {"APPLY": "meta.x = @@300;"}, "constant 300 does not fit in bit<8>"),
+    ("concat unsized", {"APPLY": "meta.y = meta.x ++ @@1;"}, "'++' needs operands with a width"),
+    ("signed shift", {"APPLY": "int<8> s = 1; meta.x = meta.x << @@s;"}, "a shift amount must be unsigned"),
+    ("division by zero", {"APPLY": "meta.x = @@8w1 / 0;"}, "division by zero"),
+    ("not constant", {"DECLS": "const bit<8> K = 1 + @@Z;"}, "undeclared identifier 'Z'"),
+    # calls and directions
+    ("arg count", {"APPLY": "@@mark_to_drop(sm, sm);"}, "wrong number of arguments to 'mark_to_drop': expected 0 or 1, got 2"),
+    ("action arg count", {"APPLY": "@@a1(1);"}, "wrong number of arguments to action 'a1': missing 'p'"),
+    ("arg type", {"APPLY": "hdr.h.b = 1; a1(@@hdr.h.b, 2);"}, "argument 'v' of action 'a1' of type bit<16>"),
+    ("write in param", {"LOCALS": "action w(in bit<8> v) { @@v = 1; }"}, "cannot write to 'in' parameter 'v'"),
+    ("write action data", {"LOCALS": "action w(bit<8> v) { @@v = 1; }"}, "cannot write to directionless parameter 'v'"),
+    ("out needs lvalue", {"APPLY": "random(@@meta.x + 1, 0, 2);"}, "is not an l-value"),
+    ("write constant", {"DECLS": "const bit<8> K = 1;", "APPLY": "@@K = 2;"}, "is not an l-value"),
+    ("no method", {"APPLY": "@@hdr.h.push();"}, "header 'h_t' has no method 'push'"),
+    ("extract non-header", {"PARSER": "pkt.extract(@@meta);"}, "extract() needs a header, not m_t"),
+    ("not callable", {"APPLY": "@@meta.x();"}, "'meta' of type m_t has no method 'x'"),
+    ("lookahead needs type", {"PARSER": "@@pkt.lookahead();"}, "cannot infer the type of 'lookahead'()"),
+    ("action param order", {"LOCALS": "action w(bit<8> d, in bit<8> @@v) { }"}, "must come before its directionless"),
+    # parsers
+    ("undeclared state", {"TRANSITION": "@@nowhere;"}, "undeclared state 'nowhere'"),
+    ("select arity", {"TRANSITION": "select(hdr.h.a, hdr.h.b) { @@1: next; }"}, "select case has 1 value for 2 keys"),
+    ("select case type", {"TRANSITION": "select(hdr.h.a) { @@hdr.h.b: next; }"}, "does not match the key type bit<8>"),
+    ("select non-constant", {"TRANSITION": "select(hdr.h.a) { @@meta.x: next; }"}, "is not a compile-time constant"),
+    ("select too wide", {"TRANSITION": "select(hdr.h.a) { @@0x1FF: next; }"}, "constant 0x1FF does not fit in bit<8>"),
+    # tables
+    ("match kind", {"LOCALS": "table t { key = { @@meta.x: fuzzy; } actions = { NoAction; } }"}, "unknown match kind 'fuzzy'"),
+    ("table action", {"LOCALS": "table t { key = { meta.x: exact; } actions = { @@nope; } }"}, "'nope' in table 't' is undeclared"),
+    ("default not listed", {"LOCALS": "table t { key = { meta.x: exact; } actions = { NoAction; } default_action = @@a1(1, 2); }"},
+     "action 'a1' is not in the actions of table 't'"),
+    ("entry arity", {"LOCALS": "table t { key = { meta.x: exact; meta.y: exact; } actions = { NoAction; } "
+                               "const entries = { @@1 : NoAction(); } }"}, "entry key has 1 value for 2 keys"),
+    ("implementation type", {"LOCALS": "counter(4, CounterType.packets) c; table t { key = { meta.x: exact; } "
+                                       "actions = { NoAction; } implementation = @@c; }"},
+     "table property 'implementation' must be action_profile or action_selector"),
+    ("switch label", {"LOCALS": "table t { key = { meta.x: exact; } actions = { NoAction; } }",
+                      "APPLY": "switch (t.apply().action_run) { @@a1: { } }"}, "'a1' is not an action of table 't'"),
+    ("duplicate label", {"APPLY": "switch (meta.x) { 1: { } @@1: { } }"}, "duplicate switch label"),
+    ("return value", {"APPLY": "@@return 1;"}, "return with a value is only allowed in functions"),
+    # programs
+    ("no main", {"MAIN": "V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) @@other;"}, "no 'main' package instance"),
+    ("package argument", {"MAIN": "V1Switch(P(), Nop(), @@Nop(), Eg(), Nop(), D()) main;"},
+     "'Nop' has 2 parameters, 'Ingress' needs 3"),
+]
+
+
+@pytest.mark.parametrize("name, slots, message", CASES, ids=[c[0] for c in CASES])
+def test_diagnostic(name, slots, message):
+    text = build(**slots)
+    marker = text.index("@@")
+    line = text.count("\n", 0, marker) + 1
+    col = marker - (text.rfind("\n", 0, marker) + 1) + 1
+    text = text.replace("@@", "", 1)
+    with pytest.raises(CompileError) as info:
+        compile_source(text, "prog.p4")
+    diag = info.value.first
+    assert message in diag.message
+    if name != "no main":  # a missing declaration has no position
+        assert (diag.pos.file, diag.pos.line, diag.pos.col) == ("prog.p4", line, col)
+        rendered = diag.format().splitlines()
+        assert rendered[0] == f"prog.p4:{line}:{col}: error: {diag.message}"
+        assert rendered[1] == text.splitlines()[line - 1]
+        assert rendered[2] == " " * (col - 1) + "^"
+
+
+def test_errors_in_included_files_point_at_the_include(tmp_path):
+    (tmp_path / "lib.p4").write_text("header x_t {\n  bit<8> a;\n  bit<8> a;\n}\n")
+    main = tmp_path / "main.p4"
+    main.write_text('#include "lib.p4"\n' + build())
+    from fabriclab.p4 import compile_file
+    with pytest.raises(CompileError) as info:
+        compile_file(main)
+    pos = info.value.first.pos
+    assert (pos.file.endswith("lib.p4"), pos.line, pos.col) == (True, 3, 10)
+
+
+def test_preprocessor_errors_are_diagnostics(tmp_path):
+    main = tmp_path / "main.p4"
+    main.write_text('#include "missing.p4"\n')
+    from fabriclab.p4 import compile_file
+    with pytest.raises(CompileError, match="missing.p4"):
+        compile_file(main)
+
+
+def test_missing_file_is_a_diagnostic(tmp_path):
+    from fabriclab.p4 import compile_file
+    with pytest.raises(CompileError, match="cannot read"):
+        compile_file(tmp_path / "nope.p4")
