@@ -13,9 +13,16 @@ from finsy.proto import p4r
 
 from fabriclab.switch.p4runtime import matches
 from fabriclab.switch.p4runtime.context import RuntimeContext, core_errors
-from fabriclab.switch.p4runtime.status import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, P4RuntimeError
+from fabriclab.switch.p4runtime.status import (
+    ALREADY_EXISTS,
+    FAILED_PRECONDITION,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    RESOURCE_EXHAUSTED,
+    P4RuntimeError,
+)
 from fabriclab.switch.p4runtime.table_entries import encode_call
-from fabriclab.switch.tables import ActionCall
+from fabriclab.switch.tables import ActionCall, GroupRef, MemberRef
 
 Update = p4r.Update
 _HIDDEN = 1 << 31
@@ -35,6 +42,15 @@ def _member_call(ctx: RuntimeContext, profile: Any, action: p4r.Action) -> Actio
     raise P4RuntimeError(INVALID_ARGUMENT, f"the action is not an action of the tables of '{profile.preamble.name}'")
 
 
+def _check_unused(ctx: RuntimeContext, core_profile: Any, ref: Any) -> None:
+    """A member or group that a table entry (or group) points at cannot be deleted."""
+    for table in ctx.core.tables.values():
+        if table.profile is core_profile and any(e.action == ref for e in table.entries()):
+            raise P4RuntimeError(FAILED_PRECONDITION, f"{type(ref).__name__} {ref[0]} is used by an entry of '{table.name}'")
+    if isinstance(ref, MemberRef) and any(ref.member_id == m for g in core_profile.groups.values() for m, _ in g):
+        raise P4RuntimeError(FAILED_PRECONDITION, f"member {ref.member_id} is in a group")
+
+
 def _check_id(value: int, what: str) -> None:
     if value >= _HIDDEN:
         raise P4RuntimeError(INVALID_ARGUMENT, f"{what} {value} is reserved (must be < 2**31)")
@@ -46,6 +62,7 @@ def write_member(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileMember) -
     _check_id(msg.member_id, "member_id")
     with core_errors():
         if kind == Update.DELETE:
+            _check_unused(ctx, core_profile, MemberRef(msg.member_id))
             core_profile.delete_member(msg.member_id)
             return
         if not msg.HasField("action"):
@@ -77,6 +94,8 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
         raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' has no selector: no groups")
     exists = msg.group_id in core_profile.groups
     if kind == Update.DELETE:
+        if exists:
+            _check_unused(ctx, core_profile, GroupRef(msg.group_id))
         with core_errors():
             core_profile.delete_group(msg.group_id)
         return

@@ -144,6 +144,16 @@ def test_direct_counter_and_meter(primary, compiled, switch_and_address):
         table_entry=acl_entry(info), config=bad)))) == grpc.StatusCode.INVALID_ARGUMENT
 
 
+def test_full_table_is_resource_exhausted(primary, compiled):
+    info = compiled.p4info
+    table = pid(info, "tables", "dmac")  # size = 64
+    entries = [update("INSERT", table_entry=p4r.TableEntry(table_id=table, match=[exact(1, bytes([1, i]))],
+                                                         action=action(info, "drop"))) for i in range(64)]
+    primary.write(*entries)
+    extra = p4r.TableEntry(table_id=table, match=[exact(1, b"\x02\x00")], action=action(info, "drop"))
+    assert failure_code(lambda: primary.write(update("INSERT", table_entry=extra))) == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
 # ---------------------------------------------------------------- action profiles
 
 
@@ -174,8 +184,13 @@ def test_members_groups_and_indirect_entries(primary, compiled, switch_and_addre
     assert ports == {2, 3}  # the selector spreads flows over both members
     got = one(primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=pid(info, "tables", "ecmp")))))
     assert got.table_entry.action.action_profile_group_id == 7
+    assert failure_code(lambda: primary.write(update("DELETE", action_profile_group=group))) == \
+        grpc.StatusCode.FAILED_PRECONDITION  # still used by the ecmp entry
+    assert failure_code(lambda: primary.write(update("DELETE", action_profile_member=member(info, 1, b"\x02")))) == \
+        grpc.StatusCode.FAILED_PRECONDITION  # still in group 7
     missing = ecmp_entry(info, p4r.TableAction(action_profile_member_id=99))
     primary.write(update("DELETE", table_entry=ecmp_entry(info, p4r.TableAction())))
+    primary.write(update("DELETE", action_profile_group=group))
     assert failure_code(lambda: primary.write(update("INSERT", table_entry=missing))) == grpc.StatusCode.NOT_FOUND
     assert failure_code(lambda: primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")))) == \
         grpc.StatusCode.ALREADY_EXISTS
