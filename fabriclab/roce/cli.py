@@ -6,19 +6,20 @@ Where the ranks run is explicit:
   --hosts LIST     hosts that already exist: comma-separated [WHERE/]IP[:PORT], WHERE being a
                    named network namespace or pid:PID (a Mininet host's shell, entered with
                    nsenter); without WHERE the rank runs here (e.g. 127.0.0.1:24791)
+  --run NAME       the hosts of a running `fabriclab net --run NAME` (--ranks picks and orders them)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import KINDS, CollectiveSpec
-from fabriclab.roce.host import add_stack_arguments, options, parse_peers
-from fabriclab.roce.runs import Spawn, launch, popen_in_netns, simulate, summarize
+from fabriclab.roce.host import add_stack_arguments, options
+from fabriclab.roce.placement import hosts_of_run, parse_hosts
+from fabriclab.roce.runs import launch, simulate, summarize
 from fabriclab.roce.report import format_table
 from fabriclab.roce.sim import PortParams
 from fabriclab.roce.units import parse_size
@@ -36,6 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     where.add_argument("--sim", type=int, metavar="N", help="N ranks in virtual time")
     where.add_argument("--netns", type=int, metavar="N", help="N namespaces on a bridge made for this run")
     where.add_argument("--hosts", metavar="LIST", help="existing hosts: [NETNS/|pid:PID/]IP[:PORT],...")
+    where.add_argument("--run", metavar="NAME", help="the hosts of a running `fabriclab net --run NAME`")
+    p.add_argument("--ranks", metavar="H1,H2,...", help="with --run: which hosts, in rank order (default: all)")
     add_stack_arguments(p)
     p.add_argument("--pcap", type=Path, help="with --netns: write one pcap per host port here")
     p.add_argument("--loss", type=float, default=0.0, help="with --sim: packet loss probability per port")
@@ -51,28 +54,6 @@ def _kind(name: str) -> str:
     return kind
 
 
-def parse_hosts(text: str) -> tuple[list[Spawn], list[tuple[str, int]]]:
-    spawns, addrs = [], []
-    for item in filter(None, text.split(",")):
-        where, _, addr = item.strip().rpartition("/")
-        addrs.extend(parse_peers(addr))
-        spawns.append(_spawn_for(where))
-    return spawns, addrs
-
-
-def _spawn_for(where: str) -> Spawn:
-    if not where:
-        return lambda argv: subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                             stderr=subprocess.PIPE, text=True)
-    if where.startswith("pid:"):
-        pid = where[4:]
-        if not pid.isdigit():
-            raise FabricError(f"bad host {where!r}: expected pid:NUMBER")
-        return lambda argv: subprocess.Popen(["nsenter", "-t", pid, "-n", *argv], stdin=subprocess.PIPE,
-                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return popen_in_netns(where)
-
-
 def run(args: argparse.Namespace) -> tuple[CollectiveSpec, list[dict]]:
     kind, size, opts = _kind(args.collective), parse_size(args.size), options(args)
     if args.sim is not None:
@@ -85,11 +66,12 @@ def run(args: argparse.Namespace) -> tuple[CollectiveSpec, list[dict]]:
         spec = CollectiveSpec(kind, args.netns, size, args.dtype, args.op)
         with BridgeFabric(args.netns, pcap_dir=args.pcap) as fabric:
             return spec, launch(fabric.spawns, fabric.addrs, spec, opts, args.timeout)
-    if args.hosts:
-        spawns, addrs = parse_hosts(args.hosts)
+    if args.hosts or args.run:
+        names = [n for n in (args.ranks or "").split(",") if n]
+        spawns, addrs = parse_hosts(args.hosts) if args.hosts else hosts_of_run(args.run, names)
         spec = CollectiveSpec(kind, len(addrs), size, args.dtype, args.op)
         return spec, launch(spawns, addrs, spec, opts, args.timeout)
-    raise FabricError("say where the ranks run: --sim N, --netns N or --hosts LIST")
+    raise FabricError("say where the ranks run: --sim N, --netns N, --hosts LIST or --run NAME")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import DTYPES, KINDS, OPS, CollectiveSpec
 from fabriclab.roce.driver import UdpDriver
 from fabriclab.roce.nic import RoceNic
+from fabriclab.roce.placement import parse_address
 from fabriclab.roce.qp import MODES, PMTUS
 from fabriclab.roce.rank import Rank
 from fabriclab.roce.runs import RunOptions
@@ -22,14 +23,8 @@ from fabriclab.roce.units import parse_rate, parse_size
 
 
 def parse_peers(text: str) -> list[tuple[str, int]]:
-    """'10.0.0.1,10.0.0.2:4792' -> [(ip, port), ...]; the port defaults to 4791."""
-    peers = []
-    for item in filter(None, text.split(",")):
-        ip, _, port = item.strip().partition(":")
-        try:
-            peers.append((ip, int(port) if port else 4791))
-        except ValueError:
-            raise FabricError(f"bad peer {item!r} (expected IP or IP:PORT)") from None
+    """'10.0.0.1,10.0.0.2:4792' -> [(ip, port), ...]."""
+    peers = [parse_address(item) for item in text.split(",") if item.strip()]
     if not peers:
         raise FabricError("no peers given")
     return peers

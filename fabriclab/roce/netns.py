@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.framing import ROCE_PORT
-from fabriclab.roce.runs import Spawn, popen_in_netns
+from fabriclab.roce.placement import Spawn, in_netns
 
 SUBNET = "10.77.0"
 
@@ -51,7 +51,7 @@ class BridgeFabric:
 
     @property
     def spawns(self) -> list[Spawn]:
-        return [popen_in_netns(ns) for ns in self.namespaces]
+        return [in_netns(ns) for ns in self.namespaces]
 
     def __enter__(self) -> BridgeFabric:
         if os.geteuid() != 0:
@@ -91,7 +91,7 @@ class BridgeFabric:
         if shutil.which("tcpdump") is None:
             raise FabricError("tcpdump is not installed (apt-get install tcpdump)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        p = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-w", str(path), "-U",
+        p = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-w", str(path), "-U", "--immediate-mode", "-B", "32768",
                               "udp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self._dumps.append(p)
         self.pcaps.append(path)
@@ -108,7 +108,19 @@ class BridgeFabric:
             time.sleep(0.05)
         raise FabricError("bridge ports did not come up")
 
+    def _settle_captures(self) -> None:
+        """tcpdump may lag behind the traffic; stopping it drops what it has not read yet."""
+        sizes: list[int] = []
+        for _ in range(50):
+            now = [p.stat().st_size if p.exists() else 0 for p in self.pcaps]
+            if now == sizes:
+                return
+            sizes = now
+            time.sleep(0.2)
+
     def close(self) -> None:
+        if self._dumps:
+            self._settle_captures()
         for p in self._dumps:
             p.terminate()
             try:

@@ -15,19 +15,17 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.dcqcn import DcqcnParams
 from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.roce.nic import NicConfig, RoceNic
+from fabriclab.roce.placement import Spawn
 from fabriclab.roce.qp import QpConfig
 from fabriclab.roce.rank import Rank
 from fabriclab.roce.report import Row, make_row
 from fabriclab.roce.sim import PortParams, Simulator
-
-Spawn = Callable[[list[str]], subprocess.Popen]
 
 
 @dataclass(frozen=True)
@@ -44,8 +42,10 @@ class RunOptions:
     dcqcn_rtt: float | None = None  # enable DCQCN scaled to this RTT (s)
 
     def nic_config(self, ip: str, port: int = ROCE_PORT) -> NicConfig:
-        qp = QpConfig(pmtu=self.pmtu, window=self.window, ack_every=min(16, self.window), rto=self.rto,
-                      mode=self.mode)
+        ack_every = min(16, self.window)
+        # the timeout must outlast sending one ACK's worth of packets at line rate, or it fires early
+        rto = max(self.rto, 3 * ack_every * (self.pmtu + 100) * 8 / self.line_rate)
+        qp = QpConfig(pmtu=self.pmtu, window=self.window, ack_every=ack_every, rto=rto, mode=self.mode)
         dcqcn = DcqcnParams.scaled(self.line_rate, self.dcqcn_rtt) if self.dcqcn_rtt else None
         return NicConfig(ip, port, self.line_rate, qp, dcqcn)
 
@@ -135,11 +135,3 @@ def _stderr(p: subprocess.Popen) -> str:
         p.wait()
     err = p.stderr.read() if p.stderr else ""
     return err.strip().splitlines()[-1] if err.strip() else f"exit status {p.returncode}"
-
-
-def popen_in_netns(namespace: str) -> Spawn:
-    """A spawn function that runs the command in a network namespace."""
-    def spawn(argv: list[str]) -> subprocess.Popen:
-        return subprocess.Popen(["ip", "netns", "exec", namespace, *argv], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return spawn

@@ -59,12 +59,15 @@ def test_pcap_decodes_in_tshark_as_infiniband_bth_over_udp_4791(allreduce_run):
     ops = Counter(int(r[4]) for r in rows)
     assert ops[f.WRITE_FIRST] and ops[f.WRITE_MIDDLE] and ops[f.WRITE_LAST_IMM] and ops[f.ACKNOWLEDGE]
     assert all(r[3] == "4791" and 49152 <= int(r[2]) <= 65535 and r[1] == "2" for r in rows)  # ECT(0)
-    # rank 0's writes to rank 1: each message is FIRST, MIDDLE..., LAST with consecutive PSNs
-    data = [(int(r[4]), int(r[5])) for r in rows if r[0] == "10.77.0.1" and int(r[4]) != f.ACKNOWLEDGE]
-    first = data.index(next(d for d in data if d[0] == f.WRITE_FIRST))
-    msg = data[first:first + 64]  # 256 KiB chunk / 1024 B PMTU = 256 packets; look at the start
-    assert msg[0][0] == f.WRITE_FIRST and all(op == f.WRITE_MIDDLE for op, _ in msg[1:])
-    assert [psn for _, psn in msg] == list(range(msg[0][1], msg[0][1] + 64))
+    # rank 0's writes to rank 1: 2(n-1) = 6 messages of 256 KiB = 256 packets each, with
+    # consecutive PSNs from 0; the opcode follows from the PSN's place in its message.
+    # (A retransmission repeats a PSN; a busy machine may drop a few packets from the capture.)
+    data = {(int(r[5]), int(r[4])) for r in rows if r[0] == "10.77.0.1" and int(r[4]) != f.ACKNOWLEDGE}
+    assert len({psn for psn, _ in data}) > 0.9 * 6 * 256
+    for psn, op in data:
+        assert 0 <= psn < 6 * 256
+        place = psn % 256
+        assert op == (f.WRITE_FIRST if place == 0 else f.WRITE_LAST_IMM if place == 255 else f.WRITE_MIDDLE)
 
 
 def test_captured_icrcs_match_scapy(allreduce_run):

@@ -58,7 +58,7 @@ def test_ce_marked_datagram_is_seen_and_answered_with_one_cnp():
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--rank", "0", "--peers", "10.0.0.1:http"], "bad peer"),
+    (["--rank", "0", "--peers", "10.0.0.1:http"], "bad address"),
     (["--rank", "3", "--peers", "127.0.0.1,127.0.0.1:5000"], "outside"),
     (["--rank", "0", "--peers", "127.0.0.1,127.0.0.2", "--size", "lots"], "bad size"),
     (["--rank", "0", "--peers", "192.0.2.77", "--no-wait"], "cannot bind"),

@@ -1,0 +1,101 @@
+"""Where a rank process runs: spawn functions for `runs.launch`.
+
+A spawn function takes an argv and returns a Popen with text-mode stdin/stdout/stderr
+pipes, started in the right network namespace: this one, a named namespace, the namespace
+of a process (a Mininet host's shell), or a host of a running `fabriclab net` found by its
+run name (the hosts' shells carry FABRICLAB_RUN and `mininet:<host>` on their command line).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any, Callable
+
+from fabriclab.errors import FabricError
+from fabriclab.roce.framing import ROCE_PORT
+
+Spawn = Callable[[list[str]], subprocess.Popen]
+PIPES: dict[str, Any] = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE,
+                         "text": True}
+
+
+def here(argv: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(argv, **PIPES)
+
+
+def in_netns(namespace: str) -> Spawn:
+    return lambda argv: subprocess.Popen(["ip", "netns", "exec", namespace, *argv], **PIPES)
+
+
+def in_pid_netns(pid: int) -> Spawn:
+    """Enter the network namespace of process `pid` (e.g. a Mininet host's shell)."""
+    return lambda argv: subprocess.Popen(["nsenter", "-t", str(pid), "-n", *argv], **PIPES)
+
+
+def in_mininet_host(host: Any) -> Spawn:
+    """Run in a `mininet.node.Host` (its own `popen`, which uses mnexec)."""
+    return lambda argv: host.popen(argv, **PIPES)
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """'IP' or 'IP:PORT' (the port defaults to 4791)."""
+    ip, _, port = text.strip().partition(":")
+    if not ip or (port and not port.isdigit()):
+        raise FabricError(f"bad address {text!r} (expected IP or IP:PORT)")
+    return ip, int(port) if port else ROCE_PORT
+
+
+def parse_hosts(text: str) -> tuple[list[Spawn], list[tuple[str, int]]]:
+    """'[NETNS/|pid:PID/]IP[:PORT],...' -> spawn functions and addresses, in rank order."""
+    spawns, addrs = [], []
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        where, _, addr = item.rpartition("/")
+        addrs.append(parse_address(addr))
+        if where.startswith("pid:"):
+            if not where[4:].isdigit():
+                raise FabricError(f"bad host {item!r}: expected pid:NUMBER/IP")
+            spawns.append(in_pid_netns(int(where[4:])))
+        else:
+            spawns.append(in_netns(where) if where else here)
+    if not addrs:
+        raise FabricError("no hosts given")
+    return spawns, addrs
+
+
+def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn], list[tuple[str, int]]]:
+    """The hosts of a running `fabriclab net --run RUN` (all, or `names` in that order)."""
+    from fabriclab.net.runstate import RunDir, run_of
+    from topologies.addressing import Addressing
+    from topologies.graph import Topology
+
+    path = RunDir(run).path / "topology.json"
+    try:
+        topo = Topology.from_json(path.read_text())
+    except FileNotFoundError:
+        raise FabricError(f"no running network {run!r} (no {path})") from None
+    hosts = names or [n.name for n in topo.hosts()]
+    shells = _mininet_shells(run, run_of)
+    addressing = Addressing(topo)
+    spawns, addrs = [], []
+    for name in hosts:
+        if name not in shells:
+            raise FabricError(f"host {name!r} of run {run!r} is not running")
+        spawns.append(in_pid_netns(shells[name]))
+        addrs.append((str(addressing.ip(name)), ROCE_PORT))
+    return spawns, addrs
+
+
+def _mininet_shells(run: str, run_of: Callable[[int], str | None]) -> dict[str, int]:
+    shells = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        tags = [a.decode(errors="replace")[8:] for a in args if a.startswith(b"mininet:")]
+        if tags and run_of(int(proc.name)) == run:
+            shells.setdefault(tags[0], int(proc.name))
+    return shells
