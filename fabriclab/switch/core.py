@@ -13,6 +13,7 @@ externs.py) and core.pre (replication.py).
 End of ingress, as BMv2: I2E clone, digest (emitted when digest() runs), resubmit,
 multicast (mcast_grp != 0), drop (egress_spec == drop port), unicast. End of egress: E2E
 clone, drop, checksum update + deparse, recirculate, transmit (truncated if asked).
+recirculate() may be called in ingress or egress; it takes effect at the end of egress.
 """
 
 from __future__ import annotations
@@ -98,12 +99,12 @@ class SwitchCore:
         sm = p.sm
         if p.clone_session is not None:
             self._clone_i2e(p, port, data, now_us, items)
+            p.clone_session = None
         if p.resubmit_fl is not None:
             if depth < MAX_REINJECT:
                 self._ingress(port, data, now_us, RESUBMIT, (p.meta, p.resubmit_fl), items,
                               depth + 1)
             return
-        p.clear_requests()
         if sm.mcast_grp:
             replicas = self.pre.group_replicas(sm.mcast_grp)
             for i, (out_port, rid) in enumerate(replicas):
@@ -145,7 +146,6 @@ class SwitchCore:
         sm.deq_timedelta = queue.deq_timedelta
         sm.egress_global_timestamp = now_us
         p.now = now_us
-        p.clear_requests()
         pipe.egress(p)
         new_items: list[EgressItem] = []
         if p.clone_session is not None and p.depth < MAX_REINJECT:
@@ -174,7 +174,6 @@ class SwitchCore:
             c.sm.instance_type = EGRESS_CLONE
             c.sm.egress_rid = rid
             c.truncate = truncate
-            c.clear_requests()
             c.depth = p.depth + 1
             items.append(EgressItem(out_port, c.sm.priority, len(p.data), c))
 

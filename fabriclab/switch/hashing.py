@@ -42,12 +42,17 @@ def crc32(data: bytes) -> int:
 
 
 def csum16(data: bytes) -> int:
-    """Internet checksum: ones' complement of the ones' complement sum of 16-bit words."""
+    """Internet checksum: ones' complement of the ones' complement sum of 16-bit words.
+
+    Since 2**16 = 1 (mod 0xFFFF), the end-around-carry sum of the words is the whole
+    big-endian number modulo 0xFFFF (0xFFFF rather than 0 for non-zero data).
+    """
+    n = int.from_bytes(data, "big")
     if len(data) % 2:
-        data = data + b"\x00"
-    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
+        n <<= 8
+    total = n % 0xFFFF
+    if total == 0 and n:
+        total = 0xFFFF
     return ~total & 0xFFFF
 
 

@@ -251,8 +251,14 @@ class _LpmEngine:
         i = self.index
         v = values[i]
         rest = values[:i] + values[i + 1:]
-        for mask, level in self.levels:
-            entry = level.get(rest + (v & mask,))
+        if rest:
+            for mask, level in self.levels:
+                entry = level.get(rest + (v & mask,))
+                if entry is not None:
+                    return entry
+            return None
+        for mask, level in self.levels:  # the common single-field key: no tuple building
+            entry = level.get((v & mask,))
             if entry is not None:
                 return entry
         return None
