@@ -36,6 +36,9 @@ def load_program(device_config: bytes) -> Any:
         raise P4RuntimeError(INVALID_ARGUMENT, "p4_device_config is empty: send the artifact JSON or the P4 source")
     try:
         if device_config.lstrip().startswith(b"{"):
+            if b'"header_types"' in device_config and b'"pipelines"' in device_config:
+                raise P4RuntimeError(INVALID_ARGUMENT, "p4_device_config is a BMv2 JSON: the built-in switch takes "
+                                     "the fabriclab artifact (`fabriclab compile`) or the P4 source")
             return toolchain.load_artifact(device_config)
         return toolchain.compile_source(device_config.decode("utf-8"), name="<p4_device_config>")
     except UnicodeDecodeError as err:

@@ -18,6 +18,7 @@ from fabriclab.switch.p4runtime.status import (
     INVALID_ARGUMENT,
     NOT_FOUND,
     PERMISSION_DENIED,
+    UNIMPLEMENTED,
     P4RuntimeError,
 )
 from fabriclab.switch.tables import (
@@ -173,6 +174,9 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
         return
     if kind not in (Update.INSERT, Update.MODIFY):
         raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
+    if entry.idle_timeout_ns:
+        raise P4RuntimeError(UNIMPLEMENTED if table.idle_timeout_behavior else INVALID_ARGUMENT,
+                             f"table '{table.preamble.name}': idle timeouts are not supported")
     if kind == Update.MODIFY:
         with core_errors():
             core_table.get(match, priority)  # NOT_FOUND before any side effect

@@ -54,7 +54,8 @@ def test_p4_source_is_a_valid_device_config(connect, compiled):
     ctl.write(update("INSERT", table_entry=dmac_entry(compiled.p4info)))
 
 
-@pytest.mark.parametrize("config", [b"", b"not p4 at all {", b'{"format": "something-else"}'])
+@pytest.mark.parametrize("config", [b"", b"not p4 at all {", b'{"format": "something-else"}',
+                                    b'{"header_types": [], "pipelines": []}', b"\xff\xfe"])
 def test_bad_device_config_is_invalid_argument(connect, compiled, config):
     ctl = connect(1)
     assert failure_code(lambda: ctl.set_pipeline(compiled, device_config=config)) == grpc.StatusCode.INVALID_ARGUMENT
