@@ -1,0 +1,263 @@
+"""fabric.p4 acceptance on real Mininet with the built-in switch (root): leaf-spine
+2 leaves x 2 spines x 2 hosts, programmed by `fabriclab net` (routes) and the fabric
+controller (modes, ECN, INT, link failures).
+
+One network serves the whole module (bringing it up costs seconds); every test puts back
+what it changed (mode, ECN, rates, watchlist, links).
+"""
+
+import csv
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric_plan import Ecn, FabricConfig, Watch
+from controller.int_plot import plot_queue_depth
+from controller.link_failure import LinkMonitor, controller_handler, switch_ports
+from fabriclab.net import clean
+from fabriclab.net.network import FabricNet, NetConfig
+from fabriclab.net.runstate import RunDir, veth_name
+from fabriclab.switch import admin
+from topologies.addressing import Addressing
+from topologies.graph import NodeKind, Topology
+
+pytestmark = [pytest.mark.root, pytest.mark.timeout(600)]
+
+TRAFFIC = str(pathlib.Path(__file__).with_name("fabric_traffic.py"))
+PY = sys.executable
+DPORT = 5001
+
+
+def leaf_spine_f() -> Topology:
+    """leaf-spine 2 x 2 x 2 with node names of our own (fs1, fl1, fh1, ...): kernel
+    interface names derive from node names, so this cannot clash with other runs of the
+    standard leaf-spine on the same machine."""
+    topo = Topology(name="fabric-acceptance")
+    spines = [topo.add_node(f"fs{i}", NodeKind.SPINE).name for i in (1, 2)]
+    for pod, leaf in enumerate(("fl1", "fl2")):
+        topo.add_node(leaf, NodeKind.LEAF, pod=pod)
+        for host in (f"fh{2 * pod + 1}", f"fh{2 * pod + 2}"):
+            topo.add_node(host, NodeKind.HOST, pod=pod)
+            topo.add_link(host, leaf)
+        for spine in spines:
+            topo.add_link(leaf, spine)
+    topo.validate()
+    return topo
+
+
+@pytest.fixture(scope="module")
+def fab():
+    topo = leaf_spine_f()
+    run = f"t-fabric-{os.getpid()}"
+    config = NetConfig(program=FABRIC_P4, run=run, grpc_base_port=31000 + os.getpid() % 500,
+                       mtu=1400)
+    try:
+        with FabricNet(topo, config) as net:
+            ctl = FabricController(topo, net.clients, FabricConfig(collector="fh2"))
+            ctl.apply_config()
+            yield Fabric(net, ctl, topo, Addressing(topo), run)
+    finally:
+        clean.clean_run(run)
+
+
+class Fabric:
+    """The running network and helpers the tests share."""
+
+    def __init__(self, net, ctl, topo, addressing, run):
+        self.net, self.ctl, self.topo, self.addr, self.run = net, ctl, topo, addressing, run
+
+    def ip(self, host: str) -> str:
+        return str(self.addr.ip(host))
+
+    def port_to(self, switch: str, peer: str) -> int:
+        return next(p for p, n, _, _ in self.topo.neighbors(switch) if n == peer)
+
+    def set_rate(self, switch: str, port: int, rate: str) -> None:
+        admin.request(str(RunDir(self.run).path / f"{switch}.sock"),
+                      ["set_port_rate", str(port), rate])
+
+    def tx(self, switch: str, *ports: int) -> list[int]:
+        stats = self.ctl.port_stats(switch)
+        return [stats[p].tx_bytes for p in ports]
+
+    def traffic(self, src: str, dst: str, recv_s: float, **send) -> dict:
+        """Run a receiver in `dst` and a sender in `src`; the receiver's JSON result."""
+        rx = self.net.host(dst).popen([PY, TRAFFIC, "recv", self.ip(dst), str(DPORT),
+                                       "--duration", str(recv_s)],
+                                      stdout=subprocess.PIPE, text=True)
+        try:
+            assert rx.stdout.readline().strip() == "ready"
+            flags = [f"--{k.replace('_', '-')}={v}" for k, v in send.items()]
+            out = self.net.host(src).cmd(" ".join([PY, TRAFFIC, "send", self.ip(dst),
+                                                   str(DPORT), *flags]))
+            assert '"sent"' in out, out
+            result = json.loads(rx.communicate(timeout=recv_s + 30)[0])
+        finally:
+            if rx.poll() is None:
+                rx.kill()
+                rx.wait()
+        result["sent"] = json.loads(out.strip().splitlines()[-1])["sent"]
+        return result
+
+
+def uplinks(fab: Fabric, leaf: str = "fl1") -> list[int]:
+    return [fab.port_to(leaf, "fs1"), fab.port_to(leaf, "fs2")]
+
+
+@pytest.mark.parametrize("mode", ["ecmp", "flowlet", "adaptive"])
+def test_pingall_in_every_mode(fab, mode):
+    fab.ctl.set_mode(mode)
+    try:
+        assert fab.net.pingall() == 0
+    finally:
+        fab.ctl.set_mode("ecmp")
+
+
+def test_ecmp_spreads_flows_and_keeps_each_flow_on_one_path(fab):
+    ups = uplinks(fab)
+    before = fab.tx("fl1", *ups)
+    got = fab.traffic("fh1", "fh3", 4, sports="49152-49167", rate=160, duration=1)
+    spread = [a - b for a, b in zip(fab.tx("fl1", *ups), before)]
+    assert got["received"] >= 0.9 * got["sent"]
+    assert min(spread) > 0.2 * sum(spread), f"uplink bytes {spread}"
+    before = fab.tx("fl1", *ups)
+    fab.traffic("fh1", "fh3", 3, sports="49160", rate=100, duration=0.5)
+    one = [a - b for a, b in zip(fab.tx("fl1", *ups), before)]
+    assert min(one) == 0 and max(one) > 0, f"one flow used both uplinks: {one}"
+
+
+def test_adaptive_avoids_the_slow_uplink(fab):
+    """Uplink to s1 at a tenth of the uplink to s2, 400 pps offered: ECMP sends half of
+    it into the slow link and loses what does not fit; adaptive moves it to s2."""
+    slow, fast = uplinks(fab)
+    fab.set_rate("fl1", slow, "100pps")
+    fab.set_rate("fl1", fast, "1000pps")
+    results = {}
+    try:
+        for mode in ("ecmp", "adaptive"):
+            fab.ctl.set_mode(mode, load_max_age_us=20_000)
+            before = fab.tx("fl1", slow, fast)
+            got = fab.traffic("fh1", "fh3", 5, sports="49152-49167", rate=400, duration=2)
+            moved = [a - b for a, b in zip(fab.tx("fl1", slow, fast), before)]
+            results[mode] = (got["received"] / got["sent"], moved[1] / sum(moved))
+    finally:
+        fab.ctl.set_mode("ecmp")
+        fab.set_rate("fl1", slow, "none")
+        fab.set_rate("fl1", fast, "none")
+    delivered, fast_share = results["adaptive"]
+    assert fast_share > 0.6, results
+    assert delivered > 0.9 and delivered > results["ecmp"][0] + 0.1, results
+
+
+def test_flowlet_changes_path_after_idle_gaps(fab):
+    ups = uplinks(fab)
+    fab.ctl.set_mode("flowlet", flowlet_gap_us=50_000, load_max_age_us=20_000)
+    used = []
+    try:
+        for _ in range(8):
+            before = fab.tx("fl1", *ups)
+            fab.traffic("fh1", "fh3", 1.5, sports="49170", rate=200, duration=0.1)
+            delta = [a - b for a, b in zip(fab.tx("fl1", *ups), before)]
+            used.append(delta.index(max(delta)))
+            assert min(delta) <= 0.2 * max(delta), f"a burst was split: {delta}"
+    finally:
+        fab.ctl.set_mode("ecmp")
+    assert len(set(used)) == 2, f"every burst took uplink {used[0]}"
+
+
+def test_ecn_marks_once_the_queue_passes_kmin(fab):
+    port = fab.port_to("fl2", "fh3")
+    fab.ctl.set_ecn(Ecn(kmin=3, kmax=30, pmax=1.0))
+    try:
+        calm = fab.traffic("fh1", "fh3", 3, rate=50, duration=0.5, tos=2)
+        fab.set_rate("fl2", port, "100pps")
+        try:
+            got = fab.traffic("fh1", "fh3", 6, rate=300, duration=1.5, tos=2)
+        finally:
+            fab.set_rate("fl2", port, "none")
+        marks = fab.ctl.port_stats("fl2")[port].ecn_marks
+    finally:
+        fab.ctl.set_ecn(None)
+    assert calm["received"] > 0 and calm["ce"] == 0
+    assert got["ce"] > 0 and marks >= got["ce"]
+    assert got["first_ce_seq"] > 0, "the first packet met an empty queue"
+
+
+def test_int_reports_one_record_per_hop_with_rising_queue(fab, tmp_path):
+    collector = fab.net.host("fh2").popen(
+        [PY, "-m", "controller.int_collector", "--bind", fab.ip("fh2"), "--csv",
+         str(tmp_path / "int.csv"), "--duration", "12"],
+        stdout=subprocess.PIPE, text=True, cwd=str(FABRIC_P4.parents[1]))
+    sink_port = fab.port_to("fl1", "fh1")
+    try:
+        assert "listening" in collector.stdout.readline()
+        fab.ctl.set_watchlist([Watch(fab.ip("fh3"), fab.ip("fh1"), DPORT)])
+        fab.set_rate("fl1", sink_port, "100pps")
+        got = fab.traffic("fh3", "fh1", 6, rate=250, duration=1.5, size=100)
+        assert got["received"] > 0
+        collector.terminate()
+        collector.communicate(timeout=30)
+    finally:
+        fab.set_rate("fl1", sink_port, "none")
+        fab.ctl.set_watchlist([])
+        if collector.poll() is None:
+            collector.kill()
+            collector.wait()
+    with (tmp_path / "int.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert rows, "no INT reports arrived"
+    reports: dict[str, list[dict]] = {}
+    for row in rows:
+        reports.setdefault(row["seq"], []).append(row)
+    ids = {p.name: p.switch_id for p in fab.ctl.plans.values()}
+    for records in reports.values():
+        path = [int(r["switch_id"]) for r in records]
+        assert len(path) == 3 and path[0] == ids["fl2"] and path[2] == ids["fl1"], path
+        assert path[1] in (ids["fs1"], ids["fs2"])
+        assert int(records[2]["egress_port"]) == sink_port
+        assert int(records[0]["ingress_port"]) == fab.port_to("fl2", "fh3")
+    depths = [int(r["qdepth"]) for r in rows if int(r["switch_id"]) == ids["fl1"]]
+    assert max(depths[len(depths) // 2:]) > max(depths[:3]), f"queue never rose: {depths}"
+    assert plot_queue_depth(tmp_path / "int.csv", tmp_path / "int.png").stat().st_size > 0
+
+
+def test_link_failure_keeps_a_long_stream_going(fab):
+    ups = uplinks(fab)
+    monitor = LinkMonitor(switch_ports(fab.topo), controller_handler(fab.ctl)).start()
+    rx = fab.net.host("fh3").popen([PY, TRAFFIC, "recv", fab.ip("fh3"), str(DPORT),
+                                   "--duration", "9"], stdout=subprocess.PIPE, text=True)
+    tx = None
+    failed = None
+    try:
+        assert rx.stdout.readline().strip() == "ready"
+        tx = fab.net.host("fh1").popen([PY, TRAFFIC, "send", fab.ip("fh3"), str(DPORT),
+                                       "--sports", "49180", "--rate", "100", "--duration", "5"],
+                                      stdout=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        before = fab.tx("fl1", *ups)
+        time.sleep(0.5)
+        carrying = ups[max(range(2), key=lambda i: fab.tx("fl1", *ups)[i] - before[i])]
+        failed = veth_name("fl1", carrying)
+        subprocess.run(["ip", "link", "set", failed, "down"], check=True)
+        down_at = time.time()
+        sent = json.loads(tx.communicate(timeout=30)[0].strip())["sent"]
+        got = json.loads(rx.communicate(timeout=30)[0])
+    finally:
+        for proc in (tx, rx):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if failed is not None:
+            subprocess.run(["ip", "link", "set", failed, "up"], check=False)
+            time.sleep(0.5)
+        monitor.stop()
+    assert not monitor.errors, monitor.errors
+    assert got["last_time"] > down_at + 2, "traffic stopped at the failure"
+    assert got["received"] >= sent - 150, f"{got['received']} of {sent} arrived"
+    assert fab.net.pingall() == 0
