@@ -27,9 +27,11 @@ from fabriclab.switch.tm import TrafficManager
 SOCKET_DIR = "/tmp/fabriclab"
 
 USAGE = {
-    "set_queue_rate": "set_queue_rate PPS [PORT [PRIORITY]]   (packets/s, like BMv2; 'none' = unlimited)",
+    "set_queue_rate": "set_queue_rate PPS [PORT [PRIORITY]]   (packets/s per queue, like BMv2; "
+                      "'none' = unlimited)",
     "set_queue_depth": "set_queue_depth PKTS [PORT [PRIORITY]]",
-    "set_port_rate": "set_port_rate PORT RATE   (e.g. 10mbit or 1000pps; 'none' = unlimited)",
+    "set_port_rate": "set_port_rate PORT RATE   (the link, all queues: e.g. 10mbit or 1000pps; "
+                     "'none' = unlimited)",
     "set_port_delay": "set_port_delay PORT DELAY   (e.g. 5ms)",
     "show_queues": "show_queues [PORT]",
 }
@@ -75,12 +77,10 @@ def execute(tm: TrafficManager, words: list[str]) -> Any:
         if cmd == "set_port_delay":
             tm.set_port_delay(port, parse_delay_ns(args[1], cmd))
         elif _unlimited(args[1]):
-            tm.set_port_rate(port, None)
-            tm.set_queue_rate(None, port)
+            tm.set_port_rate(port, None, None)
         else:
             rate = parse_rate(args[1], cmd)
-            tm.set_port_rate(port, rate.bps)
-            tm.set_queue_rate(rate.pps, port)
+            tm.set_port_rate(port, rate.bps, rate.pps)
         return "ok"
     if not args:
         raise FabricError(f"usage: {USAGE[cmd]}")

@@ -125,8 +125,7 @@ def configure_tm(args: argparse.Namespace, known_ports: set[int]) -> TrafficMana
 
     for spec in args.port_rate:
         port, rate = ports.parse_port_rate(spec)
-        tm.set_port_rate(check(port, "--port-rate"), rate.bps)
-        tm.set_queue_rate(rate.pps, port)
+        tm.set_port_rate(check(port, "--port-rate"), rate.bps, rate.pps)
     for spec in args.port_delay:
         port, delay = ports.parse_port_delay(spec)
         tm.set_port_delay(check(port, "--port-delay"), delay)

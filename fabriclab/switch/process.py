@@ -128,6 +128,7 @@ class SwitchProcess:
         self._calls: deque[tuple[Callable[[], None], threading.Event]] = deque()
         self._readers: dict[int, Callable[[], None]] = {}
         self._tx_errors_seen: set[tuple[int, int]] = set()
+        self._warned_priority = False
         self._stop = False
         self._loop_thread: int | None = None
         self._t0 = time.monotonic_ns()
@@ -301,10 +302,15 @@ class SwitchProcess:
             self._enqueue(item, now_ns)
 
     def _enqueue(self, item: Any, now_ns: int) -> None:
-        if item.port == self.drop_port:
+        if item.port == self.drop_port or self.tm.enqueue(item, now_ns):
             return
-        if not self.tm.enqueue(item, now_ns) and self._packet_log:
-            log.info("port %d: queue full, dropped %d bytes", item.port, item.length)
+        queues = self.tm.priority_queues
+        if not 0 <= item.qid < queues and not self._warned_priority:
+            self._warned_priority = True
+            log.warning("priority %d out of range (%d queue(s) per port): dropping such packets "
+                        "as simple_switch does; start with --priority-queues 8", item.qid, queues)
+        elif self._packet_log:
+            log.info("port %d: queue %d full, dropped %d bytes", item.port, item.qid, item.length)
 
     def _service(self, now_ns: int) -> None:
         """Move everything that is due: queue -> egress -> wire -> socket."""

@@ -17,10 +17,13 @@ the real-time driver (``process.py``) drives it from an epoll loop. The driver's
     for port, data in deliveries: send it    # it has crossed the link
     sleep until tm.next_deadline_ns()
 
-BMv2 fidelity: priority ``p`` is served before ``p - 1`` (highest first); ``enq_qdepth`` is
-the port's occupancy (all priorities) before the push, ``deq_qdepth`` after the pop;
-timestamps are microseconds. Serialisation counts frame bytes only (no preamble/IFG/FCS),
-like Linux tc.
+BMv2 fidelity (simple_switch since p4lang/behavioral-model PR #1276, Nov 2024): priority
+``p`` (``standard_metadata.priority``) selects queue ``p`` and queue 0 is served first, i.e.
+the lowest number is the highest priority; a priority >= the number of queues is dropped
+(counted in ``priority_drops``); ``enq_qdepth`` is the occupancy of the packet's own queue
+before the push and ``deq_qdepth`` after the pop; ``set_queue_rate``/``set_queue_depth``
+without a priority set every queue of the port. Timestamps are microseconds.
+Serialisation counts frame bytes only (no preamble/IFG/FCS), like Linux tc.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class Port:
     rate_pps: float | None = None
     delay_ns: int = 0
     size: int = 0  # packets queued over all priorities
+    priority_drops: int = 0  # packets whose priority had no queue
     link_free_ns: int = 0  # when the wire finishes serialising the last transmitted frame
     next_ns: int = 0  # earliest next dequeue allowed by the port's rate_pps
     last_arrival_ns: int = 0  # a link never reorders, even if its delay shrinks
@@ -95,7 +99,7 @@ class Port:
 
     @property
     def drops(self) -> int:
-        return sum(q.drops for q in self.queues)
+        return self.priority_drops + sum(q.drops for q in self.queues)
 
 
 def _gap_ns(pps: float | None) -> int:
@@ -109,7 +113,8 @@ class TrafficManager:
         if priority_queues < 1:
             raise ValueError("priority_queues must be at least 1")
         self.priority_queues = priority_queues
-        self.queue_depth = queue_depth
+        self.queue_depth = queue_depth  # defaults for ports created later
+        self.queue_rate_pps: float | None = None
         self.ports: dict[int, Port] = {}
         self._active: set[int] = set()  # ports with queued packets
         self._wire: list[tuple[int, int, int, bytes]] = []  # heap of (arrival, seq, port, data)
@@ -122,7 +127,8 @@ class TrafficManager:
         """The port's state, created with the defaults on first use."""
         state = self.ports.get(port)
         if state is None:
-            queues = [Queue(depth_pkts=self.queue_depth) for _ in range(self.priority_queues)]
+            queues = [Queue(depth_pkts=self.queue_depth, rate_pps=self.queue_rate_pps)
+                      for _ in range(self.priority_queues)]
             state = self.ports[port] = Port(queues=queues)
         return state
 
@@ -147,24 +153,22 @@ class TrafficManager:
 
     def set_queue_rate(self, pps: float | None, port: int | None = None,
                        priority: int | None = None) -> None:
-        """BMv2 set_queue_rate in packets/s; None removes the limit.
-
-        Without a priority the limit applies to the port as a whole (all priorities share it).
-        """
+        """BMv2 set_queue_rate in packets/s per queue (every queue of the port without a
+        priority; every port, and the default for new ones, without a port); None: no limit."""
         if pps is not None and pps <= 0:
             raise ValueError("queue rate must be positive")
-        if priority is not None:
-            for q in self._queues(port, priority):
-                q.rate_pps = pps
-            return
-        for p in [self.port(port)] if port is not None else self.ports.values():
-            p.rate_pps = pps
+        if port is None and priority is None:
+            self.queue_rate_pps = pps
+        for q in self._queues(port, priority):
+            q.rate_pps = pps
 
-    def set_port_rate(self, port: int, bps: float | None) -> None:
-        """The link's serialisation rate in bits/s; None means infinitely fast."""
-        if bps is not None and bps <= 0:
+    def set_port_rate(self, port: int, bps: float | None = None, pps: float | None = None) -> None:
+        """The link's rate, shared by all its queues: bits/s (serialisation) and/or frames/s;
+        None means no limit of that kind."""
+        if (bps is not None and bps <= 0) or (pps is not None and pps <= 0):
             raise ValueError("port rate must be positive")
-        self.port(port).rate_bps = bps
+        state = self.port(port)
+        state.rate_bps, state.rate_pps = bps, pps
 
     def set_port_delay(self, port: int, delay_ns: int) -> None:
         """One-way propagation delay of the port's link."""
@@ -175,15 +179,17 @@ class TrafficManager:
     # -- the packet path --
 
     def enqueue(self, item: Any, now_ns: int) -> bool:
-        """Queue ``item`` on ``item.port`` at priority ``item.qid``; False if the queue was full."""
+        """Queue ``item`` on ``item.port`` at priority ``item.qid``; False if it was dropped
+        (queue full, or no queue with that priority)."""
         port = self.ports.get(item.port) or self.port(item.port)
-        qid = item.qid
-        queue = port.queues[qid if 0 <= qid < self.priority_queues else
-                            (0 if qid < 0 else self.priority_queues - 1)]
+        if not 0 <= item.qid < self.priority_queues:
+            port.priority_drops += 1
+            return False
+        queue = port.queues[item.qid]
         if queue.full_for(item.length):
             queue.drops += 1
             return False
-        queue.entries.append(_Entry(item, now_ns, port.size))
+        queue.entries.append(_Entry(item, now_ns, len(queue.entries)))
         queue.nbytes += item.length
         port.size += 1
         self._active.add(item.port)
@@ -211,7 +217,7 @@ class TrafficManager:
     def _dequeue(self, number: int, port: Port, now_ns: int) -> Departure | None:
         if port.link_free_ns > now_ns or port.next_ns > now_ns:
             return None
-        for queue in reversed(port.queues):  # highest priority first
+        for queue in port.queues:  # queue 0 is the highest priority
             if queue.entries and queue.next_ns <= now_ns:
                 break
         else:
@@ -225,7 +231,7 @@ class TrafficManager:
         port.size -= 1
         if not port.size:
             self._active.discard(number)
-        info = QueueInfo(entry.enq_ns // 1000, entry.enq_qdepth, port.size,
+        info = QueueInfo(entry.enq_ns // 1000, entry.enq_qdepth, len(queue.entries),
                          (left - entry.enq_ns) // 1000)
         return Departure(entry.item, info, left)
 
@@ -278,7 +284,8 @@ class TrafficManager:
         return {
             number: {
                 "rate_bps": p.rate_bps, "rate_pps": p.rate_pps, "delay_us": p.delay_ns / 1000,
-                "queued": p.size, "drops": p.drops, "tx_packets": p.tx_packets,
+                "queued": p.size, "drops": p.drops, "priority_drops": p.priority_drops,
+                "tx_packets": p.tx_packets,
                 "tx_bytes": p.tx_bytes,
                 "queues": [{"priority": i, "depth_pkts": q.depth_pkts,
                             "depth_bytes": q.depth_bytes, "rate_pps": q.rate_pps,

@@ -53,8 +53,11 @@ def test_admin_commands_change_the_traffic_manager():
     admin.execute(tm, ["set_queue_depth", "16", "1", "1"])
     admin.execute(tm, ["set_queue_rate", "500", "1"])
     port = tm.port(1)
-    assert (port.rate_bps, port.delay_ns, port.rate_pps) == (10e6, 20_000_000, 500)
+    assert (port.rate_bps, port.delay_ns, port.rate_pps) == (10e6, 20_000_000, None)
     assert [q.depth_pkts for q in port.queues] == [64, 16]
+    assert [q.rate_pps for q in port.queues] == [500, 500]
+    admin.execute(tm, ["set_port_rate", "1", "2000pps"])
+    assert (port.rate_bps, port.rate_pps) == (None, 2000)
     admin.execute(tm, ["set_port_rate", "1", "none"])
     assert (port.rate_bps, port.rate_pps) == (None, None)
     shown = admin.execute(tm, ["show_queues", "1"])

@@ -70,6 +70,13 @@ def test_packet_rate_limits_dequeues_per_second():
     assert [t for t, *_ in out] == [0, 1 * MS, 2 * MS, 3 * MS]
 
 
+def test_port_packet_rate_is_shared_by_all_queues():
+    tm = TrafficManager(priority_queues=2)
+    tm.set_port_rate(2, pps=1000)
+    out = run(tm, 100 * MS, [(0, Item(2, i % 2, 64, i)) for i in range(4)])
+    assert [t for t, *_ in out] == [0, 1 * MS, 2 * MS, 3 * MS]
+
+
 def test_delay_is_added_without_blocking_the_queue():
     tm = TrafficManager()
     tm.set_port_rate(1, 8_000_000)
@@ -95,20 +102,52 @@ def test_byte_depth_limit_drops_what_does_not_fit():
     assert accepted == [True, True, False]
 
 
-def test_strict_priority_serves_highest_first():
+def test_strict_priority_serves_priority_0_first():
+    """simple_switch since PR #1276: standard_metadata.priority p -> queue p, 0 served first."""
     tm = TrafficManager(priority_queues=3)
     tm.set_port_rate(1, 8_000_000)
-    arrivals = [(0, Item(1, 0, 1000, 1)), (0, Item(1, 0, 1000, 2)),
-                (0, Item(1, 2, 1000, 3)), (0, Item(1, 1, 1000, 4))]
+    arrivals = [(0, Item(1, 2, 1000, 1)), (0, Item(1, 2, 1000, 2)),
+                (0, Item(1, 0, 1000, 3)), (0, Item(1, 1, 1000, 4))]
     out = run(tm, 100 * MS, arrivals)
     # All four are queued before the first poll, so priority decides from the start.
     assert [tag for _, _, tag, _ in out] == [3, 4, 1, 2]
 
 
-def test_priority_beyond_configured_queues_uses_the_highest():
+def test_a_busy_high_priority_queue_starves_the_others():
     tm = TrafficManager(priority_queues=2)
-    assert tm.enqueue(Item(1, 7, 100), 0)
-    assert len(tm.port(1).queues[1].entries) == 1
+    tm.set_port_rate(1, 8_000_000)  # 1 ms per frame
+    arrivals = [(0, Item(1, 1, 1000, 100))] + [(i * MS // 2, Item(1, 0, 1000, i))
+                                               for i in range(10)]
+    out = run(tm, 100 * MS, arrivals)
+    order = [tag for _, _, tag, _ in out]
+    assert order.index(100) >= 5  # the low-priority frame waits while queue 0 has packets
+
+
+def test_priority_without_a_queue_is_dropped_and_counted():
+    tm = TrafficManager(priority_queues=2)
+    assert not tm.enqueue(Item(1, 7, 100), 0)
+    assert tm.port(1).priority_drops == 1 and tm.port(1).drops == 1
+    assert tm.poll(0) == ([], [])
+
+
+def test_per_queue_rate_limits_only_that_priority():
+    tm = TrafficManager(priority_queues=2)
+    tm.set_queue_rate(1000, port=1, priority=0)  # 1 ms between queue-0 departures
+    arrivals = [(0, Item(1, 0, 100, i)) for i in range(3)] + [(0, Item(1, 1, 100, 10 + i))
+                                                             for i in range(3)]
+    out = run(tm, 100 * MS, arrivals)
+    times = {tag: t for t, _, tag, _ in out}
+    assert [times[i] for i in range(3)] == [0, MS, 2 * MS]
+    assert all(times[10 + i] < MS for i in range(3))  # queue 1 fills the gaps
+
+
+def test_set_queue_rate_without_priority_sets_every_queue_and_new_ports():
+    tm = TrafficManager(priority_queues=2)
+    tm.port(1)
+    tm.set_queue_rate(500, port=1)
+    assert [q.rate_pps for q in tm.port(1).queues] == [500, 500]
+    tm.set_queue_rate(200)
+    assert [q.rate_pps for q in tm.port(9).queues] == [200, 200]
 
 
 def test_qdepth_and_timedelta_seen_at_dequeue():
@@ -120,6 +159,17 @@ def test_qdepth_and_timedelta_seen_at_dequeue():
     assert [i.deq_qdepth for i in infos] == [3, 2, 1, 0]
     assert [i.deq_timedelta for i in infos] == [0, 1000, 2000, 3000]  # microseconds
     assert all(i.enq_timestamp == 0 for i in infos)
+
+
+def test_qdepth_counts_the_packet_s_own_priority_queue():
+    tm = TrafficManager(priority_queues=2)
+    tm.set_port_rate(1, 8_000)  # slow: nothing leaves during the test
+    for i in range(3):
+        tm.enqueue(Item(1, 1, 1000, i), 0)
+    tm.enqueue(Item(1, 0, 1000, 9), 0)
+    deps, _ = tm.poll(0)
+    assert deps[0].item.tag == 9
+    assert (deps[0].queue.enq_qdepth, deps[0].queue.deq_qdepth) == (0, 0)
 
 
 def test_queue_builds_when_offered_load_exceeds_rate():
