@@ -10,12 +10,13 @@ from __future__ import annotations
 
 NORMAL, INGRESS_CLONE, EGRESS_CLONE, COALESCED, RECIRC, REPLICATION, RESUBMIT = 0, 1, 2, 3, 4, 5, 6
 
+
 class PacketState:
     """One packet inside the pipeline: headers, metadata, payload and pending v1model requests.
 
-    `clone_session`/`clone_fl` record the last clone() call of the current pipeline (fl is a
-    field list index, or None to preserve nothing); `resubmit_fl`/`recirc_fl` are None
-    unless requested; `truncate` 0 means no truncation.
+    `clone_session`/`clone_fl` record the last clone() call of the current pipeline;
+    `resubmit_fl`/`recirc_fl` are None unless requested. A field list value is the
+    @field_list index whose metadata survives, or -1 for none. `truncate` 0: no truncation.
     """
 
     __slots__ = ("hdr", "meta", "sm", "payload", "data", "now", "clone_session", "clone_fl",

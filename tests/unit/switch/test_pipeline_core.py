@@ -1,0 +1,123 @@
+"""SwitchCore behaviour STF cannot observe: digests, queueing metadata, timestamps, bounds,
+clone truncation, EgressItem fields, P4Info names and unsupported constructs."""
+
+import pathlib
+
+import pytest
+
+from fabriclab.errors import FabricError
+from fabriclab.p4 import compile_file, compile_source
+from fabriclab.switch.core import Digest, SwitchCore
+from fabriclab.switch.replication import CloneSession
+from fabriclab.switch.tm import QueueInfo
+
+STF_DIR = pathlib.Path(__file__).resolve().parents[2] / "stf"
+
+PROGRAM = """
+#include <core.p4>
+#include <v1model.p4>
+header data_t { bit<32> a; bit<32> b; bit<48> ts; bit<8> op; }
+struct metadata { }
+struct headers { data_t data; }
+struct learn_t { bit<32> a; bit<9> port; }
+
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.data); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        sm.priority = 3;
+        hdr.data.ts = sm.ingress_global_timestamp;
+        if (hdr.data.op == 1) { digest<learn_t>(1, { hdr.data.a, sm.ingress_port }); }
+        if (hdr.data.op == 2) { recirculate_preserving_field_list(0); }
+        if (hdr.data.op == 3) { clone(CloneType.I2E, 5); }
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        hdr.data.a = (bit<32>)sm.enq_qdepth;
+        hdr.data.b = sm.deq_timedelta;
+        if (hdr.data.op == 4) { hdr.data.ts = sm.egress_global_timestamp; }
+    }
+}
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.data); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.fixture(scope="module")
+def program():
+    return compile_source(PROGRAM, "core_test.p4")
+
+
+def pkt(op: int) -> bytes:
+    return bytes(4) + bytes(4) + bytes(6) + bytes([op]) + b"payload"
+
+
+def test_digest_is_queued_with_field_values(program):
+    core = SwitchCore(program)
+    core.process(7, b"\x0a\x00\x00\x01" + pkt(1)[4:], 10)
+    assert list(core.digests) == [Digest("learn_t", {"a": 0x0A000001, "port": 7})]
+
+
+def test_egress_sees_queueing_metadata_and_timestamps(program):
+    core = SwitchCore(program)
+    items = core.ingress(1, pkt(4), 1000)
+    assert [(i.port, i.qid, i.length) for i in items] == [(2, 3, len(pkt(4)))]
+    sent, more = core.egress(items[0], 1500, QueueInfo(1000, 7, 3, 500))
+    assert more == []
+    (port, data), = sent
+    assert port == 2
+    assert int.from_bytes(data[0:4], "big") == 7      # enq_qdepth
+    assert int.from_bytes(data[4:8], "big") == 500    # deq_timedelta
+    assert int.from_bytes(data[8:14], "big") == 1500  # egress_global_timestamp
+    assert data.endswith(b"payload")
+
+
+def test_ingress_timestamp_is_now(program):
+    core = SwitchCore(program)
+    (port, data), = core.process(1, pkt(0), 123456)
+    assert int.from_bytes(data[8:14], "big") == 123456
+
+
+def test_endless_recirculation_is_bounded(program):
+    core = SwitchCore(program)
+    assert core.process(1, pkt(2), 0) == []
+
+
+def test_clone_session_truncates_clones(program):
+    core = SwitchCore(program)
+    core.pre.set_clone_session(5, CloneSession(replicas=((9, 0),), truncate=4))
+    out = dict(core.process(1, pkt(3), 0))
+    assert out[9] == pkt(3)[:4]
+    assert len(out[2]) == len(pkt(3))
+
+
+def test_drop_port_is_configurable(program):
+    src = PROGRAM.replace("sm.egress_spec = 2;", "sm.egress_spec = 100;")
+    core = SwitchCore(compile_source(src, "drop.p4"), drop_port=100)
+    assert core.process(1, pkt(0), 0) == []
+
+
+@pytest.mark.parametrize("p4", sorted(STF_DIR.glob("*.p4"))[:12], ids=lambda p: p.stem)
+def test_runtime_names_are_p4info_names(p4):
+    prog = compile_file(p4, include_dirs=(STF_DIR / "include",))
+    core = SwitchCore(prog)
+    info = prog.p4info
+    assert set(core.tables) == {t.preamble.name for t in info.tables}
+    assert {a for t in core.tables.values() for a in t.actions} <= {
+        a.preamble.name for a in info.actions}
+    assert set(core.registers) == {r.preamble.name for r in info.registers}
+    assert set(core.counters) == {c.preamble.name for c in info.counters}
+    assert set(core.meters) == {m.preamble.name for m in info.meters}
+    assert set(core.action_profiles) == {a.preamble.name for a in info.action_profiles}
+
+
+def test_unsupported_extern_is_a_clear_error():
+    src = PROGRAM.replace("apply {\n        sm.egress_spec = 2;",
+                          "Checksum16() ck;\n    apply {\n        sm.egress_spec = 2;")
+    with pytest.raises(FabricError, match=r"core_test.p4:\d+:\d+: .*does not support the extern 'Checksum16'"):
+        SwitchCore(compile_source(src, "core_test.p4"))
