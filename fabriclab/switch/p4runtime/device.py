@@ -200,11 +200,12 @@ class Device:
                 raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config has been set")
             self.digests.ack(msg)
 
-    def poll_digests(self, now_ns: int) -> list[p4r.DigestList]:
-        """Move the pipeline's new digests into the engine; return the lists due now."""
+    def poll_digests(self, now_ns: int, deliverable: bool) -> list[p4r.DigestList]:
+        """Move the pipeline's new digests into the engine; return the lists due now
+        (none while nobody can receive them: they wait for a primary)."""
         with self.switch.lock:
             self._drain_digests(now_ns)
-            return self.digests.due(now_ns) if self.digests is not None else []
+            return self.digests.due(now_ns) if self.digests is not None and deliverable else []
 
     def _drain_digests(self, now_ns: int) -> None:
         core, engine = self.switch.core, self.digests

@@ -2,7 +2,7 @@
 
 Sans-I/O: `offer` takes digests the pipeline produced, `due` returns the lists to send
 at time `now_ns`, `ack` releases a list. As in PI, a digest value already sent and not yet
-acked (nor timed out after ack_timeout_ns) is not sent again. Digests of instances the
+acked (nor timed out after ack_timeout_ns; 0: at once) is not sent again. Digests of instances the
 controller has not configured are dropped.
 """
 
@@ -81,6 +81,7 @@ class DigestEngine:
         inst = self._by_name.get(name)
         if inst is None or inst.config is None:
             return
+        _expire(inst, now_ns)
         value = tuple(fields.get(m, 0) for m in inst.members) if inst.members is not None else (next(iter(fields.values()), 0),)
         if value in inst.pending or any(value in vals for _, vals in inst.unacked.values()):
             return
@@ -95,10 +96,7 @@ class DigestEngine:
             cfg = inst.config
             if cfg is None:
                 continue
-            if cfg.ack_timeout_ns:
-                for list_id, (sent, _) in list(inst.unacked.items()):
-                    if now_ns - sent >= cfg.ack_timeout_ns:
-                        del inst.unacked[list_id]
+            _expire(inst, now_ns)
             while inst.pending:
                 size = cfg.max_list_size or len(inst.pending)
                 full = len(inst.pending) >= size
@@ -107,7 +105,8 @@ class DigestEngine:
                 batch, inst.pending = inst.pending[:size], inst.pending[size:]
                 inst.first_pending_ns = now_ns
                 list_id = next(self._list_ids)
-                inst.unacked[list_id] = (now_ns, batch)
+                if cfg.ack_timeout_ns:
+                    inst.unacked[list_id] = (now_ns, batch)
                 out.append(p4r.DigestList(
                     digest_id=inst.info.preamble.id, list_id=list_id, timestamp=now_ns,
                     data=[_p4data(inst, v) for v in batch]))
@@ -115,8 +114,15 @@ class DigestEngine:
 
     def ack(self, msg: p4r.DigestListAck) -> None:
         inst = self._instance(msg.digest_id)
-        if inst.unacked.pop(msg.list_id, None) is None:
+        if inst.unacked.pop(msg.list_id, None) is None and (inst.config is None or inst.config.ack_timeout_ns):
             raise P4RuntimeError(NOT_FOUND, f"digest list {msg.list_id} is not awaiting an ack")
+
+
+def _expire(inst: _Instance, now_ns: int) -> None:
+    """Forget lists whose ack did not come within ack_timeout_ns."""
+    for list_id, (sent, _) in list(inst.unacked.items()):
+        if now_ns - sent >= inst.config.ack_timeout_ns:
+            del inst.unacked[list_id]
 
 
 def _struct_members(index: P4InfoIndex, info: Any) -> tuple[str, ...] | None:

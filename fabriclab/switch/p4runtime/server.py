@@ -147,11 +147,9 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             target.send(p4r.StreamMessageResponse(packet=io.packet_in(data)))
 
     def poll_digests(self) -> None:
-        lists = self.device.poll_digests(time.monotonic_ns())
         target = self.device.packet_in_stream()
-        if target is not None:
-            for digest_list in lists:
-                target.send(p4r.StreamMessageResponse(digest=digest_list))
+        for digest_list in self.device.poll_digests(time.monotonic_ns(), target is not None):
+            target.send(p4r.StreamMessageResponse(digest=digest_list))
 
 
 def serve(switch: Any, address: str = "127.0.0.1:9559", device_id: int = 1, max_workers: int = 16) -> grpc.Server:

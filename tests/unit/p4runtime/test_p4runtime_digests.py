@@ -1,0 +1,65 @@
+"""DigestEngine: batching by size and timeout, duplicate suppression until ack."""
+
+import pytest
+from finsy.proto import p4i, p4r
+from google.protobuf import text_format
+
+from fabriclab.switch.p4runtime.digests import DigestEngine
+from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
+from fabriclab.switch.p4runtime.status import ALREADY_EXISTS, NOT_FOUND, P4RuntimeError
+
+P4INFO = text_format.Parse(
+    """
+digests { preamble { id: 5 name: "learn_t" } type_spec { struct { name: "learn_t" } } }
+type_info { structs { key: "learn_t" value {
+  members { name: "mac" type_spec { bitstring { bit { bitwidth: 48 } } } }
+  members { name: "port" type_spec { bitstring { bit { bitwidth: 9 } } } } } } }
+""",
+    p4i.P4Info(),
+)
+MS = 1_000_000
+
+
+def engine(**config) -> DigestEngine:
+    eng = DigestEngine(P4InfoIndex(P4INFO))
+    eng.write(p4r.Update.INSERT, p4r.DigestEntry(digest_id=5, config=p4r.DigestEntry.Config(**config)))
+    return eng
+
+
+def values(lists):
+    return [[tuple(int.from_bytes(m.bitstring, "big") for m in d.struct.members) for d in lst.data] for lst in lists]
+
+
+def test_lists_fill_to_max_size_and_flush_on_timeout():
+    eng = engine(max_list_size=2, max_timeout_ns=10 * MS, ack_timeout_ns=0)
+    for mac in (1, 2, 3):
+        eng.offer("learn_t", {"mac": mac, "port": 4}, 0)
+    assert values(eng.due(0)) == [[(1, 4), (2, 4)]]
+    assert eng.due(5 * MS) == []  # (3, 4) waits for the timeout
+    assert values(eng.due(10 * MS)) == [[(3, 4)]]
+
+
+def test_duplicates_wait_for_the_ack_or_its_timeout():
+    eng = engine(max_list_size=1, ack_timeout_ns=100 * MS)
+    eng.offer("learn_t", {"mac": 1, "port": 4}, 0)
+    [first] = eng.due(0)
+    eng.offer("learn_t", {"mac": 1, "port": 4}, 1)
+    assert eng.due(1) == []  # suppressed: not acked yet
+    eng.ack(p4r.DigestListAck(digest_id=5, list_id=first.list_id))
+    eng.offer("learn_t", {"mac": 1, "port": 4}, 2)
+    [second] = eng.due(2)
+    eng.offer("learn_t", {"mac": 1, "port": 4}, 100 * MS + 2)
+    assert len(eng.due(100 * MS + 2)) == 1  # the ack timed out: reported again
+    assert second.list_id != first.list_id
+
+
+def test_unconfigured_digests_are_dropped_and_config_errors():
+    eng = DigestEngine(P4InfoIndex(P4INFO))
+    eng.offer("learn_t", {"mac": 1, "port": 4}, 0)
+    assert eng.due(0) == [] and list(eng.read(p4r.DigestEntry())) == []
+    eng.write(p4r.Update.INSERT, p4r.DigestEntry(digest_id=5))
+    for kind, entry, code in [(p4r.Update.INSERT, p4r.DigestEntry(digest_id=5), ALREADY_EXISTS),
+                              (p4r.Update.INSERT, p4r.DigestEntry(digest_id=6), NOT_FOUND)]:
+        with pytest.raises(P4RuntimeError) as err:
+            eng.write(kind, entry)
+        assert err.value.code == code
