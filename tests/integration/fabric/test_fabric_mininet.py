@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+from finsy.proto import p4r
 
 from controller.fabric import FABRIC_P4, FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Watch
@@ -61,7 +62,7 @@ def fab():
         with FabricNet(topo, config) as net:
             ctl = FabricController(topo, net.clients, FabricConfig(collector="fh2"))
             ctl.apply_config()
-            yield Fabric(net, ctl, topo, Addressing(topo), run)
+            yield Fabric(net, ctl, topo, Addressing(topo), run, config.grpc_base_port)
     finally:
         clean.clean_run(run)
 
@@ -69,8 +70,9 @@ def fab():
 class Fabric:
     """The running network and helpers the tests share."""
 
-    def __init__(self, net, ctl, topo, addressing, run):
+    def __init__(self, net, ctl, topo, addressing, run, grpc_base_port):
         self.net, self.ctl, self.topo, self.addr, self.run = net, ctl, topo, addressing, run
+        self.grpc_base_port = grpc_base_port
 
     def ip(self, host: str) -> str:
         return str(self.addr.ip(host))
@@ -261,3 +263,25 @@ def test_link_failure_keeps_a_long_stream_going(fab):
     assert got["last_time"] > down_at + 2, "traffic stopped at the failure"
     assert got["received"] >= sent - 150, f"{got['received']} of {sent} arrived"
     assert fab.net.pingall() == 0
+
+
+def test_ctl_changes_the_running_network(fab):
+    def ctl(*args):
+        return subprocess.run([PY, "-m", "fabriclab", "ctl", "--run", fab.run, "--grpc-base-port",
+                               str(fab.grpc_base_port), *args], capture_output=True, text=True,
+                              timeout=120)
+
+    done = ctl("--switches", "fl1", "mode", "adaptive")
+    assert done.returncode == 0, done.stderr
+    client = fab.ctl.clients["fl1"]
+    table_id = client.index.id("tables", "FabricIngress.routing_mode")
+    (entity,) = client.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=table_id,
+                                                                  is_default_action=True)))
+    mode = {p.param_id: p.value for p in entity.table_entry.action.action.params}[1]
+    assert mode == b"\x02"  # adaptive
+    done = ctl("stats", "fl1")
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 5, done.stdout + done.stderr
+    assert ctl("mode", "ecmp").returncode == 0
+    assert fab.net.pingall() == 0
+    done = ctl("stats", "nosuch")
+    assert done.returncode == 2 and "unknown switch" in done.stderr
