@@ -16,10 +16,10 @@ import tempfile
 import textwrap
 
 import pytest
+from google.protobuf import text_format
 from scapy.layers.inet import IP
 from scapy.layers.l2 import Ether
 
-from p4rt_client import Controller
 
 SHELL_PIN = "p4runtime-shell==0.0.6"
 CACHE = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache")) / "fabriclab"
@@ -63,6 +63,11 @@ SCRIPT = textwrap.dedent("""
 
     import p4runtime_sh.shell as sh
 
+    if sys.argv[2] == "push":  # set the pipeline from files, as `--config p4info.txtpb,prog.json` does
+        sh.setup(device_id=1, grpc_addr=sys.argv[1], election_id=(0, 1), verbose=False,
+                 config=sh.FwdPipeConfig(sys.argv[3], sys.argv[4]))
+        sh.teardown()
+        sys.exit(0)
     sh.setup(device_id=1, grpc_addr=sys.argv[1], election_id=(0, 1), verbose=False)
     try:
         te = sh.TableEntry("MyIngress.dmac")(action="MyIngress.forward")
@@ -89,20 +94,26 @@ SCRIPT = textwrap.dedent("""
 
 def test_scripted_p4runtime_shell_session(shell_python, switch_and_address, compiled, tmp_path):
     switch, address = switch_and_address
-    setup = Controller(address, election_id=None)  # no controller yet: unauthenticated setup is allowed
-    try:
-        setup.set_pipeline(compiled)
-    finally:
-        setup.close()
-    switch.receive(2, bytes(Ether() / IP()))  # port_counter[2] = 1 packet
     script = tmp_path / "session.py"
     script.write_text(SCRIPT)
-    run = subprocess.run([str(shell_python), str(script), address], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stderr[-3000:]
-    lines = run.stdout.split("\n")
-    assert "ENTRY 0b 03" in lines or "ENTRY 00000000000b 0003" in lines, run.stdout
-    assert "COUNTER 2 1" in lines, run.stdout
-    assert any(line.startswith("GROUP 5") and "(1, 1), (2, 1)" in line for line in lines), run.stdout
+    p4info = tmp_path / "prog.p4info.txtpb"
+    p4info.write_text(text_format.MessageToString(compiled.p4info))
+    artifact = tmp_path / "prog.json"
+    artifact.write_bytes(compiled.to_artifact())
+
+    def shell(*args: str) -> subprocess.CompletedProcess:
+        run = subprocess.run([str(shell_python), str(script), address, *args],
+                             capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+        return run
+
+    shell("push", str(p4info), str(artifact))
+    assert switch.core is not None
+    switch.receive(2, bytes(Ether() / IP()))  # port_counter[2] = 1 packet
+    lines = shell("session").stdout.split("\n")
+    assert "ENTRY 0b 03" in lines or "ENTRY 00000000000b 0003" in lines, lines
+    assert "COUNTER 2 1" in lines, lines
+    assert any(line.startswith("GROUP 5") and "(1, 1), (2, 1)" in line for line in lines), lines
     assert set(switch.core.pre.groups[5]) == {(1, 1), (2, 1)}
     table = switch.core.tables["MyIngress.dmac"]
     assert len(table.entries()) == 1 and table.entries()[0].action.args == (3,)
