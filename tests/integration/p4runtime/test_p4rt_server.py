@@ -149,3 +149,22 @@ def test_reused_election_id_ends_the_stream_with_invalid_argument(connect):
         device_id=1, election_id=U128.encode(3))))
     assert dup.messages.get(timeout=5) is None
     assert dup.stream_error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_read_errors(primary):
+    unknown = p4r.Entity(table_entry=p4r.TableEntry(table_id=424242))
+    assert failure_code(lambda: primary.read(unknown)) == grpc.StatusCode.NOT_FOUND
+    assert failure_code(lambda: primary.read(p4r.Entity())) == grpc.StatusCode.INVALID_ARGUMENT
+    value_set = p4r.Entity(value_set_entry=p4r.ValueSetEntry())
+    assert failure_code(lambda: primary.read(value_set)) == grpc.StatusCode.UNIMPLEMENTED
+    assert failure_code(lambda: primary.write(update("INSERT", value_set_entry=p4r.ValueSetEntry()))) == \
+        grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_a_new_commit_starts_from_a_clean_state(primary, compiled):
+    dmac = p4r.TableEntry(table_id=pid(compiled.p4info, "tables", "dmac"))
+    primary.write(update("INSERT", table_entry=dmac_entry(compiled.p4info)))
+    primary.set_pipeline(compiled, cookie=8)
+    assert primary.read(p4r.Entity(table_entry=dmac)) == []
+    got = primary.stub.GetForwardingPipelineConfig(GetReq(device_id=1, response_type=GetReq.COOKIE_ONLY))
+    assert got.config.cookie.cookie == 8
