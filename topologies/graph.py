@@ -20,8 +20,8 @@ FORMAT = "fabriclab-topology"
 VERSION = 1
 
 #: Node names become Mininet node names and part of kernel interface names
-#: (`flv<node>-<port>`, at most 15 characters), hence short and lower-case.
-NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,6}$")
+#: (`flv<tag><node>-<port>`, at most 15 characters), hence short and lower-case.
+NAME_RE = re.compile(r"^[a-z][a-z0-9]{0,5}$")
 #: Switch ports count from 1 (port 0 is where BMv2 sends packets nobody routed) and stay
 #: below the CPU port fabriclab uses by default (255) and v1model's drop port (511).
 MAX_SWITCH_PORT = 254
@@ -112,7 +112,7 @@ class Topology:
     def add_node(self, name: str, kind: NodeKind | str, site: int = 0,
                  pod: int | None = None, rail: int | None = None) -> Node:
         if not NAME_RE.match(name):
-            raise FabricError(f"bad node name {name!r}: use 1-7 lower-case letters/digits, "
+            raise FabricError(f"bad node name {name!r}: use 1-6 lower-case letters/digits, "
                               "starting with a letter")
         if name in self.nodes:
             raise FabricError(f"duplicate node name {name!r}")

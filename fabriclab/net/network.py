@@ -77,7 +77,7 @@ class FabricNet:
         return self.config.grpc_base_port + self.topo.switch_index(switch)
 
     def veth_names(self) -> list[str]:
-        return [veth_name(sw.name, port) for sw in self.topo.switches()
+        return [veth_name(sw.name, port, self.config.run) for sw in self.topo.switches()
                 for port in self.topo.ports(sw.name)]
 
     def preflight(self) -> None:
@@ -146,7 +146,7 @@ class FabricNet:
             switch.wait_ready(cfg.ready_timeout)
 
     def _intf_name(self, node: str, port: int) -> str:
-        return veth_name(node, port) if self.topo.nodes[node].is_switch else f"eth{port}"
+        return veth_name(node, port, self.config.run) if self.topo.nodes[node].is_switch else f"eth{port}"
 
     def _mac(self, node: str, port: int) -> str:
         if self.topo.nodes[node].is_switch:

@@ -4,13 +4,16 @@ Every run owns /tmp/fabriclab/<run>/ (switch logs `<switch>.log`, pcaps, `topolo
 `links` listing the veths it creates, written *before* creating them). Every process a run
 starts (Mininet node shells, switches, commands in hosts) inherits FABRICLAB_RUN=<run> in
 its environment, so `fabriclab clean` finds them even after the parent was SIGKILLed.
-Kernel objects carry the `fl` prefix: veths `flv<node>-<port>`, namespaces `fl-...`.
+Kernel objects carry the `fl` prefix: veths `flv<tag><node>-<port>` (tag: two characters
+from the run name, so concurrent runs of the same topology do not collide), namespaces
+`fl-...`.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +26,18 @@ NETNS_PREFIX = "fl-"
 RUN_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-def veth_name(node: str, port: int) -> str:
-    """Root-namespace name of a switch port's veth (<= 15 characters, IFNAMSIZ)."""
-    name = f"{VETH_PREFIX}{node}-{port}"
+def run_tag(run: str) -> str:
+    """Two base-36 characters derived from the run name."""
+    n = zlib.crc32(run.encode()) % (36 * 36)
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    return digits[n // 36] + digits[n % 36]
+
+
+def veth_name(node: str, port: int, run: str | None = None) -> str:
+    """Root-namespace name of a switch port's veth (<= 15 characters, IFNAMSIZ). `run`
+    defaults to the current process's run (FABRICLAB_RUN, set while a FabricNet is up)."""
+    run = run if run is not None else os.environ.get(ENV)
+    name = f"{VETH_PREFIX}{run_tag(run) if run else ''}{node}-{port}"
     assert len(name) <= 15, name
     return name
 

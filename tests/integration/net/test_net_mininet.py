@@ -57,7 +57,9 @@ def run_name(request):
 
 def ping_rtts(host, ip: str, count: int = 10) -> list[float]:
     out = host.cmd(f"ping -c {count} -i 0.2 -W 2 {ip}")
-    return [float(x) for x in re.findall(r"time=([0-9.]+) ms", out)]
+    rtts = [float(x) for x in re.findall(r"time=([0-9.]+) ms", out)]
+    assert rtts, f"no ping replies from {ip}:\n{out}"
+    return rtts
 
 
 def test_leaf_spine_pingall(run_name):

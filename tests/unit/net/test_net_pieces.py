@@ -88,8 +88,10 @@ def test_basic_routing_entries_spread_over_spines():
 
 
 def test_veth_and_run_names():
-    assert veth_name("l1", 3) == "flvl1-3"
-    assert len(veth_name("abcdefg", 254)) <= 15
+    assert veth_name("l1", 3, "") == "flvl1-3"
+    a, b = veth_name("l1", 3, "run-a"), veth_name("l1", 3, "run-b")
+    assert a != b and a.startswith("flv") and a.endswith("l1-3")
+    assert len(veth_name("abcdef", 254, "x")) <= 15
     with pytest.raises(FabricError, match="bad run name"):
         RunDir("../etc")
 
