@@ -10,11 +10,16 @@ import time
 import pytest
 from finsy.proto import p4r
 
+from controller import fabric_routing
 from controller.client import P4RuntimeClient, decode
 from controller.fabric import FabricController, compile_fabric
 from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
+from controller.routes import compute_routes
 from fabriclab.errors import FabricError
 from topologies.builders import leaf_spine
+
+
+L1_DEVICE = leaf_spine(2, 2, 2).switch_index("l1")  # fabriclab net's device id for l1
 
 
 def free_port() -> int:
@@ -29,10 +34,12 @@ def pipeline():
 
 
 @pytest.fixture
-def switch_addr():
+def switch_addr(tmp_path):
     addr = f"127.0.0.1:{free_port()}"
     proc = subprocess.Popen([sys.executable, "-m", "fabriclab", "switch", "--no-p4",
-                             "--grpc-server-addr", addr], stderr=subprocess.PIPE, text=True)
+                             "--grpc-server-addr", addr, "--device-id", str(L1_DEVICE),
+                             "--admin-socket", str(tmp_path / "admin.sock")],
+                            stderr=subprocess.PIPE, text=True)
     try:
         yield addr
     finally:
@@ -44,19 +51,24 @@ def switch_addr():
             proc.wait()
 
 
-@pytest.fixture
-def ctl(switch_addr, pipeline):
-    topo = leaf_spine(2, 2, 2)
-    client = P4RuntimeClient(switch_addr, timeout=30)
+def connected(addr: str) -> P4RuntimeClient:
+    """A client of the switch at `addr`, which may still be starting."""
+    client = P4RuntimeClient(addr, device_id=L1_DEVICE, timeout=30)
     deadline = time.monotonic() + 30
     while True:
         try:
             client.connect()
-            break
+            return client
         except FabricError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@pytest.fixture
+def ctl(switch_addr, pipeline):
+    topo = leaf_spine(2, 2, 2)
+    client = connected(switch_addr)
     controller = FabricController(topo, {"l1": client},
                                   FabricConfig(collector="h1", ecn=Ecn(5, 25, 0.5)))
     try:
@@ -134,3 +146,25 @@ def test_port_stats_start_at_zero(ctl):
     stats = ctl.port_stats("l1")
     assert set(stats) == {1, 2, 3, 4}
     assert all(s.tx_packets == 0 and s.drops == 0 for s in stats.values())
+
+
+def test_net_installer_state_is_what_the_controller_regroups(switch_addr, pipeline):
+    """`fabriclab net` installs routes through fabric_routing; the controller attached
+    afterwards must agree on group ids, so its regrouping hits the installed groups."""
+    topo = leaf_spine(2, 2, 2)
+    client = connected(switch_addr)
+    try:
+        client.set_pipeline(*pipeline)
+        assert fabric_routing.supports(pipeline[0])
+        n = fabric_routing.install(client, compute_routes(topo)["l1"])
+        controller = FabricController(topo, {"l1": client})
+        assert n == len(controller.plans["l1"].routes)
+        assert groups(client) == {g: sorted(x.ports) for g, x in controller.plans["l1"].groups.items()}
+        macs = {decode(e.match[0].exact.value): e for e in client.read_table("FabricEgress.port_macs")}
+        assert sorted(macs) == sorted(controller.plans["l1"].port_macs)
+        controller.apply_config()
+        uplink = next(p for p, peer, _, _ in topo.neighbors("l1") if peer == "s2")
+        assert controller.link_down("l1", uplink) == ["l1"]
+        assert all(uplink not in ports for ports in groups(client).values())
+    finally:
+        client.close()
