@@ -155,6 +155,9 @@ class ExprCompiler:
     def x_Member(self, e: ir.Member) -> str:
         base_t = resolve(e.expr.type)
         if isinstance(base_t, ir.ApplyResultType):
+            if id(e.expr) not in self.hoisted:
+                raise unsupported(e, "applying a table where it may not be evaluated (right of "
+                                     "&&/|| or in ?:); use nested if statements")
             hit, action = self.hoisted[id(e.expr)]
             if e.member == "hit":
                 return hit

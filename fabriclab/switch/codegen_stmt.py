@@ -42,6 +42,11 @@ def _walk(node):
         if name in ("type", "decl", "pos", "target") and not (
                 name == "target" and isinstance(node, ir.MethodCall)):
             continue
+        # Operands evaluated only sometimes are not hoisted (a table there is an error).
+        if isinstance(node, ir.Binary) and node.op in ("&&", "||") and name == "right":
+            continue
+        if isinstance(node, ir.Conditional) and name in ("then", "else_"):
+            continue
         yield from _walk(getattr(node, name))
     yield node
 

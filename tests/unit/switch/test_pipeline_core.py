@@ -121,3 +121,12 @@ def test_unsupported_extern_is_a_clear_error():
                           "Checksum16() ck;\n    apply {\n        sm.egress_spec = 2;")
     with pytest.raises(FabricError, match=r"core_test.p4:\d+:\d+: .*does not support the extern 'Checksum16'"):
         SwitchCore(compile_source(src, "core_test.p4"))
+
+
+def test_conditionally_evaluated_table_apply_is_rejected():
+    src = PROGRAM.replace("control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {\n    apply {",
+                          "control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {\n"
+                          "    table t { key = { hdr.data.a: exact; } actions = { NoAction; } }\n"
+                          "    apply {\n        if (hdr.data.op == 9 && t.apply().hit) { sm.egress_spec = 4; }")
+    with pytest.raises(FabricError, match="use nested if statements"):
+        SwitchCore(compile_source(src, "core_test.p4"))
