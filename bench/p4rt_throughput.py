@@ -12,7 +12,7 @@ import sys
 import time
 
 import grpc
-from finsy.proto import U128, p4r, p4r_grpc
+from finsy.proto import p4r, p4r_grpc
 
 from fabriclab.p4 import compile_file
 from fabriclab.switch.p4runtime.loopback import LoopbackSwitch

@@ -34,15 +34,20 @@ def needs_priority(table: Any) -> bool:
     return any(f.match_type in _NEEDS_PRIORITY for f in table.match_fields)
 
 
-def _wildcard(field: Any) -> Any:
+def dont_care(field: Any) -> Any:
+    """The key item of an omitted (don't-care) non-exact field."""
     kind = field.match_type
-    if kind == MatchType.EXACT:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"exact match field '{field.name}' is missing")
     if kind == MatchType.RANGE:
         return (0, (1 << field.bitwidth) - 1)
     if kind == MatchType.OPTIONAL:
         return None
     return (0, 0)
+
+
+def _omitted(field: Any) -> Any:
+    if field.match_type == MatchType.EXACT:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"exact match field '{field.name}' is missing")
+    return dont_care(field)
 
 
 def _decode_field(field: Any, fm: p4r.FieldMatch) -> Any:
@@ -95,7 +100,7 @@ def decode_key(table: Any, matches: Any) -> tuple:
             raise P4RuntimeError(INVALID_ARGUMENT, f"match field id {fm.field_id} given twice")
         given[fm.field_id] = fm
     return tuple(
-        _decode_field(f, given[f.id]) if f.id in given else _wildcard(f) for f in table.match_fields
+        _decode_field(f, given[f.id]) if f.id in given else _omitted(f) for f in table.match_fields
     )
 
 
@@ -103,7 +108,7 @@ def encode_key(table: Any, key: tuple) -> list[p4r.FieldMatch]:
     """Canonical FieldMatch list of a decoded key: don't-care fields omitted."""
     out = []
     for field, item in zip(table.match_fields, key):
-        if field.match_type != MatchType.EXACT and item == _wildcard(field):
+        if field.match_type != MatchType.EXACT and item == dont_care(field):
             continue
         fm = p4r.FieldMatch(field_id=field.id)
         kind = field.match_type

@@ -16,13 +16,13 @@ from fabriclab.switch.p4runtime import matches
 from fabriclab.switch.p4runtime.context import OneShot, RuntimeContext, core_errors
 from fabriclab.switch.p4runtime.status import (
     INVALID_ARGUMENT,
-    NOT_FOUND,
     PERMISSION_DENIED,
     UNIMPLEMENTED,
     P4RuntimeError,
 )
 from fabriclab.switch.tables import (
     ActionCall,
+    EntryNotFoundError,
     Exact,
     GroupRef,
     Lpm,
@@ -45,11 +45,10 @@ def to_core_match(table: Any, key: tuple) -> dict:
         kind = field.match_type
         if kind == MatchType.EXACT:
             out[field.name] = Exact(item)
-        elif kind == MatchType.OPTIONAL:
-            if item is not None:
-                out[field.name] = OptionalMatch(item)
-        elif item == (0, (1 << field.bitwidth) - 1 if kind == MatchType.RANGE else 0):
+        elif item == matches.dont_care(field):
             continue
+        elif kind == MatchType.OPTIONAL:
+            out[field.name] = OptionalMatch(item)
         elif kind == MatchType.LPM:
             out[field.name] = Lpm(*item)
         elif kind == MatchType.TERNARY:
@@ -66,7 +65,7 @@ def from_core_match(table: Any, match: dict) -> tuple:
         m = match.get(field.name)
         kind = field.match_type
         if m is None:
-            key.append(None if kind == MatchType.OPTIONAL else (0, (1 << field.bitwidth) - 1) if kind == MatchType.RANGE else (0, 0))
+            key.append(matches.dont_care(field))
         elif kind in (MatchType.EXACT, MatchType.OPTIONAL):
             key.append(m.value)
         elif kind == MatchType.LPM:
@@ -132,15 +131,19 @@ def _one_shot(ctx: RuntimeContext, table: Any, core_table: Any, profile: Any, ac
         with core_errors():
             calls.append((core_table.action_call(call.name, matches.param_dict(ctx.index, call)), item.weight))
     core_profile = ctx.core.action_profiles[profile.preamble.name]
-    member_ids = tuple(ctx.hidden_id() for _ in calls)
-    with core_errors():
-        for member_id, (call, _) in zip(member_ids, calls):
-            core_profile.add_member(member_id, call)
-        if not profile.with_selector:
-            return MemberRef(member_ids[0]), OneShot(profile.preamble.name, 0, member_ids, action_set)
-        group_id = ctx.hidden_id()
-        core_profile.set_group(group_id, [(m, w) for m, (_, w) in zip(member_ids, calls)])
-    return GroupRef(group_id), OneShot(profile.preamble.name, group_id, member_ids, action_set)
+    shot = OneShot(profile.preamble.name, ctx.hidden_id() if profile.with_selector else 0,
+                   tuple(ctx.hidden_id() for _ in calls), action_set)
+    try:
+        with core_errors():
+            for member_id, (call, _) in zip(shot.member_ids, calls):
+                core_profile.add_member(member_id, call)
+            if not profile.with_selector:
+                return MemberRef(shot.member_ids[0]), shot
+            core_profile.set_group(shot.group_id, [(m, w) for m, (_, w) in zip(shot.member_ids, calls)])
+    except P4RuntimeError:
+        _release(ctx, shot)  # the members added before the failure
+        raise
+    return GroupRef(shot.group_id), shot
 
 
 def _release(ctx: RuntimeContext, shot: OneShot | None) -> None:
@@ -180,6 +183,7 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
     if kind == Update.MODIFY:
         with core_errors():
             core_table.get(match, priority)  # NOT_FOUND before any side effect
+    direct_meter = meter_config(entry.meter_config) if entry.HasField("meter_config") else None
     action, shot = _core_action(ctx, table, core_table, entry.action)
     try:
         with core_errors():
@@ -194,8 +198,8 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
     ctx.entry_metadata[ident] = entry.metadata
     if entry.HasField("counter_data") and core_table.direct_counter:
         installed.direct.counter = externs.CounterData(entry.counter_data.packet_count, entry.counter_data.byte_count)
-    if entry.HasField("meter_config") and core_table.direct_meter:
-        installed.direct.meter.configure(meter_config(entry.meter_config))
+    if direct_meter is not None and core_table.direct_meter:
+        installed.direct.meter.configure(direct_meter)
 
 
 def _write_default(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
@@ -232,13 +236,9 @@ def selected(ctx: RuntimeContext, query: p4r.TableEntry) -> Iterator[tuple[Any, 
         if query.match:
             _, _, match, priority, _ = locate(ctx, query)
             try:
-                with core_errors():
-                    found = core_table.get(match, priority)
-            except P4RuntimeError as err:
-                if err.code != NOT_FOUND:
-                    raise
-                continue
-            yield table, found
+                yield table, core_table.get(match, priority)
+            except EntryNotFoundError:
+                pass  # reading an absent entry gives nothing
             continue
         for core_entry in core_table.entries():
             if query.priority and core_entry.priority != query.priority:
@@ -247,9 +247,9 @@ def selected(ctx: RuntimeContext, query: p4r.TableEntry) -> Iterator[tuple[Any, 
 
 
 def read(ctx: RuntimeContext, query: p4r.TableEntry) -> Iterator[p4r.Entity]:
-    for table in _tables(ctx, query.table_id) if query.is_default_action else ():
-        yield p4r.Entity(table_entry=_default_entry(ctx, table))
     if query.is_default_action:
+        for table in _tables(ctx, query.table_id):
+            yield p4r.Entity(table_entry=_default_entry(ctx, table))
         return
     for table, core_entry in selected(ctx, query):
         out = encode_entry(ctx, table, core_entry)

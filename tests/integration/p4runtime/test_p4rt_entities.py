@@ -1,7 +1,6 @@
 """Every entity written over gRPC, read back, and seen by the data plane where it acts."""
 
 import grpc
-import pytest
 from finsy.proto import p4d, p4r
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
