@@ -322,7 +322,8 @@ class ExprCompiler:
             return f"{self.expr(e.target)}.valid"
         if kind == ir.CallKind.LOOKAHEAD:
             t = resolve(e.type)
-            return f"_rt.lookahead(_data, _off, {width_of(t)}, {self.gen.error_code('PacketTooShort')})"
+            bits = f"_rt.lookahead(_data, _off, {width_of(t)}, {self.gen.error_code('PacketTooShort')})"
+            return f"_mkh({bits})" if isinstance(t, ir.StructLike) else bits
         if kind == ir.CallKind.LENGTH:
             return "len(_data)"
         if kind == ir.CallKind.TABLE_APPLY and id(e) in self.hoisted:

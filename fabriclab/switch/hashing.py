@@ -74,6 +74,9 @@ def identity(data: bytes) -> int:
 ALGORITHMS: dict[str, Callable[[bytes], int]] = {
     "crc16": crc16,
     "crc32": crc32,
+    # BMv2's custom CRCs start with the standard parameters; we do not let them change.
+    "crc16_custom": crc16,
+    "crc32_custom": crc32,
     "csum16": csum16,
     "xor16": xor16,
     "identity": identity,
