@@ -1,6 +1,7 @@
 /* Port 1 <-> port 2 forwarding with const entries (no control plane needed), for the
  * switch process tests. Egress writes the egress queue depth seen at enqueue into the IPv4
- * identification field (and fixes the checksum) so a receiver can watch the queue build. */
+ * identification field (and fixes the checksum) so a receiver can watch the queue build;
+ * the IP precedence bits select the priority queue. */
 #include <core.p4>
 #include <v1model.p4>
 
@@ -70,6 +71,10 @@ control MyIngress(inout headers hdr, inout metadata meta,
     }
     apply {
         port_map.apply();
+        if (hdr.ipv4.isValid()) {
+            /* IP precedence picks the egress queue (queue 0 is served first). */
+            standard_metadata.priority = hdr.ipv4.diffserv[7:5];
+        }
     }
 }
 

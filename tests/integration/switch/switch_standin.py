@@ -2,7 +2,7 @@
 
 Same API as SwitchCore (docs/internals.md section 2) and the same behaviour as
 tests/data/switch/forward.p4: port 1 <-> port 2, egress writes enq_qdepth into the IPv4
-identification field and fixes the header checksum.
+identification field and fixes the header checksum, IP precedence selects the queue.
 """
 
 import struct
@@ -27,7 +27,9 @@ class StandInCore:
 
     def ingress(self, port, data, now_us):
         out = {1: 2, 2: 1}.get(port)
-        return [] if out is None else [EgressItem(out, 0, len(data), data)]
+        ipv4 = len(data) >= 34 and data[12:14] == b"\x08\x00"
+        priority = data[15] >> 5 if ipv4 else 0
+        return [] if out is None else [EgressItem(out, priority, len(data), data)]
 
     def egress(self, item, now_us, queue):
         data = bytearray(item.state)

@@ -1,7 +1,7 @@
 """Traffic tools the switch tests run inside their namespaces (`ip netns exec NS python ...`).
 
-  send-udp DST_IP RATE_BPS SECONDS SIZE   paced UDP stream to DST_IP:5001
-  recv IFNAME SECONDS                      count UDP/5001 frames on IFNAME (raw socket) -> JSON
+  send-udp DST_IP RATE_BPS SECONDS SIZE [TOS [DPORT]]   paced UDP stream (DPORT 5001)
+  recv IFNAME SECONDS                      UDP frames to ports 5001-5009 on IFNAME -> JSON
   echo                                     UDP echo server on port 7 until killed
   ping DST_IP COUNT                        UDP round trips to DST_IP:7 -> JSON list of RTTs (s)
 """
@@ -13,8 +13,10 @@ import sys
 import time
 
 
-def send_udp(dst: str, rate_bps: float, seconds: float, size: int) -> None:
+def send_udp(dst: str, rate_bps: float, seconds: float, size: int, tos: int = 0,
+             dport: int = 5001) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, tos)
     payload = bytes(size)
     interval = size * 8 / rate_bps
     start = time.monotonic()
@@ -22,7 +24,7 @@ def send_udp(dst: str, rate_bps: float, seconds: float, size: int) -> None:
     while (now := time.monotonic()) - start < seconds:
         due = int((now - start) / interval) + 1
         while sent < due:
-            sock.sendto(payload, (dst, 5001))
+            sock.sendto(payload, (dst, dport))
             sent += 1
         time.sleep(interval / 2)
     print(json.dumps({"sent": sent}))
@@ -43,9 +45,10 @@ def recv(ifname: str, seconds: float) -> None:
         if addr[2] == socket.PACKET_OUTGOING or len(data) < 42 or data[23] != 17:
             continue
         ihl = (data[14] & 0x0F) * 4
-        if struct.unpack_from("!H", data, 14 + ihl + 2)[0] != 5001:
+        dport = struct.unpack_from("!H", data, 14 + ihl + 2)[0]
+        if not 5001 <= dport <= 5009:
             continue
-        frames.append((time.monotonic(), len(data), struct.unpack_from("!H", data, 18)[0]))
+        frames.append((time.monotonic(), len(data), struct.unpack_from("!H", data, 18)[0], dport))
     print(json.dumps({"frames": frames}))
 
 
@@ -78,7 +81,7 @@ def ping(dst: str, count: int) -> None:
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "send-udp":
-        send_udp(args[0], float(args[1]), float(args[2]), int(args[3]))
+        send_udp(args[0], float(args[1]), float(args[2]), int(args[3]), *map(int, args[4:]))
     elif cmd == "recv":
         recv(args[0], float(args[1]))
     elif cmd == "echo":

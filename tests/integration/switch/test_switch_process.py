@@ -65,14 +65,29 @@ def test_port_rate_holds_a_20mbit_stream_to_10mbit_and_the_queue_fills(hosts, st
     frames = finish(receiver)["frames"]
 
     assert 0.3 * sent < len(frames) < 0.75 * sent  # about half is dropped at the queue
-    times = [t for t, _, _ in frames]
-    bits = sum(8 * length for _, length, _ in frames[1:])
+    times = [t for t, *_ in frames]
+    bits = sum(8 * length for _, length, *_ in frames[1:])
     rate = bits / (times[-1] - times[0])
     assert 8.5e6 < rate < 10.8e6, rate
-    depths = [ident for _, _, ident in frames]  # enq_qdepth written by the program
+    depths = [ident for _, _, ident, _ in frames]  # enq_qdepth written by the program
     assert min(depths[:3]) < 5 and max(depths) >= 48, depths[:80]
     stats = sw.admin("show_queues", "2")
     assert '"drops": 0' not in stats.split('"queues"')[0], stats
+
+
+def test_priority_queue_0_keeps_its_rate_while_queue_1_absorbs_the_loss(hosts, start_switch):
+    start_switch("--port-rate", "2@10mbit", "--priority-queues", "2")
+    receiver = hosts.traffic(2, "recv", "eth0", "3.5")
+    wait_listening(receiver)
+    # precedence 0 -> queue 0 (6 Mb/s offered), precedence 1 -> queue 1 (12 Mb/s offered)
+    high = hosts.traffic(1, "send-udp", "10.0.0.2", "6e6", "2", "1000", "0", "5001")
+    low = hosts.traffic(1, "send-udp", "10.0.0.2", "12e6", "2", "1000", "32", "5002")
+    sent_high, sent_low = finish(high)["sent"], finish(low)["sent"]
+    frames = finish(receiver)["frames"]
+    got_high = sum(1 for *_, dport in frames if dport == 5001)
+    got_low = sum(1 for *_, dport in frames if dport == 5002)
+    assert got_high >= 0.9 * sent_high, (got_high, sent_high)
+    assert got_low < 0.6 * sent_low, (got_low, sent_low)
 
 
 def test_port_delay_adds_one_way_latency_and_switch_cli_removes_it(hosts, start_switch, echo):
