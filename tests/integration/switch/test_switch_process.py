@@ -68,8 +68,10 @@ def test_port_rate_holds_a_20mbit_stream_to_10mbit_and_the_queue_fills(hosts, st
     times = [t for t, *_ in frames]
     bits = sum(8 * length for _, length, *_ in frames[1:])
     rate = bits / (times[-1] - times[0])
-    assert 8.5e6 < rate < 10.8e6, rate
     depths = [ident for _, _, ident, _ in frames]  # enq_qdepth written by the program
+    print(f"\n10mbit port: {rate / 1e6:.2f} Mb/s delivered of {sent} frames sent, "
+          f"{len(frames)} received, enq_qdepth first {depths[:3]} max {max(depths)}")
+    assert 8.5e6 < rate < 10.8e6, rate
     assert min(depths[:3]) < 5 and max(depths) >= 48, depths[:80]
     stats = sw.admin("show_queues", "2")
     assert '"drops": 0' not in stats.split('"queues"')[0], stats
@@ -93,12 +95,15 @@ def test_priority_queue_0_keeps_its_rate_while_queue_1_absorbs_the_loss(hosts, s
 def test_port_delay_adds_one_way_latency_and_switch_cli_removes_it(hosts, start_switch, echo):
     sw = start_switch("--port-delay", "2@20ms")
     delayed = udp_rtts(hosts)
+    print(f"\n20ms one way: RTT min {min(delayed) * 1e3:.1f} ms, "
+          f"median {statistics.median(delayed) * 1e3:.1f} ms")
     assert len(delayed) == 10
     assert min(delayed) >= 0.020, delayed
     assert statistics.median(delayed) < 0.020 + 0.015, delayed
 
     assert sw.admin("set_port_delay", "2", "0").strip() == "ok"
     direct = udp_rtts(hosts)
+    print(f"no delay: RTT median {statistics.median(direct) * 1e3:.2f} ms")
     assert statistics.median(direct) < 0.010, direct
 
 
