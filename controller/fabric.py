@@ -43,11 +43,10 @@ class PortStats:
 
 def compile_fabric(path: pathlib.Path = FABRIC_P4) -> tuple[object, bytes]:
     """(P4Info, device config) of fabric.p4 for the built-in target."""
-    from fabriclab.p4 import compile_file  # imported late: the CLI stays fast
+    from fabriclab.net.pipeline import compile_builtin  # imported late: the CLI stays fast
 
-    program = compile_file(str(path))
-    artifact = program.to_artifact()
-    return program.p4info, artifact if isinstance(artifact, bytes) else artifact.encode()
+    pipeline = compile_builtin(path)
+    return pipeline.p4info, pipeline.device_config
 
 
 @dataclass
@@ -164,7 +163,9 @@ class FabricController:
         self.config.watchlist = list(watches)
         if collector is not None:
             self.config.collector = collector
-            self.plans = plan_fabric(self.topo, self.config, self.down)
+            for name, new in plan_fabric(self.topo, self.config, self.down).items():
+                self.plans[name].collector_ip = new.collector_ip
+                self.plans[name].report_port = new.report_port
         if self.config.watchlist and self.config.collector is None:
             raise FabricError("INT needs a collector host (set one with --collector)")
         for name, c in self.clients.items():
