@@ -149,6 +149,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
     def poll_digests(self) -> None:
         target = self.device.packet_in_stream()
         for digest_list in self.device.poll_digests(time.monotonic_ns(), target is not None):
+            digest_list.timestamp = time.time_ns()  # the spec's timestamp is wall-clock ns since the epoch
             target.send(p4r.StreamMessageResponse(digest=digest_list))
 
 

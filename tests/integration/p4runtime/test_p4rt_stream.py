@@ -1,6 +1,7 @@
 """StreamChannel over real gRPC: packet-out/packet-in with metadata, digests and acks."""
 
 import threading
+import time
 
 import grpc
 from finsy.proto import p4r
@@ -67,6 +68,7 @@ def test_digest_delivered_and_acked(primary, compiled, switch_and_address):
     switch.receive(6, FRAME)  # smac misses: the default action learn() sends a digest
     digest = primary.next("digest")
     assert digest.digest_id == digest_id and len(digest.data) == 1
+    assert abs(digest.timestamp - time.time_ns()) < 60 * 10**9  # wall clock, not switch uptime
     members = [m.bitstring for m in digest.data[0].struct.members]
     assert members == [bytes.fromhex("0a"), b"\x06"]  # srcAddr 00:..:0a canonical, port 6
     primary.send(p4r.StreamMessageRequest(digest_ack=p4r.DigestListAck(digest_id=digest_id, list_id=digest.list_id)))
