@@ -15,6 +15,7 @@ from typing import Any, Callable, Hashable, Iterator
 from finsy.proto import U128, p4r
 
 from fabriclab.errors import FabricError
+from fabriclab.switch.core import SwitchCore
 from fabriclab.switch.p4runtime import action_profiles, indexed_externs, replication, table_entries
 from fabriclab.switch.p4runtime.arbitration import Advisory, Arbitration, role_key
 from fabriclab.switch.p4runtime.context import RuntimeContext
@@ -108,8 +109,6 @@ class Device:
             if staged is None:
                 return
             config, program = staged
-            from fabriclab.switch.core import SwitchCore
-
             try:
                 core = SwitchCore(program, drop_port=self.switch.drop_port, cpu_port=self.switch.cpu_port)
             except FabricError as err:
