@@ -1,6 +1,8 @@
 """Byte strings, match keys and controller headers against a hand-written P4Info."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from finsy.proto import p4i, p4r
 from google.protobuf import text_format
 
@@ -94,3 +96,20 @@ def test_packet_out_missing_metadata_is_invalid():
     with pytest.raises(P4RuntimeError) as err:
         PacketIO(INDEX).packet_out_bytes(p4r.PacketOut(payload=b"x"))
     assert err.value.code == INVALID_ARGUMENT
+
+
+@given(
+    lpm=st.integers(0, 32).flatmap(lambda n: st.tuples(st.integers(0, (1 << n) - 1).map(lambda v: v << (32 - n)), st.just(n))),
+    ternary=st.integers(0, 255).flatmap(lambda m: st.tuples(st.integers(0, 255).map(lambda v: v & m), st.just(m))),
+    bounds=st.tuples(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF)).map(sorted).map(tuple),
+)
+def test_keys_survive_encode_then_decode(lpm, ternary, bounds):
+    key = (lpm if lpm[1] else (0, 0), ternary if ternary[1] else (0, 0), bounds)
+    assert matches.decode_key(TABLE, matches.encode_key(TABLE, key)) == key
+
+
+@given(st.integers(0, (1 << 48) - 1), st.integers(0, 4))
+def test_padded_bytestrings_decode_to_the_same_value(value, pad):
+    data = b"\x00" * pad + bytestrings.encode(value)
+    assert bytestrings.decode(data, 48, "x") == value
+    assert bytestrings.encode(bytestrings.decode(data, 48, "x")) == bytestrings.encode(value)
