@@ -182,6 +182,12 @@ def start_p4runtime(switch: SwitchProcess, address: str) -> Any:
         raise FabricError(f"cannot serve P4Runtime on {address}: {err}") from None
 
 
+def _bound_address(address: str, server: Any) -> str:
+    """The address actually served (with ``HOST:0`` the kernel picks the port)."""
+    port = getattr(server, "bound_port", None)
+    return f"{address.rpartition(':')[0]}:{port}" if port else address
+
+
 def main(args: argparse.Namespace) -> int:
     _merge_target_args(args)
     packet_log = configure_logging(args)
@@ -203,8 +209,8 @@ def main(args: argparse.Namespace) -> int:
         admin_server = admin.AdminServer(admin_path, lambda line: admin.handle_line(tm, line))
         switch.add_reader(admin_server, admin_server.on_readable)
         grpc_server = start_p4runtime(switch, args.grpc_server_addr)
-        grpc_note = (f"P4Runtime on {args.grpc_server_addr}" if grpc_server is not None
-                     else "no P4Runtime server in this build")
+        grpc_note = (f"P4Runtime on {_bound_address(args.grpc_server_addr, grpc_server)}"
+                     if grpc_server is not None else "no P4Runtime server in this build")
         port_list = " ".join(f"{p}@{name}" for p, name in sorted(interfaces.items()))
         print(f"fabriclab switch: ready: device {args.device_id}, ports [{port_list}], "
               f"{grpc_note}, admin {admin_path}", flush=True)

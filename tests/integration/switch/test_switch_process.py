@@ -200,3 +200,13 @@ def test_vlan_tags_stripped_by_the_kernel_are_put_back(hosts, start_switch):
     for name in (f"{hosts.port_if(1)}_in.pcap", f"{hosts.port_if(2)}_out.pcap"):
         rows = tshark_fields(os.path.join(sw.pcap_dir, name), "vlan.id", "vlan.priority", "vlan.etype")
         assert rows == [["100", "5", "0x88b5"]] * 3, (name, rows)
+
+
+def test_an_interface_deleted_under_the_switch_is_survived(hosts, start_switch):
+    sw = start_switch()
+    sh("ip", "link", "del", hosts.port_if(1))
+    time.sleep(1.0)
+    assert sw.proc.poll() is None
+    assert '"2"' in sw.admin("show_queues")  # the loop still serves requests
+    assert sw.terminate() == 0
+    assert "Traceback" not in sw.stderr()
