@@ -14,9 +14,8 @@ API for the P4Runtime server (which runs in gRPC threads):
   the loop thread (queued packets of the old program are dropped) and returns once done.
 - ``switch.inject_packet_out(data)``: inject a frame as if it arrived on the CPU port
   (ingress sees ``ingress_port == cpu_port``). Thread-safe, non-blocking.
-- ``switch.add_packet_in_listener(fn)`` / ``remove_packet_in_listener(fn)``: ``fn(data)`` is
-  called in the loop thread for every frame the pipeline sends to the CPU port; it must
-  not block (put the frame on a queue).
+- ``switch.add_packet_in_listener(fn)``: ``fn(data)`` is called in the loop thread for every
+  frame the pipeline sends to the CPU port; it must not block (put the frame on a queue).
 - ``switch.add_digest_listener(fn)``: ``fn()`` is called in the loop thread after a batch
   of packets that left entries in ``core.digests``; drain them under ``switch.lock``.
 - ``switch.device_id``, ``switch.cpu_port``, ``switch.drop_port``, ``switch.tm``,
@@ -163,10 +162,6 @@ class SwitchProcess:
 
     def add_packet_in_listener(self, fn: Callable[[bytes], None]) -> None:
         self._packet_in.append(fn)
-
-    def remove_packet_in_listener(self, fn: Callable[[bytes], None]) -> None:
-        if fn in self._packet_in:
-            self._packet_in.remove(fn)
 
     def add_digest_listener(self, fn: Callable[[], None]) -> None:
         self._digest.append(fn)
