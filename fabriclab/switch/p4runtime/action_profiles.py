@@ -98,6 +98,7 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
             _check_unused(ctx, core_profile, GroupRef(msg.group_id))
         with core_errors():
             core_profile.delete_group(msg.group_id)
+        ctx.group_max_size.pop((profile.preamble.id, msg.group_id), None)
         return
     if kind == Update.INSERT and exists:
         raise P4RuntimeError(ALREADY_EXISTS, f"group {msg.group_id} exists")
@@ -113,11 +114,15 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
         if m.member_id not in core_profile.members or m.member_id >= _HIDDEN:
             raise P4RuntimeError(NOT_FOUND, f"group {msg.group_id}: member {m.member_id} does not exist")
         members.append((m.member_id, weight))
+    if msg.max_size < 0 or (profile.max_group_size and msg.max_size > profile.max_group_size):
+        raise P4RuntimeError(INVALID_ARGUMENT, f"group {msg.group_id}: max_size {msg.max_size} outside "
+                             f"0..{profile.max_group_size or 'unlimited'}")
     limit = msg.max_size or profile.max_group_size
     if limit and sum(w for _, w in members) > limit:
         raise P4RuntimeError(RESOURCE_EXHAUSTED, f"group {msg.group_id}: weights exceed max size {limit}")
     with core_errors():
         core_profile.set_group(msg.group_id, members)
+    ctx.group_max_size[(profile.preamble.id, msg.group_id)] = msg.max_size
 
 
 def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4r.Entity]:
@@ -129,5 +134,6 @@ def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4
             yield p4r.Entity(action_profile_group=p4r.ActionProfileGroup(
                 action_profile_id=profile.preamble.id,
                 group_id=group_id,
+                max_size=ctx.group_max_size.get((profile.preamble.id, group_id), 0),
                 members=[p4r.ActionProfileGroup.Member(member_id=m, weight=w) for m, w in members],
             ))

@@ -2,7 +2,7 @@
 
 The switch core keeps the data-plane state (entries, members, cells); this context keeps
 what only P4Runtime sees (entry metadata bytes, clone-session class of service, replica
-port encodings, one-shot selector groups) so reads give back what was written. Fresh for every committed pipeline.
+port encodings, group max sizes, one-shot selector groups) so reads give back what was written. Fresh for every committed pipeline.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class RuntimeContext:
     entry_metadata: dict[tuple, bytes] = field(default_factory=dict)
     clone_cos: dict[int, int] = field(default_factory=dict)
     legacy_ports: set[tuple[str, int]] = field(default_factory=set)  # PRE entries written with egress_port
+    group_max_size: dict[tuple[int, int], int] = field(default_factory=dict)  # (profile id, group id)
     one_shots: dict[tuple, OneShot] = field(default_factory=dict)
     next_hidden_id: int = 1 << 31
 

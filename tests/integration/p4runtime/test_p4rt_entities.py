@@ -172,7 +172,7 @@ def test_members_groups_and_indirect_entries(primary, compiled, switch_and_addre
     profile = pid(info, "action_profiles", "ecmp_selector")
     primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")),
                   update("INSERT", action_profile_member=member(info, 2, b"\x03")))
-    group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=7, members=[
+    group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=7, max_size=4, members=[
         p4r.ActionProfileGroup.Member(member_id=1, weight=1), p4r.ActionProfileGroup.Member(member_id=2, weight=1)])
     primary.write(update("INSERT", action_profile_group=group))
     primary.write(update("INSERT", table_entry=ecmp_entry(info, p4r.TableAction(action_profile_group_id=7))))
