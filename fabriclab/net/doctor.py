@@ -40,6 +40,7 @@ def checks(grpc_base_port: int = 9559, switches: int = 8) -> list[Check]:
         _tool("ip", True, "namespaces and veths", "apt-get install iproute2"),
         _tool("tc", True, "host-side rate shaping", "apt-get install iproute2"),
         _tool("ethtool", True, "turn off veth offloads", "apt-get install ethtool"),
+        _tool("ping", True, "pingall and RTT checks", "apt-get install iputils-ping"),
         _tool("tshark", False, "decode pcaps", "apt-get install tshark (optional)"),
     ]
     if root:

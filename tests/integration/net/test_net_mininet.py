@@ -72,6 +72,18 @@ def test_leaf_spine_pingall(run_name):
         assert "ttl=61" in out
 
 
+def test_rail_and_scaleup_nics_reach_their_own_switch(run_name):
+    needs_toolchain()
+    topo = builders.rail_optimized(hosts=2, rails=2, spines=1, scaleup=builders.ScaleUp(2))
+    a = Addressing(topo)
+    with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(5))) as net:
+        h1 = net.host("h1")
+        for nic in (0, 1, 2):  # rail 0, rail 1, scale-up: one router each (TTL 64 -> 63)
+            out = h1.cmd(f"ping -c 1 -W 2 {a.ip('h2', nic)}")
+            assert "ttl=63" in out, out
+        assert net.pingall() == 0
+
+
 def test_multi_site_rtt_is_twice_the_dci_delay_higher(run_name):
     needs_toolchain()
     topo = builders.multi_site(sites=2, leaves=2, spines=1, hosts_per_leaf=1, dci_delay_us=10_000)
