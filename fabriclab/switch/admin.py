@@ -21,6 +21,7 @@ from fabriclab.switch.ports import (
     parse_delay_ns,
     parse_port_number,
     parse_rate,
+    parse_size,
 )
 from fabriclab.switch.tm import TrafficManager
 
@@ -30,6 +31,7 @@ USAGE = {
     "set_queue_rate": "set_queue_rate PPS [PORT [PRIORITY]]   (packets/s per queue, like BMv2; "
                       "'none' = unlimited)",
     "set_queue_depth": "set_queue_depth PKTS [PORT [PRIORITY]]",
+    "set_queue_bytes": "set_queue_bytes BYTES PORT [PRIORITY]   (e.g. 96k; 'none' = no byte limit)",
     "set_port_rate": "set_port_rate PORT RATE   (the link, all queues: e.g. 10mbit or 1000pps; "
                      "'none' = unlimited)",
     "set_port_delay": "set_port_delay PORT DELAY   (e.g. 5ms)",
@@ -82,10 +84,12 @@ def execute(tm: TrafficManager, words: list[str]) -> Any:
             rate = parse_rate(args[1], cmd)
             tm.set_port_rate(port, rate.bps, rate.pps)
         return "ok"
-    if not args:
+    if not args or (cmd == "set_queue_bytes" and len(args) < 2):
         raise FabricError(f"usage: {USAGE[cmd]}")
     port, prio = _port_prio(tm, args[1:], cmd)
-    if cmd == "set_queue_depth":
+    if cmd == "set_queue_bytes":
+        tm.set_queue_bytes(None if _unlimited(args[0]) else parse_size(args[0], cmd), port, prio)
+    elif cmd == "set_queue_depth":
         tm.set_queue_depth(parse_count(args[0], cmd, "depth"), port, prio)
     else:
         pps = None if _unlimited(args[0]) else parse_rate(args[0] + "pps", cmd).pps

@@ -61,6 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one-way propagation delay of port N: 5ms, 200us ... (repeatable)")
     parser.add_argument("--queue-depth", action="append", default=[], metavar="N@PKTS",
                         help=f"egress queue depth of port N in packets (default {DEFAULT_QUEUE_DEPTH})")
+    parser.add_argument("--queue-bytes", action="append", default=[], metavar="N@BYTES",
+                        help="also limit port N's egress queues in bytes: 96k, 1m ... (repeatable)")
     parser.add_argument("--admin-socket", metavar="PATH",
                         help="switch-cli socket (default /tmp/fabriclab/switch-<device-id>.sock)")
 
@@ -132,6 +134,9 @@ def configure_tm(args: argparse.Namespace, known_ports: set[int]) -> TrafficMana
     for spec in args.queue_depth:
         port, depth = ports.parse_queue_depth(spec)
         tm.set_queue_depth(depth, check(port, "--queue-depth"))
+    for spec in args.queue_bytes:
+        port, size = ports.parse_queue_bytes(spec)
+        tm.set_queue_bytes(size, check(port, "--queue-bytes"))
     return tm
 
 

@@ -1,8 +1,10 @@
-"""Parsing of the switch's port flags: ``-i N@ifname``, ``N@RATE``, ``N@DELAY``, ``N@PKTS``.
+"""Parsing of the switch's port flags: ``-i N@ifname``, ``N@RATE``, ``N@DELAY``, ``N@PKTS``,
+``N@BYTES``.
 
 Units follow Linux tc / Mininet so a topology's link parameters read the same here:
 rates in ``bit``/``kbit``/``mbit``/``gbit`` (a bare number is bits/s) or ``pps``
-(BMv2's set_queue_rate unit); delays in ``s``/``ms``/``us``/``ns`` (a bare number is us).
+(BMv2's set_queue_rate unit); delays in ``s``/``ms``/``us``/``ns`` (a bare number is us);
+sizes in bytes with an optional ``k``/``m`` suffix (powers of 1024, like tc's ``kb``).
 Every parse error is a FabricError naming the flag and the accepted form.
 """
 
@@ -15,6 +17,7 @@ from fabriclab.errors import FabricError
 
 _RATE_UNITS = {"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "tbit": 1e12}
 _DELAY_UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+_SIZE_UNITS = {"b": 1, "k": 1024, "kb": 1024, "m": 1024 ** 2, "mb": 1024 ** 2}
 _NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*$")
 MAX_PORT = 511  # v1model egress_spec is 9 bits
 
@@ -77,6 +80,18 @@ def parse_delay_ns(text: str, flag: str = "delay") -> int:
     return round(value * scale)
 
 
+def parse_size(text: str, flag: str = "size") -> int:
+    """'96k' -> 98304 bytes; a bare number is bytes."""
+    value, unit = _number_unit(text, flag, "size")
+    scale = _SIZE_UNITS.get(unit or "b")
+    if scale is None:
+        raise FabricError(f"{flag}: unknown size unit '{unit}' in '{text}' (use b, k or m)")
+    size = round(value * scale)
+    if size < 1:
+        raise FabricError(f"{flag}: size must be at least 1 byte, got '{text}'")
+    return size
+
+
 def parse_count(text: str, flag: str, what: str = "count") -> int:
     try:
         value = int(text, 0)
@@ -106,6 +121,11 @@ def parse_port_delay(spec: str) -> tuple[int, int]:
 def parse_queue_depth(spec: str) -> tuple[int, int]:
     port, value = _split(spec, "--queue-depth", "PKTS")
     return port, parse_count(value, "--queue-depth", "queue depth")
+
+
+def parse_queue_bytes(spec: str) -> tuple[int, int]:
+    port, value = _split(spec, "--queue-bytes", "BYTES")
+    return port, parse_size(value, "--queue-bytes")
 
 
 def interface_map(specs: list[str]) -> dict[int, str]:

@@ -141,7 +141,7 @@ class TrafficManager:
         return [p.queues[priority] for p in ports]
 
     def set_queue_depth(self, depth_pkts: int, port: int | None = None,
-                        priority: int | None = None, depth_bytes: int | None = None) -> None:
+                        priority: int | None = None) -> None:
         """BMv2 set_queue_depth: all ports when ``port`` is None (and the default for new ones)."""
         if depth_pkts < 1:
             raise ValueError("queue depth must be at least 1 packet")
@@ -149,6 +149,13 @@ class TrafficManager:
             self.queue_depth = depth_pkts
         for q in self._queues(port, priority):
             q.depth_pkts = depth_pkts
+
+    def set_queue_bytes(self, depth_bytes: int | None, port: int,
+                        priority: int | None = None) -> None:
+        """An extra byte limit on the port's queues (ours; BMv2 counts packets only)."""
+        if depth_bytes is not None and depth_bytes < 1:
+            raise ValueError("queue byte limit must be at least 1 byte")
+        for q in self._queues(port, priority):
             q.depth_bytes = depth_bytes
 
     def set_queue_rate(self, pps: float | None, port: int | None = None,

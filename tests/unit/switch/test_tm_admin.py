@@ -35,10 +35,17 @@ def test_delays(text, ns):
     (lambda: ports.parse_interface("600@veth0"), "out of range"),
     (lambda: ports.interface_map(["1@a", "1@b"]), "port 1 given twice"),
     (lambda: ports.interface_map(["1@a", "2@a"]), "interface a given twice"),
+    (lambda: ports.parse_queue_bytes("1@5parsecs"), "unknown size unit"),
 ])
 def test_bad_flags_name_the_problem(call, message):
     with pytest.raises(FabricError, match=message):
         call()
+
+
+@pytest.mark.parametrize("text, size", [("1500", 1500), ("96k", 98304), ("1m", 1 << 20),
+                                        ("64kb", 65536)])
+def test_sizes(text, size):
+    assert ports.parse_size(text) == size
 
 
 def test_interface_map():
@@ -56,6 +63,10 @@ def test_admin_commands_change_the_traffic_manager():
     assert (port.rate_bps, port.delay_ns, port.rate_pps) == (10e6, 20_000_000, None)
     assert [q.depth_pkts for q in port.queues] == [64, 16]
     assert [q.rate_pps for q in port.queues] == [500, 500]
+    admin.execute(tm, ["set_queue_bytes", "3k", "1", "0"])
+    assert [q.depth_bytes for q in port.queues] == [3072, None]
+    admin.execute(tm, ["set_queue_bytes", "none", "1"])
+    assert [q.depth_bytes for q in port.queues] == [None, None]
     admin.execute(tm, ["set_port_rate", "1", "2000pps"])
     assert (port.rate_bps, port.rate_pps) == (None, 2000)
     admin.execute(tm, ["set_port_rate", "1", "none"])
@@ -68,6 +79,7 @@ def test_admin_commands_change_the_traffic_manager():
     (["set_queue_rate"], "usage"),
     (["set_queue_depth", "10", "1", "5"], "priority 5 out of range"),
     (["set_port_delay", "1"], "usage"),
+    (["set_queue_bytes", "3k"], "usage"),
     (["show_queues", "9"], "not a port of this switch"),
     (["reboot"], "unknown command"),
 ])

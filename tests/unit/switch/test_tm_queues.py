@@ -97,7 +97,7 @@ def test_full_queue_drops_and_counts():
 
 def test_byte_depth_limit_drops_what_does_not_fit():
     tm = TrafficManager()
-    tm.set_queue_depth(64, port=1, depth_bytes=2500)
+    tm.set_queue_bytes(2500, port=1)
     accepted = [tm.enqueue(Item(1, 0, 1000, i), 0) for i in range(3)]
     assert accepted == [True, True, False]
 
@@ -207,6 +207,7 @@ def test_shrinking_delay_never_reorders_the_link():
     lambda tm: tm.set_queue_depth(0),
     lambda tm: tm.set_port_delay(1, -1),
     lambda tm: tm.set_queue_depth(10, 1, priority=4),
+    lambda tm: tm.set_queue_bytes(0, 1),
 ])
 def test_bad_settings_are_refused(call):
     with pytest.raises(ValueError):
