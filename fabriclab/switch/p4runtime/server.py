@@ -22,6 +22,7 @@ from fabriclab.switch.p4runtime.device import API_VERSION, Device
 from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, P4RuntimeError, abort_with_status, batch_status
 
 DIGEST_POLL_S = 0.05
+PACKET_IN_BACKLOG = 10_000  # packet-ins queued for a slow controller before new ones are dropped
 READ_CHUNK = 512  # entities per ReadResponse
 _CLOSE = object()
 _MAX_MESSAGE = 256 * 1024 * 1024
@@ -32,9 +33,17 @@ class _Stream:
 
     def __init__(self) -> None:
         self.out: queue.Queue = queue.Queue()
+        self.dropped = 0
 
     def send(self, msg: Any) -> None:
         self.out.put(msg)
+
+    def offer(self, msg: Any) -> None:
+        """Queue a packet-in unless the client is PACKET_IN_BACKLOG behind (then drop it, as a NIC would)."""
+        if self.out.qsize() >= PACKET_IN_BACKLOG:
+            self.dropped += 1
+        else:
+            self.out.put(msg)
 
 
 def _stream_error(err: P4RuntimeError, **details: Any) -> p4r.StreamMessageResponse:
@@ -144,7 +153,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         """Packet-in listener: called by the switch for each packet sent to the CPU port."""
         io, target = self.device.packet_io, self.device.packet_in_stream()
         if io is not None and target is not None:
-            target.send(p4r.StreamMessageResponse(packet=io.packet_in(data)))
+            target.offer(p4r.StreamMessageResponse(packet=io.packet_in(data)))
 
     def poll_digests(self) -> None:
         target = self.device.packet_in_stream()
