@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
+from fabriclab.p4.diagnostics import Diagnostic
 from fabriclab.p4.typecheck import BOOL, INT, VOID, Scope, error, same_type
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType)
@@ -30,6 +31,11 @@ class Checker(CallChecker):
         self.program = program
         self.global_scope = Scope()
         self._checking_consts: set[int] = set()
+        self.warnings: list[Diagnostic] = []
+
+    def warn(self, pos, message: str) -> None:
+        """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
+        self.warnings.append(Diagnostic(pos, message, severity="warning"))
 
     # -- program -------------------------------------------------------------------------
     def check(self) -> ir.Program:
@@ -472,8 +478,12 @@ class Checker(CallChecker):
                 self._block(case.body, scope, context)
 
 
-def check(program: ir.Program) -> ir.Program:
-    return Checker(program).check()
+def check(program: ir.Program, warnings: list | None = None) -> ir.Program:
+    checker = Checker(program)
+    result = checker.check()
+    if warnings is not None:
+        warnings.extend(checker.warnings)
+    return result
 
 
 __all__ = ["check", "Checker", "BOOL", "INT"]

@@ -72,6 +72,8 @@ def main(args: argparse.Namespace) -> int:
     if not source.is_file():
         raise FabricError(f"{source}: no such file")
     compiled = compile_file(source, args.include_dirs, _defines(args.defines))
+    for warning in compiled.warnings:
+        print(warning.format(), file=sys.stderr)
     outdir = pathlib.Path(args.outdir)
     stem = source.stem
     _write(outdir / f"{stem}.p4info.txtpb", compiled.p4info_text.encode())

@@ -13,7 +13,7 @@ import pathlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fabriclab import __version__
 from fabriclab.p4 import ir
@@ -36,6 +36,7 @@ class CompiledProgram:
     source: str
     program: ir.Program
     p4info: object  # p4.config.v1.P4Info (finsy.proto.p4i.P4Info)
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     @property
     def p4info_text(self) -> str:
@@ -62,14 +63,17 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
     from fabriclab.p4.p4info import build_p4info
 
     smap = SourceMap(text)
+    warnings: list[Diagnostic] = []
     try:
-        program = check(lower(parse(text, smap), smap, text))
+        program = check(lower(parse(text, smap), smap, text, warnings), warnings)
         p4info = build_p4info(program)
     except CompileError as err:
-        raise refine(err, smap, originals) from None
+        raise CompileError(refine(err.diagnostics, smap, originals)) from None
     except RecursionError:
         raise CompileError([Diagnostic(None, "program nested too deeply")]) from None
-    result = CompiledProgram(name, text, program, p4info)
+    for diag in warnings:
+        diag.severity = "warning"
+    result = CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals))
     with _cache_lock:
         _cache[key] = result
         while len(_cache) > _CACHE_SIZE:

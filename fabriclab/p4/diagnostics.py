@@ -92,7 +92,7 @@ class SourceMap:
         return Diagnostic(self.pos(line, col), message, self.line_text(line))
 
 
-def refine(err: CompileError, smap: SourceMap, originals: dict[str, str] | None = None) -> CompileError:
+def refine(diagnostics: list[Diagnostic], smap: SourceMap, originals: dict[str, str] | None = None) -> list[Diagnostic]:
     """Point diagnostics at the user's original text.
 
     cpp collapses runs of whitespace and removes comments, so a column in its output can be
@@ -102,7 +102,7 @@ def refine(err: CompileError, smap: SourceMap, originals: dict[str, str] | None 
     index: dict[tuple[str, int], int] = {}
     for i, origin in enumerate(smap._origin):
         index.setdefault(origin, i + 1)
-    for diag in err.diagnostics:
+    for diag in diagnostics:
         if diag.pos is None:
             continue
         pre_line = index.get((diag.pos.file, diag.pos.line))
@@ -114,7 +114,7 @@ def refine(err: CompileError, smap: SourceMap, originals: dict[str, str] | None 
         col = _align(pre_text, orig_text, diag.pos.col)
         diag.pos = SourcePos(diag.pos.file, diag.pos.line, col)
         diag.source_line = orig_text
-    return CompileError(err.diagnostics)
+    return diagnostics
 
 
 def _original_line(file: str, line: int, originals: dict[str, str]) -> str | None:

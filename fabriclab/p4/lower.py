@@ -11,7 +11,7 @@ import re
 from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import VisitError
 
-from fabriclab.p4 import ir
+from fabriclab.p4 import consteval, ir
 from fabriclab.p4.diagnostics import CompileError, SourceMap
 
 _INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
@@ -68,6 +68,7 @@ class Lowering(Transformer):
         super().__init__(visit_tokens=False)
         self.smap = smap
         self.text = text
+        self.warnings: list = []
 
     # -- helpers -------------------------------------------------------------------
     def _pos(self, meta_or_tok):
@@ -508,7 +509,10 @@ class Lowering(Transformer):
                 raise self._error(tok, f"invalid width {width} in integer literal '{tok}'")
             typ: ir.Type = ir.BitType(width, signed)
             if value >= (1 << width):
-                raise self._error(tok, f"value of '{tok}' does not fit in {width} bits")
+                self.warnings.append(self.smap.diagnostic(tok.line, tok.column,
+                                                          f"{tok}: value does not fit in {width} bits"))
+                value &= (1 << width) - 1
+            value = consteval.wrap(value, typ)
         else:
             typ = ir.IntType()
         node = ir.Constant(value, radix, type=typ, text=str(tok), pos=self._pos(tok))
@@ -549,9 +553,13 @@ class Lowering(Transformer):
         return self._expr(ir.ConstructorCall(c[0], args=self._args(c[1])), meta)
 
 
-def lower(tree: Tree, smap: SourceMap, text: str) -> ir.Program:
+def lower(tree: Tree, smap: SourceMap, text: str, warnings: list | None = None) -> ir.Program:
+    lowering = Lowering(smap, text)
     try:
-        return Lowering(smap, text).transform(tree)
+        program = lowering.transform(tree)
+        if warnings is not None:
+            warnings.extend(lowering.warnings)
+        return program
     except VisitError as err:
         if isinstance(err.orig_exc, CompileError):
             raise err.orig_exc from None

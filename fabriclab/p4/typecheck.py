@@ -153,8 +153,10 @@ class ExprChecker:
             return e
         if isinstance(e, ir.Constant) and isinstance(src, ir.IntType):
             if isinstance(target, ir.BitType):
-                if not target.signed and e.value < 0 or e.value >= (1 << target.width) and not target.signed:
-                    raise error(e.pos, f"constant {e.text or e.value} does not fit in {target.display()}")
+                low = -(1 << (target.width - 1)) if target.signed else 0
+                high = (1 << (target.width - (1 if target.signed else 0))) - 1
+                if not low <= e.value <= high and not (e.value < 0 and not target.signed):
+                    self.warn(e.pos, f"{e.text or e.value}: value does not fit in {target.width} bits")
                 return ir.Constant(consteval.wrap(e.value, target), e.base, type=target, text=e.text, pos=e.pos)
             if isinstance(target, ir.NewTypeDecl) and isinstance(target.type, ir.BitType):
                 return ir.Constant(consteval.wrap(e.value, target.type), e.base, type=target, text=e.text,
@@ -505,6 +507,9 @@ class ExprChecker:
 
     # hooks implemented by the checker
     global_scope: Scope
+
+    def warn(self, pos: SourcePos | None, message: str) -> None:
+        raise NotImplementedError
 
     def check_const(self, decl: ir.ConstDecl, scope: Scope) -> None:
         raise NotImplementedError
