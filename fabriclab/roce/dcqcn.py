@@ -85,6 +85,7 @@ class ReactionPoint:
         self.target = params.line_rate  # R_T
         self.alpha = 1.0
         self.cnps = 0
+        self.lowest = params.line_rate  # lowest R_C so far, for reports
         self.active = False
         self._t_count = self._b_count = 0
         self._bytes = 0.0
@@ -99,6 +100,7 @@ class ReactionPoint:
             self._idle_since = None
         self.target = self.rate
         self.rate = max(p.min_rate, self.rate * (1 - self.alpha / 2))
+        self.lowest = min(self.lowest, self.rate)
         self.alpha = (1 - p.g) * self.alpha + p.g
         self._t_count = self._b_count = 0
         self._bytes = 0.0

@@ -208,6 +208,14 @@ class RoceNic:
                 times.append(max(self._pacer.next_time, conn.pacer.next_time))
         return min(times) if times else None
 
+    def dcqcn_summary(self) -> dict[str, float]:
+        """CNPs received and the lowest/current rates over this NIC's QPs (empty without DCQCN)."""
+        rps = [c.rp for c in self._conns.values() if c.rp]
+        if not rps:
+            return {}
+        return {"cnps_received": sum(rp.cnps for rp in rps), "lowest_rate": min(rp.lowest for rp in rps),
+                "rate": min(rp.rate for rp in rps)}
+
     def qp_counters(self) -> dict[str, int]:
         """Counters summed over this NIC's queue pairs."""
         total: dict[str, int] = {}

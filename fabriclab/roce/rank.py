@@ -123,5 +123,6 @@ class Rank:
             "dtype": self.spec.dtype, "op": self.spec.op, "nranks": self.spec.nranks,
             "iters": self.iters, "times": r.times, "avg_time": r.avg_time, "wrong": r.wrong,
             "error": r.error, "done": self.done, "nic": vars(self.nic.counters), "qp": self.nic.qp_counters(),
+            "dcqcn": self.nic.dcqcn_summary(),
             "sports": {str(k): v for k, v in self.nic.sports.items()},
         }

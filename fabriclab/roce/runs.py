@@ -89,9 +89,9 @@ def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSp
         for i, spawn in enumerate(spawns):
             argv = [sys.executable, "-m", "fabriclab.roce.host", "--rank", str(i), "--peers", peers,
                     "--collective", spec.kind, "--size", str(spec.size), "--dtype", spec.dtype, "--op", spec.op,
-                    *opts.argv()]
+                    "--timeout", str(timeout), *opts.argv()]
             procs.append(spawn(argv))
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout + 30  # the ranks give up first and report
         for i, p in enumerate(procs):
             line = _readline(p, deadline)
             if line.strip() != "ready":
