@@ -85,6 +85,13 @@ class ModuleGen:
         self.externs = ExternCompiler(self)
         for decl in program.actions:
             self.action_names[id(decl)] = qualify("", decl)
+        for decl in program.decls:  # top-level extern instances (e.g. shared registers)
+            if isinstance(decl, ir.Instance) and decl is not program.main \
+                    and not isinstance(resolve(decl.type), (ir.BlockTypeDecl, ir.ControlDecl,
+                                                            ir.ParserDecl)):
+                name = self.externs.instantiate(decl, qualify("", decl))
+                if name is not None:
+                    self.global_scope.names[id(decl)] = name
 
     # ------------------------------------------------------------ naming
     def uniq(self, hint: str) -> str:

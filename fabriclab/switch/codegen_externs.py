@@ -322,6 +322,8 @@ class ExternCompiler:
         kind = _extern_name(inst.type)
         args = [a.value for a in mc.args]
         obj = bc.scope.lookup(inst)
+        if obj is None and kind in ("counter", "meter", "register"):
+            raise unsupported(mc, f"'{inst.name}' here (instance not visible)")
         if kind == "counter" and mc.method == "count":
             bc.emit(f"{obj}.count({bc.expr(args[0])}, p.sm.packet_length)")
         elif kind == "direct_counter" and mc.method == "count":
