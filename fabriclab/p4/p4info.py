@@ -171,7 +171,7 @@ class _Walker:
         for action in globals_used + [d for d in decl.locals if isinstance(d, ir.ActionDecl) and d in used]:
             name = qualified("" if action not in decl.locals else prefix, action)
             self.out.action_names[id(action)] = name
-            if not _hidden(action):
+            if not _hidden(action) and all(name != seen for seen, _ in self.out.actions):
                 self.out.actions.append((name, action))
         for local in decl.locals:
             if isinstance(local, ir.TableDecl):
@@ -215,7 +215,7 @@ class _Walker:
             if isinstance(local, ir.TableDecl):
                 for ref in local.actions:
                     add(ref.decl)
-                if local.default_action is not None:
+                if local.get_property("default_action") is not None:  # not p4c's implicit NoAction
                     add(local.default_action.decl)
         for body in [control.body] + [a.body for a in control.locals if isinstance(a, ir.ActionDecl)]:
             for call in _calls(body):

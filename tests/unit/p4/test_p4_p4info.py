@@ -167,3 +167,11 @@ def test_unused_actions_are_not_in_p4info():
     text = BASIC.replace("action drop() {", "action unused() { }\n    action drop() {")
     names = {a.preamble.name for a in compile_source(text, "unused.p4").p4info.actions}
     assert "MyIngress.unused" not in names
+
+
+def test_nested_instances_are_named_by_instance_path():
+    info = compile_file(DATA / "nested.p4").p4info
+    assert [t.preamble.name for t in info.tables] == ["C.one.t", "C.two.t"]
+    assert [t.preamble.alias for t in info.tables] == ["one.t", "two.t"]
+    assert [a.preamble.name for a in info.actions] == ["C.one.set", "C.two.set"]  # no implicit NoAction
+    assert [c.preamble.name for c in info.counters] == ["C.one.c", "C.two.c"]
