@@ -17,8 +17,7 @@ from typing import Callable
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.framing import CE, ECT0
-from fabriclab.roce.nic import RoceNic
-from fabriclab.roce.sim import App
+from fabriclab.roce.nic import App, RoceNic
 
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2  # linux/in.h; Python does not export these
 SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33  # asm-generic/socket.h

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from fabriclab.errors import FabricError
 from fabriclab.roce import framing as f
@@ -23,6 +24,12 @@ from fabriclab.roce.pacer import Pacer
 from fabriclab.roce.qp import Completion, QpConfig, QueuePair
 
 ETH_HEADER = 14
+
+
+class App(Protocol):
+    """What runs on a host above its NIC: drivers call `service` after every event."""
+
+    def service(self, now: float) -> None: ...
 
 
 @dataclass(frozen=True)

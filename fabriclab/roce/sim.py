@@ -1,9 +1,9 @@
 """Virtual-time driver: NIC engines joined by one output-queued switch, no sockets.
 
 Each host hangs off the switch; the switch's port toward a host has a rate, a one-way delay,
-a tail-drop queue, an optional ECN marking threshold (CE when the queue exceeds it, like a
-DCTCP-style step marker) and optional impairments (loss, duplication, reordering by extra
-delay). That is enough to exercise reliability, incast congestion and DCQCN deterministically
+a tail-drop queue, optional RED-like ECN marking on the backlog (Kmin, Kmax, Pmax, as in
+DCQCN's switches; Kmin = Kmax is a DCTCP-style step) and optional impairments (loss,
+duplication, reordering by extra delay). That is enough to exercise reliability, incast congestion and DCQCN deterministically
 (seeded) in unit tests and fast experiments, with the very engines the socket driver runs.
 """
 
@@ -13,10 +13,10 @@ import heapq
 import itertools
 import random
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable
 
 from fabriclab.errors import FabricError
-from fabriclab.roce.nic import ETH_HEADER, Datagram, RoceNic
+from fabriclab.roce.nic import ETH_HEADER, App, Datagram, RoceNic
 from fabriclab.roce.framing import IP_UDP_LEN
 
 
@@ -25,17 +25,13 @@ class PortParams:
     rate: float = 100e6  # bit/s
     delay: float = 50e-6  # one-way, seconds
     queue_bytes: int = 256_000
-    ecn_bytes: int | None = None  # mark CE above this backlog
+    ecn_kmin: int | None = None  # RED-like marking on the backlog (bytes): none below Kmin,
+    ecn_kmax: int | None = None  # probability rising linearly to Pmax at Kmax, all above Kmax
+    ecn_pmax: float = 1.0
     loss: float = 0.0
     duplicate: float = 0.0
     reorder: float = 0.0  # probability that a packet is held back...
     reorder_delay: float = 200e-6  # ...by up to this much
-
-
-class App(Protocol):
-    """Something running on a host that reacts to its NIC's completions."""
-
-    def service(self, now: float) -> None: ...
 
 
 @dataclass
@@ -126,7 +122,7 @@ class Simulator:
             st.dropped += 1
             return
         st.max_backlog = max(st.max_backlog, int(backlog + size))
-        ce = p.ecn_bytes is not None and backlog > p.ecn_bytes
+        ce = self._mark(p, backlog)
         st.marked += ce
         port.busy_until = max(self.now, port.busy_until) + size * 8 / p.rate
         if rng.random() < p.loss:
@@ -140,6 +136,14 @@ class Simulator:
                 st.reordered += 1
                 arrive += rng.uniform(0, p.reorder_delay)
             self.at(arrive, lambda: self._deliver(src_ip, dg, ce))
+
+    def _mark(self, p: PortParams, backlog: float) -> bool:
+        if p.ecn_kmin is None or backlog <= p.ecn_kmin:
+            return False
+        kmax = p.ecn_kmin if p.ecn_kmax is None else p.ecn_kmax
+        if backlog >= kmax:
+            return True
+        return self.rng.random() < p.ecn_pmax * (backlog - p.ecn_kmin) / (kmax - p.ecn_kmin)
 
     def _deliver(self, src_ip: str, dg: Datagram, ce: bool) -> None:
         nic = self._hosts[dg.dst_ip][0]

@@ -106,7 +106,7 @@ def incast(dcqcn: bool):
     hosts = {ip: RoceNic(NicConfig(ip, line_rate=LINE, qp=qcfg, dcqcn=params))
              for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.9")}
     for ip, nic in hosts.items():
-        sim.add(nic, PortParams(rate=LINE, delay=0.25e-3, queue_bytes=400_000, ecn_bytes=20_000))
+        sim.add(nic, PortParams(rate=LINE, delay=0.25e-3, queue_bytes=400_000, ecn_kmin=20_000))
     rx = hosts["10.0.0.9"]
     rx.register(7, 4 << 20)
     for i, ip in enumerate(("10.0.0.1", "10.0.0.2")):
