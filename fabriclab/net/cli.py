@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import shlex
 import signal
 import sys
 import threading
@@ -79,6 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first switch's P4Runtime port; switch i uses base+i (default 9559)")
     parser.add_argument("--cpu-port", type=int, default=255, help="switch CPU port (default 255)")
     parser.add_argument("--mtu", type=int, default=1500, help="host MTU (default 1500)")
+    parser.add_argument("--switch-args", default="", metavar="ARGS",
+                        help="extra flags for every switch, e.g. \"--priority-queues 8\"")
 
 
 def build_topology(args: argparse.Namespace) -> Topology:
@@ -123,7 +126,8 @@ def main(args: argparse.Namespace) -> int:
 
     config = NetConfig(target=args.target, program=args.program, grpc_base_port=args.grpc_base_port,
                        cpu_port=args.cpu_port, mtu=args.mtu,
-                       pcap_dir=args.pcap.resolve() if args.pcap else None)
+                       pcap_dir=args.pcap.resolve() if args.pcap else None,
+                       switch_args=tuple(shlex.split(args.switch_args)))
     if args.run:
         config.run = args.run
     if args.pcap:

@@ -47,6 +47,7 @@ class NetConfig:
     pcap_dir: Path | None = None
     mtu: int = 1500
     ready_timeout: float = 60.0
+    switch_args: tuple[str, ...] = ()  # extra flags for every switch, e.g. --priority-queues 8
 
 
 def route_installer(pipeline: Pipeline) -> ModuleType:
@@ -129,7 +130,7 @@ class FabricNet:
                               target=cfg.target, device_id=self.topo.switch_index(node.name),
                               grpc_port=self.grpc_port(node.name), cpu_port=cfg.cpu_port,
                               log=self.rundir.log(node.name), pcap_dir=cfg.pcap_dir,
-                              port_flags=self._port_flags(node.name))
+                              options=self._switch_options(node.name))
             else:
                 shaping = [cmd for port, _, _, link in self.topo.neighbors(node.name)
                            for cmd in linkparams.host_shaping_cmds(f"eth{port}",
@@ -162,13 +163,14 @@ class FabricNet:
                     params1=linkparams.tc_params(link.params_from(a)) if bmv2 else {},
                     params2=linkparams.tc_params(link.params_from(b)) if bmv2 else {})
 
-    def _port_flags(self, switch: str) -> tuple[str, ...]:
-        if self.config.target != "builtin":
-            return ()
-        flags = ["--admin-socket", str(self.rundir.path / f"{switch}.sock")]
-        for port, _, _, link in self.topo.neighbors(switch):
-            flags += linkparams.switch_port_flags(port, link.params_from(switch))
-        return tuple(flags)
+    def _switch_options(self, switch: str) -> tuple[str, ...]:
+        """The built-in target's admin socket and link model, then the user's extras."""
+        flags: list[str] = []
+        if self.config.target == "builtin":
+            flags += ["--admin-socket", str(self.rundir.path / f"{switch}.sock")]
+            for port, _, _, link in self.topo.neighbors(switch):
+                flags += linkparams.switch_port_flags(port, link.params_from(switch))
+        return (*flags, *self.config.switch_args)
 
     def _program(self, pipeline: Pipeline, installer: ModuleType) -> None:
         routes = compute_routes(self.topo, self.addressing)

@@ -60,9 +60,10 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 def switch_command(target: str, executable: list[str], device_id: int, ports: dict[int, str],
                    grpc_address: str, cpu_port: int | None, pcap_dir: Path | None,
-                   port_flags: tuple[str, ...] = ()) -> list[str]:
+                   options: tuple[str, ...] = ()) -> list[str]:
     """A switch command line in simple_switch_grpc's form: BMv2 takes its target options
-    after `--` and needs its own Thrift port; `port_flags` (the link model) are ours."""
+    after `--` and needs its own Thrift port; `options` go before the target options
+    (the built-in target's link model, user extras)."""
     cmd = [*executable, "--no-p4", "--device-id", str(device_id)]
     for port, intf in sorted(ports.items()):
         cmd += ["-i", f"{port}@{intf}"]
@@ -71,24 +72,25 @@ def switch_command(target: str, executable: list[str], device_id: int, ports: di
     target_opts = ["--grpc-server-addr", grpc_address]
     if cpu_port is not None:
         target_opts += ["--cpu-port", str(cpu_port)]
+    cmd += options
     if target == "bmv2":
         return cmd + ["--thrift-port", str(9090 + device_id), "--", *target_opts]
-    return cmd + list(port_flags) + target_opts
+    return cmd + target_opts
 
 
 class P4Switch(Switch):
     """One P4 switch process behind a Mininet node.
 
-    `port_flags` carries the link model (`--port-rate/--port-delay/--queue-depth`, built-in
-    target only); `pcap_dir` turns on per-port captures.
+    `options` carries the link model (`--port-rate/--port-delay/--queue-depth`, built-in
+    target only) and any extra switch flags; `pcap_dir` turns on per-port captures.
     """
 
     def __init__(self, name: str, target: str = "builtin", device_id: int = 0,
                  grpc_port: int = 9559, cpu_port: int | None = 255, log: Path | None = None,
-                 port_flags: tuple[str, ...] = (), pcap_dir: Path | None = None,
+                 options: tuple[str, ...] = (), pcap_dir: Path | None = None,
                  **params: object):
         self.target, self.device_id, self.grpc_port = target, device_id, grpc_port
-        self.cpu_port, self.port_flags, self.pcap_dir = cpu_port, tuple(port_flags), pcap_dir
+        self.cpu_port, self.options, self.pcap_dir = cpu_port, tuple(options), pcap_dir
         self.log = log or Path(f"/tmp/fabriclab/{name}.log")
         self.process: subprocess.Popen | None = None
         self.executable = target_command(target)  # fail before Mininet creates anything
@@ -106,7 +108,7 @@ class P4Switch(Switch):
     def command(self) -> list[str]:
         return switch_command(self.target, self.executable, self.device_id,
                               self.data_ports(), self.grpc_address, self.cpu_port,
-                              self.pcap_dir, self.port_flags)
+                              self.pcap_dir, self.options)
 
     def start(self, controllers: list) -> None:
         """Launch the process (readiness is checked by `wait_ready`, so all switches of a

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from fabriclab.errors import FabricError
 from fabriclab.net import clean
 from fabriclab.net.network import FabricNet, NetConfig
 from fabriclab.net.pipeline import P4SRC
@@ -109,6 +110,16 @@ def test_bad_parameters_create_nothing(run_name):
         assert message in done.stderr and "Traceback" not in done.stderr
     assert not set(ours) & set(clean.existing_links())
     assert not RunDir(run_name).path.exists()
+
+
+def test_switch_that_fails_to_start_says_why(run_name):
+    needs_toolchain()
+    config = NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(6),
+                       switch_args=("--priority-queues", "0"))
+    with pytest.raises(FabricError) as err:
+        FabricNet(builders.leaf_spine(leaves=1, spines=1, hosts_per_leaf=1), config).start()
+    assert "P4 switch s1 (builtin) did not start correctly" in str(err.value)
+    assert "--priority-queues must be at least 1" in str(err.value)  # the log's tail
 
 
 def test_killed_mid_way_then_clean_leaves_nothing(run_name):

@@ -5,15 +5,27 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from fabriclab.net import clean, doctor
 from fabriclab.net.runstate import ENV, run_of
 
 
+def started(argv, env=None):
+    """Popen, then wait until the child has exec'd (its cmdline is argv, not ours)."""
+    proc = subprocess.Popen(argv, env=env)
+    for _ in range(500):
+        if Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")[-2:-1] == [argv[-1].encode()]:
+            return proc
+        time.sleep(0.01)
+    raise AssertionError("child never exec'd")
+
+
 def test_run_processes_are_found_by_marker_and_killed():
     run = f"unit-{os.getpid()}"
-    proc = subprocess.Popen(["sleep", "60"], env={**os.environ, ENV: run})
-    other = subprocess.Popen(["sleep", "60"], env={**os.environ, ENV: run + "-other"})
+    proc = started(["sleep", "60"], env={**os.environ, ENV: run})
+    other = started(["sleep", "61"], env={**os.environ, ENV: run + "-other"})
     try:
         assert run_of(proc.pid) == run
         assert clean.run_processes(run) == [proc.pid]
@@ -29,8 +41,8 @@ def test_run_processes_are_found_by_marker_and_killed():
 
 
 def test_switch_processes_are_recognised_by_argv():
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "fabriclab", "switch"])
-    plain = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "switch"])
+    proc = started([sys.executable, "-c", "import time; time.sleep(60)", "fabriclab", "switch"])
+    plain = started([sys.executable, "-c", "import time; time.sleep(60)", "switch", "x"])
     try:
         assert clean.is_switch_process(proc.pid)
         assert not clean.is_switch_process(plain.pid)
