@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import logging
 import signal
 import socket
@@ -113,7 +114,23 @@ def load_core(args: argparse.Namespace) -> Any:
             program = load_artifact(args.program)
     except OSError as err:
         raise FabricError(f"cannot read program {args.program}: {err.strerror}") from None
+    except FabricError:
+        if _is_bmv2_json(args.program):
+            raise FabricError(
+                f"{args.program} is a p4c BMv2 JSON: the built-in switch runs P4 itself; give "
+                "the .p4 file, or the prog.json that `fabriclab compile` writes") from None
+        raise
     return SwitchCore(program, drop_port=args.drop_port, cpu_port=args.cpu_port)
+
+
+def _is_bmv2_json(path: str) -> bool:
+    """Users of simple_switch_grpc pass p4c-bm2-ss output by habit: recognise it."""
+    try:
+        with open(path, "rb") as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and "header_types" in doc and "pipelines" in doc
 
 
 def configure_tm(args: argparse.Namespace, known_ports: set[int]) -> TrafficManager:

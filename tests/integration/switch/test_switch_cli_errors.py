@@ -38,6 +38,8 @@ def test_bad_input_gives_one_line_and_nonzero_exit(argv, message):
     ("missing.json", None, "missing.json"),
     ("bad.json", '{"format": "nope"', "not a fabriclab pipeline artifact"),
     ("bad.p4", "control X() { apply { x = ; } }", "bad.p4:1:"),
+    ("basic.json", '{"header_types": [], "headers": [], "pipelines": []}',
+     "is a p4c BMv2 JSON: the built-in switch runs P4 itself"),
 ])
 def test_bad_program_is_reported(tmp_path, name, content, message):
     path = tmp_path / name
