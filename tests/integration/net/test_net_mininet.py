@@ -92,9 +92,12 @@ def test_multi_site_rtt_is_twice_the_dci_delay_higher(run_name):
     with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(2))) as net:
         h1 = net.host("h1")
         ping_rtts(h1, str(a.ip("h3")), 2)  # warm up
-        local = statistics.median(ping_rtts(h1, str(a.ip("h2"))))
-        remote = statistics.median(ping_rtts(h1, str(a.ip("h3"))))
-    print(f"RTT within site {local:.2f} ms, across sites {remote:.2f} ms")
+        local = ping_rtts(h1, str(a.ip("h2")))
+        remote = ping_rtts(h1, str(a.ip("h3")))
+    print(f"RTT within site min {min(local):.2f} / median {statistics.median(local):.2f} ms, "
+          f"across sites min {min(remote):.2f} / median {statistics.median(remote):.2f} ms")
+    # min: the path's own latency, without the scheduling noise of a shared 2-core machine
+    local, remote = min(local), min(remote)
     assert abs((remote - local) - 20.0) <= 3.0
 
 
