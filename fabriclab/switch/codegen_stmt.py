@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
-from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, is_object, resolve, unsupported,
-                                           width_of)
+from fabriclab.switch.codegen_expr import ExprCompiler, Scope, is_object, resolve, unsupported
 
 
 @dataclass

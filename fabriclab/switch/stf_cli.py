@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="define a preprocessor macro NAME[=VALUE]")
     parser.add_argument("--drop-port", type=int, default=511, help="drop port (default 511)")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="print every received packet and read-back value")
+                        help="print every received packet and value read back")
 
 
 def load_program(path: str, include: list[str], defines: list[str]):
@@ -40,7 +40,7 @@ def load_program(path: str, include: list[str], defines: list[str]):
 
 def main(args: argparse.Namespace) -> int:
     from fabriclab.switch.core import SwitchCore
-    from fabriclab.switch.stf import run_stf
+    from fabriclab.switch.stf import StfRunner, parse_stf
 
     program = load_program(args.program, args.include, args.defines)
     failed = 0
@@ -50,8 +50,11 @@ def main(args: argparse.Namespace) -> int:
         except OSError as err:
             raise FabricError(f"{stf_path}: {err.strerror}") from None
         core = SwitchCore(program, drop_port=args.drop_port)
-        result = run_stf(core, text)
+        runner = StfRunner(core)
+        result = runner.run(parse_stf(text))
         if args.verbose:
+            for line in runner.log:
+                print(f"  {line}")
             for port, packets in sorted(result.outputs.items()):
                 for i, data in enumerate(packets):
                     print(f"  port {port} packet {i}: {data.hex().upper()}")
