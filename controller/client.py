@@ -68,7 +68,8 @@ class P4InfoIndex:
         try:
             return self._by_name[(kind, name)]
         except KeyError:
-            raise FabricError(f"P4Info has no {kind[:-1].replace('_', ' ')} named {name!r}") from None
+            what = kind[:-1].replace("_", " ")
+            raise FabricError(f"P4Info has no {what} named {name!r}") from None
 
     def id(self, kind: str, name: str) -> int:
         return self.get(kind, name).preamble.id

@@ -61,7 +61,8 @@ class Addressing:
         per_site: dict[int, int] = {}
         out: dict[str, ipaddress.IPv4Network] = {}
         for sw in self.topo.switches():
-            if not any(not self.topo.nodes[p].is_switch for _, p, _, _ in self.topo.neighbors(sw.name)):
+            peers = [self.topo.nodes[p] for _, p, _, _ in self.topo.neighbors(sw.name)]
+            if all(p.is_switch for p in peers):
                 continue
             if sw.site > 255:
                 raise FabricError(f"switch {sw.name!r}: site {sw.site} does not fit 10.<site>.x.y")

@@ -67,7 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="add scale-up domains of N hosts behind one high-rate switch")
     topo.add_argument("--scaleup-bw", type=float, default=1000.0, metavar="MBPS",
                       help="scale-up link rate (default 1000)")
-    parser.add_argument("--save-topology", type=Path, metavar="FILE", help="write the graph as JSON")
+    parser.add_argument("--save-topology", type=Path, metavar="FILE",
+                        help="write the graph as JSON")
     parser.add_argument("--target", choices=("builtin", "bmv2"), default="builtin")
     parser.add_argument("--program", type=Path, metavar="P4",
                         help="P4 program (default p4src/fabric.p4, else p4src/basic.p4)")

@@ -120,34 +120,38 @@ class FabricNet:
         return self
 
     def _build(self) -> None:
-        cfg = self.config
         self.mininet = net = Mininet(topo=None, build=False, controller=None,
                                      autoSetMacs=False, autoStaticArp=False)
-        nics = list(self.addressing.nics.values())
         for node in self.topo.nodes.values():
-            if node.is_switch:
-                net.addSwitch(node.name, cls=P4Switch, dpid=f"{self.topo.switch_index(node.name) + 1:016x}",
-                              target=cfg.target, device_id=self.topo.switch_index(node.name),
-                              grpc_port=self.grpc_port(node.name), cpu_port=cfg.cpu_port,
-                              log=self.rundir.log(node.name), pcap_dir=cfg.pcap_dir,
-                              options=self._switch_options(node.name))
-            else:
-                shaping = [cmd for port, _, _, link in self.topo.neighbors(node.name)
-                           for cmd in linkparams.host_shaping_cmds(f"eth{port}",
-                                                                   link.params_from(node.name))]
-                net.addHost(node.name, cls=FabricHost, ip=None,
-                            nics=self.addressing.host_nics(node.name), peers=nics,
-                            mtu=cfg.mtu, shaping=shaping if cfg.target == "builtin" else [])
+            (self._add_switch if node.is_switch else self._add_host)(net, node.name)
         for link in self.topo.links:
-            a, b = (link.a, link.b) if not self.topo.nodes[link.a].is_switch else (link.b, link.a)
-            self._add_link(net, link, a, b)
+            # the host end first: its NIC is created directly inside its namespace
+            host_first = not self.topo.nodes[link.a].is_switch
+            self._add_link(net, link, *((link.a, link.b) if host_first else (link.b, link.a)))
         net.build()
         net.start()
         for switch in net.switches:
-            switch.wait_ready(cfg.ready_timeout)
+            switch.wait_ready(self.config.ready_timeout)
+
+    def _add_switch(self, net: Mininet, name: str) -> None:
+        index = self.topo.switch_index(name)
+        net.addSwitch(name, cls=P4Switch, dpid=f"{index + 1:016x}", target=self.config.target,
+                      device_id=index, grpc_port=self.grpc_port(name),
+                      cpu_port=self.config.cpu_port, log=self.rundir.log(name),
+                      pcap_dir=self.config.pcap_dir, options=self._switch_options(name))
+
+    def _add_host(self, net: Mininet, name: str) -> None:
+        shaping = [] if self.config.target != "builtin" else [
+            cmd for port, _, _, link in self.topo.neighbors(name)
+            for cmd in linkparams.host_shaping_cmds(f"eth{port}", link.params_from(name))]
+        net.addHost(name, cls=FabricHost, ip=None, nics=self.addressing.host_nics(name),
+                    peers=list(self.addressing.nics.values()), mtu=self.config.mtu,
+                    shaping=shaping)
 
     def _intf_name(self, node: str, port: int) -> str:
-        return veth_name(node, port, self.config.run) if self.topo.nodes[node].is_switch else f"eth{port}"
+        if self.topo.nodes[node].is_switch:
+            return veth_name(node, port, self.config.run)
+        return f"eth{port}"
 
     def _mac(self, node: str, port: int) -> str:
         if self.topo.nodes[node].is_switch:
