@@ -52,6 +52,7 @@ class Pipeline:
     counters: dict = field(default_factory=dict)
     meters: dict = field(default_factory=dict)
     registers: dict = field(default_factory=dict)
+    value_sets: dict = field(default_factory=dict)
     source: str = ""
 
 
@@ -81,6 +82,7 @@ class ModuleGen:
         self.counters: dict = {}
         self.meters: dict = {}
         self.registers: dict = {}
+        self.value_sets: dict = {}
         self.rng = random.Random(0)
         self.externs = ExternCompiler(self)
         for decl in program.actions:
@@ -196,6 +198,8 @@ class ModuleGen:
         for local in decl.locals:
             if isinstance(local, ir.TableDecl):
                 ctx.tables[id(local)] = self.make_table(local, ctx)
+            elif isinstance(local, ir.ValueSetDecl):
+                ctx.scope.names[id(local)] = self.externs.value_set(local, qualify(prefix, local))
         return ctx
 
     def init_locals(self, bc: BlockCompiler, decl) -> None:
@@ -280,6 +284,10 @@ class ModuleGen:
             sets = case.keysets
             if len(sets) == 1 and len(keys) > 1 and isinstance(sets[0], ir.DefaultExpr):
                 sets = sets * len(keys)
+            if len(sets) == 1 and isinstance(sets[0], ir.PathExpr) \
+                    and isinstance(sets[0].decl, ir.ValueSetDecl):
+                sets = []  # a value set matches all keys at once
+                conds.append(f"{bc.expr(case.keysets[0])}.match(({''.join(k + ', ' for k, _ in keys)}))")
             for (kname, kexpr), ks in zip(keys, sets):
                 cond = self.keyset_cond(bc, kname, ks)
                 if cond is not None:
@@ -301,8 +309,6 @@ class ModuleGen:
             return f"({key} & {m}) == ({bc.expr(ks.value)} & {m})"
         if isinstance(ks, ir.Range):
             return f"{bc.expr(ks.lo)} <= {key} <= {bc.expr(ks.hi)}"
-        if isinstance(ks, ir.PathExpr) and isinstance(ks.decl, ir.ValueSetDecl):
-            raise unsupported(ks, "parser value sets")
         return f"{key} == {bc.expr(ks)}"
 
     # ------------------------------------------------------------ deparser
@@ -364,7 +370,7 @@ class ModuleGen:
         return Pipeline(ns["new_packet"], ns["parse"], ns["verify_checksum"], ns["ingress"],
                         ns["egress"], ns["compute_checksum"], ns["deparse"],
                         ns["copy_field_list"], self.tables, self.action_profiles,
-                        self.counters, self.meters, self.registers, source)
+                        self.counters, self.meters, self.registers, self.value_sets, source)
 
 
 def build_pipeline(program, core) -> Pipeline:

@@ -14,6 +14,7 @@ from fabriclab.switch.codegen_expr import resolve, unsupported, width_of
 from fabriclab.switch.externs import Counter, Meter, Register
 from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
                                      OptionalMatch, Range, Table, Ternary)
+from fabriclab.switch.value_sets import ValueSet
 
 
 def _extern_name(t) -> str:
@@ -76,6 +77,16 @@ class ExternCompiler:
             self.profiles[id(inst)] = prof
             return None
         raise unsupported(inst, f"the extern '{kind}'")
+
+    def value_set(self, decl: ir.ValueSetDecl, qname: str) -> str:
+        et = resolve(decl.elem_type)
+        if isinstance(et, ir.StructLike):
+            fields = tuple(KeyField(f.name, str(a.args[0]) if (a := f.annotation("match")) and a.args
+                                    else "exact", width_of(f.type)) for f in et.fields)
+        else:
+            fields = (KeyField("", "exact", width_of(et)),)
+        vs = self.gen.value_sets[qname] = ValueSet(qname, decl.size, fields)
+        return self.gen.obj("VS", vs)
 
     # ------------------------------------------------------------ tables
     def table(self, t: ir.TableDecl, ctx, qname: str) -> str:

@@ -7,8 +7,8 @@
     core.digests                                                    # deque of Digest
 
 Runtime state for the control plane, keyed by P4Info names: core.tables,
-core.action_profiles, core.counters, core.meters, core.registers (see tables.py and
-externs.py) and core.pre (replication.py).
+core.action_profiles, core.counters, core.meters, core.registers, core.value_sets (see
+tables.py, externs.py, value_sets.py) and core.pre (replication.py).
 
 End of ingress, as BMv2: I2E clone, digest (emitted when digest() runs), resubmit,
 multicast (mcast_grp != 0), drop (egress_spec == drop port), unicast. End of egress: E2E
@@ -67,6 +67,7 @@ class SwitchCore:
         self.counters = self.pipeline.counters
         self.meters = self.pipeline.meters
         self.registers = self.pipeline.registers
+        self.value_sets = self.pipeline.value_sets
 
     # ------------------------------------------------------------------ ingress
     def ingress(self, port: int, data: bytes, now_us: int) -> list[EgressItem]:

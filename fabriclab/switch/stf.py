@@ -17,6 +17,8 @@ Commands (one per line, `#` starts a comment), executed in file order:
     register_write REG IDX VAL         register_read REG IDX [== VAL]   register_reset REG
     counter_read CTR IDX               check_counter CTR(IDX) [packets|bytes] [==|!=] N
     meter_set_rates METER IDX CIR:CBURST PIR:PBURST    (rates per microsecond, as BMv2)
+    pvs_add VALUE_SET VALUE...  pvs_clear VALUE_SET   parser value sets (simple_switch_CLI);
+         a struct element takes one FIELD:VALUE per field
     member PROFILE ID ACTION(P:V, ...) group PROFILE ID MEMBER...   (fabriclab extensions:
          action profile members/groups; `add` then takes member(ID) or group(ID))
 
@@ -56,7 +58,7 @@ _KEYWORDS = {
     "mirroring_add_mc", "mirroring_delete", "mirroring_get", "mc_mgrp_create", "mc_node_create",
     "mc_node_associate", "register_read", "register_write", "register_reset", "counter_read",
     "counter_write", "check_counter", "meter_set_rates", "meter_array_set_rates",
-    "meter_get_rates", "member", "group",
+    "meter_get_rates", "member", "group", "pvs_add", "pvs_clear",
 }
 
 
@@ -423,6 +425,22 @@ class StfRunner:
         profile = self.core.action_profiles[by_suffix(self.core.action_profiles, name,
                                                       "action profile", where)]
         profile.set_group(parse_int(gid, where), [(parse_int(m, where), 1) for m in members])
+
+    # value sets -------------------------------------------------------------
+    def _do_pvs_add(self, cmd: Command, where: str) -> None:
+        if len(cmd.words) < 2:
+            raise StfSyntaxError(f"{where}: pvs_add VALUE_SET VALUE...")
+        vs = self._named(self.core.value_sets, cmd.words[0], "value set", where)
+        member = {}
+        for kf, word in zip(vs.fields, cmd.words[1:]):
+            name, sep, value = word.rpartition(":")
+            m = field_match(kf, value if sep else word, where)
+            if m is not None:
+                member[kf.name] = m
+        vs.set_members(vs.members + [member])
+
+    def _do_pvs_clear(self, cmd: Command, where: str) -> None:
+        self._named(self.core.value_sets, cmd.words[0], "value set", where).set_members([])
 
     # replication ------------------------------------------------------------
     def _ints(self, cmd: Command, where: str, n: int | None = None) -> list[int]:

@@ -22,10 +22,25 @@ def test_stf(stf: pathlib.Path):
     first = program.read_text().splitlines()[0]
     if first.startswith("// skip:"):
         pytest.skip(first[len("// skip:"):].strip())
-    core = SwitchCore(compile_file(program, include_dirs=(STF_DIR / "include",)))
+    compiled = compile_file(program, include_dirs=(STF_DIR / "include",))
+    core = SwitchCore(compiled)
     result = run_stf(core, stf.read_text())
     assert result.ok, "\n".join(result.failures)
     assert result.packets_sent > 0
+    assert_runtime_names_are_p4info_names(core, compiled.p4info)
+
+
+def assert_runtime_names_are_p4info_names(core, info):
+    """The control plane addresses everything by P4Info name: both sides must agree."""
+    assert set(core.tables) == {t.preamble.name for t in info.tables}
+    assert {a for t in core.tables.values() for a in t.actions} <= {
+        a.preamble.name for a in info.actions}
+    assert set(core.counters) == {c.preamble.name for c in info.counters}
+    assert set(core.meters) == {m.preamble.name for m in info.meters}
+    assert set(core.action_profiles) == {a.preamble.name for a in info.action_profiles}
+    assert set(core.value_sets) == {v.preamble.name for v in info.value_sets}
+    # P4Info leaves out top-level instances (toolchain gap), so registers are a superset
+    assert set(core.registers) >= {r.preamble.name for r in info.registers}
 
 
 def test_corpus_is_large_enough():
