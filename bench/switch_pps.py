@@ -7,7 +7,7 @@
                   creates fl-bench-* namespaces and flvb* veths and removes them on exit).
 
 Prints figures; never asserts. Usage: .venv/bin/python bench/switch_pps.py [--seconds S]
-[--packets N] [--program PATH] [--core-only]
+[--packets N] [--program PATH] [--offered-pps PPS] [--core-only]
 """
 
 from __future__ import annotations
@@ -92,13 +92,18 @@ def bench_core(core, count: int) -> None:
 SENDER = """
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-payload, end, n = bytes(100), time.monotonic() + float(sys.argv[1]), 0
-while time.monotonic() < end:
-    for _ in range(100):
+seconds, pps = float(sys.argv[1]), float(sys.argv[2])
+payload, start, n = bytes(100), time.monotonic(), 0
+while (now := time.monotonic()) - start < seconds:
+    due = int((now - start) * pps) + 1 if pps else n + 100
+    while n < due:
         try:
-            s.sendto(payload, ("10.0.0.2", 5001)); n += 1
+            s.sendto(payload, ("10.0.0.2", 5001))
         except OSError:
             pass
+        n += 1
+    if pps:
+        time.sleep(0.001)
 print(n)
 """
 
@@ -149,7 +154,7 @@ def remove_topology(token: str) -> None:
         subprocess.run(["ip", "link", "del", f"flvb{token}s{h}"], capture_output=True)
 
 
-def bench_end_to_end(core, seconds: float) -> None:
+def bench_end_to_end(core, seconds: float, offered_pps: float) -> None:
     from fabriclab.switch.process import SwitchProcess
 
     token = f"{os.getpid() % 100000}"
@@ -164,7 +169,7 @@ def bench_end_to_end(core, seconds: float) -> None:
                                     stdout=subprocess.PIPE, text=True)
         receiver.stdout.readline()
         sent = int(subprocess.run(["ip", "netns", "exec", f"fl-bench{token}-h1", sys.executable,
-                                   "-c", SENDER, str(seconds)],
+                                   "-c", SENDER, str(seconds), str(offered_pps)],
                                   capture_output=True, text=True, check=True).stdout)
         got = json.loads(receiver.communicate(timeout=seconds + 10)[0])
         c = switch.counters
@@ -180,6 +185,8 @@ def bench_end_to_end(core, seconds: float) -> None:
             if thread is not None:
                 thread.join(10)
             switch.close()
+            print(f"    kernel rx drops:   {switch.counters.rx_overruns} (socket full: the "
+                  "switch fell behind)")
         remove_topology(token)
 
 
@@ -188,6 +195,8 @@ def main() -> None:
     parser.add_argument("--program", default=os.path.join(REPO, "p4src", "basic.p4"))
     parser.add_argument("--packets", type=int, default=50_000)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--offered-pps", type=float, default=0,
+                        help="end to end: pace h1 at this rate (default 0: as fast as it can)")
     parser.add_argument("--core-only", action="store_true")
     args = parser.parse_args()
     bench_core(build_core(args.program), args.packets)
@@ -196,7 +205,7 @@ def main() -> None:
     if os.geteuid() != 0:
         print("(b) end to end: skipped (needs root for namespaces)")
         return
-    bench_end_to_end(build_core(args.program), args.seconds)
+    bench_end_to_end(build_core(args.program), args.seconds, args.offered_pps)
 
 
 if __name__ == "__main__":

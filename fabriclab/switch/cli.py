@@ -248,6 +248,6 @@ def main(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     c = switch.counters
     print(f"fabriclab switch: stopped: rx {c.rx}, tx {c.tx}, queue drops "
-          f"{sum(p.drops for p in tm.ports.values())}, pipeline errors {c.pipeline_errors}",
-          flush=True)
+          f"{sum(p.drops for p in tm.ports.values())}, rx overruns {c.rx_overruns}, "
+          f"pipeline errors {c.pipeline_errors}", flush=True)
     return 0

@@ -46,6 +46,7 @@ PACKET_MR_PROMISC = 1
 PACKET_IGNORE_OUTGOING = 23  # Linux >= 4.20: do not even queue our own transmissions
 PACKET_OUTGOING = 4
 PACKET_AUXDATA = 8
+PACKET_STATISTICS = 6
 TP_STATUS_VLAN_VALID = 0x10
 TP_STATUS_VLAN_TPID_VALID = 0x40
 _AUXDATA = struct.Struct("=IIIHHHH")  # struct tpacket_auxdata
@@ -67,6 +68,7 @@ class Counters:
     pipeline_errors: int = 0  # exceptions raised by the core (the switch never dies on a packet)
     tx_errors: int = 0  # sends refused by the kernel (interface down, no buffer space)
     no_port: int = 0  # frames to a port with no interface
+    rx_overruns: int = 0  # frames the kernel dropped because the loop fell behind (full socket)
 
 
 def open_port_socket(ifname: str) -> socket.socket:
@@ -216,7 +218,7 @@ class SwitchProcess:
                 done.set()
 
     def _run(self) -> None:
-        last_flush = time.monotonic()
+        last_housekeeping = time.monotonic()
         while not self._stop:
             events = self._epoll.poll(self._timeout_s())
             for fd, _ in events:
@@ -231,9 +233,20 @@ class SwitchProcess:
             if self._digest and self.core is not None and self.core.digests:
                 for fn in self._digest:
                     fn()
-            if self._capture is not None and (not events or time.monotonic() - last_flush > 1):
-                self._capture.flush()
-                last_flush = time.monotonic()
+            if not events or time.monotonic() - last_housekeeping > 1:
+                self._housekeeping()
+                last_housekeeping = time.monotonic()
+
+    def _housekeeping(self) -> None:
+        """Now and then (at most once a second when busy): flush pcaps, read kernel drops."""
+        if self._capture is not None:
+            self._capture.flush()
+        for sock in self._socks.values():
+            try:
+                stats = sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+            except OSError:
+                continue
+            self.counters.rx_overruns += struct.unpack("II", stats)[1]  # reading resets them
 
     def _timeout_s(self) -> float:
         deadline = self.tm.next_deadline_ns()
@@ -369,6 +382,7 @@ class SwitchProcess:
 
     def close(self) -> None:
         """Close sockets and flush/close pcaps; idempotent, for every exit path."""
+        self._housekeeping()
         for sock in self._socks.values():
             sock.close()
         self._socks.clear()
