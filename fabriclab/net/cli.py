@@ -144,6 +144,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"fabriclab net: up: {topo.name}: {len(topo.hosts())} hosts, "
               f"{len(topo.switches())} switches, run {config.run} "
               f"(logs in {net.rundir.path})", flush=True)
+        for nic in net.addressing.nics.values():
+            print(f"  {nic.host} {nic.intf} {nic.ip} -> {nic.switch} port {nic.switch_port}")
         status = 0
         if args.pingall:
             loss = net.pingall()
