@@ -124,3 +124,17 @@ def test_selector_picks_member_by_crc16_of_selector_fields():
         t.insert({"a": Exact(3)}, fwd(1))
     with pytest.raises(FabricError, match="in a group"):
         prof.delete_member(1)
+
+
+def test_value_set_members_with_struct_fields_and_ranges():
+    from fabriclab.switch.value_sets import ValueSet
+
+    vs = ValueSet("p.vs", 2, (KeyField("a", "exact", 8), KeyField("b", "range", 16)))
+    assert not vs.match((1, 5))
+    vs.set_members([{"a": Exact(1), "b": Range(0, 10)}, {"b": Range(100, 200)}])
+    assert vs.match((1, 5)) and vs.match((9, 150))
+    assert not vs.match((2, 5)) and not vs.match((1, 11))
+    with pytest.raises(FabricError, match="at most 2"):
+        vs.set_members([{}, {}, {}])
+    with pytest.raises(FabricError, match="unknown field"):
+        vs.set_members([{"zz": Exact(1)}])
