@@ -128,3 +128,23 @@ def test_topology_file(tmp_path):
     assert cli.build_topology(parse([str(path)])).name == "fat-tree-k2"
     with pytest.raises(FabricError, match="do not apply to a topology file"):
         cli.build_topology(parse([str(path), "--leaves", "2"]))
+
+
+def test_each_switch_models_the_direction_it_sends():
+    from fabriclab.net.network import FabricNet, NetConfig
+    from topologies.graph import Topology
+
+    t = Topology("asym")
+    t.add_node("h1", "host")
+    t.add_node("l1", "leaf")
+    t.add_node("b1", "border")
+    t.add_link("h1", "l1", LinkParams(50))
+    t.add_link("l1", "b1", LinkParams(10, 1000, 8), LinkParams(20, 3000))
+    net = FabricNet(t, NetConfig(run="unit", switch_args=("--priority-queues", "4")))
+    l1, b1 = net._switch_options("l1"), net._switch_options("b1")
+    assert l1[l1.index("2@10mbit") - 1] == "--port-rate"
+    assert "2@1000us" in l1 and "2@8" in l1 and "1@50mbit" in l1
+    assert "1@20mbit" in b1 and "1@3000us" in b1 and "--queue-depth" not in b1
+    assert b1[-2:] == ("--priority-queues", "4")
+    bmv2 = FabricNet(t, NetConfig(run="unit", target="bmv2"))._switch_options("l1")
+    assert bmv2 == ()  # BMv2 links go to tc, not to switch flags
