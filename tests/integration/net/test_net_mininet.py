@@ -147,6 +147,20 @@ def test_killed_mid_way_then_clean_leaves_nothing(run_name):
     assert done.returncode == 0 and "killed" in done.stdout  # ...until clean removes them
 
 
+def test_cli_pingall(run_name, tmp_path):
+    needs_toolchain()
+    saved = tmp_path / "topo.json"
+    done = subprocess.run([*NET, "leaf-spine", "--leaves", "2", "--spines", "1",
+                           "--hosts-per-leaf", "1", "--pingall", "--run", run_name,
+                           "--program", str(BASIC), "--grpc-base-port", str(base_port(7)),
+                           "--save-topology", str(saved)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "h2 eth0 10.0.2.1/24 -> l2 port 1" in done.stdout
+    assert "0% dropped (2/2 received)" in done.stdout + done.stderr
+    assert "leaf-spine-2x1x1" in saved.read_text()
+
+
 def test_sigint_tears_down(run_name):
     needs_toolchain()
     proc = subprocess.Popen([*NET, "leaf-spine", "--leaves", "1", "--spines", "1", "--run", run_name,
