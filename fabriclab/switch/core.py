@@ -118,6 +118,7 @@ class SwitchCore:
         if sm.egress_spec == self.drop_port:
             return
         sm.egress_port = sm.egress_spec
+        sm.instance_type = NORMAL  # as simple_switch: a resubmitted/recirculated packet too
         items.append(EgressItem(sm.egress_spec, sm.priority, len(data), p))
 
     def _clone_i2e(self, p: PacketState, port: int, data: bytes, now_us: int,
@@ -140,7 +141,7 @@ class SwitchCore:
         p: PacketState = item.state
         sm = p.sm
         sm.egress_port = item.port
-        sm.egress_spec = 0
+        sm.egress_spec = self.drop_port + 1  # simple_switch: anything but the drop port
         sm.enq_timestamp = queue.enq_timestamp
         sm.enq_qdepth = queue.enq_qdepth
         sm.deq_qdepth = queue.deq_qdepth

@@ -18,10 +18,13 @@ control MyIngress(inout headers hdr, inout metadata meta, inout standard_metadat
 
 control MyEgress(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
     apply {
-        if (sm.instance_type == 0) {
+        if (meta.passes == 0) {
             hdr.data.f1 = 32w0x0000BEEF;   // kept: recirculation takes the deparsed packet
             meta.passes = 77;
             recirculate_preserving_field_list(3);
+        } else {
+            // simple_switch resets instance_type to NORMAL when it enqueues a unicast packet
+            hdr.data.h1 = (bit<16>)sm.instance_type;
         }
     }
 }
