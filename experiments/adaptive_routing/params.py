@@ -1,0 +1,109 @@
+"""The adaptive-routing experiment's parameters (one dataclass), its two scales and the
+leaf-spine it runs on.
+
+The scale is stated honestly: a Python software switch forwards a few thousand packets per
+second, so links run at a few Mb/s with jumbo frames, not at 400 Gb/s. What survives the
+scaling is the shape: how many flows share an uplink, and whether reordering costs
+retransmissions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from fabriclab.errors import FabricError
+from topologies.graph import LinkParams, NodeKind, Topology
+
+ROUTING_MODES = ("ecmp", "flowlet", "adaptive")
+RECEIVERS = ("gbn", "ooo")
+WORKLOADS = ("permutation", "allreduce")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything a run depends on; saved next to its results."""
+
+    leaves: int = 2
+    spines: int = 4
+    hosts_per_leaf: int = 4
+    link_mbps: float = 10.0          # every link, both directions (no oversubscription)
+    uplink_delay_us: int = 100       # one-way, leaf <-> spine (modelled in the switch)
+    queue_pkts: int = 100            # egress queue per port
+    mtu: int = 9000                  # veth MTU: jumbo frames keep the packet rate low
+    pmtu: int = 4096                 # RoCE path MTU
+    window: int = 24                 # outstanding packets per QP: the queues never overflow
+    rto_s: float = 0.5
+    flow_bytes: int = 256 << 10      # per flow of the permutation
+    allreduce_bytes: int = 256 << 10
+    allreduce_iters: int = 1
+    flowlet_gap_us: int = 5_000
+    load_max_age_us: int = 20_000
+    routing: tuple[str, ...] = ROUTING_MODES
+    receivers: tuple[str, ...] = RECEIVERS
+    workloads: tuple[str, ...] = WORKLOADS
+    seeds: tuple[int, ...] = (1, 2, 3, 4)
+    target: str = "builtin"
+    grpc_base_port: int = 19559
+    timeout_s: float = 60.0          # per workload run
+
+    def __post_init__(self) -> None:
+        for what, got, known in (("routing mode", self.routing, ROUTING_MODES),
+                                 ("receiver", self.receivers, RECEIVERS),
+                                 ("workload", self.workloads, WORKLOADS)):
+            bad = [x for x in got if x not in known]
+            if bad or not got:
+                raise FabricError(f"unknown or missing {what} {', '.join(bad) or '(none)'} "
+                                  f"(choose from {', '.join(known)})")
+        if not self.seeds:
+            raise FabricError("give at least one seed")
+        if self.leaves < 2 or self.spines < 1 or self.hosts_per_leaf < 1:
+            raise FabricError("the experiment needs >= 2 leaves, >= 1 spine and >= 1 host per leaf")
+        if self.target not in ("builtin", "bmv2"):
+            raise FabricError(f"unknown target {self.target!r} (builtin or bmv2)")
+
+    @property
+    def hosts(self) -> int:
+        return self.leaves * self.hosts_per_leaf
+
+    def scale(self) -> dict[str, object]:
+        """The emulator's scale, as stated in every figure and JSON."""
+        return {"link_rate_mbps": self.link_mbps, "uplink_delay_us": self.uplink_delay_us,
+                "host_link_delay_us": 0, "queue_pkts": self.queue_pkts, "mtu": self.mtu,
+                "roce_pmtu": self.pmtu, "qp_window_pkts": self.window,
+                "topology": f"{self.leaves} leaves x {self.spines} spines x "
+                            f"{self.hosts_per_leaf} hosts/leaf, 1:1"}
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+SCALES: dict[str, Params] = {
+    "quick": Params(),
+    "full": Params(flow_bytes=1 << 20, allreduce_bytes=1 << 20, allreduce_iters=2,
+                   seeds=tuple(range(1, 13)), timeout_s=180.0),
+}
+
+
+def params_for(scale: str, **overrides: object) -> Params:
+    """The named scale with `overrides` (None values are ignored)."""
+    if scale not in SCALES:
+        raise FabricError(f"unknown scale {scale!r} (one of {', '.join(SCALES)})")
+    return replace(SCALES[scale], **{k: v for k, v in overrides.items() if v is not None})
+
+
+def topology(p: Params) -> Topology:
+    """A non-blocking leaf-spine. Node names start with 'a' so a run never clashes with
+    another topology's interfaces (`flv<node>-<port>`) on the same machine."""
+    topo = Topology(name=f"adaptive-routing-{p.leaves}x{p.spines}x{p.hosts_per_leaf}")
+    link = LinkParams(p.link_mbps, 0, p.queue_pkts)
+    up = LinkParams(p.link_mbps * p.hosts_per_leaf / p.spines, p.uplink_delay_us, p.queue_pkts)
+    spines = [topo.add_node(f"as{i + 1}", NodeKind.SPINE).name for i in range(p.spines)]
+    for leaf in range(p.leaves):
+        name = topo.add_node(f"al{leaf + 1}", NodeKind.LEAF, pod=leaf).name
+        for h in range(p.hosts_per_leaf):
+            host = topo.add_node(f"ah{leaf * p.hosts_per_leaf + h + 1}", NodeKind.HOST, pod=leaf)
+            topo.add_link(host.name, name, link)
+        for s in spines:
+            topo.add_link(name, s, up)
+    topo.validate()
+    return topo
