@@ -388,8 +388,9 @@ class Checker(CallChecker):
         expected = {"implementation": ("action_profile", "action_selector"), "counters": ("direct_counter",),
                     "meters": ("direct_meter",)}[prop.name]
         if isinstance(value, ir.ConstructorCall):
-            inst = ir.Instance(t.name, type_ref=value.target, args=value.args, pos=value.pos,
-                               annotations=list(t.annotations))
+            # Constructed in place: named by the property's @name (P4Info needs one).
+            inst = ir.Instance(f"{t.name}.{prop.name}", type_ref=value.target, args=value.args, pos=value.pos,
+                               annotations=list(prop.annotations))
             self._d_Instance(inst, scope)
             value = inst
             typ = inst.type

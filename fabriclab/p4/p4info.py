@@ -147,6 +147,7 @@ class _Walker:
     def __init__(self, program: ir.Program):
         self.program = program
         self.out = _Collected()
+        self.digest_names: dict[int, str] = {}
 
     def run(self) -> _Collected:
         main = self.program.main
@@ -177,9 +178,10 @@ class _Walker:
             if isinstance(local, ir.TableDecl):
                 if not _hidden(local):
                     self.out.tables.append((qualified(prefix, local), local, prefix))
-                for res in (local.implementation, local.counters, local.meters):
-                    if isinstance(res, ir.Instance) and res.name == local.name:  # anonymous, in place
-                        self._instance(res, prefix)
+                for prop in ("implementation", "counters", "meters"):
+                    res = getattr(local, prop)
+                    if isinstance(res, ir.Instance) and res not in decl.locals:
+                        self._in_place(local, prop, res)
             elif isinstance(local, ir.Instance):
                 self._instance(local, prefix)
         for action in [a for _, a in self.out.actions if a in used] + [decl]:
@@ -195,12 +197,20 @@ class _Walker:
         elif not _hidden(inst):
             self.out.instances.append((qualified(prefix, inst), inst))
 
+    def _in_place(self, table: ir.TableDecl, prop: str, inst: ir.Instance) -> None:
+        """An extern constructed in a table property is named by the property's @name, unqualified."""
+        anno = inst.annotation("name")
+        if anno is None or not anno.args or not isinstance(anno.args[0], str):
+            raise _fail(inst, f"unsupported: table '{table.name}' has an anonymous '{prop}' without a @name "
+                              f"annotation, which P4Runtime cannot name")
+        self.out.instances.append((anno.args[0].lstrip("."), inst))
+
     def _digest(self, call: ir.MethodCall) -> None:
         data = call.type_bindings.get("T")
-        if not isinstance(data, ir.StructLike):
-            raise _fail(call, "unsupported: digest() data must be a struct (declare a struct type "
-                              "and pass a value of it)")
-        name = local_name(data)[0]
+        if isinstance(data, ir.StructLike):
+            name = local_name(data)[0]
+        else:  # p4c names digests of unnamed types (lists) digest_0, digest_1, ...
+            name = self.digest_names.setdefault(id(call), f"digest_{len(self.digest_names)}")
         if all(n != name for n, _ in self.out.digests):
             self.out.digests.append((name, data))
 
@@ -401,12 +411,18 @@ def build_p4info(program: ir.Program) -> p4i.P4Info:
         _annotate(info.pkg_info, program.main.annotations, {"pkginfo"})
     instance_ids = {id(inst): symbols.id(_extern_kind(inst), name)
                     for name, inst in found.instances if _extern_kind(inst)}
-    profile_tables: dict[int, list[int]] = {}
+    profile_tables: dict[int, list[tuple[str, int]]] = {}
     direct_tables: dict[int, int] = {}
     for name, table, _prefix in found.tables:
         msg = info.tables.add()
         _preamble(msg.preamble, symbols, "table", name, table)
         _table(msg, table, symbols, found, instance_ids, profile_tables, direct_tables, info)
+    instance_names = {id(inst): name for name, inst in found.instances}
+    for _name, table, _prefix in found.tables:  # p4c adds direct resources with their table
+        for res in (table.counters, table.meters):
+            if isinstance(res, ir.Instance) and id(res) in instance_names:
+                _extern(info, _extern_kind(res), instance_names[id(res)], res, symbols, profile_tables,
+                        direct_tables)
     for name, action in found.actions:
         msg = info.actions.add()
         _preamble(msg.preamble, symbols, "action", name, action)
@@ -417,7 +433,7 @@ def build_p4info(program: ir.Program) -> p4i.P4Info:
             _annotate(p, param.annotations)
     for name, inst in found.instances:
         kind = _extern_kind(inst)
-        if kind is not None:
+        if kind is not None and not kind.startswith("direct_"):
             _extern(info, kind, name, inst, symbols, profile_tables, direct_tables)
     for h in headers:
         msg = info.controller_packet_metadata.add()
@@ -497,7 +513,7 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
     if table.implementation is not None:
         pid = instance_ids[id(table.implementation)]
         msg.implementation_id = pid
-        profile_tables.setdefault(pid, []).append(tid)
+        profile_tables.setdefault(pid, []).append((msg.preamble.name, tid))
     for res in (table.counters, table.meters):
         if res is not None:
             rid = instance_ids[id(res)]
@@ -543,7 +559,7 @@ def _extern(info, kind: str, name: str, inst: ir.Instance, symbols: SymbolTable,
         _type_spec(msg.type_spec, inst.type.args[0], info.type_info)
     else:
         msg = info.action_profiles.add(size=_int_arg(inst, "size"))
-        msg.table_ids.extend(profile_tables.get(iid, []))
+        msg.table_ids.extend(tid for _, tid in sorted(profile_tables.get(iid, []), key=lambda x: x[0].encode()))
         base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
         if base.name == "action_selector":
             msg.with_selector = True

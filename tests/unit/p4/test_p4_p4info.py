@@ -175,3 +175,25 @@ def test_nested_instances_are_named_by_instance_path():
     assert [t.preamble.alias for t in info.tables] == ["one.t", "two.t"]
     assert [a.preamble.name for a in info.actions] == ["C.one.set", "C.two.set"]  # no implicit NoAction
     assert [c.preamble.name for c in info.counters] == ["C.one.c", "C.two.c"]
+
+
+def test_in_place_table_resources_are_named_by_property_annotation():
+    named = BASIC.replace("size = 1024;", '@name("lpm_profile") implementation = action_profile(64);\n'
+                                          '        size = 1024;')
+    info = compile_source(named, "inplace.p4").p4info
+    [profile] = info.action_profiles
+    assert profile.preamble.name == "lpm_profile" and profile.size == 64 and not profile.with_selector
+    assert list(profile.table_ids) == [37375156] and info.tables[0].implementation_id == profile.preamble.id
+    anonymous = BASIC.replace("size = 1024;", "implementation = action_profile(64);")
+    with pytest.raises(CompileError, match="anonymous 'implementation' without a @name"):
+        compile_source(anonymous, "anon.p4")
+
+
+def test_digest_of_a_list_gets_p4c_auto_name():
+    text = BASIC.replace("mark_to_drop(standard_metadata);",
+                         "mark_to_drop(standard_metadata);\n"
+                         "        digest(1, { hdr.ethernet.srcAddr, standard_metadata.ingress_port });")
+    info = compile_source(text, "digest.p4").p4info
+    [digest] = info.digests
+    assert digest.preamble.name == "digest_0"
+    assert [m.bitstring.bit.bitwidth for m in digest.type_spec.tuple.members] == [48, 9]
