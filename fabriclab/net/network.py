@@ -114,7 +114,13 @@ class FabricNet:
         try:
             self._build()
             self._program(pipeline, installer)
-        except BaseException:
+        except FabricError:
+            self.stop()
+            raise
+        except Exception as err:  # Mininet raises plain Exceptions (e.g. veth creation)
+            self.stop()
+            raise FabricError(f"bringing up {self.topo.name} failed: {err}") from err
+        except BaseException:  # Ctrl-C: tear down, then let it through
             self.stop()
             raise
         return self
