@@ -44,7 +44,6 @@ class ExternCompiler:
 
         gen.ns["_dig"] = lambda name, fields: gen.core.digests.append(Digest(name, fields))
         gen.ns["_rand"] = lambda lo, hi: gen.rng.randint(lo, hi) if hi >= lo else lo
-        gen.ns["_pack"] = hashing.pack_fields
         gen.ns["_drop_port"] = gen.core.drop_port
 
     # ------------------------------------------------------------ instances
@@ -196,16 +195,18 @@ class ExternCompiler:
                 last[0] = None
             else:
                 merged.append([code, width, h, shift])
-        codes, widths = [], []
+        # As BMv2's BufBuilder: fields of an invalid header contribute no bits at all.
+        parts = []
         for code, width, h, shift in merged:
             if code is None:
                 mask = (1 << width) - 1
                 code = f"({h}.v & {mask})" if shift == 0 else f"(({h}.v >> {shift}) & {mask})"
-            codes.append(code)
-            widths.append(width)
-        if all(w % 8 == 0 for w in widths):
-            return " + ".join(f"({c}).to_bytes({w // 8}, 'big')" for c, w in zip(codes, widths))
-        return f"_pack(({', '.join(codes)},), {tuple(widths)!r})"
+            parts.append((code, width, f"{h}.valid" if h is not None else "True"))
+        if all(w % 8 == 0 for _, w, _ in parts):
+            return " + ".join(f"({c}).to_bytes({w // 8}, 'big')" if ok == "True" else
+                              f"(({c}).to_bytes({w // 8}, 'big') if {ok} else b'')"
+                              for c, w, ok in parts)
+        return "_rt.pack_valid((" + "".join(f"({c}, {w}, {ok}), " for c, w, ok in parts) + "))"
 
     def algo_fn(self, e) -> str:
         if not isinstance(e, ir.EnumMember):

@@ -8,6 +8,8 @@ bits) plus a validity bit; an invalid header always holds 0.
 
 from __future__ import annotations
 
+from fabriclab.switch.hashing import pack_fields
+
 
 class Header:
     __slots__ = ("valid", "v")
@@ -117,3 +119,8 @@ def lookahead(data: bytes, off: int, nbits: int, too_short: int) -> int:
     if off + nbytes > len(data):
         raise ParserError(too_short)
     return int.from_bytes(data[off:off + nbytes], "big") >> (nbytes * 8 - nbits)
+
+
+def pack_valid(items: tuple[tuple[int, int, bool], ...]) -> bytes:
+    """Pack (value, width, header valid) items, leaving out invalid headers' fields."""
+    return pack_fields([v for v, _, ok in items if ok], [w for _, w, ok in items if ok])

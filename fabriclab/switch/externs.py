@@ -102,33 +102,38 @@ class MeterConfig:
 
 @dataclass
 class MeterState:
-    """The two token buckets of one meter cell; unconfigured cells colour everything GREEN."""
+    """The two token buckets of one meter cell; unconfigured cells colour everything GREEN.
+
+    As BMv2: whole tokens, refilled from the time since the switch started
+    (floor(now_us * rate_per_us) minus what was already credited), buckets full when set.
+    """
 
     config: MeterConfig | None = None
-    committed: float = 0.0
-    peak: float = 0.0
-    last_us: int | None = None
+    committed: int = 0
+    peak: int = 0
+    credited_c: int = 0
+    credited_p: int = 0
 
     def configure(self, config: MeterConfig | None) -> None:
         self.config = config
-        self.last_us = None
+        self.credited_c = self.credited_p = 0
         if config is not None:
-            self.committed, self.peak = float(config.cburst), float(config.pburst)
+            self.committed, self.peak = config.cburst, config.pburst
 
     def execute(self, amount: int, now_us: int) -> int:
-        """RFC 2698 colour-blind: RED if the peak bucket is short, YELLOW if the committed is."""
+        """trTCM (color-blind): RED if the peak bucket is short, else YELLOW if the committed is."""
         cfg = self.config
         if cfg is None:
             return GREEN
-        if self.last_us is not None and now_us > self.last_us:
-            elapsed = now_us - self.last_us
-            self.committed = min(float(cfg.cburst), self.committed + elapsed * cfg.cir / 1e6)
-            self.peak = min(float(cfg.pburst), self.peak + elapsed * cfg.pir / 1e6)
-        if self.last_us is None or now_us > self.last_us:
-            self.last_us = now_us
+        total = now_us * cfg.pir // 1_000_000
+        self.peak = min(self.peak + total - self.credited_p, cfg.pburst)
+        self.credited_p = total
         if self.peak < amount:
             return RED
         self.peak -= amount
+        total = now_us * cfg.cir // 1_000_000
+        self.committed = min(self.committed + total - self.credited_c, cfg.cburst)
+        self.credited_c = total
         if self.committed < amount:
             return YELLOW
         self.committed -= amount
