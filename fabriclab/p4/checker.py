@@ -276,6 +276,10 @@ class Checker(CallChecker):
         for local in decl.locals:
             self._local(local, inner)
         self._block(decl.body, inner, "control")
+        applied = ir.applied_tables(decl)
+        for local in decl.locals:
+            if isinstance(local, ir.TableDecl) and local not in applied:
+                self.warn(local.pos, f"Table {local.name} is not used; removing")
 
     def _local(self, decl: ir.Decl, scope: Scope) -> None:
         _declare(scope, decl)

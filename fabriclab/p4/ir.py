@@ -814,3 +814,32 @@ class Program(Node):
             elif isinstance(value, PathExpr) and isinstance(value.decl, Instance) and arg.param is not None:
                 result[arg.param.name] = value.decl.type  # type: ignore[assignment]
         return result
+
+
+def iter_calls(node: Node | None) -> list[MethodCall]:
+    """All calls inside a statement or expression tree, in source order."""
+    found: list[MethodCall] = []
+
+    def visit(value) -> None:
+        if isinstance(value, MethodCall):
+            found.append(value)
+        if isinstance(value, (Stmt, Expr, Argument, SwitchCase)):
+            for child in vars(value).values():
+                visit(child)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+
+    visit(node)
+    return found
+
+
+def applied_tables(control: ControlDecl) -> list[TableDecl]:
+    """Tables applied in the control's body or actions (p4c drops the others)."""
+    result: list[TableDecl] = []
+    bodies = [control.body] + [d.body for d in control.locals if isinstance(d, ActionDecl)]
+    for body in bodies:
+        for call in iter_calls(body):
+            if call.kind == CallKind.TABLE_APPLY and call.decl not in result:
+                result.append(call.decl)  # type: ignore[arg-type]
+    return result

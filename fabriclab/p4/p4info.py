@@ -174,8 +174,11 @@ class _Walker:
             self.out.action_names[id(action)] = name
             if not _hidden(action) and all(name != seen for seen, _ in self.out.actions):
                 self.out.actions.append((name, action))
+        applied = ir.applied_tables(decl)
         for local in decl.locals:
             if isinstance(local, ir.TableDecl):
+                if local not in applied:  # p4c removes tables that are never applied
+                    continue
                 if not _hidden(local):
                     self.out.tables.append((qualified(prefix, local), local, prefix))
                 for prop in ("implementation", "counters", "meters"):
@@ -186,7 +189,7 @@ class _Walker:
                 self._instance(local, prefix)
         for action in [a for _, a in self.out.actions if a in used] + [decl]:
             body = action.body if isinstance(action, (ir.ActionDecl, ir.ControlDecl)) else None
-            for call in _calls(body):
+            for call in ir.iter_calls(body):
                 if call.kind == ir.CallKind.EXTERN_FUNCTION and call.method == "digest":
                     self._digest(call)
 
@@ -221,40 +224,18 @@ class _Walker:
             if isinstance(action, ir.ActionDecl) and action not in used:
                 used.append(action)
 
+        applied = ir.applied_tables(control)
         for local in control.locals:
-            if isinstance(local, ir.TableDecl):
+            if local in applied:
                 for ref in local.actions:
                     add(ref.decl)
                 if local.get_property("default_action") is not None:  # not p4c's implicit NoAction
                     add(local.default_action.decl)
         for body in [control.body] + [a.body for a in control.locals if isinstance(a, ir.ActionDecl)]:
-            for call in _calls(body):
+            for call in ir.iter_calls(body):
                 if call.kind == ir.CallKind.ACTION:
                     add(call.decl)
         return used
-
-
-def _calls(node) -> list[ir.MethodCall]:
-    """All calls inside a statement tree, in source order."""
-    found: list[ir.MethodCall] = []
-
-    def visit(x):
-        if isinstance(x, ir.MethodCall):
-            found.append(x)
-        if isinstance(x, (ir.Node,)):
-            for value in vars(x).values():
-                visit_value(value)
-
-    def visit_value(value):
-        if isinstance(value, (ir.Stmt, ir.Expr, ir.Argument, ir.SwitchCase)):
-            visit(value)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                visit_value(item)
-
-    if node is not None:
-        visit(node)
-    return found
 
 
 # ------------------------------------------------------------------------------- builder

@@ -197,3 +197,15 @@ def test_digest_of_a_list_gets_p4c_auto_name():
     [digest] = info.digests
     assert digest.preamble.name == "digest_0"
     assert [m.bitstring.bit.bitwidth for m in digest.type_spec.tuple.members] == [48, 9]
+
+
+def test_unused_tables_are_removed_with_a_warning_as_in_p4c():
+    text = BASIC.replace("    apply {\n        if (hdr.ipv4.isValid()) {",
+                         "    action only_in_unused() { }\n"
+                         "    table unused_t { key = { hdr.ipv4.srcAddr: exact; } actions = { only_in_unused; } }\n"
+                         "    apply {\n        if (hdr.ipv4.isValid()) {")
+    compiled = compile_source(text, "unused_table.p4")
+    assert [t.preamble.name for t in compiled.p4info.tables] == ["MyIngress.ipv4_lpm"]
+    assert "MyIngress.only_in_unused" not in {a.preamble.name for a in compiled.p4info.actions}
+    [warning] = compiled.warnings
+    assert warning.message == "Table unused_t is not used; removing" and warning.pos.line == 110
