@@ -144,7 +144,8 @@ class FabricNet:
         net.addSwitch(name, cls=P4Switch, dpid=f"{index + 1:016x}", target=self.config.target,
                       device_id=index, grpc_port=self.grpc_port(name),
                       cpu_port=self.config.cpu_port, log=self.rundir.log(name),
-                      pcap_dir=self.config.pcap_dir, options=self._switch_options(name))
+                      pcap_dir=self.config.pcap_dir, options=self._switch_options(name),
+                      mtu=self.config.mtu)
 
     def _add_host(self, net: Mininet, name: str) -> None:
         shaping = [] if self.config.target != "builtin" else [

@@ -88,10 +88,11 @@ class P4Switch(Switch):
     def __init__(self, name: str, target: str = "builtin", device_id: int = 0,
                  grpc_port: int = 9559, cpu_port: int | None = 255, log: Path | None = None,
                  options: tuple[str, ...] = (), pcap_dir: Path | None = None,
-                 **params: object):
+                 mtu: int = 1500, **params: object):
         self.target, self.device_id, self.grpc_port = target, device_id, grpc_port
         self.cpu_port, self.options, self.pcap_dir = cpu_port, tuple(options), pcap_dir
         self.log = log or Path(f"/tmp/fabriclab/{name}.log")
+        self.mtu = mtu
         self.process: subprocess.Popen | None = None
         self.executable = target_command(target)  # fail before Mininet creates anything
         params["inNamespace"] = False  # ports stay in the root namespace, as with BMv2
@@ -118,6 +119,12 @@ class P4Switch(Switch):
             # merging or partial checksums.
             subprocess.run(["ethtool", "-K", intf, "rx", "off", "tx", "off", "tso", "off",
                             "gso", "off", "gro", "off"], capture_output=True)
+            # a veth drops frames above its own MTU: match the hosts' (jumbo) MTU
+            done = subprocess.run(["ip", "link", "set", "dev", intf, "mtu", str(self.mtu)],
+                                  capture_output=True, text=True)
+            if done.returncode:
+                raise FabricError(f"switch {self.name}: cannot set MTU {self.mtu} on {intf}: "
+                                  f"{done.stderr.strip()}")
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             log.write(f"$ {' '.join(self.command())}\n".encode())

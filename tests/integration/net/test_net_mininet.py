@@ -101,6 +101,15 @@ def test_multi_site_rtt_is_twice_the_dci_delay_higher(run_name):
     assert abs((remote - local) - 20.0) <= 3.0
 
 
+def test_jumbo_mtu_crosses_the_fabric(run_name):
+    needs_toolchain()
+    topo = builders.leaf_spine(leaves=2, spines=1, hosts_per_leaf=1)
+    config = NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(8), mtu=9000)
+    with FabricNet(topo, config) as net:
+        out = net.host("h1").cmd(f"ping -c 1 -W 2 -M do -s 8972 {Addressing(topo).ip('h2')}")
+    assert "1 received" in out, out
+
+
 def test_bad_parameters_create_nothing(run_name):
     ours = FabricNet(builders.leaf_spine(), NetConfig(run=run_name)).veth_names()
     for argv, message in ((["leaf-spine", "--leaves", "0"], "leaves must be >= 1"),
