@@ -41,11 +41,12 @@ def tc_params(params: LinkParams) -> dict[str, object]:
     return out
 
 
-def host_shaping_cmds(intf: str, params: LinkParams) -> list[str]:
-    """tc commands that shape a host's egress (rate only: delay needs netem)."""
+def host_shaping_cmds(intf: str, params: LinkParams, mtu: int = 1500) -> list[str]:
+    """tc commands that shape a host's egress (rate only: delay needs netem). The bucket
+    holds ~1 ms of traffic and at least two full frames (tbf drops larger packets)."""
     if params.bw is None:
         return []
-    burst = max(3000, int(params.bw * 1e6 / 8 / 1000))  # ~1 ms of traffic, >= 2 frames
+    burst = max(2 * (mtu + 18), int(params.bw * 1e6 / 8 / 1000))
     return [f"tc qdisc replace dev {intf} root tbf rate {params.bw:g}mbit burst {burst} "
             f"latency 50ms"]
 

@@ -150,7 +150,8 @@ class FabricNet:
     def _add_host(self, net: Mininet, name: str) -> None:
         shaping = [] if self.config.target != "builtin" else [
             cmd for port, _, _, link in self.topo.neighbors(name)
-            for cmd in linkparams.host_shaping_cmds(f"eth{port}", link.params_from(name))]
+            for cmd in linkparams.host_shaping_cmds(f"eth{port}", link.params_from(name),
+                                                    self.config.mtu)]
         net.addHost(name, cls=FabricHost, ip=None, nics=self.addressing.host_nics(name),
                     peers=list(self.addressing.nics.values()), mtu=self.config.mtu,
                     shaping=shaping)

@@ -50,7 +50,9 @@ def test_tc_params_and_host_shaping():
     assert linkparams.tc_params(LinkParams()) == {}
     assert linkparams.host_shaping_cmds("eth0", LinkParams()) == []
     (cmd,) = linkparams.host_shaping_cmds("eth1", LinkParams(100))
-    assert cmd.startswith("tc qdisc replace dev eth1 root tbf rate 100mbit")
+    assert cmd.startswith("tc qdisc replace dev eth1 root tbf rate 100mbit burst 12500 ")
+    (jumbo,) = linkparams.host_shaping_cmds("eth0", LinkParams(10), mtu=9000)
+    assert " burst 18036 " in jumbo  # two jumbo frames, not 1 ms at 10 Mb/s
 
 
 def test_host_side_delay_is_refused():
