@@ -127,6 +127,9 @@ class CallChecker(ExprChecker):
                 if base.name in ("packet_in", "packet_out") else ir.CallKind.EXTERN_METHOD
             result = self._finish_generic(e, fn, bindings, scope)
             if e.kind in (ir.CallKind.EXTRACT, ir.CallKind.EMIT):
+                if len(e.args) > 1:
+                    raise error(e.pos, "unsupported: two-argument extract (varbit headers) is not supported "
+                                       "by fabriclab")
                 self._check_packet_arg(e)
             return result
         if isinstance(base, (ir.ControlDecl, ir.ParserDecl)) and method == "apply":

@@ -151,7 +151,11 @@ class Lowering(Transformer):
         return self._type(meta, "stack", args=[c[0]], width=c[1])
 
     def tuple_type(self, meta, c):
-        return self._type(meta, "tuple", args=c[1])
+        raise self._error(meta, "unsupported: tuple types are not supported by fabriclab")
+
+    def function_decl(self, meta, c):
+        name = next(t for t in c if isinstance(t, Token) and t.type in _NAME_TOKENS)
+        raise self._error(name, f"unsupported: function declarations ('{name}') are not supported by fabriclab")
 
     def type_args(self, meta, c):
         return list(c)

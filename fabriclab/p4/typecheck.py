@@ -136,8 +136,6 @@ class ExprChecker:
             if len(params) != len(ref.args):
                 raise error(ref.pos, f"'{ref.name}' takes {len(params)} type arguments, got {len(ref.args)}")
             return ir.SpecializedType(base, tuple(self.resolve_type(a, scope) for a in ref.args))
-        if kind == "tuple":
-            return ir.TupleType(tuple(self.resolve_type(a, scope) for a in ref.args))
         raise error(ref.pos, f"unsupported type '{kind}'")
 
     def typedef_target(self, decl: ir.TypedefDecl, scope: Scope) -> ir.Type:
@@ -239,6 +237,8 @@ class ExprChecker:
     def _e_PathExpr(self, e: ir.PathExpr, scope: Scope):
         decl = (self.global_scope if e.absolute else scope).lookup(e.name)
         if decl is None:
+            if e.name == "this":
+                raise error(e.pos, "unsupported: 'this' is not supported by fabriclab")
             if scope.lookup_type(e.name) is not None:
                 raise error(e.pos, f"'{e.name}' is a type, not a value")
             raise error(e.pos, f"undeclared identifier '{e.name}'")

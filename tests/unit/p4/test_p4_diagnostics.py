@@ -49,6 +49,10 @@ CASES = [
     ("syntax", {"APPLY": "meta.x = @@;"}, "syntax error: unexpected ';'"),
     ("unexpected char", {"APPLY": "meta.x = @@$;"}, "unexpected character '$'"),
     ("varbit", {"DECLS": "header v_t { @@varbit<32> opts; }"}, "unsupported: varbit types"),
+    ("function", {"DECLS": "bit<8> @@inc(in bit<8> x) { return x; }"}, "unsupported: function declarations"),
+    ("tuple type", {"DECLS": "struct t_t { @@tuple<bit<8>, bit<8>> t; }"}, "unsupported: tuple types"),
+    ("two-argument extract", {"PARSER": "@@pkt.extract(hdr.h, 32);"}, "unsupported: two-argument extract"),
+    ("this", {"APPLY": "@@this.x = 1;"}, "unsupported: 'this'"),
     ("generic control", {"DECLS": "control @@G<T>(inout T t) { apply { } }"}, "unsupported: generic control"),
     ("if in parser", {"PARSER": "@@if (true) { }"}, "unsupported: if statements are not allowed in parser"),
     # names and types
