@@ -6,6 +6,7 @@ process, veth or namespace behind, including when the run is SIGKILLed mid-way.
 
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -49,11 +50,14 @@ def assert_nothing_left(run: str, links: list[str]) -> None:
 @pytest.fixture
 def run_name(request):
     run = f"t-{request.node.name[:30]}-{os.getpid()}".replace("[", "-").replace("]", "")
+    failed_before = request.session.testsfailed
     yield run
     done = clean.clean_run(run)  # make sure, whatever happened
     links = RunDir(run).recorded_links()
     assert_nothing_left(run, links)
     assert done.processes == [], f"the run left processes behind: {done}"
+    if request.session.testsfailed == failed_before:  # keep the logs of failed tests only
+        shutil.rmtree(RunDir(run).path, ignore_errors=True)
 
 
 def ping_rtts(host, ip: str, count: int = 10) -> list[float]:
