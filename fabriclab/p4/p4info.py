@@ -14,6 +14,7 @@ The rules (see REFERENCE_FACTS.md and the P4Runtime spec):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from finsy.proto import p4i
@@ -162,7 +163,7 @@ class _Walker:
     def _block(self, decl, prefix: str) -> None:
         if isinstance(decl, ir.ParserDecl):
             for local in decl.locals:
-                if isinstance(local, ir.ValueSetDecl) and not _hidden(local):
+                if isinstance(local, ir.ValueSetDecl):
                     self.out.value_sets.append((qualified(prefix, local), local))
                 elif isinstance(local, ir.Instance):
                     self._instance(local, prefix)
@@ -172,15 +173,14 @@ class _Walker:
         for action in globals_used + [d for d in decl.locals if isinstance(d, ir.ActionDecl) and d in used]:
             name = qualified("" if action not in decl.locals else prefix, action)
             self.out.action_names[id(action)] = name
-            if not _hidden(action) and all(name != seen for seen, _ in self.out.actions):
+            if all(name != seen for seen, _ in self.out.actions):
                 self.out.actions.append((name, action))
         applied = ir.applied_tables(decl)
         for local in decl.locals:
             if isinstance(local, ir.TableDecl):
                 if local not in applied:  # p4c removes tables that are never applied
                     continue
-                if not _hidden(local):
-                    self.out.tables.append((qualified(prefix, local), local, prefix))
+                self.out.tables.append((qualified(prefix, local), local, prefix))
                 for prop in ("implementation", "counters", "meters"):
                     res = getattr(local, prop)
                     if isinstance(res, ir.Instance) and res not in decl.locals:
@@ -197,7 +197,7 @@ class _Walker:
         typ = inst.type
         if isinstance(typ, (ir.ControlDecl, ir.ParserDecl)):
             self._block(typ, qualified(prefix, inst))
-        elif not _hidden(inst):
+        else:
             self.out.instances.append((qualified(prefix, inst), inst))
 
     def _in_place(self, table: ir.TableDecl, prop: str, inst: ir.Instance) -> None:
@@ -389,22 +389,28 @@ def build_p4info(program: ir.Program) -> p4i.P4Info:
     info = p4i.P4Info()
     info.pkg_info.arch = "v1model"
     if program.main is not None:
-        _annotate(info.pkg_info, program.main.annotations, {"pkginfo"})
+        _pkg_info(info, program.main)
     instance_ids = {id(inst): symbols.id(_extern_kind(inst), name)
                     for name, inst in found.instances if _extern_kind(inst)}
     profile_tables: dict[int, list[tuple[str, int]]] = {}
     direct_tables: dict[int, int] = {}
     for name, table, _prefix in found.tables:
+        if _hidden(table):  # p4c: hidden objects keep their ids but are not listed
+            continue
         msg = info.tables.add()
         _preamble(msg.preamble, symbols, "table", name, table)
         _table(msg, table, symbols, found, instance_ids, profile_tables, direct_tables, info)
     instance_names = {id(inst): name for name, inst in found.instances}
     for _name, table, _prefix in found.tables:  # p4c adds direct resources with their table
+        if _hidden(table):
+            continue
         for res in (table.counters, table.meters):
             if isinstance(res, ir.Instance) and id(res) in instance_names:
                 _extern(info, _extern_kind(res), instance_names[id(res)], res, symbols, profile_tables,
                         direct_tables)
     for name, action in found.actions:
+        if _hidden(action):
+            continue
         msg = info.actions.add()
         _preamble(msg.preamble, symbols, "action", name, action)
         params = action.control_plane_params
@@ -454,8 +460,22 @@ def _named_type(message, t: ir.Type | None, info) -> None:
                     entry.translated_type.sdn_string.SetInParent()
             else:
                 _type_spec(entry.original_type, t.type, info.type_info)
-    elif isinstance(t, ir.EnumDecl) and t.underlying is not None:
+    elif isinstance(t, ir.EnumDecl):
         _type_spec(p4types_pb2.P4DataTypeSpec(), t, info.type_info)
+        if t.underlying is None and isinstance(message, p4i.Action.Param):
+            message.type_name.name = local_name(t)[0]
+
+
+def _pkg_info(info, main: ir.Instance) -> None:
+    """arch, the fields of `@pkginfo(key="value", ...)` and the other annotations of main."""
+    info.pkg_info.arch = "v1model"
+    anno = main.annotation("pkginfo")
+    if anno is not None and anno.body:
+        fields = {"name", "version", "organization", "contact", "url", "arch"}
+        for key, value in re.findall(r'(\w+)\s*=\s*"((?:\\.|[^"\\])*)"', anno.body):
+            if key in fields:
+                setattr(info.pkg_info, key, value)
+    _annotate(info.pkg_info, main.annotations, {"pkginfo"})
 
 
 def _controller_name(h: ir.StructLike) -> str:

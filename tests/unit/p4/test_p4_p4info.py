@@ -210,3 +210,19 @@ def test_unused_tables_are_removed_with_a_warning_as_in_p4c():
     [warning] = compiled.warnings
     assert warning.message == "Table unused_t is not used; removing"
     assert (warning.pos.line, warning.pos.col) == (114, 11)
+
+
+def test_pkginfo_hidden_and_plain_enum_params():
+    text = BASIC.replace("V1Switch(", '@pkginfo(name="basic", version="1.2") @brief("tutorial")\nV1Switch(')
+    text = text.replace("action drop()", "@hidden action drop()").replace(
+        "struct metadata {", "enum Mode { Fast, Slow }\nstruct metadata {").replace(
+        "action ipv4_forward(macAddr_t dstAddr, egressSpec_t port)",
+        "action ipv4_forward(macAddr_t dstAddr, egressSpec_t port, Mode mode)")
+    info = compile_source(text, "pkg.p4").p4info
+    assert (info.pkg_info.name, info.pkg_info.version, info.pkg_info.arch) == ("basic", "1.2", "v1model")
+    assert info.pkg_info.doc.brief == "tutorial"
+    actions = _by_name(info.actions)
+    assert "MyIngress.drop" not in actions  # @hidden
+    mode = actions["MyIngress.ipv4_forward"].params[2]
+    assert mode.type_name.name == "Mode" and mode.bitwidth == 0
+    assert [m.name for m in info.type_info.enums["Mode"].members] == ["Fast", "Slow"]
