@@ -127,6 +127,7 @@ def test_ecmp_spreads_flows_and_keeps_each_flow_on_one_path(fab):
     got = fab.traffic("fh1", "fh3", 4, sports="49152-49167", rate=160, duration=1)
     spread = [a - b for a, b in zip(fab.tx("fl1", *ups), before)]
     assert got["received"] >= 0.9 * got["sent"]
+    print(f"16 flows, bytes per uplink: {spread}")
     assert min(spread) > 0.2 * sum(spread), f"uplink bytes {spread}"
     before = fab.tx("fl1", *ups)
     fab.traffic("fh1", "fh3", 3, sports="49160", rate=100, duration=0.5)
@@ -152,6 +153,7 @@ def test_adaptive_avoids_the_slow_uplink(fab):
         fab.ctl.set_mode("ecmp")
         fab.set_rate("fl1", slow, "none")
         fab.set_rate("fl1", fast, "none")
+    print(f"(delivered fraction, fast-uplink byte share): {results}")
     delivered, fast_share = results["adaptive"]
     assert fast_share > 0.6, results
     assert delivered > 0.9 and delivered > results["ecmp"][0] + 0.1, results
@@ -170,6 +172,7 @@ def test_flowlet_changes_path_after_idle_gaps(fab):
             assert min(delta) <= 0.2 * max(delta), f"a burst was split: {delta}"
     finally:
         fab.ctl.set_mode("ecmp")
+    print(f"uplink per burst: {used}")
     assert len(set(used)) == 2, f"every burst took uplink {used[0]}"
 
 
@@ -187,6 +190,8 @@ def test_ecn_marks_once_the_queue_passes_kmin(fab):
     finally:
         fab.ctl.set_ecn(None)
     assert calm["received"] > 0 and calm["ce"] == 0
+    print(f"ECN: {got['ce']} of {got['received']} arrived with CE, first at seq "
+          f"{got['first_ce_seq']}")
     assert got["ce"] > 0 and marks >= got["ce"]
     assert got["first_ce_seq"] > 0, "the first packet met an empty queue"
 
@@ -259,6 +264,7 @@ def test_link_failure_keeps_a_long_stream_going(fab):
             subprocess.run(["ip", "link", "set", failed, "up"], check=False)
             time.sleep(0.5)
         monitor.stop()
+    print(f"link failure: {got['received']} of {sent} packets arrived")
     assert not monitor.errors, monitor.errors
     assert got["last_time"] > down_at + 2, "traffic stopped at the failure"
     assert got["received"] >= sent - 150, f"{got['received']} of {sent} arrived"
