@@ -150,3 +150,30 @@ def test_each_switch_models_the_direction_it_sends():
     assert b1[-2:] == ("--priority-queues", "4")
     bmv2 = FabricNet(t, NetConfig(run="unit", target="bmv2"))._switch_options("l1")
     assert bmv2 == ()  # BMv2 links go to tc, not to switch flags
+
+
+def test_program_errors_before_anything_runs(tmp_path):
+    from fabriclab.net.pipeline import default_program, load_pipeline
+
+    assert default_program().name in ("fabric.p4", "basic.p4")
+    with pytest.raises(FabricError, match="no P4 program at"):
+        load_pipeline(tmp_path / "missing.p4", "builtin", tmp_path)
+    (tmp_path / "x.p4").write_text("")
+    with pytest.raises(FabricError, match="needs p4c-bm2-ss"):
+        load_pipeline(tmp_path / "x.p4", "bmv2", tmp_path)
+
+
+def test_route_installer_follows_the_program_tables():
+    from finsy.proto import p4i
+
+    from fabriclab.net.network import route_installer
+    from fabriclab.net.pipeline import Pipeline
+
+    def pipeline(tables, actions):
+        info = p4i.P4Info(tables=[p4i.Table(preamble=p4i.Preamble(name=t)) for t in tables],
+                          actions=[p4i.Action(preamble=p4i.Preamble(name=a)) for a in actions])
+        return Pipeline(Path("prog.p4"), info, b"")
+
+    assert route_installer(pipeline([basic_routing.TABLE], [basic_routing.ACTION])) is basic_routing
+    with pytest.raises(FabricError, match="no route installer knows the tables of prog.p4"):
+        route_installer(pipeline(["MyIngress.other"], []))
