@@ -18,7 +18,7 @@ import pytest
 from fabriclab.errors import FabricError
 from fabriclab.net import clean
 from fabriclab.net.network import FabricNet, NetConfig
-from fabriclab.net.pipeline import P4SRC
+from fabriclab.net.pipeline import P4SRC, default_program
 from fabriclab.net.runstate import RunDir
 from topologies import builders
 from topologies.addressing import Addressing
@@ -67,10 +67,12 @@ def ping_rtts(host, ip: str, count: int = 10) -> list[float]:
     return rtts
 
 
-def test_leaf_spine_pingall(run_name):
+@pytest.mark.parametrize("program", sorted({BASIC, default_program()}), ids=lambda p: p.stem)
+def test_leaf_spine_pingall(run_name, program):
     needs_toolchain()
     topo = builders.leaf_spine(leaves=2, spines=2, hosts_per_leaf=2)
-    with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(1))) as net:
+    config = NetConfig(program=program, run=run_name, grpc_base_port=base_port(1))
+    with FabricNet(topo, config) as net:
         assert net.pingall() == 0
         # the route really crosses the fabric: TTL drops by 3 switches (leaf, spine, leaf)
         out = net.host("h1").cmd(f"ping -c 1 -W 2 {Addressing(topo).ip('h4')}")
