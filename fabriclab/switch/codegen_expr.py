@@ -176,8 +176,6 @@ class ExprCompiler:
                 return f"{stk}.at({stk}.nxt)"
             raise unsupported(e, f"stack property '{e.member}'")
         if isinstance(base_t, ir.StructLike):
-            if base_t.kind == "header_union":
-                raise unsupported(e, "header unions")
             if base_t.is_header:
                 lay = self.layout(base_t)[e.member]
                 h = self.expr(e.expr)
@@ -319,7 +317,11 @@ class ExprCompiler:
     def x_MethodCall(self, e: ir.MethodCall) -> str:
         kind = e.kind
         if kind == ir.CallKind.IS_VALID:
-            return f"{self.expr(e.target)}.valid"
+            t = resolve(e.target.type)
+            u = self.expr(e.target)
+            if isinstance(t, ir.StructLike) and t.kind == "header_union":
+                return "(" + " or ".join(f"{u}.{attr(f.name)}.valid" for f in t.fields) + ")"
+            return f"{u}.valid"
         if kind == ir.CallKind.LOOKAHEAD:
             t = resolve(e.type)
             bits = f"_rt.lookahead(_data, _off, {width_of(t)}, {self.gen.error_code('PacketTooShort')})"
@@ -338,9 +340,7 @@ class ExprCompiler:
         if isinstance(t, ir.StructLike):
             if t.is_header:
                 return "_Header()"
-            if t.kind == "header_union":
-                raise unsupported(t, "header unions")
-            return f"{self.gen.struct_class(t)}()"
+            return f"{self.gen.struct_class(t)}()"  # structs and header unions
         if isinstance(t, ir.StackType):
             return f"_Stack({t.size})"
         return "0"

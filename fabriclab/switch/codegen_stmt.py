@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
-from fabriclab.switch.codegen_expr import ExprCompiler, Scope, is_object, resolve, unsupported
+from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, is_object, resolve,
+                                           unsupported)
 
 
 @dataclass
@@ -173,6 +174,7 @@ class BlockCompiler(ExprCompiler):
         elif kind == K.CONTROL_APPLY:
             self.inline_control(mc)
         elif kind == K.SET_VALID:
+            self.invalidate_union_siblings(mc.target)
             self.emit(f"{self.expr(mc.target)}.set_valid()")
         elif kind == K.SET_INVALID:
             self.emit(f"{self.expr(mc.target)}.set_invalid()")
@@ -197,8 +199,16 @@ class BlockCompiler(ExprCompiler):
         else:
             raise unsupported(mc, f"the call '{mc.text or mc.method}' as a statement")
 
-    def arg_values(self, mc: ir.MethodCall) -> list:
-        return [a.value for a in mc.args]
+    def invalidate_union_siblings(self, member) -> None:
+        """A header union holds at most one valid member: validating one clears the rest."""
+        if not isinstance(member, ir.Member):
+            return
+        t = resolve(member.expr.type)
+        if isinstance(t, ir.StructLike) and t.kind == "header_union":
+            u = self.expr(member.expr)
+            for f in t.fields:
+                if f.name != member.member:
+                    self.emit(f"{u}.{attr(f.name)}.set_invalid()")
 
     # ------------------------------------------------------------ actions
     def inline_action(self, decl: ir.ActionDecl, args: list[ir.Argument],
@@ -346,6 +356,7 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"if _off + {nbytes} > _n:")
             self.emit(f"    raise _rt.ParserError({too_short})")
             self.emit(f"{h} = {self.expr(target)}")
+        self.invalidate_union_siblings(target)
         self.emit(f"{h}.v = int.from_bytes(_data[_off:_off + {nbytes}], 'big')")
         self.emit(f"{h}.valid = True")
         self.emit(f"_off += {nbytes}")
@@ -380,7 +391,7 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"for _h in {stk}.hs:")
             self.emit("    if _h.valid:")
             self.emit(f"        _out.append(_h.v.to_bytes({nbytes}, 'big'))")
-        elif isinstance(t, ir.StructLike) and t.kind == "struct":
+        elif isinstance(t, ir.StructLike):  # struct or header union: members in order
             for f in t.fields:
                 member = ir.Member(e, f.name, type=f.type, text=f"{e.text}.{f.name}")
                 self.emit_header(member)

@@ -21,7 +21,7 @@ def test_fabric_stf(stf):
 
 def test_generated_files_are_current(tmp_path):
     """The committed .stf files are what the generator writes today."""
-    before = {p.name: p.read_text() for p in HERE.glob("fabric_*.stf")}
-    subprocess.run([sys.executable, str(HERE / "gen_fabric_stf.py")], check=True, timeout=120)
-    after = {p.name: p.read_text() for p in HERE.glob("fabric_*.stf")}
-    assert before == after
+    subprocess.run([sys.executable, str(HERE / "gen_fabric_stf.py"), str(tmp_path)], check=True,
+                   timeout=120)
+    committed = {p.name: p.read_text() for p in HERE.glob("fabric_*.stf")}
+    assert committed == {p.name: p.read_text() for p in tmp_path.glob("fabric_*.stf")}
