@@ -193,3 +193,13 @@ def test_sigint_tears_down(run_name):
         proc.kill()
     assert clean.run_processes(run_name) == []
     assert not set(RunDir(run_name).recorded_links()) & set(clean.existing_links())
+
+
+def test_doctor_on_this_machine():
+    done = subprocess.run([*NET[:-1], "doctor", "--grpc-base-port", str(base_port(9))],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout
+    assert "[ok  ] root" in done.stdout and "[ok  ] mininet" in done.stdout
+    netem = next(line for line in done.stdout.splitlines() if "qdisc netem" in line)
+    assert "ok" in netem or "models link delay itself" in netem
+    assert not [n for n in clean.existing_links() if n.startswith("flq")]  # probes removed
