@@ -1,6 +1,6 @@
 /* Everything from a front-panel port goes to the CPU with a packet_in header naming the
- * port; a packet-out goes to the port its packet_out header names. For the switch's
- * packet I/O tests (CPU port 255). */
+ * port; a packet-out goes to the port its packet_out header names; every packet leaves a
+ * digest of its source MAC and ingress port. For the switch's packet I/O tests (CPU 255). */
 #include <core.p4>
 #include <v1model.p4>
 
@@ -22,6 +22,11 @@ header ethernet_t {
     bit<48> dstAddr;
     bit<48> srcAddr;
     bit<16> etherType;
+}
+
+struct learn_t {
+    bit<48> srcAddr;
+    bit<9>  port;
 }
 
 struct metadata { }
@@ -57,6 +62,7 @@ control MyVerifyChecksum(inout headers hdr, inout metadata meta) {
 control MyIngress(inout headers hdr, inout metadata meta,
                   inout standard_metadata_t standard_metadata) {
     apply {
+        digest<learn_t>(1, {hdr.ethernet.srcAddr, standard_metadata.ingress_port});
         if (hdr.packet_out.isValid()) {
             standard_metadata.egress_spec = hdr.packet_out.egress_port;
             hdr.packet_out.setInvalid();

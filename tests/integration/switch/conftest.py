@@ -7,7 +7,6 @@ Everything is created per test with a random token and removed on every exit pat
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import secrets
@@ -17,7 +16,6 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import pytest
@@ -33,25 +31,9 @@ def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
 
-@functools.lru_cache(maxsize=None)
-def real_pipeline_available() -> bool:
-    """True once the toolchain and SwitchCore run forward.p4 (until then: the stand-in)."""
-    try:
-        from fabriclab.p4 import compile_file
-        from fabriclab.switch.core import SwitchCore
-
-        SwitchCore(compile_file(PROGRAM))
-    except Exception as err:  # noqa: BLE001 - any failure of work in progress elsewhere
-        warnings.warn(f"switch tests use the stand-in pipeline: {type(err).__name__}: {err}")
-        return False
-    return True
-
-
 def switch_command(program: bool = True) -> list[str]:
-    """The real switch on forward.p4 (or --no-p4) once the pipeline exists, else the stand-in."""
-    if real_pipeline_available():
-        return [sys.executable, "-m", "fabriclab", "switch", PROGRAM if program else "--no-p4"]
-    return [sys.executable, os.path.join(HERE, "switch_standin.py")]
+    """`fabriclab switch` on forward.p4, or with --no-p4 for a controller to load one."""
+    return [sys.executable, "-m", "fabriclab", "switch", PROGRAM if program else "--no-p4"]
 
 
 @dataclass

@@ -1,40 +1,40 @@
-"""SwitchProcess's loop without ports (no root): the API the P4Runtime server uses from
-other threads (packet-out/packet-in, set_core, digests) and stopping from a signal-safe call."""
+"""SwitchProcess's loop without ports (no root) running the real pipeline: the API the
+P4Runtime server uses from other threads (packet-out/packet-in, digests, set_core) and a
+core that raises on a packet."""
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
-from collections import namedtuple
 
 import pytest
 
+from conftest import PROGRAM, REPO
+from fabriclab.p4 import compile_file
+from fabriclab.switch.core import SwitchCore
 from fabriclab.switch.process import SwitchProcess
 from fabriclab.switch.tm import TrafficManager
-from switch_standin import EgressItem, StandInCore
 
 CPU = 255
-Digest = namedtuple("Digest", "name fields")
+CPU_P4 = os.path.join(REPO, "tests", "data", "switch", "cpu.p4")
+FRAME = bytes.fromhex("020000000002" "020000000001" "88b5") + b"loop test"
 
 
-class CpuEcho(StandInCore):
-    """Sends CPU-port frames back to the CPU with a tag and leaves a digest for each."""
+def packet_out(port: int, frame: bytes = FRAME) -> bytes:
+    """cpu.p4's packet_out header (9-bit egress port, 7 bits pad) in front of the frame."""
+    return (port << 7).to_bytes(2, "big") + frame
 
-    def __init__(self, tag: bytes):
-        super().__init__()
-        self.tag = tag
 
-    def ingress(self, port, data, now_us):
-        if port != CPU:
-            return super().ingress(port, data, now_us)
-        self.digests.append(Digest("seen", {"len": len(data)}))
-        return [EgressItem(CPU, 0, len(data), self.tag + data)]
+@pytest.fixture(scope="module")
+def programs():
+    return {"cpu": compile_file(CPU_P4), "forward": compile_file(PROGRAM)}
 
 
 @pytest.fixture
-def running():
-    tm = TrafficManager()
-    switch = SwitchProcess(CpuEcho(b"A"), {}, tm, cpu_port=CPU)
+def running(programs):
+    switch = SwitchProcess(SwitchCore(programs["cpu"], cpu_port=CPU), {}, TrafficManager(),
+                           cpu_port=CPU)
     thread = threading.Thread(target=switch.run, daemon=True)
     thread.start()
     try:
@@ -46,42 +46,51 @@ def running():
     assert not thread.is_alive()
 
 
-def test_packet_out_comes_back_as_packet_in_with_digest_notice(running):
+def test_packet_out_to_the_cpu_port_comes_back_as_packet_in_with_a_digest(running):
     frames, notices = queue.Queue(), queue.Queue()
     running.add_packet_in_listener(frames.put)
     running.add_digest_listener(lambda: notices.put(True))
-    running.inject_packet_out(b"hello")
-    assert frames.get(timeout=5) == b"Ahello"
+    running.inject_packet_out(packet_out(CPU))
+    assert frames.get(timeout=5) == FRAME
     assert notices.get(timeout=5)
+    with running.lock:
+        digest = running.core.digests.popleft()
+    assert digest.fields == {"srcAddr": 0x020000000001, "port": CPU}
     assert running.counters.from_cpu == 1 and running.counters.to_cpu == 1
 
 
-def test_set_core_from_another_thread_takes_effect_for_the_next_packet(running):
+def test_set_core_from_another_thread_takes_effect_for_the_next_packet(running, programs):
     frames = queue.Queue()
     running.add_packet_in_listener(frames.put)
-    running.set_core(CpuEcho(b"B"))  # returns once the loop has installed it
-    running.inject_packet_out(b"x")
-    assert frames.get(timeout=5) == b"Bx"
+    running.set_core(SwitchCore(programs["forward"], cpu_port=CPU))  # drops CPU-port frames
+    running.inject_packet_out(packet_out(CPU))
+    running.call_in_loop(lambda: None)  # a round trip through the loop
+    assert frames.empty()
+    running.set_core(SwitchCore(programs["cpu"], cpu_port=CPU))
+    running.inject_packet_out(packet_out(CPU))
+    assert frames.get(timeout=5) == FRAME
 
 
 def test_without_a_program_frames_are_counted_not_processed(running):
     running.set_core(None)
-    running.inject_packet_out(b"x")
-    running.call_in_loop(lambda: None)  # a round trip through the loop
+    running.inject_packet_out(packet_out(CPU))
+    running.call_in_loop(lambda: None)
     assert running.counters.no_pipeline == 1
 
 
-def test_a_crashing_pipeline_does_not_stop_the_switch(running):
-    class Broken(CpuEcho):
+def test_a_core_that_raises_does_not_stop_the_switch(running, programs):
+    class Faulty(SwitchCore):
+        """Stands for a pipeline bug triggered by one packet."""
+
         def ingress(self, port, data, now_us):
-            if data == b"bad":
+            if data.endswith(b"crash"):
                 raise RuntimeError("boom")
             return super().ingress(port, data, now_us)
 
     frames = queue.Queue()
     running.add_packet_in_listener(frames.put)
-    running.set_core(Broken(b"C"))
-    running.inject_packet_out(b"bad")
-    running.inject_packet_out(b"good")
-    assert frames.get(timeout=5) == b"Cgood"
+    running.set_core(Faulty(programs["cpu"], cpu_port=CPU))
+    running.inject_packet_out(packet_out(CPU, FRAME + b"crash"))
+    running.inject_packet_out(packet_out(CPU))
+    assert frames.get(timeout=5) == FRAME
     assert running.counters.pipeline_errors == 1

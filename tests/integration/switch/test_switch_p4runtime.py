@@ -8,11 +8,9 @@ import sys
 
 import pytest
 
-from conftest import MACS, REPO, finish, real_pipeline_available, wait_listening
+from conftest import MACS, REPO, finish, wait_listening
 
-pytestmark = [pytest.mark.root,
-              pytest.mark.skipif(not real_pipeline_available(),
-                                 reason="needs the toolchain and SwitchCore")]
+pytestmark = pytest.mark.root
 
 
 def test_controller_loads_lpm_routes_and_traffic_flows(hosts, start_switch):
