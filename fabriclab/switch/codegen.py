@@ -326,14 +326,21 @@ class ModuleGen:
         lines = ["def copy_field_list(index, s, d):"]
         meta_t = resolve(meta_t)
         lists: dict[int, list[str]] = {}
-        if isinstance(meta_t, ir.StructLike):
-            for f in meta_t.fields:
+
+        def visit(t, path: str) -> None:  # @field_list fields, nested structs included
+            for f in t.fields:
+                a = f"{path}.{attr(f.name)}"
                 for anno in f.annotations:
                     if anno.name == "field_list":
                         for idx in anno.args:
-                            a = attr(f.name)
-                            stmt = f"d.{a}.assign(s.{a})" if is_object(f.type) else f"d.{a} = s.{a}"
+                            stmt = f"d{a}.assign(s{a})" if is_object(f.type) else f"d{a} = s{a}"
                             lists.setdefault(int(idx), []).append(stmt)
+                ft = resolve(f.type)
+                if isinstance(ft, ir.StructLike) and ft.kind == "struct":
+                    visit(ft, a)
+
+        if isinstance(meta_t, ir.StructLike):
+            visit(meta_t, "")
         for i, (idx, stmts) in enumerate(sorted(lists.items())):
             lines.append(f"    {'if' if i == 0 else 'elif'} index == {idx}:")
             lines.extend("        " + s for s in stmts)
