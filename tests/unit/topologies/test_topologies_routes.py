@@ -2,6 +2,9 @@
 
 import ipaddress
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from controller.routes import compute_routes
 from topologies import builders
 from topologies.addressing import Addressing
@@ -50,3 +53,41 @@ def test_scaleup_subnet_stays_inside_its_domain():
     su = a.subnets["u1"]
     assert su not in routes["l1"]
     assert len([p for p in routes["u1"] if p.prefixlen == 32]) == 4
+
+
+def walk(topo, routes, a, src_switch, dst_ip):
+    """Follow next hops (every choice, breadth-first) from a switch to the host owning
+    dst_ip; returns the set of path lengths, failing on a loop or a missing route."""
+    addr = ipaddress.IPv4Address(dst_ip)
+    frontier, lengths = [(src_switch, 0)], set()
+    while frontier:
+        sw, n = frontier.pop()
+        assert n < 20, "routing loop"
+        prefix = max((p for p in routes[sw] if addr in p), key=lambda p: p.prefixlen)
+        for hop in routes[sw][prefix]:
+            if topo.nodes[hop.node].is_switch:
+                frontier.append((hop.node, n + 1))
+            else:
+                assert a.nics[(hop.node, 0)].ip.ip == addr
+                lengths.add(n + 1)
+    return lengths
+
+
+@settings(max_examples=25, deadline=None)
+@given(leaves=st.integers(1, 4), spines=st.integers(1, 3), hosts=st.integers(1, 3),
+       sites=st.integers(1, 3))
+def test_every_host_reaches_every_host_on_shortest_paths(leaves, spines, hosts, sites):
+    if sites == 1:
+        t = builders.leaf_spine(leaves=leaves, spines=spines, hosts_per_leaf=hosts)
+    else:
+        t = builders.multi_site(sites=sites, leaves=leaves, spines=spines, hosts_per_leaf=hosts)
+    a = Addressing(t)
+    routes = compute_routes(t, a)
+    for src in t.hosts():
+        first = a.nics[(src.name, 0)].switch
+        for dst in t.hosts():
+            lengths = walk(t, routes, a, first, a.nics[(dst.name, 0)].ip.ip)
+            assert len(lengths) == 1  # every equal-cost choice has the same length
+            same_leaf = a.nics[(dst.name, 0)].switch == first
+            same_site = src.site == dst.site
+            assert lengths == {1 if same_leaf else 3 if same_site else 6}
