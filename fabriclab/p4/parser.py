@@ -30,6 +30,9 @@ UNSUPPORTED_WORDS = {
     "int": "arbitrary-precision int outside constants",
 }
 
+_KEYWORDS = {"in", "out", "inout", "const", "return", "exit", "else", "default", "transition", "state",
+             "action", "table", "apply", "key", "actions", "entries", "typedef", "type", "header", "struct",
+             "enum", "extern", "parser", "control", "package", "select", "switch", "if"}
 _lock = threading.Lock()
 
 
@@ -71,6 +74,12 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
             return smap.diagnostic(line, col, f"unsupported: {UNSUPPORTED_WORDS[value]} are not supported by fabriclab")
         if tok.type == "IDENTIFIER" and re.match(r"\s*[A-Za-z_]", smap.text[tok.end_pos:]):
             return smap.diagnostic(line, col, f"undeclared type '{value}'")
+        before = re.search(r"(?<![\w.])([A-Za-z_]\w*)[ \t]+$", smap.text[:tok.start_pos])
+        if tok.type == "IDENTIFIER" and before and before.group(1) not in _KEYWORDS:
+            start = before.start(1)
+            prev_line = smap.text.count("\n", 0, start) + 1
+            prev_col = start - (smap.text.rfind("\n", 0, start) + 1) + 1
+            return smap.diagnostic(prev_line, prev_col, f"undeclared type '{before.group(1)}'")
         if tok.type == "ANNOTATION":
             return smap.diagnostic(line, col, f"syntax error: annotation {value.split('(')[0]} is not allowed here")
         return smap.diagnostic(line, col, f"syntax error: unexpected {value!r}")

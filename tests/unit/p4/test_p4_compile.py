@@ -163,3 +163,17 @@ def test_compile_source_with_defines():
     assert compiled.program.find("X").value.value == 7
     with pytest.raises(CompileError, match="undeclared identifier 'VALUE'"):
         compile_source(text, "defs.p4")
+
+
+def test_v1model_version_selects_the_generic_externs():
+    text = (REPO / "p4src" / "basic.p4").read_text().replace(
+        "    apply {\n        if (hdr.ipv4.isValid()) {",
+        "    register<bit<32>, bit<8>>(256) r;\n"
+        "    apply {\n        PortId_t p = standard_metadata.ingress_port;\n"
+        "        r.write(hdr.ipv4.ttl, 1);\n        if (hdr.ipv4.isValid()) {")
+    new = compile_source(text, "v2.p4", defines={"V1MODEL_VERSION": "20200408"})
+    assert [r.preamble.name for r in new.p4info.registers] == ["MyIngress.r"]
+    with pytest.raises(CompileError, match="undeclared type 'PortId_t'"):
+        compile_source(text, "v1.p4")
+    with pytest.raises(CompileError, match="'register' takes 1 type arguments, got 2"):
+        compile_source(text.replace("PortId_t p", "bit<9> p"), "v1.p4")

@@ -58,6 +58,7 @@ CASES = [
     # names and types
     ("undeclared", {"APPLY": "meta.x = @@nope;"}, "undeclared identifier 'nope'"),
     ("undeclared type", {"LOCALS": "@@nope_t v;"}, "undeclared type 'nope_t'"),
+    ("undeclared type in statement", {"APPLY": "@@nope_t v = 1;"}, "undeclared type 'nope_t'"),
     ("undeclared typedef target", {"DECLS": "typedef @@missing_t other_t;"}, "undeclared type 'missing_t'"),
     ("comment and spaces", {"APPLY": "meta.x = /* note */   @@hdr.h.b;"}, "cannot be used as bit<8>"),
     ("type as value", {"APPLY": "meta.x = m_t@@;"}, "syntax error: unexpected ';'"),
