@@ -370,6 +370,7 @@ class StfRunner:
                 raise StfSyntaxError(f"{where}: key '{word}' is not field:value")
             name = name.strip('"')
             name = re.sub(r"\$(\d+)", r"[\1]", name)
+            name = re.sub(r"\.?\$valid\$$", ".isValid()", name)  # BMv2 JSON spelling
             full = by_suffix(keys, name, f"key field of {table.name}", where)
             m = field_match(keys[full], value, where)
             if m is not None:

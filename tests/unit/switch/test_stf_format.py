@@ -72,3 +72,20 @@ def test_compare_packet_wildcards_length_and_diff():
     report = compare_packet(exp, bytes.fromhex("AB00CE"), 0)
     assert "line 7: packet 0 on port 2: byte 2 differs: expected CD, got CE" in report
     assert "too short" in compare_packet(exp, b"\xab", 0)
+
+
+def test_add_accepts_bmv2_valid_and_stack_spellings():
+    from types import SimpleNamespace
+
+    from fabriclab.switch.stf import StfRunner
+    from fabriclab.switch.tables import ActionCall, ActionSpec, Table
+
+    table = Table("I.t", [KeyField("hdr.opt.isValid()", "exact", 1),
+                          KeyField("hdr.s[1].v", "ternary", 8)],
+                  [ActionSpec("I.a")], ActionCall("I.a"))
+    runner = StfRunner(SimpleNamespace(tables={"I.t": table}))
+    result = runner.run(parse_stf("add t 3 hdr.opt.$valid$:1 s$1.v:0x0* a()\n"))
+    assert result.ok, result.failures
+    (entry,) = table.entries()
+    assert entry.match == {"hdr.opt.isValid()": Exact(1), "hdr.s[1].v": Ternary(0, 0xF0)}
+    assert entry.priority == 3
