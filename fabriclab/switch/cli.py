@@ -10,7 +10,6 @@ failure before that is a one-line reason and a non-zero exit.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 import signal
@@ -25,7 +24,6 @@ from fabriclab.switch.tm import DEFAULT_QUEUE_DEPTH, TrafficManager
 
 LOG_LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO,
               "warn": logging.WARNING, "error": logging.ERROR, "off": logging.CRITICAL + 1}
-SERVER_MODULE = "fabriclab.switch.p4runtime.server"
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
@@ -192,11 +190,10 @@ def _check_bindable(address: str) -> None:
 
 
 def start_p4runtime(switch: SwitchProcess, address: str) -> Any:
-    """The P4Runtime gRPC server if this build has one, else None."""
-    if importlib.util.find_spec(SERVER_MODULE) is None:
-        return None
+    """The started P4Runtime gRPC server for ``switch``."""
     _check_bindable(address)
-    server = importlib.import_module(SERVER_MODULE)
+    from fabriclab.switch.p4runtime import server
+
     try:
         return server.serve(switch, address, switch.device_id)
     except FabricError:
@@ -232,11 +229,10 @@ def main(args: argparse.Namespace) -> int:
         admin_server = admin.AdminServer(admin_path, lambda line: admin.handle_line(tm, line))
         switch.add_reader(admin_server, admin_server.on_readable)
         grpc_server = start_p4runtime(switch, args.grpc_server_addr)
-        grpc_note = (f"P4Runtime on {_bound_address(args.grpc_server_addr, grpc_server)}"
-                     if grpc_server is not None else "no P4Runtime server in this build")
         port_list = " ".join(f"{p}@{name}" for p, name in sorted(interfaces.items()))
         print(f"fabriclab switch: ready: device {args.device_id}, ports [{port_list}], "
-              f"{grpc_note}, admin {admin_path}", flush=True)
+              f"P4Runtime on {_bound_address(args.grpc_server_addr, grpc_server)}, "
+              f"admin {admin_path}", flush=True)
         switch.run()
     finally:
         if grpc_server is not None:
