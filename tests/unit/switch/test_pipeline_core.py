@@ -112,3 +112,23 @@ def test_conditionally_evaluated_table_apply_is_rejected():
                           "    apply {\n        if (hdr.data.op == 9 && t.apply().hit) { sm.egress_spec = 4; }")
     with pytest.raises(FabricError, match="use nested if statements"):
         SwitchCore(compile_source(src, "core_test.p4"))
+
+
+def test_direct_counter_and_direct_meter_per_entry():
+    import pathlib
+
+    from fabriclab.p4 import compile_file
+    from fabriclab.switch.externs import MeterConfig
+    from fabriclab.switch.tables import Exact
+
+    stf_dir = pathlib.Path(__file__).resolve().parents[2] / "stf"
+    core = SwitchCore(compile_file(stf_dir / "extern_direct.p4", include_dirs=(stf_dir / "include",)))
+    table = core.tables["MyIngress.t"]
+    assert (table.direct_counter, table.direct_meter) == ("MyIngress.dc", "MyIngress.dm")
+    entry = table.insert({"hdr.data.b1": Exact(1)}, table.action_call("MyIngress.fwd", {"port": 3}))
+    entry.direct.meter.configure(MeterConfig(cir=0, cburst=1, pir=0, pburst=2))
+    packet = bytes(10) + b"\x01\xff"
+    colours = [core.process(0, packet, t)[0][1][-1] for t in range(3)]
+    assert colours == [0, 1, 2]  # GREEN, YELLOW, RED written by dm.read()
+    core.process(0, bytes(10) + b"\x02\xff", 4)  # a miss is not counted
+    assert (entry.direct.counter.packets, entry.direct.counter.bytes) == (3, 36)
