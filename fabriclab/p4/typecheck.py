@@ -149,6 +149,8 @@ class ExprChecker:
         src = e.type
         if same_type(src, target) or isinstance(target, (ir.TypeVar, ir.DontCareType)):
             return e
+        if isinstance(src, ir.EnumDecl) and src.underlying is not None and isinstance(target, ir.BitType):
+            return self.coerce(self.enum_to_underlying(e), target, what)
         if isinstance(e, ir.Constant) and isinstance(src, ir.IntType):
             if isinstance(target, ir.BitType):
                 low = -(1 << (target.width - 1)) if target.signed else 0
@@ -171,6 +173,16 @@ class ExprChecker:
             raise error(e.pos, f"{what} of type {src.display()} cannot be used as {target.display()} "
                                f"(width/sign mismatch; use a cast)")
         raise error(e.pos, f"{what} of type {self.show(src)} cannot be used as {self.show(target)}")
+
+    @staticmethod
+    def enum_to_underlying(e: ir.Expr) -> ir.Expr:
+        """P4's other implicit cast: a serializable enum value to its underlying bit<W>."""
+        target = e.type.underlying  # type: ignore[union-attr]
+        if isinstance(e, ir.EnumMember) and e.value is not None:
+            return ir.Constant(e.value, type=target, text=e.text, pos=e.pos)
+        ref = ir.TypeRef("int" if target.signed else "bit", width=ir.Constant(target.width, type=INT),
+                         resolved=target, pos=e.pos)
+        return ir.Cast(ref, e, type=target, text=e.text, pos=e.pos)
 
     @staticmethod
     def show(t: ir.Type | None) -> str:
@@ -200,6 +212,10 @@ class ExprChecker:
         """Give two operands a common type (constants adapt to the sized side)."""
         if same_type(a.type, b.type):
             return a, b
+        if isinstance(a.type, ir.EnumDecl) and a.type.underlying is not None:
+            return self.unify(self.enum_to_underlying(a), b, op)
+        if isinstance(b.type, ir.EnumDecl) and b.type.underlying is not None:
+            return self.unify(a, self.enum_to_underlying(b), op)
         if isinstance(a.type, ir.IntType) and isinstance(a, ir.Constant):
             return self.coerce(a, b.type, f"left operand of '{op}'"), b
         if isinstance(b.type, ir.IntType) and isinstance(b, ir.Constant):

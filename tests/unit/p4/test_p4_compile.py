@@ -177,3 +177,16 @@ def test_v1model_version_selects_the_generic_externs():
         compile_source(text, "v1.p4")
     with pytest.raises(CompileError, match="'register' takes 1 type arguments, got 2"):
         compile_source(text.replace("PortId_t p", "bit<9> p"), "v1.p4")
+
+
+def test_serializable_enums_cast_implicitly_to_their_underlying_type():
+    text = (DATA / "types.p4").read_text().replace(
+        "bit<8> p = (bit<8>)meta.proto;",
+        "bit<8> p = meta.proto; bit<8> q = Proto.UDP; bool z = hdr.ip.proto == 6;")
+    stmts = compile_source(text, "enums.p4").program.pipeline()["ig"].body.stmts
+    p, q, z = [s for s in stmts if isinstance(s, ir.VarDecl) and s.name in ("p", "q", "z")]
+    assert isinstance(p.init, ir.Cast) and p.init.type == ir.BitType(8) and p.init.expr.type.name == "Proto"
+    assert isinstance(q.init, ir.Constant) and q.init.value == 17
+    assert isinstance(z.init.left, ir.Cast) and z.init.right.type == ir.BitType(8)
+    with pytest.raises(CompileError, match="cannot be used as Proto"):
+        compile_source(text.replace("meta.proto = hdr.ip.proto;", "meta.proto = 6;"), "enums.p4")
