@@ -108,6 +108,7 @@ class Topology:
     nodes: dict[str, Node] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)
     _ports: dict[str, dict[int, Link]] = field(default_factory=dict, repr=False, compare=False)
+    _switch_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def add_node(self, name: str, kind: NodeKind | str, site: int = 0,
                  pod: int | None = None, rail: int | None = None) -> Node:
@@ -126,6 +127,8 @@ class Topology:
         node = Node(name, kind, site, pod, rail)
         self.nodes[name] = node
         self._ports[name] = {}
+        if node.is_switch:
+            self._switch_index[name] = len(self._switch_index)
         return node
 
     def add_link(self, a: str, b: str, params: LinkParams | None = None,
@@ -180,7 +183,10 @@ class Topology:
 
     def switch_index(self, name: str) -> int:
         """0-based position of a switch among the switches (device ids, gRPC ports)."""
-        return [n.name for n in self.switches()].index(name)
+        try:
+            return self._switch_index[name]
+        except KeyError:
+            raise FabricError(f"no switch named {name!r}") from None
 
     def validate(self) -> None:
         """Whole-graph checks that cannot run link by link."""
