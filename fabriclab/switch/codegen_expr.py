@@ -228,9 +228,8 @@ class ExprCompiler:
             return f"({a} or {b})"
         if op in ("==", "!="):
             if is_object(lt):
-                a, b = f"{a}.v", f"{b}.v"
-                if not (isinstance(lt, ir.StructLike) and lt.is_header):
-                    raise unsupported(e, "comparing structs")
+                same = self.equal(a, b, lt, e)
+                return same if op == "==" else f"(not {same})"
             return f"({a} {op} {b})"
         if op in ("<", ">", "<=", ">="):
             if is_signed(lt):
@@ -273,6 +272,18 @@ class ExprCompiler:
                 return f"_rt.sat_signed({self.signed_val(a, w)} - {self.signed_val(b, w)}, {w})"
             return f"max({a} - {b}, 0)"
         raise unsupported(e, f"operator '{op}'")
+
+    def equal(self, a: str, b: str, t, node) -> str:
+        """Equality of headers (validity and fields; invalid ones hold 0) and structs."""
+        t = resolve(t)
+        if isinstance(t, ir.StructLike) and t.is_header:
+            return f"({a}.valid == {b}.valid and {a}.v == {b}.v)"
+        if isinstance(t, ir.StructLike):
+            parts = [self.equal(f"{a}.{attr(f.name)}", f"{b}.{attr(f.name)}", f.type, node)
+                     if is_object(f.type) else f"{a}.{attr(f.name)} == {b}.{attr(f.name)}"
+                     for f in t.fields]
+            return "(" + (" and ".join(parts) or "True") + ")"
+        raise unsupported(node, f"comparing values of type {t.display()}")
 
     def x_Conditional(self, e: ir.Conditional) -> str:
         return f"({self.expr(e.then)} if {self.expr(e.cond)} else {self.expr(e.else_)})"

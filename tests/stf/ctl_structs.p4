@@ -13,6 +13,10 @@ control MyIngress(inout headers hdr, inout metadata meta, inout standard_metadat
         meta.p.a = 0;
         Mode m = (hdr.data.h1 == 1) ? Mode.Swap : Mode.Copy;
         meta.flag = m == Mode.Swap;
+        if (meta.q == meta.p) { hdr.data.f2 = 1; }   // differ: p.a was zeroed
+        meta.p.a = meta.q.a;
+        if (meta.q == meta.p) { hdr.data.f2 = hdr.data.f2 + 2; }
+        meta.p.a = 0;
         if (meta.flag && meta.q.a != 0) {
             hdr.data.b1 = meta.q.b;
             hdr.data.b2 = meta.q.a;
