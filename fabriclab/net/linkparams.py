@@ -3,8 +3,9 @@
 The built-in switch models every direction that leaves a switch port itself (this kernel
 has no netem): rate, one-way delay and queue depth become `--port-rate`, `--port-delay`
 and `--queue-depth` of the sending switch. A direction that leaves a host is shaped by tbf
-in the host (rate only). On BMv2 the same numbers become Mininet TCLink/tc parameters,
-which need netem for delay: we check for it up front and say so instead of failing late.
+in the host (rate only; its queue is tbf's). On BMv2 the same numbers become Mininet
+TCIntf/tc parameters: htb for rate, netem for delay and queue size. We check for those
+qdiscs up front and say so instead of failing late.
 """
 
 from __future__ import annotations
@@ -76,11 +77,17 @@ def check_target_supports(topo: Topology, target: str) -> None:
     """Fail before building if a link needs what the target lacks on this machine."""
     for link in topo.links:
         for src, params in ((link.a, link.ab), (link.b, link.ba)):
-            if params.delay_us and not topo.nodes[src].is_switch:
-                raise FabricError(f"link {link.a}-{link.b}: delay on the direction leaving "
-                                  f"host {src!r} needs netem, which this kernel lacks; put the "
-                                  "delay on switch-to-switch links (the switch models it)")
-            if target == "bmv2" and params.delay_us and not kernel_has_qdisc("netem"):
-                raise FabricError(f"link {link.a}-{link.b}: --target bmv2 models delay with "
-                                  "tc netem, which this kernel lacks; use the built-in target "
-                                  "(it models delay in the switch)")
+            where = f"link {link.a}-{link.b} (leaving {src})"
+            if target != "bmv2":
+                if params.delay_us and not topo.nodes[src].is_switch:
+                    raise FabricError(f"{where}: the built-in target models delay in the "
+                                      "sending switch, and a host cannot delay its own egress "
+                                      "without netem: put the delay on the switch's side")
+                continue
+            needs = (["netem"] if params.delay_us or params.max_queue_size is not None else []) \
+                + (["htb"] if params.bw is not None else [])
+            for qdisc in needs:
+                if not kernel_has_qdisc(qdisc):
+                    raise FabricError(f"{where}: --target bmv2 shapes links with tc {qdisc}, "
+                                      "which this kernel lacks; use the built-in target (its "
+                                      "switch models rate, delay and queue depth)")

@@ -203,3 +203,15 @@ def test_doctor_on_this_machine():
     netem = next(line for line in done.stdout.splitlines() if "qdisc netem" in line)
     assert "ok" in netem or "models link delay itself" in netem
     assert not [n for n in clean.existing_links() if n.startswith("flq")]  # probes removed
+
+
+def test_bmv2_link_shaping_needs_the_kernels_qdiscs():
+    from fabriclab.net import linkparams
+
+    topo = builders.multi_site()  # 10 ms DCI links: netem on BMv2
+    if linkparams.kernel_has_qdisc("netem"):
+        linkparams.check_target_supports(topo, "bmv2")
+    else:
+        with pytest.raises(FabricError, match="tc netem, which this kernel lacks"):
+            linkparams.check_target_supports(topo, "bmv2")
+    linkparams.check_target_supports(topo, "builtin")  # the switch models it: always fine

@@ -58,7 +58,7 @@ def test_tc_params_and_host_shaping():
 def test_host_side_delay_is_refused():
     t = builders.leaf_spine()
     t.links[0] = type(t.links[0])(**{**t.links[0].__dict__, "ab": LinkParams(10, 100)})
-    with pytest.raises(FabricError, match="leaving host 'h1' needs netem"):
+    with pytest.raises(FabricError, match=r"\(leaving h1\): the built-in target models delay"):
         linkparams.check_target_supports(t, "builtin")
 
 
