@@ -6,6 +6,7 @@
     fabriclab ctl ecn --kmin 5 --kmax 40 --pmax 0.2      (or: ecn --off)
     fabriclab ctl int --watch 10.0.1.1:10.0.2.1:4791 --collector h1   (or: int --off)
     fabriclab ctl link-down l1 3 ; fabriclab ctl link-up l1 3
+    fabriclab ctl watch-links            (regroup on port up/down events until Ctrl-C)
     fabriclab ctl stats l1
 """
 
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from controller.fabric import FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
+from controller.link_failure import controller_handler
 from controller.client import P4RuntimeClient
 from fabriclab.errors import FabricError
 from topologies.graph import Topology
@@ -50,6 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         link = sub.add_parser(name, help=f"mark a link {name[5:]} and regroup")
         link.add_argument("switch")
         link.add_argument("port", type=int)
+    watch = sub.add_parser("watch-links", help="follow port up/down events and regroup")
+    watch.add_argument("--interval", type=float, default=0.1, help="poll period, s")
+    watch.add_argument("--duration", type=float, help="stop after this many seconds")
     stats = sub.add_parser("stats", help="per-port counters of one switch")
     stats.add_argument("switch")
 
@@ -114,6 +120,32 @@ def _load_state(rundir: Path) -> set[tuple[str, int]]:
         raise FabricError(f"{rundir / STATE_FILE} is corrupt; delete it") from None
 
 
+def _save_state(rundir: Path, ctl: FabricController) -> None:
+    (rundir / STATE_FILE).write_text(json.dumps({"down": sorted(ctl.down)}))
+
+
+def watch_links(rundir: Path, ctl: FabricController, interval: float,
+                duration: float | None) -> None:
+    """Poll the run's switch ports; regroup (and remember) on every transition."""
+    from controller.link_failure import LinkMonitor, switch_ports
+
+    handle = controller_handler(ctl)
+
+    def on_event(event) -> None:
+        handle(event)
+        _save_state(rundir, ctl)
+        print(f"{event.switch}:{event.port} {'up' if event.up else 'down'}: regrouped", flush=True)
+
+    print(f"watching {len(switch_ports(ctl.topo))} switch ports (Ctrl-C to stop)", flush=True)
+    with LinkMonitor(switch_ports(ctl.topo), on_event, interval=interval, run=rundir.name) as mon:
+        try:
+            mon.wait(duration)
+        except KeyboardInterrupt:
+            pass
+    for err in mon.errors:
+        print(f"error: {err}", file=sys.stderr)
+
+
 def main(args: argparse.Namespace) -> int:
     rundir = find_run(args.run)
     switches = args.switches.split(",") if args.switches else None
@@ -137,8 +169,10 @@ def main(args: argparse.Namespace) -> int:
         elif args.action in ("link-down", "link-up"):
             changed = (ctl.link_down if args.action == "link-down" else ctl.link_up)(
                 args.switch, args.port)
-            (rundir / STATE_FILE).write_text(json.dumps({"down": sorted(ctl.down)}))
+            _save_state(rundir, ctl)
             print(f"regrouped: {', '.join(changed) or 'nothing changed'}")
+        elif args.action == "watch-links":
+            watch_links(rundir, ctl, args.interval, args.duration)
         elif args.action == "stats":
             print(f"{'port':>4} {'rx_pkts':>10} {'rx_bytes':>12} {'tx_pkts':>10} "
                   f"{'tx_bytes':>12} {'drops':>8} {'ecn':>8} {'maxq':>6}")

@@ -60,12 +60,15 @@ class LinkMonitor:
     (usually `FabricController.link_down/link_up` via `controller_handler`)."""
 
     def __init__(self, ports: Iterable[Port], on_event: Callable[[LinkEvent], None],
-                 read_state: Callable[[str, int], bool] | None = None, interval: float = 0.1):
+                 read_state: Callable[[str, int], bool] | None = None, interval: float = 0.1,
+                 run: str | None = None):
+        """`run`: the fabriclab net run whose veths to watch (default: this process's)."""
         from fabriclab.net.runstate import veth_name
 
         self.ports = list(ports)
         self.on_event = on_event
-        self.read_state = read_state or (lambda sw, port: sysfs_state(veth_name(sw, port)))
+        self.read_state = read_state or (
+            lambda sw, port: sysfs_state(veth_name(sw, port, run)))
         self.interval = interval
         self.watcher = LinkWatcher()
         self.errors: list[str] = []
@@ -89,6 +92,10 @@ class LinkMonitor:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.poll()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until stop() (from another thread) or `timeout` seconds."""
+        self._stop.wait(timeout)
 
     def stop(self) -> None:
         self._stop.set()

@@ -271,11 +271,43 @@ def test_link_failure_keeps_a_long_stream_going(fab):
     assert fab.net.pingall() == 0
 
 
+def ctl_command(fab: Fabric, *args: str) -> list[str]:
+    return [PY, "-m", "fabriclab", "ctl", "--run", fab.run, "--grpc-base-port",
+            str(fab.grpc_base_port), *args]
+
+
+def selector_groups(fab: Fabric, switch: str) -> dict[int, list[int]]:
+    client = fab.ctl.clients[switch]
+    profile = client.index.id("action_profiles", "FabricIngress.ecmp_selector")
+    return {e.action_profile_group.group_id: sorted(m.member_id for m in e.action_profile_group.members)
+            for e in client.read(p4r.Entity(action_profile_group=p4r.ActionProfileGroup(
+                action_profile_id=profile)))}
+
+
+def test_ctl_watch_links_regroups_on_port_events(fab):
+    port = fab.port_to("fl1", "fs2")
+    veth = veth_name("fl1", port)
+    watcher = subprocess.Popen(ctl_command(fab, "watch-links", "--duration", "20"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "watching" in watcher.stdout.readline()
+        subprocess.run(["ip", "link", "set", veth, "down"], check=True)
+        # both ends report (fl1's port and fs2's); the first one regroups
+        assert {watcher.stdout.readline().split()[1] for _ in range(2)} == {"down:"}
+        assert all(port not in ports for ports in selector_groups(fab, "fl1").values())
+        subprocess.run(["ip", "link", "set", veth, "up"], check=True)
+        assert {watcher.stdout.readline().split()[1] for _ in range(2)} == {"up:"}
+        assert any(port in ports for ports in selector_groups(fab, "fl1").values())
+    finally:
+        subprocess.run(["ip", "link", "set", veth, "up"], check=False)
+        watcher.terminate()
+        watcher.wait(timeout=30)
+    assert fab.net.pingall() == 0
+
+
 def test_ctl_changes_the_running_network(fab):
     def ctl(*args):
-        return subprocess.run([PY, "-m", "fabriclab", "ctl", "--run", fab.run, "--grpc-base-port",
-                               str(fab.grpc_base_port), *args], capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(ctl_command(fab, *args), capture_output=True, text=True, timeout=120)
 
     done = ctl("--switches", "fl1", "mode", "adaptive")
     assert done.returncode == 0, done.stderr
