@@ -40,6 +40,7 @@ class HostJob:
     iters: int = 1
     dst: int | None = None   # permutation: the host we write to
     src: int | None = None   # permutation: the host that writes to us
+    ring: list[int] | None = None  # allreduce: host indices in rank order (default: as given)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -54,10 +55,14 @@ def make_app(job: HostJob, me: int, peers: list[tuple[str, int]]) -> tuple[RoceN
             raise FabricError("the permutation needs dst and src")
         app: PermutationFlow | Rank = PermutationFlow(nic, me, peers, job.dst, job.src, job.nbytes)
     elif job.workload == "allreduce":
-        app = Rank(nic, me, peers, CollectiveSpec("allreduce", len(peers), job.nbytes), job.iters, 0)
+        order = job.ring or list(range(len(peers)))
+        if sorted(order) != list(range(len(peers))):
+            raise FabricError(f"ring {order} is not an order of all {len(peers)} hosts")
+        spec = CollectiveSpec("allreduce", len(peers), job.nbytes)
+        app = Rank(nic, order.index(me), [peers[i] for i in order], spec, job.iters, 0)
     else:
         raise FabricError(f"unknown workload {job.workload!r}")
-    reseed(nic, me, job.seed)
+    reseed(nic, me, job.seed)  # after connecting: every QP exists
     return nic, app
 
 

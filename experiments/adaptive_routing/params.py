@@ -17,6 +17,16 @@ from topologies.graph import LinkParams, NodeKind, Topology
 ROUTING_MODES = ("ecmp", "flowlet", "adaptive")
 RECEIVERS = ("gbn", "ooo")
 WORKLOADS = ("permutation", "allreduce")
+SCHEMES = tuple(f"{r}+{rx}" for r in ROUTING_MODES for rx in RECEIVERS)
+
+
+def split_scheme(scheme: str) -> tuple[str, str]:
+    """'adaptive+ooo' -> ('adaptive', 'ooo')."""
+    routing, _, receiver = scheme.partition("+")
+    if routing not in ROUTING_MODES or receiver not in RECEIVERS:
+        raise FabricError(f"unknown scheme {scheme!r}: ROUTING+RECEIVER with ROUTING one of "
+                          f"{', '.join(ROUTING_MODES)} and RECEIVER one of {', '.join(RECEIVERS)}")
+    return routing, receiver
 
 
 @dataclass(frozen=True)
@@ -26,34 +36,34 @@ class Params:
     leaves: int = 2
     spines: int = 4
     hosts_per_leaf: int = 4
-    link_mbps: float = 10.0          # every link, both directions (no oversubscription)
+    link_mbps: float = 5.0           # every link, both directions (no oversubscription)
     uplink_delay_us: int = 100       # one-way, leaf <-> spine (modelled in the switch)
     queue_pkts: int = 100            # egress queue per port
     mtu: int = 9000                  # veth MTU: jumbo frames keep the packet rate low
     pmtu: int = 4096                 # RoCE path MTU
     window: int = 24                 # outstanding packets per QP: the queues never overflow
-    rto_s: float = 0.5
+    rto_s: float = 1.0
     flow_bytes: int = 256 << 10      # per flow of the permutation
     allreduce_bytes: int = 256 << 10
     allreduce_iters: int = 1
     flowlet_gap_us: int = 5_000
     load_max_age_us: int = 20_000
-    routing: tuple[str, ...] = ROUTING_MODES
-    receivers: tuple[str, ...] = RECEIVERS
+    schemes: tuple[str, ...] = SCHEMES   # routing mode + receiver
     workloads: tuple[str, ...] = WORKLOADS
-    seeds: tuple[int, ...] = (1, 2, 3, 4)
+    seeds: tuple[int, ...] = (1, 2, 3)
     target: str = "builtin"
     grpc_base_port: int = 19559
     timeout_s: float = 60.0          # per workload run
 
     def __post_init__(self) -> None:
-        for what, got, known in (("routing mode", self.routing, ROUTING_MODES),
-                                 ("receiver", self.receivers, RECEIVERS),
-                                 ("workload", self.workloads, WORKLOADS)):
-            bad = [x for x in got if x not in known]
-            if bad or not got:
-                raise FabricError(f"unknown or missing {what} {', '.join(bad) or '(none)'} "
-                                  f"(choose from {', '.join(known)})")
+        if not self.schemes:
+            raise FabricError("give at least one scheme")
+        for scheme in self.schemes:
+            split_scheme(scheme)
+        bad = [w for w in self.workloads if w not in WORKLOADS]
+        if bad or not self.workloads:
+            raise FabricError(f"unknown or missing workload {', '.join(bad) or '(none)'} "
+                              f"(choose from {', '.join(WORKLOADS)})")
         if not self.seeds:
             raise FabricError("give at least one seed")
         if self.leaves < 2 or self.spines < 1 or self.hosts_per_leaf < 1:
@@ -75,6 +85,14 @@ class Params:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Params":
+        """Inverse of as_dict (JSON turns tuples into lists)."""
+        try:
+            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        except TypeError as err:
+            raise FabricError(f"bad experiment parameters: {err}") from None
 
 
 SCALES: dict[str, Params] = {

@@ -10,6 +10,7 @@ by `experiments.trials`, so gRPC clients and Mininet's forks live in a process o
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -22,14 +23,14 @@ from controller.fabric import FABRIC_P4, FabricController
 from controller.fabric_plan import FabricConfig
 from experiments.adaptive_routing.host import HostJob
 from experiments.adaptive_routing.params import Params, topology
-from experiments.adaptive_routing.workload import cross_leaf_permutation
+from experiments.adaptive_routing.workload import cross_leaf_permutation, interleaved_ring
 from experiments.launcher import Agents
 from fabriclab.errors import FabricError
 from fabriclab.net.network import FabricNet, NetConfig
 from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.roce.placement import in_pid_netns
 from topologies.addressing import Addressing
-from topologies.graph import Topology
+from topologies.graph import NodeKind, Topology
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,14 @@ class Case:
 def leaf_port_bytes(ctl: FabricController, topo: Topology) -> dict[str, dict[int, int]]:
     """tx bytes of every leaf port (uplinks and host ports)."""
     return {leaf.name: {port: s.tx_bytes for port, s in ctl.port_stats(leaf.name).items()}
-            for leaf in topo.switches() if leaf.kind.value == "leaf"}
+            for leaf in topo.switches() if leaf.kind is NodeKind.LEAF}
 
 
 def uplinks(topo: Topology) -> dict[str, dict[int, str]]:
     """leaf -> {port: spine} for every leaf-to-spine port."""
     return {leaf.name: {port: peer for port, peer, _, _ in topo.neighbors(leaf.name)
-                        if topo.nodes[peer].kind.value == "spine"}
-            for leaf in topo.switches() if leaf.kind.value == "leaf"}
+                        if topo.nodes[peer].kind is NodeKind.SPINE}
+            for leaf in topo.switches() if leaf.kind is NodeKind.LEAF}
 
 
 def host_jobs(p: Params, case: Case) -> list[str]:
@@ -62,7 +63,8 @@ def host_jobs(p: Params, case: Case) -> list[str]:
     common = dict(seed=case.seed, line_rate=p.link_mbps * 1e6, pmtu=p.pmtu, window=p.window,
                   receiver=case.receiver, rto=p.rto_s, timeout=p.timeout_s)
     if case.workload == "allreduce":
-        job = HostJob("allreduce", p.allreduce_bytes, iters=p.allreduce_iters, **common).to_json()
+        ring = interleaved_ring(p.leaves, p.hosts_per_leaf)
+        job = HostJob("allreduce", p.allreduce_bytes, iters=p.allreduce_iters, ring=ring, **common).to_json()
         return [job] * p.hosts
     dst = cross_leaf_permutation(p.leaves, p.hosts_per_leaf)
     src = {d: i for i, d in enumerate(dst)}
@@ -149,10 +151,11 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     params_path, cases_path, out_path = map(Path, args)
-    raw = json.loads(params_path.read_text())
-    p = Params(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw["params"].items()})
-    cases = [Case(**c) for c in json.loads(cases_path.read_text())]
+    signal.signal(signal.SIGTERM, _interrupt)  # tear the network down on SIGTERM too
     try:
+        raw = json.loads(params_path.read_text())
+        p = Params.from_dict(raw["params"])
+        cases = [Case(**c) for c in json.loads(cases_path.read_text())]
         with out_path.open("a") as out:
             def emit(record: dict) -> None:
                 out.write(json.dumps(record) + "\n")
@@ -161,7 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     except FabricError as err:
         print(f"trial: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("trial: error: interrupted", file=sys.stderr)
+        return 130
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

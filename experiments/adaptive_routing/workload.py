@@ -2,7 +2,9 @@
 
 - Permutation: every host writes `size` bytes to one host on another leaf (and receives as
   much from one), all at once: long flows that an ECMP hash pins to one uplink each.
-- Ring all-reduce: `fabriclab.roce.rank.Rank`, unchanged.
+- Ring all-reduce: `fabriclab.roce.rank.Rank`, unchanged, with ranks placed alternately on
+  the leaves so every step of the ring crosses the spine (hosts_per_leaf flows per leaf
+  uplink set, like the permutation); the ring goes at the speed of its slowest hop.
 
 A seed picks the UDP source port of every queue pair, the entropy ECMP hashes: the same
 seed gives the same ports (and so the same ECMP paths) to every routing mode and receiver.
@@ -26,6 +28,11 @@ def cross_leaf_permutation(leaves: int, hosts_per_leaf: int) -> list[int]:
     """dst[i] for host i: the same position on the next leaf (every flow crosses the spine)."""
     n = leaves * hosts_per_leaf
     return [(i + hosts_per_leaf) % n for i in range(n)]
+
+
+def interleaved_ring(leaves: int, hosts_per_leaf: int) -> list[int]:
+    """Host indices in rank order: h1, h(1+hpl), ..., h2, ...: neighbours on different leaves."""
+    return [leaf * hosts_per_leaf + i for i in range(hosts_per_leaf) for leaf in range(leaves)]
 
 
 def reseed(nic: RoceNic, me: int, seed: int) -> None:

@@ -1,0 +1,124 @@
+"""ECMP vs flowlet vs per-packet adaptive routing for RoCE long flows and all-reduce.
+
+`run(scale="quick", out_dir=..., progress=print) -> Result` is what `fabriclab run
+adaptive_routing` and `fabriclab demo` call. One trial process per routing mode brings up
+a fresh leaf-spine, runs that mode's cases (receiver x workload x seed) and tears it down;
+the rows, JSON and figure are written here. Needs root (Mininet).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from experiments.adaptive_routing.figure import draw
+from experiments.adaptive_routing.metrics import case_row
+from experiments.adaptive_routing.params import Params, params_for, split_scheme
+from experiments.report import format_table, group_stats
+from experiments.results import RESULTS, RunFiles, run_document, run_files, run_id, write_csv, write_json
+from experiments.trials import free_port_base, require_root, run_trial
+
+NAME = "adaptive_routing"
+TRIAL_MODULE = "experiments.adaptive_routing.trial"
+
+
+@dataclass
+class Result:
+    run: str
+    params: Params
+    rows: list[dict[str, Any]]
+    summary: list[dict[str, Any]]
+    files: RunFiles
+    wall_s: float
+    errors: list[str] = field(default_factory=list)
+
+    def mean_pct(self, scheme: str, workload: str = "permutation") -> float | None:
+        for s in self.summary:
+            if s["scheme"] == scheme and s["workload"] == workload:
+                return s["pct_mean"]
+        return None
+
+
+def plan(p: Params) -> dict[str, list[dict[str, Any]]]:
+    """routing mode -> its cases, seed-major so a crash still leaves whole seeds."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for scheme in p.schemes:
+        routing, receiver = split_scheme(scheme)
+        groups.setdefault(routing, [])
+    for routing, cases in groups.items():
+        for seed in p.seeds:
+            for workload in p.workloads:
+                for scheme in p.schemes:
+                    r, receiver = split_scheme(scheme)
+                    if r == routing:
+                        cases.append({"routing": routing, "receiver": receiver, "workload": workload,
+                                      "seed": seed})
+    return groups
+
+
+def summarize(rows: list[dict[str, Any]], p: Params) -> list[dict[str, Any]]:
+    """Per workload and scheme: % of ideal over seeds, busbw, retransmissions, reordering."""
+    out = []
+    for workload in p.workloads:
+        sel = [r for r in rows if r["workload"] == workload]
+        key = lambda r: r["scheme"]  # noqa: E731
+        pct, bus = group_stats(sel, key, "pct_ideal"), group_stats(sel, key, "busbw_mbps")
+        retx, ooo = group_stats(sel, key, "retransmissions"), group_stats(sel, key, "out_of_order")
+        for scheme in p.schemes:
+            if scheme not in pct:
+                continue
+            s = pct[scheme]
+            out.append({"workload": workload, "scheme": scheme, "seeds": s.n, "pct_mean": s.mean,
+                        "pct_std": s.std, "pct_min": s.min, "pct_max": s.max, "pct_spread": s.spread,
+                        "busbw_mbps": bus[scheme].mean if scheme in bus else None,
+                        "retransmissions": retx[scheme].mean, "out_of_order": ooo[scheme].mean})
+    return out
+
+
+def summary_table(summary: list[dict[str, Any]]) -> str:
+    headers = ("workload", "scheme", "seeds", "% ideal", "min", "max", "busbw Mb/s", "retx/case", "ooo/case")
+    rows = [(s["workload"], s["scheme"], s["seeds"], s["pct_mean"], s["pct_min"], s["pct_max"],
+             float("nan") if s["busbw_mbps"] is None else s["busbw_mbps"], s["retransmissions"],
+             s["out_of_order"]) for s in summary]
+    return format_table(headers, rows)
+
+
+def run(scale: str = "quick", out_dir: Path | None = None, progress: Callable[[str], None] = print,
+        **overrides: Any) -> Result:
+    """Run the experiment at `scale` ("quick" or "full"; `overrides` replace parameters)."""
+    require_root()
+    p = params_for(scale, **overrides)
+    started = time.monotonic()
+    run_name = run_id(scale)
+    files = run_files(out_dir or RESULTS / NAME, run_name)
+    groups = plan(p)
+    total = sum(len(c) for c in groups.values())
+    progress(f"{NAME} ({scale}): {total} cases in {len(groups)} trials; "
+             f"{p.link_mbps:g} Mb/s links, {p.hosts} hosts, seeds {', '.join(map(str, p.seeds))}")
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for i, (routing, cases) in enumerate(groups.items()):
+        progress(f"[trial {i + 1}/{len(groups)}] routing {routing}: fresh network, {len(cases)} cases")
+        trial_params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, p.leaves + p.spines)}
+        records, error = run_trial(TRIAL_MODULE, f"ar-{os.getpid()}-{i}", trial_params, cases,
+                                   timeout=120 + len(cases) * (p.timeout_s + 15), progress=progress)
+        rows += [case_row(r, p) for r in records]
+        errors += [e for e in [error] if e]
+        errors += [f"{r['workload']} {r['scheme']} seed {r['seed']}: {r['error']}" for r in rows[-len(records):]
+                   if records and r["error"]]
+        if error:
+            progress(f"  {error}")
+    wall = time.monotonic() - started
+    summary = summarize(rows, p)
+    write_csv(files.csv, rows)
+    if rows:
+        draw(rows, p, files.png)
+    write_json(files.json, run_document(NAME, run_name, scale, p.as_dict(), p.seeds, p.scale(), p.target,
+                                        wall, {"schemes": summary, "errors": errors}, files))
+    progress(summary_table(summary))
+    progress(f"wall time {wall:.0f} s; results: {files.csv}, {files.json}"
+             + (f", figure: {files.png}" if rows else " (no figure: no case finished)"))
+    return Result(run_name, p, rows, summary, files, wall, errors)

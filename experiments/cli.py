@@ -1,0 +1,59 @@
+"""`fabriclab run EXPERIMENT [--quick|--full] [--target builtin|bmv2] [--seeds 1,2,3] [--out DIR]`.
+
+Each experiment is a module with `run(scale, out_dir, progress, **overrides) -> result`;
+it writes results/<experiment>/<run>.csv, .json and .png and prints a summary table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from fabriclab.errors import FabricError
+
+EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(EXPERIMENTS)}")
+    scale = parser.add_mutually_exclusive_group()
+    scale.add_argument("--quick", dest="scale", action="store_const", const="quick",
+                       help="the small run (`make demo`; the default)")
+    scale.add_argument("--full", dest="scale", action="store_const", const="full",
+                       help="more seeds and longer transfers")
+    parser.set_defaults(scale="quick")
+    parser.add_argument("--target", choices=("builtin", "bmv2"), default=None,
+                        help="switch target (default: builtin)")
+    parser.add_argument("--seeds", metavar="S1,S2,...", help="replace the scale's seed list")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="results folder (default results/EXPERIMENT)")
+
+
+def parse_seeds(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        seeds = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise FabricError(f"--seeds {text!r}: expected comma-separated integers") from None
+    if not seeds:
+        raise FabricError("--seeds: give at least one seed")
+    return seeds
+
+
+def experiment_module(name: str):
+    key = name.replace("-", "_")
+    if key not in EXPERIMENTS:
+        raise FabricError(f"unknown experiment {name!r} (one of: {', '.join(EXPERIMENTS)})")
+    return importlib.import_module(EXPERIMENTS[key])
+
+
+def main(args: argparse.Namespace) -> int:
+    module = experiment_module(args.experiment)
+    result = module.run(scale=args.scale, out_dir=args.out, progress=lambda s: print(s, flush=True),
+                        target=args.target, seeds=parse_seeds(args.seeds))
+    if not result.rows:
+        raise FabricError("no case finished: " + "; ".join(result.errors[:3]))
+    return 1 if result.errors else 0

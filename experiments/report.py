@@ -1,0 +1,112 @@
+"""Numbers and pictures shared by experiments: empirical CDFs, per-group summaries, a
+plain-text summary table, and matplotlib helpers (Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def ecdf(values: Iterable[float]) -> tuple[list[float], list[float]]:
+    """Sorted values and P(X <= x) at each: the points of an empirical CDF."""
+    xs = sorted(values)
+    n = len(xs)
+    return xs, [(i + 1) / n for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Stats:
+    n: int
+    mean: float
+    std: float    # sample standard deviation (0 for one value)
+    min: float
+    max: float
+
+    @property
+    def spread(self) -> float:
+        """max - min: how much the outcome depends on the seed."""
+        return self.max - self.min
+
+
+def stats(values: Sequence[float]) -> Stats:
+    if not values:
+        return Stats(0, math.nan, math.nan, math.nan, math.nan)
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return Stats(len(values), statistics.fmean(values), std, min(values), max(values))
+
+
+def group_stats(rows: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], str],
+                metric: str) -> dict[str, Stats]:
+    """Stats of `metric` per group, groups in first-seen order; rows without it are skipped."""
+    groups: dict[str, list[float]] = {}
+    for row in rows:
+        value = row.get(metric)
+        if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+            continue
+        groups.setdefault(key(row), []).append(float(value))
+    return {g: stats(v) for g, v in groups.items()}
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A fixed-width text table; floats get one decimal."""
+    cells = [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
+              for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    sep = "  ".join("-" * w for w in widths)
+    body = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+            for r in cells]
+    return "\n".join([line, sep, *body])
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.1f}"
+    return str(value)
+
+
+def plot_cdfs(ax: Any, series: Mapping[str, Sequence[float]], xlabel: str) -> None:
+    """One step CDF per label (drawn from 0 so a single value is still a visible step)."""
+    for label, values in series.items():
+        if not values:
+            continue
+        xs, ys = ecdf(values)
+        ax.step([xs[0], *xs], [0.0, *ys], where="post", label=label, linewidth=1.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("fraction of seeds")
+    ax.set_ylim(0, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def plot_bars(ax: Any, labels: Sequence[str], means: Sequence[float], errors: Sequence[float],
+              ylabel: str) -> None:
+    """Bars with error bars, labelled with their value."""
+    xs = range(len(labels))
+    bars = ax.bar(xs, means, yerr=errors, capsize=3, color="tab:blue", alpha=0.8)
+    ax.set_xticks(list(xs), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    for bar, m in zip(bars, means):
+        if not math.isnan(m):
+            ax.annotate(f"{m:.1f}", (bar.get_x() + bar.get_width() / 2, m), ha="center",
+                        va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
+
+
+def new_figure(ncols: int, title: str, width: float = 5.0, height: float = 4.2) -> tuple[Any, list[Any]]:
+    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height))
+    fig.suptitle(title, fontsize=10)
+    return fig, list(axes) if ncols > 1 else [axes]
+
+
+def save_figure(fig: Any, path: Any) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

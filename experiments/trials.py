@@ -1,0 +1,123 @@
+"""Run one trial in a fresh process and clean up after it, whatever happens.
+
+gRPC's threads and fork do not mix, and a trial owns kernel objects (namespaces, veths)
+and processes: so each trial is `python -m <module> PARAMS.json CASES.json OUT.jsonl` in
+its own process group, with gRPC's fork handlers off. The trial appends one JSON record
+per finished case to OUT.jsonl and prints progress lines, which are passed on. After it
+exits (or times out, or we are interrupted) its process group is killed and
+`fabriclab clean --run` removes what it left: records of finished cases survive a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from fabriclab.errors import FabricError
+from fabriclab.net import clean
+
+ENV = {"GRPC_ENABLE_FORK_SUPPORT": "false", "PYTHONUNBUFFERED": "1"}
+
+
+def run_trial(module: str, run: str, params: dict[str, Any], cases: list[dict[str, Any]],
+              timeout: float, progress: Callable[[str], None] = print) -> tuple[list[dict], str | None]:
+    """(records of the cases that finished, error or None)."""
+    with tempfile.TemporaryDirectory(prefix="fl-trial-") as tmp:
+        params_path, cases_path, out_path = (Path(tmp) / n for n in ("params.json", "cases.json", "out.jsonl"))
+        params_path.write_text(json.dumps({"run": run, "params": params}))
+        cases_path.write_text(json.dumps(cases))
+        out_path.touch()
+        error = _run(module, run, [str(params_path), str(cases_path), str(out_path)], timeout, progress)
+        records = [json.loads(line) for line in out_path.read_text().splitlines() if line.strip()]
+    return records, error
+
+
+def _run(module: str, run: str, args: list[str], timeout: float,
+         progress: Callable[[str], None]) -> str | None:
+    """Run the trial; SIGTERM to us is turned into KeyboardInterrupt so `finally` cleans up."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _supervise(module, run, args, timeout, progress)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _supervise(module: str, run: str, args: list[str], timeout: float,
+               progress: Callable[[str], None]) -> str | None:
+    stderr_path = Path(args[-1]).with_suffix(".stderr")
+    with stderr_path.open("w+") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
+                                stderr=stderr, text=True, start_new_session=True,
+                                env={**os.environ, **ENV})
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if time.monotonic() > deadline:
+                    return f"trial {run} timed out after {timeout:.0f} s"
+                ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+                if ready:
+                    line = proc.stdout.readline()
+                    if not line:
+                        break
+                    progress(line.rstrip())
+            proc.wait()
+            if proc.returncode:
+                stderr.seek(0)
+                lines = [ln for ln in stderr.read().strip().splitlines() if "error" in ln.lower()]
+                return f"trial {run} failed: {lines[-1] if lines else f'exit status {proc.returncode}'}"
+            return None
+        finally:
+            _stop(proc)
+            clean.clean_run(run)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the trial's process group (its `with` blocks tear the network down), then
+    SIGKILL whatever is left."""
+    if proc.poll() is None:
+        _signal_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            pass
+    _signal_group(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def free_port_base(start: int, count: int, step: int = 32, tries: int = 64) -> int:
+    """The first base >= start (in steps) with `count` free TCP ports on 127.0.0.1: gRPC
+    ports of networks other people run on this machine are left alone."""
+    from fabriclab.net.switch import port_is_free
+
+    for i in range(tries):
+        base = start + i * step
+        if base + count <= 65535 and all(port_is_free(base + k) for k in range(count)):
+            return base
+    raise FabricError(f"no {count} free TCP ports from {start} on (is something holding them?)")
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        raise FabricError("experiments run Mininet networks and need root: run with sudo")
