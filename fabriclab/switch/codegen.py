@@ -194,7 +194,6 @@ class ModuleGen:
                     name = self.externs.instantiate(local, qualify(prefix, local))
                     if name is not None:
                         ctx.scope.names[id(local)] = name
-                    ctx.instances[id(local)] = name
         for local in decl.locals:
             if isinstance(local, ir.TableDecl):
                 ctx.tables[id(local)] = self.make_table(local, ctx)

@@ -23,7 +23,6 @@ class ControlCtx:
     scope: Scope
     tables: dict[int, str] = field(default_factory=dict)      # id(TableDecl) -> python name
     actions: dict[int, str] = field(default_factory=dict)     # id(ActionDecl) -> P4Info name
-    instances: dict[int, object] = field(default_factory=dict)  # id(Instance) -> info
     controls: dict[int, "ControlCtx"] = field(default_factory=dict)  # sub-control instances
 
 
@@ -52,6 +51,8 @@ def _walk(node):
 
 
 class BlockCompiler(ExprCompiler):
+    """Accumulates the Python lines of one generated function."""
+
     def __init__(self, gen, ctx: ControlCtx) -> None:
         super().__init__(gen)
         self.ctx = ctx
