@@ -173,6 +173,8 @@ class Topology:
 
     def ports(self, name: str) -> dict[int, Link]:
         """Port number -> link, sorted by port."""
+        if name not in self._ports:
+            raise FabricError(f"no node named {name!r}")
         return dict(sorted(self._ports[name].items()))
 
     def neighbors(self, name: str) -> Iterator[tuple[int, str, int, Link]]:

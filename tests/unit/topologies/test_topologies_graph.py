@@ -23,6 +23,13 @@ def test_ports_are_numbered_per_node():
     assert list(t.ports("l1")) == [1, 2]
 
 
+def test_unknown_nodes_are_clear_errors():
+    with pytest.raises(FabricError, match="no node named 'x9'"):
+        small().ports("x9")
+    with pytest.raises(FabricError, match="no switch named 'h1'"):
+        small().switch_index("h1")
+
+
 def test_direction_params():
     link = small().links[0]
     assert link.params_from("h1").bw == 10 and link.params_from("l1").bw == 20
