@@ -36,6 +36,7 @@ addition, never by change.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -54,8 +55,34 @@ class Annotation:
 
     @property
     def text(self) -> str:
-        """The annotation as p4c prints it in P4Info (`@name("x")`)."""
-        return f"@{self.name}" if self.body is None else f"@{self.name}({self.body})"
+        """The annotation as p4c prints it in P4Info.
+
+        Annotations p4c parses (e.g. `@noWarn("unused")`) print as a `, `-separated list;
+        the bodies of others are unparsed tokens that p4c prints separated by one space.
+        """
+        if self.body is None:
+            return f"@{self.name}"
+        tokens = _ANNOTATION_TOKEN.findall(self.body)
+        if self.name in PARSED_ANNOTATIONS:
+            items, depth, current = [], 0, []
+            for tok in tokens:
+                depth += tok in "([{" and len(tok) == 1
+                depth -= tok in ")]}" and len(tok) == 1
+                if tok == "," and depth == 0:
+                    items.append("".join(current))
+                    current = []
+                else:
+                    current.append(tok)
+            items.append("".join(current))
+            return f"@{self.name}({', '.join(i for i in items if i)})"
+        return f"@{self.name}({' '.join(tokens)})"
+
+
+# Annotations whose bodies p4c parses as expressions (frontends/p4/parseAnnotations and the
+# P4Runtime ones); other bodies stay token lists.
+PARSED_ANNOTATIONS = {"name", "deprecated", "noWarn", "length", "pkginfo", "synchronous", "field_list", "match",
+                      "controller_header", "id", "brief", "description", "p4runtime_translation"}
+_ANNOTATION_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|[A-Za-z_][A-Za-z0-9_]*|\d\w*|&&&|\.\.|[^\sA-Za-z0-9_"]')
 
 
 def find_annotation(annotations: list[Annotation], name: str) -> Annotation | None:
