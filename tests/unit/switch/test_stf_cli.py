@@ -58,3 +58,10 @@ def test_program_compile_error_exits_nonzero(tmp_path, capsys):
     code = main(["stf", str(bad), str(STF_DIR / "table_lpm.stf")])
     assert code != 0
     assert "bad.p4:1" in capsys.readouterr().err
+
+
+def test_pipeline_artifact_works_in_place_of_the_source(tmp_path, capsys):
+    assert main(["compile", "-q", *INC, "-o", str(tmp_path), PROG]) == 0
+    artifact = tmp_path / "table_lpm.json"
+    assert main(["stf", str(artifact), str(STF_DIR / "table_lpm.stf")]) == 0
+    assert "PASS" in capsys.readouterr().out
