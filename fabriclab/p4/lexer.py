@@ -91,7 +91,8 @@ class PostLexer:
             nxt = toks[i + 1] if i + 1 < n else None
             if kind in ("HEADER", "STRUCT", "HEADER_UNION", "ENUM", "PARSER", "CONTROL", "PACKAGE"):
                 declare_next = True
-            elif kind == "TYPEDEF" or kind == "TYPE" and (i == 0 or toks[i - 1].type in _DECL_START):
+            elif kind == "TYPEDEF" or kind == "TYPE" and (i == 0 or toks[i - 1].type in _DECL_START) \
+                    and (nxt is None or nxt.value not in ("=", ".", "[")):
                 j = i + 1
                 while j < n and toks[j].value != ";":
                     j += 1

@@ -226,3 +226,9 @@ def test_pkginfo_hidden_and_plain_enum_params():
     mode = actions["MyIngress.ipv4_forward"].params[2]
     assert mode.type_name.name == "Mode" and mode.bitwidth == 0
     assert [m.name for m in info.type_info.enums["Mode"].members] == ["Fast", "Slow"]
+
+
+def test_annotations_are_printed_as_p4c_prints_them():
+    text = BASIC.replace("action drop()", '@my_anno(1,2) @noWarn("x") action drop()')
+    pre = _by_name(compile_source(text, "anno.p4").p4info.actions)["MyIngress.drop"].preamble
+    assert list(pre.annotations) == ["@my_anno(1 , 2)", '@noWarn("x")']
