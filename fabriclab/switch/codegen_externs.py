@@ -105,6 +105,9 @@ class ExternCompiler:
             default = ActionCall(gen.action_name(ref.decl, ctx), args)
         else:
             default = ActionCall("NoAction")
+        for inst in (t.implementation, t.counters, t.meters):
+            if inst is not None and id(inst) not in self.profiles and id(inst) not in self.direct:
+                self.in_place(t, inst)
         profile = self.profiles.get(id(t.implementation)) if t.implementation else None
         if t.implementation is not None and profile is None:
             raise unsupported(t, "this table implementation")
@@ -133,6 +136,13 @@ class ExternCompiler:
         if t.meters is not None:
             self.direct_meter_table[id(t.meters)] = name
         return name
+
+    def in_place(self, table: ir.TableDecl, inst: ir.Instance) -> None:
+        """An extern constructed in a table property: named by its @name, unqualified (p4c)."""
+        anno = inst.annotation("name")
+        if anno is None or not anno.args:
+            raise unsupported(inst, f"an anonymous extern in table '{table.name}' (add @name)")
+        self.instantiate(inst, str(anno.args[0]).lstrip("."))
 
     def entry_match(self, key: KeyField, ks):
         gen = self.gen
