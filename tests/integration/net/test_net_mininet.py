@@ -60,8 +60,8 @@ def run_name(request):
         shutil.rmtree(RunDir(run).path, ignore_errors=True)
 
 
-def ping_rtts(host, ip: str, count: int = 10) -> list[float]:
-    out = host.cmd(f"ping -c {count} -i 0.2 -W 2 {ip}")
+def ping_rtts(host, ip: str, count: int = 20) -> list[float]:
+    out = host.cmd(f"ping -c {count} -i 0.1 -W 2 {ip}")
     rtts = [float(x) for x in re.findall(r"time=([0-9.]+) ms", out)]
     assert rtts, f"no ping replies from {ip}:\n{out}"
     return rtts
