@@ -62,7 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"{', '.join(BUILDERS)}, or a topology JSON file")
     topo = parser.add_argument_group("topology options (each builder takes its own)")
     for flag, (dest, _, help_text) in TOPOLOGY_OPTIONS.items():
-        topo.add_argument(flag, dest=f"topo_{dest}", metavar="N", help=help_text)
+        metavar = "DELAY" if dest.endswith("_us") else "MBPS" if dest.endswith("bw") else "N"
+        topo.add_argument(flag, dest=f"topo_{dest}", metavar=metavar, help=help_text)
     topo.add_argument("--scaleup-size", type=int, metavar="N",
                       help="add scale-up domains of N hosts behind one high-rate switch")
     topo.add_argument("--scaleup-bw", type=float, default=1000.0, metavar="MBPS",
