@@ -320,8 +320,7 @@ class Checker(CallChecker):
         for prop in t.properties:
             self._table_property(t, prop, scope)
         if t.default_action is None:
-            no_action = self.global_scope.values.get("NoAction")
-            t.default_action = ir.ActionRef("NoAction", decl=no_action, has_args=True, pos=t.pos)
+            self._implicit_default_action(t)
         priorities_needed = any(k.match_kind in ("ternary", "range", "optional") for k in t.keys)
         for entry in t.entries:
             entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
@@ -337,6 +336,19 @@ class Checker(CallChecker):
             for i, entry in enumerate(t.entries):
                 if entry.priority is None:
                     entry.priority = len(t.entries) - i
+
+    def _implicit_default_action(self, t: ir.TableDecl) -> None:
+        """As p4c's front end: `default_action = NoAction()` and, unless listed, `@defaultonly NoAction`."""
+        no_action = self.global_scope.values.get("NoAction")
+        if not isinstance(no_action, ir.ActionDecl) or no_action.params:
+            raise error(t.pos, f"table '{t.name}' has no default_action and there is no NoAction() "
+                               f"declaration; did you include core.p4?")
+        if all(ref.decl is not no_action for ref in t.actions):
+            t.actions.append(ir.ActionRef("NoAction", annotations=[ir.Annotation("defaultonly", pos=t.pos)],
+                                          has_args=True, decl=no_action, pos=t.pos))
+        t.default_action = ir.ActionRef("NoAction", decl=no_action, has_args=True, pos=t.pos)
+        t.properties.append(ir.TableProperty("default_action", ir.MethodCall(
+            None, "NoAction", kind=ir.CallKind.ACTION, decl=no_action, type=VOID, pos=t.pos), pos=t.pos))
 
     def _action_ref(self, ref: ir.ActionRef, scope: Scope, t: ir.TableDecl) -> None:
         decl = (self.global_scope if ref.absolute else scope).lookup(ref.name)

@@ -300,6 +300,10 @@ class Lowering(Transformer):
     def parser_state(self, meta, c):
         annos, _kw, name, *stmts = c
         transition = stmts.pop()
+        if transition is None:  # p4c: an implicit transition to reject, with a warning
+            self.warnings.append(self.smap.diagnostic(name.line, name.column,
+                                                      f"{name}: implicit transition to `reject'"))
+            transition = ir.Transition(state="reject", pos=self._pos(name))
         return ir.ParserState(str(name), stmts=stmts, transition=transition,
                               annotations=self._annos(annos), pos=self._pos(name))
 

@@ -229,8 +229,7 @@ class _Walker:
             if local in applied:
                 for ref in local.actions:
                     add(ref.decl)
-                if local.get_property("default_action") is not None:  # not p4c's implicit NoAction
-                    add(local.default_action.decl)
+                add(local.default_action.decl)
         for body in [control.body] + [a.body for a in control.locals if isinstance(a, ir.ActionDecl)]:
             for call in ir.iter_calls(body):
                 if call.kind == ir.CallKind.ACTION:

@@ -179,3 +179,12 @@ def test_truncated_constants_are_warnings_as_in_p4c(slots, value, message):
     assert (warning.pos.line, warning.pos.col) == (line, col)
     assign = compiled.program.find("C").body.stmts[0]
     assert assign.rhs.value == value
+
+
+def test_state_without_transition_rejects_with_a_warning():
+    text = build(TRANSITION="next;").replace("state next { transition accept; }", "state next { }")
+    compiled = compile_source(text, "prog.p4")
+    [warning] = compiled.warnings
+    assert warning.message == "next: implicit transition to `reject'"
+    assert (warning.pos.line, warning.pos.col) == (11, 11)
+    assert compiled.program.find("P").state("next").transition.state == "reject"

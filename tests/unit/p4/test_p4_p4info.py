@@ -173,7 +173,10 @@ def test_nested_instances_are_named_by_instance_path():
     info = compile_file(DATA / "nested.p4").p4info
     assert [t.preamble.name for t in info.tables] == ["C.one.t", "C.two.t"]
     assert [t.preamble.alias for t in info.tables] == ["one.t", "two.t"]
-    assert [a.preamble.name for a in info.actions] == ["C.one.set", "C.two.set"]  # no implicit NoAction
+    # p4c's front end gives tables without default_action `@defaultonly NoAction` as default
+    assert [a.preamble.name for a in info.actions] == ["NoAction", "C.one.set", "C.two.set"]
+    refs = info.tables[0].action_refs
+    assert [(r.id, list(r.annotations), r.scope) for r in refs][1] == (21257015, ["@defaultonly"], 2)
     assert [c.preamble.name for c in info.counters] == ["C.one.c", "C.two.c"]
 
 
