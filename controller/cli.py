@@ -3,6 +3,7 @@
 
     fabriclab ctl mode adaptive
     fabriclab ctl --switches l1,l2 mode flowlet --flowlet-gap-us 20000
+    fabriclab ctl mode ecmp --dscp 48        (a traffic class keeps its own mode)
     fabriclab ctl ecn --kmin 5 --kmax 40 --pmax 0.2      (or: ecn --off)
     fabriclab ctl int --watch 10.0.1.1:10.0.2.1:4791 --collector h1   (or: int --off)
     fabriclab ctl link-down l1 3 ; fabriclab ctl link-up l1 3
@@ -25,7 +26,7 @@ from fabriclab.errors import FabricError
 from topologies.graph import Topology
 
 ELECTION_ID = 10  # above fabriclab net's own clients (1): ctl becomes primary while it runs
-STATE_FILE = "ctl-state.json"  # down links, kept across ctl invocations
+STATE_FILE = "ctl-state.json"  # down links and routing modes, kept across ctl invocations
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,8 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     mode = sub.add_parser("mode", help="routing mode: ecmp, flowlet or adaptive")
     mode.add_argument("mode", choices=[m.name.lower() for m in Mode])
-    mode.add_argument("--flowlet-gap-us", type=int, default=50_000)
-    mode.add_argument("--load-max-age-us", type=int, default=20_000)
+    mode.add_argument("--flowlet-gap-us", type=int)
+    mode.add_argument("--load-max-age-us", type=int)
+    mode.add_argument("--dscp", type=int, help="set the mode of this traffic class only")
+    mode.add_argument("--clear-classes", action="store_true",
+                      help="drop every per-class mode first")
     ecn = sub.add_parser("ecn", help="ECN marking thresholds (queue depth in packets)")
     ecn.add_argument("--kmin", type=int)
     ecn.add_argument("--kmax", type=int)
@@ -91,7 +95,7 @@ def find_run(run: str | None) -> Path:
 
 def connect(rundir: Path, base_port: int) -> FabricController:
     topo = Topology.from_json((rundir / "topology.json").read_text())
-    state = _load_state(rundir)
+    config, down = _load_state(rundir)
     clients: dict[str, P4RuntimeClient] = {}
     try:
         for sw in topo.switches():
@@ -104,24 +108,50 @@ def connect(rundir: Path, base_port: int) -> FabricController:
         for client in clients.values():
             client.close()
         raise
-    ctl = FabricController(topo, clients, FabricConfig())
-    if state:
-        ctl.down = state
+    ctl = FabricController(topo, clients, config)
+    if down:
+        ctl.down = down
         ctl._regroup()  # plans now reflect the links ctl already took down
     return ctl
 
 
-def _load_state(rundir: Path) -> set[tuple[str, int]]:
+def _load_state(rundir: Path) -> tuple[FabricConfig, set[tuple[str, int]]]:
+    """The routing-mode settings and down links earlier ctl commands left."""
+    config = FabricConfig()
     try:
-        return {(s, int(p)) for s, p in json.loads((rundir / STATE_FILE).read_text())["down"]}
+        state = json.loads((rundir / STATE_FILE).read_text())
+        down = {(s, int(p)) for s, p in state.get("down", [])}
+        config.mode = Mode(state.get("mode", Mode.ECMP))
+        config.flowlet_gap_us = int(state.get("flowlet_gap_us", config.flowlet_gap_us))
+        config.load_max_age_us = int(state.get("load_max_age_us", config.load_max_age_us))
+        config.class_modes = {int(d): Mode(m) for d, m in state.get("class_modes", {}).items()}
     except FileNotFoundError:
-        return set()
-    except (ValueError, KeyError, TypeError):
+        return config, set()
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise FabricError(f"{rundir / STATE_FILE} is corrupt; delete it") from None
+    return config, down
 
 
 def _save_state(rundir: Path, ctl: FabricController) -> None:
-    (rundir / STATE_FILE).write_text(json.dumps({"down": sorted(ctl.down)}))
+    c = ctl.config
+    (rundir / STATE_FILE).write_text(json.dumps({
+        "down": sorted(ctl.down), "mode": int(c.mode), "flowlet_gap_us": c.flowlet_gap_us,
+        "load_max_age_us": c.load_max_age_us,
+        "class_modes": {str(d): int(m) for d, m in c.class_modes.items()}}))
+
+
+def set_mode(ctl: FabricController, args: argparse.Namespace,
+             switches: list[str] | None) -> str:
+    """`ctl mode`: the switch-wide mode, or one traffic class's with --dscp."""
+    mode = Mode.parse(args.mode)
+    if args.clear_classes:
+        ctl.config.class_modes = {}
+    if args.dscp is not None:
+        ctl.config.class_modes[args.dscp] = mode
+        ctl.set_mode(ctl.config.mode, args.flowlet_gap_us, args.load_max_age_us, switches)
+        return f"DSCP {args.dscp}: mode {mode.name.lower()}"
+    ctl.set_mode(mode, args.flowlet_gap_us, args.load_max_age_us, switches)
+    return f"mode {mode.name.lower()}"
 
 
 def watch_links(rundir: Path, ctl: FabricController, interval: float,
@@ -150,6 +180,8 @@ def main(args: argparse.Namespace) -> int:
     rundir = find_run(args.run)
     switches = args.switches.split(",") if args.switches else None
     watches = [parse_watch(w) for w in getattr(args, "watch", [])]
+    if args.action == "mode" and args.dscp is not None and not 0 <= args.dscp <= 63:
+        raise FabricError(f"--dscp {args.dscp}: DSCP is 0..63")
     ecn = None
     if args.action == "ecn" and not args.off:
         if args.kmin is None or args.kmax is None:
@@ -157,8 +189,9 @@ def main(args: argparse.Namespace) -> int:
         ecn = Ecn(args.kmin, args.kmax, args.pmax)
     with connect(rundir, args.grpc_base_port) as ctl:
         if args.action == "mode":
-            ctl.set_mode(args.mode, args.flowlet_gap_us, args.load_max_age_us, switches)
-            print(f"mode {args.mode} on {', '.join(switches or ctl.clients)}")
+            done = set_mode(ctl, args, switches)
+            _save_state(rundir, ctl)
+            print(f"{done} on {', '.join(switches or ctl.clients)}")
         elif args.action == "ecn":
             ctl.set_ecn(ecn, switches)
             print("ECN off" if ecn is None else

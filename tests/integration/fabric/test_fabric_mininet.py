@@ -317,6 +317,13 @@ def test_ctl_changes_the_running_network(fab):
                                                                   is_default_action=True)))
     mode = {p.param_id: p.value for p in entity.table_entry.action.action.params}[1]
     assert mode == b"\x02"  # adaptive
+    assert ctl("mode", "ecmp", "--dscp", "48").returncode == 0
+    assert ctl("mode", "flowlet").returncode == 0  # the class entry stays
+    (entry,) = [e for e in client.read_table("FabricIngress.routing_mode") if not e.is_default_action]
+    assert entry.match[0].exact.value == bytes([48])
+    assert entry.action.action.params[0].value == b"\x00"  # ECMP for DSCP 48
+    assert ctl("mode", "ecmp", "--clear-classes").returncode == 0
+    assert [e for e in client.read_table("FabricIngress.routing_mode") if not e.is_default_action] == []
     done = ctl("stats", "fl1")
     assert done.returncode == 0 and len(done.stdout.splitlines()) == 5, done.stdout + done.stderr
     assert ctl("mode", "ecmp").returncode == 0

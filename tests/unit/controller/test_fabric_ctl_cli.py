@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from controller.cli import parse_watch
-from controller.fabric_plan import Watch
+from controller.cli import STATE_FILE, _load_state, _save_state, parse_watch
+from controller.fabric_plan import FabricConfig, Mode, Watch
 from fabriclab.errors import FabricError
 
 
@@ -39,3 +39,26 @@ def test_bad_arguments_are_rejected_before_connecting(tmp_path):
     assert done.returncode == 2 and "--kmax" in done.stderr
     done = ctl("--run", "r1", "mode", "fastest", env_root=tmp_path)
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_state_round_trip_and_corruption(tmp_path):
+    class Ctl:  # the two attributes _save_state reads
+        config = FabricConfig(mode=Mode.ADAPTIVE, flowlet_gap_us=7, class_modes={48: Mode.ECMP})
+        down = {("l1", 3), ("s1", 1)}
+
+    assert _load_state(tmp_path)[1] == set()
+    _save_state(tmp_path, Ctl)
+    config, down = _load_state(tmp_path)
+    assert down == Ctl.down
+    assert (config.mode, config.flowlet_gap_us, config.class_modes) == (
+        Mode.ADAPTIVE, 7, {48: Mode.ECMP})
+    (tmp_path / STATE_FILE).write_text('{"mode": 9}')
+    with pytest.raises(FabricError, match="corrupt"):
+        _load_state(tmp_path)
+
+
+def test_bad_dscp_is_rejected_before_connecting(tmp_path):
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r1" / "topology.json").write_text("{}")
+    done = ctl("--run", "r1", "mode", "ecmp", "--dscp", "64", env_root=tmp_path)
+    assert done.returncode == 2 and "0..63" in done.stderr
