@@ -141,7 +141,7 @@ class SwitchCore:
         p: PacketState = item.state
         sm = p.sm
         sm.egress_port = item.port
-        sm.egress_spec = self.drop_port + 1  # simple_switch: anything but the drop port
+        sm.egress_spec = (self.drop_port + 1) & 0x1FF  # simple_switch: not the drop port (bit<9>)
         sm.enq_timestamp = queue.enq_timestamp
         sm.enq_qdepth = queue.enq_qdepth
         sm.deq_qdepth = queue.deq_qdepth
