@@ -8,6 +8,8 @@ types, table properties and entries, the main package's signature.
 
 from __future__ import annotations
 
+import re
+
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import Diagnostic
@@ -304,6 +306,8 @@ class Checker(CallChecker):
     def _table(self, t: ir.TableDecl, scope: Scope) -> None:
         for key in t.keys:
             key.expr = self.expr(key.expr, scope)
+            if ir.find_annotation(key.annotations, "name") is None:
+                key.generated_name = key_name(key.expr)
             if key.match_kind not in self.program.match_kinds:
                 raise error(key.pos, f"unknown match kind '{key.match_kind}'")
             kt = key.expr.type
@@ -493,6 +497,42 @@ class Checker(CallChecker):
                 raise error(case.pos, "'default' must be the last switch label")
             if case.body is not None:
                 self._block(case.body, scope, context)
+
+
+_IDENT = re.compile(r"^\.?[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _constant_name(c: ir.Constant) -> str:
+    if _IDENT.match(c.text or ""):  # a named constant: p4c names the key before folding it
+        return c.text
+    return {16: f"0x{c.value:x}", 2: f"0b{c.value:b}", 8: f"0o{c.value:o}"}.get(c.base, str(c.value))
+
+
+def key_name(e: ir.Expr) -> str:
+    """The match-field name p4c's TableKeyNames pass derives from a key expression."""
+    if isinstance(e, ir.PathExpr):
+        return e.name
+    if isinstance(e, ir.Constant):
+        return _constant_name(e)
+    if isinstance(e, ir.Member):
+        member = e.member
+        if isinstance(e.expr.type, ir.StructLike):
+            f = e.expr.type.get_field(member)
+            anno = f.annotation("name") if f is not None else None
+            if anno and anno.args and isinstance(anno.args[0], str):
+                member = anno.args[0]
+                if member.startswith("."):
+                    return member[1:]
+        return f"{key_name(e.expr)}.{member}"
+    if isinstance(e, ir.Index):
+        return f"{key_name(e.expr)}[{key_name(e.index)}]"
+    if isinstance(e, ir.Slice):
+        return f"{key_name(e.expr)}[{e.hi_bit}:{e.lo_bit}]"
+    if isinstance(e, ir.Binary) and e.op == "&":
+        return f"{key_name(e.left)} & {key_name(e.right)}"
+    if isinstance(e, ir.MethodCall) and e.kind == ir.CallKind.IS_VALID:
+        return f"{key_name(e.target)}.$valid$"
+    raise error(e.pos, f"{e.text}: Complex key expression requires a @name annotation")
 
 
 def check(program: ir.Program, warnings: list | None = None) -> ir.Program:

@@ -724,12 +724,14 @@ class KeyElement(Node):
     expr: Expr
     match_kind: str
     annotations: list[Annotation] = field(default_factory=list)
+    # The name p4c generates from the expression (`hdr.ipv4.dstAddr`, `hdr.h.$valid$`).
+    generated_name: str = ""
 
     @property
     def name(self) -> str:
-        """The control-plane name: `@name` or the key expression's source text."""
+        """The control-plane name: `@name`, else the name p4c derives from the expression."""
         anno = find_annotation(self.annotations, "name")
-        return anno.args[0] if anno and anno.args else self.expr.text
+        return anno.args[0] if anno and anno.args else self.generated_name or self.expr.text
 
 
 @dataclass(eq=False)

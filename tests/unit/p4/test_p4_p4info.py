@@ -235,3 +235,25 @@ def test_annotations_are_printed_as_p4c_prints_them():
     text = BASIC.replace("action drop()", '@my_anno(1,2) @noWarn("x") action drop()')
     pre = _by_name(compile_source(text, "anno.p4").p4info.actions)["MyIngress.drop"].preamble
     assert list(pre.annotations) == ["@my_anno(1 , 2)", '@noWarn("x")']
+
+
+@pytest.mark.parametrize("key, name", [
+    ("hdr.ipv4.dstAddr", "hdr.ipv4.dstAddr"),
+    ("hdr.ipv4.isValid()", "hdr.ipv4.$valid$"),
+    ("hdr.ipv4.dstAddr[31:24]", "hdr.ipv4.dstAddr[31:24]"),
+    ("hdr.ipv4.dstAddr & 0xFF00", "hdr.ipv4.dstAddr & 0xff00"),
+    ("hdr.ipv4.dstAddr & MASK", "hdr.ipv4.dstAddr & MASK"),
+    ("standard_metadata.ingress_port", "standard_metadata.ingress_port"),
+])
+def test_match_field_names_follow_p4c_table_key_names(key, name):
+    text = BASIC.replace("hdr.ipv4.dstAddr: lpm;", f"{key}: exact;").replace(
+        "const bit<16> TYPE_IPV4", "const bit<32> MASK = 0xFF;\nconst bit<16> TYPE_IPV4")
+    assert compile_source(text, "keys.p4").p4info.tables[0].match_fields[0].name == name
+
+
+def test_complex_key_needs_a_name():
+    text = BASIC.replace("hdr.ipv4.dstAddr: lpm;", "hdr.ipv4.dstAddr + 1: exact;")
+    with pytest.raises(CompileError, match="Complex key expression requires a @name annotation"):
+        compile_source(text, "keys.p4")
+    named = BASIC.replace("hdr.ipv4.dstAddr: lpm;", 'hdr.ipv4.dstAddr + 1: exact @name("plus_one");')
+    assert compile_source(named, "keys.p4").p4info.tables[0].match_fields[0].name == "plus_one"
