@@ -288,7 +288,8 @@ class BlockCompiler(ExprCompiler):
             return f"(1 if {v} else 0)" if isinstance(resolve(k.expr.type), ir.BoolType) else v
 
         kt = "(" + "".join(key_code(k) + ", " for k in keys) + ")"
-        st = "(" + "".join(key_code(k) + ", " for k in sel) + ")"
+        # selector fields are hashed like any data list (invalid headers' fields left out)
+        st = self.gen.externs.data_bytes(self, ir.ListExpr([k.expr for k in sel])) if sel else "b''"
         hit, call = self.gen.uniq("hit"), self.gen.uniq("call")
         self.emit(f"{hit}, {call} = {tname}.apply({kt}, {st}, p.sm.packet_length, p.now)")
         action = self.gen.uniq("act")

@@ -30,7 +30,6 @@ from typing import Callable, Iterable, NamedTuple, Union
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.externs import GREEN, DirectState
-from fabriclab.switch.hashing import pack_fields
 
 
 class EntryExistsError(FabricError):
@@ -320,7 +319,6 @@ class Table:
         self._key_index = {k.name: i for i, k in enumerate(self.keys)}
         self._entries: dict[tuple, TableEntry] = {}
         self._seq = itertools.count()
-        self._selector_widths = tuple(k.width for k in self.selector_keys)
         kinds = tuple(k.match_kind for k in self.keys)
         if all(k == "exact" for k in kinds):
             self._engine = _ExactEngine()
@@ -475,9 +473,12 @@ class Table:
         self.default_action = self.initial_default
 
     # ------------------------------------------------------------ data plane
-    def apply(self, values: tuple, selector: tuple, nbytes: int, now_us: int
+    def apply(self, values: tuple, selector: bytes, nbytes: int, now_us: int
               ) -> tuple[bool, ActionCall]:
-        """Look up a key; count/meter a hit; return (hit, action call to run)."""
+        """Look up a key; count/meter a hit; return (hit, action call to run).
+
+        `selector` is the selector fields packed as BMv2 hashes them (see hashing.py).
+        """
         entry = self._engine.lookup(values)
         if entry is None:
             return False, self.default_action
@@ -491,7 +492,7 @@ class Table:
         action = entry.action
         if type(action) is ActionCall:
             return True, action
-        call = self.profile.resolve(action, pack_fields(selector, self._selector_widths))
+        call = self.profile.resolve(action, selector)
         if call is None:
             return False, self.default_action
         return True, call
