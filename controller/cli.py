@@ -21,7 +21,6 @@ from pathlib import Path
 from controller.fabric import FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
 from controller.link_failure import controller_handler
-from controller.client import P4RuntimeClient
 from fabriclab.errors import FabricError
 from topologies.graph import Topology
 
@@ -96,22 +95,13 @@ def find_run(run: str | None) -> Path:
 def connect(rundir: Path, base_port: int) -> FabricController:
     topo = Topology.from_json((rundir / "topology.json").read_text())
     config, down = _load_state(rundir)
-    clients: dict[str, P4RuntimeClient] = {}
-    try:
-        for sw in topo.switches():
-            index = topo.switch_index(sw.name)
-            client = P4RuntimeClient(f"127.0.0.1:{base_port + index}", index,
-                                     election_id=ELECTION_ID, timeout=5.0)
-            client.connect()
-            clients[sw.name] = client
-    except BaseException:
-        for client in clients.values():
-            client.close()
-        raise
-    ctl = FabricController(topo, clients, config)
+    index = {sw.name: topo.switch_index(sw.name) for sw in topo.switches()}
+    ctl = FabricController.connect(
+        topo, {name: f"127.0.0.1:{base_port + i}" for name, i in index.items()}, config,
+        device_ids=index, election_id=ELECTION_ID, timeout=5.0)
     if down:
         ctl.down = down
-        ctl._regroup()  # plans now reflect the links ctl already took down
+        ctl.regroup()  # plans now reflect the links ctl already took down
     return ctl
 
 

@@ -61,8 +61,8 @@ class FabricController:
 
     @classmethod
     def connect(cls, topo: Topology, addresses: dict[str, str],
-                config: FabricConfig | None = None,
-                device_ids: dict[str, int] | None = None) -> "FabricController":
+                config: FabricConfig | None = None, device_ids: dict[str, int] | None = None,
+                election_id: int = 1, timeout: float = 10.0) -> "FabricController":
         """Connect to every switch of the topology (`addresses`: switch -> host:port)."""
         missing = [s.name for s in topo.switches() if s.name not in addresses]
         if missing:
@@ -70,7 +70,8 @@ class FabricController:
         clients: dict[str, P4RuntimeClient] = {}
         try:
             for sw in topo.switches():
-                client = P4RuntimeClient(addresses[sw.name], (device_ids or {}).get(sw.name, 0))
+                client = P4RuntimeClient(addresses[sw.name], (device_ids or {}).get(sw.name, 0),
+                                         election_id=election_id, timeout=timeout)
                 client.connect()
                 clients[sw.name] = client
         except BaseException:
@@ -196,16 +197,16 @@ class FabricController:
         if link is None:
             raise FabricError(f"no link at {switch}:{port}")
         self.down |= {(link.a, link.a_port), (link.b, link.b_port)}
-        return self._regroup()
+        return self.regroup()
 
     def link_up(self, switch: str, port: int) -> list[str]:
         link = self.topo.ports(switch).get(port) if switch in self.topo.nodes else None
         if link is None:
             raise FabricError(f"no link at {switch}:{port}")
         self.down -= {(link.a, link.a_port), (link.b, link.b_port)}
-        return self._regroup()
+        return self.regroup()
 
-    def _regroup(self) -> list[str]:
+    def regroup(self) -> list[str]:
         """Rewrite the groups whose ports changed (matched by prefix: group ids stay as
         installed). A group that lost every port keeps its old members (nothing better to
         send to) until a path comes back."""
