@@ -1,9 +1,10 @@
 """P4Info generation with p4c-bm2-ss's names, ids, aliases and ordering (v1model).
 
 The rules (see REFERENCE_FACTS.md and the P4Runtime spec):
-* Objects are named by their position in the instantiated pipeline: a top-level control
-  by its type name (`MyIngress.ipv4_lpm`), a nested instance by its instance name, global
+* Objects are named after the control or parser *type* that declares them
+  (`MyIngress.ipv4_lpm`, also for nested instances, as p4c's HierarchicalNames does), global
   actions without prefix; `@name("x")` replaces the local name, `@name(".x")` is absolute.
+  Two objects of one kind with one name (a control instantiated twice) are an error.
 * ids are `(prefix << 24) | (jenkins_one_at_a_time(name) & 0xFFFFFF)`; `@id` wins. Names
   without `@id` are hashed in sorted order per kind and collisions probe the next hash
   value, as p4c does, so ids do not depend on declaration order.
@@ -196,7 +197,9 @@ class _Walker:
     def _instance(self, inst: ir.Instance, prefix: str) -> None:
         typ = inst.type
         if isinstance(typ, (ir.ControlDecl, ir.ParserDecl)):
-            self._block(typ, qualified(prefix, inst))
+            # p4c names a control's objects after the control *type* (HierarchicalNames), so a
+            # control instantiated twice yields duplicate names, which p4c rejects.
+            self._block(typ, local_name(typ)[0])
         else:
             self.out.instances.append((qualified(prefix, inst), inst))
 
@@ -441,7 +444,24 @@ def build_p4info(program: ir.Program) -> p4i.P4Info:
         msg = info.digests.add()
         _preamble(msg.preamble, symbols, "digest", name, None)
         _type_spec(msg.type_spec, data, info.type_info)
+    _check_duplicates(info, found)
     return info
+
+
+def _check_duplicates(info, found: _Collected) -> None:
+    """p4c: "Name 'x' is used for multiple <kind> objects in the P4Info message"."""
+    nodes = {name: node for name, node, *_ in found.tables + found.instances}
+    for kind, items in (("table", info.tables), ("action profile", info.action_profiles),
+                        ("counter", info.counters), ("direct counter", info.direct_counters),
+                        ("meter", info.meters), ("direct meter", info.direct_meters),
+                        ("register", info.registers), ("value set", info.value_sets)):
+        seen: set[str] = set()
+        for item in items:
+            name = item.preamble.name
+            if name in seen:
+                raise _fail(nodes.get(name), f"Name '{name}' is used for multiple {kind} objects in the "
+                                             f"P4Info message (is a control instantiated twice?)")
+            seen.add(name)
 
 
 def _named_type(message, t: ir.Type | None, info) -> None:

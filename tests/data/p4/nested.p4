@@ -1,4 +1,5 @@
-// Nested instances: a sub-parser and a control instantiated twice with constructor parameters.
+// Nested instances: a sub-parser and a sub-control with a constructor parameter. (P4Info names
+// come from the control type, so instantiating Inner twice is rejected, as by p4c.)
 #include <v1model.p4>
 header h_t { bit<8> a; }
 struct hs_t { h_t h; }
@@ -16,8 +17,7 @@ control Inner(inout hs_t hdr, inout m_t meta)(bit<8> v) {
 }
 control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
     Inner(1) one;
-    Inner(2) two;
-    apply { one.apply(hdr, meta); two.apply(hdr, meta); }
+    apply { one.apply(hdr, meta); }
 }
 control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
 control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }

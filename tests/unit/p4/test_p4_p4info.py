@@ -169,15 +169,19 @@ def test_unused_actions_are_not_in_p4info():
     assert "MyIngress.unused" not in names
 
 
-def test_nested_instances_are_named_by_instance_path():
-    info = compile_file(DATA / "nested.p4").p4info
-    assert [t.preamble.name for t in info.tables] == ["C.one.t", "C.two.t"]
-    assert [t.preamble.alias for t in info.tables] == ["one.t", "two.t"]
+def test_nested_instances_are_named_by_control_type_as_p4c():
+    text = (DATA / "nested.p4").read_text()
+    info = compile_source(text, "nested.p4").p4info
+    assert [t.preamble.name for t in info.tables] == ["Inner.t"]
+    assert [c.preamble.name for c in info.counters] == ["Inner.c"]
     # p4c's front end gives tables without default_action `@defaultonly NoAction` as default
-    assert [a.preamble.name for a in info.actions] == ["NoAction", "C.one.set", "C.two.set"]
+    assert [a.preamble.name for a in info.actions] == ["NoAction", "Inner.set"]
     refs = info.tables[0].action_refs
     assert [(r.id, list(r.annotations), r.scope) for r in refs][1] == (21257015, ["@defaultonly"], 2)
-    assert [c.preamble.name for c in info.counters] == ["C.one.c", "C.two.c"]
+    twice = text.replace("Inner(1) one;", "Inner(1) one;\n    Inner(2) two;").replace(
+        "one.apply(hdr, meta);", "one.apply(hdr, meta); two.apply(hdr, meta);")
+    with pytest.raises(CompileError, match="Name 'Inner.t' is used for multiple table objects"):
+        compile_source(twice, "twice.p4")
 
 
 def test_in_place_table_resources_are_named_by_property_annotation():
