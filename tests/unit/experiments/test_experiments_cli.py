@@ -1,0 +1,59 @@
+"""`fabriclab run`: bad input is a one-line error and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from experiments.cli import experiment_module, parse_seeds
+from experiments.trials import free_port_base
+from fabriclab.errors import FabricError
+
+
+def test_seeds_parse_and_bad_seeds_are_errors():
+    assert parse_seeds("1, 2,3") == (1, 2, 3)
+    assert parse_seeds(None) is None
+    for bad in ("a,b", ",", "1.5"):
+        with pytest.raises(FabricError):
+            parse_seeds(bad)
+
+
+def test_experiment_names_accept_dashes():
+    assert experiment_module("adaptive-routing").NAME == "adaptive_routing"
+    with pytest.raises(FabricError, match="unknown experiment"):
+        experiment_module("nope")
+
+
+def _fabriclab(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fabriclab", "run", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("nope",), "unknown experiment"),
+    (("adaptive_routing", "--seeds", "x"), "--seeds"),
+])
+def test_cli_errors_exit_non_zero_without_traceback(args, message):
+    done = _fabriclab(*args)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="checks the message non-root users get")
+def test_cli_says_root_is_needed():
+    done = _fabriclab("adaptive_routing")
+    assert done.returncode == 2 and "root" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_free_port_base_skips_ports_in_use():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        taken = s.getsockname()[1]
+        base = free_port_base(taken - 2, 4, step=8)
+        assert not base <= taken < base + 4
