@@ -74,6 +74,7 @@ def main(args: argparse.Namespace) -> int:
     compiled = compile_file(source, args.include_dirs, _defines(args.defines))
     for warning in compiled.warnings:
         print(warning.format(), file=sys.stderr)
+    compiled.checked_p4info()  # like p4c-bm2-ss --p4runtime-files: refuse what P4Info cannot express
     outdir = pathlib.Path(args.outdir)
     stem = source.stem
     _write(outdir / f"{stem}.p4info.txtpb", compiled.p4info_text.encode())

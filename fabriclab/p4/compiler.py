@@ -37,6 +37,15 @@ class CompiledProgram:
     program: ir.Program
     p4info: object  # p4.config.v1.P4Info (finsy.proto.p4i.P4Info)
     warnings: list[Diagnostic] = field(default_factory=list)
+    # Errors p4c reports only when asked for P4Info (e.g. a control instantiated twice gives
+    # duplicate names): the data plane is fine, P4Info consumers must refuse the program.
+    p4info_errors: list[Diagnostic] = field(default_factory=list)
+
+    def checked_p4info(self):
+        """The P4Info, or CompileError if p4c would refuse to generate it."""
+        if self.p4info_errors:
+            raise CompileError(self.p4info_errors)
+        return self.p4info
 
     @property
     def p4info_text(self) -> str:
@@ -66,14 +75,15 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
     warnings: list[Diagnostic] = []
     try:
         program = check(lower(parse(text, smap), smap, text, warnings), warnings)
-        p4info = build_p4info(program)
+        p4info, p4info_errors = build_p4info(program)
     except CompileError as err:
         raise CompileError(refine(err.diagnostics, smap, originals)) from None
     except RecursionError:
         raise CompileError([Diagnostic(None, "program nested too deeply")]) from None
     for diag in warnings:
         diag.severity = "warning"
-    result = CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals))
+    result = CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals),
+                             refine(p4info_errors, smap, originals))
     with _cache_lock:
         _cache[key] = result
         while len(_cache) > _CACHE_SIZE:

@@ -15,6 +15,7 @@ The rules (see REFERENCE_FACTS.md and the P4Runtime spec):
 
 from __future__ import annotations
 
+import contextvars
 import re
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ from finsy.proto import p4i
 from finsy.proto.p4.config.v1 import p4types_pb2
 
 from fabriclab.p4 import ir
-from fabriclab.p4.diagnostics import CompileError, Diagnostic
+from fabriclab.p4.diagnostics import Diagnostic
 
 PREFIX = {"action": 0x01, "table": 0x02, "value_set": 0x03, "controller_header": 0x04,
           "action_profile": 0x11, "counter": 0x12, "direct_counter": 0x13, "meter": 0x14,
@@ -49,8 +50,14 @@ def jenkins_hash(name: str) -> int:
     return h
 
 
-def _fail(node, message: str) -> CompileError:
-    return CompileError([Diagnostic(getattr(node, "pos", None), message)])
+# p4c reports P4Info problems only when it generates P4Info (p4c-bm2-ss --p4runtime-files), so
+# they are collected here, the P4Info is built as well as possible, and the compile result
+# carries them (`CompiledProgram.p4info_errors`) for the tools that write or serve P4Info.
+_problems: contextvars.ContextVar[list[Diagnostic]] = contextvars.ContextVar("p4info_problems")
+
+
+def _fail(node, message: str) -> None:
+    _problems.get().append(Diagnostic(getattr(node, "pos", None), message))
 
 
 class SymbolTable:
@@ -69,8 +76,10 @@ class SymbolTable:
         user_id = _user_id(kind, node) if node is not None else None
         if user_id is not None:
             if user_id in self.assigned:
-                raise _fail(node, f"@id {user_id} is assigned to multiple declarations")
-            self.assigned.add(user_id)
+                _fail(node, f"@id {user_id} is assigned to multiple declarations")
+                user_id = None
+            else:
+                self.assigned.add(user_id)
         table[name] = user_id
         if name not in self._all:
             self._all.add(name)
@@ -105,11 +114,13 @@ def _user_id(kind: str, node) -> int | None:
     if anno is None:
         return None
     if not anno.args or not isinstance(anno.args[0], int) or anno.args[0] < 0:
-        raise _fail(anno, "@id needs a non-negative integer argument")
+        _fail(anno, "@id needs a non-negative integer argument")
+        return None
     value = anno.args[0]
     prefix = PREFIX[kind] << 24
     if value & 0xFF000000 and value & 0xFF000000 != prefix:
-        raise _fail(anno, "@id has the wrong 8-bit prefix")
+        _fail(anno, "@id has the wrong 8-bit prefix")
+        return None
     return value | prefix
 
 
@@ -207,8 +218,9 @@ class _Walker:
         """An extern constructed in a table property is named by the property's @name, unqualified."""
         anno = inst.annotation("name")
         if anno is None or not anno.args or not isinstance(anno.args[0], str):
-            raise _fail(inst, f"unsupported: table '{table.name}' has an anonymous '{prop}' without a @name "
-                              f"annotation, which P4Runtime cannot name")
+            _fail(inst, f"unsupported: table '{table.name}' has an anonymous '{prop}' without a @name "
+                        f"annotation, which P4Runtime cannot name")
+            return
         self.out.instances.append((anno.args[0].lstrip("."), inst))
 
     def _digest(self, call: ir.MethodCall) -> None:
@@ -367,7 +379,17 @@ def _type_spec(spec, t: ir.Type, info) -> None:
             _type_spec(spec.tuple.members.add(), elem, info)
 
 
-def build_p4info(program: ir.Program) -> p4i.P4Info:
+def build_p4info(program: ir.Program) -> tuple[p4i.P4Info, list[Diagnostic]]:
+    """The program's P4Info and the problems p4c would report while generating it."""
+    problems: list[Diagnostic] = []
+    token = _problems.set(problems)
+    try:
+        return _build(program), problems
+    finally:
+        _problems.reset(token)
+
+
+def _build(program: ir.Program) -> p4i.P4Info:
     found = _Walker(program).run()
     symbols = SymbolTable()
     for name, action in found.actions:
@@ -459,8 +481,8 @@ def _check_duplicates(info, found: _Collected) -> None:
         for item in items:
             name = item.preamble.name
             if name in seen:
-                raise _fail(nodes.get(name), f"Name '{name}' is used for multiple {kind} objects in the "
-                                             f"P4Info message (is a control instantiated twice?)")
+                _fail(nodes.get(name), f"Name '{name}' is used for multiple {kind} objects in the "
+                                       f"P4Info message (is a control instantiated twice?)")
             seen.add(name)
 
 
@@ -500,7 +522,8 @@ def _pkg_info(info, main: ir.Instance) -> None:
 def _controller_name(h: ir.StructLike) -> str:
     anno = h.annotation("controller_header")
     if not anno.args or not isinstance(anno.args[0], str):
-        raise _fail(anno, "@controller_header needs a string argument")
+        _fail(anno, "@controller_header needs a string argument")
+        return h.name
     return anno.args[0]
 
 
@@ -522,7 +545,7 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
         _annotate(ar, ref.annotations)
         table_only, default_only = ref.annotation("tableonly"), ref.annotation("defaultonly")
         if table_only and default_only:
-            raise _fail(ref, f"action '{ref.name}' cannot be both @tableonly and @defaultonly")
+            _fail(ref, f"action '{ref.name}' cannot be both @tableonly and @defaultonly")
         if table_only:
             ar.scope = p4i.ActionRef.TABLE_ONLY
         elif default_only:
@@ -593,7 +616,8 @@ def _value_set_match(msg, vs: ir.ValueSetDecl) -> None:
     elif isinstance(et, ir.StructLike) and et.kind == "struct":
         for fid, f in zip(_field_ids(et.fields), et.fields):
             if not isinstance(f.type, ir.BitType):
-                raise _fail(f, "unsupported: value_set struct fields must be bit<W>")
+                _fail(f, "unsupported: value_set struct fields must be bit<W>")
+                continue
             m = msg.match.add(id=fid, name=local_name(f)[0], bitwidth=f.type.width)
             anno = f.annotation("match")
             kind = str(anno.args[0]) if anno and anno.args else "exact"
@@ -603,4 +627,4 @@ def _value_set_match(msg, vs: ir.ValueSetDecl) -> None:
                 m.other_match_type = kind
             _annotate(m, f.annotations, {"match"})
     else:
-        raise _fail(vs, "unsupported: value_set element type must be bit<W> or a struct of bit<W> fields")
+        _fail(vs, "unsupported: value_set element type must be bit<W> or a struct of bit<W> fields")

@@ -59,3 +59,12 @@ def test_bad_arguments_exit_nonzero(tmp_path, capsys):
     assert main(["compile", str(BASIC), "-o", str(tmp_path), "-D", "1bad"]) == 2
     err = capsys.readouterr().err
     assert "no such file" in err and "unknown P4Runtime file kind" in err and "bad -D argument" in err
+
+
+def test_programs_p4c_cannot_describe_in_p4info_fail_like_p4c(tmp_path, capsys):
+    prog = tmp_path / "twice.p4"
+    text = (REPO / "tests" / "data" / "p4" / "nested.p4").read_text()
+    prog.write_text(text.replace("Inner(1) one;", "Inner(1) one;\n    Inner(2) two;").replace(
+        "one.apply(hdr, meta);", "one.apply(hdr, meta); two.apply(hdr, meta);"))
+    assert main(["compile", str(prog), "-o", str(tmp_path)]) == 2
+    assert "Name 'Inner.t' is used for multiple table objects" in capsys.readouterr().err
