@@ -9,7 +9,7 @@ retransmissions.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from fabriclab.errors import FabricError
 from topologies.graph import LinkParams, NodeKind, Topology
