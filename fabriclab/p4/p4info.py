@@ -553,12 +553,12 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
     if table.default_action is not None and table.default_action_const:
         msg.const_default_action_id = symbols.id("action", found.action_names[id(table.default_action.decl)])
     tid = msg.preamble.id
-    if table.implementation is not None:
+    if id(table.implementation) in instance_ids:  # (an unnamed in-place profile has no id)
         pid = instance_ids[id(table.implementation)]
         msg.implementation_id = pid
         profile_tables.setdefault(pid, []).append((msg.preamble.name, tid))
     for res in (table.counters, table.meters):
-        if res is not None:
+        if id(res) in instance_ids:
             rid = instance_ids[id(res)]
             msg.direct_resource_ids.append(rid)
             direct_tables[rid] = tid
