@@ -82,8 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first switch's P4Runtime port; switch i uses base+i (default 9559)")
     parser.add_argument("--cpu-port", type=int, default=255, help="switch CPU port (default 255)")
     parser.add_argument("--mtu", type=int, default=1500, help="host MTU (default 1500)")
+    parser.add_argument("--priority-queues", type=int, default=8, metavar="N",
+                        help="strict-priority queues per switch port (default 8: priorities "
+                        "0..7, the highest served first)")
     parser.add_argument("--switch-args", default="", metavar="ARGS",
-                        help="extra flags for every switch, e.g. \"--priority-queues 8\"")
+                        help="extra flags for every switch, e.g. \"--log-console\"")
 
 
 def build_topology(args: argparse.Namespace) -> Topology:
@@ -128,6 +131,7 @@ def main(args: argparse.Namespace) -> int:
 
     config = NetConfig(target=args.target, program=args.program, grpc_base_port=args.grpc_base_port,
                        cpu_port=args.cpu_port, mtu=args.mtu,
+                       priority_queues=args.priority_queues,
                        pcap_dir=args.pcap.resolve() if args.pcap else None,
                        switch_args=tuple(shlex.split(args.switch_args)))
     if args.run:

@@ -47,7 +47,10 @@ class NetConfig:
     pcap_dir: Path | None = None
     mtu: int = 1500
     ready_timeout: float = 60.0
-    switch_args: tuple[str, ...] = ()  # extra flags for every switch, e.g. --priority-queues 8
+    # simple_switch --priority-queues: fabric.p4's controller puts CNPs at priority 7, RoCE
+    # ACKs at 6 and data at 0, and a priority without a queue is dropped
+    priority_queues: int = 8
+    switch_args: tuple[str, ...] = ()  # extra flags for every switch, e.g. --log-console
 
 
 def route_installer(pipeline: Pipeline) -> ModuleType:
@@ -85,6 +88,9 @@ class FabricNet:
         if os.geteuid() != 0:
             raise FabricError("Mininet needs root: run with sudo")
         target_command(self.config.target)
+        if self.config.priority_queues < 1:
+            raise FabricError("priority queues must be at least 1, got "
+                              f"{self.config.priority_queues}")
         linkparams.check_target_supports(self.topo, self.config.target)
         if not 1024 <= self.config.grpc_base_port <= 65535 - len(self.topo.switches()):
             raise FabricError(f"gRPC base port {self.config.grpc_base_port} out of range")
@@ -145,7 +151,7 @@ class FabricNet:
                       device_id=index, grpc_port=self.grpc_port(name),
                       cpu_port=self.config.cpu_port, log=self.rundir.log(name),
                       pcap_dir=self.config.pcap_dir, options=self._switch_options(name),
-                      mtu=self.config.mtu)
+                      mtu=self.config.mtu, priority_queues=self.config.priority_queues)
 
     def _add_host(self, net: Mininet, name: str) -> None:
         shaping = [] if self.config.target != "builtin" else [

@@ -60,16 +60,16 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
 
 def switch_command(target: str, executable: list[str], device_id: int, ports: dict[int, str],
                    grpc_address: str, cpu_port: int | None, pcap_dir: Path | None,
-                   options: tuple[str, ...] = ()) -> list[str]:
+                   options: tuple[str, ...] = (), *, priority_queues: int = 1) -> list[str]:
     """A switch command line in simple_switch_grpc's form: BMv2 takes its target options
-    after `--` and needs its own Thrift port; `options` go before the target options
-    (the built-in target's link model, user extras)."""
+    (gRPC address, CPU port, priority queues) after `--` and needs its own Thrift port;
+    `options` go before the target options (the built-in target's link model, user extras)."""
     cmd = [*executable, "--no-p4", "--device-id", str(device_id)]
     for port, intf in sorted(ports.items()):
         cmd += ["-i", f"{port}@{intf}"]
     if pcap_dir is not None:
         cmd += ["--pcap", str(pcap_dir)]
-    target_opts = ["--grpc-server-addr", grpc_address]
+    target_opts = ["--grpc-server-addr", grpc_address, "--priority-queues", str(priority_queues)]
     if cpu_port is not None:
         target_opts += ["--cpu-port", str(cpu_port)]
     cmd += options
@@ -82,15 +82,18 @@ class P4Switch(Switch):
     """One P4 switch process behind a Mininet node.
 
     `options` carries the link model (`--port-rate/--port-delay/--queue-depth`, built-in
-    target only) and any extra switch flags; `pcap_dir` turns on per-port captures.
+    target only) and any extra switch flags; `pcap_dir` turns on per-port captures;
+    `priority_queues` is simple_switch's `--priority-queues` (the fabric controller uses
+    priorities 0..7, and a priority without a queue is dropped).
     """
 
     def __init__(self, name: str, target: str = "builtin", device_id: int = 0,
                  grpc_port: int = 9559, cpu_port: int | None = 255, log: Path | None = None,
                  options: tuple[str, ...] = (), pcap_dir: Path | None = None,
-                 mtu: int = 1500, **params: object):
+                 mtu: int = 1500, priority_queues: int = 8, **params: object):
         self.target, self.device_id, self.grpc_port = target, device_id, grpc_port
         self.cpu_port, self.options, self.pcap_dir = cpu_port, tuple(options), pcap_dir
+        self.priority_queues = priority_queues
         self.log = log or Path(f"/tmp/fabriclab/{name}.log")
         self.mtu = mtu
         self.process: subprocess.Popen | None = None
@@ -109,7 +112,7 @@ class P4Switch(Switch):
     def command(self) -> list[str]:
         return switch_command(self.target, self.executable, self.device_id,
                               self.data_ports(), self.grpc_address, self.cpu_port,
-                              self.pcap_dir, self.options)
+                              self.pcap_dir, self.options, priority_queues=self.priority_queues)
 
     def start(self, controllers: list) -> None:
         """Launch the process (readiness is checked by `wait_ready`, so all switches of a

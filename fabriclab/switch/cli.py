@@ -33,8 +33,9 @@ def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cpu-port", type=int, help="port whose packets go to P4Runtime packet-in")
     parser.add_argument("--drop-port", type=int, default=511, help="port that drops (default 511)")
     parser.add_argument("--priority-queues", type=int, default=1,
-                        help="strict-priority queues per egress port, queue 0 served first "
-                        "(default 1; a priority without a queue is dropped)")
+                        help="strict-priority queues per egress port: priority p uses queue p, "
+                        "the highest served first (default 1; a priority without a queue "
+                        "is dropped)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,12 +17,14 @@ the real-time driver (``process.py``) drives it from an epoll loop. The driver's
     for port, data in deliveries: send it    # it has crossed the link
     sleep until tm.next_deadline_ns()
 
-BMv2 fidelity (simple_switch since p4lang/behavioral-model PR #1276, Nov 2024): priority
-``p`` (``standard_metadata.priority``) selects queue ``p`` and queue 0 is served first, i.e.
-the lowest number is the highest priority; a priority >= the number of queues is dropped
-(counted in ``priority_drops``); ``enq_qdepth`` is the occupancy of the packet's own queue
-before the push and ``deq_qdepth`` after the pop; ``set_queue_rate``/``set_queue_depth``
-without a priority set every queue of the port. Timestamps are microseconds.
+BMv2 fidelity (simple_switch): priority ``p`` (``standard_metadata.priority``) selects
+queue ``p`` and the highest ``p`` with a packet is served first (strict priority; priority 0,
+every packet's default, is the lowest); a priority >= the number of queues is dropped
+(counted in ``priority_drops``). ``set_queue_rate``/``set_queue_depth`` with a priority
+address that priority's queue (what p4lang/behavioral-model PR #1276 fixed; the datapath
+order stayed as it was), without one every queue of the port. ``enq_qdepth`` is the
+occupancy of the packet's own queue before the push and ``deq_qdepth`` after the pop.
+Timestamps are microseconds.
 Serialisation counts frame bytes only (no preamble/IFG/FCS), like Linux tc.
 """
 
@@ -224,7 +226,7 @@ class TrafficManager:
     def _dequeue(self, number: int, port: Port, now_ns: int) -> Departure | None:
         if port.link_free_ns > now_ns or port.next_ns > now_ns:
             return None
-        for queue in port.queues:  # queue 0 is the highest priority
+        for queue in reversed(port.queues):  # the highest priority first
             if queue.entries and queue.next_ns <= now_ns:
                 break
         else:

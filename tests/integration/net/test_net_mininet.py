@@ -74,6 +74,8 @@ def test_leaf_spine_pingall(run_name, program):
     config = NetConfig(program=program, run=run_name, grpc_base_port=base_port(1))
     with FabricNet(topo, config) as net:
         assert net.pingall() == 0
+        # 8 priority queues by default: the fabric controller uses priorities 0..7
+        assert "--priority-queues 8" in net.rundir.log("l1").read_text().splitlines()[0]
         # the route really crosses the fabric: TTL drops by 3 switches (leaf, spine, leaf)
         out = net.host("h1").cmd(f"ping -c 1 -W 2 {Addressing(topo).ip('h4')}")
         assert "ttl=61" in out
@@ -121,7 +123,9 @@ def test_bad_parameters_create_nothing(run_name):
     for argv, message in ((["leaf-spine", "--leaves", "0"], "leaves must be >= 1"),
                           (["multi-site", "--sites", "1"], "sites must be >= 2"),
                           (["leaf-spine", "--program", "/nonexistent.p4"], "no P4 program at"),
-                          (["leaf-spine", "--target", "bmv2"], "needs simple_switch_grpc")):
+                          (["leaf-spine", "--target", "bmv2"], "needs simple_switch_grpc"),
+                          (["leaf-spine", "--priority-queues", "0"],
+                           "priority queues must be at least 1")):
         done = subprocess.run([*NET, *argv, "--run", run_name], capture_output=True, text=True,
                               timeout=60)
         assert done.returncode == 2, done
@@ -133,11 +137,11 @@ def test_bad_parameters_create_nothing(run_name):
 def test_switch_that_fails_to_start_says_why(run_name):
     needs_toolchain()
     config = NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(6),
-                       switch_args=("--priority-queues", "0"))
+                       switch_args=("--queue-depth", "1@0"))
     with pytest.raises(FabricError) as err:
         FabricNet(builders.leaf_spine(leaves=1, spines=1, hosts_per_leaf=1), config).start()
     assert "P4 switch s1 (builtin) did not start correctly" in str(err.value)
-    assert "--priority-queues must be at least 1" in str(err.value)  # the log's tail
+    assert "--queue-depth: queue depth must be at least 1" in str(err.value)  # the log's tail
 
 
 def test_killed_mid_way_then_clean_leaves_nothing(run_name):

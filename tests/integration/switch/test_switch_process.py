@@ -77,13 +77,14 @@ def test_port_rate_holds_a_20mbit_stream_to_10mbit_and_the_queue_fills(hosts, st
     assert '"drops": 0' not in stats.split('"queues"')[0], stats
 
 
-def test_priority_queue_0_keeps_its_rate_while_queue_1_absorbs_the_loss(hosts, start_switch):
+def test_priority_1_keeps_its_rate_while_priority_0_absorbs_the_loss(hosts, start_switch):
     start_switch("--port-rate", "2@10mbit", "--priority-queues", "2")
     receiver = hosts.traffic(2, "recv", "eth0", "3.5")
     wait_listening(receiver)
-    # precedence 0 -> queue 0 (6 Mb/s offered), precedence 1 -> queue 1 (12 Mb/s offered)
-    high = hosts.traffic(1, "send-udp", "10.0.0.2", "6e6", "2", "1000", "0", "5001")
-    low = hosts.traffic(1, "send-udp", "10.0.0.2", "12e6", "2", "1000", "32", "5002")
+    # precedence 1 -> priority 1 (6 Mb/s offered), precedence 0 -> priority 0 (12 Mb/s
+    # offered): the higher priority is served first, as on simple_switch
+    high = hosts.traffic(1, "send-udp", "10.0.0.2", "6e6", "2", "1000", "32", "5001")
+    low = hosts.traffic(1, "send-udp", "10.0.0.2", "12e6", "2", "1000", "0", "5002")
     sent_high, sent_low = finish(high)["sent"], finish(low)["sent"]
     frames = finish(receiver)["frames"]
     got_high = sum(1 for *_, dport in frames if dport == 5001)

@@ -22,17 +22,18 @@ from topologies.graph import LinkParams
 def test_builtin_switch_command_carries_link_model():
     flags = tuple(linkparams.switch_port_flags(2, LinkParams(100, 10_000, 32)))
     cmd = switch_command("builtin", ["fabriclab", "switch"], 3, {2: "flvl1-2", 1: "flvl1-1"},
-                         "127.0.0.1:9562", 255, None, flags)
+                         "127.0.0.1:9562", 255, None, flags, priority_queues=8)
     assert cmd == ["fabriclab", "switch", "--no-p4", "--device-id", "3", "-i", "1@flvl1-1",
                    "-i", "2@flvl1-2", "--port-rate", "2@100mbit", "--port-delay", "2@10000us",
                    "--queue-depth", "2@32", "--grpc-server-addr", "127.0.0.1:9562",
-                   "--cpu-port", "255"]
+                   "--priority-queues", "8", "--cpu-port", "255"]
 
 
 def test_bmv2_command_puts_target_options_after_dashes():
     cmd = switch_command("bmv2", ["simple_switch_grpc"], 1, {1: "flvs1-1"}, "127.0.0.1:9560",
-                         None, Path("/tmp/p"))
-    assert cmd[-5:] == ["--thrift-port", "9091", "--", "--grpc-server-addr", "127.0.0.1:9560"]
+                         None, Path("/tmp/p"), priority_queues=8)
+    assert cmd[-7:] == ["--thrift-port", "9091", "--", "--grpc-server-addr", "127.0.0.1:9560",
+                        "--priority-queues", "8"]
     assert cmd[cmd.index("--pcap") + 1] == "/tmp/p"
 
 
@@ -142,12 +143,12 @@ def test_each_switch_models_the_direction_it_sends():
     t.add_node("b1", "border")
     t.add_link("h1", "l1", LinkParams(50))
     t.add_link("l1", "b1", LinkParams(10, 1000, 8), LinkParams(20, 3000))
-    net = FabricNet(t, NetConfig(run="unit", switch_args=("--priority-queues", "4")))
+    net = FabricNet(t, NetConfig(run="unit", switch_args=("--log-console",)))
     l1, b1 = net._switch_options("l1"), net._switch_options("b1")
     assert l1[l1.index("2@10mbit") - 1] == "--port-rate"
     assert "2@1000us" in l1 and "2@8" in l1 and "1@50mbit" in l1
     assert "1@20mbit" in b1 and "1@3000us" in b1 and "--queue-depth" not in b1
-    assert b1[-2:] == ("--priority-queues", "4")
+    assert b1[-1] == "--log-console"
     bmv2 = FabricNet(t, NetConfig(run="unit", target="bmv2"))._switch_options("l1")
     assert bmv2 == ()  # BMv2 links go to tc, not to switch flags
 

@@ -102,12 +102,12 @@ def test_byte_depth_limit_drops_what_does_not_fit():
     assert accepted == [True, True, False]
 
 
-def test_strict_priority_serves_priority_0_first():
-    """simple_switch since PR #1276: standard_metadata.priority p -> queue p, 0 served first."""
+def test_strict_priority_serves_the_highest_priority_first():
+    """simple_switch: standard_metadata.priority p -> queue p, the highest p served first."""
     tm = TrafficManager(priority_queues=3)
     tm.set_port_rate(1, 8_000_000)
-    arrivals = [(0, Item(1, 2, 1000, 1)), (0, Item(1, 2, 1000, 2)),
-                (0, Item(1, 0, 1000, 3)), (0, Item(1, 1, 1000, 4))]
+    arrivals = [(0, Item(1, 0, 1000, 1)), (0, Item(1, 0, 1000, 2)),
+                (0, Item(1, 2, 1000, 3)), (0, Item(1, 1, 1000, 4))]
     out = run(tm, 100 * MS, arrivals)
     # All four are queued before the first poll, so priority decides from the start.
     assert [tag for _, _, tag, _ in out] == [3, 4, 1, 2]
@@ -116,11 +116,11 @@ def test_strict_priority_serves_priority_0_first():
 def test_a_busy_high_priority_queue_starves_the_others():
     tm = TrafficManager(priority_queues=2)
     tm.set_port_rate(1, 8_000_000)  # 1 ms per frame
-    arrivals = [(0, Item(1, 1, 1000, 100))] + [(i * MS // 2, Item(1, 0, 1000, i))
+    arrivals = [(0, Item(1, 0, 1000, 100))] + [(i * MS // 2, Item(1, 1, 1000, i))
                                                for i in range(10)]
     out = run(tm, 100 * MS, arrivals)
     order = [tag for _, _, tag, _ in out]
-    assert order.index(100) >= 5  # the low-priority frame waits while queue 0 has packets
+    assert order.index(100) >= 5  # the priority-0 frame waits while queue 1 has packets
 
 
 def test_priority_without_a_queue_is_dropped_and_counted():
@@ -132,13 +132,14 @@ def test_priority_without_a_queue_is_dropped_and_counted():
 
 def test_per_queue_rate_limits_only_that_priority():
     tm = TrafficManager(priority_queues=2)
-    tm.set_queue_rate(1000, port=1, priority=0)  # 1 ms between queue-0 departures
-    arrivals = [(0, Item(1, 0, 100, i)) for i in range(3)] + [(0, Item(1, 1, 100, 10 + i))
+    tm.set_queue_rate(1000, port=1, priority=1)  # 1 ms between priority-1 departures
+    arrivals = [(0, Item(1, 1, 100, i)) for i in range(3)] + [(0, Item(1, 0, 100, 10 + i))
                                                              for i in range(3)]
     out = run(tm, 100 * MS, arrivals)
     times = {tag: t for t, _, tag, _ in out}
     assert [times[i] for i in range(3)] == [0, MS, 2 * MS]
-    assert all(times[10 + i] < MS for i in range(3))  # queue 1 fills the gaps
+    assert all(times[10 + i] < MS for i in range(3))  # priority 0 fills the gaps
+    assert [q.rate_pps for q in tm.port(1).queues] == [None, 1000]  # the priority's own queue
 
 
 def test_set_queue_rate_without_priority_sets_every_queue_and_new_ports():
@@ -165,8 +166,8 @@ def test_qdepth_counts_the_packet_s_own_priority_queue():
     tm = TrafficManager(priority_queues=2)
     tm.set_port_rate(1, 8_000)  # slow: nothing leaves during the test
     for i in range(3):
-        tm.enqueue(Item(1, 1, 1000, i), 0)
-    tm.enqueue(Item(1, 0, 1000, 9), 0)
+        tm.enqueue(Item(1, 0, 1000, i), 0)
+    tm.enqueue(Item(1, 1, 1000, 9), 0)
     deps, _ = tm.poll(0)
     assert deps[0].item.tag == 9
     assert (deps[0].queue.enq_qdepth, deps[0].queue.deq_qdepth) == (0, 0)
