@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Callable
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import KINDS, CollectiveSpec
+from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.roce.host import add_stack_arguments, options
-from fabriclab.roce.placement import hosts_of_run, parse_hosts
+from fabriclab.roce.placement import Spawn, in_pid_netns, parse_hosts
 from fabriclab.roce.runs import launch, simulate, summarize
 from fabriclab.roce.report import format_table
 from fabriclab.roce.sim import PortParams
@@ -54,8 +56,56 @@ def _kind(name: str) -> str:
     return kind
 
 
+def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn], list[tuple[str, int]]]:
+    """The hosts of a running `fabriclab net --run RUN` (all, or `names` in that order).
+
+    The run's topology.json gives names and addresses; each host's shell carries the run's
+    FABRICLAB_RUN and `mininet:<host>` on its command line, and ranks enter its namespace.
+    """
+    from fabriclab.net.runstate import RunDir, run_of
+    from topologies.addressing import Addressing
+    from topologies.graph import Topology
+
+    path = RunDir(run).path / "topology.json"
+    try:
+        topo = Topology.from_json(path.read_text())
+    except FileNotFoundError:
+        raise FabricError(f"no running network {run!r} (no {path})") from None
+    hosts = names or [n.name for n in topo.hosts()]
+    shells = _mininet_shells(run, run_of)
+    addressing = Addressing(topo)
+    spawns, addrs = [], []
+    for name in hosts:
+        if name not in shells:
+            raise FabricError(f"host {name!r} of run {run!r} is not running")
+        spawns.append(in_pid_netns(shells[name]))
+        addrs.append((str(addressing.ip(name)), ROCE_PORT))
+    return spawns, addrs
+
+
+def _mininet_shells(run: str, run_of: Callable[[int], str | None]) -> dict[str, int]:
+    shells = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        tags = [a.decode(errors="replace")[8:] for a in args if a.startswith(b"mininet:")]
+        if tags and run_of(int(proc.name)) == run:
+            shells.setdefault(tags[0], int(proc.name))
+    return shells
+
+
 def run(args: argparse.Namespace) -> tuple[CollectiveSpec, list[dict]]:
     kind, size, opts = _kind(args.collective), parse_size(args.size), options(args)
+    if args.pcap and args.netns is None:
+        raise FabricError("--pcap works with --netns (on a running net, use `fabriclab net --pcap`)")
+    if (args.loss or args.reorder) and args.sim is None:
+        raise FabricError("--loss and --reorder model the simulated fabric: use them with --sim")
+    if args.ranks and not args.run:
+        raise FabricError("--ranks picks hosts of a running net: use it with --run")
     if args.sim is not None:
         spec = CollectiveSpec(kind, args.sim, size, args.dtype, args.op)
         port = PortParams(rate=opts.line_rate, delay=args.delay, loss=args.loss, reorder=args.reorder)

@@ -8,7 +8,10 @@ prints one JSON object with its timings, #wrong and counters.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
+import os
+import signal
 import sys
 
 from fabriclab.errors import FabricError
@@ -20,6 +23,8 @@ from fabriclab.roce.qp import MODES, PMTUS
 from fabriclab.roce.rank import Rank
 from fabriclab.roce.runs import RunOptions
 from fabriclab.roce.units import parse_rate, parse_size
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def parse_peers(text: str) -> list[tuple[str, int]]:
@@ -51,6 +56,13 @@ def options(args: argparse.Namespace) -> RunOptions:
                       args.rto, args.dcqcn_rtt)
 
 
+def _die_with_launcher() -> None:
+    """SIGTERM when the launcher dies (`ip netns exec`, nsenter and mnexec exec, so it is our parent)."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # it died before we got here
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m fabriclab.roce.host", description=__doc__.splitlines()[0])
     p.add_argument("--rank", type=int, required=True)
@@ -59,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-wait", action="store_true", help="start at once instead of waiting for 'go'")
     add_stack_arguments(p)
     args = p.parse_args(argv)
+    if not args.no_wait:
+        _die_with_launcher()
     try:
         peers = parse_peers(args.peers)
         if not 0 <= args.rank < len(peers):

@@ -91,8 +91,9 @@ class BridgeFabric:
         if shutil.which("tcpdump") is None:
             raise FabricError("tcpdump is not installed (apt-get install tcpdump)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        p = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-w", str(path), "-U", "--immediate-mode", "-B", "32768",
-                              "udp"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-w", str(path), "-U",
+                              "--immediate-mode", "-B", "32768", "udp"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
         self._dumps.append(p)
         self.pcaps.append(path)
         assert p.stderr is not None

@@ -2,14 +2,13 @@
 
 A spawn function takes an argv and returns a Popen with text-mode stdin/stdout/stderr
 pipes, started in the right network namespace: this one, a named namespace, the namespace
-of a process (a Mininet host's shell), or a host of a running `fabriclab net` found by its
-run name (the hosts' shells carry FABRICLAB_RUN and `mininet:<host>` on their command line).
+of a process (a Mininet host's shell) or a Mininet host object. (No preexec_fn: the
+launcher may run gRPC threads, and fork + Python code in the child is not safe then.)
 """
 
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 from typing import Any, Callable
 
 from fabriclab.errors import FabricError
@@ -61,41 +60,3 @@ def parse_hosts(text: str) -> tuple[list[Spawn], list[tuple[str, int]]]:
     if not addrs:
         raise FabricError("no hosts given")
     return spawns, addrs
-
-
-def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn], list[tuple[str, int]]]:
-    """The hosts of a running `fabriclab net --run RUN` (all, or `names` in that order)."""
-    from fabriclab.net.runstate import RunDir, run_of
-    from topologies.addressing import Addressing
-    from topologies.graph import Topology
-
-    path = RunDir(run).path / "topology.json"
-    try:
-        topo = Topology.from_json(path.read_text())
-    except FileNotFoundError:
-        raise FabricError(f"no running network {run!r} (no {path})") from None
-    hosts = names or [n.name for n in topo.hosts()]
-    shells = _mininet_shells(run, run_of)
-    addressing = Addressing(topo)
-    spawns, addrs = [], []
-    for name in hosts:
-        if name not in shells:
-            raise FabricError(f"host {name!r} of run {run!r} is not running")
-        spawns.append(in_pid_netns(shells[name]))
-        addrs.append((str(addressing.ip(name)), ROCE_PORT))
-    return spawns, addrs
-
-
-def _mininet_shells(run: str, run_of: Callable[[int], str | None]) -> dict[str, int]:
-    shells = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        tags = [a.decode(errors="replace")[8:] for a in args if a.startswith(b"mininet:")]
-        if tags and run_of(int(proc.name)) == run:
-            shells.setdefault(tags[0], int(proc.name))
-    return shells

@@ -136,6 +136,7 @@ class QueuePair:
         self._una = start  # oldest unacknowledged
         self._tx = start  # next to transmit (moves back on go-back-N)
         self._max_sent = start  # highest PSN sent + 1
+        self._last_ackreq: int | None = None  # newest PSN sent with AckReq
         self._tx_wr = 0  # index in _wrs of the WR holding _tx
         self._deadline: float | None = None
         self._backoff = 1
@@ -199,12 +200,19 @@ class QueuePair:
             self.counters.retransmissions += 1
         else:
             self._max_sent = psn_add(psn, 1)
-        if self._deadline is None:
-            self._deadline = now + self._rto()
+        if pkt.ackreq:
+            self._last_ackreq = psn
+            if self._deadline is None:
+                self._deadline = now + self._rto()
         self._tx = psn_add(psn, 1)
         self.counters.packets_sent += 1
         self.counters.bytes_sent += len(pkt.payload)
         return pkt
+
+    def _awaiting_ack(self) -> bool:
+        """A packet that asked for an ACK is unacknowledged (only then may the timer run: a
+        slowly paced sender between AckReqs is not a lost packet)."""
+        return self._last_ackreq is not None and psn_diff(self._last_ackreq, self._una) >= 0
 
     def _rto(self) -> float:
         return min(self.cfg.rto * self._backoff, self.cfg.max_rto)
@@ -216,7 +224,7 @@ class QueuePair:
         """Retransmission timeout: go back to the oldest unacknowledged packet."""
         if self._deadline is None or now < self._deadline:
             return
-        if self.outstanding <= 0:
+        if not self._awaiting_ack():
             self._deadline = None
             return
         self.counters.timeouts += 1
@@ -246,7 +254,7 @@ class QueuePair:
             if psn_diff(self._tx, self._una) < 0:
                 self._go_back(self._una)
             self._backoff = 1
-            self._deadline = now + self._rto() if self.outstanding > 0 else None
+            self._deadline = now + self._rto() if self._awaiting_ack() else None
         if nak:
             self.counters.naks_received += 1
             if psn_diff(pkt.psn, self._una) == 0 and psn_diff(self._tx, pkt.psn) > 0:

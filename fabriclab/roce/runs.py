@@ -43,8 +43,8 @@ class RunOptions:
 
     def nic_config(self, ip: str, port: int = ROCE_PORT) -> NicConfig:
         ack_every = min(16, self.window)
-        # the timeout must outlast sending one ACK's worth of packets at line rate, or it fires early
-        rto = max(self.rto, 3 * ack_every * (self.pmtu + 100) * 8 / self.line_rate)
+        # the timeout must outlast a full window queued at line rate somewhere, or it fires early
+        rto = max(self.rto, 2 * self.window * (self.pmtu + 100) * 8 / self.line_rate)
         qp = QpConfig(pmtu=self.pmtu, window=self.window, ack_every=ack_every, rto=rto, mode=self.mode)
         dcqcn = DcqcnParams.scaled(self.line_rate, self.dcqcn_rtt) if self.dcqcn_rtt else None
         return NicConfig(ip, port, self.line_rate, qp, dcqcn)

@@ -102,3 +102,23 @@ def test_write_outside_region_is_nak_and_error_not_crash():
     (_, c), = a.completions
     assert c.wr_id == 5 and "remote access" in c.error
     assert b.qp(2).counters.access_errors == 1
+
+
+def test_timer_runs_only_while_an_ackreq_packet_is_unacknowledged():
+    from fabriclab.roce.qp import QueuePair
+
+    qp = QueuePair(1, 2, QpConfig(pmtu=256, window=64, ack_every=16, rto=0.01, start_psn=1))
+    qp.post_write(1, bytes(256 * 40), va=0, rkey=1)
+    now = 0.0
+    for _ in range(15):  # PSNs 1..15: a slowly paced sender, no AckReq yet
+        pkt = qp.next_packet(now)
+        assert not pkt.ackreq
+        now += 0.05
+        qp.on_timer(now)
+    assert qp.counters.timeouts == 0 and qp.deadline() is None
+    pkt = qp.next_packet(now)  # PSN 16 asks for an ACK, which never comes
+    assert pkt.psn == 16 and pkt.ackreq
+    qp.on_timer(now + 0.011)
+    assert qp.counters.timeouts == 1
+    again = qp.next_packet(now + 0.011)
+    assert again.psn == 1 and again.ackreq  # go-back-N from the oldest unacknowledged
