@@ -92,8 +92,8 @@ def test_allreduce_in_virtual_time_over_impaired_fabric(mode):
     row = summarize(spec, results)
     assert row.wrong == 0 and all(r["wrong"] == 0 for r in results)
     assert sum(r["qp"]["retransmissions"] for r in results) > 0
-    # ring all-reduce moves 2(n-1)/n of the buffer per rank: the measured busbw is close to line rate
-    assert 0.5 < row.busbw * 8e9 / 100e6 < 1.0
+    # losses cost timeouts (the only recovery in ooo mode), yet busbw stays a fair share of line rate
+    assert 0.2 < row.busbw * 8e9 / 100e6 < 1.0
 
 
 def test_allreduce_time_matches_line_rate_on_a_clean_fabric():
