@@ -5,7 +5,7 @@ parameters (positional, named, defaults), infer type arguments and check directi
 from __future__ import annotations
 
 from fabriclab.p4 import ir
-from fabriclab.p4.typecheck import BIT32, BOOL, INT, VOID, ExprChecker, Scope, error, same_type, substitute
+from fabriclab.p4.typecheck import BOOL, INT, VOID, ExprChecker, Scope, error, same_type, substitute
 
 _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOKAHEAD,
                    "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
@@ -278,6 +278,3 @@ class CallChecker(ExprChecker):
                             f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
                             f"{self.show(actual.type)} but '{proto_base.name}' needs "
                             f"{expected.direction or ''} {self.show(want)}".replace("  ", " "))
-
-
-__all__ = ["CallChecker", "BIT32", "INT"]

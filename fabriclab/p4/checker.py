@@ -13,7 +13,7 @@ import re
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import Diagnostic
-from fabriclab.p4.typecheck import BOOL, INT, VOID, Scope, error, same_type
+from fabriclab.p4.typecheck import VOID, Scope, error, same_type
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType)
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
@@ -541,6 +541,3 @@ def check(program: ir.Program, warnings: list | None = None) -> ir.Program:
     if warnings is not None:
         warnings.extend(checker.warnings)
     return result
-
-
-__all__ = ["check", "Checker", "BOOL", "INT"]

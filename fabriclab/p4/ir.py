@@ -38,7 +38,6 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 from fabriclab.p4.diagnostics import SourcePos
 
@@ -800,10 +799,6 @@ class ControlDecl(Decl, Type):
 
     def display(self) -> str:
         return self.name
-
-
-TypeDeclaration = Union[StructLike, EnumDecl, TypedefDecl, NewTypeDecl, ExternDecl, BlockTypeDecl,
-                        ParserDecl, ControlDecl]
 
 
 @dataclass(eq=False)

@@ -16,16 +16,8 @@ from fabriclab.p4.diagnostics import CompileError, SourceMap
 
 _INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
 _RADIX = {None: 10, "0x": 16, "0b": 2, "0o": 8, "0d": 10}
-_KEYWORDS = {"HEADER", "STRUCT", "HEADER_UNION", "ENUM", "TYPEDEF", "TYPE", "ERROR", "MATCH_KIND",
-             "EXTERN", "PARSER", "CONTROL", "PACKAGE", "STATE", "TRANSITION", "SELECT", "ACTION",
-             "TABLE", "KEY", "ACTIONS", "ENTRIES", "IF", "ELSE", "EXIT", "RETURN", "SWITCH",
-             "APPLY", "VALUE_SET", "PRIORITY"}
 _NAME_TOKENS = {"IDENTIFIER", "TYPE_IDENTIFIER", "APPLY", "KEY", "ACTIONS", "STATE", "ENTRIES",
                 "TYPE", "PRIORITY"}
-
-
-def _drop_keywords(children: list) -> list:
-    return [c for c in children if not (isinstance(c, Token) and c.type in _KEYWORDS)]
 
 
 def parse_annotation(text: str, pos) -> ir.Annotation:

@@ -50,7 +50,7 @@ class Scope:
         return self if self.parent is None else self.parent.root()
 
 
-def error(pos: SourcePos | None, message: str, lines: dict | None = None) -> CompileError:
+def error(pos: SourcePos | None, message: str) -> CompileError:
     return CompileError([Diagnostic(pos, message)])
 
 
@@ -224,7 +224,7 @@ class ExprChecker:
                            f"{self.show(b.type)} (use a cast)")
 
     # -- expressions -------------------------------------------------------------------
-    def expr(self, e: ir.Expr, scope: Scope, expected: ir.Type | None = None) -> ir.Expr:
+    def expr(self, e: ir.Expr, scope: Scope) -> ir.Expr:
         method = getattr(self, "_e_" + type(e).__name__, None)
         if method is None:
             raise error(e.pos, f"unsupported expression '{e.text}'")
