@@ -85,3 +85,43 @@ def test_ecn_marking_on_an_oversubscribed_uplink_makes_cnps_flow_and_rates_drop(
     assert sum(r["nic"]["cnps_sent"] for r in results) > 0
     assert sum(r["dcqcn"]["cnps_received"] for r in results) > 0
     assert min(r["dcqcn"]["lowest_rate"] for r in results) < 20e6 / 2
+
+
+def test_cli_on_a_running_fabriclab_net():
+    """`fabriclab collective ... --run NAME` finds the hosts of a `fabriclab net` started elsewhere."""
+    import signal
+    import subprocess
+    import sys
+
+    from fabriclab.net.pipeline import P4SRC
+
+    toolchain_or_skip()
+    run = f"t-roce-cli-{os.getpid()}"
+    net = subprocess.Popen([sys.executable, "-m", "fabriclab", "net", "leaf-spine", "--run", run,
+                            "--program", str(P4SRC / "basic.p4"), "--grpc-base-port", str(32400 + os.getpid() % 50)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in net.stdout:
+            if "fabriclab net: up" in line:
+                break
+        else:
+            pytest.fail(f"net never came up (exit {net.wait()})")
+        out = subprocess.run([sys.executable, "-m", "fabriclab", "collective", "allreduce", "--run", run,
+                              "--ranks", "h4,h1,h3", "--size", "96K", "--iters", "2", "--rate", "20M"],
+                             capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stderr
+        row = out.stdout.splitlines()[4].split()
+        assert row[0] == str(96 * 1024) and row[-1] == "0"
+        assert "3 ranks" in out.stdout
+        bad = subprocess.run([sys.executable, "-m", "fabriclab", "collective", "allreduce", "--run", run,
+                              "--ranks", "h1,h9"], capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 2 and "h9" in bad.stderr and "Traceback" not in bad.stderr
+    finally:
+        net.send_signal(signal.SIGINT)
+        try:
+            net.wait(timeout=60)
+        finally:
+            net.kill()
+            net.stdout.close()
+        clean.clean_run(run)
+    assert clean.run_processes(run) == []
