@@ -14,7 +14,11 @@ responder has two modes that decide what reordering costs:
 - ``gbn``: a classic RoCE NIC. An out-of-order packet is dropped and NAKed, so reordering
   in the fabric (adaptive routing, spraying) turns into retransmissions.
 - ``ooo``: a NIC with direct data placement. Out-of-order packets are kept and placed by
-  PSN; the cumulative ACK covers what is complete and nothing is NAKed.
+  PSN; the cumulative ACK covers what is complete and nothing is NAKed, so a real loss is
+  recovered by the timeout.
+
+The retransmission timer runs only while a packet that asked for an ACK is unacknowledged:
+a sender paced far below line rate (DCQCN) between AckReqs has lost nothing.
 """
 
 from __future__ import annotations
