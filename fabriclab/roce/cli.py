@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Callable
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import KINDS, CollectiveSpec
@@ -62,7 +61,7 @@ def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn],
     The run's topology.json gives names and addresses; each host's shell carries the run's
     FABRICLAB_RUN and `mininet:<host>` on its command line, and ranks enter its namespace.
     """
-    from fabriclab.net.runstate import RunDir, run_of
+    from fabriclab.net.runstate import RunDir
     from topologies.addressing import Addressing
     from topologies.graph import Topology
 
@@ -72,7 +71,7 @@ def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn],
     except FileNotFoundError:
         raise FabricError(f"no running network {run!r} (no {path})") from None
     hosts = names or [n.name for n in topo.hosts()]
-    shells = _mininet_shells(run, run_of)
+    shells = _mininet_shells(run)
     addressing = Addressing(topo)
     spawns, addrs = [], []
     for name in hosts:
@@ -83,7 +82,10 @@ def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn],
     return spawns, addrs
 
 
-def _mininet_shells(run: str, run_of: Callable[[int], str | None]) -> dict[str, int]:
+def _mininet_shells(run: str) -> dict[str, int]:
+    """host name -> pid of its Mininet shell, for the shells of `run`."""
+    from fabriclab.net.runstate import run_of
+
     shells = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():

@@ -1,0 +1,44 @@
+"""`fabriclab collective` in virtual time (no root) and its error messages."""
+
+import json
+
+import pytest
+
+from fabriclab.cli import main
+
+
+def test_sim_prints_an_nccl_tests_table(capsys, tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["collective", "reduce_scatter", "--sim", "3", "--size", "48K", "--iters", "2", "--dtype", "int",
+                 "--op", "max", "--json", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "reducescatter: 3 ranks" in lines[0] and "busbw" in lines[2]
+    size, count, dtype, op, time_us, algbw, busbw, wrong = lines[4].split()
+    assert (size, count, dtype, op, wrong) == ("49152", "12288", "int", "max", "0")
+    assert float(busbw) == pytest.approx(float(algbw) * 2 / 3, abs=2e-4)
+    saved = json.loads(out.read_text())
+    assert [r["rank"] for r in saved["ranks"]] == [0, 1, 2] and saved["row"]["wrong"] == 0
+
+
+def test_sim_with_loss_still_correct(capsys):
+    assert main(["collective", "allgather", "--sim", "4", "--size", "32K", "--iters", "1", "--loss", "0.02",
+                 "--mode", "ooo", "--rto", "0.002"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[4].split()[-1] == "0" and "retransmissions=0" not in out
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["collective", "allreduce"], "say where the ranks run"),
+    (["collective", "broadcast", "--sim", "2"], "unknown collective"),
+    (["collective", "allreduce", "--sim", "2", "--size", "1X"], "bad size"),
+    (["collective", "allreduce", "--sim", "2", "--rate", "fast"], "bad rate"),
+    (["collective", "allreduce", "--sim", "4", "--size", "8"], "too small"),
+    (["collective", "allreduce", "--sim", "2", "--pcap", "/tmp/x"], "--pcap works with --netns"),
+    (["collective", "allreduce", "--hosts", "127.0.0.1:x"], "bad address"),
+    (["collective", "allreduce", "--hosts", "127.0.0.1", "--loss", "0.1"], "use them with --sim"),
+    (["collective", "allreduce", "--run", "no-such-run-here"], "no running network"),
+])
+def test_bad_input_is_a_clear_error(capsys, argv, msg):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert msg in err and "Traceback" not in err
