@@ -79,7 +79,8 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
     except CompileError as err:
         raise CompileError(refine(err.diagnostics, smap, originals)) from None
     except RecursionError:
-        raise CompileError([Diagnostic(None, "program nested too deeply")]) from None
+        raise CompileError([Diagnostic(None, f"{name}: expressions or statements nested too deeply "
+                                             f"for fabriclab")]) from None
     for diag in warnings:
         diag.severity = "warning"
     result = CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals),

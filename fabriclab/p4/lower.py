@@ -563,4 +563,6 @@ def lower(tree: Tree, smap: SourceMap, text: str, warnings: list | None = None) 
     except VisitError as err:
         if isinstance(err.orig_exc, CompileError):
             raise err.orig_exc from None
+        if isinstance(err.orig_exc, RecursionError):
+            raise RecursionError from None  # the compiler reports it as a diagnostic
         raise

@@ -188,3 +188,9 @@ def test_state_without_transition_rejects_with_a_warning():
     assert warning.message == "next: implicit transition to `reject'"
     assert (warning.pos.line, warning.pos.col) == (11, 11)
     assert compiled.program.find("P").state("next").transition.state == "reject"
+
+
+def test_absurdly_deep_nesting_is_a_diagnostic():
+    deep = "meta.x = " + "~" * 3000 + "meta.x;"
+    with pytest.raises(CompileError, match="nested too deeply"):
+        compile_source(build(APPLY=deep), "deep.p4")
