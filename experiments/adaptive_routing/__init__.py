@@ -35,27 +35,23 @@ class Result:
     wall_s: float
     errors: list[str] = field(default_factory=list)
 
-    def mean_pct(self, scheme: str, workload: str = "permutation") -> float | None:
+    def scheme(self, scheme: str, workload: str = "permutation") -> dict[str, Any]:
+        """The summary entry of one scheme and workload."""
         for s in self.summary:
             if s["scheme"] == scheme and s["workload"] == workload:
-                return s["pct_mean"]
-        return None
+                return s
+        raise KeyError(f"{workload} {scheme} not in this run")
 
 
 def plan(p: Params) -> dict[str, list[dict[str, Any]]]:
-    """routing mode -> its cases, seed-major so a crash still leaves whole seeds."""
+    """routing mode -> its cases (one trial each), seed-major so a crash keeps whole seeds."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for scheme in p.schemes:
-        routing, receiver = split_scheme(scheme)
-        groups.setdefault(routing, [])
-    for routing, cases in groups.items():
-        for seed in p.seeds:
-            for workload in p.workloads:
-                for scheme in p.schemes:
-                    r, receiver = split_scheme(scheme)
-                    if r == routing:
-                        cases.append({"routing": routing, "receiver": receiver, "workload": workload,
-                                      "seed": seed})
+    for seed in p.seeds:
+        for workload in p.workloads:
+            for scheme in p.schemes:
+                routing, receiver = split_scheme(scheme)
+                groups.setdefault(routing, []).append(
+                    {"routing": routing, "receiver": receiver, "workload": workload, "seed": seed})
     return groups
 
 
@@ -105,11 +101,11 @@ def run(scale: str = "quick", out_dir: Path | None = None, progress: Callable[[s
         trial_params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, p.leaves + p.spines)}
         records, error = run_trial(TRIAL_MODULE, f"ar-{os.getpid()}-{i}", trial_params, cases,
                                    timeout=120 + len(cases) * (p.timeout_s + 15), progress=progress)
-        rows += [case_row(r, p) for r in records]
-        errors += [e for e in [error] if e]
-        errors += [f"{r['workload']} {r['scheme']} seed {r['seed']}: {r['error']}" for r in rows[-len(records):]
-                   if records and r["error"]]
+        new = [case_row(r, p) for r in records]
+        rows += new
+        errors += [f"{r['workload']} {r['scheme']} seed {r['seed']}: {r['error']}" for r in new if r["error"]]
         if error:
+            errors.append(error)
             progress(f"  {error}")
     wall = time.monotonic() - started
     summary = summarize(rows, p)

@@ -30,8 +30,7 @@ def result(tmp_path_factory):
 def test_adaptive_with_ooo_receivers_beats_ecmp_and_is_steadier(result):
     assert not result.errors
     assert len(result.rows) == 10
-    ecmp = [s for s in result.summary if s["scheme"] == "ecmp+gbn"][0]
-    adaptive = [s for s in result.summary if s["scheme"] == "adaptive+ooo"][0]
+    ecmp, adaptive = result.scheme("ecmp+gbn"), result.scheme("adaptive+ooo")
     assert adaptive["pct_mean"] > ecmp["pct_mean"]
     assert ecmp["pct_spread"] > adaptive["pct_spread"]
     # the mechanism: ECMP leaves some uplink idle in a seed, adaptive routing never does
