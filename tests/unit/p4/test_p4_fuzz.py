@@ -1,6 +1,7 @@
 """Property test: damaged programs only ever produce CompileError, never another exception."""
 
 import pathlib
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,12 @@ TOKENS = ["(", ")", "{", "}", ";", ",", ".", "<", ">", ">>", "=", "==", "&&&", "
           "[", "]", ":", "?", "headers", "error", "void", "const", "#", "\"s\"", "/*", "0x", "1w2w3"]
 
 
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]+")
+# Tokens of the programs themselves: swapping them keeps most mutants parseable, so the
+# checker and P4Info generation see many near-valid programs, not just syntax errors.
+POOL = sorted({m.group() for text in PREPROCESSED for m in WORD.finditer(text)})
+
+
 def _compile(text: str) -> None:
     try:
         compiler._compile_preprocessed(text, "fuzz")
@@ -32,8 +39,12 @@ def mutated(draw):
     text = draw(st.sampled_from(PREPROCESSED))
     for _ in range(draw(st.integers(1, 3))):
         pos = draw(st.integers(0, len(text)))
-        kind = draw(st.sampled_from(["delete", "insert", "replace", "truncate"]))
-        if kind == "truncate":
+        kind = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "swap", "swap"]))
+        if kind == "swap":
+            match = WORD.search(text, pos)
+            if match:
+                text = text[:match.start()] + draw(st.sampled_from(POOL)) + text[match.end():]
+        elif kind == "truncate":
             text = text[:pos]
         elif kind == "delete":
             text = text[:pos] + text[pos + draw(st.integers(1, 40)):]
