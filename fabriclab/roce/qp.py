@@ -14,8 +14,9 @@ responder has two modes that decide what reordering costs:
 - ``gbn``: a classic RoCE NIC. An out-of-order packet is dropped and NAKed, so reordering
   in the fabric (adaptive routing, spraying) turns into retransmissions.
 - ``ooo``: a NIC with direct data placement. Out-of-order packets are kept and placed by
-  PSN; the cumulative ACK covers what is complete and nothing is NAKed, so a real loss is
-  recovered by the timeout.
+  PSN and the cumulative ACK covers what is complete. Reordering is never NAKed; a hole
+  that packets `ooo_nak_gap` PSNs later have overtaken is taken for a loss and NAKed once,
+  and the requester (same mode) resends just that packet: selective repair.
 
 The retransmission timer runs only while a packet that asked for an ACK is unacknowledged:
 a sender paced far below line rate (DCQCN) between AckReqs has lost nothing.
@@ -55,6 +56,7 @@ class QpConfig:
     rto: float = 0.005  # seconds before the first go-back-N on silence; doubles per timeout
     max_rto: float = 0.5
     mode: str = "gbn"
+    ooo_nak_gap: int = 16  # ooo: NAK a hole once packets this far past it arrive (a loss, not reordering)
     start_psn: int = 0
 
     def __post_init__(self) -> None:
@@ -66,6 +68,8 @@ class QpConfig:
             raise FabricError("ack_every must be between 1 and the window")
         if self.rto <= 0:
             raise FabricError("retransmission timeout must be positive")
+        if self.ooo_nak_gap < 1:
+            raise FabricError("ooo_nak_gap must be at least 1")
 
 
 @dataclass
@@ -142,6 +146,7 @@ class QueuePair:
         self._max_sent = start  # highest PSN sent + 1
         self._last_ackreq: int | None = None  # newest PSN sent with AckReq
         self._tx_wr = 0  # index in _wrs of the WR holding _tx
+        self._repair: deque[int] = deque()  # ooo: NAKed PSNs to resend before new data
         self._deadline: float | None = None
         self._backoff = 1
         # responder
@@ -178,17 +183,28 @@ class QueuePair:
         return bool(self._wrs)
 
     def can_send(self) -> bool:
-        return (self.error is None and psn_diff(self._tx, self._end_psn) < 0
-                and psn_diff(self._tx, self._una) < self.cfg.window)
+        return self.error is None and (bool(self._repair) or (
+            psn_diff(self._tx, self._end_psn) < 0 and psn_diff(self._tx, self._una) < self.cfg.window))
 
     def next_packet(self, now: float) -> f.RocePacket | None:
-        """The next request packet the window allows, or None."""
+        """The next request packet (a repair, or what the window allows), or None."""
+        if not self.can_send():
+            return None
+        while self._repair:
+            psn = self._repair.popleft()
+            if psn_diff(psn, self._una) >= 0:
+                wr = next(w for w in self._wrs if psn_diff(psn, w.first_psn) < w.npkts)
+                return self._packet(wr, psn, now)
         if not self.can_send():
             return None
         while psn_diff(self._tx, self._wrs[self._tx_wr].last_psn) > 0:
             self._tx_wr += 1
-        wr = self._wrs[self._tx_wr]
-        psn = self._tx
+        pkt = self._packet(self._wrs[self._tx_wr], self._tx, now)
+        self._tx = psn_add(pkt.psn, 1)
+        return pkt
+
+    def _packet(self, wr: _WorkRequest, psn: int, now: float) -> f.RocePacket:
+        """Build (or rebuild) the packet carrying `psn` of `wr` and account for it."""
         i = psn_diff(psn, wr.first_psn)
         pmtu = self.cfg.pmtu
         first, last = i == 0, i == wr.npkts - 1
@@ -204,11 +220,10 @@ class QueuePair:
             self.counters.retransmissions += 1
         else:
             self._max_sent = psn_add(psn, 1)
-        if pkt.ackreq:
+        if pkt.ackreq and (self._last_ackreq is None or psn_diff(psn, self._last_ackreq) > 0):
             self._last_ackreq = psn
-            if self._deadline is None:
-                self._deadline = now + self._rto()
-        self._tx = psn_add(psn, 1)
+        if pkt.ackreq and self._deadline is None:
+            self._deadline = now + self._rto()
         self.counters.packets_sent += 1
         self.counters.bytes_sent += len(pkt.payload)
         return pkt
@@ -262,7 +277,10 @@ class QueuePair:
         if nak:
             self.counters.naks_received += 1
             if psn_diff(pkt.psn, self._una) == 0 and psn_diff(self._tx, pkt.psn) > 0:
-                self._go_back(pkt.psn)
+                if self.cfg.mode == "ooo":
+                    self._repair.append(pkt.psn)  # the responder kept everything after the hole
+                else:
+                    self._go_back(pkt.psn)
 
     # ---- responder -------------------------------------------------------------------
     def receive(self, pkt: f.RocePacket, now: float) -> list[f.RocePacket]:
@@ -279,12 +297,13 @@ class QueuePair:
         if d > 0:
             self.counters.out_of_order += 1
             if self.cfg.mode == "ooo":
-                if d < 1 << 16 and pkt.psn not in self._stash:
-                    self._stash[pkt.psn] = pkt
-                elif pkt.psn in self._stash:
+                if pkt.psn in self._stash:
                     self.counters.duplicates += 1
-                return []
-            if self._nak_sent:
+                elif d < 1 << 16:
+                    self._stash[pkt.psn] = pkt
+                if d < self.cfg.ooo_nak_gap or self._nak_sent:
+                    return []
+            elif self._nak_sent:
                 return []
             self._nak_sent = True
             self.counters.naks_sent += 1

@@ -122,3 +122,18 @@ def test_timer_runs_only_while_an_ackreq_packet_is_unacknowledged():
     assert qp.counters.timeouts == 1
     again = qp.next_packet(now + 0.011)
     assert again.psn == 1 and again.ackreq  # go-back-N from the oldest unacknowledged
+
+
+def test_ooo_repairs_a_loss_by_resending_only_the_hole():
+    port = PortParams(loss=0.02)
+    counters = {}
+    for mode in ("gbn", "ooo"):
+        sim, a, b = pair(mode, port, seed=4)
+        mem, expected, _ = run_messages(sim, a, b)
+        assert mem == expected
+        counters[mode] = (a.qp(1).counters, b.qp(2).counters, sim.port_stats(B).lost)
+    (g_tx, _, _), (o_tx, o_rx, o_lost) = counters["gbn"], counters["ooo"]
+    assert o_lost > 0 and o_rx.naks_sent > 0
+    # each NAKed hole costs one packet; a timeout (lost tail, ACK or NAK) still goes back N
+    assert o_tx.retransmissions <= o_tx.naks_received + o_tx.timeouts * 32
+    assert o_tx.retransmissions < g_tx.retransmissions
