@@ -3,7 +3,10 @@
 ``SwitchProcess`` owns the kernel side (a raw socket per ``-i N@ifname``, pcap files, a
 wake-up pipe) and feeds the sans-I/O parts: ``core.ingress`` -> ``TrafficManager`` ->
 ``core.egress`` -> the TM's modelled link -> the socket. The loop sleeps in epoll until a
-socket is readable or the TM's next deadline (pacing, propagation delay) comes due.
+socket is readable or the TM's next deadline (pacing, propagation delay) comes due; that
+deadline is a timerfd in the same epoll, because epoll's own timeout is whole milliseconds
+(every paced departure and delayed hop would be up to 1 ms late) and spinning would burn a
+core.
 
 API for the P4Runtime server (which runs in gRPC threads):
 
@@ -24,6 +27,7 @@ API for the P4Runtime server (which runs in gRPC threads):
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import select
@@ -54,6 +58,8 @@ _AUX_SPACE = socket.CMSG_SPACE(_AUXDATA.size)
 RECV_BATCH = 64  # frames read from one socket before looking at the others
 MAX_FRAME = 65536
 IDLE_WAKE_S = 0.5  # idle wake-up, to flush pcaps now and then
+CLOCK_MONOTONIC = 1  # time.monotonic_ns()'s clock
+TFD_TIMER_ABSTIME = 1
 
 log = logging.getLogger("fabriclab.switch")
 
@@ -108,6 +114,65 @@ def with_vlan_tag(data: bytes, ancillary: list) -> bytes:
     return data
 
 
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = [("it_interval", _Timespec), ("it_value", _Timespec)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.timerfd_create.argtypes = (ctypes.c_int, ctypes.c_int)
+_libc.timerfd_settime.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.POINTER(_Itimerspec),
+                                  ctypes.c_void_p)
+
+
+class DeadlineTimer:
+    """A timerfd armed at an absolute ``time.monotonic_ns()`` instant, for an epoll loop.
+
+    It becomes readable at that instant with the kernel's hrtimer precision (microseconds),
+    with no busy waiting. Python < 3.13 has no ``os.timerfd_*``, hence ctypes.
+    """
+
+    def __init__(self) -> None:
+        fd = _libc.timerfd_create(CLOCK_MONOTONIC, os.O_NONBLOCK | os.O_CLOEXEC)
+        if fd < 0:
+            raise FabricError(f"cannot create a timer: {os.strerror(ctypes.get_errno())}")
+        self.fd = fd
+        self.armed_ns: int | None = None  # None: disarmed, or fired and cleared
+
+    def arm(self, when_ns: int) -> None:
+        """Fire at ``when_ns`` (monotonic, > 0) instead of any earlier setting."""
+        if when_ns != self.armed_ns:
+            self._set(when_ns)
+            self.armed_ns = when_ns
+
+    def disarm(self) -> None:
+        if self.armed_ns is not None:
+            self._set(0)  # an it_value of zero disarms
+            self.armed_ns = None
+
+    def clear(self) -> None:
+        """Consume an expiry (epoll reports the fd until then)."""
+        try:
+            os.read(self.fd, 8)
+        except BlockingIOError:
+            pass
+        self.armed_ns = None
+
+    def _set(self, when_ns: int) -> None:
+        spec = _Itimerspec()
+        spec.it_value.tv_sec, spec.it_value.tv_nsec = divmod(when_ns, 1_000_000_000)
+        if _libc.timerfd_settime(self.fd, TFD_TIMER_ABSTIME, ctypes.byref(spec), None) < 0:
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 class SwitchProcess:
     """One switch's event loop; see the module docstring for the API other threads use."""
 
@@ -138,6 +203,8 @@ class SwitchProcess:
         self._capture: PortCapture | None = None
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._epoll = select.epoll()
+        self._timer = DeadlineTimer()
+        self._epoll.register(self._timer.fd, select.EPOLLIN)
         try:
             for port, ifname in self.interfaces.items():
                 sock = open_port_socket(ifname)
@@ -220,11 +287,13 @@ class SwitchProcess:
     def _run(self) -> None:
         last_housekeeping = time.monotonic()
         while not self._stop:
-            events = self._epoll.poll(self._timeout_s())
+            events = self._epoll.poll(self._poll_timeout_s())
             for fd, _ in events:
                 port = self._fd_port.get(fd)
                 if port is not None:
                     self._receive(port, self._socks[port])
+                elif fd == self._timer.fd:
+                    self._timer.clear()
                 elif fd == self._wake_r:
                     self._drain_wake()
                 else:
@@ -248,11 +317,17 @@ class SwitchProcess:
                 continue
             self.counters.rx_overruns += struct.unpack("II", stats)[1]  # reading resets them
 
-    def _timeout_s(self) -> float:
+    def _poll_timeout_s(self) -> float:
+        """Arm the timer for the TM's next deadline; epoll's own timeout is only the idle
+        wake-up (or zero when the deadline has passed already)."""
         deadline = self.tm.next_deadline_ns()
         if deadline is None:
-            return IDLE_WAKE_S
-        return max(0.0, min(IDLE_WAKE_S, (deadline - self.now_ns()) / 1e9))
+            self._timer.disarm()
+        elif deadline <= self.now_ns():
+            return 0.0
+        else:
+            self._timer.arm(self._t0 + deadline)
+        return IDLE_WAKE_S
 
     def _drain_wake(self) -> None:
         try:
@@ -394,3 +469,4 @@ class SwitchProcess:
             os.close(self._wake_r)
             os.close(self._wake_w)
             self._wake_r = self._wake_w = -1
+            self._timer.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 
 import pytest
 
@@ -94,3 +95,19 @@ def test_a_core_that_raises_does_not_stop_the_switch(running, programs):
     running.inject_packet_out(packet_out(CPU))
     assert frames.get(timeout=5) == FRAME
     assert running.counters.pipeline_errors == 1
+
+
+def test_a_delayed_port_delivers_on_the_timer_never_early(running):
+    """The loop sleeps on its timerfd until the modelled arrival: each packet-in comes after
+    the CPU port's 10 ms delay (how late is printed: the timer's precision, not asserted)."""
+    arrivals = queue.Queue()
+    running.add_packet_in_listener(lambda frame: arrivals.put(time.monotonic_ns()))
+    running.call_in_loop(lambda: running.tm.set_port_delay(CPU, 10_000_000))
+    late = []
+    for _ in range(5):
+        sent = time.monotonic_ns()
+        running.inject_packet_out(packet_out(CPU))
+        arrived = arrivals.get(timeout=5)
+        assert arrived - sent >= 10_000_000
+        late.append((arrived - sent - 10_000_000) / 1000)
+    print(f"\n10 ms CPU-port delay: delivered {sorted(late)} us late (inject to listener)")
