@@ -23,7 +23,7 @@ from fabriclab.roce.placement import Spawn, in_pid_netns, parse_hosts
 from fabriclab.roce.runs import launch, simulate, summarize
 from fabriclab.roce.report import format_table
 from fabriclab.roce.sim import PortParams
-from fabriclab.roce.units import parse_size
+from fabriclab.roce.units import parse_sizes
 
 ALIASES = {"all_reduce": "allreduce", "all_gather": "allgather", "reduce_scatter": "reducescatter",
            "alltoall": "alltoall", "all_to_all": "alltoall"}
@@ -41,6 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     where.add_argument("--run", metavar="NAME", help="the hosts of a running `fabriclab net --run NAME`")
     p.add_argument("--ranks", metavar="H1,H2,...", help="with --run: which hosts, in rank order (default: all)")
     add_stack_arguments(p)
+    p.add_argument("--factor", type=int, default=2, help="with --size MIN:MAX: multiply the size by this")
     p.add_argument("--pcap", type=Path, help="with --netns: write one pcap per host port here")
     p.add_argument("--loss", type=float, default=0.0, help="with --sim: packet loss probability per port")
     p.add_argument("--reorder", type=float, default=0.0, help="with --sim: reordering probability per port")
@@ -100,40 +101,48 @@ def _mininet_shells(run: str) -> dict[str, int]:
     return shells
 
 
-def run(args: argparse.Namespace) -> tuple[CollectiveSpec, list[dict]]:
-    kind, size, opts = _kind(args.collective), parse_size(args.size), options(args)
+Run = tuple[CollectiveSpec, list[dict]]
+
+
+def run(args: argparse.Namespace) -> list[Run]:
+    """One (spec, per-rank results) per size; namespaces or hosts are set up once for all."""
+    kind, sizes, opts = _kind(args.collective), parse_sizes(args.size, args.factor), options(args)
     if args.pcap and args.netns is None:
         raise FabricError("--pcap works with --netns (on a running net, use `fabriclab net --pcap`)")
     if (args.loss or args.reorder) and args.sim is None:
         raise FabricError("--loss and --reorder model the simulated fabric: use them with --sim")
     if args.ranks and not args.run:
         raise FabricError("--ranks picks hosts of a running net: use it with --run")
+
+    def specs(nranks: int) -> list[CollectiveSpec]:
+        return [CollectiveSpec(kind, nranks, size, args.dtype, args.op) for size in sizes]
+
     if args.sim is not None:
-        spec = CollectiveSpec(kind, args.sim, size, args.dtype, args.op)
         port = PortParams(rate=opts.line_rate, delay=args.delay, loss=args.loss, reorder=args.reorder)
-        return spec, simulate(spec, opts, port)
+        return [(spec, simulate(spec, opts, port)) for spec in specs(args.sim)]
     if args.netns is not None:
         from fabriclab.roce.netns import BridgeFabric
 
-        spec = CollectiveSpec(kind, args.netns, size, args.dtype, args.op)
+        todo = specs(args.netns)  # check the input before creating anything
         with BridgeFabric(args.netns, pcap_dir=args.pcap) as fabric:
-            return spec, launch(fabric.spawns, fabric.addrs, spec, opts, args.timeout)
+            return [(spec, launch(fabric.spawns, fabric.addrs, spec, opts, args.timeout)) for spec in todo]
     if args.hosts or args.run:
         names = [n for n in (args.ranks or "").split(",") if n]
         spawns, addrs = parse_hosts(args.hosts) if args.hosts else hosts_of_run(args.run, names)
-        spec = CollectiveSpec(kind, len(addrs), size, args.dtype, args.op)
-        return spec, launch(spawns, addrs, spec, opts, args.timeout)
+        return [(spec, launch(spawns, addrs, spec, opts, args.timeout)) for spec in specs(len(addrs))]
     raise FabricError("say where the ranks run: --sim N, --netns N, --hosts LIST or --run NAME")
 
 
 def main(args: argparse.Namespace) -> int:
-    spec, results = run(args)
-    row = summarize(spec, results)
+    runs = run(args)
+    rows = [summarize(spec, results) for spec, results in runs]
+    spec = runs[0][0]
     print(format_table(f"{spec.kind}: {spec.nranks} ranks, {args.iters} iterations, line rate {args.rate}bit/s",
-                       [row]))
-    totals = {k: sum(r["qp"][k] for r in results) for k in COUNTERS}
-    totals["cnps"] = sum(r["nic"]["cnps_sent"] for r in results)
+                       rows))
+    totals = {k: sum(r["qp"][k] for _, results in runs for r in results) for k in COUNTERS}
+    totals["cnps"] = sum(r["nic"]["cnps_sent"] for _, results in runs for r in results)
     print("# " + "  ".join(f"{k}={v}" for k, v in totals.items()))
     if args.json:
-        args.json.write_text(json.dumps({"row": row.as_dict(), "ranks": results}, indent=1))
-    return 0 if row.wrong == 0 else 1
+        args.json.write_text(json.dumps({"runs": [{"row": row.as_dict(), "ranks": results}
+                                                  for row, (_, results) in zip(rows, runs)]}, indent=1))
+    return 0 if all(row.wrong == 0 for row in rows) else 1

@@ -37,7 +37,8 @@ def parse_peers(text: str) -> list[tuple[str, int]]:
 
 def add_stack_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by this entry point and `fabriclab collective`."""
-    p.add_argument("--size", default="1M", help="buffer size in bytes, e.g. 64K, 1M (default 1M)")
+    p.add_argument("--size", default="1M", help="buffer size in bytes, e.g. 64K, 1M (default 1M); "
+                   "`fabriclab collective` also takes MIN:MAX like nccl-tests' -b/-e")
     p.add_argument("--dtype", default="float", choices=sorted(DTYPES))
     p.add_argument("--op", default="sum", choices=sorted(OPS))
     p.add_argument("--iters", type=int, default=5)

@@ -42,4 +42,8 @@ def format_row(row: Row) -> str:
 
 
 def format_table(title: str, rows: list[Row]) -> str:
-    return "\n".join([f"# {title}", HEADER, *map(format_row, rows)])
+    avg = sum(r.busbw for r in rows) / len(rows) if rows else 0.0
+    wrong = sum(r.wrong for r in rows)
+    footer = [f"# Out of bounds values : {wrong} {'OK' if wrong == 0 else 'FAILED'}",
+              f"# Avg bus bandwidth    : {avg:.4f}"]
+    return "\n".join([f"# {title}", HEADER, *map(format_row, rows), "#", *footer])

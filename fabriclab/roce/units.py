@@ -24,3 +24,18 @@ def parse_rate(text: str) -> float:
     if not m or float(m.group(1)) <= 0:
         raise FabricError(f"bad rate {text!r} (examples: 10M, 100M, 1G bit/s)")
     return float(m.group(1)) * _RATE[m.group(2).upper()]
+
+
+def parse_sizes(text: str, factor: int = 2) -> list[int]:
+    """'64K:1M' with factor 2 -> [64K, 128K, ..., 1M] (nccl-tests -b/-e/-f); '1M' -> [1M]."""
+    low, sep, high = str(text).partition(":")
+    first = parse_size(low)
+    last = parse_size(high) if sep else first
+    if factor < 2:
+        raise FabricError(f"size factor must be at least 2, not {factor}")
+    if last < first:
+        raise FabricError(f"size range {text!r} ends below its start")
+    sizes = [first]
+    while sizes[-1] * factor <= last:
+        sizes.append(sizes[-1] * factor)
+    return sizes

@@ -16,8 +16,15 @@ def test_sim_prints_an_nccl_tests_table(capsys, tmp_path):
     size, count, dtype, op, time_us, algbw, busbw, wrong = lines[4].split()
     assert (size, count, dtype, op, wrong) == ("49152", "12288", "int", "max", "0")
     assert float(busbw) == pytest.approx(float(algbw) * 2 / 3, abs=2e-4)
-    saved = json.loads(out.read_text())
+    saved = json.loads(out.read_text())["runs"][0]
     assert [r["rank"] for r in saved["ranks"]] == [0, 1, 2] and saved["row"]["wrong"] == 0
+    assert lines[-1].startswith("# retransmissions=") and "Out of bounds values : 0 OK" in lines[-3]
+
+
+def test_size_sweep_prints_one_row_per_size(capsys):
+    assert main(["collective", "alltoall", "--sim", "4", "--size", "16K:64K", "--iters", "1"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if not line.startswith("#")]
+    assert [int(r[0]) for r in rows] == [16384, 32768, 65536] and all(r[-1] == "0" for r in rows)
 
 
 def test_sim_with_loss_still_correct(capsys):
@@ -31,6 +38,7 @@ def test_sim_with_loss_still_correct(capsys):
     (["collective", "allreduce"], "say where the ranks run"),
     (["collective", "broadcast", "--sim", "2"], "unknown collective"),
     (["collective", "allreduce", "--sim", "2", "--size", "1X"], "bad size"),
+    (["collective", "allreduce", "--sim", "2", "--size", "1M:64K"], "ends below"),
     (["collective", "allreduce", "--sim", "2", "--rate", "fast"], "bad rate"),
     (["collective", "allreduce", "--sim", "4", "--size", "8"], "too small"),
     (["collective", "allreduce", "--sim", "2", "--pcap", "/tmp/x"], "--pcap works with --netns"),
