@@ -89,8 +89,14 @@ class PostLexer:
             tok = toks[i]
             kind = tok.type
             nxt = toks[i + 1] if i + 1 < n else None
-            if kind in ("HEADER", "STRUCT", "HEADER_UNION", "ENUM", "PARSER", "CONTROL", "PACKAGE"):
+            if kind in ("HEADER", "STRUCT", "HEADER_UNION", "PARSER", "CONTROL", "PACKAGE"):
                 declare_next = True
+            elif kind == "ENUM":  # `enum [bit<8> | typedef_t] Name {`: the name precedes the brace
+                j = i + 1
+                while j < n and toks[j].value not in ("{", ";"):
+                    j += 1
+                if toks[j - 1].type in ("IDENTIFIER", "TYPE_IDENTIFIER"):
+                    global_types.add(toks[j - 1].value)
             elif kind == "TYPEDEF" or kind == "TYPE" and (i == 0 or toks[i - 1].type in _DECL_START) \
                     and (nxt is None or nxt.value not in ("=", ".", "[")):
                 j = i + 1

@@ -190,3 +190,10 @@ def test_serializable_enums_cast_implicitly_to_their_underlying_type():
     assert isinstance(z.init.left, ir.Cast) and z.init.right.type == ir.BitType(8)
     with pytest.raises(CompileError, match="cannot be used as Proto"):
         compile_source(text.replace("meta.proto = hdr.ip.proto;", "meta.proto = 6;"), "enums.p4")
+
+
+def test_serializable_enum_over_a_typedef():
+    text = (REPO / "p4src" / "basic.p4").read_text().replace(
+        "struct metadata {", "typedef bit<8> b8_t;\nenum b8_t Kind { A = 1, B = 2 }\nstruct metadata {\n    Kind k;")
+    kind = compile_source(text, "enum_typedef.p4").program.find("Kind")
+    assert kind.values == {"A": 1, "B": 2} and kind.underlying == ir.BitType(8)
