@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fabriclab.errors import FabricError
+from fabriclab.net.runstate import ENV as RUN_ENV
 from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.roce.placement import Spawn, in_netns
 
@@ -91,9 +92,12 @@ class BridgeFabric:
         if shutil.which("tcpdump") is None:
             raise FabricError("tcpdump is not installed (apt-get install tcpdump)")
         path.parent.mkdir(parents=True, exist_ok=True)
+        # marked like a `fabriclab net` run's processes, so `fabriclab clean` finds a capture
+        # that outlived a killed launcher
+        env = {**os.environ, RUN_ENV: f"roce-{self.tag}"}
         p = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-i", dev, "-w", str(path), "-U",
                               "--immediate-mode", "-B", "32768", "udp"], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, env=env)
         self._dumps.append(p)
         self.pcaps.append(path)
         assert p.stderr is not None
