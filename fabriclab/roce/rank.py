@@ -58,6 +58,7 @@ class Rank:
         self._coll: Collective | None = None
         self._t0 = 0.0
         self._early: dict[int, list[tuple[int, int, bytes]]] = {}
+        self.early_arrivals = 0  # data that came before this rank reached its iteration
         self._wr = 0
         self.done = False
 
@@ -79,6 +80,7 @@ class Rank:
                 if it == self._iter:
                     self._post(self._coll.on_data(src, tag, c.data))
                 else:
+                    self.early_arrivals += 1
                     self._early.setdefault(it, []).append((src, tag, c.data))
         while self._coll is not None and self._coll.done and not self._busy():
             self._finish(now)

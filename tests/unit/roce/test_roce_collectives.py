@@ -102,3 +102,23 @@ def test_allreduce_time_matches_line_rate_on_a_clean_fabric():
     wire_bits = 2 * 3 / 4 * (1 << 20) * 8 * (1024 + 82) / 1024  # payload plus per-packet headers
     assert row.wrong == 0
     assert row.time_us == pytest.approx(wire_bits / 100e6 * 1e6, rel=0.05)
+
+
+def test_data_for_a_later_iteration_waits_for_the_slow_rank():
+    """Rank 2 hears everything late: in the ring its neighbours start the next iteration first."""
+    from fabriclab.roce.nic import RoceNic
+    from fabriclab.roce.rank import Rank
+    from fabriclab.roce.sim import Simulator
+
+    spec = CollectiveSpec("allreduce", 4, 16 * 1024, "int", "sum")
+    opts = RunOptions(iters=4, warmup=0)
+    sim = Simulator(0)
+    addrs = [(f"10.0.0.{i + 1}", 4791) for i in range(4)]
+    ranks = []
+    for i, (ip, port) in enumerate(addrs):
+        nic = RoceNic(opts.nic_config(ip, port))
+        ranks.append(Rank(nic, i, addrs, spec, opts.iters, opts.warmup))
+        sim.add(nic, PortParams(delay=20e-3 if i == 2 else 10e-6), ranks[-1])
+    sim.run(until=60, stop=lambda: all(r.done for r in ranks))
+    assert all(r.done and r.result.wrong == 0 and r.result.error is None for r in ranks)
+    assert sum(r.early_arrivals for r in ranks) > 0
