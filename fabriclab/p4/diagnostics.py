@@ -73,7 +73,7 @@ class SourceMap:
             if match:
                 self._origin.append((current_file, 0))
                 current_line = int(match.group(1))
-                current_file = match.group(2).encode().decode("unicode_escape")
+                current_file = re.sub(r"\\(.)", r"\1", match.group(2))
                 continue
             self._origin.append((current_file, current_line))
             current_line += 1

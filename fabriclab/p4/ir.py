@@ -28,6 +28,11 @@ and types every expression in place. After a successful compile the IR guarantee
   `e[hi:lo]` with constant bounds.
 * Annotations are kept on declarations (`annotations`: list of `Annotation`).
 * Declarations carry `pos` (`SourcePos` in the user's original file).
+* As after p4c's front end: a table without `default_action` has `NoAction` as default
+  (and `@defaultonly NoAction` in `actions` unless listed); a parser state without
+  `transition` goes to `reject`; `KeyElement.name` is p4c's match-field name.
+* `iter_calls(node)` lists the calls in a subtree; `applied_tables(control)` the tables a
+  control applies (p4c drops the others from P4Info).
 
 Consumers (the switch code generator, P4Info) only read the IR; the IR only grows by
 addition, never by change.

@@ -33,7 +33,8 @@ def preprocess(text: str, filename: str, include_dirs: Iterable[str] = (),
     for name, value in (defines or {}).items():
         cmd.append(f"-D{name}" if value is None else f"-D{name}={value}")
     cmd += ["-o", "-", "-"]
-    proc = subprocess.run(cmd, input=f'# 1 "{filename}"\n{text}', capture_output=True, text=True)
+    marker = filename.replace("\\", "\\\\").replace('"', '\\"')
+    proc = subprocess.run(cmd, input=f'# 1 "{marker}"\n{text}', capture_output=True, text=True)
     if proc.returncode != 0:
         raise CompileError([_cpp_diagnostic(line, filename) for line in proc.stderr.splitlines()
                             if "error" in line] or [Diagnostic(None, f"preprocessor failed: {proc.stderr.strip()}")])
