@@ -4,7 +4,7 @@ Ours means: processes carrying FABRICLAB_RUN in their environment (Mininet node 
 switches, anything run inside our hosts), `fabriclab switch` processes, veths named
 `flv*`/`flq*` and namespaces named `fl-*` (Mininet's `mn -c`, restricted to our names).
 `--run NAME` limits it to one run's processes and recorded links, which is what the tests
-and `fabriclab net`'s own tear-down use. Logs under /tmp/fabriclab/ are kept.
+and `fabriclab net`'s own tear-down use. Logs under fabriclab.paths.RUN_DIR are kept.
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ class FabricNet:
         """The built-in target's admin socket and link model, then the user's extras."""
         flags: list[str] = []
         if self.config.target == "builtin":
-            flags += ["--admin-socket", str(self.rundir.path / f"{switch}.sock")]
+            flags += ["--admin-socket", str(self.rundir.admin_socket(switch))]
             for port, _, _, link in self.topo.neighbors(switch):
                 flags += linkparams.switch_port_flags(port, link.params_from(switch))
         return (*flags, *self.config.switch_args)

@@ -1,7 +1,8 @@
 """Where a run keeps its files, and how its kernel objects and processes are recognised.
 
-Every run owns /tmp/fabriclab/<run>/ (switch logs `<switch>.log`, pcaps, `topology.json`,
-`links` listing the veths it creates, written *before* creating them). Every process a run
+Every run owns fabriclab.paths.run_dir(run) = /tmp/fabriclab-run/<run>/ (switch logs `<switch>.log`, pcaps, `topology.json`,
+`links` listing the veths it creates, written *before* creating them, switch admin
+sockets `<switch>.sock`). Every process a run
 starts (Mininet node shells, switches, commands in hosts) inherits FABRICLAB_RUN=<run> in
 its environment, so `fabriclab clean` finds them even after the parent was SIGKILLed.
 Kernel objects carry the `fl` prefix: veths `flv<tag><node>-<port>` (tag: two characters
@@ -17,9 +18,10 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from fabriclab import paths
 from fabriclab.errors import FabricError
 
-ROOT = Path(os.environ.get("FABRICLAB_RUN_ROOT", "/tmp/fabriclab"))
+ROOT = paths.RUN_DIR  # for controller/cli.py, until it imports fabriclab.paths itself
 ENV = "FABRICLAB_RUN"
 VETH_PREFIX = "flv"
 NETNS_PREFIX = "fl-"
@@ -54,7 +56,7 @@ class RunDir:
 
     @property
     def path(self) -> Path:
-        return ROOT / self.run
+        return paths.run_dir(self.run)
 
     def create(self) -> Path:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -62,6 +64,9 @@ class RunDir:
 
     def log(self, switch: str) -> Path:
         return self.path / f"{switch}.log"
+
+    def admin_socket(self, switch: str) -> Path:
+        return paths.run_switch_socket(self.run, switch)
 
     def record_links(self, names: list[str]) -> None:
         (self.path / "links").write_text("".join(f"{n}\n" for n in names))

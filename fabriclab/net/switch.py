@@ -3,8 +3,9 @@ target) or BMv2's `simple_switch_grpc` (`target="bmv2"`), with the same flags.
 
 The node lives in the root namespace; its ports are the veths `flv<node>-<port>`. The
 process starts with no program (`--no-p4`): the controller pushes the pipeline over
-P4Runtime, as on real hardware. Its stdout/stderr go to /tmp/fabriclab/<run>/<node>.log,
-and a switch that does not come up fails loudly with the reason and that log's tail.
+P4Runtime, as on real hardware. Its stdout/stderr go to <node>.log in the run's directory
+(`fabriclab.paths.run_dir`), and a switch that does not come up fails loudly with the
+reason and that log's tail.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from mininet.node import Switch
 
+from fabriclab import paths
 from fabriclab.errors import FabricError
 
 TARGETS = ("builtin", "bmv2")
@@ -94,7 +96,7 @@ class P4Switch(Switch):
         self.target, self.device_id, self.grpc_port = target, device_id, grpc_port
         self.cpu_port, self.options, self.pcap_dir = cpu_port, tuple(options), pcap_dir
         self.priority_queues = priority_queues
-        self.log = log or Path(f"/tmp/fabriclab/{name}.log")
+        self.log = log or paths.RUN_DIR / f"{name}.log"
         self.mtu = mtu
         self.process: subprocess.Popen | None = None
         self.executable = target_command(target)  # fail before Mininet creates anything

@@ -2,7 +2,8 @@
 
 BMv2 does this over Thrift (``simple_switch_CLI``: ``set_queue_rate``, ``set_queue_depth``);
 we speak one JSON object per line over a unix socket (default
-``/tmp/fabriclab/switch-<device_id>.sock``), one request per connection. ``execute`` is the
+``fabriclab.paths.switch_socket(device_id)``: ``/tmp/fabriclab-run/switch-<device_id>.sock``),
+one request per connection. ``execute`` is the
 sans-I/O part (a command line against a TrafficManager); ``AdminServer`` is the listening
 socket the switch's event loop polls; ``request`` is the client ``fabriclab switch-cli`` uses.
 """
@@ -15,6 +16,7 @@ import socket
 import stat
 from typing import Any, Callable
 
+from fabriclab import paths
 from fabriclab.errors import FabricError
 from fabriclab.switch.ports import (
     parse_count,
@@ -24,8 +26,6 @@ from fabriclab.switch.ports import (
     parse_size,
 )
 from fabriclab.switch.tm import TrafficManager
-
-SOCKET_DIR = "/tmp/fabriclab"
 
 USAGE = {
     "set_queue_rate": "set_queue_rate PPS [PORT [PRIORITY]]   (packets/s per queue, like BMv2; "
@@ -40,7 +40,7 @@ USAGE = {
 
 
 def default_socket_path(device_id: int) -> str:
-    return os.path.join(SOCKET_DIR, f"switch-{device_id}.sock")
+    return str(paths.switch_socket(device_id))
 
 
 def _unlimited(text: str) -> bool:

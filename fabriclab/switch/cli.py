@@ -17,6 +17,7 @@ import socket
 import sys
 from typing import Any
 
+from fabriclab import paths
 from fabriclab.errors import FabricError
 from fabriclab.switch import admin, ports
 from fabriclab.switch.process import SwitchProcess
@@ -65,7 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queue-bytes", action="append", default=[], metavar="N@BYTES",
                         help="also limit port N's egress queues in bytes: 96k, 1m ... (repeatable)")
     parser.add_argument("--admin-socket", metavar="PATH",
-                        help="switch-cli socket (default /tmp/fabriclab/switch-<device-id>.sock)")
+                        help="switch-cli socket (default "
+                        f"{paths.RUN_DIR}/switch-<device-id>.sock)")
 
 
 def _merge_target_args(args: argparse.Namespace) -> None:

@@ -24,8 +24,8 @@ def fabriclab(*argv: str) -> subprocess.CompletedProcess:
     (["switch", "--no-p4", "-i", "1@x", "--queue-bytes", "2@96k"], "port 2 has no interface"),
     (["switch", "--no-p4", "-i", "1@x", "--", "--bogus"], "unknown target options after '--'"),
     (["switch", "--no-p4", "-i", "1@x", "--priority-queues", "0"], "at least 1"),
-    (["switch-cli", "--socket", "/tmp/fabriclab/fl-no-such.sock", "show_queues"],
-     "no switch answering on /tmp/fabriclab/fl-no-such.sock"),
+    (["switch-cli", "--socket", "/tmp/fabriclab-run/fl-no-such.sock", "show_queues"],
+     "no switch answering on /tmp/fabriclab-run/fl-no-such.sock"),
 ])
 def test_bad_input_gives_one_line_and_nonzero_exit(argv, message):
     out = fabriclab(*argv)
