@@ -98,10 +98,10 @@ class RoceNic:
         return mem
 
     def connect(self, qpn: int, peer_ip: str, peer_qpn: int, peer_port: int = f.ROCE_PORT,
-                sport: int | None = None) -> QueuePair:
+                sport: int | None = None, sq_psn: int | None = None, rq_psn: int | None = None) -> QueuePair:
         if qpn in self._conns:
             raise FabricError(f"QP {qpn:#x} already exists")
-        qp = QueuePair(qpn, peer_qpn, self.cfg.qp, self.regions)
+        qp = QueuePair(qpn, peer_qpn, self.cfg.qp, self.regions, sq_psn, rq_psn)
         rp = ReactionPoint(self.cfg.dcqcn) if self.cfg.dcqcn else None
         conn = _Connection(qp, peer_ip, peer_port, sport if sport is not None else source_port(qpn),
                            Pacer(self.cfg.line_rate), rp)

@@ -130,7 +130,10 @@ class QueuePair:
     """One RC queue pair. `regions` maps rkey -> registered memory (shared with the NIC)."""
 
     def __init__(self, qpn: int, peer_qpn: int, config: QpConfig | None = None,
-                 regions: dict[int, bytearray] | None = None) -> None:
+                 regions: dict[int, bytearray] | None = None, sq_psn: int | None = None,
+                 rq_psn: int | None = None) -> None:
+        """`sq_psn`/`rq_psn`: first PSN sent / expected (default: the config's start_psn); the
+        peer's rq_psn must equal our sq_psn, as when a connection manager exchanges them."""
         self.qpn, self.peer_qpn = qpn, peer_qpn
         self.cfg = config or QpConfig()
         self.regions = regions if regions is not None else {}
@@ -138,7 +141,7 @@ class QueuePair:
         self.completions: deque[Completion] = deque()
         self.error: str | None = None
         # requester
-        start = self.cfg.start_psn & PSN_MASK
+        start = (self.cfg.start_psn if sq_psn is None else sq_psn) & PSN_MASK
         self._wrs: deque[_WorkRequest] = deque()
         self._end_psn = start  # PSN after the last posted packet
         self._una = start  # oldest unacknowledged
@@ -150,7 +153,7 @@ class QueuePair:
         self._deadline: float | None = None
         self._backoff = 1
         # responder
-        self._epsn = start
+        self._epsn = (self.cfg.start_psn if rq_psn is None else rq_psn) & PSN_MASK
         self._msn = 0
         self._nak_sent = False
         self._stash: dict[int, f.RocePacket] = {}

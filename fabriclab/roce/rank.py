@@ -1,6 +1,7 @@
 """A rank: one host's collective iterations driven over its NIC engine (sans-I/O).
 
-Rank r opens one RC queue pair to every other rank (QPN 0x100 + peer on each side) and
+Rank r opens one RC queue pair to every other rank (QPN 0x100 + peer on each side, initial
+PSNs from `initial_psn`) and
 registers a staging region per peer (rkey 0x1000 + peer). A collective's Put becomes an
 RDMA WRITE with immediate: the write lands in the peer's staging region, the immediate
 (iteration << 16 | step) tells the peer's schedule what arrived. Data for a later iteration
@@ -20,6 +21,12 @@ from fabriclab.roce.nic import RoceNic, source_port
 QPN_BASE = 0x100
 RKEY_BASE = 0x1000
 MAX_ITERATIONS = 0xFFFF
+
+
+def initial_psn(src: int, dst: int) -> int:
+    """The first PSN rank `src` sends to rank `dst`: up to 1023 packets before the 24-bit wrap,
+    so every run longer than that crosses it (real NICs start at random PSNs, which may wrap)."""
+    return (0xFFFFFF - ((src * 2654435761 + dst * 40503) & 0x3FF)) & 0xFFFFFF
 
 
 @dataclass
@@ -52,7 +59,8 @@ class Rank:
             if peer == rank:
                 continue
             nic.register(RKEY_BASE + peer, self._region)
-            nic.connect(QPN_BASE + peer, ip, QPN_BASE + rank, port, sport=source_port(QPN_BASE + peer, rank))
+            nic.connect(QPN_BASE + peer, ip, QPN_BASE + rank, port, sport=source_port(QPN_BASE + peer, rank),
+                        sq_psn=initial_psn(rank, peer), rq_psn=initial_psn(peer, rank))
             self._cursor[peer] = 0
         self._iter = -1
         self._coll: Collective | None = None

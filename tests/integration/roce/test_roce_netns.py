@@ -17,6 +17,8 @@ from scapy.utils import rdpcap
 from fabriclab.roce import framing as f
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.netns import BridgeFabric
+from fabriclab.roce.qp import psn_diff
+from fabriclab.roce.rank import initial_psn
 from fabriclab.roce.runs import RunOptions, launch, summarize
 
 pytestmark = pytest.mark.root
@@ -60,13 +62,17 @@ def test_pcap_decodes_in_tshark_as_infiniband_bth_over_udp_4791(allreduce_run):
     assert ops[f.WRITE_FIRST] and ops[f.WRITE_MIDDLE] and ops[f.WRITE_LAST_IMM] and ops[f.ACKNOWLEDGE]
     assert all(r[3] == "4791" and 49152 <= int(r[2]) <= 65535 and r[1] == "2" for r in rows)  # ECT(0)
     # rank 0's writes to rank 1: 2(n-1) = 6 messages of 256 KiB = 256 packets each, with
-    # consecutive PSNs from 0; the opcode follows from the PSN's place in its message.
-    # (A retransmission repeats a PSN; a busy machine may drop a few packets from the capture.)
+    # consecutive 24-bit PSNs from initial_psn(0, 1) (which wraps); the opcode follows from the
+    # PSN's place in its message. (A retransmission repeats a PSN; a busy machine may drop a
+    # few packets from the capture.)
+    start = initial_psn(0, 1)
     data = {(int(r[5]), int(r[4])) for r in rows if r[0] == "10.77.0.1" and int(r[4]) != f.ACKNOWLEDGE}
     assert len({psn for psn, _ in data}) > 0.9 * 6 * 256
+    assert any(psn < start for psn, _ in data)  # wrapped past 0xFFFFFF
     for psn, op in data:
-        assert 0 <= psn < 6 * 256
-        place = psn % 256
+        offset = psn_diff(psn, start)
+        assert 0 <= offset < 6 * 256
+        place = offset % 256
         assert op == (f.WRITE_FIRST if place == 0 else f.WRITE_LAST_IMM if place == 255 else f.WRITE_MIDDLE)
 
 
