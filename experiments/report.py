@@ -95,9 +95,9 @@ def plot_bars(ax: Any, labels: Sequence[str], means: Sequence[float], errors: Se
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", alpha=0.3)
     for bar, m in zip(bars, means):
-        if not math.isnan(m):
-            ax.annotate(f"{m:.1f}", (bar.get_x() + bar.get_width() / 2, m), ha="center",
-                        va="bottom", fontsize=7, xytext=(0, 2), textcoords="offset points")
+        if not math.isnan(m):  # inside the bar, clear of the error bar
+            ax.annotate(f"{m:.1f}", (bar.get_x() + bar.get_width() / 2, m / 2), ha="center",
+                        va="center", fontsize=8, color="white")
 
 
 def new_figure(ncols: int, title: str, width: float = 5.0, height: float = 4.2) -> tuple[Any, list[Any]]:

@@ -49,9 +49,10 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
               width, label=scheme)
     c.set_xticks([x + width * (len(loads) - 1) / 2 for x in range(len(links))], links,
                  rotation=45, ha="right", fontsize=7)
-    c.set_ylabel("uplink load, % of capacity (retransmissions included)")
+    c.set_ylabel("uplink load, % of capacity")
     c.set_ylim(0, 125)
     c.grid(axis="y", alpha=0.3)
     c.legend(fontsize=8, ncol=3, loc="upper center")
-    c.set_title(f"(c) what happened: leaf uplinks, permutation, seed {seed}", fontsize=9)
+    c.set_title(f"(c) what happened: leaf uplinks (bytes sent, incl. resends),\n"
+                f"permutation, seed {seed}", fontsize=9)
     save_figure(fig, path)
