@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from experiments.adaptive_routing.figure import draw
 from experiments.adaptive_routing.metrics import case_row
-from experiments.adaptive_routing.params import Params, params_for, split_scheme
+from experiments.adaptive_routing.params import Params, params_for, split_scheme, topology
 from experiments.report import format_table, group_stats
 from experiments.results import RESULTS, RunFiles, run_document, run_files, run_id, write_csv, write_json
 from experiments.trials import free_port_base, require_root, run_trial
@@ -82,11 +82,22 @@ def summary_table(summary: list[dict[str, Any]]) -> str:
     return format_table(headers, rows)
 
 
+def preflight(p: Params) -> None:
+    """What would fail in every trial fails here, once: the target's binary and whether it
+    can model these links on this machine."""
+    from fabriclab.net.linkparams import check_target_supports
+    from fabriclab.net.switch import target_command
+
+    target_command(p.target)
+    check_target_supports(topology(p), p.target)
+
+
 def run(scale: str = "quick", out_dir: Path | None = None, progress: Callable[[str], None] = print,
         **overrides: Any) -> Result:
     """Run the experiment at `scale` ("quick" or "full"; `overrides` replace parameters)."""
-    require_root()
     p = params_for(scale, **overrides)
+    require_root()
+    preflight(p)
     started = time.monotonic()
     run_name = run_id(scale)
     files = run_files(out_dir or RESULTS / NAME, run_name)

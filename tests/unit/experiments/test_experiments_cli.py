@@ -42,6 +42,15 @@ def test_cli_errors_exit_non_zero_without_traceback(args, message):
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
+def test_a_target_this_machine_lacks_is_refused_before_any_trial():
+    done = _fabriclab("adaptive_routing", "--target", "bmv2")
+    if os.geteuid() != 0:
+        assert "root" in done.stderr
+    elif "simple_switch_grpc" not in done.stderr:
+        pytest.skip("this machine has BMv2")
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "trial" not in done.stderr
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="checks the message non-root users get")
 def test_cli_says_root_is_needed():
     done = _fabriclab("adaptive_routing")
