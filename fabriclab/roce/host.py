@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+from dataclasses import replace
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import DTYPES, KINDS, OPS, CollectiveSpec
@@ -49,12 +50,16 @@ def add_stack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", default="gbn", choices=MODES, help="receiver: go-back-N or out-of-order placement")
     p.add_argument("--rto", type=float, default=0.02, help="retransmission timeout in seconds")
     p.add_argument("--dcqcn-rtt", type=float, default=None, help="enable DCQCN scaled to this RTT in seconds")
+    p.add_argument("--burst", type=int, default=None,
+                   help="bytes the pacer lets a late event loop catch up (default: 1 ms at line rate, >= 3000)")
     p.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
 
 
 def options(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(args.iters, args.warmup, parse_rate(args.rate), args.pmtu, args.window, args.mode,
-                      args.rto, args.dcqcn_rtt)
+    if args.burst is not None and args.burst < 1500:
+        raise FabricError("--burst must be at least one full frame (1500 bytes)")
+    return RunOptions(args.iters, args.warmup, parse_rate(args.rate), args.pmtu, args.window, args.mode, args.rto,
+                      args.dcqcn_rtt, args.burst)
 
 
 def _die_with_launcher() -> None:
@@ -80,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             raise FabricError(f"--rank {args.rank} is outside 0..{len(peers) - 1}")
         spec = CollectiveSpec(args.collective, len(peers), parse_size(args.size), args.dtype, args.op)
         opts = options(args)
+        if opts.burst is None:  # this event loop wakes up late: let it catch up 1 ms of line rate
+            opts = replace(opts, burst=max(3000, int(opts.line_rate * 1e-3 / 8)))
         ip, port = peers[args.rank]
         nic = RoceNic(opts.nic_config(ip, port))
         rank = Rank(nic, args.rank, peers, spec, opts.iters, opts.warmup)

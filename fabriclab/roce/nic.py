@@ -40,6 +40,7 @@ class NicConfig:
     qp: QpConfig = QpConfig()
     dcqcn: DcqcnParams | None = None  # None: no congestion control
     verify_icrc: bool = True
+    burst: int = 3000  # bytes a late driver may send back to back to catch up with its pacers
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class RoceNic:
         self._conns: dict[int, _Connection] = {}
         self._order: list[int] = []
         self._rr = itertools.count()
-        self._pacer = Pacer(config.line_rate)
+        self._pacer = Pacer(config.line_rate, config.burst)
         self.np = NotificationPoint(config.dcqcn) if config.dcqcn else None
 
     def register(self, rkey: int, size: int) -> bytearray:
@@ -104,7 +105,7 @@ class RoceNic:
         qp = QueuePair(qpn, peer_qpn, self.cfg.qp, self.regions, sq_psn, rq_psn)
         rp = ReactionPoint(self.cfg.dcqcn) if self.cfg.dcqcn else None
         conn = _Connection(qp, peer_ip, peer_port, sport if sport is not None else source_port(qpn),
-                           Pacer(self.cfg.line_rate), rp)
+                           Pacer(self.cfg.line_rate, self.cfg.burst), rp)
         self._conns[qpn] = conn
         self._order.append(qpn)
         return qp

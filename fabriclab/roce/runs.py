@@ -40,6 +40,8 @@ class RunOptions:
     mode: str = "gbn"
     rto: float = 0.02
     dcqcn_rtt: float | None = None  # enable DCQCN scaled to this RTT (s)
+    burst: int | None = None  # pacer catch-up in bytes; None: 3000 in virtual time, 1 ms of
+    #                           line rate in a rank process (its event loop wakes up late)
 
     def nic_config(self, ip: str, port: int = ROCE_PORT) -> NicConfig:
         ack_every = min(16, self.window)
@@ -47,11 +49,12 @@ class RunOptions:
         rto = max(self.rto, 2 * self.window * (self.pmtu + 100) * 8 / self.line_rate)
         qp = QpConfig(pmtu=self.pmtu, window=self.window, ack_every=ack_every, rto=rto, mode=self.mode)
         dcqcn = DcqcnParams.scaled(self.line_rate, self.dcqcn_rtt) if self.dcqcn_rtt else None
-        return NicConfig(ip, port, self.line_rate, qp, dcqcn)
+        return NicConfig(ip, port, self.line_rate, qp, dcqcn, burst=3000 if self.burst is None else self.burst)
 
     def argv(self) -> list[str]:
         args = ["--iters", str(self.iters), "--warmup", str(self.warmup), "--rate", str(self.line_rate),
                 "--pmtu", str(self.pmtu), "--window", str(self.window), "--mode", self.mode, "--rto", str(self.rto)]
+        args += ["--burst", str(self.burst)] if self.burst is not None else []
         return args + (["--dcqcn-rtt", str(self.dcqcn_rtt)] if self.dcqcn_rtt else [])
 
 
