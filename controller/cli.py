@@ -30,7 +30,7 @@ STATE_FILE = "ctl-state.json"  # down links and routing modes, kept across ctl i
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", metavar="NAME",
-                        help="the fabriclab net run (default: the only one in /tmp/fabriclab)")
+                        help="the fabriclab net run (default: the only one in /tmp/fabriclab-run)")
     parser.add_argument("--grpc-base-port", type=int, default=9559,
                         help="first switch's P4Runtime port, as given to fabriclab net")
     parser.add_argument("--switches", metavar="S1,S2", help="only these switches")
@@ -77,7 +77,8 @@ def parse_watch(text: str) -> Watch:
 
 
 def find_run(run: str | None) -> Path:
-    from fabriclab.net.runstate import ROOT, RunDir
+    from fabriclab.net.runstate import RunDir
+    from fabriclab.paths import RUN_DIR as ROOT
 
     if run is not None:
         path = RunDir(run).path

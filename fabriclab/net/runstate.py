@@ -21,7 +21,6 @@ from pathlib import Path
 from fabriclab import paths
 from fabriclab.errors import FabricError
 
-ROOT = paths.RUN_DIR  # for controller/cli.py, until it imports fabriclab.paths itself
 ENV = "FABRICLAB_RUN"
 VETH_PREFIX = "flv"
 NETNS_PREFIX = "fl-"

@@ -72,7 +72,7 @@ control MyIngress(inout headers hdr, inout metadata meta,
     apply {
         port_map.apply();
         if (hdr.ipv4.isValid()) {
-            /* IP precedence picks the egress queue (queue 0 is served first). */
+            /* IP precedence picks the egress queue (the highest priority is served first). */
             standard_metadata.priority = hdr.ipv4.diffserv[7:5];
         }
     }
