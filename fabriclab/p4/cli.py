@@ -40,12 +40,14 @@ def _defines(items: list[str]) -> dict[str, str | None]:
 def write_p4runtime_files(p4info, spec: str) -> list[pathlib.Path]:
     from google.protobuf import json_format, text_format
 
+    from fabriclab.p4.compiler import P4INFO_TEXT_HEADER
+
     written = []
     for name in filter(None, spec.split(",")):
         path = pathlib.Path(name)
         suffix = path.suffix
         if suffix in (".txt", ".txtpb", ".pbtxt"):
-            data = text_format.MessageToString(p4info).encode()
+            data = (P4INFO_TEXT_HEADER + text_format.MessageToString(p4info)).encode()
         elif suffix == ".json":
             data = json_format.MessageToJson(p4info).encode()
         elif suffix == ".bin":

@@ -23,6 +23,7 @@ from fabriclab.p4.lower import lower
 from fabriclab.p4.parser import parse
 from fabriclab.p4.preprocess import preprocess
 
+P4INFO_TEXT_HEADER = "# proto-file: p4/config/v1/p4info.proto\n# proto-message: p4.config.v1.P4Info\n\n"
 ARTIFACT_FORMAT = "fabriclab-pipeline"
 ARTIFACT_VERSION = 1
 _CACHE_SIZE = 32
@@ -49,8 +50,9 @@ class CompiledProgram:
 
     @property
     def p4info_text(self) -> str:
+        """P4Info in protobuf text format, with the header p4c writes (`--p4runtime-files x.txt`)."""
         from google.protobuf import text_format
-        return text_format.MessageToString(self.p4info)
+        return P4INFO_TEXT_HEADER + text_format.MessageToString(self.p4info)
 
     def to_artifact(self) -> bytes:
         """The pipeline artifact (`prog.json`) that `load_artifact` turns back into this."""

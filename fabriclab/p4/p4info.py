@@ -1,10 +1,10 @@
 """P4Info generation with p4c-bm2-ss's names, ids, aliases and ordering (v1model).
 
 The rules (see REFERENCE_FACTS.md and the P4Runtime spec):
-* Objects are named after the control or parser *type* that declares them
-  (`MyIngress.ipv4_lpm`, also for nested instances, as p4c's HierarchicalNames does), global
-  actions without prefix; `@name("x")` replaces the local name, `@name(".x")` is absolute.
-  Two objects of one kind with one name (a control instantiated twice) are an error.
+* Objects are named by their place in the instantiated pipeline: a top-level control by its
+  type name (`MyIngress.ipv4_lpm`), a nested instance by its instance name
+  (`IngressI.do_aux.t`), global actions without prefix; `@name("x")` replaces the local
+  name, `@name(".x")` is absolute. Two objects of one kind with one name are an error.
 * ids are `(prefix << 24) | (jenkins_one_at_a_time(name) & 0xFFFFFF)`; `@id` wins. Names
   without `@id` are hashed in sorted order per kind and collisions probe the next hash
   value, as p4c does, so ids do not depend on declaration order.
@@ -208,9 +208,7 @@ class _Walker:
     def _instance(self, inst: ir.Instance, prefix: str) -> None:
         typ = inst.type
         if isinstance(typ, (ir.ControlDecl, ir.ParserDecl)):
-            # p4c names a control's objects after the control *type* (HierarchicalNames), so a
-            # control instantiated twice yields duplicate names, which p4c rejects.
-            self._block(typ, local_name(typ)[0])
+            self._block(typ, qualified(prefix, inst))  # p4c: `ingress.c.t` for instance c
         else:
             self.out.instances.append((qualified(prefix, inst), inst))
 
@@ -412,6 +410,7 @@ def _build(program: ir.Program) -> p4i.P4Info:
 
     info = p4i.P4Info()
     info.pkg_info.arch = "v1model"
+    info.type_info.SetInParent()  # p4c always prints `type_info {}`
     if program.main is not None:
         _pkg_info(info, program.main)
     instance_ids = {id(inst): symbols.id(_extern_kind(inst), name)
@@ -437,7 +436,7 @@ def _build(program: ir.Program) -> p4i.P4Info:
             continue
         msg = info.actions.add()
         _preamble(msg.preamble, symbols, "action", name, action)
-        params = action.control_plane_params
+        params = action.params  # p4c lists every parameter (its front end keeps directional ones)
         for pid, param in zip(_field_ids(params), params):
             p = msg.params.add(id=pid, name=local_name(param)[0], bitwidth=_width(param.type))
             _named_type(p, param.type, info)
@@ -482,7 +481,7 @@ def _check_duplicates(info, found: _Collected) -> None:
             name = item.preamble.name
             if name in seen:
                 _fail(nodes.get(name), f"Name '{name}' is used for multiple {kind} objects in the "
-                                       f"P4Info message (is a control instantiated twice?)")
+                                       f"P4Info message")
             seen.add(name)
 
 
@@ -550,8 +549,18 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
             ar.scope = p4i.ActionRef.TABLE_ONLY
         elif default_only:
             ar.scope = p4i.ActionRef.DEFAULT_ONLY
-    if table.default_action is not None and table.default_action_const:
-        msg.const_default_action_id = symbols.id("action", found.action_names[id(table.default_action.decl)])
+    default = table.default_action
+    if default is not None and id(default.decl) in found.action_names:
+        aid = symbols.id("action", found.action_names[id(default.decl)])
+        if table.default_action_const:
+            msg.const_default_action_id = aid
+        msg.initial_default_action.action_id = aid
+        params = default.decl.params
+        ids = dict(zip(map(id, params), _field_ids(params)))
+        for arg in default.args:
+            if arg.param is not None and arg.param.direction is None and isinstance(arg.value, ir.Constant):
+                msg.initial_default_action.arguments.add(param_id=ids[id(arg.param)],
+                                                         value=_bytes(arg.value.value, _width(arg.param.type)))
     tid = msg.preamble.id
     if id(table.implementation) in instance_ids:  # (an unnamed in-place profile has no id)
         pid = instance_ids[id(table.implementation)]
@@ -570,6 +579,12 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
         msg.is_const_table = True
     if table.has_entries:
         msg.has_initial_entries = True
+
+
+def _bytes(value: int, width: int) -> bytes:
+    """p4c's byte string for a constant: big-endian, padded to the field's whole bytes."""
+    size = max((width + 7) // 8, 1)
+    return (value % (1 << (8 * size))).to_bytes(size, "big")
 
 
 def _enum_arg(inst: ir.Instance, name: str) -> str | None:

@@ -15,6 +15,7 @@ error {
     ParserInvalidArgument
 }
 
+@corelib
 extern packet_in {
     /// Read a header from the packet into a fixed-size header and advance the cursor.
     void extract<T>(out T hdr);
@@ -28,15 +29,18 @@ extern packet_in {
     bit<32> length();
 }
 
+@corelib
 extern packet_out {
     /// Write a header to the output packet if it is valid.
     void emit<T>(in T hdr);
 }
 
 /// Check a predicate in a parser; on failure the parser stops with the given error.
+@corelib
 extern void verify(in bool check, in error toSignal);
 
 /// The action that does nothing; the default action of most tables.
+@corelib
 @noWarn("unused")
 action NoAction() {}
 

@@ -1,5 +1,5 @@
-// Nested instances: a sub-parser and a sub-control with a constructor parameter. (P4Info names
-// come from the control type, so instantiating Inner twice is rejected, as by p4c.)
+// Nested instances: a sub-parser and a sub-control with a constructor parameter (P4Info names
+// its objects by instance path: C.one.t, as p4c does).
 #include <v1model.p4>
 header h_t { bit<8> a; }
 struct hs_t { h_t h; }

@@ -15,6 +15,7 @@ BASIC = REPO / "p4src" / "basic.p4"
 def test_compile_writes_p4info_and_artifact(tmp_path, capsys):
     assert main(["compile", str(BASIC), "-o", str(tmp_path / "out")]) == 0
     text = (tmp_path / "out" / "basic.p4info.txtpb").read_text()
+    assert text.startswith("# proto-file: p4/config/v1/p4info.proto\n# proto-message: p4.config.v1.P4Info\n")
     expected = compile_file(BASIC).p4info
     assert text_format.Parse(text, type(expected)()) == expected
     doc = json.loads((tmp_path / "out" / "basic.json").read_text())
@@ -62,9 +63,9 @@ def test_bad_arguments_exit_nonzero(tmp_path, capsys):
 
 
 def test_programs_p4c_cannot_describe_in_p4info_fail_like_p4c(tmp_path, capsys):
-    prog = tmp_path / "twice.p4"
-    text = (REPO / "tests" / "data" / "p4" / "nested.p4").read_text()
-    prog.write_text(text.replace("Inner(1) one;", "Inner(1) one;\n    Inner(2) two;").replace(
-        "one.apply(hdr, meta);", "one.apply(hdr, meta); two.apply(hdr, meta);"))
+    prog = tmp_path / "dup.p4"
+    prog.write_text(BASIC.read_text().replace("action drop()", "@id(7) action drop()").replace(
+        "action ipv4_forward(", "@id(7) action ipv4_forward("))
     assert main(["compile", str(prog), "-o", str(tmp_path)]) == 2
-    assert "Name 'Inner.t' is used for multiple table objects" in capsys.readouterr().err
+    assert "@id 16777223 is assigned to multiple declarations" in capsys.readouterr().err
+    assert not (tmp_path / "dup.p4info.txtpb").exists()

@@ -32,15 +32,20 @@ tables {
   action_refs { id: 28792405 }
   action_refs { id: 25652968 }
   action_refs { id: 21257015 }
+  initial_default_action { action_id: 25652968 }
   size: 1024
 }
-actions { preamble { id: 21257015 name: "NoAction" alias: "NoAction" annotations: "@noWarn(\\"unused\\")" } }
+actions {
+  preamble { id: 21257015 name: "NoAction" alias: "NoAction"
+             annotations: "@corelib" annotations: "@noWarn(\\"unused\\")" }
+}
 actions { preamble { id: 25652968 name: "MyIngress.drop" alias: "drop" } }
 actions {
   preamble { id: 28792405 name: "MyIngress.ipv4_forward" alias: "ipv4_forward" }
   params { id: 1 name: "dstAddr" bitwidth: 48 }
   params { id: 2 name: "port" bitwidth: 9 }
 }
+type_info { }
 """
 
 
@@ -170,23 +175,43 @@ def test_unused_actions_are_not_in_p4info():
     assert "MyIngress.unused" not in names
 
 
-def test_nested_instances_are_named_by_control_type_as_p4c():
+def test_nested_instances_are_named_by_instance_path_as_p4c():
     text = (DATA / "nested.p4").read_text()
     info = compile_source(text, "nested.p4").p4info
-    assert [t.preamble.name for t in info.tables] == ["Inner.t"]
-    assert [c.preamble.name for c in info.counters] == ["Inner.c"]
+    assert [t.preamble.name for t in info.tables] == ["C.one.t"]
+    assert [c.preamble.name for c in info.counters] == ["C.one.c"]
     # p4c's front end gives tables without default_action `@defaultonly NoAction` as default
-    assert [a.preamble.name for a in info.actions] == ["NoAction", "Inner.set"]
+    assert [a.preamble.name for a in info.actions] == ["NoAction", "C.one.set"]
     refs = info.tables[0].action_refs
     assert [(r.id, list(r.annotations), r.scope) for r in refs][1] == (21257015, ["@defaultonly"], 2)
     twice = text.replace("Inner(1) one;", "Inner(1) one;\n    Inner(2) two;").replace(
         "one.apply(hdr, meta);", "one.apply(hdr, meta); two.apply(hdr, meta);")
-    compiled = compile_source(twice, "twice.p4")  # the data plane is fine
-    messages = [p.message for p in compiled.p4info_errors]
-    assert any("Name 'Inner.t' is used for multiple table objects" in m for m in messages)
-    assert any("Name 'Inner.c' is used for multiple counter objects" in m for m in messages)
-    with pytest.raises(CompileError, match="Name 'Inner.t' is used for multiple table objects"):
+    info = compile_source(twice, "twice.p4").p4info
+    assert [t.preamble.name for t in info.tables] == ["C.one.t", "C.two.t"]
+    assert [t.preamble.alias for t in info.tables] == ["one.t", "two.t"]
+
+
+def test_duplicate_names_are_p4info_errors_as_in_p4c():
+    text = BASIC.replace("table ipv4_lpm {", '@name(".shared") table ipv4_lpm {').replace(
+        "control MyEgress(inout headers hdr,\n                 inout metadata meta,\n"
+        "                 inout standard_metadata_t standard_metadata) {\n    apply {  }",
+        "control MyEgress(inout headers hdr,\n                 inout metadata meta,\n"
+        "                 inout standard_metadata_t standard_metadata) {\n"
+        '    @name(".shared") table t2 { key = { hdr.ipv4.srcAddr: exact; } actions = { NoAction; } }\n'
+        "    apply { t2.apply(); }")
+    compiled = compile_source(text, "dup_names.p4")  # the data plane is fine
+    [problem] = compiled.p4info_errors
+    assert "Name 'shared' is used for multiple table objects in the P4Info message" in problem.message
+    with pytest.raises(CompileError, match="Name 'shared' is used for multiple table objects"):
         compiled.checked_p4info()
+
+
+def test_initial_default_action_arguments_are_padded_bytes():
+    text = BASIC.replace("default_action = drop();", "default_action = ipv4_forward(0x0a0b0c0d0e0f, 3);")
+    table = compile_source(text, "ida.p4").p4info.tables[0]
+    ida = table.initial_default_action
+    assert ida.action_id == 28792405 and table.const_default_action_id == 0
+    assert [(a.param_id, a.value) for a in ida.arguments] == [(1, bytes.fromhex("0a0b0c0d0e0f")), (2, b"\x00\x03")]
 
 
 def test_in_place_table_resources_are_named_by_property_annotation():
