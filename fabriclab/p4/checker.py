@@ -325,21 +325,69 @@ class Checker(CallChecker):
             self._table_property(t, prop, scope)
         if t.default_action is None:
             self._implicit_default_action(t)
-        priorities_needed = any(k.match_kind in ("ternary", "range", "optional") for k in t.keys)
         for entry in t.entries:
             entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
             self._entry_action(entry.action, t, scope)
             if entry.priority_expr is not None:
                 entry.priority = self._const_int(entry.priority_expr, scope, "an entry priority")
-            elif entry.annotations and (anno := ir.find_annotation(entry.annotations, "priority")):
-                if not anno.args or not isinstance(anno.args[0], int):
-                    raise error(anno.pos, "@priority needs an integer argument")
-                entry.priority = anno.args[0]
-        if priorities_needed and t.entries:
-            # p4c: entries without explicit priorities get them in order, the first highest.
-            for i, entry in enumerate(t.entries):
-                if entry.priority is None:
-                    entry.priority = len(t.entries) - i
+        if t.entries:
+            self._entry_priorities(t)
+
+    def _entry_priorities(self, t: ir.TableDecl) -> None:
+        """Entry priorities as p4c's EntryPriorities pass (P4-16 spec): `const entries` take no
+        `priority =` (their order decides, as in BMv2; `@priority(n)` is honoured); in other
+        entries a missing priority continues from the previous one by `priority_delta`,
+        downwards if `largest_priority_wins` (the default), and without any priority the
+        last entry gets 1 (or the first, if the smallest wins)."""
+        explicit = next((e for e in t.entries if e.priority is not None), None)
+        if t.entries_const:
+            if explicit is not None:
+                raise error(explicit.pos, "Table with 'const' entries cannot have priorities")
+            for entry in t.entries:
+                anno = ir.find_annotation(entry.annotations, "priority")
+                if anno is not None:
+                    if not anno.args or not isinstance(anno.args[0], int):
+                        raise error(anno.pos, "@priority needs an integer argument")
+                    entry.priority = anno.args[0]
+            return
+        wins = t.get_property("largest_priority_wins")
+        if wins is not None:
+            if not isinstance(wins.value, ir.BoolLiteral):
+                raise error(wins.pos, "largest_priority_wins must be true or false")
+            t.largest_priority_wins = wins.value.value
+        delta_prop = t.get_property("priority_delta")
+        delta = 1
+        if delta_prop is not None:
+            if not isinstance(delta_prop.value, ir.Constant) or delta_prop.value.value < 0:
+                raise error(delta_prop.pos, "priority_delta must be a positive value")
+            delta = delta_prop.value.value
+        entries = t.entries
+        if explicit is None:
+            order = reversed(entries) if t.largest_priority_wins else entries
+            for i, entry in enumerate(order):
+                entry.priority = 1 + i * delta
+            return
+        if all(k.match_kind in ("exact", "lpm") for k in t.keys):
+            raise error(explicit.pos, f"table '{t.name}': key match type does not require priorities, "
+                                      f"but some are specified")
+        if entries[0].priority is None:
+            raise error(entries[0].pos, "the first entry must have a priority")
+        quiet = {a.args[0] for a in t.entries_annotations if a.name == "noWarn" and a.args}
+        used: dict[int, ir.Entry] = {}
+        previous = None
+        for entry in entries:
+            if entry.priority is None:
+                entry.priority = previous + (-delta if t.largest_priority_wins else delta)
+                if entry.priority < 0:
+                    raise error(entry.pos, f"table '{t.name}': overflow in priority computation")
+            if entry.priority in used and "duplicate-priorities" not in quiet:
+                self.warn(entry.pos, f"entries of table '{t.name}' have the same priority {entry.priority}")
+            if previous is not None and "entries-out-of-priority-order" not in quiet and \
+                    (entry.priority > previous if t.largest_priority_wins else entry.priority < previous):
+                self.warn(entry.pos, f"entries of table '{t.name}' have priorities out of order "
+                                     f"({previous} then {entry.priority})")
+            used.setdefault(entry.priority, entry)
+            previous = entry.priority
 
     def _implicit_default_action(self, t: ir.TableDecl) -> None:
         """As p4c's front end: `default_action = NoAction()` and, unless listed, `@defaultonly NoAction`."""

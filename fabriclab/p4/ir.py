@@ -652,9 +652,12 @@ class TableDecl(Decl):
     entries: list[Entry] = field(default_factory=list)
     entries_const: bool = False
     has_entries: bool = False
+    entries_annotations: list[Annotation] = field(default_factory=list)
     properties: list[TableProperty] = field(default_factory=list)
     # Filled by the checker from `properties`:
     size: int | None = None
+    # Entry priorities: a numerically larger `Entry.priority` wins unless this is False.
+    largest_priority_wins: bool = True
     implementation: Instance | None = field(default=None, repr=False)
     counters: Instance | None = field(default=None, repr=False)
     meters: Instance | None = field(default=None, repr=False)

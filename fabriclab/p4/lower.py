@@ -351,7 +351,8 @@ class Lowering(Transformer):
             elif kind == "actions":
                 table.actions = value
             elif kind == "entries":
-                table.entries, table.entries_const, table.has_entries = value[0], value[1], True
+                table.entries, table.entries_const, table.entries_annotations = value
+                table.has_entries = True
             else:
                 table.properties.append(value)
         return table
@@ -376,7 +377,7 @@ class Lowering(Transformer):
 
     def entries_prop(self, meta, c):
         annos, const, _kw, *entries = c
-        return ("entries", ([e for e in entries if e is not None], const is not None))
+        return ("entries", ([e for e in entries if e is not None], const is not None, self._annos(annos)))
 
     def entry(self, meta, c):
         const, _prio_kw, prio, keyset, action, annos = c

@@ -53,8 +53,8 @@ control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) 
         actions = { classify; @tableonly allow; NoAction; }
         counters = acl_counter;
         meters = acl_meter;
-        const entries = {
-            (0x0800 &&& 0xFFFF, 6 .. 17, 64, 0x000000000001) : classify(1);
+        entries = {
+            priority = 30 : (0x0800 &&& 0xFFFF, 6 .. 17, 64, 0x000000000001) : classify(1);
             priority = 10 : (0x86dd, _, _, 2) : classify(2);
             (_, 1 .. 1, _, 3) : allow();
         }

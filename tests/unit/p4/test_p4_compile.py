@@ -127,7 +127,7 @@ def test_select_keysets():
 def test_tables_resources_and_entries():
     ingress = compile_file(DATA / "tables.p4").program.pipeline()["ig"]
     acl = ingress.local("acl")
-    assert acl.entries_const and [e.priority for e in acl.entries] == [3, 10, 1]
+    assert not acl.entries_const and [e.priority for e in acl.entries] == [30, 10, 9]
     assert acl.counters.name == "acl_counter" and acl.meters.name == "acl_meter"
     assert ingress.local("ecmp").implementation.name == "ecmp_selector"
     routes = ingress.local("ipv4_lpm")
@@ -197,3 +197,41 @@ def test_serializable_enum_over_a_typedef():
         "struct metadata {", "typedef bit<8> b8_t;\nenum b8_t Kind { A = 1, B = 2 }\nstruct metadata {\n    Kind k;")
     kind = compile_source(text, "enum_typedef.p4").program.find("Kind")
     assert kind.values == {"A": 1, "B": 2} and kind.underlying == ir.BitType(8)
+
+
+def _entries_table(props: str, entries: str, const: bool = False) -> str:
+    table = ("    table prio {\n        key = { hdr.ipv4.srcAddr: ternary; }\n        actions = { drop; NoAction; }\n"
+             f"        {props}\n        {'const ' if const else ''}entries = {{ {entries} }}\n    }}\n")
+    return (REPO / "p4src" / "basic.p4").read_text().replace(
+        "    apply {\n        if (hdr.ipv4.isValid()) {",
+        table + "    apply {\n        prio.apply();\n        if (hdr.ipv4.isValid()) {")
+
+
+@pytest.mark.parametrize("props, entries, expected", [
+    ("", "1 &&& 1 : drop(); 2 &&& 2 : drop(); 3 &&& 3 : drop();", [3, 2, 1]),
+    ("largest_priority_wins = false; priority_delta = 5;", "1 : drop(); 2 : drop(); 3 : drop();", [1, 6, 11]),
+    ("priority_delta = 100;", "priority = 1000 : 1 : drop(); 2 : drop(); priority = 901 : 4 : drop(); 5 : drop();",
+     [1000, 900, 901, 801]),
+])
+def test_entry_priorities_follow_the_p4_spec(props, entries, expected):
+    prog = compile_source(_entries_table(props, entries), "prio.p4").program
+    assert [e.priority for e in prog.pipeline()["ig"].local("prio").entries] == expected
+
+
+@pytest.mark.parametrize("props, entries, const, message", [
+    ("", "priority = 3 : 1 : drop();", True, "Table with 'const' entries cannot have priorities"),
+    ("", "1 : drop(); priority = 3 : 2 : drop();", False, "the first entry must have a priority"),
+    ("priority_delta = 10;", "priority = 12 : 1 : drop(); 2 : drop(); 3 : drop();", False,
+     "overflow in priority computation"),
+])
+def test_bad_entry_priorities(props, entries, const, message):
+    with pytest.raises(CompileError, match=message):
+        compile_source(_entries_table(props, entries, const), "prio.p4")
+
+
+def test_out_of_order_priorities_warn_unless_silenced():
+    entries = "priority = 10 : 1 : drop(); priority = 20 : 2 : drop();"
+    warned = compile_source(_entries_table("", entries), "prio.p4").warnings
+    assert any("out of order (10 then 20)" in w.message for w in warned)
+    quiet = _entries_table("", entries).replace("entries = {", '@noWarn("entries-out-of-priority-order") entries = {')
+    assert not compile_source(quiet, "prio.p4").warnings

@@ -124,7 +124,8 @@ def test_tables_p4info_details():
     assert tables["I.nexthops"].size == 1024  # size = 0 means the default
     acl = tables["I.acl"]
     assert [m.match_type for m in acl.match_fields] == [4, 5, 6, 2]  # TERNARY RANGE OPTIONAL EXACT
-    assert acl.is_const_table and acl.has_initial_entries
+    assert not acl.is_const_table and acl.has_initial_entries
+    assert tables["I.fixed"].is_const_table
     dc = _by_name(info.direct_counters)["I.acl_counter"]
     dm = _by_name(info.direct_meters)["I.acl_meter"]
     assert dc.direct_table_id == acl.preamble.id and dm.direct_table_id == acl.preamble.id
