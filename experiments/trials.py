@@ -72,6 +72,8 @@ def _supervise(module: str, run: str, args: list[str], timeout: float,
                     if not line:
                         break
                     progress(line.rstrip())
+                elif proc.poll() is not None:
+                    break  # exited; a leftover child may still hold the pipe open
             proc.wait()
             if proc.returncode:
                 stderr.seek(0)
