@@ -23,7 +23,7 @@ from fabriclab.roce.placement import Spawn, in_pid_netns, parse_hosts
 from fabriclab.roce.runs import launch, simulate, summarize
 from fabriclab.roce.report import format_table
 from fabriclab.roce.sim import PortParams
-from fabriclab.roce.units import parse_sizes
+from fabriclab.roce.units import parse_size, parse_sizes
 
 ALIASES = {"all_reduce": "allreduce", "all_gather": "allgather", "reduce_scatter": "reducescatter",
            "alltoall": "alltoall", "all_to_all": "alltoall"}
@@ -46,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loss", type=float, default=0.0, help="with --sim: packet loss probability per port")
     p.add_argument("--reorder", type=float, default=0.0, help="with --sim: reordering probability per port")
     p.add_argument("--delay", type=float, default=50e-6, help="with --sim: one-way port delay in seconds")
+    p.add_argument("--queue", default="256K", help="with --sim: switch port buffer in bytes (default 256K)")
+    p.add_argument("--ecn", metavar="KMIN:KMAX[:PMAX]",
+                   help="with --sim: RED-like CE marking on the port backlog in bytes, e.g. 5K:50K:0.1")
     p.add_argument("--json", type=Path, help="also write every rank's result here")
 
 
@@ -54,6 +57,21 @@ def _kind(name: str) -> str:
     if kind not in KINDS:
         raise FabricError(f"unknown collective {name!r} (choose from {', '.join(KINDS)})")
     return kind
+
+
+def parse_ecn(text: str) -> tuple[int, int, float]:
+    """'5K:50K:0.1' -> (5120, 51200, 0.1); PMAX defaults to 1."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise FabricError(f"bad --ecn {text!r} (expected KMIN:KMAX[:PMAX], e.g. 5K:50K:0.1)")
+    kmin, kmax = parse_size(parts[0]), parse_size(parts[1])
+    try:
+        pmax = float(parts[2]) if len(parts) == 3 else 1.0
+    except ValueError:
+        raise FabricError(f"bad --ecn Pmax {parts[2]!r}") from None
+    if not (kmin <= kmax and 0 < pmax <= 1):
+        raise FabricError(f"--ecn needs KMIN <= KMAX and 0 < PMAX <= 1, got {text!r}")
+    return kmin, kmax, pmax
 
 
 def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn], list[tuple[str, int]]]:
@@ -109,8 +127,8 @@ def run(args: argparse.Namespace) -> list[Run]:
     kind, sizes, opts = _kind(args.collective), parse_sizes(args.size, args.factor), options(args)
     if args.pcap and args.netns is None:
         raise FabricError("--pcap works with --netns (on a running net, use `fabriclab net --pcap`)")
-    if (args.loss or args.reorder) and args.sim is None:
-        raise FabricError("--loss and --reorder model the simulated fabric: use them with --sim")
+    if (args.loss or args.reorder or args.ecn) and args.sim is None:
+        raise FabricError("--loss, --reorder and --ecn model the simulated fabric: use them with --sim")
     if args.ranks and not args.run:
         raise FabricError("--ranks picks hosts of a running net: use it with --run")
 
@@ -118,7 +136,9 @@ def run(args: argparse.Namespace) -> list[Run]:
         return [CollectiveSpec(kind, nranks, size, args.dtype, args.op) for size in sizes]
 
     if args.sim is not None:
-        port = PortParams(rate=opts.line_rate, delay=args.delay, loss=args.loss, reorder=args.reorder)
+        kmin, kmax, pmax = parse_ecn(args.ecn) if args.ecn else (None, None, 1.0)
+        port = PortParams(rate=opts.line_rate, delay=args.delay, queue_bytes=parse_size(args.queue), loss=args.loss,
+                          reorder=args.reorder, ecn_kmin=kmin, ecn_kmax=kmax, ecn_pmax=pmax)
         return [(spec, simulate(spec, opts, port)) for spec in specs(args.sim)]
     if args.netns is not None:
         from fabriclab.roce.netns import BridgeFabric

@@ -52,8 +52,7 @@ class Rank:
         self.nic, self.rank, self.spec = nic, rank, spec
         self.iters, self.warmup = iters, warmup
         self.result = RankResult(rank, iters)
-        chunk_bytes = spec.chunk * spec.np_dtype.itemsize
-        self._region = 2 * chunk_bytes
+        self._region = 2 * spec.max_message
         self._cursor: dict[int, int] = {}
         for peer, (ip, port) in enumerate(addrs):
             if peer == rank:

@@ -44,9 +44,24 @@ def test_sim_with_loss_still_correct(capsys):
     (["collective", "allreduce", "--sim", "2", "--pcap", "/tmp/x"], "--pcap works with --netns"),
     (["collective", "allreduce", "--hosts", "127.0.0.1:x"], "bad address"),
     (["collective", "allreduce", "--hosts", "127.0.0.1", "--loss", "0.1"], "use them with --sim"),
+    (["collective", "allreduce", "--sim", "2", "--ecn", "50K:5K"], "KMIN <= KMAX"),
+    (["collective", "allreduce", "--sim", "2", "--ecn", "5K"], "bad --ecn"),
     (["collective", "allreduce", "--run", "no-such-run-here"], "no running network"),
 ])
 def test_bad_input_is_a_clear_error(capsys, argv, msg):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert msg in err and "Traceback" not in err
+
+
+def test_incast_with_ecn_and_dcqcn_sends_cnps_and_loses_less(capsys):
+    def gather(*extra):
+        assert main(["collective", "gather", "--sim", "6", "--size", "512K", "--iters", "1", "--queue", "128K",
+                     *extra]) == 0
+        out = capsys.readouterr().out
+        return {k: int(v) for k, v in (kv.split("=") for kv in out.splitlines()[-1][2:].split())}
+
+    plain = gather()
+    dcqcn = gather("--ecn", "5K:50K:0.1", "--dcqcn-rtt", "2e-4")
+    assert plain["cnps"] == 0 and dcqcn["cnps"] > 0
+    assert dcqcn["retransmissions"] * 2 < plain["retransmissions"]

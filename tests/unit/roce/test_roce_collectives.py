@@ -29,7 +29,8 @@ def exchange(spec: CollectiveSpec, seed: int) -> list[Collective]:
     return ranks
 
 
-@pytest.mark.parametrize("kind", ["allreduce", "allgather", "reducescatter", "alltoall"])
+@pytest.mark.parametrize("kind", ["allreduce", "allgather", "reducescatter", "alltoall", "gather", "scatter",
+                                  "sendrecv"])
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
 @pytest.mark.parametrize("dtype,op", [("float", "sum"), ("int", "prod"), ("int", "max"), ("float", "min")])
 def test_schedules_compute_the_exact_result(kind, n, dtype, op):
@@ -122,3 +123,19 @@ def test_data_for_a_later_iteration_waits_for_the_slow_rank():
     sim.run(until=60, stop=lambda: all(r.done for r in ranks))
     assert all(r.done and r.result.wrong == 0 and r.result.error is None for r in ranks)
     assert sum(r.early_arrivals for r in ranks) > 0
+
+
+def test_gather_is_an_incast_to_rank_0_and_scatter_its_mirror():
+    spec = CollectiveSpec("gather", 4, 4 * 400, "int")
+    starts = [Collective(spec, r).start() for r in range(4)]
+    assert starts[0] == [] and all(len(p) == 1 and p[0].dst == 0 for p in starts[1:])
+    scatter = Collective(CollectiveSpec("scatter", 4, 4 * 400, "int"), 0).start()
+    assert sorted(p.dst for p in scatter) == [1, 2, 3] and all(len(p.data) == 400 for p in scatter)
+    assert CollectiveSpec("sendrecv", 4, 4 * 400).bus_factor == 1.0
+
+
+@pytest.mark.parametrize("kind", ["gather", "scatter", "sendrecv"])
+def test_direct_kinds_in_virtual_time(kind):
+    spec = CollectiveSpec(kind, 4, 64 * 1024, "int", "sum")
+    row = summarize(spec, simulate(spec, RunOptions(iters=2)))
+    assert row.wrong == 0 and row.busbw > 0
