@@ -368,6 +368,7 @@ def _type_spec(spec, t: ir.Type, info) -> None:
                 enum.members.add(name=member)
     elif isinstance(t, ir.ErrorType):
         spec.error.SetInParent()
+        info.error.SetInParent()  # its members are filled in once all types are known
     elif isinstance(t, ir.StackType):
         _type_spec(p4types_pb2.P4DataTypeSpec(), t.elem, info)
         spec.header_stack.header.name = local_name(t.elem)[0]
@@ -465,6 +466,8 @@ def _build(program: ir.Program) -> p4i.P4Info:
         msg = info.digests.add()
         _preamble(msg.preamble, symbols, "digest", name, None)
         _type_spec(msg.type_spec, data, info.type_info)
+    if info.type_info.HasField("error"):
+        info.type_info.error.members.extend(program.errors)
     _check_duplicates(info, found)
     return info
 

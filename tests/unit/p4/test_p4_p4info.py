@@ -292,3 +292,15 @@ def test_complex_key_needs_a_name():
         compile_source(text, "keys.p4")
     named = BASIC.replace("hdr.ipv4.dstAddr: lpm;", 'hdr.ipv4.dstAddr + 1: exact @name("plus_one");')
     assert compile_source(named, "keys.p4").p4info.tables[0].match_fields[0].name == "plus_one"
+
+
+def test_digest_type_info_lists_error_members_and_enums():
+    text = BASIC.replace("struct metadata {", "enum Kind { A, B }\nstruct note_t { error e; Kind k; }\nstruct metadata {\n"
+                         "    note_t note;").replace(
+        "mark_to_drop(standard_metadata);", "mark_to_drop(standard_metadata);\n        digest(1, meta.note);")
+    info = compile_source(text, "digest_types.p4").p4info
+    assert [d.preamble.name for d in info.digests] == ["note_t"]
+    members = info.type_info.structs["note_t"].members
+    assert members[0].type_spec.HasField("error") and members[1].type_spec.enum.name == "Kind"
+    assert list(info.type_info.error.members)[:2] == ["NoError", "PacketTooShort"]
+    assert [m.name for m in info.type_info.enums["Kind"].members] == ["A", "B"]
