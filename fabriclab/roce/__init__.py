@@ -9,7 +9,8 @@ Layers, bottom up (each module has one job):
 - `pacer`       earliest-departure-time pacing (line rate per NIC, DCQCN rate per QP)
 - `nic`         one host's engine: `receive(datagram, src_ip, src_port, ce, now)`,
                 `poll(now) -> [Datagram]`, `next_wakeup()`; completions in `nic.completions`
-- `collectives` ring all-reduce / all-gather / reduce-scatter, all-to-all on numpy data
+- `collectives` ring all-reduce / all-gather / reduce-scatter; all-to-all, gather (incast),
+                scatter, sendrecv; all on numpy data with exact expected results
 - `rank`        a collective's iterations over a NIC (`Rank.service(now)`, `Rank.summary()`)
 - `report`      nccl-tests rows: size, count, type, redop, time(us), algbw, busbw, #wrong
 - `sim`         virtual-time driver: NICs on one output-queued switch (rate, delay, queue,

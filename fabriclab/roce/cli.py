@@ -2,7 +2,8 @@
 
 Where the ranks run is explicit:
   --sim N          N ranks in virtual time in this process (no root, deterministic)
-  --netns N        N namespaces on a Linux bridge created for this run and removed after (root)
+  --netns N        N namespaces on a Linux bridge created for this run and removed after (root);
+                   the bridge's ports toward the hosts are shaped to --rate
   --hosts LIST     hosts that already exist: comma-separated [WHERE/]IP[:PORT], WHERE being a
                    named network namespace or pid:PID (a Mininet host's shell, entered with
                    nsenter); without WHERE the rank runs here (e.g. 127.0.0.1:24791)
@@ -144,7 +145,7 @@ def run(args: argparse.Namespace) -> list[Run]:
         from fabriclab.roce.netns import BridgeFabric
 
         todo = specs(args.netns)  # check the input before creating anything
-        with BridgeFabric(args.netns, pcap_dir=args.pcap) as fabric:
+        with BridgeFabric(args.netns, pcap_dir=args.pcap, link_rate=opts.line_rate) as fabric:
             return [(spec, launch(fabric.spawns, fabric.addrs, spec, opts, args.timeout)) for spec in todo]
     if args.hosts or args.run:
         names = [n for n in (args.ranks or "").split(",") if n]

@@ -1,5 +1,6 @@
 """A throw-away fabric for real-socket runs without Mininet: N host namespaces joined by veths
-to a Linux bridge that lives in its own namespace.
+to a Linux bridge that lives in its own namespace, optionally with a token-bucket link rate
+on each bridge port toward a host (no ECN: the kernel here has no marking qdisc).
 
 Everything is named with the `fl` prefix (namespaces `fl-<tag>-h<i>`, `fl-<tag>-sw`, veths
 `flv<tag><i>`) so `fabriclab clean` can find leftovers, and `BridgeFabric` removes all of it
@@ -37,6 +38,7 @@ class BridgeFabric:
 
     hosts: int
     pcap_dir: Path | None = None
+    link_rate: float | None = None  # bit/s: shape the bridge's port toward each host (tbf)
     tag: str = field(default_factory=lambda: secrets.token_hex(2))
     namespaces: list[str] = field(default_factory=list)
     pcaps: list[Path] = field(default_factory=list)
@@ -81,12 +83,24 @@ class BridgeFabric:
             host_if, sw_if = f"flv{self.tag}h{i}", f"flv{self.tag}s{i}"
             _ip("link", "add", host_if, "netns", ns, "type", "veth", "peer", "name", sw_if, "netns", sw)
             _ip("-n", sw, "link", "set", sw_if, "master", "flbr0", "up")
+            if self.link_rate:
+                self._shape(sw_if)
             _ip("-n", ns, "link", "set", "lo", "up")
             _ip("-n", ns, "addr", "add", f"{addr}/24", "dev", host_if)
             _ip("-n", ns, "link", "set", host_if, "up")
             if self.pcap_dir is not None:
                 self._capture(ns, host_if, self.pcap_dir / f"h{i}.pcap")
         self._wait_carrier()
+
+    def _shape(self, dev: str) -> None:
+        """A token bucket on the switch port: the downlink is the bottleneck of an incast."""
+        rate = f"{int(self.link_rate)}bit"
+        burst = max(15000, int(self.link_rate / 8 * 5e-3))  # ~5 ms: tbf releases on timers
+        proc = subprocess.run(["ip", "netns", "exec", self.switch_ns, "tc", "qdisc", "add", "dev", dev, "root",
+                               "tbf", "rate", rate, "burst", str(burst), "limit", "262144"],
+                              capture_output=True, text=True)
+        if proc.returncode:
+            raise FabricError(f"cannot shape {dev} to {rate}: {proc.stderr.strip()}")
 
     def _capture(self, ns: str, dev: str, path: Path) -> None:
         if shutil.which("tcpdump") is None:
