@@ -404,7 +404,8 @@ def _build(program: ir.Program) -> p4i.P4Info:
     headers = [d for d in program.decls if isinstance(d, ir.StructLike) and d.is_header
                and d.annotation("controller_header") and not _hidden(d)]
     for h in headers:
-        symbols.add("controller_header", _controller_name(h), h)
+        # p4c hashes the header *type* name; the annotation only names the preamble
+        symbols.add("controller_header", local_name(h)[0], h)
     for name, data in found.digests:
         symbols.add("digest", name, data)
     symbols.compute_ids()
@@ -449,7 +450,7 @@ def _build(program: ir.Program) -> p4i.P4Info:
     for h in headers:
         msg = info.controller_packet_metadata.add()
         cname = _controller_name(h)
-        msg.preamble.id = symbols.id("controller_header", cname)
+        msg.preamble.id = symbols.id("controller_header", local_name(h)[0])
         msg.preamble.name = cname
         msg.preamble.alias = cname
         _annotate(msg.preamble, h.annotations)

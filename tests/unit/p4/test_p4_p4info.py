@@ -148,7 +148,9 @@ def test_externs_p4info_details():
     members = info.type_info.structs["learn_t"].members
     assert [(m.name, m.type_spec.bitstring.bit.bitwidth) for m in members] == [("src", 48), ("port", 9)]
     cpm = _by_name(info.controller_packet_metadata)
-    assert cpm["packet_in"].preamble.id >> 24 == 0x04 and cpm["packet_in"].preamble.alias == "packet_in"
+    assert cpm["packet_in"].preamble.alias == "packet_in"
+    # p4c hashes the header type name (packet_in_t), not the annotation's name
+    assert cpm["packet_in"].preamble.id == (0x04 << 24) | (jenkins_hash("packet_in_t") & 0xFFFFFF)
     assert [(m.id, m.name) for m in cpm["packet_out"].metadata] == [(1, "egress_port"), (5, "_pad")]
 
 
