@@ -132,3 +132,39 @@ def test_incast_without_dcqcn_keeps_line_rate_and_sends_no_cnps():
     sim, hosts, rates = incast(dcqcn=False)
     assert sim.port_stats("10.0.0.9").marked > 0
     assert hosts["10.0.0.9"].counters.cnps_sent == 0 and min(rates) == LINE
+
+
+def test_scripted_ce_pattern_through_two_nics_cut_recover_increase():
+    """Receiver marks CE on every data packet for 20 ms, then never: the sender's rate is cut
+    at most once per CNP interval during the marking, then climbs back (fast recovery towards
+    the target, then additive/hyper increase of the target)."""
+    params = DcqcnParams.scaled(LINE, 0.1e-3)  # N = 0.5 ms, K = T = 0.55 ms
+    tx = RoceNic(NicConfig("10.0.0.1", line_rate=LINE, qp=QpConfig(window=256), dcqcn=params))
+    rx = RoceNic(NicConfig("10.0.0.2", line_rate=LINE, qp=QpConfig(window=256), dcqcn=params))
+    rx.register(1, 64 << 20)
+    tx.connect(1, "10.0.0.2", 2)
+    rx.connect(2, "10.0.0.1", 1)
+    tx.qp(1).post_write(1, bytes(48 << 20), va=0, rkey=1)
+    rp = tx.reaction_point(1)
+    trace, now, step = [], 0.0, 20e-6
+    while now < 0.2:
+        for dg in tx.poll(now):
+            rx.receive(dg.payload, "10.0.0.1", dg.sport, 0.005 <= now < 0.025, now)
+        for dg in rx.poll(now):
+            tx.receive(dg.payload, "10.0.0.2", dg.sport, False, now)
+        trace.append((now, rp.rate, rp.cnps, rp.target))
+        now += step
+    before = [r for t, r, _, _ in trace if t < 0.005]
+    during = [x for x in trace if 0.005 <= x[0] < 0.025]
+    after = [r for t, r, _, _ in trace if t >= 0.03]
+    assert set(before) == {LINE}
+    cnps = during[-1][2]
+    # at most one CNP per interval (fewer once the cut rate leaves intervals without packets)
+    assert 5 <= cnps <= 20e-3 / params.cnp_interval + 1
+    assert during[-1][1] < 0.2 * LINE  # repeated cuts
+    low = during[-1][1]
+    assert after[0] > low and after == sorted(after)  # recovery never goes down without CNPs
+    target_at_end_of_marking = during[-1][3]
+    assert rp.target > target_at_end_of_marking  # additive/hyper increase raised the target itself
+    assert rp.rate > 3 * low
+    assert rx.counters.ce_marked > cnps and rx.counters.cnps_sent == cnps
