@@ -200,8 +200,7 @@ class _Walker:
             elif isinstance(local, ir.Instance):
                 self._instance(local, prefix)
         for action in [a for _, a in self.out.actions if a in used] + [decl]:
-            body = action.body if isinstance(action, (ir.ActionDecl, ir.ControlDecl)) else None
-            for call in ir.iter_calls(body):
+            for call in _calls_inlined(action.body):
                 if call.kind == ir.CallKind.EXTERN_FUNCTION and call.method == "digest":
                     self._digest(call)
 
@@ -243,11 +242,22 @@ class _Walker:
                 for ref in local.actions:
                     add(ref.decl)
                 add(local.default_action.decl)
-        for body in [control.body] + [a.body for a in control.locals if isinstance(a, ir.ActionDecl)]:
-            for call in ir.iter_calls(body):
-                if call.kind == ir.CallKind.ACTION:
-                    add(call.decl)
+        # Actions called from the apply block stay; p4c's front end inlines actions called from
+        # other actions, so those vanish unless a table or the apply block uses them too.
+        for call in ir.iter_calls(control.body):
+            if call.kind == ir.CallKind.ACTION:
+                add(call.decl)
         return used
+
+
+def _calls_inlined(body: ir.Block, seen: tuple = ()) -> list[ir.MethodCall]:
+    """Calls in `body`, looking through calls of actions (p4c inlines those)."""
+    result = []
+    for call in ir.iter_calls(body):
+        result.append(call)
+        if call.kind == ir.CallKind.ACTION and call.decl not in seen:
+            result.extend(_calls_inlined(call.decl.body, seen + (call.decl,)))
+    return result
 
 
 # ------------------------------------------------------------------------------- builder

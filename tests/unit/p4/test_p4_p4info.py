@@ -306,3 +306,10 @@ def test_digest_type_info_lists_error_members_and_enums():
     assert members[0].type_spec.HasField("error") and members[1].type_spec.enum.name == "Kind"
     assert list(info.type_info.error.members)[:2] == ["NoError", "PacketTooShort"]
     assert [m.name for m in info.type_info.enums["Kind"].members] == ["A", "B"]
+
+
+def test_actions_only_called_from_actions_are_inlined_away():
+    text = BASIC.replace("action drop() {", "action helper() { }\n    action drop() {\n        helper();").replace(
+        "            ipv4_lpm.apply();", "            ipv4_lpm.apply();\n            drop();")
+    names = [a.preamble.name for a in compile_source(text, "inline_actions.p4").p4info.actions]
+    assert "MyIngress.helper" not in names and "MyIngress.drop" in names
