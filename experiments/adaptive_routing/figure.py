@@ -15,6 +15,12 @@ from experiments.report import group_stats, new_figure, plot_bars, plot_cdfs, sa
 PANEL_C_SCHEMES = ("ecmp+gbn", "flowlet+gbn", "adaptive+ooo")
 
 
+def ecmp_expectation(flows: int, links: int) -> float:
+    """% of capacity used when `flows` equal flows hash uniformly onto `links` links: the
+    expected share of links that get at least one flow (1-(1-1/N)^N for N flows on N)."""
+    return 100 * (1 - (1 - 1 / links) ** flows) * links / flows
+
+
 def title(p: Params) -> str:
     return (f"ECMP vs flowlet vs adaptive routing: {p.leaves}x{p.spines} leaf-spine, "
             f"{p.hosts} hosts, {p.link_mbps:g} Mb/s links (emulated, Python P4 switch), "
@@ -29,6 +35,10 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     for r in perm:
         series.setdefault(r["scheme"], []).append(float(r["pct_ideal"]))
     plot_cdfs(a, series, "permutation goodput, % of link rate (mean over flows)")
+    expected = ecmp_expectation(p.hosts_per_leaf, p.spines)
+    a.axvline(expected, color="gray", linestyle=":", linewidth=1)
+    a.annotate(f"random hashing:\n{expected:.0f}% expected", (expected, 0.05), fontsize=7, color="gray",
+               xytext=(3, 0), textcoords="offset points")
     a.set_title("(a) long flows, one value per seed", fontsize=9)
 
     bus = group_stats([r for r in ok if r["workload"] == "allreduce"], lambda r: r["scheme"], "busbw_mbps")

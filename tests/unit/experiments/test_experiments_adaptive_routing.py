@@ -170,6 +170,13 @@ def _rows(p: Params) -> list[dict]:
     return rows
 
 
+def test_ecmp_expectation_is_the_share_of_links_hit():
+    from experiments.adaptive_routing.figure import ecmp_expectation
+
+    assert ecmp_expectation(4, 4) == pytest.approx(100 * (1 - 0.75 ** 4))  # ~68 %
+    assert ecmp_expectation(1, 4) == pytest.approx(100.0)
+
+
 def test_summary_and_table_compare_schemes_over_seeds(tmp_path):
     p = Params(link_mbps=1.0, hosts_per_leaf=2, spines=2, seeds=(1, 2, 3), schemes=("ecmp+gbn", "adaptive+ooo"))
     summary = summarize(_rows(p), p)
