@@ -182,7 +182,7 @@ class Checker(CallChecker):
         inner = Scope(scope)
         for p in decl.params:
             inner.values[p.name] = p
-        self._block(decl.body, inner, "action")
+        self._block(decl.body, inner)
 
     # -- parsers --------------------------------------------------------------------------------
     def _d_ParserDecl(self, decl: ir.ParserDecl, scope: Scope) -> None:
@@ -205,7 +205,7 @@ class Checker(CallChecker):
                 if isinstance(stmt, _STATEMENTS_NOT_IN_PARSERS):
                     raise error(stmt.pos, f"unsupported: {type(stmt).__name__.lower()} statements are not "
                                           f"allowed in parser states")
-                self._stmt(stmt, state_scope, "parser")
+                self._stmt(stmt, state_scope)
             self._transition(state.transition, states, state_scope)
 
     def _state(self, name: str, pos, states: dict) -> ir.ParserState | None:
@@ -277,7 +277,7 @@ class Checker(CallChecker):
             inner.values[p.name] = p
         for local in decl.locals:
             self._local(local, inner)
-        self._block(decl.body, inner, "control")
+        self._block(decl.body, inner)
         applied = ir.applied_tables(decl)
         for local in decl.locals:
             if isinstance(local, ir.TableDecl) and local not in applied:
@@ -472,12 +472,12 @@ class Checker(CallChecker):
         return value
 
     # -- statements ----------------------------------------------------------------------------
-    def _block(self, block: ir.Block, scope: Scope, context: str) -> None:
+    def _block(self, block: ir.Block, scope: Scope) -> None:
         inner = Scope(scope)
         for stmt in block.stmts:
-            self._stmt(stmt, inner, context)
+            self._stmt(stmt, inner)
 
-    def _stmt(self, stmt: ir.Stmt, scope: Scope, context: str) -> None:
+    def _stmt(self, stmt: ir.Stmt, scope: Scope) -> None:
         if isinstance(stmt, ir.Assign):
             stmt.lhs = self.expr(stmt.lhs, scope)
             self.check_writable(stmt.lhs, scope)
@@ -491,13 +491,13 @@ class Checker(CallChecker):
             stmt.cond = self.expr(stmt.cond, scope)
             if not isinstance(stmt.cond.type, ir.BoolType):
                 raise error(stmt.cond.pos, f"an if condition must be bool, not {self.show(stmt.cond.type)}")
-            self._stmt(stmt.then, Scope(scope), context)
+            self._stmt(stmt.then, Scope(scope))
             if stmt.else_ is not None:
-                self._stmt(stmt.else_, Scope(scope), context)
+                self._stmt(stmt.else_, Scope(scope))
         elif isinstance(stmt, ir.Block):
-            self._block(stmt, scope, context)
+            self._block(stmt, scope)
         elif isinstance(stmt, ir.Switch):
-            self._switch(stmt, scope, context)
+            self._switch(stmt, scope)
         elif isinstance(stmt, ir.Return):
             if stmt.value is not None:
                 raise error(stmt.pos, "return with a value is only allowed in functions")
@@ -510,7 +510,7 @@ class Checker(CallChecker):
         elif isinstance(stmt, ir.Instance):
             raise error(stmt.pos, "instantiations are not allowed inside blocks")
 
-    def _switch(self, stmt: ir.Switch, scope: Scope, context: str) -> None:
+    def _switch(self, stmt: ir.Switch, scope: Scope) -> None:
         stmt.expr = self.expr(stmt.expr, scope)
         t = stmt.expr.type
         seen: set = set()
@@ -544,7 +544,7 @@ class Checker(CallChecker):
             if case.label is None and i != len(stmt.cases) - 1:
                 raise error(case.pos, "'default' must be the last switch label")
             if case.body is not None:
-                self._block(case.body, scope, context)
+                self._block(case.body, scope)
 
 
 _IDENT = re.compile(r"^\.?[A-Za-z_][A-Za-z0-9_]*$")

@@ -46,9 +46,6 @@ class Scope:
             scope = scope.parent
         return None
 
-    def root(self) -> "Scope":
-        return self if self.parent is None else self.parent.root()
-
 
 def error(pos: SourcePos | None, message: str) -> CompileError:
     return CompileError([Diagnostic(pos, message)])
