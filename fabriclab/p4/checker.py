@@ -183,6 +183,9 @@ class Checker(CallChecker):
         for p in decl.params:
             inner.values[p.name] = p
         self._block(decl.body, inner)
+        for call in ir.iter_calls(decl.body):
+            if call.kind in (ir.CallKind.TABLE_APPLY, ir.CallKind.CONTROL_APPLY):
+                raise error(call.pos, f"'{call.text}': tables and controls cannot be applied inside an action")
 
     # -- parsers --------------------------------------------------------------------------------
     def _d_ParserDecl(self, decl: ir.ParserDecl, scope: Scope) -> None:

@@ -109,6 +109,9 @@ CASES = [
     ("implementation type", {"LOCALS": "counter(4, CounterType.packets) c; table t { key = { meta.x: exact; } "
                                        "actions = { NoAction; } implementation = @@c; }"},
      "table property 'implementation' must be action_profile or action_selector"),
+    ("apply in action", {"LOCALS": "table t { key = { meta.x: exact; } actions = { NoAction; } }\n"
+                                   "    action w() { @@t.apply(); }", "APPLY": "t.apply();"},
+     "cannot be applied inside an action"),
     ("switch label", {"LOCALS": "table t { key = { meta.x: exact; } actions = { NoAction; } }",
                       "APPLY": "switch (t.apply().action_run) { @@a1: { } }"}, "'a1' is not an action of table 't'"),
     ("duplicate label", {"APPLY": "switch (meta.x) { 1: { } @@1: { } }"}, "duplicate switch label"),
