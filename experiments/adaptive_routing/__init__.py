@@ -92,7 +92,7 @@ def preflight(p: Params) -> None:
     check_target_supports(topology(p), p.target)
 
 
-def run(scale: str = "quick", out_dir: Path | None = None, progress: Callable[[str], None] = print,
+def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
         **overrides: Any) -> Result:
     """Run the experiment at `scale` ("quick" or "full"; `overrides` replace parameters)."""
     p = params_for(scale, **overrides)
@@ -100,7 +100,7 @@ def run(scale: str = "quick", out_dir: Path | None = None, progress: Callable[[s
     preflight(p)
     started = time.monotonic()
     run_name = run_id(scale)
-    files = run_files(out_dir or RESULTS / NAME, run_name)
+    files = run_files(Path(out_dir) if out_dir else RESULTS / NAME, run_name)
     groups = plan(p)
     total = sum(len(c) for c in groups.values())
     progress(f"{NAME} ({scale}): {total} cases in {len(groups)} trials; "
