@@ -22,11 +22,10 @@ from controller.fabric_plan import FabricConfig
 from experiments.adaptive_routing.host import HostJob
 from experiments.adaptive_routing.params import Params, topology
 from experiments.adaptive_routing.workload import cross_leaf_permutation, interleaved_ring
-from experiments.adaptive_routing.network import (enable_jumbo_frames, leaf_port_bytes, single_traffic_class,
-                                                  start_agents, uplinks)
-from experiments.launcher import Agents
+from experiments.adaptive_routing.network import leaf_port_bytes, start_agents, uplinks
 from fabriclab.errors import FabricError
 from fabriclab.net.network import FabricNet, NetConfig
+from fabriclab.roce.lockstep import Lockstep
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def host_jobs(p: Params, case: Case) -> list[str]:
             for i in range(p.hosts)]
 
 
-def run_case(agents: Agents, ctl: FabricController, p: Params, case: Case) -> dict:
+def run_case(agents: Lockstep, ctl: FabricController, p: Params, case: Case) -> dict:
     topo = ctl.topo
     ctl.set_mode(case.routing, p.flowlet_gap_us, p.load_max_age_us)
     before = leaf_port_bytes(ctl, topo)
@@ -67,7 +66,7 @@ def run_case(agents: Agents, ctl: FabricController, p: Params, case: Case) -> di
             "uplinks": {leaf: {str(k): v for k, v in ports.items()} for leaf, ports in uplinks(topo).items()}}
 
 
-def warm_up(agents: Agents, ctl: FabricController, p: Params, first: Case) -> None:
+def warm_up(agents: Lockstep, ctl: FabricController, p: Params, first: Case) -> None:
     """One short untimed permutation first: the switches' and agents' first packets pay
     for cold caches and lazy set-up, which should not count against the first case."""
     run_case(agents, ctl, replace(p, flow_bytes=min(p.flow_bytes, 32 << 10)),
@@ -81,9 +80,7 @@ def run_trial(p: Params, cases: list[Case], run: str, emit: Callable[[dict], Non
     net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
                                     grpc_base_port=p.grpc_base_port, mtu=p.mtu))
     with net:
-        enable_jumbo_frames(net, p.mtu)
         ctl = FabricController(topo, net.clients, FabricConfig())
-        single_traffic_class(ctl)
         with start_agents(net, p.timeout_s) as agents:
             warm_up(agents, ctl, p, cases[0])
             for case in cases:

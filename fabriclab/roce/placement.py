@@ -1,9 +1,11 @@
-"""Where a rank process runs: spawn functions for `runs.launch`.
+"""Where a rank process runs: spawn functions for `runs.launch` and `lockstep.Lockstep`.
 
 A spawn function takes an argv and returns a Popen with text-mode stdin/stdout/stderr
 pipes, started in the right network namespace: this one, a named namespace, the namespace
-of a process (a Mininet host's shell) or a Mininet host object. (No preexec_fn: the
-launcher may run gRPC threads, and fork + Python code in the child is not safe then.)
+of a process (a Mininet host's shell) or a Mininet host object. Every one is a plain
+fork+exec of `ip netns exec` or `nsenter`: no preexec_fn and never Mininet's `popen`
+(whose Python code between fork and exec crashed with SIGSEGV next to the gRPC client
+threads a launcher holds), so spawning is safe from any process.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ def in_pid_netns(pid: int) -> Spawn:
 
 
 def in_mininet_host(host: Any) -> Spawn:
-    """Run in a `mininet.node.Host` (its own `popen`, which uses mnexec)."""
-    return lambda argv: host.popen(argv, **PIPES)
+    """Run in a `mininet.node.Host`: enter its shell's network namespace with nsenter."""
+    return in_pid_netns(host.pid)
 
 
 def parse_address(text: str) -> tuple[str, int]:

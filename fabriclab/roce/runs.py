@@ -2,24 +2,22 @@
 
 - `simulate`: all ranks in this process over `sim.Simulator` (virtual time, no root).
 - `launch`: one `python -m fabriclab.roce.host` process per host, each started by a caller-
-  supplied `spawn(argv) -> Popen` (for example `ip netns exec NS ...` or a Mininet host's
-  `popen`). The processes bind, print "ready", wait for "go" on stdin (so no rank sends
-  before every rank listens), run, and print one JSON line with their result.
+  supplied `spawn(argv) -> Popen` from `placement` (`ip netns exec NS ...`, nsenter into a
+  Mininet host). The processes bind, print "ready", wait for "go" on stdin (so no rank sends
+  before every rank listens), run, and print one JSON line with their result: a
+  `lockstep.Lockstep` round without job lines.
 """
 
 from __future__ import annotations
 
-import json
-import select
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.dcqcn import DcqcnParams
 from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.roce.lockstep import Lockstep
 from fabriclab.roce.nic import NicConfig, RoceNic
 from fabriclab.roce.placement import Spawn
 from fabriclab.roce.qp import QpConfig
@@ -81,60 +79,21 @@ def simulate(spec: CollectiveSpec, opts: RunOptions, port: PortParams | None = N
     return [r.summary() for r in ranks]
 
 
+def rank_argv(rank: int, addrs: list[tuple[str, int]], spec: CollectiveSpec, opts: RunOptions,
+              timeout: float) -> list[str]:
+    """The command line of rank `rank`'s `fabriclab.roce.host` process."""
+    peers = ",".join(f"{ip}:{port}" for ip, port in addrs)
+    return [sys.executable, "-m", "fabriclab.roce.host", "--rank", str(rank), "--peers", peers,
+            "--collective", spec.kind, "--size", str(spec.size), "--dtype", spec.dtype, "--op", spec.op,
+            "--timeout", str(timeout), *opts.argv()]
+
+
 def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSpec, opts: RunOptions,
            timeout: float = 120.0) -> list[dict]:
     """Run rank i as a process started by `spawns[i]`, listening on `addrs[i]`."""
     if len(spawns) != len(addrs) or len(addrs) != spec.nranks:
         raise FabricError("need one spawn function and one address per rank")
-    peers = ",".join(f"{ip}:{port}" for ip, port in addrs)
-    procs: list[subprocess.Popen] = []
-    try:
-        for i, spawn in enumerate(spawns):
-            argv = [sys.executable, "-m", "fabriclab.roce.host", "--rank", str(i), "--peers", peers,
-                    "--collective", spec.kind, "--size", str(spec.size), "--dtype", spec.dtype, "--op", spec.op,
-                    "--timeout", str(timeout), *opts.argv()]
-            procs.append(spawn(argv))
-        deadline = time.monotonic() + timeout + 30  # the ranks give up first and report
-        for i, p in enumerate(procs):
-            line = _readline(p, deadline)
-            if line.strip() != "ready":
-                raise FabricError(f"rank {i} did not start: {line.strip() or _stderr(p)}")
-        for p in procs:
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = []
-        for i, p in enumerate(procs):
-            line = _readline(p, deadline)
-            try:
-                results.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise FabricError(f"rank {i} failed: {line.strip() or _stderr(p)}") from None
-        return results
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
-            for s in (p.stdin, p.stdout, p.stderr):
-                if s:
-                    s.close()
-
-
-def _readline(p: subprocess.Popen, deadline: float) -> str:
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise FabricError("timed out waiting for a rank (is every host reachable?)")
-        ready, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
-        if ready:
-            return p.stdout.readline()
-        if p.poll() is not None:
-            return p.stdout.readline()
-
-
-def _stderr(p: subprocess.Popen) -> str:
-    if p.poll() is None:
-        p.kill()
-        p.wait()
-    err = p.stderr.read() if p.stderr else ""
-    return err.strip().splitlines()[-1] if err.strip() else f"exit status {p.returncode}"
+    argvs = [rank_argv(i, addrs, spec, opts, timeout) for i in range(len(addrs))]
+    limit = timeout + 30  # the ranks give up first and report
+    with Lockstep(spawns, argvs, limit, what="rank") as ranks:
+        return ranks.round(None, limit)

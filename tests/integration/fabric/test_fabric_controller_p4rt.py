@@ -3,9 +3,6 @@
 a link failure, counters. Entries are read back over P4Runtime."""
 
 import socket
-import subprocess
-import sys
-import time
 
 import pytest
 from finsy.proto import p4r
@@ -16,6 +13,7 @@ from controller.fabric import FabricController, compile_fabric
 from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
 from controller.routes import compute_routes
 from fabriclab.errors import FabricError
+from fabriclab.switch.spawn import start_switch, stop_switch
 from topologies.builders import leaf_spine
 
 
@@ -36,33 +34,19 @@ def pipeline():
 @pytest.fixture
 def switch_addr(tmp_path):
     addr = f"127.0.0.1:{free_port()}"
-    proc = subprocess.Popen([sys.executable, "-m", "fabriclab", "switch", "--no-p4",
-                             "--grpc-server-addr", addr, "--device-id", str(L1_DEVICE),
-                             "--admin-socket", str(tmp_path / "admin.sock")],
-                            stderr=subprocess.PIPE, text=True)
+    proc, _ = start_switch(["--no-p4", "--grpc-server-addr", addr, "--device-id", str(L1_DEVICE),
+                            "--admin-socket", str(tmp_path / "admin.sock")])
     try:
         yield addr
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_switch(proc)
 
 
 def connected(addr: str) -> P4RuntimeClient:
-    """A client of the switch at `addr`, which may still be starting."""
+    """A client of the (ready) switch at `addr`."""
     client = P4RuntimeClient(addr, device_id=L1_DEVICE, timeout=30)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.connect()
-            return client
-        except FabricError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    client.connect()
+    return client
 
 
 @pytest.fixture

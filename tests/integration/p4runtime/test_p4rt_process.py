@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import selectors
 import socket
-import subprocess
-import sys
 
 import pytest
 from finsy.proto import p4r
 
+from fabriclab.switch.spawn import start_switch, stop_switch
 from p4rt_client import Controller, action, exact, pid, update
 
 
@@ -22,23 +20,13 @@ def free_port() -> int:
 @pytest.fixture
 def switch_process(tmp_path):
     address = f"127.0.0.1:{free_port()}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fabriclab", "switch", "--no-p4", "--device-id", "1", "--cpu-port", "255",
-         "--grpc-server-addr", address, "--admin-socket", str(tmp_path / "admin.sock")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, ready = start_switch(["--no-p4", "--device-id", "1", "--cpu-port", "255",
+                                "--grpc-server-addr", address, "--admin-socket", str(tmp_path / "admin.sock")])
     try:
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
-            ready = sel.select(timeout=30) and proc.stdout.readline()
-        assert ready and "ready" in ready, f"switch did not start: {ready!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+        assert "device 1" in ready
         yield address
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_switch(proc)
 
 
 def test_controller_programs_a_running_switch_process(switch_process, compiled):
@@ -56,3 +44,10 @@ def test_controller_programs_a_running_switch_process(switch_process, compiled):
         assert got.config.p4info == info
     finally:
         ctl.close()
+
+
+def test_a_switch_that_cannot_start_is_an_error_with_its_output():
+    from fabriclab.errors import FabricError
+
+    with pytest.raises(FabricError, match="(?s)did not start.*exit status 2.*no program"):
+        start_switch(["-i", "1@eth9"], timeout=30)

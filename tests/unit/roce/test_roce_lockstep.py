@@ -1,5 +1,6 @@
-"""Host agents in lock-step (real processes, no root): jobs, 'bound', 'go', results, and
-clear errors when an agent dies or stalls; every process is reaped."""
+"""Workers in lock-step (real processes, no root): jobs, 'bound', 'go', results, rounds
+without job lines (as `runs.launch`), and clear errors when a worker dies or stalls; every
+process is reaped."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ import sys
 
 import pytest
 
-from experiments.adaptive_routing.params import Params
-from experiments.adaptive_routing.trial import Case, host_jobs
-from experiments.launcher import Agents
 from fabriclab.errors import FabricError
+from fabriclab.roce.lockstep import Lockstep
 from fabriclab.roce.placement import here
 
 ECHO_AGENT = """
@@ -26,8 +25,8 @@ for line in sys.stdin:
 """
 
 
-def _agents(n: int, timeout: float = 20.0) -> Agents:
-    return Agents([here] * n, [[sys.executable, "-c", ECHO_AGENT, str(i)] for i in range(n)], timeout)
+def _agents(n: int, timeout: float = 20.0) -> Lockstep:
+    return Lockstep([here] * n, [[sys.executable, "-c", ECHO_AGENT, str(i)] for i in range(n)], timeout, what="agent")
 
 
 def test_rounds_return_one_result_per_agent_in_order():
@@ -47,7 +46,7 @@ def test_a_dying_agent_is_a_clear_error():
 
 def test_an_agent_that_never_starts_times_out():
     with pytest.raises(FabricError, match="timed out"):
-        Agents([here], [[sys.executable, "-c", "import time; time.sleep(30)"]], 0.5)
+        Lockstep([here], [[sys.executable, "-c", "import time; time.sleep(30)"]], 0.5)
 
 
 def test_job_count_must_match():
@@ -55,13 +54,20 @@ def test_job_count_must_match():
         agents.round([], 5.0)
 
 
-def test_host_jobs_cross_the_spine_with_the_case_settings():
-    import json
+RANK = """
+import json, sys
+print("ready", flush=True)
+assert sys.stdin.readline().strip() == "go"
+print(json.dumps({"rank": int(sys.argv[1])}), flush=True)
+"""
 
-    p = Params()
-    perm = [json.loads(j) for j in host_jobs(p, Case("ecmp", "ooo", "permutation", 7))]
-    assert [j["dst"] for j in perm] == [4, 5, 6, 7, 0, 1, 2, 3]
-    assert all(j["receiver"] == "ooo" and j["seed"] == 7 and j["nbytes"] == p.flow_bytes for j in perm)
-    ring = [json.loads(j) for j in host_jobs(p, Case("adaptive", "gbn", "allreduce", 2))]
-    assert len(ring) == 8 and ring[0]["ring"] == [0, 4, 1, 5, 2, 6, 3, 7]
-    assert ring[0]["line_rate"] == p.link_mbps * 1e6
+
+def test_a_round_without_jobs_is_ready_then_go():
+    with Lockstep([here] * 2, [[sys.executable, "-c", RANK, str(i)] for i in range(2)], 20.0, "rank") as ranks:
+        assert ranks.round(None, 20.0) == [{"rank": 0}, {"rank": 1}]
+
+
+def test_a_worker_that_fails_to_start_names_itself_and_its_error():
+    argvs = [[sys.executable, "-c", RANK, "0"], [sys.executable, "-c", "import sys; sys.exit('no socket')"]]
+    with pytest.raises(FabricError, match="rank 1: expected 'ready', got: no socket"):
+        Lockstep([here] * 2, argvs, 20.0, "rank")

@@ -1,0 +1,108 @@
+"""A group of worker processes driven in lock-step over their stdin/stdout.
+
+The one start-together mechanism of `runs.launch` (a rank per host, one collective) and of
+experiments' long-lived host agents (many jobs each): a worker prints "ready" once it has
+started; for each round the launcher may send every worker a job line and wait until all
+print "bound" (their sockets are open, so no one sends before everyone listens); then it
+sends "go" to all and collects one JSON line from each. Workers are killed and reaped on
+every exit path (`close`, `with`).
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import time
+
+from fabriclab.errors import FabricError
+from fabriclab.roce.placement import Spawn
+
+
+class Lockstep:
+    """`with Lockstep(spawns, argvs, timeout) as group: group.round(jobs, timeout)`.
+
+    `what` names a worker in error messages ("rank", "agent")."""
+
+    def __init__(self, spawns: list[Spawn], argvs: list[list[str]], timeout: float,
+                 what: str = "worker") -> None:
+        if len(spawns) != len(argvs):
+            raise FabricError("need one spawn function per command line")
+        self.what = what
+        self.procs: list[subprocess.Popen] = []
+        try:
+            for spawn, argv in zip(spawns, argvs):
+                self.procs.append(spawn(argv))
+            self._expect("ready", time.monotonic() + timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def round(self, jobs: list[str] | None, timeout: float) -> list[dict]:
+        """Give worker i the line jobs[i] (None: workers that take no job lines), start
+        all together, return their results in order."""
+        deadline = time.monotonic() + timeout
+        if jobs is not None:
+            if len(jobs) != len(self.procs):
+                raise FabricError(f"need one job per {self.what}")
+            for p, job in zip(self.procs, jobs):
+                self._send(p, job)
+            self._expect("bound", deadline)
+        for p in self.procs:
+            self._send(p, "go")
+        results = []
+        for i, p in enumerate(self.procs):
+            line = self._readline(p, deadline)
+            try:
+                results.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise FabricError(f"{self.what} {i} failed: {line.strip() or _stderr(p)}") from None
+        return results
+
+    def _expect(self, word: str, deadline: float) -> None:
+        for i, p in enumerate(self.procs):
+            line = self._readline(p, deadline)
+            if line.strip() != word:
+                raise FabricError(f"{self.what} {i}: expected {word!r}, got: "
+                                  f"{line.strip() or _stderr(p)}")
+
+    def _send(self, p: subprocess.Popen, line: str) -> None:
+        try:
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise FabricError(f"a {self.what} exited: {_stderr(p)}") from None
+
+    def _readline(self, p: subprocess.Popen, deadline: float) -> str:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise FabricError(f"timed out waiting for a {self.what} (is every host reachable?)")
+            ready, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
+            if ready or p.poll() is not None:
+                return p.stdout.readline()
+
+    def close(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+            for stream in (p.stdin, p.stdout, p.stderr):
+                if stream:
+                    stream.close()
+        self.procs.clear()
+
+    def __enter__(self) -> "Lockstep":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _stderr(p: subprocess.Popen) -> str:
+    """The last line a dead (or now killed) worker wrote to stderr, or its exit status."""
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+    err = p.stderr.read() if p.stderr else ""
+    return err.strip().splitlines()[-1] if err.strip() else f"exit status {p.returncode}"
