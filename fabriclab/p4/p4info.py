@@ -164,12 +164,18 @@ class _Walker:
 
     def run(self) -> _Collected:
         main = self.program.main
+        # p4c visits the evaluated blocks breadth first: top-level extern instances (children
+        # of the program block, named without prefix) come before everything in main.
+        for decl in self.program.decls:
+            if isinstance(decl, ir.Instance) and decl is not main and _extern_kind(decl) is not None:
+                self.out.instances.append((qualified("", decl), decl))
         for arg in main.args if main else []:
             value = arg.value
-            if isinstance(value, ir.ConstructorCall):
-                decl = value.type
-                if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
-                    self._block(decl, local_name(decl)[0])
+            if isinstance(value, ir.PathExpr) and isinstance(value.decl, ir.Instance):
+                value = value.decl  # `MyIngress() ig; V1Switch(..., ig, ...)`: still the type's name
+            decl = value.type if isinstance(value, (ir.ConstructorCall, ir.Instance)) else None
+            if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
+                self._block(decl, local_name(decl)[0])
         return self.out
 
     def _block(self, decl, prefix: str) -> None:
@@ -194,9 +200,9 @@ class _Walker:
                     continue
                 self.out.tables.append((qualified(prefix, local), local, prefix))
                 for prop in ("implementation", "counters", "meters"):
-                    res = getattr(local, prop)
-                    if isinstance(res, ir.Instance) and res not in decl.locals:
-                        self._in_place(local, prop, res)
+                    declared = local.get_property(prop)
+                    if declared is not None and isinstance(declared.value, ir.Instance):
+                        self._in_place(local, prop, declared.value)
             elif isinstance(local, ir.Instance):
                 self._instance(local, prefix)
         for action in [a for _, a in self.out.actions if a in used] + [decl]:

@@ -1,5 +1,7 @@
 """Every entity written over gRPC, read back, and seen by the data plane where it acts."""
 
+import pathlib
+
 import grpc
 from finsy.proto import p4d, p4r
 from scapy.layers.inet import IP, UDP
@@ -288,3 +290,20 @@ def test_clone_sessions(primary):
     got = one(primary.read(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
         clone_session_entry=p4r.CloneSessionEntry()))))
     assert got.packet_replication_engine_entry.clone_session_entry == session
+
+
+def test_top_level_register_is_addressed_by_its_unprefixed_name(connect, switch_and_address):
+    """fabric.p4 declares port_qdepth outside any control; P4Info names it `port_qdepth`
+    (as p4c), and that name reaches the same register ingress and egress share."""
+    from fabriclab.p4 import compile_file
+
+    switch, _ = switch_and_address
+    fabric = compile_file(pathlib.Path(__file__).resolve().parents[3] / "p4src" / "fabric.p4")
+    ctl = connect(1)
+    ctl.set_pipeline(fabric)
+    register = pid(fabric.p4info, "registers", "port_qdepth")
+    ctl.write(update("MODIFY", register_entry=p4r.RegisterEntry(
+        register_id=register, index=p4r.Index(index=3), data=p4d.P4Data(bitstring=b"\x00\x00\x00\x2a"))))
+    assert switch.core.registers["port_qdepth"].read(3) == 42
+    cell = one(ctl.read(p4r.Entity(register_entry=p4r.RegisterEntry(register_id=register, index=p4r.Index(index=3)))))
+    assert cell.register_entry.data.bitstring == b"\x2a"

@@ -313,3 +313,67 @@ def test_actions_only_called_from_actions_are_inlined_away():
         "            ipv4_lpm.apply();", "            ipv4_lpm.apply();\n            drop();")
     names = [a.preamble.name for a in compile_source(text, "inline_actions.p4").p4info.actions]
     assert "MyIngress.helper" not in names and "MyIngress.drop" in names
+
+
+# p4c's output (p4c-bm2-ss --p4runtime-files x.txtpb) for a program whose only P4Info object
+# is `register<bit<8>>(2) r;` declared at top level and read by ingress.
+TOP_LEVEL_REGISTER_GOLDEN = """# proto-file: p4/config/v1/p4info.proto
+# proto-message: p4.config.v1.P4Info
+
+pkg_info {
+  arch: "v1model"
+}
+registers {
+  preamble {
+    id: 369183714
+    name: "r"
+    alias: "r"
+  }
+  type_spec {
+    bitstring {
+      bit {
+        bitwidth: 8
+      }
+    }
+  }
+  size: 2
+}
+type_info {
+}
+"""
+
+
+def test_top_level_register_is_named_without_prefix_as_p4c():
+    text = """#include <v1model.p4>
+struct H {} struct M {}
+parser p(packet_in b, out H h, inout M m, inout standard_metadata_t sm) { state start { transition accept; } }
+register<bit<8>>(2) r;
+control ingress(inout H h, inout M m, inout standard_metadata_t sm) { apply { bit<8> x; r.read(x, 0); } }
+control vrfy(inout H h, inout M m) { apply {} }
+control egress(inout H h, inout M m, inout standard_metadata_t sm) { apply {} }
+control dep(packet_out b, in H h) { apply {} }
+V1Switch(p(), vrfy(), ingress(), egress(), vrfy(), dep()) main;
+"""
+    assert compile_source(text, "toplevel.p4").p4info_text == TOP_LEVEL_REGISTER_GOLDEN
+
+
+def test_top_level_instances_golden():
+    """Top-level register/counter/meter/selector/direct counter: unprefixed names (`@name`
+    honoured), listed before the controls' own instances; tables may share a top-level selector
+    and name a top-level direct counter."""
+    compiled = compile_file(DATA / "globals.p4")
+    assert compiled.p4info_text == (DATA / "globals.p4info.txtpb").read_text()
+    info = compiled.p4info
+    assert [(r.preamble.name, r.preamble.alias) for r in info.registers] == [("r", "r"), ("I.r", "I.r")]
+    [selector] = info.action_profiles
+    assert list(selector.table_ids) == [pid for name, pid in sorted(
+        (t.preamble.name, t.preamble.id) for t in info.tables if t.implementation_id == selector.preamble.id)]
+    assert len(selector.table_ids) == 2 and not compiled.p4info_errors
+
+
+def test_main_arguments_may_be_top_level_control_instances():
+    """`MyIngress() ig; V1Switch(..., ig, ...)`: objects are still named by the control type."""
+    text = BASIC.replace("V1Switch(", "MyIngress() ig;\nV1Switch(").replace("MyIngress(),", "ig,")
+    info = compile_source(text, "instance_main.p4").p4info
+    assert [t.preamble.name for t in info.tables] == ["MyIngress.ipv4_lpm"]
+    assert info.tables[0].preamble.id == 37375156
