@@ -4,6 +4,7 @@ Every test uses its own run name and gRPC ports, and checks that the run left no
 process, veth or namespace behind, including when the run is SIGKILLed mid-way.
 """
 
+import json
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -110,12 +112,23 @@ def test_multi_site_rtt_is_twice_the_dci_delay_higher(run_name):
 
 
 def test_jumbo_mtu_crosses_the_fabric(run_name):
+    """Both ends of every veth get the MTU (a veth drops frames above its receiving end's
+    MTU) and a host's tbf holds two jumbo frames even where 1 ms of its rate is less (tbf
+    drops a frame larger than its bucket)."""
     needs_toolchain()
-    topo = builders.leaf_spine(leaves=2, spines=1, hosts_per_leaf=1)
+    topo = builders.leaf_spine(leaves=2, spines=1, hosts_per_leaf=1, downlink_bw=10)
     config = NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(8), mtu=9000)
     with FabricNet(topo, config) as net:
-        out = net.host("h1").cmd(f"ping -c 1 -W 2 -M do -s 8972 {Addressing(topo).ip('h2')}")
-    assert "1 received" in out, out
+        switch_ends = {name: int(Path(f"/sys/class/net/{name}/mtu").read_text()) for name in net.veth_names()}
+        assert switch_ends == dict.fromkeys(net.veth_names(), 9000)
+        for host in topo.hosts():
+            h = net.host(host.name)
+            for port, _, _, _ in topo.neighbors(host.name):
+                assert h.cmd(f"cat /sys/class/net/eth{port}/mtu").strip() == "9000"
+                (qdisc,) = json.loads(h.cmd(f"tc -j qdisc show dev eth{port} root"))
+                assert qdisc["kind"] == "tbf" and qdisc["options"]["burst"] >= 2 * 9000
+        out = net.host("h1").cmd(f"ping -c 3 -i 0.2 -W 2 -M do -s 8972 {Addressing(topo).ip('h2')}")
+    assert "3 received" in out, out
 
 
 def test_bad_parameters_create_nothing(run_name):

@@ -32,9 +32,9 @@ def leaf_spine(request):
 
     nets = []
 
-    def make(topo, program, port_offset: int, switch_args: tuple[str, ...] = ()):
+    def make(topo, program, port_offset: int):
         run = f"t-roce-{port_offset}-{os.getpid()}"
-        net = FabricNet(topo, NetConfig(program=program, run=run, switch_args=switch_args,
+        net = FabricNet(topo, NetConfig(program=program, run=run,
                                         grpc_base_port=32000 + 100 * port_offset + os.getpid() % 50))
         nets.append(net)
         net.start()
@@ -67,11 +67,13 @@ def test_ecn_marking_on_an_oversubscribed_uplink_makes_cnps_flow_and_rates_drop(
     from controller import cli as ctl_cli
     from controller.fabric import FABRIC_P4
     from controller.fabric_plan import Ecn
+    from fabriclab.switch import admin
     from topologies import builders
 
     topo = builders.leaf_spine(leaves=2, spines=2, hosts_per_leaf=2, downlink_bw=20, uplink_bw=5)
-    # fabric.p4 puts ACKs and CNPs in priority queues 6 and 7: the switches need 8 queues
-    net, spawns, addrs = leaf_spine(topo, FABRIC_P4, 2, ("--priority-queues", "8"))
+    # fabric.p4's controller puts ACKs and CNPs in priorities 6 and 7: `fabriclab net`
+    # starts every switch with 8 priority queues (a priority without a queue is dropped)
+    net, spawns, addrs = leaf_spine(topo, FABRIC_P4, 2)
     ctl = ctl_cli.connect(net.rundir.path, net.config.grpc_base_port)
     try:
         ctl.set_ecn(Ecn(kmin=2, kmax=10))
@@ -85,6 +87,9 @@ def test_ecn_marking_on_an_oversubscribed_uplink_makes_cnps_flow_and_rates_drop(
     assert sum(r["nic"]["cnps_sent"] for r in results) > 0
     assert sum(r["dcqcn"]["cnps_received"] for r in results) > 0
     assert min(r["dcqcn"]["lowest_rate"] for r in results) < 20e6 / 2
+    for switch in topo.switches():
+        ports = admin.request(str(net.rundir.admin_socket(switch.name)), ["show_queues"])
+        assert all(len(p["queues"]) == 8 and p["priority_drops"] == 0 for p in ports.values()), ports
 
 
 def test_cli_on_a_running_fabriclab_net():
