@@ -18,7 +18,10 @@ Layers, bottom up (each module has one job):
 - `driver`      real-time driver over UDP sockets (ECT(0) out, IP_RECVTOS for CE in)
 - `host`        `python -m fabriclab.roce.host --rank R --peers IP[:PORT],...`: one rank process
 - `placement`   spawn functions: here, named netns, pid's netns, Mininet host, running net
+- `lockstep`    `Lockstep(spawns, argvs, ...)`: start worker processes, wait until all are ready,
+                start them together, collect one JSON result each (reaped on every exit path)
 - `runs`        `simulate(spec, opts)` and `launch(spawns, addrs, spec, opts)` -> per-rank dicts
+                (`rank_argv` builds each rank's command line; `launch` runs them via `lockstep`)
 - `netns`       `BridgeFabric(n)`: throw-away namespaces on a Linux bridge (tests, --netns)
 - `cli`         `fabriclab collective`
 
