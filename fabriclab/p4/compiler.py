@@ -1,8 +1,9 @@
 """The compile pipeline: cpp -> parse -> lower -> check -> P4Info, with a content-hash cache.
 
 `compile_source`/`compile_file` are the toolchain's public entry points (re-exported by
-`fabriclab.p4`). Results are cached in-process by the hash of the preprocessed text, so
-loading the same artifact or program twice costs nothing.
+`fabriclab.p4`). Results are cached by the hash of the preprocessed text: in-process, so
+loading the same artifact or program twice costs nothing, and on disk (`cache.py`), so a
+fresh process skips lark, the parse and the checks for a program compiled before.
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from fabriclab import __version__
-from fabriclab.p4 import ir
-from fabriclab.p4.checker import check
+from fabriclab.p4 import cache, ir
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap, refine
-from fabriclab.p4.lower import lower
-from fabriclab.p4.parser import parse
 from fabriclab.p4.preprocess import preprocess
 
 P4INFO_TEXT_HEADER = "# proto-file: p4/config/v1/p4info.proto\n# proto-message: p4.config.v1.P4Info\n\n"
@@ -71,7 +69,42 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
+    disk_key = cache.key(name, text)
+    result = _from_disk(cache.load(disk_key), name, text)
+    if result is None:
+        result = _check(text, name, originals)
+        cache.store(disk_key, (result.program, result.p4info.SerializeToString(), result.warnings,
+                               result.p4info_errors))
+    with _cache_lock:
+        _cache[key] = result
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return result
+
+
+def _from_disk(entry: object, name: str, text: str) -> CompiledProgram | None:
+    """A CompiledProgram from a disk cache entry, or None if the entry is not one of ours."""
+    if not (isinstance(entry, tuple) and len(entry) == 4 and isinstance(entry[0], ir.Program)
+            and isinstance(entry[1], bytes) and isinstance(entry[2], list) and isinstance(entry[3], list)):
+        return None
+    from finsy.proto import p4i
+    from google.protobuf.message import DecodeError
+
+    program, p4info_bytes, warnings, p4info_errors = entry
+    p4info = p4i.P4Info()
+    try:
+        p4info.ParseFromString(p4info_bytes)
+    except DecodeError:
+        return None
+    return CompiledProgram(name, text, program, p4info, warnings, p4info_errors)
+
+
+def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledProgram:
+    """Parse, lower, check and build P4Info (imported here: a disk cache hit needs none of it)."""
+    from fabriclab.p4.checker import check
+    from fabriclab.p4.lower import lower
     from fabriclab.p4.p4info import build_p4info
+    from fabriclab.p4.parser import parse
 
     smap = SourceMap(text)
     warnings: list[Diagnostic] = []
@@ -85,13 +118,8 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
                                              f"for fabriclab")]) from None
     for diag in warnings:
         diag.severity = "warning"
-    result = CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals),
-                             refine(p4info_errors, smap, originals))
-    with _cache_lock:
-        _cache[key] = result
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return result
+    return CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals),
+                           refine(p4info_errors, smap, originals))
 
 
 def compile_source(text: str, name: str = "<string>", include_dirs: Iterable[str] = (),

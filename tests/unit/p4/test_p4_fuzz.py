@@ -3,6 +3,7 @@
 import pathlib
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,14 @@ WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]+")
 # Tokens of the programs themselves: swapping them keeps most mutants parseable, so the
 # checker and P4Info generation see many near-valid programs, not just syntax errors.
 POOL = sorted({m.group() for text in PREPROCESSED for m in WORD.finditer(text)})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_disk_cache():
+    """Thousands of mutants must not fill ~/.cache with entries nobody will read again."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FABRICLAB_CACHE", "0")
+        yield
 
 
 def _compile(text: str) -> None:
