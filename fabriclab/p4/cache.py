@@ -8,7 +8,8 @@ fabriclab's version and the toolchain's own files, so an edited compiler never r
 entry an older one wrote. The cache can only make a compile faster, never fail it: an
 unreadable, foreign or stale entry is a miss (and is replaced), a failed write is ignored.
 Unpickling runs code, so an entry is read only if this user owns it and nobody else can
-write it. `FABRICLAB_CACHE=0` turns the cache off.
+write it; nothing is written into a directory another user owns (`sudo` keeping the
+caller's HOME). `FABRICLAB_CACHE=0` turns the cache off.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def store(entry_key: str, value: object) -> None:
     if folder is None:
         return
     try:
+        if _nearest_existing(folder).stat().st_uid != os.getuid():
+            return  # e.g. sudo with the invoking user's HOME: leave their cache alone
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix="tmp-", suffix=".part")  # mode 0600
@@ -98,6 +101,12 @@ def store(entry_key: str, value: object) -> None:
         _prune(folder)
     except Exception:  # unpicklable, too deep, disk full, read-only home: compile uncached
         return
+
+
+def _nearest_existing(path: pathlib.Path) -> pathlib.Path:
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
 
 
 def _prune(folder: pathlib.Path) -> None:

@@ -12,13 +12,21 @@ import re
 
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
-from fabriclab.p4.diagnostics import Diagnostic
+from fabriclab.p4.diagnostics import CompileError, Diagnostic
 from fabriclab.p4.typecheck import VOID, Scope, error, same_type
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType)
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 _STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return, ir.If)
+
+
+def _body_decl(decl: ir.Decl) -> bool:
+    return isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ActionDecl))
+
+
+def _signature(decl: ir.Decl) -> list[ir.Param]:
+    return list(decl.params) + list(getattr(decl, "ctor_params", []))  # type: ignore[attr-defined]
 
 
 def _declare(scope: Scope, decl: ir.Decl, kind: str = "values") -> None:
@@ -56,13 +64,38 @@ class Checker(CallChecker):
                 _declare(g, decl, "types")
             else:
                 _declare(g, decl)
-        for decl in self.program.decls:
-            self._check_decl(decl, g)
+        self._check_all(self.program.decls, g)
         main = g.values.get("main")
         if not isinstance(main, ir.Instance):
             raise error(None, "the program has no 'main' package instance (e.g. V1Switch(...) main;)")
         self.program.main = main
         return self.program
+
+    def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
+        """Check every declaration and report the first error of each, as p4c reports several.
+
+        Only parsers, controls and actions are checked past an error: nothing else depends on
+        their bodies, while an error in a type, constant or signature would only cascade.
+        Instances (main) are not checked once something failed, as their arguments may be the
+        failed declarations. An internal failure after a reported error is such a cascade: the
+        errors found so far are the report.
+        """
+        errors: list[Diagnostic] = []
+        for decl in decls:
+            if errors and isinstance(decl, ir.Instance):
+                continue
+            try:
+                self._check_decl(decl, scope)
+            except CompileError as err:
+                errors.extend(err.diagnostics)
+                if not _body_decl(decl) or any(p.type is None for p in _signature(decl)):
+                    break
+            except Exception:
+                if not errors:
+                    raise
+                break
+        if errors:
+            raise CompileError(errors)
 
     def _extend(self, members: list[str], decl: ir.Decl, what: str) -> None:
         for name in decl.members:  # type: ignore[attr-defined]

@@ -136,3 +136,13 @@ def test_the_directory_is_pruned_to_its_newest_entries(cache_home, monkeypatch):
     cache.store("f" * 64, ("entry", "last"))
     assert [p.stem for p in _entries(cache_home)] == [f"{3:064x}", "f" * 64]
     assert cache.load("f" * 64) == ("entry", "last") and cache.load(f"{0:064x}") is None
+
+
+def test_nothing_is_written_into_another_users_directory(tmp_path, monkeypatch):
+    home = tmp_path / "someone_else"
+    home.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setattr(compiler, "_cache", OrderedDict())
+    monkeypatch.setattr(os, "getuid", lambda: home.stat().st_uid + 1)  # as if run by another user
+    assert compile_file(BASIC).p4info.tables[0].preamble.id == 37375156
+    assert not (home / ".cache").exists()

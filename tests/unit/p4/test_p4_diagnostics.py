@@ -197,3 +197,45 @@ def test_absurdly_deep_nesting_is_a_diagnostic():
     deep = "meta.x = " + "~" * 3000 + "meta.x;"
     with pytest.raises(CompileError, match="nested too deeply"):
         compile_source(build(APPLY=deep), "deep.p4")
+
+
+def _marks(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """Remove every `@@` and return the (line, col) of each, in order."""
+    places = []
+    while "@@" in text:
+        marker = text.index("@@")
+        places.append((text.count("\n", 0, marker) + 1, marker - (text.rfind("\n", 0, marker) + 1) + 1))
+        text = text[:marker] + text[marker + 2:]
+    return text, places
+
+
+def test_errors_in_several_parsers_and_controls_are_all_reported():
+    """As p4c: the first error of each parser, control and action, in program order."""
+    text, places = _marks(build(PARSER="meta.x = @@hdr.h.b;", APPLY="@@undefined_thing = 1;",
+                                DECLS="action top(inout m_t m) { m.x = @@m.nope; }").replace(
+        "control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }",
+        "control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { meta.y = @@true; } }"))
+    with pytest.raises(CompileError) as info:
+        compile_source(text, "many.p4")
+    diags = info.value.diagnostics
+    assert [(d.pos.line, d.pos.col) for d in diags] == places and len(diags) == 4
+    assert "'m_t' has no field 'nope'" in diags[0].message
+    assert "undeclared identifier 'undefined_thing'" in diags[2].message
+    assert str(info.value).count(": error: ") == 4
+
+
+def test_an_error_in_a_type_stops_the_report_there():
+    """Later errors could be cascades of a broken type or constant: only the first is shown."""
+    text, [place] = _marks(build(DECLS="struct bad_t { bit<8> f; bit<8> @@f; }", APPLY="undefined_thing = 1;"))
+    with pytest.raises(CompileError) as info:
+        compile_source(text, "typeerr.p4")
+    [diag] = info.value.diagnostics
+    assert (diag.pos.line, diag.pos.col) == place and "duplicate field 'f'" in diag.message
+
+
+def test_a_broken_signature_stops_the_report_there():
+    text = build(DECLS="control X(inout m_t m, in undefined_t u) { apply { } }", APPLY="undefined_thing = 1;")
+    with pytest.raises(CompileError) as info:
+        compile_source(text, "sig.p4")
+    [diag] = info.value.diagnostics
+    assert "undefined_t" in diag.message
