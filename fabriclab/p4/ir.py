@@ -33,6 +33,9 @@ and types every expression in place. After a successful compile the IR guarantee
   `transition` goes to `reject`; `KeyElement.name` is p4c's match-field name.
 * `iter_calls(node)` lists the calls in a subtree; `applied_tables(control)` the tables a
   control applies (p4c drops the others from P4Info).
+* `Entry.priority` is None only for a `const entries` entry without `@priority(n)` (those
+  match in program order). A serializable enum value used as its underlying `bit<W>` is an
+  explicit `Cast` (or a folded `Constant`), never an implicit width change.
 
 Consumers (the switch code generator, P4Info) only read the IR; the IR only grows by
 addition, never by change.
