@@ -377,3 +377,11 @@ def test_main_arguments_may_be_top_level_control_instances():
     info = compile_source(text, "instance_main.p4").p4info
     assert [t.preamble.name for t in info.tables] == ["MyIngress.ipv4_lpm"]
     assert info.tables[0].preamble.id == 37375156
+
+
+def test_unused_top_level_extern_instances_stay_in_p4info_as_in_p4c():
+    """p4c's front end removes unused declarations but keeps extern instances."""
+    text = BASIC.replace("control MyIngress(", "register<bit<32>>(8) spare;\ncontrol MyIngress(")
+    [register] = compile_source(text, "spare.p4").p4info.registers
+    assert (register.preamble.name, register.size) == ("spare", 8)
+    assert register.preamble.id == (0x16 << 24) | (jenkins_hash("spare") & 0xFFFFFF)
