@@ -50,7 +50,11 @@ def toolchain_fingerprint() -> str:
     package = pathlib.Path(__file__).parent
     for path in sorted(package.rglob("*")):
         if path.suffix in _TOOLCHAIN_SUFFIXES and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+            try:
+                content = path.read_bytes()
+            except OSError:  # (vanished meanwhile): still a key, never a failed compile
+                content = b"\0unreadable"
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + content + b"\0")
     return digest.hexdigest()
 
 
