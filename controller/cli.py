@@ -30,7 +30,7 @@ STATE_FILE = "ctl-state.json"  # down links and routing modes, kept across ctl i
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", metavar="NAME",
-                        help="the fabriclab net run (default: the only one in /tmp/fabriclab-run)")
+                        help="the fabriclab net run (default: the only running one)")
     parser.add_argument("--grpc-base-port", type=int, default=9559,
                         help="first switch's P4Runtime port, as given to fabriclab net")
     parser.add_argument("--switches", metavar="S1,S2", help="only these switches")
@@ -77,19 +77,19 @@ def parse_watch(text: str) -> Watch:
 
 
 def find_run(run: str | None) -> Path:
-    from fabriclab.net.runstate import RunDir
-    from fabriclab.paths import RUN_DIR as ROOT
+    """The run directory of a running `fabriclab net` (one whose processes are alive)."""
+    from fabriclab.net.runstate import RunDir, live_runs
 
-    if run is not None:
-        path = RunDir(run).path
-    else:
-        runs = sorted(p.parent for p in ROOT.glob("*/topology.json")) if ROOT.is_dir() else []
+    live = live_runs()
+    if run is None:
+        runs = sorted(r for r in live if (RunDir(r).path / "topology.json").is_file())
         if len(runs) != 1:
-            found = ", ".join(p.name for p in runs) or "none"
-            raise FabricError(f"say which run with --run (runs found: {found})")
-        path = runs[0]
-    if not (path / "topology.json").is_file():
-        raise FabricError(f"no running network {path.name!r} (no {path / 'topology.json'})")
+            found = ", ".join(runs) or "none"
+            raise FabricError(f"say which run with --run (running networks: {found})")
+        run = runs[0]
+    path = RunDir(run).path
+    if run not in live or not (path / "topology.json").is_file():
+        raise FabricError(f"no running network {run!r} (start one with `fabriclab net ... --run {run}`)")
     return path
 
 

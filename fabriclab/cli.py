@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.main(args) or 0)
     except FabricError as err:
-        print(f"fabriclab {name}: error: {err}", file=sys.stderr)
+        print(err if err.self_describing else f"fabriclab {name}: error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print(f"fabriclab {name}: interrupted", file=sys.stderr)

@@ -10,3 +10,6 @@ class FabricError(Exception):
     """An error caused by user input or the machine's state, with a message for the user."""
 
     exit_code = 2
+    #: True when the message already reads as a complete diagnostic (`file:line:col: error: ...`)
+    #: and the CLI must print it as it is, without its own `fabriclab CMD: error:` prefix.
+    self_describing = False

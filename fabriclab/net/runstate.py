@@ -87,3 +87,12 @@ def run_of(pid: int) -> str | None:
         if item.startswith(ENV.encode() + b"="):
             return item[len(ENV) + 1:].decode(errors="replace")
     return None
+
+
+def live_runs() -> set[str]:
+    """Runs that still have a process carrying their marker (a switch, a host shell)."""
+    runs = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (run := run_of(int(entry.name))) is not None:
+            runs.add(run)
+    return runs

@@ -160,7 +160,7 @@ def main(args: argparse.Namespace) -> int:
     spec = runs[0][0]
     print(format_table(f"{spec.kind}: {spec.nranks} ranks, {args.iters} iterations, line rate {args.rate}bit/s",
                        rows))
-    totals = {k: sum(r["qp"][k] for _, results in runs for r in results) for k in COUNTERS}
+    totals = {k: sum(r["qp"].get(k, 0) for _, results in runs for r in results) for k in COUNTERS}
     totals["cnps"] = sum(r["nic"]["cnps_sent"] for _, results in runs for r in results)
     print("# " + "  ".join(f"{k}={v}" for k, v in totals.items()))
     if args.json:

@@ -103,11 +103,9 @@ def load_core(args: argparse.Namespace) -> Any:
         return None
     if not args.program:
         raise FabricError("no program: give a pipeline artifact or .p4 file, or --no-p4")
-    try:
-        from fabriclab.p4 import compile_file, load_artifact
-        from fabriclab.switch.core import SwitchCore
-    except ImportError as err:
-        raise FabricError(f"this build has no v1model pipeline yet ({err})") from None
+    from fabriclab.p4 import compile_file, load_artifact
+    from fabriclab.switch.core import SwitchCore
+
     try:
         if args.program.endswith(".p4"):
             program = compile_file(args.program)

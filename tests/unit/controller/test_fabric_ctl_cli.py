@@ -32,9 +32,30 @@ def test_no_running_network_is_a_clear_error(tmp_path):
     assert done.returncode == 2 and "--run" in done.stderr
 
 
-def test_bad_arguments_are_rejected_before_connecting(tmp_path):
+@pytest.fixture
+def live_run(tmp_path):
+    """A run directory with a process carrying its marker: what `fabriclab net` leaves running."""
     (tmp_path / "r1").mkdir()
     (tmp_path / "r1" / "topology.json").write_text("{}")
+    proc = subprocess.Popen(["sleep", "60"], env={"FABRICLAB_RUN": "r1"})
+    try:
+        yield tmp_path
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_run_whose_processes_are_gone_is_not_running(tmp_path):
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r1" / "topology.json").write_text("{}")
+    done = ctl("--run", "r1", "mode", "ecmp", env_root=tmp_path)
+    assert done.returncode == 2 and "no running network 'r1'" in done.stderr
+    done = ctl("mode", "ecmp", env_root=tmp_path)
+    assert done.returncode == 2 and "running networks: none" in done.stderr
+
+
+def test_bad_arguments_are_rejected_before_connecting(live_run):
+    tmp_path = live_run
     done = ctl("--run", "r1", "ecn", "--kmin", "5", env_root=tmp_path)
     assert done.returncode == 2 and "--kmax" in done.stderr
     done = ctl("--run", "r1", "mode", "fastest", env_root=tmp_path)
@@ -57,8 +78,7 @@ def test_state_round_trip_and_corruption(tmp_path):
         _load_state(tmp_path)
 
 
-def test_bad_dscp_is_rejected_before_connecting(tmp_path):
-    (tmp_path / "r1").mkdir()
-    (tmp_path / "r1" / "topology.json").write_text("{}")
+def test_bad_dscp_is_rejected_before_connecting(live_run):
+    tmp_path = live_run
     done = ctl("--run", "r1", "mode", "ecmp", "--dscp", "64", env_root=tmp_path)
     assert done.returncode == 2 and "0..63" in done.stderr
