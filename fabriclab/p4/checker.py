@@ -220,14 +220,19 @@ class Checker(CallChecker):
             if call.kind in (ir.CallKind.TABLE_APPLY, ir.CallKind.CONTROL_APPLY):
                 raise error(call.pos, f"'{call.text}': tables and controls cannot be applied inside an action")
 
-    # -- parsers --------------------------------------------------------------------------------
-    def _d_ParserDecl(self, decl: ir.ParserDecl, scope: Scope) -> None:
+    def _block_scope(self, decl: ir.ParserDecl | ir.ControlDecl, scope: Scope) -> Scope:
+        """The scope inside a parser or control: its parameters, then its local declarations."""
         inner = Scope(scope)
         self._params(decl.params + decl.ctor_params, scope)
         for p in decl.params + decl.ctor_params:
             inner.values[p.name] = p
         for local in decl.locals:
             self._local(local, inner)
+        return inner
+
+    # -- parsers --------------------------------------------------------------------------------
+    def _d_ParserDecl(self, decl: ir.ParserDecl, scope: Scope) -> None:
+        inner = self._block_scope(decl, scope)
         states: dict[str, ir.ParserState] = {}
         for state in decl.states:
             if state.name in states or state.name in ("accept", "reject"):
@@ -307,12 +312,7 @@ class Checker(CallChecker):
 
     # -- controls -----------------------------------------------------------------------------
     def _d_ControlDecl(self, decl: ir.ControlDecl, scope: Scope) -> None:
-        inner = Scope(scope)
-        self._params(decl.params + decl.ctor_params, scope)
-        for p in decl.params + decl.ctor_params:
-            inner.values[p.name] = p
-        for local in decl.locals:
-            self._local(local, inner)
+        inner = self._block_scope(decl, scope)
         self._block(decl.body, inner)
         applied = ir.applied_tables(decl)
         for local in decl.locals:
