@@ -39,8 +39,7 @@ def assert_runtime_names_are_p4info_names(core, info):
     assert set(core.meters) == {m.preamble.name for m in info.meters}
     assert set(core.action_profiles) == {a.preamble.name for a in info.action_profiles}
     assert set(core.value_sets) == {v.preamble.name for v in info.value_sets}
-    # P4Info leaves out top-level instances (toolchain gap), so registers are a superset
-    assert set(core.registers) >= {r.preamble.name for r in info.registers}
+    assert set(core.registers) == {r.preamble.name for r in info.registers}
 
 
 def test_corpus_is_large_enough():
