@@ -25,14 +25,16 @@ from fabriclab.errors import FabricError
 from topologies.graph import Topology
 
 ELECTION_ID = 10  # above fabriclab net's own clients (1): ctl becomes primary while it runs
+DEFAULT_GRPC_BASE_PORT = 9559
 STATE_FILE = "ctl-state.json"  # down links and routing modes, kept across ctl invocations
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", metavar="NAME",
                         help="the fabriclab net run (default: the only running one)")
-    parser.add_argument("--grpc-base-port", type=int, default=9559,
-                        help="first switch's P4Runtime port, as given to fabriclab net")
+    parser.add_argument("--grpc-base-port", type=int,
+                        help="first switch's P4Runtime port (default: the one the run "
+                        f"was started with, else {DEFAULT_GRPC_BASE_PORT})")
     parser.add_argument("--switches", metavar="S1,S2", help="only these switches")
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     mode = sub.add_parser("mode", help="routing mode: ecmp, flowlet or adaptive")
@@ -91,6 +93,16 @@ def find_run(run: str | None) -> Path:
     if run not in live or not (path / "topology.json").is_file():
         raise FabricError(f"no running network {run!r} (start one with `fabriclab net ... --run {run}`)")
     return path
+
+
+def grpc_base_port(rundir: Path, given: int | None) -> int:
+    """--grpc-base-port if given, else the port `fabriclab net` recorded for this run."""
+    from fabriclab.net.runstate import RunDir
+
+    if given is not None:
+        return given
+    recorded = RunDir(rundir.name).recorded_grpc_base_port()
+    return DEFAULT_GRPC_BASE_PORT if recorded is None else recorded
 
 
 def connect(rundir: Path, base_port: int) -> FabricController:
@@ -178,7 +190,7 @@ def main(args: argparse.Namespace) -> int:
         if args.kmin is None or args.kmax is None:
             raise FabricError("ecn needs --kmin and --kmax (or --off)")
         ecn = Ecn(args.kmin, args.kmax, args.pmax)
-    with connect(rundir, args.grpc_base_port) as ctl:
+    with connect(rundir, grpc_base_port(rundir, args.grpc_base_port)) as ctl:
         if args.action == "mode":
             done = set_mode(ctl, args, switches)
             _save_state(rundir, ctl)

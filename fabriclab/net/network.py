@@ -116,6 +116,7 @@ class FabricNet:
         self.rundir.create()
         (self.rundir.path / "topology.json").write_text(self.topo.to_json())
         self.rundir.record_links(self.veth_names())
+        self.rundir.record_grpc_base_port(self.config.grpc_base_port)
         os.environ[ENV] = self.config.run  # inherited by every shell and switch we start
         try:
             self._build()

@@ -70,6 +70,16 @@ class RunDir:
     def record_links(self, names: list[str]) -> None:
         (self.path / "links").write_text("".join(f"{n}\n" for n in names))
 
+    def record_grpc_base_port(self, port: int) -> None:
+        """So `fabriclab ctl --run` finds the switches without repeating --grpc-base-port."""
+        (self.path / "grpc_base_port").write_text(f"{port}\n")
+
+    def recorded_grpc_base_port(self) -> int | None:
+        try:
+            return int((self.path / "grpc_base_port").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
     def recorded_links(self) -> list[str]:
         try:
             return (self.path / "links").read_text().split()

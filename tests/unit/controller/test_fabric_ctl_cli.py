@@ -82,3 +82,19 @@ def test_bad_dscp_is_rejected_before_connecting(live_run):
     tmp_path = live_run
     done = ctl("--run", "r1", "mode", "ecmp", "--dscp", "64", env_root=tmp_path)
     assert done.returncode == 2 and "0..63" in done.stderr
+
+
+def test_grpc_base_port_defaults_to_the_one_the_run_recorded(tmp_path, monkeypatch):
+    """`fabriclab net --grpc-base-port 29640 --run r1` then `ctl --run r1` must reach 29640."""
+    from controller.cli import DEFAULT_GRPC_BASE_PORT, grpc_base_port
+    from fabriclab import paths
+    from fabriclab.net.runstate import RunDir
+
+    monkeypatch.setattr(paths, "RUN_DIR", tmp_path)
+    run = RunDir("r1")
+    assert run.create() == tmp_path / "r1"
+    assert grpc_base_port(run.path, None) == DEFAULT_GRPC_BASE_PORT
+    run.record_grpc_base_port(29640)
+    assert run.recorded_grpc_base_port() == 29640
+    assert grpc_base_port(run.path, None) == 29640
+    assert grpc_base_port(run.path, 30000) == 30000
