@@ -40,17 +40,22 @@ class NetConfig:
     """How to run a topology; the defaults suit `fabriclab net`."""
 
     target: str = "builtin"
-    program: Path | None = None
+    program: Path | str | None = None
     run: str = field(default_factory=lambda: f"net-{os.getpid()}")
     grpc_base_port: int = 9559
     cpu_port: int | None = 255
-    pcap_dir: Path | None = None
+    pcap_dir: Path | str | None = None
     mtu: int = 1500
     ready_timeout: float = 60.0
     # simple_switch --priority-queues: fabric.p4's controller puts CNPs at priority 7, RoCE
     # ACKs at 6 and data at 0, and a priority without a queue is dropped
     priority_queues: int = 8
     switch_args: tuple[str, ...] = ()  # extra flags for every switch, e.g. --log-console
+
+    def __post_init__(self) -> None:
+        # callers from Python pass plain strings: NetConfig(program="p4src/basic.p4")
+        self.program = None if self.program is None else Path(self.program)
+        self.pcap_dir = None if self.pcap_dir is None else Path(self.pcap_dir)
 
 
 def route_installer(pipeline: Pipeline) -> ModuleType:
