@@ -165,6 +165,8 @@ def main(args: argparse.Namespace) -> int:
         return status
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # finish tearing down
+        started = net.owns_run
         net.stop()
         signal.signal(signal.SIGTERM, previous)
-        print("fabriclab net: stopped", file=sys.stderr, flush=True)
+        if started:
+            print("fabriclab net: stopped", file=sys.stderr, flush=True)

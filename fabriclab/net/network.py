@@ -80,6 +80,9 @@ class FabricNet:
         self.addressing = Addressing(topo)
         self.mininet: Mininet | None = None
         self.clients: dict[str, P4RuntimeClient] = {}
+        # True from a passed preflight until stop(): only then is the run ours to tear down
+        # (a second start of a running run fails preflight and must not kill the first)
+        self.owns_run = False
 
     # --- checks before anything exists ---------------------------------------------------
     def grpc_port(self, switch: str) -> int:
@@ -115,6 +118,7 @@ class FabricNet:
     # --- bring-up ------------------------------------------------------------------------
     def start(self) -> "FabricNet":
         self.preflight()
+        self.owns_run = True
         pipeline = load_pipeline(self.config.program, self.config.target,
                                  self.rundir.path / "build")
         installer = route_installer(pipeline)
@@ -220,6 +224,8 @@ class FabricNet:
     # --- tear-down -----------------------------------------------------------------------
     def stop(self) -> None:
         """Stop everything this run created; safe to call twice and after partial starts."""
+        if not self.owns_run:
+            return
         for client in self.clients.values():
             client.close()
         self.clients.clear()
@@ -231,6 +237,7 @@ class FabricNet:
         clean.clean_run(self.config.run)
         if os.environ.get(ENV) == self.config.run:
             del os.environ[ENV]
+        self.owns_run = False
 
     def __enter__(self) -> "FabricNet":
         return self.start()

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from fabriclab.net.network import NetConfig
 from fabriclab.net.pipeline import load_pipeline
 
@@ -18,3 +20,29 @@ def test_a_string_program_compiles(tmp_path):
     pipeline = load_pipeline(config.program, config.target, tmp_path)
     assert pipeline.source.name == "basic.p4"
     assert any(t.preamble.name == "MyIngress.ipv4_lpm" for t in pipeline.p4info.tables)
+
+
+def test_a_start_that_fails_preflight_leaves_the_running_run_alone(monkeypatch):
+    """`fabriclab net --run X` twice: the second fails its checks and must not tear down the
+    first (stop() cleaned run X's processes and links by name)."""
+    from fabriclab.errors import FabricError
+    from fabriclab.net import clean
+    from fabriclab.net.network import FabricNet
+    from topologies.builders import leaf_spine
+
+    cleaned: list[str] = []
+    monkeypatch.setattr(clean, "clean_run", cleaned.append)
+
+    def busy(self):
+        raise FabricError("run 'r1' is already active")
+
+    monkeypatch.setattr(FabricNet, "preflight", busy)
+    net = FabricNet(leaf_spine(2, 2, 2), NetConfig(run="r1"))
+    with pytest.raises(FabricError, match="already active"):
+        net.start()
+    net.stop()
+    assert cleaned == [] and not net.owns_run
+    net.owns_run = True  # what a passed preflight sets: now stop() is ours to do, once
+    net.stop()
+    net.stop()
+    assert cleaned == ["r1"]
