@@ -54,21 +54,48 @@ def _all_pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
-def is_switch_process(pid: int) -> bool:
-    """argv has `...fabriclab switch` (the console script or `python -m fabriclab`)."""
+def _fabriclab_command(pid: int) -> tuple[bytes, list[bytes]] | None:
+    """(subcommand, its arguments) when `pid` runs `...fabriclab CMD ...`, else None."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return False
-    return any(a.endswith(b"fabriclab") and b == b"switch" for a, b in zip(argv, argv[1:]))
+        return None
+    for i, arg in enumerate(argv[:-1]):
+        if arg.endswith(b"fabriclab"):
+            return argv[i + 1], argv[i + 2:]
+    return None
+
+
+def is_switch_process(pid: int) -> bool:
+    """argv has `...fabriclab switch` (the console script or `python -m fabriclab`)."""
+    command = _fabriclab_command(pid)
+    return command is not None and command[0] == b"switch"
+
+
+def net_driver_run(pid: int) -> str | None:
+    """The run of a `fabriclab net ... --run NAME` process (its marker is set after start-up,
+    so /proc/PID/environ does not show it), else None."""
+    command = _fabriclab_command(pid)
+    if command is None or command[0] != b"net":
+        return None
+    args = command[1]
+    for i, arg in enumerate(args):
+        if arg == b"--run" and i + 1 < len(args):
+            return args[i + 1].decode(errors="replace")
+        if arg.startswith(b"--run="):
+            return arg[len(b"--run="):].decode(errors="replace")
+    return None
 
 
 def run_processes(run: str | None) -> list[int]:
     """Live processes of `run` (any run when None), never this process or its ancestors."""
     protected = _protected()
+    if run is not None:
+        return [pid for pid in _all_pids() if pid not in protected
+                and (run_of(pid) == run or net_driver_run(pid) == run)]
     return [pid for pid in _all_pids() if pid not in protected
-            and (run_of(pid) == run if run is not None
-                 else run_of(pid) is not None or is_switch_process(pid))]
+            and (run_of(pid) is not None
+                 or (_fabriclab_command(pid) or (b"",))[0] in (b"switch", b"net"))]
 
 
 def kill(pids: list[int]) -> list[int]:

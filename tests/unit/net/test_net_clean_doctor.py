@@ -62,3 +62,18 @@ def test_doctor_reports_a_busy_grpc_port():
     assert not check.ok and f"in use: {port}" in check.detail
     names = [c.name for c in doctor.checks(port, 1)]
     assert {"root", "mininet", "cpp", "simple_switch_grpc"} <= set(names)
+
+
+def test_a_net_driver_is_found_by_its_run_flag():
+    """`fabriclab net --run NAME` sets its marker after start-up (not in /proc/PID/environ)."""
+    run = f"unit-net-{os.getpid()}"
+    code = "import time; time.sleep(60)"
+    proc = started([sys.executable, "-c", code, "/x/bin/fabriclab", "net", "leaf-spine", "--run", run])
+    other = started([sys.executable, "-c", code, "/x/bin/fabriclab", "net", f"--run={run}x"])
+    try:
+        assert clean.net_driver_run(proc.pid) == run and clean.net_driver_run(other.pid) == run + "x"
+        assert clean.run_processes(run) == [proc.pid]
+    finally:
+        for p in (proc, other):
+            p.kill()
+            p.wait()
