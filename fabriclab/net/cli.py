@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from fabriclab import paths
 from fabriclab.errors import FabricError
+from fabriclab.units import parse_time_ns
 from topologies import builders
 from topologies.graph import Topology
 
@@ -53,9 +54,7 @@ TOPOLOGY_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
 
 
 def _delay_us(text: str, flag: str) -> int:
-    from fabriclab.switch.ports import parse_delay_ns
-
-    return round(parse_delay_ns(text, flag) / 1000)
+    return round(parse_time_ns(text, flag) / 1000)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,13 +18,8 @@ from typing import Any, Callable
 
 from fabriclab import paths
 from fabriclab.errors import FabricError
-from fabriclab.switch.ports import (
-    parse_count,
-    parse_delay_ns,
-    parse_port_number,
-    parse_rate,
-    parse_size,
-)
+from fabriclab.switch.ports import parse_count, parse_port_number
+from fabriclab.units import parse_rate, parse_size, parse_time_ns
 from fabriclab.switch.tm import TrafficManager
 
 USAGE = {
@@ -77,7 +72,7 @@ def execute(tm: TrafficManager, words: list[str]) -> Any:
             raise FabricError(f"usage: {USAGE[cmd]}")
         port = parse_port_number(args[0], cmd)
         if cmd == "set_port_delay":
-            tm.set_port_delay(port, parse_delay_ns(args[1], cmd))
+            tm.set_port_delay(port, parse_time_ns(args[1], cmd))
         elif _unlimited(args[1]):
             tm.set_port_rate(port, None, None)
         else:
