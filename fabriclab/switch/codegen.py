@@ -1,8 +1,11 @@
-"""Compile a checked v1model program into Python source once, then exec it.
+"""Compile a checked v1model program into Python source once.
 
-`build_pipeline(program, core)` returns a `Pipeline`: the generated parse/verify/ingress/
-egress/compute/deparse functions plus the runtime objects they use (tables, action
-profiles, counters, meters, registers), named by their P4Info fully qualified names.
+`generate_pipeline(program)` returns a `PipelineCode`: a description of the program made of
+the generated module (source and compiled code), the objects that module refers to, and
+the runtime state the control plane edits (tables, action profiles, counters, meters,
+registers, value sets), named by their P4Info fully qualified names. The switch core loads
+it once with `PipelineCode.load(drop_port, digest_sink)`, which binds the core's own parts
+and returns the `StageFunctions` it calls per packet. Code generation never sees the core.
 Nothing on the packet path looks at the IR again (ARCHITECTURE principle 2).
 """
 
@@ -11,7 +14,9 @@ from __future__ import annotations
 import itertools
 import linecache
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import CodeType
 
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
@@ -21,7 +26,7 @@ from fabriclab.switch.codegen_expr import (FieldLayout, Scope, attr, header_layo
 from fabriclab.switch.codegen_externs import ExternCompiler
 from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx
 from fabriclab.switch.tables import ActionProfile, Table
-from fabriclab.switch.v1model import PacketState
+from fabriclab.switch.v1model import Digest, PacketState
 
 ROLES = ("p", "vr", "ig", "eg", "ck", "dep")
 
@@ -35,25 +40,52 @@ def qualify(prefix: str, decl) -> str:
     return prefix + decl.name
 
 
-@dataclass
-class Pipeline:
-    """What the core runs: generated stage functions and the runtime state they use."""
+@dataclass(frozen=True)
+class StageFunctions:
+    """The generated functions the core calls for each packet, in v1model's stage order."""
 
-    new_packet: object
-    parse: object
-    verify_checksum: object
-    ingress: object
-    egress: object
-    compute_checksum: object
-    deparse: object
-    copy_field_list: object
+    new_packet: Callable
+    parse: Callable
+    verify_checksum: Callable
+    ingress: Callable
+    egress: Callable
+    compute_checksum: Callable
+    deparse: Callable
+    copy_field_list: Callable
+
+
+class DigestSink:
+    """Where generated code puts `digest()` records (the core passes its deque)."""
+
+    def append(self, digest: Digest) -> None: ...
+
+
+@dataclass
+class PipelineCode:
+    """A generated program: its module and the runtime state that module's functions use.
+
+    `load` is called once, by the one core that owns the runtime state.
+    """
+
+    source: str
+    code: CodeType
+    namespace: dict[str, object]
     tables: dict[str, Table] = field(default_factory=dict)
     action_profiles: dict[str, ActionProfile] = field(default_factory=dict)
     counters: dict = field(default_factory=dict)
     meters: dict = field(default_factory=dict)
     registers: dict = field(default_factory=dict)
     value_sets: dict = field(default_factory=dict)
-    source: str = ""
+
+    def load(self, drop_port: int, digest_sink: DigestSink) -> StageFunctions:
+        """Run the module with the core's drop port and digest sink bound in it."""
+        ns = dict(self.namespace, _drop_port=drop_port, _digest_sink=digest_sink)
+        exec(self.code, ns)
+        return StageFunctions(*(ns[name] for name in STAGE_FUNCTIONS))
+
+
+STAGE_FUNCTIONS = ("new_packet", "parse", "verify_checksum", "ingress", "egress",
+                   "compute_checksum", "deparse", "copy_field_list")
 
 
 def _mkh(v: int) -> rt.Header:
@@ -66,9 +98,8 @@ def _mkh(v: int) -> rt.Header:
 class ModuleGen:
     """State shared while generating one program's module."""
 
-    def __init__(self, program: ir.Program, core) -> None:
+    def __init__(self, program: ir.Program) -> None:
         self.program = program
-        self.core = core
         self.counter = itertools.count()
         self.ns: dict[str, object] = {"_rt": rt, "_Header": rt.Header, "_Stack": rt.Stack,
                                       "_ONCE": (0,), "_mkh": _mkh}
@@ -347,7 +378,7 @@ class ModuleGen:
         return "\n".join(lines)
 
     # ------------------------------------------------------------ module
-    def build(self) -> Pipeline:
+    def build(self) -> PipelineCode:
         blocks = self.program.pipeline()
         missing = [r for r in ROLES if r not in blocks]
         if missing or not isinstance(blocks.get("p"), ir.ParserDecl):
@@ -371,15 +402,12 @@ class ModuleGen:
         source = "\n\n".join(self.class_src + funcs) + "\n"
         filename = f"<fabriclab pipeline {self.program.main.name if self.program.main else ''}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        exec(compile(source, filename, "exec"), self.ns)
-        ns = self.ns
-        return Pipeline(ns["new_packet"], ns["parse"], ns["verify_checksum"], ns["ingress"],
-                        ns["egress"], ns["compute_checksum"], ns["deparse"],
-                        ns["copy_field_list"], self.tables, self.action_profiles,
-                        self.counters, self.meters, self.registers, self.value_sets, source)
+        return PipelineCode(source, compile(source, filename, "exec"), self.ns, self.tables,
+                            self.action_profiles, self.counters, self.meters, self.registers,
+                            self.value_sets)
 
 
-def build_pipeline(program, core) -> Pipeline:
-    """Generate and load the pipeline for a CompiledProgram (or a bare ir.Program)."""
+def generate_pipeline(program) -> PipelineCode:
+    """Generate the pipeline code for a CompiledProgram (or a bare ir.Program)."""
     prog = getattr(program, "program", program)
-    return ModuleGen(prog, core).build()
+    return ModuleGen(prog).build()

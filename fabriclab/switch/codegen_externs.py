@@ -14,6 +14,7 @@ from fabriclab.switch.codegen_expr import resolve, unsupported, width_of
 from fabriclab.switch.externs import Counter, Meter, Register
 from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
                                      OptionalMatch, Range, Table, Ternary)
+from fabriclab.switch.v1model import Digest
 from fabriclab.switch.value_sets import ValueSet
 
 
@@ -40,11 +41,8 @@ class ExternCompiler:
         self.direct: dict[int, tuple[str, str, str]] = {}  # id(inst) -> (kind, name, unit)
         self.direct_meter_table: dict[int, str] = {}      # id(direct_meter inst) -> table
         self.profiles: dict[int, ActionProfile] = {}
-        from fabriclab.switch.core import Digest
-
-        gen.ns["_dig"] = lambda name, fields: gen.core.digests.append(Digest(name, fields))
+        gen.ns["_Digest"] = Digest
         gen.ns["_rand"] = lambda lo, hi: gen.rng.randint(lo, hi) if hi >= lo else lo
-        gen.ns["_drop_port"] = gen.core.drop_port
 
     # ------------------------------------------------------------ instances
     def instantiate(self, inst: ir.Instance, qname: str) -> str | None:
@@ -261,7 +259,7 @@ class ExternCompiler:
         else:
             fields = [(f.name, bc.expr(ir.Member(data, f.name, type=f.type))) for f in t.fields]
         body = ", ".join(f"{n!r}: {c}" for n, c in fields)
-        bc.emit(f"_dig({t.name!r}, {{{body}}})")
+        bc.emit(f"_digest_sink.append(_Digest({t.name!r}, {{{body}}}))")
 
     def _request(self, bc, slot: str, session: str | None, fl: str) -> None:
         if session is not None:

@@ -22,10 +22,11 @@ import collections
 from dataclasses import dataclass
 from typing import Any
 
+from fabriclab.switch.codegen import generate_pipeline
 from fabriclab.switch.replication import ReplicationEngine
 from fabriclab.switch.tm import QueueInfo
 from fabriclab.switch.v1model import (EGRESS_CLONE, INGRESS_CLONE, NORMAL, RECIRC, REPLICATION,
-                                      RESUBMIT, PacketState)
+                                      RESUBMIT, Digest, PacketState)
 
 # A packet may be resubmitted/recirculated this many times before it is dropped, so a
 # program that always recirculates cannot hang the switch.
@@ -45,29 +46,22 @@ class EgressItem:
     state: Any
 
 
-@dataclass(frozen=True)
-class Digest:
-    name: str
-    fields: dict[str, int]
-
-
 class SwitchCore:
     """One v1model switch: compiled pipeline + runtime state + architecture semantics."""
 
     def __init__(self, program, drop_port: int = 511, cpu_port: int | None = None) -> None:
-        from fabriclab.switch.codegen import build_pipeline
-
         self.drop_port = drop_port
         self.cpu_port = cpu_port
         self.digests: collections.deque[Digest] = collections.deque()
         self.pre = ReplicationEngine()
-        self.pipeline = build_pipeline(program, self)
-        self.tables = self.pipeline.tables
-        self.action_profiles = self.pipeline.action_profiles
-        self.counters = self.pipeline.counters
-        self.meters = self.pipeline.meters
-        self.registers = self.pipeline.registers
-        self.value_sets = self.pipeline.value_sets
+        code = generate_pipeline(program)
+        self.stages = code.load(drop_port, self.digests)
+        self.tables = code.tables
+        self.action_profiles = code.action_profiles
+        self.counters = code.counters
+        self.meters = code.meters
+        self.registers = code.registers
+        self.value_sets = code.value_sets
 
     # ------------------------------------------------------------------ ingress
     def ingress(self, port: int, data: bytes, now_us: int) -> list[EgressItem]:
@@ -76,8 +70,8 @@ class SwitchCore:
         return items
 
     def _parse(self, port: int, data: bytes, now_us: int, instance_type: int) -> PacketState:
-        pipe = self.pipeline
-        p = pipe.new_packet()
+        stages = self.stages
+        p = stages.new_packet()
         sm = p.sm
         sm.ingress_port = port
         sm.packet_length = len(data)
@@ -85,18 +79,18 @@ class SwitchCore:
         sm.ingress_global_timestamp = now_us
         p.data = data
         p.now = now_us
-        pipe.parse(p, data)
+        stages.parse(p, data)
         return p
 
     def _ingress(self, port: int, data: bytes, now_us: int, instance_type: int,
                  preserved: tuple[Any, int] | None, items: list[EgressItem], depth: int) -> None:
-        pipe = self.pipeline
+        stages = self.stages
         p = self._parse(port, data, now_us, instance_type)
         p.depth = depth
         if preserved is not None:
-            pipe.copy_field_list(preserved[1], preserved[0], p.meta)
-        pipe.verify_checksum(p)
-        pipe.ingress(p)
+            stages.copy_field_list(preserved[1], preserved[0], p.meta)
+        stages.verify_checksum(p)
+        stages.ingress(p)
         sm = p.sm
         if p.clone_session is not None:
             self._clone_i2e(p, port, data, now_us, items)
@@ -128,7 +122,7 @@ class SwitchCore:
         for out_port, rid in replicas:
             c = self._parse(port, data, now_us, INGRESS_CLONE)
             if p.clone_fl is not None:
-                self.pipeline.copy_field_list(p.clone_fl, p.meta, c.meta)
+                self.stages.copy_field_list(p.clone_fl, p.meta, c.meta)
             c.sm.egress_port = out_port
             c.sm.egress_rid = rid
             c.truncate = truncate
@@ -137,7 +131,7 @@ class SwitchCore:
     # ------------------------------------------------------------------ egress
     def egress(self, item: EgressItem, now_us: int, queue: QueueInfo
                ) -> tuple[list[tuple[int, bytes]], list[EgressItem]]:
-        pipe = self.pipeline
+        stages = self.stages
         p: PacketState = item.state
         sm = p.sm
         sm.egress_port = item.port
@@ -148,14 +142,14 @@ class SwitchCore:
         sm.deq_timedelta = queue.deq_timedelta
         sm.egress_global_timestamp = now_us
         p.now = now_us
-        pipe.egress(p)
+        stages.egress(p)
         new_items: list[EgressItem] = []
         if p.clone_session is not None and p.depth < MAX_REINJECT:
             self._clone_e2e(p, new_items)
         if sm.egress_spec == self.drop_port:
             return [], new_items
-        pipe.compute_checksum(p)
-        data = pipe.deparse(p) + p.payload
+        stages.compute_checksum(p)
+        data = stages.deparse(p) + p.payload
         if p.recirc_fl is not None:
             if p.depth < MAX_REINJECT:
                 self._ingress(sm.ingress_port, data, now_us, RECIRC, (p.meta, p.recirc_fl),
@@ -170,9 +164,9 @@ class SwitchCore:
         replicas, truncate = self.pre.clone_targets(p.clone_session)
         for out_port, rid in replicas:
             c = p.copy()
-            c.meta = self.pipeline.new_packet().meta
+            c.meta = self.stages.new_packet().meta
             if p.clone_fl is not None:
-                self.pipeline.copy_field_list(p.clone_fl, p.meta, c.meta)
+                self.stages.copy_field_list(p.clone_fl, p.meta, c.meta)
             c.sm.instance_type = EGRESS_CLONE
             c.sm.egress_rid = rid
             c.truncate = truncate

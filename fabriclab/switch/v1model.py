@@ -1,4 +1,4 @@
-"""v1model's per-packet state and instance_type values.
+"""v1model's per-packet state, digest records and instance_type values.
 
 Generated pipeline code reads and writes these objects directly (attribute access on
 __slots__ classes is the cheapest state Python offers). Header, metadata and
@@ -8,7 +8,17 @@ implements the architecture around them (replication, clone, resubmit, recircula
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 NORMAL, INGRESS_CLONE, EGRESS_CLONE, COALESCED, RECIRC, REPLICATION, RESUBMIT = 0, 1, 2, 3, 4, 5, 6
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One `digest(receiver, data)` call: the data's struct type name and its members."""
+
+    name: str
+    fields: dict[str, int]
 
 
 class PacketState:

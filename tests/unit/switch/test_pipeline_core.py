@@ -5,7 +5,8 @@ import pytest
 
 from fabriclab.errors import FabricError
 from fabriclab.p4 import compile_source
-from fabriclab.switch.core import Digest, SwitchCore
+from fabriclab.switch.core import SwitchCore
+from fabriclab.switch.v1model import Digest
 from fabriclab.switch.replication import CloneSession
 from fabriclab.switch.tm import QueueInfo
 

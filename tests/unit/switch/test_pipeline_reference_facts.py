@@ -9,7 +9,8 @@ import zlib
 import pytest
 
 from fabriclab.p4 import compile_source
-from fabriclab.switch.core import Digest, SwitchCore
+from fabriclab.switch.core import SwitchCore
+from fabriclab.switch.v1model import Digest
 from fabriclab.switch.replication import CloneSession
 from fabriclab.switch.tm import TrafficManager
 
