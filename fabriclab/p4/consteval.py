@@ -33,6 +33,27 @@ class FoldError(ValueError):
     """An operator cannot be evaluated on these constants (e.g. division by zero)."""
 
 
+MAX_INT_BITS = 1 << 16  # arbitrary-precision `int` constants: a larger result is a diagnostic, not a MemoryError
+
+
+def shift(op: str, a: int, b: int, typ: ir.Type) -> int:
+    """`a << b` / `a >> b` without building numbers wider than the result needs.
+
+    bit<W>/int<W>: shifting left by >= W gives 0 (the bits fall off), right by >= W gives 0 or
+    -1 (sign). An `int` result wider than MAX_INT_BITS cannot be a useful constant: FoldError.
+    """
+    if b < 0:
+        raise FoldError("shift by a negative amount")
+    if op == ">>":
+        return wrap(a >> min(b, max(a.bit_length(), 1) + 1), typ)
+    width = typ.width if isinstance(typ, ir.BitType) else None
+    if width is not None:
+        return wrap(a << b, typ) if b < width else 0
+    if a and a.bit_length() + b > MAX_INT_BITS:
+        raise FoldError(f"'{a} << {b}' needs more than {MAX_INT_BITS} bits; shift a sized (bit<W>) value instead")
+    return wrap(a << b, typ)
+
+
 def binary(op: str, a: int, b: int, typ: ir.Type, left_type: ir.Type | None = None,
            right_type: ir.Type | None = None) -> int | bool:
     """Evaluate `a op b` where the result type is `typ` (bool for comparisons)."""
@@ -60,9 +81,7 @@ def binary(op: str, a: int, b: int, typ: ir.Type, left_type: ir.Type | None = No
         width = right_type.width if isinstance(right_type, ir.BitType) else 0
         return wrap((a << width) | (b & ((1 << width) - 1)), typ)
     if op in ("<<", ">>"):
-        if b < 0:
-            raise FoldError("shift by a negative amount")
-        return wrap(a << b if op == "<<" else a >> b, typ)
+        return shift(op, a, b, typ)
     ops = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
            "&": lambda: a & b, "|": lambda: a | b, "^": lambda: a ^ b,
            "|+|": lambda: a + b, "|-|": lambda: a - b}

@@ -476,7 +476,7 @@ def _build(program: ir.Program) -> p4i.P4Info:
                 _named_type(m, f.type, info)
                 _annotate(m, f.annotations)
     for name, vs in found.value_sets:
-        msg = info.value_sets.add(size=vs.size)
+        msg = info.value_sets.add(size=_size(vs, "value_set", vs.size, INT32_MAX))
         _preamble(msg.preamble, symbols, "value_set", name, vs)
         _value_set_match(msg, vs)
     for name, data in found.digests:
@@ -591,7 +591,7 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
             rid = instance_ids[id(res)]
             msg.direct_resource_ids.append(rid)
             direct_tables[rid] = tid
-    msg.size = table.size or DEFAULT_TABLE_SIZE
+    msg.size = _size(table, "table", table.size or 0, INT64_MAX) or DEFAULT_TABLE_SIZE
     timeout = table.get_property("support_timeout")
     if timeout is not None and isinstance(timeout.value, ir.BoolLiteral) and timeout.value.value:
         msg.idle_timeout_behavior = p4i.Table.NOTIFY_CONTROL
@@ -617,26 +617,38 @@ def _int_arg(inst: ir.Instance, name: str) -> int:
     return value.value if isinstance(value, ir.Constant) else 0
 
 
+INT32_MAX = (1 << 31) - 1  # P4Info's Register.size and ValueSet.size are int32
+INT64_MAX = (1 << 63) - 1  # Counter/Meter/ActionProfile/Table sizes are int64
+
+
+def _size(node, what: str, size: int, limit: int) -> int:
+    """`size` if P4Info can carry it, else a diagnostic (and 0) instead of protobuf's ValueError."""
+    if 0 <= size <= limit:
+        return size
+    _fail(node, f"{what} size {size} is outside 0..{limit}, what P4Runtime's P4Info can carry")
+    return 0
+
+
 def _extern(info, kind: str, name: str, inst: ir.Instance, symbols: SymbolTable, profile_tables: dict,
             direct_tables: dict) -> None:
     iid = symbols.id(kind, name)
     if kind == "counter":
-        msg = info.counters.add(size=_int_arg(inst, "size"))
+        msg = info.counters.add(size=_size(inst, "counter", _int_arg(inst, "size"), INT64_MAX))
         msg.spec.unit = _COUNTER_UNITS.get(_enum_arg(inst, "type"), 0)
     elif kind == "direct_counter":
         msg = info.direct_counters.add(direct_table_id=direct_tables.get(iid, 0))
         msg.spec.unit = _COUNTER_UNITS.get(_enum_arg(inst, "type"), 0)
     elif kind == "meter":
-        msg = info.meters.add(size=_int_arg(inst, "size"))
+        msg = info.meters.add(size=_size(inst, "meter", _int_arg(inst, "size"), INT64_MAX))
         msg.spec.unit = _METER_UNITS.get(_enum_arg(inst, "type"), 0)
     elif kind == "direct_meter":
         msg = info.direct_meters.add(direct_table_id=direct_tables.get(iid, 0))
         msg.spec.unit = _METER_UNITS.get(_enum_arg(inst, "type"), 0)
     elif kind == "register":
-        msg = info.registers.add(size=_int_arg(inst, "size"))
+        msg = info.registers.add(size=_size(inst, "register", _int_arg(inst, "size"), INT32_MAX))
         _type_spec(msg.type_spec, inst.type.args[0], info.type_info)
     else:
-        msg = info.action_profiles.add(size=_int_arg(inst, "size"))
+        msg = info.action_profiles.add(size=_size(inst, "action profile", _int_arg(inst, "size"), INT64_MAX))
         msg.table_ids.extend(tid for _, tid in sorted(profile_tables.get(iid, []), key=lambda x: x[0].encode()))
         base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
         if base.name == "action_selector":

@@ -29,65 +29,82 @@ def _check_index(kind: str, name: str, index: int, size: int) -> None:
 
 
 class Register:
-    """A register array of `size` cells of `width` bits, all starting at 0."""
+    """A register array of `size` cells of `width` bits, all starting at 0.
+
+    Cells are stored sparsely (only those written hold memory), so a `register<T>(2**31-1)`
+    costs nothing until used; the semantics are those of a dense zeroed array.
+    """
 
     def __init__(self, name: str, size: int, width: int) -> None:
         self.name, self.size, self.width = name, size, width
         self.mask = (1 << width) - 1
-        self.cells = [0] * size
+        self.cells: dict[int, int] = {}
 
     def read(self, index: int) -> int:
         _check_index("register", self.name, index, self.size)
-        return self.cells[index]
+        return self.cells.get(index, 0)
 
     def write(self, index: int, value: int) -> None:
         _check_index("register", self.name, index, self.size)
         self.cells[index] = value & self.mask
 
     def reset(self) -> None:
-        self.cells = [0] * self.size
+        self.cells.clear()
 
     # data-plane accessors: out-of-range is not an error on the packet path
     def dp_read(self, index: int) -> int:
-        return self.cells[index] if 0 <= index < self.size else 0
+        return self.cells.get(index, 0) if 0 <= index < self.size else 0
 
     def dp_write(self, index: int, value: int) -> None:
         if 0 <= index < self.size:
             self.cells[index] = value & self.mask
 
 
+COUNTER_MODULUS = 1 << 64  # BMv2 keeps counter cells as uint64_t: they wrap, never saturate
+
+
 @dataclass
 class CounterData:
-    """One counter cell; both fields are kept whatever the counter type."""
+    """One counter cell; both fields are kept whatever the counter type (0 <= value < 2**64)."""
 
     packets: int = 0
     bytes: int = 0
 
+    def __post_init__(self) -> None:
+        self.packets %= COUNTER_MODULUS
+        self.bytes %= COUNTER_MODULUS
+
 
 class Counter:
-    """An indexed counter array; `unit` is "packets", "bytes" or "packets_and_bytes"."""
+    """An indexed counter array; `unit` is "packets", "bytes" or "packets_and_bytes".
+
+    Cells wrap modulo 2**64 as BMv2's uint64_t cells do, and are stored sparsely (a
+    `counter(32w4294967295, ...)` allocates nothing until packets hit it).
+    """
 
     def __init__(self, name: str, size: int, unit: str = "packets_and_bytes") -> None:
         self.name, self.size, self.unit = name, size, unit
-        self.cells = [CounterData() for _ in range(size)]
+        self.cells: dict[int, CounterData] = {}
 
     def count(self, index: int, nbytes: int) -> None:
         if 0 <= index < self.size:
-            cell = self.cells[index]
-            cell.packets += 1
-            cell.bytes += nbytes
+            cell = self.cells.get(index)
+            if cell is None:
+                cell = self.cells[index] = CounterData()
+            cell.packets = (cell.packets + 1) % COUNTER_MODULUS
+            cell.bytes = (cell.bytes + nbytes) % COUNTER_MODULUS
 
     def read(self, index: int) -> CounterData:
         _check_index("counter", self.name, index, self.size)
-        cell = self.cells[index]
-        return CounterData(cell.packets, cell.bytes)
+        cell = self.cells.get(index)
+        return CounterData(cell.packets, cell.bytes) if cell is not None else CounterData()
 
     def write(self, index: int, data: CounterData) -> None:
         _check_index("counter", self.name, index, self.size)
         self.cells[index] = CounterData(data.packets, data.bytes)
 
     def reset(self) -> None:
-        self.cells = [CounterData() for _ in range(self.size)]
+        self.cells.clear()
 
 
 @dataclass(frozen=True)
@@ -141,25 +158,44 @@ class MeterState:
 
 
 class Meter:
-    """An indexed meter array; `unit` is "packets" or "bytes"."""
+    """An indexed meter array; `unit` is "packets" or "bytes".
+
+    Sparse: a cell exists once configured; `set_all` configures every cell at once (BMv2's
+    meter_array_set_rates) without touching `size` cells.
+    """
 
     def __init__(self, name: str, size: int, unit: str = "bytes") -> None:
         self.name, self.size, self.unit = name, size, unit
-        self.cells = [MeterState() for _ in range(size)]
+        self.cells: dict[int, MeterState] = {}
+        self.all_config: MeterConfig | None = None  # what cells not configured one by one use
+
+    def _cell(self, index: int) -> MeterState:
+        cell = self.cells.get(index)
+        if cell is None:
+            cell = self.cells[index] = MeterState()
+            cell.configure(self.all_config)
+        return cell
 
     def execute(self, index: int, packet_length: int, now_us: int) -> int:
         if not 0 <= index < self.size:
             return GREEN
+        if index not in self.cells and self.all_config is None:
+            return GREEN
         amount = 1 if self.unit == "packets" else packet_length
-        return self.cells[index].execute(amount, now_us)
+        return self._cell(index).execute(amount, now_us)
 
     def set_config(self, index: int, config: MeterConfig | None) -> None:
         _check_index("meter", self.name, index, self.size)
-        self.cells[index].configure(config)
+        self._cell(index).configure(config)
+
+    def set_all(self, config: MeterConfig | None) -> None:
+        self.cells.clear()
+        self.all_config = config
 
     def config(self, index: int) -> MeterConfig | None:
         _check_index("meter", self.name, index, self.size)
-        return self.cells[index].config
+        cell = self.cells.get(index)
+        return cell.config if cell is not None else self.all_config
 
     def reset(self, index: int) -> None:
         self.set_config(index, None)

@@ -40,7 +40,23 @@ from fabriclab.switch.tables import (ActionCall, Exact, FieldMatch, GroupRef, Ke
 
 
 class StfSyntaxError(FabricError):
-    """A malformed STF line."""
+    """A malformed STF line (bad input: `fabriclab stf` exits 2)."""
+
+
+class StfCheckFailed(FabricError):
+    """A check in the file did not hold (register_read ==, check_counter): a test failure, exit 1."""
+
+
+MAX_PORT = 511  # v1model ports are bit<9>
+
+
+def decode_stf(data: bytes, where: str) -> str:
+    """The text of an STF file; a non-UTF-8 byte is a one-line error, not a traceback."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise StfSyntaxError(f"{where}: line {line}: byte 0x{data[err.start]:02x} is not UTF-8 text") from None
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,21 @@ def parse_int(text: str, where: str) -> int:
         raise StfSyntaxError(f"{where}: '{text}' is not a number") from None
 
 
+def parse_port(text: str, where: str) -> int:
+    port = parse_int(text, where)
+    if not 0 <= port <= MAX_PORT:
+        raise StfSyntaxError(f"{where}: port {text} is outside 0..{MAX_PORT} (v1model ports are bit<9>)")
+    return port
+
+
+def words(cmd: Command, where: str, least: int, most: int | None, usage: str) -> tuple[str, ...]:
+    """The command's words if there are `least`..`most` of them (None: no upper bound)."""
+    n = len(cmd.words)
+    if n < least or (most is not None and n > most):
+        raise StfSyntaxError(f"{where}: usage: {cmd.keyword} {usage}")
+    return cmd.words
+
+
 def _digits(text: str) -> tuple[str, int]:
     """Split a literal into its digits and bits per digit (hex default for `*` forms)."""
     t = text.lower()
@@ -124,9 +155,9 @@ def field_match(key: KeyField, text: str, where: str) -> FieldMatch | None:
     elif "/" in text:
         v, plen = text.split("/", 1)
         value, n = parse_int(v, where), parse_int(plen, where)
-        mask = full ^ (full >> n) if n <= key.width else -1
-        if mask < 0:
-            raise StfSyntaxError(f"{where}: prefix /{n} longer than bit<{key.width}>")
+        if not 0 <= n <= key.width:
+            raise StfSyntaxError(f"{where}: prefix /{n} outside 0..{key.width} (bit<{key.width}>)")
+        mask = full ^ (full >> n)
     elif ".." in text:
         lo, hi = text.split("..", 1)
         if kind != "range":
@@ -262,14 +293,17 @@ class StfRunner:
         self.sources: dict[int, list[int]] = {}  # port -> line of the packet behind each output
 
     def run(self, commands: list[Command]) -> StfResult:
+        """Run `commands`; a failed check ends the run as a failure, bad input raises FabricError."""
         for cmd in commands:
             where = f"line {cmd.line}"
             try:
                 getattr(self, "_do_" + cmd.keyword)(cmd, where)
+            except StfCheckFailed as err:
+                self.result.failures.append(str(err))
+                return self.result
             except FabricError as err:
                 msg = str(err)
-                self.result.failures.append(msg if msg.startswith("line ") else f"{where}: {msg}")
-                return self.result
+                raise FabricError(msg if msg.startswith("line ") else f"{where}: {msg}") from None
         self._check_outputs()
         return self.result
 
@@ -277,7 +311,7 @@ class StfRunner:
     def _do_packet(self, cmd: Command, where: str) -> None:
         if not cmd.words:
             raise StfSyntaxError(f"{where}: packet needs a port")
-        port = parse_int(cmd.words[0], where)
+        port = parse_port(cmd.words[0], where)
         data = "".join(cmd.words[1:])
         try:
             payload = bytes.fromhex(data)
@@ -292,7 +326,7 @@ class StfRunner:
     def _do_expect(self, cmd: Command, where: str) -> None:
         if not cmd.words:
             raise StfSyntaxError(f"{where}: expect needs a port")
-        port = parse_int(cmd.words[0], where)
+        port = parse_port(cmd.words[0], where)
         data = "".join(cmd.words[1:]).upper()
         exact = data.endswith("$")
         data = data.rstrip("$")
@@ -441,7 +475,8 @@ class StfRunner:
         vs.set_members(vs.members + [member])
 
     def _do_pvs_clear(self, cmd: Command, where: str) -> None:
-        self._named(self.core.value_sets, cmd.words[0], "value set", where).set_members([])
+        (name,) = words(cmd, where, 1, 1, "VALUE_SET")
+        self._named(self.core.value_sets, name, "value set", where).set_members([])
 
     # replication ------------------------------------------------------------
     def _ints(self, cmd: Command, where: str, n: int | None = None) -> list[int]:
@@ -451,6 +486,7 @@ class StfRunner:
 
     def _do_mirroring_add(self, cmd: Command, where: str) -> None:
         session, port = self._ints(cmd, where, 2)
+        parse_port(str(port), where)
         self.core.pre.set_clone_session(session, CloneSession(replicas=((port, 0),)))
 
     def _do_mirroring_add_mc(self, cmd: Command, where: str) -> None:
@@ -471,7 +507,10 @@ class StfRunner:
         self.core.pre.set_group(group, [])
 
     def _do_mc_node_create(self, cmd: Command, where: str) -> None:
+        words(cmd, where, 1, None, "RID PORT...")
         rid, *ports = self._ints(cmd, where)
+        for port in ports:
+            parse_port(str(port), where)
         handle = len(self.mc_nodes)  # BMv2 hands out node handles from 0
         self.mc_nodes[handle] = (rid, tuple(ports))
 
@@ -503,20 +542,25 @@ class StfRunner:
         value = reg.read(parse_int(cmd.words[1], where))
         self.log.append(f"{reg.name}[{cmd.words[1]}] = {value}")
         if len(cmd.words) == 4 and value != parse_int(cmd.words[3], where):
-            raise FabricError(f"{where}: register {reg.name}[{cmd.words[1]}] is {value}, "
-                              f"expected {cmd.words[3]}")
+            raise StfCheckFailed(f"{where}: register {reg.name}[{cmd.words[1]}] is {value}, "
+                                 f"expected {cmd.words[3]}")
 
     def _do_register_reset(self, cmd: Command, where: str) -> None:
-        self._named(self.core.registers, cmd.words[0], "register", where).reset()
+        (name,) = words(cmd, where, 1, 1, "REGISTER")
+        self._named(self.core.registers, name, "register", where).reset()
 
     def _do_counter_read(self, cmd: Command, where: str) -> None:
-        ctr = self._named(self.core.counters, cmd.words[0], "counter", where)
-        data = ctr.read(parse_int(cmd.words[1], where))
-        self.log.append(f"{ctr.name}[{cmd.words[1]}] = {data.packets} packets, {data.bytes} bytes")
+        name, index = words(cmd, where, 2, 2, "COUNTER INDEX")
+        ctr = self._named(self.core.counters, name, "counter", where)
+        data = ctr.read(parse_int(index, where))
+        self.log.append(f"{ctr.name}[{index}] = {data.packets} packets, {data.bytes} bytes")
 
     def _do_counter_write(self, cmd: Command, where: str) -> None:
-        ctr = self._named(self.core.counters, cmd.words[0], "counter", where)
-        index, packets, nbytes = (parse_int(w, where) for w in cmd.words[1:4])
+        name, *values = words(cmd, where, 4, 4, "COUNTER INDEX PACKETS BYTES")
+        ctr = self._named(self.core.counters, name, "counter", where)
+        index, packets, nbytes = (parse_int(w, where) for w in values)
+        if packets < 0 or nbytes < 0:
+            raise StfSyntaxError(f"{where}: counter values must not be negative")
         ctr.write(index, CounterData(packets, nbytes))
 
     def _do_check_counter(self, cmd: Command, where: str) -> None:
@@ -530,8 +574,8 @@ class StfRunner:
         op, want = m.group(4) or "==", parse_int(m.group(5) or "0", where)
         got = data.packets if kind == "packets" else data.bytes
         if (got == want) != (op == "=="):
-            raise FabricError(f"{where}: counter {ctr.name}({m.group(2)}) {kind} is {got}, "
-                              f"expected {op} {want}")
+            raise StfCheckFailed(f"{where}: counter {ctr.name}({m.group(2)}) {kind} is {got}, "
+                                 f"expected {op} {want}")
 
     def _do_meter_set_rates(self, cmd: Command, where: str) -> None:
         if len(cmd.words) != 4:
@@ -545,20 +589,22 @@ class StfRunner:
             raise StfSyntaxError(f"{where}: meter_array_set_rates METER CIR:CBURST PIR:PBURST")
         meter = self._named(self.core.meters, cmd.words[0], "meter", where)
         (cir, cburst), (pir, pburst) = (self._rate(w, where) for w in cmd.words[1:3])
-        for i in range(meter.size):
-            meter.set_config(i, MeterConfig(cir, cburst, pir, pburst))
+        meter.set_all(MeterConfig(cir, cburst, pir, pburst))
 
     def _do_meter_get_rates(self, cmd: Command, where: str) -> None:
-        meter = self._named(self.core.meters, cmd.words[0], "meter", where)
-        self.log.append(f"{meter.name}[{cmd.words[1]}]: "
-                        f"{meter.config(parse_int(cmd.words[1], where))}")
+        name, index = words(cmd, where, 2, 2, "METER INDEX")
+        meter = self._named(self.core.meters, name, "meter", where)
+        self.log.append(f"{meter.name}[{index}]: {meter.config(parse_int(index, where))}")
 
     @staticmethod
     def _rate(text: str, where: str) -> tuple[int, int]:
         rate, sep, burst = text.partition(":")
         try:
-            return round(float(rate) * 1_000_000), int(burst, 0)
-        except ValueError:
+            per_s, size = round(float(rate) * 1_000_000), int(burst, 0)
+            if per_s < 0 or size < 0:
+                raise ValueError
+            return per_s, size
+        except (ValueError, OverflowError):
             raise StfSyntaxError(f"{where}: bad meter rate '{text}' (RATE_PER_US:BURST)") from None
 
 

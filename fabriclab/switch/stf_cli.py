@@ -1,8 +1,9 @@
 """`fabriclab stf PROGRAM.p4 TEST.stf`: run p4c-style STF tests against the built-in switch.
 
-Exit status 0 only if every expected packet arrived (and nothing unexpected did); on a
-mismatch the first failure is printed: port, packet index, expected vs received bytes and
-the first differing byte.
+Exit status 0 only if every expected packet arrived (and nothing unexpected did) and every
+check held; 1 for a packet mismatch or a failed check (the first failure is printed: port,
+packet index, expected vs received bytes and the first differing byte); 2 when the program
+is rejected, a file is malformed or the run breaks (one line, never a traceback).
 """
 
 from __future__ import annotations
@@ -38,20 +39,30 @@ def load_program(path: str, include: list[str], defines: list[str]):
     return compile_file(p, include_dirs=tuple(include), defines=macros)
 
 
-def main(args: argparse.Namespace) -> int:
+def _run(program, stf_path: str, drop_port: int):
+    """Parse and run one STF file; every way it can break is a FabricError naming the file."""
     from fabriclab.switch.core import SwitchCore
-    from fabriclab.switch.stf import StfRunner, parse_stf
+    from fabriclab.switch.stf import StfRunner, decode_stf, parse_stf
 
+    try:
+        data = pathlib.Path(stf_path).read_bytes()
+    except OSError as err:
+        raise FabricError(f"{stf_path}: {err.strerror}") from None
+    commands = parse_stf(decode_stf(data, stf_path))
+    runner = StfRunner(SwitchCore(program, drop_port=drop_port))
+    try:
+        return runner, runner.run(commands)
+    except FabricError as err:
+        raise FabricError(f"{stf_path}: {err}") from None
+    except Exception as err:  # a switch bug must still end in one line and exit 2
+        raise FabricError(f"{stf_path}: the run broke: {type(err).__name__}: {err}") from None
+
+
+def main(args: argparse.Namespace) -> int:
     program = load_program(args.program, args.include, args.defines)
     failed = 0
     for stf_path in args.stf:
-        try:
-            text = pathlib.Path(stf_path).read_text()
-        except OSError as err:
-            raise FabricError(f"{stf_path}: {err.strerror}") from None
-        core = SwitchCore(program, drop_port=args.drop_port)
-        runner = StfRunner(core)
-        result = runner.run(parse_stf(text))
+        runner, result = _run(program, stf_path, args.drop_port)
         if args.verbose:
             for line in runner.log:
                 print(f"  {line}")

@@ -40,7 +40,7 @@ def test_unexpected_packet_fails(tmp_path, capsys):
 
 def test_bad_table_name_is_an_error_not_a_traceback(tmp_path, capsys):
     code, out = run(tmp_path, "add nosuch f1:1 fwd(port:1, tag:8)\n", capsys)
-    assert code == 1
+    assert code == 2  # bad input, not a packet mismatch (issue 25)
     assert "line 1: no table named 'nosuch'" in out.err
 
 
