@@ -19,8 +19,8 @@ RX = "10.0.0.9"
 
 def incast(ecn: tuple[int, int, float] | None, rtt: float | None):
     sim = Simulator(1)
-    params = DcqcnParams.scaled(LINE, rtt) if rtt else None
-    qcfg = QpConfig(pmtu=1024, window=128, ack_every=16, rto=0.05)
+    params = DcqcnParams.scaled(LINE, round(rtt * 1e9)) if rtt else None  # the engines count ns
+    qcfg = QpConfig(pmtu=1024, window=128, ack_every=16, rto_ns=50_000_000)
     nics = {ip: RoceNic(NicConfig(ip, line_rate=LINE, qp=qcfg, dcqcn=params)) for ip in (*SENDERS, RX)}
     kmin, kmax, pmax = ecn or (None, None, 1.0)
     for nic in nics.values():

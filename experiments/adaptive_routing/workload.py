@@ -16,6 +16,7 @@ import random
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.nic import RoceNic
+from fabriclab.roce.pacer import NS_PER_S
 from fabriclab.roce.rank import QPN_BASE, RKEY_BASE
 
 
@@ -55,16 +56,16 @@ class PermutationFlow:
             ip, port = addrs[peer]
             nic.register(RKEY_BASE + peer, size)
             nic.connect(QPN_BASE + peer, ip, QPN_BASE + me, port)
-        self.start: float | None = None
-        self.sent_at: float | None = None
-        self.received_at: float | None = None
+        self.start: int | None = None  # ns, the NIC's clock
+        self.sent_at: int | None = None
+        self.received_at: int | None = None
         self.error: str | None = None
 
     @property
     def done(self) -> bool:
         return self.error is not None or (self.sent_at is not None and self.received_at is not None)
 
-    def service(self, now: float) -> None:
+    def service(self, now: int) -> None:
         if self.start is None:
             self.start = now
             payload = bytes(range(256)) * (self.size // 256) + bytes(self.size % 256)
@@ -82,7 +83,7 @@ class PermutationFlow:
                 self.received_at = now
 
     def summary(self) -> dict:
-        t = (self.sent_at - self.start) if self.sent_at is not None and self.start is not None else None
+        t = (self.sent_at - self.start) / NS_PER_S if self.sent_at is not None and self.start is not None else None
         return {"rank": self.me, "dst": self.dst, "bytes": self.size, "time": t, "error": self.error,
                 "done": self.done and self.error is None, "nic": vars(self.nic.counters),
                 "qp": self.nic.qp_counters(), "sports": {str(k): v for k, v in self.nic.sports.items()}}

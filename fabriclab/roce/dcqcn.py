@@ -12,7 +12,7 @@ a congestion estimate alpha:
   additive increase when one has passed F (R_T += R_AI, then R_C = (R_T + R_C)/2),
   hyper increase when both have (R_T += i * R_HAI with i = min(counters) - F, then average).
 
-Parameters. The paper's values at 40 Gb/s with microsecond RTTs are g = 1/256, N = 50 us,
+Times are integer nanoseconds on the driver's clock. Parameters. The paper's values at 40 Gb/s with microsecond RTTs are g = 1/256, N = 50 us,
 K = 55 us, T = 55 us, B = 10 MB, F = 5, R_AI = 40 Mb/s; R_HAI = 10 * R_AI as in NIC defaults.
 The emulator runs at 1-100 Mb/s with RTTs of 0.1-50 ms, so `DcqcnParams.scaled(rate, rtt)`
 keeps the algorithm's shape by scaling both axes: times by s = rtt / 10 us (the paper's
@@ -28,32 +28,39 @@ from dataclasses import dataclass
 from fabriclab.errors import FabricError
 
 PAPER_LINE_RATE = 40e9
-PAPER_RTT = 10e-6
+PAPER_RTT_NS = 10_000
 
 
 @dataclass(frozen=True)
 class DcqcnParams:
+    """Times in integer ns (the engines' clock), rates in bit/s, the byte counter in bytes."""
+
     line_rate: float  # bit/s
     g: float = 1 / 256
-    cnp_interval: float = 50e-6  # N (s)
-    alpha_timer: float = 55e-6  # K (s)
-    increase_timer: float = 55e-6  # T (s)
-    byte_counter: float = 10e6  # B (bytes)
+    cnp_interval_ns: int = 50_000  # N
+    alpha_timer_ns: int = 55_000  # K
+    increase_timer_ns: int = 55_000  # T
+    byte_counter: int = 10_000_000  # B (bytes)
     fast_recovery: int = 5  # F
     rate_ai: float = 40e6  # bit/s
     rate_hai: float = 400e6  # bit/s
     min_rate: float = 40e6  # bit/s
 
+    def __post_init__(self) -> None:
+        times = (self.cnp_interval_ns, self.alpha_timer_ns, self.increase_timer_ns, self.byte_counter)
+        if not all(isinstance(t, int) and t > 0 for t in times):
+            raise FabricError(f"DCQCN timers (ns) and byte counter must be positive integers, not {times}")
+
     @classmethod
-    def scaled(cls, line_rate: float, rtt: float) -> DcqcnParams:
-        """The paper's parameters mapped to an emulated link of `line_rate` bit/s and `rtt` s."""
-        if line_rate <= 0 or rtt <= 0:
+    def scaled(cls, line_rate: float, rtt_ns: int) -> DcqcnParams:
+        """The paper's parameters mapped to an emulated link of `line_rate` bit/s and `rtt_ns`."""
+        if line_rate <= 0 or rtt_ns <= 0:
             raise FabricError("DCQCN needs a positive line rate and RTT")
-        s, r = rtt / PAPER_RTT, line_rate / PAPER_LINE_RATE
+        s, r = rtt_ns / PAPER_RTT_NS, line_rate / PAPER_LINE_RATE
         return cls(
-            line_rate=line_rate, cnp_interval=50e-6 * s, alpha_timer=55e-6 * s, increase_timer=55e-6 * s,
-            byte_counter=line_rate / 8 * 2e-3 * s, rate_ai=40e6 * r, rate_hai=400e6 * r,
-            min_rate=line_rate / 1000,
+            line_rate=line_rate, cnp_interval_ns=max(1, round(50_000 * s)), alpha_timer_ns=max(1, round(55_000 * s)),
+            increase_timer_ns=max(1, round(55_000 * s)), byte_counter=max(1, round(line_rate / 8 * 2e-3 * s)),
+            rate_ai=40e6 * r, rate_hai=400e6 * r, min_rate=line_rate / 1000,
         )
 
 
@@ -61,12 +68,12 @@ class NotificationPoint:
     """Receiver side: decide whether a CE-marked packet for a QP triggers a CNP."""
 
     def __init__(self, params: DcqcnParams) -> None:
-        self.interval = params.cnp_interval
-        self._last: dict[int, float] = {}
+        self.interval = params.cnp_interval_ns
+        self._last: dict[int, int] = {}
         self.cnps_sent = 0
         self.ce_seen = 0
 
-    def on_ce(self, qpn: int, now: float) -> bool:
+    def on_ce(self, qpn: int, now: int) -> bool:
         self.ce_seen += 1
         last = self._last.get(qpn)
         if last is not None and now - last < self.interval:
@@ -88,27 +95,27 @@ class ReactionPoint:
         self.lowest = params.line_rate  # lowest R_C so far, for reports
         self.active = False
         self._t_count = self._b_count = 0
-        self._bytes = 0.0
-        self._next_alpha = self._next_increase = 0.0
-        self._idle_since: float | None = None
+        self._bytes = 0
+        self._next_alpha = self._next_increase = 0
+        self._idle_since: int | None = None
 
-    def on_cnp(self, now: float) -> None:
+    def on_cnp(self, now: int) -> None:
         p = self.p
         self.cnps += 1
         if self._idle_since is not None:  # alpha kept decaying while the timers were off
-            self.alpha *= (1 - p.g) ** ((now - self._idle_since) / p.alpha_timer)
+            self.alpha *= (1 - p.g) ** ((now - self._idle_since) / p.alpha_timer_ns)
             self._idle_since = None
         self.target = self.rate
         self.rate = max(p.min_rate, self.rate * (1 - self.alpha / 2))
         self.lowest = min(self.lowest, self.rate)
         self.alpha = (1 - p.g) * self.alpha + p.g
         self._t_count = self._b_count = 0
-        self._bytes = 0.0
+        self._bytes = 0
         self.active = True
-        self._next_alpha = now + p.alpha_timer
-        self._next_increase = now + p.increase_timer
+        self._next_alpha = now + p.alpha_timer_ns
+        self._next_increase = now + p.increase_timer_ns
 
-    def on_sent(self, nbytes: int, now: float) -> None:
+    def on_sent(self, nbytes: int, now: int) -> None:
         if not self.active:
             return
         self._bytes += nbytes
@@ -117,21 +124,21 @@ class ReactionPoint:
             self._b_count += 1
             self._increase(now)
 
-    def deadline(self) -> float | None:
+    def deadline(self) -> int | None:
         return min(self._next_alpha, self._next_increase) if self.active else None
 
-    def on_timer(self, now: float) -> None:
+    def on_timer(self, now: int) -> None:
         p = self.p
         while self.active and min(self._next_alpha, self._next_increase) <= now:
             if self._next_alpha <= self._next_increase:
                 self.alpha *= 1 - p.g
-                self._next_alpha += p.alpha_timer
+                self._next_alpha += p.alpha_timer_ns
             else:
                 self._t_count += 1
-                self._next_increase += p.increase_timer
-                self._increase(self._next_increase - p.increase_timer)
+                self._next_increase += p.increase_timer_ns
+                self._increase(self._next_increase - p.increase_timer_ns)
 
-    def _increase(self, now: float) -> None:
+    def _increase(self, now: int) -> None:
         p, f = self.p, self.p.fast_recovery
         if max(self._t_count, self._b_count) < f:
             pass  # fast recovery: approach the target only

@@ -4,7 +4,8 @@ One socket listens on the RoCE port (IP_RECVTOS delivers each datagram's TOS byt
 marks reach the notification point); one socket per QP is bound to that QP's source port
 (the ECMP entropy real NICs put there) and sends with TOS = ECT(0). Sockets are unconnected
 with DF set, so Linux sends IP id 0: the ICRC's pseudo-header is fully known on both ends.
-The clock is time.monotonic().
+The clock is time.monotonic_ns() (the engines count integer ns). Every socket sends UDP
+checksum 0 (SO_NO_CHECK), as RoCEv2 NICs do: the ICRC protects the payload (IBA Annex A17).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Callable
 from fabriclab.errors import FabricError
 from fabriclab.roce.framing import CE, ECT0
 from fabriclab.roce.nic import App, RoceNic
+from fabriclab.roce.pacer import NS_PER_S
 
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2  # linux/in.h; Python does not export these
-SO_SNDBUFFORCE, SO_RCVBUFFORCE = 32, 33  # asm-generic/socket.h
+SO_NO_CHECK, SO_SNDBUFFORCE, SO_RCVBUFFORCE = 11, 32, 33  # asm-generic/socket.h
 BUFFER = 4 << 20
 MAX_IDLE = 0.05
 
@@ -52,6 +54,7 @@ class UdpDriver:
     @staticmethod
     def _socket() -> socket.socket:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)
         for force, plain in ((SO_RCVBUFFORCE, socket.SO_RCVBUF), (SO_SNDBUFFORCE, socket.SO_SNDBUF)):
             try:  # a whole window from every peer must fit; net.core.rmem_max is often 208 KiB
                 s.setsockopt(socket.SOL_SOCKET, force, BUFFER)
@@ -94,20 +97,20 @@ class UdpDriver:
     def run(self, stop: Callable[[], bool], timeout: float) -> bool:
         """Run until `stop()` (True) or `timeout` seconds pass (False)."""
         self.open_qp_sockets()
-        end = time.monotonic() + timeout
+        end = time.monotonic_ns() + round(timeout * NS_PER_S)
         while True:
-            now = time.monotonic()
+            now = time.monotonic_ns()
             self._step(now)
             if stop():
                 return True
             if now >= end:
                 return False
             wake = self.nic.next_wakeup()
-            wait = MAX_IDLE if wake is None else min(max(wake - now, 0.0), MAX_IDLE)
+            wait = MAX_IDLE if wake is None else min(max(wake - now, 0) / NS_PER_S, MAX_IDLE)
             if self._sel.select(wait):
                 self._drain()
 
-    def _step(self, now: float) -> None:
+    def _step(self, now: int) -> None:
         if self.app:
             self.app.service(now)
         for dg in self.nic.poll(now):
@@ -132,4 +135,4 @@ class UdpDriver:
             for level, kind, value in anc:
                 if level == socket.IPPROTO_IP and kind == socket.IP_TOS and value:
                     tos = value[0]
-            self.nic.receive(data, src_ip, src_port, (tos & 3) == CE, time.monotonic())
+            self.nic.receive(data, src_ip, src_port, (tos & 3) == CE, time.monotonic_ns())

@@ -1,8 +1,11 @@
 """One host's RoCEv2 NIC as a sans-I/O engine: queue pairs, DCQCN, pacing and framing.
 
 Drivers feed it datagrams (`receive`) and the clock (`poll`), and send whatever `poll`
-returns; `next_wakeup` says when to call `poll` again. The same engine runs over real UDP
-sockets (`driver.py`) and in virtual time (`sim.py`).
+returns; `next_wakeup` says when to call `poll` again. The clock is integer nanoseconds
+everywhere in the engines (`now` arguments, `next_wakeup`, timers), on whatever origin the
+driver chooses: `time.monotonic_ns()` over real UDP sockets (`driver.py`), the event clock
+in virtual time. Rates are bit/s, sizes bytes. A `next_wakeup` at or before `now` means
+"poll at once".
 
 On the wire it behaves like a RoCEv2 NIC: data and ACKs leave from a UDP source port chosen
 per QP (the fabric's ECMP entropy) to port 4791 with ECT(0); a CE-marked request packet
@@ -29,7 +32,7 @@ ETH_HEADER = 14
 class App(Protocol):
     """What runs on a host above its NIC: drivers call `service` after every event."""
 
-    def service(self, now: float) -> None: ...
+    def service(self, now: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ class RoceNic:
         return {qpn: c.sport for qpn, c in self._conns.items()}
 
     # ---- input -----------------------------------------------------------------------
-    def receive(self, payload: bytes, src_ip: str, src_port: int, ce: bool, now: float) -> None:
+    def receive(self, payload: bytes, src_ip: str, src_port: int, ce: bool, now: int) -> None:
         """A datagram arrived on our RoCE port; `ce` is whether its IP ECN field was CE."""
         self.counters.rx_packets += 1
         try:
@@ -159,7 +162,7 @@ class RoceNic:
             self.completions.append((pkt.dqpn, conn.qp.completions.popleft()))
 
     # ---- output ----------------------------------------------------------------------
-    def poll(self, now: float) -> list[Datagram]:
+    def poll(self, now: int) -> list[Datagram]:
         """Run due timers and return the datagrams the pacers allow at `now`."""
         for conn in self._conns.values():
             dl = conn.qp.deadline()
@@ -192,7 +195,7 @@ class RoceNic:
                 return conn, conn.control.popleft()
         return None
 
-    def _next_data(self, now: float) -> tuple[_Connection, f.RocePacket] | None:
+    def _next_data(self, now: int) -> tuple[_Connection, f.RocePacket] | None:
         n = len(self._order)
         start = next(self._rr)
         for i in range(n):
@@ -203,7 +206,7 @@ class RoceNic:
                     return conn, pkt
         return None
 
-    def next_wakeup(self) -> float | None:
+    def next_wakeup(self) -> int | None:
         """The earliest time `poll` has something to do (a timer or a paced departure)."""
         times = []
         for conn in self._conns.values():
@@ -211,9 +214,9 @@ class RoceNic:
                 if dl is not None:
                     times.append(dl)
             if conn.control:
-                times.append(self._pacer.next_time)
+                times.append(self._pacer.next_ns)
             elif conn.qp.can_send():
-                times.append(max(self._pacer.next_time, conn.pacer.next_time))
+                times.append(max(self._pacer.next_ns, conn.pacer.next_ns))
         return min(times) if times else None
 
     def dcqcn_summary(self) -> dict[str, float]:

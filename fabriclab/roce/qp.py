@@ -2,8 +2,9 @@
 
 Events go in (`post_write`, `post_send`, `receive(pkt, now)`, `on_timer(now)`), packets come
 out (`next_packet(now)` for requests, the return value of `receive` for ACK/NAKs), and
-`deadline()` says when the retransmission timer wants `on_timer`. No clock or socket here:
-the NIC engine (`nic.py`) owns pacing and addressing.
+`deadline()` says when the retransmission timer wants `on_timer`. Times are integer
+nanoseconds on the driver's clock. No clock or socket here: the NIC engine (`nic.py`) owns
+pacing and addressing.
 
 Reliability follows the InfiniBand RC rules that RoCE NICs implement: 24-bit PSNs that wrap,
 cumulative ACKs requested by the AckReq bit (coalesced: one ACK covers every packet up to
@@ -53,8 +54,8 @@ class QpConfig:
     pmtu: int = 1024
     window: int = 64  # outstanding request packets
     ack_every: int = 8  # AckReq on every Nth packet and on each message's last packet
-    rto: float = 0.005  # seconds before the first go-back-N on silence; doubles per timeout
-    max_rto: float = 0.5
+    rto_ns: int = 5_000_000  # silence before the first go-back-N; doubles per timeout
+    max_rto_ns: int = 500_000_000
     mode: str = "gbn"
     ooo_nak_gap: int = 16  # ooo: NAK a hole once packets this far past it arrive (a loss, not reordering)
     start_psn: int = 0
@@ -66,8 +67,9 @@ class QpConfig:
             raise FabricError(f"receiver mode must be one of {MODES}, not {self.mode!r}")
         if not 1 <= self.ack_every <= self.window:
             raise FabricError("ack_every must be between 1 and the window")
-        if self.rto <= 0:
-            raise FabricError("retransmission timeout must be positive")
+        if not all(isinstance(t, int) and t > 0 for t in (self.rto_ns, self.max_rto_ns)):
+            raise FabricError(f"retransmission timeouts must be positive integer ns, not {self.rto_ns!r}, "
+                              f"{self.max_rto_ns!r}")
         if self.ooo_nak_gap < 1:
             raise FabricError("ooo_nak_gap must be at least 1")
 
@@ -150,7 +152,7 @@ class QueuePair:
         self._last_ackreq: int | None = None  # newest PSN sent with AckReq
         self._tx_wr = 0  # index in _wrs of the WR holding _tx
         self._repair: deque[int] = deque()  # ooo: NAKed PSNs to resend before new data
-        self._deadline: float | None = None
+        self._deadline: int | None = None
         self._backoff = 1
         # responder
         self._epsn = (self.cfg.start_psn if rq_psn is None else rq_psn) & PSN_MASK
@@ -189,7 +191,7 @@ class QueuePair:
         return self.error is None and (bool(self._repair) or (
             psn_diff(self._tx, self._end_psn) < 0 and psn_diff(self._tx, self._una) < self.cfg.window))
 
-    def next_packet(self, now: float) -> f.RocePacket | None:
+    def next_packet(self, now: int) -> f.RocePacket | None:
         """The next request packet (a repair, or what the window allows), or None."""
         if not self.can_send():
             return None
@@ -206,7 +208,7 @@ class QueuePair:
         self._tx = psn_add(pkt.psn, 1)
         return pkt
 
-    def _packet(self, wr: _WorkRequest, psn: int, now: float) -> f.RocePacket:
+    def _packet(self, wr: _WorkRequest, psn: int, now: int) -> f.RocePacket:
         """Build (or rebuild) the packet carrying `psn` of `wr` and account for it."""
         i = psn_diff(psn, wr.first_psn)
         pmtu = self.cfg.pmtu
@@ -236,13 +238,13 @@ class QueuePair:
         slowly paced sender between AckReqs is not a lost packet)."""
         return self._last_ackreq is not None and psn_diff(self._last_ackreq, self._una) >= 0
 
-    def _rto(self) -> float:
-        return min(self.cfg.rto * self._backoff, self.cfg.max_rto)
+    def _rto(self) -> int:
+        return min(self.cfg.rto_ns * self._backoff, self.cfg.max_rto_ns)
 
-    def deadline(self) -> float | None:
+    def deadline(self) -> int | None:
         return self._deadline
 
-    def on_timer(self, now: float) -> None:
+    def on_timer(self, now: int) -> None:
         """Retransmission timeout: go back to the oldest unacknowledged packet."""
         if self._deadline is None or now < self._deadline:
             return
@@ -258,7 +260,7 @@ class QueuePair:
         self._tx = psn
         self._tx_wr = 0
 
-    def _on_ack(self, pkt: f.RocePacket, now: float) -> None:
+    def _on_ack(self, pkt: f.RocePacket, now: int) -> None:
         nak = pkt.is_nak
         if nak and pkt.syndrome != f.AETH_NAK_PSN_SEQ:
             self.error = f"remote access error (NAK syndrome {pkt.syndrome:#x})"
@@ -286,7 +288,7 @@ class QueuePair:
                     self._go_back(pkt.psn)
 
     # ---- responder -------------------------------------------------------------------
-    def receive(self, pkt: f.RocePacket, now: float) -> list[f.RocePacket]:
+    def receive(self, pkt: f.RocePacket, now: int) -> list[f.RocePacket]:
         """Handle a packet for this QP; return the ACK/NAKs to send back."""
         if pkt.opcode == f.ACKNOWLEDGE:
             self._on_ack(pkt, now)

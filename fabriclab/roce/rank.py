@@ -7,7 +7,7 @@ RDMA WRITE with immediate: the write lands in the peer's staging region, the imm
 (iteration << 16 | step) tells the peer's schedule what arrived. Data for a later iteration
 (a faster neighbour) is held until this rank gets there. An iteration ends when the schedule
 is complete and every write it posted has been acknowledged; its time is measured on the
-clock the driver passes in.
+clock the driver passes in (integer ns, as every engine); `summary()` reports seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import Collective, CollectiveSpec, Put, count_wrong
 from fabriclab.roce.nic import RoceNic, source_port
+from fabriclab.roce.pacer import NS_PER_S
 
 QPN_BASE = 0x100
 RKEY_BASE = 0x1000
@@ -33,13 +34,13 @@ def initial_psn(src: int, dst: int) -> int:
 class RankResult:
     rank: int
     iterations: int
-    times: list[float] = field(default_factory=list)  # seconds, timed iterations only
+    times_ns: list[int] = field(default_factory=list)  # timed iterations only
     wrong: int = 0  # worst iteration
     error: str | None = None
 
     @property
-    def avg_time(self) -> float:
-        return sum(self.times) / len(self.times) if self.times else 0.0
+    def avg_time_ns(self) -> float:
+        return sum(self.times_ns) / len(self.times_ns) if self.times_ns else 0.0
 
 
 class Rank:
@@ -63,13 +64,13 @@ class Rank:
             self._cursor[peer] = 0
         self._iter = -1
         self._coll: Collective | None = None
-        self._t0 = 0.0
+        self._t0 = 0
         self._early: dict[int, list[tuple[int, int, bytes]]] = {}
         self.early_arrivals = 0  # data that came before this rank reached its iteration
         self._wr = 0
         self.done = False
 
-    def service(self, now: float) -> None:
+    def service(self, now: int) -> None:
         """React to completions; start the next iteration when this one is finished."""
         if self.done:
             return
@@ -98,7 +99,7 @@ class Rank:
     def _busy(self) -> bool:
         return any(self.nic.qp(QPN_BASE + p).busy for p in self._cursor)
 
-    def _next_iteration(self, now: float) -> None:
+    def _next_iteration(self, now: int) -> None:
         self._iter += 1
         self._coll = Collective(self.spec, self.rank)
         self._t0 = now
@@ -106,11 +107,11 @@ class Rank:
         for src, tag, data in self._early.pop(self._iter, []):
             self._post(self._coll.on_data(src, tag, data))
 
-    def _finish(self, now: float) -> None:
+    def _finish(self, now: int) -> None:
         wrong = count_wrong(self.spec, self.rank, self._coll.output())
         self.result.wrong = max(self.result.wrong, wrong)
         if self._iter >= self.warmup:
-            self.result.times.append(now - self._t0)
+            self.result.times_ns.append(now - self._t0)
         if self._iter + 1 >= self.iters + self.warmup:
             self.done = True
 
@@ -125,12 +126,13 @@ class Rank:
                                                          imm=(self._iter << 16) | put.tag)
 
     def summary(self) -> dict:
-        """JSON-ready result of this rank: timings, #wrong and the NIC's counters."""
+        """JSON-ready result of this rank: timings (seconds), #wrong and the NIC's counters."""
         r = self.result
         return {
             "rank": self.rank, "kind": self.spec.kind, "size": self.spec.bytes, "count": self.spec.count,
             "dtype": self.spec.dtype, "op": self.spec.op, "nranks": self.spec.nranks,
-            "iters": self.iters, "times": r.times, "avg_time": r.avg_time, "wrong": r.wrong,
+            "iters": self.iters, "times": [t / NS_PER_S for t in r.times_ns],
+            "avg_time": r.avg_time_ns / NS_PER_S, "wrong": r.wrong,
             "error": r.error, "done": self.done, "nic": vars(self.nic.counters), "qp": self.nic.qp_counters(),
             "dcqcn": self.nic.dcqcn_summary(),
             "sports": {str(k): v for k, v in self.nic.sports.items()},

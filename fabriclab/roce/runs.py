@@ -19,6 +19,7 @@ from fabriclab.roce.dcqcn import DcqcnParams
 from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.roce.lockstep import Lockstep
 from fabriclab.roce.nic import NicConfig, RoceNic
+from fabriclab.roce.pacer import NS_PER_S
 from fabriclab.roce.placement import Spawn
 from fabriclab.roce.qp import QpConfig
 from fabriclab.roce.rank import Rank
@@ -45,8 +46,9 @@ class RunOptions:
         ack_every = min(16, self.window)
         # the timeout must outlast a full window queued at line rate somewhere, or it fires early
         rto = max(self.rto, 2 * self.window * (self.pmtu + 100) * 8 / self.line_rate)
-        qp = QpConfig(pmtu=self.pmtu, window=self.window, ack_every=ack_every, rto=rto, mode=self.mode)
-        dcqcn = DcqcnParams.scaled(self.line_rate, self.dcqcn_rtt) if self.dcqcn_rtt else None
+        qp = QpConfig(pmtu=self.pmtu, window=self.window, ack_every=ack_every, rto_ns=round(rto * NS_PER_S),
+                      mode=self.mode)
+        dcqcn = DcqcnParams.scaled(self.line_rate, round(self.dcqcn_rtt * NS_PER_S)) if self.dcqcn_rtt else None
         return NicConfig(ip, port, self.line_rate, qp, dcqcn, burst=3000 if self.burst is None else self.burst)
 
     def argv(self) -> list[str]:

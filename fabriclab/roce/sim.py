@@ -18,6 +18,11 @@ from typing import Callable
 from fabriclab.errors import FabricError
 from fabriclab.roce.nic import ETH_HEADER, App, Datagram, RoceNic
 from fabriclab.roce.framing import IP_UDP_LEN
+from fabriclab.roce.pacer import NS_PER_S
+
+
+def _ns(seconds: float) -> int:
+    return round(seconds * NS_PER_S)
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class Simulator:
         self._events: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self._hosts: dict[str, tuple[RoceNic, _Port, App | None]] = {}
-        self._wake: dict[str, float] = {}
+        self._wake: dict[str, int] = {}
 
     def add(self, nic: RoceNic, port: PortParams | None = None, app: App | None = None) -> None:
         """Attach a NIC; `port` describes the switch port that delivers to it."""
@@ -93,18 +98,19 @@ class Simulator:
     # ---- internals -------------------------------------------------------------------
     def _service(self, ip: str) -> None:
         nic, _, app = self._hosts[ip]
+        now = _ns(self.now)  # the engines' clock is integer ns; this one is float seconds
         if app is not None:
-            app.service(self.now)
-        for dg in nic.poll(self.now):
+            app.service(now)
+        for dg in nic.poll(now):
             self._transmit(ip, dg)
         if app is not None:
-            app.service(self.now)
+            app.service(now)
         wake = nic.next_wakeup()
         if wake is not None and self._wake.get(ip) != wake:
             self._wake[ip] = wake
-            self.at(max(wake, self.now), lambda: self._wakeup(ip, wake))
+            self.at(max(wake / NS_PER_S, self.now), lambda: self._wakeup(ip, wake))
 
-    def _wakeup(self, ip: str, wake: float) -> None:
+    def _wakeup(self, ip: str, wake: int) -> None:
         if self._wake.get(ip) == wake:
             del self._wake[ip]
             self._service(ip)
@@ -147,5 +153,5 @@ class Simulator:
 
     def _deliver(self, src_ip: str, dg: Datagram, ce: bool) -> None:
         nic = self._hosts[dg.dst_ip][0]
-        nic.receive(dg.payload, src_ip, dg.sport, ce, self.now)
+        nic.receive(dg.payload, src_ip, dg.sport, ce, _ns(self.now))
         self._service(dg.dst_ip)

@@ -38,7 +38,7 @@ def test_three_rank_processes_allreduce_on_loopback():
 
 def test_ce_marked_datagram_is_seen_and_answered_with_one_cnp():
     port = free_port()
-    nic = RoceNic(NicConfig(LO, port, dcqcn=DcqcnParams.scaled(100e6, 1e-3)))
+    nic = RoceNic(NicConfig(LO, port, dcqcn=DcqcnParams.scaled(100e6, 1_000_000)))  # RTT 1 ms in ns
     nic.register(5, 4096)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer, UdpDriver(nic) as driver:
         peer.bind((LO, 0))

@@ -13,7 +13,7 @@ A, B = "10.0.0.1", "10.0.0.2"
 
 def pair(mode: str, port: PortParams, seed: int = 1, start_psn: int = 0xFFFF00):
     sim = Simulator(seed)
-    qcfg = QpConfig(pmtu=256, window=32, ack_every=4, rto=0.004, mode=mode, start_psn=start_psn)
+    qcfg = QpConfig(pmtu=256, window=32, ack_every=4, rto_ns=4_000_000, mode=mode, start_psn=start_psn)
     a = RoceNic(NicConfig(A, line_rate=100e6, qp=qcfg))
     b = RoceNic(NicConfig(B, line_rate=100e6, qp=qcfg))
     sim.add(a, port)
@@ -107,20 +107,20 @@ def test_write_outside_region_is_nak_and_error_not_crash():
 def test_timer_runs_only_while_an_ackreq_packet_is_unacknowledged():
     from fabriclab.roce.qp import QueuePair
 
-    qp = QueuePair(1, 2, QpConfig(pmtu=256, window=64, ack_every=16, rto=0.01, start_psn=1))
+    qp = QueuePair(1, 2, QpConfig(pmtu=256, window=64, ack_every=16, rto_ns=10_000_000, start_psn=1))
     qp.post_write(1, bytes(256 * 40), va=0, rkey=1)
-    now = 0.0
+    now = 0
     for _ in range(15):  # PSNs 1..15: a slowly paced sender, no AckReq yet
         pkt = qp.next_packet(now)
         assert not pkt.ackreq
-        now += 0.05
+        now += 50_000_000
         qp.on_timer(now)
     assert qp.counters.timeouts == 0 and qp.deadline() is None
     pkt = qp.next_packet(now)  # PSN 16 asks for an ACK, which never comes
     assert pkt.psn == 16 and pkt.ackreq
-    qp.on_timer(now + 0.011)
+    qp.on_timer(now + 11_000_000)
     assert qp.counters.timeouts == 1
-    again = qp.next_packet(now + 0.011)
+    again = qp.next_packet(now + 11_000_000)
     assert again.psn == 1 and again.ackreq  # go-back-N from the oldest unacknowledged
 
 
