@@ -1,13 +1,15 @@
 /* -*- P4_16 -*- */
 /* fabriclab's AI-fabric data plane (v1model): L3 routing over next-hop groups with three
    run-time routing modes (ECMP, flowlet, per-packet adaptive), RED-like ECN marking,
-   DSCP/RoCE-opcode priority queues, INT-MD telemetry with reports to a collector, and
-   per-port counters. docs/fabric.md describes the tables the controller programs. */
+   DSCP/RoCE-opcode priority queues, INT-MD telemetry with reports to a collector,
+   per-port counters, and in-network aggregation (docs/aggregation.md). docs/fabric.md
+   describes the tables the controller programs. */
 #include <core.p4>
 #include <v1model.p4>
 
 #include "fabric/headers.p4"
 #include "fabric/parser.p4"
+#include "fabric/aggregation.p4"
 #include "fabric/ingress.p4"
 #include "fabric/egress.p4"
 #include "fabric/deparser.p4"

@@ -48,6 +48,8 @@ control FabricDeparser(packet_out packet, in headers_t hdr) {
         packet.emit(hdr.bth);
         packet.emit(hdr.reth);
         packet.emit(hdr.aeth);
+        packet.emit(hdr.agg);
+        packet.emit(hdr.agg_lanes);
     }
 }
 

@@ -13,6 +13,7 @@ control FabricEgress(inout headers_t hdr,
     register<bit<32>>(PORT_SLOTS) port_max_qdepth;
     register<bit<32>>(PORT_SLOTS) port_tx_bytes;
     register<bit<32>>(1) report_seq;
+    FabricAggregationEgress() aggregation;
 
     action set_port_macs(bit<48> smac, bit<48> dmac) {
         meta.portSmac = smac;
@@ -172,7 +173,8 @@ control FabricEgress(inout headers_t hdr,
             int_config.apply();
         }
 
-        if (standard_metadata.instance_type == INSTANCE_NORMAL) {
+        if (standard_metadata.instance_type == INSTANCE_NORMAL
+                || standard_metadata.instance_type == INSTANCE_REPLICATION) {
             bit<32> depth = (bit<32>)standard_metadata.deq_qdepth;
             port_qdepth.write(port, depth);
             port_seen.write(port, standard_metadata.egress_global_timestamp);
@@ -213,6 +215,7 @@ control FabricEgress(inout headers_t hdr,
                 }
             }
 
+            aggregation.apply(hdr, meta, standard_metadata);
             if (meta.portKnown == 1) {
                 hdr.ethernet.srcAddr = meta.portSmac;
                 hdr.ethernet.dstAddr = meta.portDmac;

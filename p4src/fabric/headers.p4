@@ -17,6 +17,7 @@ const bit<8>  IPPROTO_TCP    = 6;
 const bit<8>  IPPROTO_UDP    = 17;
 const bit<16> ROCE_UDP_PORT  = 4791;
 const bit<16> INT_UDP_PORT   = 9099;   /* UDP dport that says "INT shim follows" */
+const bit<16> AGG_UDP_PORT   = 9200;   /* UDP dport of in-network aggregation (aggregation.p4) */
 const bit<16> ARP_REQUEST    = 1;
 const bit<16> ARP_REPLY      = 2;
 
@@ -39,6 +40,7 @@ const bit<32> FLOWLET_SLOTS  = 4096;
 
 const bit<32> INSTANCE_NORMAL    = 0;
 const bit<32> INSTANCE_I2E_CLONE = 1;
+const bit<32> INSTANCE_REPLICATION = 5;   /* a multicast copy (aggregation results) */
 
 header ethernet_t {
     bit<48> dstAddr;
@@ -170,6 +172,32 @@ header int_report_t {
     bit<32> ingressTs;    /* when the inner packet entered the sink, low 32 bits */
 }
 
+/* In-network aggregation (p4src/fabric/aggregation.p4, docs/aggregation.md):
+   UDP (both ports AGG_UDP_PORT) | agg_t (16 B) | agg_lanes_t (32 x 32-bit lanes, 128 B). */
+header agg_t {
+    bit<16> jobId;
+    bit<16> slot;         /* slot in the job's pool: chunk % pool size */
+    bit<32> seq;          /* chunk sequence number: orders the uses of a slot */
+    bit<8>  workerId;     /* sender's rank; from a switch: its child index at the parent */
+    bit<8>  workerCount;  /* ranks in the job (informational; the switch uses its fan-in) */
+    bit<1>  isResult;     /* 1: a complete sum travelling down the tree */
+    bit<1>  ver;          /* shadow set: (seq / pool size) % 2 */
+    bit<6>  rsvd;
+    bit<8>  rsvd2;
+    bit<32> bitmap;       /* results and partials: contributors at the emitting switch */
+}
+
+#define AGG_LANE_FIELD(i) bit<32> v##i;
+#define AGG_FOR_LANES(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) \
+    X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) \
+    X(26) X(27) X(28) X(29) X(30) X(31)
+
+/* 32 int32 lanes, two's complement, summed as bit<32> (wrapping, so any tree order gives
+   the same sum). */
+header agg_lanes_t {
+    AGG_FOR_LANES(AGG_LANE_FIELD)
+}
+
 struct headers_t {
     ethernet_t   report_ethernet;
     ipv4_t       report_ipv4;
@@ -187,6 +215,8 @@ struct headers_t {
     bth_t        bth;
     reth_t       reth;
     aeth_t       aeth;
+    agg_t        agg;
+    agg_lanes_t  agg_lanes;
 }
 
 /* Flat on purpose: @field_list applies to top-level metadata fields. */
@@ -227,6 +257,25 @@ struct metadata_t {
     bit<32> reportSrcIp;
     bit<32> collectorIp;
     bit<16> collectorPort;
+    bit<1>  aggHandled;       /* the aggregation control consumed or answered the packet */
+    bit<32> aggTag;           /* the job's installation tag: cells of other tags are stale */
+    bit<32> aggSlotBase;
+    bit<16> aggPoolSize;
+    bit<8>  aggFanIn;
+    bit<1>  aggIsRoot;
+    bit<9>  aggParentPort;
+    bit<16> aggGroup;
+    bit<8>  aggChildId;
+    bit<32> aggServiceIp;
+    bit<32> aggChildBit;
+    bit<32> aggCell;
+    bit<32> aggLane;          /* aggCell * 32: first lane of the cell in agg_sums */
+    bit<32> aggSeq;
+    bit<32> aggOwner;
+    bit<32> aggBitmap;
+    bit<8>  aggCount;
+    bit<1>  aggDone;
+    bit<1>  aggStale;
     @field_list(1)
     bit<1>  intReport;        /* this packet is the sink's report clone */
     @field_list(1)

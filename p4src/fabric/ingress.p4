@@ -1,5 +1,6 @@
 /* fabric.p4 ingress: ARP proxy, L3 routing to a next-hop group, port choice by routing mode
-   (ecmp / flowlet / adaptive), DSCP -> priority queue, INT watchlist and sink. */
+   (ecmp / flowlet / adaptive), DSCP -> priority queue, INT watchlist and sink; packets to
+   AGG_UDP_PORT go to the aggregation control instead (aggregation.p4). */
 #ifndef _FABRIC_INGRESS_P4_
 #define _FABRIC_INGRESS_P4_
 
@@ -17,6 +18,7 @@ control FabricIngress(inout headers_t hdr,
     register<bit<48>>(FLOWLET_SLOTS) flowlet_seen;
     register<bit<9>>(FLOWLET_SLOTS) flowlet_port;
     action_selector(HashAlgorithm.crc16, 1024, 16) ecmp_selector;
+    FabricAggregation() aggregation;
 
     action drop() {
         mark_to_drop(standard_metadata);
@@ -186,7 +188,9 @@ control FabricIngress(inout headers_t hdr,
 
     apply {
         port_rx.count((bit<32>)standard_metadata.ingress_port);
-        if (standard_metadata.parser_error != error.NoError
+        if (hdr.udp.isValid() && hdr.udp.dstPort == AGG_UDP_PORT) {
+            aggregation.apply(hdr, meta, standard_metadata);
+        } else if (standard_metadata.parser_error != error.NoError
                 || standard_metadata.checksum_error == 1) {
             drop();
         } else if (hdr.arp.isValid()) {
@@ -246,7 +250,7 @@ control FabricIngress(inout headers_t hdr,
             }
         }
 
-        if (standard_metadata.egress_spec == 511) {
+        if (standard_metadata.egress_spec == 511 && meta.aggHandled == 0) {
             port_drops.count((bit<32>)standard_metadata.ingress_port);
         }
     }

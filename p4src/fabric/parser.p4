@@ -1,4 +1,5 @@
-/* fabric.p4 parser: Ethernet, ARP, IPv4 (no options), UDP, TCP, INT-MD over UDP, RoCEv2. */
+/* fabric.p4 parser: Ethernet, ARP, IPv4 (no options), UDP, TCP, INT-MD over UDP, RoCEv2,
+   in-network aggregation. */
 #ifndef _FABRIC_PARSER_P4_
 #define _FABRIC_PARSER_P4_
 
@@ -44,6 +45,7 @@ parser FabricParser(packet_in packet,
         transition select(hdr.udp.dstPort) {
             ROCE_UDP_PORT: parse_bth;
             INT_UDP_PORT: parse_int_shim;
+            AGG_UDP_PORT: parse_agg;
             default: accept;
         }
     }
@@ -96,6 +98,13 @@ parser FabricParser(packet_in packet,
             0x12: parse_aeth;   /* RC atomic ACK */
             default: accept;
         }
+    }
+
+    /* A short aggregation packet ends in PacketTooShort; the aggregation control counts it. */
+    state parse_agg {
+        packet.extract(hdr.agg);
+        packet.extract(hdr.agg_lanes);
+        transition accept;
     }
 
     state parse_reth {

@@ -314,9 +314,140 @@ expect 2 {rep_hex}$
 """
 
 
+AGG_PORT, SERVICE = 9200, "10.255.255.1"
+AGG_STATS = {"contrib": 0, "complete": 1, "replay": 2, "resend_up": 3, "duplicate": 4,
+             "result_in": 5, "short": 8, "unknown": 9, "not_member": 10, "bad_slot": 11,
+             "stale": 12}
+HOST_IPS = {1: H1[0], 2: H2[0]}
+
+
+def agg_body(job, slot, seq, lanes, worker=0, count=2, result=0, ver=0, bitmap=0) -> bytes:
+    """agg_t + agg_lanes_t as in headers.p4; lanes are ints taken mod 2^32."""
+    flags = result << 7 | ver << 6
+    return (struct.pack("!HHIBBBBI", job, slot, seq, worker, count, flags, 0, bitmap)
+            + struct.pack("!32I", *[v & 0xFFFFFFFF for v in lanes]))
+
+
+def agg_in(port: int, body: bytes):
+    """A contribution from the host on `port` (or a packet from the spine on port 3)."""
+    peer_mac, src = (PORT_MACS[port][1], HOST_IPS.get(port, "10.0.2.9"))
+    return (Ether(src=peer_mac, dst=PORT_MACS[port][0]) / IP(src=src, dst=SERVICE, id=1)
+            / UDP(sport=AGG_PORT, dport=AGG_PORT, chksum=0) / Raw(body))
+
+
+def agg_out(port: int, body: bytes) -> str:
+    """What the switch emits on `port`: from the service address, to the host's address on
+    host ports (results) and to the service address toward the spine."""
+    dst = HOST_IPS.get(port, SERVICE) if body[10] & 0x80 else SERVICE
+    pkt = (Ether(src=PORT_MACS[port][0], dst=PORT_MACS[port][1])
+           / IP(src=SERVICE, dst=dst, id=1, ttl=64)
+           / UDP(sport=AGG_PORT, dport=AGG_PORT, chksum=0) / Raw(body))
+    return f"expect {port} {hx(pkt)}$"
+
+
+def aggregation() -> str:
+    """Job 1: this switch is the root, ranks on ports 1 and 2, pool of 2 slots.
+    Job 2: this switch is a leaf, ranks on ports 1 and 2, parent (spine) on port 3."""
+    a = list(range(1, 33))
+    b = [1000 * i for i in range(32)]
+    c, d, e = [7] * 32, [-5] * 32, [3 * i for i in range(32)]
+    plus = lambda x, y: [(p + q) & 0xFFFFFFFF for p, q in zip(x, y)]   # noqa: E731
+    wrap_a = [0x7FFFFFFF, -1, -0x80000000, 0xFFFFFFFF] + [0] * 28
+    wrap_b = [1, 1, -1, 0xFFFFFFFF] + [0] * 28
+    wrapped = [0x80000000, 0, 0x7FFFFFFF, 0xFFFFFFFE] + [0] * 28
+    assert plus(wrap_a, wrap_b) == wrapped
+    # results carry the emitting switch's child index: 0 for job 1 (root), 1 for job 2
+    r = lambda job, slot, seq, lanes, ver=0, bm=3: agg_body(  # noqa: E731
+        job, slot, seq, lanes, worker=job - 1, result=1, ver=ver, bitmap=bm)
+    short = agg_in(1, agg_body(1, 0, 9, a)[:60])
+    stats = "\n".join(f"check_counter agg_stats({AGG_STATS[k]}) packets == {n}" for k, n in [
+        ("contrib", 12), ("complete", 6), ("replay", 3), ("resend_up", 1), ("duplicate", 1),
+        ("result_in", 1), ("short", 1), ("unknown", 1), ("not_member", 1), ("bad_slot", 1),
+        ("stale", 2)])
+    return f"""{SETUP}
+add agg_jobs hdr.agg.jobId:1 agg_job(tag:1, slot_base:0, pool_size:2, fan_in:2, is_root:1, parent_port:0, child_id:0, group:1, service_ip:0x0affff01)
+add agg_children hdr.agg.jobId:1 standard_metadata.ingress_port:1 agg_child(index:0)
+add agg_children hdr.agg.jobId:1 standard_metadata.ingress_port:2 agg_child(index:1)
+add agg_hosts hdr.agg.jobId:1 standard_metadata.egress_port:1 agg_to_host(ip:0x0a000101)
+add agg_hosts hdr.agg.jobId:1 standard_metadata.egress_port:2 agg_to_host(ip:0x0a000102)
+add agg_jobs hdr.agg.jobId:2 agg_job(tag:2, slot_base:2, pool_size:2, fan_in:2, is_root:0, parent_port:3, child_id:1, group:2, service_ip:0x0affff01)
+add agg_children hdr.agg.jobId:2 standard_metadata.ingress_port:1 agg_child(index:0)
+add agg_children hdr.agg.jobId:2 standard_metadata.ingress_port:2 agg_child(index:1)
+add agg_hosts hdr.agg.jobId:2 standard_metadata.egress_port:1 agg_to_host(ip:0x0a000101)
+add agg_hosts hdr.agg.jobId:2 standard_metadata.egress_port:2 agg_to_host(ip:0x0a000102)
+mc_mgrp_create 1
+mc_node_create 0 1 2
+mc_node_associate 1 0
+mc_mgrp_create 2
+mc_node_create 0 1 2
+mc_node_associate 2 1
+# A slot completes after n = 2 distinct workers: the first contribution is absorbed, the
+# second makes the sum, multicast to both ranks (each with its own address).
+packet 1 {hx(agg_in(1, agg_body(1, 0, 0, a, worker=0)))}
+packet 2 {hx(agg_in(2, agg_body(1, 0, 0, b, worker=1)))}
+{agg_out(1, r(1, 0, 0, plus(a, b)))}
+{agg_out(2, r(1, 0, 0, plus(a, b)))}
+# A duplicate contribution (its bit is set) is not added twice: chunk 1 = a + b, not 2a + b.
+packet 1 {hx(agg_in(1, agg_body(1, 1, 1, a, worker=0)))}
+packet 1 {hx(agg_in(1, agg_body(1, 1, 1, a, worker=0)))}
+packet 2 {hx(agg_in(2, agg_body(1, 1, 1, b, worker=1)))}
+{agg_out(1, r(1, 1, 1, plus(a, b)))}
+{agg_out(2, r(1, 1, 1, plus(a, b)))}
+# A retransmission after completion is answered with the stored result, to its sender only.
+packet 2 {hx(agg_in(2, agg_body(1, 0, 0, b, worker=1)))}
+{agg_out(2, r(1, 0, 0, plus(a, b)))}
+# Shadow sets: chunk 2 reuses slot 0 in set 1, so chunk 0's result (set 0) survives ...
+packet 1 {hx(agg_in(1, agg_body(1, 0, 2, c, ver=1)))}
+packet 2 {hx(agg_in(2, agg_body(1, 0, 2, d, worker=1, ver=1)))}
+{agg_out(1, r(1, 0, 2, plus(c, d), ver=1))}
+{agg_out(2, r(1, 0, 2, plus(c, d), ver=1))}
+packet 1 {hx(agg_in(1, agg_body(1, 0, 0, a)))}
+{agg_out(1, r(1, 0, 0, plus(a, b)))}
+# ... until chunk 4 takes set 0 over: it starts from zero (d + e, not a + b + d + e), and
+# a late retransmission of chunk 0 is then stale and dropped.
+packet 2 {hx(agg_in(2, agg_body(1, 0, 4, d, worker=1)))}
+packet 1 {hx(agg_in(1, agg_body(1, 0, 0, a)))}
+packet 1 {hx(agg_in(1, agg_body(1, 0, 4, e)))}
+{agg_out(1, r(1, 0, 4, plus(d, e)))}
+{agg_out(2, r(1, 0, 4, plus(d, e)))}
+# Lanes wrap as bit<32>: 0x7fffffff + 1 = 0x80000000, -1 + 1 = 0, INT_MIN - 1 = INT_MAX.
+packet 1 {hx(agg_in(1, agg_body(1, 1, 3, wrap_a, ver=1)))}
+packet 2 {hx(agg_in(2, agg_body(1, 1, 3, wrap_b, worker=1, ver=1)))}
+{agg_out(1, r(1, 1, 3, wrapped, ver=1))}
+{agg_out(2, r(1, 1, 3, wrapped, ver=1))}
+# Malformed, dropped and counted: too short, unknown job, port 4 is no child of job 1,
+# slot 2 outside the pool of 2.
+packet 1 {hx(short)}
+packet 1 {hx(agg_in(1, agg_body(7, 0, 0, a)))}
+packet 4 {hx(agg_in(4, agg_body(1, 0, 5, a)))}
+packet 1 {hx(agg_in(1, agg_body(1, 2, 5, a)))}
+# Leaf of a 2-level tree (job 2): the local sum goes up to the parent on port 3 as one
+# partial carrying the leaf's child index (1) ...
+packet 1 {hx(agg_in(1, agg_body(2, 0, 0, a)))}
+packet 2 {hx(agg_in(2, agg_body(2, 0, 0, b, worker=1)))}
+{agg_out(3, agg_body(2, 0, 0, plus(a, b), worker=1, bitmap=3))}
+# ... a retransmission before the result came back sends the partial up again ...
+packet 1 {hx(agg_in(1, agg_body(2, 0, 0, a)))}
+{agg_out(3, agg_body(2, 0, 0, plus(a, b), worker=1, bitmap=3))}
+# ... the parent's result is multicast to the local ranks and kept for replays.
+packet 3 {hx(agg_in(3, r(2, 0, 0, e, bm=1)))}
+{agg_out(1, r(2, 0, 0, e))}
+{agg_out(2, r(2, 0, 0, e))}
+packet 2 {hx(agg_in(2, agg_body(2, 0, 0, b, worker=1)))}
+{agg_out(2, r(2, 0, 0, e))}
+# A "result" from a rank's port is not believed.
+packet 1 {hx(agg_in(1, r(2, 0, 0, e)))}
+{stats}
+check_counter port_drops(1) packets == 0
+# Ordinary traffic is still routed.
+packet 3 {hx(udp_pkt("10.0.2.1", H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0]))}
+expect 1 {hx(routed(udp_pkt("10.0.2.1", H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0]), 1))}$
+"""
+
+
 def main(out_dir: pathlib.Path = HERE) -> None:
     for name, make in [("forwarding", forwarding), ("ecmp", ecmp), ("ecn", ecn),
-                       ("modes", modes), ("int", int_test)]:
+                       ("modes", modes), ("int", int_test), ("aggregation", aggregation)]:
         (out_dir / f"fabric_{name}.stf").write_text(
             "# Generated by gen_fabric_stf.py from the formats in p4src/fabric/headers.p4.\n"
             + make())
