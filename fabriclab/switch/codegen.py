@@ -28,7 +28,9 @@ from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx
 from fabriclab.switch.tables import ActionProfile, Table
 from fabriclab.switch.v1model import Digest, PacketState
 
-ROLES = ("p", "vr", "ig", "eg", "ck", "dep")
+# V1Switch's six arguments, in order (v1model.p4 names its parameters p, vr, ig, eg, ck, dep).
+V1SWITCH_STAGES = ("parser", "verify_checksum", "ingress", "egress", "compute_checksum",
+                   "deparser")
 
 
 def qualify(prefix: str, decl) -> str:
@@ -88,21 +90,22 @@ STAGE_FUNCTIONS = ("new_packet", "parse", "verify_checksum", "ingress", "egress"
                    "compute_checksum", "deparse", "copy_field_list")
 
 
-def _mkh(v: int) -> rt.Header:
+def _valid_header(v: int) -> rt.Header:
+    """A valid header holding `v` (a header-typed struct expression or lookahead)."""
     h = rt.Header()
     h.valid = True
     h.v = v
     return h
 
 
-class ModuleGen:
+class PipelineGenerator:
     """State shared while generating one program's module."""
 
     def __init__(self, program: ir.Program) -> None:
         self.program = program
         self.counter = itertools.count()
         self.ns: dict[str, object] = {"_rt": rt, "_Header": rt.Header, "_Stack": rt.Stack,
-                                      "_ONCE": (0,), "_mkh": _mkh}
+                                      "_ONCE": (0,), "_valid_header": _valid_header}
         self.classes: dict[int, str] = {}
         self.class_src: list[str] = []
         self.layouts: dict[int, dict[str, FieldLayout]] = {}
@@ -251,7 +254,7 @@ class ModuleGen:
         bc.indent -= 1
         bc.emit("except _rt.Exit:")
         bc.emit("    pass")
-        return f"def {fname}(p):\n" + "\n".join(bc.lines)
+        return f"def {fname}(pkt):\n" + "\n".join(bc.lines)
 
     def bind_params(self, bc: BlockCompiler, params: list[ir.Param], exprs: list[str | None]) -> None:
         for prm, value in zip(params, exprs):
@@ -265,7 +268,7 @@ class ModuleGen:
     def parser_function(self, decl: ir.ParserDecl) -> str:
         ctx = self.make_ctx(decl, qualify("", decl) + ".")
         bc = BlockCompiler(self, ctx)
-        self.bind_params(bc, decl.params, [None, "p.hdr", "p.meta", "p.sm"])
+        self.bind_params(bc, decl.params, [None, "pkt.hdr", "pkt.meta", "pkt.sm"])
         self.init_locals(bc, decl)
         states = sorted(decl.states, key=lambda s: s.name != "start")
         ids = {s.name: i for i, s in enumerate(states)}
@@ -284,9 +287,9 @@ class ModuleGen:
             bc.indent -= 1
         bc.indent -= 2
         bc.emit("except _rt.ParserError as _e:")
-        bc.emit("    p.sm.parser_error = _e.code")
-        bc.emit("p.payload = _data[_off:]")
-        return "def parse(p, _data):\n" + "\n".join(bc.lines)
+        bc.emit("    pkt.sm.parser_error = _e.code")
+        bc.emit("pkt.payload = _data[_off:]")
+        return "def parse(pkt, _data):\n" + "\n".join(bc.lines)
 
     def goto(self, bc: BlockCompiler, name: str, ids: dict[str, int]) -> None:
         if name in ("accept", "reject"):
@@ -345,12 +348,12 @@ class ModuleGen:
     def deparser_function(self, decl: ir.ControlDecl) -> str:
         ctx = self.make_ctx(decl, qualify("", decl) + ".")
         bc = BlockCompiler(self, ctx)
-        self.bind_params(bc, decl.params, [None, "p.hdr"])
+        self.bind_params(bc, decl.params, [None, "pkt.hdr"])
         bc.emit("_out = []")
         self.init_locals(bc, decl)
         bc.block(decl.body.stmts)
         bc.emit("return b''.join(_out)")
-        return "def deparse(p):\n" + "\n".join(bc.lines)
+        return "def deparse(pkt):\n" + "\n".join(bc.lines)
 
     def field_list_function(self, meta_t) -> str:
         lines = ["def copy_field_list(index, s, d):"]
@@ -379,20 +382,22 @@ class ModuleGen:
 
     # ------------------------------------------------------------ module
     def build(self) -> PipelineCode:
-        blocks = self.program.pipeline()
-        missing = [r for r in ROLES if r not in blocks]
-        if missing or not isinstance(blocks.get("p"), ir.ParserDecl):
+        args = list(self.program.pipeline().values())
+        stages = dict(zip(V1SWITCH_STAGES, args))
+        if len(args) != len(V1SWITCH_STAGES) or not isinstance(stages["parser"], ir.ParserDecl):
             raise FabricError("the program's main is not a V1Switch(parser, verifyChecksum, "
                               "ingress, egress, computeChecksum, deparser) package")
-        parser = blocks["p"]
+        parser = stages["parser"]
         hdr_t, meta_t, sm_t = (resolve(prm.type) for prm in parser.params[1:4])
         funcs = [
             self.parser_function(parser),
-            self.control_function(blocks["vr"], "verify_checksum", ["p.hdr", "p.meta"]),
-            self.control_function(blocks["ig"], "ingress", ["p.hdr", "p.meta", "p.sm"]),
-            self.control_function(blocks["eg"], "egress", ["p.hdr", "p.meta", "p.sm"]),
-            self.control_function(blocks["ck"], "compute_checksum", ["p.hdr", "p.meta"]),
-            self.deparser_function(blocks["dep"]),
+            self.control_function(stages["verify_checksum"], "verify_checksum",
+                                  ["pkt.hdr", "pkt.meta"]),
+            self.control_function(stages["ingress"], "ingress", ["pkt.hdr", "pkt.meta", "pkt.sm"]),
+            self.control_function(stages["egress"], "egress", ["pkt.hdr", "pkt.meta", "pkt.sm"]),
+            self.control_function(stages["compute_checksum"], "compute_checksum",
+                                  ["pkt.hdr", "pkt.meta"]),
+            self.deparser_function(stages["deparser"]),
             self.field_list_function(meta_t),
         ]
         hdr_cls, meta_cls, sm_cls = (self.struct_class(t) for t in (hdr_t, meta_t, sm_t))
@@ -410,4 +415,4 @@ class ModuleGen:
 def generate_pipeline(program) -> PipelineCode:
     """Generate the pipeline code for a CompiledProgram (or a bare ir.Program)."""
     prog = getattr(program, "program", program)
-    return ModuleGen(prog).build()
+    return PipelineGenerator(prog).build()

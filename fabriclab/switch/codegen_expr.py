@@ -106,7 +106,7 @@ class ExprCompiler:
     """Translates expressions; subclasses add statements and know runtime object names."""
 
     def __init__(self, gen) -> None:
-        self.gen = gen  # codegen.ModuleGen: unique names, classes, error codes
+        self.gen = gen  # codegen.PipelineGenerator: unique names, classes, error codes
         self.scope = Scope()
         self.hoisted: dict[int, tuple[str, str]] = {}  # id(table apply call) -> (hit, action)
 
@@ -320,7 +320,7 @@ class ExprCompiler:
         if t.is_header:
             lay = self.layout(t)
             parts = [f"({self.expr(given[f.name])} << {lay[f.name].shift})" for f in t.fields]
-            return f"_mkh({' | '.join(parts) or '0'})"
+            return f"_valid_header({' | '.join(parts) or '0'})"
         cls = self.gen.struct_class(t)
         args = [self.expr(given[f.name]) for f in t.fields]
         return f"{cls}._of({', '.join(args)})"
@@ -336,7 +336,7 @@ class ExprCompiler:
         if kind == ir.CallKind.LOOKAHEAD:
             t = resolve(e.type)
             bits = f"_rt.lookahead(_data, _off, {width_of(t)}, {self.gen.error_code('PacketTooShort')})"
-            return f"_mkh({bits})" if isinstance(t, ir.StructLike) else bits
+            return f"_valid_header({bits})" if isinstance(t, ir.StructLike) else bits
         if kind == ir.CallKind.LENGTH:
             return "len(_data)"
         if kind == ir.CallKind.TABLE_APPLY and id(e) in self.hoisted:

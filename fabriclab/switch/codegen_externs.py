@@ -231,7 +231,7 @@ class ExternCompiler:
         handler(bc, mc, args)
 
     def f_mark_to_drop(self, bc, mc, args) -> None:
-        sm = bc.expr(args[0]) if args else "p.sm"
+        sm = bc.expr(args[0]) if args else "pkt.sm"
         bc.emit(f"{sm}.egress_spec = _drop_port")
         bc.emit(f"{sm}.mcast_grp = 0")
 
@@ -263,8 +263,8 @@ class ExternCompiler:
 
     def _request(self, bc, slot: str, session: str | None, fl: str) -> None:
         if session is not None:
-            bc.emit(f"p.clone_session = {session}")
-        bc.emit(f"p.{slot} = {fl}")
+            bc.emit(f"pkt.clone_session = {session}")
+        bc.emit(f"pkt.{slot} = {fl}")
 
     def f_clone(self, bc, mc, args) -> None:
         self._request(bc, "clone_fl", bc.expr(args[1]), "-1")
@@ -288,7 +288,7 @@ class ExternCompiler:
         self._request(bc, "recirc_fl", None, bc.expr(args[0]))
 
     def f_truncate(self, bc, mc, args) -> None:
-        bc.emit(f"p.truncate = {bc.expr(args[0])}")
+        bc.emit(f"pkt.truncate = {bc.expr(args[0])}")
 
     def f_log_msg(self, bc, mc, args) -> None:
         bc.emit("pass  # log_msg")
@@ -296,8 +296,8 @@ class ExternCompiler:
     def f_assert(self, bc, mc, args) -> None:
         # BMv2 aborts the switch; we drop the packet instead: a switch never dies on a packet.
         bc.emit(f"if not {bc.expr(args[0])}:")
-        bc.emit("    p.sm.egress_spec = _drop_port")
-        bc.emit("    p.sm.mcast_grp = 0")
+        bc.emit("    pkt.sm.egress_spec = _drop_port")
+        bc.emit("    pkt.sm.mcast_grp = 0")
 
     f_assume = f_assert
 
@@ -305,12 +305,12 @@ class ExternCompiler:
         cond, data, target, algo = args
         fn = self.algo_fn(algo)
         width = width_of(target.type)
-        tail = " + p.payload" if payload else ""
+        tail = " + pkt.payload" if payload else ""
         value = f"({fn}({self.data_bytes(bc, data)}{tail}) & {(1 << width) - 1})"
         c = bc.expr(cond)
         if verify:
             bc.emit(f"if {c} and {value} != {bc.expr(target)}:")
-            bc.emit("    p.sm.checksum_error = 1")
+            bc.emit("    pkt.sm.checksum_error = 1")
             return
         guard = c
         if isinstance(target, ir.Member):
@@ -345,11 +345,11 @@ class ExternCompiler:
         if obj is None and kind in ("counter", "meter", "register"):
             raise unsupported(mc, f"'{inst.name}' here (instance not visible)")
         if kind == "counter" and mc.method == "count":
-            bc.emit(f"{obj}.count({bc.expr(args[0])}, p.sm.packet_length)")
+            bc.emit(f"{obj}.count({bc.expr(args[0])}, pkt.sm.packet_length)")
         elif kind == "direct_counter" and mc.method == "count":
             bc.emit("pass  # direct_counter: counted by the table on a hit")
         elif kind == "meter" and mc.method == "execute_meter":
-            value = f"{obj}.execute({bc.expr(args[0])}, p.sm.packet_length, p.now)"
+            value = f"{obj}.execute({bc.expr(args[0])}, pkt.sm.packet_length, pkt.now)"
             bc.emit_all(bc.assign(args[1], value, None))
         elif kind == "direct_meter" and mc.method == "read":
             table = self.direct_meter_table.get(id(inst))

@@ -291,7 +291,7 @@ class BlockCompiler(ExprCompiler):
         # selector fields are hashed like any data list (invalid headers' fields left out)
         st = self.gen.externs.data_bytes(self, ir.ListExpr([k.expr for k in sel])) if sel else "b''"
         hit, call = self.gen.uniq("hit"), self.gen.uniq("call")
-        self.emit(f"{hit}, {call} = {tname}.apply({kt}, {st}, p.sm.packet_length, p.now)")
+        self.emit(f"{hit}, {call} = {tname}.apply({kt}, {st}, pkt.sm.packet_length, pkt.now)")
         action = self.gen.uniq("act")
         self.emit(f"{action} = {call}.name")
         refs = [r for r in table.actions if r.decl is not None]
