@@ -26,6 +26,19 @@ order stayed as it was), without one every queue of the port. ``enq_qdepth`` is 
 occupancy of the packet's own queue before the push and ``deq_qdepth`` after the pop.
 Timestamps are microseconds.
 Serialisation counts frame bytes only (no preamble/IFG/FCS), like Linux tc.
+
+PFC (IEEE 802.1Qbb, opt-in per port and priority with ``enable_pfc``; off by default, and
+then nothing above changes). The driver passes the packet's ingress port to ``enqueue``; the
+TM counts, per ingress port and priority, the bytes of packets that entered there and are
+still queued anywhere in the switch. Reaching XOFF puts a PFC pause frame (pfc.py) on that
+port's own link toward the upstream neighbour, refreshed every half pause time while above
+XON; draining to XON or below sends quanta 0 (XON). These frames come out of ``poll``'s
+deliveries like any frame, after the frame being serialised, at the time they cross the link.
+A lossless class never tail-drops at the egress queue: only a packet that would overflow
+XOFF + headroom is dropped (``headroom_drops``, a sizing error). The driver hands frames it
+receives to ``receive_mac_control`` before the pipeline: a pause for an enabled priority
+stops that port's service of that queue until XON or quanta expiry (512 bit times each at
+the port's rate; without a rate, until XON). See docs/congestion.md.
 """
 
 from __future__ import annotations
@@ -35,7 +48,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from fabriclab.switch import pfc
+
 DEFAULT_QUEUE_DEPTH = 64  # packets, like BMv2
+_FOREVER = 1 << 62  # ns: a pause with no link rate to time it lasts until XON
 
 
 class QueueInfo(NamedTuple):
@@ -63,6 +79,38 @@ class _Entry(NamedTuple):
     item: Any
     enq_ns: int
     enq_qdepth: int
+    lossless: PfcClass | None = None  # the ingress port's class that accounts for it
+
+
+@dataclass
+class PfcClass:
+    """PFC of one priority on one port, both directions of its link.
+
+    Ingress side: bytes that entered here and are still queued, and whether we are pausing
+    the upstream neighbour. Egress side (counters only; the pause itself is the queue's
+    ``paused_until_ns``): pauses the downstream neighbour sent us.
+    """
+
+    port: int
+    priority: int
+    xoff_bytes: int
+    xon_bytes: int
+    headroom_bytes: int
+    quanta: int = pfc.MAX_QUANTA
+    active: bool = True
+    ingress_bytes: int = 0
+    peak_bytes: int = 0
+    xoff: bool = False  # we are pausing the upstream neighbour
+    xoff_since_ns: int = 0
+    refresh_ns: int = _FOREVER  # when the running pause must be repeated
+    pause_start_ns: int | None = None  # our egress paused since (None: not paused)
+    pauses_sent: int = 0
+    xons_sent: int = 0
+    pauses_received: int = 0
+    xons_received: int = 0
+    xoff_ns: int = 0  # total time we paused the upstream neighbour
+    paused_ns: int = 0  # total time our egress was paused (closed intervals)
+    headroom_drops: int = 0
 
 
 @dataclass
@@ -76,6 +124,7 @@ class Queue:
     nbytes: int = 0
     drops: int = 0
     next_ns: int = 0  # earliest next dequeue allowed by rate_pps
+    paused_until_ns: int = 0  # PFC: a received pause holds the queue until then
 
     def full_for(self, length: int) -> bool:
         if len(self.entries) >= self.depth_pkts:
@@ -98,6 +147,10 @@ class Port:
     last_arrival_ns: int = 0  # a link never reorders, even if its delay shrinks
     tx_packets: int = 0
     tx_bytes: int = 0
+    pfc: dict[int, PfcClass] = field(default_factory=dict)  # by priority; empty: PFC off
+    mac: bytes = b""  # source MAC of the pause frames this port sends
+    mac_control_errors: int = 0  # truncated MAC control frames received
+    mac_control_ignored: int = 0  # other opcodes, or pauses for priorities without PFC
 
     @property
     def drops(self) -> int:
@@ -122,6 +175,7 @@ class TrafficManager:
         self._wire: list[tuple[int, int, int, bytes]] = []  # heap of (arrival, seq, port, data)
         self._arrived: list[tuple[int, bytes]] = []  # frames that crossed in no time (fast path)
         self._seq = 0
+        self._xoff: dict[tuple[int, int], PfcClass] = {}  # classes pausing their upstream
 
     # -- configuration (any time; takes effect for the next dequeue / transmit) --
 
@@ -185,27 +239,124 @@ class TrafficManager:
             raise ValueError("delay must not be negative")
         self.port(port).delay_ns = delay_ns
 
+    def enable_pfc(self, port: int, priority: int, xoff_bytes: int, xon_bytes: int,
+                   headroom_bytes: int, quanta: int = pfc.MAX_QUANTA, mac: bytes | None = None) -> None:
+        """Make ``priority`` lossless on ``port``: pause the upstream neighbour when the bytes
+        that entered here reach ``xoff_bytes``, resume at ``xon_bytes`` or below, absorb up to
+        ``headroom_bytes`` in flight beyond XOFF; honour pauses received for it."""
+        if not 0 <= priority < min(self.priority_queues, pfc.PRIORITIES):
+            raise ValueError(f"PFC priority {priority} out of range 0..{min(self.priority_queues, 8) - 1}")
+        if not 0 <= xon_bytes <= xoff_bytes or xoff_bytes < 1 or headroom_bytes < 0:
+            raise ValueError("PFC needs 0 <= XON <= XOFF, XOFF >= 1 byte and headroom >= 0")
+        if not 1 <= quanta <= pfc.MAX_QUANTA:
+            raise ValueError("PFC pause time must be 1..65535 quanta")
+        state = self.port(port)
+        if mac is not None or not state.mac:
+            state.mac = mac or bytes([0x02, 0xFA, 0xB1, 0, port >> 8 & 0xFF, port & 0xFF])
+        self.disable_pfc(port, priority)
+        state.pfc[priority] = PfcClass(port, priority, xoff_bytes, xon_bytes, headroom_bytes, quanta)
+
+    def disable_pfc(self, port: int, priority: int) -> None:
+        """Back to drop-tail: a pause we sent upstream runs out by its quanta."""
+        state = self.port(port)
+        cls = state.pfc.pop(priority, None)
+        if cls is not None:
+            cls.active = False
+            self._xoff.pop((port, priority), None)
+            state.queues[priority].paused_until_ns = 0
+
     # -- the packet path --
 
-    def enqueue(self, item: Any, now_ns: int) -> bool:
+    def enqueue(self, item: Any, now_ns: int, ingress_port: int | None = None) -> bool:
         """Queue ``item`` on ``item.port`` at priority ``item.qid``; False if it was dropped
-        (queue full, or no queue with that priority)."""
+        (queue full, or no queue with that priority, or a lossless class out of headroom).
+        ``ingress_port`` (where the packet entered) is needed for PFC accounting only."""
         port = self.ports.get(item.port) or self.port(item.port)
         if not 0 <= item.qid < self.priority_queues:
             port.priority_drops += 1
             return False
         queue = port.queues[item.qid]
-        if queue.full_for(item.length):
-            queue.drops += 1
+        cls = None
+        if ingress_port is not None:
+            source = self.ports.get(ingress_port)
+            if source is not None and source.pfc:
+                cls = source.pfc.get(item.qid)
+        if cls is None:
+            if queue.full_for(item.length):
+                queue.drops += 1
+                return False
+        elif cls.ingress_bytes + item.length > cls.xoff_bytes + cls.headroom_bytes:
+            cls.headroom_drops += 1
             return False
-        queue.entries.append(_Entry(item, now_ns, len(queue.entries)))
+        queue.entries.append(_Entry(item, now_ns, len(queue.entries), cls))
         queue.nbytes += item.length
         port.size += 1
         self._active.add(item.port)
+        if cls is not None:
+            cls.ingress_bytes += item.length
+            cls.peak_bytes = max(cls.peak_bytes, cls.ingress_bytes)
+            if not cls.xoff and cls.ingress_bytes >= cls.xoff_bytes:
+                self._send_xoff(cls, now_ns)
+        return True
+
+    def _send_xoff(self, cls: PfcClass, now_ns: int) -> None:
+        if not cls.xoff:
+            cls.xoff, cls.xoff_since_ns = True, now_ns
+            self._xoff[cls.port, cls.priority] = cls
+        cls.pauses_sent += 1
+        rate = self.ports[cls.port].rate_bps
+        cls.refresh_ns = now_ns + pfc.pause_ns(cls.quanta, rate) // 2 if rate else _FOREVER
+        self._send_pfc(cls.port, {cls.priority: cls.quanta}, now_ns)
+
+    def _send_xon(self, cls: PfcClass, now_ns: int) -> None:
+        cls.xoff = False
+        cls.xoff_ns += max(0, now_ns - cls.xoff_since_ns)
+        cls.xons_sent += 1
+        cls.refresh_ns = _FOREVER
+        self._xoff.pop((cls.port, cls.priority), None)
+        self._send_pfc(cls.port, {cls.priority: 0}, now_ns)
+
+    def _send_pfc(self, port: int, classes: dict[int, int], now_ns: int) -> None:
+        """Out of ``port`` toward its neighbour, ahead of any queued packet (MAC control)."""
+        self.transmit(port, pfc.encode(self.ports[port].mac, classes), now_ns)
+
+    def receive_mac_control(self, port: int, frame: bytes, now_ns: int) -> bool:
+        """Feed a frame received on ``port``: True if it is MAC control (ethertype 0x8808),
+        which the MAC consumes (the driver must not run the pipeline on it). A PFC pause
+        for a priority with PFC on this port holds that queue; others are counted."""
+        if not pfc.is_mac_control(frame):
+            return False
+        state = self.port(port)
+        try:
+            decoded = pfc.decode(frame)
+        except pfc.PfcError:
+            state.mac_control_errors += 1
+            return True
+        if decoded is None:
+            state.mac_control_ignored += 1
+            return True
+        for prio, quanta in decoded.classes().items():
+            cls = state.pfc.get(prio)
+            if cls is None:
+                state.mac_control_ignored += 1
+                continue
+            queue = state.queues[prio]
+            _settle_pause(cls, queue, now_ns)
+            if quanta == 0:
+                cls.xons_received += 1
+                queue.paused_until_ns = min(queue.paused_until_ns, now_ns)
+                cls.pause_start_ns = None
+            else:
+                cls.pauses_received += 1
+                rate = state.rate_bps
+                queue.paused_until_ns = now_ns + pfc.pause_ns(quanta, rate) if rate else _FOREVER
+                cls.pause_start_ns = now_ns
         return True
 
     def poll(self, now_ns: int) -> tuple[list[Departure], list[tuple[int, bytes]]]:
         """Packets leaving their queue now (one per free port) and packets arriving now."""
+        if self._xoff:
+            self._refresh_pauses(now_ns)
         departures = []
         if self._active:
             ports = self.ports
@@ -223,23 +374,39 @@ class TrafficManager:
             self._arrived = []
         return departures, deliveries
 
+    def _refresh_pauses(self, now_ns: int) -> None:
+        """Repeat a running pause before the neighbour's timer ends it (or end it, if the
+        queues were cleared meanwhile)."""
+        for cls in tuple(self._xoff.values()):
+            if cls.refresh_ns <= now_ns:
+                if cls.ingress_bytes <= cls.xon_bytes:
+                    self._send_xon(cls, now_ns)
+                else:
+                    self._send_xoff(cls, now_ns)
+
     def _dequeue(self, number: int, port: Port, now_ns: int) -> Departure | None:
         if port.link_free_ns > now_ns or port.next_ns > now_ns:
             return None
         for queue in reversed(port.queues):  # the highest priority first
-            if queue.entries and queue.next_ns <= now_ns:
+            if queue.entries and queue.next_ns <= now_ns and queue.paused_until_ns <= now_ns:
                 break
         else:
             return None
         entry = queue.entries.popleft()
         # The moment the model let it go, which a late poll must not push back.
-        left = max(entry.enq_ns, port.link_free_ns, port.next_ns, queue.next_ns)
+        left = max(entry.enq_ns, port.link_free_ns, port.next_ns, queue.next_ns,
+                   queue.paused_until_ns)
         queue.nbytes -= entry.item.length
         queue.next_ns = left + _gap_ns(queue.rate_pps)
         port.next_ns = left + _gap_ns(port.rate_pps)
         port.size -= 1
         if not port.size:
             self._active.discard(number)
+        cls = entry.lossless
+        if cls is not None:
+            cls.ingress_bytes -= entry.item.length
+            if cls.xoff and cls.active and cls.ingress_bytes <= cls.xon_bytes:
+                self._send_xon(cls, left)
         info = QueueInfo(entry.enq_ns // 1000, entry.enq_qdepth, len(queue.entries),
                          (left - entry.enq_ns) // 1000)
         return Departure(entry.item, info, left)
@@ -273,6 +440,10 @@ class TrafficManager:
                 queue.entries.clear()
                 queue.nbytes = 0
             port.size = 0
+            for cls in port.pfc.values():
+                cls.ingress_bytes = 0
+                if cls.xoff:
+                    cls.refresh_ns = 0  # the next poll sends XON
         self._active.clear()
 
     def next_deadline_ns(self) -> int | None:
@@ -280,11 +451,14 @@ class TrafficManager:
         if self._arrived:
             return 0
         deadline = self._wire[0][0] if self._wire else None
+        for cls in self._xoff.values():
+            if cls.refresh_ns < _FOREVER and (deadline is None or cls.refresh_ns < deadline):
+                deadline = cls.refresh_ns
         for number in self._active:
             port = self.ports[number]
-            eligible = min(q.next_ns for q in port.queues if q.entries)
+            eligible = min(max(q.next_ns, q.paused_until_ns) for q in port.queues if q.entries)
             t = max(port.link_free_ns, port.next_ns, eligible)
-            if deadline is None or t < deadline:
+            if t < _FOREVER and (deadline is None or t < deadline):
                 deadline = t
         return deadline
 
@@ -300,6 +474,41 @@ class TrafficManager:
                             "depth_bytes": q.depth_bytes, "rate_pps": q.rate_pps,
                             "queued": len(q.entries), "drops": q.drops}
                            for i, q in enumerate(p.queues)],
+                **({"pfc": self._pfc_stats(p, None)} if p.pfc else {}),
             }
             for number, p in sorted(self.ports.items())
         }
+
+    def pfc_stats(self, now_ns: int) -> dict[int, dict[int, dict[str, Any]]]:
+        """Per port and lossless priority: pauses sent/received and time paused up to now."""
+        return {number: self._pfc_stats(p, now_ns)
+                for number, p in sorted(self.ports.items()) if p.pfc}
+
+    @staticmethod
+    def _pfc_stats(port: Port, now_ns: int | None) -> dict[int, dict[str, Any]]:
+        out = {}
+        for prio, cls in sorted(port.pfc.items()):
+            xoff_ns, paused_ns = cls.xoff_ns, cls.paused_ns
+            if now_ns is not None:  # add the interval still running
+                if cls.xoff:
+                    xoff_ns += max(0, now_ns - cls.xoff_since_ns)
+                if cls.pause_start_ns is not None:
+                    end = min(now_ns, port.queues[prio].paused_until_ns)
+                    paused_ns += max(0, end - cls.pause_start_ns)
+            out[prio] = {
+                "xoff_bytes": cls.xoff_bytes, "xon_bytes": cls.xon_bytes,
+                "headroom_bytes": cls.headroom_bytes, "ingress_bytes": cls.ingress_bytes,
+                "peak_bytes": cls.peak_bytes, "pausing": cls.xoff,
+                "pauses_sent": cls.pauses_sent, "xons_sent": cls.xons_sent,
+                "pauses_received": cls.pauses_received, "xons_received": cls.xons_received,
+                "xoff_us": xoff_ns / 1000, "paused_us": paused_ns / 1000,
+                "headroom_drops": cls.headroom_drops,
+            }
+        return out
+
+
+def _settle_pause(cls: PfcClass, queue: Queue, now_ns: int) -> None:
+    """Add the pause interval that ended (by expiry) or ends now to ``cls.paused_ns``."""
+    if cls.pause_start_ns is not None:
+        cls.paused_ns += max(0, min(now_ns, queue.paused_until_ns) - cls.pause_start_ns)
+        cls.pause_start_ns = None

@@ -1,0 +1,93 @@
+"""IEEE 802.1Qbb priority-based flow control (PFC) frames: encode, decode, pause timing.
+
+A PFC frame is a MAC control frame: destination 01:80:C2:00:00:01 (never forwarded by a
+bridge), ethertype 0x8808, opcode 0x0101, a class-enable vector (bit p: the quanta of
+priority p are valid) and eight 16-bit pause times, one per priority, in quanta of 512 bit
+times at the link's rate. Quanta 0 for an enabled class means "resume now" (XON). The frame
+is padded to Ethernet's 60-byte minimum (the FCS is not modelled, as elsewhere).
+
+The traffic manager (tm.py) builds and consumes these frames; nothing here keeps state.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from fabriclab.errors import FabricError
+
+DST_MAC = bytes.fromhex("0180c2000001")
+ETHERTYPE = 0x8808
+OPCODE = 0x0101
+PRIORITIES = 8
+MAX_QUANTA = 0xFFFF
+QUANTUM_BITS = 512
+MIN_FRAME = 60  # bytes, without FCS
+_BODY = struct.Struct("!HH8H")  # opcode, class-enable vector, 8 pause times
+_HEADER = 14
+
+
+class PfcError(FabricError):
+    """A frame that claims to be PFC but cannot be one (truncated, bad priority)."""
+
+
+@dataclass(frozen=True)
+class PfcFrame:
+    """A decoded PFC frame: ``quanta[p]`` matters only where bit p of ``enabled`` is set."""
+
+    src_mac: bytes
+    enabled: int  # class-enable vector, bit p = priority p
+    quanta: tuple[int, ...]  # 8 pause times
+
+    def classes(self) -> dict[int, int]:
+        """The enabled priorities and their pause times (0 = XON)."""
+        return {p: self.quanta[p] for p in range(PRIORITIES) if self.enabled >> p & 1}
+
+
+def quantum_ns(rate_bps: float) -> float:
+    """One pause quantum (512 bit times) at ``rate_bps``, in ns (5.12 ns at 100 Gb/s)."""
+    return QUANTUM_BITS * 1e9 / rate_bps
+
+
+def pause_ns(quanta: int, rate_bps: float) -> int:
+    """How long ``quanta`` pause a link of ``rate_bps`` (integer ns, rounded up)."""
+    return -(-quanta * QUANTUM_BITS * 1_000_000_000 // round(rate_bps))
+
+
+def encode(src_mac: bytes, classes: dict[int, int]) -> bytes:
+    """A PFC frame from ``src_mac`` pausing each priority in ``classes`` for its quanta."""
+    if len(src_mac) != 6:
+        raise PfcError("PFC source MAC must be 6 bytes")
+    quanta = [0] * PRIORITIES
+    enabled = 0
+    for prio, q in classes.items():
+        if not 0 <= prio < PRIORITIES:
+            raise PfcError(f"PFC priority {prio} out of range 0..7")
+        if not 0 <= q <= MAX_QUANTA:
+            raise PfcError(f"PFC pause time {q} out of range 0..65535 quanta")
+        quanta[prio] = q
+        enabled |= 1 << prio
+    frame = DST_MAC + src_mac + ETHERTYPE.to_bytes(2, "big") + _BODY.pack(OPCODE, enabled, *quanta)
+    return frame + bytes(MIN_FRAME - len(frame))
+
+
+def is_mac_control(frame: bytes) -> bool:
+    """Whether ``frame`` is a MAC control frame (the MAC consumes it; no pipeline sees it)."""
+    return len(frame) >= _HEADER and frame[12:14] == b"\x88\x08"
+
+
+def decode(frame: bytes) -> PfcFrame | None:
+    """The PFC frame in ``frame``; None for another MAC control opcode (e.g. 802.3x PAUSE).
+
+    Raises PfcError for a MAC control frame too short to hold its opcode or a PFC body.
+    """
+    if not is_mac_control(frame):
+        raise PfcError("not a MAC control frame (ethertype 0x8808)")
+    if len(frame) < _HEADER + 2:
+        raise PfcError(f"MAC control frame truncated at {len(frame)} bytes")
+    if int.from_bytes(frame[_HEADER:_HEADER + 2], "big") != OPCODE:
+        return None
+    if len(frame) < _HEADER + _BODY.size:
+        raise PfcError(f"PFC frame truncated at {len(frame)} bytes (needs {_HEADER + _BODY.size})")
+    _, enabled, *quanta = _BODY.unpack_from(frame, _HEADER)
+    return PfcFrame(frame[6:12], enabled & 0xFF, tuple(quanta))

@@ -1,0 +1,259 @@
+"""PFC (802.1Qbb) in the traffic manager under a virtual clock: XOFF at the threshold, XON
+after the drain, pause refresh and quanta expiry, per-priority independence, a lossless
+8:1 incast with no drop (and the same incast lossy, which drops), and pause frames that
+tshark decodes as PFC."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import NamedTuple
+
+import pytest
+
+from fabriclab.switch import pfc
+from fabriclab.switch.pcap import PcapWriter
+from fabriclab.switch.tm import TrafficManager
+
+US = 1_000
+MS = 1_000_000
+SLOW = 8_000_000  # 8 Mb/s: a 1000-byte frame takes 1 ms, a quantum 64 us, a pause frame 60 us
+
+
+class Item(NamedTuple):
+    port: int
+    qid: int
+    length: int
+    tag: int = 0
+
+
+def frame_of(item: Item) -> bytes:
+    """Data frames carry their tag and priority; bytes 12-13 stay 0 (not MAC control)."""
+    return item.tag.to_bytes(4, "big") + bytes([item.qid]) + bytes(item.length - 5)
+
+
+def drain(tm: TrafficManager, now: int) -> list[tuple[int, bytes]]:
+    """One driver step at ``now``: departures onto their links, then what arrives now."""
+    out = []
+    while True:
+        deps, dels = tm.poll(now)
+        for dep in deps:
+            tm.transmit(dep.item.port, frame_of(dep.item), dep.time_ns)
+        out += dels
+        if not deps and not dels:
+            return out
+
+
+def run_until(tm: TrafficManager, until: int, start: int = 0) -> list[tuple[int, int, bytes]]:
+    """Jump from deadline to deadline; (time, port, frame) of every delivery."""
+    out, now = [], start
+    while now <= until:
+        out += [(now, port, data) for port, data in drain(tm, now)]
+        deadline = tm.next_deadline_ns()
+        if deadline is None:
+            break
+        now = max(deadline, now + 1)
+    return out
+
+
+def pauses(delivered) -> list[tuple[int, int, dict[int, int]]]:
+    return [(t, port, pfc.decode(data).classes()) for t, port, data in delivered
+            if pfc.is_mac_control(data)]
+
+
+def lossless_switch(xoff=3000, xon=1000, headroom=3000, quanta=pfc.MAX_QUANTA) -> TrafficManager:
+    tm = TrafficManager(priority_queues=8)
+    for port in (1, 2):
+        tm.set_port_rate(port, SLOW)
+    tm.enable_pfc(1, 3, xoff_bytes=xoff, xon_bytes=xon, headroom_bytes=headroom, quanta=quanta,
+                  mac=bytes.fromhex("02fab1000001"))
+    return tm
+
+
+def test_xoff_goes_out_of_the_ingress_port_when_the_threshold_is_reached():
+    tm = lossless_switch()
+    tm.enqueue(Item(2, 3, 1000, 0), 0, ingress_port=1)
+    tm.enqueue(Item(2, 3, 1000, 1), 0, ingress_port=1)
+    assert not tm.pfc_stats(0)[1][3]["pausing"]  # 2000 bytes < XOFF
+    assert tm.enqueue(Item(2, 3, 1000, 2), 0, ingress_port=1)  # 3000: XOFF
+    delivered = [(t, p, d) for t, p, d in run_until(tm, 100 * US) if p == 1]
+    assert pauses(delivered) == [(60 * US, 1, {3: 0xFFFF})]  # serialised at 8 Mb/s
+    frame = delivered[0][2]
+    assert frame[:6] == pfc.DST_MAC and frame[6:12] == bytes.fromhex("02fab1000001")
+    assert len(frame) == 60 and frame[12:16] == b"\x88\x08\x01\x01"
+    stats = tm.pfc_stats(100 * US)[1][3]
+    assert stats["pauses_sent"] == 1 and stats["pausing"]
+    assert stats["ingress_bytes"] == 2000 and stats["peak_bytes"] == 3000  # one left at 0
+
+
+def test_xon_after_the_drain_to_the_xon_threshold():
+    tm = lossless_switch()
+    for i in range(5):
+        tm.enqueue(Item(2, 3, 1000, i), 0, ingress_port=1)
+    delivered = run_until(tm, 20 * MS)
+    # Packets leave port 2 at 0, 1, 2, 3 ms: after the 4th leaves 1000 bytes remain = XON.
+    assert pauses(delivered) == [(60 * US, 1, {3: 0xFFFF}), (3 * MS + 60 * US, 1, {3: 0})]
+    assert [t for t, p, _ in delivered if p == 2] == [1 * MS, 2 * MS, 3 * MS, 4 * MS, 5 * MS]
+    stats = tm.pfc_stats(20 * MS)[1][3]
+    assert (stats["pauses_sent"], stats["xons_sent"], stats["pausing"]) == (1, 1, False)
+    assert stats["xoff_us"] == 3000 and stats["peak_bytes"] == 5000
+
+
+def test_a_running_pause_is_refreshed_before_its_quanta_expire():
+    tm = lossless_switch(quanta=100)  # 100 quanta at 8 Mb/s = 6.4 ms: repeat every 3.2 ms
+    tm.set_port_rate(2, 800_000)  # 1000 bytes = 10 ms: the queue stays above XON for 30 ms
+    for i in range(5):
+        tm.enqueue(Item(2, 3, 1000, i), 0, ingress_port=1)
+    sent = [t - 60 * US for t, _, classes in pauses(run_until(tm, 40 * MS)) if classes[3]]
+    assert sent == [i * 3200 * US for i in range(10)]  # until XON at 30 ms
+
+
+def test_received_pause_holds_the_queue_until_its_quanta_expire():
+    tm = lossless_switch()
+    assert tm.receive_mac_control(1, pfc.encode(bytes(6), {3: 10}), 0)  # 10 * 64 us
+    tm.enqueue(Item(1, 3, 1000, 7), 0)
+    assert tm.next_deadline_ns() == 640 * US
+    delivered = run_until(tm, 10 * MS)
+    assert [(t, p) for t, p, _ in delivered] == [(1640 * US, 1)]  # left at 640 us
+    stats = tm.pfc_stats(10 * MS)[1][3]
+    assert stats["pauses_received"] == 1 and stats["paused_us"] == 640
+
+
+def test_received_xon_resumes_before_the_quanta_expire():
+    tm = lossless_switch()
+    tm.receive_mac_control(1, pfc.encode(bytes(6), {3: 0xFFFF}), 0)
+    tm.enqueue(Item(1, 3, 1000, 7), 0)
+    assert run_until(tm, 500 * US) == []
+    tm.receive_mac_control(1, pfc.encode(bytes(6), {3: 0}), 500 * US)
+    assert [(t, p) for t, p, _ in run_until(tm, 10 * MS, 500 * US)] == [(1500 * US, 1)]
+    stats = tm.pfc_stats(10 * MS)[1][3]
+    assert (stats["pauses_received"], stats["xons_received"], stats["paused_us"]) == (1, 1, 500)
+
+
+def test_priorities_are_independent():
+    tm = lossless_switch(xoff=1000, xon=0, headroom=1000)
+    tm.set_queue_depth(1, port=2, priority=1)
+    tm.enable_pfc(2, 3, 1000, 0, 1000)
+    # A pause for priority 3 leaves priority 1 of the same port served.
+    tm.receive_mac_control(2, pfc.encode(bytes(6), {3: 0xFFFF, 1: 0xFFFF}), 0)
+    assert tm.port(2).mac_control_ignored == 1  # priority 1 has no PFC on port 2
+    tm.enqueue(Item(2, 3, 1000, 1), 0)
+    tm.enqueue(Item(2, 1, 1000, 2), 0, ingress_port=1)  # lossy on ingress port 1
+    assert not tm.enqueue(Item(2, 1, 1000, 3), 0, ingress_port=1)  # lossy: drop-tail
+    delivered = run_until(tm, 10 * MS)
+    assert [int.from_bytes(d[:4], "big") for _, p, d in delivered if p == 2] == [2]
+    assert pauses(delivered) == []  # priority 1's bytes never count toward priority 3's XOFF
+    assert tm.port(2).queues[1].drops == 1 and len(tm.port(2).queues[3].entries) == 1
+
+
+def test_malformed_and_foreign_mac_control_frames_are_consumed_and_counted():
+    tm = lossless_switch()
+    assert not tm.receive_mac_control(1, frame_of(Item(1, 3, 100)), 0)  # data: the pipeline's
+    assert tm.receive_mac_control(1, pfc.encode(bytes(6), {3: 5})[:20], 0)
+    pause_8023x = pfc.DST_MAC + bytes(6) + b"\x88\x08\x00\x01\xff\xff" + bytes(42)
+    assert tm.receive_mac_control(1, pause_8023x, 0)
+    port = tm.port(1)
+    assert (port.mac_control_errors, port.mac_control_ignored) == (1, 1)
+    assert port.queues[3].paused_until_ns == 0
+
+
+class Fabric:
+    """TMs joined by links: a delivery on (node, port) reaches the peer's port at once (the
+    link's delay and rate are modelled by the sender's TM). MAC control goes to the peer's
+    TM; data entering the switch is queued toward port 0; the sink records arrivals."""
+
+    def __init__(self):
+        self.tms: dict[str, TrafficManager] = {}
+        self.peer: dict[tuple[str, int], tuple[str, int]] = {}
+        self.received: list[tuple[int, int]] = []  # (time, tag) at the sink
+
+    def link(self, a: tuple[str, int], b: tuple[str, int], bps: float, delay_ns: int) -> None:
+        for (node, port), other in ((a, b), (b, a)):
+            self.peer[node, port] = other
+            if node in self.tms:
+                self.tms[node].set_port_rate(port, bps)
+                self.tms[node].set_port_delay(port, delay_ns)
+
+    def run(self, until: int) -> None:
+        now = 0
+        while now <= until:
+            busy = True
+            while busy:
+                busy = False
+                for name, tm in self.tms.items():
+                    for port, data in drain(tm, now):
+                        busy = True
+                        self.arrive(*self.peer[name, port], data, now)
+            deadlines = [d for tm in self.tms.values() if (d := tm.next_deadline_ns()) is not None]
+            if not deadlines:
+                return
+            now = max(min(deadlines), now + 1)
+
+    def arrive(self, node: str, port: int, data: bytes, now: int) -> None:
+        tm = self.tms.get(node)
+        if tm is None:
+            self.received.append((now, int.from_bytes(data[:4], "big")))
+        elif not tm.receive_mac_control(port, data, now):
+            tm.enqueue(Item(0, data[4], len(data), int.from_bytes(data[:4], "big")), now,
+                       ingress_port=port)
+
+
+@pytest.mark.parametrize("lossless", [True, False])
+def test_incast_8_to_1_is_lossless_with_pfc_and_drops_without(lossless):
+    rate, delay, senders, count = 10e9, 1 * US, 8, 150
+    net = Fabric()
+    net.tms["sw"] = TrafficManager(priority_queues=8)  # egress queues: 64 packets
+    for h in range(1, senders + 1):
+        net.tms[f"h{h}"] = TrafficManager(priority_queues=8, queue_depth=10**6)
+        net.link((f"h{h}", 1), ("sw", h), rate, delay)
+        if lossless:
+            # Headroom: one RTT of bytes (2 x 1250) + a frame finishing on each side.
+            net.tms["sw"].enable_pfc(h, 3, xoff_bytes=8000, xon_bytes=4000, headroom_bytes=5000)
+            net.tms[f"h{h}"].enable_pfc(1, 3, xoff_bytes=1 << 30, xon_bytes=0, headroom_bytes=0)
+    net.link(("sw", 0), ("sink", 0), rate, delay)
+    for h in range(1, senders + 1):
+        for i in range(count):
+            net.tms[f"h{h}"].enqueue(Item(1, 3, 1000, h * 1000 + i), 0)
+    net.run(10 * MS)
+
+    sw = net.tms["sw"]
+    tags = [tag for _, tag in net.received]
+    total = senders * count
+    if not lossless:
+        assert sw.port(0).drops > 0 and len(tags) == total - sw.port(0).drops
+        return
+    assert sw.port(0).drops == 0 and sorted(tags) == sorted(h * 1000 + i for h in range(1, 9)
+                                                            for i in range(count))
+    for h in range(1, senders + 1):  # FIFO per sender
+        mine = [t for t in tags if t // 1000 == h]
+        assert mine == sorted(mine)
+    stats = sw.pfc_stats(10 * MS)
+    assert all(s[3]["headroom_drops"] == 0 and s[3]["pauses_sent"] > 0 for s in stats.values())
+    assert all(s[3]["peak_bytes"] <= 8000 + 5000 for s in stats.values())
+    hosts = [net.tms[f"h{h}"].pfc_stats(10 * MS)[1][3] for h in range(1, senders + 1)]
+    assert all(s["pauses_received"] > 0 and s["paused_us"] > 0 for s in hosts)
+    # The bottleneck stays busy: the last byte arrives within 2% of line-rate time.
+    line_time = total * 1000 * 8e9 / rate
+    assert net.received[-1][0] <= 1.02 * line_time + 10 * US
+    print(f"\n8:1 incast, PFC: {total} packets, 0 drops, peak ingress "
+          f"{max(s[3]['peak_bytes'] for s in stats.values())} B, "
+          f"{sum(s[3]['pauses_sent'] for s in stats.values())} pauses, "
+          f"{net.received[-1][0] / line_time:.3f} x line-rate time")
+
+
+def test_pause_frame_decodes_in_tshark_as_pfc(tmp_path):
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        pytest.skip("tshark not installed")
+    tm = lossless_switch(xoff=1000)
+    tm.enqueue(Item(2, 3, 1000, 0), 0, ingress_port=1)
+    [(_, port, frame)] = [d for d in run_until(tm, 100 * US) if d[1] == 1]
+    path = tmp_path / "pfc.pcap"
+    writer = PcapWriter(str(path))
+    writer.write(frame, 1.0)
+    writer.close()
+    text = subprocess.run([tshark, "-r", str(path), "-V"], capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+    assert "Type: MAC Control (0x8808)" in text
+    assert "(0x0101)" in text and "Class Based Flow Control" in text
+    assert "C3: True" in text and "C3: 65535" in text and "Malformed" not in text
