@@ -2,7 +2,8 @@
 
 `hash()` and action selectors feed a data list to one of these. BMv2 packs the fields
 big-endian into a bit string (padded with zero bits at the end to a whole byte) and
-computes the algorithm over those bytes; the caller then applies `base + h % max`.
+computes the algorithm over those bytes; the generated code of `hash()` then applies
+`base + h % max` (no modulo for max 0) inline.
 """
 
 from __future__ import annotations
@@ -104,10 +105,3 @@ def pack_fields(values: Sequence[int], widths: Sequence[int]) -> bytes:
         nbits += width
     pad = -nbits % 8
     return (acc << pad).to_bytes((nbits + pad) // 8, "big")
-
-
-def hash_fields(func: Callable[[bytes], int], values: Sequence[int], widths: Sequence[int],
-                base: int, max_: int) -> int:
-    """v1model `hash()`: base + h % max over the packed data list (max 0 means no modulo)."""
-    h = func(pack_fields(values, widths))
-    return base + (h % max_ if max_ else h)

@@ -263,6 +263,20 @@ class _LpmEngine:
         return None
 
 
+def key_matches(key: tuple[tuple[bool, int, int], ...], values: tuple) -> bool:
+    """One field-by-field match: (True, low, high) is a range, (False, value, mask) a mask.
+
+    The one matcher of ternary/range/optional table entries and parser value set members.
+    """
+    for (is_range, a, b), v in zip(key, values):
+        if is_range:
+            if not a <= v <= b:
+                return False
+        elif v & b != a:
+            return False
+    return True
+
+
 class _PriorityEngine:
     """Ternary/range/optional keys: entries checked in priority order, first match wins."""
 
@@ -272,22 +286,16 @@ class _PriorityEngine:
 
     def add(self, key: tuple, entry: TableEntry) -> None:
         plen = sum(bin(m).count("1") for (k, (v, m)) in zip(self.kinds, key) if k == "lpm")
-        self.entries.append((key, entry, (-entry.priority, -plen, entry.seq)))
+        fields = tuple((k == "range", a, b) for k, (a, b) in zip(self.kinds, key))
+        self.entries.append((fields, entry, (-entry.priority, -plen, entry.seq)))
         self.entries.sort(key=lambda e: e[2])
 
     def remove(self, key: tuple, entry: TableEntry) -> None:
         self.entries = [e for e in self.entries if e[1] is not entry]
 
     def lookup(self, values: tuple) -> TableEntry | None:
-        kinds = self.kinds
-        for key, entry, _ in self.entries:
-            for kind, (a, b), v in zip(kinds, key, values):
-                if kind == "range":
-                    if not a <= v <= b:
-                        break
-                elif v & b != a:
-                    break
-            else:
+        for fields, entry, _ in self.entries:
+            if key_matches(fields, values):
                 return entry
         return None
 

@@ -13,15 +13,17 @@ A select case naming the set matches when any member matches the select key(s).
 from __future__ import annotations
 
 from fabriclab.errors import FabricError
-from fabriclab.switch.tables import Exact, FieldMatch, KeyField, Lpm, Range, Ternary
+from fabriclab.switch.tables import (Exact, FieldMatch, KeyField, Lpm, Range, Ternary,
+                                     key_matches)
 
 
-def _bounds(kf: KeyField, m: FieldMatch | None) -> tuple[str, int, int]:
+def _bounds(kf: KeyField, m: FieldMatch | None) -> tuple[bool, int, int]:
+    """A member's field as `tables.key_matches` takes it: (is range, low/value, high/mask)."""
     full = (1 << kf.width) - 1
     if m is None:
-        return ("mask", 0, 0)
+        return (False, 0, 0)
     if isinstance(m, Range):
-        return ("range", m.low, m.high)
+        return (True, m.low, m.high)
     if isinstance(m, Exact):
         value, mask = m.value, full
     elif isinstance(m, Lpm):
@@ -32,14 +34,14 @@ def _bounds(kf: KeyField, m: FieldMatch | None) -> tuple[str, int, int]:
         raise FabricError(f"value set field '{kf.name}': unsupported match {type(m).__name__}")
     if not 0 <= value <= full:
         raise FabricError(f"value set field '{kf.name}': {value:#x} does not fit bit<{kf.width}>")
-    return ("mask", value & mask, mask)
+    return (False, value & mask, mask)
 
 
 class ValueSet:
     def __init__(self, name: str, size: int, fields: tuple[KeyField, ...]) -> None:
         self.name, self.size, self.fields = name, size, fields
         self.members: list[dict[str, FieldMatch]] = []
-        self._compiled: list[tuple[tuple[str, int, int], ...]] = []
+        self._compiled: list[tuple[tuple[bool, int, int], ...]] = []
 
     def set_members(self, members: list[dict[str, FieldMatch]]) -> None:
         members = [dict(m) for m in members]
@@ -54,13 +56,4 @@ class ValueSet:
         self.members = members
 
     def match(self, values: tuple) -> bool:
-        for member in self._compiled:
-            for (kind, a, b), v in zip(member, values):
-                if kind == "range":
-                    if not a <= v <= b:
-                        break
-                elif v & b != a:
-                    break
-            else:
-                return True
-        return False
+        return any(key_matches(member, values) for member in self._compiled)

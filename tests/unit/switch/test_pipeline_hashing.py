@@ -38,12 +38,6 @@ def test_pack_fields_is_big_endian_and_pads_at_the_end():
     assert hashing.pack_fields([0x1234], [16]) == b"\x12\x34"
 
 
-def test_hash_fields_applies_base_and_modulo():
-    h = hashing.crc16(b"\x0a\x00\x00\x01")
-    assert hashing.hash_fields(hashing.crc16, [0x0A000001], [32], 5, 7) == 5 + h % 7
-    assert hashing.hash_fields(hashing.crc16, [0x0A000001], [32], 0, 0) == h
-
-
 def test_unknown_algorithm_is_a_clear_error():
     with pytest.raises(FabricError, match="not supported"):
         hashing.algorithm("md5")

@@ -125,10 +125,13 @@ control MyIngress(inout headers hdr, inout metadata meta, inout standard_metadat
     apply {
         bit<16> h16;
         bit<32> h32;
+        bit<16> h0;
         hash(h16, HashAlgorithm.crc16, 16w100, { hdr.data.f1, hdr.data.h1, hdr.data.b1 }, 32w1000);
         hash(h32, HashAlgorithm.crc32, 32w0, { hdr.data.f1, hdr.data.h1, hdr.data.b1 }, 33w0x100000000);
+        hash(h0, HashAlgorithm.crc16, 16w0, { hdr.data.f1, hdr.data.h1, hdr.data.b1 }, 32w0);
         hdr.data.f2 = h32;
         hdr.data.h1 = h16;
+        hdr.data.b2 = h0[15:8];
         sm.egress_spec = 1;
     }
 }
@@ -154,6 +157,7 @@ def test_hash_concatenates_the_data_list_big_endian(f1, h1, b1):
     ((port, out),) = core.process(0, packet, 0)
     assert int.from_bytes(out[4:8], "big") == zlib.crc32(key)
     assert int.from_bytes(out[8:10], "big") == 100 + crc16_arc(key) % 1000
+    assert out[11] == crc16_arc(key) >> 8  # max 0: no modulo
 
 
 def test_default_egress_queue_holds_64_packets():
