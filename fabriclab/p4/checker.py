@@ -1,6 +1,6 @@
 """The checker: declarations, parsers, controls, actions, tables and statements.
 
-Runs after lowering; resolves every name and types every expression in place (through
+Runs after build_ir; resolves every name and types every expression in place (through
 `CallChecker`/`ExprChecker`), folds constants, and enforces the rules p4c's front end
 enforces for our subset: duplicate declarations, directions and l-values, select case
 types, table properties and entries, the main package's signature.

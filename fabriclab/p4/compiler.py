@@ -1,4 +1,4 @@
-"""The compile pipeline: cpp -> parse -> lower -> check -> P4Info, with a content-hash cache.
+"""The compile pipeline: cpp -> parse -> build IR -> check -> P4Info, with a content-hash cache.
 
 `compile_source`/`compile_file` are the toolchain's public entry points (re-exported by
 `fabriclab.p4`). Results are cached by the hash of the preprocessed text: in-process, so
@@ -100,16 +100,16 @@ def _from_disk(entry: object, name: str, text: str) -> CompiledProgram | None:
 
 
 def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledProgram:
-    """Parse, lower, check and build P4Info (imported here: a disk cache hit needs none of it)."""
+    """Parse, build the IR, check and build P4Info (imported here: a disk cache hit needs none of it)."""
     from fabriclab.p4.checker import check
-    from fabriclab.p4.lower import lower
+    from fabriclab.p4.build_ir import build_ir
     from fabriclab.p4.p4info import build_p4info
     from fabriclab.p4.parser import parse
 
     smap = SourceMap(text)
     warnings: list[Diagnostic] = []
     try:
-        program = check(lower(parse(text, smap), smap, text, warnings), warnings)
+        program = check(build_ir(parse(text, smap), smap, text, warnings), warnings)
         p4info, p4info_errors = build_p4info(program)
     except CompileError as err:
         raise CompileError(refine(err.diagnostics, smap, originals)) from None

@@ -1,6 +1,6 @@
 """The typed intermediate representation of a checked P4-16 program.
 
-`lower.py` builds these nodes from the parse tree; `checker.py` then resolves every name
+`build_ir.py` builds these nodes from the parse tree; `checker.py` then resolves every name
 and types every expression in place. After a successful compile the IR guarantees:
 
 * Every `Expr` has `.type` set to a `Type`:

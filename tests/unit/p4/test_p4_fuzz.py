@@ -12,7 +12,7 @@ from fabriclab.p4.preprocess import preprocess
 
 REPO = pathlib.Path(__file__).resolve().parents[3]
 SOURCES = [REPO / "p4src" / "basic.p4"] + sorted((REPO / "tests" / "data" / "p4").glob("*.p4"))
-# Preprocess once: mutations then exercise the lexer, parser, lowering, checker and P4Info
+# Preprocess once: mutations then exercise the lexer, parser, IR builder, checker and P4Info
 # without paying for cpp on every example.
 PREPROCESSED = [preprocess(p.read_text(), str(p)) for p in SOURCES]
 TOKENS = ["(", ")", "{", "}", ";", ",", ".", "<", ">", ">>", "=", "==", "&&&", "..", "_", "default",

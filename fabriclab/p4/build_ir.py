@@ -1,4 +1,4 @@
-"""Lowering: lark parse tree -> untyped IR (names unresolved, types as `TypeRef`).
+"""Building the IR: lark parse tree -> untyped IR (names unresolved, types as `TypeRef`).
 
 One method per grammar rule; each attaches the source position of its construct (mapped
 back through cpp's line markers) so later passes can report errors precisely.
@@ -53,7 +53,7 @@ def parse_int(text: str) -> tuple[int, int | None, bool, int] | None:
 
 
 @v_args(meta=True)
-class Lowering(Transformer):
+class IrBuilder(Transformer):
     """Transforms the parse tree bottom-up into `ir.Program`."""
 
     def __init__(self, smap: SourceMap, text: str):
@@ -554,12 +554,12 @@ class Lowering(Transformer):
         return self._expr(ir.ConstructorCall(c[0], args=self._args(c[1])), meta)
 
 
-def lower(tree: Tree, smap: SourceMap, text: str, warnings: list | None = None) -> ir.Program:
-    lowering = Lowering(smap, text)
+def build_ir(tree: Tree, smap: SourceMap, text: str, warnings: list | None = None) -> ir.Program:
+    builder = IrBuilder(smap, text)
     try:
-        program = lowering.transform(tree)
+        program = builder.transform(tree)
         if warnings is not None:
-            warnings.extend(lowering.warnings)
+            warnings.extend(builder.warnings)
         return program
     except VisitError as err:
         if isinstance(err.orig_exc, CompileError):
