@@ -11,8 +11,9 @@ import re
 import statistics
 import time
 
+from controller.route_installer import RouteInstaller
 from fabriclab.net.network import FabricNet, NetConfig
-from fabriclab.net.pipeline import P4SRC
+from fabriclab.paths import p4src
 from topologies import builders
 from topologies.addressing import Addressing
 from topologies.graph import Topology
@@ -24,10 +25,10 @@ def rtts(net: FabricNet, src: str, dst_ip: str, count: int = 20) -> list[float]:
 
 
 def bring_up(topo: Topology, run: str, extra=None) -> None:
-    config = NetConfig(program=P4SRC / "basic.p4", run=run,
+    config = NetConfig(program=p4src("basic.p4"), run=run,
                        grpc_base_port=35000 + os.getpid() % 1000)
     t0 = time.monotonic()
-    net = FabricNet(topo, config).start()
+    net = FabricNet(topo, config, controller=RouteInstaller()).start()
     try:
         up = time.monotonic() - t0
         t1 = time.monotonic()

@@ -22,6 +22,7 @@ from controller.fabric import FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
 from controller.link_failure import controller_handler
 from fabriclab.errors import FabricError
+from fabriclab.paths import RunDir, live_runs
 from topologies.graph import Topology
 
 ELECTION_ID = 10  # above fabriclab net's own clients (1): ctl becomes primary while it runs
@@ -80,8 +81,6 @@ def parse_watch(text: str) -> Watch:
 
 def find_run(run: str | None) -> Path:
     """The run directory of a running `fabriclab net` (one whose processes are alive)."""
-    from fabriclab.net.runstate import RunDir, live_runs
-
     live = live_runs()
     if run is None:
         runs = sorted(r for r in live if (RunDir(r).path / "topology.json").is_file())
@@ -97,8 +96,6 @@ def find_run(run: str | None) -> Path:
 
 def grpc_base_port(rundir: Path, given: int | None) -> int:
     """--grpc-base-port if given, else the port `fabriclab net` recorded for this run."""
-    from fabriclab.net.runstate import RunDir
-
     if given is not None:
         return given
     recorded = RunDir(rundir.name).recorded_grpc_base_port()

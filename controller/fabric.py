@@ -9,7 +9,6 @@ into P4Runtime entities and sends them, one `P4RuntimeClient` per switch.
 from __future__ import annotations
 
 import ipaddress
-import pathlib
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -18,11 +17,11 @@ from finsy.proto import p4r
 from controller.client import Entry, P4RuntimeClient, encode
 from controller.fabric_plan import (INT_REPORT_SESSION, MAX_CANDIDATES, Ecn, FabricConfig,
                                     Group, Mode, SwitchPlan, Watch, plan_fabric)
+from fabriclab import paths
 from fabriclab.errors import FabricError
 from topologies.graph import Topology
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-FABRIC_P4 = REPO / "p4src" / "fabric.p4"
+FABRIC_P4 = paths.p4src("fabric.p4")
 
 IG, EG = "FabricIngress", "FabricEgress"
 SELECTOR = f"{IG}.ecmp_selector"
@@ -39,14 +38,6 @@ class PortStats:
     drops: int = 0
     ecn_marks: int = 0
     max_qdepth: int | None = None
-
-
-def compile_fabric(path: pathlib.Path = FABRIC_P4) -> tuple[object, bytes]:
-    """(P4Info, device config) of fabric.p4 for the built-in target."""
-    from fabriclab.net.pipeline import compile_builtin  # imported late: the CLI stays fast
-
-    pipeline = compile_builtin(path)
-    return pipeline.p4info, pipeline.device_config
 
 
 @dataclass
@@ -107,7 +98,7 @@ class FabricController:
 
     def apply_config(self) -> None:
         """Write mode, ECN and INT settings (the routing state is already there, e.g.
-        installed by `fabriclab net` through controller.fabric_routing)."""
+        installed by `fabriclab net` through controller.fabric_base_routes)."""
         for name, c in self.clients.items():
             self._write_mode(c)
             self._write_ecn(c)

@@ -3,7 +3,7 @@ group (and put it back when it comes up), well within a second.
 
 `LinkWatcher` is the sans-I/O core (port states in, up/down transitions out); `LinkMonitor`
 is the driver: a thread that polls the ports' operstate in sysfs (switch ports are
-root-namespace veths named by fabriclab.net.runstate.veth_name) and calls the controller.
+root-namespace veths named by fabriclab.paths.veth_name) and calls the controller.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from fabriclab.paths import veth_name
 from topologies.graph import Topology
 
 Port = tuple[str, int]
@@ -63,8 +64,6 @@ class LinkMonitor:
                  read_state: Callable[[str, int], bool] | None = None, interval: float = 0.1,
                  run: str | None = None):
         """`run`: the fabriclab net run whose veths to watch (default: this process's)."""
-        from fabriclab.net.runstate import veth_name
-
         self.ports = list(ports)
         self.on_event = on_event
         self.read_state = read_state or (

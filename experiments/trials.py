@@ -111,7 +111,7 @@ def _signal_group(pgid: int, sig: int) -> None:
 def free_port_base(start: int, count: int, step: int = 32, tries: int = 64) -> int:
     """The first base >= start (in steps) with `count` free TCP ports on 127.0.0.1: gRPC
     ports of networks other people run on this machine are left alone."""
-    from fabriclab.net.switch import port_is_free
+    from fabriclab.net.p4node import port_is_free
 
     for i in range(tries):
         base = start + i * step

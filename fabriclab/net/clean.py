@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fabriclab.errors import FabricError
-from fabriclab.net.runstate import NETNS_PREFIX, VETH_PREFIX, RunDir, run_of
+from fabriclab.paths import NETNS_PREFIX, VETH_PREFIX, RunDir, run_of
 
 LINK_PREFIXES = (VETH_PREFIX, "flq")  # flq: qdisc probes (linkparams.kernel_has_qdisc)
 GRACE_S = 2.0

@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the graph as JSON")
     parser.add_argument("--target", choices=("builtin", "bmv2"), default="builtin")
     parser.add_argument("--program", type=Path, metavar="P4",
-                        help="P4 program (default p4src/fabric.p4, else p4src/basic.p4)")
+                        help="P4 program (default: the shipped fabric.p4)")
     parser.add_argument("--cli", action="store_true", help="open the Mininet CLI")
     parser.add_argument("--pingall", action="store_true",
                         help="ping between all hosts; exit 1 on any loss")
@@ -127,6 +127,7 @@ def main(args: argparse.Namespace) -> int:
     topo = build_topology(args)
     if args.save_topology:
         args.save_topology.write_text(topo.to_json())
+    from controller.route_installer import RouteInstaller
     from fabriclab.net.network import FabricNet, NetConfig
 
     config = NetConfig(target=args.target, program=args.program, grpc_base_port=args.grpc_base_port,
@@ -143,7 +144,7 @@ def main(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
-    net = FabricNet(topo, config)
+    net = FabricNet(topo, config, controller=RouteInstaller())
     try:
         net.start()
         print(f"fabriclab net: up: {topo.name}: {len(topo.hosts())} hosts, "

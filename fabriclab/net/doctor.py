@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 
 from fabriclab.net import linkparams
-from fabriclab.net.switch import BMV2_BINARY, port_is_free
+from fabriclab.net.p4node import BMV2_BINARY, port_is_free
 
 
 @dataclass(frozen=True)

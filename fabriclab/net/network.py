@@ -11,28 +11,38 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
-from types import ModuleType
+from typing import Any, Protocol
 
 from mininet.link import Intf, Link, TCIntf
 from mininet.net import Mininet
 
-from controller import basic_routing
-from controller.client import P4RuntimeClient
-from controller.routes import compute_routes
 from fabriclab.errors import FabricError
 from fabriclab.net import clean, linkparams
 from fabriclab.net.host import FabricHost
-from fabriclab.net.pipeline import Pipeline, load_pipeline
-from fabriclab.net.runstate import ENV, RunDir, veth_name
-from fabriclab.net.switch import P4Switch, port_is_free, target_command
+from fabriclab.net.p4node import P4Switch, port_is_free, target_command
+from fabriclab.net.program import load_program
+from fabriclab.paths import ENV, RunDir, veth_name
+from fabriclab.switch.artifact import ForwardingConfig
 from topologies.addressing import Addressing
 from topologies.graph import Topology
 
-#: Route installers, tried in order: a module with `supports(p4info)` and
-#: `install(client, routes)`. Missing modules are skipped.
-INSTALLERS = ("controller.fabric_routing", "controller.basic_routing")
+
+class NetController(Protocol):
+    """What FabricNet needs of the controller it is given (e.g. controller.route_installer.
+    RouteInstaller): the net driver never imports controller modules."""
+
+    clients: dict[str, Any]
+
+    def check(self, program: ForwardingConfig) -> None:
+        """Refuse a program it cannot drive (FabricError) before anything exists."""
+
+    def start(self, topo: Topology, addressing: Addressing, addresses: dict[str, str],
+              program: ForwardingConfig) -> None:
+        """Program the running switches (`addresses`: switch -> P4Runtime host:port)."""
+
+    def stop(self) -> None:
+        """Close its connections."""
 
 
 @dataclass
@@ -58,31 +68,26 @@ class NetConfig:
         self.pcap_dir = None if self.pcap_dir is None else Path(self.pcap_dir)
 
 
-def route_installer(pipeline: Pipeline) -> ModuleType:
-    for name in INSTALLERS:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError:
-            continue
-        if module.supports(pipeline.p4info):
-            return module
-    raise FabricError(f"no route installer knows the tables of {pipeline.source.name} "
-                      f"(known: basic.p4's {basic_routing.TABLE})")
-
-
 class FabricNet:
-    """A running topology: `with FabricNet(topo, config) as net: net.host("h1").cmd(...)`."""
+    """A running topology: `with FabricNet(topo, config, controller=RouteInstaller()) as net:
+    net.host("h1").cmd(...)`. Like Mininet's `controller=`, the caller chooses the controller;
+    without one the switches come up with no program (for a controller started later)."""
 
-    def __init__(self, topo: Topology, config: NetConfig | None = None):
+    def __init__(self, topo: Topology, config: NetConfig | None = None,
+                 controller: NetController | None = None):
         topo.validate()
-        self.topo, self.config = topo, config or NetConfig()
+        self.topo, self.config, self.controller = topo, config or NetConfig(), controller
         self.rundir = RunDir(self.config.run)
         self.addressing = Addressing(topo)
         self.mininet: Mininet | None = None
-        self.clients: dict[str, P4RuntimeClient] = {}
         # True from a passed preflight until stop(): only then is the run ours to tear down
         # (a second start of a running run fails preflight and must not kill the first)
         self.owns_run = False
+
+    @property
+    def clients(self) -> dict[str, Any]:
+        """The controller's P4Runtime client per switch (empty without a controller)."""
+        return self.controller.clients if self.controller is not None else {}
 
     # --- checks before anything exists ---------------------------------------------------
     def grpc_port(self, switch: str) -> int:
@@ -119,9 +124,10 @@ class FabricNet:
     def start(self) -> "FabricNet":
         self.preflight()
         self.owns_run = True
-        pipeline = load_pipeline(self.config.program, self.config.target,
-                                 self.rundir.path / "build")
-        installer = route_installer(pipeline)
+        program = load_program(self.config.program, self.config.target,
+                               self.rundir.path / "build")
+        if self.controller is not None:
+            self.controller.check(program)
         self.rundir.create()
         (self.rundir.path / "topology.json").write_text(self.topo.to_json())
         self.rundir.record_links(self.veth_names())
@@ -129,7 +135,8 @@ class FabricNet:
         os.environ[ENV] = self.config.run  # inherited by every shell and switch we start
         try:
             self._build()
-            self._program(pipeline, installer)
+            if self.controller is not None:
+                self.controller.start(self.topo, self.addressing, self.grpc_addresses(), program)
         except FabricError:
             self.stop()
             raise
@@ -200,15 +207,8 @@ class FabricNet:
                 flags += linkparams.switch_port_flags(port, link.params_from(switch))
         return (*flags, *self.config.switch_args)
 
-    def _program(self, pipeline: Pipeline, installer: ModuleType) -> None:
-        routes = compute_routes(self.topo, self.addressing)
-        for switch in self.topo.switches():
-            client = P4RuntimeClient(f"127.0.0.1:{self.grpc_port(switch.name)}",
-                                     self.topo.switch_index(switch.name))
-            client.connect()
-            self.clients[switch.name] = client
-            client.set_pipeline(pipeline.p4info, pipeline.device_config)
-            installer.install(client, routes[switch.name])
+    def grpc_addresses(self) -> dict[str, str]:
+        return {s.name: f"127.0.0.1:{self.grpc_port(s.name)}" for s in self.topo.switches()}
 
     # --- use -----------------------------------------------------------------------------
     def host(self, name: str) -> FabricHost:
@@ -226,9 +226,8 @@ class FabricNet:
         """Stop everything this run created; safe to call twice and after partial starts."""
         if not self.owns_run:
             return
-        for client in self.clients.values():
-            client.close()
-        self.clients.clear()
+        if self.controller is not None:
+            self.controller.stop()
         if self.mininet is not None:
             try:
                 self.mininet.stop()

@@ -7,12 +7,13 @@ import socket
 import pytest
 from finsy.proto import p4r
 
-from controller import fabric_routing
+from controller import fabric_base_routes
 from controller.client import P4RuntimeClient, decode
-from controller.fabric import FabricController, compile_fabric
+from controller.fabric import FABRIC_P4, FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
 from controller.routes import compute_routes
 from fabriclab.errors import FabricError
+from fabriclab.switch.artifact import compile_builtin
 from fabriclab.switch.spawn import start_switch, stop_switch
 from topologies.builders import leaf_spine
 
@@ -28,7 +29,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def pipeline():
-    return compile_fabric()
+    program = compile_builtin(FABRIC_P4)
+    return program.p4info, program.device_config
 
 
 @pytest.fixture
@@ -133,14 +135,14 @@ def test_port_stats_start_at_zero(ctl):
 
 
 def test_net_installer_state_is_what_the_controller_regroups(switch_addr, pipeline):
-    """`fabriclab net` installs routes through fabric_routing; the controller attached
+    """`fabriclab net` installs routes through fabric_base_routes; the controller attached
     afterwards must agree on group ids, so its regrouping hits the installed groups."""
     topo = leaf_spine(2, 2, 2)
     client = connected(switch_addr)
     try:
         client.set_pipeline(*pipeline)
-        assert fabric_routing.supports(pipeline[0])
-        n = fabric_routing.install(client, compute_routes(topo)["l1"])
+        assert fabric_base_routes.supports(pipeline[0])
+        n = fabric_base_routes.install(client, compute_routes(topo)["l1"])
         controller = FabricController(topo, {"l1": client})
         assert n == len(controller.plans["l1"].routes)
         assert groups(client) == {g: sorted(x.ports) for g, x in controller.plans["l1"].groups.items()}

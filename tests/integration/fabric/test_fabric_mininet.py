@@ -21,9 +21,10 @@ from controller.fabric import FABRIC_P4, FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Watch
 from controller.int_plot import plot_queue_depth
 from controller.link_failure import LinkMonitor, controller_handler, switch_ports
+from controller.route_installer import RouteInstaller
 from fabriclab.net import clean
 from fabriclab.net.network import FabricNet, NetConfig
-from fabriclab.net.runstate import RunDir, veth_name
+from fabriclab.paths import RunDir, veth_name
 from fabriclab.switch import admin
 from topologies.addressing import Addressing
 from topologies.graph import NodeKind, Topology
@@ -59,7 +60,7 @@ def fab():
     config = NetConfig(program=FABRIC_P4, run=run, grpc_base_port=31000 + os.getpid() % 500,
                        mtu=1400)
     try:
-        with FabricNet(topo, config) as net:
+        with FabricNet(topo, config, controller=RouteInstaller()) as net:
             ctl = FabricController(topo, net.clients, FabricConfig(collector="fh2"))
             ctl.apply_config()
             yield Fabric(net, ctl, topo, Addressing(topo), run, config.grpc_base_port)

@@ -17,17 +17,18 @@ from pathlib import Path
 
 import pytest
 
+from controller.route_installer import RouteInstaller
 from fabriclab.errors import FabricError
 from fabriclab.net import clean
 from fabriclab.net.network import FabricNet, NetConfig
-from fabriclab.net.pipeline import P4SRC, default_program
-from fabriclab.net.runstate import RunDir
+from fabriclab.net.program import default_program
+from fabriclab.paths import RunDir, p4src
 from topologies import builders
 from topologies.addressing import Addressing
 
 pytestmark = [pytest.mark.root, pytest.mark.timeout(300)]
 
-BASIC = P4SRC / "basic.p4"
+BASIC = p4src("basic.p4")
 NET = [sys.executable, "-m", "fabriclab", "net"]
 
 
@@ -74,7 +75,7 @@ def test_leaf_spine_pingall(run_name, program):
     needs_toolchain()
     topo = builders.leaf_spine(leaves=2, spines=2, hosts_per_leaf=2)
     config = NetConfig(program=program, run=run_name, grpc_base_port=base_port(1))
-    with FabricNet(topo, config) as net:
+    with FabricNet(topo, config, controller=RouteInstaller()) as net:
         assert net.pingall() == 0
         # 8 priority queues by default: the fabric controller uses priorities 0..7
         assert "--priority-queues 8" in net.rundir.log("l1").read_text().splitlines()[0]
@@ -87,7 +88,8 @@ def test_rail_and_scaleup_nics_reach_their_own_switch(run_name):
     needs_toolchain()
     topo = builders.rail_optimized(hosts=2, rails=2, spines=1, scaleup=builders.ScaleUp(2))
     a = Addressing(topo)
-    with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(5))) as net:
+    with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(5)),
+                   controller=RouteInstaller()) as net:
         h1 = net.host("h1")
         for nic in (0, 1, 2):  # rail 0, rail 1, scale-up: one router each (TTL 64 -> 63)
             out = h1.cmd(f"ping -c 1 -W 2 {a.ip('h2', nic)}")
@@ -99,7 +101,8 @@ def test_multi_site_rtt_is_twice_the_dci_delay_higher(run_name):
     needs_toolchain()
     topo = builders.multi_site(sites=2, leaves=2, spines=1, hosts_per_leaf=1, dci_delay_us=10_000)
     a = Addressing(topo)
-    with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(2))) as net:
+    with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(2)),
+                   controller=RouteInstaller()) as net:
         h1 = net.host("h1")
         ping_rtts(h1, str(a.ip("h3")), 2)  # warm up
         local = ping_rtts(h1, str(a.ip("h2")))
@@ -118,7 +121,7 @@ def test_jumbo_mtu_crosses_the_fabric(run_name):
     needs_toolchain()
     topo = builders.leaf_spine(leaves=2, spines=1, hosts_per_leaf=1, downlink_bw=10)
     config = NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(8), mtu=9000)
-    with FabricNet(topo, config) as net:
+    with FabricNet(topo, config, controller=RouteInstaller()) as net:
         switch_ends = {name: int(Path(f"/sys/class/net/{name}/mtu").read_text()) for name in net.veth_names()}
         assert switch_ends == dict.fromkeys(net.veth_names(), 9000)
         for host in topo.hosts():
@@ -152,7 +155,8 @@ def test_switch_that_fails_to_start_says_why(run_name):
     config = NetConfig(program=BASIC, run=run_name, grpc_base_port=base_port(6),
                        switch_args=("--queue-depth", "1@0"))
     with pytest.raises(FabricError) as err:
-        FabricNet(builders.leaf_spine(leaves=1, spines=1, hosts_per_leaf=1), config).start()
+        FabricNet(builders.leaf_spine(leaves=1, spines=1, hosts_per_leaf=1), config,
+                  controller=RouteInstaller()).start()
     assert "P4 switch s1 (builtin) did not start correctly" in str(err.value)
     assert "--queue-depth: queue depth must be at least 1" in str(err.value)  # the log's tail
 

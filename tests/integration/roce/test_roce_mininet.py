@@ -27,6 +27,7 @@ def toolchain_or_skip():
 def leaf_spine(request):
     """Factory: bring up a leaf-spine with a P4 program; everything is removed afterwards."""
     toolchain_or_skip()
+    from controller.route_installer import RouteInstaller
     from fabriclab.net.network import FabricNet, NetConfig
     from topologies.addressing import Addressing
 
@@ -35,7 +36,8 @@ def leaf_spine(request):
     def make(topo, program, port_offset: int):
         run = f"t-roce-{port_offset}-{os.getpid()}"
         net = FabricNet(topo, NetConfig(program=program, run=run,
-                                        grpc_base_port=32000 + 100 * port_offset + os.getpid() % 50))
+                                        grpc_base_port=32000 + 100 * port_offset + os.getpid() % 50),
+                        controller=RouteInstaller())
         nets.append(net)
         net.start()
         names = [h.name for h in topo.hosts()]
@@ -49,11 +51,11 @@ def leaf_spine(request):
 
 
 def test_ring_allreduce_1mib_over_leaf_spine_is_correct_on_every_rank(leaf_spine):
-    from fabriclab.net.pipeline import P4SRC
+    from fabriclab.paths import p4src
     from topologies import builders
 
     topo = builders.leaf_spine(leaves=2, spines=2, hosts_per_leaf=2, downlink_bw=20)
-    _, spawns, addrs = leaf_spine(topo, P4SRC / "basic.p4", 1)
+    _, spawns, addrs = leaf_spine(topo, p4src("basic.p4"), 1)
     spec = CollectiveSpec("allreduce", 4, 1 << 20)
     results = launch(spawns, addrs, spec, RunOptions(iters=1, warmup=0, line_rate=20e6), timeout=240)
     assert summarize(spec, results).wrong == 0
@@ -98,12 +100,12 @@ def test_cli_on_a_running_fabriclab_net():
     import subprocess
     import sys
 
-    from fabriclab.net.pipeline import P4SRC
+    from fabriclab.paths import p4src
 
     toolchain_or_skip()
     run = f"t-roce-cli-{os.getpid()}"
     net = subprocess.Popen([sys.executable, "-m", "fabriclab", "net", "leaf-spine", "--run", run,
-                            "--program", str(P4SRC / "basic.p4"), "--grpc-base-port", str(32400 + os.getpid() % 50)],
+                            "--program", str(p4src("basic.p4")), "--grpc-base-port", str(32400 + os.getpid() % 50)],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for line in net.stdout:

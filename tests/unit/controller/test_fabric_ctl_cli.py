@@ -88,7 +88,7 @@ def test_grpc_base_port_defaults_to_the_one_the_run_recorded(tmp_path, monkeypat
     """`fabriclab net --grpc-base-port 29640 --run r1` then `ctl --run r1` must reach 29640."""
     from controller.cli import DEFAULT_GRPC_BASE_PORT, grpc_base_port
     from fabriclab import paths
-    from fabriclab.net.runstate import RunDir
+    from fabriclab.paths import RunDir
 
     monkeypatch.setattr(paths, "RUN_DIR", tmp_path)
     run = RunDir("r1")

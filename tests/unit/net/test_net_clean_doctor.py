@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from fabriclab.net import clean, doctor
-from fabriclab.net.runstate import ENV, run_of
+from fabriclab.paths import ENV, run_of
 
 
 def started(argv, env=None):

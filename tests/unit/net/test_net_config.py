@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from fabriclab.net.network import NetConfig
-from fabriclab.net.pipeline import load_pipeline
+from fabriclab.net.program import load_program
+from fabriclab.paths import p4src
 
 
 def test_string_paths_become_paths(tmp_path):
@@ -15,11 +16,10 @@ def test_string_paths_become_paths(tmp_path):
 
 
 def test_a_string_program_compiles(tmp_path):
-    root = Path(__file__).resolve().parents[3]
-    config = NetConfig(program=str(root / "p4src" / "basic.p4"))
-    pipeline = load_pipeline(config.program, config.target, tmp_path)
-    assert pipeline.source.name == "basic.p4"
-    assert any(t.preamble.name == "MyIngress.ipv4_lpm" for t in pipeline.p4info.tables)
+    config = NetConfig(program=str(p4src("basic.p4")))
+    program = load_program(config.program, config.target, tmp_path)
+    assert program.source.name == "basic.p4"
+    assert any(t.preamble.name == "MyIngress.ipv4_lpm" for t in program.p4info.tables)
 
 
 def test_a_start_that_fails_preflight_leaves_the_running_run_alone(monkeypatch):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from fabriclab import paths
-from fabriclab.net.runstate import RunDir
+from fabriclab.paths import RunDir
 from fabriclab.switch import admin
 
 

@@ -12,8 +12,8 @@ from controller.routes import compute_routes
 from fabriclab.errors import FabricError
 from fabriclab.net import cli, linkparams
 from fabriclab.net.host import host_commands
-from fabriclab.net.runstate import RunDir, veth_name
-from fabriclab.net.switch import switch_command, target_command
+from fabriclab.net.p4node import switch_command, target_command
+from fabriclab.paths import RunDir, veth_name
 from topologies import builders
 from topologies.addressing import Addressing
 from topologies.graph import LinkParams
@@ -154,27 +154,49 @@ def test_each_switch_models_the_direction_it_sends():
 
 
 def test_program_errors_before_anything_runs(tmp_path):
-    from fabriclab.net.pipeline import default_program, load_pipeline
+    from fabriclab.net.program import default_program, load_program
 
     assert default_program().name in ("fabric.p4", "basic.p4")
     with pytest.raises(FabricError, match="no P4 program at"):
-        load_pipeline(tmp_path / "missing.p4", "builtin", tmp_path)
+        load_program(tmp_path / "missing.p4", "builtin", tmp_path)
     (tmp_path / "x.p4").write_text("")
     with pytest.raises(FabricError, match="needs p4c-bm2-ss"):
-        load_pipeline(tmp_path / "x.p4", "bmv2", tmp_path)
+        load_program(tmp_path / "x.p4", "bmv2", tmp_path)
 
 
-def test_route_installer_follows_the_program_tables():
-    from finsy.proto import p4i
+class RefusingController:
+    """A controller (FabricNet's `controller=`) that knows no program."""
 
-    from fabriclab.net.network import route_installer
-    from fabriclab.net.pipeline import Pipeline
+    clients: dict = {}
 
-    def pipeline(tables, actions):
-        info = p4i.P4Info(tables=[p4i.Table(preamble=p4i.Preamble(name=t)) for t in tables],
-                          actions=[p4i.Action(preamble=p4i.Preamble(name=a)) for a in actions])
-        return Pipeline(Path("prog.p4"), info, b"")
+    def __init__(self):
+        self.checked = []
 
-    assert route_installer(pipeline([basic_routing.TABLE], [basic_routing.ACTION])) is basic_routing
-    with pytest.raises(FabricError, match="no route installer knows the tables of prog.p4"):
-        route_installer(pipeline(["MyIngress.other"], []))
+    def check(self, program):
+        self.checked.append(program.source.name)
+        raise FabricError(f"no route installer knows the tables of {program.source.name}")
+
+    def start(self, *args):
+        raise AssertionError("start() after a refused check")
+
+    def stop(self):
+        pass
+
+
+def test_the_given_controller_checks_the_program_before_anything_exists(monkeypatch):
+    """FabricNet takes its controller as an argument (Mininet's controller=) and asks it
+    about the compiled program before the first namespace or veth."""
+    from fabriclab import paths
+    from fabriclab.net.network import FabricNet, NetConfig
+
+    built = []
+    monkeypatch.setattr(FabricNet, "preflight", lambda self: None)
+    monkeypatch.setattr(FabricNet, "_build", lambda self: built.append(1))
+    controller = RefusingController()
+    net = FabricNet(builders.leaf_spine(leaves=1, spines=1, hosts_per_leaf=1),
+                    NetConfig(run="unit-refused", program=paths.p4src("basic.p4")),
+                    controller=controller)
+    with pytest.raises(FabricError, match="no route installer knows the tables of basic.p4"):
+        net.start()
+    assert controller.checked == ["basic.p4"] and built == []
+    assert not RunDir("unit-refused").path.exists()

@@ -1,5 +1,5 @@
-"""Route installer for p4src/fabric.p4, used by `fabriclab net` (see fabriclab.net.network
-INSTALLERS): writes routes, ECMP groups, port MACs, INT sink ports and traffic classes.
+"""Base routes for p4src/fabric.p4, written by `fabriclab net` (through controller.route_installer):
+routes, ECMP groups, port MACs, INT sink ports and traffic classes.
 Mode, ECN and INT stay at the program's defaults (ECMP, off, off) until the fabric
 controller changes them.
 """
