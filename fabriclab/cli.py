@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("fabriclab.demo", "the headline job that `make demo` runs"),
     "clean": ("fabriclab.net.clean", "remove namespaces, links and processes left by crashed runs"),
     "doctor": ("fabriclab.net.doctor", "check this machine and say what to fix"),
+    "lab": ("fabriclab.labs.cli", "teaching labs: list, start one, check (grade) your program"),
 }
 
 
