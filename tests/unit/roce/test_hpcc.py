@@ -95,6 +95,13 @@ def test_smoothing_weighs_the_winning_hops_interval_against_t():
     assert s.rp.utilisation == pytest.approx(0.5 * 2.0)
 
 
+def test_tau_is_the_winning_hops_interval_not_another_hops():
+    s, a, b = Sender(), Link(1), Link(2)
+    s.ack([a.record(qlen=0.2 * BDP), b.record(qlen=BDP)])
+    s.ack([a.record(qlen=0.2 * BDP, dt=T), b.record(qlen=BDP, dt=T // 2)])  # u 1.2 vs 2.0
+    assert s.rp.utilisation == pytest.approx(0.5 * 2.0)
+
+
 def test_recovery_by_additive_increase_then_a_jump_after_max_stage():
     s, link = Sender(), Link(1)
     s.ack([link.record(qlen=2 * BDP)])
