@@ -1,0 +1,85 @@
+"""Runs on a virtual-time fabric: apps on host NICs until they finish, and collectives.
+
+`run_collective(topo, spec, options, seed)` returns the same per-rank dicts as the
+real-time launcher (`Rank.summary()`), so `summarize` and the nccl-tests table work on
+either. `options` is the host-stack settings object of the collective CLI and experiments
+(anything with `iters`, `warmup` and `nic_config(ip)`, e.g. `RunOptions`). The seed picks
+every queue pair's UDP source port (the fabric's ECMP entropy) and the links' impairment
+draws: the same seed gives the same result byte for byte, another seed other paths.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any, Protocol, Sequence
+
+from fabriclab.errors import FabricError
+from fabriclab.roce.collectives import CollectiveSpec
+from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.roce.nic import NicConfig, RoceNic
+from fabriclab.roce.rank import QPN_BASE, Rank
+from fabriclab.vtime.events import Progress
+from fabriclab.vtime.fabric import Fabric, FabricOptions
+from topologies.graph import Topology
+
+DEFAULT_LIMIT_NS = 600 * 10**9  # simulated time after which unfinished apps give up
+
+
+class StackOptions(Protocol):
+    iters: int
+    warmup: int
+
+    def nic_config(self, ip: str, port: int = ROCE_PORT) -> NicConfig: ...
+
+
+class App(Protocol):
+    done: bool
+
+    def service(self, now: int) -> None: ...
+
+
+def entropy_port(seed: int, src: int, dst: int) -> int:
+    """The UDP source port (49152-65535) rank `src` uses toward `dst` under `seed`."""
+    return 49152 + (zlib.crc32(f"vtime:{seed}:{src}:{dst}".encode()) & 0x3FFF)
+
+
+def run_apps(fabric: Fabric, apps: dict[str, tuple[RoceNic, App]], limit_ns: int = DEFAULT_LIMIT_NS,
+             progress: Progress | None = None) -> int:
+    """Attach each host's (NIC, app) to its first interface, start them together at the
+    fabric's current time and run until every app is done or `limit_ns` passes; returns
+    the simulated time reached."""
+    for host, (nic, app) in apps.items():
+        endpoint = fabric.endpoint(host)
+        endpoint.attach(nic, app)
+        endpoint.kick()
+    running = list(a for _, a in apps.values())
+    return fabric.run(until_ns=fabric.now + limit_ns, stop=lambda: all(a.done for a in running),
+                      progress=progress)
+
+
+def run_collective(topo: Topology, spec: CollectiveSpec, options: StackOptions, seed: int = 0,
+                   fabric_options: FabricOptions | None = None, hosts: Sequence[str] | None = None,
+                   limit_ns: int = DEFAULT_LIMIT_NS, progress: Progress | None = None,
+                   fabric: Fabric | None = None) -> list[dict[str, Any]]:
+    """Rank i on `hosts[i]` (default: the topology's first `spec.nranks` hosts)."""
+    fabric = fabric or Fabric(topo, fabric_options, seed)
+    names = list(hosts) if hosts is not None else [h.name for h in topo.hosts()][:spec.nranks]
+    if len(names) != spec.nranks:
+        raise FabricError(f"{spec.nranks} ranks need {spec.nranks} hosts; the topology has "
+                          f"{len(topo.hosts())}" if hosts is None else
+                          f"{spec.nranks} ranks but {len(names)} hosts given")
+    addrs = [(fabric.endpoint(h).ip, ROCE_PORT) for h in names]
+    apps: dict[str, tuple[RoceNic, App]] = {}
+    ranks = []
+    for i, (host, (ip, port)) in enumerate(zip(names, addrs)):
+        nic = RoceNic(options.nic_config(ip, port))
+        rank = Rank(nic, i, addrs, spec, options.iters, options.warmup)
+        for peer in range(spec.nranks):
+            if peer != i:
+                nic.set_sport(QPN_BASE + peer, entropy_port(seed, i, peer))
+        if host in apps:
+            raise FabricError(f"host {host!r} given twice")
+        apps[host] = (nic, rank)
+        ranks.append(rank)
+    run_apps(fabric, apps, limit_ns, progress)
+    return [r.summary() for r in ranks]
