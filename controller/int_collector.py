@@ -5,31 +5,83 @@ A report is a UDP datagram (to the collector's port, 32766 by default) holding
     int_report (16 B) | Ethernet | IPv4 | UDP (dport 9099) | INT shim | INT-MD header |
     hop records (24 B each, newest first) | rest of the traced packet
 
-(formats in p4src/fabric/headers.p4 and docs/fabric.md). `IntCollector` is sans-I/O:
-feed it datagrams; `serve` is the thin socket driver; `python -m controller.int_collector`
-runs it as a process (e.g. inside a Mininet host) and writes the CSV on exit.
+The INT headers are declared once here as scapy layers whose fields are those of
+p4src/fabric/headers.p4 (same names, same widths: a unit test checks them against the
+compiler's header types of fabric.p4); the decoder and the tests both use them.
+`IntCollector` is sans-I/O: feed it datagrams; `serve` is the thin socket driver;
+`python -m controller.int_collector` runs it as a process (e.g. inside a Mininet host) and
+writes the CSV on exit.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import ipaddress
 import pathlib
 import signal
 import socket
-import struct
 import sys
 import time
 from dataclasses import astuple, dataclass, fields
 
+from scapy.fields import BitField
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Ether
+from scapy.packet import Packet
+
 from fabriclab.errors import FabricError
 
-REPORT_LEN = 16
-SHIM_LEN, MD_LEN, HOP_LEN = 4, 12, 24
 INT_UDP_PORT = 9099
-_REPORT = struct.Struct("!BBHIII")
-_HOP = struct.Struct("!IHHII" "II")  # switch, in, out, latency, qid<<24|depth, egress ts, tx
+
+
+class IntReportHeader(Packet):
+    """fabric.p4 `int_report_t`: in front of the sink's copy of the traced packet."""
+
+    name = "int_report_t"
+    fields_desc = [BitField("ver", 1, 4), BitField("hopCount", 0, 4), BitField("rsvd", 0, 8),
+                   BitField("innerLen", 0, 16), BitField("switchId", 0, 32),
+                   BitField("seqNo", 0, 32), BitField("ingressTs", 0, 32)]
+
+
+class IntShim(Packet):
+    """fabric.p4 `int_shim_t`: after the UDP header whose dport says INT_UDP_PORT."""
+
+    name = "int_shim_t"
+    fields_desc = [BitField("intType", 1, 4), BitField("npt", 1, 2), BitField("rsvd", 0, 2),
+                   BitField("len", 4, 8), BitField("origPort", 0, 16)]
+
+
+class IntMd(Packet):
+    """fabric.p4 `int_md_t`: the INT-MD metadata header."""
+
+    name = "int_md_t"
+    fields_desc = [BitField("ver", 2, 4), BitField("d", 0, 1), BitField("e", 0, 1),
+                   BitField("m", 0, 1), BitField("rsvd", 0, 12), BitField("hopMl", 6, 5),
+                   BitField("remainingHops", 0, 8), BitField("instructions", 0, 16),
+                   BitField("domainId", 0, 16), BitField("dsInstructions", 0, 16),
+                   BitField("dsFlags", 0, 16)]
+
+
+class IntHop(Packet):
+    """fabric.p4 `int_hop_t`: one switch's record (times in us of that switch's clock)."""
+
+    name = "int_hop_t"
+    fields_desc = [BitField("switchId", 0, 32), BitField("ingressPort", 0, 16),
+                   BitField("egressPort", 0, 16), BitField("hopLatency", 0, 32),
+                   BitField("qid", 0, 8), BitField("qdepth", 0, 24), BitField("egressTs", 0, 32),
+                   BitField("txBytes", 0, 32)]
+
+
+INT_LAYERS = (IntReportHeader, IntShim, IntMd, IntHop)
+
+
+def layer_bytes(layer: type[Packet]) -> int:
+    return sum(f.size for f in layer.fields_desc) // 8
+
+
+REPORT_LEN, SHIM_LEN, MD_LEN, HOP_LEN = (layer_bytes(c) for c in INT_LAYERS)
+_REPORT_LAYERS = (IntReportHeader, Ether, IP, UDP, IntShim, IntMd)  # hop records follow
+_LEN = {layer: len(layer()) for layer in (*INT_LAYERS, Ether, IP, UDP)}
 
 
 @dataclass(frozen=True)
@@ -63,45 +115,42 @@ class IntReport:
 
 def decode_report(data: bytes) -> IntReport:
     """Parse one report datagram; FabricError says what is wrong with a bad one."""
-    if len(data) < REPORT_LEN + 14 + 20 + 8 + SHIM_LEN + MD_LEN:
+    if len(data) < sum(_LEN[c] for c in _REPORT_LAYERS):
         raise FabricError(f"INT report too short ({len(data)} bytes)")
-    ver_hops, _, inner_len, reporter, seq, ingress_ts = _REPORT.unpack_from(data)
-    if ver_hops >> 4 != 1:
-        raise FabricError(f"INT report version {ver_hops >> 4} is not 1")
-    off = REPORT_LEN
-    if data[off + 12:off + 14] != b"\x08\x00":
+    head, eth, ip, udp, shim, md = _layers(data, _REPORT_LAYERS, 0)
+    if head.ver != 1:
+        raise FabricError(f"INT report version {head.ver} is not 1")
+    if eth.type != 0x0800:
         raise FabricError("INT report: inner packet is not IPv4")
-    ip = off + 14
-    ihl = (data[ip] & 0x0F) * 4
-    if data[ip + 9] != 17 or ihl != 20:
+    if ip.proto != 17 or ip.ihl != 5:
         raise FabricError("INT report: inner packet is not UDP over an option-less IPv4")
-    src, dst = (str(ipaddress.IPv4Address(data[ip + 12:ip + 16])),
-                str(ipaddress.IPv4Address(data[ip + 16:ip + 20])))
-    udp = ip + ihl
-    sport, dport = struct.unpack_from("!HH", data, udp)
-    if dport != INT_UDP_PORT:
-        raise FabricError(f"INT report: inner UDP port {dport} is not the INT port {INT_UDP_PORT}")
-    shim = udp + 8
-    int_type, length_words, orig_port = data[shim] >> 4, data[shim + 1], \
-        struct.unpack_from("!H", data, shim + 2)[0]
-    if int_type != 1:
-        raise FabricError(f"INT report: shim type {int_type} is not INT-MD (1)")
-    md = shim + SHIM_LEN
-    exceeded = bool(data[md] & 0x04)
-    hop_words = data[md + 2] & 0x1F
-    if hop_words != HOP_LEN // 4:
-        raise FabricError(f"INT report: {hop_words} words per hop, expected {HOP_LEN // 4}")
-    n_hops = (length_words * 4 - SHIM_LEN - MD_LEN) // HOP_LEN
-    start = md + MD_LEN
+    if udp.dport != INT_UDP_PORT:
+        raise FabricError(f"INT report: inner UDP port {udp.dport} is not the INT port "
+                          f"{INT_UDP_PORT}")
+    if shim.intType != 1:
+        raise FabricError(f"INT report: shim type {shim.intType} is not INT-MD (1)")
+    if md.hopMl != HOP_LEN // 4:
+        raise FabricError(f"INT report: {md.hopMl} words per hop, expected {HOP_LEN // 4}")
+    n_hops = (shim.len * 4 - SHIM_LEN - MD_LEN) // HOP_LEN
+    start = sum(_LEN[c] for c in _REPORT_LAYERS)
     if n_hops < 0 or start + n_hops * HOP_LEN > len(data):
-        raise FabricError(f"INT report: shim length {length_words} words exceeds the packet")
-    hops = []
-    for i in range(n_hops):
-        sw, inp, outp, lat, q, ts, tx = _HOP.unpack_from(data, start + i * HOP_LEN)
-        hops.append(HopRecord(sw, inp, outp, lat, q >> 24, q & 0xFFFFFF, ts, tx))
+        raise FabricError(f"INT report: shim length {shim.len} words exceeds the packet")
+    hops = [HopRecord(r.switchId, r.ingressPort, r.egressPort, r.hopLatency, r.qid, r.qdepth,
+                      r.egressTs, r.txBytes)
+            for r in _layers(data, (IntHop,) * n_hops, start)]
     hops.reverse()
-    return IntReport(reporter, seq, ingress_ts, src, dst, sport, orig_port, tuple(hops),
-                     exceeded)
+    return IntReport(head.switchId, head.seqNo, head.ingressTs, ip.src, ip.dst, udp.sport,
+                     shim.origPort, tuple(hops), bool(md.e))
+
+
+def _layers(data: bytes, layers: tuple[type[Packet], ...], offset: int) -> list[Packet]:
+    """Dissect `layers` one after the other from `offset`, each from its own bytes only."""
+    out = []
+    for layer in layers:
+        n = _LEN[layer]
+        out.append(layer(data[offset:offset + n]))
+        offset += n
+    return out
 
 
 CSV_FIELDS = ["recv_time_s", "reporter", "seq", "src", "dst", "sport", "dport", "hop",

@@ -1,8 +1,8 @@
 """INT report decoding, per-hop rows, CSV and plot, and the collector process."""
 
 import csv
+import pathlib
 import socket
-import struct
 import subprocess
 import sys
 
@@ -10,25 +10,41 @@ import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
-from controller.int_collector import CSV_FIELDS, IntCollector, decode_report
+from controller.int_collector import (CSV_FIELDS, INT_LAYERS, IntCollector, IntHop, IntMd,
+                                      IntReportHeader, IntShim, decode_report)
 from controller.int_plot import load_series, plot_queue_depth
 from fabriclab.errors import FabricError
+from fabriclab.p4 import compile_file
+
+FABRIC = pathlib.Path(__file__).resolve().parents[3] / "p4src" / "fabric.p4"
 
 
 def hop(switch, inp, outp, latency, qdepth, ts, tx, qid=0):
-    return struct.pack("!IHHIIII", switch, inp, outp, latency, qid << 24 | qdepth, ts, tx)
+    return IntHop(switchId=switch, ingressPort=inp, egressPort=outp, hopLatency=latency,
+                  qid=qid, qdepth=qdepth, egressTs=ts, txBytes=tx)
 
 
 def report(hops_newest_first, dport=4791, reporter=4, seq=7, exceeded=False):
     """A report as fabric.p4 builds it (see p4src/fabric/headers.p4)."""
     n = len(hops_newest_first)
-    shim = struct.pack("!BBH", 1 << 4 | 1 << 2, 4 + 6 * n, dport)
-    md = struct.pack("!IHHHH", 2 << 28 | (1 << 26 if exceeded else 0) | 6 << 8 | (6 - n),
-                     0xF500, 0, 0, 0)
-    body = shim + md + b"".join(hop(*h) for h in hops_newest_first) + b"payload"
+    body = IntShim(len=4 + 6 * n, origPort=dport) / IntMd(e=int(exceeded), remainingHops=6 - n,
+                                                          instructions=0xF500)
+    for h in hops_newest_first:
+        body = body / hop(*h)
     inner = bytes(Ether() / IP(src="10.0.1.1", dst="10.0.2.1") / UDP(sport=50000, dport=9099)
-                  / body)
-    return struct.pack("!BBHIII", 1 << 4 | n, 0, len(inner), reporter, seq, 123) + inner
+                  / body / b"payload")
+    return bytes(IntReportHeader(hopCount=n, innerLen=len(inner), switchId=reporter, seqNo=seq,
+                                 ingressTs=123)) + inner
+
+
+def test_int_layers_are_fabric_p4s_headers():
+    """The one declaration of the INT format agrees with the P4 program, field by field."""
+    headers = {d.name: d for d in compile_file(FABRIC).program.decls
+               if getattr(d, "kind", None) == "header"}
+    for layer in INT_LAYERS:
+        name = layer().name
+        p4 = [(f.name, f.type.width) for f in headers[name].fields]
+        assert [(f.name, f.size) for f in layer.fields_desc] == p4, name
 
 
 def test_decode_puts_hops_in_path_order():
