@@ -158,13 +158,17 @@ class RoceNic:
                 self.counters.cnps_sent += 1
                 conn.control.append(f.RocePacket(f.CNP, conn.qp.peer_qpn, 0, becn=True))
         conn.control.extend(conn.qp.receive(pkt, now))
-        while conn.qp.completions:
-            self.completions.append((pkt.dqpn, conn.qp.completions.popleft()))
+        self._collect(pkt.dqpn, conn.qp)
+
+    def _collect(self, qpn: int, qp: QueuePair) -> None:
+        while qp.completions:
+            self.completions.append((qpn, qp.completions.popleft()))
 
     # ---- output ----------------------------------------------------------------------
     def poll(self, now: int) -> list[Datagram]:
         """Run due timers and return the datagrams the pacers allow at `now`."""
-        for conn in self._conns.values():
+        for qpn, conn in self._conns.items():
+            self._collect(qpn, conn.qp)  # e.g. flushed at post time by a QP in the error state
             dl = conn.qp.deadline()
             if dl is not None and dl <= now:
                 conn.qp.on_timer(now)

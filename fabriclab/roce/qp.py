@@ -19,6 +19,13 @@ responder has two modes that decide what reordering costs:
   that packets `ooo_nak_gap` PSNs later have overtaken is taken for a loss and NAKed once,
   and the requester (same mode) resends just that packet: selective repair.
 
+Nothing a peer (or a forger) sends can wedge a QP. A NAK counts only if its PSN is one of
+our unacknowledged packets and an ACK only if it acknowledges no more than we sent; others
+are ignored and counted. A request more than `window` PSNs ahead of the expected one cannot
+come from a well-behaved requester (both ends use the same attributes): it is dropped and
+counted, never stashed. A valid fatal NAK puts the QP in the error state, where every posted
+and later request completes with an error, as with ibv_poll_cq's flush errors.
+
 The retransmission timer runs only while a packet that asked for an ACK is unacknowledged:
 a sender paced far below line rate (DCQCN) between AckReqs has lost nothing.
 """
@@ -35,6 +42,7 @@ PSN_MASK = 0xFFFFFF
 MSN_MASK = 0xFFFFFF
 PMTUS = (256, 512, 1024, 2048, 4096)
 MODES = ("gbn", "ooo")
+NAK_ERRORS = {0x61: "invalid request", 0x62: "remote access error", 0x63: "remote operational error"}
 
 
 def psn_add(psn: int, n: int) -> int:
@@ -86,6 +94,9 @@ class QpCounters:
     out_of_order: int = 0
     duplicates: int = 0
     access_errors: int = 0
+    beyond_window: int = 0  # requests too far ahead of the expected PSN: dropped, never stashed
+    naks_ignored: int = 0  # NAKs whose PSN is no unacknowledged packet of ours (stale or stray)
+    acks_ignored: int = 0  # ACKs of PSNs never sent, and RNR/reserved syndromes
 
 
 @dataclass
@@ -115,6 +126,10 @@ class _WorkRequest:
     @property
     def last_psn(self) -> int:
         return psn_add(self.first_psn, self.npkts - 1)
+
+    @property
+    def kind(self) -> str:
+        return "write" if self.write else "send"
 
 
 @dataclass
@@ -171,6 +186,9 @@ class QueuePair:
         self._post(_WorkRequest(wr_id, False, bytes(data), 0, 0, imm, 0, 0))
 
     def _post(self, wr: _WorkRequest) -> None:
+        if self.error is not None:  # an errored QP completes every request at once, flushed
+            self.completions.append(Completion(wr.kind, wr.wr_id, error=f"flushed: {self.error}"))
+            return
         wr.first_psn = self._end_psn
         wr.npkts = max(1, -(-len(wr.data) // self.cfg.pmtu))
         if wr.npkts >= 1 << 22:
@@ -181,6 +199,16 @@ class QueuePair:
     @property
     def outstanding(self) -> int:
         return psn_diff(self._max_sent, self._una)
+
+    @property
+    def una(self) -> int:
+        """The oldest unacknowledged PSN (requester)."""
+        return self._una
+
+    @property
+    def epsn(self) -> int:
+        """The next PSN the responder expects."""
+        return self._epsn
 
     @property
     def busy(self) -> bool:
@@ -261,31 +289,54 @@ class QueuePair:
         self._tx_wr = 0
 
     def _on_ack(self, pkt: f.RocePacket, now: int) -> None:
-        nak = pkt.is_nak
-        if nak and pkt.syndrome != f.AETH_NAK_PSN_SEQ:
-            self.error = f"remote access error (NAK syndrome {pkt.syndrome:#x})"
-            wr = self._wrs[0] if self._wrs else None
-            self.completions.append(Completion("write", wr.wr_id if wr else None, error=self.error))
+        """An ACK/NAK. Its PSN must name a packet we sent: a NAK's (the responder's expected PSN)
+        an unacknowledged one, an ACK's one not after the last sent. Anything else is stale or
+        forged and is ignored (counted), so no stray packet can wedge or fail the QP."""
+        kind = pkt.syndrome >> 5
+        if kind not in (0b000, 0b011):  # RNR NAK or reserved: never asked for by this responder
+            self.counters.acks_ignored += 1
             return
-        acked = psn_add(pkt.psn, -1) if nak else pkt.psn  # NAK PSN is the expected one
-        progress = 0 <= psn_diff(acked, self._una) < psn_diff(self._max_sent, self._una)
-        if progress:
+        nak = kind == 0b011
+        ahead, outstanding = psn_diff(pkt.psn, self._una), self.outstanding
+        if nak and not 0 <= ahead < outstanding:
+            self.counters.naks_ignored += 1
+            return
+        if not nak and ahead >= outstanding:
+            self.counters.acks_ignored += 1
+            return
+        acked = psn_add(pkt.psn, -1) if nak else pkt.psn  # a NAK acknowledges what precedes it
+        if 0 <= psn_diff(acked, self._una) < outstanding:
             self._una = psn_add(acked, 1)
             while self._wrs and psn_diff(self._wrs[0].last_psn, acked) <= 0:
                 wr = self._wrs.popleft()
-                self.completions.append(Completion("write" if wr.write else "send", wr.wr_id))
+                self.completions.append(Completion(wr.kind, wr.wr_id))
                 self._tx_wr = max(0, self._tx_wr - 1)
             if psn_diff(self._tx, self._una) < 0:
                 self._go_back(self._una)
             self._backoff = 1
             self._deadline = now + self._rto() if self._awaiting_ack() else None
-        if nak:
-            self.counters.naks_received += 1
-            if psn_diff(pkt.psn, self._una) == 0 and psn_diff(self._tx, pkt.psn) > 0:
-                if self.cfg.mode == "ooo":
-                    self._repair.append(pkt.psn)  # the responder kept everything after the hole
-                else:
-                    self._go_back(pkt.psn)
+        if not nak:
+            return
+        self.counters.naks_received += 1
+        if pkt.syndrome != f.AETH_NAK_PSN_SEQ:
+            what = NAK_ERRORS.get(pkt.syndrome, "remote error")
+            self._fail(f"{what} (NAK syndrome {pkt.syndrome:#x} at PSN {pkt.psn:#x})")
+        elif psn_diff(self._tx, pkt.psn) > 0:
+            if self.cfg.mode == "ooo":
+                self._repair.append(pkt.psn)  # the responder kept everything after the hole
+            else:
+                self._go_back(pkt.psn)
+
+    def _fail(self, error: str) -> None:
+        """Enter the error state as an RC QP does: the NAKed request completes with the error,
+        every later one is flushed (IBV_WC_WR_FLUSH_ERR), and so is anything posted later."""
+        self.error = error
+        for i, wr in enumerate(self._wrs):
+            self.completions.append(Completion(wr.kind, wr.wr_id, error=error if i == 0 else f"flushed: {error}"))
+        self._wrs.clear()
+        self._repair.clear()
+        self._tx_wr = 0
+        self._deadline = None
 
     # ---- responder -------------------------------------------------------------------
     def receive(self, pkt: f.RocePacket, now: int) -> list[f.RocePacket]:
@@ -299,12 +350,15 @@ class QueuePair:
         if d < 0:
             self.counters.duplicates += 1
             return [self._ack()] if pkt.ackreq else []
+        if d >= self.cfg.window:  # the requester never sends this far ahead: forged or corrupt
+            self.counters.beyond_window += 1
+            return []
         if d > 0:
             self.counters.out_of_order += 1
             if self.cfg.mode == "ooo":
                 if pkt.psn in self._stash:
                     self.counters.duplicates += 1
-                elif d < 1 << 16:
+                else:
                     self._stash[pkt.psn] = pkt
                 if d < self.cfg.ooo_nak_gap or self._nak_sent:
                     return []
