@@ -237,7 +237,8 @@ def main(args: argparse.Namespace) -> int:
         switch.run()
     finally:
         if grpc_server is not None:
-            grpc_server.stop(grace=0.5).wait()
+            from fabriclab.switch.p4runtime.server import shutdown
+            shutdown(grpc_server)  # bounded: a stuck gRPC call must not keep the switch alive
         if admin_server is not None:
             admin_server.close()
         switch.close()

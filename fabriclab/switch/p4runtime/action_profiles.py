@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from finsy.proto import p4r
 
-from fabriclab.switch.p4runtime import matches
+from fabriclab.switch.p4runtime import matches, selector_limits
 from fabriclab.switch.p4runtime.context import RuntimeContext, core_errors
 from fabriclab.switch.p4runtime.status import (
     ALREADY_EXISTS,
@@ -106,20 +106,25 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
         raise P4RuntimeError(NOT_FOUND, f"group {msg.group_id} does not exist")
     if kind not in (Update.INSERT, Update.MODIFY):
         raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
-    members = []
+    what = f"group {msg.group_id}"
+    members, seen = [], set()
     for m in msg.members:
-        weight = m.weight or 1  # an unset weight means 1 (spec 9.2.2)
-        if weight < 0:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"member {m.member_id}: negative weight")
+        weight = selector_limits.member_weight(profile, m.weight, what)
+        if m.member_id in seen:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: member {m.member_id} listed twice (use its weight)")
+        seen.add(m.member_id)
         if m.member_id not in core_profile.members or m.member_id >= _HIDDEN:
-            raise P4RuntimeError(NOT_FOUND, f"group {msg.group_id}: member {m.member_id} does not exist")
+            raise P4RuntimeError(NOT_FOUND, f"{what}: member {m.member_id} does not exist")
         members.append((m.member_id, weight))
     if msg.max_size < 0 or (profile.max_group_size and msg.max_size > profile.max_group_size):
-        raise P4RuntimeError(INVALID_ARGUMENT, f"group {msg.group_id}: max_size {msg.max_size} outside "
+        raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: max_size {msg.max_size} outside "
                              f"0..{profile.max_group_size or 'unlimited'}")
-    limit = msg.max_size or profile.max_group_size
-    if limit and sum(w for _, w in members) > limit:
-        raise P4RuntimeError(RESOURCE_EXHAUSTED, f"group {msg.group_id}: weights exceed max size {limit}")
+    if kind == Update.MODIFY and msg.max_size != ctx.group_max_size.get((profile.preamble.id, msg.group_id), 0):
+        raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: max_size cannot change after the group is inserted")
+    if msg.max_size > selector_limits.MAX_GROUP_WEIGHT:
+        raise P4RuntimeError(RESOURCE_EXHAUSTED, f"{what}: max_size {msg.max_size} exceeds this switch's "
+                             f"maximum {selector_limits.MAX_GROUP_WEIGHT}")
+    selector_limits.check_group(profile, [w for _, w in members], msg.max_size, what)
     with core_errors():
         core_profile.set_group(msg.group_id, members)
     ctx.group_max_size[(profile.preamble.id, msg.group_id)] = msg.max_size

@@ -3,10 +3,14 @@
 Sans-I/O: streams are opaque hashable tokens; `update` and `remove` return the
 `MasterArbitrationUpdate` advisories to send as (stream, message) pairs, and raise
 `P4RuntimeError` when the spec says the offending stream must be terminated.
-The primary of a role is the connected stream with the highest election_id; a stream
-without an election_id is a backup that can never be primary. When the primary changes
-(a higher id arrives, or the primary's stream closes) every stream of the role is told;
-otherwise only the stream that sent the update is.
+
+As spec 5.4 words it: a controller becomes primary when its election_id is at least the
+highest the server has seen for the role (`election_id_past`); otherwise it is a backup.
+When the primary's stream closes (or it downgrades itself) the role has no primary until a
+controller sends an update with an id at least that high: backups are not promoted, and
+every advisory carries the highest id seen so they know what to send. Once the last stream
+of a role is gone the role starts afresh (as after a server restart), so a controller that
+reconnects later with its usual id is not locked out by an id it never saw.
 """
 
 from __future__ import annotations
@@ -41,19 +45,23 @@ class _Client:
 
 
 @dataclass
+class _RoleState:
+    primary: Hashable | None = None
+    highest: int | None = None  # election_id_past: None until some controller was primary
+
+
+@dataclass
 class Arbitration:
     """Arbitration state of one device."""
 
     device_id: int
     _clients: dict[Hashable, _Client] = field(default_factory=dict)
+    _roles: dict[str, _RoleState] = field(default_factory=dict)
 
     def primary(self, role: str) -> Hashable | None:
         """The primary stream of `role`, if any."""
-        best, best_id = None, -1
-        for stream, client in self._clients.items():
-            if client.role == role and client.election_id is not None and client.election_id > best_id:
-                best, best_id = stream, client.election_id
-        return best
+        state = self._roles.get(role)
+        return state.primary if state is not None else None
 
     def primary_election_id(self, role: str) -> int | None:
         stream = self.primary(role)
@@ -78,6 +86,9 @@ class Arbitration:
                     f"device_id {msg.device_id} differs from this stream's device_id {self.device_id}",
                 )
             raise P4RuntimeError(NOT_FOUND, f"no device with device_id {msg.device_id} (this switch is {self.device_id})")
+        if known is not None and known.role != role:
+            raise P4RuntimeError(FAILED_PRECONDITION, f"this stream has role '{known.role or 'default'}': "
+                                 "open a new stream to change role")
         if election_id is not None:
             for other, client in self._clients.items():
                 if other is not stream and client.role == role and client.election_id == election_id:
@@ -85,50 +96,47 @@ class Arbitration:
                         INVALID_ARGUMENT,
                         f"election_id {election_id} is already used by another controller of this role",
                     )
-        old_role = known.role if known else None
-        before = {r: self.primary(r) for r in {role, old_role} if r is not None}
         self._clients[stream] = _Client(role, msg.role if msg.HasField("role") else None, election_id)
-        advisories: list[Advisory] = []
-        for r, old_primary in before.items():
-            if self.primary(r) != old_primary:
-                advisories += self._notify_all(r)
-        if not any(s is stream for s, _ in advisories):
-            advisories.append((stream, self._advisory(stream)))
-        return advisories
+        state = self._roles.setdefault(role, _RoleState())
+        if election_id is not None and (state.highest is None or election_id >= state.highest):
+            state.primary, state.highest = stream, election_id
+            return self._notify_all(role)
+        if state.primary is stream:  # the primary downgraded itself
+            state.primary = None
+            return self._notify_all(role)
+        return [(stream, self._advisory(stream))]
 
     def remove(self, stream: Hashable) -> list[Advisory]:
-        """Forget a closed stream; if it was primary, tell the rest of its role."""
-        client = self._clients.get(stream)
+        """Forget a closed stream; if it was primary, tell the rest of its role there is none."""
+        client = self._clients.pop(stream, None)
         if client is None:
             return []
-        was_primary = self.primary(client.role) is stream
-        del self._clients[stream]
-        return self._notify_all(client.role) if was_primary else []
+        state = self._roles[client.role]
+        if not self.has_clients(client.role):
+            del self._roles[client.role]
+            return []
+        if state.primary is not stream:
+            return []
+        state.primary = None
+        return self._notify_all(client.role)
 
     def _notify_all(self, role: str) -> list[Advisory]:
         return [(s, self._advisory(s)) for s, c in self._clients.items() if c.role == role]
 
     def _advisory(self, stream: Hashable) -> p4r.MasterArbitrationUpdate:
         client = self._clients[stream]
-        primary = self.primary(client.role)
-        if primary is stream:
+        state = self._roles[client.role]
+        if state.primary is stream:
             code, text = OK, "primary"
-        elif primary is not None:
+        elif state.primary is not None:
             code, text = ALREADY_EXISTS, "backup: another controller is primary"
         else:
-            code, text = NOT_FOUND, "backup: no primary for this role"
+            code, text = NOT_FOUND, "backup: no primary for this role (send an election_id >= the one shown)"
         msg = p4r.MasterArbitrationUpdate(
             device_id=self.device_id, status=rpc_status.Status(code=code, message=text)
         )
         if client.role_msg is not None and (client.role_msg.name or client.role_msg.id):
             msg.role.CopyFrom(client.role_msg)
-        shown = self.primary_election_id(client.role)
-        if shown is None:
-            shown = self._highest_election_id(client.role)
-        if shown is not None:
-            msg.election_id.CopyFrom(U128.encode(shown))
+        if state.highest is not None:
+            msg.election_id.CopyFrom(U128.encode(state.highest))
         return msg
-
-    def _highest_election_id(self, role: str) -> int | None:
-        ids = [c.election_id for c in self._clients.values() if c.role == role and c.election_id is not None]
-        return max(ids) if ids else None

@@ -1,7 +1,9 @@
 """CounterEntry, MeterEntry and RegisterEntry: indexed extern arrays (spec 9.4, 9.6, 9.9).
 
 All three are MODIFY-only arrays: an unset index means every cell (wildcard read, and a
-write to all cells); an id of 0 reads every instance. Out-of-range indexes are OUT_OF_RANGE.
+write to all cells); an id of 0 reads every instance. Negative indexes are INVALID_ARGUMENT,
+indexes past the end OUT_OF_RANGE (spec 9.4). A wildcard over more than MAX_WILDCARD_CELLS
+cells is RESOURCE_EXHAUSTED: the answer would not fit in memory (arrays may have 2**32 cells).
 simple_switch_grpc does not serve registers over P4Runtime; we do (read and write).
 """
 
@@ -14,17 +16,23 @@ from finsy.proto import p4d, p4r
 from fabriclab.switch import externs
 from fabriclab.switch.p4runtime import bytestrings
 from fabriclab.switch.p4runtime.context import RuntimeContext
-from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, OUT_OF_RANGE, P4RuntimeError
+from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, OUT_OF_RANGE, RESOURCE_EXHAUSTED, P4RuntimeError
 from fabriclab.switch.p4runtime.table_entries import meter_config, meter_config_msg, unit_filtered
 
 Update = p4r.Update
+MAX_WILDCARD_CELLS = 1 << 20
 
 
 def _indexes(info: Any, msg: Any) -> range:
     if not msg.HasField("index"):
+        if info.size > MAX_WILDCARD_CELLS:
+            raise P4RuntimeError(RESOURCE_EXHAUSTED, f"'{info.preamble.name}' has {info.size} cells: wildcards "
+                                 f"cover at most {MAX_WILDCARD_CELLS}; give an index")
         return range(info.size)
     i = msg.index.index
-    if not 0 <= i < info.size:
+    if i < 0:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"'{info.preamble.name}': negative index {i}")
+    if i >= info.size:
         raise P4RuntimeError(OUT_OF_RANGE, f"'{info.preamble.name}': index {i} outside 0..{info.size - 1}")
     return range(i, i + 1)
 
@@ -47,7 +55,11 @@ def _write(ctx: RuntimeContext, kind: int, p4info_kind: str, obj_id: int, msg: A
 
 
 def _read(ctx: RuntimeContext, p4info_kind: str, obj_id: int, msg: Any) -> Iterator[tuple[Any, Any, int]]:
-    for info in _instances(ctx, p4info_kind, obj_id):
+    instances = _instances(ctx, p4info_kind, obj_id)
+    if not msg.HasField("index") and sum(info.size for info in instances) > MAX_WILDCARD_CELLS:
+        raise P4RuntimeError(RESOURCE_EXHAUSTED, f"a wildcard read of {p4info_kind} covers more than "
+                             f"{MAX_WILDCARD_CELLS} cells; read them by id or index")
+    for info in instances:
         target = getattr(ctx.core, p4info_kind)[info.preamble.name]
         for i in _indexes(info, msg):
             yield info, target, i
@@ -57,7 +69,10 @@ def _read(ctx: RuntimeContext, p4info_kind: str, obj_id: int, msg: Any) -> Itera
 
 
 def write_counter(ctx: RuntimeContext, kind: int, msg: p4r.CounterEntry) -> None:
-    data = externs.CounterData(msg.data.packet_count, msg.data.byte_count)
+    if not msg.HasField("data"):  # spec 9.4: an unset data leaves the counter as it is
+        _write(ctx, kind, "counters", msg.counter_id, msg, lambda info, ctr, i: None)
+        return
+    data = externs.CounterData(msg.data.packet_count, msg.data.byte_count)  # int64 -> uint64 as PI
     _write(ctx, kind, "counters", msg.counter_id, msg, lambda info, ctr, i: ctr.write(i, data))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from finsy.proto import p4i, p4r
 
 from fabriclab.switch.p4runtime import bytestrings
-from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, NOT_FOUND, P4RuntimeError
+from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, P4RuntimeError
 
 MatchType = p4i.MatchField.MatchType
 Scope = p4i.ActionRef.Scope
@@ -138,17 +138,19 @@ class ActionCall:
 def decode_action(index: Any, action: p4r.Action, table: Any | None, default: bool = False) -> ActionCall:
     """Check an Action against the P4Info (and the table's action list, if given)."""
     info = index.by_id["actions"].get(action.action_id)
+    if table is not None:  # spec 9.1.2: not one of the table's actions is INVALID_ARGUMENT, known or not
+        ref = next((r for r in table.action_refs if r.id == action.action_id), None)
+        if ref is None or info is None:
+            shown = f"'{info.preamble.name}'" if info is not None else f"id {action.action_id}"
+            raise P4RuntimeError(INVALID_ARGUMENT, f"action {shown} is not an action of table '{table.preamble.name}'")
+        name = info.preamble.name
+        if default and ref.scope == Scope.TABLE_ONLY:  # a scope violation is PERMISSION_DENIED (spec 9.1.2)
+            raise P4RuntimeError(PERMISSION_DENIED, f"action '{name}' is @tableonly: it cannot be the default action")
+        if not default and ref.scope == Scope.DEFAULT_ONLY:
+            raise P4RuntimeError(PERMISSION_DENIED, f"action '{name}' is @defaultonly: it cannot be in an entry")
     if info is None:
         raise P4RuntimeError(NOT_FOUND, f"no action with id {action.action_id} in the P4Info")
     name = info.preamble.name
-    if table is not None:
-        ref = next((r for r in table.action_refs if r.id == action.action_id), None)
-        if ref is None:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"action '{name}' is not an action of table '{table.preamble.name}'")
-        if default and ref.scope == Scope.TABLE_ONLY:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"action '{name}' is @tableonly: it cannot be the default action")
-        if not default and ref.scope == Scope.DEFAULT_ONLY:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"action '{name}' is @defaultonly: it cannot be in an entry")
     given: dict[int, bytes] = {}
     for param in action.params:
         if param.param_id in given:

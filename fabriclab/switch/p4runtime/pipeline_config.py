@@ -2,8 +2,9 @@
 
 `p4_device_config` is what BMv2 calls the device config: for us either a pipeline artifact
 (the JSON `fabriclab compile` writes) or P4-16 source text. The P4Info in the request must
-agree with the program's own P4Info on every object's id and name, so a controller can never
-drive a program with a P4Info from another one.
+agree with the program's own P4Info object by object (ids, names, sizes, widths, match kinds,
+action parameters, units, type specs; docs and annotations may differ), so a controller can
+never drive a program with a P4Info that would make later requests fail.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from finsy.proto import p4r
+from google.protobuf.message import Message
 
 from fabriclab.errors import FabricError
+from fabriclab.switch.p4runtime import selector_limits
 from fabriclab.switch.p4runtime.status import (
     FAILED_PRECONDITION,
     INVALID_ARGUMENT,
+    NOT_FOUND,
     UNIMPLEMENTED,
     P4RuntimeError,
 )
@@ -47,17 +51,47 @@ def load_program(device_config: bytes) -> Any:
         raise P4RuntimeError(INVALID_ARGUMENT, f"p4_device_config rejected: {err}") from err
 
 
+_COSMETIC = frozenset({"doc", "annotations", "structured_annotations", "annotation_locations", "alias"})
+
+
+def _semantic(msg: Any) -> Any:
+    """A copy of a P4Info object without what does not change how requests are served."""
+    out = type(msg)()
+    out.CopyFrom(msg)
+    stack = [out]
+    while stack:
+        m = stack.pop()
+        for fd, value in m.ListFields():
+            if fd.name in _COSMETIC:
+                m.ClearField(fd.name)
+            elif fd.message_type is not None and not fd.message_type.GetOptions().map_entry:
+                stack.extend([value] if isinstance(value, Message) else value)
+    return out
+
+
+def _first_difference(ours: Any, theirs: Any) -> str:
+    for fd in type(ours).DESCRIPTOR.fields:
+        if getattr(ours, fd.name) != getattr(theirs, fd.name):
+            return fd.name
+    return "?"
+
+
 def check_p4info(given: Any, program_p4info: Any) -> None:
-    """INVALID_ARGUMENT unless `given` names every object as the program's P4Info does."""
+    """INVALID_ARGUMENT unless `given` describes every object as the program's P4Info does."""
     for kind in _CHECKED_KINDS:
-        ours = {o.preamble.id: o.preamble.name for o in getattr(program_p4info, kind)}
-        theirs = {o.preamble.id: o.preamble.name for o in getattr(given, kind)}
-        if ours != theirs:
-            diff = sorted(set(ours.items()) ^ set(theirs.items()))
-            raise P4RuntimeError(
-                INVALID_ARGUMENT,
-                f"the P4Info does not match the program in p4_device_config ({kind}: {diff[:3]} differ)",
-            )
+        ours = {o.preamble.id: _semantic(o) for o in getattr(program_p4info, kind)}
+        theirs = {o.preamble.id: _semantic(o) for o in getattr(given, kind)}
+        if ours.keys() != theirs.keys():
+            names = {o.preamble.id: o.preamble.name for o in getattr(program_p4info, kind)}
+            names.update((o.preamble.id, o.preamble.name) for o in getattr(given, kind))
+            diff = sorted(f"{names[i]} (id {i})" for i in ours.keys() ^ theirs.keys())
+            raise P4RuntimeError(INVALID_ARGUMENT, f"the P4Info does not match the program in "
+                                 f"p4_device_config: {kind} {', '.join(diff[:3])} only in one of them")
+        for obj_id, mine in ours.items():
+            if mine != theirs[obj_id]:
+                field = _first_difference(mine, theirs[obj_id])
+                raise P4RuntimeError(INVALID_ARGUMENT, f"the P4Info does not match the program in "
+                                     f"p4_device_config: {kind} '{mine.preamble.name}' differs in {field}")
 
 
 @dataclass
@@ -73,8 +107,10 @@ class PipelineConfigs:
         if action == SetAction.RECONCILE_AND_COMMIT:
             raise P4RuntimeError(UNIMPLEMENTED, "RECONCILE_AND_COMMIT is not supported (as simple_switch_grpc)")
         if action == SetAction.COMMIT:
+            if request.HasField("config"):
+                raise P4RuntimeError(INVALID_ARGUMENT, "COMMIT takes no config: it commits the saved one")
             if self.saved is None:
-                raise P4RuntimeError(FAILED_PRECONDITION, "COMMIT without a config saved by VERIFY_AND_SAVE")
+                raise P4RuntimeError(NOT_FOUND, "COMMIT without a config saved by VERIFY_AND_SAVE")
             staged, self.saved = self.saved, None
             return staged
         if action not in (SetAction.VERIFY, SetAction.VERIFY_AND_SAVE, SetAction.VERIFY_AND_COMMIT):
@@ -82,7 +118,12 @@ class PipelineConfigs:
         if not request.HasField("config") or not request.config.HasField("p4info"):
             raise P4RuntimeError(INVALID_ARGUMENT, "the request carries no P4Info")
         program = load_program(request.config.p4_device_config)
-        check_p4info(request.config.p4info, program.p4info)
+        try:
+            program_p4info = program.checked_p4info()
+        except FabricError as err:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"p4_device_config has no valid P4Info: {err}") from err
+        check_p4info(request.config.p4info, program_p4info)
+        selector_limits.check_p4info(program_p4info)
         config = p4r.ForwardingPipelineConfig()
         config.CopyFrom(request.config)
         if action == SetAction.VERIFY_AND_SAVE:
@@ -90,10 +131,10 @@ class PipelineConfigs:
         return (config, program) if action == SetAction.VERIFY_AND_COMMIT else None
 
     def get(self, response_type: int) -> p4r.ForwardingPipelineConfig:
-        """The committed config trimmed to `response_type` (empty before any commit)."""
+        """The committed config trimmed to `response_type` (FAILED_PRECONDITION before any commit)."""
         reply = p4r.ForwardingPipelineConfig()
         if self.committed is None:
-            return reply
+            raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config has been set")
         if self.committed.HasField("cookie"):
             reply.cookie.CopyFrom(self.committed.cookie)
         if response_type in (ResponseType.ALL, ResponseType.P4INFO_AND_COOKIE):

@@ -19,9 +19,18 @@ from finsy.proto import p4r, p4r_grpc
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.p4runtime.device import API_VERSION, Device
-from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, P4RuntimeError, abort_with_status, batch_status
+from fabriclab.switch.p4runtime.status import (
+    INVALID_ARGUMENT,
+    STATUS_DETAILS_BUDGET,
+    P4RuntimeError,
+    abort_with_status,
+    batch_status,
+)
 
 DIGEST_POLL_S = 0.05
+STREAM_POLL_S = 0.5  # how often an idle StreamChannel handler checks that its call is still alive
+STOP_GRACE_S = 0.5  # in-flight RPCs get this long when the server stops ...
+STOP_WAIT_S = 2.0  # ... and shutdown waits at most this much more (grpc can leak a broken call)
 PACKET_IN_BACKLOG = 10_000  # packet-ins queued for a slow controller before new ones are dropped
 READ_CHUNK = 512  # entities per ReadResponse
 _CLOSE = object()
@@ -76,7 +85,7 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         except P4RuntimeError as err:
             context.abort(err.grpc_code, err.message)
         if errors:
-            abort_with_status(context, batch_status(errors))
+            abort_with_status(context, batch_status(errors, STATUS_DETAILS_BUDGET))
         return p4r.WriteResponse()
 
     def Read(self, request, context):
@@ -98,7 +107,12 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         reader.start()
         try:
             while True:
-                item = stream.out.get()
+                try:
+                    item = stream.out.get(timeout=STREAM_POLL_S)
+                except queue.Empty:
+                    if not context.is_active():
+                        return
+                    continue
                 if item is _CLOSE:
                     return
                 if isinstance(item, P4RuntimeError):
@@ -163,7 +177,7 @@ def serve(switch: Any, address: str = "127.0.0.1:9559", device_id: int = 1, max_
     """Start the P4Runtime server for `switch` on `address`; returns the started grpc.Server.
 
     `switch` follows the protocol in docs/internals.md ("P4Runtime seam"). Stop it with
-    `server.stop(grace)`; the digest poller ends with it.
+    `shutdown(server)`; the digest poller ends with it.
     """
     service = P4RuntimeService(Device(switch, device_id))
     server = grpc.server(
@@ -193,3 +207,11 @@ def serve(switch: Any, address: str = "127.0.0.1:9559", device_id: int = 1, max_
 
     threading.Thread(target=digest_poller, daemon=True, name="p4rt-digests").start()
     return server
+
+
+def shutdown(server: grpc.Server, grace: float = STOP_GRACE_S, wait: float = STOP_WAIT_S) -> bool:
+    """Stop `server` within about `grace + wait` seconds whatever its clients did; True if it
+    also finished cleanly. grpc's own `stop(grace).wait()` can wait forever: a stream that
+    sent unparsable bytes can leave a call that never completes."""
+    return server.stop(grace).wait(timeout=wait)
+

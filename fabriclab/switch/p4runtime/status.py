@@ -27,6 +27,10 @@ UNIMPLEMENTED = rpc_code.UNIMPLEMENTED
 INTERNAL = rpc_code.INTERNAL
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+# gRPC clients refuse response metadata over 8 KiB by default (grpc.max_metadata_size), and
+# binary metadata travels base64-encoded: 4 KiB of serialized status leaves room for the rest.
+STATUS_DETAILS_BUDGET = 4096
+_MESSAGE_LIMITS = (None, 200, 60, 20, 0)  # per-update message lengths tried, longest first
 
 
 class P4RuntimeError(FabricError):
@@ -53,17 +57,29 @@ def grpc_code(code: int) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
-def batch_status(errors: list[p4r.Error]) -> rpc_status.Status:
-    """The Write status for a batch with at least one failed update (spec 12.3)."""
-    details = []
-    for error in errors:
-        packed = any_pb2.Any()
-        packed.Pack(error)
-        details.append(packed)
-    failed = sum(1 for e in errors if e.canonical_code != OK)
-    return rpc_status.Status(
-        code=UNKNOWN, message=f"{failed} of {len(errors)} updates failed", details=details
-    )
+def batch_status(errors: list[p4r.Error], budget: int | None = None) -> rpc_status.Status:
+    """The Write status for a batch with at least one failed update (spec 12.3).
+
+    With a `budget` (bytes), per-update messages are shortened until the status fits, so the
+    client still gets one p4.v1.Error per update with its code; only if the codes alone do not
+    fit are the details dropped, and the message then names the first failure.
+    """
+    failed = [(i, e) for i, e in enumerate(errors) if e.canonical_code != OK]
+    summary = f"{len(failed)} of {len(errors)} updates failed"
+    for limit in _MESSAGE_LIMITS:
+        details = []
+        for error in errors:
+            shown = error if limit is None or len(error.message) <= limit else \
+                p4r.Error(canonical_code=error.canonical_code, message=error.message[:limit])
+            packed = any_pb2.Any()
+            packed.Pack(shown)
+            details.append(packed)
+        status = rpc_status.Status(code=UNKNOWN, message=summary, details=details)
+        if budget is None or status.ByteSize() <= budget:
+            return status
+    first, error = failed[0]
+    return rpc_status.Status(code=UNKNOWN, message=f"{summary} (too many for per-update details); first: "
+                             f"update {first}: {error.message[:200]}")
 
 
 def abort_with_status(context: grpc.ServicerContext, status: rpc_status.Status) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from finsy.proto import p4r
 
 from fabriclab.switch import externs
-from fabriclab.switch.p4runtime import matches
+from fabriclab.switch.p4runtime import matches, selector_limits
 from fabriclab.switch.p4runtime.context import OneShot, RuntimeContext, core_errors
 from fabriclab.switch.p4runtime.status import (
     INVALID_ARGUMENT,
@@ -123,13 +123,16 @@ def _one_shot(ctx: RuntimeContext, table: Any, core_table: Any, profile: Any, ac
         raise P4RuntimeError(INVALID_ARGUMENT, "action_profile_action_set is empty")
     if not profile.with_selector and len(actions) != 1:
         raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' has no selector: give one action")
-    calls = []
     for item in actions:
-        if item.weight <= 0:
+        if item.weight <= 0 and not profile.weights_disallowed:
             raise P4RuntimeError(INVALID_ARGUMENT, f"one-shot action weight must be > 0 (got {item.weight})")
+    weights = [selector_limits.member_weight(profile, item.weight, "one-shot action set") for item in actions]
+    selector_limits.check_group(profile, weights, 0, "one-shot action set", one_shot=True)
+    calls = []
+    for item, weight in zip(actions, weights):
         call = matches.decode_action(ctx.index, item.action, table)
         with core_errors():
-            calls.append((core_table.action_call(call.name, matches.param_dict(ctx.index, call)), item.weight))
+            calls.append((core_table.action_call(call.name, matches.param_dict(ctx.index, call)), weight))
     core_profile = ctx.core.action_profiles[profile.preamble.name]
     shot = OneShot(profile.preamble.name, ctx.hidden_id() if profile.with_selector else 0,
                    tuple(ctx.hidden_id() for _ in calls), action_set)
@@ -318,11 +321,18 @@ def counter_data(table: Any, ctx: RuntimeContext, data: externs.CounterData) -> 
     return unit_filtered(spec.spec.unit if spec is not None else 3, data)
 
 
+def as_int64(value: int) -> int:
+    """A uint64 counter cell in CounterData's int64 field, as PI stores it (two's complement):
+    a counter past 2**63 reads negative and then wraps to 0, and a Read never fails."""
+    value %= externs.COUNTER_MODULUS
+    return value - externs.COUNTER_MODULUS if value >> 63 else value
+
+
 def unit_filtered(unit: int, data: externs.CounterData) -> p4r.CounterData:
     # p4.config.v1.CounterSpec.Unit: UNSPECIFIED 0, BYTES 1, PACKETS 2, BOTH 3
     return p4r.CounterData(
-        byte_count=data.bytes if unit in (0, 1, 3) else 0,
-        packet_count=data.packets if unit in (0, 2, 3) else 0,
+        byte_count=as_int64(data.bytes) if unit in (0, 1, 3) else 0,
+        packet_count=as_int64(data.packets) if unit in (0, 2, 3) else 0,
     )
 
 

@@ -35,7 +35,7 @@ def test_verify_does_not_commit_but_save_then_commit_does(connect, compiled):
     entry = update("INSERT", table_entry=dmac_entry(compiled.p4info))
     ctl.set_pipeline(compiled, SetReq.VERIFY)
     assert failure_code(lambda: ctl.write(entry)) == grpc.StatusCode.FAILED_PRECONDITION
-    assert failure_code(lambda: ctl.set_pipeline(None, SetReq.COMMIT)) == grpc.StatusCode.FAILED_PRECONDITION
+    assert failure_code(lambda: ctl.set_pipeline(None, SetReq.COMMIT)) == grpc.StatusCode.NOT_FOUND  # spec 14
     ctl.set_pipeline(compiled, SetReq.VERIFY_AND_SAVE)
     assert failure_code(lambda: ctl.write(entry)) == grpc.StatusCode.FAILED_PRECONDITION
     ctl.set_pipeline(None, SetReq.COMMIT)
@@ -135,10 +135,13 @@ def test_two_controllers_compete_for_mastership(connect, compiled):
     assert failure_code(lambda: first.write(entry)) == grpc.StatusCode.PERMISSION_DENIED
     third.write(entry)
 
-    third.close()  # the primary's stream closes: the next highest (10) takes over
-    promoted = first.next("arbitration")
-    assert promoted.status.code == 0 and U128.decode(promoted.election_id) == 10
-    assert second.next("arbitration").status.code == grpc.StatusCode.ALREADY_EXISTS.value[0]
+    third.close()  # the primary's stream closes: no primary until an id >= 20 arrives (spec 5.4)
+    told = first.next("arbitration")
+    assert told.status.code == grpc.StatusCode.NOT_FOUND.value[0] and U128.decode(told.election_id) == 20
+    assert second.next("arbitration").status.code == grpc.StatusCode.ALREADY_EXISTS.value[0]  # third took over
+    assert second.next("arbitration").status.code == grpc.StatusCode.NOT_FOUND.value[0]
+    assert first.arbitrate(20).status.code == 0
+    first.election_id = 20
     first.write(update("DELETE", table_entry=dmac_entry(compiled.p4info)))
 
 

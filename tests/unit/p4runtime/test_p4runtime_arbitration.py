@@ -46,13 +46,54 @@ def test_higher_id_takes_over_and_everyone_is_told():
     assert arb.primary("") == "b"
 
 
-def test_primary_close_promotes_the_next_highest():
+def test_primary_close_leaves_no_primary_and_backups_learn_the_highest_id():
+    """Spec 5.4: backups are not promoted; all are told NOT_FOUND with the highest id seen."""
     arb = Arbitration(1)
     arb.update("a", update(5))
     arb.update("b", update(9))
     arb.update("c", update(1))
-    assert codes(arb.remove("b")) == {"a": (OK, 5), "c": (ALREADY_EXISTS, 5)}
+    assert codes(arb.remove("b")) == {"a": (NOT_FOUND, 9), "c": (NOT_FOUND, 9)}
+    assert arb.primary("") is None and arb.primary_election_id("") is None
     assert arb.remove("c") == []  # a backup leaving changes nothing
+
+
+def test_resent_lower_id_stays_backup_until_an_id_at_least_the_highest():
+    arb = Arbitration(1)
+    arb.update("a", update(5))
+    arb.update("b", update(9))
+    arb.remove("b")
+    assert codes(arb.update("a", update(5))) == {"a": (NOT_FOUND, 9)}  # the issue's failover case
+    assert codes(arb.update("a", update(9))) == {"a": (OK, 9)}  # equal to the highest: primary
+
+
+def test_primary_downgrading_itself_tells_everyone():
+    arb = Arbitration(1)
+    arb.update("a", update(9))
+    arb.update("b", update(4))
+    assert codes(arb.update("a", update(2))) == {"a": (NOT_FOUND, 9), "b": (NOT_FOUND, 9)}
+    assert arb.primary("") is None
+
+
+def test_election_id_unset_until_someone_was_primary():
+    arb = Arbitration(1)
+    (stream, msg), = arb.update("a", update(None))
+    assert msg.status.code == NOT_FOUND and not msg.HasField("election_id")
+
+
+def test_role_change_on_a_stream_is_failed_precondition():
+    arb = Arbitration(1)
+    arb.update("a", update(5))
+    with pytest.raises(P4RuntimeError) as err:
+        arb.update("a", update(5, role="sdn"))
+    assert err.value.code == FAILED_PRECONDITION
+
+
+def test_an_empty_role_starts_afresh():
+    """Documented choice: once every stream of a role closed, a lower id may be primary again."""
+    arb = Arbitration(1)
+    arb.update("a", update(9))
+    arb.remove("a")
+    assert codes(arb.update("b", update(1))) == {"b": (OK, 1)}
 
 
 def test_no_primary_without_election_id():
