@@ -9,6 +9,7 @@ namespace, link or process exists.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
@@ -210,18 +211,19 @@ class Topology:
         return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Topology":
-        if data.get("format") != FORMAT or data.get("version") != VERSION:
+    def from_dict(cls, data: Any) -> "Topology":
+        """Build from a parsed document, checking every field's type first: a hand-written
+        or damaged file fails with one FabricError, never another exception."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
             raise FabricError(f"not a {FORMAT} v{VERSION} document")
-        try:
-            topo = cls(name=data["name"])
-            for n in data["nodes"]:
-                topo.add_node(**n)
-            for ln in data["links"]:
-                topo.add_link(ln["a"], ln["b"], LinkParams(**ln["ab"]), LinkParams(**ln["ba"]),
-                              ln["a_port"], ln["b_port"])
-        except (KeyError, TypeError) as err:
-            raise FabricError(f"malformed topology document: {err}") from None
+        doc = _checked(data, _DOC_FIELDS, "document")
+        topo = cls(name=doc["name"])
+        for i, n in enumerate(doc["nodes"]):
+            topo.add_node(**_checked(n, _NODE_FIELDS, f"node {i}"))
+        for i, ln in enumerate(doc["links"]):
+            ln = _checked(ln, _LINK_FIELDS, f"link {i}")
+            params = [LinkParams(**_checked(ln[d], _PARAM_FIELDS, f"link {i} {d}")) for d in ("ab", "ba")]
+            topo.add_link(ln["a"], ln["b"], *params, ln["a_port"], ln["b_port"])
         topo.validate()
         return topo
 
@@ -229,6 +231,39 @@ class Topology:
     def from_json(cls, text: str) -> "Topology":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise FabricError(f"topology file is not JSON: {err}") from None
+        except (ValueError, RecursionError) as err:  # JSONDecodeError, too many digits, nesting
+            raise FabricError(f"topology file is not JSON: {str(err)[:200]}") from None
         return cls.from_dict(data)
+
+
+_OPT_INT = (int, type(None))
+# field -> (accepted types, required); bool is never accepted where a number is expected
+_DOC_FIELDS = {"format": ((str,), True), "version": ((int,), True), "name": ((str,), True),
+               "nodes": ((list,), True), "links": ((list,), True)}
+_NODE_FIELDS = {"name": ((str,), True), "kind": ((str,), True), "site": ((int,), False),
+                "pod": (_OPT_INT, False), "rail": (_OPT_INT, False)}
+_LINK_FIELDS = {"a": ((str,), True), "b": ((str,), True), "a_port": (_OPT_INT, True),
+                "b_port": (_OPT_INT, True), "ab": ((dict,), True), "ba": ((dict,), True)}
+_PARAM_FIELDS = {"bw": ((int, float, type(None)), False), "delay_us": ((int,), False),
+                 "max_queue_size": (_OPT_INT, False)}
+
+
+def _checked(obj: Any, fields: dict[str, tuple[tuple[type, ...], bool]], what: str) -> dict[str, Any]:
+    """`obj` if it is an object with exactly these fields of these types, else a FabricError."""
+    if not isinstance(obj, dict):
+        raise FabricError(f"malformed topology document: {what} must be an object")
+    for key in obj:
+        if key not in fields:
+            raise FabricError(f"malformed topology document: {what} has an unknown field {str(key)[:40]!r}")
+    for key, (types, required) in fields.items():
+        if key not in obj:
+            if required:
+                raise FabricError(f"malformed topology document: {what} lacks {key!r}")
+            continue
+        value = obj[key]
+        if isinstance(value, bool) or not isinstance(value, types) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise FabricError(f"malformed topology document: {what} {key!r} must be {names}, "
+                              f"not {str(value)[:40]!r}")
+    return obj
