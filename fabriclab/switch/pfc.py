@@ -6,13 +6,15 @@ priority p are valid) and eight 16-bit pause times, one per priority, in quanta 
 times at the link's rate. Quanta 0 for an enabled class means "resume now" (XON). The frame
 is padded to Ethernet's 60-byte minimum (the FCS is not modelled, as elsewhere).
 
-The traffic manager (tm.py) builds and consumes these frames; nothing here keeps state.
+The receive side is the same for a switch port and a host NIC: ``LinkPause`` holds the
+paused priorities of one link until XON or expiry; the traffic manager (tm.py) keeps one per
+PFC port, and a host's RoCE driver can keep one for its interface.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fabriclab.errors import FabricError
 
@@ -23,6 +25,7 @@ PRIORITIES = 8
 MAX_QUANTA = 0xFFFF
 QUANTUM_BITS = 512
 MIN_FRAME = 60  # bytes, without FCS
+FOREVER_NS = 1 << 62  # a pause with no link rate to time it lasts until XON
 _BODY = struct.Struct("!HH8H")  # opcode, class-enable vector, 8 pause times
 _HEADER = 14
 
@@ -91,3 +94,62 @@ def decode(frame: bytes) -> PfcFrame | None:
         raise PfcError(f"PFC frame truncated at {len(frame)} bytes (needs {_HEADER + _BODY.size})")
     _, enabled, *quanta = _BODY.unpack_from(frame, _HEADER)
     return PfcFrame(frame[6:12], enabled & 0xFF, tuple(quanta))
+
+
+@dataclass
+class Hold:
+    """One priority of one link as the receiver of pauses sees it: held until ``until_ns``."""
+
+    until_ns: int = 0
+    since_ns: int | None = None  # start of the pause still counted as running
+    pauses: int = 0
+    xons: int = 0
+    paused_ns: int = 0  # closed intervals
+
+    def apply(self, quanta: int, rate_bps: float | None, now_ns: int) -> None:
+        """A pause of ``quanta`` (0: XON) received at ``now_ns`` on a link of ``rate_bps``
+        (None: no rate to time it, so it holds until XON)."""
+        self.paused_ns = self.total_ns(now_ns)
+        if quanta == 0:
+            self.xons += 1
+            self.until_ns = min(self.until_ns, now_ns)
+            self.since_ns = None
+        else:
+            self.pauses += 1
+            self.until_ns = now_ns + pause_ns(quanta, rate_bps) if rate_bps else FOREVER_NS
+            self.since_ns = now_ns
+
+    def total_ns(self, now_ns: int) -> int:
+        """Time held so far, including a pause still running at ``now_ns``."""
+        if self.since_ns is None:
+            return self.paused_ns
+        return self.paused_ns + max(0, min(now_ns, self.until_ns) - self.since_ns)
+
+
+@dataclass
+class LinkPause:
+    """The pauses a neighbour sent over one link, for the priorities this end honours."""
+
+    holds: dict[int, Hold] = field(default_factory=dict)  # by priority
+    errors: int = 0  # truncated MAC control frames
+    ignored: int = 0  # other opcodes (802.3x PAUSE), or priorities not honoured
+
+    def receive(self, frame: bytes, now_ns: int, rate_bps: float | None) -> bool:
+        """Feed a received frame: True if it is MAC control (the MAC consumes it)."""
+        if not is_mac_control(frame):
+            return False
+        try:
+            decoded = decode(frame)
+        except PfcError:
+            self.errors += 1
+            return True
+        if decoded is None:
+            self.ignored += 1
+            return True
+        for prio, quanta in decoded.classes().items():
+            hold = self.holds.get(prio)
+            if hold is None:
+                self.ignored += 1
+            else:
+                hold.apply(quanta, rate_bps, now_ns)
+        return True

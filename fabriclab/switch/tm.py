@@ -51,7 +51,7 @@ from typing import Any, NamedTuple
 from fabriclab.switch import pfc
 
 DEFAULT_QUEUE_DEPTH = 64  # packets, like BMv2
-_FOREVER = 1 << 62  # ns: a pause with no link rate to time it lasts until XON
+_FOREVER = pfc.FOREVER_NS
 
 
 class QueueInfo(NamedTuple):
@@ -87,8 +87,8 @@ class PfcClass:
     """PFC of one priority on one port, both directions of its link.
 
     Ingress side: bytes that entered here and are still queued, and whether we are pausing
-    the upstream neighbour. Egress side (counters only; the pause itself is the queue's
-    ``paused_until_ns``): pauses the downstream neighbour sent us.
+    the upstream neighbour. Egress side: ``hold``, the pauses the neighbour sent us (the
+    port's queue of this priority shares it).
     """
 
     port: int
@@ -97,19 +97,16 @@ class PfcClass:
     xon_bytes: int
     headroom_bytes: int
     quanta: int = pfc.MAX_QUANTA
+    hold: pfc.Hold = field(default_factory=pfc.Hold)
     active: bool = True
     ingress_bytes: int = 0
     peak_bytes: int = 0
     xoff: bool = False  # we are pausing the upstream neighbour
     xoff_since_ns: int = 0
     refresh_ns: int = _FOREVER  # when the running pause must be repeated
-    pause_start_ns: int | None = None  # our egress paused since (None: not paused)
     pauses_sent: int = 0
     xons_sent: int = 0
-    pauses_received: int = 0
-    xons_received: int = 0
     xoff_ns: int = 0  # total time we paused the upstream neighbour
-    paused_ns: int = 0  # total time our egress was paused (closed intervals)
     headroom_drops: int = 0
 
 
@@ -124,7 +121,7 @@ class Queue:
     nbytes: int = 0
     drops: int = 0
     next_ns: int = 0  # earliest next dequeue allowed by rate_pps
-    paused_until_ns: int = 0  # PFC: a received pause holds the queue until then
+    hold: pfc.Hold | None = None  # PFC: a received pause holds the queue until hold.until_ns
 
     def full_for(self, length: int) -> bool:
         if len(self.entries) >= self.depth_pkts:
@@ -147,10 +144,9 @@ class Port:
     last_arrival_ns: int = 0  # a link never reorders, even if its delay shrinks
     tx_packets: int = 0
     tx_bytes: int = 0
+    pause: pfc.LinkPause = field(default_factory=pfc.LinkPause)  # pauses received
     pfc: dict[int, PfcClass] = field(default_factory=dict)  # by priority; empty: PFC off
     mac: bytes = b""  # source MAC of the pause frames this port sends
-    mac_control_errors: int = 0  # truncated MAC control frames received
-    mac_control_ignored: int = 0  # other opcodes, or pauses for priorities without PFC
 
     @property
     def drops(self) -> int:
@@ -254,7 +250,8 @@ class TrafficManager:
         if mac is not None or not state.mac:
             state.mac = mac or bytes([0x02, 0xFA, 0xB1, 0, port >> 8 & 0xFF, port & 0xFF])
         self.disable_pfc(port, priority)
-        state.pfc[priority] = PfcClass(port, priority, xoff_bytes, xon_bytes, headroom_bytes, quanta)
+        cls = state.pfc[priority] = PfcClass(port, priority, xoff_bytes, xon_bytes, headroom_bytes, quanta)
+        state.pause.holds[priority] = state.queues[priority].hold = cls.hold
 
     def disable_pfc(self, port: int, priority: int) -> None:
         """Back to drop-tail: a pause we sent upstream runs out by its quanta."""
@@ -263,7 +260,8 @@ class TrafficManager:
         if cls is not None:
             cls.active = False
             self._xoff.pop((port, priority), None)
-            state.queues[priority].paused_until_ns = 0
+            del state.pause.holds[priority]
+            state.queues[priority].hold = None
 
     # -- the packet path --
 
@@ -305,7 +303,7 @@ class TrafficManager:
             self._xoff[cls.port, cls.priority] = cls
         cls.pauses_sent += 1
         rate = self.ports[cls.port].rate_bps
-        cls.refresh_ns = now_ns + pfc.pause_ns(cls.quanta, rate) // 2 if rate else _FOREVER
+        cls.refresh_ns = now_ns + max(1, pfc.pause_ns(cls.quanta, rate) // 2) if rate else _FOREVER
         self._send_pfc(cls.port, {cls.priority: cls.quanta}, now_ns)
 
     def _send_xon(self, cls: PfcClass, now_ns: int) -> None:
@@ -327,31 +325,7 @@ class TrafficManager:
         if not pfc.is_mac_control(frame):
             return False
         state = self.port(port)
-        try:
-            decoded = pfc.decode(frame)
-        except pfc.PfcError:
-            state.mac_control_errors += 1
-            return True
-        if decoded is None:
-            state.mac_control_ignored += 1
-            return True
-        for prio, quanta in decoded.classes().items():
-            cls = state.pfc.get(prio)
-            if cls is None:
-                state.mac_control_ignored += 1
-                continue
-            queue = state.queues[prio]
-            _settle_pause(cls, queue, now_ns)
-            if quanta == 0:
-                cls.xons_received += 1
-                queue.paused_until_ns = min(queue.paused_until_ns, now_ns)
-                cls.pause_start_ns = None
-            else:
-                cls.pauses_received += 1
-                rate = state.rate_bps
-                queue.paused_until_ns = now_ns + pfc.pause_ns(quanta, rate) if rate else _FOREVER
-                cls.pause_start_ns = now_ns
-        return True
+        return state.pause.receive(frame, now_ns, state.rate_bps)
 
     def poll(self, now_ns: int) -> tuple[list[Departure], list[tuple[int, bytes]]]:
         """Packets leaving their queue now (one per free port) and packets arriving now."""
@@ -388,14 +362,15 @@ class TrafficManager:
         if port.link_free_ns > now_ns or port.next_ns > now_ns:
             return None
         for queue in reversed(port.queues):  # the highest priority first
-            if queue.entries and queue.next_ns <= now_ns and queue.paused_until_ns <= now_ns:
+            if queue.entries and queue.next_ns <= now_ns and (
+                    queue.hold is None or queue.hold.until_ns <= now_ns):
                 break
         else:
             return None
         entry = queue.entries.popleft()
         # The moment the model let it go, which a late poll must not push back.
         left = max(entry.enq_ns, port.link_free_ns, port.next_ns, queue.next_ns,
-                   queue.paused_until_ns)
+                   queue.hold.until_ns if queue.hold is not None else 0)
         queue.nbytes -= entry.item.length
         queue.next_ns = left + _gap_ns(queue.rate_pps)
         port.next_ns = left + _gap_ns(port.rate_pps)
@@ -456,7 +431,8 @@ class TrafficManager:
                 deadline = cls.refresh_ns
         for number in self._active:
             port = self.ports[number]
-            eligible = min(max(q.next_ns, q.paused_until_ns) for q in port.queues if q.entries)
+            eligible = min(max(q.next_ns, q.hold.until_ns if q.hold is not None else 0)
+                           for q in port.queues if q.entries)
             t = max(port.link_free_ns, port.next_ns, eligible)
             if t < _FOREVER and (deadline is None or t < deadline):
                 deadline = t
@@ -488,27 +464,17 @@ class TrafficManager:
     def _pfc_stats(port: Port, now_ns: int | None) -> dict[int, dict[str, Any]]:
         out = {}
         for prio, cls in sorted(port.pfc.items()):
-            xoff_ns, paused_ns = cls.xoff_ns, cls.paused_ns
-            if now_ns is not None:  # add the interval still running
-                if cls.xoff:
-                    xoff_ns += max(0, now_ns - cls.xoff_since_ns)
-                if cls.pause_start_ns is not None:
-                    end = min(now_ns, port.queues[prio].paused_until_ns)
-                    paused_ns += max(0, end - cls.pause_start_ns)
+            xoff_ns, hold = cls.xoff_ns, cls.hold
+            paused_ns = hold.paused_ns if now_ns is None else hold.total_ns(now_ns)
+            if now_ns is not None and cls.xoff:  # add the interval still running
+                xoff_ns += max(0, now_ns - cls.xoff_since_ns)
             out[prio] = {
                 "xoff_bytes": cls.xoff_bytes, "xon_bytes": cls.xon_bytes,
                 "headroom_bytes": cls.headroom_bytes, "ingress_bytes": cls.ingress_bytes,
                 "peak_bytes": cls.peak_bytes, "pausing": cls.xoff,
                 "pauses_sent": cls.pauses_sent, "xons_sent": cls.xons_sent,
-                "pauses_received": cls.pauses_received, "xons_received": cls.xons_received,
+                "pauses_received": hold.pauses, "xons_received": hold.xons,
                 "xoff_us": xoff_ns / 1000, "paused_us": paused_ns / 1000,
                 "headroom_drops": cls.headroom_drops,
             }
         return out
-
-
-def _settle_pause(cls: PfcClass, queue: Queue, now_ns: int) -> None:
-    """Add the pause interval that ended (by expiry) or ends now to ``cls.paused_ns``."""
-    if cls.pause_start_ns is not None:
-        cls.paused_ns += max(0, min(now_ns, queue.paused_until_ns) - cls.pause_start_ns)
-        cls.pause_start_ns = None

@@ -136,7 +136,7 @@ def test_priorities_are_independent():
     tm.enable_pfc(2, 3, 1000, 0, 1000)
     # A pause for priority 3 leaves priority 1 of the same port served.
     tm.receive_mac_control(2, pfc.encode(bytes(6), {3: 0xFFFF, 1: 0xFFFF}), 0)
-    assert tm.port(2).mac_control_ignored == 1  # priority 1 has no PFC on port 2
+    assert tm.port(2).pause.ignored == 1  # priority 1 has no PFC on port 2
     tm.enqueue(Item(2, 3, 1000, 1), 0)
     tm.enqueue(Item(2, 1, 1000, 2), 0, ingress_port=1)  # lossy on ingress port 1
     assert not tm.enqueue(Item(2, 1, 1000, 3), 0, ingress_port=1)  # lossy: drop-tail
@@ -153,8 +153,8 @@ def test_malformed_and_foreign_mac_control_frames_are_consumed_and_counted():
     pause_8023x = pfc.DST_MAC + bytes(6) + b"\x88\x08\x00\x01\xff\xff" + bytes(42)
     assert tm.receive_mac_control(1, pause_8023x, 0)
     port = tm.port(1)
-    assert (port.mac_control_errors, port.mac_control_ignored) == (1, 1)
-    assert port.queues[3].paused_until_ns == 0
+    assert (port.pause.errors, port.pause.ignored) == (1, 1)
+    assert port.queues[3].hold.until_ns == 0
 
 
 class Fabric:
