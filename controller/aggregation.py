@@ -18,7 +18,7 @@ from typing import Iterable, Mapping
 
 from finsy.proto import p4r
 
-from controller.client import Entry, P4RuntimeClient
+from controller.client import Entry, P4RuntimeClient, decode
 from fabriclab.errors import FabricError
 from fabriclab.roce.innet import AGG_UDP_PORT, LANES  # noqa: F401  (re-exported for callers)
 from topologies.addressing import Addressing
@@ -84,6 +84,21 @@ class AggJob:
 
 
 @dataclass(frozen=True)
+class InstalledRole:
+    """One switch's agg_jobs entry as read back from the switch: what `ctl agg list`
+    shows, and what a manager in a new process must not hand out again."""
+
+    switch: str
+    job_id: int
+    tag: int
+    slot_base: int
+    pool_size: int
+    fan_in: int
+    is_root: bool
+    group: int
+
+
+@dataclass(frozen=True)
 class _Tree:
     root: str
     parent: dict[str, tuple[int, str, int]]   # switch -> (its port up, parent, parent's port)
@@ -145,21 +160,25 @@ def choose_tree(topo: Topology, ranks: list[str], free: Mapping[str, int]) -> _T
 
 @dataclass
 class AggregationManager:
-    """Allocates slot ranges (per switch, first fit), multicast groups and tags per job."""
+    """Allocates slot ranges (per switch, first fit), multicast groups and tags per job.
+    `reserved` holds jobs installed by another process (`read_installed`): their slots,
+    groups, ids and tags stay taken."""
 
     topo: Topology
     slots_per_switch: int = SLOTS_PER_SWITCH
     service_ip: str = SERVICE_IP
     first_tag: int = 1
+    reserved: list[InstalledRole] = field(default_factory=list)
     jobs: dict[int, AggJob] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._next_tag = self.first_tag
+        self._next_tag = max([self.first_tag] + [r.tag + 1 for r in self.reserved])
 
     def used(self, switch: str) -> list[tuple[int, int]]:
         """(slot base, size) ranges taken on `switch`, sorted."""
-        return sorted((job.roles[switch].slot_base, job.pool_size)
-                      for job in self.jobs.values() if switch in job.roles)
+        return sorted([(job.roles[switch].slot_base, job.pool_size)
+                       for job in self.jobs.values() if switch in job.roles]
+                      + [(r.slot_base, r.pool_size) for r in self.reserved if r.switch == switch])
 
     def free_slots(self, switch: str) -> int:
         return self.slots_per_switch - sum(size for _, size in self.used(switch))
@@ -182,7 +201,7 @@ class AggregationManager:
         ranks = list(ranks)
         if not 1 <= job_id <= MAX_JOB_ID:
             raise FabricError(f"aggregation job id must be 1..{MAX_JOB_ID}, got {job_id}")
-        if job_id in self.jobs:
+        if job_id in self.jobs or any(r.job_id == job_id for r in self.reserved):
             raise FabricError(f"aggregation job {job_id} exists already")
         if len(ranks) < 1:
             raise FabricError("an aggregation job needs at least one rank")
@@ -221,7 +240,7 @@ class AggregationManager:
                 children=tuple((p, i) for i, (p, _) in enumerate(ordered[s])),
                 hosts=tuple((p, rank_ips[port_rank[(s, p)]])
                             for p, child in ordered[s] if child is None))
-        taken = {job.group for job in self.jobs.values()}
+        taken = {job.group for job in self.jobs.values()} | {r.group for r in self.reserved}
         group = next(g for g in range(GROUP_BASE, GROUP_BASE + MAX_JOB_ID + 1) if g not in taken)
         job = AggJob(job_id, self._next_tag, group, pool_size, self.service_ip, tuple(ranks),
                      rank_ips, tree.root, roles)
@@ -285,3 +304,41 @@ def remove_job(clients: Mapping[str, P4RuntimeClient], job: AggJob) -> None:
         c = clients[name]
         c.write([c.table_entry(e) for e in entries], "DELETE")
         c.write([_group_entity(c, job, None)], "DELETE")
+
+
+def _job_of(entry: p4r.TableEntry) -> int:
+    """The jobId key (every aggregation table has it first)."""
+    return decode(entry.match[0].exact.value)
+
+
+def read_installed(clients: Mapping[str, P4RuntimeClient]) -> list[InstalledRole]:
+    """Every switch's agg_jobs entries, by switch then job."""
+    out = []
+    for name, c in clients.items():
+        names = {p.id: p.name for p in c._p4().get("actions", f"{IG}.agg_job").params}
+        for te in c.read_table(f"{IG}.agg_jobs"):
+            if te.is_default_action or not te.match:
+                continue
+            p = {names[x.param_id]: decode(x.value) for x in te.action.action.params}
+            out.append(InstalledRole(name, _job_of(te), p["tag"], p["slot_base"],
+                                     p["pool_size"], p["fan_in"], bool(p["is_root"]), p["group"]))
+    return sorted(out, key=lambda r: (r.job_id, r.switch))
+
+
+def remove_installed(clients: Mapping[str, P4RuntimeClient], job_id: int) -> list[str]:
+    """Delete job `job_id` as found on the switches (a process that did not create it);
+    returns the switches it was on."""
+    roles = [r for r in read_installed(clients) if r.job_id == job_id]
+    if not roles:
+        known = sorted({r.job_id for r in read_installed(clients)})
+        raise FabricError(f"no aggregation job {job_id} on the switches "
+                          f"(jobs: {', '.join(map(str, known)) or 'none'})")
+    for role in roles:
+        c = clients[role.switch]
+        stale = [p4r.Entity(table_entry=te)
+                 for table in (f"{IG}.agg_children", f"{EG}.agg_hosts", f"{IG}.agg_jobs")
+                 for te in c.read_table(table)
+                 if not te.is_default_action and te.match and _job_of(te) == job_id]
+        c.write(stale, "DELETE")
+        c.write([c.multicast_group(role.group, [])], "DELETE")
+    return [r.switch for r in roles]

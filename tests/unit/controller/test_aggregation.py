@@ -12,7 +12,8 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
 from controller.aggregation import (GROUP_BASE, IG, SERVICE_IP, AggregationManager,
-                                    install_job, job_entries, remove_job)
+                                    install_job, job_entries, read_installed,
+                                    remove_installed, remove_job)
 from controller.client import P4RuntimeClient
 from controller.fabric import FABRIC_P4, FabricController
 from fabriclab.errors import FabricError
@@ -198,8 +199,21 @@ def test_allreduce_over_the_tree_via_p4runtime(fabric):
     rx_s1 = fabric.clients["s1"].read_counter("FabricIngress.port_rx")
     assert sum(pk for _, pk in rx_s1.values()) == 2 * chunks
 
-    remove_job(fabric.clients, job)
-    assert fabric.clients["l1"].read_table(f"{IG}.agg_jobs") == []
+    # another process (a later `ctl agg` call) sees the job and allocates around it
+    installed = read_installed(fabric.clients)
+    assert [(r.switch, r.slot_base, r.pool_size, r.is_root) for r in installed] == [
+        ("l1", 0, 4, False), ("l2", 0, 4, False), ("s1", 0, 4, True)]
+    later = AggregationManager(fabric.topo, reserved=installed)
+    other = later.create(2, ["h1", "h3"], pool_size=4)
+    assert other.roles["l1"].slot_base == 4 and other.tag > job.tag and other.group != job.group
+    with pytest.raises(FabricError, match="job 1 exists already"):
+        later.create(1, ["h1"])
+
+    assert remove_installed(fabric.clients, 1) == ["l1", "l2", "s1"]
+    assert read_installed(fabric.clients) == []
+    assert fabric.clients["l1"].read_table(f"{IG}.agg_children") == []
+    with pytest.raises(FabricError, match=r"no aggregation job 1 on the switches \(jobs: none\)"):
+        remove_installed(fabric.clients, 1)
     fabric.send("h1", frame(Addressing(fabric.topo), "h1", workers[0]._packet(0)))
     assert fabric.stats("l1")[UNKNOWN] == 1 and fabric.inbox["h1"] == []
 
@@ -215,3 +229,5 @@ def test_allreduce_with_loss_recovers_with_replays(fabric):
     assert sum(w.stats.retransmitted for w in workers) > 0
     replays = sum(fabric.stats(sw).get(REPLAY, 0) for sw in ("l1", "l2", "s1"))
     assert replays > 0
+    remove_job(fabric.clients, m.delete(9))
+    assert read_installed(fabric.clients) == []
