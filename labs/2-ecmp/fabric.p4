@@ -1,0 +1,11 @@
+/* -*- P4_16 -*- */
+/* fabric.p4 with your ingress.p4 in place of p4src/fabric/ingress.p4. You edit ingress.p4,
+   not this file. Your ingress.p4 defines the same include guard as fabric.p4's, so the
+   last #include below brings in everything else but skips fabric.p4's own ingress. */
+#include <core.p4>
+#include <v1model.p4>
+#include "../../p4src/fabric/headers.p4"
+#include "../../p4src/fabric/parser.p4"
+#include "../../p4src/fabric/aggregation.p4"
+#include "ingress.p4"
+#include "../../p4src/fabric.p4"
