@@ -21,7 +21,10 @@ from fabriclab.errors import FabricError
 from fabriclab.paths import NETNS_PREFIX, VETH_PREFIX, RunDir, run_of
 
 LINK_PREFIXES = (VETH_PREFIX, "flq")  # flq: qdisc probes (linkparams.kernel_has_qdisc)
-GRACE_S = 2.0
+GRACE_S = 2.0       # SIGTERM -> SIGKILL
+KILL_WAIT_S = 10.0  # SIGKILL -> gone; bounded so a stuck process cannot hang tear-down
+LINK_WAIT_S = 10.0  # a veth whose peer's namespace is being destroyed goes away asynchronously
+ROUNDS = 3          # a dying shell's child can show up marked after the first listing
 
 
 @dataclass
@@ -99,24 +102,31 @@ def run_processes(run: str | None) -> list[int]:
 
 
 def kill(pids: list[int]) -> list[int]:
-    """SIGTERM, a grace period, then SIGKILL; returns the pids that were signalled."""
-    signalled = []
+    """SIGTERM, a grace period, then SIGKILL, and wait (bounded) until every one is gone: a
+    SIGKILLed process still shows in /proc until it has exited, which takes a while on a
+    loaded machine. Returns the pids that were signalled."""
+    signalled = _signal(pids, signal.SIGTERM)
+    _wait_gone(signalled, GRACE_S)
+    _signal([p for p in signalled if _alive(p)], signal.SIGKILL)
+    _wait_gone(signalled, KILL_WAIT_S)
+    return signalled
+
+
+def _signal(pids: list[int], sig: int) -> list[int]:
+    sent = []
     for pid in pids:
         try:
-            os.kill(pid, signal.SIGTERM)
-            signalled.append(pid)
+            os.kill(pid, sig)
+            sent.append(pid)
         except ProcessLookupError:
             pass
-    deadline = time.monotonic() + GRACE_S
-    while time.monotonic() < deadline and any(_alive(p) for p in signalled):
+    return sent
+
+
+def _wait_gone(pids: list[int], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.05)
-    for pid in signalled:
-        if _alive(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    return signalled
 
 
 def _alive(pid: int) -> bool:
@@ -132,14 +142,20 @@ def existing_links() -> list[str]:
 
 
 def delete_links(names: list[str]) -> list[str]:
-    present = set(existing_links())
-    deleted = []
-    for name in names:
-        if name in present:  # deleting one end of a veth removes its peer too
+    """Delete the links that exist among `names` and wait (bounded) until they are gone,
+    retrying: the kernel removes a veth asynchronously when its peer's namespace dies, and
+    `ip link del` can lose that race. Returns the names that existed."""
+    present = [n for n in names if n in set(existing_links())]
+    deadline = time.monotonic() + LINK_WAIT_S
+    left = present
+    while left:
+        for name in left:  # deleting one end of a veth removes its peer too
             subprocess.run(["ip", "link", "del", name], capture_output=True)
-            deleted.append(name)
-            present = set(existing_links())
-    return deleted
+        left = [n for n in left if n in set(existing_links())]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    return present
 
 
 def our_namespaces() -> list[str]:
@@ -158,8 +174,13 @@ def delete_namespaces(names: list[str]) -> list[str]:
 
 
 def clean_run(run: str) -> Cleaned:
-    """Remove one run's processes and recorded links."""
-    done = Cleaned(processes=kill(run_processes(run)))
+    """Remove one run's processes and recorded links, and wait until they are gone."""
+    done = Cleaned()
+    for _ in range(ROUNDS):
+        pids = run_processes(run)
+        if not pids:
+            break
+        done.processes += kill(pids)
     done.links = delete_links(RunDir(run).recorded_links())
     return done
 

@@ -10,6 +10,7 @@ process is killed.
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,16 +125,16 @@ class FabricNet:
     def start(self) -> "FabricNet":
         self.preflight()
         self.owns_run = True
-        program = load_program(self.config.program, self.config.target,
-                               self.rundir.path / "build")
-        if self.controller is not None:
-            self.controller.check(program)
-        self.rundir.create()
-        (self.rundir.path / "topology.json").write_text(self.topo.to_json())
-        self.rundir.record_links(self.veth_names())
-        self.rundir.record_grpc_base_port(self.config.grpc_base_port)
-        os.environ[ENV] = self.config.run  # inherited by every shell and switch we start
         try:
+            program = load_program(self.config.program, self.config.target,
+                                   self.rundir.path / "build")
+            if self.controller is not None:
+                self.controller.check(program)
+            self.rundir.create()
+            (self.rundir.path / "topology.json").write_text(self.topo.to_json())
+            self.rundir.record_links(self.veth_names())
+            self.rundir.record_grpc_base_port(self.config.grpc_base_port)
+            os.environ[ENV] = self.config.run  # inherited by every shell and switch we start
             self._build()
             if self.controller is not None:
                 self.controller.start(self.topo, self.addressing, self.grpc_addresses(), program)
@@ -223,17 +224,24 @@ class FabricNet:
 
     # --- tear-down -----------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop everything this run created; safe to call twice and after partial starts."""
+        """Stop everything this run created; safe to call twice and after partial starts.
+        Every step runs even if an earlier one fails (ExitStack), and the last one,
+        clean_run, waits until the run's processes and links are really gone."""
         if not self.owns_run:
             return
-        if self.controller is not None:
-            self.controller.stop()
-        if self.mininet is not None:
-            try:
-                self.mininet.stop()
-            finally:
-                self.mininet = None
-        clean.clean_run(self.config.run)
+        with ExitStack() as steps:  # callbacks run last-pushed first
+            steps.callback(self._forget_run)
+            steps.callback(clean.clean_run, self.config.run)
+            if self.mininet is not None:
+                steps.callback(self._stop_mininet)
+            if self.controller is not None:
+                steps.callback(self.controller.stop)
+
+    def _stop_mininet(self) -> None:
+        mininet, self.mininet = self.mininet, None
+        mininet.stop()
+
+    def _forget_run(self) -> None:
         if os.environ.get(ENV) == self.config.run:
             del os.environ[ENV]
         self.owns_run = False

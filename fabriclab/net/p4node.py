@@ -162,13 +162,20 @@ class P4Switch(Switch):
 
     def stop(self, deleteIntfs: bool = True) -> None:
         if self.process is not None:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(self.process.pid, sig)
-                    self.process.wait(timeout=5)
-                    break
-                except ProcessLookupError:
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+            stop_group(self.process)
         super().stop(deleteIntfs)
+
+
+def stop_group(process: subprocess.Popen, grace: float = 5.0, kill_wait: float = 10.0) -> None:
+    """End a process started with start_new_session and everything in its group: SIGTERM,
+    up to `grace` s, then SIGKILL to the whole group (stragglers included) and up to
+    `kill_wait` s for the leader to be reaped. Bounded, so tear-down never hangs."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, kill_wait)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:  # the whole group is gone
+            break
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue

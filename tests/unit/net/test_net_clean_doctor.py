@@ -77,3 +77,46 @@ def test_a_net_driver_is_found_by_its_run_flag():
         for p in (proc, other):
             p.kill()
             p.wait()
+
+
+IGNORE_TERM = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+               "print('ready', flush=True); time.sleep(60)")
+
+
+def test_kill_returns_only_once_a_term_ignoring_process_is_gone(monkeypatch):
+    """Tear-down on a loaded machine: SIGKILL is asynchronous, so kill() waits (bounded)
+    until the process has exited; a caller checking right after finds nothing left."""
+    monkeypatch.setattr(clean, "GRACE_S", 0.2)
+    run = f"unit-stubborn-{os.getpid()}"
+    proc = subprocess.Popen([sys.executable, "-c", IGNORE_TERM], stdout=subprocess.PIPE,
+                            env={**os.environ, ENV: run}, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"  # SIGTERM is ignored from here on
+        assert clean.clean_run(run).processes == [proc.pid]
+        assert not clean._alive(proc.pid) and clean.run_processes(run) == []
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_stop_group_kills_stragglers_of_the_switch_group():
+    """A P4 switch node's process group: the leader exits on SIGTERM, a child ignoring it
+    must not outlive the node."""
+    from fabriclab.net.p4node import stop_group
+
+    script = (f"import subprocess, sys, time; "
+              f"c = subprocess.Popen([sys.executable, '-c', {IGNORE_TERM!r}], stdout=subprocess.PIPE, text=True); "
+              f"c.stdout.readline(); print(c.pid, flush=True); time.sleep(60)")
+    leader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    child = int(leader.stdout.readline())
+    try:
+        stop_group(leader, grace=5.0, kill_wait=5.0)
+        assert leader.poll() is not None
+        deadline = time.monotonic() + 10
+        while clean._alive(child) and time.monotonic() < deadline:  # reaped by init
+            time.sleep(0.05)
+        assert not clean._alive(child)
+    finally:
+        leader.kill()
+        leader.wait()
