@@ -25,11 +25,12 @@ class Item(NamedTuple):
     qid: int
     length: int
     tag: int = 0
+    dst: int = 0  # the destination's number, for the routes of Fabric
 
 
 def frame_of(item: Item) -> bytes:
-    """Data frames carry their tag and priority; bytes 12-13 stay 0 (not MAC control)."""
-    return item.tag.to_bytes(4, "big") + bytes([item.qid]) + bytes(item.length - 5)
+    """Data frames carry tag, priority and destination; bytes 12-13 stay 0 (not MAC control)."""
+    return item.tag.to_bytes(4, "big") + bytes([item.qid, item.dst]) + bytes(item.length - 6)
 
 
 def drain(tm: TrafficManager, now: int) -> list[tuple[int, bytes]]:
@@ -160,12 +161,14 @@ def test_malformed_and_foreign_mac_control_frames_are_consumed_and_counted():
 class Fabric:
     """TMs joined by links: a delivery on (node, port) reaches the peer's port at once (the
     link's delay and rate are modelled by the sender's TM). MAC control goes to the peer's
-    TM; data entering the switch is queued toward port 0; the sink records arrivals."""
+    TM; data entering a switch is queued toward ``routes[switch][dst]``; nodes without a TM
+    are sinks that record what arrives."""
 
-    def __init__(self):
+    def __init__(self, routes: dict[str, dict[int, int]] | None = None):
         self.tms: dict[str, TrafficManager] = {}
+        self.routes = routes or {}
         self.peer: dict[tuple[str, int], tuple[str, int]] = {}
-        self.received: list[tuple[int, int]] = []  # (time, tag) at the sink
+        self.received: list[tuple[int, int, str]] = []  # (time, tag, sink)
 
     def link(self, a: tuple[str, int], b: tuple[str, int], bps: float, delay_ns: int) -> None:
         for (node, port), other in ((a, b), (b, a)):
@@ -190,12 +193,23 @@ class Fabric:
             now = max(min(deadlines), now + 1)
 
     def arrive(self, node: str, port: int, data: bytes, now: int) -> None:
-        tm = self.tms.get(node)
+        tm, tag = self.tms.get(node), int.from_bytes(data[:4], "big")
         if tm is None:
-            self.received.append((now, int.from_bytes(data[:4], "big")))
+            self.received.append((now, tag, node))
         elif not tm.receive_mac_control(port, data, now):
-            tm.enqueue(Item(0, data[4], len(data), int.from_bytes(data[:4], "big")), now,
-                       ingress_port=port)
+            out = self.routes.get(node, {}).get(data[5], 0)
+            tm.enqueue(Item(out, data[4], len(data), tag, data[5]), now, ingress_port=port)
+
+    def lossless(self, node: str, ports, prio: int = 3, xoff=8000, xon=4000, headroom=5000) -> None:
+        for port in ports:
+            self.tms[node].enable_pfc(port, prio, xoff, xon, headroom)
+
+    def host(self, name: str, at: tuple[str, int], bps: float, delay_ns: int, lossless: bool) -> None:
+        """A sender: a TM with one port (1) whose queue holds everything it will send."""
+        self.tms[name] = TrafficManager(priority_queues=8, queue_depth=10**6)
+        self.link((name, 1), at, bps, delay_ns)
+        if lossless:  # it honours pauses (its own ingress accounting never matters)
+            self.lossless(name, [1], xoff=1 << 30, xon=0, headroom=0)
 
 
 @pytest.mark.parametrize("lossless", [True, False])
@@ -204,12 +218,9 @@ def test_incast_8_to_1_is_lossless_with_pfc_and_drops_without(lossless):
     net = Fabric()
     net.tms["sw"] = TrafficManager(priority_queues=8)  # egress queues: 64 packets
     for h in range(1, senders + 1):
-        net.tms[f"h{h}"] = TrafficManager(priority_queues=8, queue_depth=10**6)
-        net.link((f"h{h}", 1), ("sw", h), rate, delay)
-        if lossless:
-            # Headroom: one RTT of bytes (2 x 1250) + a frame finishing on each side.
-            net.tms["sw"].enable_pfc(h, 3, xoff_bytes=8000, xon_bytes=4000, headroom_bytes=5000)
-            net.tms[f"h{h}"].enable_pfc(1, 3, xoff_bytes=1 << 30, xon_bytes=0, headroom_bytes=0)
+        net.host(f"h{h}", ("sw", h), rate, delay, lossless)
+        if lossless:  # headroom: one RTT of bytes (2 x 1250) + a frame finishing on each side
+            net.lossless("sw", [h], xoff=8000, xon=4000, headroom=5000)
     net.link(("sw", 0), ("sink", 0), rate, delay)
     for h in range(1, senders + 1):
         for i in range(count):
@@ -217,7 +228,7 @@ def test_incast_8_to_1_is_lossless_with_pfc_and_drops_without(lossless):
     net.run(10 * MS)
 
     sw = net.tms["sw"]
-    tags = [tag for _, tag in net.received]
+    tags = [tag for _, tag, _ in net.received]
     total = senders * count
     if not lossless:
         assert sw.port(0).drops > 0 and len(tags) == total - sw.port(0).drops
@@ -239,6 +250,52 @@ def test_incast_8_to_1_is_lossless_with_pfc_and_drops_without(lossless):
           f"{max(s[3]['peak_bytes'] for s in stats.values())} B, "
           f"{sum(s[3]['pauses_sent'] for s in stats.values())} pauses, "
           f"{net.received[-1][0] / line_time:.3f} x line-rate time")
+
+
+@pytest.mark.parametrize("lossless", [True, False])
+def test_pfc_blocks_a_victim_behind_an_incast_and_spreads_upstream(lossless):
+    """Hosts a (incast) and v (victim) share s1's 20 Gb/s uplink to s2; a and b1..b6 send to
+    d (7:1 incast), v sends to e, whose link is idle. Lossy, only a loses packets (at d's
+    queue) and v runs at line rate; with PFC, s2 pauses the uplink for d's queue, which
+    stops v too (head-of-line blocking), and s1, paused, pauses a and v (congestion
+    spreading): v gets about a's share of d, 10/7 Gb/s."""
+    rate, delay, window = 10e9, 1 * US, 400 * US
+    D, E = 1, 2
+    net = Fabric(routes={"s1": {D: 0, E: 0}, "s2": {D: 0, E: 7}})
+    net.tms["s1"] = TrafficManager(priority_queues=8)
+    net.tms["s2"] = TrafficManager(priority_queues=8)
+    net.link(("s1", 0), ("s2", 9), 2 * rate, delay)
+    net.link(("s2", 0), ("d", 0), rate, delay)
+    net.link(("s2", 7), ("e", 0), rate, delay)
+    net.host("a", ("s1", 1), rate, delay, lossless)
+    net.host("v", ("s1", 2), rate, delay, lossless)
+    for b in range(1, 7):
+        net.host(f"b{b}", ("s2", b), rate, delay, lossless)
+    if lossless:
+        net.lossless("s1", [0, 1, 2])
+        net.lossless("s2", [1, 2, 3, 4, 5, 6])
+        net.lossless("s2", [9], headroom=8000)  # 20 Gb/s: 2 x 2500 B in flight + 2 frames
+    count = int(window * rate / 8e9 / 1000) + 10  # more than a line-rate sender sends in the window
+    for n, (h, dst) in enumerate([("a", D), ("v", E)] + [(f"b{b}", D) for b in range(1, 7)]):
+        for i in range(count):
+            net.tms[h].enqueue(Item(1, 3, 1000, n * 100_000 + i, dst), 0)
+    net.run(window)
+
+    victim_gbps = sum(1000 for t, _, sink in net.received if sink == "e") * 8 / window
+    d_gbps = sum(1000 for t, _, sink in net.received if sink == "d") * 8 / window
+    drops = sum(tm.port(n).drops for tm in net.tms.values() for n in tm.ports)
+    print(f"\n{'PFC' if lossless else 'lossy'}: victim {victim_gbps:.2f} Gb/s, incast sink "
+          f"{d_gbps:.2f} Gb/s, drops {drops}")
+    assert d_gbps > 9.0  # the incast's bottleneck is busy either way
+    if not lossless:
+        assert drops > 0 and victim_gbps > 9.0
+        return
+    assert drops == 0 and victim_gbps < 2.5  # v gets about what a gets: ~10/7 Gb/s
+    s1, s2 = net.tms["s1"].pfc_stats(window), net.tms["s2"].pfc_stats(window)
+    assert all(c["headroom_drops"] == 0 for st in (s1, s2) for port in st.values() for c in port.values())
+    assert s2[9][3]["pauses_sent"] > 0 and s1[0][3]["pauses_received"] > 0
+    assert s1[1][3]["pauses_sent"] > 0 and s1[2][3]["pauses_sent"] > 0  # spread to a and v
+    assert net.tms["v"].pfc_stats(window)[1][3]["paused_us"] > 0.5 * window / US
 
 
 def test_pause_frame_decodes_in_tshark_as_pfc(tmp_path):
