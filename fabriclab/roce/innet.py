@@ -31,8 +31,7 @@ from fabriclab.errors import FabricError
 AGG_UDP_PORT = 9200      # fabric.p4's AGG_UDP_PORT (both UDP ports)
 LANES = 32               # int32 lanes per packet (fabric.p4's agg_lanes_t)
 _HEADER = struct.Struct("!HHIBBBBI")   # job, slot, seq, worker, world, flags, rsvd, bitmap
-_LANES = struct.Struct(f"!{LANES}i")
-PACKET_BYTES = _HEADER.size + _LANES.size
+PACKET_BYTES = _HEADER.size + 4 * LANES
 RESULT, VER = 0x80, 0x40  # flag bits
 INT32_RANGE = 2 ** 31
 
@@ -52,17 +51,24 @@ class AggPacket:
     bitmap: int = 0
 
 
+def _wire(job: int, slot: int, seq: int, worker: int, world: int, lanes: np.ndarray,
+          is_result: bool = False, ver: int = 0, bitmap: int = 0) -> bytes:
+    flags = (RESULT if is_result else 0) | (VER if ver else 0)
+    return (_HEADER.pack(job, slot, seq, worker, world, flags, 0, bitmap)
+            + lanes.astype(np.int64).astype(np.uint32).astype(">u4").tobytes())
+
+
 def encode(pkt: AggPacket) -> bytes:
-    flags = (RESULT if pkt.is_result else 0) | (VER if pkt.ver else 0)
-    return (_HEADER.pack(pkt.job, pkt.slot, pkt.seq, pkt.worker, pkt.world, flags, 0,
-                         pkt.bitmap) + _LANES.pack(*pkt.lanes))
+    """Lanes are taken mod 2**32 (as the switch adds them)."""
+    return _wire(pkt.job, pkt.slot, pkt.seq, pkt.worker, pkt.world,
+                 np.asarray(pkt.lanes, dtype=np.int64), pkt.is_result, pkt.ver, pkt.bitmap)
 
 
 def decode(data: bytes) -> AggPacket:
     if len(data) < PACKET_BYTES:
         raise FabricError(f"aggregation packet of {len(data)} bytes, need {PACKET_BYTES}")
     job, slot, seq, worker, world, flags, _, bitmap = _HEADER.unpack_from(data)
-    lanes = _LANES.unpack_from(data, _HEADER.size)
+    lanes = tuple(np.frombuffer(data, ">i4", LANES, _HEADER.size).tolist())
     return AggPacket(job, slot, seq, worker, world, lanes, bool(flags & RESULT),
                      int(bool(flags & VER)), bitmap)
 
@@ -192,9 +198,8 @@ class InnetWorker:
     # --- packets out ----------------------------------------------------------------------
     def _packet(self, k: int) -> bytes:
         pool = self.config.pool_size
-        return encode(AggPacket(self.config.job, k % pool, k, self.config.rank,
-                                self.config.world, tuple(int(v) for v in self._lanes[k]),
-                                ver=(k // pool) % 2))
+        return _wire(self.config.job, k % pool, k, self.config.rank, self.config.world,
+                     self._lanes[k], ver=(k // pool) % 2)
 
     def poll(self, now: int) -> list[bytes]:
         """New chunks the window and the slot rule allow now."""
