@@ -360,6 +360,7 @@ def aggregation() -> str:
     r = lambda job, slot, seq, lanes, ver=0, bm=3: agg_body(  # noqa: E731
         job, slot, seq, lanes, worker=job - 1, result=1, ver=ver, bitmap=bm)
     short = agg_in(1, agg_body(1, 0, 9, a)[:60])
+    plain = udp_pkt("10.0.2.1", H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
     stats = "\n".join(f"check_counter agg_stats({AGG_STATS[k]}) packets == {n}" for k, n in [
         ("contrib", 12), ("complete", 6), ("replay", 3), ("resend_up", 1), ("duplicate", 1),
         ("result_in", 1), ("short", 1), ("unknown", 1), ("not_member", 1), ("bad_slot", 1),
@@ -440,8 +441,8 @@ packet 1 {hx(agg_in(1, r(2, 0, 0, e)))}
 {stats}
 check_counter port_drops(1) packets == 0
 # Ordinary traffic is still routed.
-packet 3 {hx(udp_pkt("10.0.2.1", H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0]))}
-expect 1 {hx(routed(udp_pkt("10.0.2.1", H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0]), 1))}$
+packet 3 {hx(plain)}
+expect 1 {hx(routed(plain, 1))}$
 """
 
 
