@@ -33,7 +33,8 @@ TM counts, per ingress port and priority, the bytes of packets that entered ther
 still queued anywhere in the switch. Reaching XOFF puts a PFC pause frame (pfc.py) on that
 port's own link toward the upstream neighbour, refreshed every half pause time while above
 XON; draining to XON or below sends quanta 0 (XON). These frames come out of ``poll``'s
-deliveries like any frame, after the frame being serialised, at the time they cross the link.
+deliveries like any frame, after the frame being serialised, at the time they cross the link
+(``take_pauses_sent`` lists them with their transmit times, for captures).
 A lossless class never tail-drops at the egress queue: only a packet that would overflow
 XOFF + headroom is dropped (``headroom_drops``, a sizing error). The driver hands frames it
 receives to ``receive_mac_control`` before the pipeline: a pause for an enabled priority
@@ -51,6 +52,7 @@ from typing import Any, NamedTuple
 from fabriclab.switch import pfc
 
 DEFAULT_QUEUE_DEPTH = 64  # packets, like BMv2
+PAUSE_LOG = 4096  # pause frames kept for take_pauses_sent (the oldest go first)
 _FOREVER = pfc.FOREVER_NS
 
 
@@ -72,6 +74,15 @@ class Departure(NamedTuple):
 
     item: Any  # an EgressItem: needs .port, .qid and .length
     queue: QueueInfo
+    time_ns: int
+
+
+class PauseSent(NamedTuple):
+    """A PFC frame the TM put on ``port``'s link, starting to serialise at ``time_ns`` (for
+    captures and logs: the frame itself also comes out of ``poll``'s deliveries)."""
+
+    port: int
+    data: bytes
     time_ns: int
 
 
@@ -172,6 +183,7 @@ class TrafficManager:
         self._arrived: list[tuple[int, bytes]] = []  # frames that crossed in no time (fast path)
         self._seq = 0
         self._xoff: dict[tuple[int, int], PfcClass] = {}  # classes pausing their upstream
+        self._pauses_sent: deque[PauseSent] = deque(maxlen=PAUSE_LOG)
 
     # -- configuration (any time; takes effect for the next dequeue / transmit) --
 
@@ -316,7 +328,16 @@ class TrafficManager:
 
     def _send_pfc(self, port: int, classes: dict[int, int], now_ns: int) -> None:
         """Out of ``port`` toward its neighbour, ahead of any queued packet (MAC control)."""
-        self.transmit(port, pfc.encode(self.ports[port].mac, classes), now_ns)
+        frame = pfc.encode(self.ports[port].mac, classes)
+        self._pauses_sent.append(PauseSent(port, frame, max(now_ns, self.ports[port].link_free_ns)))
+        self.transmit(port, frame, now_ns)
+
+    def take_pauses_sent(self) -> list[PauseSent]:
+        """The pause frames sent since the last call, with their transmit times (a driver
+        that captures its ports writes them; they are delivered through ``poll`` anyway)."""
+        sent = list(self._pauses_sent)
+        self._pauses_sent.clear()
+        return sent
 
     def receive_mac_control(self, port: int, frame: bytes, now_ns: int) -> bool:
         """Feed a frame received on ``port``: True if it is MAC control (ethertype 0x8808),

@@ -94,6 +94,10 @@ def test_xon_after_the_drain_to_the_xon_threshold():
     delivered = run_until(tm, 20 * MS)
     # Packets leave port 2 at 0, 1, 2, 3 ms: after the 4th leaves 1000 bytes remain = XON.
     assert pauses(delivered) == [(60 * US, 1, {3: 0xFFFF}), (3 * MS + 60 * US, 1, {3: 0})]
+    sent = tm.take_pauses_sent()  # the same frames, at their transmit times
+    assert [(p.port, p.time_ns) for p in sent] == [(1, 0), (1, 3 * MS)]
+    assert [p.data for p in sent] == [d for _, port, d in delivered if port == 1]
+    assert tm.take_pauses_sent() == []
     assert [t for t, p, _ in delivered if p == 2] == [1 * MS, 2 * MS, 3 * MS, 4 * MS, 5 * MS]
     stats = tm.pfc_stats(20 * MS)[1][3]
     assert (stats["pauses_sent"], stats["xons_sent"], stats["pausing"]) == (1, 1, False)
