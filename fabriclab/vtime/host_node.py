@@ -33,8 +33,9 @@ class HostEndpoint:
         self.ignored = 0  # frames that were not UDP to our RoCE port
         self._wake_at: int | None = None
 
-    def attach(self, nic: RoceNic, app: Any = None) -> None:
-        """Run `nic` (and `app`, anything with `service(now)`) on this interface."""
+    def attach(self, nic: RoceNic | None, app: Any = None) -> None:
+        """Run `nic` (and `app`, anything with `service(now)`) on this interface; None
+        detaches (frames still arriving are then ignored)."""
         self.nic, self.app = nic, app
 
     def kick(self) -> None:

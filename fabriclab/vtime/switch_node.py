@@ -100,9 +100,9 @@ class SwitchNode:
                 wire = wires.get(port)
                 if wire is not None:
                     wire.carry(data, now)
-            if not departures and not deliveries:
+            deadline = tm.next_deadline_ns()
+            if deadline is None or deadline > now:
                 break
-        deadline = tm.next_deadline_ns()
         if deadline is not None and (self._wake_at is None or deadline < self._wake_at):
             self._wake_at = deadline
             self.loop.at(deadline, self._wake, deadline)
