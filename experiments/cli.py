@@ -1,7 +1,10 @@
-"""`fabriclab run EXPERIMENT [--quick|--full] [--target builtin|bmv2] [--seeds 1,2,3] [--out DIR]`.
+"""`fabriclab run EXPERIMENT [--mode emulate|sim] [--quick|--full] [--target builtin|bmv2]
+[--seeds 1,2,3] [--out DIR]`.
 
-Each experiment is a module with `run(scale, out_dir, progress, **overrides) -> result`;
-it writes results/<experiment>/<run>.csv, .json and .png and prints a summary table.
+Each experiment is a module with `run(scale, out_dir, progress, mode=..., **overrides) ->
+result`; it writes results/<experiment>/<run>.csv, .json and .png and prints a summary
+table. `--mode emulate` (the default) runs Mininet in real time and needs root; `--mode sim`
+runs the same switches, controller and hosts in virtual time (fabriclab.vtime), no root.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from fabriclab.errors import FabricError
 
 EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing"}
+MODES = ("emulate", "sim")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scale.add_argument("--full", dest="scale", action="store_const", const="full",
                        help="more seeds and longer transfers")
     parser.set_defaults(scale="quick")
+    parser.add_argument("--mode", default="emulate", metavar="emulate|sim",
+                        help="emulate: Mininet in real time (root; the default); "
+                             "sim: virtual time, no root")
     parser.add_argument("--target", choices=("builtin", "bmv2"), default=None,
                         help="switch target (default: builtin)")
     parser.add_argument("--seeds", metavar="S1,S2,...", help="replace the scale's seed list")
@@ -50,10 +57,19 @@ def experiment_module(name: str):
     return importlib.import_module(EXPERIMENTS[key])
 
 
+def parse_mode(text: str) -> str:
+    if text not in MODES:
+        raise FabricError(f"unknown mode {text!r} (one of: {', '.join(MODES)})")
+    return text
+
+
 def main(args: argparse.Namespace) -> int:
+    mode = parse_mode(args.mode)
     module = experiment_module(args.experiment)
+    if mode == "sim" and args.target not in (None, "builtin"):
+        raise FabricError("--mode sim runs the built-in switch; --target bmv2 needs --mode emulate")
     result = module.run(scale=args.scale, out_dir=args.out, progress=lambda s: print(s, flush=True),
-                        target=args.target, seeds=parse_seeds(args.seeds))
+                        mode=mode, target=args.target, seeds=parse_seeds(args.seeds))
     if not result.rows:
         raise FabricError("no case finished: " + "; ".join(result.errors[:3]))
     return 1 if result.errors else 0

@@ -1,9 +1,11 @@
 """ECMP vs flowlet vs per-packet adaptive routing for RoCE long flows and all-reduce.
 
-`run(scale="quick", out_dir=..., progress=print) -> Result` is what `fabriclab run
-adaptive_routing` and `fabriclab demo` call. One trial process per routing mode brings up
-a fresh leaf-spine, runs that mode's cases (receiver x workload x seed) and tears it down;
-the rows, JSON and figure are written here. Needs root (Mininet).
+`run(scale="quick", out_dir=..., progress=print, mode="emulate") -> Result` is what
+`fabriclab run adaptive_routing` and `fabriclab demo` call. Emulate mode: one trial process
+per routing mode brings up a fresh leaf-spine, runs that mode's cases (receiver x workload
+x seed) and tears it down (needs root, Mininet). Sim mode (`sim.py`): every case on a fresh
+virtual-time fabric in this process, at 100 Gb/s, no root. The rows, JSON and figure are
+written here either way.
 """
 
 from __future__ import annotations
@@ -93,22 +95,32 @@ def preflight(p: Params) -> None:
 
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
-        **overrides: Any) -> Result:
-    """Run the experiment at `scale` ("quick" or "full"; `overrides` replace parameters)."""
-    p = params_for(scale, **overrides)
-    require_root()
-    preflight(p)
+        mode: str = "emulate", **overrides: Any) -> Result:
+    """Run the experiment at `scale` ("quick" or "full") in `mode` ("emulate" or "sim");
+    `overrides` replace parameters."""
+    p = params_for(scale, mode, **overrides)
+    if p.mode == "emulate":
+        require_root()
+        preflight(p)
     started = time.monotonic()
-    run_name = run_id(scale)
+    run_name = run_id(scale if p.mode == "emulate" else f"sim-{scale}")
     files = run_files(Path(out_dir) if out_dir else RESULTS / NAME, run_name)
     groups = plan(p)
     total = sum(len(c) for c in groups.values())
-    progress(f"{NAME} ({scale}): {total} cases in {len(groups)} trials; "
+    progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(groups)} trials; "
              f"{p.link_mbps:g} Mb/s links, {p.hosts} hosts, seeds {', '.join(map(str, p.seeds))}")
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     for i, (routing, cases) in enumerate(groups.items()):
         progress(f"[trial {i + 1}/{len(groups)}] routing {routing}: fresh network, {len(cases)} cases")
+        if p.mode == "sim":
+            from experiments.adaptive_routing.sim import run_cases
+            from experiments.adaptive_routing.trial import Case
+
+            rows += [case_row(r, p) for r in run_cases(p, [Case(**c) for c in cases], progress)]
+            errors += [f"{r['workload']} {r['scheme']} seed {r['seed']}: {r['error']}"
+                       for r in rows[-len(cases):] if r["error"]]
+            continue
         trial_params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, p.leaves + p.spines)}
         records, error = run_trial(TRIAL_MODULE, f"ar-{os.getpid()}-{i}", trial_params, cases,
                                    timeout=120 + len(cases) * (p.timeout_s + 15), progress=progress)

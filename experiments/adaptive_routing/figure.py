@@ -22,8 +22,10 @@ def ecmp_expectation(flows: int, links: int) -> float:
 
 
 def title(p: Params) -> str:
+    rate = f"{p.link_mbps / 1000:g} Gb/s" if p.link_mbps >= 1000 else f"{p.link_mbps:g} Mb/s"
+    how = "virtual time" if p.mode == "sim" else "emulated"
     return (f"ECMP vs flowlet vs adaptive routing: {p.leaves}x{p.spines} leaf-spine, "
-            f"{p.hosts} hosts, {p.link_mbps:g} Mb/s links (emulated, Python P4 switch), "
+            f"{p.hosts} hosts, {rate} links ({how}, {p.scale_name} scale, Python P4 switch), "
             f"{len(p.seeds)} seeds")
 
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, replace
 from fabriclab.errors import FabricError
 from topologies.graph import LinkParams, NodeKind, Topology
 
+MODES = ("emulate", "sim")
 ROUTING_MODES = ("ecmp", "flowlet", "adaptive")
 RECEIVERS = ("gbn", "ooo")
 WORKLOADS = ("permutation", "allreduce")
@@ -54,6 +55,9 @@ class Params:
     target: str = "builtin"
     grpc_base_port: int = 19559
     timeout_s: float = 60.0          # per workload run
+    mode: str = "emulate"            # "emulate" (Mininet, real time) or "sim" (virtual time)
+    scale_name: str = "quick"
+    queue_bytes: int | None = None   # sim: every switch queue's byte limit
 
     def __post_init__(self) -> None:
         if not self.schemes:
@@ -70,6 +74,8 @@ class Params:
             raise FabricError("the experiment needs >= 2 leaves, >= 1 spine and >= 1 host per leaf")
         if self.target not in ("builtin", "bmv2"):
             raise FabricError(f"unknown target {self.target!r} (builtin or bmv2)")
+        if self.mode not in MODES:
+            raise FabricError(f"unknown mode {self.mode!r} (one of {', '.join(MODES)})")
 
     @property
     def hosts(self) -> int:
@@ -80,6 +86,7 @@ class Params:
         return {"link_rate_mbps": self.link_mbps, "uplink_delay_us": self.uplink_delay_us,
                 "host_link_delay_us": 0, "queue_pkts": self.queue_pkts, "mtu": self.mtu,
                 "roce_pmtu": self.pmtu, "qp_window_pkts": self.window,
+                "mode": self.mode, "scale": self.scale_name, "queue_bytes": self.queue_bytes,
                 "topology": f"{self.leaves} leaves x {self.spines} spines x "
                             f"{self.hosts_per_leaf} hosts/leaf, 1:1"}
 
@@ -101,12 +108,29 @@ SCALES: dict[str, Params] = {
                    seeds=tuple(range(1, 13)), timeout_s=180.0),
 }
 
+# Virtual time runs at real rates: 100 Gb/s links, 1 us uplinks, byte-limited queues. The
+# flowlet gap and load age are about one and a few 4 KiB packet times (the switch clock
+# counts microseconds); timeouts are simulated seconds.
+# The window covers the bandwidth-delay product at 100 Gb/s (as 24 packets do at 5 Mb/s).
+_SIM = Params(mode="sim", link_mbps=100_000.0, uplink_delay_us=1, queue_pkts=100_000,
+              queue_bytes=2 << 20, window=64, rto_s=0.001, flowlet_gap_us=1, load_max_age_us=2,
+              flow_bytes=512 << 10, seeds=(1, 2, 3, 4), timeout_s=1.0)
+SIM_SCALES: dict[str, Params] = {
+    "quick": _SIM,
+    "full": replace(_SIM, leaves=8, spines=8, hosts_per_leaf=8, flow_bytes=1 << 20,
+                    allreduce_bytes=1 << 20, seeds=tuple(range(1, 9))),
+}
 
-def params_for(scale: str, **overrides: object) -> Params:
-    """The named scale with `overrides` (None values are ignored)."""
-    if scale not in SCALES:
-        raise FabricError(f"unknown scale {scale!r} (one of {', '.join(SCALES)})")
-    return replace(SCALES[scale], **{k: v for k, v in overrides.items() if v is not None})
+
+def params_for(scale: str, mode: str = "emulate", **overrides: object) -> Params:
+    """The named scale of `mode` with `overrides` (None values are ignored)."""
+    if mode not in MODES:
+        raise FabricError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
+    scales = SIM_SCALES if mode == "sim" else SCALES
+    if scale not in scales:
+        raise FabricError(f"unknown scale {scale!r} (one of {', '.join(scales)})")
+    return replace(scales[scale], scale_name=scale,
+                   **{k: v for k, v in overrides.items() if v is not None})
 
 
 def topology(p: Params) -> Topology:
