@@ -5,7 +5,8 @@ parameters (positional, named, defaults), infer type arguments and check directi
 from __future__ import annotations
 
 from fabriclab.p4 import ir
-from fabriclab.p4.typecheck import BOOL, INT, VOID, ExprChecker, Scope, error, same_type, substitute
+from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
+                                   same_type, substitute)
 
 _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOKAHEAD,
                    "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
@@ -15,7 +16,13 @@ _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOK
 _COUNT_PARAM = ir.Param("count", direction="in", type=INT)
 
 
-class CallChecker(ExprChecker):
+class CallChecker:
+    """Checks calls and constructor/package arguments; expressions go to `types`."""
+
+    def __init__(self, ctx: CheckContext, types: ExprChecker) -> None:
+        self.ctx = ctx
+        self.types = types
+
     def check_call(self, e: ir.MethodCall, scope: Scope) -> ir.Expr:
         target = e.target
         if isinstance(target, ir.PathExpr):
@@ -26,7 +33,7 @@ class CallChecker(ExprChecker):
 
     # -- functions and actions -----------------------------------------------------------
     def _call_path(self, e: ir.MethodCall, target: ir.PathExpr, scope: Scope) -> ir.Expr:
-        decl = (self.global_scope if target.absolute else scope).lookup(target.name)
+        decl = (self.ctx.global_scope if target.absolute else scope).lookup(target.name)
         if decl is None:
             raise error(target.pos, f"undeclared identifier '{target.name}'")
         e.method = target.name
@@ -59,7 +66,7 @@ class CallChecker(ExprChecker):
                 raise error(e.pos, f"'{fn.name}' takes {len(fn.type_params)} type arguments, "
                                    f"got {len(e.type_args)}")
             for name, ref in zip(fn.type_params, e.type_args):
-                bindings[name] = self.resolve_type(ref, scope)
+                bindings[name] = self.types.resolve_type(ref, scope)
         e.args = self.bind_args(e, fn.params, e.args, scope, bindings, f"'{fn.name}'")
         e.type_bindings = bindings
         ret = substitute(fn.return_type, bindings)
@@ -85,7 +92,7 @@ class CallChecker(ExprChecker):
                 e.kind, e.decl, e.target = ir.CallKind.TABLE_APPLY, decl, obj_expr
                 e.type = ir.ApplyResultType(decl)
                 return e
-        obj = self.expr(obj_expr, scope)
+        obj = self.types.expr(obj_expr, scope)
         e.target = obj
         t = obj.type
         if isinstance(t, ir.StructLike) and t.kind in ("header", "header_union"):
@@ -104,7 +111,7 @@ class CallChecker(ExprChecker):
                 raise error(target.pos, f"header stacks have no method '{method}'")
             if len(e.args) != 1:
                 raise error(e.pos, f"{method}() takes one argument (the count)")
-            count = self.expr(e.args[0].value, scope)
+            count = self.types.expr(e.args[0].value, scope)
             if not isinstance(count, ir.Constant) or count.value < 0:
                 raise error(e.args[0].pos, f"the count of {method}() must be a non-negative constant")
             e.args[0].value = count
@@ -138,7 +145,7 @@ class CallChecker(ExprChecker):
             e.args = self.bind_args(e, base.params, e.args, scope, {}, f"'{base.name}.apply'")
             e.type = VOID
             return e
-        raise error(target.pos, f"'{obj.text}' of type {self.show(t)} has no method '{method}'")
+        raise error(target.pos, f"'{obj.text}' of type {self.types.show(t)} has no method '{method}'")
 
     def _check_packet_arg(self, e: ir.MethodCall) -> None:
         arg = e.args[0].value if e.args else None
@@ -146,7 +153,7 @@ class CallChecker(ExprChecker):
         ok = isinstance(t, ir.StructLike) and (t.kind == "header" or e.kind == ir.CallKind.EMIT) or \
             isinstance(t, ir.StackType) and e.kind == ir.CallKind.EMIT
         if not ok:
-            raise error(arg.pos if arg else e.pos, f"{e.method}() needs a header, not {self.show(t)}")
+            raise error(arg.pos if arg else e.pos, f"{e.method}() needs a header, not {self.types.show(t)}")
 
     # -- arguments -----------------------------------------------------------------------------
     def bind_args(self, call: ir.Node, params: list[ir.Param], args: list[ir.Argument], scope: Scope,
@@ -175,7 +182,7 @@ class CallChecker(ExprChecker):
             if arg is None:
                 if param.default is None:
                     raise error(pos, f"wrong number of arguments to {what}: missing '{param.name}'")
-                arg = ir.Argument(self.expr(param.default, scope), pos=pos)
+                arg = ir.Argument(self.types.expr(param.default, scope), pos=pos)
             elif arg.value is not None:
                 arg.value = self._bind_one(arg.value, param, scope, bindings, what)
             elif param.direction not in ("out", "inout"):
@@ -185,14 +192,14 @@ class CallChecker(ExprChecker):
         return result
 
     def _bind_one(self, value: ir.Expr, param: ir.Param, scope: Scope, bindings: dict, what: str) -> ir.Expr:
-        value = self.expr(value, scope)
+        value = self.types.expr(value, scope)
         ptype = substitute(param.type, bindings)
         if isinstance(ptype, ir.TypeVar):
             if isinstance(value.type, ir.StructInitType):
                 raise error(value.pos, f"cannot infer a type for {{...}} passed to {what}")
             bindings[ptype.name] = value.type
             ptype = value.type
-        value = self.coerce(value, ptype, f"argument '{param.name}' of {what}")
+        value = self.types.coerce(value, ptype, f"argument '{param.name}' of {what}")
         if param.direction in ("out", "inout"):
             self.check_writable(value, scope, f"argument for {param.direction} parameter '{param.name}'")
         return value
@@ -238,7 +245,7 @@ class CallChecker(ExprChecker):
         if isinstance(base, ir.BlockTypeDecl) and base.kind == "package":
             node.args = self.bind_package(node, base, args, scope)
             return
-        raise error(node.pos, f"type {self.show(target)} cannot be instantiated")
+        raise error(node.pos, f"type {self.types.show(target)} cannot be instantiated")
 
     def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope):
         if len(args) != len(package.params):
@@ -246,7 +253,7 @@ class CallChecker(ExprChecker):
                                   f"expected {len(package.params)}, got {len(args)}")
         bindings: dict = {}
         for arg, param in zip(args, package.params):
-            value = self.expr(arg.value, scope) if arg.value is not None else None
+            value = self.types.expr(arg.value, scope) if arg.value is not None else None
             decl = value.type if value is not None else None
             proto = param.type
             proto_base = proto.base if isinstance(proto, ir.SpecializedType) else proto
@@ -276,5 +283,5 @@ class CallChecker(ExprChecker):
             if not same_type(actual.type, want) or (actual.direction or None) != (expected.direction or None):
                 raise error(actual.pos or arg.pos,
                             f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
-                            f"{self.show(actual.type)} but '{proto_base.name}' needs "
-                            f"{expected.direction or ''} {self.show(want)}".replace("  ", " "))
+                            f"{self.types.show(actual.type)} but '{proto_base.name}' needs "
+                            f"{expected.direction or ''} {self.types.show(want)}".replace("  ", " "))

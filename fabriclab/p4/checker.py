@@ -1,9 +1,12 @@
-"""The checker: declarations, parsers, controls, actions, tables and statements.
+"""The front end's first two passes: declare the program's names, then check every declaration.
 
-Runs after build_ir; resolves every name and types every expression in place (through
-`CallChecker`/`ExprChecker`), folds constants, and enforces the rules p4c's front end
-enforces for our subset: duplicate declarations, directions and l-values, select case
-types, table properties and entries, the main package's signature.
+`DeclareGlobals` fills the global scope (duplicate declarations are errors).
+`CheckDeclarations` walks declarations, parsers, controls, actions, tables and statements:
+it resolves every name and types every expression in place (expressions through
+`typecheck.ExprChecker`, calls through `calls.CallChecker`), folds constants (through
+`consteval`), and enforces the rules that need a declaration's scope: directions and
+l-values, select case types, table properties and entries, package arguments. Rules that
+look at a checked program as a whole live in `rules.py`; `passes.py` lists the passes.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import CompileError, Diagnostic
-from fabriclab.p4.typecheck import VOID, Scope, error, same_type
+from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType)
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
@@ -36,25 +39,19 @@ def _declare(scope: Scope, decl: ir.Decl, kind: str = "values") -> None:
     table[decl.name] = decl
 
 
-class Checker(CallChecker):
-    def __init__(self, program: ir.Program):
-        self.program = program
-        self.global_scope = Scope()
-        self._checking_consts: set[int] = set()
-        self.warnings: list[Diagnostic] = []
+class DeclareGlobals:
+    """Pass: the top-level names (types, values, extern function overloads), errors and
+    match kinds, so that declarations may refer to ones declared after them."""
 
-    def warn(self, pos, message: str) -> None:
-        """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
-        self.warnings.append(Diagnostic(pos, message, severity="warning"))
+    name = "declare-globals"
 
-    # -- program -------------------------------------------------------------------------
-    def check(self) -> ir.Program:
-        g = self.global_scope
-        for decl in self.program.decls:
+    def run(self, ctx: CheckContext) -> None:
+        g = ctx.global_scope
+        for decl in ctx.program.decls:
             if isinstance(decl, ir.ErrorDecl):
-                self._extend(self.program.errors, decl, "error")
+                _extend(ctx.program.errors, decl, "error")
             elif isinstance(decl, ir.MatchKindDecl):
-                self._extend(self.program.match_kinds, decl, "match_kind")
+                _extend(ctx.program.match_kinds, decl, "match_kind")
             elif isinstance(decl, ir.ExternFunction):
                 overloads = g.values.setdefault(decl.name, [])
                 if not isinstance(overloads, list) or any(len(o.params) == len(decl.params) for o in overloads):
@@ -64,12 +61,34 @@ class Checker(CallChecker):
                 _declare(g, decl, "types")
             else:
                 _declare(g, decl)
-        self._check_all(self.program.decls, g)
-        main = g.values.get("main")
-        if not isinstance(main, ir.Instance):
-            raise error(None, "the program has no 'main' package instance (e.g. V1Switch(...) main;)")
-        self.program.main = main
-        return self.program
+
+
+def _extend(members: list[str], decl: ir.Decl, what: str) -> None:
+    for name in decl.members:  # type: ignore[attr-defined]
+        if name in members:
+            raise error(decl.pos, f"duplicate {what} member '{name}'")
+        members.append(name)
+
+
+class CheckDeclarations:
+    """Pass: resolve names, type expressions and fold constants, declaration by declaration."""
+
+    name = "check-declarations"
+
+    def run(self, ctx: CheckContext) -> None:
+        DeclarationChecker(ctx)._check_all(ctx.program.decls, ctx.global_scope)
+
+
+class DeclarationChecker:
+    """The walk over declarations and statements; expressions and calls are delegated."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self.types = ExprChecker(ctx)
+        self.calls = CallChecker(ctx, self.types)
+        self.types.calls = self.calls
+        self.types.constants = self
+        self._checking_consts: set[int] = set()
 
     def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
         """Check every declaration and report the first error of each, as p4c reports several.
@@ -97,12 +116,6 @@ class Checker(CallChecker):
         if errors:
             raise CompileError(errors)
 
-    def _extend(self, members: list[str], decl: ir.Decl, what: str) -> None:
-        for name in decl.members:  # type: ignore[attr-defined]
-            if name in members:
-                raise error(decl.pos, f"duplicate {what} member '{name}'")
-            members.append(name)
-
     def _check_decl(self, decl: ir.Decl, scope: Scope) -> None:
         method = getattr(self, "_d_" + type(decl).__name__, None)
         if method is not None:
@@ -115,11 +128,11 @@ class Checker(CallChecker):
             if f.name in seen:
                 raise error(f.pos, f"duplicate field '{f.name}' in '{decl.name}'")
             seen.add(f.name)
-            f.type = self.resolve_type(f.type_ref, scope)
+            f.type = self.types.resolve_type(f.type_ref, scope)
             rep = f.type.type if isinstance(f.type, ir.NewTypeDecl) else f.type
             if decl.kind == "header" and not (isinstance(rep, _HEADER_FIELD_TYPES) or
                                               isinstance(rep, ir.EnumDecl) and rep.underlying):
-                raise error(f.type_ref.pos, f"header field '{f.name}' has type {self.show(f.type)}; "
+                raise error(f.type_ref.pos, f"header field '{f.name}' has type {self.types.show(f.type)}; "
                                             f"header fields must be bit<W>, int<W>, bool or serializable enums")
             if decl.kind == "header_union" and not (isinstance(rep, ir.StructLike) and rep.is_header):
                 raise error(f.type_ref.pos, f"header union field '{f.name}' must be a header")
@@ -132,24 +145,24 @@ class Checker(CallChecker):
             raise error(decl.pos, f"duplicate member '{dup}' in enum '{decl.name}'")
         if decl.underlying_ref is None:
             return
-        underlying = self.resolve_type(decl.underlying_ref, scope)
+        underlying = self.types.resolve_type(decl.underlying_ref, scope)
         if not isinstance(underlying, ir.BitType):
             raise error(decl.underlying_ref.pos, f"a serializable enum needs a bit<W> or int<W> type, "
-                                                 f"not {self.show(underlying)}")
+                                                 f"not {self.types.show(underlying)}")
         decl.underlying = underlying
         for name, expr in zip(decl.members, decl.value_exprs):
-            value = self.coerce(self.expr(expr, scope), underlying, f"value of '{decl.name}.{name}'")
+            value = self.types.coerce(self.types.expr(expr, scope), underlying, f"value of '{decl.name}.{name}'")
             if not isinstance(value, ir.Constant):
                 raise error(expr.pos, f"value of '{decl.name}.{name}' must be a compile-time constant")
             decl.values[name] = value.value
 
     def _d_TypedefDecl(self, decl: ir.TypedefDecl, scope: Scope) -> None:
-        self.typedef_target(decl, scope)
+        self.types.typedef_target(decl, scope)
 
     def _d_NewTypeDecl(self, decl: ir.NewTypeDecl, scope: Scope) -> None:
-        decl.type = self.resolve_type(decl.type_ref, scope)
+        decl.type = self.types.resolve_type(decl.type_ref, scope)
         if not isinstance(decl.type, (ir.BitType, ir.BoolType)):
-            raise error(decl.type_ref.pos, f"'type' needs a bit<W>, int<W> or bool, not {self.show(decl.type)}")
+            raise error(decl.type_ref.pos, f"'type' needs a bit<W>, int<W> or bool, not {self.types.show(decl.type)}")
 
     def check_const(self, decl: ir.ConstDecl, scope: Scope) -> None:
         if decl.value is not None:
@@ -157,8 +170,8 @@ class Checker(CallChecker):
         if id(decl) in self._checking_consts:
             raise error(decl.pos, f"constant '{decl.name}' is defined in terms of itself")
         self._checking_consts.add(id(decl))
-        decl.type = self.resolve_type(decl.type_ref, scope)
-        value = self.coerce(self.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")
+        decl.type = self.types.resolve_type(decl.type_ref, scope)
+        value = self.types.coerce(self.types.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")
         if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember, ir.StringLiteral, ir.StructExpr,
                                   ir.ListExpr)):
             raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")
@@ -180,12 +193,12 @@ class Checker(CallChecker):
             if p.name in seen:
                 raise error(p.pos, f"duplicate parameter '{p.name}'")
             seen.add(p.name)
-            p.type = self.resolve_type(p.type_ref, scope)
+            p.type = self.types.resolve_type(p.type_ref, scope)
 
     def _prototype(self, m: ir.Method, scope: Scope) -> None:
         inner = self._generic_scope(m.type_params, scope)
         self._params(m.params, inner)
-        m.return_type = VOID if m.is_constructor else self.resolve_type(m.return_ref, inner)
+        m.return_type = VOID if m.is_constructor else self.types.resolve_type(m.return_ref, inner)
 
     def _d_ExternDecl(self, decl: ir.ExternDecl, scope: Scope) -> None:
         inner = self._generic_scope(decl.type_params, scope)
@@ -199,8 +212,8 @@ class Checker(CallChecker):
         self._params(decl.params, self._generic_scope(decl.type_params, scope))
 
     def _d_Instance(self, decl: ir.Instance, scope: Scope) -> None:
-        decl.type = self.resolve_type(decl.type_ref, scope)
-        self.bind_constructor(decl, decl.type, decl.args, scope)
+        decl.type = self.types.resolve_type(decl.type_ref, scope)
+        self.calls.bind_constructor(decl, decl.type, decl.args, scope)
 
     # -- actions -----------------------------------------------------------------------------
     def _d_ActionDecl(self, decl: ir.ActionDecl, scope: Scope) -> None:
@@ -261,10 +274,10 @@ class Checker(CallChecker):
             tr.state_decl = self._state(tr.state, tr.pos, states)
             return
         sel = tr.select
-        sel.keys = [self.expr(k, scope) for k in sel.keys]
+        sel.keys = [self.types.expr(k, scope) for k in sel.keys]
         for key in sel.keys:
             if not isinstance(key.type, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
-                raise error(key.pos, f"cannot select on a value of type {self.show(key.type)}")
+                raise error(key.pos, f"cannot select on a value of type {self.types.show(key.type)}")
         for case in sel.cases:
             case.state_decl = self._state(case.state, case.pos, states)
             case.keysets = self._keysets(case.keysets, sel.keys, scope, case.pos, "select case")
@@ -274,7 +287,7 @@ class Checker(CallChecker):
             keysets[0].type = ir.DontCareType()
             return keysets
         if len(keysets) == 1 and len(keys) > 1:
-            only = self.expr(keysets[0], scope)
+            only = self.types.expr(keysets[0], scope)
             if isinstance(only.type, ir.SetType):  # a value_set of a struct matching all keys
                 return [only]
             raise error(keysets[0].pos, f"{what} has 1 value for {len(keys)} keys")
@@ -289,23 +302,23 @@ class Checker(CallChecker):
         if isinstance(ks, (ir.Mask, ir.Range)):
             parts = ("value", "mask") if isinstance(ks, ir.Mask) else ("lo", "hi")
             for part in parts:
-                value = self.expr(getattr(ks, part), scope)
+                value = self.types.expr(getattr(ks, part), scope)
                 setattr(ks, part, self._case_value(value, key_type, what))
             ks.type = ir.SetType(key_type)
             return ks
-        value = self.expr(ks, scope)
+        value = self.types.expr(ks, scope)
         if isinstance(value.type, ir.SetType):
             if not same_type(value.type.elem, key_type):
-                raise error(ks.pos, f"value_set of {self.show(value.type.elem)} cannot match a key of "
-                                    f"type {self.show(key_type)}")
+                raise error(ks.pos, f"value_set of {self.types.show(value.type.elem)} cannot match a key of "
+                                    f"type {self.types.show(key_type)}")
             return value
         return self._case_value(value, key_type, what)
 
     def _case_value(self, value: ir.Expr, key_type: ir.Type, what: str) -> ir.Expr:
         if not same_type(value.type, key_type) and not isinstance(value, ir.Constant):
-            raise error(value.pos, f"{what} of type {self.show(value.type)} does not match the key type "
-                                   f"{self.show(key_type)}")
-        value = self.coerce(value, key_type, what)
+            raise error(value.pos, f"{what} of type {self.types.show(value.type)} does not match the key type "
+                                   f"{self.types.show(key_type)}")
+        value = self.types.coerce(value, key_type, what)
         if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember)):
             raise error(value.pos, f"{what} '{value.text}' is not a compile-time constant")
         return value
@@ -314,10 +327,6 @@ class Checker(CallChecker):
     def _d_ControlDecl(self, decl: ir.ControlDecl, scope: Scope) -> None:
         inner = self._block_scope(decl, scope)
         self._block(decl.body, inner)
-        applied = ir.applied_tables(decl)
-        for local in decl.locals:
-            if isinstance(local, ir.TableDecl) and local not in applied:
-                self.warn(local.pos, f"Table {local.name} is not used; removing")
 
     def _local(self, decl: ir.Decl, scope: Scope) -> None:
         _declare(scope, decl)
@@ -326,29 +335,29 @@ class Checker(CallChecker):
         elif isinstance(decl, ir.TableDecl):
             self._table(decl, scope)
         elif isinstance(decl, ir.ValueSetDecl):
-            decl.elem_type = self.resolve_type(decl.elem_ref, scope)
-            decl.size = self._const_int(decl.size_expr, scope, "a value_set size")
+            decl.elem_type = self.types.resolve_type(decl.elem_ref, scope)
+            decl.size = self.types.const_int(decl.size_expr, scope, "a value_set size")
         else:
             self._check_decl(decl, scope)
 
     def _var(self, decl: ir.VarDecl, scope: Scope) -> None:
-        decl.type = self.resolve_type(decl.type_ref, scope)
+        decl.type = self.types.resolve_type(decl.type_ref, scope)
         if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.ControlDecl, ir.ParserDecl, ir.VoidType)):
-            raise error(decl.pos, f"a variable cannot have type {self.show(decl.type)}")
+            raise error(decl.pos, f"a variable cannot have type {self.types.show(decl.type)}")
         if decl.init is not None:
-            decl.init = self.coerce(self.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")
+            decl.init = self.types.coerce(self.types.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")
 
     # -- tables --------------------------------------------------------------------------------
     def _table(self, t: ir.TableDecl, scope: Scope) -> None:
         for key in t.keys:
-            key.expr = self.expr(key.expr, scope)
+            key.expr = self.types.expr(key.expr, scope)
             if ir.find_annotation(key.annotations, "name") is None:
                 key.generated_name = key_name(key.expr)
-            if key.match_kind not in self.program.match_kinds:
+            if key.match_kind not in self.ctx.program.match_kinds:
                 raise error(key.pos, f"unknown match kind '{key.match_kind}'")
             kt = key.expr.type
             if not isinstance(kt, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
-                raise error(key.pos, f"a table key cannot have type {self.show(kt)}")
+                raise error(key.pos, f"a table key cannot have type {self.types.show(kt)}")
         names: set[str] = set()
         for ref in t.actions:
             self._action_ref(ref, scope, t)
@@ -365,69 +374,11 @@ class Checker(CallChecker):
             entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
             self._entry_action(entry.action, t, scope)
             if entry.priority_expr is not None:
-                entry.priority = self._const_int(entry.priority_expr, scope, "an entry priority")
-        if t.entries:
-            self._entry_priorities(t)
-
-    def _entry_priorities(self, t: ir.TableDecl) -> None:
-        """Entry priorities as p4c's EntryPriorities pass (P4-16 spec): `const entries` take no
-        `priority =` (their order decides, as in BMv2; `@priority(n)` is honoured); in other
-        entries a missing priority continues from the previous one by `priority_delta`,
-        downwards if `largest_priority_wins` (the default), and without any priority the
-        last entry gets 1 (or the first, if the smallest wins)."""
-        explicit = next((e for e in t.entries if e.priority is not None), None)
-        if t.entries_const:
-            if explicit is not None:
-                raise error(explicit.pos, "Table with 'const' entries cannot have priorities")
-            for entry in t.entries:
-                anno = ir.find_annotation(entry.annotations, "priority")
-                if anno is not None:
-                    if not anno.args or not isinstance(anno.args[0], int):
-                        raise error(anno.pos, "@priority needs an integer argument")
-                    entry.priority = anno.args[0]
-            return
-        wins = t.get_property("largest_priority_wins")
-        if wins is not None:
-            if not isinstance(wins.value, ir.BoolLiteral):
-                raise error(wins.pos, "largest_priority_wins must be true or false")
-            t.largest_priority_wins = wins.value.value
-        delta_prop = t.get_property("priority_delta")
-        delta = 1
-        if delta_prop is not None:
-            if not isinstance(delta_prop.value, ir.Constant) or delta_prop.value.value < 0:
-                raise error(delta_prop.pos, "priority_delta must be a positive value")
-            delta = delta_prop.value.value
-        entries = t.entries
-        if explicit is None:
-            order = reversed(entries) if t.largest_priority_wins else entries
-            for i, entry in enumerate(order):
-                entry.priority = 1 + i * delta
-            return
-        if all(k.match_kind in ("exact", "lpm") for k in t.keys):
-            raise error(explicit.pos, f"table '{t.name}': key match type does not require priorities, "
-                                      f"but some are specified")
-        if entries[0].priority is None:
-            raise error(entries[0].pos, "the first entry must have a priority")
-        quiet = {a.args[0] for a in t.entries_annotations if a.name == "noWarn" and a.args}
-        used: dict[int, ir.Entry] = {}
-        previous = None
-        for entry in entries:
-            if entry.priority is None:
-                entry.priority = previous + (-delta if t.largest_priority_wins else delta)
-                if entry.priority < 0:
-                    raise error(entry.pos, f"table '{t.name}': overflow in priority computation")
-            if entry.priority in used and "duplicate-priorities" not in quiet:
-                self.warn(entry.pos, f"entries of table '{t.name}' have the same priority {entry.priority}")
-            if previous is not None and "entries-out-of-priority-order" not in quiet and \
-                    (entry.priority > previous if t.largest_priority_wins else entry.priority < previous):
-                self.warn(entry.pos, f"entries of table '{t.name}' have priorities out of order "
-                                     f"({previous} then {entry.priority})")
-            used.setdefault(entry.priority, entry)
-            previous = entry.priority
+                entry.priority = self.types.const_int(entry.priority_expr, scope, "an entry priority")
 
     def _implicit_default_action(self, t: ir.TableDecl) -> None:
         """As p4c's front end: `default_action = NoAction()` and, unless listed, `@defaultonly NoAction`."""
-        no_action = self.global_scope.values.get("NoAction")
+        no_action = self.ctx.global_scope.values.get("NoAction")
         if not isinstance(no_action, ir.ActionDecl) or no_action.params:
             raise error(t.pos, f"table '{t.name}' has no default_action and there is no NoAction() "
                                f"declaration; did you include core.p4?")
@@ -439,14 +390,14 @@ class Checker(CallChecker):
             None, "NoAction", kind=ir.CallKind.ACTION, decl=no_action, type=VOID, pos=t.pos), pos=t.pos))
 
     def _action_ref(self, ref: ir.ActionRef, scope: Scope, t: ir.TableDecl) -> None:
-        decl = (self.global_scope if ref.absolute else scope).lookup(ref.name)
+        decl = (self.ctx.global_scope if ref.absolute else scope).lookup(ref.name)
         if not isinstance(decl, ir.ActionDecl):
             what = "undeclared" if decl is None else "not an action"
             raise error(ref.pos, f"'{ref.name}' in table '{t.name}' is {what}")
         ref.decl = decl
         directional = [p for p in decl.params if p.direction is not None]
         if ref.has_args or directional:
-            ref.args = self.bind_args(ref, directional, ref.args, scope, {}, f"action '{decl.name}'")
+            ref.args = self.calls.bind_args(ref, directional, ref.args, scope, {}, f"action '{decl.name}'")
 
     def _entry_action(self, ref: ir.ActionRef, t: ir.TableDecl, scope: Scope) -> None:
         listed = next((a for a in t.actions if a.name == ref.name or a.decl and a.decl.name == ref.name), None)
@@ -455,7 +406,7 @@ class Checker(CallChecker):
         ref.decl = listed.decl
         params = listed.decl.control_plane_params if len(ref.args) != len(listed.decl.params) \
             else listed.decl.params
-        ref.args = self.bind_args(ref, params, ref.args, scope, {}, f"action '{ref.name}'")
+        ref.args = self.calls.bind_args(ref, params, ref.args, scope, {}, f"action '{ref.name}'")
 
     def _table_property(self, t: ir.TableDecl, prop: ir.TableProperty, scope: Scope) -> None:
         name, value = prop.name, prop.value
@@ -477,7 +428,7 @@ class Checker(CallChecker):
             value.type = VOID
             return
         if name == "size":
-            t.size = self._const_int(value, scope, "a table size")
+            t.size = self.types.const_int(value, scope, "a table size")
             if t.size < 0:
                 raise error(value.pos, "a table size must not be negative")
             return
@@ -485,7 +436,7 @@ class Checker(CallChecker):
             prop.value = self._table_instance(t, prop, scope)
             setattr(t, name, prop.value.decl if isinstance(prop.value, ir.PathExpr) else prop.value)
             return
-        prop.value = self.expr(value, scope)
+        prop.value = self.types.expr(value, scope)
 
     def _table_instance(self, t: ir.TableDecl, prop: ir.TableProperty, scope: Scope):
         value = prop.value
@@ -499,12 +450,12 @@ class Checker(CallChecker):
             value = inst
             typ = inst.type
         else:
-            value = self.expr(value, scope)
+            value = self.types.expr(value, scope)
             typ = value.type
         base = typ.base if isinstance(typ, ir.SpecializedType) else typ
         if getattr(base, "name", None) not in expected:
             raise error(prop.value.pos, f"table property '{prop.name}' must be "
-                                        f"{' or '.join(expected)}, not {self.show(typ)}")
+                                        f"{' or '.join(expected)}, not {self.types.show(typ)}")
         return value
 
     # -- statements ----------------------------------------------------------------------------
@@ -515,18 +466,18 @@ class Checker(CallChecker):
 
     def _stmt(self, stmt: ir.Stmt, scope: Scope) -> None:
         if isinstance(stmt, ir.Assign):
-            stmt.lhs = self.expr(stmt.lhs, scope)
-            self.check_writable(stmt.lhs, scope)
-            stmt.rhs = self.coerce(self.expr(stmt.rhs, scope), stmt.lhs.type, "right-hand side")
+            stmt.lhs = self.types.expr(stmt.lhs, scope)
+            self.calls.check_writable(stmt.lhs, scope)
+            stmt.rhs = self.types.coerce(self.types.expr(stmt.rhs, scope), stmt.lhs.type, "right-hand side")
         elif isinstance(stmt, ir.CallStmt):
-            call = self.expr(stmt.call, scope)
+            call = self.types.expr(stmt.call, scope)
             if not isinstance(call, ir.MethodCall):
                 raise error(stmt.pos, "only calls can be used as statements")
             stmt.call = call
         elif isinstance(stmt, ir.If):
-            stmt.cond = self.expr(stmt.cond, scope)
+            stmt.cond = self.types.expr(stmt.cond, scope)
             if not isinstance(stmt.cond.type, ir.BoolType):
-                raise error(stmt.cond.pos, f"an if condition must be bool, not {self.show(stmt.cond.type)}")
+                raise error(stmt.cond.pos, f"an if condition must be bool, not {self.types.show(stmt.cond.type)}")
             self._stmt(stmt.then, Scope(scope))
             if stmt.else_ is not None:
                 self._stmt(stmt.else_, Scope(scope))
@@ -547,7 +498,7 @@ class Checker(CallChecker):
             raise error(stmt.pos, "instantiations are not allowed inside blocks")
 
     def _switch(self, stmt: ir.Switch, scope: Scope) -> None:
-        stmt.expr = self.expr(stmt.expr, scope)
+        stmt.expr = self.types.expr(stmt.expr, scope)
         t = stmt.expr.type
         seen: set = set()
         if isinstance(t, ir.ActionRunType):
@@ -569,13 +520,13 @@ class Checker(CallChecker):
         elif isinstance(t, (ir.BitType, ir.EnumDecl, ir.ErrorType)):
             for case in stmt.cases:
                 if case.label is not None:
-                    case.label = self._case_value(self.expr(case.label, scope), t, "switch label")
+                    case.label = self._case_value(self.types.expr(case.label, scope), t, "switch label")
                 key = None if case.label is None else getattr(case.label, "value", None) or case.label.text
                 if key in seen:
                     raise error(case.pos, "duplicate switch label")
                 seen.add(key)
         else:
-            raise error(stmt.expr.pos, f"cannot switch on a value of type {self.show(t)}")
+            raise error(stmt.expr.pos, f"cannot switch on a value of type {self.types.show(t)}")
         for i, case in enumerate(stmt.cases):
             if case.label is None and i != len(stmt.cases) - 1:
                 raise error(case.pos, "'default' must be the last switch label")
@@ -617,11 +568,3 @@ def key_name(e: ir.Expr) -> str:
     if isinstance(e, ir.MethodCall) and e.kind == ir.CallKind.IS_VALID:
         return f"{key_name(e.target)}.$valid$"
     raise error(e.pos, f"{e.text}: Complex key expression requires a @name annotation")
-
-
-def check(program: ir.Program, warnings: list | None = None) -> ir.Program:
-    checker = Checker(program)
-    result = checker.check()
-    if warnings is not None:
-        warnings.extend(checker.warnings)
-    return result

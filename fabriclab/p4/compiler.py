@@ -101,7 +101,7 @@ def _from_disk(entry: object, name: str, text: str) -> CompiledProgram | None:
 
 def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledProgram:
     """Parse, build the IR, check and build P4Info (imported here: a disk cache hit needs none of it)."""
-    from fabriclab.p4.checker import check
+    from fabriclab.p4.passes import check
     from fabriclab.p4.build_ir import build_ir
     from fabriclab.p4.p4info import build_p4info
     from fabriclab.p4.parser import parse

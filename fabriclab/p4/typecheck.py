@@ -79,10 +79,28 @@ def substitute(t: ir.Type | None, bindings: dict) -> ir.Type | None:
     return t
 
 
-class ExprChecker:
-    """Types expressions; subclassed by the statement/declaration checker."""
+@dataclass
+class CheckContext:
+    """What the checking passes share: the program, the global scope and the warnings."""
 
     program: ir.Program
+    global_scope: Scope = field(default_factory=Scope)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def warn(self, pos: SourcePos | None, message: str) -> None:
+        """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
+        self.warnings.append(Diagnostic(pos, message, severity="warning"))
+
+
+class ExprChecker:
+    """Resolves and types expressions. Calls go to `calls` (a `calls.CallChecker`) and
+    constants used before their declaration was checked to `constants` (the declaration
+    checker's `check_const`); the checking pass wires both."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self.calls = None
+        self.constants = None
 
     # -- types ---------------------------------------------------------------------
     def resolve_type(self, ref: ir.TypeRef | None, scope: Scope) -> ir.Type:
@@ -92,7 +110,7 @@ class ExprChecker:
             ref.resolved = self._resolve_type(ref, scope)
         return ref.resolved
 
-    def _const_int(self, e: ir.Expr, scope: Scope, what: str) -> int:
+    def const_int(self, e: ir.Expr, scope: Scope, what: str) -> int:
         value = self.expr(e, scope)
         if not isinstance(value, ir.Constant):
             raise error(e.pos, f"{what} must be a compile-time constant")
@@ -105,7 +123,7 @@ class ExprChecker:
         if kind in simple:
             return simple[kind]
         if kind in ("bit", "int"):
-            width = self._const_int(ref.width, scope, "a width")
+            width = self.const_int(ref.width, scope, "a width")
             if width <= 0 or width > 2048 or (kind == "int" and width < 1):
                 raise error(ref.pos, f"invalid width {width} for {kind}<>")
             return ir.BitType(width, kind == "int")
@@ -121,7 +139,7 @@ class ExprChecker:
             if not (isinstance(elem, ir.StructLike) and elem.kind in ("header", "header_union")):
                 raise error(ref.pos, f"header stack elements must be headers or header unions, "
                                      f"not {elem.display()}")
-            size = self._const_int(ref.width, scope, "a header stack size")
+            size = self.const_int(ref.width, scope, "a header stack size")
             if size <= 0:
                 raise error(ref.pos, f"header stack size must be positive, not {size}")
             return ir.StackType(elem, size)
@@ -137,7 +155,7 @@ class ExprChecker:
 
     def typedef_target(self, decl: ir.TypedefDecl, scope: Scope) -> ir.Type:
         if decl.type is None:
-            decl.type = self.resolve_type(decl.type_ref, self.global_scope)
+            decl.type = self.resolve_type(decl.type_ref, self.ctx.global_scope)
         return decl.type
 
     # -- implicit conversion -----------------------------------------------------------
@@ -153,7 +171,7 @@ class ExprChecker:
                 low = -(1 << (target.width - 1)) if target.signed else 0
                 high = (1 << (target.width - (1 if target.signed else 0))) - 1
                 if not low <= e.value <= high and not (e.value < 0 and not target.signed):
-                    self.warn(e.pos, f"{e.text or e.value}: value does not fit in {target.width} bits")
+                    self.ctx.warn(e.pos, f"{e.text or e.value}: value does not fit in {target.width} bits")
                 return ir.Constant(consteval.wrap(e.value, target), e.base, type=target, text=e.text, pos=e.pos)
             if isinstance(target, ir.NewTypeDecl) and isinstance(target.type, ir.BitType):
                 return ir.Constant(consteval.wrap(e.value, target.type), e.base, type=target, text=e.text,
@@ -248,7 +266,7 @@ class ExprChecker:
         return e
 
     def _e_PathExpr(self, e: ir.PathExpr, scope: Scope):
-        decl = (self.global_scope if e.absolute else scope).lookup(e.name)
+        decl = (self.ctx.global_scope if e.absolute else scope).lookup(e.name)
         if decl is None:
             if e.name == "this":
                 raise error(e.pos, "unsupported: 'this' is not supported by fabriclab")
@@ -261,7 +279,7 @@ class ExprChecker:
             e.type = VOID
             return e
         if isinstance(decl, ir.ConstDecl):
-            self.check_const(decl, scope)
+            self.constants.check_const(decl, scope)
             value = decl.value
             if isinstance(value, ir.Constant):
                 return ir.Constant(value.value, value.base, type=value.type, text=e.text, pos=e.pos)
@@ -281,7 +299,7 @@ class ExprChecker:
 
     def _e_TypeMember(self, e: ir.TypeMember, scope: Scope):
         if e.type_name == "error":
-            if e.member not in self.program.errors:
+            if e.member not in self.ctx.program.errors:
                 raise error(e.pos, f"error.{e.member} is not declared")
             return ir.EnumMember(ir.ErrorType(), e.member, type=ir.ErrorType(), text=e.text, pos=e.pos)
         decl = scope.lookup_type(e.type_name)
@@ -342,8 +360,8 @@ class ExprChecker:
             t = t.type
         if not isinstance(t, ir.BitType):
             raise error(e.pos, f"cannot slice a value of type {self.show(t)}")
-        hi = self._const_int(e.hi, scope, "a slice bound")
-        lo = self._const_int(e.lo, scope, "a slice bound")
+        hi = self.const_int(e.hi, scope, "a slice bound")
+        lo = self.const_int(e.lo, scope, "a slice bound")
         if not (0 <= lo <= hi < t.width):
             raise error(e.pos, f"slice [{hi}:{lo}] is out of range for {t.display()}")
         e.hi = ir.Constant(hi, type=INT, pos=e.hi.pos)
@@ -512,23 +530,8 @@ class ExprChecker:
     def _e_ConstructorCall(self, e: ir.ConstructorCall, scope: Scope):
         target = self.resolve_type(e.target, scope)
         e.type = target
-        self.bind_constructor(e, target, e.args, scope)
+        self.calls.bind_constructor(e, target, e.args, scope)
         return e
 
     def _e_MethodCall(self, e: ir.MethodCall, scope: Scope):
-        return self.check_call(e, scope)
-
-    # hooks implemented by the checker
-    global_scope: Scope
-
-    def warn(self, pos: SourcePos | None, message: str) -> None:
-        raise NotImplementedError
-
-    def check_const(self, decl: ir.ConstDecl, scope: Scope) -> None:
-        raise NotImplementedError
-
-    def check_call(self, e: ir.MethodCall, scope: Scope) -> ir.Expr:
-        raise NotImplementedError
-
-    def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope):
-        raise NotImplementedError
+        return self.calls.check_call(e, scope)

@@ -1,0 +1,49 @@
+"""The front end as an explicit list of named passes, as p4c's `PassManager`.
+
+    check(program, warnings) -> program        # runs FRONT_END on a freshly built IR
+
+Each pass has a `name` and `run(ctx: typecheck.CheckContext)`; it reports errors by raising
+`CompileError` (one or several diagnostics) and warnings through `ctx.warn`. The manager
+runs the passes in order and stops at the first pass with errors. A pass can be run alone
+on a context that the passes before it prepared (tests do).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+from fabriclab.p4 import ir
+from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
+from fabriclab.p4.rules import EntryPriorities, MainPackage, UnusedTables
+from fabriclab.p4.typecheck import CheckContext
+
+
+class Pass(Protocol):
+    name: str
+
+    def run(self, ctx: CheckContext) -> None: ...
+
+
+class PassManager:
+    def __init__(self, passes: Sequence[Pass]) -> None:
+        self.passes = tuple(passes)
+
+    def run(self, ctx: CheckContext) -> ir.Program:
+        """Run every pass in order; a pass's CompileError ends the run (nothing after it runs)."""
+        for p in self.passes:
+            p.run(ctx)
+        return ctx.program
+
+
+# resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
+FRONT_END: tuple[Pass, ...] = (DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
+                                UnusedTables(), MainPackage())
+
+
+def check(program: ir.Program, warnings: list | None = None) -> ir.Program:
+    """Run the front end on `program` (in place); warnings are appended to `warnings`."""
+    ctx = CheckContext(program)
+    PassManager(FRONT_END).run(ctx)
+    if warnings is not None:
+        warnings.extend(ctx.warnings)
+    return program

@@ -1,0 +1,110 @@
+"""Front-end passes that check rules over the whole checked program (after the type check).
+
+Each is a pass for `passes.PassManager`: a `name` and `run(ctx)` that raises `CompileError`
+or adds warnings to `ctx`.
+"""
+
+from __future__ import annotations
+
+from fabriclab.p4 import ir
+from fabriclab.p4.typecheck import CheckContext, error
+
+
+class MainPackage:
+    """Pass: the program instantiates its package as `main` (e.g. `V1Switch(...) main;`)."""
+
+    name = "main-package"
+
+    def run(self, ctx: CheckContext) -> None:
+        main = ctx.global_scope.values.get("main")
+        if not isinstance(main, ir.Instance):
+            raise error(None, "the program has no 'main' package instance (e.g. V1Switch(...) main;)")
+        ctx.program.main = main
+
+
+class EntryPriorities:
+    """Pass: the priorities of tables' `entries` (p4c's EntryPriorities), table by table."""
+
+    name = "entry-priorities"
+
+    def run(self, ctx: CheckContext) -> None:
+        for t in _tables(ctx.program):
+            if t.entries:
+                _entry_priorities(ctx, t)
+
+
+class UnusedTables:
+    """Pass: warn of tables a control never applies (p4c removes them from P4Info)."""
+
+    name = "unused-tables"
+
+    def run(self, ctx: CheckContext) -> None:
+        for decl in ctx.program.decls:
+            if isinstance(decl, ir.ControlDecl):
+                applied = ir.applied_tables(decl)
+                for local in decl.locals:
+                    if isinstance(local, ir.TableDecl) and local not in applied:
+                        ctx.warn(local.pos, f"Table {local.name} is not used; removing")
+
+
+def _tables(program: ir.Program) -> list[ir.TableDecl]:
+    return [local for decl in program.decls if isinstance(decl, ir.ControlDecl)
+            for local in decl.locals if isinstance(local, ir.TableDecl)]
+
+
+def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
+    """Entry priorities as p4c's EntryPriorities pass (P4-16 spec): `const entries` take no
+    `priority =` (their order decides, as in BMv2; `@priority(n)` is honoured); in other
+    entries a missing priority continues from the previous one by `priority_delta`,
+    downwards if `largest_priority_wins` (the default), and without any priority the
+    last entry gets 1 (or the first, if the smallest wins)."""
+    explicit = next((e for e in t.entries if e.priority is not None), None)
+    if t.entries_const:
+        if explicit is not None:
+            raise error(explicit.pos, "Table with 'const' entries cannot have priorities")
+        for entry in t.entries:
+            anno = ir.find_annotation(entry.annotations, "priority")
+            if anno is not None:
+                if not anno.args or not isinstance(anno.args[0], int):
+                    raise error(anno.pos, "@priority needs an integer argument")
+                entry.priority = anno.args[0]
+        return
+    wins = t.get_property("largest_priority_wins")
+    if wins is not None:
+        if not isinstance(wins.value, ir.BoolLiteral):
+            raise error(wins.pos, "largest_priority_wins must be true or false")
+        t.largest_priority_wins = wins.value.value
+    delta_prop = t.get_property("priority_delta")
+    delta = 1
+    if delta_prop is not None:
+        if not isinstance(delta_prop.value, ir.Constant) or delta_prop.value.value < 0:
+            raise error(delta_prop.pos, "priority_delta must be a positive value")
+        delta = delta_prop.value.value
+    entries = t.entries
+    if explicit is None:
+        order = reversed(entries) if t.largest_priority_wins else entries
+        for i, entry in enumerate(order):
+            entry.priority = 1 + i * delta
+        return
+    if all(k.match_kind in ("exact", "lpm") for k in t.keys):
+        raise error(explicit.pos, f"table '{t.name}': key match type does not require priorities, "
+                                  f"but some are specified")
+    if entries[0].priority is None:
+        raise error(entries[0].pos, "the first entry must have a priority")
+    quiet = {a.args[0] for a in t.entries_annotations if a.name == "noWarn" and a.args}
+    used: dict[int, ir.Entry] = {}
+    previous = None
+    for entry in entries:
+        if entry.priority is None:
+            entry.priority = previous + (-delta if t.largest_priority_wins else delta)
+            if entry.priority < 0:
+                raise error(entry.pos, f"table '{t.name}': overflow in priority computation")
+        if entry.priority in used and "duplicate-priorities" not in quiet:
+            ctx.warn(entry.pos, f"entries of table '{t.name}' have the same priority {entry.priority}")
+        if previous is not None and "entries-out-of-priority-order" not in quiet and \
+                (entry.priority > previous if t.largest_priority_wins else entry.priority < previous):
+            ctx.warn(entry.pos, f"entries of table '{t.name}' have priorities out of order "
+                                 f"({previous} then {entry.priority})")
+        used.setdefault(entry.priority, entry)
+        previous = entry.priority
+
