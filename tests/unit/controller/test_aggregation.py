@@ -237,3 +237,20 @@ def test_allreduce_with_loss_recovers_with_replays(fabric):
     assert replays > 0
     remove_job(fabric.clients, m.delete(9))
     assert read_installed(fabric.clients) == []
+
+
+def test_three_level_fat_tree_allreduce_with_loss(pipeline):
+    topo = fat_tree(4)
+    fab = Fabric(topo, pipeline)
+    try:
+        FabricController(topo, fab.clients).install()
+        ranks = ["h1", "h2", "h5", "h9", "h16"]      # pods 1, 1, 2, 3, 4
+        job = AggregationManager(topo).create(1, ranks, pool_size=4)
+        assert topo.nodes[job.root].kind.value == "core"
+        install_job(fab.clients, job)
+        fab.loss = 0.05
+        workers = run_allreduce(fab, job, [np.full(LANES * 8, r + 1, np.int32)
+                                           for r in range(len(ranks))])
+        assert all(np.array_equal(w.result(), np.full(LANES * 8, 15, np.int32)) for w in workers)
+    finally:
+        fab.close()
