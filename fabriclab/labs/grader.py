@@ -2,7 +2,8 @@
 
 Criteria, in order: the program compiles (with p4c-bm2-ss too on --target bmv2); each of
 the lab's hidden STF files passes on the built-in switch; the lab's short Mininet run
-shows the behaviour (root only: without root it is SKIPped with the reason). A criterion
+shows the behaviour (root only: without root, or with --no-run, it is SKIPped with the
+reason). A criterion
 that cannot run because an earlier one failed FAILs with that reason. `grade` yields each
 result as soon as it is known, so the CLI prints while the Mininet run is still going.
 """
@@ -98,7 +99,7 @@ def _stf(compiled, stf_file: Path, hint: str) -> Result:
     return Result(FAIL, name, _one_line(result.failures[0]), hint)
 
 
-def grade(lab: Lab, program: Path, target: str = "builtin",
+def grade(lab: Lab, program: Path, target: str = "builtin", mininet: bool = True,
           is_root: Callable[[], bool] = lambda: os.geteuid() == 0) -> Iterator[Result]:
     """The lab's criteria for `program`, in order, each as soon as it is known."""
     compiled = None
@@ -119,7 +120,9 @@ def grade(lab: Lab, program: Path, target: str = "builtin",
     if lab.run is None:
         return
     name = f"mininet {lab.run.check}"
-    if not is_root():
+    if not mininet:
+        yield Result(SKIP, name, "not run (--no-run)")
+    elif not is_root():
         yield Result(SKIP, name, "needs root (Mininet): run `sudo fabriclab lab check "
                                  f"{lab.number}` for the full grade")
     elif compiled is None:
