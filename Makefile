@@ -7,11 +7,12 @@ APT_PACKAGES := mininet iproute2 iputils-ping cpp python3-venv python3-dev tcpdu
 STAMP := $(VENV)/.setup-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup system-packages venv test demo clean-net clean help
+.PHONY: setup system-packages venv test test-stress demo clean-net clean help
 
 help:
 	@echo "make demo   - install everything, run the headline experiment, write its figure"
 	@echo "make test   - install everything, run the whole test suite"
+	@echo "make test-stress - the root tests (STRESS_TESTS) while a CPU hog busies every core"
 	@echo "make setup  - install system packages and the .venv only"
 	@echo "make clean-net - remove namespaces, links and processes left by a crashed run"
 
@@ -37,6 +38,16 @@ $(STAMP): pyproject.toml
 
 test: setup
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
+
+# Real-time tests must hold on a busy laptop: run them with one busy loop per core. The hogs
+# die with this recipe's shell on every exit path (pass, fail, Ctrl-C, kill: PR_SET_PDEATHSIG).
+STRESS_TESTS ?= tests/integration tests/e2e
+HOG := import ctypes, signal; ctypes.CDLL(None).prctl(1, signal.SIGKILL); exec("while 1: pass")
+test-stress: setup
+	@hogs=""; trap 'kill $$hogs 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	for _ in $$(seq $$(nproc)); do $(PY) -c '$(HOG)' & hogs="$$hogs $$!"; done; \
+	echo ">> CPU hog on $$(nproc) cores (pids$$hogs)"; \
+	$(VPY) -m pytest $(STRESS_TESTS) $(PYTEST_ARGS)
 
 demo: setup
 	$(VENV)/bin/fabriclab demo
