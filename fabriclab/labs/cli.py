@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -64,11 +65,15 @@ def _start(lab, program: Path, target: str, cli: bool) -> int:
         cmd = runs.net_command(lab, program, target, *(["--cli"] if cli else []))
         print(f"fabriclab lab: lab {lab.number} ({lab.name}) with {program}", flush=True)
         proc = subprocess.Popen(cmd)
-        while True:
-            try:
-                return proc.wait()
-            except KeyboardInterrupt:
-                continue  # net got the Ctrl-C too and is tearing down: wait for it
+        # Ctrl-C is the network's: the Mininet CLI uses it to stop a command, and without
+        # the CLI, net tears down on it. SIGTERM is passed on (net tears down on it too).
+        previous = (signal.signal(signal.SIGINT, signal.SIG_IGN),
+                    signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM)))
+        try:
+            return proc.wait()
+        finally:
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
 
 
 def _check(lab, program: Path, target: str, mininet: bool) -> int:
