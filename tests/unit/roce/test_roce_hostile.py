@@ -22,6 +22,7 @@ from fabriclab.roce.qp import QpConfig, QueuePair, psn_add, psn_diff
 RKEY = 0x42
 FATAL_NAKS = (0x61, 0x62, 0x63, 0x7F)
 WINDOW = 32
+FUZZ_SCALE = int(os.environ.get("FABRICLAB_FUZZ_SCALE", "1"))  # N: fuzz and property runs N times longer
 
 
 class Wire:
@@ -242,7 +243,7 @@ def hostile_run(w: Wire, actions) -> None:
 
 
 @pytest.mark.parametrize("mode", ["gbn", "ooo"])
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150 * FUZZ_SCALE, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(actions=ACTIONS)
 def test_psn_property_no_interleaving_corrupts_data_or_wedges_a_qp(mode, actions):
     w = Wire(mode, seed=len(actions), messages=12)
@@ -251,8 +252,6 @@ def test_psn_property_no_interleaving_corrupts_data_or_wedges_a_qp(mode, actions
 
 
 # ---- fuzz target: NIC engines under random and hostile datagrams -----------------------------
-FUZZ_SCALE = int(os.environ.get("FABRICLAB_FUZZ_SCALE", "1"))
-
 
 def _nic_pair(mode: str):
     cfg = NicConfig("10.0.0.1", qp=QpConfig(pmtu=256, window=WINDOW, ack_every=4, rto_ns=2_000_000, mode=mode))

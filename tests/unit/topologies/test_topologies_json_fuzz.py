@@ -73,7 +73,7 @@ def test_fuzz_mutated_topology_documents(capsys):
               f"{counts['rejected']} rejected with FabricError, 0 other exceptions")
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300 * FUZZ_SCALE, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
                     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
                         st.sampled_from(["format", "version", "name", "nodes", "links", "a", "b", "kind"]), kids,
