@@ -50,7 +50,7 @@ def test_lab1_readme_commands_from_a_fresh_clone(tmp_path):
         done = run(line, clone, stdin="pingall\nexit\n" if interactive else "")
         assert done.returncode == 0, (line, done.stdout, done.stderr)
         if interactive:
-            assert "Results: 0% dropped (12/12 received)" in done.stdout
+            assert "Results: 0% dropped (12/12 received)" in done.stdout + done.stderr
         else:
             assert done.stdout.splitlines()[-1].startswith("score: ")
             assert "FAIL" not in done.stdout
