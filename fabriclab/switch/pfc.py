@@ -47,13 +47,9 @@ class PfcFrame:
         return {p: self.quanta[p] for p in range(PRIORITIES) if self.enabled >> p & 1}
 
 
-def quantum_ns(rate_bps: float) -> float:
-    """One pause quantum (512 bit times) at ``rate_bps``, in ns (5.12 ns at 100 Gb/s)."""
-    return QUANTUM_BITS * 1e9 / rate_bps
-
-
 def pause_ns(quanta: int, rate_bps: float) -> int:
-    """How long ``quanta`` pause a link of ``rate_bps`` (integer ns, rounded up)."""
+    """How long ``quanta`` pause a link of ``rate_bps``: 512 bit times each (5.12 ns at
+    100 Gb/s), in integer ns rounded up."""
     return -(-quanta * QUANTUM_BITS * 1_000_000_000 // round(rate_bps))
 
 
