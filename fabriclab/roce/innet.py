@@ -29,7 +29,7 @@ import numpy as np
 from fabriclab.errors import FabricError
 
 AGG_UDP_PORT = 9200      # fabric.p4's AGG_UDP_PORT (both UDP ports)
-LANES = 32               # int32 lanes per packet (fabric.p4's agg_lanes_t)
+LANES = 256              # int32 lanes per packet (fabric.p4's agg_lanes_t): 1 KB
 _HEADER = struct.Struct("!HHIBBBBI")   # job, slot, seq, worker, world, flags, rsvd, bitmap
 PACKET_BYTES = _HEADER.size + 4 * LANES
 RESULT, VER = 0x80, 0x40  # flag bits

@@ -1,7 +1,7 @@
 /* fabric.p4 in-network aggregation (SwitchML-style slots, SHARP-style trees).
 
    A job owns a range of slots on every switch of its tree; each slot has two cells (the
-   shadow sets, picked by hdr.agg.ver), each cell 32 lanes of partial sums, the bitmap of the
+   shadow sets, picked by hdr.agg.ver), each cell 256 lanes of partial sums, the bitmap of the
    children that contributed, their count, the chunk seq it holds, the job tag it belongs to
    and a done flag. Contributors are identified by ingress port (agg_children), never by
    what the packet claims. On completion the root multicasts the result down (agg_jobs'
@@ -29,17 +29,19 @@ const bit<32> AGG_NOT_MEMBER = 10;           /* malformed: ingress port is no ch
 const bit<32> AGG_BAD_SLOT   = 11;           /* malformed: slot outside the job's pool */
 const bit<32> AGG_STALE      = 12;           /* older chunk than the cell holds / stray result */
 
-#define AGG_ADD(i) agg_sums.read(v, meta.aggLane + i); \
-    v = (meta.aggCount == 1) ? hdr.agg_lanes.v##i : v + hdr.agg_lanes.v##i; \
-    agg_sums.write(meta.aggLane + i, v); hdr.agg_lanes.v##i = v;
-#define AGG_LOAD(i) agg_sums.read(hdr.agg_lanes.v##i, meta.aggLane + i);
-#define AGG_STORE(i) agg_sums.write(meta.aggLane + i, hdr.agg_lanes.v##i);
+/* One pass over the lanes serves every use of a cell (one copy of the per-lane code keeps
+   the program small): lane = (packet lane & aggHdrMask) + (cell lane & aggCellMask), written
+   to the packet and the cell. Add: both masks all ones (the cell's 0 for a first
+   contribution); load the stored sum: header mask 0; store the packet: cell mask 0. */
+#define AGG_COMBINE(i) agg_sums.read(v, meta.aggLane + i); \
+    hdr.agg_lanes.v##i = (hdr.agg_lanes.v##i & meta.aggHdrMask) + (v & meta.aggCellMask); \
+    agg_sums.write(meta.aggLane + i, hdr.agg_lanes.v##i);
 
 control FabricAggregation(inout headers_t hdr,
                           inout metadata_t meta,
                           inout standard_metadata_t standard_metadata) {
 
-    register<bit<32>>(AGG_CELLS * 32) agg_sums;
+    register<bit<32>>(AGG_CELLS << AGG_LANE_SHIFT) agg_sums;
     register<bit<32>>(AGG_CELLS) agg_bitmap;
     register<bit<8>>(AGG_CELLS) agg_count;
     register<bit<32>>(AGG_CELLS) agg_seq;
@@ -88,7 +90,7 @@ control FabricAggregation(inout headers_t hdr,
 
     action agg_load_cell() {
         meta.aggCell = ((meta.aggSlotBase + (bit<32>)hdr.agg.slot) << 1) | (bit<32>)hdr.agg.ver;
-        meta.aggLane = meta.aggCell << 5;
+        meta.aggLane = meta.aggCell << AGG_LANE_SHIFT;
         agg_seq.read(meta.aggSeq, meta.aggCell);
         agg_owner.read(meta.aggOwner, meta.aggCell);
         agg_bitmap.read(meta.aggBitmap, meta.aggCell);
@@ -115,21 +117,31 @@ control FabricAggregation(inout headers_t hdr,
         agg_done.write(meta.aggCell, meta.aggDone);
     }
 
+    action agg_combine() {
+        bit<32> v;
+        AGG_FOR_LANES(AGG_COMBINE)
+    }
+
     /* The first contribution overwrites the cell, later ones add (bit<32>: wraps). */
     action agg_accumulate() {
         meta.aggBitmap = meta.aggBitmap | meta.aggChildBit;
         meta.aggCount = meta.aggCount + 1;
         agg_stats.count(AGG_CONTRIB);
-        bit<32> v;
-        AGG_FOR_LANES(AGG_ADD)
+        meta.aggHdrMask = 0xFFFFFFFF;
+        meta.aggCellMask = (meta.aggCount == 1) ? 32w0 : 32w0xFFFFFFFF;
+        meta.aggCombine = 1;
     }
 
     action agg_load_sums() {
-        AGG_FOR_LANES(AGG_LOAD)
+        meta.aggHdrMask = 0;
+        meta.aggCellMask = 0xFFFFFFFF;
+        meta.aggCombine = 1;
     }
 
     action agg_store_sums() {
-        AGG_FOR_LANES(AGG_STORE)
+        meta.aggHdrMask = 0xFFFFFFFF;
+        meta.aggCellMask = 0;
+        meta.aggCombine = 1;
     }
 
     /* Everything the switch emits comes from the job's service address and carries this
@@ -217,6 +229,9 @@ control FabricAggregation(inout headers_t hdr,
                 }
                 agg_save_cell();
             }
+        }
+        if (meta.aggCombine == 1) {
+            agg_combine();   /* the only call: the lane code exists once */
         }
     }
 }

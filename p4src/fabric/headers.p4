@@ -173,7 +173,7 @@ header int_report_t {
 }
 
 /* In-network aggregation (p4src/fabric/aggregation.p4, docs/aggregation.md):
-   UDP (both ports AGG_UDP_PORT) | agg_t (16 B) | agg_lanes_t (32 x 32-bit lanes, 128 B). */
+   UDP (both ports AGG_UDP_PORT) | agg_t (16 B) | agg_lanes_t (256 x 32-bit lanes, 1 KB). */
 header agg_t {
     bit<16> jobId;
     bit<16> slot;         /* slot in the job's pool: chunk % pool size */
@@ -187,12 +187,21 @@ header agg_t {
     bit<32> bitmap;       /* results and partials: contributors at the emitting switch */
 }
 
+/* AGG_FOR_LANES(X) applies the macro X to every lane index, 0 .. 255. 256 lanes (1 KB)
+   make an aggregation frame as long as a RoCE packet of the default 1024-byte MTU, so the
+   two all-reduce algorithms compare at the same wire efficiency. */
+#define AGG_LANE_SHIFT 8
+#define AGG_L10(X, t) X(t##0) X(t##1) X(t##2) X(t##3) X(t##4) X(t##5) X(t##6) X(t##7) \
+    X(t##8) X(t##9)
+#define AGG_FOR_LANES(X) AGG_L10(X, ) AGG_L10(X, 1) AGG_L10(X, 2) AGG_L10(X, 3) \
+    AGG_L10(X, 4) AGG_L10(X, 5) AGG_L10(X, 6) AGG_L10(X, 7) AGG_L10(X, 8) AGG_L10(X, 9) \
+    AGG_L10(X, 10) AGG_L10(X, 11) AGG_L10(X, 12) AGG_L10(X, 13) AGG_L10(X, 14) \
+    AGG_L10(X, 15) AGG_L10(X, 16) AGG_L10(X, 17) AGG_L10(X, 18) AGG_L10(X, 19) \
+    AGG_L10(X, 20) AGG_L10(X, 21) AGG_L10(X, 22) AGG_L10(X, 23) AGG_L10(X, 24) \
+    X(250) X(251) X(252) X(253) X(254) X(255)
 #define AGG_LANE_FIELD(i) bit<32> v##i;
-#define AGG_FOR_LANES(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) \
-    X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) \
-    X(26) X(27) X(28) X(29) X(30) X(31)
 
-/* 32 int32 lanes, two's complement, summed as bit<32> (wrapping, so any tree order gives
+/* int32 lanes, two's complement, summed as bit<32> (wrapping, so any tree order gives
    the same sum). */
 header agg_lanes_t {
     AGG_FOR_LANES(AGG_LANE_FIELD)
@@ -269,7 +278,10 @@ struct metadata_t {
     bit<32> aggServiceIp;
     bit<32> aggChildBit;
     bit<32> aggCell;
-    bit<32> aggLane;          /* aggCell * 32: first lane of the cell in agg_sums */
+    bit<32> aggLane;          /* first lane of the cell in agg_sums */
+    bit<32> aggHdrMask;       /* agg_combine: which of packet and cell lanes to add */
+    bit<32> aggCellMask;
+    bit<1>  aggCombine;       /* run agg_combine at the end of the aggregation control */
     bit<32> aggSeq;
     bit<32> aggOwner;
     bit<32> aggBitmap;

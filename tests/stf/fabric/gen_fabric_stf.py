@@ -314,7 +314,7 @@ expect 2 {rep_hex}$
 """
 
 
-AGG_PORT, SERVICE = 9200, "10.255.255.1"
+AGG_PORT, SERVICE, AGG_LANES = 9200, "10.255.255.1", 256
 AGG_STATS = {"contrib": 0, "complete": 1, "replay": 2, "resend_up": 3, "duplicate": 4,
              "result_in": 5, "short": 8, "unknown": 9, "not_member": 10, "bad_slot": 11,
              "stale": 12}
@@ -325,7 +325,7 @@ def agg_body(job, slot, seq, lanes, worker=0, count=2, result=0, ver=0, bitmap=0
     """agg_t + agg_lanes_t as in headers.p4; lanes are ints taken mod 2^32."""
     flags = result << 7 | ver << 6
     return (struct.pack("!HHIBBBBI", job, slot, seq, worker, count, flags, 0, bitmap)
-            + struct.pack("!32I", *[v & 0xFFFFFFFF for v in lanes]))
+            + struct.pack(f"!{AGG_LANES}I", *[v & 0xFFFFFFFF for v in lanes]))
 
 
 def agg_in(port: int, body: bytes):
@@ -348,18 +348,19 @@ def agg_out(port: int, body: bytes) -> str:
 def aggregation() -> str:
     """Job 1: this switch is the root, ranks on ports 1 and 2, pool of 2 slots.
     Job 2: this switch is a leaf, ranks on ports 1 and 2, parent (spine) on port 3."""
-    a = list(range(1, 33))
-    b = [1000 * i for i in range(32)]
-    c, d, e = [7] * 32, [-5] * 32, [3 * i for i in range(32)]
+    n = AGG_LANES
+    a = list(range(1, n + 1))
+    b = [1000 * i for i in range(n)]
+    c, d, e = [7] * n, [-5] * n, [3 * i for i in range(n)]
     plus = lambda x, y: [(p + q) & 0xFFFFFFFF for p, q in zip(x, y)]   # noqa: E731
-    wrap_a = [0x7FFFFFFF, -1, -0x80000000, 0xFFFFFFFF] + [0] * 28
-    wrap_b = [1, 1, -1, 0xFFFFFFFF] + [0] * 28
-    wrapped = [0x80000000, 0, 0x7FFFFFFF, 0xFFFFFFFE] + [0] * 28
+    wrap_a = [0x7FFFFFFF, -1, -0x80000000, 0xFFFFFFFF] + [0] * (n - 4)
+    wrap_b = [1, 1, -1, 0xFFFFFFFF] + [0] * (n - 4)
+    wrapped = [0x80000000, 0, 0x7FFFFFFF, 0xFFFFFFFE] + [0] * (n - 4)
     assert plus(wrap_a, wrap_b) == wrapped
     # results carry the emitting switch's child index: 0 for job 1 (root), 1 for job 2
     r = lambda job, slot, seq, lanes, ver=0, bm=3: agg_body(  # noqa: E731
         job, slot, seq, lanes, worker=job - 1, result=1, ver=ver, bitmap=bm)
-    short = agg_in(1, agg_body(1, 0, 9, a)[:60])
+    short = agg_in(1, agg_body(1, 0, 9, a)[:16 + 4 * n - 1])
     plain = udp_pkt("10.0.2.1", H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
     stats = "\n".join(f"check_counter agg_stats({AGG_STATS[k]}) packets == {n}" for k, n in [
         ("contrib", 12), ("complete", 6), ("replay", 3), ("resend_up", 1), ("duplicate", 1),
