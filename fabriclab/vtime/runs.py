@@ -52,9 +52,22 @@ def run_apps(fabric: Fabric, apps: dict[str, tuple[RoceNic, App]], limit_ns: int
         endpoint = fabric.endpoint(host)
         endpoint.attach(nic, app)
         endpoint.kick()
-    running = list(a for _, a in apps.values())
-    return fabric.run(until_ns=fabric.now + limit_ns, stop=lambda: all(a.done for a in running),
+    return fabric.run(until_ns=fabric.now + limit_ns, stop=_AllDone([a for _, a in apps.values()]),
                       progress=progress)
+
+
+class _AllDone:
+    """`stop` for the event loop: checked after every event, so it resumes where the last
+    check found an unfinished app instead of scanning every app each time."""
+
+    def __init__(self, apps: list[App]) -> None:
+        self.apps, self.next = apps, 0
+
+    def __call__(self) -> bool:
+        apps = self.apps
+        while self.next < len(apps) and apps[self.next].done:
+            self.next += 1
+        return self.next == len(apps)
 
 
 def run_collective(topo: Topology, spec: CollectiveSpec, options: StackOptions, seed: int = 0,
