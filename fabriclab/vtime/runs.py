@@ -20,7 +20,7 @@ from fabriclab.roce.nic import NicConfig, RoceNic
 from fabriclab.roce.rank import QPN_BASE, Rank
 from fabriclab.vtime.events import Progress
 from fabriclab.vtime.fabric import Fabric, FabricOptions
-from topologies.graph import Topology
+from topologies.graph import LinkParams, NodeKind, Topology
 
 DEFAULT_LIMIT_NS = 600 * 10**9  # simulated time after which unfinished apps give up
 
@@ -41,6 +41,23 @@ class App(Protocol):
 def entropy_port(seed: int, src: int, dst: int) -> int:
     """The UDP source port (49152-65535) rank `src` uses toward `dst` under `seed`."""
     return 49152 + (zlib.crc32(f"vtime:{seed}:{src}:{dst}".encode()) & 0x3FFF)
+
+
+def star(hosts: int, bw_mbps: float | None = None, delay_us: int = 0,
+         queue_pkts: int | None = None) -> Topology:
+    """One switch with `hosts` hosts (h1..hN on ports 1..N): the collective CLI's default
+    fabric. The delay is on the switch's port toward each host, so a packet crosses it once
+    and a round trip twice (the old private simulator's port model)."""
+    if hosts < 1:
+        raise FabricError(f"a star needs at least one host, got {hosts}")
+    topo = Topology(name=f"star-{hosts}")
+    topo.add_node("sw1", NodeKind.LEAF)
+    for i in range(hosts):
+        topo.add_node(f"h{i + 1}", NodeKind.HOST)
+        topo.add_link(f"h{i + 1}", "sw1", LinkParams(bw_mbps, 0, queue_pkts),
+                      LinkParams(bw_mbps, delay_us, queue_pkts))
+    topo.validate()
+    return topo
 
 
 def run_apps(fabric: Fabric, apps: dict[str, tuple[RoceNic, App]], limit_ns: int = DEFAULT_LIMIT_NS,
