@@ -117,8 +117,7 @@ _SIM = Params(mode="sim", link_mbps=100_000.0, uplink_delay_us=1, queue_pkts=100
               flow_bytes=512 << 10, seeds=(1, 2, 3, 4), timeout_s=1.0)
 SIM_SCALES: dict[str, Params] = {
     "quick": _SIM,
-    "full": replace(_SIM, leaves=8, spines=8, hosts_per_leaf=8, flow_bytes=1 << 20,
-                    allreduce_bytes=1 << 20),
+    "full": replace(_SIM, leaves=8, spines=8, hosts_per_leaf=8, flow_bytes=1 << 20),
 }
 
 

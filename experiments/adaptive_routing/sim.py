@@ -33,7 +33,8 @@ def new_fabric(p: Params, routing: str) -> Fabric:
     return Fabric(topology(p), FabricOptions(queue_bytes=p.queue_bytes, config=config))
 
 
-def run_case(fabric: Fabric, p: Params, case: Case) -> tuple[dict[str, Any], dict[str, float]]:
+def run_case(fabric: Fabric, p: Params, case: Case,
+             progress: Callable[[str], None] | None = None) -> tuple[dict[str, Any], dict[str, float]]:
     """(the case's raw record, what it cost: wall s, simulated ms, packets, events/s)."""
     started = time.monotonic()
     topo, ctl, loop = fabric.topo, fabric.controller, fabric.loop
@@ -44,7 +45,8 @@ def run_case(fabric: Fabric, p: Params, case: Case) -> tuple[dict[str, Any], dic
     apps = {name: make_app(job, i, peers) for i, (name, job) in enumerate(zip(names, jobs))}
     before = leaf_port_bytes(ctl, topo)
     t0, packets, events = loop.now, loop.packets, loop.events
-    run_apps(fabric, apps, round(p.timeout_s * 1e9))
+    run_apps(fabric, apps, round(p.timeout_s * 1e9),
+             (lambda report: progress(f"    {report}")) if progress else None)
     sim_ns = loop.now - t0
     for name in names:  # let the last frames land on no NIC before counting
         fabric.endpoint(name).attach(None)
@@ -75,7 +77,7 @@ def run_cases(p: Params, cases: list[Case],
     fabrics: dict[str, Fabric] = {}
     for case in cases:
         fabric = fabrics.get(case.routing) or fabrics.setdefault(case.routing, new_fabric(p, case.routing))
-        record, cost = run_case(fabric, p, case)
+        record, cost = run_case(fabric, p, case, progress)
         records.append(record)
         progress(f"  done: {case.label} ({cost['wall_s']:.1f} s wall, {cost['sim_ms']:.3f} "
                  f"simulated ms, {cost['packets']} packets, {cost['events_per_s']:,.0f} events/s)")

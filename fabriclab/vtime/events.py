@@ -46,7 +46,7 @@ class EventLoop:
         heapq.heappush(self._heap, (when if when > self.now else self.now, self._seq, fn, args))
 
     def run(self, until: int | None = None, stop: Callable[[], bool] | None = None,
-            progress: Progress | None = None, every_s: float = 2.0) -> int:
+            progress: Progress | None = None, every_s: float = 5.0) -> int:
         """Process events until `until` (ns), none are left, or `stop()` holds (checked
         after every event). Returns the time reached."""
         heap, pop = self._heap, heapq.heappop
@@ -63,7 +63,7 @@ class EventLoop:
             count += 1
             if stop is not None and stop():
                 break
-            if progress is not None and not count & 0x3FFF:
+            if progress is not None and not count & 0xFFF:
                 wall = time.monotonic()
                 if wall - last >= every_s:
                     last = wall
