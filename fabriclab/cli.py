@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "clean": ("fabriclab.net.clean", "remove namespaces, links and processes left by crashed runs"),
     "doctor": ("fabriclab.net.doctor", "check this machine and say what to fix"),
     "lab": ("fabriclab.labs.cli", "teaching labs: list, start one, check (grade) your program"),
+    "view": ("fabriclab.view.cli", "the live fabric view in the browser (or a sim replay)"),
 }
 
 

@@ -1,0 +1,113 @@
+"""The live source: samples a running `fabriclab net` over P4Runtime without touching it.
+
+The clients open no stream channel, so they take part in no arbitration: the net's own
+controller stays primary, and `write` is refused here, so the view cannot change a switch
+even by mistake (the spec lets any client Read). INT paths come from the collector's CSV
+(`python -m controller.int_collector --csv FILE`), re-read whenever it changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import grpc
+from finsy.proto.p4.v1 import p4runtime_pb2_grpc
+
+from controller.cli import find_run, grpc_base_port
+from controller.client import P4RuntimeClient
+from controller.fabric import FabricController
+from fabriclab.errors import FabricError
+from fabriclab.paths import live_runs
+from fabriclab.view import reads
+from fabriclab.view.model import Snapshot, int_paths
+from topologies.addressing import Addressing
+from topologies.graph import Topology
+
+INT_CSV = "int.csv"  # default collector CSV inside the run directory
+
+
+class ReadOnlyClient(P4RuntimeClient):
+    """A P4Runtime client that only reads: no arbitration, no writes."""
+
+    def connect(self) -> None:
+        self._channel = grpc.insecure_channel(self.address)
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=self.timeout)
+        except grpc.FutureTimeoutError:
+            self.close()
+            raise FabricError(f"no P4Runtime server at {self.address} "
+                              f"(waited {self.timeout:.0f} s)") from None
+        self.stub = p4runtime_pb2_grpc.P4RuntimeStub(self._channel)
+        self.get_p4info()
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+
+    def write(self, entities: Iterable[Any], kind: str = "INSERT") -> None:
+        raise FabricError("the live view is read-only: it never writes to a switch")
+
+
+class RunEnded(FabricError):
+    """The run's processes are gone (the network was stopped)."""
+
+
+class LiveSource:
+    """Samples run `run`'s switches; `sample()` raises RunEnded once the run is gone."""
+
+    def __init__(self, run: str | None, base_port: int | None = None,
+                 int_csv: Path | None = None, int_last: int = 8, timeout: float = 3.0) -> None:
+        self.rundir = find_run(run)  # FabricError for an unknown or stopped run
+        self.run = self.rundir.name
+        self.topo = Topology.from_json((self.rundir / "topology.json").read_text())
+        port = grpc_base_port(self.rundir, base_port)
+        clients: dict[str, P4RuntimeClient] = {}
+        try:
+            for sw in self.topo.switches():
+                index = self.topo.switch_index(sw.name)
+                client = ReadOnlyClient(f"127.0.0.1:{port + index}", index, timeout=timeout)
+                client.connect()
+                clients[sw.name] = client
+        except BaseException:
+            for client in clients.values():
+                client.close()
+            raise
+        self.ctl = FabricController(self.topo, clients)
+        self.int_csv = int_csv or self.rundir / INT_CSV
+        self.int_last = int_last
+        self._int_seen: tuple[float, list[list[str]]] = (-1.0, [])
+        self.switch_names = {self.topo.switch_index(s.name) + 1: s.name
+                             for s in self.topo.switches()}  # INT switch ids (fabric_plan)
+        self.host_of_ip = {str(n.ip.ip): n.host for n in Addressing(self.topo).nics.values()}
+
+    def sample(self) -> Snapshot:
+        if self.run not in live_runs():
+            raise RunEnded(f"run {self.run!r} has ended (its network was stopped)")
+        try:
+            return reads.sample(self.ctl, time.monotonic_ns(), self._int_paths())
+        except FabricError as err:
+            if self.run not in live_runs():
+                raise RunEnded(f"run {self.run!r} has ended (its network was stopped)") from None
+            raise FabricError(f"cannot read the switches: {str(err).splitlines()[0]}") from None
+
+    def _int_paths(self) -> list[list[str]]:
+        try:
+            mtime = self.int_csv.stat().st_mtime
+        except OSError:
+            return []
+        if mtime != self._int_seen[0]:
+            try:
+                with self.int_csv.open(newline="") as f:
+                    paths = int_paths(csv.DictReader(f), self.switch_names, self.host_of_ip,
+                                      self.int_last)
+            except (OSError, csv.Error, UnicodeDecodeError):
+                paths = []
+            self._int_seen = (mtime, paths)
+        return self._int_seen[1]
+
+    def close(self) -> None:
+        self.ctl.close()

@@ -1,0 +1,77 @@
+"""One sample of a fabric's switches over P4Runtime reads only: per-port counters and queue
+registers, and each switch's routing mode and ECN thresholds (the default actions of
+fabric.p4's `routing_mode` and `ecn_config` tables).
+
+The same reads serve a live `fabriclab net` (gRPC clients) and a virtual-time fabric
+(in-process clients), so a replay shows what the live view would have shown.
+"""
+
+from __future__ import annotations
+
+from finsy.proto import p4r
+
+from controller.client import P4RuntimeClient, decode
+from controller.fabric import EG, IG, FabricController
+from controller.fabric_plan import Mode
+from fabriclab.errors import FabricError
+from fabriclab.view.model import PortCounters, Snapshot, SwitchSettings
+
+QDEPTH_REGISTER = "port_qdepth"  # deq_qdepth of the last packet each port sent
+
+
+def sample(ctl: FabricController, t_ns: int, int_paths: list[list[str]] | None = None) -> Snapshot:
+    ports: dict[tuple[str, int], PortCounters] = {}
+    switches: dict[str, SwitchSettings] = {}
+    for name, client in ctl.clients.items():
+        current = _register(client, QDEPTH_REGISTER)
+        for port, s in ctl.port_stats(name).items():
+            ports[(name, port)] = PortCounters(
+                rx_bytes=s.rx_bytes, tx_bytes=s.tx_bytes, drops=s.drops, ecn_marks=s.ecn_marks,
+                qdepth=None if current is None else current.get(port, 0),
+                max_qdepth=s.max_qdepth)
+        switches[name] = settings(client)
+    return Snapshot(t_ns, ports, switches, int_paths or [])
+
+
+def _register(client: P4RuntimeClient, name: str) -> dict[int, int] | None:
+    """Register cells as ints; None where the target serves no registers (BMv2)."""
+    try:
+        cells = client.read_register(name)
+    except FabricError:
+        return None
+    return {i: decode(d.bitstring) if d.HasField("bitstring") else 0 for i, d in cells.items()}
+
+
+def settings(client: P4RuntimeClient) -> SwitchSettings:
+    mode = _default_action(client, f"{IG}.routing_mode")
+    ecn = _default_action(client, f"{EG}.ecn_config")
+    mode_text = "?"
+    if mode is not None and "mode" in mode[1]:
+        try:
+            mode_text = Mode(mode[1]["mode"]).name.lower()
+        except ValueError:
+            mode_text = str(mode[1]["mode"])
+    ecn_text = "?"
+    if ecn is not None:
+        action, params = ecn
+        ecn_text = (f"{params['kmin']}-{params['kmax']}" if "kmin" in params and "kmax" in params
+                    else "off" if action.endswith("ecn_disabled") else "?")
+    return SwitchSettings(mode_text, ecn_text)
+
+
+def _default_action(client: P4RuntimeClient, table: str) -> tuple[str, dict[str, int]] | None:
+    """(action name, params by name) of a table's default entry; None if unreadable."""
+    try:
+        index = client._p4()
+        table_id = index.id("tables", table)
+        (entity, *_) = client.read(p4r.Entity(table_entry=p4r.TableEntry(
+            table_id=table_id, is_default_action=True)))
+    except (FabricError, ValueError):
+        return None
+    action = entity.table_entry.action.action
+    for info in index.p4info.actions:
+        if info.preamble.id == action.action_id:
+            names = {p.id: p.name for p in info.params}
+            return info.preamble.name, {names.get(p.param_id, str(p.param_id)): decode(p.value)
+                                        for p in action.params}
+    return None
