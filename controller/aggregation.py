@@ -20,7 +20,6 @@ from finsy.proto import p4r
 
 from controller.client import Entry, P4RuntimeClient, decode
 from fabriclab.errors import FabricError
-from fabriclab.roce.innet import AGG_UDP_PORT, LANES  # noqa: F401  (re-exported for callers)
 from topologies.addressing import Addressing
 from topologies.graph import Topology
 
@@ -103,6 +102,18 @@ class _Tree:
     root: str
     parent: dict[str, tuple[int, str, int]]   # switch -> (its port up, parent, parent's port)
     rank_ports: dict[str, list[tuple[int, int]]]   # switch -> [(port, rank)]
+
+    @property
+    def members(self) -> list[str]:
+        return [self.root, *self.parent]
+
+    def children(self) -> dict[str, list[tuple[int, str | None]]]:
+        """Per tree switch: (port, child switch or None for a rank), by port."""
+        kids: dict[str, list[tuple[int, str | None]]] = {
+            s: [(p, None) for p, _ in self.rank_ports.get(s, [])] for s in self.members}
+        for child, (_, parent, parent_port) in self.parent.items():
+            kids[parent].append((parent_port, child))
+        return {s: sorted(k, key=lambda pc: pc[0]) for s, k in kids.items()}
 
 
 def _switch_distances(topo: Topology, start: str) -> dict[str, int]:
@@ -212,26 +223,18 @@ class AggregationManager:
                               f"slots, got {pool_size}")
         switches = [s.name for s in self.topo.switches()]
         tree = choose_tree(self.topo, ranks, {s: self.free_slots(s) for s in switches})
-        members = [tree.root, *tree.parent]
-        kids: dict[str, list[tuple[int, str | None]]] = {
-            s: [(p, None) for p, _ in tree.rank_ports.get(s, [])] for s in members}
-        for child, (_, parent, parent_port) in tree.parent.items():
-            kids[parent].append((parent_port, child))
+        ordered = tree.children()
+        for s, kids in ordered.items():
+            if len(kids) > MAX_FAN_IN:
+                raise FabricError(f"switch {s}: aggregation fan-in {len(kids)} is above "
+                                  f"{MAX_FAN_IN} (the contributor bitmap)")
+        index_of = {child: i for kids in ordered.values()
+                    for i, (_, child) in enumerate(kids) if child is not None}
         addressing = Addressing(self.topo)
         rank_ips = tuple(str(addressing.ip(h)) for h in ranks)
-        index_of: dict[str, int] = {}
-        ordered: dict[str, list[tuple[int, str | None]]] = {}
-        for s in members:
-            ordered[s] = sorted(kids[s])
-            if len(ordered[s]) > MAX_FAN_IN:
-                raise FabricError(f"switch {s}: aggregation fan-in {len(ordered[s])} is above "
-                                  f"{MAX_FAN_IN} (the contributor bitmap)")
-            for i, (_, child) in enumerate(ordered[s]):
-                if child is not None:
-                    index_of[child] = i
         port_rank = {(s, p): r for s, ports in tree.rank_ports.items() for p, r in ports}
         roles = {}
-        for s in members:
+        for s in tree.members:
             up_port = tree.parent[s][0] if s in tree.parent else 0
             roles[s] = SwitchRole(
                 switch=s, slot_base=self._allocate(s, pool_size, job_id),
@@ -281,7 +284,7 @@ def _group_entity(c: P4RuntimeClient, job: AggJob, role: SwitchRole | None) -> p
     return c.multicast_group(job.group, [(port, 1) for port in ports])
 
 
-def _clients_for(clients: Mapping[str, P4RuntimeClient], job: AggJob) -> None:
+def _check_clients(clients: Mapping[str, P4RuntimeClient], job: AggJob) -> None:
     missing = [s for s in job.roles if s not in clients]
     if missing:
         raise FabricError(f"aggregation job {job.job_id}: no P4Runtime connection to "
@@ -290,7 +293,7 @@ def _clients_for(clients: Mapping[str, P4RuntimeClient], job: AggJob) -> None:
 
 def install_job(clients: Mapping[str, P4RuntimeClient], job: AggJob) -> None:
     """Write the job's multicast groups and table entries to every switch of its tree."""
-    _clients_for(clients, job)
+    _check_clients(clients, job)
     for name, entries in job_entries(job).items():
         c = clients[name]
         c.write([_group_entity(c, job, job.roles[name])])
@@ -299,7 +302,7 @@ def install_job(clients: Mapping[str, P4RuntimeClient], job: AggJob) -> None:
 
 def remove_job(clients: Mapping[str, P4RuntimeClient], job: AggJob) -> None:
     """Delete what install_job wrote (slots need no clearing: the next job's tag differs)."""
-    _clients_for(clients, job)
+    _check_clients(clients, job)
     for name, entries in job_entries(job).items():
         c = clients[name]
         c.write([c.table_entry(e) for e in entries], "DELETE")

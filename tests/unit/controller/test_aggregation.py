@@ -254,3 +254,9 @@ def test_three_level_fat_tree_allreduce_with_loss(pipeline):
         assert all(np.array_equal(w.result(), np.full(LANES * 8, 15, np.int32)) for w in workers)
     finally:
         fab.close()
+
+
+def test_fan_in_above_the_bitmap_is_a_clear_error():
+    topo = leaf_spine(1, 1, 33)
+    with pytest.raises(FabricError, match="switch l1: aggregation fan-in 33 is above 32"):
+        AggregationManager(topo).create(1, [h.name for h in topo.hosts()])
