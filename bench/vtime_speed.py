@@ -5,7 +5,7 @@ link) per wall second and per CPU second (the one-core figure on a shared machin
 process that ran it (each size runs in a fresh process so peaks do not mix). A benchmark:
 no assertions. Goals (issue 13): >= 25,000 packet-hops/s on one core, 128 hosts < 2 GiB.
 
-Run: .venv/bin/python bench/vtime_speed.py [--sizes 8,32,128] [--chunk 65536] [--sim-us 50] [--profile]
+Run: .venv/bin/python bench/vtime_speed.py [--sizes 8,32,128] [--chunk 16384] [--sim-us 50] [--profile]
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def one(hosts: int, chunk: int, sim_us: int, profile: bool) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="8,32,128", help="host counts (of 8, 32, 128)")
-    parser.add_argument("--chunk", type=int, default=65536, help="all-reduce bytes per rank")
+    parser.add_argument("--chunk", type=int, default=16384,
+                        help="all-reduce bytes per rank (each rank stages 2x this per peer)")
     parser.add_argument("--sim-us", type=int, default=50, help="simulated time to run (us)")
     parser.add_argument("--profile", action="store_true", help="cProfile the run (to stderr)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
