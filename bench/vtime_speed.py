@@ -79,9 +79,9 @@ def main() -> int:
     print(f"{'hosts':>5} {'switches':>8} {'build s':>8} {'run s':>8} {'sim ms':>8} "
           f"{'hops':>8} {'hops/s':>8} {'hops/cpu s':>10} {'s/sim ms':>9} {'peak MiB':>9} ok")
     for hosts in sizes:
-        done = subprocess.run([sys.executable, __file__, "--one", str(hosts), "--chunk",
-                               str(args.chunk), "--sim-us", str(args.sim_us)] + (["--profile"] if args.profile else []),
-                              capture_output=True, text=True)
+        argv = [sys.executable, __file__, "--one", str(hosts), "--chunk", str(args.chunk),
+                "--sim-us", str(args.sim_us)] + (["--profile"] if args.profile else [])
+        done = subprocess.run(argv, capture_output=True, text=True)
         if done.returncode:
             print(f"{hosts:>5} failed: {done.stderr.strip()[-300:]}")
             continue
