@@ -1,9 +1,12 @@
 """Speed of the virtual-time fabric: fabric.p4 in adaptive mode on a 100 Gb/s leaf-spine,
-one ring all-reduce over every host, run for a fixed stretch of simulated time. Prints, per size (8, 32, 128 hosts): build time
-(pipeline codegen per switch + controller install), packet-hops (frames that crossed a
-link) per wall second and per CPU second (the one-core figure on a shared machine), wall seconds per simulated millisecond and the peak memory of the
-process that ran it (each size runs in a fresh process so peaks do not mix). A benchmark:
-no assertions. Goals (issue 13): >= 25,000 packet-hops/s on one core, 128 hosts < 2 GiB.
+one ring all-reduce over every host, run for a fixed stretch of simulated time.
+
+Prints, per size (8, 32, 128 hosts): build time (pipeline codegen per switch + controller
+install), packet-hops (frames that crossed a link) per wall second and per CPU second (the
+one-core figure on a shared machine), wall seconds per simulated millisecond and the peak
+memory of the process that ran it (each size runs in a fresh process so peaks do not mix).
+A benchmark: no assertions. Goals (issue 13): >= 25,000 packet-hops/s on one core, 128
+hosts < 2 GiB.
 
 Run: .venv/bin/python bench/vtime_speed.py [--sizes 8,32,128] [--chunk 16384] [--sim-us 50] [--profile]
 """

@@ -131,7 +131,8 @@ class RealSwitch:
                 return
             if self.proc.poll() is not None:
                 break
-        raise AssertionError(f"switch did not start: {self.proc.stderr.read() if self.proc.poll() is not None else ''}")
+        died = self.proc.poll() is not None
+        raise AssertionError(f"switch did not start: {self.proc.stderr.read() if died else ''}")
 
     def inject(self, inputs) -> None:
         socks = {}
