@@ -14,6 +14,16 @@ to rank j; gather sends every rank's chunk to rank 0 (an incast); scatter sends 
 rank 0's buffer to rank j; sendrecv sends the whole buffer to rank r+1 (nccl-tests'
 sendrecv_perf, bus factor 1).
 
+Hierarchical algorithms (`algo="hier"`, as NCCL runs them across NVLink and the network)
+treat every `local` consecutive ranks as one domain (a scale-up domain, or a site) and rank
+r % local as the domain's member on rail r % local. All-reduce is a ring reduce-scatter inside
+the domain (rank r then holds the domain's sum of local chunk r % local), a ring all-reduce of
+that chunk across domains among the ranks of the same rail, and a ring all-gather inside the
+domain; only 1/local of the buffer crosses the domains. Each ring is a `_Ring` phase with its
+own tag range; a phase's data that arrives before this rank reached that phase (another
+source than the current ring's) waits for it. Hierarchical all-to-all is the direct one: which
+NIC carries a put (scale-up inside the domain) is the rank's choice, not the schedule's.
+
 Inputs are small integers (exact in float32 for sums and products over any rank count we
 run), so every rank can compute the exact expected output and count wrong elements.
 """
@@ -30,6 +40,8 @@ from fabriclab.errors import FabricError
 RING_KINDS = ("allreduce", "allgather", "reducescatter")
 DIRECT_KINDS = ("alltoall", "gather", "scatter", "sendrecv")
 KINDS = RING_KINDS + DIRECT_KINDS
+ALGOS = ("ring", "hier")  # ring: the flat schedule of each kind (direct kinds: direct puts)
+HIER_KINDS = ("allreduce", "alltoall")
 ROOT = 0  # of gather and scatter
 DTYPES = {"float": np.float32, "float32": np.float32, "int": np.int32, "int32": np.int32,
           "double": np.float64, "float64": np.float64, "int64": np.int64}
@@ -55,6 +67,8 @@ class CollectiveSpec:
     size: int
     dtype: str = "float"
     op: str = "sum"
+    algo: str = "ring"
+    local: int = 1  # ranks per domain (hier): rank r is in domain r // local, on rail r % local
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -67,6 +81,12 @@ class CollectiveSpec:
             raise FabricError("a collective needs at least one rank")
         if self.count < self.nranks:
             raise FabricError(f"size {self.size} B is too small for {self.nranks} ranks of {self.dtype}")
+        if self.algo not in ALGOS:
+            raise FabricError(f"unknown algorithm {self.algo!r} (choose from {', '.join(ALGOS)})")
+        if self.algo == "hier" and self.kind not in HIER_KINDS:
+            raise FabricError(f"--algo hier runs {' and '.join(HIER_KINDS)}, not {self.kind}")
+        if self.local < 1 or self.nranks % self.local:
+            raise FabricError(f"domain size {self.local} does not divide {self.nranks} ranks")
 
     @property
     def np_dtype(self) -> np.dtype:
@@ -86,9 +106,21 @@ class CollectiveSpec:
         return self.count * self.np_dtype.itemsize
 
     @property
+    def domains(self) -> int:
+        return self.nranks // self.local
+
+    @property
     def max_message(self) -> int:
-        """Bytes of the largest single put (sendrecv moves the whole buffer at once)."""
-        return self.bytes if self.kind == "sendrecv" else self.chunk * self.np_dtype.itemsize
+        """Bytes of the largest single put (sendrecv moves the whole buffer at once; the
+        hierarchical all-reduce's domain ring moves count/local elements a step)."""
+        if self.kind == "sendrecv":
+            return self.bytes
+        if self.algo == "hier" and self.kind == "allreduce" and self.local > 1:
+            return self.count // self.local * self.np_dtype.itemsize
+        return self.chunk * self.np_dtype.itemsize
+
+    def same_domain(self, a: int, b: int) -> bool:
+        return a // self.local == b // self.local
 
     @property
     def bus_factor(self) -> float:
@@ -130,6 +162,78 @@ def count_wrong(spec: CollectiveSpec, rank: int, output: np.ndarray) -> int:
     return int(np.count_nonzero(output != want))
 
 
+class _Ring:
+    """One ring pass among `members` over `buf` (a view the pass owns while it runs): in step
+    s member i sends one chunk to member i+1 and reduces (reduce-scatter) or stores
+    (all-gather) the chunk member i-1 sent. Step s is tag `tag0 + s`."""
+
+    def __init__(self, members: list[int], rank: int, buf: np.ndarray, reduce: bool, op: str,
+                 tag0: int) -> None:
+        self.members, self.buf, self.reduce, self.op, self.tag0 = members, buf, reduce, op, tag0
+        self.m, self.i = len(members), members.index(rank)
+        self.steps = self.m - 1
+        self.c = buf.size // self.m
+        self.sent = 0
+        self.received: set[int] = set()
+
+    @property
+    def done(self) -> bool:
+        return self.sent == self.steps and len(self.received) == self.steps
+
+    def owns(self, tag: int) -> bool:
+        return self.tag0 <= tag < self.tag0 + self.steps
+
+    def _view(self, k: int) -> np.ndarray:
+        k %= self.m
+        return self.buf[k * self.c:(k + 1) * self.c]
+
+    def advance(self) -> list[Put]:
+        puts = []
+        while self.sent < self.steps and (self.sent == 0 or self.sent - 1 in self.received):
+            s = self.sent
+            nxt = self.members[(self.i + 1) % self.m]
+            puts.append(Put(nxt, self.tag0 + s, self._view(self.i - s - self.reduce).tobytes()))
+            self.sent += 1
+        return puts
+
+    def on_data(self, src: int, tag: int, incoming: np.ndarray) -> list[Put]:
+        s = tag - self.tag0
+        if s in self.received or src != self.members[(self.i - 1) % self.m]:
+            raise FabricError(f"rank {self.members[self.i]}: unexpected step {tag} from rank {src}")
+        if incoming.size != self.c:
+            raise FabricError(f"rank {self.members[self.i]}: got {incoming.size} elements from "
+                              f"rank {src}, expected {self.c}")
+        view = self._view(self.i - s - 1 - self.reduce)
+        if self.reduce:
+            OPS[self.op](view, incoming, out=view)
+        else:
+            view[:] = incoming
+        self.received.add(s)
+        return self.advance()
+
+
+def _ring_plan(spec: CollectiveSpec, rank: int, buf: np.ndarray) -> list[_Ring]:
+    """The ring passes of a ring kind, in order (passes among one rank are left out)."""
+    n, op = spec.nranks, spec.op
+    passes: list[tuple[list[int], np.ndarray, bool]] = []
+    if spec.algo == "hier":
+        g, d, l = spec.local, spec.domains, rank % spec.local
+        domain = [rank - l + j for j in range(g)]
+        rail = [e * g + l for e in range(d)]
+        mine = buf[l * (spec.count // g):(l + 1) * (spec.count // g)]
+        passes = [(domain, buf, True), (rail, mine, True), (rail, mine, False), (domain, buf, False)]
+    else:
+        everyone = list(range(n))
+        rs, ag = (everyone, buf, True), (everyone, buf, False)
+        passes = {"allreduce": [rs, ag], "reducescatter": [rs], "allgather": [ag]}[spec.kind]
+    rings, tag = [], 0
+    for members, view, reduce in passes:
+        if len(members) > 1:
+            rings.append(_Ring(members, rank, view, reduce, op, tag))
+            tag += len(members) - 1
+    return rings
+
+
 class Collective:
     """One rank's part in one collective operation."""
 
@@ -137,27 +241,29 @@ class Collective:
         if not 0 <= rank < spec.nranks:
             raise FabricError(f"rank {rank} is outside 0..{spec.nranks - 1}")
         self.spec, self.rank = spec, rank
-        n, c = spec.nranks, spec.chunk
+        c = spec.chunk
         src = rank_input(spec, rank) if data is None else data
         if spec.kind == "allgather":
             self.buf = np.zeros(spec.count, spec.np_dtype)
             self.buf[rank * c:(rank + 1) * c] = src
         else:
             self.buf = np.array(src, dtype=spec.np_dtype, copy=True)
+        self._rings: list[_Ring] = []
+        self._phase = 0
+        self._later: list[tuple[int, int, np.ndarray]] = []  # data for a later ring pass
         if spec.kind in DIRECT_KINDS:
             self._steps: list[str] = []
             self._plan_direct()
         else:
-            rs, ag = ["reduce"] * (n - 1), ["copy"] * (n - 1)
-            self._steps = {"allreduce": rs + ag, "reducescatter": rs, "allgather": ag}[spec.kind]
-            self._pending = len(self._steps)
-        self._sent = 0
-        self._received: set[int] = set()
+            self._rings = _ring_plan(spec, rank, self.buf)
+            self._steps = [s for ring in self._rings
+                           for s in ["reduce" if ring.reduce else "copy"] * ring.steps]
 
     @property
     def done(self) -> bool:
-        return self._pending == 0 and self._sent == len(self._steps)
-
+        if self.spec.kind in DIRECT_KINDS:
+            return self._pending == 0
+        return all(r.done for r in self._rings)
     def _plan_direct(self) -> None:
         """What a direct kind sends at the start, how many puts it waits for, and where they land."""
         kind, n, c, r, buf = self.spec.kind, self.spec.nranks, self.spec.chunk, self.rank, self.buf
@@ -210,43 +316,35 @@ class Collective:
     def start(self) -> list[Put]:
         if self.spec.kind in DIRECT_KINDS:
             return self._sends
-        return self._advance()
+        return self._next_phases()
 
     def on_data(self, src: int, tag: int, data: bytes) -> list[Put]:
         incoming = np.frombuffer(data, dtype=self.spec.np_dtype)
         if self.spec.kind in DIRECT_KINDS:
             self._place_direct(src, incoming)
             return []
-        c, n = self.spec.chunk, self.spec.nranks
-        if incoming.size != c:
-            raise FabricError(f"rank {self.rank}: got {incoming.size} elements from rank {src}, expected {c}")
-        if tag in self._received or not 0 <= tag < len(self._steps) or src != (self.rank - 1) % n:
+        phase = next((i for i, ring in enumerate(self._rings) if ring.owns(tag)), None)
+        if phase is None or phase < self._phase:
             raise FabricError(f"rank {self.rank}: unexpected step {tag} from rank {src}")
-        reduce = self._steps[tag] == "reduce"
-        k = (self.rank - self._ring_step(tag) - 1 - reduce) % n
-        view = self.buf[k * c:(k + 1) * c]
-        if reduce:
-            OPS[self.spec.op](view, incoming, out=view)
-        else:
-            view[:] = incoming
-        self._received.add(tag)
-        self._pending -= 1
-        return self._advance()
+        if phase > self._phase:
+            self._later.append((src, tag, incoming))
+            return []
+        return self._rings[phase].on_data(src, tag, incoming) + self._next_phases()
 
-    def _ring_step(self, t: int) -> int:
-        """Step index within its phase (reduce-scatter steps come first in all-reduce)."""
-        n = self.spec.nranks
-        return t - (n - 1) if self.spec.kind == "allreduce" and t >= n - 1 else t
-
-    def _advance(self) -> list[Put]:
-        puts = []
-        n, c = self.spec.nranks, self.spec.chunk
-        while self._sent < len(self._steps) and (self._sent == 0 or self._sent - 1 in self._received):
-            t = self._sent
-            reduce = self._steps[t] == "reduce"
-            k = (self.rank - self._ring_step(t) - reduce) % n
-            puts.append(Put((self.rank + 1) % n, t, self.buf[k * c:(k + 1) * c].tobytes()))
-            self._sent += 1
+    def _next_phases(self) -> list[Put]:
+        """Start the current ring pass (and every one after a finished pass), handing each
+        the data that came for it early."""
+        puts: list[Put] = []
+        while self._phase < len(self._rings):
+            ring = self._rings[self._phase]
+            puts += ring.advance()
+            early = [x for x in self._later if ring.owns(x[1])]
+            self._later = [x for x in self._later if not ring.owns(x[1])]
+            for src, tag, incoming in early:
+                puts += ring.on_data(src, tag, incoming)
+            if not ring.done:
+                break
+            self._phase += 1
         return puts
 
     def _peers_from(self, first: int) -> list[int]:

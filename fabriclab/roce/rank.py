@@ -8,11 +8,18 @@ RDMA WRITE with immediate: the write lands in the peer's staging region, the imm
 (a faster neighbour) is held until this rank gets there. An iteration ends when the schedule
 is complete and every write it posted has been acknowledged; its time is measured on the
 clock the driver passes in (integer ns, as every engine); `summary()` reports seconds.
+
+A rank in a scale-up domain has a second NIC on the domain's scale-up switch
+(`ScaleUpNic`): the peers listed there (its domain) are reached over it, at their scale-up
+addresses; every other peer over the scale-out NIC. The schedule says whom to send to, the
+rank which NIC carries it, so the same schedule runs flat or hierarchical over either.
+Each peer's QP lives on exactly one NIC, so QPN 0x100 + peer still names it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import Collective, CollectiveSpec, Put, count_wrong
@@ -30,6 +37,14 @@ def initial_psn(src: int, dst: int) -> int:
     return (0xFFFFFF - ((src * 2654435761 + dst * 40503) & 0x3FF)) & 0xFFFFFF
 
 
+@dataclass(frozen=True)
+class ScaleUpNic:
+    """A rank's scale-up NIC and the scale-up (ip, port) of each peer it carries."""
+
+    nic: RoceNic
+    peers: Mapping[int, tuple[str, int]]
+
+
 @dataclass
 class RankResult:
     rank: int
@@ -45,7 +60,7 @@ class RankResult:
 
 class Rank:
     def __init__(self, nic: RoceNic, rank: int, addrs: list[tuple[str, int]], spec: CollectiveSpec,
-                 iters: int = 5, warmup: int = 1) -> None:
+                 iters: int = 5, warmup: int = 1, scaleup: ScaleUpNic | None = None) -> None:
         if len(addrs) != spec.nranks:
             raise FabricError(f"{len(addrs)} addresses for {spec.nranks} ranks")
         if not 1 <= iters + warmup <= MAX_ITERATIONS or iters < 1 or warmup < 0:
@@ -54,14 +69,23 @@ class Rank:
         self.iters, self.warmup = iters, warmup
         self.result = RankResult(rank, iters)
         self._region = 2 * spec.max_message
+        self.scaleup = scaleup
+        local = dict(scaleup.peers) if scaleup else {}
+        if rank in local or not all(0 <= p < spec.nranks for p in local):
+            raise FabricError(f"rank {rank}: scale-up peers {sorted(local)} must be other ranks")
         self._cursor: dict[int, int] = {}
-        for peer, (ip, port) in enumerate(addrs):
+        self._nic_of: dict[int, RoceNic] = {}
+        for peer, addr in enumerate(addrs):
             if peer == rank:
                 continue
-            nic.register(RKEY_BASE + peer, self._region)
-            nic.connect(QPN_BASE + peer, ip, QPN_BASE + rank, port, sport=source_port(QPN_BASE + peer, rank),
+            via = scaleup.nic if peer in local else nic
+            ip, port = local.get(peer, addr)
+            via.register(RKEY_BASE + peer, self._region)
+            via.connect(QPN_BASE + peer, ip, QPN_BASE + rank, port, sport=source_port(QPN_BASE + peer, rank),
                         sq_psn=initial_psn(rank, peer), rq_psn=initial_psn(peer, rank))
             self._cursor[peer] = 0
+            self._nic_of[peer] = via
+        self.nics = [nic] + ([scaleup.nic] if scaleup else [])
         self._iter = -1
         self._coll: Collective | None = None
         self._t0 = 0
@@ -76,8 +100,7 @@ class Rank:
             return
         if self._coll is None:
             self._next_iteration(now)
-        while self.nic.completions:
-            qpn, c = self.nic.completions.popleft()
+        for qpn, c in self._completions():
             if c.error:
                 self.result.error = f"rank {self.rank}: QP {qpn:#x}: {c.error}"
                 self.done = True
@@ -96,8 +119,13 @@ class Rank:
                 return
             self._next_iteration(now)
 
+    def _completions(self) -> Iterator[tuple[int, Any]]:
+        for nic in self.nics:
+            while nic.completions:
+                yield nic.completions.popleft()
+
     def _busy(self) -> bool:
-        return any(self.nic.qp(QPN_BASE + p).busy for p in self._cursor)
+        return any(nic.qp(QPN_BASE + p).busy for p, nic in self._nic_of.items())
 
     def _next_iteration(self, now: int) -> None:
         self._iter += 1
@@ -122,7 +150,7 @@ class Rank:
                 cur = 0
             self._cursor[put.dst] = cur + len(put.data)
             self._wr += 1
-            self.nic.qp(QPN_BASE + put.dst).post_write(self._wr, put.data, va=cur, rkey=RKEY_BASE + self.rank,
+            self._nic_of[put.dst].qp(QPN_BASE + put.dst).post_write(self._wr, put.data, va=cur, rkey=RKEY_BASE + self.rank,
                                                          imm=(self._iter << 16) | put.tag)
 
     def summary(self) -> dict:
@@ -135,5 +163,7 @@ class Rank:
             "avg_time": r.avg_time_ns / NS_PER_S, "wrong": r.wrong,
             "error": r.error, "done": self.done, "nic": vars(self.nic.counters), "qp": self.nic.qp_counters(),
             "dcqcn": self.nic.dcqcn_summary(),
-            "sports": {str(k): v for k, v in self.nic.sports.items()},
+            "sports": {str(k): v for nic in self.nics for k, v in nic.sports.items()},
+            "algo": self.spec.algo, "local": self.spec.local,
+            "scaleup_nic": vars(self.scaleup.nic.counters) if self.scaleup else None,
         }
