@@ -44,6 +44,7 @@ control FabricDeparser(packet_out packet, in headers_t hdr) {
         packet.emit(hdr.int_shim);
         packet.emit(hdr.int_md);
         packet.emit(hdr.int_local);
+        packet.emit(hdr.int_cc_local);
         packet.emit(hdr.int_hops);
         packet.emit(hdr.bth);
         packet.emit(hdr.reth);

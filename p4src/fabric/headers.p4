@@ -27,6 +27,9 @@ const bit<16> INT_HOP_BYTES  = 24;
 const bit<8>  INT_BASE_WORDS = 4;      /* shim + md header, in 4-byte words */
 const bit<16> INT_BASE_BYTES = 16;
 const bit<16> INT_INSTRUCTIONS = 0xF500; /* switch id, ports, latency, queue, egress ts, tx bytes */
+/* INT to the receiver (HPCC, docs/congestion.md): records are int_cc_hop_t, the same size as
+   int_hop_t (so the parsed hop stack is unchanged), the stack is never stripped, no report. */
+const bit<16> INT_CC_INSTRUCTIONS = 0xA701; /* switch id, egress port, rate, queue bytes, ts, tx bytes */
 
 const bit<32> INT_REPORT_SESSION = 100; /* clone session: port toward the collector */
 const bit<8>  FL_INT_REPORT  = 1;       /* @field_list(1): preserved into the report clone */
@@ -160,6 +163,20 @@ header int_hop_t {
     bit<32> txBytes;      /* bytes sent on the egress port so far (wraps) */
 }
 
+/* One switch's record in INT-to-the-receiver mode (24 B like int_hop_t): what HPCC needs
+   from a hop. qlenBytes = queue depth in packets x this packet's length (v1model counts a
+   queue in packets: exact for a flow of equal-size packets); egressTs in us (v1model's
+   clock); rateMbps from the port_rate table (0: not configured). */
+header int_cc_hop_t {
+    bit<32> switchId;
+    bit<16> egressPort;
+    bit<16> rsvd;
+    bit<32> rateMbps;
+    bit<32> qlenBytes;
+    bit<32> egressTs;
+    bit<32> txBytes;
+}
+
 /* Telemetry report, sent as UDP to the collector:
    Ethernet | IPv4 | UDP | int_report | the sink's received packet with the sink's hop added. */
 header int_report_t {
@@ -220,6 +237,7 @@ struct headers_t {
     int_shim_t   int_shim;
     int_md_t     int_md;
     int_hop_t    int_local;              /* this switch's record, emitted before the stack */
+    int_cc_hop_t int_cc_local;           /* or, in INT-to-the-receiver mode, this one */
     int_hop_t[6] int_hops;               /* records of previous hops (size = INT_MAX_HOPS) */
     bth_t        bth;
     reth_t       reth;
@@ -255,6 +273,8 @@ struct metadata_t {
     bit<8>  bthOpcode;
     bit<1>  intSource;
     bit<1>  intSink;
+    bit<1>  intToHost;        /* the stack is INT to the receiver: keep it, no report */
+    bit<32> portRateMbps;
     bit<1>  ecnEnabled;
     bit<32> ecnKmin;
     bit<32> ecnKmax;

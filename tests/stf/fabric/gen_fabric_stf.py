@@ -91,16 +91,25 @@ def hop(switch, inp, outp, qdepth=0, tx=0, latency=0, ts=0) -> bytes:
     return struct.pack("!IHHIIII", switch, inp, outp, latency, qdepth, ts, tx)
 
 
-def int_headers(orig_dport: int, hops: list[bytes]) -> bytes:
+def cc_hop(switch, outp, rate_mbps=0, qlen=0, tx=0, ts=0) -> bytes:
+    """An INT-to-the-receiver record (int_cc_hop_t)."""
+    return struct.pack("!IHHIIII", switch, outp, 0, rate_mbps, qlen, ts, tx)
+
+
+INT_INSTRUCTIONS, INT_CC_INSTRUCTIONS = 0xF500, 0xA701
+
+
+def int_headers(orig_dport: int, hops: list[bytes], instructions: int = INT_INSTRUCTIONS) -> bytes:
     n = len(hops)
     shim = struct.pack("!BBH", 1 << 4 | 1 << 2, 4 + 6 * n, orig_dport)
-    md = struct.pack("!IHHHH", 2 << 28 | 6 << 8 | (6 - n), 0xF500, 0, 0, 0)
+    md = struct.pack("!IHHHH", 2 << 28 | 6 << 8 | (6 - n), instructions, 0, 0, 0)
     return shim + md + b"".join(hops)
 
 
-def with_int(src, dst, sport, orig_dport, hops, payload, ttl=64, smac=None, dmac=None):
+def with_int(src, dst, sport, orig_dport, hops, payload, ttl=64, smac=None, dmac=None,
+             instructions=INT_INSTRUCTIONS):
     """A UDP packet carrying INT (UDP checksum 0 as the source switch leaves it)."""
-    body = int_headers(orig_dport, hops) + payload
+    body = int_headers(orig_dport, hops, instructions) + payload
     return (Ether(src=smac or PORT_MACS[3][1], dst=dmac or PORT_MACS[3][0])
             / IP(src=src, dst=dst, ttl=ttl, id=1) / UDP(sport=sport, dport=INT_PORT, chksum=0)
             / Raw(body))
@@ -314,6 +323,51 @@ expect 2 {rep_hex}$
 """
 
 
+def int_to_host() -> str:
+    """INT to the receiver (HPCC): the stack is kept at the sink, nothing is reported."""
+    payload = bth() + b"\x00" * 32 + b"ICRC"
+    cc = INT_CC_INSTRUCTIONS
+    sport = next(s for s in range(49152, 50000) if ecmp_port(H1[0], REMOTE, 17, s, ROCE_PORT) == 3)
+    # 1. source: shim + md (CC instructions) + this switch's record with port 3's rate
+    src_in = udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT, payload=payload)
+    src_out = with_int(H1[0], REMOTE, sport, ROCE_PORT, [cc_hop(SWITCH_ID, 3, 100000, 0, len(src_in))],
+                       payload, ttl=63, smac=PORT_MACS[3][0], dmac=PORT_MACS[3][1], instructions=cc)
+    src_hex = wild(hx(src_out), 14 + 20 + 8 + 16 + 16, 4)
+    # 2. sink: two records arrive for h1; h1 gets three (ours in front), the collector nothing
+    hops_in = [cc_hop(1, 2, 100000, 2048, 5000, 11), cc_hop(4, 3, 100000, 0, 4000, 7)]
+    sink_in = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT, hops_in, payload, instructions=cc)
+    sink_out = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT,
+                        [cc_hop(SWITCH_ID, 1, 25000, 0, len(sink_in))] + hops_in,
+                        payload, ttl=63, smac=PORT_MACS[1][0], dmac=PORT_MACS[1][1], instructions=cc)
+    sink_hex = wild(hx(sink_out), 14 + 20 + 8 + 16 + 16, 4)
+    # 3. source and sink on one switch: h1 -> h2 gets the header and one record
+    local_in = udp_pkt(H1[0], H2[0], 50008, dport=ROCE_PORT, payload=payload)
+    local_out = with_int(H1[0], H2[0], 50008, ROCE_PORT, [cc_hop(SWITCH_ID, 2, 0, 0, len(local_in))],
+                         payload, ttl=63, smac=PORT_MACS[2][0], dmac=PORT_MACS[2][1], instructions=cc)
+    local_hex = wild(hx(local_out), 14 + 20 + 8 + 16 + 16, 4)
+    return f"""{SETUP}
+setdefault int_config int_configure(switch_id:{SWITCH_ID}, report_src_ip:0x0aff0003, collector_ip:0x0a000102, collector_port:32766)
+add int_sink_ports standard_metadata.egress_spec:1 int_sink()
+add int_sink_ports standard_metadata.egress_spec:2 int_sink()
+add int_watchlist 10 hdr.ipv4.srcAddr:0x0a000101&&&0xffffffff hdr.ipv4.dstAddr:0x00000000&&&0x00000000 meta.l4DstPort:0x12b7&&&0xffff int_watch_to_host()
+add port_rate standard_metadata.egress_port:3 set_port_rate(rate_mbps:100000)
+add port_rate standard_metadata.egress_port:1 set_port_rate(rate_mbps:25000)
+mirroring_add 100 2
+# Source: INT-MD with the CC instruction bitmap 0xA701; the record (int_cc_hop_t) says
+# switch 3, egress port 3, 100000 Mb/s, queue 0 bytes, tx bytes so far.
+packet 1 {hx(src_in)}
+expect 3 {src_hex}$
+# Sink: the host gets the whole stack, the sink's record (port 1, 25000 Mb/s) first; no
+# report goes to the collector on port 2.
+packet 3 {hx(sink_in)}
+expect 1 {sink_hex}$
+# One switch is both source and sink: header and one record (port 2 has no rate entry: 0).
+packet 1 {hx(local_in)}
+expect 2 {local_hex}$
+check_counter port_tx(2) packets == 1
+"""
+
+
 AGG_PORT, SERVICE, AGG_LANES = 9200, "10.255.255.1", 256
 AGG_STATS = {"contrib": 0, "complete": 1, "replay": 2, "resend_up": 3, "duplicate": 4,
              "result_in": 5, "short": 8, "unknown": 9, "not_member": 10, "bad_slot": 11,
@@ -449,7 +503,8 @@ expect 1 {hx(routed(plain, 1))}$
 
 def main(out_dir: pathlib.Path = HERE) -> None:
     for name, make in [("forwarding", forwarding), ("ecmp", ecmp), ("ecn", ecn),
-                       ("modes", modes), ("int", int_test), ("aggregation", aggregation)]:
+                       ("modes", modes), ("int", int_test),
+                       ("int_to_host", int_to_host), ("aggregation", aggregation)]:
         (out_dir / f"fabric_{name}.stf").write_text(
             "# Generated by gen_fabric_stf.py from the formats in p4src/fabric/headers.p4.\n"
             + make())
