@@ -177,7 +177,11 @@ class PipelineGenerator:
         self.classes[id(t)] = name
         helper = BlockCompiler(self, ControlCtx("", Scope()))
         slots = [attr(f.name) for f in t.fields]
-        init = [f"        self.{a} = {helper.zero(f.type)}" for a, f in zip(slots, t.fields)]
+        # Scalars default to class attributes (see codegen_runtime); objects are per instance.
+        defaults = [f"    {a} = {helper.zero(f.type)}" for a, f in zip(slots, t.fields)
+                    if not is_object(f.type)]
+        init = [f"        self.{a} = {helper.zero(f.type)}" for a, f in zip(slots, t.fields)
+                if is_object(f.type)]
         of = [f"        n.{a} = {a}" for a in slots]
         copy, assign = [], []
         for a, f in zip(slots, t.fields):
@@ -187,8 +191,8 @@ class PipelineGenerator:
             else:
                 copy.append(f"        n.{a} = self.{a}")
                 assign.append(f"        self.{a} = o.{a}")
-        src = [f"class {name}:", f"    __slots__ = {tuple(slots)!r}",
-               "    def __init__(self):", *(init or ["        pass"]),
+        src = [f"class {name}:", *defaults,
+               *(["    def __init__(self):", *init] if init else []),
                "    @classmethod", f"    def _of(cls, {', '.join(slots)}):" if slots else
                "    def _of(cls):", "        n = cls.__new__(cls)", *of, "        return n",
                "    def copy(self):", f"        n = {name}.__new__({name})", *copy, "        return n",

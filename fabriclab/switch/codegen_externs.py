@@ -192,7 +192,9 @@ class ExternCompiler:
                 return [(bc.expr(e), width, bc.expr(e.expr), lay.shift)]
         return [(bc.expr(e), width, None, 0)]
 
-    def data_bytes(self, bc, e) -> str:
+    def data_parts(self, bc, e) -> list[tuple[str, int, str]]:
+        """(code, width, present) per packed item of a data list; adjacent fields of one
+        header merged into one slice of its int; `present` is its header's validity or True."""
         items = self.flatten(bc, e)
         merged: list[list] = []
         for code, width, h, shift in items:
@@ -210,11 +212,33 @@ class ExternCompiler:
                 mask = (1 << width) - 1
                 code = f"({h}.v & {mask})" if shift == 0 else f"(({h}.v >> {shift}) & {mask})"
             parts.append((code, width, f"{h}.valid" if h is not None else "True"))
+        return parts
+
+    def data_bytes(self, bc, e) -> str:
+        parts = self.data_parts(bc, e)
         if all(w % 8 == 0 for _, w, _ in parts):
             return " + ".join(f"({c}).to_bytes({w // 8}, 'big')" if ok == "True" else
                               f"(({c}).to_bytes({w // 8}, 'big') if {ok} else b'')"
                               for c, w, ok in parts)
         return "_rt.pack_valid((" + "".join(f"({c}, {w}, {ok}), " for c, w, ok in parts) + "))"
+
+    def csum16_of_fields(self, bc, e) -> str | None:
+        """csum16 of a data list computed on ints (no bytes built), when every item is whole
+        bytes and all are present together (one header's validity, or always): then the
+        data is one big-endian number. None otherwise."""
+        parts = self.data_parts(bc, e)
+        present = {ok for _, _, ok in parts}
+        if not parts or len(present) != 1 or any(w % 8 for _, w, _ in parts):
+            return None
+        total, terms = sum(w for _, w, _ in parts), []
+        shift = total
+        for code, width, _ in parts:
+            shift -= width
+            terms.append(code if shift == 0 else f"({code} << {shift})")
+        fn = self.gen.obj("csum16_int", hashing.csum16_int)
+        value = f"{fn}({' | '.join(terms)}, {total // 8})"
+        (ok,) = present
+        return value if ok == "True" else f"({value} if {ok} else {hashing.csum16(b'')})"
 
     def algo_fn(self, e) -> str:
         if not isinstance(e, ir.EnumMember):
@@ -306,7 +330,8 @@ class ExternCompiler:
         fn = self.algo_fn(algo)
         width = width_of(target.type)
         tail = " + pkt.payload" if payload else ""
-        value = f"({fn}({self.data_bytes(bc, data)}{tail}) & {(1 << width) - 1})"
+        fast = self.csum16_of_fields(bc, data) if algo.member == "csum16" and not payload else None
+        value = f"({fast or f'{fn}({self.data_bytes(bc, data)}{tail})'} & {(1 << width) - 1})"
         c = bc.expr(cond)
         if verify:
             bc.emit(f"if {c} and {value} != {bc.expr(target)}:")

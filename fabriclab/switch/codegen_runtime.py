@@ -4,6 +4,10 @@ Hot operations (field reads/writes, arithmetic) are inlined by the code generato
 shifts and masks on ints; only operations that need a guard or a loop live here.
 A header is one int `v` holding all its fields (first field in the most significant
 bits) plus a validity bit; an invalid header always holds 0.
+
+Per-packet objects take their zero values from class attributes: creating one runs no
+Python code (a packet allocates every header of its program, most never touched), and
+an attribute lives in the instance only once written.
 """
 
 from __future__ import annotations
@@ -12,11 +16,8 @@ from fabriclab.switch.hashing import pack_fields
 
 
 class Header:
-    __slots__ = ("valid", "v")
-
-    def __init__(self) -> None:
-        self.valid = False
-        self.v = 0
+    valid = False
+    v = 0
 
     def copy(self) -> "Header":
         new = Header.__new__(Header)

@@ -291,7 +291,7 @@ class BlockCompiler(ExprCompiler):
         # selector fields are hashed like any data list (invalid headers' fields left out)
         st = self.gen.externs.data_bytes(self, ir.ListExpr([k.expr for k in sel])) if sel else "b''"
         hit, call = self.gen.uniq("hit"), self.gen.uniq("call")
-        self.emit(f"{hit}, {call} = {tname}.apply({kt}, {st}, pkt.sm.packet_length, pkt.now)")
+        self.lookup(self.gen.ns[tname], tname, kt, st, hit, call)
         action = self.gen.uniq("act")
         self.emit(f"{action} = {call}.name")
         refs = [r for r in table.actions if r.decl is not None]
@@ -308,6 +308,30 @@ class BlockCompiler(ExprCompiler):
                 self.emit("pass")
             self.indent -= 1
         return hit, action
+
+    def lookup(self, table, tname: str, key: str, selector: str, hit: str, call: str) -> None:
+        """Bind `hit` and the action `call` of a table lookup.
+
+        `Table.apply` unless the table counts or meters hits: then its lookup is called
+        directly, and the selector data (packed only for a group) goes to its profile.
+        """
+        if table.has_direct_resources:
+            self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
+                      f"pkt.now)")
+            return
+        entry = self.gen.uniq("entry")
+        self.emit(f"{entry} = {self.gen.obj('find', table.finder())}({key})")
+        self.emit(f"if {entry} is None:")
+        self.emit(f"    {hit}, {call} = False, {tname}.default_action")
+        self.emit("else:")
+        if table.profile is None:
+            self.emit(f"    {hit}, {call} = True, {entry}.action")
+            return
+        resolve = self.gen.obj("resolve", table.profile.resolve)
+        self.emit(f"    {call} = {resolve}({entry}.action, {selector})")
+        self.emit(f"    {hit} = {call} is not None")
+        self.emit(f"    if not {hit}:")
+        self.emit(f"        {call} = {tname}.default_action")
 
     # ------------------------------------------------------------ sub-controls
     def inline_control(self, mc: ir.MethodCall) -> None:

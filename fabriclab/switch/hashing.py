@@ -8,6 +8,7 @@ computes the algorithm over those bytes; the generated code of `hash()` then app
 
 from __future__ import annotations
 
+import functools
 import random
 import zlib
 from typing import Callable, Sequence
@@ -28,6 +29,19 @@ def _crc16_arc_table() -> list[int]:
 _CRC16_TABLE = _crc16_arc_table()
 
 
+def _per_flow(fn: Callable[[bytes], int]) -> Callable[[bytes], int]:
+    """Memoise a byte-loop hash on short inputs: a packet's selector or hash() input repeats
+    per flow, and the loop costs microseconds. Bounded (the last 16k flows); long inputs
+    (payload checksums) are computed every time."""
+    cached = functools.lru_cache(maxsize=1 << 14)(fn)
+
+    @functools.wraps(fn)
+    def per_flow(data: bytes) -> int:
+        return cached(data) if len(data) <= 64 and type(data) is bytes else fn(data)
+    return per_flow
+
+
+@_per_flow
 def crc16(data: bytes) -> int:
     """CRC-16/ARC: reflected poly 0x8005, init 0, no final xor (BMv2 `crc16`)."""
     crc = 0
@@ -43,13 +57,18 @@ def crc32(data: bytes) -> int:
 
 
 def csum16(data: bytes) -> int:
-    """Internet checksum: ones' complement of the ones' complement sum of 16-bit words.
+    """Internet checksum: ones' complement of the ones' complement sum of 16-bit words."""
+    return csum16_int(int.from_bytes(data, "big"), len(data))
+
+
+def csum16_int(n: int, nbytes: int) -> int:
+    """csum16 of the `nbytes` bytes whose big-endian value is `n`.
 
     Since 2**16 = 1 (mod 0xFFFF), the end-around-carry sum of the words is the whole
-    big-endian number modulo 0xFFFF (0xFFFF rather than 0 for non-zero data).
+    big-endian number modulo 0xFFFF (0xFFFF rather than 0 for non-zero data); an odd last
+    byte is the high byte of its word.
     """
-    n = int.from_bytes(data, "big")
-    if len(data) % 2:
+    if nbytes % 2:
         n <<= 8
     total = n % 0xFFFF
     if total == 0 and n:
@@ -57,6 +76,7 @@ def csum16(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
+@_per_flow
 def xor16(data: bytes) -> int:
     """XOR of the big-endian 16-bit words (an odd last byte is the high byte)."""
     if len(data) % 2:

@@ -215,17 +215,22 @@ class _ExactEngine:
 
 
 class _LpmEngine:
-    """Exact fields plus one LPM field: a dict per prefix length, longest first."""
+    """Exact fields plus one LPM field: a dict per prefix length, longest first.
 
-    def __init__(self, lpm_index: int, width: int) -> None:
-        self.index, self.width = lpm_index, width
-        self.by_len: dict[int, dict[tuple, TableEntry]] = {}
+    A level's keys are the exact fields' values then the masked LPM value, as a tuple; for
+    the common single-field key just the masked int (no tuple to build per level).
+    """
+
+    def __init__(self, lpm_index: int, width: int, nfields: int) -> None:
+        self.index, self.width, self.single = lpm_index, width, nfields == 1
+        self.by_len: dict[int, dict] = {}
         self.levels: list[tuple[int, dict]] = []
 
-    def _split(self, key: tuple) -> tuple[tuple, int]:
+    def _split(self, key: tuple) -> tuple[tuple | int, int]:
         vals = tuple(v for v, _ in key)
-        masked = key[self.index]
-        plen = bin(masked[1]).count("1")
+        plen = bin(key[self.index][1]).count("1")
+        if self.single:
+            return vals[0], plen
         return vals[:self.index] + vals[self.index + 1:] + (vals[self.index],), plen
 
     def add(self, key: tuple, entry: TableEntry) -> None:
@@ -247,17 +252,18 @@ class _LpmEngine:
                        for plen in sorted(self.by_len, reverse=True)]
 
     def lookup(self, values: tuple) -> TableEntry | None:
-        i = self.index
-        v = values[i]
-        rest = values[:i] + values[i + 1:]
-        if rest:
+        if self.single:
+            v = values[0]
             for mask, level in self.levels:
-                entry = level.get(rest + (v & mask,))
+                entry = level.get(v & mask)
                 if entry is not None:
                     return entry
             return None
-        for mask, level in self.levels:  # the common single-field key: no tuple building
-            entry = level.get((v & mask,))
+        i = self.index
+        v = values[i]
+        rest = values[:i] + values[i + 1:]
+        for mask, level in self.levels:
+            entry = level.get(rest + (v & mask,))
             if entry is not None:
                 return entry
         return None
@@ -332,7 +338,7 @@ class Table:
             self._engine = _ExactEngine()
         elif kinds.count("lpm") == 1 and all(k in ("exact", "lpm") for k in kinds):
             i = kinds.index("lpm")
-            self._engine = _LpmEngine(i, self.keys[i].width)
+            self._engine = _LpmEngine(i, self.keys[i].width, len(kinds))
         else:
             self._engine = _PriorityEngine(kinds)
 
@@ -481,6 +487,17 @@ class Table:
         self.default_action = self.initial_default
 
     # ------------------------------------------------------------ data plane
+    @property
+    def has_direct_resources(self) -> bool:
+        """A hit counts or meters: generated code calls `apply`; otherwise it inlines it
+        around `finder()` (see codegen_stmt.table_apply)."""
+        return self.direct_counter is not None or self.direct_meter is not None
+
+    def finder(self) -> Callable[[tuple], TableEntry | None]:
+        """The key -> entry (or None) lookup of this table, for generated code to call directly."""
+        engine = self._engine
+        return engine.entries.get if isinstance(engine, _ExactEngine) else engine.lookup
+
     def apply(self, values: tuple, selector: bytes, nbytes: int, now_us: int
               ) -> tuple[bool, ActionCall]:
         """Look up a key; count/meter a hit; return (hit, action call to run).

@@ -1,7 +1,6 @@
 """v1model's per-packet state, digest records and instance_type values.
 
-Generated pipeline code reads and writes these objects directly (attribute access on
-__slots__ classes is the cheapest state Python offers). Header, metadata and
+Generated pipeline code reads and writes these objects directly. Header, metadata and
 standard_metadata classes are generated from the program's own declarations; the core
 implements the architecture around them (replication, clone, resubmit, recirculate, drop).
 """
@@ -29,20 +28,19 @@ class PacketState:
     @field_list index whose metadata survives, or -1 for none. `truncate` 0: no truncation.
     """
 
-    __slots__ = ("hdr", "meta", "sm", "payload", "data", "now", "clone_session", "clone_fl",
-                 "resubmit_fl", "recirc_fl", "truncate", "depth")
+    # zero values as class attributes: a new packet only stores its three structs
+    payload = b""
+    data = b""
+    now = 0
+    clone_session = None
+    clone_fl = None
+    resubmit_fl = None
+    recirc_fl = None
+    truncate = 0
+    depth = 0  # resubmits/recirculations/clones so far (bounded by the core)
 
     def __init__(self, hdr, meta, sm) -> None:
         self.hdr, self.meta, self.sm = hdr, meta, sm
-        self.payload = b""
-        self.data = b""
-        self.now = 0
-        self.clone_session = None
-        self.clone_fl = None
-        self.resubmit_fl = None
-        self.recirc_fl = None
-        self.truncate = 0
-        self.depth = 0  # resubmits/recirculations/clones so far (bounded by the core)
 
     def copy(self) -> "PacketState":
         """A multicast/clone copy: own headers and metadata, no pending clone/resubmit."""
