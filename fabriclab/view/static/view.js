@@ -6,6 +6,7 @@
 
 const HISTORY_S = 60;
 const view = {
+  window: HISTORY_S,  // seconds the time series spans (a replay: at most its length)
   info: null, cy: null, history: [], frames: 0, lastFrame: null, selected: null, t0: null,
   dirs: {},  // direction id -> {src, sport, dst, dport, rate}
 };
@@ -15,6 +16,13 @@ function setStatus(level, text) {
   const el = document.getElementById("status");
   el.dataset.level = level;
   el.textContent = text;
+}
+
+function timeText(s) {
+  const a = Math.abs(s);
+  if (a >= 1 || a === 0) return s.toFixed(1) + " s";
+  if (a >= 1e-3) return (s * 1e3).toFixed(2) + " ms";
+  return (s * 1e6).toFixed(1) + " us";
 }
 
 function loadColor(pct) {
@@ -111,7 +119,7 @@ function apply(frame) {
     });
   });
   if (view.t0 == null) view.t0 = frame.t;
-  document.getElementById("clock").textContent = `t = ${(frame.t - view.t0).toFixed(1)} s`;
+  document.getElementById("clock").textContent = `t = ${timeText(frame.t - view.t0)}`;
   showDetails();
 }
 
@@ -150,7 +158,7 @@ function drawSeries(id) {
   g.clearRect(0, 0, W, H);
   const frames = view.history;
   if (!frames.length) return;
-  const tEnd = frames[frames.length - 1].t, tStart = tEnd - HISTORY_S;
+  const tEnd = frames[frames.length - 1].t, tStart = tEnd - view.window;
   const d = view.dirs[id];
   const back = Object.keys(view.dirs).find((k) => view.dirs[k].src === d.dst &&
     view.dirs[k].sport === d.dport);
@@ -161,14 +169,14 @@ function drawSeries(id) {
   g.strokeStyle = "#ccc"; g.strokeRect(pad, 4, W - pad - 4, H - pad - 4);
   g.fillStyle = "#555"; g.font = "10px sans-serif";
   g.fillText(`${top.toFixed(0)}%`, 0, 12); g.fillText("0", 8, H - pad);
-  g.fillText("-60 s", pad, H - 8); g.fillText("now", W - 26, H - 8);
+  g.fillText("-" + timeText(view.window), pad, H - 8); g.fillText("now", W - 26, H - 8);
   for (const [k, colour] of [[id, "#dc2626"], [back, "#2563eb"]]) {
     if (!k) continue;
     g.strokeStyle = colour; g.beginPath();
     let started = false;
     for (const f of frames) {
       const l = f.loads[k]; if (!l || l.pct == null) continue;
-      const x = pad + (f.t - tStart) / HISTORY_S * (W - pad - 4);
+      const x = pad + (f.t - tStart) / view.window * (W - pad - 4);
       const y = H - pad - l.pct / top * (H - pad - 8);
       if (started) g.lineTo(x, y); else { g.moveTo(x, y); started = true; }
     }
@@ -210,14 +218,16 @@ async function startReplay() {
   const slider = document.getElementById("slider"), play = document.getElementById("play");
   document.getElementById("replay").hidden = false;
   slider.max = String(frames.length - 1);
+  const span = frames[frames.length - 1].t - frames[0].t;
+  view.window = Math.min(HISTORY_S, span) || HISTORY_S;
   const show = (i) => {
     const t = frames[i].t;
-    view.history = frames.filter((f) => f.t <= t && f.t > t - HISTORY_S);
+    view.history = frames.filter((f) => f.t <= t && f.t > t - view.window);
     apply(frames[i]);
     view.frames += 1;
     document.body.dataset.frames = String(view.frames);
     document.getElementById("slider-time").textContent =
-      `${(t - frames[0].t).toFixed(4)} s of ${(frames[frames.length - 1].t - frames[0].t).toFixed(4)} s (virtual)`;
+      `${timeText(t - frames[0].t)} of ${timeText(span)} (${view.info.clock || "virtual"} time)`;
   };
   slider.addEventListener("input", () => show(Number(slider.value)));
   let timer = null;
