@@ -3,9 +3,15 @@ SHELL := /bin/bash
 PY ?= /usr/bin/python3
 VENV := .venv
 VPY := $(VENV)/bin/python
-APT_PACKAGES := mininet iproute2 iputils-ping cpp python3-venv python3-dev tcpdump tshark ethtool procps psmisc
+APT_PACKAGES := mininet iproute2 iputils-ping cpp python3-venv python3-dev tcpdump tshark ethtool procps psmisc chromium
 STAMP := $(VENV)/.setup-stamp
 PYTEST_ARGS ?=
+# The live view's graph library (`fabriclab view`): cytoscape from npm, pinned by version and
+# tarball hash, unpacked into the package (fabriclab/view/static/vendor/, not in git): the page
+# loads nothing from the network at run time.
+CYTOSCAPE := 3.35.0
+CYTOSCAPE_SHA256 := 058a81a7534777ea68dc737e9b77bd5b701e00acd9bee246245a576eeeac32e6
+VIEW_JS := fabriclab/view/static/vendor/cytoscape.min.js
 
 .PHONY: setup system-packages venv test test-stress demo clean-net clean help
 
@@ -16,7 +22,7 @@ help:
 	@echo "make setup  - install system packages and the .venv only"
 	@echo "make clean-net - remove namespaces, links and processes left by a crashed run"
 
-setup: system-packages $(STAMP)
+setup: system-packages $(STAMP) $(VIEW_JS)
 
 # System packages: only touch apt when something is missing (fast and offline-safe on re-runs).
 system-packages:
@@ -35,6 +41,17 @@ $(STAMP): pyproject.toml
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
+
+# the graph library of `fabriclab view` (see CYTOSCAPE above)
+$(VIEW_JS):
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm; } \
+	  || { echo "error: npm is missing (run as root: sudo make setup)"; exit 1; }
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; set -e; \
+	(cd "$$tmp" && npm pack --silent cytoscape@$(CYTOSCAPE) >/dev/null); \
+	echo "$(CYTOSCAPE_SHA256)  $$tmp/cytoscape-$(CYTOSCAPE).tgz" | sha256sum -c --quiet; \
+	tar xzf "$$tmp/cytoscape-$(CYTOSCAPE).tgz" -C "$$tmp" package/dist/cytoscape.min.js package/LICENSE; \
+	mkdir -p $(@D); cp "$$tmp/package/LICENSE" $(@D)/cytoscape.LICENSE; \
+	cp "$$tmp/package/dist/cytoscape.min.js" $@; echo ">> cytoscape $(CYTOSCAPE) -> $@"
 
 test: setup
 	$(VPY) -m pytest tests $(PYTEST_ARGS)
