@@ -1,5 +1,6 @@
 """Builders for the fabrics AI clusters use: leaf-spine, fat-tree, rail-optimized and
-multi-site, each with an optional scale-up domain.
+multi-site, each with an optional scale-up domain, and `scale_up_fabric`: scale-up domains
+of accelerators joined by a rail-optimised (or plain) leaf-spine, on one or more sites.
 
 Names are short and global (h1.., l1.., s1.., b1.., u1.., fat-tree e1../a1../c1..) so they
 work as Mininet node names; the site, pod and rail live in the node, not in the name.
@@ -9,6 +10,7 @@ defaults are scaled down and every figure states the scale it ran at.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from itertools import count
 
@@ -27,6 +29,10 @@ class ScaleUp:
     def __post_init__(self) -> None:
         _positive("scale-up domain size", self.size, minimum=2)
         _positive("scale-up rate", self.bw)
+
+
+class ScaleUpWarning(UserWarning):
+    """A buildable but unusual scale-up configuration (the CLI prints it and goes on)."""
 
 
 def _positive(what: str, value: float, minimum: float = 1) -> None:
@@ -121,33 +127,47 @@ def multi_site(sites: int = 2, leaves: int = 2, spines: int = 2, hosts_per_leaf:
     """Leaf-spine sites joined by border (DCI) switches: each border links to all spines of
     its site, and border i of every site links to border i of every other site over a DCI
     link with its own rate and one-way delay (default 10 ms)."""
-    _positive("sites", sites, minimum=2)
-    _positive("borders per site", borders)
-    _positive("DCI rate", dci_bw, minimum=1e-3)
-    if dci_delay_us < 0:
-        raise FabricError(f"DCI delay must be >= 0, got {dci_delay_us} us")
+    _check_sites(sites, borders, dci_bw, dci_delay_us, minimum=2)
     topo = Topology(name=f"multi-site-{sites}x{leaves}x{spines}x{hosts_per_leaf}")
     names = _Names()
-    site_borders: list[list[str]] = []
+    spine_link = LinkParams(_uplink_rate(downlink_bw, hosts_per_leaf, spines, uplink_bw,
+                                         oversubscription), 0, queue)
+    site_borders = []
     for site in range(sites):
         spine_names = _add_leaf_spine(topo, names, site, leaves, spines, hosts_per_leaf,
                                       downlink_bw, uplink_bw, oversubscription, 0, queue,
                                       scaleup)
-        border_names = [topo.add_node(names("b"), NodeKind.BORDER, site=site).name
-                        for _ in range(borders)]
-        spine_bw = _uplink_rate(downlink_bw, hosts_per_leaf, spines, uplink_bw,
-                                oversubscription)
-        for b in border_names:
-            for s in spine_names:
-                topo.add_link(s, b, LinkParams(spine_bw, 0, queue))
-        site_borders.append(border_names)
-    dci = LinkParams(dci_bw, dci_delay_us, queue)
-    for i in range(sites):
-        for j in range(i + 1, sites):
-            for bi, bj in zip(site_borders[i], site_borders[j]):
-                topo.add_link(bi, bj, dci)
+        site_borders.append(_add_borders(topo, names, site, spine_names, borders, spine_link))
+    _join_borders(topo, site_borders, LinkParams(dci_bw, dci_delay_us, queue))
     topo.validate()
     return topo
+
+
+def _check_sites(sites: int, borders: int, dci_bw: float, dci_delay_us: int, minimum: int) -> None:
+    _positive("sites", sites, minimum=minimum)
+    _positive("borders per site", borders)
+    _positive("DCI rate", dci_bw, minimum=1e-3)
+    if dci_delay_us < 0:
+        raise FabricError(f"DCI delay must be >= 0, got {dci_delay_us} us")
+
+
+def _add_borders(topo: Topology, names: _Names, site: int, spine_names: list[str],
+                 borders: int, spine_link: LinkParams) -> list[str]:
+    """A site's border switches, each linked to every spine of the site."""
+    border_names = [topo.add_node(names("b"), NodeKind.BORDER, site=site).name
+                    for _ in range(borders)]
+    for b in border_names:
+        for s in spine_names:
+            topo.add_link(s, b, spine_link)
+    return border_names
+
+
+def _join_borders(topo: Topology, site_borders: list[list[str]], dci: LinkParams) -> None:
+    """Border i of every site links to border i of every other site over a DCI link."""
+    for i in range(len(site_borders)):
+        for j in range(i + 1, len(site_borders)):
+            for bi, bj in zip(site_borders[i], site_borders[j]):
+                topo.add_link(bi, bj, dci)
 
 
 def fat_tree(k: int = 4, bw: float = 100.0, queue: int | None = None,
@@ -209,5 +229,90 @@ def rail_optimized(hosts: int = 4, rails: int = 2, hosts_per_rail_switch: int | 
             for s in spine_names:
                 topo.add_link(leaf, s, up)
     _attach_scaleup(topo, names, host_names, scaleup, 0, queue)
+    topo.validate()
+    return topo
+
+
+def scale_up_fabric(accelerators: int = 16, domain: int = 8, rails: int | None = None,
+                    layout: str = "rail", nic_bw: float = 100.0, scaleup_bw: float = 1800.0,
+                    spines: int = 2, domains_per_leaf: int | None = None, sites: int = 1,
+                    borders: int = 1, dci_bw: float = 100.0, dci_delay_us: int = 10_000,
+                    queue: int | None = None) -> Topology:
+    """`accelerators` hosts in scale-up domains of `domain` (one `scaleup` switch each, every
+    accelerator on it at `scaleup_bw`). The default ratio is 18:1, NVLink 5 to one 400G NIC
+    (900 GB/s to 50 GB/s per direction). Every accelerator's NIC 0 is its scale-out NIC at
+    `nic_bw`, NIC 1 its scale-up NIC.
+
+    Scale-out `layout`: "rail" (rail-optimised: accelerator i of every domain on a rail-i
+    leaf; `rails` must equal `domain`) or "leaf" (a plain leaf per group of whole domains, a
+    rack's top-of-rack switch). A leaf serves `domains_per_leaf` domains (default: all of a
+    site's); leaves link to every spine of their site, non-blocking. With `sites` > 1 the
+    accelerators split evenly over sites joined by border switches (as `multi_site`).
+    A domain of 1 has no scale-up switch (the flat baseline)."""
+    _positive("accelerators", accelerators)
+    _positive("scale-up domain size", domain)
+    _positive("spines", spines)
+    _positive("NIC rate", nic_bw, minimum=1e-3)
+    _positive("scale-up rate", scaleup_bw, minimum=1e-3)
+    _check_sites(sites, borders, dci_bw, dci_delay_us, minimum=1)
+    if layout not in ("rail", "leaf"):
+        raise FabricError(f"unknown scale-out layout {layout!r} (rail or leaf)")
+    if accelerators % domain:
+        raise FabricError(f"{accelerators} accelerators do not split into scale-up domains "
+                          f"of {domain}")
+    if (accelerators // domain) % sites:
+        raise FabricError(f"{accelerators // domain} scale-up domains do not split over "
+                          f"{sites} sites")
+    if layout == "rail" and rails is not None and rails != domain:
+        raise FabricError(f"{rails} rails do not match scale-up domains of {domain}: "
+                          "rail-optimised puts accelerator i of every domain on rail i")
+    if layout == "leaf" and rails is not None:
+        raise FabricError("rails apply to the rail layout only")
+    per_site = accelerators // domain // sites
+    per_leaf = per_site if domains_per_leaf is None else domains_per_leaf
+    _positive("domains per leaf", per_leaf)
+    if per_site % per_leaf:
+        raise FabricError(f"{per_site} domains per site do not split into leaves of {per_leaf}")
+    if domain > 1 and scaleup_bw < nic_bw:
+        warnings.warn(f"scale-up rate {scaleup_bw:g} Mb/s is below the NIC rate {nic_bw:g} "
+                      "Mb/s: unusual (NVLink-class links are 10-20x a NIC), so traffic kept "
+                      "inside a domain runs slower than over the network", ScaleUpWarning,
+                      stacklevel=2)
+    topo = Topology(name=f"scale-up-{accelerators}x{domain}-{layout}"
+                    + (f"-{sites}sites" if sites > 1 else ""))
+    names = _Names()
+    site_borders = []
+    hosts_per_leaf = per_leaf if layout == "rail" else per_leaf * domain
+    up = LinkParams(hosts_per_leaf * nic_bw / spines, 0, queue)
+    down = LinkParams(nic_bw, 0, queue)
+    for site in range(sites):
+        spine_names = [topo.add_node(names("s"), NodeKind.SPINE, site=site).name
+                       for _ in range(spines)]
+        hosts = [[topo.add_node(names("h"), NodeKind.HOST, site=site, pod=d, rail=i).name
+                  for i in range(domain)] for d in range(per_site)]
+        groups = range(0, per_site, per_leaf)
+        if layout == "rail":
+            leaves = [(g, i, [hosts[d][i] for d in range(g, g + per_leaf)])
+                      for g in groups for i in range(domain)]
+        else:
+            leaves = [(g, None, [h for d in range(g, g + per_leaf) for h in hosts[d]])
+                      for g in groups]
+        for g, rail, members in leaves:
+            leaf = topo.add_node(names("r" if layout == "rail" else "l"), NodeKind.LEAF,
+                                 site=site, pod=g // per_leaf, rail=rail).name
+            for h in members:
+                topo.add_link(h, leaf, down)
+            for sp in spine_names:
+                topo.add_link(leaf, sp, up)
+        if domain > 1:
+            for d in range(per_site):
+                sw = topo.add_node(names("u"), NodeKind.SCALEUP, site=site, pod=d).name
+                for h in hosts[d]:
+                    topo.add_link(h, sw, LinkParams(scaleup_bw, 0, queue))
+        if sites > 1:
+            site_borders.append(_add_borders(topo, names, site, spine_names, borders,
+                                             LinkParams(per_site * domain * nic_bw / spines,
+                                                        0, queue)))
+    _join_borders(topo, site_borders, LinkParams(dci_bw, dci_delay_us, queue))
     topo.validate()
     return topo
