@@ -118,6 +118,9 @@ def _user_id(kind: str, node) -> int | None:
         return None
     value = anno.args[0]
     prefix = PREFIX[kind] << 24
+    if value > 0xFFFFFFFF:
+        _fail(anno, f"@id {value} does not fit P4Runtime's 32-bit ids")
+        return None
     if value & 0xFF000000 and value & 0xFF000000 != prefix:
         _fail(anno, "@id has the wrong 8-bit prefix")
         return None
