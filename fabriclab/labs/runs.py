@@ -25,6 +25,7 @@ from fabriclab.paths import run_switch_socket
 
 FABRICLAB = (sys.executable, "-m", "fabriclab")
 TRAFFIC = (sys.executable, "-m", "fabriclab.labs.traffic")
+INNET = (sys.executable, "-m", "fabriclab.labs.innet")
 #: `lab check` brings its topology up on these P4Runtime ports, away from a user's
 #: `fabriclab net` on the default 9559..
 CHECK_GRPC_BASE = 9760
@@ -230,10 +231,33 @@ def check_ecn_marks(lab: Lab, program: Path, target: str) -> tuple[bool, str]:
     return marked > 0 and all(e == 0 for e in not_ect) and len(not_ect) > 0, detail
 
 
+def check_innet_allreduce(lab: Lab, program: Path, target: str) -> tuple[bool, str]:
+    """An aggregation job over h1..h4 (leaves l1, l2, root a spine): every rank sends one
+    chunk and gets back the sum of all four, added inside the switches."""
+    ranks = ["h1", "h2", "h3", "h4"]
+    with tempfile.TemporaryDirectory(prefix="fabriclab-lab-") as tmp:
+        out = Path(tmp)
+        rank_cmd = [*INNET, "rank", "--world", str(len(ranks)), "--timeout", "8"]
+        done = mininet_script(lab, program, target, [
+            shlex.join(["sh", *INNET, "job", "--run", lab.run_name, "--ranks", ",".join(ranks)]),
+            *(shlex.join([h, *rank_cmd, "--rank", str(r), "--out", str(out / f"rank{r}")]) + " &"
+              for r, h in enumerate(ranks[1:], 1)),
+            shlex.join(["h1", *rank_cmd, "--rank", "0", "--out", str(out / "rank0")]),
+            "sh sleep 1",
+        ], out / "pcap")
+        outcomes = [(out / f"rank{r}").read_text().strip() if (out / f"rank{r}").exists()
+                    else "did not finish" for r in range(len(ranks))]
+    if (problem := _failed_run(done)):
+        return False, problem
+    detail = ", ".join(f"{h}: {o}" for h, o in zip(ranks, outcomes))
+    return all(o == "ok" for o in outcomes), f"all-reduce of 4 ranks through the fabric: {detail}"
+
+
 CHECKS: dict[str, Callable[[Lab, Path, str], tuple[bool, str]]] = {
     "pingall": check_pingall,
     "ecmp_spread": check_ecmp_spread,
     "adaptive_spray": check_adaptive_spray,
     "int_reports": check_int_reports,
     "ecn_marks": check_ecn_marks,
+    "innet_allreduce": check_innet_allreduce,
 }

@@ -1,14 +1,20 @@
 /* -*- P4_16 -*- */
-/* Lab 1: IPv4 forwarding with longest-prefix match.
+/* Lab 1: IPv4 forwarding with longest-prefix match. This is p4src/basic.p4 with three TODO
+   holes: the IPv4 parser state, the forwarding action and the deparser.
 
    The control plane (`fabriclab net`'s route installer) fills MyIngress.ipv4_lpm with one
    entry per prefix: ipv4_forward(dstAddr = the next hop's MAC, port = the egress port).
-   Your job: fill the three TODO holes so that packets get parsed, routed, rewritten and
-   sent out again. `fabriclab lab check 1` grades your work. */
+   `fabriclab lab check 1` grades your work. */
+/* Basic IPv4 forwarding: longest-prefix match on the destination address, rewrite the
+   Ethernet addresses, decrement the TTL and recompute the IPv4 header checksum. */
 #include <core.p4>
 #include <v1model.p4>
 
 const bit<16> TYPE_IPV4 = 0x800;
+
+/*************************************************************************
+*********************** H E A D E R S  ***********************************
+*************************************************************************/
 
 typedef bit<9>  egressSpec_t;
 typedef bit<48> macAddr_t;
@@ -36,17 +42,23 @@ header ipv4_t {
 }
 
 struct metadata {
+    /* empty */
 }
 
 struct headers {
-    ethernet_t ethernet;
-    ipv4_t     ipv4;
+    ethernet_t   ethernet;
+    ipv4_t       ipv4;
 }
+
+/*************************************************************************
+*********************** P A R S E R  ***********************************
+*************************************************************************/
 
 parser MyParser(packet_in packet,
                 out headers hdr,
                 inout metadata meta,
                 inout standard_metadata_t standard_metadata) {
+
     state start {
         transition parse_ethernet;
     }
@@ -65,9 +77,17 @@ parser MyParser(packet_in packet,
     }
 }
 
+/*************************************************************************
+************   C H E C K S U M    V E R I F I C A T I O N   *************
+*************************************************************************/
+
 control MyVerifyChecksum(inout headers hdr, inout metadata meta) {
-    apply { }
+    apply {  }
 }
+
+/*************************************************************************
+**************  I N G R E S S   P R O C E S S I N G   *******************
+*************************************************************************/
 
 control MyIngress(inout headers hdr,
                   inout metadata meta,
@@ -102,24 +122,43 @@ control MyIngress(inout headers hdr,
     }
 }
 
+/*************************************************************************
+****************  E G R E S S   P R O C E S S I N G   *******************
+*************************************************************************/
+
 control MyEgress(inout headers hdr,
                  inout metadata meta,
                  inout standard_metadata_t standard_metadata) {
-    apply { }
+    apply {  }
 }
 
-/* The TTL changes, so the IPv4 header checksum must be computed again. */
+/*************************************************************************
+*************   C H E C K S U M    C O M P U T A T I O N   **************
+*************************************************************************/
+
 control MyComputeChecksum(inout headers hdr, inout metadata meta) {
-    apply {
+     apply {
         update_checksum(
             hdr.ipv4.isValid(),
-            { hdr.ipv4.version, hdr.ipv4.ihl, hdr.ipv4.diffserv, hdr.ipv4.totalLen,
-              hdr.ipv4.identification, hdr.ipv4.flags, hdr.ipv4.fragOffset, hdr.ipv4.ttl,
-              hdr.ipv4.protocol, hdr.ipv4.srcAddr, hdr.ipv4.dstAddr },
+            { hdr.ipv4.version,
+              hdr.ipv4.ihl,
+              hdr.ipv4.diffserv,
+              hdr.ipv4.totalLen,
+              hdr.ipv4.identification,
+              hdr.ipv4.flags,
+              hdr.ipv4.fragOffset,
+              hdr.ipv4.ttl,
+              hdr.ipv4.protocol,
+              hdr.ipv4.srcAddr,
+              hdr.ipv4.dstAddr },
             hdr.ipv4.hdrChecksum,
             HashAlgorithm.csum16);
     }
 }
+
+/*************************************************************************
+***********************  D E P A R S E R  *******************************
+*************************************************************************/
 
 control MyDeparser(packet_out packet, in headers hdr) {
     apply {
@@ -128,5 +167,15 @@ control MyDeparser(packet_out packet, in headers hdr) {
     }
 }
 
-V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), MyEgress(), MyComputeChecksum(),
-         MyDeparser()) main;
+/*************************************************************************
+***********************  S W I T C H  *******************************
+*************************************************************************/
+
+V1Switch(
+MyParser(),
+MyVerifyChecksum(),
+MyIngress(),
+MyEgress(),
+MyComputeChecksum(),
+MyDeparser()
+) main;

@@ -155,6 +155,12 @@ control FabricIngress(inout headers_t hdr,
         meta.intSource = 1;
     }
 
+    /* INT to the receiver (HPCC): the stack reaches the destination host, which echoes it. */
+    action int_watch_to_host() {
+        meta.intSource = 1;
+        meta.intToHost = 1;
+    }
+
     /* Flows to trace: the first switch on their path inserts the INT headers (in egress). */
     table int_watchlist {
         key = {
@@ -162,7 +168,7 @@ control FabricIngress(inout headers_t hdr,
             hdr.ipv4.dstAddr: ternary;
             meta.l4DstPort: ternary;
         }
-        actions = { int_watch; NoAction; }
+        actions = { int_watch; int_watch_to_host; NoAction; }
         default_action = NoAction();
         size = 64;
     }
@@ -248,7 +254,10 @@ control FabricIngress(inout headers_t hdr,
             if (hdr.int_shim.isValid() || meta.intSource == 1) {
                 int_sink_ports.apply();
             }
-            if (hdr.int_shim.isValid() && meta.intSink == 1) {
+            if (hdr.int_md.isValid() && hdr.int_md.instructions == INT_CC_INSTRUCTIONS) {
+                meta.intToHost = 1;
+            }
+            if (hdr.int_shim.isValid() && meta.intSink == 1 && meta.intToHost == 0) {
                 int_report_clone();
             }
         }

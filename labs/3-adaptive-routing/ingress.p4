@@ -112,6 +112,7 @@ control FabricIngress(inout headers_t hdr,
            (bit<36> key = load ++ tiebreak). If key < meta.bestKey, this port becomes the
            best: set meta.bestPort and meta.bestKey. No `if` in an action: use `? :`. */
     }
+
     /* Flowlet switching: keep the flow's port while its packets are closer than flowletGap;
        after a gap (or if the port left the group) re-pick the least loaded candidate. */
     action flowlet_lookup() {
@@ -155,6 +156,12 @@ control FabricIngress(inout headers_t hdr,
         meta.intSource = 1;
     }
 
+    /* INT to the receiver (HPCC): the stack reaches the destination host, which echoes it. */
+    action int_watch_to_host() {
+        meta.intSource = 1;
+        meta.intToHost = 1;
+    }
+
     /* Flows to trace: the first switch on their path inserts the INT headers (in egress). */
     table int_watchlist {
         key = {
@@ -162,7 +169,7 @@ control FabricIngress(inout headers_t hdr,
             hdr.ipv4.dstAddr: ternary;
             meta.l4DstPort: ternary;
         }
-        actions = { int_watch; NoAction; }
+        actions = { int_watch; int_watch_to_host; NoAction; }
         default_action = NoAction();
         size = 64;
     }
@@ -244,7 +251,10 @@ control FabricIngress(inout headers_t hdr,
             if (hdr.int_shim.isValid() || meta.intSource == 1) {
                 int_sink_ports.apply();
             }
-            if (hdr.int_shim.isValid() && meta.intSink == 1) {
+            if (hdr.int_md.isValid() && hdr.int_md.instructions == INT_CC_INSTRUCTIONS) {
+                meta.intToHost = 1;
+            }
+            if (hdr.int_shim.isValid() && meta.intSink == 1 && meta.intToHost == 0) {
                 int_report_clone();
             }
         }

@@ -69,12 +69,24 @@ control FabricEgress(inout headers_t hdr,
         size = 1;
     }
 
+    action set_port_rate(bit<32> rate_mbps) {
+        meta.portRateMbps = rate_mbps;
+    }
+
+    /* Each port's link rate, for the INT-to-the-receiver records (HPCC's B_j). */
+    table port_rate {
+        key = { standard_metadata.egress_port: exact; }
+        actions = { set_port_rate; NoAction; }
+        default_action = NoAction();
+        size = PORT_SLOTS;
+    }
+
     action mark_ce() {
         hdr.ipv4.ecn = 3;
         port_ecn_marks.count((bit<32>)standard_metadata.egress_port);
     }
 
-    action int_insert() {
+    action int_insert(in bit<16> instructions) {
         hdr.int_shim.setValid();
         hdr.int_shim.intType = 1;
         hdr.int_shim.npt = 1;
@@ -89,7 +101,7 @@ control FabricEgress(inout headers_t hdr,
         hdr.int_md.rsvd = 0;
         hdr.int_md.hopMl = (bit<5>)INT_HOP_WORDS;
         hdr.int_md.remainingHops = INT_MAX_HOPS;
-        hdr.int_md.instructions = INT_INSTRUCTIONS;
+        hdr.int_md.instructions = instructions;
         hdr.int_md.domainId = 0;
         hdr.int_md.dsInstructions = 0;
         hdr.int_md.dsFlags = 0;
@@ -112,6 +124,23 @@ control FabricEgress(inout headers_t hdr,
            length (words), the UDP length and the IPv4 total length (bytes) grow by one
            record (INT_HOP_WORDS, INT_HOP_BYTES). */
     }
+
+    /* INT to the receiver: HPCC's per-hop fields in a record of the same size. */
+    action int_cc_push_hop(in bit<32> qdepth, in bit<32> tx_bytes) {
+        hdr.int_cc_local.setValid();
+        hdr.int_cc_local.switchId = meta.switchId;
+        hdr.int_cc_local.egressPort = (bit<16>)standard_metadata.egress_port;
+        hdr.int_cc_local.rsvd = 0;
+        hdr.int_cc_local.rateMbps = meta.portRateMbps;
+        hdr.int_cc_local.qlenBytes = qdepth * standard_metadata.packet_length;
+        hdr.int_cc_local.egressTs = (bit<32>)standard_metadata.egress_global_timestamp;
+        hdr.int_cc_local.txBytes = tx_bytes;
+        hdr.int_md.remainingHops = hdr.int_md.remainingHops - 1;
+        hdr.int_shim.len = hdr.int_shim.len + INT_HOP_WORDS;
+        hdr.udp.length = hdr.udp.length + INT_HOP_BYTES;
+        hdr.ipv4.totalLen = hdr.ipv4.totalLen + INT_HOP_BYTES;
+    }
+
     action int_strip() {
         bit<16> int_bytes = ((bit<16>)hdr.int_shim.len) << 2;
         hdr.udp.dstPort = hdr.int_shim.origPort;
@@ -201,14 +230,19 @@ control FabricEgress(inout headers_t hdr,
                 }
             }
 
-            if (meta.intSource == 1 && meta.intSink == 0) {
-                int_insert();
+            if (meta.intSource == 1 && meta.intToHost == 1) {
+                int_insert(INT_CC_INSTRUCTIONS);
+            } else if (meta.intSource == 1 && meta.intSink == 0) {
+                int_insert(INT_INSTRUCTIONS);
             }
             if (hdr.int_md.isValid()) {
-                if (meta.intSink == 1) {
+                if (meta.intSink == 1 && meta.intToHost == 0) {
                     int_strip();
                 } else if (hdr.int_md.remainingHops == 0) {
                     hdr.int_md.e = 1;
+                } else if (meta.intToHost == 1) {
+                    port_rate.apply();
+                    int_cc_push_hop(depth, tx_bytes);
                 } else {
                     int_push_hop(standard_metadata.ingress_port, standard_metadata.egress_port,
                                  standard_metadata.ingress_global_timestamp, depth, tx_bytes);

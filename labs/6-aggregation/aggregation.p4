@@ -4,9 +4,10 @@
    cell is complete. Jobs, cells, shadow sets, stale chunks and replays work already.
 
    A job's tree: ranks -> their leaf -> ... -> the root switch. A cell (slot, shadow set)
-   holds 32 lane sums (agg_sums), the bitmap of the children that contributed, their count,
-   the chunk seq and the job's tag. Children are known by ingress port (agg_children gives
-   meta.aggChildBit = 1 << index); meta.aggFanIn is how many children the job has here. */
+   holds the lane sums (agg_sums), the bitmap of the children that contributed, their
+   count, the chunk seq and the job's tag. Children are known by ingress port
+   (agg_children gives meta.aggChildBit = 1 << index); meta.aggFanIn is how many children
+   the job has here. */
 #ifndef _FABRIC_AGGREGATION_P4_
 #define _FABRIC_AGGREGATION_P4_
 
@@ -26,17 +27,19 @@ const bit<32> AGG_NOT_MEMBER = 10;           /* malformed: ingress port is no ch
 const bit<32> AGG_BAD_SLOT   = 11;           /* malformed: slot outside the job's pool */
 const bit<32> AGG_STALE      = 12;           /* older chunk than the cell holds / stray result */
 
-#define AGG_ADD(i) agg_sums.read(v, meta.aggLane + i); \
-    v = (meta.aggCount == 1) ? hdr.agg_lanes.v##i : v + hdr.agg_lanes.v##i; \
-    agg_sums.write(meta.aggLane + i, v); hdr.agg_lanes.v##i = v;
-#define AGG_LOAD(i) agg_sums.read(hdr.agg_lanes.v##i, meta.aggLane + i);
-#define AGG_STORE(i) agg_sums.write(meta.aggLane + i, hdr.agg_lanes.v##i);
+/* One pass over the lanes serves every use of a cell (one copy of the per-lane code keeps
+   the program small): lane = (packet lane & aggHdrMask) + (cell lane & aggCellMask), written
+   to the packet and the cell. Add: both masks all ones (the cell's 0 for a first
+   contribution); load the stored sum: header mask 0; store the packet: cell mask 0. */
+#define AGG_COMBINE(i) agg_sums.read(v, meta.aggLane + i); \
+    hdr.agg_lanes.v##i = (hdr.agg_lanes.v##i & meta.aggHdrMask) + (v & meta.aggCellMask); \
+    agg_sums.write(meta.aggLane + i, hdr.agg_lanes.v##i);
 
 control FabricAggregation(inout headers_t hdr,
                           inout metadata_t meta,
                           inout standard_metadata_t standard_metadata) {
 
-    register<bit<32>>(AGG_CELLS * 32) agg_sums;
+    register<bit<32>>(AGG_CELLS << AGG_LANE_SHIFT) agg_sums;
     register<bit<32>>(AGG_CELLS) agg_bitmap;
     register<bit<8>>(AGG_CELLS) agg_count;
     register<bit<32>>(AGG_CELLS) agg_seq;
@@ -85,7 +88,7 @@ control FabricAggregation(inout headers_t hdr,
 
     action agg_load_cell() {
         meta.aggCell = ((meta.aggSlotBase + (bit<32>)hdr.agg.slot) << 1) | (bit<32>)hdr.agg.ver;
-        meta.aggLane = meta.aggCell << 5;
+        meta.aggLane = meta.aggCell << AGG_LANE_SHIFT;
         agg_seq.read(meta.aggSeq, meta.aggCell);
         agg_owner.read(meta.aggOwner, meta.aggCell);
         agg_bitmap.read(meta.aggBitmap, meta.aggCell);
@@ -112,22 +115,32 @@ control FabricAggregation(inout headers_t hdr,
         agg_done.write(meta.aggCell, meta.aggDone);
     }
 
+    action agg_combine() {
+        bit<32> v;
+        AGG_FOR_LANES(AGG_COMBINE)
+    }
+
     /* The first contribution overwrites the cell, later ones add (bit<32>: wraps). */
     action agg_accumulate() {
         /* TODO 1: record this child's contribution: set its bit (meta.aggChildBit) in
-           meta.aggBitmap and count it in meta.aggCount. (agg_save_cell writes both back;
-           AGG_ADD below overwrites the lanes when meta.aggCount == 1, adds otherwise.) */
+           meta.aggBitmap and count it in meta.aggCount (agg_save_cell writes both back;
+           the lanes are overwritten when meta.aggCount == 1, added otherwise). */
         agg_stats.count(AGG_CONTRIB);
-        bit<32> v;
-        AGG_FOR_LANES(AGG_ADD)
+        meta.aggHdrMask = 0xFFFFFFFF;
+        meta.aggCellMask = (meta.aggCount == 1) ? 32w0 : 32w0xFFFFFFFF;
+        meta.aggCombine = 1;
     }
 
     action agg_load_sums() {
-        AGG_FOR_LANES(AGG_LOAD)
+        meta.aggHdrMask = 0;
+        meta.aggCellMask = 0xFFFFFFFF;
+        meta.aggCombine = 1;
     }
 
     action agg_store_sums() {
-        AGG_FOR_LANES(AGG_STORE)
+        meta.aggHdrMask = 0xFFFFFFFF;
+        meta.aggCellMask = 0;
+        meta.aggCombine = 1;
     }
 
     /* Everything the switch emits comes from the job's service address and carries this
@@ -210,6 +223,9 @@ control FabricAggregation(inout headers_t hdr,
                 mark_to_drop(standard_metadata);
                 agg_save_cell();
             }
+        }
+        if (meta.aggCombine == 1) {
+            agg_combine();   /* the only call: the lane code exists once */
         }
     }
 }

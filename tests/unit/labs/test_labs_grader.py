@@ -149,3 +149,20 @@ def test_labs_folder_from_the_current_directory(tmp_path):
     out = fabriclab("lab", "list", cwd=tmp_path)
     assert out.stdout.splitlines() == [next(iter(
         line for line in fabriclab("lab", "list").stdout.splitlines() if line.startswith("1 ")))]
+
+
+def test_skeletons_are_derived_from_the_current_p4src():
+    from fabriclab.labs.skeletons import stale
+
+    assert stale(REPO) == [], "run `python -m fabriclab.labs.skeletons` and commit labs/"
+
+
+def test_a_moved_passage_names_the_lab(tmp_path):
+    from fabriclab.errors import FabricError
+    from fabriclab.labs.skeletons import SKELETONS, derive
+
+    ecmp = next(sk for sk in SKELETONS if sk.lab == "2-ecmp")
+    source = (REPO / "p4src" / ecmp.source).read_text().replace("hdr.ipv4.protocol: selector;",
+                                                                "hdr.ipv4.protocol : selector;")
+    with pytest.raises(FabricError, match="2-ecmp: p4src/fabric/ingress.p4 no longer has"):
+        derive(ecmp, source)
