@@ -16,6 +16,8 @@ import sys
 import threading
 from typing import Any, Iterator
 
+from fabriclab.paths import ENV
+
 URL_RE = re.compile(r"(http://\S+/)")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 
@@ -43,7 +45,8 @@ class ViewProcess:
     """`fabriclab view ARGS` in the background; `url` once it listens, `output` so far."""
 
     def __init__(self, *args: str, timeout: float = 60.0) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {k: v for k, v in os.environ.items() if k != ENV}  # see outside_the_run
+        env["PYTHONUNBUFFERED"] = "1"
         self.proc = subprocess.Popen([sys.executable, "-m", "fabriclab", "view", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env)
@@ -84,11 +87,26 @@ class ViewProcess:
 
 
 @contextlib.contextmanager
+def outside_the_run() -> Iterator[None]:
+    """Start processes without the run marker a FabricNet in this process set: the view
+    and its browser watch the run, they are not part of it (its tear-down kills those)."""
+    marker = os.environ.pop(ENV, None)
+    try:
+        yield
+    finally:
+        if marker is not None:
+            os.environ[ENV] = marker
+
+
+@contextlib.contextmanager
 def page(url: str, width: int = 1400, height: int = 800) -> Iterator[Any]:
     """A Playwright page on `url` in headless system Chromium."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
+    with outside_the_run():
+        pw_context = sync_playwright()
+        pw = pw_context.__enter__()
+    try:
         browser = pw.chromium.launch(executable_path=find_chromium(), headless=True,
                                      args=["--no-sandbox", "--disable-gpu"])
         try:
@@ -97,3 +115,5 @@ def page(url: str, width: int = 1400, height: int = 800) -> Iterator[Any]:
             yield tab
         finally:
             browser.close()
+    finally:
+        pw_context.__exit__(None, None, None)

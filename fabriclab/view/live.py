@@ -9,6 +9,7 @@ even by mistake (the spec lets any client Read). INT paths come from the collect
 from __future__ import annotations
 
 import csv
+import os
 import time
 from pathlib import Path
 from typing import Any, Iterable
@@ -20,7 +21,7 @@ from controller.cli import find_run, grpc_base_port
 from controller.client import P4RuntimeClient
 from controller.fabric import FabricController
 from fabriclab.errors import FabricError
-from fabriclab.paths import live_runs
+from fabriclab.paths import run_of
 from fabriclab.view import reads
 from fabriclab.view.model import Snapshot, int_paths
 from topologies.addressing import Addressing
@@ -84,13 +85,20 @@ class LiveSource:
                              for s in self.topo.switches()}  # INT switch ids (fabric_plan)
         self.host_of_ip = {str(n.ip.ip): n.host for n in Addressing(self.topo).nics.values()}
 
+    def alive(self) -> bool:
+        """Some process other than this one still carries the run's marker (a view started
+        from inside the run, e.g. by `fabriclab net --view`, inherits it too)."""
+        me = os.getpid()
+        return any(int(p.name) != me and run_of(int(p.name)) == self.run
+                   for p in Path("/proc").iterdir() if p.name.isdigit())
+
     def sample(self) -> Snapshot:
-        if self.run not in live_runs():
+        if not self.alive():
             raise RunEnded(f"run {self.run!r} has ended (its network was stopped)")
         try:
             return reads.sample(self.ctl, time.monotonic_ns(), self._int_paths())
         except FabricError as err:
-            if self.run not in live_runs():
+            if not self.alive():
                 raise RunEnded(f"run {self.run!r} has ended (its network was stopped)") from None
             raise FabricError(f"cannot read the switches: {str(err).splitlines()[0]}") from None
 

@@ -23,11 +23,19 @@ HISTORY_NS = 60 * 10**9  # the time series a click on a link shows
 # Rows from top to bottom: sites sit side by side, each with its own tiers.
 TIER = {NodeKind.BORDER: 0, NodeKind.CORE: 1, NodeKind.SPINE: 2, NodeKind.AGG: 2,
         NodeKind.LEAF: 3, NodeKind.HOST: 4, NodeKind.SCALEUP: 5}
-X_STEP, Y_STEP, SITE_GAP = 90, 110, 140
+X_STEP, Y_STEP, SITE_GAP = 150, 120, 160
 
 
 def direction_ids(index: int) -> tuple[str, str]:
     return f"{index}:ab", f"{index}:ba"
+
+
+def direction_id(topo: Topology, src: str, dst: str) -> str:
+    """The id of the first link direction from node `src` to node `dst`."""
+    for i, ln in enumerate(topo.links):
+        if (ln.a, ln.b) == (src, dst) or (ln.b, ln.a) == (src, dst):
+            return direction_ids(i)[0 if ln.a == src else 1]
+    raise KeyError(f"no link {src}-{dst}")
 
 
 def graph(topo: Topology) -> dict[str, Any]:

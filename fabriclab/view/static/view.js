@@ -55,9 +55,9 @@ function buildGraph(graph) {
   }
   view.cy = cytoscape({
     container: document.getElementById("graph"), elements, layout: { name: "preset" },
-    wheelSensitivity: 0.3, autoungrabify: true,
+    wheelSensitivity: 0.3, autoungrabify: true, maxZoom: 1.4,
     style: [
-      { selector: "node", style: { label: "data(label)", "font-size": 10, "text-wrap": "wrap",
+      { selector: "node", style: { label: "data(label)", "font-size": 9, "text-wrap": "wrap",
         "text-valign": "bottom", "text-margin-y": 3, width: 22, height: 22,
         "background-color": "#64748b" } },
       { selector: "node.host", style: { shape: "round-rectangle", "background-color": "#94a3b8",
@@ -70,7 +70,7 @@ function buildGraph(graph) {
       { selector: "edge.dir", style: { width: "data(width)", "line-color": "data(color)",
         "target-arrow-color": "data(color)", "target-arrow-shape": "triangle",
         "arrow-scale": 0.6, "curve-style": "bezier", "control-point-step-size": 14,
-        "source-label": "data(portLabel)", "source-text-offset": 28, "font-size": 8,
+        "source-label": "data(portLabel)", "source-text-offset": 34, "font-size": 7,
         color: "#334155", "text-background-color": "#fff", "text-background-opacity": 0.8,
         "text-background-padding": 1 } },
       { selector: "edge.int", style: { width: 2, "line-style": "dashed", "line-color": "#db2777",

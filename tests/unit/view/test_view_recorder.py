@@ -8,6 +8,7 @@ import json
 import pytest
 
 from fabriclab.errors import FabricError
+from fabriclab.view.model import direction_id
 from fabriclab.view.recorder import Recorder, load
 from fabriclab.vtime.fabric import Fabric
 from fabriclab.vtime.frames import ip_bytes, mac_bytes, udp_frame
@@ -38,29 +39,20 @@ def recorded(tmp_path):
     return topo, rec.write(tmp_path / "rec.json")
 
 
-def direction(topo, src, dst):
-    for i, ln in enumerate(topo.links):
-        if (ln.a, ln.b) == (src, dst):
-            return f"{i}:ab"
-        if (ln.b, ln.a) == (src, dst):
-            return f"{i}:ba"
-    raise AssertionError(f"no link {src}-{dst}")
-
-
 def test_recording_shows_the_loaded_path_and_round_trips(tmp_path):
     topo, path = recorded(tmp_path)
     doc = load(path)
     frames = doc["frames"]
     assert [round(f["t"] * 1e6) for f in frames] == [i * 500 for i in range(11)]
     busy = frames[3]  # 1.0 .. 1.5 ms: the blast is on
-    assert 70 <= busy["loads"][direction(topo, "h1", "l1")]["pct"] <= 90
-    assert 70 <= busy["loads"][direction(topo, "l2", "h3")]["pct"] <= 90
-    assert busy["loads"][direction(topo, "h2", "l1")]["pct"] == 0.0
-    assert busy["loads"][direction(topo, "h4", "l2")]["pct"] == 0.0
+    assert 70 <= busy["loads"][direction_id(topo, "h1", "l1")]["pct"] <= 90
+    assert 70 <= busy["loads"][direction_id(topo, "l2", "h3")]["pct"] <= 90
+    assert busy["loads"][direction_id(topo, "h2", "l1")]["pct"] == 0.0
+    assert busy["loads"][direction_id(topo, "h4", "l2")]["pct"] == 0.0
     # one spine carries it (ECMP picks one path per flow), the other stays idle
-    spines = [busy["loads"][direction(topo, "l1", s)]["pct"] for s in ("s1", "s2")]
+    spines = [busy["loads"][direction_id(topo, "l1", s)]["pct"] for s in ("s1", "s2")]
     assert sorted(spines)[0] == 0.0 and 70 <= sorted(spines)[1] <= 90
-    assert frames[-1]["loads"][direction(topo, "h1", "l1")]["pct"] == 0.0  # done by 4 ms
+    assert frames[-1]["loads"][direction_id(topo, "h1", "l1")]["pct"] == 0.0  # done by 4 ms
     assert busy["switches"]["l1"] == {"mode": "ecmp", "ecn": "off"}
     assert {n["id"] for n in doc["graph"]["nodes"]} == set(topo.nodes)
 
