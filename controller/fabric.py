@@ -158,15 +158,18 @@ class FabricController:
             for name, new in plan_fabric(self.topo, self.config, self.down).items():
                 self.plans[name].collector_ip = new.collector_ip
                 self.plans[name].report_port = new.report_port
-        if self.config.watchlist and self.config.collector is None:
+        if any(not w.to_host for w in self.config.watchlist) and self.config.collector is None:
             raise FabricError("INT needs a collector host (set one with --collector)")
         for name, c in self.clients.items():
             self._write_int(c, self.plans[name])
 
     def _write_int(self, c: P4RuntimeClient, plan: SwitchPlan) -> None:
         _replace_entries(c, f"{IG}.int_watchlist",
-                         [Entry(f"{IG}.int_watchlist", _watch_match(w), f"{IG}.int_watch", {},
+                         [Entry(f"{IG}.int_watchlist", _watch_match(w),
+                                f"{IG}.int_watch_to_host" if w.to_host else f"{IG}.int_watch", {},
                                 priority=100 - i) for i, w in enumerate(self.config.watchlist)])
+        if any(w.to_host for w in self.config.watchlist):
+            self._write_int_to_host(c, plan)
         if plan.report_port is None:
             return
         _set_default(c, f"{EG}.int_config", f"{EG}.int_configure", {
@@ -180,6 +183,19 @@ class FabricController:
             c.write([session], "MODIFY")
         except FabricError:
             c.write([session], "INSERT")
+
+    def _write_int_to_host(self, c: P4RuntimeClient, plan: SwitchPlan) -> None:
+        """INT to the receiver needs the switch id and each port's link rate (HPCC's B_j)."""
+        if plan.report_port is None:
+            _set_default(c, f"{EG}.int_config", f"{EG}.int_configure", {
+                "switch_id": plan.switch_id, "report_src_ip": 0, "collector_ip": 0,
+                "collector_port": 0})
+        rates = {port: (link.ab if link.a == plan.name else link.ba).bw
+                 for port, link in self.topo.ports(plan.name).items()}
+        _replace_entries(c, f"{EG}.port_rate",
+                         [Entry(f"{EG}.port_rate", {"standard_metadata.egress_port": port},
+                                f"{EG}.set_port_rate", {"rate_mbps": round(bw)})
+                          for port, bw in sorted(rates.items()) if bw])
 
     # --- link failures --------------------------------------------------------------------
     def link_down(self, switch: str, port: int) -> list[str]:

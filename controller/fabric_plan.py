@@ -71,6 +71,7 @@ class Watch:
     src: str | None = None
     dst: str | None = None
     dport: int | None = None
+    to_host: bool = False  # INT to the receiver (HPCC) instead of reports to the collector
 
     def __post_init__(self) -> None:
         for what in (self.src, self.dst):

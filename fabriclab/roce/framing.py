@@ -1,4 +1,5 @@
-"""RoCEv2 wire format: BTH, RETH, AETH, ImmDt, CNP and the ICRC, packed with `struct`.
+"""RoCEv2 wire format: BTH, RETH, AETH, ImmDt, CNP and the ICRC, packed with `struct`;
+and the INT-MD stack fabric.p4 puts in front of the BTH in INT-to-the-receiver mode.
 
 This is the hot path of every host, so it is hand-rolled; `scapy.contrib.roce` is the
 reference it is tested against. A RoCEv2 packet is the UDP payload to port 4791:
@@ -43,6 +44,81 @@ AETH_ACK = 0x1F
 AETH_NAK_PSN_SEQ = 0x60
 AETH_NAK_REMOTE_ACCESS = 0x62
 DEFAULT_PKEY = 0xFFFF
+
+# INT-MD over UDP (p4src/fabric/headers.p4): UDP dport INT_UDP_PORT | int_shim_t | int_md_t |
+# records, newest first. The field lists are the one Python declaration of these headers
+# (name, bits), in the order and widths of headers.p4; the collector's scapy layers are
+# built from them.
+INT_UDP_PORT = 9099
+INT_SHIM_FIELDS = (("intType", 4), ("npt", 2), ("rsvd", 2), ("len", 8), ("origPort", 16))
+INT_MD_FIELDS = (("ver", 4), ("d", 1), ("e", 1), ("m", 1), ("rsvd", 12), ("hopMl", 5),
+                 ("remainingHops", 8), ("instructions", 16), ("domainId", 16),
+                 ("dsInstructions", 16), ("dsFlags", 16))
+INT_CC_HOP_FIELDS = (("switchId", 32), ("egressPort", 16), ("rsvd", 16), ("rateMbps", 32),
+                     ("qlenBytes", 32), ("egressTs", 32), ("txBytes", 32))
+INT_CC_INSTRUCTIONS = 0xA701  # the md's bitmap in INT-to-the-receiver mode (int_cc_hop_t)
+
+
+def _bytes_of(fields_: tuple[tuple[str, int], ...]) -> int:
+    return sum(bits for _, bits in fields_) // 8
+
+
+INT_SHIM_LEN, INT_MD_LEN, INT_CC_HOP_LEN = map(_bytes_of, (INT_SHIM_FIELDS, INT_MD_FIELDS,
+                                                           INT_CC_HOP_FIELDS))
+
+
+def unpack_bits(fields_: tuple[tuple[str, int], ...], data: bytes, offset: int = 0) -> dict[str, int]:
+    """The named fields of one header at `offset` (big-endian bit fields)."""
+    n = _bytes_of(fields_)
+    word = int.from_bytes(data[offset:offset + n], "big")
+    out, shift = {}, n * 8
+    for name, bits in fields_:
+        shift -= bits
+        out[name] = (word >> shift) & ((1 << bits) - 1)
+    return out
+
+
+@dataclass(frozen=True)
+class IntStack:
+    """An INT-MD stack: the records in path order (first switch first), how many the shim
+    declares, and the raw bytes (shim to the last record present) for a receiver to echo."""
+
+    orig_port: int
+    instructions: int
+    records: tuple[dict[str, int], ...]
+    declared: int
+    raw: bytes
+
+
+def split_int(data: bytes) -> tuple[IntStack, bytes]:
+    """Split an INT-over-UDP payload into its stack and what follows (the original L4
+    payload). Raise FabricError when it is not a CC stack or shorter than the shim says."""
+    stack = parse_int(data)
+    end = len(stack.raw)
+    if stack.declared != len(stack.records):
+        raise FabricError(f"INT: {len(stack.records)} of {stack.declared} records present")
+    return stack, data[end:]
+
+
+def parse_int(data: bytes) -> IntStack:
+    """Parse a stack as far as its bytes go (an echo may be truncated: `declared` keeps the
+    count the shim claims). Raise FabricError on a stack that is not INT-MD with CC records."""
+    if len(data) < INT_SHIM_LEN + INT_MD_LEN:
+        raise FabricError(f"INT: {len(data)} bytes is shorter than shim + md")
+    shim = unpack_bits(INT_SHIM_FIELDS, data)
+    md = unpack_bits(INT_MD_FIELDS, data, INT_SHIM_LEN)
+    if shim["intType"] != 1 or md["instructions"] != INT_CC_INSTRUCTIONS:
+        raise FabricError("INT: not an INT-MD stack with INT-to-the-receiver records")
+    if md["hopMl"] * 4 != INT_CC_HOP_LEN or shim["len"] * 4 < INT_SHIM_LEN + INT_MD_LEN:
+        raise FabricError(f"INT: {md['hopMl']} words per record / shim length {shim['len']}")
+    base = INT_SHIM_LEN + INT_MD_LEN
+    declared = (shim["len"] * 4 - base) // INT_CC_HOP_LEN
+    present = min(declared, (len(data) - base) // INT_CC_HOP_LEN)
+    records = [unpack_bits(INT_CC_HOP_FIELDS, data, base + i * INT_CC_HOP_LEN) for i in range(present)]
+    records.reverse()
+    end = base + present * INT_CC_HOP_LEN
+    return IntStack(shim["origPort"], md["instructions"], tuple(records), declared, data[:end])
+
 
 _BTH = struct.Struct("!BBHII")  # opcode, SE|M|pad|tver, pkey, fecn|becn|resv6|dqpn, ackreq|resv7|psn
 _RETH = struct.Struct("!QII")  # virtual address, rkey, DMA length

@@ -56,6 +56,9 @@ class HpccParams:
     max_hops: int = 8  # longer INT stacks are rejected
     counter_bits: int = 32  # width of the tx-byte and timestamp fields
     min_rate: float | None = None  # bit/s floor; None: line_rate / 1000
+    # a stack counts as a new sample only this long after the kept one on every hop: 1 for
+    # ns clocks; a few us when switches stamp in us (v1model), so the rate is not quantised
+    min_interval_ns: int = 1
 
     def __post_init__(self) -> None:
         if self.line_rate <= 0 or self.base_rtt_ns <= 0:
@@ -87,6 +90,7 @@ class HpccCounters:
     truncated: int = 0
     malformed: int = 0
     path_changes: int = 0  # measurement restarted on a different list of hops
+    too_soon: int = 0  # stacks within min_interval_ns of the kept one (not a new sample)
     cnps_ignored: int = 0
 
 
@@ -155,10 +159,16 @@ class HpccReactionPoint:
         if not all(self._sane(h) for h in hops):
             c.malformed += 1
             return False
-        last, self._last = self._last, tuple(hops)
+        last = self._last
         if [(h.switch_id, h.port) for h in last] != [(h.switch_id, h.port) for h in hops]:
+            self._last = tuple(hops)
             c.path_changes += bool(last)
             return False
+        mask = (1 << self.p.counter_bits) - 1
+        if any((new.ts_ns - old.ts_ns) & mask < self.p.min_interval_ns for old, new in zip(last, hops)):
+            c.too_soon += 1
+            return False
+        self._last = tuple(hops)
         self.utilisation = self._measure(last, hops)
         update = acked_seq > self._last_update_seq
         if update:

@@ -11,6 +11,12 @@ On the wire it behaves like a RoCEv2 NIC: data and ACKs leave from a UDP source 
 per QP (the fabric's ECMP entropy) to port 4791 with ECT(0); a CE-marked request packet
 makes the notification point send a CNP back to the sending QP; ACK/NAK/CNP go ahead of
 data; every departure is paced at line rate and each QP's data also at its DCQCN rate.
+
+Congestion control is chosen per QP (`NicConfig.cc`, or `connect(cc=...)`): none, DCQCN
+(CNPs), or HPCC. A data packet that arrives with fabric.p4's INT-to-the-receiver stack (UDP
+port 9099) has it split off, and the stack is echoed as the payload of the ACKs it causes;
+an HPCC sender feeds each echoed stack to its `HpccReactionPoint`, keeps at most its window
+in flight and paces at W/T.
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ from typing import Protocol
 from fabriclab.errors import FabricError
 from fabriclab.roce import framing as f
 from fabriclab.roce.dcqcn import DcqcnParams, NotificationPoint, ReactionPoint
+from fabriclab.roce.hpcc import HopTelemetry, HpccParams, HpccReactionPoint
 from fabriclab.roce.pacer import Pacer
-from fabriclab.roce.qp import Completion, QpConfig, QueuePair
+from fabriclab.roce.qp import Completion, QpConfig, QueuePair, psn_diff
 
 ETH_HEADER = 14
+CC_SCHEMES = ("none", "dcqcn", "hpcc")
+US_TO_NS = 1000  # fabric.p4's INT timestamps are in us (v1model's clock)
 
 
 class App(Protocol):
@@ -41,9 +50,23 @@ class NicConfig:
     port: int = f.ROCE_PORT  # where this NIC listens (the RoCEv2 destination port)
     line_rate: float = 100e6  # bit/s, counted on Ethernet frames
     qp: QpConfig = QpConfig()
-    dcqcn: DcqcnParams | None = None  # None: no congestion control
+    dcqcn: DcqcnParams | None = None  # DCQCN's parameters (and the NP's CNP interval)
     verify_icrc: bool = True
     burst: int = 3000  # bytes a late driver may send back to back to catch up with its pacers
+    hpcc: HpccParams | None = None
+    cc: str | None = None  # none | dcqcn | hpcc; None: hpcc/dcqcn if their parameters are set
+
+    def __post_init__(self) -> None:
+        if self.cc is not None and self.cc not in CC_SCHEMES:
+            raise FabricError(f"congestion control must be one of {', '.join(CC_SCHEMES)}, not {self.cc!r}")
+        if self.cc == "hpcc" and self.hpcc is None:
+            raise FabricError("--cc hpcc needs HPCC parameters (the fabric's base RTT)")
+
+    @property
+    def default_cc(self) -> str:
+        if self.cc is not None:
+            return self.cc
+        return "hpcc" if self.hpcc else "dcqcn" if self.dcqcn else "none"
 
 
 @dataclass(frozen=True)
@@ -66,6 +89,9 @@ class NicCounters:
     ce_marked: int = 0
     cnps_sent: int = 0
     cnps_received: int = 0
+    int_received: int = 0  # data packets that carried an INT-to-the-receiver stack
+    int_malformed: int = 0  # stacks (arriving or echoed) that could not be used
+    int_echoed: int = 0  # ACKs that carried a stack back
 
 
 @dataclass
@@ -75,8 +101,10 @@ class _Connection:
     peer_port: int
     sport: int
     pacer: Pacer
-    rp: ReactionPoint | None
+    rp: ReactionPoint | HpccReactionPoint | None
     control: deque[f.RocePacket] = field(default_factory=deque)
+    echo: bytes = b""  # the last INT stack received, echoed in our next ACKs
+    acked: int = 0  # requester: PSNs acknowledged so far, unwrapped (HPCC's sequence)
 
 
 def source_port(qpn: int, salt: int = 0) -> int:
@@ -102,16 +130,30 @@ class RoceNic:
         return mem
 
     def connect(self, qpn: int, peer_ip: str, peer_qpn: int, peer_port: int = f.ROCE_PORT,
-                sport: int | None = None, sq_psn: int | None = None, rq_psn: int | None = None) -> QueuePair:
+                sport: int | None = None, sq_psn: int | None = None, rq_psn: int | None = None,
+                cc: str | None = None) -> QueuePair:
+        """`cc` overrides the NIC's congestion control for this QP (none|dcqcn|hpcc)."""
         if qpn in self._conns:
             raise FabricError(f"QP {qpn:#x} already exists")
         qp = QueuePair(qpn, peer_qpn, self.cfg.qp, self.regions, sq_psn, rq_psn)
-        rp = ReactionPoint(self.cfg.dcqcn) if self.cfg.dcqcn else None
+        rp = self._reaction_point(cc or self.cfg.default_cc)
         conn = _Connection(qp, peer_ip, peer_port, sport if sport is not None else source_port(qpn),
                            Pacer(self.cfg.line_rate, self.cfg.burst), rp)
         self._conns[qpn] = conn
         self._order.append(qpn)
         return qp
+
+    def _reaction_point(self, cc: str) -> ReactionPoint | HpccReactionPoint | None:
+        cfg = self.cfg
+        if cc not in CC_SCHEMES:
+            raise FabricError(f"congestion control must be one of {', '.join(CC_SCHEMES)}, not {cc!r}")
+        if cc == "hpcc":
+            if cfg.hpcc is None:
+                raise FabricError("HPCC needs HpccParams in the NIC's configuration")
+            return HpccReactionPoint(cfg.hpcc)
+        if cc == "dcqcn":
+            return ReactionPoint(cfg.dcqcn or DcqcnParams(cfg.line_rate))
+        return None
 
     def qp(self, qpn: int) -> QueuePair:
         return self._conns[qpn].qp
@@ -121,7 +163,7 @@ class RoceNic:
         rp = self._conns[qpn].rp
         return rp.rate if rp else self.cfg.line_rate
 
-    def reaction_point(self, qpn: int) -> ReactionPoint | None:
+    def reaction_point(self, qpn: int) -> ReactionPoint | HpccReactionPoint | None:
         return self._conns[qpn].rp
 
     def set_sport(self, qpn: int, sport: int) -> None:
@@ -133,11 +175,21 @@ class RoceNic:
         return {qpn: c.sport for qpn, c in self._conns.items()}
 
     # ---- input -----------------------------------------------------------------------
-    def receive(self, payload: bytes, src_ip: str, src_port: int, ce: bool, now: int) -> None:
-        """A datagram arrived on our RoCE port; `ce` is whether its IP ECN field was CE."""
+    def receive(self, payload: bytes, src_ip: str, src_port: int, ce: bool, now: int,
+                dst_port: int | None = None) -> None:
+        """A datagram arrived on our RoCE port (or, `dst_port` INT_UDP_PORT, with an INT stack
+        in front of the BTH); `ce` is whether its IP ECN field was CE."""
         self.counters.rx_packets += 1
+        stack = None
+        if dst_port == f.INT_UDP_PORT:
+            try:
+                stack, payload = f.split_int(payload)
+            except FabricError:
+                self.counters.int_malformed += 1
+                return
         try:
-            pkt = f.unframe(payload, src_ip, self.cfg.ip, src_port, self.cfg.port, self.cfg.verify_icrc)
+            pkt = f.unframe(payload, src_ip, self.cfg.ip, src_port,
+                            stack.orig_port if stack else self.cfg.port, self.cfg.verify_icrc)
         except FabricError as err:  # a host never dies on a packet
             bad_crc = "ICRC" in str(err)
             self.counters.icrc_errors += bad_crc
@@ -157,8 +209,37 @@ class RoceNic:
             if self.np and self.np.on_ce(pkt.dqpn, now):
                 self.counters.cnps_sent += 1
                 conn.control.append(f.RocePacket(f.CNP, conn.qp.peer_qpn, 0, becn=True))
-        conn.control.extend(conn.qp.receive(pkt, now))
+        if stack is not None and pkt.opcode in f.REQUESTS:
+            self.counters.int_received += 1
+            conn.echo = stack.raw
+        una = conn.qp.una
+        replies = conn.qp.receive(pkt, now)
+        for reply in replies:
+            if reply.opcode == f.ACKNOWLEDGE and conn.echo:
+                reply.payload = conn.echo
+                self.counters.int_echoed += 1
+        conn.control.extend(replies)
+        if pkt.opcode == f.ACKNOWLEDGE:
+            conn.acked += max(0, psn_diff(conn.qp.una, una))
+            if isinstance(conn.rp, HpccReactionPoint):
+                self._on_echo(conn, pkt.payload, now)
         self._collect(pkt.dqpn, conn.qp)
+
+    def _on_echo(self, conn: _Connection, echo: bytes, now: int) -> None:
+        """Feed the INT stack an ACK echoed to HPCC (an ACK without one counts as such there)."""
+        hops: list[HopTelemetry] = []
+        declared = None
+        if echo:
+            try:
+                stack = f.parse_int(echo)
+            except FabricError:
+                self.counters.int_malformed += 1
+                return
+            declared = stack.declared
+            hops = [HopTelemetry(r["switchId"], r["egressPort"], r["qlenBytes"], r["txBytes"],
+                                 (r["egressTs"] * US_TO_NS) & 0xFFFFFFFF, r["rateMbps"] * 10**6)
+                    for r in stack.records]
+        conn.rp.on_ack(now, conn.acked, conn.acked + conn.qp.outstanding, hops, declared)
 
     def _collect(self, qpn: int, qp: QueuePair) -> None:
         while qp.completions:
@@ -204,11 +285,20 @@ class RoceNic:
         start = next(self._rr)
         for i in range(n):
             conn = self._conns[self._order[(start + i) % n]]
-            if conn.pacer.ready(now) and conn.qp.can_send():
+            if conn.pacer.ready(now) and conn.qp.can_send() and self._window_open(conn):
                 pkt = conn.qp.next_packet(now)
                 if pkt is not None:
+                    if not self._window_open(conn):
+                        pkt.ackreq = True  # the window is full: its ACK is what reopens it
                     return conn, pkt
         return None
+
+    def _window_open(self, conn: _Connection) -> bool:
+        """HPCC's window: bytes in flight (outstanding packets at the path MTU) below W."""
+        rp = conn.rp
+        if not isinstance(rp, HpccReactionPoint):
+            return True
+        return rp.can_send(conn.qp.outstanding * self.cfg.qp.pmtu)
 
     def next_wakeup(self) -> int | None:
         """The earliest time `poll` has something to do (a timer or a paced departure)."""
@@ -219,13 +309,13 @@ class RoceNic:
                     times.append(dl)
             if conn.control:
                 times.append(self._pacer.next_ns)
-            elif conn.qp.can_send():
+            elif conn.qp.can_send() and self._window_open(conn):
                 times.append(max(self._pacer.next_ns, conn.pacer.next_ns))
         return min(times) if times else None
 
     def dcqcn_summary(self) -> dict[str, float]:
         """CNPs received and the lowest/current rates over this NIC's QPs (empty without DCQCN)."""
-        rps = [c.rp for c in self._conns.values() if c.rp]
+        rps = [c.rp for c in self._conns.values() if isinstance(c.rp, ReactionPoint)]
         if not rps:
             return {}
         return {"cnps_received": sum(rp.cnps for rp in rps), "lowest_rate": min(rp.lowest for rp in rps),

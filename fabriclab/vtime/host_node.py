@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fabriclab.roce.framing import INT_UDP_PORT
 from fabriclab.roce.nic import RoceNic
 from fabriclab.vtime.events import EventLoop
 from fabriclab.vtime.frames import ip_bytes, ip_text, mac_bytes, parse_udp, udp_frame
@@ -45,11 +46,11 @@ class HostEndpoint:
     def receive(self, port: int, frame: bytes) -> None:
         nic = self.nic
         parsed = parse_udp(frame)
-        if nic is None or parsed is None or parsed[3] != nic.cfg.port:
+        if nic is None or parsed is None or parsed[3] not in (nic.cfg.port, INT_UDP_PORT):
             self.ignored += 1
             return
-        src, _, sport, _, ce, payload = parsed
-        nic.receive(payload, ip_text(src), sport, ce, self.loop.now)
+        src, _, sport, dport, ce, payload = parsed
+        nic.receive(payload, ip_text(src), sport, ce, self.loop.now, dport)
         self.service()
 
     def service(self) -> None:

@@ -1,0 +1,110 @@
+"""INT to the receiver end to end in virtual time: fabric.p4 (INT-to-the-receiver watch
+entries written by the controller) puts one record per hop on RoCE data packets, the
+receiving NIC echoes the stack in its ACKs, and an HPCC sender's window follows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from controller.fabric_plan import Watch
+from fabriclab.errors import FabricError
+from fabriclab.roce import framing as f
+from fabriclab.roce.hpcc import HpccParams, HpccReactionPoint
+from fabriclab.roce.nic import NicConfig, RoceNic
+from fabriclab.roce.qp import QpConfig
+from fabriclab.vtime.fabric import Fabric
+from topologies.builders import leaf_spine
+
+RATE = 1e9
+RKEY, VA = 0x77, 0
+MESSAGE = 96 << 10
+
+
+def recording(nic: RoceNic, log: list) -> None:
+    """Keep (destination port, payload) of every datagram the NIC receives."""
+    receive = nic.receive
+
+    def wrapped(payload, src_ip, src_port, ce, now, dst_port=None):
+        log.append((dst_port, payload))
+        receive(payload, src_ip, src_port, ce, now, dst_port)
+
+    nic.receive = wrapped
+
+
+def transfer(cc: str = "hpcc", watch: bool = True):
+    topo = leaf_spine(2, 1, 1, downlink_bw=1000.0, delay_us=2)
+    fabric = Fabric(topo, seed=1)
+    ep_a, ep_b = fabric.endpoint("h1"), fabric.endpoint("h2")
+    if watch:  # data toward h2 only: its ACKs back to h1 travel without INT
+        fabric.controller.set_watchlist([Watch(dst=ep_b.ip, dport=f.ROCE_PORT, to_host=True)])
+    qp_cfg = QpConfig(window=64)
+    hpcc = HpccParams(RATE, base_rtt_ns=20_000, min_interval_ns=2_000)
+    a = RoceNic(NicConfig(ep_a.ip, line_rate=RATE, qp=qp_cfg, hpcc=hpcc, cc=cc))
+    b = RoceNic(NicConfig(ep_b.ip, line_rate=RATE, qp=qp_cfg))
+    b.register(RKEY, MESSAGE)
+    data = bytes(i % 251 for i in range(MESSAGE))
+    a.connect(0x10, ep_b.ip, 0x20)
+    b.connect(0x20, ep_a.ip, 0x10)
+    at_a, at_b = [], []
+    recording(a, at_a)
+    recording(b, at_b)
+    ep_a.attach(a)
+    ep_b.attach(b)
+    a.qp(0x10).post_write(1, data, VA, RKEY)
+    ep_a.kick()
+    fabric.run(until_ns=50_000_000, stop=lambda: not a.qp(0x10).busy)
+    assert not a.qp(0x10).busy and bytes(b.regions[RKEY]) == data
+    return fabric, a, b, at_a, at_b
+
+
+def test_int_reaches_the_receiver_one_record_per_hop_and_the_ack_echoes_it():
+    fabric, a, b, at_a, at_b = transfer()
+    stacks = [f.split_int(p)[0] for port, p in at_b if port == f.INT_UDP_PORT]
+    assert stacks and len(stacks) == b.counters.int_received == b.counters.rx_packets
+    ids = {name: i + 1 for i, name in enumerate(n.name for n in fabric.topo.switches())}
+    path = [ids["l1"], ids["s1"], ids["l2"]]
+    for stack in stacks:
+        assert [r["switchId"] for r in stack.records] == path  # one record per hop, in order
+        assert [r["rateMbps"] for r in stack.records] == [1000, 1000, 1000]
+        assert stack.declared == 3
+    tx = [s.records[0]["txBytes"] for s in stacks]
+    assert tx == sorted(tx) and tx[-1] > tx[0]  # the first hop's port counter grows
+    echoes = [f.decode(p[:-f.ICRC_LEN]).payload for port, p in at_a if port == f.ROCE_PORT]
+    echoes = [e for e in echoes if e]
+    raws = {s.raw for s in stacks}
+    assert echoes and all(e in raws for e in echoes)  # ACKs carry stacks B received
+    assert b.counters.int_echoed == len(echoes)
+    rp = a.reaction_point(0x10)
+    assert isinstance(rp, HpccReactionPoint)
+    assert rp.counters.updates > 0 and rp.counters.malformed == rp.counters.truncated == 0
+    assert a.counters.int_malformed == 0
+
+
+def test_without_a_watch_entry_nothing_is_echoed_and_hpcc_sees_no_telemetry():
+    _, a, b, _, _ = transfer(watch=False)
+    assert b.counters.int_received == b.counters.int_echoed == 0
+    rp = a.reaction_point(0x10)
+    assert rp.counters.no_telemetry == rp.counters.acks > 0 and rp.window == rp.p.w_init
+
+
+def test_cc_is_chosen_per_qp_and_bad_choices_are_errors():
+    nic = RoceNic(NicConfig("10.0.0.1", hpcc=HpccParams(RATE, 10_000)))
+    nic.connect(1, "10.0.0.2", 1)
+    nic.connect(2, "10.0.0.2", 2, cc="dcqcn")
+    nic.connect(3, "10.0.0.2", 3, cc="none")
+    kinds = [type(nic.reaction_point(q)).__name__ for q in (1, 2, 3)]
+    assert kinds == ["HpccReactionPoint", "ReactionPoint", "NoneType"]
+    with pytest.raises(FabricError, match="one of none, dcqcn, hpcc"):
+        NicConfig("10.0.0.1", cc="timely")
+    with pytest.raises(FabricError, match="HPCC parameters"):
+        NicConfig("10.0.0.1", cc="hpcc")
+    with pytest.raises(FabricError, match="one of"):
+        nic.connect(4, "10.0.0.2", 4, cc="bbr")
+
+
+def test_bad_int_is_counted_and_ignored():
+    nic = RoceNic(NicConfig("10.0.0.1", hpcc=HpccParams(RATE, 10_000)))
+    nic.connect(1, "10.0.0.2", 1)
+    nic.receive(b"\x14\x04", "10.0.0.2", 50000, False, 0, f.INT_UDP_PORT)  # shorter than shim + md
+    nic.receive(bytes(40), "10.0.0.2", 50000, False, 0, f.INT_UDP_PORT)  # not INT-MD
+    assert nic.counters.int_malformed == 2 and nic.counters.rx_packets == 2
