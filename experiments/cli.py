@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fabriclab.errors import FabricError
 
-EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing"}
+EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing", "scale_up": "experiments.scale_up"}
 MODES = ("emulate", "sim")
 
 

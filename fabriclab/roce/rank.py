@@ -119,6 +119,10 @@ class Rank:
                 return
             self._next_iteration(now)
 
+    def nic_for(self, peer: int) -> RoceNic:
+        """The NIC that carries this rank's queue pair to `peer`."""
+        return self._nic_of[peer]
+
     def _completions(self) -> Iterator[tuple[int, Any]]:
         for nic in self.nics:
             while nic.completions:
