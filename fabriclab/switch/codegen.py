@@ -24,6 +24,7 @@ from fabriclab.switch import codegen_runtime as rt
 from fabriclab.switch.codegen_expr import (FieldLayout, Scope, attr, header_layout, is_object,
                                            resolve, unsupported)
 from fabriclab.switch.codegen_externs import ExternCompiler
+from fabriclab.switch.codegen_parser import ParserGenerator
 from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx
 from fabriclab.switch.tables import ActionProfile, Table
 from fabriclab.switch.v1model import Digest, PacketState
@@ -275,78 +276,8 @@ class PipelineGenerator:
         self.bind_params(bc, decl.params, [None, "pkt.hdr", "pkt.meta", "pkt.sm"])
         self.init_locals(bc, decl)
         states = sorted(decl.states, key=lambda s: s.name != "start")
-        ids = {s.name: i for i, s in enumerate(states)}
-        bc.emit("_n = len(_data)")
-        bc.emit("_off = 0")
-        bc.emit("_st = 0")
-        bc.emit("try:")
-        bc.emit("    while True:")
-        bc.indent += 2
-        for i, state in enumerate(states):
-            bc.emit(f"{'if' if i == 0 else 'elif'} _st == {i}:  # {state.name}")
-            bc.indent += 1
-            for s in state.stmts:
-                bc.stmt(s)
-            self.transition(bc, state.transition, ids)
-            bc.indent -= 1
-        bc.indent -= 2
-        bc.emit("except _rt.ParserError as _e:")
-        bc.emit("    pkt.sm.parser_error = _e.code")
-        bc.emit("pkt.payload = _data[_off:]")
+        ParserGenerator(self, bc, states).emit()
         return "def parse(pkt, _data):\n" + "\n".join(bc.lines)
-
-    def goto(self, bc: BlockCompiler, name: str, ids: dict[str, int]) -> None:
-        if name in ("accept", "reject"):
-            bc.emit("break")
-        elif name in ids:
-            bc.emit(f"_st = {ids[name]}")
-        else:
-            raise FabricError(f"parser state '{name}' does not exist")
-
-    def transition(self, bc: BlockCompiler, t: ir.Transition | None, ids: dict[str, int]) -> None:
-        if t is None:
-            bc.emit("break")
-            return
-        if t.select is None:
-            self.goto(bc, t.state, ids)
-            return
-        keys = []
-        for k in t.select.keys:
-            name = self.uniq("k")
-            bc.emit(f"{name} = {bc.expr(k)}")
-            keys.append((name, k))
-        first = True
-        for case in t.select.cases:
-            conds = []
-            sets = case.keysets
-            if len(sets) == 1 and len(keys) > 1 and isinstance(sets[0], ir.DefaultExpr):
-                sets = sets * len(keys)
-            if len(sets) == 1 and isinstance(sets[0], ir.PathExpr) \
-                    and isinstance(sets[0].decl, ir.ValueSetDecl):
-                sets = []  # a value set matches all keys at once
-                conds.append(f"{bc.expr(case.keysets[0])}.match(({''.join(k + ', ' for k, _ in keys)}))")
-            for (kname, kexpr), ks in zip(keys, sets):
-                cond = self.keyset_cond(bc, kname, ks)
-                if cond is not None:
-                    conds.append(cond)
-            cond = " and ".join(conds) if conds else "True"
-            bc.emit(f"{'if' if first else 'elif'} {cond}:")
-            first = False
-            bc.indent += 1
-            self.goto(bc, case.state, ids)
-            bc.indent -= 1
-        bc.emit("else:" if not first else "if True:")
-        bc.emit(f"    raise _rt.ParserError({self.error_code('NoMatch')})")
-
-    def keyset_cond(self, bc: BlockCompiler, key: str, ks) -> str | None:
-        if isinstance(ks, ir.DefaultExpr):
-            return None
-        if isinstance(ks, ir.Mask):
-            m = bc.expr(ks.mask)
-            return f"({key} & {m}) == ({bc.expr(ks.value)} & {m})"
-        if isinstance(ks, ir.Range):
-            return f"{bc.expr(ks.lo)} <= {key} <= {bc.expr(ks.hi)}"
-        return f"{key} == {bc.expr(ks)}"
 
     # ------------------------------------------------------------ deparser
     def deparser_function(self, decl: ir.ControlDecl) -> str:
@@ -354,6 +285,7 @@ class PipelineGenerator:
         bc = BlockCompiler(self, ctx)
         self.bind_params(bc, decl.params, [None, "pkt.hdr"])
         bc.emit("_out = []")
+        bc.emit("_put = _out.append")
         self.init_locals(bc, decl)
         bc.block(decl.body.stmts)
         bc.emit("return b''.join(_out)")

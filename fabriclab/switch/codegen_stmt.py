@@ -404,19 +404,22 @@ class BlockCompiler(ExprCompiler):
         self.emit(f"    raise _rt.ParserError({self.gen.error_code('PacketTooShort')})")
 
     def emit_header(self, e) -> None:
+        """Append a valid header's bytes to the deparser's output (`_put` is its append)."""
         t = resolve(e.type)
         if isinstance(t, ir.StructLike) and t.is_header:
             nbytes = self.header_bytes(e)
-            h = self.gen.uniq("e")
-            self.emit(f"{h} = {self.expr(e)}")
+            h = self.expr(e)
+            if not h.replace("_", "").replace(".", "").isalnum():  # not a plain attribute path
+                h = self.gen.uniq("e")
+                self.emit(f"{h} = {self.expr(e)}")
             self.emit(f"if {h}.valid:")
-            self.emit(f"    _out.append({h}.v.to_bytes({nbytes}, 'big'))")
+            self.emit(f"    _put({h}.v.to_bytes({nbytes}, 'big'))")
         elif isinstance(t, ir.StackType):
-            stk = self.expr(e)
-            nbytes = t.elem.width // 8
-            self.emit(f"for _h in {stk}.hs:")
-            self.emit("    if _h.valid:")
-            self.emit(f"        _out.append(_h.v.to_bytes({nbytes}, 'big'))")
+            stk = self.gen.uniq("stack")
+            self.emit(f"{stk} = {self.expr(e)}.hs")
+            for i in range(t.size):  # unrolled: a stack's size is a constant
+                self.emit(f"if {stk}[{i}].valid:")
+                self.emit(f"    _put({stk}[{i}].v.to_bytes({t.elem.width // 8}, 'big'))")
         elif isinstance(t, ir.StructLike):  # struct or header union: members in order
             for f in t.fields:
                 member = ir.Member(e, f.name, type=f.type, text=f"{e.text}.{f.name}")

@@ -36,7 +36,7 @@ MAX_REINJECT = 16
 _EMPTY_QUEUE = QueueInfo(0, 0, 0, 0)
 
 
-@dataclass
+@dataclass(slots=True)
 class EgressItem:
     """A packet between ingress and egress; `state` is opaque to the traffic manager."""
 
@@ -176,10 +176,13 @@ class SwitchCore:
     # ------------------------------------------------------------------ both
     def process(self, port: int, data: bytes, now_us: int) -> list[tuple[int, bytes]]:
         """Ingress then egress with empty queues, following clones and recirculation."""
+        pending = self.ingress(port, data, now_us)
         out: list[tuple[int, bytes]] = []
-        pending = collections.deque(self.ingress(port, data, now_us))
-        while pending:
-            sent, more = self.egress(pending.popleft(), now_us, _EMPTY_QUEUE)
-            out.extend(sent)
-            pending.extend(more)
+        i = 0
+        while i < len(pending):  # FIFO: items made by an egress go after those already waiting
+            sent, more = self.egress(pending[i], now_us, _EMPTY_QUEUE)
+            out += sent
+            if more:
+                pending += more
+            i += 1
         return out

@@ -1,0 +1,178 @@
+"""Parser translation: a P4 parser -> one Python function `parse(pkt, _data)`.
+
+States run in a `while True` loop dispatched on the state number `_st`, but only the
+states that need it: the start state, states on a cycle (header stack loops) and states
+that would otherwise be copied more than `MAX_COPIES` times. Every other state is
+inlined where a transition goes to it, so the common path (Ethernet, IPv4, UDP, ...) is
+straight-line code with no dispatch. Consecutive select cases that go to the same state
+share one test (`key in (a, b, c)` for plain values).
+"""
+
+from __future__ import annotations
+
+from fabriclab.errors import FabricError
+from fabriclab.p4 import ir
+from fabriclab.switch.codegen_stmt import BlockCompiler
+
+MAX_COPIES = 4
+_END = ("accept", "reject")
+
+
+def _plain_value(ks) -> bool:
+    return not isinstance(ks, (ir.DefaultExpr, ir.Mask, ir.Range)) and not (
+        isinstance(ks, ir.PathExpr) and isinstance(ks.decl, ir.ValueSetDecl))
+
+
+def _groups(t: ir.Transition) -> list[tuple[str, list[ir.SelectCase]]]:
+    """A select's cases as runs of consecutive cases with the same next state."""
+    out: list[tuple[str, list[ir.SelectCase]]] = []
+    for case in t.select.cases:
+        if out and out[-1][0] == case.state:
+            out[-1][1].append(case)
+        else:
+            out.append((case.state, [case]))
+    return out
+
+
+def _targets(state: ir.ParserState) -> list[str]:
+    """Next states as generated code mentions them (one per group of a select)."""
+    t = state.transition
+    if t is None:
+        return []
+    names = [t.state] if t.select is None else [name for name, _ in _groups(t)]
+    return [n for n in names if n not in _END]
+
+
+class ParserGenerator:
+    def __init__(self, gen, bc: BlockCompiler, states: list[ir.ParserState]) -> None:
+        self.gen, self.bc = gen, bc
+        self.states = {s.name: s for s in states}
+        for s in states:
+            for name in _targets(s):
+                if name not in self.states:
+                    raise FabricError(f"parser state '{name}' does not exist")
+        self.inline = self._inlined(states)
+        self.dispatched = [s for s in states if s.name not in self.inline]
+        self.ids = {s.name: i for i, s in enumerate(self.dispatched)}
+
+    # ------------------------------------------------------------ which states to inline
+    def _inlined(self, states: list[ir.ParserState]) -> set[str]:
+        succ = {s.name: _targets(s) for s in states}
+        inline = {s.name for s in states[1:] if not self._on_cycle(s.name, succ)}
+        while True:
+            copies: dict[str, int] = {}
+            for src in succ:
+                if src not in inline:
+                    self._count(src, succ, inline, copies, 1)
+            worst = max(copies, key=copies.get, default=None)
+            if worst is None or copies[worst] <= MAX_COPIES:
+                return inline
+            inline.discard(worst)
+
+    def _count(self, src: str, succ, inline, copies: dict[str, int], n: int) -> None:
+        for name in succ[src]:
+            if name in inline:
+                copies[name] = copies.get(name, 0) + n
+                self._count(name, succ, inline, copies, n)
+
+    @staticmethod
+    def _on_cycle(name: str, succ) -> bool:
+        seen, todo = set(), list(succ[name])
+        while todo:
+            n = todo.pop()
+            if n == name:
+                return True
+            if n not in seen:
+                seen.add(n)
+                todo.extend(succ[n])
+        return False
+
+    # ------------------------------------------------------------ code
+    def emit(self) -> None:
+        bc = self.bc
+        bc.emit("_n = len(_data)")
+        bc.emit("_off = 0")
+        bc.emit("_st = 0")
+        bc.emit("try:")
+        bc.emit("    while True:")
+        bc.indent += 2
+        for i, state in enumerate(self.dispatched):
+            bc.emit(f"{'if' if i == 0 else 'elif'} _st == {i}:  # {state.name}")
+            bc.indent += 1
+            self.state(state)
+            bc.indent -= 1
+        bc.indent -= 2
+        bc.emit("except _rt.ParserError as _e:")
+        bc.emit("    pkt.sm.parser_error = _e.code")
+        bc.emit("pkt.payload = _data[_off:]")
+
+    def state(self, state: ir.ParserState) -> None:
+        for s in state.stmts:
+            self.bc.stmt(s)
+        self.transition(state.transition)
+
+    def goto(self, name: str) -> None:
+        bc = self.bc
+        if name in _END:
+            bc.emit("break")
+        elif name in self.inline:
+            bc.emit(f"# {name}")
+            self.state(self.states[name])
+        else:
+            bc.emit(f"_st = {self.ids[name]}")
+
+    def transition(self, t: ir.Transition | None) -> None:
+        bc = self.bc
+        if t is None:
+            bc.emit("break")
+            return
+        if t.select is None:
+            self.goto(t.state)
+            return
+        keys = []
+        for k in t.select.keys:
+            name = self.gen.uniq("k")
+            bc.emit(f"{name} = {bc.expr(k)}")
+            keys.append(name)
+        first = True
+        for target, cases in _groups(t):
+            if len(keys) == 1 and len(cases) > 1 and all(_plain_value(c.keysets[0]) for c in cases):
+                cond = f"{keys[0]} in ({''.join(bc.expr(c.keysets[0]) + ', ' for c in cases)})"
+            else:
+                conds = [self.case_cond(keys, c) for c in cases]
+                cond = "True" if "True" in conds else " or ".join(
+                    conds if len(conds) == 1 else (f"({c})" for c in conds))
+            bc.emit(f"{'if' if first else 'elif'} {cond}:")
+            first = False
+            bc.indent += 1
+            self.goto(target)
+            bc.indent -= 1
+        bc.emit("else:" if not first else "if True:")
+        bc.emit(f"    raise _rt.ParserError({self.gen.error_code('NoMatch')})")
+
+    def case_cond(self, keys: list[str], case: ir.SelectCase) -> str:
+        bc = self.bc
+        conds = []
+        sets = case.keysets
+        if len(sets) == 1 and len(keys) > 1 and isinstance(sets[0], ir.DefaultExpr):
+            sets = sets * len(keys)
+        if len(sets) == 1 and isinstance(sets[0], ir.PathExpr) \
+                and isinstance(sets[0].decl, ir.ValueSetDecl):
+            sets = []  # a value set matches all keys at once
+            conds.append(f"{bc.expr(case.keysets[0])}.match(({''.join(k + ', ' for k in keys)}))")
+        for key, ks in zip(keys, sets):
+            cond = self.keyset_cond(key, ks)
+            if cond is not None:
+                conds.append(cond)
+        return " and ".join(conds) if conds else "True"
+
+    def keyset_cond(self, key: str, ks) -> str | None:
+        bc = self.bc
+        if isinstance(ks, ir.DefaultExpr):
+            return None
+        if isinstance(ks, ir.Mask):
+            m = bc.expr(ks.mask)
+            return f"({key} & {m}) == ({bc.expr(ks.value)} & {m})"
+        if isinstance(ks, ir.Range):
+            return f"{bc.expr(ks.lo)} <= {key} <= {bc.expr(ks.hi)}"
+        return f"{key} == {bc.expr(ks)}"
