@@ -60,3 +60,22 @@ def test_bad_hierarchical_specs_are_clear_errors():
         args = {"kind": "allreduce", "nranks": 4, "size": 1024, "algo": "hier", "local": 2} | kwargs
         with pytest.raises(FabricError, match=msg):
             CollectiveSpec(**args)
+
+
+def test_rank_reaches_its_domain_over_the_scale_up_nic():
+    from fabriclab.roce.nic import RoceNic
+    from fabriclab.roce.rank import Rank, ScaleUpNic
+    from fabriclab.roce.runs import RunOptions
+
+    opts = RunOptions()
+    spec = CollectiveSpec("allreduce", 4, 4 * 400, algo="hier", local=2)
+    out = RoceNic(opts.nic_config("10.0.1.1"))
+    up = RoceNic(opts.nic_config("10.0.9.1"))
+    addrs = [(f"10.0.{i + 1}.1", 4791) for i in range(4)]
+    rank = Rank(out, 0, addrs, spec, 1, 0, ScaleUpNic(up, {1: ("10.0.9.2", 4791)}))
+    assert rank.nic_for(1) is up and rank.nic_for(2) is out and rank.nic_for(3) is out
+    rank.service(0)  # the first put goes to rank 1, inside the domain: on the scale-up NIC
+    assert [d.dst_ip for d in up.poll(0)] and not out.poll(0)
+    with pytest.raises(FabricError, match="must be other ranks"):
+        Rank(RoceNic(opts.nic_config("10.0.1.1")), 0, addrs, spec, 1, 0,
+             ScaleUpNic(RoceNic(opts.nic_config("10.0.9.1")), {0: ("10.0.9.1", 4791)}))
