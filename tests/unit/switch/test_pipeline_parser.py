@@ -1,0 +1,54 @@
+"""The generated parser: states inlined along transitions, dispatched where they must be."""
+
+from fabriclab.p4 import compile_source
+from fabriclab.switch.codegen import generate_pipeline
+from fabriclab.switch.codegen_parser import MAX_COPIES
+from fabriclab.switch.core import SwitchCore
+
+# A chain of diamonds: every state has two ways to the next one, so inlining every state
+# would copy the last one 2**5 times; a bounded number of copies must be dispatched instead.
+# The tag stack loops (a cycle): those states stay in the dispatch loop.
+DIAMONDS = """
+#include <core.p4>
+#include <v1model.p4>
+header b_t { bit<8> v; }
+struct metadata { }
+struct headers { b_t[6] b; b_t[4] tags; b_t last; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { transition s0; }
+    %s
+    state s5 { transition select(pkt.lookahead<bit<8>>()) { 0xEE: tag; default: finish; } }
+    state tag { pkt.extract(hdr.tags.next); transition s5; }
+    state finish { pkt.extract(hdr.last); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply { sm.egress_spec = 1; }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+""" % "\n    ".join(
+    f"state s{i} {{ pkt.extract(hdr.b[{i}]); transition select(hdr.b[{i}].v) {{ 1: s{i}a; default: s{i}b; }} }}\n"
+    f"    state s{i}a {{ transition s{i + 1}; }}\n    state s{i}b {{ transition s{i + 1}; }}"
+    for i in range(5))
+
+
+def test_copies_are_bounded_and_cycles_dispatched():
+    source = generate_pipeline(compile_source(DIAMONDS, "diamonds.p4")).source
+    parse = source[source.index("def parse("):source.index("def verify_checksum(")]
+    for name in ("s1", "s2", "s3", "s4", "s5", "finish"):
+        copies = parse.count(f"# {name}\n")
+        assert copies <= MAX_COPIES, (name, copies)
+    assert "# tag\n" in parse  # the loop's states keep their dispatch branch
+    assert "_st == " in parse
+
+
+def test_inlined_parser_parses_every_path():
+    core = SwitchCore(compile_source(DIAMONDS, "diamonds.p4"))
+    for bits in range(32):
+        body = bytes((bits >> i) & 1 for i in range(5))
+        frame = body + bytes([0xEE, 0xEE, 0x42]) + b"payload"
+        ((port, out),) = core.process(0, frame, 0)
+        assert (port, out) == (1, frame)  # 5 + 2 tags + last re-emitted, payload kept
