@@ -55,7 +55,7 @@ function buildGraph(graph) {
   }
   view.cy = cytoscape({
     container: document.getElementById("graph"), elements, layout: { name: "preset" },
-    wheelSensitivity: 0.3, autoungrabify: true, maxZoom: 1.4,
+    wheelSensitivity: 0.3, autoungrabify: true, maxZoom: 2,
     style: [
       { selector: "node", style: { label: "data(label)", "font-size": 9, "text-wrap": "wrap",
         "text-valign": "bottom", "text-margin-y": 3, width: 22, height: 22,
