@@ -33,6 +33,14 @@ const bit<16> INT_CC_INSTRUCTIONS = 0xA701; /* switch id, egress port, rate, que
 
 const bit<32> INT_REPORT_SESSION = 100; /* clone session: port toward the collector */
 const bit<8>  FL_INT_REPORT  = 1;       /* @field_list(1): preserved into the report clone */
+/* Switch-generated congestion notification (docs/congestion.md): a CNP cloned from a data
+   packet that met a deep egress queue, sent back out of the port the packet came in on. */
+const bit<32> NOTIFY_SESSION_BASE = 200; /* clone session 200 + p: out of port p */
+const bit<8>  FL_NOTIFY      = 2;       /* @field_list(2): preserved into the notification */
+const bit<32> NOTIFY_SLOTS   = 4096;    /* per-flow rate-limit timestamps */
+const bit<8>  ROCE_CNP       = 0x81;
+const bit<6>  BTH_FROM_SWITCH = 1;      /* BTH resv6 of a switch-generated CNP (no valid ICRC) */
+const bit<16> CNP_FRAME_BYTES = 74;     /* Ethernet + IPv4 + UDP + BTH + 16 B + ICRC */
 
 const bit<2>  MODE_ECMP      = 0;
 const bit<2>  MODE_FLOWLET   = 1;
@@ -286,6 +294,10 @@ struct metadata_t {
     bit<32> reportSrcIp;
     bit<32> collectorIp;
     bit<16> collectorPort;
+    bit<1>  notifyOn;         /* switch notification enabled for this traffic class */
+    bit<32> notifyThreshold;  /* egress queue depth (packets) that triggers it */
+    bit<48> notifyInterval;   /* us between two notifications of one flow */
+    bit<32> notifySlot;
     bit<1>  aggHandled;       /* the aggregation control consumed or answered the packet */
     bit<32> aggTag;           /* the job's installation tag: cells of other tags are stale */
     bit<32> aggSlotBase;
@@ -316,6 +328,10 @@ struct metadata_t {
     bit<9>  intOrigEgressPort;
     @field_list(1)
     bit<48> intOrigIngressTs;
+    @field_list(2)
+    bit<1>  ccNotify;         /* this packet is a switch-generated notification clone */
+    @field_list(2)
+    bit<6>  notifyDscp;
 }
 
 #endif  /* _FABRIC_HEADERS_P4_ */
