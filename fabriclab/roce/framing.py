@@ -261,6 +261,15 @@ def unframe(
     return decode(body)
 
 
+BTH_FROM_SWITCH = 1  # BTH resv6 of a CNP a switch generated (fabric.p4): it has no valid ICRC
+
+
+def is_switch_cnp(data: bytes) -> bool:
+    """A CNP fabric.p4 built from a data packet: addressed to the QP the data went to, from
+    the data's destination, with BTH resv6 = BTH_FROM_SWITCH (the switch computes no ICRC)."""
+    return len(data) >= BTH_LEN and data[0] == CNP and data[4] & 0x3F == BTH_FROM_SWITCH
+
+
 def wire_overhead(opcode: int) -> int:
     """Bytes on the IP wire besides the payload: IPv4+UDP, BTH, extension headers, ICRC."""
     extra = (RETH_LEN if opcode in WITH_RETH else 0) + (IMM_LEN if opcode in WITH_IMM else 0)

@@ -92,6 +92,7 @@ class NicCounters:
     int_received: int = 0  # data packets that carried an INT-to-the-receiver stack
     int_malformed: int = 0  # stacks (arriving or echoed) that could not be used
     int_echoed: int = 0  # ACKs that carried a stack back
+    switch_cnps: int = 0  # CNPs a switch generated (fabric.p4's switch notification)
 
 
 @dataclass
@@ -187,15 +188,17 @@ class RoceNic:
             except FabricError:
                 self.counters.int_malformed += 1
                 return
+        from_switch = f.is_switch_cnp(payload)
         try:
             pkt = f.unframe(payload, src_ip, self.cfg.ip, src_port,
-                            stack.orig_port if stack else self.cfg.port, self.cfg.verify_icrc)
+                            stack.orig_port if stack else self.cfg.port,
+                            self.cfg.verify_icrc and not from_switch)
         except FabricError as err:  # a host never dies on a packet
             bad_crc = "ICRC" in str(err)
             self.counters.icrc_errors += bad_crc
             self.counters.malformed += not bad_crc
             return
-        conn = self._conns.get(pkt.dqpn)
+        conn = self._switch_cnp_target(pkt, src_ip) if from_switch else self._conns.get(pkt.dqpn)
         if conn is None:
             self.counters.unknown_qp += 1
             return
@@ -224,6 +227,14 @@ class RoceNic:
             if isinstance(conn.rp, HpccReactionPoint):
                 self._on_echo(conn, pkt.payload, now)
         self._collect(pkt.dqpn, conn.qp)
+
+    def _switch_cnp_target(self, pkt: f.RocePacket, src_ip: str) -> _Connection | None:
+        """A switch's CNP names the QP its data went to (the peer's): find ours."""
+        self.counters.switch_cnps += 1
+        for conn in self._conns.values():
+            if conn.peer_ip == src_ip and conn.qp.peer_qpn == pkt.dqpn:
+                return conn
+        return None
 
     def _on_echo(self, conn: _Connection, echo: bytes, now: int) -> None:
         """Feed the INT stack an ACK echoed to HPCC (an ACK without one counts as such there)."""

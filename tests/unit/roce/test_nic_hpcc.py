@@ -108,3 +108,19 @@ def test_bad_int_is_counted_and_ignored():
     nic.receive(b"\x14\x04", "10.0.0.2", 50000, False, 0, f.INT_UDP_PORT)  # shorter than shim + md
     nic.receive(bytes(40), "10.0.0.2", 50000, False, 0, f.INT_UDP_PORT)  # not INT-MD
     assert nic.counters.int_malformed == 2 and nic.counters.rx_packets == 2
+
+
+def test_a_switch_generated_cnp_slows_the_dcqcn_sender_of_that_flow():
+    """fabric.p4's notification: CNP for the peer's QP, from the peer's address, no ICRC."""
+    from fabriclab.roce.dcqcn import DcqcnParams
+
+    nic = RoceNic(NicConfig("10.0.0.1", line_rate=RATE, dcqcn=DcqcnParams(RATE)))
+    nic.connect(1, "10.0.0.2", 0x20)
+    nic.connect(2, "10.0.0.3", 0x20)
+    cnp = bytearray(f.encode(f.RocePacket(f.CNP, 0x20, 0, becn=True)) + b"JUNK")
+    cnp[4] |= f.BTH_FROM_SWITCH
+    nic.receive(bytes(cnp), "10.0.0.2", 50000, False, 1000)
+    assert nic.counters.switch_cnps == 1 and nic.counters.icrc_errors == 0
+    assert nic.rate(1) < RATE and nic.rate(2) == RATE
+    nic.receive(bytes(cnp), "10.0.0.9", 50000, False, 2000)  # no QP toward that peer
+    assert nic.counters.unknown_qp == 1
