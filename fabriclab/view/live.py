@@ -34,15 +34,14 @@ class ReadOnlyClient(P4RuntimeClient):
     """A P4Runtime client that only reads: no arbitration, no writes."""
 
     def connect(self) -> None:
+        """A channel and the device's P4Info; no stream, so no arbitration."""
         self._channel = grpc.insecure_channel(self.address)
-        try:
-            grpc.channel_ready_future(self._channel).result(timeout=self.timeout)
-        except grpc.FutureTimeoutError:
-            self.close()
-            raise FabricError(f"no P4Runtime server at {self.address} "
-                              f"(waited {self.timeout:.0f} s)") from None
         self.stub = p4runtime_pb2_grpc.P4RuntimeStub(self._channel)
-        self.get_p4info()
+        try:
+            self.get_p4info()
+        except FabricError:
+            self.close()
+            raise FabricError(f"no P4Runtime server answers at {self.address}") from None
 
     def close(self) -> None:
         if self._channel is not None:
@@ -66,13 +65,13 @@ class LiveSource:
         self.run = self.rundir.name
         self.topo = Topology.from_json((self.rundir / "topology.json").read_text())
         port = grpc_base_port(self.rundir, base_port)
-        clients: dict[str, P4RuntimeClient] = {}
+        index = {sw.name: self.topo.switch_index(sw.name) for sw in self.topo.switches()}
+        clients: dict[str, P4RuntimeClient] = {
+            name: ReadOnlyClient(f"127.0.0.1:{port + i}", i, timeout=timeout)
+            for name, i in index.items()}
         try:
-            for sw in self.topo.switches():
-                index = self.topo.switch_index(sw.name)
-                client = ReadOnlyClient(f"127.0.0.1:{port + index}", index, timeout=timeout)
+            for client in clients.values():
                 client.connect()
-                clients[sw.name] = client
         except BaseException:
             for client in clients.values():
                 client.close()

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from controller.fabric import PortStats
 from topologies.graph import NodeKind, Topology
 
 HISTORY_NS = 60 * 10**9  # the time series a click on a link shows
@@ -78,18 +79,6 @@ def _natural(name: str) -> tuple[str, int]:
 
 
 @dataclass(frozen=True)
-class PortCounters:
-    """One switch port's cumulative counters and its queue now (packets)."""
-
-    rx_bytes: int = 0
-    tx_bytes: int = 0
-    drops: int = 0
-    ecn_marks: int = 0
-    qdepth: int | None = None
-    max_qdepth: int | None = None
-
-
-@dataclass(frozen=True)
 class SwitchSettings:
     mode: str = "?"
     ecn: str = "?"  # "off" or "Kmin-Kmax"
@@ -100,12 +89,13 @@ class Snapshot:
     """Everything one sample read, at `t_ns` on the source's clock (wall or virtual)."""
 
     t_ns: int
-    ports: dict[tuple[str, int], PortCounters]
+    ports: dict[tuple[str, int], PortStats]  # cumulative counters of every switch port
+    qdepth: dict[tuple[str, int], int | None] = field(default_factory=dict)  # packets, now
     switches: dict[str, SwitchSettings] = field(default_factory=dict)
     int_paths: list[list[str]] = field(default_factory=list)
 
 
-def direction_bytes(topo: Topology, ports: dict[tuple[str, int], PortCounters]) -> dict[str, int]:
+def direction_bytes(topo: Topology, ports: dict[tuple[str, int], PortStats]) -> dict[str, int]:
     """Bytes sent so far in each link direction: a switch's transmit counter, or, for a
     host's direction (hosts have no counters), the receive counter at the switch end."""
     out: dict[str, int] = {}
@@ -143,9 +133,10 @@ class FrameMaker:
         self._last = (snap.t_ns, sent)
         ports = {}
         for (sw, port), c in sorted(snap.ports.items()):
-            peak = max(self._peak.get((sw, port), 0), c.qdepth or 0, c.max_qdepth or 0)
+            now = snap.qdepth.get((sw, port))
+            peak = max(self._peak.get((sw, port), 0), now or 0, c.max_qdepth or 0)
             self._peak[(sw, port)] = peak
-            ports[f"{sw}:{port}"] = {"q": c.qdepth, "qmax": peak, "drops": c.drops,
+            ports[f"{sw}:{port}"] = {"q": now, "qmax": peak, "drops": c.drops,
                                      "ecn": c.ecn_marks}
         frame = {"t": snap.t_ns / 1e9, "loads": loads, "ports": ports,
                  "switches": {n: {"mode": s.mode, "ecn": s.ecn} for n, s in snap.switches.items()},

@@ -11,26 +11,25 @@ from __future__ import annotations
 from finsy.proto import p4r
 
 from controller.client import P4RuntimeClient, decode
-from controller.fabric import EG, IG, FabricController
+from controller.fabric import EG, IG, FabricController, PortStats
 from controller.fabric_plan import Mode
 from fabriclab.errors import FabricError
-from fabriclab.view.model import PortCounters, Snapshot, SwitchSettings
+from fabriclab.view.model import Snapshot, SwitchSettings
 
 QDEPTH_REGISTER = "port_qdepth"  # deq_qdepth of the last packet each port sent
 
 
 def sample(ctl: FabricController, t_ns: int, int_paths: list[list[str]] | None = None) -> Snapshot:
-    ports: dict[tuple[str, int], PortCounters] = {}
+    ports: dict[tuple[str, int], PortStats] = {}
+    qdepth: dict[tuple[str, int], int | None] = {}
     switches: dict[str, SwitchSettings] = {}
     for name, client in ctl.clients.items():
         current = _register(client, QDEPTH_REGISTER)
-        for port, s in ctl.port_stats(name).items():
-            ports[(name, port)] = PortCounters(
-                rx_bytes=s.rx_bytes, tx_bytes=s.tx_bytes, drops=s.drops, ecn_marks=s.ecn_marks,
-                qdepth=None if current is None else current.get(port, 0),
-                max_qdepth=s.max_qdepth)
+        for port, stats in ctl.port_stats(name).items():
+            ports[(name, port)] = stats
+            qdepth[(name, port)] = None if current is None else current.get(port, 0)
         switches[name] = settings(client)
-    return Snapshot(t_ns, ports, switches, int_paths or [])
+    return Snapshot(t_ns, ports, qdepth, switches, int_paths or [])
 
 
 def _register(client: P4RuntimeClient, name: str) -> dict[int, int] | None:

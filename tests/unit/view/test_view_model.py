@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from fabriclab.view.model import FrameMaker, PortCounters, Snapshot, SwitchSettings, graph, int_paths
+from controller.fabric import PortStats
+from fabriclab.view.model import FrameMaker, Snapshot, SwitchSettings, graph, int_paths
 from topologies.builders import leaf_spine, multi_site
 
 S = 10**9
@@ -35,18 +36,19 @@ def test_load_is_percent_of_the_direction_rate_from_switch_and_host_counters():
     ln = topo.links[i_h1]
     host_dir, switch_dir = (f"{i_h1}:ab", f"{i_h1}:ba") if ln.a == "h1" else (f"{i_h1}:ba", f"{i_h1}:ab")
     sw, port = (ln.b, ln.b_port) if ln.a == "h1" else (ln.a, ln.a_port)
-    first = maker.add(Snapshot(0, {(sw, port): PortCounters()}))
+    first = maker.add(Snapshot(0, {(sw, port): PortStats()}))
     assert first["loads"] == {}  # one sample gives no rate yet
     # 1 s later: 1.25 MB received from h1 (100 % of 10 Mb/s), 0.3125 MB sent to it (25 %)
-    frame = maker.add(Snapshot(S, {(sw, port): PortCounters(rx_bytes=1_250_000, tx_bytes=312_500,
-                                                            qdepth=3, max_qdepth=7, drops=2)},
-                               {sw: SwitchSettings("adaptive", "5-40")}))
+    frame = maker.add(Snapshot(S, {(sw, port): PortStats(rx_bytes=1_250_000, tx_bytes=312_500,
+                                                         max_qdepth=7, drops=2)},
+                               {(sw, port): 3}, {sw: SwitchSettings("adaptive", "5-40")}))
     assert frame["loads"][host_dir] == {"bps": 10e6, "pct": 100.0}
     assert frame["loads"][switch_dir] == {"bps": 2.5e6, "pct": 25.0}
     assert frame["ports"][f"{sw}:{port}"] == {"q": 3, "qmax": 7, "drops": 2, "ecn": 0}
     assert frame["switches"][sw] == {"mode": "adaptive", "ecn": "5-40"}
     # the register's peak can be unreadable (BMv2): the sampled queues still give one
-    frame = maker.add(Snapshot(2 * S, {(sw, port): PortCounters(1_250_000, 312_500, qdepth=9)}))
+    frame = maker.add(Snapshot(2 * S, {(sw, port): PortStats(rx_bytes=1_250_000, tx_bytes=312_500,
+                                                             max_qdepth=None)}, {(sw, port): 9}))
     assert frame["ports"][f"{sw}:{port}"]["qmax"] == 9
     assert frame["loads"][host_dir]["pct"] == 0.0
 

@@ -14,7 +14,8 @@ import pytest
 
 from fabriclab.view.cli import check_address
 from fabriclab.view.browser import ViewProcess, missing_browser, page
-from fabriclab.view.model import FrameMaker, PortCounters, Snapshot, SwitchSettings
+from controller.fabric import PortStats
+from fabriclab.view.model import FrameMaker, Snapshot, SwitchSettings
 from fabriclab.view.recorder import FORMAT, VERSION
 from topologies.builders import leaf_spine
 
@@ -34,10 +35,10 @@ def synthetic_recording(path: Path) -> tuple[dict, str, str]:
     received = 0
     for step, pct in enumerate([0, 0, 50, 100, 50, 0]):
         received += int(100e6 / 8 * pct / 100 / 1000)  # bytes in 1 ms
-        ports = {ids["h1"][1]: PortCounters(rx_bytes=received, qdepth=pct // 10, max_qdepth=10),
-                 ids["h2"][1]: PortCounters()}
+        ports = {ids["h1"][1]: PortStats(rx_bytes=received, max_qdepth=10), ids["h2"][1]: PortStats()}
         paths = [["h1", "l1", "s1", "l2", "h3"]] if pct else []
-        maker.add(Snapshot(step * MS, ports, {"l1": SwitchSettings("adaptive", "5-40")}, paths))
+        maker.add(Snapshot(step * MS, ports, {ids["h1"][1]: pct // 10},
+                           {"l1": SwitchSettings("adaptive", "5-40")}, paths))
     doc = {"format": FORMAT, "version": VERSION, "clock": "virtual",
            "topology": topo.to_dict(), "frames": list(maker.frames)}
     path.write_text(json.dumps(doc))
