@@ -31,6 +31,8 @@ USAGE = {
                      "'none' = unlimited)",
     "set_port_delay": "set_port_delay PORT DELAY   (e.g. 5ms)",
     "show_queues": "show_queues [PORT]",
+    "set_pfc": "set_pfc PORT PRIORITY XOFF XON HEADROOM | set_pfc PORT PRIORITY off   "
+               "(lossless priority, sizes in bytes, e.g. 8k)",
 }
 
 
@@ -79,6 +81,8 @@ def execute(tm: TrafficManager, words: list[str]) -> Any:
             rate = parse_rate(args[1], cmd)
             tm.set_port_rate(port, rate.bps, rate.pps)
         return "ok"
+    if cmd == "set_pfc":
+        return _set_pfc(tm, args)
     if not args or (cmd == "set_queue_bytes" and len(args) < 2):
         raise FabricError(f"usage: {USAGE[cmd]}")
     port, prio = _port_prio(tm, args[1:], cmd)
@@ -89,6 +93,22 @@ def execute(tm: TrafficManager, words: list[str]) -> Any:
     else:
         pps = None if _unlimited(args[0]) else parse_rate(args[0] + "pps", cmd).pps
         tm.set_queue_rate(pps, port, prio)
+    return "ok"
+
+
+def _set_pfc(tm: TrafficManager, args: list[str]) -> str:
+    """PFC (IEEE 802.1Qbb) on one port and priority, or back to drop-tail with ``off``."""
+    if len(args) not in (3, 5) or (len(args) == 3 and args[2].lower() != "off"):
+        raise FabricError(f"usage: {USAGE['set_pfc']}")
+    port, prio = _port_prio(tm, args[:2], "set_pfc")
+    if len(args) == 3:
+        tm.disable_pfc(port, prio)
+        return "ok"
+    xoff, xon, headroom = (parse_size(a, "set_pfc") for a in args[2:])
+    try:
+        tm.enable_pfc(port, prio, xoff, xon, headroom)
+    except ValueError as err:
+        raise FabricError(f"set_pfc: {err}") from None
     return "ok"
 
 

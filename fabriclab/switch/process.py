@@ -369,6 +369,8 @@ class SwitchProcess:
             self._service(now)  # queues build from congestion, never from our read batching
 
     def _ingress(self, port: int, data: bytes, now_ns: int) -> None:
+        if self.tm.receive_mac_control(port, data, now_ns):  # PFC pauses stop at the MAC
+            return
         core = self.core
         if core is None:
             self.counters.no_pipeline += 1
@@ -382,10 +384,11 @@ class SwitchProcess:
             self._pipeline_error("ingress", port)
             return
         for item in items:
-            self._enqueue(item, now_ns)
+            self._enqueue(item, now_ns, port)
 
-    def _enqueue(self, item: Any, now_ns: int) -> None:
-        if item.port == self.drop_port or self.tm.enqueue(item, now_ns):
+    def _enqueue(self, item: Any, now_ns: int, ingress_port: int | None = None) -> None:
+        """``ingress_port``: where the packet entered (PFC's ingress accounting)."""
+        if item.port == self.drop_port or self.tm.enqueue(item, now_ns, ingress_port):
             return
         queues = self.tm.priority_queues
         if not 0 <= item.qid < queues and not self._warned_priority:
