@@ -80,7 +80,11 @@ def main(args: argparse.Namespace) -> int:
     from fabriclab.view.live import LiveSource, RunEnded
     from fabriclab.view.model import FrameMaker, graph
 
-    source = LiveSource(args.run, args.grpc_base_port, args.int_csv, args.int_paths)
+    from controller.cli import find_run, grpc_base_port
+
+    rundir = find_run(args.run)  # FabricError for an unknown or stopped run
+    source = LiveSource(rundir, grpc_base_port(rundir, args.grpc_base_port), args.int_csv,
+                        args.int_paths)
     try:
         feed = server.LiveFeed(source.sample, FrameMaker(source.topo), args.interval,
                                ended_types=(RunEnded,))

@@ -17,7 +17,6 @@ from typing import Any, Iterable
 import grpc
 from finsy.proto.p4.v1 import p4runtime_pb2_grpc
 
-from controller.cli import find_run, grpc_base_port
 from controller.client import P4RuntimeClient
 from controller.fabric import FabricController
 from fabriclab.errors import FabricError
@@ -57,14 +56,14 @@ class RunEnded(FabricError):
 
 
 class LiveSource:
-    """Samples run `run`'s switches; `sample()` raises RunEnded once the run is gone."""
+    """Samples the switches of the run in `rundir`; `sample()` raises RunEnded once the run is gone."""
 
-    def __init__(self, run: str | None, base_port: int | None = None,
-                 int_csv: Path | None = None, int_last: int = 8, timeout: float = 3.0) -> None:
-        self.rundir = find_run(run)  # FabricError for an unknown or stopped run
-        self.run = self.rundir.name
-        self.topo = Topology.from_json((self.rundir / "topology.json").read_text())
-        port = grpc_base_port(self.rundir, base_port)
+    def __init__(self, rundir: Path, port: int, int_csv: Path | None = None,
+                 int_last: int = 8, timeout: float = 3.0) -> None:
+        """`rundir`: a running run's directory; `port`: its first switch's P4Runtime port
+        (`fabriclab ctl`'s find_run and grpc_base_port find both)."""
+        self.rundir, self.run = rundir, rundir.name
+        self.topo = Topology.from_json((rundir / "topology.json").read_text())
         index = {sw.name: self.topo.switch_index(sw.name) for sw in self.topo.switches()}
         clients: dict[str, P4RuntimeClient] = {
             name: ReadOnlyClient(f"127.0.0.1:{port + i}", i, timeout=timeout)

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("fabriclab.switch",),
     ("fabriclab.roce",),  # protocol only: no sockets, namespaces, processes
     ("controller",),
-    ("fabriclab.net", "fabriclab.vtime", "fabriclab.launch"),  # drivers and orchestration
+    ("fabriclab.net", "fabriclab.vtime", "fabriclab.launch", "fabriclab.view"),  # drivers and orchestration
     ("experiments", "fabriclab.labs"),
 ]
 CLI = len(LAYERS)  # cli.py, *_cli.py, __main__.py, fabriclab.demo: argument parsing on top
