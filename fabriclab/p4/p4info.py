@@ -151,6 +151,7 @@ class _Collected:
     value_sets: list[tuple[str, ir.ValueSetDecl]] = field(default_factory=list)
     digests: list[tuple[str, ir.Type]] = field(default_factory=list)
     action_names: dict[int, str] = field(default_factory=dict)  # id(ActionDecl) -> name
+    extern_calls: bool = False  # an extern function is called from a control or its actions
 
 
 def _hidden(decl) -> bool:
@@ -210,8 +211,10 @@ class _Walker:
                 self._instance(local, prefix)
         for action in [a for _, a in self.out.actions if a in used] + [decl]:
             for call in _calls_inlined(action.body):
-                if call.kind == ir.CallKind.EXTERN_FUNCTION and call.method == "digest":
-                    self._digest(call)
+                if call.kind == ir.CallKind.EXTERN_FUNCTION:
+                    self.out.extern_calls = True
+                    if call.method == "digest":
+                        self._digest(call)
 
     def _instance(self, inst: ir.Instance, prefix: str) -> None:
         typ = inst.type
@@ -283,19 +286,32 @@ def _annotate(message, annotations: list[ir.Annotation], skip: set[str] = frozen
         message.doc.description = str(desc.args[0])
 
 
-def _preamble(pre, symbols: SymbolTable, kind: str, name: str, decl) -> None:
+def _preamble(pre, symbols: SymbolTable, kind: str, name: str, decl, skip: frozenset = frozenset()) -> None:
     pre.id = symbols.id(kind, name)
     pre.name = name
     pre.alias = symbols.alias(name)
     if decl is not None:
-        _annotate(pre, decl.annotations)
+        _annotate(pre, decl.annotations, skip)
+
+
+_SDN_TYPE = re.compile(r"\s*,\s*(?:bit\s*<\s*(\d+)\s*>|(\d+))\s*$")
+
+
+def _translation(anno: ir.Annotation) -> tuple[str, int | None]:
+    """`@p4runtime_translation(URI, N | bit<N> | string)`: the URI and the SDN bit width
+    (None for `string` or no second argument: an sdn_string), as p4c reads all three forms."""
+    uri = str(anno.args[0]) if anno.args else ""
+    if len(anno.args) > 1 and isinstance(anno.args[1], int):
+        return uri, anno.args[1]
+    match = _SDN_TYPE.search(anno.body or "")
+    return uri, (int(match.group(1) or match.group(2)) if match else None)
 
 
 def _width(t: ir.Type | None) -> int:
     if isinstance(t, ir.NewTypeDecl):
         anno = t.annotation("p4runtime_translation")
         if anno and anno.args:
-            return anno.args[1] if len(anno.args) > 1 and isinstance(anno.args[1], int) else 0
+            return _translation(anno)[1] or 0
     if isinstance(t, ir.BitType):
         return t.width
     if isinstance(t, ir.BoolType):
@@ -431,7 +447,6 @@ def _build(program: ir.Program) -> p4i.P4Info:
 
     info = p4i.P4Info()
     info.pkg_info.arch = "v1model"
-    info.type_info.SetInParent()  # p4c always prints `type_info {}`
     if program.main is not None:
         _pkg_info(info, program.main)
     instance_ids = {id(inst): symbols.id(_extern_kind(inst), name)
@@ -457,7 +472,9 @@ def _build(program: ir.Program) -> p4i.P4Info:
             continue
         msg = info.actions.add()
         _preamble(msg.preamble, symbols, "action", name, action)
-        params = action.params  # p4c lists every parameter (its front end keeps directional ones)
+        # p4c's front end binds directional (in/out/inout) parameters at the call site and drops
+        # them: only directionless ones are control-plane parameters (drop-bmv2).
+        params = [p for p in action.params if p.direction is None]
         for pid, param in zip(_field_ids(params), params):
             p = msg.params.add(id=pid, name=local_name(param)[0], bitwidth=_width(param.type))
             _named_type(p, param.type, info)
@@ -488,8 +505,19 @@ def _build(program: ir.Program) -> p4i.P4Info:
         _type_spec(msg.type_spec, data, info.type_info)
     if info.type_info.HasField("error"):
         info.type_info.error.members.extend(program.errors)
+    if _touches_type_info(info, found):
+        info.type_info.SetInParent()
     _check_duplicates(info, found)
     return info
+
+
+def _touches_type_info(info, found: _Collected) -> bool:
+    """p4c prints `type_info {}` even when empty once its serializer asked for it: for a table,
+    an extern instance, an extern function call in a control or its actions, an action
+    parameter or a controller header field. A program with none of these has no type_info."""
+    return bool(info.tables or found.instances or found.extern_calls
+                or any(a.params for a in info.actions)
+                or any(h.metadata for h in info.controller_packet_metadata))
 
 
 def _check_duplicates(info, found: _Collected) -> None:
@@ -516,9 +544,10 @@ def _named_type(message, t: ir.Type | None, info) -> None:
             entry = info.type_info.new_types[t.name]
             anno = t.annotation("p4runtime_translation")
             if anno and anno.args:
-                entry.translated_type.uri = str(anno.args[0])
-                if len(anno.args) > 1 and isinstance(anno.args[1], int):
-                    entry.translated_type.sdn_bitwidth = anno.args[1]
+                uri, width = _translation(anno)
+                entry.translated_type.uri = uri
+                if width is not None:
+                    entry.translated_type.sdn_bitwidth = width
                 else:
                     entry.translated_type.sdn_string.SetInParent()
             else:
@@ -600,7 +629,7 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
         msg.idle_timeout_behavior = p4i.Table.NOTIFY_CONTROL
     if table.has_entries and table.entries_const:
         msg.is_const_table = True
-    if table.has_entries:
+    if table.entries:  # p4c: at least one entry, so `const entries = {}` sets only is_const_table
         msg.has_initial_entries = True
 
 
@@ -656,7 +685,40 @@ def _extern(info, kind: str, name: str, inst: ir.Instance, symbols: SymbolTable,
         base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
         if base.name == "action_selector":
             msg.with_selector = True
+            _selector_sizes(msg, inst)
+        _preamble(msg.preamble, symbols, kind, name, inst, _SELECTOR_ANNOTATIONS)  # p4c lists none of them
+        return
     _preamble(msg.preamble, symbols, kind, name, inst)
+
+
+_SELECTOR_ANNOTATIONS = frozenset({"max_group_size", "selector_size_semantics", "max_member_weight"})
+
+
+def _selector_sizes(msg, inst: ir.Instance) -> None:
+    """@max_group_size, @selector_size_semantics("sum_of_weights"|"sum_of_members") and
+    @max_member_weight (with sum_of_members) fill their P4Info fields, as p4c does; on a plain
+    action_profile p4c ignores them (with a warning) and so do we."""
+    group = inst.annotation("max_group_size")
+    if group is not None:
+        if group.args and isinstance(group.args[0], int) and 0 <= group.args[0] <= INT32_MAX:
+            msg.max_group_size = group.args[0]
+        else:
+            _fail(group, "@max_group_size needs an integer in 0..2147483647")
+    semantics = inst.annotation("selector_size_semantics")
+    if semantics is not None:
+        value = str(semantics.args[0]).upper() if semantics.args else ""
+        if value == "SUM_OF_WEIGHTS":
+            msg.sum_of_weights.SetInParent()
+        elif value == "SUM_OF_MEMBERS":
+            msg.sum_of_members.SetInParent()
+        else:
+            _fail(semantics, 'expected @selector_size_semantics("sum_of_weights") or ("sum_of_members")')
+    weight = inst.annotation("max_member_weight")
+    if weight is not None and msg.HasField("sum_of_members"):
+        if weight.args and isinstance(weight.args[0], int) and 0 <= weight.args[0] <= INT32_MAX:
+            msg.sum_of_members.max_member_weight = weight.args[0]
+        else:
+            _fail(weight, "@max_member_weight needs an integer in 0..2147483647")
 
 
 def _value_set_match(msg, vs: ir.ValueSetDecl) -> None:

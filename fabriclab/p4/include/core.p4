@@ -40,7 +40,6 @@ extern packet_out {
 extern void verify(in bool check, in error toSignal);
 
 /// The action that does nothing; the default action of most tables.
-@corelib
 @noWarn("unused")
 action NoAction() {}
 

@@ -36,8 +36,7 @@ tables {
   size: 1024
 }
 actions {
-  preamble { id: 21257015 name: "NoAction" alias: "NoAction"
-             annotations: "@corelib" annotations: "@noWarn(\\"unused\\")" }
+  preamble { id: 21257015 name: "NoAction" alias: "NoAction" annotations: "@noWarn(\\"unused\\")" }
 }
 actions { preamble { id: 25652968 name: "MyIngress.drop" alias: "drop" } }
 actions {
@@ -385,3 +384,130 @@ def test_unused_top_level_extern_instances_stay_in_p4info_as_in_p4c():
     [register] = compile_source(text, "spare.p4").p4info.registers
     assert (register.preamble.name, register.size) == ("spare", 8)
     assert register.preamble.id == (0x16 << 24) | (jenkins_hash("spare") & 0xFFFFFF)
+
+
+# ------------------------------------------------- issue 19 item 1: P4Info exactly as p4c writes it
+# Checked against p4c 34b86e9 (testdata/p4_16_samples_outputs and control-plane/ sources); the
+# programs below are ours.
+
+V1_SHELL = """
+#include <core.p4>
+#include <v1model.p4>
+header e_t { bit<48> d; bit<48> s; bit<16> t; }
+struct hs { e_t e; }
+struct ms { bit<32> x; }
+parser P(packet_in p, out hs h, inout ms m, inout standard_metadata_t sm) {
+    state start { p.extract(h.e); transition accept; }
+}
+control V(inout hs h, inout ms m) { apply { } }
+control I(inout hs h, inout ms m, inout standard_metadata_t sm) {
+    BODY
+}
+control Eg(inout hs h, inout ms m, inout standard_metadata_t sm) { apply { } }
+control C(inout hs h, inout ms m) { apply { } }
+control D(packet_out p, in hs h) { apply { p.emit(h.e); } }
+V1Switch(P(), V(), I(), Eg(), C(), D()) main;
+"""
+
+
+def _info(body: str):
+    return compile_source(V1_SHELL.replace("BODY", body), name="t.p4").checked_p4info()
+
+
+def test_noaction_has_no_corelib_annotation():
+    info = _info("table t { key = { h.e.t: exact; } actions = { NoAction; } } apply { t.apply(); }")
+    noaction = _by_name(info.actions)["NoAction"]
+    assert list(noaction.preamble.annotations) == ['@noWarn("unused")']
+
+
+@pytest.mark.parametrize("body, printed", [
+    ("action a() { h.e.t = 1; } apply { a(); }", False),  # nothing asks p4c's serializer for it
+    ("table t { key = { h.e.t: exact; } actions = { NoAction; } } apply { t.apply(); }", True),
+    ("apply { mark_to_drop(sm); }", True),  # an extern function call
+    ("counter(4, CounterType.packets) c; apply { c.count(0); }", True),  # an extern instance
+    ("action a(bit<8> v) { h.e.t = (bit<16>)v; } apply { a(1); }", True),  # an action parameter
+])
+def test_type_info_is_printed_when_p4c_prints_it(body, printed):
+    info = _info(body)
+    assert info.HasField("type_info") == printed
+    assert info.type_info == type(info.type_info)()  # and it is empty here
+
+
+def test_directional_action_params_are_not_control_plane_params():
+    info = _info("action fwd(inout standard_metadata_t s, in bit<16> k, bit<9> port) { s.egress_spec = port; }"
+                 "table t { key = { h.e.t: exact; } actions = { fwd(sm, h.e.t); } } apply { t.apply(); }")
+    fwd = _by_name(info.actions)["I.fwd"]
+    assert [(p.id, p.name, p.bitwidth) for p in fwd.params] == [(1, "port", 9)]
+
+
+SELECTOR_GOLDEN = """
+preamble { id: 285034004 name: "I.weighted" alias: "weighted" }
+table_ids: 44506256
+with_selector: true
+size: 64
+max_group_size: 16
+sum_of_members { max_member_weight: 100 }
+"""
+
+
+def test_selector_size_annotations_fill_their_fields_and_are_not_listed():
+    info = _info("""
+        action go(bit<9> port) { sm.egress_spec = port; }
+        @max_group_size(16) @selector_size_semantics("SUM_of_members") @max_member_weight(100) @my_note
+        action_selector(HashAlgorithm.crc16, 64, 16) weighted;
+        @max_group_size(8) @selector_size_semantics("sum_of_weights")
+        action_selector(HashAlgorithm.crc16, 32, 16) plain;
+        @max_group_size(9) @selector_size_semantics("sum_of_members") action_profile(8) no_selector;
+        table ecmp { key = { h.e.t: exact; h.e.s: selector; } actions = { go; } implementation = weighted; }
+        table ecmp2 { key = { h.e.t: exact; h.e.s: selector; } actions = { go; } implementation = plain; }
+        table ind { key = { h.e.t: exact; } actions = { go; } implementation = no_selector; }
+        apply { ecmp.apply(); ecmp2.apply(); ind.apply(); }""")
+    profiles = _by_name(info.action_profiles)
+    weighted = profiles["I.weighted"]
+    expected = text_format.Parse(SELECTOR_GOLDEN, type(weighted)())
+    expected.preamble.annotations.append("@my_note")
+    expected.preamble.id, expected.table_ids[0] = weighted.preamble.id, weighted.table_ids[0]
+    assert weighted == expected
+    plain = profiles["I.plain"]
+    assert plain.max_group_size == 8 and plain.HasField("sum_of_weights") and not plain.preamble.annotations
+    no_selector = profiles["I.no_selector"]  # p4c ignores them without a selector (a warning)
+    assert no_selector.max_group_size == 0 and no_selector.WhichOneof("selector_size_semantics") is None
+    assert not no_selector.preamble.annotations
+
+
+def test_p4runtime_translation_takes_a_width_a_bit_type_or_string():
+    source = V1_SHELL.replace("struct ms", """
+        @p4runtime_translation("example.org/a", 12) type bit<9> a_t;
+        @p4runtime_translation("example.org/b", bit<20>) type bit<9> b_t;
+        @p4runtime_translation("example.org/c", string) type bit<9> c_t;
+        struct ms""", 1).replace("BODY", """
+        action set(a_t a, b_t b, c_t c) { sm.egress_spec = (bit<9>)a; }
+        table t { key = { h.e.t: exact; } actions = { set; } } apply { t.apply(); }""")
+    info = compile_source(source, name="t.p4").checked_p4info()
+    types = info.type_info.new_types
+    assert types["a_t"].translated_type.sdn_bitwidth == 12
+    assert types["b_t"].translated_type.sdn_bitwidth == 20
+    assert types["c_t"].translated_type.HasField("sdn_string")
+    params = _by_name(info.actions)["I.set"].params
+    assert [p.bitwidth for p in params] == [12, 20, 0]
+
+
+def test_empty_const_entries_make_a_const_table_without_initial_entries():
+    info = _info("table t { key = { h.e.t: exact; } actions = { NoAction; } const entries = { } }"
+                 "apply { t.apply(); }")
+    table = _by_name(info.tables)["I.t"]
+    assert table.is_const_table and not table.has_initial_entries
+
+
+def test_extreme_sizes_are_diagnostics_not_tracebacks():
+    """Issue 25: register size 2**31 raised protobuf's ValueError in P4Info generation."""
+    for body, what in (("register<bit<32>>(2147483648) r; apply { r.write(0, 1); }", "register size 2147483648"),
+                       ("@id(4294967296) counter(4, CounterType.packets) c; apply { c.count(0); }", "@id 4294967296")):
+        with pytest.raises(CompileError) as err:
+            _info(body)
+        assert what in str(err.value)
+    with pytest.raises(CompileError) as err:  # constant folding: no MemoryError
+        compile_source(V1_SHELL.replace("struct ms", "const bit<32> K = (bit<32>)(1 << 1099511627776);\nstruct ms")
+                       .replace("BODY", "apply { m.x = K; }"), name="t.p4")
+    assert "1 << 1099511627776" in str(err.value)
+    assert _info("counter(32w4294967295, CounterType.packets) c; apply { c.count(0); }").counters[0].size == 2**32 - 1
