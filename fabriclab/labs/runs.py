@@ -21,11 +21,11 @@ from typing import Callable
 
 from fabriclab.labs.registry import Lab
 from fabriclab.labs.traffic import DPORT
-from fabriclab.paths import run_switch_socket
 
 FABRICLAB = (sys.executable, "-m", "fabriclab")
 TRAFFIC = (sys.executable, "-m", "fabriclab.labs.traffic")
 INNET = (sys.executable, "-m", "fabriclab.labs.innet")
+BOTTLENECK = (sys.executable, "-m", "fabriclab.labs.bottleneck")
 #: `lab check` brings its topology up on these P4Runtime ports, away from a user's
 #: `fabriclab net` on the default 9559..
 CHECK_GRPC_BASE = 9760
@@ -207,13 +207,11 @@ def check_ecn_marks(lab: Lab, program: Path, target: str) -> tuple[bool, str]:
     """Kmin 3, Kmax 30, Pmax 1; l2's port to h3 drained at 100 packets/s and fed 300/s of
     ECT(0) packets: CE marks appear once its queue builds; Not-ECT packets sent through the
     same queue at the same time stay unmarked."""
-    sock = run_switch_socket(lab.run_name, "l2")
     with tempfile.TemporaryDirectory(prefix="fabriclab-lab-") as tmp:
         pcaps = Path(tmp)
         done = mininet_script(lab, program, target, [
             ctl(lab, "ecn", "--kmin", "3", "--kmax", "30", "--pmax", "1"),
-            shlex.join(["sh", *FABRICLAB, "switch-cli", "--socket", str(sock),
-                        "set_queue_rate", "100", "1"]),
+            shlex.join(["sh", *BOTTLENECK, "--run", lab.run_name, "l2", "1", "100"]),
             traffic("h1", "10.0.2.1", flows=1, packets=40, pps=60, tos=0, sport=50000) + " &",
             traffic("h1", "10.0.2.1", flows=1, packets=150, pps=300, tos=2),
             "h1 wait",
