@@ -1,0 +1,230 @@
+"""The CC manager: congestion-control settings the controller owns, and why it chose them.
+
+`CcManager(controller, policy)` runs on top of a `FabricController` (its P4Runtime clients,
+its topology) and turns telemetry into per-port settings of fabric.p4:
+
+- `start()`: ECN Kmin/Kmax/Pmax on every linked port from the port's link rate and the
+  fabric's RTT (DCQCN's guideline, below), CNPs and ACKs in their priority queues (the
+  controller's traffic classes), and, if the policy asks, INT to the receiver for RoCE
+  traffic (HPCC) and switch-generated notification for a DSCP class.
+- `observe(reports)`: reads queue depths (INT reports from the collector, the
+  `port_qdepth` register over P4Runtime where the target serves it) and, with the
+  adaptive policy, retunes a port's thresholds when its queue leaves the band: deeper
+  than `deep_factor` x Kmax -> halve them (mark earlier); below Kmin for `calm_rounds`
+  observations -> double them back toward the rate-based setting.
+
+Every change is a `Decision` with its reason; `log` receives one line per decision.
+Telemetry from switches this controller does not know is counted and ignored.
+
+DCQCN's guideline (Zhu et al., SIGCOMM 2015, and the vendors' RoCE tuning notes): Kmin
+5 KB, Kmax 200 KB, Pmax 1% at 40 Gb/s. We scale the byte thresholds with the link rate,
+keep Kmin at least two frames, and Kmax at least one bandwidth-delay product so marking
+does not cost throughput; fabric.p4 compares them with a queue depth in packets, so they
+are written in frames of `policy.frame_bytes`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from finsy.proto import p4r
+
+from controller.client import Entry, P4RuntimeClient
+from controller.fabric import EG, IG, FabricController
+from controller.fabric_plan import DSCP_CNP, Ecn, Watch
+from controller.int_collector import IntReport
+from fabriclab.errors import FabricError
+from fabriclab.roce.framing import ROCE_PORT
+
+DCQCN_REF_RATE = 40e9  # bit/s at which the guideline values below hold
+DCQCN_KMIN_BYTES = 5_000
+DCQCN_KMAX_BYTES = 200_000
+DCQCN_PMAX = 0.01
+NOTIFY_SESSION_BASE = 200  # fabric.p4: clone session 200 + p sends out of port p
+POLICIES = ("static", "adaptive")
+
+
+@dataclass(frozen=True)
+class CcPolicy:
+    mode: str = "static"  # static | adaptive
+    rtt_ns: int = 10_000  # the fabric's base round trip
+    frame_bytes: int = 1100  # a full RoCE frame (payload MTU 1024 + headers)
+    deep_factor: float = 2.0  # adaptive: a queue above this x Kmax tightens the port
+    calm_rounds: int = 3  # adaptive: observations below Kmin before relaxing
+    int_to_host: bool = False  # HPCC: INT to the receiver for RoCE traffic
+    notify_dscp: int | None = None  # switch notification for this DSCP class
+    notify_threshold: int = 8  # packets in the egress queue
+    notify_interval_us: int = 50  # per flow
+
+    def __post_init__(self) -> None:
+        if self.mode not in POLICIES:
+            raise FabricError(f"CC policy must be one of {', '.join(POLICIES)}, not {self.mode!r}")
+        if self.rtt_ns <= 0 or self.frame_bytes <= 0 or self.deep_factor <= 1 or self.calm_rounds < 1:
+            raise FabricError("CC policy needs RTT > 0, frame bytes > 0, deep factor > 1, calm rounds >= 1")
+        if self.notify_dscp is not None and not 0 <= self.notify_dscp < 64:
+            raise FabricError(f"DSCP {self.notify_dscp} out of range 0..63")
+
+
+def dcqcn_ecn(rate_bps: float, rtt_ns: int, frame_bytes: int) -> Ecn:
+    """DCQCN's thresholds for one port, in frames (see the module docstring)."""
+    scale = rate_bps / DCQCN_REF_RATE
+    kmin = max(2 * frame_bytes, DCQCN_KMIN_BYTES * scale)
+    kmax = max(DCQCN_KMAX_BYTES * scale, rate_bps * rtt_ns / 8e9)
+    kmin_f = math.ceil(kmin / frame_bytes)
+    return Ecn(kmin_f, max(kmin_f + 1, math.ceil(kmax / frame_bytes)), DCQCN_PMAX)
+
+
+@dataclass(frozen=True)
+class Decision:
+    switch: str
+    port: int | None
+    what: str  # ecn | priorities | int_to_host | notify
+    setting: str
+    reason: str
+
+    def line(self) -> str:
+        where = self.switch if self.port is None else f"{self.switch}:{self.port}"
+        return f"cc {where} {self.what} {self.setting}: {self.reason}"
+
+
+def _ecn_text(e: Ecn) -> str:
+    return f"Kmin={e.kmin} Kmax={e.kmax} Pmax={e.pmax:g}"
+
+
+@dataclass
+class CcManager:
+    controller: FabricController
+    policy: CcPolicy = field(default_factory=CcPolicy)
+    log: Callable[[str], None] | None = None
+    decisions: list[Decision] = field(default_factory=list)
+    unknown_telemetry: int = 0  # INT records from switch ids this fabric does not have
+    base: dict[tuple[str, int], Ecn] = field(default_factory=dict)
+    current: dict[tuple[str, int], Ecn] = field(default_factory=dict)
+    _calm: dict[tuple[str, int], int] = field(default_factory=dict)
+    _level: dict[tuple[str, int], int] = field(default_factory=dict)  # halvings below base
+
+    def _decide(self, *args: object) -> Decision:
+        d = Decision(*args)  # type: ignore[arg-type]
+        self.decisions.append(d)
+        if self.log:
+            self.log(d.line())
+        return d
+
+    # --- start ----------------------------------------------------------------------------
+    def start(self) -> list[Decision]:
+        first = len(self.decisions)
+        p, topo = self.policy, self.controller.topo
+        for name, c in self.controller.clients.items():
+            for port, link in topo.ports(name).items():
+                rate = (link.ab if link.a == name else link.ba).bw
+                if not rate:
+                    continue
+                ecn = self.base[(name, port)] = dcqcn_ecn(rate * 1e6, p.rtt_ns, p.frame_bytes)
+                self._write_ecn(c, name, port, ecn,
+                                f"link {rate:g} Mb/s, RTT {p.rtt_ns / 1000:g} us: DCQCN's 5 KB/200 KB/1% "
+                                f"at 40 Gb/s scaled to the rate, Kmax >= one BDP")
+        prio = {(d, o): q for d, o, q in self.controller.config.priorities}
+        ok = prio.get((DSCP_CNP, None)) == 7 and prio.get((None, 0x81)) == 7 and prio.get((None, 0x11)) == 6
+        self._decide("*", None, "priorities", "CNP->7 ACK->6",
+                     "the controller's traffic classes already do this" if ok else
+                     "NOT installed: the controller's traffic classes differ (check FabricConfig.priorities)")
+        if p.int_to_host:
+            watches = [w for w in self.controller.config.watchlist if not w.to_host]
+            self.controller.set_watchlist([*watches, Watch(dport=ROCE_PORT, to_host=True)])
+            self._decide("*", None, "int_to_host", f"UDP {ROCE_PORT}",
+                         "HPCC senders need per-hop telemetry echoed by the receiver")
+        if p.notify_dscp is not None:
+            for name, c in self.controller.clients.items():
+                self._write_notify(c, name)
+        return self.decisions[first:]
+
+    def _write_ecn(self, c: P4RuntimeClient, switch: str, port: int, ecn: Ecn, reason: str) -> None:
+        entry = Entry(f"{EG}.ecn_config", {"standard_metadata.egress_port": port}, f"{EG}.ecn_thresholds",
+                      {"kmin": ecn.kmin, "kmax": ecn.kmax, "slope": ecn.slope})
+        _upsert(c, [c.table_entry(entry)])
+        self.current[(switch, port)] = ecn
+        self._decide(switch, port, "ecn", _ecn_text(ecn), reason)
+
+    def _write_notify(self, c: P4RuntimeClient, switch: str) -> None:
+        p = self.policy
+        _upsert(c, [c.table_entry(Entry(f"{IG}.switch_notify", {"hdr.ipv4.dscp": p.notify_dscp},
+                                        f"{IG}.notify_on", {"threshold": p.notify_threshold,
+                                                            "interval_us": p.notify_interval_us,
+                                                            "cnp_dscp": DSCP_CNP}))])
+        _upsert(c, [p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+            clone_session_entry=p4r.CloneSessionEntry(
+                session_id=NOTIFY_SESSION_BASE + port, replicas=[p4r.Replica(egress_port=port, instance=0)])))
+            for port in self.controller.topo.ports(switch)])
+        self._decide(switch, None, "notify", f"DSCP {p.notify_dscp} at {p.notify_threshold} pkts, "
+                     f"1 per {p.notify_interval_us} us per flow",
+                     "DCQCN senders hear of congestion one hop away instead of one RTT")
+
+    # --- telemetry ------------------------------------------------------------------------
+    def observe(self, reports: Iterable[IntReport] = (), read_registers: bool = True) -> list[Decision]:
+        """Take queue depths from INT reports and the switches' registers; the adaptive
+        policy retunes ports whose queue left the band."""
+        first = len(self.decisions)
+        depths = self._depths(reports, read_registers)
+        if self.policy.mode != "adaptive":
+            return []
+        for key, depth in sorted(depths.items()):
+            if key in self.current:
+                self._adapt(key, depth)
+        return self.decisions[first:]
+
+    def _depths(self, reports: Iterable[IntReport], read_registers: bool) -> dict[tuple[str, int], int]:
+        names = {plan.switch_id: name for name, plan in self.controller.plans.items()}
+        depths: dict[tuple[str, int], int] = {}
+        for report in reports:
+            for hop in report.hops:
+                name = names.get(hop.switch_id)
+                if name is None:
+                    self.unknown_telemetry += 1
+                    continue
+                key = (name, hop.egress_port)
+                depths[key] = max(depths.get(key, 0), hop.qdepth)
+        if read_registers:
+            for name, c in self.controller.clients.items():
+                try:
+                    cells = c.read_register("port_qdepth")
+                except FabricError:  # simple_switch_grpc serves no registers: INT only
+                    continue
+                for port, data in cells.items():
+                    value = int.from_bytes(data.bitstring, "big") if data.HasField("bitstring") else 0
+                    key = (name, port)
+                    if key in self.current:
+                        depths[key] = max(depths.get(key, 0), value)
+        return depths
+
+    def _adapt(self, key: tuple[str, int], depth: int) -> None:
+        cur, p = self.current[key], self.policy
+        level = self._level.get(key, 0)
+        if depth > p.deep_factor * cur.kmax and cur.kmax > 1:
+            self._set_level(key, level + 1, f"queue {depth} pkts > {p.deep_factor:g} x Kmax {cur.kmax}: "
+                                            "halve the thresholds to mark earlier")
+        elif depth < cur.kmin or depth == 0:
+            self._calm[key] = calm = self._calm.get(key, 0) + 1
+            if calm >= p.calm_rounds and level > 0:
+                self._set_level(key, level - 1, f"queue below Kmin for {calm} observations: "
+                                                "back toward the rate-based setting")
+        else:
+            self._calm[key] = 0
+
+    def _set_level(self, key: tuple[str, int], level: int, reason: str) -> None:
+        """The base (rate-based) setting halved `level` times."""
+        base = self.base[key]
+        kmin = base.kmin >> level
+        self._level[key], self._calm[key] = level, 0
+        self._write_ecn(self.controller.clients[key[0]], *key,
+                        Ecn(kmin, max(kmin + 1, base.kmax >> level), base.pmax), reason)
+
+
+def _upsert(c: P4RuntimeClient, entities: list[p4r.Entity]) -> None:
+    """MODIFY what exists, INSERT what does not (one entity at a time)."""
+    for entity in entities:
+        try:
+            c.write([entity], "MODIFY")
+        except FabricError:
+            c.write([entity], "INSERT")
