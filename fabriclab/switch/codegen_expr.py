@@ -357,6 +357,34 @@ class ExprCompiler:
         return "0"
 
     # ------------------------------------------------------------ assignment
+    def header_field_write(self, lhs, value: str, value_type) -> tuple[str, int, str] | None:
+        """(header code, mask keeping the other fields, new field bits) for `hdr.f = value`;
+        None when `lhs` is not a header field."""
+        if not isinstance(lhs, ir.Member):
+            return None
+        base_t = resolve(lhs.expr.type)
+        if not (isinstance(base_t, ir.StructLike) and base_t.is_header):
+            return None
+        lay = self.layout(base_t)[lhs.member]
+        vt = resolve(value_type) if value_type is not None else None
+        if lay.is_bool:
+            value = f"(1 if {value} else 0)"
+        elif not (isinstance(vt, ir.BitType) and vt.width <= lay.width):
+            value = f"({value} & {lay.mask})"
+        clear = ((1 << base_t.width) - 1) ^ (lay.mask << lay.shift)
+        shifted = value if lay.shift == 0 else f"({value} << {lay.shift})"
+        return self.expr(lhs.expr), clear, shifted
+
+    def header_writes(self, header: str, writes: list[tuple[int, str]]) -> list[str]:
+        """Lines storing several fields of one header at once: the fields are disjoint, so
+        clearing all of them then or-ing the new bits equals writing them one by one."""
+        h = self.gen.uniq("h")
+        clear = -1
+        for mask, _ in writes:
+            clear &= mask
+        return [f"{h} = {header}",
+                f"{h}.v = ({h}.v & {clear})" + "".join(f" | {bits}" for _, bits in writes)]
+
     def assign(self, lhs, value: str, value_type=None) -> list[str]:
         """Python lines that store `value` (of `value_type`) into the l-value `lhs`."""
         t = resolve(lhs.type)
@@ -372,19 +400,10 @@ class ExprCompiler:
                 raise unsupported(lhs, f"assigning to '{lhs.name}'")
             return [f"{name} = {value}"]
         if isinstance(lhs, ir.Member):
+            write = self.header_field_write(lhs, value, value_type)
+            if write is not None:
+                return self.header_writes(write[0], [write[1:]])
             base_t = resolve(lhs.expr.type)
-            if isinstance(base_t, ir.StructLike) and base_t.is_header:
-                lay = self.layout(base_t)[lhs.member]
-                h = self.gen.uniq("h")
-                vt = resolve(value_type) if value_type is not None else None
-                if lay.is_bool:
-                    value = f"(1 if {value} else 0)"
-                elif not (isinstance(vt, ir.BitType) and vt.width <= lay.width):
-                    value = f"({value} & {lay.mask})"
-                clear = ((1 << base_t.width) - 1) ^ (lay.mask << lay.shift)
-                shifted = value if lay.shift == 0 else f"({value} << {lay.shift})"
-                return [f"{h} = {self.expr(lhs.expr)}",
-                        f"{h}.v = ({h}.v & {clear}) | {shifted}"]
             if isinstance(base_t, ir.StructLike):
                 return [f"{self.expr(lhs.expr)}.{attr(lhs.member)} = {value}"]
         if isinstance(lhs, ir.Slice):

@@ -71,10 +71,40 @@ class BlockCompiler(ExprCompiler):
     # ------------------------------------------------------------ statements
     def block(self, stmts) -> None:
         start = len(self.lines)
-        for s in stmts:
-            self.stmt(s)
+        i = 0
+        while i < len(stmts):
+            i = self.field_writes(stmts, i) or self.stmt(stmts[i]) or i + 1
         if len(self.lines) == start:
             self.emit("pass")
+
+    def field_writes(self, stmts, i: int) -> int | None:
+        """Consecutive assignments to fields of one header become one store (INT headers,
+        rewritten addresses); returns the index after them, None for fewer than two.
+        A value that reads a header of the same type (maybe the same header through an
+        alias) or applies a table ends the run."""
+        run: list[tuple[int, str]] = []
+        header = None
+        j = i
+        while j < len(stmts) and isinstance(stmts[j], ir.Assign):
+            s = stmts[j]
+            if not isinstance(s.lhs, ir.Member):
+                break
+            written = resolve(s.lhs.expr.type)
+            if any(isinstance(n, ir.MethodCall) and n.kind == ir.CallKind.TABLE_APPLY
+                   or isinstance(n, (ir.Member, ir.PathExpr)) and resolve(n.type) is written
+                   for n in _walk(s.rhs)):
+                break
+            value = self.expr(s.rhs)
+            write = self.header_field_write(s.lhs, value, s.rhs.type)
+            if write is None or (header is not None and write[0] != header):
+                break
+            header = write[0]
+            run.append(write[1:])
+            j += 1
+        if len(run) < 2:
+            return None
+        self.emit_all(self.header_writes(header, run))
+        return j
 
     def stmt(self, s) -> None:
         if isinstance(s, ir.Block):
