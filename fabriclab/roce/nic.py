@@ -32,6 +32,7 @@ from fabriclab.roce.dcqcn import DcqcnParams, NotificationPoint, ReactionPoint
 from fabriclab.roce.hpcc import HopTelemetry, HpccParams, HpccReactionPoint
 from fabriclab.roce.pacer import Pacer
 from fabriclab.roce.qp import Completion, QpConfig, QueuePair, psn_diff
+from fabriclab.switch.pfc import Hold, LinkPause
 
 ETH_HEADER = 14
 CC_SCHEMES = ("none", "dcqcn", "hpcc")
@@ -55,6 +56,7 @@ class NicConfig:
     burst: int = 3000  # bytes a late driver may send back to back to catch up with its pacers
     hpcc: HpccParams | None = None
     cc: str | None = None  # none | dcqcn | hpcc; None: hpcc/dcqcn if their parameters are set
+    pfc_priority: int | None = None  # honour PFC pauses for the priority our data travels in
 
     def __post_init__(self) -> None:
         if self.cc is not None and self.cc not in CC_SCHEMES:
@@ -124,6 +126,19 @@ class RoceNic:
         self._rr = itertools.count()
         self._pacer = Pacer(config.line_rate, config.burst)
         self.np = NotificationPoint(config.dcqcn) if config.dcqcn else None
+        self.link_pause = LinkPause()  # PFC pauses from the switch (priority of our data)
+        if config.pfc_priority is not None:
+            self.link_pause.holds[config.pfc_priority] = Hold()
+
+    def receive_mac_control(self, frame: bytes, now: int) -> bool:
+        """An Ethernet frame the driver received: True if it was MAC control (PFC), which
+        the NIC consumes; a pause holds our data (not ACKs/CNPs) until XON or its quanta."""
+        return self.link_pause.receive(frame, now, self.cfg.line_rate)
+
+    def _data_held_until(self, now: int) -> int | None:
+        prio = self.cfg.pfc_priority
+        hold = self.link_pause.holds.get(prio) if prio is not None else None
+        return hold.until_ns if hold is not None and hold.until_ns > now else None
 
     def register(self, rkey: int, size: int) -> bytearray:
         """Register `size` bytes of memory that peers may RDMA WRITE with `rkey`."""
@@ -292,6 +307,8 @@ class RoceNic:
         return None
 
     def _next_data(self, now: int) -> tuple[_Connection, f.RocePacket] | None:
+        if self._data_held_until(now) is not None:
+            return None
         n = len(self._order)
         start = next(self._rr)
         for i in range(n):
@@ -314,6 +331,7 @@ class RoceNic:
     def next_wakeup(self) -> int | None:
         """The earliest time `poll` has something to do (a timer or a paced departure)."""
         times = []
+        held = self._data_held_until(self._pacer.next_ns)
         for conn in self._conns.values():
             for dl in (conn.qp.deadline(), conn.rp.deadline() if conn.rp else None):
                 if dl is not None:
@@ -321,7 +339,7 @@ class RoceNic:
             if conn.control:
                 times.append(self._pacer.next_ns)
             elif conn.qp.can_send() and self._window_open(conn):
-                times.append(max(self._pacer.next_ns, conn.pacer.next_ns))
+                times.append(max(self._pacer.next_ns, conn.pacer.next_ns, held or 0))
         return min(times) if times else None
 
     def dcqcn_summary(self) -> dict[str, float]:

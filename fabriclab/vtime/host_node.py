@@ -45,6 +45,9 @@ class HostEndpoint:
 
     def receive(self, port: int, frame: bytes) -> None:
         nic = self.nic
+        if nic is not None and nic.receive_mac_control(frame, self.loop.now):  # PFC pause
+            self.service()
+            return
         parsed = parse_udp(frame)
         if nic is None or parsed is None or parsed[3] not in (nic.cfg.port, INT_UDP_PORT):
             self.ignored += 1

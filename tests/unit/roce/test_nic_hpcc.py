@@ -124,3 +124,22 @@ def test_a_switch_generated_cnp_slows_the_dcqcn_sender_of_that_flow():
     assert nic.rate(1) < RATE and nic.rate(2) == RATE
     nic.receive(bytes(cnp), "10.0.0.9", 50000, False, 2000)  # no QP toward that peer
     assert nic.counters.unknown_qp == 1
+
+
+def test_the_nic_honours_pfc_pauses_for_its_data_priority():
+    from fabriclab.switch import pfc
+
+    nic = RoceNic(NicConfig("10.0.0.1", line_rate=RATE, pfc_priority=0))
+    nic.connect(1, "10.0.0.2", 0x20)
+    nic.qp(1).post_send(1, bytes(4096))
+    mac = bytes(6)
+    assert nic.receive_mac_control(pfc.encode(mac, {0: 0xFFFF}), 0)
+    assert nic.poll(0) == [] and nic.next_wakeup() == pfc.pause_ns(0xFFFF, RATE)
+    assert not nic.receive_mac_control(bytes(60), 10)  # not MAC control: for the stack
+    assert nic.receive_mac_control(pfc.encode(mac, {0: 0}), 1000)  # XON
+    assert nic.poll(1000)  # data flows again
+    other = RoceNic(NicConfig("10.0.0.1", line_rate=RATE, pfc_priority=0))
+    other.connect(1, "10.0.0.2", 0x20)
+    other.qp(1).post_send(1, bytes(4096))
+    other.receive_mac_control(pfc.encode(mac, {3: 0xFFFF}), 0)  # another priority
+    assert other.poll(0) and other.link_pause.ignored == 1
