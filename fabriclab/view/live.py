@@ -94,7 +94,7 @@ class LiveSource:
         if not self.alive():
             raise RunEnded(f"run {self.run!r} has ended (its network was stopped)")
         try:
-            return reads.sample(self.ctl, time.monotonic_ns(), self._int_paths())
+            return reads.sample(self.ctl, time.monotonic_ns, self._int_paths())
         except FabricError as err:
             if not self.alive():
                 raise RunEnded(f"run {self.run!r} has ended (its network was stopped)") from None

@@ -86,26 +86,31 @@ class SwitchSettings:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything one sample read, at `t_ns` on the source's clock (wall or virtual)."""
+    """Everything one sample read, at `t_ns` on the source's clock (wall or virtual).
+    `read_ns` says when each switch's counters were read, where that differs (live reads
+    go switch after switch): rates divide by that switch's own interval."""
 
     t_ns: int
     ports: dict[tuple[str, int], PortStats]  # cumulative counters of every switch port
+    read_ns: dict[str, int] = field(default_factory=dict)
     qdepth: dict[tuple[str, int], int | None] = field(default_factory=dict)  # packets, now
     switches: dict[str, SwitchSettings] = field(default_factory=dict)
     int_paths: list[list[str]] = field(default_factory=list)
 
 
-def direction_bytes(topo: Topology, ports: dict[tuple[str, int], PortStats]) -> dict[str, int]:
-    """Bytes sent so far in each link direction: a switch's transmit counter, or, for a
-    host's direction (hosts have no counters), the receive counter at the switch end."""
-    out: dict[str, int] = {}
+def direction_bytes(topo: Topology, snap: Snapshot) -> dict[str, tuple[int, int]]:
+    """(bytes sent so far, when they were read) per link direction: a switch's transmit
+    counter, or, for a host's direction (hosts have no counters), the receive counter at
+    the switch end."""
+    out: dict[str, tuple[int, int]] = {}
+    ports = snap.ports
     for i, ln in enumerate(topo.links):
         for did, (src, sport, dst, dport) in zip(direction_ids(i), (
                 (ln.a, ln.a_port, ln.b, ln.b_port), (ln.b, ln.b_port, ln.a, ln.a_port))):
             if topo.nodes[src].is_switch and (src, sport) in ports:
-                out[did] = ports[(src, sport)].tx_bytes
+                out[did] = (ports[(src, sport)].tx_bytes, snap.read_ns.get(src, snap.t_ns))
             elif (dst, dport) in ports:
-                out[did] = ports[(dst, dport)].rx_bytes
+                out[did] = (ports[(dst, dport)].rx_bytes, snap.read_ns.get(dst, snap.t_ns))
     return out
 
 
@@ -117,20 +122,21 @@ class FrameMaker:
         self.rates = {did: rate for link in graph(topo)["links"]
                       for did, rate in link["dirs"].items()}
         self.frames: deque[dict[str, Any]] = deque()
-        self._last: tuple[int, dict[str, int]] | None = None
+        self._last: dict[str, tuple[int, int]] = {}
         self._peak: dict[tuple[str, int], int] = {}
 
     def add(self, snap: Snapshot) -> dict[str, Any]:
-        sent = direction_bytes(self.topo, snap.ports)
+        sent = direction_bytes(self.topo, snap)
         loads: dict[str, dict[str, float | None]] = {}
-        if self._last is not None and snap.t_ns > self._last[0]:
-            dt = (snap.t_ns - self._last[0]) / 1e9
-            for did, total in sent.items():
-                bps = max(0, total - self._last[1].get(did, total)) * 8 / dt
-                rate = self.rates.get(did)
-                loads[did] = {"bps": round(bps, 1),
-                              "pct": None if not rate else round(100 * bps / rate, 2)}
-        self._last = (snap.t_ns, sent)
+        for did, (total, when) in sent.items():
+            before, then = self._last.get(did, (total, when))
+            if when <= then:
+                continue  # a first sample, or no time passed: no rate yet
+            bps = max(0, total - before) * 8e9 / (when - then)
+            rate = self.rates.get(did)
+            loads[did] = {"bps": round(bps, 1),
+                          "pct": None if not rate else round(100 * bps / rate, 2)}
+        self._last = sent
         ports = {}
         for (sw, port), c in sorted(snap.ports.items()):
             now = snap.qdepth.get((sw, port))

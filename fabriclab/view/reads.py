@@ -8,6 +8,8 @@ The same reads serve a live `fabriclab net` (gRPC clients) and a virtual-time fa
 
 from __future__ import annotations
 
+from typing import Callable
+
 from finsy.proto import p4r
 
 from controller.client import P4RuntimeClient, decode
@@ -19,17 +21,24 @@ from fabriclab.view.model import Snapshot, SwitchSettings
 QDEPTH_REGISTER = "port_qdepth"  # deq_qdepth of the last packet each port sent
 
 
-def sample(ctl: FabricController, t_ns: int, int_paths: list[list[str]] | None = None) -> Snapshot:
+def sample(ctl: FabricController, clock: Callable[[], int],
+           int_paths: list[list[str]] | None = None) -> Snapshot:
+    """Every switch's ports and settings; `clock()` (ns) is read as each switch's counters
+    come back, so a slow read does not skew the rates of the switches read after it."""
+    t_ns = clock()
+    read_ns: dict[str, int] = {}
     ports: dict[tuple[str, int], PortStats] = {}
     qdepth: dict[tuple[str, int], int | None] = {}
     switches: dict[str, SwitchSettings] = {}
     for name, client in ctl.clients.items():
+        stats = ctl.port_stats(name)
+        read_ns[name] = clock()
         current = _register(client, QDEPTH_REGISTER)
-        for port, stats in ctl.port_stats(name).items():
-            ports[(name, port)] = stats
+        for port, counters in stats.items():
+            ports[(name, port)] = counters
             qdepth[(name, port)] = None if current is None else current.get(port, 0)
         switches[name] = settings(client)
-    return Snapshot(t_ns, ports, qdepth, switches, int_paths or [])
+    return Snapshot(t_ns, ports, read_ns, qdepth, switches, int_paths or [])
 
 
 def _register(client: P4RuntimeClient, name: str) -> dict[int, int] | None:

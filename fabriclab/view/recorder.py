@@ -42,7 +42,7 @@ class Recorder:
 
     def _sample(self) -> None:
         now = self.fabric.now
-        self.maker.add(reads.sample(self.fabric.controller, now))
+        self.maker.add(reads.sample(self.fabric.controller, lambda: now))
         if now + self.period_ns <= self.until_ns:
             self.fabric.at(now + self.period_ns, self._sample)
 

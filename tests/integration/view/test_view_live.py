@@ -1,12 +1,15 @@
 """`fabriclab view --run` on a real `fabriclab net` (root): a 2x2x1 leaf-spine with one UDP
 sender, the page in headless Chromium. The graph has the topology's nodes and link
 directions, the loaded link's displayed load rises above an idle one's, the page keeps
-updating, and when the network stops the page says so while the server keeps running."""
+updating, a `fabriclab ctl mode` change shows up (the view takes no mastership), INT paths
+from the collector's CSV are drawn, and when the network stops the page says so while the
+server keeps running."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,6 +36,15 @@ while time.time() < end:
     s.sendto(b"x" * 1000, (sys.argv[1], 9999))
     time.sleep(0.002)
 """
+
+
+def write_int_csv(path: Path, topo, switches: list[str]) -> None:
+    """One INT report of a packet h1 -> h2 through `switches`, as the collector writes it."""
+    a = Addressing(topo)
+    rows = ["recv_time_s,reporter,seq,src,dst,sport,dport,hop,switch_id"]
+    for hop, sw in enumerate(switches):
+        rows.append(f"1.0,3,1,{a.ip('h1')},{a.ip('h2')},5000,9999,{hop},{topo.switch_index(sw) + 1}")
+    path.write_text("\n".join(rows) + "\n")
 
 
 @pytest.fixture
@@ -71,7 +83,16 @@ def test_live_view_of_a_running_net(run_name):
                                   timeout=60_000)
             busy, up1, up2 = tab.evaluate(pcts)
             label = tab.evaluate("fabricView.cy.getElementById('l1').data('label')")
-            assert "ecmp" in label and "ECN" in label, label
+            assert "ecmp" in label and "ECN off" in label, label
+            # the view holds no mastership: ctl still programs the switches, the page shows it
+            ctl = subprocess.run([sys.executable, "-m", "fabriclab", "ctl", "--run", run_name,
+                                  "mode", "adaptive"], capture_output=True, text=True, timeout=60)
+            assert ctl.returncode == 0, ctl.stderr
+            tab.wait_for_function("fabricView.cy.getElementById('l1').data('label')"
+                                  ".includes('adaptive')", timeout=30_000)
+            # INT paths: the collector's CSV in the run directory is picked up when it changes
+            write_int_csv(RunDir(run_name).path / "int.csv", topo, ["l1", "s2", "l2"])
+            tab.wait_for_function("fabricView.cy.edges('.int').length === 4", timeout=30_000)
             seen = int(tab.evaluate("document.body.dataset.frames"))
             tab.wait_for_function(f"document.body.dataset.frames >= {seen + 3}", timeout=30_000)
             assert tab.locator("#status").get_attribute("data-level") == "ok"

@@ -7,7 +7,7 @@ import csv
 import io
 
 from controller.fabric import PortStats
-from fabriclab.view.model import FrameMaker, Snapshot, SwitchSettings, graph, int_paths
+from fabriclab.view.model import FrameMaker, Snapshot, SwitchSettings, direction_id, graph, int_paths
 from topologies.builders import leaf_spine, multi_site
 
 S = 10**9
@@ -41,16 +41,33 @@ def test_load_is_percent_of_the_direction_rate_from_switch_and_host_counters():
     # 1 s later: 1.25 MB received from h1 (100 % of 10 Mb/s), 0.3125 MB sent to it (25 %)
     frame = maker.add(Snapshot(S, {(sw, port): PortStats(rx_bytes=1_250_000, tx_bytes=312_500,
                                                          max_qdepth=7, drops=2)},
-                               {(sw, port): 3}, {sw: SwitchSettings("adaptive", "5-40")}))
+                               qdepth={(sw, port): 3}, switches={sw: SwitchSettings("adaptive", "5-40")}))
     assert frame["loads"][host_dir] == {"bps": 10e6, "pct": 100.0}
     assert frame["loads"][switch_dir] == {"bps": 2.5e6, "pct": 25.0}
     assert frame["ports"][f"{sw}:{port}"] == {"q": 3, "qmax": 7, "drops": 2, "ecn": 0}
     assert frame["switches"][sw] == {"mode": "adaptive", "ecn": "5-40"}
     # the register's peak can be unreadable (BMv2): the sampled queues still give one
     frame = maker.add(Snapshot(2 * S, {(sw, port): PortStats(rx_bytes=1_250_000, tx_bytes=312_500,
-                                                             max_qdepth=None)}, {(sw, port): 9}))
+                                                             max_qdepth=None)}, qdepth={(sw, port): 9}))
     assert frame["ports"][f"{sw}:{port}"]["qmax"] == 9
     assert frame["loads"][host_dir]["pct"] == 0.0
+
+
+def test_each_switch_rate_uses_its_own_read_time():
+    """Live reads go switch after switch: a switch read 0.25 s late has a longer interval."""
+    topo = leaf_spine(2, 1, 1, downlink_bw=10.0)
+    maker = FrameMaker(topo)
+    l1_h1 = direction_id(topo, "l1", "h1")
+    l2_h2 = direction_id(topo, "l2", "h2")
+    p1, p2 = topo.links[int(l1_h1.split(":")[0])], topo.links[int(l2_h2.split(":")[0])]
+    port1, port2 = p1.port_of("l1"), p2.port_of("l2")
+    maker.add(Snapshot(0, {("l1", port1): PortStats(), ("l2", port2): PortStats()},
+                       read_ns={"l1": 0, "l2": 0}))
+    frame = maker.add(Snapshot(S, {("l1", port1): PortStats(tx_bytes=625_000),
+                                   ("l2", port2): PortStats(tx_bytes=781_250)},
+                               read_ns={"l1": S, "l2": S + S // 4}))
+    assert frame["loads"][l1_h1]["pct"] == 50.0  # 5 Mb in 1 s
+    assert frame["loads"][l2_h2]["pct"] == 50.0  # 6.25 Mb in 1.25 s, not 62.5 %
 
 
 def test_history_keeps_sixty_seconds():

@@ -37,8 +37,8 @@ def synthetic_recording(path: Path) -> tuple[dict, str, str]:
         received += int(100e6 / 8 * pct / 100 / 1000)  # bytes in 1 ms
         ports = {ids["h1"][1]: PortStats(rx_bytes=received, max_qdepth=10), ids["h2"][1]: PortStats()}
         paths = [["h1", "l1", "s1", "l2", "h3"]] if pct else []
-        maker.add(Snapshot(step * MS, ports, {ids["h1"][1]: pct // 10},
-                           {"l1": SwitchSettings("adaptive", "5-40")}, paths))
+        maker.add(Snapshot(step * MS, ports, qdepth={ids["h1"][1]: pct // 10},
+                           switches={"l1": SwitchSettings("adaptive", "5-40")}, int_paths=paths))
     doc = {"format": FORMAT, "version": VERSION, "clock": "virtual",
            "topology": topo.to_dict(), "frames": list(maker.frames)}
     path.write_text(json.dumps(doc))
