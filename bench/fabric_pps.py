@@ -1,7 +1,11 @@
 """Packets per second of p4src/fabric.p4 on the built-in switch core (one CPU, no I/O), per
 routing mode and with INT insertion; prints a table (no assertions: a benchmark).
 
-    .venv/bin/python bench/fabric_pps.py [--packets 5000] [--program p4src/fabric.p4]
+Rates per wall-clock second and per CPU second of this process (the second is steadier on
+a shared machine). `--bytecodes` adds the Python bytecodes executed per packet (traced, so
+slow): a figure that does not depend on the machine's load at all.
+
+    .venv/bin/python bench/fabric_pps.py [--packets 5000] [--program p4src/fabric.p4] [--bytecodes]
 """
 
 from __future__ import annotations
@@ -30,10 +34,31 @@ CASES = {
 }
 
 
+def bytecodes(core: SwitchCore, packets: list[bytes]) -> float:
+    """Mean bytecodes executed per SwitchCore.process call (opcode tracing)."""
+    count = 0
+
+    def trace(frame, event, arg):
+        nonlocal count
+        frame.f_trace_opcodes = True
+        count += event == "opcode"
+        return trace
+
+    sys.settrace(trace)
+    try:
+        for i, data in enumerate(packets):
+            core.process(1, data, i * 10)
+    finally:
+        sys.settrace(None)
+    return count / len(packets)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--packets", type=int, default=5000)
     parser.add_argument("--program", type=pathlib.Path, default=REPO / "p4src" / "fabric.p4")
+    parser.add_argument("--bytecodes", action="store_true",
+                        help="also count the bytecodes each packet executes (slow)")
     args = parser.parse_args()
     program = compile_file(args.program)
     packets = [bytes(udp_pkt(H1[0], REMOTE, 49152 + i % 64, dport=ROCE_PORT))
@@ -44,12 +69,14 @@ def main() -> int:
         core = SwitchCore(program)
         result = run_stf(core, SETUP + extra + "\n")
         assert result.ok, result.failures
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         sent = 0
         for i, data in enumerate(packets):
             sent += len(core.process(1, data, i * 10))
-        elapsed = time.perf_counter() - start
-        print(f"  {name:<16} {args.packets / elapsed:9.0f} pkt/s  ({sent} sent)")
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        extra = f"  {bytecodes(core, packets[:200]):6.0f} bytecodes/pkt" if args.bytecodes else ""
+        print(f"  {name:<16} {args.packets / elapsed:9.0f} pkt/s  {args.packets / cpu:9.0f} pkt/CPU-s"
+              f"  ({sent} sent){extra}")
     return 0
 
 
