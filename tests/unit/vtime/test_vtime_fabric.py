@@ -100,6 +100,20 @@ def test_link_failure_at_a_scheduled_instant_and_reroute():
                if len(g.ports) > 1)
 
 
+def test_link_comes_back_up_at_a_scheduled_instant():
+    fabric = Fabric(topo(), seed=3)
+    fabric.fail_link("l1", 4, at_ns=100_000, reroute_after_ns=50_000)  # seed 3 hashes onto 4
+    fabric.at(600_000, fabric.set_link, "l1", 4, True)
+    fabric.at(610_000, fabric.controller.link_up, "l1", 4)
+    wire, carried = fabric.wires[("l1", 4)], []
+    fabric.at(600_000, lambda: carried.append(wire.stats.frames))
+    results = run_collective(fabric.topo, SPEC, OPTS, seed=3, fabric=fabric)
+    assert_correct(results)
+    assert wire.up and fabric.now > 610_000
+    assert wire.stats.frames > carried[0]  # back in its group, and carrying again
+    assert any(4 in g.ports for g in fabric.controller.plans["l1"].groups.values())
+
+
 @pytest.mark.parametrize("kind,counter", [("loss", "retransmissions"),
                                           ("reorder", "out_of_order"),
                                           ("duplicate", "duplicates")])
