@@ -176,3 +176,20 @@ def test_star_runs_every_collective_kind_correctly():
         assert_correct(results)
     with pytest.raises(FabricError, match="at least one host"):
         star(0)
+
+
+def test_traffic_manager_changes_at_run_time():
+    from fabriclab.vtime.runs import star
+
+    spec = CollectiveSpec("sendrecv", 2, 64 << 10)
+    t = star(2, bw_mbps=1000.0)
+    plain = run_collective(t, spec, OPTS, seed=1)
+    fabric = Fabric(t, seed=1)
+    tm = fabric.switches["sw1"].tm
+    fabric.at(50_000, tm.set_port_rate, 2, 250e6)  # toward h2: a quarter of the rate
+    fabric.at(50_000, tm.set_port_delay, 2, 20_000)
+    slowed = run_collective(t, spec, OPTS, seed=1, fabric=fabric)
+    assert_correct(plain)
+    assert_correct(slowed)
+    assert slowed[0]["avg_time"] > 2 * plain[0]["avg_time"]
+    assert tm.stats()[2]["rate_bps"] == 250e6 and tm.stats()[2]["delay_us"] == 20
