@@ -41,6 +41,7 @@ class ExternCompiler:
         self.direct: dict[int, tuple[str, str, str]] = {}  # id(inst) -> (kind, name, unit)
         self.direct_meter_table: dict[int, str] = {}      # id(direct_meter inst) -> table
         self.profiles: dict[int, ActionProfile] = {}
+        self.bound_methods: dict[tuple[str, str], str] = {}
         gen.ns["_Digest"] = Digest
         gen.ns["_rand"] = lambda lo, hi: gen.rng.randint(lo, hi) if hi >= lo else lo
 
@@ -360,6 +361,14 @@ class ExternCompiler:
         self._checksum(bc, args, True, False)
 
     # ------------------------------------------------------------ methods
+    def bound(self, obj: str, method: str) -> str:
+        """A module name for `obj.method` bound once (no attribute lookup per packet)."""
+        name = self.bound_methods.get((obj, method))
+        if name is None:
+            name = self.bound_methods[(obj, method)] = self.gen.obj(
+                f"{obj}_{method}", getattr(self.gen.ns[obj], method))
+        return name
+
     def method(self, bc, mc: ir.MethodCall) -> None:
         inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
         if not isinstance(inst, ir.Instance):
@@ -370,7 +379,7 @@ class ExternCompiler:
         if obj is None and kind in ("counter", "meter", "register"):
             raise unsupported(mc, f"'{inst.name}' here (instance not visible)")
         if kind == "counter" and mc.method == "count":
-            bc.emit(f"{obj}.count({bc.expr(args[0])}, pkt.sm.packet_length)")
+            bc.emit(f"{self.bound(obj, 'count')}({bc.expr(args[0])}, pkt.sm.packet_length)")
         elif kind == "direct_counter" and mc.method == "count":
             bc.emit("pass  # direct_counter: counted by the table on a hit")
         elif kind == "meter" and mc.method == "execute_meter":
@@ -382,8 +391,9 @@ class ExternCompiler:
                 raise unsupported(mc, "a direct_meter no table uses")
             bc.emit_all(bc.assign(args[0], f"{table}.last_color", None))
         elif kind == "register" and mc.method == "read":
-            bc.emit_all(bc.assign(args[0], f"{obj}.dp_read({bc.expr(args[1])})", None))
+            value = f"{self.bound(obj, 'dp_read')}({bc.expr(args[1])})"
+            bc.emit_all(bc.assign(args[0], value, None))
         elif kind == "register" and mc.method == "write":
-            bc.emit(f"{obj}.dp_write({bc.expr(args[0])}, {bc.expr(args[1])})")
+            bc.emit(f"{self.bound(obj, 'dp_write')}({bc.expr(args[0])}, {bc.expr(args[1])})")
         else:
             raise unsupported(mc, f"the extern method {kind}.{mc.method}")
