@@ -77,10 +77,9 @@ def main(args: argparse.Namespace) -> int:
                 "clock": rec.get("clock", "virtual")}
         server.serve(server.make_app(info, recording=rec), args.host, args.port)
         return 0
+    from controller.cli import find_run, grpc_base_port
     from fabriclab.view.live import LiveSource, RunEnded
     from fabriclab.view.model import FrameMaker, graph
-
-    from controller.cli import find_run, grpc_base_port
 
     rundir = find_run(args.run)  # FabricError for an unknown or stopped run
     source = LiveSource(rundir, grpc_base_port(rundir, args.grpc_base_port), args.int_csv,

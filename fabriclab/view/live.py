@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -56,7 +57,8 @@ class RunEnded(FabricError):
 
 
 class LiveSource:
-    """Samples the switches of the run in `rundir`; `sample()` raises RunEnded once the run is gone."""
+    """Samples the switches of the run in `rundir`; `sample()` raises RunEnded once the
+    run is gone."""
 
     def __init__(self, rundir: Path, port: int, int_csv: Path | None = None,
                  int_last: int = 8, timeout: float = 3.0) -> None:
@@ -76,11 +78,12 @@ class LiveSource:
                 client.close()
             raise
         self.ctl = FabricController(self.topo, clients)
+        self._pool = ThreadPoolExecutor(max_workers=min(16, len(clients)) or 1,
+                                        thread_name_prefix="view-read")
         self.int_csv = int_csv or self.rundir / INT_CSV
         self.int_last = int_last
         self._int_seen: tuple[float, list[list[str]]] = (-1.0, [])
-        self.switch_names = {self.topo.switch_index(s.name) + 1: s.name
-                             for s in self.topo.switches()}  # INT switch ids (fabric_plan)
+        self.switch_names = {i + 1: name for name, i in index.items()}  # INT ids (fabric_plan)
         self.host_of_ip = {str(n.ip.ip): n.host for n in Addressing(self.topo).nics.values()}
 
     def alive(self) -> bool:
@@ -94,7 +97,7 @@ class LiveSource:
         if not self.alive():
             raise RunEnded(f"run {self.run!r} has ended (its network was stopped)")
         try:
-            return reads.sample(self.ctl, time.monotonic_ns, self._int_paths())
+            return reads.sample(self.ctl, time.monotonic_ns, self._int_paths(), self._pool.map)
         except FabricError as err:
             if not self.alive():
                 raise RunEnded(f"run {self.run!r} has ended (its network was stopped)") from None
@@ -116,4 +119,5 @@ class LiveSource:
         return self._int_seen[1]
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self.ctl.close()

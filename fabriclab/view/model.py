@@ -167,8 +167,8 @@ def int_paths(rows: Iterable[dict[str, str]], switch_names: dict[int, str],
             continue  # a torn or foreign line: skip it, keep the rest
         reports.setdefault(key, []).append((hop, switch_names.get(sid, f"#{sid}")))
         ends[key] = (row.get("src", ""), row.get("dst", ""))
-    out = []
-    for key in list(reports)[-last:]:
+    out: list[list[str]] = []
+    for key in list(reports)[-last:] if last > 0 else []:
         src, dst = ends[key]
         path = [name for _, name in sorted(reports[key])]
         out.append([host_of_ip.get(src, src), *path, host_of_ip.get(dst, dst)])

@@ -8,7 +8,7 @@ The same reads serve a live `fabriclab net` (gRPC clients) and a virtual-time fa
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Iterable
 
 from finsy.proto import p4r
 
@@ -21,24 +21,32 @@ from fabriclab.view.model import Snapshot, SwitchSettings
 QDEPTH_REGISTER = "port_qdepth"  # deq_qdepth of the last packet each port sent
 
 
+Map = Callable[..., Iterable[Any]]
+
+
 def sample(ctl: FabricController, clock: Callable[[], int],
-           int_paths: list[list[str]] | None = None) -> Snapshot:
-    """Every switch's ports and settings; `clock()` (ns) is read as each switch's counters
-    come back, so a slow read does not skew the rates of the switches read after it."""
+           int_paths: list[list[str]] | None = None, map_: Map = map) -> Snapshot:
+    """Every switch's ports and settings. `clock()` (ns) is read as each switch's counters
+    come back, so a slow read does not skew the rates of other switches; `map_` may read
+    the switches in parallel (a thread pool's map: they are separate servers)."""
     t_ns = clock()
-    read_ns: dict[str, int] = {}
-    ports: dict[tuple[str, int], PortStats] = {}
-    qdepth: dict[tuple[str, int], int | None] = {}
-    switches: dict[str, SwitchSettings] = {}
-    for name, client in ctl.clients.items():
-        stats = ctl.port_stats(name)
-        read_ns[name] = clock()
-        current = _register(client, QDEPTH_REGISTER)
+    snap = Snapshot(t_ns, {}, int_paths=int_paths or [])
+    for name, (stats, read_ns, current, switch) in zip(
+            ctl.clients, map_(lambda n: _read_switch(ctl, n, clock), list(ctl.clients))):
+        snap.read_ns[name] = read_ns
+        snap.switches[name] = switch
         for port, counters in stats.items():
-            ports[(name, port)] = counters
-            qdepth[(name, port)] = None if current is None else current.get(port, 0)
-        switches[name] = settings(client)
-    return Snapshot(t_ns, ports, read_ns, qdepth, switches, int_paths or [])
+            snap.ports[(name, port)] = counters
+            snap.qdepth[(name, port)] = None if current is None else current.get(port, 0)
+    return snap
+
+
+def _read_switch(ctl: FabricController, name: str, clock: Callable[[], int]
+                 ) -> tuple[dict[int, PortStats], int, dict[int, int] | None, SwitchSettings]:
+    stats = ctl.port_stats(name)
+    read_ns = clock()
+    client = ctl.clients[name]
+    return stats, read_ns, _register(client, QDEPTH_REGISTER), settings(client)
 
 
 def _register(client: P4RuntimeClient, name: str) -> dict[int, int] | None:

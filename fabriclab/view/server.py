@@ -40,6 +40,7 @@ class LiveFeed:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            started = loop.time()
             try:
                 snap = await loop.run_in_executor(None, self.sample)
             except self.ended_types as err:
@@ -51,7 +52,8 @@ class LiveFeed:
                 if self.status["level"] != "ok":
                     self._publish("status", self._set_status("ok", "live"))
                 self._publish("frame", self.maker.add(snap))
-            await asyncio.sleep(self.interval)
+            # a fixed rate: the time a sample took counts toward the interval
+            await asyncio.sleep(max(0.0, self.interval - (loop.time() - started)))
 
     def _set_status(self, level: str, text: str) -> dict[str, Any]:
         self.status = {"level": level, "text": text}

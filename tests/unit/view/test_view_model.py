@@ -91,3 +91,5 @@ def test_int_paths_from_collector_rows_skip_torn_lines():
     assert int_paths(rows, names, hosts, last=8) == [["h1", "l1", "s1", "h3"], ["h1", "l1", "s2", "h3"]]
     rows = csv.DictReader(io.StringIO(text))
     assert int_paths(rows, names, hosts, last=1) == [["h1", "l1", "s2", "h3"]]
+    rows = csv.DictReader(io.StringIO(text))
+    assert int_paths(rows, names, hosts, last=0) == []
