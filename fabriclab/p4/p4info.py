@@ -152,6 +152,7 @@ class _Collected:
     digests: list[tuple[str, ir.Type]] = field(default_factory=list)
     action_names: dict[int, str] = field(default_factory=dict)  # id(ActionDecl) -> name
     extern_calls: bool = False  # an extern function is called from a control or its actions
+    table_actions: set[int] = field(default_factory=set)  # id(ActionDecl) of actions some table lists
 
 
 def _hidden(decl) -> bool:
@@ -253,7 +254,9 @@ class _Walker:
             if local in applied:
                 for ref in local.actions:
                     add(ref.decl)
+                    self.out.table_actions.add(id(ref.decl))
                 add(local.default_action.decl)
+                self.out.table_actions.add(id(local.default_action.decl))
         # Actions called from the apply block stay; p4c's front end inlines actions called from
         # other actions, so those vanish unless a table or the apply block uses them too.
         for call in ir.iter_calls(control.body):
@@ -473,8 +476,9 @@ def _build(program: ir.Program) -> p4i.P4Info:
         msg = info.actions.add()
         _preamble(msg.preamble, symbols, "action", name, action)
         # p4c's front end binds directional (in/out/inout) parameters at the call site and drops
-        # them: only directionless ones are control-plane parameters (drop-bmv2).
-        params = [p for p in action.params if p.direction is None]
+        # them: only directionless ones are control-plane parameters (drop-bmv2); an action no
+        # table lists is only called with arguments, so it keeps none (issue323, predication_issue).
+        params = [p for p in action.params if p.direction is None] if id(action) in found.table_actions else []
         for pid, param in zip(_field_ids(params), params):
             p = msg.params.add(id=pid, name=local_name(param)[0], bitwidth=_width(param.type))
             _named_type(p, param.type, info)
@@ -567,7 +571,17 @@ def _pkg_info(info, main: ir.Instance) -> None:
         for key, value in re.findall(r'(\w+)\s*=\s*"((?:\\.|[^"\\])*)"', anno.body):
             if key in fields:
                 setattr(info.pkg_info, key, value)
-    _annotate(info.pkg_info, main.annotations, {"pkginfo"})
+    platform = main.annotation("platform_property")
+    if platform is not None and platform.body:
+        known = {f.name for f in info.pkg_info.platform_properties.DESCRIPTOR.fields}
+        for key, value in re.findall(r"(\w+)\s*=\s*(\d+)", platform.body):
+            if key in known and int(value) <= INT32_MAX:
+                setattr(info.pkg_info.platform_properties, key, int(value))
+            elif key in known:
+                _fail(platform, f"@platform_property: {key} = {value} is over 2147483647")
+            else:
+                _fail(platform, f"@platform_property: unknown property '{key}'")
+    _annotate(info.pkg_info, main.annotations, {"pkginfo", "platform_property"})
 
 
 def _controller_name(h: ir.StructLike) -> str:

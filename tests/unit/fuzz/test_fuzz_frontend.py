@@ -148,11 +148,17 @@ def _mutant(rng: random.Random, text: str) -> str:
         elif kind == "replace":
             tokens[i] = rng.choice(POOL)
         elif kind == "number":  # a number of the program becomes an extreme one: parses, then checks
-            numbers = [j for j, tok in enumerate(tokens) if tok[0].isdigit()]
+            numbers = [j for j, tok in enumerate(tokens) if tok[0].isdigit() and not _stack_size(tokens, j)]
             tokens[rng.choice(numbers or [i])] = rng.choice(EXTREMES)
         else:  # another token of the same program keeps most mutants parseable
             tokens[i] = rng.choice(tokens)
     return " ".join(tokens).replace("# include", "#include")
+
+
+def _stack_size(tokens: list[str], j: int) -> bool:
+    """`h_t[N] stack;`: the switch builds header stacks densely (see the header stack family)."""
+    return 0 < j < len(tokens) - 1 and tokens[j - 1] == "[" and tokens[j + 1] == "]" and j > 1 \
+        and tokens[j - 2] == "h_t"
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

@@ -425,7 +425,8 @@ def test_noaction_has_no_corelib_annotation():
     ("table t { key = { h.e.t: exact; } actions = { NoAction; } } apply { t.apply(); }", True),
     ("apply { mark_to_drop(sm); }", True),  # an extern function call
     ("counter(4, CounterType.packets) c; apply { c.count(0); }", True),  # an extern instance
-    ("action a(bit<8> v) { h.e.t = (bit<16>)v; } apply { a(1); }", True),  # an action parameter
+    # an action only called with arguments lists no parameters (p4c's issue323): nothing to print
+    ("action a(bit<8> v) { h.e.t = (bit<16>)v; } apply { a(1); }", False),
 ])
 def test_type_info_is_printed_when_p4c_prints_it(body, printed):
     info = _info(body)
@@ -511,3 +512,19 @@ def test_extreme_sizes_are_diagnostics_not_tracebacks():
                        .replace("BODY", "apply { m.x = K; }"), name="t.p4")
     assert "1 << 1099511627776" in str(err.value)
     assert _info("counter(32w4294967295, CounterType.packets) c; apply { c.count(0); }").counters[0].size == 2**32 - 1
+
+
+def test_an_action_only_called_directly_lists_no_params():
+    info = _info("action a(bit<8> v) { h.e.t = (bit<16>)v; } action b(bit<8> w) { h.e.t = (bit<16>)w; }"
+                 "table t { key = { h.e.t: exact; } actions = { b; } } apply { a(1); t.apply(); }")
+    actions = _by_name(info.actions)
+    assert list(actions["I.a"].params) == [] and [p.name for p in actions["I.b"].params] == ["w"]
+
+
+def test_platform_property_fills_pkg_info():
+    source = V1_SHELL.replace("V1Switch(", "@platform_property(multicast_group_table_size = 7, "
+                              "multicast_group_table_max_replicas_per_entry = 3)\nV1Switch(", 1)
+    info = compile_source(source.replace("BODY", "apply { }"), name="t.p4").checked_p4info()
+    props = info.pkg_info.platform_properties
+    assert (props.multicast_group_table_size, props.multicast_group_table_max_replicas_per_entry) == (7, 3)
+    assert not info.pkg_info.annotations
