@@ -450,7 +450,9 @@ class StfRunner:
         name, mid, *rest = cmd.words
         profile = self.core.action_profiles[by_suffix(self.core.action_profiles, name,
                                                       "action profile", where)]
-        table = next(t for t in self.core.tables.values() if t.profile is profile)
+        table = next((t for t in self.core.tables.values() if t.profile is profile), None)
+        if table is None:
+            raise StfSyntaxError(f"{where}: no table uses action profile '{profile.name}'")
         profile.add_member(parse_int(mid, where), self._action(table, " ".join(rest), where))
 
     def _do_group(self, cmd: Command, where: str) -> None:
