@@ -7,8 +7,9 @@ Shows where the Python host stack stops keeping up with its line rate on this ma
 import sys
 
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.netns import BridgeFabric
-from fabriclab.roce.runs import RunOptions, launch, summarize
+from fabriclab.launch.collective import launch
+from fabriclab.launch.netns import BridgeFabric
+from fabriclab.roce.runs import RunOptions, summarize
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "switch": ("fabriclab.switch.cli", "run a v1model switch (drop-in for simple_switch_grpc)"),
     "switch-cli": ("fabriclab.switch.admin_cli", "change a running switch's queues (rate, depth, delay)"),
     "net": ("fabriclab.net.cli", "bring up a topology in Mininet with P4 switches"),
-    "collective": ("fabriclab.roce.cli", "run a RoCEv2 collective (all-reduce, all-to-all, ...)"),
+    "collective": ("fabriclab.launch.cli", "run a RoCEv2 collective (all-reduce, all-to-all, ...)"),
     "ctl": ("controller.cli", "change routing mode, ECN and INT on running switches"),
     "run": ("experiments.cli", "run an experiment and write its CSV, JSON and figure"),
     "demo": ("fabriclab.demo", "the headline job that `make demo` runs"),

@@ -88,7 +88,7 @@ def preflight(p: Params) -> None:
     """What would fail in every trial fails here, once: the target's binary and whether it
     can model these links on this machine."""
     from fabriclab.net.linkparams import check_target_supports
-    from fabriclab.net.switch import target_command
+    from fabriclab.net.p4node import target_command
 
     target_command(p.target)
     check_target_supports(topology(p), p.target)

@@ -9,8 +9,8 @@ import sys
 from controller.fabric import FabricController
 from fabriclab.net.network import FabricNet
 from fabriclab.roce.framing import ROCE_PORT
-from fabriclab.roce.lockstep import Lockstep
-from fabriclab.roce.placement import in_mininet_host
+from fabriclab.launch.lockstep import Lockstep
+from fabriclab.launch.placement import in_mininet_host
 from topologies.addressing import Addressing
 from topologies.graph import NodeKind, Topology
 

@@ -19,13 +19,14 @@ from typing import Callable
 
 from controller.fabric import FABRIC_P4, FabricController
 from controller.fabric_plan import FabricConfig
+from controller.route_installer import RouteInstaller
 from experiments.adaptive_routing.host import HostJob
 from experiments.adaptive_routing.params import Params, topology
 from experiments.adaptive_routing.workload import cross_leaf_permutation, interleaved_ring
 from experiments.adaptive_routing.network import leaf_port_bytes, start_agents, uplinks
 from fabriclab.errors import FabricError
 from fabriclab.net.network import FabricNet, NetConfig
-from fabriclab.roce.lockstep import Lockstep
+from fabriclab.launch.lockstep import Lockstep
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ def run_trial(p: Params, cases: list[Case], run: str, emit: Callable[[dict], Non
     """Bring up the network, run every case (emitting its record), always tear down."""
     topo = topology(p)
     net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
-                                    grpc_base_port=p.grpc_base_port, mtu=p.mtu))
+                                    grpc_base_port=p.grpc_base_port, mtu=p.mtu),
+                    controller=RouteInstaller())
     with net:
         ctl = FabricController(topo, net.clients, FabricConfig())
         with start_agents(net, p.timeout_s) as agents:

@@ -1,4 +1,4 @@
-"""RoCEv2 host stack: sans-I/O protocol engines with thin real-time and virtual-time drivers.
+"""RoCEv2 host stack: sans-I/O protocol engines (drivers: `sim` here, `fabriclab.launch.udp`).
 
 Layers, bottom up (each module has one job):
 
@@ -15,18 +15,15 @@ Layers, bottom up (each module has one job):
 - `report`      nccl-tests rows: size, count, type, redop, time(us), algbw, busbw, #wrong
 - `sim`         virtual-time driver: NICs on one output-queued switch (rate, delay, queue,
                 RED-like ECN, loss, duplication, reordering)
-- `driver`      real-time driver over UDP sockets (ECT(0) out, IP_RECVTOS for CE in)
-- `host`        `python -m fabriclab.roce.host --rank R --peers IP[:PORT],...`: one rank process
-- `placement`   spawn functions: here, named netns, pid's netns, Mininet host, running net
-- `lockstep`    `Lockstep(spawns, argvs, ...)`: start worker processes, wait until all are ready,
-                start them together, collect one JSON result each (reaped on every exit path)
-- `runs`        `simulate(spec, opts)` and `launch(spawns, addrs, spec, opts)` -> per-rank dicts
-                (`rank_argv` builds each rank's command line; `launch` runs them via `lockstep`)
-- `netns`       `BridgeFabric(n)`: throw-away namespaces on a Linux bridge (tests, --netns)
-- `cli`         `fabriclab collective`
+- `runs`        `RunOptions` (every rank's NIC settings), `simulate(spec, opts)` -> per-rank
+                dicts, `summarize` -> the nccl-tests row
+
+No sockets, namespaces, processes or argparse here: the UDP socket driver, the host agent,
+placement, lock-step start and `fabriclab collective` are in `fabriclab.launch`.
 
 For experiments: build `CollectiveSpec(kind, nranks, size, dtype, op)` and `RunOptions(...)`,
-then `launch([placement.in_mininet_host(h) for h in hosts], [(ip, 4791), ...], spec, opts)`
+then `fabriclab.launch.collective.launch([placement.in_mininet_host(h) for h in hosts],
+[(ip, 4791), ...], spec, opts)`
 and `runs.summarize(spec, results)` for the nccl-tests row. Each result dict carries the
 rank's times, #wrong, NIC counters (CE marks, CNPs, ICRC errors), QP counters
 (retransmissions, timeouts, NAKs, out-of-order, duplicates) and DCQCN rates.

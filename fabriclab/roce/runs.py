@@ -1,26 +1,23 @@
-"""Ways to run a collective and gather every rank's result.
+"""A collective's host-stack settings and results, and its virtual-time run.
 
+- `RunOptions`: what every rank's NIC uses (line rate, PMTU, window, receiver mode, RTO,
+  DCQCN, pacer burst); `nic_config(ip, port)` builds the NIC's configuration.
 - `simulate`: all ranks in this process over `sim.Simulator` (virtual time, no root).
-- `launch`: one `python -m fabriclab.roce.host` process per host, each started by a caller-
-  supplied `spawn(argv) -> Popen` from `placement` (`ip netns exec NS ...`, nsenter into a
-  Mininet host). The processes bind, print "ready", wait for "go" on stdin (so no rank sends
-  before every rank listens), run, and print one JSON line with their result: a
-  `lockstep.Lockstep` round without job lines.
+- `summarize`: the nccl-tests row of all ranks' results.
+
+Over real sockets, `fabriclab.launch.collective.launch` runs one host agent per rank.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.dcqcn import DcqcnParams
 from fabriclab.roce.framing import ROCE_PORT
-from fabriclab.roce.lockstep import Lockstep
 from fabriclab.roce.nic import NicConfig, RoceNic
 from fabriclab.roce.pacer import NS_PER_S
-from fabriclab.roce.placement import Spawn
 from fabriclab.roce.qp import QpConfig
 from fabriclab.roce.rank import Rank
 from fabriclab.roce.report import Row, make_row
@@ -51,12 +48,6 @@ class RunOptions:
         dcqcn = DcqcnParams.scaled(self.line_rate, round(self.dcqcn_rtt * NS_PER_S)) if self.dcqcn_rtt else None
         return NicConfig(ip, port, self.line_rate, qp, dcqcn, burst=3000 if self.burst is None else self.burst)
 
-    def argv(self) -> list[str]:
-        args = ["--iters", str(self.iters), "--warmup", str(self.warmup), "--rate", str(self.line_rate),
-                "--pmtu", str(self.pmtu), "--window", str(self.window), "--mode", self.mode, "--rto", str(self.rto)]
-        args += ["--burst", str(self.burst)] if self.burst is not None else []
-        return args + (["--dcqcn-rtt", str(self.dcqcn_rtt)] if self.dcqcn_rtt else [])
-
 
 def summarize(spec: CollectiveSpec, results: list[dict]) -> Row:
     """The table row for all ranks: slowest rank's average time, #wrong summed over ranks."""
@@ -79,23 +70,3 @@ def simulate(spec: CollectiveSpec, opts: RunOptions, port: PortParams | None = N
         ranks.append(rank)
     sim.run(until=limit, stop=lambda: all(r.done for r in ranks))
     return [r.summary() for r in ranks]
-
-
-def rank_argv(rank: int, addrs: list[tuple[str, int]], spec: CollectiveSpec, opts: RunOptions,
-              timeout: float) -> list[str]:
-    """The command line of rank `rank`'s `fabriclab.roce.host` process."""
-    peers = ",".join(f"{ip}:{port}" for ip, port in addrs)
-    return [sys.executable, "-m", "fabriclab.roce.host", "--rank", str(rank), "--peers", peers,
-            "--collective", spec.kind, "--size", str(spec.size), "--dtype", spec.dtype, "--op", spec.op,
-            "--timeout", str(timeout), *opts.argv()]
-
-
-def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSpec, opts: RunOptions,
-           timeout: float = 120.0) -> list[dict]:
-    """Run rank i as a process started by `spawns[i]`, listening on `addrs[i]`."""
-    if len(spawns) != len(addrs) or len(addrs) != spec.nranks:
-        raise FabricError("need one spawn function and one address per rank")
-    argvs = [rank_argv(i, addrs, spec, opts, timeout) for i in range(len(addrs))]
-    limit = timeout + 30  # the ranks give up first and report
-    with Lockstep(spawns, argvs, limit, what="rank") as ranks:
-        return ranks.round(None, limit)

@@ -11,8 +11,9 @@ import subprocess
 import pytest
 
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.netns import BridgeFabric
-from fabriclab.roce.runs import RunOptions, launch, summarize
+from fabriclab.launch.netns import BridgeFabric
+from fabriclab.launch.collective import launch
+from fabriclab.roce.runs import RunOptions, summarize
 
 pytestmark = [pytest.mark.root, pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")]
 

@@ -10,8 +10,9 @@ import pytest
 
 from fabriclab.net import clean
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.placement import in_mininet_host
-from fabriclab.roce.runs import RunOptions, launch, summarize
+from fabriclab.launch.placement import in_mininet_host
+from fabriclab.launch.collective import launch
+from fabriclab.roce.runs import RunOptions, summarize
 
 pytestmark = [pytest.mark.root, pytest.mark.timeout(600)]
 

@@ -16,10 +16,11 @@ from scapy.utils import rdpcap
 
 from fabriclab.roce import framing as f
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.netns import BridgeFabric
+from fabriclab.launch.netns import BridgeFabric
 from fabriclab.roce.qp import psn_diff
 from fabriclab.roce.rank import initial_psn
-from fabriclab.roce.runs import RunOptions, launch, summarize
+from fabriclab.launch.collective import launch
+from fabriclab.roce.runs import RunOptions, summarize
 
 pytestmark = pytest.mark.root
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fabriclab.roce.placement import in_mininet_host
+from fabriclab.launch.placement import in_mininet_host
 
 pytestmark = pytest.mark.root
 

@@ -15,8 +15,8 @@ import pytest
 from fabriclab.net import clean
 from fabriclab.paths import p4src, veth_name
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.lockstep import Lockstep
-from fabriclab.roce.placement import in_mininet_host
+from fabriclab.launch.lockstep import Lockstep
+from fabriclab.launch.placement import in_mininet_host
 from fabriclab.roce.runs import summarize
 from topologies import builders
 from topologies.addressing import Addressing
@@ -55,7 +55,7 @@ def test_hierarchical_allreduce_over_two_domains_of_two():
             argvs = [[sys.executable, str(HELPER), str(i), "4", str(SIZE), "2", out_ips, up_ips,
                       "10e6", "40e6", "120"] for i in range(4)]
             with Lockstep([in_mininet_host(net.host(h)) for h in hosts], argvs, 150, "rank") as ranks:
-                results = ranks.round(None, 150)
+                results = ranks.round(["{}"] * 4, 150)
             sent = {sw: switch_tx_bytes(topo, run, sw) - before[sw] for sw in before}
     finally:
         clean.clean_run(run)

@@ -1,8 +1,8 @@
 """A rank process with two NICs (scale-out eth0, scale-up eth1) over UDP, for the Mininet
 test: `python two_nic_rank.py RANK N SIZE LOCAL OUT_IPS UP_IPS RATE UP_RATE TIMEOUT`.
 
-It speaks the launcher's protocol (`ready`, wait for `go`, one JSON line), as
-`fabriclab.roce.host` does for one NIC. Both UDP drivers are stepped by one loop here:
+It speaks the host-agent protocol (`ready`, a job line, `bound`, wait for `go`, one JSON
+line), as `fabriclab.launch.agent` does for one NIC. Both UDP drivers are stepped by one loop here:
 `UdpDriver` runs a single NIC (its `_step`/`_drain` are the seam this test borrows).
 """
 
@@ -11,7 +11,7 @@ import sys
 import time
 
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.driver import UdpDriver
+from fabriclab.launch.udp import UdpDriver
 from fabriclab.roce.nic import RoceNic
 from fabriclab.roce.rank import Rank, ScaleUpNic
 from fabriclab.roce.runs import RunOptions
@@ -34,6 +34,8 @@ def main() -> int:
     for d in drivers:
         d.open_qp_sockets()
     print("ready", flush=True)
+    sys.stdin.readline()  # the round's job line: everything it needs is on the command line
+    print("bound", flush=True)
     if sys.stdin.readline().strip() != "go":
         return 2
     end = time.monotonic() + timeout

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fabriclab.errors import FabricError
-from fabriclab.net.runstate import ENV as RUN_ENV
+from fabriclab.paths import ENV as RUN_ENV
 from fabriclab.roce.framing import ROCE_PORT
-from fabriclab.roce.placement import Spawn, in_netns
+from fabriclab.launch.placement import Spawn, in_netns
 
 SUBNET = "10.77.0"
 
@@ -34,7 +34,7 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 @dataclass
 class BridgeFabric:
-    """`with BridgeFabric(4) as fab:` gives fab.spawns and fab.addrs for `runs.launch`."""
+    """`with BridgeFabric(4) as fab:` gives fab.spawns and fab.addrs for `collective.launch`."""
 
     hosts: int
     pcap_dir: Path | None = None

@@ -1,10 +1,10 @@
 """A group of worker processes driven in lock-step over their stdin/stdout.
 
-The one start-together mechanism of `runs.launch` (a rank per host, one collective) and of
-experiments' long-lived host agents (many jobs each): a worker prints "ready" once it has
-started; for each round the launcher may send every worker a job line and wait until all
-print "bound" (their sockets are open, so no one sends before everyone listens); then it
-sends "go" to all and collects one JSON line from each. Workers are killed and reaped on
+The launcher's side of the one host-agent protocol (`fabriclab.launch.agent`), for
+`collective.launch` (one round: a collective) and experiments' agents (many rounds): a worker
+prints "ready" once it has started; for each round the launcher sends every worker a job
+line and waits until all print "bound" (their sockets are open, so no one sends before
+everyone listens); then it sends "go" to all and collects one JSON line from each. Workers are killed and reaped on
 every exit path (`close`, `with`).
 """
 
@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from fabriclab.errors import FabricError
-from fabriclab.roce.placement import Spawn
+from fabriclab.launch.placement import Spawn
 
 
 class Lockstep:
@@ -38,16 +38,14 @@ class Lockstep:
             self.close()
             raise
 
-    def round(self, jobs: list[str] | None, timeout: float) -> list[dict]:
-        """Give worker i the line jobs[i] (None: workers that take no job lines), start
-        all together, return their results in order."""
+    def round(self, jobs: list[str], timeout: float) -> list[dict]:
+        """Give worker i the line jobs[i], start all together, return their results in order."""
         deadline = time.monotonic() + timeout
-        if jobs is not None:
-            if len(jobs) != len(self.procs):
-                raise FabricError(f"need one job per {self.what}")
-            for p, job in zip(self.procs, jobs):
-                self._send(p, job)
-            self._expect("bound", deadline)
+        if len(jobs) != len(self.procs):
+            raise FabricError(f"need one job per {self.what}")
+        for p, job in zip(self.procs, jobs):
+            self._send(p, job)
+        self._expect("bound", deadline)
         for p in self.procs:
             self._send(p, "go")
         results = []

@@ -17,18 +17,44 @@ import json
 from pathlib import Path
 
 from fabriclab.errors import FabricError
-from fabriclab.roce.collectives import KINDS, CollectiveSpec
-from fabriclab.roce.framing import ROCE_PORT
-from fabriclab.roce.host import add_stack_arguments, options
-from fabriclab.roce.placement import Spawn, in_pid_netns, parse_hosts
-from fabriclab.roce.runs import launch, simulate, summarize
+from fabriclab.launch.collective import hosts_of_run, launch
+from fabriclab.launch.placement import parse_hosts
+from fabriclab.roce.collectives import DTYPES, KINDS, OPS, CollectiveSpec
+from fabriclab.roce.qp import MODES, PMTUS
 from fabriclab.roce.report import format_table
+from fabriclab.roce.runs import RunOptions, simulate, summarize
 from fabriclab.roce.sim import PortParams
-from fabriclab.roce.units import parse_size, parse_sizes
+from fabriclab.units import parse_bitrate, parse_size, parse_sizes
 
 ALIASES = {"all_reduce": "allreduce", "all_gather": "allgather", "reduce_scatter": "reducescatter",
            "alltoall": "alltoall", "all_to_all": "alltoall"}
 COUNTERS = ("retransmissions", "timeouts", "naks_sent", "out_of_order", "duplicates")
+
+
+def add_stack_arguments(p: argparse.ArgumentParser) -> None:
+    """The host stack's options (every rank gets the same)."""
+    p.add_argument("--size", default="1M", help="buffer size in bytes, e.g. 64K, 1M (default 1M), "
+                   "or MIN:MAX like nccl-tests' -b/-e")
+    p.add_argument("--dtype", default="float", choices=sorted(DTYPES))
+    p.add_argument("--op", default="sum", choices=sorted(OPS))
+    p.add_argument("--iters", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--rate", default="100M", help="NIC line rate in bit/s (pacing), e.g. 10M, 100M")
+    p.add_argument("--pmtu", type=int, default=1024, choices=PMTUS)
+    p.add_argument("--window", type=int, default=64, help="outstanding packets per QP")
+    p.add_argument("--mode", default="gbn", choices=MODES, help="receiver: go-back-N or out-of-order placement")
+    p.add_argument("--rto", type=float, default=0.02, help="retransmission timeout in seconds")
+    p.add_argument("--dcqcn-rtt", type=float, default=None, help="enable DCQCN scaled to this RTT in seconds")
+    p.add_argument("--burst", type=int, default=None,
+                   help="bytes the pacer lets a late event loop catch up (default: 1 ms at line rate, >= 3000)")
+    p.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
+
+
+def options(args: argparse.Namespace) -> RunOptions:
+    if args.burst is not None and args.burst < 1500:
+        raise FabricError("--burst must be at least one full frame (1500 bytes)")
+    return RunOptions(args.iters, args.warmup, parse_bitrate(args.rate, "--rate"), args.pmtu, args.window, args.mode, args.rto,
+                      args.dcqcn_rtt, args.burst)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -65,7 +91,7 @@ def parse_ecn(text: str) -> tuple[int, int, float]:
     parts = text.split(":")
     if len(parts) not in (2, 3):
         raise FabricError(f"bad --ecn {text!r} (expected KMIN:KMAX[:PMAX], e.g. 5K:50K:0.1)")
-    kmin, kmax = parse_size(parts[0]), parse_size(parts[1])
+    kmin, kmax = parse_size(parts[0], "--ecn", 0), parse_size(parts[1], "--ecn", 0)
     try:
         pmax = float(parts[2]) if len(parts) == 3 else 1.0
     except ValueError:
@@ -75,57 +101,12 @@ def parse_ecn(text: str) -> tuple[int, int, float]:
     return kmin, kmax, pmax
 
 
-def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn], list[tuple[str, int]]]:
-    """The hosts of a running `fabriclab net --run RUN` (all, or `names` in that order).
-
-    The run's topology.json gives names and addresses; each host's shell carries the run's
-    FABRICLAB_RUN and `mininet:<host>` on its command line, and ranks enter its namespace.
-    """
-    from fabriclab.net.runstate import RunDir
-    from topologies.addressing import Addressing
-    from topologies.graph import Topology
-
-    path = RunDir(run).path / "topology.json"
-    try:
-        topo = Topology.from_json(path.read_text())
-    except FileNotFoundError:
-        raise FabricError(f"no running network {run!r} (no {path})") from None
-    hosts = names or [n.name for n in topo.hosts()]
-    shells = _mininet_shells(run)
-    addressing = Addressing(topo)
-    spawns, addrs = [], []
-    for name in hosts:
-        if name not in shells:
-            raise FabricError(f"host {name!r} of run {run!r} is not running")
-        spawns.append(in_pid_netns(shells[name]))
-        addrs.append((str(addressing.ip(name)), ROCE_PORT))
-    return spawns, addrs
-
-
-def _mininet_shells(run: str) -> dict[str, int]:
-    """host name -> pid of its Mininet shell, for the shells of `run`."""
-    from fabriclab.net.runstate import run_of
-
-    shells = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        tags = [a.decode(errors="replace")[8:] for a in args if a.startswith(b"mininet:")]
-        if tags and run_of(int(proc.name)) == run:
-            shells.setdefault(tags[0], int(proc.name))
-    return shells
-
-
 Run = tuple[CollectiveSpec, list[dict]]
 
 
 def run(args: argparse.Namespace) -> list[Run]:
     """One (spec, per-rank results) per size; namespaces or hosts are set up once for all."""
-    kind, sizes, opts = _kind(args.collective), parse_sizes(args.size, args.factor), options(args)
+    kind, sizes, opts = _kind(args.collective), parse_sizes(args.size, args.factor, "--size"), options(args)
     if args.pcap and args.netns is None:
         raise FabricError("--pcap works with --netns (on a running net, use `fabriclab net --pcap`)")
     if (args.loss or args.reorder or args.ecn) and args.sim is None:
@@ -138,11 +119,11 @@ def run(args: argparse.Namespace) -> list[Run]:
 
     if args.sim is not None:
         kmin, kmax, pmax = parse_ecn(args.ecn) if args.ecn else (None, None, 1.0)
-        port = PortParams(rate=opts.line_rate, delay=args.delay, queue_bytes=parse_size(args.queue), loss=args.loss,
+        port = PortParams(rate=opts.line_rate, delay=args.delay, queue_bytes=parse_size(args.queue, "--queue"), loss=args.loss,
                           reorder=args.reorder, ecn_kmin=kmin, ecn_kmax=kmax, ecn_pmax=pmax)
         return [(spec, simulate(spec, opts, port)) for spec in specs(args.sim)]
     if args.netns is not None:
-        from fabriclab.roce.netns import BridgeFabric
+        from fabriclab.launch.netns import BridgeFabric
 
         todo = specs(args.netns)  # check the input before creating anything
         with BridgeFabric(args.netns, pcap_dir=args.pcap, link_rate=opts.line_rate) as fabric:

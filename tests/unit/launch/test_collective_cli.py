@@ -37,9 +37,9 @@ def test_sim_with_loss_still_correct(capsys):
 @pytest.mark.parametrize("argv,msg", [
     (["collective", "allreduce"], "say where the ranks run"),
     (["collective", "broadcast", "--sim", "2"], "unknown collective"),
-    (["collective", "allreduce", "--sim", "2", "--size", "1X"], "bad size"),
+    (["collective", "allreduce", "--sim", "2", "--size", "1X"], "--size: unknown size unit 'x' in '1X'"),
     (["collective", "allreduce", "--sim", "2", "--size", "1M:64K"], "ends below"),
-    (["collective", "allreduce", "--sim", "2", "--rate", "fast"], "bad rate"),
+    (["collective", "allreduce", "--sim", "2", "--rate", "fast"], "--rate: 'fast' is not a rate"),
     (["collective", "allreduce", "--sim", "4", "--size", "8"], "too small"),
     (["collective", "allreduce", "--sim", "2", "--pcap", "/tmp/x"], "--pcap works with --netns"),
     (["collective", "allreduce", "--hosts", "127.0.0.1:x"], "bad address"),

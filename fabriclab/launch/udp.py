@@ -1,4 +1,5 @@
-"""Real-time driver: one NIC engine over UDP sockets, on whatever host/namespace runs it.
+"""Real-time driver: one NIC engine over UDP sockets, in the host agent of whatever
+host/namespace runs it.
 
 One socket listens on the RoCE port (IP_RECVTOS delivers each datagram's TOS byte, so CE
 marks reach the notification point); one socket per QP is bound to that QP's source port

@@ -1,4 +1,4 @@
-"""Where a rank process runs: spawn functions for `runs.launch` and `lockstep.Lockstep`.
+"""Where a host agent runs: spawn functions for `lockstep.Lockstep` (and so `collective.launch`).
 
 A spawn function takes an argv and returns a Popen with text-mode stdin/stdout/stderr
 pipes, started in the right network namespace: this one, a named namespace, the namespace

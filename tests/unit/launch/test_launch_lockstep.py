@@ -1,6 +1,5 @@
-"""Workers in lock-step (real processes, no root): jobs, 'bound', 'go', results, rounds
-without job lines (as `runs.launch`), and clear errors when a worker dies or stalls; every
-process is reaped."""
+"""Workers in lock-step (real processes, no root): jobs, 'bound', 'go', results, and clear
+errors when a worker dies or stalls; every process is reaped."""
 
 from __future__ import annotations
 
@@ -9,8 +8,8 @@ import sys
 import pytest
 
 from fabriclab.errors import FabricError
-from fabriclab.roce.lockstep import Lockstep
-from fabriclab.roce.placement import here
+from fabriclab.launch.lockstep import Lockstep
+from fabriclab.launch.placement import here
 
 ECHO_AGENT = """
 import json, sys
@@ -57,14 +56,7 @@ def test_job_count_must_match():
 RANK = """
 import json, sys
 print("ready", flush=True)
-assert sys.stdin.readline().strip() == "go"
-print(json.dumps({"rank": int(sys.argv[1])}), flush=True)
 """
-
-
-def test_a_round_without_jobs_is_ready_then_go():
-    with Lockstep([here] * 2, [[sys.executable, "-c", RANK, str(i)] for i in range(2)], 20.0, "rank") as ranks:
-        assert ranks.round(None, 20.0) == [{"rank": 0}, {"rank": 1}]
 
 
 def test_a_worker_that_fails_to_start_names_itself_and_its_error():

@@ -1,0 +1,72 @@
+"""Run a collective over real sockets: one agent per host, one round, every rank's result.
+
+The hosts are given as spawn functions (`placement`: a named namespace, a Mininet host's shell,
+this namespace) and addresses; `hosts_of_run` finds them for a running `fabriclab net`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fabriclab.errors import FabricError
+from fabriclab.launch.agent import agent_argv, collective_job
+from fabriclab.launch.lockstep import Lockstep
+from fabriclab.launch.placement import Spawn, in_pid_netns
+from fabriclab.paths import RunDir, run_of
+from fabriclab.roce.collectives import CollectiveSpec
+from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.roce.runs import RunOptions
+from topologies.addressing import Addressing
+from topologies.graph import Topology
+
+AGENT = "fabriclab.launch.agent"
+
+
+def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSpec, opts: RunOptions,
+           timeout: float = 120.0) -> list[dict]:
+    """Run rank i in an agent started by `spawns[i]`, listening on `addrs[i]`."""
+    if len(spawns) != len(addrs) or len(addrs) != spec.nranks:
+        raise FabricError("need one spawn function and one address per rank")
+    argvs = [agent_argv(AGENT, i, addrs) for i in range(len(addrs))]
+    limit = timeout + 30  # the ranks give up first and report
+    with Lockstep(spawns, argvs, limit, what="rank") as ranks:
+        return ranks.round([collective_job(spec, opts, timeout)] * len(addrs), limit)
+
+
+def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn], list[tuple[str, int]]]:
+    """The hosts of a running `fabriclab net --run RUN` (all, or `names` in that order).
+
+    The run's topology.json gives names and addresses; each host's shell carries the run's
+    FABRICLAB_RUN and `mininet:<host>` on its command line, and ranks enter its namespace.
+    """
+    path = RunDir(run).path / "topology.json"
+    try:
+        topo = Topology.from_json(path.read_text())
+    except FileNotFoundError:
+        raise FabricError(f"no running network {run!r} (no {path})") from None
+    hosts = names or [n.name for n in topo.hosts()]
+    shells = _mininet_shells(run)
+    addressing = Addressing(topo)
+    spawns, addrs = [], []
+    for name in hosts:
+        if name not in shells:
+            raise FabricError(f"host {name!r} of run {run!r} is not running")
+        spawns.append(in_pid_netns(shells[name]))
+        addrs.append((str(addressing.ip(name)), ROCE_PORT))
+    return spawns, addrs
+
+
+def _mininet_shells(run: str) -> dict[str, int]:
+    """host name -> pid of its Mininet shell, for the shells of `run`."""
+    shells = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        tags = [a.decode(errors="replace")[8:] for a in args if a.startswith(b"mininet:")]
+        if tags and run_of(int(proc.name)) == run:
+            shells.setdefault(tags[0], int(proc.name))
+    return shells
