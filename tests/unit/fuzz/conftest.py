@@ -8,17 +8,12 @@ the session, so the suite's output says how much was fuzzed.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 import pytest
+from fuzzing import SCALE
 
-SCALE = float(os.environ.get("FABRICLAB_FUZZ_SCALE", "1"))
 _TALLY: dict[str, Counter] = {}
-
-
-def scaled(count: int) -> int:
-    return max(1, int(count * SCALE))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import random
 import re
 
 import pytest
-from conftest import scaled
+from fuzzing import scaled
 
 from fabriclab.errors import FabricError
 from fabriclab.p4 import CompileError, compile_source

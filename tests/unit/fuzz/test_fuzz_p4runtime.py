@@ -16,7 +16,7 @@ import sys
 
 import grpc
 import pytest
-from conftest import scaled
+from fuzzing import scaled
 from finsy.proto import U128, p4r
 
 HERE = pathlib.Path(__file__).resolve()

@@ -13,7 +13,7 @@ import pathlib
 import random
 
 import pytest
-from conftest import scaled
+from fuzzing import scaled
 
 from fabriclab.cli import main
 from fabriclab.errors import FabricError

@@ -12,7 +12,7 @@ import pathlib
 import random
 
 import pytest
-from conftest import scaled
+from fuzzing import scaled
 
 from fabriclab.p4 import compile_file
 from fabriclab.switch.core import SwitchCore
