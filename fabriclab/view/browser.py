@@ -45,11 +45,10 @@ class ViewProcess:
     """`fabriclab view ARGS` in the background; `url` once it listens, `output` so far."""
 
     def __init__(self, *args: str, timeout: float = 60.0) -> None:
-        env = {k: v for k, v in os.environ.items() if k != ENV}  # see outside_the_run
-        env["PYTHONUNBUFFERED"] = "1"
-        self.proc = subprocess.Popen([sys.executable, "-m", "fabriclab", "view", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=env)
+        with outside_the_run():
+            self.proc = subprocess.Popen([sys.executable, "-m", "fabriclab", "view", *args],
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                         text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.lines: list[str] = []
         self._ready = threading.Event()
         self.url: str | None = None
