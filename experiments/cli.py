@@ -15,7 +15,8 @@ from pathlib import Path
 
 from fabriclab.errors import FabricError
 
-EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing", "scale_up": "experiments.scale_up"}
+EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing", "scale_up": "experiments.scale_up",
+               "congestion_control": "experiments.congestion_control"}
 MODES = ("emulate", "sim")
 
 
