@@ -30,8 +30,14 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Packet
 
 from fabriclab.errors import FabricError
+from fabriclab.roce.framing import INT_MD_FIELDS, INT_SHIM_FIELDS
 
 INT_UDP_PORT = 9099
+
+
+def _bit_fields(declared: tuple[tuple[str, int], ...], **defaults: int) -> list[BitField]:
+    """Scapy fields from the one declaration of a header (fabriclab.roce.framing)."""
+    return [BitField(name, defaults.get(name, 0), bits) for name, bits in declared]
 
 
 class IntReportHeader(Packet):
@@ -47,19 +53,14 @@ class IntShim(Packet):
     """fabric.p4 `int_shim_t`: after the UDP header whose dport says INT_UDP_PORT."""
 
     name = "int_shim_t"
-    fields_desc = [BitField("intType", 1, 4), BitField("npt", 1, 2), BitField("rsvd", 0, 2),
-                   BitField("len", 4, 8), BitField("origPort", 0, 16)]
+    fields_desc = _bit_fields(INT_SHIM_FIELDS, intType=1, npt=1, len=4)
 
 
 class IntMd(Packet):
     """fabric.p4 `int_md_t`: the INT-MD metadata header."""
 
     name = "int_md_t"
-    fields_desc = [BitField("ver", 2, 4), BitField("d", 0, 1), BitField("e", 0, 1),
-                   BitField("m", 0, 1), BitField("rsvd", 0, 12), BitField("hopMl", 6, 5),
-                   BitField("remainingHops", 0, 8), BitField("instructions", 0, 16),
-                   BitField("domainId", 0, 16), BitField("dsInstructions", 0, 16),
-                   BitField("dsFlags", 0, 16)]
+    fields_desc = _bit_fields(INT_MD_FIELDS, ver=2, hopMl=6)
 
 
 class IntHop(Packet):
