@@ -12,7 +12,7 @@ from experiments.scale_up.params import Params
 
 def title(p: Params) -> str:
     how = "virtual time" if p.mode == "sim" else "emulated"
-    return (f"Scale-up domains: flat ring vs hierarchical, {p.accelerators} accelerators, "
+    return (f"Scale-up domains: flat vs hierarchical, {p.accelerators} accelerators, "
             f"{p.nbytes >> 10} KiB, {p.nic_gbps:g} Gb/s NICs, scale-up {p.scaleup_ratio:g}:1 "
             f"({how}, {p.scale_name} scale, Python P4 switches)")
 

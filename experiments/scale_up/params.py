@@ -26,7 +26,7 @@ class Params:
 
     accelerators: int = 64
     domain_sizes: tuple[int, ...] = (1, 2, 4, 8)
-    nbytes: int = 1 << 20            # collective buffer per rank
+    nbytes: int = 256 << 10          # collective buffer per rank
     kinds: tuple[str, ...] = KINDS
     schemes: tuple[str, ...] = SCHEMES
     nic_gbps: float = 400.0
