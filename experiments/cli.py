@@ -1,5 +1,5 @@
 """`fabriclab run EXPERIMENT [--mode emulate|sim] [--quick|--full] [--target builtin|bmv2]
-[--seeds 1,2,3] [--out DIR]`.
+[--seeds 1,2,3] [--out DIR] [--workers N | --cluster tcp://HOST:PORT [--emulate-on-cluster]]`.
 
 Each experiment is a module with `run(scale, out_dir, progress, mode=..., **overrides) ->
 result`; it writes results/<experiment>/<run>.csv, .json and .png and prints a summary
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 from pathlib import Path
 
+from experiments.sweep import Sweep
 from fabriclab.errors import FabricError
 
 EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing", "scale_up": "experiments.scale_up",
@@ -37,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="switch target (default: builtin)")
     parser.add_argument("--seeds", metavar="S1,S2,...", help="replace the scale's seed list")
     parser.add_argument("--out", type=Path, metavar="DIR", help="results folder (default results/EXPERIMENT)")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="trials in N local processes (default: one per core in sim mode, 1 in emulate)")
+    parser.add_argument("--cluster", metavar="tcp://HOST:PORT", help="run the trials on this Dask scheduler")
+    parser.add_argument("--emulate-on-cluster", action="store_true",
+                        help="allow emulate-mode trials on --cluster (each worker: root, a machine of its own)")
 
 
 def parse_seeds(text: str | None) -> tuple[int, ...] | None:
@@ -69,8 +76,14 @@ def main(args: argparse.Namespace) -> int:
     module = experiment_module(args.experiment)
     if mode == "sim" and args.target not in (None, "builtin"):
         raise FabricError("--mode sim runs the built-in switch; --target bmv2 needs --mode emulate")
+    sweep = Sweep(args.workers, args.cluster, args.emulate_on_cluster)
+    sweep.check_mode(mode)
+    spread = "sweep" in inspect.signature(module.run).parameters
+    if not spread and (args.workers or args.cluster):
+        raise FabricError(f"{args.experiment} runs its cases in one process: no --workers/--cluster yet")
     result = module.run(scale=args.scale, out_dir=args.out, progress=lambda s: print(s, flush=True),
-                        mode=mode, target=args.target, seeds=parse_seeds(args.seeds))
+                        mode=mode, target=args.target, seeds=parse_seeds(args.seeds),
+                        **({"sweep": sweep} if spread else {}))
     if not result.rows:
         raise FabricError("no case finished: " + "; ".join(result.errors[:3]))
     return 1 if result.errors else 0
