@@ -47,7 +47,8 @@ def _nic_config(p: Params, scheme: str, ip: str) -> NicConfig:
                         increase_timer_ns=p.dcqcn_timer_ns, rate_ai=p.dcqcn_rate_ai, rate_hai=10 * p.dcqcn_rate_ai)
     return NicConfig(ip, ROCE_PORT, rate, qp, dcqcn=dcqcn, burst=3 * (p.pmtu + 100),
                      hpcc=HpccParams(rate, p.base_rtt_ns, min_interval_ns=p.hpcc_min_interval_ns), cc=cc,
-                     pfc_priority=None if scheme == "none" else DATA_PRIORITY)
+                     pfc_priority=None if scheme == "none" else DATA_PRIORITY,
+                     int_host_clock=p.hpcc_host_clock)
 
 
 def headroom(rate_bps: float, delay_ns: int, frame: int) -> int:

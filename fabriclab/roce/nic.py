@@ -57,6 +57,9 @@ class NicConfig:
     hpcc: HpccParams | None = None
     cc: str | None = None  # none | dcqcn | hpcc; None: hpcc/dcqcn if their parameters are set
     pfc_priority: int | None = None  # honour PFC pauses for the priority our data travels in
+    # HPCC: time INT samples by the ACK's arrival (ns) instead of the switches' timestamps,
+    # which v1model gives in us (too coarse for rates measured over a us-scale RTT)
+    int_host_clock: bool = False
 
     def __post_init__(self) -> None:
         if self.cc is not None and self.cc not in CC_SCHEMES:
@@ -262,8 +265,10 @@ class RoceNic:
                 self.counters.int_malformed += 1
                 return
             declared = stack.declared
+            host_ts = now & 0xFFFFFFFF if self.cfg.int_host_clock else None
             hops = [HopTelemetry(r["switchId"], r["egressPort"], r["qlenBytes"], r["txBytes"],
-                                 (r["egressTs"] * US_TO_NS) & 0xFFFFFFFF, r["rateMbps"] * 10**6)
+                                 host_ts if host_ts is not None else (r["egressTs"] * US_TO_NS) & 0xFFFFFFFF,
+                                 r["rateMbps"] * 10**6)
                     for r in stack.records]
         conn.rp.on_ack(now, conn.acked, conn.acked + conn.qp.outstanding, hops, declared)
 
