@@ -21,6 +21,8 @@ control FabricIngress(inout headers_t hdr,
     counter(PORT_SLOTS, CounterType.packets) port_drops;
     register<bit<48>>(FLOWLET_SLOTS) flowlet_seen;
     register<bit<9>>(FLOWLET_SLOTS) flowlet_port;
+    register<bit<48>>(NOTIFY_SLOTS) notify_last;
+    counter(PORT_SLOTS, CounterType.packets) port_notifications;   /* by congested egress port */
     action_selector(HashAlgorithm.crc16, 1024, 16) ecmp_selector;
     FabricAggregation() aggregation;
 
@@ -173,6 +175,31 @@ control FabricIngress(inout headers_t hdr,
         size = 64;
     }
 
+    /* Switch-generated notification per traffic class (DSCP): CNP back toward the source
+       when the egress queue is at least `threshold` packets deep, at most once per
+       `interval_us` per flow (src, dst, destination QP). */
+    action notify_on(bit<32> threshold, bit<48> interval_us, bit<6> cnp_dscp) {
+        meta.notifyOn = 1;
+        meta.notifyThreshold = threshold;
+        meta.notifyInterval = interval_us;
+        meta.notifyDscp = cnp_dscp;
+    }
+
+    table switch_notify {
+        key = { hdr.ipv4.dscp: exact; }
+        actions = { notify_on; NoAction; }
+        default_action = NoAction();
+        size = 64;
+    }
+
+    action notify_clone() {
+        meta.ccNotify = 1;
+        notify_last.write(meta.notifySlot, standard_metadata.ingress_global_timestamp);
+        clone_preserving_field_list(CloneType.I2E,
+                                    NOTIFY_SESSION_BASE + (bit<32>)standard_metadata.ingress_port,
+                                    FL_NOTIFY);
+    }
+
     action int_sink() {
         meta.intSink = 1;
     }
@@ -259,6 +286,25 @@ control FabricIngress(inout headers_t hdr,
             }
             if (hdr.int_shim.isValid() && meta.intSink == 1 && meta.intToHost == 0) {
                 int_report_clone();
+            }
+            /* RoCE requests (RC opcodes 0x00-0x0B) only; an INT report clone takes precedence. */
+            if (meta.bthValid == 1 && meta.bthOpcode < 0x0C && meta.intReport == 0) {
+                switch_notify.apply();
+                if (meta.notifyOn == 1) {
+                    bit<32> depth;
+                    port_qdepth.read(depth, (bit<32>)standard_metadata.egress_spec);
+                    if (depth >= meta.notifyThreshold) {
+                        hash(meta.notifySlot, HashAlgorithm.crc32, 32w0,
+                             { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.bth.destQP }, NOTIFY_SLOTS);
+                        bit<48> last;
+                        notify_last.read(last, meta.notifySlot);
+                        bit<48> now = standard_metadata.ingress_global_timestamp;
+                        if (last == 0 || now - last >= meta.notifyInterval) {
+                            notify_clone();
+                            port_notifications.count((bit<32>)standard_metadata.egress_spec);
+                        }
+                    }
+                }
             }
         }
 

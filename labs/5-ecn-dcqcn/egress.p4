@@ -199,6 +199,44 @@ control FabricEgress(inout headers_t hdr,
         hdr.report.ingressTs = (bit<32>)meta.intOrigIngressTs;
     }
 
+    /* Turn the clone of a data packet into a CNP from its destination to its source, for
+       the QP the data was sent to (the source NIC maps it to its own QP). */
+    action notify_build() {
+        bit<32> src = hdr.ipv4.srcAddr;
+        hdr.ipv4.srcAddr = hdr.ipv4.dstAddr;
+        hdr.ipv4.dstAddr = src;
+        hdr.ipv4.dscp = meta.notifyDscp;
+        hdr.ipv4.ecn = 0;
+        hdr.ipv4.ttl = 64;
+        hdr.ipv4.totalLen = CNP_FRAME_BYTES - 14;
+        hdr.udp.dstPort = ROCE_UDP_PORT;
+        hdr.udp.length = CNP_FRAME_BYTES - 34;
+        hdr.udp.checksum = 0;
+        hdr.int_shim.setInvalid();
+        hdr.int_md.setInvalid();
+        hdr.int_hops[0].setInvalid();
+        hdr.int_hops[1].setInvalid();
+        hdr.int_hops[2].setInvalid();
+        hdr.int_hops[3].setInvalid();
+        hdr.int_hops[4].setInvalid();
+        hdr.int_hops[5].setInvalid();
+        hdr.aeth.setInvalid();
+        hdr.bth.opcode = ROCE_CNP;
+        hdr.bth.se = 0;
+        hdr.bth.migReq = 0;
+        hdr.bth.padCnt = 0;
+        hdr.bth.fecn = 0;
+        hdr.bth.becn = 1;
+        hdr.bth.resv6 = BTH_FROM_SWITCH;
+        hdr.bth.ackReq = 0;
+        hdr.bth.psn = 0;
+        hdr.reth.setValid();   /* the CNP's 16 reserved bytes */
+        hdr.reth.va = 0;
+        hdr.reth.rkey = 0;
+        hdr.reth.dmaLen = 0;
+        truncate((bit<32>)CNP_FRAME_BYTES);
+    }
+
     apply {
         bit<32> port = (bit<32>)standard_metadata.egress_port;
         port_tx.count(port);
@@ -261,6 +299,12 @@ control FabricEgress(inout headers_t hdr,
                 if (hdr.arp.isValid()) {
                     hdr.arp.sha = meta.portSmac;
                 }
+            }
+        } else if (standard_metadata.instance_type == INSTANCE_I2E_CLONE && meta.ccNotify == 1) {
+            notify_build();
+            if (meta.portKnown == 1) {
+                hdr.ethernet.srcAddr = meta.portSmac;
+                hdr.ethernet.dstAddr = meta.portDmac;
             }
         } else if (standard_metadata.instance_type == INSTANCE_I2E_CLONE && meta.intReport == 1) {
             bit<32> orig_port = (bit<32>)meta.intOrigEgressPort;
