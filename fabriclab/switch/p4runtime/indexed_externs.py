@@ -20,7 +20,7 @@ from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, OUT_OF_RANGE, RE
 from fabriclab.switch.p4runtime.table_entries import meter_config, meter_config_msg, unit_filtered
 
 Update = p4r.Update
-MAX_WILDCARD_CELLS = 1 << 20
+MAX_WILDCARD_CELLS = 1 << 16  # what one request may cover while it holds the switch lock (a fraction of a second)
 
 
 def _indexes(info: Any, msg: Any) -> range:
