@@ -8,6 +8,7 @@ program of `fabriclab net` is.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -73,3 +74,17 @@ def test_net_finds_its_default_program_once_installed(installed, tmp_path):
                tmp_path)
     assert Path(done.stdout.strip()).is_relative_to(installed.parent)
     assert Path(done.stdout.strip()).name == "fabric.p4"
+
+
+@pytest.mark.root
+def test_net_pingall_runs_from_the_installed_copy(installed, tmp_path):
+    """The issue's own check: `fabriclab net leaf-spine --pingall` outside the clone, its
+    switches running the installed package and the packaged fabric.p4."""
+    name = f"t-install-{os.getpid()}"
+    try:
+        done = run([installed / "fabriclab", "net", "leaf-spine", "--leaves", "2", "--spines", "1",
+                    "--hosts-per-leaf", "1", "--pingall", "--run", name,
+                    "--grpc-base-port", 34000 + os.getpid() % 50 * 10], tmp_path)
+        assert "0% dropped" in done.stdout + done.stderr
+    finally:
+        subprocess.run([installed / "fabriclab", "clean", "--run", name], capture_output=True)
