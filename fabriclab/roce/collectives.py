@@ -19,7 +19,8 @@ treat every `local` consecutive ranks as one domain (a scale-up domain, or a sit
 r % local as the domain's member on rail r % local. All-reduce is a ring reduce-scatter inside
 the domain (rank r then holds the domain's sum of local chunk r % local), a ring all-reduce of
 that chunk across domains among the ranks of the same rail, and a ring all-gather inside the
-domain; only 1/local of the buffer crosses the domains. Each ring is a `_Ring` phase with its
+domain; only 1/local of the buffer crosses the domains. All-gather gathers along the rail
+first (D-1 parts per rank cross the network, not n-1), then inside the domain. Each ring is a `_Ring` phase with its
 own tag range; a phase's data that arrives before this rank reached that phase (another
 source than the current ring's) waits for it. Hierarchical all-to-all is the direct one: which
 NIC carries a put (scale-up inside the domain) is the rank's choice, not the schedule's.
@@ -41,7 +42,7 @@ RING_KINDS = ("allreduce", "allgather", "reducescatter")
 DIRECT_KINDS = ("alltoall", "gather", "scatter", "sendrecv")
 KINDS = RING_KINDS + DIRECT_KINDS
 ALGOS = ("ring", "hier")  # ring: the flat schedule of each kind (direct kinds: direct puts)
-HIER_KINDS = ("allreduce", "alltoall")
+HIER_KINDS = ("allreduce", "allgather", "alltoall")
 ROOT = 0  # of gather and scatter
 DTYPES = {"float": np.float32, "float32": np.float32, "int": np.int32, "int32": np.int32,
           "double": np.float64, "float64": np.float64, "int64": np.int64}
@@ -112,10 +113,11 @@ class CollectiveSpec:
     @property
     def max_message(self) -> int:
         """Bytes of the largest single put (sendrecv moves the whole buffer at once; the
-        hierarchical all-reduce's domain ring moves count/local elements a step)."""
+        hierarchical all-reduce's and all-gather's domain ring moves count/local elements
+        a step)."""
         if self.kind == "sendrecv":
             return self.bytes
-        if self.algo == "hier" and self.kind == "allreduce" and self.local > 1:
+        if self.algo == "hier" and self.kind in ("allreduce", "allgather") and self.local > 1:
             return self.count // self.local * self.np_dtype.itemsize
         return self.chunk * self.np_dtype.itemsize
 
@@ -163,16 +165,17 @@ def count_wrong(spec: CollectiveSpec, rank: int, output: np.ndarray) -> int:
 
 
 class _Ring:
-    """One ring pass among `members` over `buf` (a view the pass owns while it runs): in step
-    s member i sends one chunk to member i+1 and reduces (reduce-scatter) or stores
-    (all-gather) the chunk member i-1 sent. Step s is tag `tag0 + s`."""
+    """One ring pass among `members` over `chunks` (views into the rank's buffer, chunk k =
+    chunks[k], possibly strided): in step s member i sends one chunk to member i+1 and
+    reduces (reduce-scatter) or stores (all-gather) the chunk member i-1 sent. Step s is
+    tag `tag0 + s`."""
 
-    def __init__(self, members: list[int], rank: int, buf: np.ndarray, reduce: bool, op: str,
+    def __init__(self, members: list[int], rank: int, chunks: np.ndarray, reduce: bool, op: str,
                  tag0: int) -> None:
-        self.members, self.buf, self.reduce, self.op, self.tag0 = members, buf, reduce, op, tag0
+        self.members, self.chunks, self.reduce, self.op, self.tag0 = members, chunks, reduce, op, tag0
         self.m, self.i = len(members), members.index(rank)
         self.steps = self.m - 1
-        self.c = buf.size // self.m
+        self.c = chunks[0].size
         self.sent = 0
         self.received: set[int] = set()
 
@@ -184,8 +187,7 @@ class _Ring:
         return self.tag0 <= tag < self.tag0 + self.steps
 
     def _view(self, k: int) -> np.ndarray:
-        k %= self.m
-        return self.buf[k * self.c:(k + 1) * self.c]
+        return self.chunks[k % self.m]
 
     def advance(self) -> list[Put]:
         puts = []
@@ -204,10 +206,11 @@ class _Ring:
             raise FabricError(f"rank {self.members[self.i]}: got {incoming.size} elements from "
                               f"rank {src}, expected {self.c}")
         view = self._view(self.i - s - 1 - self.reduce)
+        incoming = incoming.reshape(view.shape)
         if self.reduce:
             OPS[self.op](view, incoming, out=view)
         else:
-            view[:] = incoming
+            view[...] = incoming
         self.received.add(s)
         return self.advance()
 
@@ -220,11 +223,17 @@ def _ring_plan(spec: CollectiveSpec, rank: int, buf: np.ndarray) -> list[_Ring]:
         g, d, l = spec.local, spec.domains, rank % spec.local
         domain = [rank - l + j for j in range(g)]
         rail = [e * g + l for e in range(d)]
-        mine = buf[l * (spec.count // g):(l + 1) * (spec.count // g)]
-        passes = [(domain, buf, True), (rail, mine, True), (rail, mine, False), (domain, buf, False)]
+        if spec.kind == "allreduce":  # local chunk l of the buffer, cut again per domain
+            local_chunks = buf.reshape(g, -1)
+            rail_chunks = local_chunks[l].reshape(d, -1)
+            passes = [(domain, local_chunks, True), (rail, rail_chunks, True),
+                      (rail, rail_chunks, False), (domain, local_chunks, False)]
+        else:  # all-gather: rank (e, j)'s part sits at grid[e, j]; gather the rail, then the domain
+            grid = buf.reshape(d, g, -1)
+            passes = [(rail, grid[:, l, :], False), (domain, grid.transpose(1, 0, 2), False)]
     else:
         everyone = list(range(n))
-        rs, ag = (everyone, buf, True), (everyone, buf, False)
+        rs, ag = (everyone, buf.reshape(n, -1), True), (everyone, buf.reshape(n, -1), False)
         passes = {"allreduce": [rs, ag], "reducescatter": [rs], "allgather": [ag]}[spec.kind]
     rings, tag = [], 0
     for members, view, reduce in passes:

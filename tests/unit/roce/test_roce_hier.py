@@ -22,7 +22,7 @@ class Recorded(Collective):
 
 
 @pytest.mark.parametrize("n,local", [(4, 2), (8, 4), (8, 2), (6, 3), (4, 1), (4, 4), (16, 8)])
-@pytest.mark.parametrize("kind", ["allreduce", "alltoall"])
+@pytest.mark.parametrize("kind", ["allreduce", "allgather", "alltoall"])
 @pytest.mark.parametrize("dtype,op", [("float", "sum"), ("int", "max"), ("int", "prod")])
 def test_hierarchical_schedules_compute_the_exact_result(n, local, kind, dtype, op):
     spec = CollectiveSpec(kind, n, 4 * 24 * n + 8, dtype, op, algo="hier", local=local)
@@ -47,6 +47,17 @@ def test_hierarchical_allreduce_sends_one_local_chunk_across_domains(monkeypatch
     assert spec.max_message == 4 * 200
 
 
+def test_hierarchical_allgather_crosses_domains_once_per_part(monkeypatch):
+    """8 ranks in 2 domains of 4: rank 1 sends its own part to rank 5 (its rail peer) once,
+    then 3 steps of two parts (its rail's) to rank 2."""
+    spec = CollectiveSpec("allgather", 8, 4 * 800, "int", algo="hier", local=4)
+    monkeypatch.setattr(test_roce_collectives, "Collective", Recorded)
+    ranks = exchange(spec, 1)
+    assert all(c.done for c in ranks)
+    assert [(p.dst, len(p.data)) for p in ranks[1].puts] == [(5, 400)] + [(2, 800)] * 3
+    assert spec.max_message == 800
+
+
 def test_domain_of_one_is_the_flat_ring():
     flat = CollectiveSpec("allreduce", 4, 4 * 400)
     hier = CollectiveSpec("allreduce", 4, 4 * 400, algo="hier", local=1)
@@ -56,7 +67,8 @@ def test_domain_of_one_is_the_flat_ring():
 
 def test_bad_hierarchical_specs_are_clear_errors():
     for kwargs, msg in [({"algo": "tree"}, "unknown algorithm"), ({"local": 3}, "does not divide"),
-                        ({"local": 0}, "does not divide"), ({"kind": "gather"}, "hier runs")]:
+                        ({"local": 0}, "does not divide"), ({"kind": "gather"}, "hier runs"),
+                        ({"kind": "reducescatter"}, "hier runs")]:
         args = {"kind": "allreduce", "nranks": 4, "size": 1024, "algo": "hier", "local": 2} | kwargs
         with pytest.raises(FabricError, match=msg):
             CollectiveSpec(**args)
