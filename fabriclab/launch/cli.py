@@ -139,7 +139,8 @@ def main(args: argparse.Namespace) -> int:
     runs = run(args)
     rows = [summarize(spec, results) for spec, results in runs]
     spec = runs[0][0]
-    print(format_table(f"{spec.kind}: {spec.nranks} ranks, {args.iters} iterations, line rate {args.rate}bit/s",
+    print(format_table(f"{spec.kind}: {spec.nranks} ranks, {args.iters} iterations, "
+                       f"line rate {parse_bitrate(args.rate, '--rate') / 1e6:g} Mbit/s",
                        rows))
     totals = {k: sum(r["qp"].get(k, 0) for _, results in runs for r in results) for k in COUNTERS}
     totals["cnps"] = sum(r["nic"]["cnps_sent"] for _, results in runs for r in results)
