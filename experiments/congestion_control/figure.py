@@ -22,6 +22,7 @@ def draw(records: list[dict[str, Any]], rows: list[dict[str, Any]], p: Params, p
     a.set_xlabel("time (us)")
     a.set_ylabel("bottleneck queue (KB)")
     a.set_yscale("symlog", linthresh=1)
+    a.set_ylim(bottom=0)
     a.legend(fontsize=7)
     a.grid(alpha=0.3)
     a.set_title("(a) queue at the incast receiver's port (dotted: metrics start)", fontsize=9)
