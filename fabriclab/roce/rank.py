@@ -157,6 +157,14 @@ class Rank:
             self._nic_of[put.dst].qp(QPN_BASE + put.dst).post_write(self._wr, put.data, va=cur, rkey=RKEY_BASE + self.rank,
                                                          imm=(self._iter << 16) | put.tag)
 
+    def _qp_counters(self) -> dict[str, int]:
+        """Queue-pair counters summed over this rank's NICs."""
+        total: dict[str, int] = {}
+        for nic in self.nics:
+            for k, v in nic.qp_counters().items():
+                total[k] = total.get(k, 0) + v
+        return total
+
     def summary(self) -> dict:
         """JSON-ready result of this rank: timings (seconds), #wrong and the NIC's counters."""
         r = self.result
@@ -165,7 +173,7 @@ class Rank:
             "dtype": self.spec.dtype, "op": self.spec.op, "nranks": self.spec.nranks,
             "iters": self.iters, "times": [t / NS_PER_S for t in r.times_ns],
             "avg_time": r.avg_time_ns / NS_PER_S, "wrong": r.wrong,
-            "error": r.error, "done": self.done, "nic": vars(self.nic.counters), "qp": self.nic.qp_counters(),
+            "error": r.error, "done": self.done, "nic": vars(self.nic.counters), "qp": self._qp_counters(),
             "dcqcn": self.nic.dcqcn_summary(),
             "sports": {str(k): v for nic in self.nics for k, v in nic.sports.items()},
             "algo": self.spec.algo, "local": self.spec.local,
