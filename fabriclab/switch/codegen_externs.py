@@ -236,8 +236,13 @@ class ExternCompiler:
         for code, width, _ in parts:
             shift -= width
             terms.append(code if shift == 0 else f"({code} << {shift})")
-        fn = self.gen.obj("csum16_int", hashing.csum16_int)
-        value = f"{fn}({' | '.join(terms)}, {total // 8})"
+        data = " | ".join(terms)
+        if total // 8 % 2:  # an odd last byte is the high byte of its word
+            data = f"(({data}) << 8)"
+        # hashing.csum16_int inlined (no call per packet): ~sum is 0xFFFF - (n mod 0xFFFF),
+        # and a non-zero n with n mod 0xFFFF == 0 sums to 0xFFFF, whose complement is 0
+        n, t = self.gen.uniq("csum_n"), self.gen.uniq("csum_t")
+        value = f"(65535 - {t} if ({t} := ({n} := {data}) % 65535) else (0 if {n} else 65535))"
         (ok,) = present
         return value if ok == "True" else f"({value} if {ok} else {hashing.csum16(b'')})"
 

@@ -69,3 +69,39 @@ def test_unknown_algorithm_is_a_clear_error():
         hashing.algorithm("md5")
     rnd = hashing.algorithm("random")
     assert 0 <= rnd(b"x") < 1 << 32
+
+
+CSUM_PROGRAM = """
+#include <core.p4>
+#include <v1model.p4>
+header d_t { bit<8> a; bit<16> b; bit<16> sum_odd; bit<16> sum_even; }
+struct metadata { }
+struct headers { d_t d; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.d); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply { sm.egress_spec = 1; }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) {
+    apply {
+        update_checksum(true, { hdr.d.a, hdr.d.b }, hdr.d.sum_odd, HashAlgorithm.csum16);
+        update_checksum(true, { hdr.d.b }, hdr.d.sum_even, HashAlgorithm.csum16);
+    }
+}
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.d); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("a, b", [(0x12, 0x3456), (0, 0), (0xFF, 0xFFFF), (0xFF, 0xFF00)])
+def test_generated_csum16_of_header_fields(a, b):
+    from fabriclab.p4 import compile_source
+    from fabriclab.switch.core import SwitchCore
+
+    core = SwitchCore(compile_source(CSUM_PROGRAM, "csum.p4"))
+    ((_, out),) = core.process(0, bytes([a]) + b.to_bytes(2, "big") + bytes(4), 0)
+    assert int.from_bytes(out[3:5], "big") == _ones_complement_sum(bytes([a]) + b.to_bytes(2, "big"))
+    assert int.from_bytes(out[5:7], "big") == _ones_complement_sum(b.to_bytes(2, "big"))
