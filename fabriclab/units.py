@@ -62,10 +62,11 @@ def _scaled(unit: str, suffixes: tuple[str, ...], prefixes: dict) -> float | int
     return None
 
 
-def parse_bitrate(text: object, what: str = "rate") -> float:
-    """'10mbit', '10M', '10Mb/s' -> 1e7 bit/s; a bare number is bit/s; must be positive."""
+def parse_bitrate(text: object, what: str = "rate", default_unit: str = "") -> float:
+    """'10mbit', '10M', '10Mb/s' -> 1e7 bit/s; a bare number is in `default_unit` (bit/s
+    unless the caller says, e.g. "mbit" for Mininet-style Mb/s options); must be positive."""
     value, unit = _split(text, what, "rate", RATE_EXAMPLES)
-    scale = _scaled(unit, _BIT_SUFFIXES, _DECIMAL)
+    scale = _scaled(unit or default_unit, _BIT_SUFFIXES, _DECIMAL)
     if scale is None:
         raise FabricError(f"{what}: unknown rate unit '{unit}' in '{text}' "
                           f"(examples: {RATE_EXAMPLES})")

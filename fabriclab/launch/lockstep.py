@@ -4,8 +4,8 @@ The launcher's side of the one host-agent protocol (`fabriclab.launch.agent`), f
 `collective.launch` (one round: a collective) and experiments' agents (many rounds): a worker
 prints "ready" once it has started; for each round the launcher sends every worker a job
 line and waits until all print "bound" (their sockets are open, so no one sends before
-everyone listens); then it sends "go" to all and collects one JSON line from each. Workers are killed and reaped on
-every exit path (`close`, `with`).
+everyone listens); then it sends "go" to all and collects one JSON line from each.
+Workers are killed and reaped on every exit path (`close`, `with`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from fabriclab import paths
 from fabriclab.errors import FabricError
-from fabriclab.units import parse_time_ns
+from fabriclab.units import parse_bitrate, parse_time_ns
 from topologies import builders
 from topologies.graph import Topology
 
@@ -40,17 +40,25 @@ TOPOLOGY_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--k": ("k", int, "fat-tree arity (even)"),
     "--sites": ("sites", int, "sites (multi-site)"),
     "--borders": ("borders", int, "border switches per site (multi-site)"),
-    "--bw": ("bw", float, "link rate, Mb/s (fat-tree)"),
-    "--downlink-bw": ("downlink_bw", float, "host link rate, Mb/s"),
-    "--uplink-bw": ("uplink_bw", float, "leaf-spine link rate, Mb/s"),
+    "--bw": ("bw", lambda s: _mbps(s, "--bw"), "link rate (Mb/s, or e.g. 1G) (fat-tree)"),
+    "--downlink-bw": ("downlink_bw", lambda s: _mbps(s, "--downlink-bw"),
+                      "host link rate (Mb/s, or e.g. 1G)"),
+    "--uplink-bw": ("uplink_bw", lambda s: _mbps(s, "--uplink-bw"),
+                    "leaf-spine link rate (Mb/s, or e.g. 1G)"),
     "--oversubscription": ("oversubscription", float, "downlink:uplink capacity ratio"),
     "--uplink-delay": ("delay_us", lambda s: _delay_us(s, "--uplink-delay"),
                        "one-way leaf-spine delay, e.g. 50us (leaf-spine)"),
-    "--dci-bw": ("dci_bw", float, "inter-site link rate, Mb/s (multi-site)"),
+    "--dci-bw": ("dci_bw", lambda s: _mbps(s, "--dci-bw"),
+                 "inter-site link rate (Mb/s, or e.g. 1G) (multi-site)"),
     "--dci-delay": ("dci_delay_us", lambda s: _delay_us(s, "--dci-delay"),
                     "one-way inter-site delay, e.g. 10ms (multi-site)"),
     "--queue": ("queue", int, "egress queue depth in packets on every link"),
 }
+
+
+def _mbps(text: str, flag: str) -> float:
+    """A link rate in Mb/s (Mininet's `bw`): a bare number is Mb/s, '1G' or '500kbit' work too."""
+    return parse_bitrate(text, flag, default_unit="mbit") / 1e6
 
 
 def _delay_us(text: str, flag: str) -> int:

@@ -113,7 +113,16 @@ def test_net_options_build_the_topology():
     assert any(n.kind.value == "scaleup" for n in topo.nodes.values())
 
 
+def test_link_rates_take_the_one_unit_grammar():
+    """A bare number is Mb/s (Mininet's bw); units work as everywhere else."""
+    for given, mbps in (("10", 10.0), ("1G", 1000.0), ("500kbit", 0.5), ("20Mb/s", 20.0)):
+        topo = cli.build_topology(parse(["leaf-spine", "--uplink-bw", given]))
+        assert {ln.ab.bw for ln in topo.links if topo.nodes[ln.a].is_switch
+                and topo.nodes[ln.b].is_switch} == {mbps}
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["leaf-spine", "--uplink-bw", "fast"], "--uplink-bw: 'fast' is not a rate"),
     (["leaf-spine", "--k", "4"], "--k does not apply to leaf-spine"),
     (["leaf-spine", "--leaves", "two"], "'two' is not a number"),
     (["leaf-spine", "--leaves", "0"], "leaves must be >= 1"),
