@@ -143,3 +143,32 @@ def test_the_nic_honours_pfc_pauses_for_its_data_priority():
     other.qp(1).post_send(1, bytes(4096))
     other.receive_mac_control(pfc.encode(mac, {3: 0xFFFF}), 0)  # another priority
     assert other.poll(0) and other.link_pause.ignored == 1
+
+
+def _echo(records: int, declared: int | None = None) -> bytes:
+    """An INT-to-the-receiver stack as a receiver echoes it (records of switch i, port 1)."""
+    import struct
+
+    declared = records if declared is None else declared
+    shim = struct.pack("!BBH", 1 << 4 | 1 << 2, 4 + 6 * declared, f.ROCE_PORT)
+    md = struct.pack("!IHHHH", 2 << 28 | 6 << 8, f.INT_CC_INSTRUCTIONS, 0, 0, 0)
+    hops = b"".join(struct.pack("!IHHIIII", i + 1, 1, 0, 100_000, 0, 1000 * i, 5000 * i)
+                    for i in range(records))
+    return shim + md + hops
+
+
+@pytest.mark.parametrize("echo, counter", [
+    (_echo(2, declared=3), "truncated"),
+    (_echo(9), "too_many_hops"),
+    (b"", "no_telemetry"),
+])
+def test_bad_echoes_are_counted_and_ignored_by_hpcc(echo, counter):
+    nic = RoceNic(NicConfig("10.0.0.1", line_rate=RATE, hpcc=HpccParams(RATE, 10_000)))
+    qp = nic.connect(1, "10.0.0.2", 0x20)
+    qp.post_send(1, bytes(1024))
+    nic.poll(0)
+    ack = f.RocePacket(f.ACKNOWLEDGE, 1, 0, payload=echo, syndrome=f.AETH_ACK)
+    nic.receive(f.frame(ack, "10.0.0.2", "10.0.0.1", 50000), "10.0.0.2", 50000, False, 1000)
+    rp = nic.reaction_point(1)
+    assert getattr(rp.counters, counter) == 1 and rp.window == rp.p.w_init
+    assert not qp.busy  # the ACK itself still counts
