@@ -20,7 +20,7 @@ def fabriclab(*argv: str) -> subprocess.CompletedProcess:
     (["switch", "--no-p4", "prog.json"], "either a program or --no-p4"),
     (["switch", "--no-p4", "-i", "1@x", "--port-rate", "3@10mbit"], "port 3 has no interface"),
     (["switch", "--no-p4", "-i", "1@x", "--port-rate", "1@fast"], "'fast' is not a rate"),
-    (["switch", "--no-p4", "-i", "1@x", "--port-delay", "1@5parsecs"], "unknown delay unit"),
+    (["switch", "--no-p4", "-i", "1@x", "--port-delay", "1@5parsecs"], "unknown time unit"),
     (["switch", "--no-p4", "-i", "1@x", "--queue-bytes", "2@96k"], "port 2 has no interface"),
     (["switch", "--no-p4", "-i", "1@x", "--", "--bogus"], "unknown target options after '--'"),
     (["switch", "--no-p4", "-i", "1@x", "--priority-queues", "0"], "at least 1"),
