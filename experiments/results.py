@@ -95,9 +95,11 @@ def _jsonable(value: Any) -> Any:
 
 def run_document(experiment: str, run: str, scale_name: str, config: Mapping[str, Any],
                  seeds: Iterable[int], scale: Mapping[str, Any], target: str, wall_s: float,
-                 summary: Any, files: RunFiles) -> dict[str, Any]:
-    """The JSON saved next to a run's CSV and figure."""
+                 summary: Any, files: RunFiles, partial: bool = False) -> dict[str, Any]:
+    """The JSON saved next to a run's CSV and figure; `partial`: the run was interrupted and
+    its files hold the trials that finished."""
     return {"experiment": experiment, "run": run, "scale_name": scale_name,
             "command": " ".join(sys.argv) or None, "config": dict(config), "seeds": list(seeds),
             "scale": dict(scale), "versions": versions(target), "wall_time_s": round(wall_s, 1),
-            "summary": summary, "files": {"csv": files.csv.name, "png": files.png.name}}
+            "summary": summary, "files": {"csv": files.csv.name, "png": files.png.name},
+            "partial": partial}

@@ -21,6 +21,7 @@ from experiments.adaptive_routing.metrics import case_row
 from experiments.adaptive_routing.params import Params, params_for, split_scheme, topology
 from experiments.report import format_table, group_stats
 from experiments.results import RESULTS, RunFiles, run_document, run_files, run_id, write_csv, write_json
+from experiments.sweep import Sweep, run_trials
 from experiments.trials import free_port_base, require_root, run_trial
 
 NAME = "adaptive_routing"
@@ -94,10 +95,33 @@ def preflight(p: Params) -> None:
     check_target_supports(topology(p), p.target)
 
 
+def routing_trial(task: tuple[Params, int, int, str, list[dict[str, Any]]],
+          progress: Callable[[str], None]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One routing mode's cases on a fresh network: (rows, errors). Module-level so that
+    experiments.sweep can run it in another process or on a Dask worker."""
+    p, i, n, routing, cases = task
+    progress(f"[trial {i + 1}/{n}] routing {routing}: fresh network, {len(cases)} cases")
+    if p.mode == "sim":
+        from experiments.adaptive_routing.sim import run_cases
+        from experiments.adaptive_routing.trial import Case
+
+        records, error = run_cases(p, [Case(**c) for c in cases], progress), None
+    else:
+        trial_params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, p.leaves + p.spines)}
+        records, error = run_trial(TRIAL_MODULE, f"ar-{os.getpid()}-{i}", trial_params, cases,
+                                   timeout=120 + len(cases) * (p.timeout_s + 15), progress=progress)
+    rows = [case_row(r, p) for r in records]
+    errors = [f"{r['workload']} {r['scheme']} seed {r['seed']}: {r['error']}" for r in rows if r["error"]]
+    if error:
+        errors.append(error)
+        progress(f"  {error}")
+    return rows, errors
+
+
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
-        mode: str = "emulate", **overrides: Any) -> Result:
-    """Run the experiment at `scale` ("quick" or "full") in `mode` ("emulate" or "sim");
-    `overrides` replace parameters."""
+        mode: str = "emulate", sweep: Sweep | None = None, **overrides: Any) -> Result:
+    """Run the experiment at `scale` ("quick" or "full") in `mode` ("emulate" or "sim"), its
+    trials where `sweep` says; `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
     if p.mode == "emulate":
         require_root()
@@ -109,35 +133,21 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     total = sum(len(c) for c in groups.values())
     progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(groups)} trials; "
              f"{p.link_mbps:g} Mb/s links, {p.hosts} hosts, seeds {', '.join(map(str, p.seeds))}")
-    rows: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for i, (routing, cases) in enumerate(groups.items()):
-        progress(f"[trial {i + 1}/{len(groups)}] routing {routing}: fresh network, {len(cases)} cases")
-        if p.mode == "sim":
-            from experiments.adaptive_routing.sim import run_cases
-            from experiments.adaptive_routing.trial import Case
-
-            rows += [case_row(r, p) for r in run_cases(p, [Case(**c) for c in cases], progress)]
-            errors += [f"{r['workload']} {r['scheme']} seed {r['seed']}: {r['error']}"
-                       for r in rows[-len(cases):] if r["error"]]
-            continue
-        trial_params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, p.leaves + p.spines)}
-        records, error = run_trial(TRIAL_MODULE, f"ar-{os.getpid()}-{i}", trial_params, cases,
-                                   timeout=120 + len(cases) * (p.timeout_s + 15), progress=progress)
-        new = [case_row(r, p) for r in records]
-        rows += new
-        errors += [f"{r['workload']} {r['scheme']} seed {r['seed']}: {r['error']}" for r in new if r["error"]]
-        if error:
-            errors.append(error)
-            progress(f"  {error}")
+    tasks = [(p, i, len(groups), routing, cases) for i, (routing, cases) in enumerate(groups.items())]
+    outcome = run_trials(routing_trial, tasks, progress, p.mode, sweep)
+    rows, errors = outcome.rows, outcome.errors
     wall = time.monotonic() - started
     summary = summarize(rows, p)
     write_csv(files.csv, rows)
     if rows:
         draw(rows, p, files.png)
     write_json(files.json, run_document(NAME, run_name, scale, p.as_dict(), p.seeds, p.scale(), p.target,
-                                        wall, {"schemes": summary, "errors": errors}, files))
+                                        wall, {"schemes": summary, "errors": errors}, files,
+                                        partial=outcome.interrupted))
     progress(summary_table(summary))
     progress(f"wall time {wall:.0f} s; results: {files.csv}, {files.json}"
              + (f", figure: {files.png}" if rows else " (no figure: no case finished)"))
+    if outcome.interrupted:
+        progress(f"interrupted: partial results of {outcome.finished}/{len(tasks)} trials")
+        raise KeyboardInterrupt
     return Result(run_name, p, rows, summary, files, wall, errors)
