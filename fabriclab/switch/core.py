@@ -51,6 +51,7 @@ class SwitchCore:
 
     def __init__(self, program, drop_port: int = 511, cpu_port: int | None = None) -> None:
         self.drop_port = drop_port
+        self._not_drop_port = (drop_port + 1) & 0x1FF  # egress_spec in egress (simple_switch)
         self.cpu_port = cpu_port
         self.digests: collections.deque[Digest] = collections.deque()
         self.pre = ReplicationEngine()
@@ -86,7 +87,8 @@ class SwitchCore:
                  preserved: tuple[Any, int] | None, items: list[EgressItem], depth: int) -> None:
         stages = self.stages
         p = self._parse(port, data, now_us, instance_type)
-        p.depth = depth
+        if depth:
+            p.depth = depth
         if preserved is not None:
             stages.copy_field_list(preserved[1], preserved[0], p.meta)
         stages.verify_checksum(p)
@@ -135,7 +137,7 @@ class SwitchCore:
         p: PacketState = item.state
         sm = p.sm
         sm.egress_port = item.port
-        sm.egress_spec = (self.drop_port + 1) & 0x1FF  # simple_switch: not the drop port (bit<9>)
+        sm.egress_spec = self._not_drop_port
         sm.enq_timestamp = queue.enq_timestamp
         sm.enq_qdepth = queue.enq_qdepth
         sm.deq_qdepth = queue.deq_qdepth
