@@ -20,8 +20,11 @@ These names sit at the ground layer because the net driver, the controller (link
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
+import signal
+import socket
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,3 +145,32 @@ def live_runs() -> set[str]:
         if entry.name.isdigit() and (run := run_of(int(entry.name))) is not None:
             runs.add(run)
     return runs
+
+
+def port_bindable(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a TCP server could listen on host:port now. The one port check: the switch's
+    own start-up check and `net`/`doctor` preflight all use it, and it binds as gRPC's
+    server does (SO_REUSEADDR), so a TIME_WAIT left by an earlier run counts as free while a
+    live listener counts as busy. Lives here because every layer that picks ports uses it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask the kernel to send `sig` to this process when its parent dies, so a switch or an
+    agent never outlives a SIGKILLed launcher holding ports and veths. Call it in the child
+    (as Popen's preexec_fn, or first thing in a program its launcher execs). The signal
+    follows the parent *thread*: start such children from a thread that outlives them."""
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig))
+    if os.getppid() != parent or parent == 1:  # the parent died before we got here
+        os._exit(1)

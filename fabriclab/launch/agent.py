@@ -16,14 +16,13 @@ builds their lines); a program adds its own workloads by calling `serve` with th
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
-import os
 import signal
 import sys
 from dataclasses import asdict, replace
 from typing import Callable
 
+from fabriclab import paths
 from fabriclab.errors import FabricError
 from fabriclab.launch.placement import parse_address
 from fabriclab.launch.udp import UdpDriver
@@ -32,7 +31,6 @@ from fabriclab.roce.nic import App, RoceNic
 from fabriclab.roce.rank import Rank
 from fabriclab.roce.runs import RunOptions
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 Peers = list[tuple[str, int]]
 #: (job, my index, every host's address) -> the NIC and the app that drives it
@@ -92,9 +90,7 @@ def run_job(make: Workload, job: dict, me: int, peers: Peers) -> dict:
 
 def _die_with_launcher() -> None:
     """SIGTERM when the launcher dies (`ip netns exec`, nsenter and mnexec exec, so it is our parent)."""
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() == 1:  # it died before we got here
-        sys.exit(1)
+    paths.die_with_parent(signal.SIGTERM)
 
 
 def serve(workloads: dict[str, Workload], argv: list[str] | None = None,

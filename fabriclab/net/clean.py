@@ -1,16 +1,19 @@
 """`fabriclab clean`: remove what crashed runs left behind, and only what is ours.
 
 Ours means: processes carrying FABRICLAB_RUN in their environment (Mininet node shells,
-switches, anything run inside our hosts), `fabriclab switch` processes, veths named
-`flv*`/`flq*` and namespaces named `fl-*` (Mininet's `mn -c`, restricted to our names).
+switches, anything run inside our hosts), `fabriclab net` drivers, veths named `flv*`/`flq*`
+and namespaces named `fl-*` (Mininet's `mn -c`, restricted to our names). A `fabriclab
+switch` started by hand carries no marker: it belongs to no run and is left alone.
 `--run NAME` limits it to one run's processes and recorded links, which is what the tests
-and `fabriclab net`'s own tear-down use. Logs under fabriclab.paths.RUN_DIR are kept.
+and `fabriclab net`'s own tear-down use. Folders of finished runs under
+fabriclab.paths.RUN_DIR are removed, except the newest `--keep` (their logs).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -18,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fabriclab.errors import FabricError
-from fabriclab.paths import NETNS_PREFIX, VETH_PREFIX, RunDir, run_of
+from fabriclab.paths import NETNS_PREFIX, RUN_DIR, VETH_PREFIX, RunDir, live_runs, run_of
 
 LINK_PREFIXES = (VETH_PREFIX, "flq")  # flq: qdisc probes (linkparams.kernel_has_qdisc)
 GRACE_S = 2.0       # SIGTERM -> SIGKILL
 KILL_WAIT_S = 10.0  # SIGKILL -> gone; bounded so a stuck process cannot hang tear-down
 LINK_WAIT_S = 10.0  # a veth whose peer's namespace is being destroyed goes away asynchronously
+KEEP_RUNS = 5       # finished runs whose folders (logs) `clean` keeps
 ROUNDS = 3          # a dying shell's child can show up marked after the first listing
 
 
@@ -32,12 +36,13 @@ class Cleaned:
     processes: list[int] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     namespaces: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        if not (self.processes or self.links or self.namespaces):
+        if not (self.processes or self.links or self.namespaces or self.folders):
             return "nothing to clean"
-        return (f"killed {len(self.processes)} processes, deleted {len(self.links)} links "
-                f"and {len(self.namespaces)} namespaces")
+        return (f"killed {len(self.processes)} processes, deleted {len(self.links)} links, "
+                f"{len(self.namespaces)} namespaces and {len(self.folders)} run folders")
 
 
 def _protected() -> set[int]:
@@ -97,8 +102,7 @@ def run_processes(run: str | None) -> list[int]:
         return [pid for pid in _all_pids() if pid not in protected
                 and (run_of(pid) == run or net_driver_run(pid) == run)]
     return [pid for pid in _all_pids() if pid not in protected
-            and (run_of(pid) is not None
-                 or (_fabriclab_command(pid) or (b"",))[0] in (b"switch", b"net"))]
+            and (run_of(pid) is not None or (_fabriclab_command(pid) or (b"",))[0] == b"net")]
 
 
 def kill(pids: list[int]) -> list[int]:
@@ -185,21 +189,39 @@ def clean_run(run: str) -> Cleaned:
     return done
 
 
-def clean_all() -> Cleaned:
-    """Remove every run's processes, every fl-prefixed link and namespace."""
+def clean_all(keep: int = KEEP_RUNS) -> Cleaned:
+    """Remove every run's processes, every fl-prefixed link and namespace, and the folders
+    of finished runs but the newest `keep`."""
     done = Cleaned(processes=kill(run_processes(None)))
     done.namespaces = delete_namespaces(our_namespaces())
     done.links = delete_links([n for n in existing_links() if n.startswith(LINK_PREFIXES)])
+    done.folders = prune_run_folders(keep)
     return done
+
+
+def prune_run_folders(keep: int) -> list[str]:
+    """Delete the folders of runs with no live process, newest `keep` kept (their logs are
+    what a user looks at after a failure); standalone switch sockets are not run folders."""
+    live = live_runs()
+    finished = sorted((d for d in RUN_DIR.glob("*") if d.is_dir() and d.name not in live),
+                      key=lambda d: d.stat().st_mtime, reverse=True)
+    for folder in finished[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [d.name for d in finished[keep:]]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", metavar="NAME",
                         help="clean only this run (default: everything of ours)")
+    parser.add_argument("--keep", type=int, default=KEEP_RUNS, metavar="N",
+                        help=f"keep the folders (logs) of the newest N finished runs "
+                             f"(default {KEEP_RUNS}; without --run only)")
 
 
 def main(args: argparse.Namespace) -> int:
     if os.geteuid() != 0:
         raise FabricError("cleaning namespaces and links needs root: run with sudo")
-    print(clean_run(args.run) if args.run else clean_all())
+    if args.keep < 0:
+        raise FabricError(f"--keep: expected a count >= 0, got {args.keep}")
+    print(clean_run(args.run) if args.run else clean_all(args.keep))
     return 0

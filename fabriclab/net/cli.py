@@ -11,6 +11,7 @@ import argparse
 import inspect
 import shlex
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -93,6 +94,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--priority-queues", type=int, default=8, metavar="N",
                         help="strict-priority queues per switch port (default 8: priorities "
                         "0..7, the highest served first)")
+    parser.add_argument("--view", action="store_true",
+                        help="also serve the live view (fabriclab view) and print its URL")
     parser.add_argument("--switch-args", default="", metavar="ARGS",
                         help="extra flags for every switch, e.g. \"--log-console\"")
 
@@ -151,15 +154,24 @@ def main(args: argparse.Namespace) -> int:
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    # SIGHUP (a closed terminal, a lost SSH session) ends the net like SIGTERM; SIGINT is
+    # re-armed because `fabriclab net &` from a script inherits it ignored
+    previous = {sig: signal.signal(sig, interrupt)
+                for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
     net = FabricNet(topo, config, controller=RouteInstaller())
+    view = None
     try:
         net.start()
         print(f"fabriclab net: up: {topo.name}: {len(topo.hosts())} hosts, "
               f"{len(topo.switches())} switches, run {config.run} "
               f"(logs in {net.rundir.path})", flush=True)
+        print(switch_table(net), flush=True)
         for nic in net.addressing.nics.values():
             print(f"  {nic.host} {nic.intf} {nic.ip} -> {nic.switch} port {nic.switch_port}")
+        if args.view:  # prints its own URL; read-only, and it carries the run marker (clean)
+            view = subprocess.Popen([sys.executable, "-m", "fabriclab", "view", "--run",
+                                     config.run, "--grpc-base-port", str(config.grpc_base_port)],
+                                    preexec_fn=paths.die_with_parent)
         status = 0
         if args.pingall:
             loss = net.pingall()
@@ -172,9 +184,27 @@ def main(args: argparse.Namespace) -> int:
             _hold()
         return status
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # finish tearing down
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)  # finish tearing down
+        if view is not None:
+            view.terminate()
+            view.wait(10)
         started = net.owns_run
         net.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if started:
             print("fabriclab net: stopped", file=sys.stderr, flush=True)
+
+
+def switch_table(net: Any) -> str:
+    """Switch, P4Runtime device id, gRPC address and the neighbour behind each port: what a
+    p4runtime-shell or `fabriclab ctl` user needs to address one switch."""
+    topo, addresses = net.topo, net.grpc_addresses()
+    rows = [("switch", "device id", "gRPC address", "ports (port:neighbour)")]
+    for sw in topo.switches():
+        ports = " ".join(f"{port}:{peer}" for port, peer, _, _ in topo.neighbors(sw.name))
+        rows.append((sw.name, str(topo.switch_index(sw.name)), addresses[sw.name], ports))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3]
+                     for r in rows)

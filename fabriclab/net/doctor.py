@@ -57,8 +57,9 @@ def checks(grpc_base_port: int = 9559, switches: int = 8) -> list[Check]:
     busy = [p for p in range(grpc_base_port, grpc_base_port + switches) if not port_is_free(p)]
     out.append(Check(f"gRPC ports {grpc_base_port}-{grpc_base_port + switches - 1}", False,
                      not busy, "free" if not busy else
-                     f"in use: {', '.join(map(str, busy))} (running switches? `fabriclab clean`, "
-                     "or `fabriclab net --grpc-base-port`)"))
+                     f"in use: {', '.join(map(str, busy))} (`fabriclab net` moves to the next "
+                     "free block by itself; a run in the way stops with `sudo fabriclab clean "
+                     "--run NAME`)"))
     return out
 
 

@@ -23,7 +23,7 @@ from fabriclab.net import clean, linkparams
 from fabriclab.net.host import FabricHost
 from fabriclab.net.p4node import P4Switch, port_is_free, target_command
 from fabriclab.net.program import load_program
-from fabriclab.paths import ENV, RunDir, veth_name
+from fabriclab.paths import ENV, RunDir, live_runs, veth_name
 from fabriclab.switch.artifact import ForwardingConfig
 from topologies.addressing import Addressing
 from topologies.graph import Topology
@@ -108,18 +108,35 @@ class FabricNet:
         linkparams.check_target_supports(self.topo, self.config.target)
         if not 1024 <= self.config.grpc_base_port <= 65535 - len(self.topo.switches()):
             raise FabricError(f"gRPC base port {self.config.grpc_base_port} out of range")
-        taken = [p for p in (self.grpc_port(s.name) for s in self.topo.switches())
-                 if not port_is_free(p)]
-        if taken:
-            raise FabricError(f"gRPC ports in use: {', '.join(map(str, taken))} (another run? "
-                              "`fabriclab clean`, or pick --grpc-base-port)")
+        self._pick_grpc_ports()
+        if clean.run_processes(self.config.run):
+            raise FabricError(f"run {self.config.run!r} is already active (stop it, or "
+                              f"`sudo fabriclab clean --run {self.config.run}`)")
+        # what an earlier, killed run of the same name left (links, a stray marked process)
+        clean.clean_run(self.config.run)
         existing = set(os.listdir("/sys/class/net"))
         clash = [n for n in self.veth_names() if n in existing]
         if clash:
-            raise FabricError(f"interfaces already exist: {', '.join(clash[:5])} (another run "
-                              "of this topology? stop it or run `fabriclab clean`)")
-        if clean.run_processes(self.config.run):
-            raise FabricError(f"run {self.config.run!r} is already active")
+            raise FabricError(f"interfaces already exist: {', '.join(clash[:5])} (left by "
+                              f"another run; `sudo fabriclab clean --run NAME` for it, live "
+                              f"runs: {', '.join(sorted(live_runs())) or 'none'})")
+
+    def _pick_grpc_ports(self) -> None:
+        """Keep the asked-for block of gRPC ports if every port is free, else move to the next
+        free block of the same size and say so (a live network, or anything else, on them)."""
+        count, base = len(self.topo.switches()), self.config.grpc_base_port
+        for start in range(base, 65536 - count, count):
+            busy = [p for p in range(start, start + count) if not port_is_free(p)]
+            if not busy:
+                break
+            if start == base:
+                first_busy = busy
+        else:
+            raise FabricError(f"no {count} free gRPC ports from {base} on")
+        if start != base:
+            print(f"fabriclab net: gRPC ports {', '.join(map(str, first_busy))} in use: using "
+                  f"{start}-{start + count - 1} instead", flush=True)
+            self.config.grpc_base_port = start
 
     # --- bring-up ------------------------------------------------------------------------
     def start(self) -> "FabricNet":

@@ -23,6 +23,7 @@ from mininet.node import Switch
 
 from fabriclab import paths
 from fabriclab.errors import FabricError
+from fabriclab.paths import port_bindable as port_is_free  # noqa: F401 - the one port check
 
 TARGETS = ("builtin", "bmv2")
 BMV2_BINARY = "simple_switch_grpc"
@@ -48,16 +49,6 @@ def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     except OSError:
         return "(no log)"
     return "\n".join(text[-lines:]) or "(log is empty)"
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def switch_command(target: str, executable: list[str], device_id: int, ports: dict[int, str],
@@ -134,8 +125,10 @@ class P4Switch(Switch):
         with open(self.log, "ab") as log:
             log.write(f"$ {' '.join(self.command())}\n".encode())
             log.flush()
+            # dies with this process even when it is SIGKILLed (no switch left on its ports)
             self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=paths.die_with_parent)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Block until the gRPC port answers; raise with the reason and the log otherwise."""

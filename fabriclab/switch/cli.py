@@ -13,7 +13,6 @@ import argparse
 import json
 import logging
 import signal
-import socket
 import sys
 from typing import Any
 
@@ -177,17 +176,15 @@ def configure_logging(args: argparse.Namespace) -> bool:
 
 
 def _check_bindable(address: str) -> None:
-    """Fail early and clearly if the gRPC address is taken (grpc's own error is vague)."""
+    """Fail early and clearly if the gRPC address is taken (grpc's own error is vague); the
+    same check `fabriclab net` runs before it starts switches (paths.port_bindable)."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit():
         raise FabricError(f"--grpc-server-addr: expected HOST:PORT, got '{address}'")
     host = host.strip("[]") or "0.0.0.0"
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, int(port)))
-        except OSError as err:
-            raise FabricError(f"cannot serve P4Runtime on {address}: {err.strerror}") from None
+    if not paths.port_bindable(int(port), host):
+        raise FabricError(f"cannot serve P4Runtime on {address}: address already in use "
+                          "(pick another port with --grpc-server-addr)")
 
 
 def start_p4runtime(switch: SwitchProcess, address: str) -> Any:
@@ -225,7 +222,7 @@ def main(args: argparse.Namespace) -> int:
                            pcap_dir=args.pcap, packet_log=packet_log)
     admin_server = grpc_server = None
     previous = {sig: signal.signal(sig, lambda *_: switch.stop())
-                for sig in (signal.SIGTERM, signal.SIGINT)}
+                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
         admin_server = admin.AdminServer(admin_path, lambda line: admin.handle_line(tm, line))
         switch.add_reader(admin_server, admin_server.on_readable)
