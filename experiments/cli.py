@@ -18,7 +18,8 @@ from experiments.sweep import Sweep
 from fabriclab.errors import FabricError
 
 EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing", "scale_up": "experiments.scale_up",
-               "congestion_control": "experiments.congestion_control"}
+               "congestion_control": "experiments.congestion_control",
+               "innet_allreduce": "experiments.innet_allreduce"}
 MODES = ("emulate", "sim")
 
 
