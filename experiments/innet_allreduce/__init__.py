@@ -1,0 +1,128 @@
+"""In-network (SwitchML/SHARP-style) all-reduce against the ring, in virtual time.
+
+`run(scale="quick", out_dir=..., progress=print, mode="sim") -> Result` is what `fabriclab run
+innet_allreduce --mode sim` calls. Every case gets a fresh 2x2 leaf-spine running fabric.p4
+and all-reduces float32 buffers either with the RoCE ring or through the switches'
+aggregation slots (docs/aggregation.md). Sweeps: busbw against ranks, against size, and
+against loss (completion, #wrong, retransmissions). The JSON's `headline` is the measured
+in-network/ring busbw ratio at `loss_ranks` ranks and the wrong elements over all in-network
+cases (must be 0), printed last.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from experiments.innet_allreduce.figure import draw
+from experiments.innet_allreduce.params import Params, expected_ratio, params_for
+from experiments.report import format_table
+from experiments.results import RESULTS, RunFiles, run_document, run_files, run_id, write_csv, write_json
+
+NAME = "innet_allreduce"
+
+
+@dataclass
+class Result:
+    run: str
+    params: Params
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+    files: RunFiles
+    wall_s: float
+    errors: list[str] = field(default_factory=list)
+
+
+def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
+    """Per (ranks, bytes, loss, scheme): mean busbw, #wrong, retransmissions; the headline."""
+    table = []
+    for n, nbytes, loss in p.cases():
+        for scheme in p.schemes:
+            sel = [r for r in rows if (r["ranks"], r["bytes"], r["loss"], r["scheme"])
+                   == (n, nbytes, loss, scheme)]
+            if sel:
+                table.append({"ranks": n, "bytes": nbytes, "loss": loss, "scheme": scheme,
+                              "busbw_gbs": _mean(sel, "busbw_gbs"),
+                              "completed": sum(r["error"] is None for r in sel), "cases": len(sel),
+                              "wrong": sum(r["wrong"] or 0 for r in sel),
+                              "retransmissions": sum(r["retransmissions"] or 0 for r in sel)})
+    at = {e["scheme"]: e["busbw_gbs"] for e in table
+          if (e["ranks"], e["bytes"], e["loss"]) == (p.loss_ranks, p.nbytes, 0.0)}
+    ratio = at["innet"] / at["ring"] if at.get("ring") and at.get("innet") else None
+    wrong = sum(r["wrong"] or 0 for r in rows if r["scheme"] == "innet")
+    unfinished = sum(r["error"] is not None for r in rows if r["scheme"] == "innet")
+    headline = {"ranks": p.loss_ranks, "bytes": p.nbytes,
+                "innet_ring_busbw_ratio": round(ratio, 3) if ratio else None,
+                "expected_ratio": round(expected_ratio(p.loss_ranks), 3),
+                "innet_wrong_elements": wrong, "innet_unfinished": unfinished,
+                "text": (f"in-network/ring busbw at {p.loss_ranks} ranks, {p.nbytes >> 10} KiB: "
+                         + (f"{ratio:.2f}x" if ratio else "not measured")
+                         + f" (expected 2(n-1)/n = {expected_ratio(p.loss_ranks):.2f}); "
+                         f"in-network wrong elements: {wrong}"
+                         + (f"; {unfinished} in-network case(s) did not finish" if unfinished else ""))}
+    return {"table": table, "headline": headline}
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    headers = ("ranks", "KiB", "loss %", "scheme", "busbw GB/s", "done", "#wrong", "retrans")
+    rows = [(e["ranks"], e["bytes"] >> 10, f"{100 * e['loss']:g}", e["scheme"],
+             f"{e['busbw_gbs']:.3f}" if e["busbw_gbs"] is not None else "-",
+             f"{e['completed']}/{e['cases']}", e["wrong"], e["retransmissions"])
+            for e in summary["table"]]
+    return format_table(headers, rows)
+
+
+def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
+        mode: str = "sim", **overrides: Any) -> Result:
+    """Run the experiment at `scale` in virtual time; `overrides` replace parameters."""
+    from experiments.innet_allreduce.sim import run_case
+
+    p = params_for(scale, mode, **overrides)
+    started = time.monotonic()
+    run_name = run_id(f"sim-{scale}")
+    files = run_files(Path(out_dir) if out_dir else RESULTS / NAME, run_name)
+    points = p.cases()
+    total = len(points) * len(p.schemes) * len(p.seeds)
+    progress(f"{NAME} ({p.mode}, {scale}): {total} cases; leaf-spine 2x2, "
+             f"{p.host_mbps / 1000:g} Gb/s hosts; ranks {', '.join(map(str, p.ranks))} at "
+             f"{p.nbytes >> 10} KiB; sizes {', '.join(str(b >> 10) for b in p.sizes)} KiB and "
+             f"loss {', '.join(f'{100 * x:g}%' for x in p.losses)} at {p.loss_ranks} ranks; "
+             f"seeds {', '.join(map(str, p.seeds))}")
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    done = 0
+    for n, nbytes, loss in points:
+        for seed in p.seeds:
+            for scheme in p.schemes:
+                done += 1
+                row = run_case(p, scheme, n, nbytes, loss, seed)
+                rows.append(row)
+                what = f"{n} ranks, {nbytes >> 10} KiB, loss {100 * loss:g}%, {scheme}, seed {seed}"
+                if row["error"]:
+                    errors.append(f"{what}: {row['error']}")
+                progress(f"  [{done}/{total}] {what}: "
+                         + (f"busbw {row['busbw_gbs']:.3f} GB/s, #wrong {row['wrong']}, "
+                            f"{row['retransmissions']} retransmissions"
+                            if not row["error"] else f"FAILED {row['error']}")
+                         + f" ({row['wall_s']:.1f} s wall, {row['packets']} packets)")
+    wall = time.monotonic() - started
+    summary = summarize_runs(rows, p)
+    write_csv(files.csv, rows)
+    if rows:
+        draw(rows, p, files.png)
+    document = run_document(NAME, run_name, scale, p.as_dict(), p.seeds, p.scale(), p.target,
+                            wall, {**summary, "errors": errors}, files)
+    document["headline"] = summary["headline"]
+    write_json(files.json, document)
+    progress(summary_table(summary))
+    progress(f"wall time {wall:.0f} s; results: {files.csv}, {files.json}"
+             + (f", figure: {files.png}" if rows else ""))
+    progress(summary["headline"]["text"])
+    return Result(run_name, p, rows, summary, files, wall, errors)
