@@ -16,8 +16,6 @@ from fabriclab.p4.diagnostics import CompileError, SourceMap
 
 _INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
 _RADIX = {None: 10, "0x": 16, "0b": 2, "0o": 8, "0d": 10}
-_NAME_TOKENS = {"IDENTIFIER", "TYPE_IDENTIFIER", "APPLY", "KEY", "ACTIONS", "STATE", "ENTRIES",
-                "TYPE", "PRIORITY"}
 
 
 def parse_annotation(text: str, pos) -> ir.Annotation:
@@ -146,8 +144,10 @@ class IrBuilder(Transformer):
         raise self._error(meta, "unsupported: tuple types are not supported by fabriclab")
 
     def function_decl(self, meta, c):
-        name = next(t for t in c if isinstance(t, Token) and t.type in _NAME_TOKENS)
-        raise self._error(name, f"unsupported: function declarations ('{name}') are not supported by fabriclab")
+        annos, ret, name, type_params, params, body = c
+        return ir.FunctionDecl(str(name), return_ref=ret, type_params=type_params or [],
+                               params=params or [], body=body, annotations=self._annos(annos),
+                               pos=self._pos(name))
 
     def type_args(self, meta, c):
         return list(c)

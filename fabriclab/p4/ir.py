@@ -599,6 +599,16 @@ class ActionDecl(Decl):
 
 
 @dataclass(eq=False)
+class FunctionDecl(Decl):
+    """A top-level P4 function; the front end inlines every call (passes.InlineFunctions)."""
+
+    return_ref: TypeRef | None = None
+    type_params: list[str] = field(default_factory=list)
+    params: list[Param] = field(default_factory=list)
+    body: Block = field(default_factory=Block)
+
+
+@dataclass(eq=False)
 class KeyElement(Node):
     expr: Expr
     match_kind: str

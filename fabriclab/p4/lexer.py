@@ -18,6 +18,10 @@ _DECL_START = {"SEMICOLON", "LBRACE", "RBRACE", "ANNOTATION"}
 _TYPE_ARG_TOKENS = _TYPE_KEYWORDS | {"INTEGER", "COMMA", "LSQB", "RSQB", "DONTCARE", "LPAR", "RPAR"}
 
 
+# tokens that can end a function's return type: `T f<X>(...)` declares a generic function
+_RETURN_TYPE_END = {"TYPE_IDENTIFIER", "IDENTIFIER", "VOID", "BOOL"}
+
+
 def _retype(tok: Token, kind: str) -> Token:
     return Token.new_borrow_pos(kind, tok.value, tok)
 
@@ -134,7 +138,9 @@ class PostLexer:
                         out.extend(toks[i + 1 : j])
                         i = j
                         continue
-                elif extern_depth is not None and nxt is not None and nxt.value == "<":
+                elif nxt is not None and nxt.value == "<" and (extern_depth is not None or depth == 0 and i > 0 and (
+                        toks[i - 1].value == ">" or toks[i - 1].type in _RETURN_TYPE_END)):
+                    # an extern method's or a top-level function's type parameters
                     out.append(_retype(tok, "TYPE_IDENTIFIER") if is_type(tok.value) else tok)
                     j = type_params(i + 1)
                     out.extend(toks[i + 1 : j])

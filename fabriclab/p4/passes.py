@@ -14,6 +14,7 @@ from typing import Protocol, Sequence
 
 from fabriclab.p4 import ir
 from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
+from fabriclab.p4.inline import InlineFunctions
 from fabriclab.p4.rules import EntryPriorities, MainPackage, UnusedTables
 from fabriclab.p4.typecheck import CheckContext
 
@@ -35,8 +36,8 @@ class PassManager:
         return ctx.program
 
 
-# resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
-FRONT_END: tuple[Pass, ...] = (DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
+# inline functions -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
+FRONT_END: tuple[Pass, ...] = (InlineFunctions(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
                                 UnusedTables(), MainPackage())
 
 

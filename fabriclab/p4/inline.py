@@ -1,0 +1,288 @@
+"""Lowering P4 functions by inlining, on the untyped IR, so later passes and the switch never see them.
+
+Why inline: the switch's code generator runs controls, actions and parser states; a function
+call becomes statements it already runs. For every statement that calls a function:
+
+    x = f(a, g(b));   ->   { T1 r1; {copy-in; body with `return e` -> `r1 = e`; copy-out}
+                              T2 r2; {... f's body with the argument r1 ...}  x = r2; }
+
+Parameters become fresh locals (copy-in for in/inout, copy-out for out/inout, as P4's calling
+convention); a `return` that is not the body's last statement sets a flag that guards the rest.
+Calls are hoisted out of their statement in evaluation order, so a function with side effects
+called under `&&`, `||` or `?:` runs even where the short-circuit would have skipped it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+
+from fabriclab.p4 import ir
+from fabriclab.p4.typecheck import error
+
+_LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos"}
+
+
+def _children(node):
+    """(field name, value) for each IR child of `node` (nodes and lists of nodes)."""
+    for f in dataclasses.fields(node):
+        if f.name not in _LINKS:
+            yield f.name, getattr(node, f.name)
+
+
+def map_exprs(node, fn):
+    """Replace every expression under `node` bottom-up by fn(expr) (in place); returns node."""
+    for name, value in _children(node):
+        if isinstance(value, ir.Node):
+            setattr(node, name, _map_one(value, fn))
+        elif isinstance(value, list):
+            value[:] = [_map_one(v, fn) if isinstance(v, ir.Node) else v for v in value]
+    return node
+
+
+def _map_one(value, fn):
+    map_exprs(value, fn)
+    return fn(value) if isinstance(value, ir.Expr) else value
+
+
+class Inliner:
+    def __init__(self, functions: dict[str, ir.FunctionDecl]) -> None:
+        self.functions = functions
+        self.counter = itertools.count()
+
+    def _called(self, expr) -> ir.FunctionDecl | None:
+        if (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)
+                and expr.target.name in self.functions):
+            return self.functions[expr.target.name]
+        return None
+
+    # -- statement lists ------------------------------------------------------------
+    def stmts(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for s in stmts:
+            out.extend(self.stmt(s))
+        return out
+
+    def block(self, block: ir.Block) -> ir.Block:
+        block.stmts = self.stmts(block.stmts)
+        return block
+
+    def stmt(self, s: ir.Stmt) -> list[ir.Stmt]:
+        """The statements that replace `s`: hoisted calls first, then `s` itself."""
+        if isinstance(s, ir.Block):
+            return [self.block(s)]
+        if isinstance(s, ir.CallStmt) and (fn := self._called(s.call)):
+            pre = self._hoist_args(s.call)
+            return pre + [self._expand(fn, s.call, None)]
+        for name, sub in _children(s):  # nested statements first
+            if isinstance(sub, ir.Block):
+                self.block(sub)
+            elif isinstance(sub, ir.Stmt):
+                setattr(s, name, _as_stmt(self.stmt(sub), sub))
+            elif isinstance(sub, list) and name == "cases":
+                for case in sub:
+                    if case.body is not None:
+                        self.block(case.body)
+        pre: list[ir.Stmt] = []
+        for name, sub in _children(s):
+            if isinstance(sub, ir.Expr):
+                setattr(s, name, self._hoist(sub, pre))
+        return pre + [s]
+
+    def _hoist_args(self, call: ir.MethodCall) -> list[ir.Stmt]:
+        pre: list[ir.Stmt] = []
+        for arg in call.args:
+            if arg.value is not None:
+                arg.value = self._hoist(arg.value, pre)
+        return pre
+
+    def _hoist(self, expr: ir.Expr, pre: list[ir.Stmt]) -> ir.Expr:
+        """Replace each function call in `expr` by a temporary computed by statements in `pre`."""
+        def replace(e):
+            fn = self._called(e)
+            if fn is None:
+                return e
+            if fn.return_ref is None or fn.return_ref.kind == "void":
+                raise error(e.pos, f"function '{fn.name}' returns no value")
+            tmp = f"{fn.name}_ret_{next(self.counter)}"
+            pre.append(ir.VarDecl(tmp, type_ref=copy.deepcopy(fn.return_ref), pos=e.pos))
+            pre.append(self._expand(fn, e, tmp))
+            return ir.PathExpr(tmp, pos=e.pos, text=tmp)
+        return _map_one(expr, replace)
+
+    # -- one call -------------------------------------------------------------------
+    def _expand(self, fn: ir.FunctionDecl, call: ir.MethodCall, result: str | None) -> ir.Block:
+        """The block that runs `fn`'s body for `call`, leaving the value in `result`."""
+        n = next(self.counter)
+        rename = {p.name: f"{fn.name}_{n}_{p.name}" for p in fn.params}
+        body = copy.deepcopy(fn.body)
+        _collect_locals(body, fn.name, n, rename)
+        map_exprs(body, lambda e: _renamed(e, rename))
+        _rename_decls(body, rename)
+        args = _bind(fn, call)
+        stmts: list[ir.Stmt] = []
+        for p in fn.params:
+            value = args.get(p.name)
+            init = copy.deepcopy(value) if p.direction != "out" else None
+            if value is None and p.default is not None and p.direction != "out":
+                init = copy.deepcopy(p.default)
+            stmts.append(ir.VarDecl(rename[p.name], type_ref=copy.deepcopy(p.type_ref), init=init,
+                                    pos=call.pos))
+        flag = None
+        if _needs_flag(body.stmts):
+            flag = f"{fn.name}_{n}_returned"
+            stmts.append(ir.VarDecl(flag, type_ref=ir.TypeRef("bool", pos=call.pos),
+                                    init=ir.BoolLiteral(False, pos=call.pos), pos=call.pos))
+        stmts.extend(_lower_returns(body.stmts, result, flag))
+        for p in fn.params:
+            value = args.get(p.name)
+            if p.direction in ("out", "inout") and value is not None:
+                stmts.append(ir.Assign(copy.deepcopy(value), ir.PathExpr(rename[p.name], pos=call.pos),
+                                       pos=call.pos))
+        return ir.Block(stmts=stmts, pos=call.pos)
+
+
+def _as_stmt(stmts: list[ir.Stmt], orig: ir.Stmt) -> ir.Stmt:
+    return stmts[0] if len(stmts) == 1 else ir.Block(stmts=stmts, pos=orig.pos)
+
+
+def _bind(fn: ir.FunctionDecl, call: ir.MethodCall) -> dict[str, ir.Expr]:
+    """Parameter name -> argument expression (positional or named); `_` binds nothing."""
+    bound: dict[str, ir.Expr] = {}
+    if len(call.args) > len(fn.params):
+        raise error(call.pos, f"function '{fn.name}' takes {len(fn.params)} arguments, "
+                                            f"{len(call.args)} given")
+    for i, arg in enumerate(call.args):
+        name = arg.name or fn.params[i].name
+        if name not in {p.name for p in fn.params}:
+            raise error(arg.pos, f"function '{fn.name}' has no parameter '{name}'")
+        if arg.value is not None:
+            bound[name] = arg.value
+    for p in fn.params:
+        if p.name not in bound and p.default is None and p.direction in (None, "in", "inout"):
+            raise error(call.pos, f"function '{fn.name}': no argument for '{p.name}'")
+    return bound
+
+
+def _collect_locals(node, fname: str, n: int, rename: dict[str, str]) -> None:
+    for _name, sub in _children(node):
+        subs = sub if isinstance(sub, list) else [sub]
+        for s in subs:
+            if isinstance(s, (ir.VarDecl, ir.ConstDecl)):
+                rename.setdefault(s.name, f"{fname}_{n}_{s.name}")
+            if isinstance(s, ir.Node) and not isinstance(s, ir.Expr):
+                _collect_locals(s, fname, n, rename)
+
+
+def _rename_decls(node, rename: dict[str, str]) -> None:
+    for _name, sub in _children(node):
+        for s in sub if isinstance(sub, list) else [sub]:
+            if isinstance(s, (ir.VarDecl, ir.ConstDecl)) and s.name in rename:
+                s.name = rename[s.name]
+            if isinstance(s, ir.Node) and not isinstance(s, ir.Expr):
+                _rename_decls(s, rename)
+
+
+def _renamed(e: ir.Expr, rename: dict[str, str]) -> ir.Expr:
+    if isinstance(e, ir.PathExpr) and not e.absolute and e.name in rename:
+        e.name = rename[e.name]
+        e.text = e.name
+    return e
+
+
+def _returns(s: ir.Stmt) -> bool:
+    """Whether `s` contains a `return`."""
+    if isinstance(s, ir.Return):
+        return True
+    for _name, sub in _children(s):
+        for x in sub if isinstance(sub, list) else [sub]:
+            if isinstance(x, ir.SwitchCase) and x.body is not None and _returns(x.body):
+                return True
+            if isinstance(x, ir.Stmt) and _returns(x):
+                return True
+    return False
+
+
+def _needs_flag(stmts: list[ir.Stmt]) -> bool:
+    """A flag is needed unless the only `return` is the last top-level statement."""
+    return any(_returns(s) for s in stmts[:-1]) or bool(
+        stmts and not isinstance(stmts[-1], ir.Return) and _returns(stmts[-1]))
+
+
+def _lower_returns(stmts: list[ir.Stmt], result: str | None, flag: str | None) -> list[ir.Stmt]:
+    """Rewrite `return` into assignments; statements after a possible return run only if it did not."""
+    out: list[ir.Stmt] = []
+    for i, s in enumerate(stmts):
+        if isinstance(s, ir.Return):
+            if s.value is not None and result is not None:
+                out.append(ir.Assign(ir.PathExpr(result, pos=s.pos), s.value, pos=s.pos))
+            if flag is not None:
+                out.append(ir.Assign(ir.PathExpr(flag, pos=s.pos), ir.BoolLiteral(True, pos=s.pos), pos=s.pos))
+            return out  # the rest is dead code
+        if not _returns(s):
+            out.append(s)
+            continue
+        out.append(_lower_nested(s, result, flag))
+        rest = stmts[i + 1:]
+        if rest:
+            guard = ir.Unary("!", ir.PathExpr(flag, pos=s.pos), pos=s.pos)
+            out.append(ir.If(guard, ir.Block(stmts=_lower_returns(rest, result, flag), pos=s.pos), pos=s.pos))
+        return out
+    return out
+
+
+def _lower_nested(s: ir.Stmt, result: str | None, flag: str | None) -> ir.Stmt:
+    if isinstance(s, ir.Block):
+        s.stmts = _lower_returns(s.stmts, result, flag)
+    elif isinstance(s, ir.If):
+        s.then = _lower_nested(s.then, result, flag)
+        if s.else_ is not None:
+            s.else_ = _lower_nested(s.else_, result, flag)
+    elif isinstance(s, ir.Switch):
+        for case in s.cases:
+            if case.body is not None:
+                _lower_nested(case.body, result, flag)
+    elif isinstance(s, ir.Return):
+        return ir.Block(stmts=_lower_returns([s], result, flag), pos=s.pos)
+    return s
+
+
+def inline_functions(program: ir.Program) -> None:
+    """Inline every function call in `program` and drop the function declarations."""
+    functions: dict[str, ir.FunctionDecl] = {}
+    inliner = Inliner(functions)
+    kept: list[ir.Node] = []
+    for decl in program.decls:
+        if isinstance(decl, ir.FunctionDecl):
+            if decl.type_params:
+                raise error(decl.pos, f"unsupported: generic function '{decl.name}'")
+            inliner.block(decl.body)  # earlier functions into this one (no recursion in P4)
+            functions[decl.name] = decl
+            continue
+        kept.append(decl)
+        if not functions:
+            continue
+        if isinstance(decl, ir.ControlDecl):
+            for local in decl.locals:
+                if isinstance(local, ir.ActionDecl):
+                    inliner.block(local.body)
+            inliner.block(decl.body)
+        elif isinstance(decl, ir.ParserDecl):
+            for state in decl.states:
+                state.stmts = inliner.stmts(state.stmts)
+                if state.transition is not None and state.transition.select is not None:
+                    sel = state.transition.select
+                    sel.keys = [inliner._hoist(k, state.stmts) for k in sel.keys]
+        elif isinstance(decl, ir.ActionDecl):
+            inliner.block(decl.body)
+    program.decls = kept
+
+
+class InlineFunctions:
+    """Pass: lower every function call into statements (see the module docstring)."""
+
+    name = "inline-functions"
+
+    def run(self, ctx) -> None:
+        inline_functions(ctx.program)
