@@ -120,3 +120,47 @@ def test_stop_group_kills_stragglers_of_the_switch_group():
     finally:
         leader.kill()
         leader.wait()
+
+
+def test_a_standalone_switch_belongs_to_no_run():
+    """`fabriclab clean` (no --run) collects run_processes(None): a `fabriclab switch`
+    started by hand, with no run marker, is not among them; a marked one is."""
+    argv = [sys.executable, "-c", "import time; time.sleep(60)", "fabriclab", "switch"]
+    standalone = started(argv)
+    marked = started(argv, env={**os.environ, ENV: f"unit-marked-{os.getpid()}"})
+    try:
+        everything = clean.run_processes(None)
+        assert standalone.pid not in everything
+        assert marked.pid in everything
+    finally:
+        for p in (standalone, marked):
+            p.kill()
+            p.wait()
+
+
+def test_clean_removes_finished_run_folders_but_the_newest(tmp_path, monkeypatch):
+    monkeypatch.setattr(clean, "RUN_DIR", tmp_path)
+    monkeypatch.setattr(clean, "live_runs", lambda: {"live"})
+    for age, name in enumerate(["live", "r0", "r1", "r2", "r3"]):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "s1.log").write_text("log\n")
+        os.utime(tmp_path / name, (1000 - age, 1000 - age))  # r0 newest, r3 oldest
+    (tmp_path / "switch-0.sock").write_text("")  # a standalone switch's socket: not a folder
+    assert sorted(clean.prune_run_folders(keep=2)) == ["r2", "r3"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live", "r0", "r1", "switch-0.sock"]
+
+
+def test_switch_processes_die_with_their_parent():
+    """PR_SET_PDEATHSIG (paths.die_with_parent, the P4 switch node's preexec_fn): SIGKILL
+    the parent and the child gets SIGTERM."""
+    script = ("import subprocess, sys, time; from fabriclab import paths; "
+              "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], "
+              "preexec_fn=paths.die_with_parent); print(c.pid, flush=True); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while clean._alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not clean._alive(child)
