@@ -25,7 +25,7 @@ def test_small_run_writes_rows_figure_and_headline(tmp_path):
         else:  # 2x3/4 of the buffer inside, 2x1/2 of a quarter across
             assert r["intra_share"] > 0.7
     bus = {(r["kind"], r["domain"], r["scheme"]): r["busbw_gbs"] for r in result.rows}
-    assert bus["allreduce", 4, "hier"] > bus["allreduce", 4, "flat"]
+    assert bus["allreduce", 4, "hier"] >= 2 * bus["allreduce", 4, "flat"]  # the acceptance ratio, at G=4
     doc = json.loads(result.files.json.read_text())
     assert doc["headline"].startswith("hierarchical/flat busbw at G=4")
     assert result.files.png.stat().st_size > 0 and result.files.csv.exists()
