@@ -1,0 +1,39 @@
+"""The innet_allreduce experiment in sim mode, reduced to 8 ranks at 0 and 1% loss: the
+in-network all-reduce beats the ring by most of 2(n-1)/n = 1.75, loss costs retransmissions
+but no wrong element, and the run writes its CSV, figure and headline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from experiments.innet_allreduce import run
+from experiments.innet_allreduce.params import params_for
+from fabriclab.errors import FabricError
+
+
+def test_quick_reduced_run_measures_the_ratio_and_survives_loss(tmp_path):
+    lines: list[str] = []
+    result = run("quick", tmp_path, progress=lines.append, ranks=(8,), sizes=(), losses=(0.0, 0.01))
+    assert result.errors == []
+    head = result.summary["headline"]
+    assert head["innet_ring_busbw_ratio"] >= 1.5          # expected 1.75
+    assert head["innet_wrong_elements"] == 0 and head["innet_unfinished"] == 0
+    lossy = [r for r in result.rows if r["loss"] == 0.01 and r["scheme"] == "innet"]
+    assert len(lossy) == 1 and lossy[0]["wrong"] == 0 and lossy[0]["retransmissions"] > 0
+    clean = [r for r in result.rows if r["loss"] == 0 and r["scheme"] == "innet"]
+    assert clean[0]["retransmissions"] == 0 and clean[0]["up_bytes"] > 0
+    document = json.loads(result.files.json.read_text())
+    assert document["headline"]["innet_wrong_elements"] == 0
+    assert result.files.png.stat().st_size > 0 and result.files.csv.exists()
+    assert lines[-1] == head["text"] and "1.75" in lines[-1]
+
+
+def test_bad_parameters_are_one_line_errors():
+    with pytest.raises(FabricError, match="virtual time only"):
+        params_for("quick", "emulate")
+    with pytest.raises(FabricError, match="loss rates"):
+        params_for("quick", losses=(1.5,))
+    with pytest.raises(FabricError, match="unknown scale"):
+        params_for("huge")
