@@ -345,3 +345,29 @@ def remove_installed(clients: Mapping[str, P4RuntimeClient], job_id: int) -> lis
         c.write(stale, "DELETE")
         c.write([c.multicast_group(role.group, [])], "DELETE")
     return [r.switch for r in roles]
+
+
+def create_installed(clients: Mapping[str, P4RuntimeClient], topo: Topology, ranks: Iterable[str],
+                     job_id: int | None = None, pool_size: int = 64) -> AggJob:
+    """Plan a job around the jobs the switches already hold (another process may have made
+    them), install it and return it; `job_id` None takes the smallest free id."""
+    installed = read_installed(clients)
+    if job_id is None:
+        taken = {r.job_id for r in installed}
+        job_id = next(j for j in range(1, MAX_JOB_ID + 2) if j not in taken)
+    job = AggregationManager(topo, reserved=installed).create(job_id, ranks, pool_size)
+    install_job(clients, job)
+    return job
+
+
+def describe_installed(installed: list[InstalledRole]) -> list[str]:
+    """One line per job, as `ctl agg list` prints it."""
+    lines = []
+    for job_id in sorted({r.job_id for r in installed}):
+        roles = [r for r in installed if r.job_id == job_id]
+        root = next((r.switch for r in roles if r.is_root), "?")
+        inner = ", ".join(f"{r.switch}(fan-in {r.fan_in}, slots {r.slot_base}.."
+                          f"{r.slot_base + r.pool_size - 1})" for r in roles)
+        lines.append(f"job {job_id}: root {root}, group {roles[0].group}, tag {roles[0].tag}, "
+                     f"{roles[0].pool_size} slots: {inner}")
+    return lines
