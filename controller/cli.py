@@ -9,6 +9,7 @@
     fabriclab ctl link-down l1 3 ; fabriclab ctl link-up l1 3
     fabriclab ctl watch-links            (regroup on port up/down events until Ctrl-C)
     fabriclab ctl stats l1
+    fabriclab ctl agg create --ranks h1,h2,h3,h4 [--job 1] [--pool 64]; agg list; agg delete 1
 """
 
 from __future__ import annotations
@@ -64,6 +65,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     watch.add_argument("--duration", type=float, help="stop after this many seconds")
     stats = sub.add_parser("stats", help="per-port counters of one switch")
     stats.add_argument("switch")
+    agg = sub.add_parser("agg", help="in-network aggregation jobs (docs/aggregation.md)")
+    agg_sub = agg.add_subparsers(dest="agg_action", metavar="create|list|delete", required=True)
+    create = agg_sub.add_parser("create", help="install a job over these hosts (rank order)")
+    create.add_argument("--ranks", required=True, metavar="H1,H2,...")
+    create.add_argument("--job", type=int, metavar="ID", help="job id (default: the smallest free)")
+    create.add_argument("--pool", type=int, default=64, metavar="N", help="slots per switch (64)")
+    agg_sub.add_parser("list", help="the jobs the switches hold")
+    delete = agg_sub.add_parser("delete", help="remove a job from its switches")
+    delete.add_argument("job", type=int, metavar="ID")
 
 
 def parse_watch(text: str) -> Watch:
@@ -176,6 +186,21 @@ def watch_links(rundir: Path, ctl: FabricController, interval: float,
         print(f"error: {err}", file=sys.stderr)
 
 
+def aggregation(ctl: FabricController, args: argparse.Namespace) -> None:
+    """`ctl agg create|list|delete`: every call reads the jobs back from the switches."""
+    from controller.aggregation import (create_installed, describe_installed, read_installed,
+                                        remove_installed)
+
+    if args.agg_action == "create":
+        ranks = [h for h in args.ranks.split(",") if h]
+        job = create_installed(ctl.clients, ctl.topo, ranks, args.job, args.pool)
+        print(f"installed {job.describe()}; ranks send to {job.service_ip} UDP 9200")
+    elif args.agg_action == "list":
+        print("\n".join(describe_installed(read_installed(ctl.clients))) or "no aggregation jobs")
+    else:
+        print(f"job {args.job} removed from {', '.join(remove_installed(ctl.clients, args.job))}")
+
+
 def main(args: argparse.Namespace) -> int:
     rundir = find_run(args.run)
     switches = args.switches.split(",") if args.switches else None
@@ -206,6 +231,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"regrouped: {', '.join(changed) or 'nothing changed'}")
         elif args.action == "watch-links":
             watch_links(rundir, ctl, args.interval, args.duration)
+        elif args.action == "agg":
+            aggregation(ctl, args)
         elif args.action == "stats":
             print(f"{'port':>4} {'rx_pkts':>10} {'rx_bytes':>12} {'tx_pkts':>10} "
                   f"{'tx_bytes':>12} {'drops':>8} {'ecn':>8} {'maxq':>6}")
