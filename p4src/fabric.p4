@@ -10,6 +10,7 @@
 #include "fabric/headers.p4"
 #include "fabric/parser.p4"
 #include "fabric/aggregation.p4"
+#include "fabric/tenants.p4"
 #include "fabric/ingress.p4"
 #include "fabric/egress.p4"
 #include "fabric/deparser.p4"

@@ -298,6 +298,9 @@ struct metadata_t {
     bit<32> notifyThreshold;  /* egress queue depth (packets) that triggers it */
     bit<48> notifyInterval;   /* us between two notifications of one flow */
     bit<32> notifySlot;
+    bit<8>  tenant;           /* tenants.p4: 0 = no tenant */
+    bit<3>  tenantPriority;
+    bit<2>  tenantColor;
     bit<1>  aggHandled;       /* the aggregation control consumed or answered the packet */
     bit<32> aggTag;           /* the job's installation tag: cells of other tags are stale */
     bit<32> aggSlotBase;
