@@ -25,6 +25,7 @@ control FabricIngress(inout headers_t hdr,
     counter(PORT_SLOTS, CounterType.packets) port_notifications;   /* by congested egress port */
     action_selector(HashAlgorithm.crc16, 1024, 16) ecmp_selector;
     FabricAggregation() aggregation;
+    FabricTenants() tenants;
 
     action drop() {
         mark_to_drop(standard_metadata);
@@ -275,6 +276,7 @@ control FabricIngress(inout headers_t hdr,
             }
             /* TODO 3: a router decrements the TTL of every packet it routes */
             traffic_class.apply();
+            tenants.apply(hdr, meta, standard_metadata);
             if (hdr.udp.isValid() && !hdr.int_shim.isValid()) {
                 int_watchlist.apply();
             }

@@ -27,6 +27,7 @@ control FabricIngress(inout headers_t hdr,
     counter(PORT_SLOTS, CounterType.packets) port_notifications;   /* by congested egress port */
     action_selector(HashAlgorithm.crc16, 1024, 16) ecmp_selector;
     FabricAggregation() aggregation;
+    FabricTenants() tenants;
 
     action drop() {
         mark_to_drop(standard_metadata);
@@ -272,6 +273,7 @@ control FabricIngress(inout headers_t hdr,
             }
             hdr.ipv4.ttl = hdr.ipv4.ttl - 1;
             traffic_class.apply();
+            tenants.apply(hdr, meta, standard_metadata);
             if (hdr.udp.isValid() && !hdr.int_shim.isValid()) {
                 int_watchlist.apply();
             }
