@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -161,26 +162,75 @@ def test_switch_that_fails_to_start_says_why(run_name):
     assert "--queue-depth: queue depth must be at least 1" in str(err.value)  # the log's tail
 
 
-def test_killed_mid_way_then_clean_leaves_nothing(run_name):
+def switches_of(run: str) -> list[int]:
+    return [p for p in clean.run_processes(run) if clean.is_switch_process(p)]
+
+
+def wait_until(predicate, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGHUP], ids=["SIGKILL", "SIGHUP"])
+def test_killed_net_leaves_no_switch_and_the_run_restarts(run_name, sig):
+    """A SIGKILLed or hung-up `fabriclab net`: its switches die with it (PR_SET_PDEATHSIG,
+    SIGHUP handled like SIGTERM) within 5 s, and the same run name comes up again (its
+    start removes what the killed run left)."""
     needs_toolchain()
-    topo = builders.leaf_spine()
-    proc = subprocess.Popen([*NET, "leaf-spine", "--run", run_name, "--program", str(BASIC),
-                             "--grpc-base-port", str(base_port(3))],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    topo = builders.leaf_spine(leaves=2, spines=1, hosts_per_leaf=1)
+    argv = [*NET, "leaf-spine", "--leaves", "2", "--spines", "1", "--hosts-per-leaf", "1",
+            "--run", run_name, "--program", str(BASIC), "--grpc-base-port", str(base_port(3))]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 120
-        # mid-way: as soon as every switch process of the run exists
-        while sum(map(clean.is_switch_process, clean.run_processes(run_name))) < len(topo.switches()):
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "switches never started"
-            time.sleep(0.1)
+        for line in proc.stdout:
+            if "Ctrl-C to stop" in line:
+                break
+        assert len(switches_of(run_name)) == len(topo.switches())
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
     finally:
         proc.kill()
         proc.wait()
-    assert clean.run_processes(run_name)  # the switches outlive a SIGKILLed parent...
-    done = subprocess.run([*NET[:-1], "clean", "--run", run_name], capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0 and "killed" in done.stdout  # ...until clean removes them
+    assert wait_until(lambda: not switches_of(run_name), 5.0), switches_of(run_name)
+    again = subprocess.run([*argv, "--pingall"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0% dropped (2/2 received)" in again.stdout + again.stderr
+
+
+def test_net_prints_its_switch_table_and_comes_up_beside_a_time_wait(run_name):
+    """A TIME_WAIT left by an earlier run's gRPC server on the first port (the controller
+    connected, the server closed first) does not stop `net --pingall`; a port held by a live
+    listener moves the run to the next free block, and `net` says which."""
+    needs_toolchain()
+    base = base_port(8)
+    with socket.socket() as grpc_like:
+        grpc_like.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        grpc_like.bind(("127.0.0.1", base))
+        grpc_like.listen()
+        client = socket.create_connection(("127.0.0.1", base))
+        conn, _ = grpc_like.accept()
+        conn.close()
+        client.recv(1)
+        client.close()  # base is now in TIME_WAIT
+    argv = [*NET, "leaf-spine", "--leaves", "2", "--spines", "1", "--hosts-per-leaf", "1",
+            "--pingall", "--run", run_name, "--program", str(BASIC)]
+    done = subprocess.run([*argv, "--grpc-base-port", str(base)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(rf"s1\s+0\s+127\.0\.0\.1:{base}\s+1:l1 2:l2", done.stdout), done.stdout
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", base + 1))
+        holder.listen()
+        moved = subprocess.run([*argv, "--grpc-base-port", str(base)], capture_output=True,
+                               text=True, timeout=120)
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert (f"gRPC ports {base + 1} in use: using {base + 3}-{base + 5} instead"
+            in moved.stdout)
+    assert f"127.0.0.1:{base + 3}" in moved.stdout
 
 
 def test_cli_pingall(run_name, tmp_path):
