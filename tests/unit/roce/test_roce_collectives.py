@@ -82,7 +82,11 @@ def test_report_bandwidths_follow_nccl_tests():
     assert ag.busbw == pytest.approx(ag.algbw * 3 / 4) and ag.redop == "none"
     text = format_table("allreduce", [row])
     assert "busbw" in text and "#wrong" in text
-    assert text.splitlines()[-4].split() == ["1048576", "262144", "float", "sum", "500000.0", "0.0021", "0.0031", "0"]
+    # 2 MiB/s = 16.78 Mb/s algbw: the table speaks in the largest bit rate unit it reaches
+    assert text.splitlines()[-4].split() == ["1048576", "262144", "float", "sum", "500000.0", "16.78", "25.17", "0"]
+    assert "(Mb/s)" in text and text.endswith("Avg bus bandwidth    : 25.17 Mb/s")
+    fast = format_table("allreduce", [make_row(spec, 0.0005, 0)])
+    assert "(Gb/s)" in fast and fast.endswith(": 25.17 Gb/s")
 
 
 @pytest.mark.parametrize("mode", ["gbn", "ooo"])
