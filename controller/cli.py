@@ -147,7 +147,10 @@ def _save_state(rundir: Path, ctl: FabricController) -> None:
     (rundir / STATE_FILE).write_text(json.dumps({
         "down": sorted(ctl.down), "mode": int(c.mode), "flowlet_gap_us": c.flowlet_gap_us,
         "load_max_age_us": c.load_max_age_us,
-        "class_modes": {str(d): int(m) for d, m in c.class_modes.items()}}))
+        "class_modes": {str(d): int(m) for d, m in c.class_modes.items()},
+        # by name, for readers below the controller (`collective --run` says the fabric's mode)
+        "routing": {"mode": c.mode.name.lower(),
+                    "classes": {str(d): m.name.lower() for d, m in c.class_modes.items()}}}))
 
 
 def set_mode(ctl: FabricController, args: argparse.Namespace,
