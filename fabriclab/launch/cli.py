@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from fabriclab.errors import FabricError
-from fabriclab.launch.collective import hosts_of_run, launch
+from fabriclab.launch.collective import hosts_of_run, launch, routing_note
 from fabriclab.launch.placement import parse_hosts
 from fabriclab.roce.collectives import DTYPES, KINDS, OPS, CollectiveSpec
 from fabriclab.roce.qp import MODES, PMTUS
@@ -131,6 +131,8 @@ def run(args: argparse.Namespace) -> list[Run]:
     if args.hosts or args.run:
         names = [n for n in (args.ranks or "").split(",") if n]
         spawns, addrs = parse_hosts(args.hosts) if args.hosts else hosts_of_run(args.run, names)
+        if args.run:
+            print("\n".join(routing_note(args.run, opts.mode)), flush=True)
         return [(spec, launch(spawns, addrs, spec, opts, args.timeout)) for spec in specs(len(addrs))]
     raise FabricError("say where the ranks run: --sim N, --netns N, --hosts LIST or --run NAME")
 

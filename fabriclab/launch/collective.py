@@ -6,6 +6,7 @@ this namespace) and addresses; `hosts_of_run` finds them for a running `fabricla
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fabriclab.errors import FabricError
@@ -70,3 +71,27 @@ def _mininet_shells(run: str) -> dict[str, int]:
         if tags and run_of(int(proc.name)) == run:
             shells.setdefault(tags[0], int(proc.name))
     return shells
+
+
+ADAPTIVE_MODES = ("adaptive", "flowlet")  # per-packet / per-flowlet paths reorder a QP's packets
+
+
+def routing_note(run: str, receiver_mode: str) -> list[str]:
+    """What a collective on running net `run` should say first: the fabric's routing mode
+    (from the state `fabriclab ctl` keeps in the run's folder) and the receiver mode, and a
+    warning when reordering routing meets go-back-N receivers (every reordered packet is a
+    NAK and a resend of the window behind it: the 0.0001 GB/s trap)."""
+    try:
+        routing = json.loads((RunDir(run).path / "ctl-state.json").read_text()).get("routing", {})
+    except (FileNotFoundError, ValueError, AttributeError):
+        routing = {}
+    mode = routing.get("mode", "ecmp")
+    classes = routing.get("classes", {})
+    lines = [f"# fabric {run}: routing {mode}"
+             + "".join(f", DSCP {d}: {m}" for d, m in sorted(classes.items()))
+             + f"; receivers {receiver_mode}"]
+    if receiver_mode == "gbn" and ({mode, *classes.values()} & set(ADAPTIVE_MODES)):
+        lines.append(f"# warning: {mode if mode in ADAPTIVE_MODES else 'per-class'} routing "
+                     "reorders packets and go-back-N receivers resend on every gap: expect "
+                     "a crawl; use --mode ooo (or `fabriclab ctl mode ecmp`)")
+    return lines
