@@ -31,7 +31,7 @@ def samples(root: pathlib.Path):
         exp = out / (p.name + ".p4info.txtpb")
         if not exp.exists():
             exp = out / (p.stem + ".p4info.txtpb")
-        if exp.exists() and "v1model.p4" in p.read_text(errors="replace"):
+        if p.is_file() and exp.exists() and "v1model.p4" in p.read_text(errors="replace"):
             yield p, exp
 
 
@@ -60,7 +60,7 @@ def measure(root: pathlib.Path, stf: bool, listing: bool) -> collections.Counter
             signal.alarm(0)
         res[kind] += 1
         if listing and kind == "differ":
-            print(f"differ {prog.name}")
+            print(f"differ {prog.name}", flush=True)
         if stf and compiled is not None and prog.with_suffix(".stf").exists():
             res["stf " + run_one_stf(compiled, prog.with_suffix(".stf"))] += 1
         elif stf and prog.with_suffix(".stf").exists():

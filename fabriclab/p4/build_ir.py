@@ -6,6 +6,7 @@ back through cpp's line markers) so later passes can report errors precisely.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from lark import Token, Transformer, Tree, v_args
@@ -419,9 +420,23 @@ class IrBuilder(Transformer):
     def assignment(self, meta, c):
         return ir.Assign(c[0], c[1], pos=self._pos(meta))
 
+    def compound_assignment(self, meta, c):
+        """`x op= e` is `x = x op e` (exact: an lvalue has no side effects in P4)."""
+        lhs, op, *rest = c
+        op = ">>" if op.type == "R_ANGLE_SHIFT" else str(op)[:-1]
+        rhs = ir.Binary(op, lhs, rest[-2], pos=self._pos(meta), text=self._src(meta))
+        return ir.Assign(copy.deepcopy(lhs), rhs, pos=self._pos(meta))
+
     def call_stmt(self, meta, c):
         target, _targs_open, type_args, _close, args = c
         call = self._expr(ir.MethodCall(target, args=self._args(args), type_args=type_args or []), meta)
+        return ir.CallStmt(call, pos=call.pos)
+
+    def direct_apply(self, meta, c):
+        """`Ctl.apply(args);` (direct_calls.py turns it into an instance's apply)."""
+        tname, _apply, args = c
+        target = ir.TypeMember(str(tname), "apply", pos=self._pos(tname), text=f"{tname}.apply")
+        call = self._expr(ir.MethodCall(target, args=self._args(args)), meta)
         return ir.CallStmt(call, pos=call.pos)
 
     def if_stmt(self, meta, c):

@@ -156,7 +156,7 @@ class PostLexer:
     def _angles(self, toks: list[Token]) -> list[Token]:
         n = len(toks)
         for i, tok in enumerate(toks):
-            if tok.type == "MORETHAN" and i + 1 < n and toks[i + 1].type == "MORETHAN" \
+            if tok.type == "MORETHAN" and i + 1 < n and toks[i + 1].value in (">", ">=") \
                     and toks[i + 1].start_pos == tok.end_pos:
                 toks[i] = _retype(tok, "R_ANGLE_SHIFT")
             elif tok.type == "LESSTHAN" and i > 0 and toks[i - 1].type == "IDENTIFIER" \

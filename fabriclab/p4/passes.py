@@ -14,6 +14,7 @@ from typing import Protocol, Sequence
 
 from fabriclab.p4 import ir
 from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
+from fabriclab.p4.direct_calls import InstantiateDirectCalls
 from fabriclab.p4.inline import InlineFunctions
 from fabriclab.p4.rules import EntryPriorities, MainPackage, UnusedTables
 from fabriclab.p4.typecheck import CheckContext
@@ -36,8 +37,8 @@ class PassManager:
         return ctx.program
 
 
-# inline functions -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
-FRONT_END: tuple[Pass, ...] = (InlineFunctions(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
+# inline functions, instantiate Ctl.apply() -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
+FRONT_END: tuple[Pass, ...] = (InlineFunctions(), InstantiateDirectCalls(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
                                 UnusedTables(), MainPackage())
 
 

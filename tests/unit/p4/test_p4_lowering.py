@@ -1,4 +1,7 @@
-"""Functions are inlined by the front end: the switch runs their bodies with P4's calling convention."""
+"""Constructs the front end lowers into IR the switch already runs: each computes as P4 says.
+
+Functions are inlined (P4's copy-in/copy-out calling convention), `x op= e` is `x = x op e`.
+"""
 
 import pathlib
 
@@ -34,3 +37,22 @@ def test_no_function_survives_the_front_end():
 def test_bad_function_calls_are_clear_errors(body, message):
     with pytest.raises(CompileError, match=message):
         compile_source(body, "t.p4")
+
+
+def test_compound_assignments():
+    core = SwitchCore(compile_file(DATA / "compound.p4"))
+    # a += 3; b >>= 1; c |+|= 250 (saturates); d <<= 2; d ^= 1
+    assert core.process(0, bytes([1, 8, 0x10, 3]), 0) == [(1, bytes([4, 4, 0xff, 13]))]
+
+
+def test_direct_type_invocation_makes_an_instance_named_as_p4c_does():
+    compiled = compile_file(DATA / "direct_calls.p4")
+    assert sorted(t.preamble.name for t in compiled.p4info.tables) == ["C.Inner.t", "C.Inner2.Inner.t"]
+    core = SwitchCore(compiled)
+    assert core.process(0, bytes([1, 2]), 0) == [(1, bytes([2, 3]))]
+
+
+def test_direct_parser_invocation_compiles():
+    compiled = compile_file(DATA / "direct_calls.p4", defines={"SUBPARSER": None})
+    assert any(type(d).__name__ == "Instance" and d.name == "Sub_inst"
+               for d in next(d for d in compiled.program.decls if d.name == "P").locals)
