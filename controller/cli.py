@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
 
 from controller.fabric import FabricController
@@ -65,6 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     watch.add_argument("--duration", type=float, help="stop after this many seconds")
     stats = sub.add_parser("stats", help="per-port counters of one switch")
     stats.add_argument("switch")
+    stats.add_argument("--rate", type=float, metavar="SECONDS",
+                       help="read twice, SECONDS apart, and print the deltas per second")
     agg = sub.add_parser("agg", help="in-network aggregation jobs (docs/aggregation.md)")
     agg_sub = agg.add_subparsers(dest="agg_action", metavar="create|list|delete", required=True)
     create = agg_sub.add_parser("create", help="install a job over these hosts (rank order)")
@@ -140,6 +144,39 @@ def _load_state(rundir: Path) -> tuple[FabricConfig, set[tuple[str, int]]]:
     except (ValueError, KeyError, TypeError, AttributeError):
         raise FabricError(f"{rundir / STATE_FILE} is corrupt; delete it") from None
     return config, down
+
+
+STATS_LEGEND = """\
+  rx/tx: frames and bytes in and out of the port (fabric.p4's port_rx/port_tx counters)
+  drops: frames fabric.p4's ingress dropped on arrival at the port, for any of: not IPv4 or
+         ARP (the hosts' IPv6 neighbour discovery, so an idle fabric counts a few), ARP
+         replies, TTL expired, a parser or checksum error, no route; queue overflows are
+         not here: `fabriclab switch-cli --socket RUNDIR/SWITCH.sock show_queues`
+  ecn: packets marked CE on the way out; maxq: deepest egress queue seen (packets)"""
+
+
+def port_stats_table(ctl: FabricController, switch: str, rate_s: float | None) -> str:
+    """`ctl stats`: the counters with what each means; with a rate period, per-second deltas."""
+    if rate_s is not None and rate_s <= 0:
+        raise FabricError(f"--rate: expected a period in seconds > 0, got {rate_s:g}")
+    first = ctl.port_stats(switch)
+    unit = ""
+    if rate_s is not None:
+        time.sleep(rate_s)
+        later = ctl.port_stats(switch)
+        first = {p: replace(s, **{f: (getattr(s, f) - getattr(first[p], f)) / rate_s
+                                  for f in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes",
+                                            "drops", "ecn_marks")})
+                 for p, s in later.items()}
+        unit = "/s"
+    lines = [f"{'port':>4} {'rx_pkts' + unit:>10} {'rx_bytes' + unit:>12} "
+             f"{'tx_pkts' + unit:>10} {'tx_bytes' + unit:>12} {'drops' + unit:>8} "
+             f"{'ecn' + unit:>8} {'maxq':>6}"]
+    for port, s in first.items():
+        maxq = "-" if s.max_qdepth is None else s.max_qdepth
+        lines.append(f"{port:>4} {s.rx_packets:>10.0f} {s.rx_bytes:>12.0f} {s.tx_packets:>10.0f} "
+                     f"{s.tx_bytes:>12.0f} {s.drops:>8.0f} {s.ecn_marks:>8.0f} {maxq:>6}")
+    return "\n".join([*lines, STATS_LEGEND])
 
 
 def _save_state(rundir: Path, ctl: FabricController) -> None:
@@ -237,10 +274,5 @@ def main(args: argparse.Namespace) -> int:
         elif args.action == "agg":
             aggregation(ctl, args)
         elif args.action == "stats":
-            print(f"{'port':>4} {'rx_pkts':>10} {'rx_bytes':>12} {'tx_pkts':>10} "
-                  f"{'tx_bytes':>12} {'drops':>8} {'ecn':>8} {'maxq':>6}")
-            for port, s in ctl.port_stats(args.switch).items():
-                maxq = "-" if s.max_qdepth is None else s.max_qdepth
-                print(f"{port:>4} {s.rx_packets:>10} {s.rx_bytes:>12} {s.tx_packets:>10} "
-                      f"{s.tx_bytes:>12} {s.drops:>8} {s.ecn_marks:>8} {maxq:>6}")
+            print(port_stats_table(ctl, args.switch, args.rate))
     return 0
