@@ -116,11 +116,13 @@ def _serial(trial: Trial, tasks: Sequence[Any], progress: Progress) -> Outcome:
 def _in_processes(trial: Trial, tasks: Sequence[Any], progress: Progress, workers: int) -> Outcome:
     # spawn, not fork: the parent may hold gRPC threads, and fork copies them half-alive
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    outcome = Outcome(interrupted=True)
     try:
         futures = [pool.submit(guarded, trial, task) for task in tasks]
-        return _collect(futures, progress, cancel=lambda: None)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        outcome = _collect(futures, progress, cancel=lambda: None)
+        return outcome
+    finally:  # reap the workers after a normal end; do not wait for them after Ctrl-C
+        pool.shutdown(wait=not outcome.interrupted, cancel_futures=True)
 
 
 def _collect(futures: Sequence[Any], progress: Progress, cancel: Callable[[], None]) -> Outcome:
