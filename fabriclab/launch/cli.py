@@ -67,6 +67,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     where.add_argument("--hosts", metavar="LIST", help="existing hosts: [NETNS/|pid:PID/]IP[:PORT],...")
     where.add_argument("--run", metavar="NAME", help="the hosts of a running `fabriclab net --run NAME`")
     p.add_argument("--ranks", metavar="H1,H2,...", help="with --run: which hosts, in rank order (default: all)")
+    p.add_argument("--algo", choices=("ring", "innet"), default="ring",
+                   help="allreduce: ring (the default) or innet, summed in the P4 switches (docs/aggregation.md)")
     add_stack_arguments(p)
     p.add_argument("--factor", type=int, default=2, help="with --size MIN:MAX: multiply the size by this")
     p.add_argument("--pcap", type=Path, help="with --netns: write one pcap per host port here")
@@ -117,6 +119,10 @@ def run(args: argparse.Namespace) -> list[Run]:
     def specs(nranks: int) -> list[CollectiveSpec]:
         return [CollectiveSpec(kind, nranks, size, args.dtype, args.op) for size in sizes]
 
+    if args.algo == "innet":
+        from fabriclab.launch.innet import run_innet
+
+        return run_innet(args, specs, opts)
     if args.sim is not None:
         kmin, kmax, pmax = parse_ecn(args.ecn) if args.ecn else (None, None, 1.0)
         port = PortParams(rate=opts.line_rate, delay=args.delay, queue_bytes=parse_size(args.queue, "--queue"), loss=args.loss,
