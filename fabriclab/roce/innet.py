@@ -109,6 +109,22 @@ def from_fixed(lanes: np.ndarray, scale: float | None, dtype: np.dtype) -> np.nd
     return (lanes.astype(np.float64) / scale).astype(dtype)
 
 
+def random_buffers(nranks: int, nbytes: int, seed: int) -> list[np.ndarray]:
+    """Every rank's float32 buffer, N(0, 1), from one seed: any rank can build them all and
+    so check its result. Floats, because the fixed-point path is the one that can go wrong."""
+    rng = np.random.default_rng(seed)
+    return [rng.normal(0, 1, max(1, nbytes // 4)).astype(np.float32) for _ in range(nranks)]
+
+
+def float_check(buffers: list[np.ndarray]) -> tuple[float, np.ndarray, float]:
+    """(scale, exact sum, #wrong tolerance) of a float all-reduce of `buffers`: the
+    fixed-point bound plus float32's rounding of the result."""
+    world = len(buffers)
+    scale = choose_scale(max(float(np.abs(b).max()) for b in buffers), world)
+    exact = np.sum(np.stack(buffers).astype(np.float64), axis=0)
+    return scale, exact, max_error(world, scale) + float(np.spacing(np.float32(np.abs(exact).max())))
+
+
 def wrong_elements(result: np.ndarray, expected: np.ndarray, tolerance: float = 0.0) -> int:
     """Elements off by more than `tolerance` (nccl-tests' #wrong)."""
     if result.shape != expected.shape:
@@ -128,6 +144,8 @@ class InnetConfig:
     window: int | None = None     # outstanding chunks; default (and at most) the pool size
     rto_ns: int = 1_000_000
     scale: float | None = None    # fixed-point scale for float buffers
+    seq_base: int = 0             # seq of chunk 0: a rank's next all-reduce on the same job
+                                  # starts past its last one, so its cells count as newer
 
     def __post_init__(self) -> None:
         if not 1 <= self.world <= 255:
@@ -141,6 +159,8 @@ class InnetConfig:
                               f"got {self.window}")
         if self.rto_ns <= 0:
             raise FabricError(f"retransmission timeout must be > 0 ns, got {self.rto_ns}")
+        if not 0 <= self.seq_base <= 0xFFFFFFFF:
+            raise FabricError(f"seq base must fit 32 bits, got {self.seq_base}")
         if self.scale is not None and not self.scale > 0:
             raise FabricError(f"fixed-point scale must be > 0, got {self.scale}")
 
@@ -197,9 +217,9 @@ class InnetWorker:
 
     # --- packets out ----------------------------------------------------------------------
     def _packet(self, k: int) -> bytes:
-        pool = self.config.pool_size
-        return _wire(self.config.job, k % pool, k, self.config.rank, self.config.world,
-                     self._lanes[k], ver=(k // pool) % 2)
+        pool, seq = self.config.pool_size, self.config.seq_base + k
+        return _wire(self.config.job, seq % pool, seq, self.config.rank, self.config.world,
+                     self._lanes[k], ver=(seq // pool) % 2)
 
     def poll(self, now: int) -> list[bytes]:
         """New chunks the window and the slot rule allow now."""
@@ -231,9 +251,9 @@ class InnetWorker:
         except FabricError:
             self.stats.ignored += 1
             return []
-        k = pkt.seq
+        k = pkt.seq - self.config.seq_base
         if pkt.job != self.config.job or not pkt.is_result or not 0 <= k < self._next \
-                or k % self.config.pool_size != pkt.slot:
+                or pkt.seq % self.config.pool_size != pkt.slot:
             self.stats.ignored += 1
             return []
         if self._done[k]:

@@ -11,11 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
-
 from controller.aggregation import AggJob, AggregationManager, install_job, remove_job
-from fabriclab.roce.innet import (AGG_UDP_PORT, InnetConfig, InnetWorker, choose_scale,
-                                  max_error, wrong_elements)
+from fabriclab.roce.innet import (AGG_UDP_PORT, InnetConfig, InnetWorker, float_check,
+                                  random_buffers, wrong_elements)
 from fabriclab.vtime.fabric import Fabric
 from fabriclab.vtime.frames import ip_bytes, mac_bytes, parse_udp, udp_frame
 from fabriclab.vtime.runs import DEFAULT_LIMIT_NS
@@ -59,17 +57,26 @@ class InnetHost:
 
 @dataclass(frozen=True)
 class InnetRun:
-    """One in-network all-reduce: nccl-tests' figures plus what the network did."""
+    """In-network all-reduces of one buffer per rank: nccl-tests' figures plus what the
+    network did."""
 
     nranks: int
     bytes: int
-    time_ns: int | None          # until the last rank had its result (None: timed out)
+    times_ns: tuple[int, ...]    # per finished iteration, until the last rank had its result
+    iters: int                   # iterations asked for
     wrong: int                   # elements off by more than the fixed-point bound, all ranks
     sent: int                    # aggregation packets the ranks sent, retransmissions included
     retransmitted: int
-    completed: int               # ranks that finished
+    completed: int               # ranks that finished the last iteration run
     root: str
     up_bytes: dict[str, int]     # per non-root tree switch: bytes it sent to its parent
+
+    @property
+    def time_ns(self) -> int | None:
+        """Mean time of an iteration; None if one did not finish."""
+        if len(self.times_ns) < self.iters:
+            return None
+        return sum(self.times_ns) // len(self.times_ns)
 
     @property
     def algbw_gbs(self) -> float:
@@ -80,42 +87,44 @@ class InnetRun:
         return self.algbw_gbs * 2 * (self.nranks - 1) / self.nranks
 
 
-def random_buffers(nranks: int, nbytes: int, seed: int) -> list[np.ndarray]:
-    """float32 buffers, N(0, 1): the fixed-point path is the one that can go wrong."""
-    rng = np.random.default_rng(seed)
-    return [rng.normal(0, 1, max(1, nbytes // 4)).astype(np.float32) for _ in range(nranks)]
-
-
 def run_innet_allreduce(fabric: Fabric, hosts: Sequence[str], nbytes: int, *, job_id: int = 1,
                         pool_size: int = 64, window: int = 16, rto_ns: int = 400_000,
-                        seed: int = 1, limit_ns: int = DEFAULT_LIMIT_NS) -> InnetRun:
+                        seed: int = 1, iters: int = 1,
+                        limit_ns: int = DEFAULT_LIMIT_NS) -> InnetRun:
     """Install a job over `hosts` (rank order), all-reduce float32 buffers of `nbytes` per
-    rank through the switches, check every rank's result, remove the job. The hosts' wires
-    stay with the workers afterwards: use a fresh Fabric per run."""
+    rank through the switches `iters` times (each iteration's seqs follow the last one's, as
+    on a real job), check every rank's result, remove the job. The hosts' wires stay with
+    the workers afterwards: use a fresh Fabric per call."""
     job: AggJob = AggregationManager(fabric.topo).create(job_id, hosts, pool_size=pool_size)
     install_job(fabric.clients, job)
     n = len(hosts)
     buffers = random_buffers(n, nbytes, seed)
-    scale = choose_scale(max(float(np.abs(b).max()) for b in buffers), n)
-    runners = [InnetHost(fabric, h, InnetWorker(InnetConfig(
-        job.job_id, r, n, job.pool_size, window=min(window, pool_size), rto_ns=rto_ns,
-        scale=scale), buffers[r]), job.service_ip) for r, h in enumerate(hosts)]
+    scale, exact, tolerance = float_check(buffers)
     tx_before = {s: fabric.switch_tx_bytes(s) for s in job.roles}
-    t0 = fabric.loop.now
-    for runner in runners:
-        runner.start()
-    fabric.run(until_ns=t0 + limit_ns, stop=lambda: all(r.done_at is not None for r in runners))
-    exact = np.sum(np.stack(buffers).astype(np.float64), axis=0)
-    tolerance = max_error(n, scale) + float(np.spacing(np.float32(np.abs(exact).max())))
-    wrong = sum(wrong_elements(r.worker.result(), exact, tolerance) if r.worker.done
-                else exact.size for r in runners)
-    up = {}
-    for s, role in job.roles.items():
-        if not role.is_root:
-            up[s] = fabric.switch_tx_bytes(s)[role.parent_port] - tx_before[s][role.parent_port]
+    times: list[int] = []
+    wrong = sent = retransmitted = completed = 0
+    seq_base = 0
+    for _ in range(iters):
+        runners = [InnetHost(fabric, h, InnetWorker(InnetConfig(
+            job.job_id, r, n, job.pool_size, window=min(window, pool_size), rto_ns=rto_ns,
+            scale=scale, seq_base=seq_base), buffers[r]), job.service_ip)
+            for r, h in enumerate(hosts)]
+        seq_base += runners[0].worker.chunks
+        t0 = fabric.loop.now
+        for runner in runners:
+            runner.start()
+        fabric.run(until_ns=t0 + limit_ns, stop=lambda: all(r.done_at is not None for r in runners))
+        wrong += sum(wrong_elements(r.worker.result(), exact, tolerance) if r.worker.done
+                     else exact.size for r in runners)
+        sent += sum(r.worker.stats.sent for r in runners)
+        retransmitted += sum(r.worker.stats.retransmitted for r in runners)
+        finished = [r.done_at for r in runners if r.done_at is not None]
+        completed = len(finished)
+        if completed < n:
+            break
+        times.append(max(finished) - t0)
+    up = {s: fabric.switch_tx_bytes(s)[role.parent_port] - tx_before[s][role.parent_port]
+          for s, role in job.roles.items() if not role.is_root}
     remove_job(fabric.clients, job)
-    finished = [r.done_at for r in runners if r.done_at is not None]
-    return InnetRun(n, buffers[0].nbytes, max(finished) - t0 if len(finished) == n else None,
-                    wrong, sum(r.worker.stats.sent for r in runners),
-                    sum(r.worker.stats.retransmitted for r in runners), len(finished),
-                    job.root, up)
+    return InnetRun(n, buffers[0].nbytes, tuple(times), iters, wrong, sent, retransmitted,
+                    completed, job.root, up)
