@@ -31,6 +31,45 @@ class ScaleUp:
         _positive("scale-up rate", self.bw)
 
 
+FIBRE_NS_PER_KM = 5_000  # light in glass (~2/3 c): 5 us per km, one way
+DCI_FRAME_BYTES = 1500  # a border buffer given in bytes holds this many bytes per queued frame
+
+
+def fibre_delay_us(km: float) -> int:
+    """One-way propagation delay of `km` of fibre, in whole microseconds."""
+    if not km >= 0:
+        raise FabricError(f"DCI distance must be >= 0 km, got {km:g}")
+    return round(km * FIBRE_NS_PER_KM / 1000)
+
+
+@dataclass(frozen=True)
+class Dci:
+    """The links between sites: rate (Mb/s), one-way delay, and the border switches' DCI
+    egress buffer in bytes (deep: it must absorb a long path's BDP; None: the fabric's
+    queue). `Dci.of(km=...)` sets the delay from the fibre length."""
+
+    bw: float = 100.0
+    delay_us: int = 10_000
+    buffer_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        _positive("DCI rate", self.bw, minimum=1e-3)
+        if self.delay_us < 0:
+            raise FabricError(f"DCI delay must be >= 0, got {self.delay_us} us")
+        if self.buffer_bytes is not None and self.buffer_bytes < DCI_FRAME_BYTES:
+            raise FabricError(f"border buffer must be >= {DCI_FRAME_BYTES} bytes, got {self.buffer_bytes}")
+
+    @classmethod
+    def of(cls, bw: float = 100.0, km: float | None = None, delay_us: int = 10_000,
+           buffer_bytes: int | None = None) -> Dci:
+        return cls(bw, delay_us if km is None else fibre_delay_us(km), buffer_bytes)
+
+    def link(self, queue: int | None) -> LinkParams:
+        """The DCI direction leaving a border: the buffer in frames, else the fabric's queue."""
+        frames = -(-self.buffer_bytes // DCI_FRAME_BYTES) if self.buffer_bytes else queue
+        return LinkParams(self.bw, self.delay_us, frames)
+
+
 class ScaleUpWarning(UserWarning):
     """A buildable but unusual scale-up configuration (the CLI prints it and goes on)."""
 
@@ -123,11 +162,13 @@ def multi_site(sites: int = 2, leaves: int = 2, spines: int = 2, hosts_per_leaf:
                borders: int = 1, downlink_bw: float = 100.0, uplink_bw: float | None = None,
                oversubscription: float | None = None, dci_bw: float = 100.0,
                dci_delay_us: int = 10_000, queue: int | None = None,
-               scaleup: ScaleUp | None = None) -> Topology:
+               scaleup: ScaleUp | None = None, dci: Dci | None = None) -> Topology:
     """Leaf-spine sites joined by border (DCI) switches: each border links to all spines of
     its site, and border i of every site links to border i of every other site over a DCI
-    link with its own rate and one-way delay (default 10 ms)."""
-    _check_sites(sites, borders, dci_bw, dci_delay_us, minimum=2)
+    link with its own rate and one-way delay (default 10 ms). `dci` (rate, distance or
+    delay, border buffer in bytes) replaces dci_bw and dci_delay_us."""
+    dci = dci or Dci(dci_bw, dci_delay_us)
+    _check_sites(sites, borders, dci.bw, dci.delay_us, minimum=2)
     topo = Topology(name=f"multi-site-{sites}x{leaves}x{spines}x{hosts_per_leaf}")
     names = _Names()
     spine_link = LinkParams(_uplink_rate(downlink_bw, hosts_per_leaf, spines, uplink_bw,
@@ -138,7 +179,7 @@ def multi_site(sites: int = 2, leaves: int = 2, spines: int = 2, hosts_per_leaf:
                                       downlink_bw, uplink_bw, oversubscription, 0, queue,
                                       scaleup)
         site_borders.append(_add_borders(topo, names, site, spine_names, borders, spine_link))
-    _join_borders(topo, site_borders, LinkParams(dci_bw, dci_delay_us, queue))
+    _join_borders(topo, site_borders, dci.link(queue))
     topo.validate()
     return topo
 
@@ -237,7 +278,7 @@ def scale_up_fabric(accelerators: int = 16, domain: int = 8, rails: int | None =
                     layout: str = "rail", nic_bw: float = 100.0, scaleup_bw: float = 1800.0,
                     spines: int = 2, domains_per_leaf: int | None = None, sites: int = 1,
                     borders: int = 1, dci_bw: float = 100.0, dci_delay_us: int = 10_000,
-                    queue: int | None = None) -> Topology:
+                    queue: int | None = None, dci: Dci | None = None) -> Topology:
     """`accelerators` hosts in scale-up domains of `domain` (one `scaleup` switch each, every
     accelerator on it at `scaleup_bw`). The default ratio is 18:1, NVLink 5 to one 400G NIC
     (900 GB/s to 50 GB/s per direction). Every accelerator's NIC 0 is its scale-out NIC at
@@ -254,7 +295,10 @@ def scale_up_fabric(accelerators: int = 16, domain: int = 8, rails: int | None =
     _positive("spines", spines)
     _positive("NIC rate", nic_bw, minimum=1e-3)
     _positive("scale-up rate", scaleup_bw, minimum=1e-3)
-    _check_sites(sites, borders, dci_bw, dci_delay_us, minimum=1)
+    if dci is not None and sites < 2:
+        raise FabricError("DCI parameters need at least 2 sites")
+    dci = dci or Dci(dci_bw, dci_delay_us)
+    _check_sites(sites, borders, dci.bw, dci.delay_us, minimum=1)
     if layout not in ("rail", "leaf"):
         raise FabricError(f"unknown scale-out layout {layout!r} (rail or leaf)")
     if accelerators % domain:
@@ -313,6 +357,6 @@ def scale_up_fabric(accelerators: int = 16, domain: int = 8, rails: int | None =
             site_borders.append(_add_borders(topo, names, site, spine_names, borders,
                                              LinkParams(per_site * domain * nic_bw / spines,
                                                         0, queue)))
-    _join_borders(topo, site_borders, LinkParams(dci_bw, dci_delay_us, queue))
+    _join_borders(topo, site_borders, dci.link(queue))
     topo.validate()
     return topo

@@ -23,7 +23,7 @@ dimensionless and unchanged. The floor is line_rate / 1000.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fabriclab.errors import FabricError
 
@@ -64,6 +64,25 @@ class DcqcnParams:
         )
 
 
+    def for_rtt(self, rtt_ns: int, base_rtt_ns: int) -> DcqcnParams:
+        """These parameters (tuned for `base_rtt_ns`) adapted to a path of `rtt_ns`: the CNP
+        interval and timers stretch with the RTT, so a far flow waits for feedback that can
+        arrive before cutting or raising again, and the increase steps (R_AI, R_HAI, byte
+        counter) stretch by the same factor, so the rate gained per second is the near
+        flow's: the far flow is neither punished for its distance nor favoured. A path no
+        longer than the base keeps the parameters unchanged."""
+        if rtt_ns <= 0 or base_rtt_ns <= 0:
+            raise FabricError("DCQCN needs a positive RTT and base RTT")
+        s = max(1.0, rtt_ns / base_rtt_ns)
+        if s == 1.0:
+            return self
+        return replace(
+            self, cnp_interval_ns=round(self.cnp_interval_ns * s), alpha_timer_ns=round(self.alpha_timer_ns * s),
+            increase_timer_ns=round(self.increase_timer_ns * s), byte_counter=round(self.byte_counter * s),
+            rate_ai=min(self.rate_ai * s, self.line_rate), rate_hai=min(self.rate_hai * s, self.line_rate),
+        )
+
+
 class NotificationPoint:
     """Receiver side: decide whether a CE-marked packet for a QP triggers a CNP."""
 
@@ -98,6 +117,11 @@ class ReactionPoint:
         self._bytes = 0
         self._next_alpha = self._next_increase = 0
         self._idle_since: int | None = None
+
+    def adapt(self, base: DcqcnParams, rtt_ns: int, base_rtt_ns: int) -> None:
+        """Re-size gains and timers to a measured RTT (`base` is tuned for `base_rtt_ns`);
+        the rate state is kept, the next timer deadlines follow the new periods."""
+        self.p = base.for_rtt(rtt_ns, base_rtt_ns)
 
     def on_cnp(self, now: int) -> None:
         p = self.p

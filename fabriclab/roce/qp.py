@@ -26,6 +26,12 @@ come from a well-behaved requester (both ends use the same attributes): it is dr
 counted, never stashed. A valid fatal NAK puts the QP in the error state, where every posted
 and later request completes with an error, as with ibv_poll_cq's flush errors.
 
+Distance-adaptive (opt-in, `QpConfig.adaptive`): the requester times one AckReq'd packet at a
+time (Karn: never a retransmitted one) into an `RttEstimator`; the RTO becomes SRTT + 4 RTTVAR
+and, with `bdp_rate` set, the window follows the path's BDP at that rate, between `window` and
+`max_window` (the responder accepts up to `max_window` ahead, so both ends agree). Defaults
+keep the fixed window and RTO of a single-site configuration.
+
 The retransmission timer runs only while a packet that asked for an ACK is unacknowledged:
 a sender paced far below line rate (DCQCN) between AckReqs has lost nothing.
 """
@@ -37,6 +43,7 @@ from dataclasses import dataclass, field
 
 from fabriclab.errors import FabricError
 from fabriclab.roce import framing as f
+from fabriclab.roce.rtt import RttEstimator, bdp_window
 
 PSN_MASK = 0xFFFFFF
 MSN_MASK = 0xFFFFFF
@@ -67,6 +74,14 @@ class QpConfig:
     mode: str = "gbn"
     ooo_nak_gap: int = 16  # ooo: NAK a hole once packets this far past it arrive (a loss, not reordering)
     start_psn: int = 0
+    adaptive: bool = False  # RTO from the smoothed RTT (and, with bdp_rate, a BDP window)
+    bdp_rate: float | None = None  # bit/s the window is sized for (adaptive only)
+    max_window: int | None = None  # the adaptive window's ceiling; default: window
+
+    @property
+    def accept_window(self) -> int:
+        """How far ahead of the expected PSN a responder accepts a request."""
+        return max(self.window, self.max_window or 0)
 
     def __post_init__(self) -> None:
         if self.pmtu not in PMTUS:
@@ -80,6 +95,10 @@ class QpConfig:
                               f"{self.max_rto_ns!r}")
         if self.ooo_nak_gap < 1:
             raise FabricError("ooo_nak_gap must be at least 1")
+        if self.bdp_rate is not None and not self.bdp_rate > 0:
+            raise FabricError(f"BDP rate must be > 0 bit/s, got {self.bdp_rate}")
+        if self.max_window is not None and self.max_window < self.window:
+            raise FabricError(f"max_window {self.max_window} is below the window {self.window}")
 
 
 @dataclass
@@ -169,6 +188,9 @@ class QueuePair:
         self._repair: deque[int] = deque()  # ooo: NAKed PSNs to resend before new data
         self._deadline: int | None = None
         self._backoff = 1
+        self.window = self.cfg.window  # packets outstanding at most (adaptive: the path's BDP)
+        self.rtt = RttEstimator(self.cfg.rto_ns, max_rto_ns=self.cfg.max_rto_ns)
+        self._timed: tuple[int, int] | None = None  # (PSN, send time) of the packet being timed
         # responder
         self._epsn = (self.cfg.start_psn if rq_psn is None else rq_psn) & PSN_MASK
         self._msn = 0
@@ -217,7 +239,7 @@ class QueuePair:
 
     def can_send(self) -> bool:
         return self.error is None and (bool(self._repair) or (
-            psn_diff(self._tx, self._end_psn) < 0 and psn_diff(self._tx, self._una) < self.cfg.window))
+            psn_diff(self._tx, self._end_psn) < 0 and psn_diff(self._tx, self._una) < self.window))
 
     def next_packet(self, now: int) -> f.RocePacket | None:
         """The next request packet (a repair, or what the window allows), or None."""
@@ -253,6 +275,8 @@ class QueuePair:
             self.counters.retransmissions += 1
         else:
             self._max_sent = psn_add(psn, 1)
+            if pkt.ackreq and self.cfg.adaptive and self._timed is None:
+                self._timed = (psn, now)
         if pkt.ackreq and (self._last_ackreq is None or psn_diff(psn, self._last_ackreq) > 0):
             self._last_ackreq = psn
         if pkt.ackreq and self._deadline is None:
@@ -267,7 +291,18 @@ class QueuePair:
         return self._last_ackreq is not None and psn_diff(self._last_ackreq, self._una) >= 0
 
     def _rto(self) -> int:
-        return min(self.cfg.rto_ns * self._backoff, self.cfg.max_rto_ns)
+        base = self.rtt.rto_ns if self.cfg.adaptive else self.cfg.rto_ns
+        return min(base * self._backoff, self.cfg.max_rto_ns)
+
+    def _sample_rtt(self, acked: int, now: int) -> None:
+        """The timed packet is acknowledged: one RTT sample, then the window from the BDP."""
+        if self._timed is None or psn_diff(acked, self._timed[0]) < 0:
+            return
+        self.rtt.sample(now - self._timed[1])
+        self._timed = None
+        if self.cfg.bdp_rate is not None:
+            self.window = bdp_window(self.cfg.bdp_rate, self.rtt.srtt_ns or 0, self.cfg.pmtu,
+                                     floor=self.cfg.window, ceiling=self.cfg.accept_window)
 
     def deadline(self) -> int | None:
         return self._deadline
@@ -287,6 +322,7 @@ class QueuePair:
     def _go_back(self, psn: int) -> None:
         self._tx = psn
         self._tx_wr = 0
+        self._timed = None  # Karn: what is resent now cannot be timed
 
     def _on_ack(self, pkt: f.RocePacket, now: int) -> None:
         """An ACK/NAK. Its PSN must name a packet we sent: a NAK's (the responder's expected PSN)
@@ -307,6 +343,8 @@ class QueuePair:
         acked = psn_add(pkt.psn, -1) if nak else pkt.psn  # a NAK acknowledges what precedes it
         if 0 <= psn_diff(acked, self._una) < outstanding:
             self._una = psn_add(acked, 1)
+            if self.cfg.adaptive:
+                self._sample_rtt(acked, now)
             while self._wrs and psn_diff(self._wrs[0].last_psn, acked) <= 0:
                 wr = self._wrs.popleft()
                 self.completions.append(Completion(wr.kind, wr.wr_id))
@@ -324,6 +362,7 @@ class QueuePair:
         elif psn_diff(self._tx, pkt.psn) > 0:
             if self.cfg.mode == "ooo":
                 self._repair.append(pkt.psn)  # the responder kept everything after the hole
+                self._timed = None  # Karn, as on go-back-N
             else:
                 self._go_back(pkt.psn)
 
@@ -350,7 +389,7 @@ class QueuePair:
         if d < 0:
             self.counters.duplicates += 1
             return [self._ack()] if pkt.ackreq else []
-        if d >= self.cfg.window:  # the requester never sends this far ahead: forged or corrupt
+        if d >= self.cfg.accept_window:  # the requester never sends this far ahead: forged or corrupt
             self.counters.beyond_window += 1
             return []
         if d > 0:
