@@ -1,7 +1,8 @@
 """`fabriclab collective allreduce --algo innet`: the all-reduce summed by fabric.p4's
 aggregation slots (docs/aggregation.md) instead of a ring between the ranks.
 
-- `--sim N`: N ranks in virtual time on a star of one switch running fabric.p4.
+- `--sim N`: N ranks in virtual time on a star of one switch running fabric.p4 (a
+  leaf-spine above 32 ranks).
 - `--run NAME` / `--hosts LIST`: the ranks in the hosts of a running `fabriclab net`; the
   launcher installs a job on its switches over P4Runtime, runs one agent per rank
   (`python -m fabriclab.launch.innet`, the agent line protocol of `fabriclab.launch.agent`)
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from fabriclab.errors import FabricError
+from controller.aggregation import MAX_FAN_IN
 from fabriclab.launch.agent import Peers, _die_with_launcher, agent_argv, parse_peers
 from fabriclab.launch.lockstep import Lockstep
 from fabriclab.launch.placement import Spawn
@@ -71,17 +73,24 @@ def _summary(rank: int, times: list[float], iters: int, wrong: int, retransmitte
 
 def simulate_innet(spec: CollectiveSpec, opts: RunOptions, innet: InnetOptions,
                    delay_s: float, loss: float) -> list[dict]:
-    """`--sim N --algo innet`: N ranks on a one-switch star at the line rate; the warm-up
-    iterations run too and are left out of the average."""
+    """`--sim N --algo innet`: N ranks on a one-switch star at the line rate (above 32
+    ranks, the most one switch sums: a leaf-spine); the warm-up iterations run too and are
+    left out of the average."""
     from fabriclab.vtime.fabric import Fabric, FabricOptions
     from fabriclab.vtime.innet_host import run_innet_allreduce
     from fabriclab.vtime.links import Impairments
     from fabriclab.vtime.runs import star
+    from topologies.builders import leaf_spine
 
     check_spec(spec)
-    fabric = Fabric(star(spec.nranks, opts.line_rate / 1e6, round(delay_s * 1e6)),
-                    FabricOptions(impairments=Impairments(loss=loss)), seed=SEED)
-    hosts = [h.name for h in fabric.topo.hosts()]
+    mbps, delay_us = opts.line_rate / 1e6, round(delay_s * 1e6)
+    if spec.nranks <= MAX_FAN_IN:
+        topo = star(spec.nranks, mbps, delay_us)
+    else:  # a switch sums at most 32 children: leaves of up to 32 ranks under a spine
+        leaves = -(-spec.nranks // MAX_FAN_IN)
+        topo = leaf_spine(leaves, 2, -(-spec.nranks // leaves), downlink_bw=mbps, delay_us=delay_us)
+    fabric = Fabric(topo, FabricOptions(impairments=Impairments(loss=loss)), seed=SEED)
+    hosts = [h.name for h in fabric.topo.hosts()][:spec.nranks]
     r = run_innet_allreduce(fabric, hosts, spec.bytes, pool_size=innet.pool,
                             window=innet.window, rto_ns=round(innet.rto_s * 1e9), seed=SEED,
                             iters=opts.warmup + opts.iters)
