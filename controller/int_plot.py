@@ -27,9 +27,23 @@ def load_series(csv_path: str | pathlib.Path) -> dict[tuple[int, int], list[tupl
     return dict(sorted(series.items()))
 
 
+def switch_names(topology_json: str) -> dict[int, str]:
+    """INT switch id -> switch name: the controller gives switch i (topology order) id i + 1."""
+    from topologies.graph import Topology
+
+    return {i + 1: sw.name for i, sw in enumerate(Topology.from_json(topology_json).switches())}
+
+
+def hop_labels(series: dict[tuple[int, int], list], names: dict[int, str]) -> list[str]:
+    """One legend label per (hop, switch id) series: the switch's name, else its id."""
+    return [f"hop {hop}: {names.get(switch_id, f'switch {switch_id}')}" for hop, switch_id in series]
+
+
 def plot_queue_depth(csv_path: str | pathlib.Path, png_path: str | pathlib.Path,
-                     title: str = "INT: queue depth at dequeue, per hop") -> pathlib.Path:
-    """Draw one line per (hop, switch) and save a PNG."""
+                     title: str = "INT: queue depth at dequeue, per hop",
+                     names: dict[int, str] | None = None) -> pathlib.Path:
+    """Draw one line per (hop, switch), labelled with the switch's name when `names` has it,
+    and save a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,9 +53,9 @@ def plot_queue_depth(csv_path: str | pathlib.Path, png_path: str | pathlib.Path,
     if not series:
         raise FabricError(f"{csv_path}: no INT records to plot")
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    for (hop, switch_id), points in series.items():
+    for ((hop, switch_id), points), label in zip(series.items(), hop_labels(series, names or {})):
         ts, depths = zip(*points)
-        ax.plot(ts, depths, marker=".", linewidth=1, label=f"hop {hop} (switch {switch_id})")
+        ax.plot(ts, depths, marker=".", linewidth=1, label=label)
     ax.set_xlabel("time since first report (s)")
     ax.set_ylabel("queue depth (packets)")
     ax.set_title(title)

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "net": ("fabriclab.net.cli", "bring up a topology in Mininet with P4 switches"),
     "collective": ("fabriclab.launch.cli", "run a RoCEv2 collective (all-reduce, all-to-all, ...)"),
     "ctl": ("controller.cli", "change routing mode, ECN and INT on running switches"),
+    "int": ("controller.int_cli", "INT reports: `int plot RUN|CSV` draws queue depth per hop"),
     "run": ("experiments.cli", "run an experiment and write its CSV, JSON and figure"),
     "demo": ("fabriclab.demo", "the headline job that `make demo` runs"),
     "clean": ("fabriclab.net.clean", "remove namespaces, links and processes left by crashed runs"),
