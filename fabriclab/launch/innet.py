@@ -39,6 +39,8 @@ from fabriclab.roce.runs import RunOptions
 
 AGENT = "fabriclab.launch.innet"
 SEED = 1
+REALTIME_WINDOW = 4
+REALTIME_MIN_RTO_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -229,8 +231,8 @@ def launch_innet(spawns: list[Spawn], addrs: list[tuple[str, int]], host_names: 
 def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions) -> list[tuple[CollectiveSpec, list[dict]]]:
     """`fabriclab collective allreduce --algo innet` wherever the ranks run; `specs(n)`
     gives the sizes' specs for n ranks."""
-    innet = InnetOptions()
     if args.sim is not None:
+        innet = InnetOptions()
         return [(spec, simulate_innet(spec, opts, innet, args.delay, args.loss))
                 for spec in specs(args.sim)]
     if args.netns is not None:
@@ -255,6 +257,9 @@ def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions) -> list[tu
             raise FabricError(f"--hosts: {', '.join(unknown)} is not a host of running net "
                               f"{rundir.name!r}")
         names = [by_ip[ip] for ip, _ in addrs]
+    # Python switches sum ~500 aggregation packets/s: few chunks in flight, a timer of
+    # --rto but at least REALTIME_MIN_RTO_S (early retransmissions only cost replays)
+    innet = InnetOptions(window=REALTIME_WINDOW, rto_s=max(args.rto, REALTIME_MIN_RTO_S))
     todo = specs(len(addrs))
     results = launch_innet(spawns, addrs, names, rundir.name, todo, opts, innet, args.timeout)
     return list(zip(todo, results))
