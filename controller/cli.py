@@ -10,6 +10,7 @@
     fabriclab ctl watch-links            (regroup on port up/down events until Ctrl-C)
     fabriclab ctl stats l1
     fabriclab ctl agg create --ranks h1,h2,h3,h4 [--job 1] [--pool 64]; agg list; agg delete 1
+    fabriclab ctl tenant add A --hosts h1,h2 --guaranteed 10 --cap 20 [--queue 1]; tenant list
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from topologies.graph import Topology
 ELECTION_ID = 10  # above fabriclab net's own clients (1): ctl becomes primary while it runs
 DEFAULT_GRPC_BASE_PORT = 9559
 STATE_FILE = "ctl-state.json"  # down links and routing modes, kept across ctl invocations
+TENANTS_FILE = "tenants.json"  # the tenants `ctl tenant` installed (names live only here)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,6 +80,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     agg_sub.add_parser("list", help="the jobs the switches hold")
     delete = agg_sub.add_parser("delete", help="remove a job from its switches")
     delete.add_argument("job", type=int, metavar="ID")
+    tenant = sub.add_parser("tenant", help="tenants: meters and queues per host set (docs/tenants.md)")
+    tenant_sub = tenant.add_subparsers(dest="tenant_action", metavar="add|list|set|delete",
+                                       required=True)
+    for name in ("add", "set"):
+        t = tenant_sub.add_parser(name, help=f"{name} a tenant and reinstall all of them")
+        t.add_argument("name")
+        t.add_argument("--hosts", required=name == "add", metavar="H1,H2")
+        t.add_argument("--guaranteed", type=float, required=name == "add", metavar="GBPS",
+                       help="guaranteed share, Gb/s (meter CIR)")
+        t.add_argument("--cap", type=float, required=name == "add", metavar="GBPS",
+                       help="cap, Gb/s (meter PIR: above it packets are dropped)")
+        t.add_argument("--queue", type=int, default=None if name == "set" else 1,
+                       help="priority queue of its data (0..7)")
+    tenant_sub.add_parser("list", help="the tenants and their colour counts per switch")
+    tenant_del = tenant_sub.add_parser("delete", help="remove a tenant")
+    tenant_del.add_argument("name")
 
 
 def parse_watch(text: str) -> Watch:
@@ -241,6 +259,47 @@ def aggregation(ctl: FabricController, args: argparse.Namespace) -> None:
         print(f"job {args.job} removed from {', '.join(remove_installed(ctl.clients, args.job))}")
 
 
+def tenants(ctl: FabricController, rundir: Path, args: argparse.Namespace) -> None:
+    """`ctl tenant add|set|delete|list`: the run keeps the list, every change reinstalls it."""
+    from dataclasses import replace
+
+    from controller.tenants import (TenantInstaller, Tenant, describe, load_tenants,
+                                    plan_tenants, save_tenants)
+
+    path = rundir / TENANTS_FILE
+    current = {t.name: t for t in load_tenants(path)}
+    action = args.tenant_action
+    if action == "list":
+        plan = plan_tenants(ctl.topo, current.values())
+        inst = TenantInstaller(ctl.clients)
+        for line, t in zip(describe(current.values()), current.values()):
+            counts = {sw: inst.color_counts(sw, plan.ids[t.name]) for sw in ctl.clients}
+            pkts = {c: sum(v[c][1] for v in counts.values()) for c in ("green", "yellow", "red")}
+            print(f"{line}; packets green {pkts['green']} yellow {pkts['yellow']} red {pkts['red']}")
+        if not current:
+            print("no tenants")
+        return
+    if action in ("set", "delete") and args.name not in current:
+        raise FabricError(f"no tenant {args.name!r} (tenants: {', '.join(current) or 'none'})")
+    if action == "add" and args.name in current:
+        raise FabricError(f"tenant {args.name!r} exists; change it with `ctl tenant set`")
+    if action == "delete":
+        del current[args.name]
+    else:
+        old = current.get(args.name, Tenant(args.name, (), 0.0, 0.0))
+        hosts = tuple(h for h in args.hosts.split(",") if h) if args.hosts else old.hosts
+        current[args.name] = replace(
+            old, hosts=hosts,
+            guaranteed_bps=old.guaranteed_bps if args.guaranteed is None else args.guaranteed * 1e9,
+            cap_bps=old.cap_bps if args.cap is None else args.cap * 1e9,
+            queue=old.queue if args.queue is None else args.queue)
+    plan = plan_tenants(ctl.topo, current.values())  # bad input stops here, nothing written
+    TenantInstaller(ctl.clients).install(plan)
+    save_tenants(path, current.values())
+    print(f"tenant {args.name} {action}{'d' if action.endswith('e') else 'ed'}; "
+          f"{len(current)} tenant(s) installed on {', '.join(ctl.clients)}")
+
+
 def main(args: argparse.Namespace) -> int:
     rundir = find_run(args.run)
     switches = args.switches.split(",") if args.switches else None
@@ -273,6 +332,8 @@ def main(args: argparse.Namespace) -> int:
             watch_links(rundir, ctl, args.interval, args.duration)
         elif args.action == "agg":
             aggregation(ctl, args)
+        elif args.action == "tenant":
+            tenants(ctl, rundir, args)
         elif args.action == "stats":
             print(port_stats_table(ctl, args.switch, args.rate))
     return 0
