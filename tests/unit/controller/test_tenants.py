@@ -134,3 +134,40 @@ def test_tenant_file_round_trip(tmp_path):
     path.write_text("{")
     with pytest.raises(FabricError, match="corrupt"):
         load_tenants(path)
+
+
+def test_ctl_tenant_commands(fabric, tmp_path, capsys):
+    """`ctl tenant add|set|list|delete` on a controller: the switches follow the run's list."""
+    import argparse
+
+    from controller import cli
+
+    ctl, _ = fabric
+
+    def run(*words):
+        parser = argparse.ArgumentParser()
+        cli.add_arguments(parser)
+        cli.tenants(ctl, tmp_path, parser.parse_args(["tenant", *words]))
+        return capsys.readouterr().out
+
+    def classified():
+        return len(ctl.clients["l1"].read_table("FabricIngress.tenants.tenant_classify"))
+
+    assert "tenant a added" in run("add", "a", "--hosts", "h1,h2", "--guaranteed", "10", "--cap", "20")
+    assert classified() == 2
+    run("add", "b", "--hosts", "h3", "--guaranteed", "1", "--cap", "2", "--queue", "4")
+    assert classified() == 3 and meter_rates(ctl.clients["l2"], 2)[0] == 125_000_000
+    run("set", "a", "--cap", "40")
+    assert meter_rates(ctl.clients["s1"], 1)[2] == 5_000_000_000
+    listing = run("list")
+    assert "a: hosts h1,h2 guaranteed 10 Gb/s cap 40 Gb/s queue 1" in listing
+    assert "b: hosts h3 guaranteed 1 Gb/s cap 2 Gb/s queue 4; packets green 0" in listing
+    with pytest.raises(FabricError, match="tenant 'c': unknown host 'h9'"):
+        run("add", "c", "--hosts", "h9", "--guaranteed", "1", "--cap", "2")
+    with pytest.raises(FabricError, match="tenants 'a' and 'c' overlap: both hold h2"):
+        run("add", "c", "--hosts", "h2", "--guaranteed", "1", "--cap", "2")
+    assert classified() == 3  # a rejected change leaves the switches as they were
+    run("delete", "a")
+    assert classified() == 1 and "a:" not in run("list")
+    with pytest.raises(FabricError, match="no tenant 'a'"):
+        run("delete", "a")
