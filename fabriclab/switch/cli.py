@@ -244,5 +244,6 @@ def main(args: argparse.Namespace) -> int:
     c = switch.counters
     print(f"fabriclab switch: stopped: rx {c.rx}, tx {c.tx}, queue drops "
           f"{sum(p.drops for p in tm.ports.values())}, rx overruns {c.rx_overruns}, "
-          f"pipeline errors {c.pipeline_errors}", flush=True)
+          f"pipeline errors {c.pipeline_errors}, partial checksums {c.partial_checksums}",
+          flush=True)
     return 0

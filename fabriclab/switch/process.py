@@ -51,6 +51,7 @@ PACKET_IGNORE_OUTGOING = 23  # Linux >= 4.20: do not even queue our own transmis
 PACKET_OUTGOING = 4
 PACKET_AUXDATA = 8
 PACKET_STATISTICS = 6
+TP_STATUS_CSUMNOTREADY = 0x8  # the sender left the L4 checksum to a NIC (TX offload on a veth)
 TP_STATUS_VLAN_VALID = 0x10
 TP_STATUS_VLAN_TPID_VALID = 0x40
 _AUXDATA = struct.Struct("=IIIHHHH")  # struct tpacket_auxdata
@@ -75,6 +76,7 @@ class Counters:
     tx_errors: int = 0  # sends refused by the kernel (interface down, no buffer space)
     no_port: int = 0  # frames to a port with no interface
     rx_overruns: int = 0  # frames the kernel dropped because the loop fell behind (full socket)
+    partial_checksums: int = 0  # frames that arrived with a partial L4 checksum, sent on as is
 
 
 def open_port_socket(ifname: str) -> socket.socket:
@@ -101,16 +103,21 @@ def open_port_socket(ifname: str) -> socket.socket:
     return sock
 
 
-def with_vlan_tag(data: bytes, ancillary: list) -> bytes:
+def auxdata(ancillary: list) -> tuple[int, int, int]:
+    """(tp_status, vlan tci, vlan tpid) of a received frame's PACKET_AUXDATA, zeros without."""
+    for level, kind, payload in ancillary:
+        if level == SOL_PACKET and kind == PACKET_AUXDATA and len(payload) >= _AUXDATA.size:
+            status, _, _, _, _, tci, tpid = _AUXDATA.unpack_from(payload)
+            return status, tci, tpid
+    return 0, 0, 0
+
+
+def with_vlan_tag(data: bytes, status: int, tci: int, tpid: int) -> bytes:
     """The frame as it was on the wire: the kernel strips 802.1Q tags into PACKET_AUXDATA
     (VLAN offload), so put the tag back where it was, as libpcap (and so BMv2) does."""
-    for level, kind, payload in ancillary:
-        if level != SOL_PACKET or kind != PACKET_AUXDATA or len(payload) < _AUXDATA.size:
-            continue
-        status, _, _, _, _, tci, tpid = _AUXDATA.unpack_from(payload)
-        if status & TP_STATUS_VLAN_VALID:
-            tpid = tpid if status & TP_STATUS_VLAN_TPID_VALID else 0x8100
-            return data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
+    if status & TP_STATUS_VLAN_VALID:
+        tpid = tpid if status & TP_STATUS_VLAN_TPID_VALID else 0x8100
+        return data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
     return data
 
 
@@ -360,13 +367,28 @@ class SwitchProcess:
             if address[2] == PACKET_OUTGOING:
                 continue
             if ancillary:
-                data = with_vlan_tag(data, ancillary)
+                status, tci, tpid = auxdata(ancillary)
+                data = with_vlan_tag(data, status, tci, tpid)
+                if status & TP_STATUS_CSUMNOTREADY:
+                    self._partial_checksum(port)
             self.counters.rx += 1
             if capture is not None:
                 capture.write(data)
             now = self.now_ns()
             self._ingress(port, data, now)
             self._service(now)  # queues build from congestion, never from our read batching
+
+    def _partial_checksum(self, port: int) -> None:
+        """A sender with TX checksum offload on (the veth default) hands over UDP/TCP with only
+        the pseudo-header sum filled in; a NIC would finish it, a software switch sees it
+        unfinished. Like BMv2 we forward the frame as it came (the receiving host then drops
+        it: ping works, UDP does not), so count it and say the fix once."""
+        self.counters.partial_checksums += 1
+        if self.counters.partial_checksums == 1:
+            log.warning("port %d (%s): frames arrive with a partial checksum (the sender's TX "
+                        "checksum offload is on); receivers will drop them. Fix: `ethtool -K "
+                        "<host-if> tx off` on the host interface behind this port "
+                        "(fabriclab net's hosts do this already)", port, self.interfaces[port])
 
     def _ingress(self, port: int, data: bytes, now_ns: int) -> None:
         if self.tm.receive_mac_control(port, data, now_ns):  # PFC pauses stop at the MAC
