@@ -11,6 +11,7 @@
 #include "fabric/parser.p4"
 #include "fabric/aggregation.p4"
 #include "fabric/tenants.p4"
+#include "fabric/liveness.p4"
 #include "fabric/ingress.p4"
 #include "fabric/egress.p4"
 #include "fabric/deparser.p4"

@@ -22,6 +22,7 @@ control FabricIngress(inout headers_t hdr,
     action_selector(HashAlgorithm.crc16, 1024, 16) ecmp_selector;
     FabricAggregation() aggregation;
     FabricTenants() tenants;
+    FabricLiveness() liveness;
 
     action drop() {
         mark_to_drop(standard_metadata);
@@ -105,9 +106,10 @@ control FabricIngress(inout headers_t hdr,
         bit<48> seen;
         port_qdepth.read(depth, (bit<32>)port);
         port_seen.read(seen, (bit<32>)port);
-        bit<32> load = (standard_metadata.ingress_global_timestamp - seen > meta.loadMaxAge)
+        bit<32> load = (meta.mode == MODE_ECMP
+                        || standard_metadata.ingress_global_timestamp - seen > meta.loadMaxAge)
                        ? 32w0 : depth;
-        bit<36> key = load ++ tiebreak;
+        bit<36> key = ((meta.deadPorts >> port)[0:0] == 1) ? KEY_NONE : load ++ tiebreak;
         meta.bestPort = (key < meta.bestKey) ? port : meta.bestPort;
         meta.bestKey = (key < meta.bestKey) ? key : meta.bestKey;
     }
@@ -132,7 +134,8 @@ control FabricIngress(inout headers_t hdr,
             || (meta.candidateCount > 5 && port == meta.cand5)
             || (meta.candidateCount > 6 && port == meta.cand6)
             || (meta.candidateCount > 7 && port == meta.cand7);
-        meta.flowletRepick = (member && now - last <= meta.flowletGap) ? 1w0 : 1w1;
+        bool alive = (meta.deadPorts >> port)[0:0] == 0;
+        meta.flowletRepick = (member && alive && now - last <= meta.flowletGap) ? 1w0 : 1w1;
     }
 
     action set_priority(bit<3> priority) {
@@ -241,8 +244,10 @@ control FabricIngress(inout headers_t hdr,
 
         if (meta.routed == 1) {
             routing_mode.apply();
+            liveness.apply(hdr, meta, standard_metadata);
             bool use_ecmp = true;
-            if (meta.mode != MODE_ECMP) {
+            /* with a dead port, ECMP too picks among live candidates (liveness.p4) */
+            if (meta.mode != MODE_ECMP || meta.deadPorts != 0) {
                 if (group_candidates.apply().hit && meta.candidateCount > 0) {
                     use_ecmp = false;
                     if (meta.mode == MODE_FLOWLET) {
@@ -251,8 +256,14 @@ control FabricIngress(inout headers_t hdr,
                     if (meta.mode != MODE_FLOWLET || meta.flowletRepick == 1) {
                         /* least loaded candidate; 4 random bits per candidate break ties */
                         bit<32> r;
-                        random(r, 0, 0xFFFFFFFF);
-                        meta.bestKey = 0xFFFFFFFFF;
+                        if (meta.mode == MODE_ECMP) {
+                            hash(r, HashAlgorithm.crc32, 32w0,
+                                 { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol,
+                                   meta.l4SrcPort, meta.l4DstPort }, 32w0xFFFFFFFF);
+                        } else {
+                            random(r, 0, 0xFFFFFFFF);
+                        }
+                        meta.bestKey = KEY_NONE;
                         consider(meta.cand0, r[3:0]);
                         if (meta.candidateCount > 1) { consider(meta.cand1, r[7:4]); }
                         if (meta.candidateCount > 2) { consider(meta.cand2, r[11:8]); }
@@ -265,7 +276,11 @@ control FabricIngress(inout headers_t hdr,
                             flowlet_port.write(meta.flowletSlot, meta.bestPort);
                         }
                     }
-                    standard_metadata.egress_spec = meta.bestPort;
+                    if (meta.bestKey == KEY_NONE) {
+                        drop();   /* every candidate is dead */
+                    } else {
+                        standard_metadata.egress_spec = meta.bestPort;
+                    }
                 }
             }
             if (use_ecmp) {
