@@ -248,6 +248,12 @@ class CallChecker:
         raise error(node.pos, f"type {self.types.show(target)} cannot be instantiated")
 
     def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope):
+        if args and all(a.name for a in args):  # V1Switch(p = P(), ...): put them in parameter order
+            by_name = {a.name: a for a in args}
+            unknown = sorted(set(by_name) - {p.name for p in package.params})
+            if unknown:
+                raise error(by_name[unknown[0]].pos, f"package '{package.name}' has no parameter '{unknown[0]}'")
+            args = [by_name[p.name] for p in package.params if p.name in by_name]
         if len(args) != len(package.params):
             raise error(node.pos, f"wrong number of arguments to package '{package.name}': "
                                   f"expected {len(package.params)}, got {len(args)}")

@@ -364,8 +364,6 @@ class DeclarationChecker:
             if ref.decl.name in names:
                 raise error(ref.pos, f"action '{ref.name}' appears twice in table '{t.name}'")
             names.add(ref.decl.name)
-        if not t.actions:
-            raise error(t.pos, f"table '{t.name}' has no actions")
         for prop in t.properties:
             self._table_property(t, prop, scope)
         if t.default_action is None:

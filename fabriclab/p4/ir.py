@@ -740,7 +740,7 @@ def iter_calls(node: Node | None) -> list[MethodCall]:
     def visit(value) -> None:
         if isinstance(value, MethodCall):
             found.append(value)
-        if isinstance(value, (Stmt, Expr, Argument, SwitchCase)):
+        if isinstance(value, (Stmt, Expr, Argument, SwitchCase, VarDecl)):
             for child in vars(value).values():
                 visit(child)
         elif isinstance(value, (list, tuple)):
@@ -752,11 +752,14 @@ def iter_calls(node: Node | None) -> list[MethodCall]:
 
 
 def applied_tables(control: ControlDecl) -> list[TableDecl]:
-    """Tables applied in the control's body or actions (p4c drops the others)."""
+    """Tables applied in the control's body, actions, local initializers or the keys of applied
+    tables (p4c drops the others)."""
     result: list[TableDecl] = []
-    bodies = [control.body] + [d.body for d in control.locals if isinstance(d, ActionDecl)]
-    for body in bodies:
-        for call in iter_calls(body):
+    todo: list = [control.body] + [d.body if isinstance(d, ActionDecl) else d for d in control.locals
+                                   if isinstance(d, (ActionDecl, VarDecl))]
+    while todo:
+        for call in iter_calls(todo.pop(0)):
             if call.kind == CallKind.TABLE_APPLY and call.decl not in result:
                 result.append(call.decl)  # type: ignore[arg-type]
+                todo.extend(k.expr for k in call.decl.keys)  # type: ignore[union-attr]
     return result

@@ -20,6 +20,11 @@ class MainPackage:
         if not isinstance(main, ir.Instance):
             raise error(None, "the program has no 'main' package instance (e.g. V1Switch(...) main;)")
         ctx.program.main = main
+        for arg in main.args:  # p4c names a top-level block by its type name, ignoring its @name
+            value = arg.value.decl if isinstance(arg.value, ir.PathExpr) else arg.value
+            block = getattr(value, "type", None)
+            if isinstance(block, (ir.ControlDecl, ir.ParserDecl)):
+                block.annotations = [a for a in block.annotations if a.name != "name"]
 
 
 class EntryPriorities:

@@ -1,0 +1,25 @@
+"""P4Info as p4c writes it for constructs p4c accepts (see tests/data/p4/parity.p4)."""
+
+import pathlib
+
+from fabriclab.p4 import compile_file
+from fabriclab.switch.core import SwitchCore
+
+DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "p4"
+
+
+def test_p4info_names_and_used_tables_follow_p4c():
+    compiled = compile_file(DATA / "parity.p4")
+    assert not compiled.p4info_errors
+    tables = {t.preamble.name: t for t in compiled.p4info.tables}
+    assert sorted(tables) == ["Ing.in_init", "Ing.in_key", "Ing.no_actions", "Ing.outer"]
+    # a table without actions gets p4c's implicit NoAction, default only
+    assert len(tables["Ing.no_actions"].action_refs) == 1
+
+
+def test_named_package_arguments_bind_by_name():
+    compiled = compile_file(DATA / "parity.p4")
+    assert [a.param.name for a in compiled.program.main.args] == ["p", "vr", "ig", "eg", "ck", "dep"]
+    core = SwitchCore(compiled)  # the switch names objects as P4Info does
+    assert set(core.tables) == {t.preamble.name for t in compiled.p4info.tables}
+    assert core.process(0, bytes([5, 6]), 0) == [(1, bytes([5, 6]))]
