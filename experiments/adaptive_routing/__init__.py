@@ -3,9 +3,9 @@
 `run(scale="quick", out_dir=..., progress=print, mode="emulate") -> Result` is what
 `fabriclab run adaptive_routing` and `fabriclab demo` call. Emulate mode: one trial process
 per routing mode brings up a fresh leaf-spine, runs that mode's cases (receiver x workload
-x seed) and tears it down (needs root, Mininet). Sim mode (`sim.py`): every case on a fresh
-virtual-time fabric in this process, at 100 Gb/s, no root. The rows, JSON and figure are
-written here either way.
+x seed) and tears it down (needs root, Mininet). Sim mode (`sim.py`): the same, each
+routing mode's cases on one virtual-time fabric in this process, at 100 Gb/s, no root. The
+rows, JSON and figure are written here either way.
 """
 
 from __future__ import annotations
