@@ -1,9 +1,10 @@
-"""In-network (SwitchML/SHARP-style) all-reduce against the ring, in virtual time.
+"""In-network (SwitchML/SHARP-style) all-reduce against the ring, in both modes.
 
 `run(scale="quick", out_dir=..., progress=print, mode="sim") -> Result` is what `fabriclab run
-innet_allreduce --mode sim` calls. Every case gets a fresh 2x2 leaf-spine running fabric.p4
-and all-reduces float32 buffers either with the RoCE ring or through the switches'
-aggregation slots (docs/aggregation.md). Sweeps: busbw against ranks, against size, and
+innet_allreduce --mode sim|emulate` calls. Sim: every case gets a fresh virtual-time 2x2
+leaf-spine running fabric.p4; emulate: one Mininet net per rank count (experiments/
+innet_allreduce/emulate.py). Either way the ranks all-reduce float32 buffers either with the
+RoCE ring or through the switches' aggregation slots (docs/aggregation.md). Sweeps: busbw against ranks, against size, and
 against loss (completion, #wrong, retransmissions). The JSON's `headline` is the measured
 in-network/ring busbw ratio at `loss_ranks` ranks and the wrong elements over all in-network
 cases (must be 0), printed last.
@@ -71,9 +72,9 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
 
 
 def summary_table(summary: dict[str, Any]) -> str:
-    headers = ("ranks", "KiB", "loss %", "scheme", "busbw GB/s", "done", "#wrong", "retrans")
+    headers = ("ranks", "KiB", "loss %", "scheme", "busbw Gb/s", "done", "#wrong", "retrans")
     rows = [(e["ranks"], e["bytes"] >> 10, f"{100 * e['loss']:g}", e["scheme"],
-             f"{e['busbw_gbs']:.3f}" if e["busbw_gbs"] is not None else "-",
+             f"{8 * e['busbw_gbs']:.3f}" if e["busbw_gbs"] is not None else "-",
              f"{e['completed']}/{e['cases']}", e["wrong"], e["retransmissions"])
             for e in summary["table"]]
     return format_table(headers, rows)
@@ -81,37 +82,47 @@ def summary_table(summary: dict[str, Any]) -> str:
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
         mode: str = "sim", **overrides: Any) -> Result:
-    """Run the experiment at `scale` in virtual time; `overrides` replace parameters."""
-    from experiments.innet_allreduce.sim import run_case
-
+    """Run the experiment at `scale` (sim: virtual time; emulate: Mininet, root);
+    `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
     started = time.monotonic()
-    run_name = run_id(f"sim-{scale}")
+    run_name = run_id(f"{'sim' if p.mode == 'sim' else 'emu'}-{scale}")
     files = run_files(Path(out_dir) if out_dir else RESULTS / NAME, run_name)
-    points = p.cases()
-    total = len(points) * len(p.schemes) * len(p.seeds)
-    progress(f"{NAME} ({p.mode}, {scale}): {total} cases; leaf-spine 2x2, "
-             f"{p.host_mbps / 1000:g} Gb/s hosts; ranks {', '.join(map(str, p.ranks))} at "
+    cases = [(n, nbytes, loss, seed, scheme) for n, nbytes, loss in p.cases()
+             for seed in p.seeds for scheme in p.schemes]
+    how = "virtual time" if p.mode == "sim" else "Mininet, real time"
+    progress(f"{NAME} ({p.mode}, {scale}): {len(cases)} cases in {how}; leaf-spine 2x2, "
+             f"{p.host_mbps:g} Mb/s hosts; ranks {', '.join(map(str, p.ranks))} at "
              f"{p.nbytes >> 10} KiB; sizes {', '.join(str(b >> 10) for b in p.sizes)} KiB and "
              f"loss {', '.join(f'{100 * x:g}%' for x in p.losses)} at {p.loss_ranks} ranks; "
              f"seeds {', '.join(map(str, p.seeds))}")
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
-    done = 0
-    for n, nbytes, loss in points:
-        for seed in p.seeds:
-            for scheme in p.schemes:
-                done += 1
-                row = run_case(p, scheme, n, nbytes, loss, seed)
-                rows.append(row)
-                what = f"{n} ranks, {nbytes >> 10} KiB, loss {100 * loss:g}%, {scheme}, seed {seed}"
-                if row["error"]:
-                    errors.append(f"{what}: {row['error']}")
-                progress(f"  [{done}/{total}] {what}: "
-                         + (f"busbw {row['busbw_gbs']:.3f} GB/s, #wrong {row['wrong']}, "
-                            f"{row['retransmissions']} retransmissions"
-                            if not row["error"] else f"FAILED {row['error']}")
-                         + f" ({row['wall_s']:.1f} s wall, {row['packets']} packets)")
+
+    def record(row: dict[str, Any]) -> None:
+        rows.append(row)
+        what = (f"{row['ranks']} ranks, {row['bytes'] >> 10} KiB, loss {100 * row['loss']:g}%, "
+                f"{row['scheme']}, seed {row['seed']}")
+        if row["error"]:
+            errors.append(f"{what}: {row['error']}")
+        progress(f"  [{len(rows)}/{len(cases)}] {what}: "
+                 + (f"busbw {8 * row['busbw_gbs']:.3f} Gb/s, #wrong {row['wrong']}, "
+                    f"{row['retransmissions']} retransmissions"
+                    if not row["error"] else f"FAILED {row['error']}")
+                 + f" ({row['wall_s']:.1f} s wall)")
+
+    if p.mode == "sim":
+        from experiments.innet_allreduce.sim import run_case
+
+        for n, nbytes, loss, seed, scheme in cases:
+            record(run_case(p, scheme, n, nbytes, loss, seed))
+    else:
+        from experiments.innet_allreduce.emulate import run_rank_count
+
+        for n in dict.fromkeys(c[0] for c in cases):
+            progress(f"[{n} ranks] fresh Mininet leaf-spine on fabric.p4")
+            for row in run_rank_count(p, n, [c[1:] for c in cases if c[0] == n], progress):
+                record(row)
     wall = time.monotonic() - started
     summary = summarize_runs(rows, p)
     write_csv(files.csv, rows)

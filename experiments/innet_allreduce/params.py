@@ -1,9 +1,10 @@
 """The innet_allreduce experiment's parameters (one dataclass), its scales and its topology.
 
-Sim mode runs a 2-leaf, 2-spine fabric with 1 Gb/s host links (the ranks split evenly over
+Both modes run a 2-leaf, 2-spine fabric with 1 Gb/s host links (the ranks split evenly over
 the leaves, so the job's tree is leaf -> spine -> leaf), float32 buffers, in-network
 aggregation with a 64-slot pool against the RoCE ring at the same 1024-byte MTU. The loss
-sweep drops that share of packets at every switch egress.
+sweep (sim) drops that share of packets at every switch egress. Emulate mode (Mininet) runs
+at the Python switch's rates (`EMULATE`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class Params:
     ring_rto_us: int = 500
     pmtu: int = 1024
     seeds: tuple[int, ...] = (1,)
-    timeout_s: float = 2.0           # simulated seconds per case
+    timeout_s: float = 2.0           # seconds per case (simulated in sim mode)
+    grpc_base_port: int = 19659      # emulate: the switches' P4Runtime ports
     mode: str = "sim"
     scale_name: str = "quick"
     target: str = "builtin"
@@ -80,15 +82,22 @@ SCALES = {
     "full": {"ranks": (2, 4, 8, 16, 32, 64), "sizes": (32 << 10, 128 << 10, 512 << 10),
              "seeds": (1, 2)},
 }
+# Mininet at the emulator's rates: the Python switch sums ~500 aggregation packets/s, so
+# small buffers, 20 Mb/s hosts, few chunks in flight and a long chunk timer; Mininet links
+# here carry no loss model, so the loss sweep is sim only
+EMULATE = {"host_mbps": 20.0, "uplink_delay_us": 0, "nbytes": 16 << 10, "sizes": (4 << 10, 16 << 10),
+           "losses": (0.0,), "window": 4, "rto_us": 200_000, "ring_rto_us": 20_000,
+           "timeout_s": 120.0}
+EMULATE_SCALES = {"quick": {"ranks": (2, 4), "loss_ranks": 4},
+                  "full": {"ranks": (2, 4, 8), "sizes": (4 << 10, 16 << 10, 64 << 10)}}
 
 
 def params_for(scale: str, mode: str = "sim", **overrides: Any) -> Params:
     if scale not in SCALES:
         raise FabricError(f"unknown scale {scale!r} (quick or full)")
-    if mode == "emulate":
-        raise FabricError("innet_allreduce runs in virtual time only so far: use --mode sim")
     given = {k: v for k, v in overrides.items() if v is not None}
-    return replace(Params(mode=mode, scale_name=scale, **SCALES[scale]), **given)
+    base = (SCALES[scale] if mode == "sim" else {**SCALES[scale], **EMULATE, **EMULATE_SCALES[scale]})
+    return replace(Params(mode=mode, scale_name=scale, **base), **given)
 
 
 def topology(p: Params, ranks: int) -> Topology:

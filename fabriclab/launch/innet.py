@@ -199,33 +199,31 @@ def main(argv: list[str] | None = None) -> int:
 # --- real time: the launcher ----------------------------------------------------------------
 
 def launch_innet(spawns: list[Spawn], addrs: list[tuple[str, int]], host_names: list[str],
-                 run: str, specs: list[CollectiveSpec], opts: RunOptions, innet: InnetOptions,
-                 timeout: float, grpc_base_port: int | None = None) -> list[list[dict]]:
-    """Install a job over `host_names` on the switches of running net `run`, run every
-    spec's all-reduce in the ranks (one agent per rank for all sizes), remove the job."""
+                 clients: Any, topo: Any, specs: list[CollectiveSpec], opts: RunOptions,
+                 innet: InnetOptions, timeout: float) -> list[list[dict]]:
+    """Install a job over `host_names` through `clients` (switch name -> P4RuntimeClient
+    of the net whose topology is `topo`), run every spec's all-reduce in the ranks (one
+    agent per rank for all sizes), remove the job."""
     from controller.aggregation import create_installed, remove_job
-    from controller.cli import connect, find_run, grpc_base_port as base_port
 
     for spec in specs:
         check_spec(spec)
-    rundir = find_run(run)
     argvs = [agent_argv(AGENT, i, addrs) for i in range(len(addrs))]
-    with connect(rundir, base_port(rundir, grpc_base_port)) as ctl:
-        job = create_installed(ctl.clients, ctl.topo, host_names, pool_size=innet.pool)
-        try:
-            out, seq_base = [], 0
-            with Lockstep(spawns, argvs, timeout + 30, what="rank") as ranks:
-                for spec in specs:
-                    line = json.dumps({
-                        "job": job.job_id, "pool": job.pool_size, "window": min(innet.window, innet.pool),
-                        "rto_ns": round(innet.rto_s * 1e9), "service_ip": job.service_ip,
-                        "size": spec.bytes, "seed": SEED, "iters": opts.iters, "warmup": opts.warmup,
-                        "timeout": timeout, "seq_base": seq_base})
-                    out.append(ranks.round([line] * len(addrs), timeout + 30))
-                    seq_base += -(-max(1, spec.bytes // 4) // LANES) * (opts.iters + opts.warmup)
-            return out
-        finally:
-            remove_job(ctl.clients, job)
+    job = create_installed(clients, topo, host_names, pool_size=innet.pool)
+    try:
+        out, seq_base = [], 0
+        with Lockstep(spawns, argvs, timeout + 30, what="rank") as ranks:
+            for spec in specs:
+                line = json.dumps({
+                    "job": job.job_id, "pool": job.pool_size, "window": min(innet.window, innet.pool),
+                    "rto_ns": round(innet.rto_s * 1e9), "service_ip": job.service_ip,
+                    "size": spec.bytes, "seed": SEED, "iters": opts.iters, "warmup": opts.warmup,
+                    "timeout": timeout, "seq_base": seq_base})
+                out.append(ranks.round([line] * len(addrs), timeout + 30))
+                seq_base += -(-max(1, spec.bytes // 4) // LANES) * (opts.iters + opts.warmup)
+        return out
+    finally:
+        remove_job(clients, job)
 
 
 def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions) -> list[tuple[CollectiveSpec, list[dict]]]:
@@ -238,7 +236,7 @@ def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions) -> list[tu
     if args.netns is not None:
         raise FabricError("--algo innet needs P4 switches that aggregate (fabric.p4): the "
                           "--netns bridge cannot; use --run NAME on a `fabriclab net` or --sim N")
-    from controller.cli import find_run
+    from controller.cli import connect, find_run, grpc_base_port
     from fabriclab.launch.collective import hosts_of_run
     from fabriclab.launch.placement import parse_hosts
     from topologies.addressing import Addressing
@@ -261,7 +259,9 @@ def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions) -> list[tu
     # --rto but at least REALTIME_MIN_RTO_S (early retransmissions only cost replays)
     innet = InnetOptions(window=REALTIME_WINDOW, rto_s=max(args.rto, REALTIME_MIN_RTO_S))
     todo = specs(len(addrs))
-    results = launch_innet(spawns, addrs, names, rundir.name, todo, opts, innet, args.timeout)
+    with connect(rundir, grpc_base_port(rundir, None)) as ctl:
+        results = launch_innet(spawns, addrs, names, ctl.clients, topo, todo, opts, innet,
+                               args.timeout)
     return list(zip(todo, results))
 
 

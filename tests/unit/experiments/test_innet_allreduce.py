@@ -30,9 +30,9 @@ def test_quick_reduced_run_measures_the_ratio_and_survives_loss(tmp_path):
     assert lines[-1] == head["text"] and "1.75" in lines[-1]
 
 
-def test_bad_parameters_are_one_line_errors():
-    with pytest.raises(FabricError, match="virtual time only"):
-        params_for("quick", "emulate")
+def test_emulate_runs_at_the_python_switch_rates_and_bad_parameters_are_errors():
+    p = params_for("quick", "emulate")
+    assert (p.host_mbps, p.losses, p.ranks) == (20.0, (0.0,), (2, 4)) and p.nbytes <= 16 << 10
     with pytest.raises(FabricError, match="loss rates"):
         params_for("quick", losses=(1.5,))
     with pytest.raises(FabricError, match="unknown scale"):
