@@ -23,6 +23,7 @@ control FabricIngress(inout headers_t hdr,
     FabricAggregation() aggregation;
     FabricTenants() tenants;
     FabricLiveness() liveness;
+    FabricLiveCandidates() live_candidates;
 
     action drop() {
         mark_to_drop(standard_metadata);
@@ -106,10 +107,9 @@ control FabricIngress(inout headers_t hdr,
         bit<48> seen;
         port_qdepth.read(depth, (bit<32>)port);
         port_seen.read(seen, (bit<32>)port);
-        bit<32> load = (meta.mode == MODE_ECMP
-                        || standard_metadata.ingress_global_timestamp - seen > meta.loadMaxAge)
+        bit<32> load = (standard_metadata.ingress_global_timestamp - seen > meta.loadMaxAge)
                        ? 32w0 : depth;
-        bit<36> key = ((meta.deadPorts >> port)[0:0] == 1) ? KEY_NONE : load ++ tiebreak;
+        bit<36> key = load ++ tiebreak;
         meta.bestPort = (key < meta.bestKey) ? port : meta.bestPort;
         meta.bestKey = (key < meta.bestKey) ? key : meta.bestKey;
     }
@@ -134,8 +134,7 @@ control FabricIngress(inout headers_t hdr,
             || (meta.candidateCount > 5 && port == meta.cand5)
             || (meta.candidateCount > 6 && port == meta.cand6)
             || (meta.candidateCount > 7 && port == meta.cand7);
-        bool alive = (meta.deadPorts >> port)[0:0] == 0;
-        meta.flowletRepick = (member && alive && now - last <= meta.flowletGap) ? 1w0 : 1w1;
+        meta.flowletRepick = (member && now - last <= meta.flowletGap) ? 1w0 : 1w1;
     }
 
     action set_priority(bit<3> priority) {
@@ -246,24 +245,19 @@ control FabricIngress(inout headers_t hdr,
             routing_mode.apply();
             liveness.apply(hdr, meta, standard_metadata);
             bool use_ecmp = true;
-            /* with a dead port, ECMP too picks among live candidates (liveness.p4) */
+            /* with a dead port, ECMP too goes through the (live) candidates: liveness.p4 */
             if (meta.mode != MODE_ECMP || meta.deadPorts != 0) {
                 if (group_candidates.apply().hit && meta.candidateCount > 0) {
                     use_ecmp = false;
+                    live_candidates.apply(hdr, meta, standard_metadata);
                     if (meta.mode == MODE_FLOWLET) {
                         flowlet_lookup();
                     }
                     if (meta.mode != MODE_FLOWLET || meta.flowletRepick == 1) {
                         /* least loaded candidate; 4 random bits per candidate break ties */
                         bit<32> r;
-                        if (meta.mode == MODE_ECMP) {
-                            hash(r, HashAlgorithm.crc32, 32w0,
-                                 { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol,
-                                   meta.l4SrcPort, meta.l4DstPort }, 32w0xFFFFFFFF);
-                        } else {
-                            random(r, 0, 0xFFFFFFFF);
-                        }
-                        meta.bestKey = KEY_NONE;
+                        random(r, 0, 0xFFFFFFFF);
+                        meta.bestKey = 0xFFFFFFFFF;
                         consider(meta.cand0, r[3:0]);
                         if (meta.candidateCount > 1) { consider(meta.cand1, r[7:4]); }
                         if (meta.candidateCount > 2) { consider(meta.cand2, r[11:8]); }
@@ -276,10 +270,9 @@ control FabricIngress(inout headers_t hdr,
                             flowlet_port.write(meta.flowletSlot, meta.bestPort);
                         }
                     }
-                    if (meta.bestKey == KEY_NONE) {
+                    standard_metadata.egress_spec = meta.bestPort;
+                    if (meta.candidateCount == 0) {
                         drop();   /* every candidate is dead */
-                    } else {
-                        standard_metadata.egress_spec = meta.bestPort;
                     }
                 }
             }

@@ -9,13 +9,14 @@
        BMv2: the port-status callback of a thin agent writing the register through the
        Thrift runtime, the one interface simple_switch offers for it). The program only
        reads it, so nothing depends on P4Runtime register writes.
-   With a dead port, ECMP picks among the live members of the group by a per-flow hash
-   (the same flow keeps its port); flowlet re-picks a flow whose port died; adaptive never
-   considers a dead port. Groups without candidates (more than 8 ports) stay plain ECMP. */
+   Routing uses it through the candidate list (group_candidates): FabricLiveCandidates
+   removes dead ports from it before any mode looks at it, so flowlet re-picks a flow whose
+   port died, adaptive never considers a dead port, and ECMP (which goes through the
+   candidates while any port is dead) picks a live member by a per-flow hash: the same
+   flow keeps its port, flows spread over the live ones. No live candidate: drop. Groups
+   without candidates (more than 8 ports) stay plain ECMP until the controller regroups. */
 #ifndef _FABRIC_LIVENESS_P4_
 #define _FABRIC_LIVENESS_P4_
-
-const bit<36> KEY_NONE = 0xFFFFFFFFF;   /* "no live candidate" in the least-load search */
 
 register<bit<64>>(1) port_down_signal;
 
@@ -38,6 +39,67 @@ control FabricLiveness(inout headers_t hdr,
         bit<64> signalled;
         port_down_signal.read(signalled, 0);
         meta.deadPorts = meta.deadPorts | signalled;
+    }
+}
+
+/* The candidate list without its dead ports; in ECMP mode, the one live member the flow's
+   hash picks. */
+control FabricLiveCandidates(inout headers_t hdr,
+                             inout metadata_t meta,
+                             inout standard_metadata_t standard_metadata) {
+    apply {
+        bit<72> live = 0;
+        bit<8> n = 0;
+        if (meta.candidateCount > 0 && (meta.deadPorts >> meta.cand0)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand0 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 1 && (meta.deadPorts >> meta.cand1)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand1 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 2 && (meta.deadPorts >> meta.cand2)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand2 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 3 && (meta.deadPorts >> meta.cand3)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand3 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 4 && (meta.deadPorts >> meta.cand4)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand4 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 5 && (meta.deadPorts >> meta.cand5)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand5 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 6 && (meta.deadPorts >> meta.cand6)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand6 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 7 && (meta.deadPorts >> meta.cand7)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand7 << (n * 9));
+            n = n + 1;
+        }
+        meta.candidateCount = (bit<4>)n;
+        meta.cand0 = live[8:0];
+        meta.cand1 = live[17:9];
+        meta.cand2 = live[26:18];
+        meta.cand3 = live[35:27];
+        meta.cand4 = live[44:36];
+        meta.cand5 = live[53:45];
+        meta.cand6 = live[62:54];
+        meta.cand7 = live[71:63];
+        if (meta.mode == MODE_ECMP && n > 0) {
+            bit<32> pick;
+            hash(pick, HashAlgorithm.crc32, 32w0,
+                 { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol,
+                   meta.l4SrcPort, meta.l4DstPort }, (bit<32>)n);
+            bit<72> chosen = live >> (pick * 9);
+            meta.cand0 = chosen[8:0];
+            meta.candidateCount = 1;
+        }
     }
 }
 
