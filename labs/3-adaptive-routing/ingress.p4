@@ -28,6 +28,8 @@ control FabricIngress(inout headers_t hdr,
     action_selector(HashAlgorithm.crc16, 1024, 16) ecmp_selector;
     FabricAggregation() aggregation;
     FabricTenants() tenants;
+    FabricLiveness() liveness;
+    FabricLiveCandidates() live_candidates;
 
     action drop() {
         mark_to_drop(standard_metadata);
@@ -245,10 +247,13 @@ control FabricIngress(inout headers_t hdr,
 
         if (meta.routed == 1) {
             routing_mode.apply();
+            liveness.apply(hdr, meta, standard_metadata);
             bool use_ecmp = true;
-            if (meta.mode != MODE_ECMP) {
+            /* with a dead port, ECMP too goes through the (live) candidates: liveness.p4 */
+            if (meta.mode != MODE_ECMP || meta.deadPorts != 0) {
                 if (group_candidates.apply().hit && meta.candidateCount > 0) {
                     use_ecmp = false;
+                    live_candidates.apply(hdr, meta, standard_metadata);
                     if (meta.mode == MODE_FLOWLET) {
                         flowlet_lookup();
                     }
@@ -266,6 +271,9 @@ control FabricIngress(inout headers_t hdr,
                         }
                     }
                     standard_metadata.egress_spec = meta.bestPort;
+                    if (meta.candidateCount == 0) {
+                        drop();   /* every candidate is dead */
+                    }
                 }
             }
             if (use_ecmp) {
