@@ -1,7 +1,10 @@
 """`fabriclab collective`: run a RoCEv2 collective and print an nccl-tests style table.
 
 Where the ranks run is explicit:
-  --sim N          N ranks in virtual time in this process (no root, deterministic)
+  --sim N          N ranks in virtual time in this process (no root, deterministic per --seed):
+                   on a one-switch star running fabric.p4, or on --topology (as `fabriclab net`
+                   takes it: e.g. --topology leaf-spine --leaves 2 --spines 2), ranks on its
+                   first N hosts
   --netns N        N namespaces on a Linux bridge created for this run and removed after (root);
                    the bridge's ports toward the hosts are shaped to --rate
   --hosts LIST     hosts that already exist: comma-separated [WHERE/]IP[:PORT], WHERE being a
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from fabriclab.errors import FabricError
@@ -22,8 +26,7 @@ from fabriclab.launch.placement import parse_hosts
 from fabriclab.roce.collectives import DTYPES, KINDS, OPS, CollectiveSpec
 from fabriclab.roce.qp import MODES, PMTUS
 from fabriclab.roce.report import format_table
-from fabriclab.roce.runs import RunOptions, simulate, summarize
-from fabriclab.roce.sim import PortParams
+from fabriclab.roce.runs import RunOptions, summarize
 from fabriclab.units import parse_bitrate, parse_size, parse_sizes
 
 ALIASES = {"all_reduce": "allreduce", "all_gather": "allgather", "reduce_scatter": "reducescatter",
@@ -72,13 +75,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_stack_arguments(p)
     p.add_argument("--factor", type=int, default=2, help="with --size MIN:MAX: multiply the size by this")
     p.add_argument("--pcap", type=Path, help="with --netns: write one pcap per host port here")
-    p.add_argument("--loss", type=float, default=0.0, help="with --sim: packet loss probability per port")
-    p.add_argument("--reorder", type=float, default=0.0, help="with --sim: reordering probability per port")
-    p.add_argument("--delay", type=float, default=50e-6, help="with --sim: one-way port delay in seconds")
-    p.add_argument("--queue", default="256K", help="with --sim: switch port buffer in bytes (default 256K)")
+    p.add_argument("--loss", type=float, default=0.0, help="with --sim: packet loss probability per switch port")
+    p.add_argument("--reorder", type=float, default=0.0,
+                   help="with --sim: probability a switch port holds a packet back (up to 200 us)")
+    p.add_argument("--delay", type=float, default=50e-6,
+                   help="with --sim on the star: one-way delay of each switch port toward a host, in seconds")
+    p.add_argument("--queue", default="256K", help="with --sim: switch egress buffer in bytes (default 256K)")
     p.add_argument("--ecn", metavar="KMIN:KMAX[:PMAX]",
-                   help="with --sim: RED-like CE marking on the port backlog in bytes, e.g. 5K:50K:0.1")
+                   help="with --sim: fabric.p4's RED-like CE marking, thresholds in bytes (rounded to "
+                   "frames of PMTU + 58 bytes), e.g. 5K:50K:0.1")
+    p.add_argument("--seed", type=int, default=0,
+                   help="with --sim: picks the link impairment draws and every QP's UDP source port")
+    _add_topology_arguments(p)
     p.add_argument("--json", type=Path, help="also write every rank's result here")
+
+
+# `fabriclab net`'s topology options; --hosts and --queue mean other things here
+_TOPOLOGY_CLASHES = ("--hosts", "--queue")
+
+
+def _add_topology_arguments(p: argparse.ArgumentParser) -> None:
+    from fabriclab.net.cli import TOPOLOGY_OPTIONS, BUILDERS
+
+    topo = p.add_argument_group("with --sim: a topology instead of the star (as `fabriclab net` takes it; "
+                                "a rail's host count via a topology JSON file)")
+    topo.add_argument("--topology", metavar="TOPOLOGY", help=f"{', '.join(BUILDERS)}, or a topology JSON file")
+    for flag, (dest, _, help_text) in TOPOLOGY_OPTIONS.items():
+        if flag in _TOPOLOGY_CLASHES:
+            p.set_defaults(**{f"topo_{dest}": None})  # what build_topology reads
+        else:
+            topo.add_argument(flag, dest=f"topo_{dest}", help=help_text)
+    topo.add_argument("--scaleup-size", type=int, metavar="N", help="scale-up domains of N hosts")
+    topo.add_argument("--scaleup-bw", type=float, default=1000.0, metavar="MBPS", help="scale-up link rate")
 
 
 def _kind(name: str) -> str:
@@ -124,10 +152,7 @@ def run(args: argparse.Namespace) -> list[Run]:
 
         return run_innet(args, specs, opts)
     if args.sim is not None:
-        kmin, kmax, pmax = parse_ecn(args.ecn) if args.ecn else (None, None, 1.0)
-        port = PortParams(rate=opts.line_rate, delay=args.delay, queue_bytes=parse_size(args.queue, "--queue"), loss=args.loss,
-                          reorder=args.reorder, ecn_kmin=kmin, ecn_kmax=kmax, ecn_pmax=pmax)
-        return [(spec, simulate(spec, opts, port)) for spec in specs(args.sim)]
+        return simulate(args, specs(args.sim), opts)
     if args.netns is not None:
         from fabriclab.launch.netns import BridgeFabric
 
@@ -141,6 +166,43 @@ def run(args: argparse.Namespace) -> list[Run]:
             print("\n".join(routing_note(args.run, opts.mode)), flush=True)
         return [(spec, launch(spawns, addrs, spec, opts, args.timeout)) for spec in specs(len(addrs))]
     raise FabricError("say where the ranks run: --sim N, --netns N, --hosts LIST or --run NAME")
+
+
+def simulate(args: argparse.Namespace, todo: list[CollectiveSpec], opts: RunOptions) -> list[Run]:
+    """--sim: each size on a fresh virtual-time fabric (fabric.p4 in every switch); progress
+    and the simulated time reached go to stderr, the table stays on stdout."""
+    from fabriclab.net.cli import TOPOLOGY_OPTIONS, build_topology
+    from fabriclab.vtime.fabric import Fabric, FabricOptions
+    from fabriclab.vtime.links import Impairments
+    from fabriclab.vtime.runs import run_collective, star
+    from controller.fabric_plan import Ecn, FabricConfig
+
+    if args.delay < 0:
+        raise FabricError(f"--delay must be >= 0 seconds, got {args.delay}")
+    if args.topology is None:
+        given = [f for f, (dest, _, _) in TOPOLOGY_OPTIONS.items() if getattr(args, f"topo_{dest}") is not None]
+        if given or args.scaleup_size is not None:
+            raise FabricError(f"{(given or ['--scaleup-size'])[0]} describes a topology: give --topology too")
+        topo = star(args.sim, bw_mbps=opts.line_rate / 1e6, delay_us=round(args.delay * 1e6))
+    else:
+        topo = build_topology(args)
+    config = None
+    if args.ecn:
+        kmin, kmax, pmax = parse_ecn(args.ecn)
+        frame = opts.pmtu + 58  # fabric.p4 marks on the queue depth in packets
+        config = FabricConfig(ecn=Ecn(kmin // frame, max(kmin // frame + 1, round(kmax / frame)), pmax))
+    fabric_options = FabricOptions(queue_bytes=parse_size(args.queue, "--queue", 1),
+                                   impairments=Impairments(loss=args.loss, reorder=args.reorder), config=config)
+    runs = []
+    for spec in todo:
+        fabric = Fabric(topo, fabric_options, args.seed)
+        results = run_collective(topo, spec, opts, seed=args.seed, fabric=fabric,
+                                 limit_ns=round(args.timeout * 1e9),
+                                 progress=lambda r: print(f"# {r}", file=sys.stderr, flush=True))
+        print(f"# {spec.size} B on {topo.name}, seed {args.seed}: simulated {fabric.now / 1e6:.3f} ms, "
+              f"{fabric.loop.packets} packets", file=sys.stderr, flush=True)
+        runs.append((spec, results))
+    return runs
 
 
 def main(args: argparse.Namespace) -> int:
