@@ -12,6 +12,7 @@ of another job tag, arrives.
 from __future__ import annotations
 
 import ipaddress
+import secrets
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -183,7 +184,10 @@ class AggregationManager:
     jobs: dict[int, AggJob] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._next_tag = max([self.first_tag] + [r.tag + 1 for r in self.reserved])
+        taken = {r.tag for r in self.reserved}
+        self._next_tag = self.first_tag
+        while self._next_tag in taken:
+            self._next_tag = (self._next_tag + 1) & 0xFFFFFFFF or 1
 
     def used(self, switch: str) -> list[tuple[int, int]]:
         """(slot base, size) ranges taken on `switch`, sorted."""
@@ -355,7 +359,11 @@ def create_installed(clients: Mapping[str, P4RuntimeClient], topo: Topology, ran
     if job_id is None:
         taken = {r.job_id for r in installed}
         job_id = next(j for j in range(1, MAX_JOB_ID + 2) if j not in taken)
-    job = AggregationManager(topo, reserved=installed).create(job_id, ranks, pool_size)
+    # A fresh random tag: cells keep the last job's tag and seqs (nothing clears them), so
+    # a new job reusing an id with its predecessor's tag would be answered with old sums.
+    first_tag = secrets.randbelow(0xFFFFFFFF) + 1
+    job = AggregationManager(topo, first_tag=first_tag, reserved=installed).create(
+        job_id, ranks, pool_size)
     install_job(clients, job)
     return job
 
