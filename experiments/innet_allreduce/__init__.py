@@ -72,9 +72,9 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
 
 
 def summary_table(summary: dict[str, Any]) -> str:
-    headers = ("ranks", "KiB", "loss %", "scheme", "busbw Gb/s", "done", "#wrong", "retrans")
+    headers = ("ranks", "KiB", "loss %", "scheme", "busbw Mb/s", "done", "#wrong", "retrans")
     rows = [(e["ranks"], e["bytes"] >> 10, f"{100 * e['loss']:g}", e["scheme"],
-             f"{8 * e['busbw_gbs']:.3f}" if e["busbw_gbs"] is not None else "-",
+             f"{8000 * e['busbw_gbs']:.4g}" if e["busbw_gbs"] is not None else "-",
              f"{e['completed']}/{e['cases']}", e["wrong"], e["retransmissions"])
             for e in summary["table"]]
     return format_table(headers, rows)
@@ -106,7 +106,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
         if row["error"]:
             errors.append(f"{what}: {row['error']}")
         progress(f"  [{len(rows)}/{len(cases)}] {what}: "
-                 + (f"busbw {8 * row['busbw_gbs']:.3f} Gb/s, #wrong {row['wrong']}, "
+                 + (f"busbw {8000 * row['busbw_gbs']:.4g} Mb/s, #wrong {row['wrong']}, "
                     f"{row['retransmissions']} retransmissions"
                     if not row["error"] else f"FAILED {row['error']}")
                  + f" ({row['wall_s']:.1f} s wall)")
