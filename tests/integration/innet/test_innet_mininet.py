@@ -1,6 +1,7 @@
 """In-network all-reduce on Mininet (root): `fabriclab collective allreduce --algo innet
 --run NAME` on a running `fabriclab net leaf-spine` (2 leaves, 2 spines, 2 hosts each, the
-built-in switches on fabric.p4). Every rank checks its result (#wrong 0), and the switch
+built-in switches on fabric.p4), twice on one net. Every rank checks its result (#wrong 0),
+and the switch
 counters show the tree did the sums: the root spine added exactly one partial per leaf per
 chunk, each leaf added one contribution per local rank per chunk, the other spine none."""
 
@@ -15,7 +16,7 @@ import pytest
 pytestmark = [pytest.mark.root, pytest.mark.timeout(600)]
 
 SIZE = 16 << 10
-CHUNKS = SIZE // 4 // 256
+CHUNKS = SIZE // 4 // 256 + SIZE // 16 // 256     # both runs
 ADDED = 0   # agg_stats index: contributions added
 
 
@@ -33,13 +34,15 @@ def test_four_ranks_allreduce_in_the_network_over_a_2x2_leaf_spine():
                 break
         else:
             pytest.fail(f"net never came up (exit {net.wait()})")
-        out = subprocess.run([sys.executable, "-m", "fabriclab", "collective", "allreduce",
-                              "--run", run, "--algo", "innet", "--size", str(SIZE),
-                              "--iters", "1", "--warmup", "0", "--timeout", "120"],
-                             capture_output=True, text=True, timeout=300)
-        assert out.returncode == 0, out.stdout + out.stderr
-        row = [ln for ln in out.stdout.splitlines() if ln.strip().startswith(str(SIZE))]
-        assert len(row) == 1 and row[0].split()[-1] == "0", out.stdout     # #wrong
+        # twice: the second job reuses the first one's id and slots, never its sums
+        for size in (SIZE, SIZE // 4):
+            out = subprocess.run([sys.executable, "-m", "fabriclab", "collective", "allreduce",
+                                  "--run", run, "--algo", "innet", "--size", str(size),
+                                  "--iters", "1", "--warmup", "0", "--timeout", "120"],
+                                 capture_output=True, text=True, timeout=300)
+            assert out.returncode == 0, out.stdout + out.stderr
+            row = [ln for ln in out.stdout.splitlines() if ln.strip().startswith(str(size))]
+            assert len(row) == 1 and row[0].split()[-1] == "0", out.stdout     # #wrong
         ctl = ctl_cli.connect(ctl_cli.find_run(run), port)
         try:
             added = {name: c.read_counter("FabricIngress.aggregation.agg_stats", ADDED)
