@@ -19,7 +19,8 @@ from fabriclab.errors import FabricError
 
 EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing", "scale_up": "experiments.scale_up",
                "congestion_control": "experiments.congestion_control",
-               "innet_allreduce": "experiments.innet_allreduce"}
+               "innet_allreduce": "experiments.innet_allreduce",
+               "scale_across": "experiments.scale_across"}
 MODES = ("emulate", "sim")
 
 
