@@ -9,8 +9,19 @@ import pytest
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import Collective, CollectiveSpec, count_wrong, expected_output, rank_input
 from fabriclab.roce.report import format_table, make_row
-from fabriclab.roce.runs import RunOptions, simulate, summarize
-from fabriclab.roce.sim import PortParams
+from fabriclab.roce.runs import RunOptions, summarize
+from fabriclab.roce.nic import RoceNic
+from fabriclab.roce.rank import Rank
+from fabriclab.vtime.fabric import Fabric, FabricOptions
+from fabriclab.vtime.links import Impairments
+from fabriclab.vtime.runs import run_apps, run_collective, star
+from topologies.graph import LinkParams, NodeKind, Topology
+
+
+def simulate(spec: CollectiveSpec, opts: RunOptions, faults: Impairments = Impairments(), seed: int = 0):
+    """The collective CLI's default fabric: a fabric.p4 star at line rate, 50 us per switch port."""
+    topo = star(spec.nranks, bw_mbps=opts.line_rate / 1e6, delay_us=50)
+    return run_collective(topo, spec, opts, seed, FabricOptions(queue_bytes=256 << 10, impairments=faults))
 
 
 def exchange(spec: CollectiveSpec, seed: int) -> list[Collective]:
@@ -92,8 +103,8 @@ def test_report_bandwidths_follow_nccl_tests():
 @pytest.mark.parametrize("mode", ["gbn", "ooo"])
 def test_allreduce_in_virtual_time_over_impaired_fabric(mode):
     spec = CollectiveSpec("allreduce", 4, 64 * 1024, "float", "sum")
-    port = PortParams(rate=100e6, loss=0.005, reorder=0.02, duplicate=0.005)
-    results = simulate(spec, RunOptions(iters=2, mode=mode, rto=0.005), port, seed=5)
+    faults = Impairments(loss=0.005, reorder=0.02, duplicate=0.005)
+    results = simulate(spec, RunOptions(iters=2, mode=mode, rto=0.005), faults, seed=5)
     row = summarize(spec, results)
     assert row.wrong == 0 and all(r["wrong"] == 0 for r in results)
     assert sum(r["qp"]["retransmissions"] for r in results) > 0
@@ -111,20 +122,20 @@ def test_allreduce_time_matches_line_rate_on_a_clean_fabric():
 
 def test_data_for_a_later_iteration_waits_for_the_slow_rank():
     """Rank 2 hears everything late: in the ring its neighbours start the next iteration first."""
-    from fabriclab.roce.nic import RoceNic
-    from fabriclab.roce.rank import Rank
-    from fabriclab.roce.sim import Simulator
-
     spec = CollectiveSpec("allreduce", 4, 16 * 1024, "int", "sum")
-    opts = RunOptions(iters=4, warmup=0)
-    sim = Simulator(0)
-    addrs = [(f"10.0.0.{i + 1}", 4791) for i in range(4)]
-    ranks = []
+    topo = Topology(name="slow-h3")
+    topo.add_node("sw1", NodeKind.LEAF)
+    for i in range(1, 5):
+        topo.add_node(f"h{i}", NodeKind.HOST)
+        topo.add_link(f"h{i}", "sw1", LinkParams(100, 0), LinkParams(100, 20_000 if i == 3 else 10))
+    fabric, opts = Fabric(topo), RunOptions(iters=4, warmup=0)
+    addrs = [(fabric.endpoint(f"h{i + 1}").ip, 4791) for i in range(4)]
+    apps = {}
     for i, (ip, port) in enumerate(addrs):
         nic = RoceNic(opts.nic_config(ip, port))
-        ranks.append(Rank(nic, i, addrs, spec, opts.iters, opts.warmup))
-        sim.add(nic, PortParams(delay=20e-3 if i == 2 else 10e-6), ranks[-1])
-    sim.run(until=60, stop=lambda: all(r.done for r in ranks))
+        apps[f"h{i + 1}"] = (nic, Rank(nic, i, addrs, spec, opts.iters, opts.warmup))
+    run_apps(fabric, apps, limit_ns=60 * 10**9)
+    ranks = [rank for _, rank in apps.values()]
     assert all(r.done and r.result.wrong == 0 and r.result.error is None for r in ranks)
     assert sum(r.early_arrivals for r in ranks) > 0
 
