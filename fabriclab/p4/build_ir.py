@@ -130,7 +130,7 @@ class IrBuilder(Transformer):
         return self._type(meta, "int", width=self._width(c[1], meta))
 
     def varbit_type(self, meta, c):
-        raise self._error(meta, "unsupported: varbit types are not supported by fabriclab")
+        return self._type(meta, "varbit", width=self._width(c[1], meta))
 
     def named_type(self, meta, c):
         return self._type(meta, "name", name=str(c[-1]))
@@ -142,7 +142,7 @@ class IrBuilder(Transformer):
         return self._type(meta, "stack", args=[c[0]], width=c[1])
 
     def tuple_type(self, meta, c):
-        raise self._error(meta, "unsupported: tuple types are not supported by fabriclab")
+        return self._type(meta, "tuple", args=c[1])
 
     def function_decl(self, meta, c):
         annos, ret, name, type_params, params, body = c

@@ -134,10 +134,9 @@ class CallChecker:
                 if base.name in ("packet_in", "packet_out") else ir.CallKind.EXTERN_METHOD
             result = self._finish_generic(e, fn, bindings, scope)
             if e.kind in (ir.CallKind.EXTRACT, ir.CallKind.EMIT):
-                if len(e.args) > 1:
-                    raise error(e.pos, "unsupported: two-argument extract (varbit headers) is not supported "
-                                       "by fabriclab")
                 self._check_packet_arg(e)
+                if len(e.args) > 1:
+                    self._check_varbit_extract(e)
             return result
         if isinstance(base, (ir.ControlDecl, ir.ParserDecl)) and method == "apply":
             e.decl = base
@@ -146,6 +145,12 @@ class CallChecker:
             e.type = VOID
             return e
         raise error(target.pos, f"'{obj.text}' of type {self.types.show(t)} has no method '{method}'")
+
+    def _check_varbit_extract(self, e: ir.MethodCall) -> None:
+        """`extract(hdr, len)`: `hdr` has exactly one varbit field, `len` (bits) is a bit<32>."""
+        hdr = e.args[0].value.type
+        if sum(isinstance(f.type, ir.VarbitType) for f in hdr.fields) != 1:
+            raise error(e.pos, f"extract(hdr, len) needs a header with one varbit field, not {hdr.name}")
 
     def _check_packet_arg(self, e: ir.MethodCall) -> None:
         arg = e.args[0].value if e.args else None

@@ -18,7 +18,7 @@ from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import CompileError, Diagnostic
 from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type
 
-_HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType)
+_HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 _STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return, ir.If)
@@ -133,7 +133,7 @@ class DeclarationChecker:
             if decl.kind == "header" and not (isinstance(rep, _HEADER_FIELD_TYPES) or
                                               isinstance(rep, ir.EnumDecl) and rep.underlying):
                 raise error(f.type_ref.pos, f"header field '{f.name}' has type {self.types.show(f.type)}; "
-                                            f"header fields must be bit<W>, int<W>, bool or serializable enums")
+                                            f"header fields must be bit<W>, int<W>, varbit<W>, bool or serializable enums")
             if decl.kind == "header_union" and not (isinstance(rep, ir.StructLike) and rep.is_header):
                 raise error(f.type_ref.pos, f"header union field '{f.name}' must be a header")
             if decl.kind == "struct" and f.type is decl:

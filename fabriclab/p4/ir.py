@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 
 from fabriclab.p4.diagnostics import SourcePos
 from fabriclab.p4.p4types import (  # noqa: F401  (the IR's types, re-exported)
-    Type, BitType, IntType, BoolType, StringType, ErrorType,
+    Type, BitType, VarbitType, IntType, BoolType, StringType, ErrorType,
     MatchKindType, VoidType, DontCareType, TypeVar, StackType, TupleType,
     SpecializedType, SetType, ApplyResultType, ActionRunType, StructInitType,
 )

@@ -30,6 +30,16 @@ class BitType(Type):
 
 
 @dataclass(frozen=True)
+class VarbitType(Type):
+    """`varbit<N>`: a header field of 0..N bits whose length `extract(hdr, len)` sets."""
+
+    max_width: int
+
+    def display(self) -> str:
+        return f"varbit<{self.max_width}>"
+
+
+@dataclass(frozen=True)
 class IntType(Type):
     """Arbitrary-precision integer: unsized literals and `const int`."""
 

@@ -127,6 +127,13 @@ class ExprChecker:
             if width <= 0 or width > 2048 or (kind == "int" and width < 1):
                 raise error(ref.pos, f"invalid width {width} for {kind}<>")
             return ir.BitType(width, kind == "int")
+        if kind == "tuple":
+            return ir.TupleType(tuple(self._resolve_type(a, scope) for a in ref.args))
+        if kind == "varbit":
+            width = self.const_int(ref.width, scope, "a width")
+            if width <= 0 or width > 2048:
+                raise error(ref.pos, f"invalid width {width} for varbit<>")
+            return ir.VarbitType(width)
         if kind == "name":
             decl = scope.lookup_type(ref.name)
             if decl is None:

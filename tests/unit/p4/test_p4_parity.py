@@ -2,6 +2,9 @@
 
 import pathlib
 
+import pytest
+
+from fabriclab.errors import FabricError
 from fabriclab.p4 import compile_file
 from fabriclab.switch.core import SwitchCore
 
@@ -23,3 +26,19 @@ def test_named_package_arguments_bind_by_name():
     core = SwitchCore(compiled)  # the switch names objects as P4Info does
     assert set(core.tables) == {t.preamble.name for t in compiled.p4info.tables}
     assert core.process(0, bytes([5, 6]), 0) == [(1, bytes([5, 6]))]
+
+
+def test_varbit_compiles_and_the_switch_rejects_it_clearly():
+    compiled = compile_file(DATA / "varbit.p4")
+    hdr = next(d for d in compiled.program.decls if getattr(d, "name", "") == "opt_t")
+    assert hdr.fields[0].type.display() == "varbit<32>"
+    with pytest.raises(FabricError, match="does not support variable-size extract"):
+        SwitchCore(compiled)
+
+
+def test_tuple_types():
+    compiled = compile_file(DATA / "tuples.p4")
+    t = next(d for d in compiled.program.decls if getattr(d, "name", "") == "pair_t")
+    assert t.type.display() == "tuple<bit<8>, bit<16>>"
+    with pytest.raises(FabricError, match="tuple<bit<8>, bit<16>> has no fixed bit width"):
+        SwitchCore(compiled)  # tuple-typed variables are not run by the switch yet: a clear error
