@@ -7,7 +7,9 @@ from fabriclab.roce.dcqcn import DcqcnParams, NotificationPoint, ReactionPoint
 from fabriclab.roce.nic import NicConfig, RoceNic
 from fabriclab.roce.pacer import Pacer
 from fabriclab.roce.qp import QpConfig
-from fabriclab.roce.sim import PortParams, Simulator
+from controller.fabric_plan import Ecn, FabricConfig
+from fabriclab.vtime.fabric import Fabric, FabricOptions
+from fabriclab.vtime.runs import star
 
 LINE = 100e6
 MS = 1_000_000  # ns: the engines count integer nanoseconds
@@ -111,39 +113,42 @@ def test_pacer_keeps_sub_nanosecond_frame_times_exact():
 
 
 def incast(dcqcn: bool):
-    """Two senders at line rate into one receiver whose switch port marks CE above 20 kB."""
-    sim = Simulator(3)
+    """Two senders (h1, h2) at line rate into one receiver (h3) whose fabric.p4 switch port
+    marks CE from 20 packets of queue (about 20 kB) up."""
+    config = FabricConfig(ecn=Ecn(kmin=20, kmax=21))
+    fabric = Fabric(star(3, bw_mbps=LINE / 1e6, delay_us=250), FabricOptions(queue_bytes=400_000, config=config), 3)
     params = DcqcnParams.scaled(LINE, MS) if dcqcn else None
     qcfg = QpConfig(pmtu=1024, window=256, ack_every=16, rto_ns=50 * MS)
-    hosts = {ip: RoceNic(NicConfig(ip, line_rate=LINE, qp=qcfg, dcqcn=params))
-             for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.9")}
-    for ip, nic in hosts.items():
-        sim.add(nic, PortParams(rate=LINE, delay=0.25e-3, queue_bytes=400_000, ecn_kmin=20_000))
-    rx = hosts["10.0.0.9"]
+    hosts = {h: RoceNic(NicConfig(fabric.endpoint(h).ip, line_rate=LINE, qp=qcfg, dcqcn=params))
+             for h in ("h1", "h2", "h3")}
+    rx = hosts["h3"]
     rx.register(7, 4 << 20)
-    for i, ip in enumerate(("10.0.0.1", "10.0.0.2")):
-        rx.connect(10 + i, ip, 1)
-        hosts[ip].connect(1, "10.0.0.9", 10 + i)
-        hosts[ip].qp(1).post_write(1, bytes(1 << 20), va=i << 20, rkey=7)
+    for i, h in enumerate(("h1", "h2")):
+        rx.connect(10 + i, hosts[h].cfg.ip, 1)
+        hosts[h].connect(1, rx.cfg.ip, 10 + i)
+        hosts[h].qp(1).post_write(1, bytes(1 << 20), va=i << 20, rkey=7)
+    for h, nic in hosts.items():
+        fabric.endpoint(h).attach(nic)
+        fabric.endpoint(h).kick()
     samples = []
-    sim.run(until=0.3, stop=lambda: samples.append(hosts["10.0.0.1"].rate(1)) or False)
-    return sim, hosts, samples
+    fabric.run(until_ns=300 * MS, stop=lambda: samples.append(hosts["h1"].rate(1)) or False)
+    return fabric, hosts, samples
 
 
 def test_incast_with_ecn_marking_sends_cnps_and_cuts_sender_rate():
-    sim, hosts, rates = incast(dcqcn=True)
-    rx = hosts["10.0.0.9"]
-    assert sim.port_stats("10.0.0.9").marked > 0
+    _, hosts, rates = incast(dcqcn=True)
+    rx = hosts["h3"]
+    assert rx.counters.ce_marked > 0
     assert rx.counters.cnps_sent > 0
-    assert hosts["10.0.0.1"].counters.cnps_received > 0 and hosts["10.0.0.2"].counters.cnps_received > 0
+    assert hosts["h1"].counters.cnps_received > 0 and hosts["h2"].counters.cnps_received > 0
     assert min(rates) < 0.6 * LINE  # the sender's rate dropped
-    assert hosts["10.0.0.1"].reaction_point(1).cnps > 0
+    assert hosts["h1"].reaction_point(1).cnps > 0
 
 
 def test_incast_without_dcqcn_keeps_line_rate_and_sends_no_cnps():
-    sim, hosts, rates = incast(dcqcn=False)
-    assert sim.port_stats("10.0.0.9").marked > 0
-    assert hosts["10.0.0.9"].counters.cnps_sent == 0 and min(rates) == LINE
+    _, hosts, rates = incast(dcqcn=False)
+    assert hosts["h3"].counters.ce_marked > 0
+    assert hosts["h3"].counters.cnps_sent == 0 and min(rates) == LINE
 
 
 def test_scripted_ce_pattern_through_two_nics_cut_recover_increase():
