@@ -16,7 +16,8 @@ from fabriclab.errors import FabricError
 from fabriclab.roce.nic import RoceNic
 from fabriclab.roce.rank import QPN_BASE
 from fabriclab.roce.runs import RunOptions
-from fabriclab.roce.sim import PortParams, Simulator
+from fabriclab.vtime.fabric import Fabric, FabricOptions
+from fabriclab.vtime.runs import run_apps, star
 from topologies.graph import NodeKind
 
 
@@ -101,20 +102,18 @@ def test_agents_give_each_queue_pair_its_seeded_port():
 
 @pytest.mark.parametrize("receiver", ["gbn", "ooo"])
 def test_permutation_flows_complete_in_virtual_time_at_line_rate(receiver):
-    """Four hosts, two cross pairs, over the simulator's switch: every flow finishes with the
-    right byte count, near the line rate (one flow per receiving port)."""
-    sim = Simulator(1)
-    addrs = [(f"10.0.0.{i + 1}", 4791) for i in range(4)]
+    """Four hosts, two cross pairs, over a fabric.p4 star in virtual time: every flow finishes
+    with the right byte count, near the line rate (one flow per receiving port)."""
+    fabric = Fabric(star(4, bw_mbps=10, delay_us=100), FabricOptions(queue_bytes=1 << 20), seed=1)
+    addrs = [(fabric.endpoint(f"h{i + 1}").ip, 4791) for i in range(4)]
     dst = [2, 3, 0, 1]
     opts = RunOptions(line_rate=10e6, pmtu=4096, window=24, mode=receiver, rto=0.5)
-    flows = []
+    apps = {}
     for i in range(4):
         nic = RoceNic(opts.nic_config(*addrs[i]))
-        flow = PermutationFlow(nic, i, addrs, dst[i], dst.index(i), 128 << 10)
-        sim.add(nic, PortParams(rate=10e6, delay=1e-4, queue_bytes=1 << 20), flow)
-        flows.append(flow)
-    sim.run(until=10.0, stop=lambda: all(f.done for f in flows))
-    for f in flows:
+        apps[f"h{i + 1}"] = (nic, PermutationFlow(nic, i, addrs, dst[i], dst.index(i), 128 << 10))
+    run_apps(fabric, apps, limit_ns=10 * 10**9)
+    for _, f in apps.values():
         s = f.summary()
         assert s["done"] and s["error"] is None
         goodput = s["bytes"] * 8 / s["time"]
