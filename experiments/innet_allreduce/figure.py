@@ -54,7 +54,8 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     _sweep(ax, by_loss, p, "loss", sorted({r["loss"] for r in by_loss}))
     ax.set_xlabel("loss per switch egress")
     ax.set_ylabel("busbw (Mb/s)")
-    ax.set_title(f"busbw vs loss, {p.loss_ranks} ranks, {p.nbytes >> 10} KiB", fontsize=9)
+    ax.set_title(f"busbw vs loss, {p.loss_ranks} ranks, {p.nbytes >> 10} KiB"
+                 + (" (Mininet: no loss model)" if p.mode == "emulate" else ""), fontsize=9)
     for ax in axes:
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
