@@ -7,6 +7,8 @@
 #include "../../p4src/fabric/headers.p4"
 #include "../../p4src/fabric/parser.p4"
 #include "../../p4src/fabric/aggregation.p4"
+#include "../../p4src/fabric/tenants.p4"
+#include "../../p4src/fabric/liveness.p4"
 #include "../../p4src/fabric/ingress.p4"
 #include "egress.p4"
 #include "../../p4src/fabric.p4"
