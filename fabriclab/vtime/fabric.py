@@ -25,6 +25,7 @@ from controller.fabric import FabricController
 from controller.fabric_plan import FabricConfig
 from fabriclab import paths
 from fabriclab.errors import FabricError
+from fabriclab.switch.artifact import ForwardingConfig, compile_builtin
 from fabriclab.switch.p4runtime.device import Device
 from fabriclab.switch.pcap import PcapWriter
 from fabriclab.switch.tm import TrafficManager
@@ -67,22 +68,13 @@ class FabricOptions:
             raise FabricError(f"queue size must be >= 1 byte, got {self.queue_bytes}")
 
 
-@dataclass(frozen=True)
-class Pipeline:
-    p4info: Any
-    device_config: bytes
-
-
 @lru_cache(maxsize=8)
-def load_pipeline(source: Path) -> Pipeline:
-    """P4Info and device config (the pipeline artifact) of a P4 program, compiled once per
+def load_pipeline(source: Path) -> ForwardingConfig:
+    """The built-in target's P4Info and device config of a P4 program, compiled once per
     process (the compiler caches on disk too)."""
-    from fabriclab import p4
-
     if not source.is_file():
         raise FabricError(f"no P4 program at {source}")
-    compiled = p4.compile_file(str(source))
-    return Pipeline(compiled.p4info, compiled.to_artifact())
+    return compile_builtin(source)
 
 
 class Fabric:
