@@ -1,4 +1,4 @@
-"""RoCEv2 host stack: sans-I/O protocol engines (drivers: `sim` here, `fabriclab.launch.udp`).
+"""RoCEv2 host stack: sans-I/O protocol engines (drivers: `fabriclab.vtime`, `fabriclab.launch.udp`).
 
 Layers, bottom up (each module has one job):
 
@@ -13,10 +13,7 @@ Layers, bottom up (each module has one job):
                 scatter, sendrecv; all on numpy data with exact expected results
 - `rank`        a collective's iterations over a NIC (`Rank.service(now)`, `Rank.summary()`)
 - `report`      nccl-tests rows: size, count, type, redop, time(us), algbw, busbw, #wrong
-- `sim`         virtual-time driver: NICs on one output-queued switch (rate, delay, queue,
-                RED-like ECN, loss, duplication, reordering)
-- `runs`        `RunOptions` (every rank's NIC settings), `simulate(spec, opts)` -> per-rank
-                dicts, `summarize` -> the nccl-tests row
+- `runs`        `RunOptions` (every rank's NIC settings), `summarize` -> the nccl-tests row
 
 No sockets, namespaces, processes or argparse here: the UDP socket driver, the host agent,
 placement, lock-step start and `fabriclab collective` are in `fabriclab.launch`.

@@ -1,11 +1,11 @@
-"""A collective's host-stack settings and results, and its virtual-time run.
+"""A collective's host-stack settings and results.
 
 - `RunOptions`: what every rank's NIC uses (line rate, PMTU, window, receiver mode, RTO,
   DCQCN, pacer burst); `nic_config(ip, port)` builds the NIC's configuration.
-- `simulate`: all ranks in this process over `sim.Simulator` (virtual time, no root).
 - `summarize`: the nccl-tests row of all ranks' results.
 
-Over real sockets, `fabriclab.launch.collective.launch` runs one host agent per rank.
+Over real sockets, `fabriclab.launch.collective.launch` runs one host agent per rank; in
+virtual time, `fabriclab.vtime.runs.run_collective` runs every rank on a simulated fabric.
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.dcqcn import DcqcnParams
 from fabriclab.roce.framing import ROCE_PORT
-from fabriclab.roce.nic import NicConfig, RoceNic
+from fabriclab.roce.nic import NicConfig
 from fabriclab.roce.pacer import NS_PER_S
 from fabriclab.roce.qp import QpConfig
-from fabriclab.roce.rank import Rank
 from fabriclab.roce.report import Row, make_row
-from fabriclab.roce.sim import PortParams, Simulator
 
 
 @dataclass(frozen=True)
@@ -56,17 +54,3 @@ def summarize(spec: CollectiveSpec, results: list[dict]) -> Row:
         raise FabricError("; ".join(r.get("error") or f"rank {r['rank']} did not finish" for r in bad))
     return make_row(spec, max(r["avg_time"] for r in results), sum(r["wrong"] for r in results))
 
-
-def simulate(spec: CollectiveSpec, opts: RunOptions, port: PortParams | None = None, seed: int = 0,
-             limit: float = 600.0) -> list[dict]:
-    """Run every rank in virtual time; `port` describes each switch port toward a host."""
-    sim = Simulator(seed)
-    addrs = [(f"10.0.0.{i + 1}", ROCE_PORT) for i in range(spec.nranks)]
-    ranks = []
-    for i, (ip, p) in enumerate(addrs):
-        nic = RoceNic(opts.nic_config(ip, p))
-        rank = Rank(nic, i, addrs, spec, opts.iters, opts.warmup)
-        sim.add(nic, port or PortParams(rate=opts.line_rate), rank)
-        ranks.append(rank)
-    sim.run(until=limit, stop=lambda: all(r.done for r in ranks))
-    return [r.summary() for r in ranks]
