@@ -268,10 +268,3 @@ def is_switch_cnp(data: bytes) -> bool:
     """A CNP fabric.p4 built from a data packet: addressed to the QP the data went to, from
     the data's destination, with BTH resv6 = BTH_FROM_SWITCH (the switch computes no ICRC)."""
     return len(data) >= BTH_LEN and data[0] == CNP and data[4] & 0x3F == BTH_FROM_SWITCH
-
-
-def wire_overhead(opcode: int) -> int:
-    """Bytes on the IP wire besides the payload: IPv4+UDP, BTH, extension headers, ICRC."""
-    extra = (RETH_LEN if opcode in WITH_RETH else 0) + (IMM_LEN if opcode in WITH_IMM else 0)
-    extra += AETH_LEN if opcode == ACKNOWLEDGE else 0
-    return IP_UDP_LEN + BTH_LEN + extra + ICRC_LEN
