@@ -19,6 +19,14 @@ from fabriclab.p4.diagnostics import CompileError, Diagnostic
 from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
+
+
+def _header_field_type(t) -> bool:
+    """bit/int/varbit/bool, a serializable enum, a new type of those, or a struct of those (P4-16 spec)."""
+    t = t.type if isinstance(t, ir.NewTypeDecl) else t
+    if isinstance(t, ir.StructLike) and t.kind == "struct":
+        return all(_header_field_type(f.type) for f in t.fields)
+    return isinstance(t, _HEADER_FIELD_TYPES) or isinstance(t, ir.EnumDecl) and t.underlying is not None
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 _STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return, ir.If)
@@ -130,10 +138,9 @@ class DeclarationChecker:
             seen.add(f.name)
             f.type = self.types.resolve_type(f.type_ref, scope)
             rep = f.type.type if isinstance(f.type, ir.NewTypeDecl) else f.type
-            if decl.kind == "header" and not (isinstance(rep, _HEADER_FIELD_TYPES) or
-                                              isinstance(rep, ir.EnumDecl) and rep.underlying):
+            if decl.kind == "header" and not _header_field_type(rep):
                 raise error(f.type_ref.pos, f"header field '{f.name}' has type {self.types.show(f.type)}; "
-                                            f"header fields must be bit<W>, int<W>, varbit<W>, bool or serializable enums")
+                                            f"header fields must be bit<W>, int<W>, varbit<W>, bool, serializable enums or structs of those")
             if decl.kind == "header_union" and not (isinstance(rep, ir.StructLike) and rep.is_header):
                 raise error(f.type_ref.pos, f"header union field '{f.name}' must be a header")
             if decl.kind == "struct" and f.type is decl:

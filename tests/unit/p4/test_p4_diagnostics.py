@@ -63,7 +63,7 @@ CASES = [
     ("type as value", {"APPLY": "meta.x = m_t@@;"}, "syntax error: unexpected ';'"),
     ("duplicate", {"LOCALS": "action @@a1() { }"}, "duplicate declaration of 'a1'"),
     ("duplicate field", {"DECLS": "header d_t { bit<8> f; bit<8> @@f; }"}, "duplicate field 'f' in 'd_t'"),
-    ("header field type", {"DECLS": "header d_t { @@m_t f; }"}, "header fields must be bit<W>"),
+    ("header field type", {"DECLS": "header d_t { @@error f; }"}, "header fields must be bit<W>"),
     ("zero width", {"DECLS": "header d_t { @@bit<0> f; }"}, "invalid width 0 for bit<>"),
     ("stack of structs", {"DECLS": "struct s_t { @@m_t[2] ms; }"}, "header stack elements must be headers"),
     ("no field", {"APPLY": "meta.x = @@hdr.h.zz;"}, "'h_t' has no field 'zz'"),

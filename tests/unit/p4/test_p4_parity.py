@@ -42,3 +42,11 @@ def test_tuple_types():
     assert t.type.display() == "tuple<bit<8>, bit<16>>"
     with pytest.raises(FabricError, match="tuple<bit<8>, bit<16>> has no fixed bit width"):
         SwitchCore(compiled)  # tuple-typed variables are not run by the switch yet: a clear error
+
+
+def test_struct_fields_in_headers_compile_and_the_switch_rejects_them_clearly():
+    compiled = compile_file(DATA / "struct_in_header.p4")
+    hdr = next(d for d in compiled.program.decls if getattr(d, "name", "") == "h_t")
+    assert hdr.width == 24
+    with pytest.raises(FabricError, match="header field 'p' of type pair_t"):
+        SwitchCore(compiled)
