@@ -45,6 +45,7 @@ class DcqcnParams:
     rate_ai: float = 40e6  # bit/s
     rate_hai: float = 400e6  # bit/s
     min_rate: float = 40e6  # bit/s
+    min_cut_interval_ns: int = 0  # ignore CNPs this soon after a cut (distance-adaptive: one RTT)
 
     def __post_init__(self) -> None:
         times = (self.cnp_interval_ns, self.alpha_timer_ns, self.increase_timer_ns, self.byte_counter)
@@ -65,22 +66,19 @@ class DcqcnParams:
 
 
     def for_rtt(self, rtt_ns: int, base_rtt_ns: int) -> DcqcnParams:
-        """These parameters (tuned for `base_rtt_ns`) adapted to a path of `rtt_ns`: the CNP
-        interval and timers stretch with the RTT, so a far flow waits for feedback that can
-        arrive before cutting or raising again, and the increase steps (R_AI, R_HAI, byte
-        counter) stretch by the same factor, so the rate gained per second is the near
-        flow's: the far flow is neither punished for its distance nor favoured. A path no
-        longer than the base keeps the parameters unchanged."""
+        """These parameters (tuned for `base_rtt_ns`) adapted to a path of `rtt_ns`. A far
+        flow hears of congestion an RTT late, and meanwhile the CNPs of one episode keep
+        coming: at most one cut per RTT (`min_cut_interval_ns`), and alpha decays on the
+        path's timescale (K stretched), so one episode is one cut, as for a near flow. The
+        increase timer, byte counter and R_AI stay: the rate gained per second is the same
+        on every path, so the far flow is neither punished for its distance nor favoured.
+        A path no longer than the base keeps the parameters unchanged."""
         if rtt_ns <= 0 or base_rtt_ns <= 0:
             raise FabricError("DCQCN needs a positive RTT and base RTT")
-        s = max(1.0, rtt_ns / base_rtt_ns)
-        if s == 1.0:
+        s = rtt_ns / base_rtt_ns
+        if s <= 1.0:
             return self
-        return replace(
-            self, cnp_interval_ns=round(self.cnp_interval_ns * s), alpha_timer_ns=round(self.alpha_timer_ns * s),
-            increase_timer_ns=round(self.increase_timer_ns * s), byte_counter=round(self.byte_counter * s),
-            rate_ai=min(self.rate_ai * s, self.line_rate), rate_hai=min(self.rate_hai * s, self.line_rate),
-        )
+        return replace(self, min_cut_interval_ns=rtt_ns)
 
 
 class NotificationPoint:
@@ -117,6 +115,7 @@ class ReactionPoint:
         self._bytes = 0
         self._next_alpha = self._next_increase = 0
         self._idle_since: int | None = None
+        self._last_cut: int | None = None
 
     def adapt(self, base: DcqcnParams, rtt_ns: int, base_rtt_ns: int) -> None:
         """Re-size gains and timers to a measured RTT (`base` is tuned for `base_rtt_ns`);
@@ -126,6 +125,9 @@ class ReactionPoint:
     def on_cnp(self, now: int) -> None:
         p = self.p
         self.cnps += 1
+        if p.min_cut_interval_ns and self._last_cut is not None and now - self._last_cut < p.min_cut_interval_ns:
+            return  # this congestion was already answered: its CNPs are still in flight
+        self._last_cut = now
         if self._idle_since is not None:  # alpha kept decaying while the timers were off
             self.alpha *= (1 - p.g) ** ((now - self._idle_since) / p.alpha_timer_ns)
             self._idle_since = None
