@@ -1,8 +1,9 @@
 """What fabric reordering costs a go-back-N receiver versus out-of-order placement.
 
-A 4-rank ring all-reduce of 1 MiB in virtual time at 100 Mb/s; each switch port holds back a
-fraction of packets by up to 300 us (as adaptive routing / packet spraying would). Prints the
-time, busbw and retransmission counters per receiver mode, plus simulator speed.
+A 4-rank ring all-reduce of 1 MiB in virtual time at 100 Mb/s on a fabric.p4 star; each switch
+port holds back a fraction of packets by up to 300 us (as adaptive routing / packet spraying
+would). Prints the time, busbw and retransmission counters per receiver mode, plus simulator
+speed.
 
 Run: .venv/bin/python bench/roce_reorder.py
 """
@@ -10,8 +11,10 @@ Run: .venv/bin/python bench/roce_reorder.py
 import time
 
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.runs import RunOptions, simulate, summarize
-from fabriclab.roce.sim import PortParams
+from fabriclab.roce.runs import RunOptions, summarize
+from fabriclab.vtime.fabric import FabricOptions
+from fabriclab.vtime.links import Impairments
+from fabriclab.vtime.runs import run_collective, star
 
 
 def main() -> None:
@@ -20,9 +23,10 @@ def main() -> None:
           f"{'ooo pkts':>8} {'wall(s)':>7} {'pkts/s sim':>10}")
     for reorder in (0.0, 0.01, 0.05, 0.2):
         for mode in ("gbn", "ooo"):
-            port = PortParams(rate=100e6, delay=50e-6, reorder=reorder, reorder_delay=300e-6)
+            faults = FabricOptions(queue_bytes=256 << 10, impairments=Impairments(reorder=reorder, reorder_ns=300_000))
             t = time.perf_counter()
-            res = simulate(spec, RunOptions(iters=2, warmup=0, mode=mode, rto=0.005), port, seed=1)
+            res = run_collective(star(4, bw_mbps=100, delay_us=50), spec,
+                                 RunOptions(iters=2, warmup=0, mode=mode, rto=0.005), seed=1, fabric_options=faults)
             wall = time.perf_counter() - t
             row = summarize(spec, res)
             retx = sum(r["qp"]["retransmissions"] for r in res)
