@@ -13,7 +13,7 @@ from experiments.scale_across.params import Params
 def title(p: Params) -> str:
     how = "virtual time" if p.mode == "sim" else "emulated"
     return (f"Scale-across: busbw vs DCI distance, {p.sites} sites x {p.ranks_per_site} ranks, "
-            f"{p.nbytes >> 10} KiB, {p.nic_gbps:g} Gb/s NICs, {p.dci_gbps:g} Gb/s DCI "
+            f"{p.nbytes >> 10} KiB,\n{p.nic_gbps:g} Gb/s NICs, {p.dci_gbps:g} Gb/s DCI "
             f"({how}, {p.scale_name} scale, Python P4 switches)")
 
 
