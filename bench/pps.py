@@ -1,0 +1,267 @@
+"""Real-time forwarding rate through veths, side by side, in one run (issue 24).
+
+Two namespaces, h1 and h2, joined either directly by one veth pair (the generator ceiling) or
+through a switch (h1 -- port 1 [switch] port 2 -- h2). A generator in h1 sends 64-byte UDP
+frames as fast as it can (trafgen from netsniff-ng when installed, else a Python AF_PACKET
+sender: the output says which); a receiver in h2 counts what arrives. The switch runs in its
+own process pinned to one core (taskset), the generator on another. The figure is delivered
+frames per second over the active interval (first to last frame received).
+
+Rows: the generator ceiling, fabriclab on basic.p4 and on fabric.p4 (adaptive routing, the
+mode the experiments run), and BMv2 when `simple_switch_grpc` and `p4c-bm2-ss` are on PATH.
+Needs root. The bench creates namespaces `fl-pps<pid>-*` and veths `flp<pid>*` and removes
+them, and every process it started, on every exit path. A benchmark: prints, never asserts.
+
+Run: sudo .venv/bin/python bench/pps.py [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "bench"), str(REPO / "tests" / "stf" / "fabric"), str(REPO)]
+
+FRAME_LEN = 64  # bytes on the wire before the FCS: Ethernet + IPv4 + UDP + 22 bytes
+SWITCH_CORE, GENERATOR_CORE = "0", "1"
+
+SENDER = """
+import socket, sys, time
+frames = [bytes.fromhex(line) for line in open(sys.argv[2]).read().split()]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+send, n, k, end = s.send, 0, len(frames), time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    for i in range(256):
+        try:
+            send(frames[(n + i) % k])
+        except OSError:
+            pass
+    n += 256
+print(n)
+"""
+
+
+def sh(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+class Bed:
+    """h1 and h2 namespaces, joined directly or by two veths to the root namespace's switch."""
+
+    def __init__(self, token: str, direct: bool) -> None:
+        self.token, self.direct = token, direct
+        self.ns = {h: f"fl-pps{token}-h{h}" for h in (1, 2)}
+        self.ports: dict[int, str] = {}
+        try:
+            for ns in self.ns.values():
+                sh("ip", "netns", "add", ns)
+            if direct:
+                sh("ip", "link", "add", f"flp{token}a", "netns", self.ns[1], "type", "veth",
+                   "peer", "name", f"flp{token}b", "netns", self.ns[2])
+                self._host(1, f"flp{token}a")
+                self._host(2, f"flp{token}b")
+            else:
+                for h in (1, 2):
+                    sw_if, host_if = f"flp{token}s{h}", f"flp{token}h{h}"
+                    sh("ip", "link", "add", sw_if, "type", "veth", "peer", "name", host_if,
+                       "netns", self.ns[h])
+                    sh("ip", "link", "set", sw_if, "up")
+                    self._host(h, host_if)
+                    self.ports[h] = sw_if
+        except BaseException:
+            self.remove()
+            raise
+
+    def _host(self, h: int, ifname: str) -> None:
+        for cmd in (f"ip link set {ifname} name eth0", "ip link set eth0 up", "ethtool -K eth0 tx off"):
+            sh("ip", "netns", "exec", self.ns[h], *cmd.split())
+
+    def remove(self) -> None:
+        for ns in self.ns.values():
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        for name in ("a", "s1", "s2"):
+            subprocess.run(["ip", "link", "del", f"flp{self.token}{name}"], capture_output=True)
+
+
+def basic_frames() -> list[bytes]:
+    from switch_pps import MAC
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+
+    return [bytes(Ether(src=MAC[1], dst="02:00:00:00:00:fe") / IP(src="10.0.0.1", dst="10.0.0.2")
+                  / UDP(sport=49152 + i, dport=5001) / bytes(FRAME_LEN - 42)) for i in range(64)]
+
+
+def fabric_frames() -> list[bytes]:
+    from gen_fabric_stf import H1, H2, udp_pkt
+
+    return [bytes(udp_pkt(H1[0], H2[0], 49152 + i, payload=bytes(FRAME_LEN - 42))) for i in range(64)]
+
+
+def build_switch(program: str):
+    """The SwitchCore of a program with the entries that send h1's frames to port 2."""
+    if program == "basic":
+        from switch_pps import build_core
+
+        return build_core(str(REPO / "p4src" / "basic.p4"))
+    from fabric_pps import CASES
+    from gen_fabric_stf import SETUP
+
+    from fabriclab.p4 import compile_file
+    from fabriclab.switch.core import SwitchCore
+    from fabriclab.switch.stf import run_stf
+
+    core = SwitchCore(compile_file(REPO / "p4src" / "fabric.p4"))
+    result = run_stf(core, SETUP + CASES["adaptive"] + "\n")
+    if not result.ok:
+        raise SystemExit(f"fabric.p4 entries rejected: {result.failures}")
+    return core
+
+
+def serve(program: str, ports: list[str]) -> None:
+    """The switch process: forward until SIGTERM, then print its counters as JSON."""
+    import threading
+
+    from fabriclab.switch.process import SwitchProcess
+    from fabriclab.switch.tm import TrafficManager
+
+    switch = SwitchProcess(build_switch(program), {i + 1: p for i, p in enumerate(ports)},
+                           TrafficManager(queue_depth=1024))
+    signal.signal(signal.SIGTERM, lambda *_: switch.stop())
+    thread = threading.Thread(target=switch.run, daemon=True)
+    thread.start()
+    print("ready", flush=True)
+    while thread.is_alive():
+        thread.join(0.2)
+    switch.close()
+    c = switch.counters
+    print(json.dumps({"rx": c.rx, "tx": c.tx, "overruns": c.rx_overruns}), flush=True)
+
+
+def generator(ns: str, seconds: float, frames_file: str) -> tuple[list[str], str]:
+    """The command that sends frames from `ns`'s eth0, and which generator it is."""
+    pin = ["ip", "netns", "exec", ns, "taskset", "-c", GENERATOR_CORE]
+    if shutil.which("trafgen"):
+        cfg = frames_file + ".trafgen"
+        with open(frames_file) as src, open(cfg, "w") as out:
+            for line in src.read().split():
+                out.write("{ " + ", ".join(f"0x{line[i:i + 2]}" for i in range(0, len(line), 2)) + " }\n")
+        return pin + ["timeout", "-s", "INT", str(seconds), "trafgen", "--dev", "eth0", "--conf", cfg,
+                      "--qdisc-path", "--silent"], "trafgen"
+    return pin + [sys.executable, "-c", SENDER, str(seconds), frames_file], "Python AF_PACKET sender"
+
+
+def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subprocess.Popen]) -> dict:
+    """Run the receiver in h2 and the generator in h1; delivered frames/s at h2."""
+    from switch_pps import RECEIVER
+
+    with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:
+        f.write("\n".join(fr.hex() for fr in frames))
+    try:
+        receiver = subprocess.Popen(["ip", "netns", "exec", bed.ns[2], sys.executable, "-c", RECEIVER,
+                                     str(seconds + 2)], stdout=subprocess.PIPE, text=True)
+        procs.append(receiver)
+        receiver.stdout.readline()
+        cmd, kind = generator(bed.ns[1], seconds, f.name)
+        gen = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
+        got = json.loads(receiver.communicate(timeout=seconds + 10)[0])
+        sent = int(gen.stdout.split()[-1]) if kind != "trafgen" and gen.stdout.split() else None
+    finally:
+        for path in (f.name, f.name + ".trafgen"):
+            if os.path.exists(path):
+                os.unlink(path)
+    rate = got["n"] / got["span"] if got["span"] else 0.0
+    return {"generator": kind, "delivered_pps": rate, "received": got["n"],
+            "offered_pps": sent / seconds if sent is not None else None}
+
+
+def run_fabriclab(program: str, token: str, seconds: float, procs: list[subprocess.Popen]) -> dict:
+    bed = Bed(token, direct=False)
+    switch = None
+    try:
+        switch = subprocess.Popen(["taskset", "-c", SWITCH_CORE, sys.executable, __file__, "--serve",
+                                   program, "--ports", f"{bed.ports[1]},{bed.ports[2]}"],
+                                  stdout=subprocess.PIPE, text=True)
+        procs.append(switch)
+        if switch.stdout.readline().strip() != "ready":
+            raise SystemExit(f"the {program}.p4 switch did not start")
+        result = measure(bed, basic_frames() if program == "basic" else fabric_frames(), seconds, procs)
+        switch.send_signal(signal.SIGTERM)
+        result["switch"] = json.loads(switch.communicate(timeout=20)[0].split("\n")[-2])
+        return result
+    finally:
+        if switch is not None and switch.poll() is None:
+            switch.kill()
+            switch.wait()
+        bed.remove()
+
+
+def run_ceiling(token: str, seconds: float, procs: list[subprocess.Popen]) -> dict:
+    bed = Bed(token, direct=True)
+    try:
+        return measure(bed, basic_frames(), seconds, procs)
+    finally:
+        bed.remove()
+
+
+def row(name: str, r: dict | None, note: str = "") -> None:
+    if r is None:
+        print(f"  {name:<28} {'-':>12}  {note}")
+        return
+    offered = f"offered {r['offered_pps']:,.0f}/s" if r.get("offered_pps") else ""
+    sw = r.get("switch")
+    extra = f"switch rx {sw['rx']} tx {sw['tx']} kernel drops {sw['overruns']}" if sw else ""
+    print(f"  {name:<28} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="generator run per row (s)")
+    parser.add_argument("--serve", choices=("basic", "fabric"), help=argparse.SUPPRESS)
+    parser.add_argument("--ports", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.ports.split(","))
+        return 0
+    if args.seconds <= 0:
+        print("pps: --seconds must be > 0", file=sys.stderr)
+        return 2
+    if os.geteuid() != 0:
+        print("pps: needs root (network namespaces)", file=sys.stderr)
+        return 2
+    token = str(os.getpid() % 100000)
+    procs: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        results = {"ceiling": run_ceiling(token, args.seconds, procs)}
+        for program in ("basic", "fabric"):
+            results[program] = run_fabriclab(program, token, args.seconds, procs)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    bmv2 = shutil.which("simple_switch_grpc") and shutil.which("p4c-bm2-ss")
+    print(f"{FRAME_LEN}-byte frames, {args.seconds:g} s per row, switch on CPU {SWITCH_CORE}, generator "
+          f"on CPU {GENERATOR_CORE} ({results['ceiling']['generator']}); delivered frames/s at h2")
+    row("generator ceiling (veth)", results["ceiling"])
+    row("fabriclab basic.p4", results["basic"])
+    row("fabriclab fabric.p4 adaptive", results["fabric"])
+    for program in ("basic.p4", "fabric.p4"):
+        row(f"BMv2 {program}", None, "not run: the BMv2 leg is not built yet" if bmv2 else
+            "skipped: simple_switch_grpc / p4c-bm2-ss not on PATH")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
