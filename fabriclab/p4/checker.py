@@ -168,8 +168,9 @@ class DeclarationChecker:
 
     def _d_NewTypeDecl(self, decl: ir.NewTypeDecl, scope: Scope) -> None:
         decl.type = self.types.resolve_type(decl.type_ref, scope)
-        if not isinstance(decl.type, (ir.BitType, ir.BoolType)):
-            raise error(decl.type_ref.pos, f"'type' needs a bit<W>, int<W> or bool, not {self.types.show(decl.type)}")
+        if not isinstance(decl.type, (ir.BitType, ir.BoolType, ir.NewTypeDecl)):
+            raise error(decl.type_ref.pos, f"'type' needs a bit<W>, int<W>, bool or another 'type', "
+                                           f"not {self.types.show(decl.type)}")
 
     def check_const(self, decl: ir.ConstDecl, scope: Scope) -> None:
         if decl.value is not None:

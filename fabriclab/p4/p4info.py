@@ -555,7 +555,10 @@ def _named_type(message, t: ir.Type | None, info) -> None:
                 else:
                     entry.translated_type.sdn_string.SetInParent()
             else:
-                _type_spec(entry.original_type, t.type, info.type_info)
+                base = t.type
+                while isinstance(base, ir.NewTypeDecl):  # a `type` over a `type`: the bits below
+                    base = base.type
+                _type_spec(entry.original_type, base, info.type_info)
     elif isinstance(t, ir.EnumDecl):
         _type_spec(p4types_pb2.P4DataTypeSpec(), t, info.type_info)
         if t.underlying is None and isinstance(message, p4i.Action.Param):

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 from fabriclab.errors import FabricError
-from fabriclab.p4 import compile_file
+from fabriclab.p4 import compile_file, compile_source
 from fabriclab.switch.core import SwitchCore
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "p4"
@@ -50,3 +50,13 @@ def test_struct_fields_in_headers_compile_and_the_switch_rejects_them_clearly():
     assert hdr.width == 24
     with pytest.raises(FabricError, match="header field 'p' of type pair_t"):
         SwitchCore(compiled)
+
+
+def test_a_type_over_a_type_declares_the_bits_below():
+    src = (DATA / "compound.p4").read_text().replace(
+        "struct m_t { bit<8> x; }", "type bit<8> inner_t;\ntype inner_t outer_t;\nstruct m_t { outer_t x; }").replace(
+        "apply { sm.egress_spec = 1;", "table t { key = { meta.x: exact; } actions = { NoAction; } }\n"
+        "    apply { t.apply(); sm.egress_spec = 1;")
+    compiled = compile_source(src, "t.p4")
+    spec = compiled.p4info.type_info.new_types["outer_t"]
+    assert spec.original_type.bitstring.bit.bitwidth == 8
