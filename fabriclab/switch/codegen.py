@@ -11,12 +11,13 @@ Nothing on the packet path looks at the IR again (ARCHITECTURE principle 2).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import linecache
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import CodeType
+from types import BuiltinMethodType, CodeType, ModuleType
 
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
@@ -79,6 +80,19 @@ class PipelineCode:
     meters: dict = field(default_factory=dict)
     registers: dict = field(default_factory=dict)
     value_sets: dict = field(default_factory=dict)
+
+    def fresh(self) -> PipelineCode:
+        """A copy with its own runtime state (tables, externs, the random generator and the
+        bound methods the module calls on them, deep-copied together so they stay one graph);
+        code and classes shared."""
+        memo = {id(v): v for v in self.namespace.values() if isinstance(v, ModuleType)}
+        ns, *state = copy.deepcopy((self.namespace, self.tables, self.action_profiles, self.counters,
+                                    self.meters, self.registers, self.value_sets), memo)
+        for name, value in ns.items():  # deepcopy keeps C methods (a table's dict.get) as they are
+            owner = getattr(value, "__self__", None)
+            if isinstance(value, BuiltinMethodType) and owner is not None and not isinstance(owner, ModuleType):
+                ns[name] = getattr(copy.deepcopy(owner, memo), value.__name__)
+        return PipelineCode(self.source, self.code, ns, *state)
 
     def load(self, drop_port: int, digest_sink: DigestSink) -> StageFunctions:
         """Run the module with the core's drop port and digest sink bound in it."""
@@ -348,7 +362,25 @@ class PipelineGenerator:
                             self.value_sets)
 
 
+_TEMPLATES: dict[tuple[str, str], PipelineCode] = {}  # never loaded: each core gets a fresh copy
+_TEMPLATE_LIMIT = 8
+
+
 def generate_pipeline(program) -> PipelineCode:
-    """Generate the pipeline code for a CompiledProgram (or a bare ir.Program)."""
+    """Generate the pipeline code for a CompiledProgram (or a bare ir.Program).
+
+    A CompiledProgram's code is generated once per (name, preprocessed source) in a process:
+    N switches running one program (a virtual-time fabric) copy its runtime state instead of
+    regenerating it (0.1-2 s per switch)."""
+    source = getattr(program, "source", None)
     prog = getattr(program, "program", program)
-    return PipelineGenerator(prog).build()
+    if not isinstance(source, str):
+        return PipelineGenerator(prog).build()
+    key = (getattr(program, "name", ""), source)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        template = PipelineGenerator(prog).build()
+        if len(_TEMPLATES) >= _TEMPLATE_LIMIT:
+            _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        _TEMPLATES[key] = template
+    return template.fresh()

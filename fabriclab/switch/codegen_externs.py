@@ -7,6 +7,8 @@ externs are compile-time errors naming the source position, never silent no-ops.
 
 from __future__ import annotations
 
+import functools
+
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import hashing
@@ -43,7 +45,7 @@ class ExternCompiler:
         self.profiles: dict[int, ActionProfile] = {}
         self.bound_methods: dict[tuple[str, str], str] = {}
         gen.ns["_Digest"] = Digest
-        gen.ns["_rand"] = lambda lo, hi: gen.rng.randint(lo, hi) if hi >= lo else lo
+        gen.ns["_rand"] = functools.partial(_rand_between, gen.rng)  # copyable with the state
 
     # ------------------------------------------------------------ instances
     def instantiate(self, inst: ir.Instance, qname: str) -> str | None:
@@ -402,3 +404,8 @@ class ExternCompiler:
             bc.emit(f"{self.bound(obj, 'dp_write')}({bc.expr(args[0])}, {bc.expr(args[1])})")
         else:
             raise unsupported(mc, f"the extern method {kind}.{mc.method}")
+
+
+def _rand_between(rng, lo: int, hi: int) -> int:
+    """v1model random(): uniform in [lo, hi] (lo when the range is empty)."""
+    return rng.randint(lo, hi) if hi >= lo else lo
