@@ -323,7 +323,8 @@ class DeclarationChecker:
         return self._case_value(value, key_type, what)
 
     def _case_value(self, value: ir.Expr, key_type: ir.Type, what: str) -> ir.Expr:
-        if not same_type(value.type, key_type) and not isinstance(value, ir.Constant):
+        serializable = isinstance(value.type, ir.EnumDecl) and value.type.underlying is not None
+        if not same_type(value.type, key_type) and not isinstance(value, ir.Constant) and not serializable:
             raise error(value.pos, f"{what} of type {self.types.show(value.type)} does not match the key type "
                                    f"{self.types.show(key_type)}")
         value = self.types.coerce(value, key_type, what)

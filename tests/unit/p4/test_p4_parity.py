@@ -60,3 +60,15 @@ def test_a_type_over_a_type_declares_the_bits_below():
     compiled = compile_source(src, "t.p4")
     spec = compiled.p4info.type_info.new_types["outer_t"]
     assert spec.original_type.bitstring.bit.bitwidth == 8
+
+
+def test_serializable_enum_members_as_select_cases():
+    src = (DATA / "compound.p4").read_text().replace(
+        "struct m_t { bit<8> x; }", "enum bit<8> kind_t { A = 1, B = 2 }\nstruct m_t { bit<8> x; }").replace(
+        "state start { pkt.extract(hdr.h); transition accept; }",
+        "state start { pkt.extract(hdr.h); transition select(hdr.h.a) { kind_t.B: mark; default: accept; } }\n"
+        "    state mark { hdr.h.b = 0x76; transition accept; }")
+    core = SwitchCore(compile_source(src, "t.p4"))
+    assert core.process(0, bytes([1, 8, 0x10, 3]), 0) == [(1, bytes([4, 4, 0xff, 13]))]
+    # a = kind_t.B: state mark sets b = 0x76, which the ingress halves
+    assert core.process(0, bytes([2, 8, 0x10, 3]), 0) == [(1, bytes([5, 0x3b, 0xff, 13]))]
