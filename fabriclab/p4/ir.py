@@ -733,13 +733,24 @@ class Program(Node):
         return result
 
 
-def iter_calls(node: Node | None) -> list[MethodCall]:
-    """All calls inside a statement or expression tree, in source order."""
+def iter_calls(node: Node | None, live_only: bool = False) -> list[MethodCall]:
+    """All calls inside a statement or expression tree, in source order; with `live_only`,
+    not those p4c's dead-code removal drops (the untaken branch of `if (true/false)`, and
+    statements after `exit`/`return` in a block)."""
     found: list[MethodCall] = []
 
     def visit(value) -> None:
         if isinstance(value, MethodCall):
             found.append(value)
+        if live_only and isinstance(value, If) and isinstance(value.cond, BoolLiteral):
+            visit(value.then if value.cond.value else value.else_)
+            return
+        if live_only and isinstance(value, Block):
+            for stmt in value.stmts:
+                visit(stmt)
+                if isinstance(stmt, (Exit, Return)):
+                    return
+            return
         if isinstance(value, (Stmt, Expr, Argument, SwitchCase, VarDecl)):
             for child in vars(value).values():
                 visit(child)

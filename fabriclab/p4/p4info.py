@@ -259,7 +259,7 @@ class _Walker:
                 self.out.table_actions.add(id(local.default_action.decl))
         # Actions called from the apply block stay; p4c's front end inlines actions called from
         # other actions, so those vanish unless a table or the apply block uses them too.
-        for call in ir.iter_calls(control.body):
+        for call in ir.iter_calls(control.body, live_only=True):
             if call.kind == ir.CallKind.ACTION:
                 add(call.decl)
         return used

@@ -72,3 +72,12 @@ def test_serializable_enum_members_as_select_cases():
     assert core.process(0, bytes([1, 8, 0x10, 3]), 0) == [(1, bytes([4, 4, 0xff, 13]))]
     # a = kind_t.B: state mark sets b = 0x76, which the ingress halves
     assert core.process(0, bytes([2, 8, 0x10, 3]), 0) == [(1, bytes([5, 0x3b, 0xff, 13]))]
+
+
+def test_actions_called_only_in_dead_code_are_not_in_p4info():
+    src = (DATA / "compound.p4").read_text().replace(
+        "    apply { sm.egress_spec = 1;",
+        "    action dead() { hdr.h.a = 9; }\n    action live() { hdr.h.b = 9; }\n"
+        "    apply { if (true) { live(); exit; dead(); } else { dead(); } sm.egress_spec = 1;")
+    compiled = compile_source(src, "t.p4")
+    assert [a.preamble.name for a in compiled.p4info.actions] == ["C.live"]
