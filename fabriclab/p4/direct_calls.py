@@ -43,7 +43,7 @@ def instantiate_direct_calls(program: ir.Program) -> None:
         else:
             for state in decl.states:
                 map_exprs(state, lower)
-        decl.locals[:0] = added
+        decl.locals.extend(added)  # appended, as p4c (it decides the P4Info order)
 
 
 class InstantiateDirectCalls:
