@@ -326,6 +326,17 @@ def _width(t: ir.Type | None) -> int:
     return 0
 
 
+def _flat_fields(fields: list[ir.Field], prefix: str = "") -> list[tuple[str, ir.Field]]:
+    """A header's fields with struct-typed ones expanded (`b.x`), as p4c's FlattenHeaders."""
+    out: list[tuple[str, ir.Field]] = []
+    for f in fields:
+        if isinstance(f.type, ir.StructLike) and f.type.kind == "struct":
+            out.extend(_flat_fields(f.type.fields, f"{prefix}{local_name(f)[0]}."))
+        else:
+            out.append((prefix + local_name(f)[0], f))
+    return out
+
+
 def _field_ids(items: list) -> list[int]:
     """p4c's allocator: `@id` first, then 1, 2, ... skipping taken ids (index advances per item)."""
     assigned: dict[int, int] = {}
@@ -494,9 +505,10 @@ def _build(program: ir.Program) -> p4i.P4Info:
         msg.preamble.name = cname
         msg.preamble.alias = cname
         _annotate(msg.preamble, h.annotations)
-        for fid, f in zip(_field_ids(h.fields), h.fields):
+        flat = _flat_fields(h.fields)
+        for fid, (fname, f) in zip(_field_ids([f for _, f in flat]), flat):
             if not _hidden(f):
-                m = msg.metadata.add(id=fid, name=local_name(f)[0], bitwidth=_width(f.type))
+                m = msg.metadata.add(id=fid, name=fname, bitwidth=_width(f.type))
                 _named_type(m, f.type, info)
                 _annotate(m, f.annotations)
     for name, vs in found.value_sets:

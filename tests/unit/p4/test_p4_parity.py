@@ -81,3 +81,10 @@ def test_actions_called_only_in_dead_code_are_not_in_p4info():
         "    apply { if (true) { live(); exit; dead(); } else { dead(); } sm.egress_spec = 1;")
     compiled = compile_source(src, "t.p4")
     assert [a.preamble.name for a in compiled.p4info.actions] == ["C.live"]
+
+
+def test_controller_header_struct_fields_are_flattened_as_p4c():
+    src = (DATA / "struct_in_header.p4").read_text().replace(
+        "header h_t {", '@controller_header("packet_in") header h_t {')
+    [meta] = compile_source(src, "t.p4").p4info.controller_packet_metadata
+    assert [(m.name, m.bitwidth) for m in meta.metadata] == [("a", 8), ("p.x", 8), ("p.y", 8)]
