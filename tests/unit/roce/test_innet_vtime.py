@@ -9,11 +9,11 @@ import numpy as np
 
 from controller.aggregation import AggregationManager, install_job
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.innet import (AGG_UDP_PORT, InnetConfig, InnetWorker, choose_scale,
+from fabriclab.roce.innet import (InnetConfig, InnetWorker, choose_scale,
                                   max_error, wrong_elements)
 from fabriclab.roce.runs import RunOptions
 from fabriclab.vtime.fabric import Fabric, FabricOptions
-from fabriclab.vtime.frames import ip_bytes, mac_bytes, parse_udp, udp_frame
+from fabriclab.vtime.innet_host import InnetHost
 from fabriclab.vtime.links import Impairments
 from fabriclab.vtime.runs import run_collective
 from topologies.builders import leaf_spine
@@ -24,42 +24,6 @@ RING = RunOptions(iters=1, warmup=0, line_rate=1e9, pmtu=1024, window=64, rto=0.
 
 def topo():
     return leaf_spine(2, 2, RANKS // 2, downlink_bw=1000.0, delay_us=2)
-
-
-class InnetHost:
-    """Runs one worker on a host interface: frames out on the host's wire, and the leaf's
-    wire toward the host delivers here (this test's stand-in for a vtime app hook)."""
-
-    def __init__(self, fabric: Fabric, host: str, worker: InnetWorker, service_ip: str):
-        ep = fabric.endpoint(host)
-        self.fabric, self.worker, self.wire = fabric, worker, ep.wire
-        self.head = (mac_bytes(ep.addr.mac), mac_bytes(ep.addr.gateway_mac), ip_bytes(ep.ip),
-                     ip_bytes(service_ip))
-        self.done_at: int | None = None
-        fabric.wires[(ep.addr.switch, ep.addr.switch_port)].receive = self.receive
-
-    def send(self, packets: list[bytes]) -> None:
-        now = self.fabric.loop.now
-        for p in packets:
-            self.wire.send(udp_frame(*self.head, AGG_UDP_PORT, AGG_UDP_PORT, p, tos=0), now)
-        self._arm()
-
-    def _arm(self) -> None:
-        due = self.worker.deadline()
-        if due is not None:
-            self.fabric.loop.at(due, self._timer)
-
-    def _timer(self) -> None:
-        due = self.worker.deadline()
-        if due is not None and due <= self.fabric.loop.now:
-            self.send(self.worker.on_timer(self.fabric.loop.now))
-
-    def receive(self, port: int, frame: bytes) -> None:
-        parsed = parse_udp(frame)
-        if parsed is not None and parsed[3] == AGG_UDP_PORT:
-            self.send(self.worker.receive(parsed[5], self.fabric.loop.now))
-            if self.worker.done and self.done_at is None:
-                self.done_at = self.fabric.loop.now
 
 
 def innet_allreduce(loss: float = 0.0, seed: int = 1):
