@@ -69,6 +69,7 @@ def measure(root: pathlib.Path, stf: bool, listing: bool) -> collections.Counter
 
 
 def run_one_stf(compiled, path: pathlib.Path) -> str:
+    from fabriclab.errors import FabricError
     from fabriclab.switch.core import SwitchCore
     from fabriclab.switch.stf import run_stf
     signal.alarm(120)
@@ -76,8 +77,10 @@ def run_one_stf(compiled, path: pathlib.Path) -> str:
         return "pass" if run_stf(SwitchCore(compiled), path.read_text()).ok else "fail"
     except TimeoutError:
         return "timeout"
-    except Exception as e:  # noqa: BLE001 - switch rejection or crash: both counted
-        return "crash" if not hasattr(e, "exit_code") and "Error" not in type(e).__name__ else "rejected"
+    except FabricError:  # the switch refuses the program with a clear error
+        return "rejected"
+    except Exception:  # noqa: BLE001 - a traceback in the switch is a finding to count
+        return "crash"
     finally:
         signal.alarm(0)
 
