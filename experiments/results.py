@@ -14,11 +14,12 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from fabriclab import __version__
+from fabriclab.errors import FabricError
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "results"
@@ -57,6 +58,61 @@ class RunFiles:
 def run_files(out_dir: Path, run: str) -> RunFiles:
     out_dir.mkdir(parents=True, exist_ok=True)
     return RunFiles(out_dir / f"{run}.csv", out_dir / f"{run}.json", out_dir / f"{run}.png")
+
+
+def check_mode(mode: str, modes: Iterable[str]) -> None:
+    """Params.__post_init__'s mode check, one message for every experiment."""
+    modes = tuple(modes)
+    if mode not in modes:
+        raise FabricError(f"unknown mode {mode!r} (one of {', '.join(modes)})")
+
+
+def check_choices(what: str, given: Iterable[str], allowed: Iterable[str]) -> None:
+    """At least one of `given`, all in `allowed` (schemes, collective kinds)."""
+    given, allowed = tuple(given), tuple(allowed)
+    bad = [x for x in given if x not in allowed]
+    if bad or not given:
+        raise FabricError(f"unknown or missing {what} {', '.join(bad) or '(none)'} "
+                          f"(choose from {', '.join(allowed)})")
+
+
+@dataclass
+class Result:
+    """What a sweep experiment's `run` returns: its rows, summary, files and failures."""
+    run: str
+    params: Any
+    rows: list[dict[str, Any]]
+    summary: dict[str, Any]
+    files: RunFiles
+    wall_s: float
+    errors: list[str] = field(default_factory=list)
+
+
+def finish_run(experiment: str, run: str, scale_name: str, p: Any, files: RunFiles, wall_s: float,
+               rows: list[dict[str, Any]], summary: Mapping[str, Any], headline: Any, table: str,
+               headline_text: str, draw: Callable[[Path], None],
+               progress: Callable[[str], None], target: str | None = None) -> None:
+    """The end of every experiment run, in one order: CSV, figure (if any rows), JSON with the
+    `headline` at the top level, then the table, the file list and the headline printed last
+    (so a reader's eye and `tail -1` land on it). `p` gives as_dict(), seeds, scale() and, unless `target` is given, target."""
+    write_csv(files.csv, rows)
+    if rows:
+        draw(files.png)
+    document = run_document(experiment, run, scale_name, p.as_dict(), p.seeds, p.scale(),
+                            target or p.target, wall_s, summary, files)
+    document["headline"] = headline
+    write_json(files.json, document)
+    progress(table)
+    progress(f"wall time {wall_s:.0f} s; results: {files.csv}, {files.json}"
+             + (f", figure: {files.png}" if rows else ""))
+    progress(headline_text)
+
+
+def start_run(experiment: str, tag: str, out_dir: Path | str | None) -> tuple[str, RunFiles]:
+    """A new run id for `tag` (the scale, with the mode in front in sim) and its files in
+    `out_dir` or results/<experiment>/."""
+    run = run_id(tag)
+    return run, run_files(Path(out_dir) if out_dir else RESULTS / experiment, run)
 
 
 def write_csv(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:

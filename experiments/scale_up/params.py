@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from experiments.results import check_choices, check_mode
 from fabriclab.errors import FabricError
 from topologies.builders import scale_up_fabric
 from topologies.graph import Topology
@@ -43,13 +44,9 @@ class Params:
     target: str = "builtin"
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise FabricError(f"unknown mode {self.mode!r} (one of {', '.join(MODES)})")
-        for what, given, allowed in (("scheme", self.schemes, SCHEMES), ("collective", self.kinds, KINDS)):
-            bad = [x for x in given if x not in allowed]
-            if bad or not given:
-                raise FabricError(f"unknown or missing {what} {', '.join(bad) or '(none)'} "
-                                  f"(choose from {', '.join(allowed)})")
+        check_mode(self.mode, MODES)
+        check_choices("scheme", self.schemes, SCHEMES)
+        check_choices("collective", self.kinds, KINDS)
         if not self.seeds:
             raise FabricError("give at least one seed")
         for g in self.domain_sizes:
