@@ -11,29 +11,17 @@ ratio per scheme at the longest distance, printed last.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from experiments.report import format_table
-from experiments.results import RESULTS, RunFiles, run_document, run_files, run_id, write_csv, write_json
+from experiments.results import Result, finish_run, start_run
 from experiments.scale_across.figure import draw
 from experiments.scale_across.params import Params, params_for, spec_for, stack_for, topology
 from fabriclab.errors import FabricError
 from fabriclab.roce.runs import summarize
 
 NAME = "scale_across"
-
-
-@dataclass
-class Result:
-    run: str
-    params: Params
-    rows: list[dict[str, Any]]
-    summary: dict[str, Any]
-    files: RunFiles
-    wall_s: float
-    errors: list[str] = field(default_factory=list)
 
 
 def run_case(p: Params, fabric: Any, km: float, kind: str, scheme: str, seed: int) -> dict[str, Any]:
@@ -101,8 +89,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
 
     p = params_for(scale, mode, **overrides)
     started = time.monotonic()
-    run_name = run_id(f"sim-{scale}")
-    files = run_files(Path(out_dir) if out_dir else RESULTS / NAME, run_name)
+    run_name, files = start_run(NAME, f"sim-{scale}", out_dir)
     cases = len(p.distances_km) * len(p.kinds) * len(p.schemes) * len(p.seeds)
     progress(f"{NAME} ({p.mode}, {scale}): {cases} cases; {p.sites} sites x {p.ranks_per_site} "
              f"ranks, DCI {', '.join(f'{d:g}' for d in p.distances_km)} km at {p.dci_gbps:g} Gb/s, "
@@ -130,15 +117,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
                              + f" ({row['wall_s']:.1f} s wall, {row['packets']} packets)")
     wall = time.monotonic() - started
     summary = summarize_runs(rows, p)
-    write_csv(files.csv, rows)
-    if rows:
-        draw(rows, p, files.png)
-    document = run_document(NAME, run_name, scale, p.as_dict(), p.seeds, p.scale(), p.target,
-                            wall, {**summary, "errors": errors}, files)
-    document["headline"] = summary["headline"]
-    write_json(files.json, document)
-    progress(summary_table(summary))
-    progress(f"wall time {wall:.0f} s; results: {files.csv}, {files.json}"
-             + (f", figure: {files.png}" if rows else ""))
-    progress(summary["headline"])
+    finish_run(NAME, run_name, scale, p, files, wall, rows, {**summary, "errors": errors},
+               summary["headline"], summary_table(summary), summary["headline"],
+               lambda png: draw(rows, p, png), progress)
     return Result(run_name, p, rows, summary, files, wall, errors)

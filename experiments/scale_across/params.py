@@ -19,6 +19,7 @@ import dataclasses
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from experiments.results import check_choices, check_mode
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.framing import ROCE_PORT
@@ -59,13 +60,9 @@ class Params:
     target: str = "builtin"
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise FabricError(f"unknown mode {self.mode!r} (one of {', '.join(MODES)})")
-        for what, given, allowed in (("scheme", self.schemes, SCHEMES), ("collective", self.kinds, KINDS)):
-            bad = [x for x in given if x not in allowed]
-            if bad or not given:
-                raise FabricError(f"unknown or missing {what} {', '.join(bad) or '(none)'} "
-                                  f"(choose from {', '.join(allowed)})")
+        check_mode(self.mode, MODES)
+        check_choices("scheme", self.schemes, SCHEMES)
+        check_choices("collective", self.kinds, KINDS)
         if self.sites < 2:
             raise FabricError(f"scale_across needs at least 2 sites, got {self.sites}")
         if not self.distances_km or any(not d >= 0 for d in self.distances_km):
