@@ -13,27 +13,15 @@ cases (must be 0), printed last.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from experiments.innet_allreduce.figure import draw
 from experiments.innet_allreduce.params import Params, expected_ratio, params_for
 from experiments.report import format_table
-from experiments.results import RESULTS, RunFiles, run_document, run_files, run_id, write_csv, write_json
+from experiments.results import Result, finish_run, start_run
 
 NAME = "innet_allreduce"
-
-
-@dataclass
-class Result:
-    run: str
-    params: Params
-    rows: list[dict[str, Any]]
-    summary: dict[str, Any]
-    files: RunFiles
-    wall_s: float
-    errors: list[str] = field(default_factory=list)
 
 
 def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
@@ -86,8 +74,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
     started = time.monotonic()
-    run_name = run_id(f"{'sim' if p.mode == 'sim' else 'emu'}-{scale}")
-    files = run_files(Path(out_dir) if out_dir else RESULTS / NAME, run_name)
+    run_name, files = start_run(NAME, f"{'sim' if p.mode == 'sim' else 'emu'}-{scale}", out_dir)
     cases = [(n, nbytes, loss, seed, scheme) for n, nbytes, loss in p.cases()
              for seed in p.seeds for scheme in p.schemes]
     how = "virtual time" if p.mode == "sim" else "Mininet, real time"
@@ -125,15 +112,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
                 record(row)
     wall = time.monotonic() - started
     summary = summarize_runs(rows, p)
-    write_csv(files.csv, rows)
-    if rows:
-        draw(rows, p, files.png)
-    document = run_document(NAME, run_name, scale, p.as_dict(), p.seeds, p.scale(), p.target,
-                            wall, {**summary, "errors": errors}, files)
-    document["headline"] = summary["headline"]
-    write_json(files.json, document)
-    progress(summary_table(summary))
-    progress(f"wall time {wall:.0f} s; results: {files.csv}, {files.json}"
-             + (f", figure: {files.png}" if rows else ""))
-    progress(summary["headline"]["text"])
+    finish_run(NAME, run_name, scale, p, files, wall, rows, {**summary, "errors": errors},
+               summary["headline"], summary_table(summary), summary["headline"]["text"],
+               lambda png: draw(rows, p, png), progress)
     return Result(run_name, p, rows, summary, files, wall, errors)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from experiments.results import check_choices, check_mode
 from fabriclab.errors import FabricError
 from topologies.builders import leaf_spine
 from topologies.graph import Topology
@@ -46,12 +47,8 @@ class Params:
     target: str = "builtin"
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise FabricError(f"unknown mode {self.mode!r} (one of {', '.join(MODES)})")
-        bad = [x for x in self.schemes if x not in SCHEMES]
-        if bad or not self.schemes:
-            raise FabricError(f"unknown or missing scheme {', '.join(bad) or '(none)'} "
-                              f"(choose from {', '.join(SCHEMES)})")
+        check_mode(self.mode, MODES)
+        check_choices("scheme", self.schemes, SCHEMES)
         if not self.seeds:
             raise FabricError("give at least one seed")
         if any(n < 2 or n > 255 for n in (*self.ranks, self.loss_ranks)):
