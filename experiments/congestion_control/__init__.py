@@ -21,7 +21,7 @@ from experiments.congestion_control.metrics import case_row
 from experiments.congestion_control.params import SCHEME_LABELS, Params, params_for
 from experiments.congestion_control.sim import run_scheme
 from experiments.report import format_table, group_stats
-from experiments.results import RESULTS, RunFiles, run_document, run_files, run_id, write_csv, write_json
+from experiments.results import RunFiles, finish_run, start_run
 
 NAME = "congestion_control"
 METRICS = ("queue_p50_kb", "queue_p99_kb", "utilisation_pct", "jain", "victim_gbps", "retransmissions",
@@ -69,8 +69,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     """Run every scheme at `scale` ("quick" or "full"); `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
     started = time.monotonic()
-    run_name = run_id(f"sim-{scale}")
-    files = run_files(Path(out_dir) if out_dir else RESULTS / NAME, run_name)
+    run_name, files = start_run(NAME, f"sim-{scale}", out_dir)
     progress(f"{NAME} (sim, {scale}): {len(p.schemes)} schemes x {len(p.seeds)} seeds; {p.senders}:1 incast "
              f"+ victim, {p.link_gbps:g} Gb/s, {p.duration_us} simulated us each")
     records, rows = [], []
@@ -86,13 +85,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     wall = time.monotonic() - started
     summary = summarize(rows, p)
     head = headline(summary)
-    write_csv(files.csv, rows)
-    draw(records, rows, p, files.png)
-    write_json(files.json, run_document(NAME, run_name, scale, p.as_dict(), p.seeds, p.scale(), "builtin",
-                                        wall, {"schemes": summary, "headline": head}, files)
-               | {"headline": head})
-    progress(summary_table(summary))
-    progress(f"wall time {wall:.0f} s; results: {files.csv}, {files.json}, figure: {files.png}")
-    progress("headline: " + "; ".join(f"{SCHEME_LABELS[s]}: p99 queue {h['p99_queue_kb']:g} KB, "
-                                      f"utilisation {h['utilisation_pct']:g}%" for s, h in head.items()))
+    finish_run(NAME, run_name, scale, p, files, wall, rows, {"schemes": summary, "headline": head}, head,
+               summary_table(summary),
+               "headline: " + "; ".join(f"{SCHEME_LABELS[s]}: p99 queue {h['p99_queue_kb']:g} KB, "
+                                        f"utilisation {h['utilisation_pct']:g}%" for s, h in head.items()),
+               lambda png: draw(records, rows, p, png), progress, target="builtin")
     return Result(run_name, p, rows, summary, head, files, wall)
