@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -94,9 +95,11 @@ def test_every_shell_block_runs_or_says_why():
 
 PREAMBLE = """\
 set -euo pipefail
-sudo() { "$@"; }
 trap 'jobs -p | xargs -r kill 2>/dev/null; wait' EXIT
 """
+# as root, `sudo CMD` is CMD itself (exec'd, so `sudo CMD &` gives CMD's pid to $!, as real
+# sudo passes signals on); a script, not a function, since `CMD &` forks a function's shell
+SUDO = '#!/bin/sh\nexec "$@"\n'
 
 
 def scratch_dir(tmp_path: Path) -> Path:
@@ -122,10 +125,24 @@ def test_section_commands_run_as_written(key, tmp_path):
     if re.search(r"(^|[\s;&|(])sudo\s", script, re.M) and os.geteuid() != 0:
         pytest.skip("needs root (sudo in the commands): run `sudo make test`")
     work = scratch_dir(tmp_path)
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "sudo").write_text(SUDO)
+    (tools / "sudo").chmod(0o755)
+    env = {**os.environ, "PATH": f"{tools}:{Path(sys.executable).parent}:{os.environ['PATH']}",
            "FABRICLAB_RUN_ROOT": str(tmp_path / "run"), "HOME": str(tmp_path / "home")}
-    done = subprocess.run(["bash", "-c", PREAMBLE + script], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=SECTION_TIMEOUT_S)
+    proc = subprocess.Popen(["bash", "-c", PREAMBLE + script], cwd=work, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=SECTION_TIMEOUT_S)
+    finally:  # whatever the commands left running (a background job) goes with them
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     assert done.returncode == 0, (f"{doc} / {section}: exit {done.returncode}\n--- script ---\n"
                                   f"{script}\n--- stdout ---\n{done.stdout[-3000:]}\n"
                                   f"--- stderr ---\n{done.stderr[-3000:]}")
