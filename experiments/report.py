@@ -3,6 +3,7 @@ plain-text summary table, and matplotlib helpers (Agg backend: no display needed
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import dataclass
@@ -52,6 +53,19 @@ def group_stats(rows: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, A
             continue
         groups.setdefault(key(row), []).append(float(value))
     return {g: stats(v) for g, v in groups.items()}
+
+
+def mean_table(rows: Sequence[Mapping[str, Any]], axes: Mapping[str, Sequence[Any]],
+                means: Sequence[str], sums: Sequence[str]) -> list[dict[str, Any]]:
+    """One entry per combination of `axes` values (in their order) that has rows with a
+    busbw: the axes, the mean over those rows (seeds) of `means`, the total of `sums`."""
+    table = []
+    for combo in itertools.product(*axes.values()):
+        sel = [r for r in rows if tuple(r[k] for k in axes) == combo and r.get("busbw_gbs") is not None]
+        if sel:
+            table.append({**dict(zip(axes, combo)), **{m: sum(r[m] for r in sel) / len(sel) for m in means},
+                          **{m: sum(r[m] for r in sel) for m in sums}})
+    return table
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

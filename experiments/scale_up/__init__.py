@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from experiments.report import format_table
+from experiments.report import format_table, mean_table
 from experiments.results import Result, finish_run, start_run
 from experiments.scale_up.figure import draw
 from experiments.scale_up.params import Params, params_for, topology
@@ -52,18 +52,8 @@ def case_row(p: Params, domain: int, kind: str, scheme: str, seed: int,
 
 def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
     """Per kind, scheme and G: mean busbw over seeds; the headline speed-ups at the largest G."""
-    table = []
-    for kind in p.kinds:
-        for g in p.domain_sizes:
-            for scheme in p.schemes:
-                sel = [r for r in rows if (r["kind"], r["domain"], r["scheme"]) == (kind, g, scheme)
-                       and r.get("busbw_gbs") is not None]
-                if sel:
-                    table.append({"kind": kind, "domain": g, "scheme": scheme,
-                                  "busbw_gbs": sum(r["busbw_gbs"] for r in sel) / len(sel),
-                                  "time_us": sum(r["time_us"] for r in sel) / len(sel),
-                                  "intra_share": sum(r["intra_share"] for r in sel) / len(sel),
-                                  "wrong": sum(r["wrong"] for r in sel)})
+    table = mean_table(rows, {"kind": p.kinds, "domain": p.domain_sizes, "scheme": p.schemes},
+                       ("busbw_gbs", "time_us", "intra_share"), ("wrong",))
     largest = max(p.domain_sizes)
     speedups = {}
     for kind in p.kinds:
