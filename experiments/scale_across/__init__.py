@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from experiments.report import format_table
+from experiments.report import format_table, mean_table
 from experiments.results import Result, finish_run, start_run
 from experiments.scale_across.figure import draw
 from experiments.scale_across.params import Params, params_for, spec_for, stack_for, topology
@@ -50,18 +50,8 @@ def run_case(p: Params, fabric: Any, km: float, kind: str, scheme: str, seed: in
 def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
     """Mean busbw per kind, distance and scheme; each scheme's ratio to the baseline at the
     longest distance (the headline)."""
-    table = []
-    for kind in p.kinds:
-        for km in p.distances_km:
-            for scheme in p.schemes:
-                sel = [r for r in rows if (r["kind"], r["km"], r["scheme"]) == (kind, km, scheme)
-                       and r.get("busbw_gbs") is not None]
-                if sel:
-                    table.append({"kind": kind, "km": km, "scheme": scheme,
-                                  "busbw_gbs": sum(r["busbw_gbs"] for r in sel) / len(sel),
-                                  "time_us": sum(r["time_us"] for r in sel) / len(sel),
-                                  "retransmissions": sum(r["retransmissions"] for r in sel),
-                                  "wrong": sum(r["wrong"] for r in sel)})
+    table = mean_table(rows, {"kind": p.kinds, "km": p.distances_km, "scheme": p.schemes},
+                       ("busbw_gbs", "time_us"), ("retransmissions", "wrong"))
     far = max(p.distances_km)
     ratios: dict[str, dict[str, float]] = {}
     for kind in p.kinds:
