@@ -735,8 +735,8 @@ class Program(Node):
 
 def iter_calls(node: Node | None, live_only: bool = False) -> list[MethodCall]:
     """All calls inside a statement or expression tree, in source order; with `live_only`,
-    not those p4c's dead-code removal drops (the untaken branch of `if (true/false)`, and
-    statements after `exit`/`return` in a block)."""
+    not those in the untaken branch of `if (true/false)`, which p4c's front end removes
+    (statements after `exit` stay: p4c keeps their actions in P4Info)."""
     found: list[MethodCall] = []
 
     def visit(value) -> None:
@@ -744,12 +744,6 @@ def iter_calls(node: Node | None, live_only: bool = False) -> list[MethodCall]:
             found.append(value)
         if live_only and isinstance(value, If) and isinstance(value.cond, BoolLiteral):
             visit(value.then if value.cond.value else value.else_)
-            return
-        if live_only and isinstance(value, Block):
-            for stmt in value.stmts:
-                visit(stmt)
-                if isinstance(stmt, (Exit, Return)):
-                    return
             return
         if isinstance(value, (Stmt, Expr, Argument, SwitchCase, VarDecl)):
             for child in vars(value).values():

@@ -78,9 +78,11 @@ def test_actions_called_only_in_dead_code_are_not_in_p4info():
     src = (DATA / "compound.p4").read_text().replace(
         "    apply { sm.egress_spec = 1;",
         "    action dead() { hdr.h.a = 9; }\n    action live() { hdr.h.b = 9; }\n"
-        "    apply { if (true) { live(); exit; dead(); } else { dead(); } sm.egress_spec = 1;")
+        "    apply { if (true) { live(); exit; } else { dead(); } sm.egress_spec = 1;")
     compiled = compile_source(src, "t.p4")
     assert [a.preamble.name for a in compiled.p4info.actions] == ["C.live"]
+    kept = compile_source(src.replace("exit; }", "exit; dead(); }"), "t.p4")  # after exit: kept, as p4c
+    assert sorted(a.preamble.name for a in kept.p4info.actions) == ["C.dead", "C.live"]
 
 
 def test_controller_header_struct_fields_are_flattened_as_p4c():
