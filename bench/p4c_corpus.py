@@ -62,7 +62,10 @@ def measure(root: pathlib.Path, stf: bool, listing: bool) -> collections.Counter
         if listing and kind == "differ":
             print(f"differ {prog.name}", flush=True)
         if stf and compiled is not None and prog.with_suffix(".stf").exists():
-            res["stf " + run_one_stf(compiled, prog.with_suffix(".stf"))] += 1
+            outcome = run_one_stf(compiled, prog.with_suffix(".stf"))
+            res["stf " + outcome] += 1
+            if listing and outcome != "pass":
+                print(f"stf {outcome} {prog.name}", flush=True)
         elif stf and prog.with_suffix(".stf").exists():
             res["stf rejected"] += 1
     return res
