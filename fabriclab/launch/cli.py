@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from fabriclab.errors import FabricError
 from fabriclab.launch.collective import hosts_of_run, launch, routing_note
@@ -134,6 +135,14 @@ def parse_ecn(text: str) -> tuple[int, int, float]:
 Run = tuple[CollectiveSpec, list[dict]]
 
 
+def _attach_run(run: str | None) -> tuple[Path, Any]:
+    """A running net's folder and a function connecting `fabriclab ctl`'s controller to it."""
+    from controller.cli import connect, find_run, grpc_base_port
+
+    rundir = find_run(run)
+    return rundir, lambda: connect(rundir, grpc_base_port(rundir, None))
+
+
 def run(args: argparse.Namespace) -> list[Run]:
     """One (spec, per-rank results) per size; namespaces or hosts are set up once for all."""
     kind, sizes, opts = _kind(args.collective), parse_sizes(args.size, args.factor, "--size"), options(args)
@@ -150,7 +159,7 @@ def run(args: argparse.Namespace) -> list[Run]:
     if args.algo == "innet":
         from fabriclab.launch.innet import run_innet
 
-        return run_innet(args, specs, opts)
+        return run_innet(args, specs, opts, attach=_attach_run)
     if args.sim is not None:
         return simulate(args, specs(args.sim), opts)
     if args.netns is not None:

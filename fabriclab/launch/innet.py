@@ -226,9 +226,12 @@ def launch_innet(spawns: list[Spawn], addrs: list[tuple[str, int]], host_names: 
         remove_job(clients, job)
 
 
-def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions) -> list[tuple[CollectiveSpec, list[dict]]]:
+def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions,
+              attach: Any = None) -> list[tuple[CollectiveSpec, list[dict]]]:
     """`fabriclab collective allreduce --algo innet` wherever the ranks run; `specs(n)`
-    gives the sizes' specs for n ranks."""
+    gives the sizes' specs for n ranks. `attach(run) -> (rundir, connect)` finds a running
+    net; `connect()` opens a controller on its switches (the CLI passes `fabriclab ctl`'s,
+    which sits above this floor)."""
     if args.sim is not None:
         innet = InnetOptions()
         return [(spec, simulate_innet(spec, opts, innet, args.delay, args.loss))
@@ -236,13 +239,14 @@ def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions) -> list[tu
     if args.netns is not None:
         raise FabricError("--algo innet needs P4 switches that aggregate (fabric.p4): the "
                           "--netns bridge cannot; use --run NAME on a `fabriclab net` or --sim N")
-    from controller.cli import connect, find_run, grpc_base_port
     from fabriclab.launch.collective import hosts_of_run
     from fabriclab.launch.placement import parse_hosts
     from topologies.addressing import Addressing
     from topologies.graph import Topology
 
-    rundir = find_run(args.run)
+    if attach is None:
+        raise FabricError("--algo innet on a running net needs a way to attach to it")
+    rundir, connect = attach(args.run)
     topo = Topology.from_json((rundir / "topology.json").read_text())
     if args.run:
         names = [n for n in (args.ranks or "").split(",") if n] or [h.name for h in topo.hosts()]
@@ -259,7 +263,7 @@ def run_innet(args: argparse.Namespace, specs: Any, opts: RunOptions) -> list[tu
     # --rto but at least REALTIME_MIN_RTO_S (early retransmissions only cost replays)
     innet = InnetOptions(window=REALTIME_WINDOW, rto_s=max(args.rto, REALTIME_MIN_RTO_S))
     todo = specs(len(addrs))
-    with connect(rundir, grpc_base_port(rundir, None)) as ctl:
+    with connect() as ctl:
         results = launch_innet(spawns, addrs, names, ctl.clients, topo, todo, opts, innet,
                                args.timeout)
     return list(zip(todo, results))
