@@ -96,6 +96,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tenant_sub.add_parser("list", help="the tenants and their colour counts per switch")
     tenant_del = tenant_sub.add_parser("delete", help="remove a tenant")
     tenant_del.add_argument("name")
+    fail = sub.add_parser("fail", help="fail a link or a switch on purpose (veths down)")
+    fail_sub = fail.add_subparsers(dest="fail_what", metavar="link|switch", required=True)
+    fail_link = fail_sub.add_parser("link", help="take the link between A and B down")
+    fail_link.add_argument("a")
+    fail_link.add_argument("b")
+    fail_switch = fail_sub.add_parser("switch", help="take every link of a switch down")
+    fail_switch.add_argument("switch")
+    for f in (fail_link, fail_switch):
+        f.add_argument("--at", type=float, default=0.0, metavar="S", help="after S seconds")
+        f.add_argument("--for", dest="for_s", type=float, metavar="S",
+                       help="restore after S seconds (default: stay down)")
 
 
 def parse_watch(text: str) -> Watch:
@@ -334,6 +345,15 @@ def main(args: argparse.Namespace) -> int:
             aggregation(ctl, args)
         elif args.action == "tenant":
             tenants(ctl, rundir, args)
+        elif args.action == "fail":
+            from controller.failures import (apply_on_mininet, plan_link_failure,
+                                             plan_switch_failure, run_failure)
+            failure = (plan_link_failure(ctl.topo, args.a, args.b, args.at, args.for_s)
+                       if args.fail_what == "link" else
+                       plan_switch_failure(ctl.topo, args.switch, args.at, args.for_s))
+            run_failure(failure, apply_on_mininet(rundir.name))
+            print(f"{failure.what}: {len(failure.ports)} port(s) "
+                  f"{'down' if failure.for_s is None else 'down and back up'}")
         elif args.action == "stats":
             print(port_stats_table(ctl, args.switch, args.rate))
     return 0
