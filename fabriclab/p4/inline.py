@@ -8,8 +8,11 @@ call becomes statements it already runs. For every statement that calls a functi
 
 Parameters become fresh locals (copy-in for in/inout, copy-out for out/inout, as P4's calling
 convention); a `return` that is not the body's last statement sets a flag that guards the rest.
-Calls are hoisted out of their statement in evaluation order, so a function with side effects
-called under `&&`, `||` or `?:` runs even where the short-circuit would have skipped it.
+Calls are hoisted out of their statement in evaluation order. A call in an operand that
+`&&`, `||` or `?:` may skip (the right of `&&`/`||`, either branch of `?:`) is rejected with
+a diagnostic: hoisting it would run it where P4's short-circuit does not, a silent difference.
+So is a call that writes out/inout arguments nested inside a larger expression (it would run
+before the operands to its left).
 """
 
 from __future__ import annotations
@@ -97,8 +100,49 @@ class Inliner:
                 arg.value = self._hoist(arg.value, pre)
         return pre
 
+    def _calls_in(self, node) -> ir.MethodCall | None:
+        if self._called(node) is not None:
+            return node
+        for _, value in _children(node):
+            for child in value if isinstance(value, list) else [value]:
+                found = self._calls_in(child) if isinstance(child, ir.Node) else None
+                if found is not None:
+                    return found
+        return None
+
+    def _check_short_circuits(self, expr: ir.Expr) -> None:
+        """Calls under an operand that may be skipped cannot be hoisted exactly."""
+        def check(e):
+            skipped = ([e.right] if isinstance(e, ir.Binary) and e.op in ("&&", "||")
+                       else [e.then, e.else_] if isinstance(e, ir.Conditional) else [])
+            for operand in skipped:
+                call = self._calls_in(operand)
+                if call is not None:
+                    raise error(call.pos, "unsupported: a function call in an operand of "
+                                "&&, || or ?: that may be skipped (assign it to a variable "
+                                "under an if first)")
+            return e
+        _map_one(expr, check)
+
+    def _check_writes_in_place(self, expr: ir.Expr) -> None:
+        """A call that writes its out/inout arguments, nested inside a larger expression,
+        would run before operands P4 evaluates earlier (left to right): hoisting it is exact
+        only when it is the whole expression."""
+        def check(e):
+            fn = self._called(e)
+            if fn is not None and e is not expr and any(
+                    p.direction in ("out", "inout") for p in fn.params):
+                raise error(e.pos, f"unsupported: function '{fn.name}' writes its out/inout "
+                            "arguments inside a larger expression (assign its result to a "
+                            "variable first)")
+            return e
+        _map_one(expr, check)
+
     def _hoist(self, expr: ir.Expr, pre: list[ir.Stmt]) -> ir.Expr:
         """Replace each function call in `expr` by a temporary computed by statements in `pre`."""
+        self._check_short_circuits(expr)
+        self._check_writes_in_place(expr)
+
         def replace(e):
             fn = self._called(e)
             if fn is None:

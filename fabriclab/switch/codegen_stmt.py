@@ -84,6 +84,7 @@ class BlockCompiler(ExprCompiler):
         alias) or applies a table ends the run."""
         run: list[tuple[int, str]] = []
         header = None
+        bits_written = 0  # bits of the header written so far: a field written twice ends the run
         j = i
         while j < len(stmts) and isinstance(stmts[j], ir.Assign):
             s = stmts[j]
@@ -98,6 +99,10 @@ class BlockCompiler(ExprCompiler):
             write = self.header_field_write(s.lhs, value, s.rhs.type)
             if write is None or (header is not None and write[0] != header):
                 break
+            bits = ~write[1]  # the field's bits (the mask keeps all others)
+            if bits_written & bits:
+                break
+            bits_written |= bits
             header = write[0]
             run.append(write[1:])
             j += 1

@@ -33,6 +33,14 @@ def test_no_function_survives_the_front_end():
     ("bit<8> f(bit<8> v) { return v; } control c() { apply { f(); } }", "no argument for 'v'"),
     ("void f() { } control c() { apply { bit<8> x = f(); } }", "returns no value"),
     ("bit<8> f(bit<8> v) { return v; } control c() { apply { f(1, 2); } }", "takes 1 arguments"),
+    # hoisting would run the call where P4's short-circuit skips it
+    ("bool f(inout bit<8> v) { v = 1; return true; } "
+     "control c() { apply { bit<8> x = 0; bool b = true || f(x); } }", "may be skipped"),
+    ("bit<8> f(bit<8> v) { return v; } "
+     "control c() { apply { bit<8> x = 0; x = x == 0 ? f(1) : 8w2; } }", "may be skipped"),
+    # hoisting would run the call before the operand to its left reads x
+    ("bit<8> f(inout bit<8> v) { v = 1; return 1; } "
+     "control c() { apply { bit<8> x = 3; x = x + f(x); } }", "inside a larger expression"),
 ])
 def test_bad_function_calls_are_clear_errors(body, message):
     with pytest.raises(CompileError, match=message):
@@ -56,3 +64,9 @@ def test_direct_parser_invocation_compiles():
     compiled = compile_file(DATA / "direct_calls.p4", defines={"SUBPARSER": None})
     assert any(type(d).__name__ == "Instance" and d.name == "Sub_inst"
                for d in next(d for d in compiled.program.decls if d.name == "P").locals)
+
+
+def test_a_field_written_twice_keeps_the_last_value():
+    # 0x5F | 0x0C would be 0x5F: the merged store must not or-together two writes of one field
+    core = SwitchCore(compile_file(DATA / "same_field_twice.p4"))
+    assert core.process(0, bytes([0, 0x5F]), 0) == [(1, bytes([0x0C, 0x01]))]
