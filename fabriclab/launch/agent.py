@@ -78,8 +78,7 @@ def run_job(make: Workload, job: dict, me: int, peers: Peers) -> dict:
     with UdpDriver(nic, app) as driver:
         driver.open_qp_sockets()
         print("bound", flush=True)
-        if sys.stdin.readline().strip() != "go":
-            raise FabricError("launcher went away before 'go'")
+        wait_go()
         finished = driver.run(lambda: app.done, timeout)
         summary = app.summary()
         summary["send_errors"] = driver.send_errors
@@ -93,10 +92,23 @@ def _die_with_launcher() -> None:
     paths.die_with_parent(signal.SIGTERM)
 
 
-def serve(workloads: dict[str, Workload], argv: list[str] | None = None,
-          prog: str = "python -m fabriclab.launch.agent") -> int:
-    """The agent's main loop over stdin; exit status 2 with a one-line error on bad input."""
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+#: (job, my index, every host's address) -> one JSON-able result; it binds, prints "bound"
+#: and calls `wait_go()` itself
+Round = Callable[[dict, int, Peers], dict]
+
+
+def wait_go() -> None:
+    """Block until the launcher says "go" (every host is bound)."""
+    if sys.stdin.readline().strip() != "go":
+        raise FabricError("launcher went away before 'go'")
+
+
+def serve_rounds(run_round: Round, argv: list[str] | None = None,
+                 prog: str = "python -m fabriclab.launch.agent",
+                 description: str | None = None) -> int:
+    """The one agent protocol over stdin: "ready", then per job line one JSON result; exit
+    status 2 with a one-line error on bad input."""
+    p = argparse.ArgumentParser(prog=prog, description=description or __doc__.splitlines()[0])
     p.add_argument("--me", type=int, required=True, help="this host's index in --peers")
     p.add_argument("--peers", required=True, help="every host's IP[:PORT], in index order")
     args = p.parse_args(argv)
@@ -110,15 +122,23 @@ def serve(workloads: dict[str, Workload], argv: list[str] | None = None,
             job = json.loads(line)
             if not isinstance(job, dict):
                 raise FabricError(f"a job is a JSON object, not {line.strip()[:40]!r}")
-            make = workloads.get(job.get("workload"))
-            if make is None:
-                raise FabricError(f"unknown workload {job.get('workload')!r} "
-                                  f"(this agent serves: {', '.join(workloads)})")
-            print(json.dumps(run_job(make, job, args.me, peers)), flush=True)
-    except (FabricError, KeyError, TypeError, ValueError) as err:
+            print(json.dumps(run_round(job, args.me, peers)), flush=True)
+    except (FabricError, KeyError, TypeError, ValueError, OSError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def serve(workloads: dict[str, Workload], argv: list[str] | None = None,
+          prog: str = "python -m fabriclab.launch.agent") -> int:
+    """The agent serving RoCE workloads by name (a job's `workload`)."""
+    def run_round(job: dict, me: int, peers: Peers) -> dict:
+        make = workloads.get(job.get("workload"))
+        if make is None:
+            raise FabricError(f"unknown workload {job.get('workload')!r} "
+                              f"(this agent serves: {', '.join(workloads)})")
+        return run_job(make, job, me, peers)
+    return serve_rounds(run_round, argv, prog)
 
 
 if __name__ == "__main__":

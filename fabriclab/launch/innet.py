@@ -29,7 +29,7 @@ import numpy as np
 
 from fabriclab.errors import FabricError
 from controller.aggregation import MAX_FAN_IN
-from fabriclab.launch.agent import Peers, _die_with_launcher, agent_argv, parse_peers
+from fabriclab.launch.agent import Peers, agent_argv, serve_rounds, wait_go
 from fabriclab.launch.lockstep import Lockstep
 from fabriclab.launch.placement import Spawn
 from fabriclab.roce.collectives import CollectiveSpec
@@ -170,30 +170,11 @@ def rank_round(job: dict, me: int, peers: Peers, go: Any) -> dict:
         sock.close()
 
 
-def _wait_go() -> None:
-    if sys.stdin.readline().strip() != "go":
-        raise FabricError("launcher went away before 'go'")
-
-
 def main(argv: list[str] | None = None) -> int:
-    """The agent: 'ready', then per job line: 'bound', wait for 'go', one JSON result."""
-    prog = f"python -m {AGENT}"
-    p = argparse.ArgumentParser(prog=prog, description="an in-network all-reduce rank")
-    p.add_argument("--me", type=int, required=True)
-    p.add_argument("--peers", required=True)
-    args = p.parse_args(argv)
-    _die_with_launcher()
-    try:
-        peers = parse_peers(args.peers)
-        if not 0 <= args.me < len(peers):
-            raise FabricError(f"--me {args.me} is outside 0..{len(peers) - 1}")
-        print("ready", flush=True)
-        for line in sys.stdin:
-            print(json.dumps(rank_round(json.loads(line), args.me, peers, _wait_go)), flush=True)
-    except (FabricError, KeyError, TypeError, ValueError, OSError) as err:
-        print(f"{prog}: error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    """The agent (fabriclab.launch.agent's protocol): 'ready', then per job line: 'bound',
+    wait for 'go', one JSON result."""
+    return serve_rounds(lambda job, me, peers: rank_round(job, me, peers, wait_go), argv,
+                        f"python -m {AGENT}", "an in-network all-reduce rank")
 
 
 # --- real time: the launcher ----------------------------------------------------------------
