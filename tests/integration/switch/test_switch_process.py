@@ -164,7 +164,7 @@ def test_grpc_port_in_use_is_a_clear_startup_error(hosts, tmp_path):
                               "--grpc-server-addr", address],
                              capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
-    assert f"cannot serve P4Runtime on {address}: Address already in use" in out.stderr
+    assert f"cannot serve P4Runtime on {address}: address already in use" in out.stderr
     assert not (tmp_path / "a.sock").exists()  # its own admin socket removed on the way out
 
 
