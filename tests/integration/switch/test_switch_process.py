@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import finish, sh, wait_listening
+from conftest import finish, sh, switch_command, wait_listening
 
 pytestmark = pytest.mark.root
 
@@ -134,7 +134,6 @@ def _cmdline(pid: str) -> str:
 
 
 def test_missing_interface_is_a_clear_startup_error(hosts, tmp_path):
-    from conftest import switch_command
     out = subprocess.run([*switch_command(), "-i", f"1@{hosts.port_if(1)}", "-i", "2@flvnosuch0",
                           "--admin-socket", str(tmp_path / "a.sock")],
                          capture_output=True, text=True, timeout=60)
@@ -145,7 +144,6 @@ def test_missing_interface_is_a_clear_startup_error(hosts, tmp_path):
 
 def test_admin_socket_in_use_is_a_clear_startup_error(hosts, start_switch):
     sw = start_switch()
-    from conftest import switch_command
     out = subprocess.run([*switch_command(), "-i", f"1@{hosts.port_if(1)}",
                           "--admin-socket", sw.admin_socket],
                          capture_output=True, text=True, timeout=60)
@@ -154,7 +152,6 @@ def test_admin_socket_in_use_is_a_clear_startup_error(hosts, start_switch):
 
 
 def test_grpc_port_in_use_is_a_clear_startup_error(hosts, tmp_path):
-    from conftest import switch_command
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
