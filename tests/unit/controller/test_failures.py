@@ -7,15 +7,10 @@ import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
-from controller.client import P4RuntimeClient
 from controller.failures import (Failure, dead_port_masks, plan_link_failure,
                                  plan_switch_failure, run_failure, set_dead_ports)
-from controller.fabric import FABRIC_P4, FabricController
 from controller.fabric_plan import Mode
 from fabriclab.errors import FabricError
-from fabriclab.switch.artifact import compile_builtin
-from fabriclab.switch.p4runtime.loopback import LoopbackSwitch
-from fabriclab.switch.p4runtime.server import serve
 from topologies.addressing import Addressing
 from topologies.builders import leaf_spine
 
@@ -60,32 +55,6 @@ def test_run_failure_schedule():
     run_failure(Failure("x", (("l1", 3),), at_s=2, for_s=5),
                 lambda ports, up: log.append((tuple(ports), up)), sleep=log.append)
     assert log == [2, ((("l1", 3),), False), 5, ((("l1", 3),), True)]
-
-
-@pytest.fixture(scope="module")
-def pipeline():
-    return compile_builtin(FABRIC_P4)
-
-
-@pytest.fixture
-def fabric(pipeline):
-    servers, clients, switches = [], {}, {}
-    try:
-        for i, sw in enumerate(TOPO.switches()):
-            switches[sw.name] = LoopbackSwitch(device_id=i + 1)
-            server = serve(switches[sw.name], "127.0.0.1:0", i + 1)
-            servers.append(server)
-            c = clients[sw.name] = P4RuntimeClient(f"127.0.0.1:{server.bound_port}", i + 1)
-            c.connect()
-            c.set_pipeline(pipeline.p4info, pipeline.device_config)
-        ctl = FabricController(TOPO, clients)
-        ctl.install()
-        yield ctl, switches
-    finally:
-        for c in clients.values():
-            c.close()
-        for s in servers:
-            s.stop(0).wait()
 
 
 # Flowlet is covered by tests/stf/fabric/fabric_liveness.stf; here it failed when run after

@@ -10,47 +10,16 @@ from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
 from controller.client import P4RuntimeClient
-from controller.fabric import FABRIC_P4, FabricController
 from controller.tenants import (BYTES_METER, Tenant, TenantInstaller, check_tenants,
                                 load_tenants, plan_tenants, save_tenants)
 from finsy.proto import p4r
 from fabriclab.errors import FabricError
-from fabriclab.switch.artifact import compile_builtin
-from fabriclab.switch.p4runtime.loopback import LoopbackSwitch
-from fabriclab.switch.p4runtime.server import serve
 from topologies.addressing import Addressing
 from topologies.builders import leaf_spine
 
 # 100 B/s guaranteed, 200 B/s cap: within a test run the buckets refill < 1 frame
 SLOW = Tenant("slow", ("h1",), guaranteed_bps=800, cap_bps=1600, queue=3, burst_us=1)
 FAST = Tenant("fast", ("h2", "h3"), guaranteed_bps=1e9, cap_bps=2e9, queue=2)
-
-
-@pytest.fixture(scope="module")
-def pipeline():
-    return compile_builtin(FABRIC_P4)
-
-
-@pytest.fixture
-def fabric(pipeline):
-    topo = leaf_spine(2, 2, 2)
-    servers, clients, switches = [], {}, {}
-    try:
-        for i, sw in enumerate(topo.switches()):
-            switches[sw.name] = LoopbackSwitch(device_id=i + 1)
-            server = serve(switches[sw.name], "127.0.0.1:0", i + 1)
-            servers.append(server)
-            c = clients[sw.name] = P4RuntimeClient(f"127.0.0.1:{server.bound_port}", i + 1)
-            c.connect()
-            c.set_pipeline(pipeline.p4info, pipeline.device_config)
-        ctl = FabricController(topo, clients)
-        ctl.install()
-        yield ctl, switches
-    finally:
-        for c in clients.values():
-            c.close()
-        for s in servers:
-            s.stop(0).wait()
 
 
 def meter_rates(c: P4RuntimeClient, index: int) -> tuple[int, int, int, int] | None:
