@@ -91,15 +91,16 @@ class Result:
 def finish_run(experiment: str, run: str, scale_name: str, p: Any, files: RunFiles, wall_s: float,
                rows: list[dict[str, Any]], summary: Mapping[str, Any], headline: Any, table: str,
                headline_text: str, draw: Callable[[Path], None],
-               progress: Callable[[str], None], target: str | None = None) -> None:
+               progress: Callable[[str], None], target: str | None = None, partial: bool = False) -> None:
     """The end of every experiment run, in one order: CSV, figure (if any rows), JSON with the
     `headline` at the top level, then the table, the file list and the headline printed last
-    (so a reader's eye and `tail -1` land on it). `p` gives as_dict(), seeds, scale() and, unless `target` is given, target."""
+    (so a reader's eye and `tail -1` land on it). `p` gives as_dict(), seeds, scale() and, unless `target` is given, target.
+    `partial`: the sweep was interrupted (experiments.sweep.Outcome.interrupted)."""
     write_csv(files.csv, rows)
     if rows:
         draw(files.png)
     document = run_document(experiment, run, scale_name, p.as_dict(), p.seeds, p.scale(),
-                            target or p.target, wall_s, summary, files)
+                            target or p.target, wall_s, summary, files, partial)
     document["headline"] = headline
     write_json(files.json, document)
     progress(table)

@@ -75,6 +75,13 @@ class Outcome:
     interrupted: bool = False
     finished: int = 0
 
+    def raise_if_interrupted(self, trials: int, progress: Progress) -> None:
+        """Call after writing the (partial) results: an interrupted run says how much it
+        kept and ends as Ctrl-C (`fabriclab run` exits 130)."""
+        if self.interrupted:
+            progress(f"interrupted: partial results of {self.finished}/{trials} trials")
+            raise KeyboardInterrupt
+
 
 def run_trials(trial: Trial, tasks: Sequence[Any], progress: Progress, mode: str,
                sweep: Sweep | None = None) -> Outcome:

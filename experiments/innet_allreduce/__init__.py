@@ -1,9 +1,10 @@
 """In-network (SwitchML/SHARP-style) all-reduce against the ring, in both modes.
 
 `run(scale="quick", out_dir=..., progress=print, mode="sim") -> Result` is what `fabriclab run
-innet_allreduce --mode sim|emulate` calls. Sim: every case gets a fresh virtual-time 2x2
-leaf-spine running fabric.p4; emulate: one Mininet net per rank count (experiments/
-innet_allreduce/emulate.py). Either way the ranks all-reduce float32 buffers either with the
+innet_allreduce --mode sim|emulate` calls. Sim: every case is a trial on a fresh
+virtual-time 2x2 leaf-spine running fabric.p4; emulate: every rank count is a trial on one
+fresh Mininet net (experiments/innet_allreduce/emulate.py). Trials run through
+experiments.sweep (`--workers`, `--cluster`). Either way the ranks all-reduce float32 buffers either with the
 RoCE ring or through the switches' aggregation slots (docs/aggregation.md). Sweeps: busbw against ranks, against size, and
 against loss (completion, #wrong, retransmissions). The JSON's `headline` is the measured
 in-network/ring busbw ratio at `loss_ranks` ranks and the wrong elements over all in-network
@@ -13,6 +14,7 @@ cases (must be 0), printed last.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,6 +22,7 @@ from experiments.innet_allreduce.figure import draw
 from experiments.innet_allreduce.params import Params, expected_ratio, params_for
 from experiments.report import format_table
 from experiments.results import Result, finish_run, start_run
+from experiments.sweep import Sweep, run_trials
 
 NAME = "innet_allreduce"
 
@@ -68,51 +71,80 @@ def summary_table(summary: dict[str, Any]) -> str:
     return format_table(headers, rows)
 
 
-def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
-        mode: str = "sim", **overrides: Any) -> Result:
-    """Run the experiment at `scale` (sim: virtual time; emulate: Mininet, root);
-    `overrides` replace parameters."""
-    p = params_for(scale, mode, **overrides)
-    started = time.monotonic()
-    run_name, files = start_run(NAME, f"{'sim' if p.mode == 'sim' else 'emu'}-{scale}", out_dir)
+Case = tuple[int, int, float, int, str]   # (ranks, bytes, loss, seed, scheme)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One trial, picklable for experiments.sweep: sim, one case on a fresh fabric; emulate,
+    every case of one rank count on one fresh Mininet net. `first` numbers its progress
+    lines in the run's plan order."""
+
+    p: Params
+    cases: tuple[Case, ...]
+    first: int
+    total: int
+
+
+def plan(p: Params) -> list[Task]:
+    """The run's trials in plan order (the order of its rows)."""
     cases = [(n, nbytes, loss, seed, scheme) for n, nbytes, loss in p.cases()
              for seed in p.seeds for scheme in p.schemes]
-    how = "virtual time" if p.mode == "sim" else "Mininet, real time"
-    progress(f"{NAME} ({p.mode}, {scale}): {len(cases)} cases in {how}; leaf-spine 2x2, "
-             f"{p.host_mbps:g} Mb/s hosts; ranks {', '.join(map(str, p.ranks))} at "
-             f"{p.nbytes >> 10} KiB; sizes {', '.join(str(b >> 10) for b in p.sizes)} KiB and "
-             f"loss {', '.join(f'{100 * x:g}%' for x in p.losses)} at {p.loss_ranks} ranks; "
-             f"seeds {', '.join(map(str, p.seeds))}")
-    rows: list[dict[str, Any]] = []
-    errors: list[str] = []
+    if p.mode == "sim":
+        groups = [[c] for c in cases]
+    else:
+        groups = [[c for c in cases if c[0] == n] for n in dict.fromkeys(c[0] for c in cases)]
+    starts = [sum(len(g) for g in groups[:i]) for i in range(len(groups))]
+    return [Task(p, tuple(g), first, len(cases)) for g, first in zip(groups, starts)]
 
-    def record(row: dict[str, Any]) -> None:
-        rows.append(row)
+
+def trial(task: Task, progress: Callable[[str], None]) -> tuple[list[dict[str, Any]], list[str]]:
+    """A task's rows and errors; module-level so it runs in another process or on a Dask worker."""
+    p = task.p
+    if p.mode == "sim":
+        from experiments.innet_allreduce.sim import run_case
+
+        rows = [run_case(p, scheme, n, nbytes, loss, seed) for n, nbytes, loss, seed, scheme in task.cases]
+    else:
+        from experiments.innet_allreduce.emulate import run_rank_count
+
+        ranks = task.cases[0][0]
+        progress(f"[{ranks} ranks] fresh Mininet leaf-spine on fabric.p4")
+        rows = run_rank_count(p, ranks, [c[1:] for c in task.cases], progress)
+    errors = []
+    for i, row in enumerate(rows, task.first + 1):
         what = (f"{row['ranks']} ranks, {row['bytes'] >> 10} KiB, loss {100 * row['loss']:g}%, "
                 f"{row['scheme']}, seed {row['seed']}")
         if row["error"]:
             errors.append(f"{what}: {row['error']}")
-        progress(f"  [{len(rows)}/{len(cases)}] {what}: "
+        progress(f"  [{i}/{task.total}] {what}: "
                  + (f"busbw {8000 * row['busbw_gbs']:.4g} Mb/s, #wrong {row['wrong']}, "
                     f"{row['retransmissions']} retransmissions"
                     if not row["error"] else f"FAILED {row['error']}")
                  + f" ({row['wall_s']:.1f} s wall)")
+    return rows, errors
 
-    if p.mode == "sim":
-        from experiments.innet_allreduce.sim import run_case
 
-        for n, nbytes, loss, seed, scheme in cases:
-            record(run_case(p, scheme, n, nbytes, loss, seed))
-    else:
-        from experiments.innet_allreduce.emulate import run_rank_count
-
-        for n in dict.fromkeys(c[0] for c in cases):
-            progress(f"[{n} ranks] fresh Mininet leaf-spine on fabric.p4")
-            for row in run_rank_count(p, n, [c[1:] for c in cases if c[0] == n], progress):
-                record(row)
+def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
+        mode: str = "sim", sweep: Sweep | None = None, **overrides: Any) -> Result:
+    """Run the experiment at `scale` (sim: virtual time; emulate: Mininet, root), its trials
+    where `sweep` says; `overrides` replace parameters."""
+    p = params_for(scale, mode, **overrides)
+    started = time.monotonic()
+    run_name, files = start_run(NAME, f"{'sim' if p.mode == 'sim' else 'emu'}-{scale}", out_dir)
+    tasks = plan(p)
+    how = "virtual time" if p.mode == "sim" else "Mininet, real time"
+    progress(f"{NAME} ({p.mode}, {scale}): {tasks[0].total} cases in {len(tasks)} trials, {how}; "
+             f"leaf-spine 2x2, {p.host_mbps:g} Mb/s hosts; ranks {', '.join(map(str, p.ranks))} at "
+             f"{p.nbytes >> 10} KiB; sizes {', '.join(str(b >> 10) for b in p.sizes)} KiB and "
+             f"loss {', '.join(f'{100 * x:g}%' for x in p.losses)} at {p.loss_ranks} ranks; "
+             f"seeds {', '.join(map(str, p.seeds))}")
+    outcome = run_trials(trial, tasks, progress, p.mode, sweep)
+    rows, errors = outcome.rows, outcome.errors
     wall = time.monotonic() - started
     summary = summarize_runs(rows, p)
     finish_run(NAME, run_name, scale, p, files, wall, rows, {**summary, "errors": errors},
                summary["headline"], summary_table(summary), summary["headline"]["text"],
-               lambda png: draw(rows, p, png), progress)
+               lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
+    outcome.raise_if_interrupted(len(tasks), progress)
     return Result(run_name, p, rows, summary, files, wall, errors)
