@@ -271,25 +271,30 @@ def aggregation(ctl: FabricController, args: argparse.Namespace) -> None:
 
 
 def tenants(ctl: FabricController, rundir: Path, args: argparse.Namespace) -> None:
-    """`ctl tenant add|set|delete|list`: the run keeps the list, every change reinstalls it."""
+    """`ctl tenant add|set|delete|list`: the run keeps the list, every change reinstalls it
+    together with the tenants the topology declares (those cannot be changed here)."""
     from dataclasses import replace
 
-    from controller.tenants import (TenantInstaller, Tenant, describe, load_tenants,
-                                    plan_tenants, save_tenants)
+    from controller.tenants import (TenantInstaller, Tenant, describe, effective_tenants,
+                                    load_tenants, plan_tenants, save_tenants)
 
     path = rundir / TENANTS_FILE
     current = {t.name: t for t in load_tenants(path)}
     action = args.tenant_action
     if action == "list":
-        plan = plan_tenants(ctl.topo, current.values())
+        every = effective_tenants(ctl.topo, current.values())
+        plan = plan_tenants(ctl.topo, every)
         inst = TenantInstaller(ctl.clients)
-        for line, t in zip(describe(current.values()), current.values()):
+        for line, t in zip(describe(every), every):
             counts = {sw: inst.color_counts(sw, plan.ids[t.name]) for sw in ctl.clients}
             pkts = {c: sum(v[c][1] for v in counts.values()) for c in ("green", "yellow", "red")}
-            print(f"{line}; packets green {pkts['green']} yellow {pkts['yellow']} red {pkts['red']}")
-        if not current:
+            where = " (topology)" if t.name in ctl.topo.tenants else ""
+            print(f"{line}{where}; packets green {pkts['green']} yellow {pkts['yellow']} red {pkts['red']}")
+        if not every:
             print("no tenants")
         return
+    if args.name in ctl.topo.tenants:
+        raise FabricError(f"tenant {args.name!r} is declared in the topology; change it there")
     if action in ("set", "delete") and args.name not in current:
         raise FabricError(f"no tenant {args.name!r} (tenants: {', '.join(current) or 'none'})")
     if action == "add" and args.name in current:
@@ -304,11 +309,11 @@ def tenants(ctl: FabricController, rundir: Path, args: argparse.Namespace) -> No
             guaranteed_bps=old.guaranteed_bps if args.guaranteed is None else args.guaranteed * 1e9,
             cap_bps=old.cap_bps if args.cap is None else args.cap * 1e9,
             queue=old.queue if args.queue is None else args.queue)
-    plan = plan_tenants(ctl.topo, current.values())  # bad input stops here, nothing written
-    TenantInstaller(ctl.clients).install(plan)
+    every = effective_tenants(ctl.topo, current.values())  # bad input stops here, nothing written
+    TenantInstaller(ctl.clients).install(plan_tenants(ctl.topo, every))
     save_tenants(path, current.values())
     print(f"tenant {args.name} {action}{'d' if action.endswith('e') else 'ed'}; "
-          f"{len(current)} tenant(s) installed on {', '.join(ctl.clients)}")
+          f"{len(every)} tenant(s) installed on {', '.join(ctl.clients)}")
 
 
 def main(args: argparse.Namespace) -> int:

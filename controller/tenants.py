@@ -1,6 +1,7 @@
 """Tenants: who shares the fabric, and what each is guaranteed (docs/tenants.md).
 
-A tenant is a named set of hosts. On the wire a tenant is its hosts' source addresses (one
+A tenant (`topologies.graph.Tenant`) is a named set of hosts, declared in the topology or
+added to a running net with `fabriclab ctl tenant`. On the wire a tenant is its hosts' source addresses (one
 /32 per NIC): addresses are fixed by the fabric's addressing, whereas a DSCP can be set by
 any application, so a noisy tenant cannot escape its meter by re-marking.
 
@@ -28,7 +29,8 @@ from finsy.proto import p4r
 from controller.client import Entry, P4RuntimeClient
 from fabriclab.errors import FabricError
 from topologies.addressing import Addressing
-from topologies.graph import Topology
+from topologies.graph import Tenant, Topology
+from topologies.graph import check_tenants as graph_check_tenants
 
 IG = "FabricIngress"
 TENANT_SLOTS = 64  # tenants.p4: meter and counter size (id 0 = no tenant)
@@ -40,22 +42,11 @@ BEST_EFFORT_DSCP, BEST_EFFORT_QUEUE = 0, 0
 MIN_BURST_BYTES = 1500
 
 
-@dataclass(frozen=True)
-class Tenant:
-    """Rates in bit/s; `queue` is the priority queue of its data (0..7)."""
-
-    name: str
-    hosts: tuple[str, ...]
-    guaranteed_bps: float
-    cap_bps: float
-    queue: int = 1
-    burst_us: int = 100
-
-    def meter(self) -> tuple[int, int, int, int]:
-        """(CIR, CBS, PIR, PBS) in bytes/s and bytes."""
-        cir, pir = int(self.guaranteed_bps / 8), int(self.cap_bps / 8)
-        burst = lambda rate: max(MIN_BURST_BYTES, rate * self.burst_us // 1_000_000)  # noqa: E731
-        return cir, burst(cir), pir, burst(pir)
+def meter_rates(t: Tenant) -> tuple[int, int, int, int]:
+    """(CIR, CBS, PIR, PBS) of a tenant's bytes meter, in bytes/s and bytes."""
+    cir, pir = int(t.guaranteed_bps / 8), int(t.cap_bps / 8)
+    burst = lambda rate: max(MIN_BURST_BYTES, rate * t.burst_us // 1_000_000)  # noqa: E731
+    return cir, burst(cir), pir, burst(pir)
 
 
 @dataclass(frozen=True)
@@ -69,34 +60,18 @@ class TenantPlan:
 
 
 def check_tenants(topo: Topology, tenants: Iterable[Tenant]) -> list[Tenant]:
-    """The tenants, or a one-line FabricError: unknown or switch hosts, a host in two
-    tenants, duplicate names, bad rates or queues, too many tenants."""
-    tenants = list(tenants)
-    owner: dict[str, str] = {}
-    names = set()
-    for t in tenants:
-        if not t.name or t.name in names:
-            raise FabricError(f"tenant {t.name!r}: duplicate or empty name")
-        names.add(t.name)
-        if not t.hosts:
-            raise FabricError(f"tenant {t.name!r}: no hosts")
-        for h in t.hosts:
-            node = topo.nodes.get(h)
-            if node is None or node.is_switch:
-                raise FabricError(f"tenant {t.name!r}: unknown host {h!r}")
-            if h in owner:
-                raise FabricError(f"tenants {owner[h]!r} and {t.name!r} overlap: both hold {h}")
-            owner[h] = t.name
-        if not 0 < t.guaranteed_bps <= t.cap_bps:
-            raise FabricError(f"tenant {t.name!r}: need 0 < guaranteed <= cap "
-                              f"(got {t.guaranteed_bps:g} and {t.cap_bps:g} bit/s)")
-        if not 0 <= t.queue <= 7:
-            raise FabricError(f"tenant {t.name!r}: queue {t.queue} is not 0..7")
-        if t.burst_us <= 0:
-            raise FabricError(f"tenant {t.name!r}: burst must be positive")
+    """The tenants (topologies.graph.check_tenants), or a one-line FabricError; also no
+    more than fabric.p4 has meter slots for."""
+    tenants = graph_check_tenants(topo, tenants)
     if len(tenants) >= TENANT_SLOTS:
         raise FabricError(f"{len(tenants)} tenants: fabric.p4 holds {TENANT_SLOTS - 1}")
     return tenants
+
+
+def effective_tenants(topo: Topology, added: Iterable[Tenant] = ()) -> list[Tenant]:
+    """What the controller installs: the topology's tenants, then `added` (the ones
+    `ctl tenant` keeps for a run), checked together (a host in both is an overlap)."""
+    return check_tenants(topo, [*topo.tenants.values(), *added])
 
 
 def plan_tenants(topo: Topology, tenants: Iterable[Tenant]) -> TenantPlan:
@@ -118,7 +93,7 @@ def plan_tenants(topo: Topology, tenants: Iterable[Tenant]) -> TenantPlan:
         plan.policy.append(Entry(f"{IG}.tenants.tenant_policy",
                                  {"meta.tenant": tid, "meta.tenantColor": RED},
                                  f"{IG}.tenants.tenant_drop", {}))
-        plan.meters[tid] = t.meter()
+        plan.meters[tid] = meter_rates(t)
     return plan
 
 

@@ -4,6 +4,9 @@ Mininet (`fabriclab.net`), the controller's routing (`controller.routes`) and th
 read this object, so a node's role is an explicit `kind`, never guessed from its name.
 Everything is validated as it is added: a bad topology fails with a FabricError before any
 namespace, link or process exists.
+
+Tenants (docs/tenants.md) are part of the model: named, disjoint host sets with a guaranteed
+share and a cap, which the controller installs as meters and queues on every switch.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from fabriclab.errors import FabricError
 
@@ -101,13 +104,58 @@ class Link:
         return self.a_port if node == self.a else self.b_port
 
 
+@dataclass(frozen=True)
+class Tenant:
+    """A named set of hosts sharing the fabric. Rates in bit/s per switch: `guaranteed_bps`
+    (meter CIR: above it, best effort) and `cap_bps` (PIR: above it, dropped); `queue` is
+    the priority queue of its data (0..7), `burst_us` the meters' bursts at those rates."""
+
+    name: str
+    hosts: tuple[str, ...]
+    guaranteed_bps: float
+    cap_bps: float
+    queue: int = 1
+    burst_us: int = 100
+
+
+def check_tenants(topo: "Topology", tenants: Iterable[Tenant]) -> list[Tenant]:
+    """The tenants, or a one-line FabricError: unknown or switch hosts, a host in two
+    tenants, duplicate names, bad rates, queues or bursts."""
+    tenants = list(tenants)
+    owner: dict[str, str] = {}
+    names = set()
+    for t in tenants:
+        if not t.name or t.name in names:
+            raise FabricError(f"tenant {t.name!r}: duplicate or empty name")
+        names.add(t.name)
+        if not t.hosts:
+            raise FabricError(f"tenant {t.name!r}: no hosts")
+        for h in t.hosts:
+            node = topo.nodes.get(h)
+            if node is None or node.is_switch:
+                raise FabricError(f"tenant {t.name!r}: unknown host {h!r}")
+            if h in owner:
+                raise FabricError(f"tenants {owner[h]!r} and {t.name!r} overlap: both hold {h}")
+            owner[h] = t.name
+        if not (math.isfinite(t.cap_bps) and 0 < t.guaranteed_bps <= t.cap_bps):
+            raise FabricError(f"tenant {t.name!r}: need 0 < guaranteed <= cap "
+                              f"(got {t.guaranteed_bps:g} and {t.cap_bps:g} bit/s)")
+        if not 0 <= t.queue <= 7:
+            raise FabricError(f"tenant {t.name!r}: queue {t.queue} is not 0..7")
+        if t.burst_us <= 0:
+            raise FabricError(f"tenant {t.name!r}: burst must be positive")
+    return tenants
+
+
 @dataclass
 class Topology:
-    """Nodes (in insertion order) and links; ports numbered per node as links are added."""
+    """Nodes (in insertion order), links (ports numbered per node as links are added) and
+    tenants."""
 
     name: str = "custom"
     nodes: dict[str, Node] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)
+    tenants: dict[str, Tenant] = field(default_factory=dict)
     _ports: dict[str, dict[int, Link]] = field(default_factory=dict, repr=False, compare=False)
     _switch_index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
@@ -151,6 +199,15 @@ class Topology:
         self._ports[a][link.a_port] = link
         self._ports[b][link.b_port] = link
         return link
+
+    def add_tenant(self, name: str, hosts: Iterable[str], guaranteed_bps: float, cap_bps: float,
+                   queue: int = 1, burst_us: int = 100) -> Tenant:
+        """Add a tenant over hosts already in the topology (checked with every other
+        tenant: no host in two)."""
+        tenant = Tenant(name, tuple(hosts), float(guaranteed_bps), float(cap_bps), queue, burst_us)
+        check_tenants(self, [*self.tenants.values(), tenant])
+        self.tenants[name] = tenant
+        return tenant
 
     def _port(self, name: str, port: int | None) -> int:
         used = self._ports[name]
@@ -205,6 +262,8 @@ class Topology:
             "format": FORMAT, "version": VERSION, "name": self.name,
             "nodes": [{**asdict(n), "kind": n.kind.value} for n in self.nodes.values()],
             "links": [asdict(link) for link in self.links],
+            **({"tenants": [{**asdict(t), "hosts": list(t.hosts)} for t in self.tenants.values()]}
+               if self.tenants else {}),
         }
 
     def to_json(self) -> str:
@@ -224,6 +283,11 @@ class Topology:
             ln = _checked(ln, _LINK_FIELDS, f"link {i}")
             params = [LinkParams(**_checked(ln[d], _PARAM_FIELDS, f"link {i} {d}")) for d in ("ab", "ba")]
             topo.add_link(ln["a"], ln["b"], *params, ln["a_port"], ln["b_port"])
+        for i, t in enumerate(doc.get("tenants", [])):
+            t = _checked(t, _TENANT_FIELDS, f"tenant {i}")
+            if not all(isinstance(h, str) for h in t["hosts"]):
+                raise FabricError(f"malformed topology document: tenant {i} 'hosts' must be names")
+            topo.add_tenant(**t)
         topo.validate()
         return topo
 
@@ -239,11 +303,14 @@ class Topology:
 _OPT_INT = (int, type(None))
 # field -> (accepted types, required); bool is never accepted where a number is expected
 _DOC_FIELDS = {"format": ((str,), True), "version": ((int,), True), "name": ((str,), True),
-               "nodes": ((list,), True), "links": ((list,), True)}
+               "nodes": ((list,), True), "links": ((list,), True), "tenants": ((list,), False)}
 _NODE_FIELDS = {"name": ((str,), True), "kind": ((str,), True), "site": ((int,), False),
                 "pod": (_OPT_INT, False), "rail": (_OPT_INT, False)}
 _LINK_FIELDS = {"a": ((str,), True), "b": ((str,), True), "a_port": (_OPT_INT, True),
                 "b_port": (_OPT_INT, True), "ab": ((dict,), True), "ba": ((dict,), True)}
+_TENANT_FIELDS = {"name": ((str,), True), "hosts": ((list,), True),
+                  "guaranteed_bps": ((int, float), True), "cap_bps": ((int, float), True),
+                  "queue": ((int,), False), "burst_us": ((int,), False)}
 _PARAM_FIELDS = {"bw": ((int, float, type(None)), False), "delay_us": ((int,), False),
                  "max_queue_size": (_OPT_INT, False)}
 
