@@ -7,29 +7,57 @@ marks reach the notification point); one socket per QP is bound to that QP's sou
 with DF set, so Linux sends IP id 0: the ICRC's pseudo-header is fully known on both ends.
 The clock is time.monotonic_ns() (the engines count integer ns). Every socket sends UDP
 checksum 0 (SO_NO_CHECK), as RoCEv2 NICs do: the ICRC protects the payload (IBA Annex A17).
+
+Congestion control the NIC runs needs two more inputs here, both optional:
+- INT to the receiver (HPCC): fabric.p4 delivers a watched RoCE packet with its INT stack
+  to UDP port 9099, so a NIC on the standard RoCE port also listens there and passes those
+  datagrams on with their port (the NIC splits the stack off and echoes it in ACKs).
+- PFC: a NIC that honours pauses (`NicConfig.pfc_priority`) gets the MAC control frames of
+  its interface from an AF_PACKET socket bound to ethertype 0x8808 (the kernel has no
+  handler of its own for them), as a RoCE NIC's MAC would see them; the interface is the
+  one holding the NIC's address unless `pfc_iface` names it. That socket needs CAP_NET_RAW.
 """
 
 from __future__ import annotations
 
+import array
 import errno
+import fcntl
 import selectors
 import socket
+import struct
 import time
 from typing import Callable
 
 from fabriclab.errors import FabricError
-from fabriclab.roce.framing import CE, ECT0
+from fabriclab.roce.framing import CE, ECT0, INT_UDP_PORT, ROCE_PORT
 from fabriclab.roce.nic import App, RoceNic
 from fabriclab.roce.pacer import NS_PER_S
 
 IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2  # linux/in.h; Python does not export these
 SO_NO_CHECK, SO_SNDBUFFORCE, SO_RCVBUFFORCE = 11, 32, 33  # asm-generic/socket.h
+SIOCGIFADDR = 0x8915  # linux/sockios.h
+ETH_P_MAC_CONTROL = 0x8808
 BUFFER = 4 << 20
 MAX_IDLE = 0.05
 
 
+def iface_of(ip: str) -> str:
+    """The interface holding IPv4 address `ip` in this network namespace."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _, name in socket.if_nameindex():
+            req = array.array("B", struct.pack("256s", name.encode()[:15]))
+            try:
+                fcntl.ioctl(s.fileno(), SIOCGIFADDR, req)
+            except OSError:  # no IPv4 address
+                continue
+            if socket.inet_ntoa(req[20:24].tobytes()) == ip:
+                return name
+    raise FabricError(f"no interface holds {ip}: cannot watch it for PFC pauses")
+
+
 class UdpDriver:
-    def __init__(self, nic: RoceNic, app: App | None = None) -> None:
+    def __init__(self, nic: RoceNic, app: App | None = None, pfc_iface: str | None = None) -> None:
         self.nic, self.app = nic, app
         self.send_errors = 0
         self._tx: dict[int, socket.socket] = {}
@@ -39,6 +67,20 @@ class UdpDriver:
         self._rx.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
         self._bind(self._rx, ip, port)
         self._sel.register(self._rx, selectors.EVENT_READ)
+        self._int: socket.socket | None = None
+        self._mac: socket.socket | None = None
+        try:
+            if port == ROCE_PORT:  # fabric.p4 sends INT-to-the-receiver datagrams of 4791 to 9099
+                self._int = self._socket()
+                self._int.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+                self._bind(self._int, ip, INT_UDP_PORT)
+                self._sel.register(self._int, selectors.EVENT_READ)
+            if nic.cfg.pfc_priority is not None:
+                self._mac = self._pause_socket(pfc_iface or iface_of(ip))
+                self._sel.register(self._mac, selectors.EVENT_READ)
+        except BaseException:
+            self.close()
+            raise
 
     def __enter__(self) -> UdpDriver:
         return self
@@ -48,9 +90,25 @@ class UdpDriver:
 
     def close(self) -> None:
         self._sel.close()
-        for s in [self._rx, *self._tx.values()]:
-            s.close()
+        for s in [self._rx, self._int, self._mac, *self._tx.values()]:
+            if s is not None:
+                s.close()
         self._tx.clear()
+
+    @staticmethod
+    def _pause_socket(iface: str) -> socket.socket:
+        """An AF_PACKET socket receiving the MAC control frames that arrive on `iface`."""
+        try:
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_MAC_CONTROL))
+        except PermissionError:
+            raise FabricError("honouring PFC pauses needs a packet socket (CAP_NET_RAW): run as root") from None
+        try:
+            s.bind((iface, ETH_P_MAC_CONTROL))
+        except OSError as err:
+            s.close()
+            raise FabricError(f"cannot watch {iface} for PFC pauses: {err.strerror}") from None
+        s.setblocking(False)
+        return s
 
     @staticmethod
     def _socket() -> socket.socket:
@@ -126,14 +184,33 @@ class UdpDriver:
             self.app.service(now)
 
     def _drain(self) -> None:
+        """Everything that is waiting: pauses first (they gate the data we answer with)."""
+        if self._mac is not None:
+            self._drain_pauses()
+        self._drain_udp(self._rx, self.nic.cfg.port)
+        if self._int is not None:
+            self._drain_udp(self._int, INT_UDP_PORT)
+
+    def _drain_udp(self, sock: socket.socket, dst_port: int) -> None:
         space = socket.CMSG_SPACE(4)
         for _ in range(256):
             try:
-                data, anc, _, (src_ip, src_port) = self._rx.recvmsg(65535, space)
+                data, anc, _, (src_ip, src_port) = sock.recvmsg(65535, space)
             except BlockingIOError:
                 return
             tos = ECT0
             for level, kind, value in anc:
                 if level == socket.IPPROTO_IP and kind == socket.IP_TOS and value:
                     tos = value[0]
-            self.nic.receive(data, src_ip, src_port, (tos & 3) == CE, time.monotonic_ns())
+            self.nic.receive(data, src_ip, src_port, (tos & 3) == CE, time.monotonic_ns(), dst_port=dst_port)
+
+    def _drain_pauses(self) -> None:
+        """Frames of ethertype 0x8808 on our interface (outgoing copies skipped)."""
+        mac = self._mac
+        for _ in range(256):
+            try:
+                frame, addr = mac.recvfrom(2048)  # type: ignore[union-attr]
+            except BlockingIOError:
+                return
+            if addr[2] != socket.PACKET_OUTGOING:
+                self.nic.receive_mac_control(frame, time.monotonic_ns())
