@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import signal
 from pathlib import Path
 
 from experiments.sweep import Sweep
@@ -20,7 +21,8 @@ from fabriclab.errors import FabricError
 EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing", "scale_up": "experiments.scale_up",
                "congestion_control": "experiments.congestion_control",
                "innet_allreduce": "experiments.innet_allreduce",
-               "scale_across": "experiments.scale_across"}
+               "scale_across": "experiments.scale_across",
+               "isolation": "experiments.isolation"}
 MODES = ("emulate", "sim")
 
 
@@ -83,9 +85,21 @@ def main(args: argparse.Namespace) -> int:
     spread = "sweep" in inspect.signature(module.run).parameters
     if not spread and (args.workers or args.cluster):
         raise FabricError(f"{args.experiment} runs its cases in one process: no --workers/--cluster yet")
-    result = module.run(scale=args.scale, out_dir=args.out, progress=lambda s: print(s, flush=True),
-                        mode=mode, target=args.target, seeds=parse_seeds(args.seeds),
-                        **({"sweep": sweep} if spread else {}))
+    seeds = parse_seeds(args.seeds)
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM and SIGHUP (a closed terminal, a lost SSH session) stop the run as Ctrl-C does:
+    # the sweep writes the finished trials' results and emulate trials tear their nets down
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        result = module.run(scale=args.scale, out_dir=args.out, progress=lambda s: print(s, flush=True),
+                            mode=mode, target=args.target, seeds=seeds,
+                            **({"sweep": sweep} if spread else {}))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if not result.rows:
         raise FabricError("no case finished: " + "; ".join(result.errors[:3]))
     return 1 if result.errors else 0
