@@ -212,6 +212,9 @@ class PipelineGenerator:
                "    def _of(cls):", "        n = cls.__new__(cls)", *of, "        return n",
                "    def copy(self):", f"        n = {name}.__new__({name})", *copy, "        return n",
                "    def assign(self, o):", *(assign or ["        pass"])]
+        if t.kind == "header_union":  # an element of a union stack is invalidated by pop/push
+            src += ["    def set_invalid(self):",
+                    *([f"        self.{a}.set_invalid()" for a in slots] or ["        pass"])]
         self.class_src.append("\n".join(src))
         return name
 

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 
-RESERVED_ATTRS = {"copy", "assign", "valid", "v", "hs", "nxt"}
+RESERVED_ATTRS = {"copy", "assign", "valid", "v", "hs", "nxt", "set_invalid", "make"}
+# Every element of a header stack is allocated per packet; BMv2 would need the memory too,
+# and p4c accepts sizes a switch cannot hold (e.g. 2^31): refuse those with one line.
+MAX_STACK = 1 << 16
 
 
 def attr(name: str) -> str:
@@ -353,6 +356,12 @@ class ExprCompiler:
                 return "_Header()"
             return f"{self.gen.struct_class(t)}()"  # structs and header unions
         if isinstance(t, ir.StackType):
+            if t.size > MAX_STACK:
+                raise FabricError(f"a header stack of {t.size} elements: the v1model target "
+                                  f"supports at most {MAX_STACK}")
+            elem = resolve(t.elem)
+            if isinstance(elem, ir.StructLike) and not elem.is_header:  # header-union stack
+                return f"_Stack({t.size}, {self.gen.struct_class(elem)})"
             return f"_Stack({t.size})"
         return "0"
 

@@ -40,18 +40,22 @@ class Header:
 
 
 class Stack:
-    """A header stack: `hs` elements and `nxt` (the index `next` refers to)."""
+    """A header stack: `hs` elements and `nxt` (the index `next` refers to). Elements are
+    made by `make`: `Header`, or a header union's generated class (same copy/assign/
+    set_invalid protocol)."""
 
-    __slots__ = ("hs", "nxt")
+    __slots__ = ("hs", "nxt", "make")
 
-    def __init__(self, size: int) -> None:
-        self.hs = [Header() for _ in range(size)]
+    def __init__(self, size: int, make=Header) -> None:
+        self.hs = [make() for _ in range(size)]
         self.nxt = 0
+        self.make = make
 
     def copy(self) -> "Stack":
         new = Stack.__new__(Stack)
         new.hs = [h.copy() for h in self.hs]
         new.nxt = self.nxt
+        new.make = self.make
         return new
 
     def assign(self, other: "Stack") -> None:
@@ -77,11 +81,11 @@ class Stack:
                 hs[i].set_invalid()
         self.nxt = max(self.nxt - count, 0)
 
-    def at(self, index: int) -> Header:
-        """Element `index`; out of range reads a detached invalid header (BMv2 errors)."""
+    def at(self, index: int):
+        """Element `index`; out of range reads a detached invalid element (BMv2 errors)."""
         if 0 <= index < len(self.hs):
             return self.hs[index]
-        return Header()
+        return self.make()
 
 
 class ParserError(Exception):

@@ -235,13 +235,14 @@ class BlockCompiler(ExprCompiler):
         else:
             raise unsupported(mc, f"the call '{mc.text or mc.method}' as a statement")
 
-    def invalidate_union_siblings(self, member) -> None:
-        """A header union holds at most one valid member: validating one clears the rest."""
+    def invalidate_union_siblings(self, member, union: str | None = None) -> None:
+        """A header union holds at most one valid member: validating one clears the rest.
+        `union` is the union's code when `member.expr` is only its stand-in for the type."""
         if not isinstance(member, ir.Member):
             return
         t = resolve(member.expr.type)
         if isinstance(t, ir.StructLike) and t.kind == "header_union":
-            u = self.expr(member.expr)
+            u = union or self.expr(member.expr)
             for f in t.fields:
                 if f.name != member.member:
                     self.emit(f"{u}.{attr(f.name)}.set_invalid()")
@@ -403,21 +404,27 @@ class BlockCompiler(ExprCompiler):
         nbytes = self.header_bytes(target)
         too_short = self.gen.error_code("PacketTooShort")
         h = self.gen.uniq("x")
-        if isinstance(target, ir.Member) and isinstance(resolve(target.expr.type), ir.StackType) \
-                and target.member == "next":
-            stk = self.expr(target.expr)
-            size = resolve(target.expr.type).size
+        nxt = target if _is_next(target) else (
+            target.expr if isinstance(target, ir.Member) and _is_next(target.expr) else None)
+        if nxt is not None:  # `s.next` or a union stack's `s.next.member`: advances `next`
+            stk = self.expr(nxt.expr)
+            size = resolve(nxt.expr.type).size
             self.emit(f"if {stk}.nxt >= {size}:")
             self.emit(f"    raise _rt.ParserError({self.gen.error_code('StackOutOfBounds')})")
             self.emit(f"if _off + {nbytes} > _n:")
             self.emit(f"    raise _rt.ParserError({too_short})")
-            self.emit(f"{h} = {stk}.hs[{stk}.nxt]")
+            member = "" if nxt is target else f".{attr(target.member)}"
+            self.emit(f"{h} = {stk}.hs[{stk}.nxt]{member}")
+            if member:
+                self.invalidate_union_siblings(ir.Member(
+                    ir.Index(nxt.expr, ir.Constant(0), type=nxt.type), target.member),
+                    f"{stk}.hs[{stk}.nxt]")
             self.emit(f"{stk}.nxt += 1")
         else:
             self.emit(f"if _off + {nbytes} > _n:")
             self.emit(f"    raise _rt.ParserError({too_short})")
             self.emit(f"{h} = {self.expr(target)}")
-        self.invalidate_union_siblings(target)
+            self.invalidate_union_siblings(target)
         self.emit(f"{h}.v = int.from_bytes(_data[_off:_off + {nbytes}], 'big')")
         self.emit(f"{h}.valid = True")
         self.emit(f"_off += {nbytes}")
@@ -450,6 +457,12 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"if {h}.valid:")
             self.emit(f"    _put({h}.v.to_bytes({nbytes}, 'big'))")
         elif isinstance(t, ir.StackType):
+            elem = resolve(t.elem)
+            if not elem.is_header:  # a header-union stack: each element's members in order
+                for i in range(t.size):
+                    idx = ir.Constant(i, type=ir.IntType(), text=str(i))
+                    self.emit_header(ir.Index(e, idx, type=t.elem, text=f"{e.text}[{i}]"))
+                return
             stk = self.gen.uniq("stack")
             self.emit(f"{stk} = {self.expr(e)}.hs")
             for i in range(t.size):  # unrolled: a stack's size is a constant
@@ -461,3 +474,8 @@ class BlockCompiler(ExprCompiler):
                 self.emit_header(member)
         else:
             raise unsupported(e, f"emitting {t.display()}")
+
+
+def _is_next(e) -> bool:
+    return isinstance(e, ir.Member) and e.member == "next" \
+        and isinstance(resolve(e.expr.type), ir.StackType)

@@ -106,6 +106,14 @@ def test_unsupported_extern_is_a_clear_error():
         SwitchCore(compile_source(src, "core_test.p4"))
 
 
+def test_huge_header_stack_is_a_clear_error():
+    """p4c accepts `h[2147483648]`; allocating it per packet would exhaust memory."""
+    src = PROGRAM.replace("struct headers { data_t data; }",
+                          "struct headers { data_t data; data_t[2147483648] big; }")
+    with pytest.raises(FabricError, match="header stack of 2147483648 elements"):
+        SwitchCore(compile_source(src, "core_test.p4"))
+
+
 def test_conditionally_evaluated_table_apply_is_rejected():
     src = PROGRAM.replace("control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {\n    apply {",
                           "control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {\n"
