@@ -25,9 +25,12 @@ are written in frames of `policy.frame_bytes`.
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass, field
-from typing import Callable, Iterable
+import time
+from dataclasses import asdict, astuple, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 from finsy.proto import p4r
 
@@ -37,6 +40,7 @@ from controller.fabric_plan import DSCP_CNP, Ecn, Watch
 from controller.int_collector import IntReport
 from fabriclab.errors import FabricError
 from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.switch import admin
 
 DCQCN_REF_RATE = 40e9  # bit/s at which the guideline values below hold
 DCQCN_KMIN_BYTES = 5_000
@@ -228,3 +232,150 @@ def _upsert(c: P4RuntimeClient, entities: list[p4r.Entity]) -> None:
             c.write([entity], "MODIFY")
         except FabricError:
             c.write([entity], "INSERT")
+
+
+# --- PFC counters (`ctl stats`) ---------------------------------------------------------------
+
+PFC_COLUMNS = (("xoff_tx", "pauses_sent"), ("xon_tx", "xons_sent"), ("xoff_rx", "pauses_received"),
+               ("xon_rx", "xons_received"), ("pausing_us", "xoff_us"), ("paused_us", "paused_us"),
+               ("peak_B", "peak_bytes"), ("hdrm_drops", "headroom_drops"))
+PFC_LEGEND = """\
+  PFC, per port and lossless priority (the switch's traffic manager, over its admin socket):
+  xoff/xon_tx: pause/resume frames this port sent upstream; xoff/xon_rx: received from the
+  neighbour; pausing_us: time we held the neighbour paused; paused_us: time this port's queue
+  of that priority was held by the neighbour's pauses; peak_B: deepest ingress accounting;
+  hdrm_drops: packets beyond XOFF + headroom (headroom too small for the link)"""
+
+
+def read_pfc(admin_socket: Path) -> dict[int, dict[int, dict[str, Any]]]:
+    """Per port and lossless priority, the PFC counters of the built-in switch listening on
+    `admin_socket` ({} where there is none: BMv2, or no PFC configured)."""
+    if not admin_socket.exists():
+        return {}
+    try:
+        ports = admin.request(str(admin_socket), ["show_queues"])
+    except FabricError:  # the switch is gone or is not ours: no PFC counters to show
+        return {}
+    return {int(port): {int(prio): s for prio, s in state["pfc"].items()}
+            for port, state in ports.items() if state.get("pfc")}
+
+
+def pfc_table(counters: dict[int, dict[int, dict[str, Any]]]) -> str:
+    """The PFC section of `ctl stats` ('' when no port has a lossless priority)."""
+    if not counters:
+        return ""
+    lines = [f"{'port':>4} {'prio':>4} " + " ".join(f"{name:>10}" for name, _ in PFC_COLUMNS)]
+    for port, prios in sorted(counters.items()):
+        for prio, s in sorted(prios.items()):
+            lines.append(f"{port:>4} {prio:>4} " + " ".join(f"{s[key]:>10.0f}" for _, key in PFC_COLUMNS))
+    return "\n".join([*lines, PFC_LEGEND])
+
+
+# --- `ctl cc`: the manager across invocations on a running fabric -------------------------------
+
+CC_STATE = "cc-state.json"  # the policy and every port's setting, kept between ctl runs
+CC_LOG = "cc-decisions.log"  # every decision with its time and reason, appended
+
+
+def save_manager(mgr: CcManager, rundir: Path) -> None:
+    def ports(d: dict[tuple[str, int], Any], value: Callable[[Any], Any]) -> list[list[Any]]:
+        return [[s, p, value(v)] for (s, p), v in sorted(d.items())]
+
+    (rundir / CC_STATE).write_text(json.dumps({
+        "policy": asdict(mgr.policy), "unknown_telemetry": mgr.unknown_telemetry,
+        "base": ports(mgr.base, astuple), "current": ports(mgr.current, astuple),
+        "level": ports(mgr._level, int), "calm": ports(mgr._calm, int)}, indent=1))
+
+
+def load_manager(ctl: FabricController, rundir: Path, log: Callable[[str], None] | None) -> CcManager:
+    """The manager `ctl cc start` left on this run."""
+    try:
+        state = json.loads((rundir / CC_STATE).read_text())
+        policy = CcPolicy(**state["policy"])
+        mgr = CcManager(ctl, policy, log, unknown_telemetry=int(state["unknown_telemetry"]))
+        mgr.base = {(s, int(p)): Ecn(*v) for s, p, v in state["base"]}
+        mgr.current = {(s, int(p)): Ecn(*v) for s, p, v in state["current"]}
+        mgr._level = {(s, int(p)): int(v) for s, p, v in state["level"]}
+        mgr._calm = {(s, int(p)): int(v) for s, p, v in state["calm"]}
+    except FileNotFoundError:
+        raise FabricError("no CC manager on this run: start one with `fabriclab ctl cc start`") from None
+    except (ValueError, KeyError, TypeError):
+        raise FabricError(f"{rundir / CC_STATE} is corrupt; delete it and run `ctl cc start` again") from None
+    return mgr
+
+
+def decision_log(rundir: Path, out: Callable[[str], None]) -> Callable[[str], None]:
+    """Print a decision and append it, with its UTC time, to the run's decision log."""
+    def log(line: str) -> None:
+        out(line)
+        with (rundir / CC_LOG).open("a") as f:
+            f.write(time.strftime("%Y-%m-%dT%H:%M:%SZ ", time.gmtime()) + line + "\n")
+    return log
+
+
+def cc_policy(args: Any) -> CcPolicy:
+    """`ctl cc start`'s options as a policy (CcPolicy checks them)."""
+    return CcPolicy(mode=args.policy, rtt_ns=round(args.rtt_us * 1000), frame_bytes=args.frame_bytes,
+                    int_to_host=args.int_to_host, notify_dscp=args.notify,
+                    notify_threshold=args.notify_threshold, notify_interval_us=args.notify_interval_us)
+
+
+def cc_command(ctl: FabricController, rundir: Path, args: Any, out: Callable[[str], None] = print,
+               sleep: Callable[[float], None] = time.sleep) -> None:
+    """`fabriclab ctl cc start|observe|policy|status` (controller/cli.py parses the arguments)."""
+    log = decision_log(rundir, out)
+    if args.cc_action == "start":
+        mgr = CcManager(ctl, cc_policy(args), log)
+        mgr.start()
+        save_manager(mgr, rundir)
+        out(f"CC manager started ({mgr.policy.mode}): {len(mgr.decisions)} decisions, "
+            f"log in {rundir / CC_LOG}")
+    elif args.cc_action == "observe":
+        if args.every is not None and args.every <= 0:
+            raise FabricError(f"--every {args.every:g}: give a period in seconds > 0")
+        if args.every is None:
+            rounds: int | None = 1
+        else:  # until --for runs out, or Ctrl-C
+            rounds = max(1, math.ceil(args.duration / args.every)) if args.duration else None
+        done, mode = 0, "?"
+        try:
+            while rounds is None or done < rounds:
+                if done:
+                    sleep(args.every)
+                mgr = load_manager(ctl, rundir, log)  # `ctl cc policy` may have changed it meanwhile
+                mgr.observe()
+                save_manager(mgr, rundir)
+                done, mode = done + 1, mgr.policy.mode
+        except KeyboardInterrupt:
+            pass
+        out(f"{done} observation(s); policy {mode}")
+    elif args.cc_action == "policy":
+        mgr = load_manager(ctl, rundir, log)
+        old = mgr.policy.mode
+        mgr.policy = replace(mgr.policy, mode=args.mode)
+        mgr._decide("*", None, "policy", args.mode, f"set by `ctl cc policy` (was {old})")
+        save_manager(mgr, rundir)
+    elif args.cc_action == "status":
+        out(cc_status(load_manager(ctl, rundir, None), rundir, args.last))
+
+
+def cc_status(mgr: CcManager, rundir: Path, last: int) -> str:
+    """The policy, each port's thresholds against its rate-based base, the last decisions."""
+    p = mgr.policy
+    notify = "off" if p.notify_dscp is None else \
+        f"DSCP {p.notify_dscp} at {p.notify_threshold} pkts, 1 per {p.notify_interval_us} us per flow"
+    lines = [f"policy {p.mode}; RTT {p.rtt_ns / 1000:g} us; frame {p.frame_bytes} B; "
+             f"INT to host {'on' if p.int_to_host else 'off'}; notification {notify}; "
+             f"telemetry from unknown switches: {mgr.unknown_telemetry}",
+             f"{'switch':>8} {'port':>4} {'Kmin':>6} {'Kmax':>6} {'Pmax':>6} {'halved':>6}   base Kmin/Kmax"]
+    for (switch, port), e in sorted(mgr.current.items()):
+        base = mgr.base[(switch, port)]
+        lines.append(f"{switch:>8} {port:>4} {e.kmin:>6} {e.kmax:>6} {e.pmax:>6g} "
+                     f"{mgr._level.get((switch, port), 0):>6}   {base.kmin}/{base.kmax}")
+    try:
+        logged = (rundir / CC_LOG).read_text().splitlines()
+    except FileNotFoundError:
+        logged = []
+    lines.append(f"last {min(last, len(logged))} of {len(logged)} decisions ({rundir / CC_LOG}):")
+    lines += [f"  {line}" for line in logged[-last:]] if last > 0 else []
+    return "\n".join(lines)

@@ -184,6 +184,7 @@ class TrafficManager:
         self._seq = 0
         self._xoff: dict[tuple[int, int], PfcClass] = {}  # classes pausing their upstream
         self._pauses_sent: deque[PauseSent] = deque(maxlen=PAUSE_LOG)
+        self.last_poll_ns: int | None = None  # the driver's clock at the last poll (stats' "now")
 
     # -- configuration (any time; takes effect for the next dequeue / transmit) --
 
@@ -350,6 +351,7 @@ class TrafficManager:
 
     def poll(self, now_ns: int) -> tuple[list[Departure], list[tuple[int, bytes]]]:
         """Packets leaving their queue now (one per free port) and packets arriving now."""
+        self.last_poll_ns = now_ns
         if self._xoff:
             self._refresh_pauses(now_ns)
         departures = []
@@ -460,7 +462,8 @@ class TrafficManager:
         return deadline
 
     def stats(self) -> dict[int, dict[str, Any]]:
-        """Per-port configuration and counters, for switch-cli and logs."""
+        """Per-port configuration and counters, for switch-cli and logs (PFC times up to the
+        last poll: pauses still running count until then)."""
         return {
             number: {
                 "rate_bps": p.rate_bps, "rate_pps": p.rate_pps, "delay_us": p.delay_ns / 1000,
@@ -471,7 +474,7 @@ class TrafficManager:
                             "depth_bytes": q.depth_bytes, "rate_pps": q.rate_pps,
                             "queued": len(q.entries), "drops": q.drops}
                            for i, q in enumerate(p.queues)],
-                **({"pfc": self._pfc_stats(p, None)} if p.pfc else {}),
+                **({"pfc": self._pfc_stats(p, self.last_poll_ns)} if p.pfc else {}),
             }
             for number, p in sorted(self.ports.items())
         }
