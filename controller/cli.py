@@ -11,6 +11,7 @@
     fabriclab ctl stats l1
     fabriclab ctl agg create --ranks h1,h2,h3,h4 [--job 1] [--pool 64]; agg list; agg delete 1
     fabriclab ctl tenant add A --hosts h1,h2 --guaranteed 10 --cap 20 [--queue 1]; tenant list
+    fabriclab ctl cc start --policy adaptive --rtt-us 20; cc observe --every 1; cc policy static; cc status
 """
 
 from __future__ import annotations
@@ -96,6 +97,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tenant_sub.add_parser("list", help="the tenants and their colour counts per switch")
     tenant_del = tenant_sub.add_parser("delete", help="remove a tenant")
     tenant_del.add_argument("name")
+    cc = sub.add_parser("cc", help="the congestion-control manager (docs/congestion.md)")
+    cc_sub = cc.add_subparsers(dest="cc_action", metavar="start|observe|policy|status", required=True)
+    cc_start = cc_sub.add_parser("start", help="ECN per port from rates and RTT, INT to host, notification")
+    cc_start.add_argument("--policy", choices=("static", "adaptive"), default="static")
+    cc_start.add_argument("--rtt-us", type=float, default=10.0, help="the fabric's base RTT, us (10)")
+    cc_start.add_argument("--frame-bytes", type=int, default=1100, help="a full RoCE frame (1100)")
+    cc_start.add_argument("--int-to-host", action="store_true", help="INT to the receiver for RoCE (HPCC)")
+    cc_start.add_argument("--notify", type=int, metavar="DSCP", help="switch notification for this class")
+    cc_start.add_argument("--notify-threshold", type=int, default=8, metavar="PKTS")
+    cc_start.add_argument("--notify-interval-us", type=int, default=50, metavar="US")
+    cc_obs = cc_sub.add_parser("observe", help="read queue depths; the adaptive policy retunes ports")
+    cc_obs.add_argument("--every", type=float, metavar="S", help="repeat every S seconds (until Ctrl-C)")
+    cc_obs.add_argument("--for", dest="duration", type=float, metavar="S", help="stop after S seconds")
+    cc_policy = cc_sub.add_parser("policy", help="switch the running manager's policy")
+    cc_policy.add_argument("mode", choices=("static", "adaptive"))
+    cc_status = cc_sub.add_parser("status", help="policy, per-port thresholds, the last decisions")
+    cc_status.add_argument("--last", type=int, default=10, metavar="N", help="decisions to show (10)")
     fail = sub.add_parser("fail", help="fail a link or a switch on purpose (veths down)")
     fail_sub = fail.add_subparsers(dest="fail_what", metavar="link|switch", required=True)
     fail_link = fail_sub.add_parser("link", help="take the link between A and B down")
@@ -361,4 +379,11 @@ def main(args: argparse.Namespace) -> int:
                   f"{'down' if failure.for_s is None else 'down and back up'}")
         elif args.action == "stats":
             print(port_stats_table(ctl, args.switch, args.rate))
+            from controller.congestion import pfc_table, read_pfc
+            pfc = pfc_table(read_pfc(RunDir(rundir.name).admin_socket(args.switch)))
+            if pfc:
+                print(pfc)
+        elif args.action == "cc":
+            from controller.congestion import cc_command
+            cc_command(ctl, rundir, args)
     return 0
