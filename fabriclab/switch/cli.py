@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"egress queue depth of port N in packets (default {DEFAULT_QUEUE_DEPTH})")
     parser.add_argument("--queue-bytes", action="append", default=[], metavar="N@BYTES",
                         help="also limit port N's egress queues in bytes: 96k, 1m ... (repeatable)")
+    parser.add_argument("--no-port-signal", action="store_true",
+                        help="do not put carrier changes in the program's port_down_signal "
+                        "register (the controller still hears of them): no fast reroute")
     parser.add_argument("--admin-socket", metavar="PATH",
                         help="switch-cli socket (default "
                         f"{paths.RUN_DIR}/switch-<device-id>.sock)")
@@ -219,7 +222,8 @@ def main(args: argparse.Namespace) -> int:
     admin_path = args.admin_socket or admin.default_socket_path(args.device_id)
     switch = SwitchProcess(core, interfaces, tm, device_id=args.device_id,
                            cpu_port=args.cpu_port, drop_port=args.drop_port,
-                           pcap_dir=args.pcap, packet_log=packet_log)
+                           pcap_dir=args.pcap, packet_log=packet_log,
+                           port_signal=not args.no_port_signal)
     admin_server = grpc_server = None
     previous = {sig: signal.signal(sig, lambda *_: switch.stop())
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}

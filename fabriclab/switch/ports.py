@@ -8,6 +8,8 @@ Every parse error is a FabricError naming the flag and the accepted form.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fabriclab.errors import FabricError
 from fabriclab.units import Rate, parse_rate, parse_size, parse_time_ns
 
@@ -78,3 +80,44 @@ def interface_map(specs: list[str]) -> dict[int, str]:
             raise FabricError(f"-i: interface {name} given twice")
         ports[port] = name
     return ports
+
+
+PORT_SIGNAL_REGISTER = "port_down_signal"  # fabric.p4's liveness.p4: cell 0, bit p = port p
+
+
+class PortSignal:
+    """The switch's own port-status signal (fast reroute, docs/resiliency.md).
+
+    The driver reports carrier changes (``update``); the signal keeps the set of ports
+    without carrier and mirrors it into cell 0 of the program's ``port_down_signal``
+    register, so the data plane skips a dead port from the next packet on, before any
+    controller hears of it. A program without that register is left alone, and so are
+    ports beyond the register's width. ``enabled=False`` keeps the set (and the events for
+    the controller) but never writes: the controller-only reroute of the experiments.
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.down: set[int] = set()
+
+    def update(self, port: int, up: bool) -> bool:
+        """Record a carrier state; True when it changed."""
+        if (port not in self.down) == up:
+            return False
+        (self.down.discard if up else self.down.add)(port)
+        return True
+
+    def mask(self, width: int = 64) -> int:
+        return sum(1 << p for p in self.down if 0 <= p < width)
+
+    def write(self, core: Any) -> bool:
+        """Put the mask into ``core``'s register (hold the switch lock); False when the
+        program has no such register or the signal is disabled."""
+        registers = getattr(core, "registers", None) or {}
+        name = next((n for n in registers if n == PORT_SIGNAL_REGISTER
+                     or n.endswith("." + PORT_SIGNAL_REGISTER)), None)
+        if not self.enabled or name is None:
+            return False
+        reg = registers[name]
+        reg.write(0, self.mask(getattr(reg, "width", 64)))
+        return True

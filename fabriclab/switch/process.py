@@ -21,6 +21,10 @@ API for the P4Runtime server (which runs in gRPC threads):
   frame the pipeline sends to the CPU port; it must not block (put the frame on a queue).
 - ``switch.add_digest_listener(fn)``: ``fn()`` is called in the loop thread after a batch
   of packets that left entries in ``core.digests``; drain them under ``switch.lock``.
+- ``switch.add_port_status_listener(fn)``: ``fn(port, up)`` is called in the loop thread when
+  a port's carrier changes (netlink RTM_NEWLINK on its interface), after ``port_signal``
+  has put the new mask in the program's ``port_down_signal`` register (fast reroute); the
+  P4Runtime server forwards it to the controller. It must not block.
 - ``switch.device_id``, ``switch.cpu_port``, ``switch.drop_port``, ``switch.tm``,
   ``switch.interfaces`` ({port: ifname}), ``switch.counters``.
 """
@@ -41,6 +45,7 @@ from typing import Any, Callable
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.pcap import PortCapture
+from fabriclab.switch.ports import PortSignal
 from fabriclab.switch.tm import TrafficManager
 
 ETH_P_ALL = 0x0003
@@ -61,6 +66,11 @@ MAX_FRAME = 65536
 IDLE_WAKE_S = 0.5  # idle wake-up, to flush pcaps now and then
 CLOCK_MONOTONIC = 1  # time.monotonic_ns()'s clock
 TFD_TIMER_ABSTIME = 1
+RTMGRP_LINK = 1  # netlink: link (interface) notifications
+RTM_NEWLINK, RTM_DELLINK = 16, 17
+IFF_UP, IFF_LOWER_UP = 0x1, 0x10000  # administratively up; carrier
+_NLMSGHDR = struct.Struct("=IHHII")
+_IFINFOMSG = struct.Struct("=BxHiII")
 
 log = logging.getLogger("fabriclab.switch")
 
@@ -77,6 +87,7 @@ class Counters:
     no_port: int = 0  # frames to a port with no interface
     rx_overruns: int = 0  # frames the kernel dropped because the loop fell behind (full socket)
     partial_checksums: int = 0  # frames that arrived with a partial L4 checksum, sent on as is
+    port_events: int = 0  # carrier changes of our ports (each one updates the port signal)
 
 
 def open_port_socket(ifname: str) -> socket.socket:
@@ -119,6 +130,36 @@ def with_vlan_tag(data: bytes, status: int, tci: int, tpid: int) -> bytes:
         tpid = tpid if status & TP_STATUS_VLAN_TPID_VALID else 0x8100
         return data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
     return data
+
+
+def open_link_monitor() -> socket.socket:
+    """A non-blocking rtnetlink socket subscribed to link changes (no polling: the kernel
+    sends RTM_NEWLINK when an interface's flags or carrier change)."""
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK,
+                         socket.NETLINK_ROUTE)
+    try:
+        sock.bind((0, RTMGRP_LINK))
+    except OSError as err:
+        sock.close()
+        raise FabricError(f"cannot watch port status (netlink): {err.strerror}") from None
+    return sock
+
+
+def link_states(data: bytes) -> list[tuple[int, bool]]:
+    """(ifindex, up) of every link message in a netlink datagram; up = administratively up
+    with carrier (a veth whose peer went down has lost carrier)."""
+    states, offset = [], 0
+    while offset + _NLMSGHDR.size <= len(data):
+        length, kind = _NLMSGHDR.unpack_from(data, offset)[:2]
+        if length < _NLMSGHDR.size:
+            break
+        body = offset + _NLMSGHDR.size
+        if kind in (RTM_NEWLINK, RTM_DELLINK) and body + _IFINFOMSG.size <= len(data):
+            _, _, index, flags, _ = _IFINFOMSG.unpack_from(data, body)
+            up = kind == RTM_NEWLINK and bool(flags & IFF_UP) and bool(flags & IFF_LOWER_UP)
+            states.append((index, up))
+        offset += (length + 3) & ~3
+    return states
 
 
 class _Timespec(ctypes.Structure):
@@ -185,7 +226,10 @@ class SwitchProcess:
 
     def __init__(self, core: Any, interfaces: dict[int, str], tm: TrafficManager, *,
                  device_id: int = 0, cpu_port: int | None = None, drop_port: int = 511,
-                 pcap_dir: str | None = None, packet_log: bool = False):
+                 pcap_dir: str | None = None, packet_log: bool = False,
+                 port_signal: bool = True):
+        """``port_signal=False``: carrier changes still reach the controller, but the data
+        plane is not told (controller-only reroute, for comparison)."""
         self.core = core
         self.interfaces = dict(interfaces)
         self.tm = tm
@@ -197,6 +241,10 @@ class SwitchProcess:
         self._packet_log = packet_log
         self._packet_in: list[Callable[[bytes], None]] = []
         self._digest: list[Callable[[], None]] = []
+        self._port_status: list[Callable[[int, bool], None]] = []
+        self.port_signal = PortSignal(port_signal)
+        self._ifindex_port: dict[int, int] = {}
+        self._links: socket.socket | None = None
         self._injected: deque[bytes] = deque()
         self._calls: deque[tuple[Callable[[], None], threading.Event]] = deque()
         self._readers: dict[int, Callable[[], None]] = {}
@@ -222,6 +270,8 @@ class SwitchProcess:
             if pcap_dir is not None:
                 self._capture = PortCapture(pcap_dir, self.interfaces)
             self._epoll.register(self._wake_r, select.EPOLLIN)
+            if self.interfaces:
+                self._watch_links()
         except BaseException:
             self.close()
             raise
@@ -242,10 +292,14 @@ class SwitchProcess:
     def add_digest_listener(self, fn: Callable[[], None]) -> None:
         self._digest.append(fn)
 
+    def add_port_status_listener(self, fn: Callable[[int, bool], None]) -> None:
+        self._port_status.append(fn)
+
     def set_core(self, core: Any) -> None:
         def install() -> None:
             with self.lock:
                 self.core = core
+                self.port_signal.write(core)  # a new program starts knowing the dead ports
             self.tm.clear_queues()
         self.call_in_loop(install)
 
@@ -303,6 +357,8 @@ class SwitchProcess:
                     self._timer.clear()
                 elif fd == self._wake_r:
                     self._drain_wake()
+                elif self._links is not None and fd == self._links.fileno():
+                    self._read_links()
                 else:
                     self._readers[fd]()
             self._service(self.now_ns())
@@ -323,6 +379,47 @@ class SwitchProcess:
             except OSError:
                 continue
             self.counters.rx_overruns += struct.unpack("II", stats)[1]  # reading resets them
+
+    def _watch_links(self) -> None:
+        """Subscribe to our interfaces' link changes and take their present state."""
+        self._links = open_link_monitor()
+        self._epoll.register(self._links.fileno(), select.EPOLLIN)
+        for port, ifname in self.interfaces.items():
+            index = socket.if_nametoindex(ifname)
+            self._ifindex_port[index] = port
+            try:
+                with open(f"/sys/class/net/{ifname}/operstate") as f:
+                    up = f.read().strip() in ("up", "unknown")
+            except OSError:
+                up = True
+            if not up:
+                self.port_signal.update(port, False)
+
+    def _read_links(self) -> None:
+        while True:
+            try:
+                data = self._links.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError as err:  # ENOBUFS: events were lost; the next one corrects the state
+                log.warning("port status: netlink receive failed: %s", err)
+                return
+            for index, up in link_states(data):
+                port = self._ifindex_port.get(index)
+                if port is not None:
+                    self.port_status(port, up)
+
+    def port_status(self, port: int, up: bool) -> None:
+        """A port's carrier changed (loop thread): data plane first, then the listeners."""
+        if not self.port_signal.update(port, up):
+            return
+        self.counters.port_events += 1
+        with self.lock:
+            self.port_signal.write(self.core)
+        log.warning("port %d (%s): carrier %s", port, self.interfaces.get(port, "?"),
+                    "up" if up else "down")
+        for fn in self._port_status:
+            fn(port, up)
 
     def _poll_timeout_s(self) -> float:
         """Arm the timer for the TM's next deadline; epoll's own timeout is only the idle
@@ -487,6 +584,9 @@ class SwitchProcess:
             sock.close()
         self._socks.clear()
         self._fd_port.clear()
+        if self._links is not None:
+            self._links.close()
+            self._links = None
         if self._capture is not None:
             self._capture.close()
         if self._wake_r >= 0:

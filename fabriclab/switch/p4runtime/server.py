@@ -18,6 +18,7 @@ import grpc
 from finsy.proto import p4r, p4r_grpc
 
 from fabriclab.errors import FabricError
+from fabriclab.switch.p4runtime import port_status
 from fabriclab.switch.p4runtime.device import API_VERSION, Device
 from fabriclab.switch.p4runtime.status import (
     INVALID_ARGUMENT,
@@ -166,6 +167,12 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         if io is not None and target is not None:
             target.offer(p4r.StreamMessageResponse(packet=io.packet_in(data)))
 
+    def on_port_status(self, port: int, up: bool) -> None:
+        """Port-status listener: a carrier change goes to the primary controller (port_status.py)."""
+        target = self.device.packet_in_stream()
+        if target is not None:
+            target.send(port_status.notification(port, up))
+
     def poll_digests(self) -> None:
         target = self.device.packet_in_stream()
         for digest_list in self.device.poll_digests(time.monotonic_ns(), target is not None):
@@ -194,6 +201,8 @@ def serve(switch: Any, address: str = "127.0.0.1:9559", device_id: int = 1, max_
     server.start()
     server.bound_port = port  # the port actually bound (useful with "127.0.0.1:0")
     switch.add_packet_in_listener(service.on_packet_in)
+    if hasattr(switch, "add_port_status_listener"):
+        switch.add_port_status_listener(service.on_port_status)
 
     wake = threading.Event()
     switch.add_digest_listener(wake.set)
