@@ -65,8 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         link = sub.add_parser(name, help=f"mark a link {name[5:]} and regroup")
         link.add_argument("switch")
         link.add_argument("port", type=int)
-    watch = sub.add_parser("watch-links", help="follow port up/down events and regroup")
-    watch.add_argument("--interval", type=float, default=0.1, help="poll period, s")
+    watch = sub.add_parser("watch-links", help="follow the switches' port-status events and regroup")
     watch.add_argument("--duration", type=float, help="stop after this many seconds")
     stats = sub.add_parser("stats", help="per-port counters of one switch")
     stats.add_argument("switch")
@@ -114,12 +113,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cc_policy.add_argument("mode", choices=("static", "adaptive"))
     cc_status = cc_sub.add_parser("status", help="policy, per-port thresholds, the last decisions")
     cc_status.add_argument("--last", type=int, default=10, metavar="N", help="decisions to show (10)")
-    fail = sub.add_parser("fail", help="fail a link or a switch on purpose (veths down)")
+    fail = sub.add_parser("fail", help="fail a link (veths down) or a switch (process killed)")
     fail_sub = fail.add_subparsers(dest="fail_what", metavar="link|switch", required=True)
     fail_link = fail_sub.add_parser("link", help="take the link between A and B down")
     fail_link.add_argument("a")
     fail_link.add_argument("b")
-    fail_switch = fail_sub.add_parser("switch", help="take every link of a switch down")
+    fail_switch = fail_sub.add_parser("switch", help="kill a switch's process, its links go dark")
     fail_switch.add_argument("switch")
     for f in (fail_link, fail_switch):
         f.add_argument("--at", type=float, default=0.0, metavar="S", help="after S seconds")
@@ -251,10 +250,10 @@ def set_mode(ctl: FabricController, args: argparse.Namespace,
     return f"mode {mode.name.lower()}"
 
 
-def watch_links(rundir: Path, ctl: FabricController, interval: float,
-                duration: float | None) -> None:
-    """Poll the run's switch ports; regroup (and remember) on every transition."""
-    from controller.link_failure import LinkMonitor, switch_ports
+def watch_links(rundir: Path, ctl: FabricController, duration: float | None) -> None:
+    """Follow the switches' port-status events (their P4Runtime streams: ctl is primary
+    while it runs); mark the ports dead, regroup and remember, on every transition."""
+    from controller.link_failure import PortStatusFollower, switch_ports
 
     handle = controller_handler(ctl)
 
@@ -264,12 +263,12 @@ def watch_links(rundir: Path, ctl: FabricController, interval: float,
         print(f"{event.switch}:{event.port} {'up' if event.up else 'down'}: regrouped", flush=True)
 
     print(f"watching {len(switch_ports(ctl.topo))} switch ports (Ctrl-C to stop)", flush=True)
-    with LinkMonitor(switch_ports(ctl.topo), on_event, interval=interval, run=rundir.name) as mon:
+    with PortStatusFollower(ctl.clients, switch_ports(ctl.topo), on_event) as follower:
         try:
-            mon.wait(duration)
+            follower.wait(duration)
         except KeyboardInterrupt:
             pass
-    for err in mon.errors:
+    for err in follower.errors:
         print(f"error: {err}", file=sys.stderr)
 
 
@@ -363,18 +362,25 @@ def main(args: argparse.Namespace) -> int:
             _save_state(rundir, ctl)
             print(f"regrouped: {', '.join(changed) or 'nothing changed'}")
         elif args.action == "watch-links":
-            watch_links(rundir, ctl, args.interval, args.duration)
+            watch_links(rundir, ctl, args.duration)
         elif args.action == "agg":
             aggregation(ctl, args)
         elif args.action == "tenant":
             tenants(ctl, rundir, args)
         elif args.action == "fail":
             from controller.failures import (apply_on_mininet, plan_link_failure,
-                                             plan_switch_failure, run_failure)
-            failure = (plan_link_failure(ctl.topo, args.a, args.b, args.at, args.for_s)
-                       if args.fail_what == "link" else
-                       plan_switch_failure(ctl.topo, args.switch, args.at, args.for_s))
-            run_failure(failure, apply_on_mininet(rundir.name))
+                                             plan_switch_failure, run_failure,
+                                             stop_switch_on_mininet)
+            if args.fail_what == "link":
+                failure = plan_link_failure(ctl.topo, args.a, args.b, args.at, args.for_s)
+                driver = apply_on_mininet(rundir.name)
+            else:
+                failure = plan_switch_failure(ctl.topo, args.switch, args.at, args.for_s)
+                if failure.for_s is not None:
+                    raise FabricError(f"fail switch {args.switch}: --for: a killed switch does "
+                                      "not come back on Mininet (fail its links with --for)")
+                driver = stop_switch_on_mininet(rundir.name, args.switch)
+            run_failure(failure, driver)
             print(f"{failure.what}: {len(failure.ports)} port(s) "
                   f"{'down' if failure.for_s is None else 'down and back up'}")
         elif args.action == "stats":
