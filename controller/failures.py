@@ -10,19 +10,25 @@ say which switch ports go down, when (seconds from now) and for how long.
 before (and independently of) the controller recomputing next-hop groups.
 
 `apply_on_mininet` is the thin Mininet driver: the switch ends of the links' veths go
-down (`ip link set`), which is what a cable pull looks like to the switch process.
+down (`ip link set`), which is what a cable pull looks like to the switch process (its
+carrier monitor then tells the data plane and the controller). `stop_switch_on_mininet`
+kills a switch's process (SIGKILL: a crash, no goodbye) and darkens its veths, which is
+what its neighbours see of a dead switch; it does not come back (restart the net).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping
 
 from controller.client import Entry, P4RuntimeClient
 from fabriclab.errors import FabricError
-from fabriclab.paths import veth_name
+from fabriclab.paths import RunDir, run_of, veth_name
 from topologies.graph import Topology
 
 IG = "FabricIngress"
@@ -113,4 +119,42 @@ def apply_on_mininet(run: str) -> Callable[[Iterable[Port], bool], None]:
                                   capture_output=True, text=True)
             if done.returncode != 0:
                 raise FabricError(f"ip link set {name}: {done.stderr.strip() or 'failed'}")
+    return set_ports
+
+
+def switch_pids(run: str, switch: str) -> list[int]:
+    """The `fabriclab switch` processes of `run` serving `switch` (found by the admin
+    socket `fabriclab net` gives each switch)."""
+    sock = str(RunDir(run).admin_socket(switch)).encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or run_of(int(entry.name)) != run:
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"switch" in argv and sock in argv:
+            pids.append(int(entry.name))
+    return pids
+
+
+def stop_switch_on_mininet(run: str, switch: str) -> Callable[[Iterable[Port], bool], None]:
+    """set_ports for `fail switch` on a running net: kill the switch's process, then take
+    every port of the failure down (its own veths: neighbours lose carrier)."""
+    links = apply_on_mininet(run)
+
+    def set_ports(ports: Iterable[Port], up: bool) -> None:
+        if up:
+            raise FabricError(f"fail switch {switch}: a killed switch does not come back; "
+                              "restart the net")
+        pids = switch_pids(run, switch)
+        if not pids:
+            raise FabricError(f"fail switch {switch}: no switch process in run {run!r}")
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        links([p for p in ports if p[0] == switch], False)
     return set_ports

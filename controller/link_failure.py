@@ -1,19 +1,25 @@
-"""Follow link failures: when a switch port goes down, take its link out of every next-hop
-group (and put it back when it comes up), well within a second.
+"""Follow link failures, event-driven: the switches say when a port's carrier changes, the
+controller marks the port dead and regroups (docs/resiliency.md).
 
-`LinkWatcher` is the sans-I/O core (port states in, up/down transitions out); `LinkMonitor`
-is the driver: a thread that polls the ports' operstate in sysfs (switch ports are
-root-namespace veths named by fabriclab.paths.veth_name) and calls the controller.
+The switch reports a carrier change on its P4Runtime stream (fabriclab.switch.p4runtime.
+port_status: a gNMI oper-status notification in `StreamMessageResponse.other`), right
+after its own data plane stopped using the port. `PortStatusFollower` is the driver: one
+thread per switch blocks on that client's stream (no polling) and hands each switch-to-
+switch port event to `on_event`, usually `controller_handler`: the liveness masks of every
+switch first (one table write each: the ports are skipped at once even where the switch's
+own signal is off), then the recomputed next-hop groups. In virtual time the fabric calls
+the same handler (`fabriclab.vtime.fabric.Fabric.watch_ports`).
 """
 
 from __future__ import annotations
 
-import pathlib
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
-from fabriclab.paths import veth_name
+from controller.failures import dead_port_masks, set_dead_ports
+from fabriclab.switch.p4runtime import port_status
 from topologies.graph import Topology
 
 Port = tuple[str, int]
@@ -26,93 +32,81 @@ class LinkEvent:
     up: bool
 
 
-@dataclass
-class LinkWatcher:
-    """Turns repeated observations of port states into transitions; a port seen for the
-    first time counts as a transition only when it is down."""
-
-    states: dict[Port, bool] = field(default_factory=dict)
-
-    def observe(self, observed: dict[Port, bool]) -> list[LinkEvent]:
-        events = []
-        for port, up in sorted(observed.items()):
-            if self.states.get(port, True) != up:
-                events.append(LinkEvent(port[0], port[1], up))
-            self.states[port] = up
-        return events
-
-
 def switch_ports(topo: Topology) -> list[Port]:
     """Switch-to-switch ports: the ones whose failure changes routing."""
     return [(sw.name, port) for sw in topo.switches()
             for port, peer, _, _ in topo.neighbors(sw.name) if topo.nodes[peer].is_switch]
 
 
-def sysfs_state(ifname: str, root: pathlib.Path = pathlib.Path("/sys/class/net")) -> bool:
-    """Whether an interface is operationally up (a missing interface is down)."""
-    try:
-        return (root / ifname / "operstate").read_text().strip() == "up"
-    except OSError:
-        return False
+def controller_handler(controller) -> Callable[[LinkEvent], list[str]]:
+    """An on_event for a FabricController: liveness masks, then regroup; returns the
+    switches whose groups changed."""
+    def handle(event: LinkEvent) -> list[str]:
+        link = controller.topo.ports(event.switch).get(event.port)
+        ends = {(link.a, link.a_port), (link.b, link.b_port)} if link else set()
+        down = (controller.down | ends) if not event.up else (controller.down - ends)
+        set_dead_ports(controller.clients, dead_port_masks(controller.topo, down))
+        if event.up:
+            return controller.link_up(event.switch, event.port)
+        return controller.link_down(event.switch, event.port)
+    return handle
 
 
-class LinkMonitor:
-    """Polls port states every `interval` seconds and reports transitions to `on_event`
-    (usually `FabricController.link_down/link_up` via `controller_handler`)."""
+@dataclass
+class PortStatusFollower:
+    """Reads every switch's stream for port-status messages and calls `on_event` (one at
+    a time, in arrival order) for those of `ports`; other stream messages are dropped, so
+    give it clients nobody else reads. `events` keeps (monotonic s, event) for reports."""
 
-    def __init__(self, ports: Iterable[Port], on_event: Callable[[LinkEvent], None],
-                 read_state: Callable[[str, int], bool] | None = None, interval: float = 0.1,
-                 run: str | None = None):
-        """`run`: the fabriclab net run whose veths to watch (default: this process's)."""
-        self.ports = list(ports)
-        self.on_event = on_event
-        self.read_state = read_state or (
-            lambda sw, port: sysfs_state(veth_name(sw, port, run)))
-        self.interval = interval
-        self.watcher = LinkWatcher()
-        self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    clients: Mapping[str, object]
+    ports: Iterable[Port]
+    on_event: Callable[[LinkEvent], object]
+    errors: list[str] = field(default_factory=list)
+    events: list[tuple[float, LinkEvent]] = field(default_factory=list)
 
-    def poll(self) -> list[LinkEvent]:
-        events = self.watcher.observe({p: self.read_state(*p) for p in self.ports})
-        for event in events:
-            try:
-                self.on_event(event)
-            except Exception as err:  # keep watching; the caller reads .errors
-                self.errors.append(f"{event}: {err}")
-        return events
+    def __post_init__(self) -> None:
+        self.ports = set(self.ports)
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._threads: list[threading.Thread] = []
 
-    def start(self) -> "LinkMonitor":
-        self._thread = threading.Thread(target=self._run, name="link-monitor", daemon=True)
-        self._thread.start()
+    def _follow(self, switch: str, client) -> None:
+        while True:
+            msg = client.stream_messages.get()
+            if msg is None:
+                return
+            status = port_status.parse(msg)
+            if status is None or (switch, status[0]) not in self.ports:
+                continue
+            event = LinkEvent(switch, *status)
+            with self._lock:
+                self.events.append((time.monotonic(), event))
+                try:
+                    self.on_event(event)
+                except Exception as err:  # noqa: BLE001 - keep following; the caller reads .errors
+                    self.errors.append(f"{event}: {err}")
+
+    def start(self) -> "PortStatusFollower":
+        for name, client in self.clients.items():
+            thread = threading.Thread(target=self._follow, args=(name, client), daemon=True,
+                                      name=f"port-status-{name}")
+            thread.start()
+            self._threads.append(thread)
         return self
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.poll()
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until stop() (from another thread) or `timeout` seconds."""
-        self._stop.wait(timeout)
+        self._done.wait(timeout)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._done.set()
+        for client in self.clients.values():
+            client.stream_messages.put(None)
+        for thread in self._threads:
+            thread.join(timeout=5)
 
-    def __enter__(self) -> "LinkMonitor":
+    def __enter__(self) -> "PortStatusFollower":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def controller_handler(controller) -> Callable[[LinkEvent], None]:
-    """An on_event that regroups the fabric through a FabricController."""
-    def handle(event: LinkEvent) -> None:
-        if event.up:
-            controller.link_up(event.switch, event.port)
-        else:
-            controller.link_down(event.switch, event.port)
-    return handle

@@ -17,18 +17,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import selectors
 import signal
 import sys
-from dataclasses import asdict, replace
-from typing import Callable
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Callable, Sequence
 
 from fabriclab import paths
 from fabriclab.errors import FabricError
 from fabriclab.launch.placement import parse_address
-from fabriclab.launch.udp import UdpDriver
+from fabriclab.launch.udp import MAX_IDLE, UdpDriver
 from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.nic import App, RoceNic
-from fabriclab.roce.rank import Rank
+from fabriclab.roce.dcqcn import DcqcnParams
+from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.roce.hpcc import HpccParams
+from fabriclab.roce.nic import CC_SCHEMES, App, NicConfig, RoceNic
+from fabriclab.roce.pacer import NS_PER_S
+from fabriclab.roce.rank import Rank, ScaleUpNic
 from fabriclab.roce.runs import RunOptions
 
 
@@ -51,21 +57,100 @@ def agent_argv(module: str, me: int, addrs: Peers) -> list[str]:
     return [sys.executable, "-m", module, "--me", str(me), "--peers", peers]
 
 
-def collective_job(spec: CollectiveSpec, opts: RunOptions, timeout: float) -> str:
+DEFAULT_BASE_RTT = 100e-6  # s: DCQCN/HPCC parameters when no RTT is given
+
+
+@dataclass(frozen=True)
+class Stack:
+    """`RunOptions` plus the congestion control every QP runs (`--cc`): None keeps
+    RunOptions' own choice (DCQCN if `dcqcn_rtt` is set, else none). DCQCN and HPCC get
+    their parameters from `base_rtt` (s). HPCC times INT by the ACK's arrival: v1model's
+    switch timestamps are in us, too coarse for a us-scale RTT. Anything with `iters`,
+    `warmup` and `nic_config` runs a collective (fabriclab.vtime.runs.StackOptions)."""
+
+    run: RunOptions
+    cc: str | None = None
+    base_rtt: float = DEFAULT_BASE_RTT
+
+    def __post_init__(self) -> None:
+        if self.cc is not None and self.cc not in CC_SCHEMES:
+            raise FabricError(f"congestion control must be one of {', '.join(CC_SCHEMES)}, not {self.cc!r}")
+        if not self.base_rtt > 0:
+            raise FabricError(f"the base RTT must be > 0 seconds, got {self.base_rtt}")
+        if self.cc == "none" and self.run.dcqcn_rtt:
+            raise FabricError("--dcqcn-rtt enables DCQCN: it does not go with --cc none")
+
+    @property
+    def iters(self) -> int:
+        return self.run.iters
+
+    @property
+    def warmup(self) -> int:
+        return self.run.warmup
+
+    def at_rate(self, line_rate: float) -> Stack:
+        """The same stack on a NIC of another rate (a scale-up NIC)."""
+        return replace(self, run=replace(self.run, line_rate=line_rate))
+
+    def nic_config(self, ip: str, port: int = ROCE_PORT) -> NicConfig:
+        cfg = self.run.nic_config(ip, port)
+        if self.cc is None:
+            return cfg
+        rtt_ns = round((self.run.dcqcn_rtt or self.base_rtt) * NS_PER_S)
+        dcqcn = cfg.dcqcn or (DcqcnParams.scaled(cfg.line_rate, rtt_ns) if self.cc == "dcqcn" else None)
+        hpcc = HpccParams(cfg.line_rate, rtt_ns) if self.cc == "hpcc" else None
+        return replace(cfg, cc=self.cc, dcqcn=dcqcn, hpcc=hpcc, int_host_clock=self.cc == "hpcc")
+
+    def as_dict(self) -> dict:
+        return {"options": asdict(self.run), "cc": self.cc, "base_rtt": self.base_rtt}
+
+    @classmethod
+    def from_job(cls, job: dict) -> Stack:
+        return cls(RunOptions(**job["options"]), job.get("cc"), job.get("base_rtt", DEFAULT_BASE_RTT))
+
+
+@dataclass(frozen=True)
+class ScaleUpJob:
+    """The scale-up side of a hierarchical collective: per rank, its scale-up NIC's address
+    (None: no scale-up NIC) and line rate (bit/s)."""
+
+    addrs: Sequence[tuple[str, int] | None]
+    rates: Sequence[float | None]
+
+    def as_dict(self) -> dict:
+        return {"addrs": [list(a) if a else None for a in self.addrs], "rates": list(self.rates)}
+
+
+def collective_job(spec: CollectiveSpec, opts: RunOptions | Stack, timeout: float,
+                   scaleup: ScaleUpJob | None = None) -> str:
     """The job line of every rank of one collective."""
+    stack = opts if isinstance(opts, Stack) else Stack(opts)
     return json.dumps({"workload": "collective", "timeout": timeout, "kind": spec.kind,
-                       "size": spec.size, "dtype": spec.dtype, "op": spec.op,
-                       "options": asdict(opts)})
+                       "size": spec.size, "dtype": spec.dtype, "op": spec.op, "algo": spec.algo,
+                       "local": spec.local, **stack.as_dict(),
+                       "scaleup": scaleup.as_dict() if scaleup else None})
 
 
 def collective(job: dict, me: int, peers: Peers) -> tuple[RoceNic, App]:
-    """Rank `me` of a collective over all peers."""
-    spec = CollectiveSpec(job["kind"], len(peers), job["size"], job["dtype"], job["op"])
-    opts = RunOptions(**job["options"])
-    if opts.burst is None:  # this event loop wakes up late: let it catch up 1 ms of line rate
-        opts = replace(opts, burst=max(3000, int(opts.line_rate * 1e-3 / 8)))
-    nic = RoceNic(opts.nic_config(*peers[me]))
-    return nic, Rank(nic, me, peers, spec, opts.iters, opts.warmup)
+    """Rank `me` of a collective over all peers; with `scaleup` in the job, a second NIC
+    carries the peers of its domain (`Rank.nics` lists both)."""
+    spec = CollectiveSpec(job["kind"], len(peers), job["size"], job["dtype"], job["op"],
+                          job.get("algo", "ring"), job.get("local", 1))
+    stack = Stack.from_job(job)
+    if stack.run.burst is None:  # this event loop wakes up late: let it catch up 1 ms of line rate
+        stack = replace(stack, run=replace(stack.run, burst=max(3000, int(stack.run.line_rate * 1e-3 / 8))))
+    nic = RoceNic(stack.nic_config(*peers[me]))
+    up = job.get("scaleup")
+    scaleup = None
+    if up and up["addrs"][me] is not None:
+        rate = up["rates"][me] or stack.run.line_rate
+        up_stack = stack.at_rate(rate)
+        if job["options"].get("burst") is None:
+            up_stack = replace(up_stack, run=replace(up_stack.run, burst=max(3000, int(rate * 1e-3 / 8))))
+        scaleup = ScaleUpNic(RoceNic(up_stack.nic_config(*up["addrs"][me])),
+                             {j: tuple(a) for j, a in enumerate(up["addrs"])
+                              if j != me and a is not None and spec.same_domain(me, j)})
+    return nic, Rank(nic, me, peers, spec, stack.iters, stack.warmup, scaleup)
 
 
 WORKLOADS: dict[str, Workload] = {"collective": collective}
@@ -75,16 +160,55 @@ def run_job(make: Workload, job: dict, me: int, peers: Peers) -> dict:
     """One round: build, bind, say "bound", wait for "go", run, summarise."""
     timeout = float(job["timeout"])
     nic, app = make(job, me, peers)
-    with UdpDriver(nic, app) as driver:
-        driver.open_qp_sockets()
+    nics = getattr(app, "nics", [nic])
+    drivers: list[UdpDriver] = []
+    try:
+        for n in nics:
+            drivers.append(UdpDriver(n, app if len(nics) == 1 else None))
+        for driver in drivers:
+            driver.open_qp_sockets()
         print("bound", flush=True)
         wait_go()
-        finished = driver.run(lambda: app.done, timeout)
+        if len(drivers) == 1:
+            finished = drivers[0].run(lambda: app.done, timeout)
+        else:
+            finished = run_drivers(drivers, app, timeout)
         summary = app.summary()
-        summary["send_errors"] = driver.send_errors
+        summary["send_errors"] = sum(d.send_errors for d in drivers)
         if not finished:
             summary["error"] = summary.get("error") or f"host {me}: timed out after {timeout} s"
+    finally:
+        for driver in drivers:
+            driver.close()
     return summary
+
+
+def run_drivers(drivers: list[UdpDriver], app: App, timeout: float) -> bool:
+    """One app over several NICs (a rank's scale-out and scale-up NICs): service the app,
+    let every NIC send, service again, then wait on all receive sockets at once. True when
+    the app is done, False after `timeout` seconds. (UdpDriver.run drives a single NIC;
+    its `_step`/`_drain` are the seam.)"""
+    sel = selectors.DefaultSelector()
+    try:
+        for d in drivers:
+            sel.register(d._rx, selectors.EVENT_READ, d)
+        end = time.monotonic_ns() + round(timeout * NS_PER_S)
+        while True:
+            now = time.monotonic_ns()
+            app.service(now)
+            for d in drivers:
+                d._step(now)
+            app.service(now)
+            if app.done:
+                return True
+            if now >= end:
+                return False
+            wakes = [w for d in drivers if (w := d.nic.next_wakeup()) is not None]
+            wait = min([MAX_IDLE] + [max(w - now, 0) / NS_PER_S for w in wakes])
+            for key, _ in sel.select(wait):
+                key.data._drain()
+    finally:
+        sel.close()
 
 
 def _die_with_launcher() -> None:

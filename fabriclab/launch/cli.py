@@ -11,20 +11,31 @@ Where the ranks run is explicit:
                    named network namespace or pid:PID (a Mininet host's shell, entered with
                    nsenter); without WHERE the rank runs here (e.g. 127.0.0.1:24791)
   --run NAME       the hosts of a running `fabriclab net --run NAME` (--ranks picks and orders them)
+
+--algo hier runs the hierarchical schedule (docs/scale_up.md) over domains of G consecutive
+ranks: on a topology with scale-up switches (--sim --topology ... --scaleup-size G, or --run on
+`fabriclab net scale-up`) G is the scale-up domain size and each rank's scale-up NIC carries
+its domain's peers; elsewhere --local G names the domains (e.g. a site's ranks) and every
+byte takes the one NIC.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from fabriclab.errors import FabricError
-from fabriclab.launch.collective import hosts_of_run, launch, routing_note
+from fabriclab.launch.agent import Stack
+from fabriclab.launch.collective import hosts_of_run, launch, routing_note, scaleup_of_run
 from fabriclab.launch.placement import parse_hosts
-from fabriclab.roce.collectives import DTYPES, KINDS, OPS, CollectiveSpec
+from fabriclab.roce.collectives import DTYPES, HIER_KINDS, KINDS, OPS, CollectiveSpec
+from fabriclab.roce.nic import CC_SCHEMES
 from fabriclab.roce.qp import MODES, PMTUS
 from fabriclab.roce.report import format_table
 from fabriclab.roce.runs import RunOptions, summarize
@@ -49,16 +60,26 @@ def add_stack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", default="gbn", choices=MODES, help="receiver: go-back-N or out-of-order placement")
     p.add_argument("--rto", type=float, default=0.02, help="retransmission timeout in seconds")
     p.add_argument("--dcqcn-rtt", type=float, default=None, help="enable DCQCN scaled to this RTT in seconds")
+    p.add_argument("--cc", choices=CC_SCHEMES, default=None,
+                   help="congestion control of every QP (default: dcqcn with --dcqcn-rtt, else none); "
+                   "hpcc needs INT from the switches (on with --sim)")
+    p.add_argument("--base-rtt", type=float, default=None, metavar="SECONDS",
+                   help="the fabric's base RTT for --cc dcqcn/hpcc parameters (default: --dcqcn-rtt, else 100e-6)")
     p.add_argument("--burst", type=int, default=None,
                    help="bytes the pacer lets a late event loop catch up (default: 1 ms at line rate, >= 3000)")
     p.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
 
 
-def options(args: argparse.Namespace) -> RunOptions:
+def options(args: argparse.Namespace) -> Stack:
+    """Every rank's host stack: RunOptions and the congestion control."""
     if args.burst is not None and args.burst < 1500:
         raise FabricError("--burst must be at least one full frame (1500 bytes)")
-    return RunOptions(args.iters, args.warmup, parse_bitrate(args.rate, "--rate"), args.pmtu, args.window, args.mode, args.rto,
-                      args.dcqcn_rtt, args.burst)
+    run = RunOptions(args.iters, args.warmup, parse_bitrate(args.rate, "--rate"), args.pmtu, args.window,
+                     args.mode, args.rto, args.dcqcn_rtt, args.burst)
+    if args.base_rtt is not None and args.cc in (None, "none"):
+        raise FabricError("--base-rtt sets DCQCN/HPCC parameters: give --cc dcqcn or --cc hpcc")
+    rtt = args.base_rtt if args.base_rtt is not None else args.dcqcn_rtt or Stack.base_rtt
+    return Stack(run, args.cc, rtt)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -71,8 +92,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     where.add_argument("--hosts", metavar="LIST", help="existing hosts: [NETNS/|pid:PID/]IP[:PORT],...")
     where.add_argument("--run", metavar="NAME", help="the hosts of a running `fabriclab net --run NAME`")
     p.add_argument("--ranks", metavar="H1,H2,...", help="with --run: which hosts, in rank order (default: all)")
-    p.add_argument("--algo", choices=("ring", "innet"), default="ring",
-                   help="allreduce: ring (the default) or innet, summed in the P4 switches (docs/aggregation.md)")
+    p.add_argument("--algo", choices=("ring", "hier", "innet"), default="ring",
+                   help="ring (the default); hier: hierarchical over domains (allreduce, allgather, "
+                   "alltoall; docs/scale_up.md); innet: allreduce summed in the P4 switches (docs/aggregation.md)")
+    p.add_argument("--local", type=int, metavar="G",
+                   help="with --algo hier: ranks per domain (default: the topology's scale-up domain size)")
     add_stack_arguments(p)
     p.add_argument("--factor", type=int, default=2, help="with --size MIN:MAX: multiply the size by this")
     p.add_argument("--pcap", type=Path, help="with --netns: write one pcap per host port here")
@@ -135,6 +159,39 @@ def parse_ecn(text: str) -> tuple[int, int, float]:
 Run = tuple[CollectiveSpec, list[dict]]
 
 
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) end the run like Ctrl-C, so what it created is
+    removed; SIGINT is re-armed (a script's `&` inherits it ignored). While tearing down,
+    further signals are ignored (as `fabriclab net` does)."""
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _check_algo(args: argparse.Namespace, kind: str) -> None:
+    if args.local is not None and args.algo != "hier":
+        raise FabricError("--local is the domain size of --algo hier")
+    if args.algo == "hier":
+        if kind not in HIER_KINDS:
+            raise FabricError(f"--algo hier runs {', '.join(HIER_KINDS)}, not {kind}")
+        if args.netns is not None:
+            raise FabricError("--algo hier needs domains, and a bridge of namespaces has none: "
+                              "use --sim with --topology or --run on a net with scale-up domains")
+        if args.hosts and args.local is None:
+            raise FabricError("--algo hier with --hosts: give --local G (ranks per domain)")
+        if args.local is not None and args.local < 1:
+            raise FabricError(f"--local must be >= 1, got {args.local}")
+
+
 def _attach_run(run: str | None) -> tuple[Path, Any]:
     """A running net's folder and a function connecting `fabriclab ctl`'s controller to it."""
     from controller.cli import connect, find_run, grpc_base_port
@@ -146,6 +203,9 @@ def _attach_run(run: str | None) -> tuple[Path, Any]:
 def run(args: argparse.Namespace) -> list[Run]:
     """One (spec, per-rank results) per size; namespaces or hosts are set up once for all."""
     kind, sizes, opts = _kind(args.collective), parse_sizes(args.size, args.factor, "--size"), options(args)
+    _check_algo(args, kind)
+    if opts.cc == "hpcc" and (args.netns is not None or args.hosts):
+        raise FabricError("--cc hpcc reacts to INT from P4 switches: use --sim or --run")
     if args.pcap and args.netns is None:
         raise FabricError("--pcap works with --netns (on a running net, use `fabriclab net --pcap`)")
     if (args.loss or args.reorder or args.ecn) and args.sim is None:
@@ -153,38 +213,66 @@ def run(args: argparse.Namespace) -> list[Run]:
     if args.ranks and not args.run:
         raise FabricError("--ranks picks hosts of a running net: use it with --run")
 
-    def specs(nranks: int) -> list[CollectiveSpec]:
-        return [CollectiveSpec(kind, nranks, size, args.dtype, args.op) for size in sizes]
+    def specs(nranks: int, local: int = 1) -> list[CollectiveSpec]:
+        algo = "hier" if args.algo == "hier" else "ring"
+        return [CollectiveSpec(kind, nranks, size, args.dtype, args.op, algo, local) for size in sizes]
 
     if args.algo == "innet":
         from fabriclab.launch.innet import run_innet
 
-        return run_innet(args, specs, opts, attach=_attach_run)
+        if opts.cc is not None:
+            raise FabricError("--cc sets the RoCE QPs of --algo ring and hier; innet has none")
+        return run_innet(args, specs, opts.run, attach=_attach_run)
     if args.sim is not None:
         return simulate(args, specs(args.sim), opts)
     if args.netns is not None:
         from fabriclab.launch.netns import BridgeFabric
 
         todo = specs(args.netns)  # check the input before creating anything
-        with BridgeFabric(args.netns, pcap_dir=args.pcap, link_rate=opts.line_rate) as fabric:
+        with _signals_interrupt(), BridgeFabric(args.netns, pcap_dir=args.pcap,
+                                                link_rate=opts.run.line_rate) as fabric:
             return [(spec, launch(fabric.spawns, fabric.addrs, spec, opts, args.timeout)) for spec in todo]
-    if args.hosts or args.run:
-        names = [n for n in (args.ranks or "").split(",") if n]
-        spawns, addrs = parse_hosts(args.hosts) if args.hosts else hosts_of_run(args.run, names)
-        if args.run:
-            print("\n".join(routing_note(args.run, opts.mode)), flush=True)
-        return [(spec, launch(spawns, addrs, spec, opts, args.timeout)) for spec in specs(len(addrs))]
+    if args.hosts:
+        spawns, addrs = parse_hosts(args.hosts)
+        return [(spec, launch(spawns, addrs, spec, opts, args.timeout))
+                for spec in specs(len(addrs), args.local or 1)]
+    if args.run:
+        return on_run(args, opts, specs)
     raise FabricError("say where the ranks run: --sim N, --netns N, --hosts LIST or --run NAME")
 
 
-def simulate(args: argparse.Namespace, todo: list[CollectiveSpec], opts: RunOptions) -> list[Run]:
+def on_run(args: argparse.Namespace, opts: Stack, specs: Any) -> list[Run]:
+    """--run NAME: the ranks on the net's hosts; --algo hier finds the scale-up domains in
+    the run's topology and gives each rank its scale-up NIC."""
+    from fabriclab.launch.domains import domains_of
+
+    names = [n for n in (args.ranks or "").split(",") if n]
+    spawns, addrs = hosts_of_run(args.run, names)
+    local, scaleup = 1, None
+    if args.algo == "hier":
+        topo, names, scaleup = scaleup_of_run(args.run, names)
+        domains = domains_of(topo, names, args.local)
+        local, scaleup = domains.size, scaleup if domains.two_nic else None
+    print("\n".join(routing_note(args.run, opts.run.mode)), flush=True)
+    if args.algo == "hier":
+        print(f"# hierarchical: domains of {local}"
+              + (", domain peers over the scale-up NICs" if scaleup else ", every byte over one NIC"), flush=True)
+    if opts.cc == "hpcc":
+        print("# --cc hpcc: QPs react to the INT the switches add toward receivers; "
+              "a QP that gets none stays at line rate", flush=True)
+    return [(spec, launch(spawns, addrs, spec, opts, args.timeout, scaleup)) for spec in specs(len(addrs), local)]
+
+
+def simulate(args: argparse.Namespace, todo: list[CollectiveSpec], opts: Stack) -> list[Run]:
     """--sim: each size on a fresh virtual-time fabric (fabric.p4 in every switch); progress
     and the simulated time reached go to stderr, the table stays on stdout."""
     from fabriclab.net.cli import TOPOLOGY_OPTIONS, build_topology
     from fabriclab.vtime.fabric import Fabric, FabricOptions
     from fabriclab.vtime.links import Impairments
+    from fabriclab.launch.domains import domains_of, run_two_nic
+    from fabriclab.roce.framing import ROCE_PORT
     from fabriclab.vtime.runs import run_collective, star
-    from controller.fabric_plan import Ecn, FabricConfig
+    from controller.fabric_plan import Ecn, FabricConfig, Watch
 
     if args.delay < 0:
         raise FabricError(f"--delay must be >= 0 seconds, got {args.delay}")
@@ -192,22 +280,42 @@ def simulate(args: argparse.Namespace, todo: list[CollectiveSpec], opts: RunOpti
         given = [f for f, (dest, _, _) in TOPOLOGY_OPTIONS.items() if getattr(args, f"topo_{dest}") is not None]
         if given or args.scaleup_size is not None:
             raise FabricError(f"{(given or ['--scaleup-size'])[0]} describes a topology: give --topology too")
-        topo = star(args.sim, bw_mbps=opts.line_rate / 1e6, delay_us=round(args.delay * 1e6))
+        topo = star(args.sim, bw_mbps=opts.run.line_rate / 1e6, delay_us=round(args.delay * 1e6))
     else:
         topo = build_topology(args)
-    config = None
+    domains = None
+    if args.algo == "hier":
+        hosts = [h.name for h in topo.hosts()][:args.sim]
+        if len(hosts) < args.sim:
+            raise FabricError(f"{args.sim} ranks need {args.sim} hosts; {topo.name} has {len(hosts)}")
+        domains = domains_of(topo, hosts, args.local)
+        todo = [replace(spec, local=domains.size) for spec in todo]
+        print(f"# hierarchical: domains of {domains.size}"
+              + (", domain peers over the scale-up NICs" if domains.two_nic else ", every byte over one NIC"),
+              file=sys.stderr, flush=True)
+    config = FabricConfig()
     if args.ecn:
         kmin, kmax, pmax = parse_ecn(args.ecn)
-        frame = opts.pmtu + 58  # fabric.p4 marks on the queue depth in packets
-        config = FabricConfig(ecn=Ecn(kmin // frame, max(kmin // frame + 1, round(kmax / frame)), pmax))
+        frame = opts.run.pmtu + 58  # fabric.p4 marks on the queue depth in packets
+        config.ecn = Ecn(kmin // frame, max(kmin // frame + 1, round(kmax / frame)), pmax)
+    if opts.cc == "hpcc":  # INT toward the receivers of RoCE traffic: what HPCC reacts to
+        config.watchlist = [Watch(dport=ROCE_PORT, to_host=True)]
     fabric_options = FabricOptions(queue_bytes=parse_size(args.queue, "--queue", 1),
                                    impairments=Impairments(loss=args.loss, reorder=args.reorder), config=config)
     runs = []
     for spec in todo:
         fabric = Fabric(topo, fabric_options, args.seed)
-        results = run_collective(topo, spec, opts, seed=args.seed, fabric=fabric,
-                                 limit_ns=round(args.timeout * 1e9),
-                                 progress=lambda r: print(f"# {r}", file=sys.stderr, flush=True))
+        report = lambda r: print(f"# {r}", file=sys.stderr, flush=True)  # noqa: E731
+        if domains is None:
+            results = run_collective(topo, spec, opts, seed=args.seed, fabric=fabric,
+                                     limit_ns=round(args.timeout * 1e9), progress=report)
+        else:
+            record = run_two_nic(fabric, spec, opts, lambda ip, mbps: opts.at_rate(
+                                     mbps * 1e6 if mbps else opts.run.line_rate).nic_config(ip),
+                                 seed=args.seed, limit_ns=round(args.timeout * 1e9), progress=report)
+            results = record["ranks"]
+            print(f"# {100 * record['intra_share']:.0f}% of the bytes delivered to hosts came from "
+                  "scale-up switches", file=sys.stderr, flush=True)
         print(f"# {spec.size} B on {topo.name}, seed {args.seed}: simulated {fabric.now / 1e6:.3f} ms, "
               f"{fabric.loop.packets} packets", file=sys.stderr, flush=True)
         runs.append((spec, results))

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from fabriclab.errors import FabricError
-from fabriclab.launch.agent import agent_argv, collective_job
+from fabriclab.launch.agent import ScaleUpJob, Stack, agent_argv, collective_job
 from fabriclab.launch.lockstep import Lockstep
 from fabriclab.launch.placement import Spawn, in_pid_netns
 from fabriclab.paths import RunDir, run_of
@@ -23,15 +23,40 @@ from topologies.graph import Topology
 AGENT = "fabriclab.launch.agent"
 
 
-def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSpec, opts: RunOptions,
-           timeout: float = 120.0) -> list[dict]:
-    """Run rank i in an agent started by `spawns[i]`, listening on `addrs[i]`."""
+def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSpec,
+           opts: RunOptions | Stack, timeout: float = 120.0, scaleup: ScaleUpJob | None = None) -> list[dict]:
+    """Run rank i in an agent started by `spawns[i]`, listening on `addrs[i]` (and, with
+    `scaleup`, on its scale-up address for the peers of its domain)."""
     if len(spawns) != len(addrs) or len(addrs) != spec.nranks:
         raise FabricError("need one spawn function and one address per rank")
     argvs = [agent_argv(AGENT, i, addrs) for i in range(len(addrs))]
     limit = timeout + 30  # the ranks give up first and report
     with Lockstep(spawns, argvs, limit, what="rank") as ranks:
-        return ranks.round([collective_job(spec, opts, timeout)] * len(addrs), limit)
+        return ranks.round([collective_job(spec, opts, timeout, scaleup)] * len(addrs), limit)
+
+
+def scaleup_of_run(run: str, names: list[str] | None = None) -> tuple[Topology, list[str], ScaleUpJob | None]:
+    """The topology of running net `run`, its hosts `names` (default: all), and their
+    scale-up NICs (None when none has one): address and the rate of the link to the
+    scale-up switch."""
+    from fabriclab.launch.domains import scaleup_port
+
+    topo = _topology_of_run(run)
+    names = names or [h.name for h in topo.hosts()]
+    addressing = Addressing(topo)
+    ups = [scaleup_port(topo, name) for name in names]
+    if not any(ups):
+        return topo, names, None
+    return topo, names, ScaleUpJob([(str(addressing.ip(n, u[0])), ROCE_PORT) if u else None for n, u in zip(names, ups)],
+                            [u[2] * 1e6 if u and u[2] else None for u in ups])
+
+
+def _topology_of_run(run: str) -> Topology:
+    path = RunDir(run).path / "topology.json"
+    try:
+        return Topology.from_json(path.read_text())
+    except FileNotFoundError:
+        raise FabricError(f"no running network {run!r} (no {path})") from None
 
 
 def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn], list[tuple[str, int]]]:
@@ -40,11 +65,7 @@ def hosts_of_run(run: str, names: list[str] | None = None) -> tuple[list[Spawn],
     The run's topology.json gives names and addresses; each host's shell carries the run's
     FABRICLAB_RUN and `mininet:<host>` on its command line, and ranks enter its namespace.
     """
-    path = RunDir(run).path / "topology.json"
-    try:
-        topo = Topology.from_json(path.read_text())
-    except FileNotFoundError:
-        raise FabricError(f"no running network {run!r} (no {path})") from None
+    topo = _topology_of_run(run)
     hosts = names or [n.name for n in topo.hosts()]
     shells = _mininet_shells(run)
     addressing = Addressing(topo)

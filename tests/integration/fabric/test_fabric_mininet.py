@@ -20,7 +20,7 @@ from finsy.proto import p4r
 from controller.fabric import FABRIC_P4, FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Watch
 from controller.int_plot import plot_queue_depth
-from controller.link_failure import LinkMonitor, controller_handler, switch_ports
+from controller.link_failure import PortStatusFollower, controller_handler, switch_ports
 from controller.route_installer import RouteInstaller
 from fabriclab.net import clean
 from fabriclab.net.network import FabricNet, NetConfig
@@ -267,7 +267,8 @@ def test_int_reports_one_record_per_hop_with_rising_queue(fab, tmp_path):
 
 def test_link_failure_keeps_a_long_stream_going(fab):
     ups = uplinks(fab)
-    monitor = LinkMonitor(switch_ports(fab.topo), controller_handler(fab.ctl)).start()
+    monitor = PortStatusFollower(fab.ctl.clients, switch_ports(fab.topo),
+                                 controller_handler(fab.ctl)).start()
     rx = fab.net.host("fh3").popen([PY, TRAFFIC, "recv", fab.ip("fh3"), str(DPORT),
                                    "--duration", "9"], stdout=subprocess.PIPE, text=True)
     tx = None
