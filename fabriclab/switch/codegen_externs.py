@@ -130,7 +130,7 @@ class ExternCompiler:
             cp = ref.decl.control_plane_params
             values = {id(a.param): a.value for a in ref.args if a.param is not None}
             args = tuple(_const(values[id(p)], gen) for p in cp)
-            prio = entry.priority if entry.priority is not None else (n - i if needs_priority else 0)
+            prio = _entry_priority(t, entry, i, n) if needs_priority else 0
             table.insert(match, ActionCall(gen.action_name(ref.decl, ctx), args), prio, _const=True)
         gen.tables[qname] = table
         name = gen.obj("T", table)
@@ -409,3 +409,17 @@ class ExternCompiler:
 def _rand_between(rng, lo: int, hi: int) -> int:
     """v1model random(): uniform in [lo, hi] (lo when the range is empty)."""
     return rng.randint(lo, hi) if hi >= lo else lo
+
+
+_BMV2_TOP = (1 << 31) - 1
+
+
+def _entry_priority(t: ir.TableDecl, entry: ir.Entry, i: int, n: int) -> int:
+    """The table's (largest wins) priority of a program entry. p4c's BMv2 back end
+    (backends/bmv2/common/control.h, convertTableEntries) gives a `const entries` entry its
+    `@priority(n)` or else its 1-based position, and BMv2 picks the smallest value (p4c's
+    bmv2stf.py inverts STF priorities for that reason): mirrored here as _BMV2_TOP - value.
+    Other entries keep p4c's front-end priorities, the values P4Runtime reads back."""
+    if not t.entries_const:
+        return entry.priority if entry.priority is not None else n - i
+    return _BMV2_TOP - (entry.priority if entry.priority is not None else i + 1)
