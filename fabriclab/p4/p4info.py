@@ -438,6 +438,8 @@ def build_p4info(program: ir.Program) -> tuple[p4i.P4Info, list[Diagnostic]]:
 
 
 def _build(program: ir.Program) -> p4i.P4Info:
+    if program.main is None:  # p4c writes an empty P4Info for a program without `main`
+        return p4i.P4Info()
     found = _Walker(program).run()
     symbols = SymbolTable()
     for name, action in found.actions:

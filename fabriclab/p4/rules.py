@@ -10,15 +10,21 @@ from fabriclab.p4 import ir
 from fabriclab.p4.typecheck import CheckContext, error
 
 
+NO_MAIN = "the program has no 'main' package instance (e.g. V1Switch(...) main;)"
+
+
 class MainPackage:
-    """Pass: the program instantiates its package as `main` (e.g. `V1Switch(...) main;`)."""
+    """Pass: find the package instance `main` (e.g. `V1Switch(...) main;`). As p4c, a
+    program without one is only warned about (a library of declarations): its P4Info is
+    empty and a target refuses to run it."""
 
     name = "main-package"
 
     def run(self, ctx: CheckContext) -> None:
         main = ctx.global_scope.values.get("main")
         if not isinstance(main, ir.Instance):
-            raise error(None, "the program has no 'main' package instance (e.g. V1Switch(...) main;)")
+            ctx.warn(None, NO_MAIN)
+            return
         ctx.program.main = main
         for arg in main.args:  # p4c names a top-level block by its type name, ignoring its @name
             value = arg.value.decl if isinstance(arg.value, ir.PathExpr) else arg.value

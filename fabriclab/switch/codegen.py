@@ -335,6 +335,9 @@ class PipelineGenerator:
 
     # ------------------------------------------------------------ module
     def build(self) -> PipelineCode:
+        if self.program.main is None:
+            raise FabricError("the program has no 'main' package instance "
+                              "(e.g. V1Switch(...) main;): nothing to run")
         args = list(self.program.pipeline().values())
         stages = dict(zip(V1SWITCH_STAGES, args))
         if len(args) != len(V1SWITCH_STAGES) or not isinstance(stages["parser"], ir.ParserDecl):

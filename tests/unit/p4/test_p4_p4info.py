@@ -528,3 +528,23 @@ def test_platform_property_fills_pkg_info():
     props = info.pkg_info.platform_properties
     assert (props.multicast_group_table_size, props.multicast_group_table_max_replicas_per_entry) == (7, 3)
     assert not info.pkg_info.annotations
+
+
+GOLDEN = sorted(DATA.glob("*.p4info.txtpb"))
+
+
+@pytest.mark.parametrize("golden", GOLDEN, ids=[g.name.split(".")[0] for g in GOLDEN])
+def test_golden_p4info(golden):
+    """tests/data/p4/NAME.p4 gives exactly NAME.p4info.txtpb (each program says which p4c
+    behaviour its P4Info follows)."""
+    program = golden.with_name(golden.name.split(".")[0] + ".p4")
+    assert compile_file(program).p4info_text == golden.read_text()
+
+
+def test_program_without_main_warns_and_does_not_run():
+    from fabriclab.errors import FabricError
+    from fabriclab.switch.core import SwitchCore
+    compiled = compile_file(DATA / "no_main.p4")
+    assert any("no 'main'" in w.message for w in compiled.warnings)
+    with pytest.raises(FabricError, match="no 'main' package instance"):
+        SwitchCore(compiled)
