@@ -103,6 +103,14 @@ class _Names:
         return f"{prefix}{next(self._counters.setdefault(prefix, count(1)))}"
 
 
+def _warn_if_slow(scaleup_bw: float, nic_bw: float | None) -> None:
+    if nic_bw is not None and scaleup_bw < nic_bw:
+        warnings.warn(f"scale-up rate {scaleup_bw:g} Mb/s is below the NIC rate {nic_bw:g} "
+                      "Mb/s: unusual (NVLink-class links are 10-20x a NIC), so traffic kept "
+                      "inside a domain runs slower than over the network", ScaleUpWarning,
+                      stacklevel=3)
+
+
 def _attach_scaleup(topo: Topology, names: _Names, hosts: list[str], scaleup: ScaleUp | None,
                     site: int, queue: int | None) -> None:
     if scaleup is None:
@@ -110,6 +118,7 @@ def _attach_scaleup(topo: Topology, names: _Names, hosts: list[str], scaleup: Sc
     if len(hosts) % scaleup.size:
         raise FabricError(f"{len(hosts)} hosts do not split into scale-up domains of "
                           f"{scaleup.size}")
+    _warn_if_slow(scaleup.bw, next(iter(topo.ports(hosts[0]).values())).params_from(hosts[0]).bw)
     params = LinkParams(scaleup.bw, 0, queue)
     for start in range(0, len(hosts), scaleup.size):
         sw = topo.add_node(names("u"), NodeKind.SCALEUP, site=site,
@@ -317,11 +326,8 @@ def scale_up_fabric(accelerators: int = 16, domain: int = 8, rails: int | None =
     _positive("domains per leaf", per_leaf)
     if per_site % per_leaf:
         raise FabricError(f"{per_site} domains per site do not split into leaves of {per_leaf}")
-    if domain > 1 and scaleup_bw < nic_bw:
-        warnings.warn(f"scale-up rate {scaleup_bw:g} Mb/s is below the NIC rate {nic_bw:g} "
-                      "Mb/s: unusual (NVLink-class links are 10-20x a NIC), so traffic kept "
-                      "inside a domain runs slower than over the network", ScaleUpWarning,
-                      stacklevel=2)
+    if domain > 1:
+        _warn_if_slow(scaleup_bw, nic_bw)
     topo = Topology(name=f"scale-up-{accelerators}x{domain}-{layout}"
                     + (f"-{sites}sites" if sites > 1 else ""))
     names = _Names()

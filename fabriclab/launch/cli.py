@@ -120,7 +120,7 @@ _TOPOLOGY_CLASHES = ("--hosts", "--queue")
 
 
 def _add_topology_arguments(p: argparse.ArgumentParser) -> None:
-    from fabriclab.net.cli import TOPOLOGY_OPTIONS, BUILDERS
+    from fabriclab.net.cli import TOPOLOGY_OPTIONS, BUILDERS, add_scaleup_arguments
 
     topo = p.add_argument_group("with --sim: a topology instead of the star (as `fabriclab net` takes it; "
                                 "a rail's host count via a topology JSON file)")
@@ -130,8 +130,7 @@ def _add_topology_arguments(p: argparse.ArgumentParser) -> None:
             p.set_defaults(**{f"topo_{dest}": None})  # what build_topology reads
         else:
             topo.add_argument(flag, dest=f"topo_{dest}", help=help_text)
-    topo.add_argument("--scaleup-size", type=int, metavar="N", help="scale-up domains of N hosts")
-    topo.add_argument("--scaleup-bw", type=float, default=1000.0, metavar="MBPS", help="scale-up link rate")
+    add_scaleup_arguments(topo)
 
 
 def _kind(name: str) -> str:
@@ -278,8 +277,9 @@ def simulate(args: argparse.Namespace, todo: list[CollectiveSpec], opts: Stack) 
         raise FabricError(f"--delay must be >= 0 seconds, got {args.delay}")
     if args.topology is None:
         given = [f for f, (dest, _, _) in TOPOLOGY_OPTIONS.items() if getattr(args, f"topo_{dest}") is not None]
-        if given or args.scaleup_size is not None:
-            raise FabricError(f"{(given or ['--scaleup-size'])[0]} describes a topology: give --topology too")
+        scaleup = [f for f in ("--scaleup-size", "--scaleup-bw") if getattr(args, f[2:].replace("-", "_")) is not None]
+        if given or scaleup:
+            raise FabricError(f"{(given or scaleup)[0]} describes a topology: give --topology too")
         topo = star(args.sim, bw_mbps=opts.run.line_rate / 1e6, delay_us=round(args.delay * 1e6))
     else:
         topo = build_topology(args)

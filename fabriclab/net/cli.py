@@ -14,20 +14,32 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
 from fabriclab import paths
 from fabriclab.errors import FabricError
-from fabriclab.units import parse_bitrate, parse_time_ns
+from fabriclab.units import parse_bitrate, parse_size, parse_time_ns
 from topologies import builders
 from topologies.graph import Topology
+
+def scale_up(hosts: int = 16, scaleup_size: int = 8, rails: int | None = None, layout: str = "rail",
+             downlink_bw: float = 100.0, scaleup_bw: float = 1800.0, spines: int = 2,
+             domains_per_leaf: int | None = None, sites: int = 1, borders: int = 1,
+             queue: int | None = None, dci: builders.Dci | None = None) -> Topology:
+    """`builders.scale_up_fabric` in the CLI's words: --hosts accelerators in scale-up
+    domains of --scaleup-size, each NIC at --downlink-bw, each scale-up link at --scaleup-bw."""
+    return builders.scale_up_fabric(hosts, scaleup_size, rails, layout, downlink_bw, scaleup_bw, spines,
+                                    domains_per_leaf, sites, borders, queue=queue, dci=dci)
+
 
 BUILDERS: dict[str, Callable[..., Topology]] = {
     "leaf-spine": builders.leaf_spine,
     "fat-tree": builders.fat_tree,
     "rail": builders.rail_optimized,
     "multi-site": builders.multi_site,
+    "scale-up": scale_up,
 }
 
 # option -> (builder keyword, type, help)
@@ -35,12 +47,14 @@ TOPOLOGY_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "--leaves": ("leaves", int, "leaf switches (per site)"),
     "--spines": ("spines", int, "spine switches (per site)"),
     "--hosts-per-leaf": ("hosts_per_leaf", int, "hosts per leaf"),
-    "--hosts": ("hosts", int, "hosts (rail)"),
-    "--rails": ("rails", int, "NICs per host, one rail each (rail)"),
+    "--hosts": ("hosts", int, "hosts (rail), accelerators (scale-up)"),
+    "--rails": ("rails", int, "NICs per host, one rail each (rail); rails = domain size (scale-up)"),
+    "--layout": ("layout", str, "scale-out of the domains: rail (rail-optimised) or leaf (scale-up)"),
+    "--domains-per-leaf": ("domains_per_leaf", int, "scale-up domains each leaf serves (scale-up)"),
     "--hosts-per-rail-switch": ("hosts_per_rail_switch", int, "hosts per rail switch (rail)"),
     "--k": ("k", int, "fat-tree arity (even)"),
-    "--sites": ("sites", int, "sites (multi-site)"),
-    "--borders": ("borders", int, "border switches per site (multi-site)"),
+    "--sites": ("sites", int, "sites (multi-site, scale-up)"),
+    "--borders": ("borders", int, "border switches per site (multi-site, scale-up)"),
     "--bw": ("bw", lambda s: _mbps(s, "--bw"), "link rate (Mb/s, or e.g. 1G) (fat-tree)"),
     "--downlink-bw": ("downlink_bw", lambda s: _mbps(s, "--downlink-bw"),
                       "host link rate (Mb/s, or e.g. 1G)"),
@@ -53,6 +67,10 @@ TOPOLOGY_OPTIONS: dict[str, tuple[str, Callable[[str], Any], str]] = {
                  "inter-site link rate (Mb/s, or e.g. 1G) (multi-site)"),
     "--dci-delay": ("dci_delay_us", lambda s: _delay_us(s, "--dci-delay"),
                     "one-way inter-site delay, e.g. 10ms (multi-site)"),
+    "--dci-km": ("dci_km", float, "inter-site fibre length in km: 5 us one way per km, instead "
+                 "of --dci-delay (multi-site)"),
+    "--dci-buffer": ("dci_buffer", lambda s: parse_size(s, "--dci-buffer"),
+                     "border switches' DCI egress buffer in bytes, e.g. 4M (multi-site)"),
     "--queue": ("queue", int, "egress queue depth in packets on every link"),
 }
 
@@ -73,10 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for flag, (dest, _, help_text) in TOPOLOGY_OPTIONS.items():
         metavar = "DELAY" if dest.endswith("_us") else "MBPS" if dest.endswith("bw") else "N"
         topo.add_argument(flag, dest=f"topo_{dest}", metavar=metavar, help=help_text)
-    topo.add_argument("--scaleup-size", type=int, metavar="N",
-                      help="add scale-up domains of N hosts behind one high-rate switch")
-    topo.add_argument("--scaleup-bw", type=float, default=1000.0, metavar="MBPS",
-                      help="scale-up link rate (default 1000)")
+    add_scaleup_arguments(topo)
     parser.add_argument("--save-topology", type=Path, metavar="FILE",
                         help="write the graph as JSON")
     parser.add_argument("--target", choices=("builtin", "bmv2"), default="builtin")
@@ -100,32 +115,74 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="extra flags for every switch, e.g. \"--log-console\"")
 
 
+DEFAULT_SCALEUP_MBPS = 1000.0  # --scaleup-size on leaf-spine, fat-tree, rail, multi-site
+
+
+def add_scaleup_arguments(group: Any) -> None:
+    """--scaleup-size and --scaleup-bw (`fabriclab net` and `fabriclab collective --sim`)."""
+    group.add_argument("--scaleup-size", type=int, metavar="N",
+                       help="scale-up domains of N hosts behind one high-rate switch (the domain "
+                       "size G of scale-up; an extra NIC per host on the other topologies)")
+    group.add_argument("--scaleup-bw", metavar="MBPS",
+                       help=f"scale-up link rate (Mb/s, or e.g. 10G; default {DEFAULT_SCALEUP_MBPS:g}, "
+                       "scale-up: 18x --downlink-bw)")
+
+
+DCI_DESTS = ("dci_bw", "dci_delay_us", "dci_km", "dci_buffer")
+
+
 def build_topology(args: argparse.Namespace) -> Topology:
-    """The topology the options describe; a FabricError for anything that does not fit."""
+    """The topology the options describe; a FabricError for anything that does not fit. A
+    buildable but unusual one (a scale-up rate below the NIC's) prints one warning line."""
     given = {dest: (flag, conv, getattr(args, f"topo_{dest}"))
              for flag, (dest, conv, _) in TOPOLOGY_OPTIONS.items()
              if getattr(args, f"topo_{dest}") is not None}
+    scaleup_bw = None if args.scaleup_bw is None else _mbps(args.scaleup_bw, "--scaleup-bw")
     if args.topology not in BUILDERS:
         path = Path(args.topology)
         if not path.is_file():
             raise FabricError(f"unknown topology {args.topology!r}: use one of "
                               f"{', '.join(BUILDERS)} or a JSON file")
-        if given or args.scaleup_size:
+        if given or args.scaleup_size or scaleup_bw:
             raise FabricError("topology options do not apply to a topology file")
         return Topology.from_json(path.read_text())
     builder = BUILDERS[args.topology]
     accepted = inspect.signature(builder).parameters
     kwargs: dict[str, Any] = {}
     for dest, (flag, conv, raw) in given.items():
-        if dest not in accepted:
+        if dest not in accepted and not (dest in DCI_DESTS and "dci" in accepted):
             raise FabricError(f"{flag} does not apply to {args.topology}")
         try:
             kwargs[dest] = conv(raw)
         except ValueError:
             raise FabricError(f"{flag}: {raw!r} is not a number") from None
-    if args.scaleup_size is not None:
-        kwargs["scaleup"] = builders.ScaleUp(args.scaleup_size, args.scaleup_bw)
-    return builder(**kwargs)
+    _dci(kwargs, accepted["sites"].default if "sites" in accepted else 1)
+    if builder is scale_up:
+        if args.scaleup_size is not None:
+            kwargs["scaleup_size"] = args.scaleup_size
+        kwargs["scaleup_bw"] = scaleup_bw or 18 * kwargs.get("downlink_bw", 100.0)
+    elif args.scaleup_size is not None:
+        kwargs["scaleup"] = builders.ScaleUp(args.scaleup_size, scaleup_bw or DEFAULT_SCALEUP_MBPS)
+    elif scaleup_bw is not None:
+        raise FabricError("--scaleup-bw is the rate of --scaleup-size's domains: give --scaleup-size too")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", builders.ScaleUpWarning)
+        topo = builder(**kwargs)
+    for w in caught:
+        print(f"fabriclab: warning: {w.message}", file=sys.stderr, flush=True)
+    return topo
+
+
+def _dci(kwargs: dict[str, Any], default_sites: int) -> None:
+    """Fold --dci-bw/--dci-delay/--dci-km/--dci-buffer into one `builders.Dci`."""
+    if not any(d in kwargs for d in DCI_DESTS):
+        return
+    if kwargs.get("sites", default_sites) < 2:
+        raise FabricError("DCI options join sites: give --sites 2 or more")
+    if "dci_km" in kwargs and "dci_delay_us" in kwargs:
+        raise FabricError("give the DCI's --dci-km (fibre length) or --dci-delay, not both")
+    kwargs["dci"] = builders.Dci.of(kwargs.pop("dci_bw", 100.0), kwargs.pop("dci_km", None),
+                                    kwargs.pop("dci_delay_us", 10_000), kwargs.pop("dci_buffer", None))
 
 
 def _hold() -> None:
