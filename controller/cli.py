@@ -9,6 +9,7 @@
     fabriclab ctl link-down l1 3 ; fabriclab ctl link-up l1 3
     fabriclab ctl watch-links            (regroup on port up/down events until Ctrl-C)
     fabriclab ctl stats l1
+    fabriclab ctl routes [u1]             (every route the switches hold, next hops named)
     fabriclab ctl agg create --ranks h1,h2,h3,h4 [--job 1] [--pool 64]; agg list; agg delete 1
     fabriclab ctl tenant add A --hosts h1,h2 --guaranteed 10 --cap 20 [--queue 1]; tenant list
     fabriclab ctl cc start --policy adaptive --rtt-us 20; cc observe --every 1; cc policy static; cc status
@@ -71,6 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     stats.add_argument("switch")
     stats.add_argument("--rate", type=float, metavar="SECONDS",
                        help="read twice, SECONDS apart, and print the deltas per second")
+    routes = sub.add_parser("routes", help="the IPv4 routes the switches hold (prefix -> ports/group)")
+    routes.add_argument("switch", nargs="?", help="only this switch")
     agg = sub.add_parser("agg", help="in-network aggregation jobs (docs/aggregation.md)")
     agg_sub = agg.add_subparsers(dest="agg_action", metavar="create|list|delete", required=True)
     create = agg_sub.add_parser("create", help="install a job over these hosts (rank order)")
@@ -383,6 +386,10 @@ def main(args: argparse.Namespace) -> int:
             run_failure(failure, driver)
             print(f"{failure.what}: {len(failure.ports)} port(s) "
                   f"{'down' if failure.for_s is None else 'down and back up'}")
+        elif args.action == "routes":
+            from controller.routes_cli import print_routes
+
+            print_routes(ctl.topo, ctl.clients, args.switch)
         elif args.action == "stats":
             print(port_stats_table(ctl, args.switch, args.rate))
             from controller.congestion import pfc_table, read_pfc
