@@ -1,71 +1,96 @@
-"""Two scale-up domains of two accelerators on Mininet (root): a hierarchical all-reduce is
-exact, and the intra-domain bytes cross the scale-up switches, not the network.
+"""Two scale-up domains of two accelerators on Mininet (root), through the front door:
+`fabriclab net scale-up` (fabric.p4 on the built-in switches), `fabriclab ctl routes`, and
+`fabriclab collective allreduce --run NAME --algo hier` with two NICs per rank.
 
-Rail-optimised with G = 2: h1, h2 on u1 and h3, h4 on u2; rail 0 (r1) joins h1 and h3,
-rail 1 (r2) h2 and h4. The hierarchical ring passes run inside u1/u2 and along r1/r2, so
-the spine carries none of the collective's bytes.
+Rail-optimised with G = 2: h1, h2 on u1 and h3, h4 on u2; rail 0 (r1) joins h1 and h3, rail 1
+(r2) h2 and h4. The hierarchical all-reduce's domain passes run inside u1/u2 and its
+cross-domain pass along r1/r2, so the spine carries none of it. The switches' P4Runtime
+port counters (what `fabriclab ctl stats` prints) show where the bytes went.
 """
 
+from __future__ import annotations
+
+import json
 import os
+import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from fabriclab.net import clean
-from fabriclab.paths import p4src, veth_name
-from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.launch.lockstep import Lockstep
-from fabriclab.launch.placement import in_mininet_host
-from fabriclab.roce.runs import summarize
-from topologies import builders
-from topologies.addressing import Addressing
+pytestmark = [pytest.mark.root, pytest.mark.timeout(600)]
 
-pytestmark = [pytest.mark.root, pytest.mark.timeout(300)]
-
-HELPER = Path(__file__).with_name("two_nic_rank.py")
 SIZE = 64 << 10
+FABRICLAB = [sys.executable, "-m", "fabriclab"]
 
 
-def switch_tx_bytes(topo, run: str, switch: str) -> int:
-    """Bytes the switch sent on all its ports (the kernel's count on its veth ends)."""
-    return sum(int(Path(f"/sys/class/net/{veth_name(switch, port, run)}/statistics/tx_bytes").read_text())
-               for port in topo.ports(switch))
+def tx_bytes(ctl, switch: str) -> int:
+    return sum(st.tx_bytes for st in ctl.port_stats(switch).values())
 
 
-def test_hierarchical_allreduce_over_two_domains_of_two():
-    from fabriclab import p4
+def switch_routes(text: str) -> dict[str, list[str]]:
+    """`ctl routes` output -> switch -> ["PREFIX (NEIGHBOUR)", ...]."""
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith(" "):
+            current = out.setdefault(line.split(":")[0], [])
+        elif "->" in line:
+            prefix, via = line.split("->")
+            current.append(f"{prefix.strip()} {via.split()[-1]}")
+    return out
 
-    if not hasattr(p4, "compile_file"):
-        pytest.skip("toolchain not in this tree")
-    from controller.route_installer import RouteInstaller
-    from fabriclab.net.network import FabricNet, NetConfig
 
-    topo = builders.scale_up_fabric(accelerators=4, domain=2, nic_bw=10, scaleup_bw=40, spines=1)
-    a = Addressing(topo)
+def test_hierarchical_allreduce_over_two_domains_of_two(tmp_path):
+    from controller import cli as ctl_cli
+    from fabriclab.net import clean
+
     run = f"t-scaleup-{os.getpid()}"
-    config = NetConfig(program=p4src("basic.p4"), run=run,
-                       grpc_base_port=33000 + os.getpid() % 50 * 10)
-    hosts = [h.name for h in topo.hosts()]
-    out_ips = ",".join(str(a.ip(h, 0)) for h in hosts)
-    up_ips = ",".join(str(a.ip(h, 1)) for h in hosts)
+    port = 33000 + os.getpid() % 50 * 10
+    net = subprocess.Popen([*FABRICLAB, "net", "scale-up", "--hosts", "4", "--scaleup-size", "2",
+                            "--downlink-bw", "10", "--scaleup-bw", "40", "--spines", "1",
+                            "--run", run, "--grpc-base-port", str(port)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        with FabricNet(topo, config, controller=RouteInstaller()) as net:
-            before = {sw.name: switch_tx_bytes(topo, run, sw.name) for sw in topo.switches()}
-            argvs = [[sys.executable, str(HELPER), str(i), "4", str(SIZE), "2", out_ips, up_ips,
-                      "10e6", "40e6", "120"] for i in range(4)]
-            with Lockstep([in_mininet_host(net.host(h)) for h in hosts], argvs, 150, "rank") as ranks:
-                results = ranks.round(["{}"] * 4, 150)
-            sent = {sw: switch_tx_bytes(topo, run, sw) - before[sw] for sw in before}
+        for line in net.stdout:
+            if "fabriclab net: up" in line:
+                break
+        else:
+            pytest.fail(f"net never came up (exit {net.wait()})")
+        routes = subprocess.run([*FABRICLAB, "ctl", "--run", run, "routes"], capture_output=True,
+                                text=True, timeout=120)
+        assert routes.returncode == 0, routes.stdout + routes.stderr
+        print(routes.stdout)
+        table = switch_routes(routes.stdout)
+        assert set(table) == {"u1", "u2", "r1", "r2", "s1"}
+        assert sorted(table["u1"]) == ["10.0.3.1/32 (h1)", "10.0.3.2/32 (h2)"]  # intra-domain: scale-up
+        assert "10.0.1.2/32 (h3)" in table["r1"]  # h1 -> h3 (same rail, other domain): the rail leaf
+        assert not any(r.startswith("10.0.3.") for sw in ("r1", "r2", "s1") for r in table[sw])
+        ctl = ctl_cli.connect(ctl_cli.find_run(run), port)
+        try:
+            before = {sw: tx_bytes(ctl, sw) for sw in ("u1", "u2", "r1", "r2", "s1")}
+            out_json = tmp_path / "hier.json"
+            out = subprocess.run([*FABRICLAB, "collective", "allreduce", "--run", run, "--algo", "hier",
+                                  "--size", str(SIZE), "--dtype", "int", "--rate", "10M", "--iters", "1",
+                                  "--warmup", "0", "--timeout", "120", "--json", str(out_json)],
+                                 capture_output=True, text=True, timeout=300)
+            assert out.returncode == 0, out.stdout + out.stderr
+            sent = {sw: tx_bytes(ctl, sw) - b for sw, b in before.items()}
+        finally:
+            ctl.close()
+        print(out.stdout, "\nbytes sent per switch (P4Runtime port counters):", sent)
+        assert "domains of 2, domain peers over the scale-up NICs" in out.stdout
+        saved = json.loads(out_json.read_text())["runs"][0]
+        assert saved["row"]["wrong"] == 0 and all(r["wrong"] == 0 and r["done"] for r in saved["ranks"])
+        assert all(r["scaleup_nic"]["tx_packets"] > 0 for r in saved["ranks"])
+        # inside a domain: reduce-scatter + all-gather move 2 x 1/2 of the buffer per rank;
+        # across: 2 x 1/2 of a half. The scale-up switches carry most of the bytes.
+        inside = sent["u1"] + sent["u2"]
+        assert inside >= 4 * SIZE  # 4 ranks x (SIZE/2 + SIZE/2) of payload, plus headers
+        assert inside > 1.5 * (sent["r1"] + sent["r2"])  # 2:1 in payload
+        assert sent["s1"] < SIZE // 8  # no collective byte crosses the spine
     finally:
+        net.terminate()
+        try:
+            net.wait(60)
+        except subprocess.TimeoutExpired:
+            net.kill()
         clean.clean_run(run)
-    spec = CollectiveSpec("allreduce", 4, SIZE, "int", algo="hier", local=2)
-    assert summarize(spec, results).wrong == 0
-    assert all(r["done"] and r["wrong"] == 0 for r in results)
-    print("bytes sent per switch:", sent)
-    # inside a domain: reduce-scatter + all-gather move 2 x 1/2 of the buffer per rank;
-    # across: 2 x 1/2 of a quarter. The scale-up switches carry most of the bytes.
-    inside = sent["u1"] + sent["u2"]
-    assert inside >= 4 * SIZE  # 4 ranks x (SIZE/2 + SIZE/2) of payload, plus headers
-    assert inside > 1.5 * (sent["r1"] + sent["r2"])  # 2:1 in payload
-    assert sent["s1"] < SIZE // 8  # no collective byte crosses the spine (only stray ND/ARP)
