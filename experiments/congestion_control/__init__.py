@@ -1,16 +1,20 @@
 """Congestion control on a lossless fabric: a 7:1 incast plus a victim flow that shares the
-bottleneck's upstream link, under none (lossy, window only), PFC only, DCQCN+PFC with fixed
-ECN, DCQCN+PFC with the CC manager (rate-based ECN, switch notification, adaptive), and
-HPCC (INT to the receiver) with PFC.
+bottleneck's upstream link, and long flows mixed with short ones, under none (lossy, window
+only), PFC only, DCQCN+PFC with fixed ECN, DCQCN+PFC with the CC manager (rate-based ECN,
+switch notification, adaptive), and HPCC (INT to the receiver) with PFC.
 
 `run(scale="quick", out_dir=..., progress=print, mode="sim") -> Result` is what
-`fabriclab run congestion_control --mode sim` calls. Sim mode only (virtual time, 100 Gb/s,
-no root): one fresh fabric per scheme and seed (`sim.py`). The run JSON's `headline` gives
-the p99 bottleneck queue and the utilisation per scheme, and is printed last.
+`fabriclab run congestion_control --mode sim|emulate` calls. One trial per scheme, on a
+fresh fabric: in virtual time in a worker process (`sim.py`, 100 Gb/s, no root), or a
+Mininet leaf-spine in a trial process of its own (`emulate.py`, 10 Mb/s, root). Trials go
+through experiments.sweep.run_trials, so --workers/--cluster spread them and the CSV is the
+same either way. The run JSON's `headline` gives the p99 bottleneck queue and the
+utilisation per scheme (incast), and is printed last.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +23,16 @@ from typing import Any, Callable
 from experiments.congestion_control.figure import draw
 from experiments.congestion_control.metrics import case_row
 from experiments.congestion_control.params import SCHEME_LABELS, Params, params_for
-from experiments.congestion_control.sim import run_scheme
 from experiments.report import format_table, group_stats
 from experiments.results import RunFiles, finish_run, start_run
+from experiments.sweep import Sweep, run_trials
+from experiments.trials import free_port_base, require_root, run_trial
 
 NAME = "congestion_control"
-METRICS = ("queue_p50_kb", "queue_p99_kb", "utilisation_pct", "jain", "victim_gbps", "retransmissions",
-           "drops", "pauses", "switch_paused_us", "host_paused_us")
-
+TRIAL_MODULE = "experiments.congestion_control.emulate"
+METRICS = ("queue_p50_kb", "queue_p99_kb", "utilisation_pct", "jain", "victim_gbps", "slowdown_p50",
+           "slowdown_p99", "short_done", "retransmissions", "drops", "pauses", "switch_paused_us",
+           "host_paused_us")
 
 @dataclass
 class Result:
@@ -39,55 +45,108 @@ class Result:
     wall_s: float
     errors: list[str] = field(default_factory=list)
 
-    def scheme(self, scheme: str) -> dict[str, Any]:
-        return next(s for s in self.summary if s["scheme"] == scheme)
+    def scheme(self, scheme: str, workload: str = "incast") -> dict[str, Any]:
+        return next(s for s in self.summary if s["scheme"] == scheme and s["workload"] == workload)
+
+
+def plan(p: Params) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(scheme, its cases): one trial per scheme, cases seed-major."""
+    return [(scheme, [{"workload": w, "scheme": scheme, "seed": seed} for seed in p.seeds for w in p.workloads])
+            for scheme in p.schemes]
+
+
+def scheme_trial(task: tuple[Params, int, int, str, list[dict[str, Any]]],
+                 progress: Callable[[str], None]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One scheme's cases on a fresh fabric: (rows, errors). Module-level so that
+    experiments.sweep can run it in another process or on a Dask worker."""
+    p, i, n, scheme, cases = task
+    progress(f"[trial {i + 1}/{n}] {SCHEME_LABELS[scheme]}: {len(cases)} case(s)")
+    error = None
+    if p.mode == "sim":
+        from experiments.congestion_control.sim import run_case
+
+        records = [run_case(p, c["workload"], scheme, c["seed"]) for c in cases]
+    else:
+        trial_params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, 3)}
+        records, error = run_trial(TRIAL_MODULE, f"cc-{os.getpid()}-{i}", trial_params, cases,
+                                   timeout=60 + len(cases) * (p.timeout_s + 30), progress=progress)
+    rows = [case_row(r, p) for r in records]
+    for r in rows:
+        progress(f"  {r['workload']} {SCHEME_LABELS[scheme]}, seed {r['seed']}: p99 queue "
+                 f"{r['queue_p99_kb']:.1f} KB, utilisation {r['utilisation_pct']:.1f}%, "
+                 + (f"victim {r['victim_gbps']:.3g} Gb/s" if r["workload"] == "incast" else
+                    f"short flows {r['short_done']}/{r['short_flows']} done, slowdown p99 {r['slowdown_p99']:.1f}")
+                 + f" ({r['wall_s']:.0f} s wall)")
+    errors = [f"{r['workload']} {scheme} seed {r['seed']}: {r['error']}" for r in rows if r["error"]]
+    if error:
+        errors.append(error)
+        progress(f"  {error}")
+    return rows, errors
 
 
 def summarize(rows: list[dict[str, Any]], p: Params) -> list[dict[str, Any]]:
-    """Per scheme: the mean over seeds of every metric."""
-    stats = {m: group_stats(rows, lambda r: r["scheme"], m) for m in METRICS}
-    return [{"scheme": s, "seeds": stats["utilisation_pct"][s].n, **{m: stats[m][s].mean for m in METRICS}}
-            for s in p.schemes if s in stats["utilisation_pct"]]
+    """Per workload and scheme: the mean over seeds of every metric."""
+    out = []
+    for workload in p.workloads:
+        sel = [r for r in rows if r["workload"] == workload]
+        stats = {m: group_stats(sel, lambda r: r["scheme"], m) for m in METRICS}
+        for s in p.schemes:
+            if s in stats["utilisation_pct"]:
+                out.append({"workload": workload, "scheme": s, "seeds": stats["utilisation_pct"][s].n,
+                            **{m: stats[m][s].mean if s in stats[m] else float("nan") for m in METRICS}})
+    return out
 
 
 def headline(summary: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    return {s["scheme"]: {"p99_queue_kb": round(s["queue_p99_kb"], 2),
-                          "utilisation_pct": round(s["utilisation_pct"], 1),
-                          "victim_gbps": round(s["victim_gbps"], 2)} for s in summary}
+    """Per scheme: the incast's p99 queue, utilisation and victim; the mix's p99 slowdown."""
+    out: dict[str, dict[str, float]] = {}
+    for s in summary:
+        h = out.setdefault(s["scheme"], {})
+        if s["workload"] == "incast":
+            h.update(p99_queue_kb=round(s["queue_p99_kb"], 2), utilisation_pct=round(s["utilisation_pct"], 1),
+                     victim_gbps=round(s["victim_gbps"], 4))
+        else:
+            h.update(short_slowdown_p99=round(s["slowdown_p99"], 2))
+    return out
 
 
 def summary_table(summary: list[dict[str, Any]]) -> str:
-    headers = ("scheme", "q p50 KB", "q p99 KB", "util %", "Jain", "victim Gb/s", "retx", "drops", "pauses",
-               "paused us")
-    return format_table(headers, [(SCHEME_LABELS[s["scheme"]], s["queue_p50_kb"], s["queue_p99_kb"],
-                                   s["utilisation_pct"], s["jain"], s["victim_gbps"], s["retransmissions"],
-                                   s["drops"], s["pauses"], s["switch_paused_us"]) for s in summary])
+    headers = ("workload", "scheme", "q p50 KB", "q p99 KB", "util %", "Jain", "victim Gb/s",
+               "slowdown p50", "p99", "retx", "drops", "pauses", "paused us")
+    return format_table(headers, [(s["workload"], SCHEME_LABELS[s["scheme"]], s["queue_p50_kb"], s["queue_p99_kb"],
+                                   s["utilisation_pct"], s["jain"], s["victim_gbps"], s["slowdown_p50"],
+                                   s["slowdown_p99"], s["retransmissions"], s["drops"], s["pauses"],
+                                   s["switch_paused_us"]) for s in summary])
 
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
-        mode: str = "sim", **overrides: Any) -> Result:
-    """Run every scheme at `scale` ("quick" or "full"); `overrides` replace parameters."""
+        mode: str = "sim", sweep: Sweep | None = None, **overrides: Any) -> Result:
+    """Run every scheme at `scale` ("quick" or "full") in `mode` ("sim" or "emulate"), its
+    trials where `sweep` says; `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
+    if p.mode == "emulate":
+        require_root()
     started = time.monotonic()
-    run_name, files = start_run(NAME, f"sim-{scale}", out_dir)
-    progress(f"{NAME} (sim, {scale}): {len(p.schemes)} schemes x {len(p.seeds)} seeds; {p.senders}:1 incast "
-             f"+ victim, {p.link_gbps:g} Gb/s, {p.duration_us} simulated us each")
-    records, rows = [], []
-    for seed in p.seeds:
-        for scheme in p.schemes:
-            record = run_scheme(p, scheme, seed)
-            records.append(record)
-            rows.append(case_row(record))
-            r = rows[-1]
-            progress(f"  {SCHEME_LABELS[scheme]}, seed {seed}: p99 queue {r['queue_p99_kb']:.1f} KB, "
-                     f"utilisation {r['utilisation_pct']:.1f}%, victim {r['victim_gbps']:.1f} Gb/s "
-                     f"({r['wall_s']:.0f} s wall)")
+    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
+    trials = plan(p)
+    rate = f"{p.link_gbps:g} Gb/s" if p.link_gbps >= 1 else f"{p.link_gbps * 1000:g} Mb/s"
+    progress(f"{NAME} ({p.mode}, {scale}): {len(trials)} schemes x {len(p.workloads)} workloads x "
+             f"{len(p.seeds)} seeds; {p.senders}:1 incast + victim and a long/short mix, {rate}, "
+             f"{p.duration_us / 1000:g} ms per case")
+    tasks = [(p, i, len(trials), scheme, cases) for i, (scheme, cases) in enumerate(trials)]
+    outcome = run_trials(scheme_trial, tasks, progress, p.mode, sweep)
+    rows = outcome.rows
     wall = time.monotonic() - started
     summary = summarize(rows, p)
     head = headline(summary)
-    finish_run(NAME, run_name, scale, p, files, wall, rows, {"schemes": summary, "headline": head}, head,
-               summary_table(summary),
-               "headline: " + "; ".join(f"{SCHEME_LABELS[s]}: p99 queue {h['p99_queue_kb']:g} KB, "
-                                        f"utilisation {h['utilisation_pct']:g}%" for s, h in head.items()),
-               lambda png: draw(records, rows, p, png), progress, target="builtin")
-    return Result(run_name, p, rows, summary, head, files, wall)
+    csv_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    text = "; ".join(f"{SCHEME_LABELS[s]}: p99 queue {h['p99_queue_kb']:g} KB, utilisation "
+                     f"{h['utilisation_pct']:g}%" for s, h in head.items() if "p99_queue_kb" in h)
+    finish_run(NAME, run_name, scale, p, files, wall, csv_rows,
+               {"schemes": summary, "errors": outcome.errors, "headline": head}, head,
+               summary_table(summary), "headline: " + (text or "no incast case finished"),
+               lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
+    if outcome.interrupted:
+        progress(f"interrupted: partial results of {outcome.finished}/{len(tasks)} trials")
+        raise KeyboardInterrupt
+    return Result(run_name, p, csv_rows, summary, head, files, wall, outcome.errors)

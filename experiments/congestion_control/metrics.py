@@ -1,10 +1,16 @@
-"""Per-case metrics of the congestion_control experiment (pure functions of a record)."""
+"""Per-case metrics of the congestion_control experiment: pure functions of a case's raw
+record, which has the same shape in both modes (sim.run_case, emulate.run_case)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
+
+from experiments.congestion_control.params import Params
+
+ROCE_OVERHEAD = 74  # bytes per packet on the wire besides payload: Ethernet, IPv4, UDP, BTH, RETH, ICRC
 
 
 def jain(values: Sequence[float]) -> float:
@@ -15,17 +21,48 @@ def jain(values: Sequence[float]) -> float:
     return float(v.sum() ** 2 / (len(v) * (v ** 2).sum()))
 
 
-def case_row(record: dict[str, Any]) -> dict[str, Any]:
-    """One CSV row: bottleneck queue percentiles (over the measured window), utilisation,
-    fairness of the incast flows, victim throughput, retransmissions, drops, pauses."""
-    q = np.asarray(record["queue_window"], dtype=float)
-    return {"scheme": record["scheme"], "seed": record["seed"],
-            "queue_p50_kb": float(np.percentile(q, 50)) / 1000 if len(q) else float("nan"),
-            "queue_p99_kb": float(np.percentile(q, 99)) / 1000 if len(q) else float("nan"),
-            "utilisation_pct": 100 * record["utilisation"],
-            "jain": jain(record["incast_gbps"]),
-            "incast_gbps_min": min(record["incast_gbps"]), "incast_gbps_max": max(record["incast_gbps"]),
-            "victim_gbps": record["victim_gbps"], "retransmissions": record["retransmissions"],
-            "drops": record["drops"], "pauses": record["pauses"],
-            "switch_paused_us": record["switch_paused_us"], "host_paused_us": record["host_paused_us"],
-            "cc_decisions": record["cc_decisions"], "wall_s": record["wall_s"]}
+def ideal_fct_ns(size: int, p: Params) -> float:
+    """A message alone on the path: its bytes on the wire at line rate plus the base RTT."""
+    wire = size + math.ceil(size / p.pmtu) * ROCE_OVERHEAD
+    return wire * 8 / (p.link_gbps * 1e9) * 1e9 + p.base_rtt_ns
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else float("nan")
+
+
+def case_row(record: dict[str, Any], p: Params) -> dict[str, Any]:
+    """One CSV row: bottleneck queue percentiles over the measured window, utilisation,
+    long flows' goodput and fairness, the victim (incast), short flows' FCT slowdown (mix),
+    retransmissions, drops, pauses. Keys starting with `_` carry the series the figure
+    draws and stay out of the CSV."""
+    start, end = record["marks"]["start"], record["marks"]["end"]
+    span_s = (end["t"] - start["t"]) / 1e9
+    window = [q for t, q in record["queue"] if start["t"] <= t <= end["t"]]
+    goodput = {int(k): v for h in record["hosts"] for k, v in h["goodput_bps"].items()}
+    fct = {int(k): v for h in record["hosts"] for k, v in h["fct_ns"].items()}
+    flows = record["flows"]
+    long = [f["index"] for f in flows if f["size"] is None]
+    victim = p.senders if record["workload"] == "incast" else None
+    fair = [goodput.get(i, 0.0) / 1e9 for i in long if i != victim]
+    slowdowns = [(f["size"], fct[f["index"]] / ideal_fct_ns(f["size"], p)) for f in flows
+                 if f["size"] is not None and fct.get(f["index"]) is not None]
+    s = [x for _, x in slowdowns]
+    errors = [h["error"] for h in record["hosts"] if h.get("error")] + [record.get("error") or ""]
+    return {"workload": record["workload"], "scheme": record["scheme"], "seed": record["seed"],
+            "queue_p50_kb": _percentile(window, 50) / 1000, "queue_p99_kb": _percentile(window, 99) / 1000,
+            "utilisation_pct": 100 * (end["tx"] - start["tx"]) * 8 / span_s / record["link_bps"],
+            "jain": jain(fair), "long_gbps_min": min(fair, default=float("nan")),
+            "long_gbps_max": max(fair, default=float("nan")),
+            "victim_gbps": goodput.get(victim, 0.0) / 1e9 if victim is not None else float("nan"),
+            "short_flows": sum(f["size"] is not None for f in flows), "short_done": len(slowdowns),
+            "slowdown_p50": _percentile(s, 50), "slowdown_p99": _percentile(s, 99),
+            "retransmissions": sum(h["retransmissions"] for h in record["hosts"]),
+            "drops": record["drops"], "pauses": end["pfc"]["pauses"],
+            "switch_paused_us": end["pfc"]["paused_us"],
+            "host_paused_us": sum(h["host_paused_us"] for h in record["hosts"]),
+            "cc_decisions": record["cc_decisions"], "error": "; ".join(e for e in errors if e)[:300],
+            "wall_s": record["wall_s"],
+            "_queue": record["queue"], "_slowdowns": slowdowns,
+            "_paused_by_switch": {k[len("paused_us_"):]: v for k, v in end["pfc"].items()
+                                  if k.startswith("paused_us_")}}

@@ -1,54 +1,25 @@
-"""One scheme of the congestion_control experiment on the virtual-time fabric.
+"""One case (workload, scheme, seed) of the congestion_control experiment in virtual time.
 
-A fresh `fabriclab.vtime.Fabric` of the leaf-spine per (scheme, seed): fabric.p4 on every
-switch, programmed by the FabricController (and, for `dcqcn_pfc_ccm`, the CC manager,
-through the same in-process P4Runtime clients), host NICs running the RoCE engines. Every
-incast sender and the victim keep a stream of RDMA WRITEs posted for the whole run; the
-bottleneck queue (leaf 2's port to the incast receiver) is sampled every `sample_ns`, and
-the metrics are taken between `warmup_us` and `duration_us`.
+A fresh `fabriclab.vtime.Fabric` of the leaf-spine per case: fabric.p4 on every switch,
+programmed by the FabricController (and, for `dcqcn_pfc_ccm`, the CC manager, through the
+same in-process P4Runtime clients), every host's NIC driven by the workload's `FlowApp`.
+The bottleneck queue (leaf 2's port to the receiver) is sampled every `sample_ns`; the
+switch-side metrics are read at `warmup_us` and `duration_us`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from typing import Any
 
 from controller.congestion import CcManager, CcPolicy
 from controller.fabric_plan import Ecn, FabricConfig, Watch
 from experiments.congestion_control.params import Params, topology
-from fabriclab.roce.dcqcn import DcqcnParams
+from experiments.congestion_control.workload import DATA_PRIORITY, FlowApp, nic_config, plan_flows, roles
 from fabriclab.roce.framing import ROCE_PORT
-from fabriclab.roce.hpcc import HpccParams
-from fabriclab.roce.nic import NicConfig, RoceNic
-from fabriclab.roce.qp import QpConfig
+from fabriclab.roce.nic import RoceNic
 from fabriclab.vtime.fabric import Fabric, FabricOptions
-
-DATA_PRIORITY = 0  # fabric.p4's traffic classes leave RoCE data in queue 0
-MESSAGE = 256 << 10  # bytes per RDMA WRITE; the receiver's region is overwritten in turn
-RKEY = 0x51
-RECEIVER, VICTIM_SRC, VICTIM_DST = "h{}", "h{}", "h{}"
-CCM_PERIOD_NS = 20_000  # how often the CC manager observes in scheme dcqcn_pfc_ccm
-
-
-def _roles(p: Params) -> tuple[list[str], str, str, str]:
-    """(incast senders, incast receiver, victim source, victim receiver)."""
-    per_leaf = p.senders + 1
-    return ([f"h{i + 1}" for i in range(p.senders)], f"h{per_leaf + 1}", f"h{per_leaf}",
-            f"h{per_leaf + 2}")
-
-
-def _nic_config(p: Params, scheme: str, ip: str) -> NicConfig:
-    rate = p.link_gbps * 1e9
-    ack_every = 1 if scheme == "hpcc" else 8  # HPCC reacts per ACK: the paper ACKs every packet
-    qp = QpConfig(pmtu=p.pmtu, window=p.window, ack_every=ack_every, rto_ns=200_000, max_rto_ns=2_000_000)
-    cc = {"none": "none", "pfc": "none", "dcqcn_pfc": "dcqcn", "dcqcn_pfc_ccm": "dcqcn", "hpcc": "hpcc"}[scheme]
-    dcqcn = DcqcnParams(rate, cnp_interval_ns=p.cnp_interval_ns, alpha_timer_ns=p.dcqcn_timer_ns,
-                        increase_timer_ns=p.dcqcn_timer_ns, rate_ai=p.dcqcn_rate_ai, rate_hai=10 * p.dcqcn_rate_ai)
-    return NicConfig(ip, ROCE_PORT, rate, qp, dcqcn=dcqcn, burst=3 * (p.pmtu + 100),
-                     hpcc=HpccParams(rate, p.base_rtt_ns, min_interval_ns=p.hpcc_min_interval_ns), cc=cc,
-                     pfc_priority=None if scheme == "none" else DATA_PRIORITY,
-                     int_host_clock=p.hpcc_host_clock)
 
 
 def headroom(rate_bps: float, delay_ns: int, frame: int) -> int:
@@ -78,78 +49,62 @@ def _fabric(p: Params, scheme: str, seed: int) -> tuple[Fabric, CcManager | None
     return fabric, manager
 
 
-def run_scheme(p: Params, scheme: str, seed: int,
-               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run one scheme; return its record (metrics and the queue time series)."""
+def run_case(p: Params, workload: str, scheme: str, seed: int) -> dict[str, Any]:
+    """Run one case; return its raw record (see metrics.case_row)."""
     started = time.monotonic()
     fabric, manager = _fabric(p, scheme, seed)
-    senders, receiver, victim_src, victim_dst = _roles(p)
-    nics = {h: RoceNic(_nic_config(p, scheme, fabric.endpoint(h).ip))
-            for h in [*senders, receiver, victim_src, victim_dst]}
-    flows = [(s, receiver) for s in senders] + [(victim_src, victim_dst)]
-    writes = math.ceil(p.link_gbps * 1e9 / 8 * p.duration_us * 1e-6 / MESSAGE) + 1
-    payload = bytes(MESSAGE)
-    qps = []
-    for i, (src, dst) in enumerate(flows):
-        a, b = nics[src], nics[dst]
-        rkey = RKEY + i
-        b.register(rkey, MESSAGE)
-        sport = 49152 + (seed * 7919 + i * 104729) % 16384
-        qp = a.connect(0x100 + i, fabric.endpoint(dst).ip, 0x200 + i, sport=sport)
-        b.connect(0x200 + i, fabric.endpoint(src).ip, 0x100 + i)
-        for w in range(writes):
-            qp.post_write(w, payload, 0, rkey)
-        qps.append(qp)
-    for host, nic in nics.items():
-        fabric.endpoint(host).attach(nic)
-        fabric.endpoint(host).kick()
+    hosts = [h.name for h in fabric.topo.hosts()]
+    peers = [(fabric.endpoint(h).ip, ROCE_PORT) for h in hosts]
+    flows = plan_flows(p, workload, seed)
+    end_ns = p.duration_us * 1000
+    apps = {}
+    for i, h in enumerate(hosts):
+        if any(i in (f.src, f.dst) for f in flows):
+            nic = RoceNic(nic_config(p, scheme, peers[i][0]))
+            apps[h] = FlowApp(nic, i, peers, flows, p.warmup_us * 1000, end_ns, p.pmtu, sport_seed=seed)
+            fabric.endpoint(h).attach(nic, apps[h])
+            fabric.endpoint(h).kick()
+    _, receiver, _, _ = roles(p)
     l2 = fabric.switches["l2"].tm
-    bottleneck = fabric.topo.ports("l2")
-    port = next(n for n, link in bottleneck.items() if receiver in (link.a, link.b))
+    port = next(n for n, link in fabric.topo.ports("l2").items() if hosts[receiver] in (link.a, link.b))
     queue: list[tuple[int, int]] = []
+    marks: dict[str, dict[str, Any]] = {}
 
     def sample(t: int) -> None:
         queue.append((t, sum(q.nbytes for q in l2.ports[port].queues)))
 
-    for t in range(0, p.duration_us * 1000 + 1, p.sample_ns):
+    def mark(name: str) -> None:
+        marks[name] = {"t": fabric.now, "tx": l2.ports[port].tx_bytes, "pfc": _pfc_totals(fabric)}
+
+    # the apps act on their NIC's events; they also need to wake when a short flow starts and
+    # to read their marks (their clock starts at 0 with the fabric's)
+    for i, h in enumerate(hosts):
+        if h in apps:
+            starts = {f.start_ns for f in flows if f.src == i and not f.long}
+            for t in sorted(starts | {p.warmup_us * 1000, end_ns}):
+                fabric.at(t, fabric.endpoint(h).kick)
+    for t in range(0, end_ns + 1, p.sample_ns):
         fabric.at(t, sample, t)
     if manager is not None:
-        for t in range(CCM_PERIOD_NS, p.duration_us * 1000, CCM_PERIOD_NS):
+        for t in range(p.ccm_period_ns, end_ns, p.ccm_period_ns):
             fabric.at(t, manager.observe)
-    marks: dict[str, Any] = {}
-
-    def mark(name: str) -> None:
-        marks[name] = {"t": fabric.now, "tx": l2.ports[port].tx_bytes,
-                       "acked": [qp.una * p.pmtu for qp in qps]}
-
     fabric.at(p.warmup_us * 1000, mark, "start")
-    fabric.at(p.duration_us * 1000, mark, "end")
-    fabric.run(until_ns=p.duration_us * 1000)
-    return _record(p, scheme, seed, fabric, nics, qps, queue, marks, manager, time.monotonic() - started)
+    fabric.at(end_ns, mark, "end")
+    fabric.run(until_ns=end_ns + 1)
+    drops = sum(q.drops for node in fabric.switches.values() for pt in node.tm.ports.values() for q in pt.queues)
+    return {"workload": workload, "scheme": scheme, "seed": seed, "flows": [vars(f) for f in flows],
+            "hosts": [a.summary() for a in apps.values()], "queue": queue, "marks": marks,
+            "link_bps": p.link_gbps * 1e9, "drops": drops,
+            "cc_decisions": len(manager.decisions) if manager else 0, "wall_s": time.monotonic() - started}
 
 
-def _record(p: Params, scheme: str, seed: int, fabric: Fabric, nics: dict[str, RoceNic], qps: list,
-            queue: list[tuple[int, int]], marks: dict[str, Any], manager: CcManager | None,
-            wall_s: float) -> dict[str, Any]:
-    start, end = marks["start"], marks["end"]
-    span_s = (end["t"] - start["t"]) / 1e9
-    rate = p.link_gbps * 1e9
-    goodput = [(b - a) * 8 / span_s for a, b in zip(start["acked"], end["acked"])]
-    now = fabric.now
-    pauses = paused_us = 0
-    for node in fabric.switches.values():
-        for per_prio in node.tm.pfc_stats(now).values():
+def _pfc_totals(fabric: Fabric) -> dict[str, float]:
+    """Pause frames sent and time paused, summed over every switch port (per hop: by switch)."""
+    out: dict[str, float] = {"pauses": 0, "paused_us": 0.0}
+    for name, node in fabric.switches.items():
+        for per_prio in node.tm.pfc_stats(fabric.now).values():
             for s in per_prio.values():
-                pauses += s["pauses_sent"]
-                paused_us += s["paused_us"]
-    host_paused_us = sum(h.total_ns(now) for nic in nics.values() for h in nic.link_pause.holds.values()) / 1000
-    counters = [nic.qp_counters() for nic in nics.values()]
-    window = [q for t, q in queue if start["t"] <= t <= end["t"]]
-    return {"scheme": scheme, "seed": seed, "queue": queue, "queue_window": window,
-            "utilisation": (end["tx"] - start["tx"]) * 8 / span_s / rate,
-            "incast_gbps": [g / 1e9 for g in goodput[:-1]], "victim_gbps": goodput[-1] / 1e9,
-            "retransmissions": sum(c.get("retransmissions", 0) for c in counters),
-            "drops": sum(q.drops for node in fabric.switches.values() for port in node.tm.ports.values()
-                         for q in port.queues),
-            "pauses": pauses, "switch_paused_us": paused_us, "host_paused_us": host_paused_us,
-            "cc_decisions": len(manager.decisions) if manager else 0, "wall_s": wall_s}
+                out["pauses"] += s["pauses_sent"]
+                out["paused_us"] += s["paused_us"]
+                out[f"paused_us_{name}"] = out.get(f"paused_us_{name}", 0.0) + s["paused_us"]
+    return out

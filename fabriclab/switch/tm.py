@@ -472,7 +472,7 @@ class TrafficManager:
                 "tx_bytes": p.tx_bytes,
                 "queues": [{"priority": i, "depth_pkts": q.depth_pkts,
                             "depth_bytes": q.depth_bytes, "rate_pps": q.rate_pps,
-                            "queued": len(q.entries), "drops": q.drops}
+                            "queued": len(q.entries), "queued_bytes": q.nbytes, "drops": q.drops}
                            for i, q in enumerate(p.queues)],
                 **({"pfc": self._pfc_stats(p, self.last_poll_ns)} if p.pfc else {}),
             }
