@@ -1,0 +1,63 @@
+"""Goodput around a failure, per scheme: every failure of every run aligned on its instant,
+goodput as a share of the failure-free run's mean, averaged per scheme; one panel per
+collective. The title states the scale and the two times that decide the shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from experiments.resiliency.params import Params
+
+BEFORE_US = 50
+
+
+def aligned(rows: list[dict[str, Any]], scheme: str, collective: str, after_us: float) -> tuple[list[float], list[float]]:
+    """(time from the failure in us, mean goodput share) over every failure of `scheme`."""
+    sums: dict[int, float] = {}
+    counts: dict[int, int] = {}
+    for r in rows:
+        if r["scheme"] != scheme or r["collective"] != collective or not r["failures"]:
+            continue
+        width = float(r["bin_us"])
+        values = [float(v) for v in r["goodput_series"].split()]
+        for t in (float(x) for x in r["failure_times_us"].split()):
+            at = int(t // width)
+            for k in range(-int(BEFORE_US // width), int(after_us // width) + 1):
+                if 0 <= at + k < len(values):
+                    sums[k] = sums.get(k, 0.0) + values[at + k]
+                    counts[k] = counts.get(k, 0) + 1
+    ks = sorted(sums)
+    width = float(next((r["bin_us"] for r in rows), 1))
+    return [k * width for k in ks], [sums[k] / counts[k] for k in ks]
+
+
+def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    after = max(3 * p.rto_us, 4 * p.control_delay_us)
+    collectives = [c for c in p.collectives if any(r["collective"] == c for r in rows)]
+    fig, axes = plt.subplots(1, len(collectives), figsize=(6 * len(collectives), 4.2), squeeze=False)
+    for ax, collective in zip(axes[0], collectives):
+        for scheme in p.schemes:
+            xs, ys = aligned(rows, scheme, collective, after)
+            if xs:
+                style = "-" if scheme.startswith("fast") else "--"
+                ax.plot(xs, ys, style, label=scheme, linewidth=1.6)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.axhline(1.0, color="grey", linewidth=0.6, linestyle=":")
+        ax.set_title(f"{collective}, {p.hosts} ranks")
+        ax.set_xlabel("time from the link failure (us)")
+        ax.set_ylabel("goodput / failure-free mean")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"resiliency ({p.mode}, {p.scale_name}): {p.leaves}x{p.spines} leaf-spine, "
+                 f"{p.link_gbps:g} Gb/s, controller reroutes {p.control_delay_us} us after the port "
+                 f"event, RoCE RTO {p.rto_us} us; {len(p.seeds)} seeds, {', '.join(map(str, p.failures))} "
+                 "failures per run", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
