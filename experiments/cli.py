@@ -91,8 +91,9 @@ def main(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     # SIGTERM and SIGHUP (a closed terminal, a lost SSH session) stop the run as Ctrl-C does:
-    # the sweep writes the finished trials' results and emulate trials tear their nets down
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # the sweep writes the finished trials' results and emulate trials tear their nets down.
+    # SIGINT is re-armed because `fabriclab run ... &` from a script inherits it ignored
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
     try:
         result = module.run(scale=args.scale, out_dir=args.out, progress=lambda s: print(s, flush=True),
                             mode=mode, target=args.target, seeds=seeds,
