@@ -4,6 +4,8 @@
     fabric.controller.set_mode("adaptive")          # now, or later:
     fabric.at(5_000_000, fabric.controller.set_mode, "ecmp")   # at t = 5 ms
     fabric.fail_link("l1", 3, at_ns=20_000_000, reroute_after_ns=100_000)
+    fabric.watch_ports(on_change, data_plane=True)   # switches notice cuts (fast reroute)
+    fabric.fail_switch("s1", at_ns=30_000_000, for_ns=5_000_000)
     fabric.endpoint("h1").attach(nic, app); fabric.run(until=..., stop=...)
 
 Every switch is a `SwitchNode` running the compiled program in `SwitchCore` behind the
@@ -28,6 +30,7 @@ from fabriclab.errors import FabricError
 from fabriclab.switch.artifact import ForwardingConfig, compile_builtin
 from fabriclab.switch.p4runtime.device import Device
 from fabriclab.switch.pcap import PcapWriter
+from fabriclab.switch.ports import PortSignal
 from fabriclab.switch.tm import TrafficManager
 from fabriclab.vtime.control import InProcessClient
 from fabriclab.vtime.events import EventLoop, Progress
@@ -90,6 +93,10 @@ class Fabric:
         self.endpoints: dict[tuple[str, int], HostEndpoint] = {}
         self.wires: dict[tuple[str, int], Wire] = {}  # keyed by the sending end
         self._captures: list[PcapWriter] = []
+        self.port_signals: dict[str, PortSignal] = {}
+        self.dead_switches: set[str] = set()
+        self._on_port_change: Callable[[str, int, bool], None] | None = None
+        self._detect_ns = 0
         for sw in topo.switches():
             index = topo.switch_index(sw.name)
             node = SwitchNode(self.loop, sw.name, index,
@@ -186,6 +193,51 @@ class Fabric:
             raise FabricError(f"no link at {node}:{port}")
         self.wires[(link.a, link.a_port)].up = up
         self.wires[(link.b, link.b_port)].up = up
+        if self._on_port_change is not None:
+            for end, end_port in ((link.a, link.a_port), (link.b, link.b_port)):
+                if end in self.port_signals:
+                    self.loop.at(self.loop.now + self._detect_ns, self._carrier, end, end_port, up)
+
+    def watch_ports(self, on_change: Callable[[str, int, bool], None], data_plane: bool = True,
+                    detect_ns: int = 0) -> None:
+        """From now on the switches at both ends of a cut (or restored) link notice it
+        `detect_ns` later, as the real switch's carrier monitor does: with `data_plane`
+        each writes its own port signal (fabric.p4's `port_down_signal`: fast reroute), and
+        `on_change(switch, port, up)` hears it (what the P4Runtime stream tells the
+        controller). A dead switch notices nothing."""
+        self._on_port_change, self._detect_ns = on_change, detect_ns
+        self.port_signals = {name: PortSignal(data_plane) for name in self.switches}
+
+    def _carrier(self, switch: str, port: int, up: bool) -> None:
+        if switch in self.dead_switches or not self.port_signals[switch].update(port, up):
+            return
+        node = self.switches[switch]
+        with node.lock:
+            self.port_signals[switch].write(node.core)
+        if self._on_port_change is not None:
+            self._on_port_change(switch, port, up)
+
+    def fail_switch(self, switch: str, at_ns: int, for_ns: int | None = None) -> None:
+        """A node event: at `at_ns` the switch dies (its queues are lost, every link to it
+        goes dark) and, after `for_ns`, comes back with its links."""
+        if switch not in self.switches:
+            raise FabricError(f"no switch {switch!r}")
+        if for_ns is not None and for_ns <= 0:
+            raise FabricError(f"a switch failure lasts > 0 ns, got {for_ns}")
+        ports = sorted(self.topo.ports(switch))
+
+        def die(up: bool) -> None:
+            if up:
+                self.dead_switches.discard(switch)
+            else:
+                self.dead_switches.add(switch)
+                self.switches[switch].tm.clear_queues()
+            for port in ports:
+                self.set_link(switch, port, up)
+
+        self.at(at_ns, die, False)
+        if for_ns is not None:
+            self.at(at_ns + for_ns, die, True)
 
     def fail_link(self, switch: str, port: int, at_ns: int,
                   reroute_after_ns: int | None = None) -> None:
