@@ -33,6 +33,7 @@ from fabriclab.errors import FabricError
 from fabriclab.roce.framing import INT_MD_FIELDS, INT_SHIM_FIELDS
 
 INT_UDP_PORT = 9099
+MAX_HOPS = 6  # fabric.p4's INT_MAX_HOPS: the size of its hop stack; no switch writes more
 
 
 def _bit_fields(declared: tuple[tuple[str, int], ...], **defaults: int) -> list[BitField]:
@@ -136,6 +137,8 @@ def decode_report(data: bytes) -> IntReport:
     start = sum(_LEN[c] for c in _REPORT_LAYERS)
     if n_hops < 0 or start + n_hops * HOP_LEN > len(data):
         raise FabricError(f"INT report: shim length {shim.len} words exceeds the packet")
+    if n_hops > MAX_HOPS:
+        raise FabricError(f"INT report: {n_hops} hops, more than fabric.p4's {MAX_HOPS}")
     hops = [HopRecord(r.switchId, r.ingressPort, r.egressPort, r.hopLatency, r.qid, r.qdepth,
                       r.egressTs, r.txBytes)
             for r in _layers(data, (IntHop,) * n_hops, start)]

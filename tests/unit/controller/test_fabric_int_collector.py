@@ -69,6 +69,21 @@ def test_malformed_reports_say_what_is_wrong(mangle, message):
         decode_report(mangle(report([(1, 1, 2, 3, 4, 5, 6)])))
 
 
+def test_bad_reports_are_counted_and_ignored_and_never_stop_the_collector():
+    """Truncated stacks and stacks with more hops than fabric.p4 can write: counted, the next
+    good report still decoded; a report naming a switch the CC manager does not know is its
+    business (test_congestion: counted in unknown_telemetry)."""
+    collector = IntCollector()
+    good = report([(1, 1, 2, 3, 4, 5, 6)])
+    too_many = report([(i + 1, 1, 2, 3, 4, 5, 6) for i in range(7)])
+    for data in (good[:-30], too_many, b"", good[:16]):
+        assert collector.feed(data, 0.0) is None
+    assert collector.bad == 4
+    with pytest.raises(FabricError, match="7 hops, more than fabric.p4's 6"):
+        decode_report(too_many)
+    assert collector.feed(good, 1.0) is not None and len(collector.reports) == 1
+
+
 def test_rows_csv_and_plot(tmp_path):
     col = IntCollector()
     for t, depth in enumerate([0, 5, 20]):
