@@ -19,11 +19,18 @@ keeps the algorithm's shape by scaling both axes: times by s = rtt / 10 us (the 
 fabric RTT order), rates by line_rate / 40 Gb/s, and the byte counter by both (it stands for
 "2 ms at line rate" in the paper, so it becomes 2 ms * s at our line rate). g and F are
 dimensionless and unchanged. The floor is line_rate / 1000.
+
+Distance needs no other parameters: every timer runs in absolute time and every CNP is one
+cut, so the rate a flow gains per second and the cuts one congestion episode costs it do not
+depend on its RTT. A far flow needs a window covering its BDP and an RTO above its RTT
+(`qp.py`'s adaptive QP), not different gains. Measured in tests/unit/roce/test_fairness.py:
+10 km and 500 km flows share a bottleneck within a few per cent; cutting at most once per RTT
+(ignoring the CNPs still in flight after a cut) let the 500 km flow take 90-99% instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fabriclab.errors import FabricError
 
@@ -45,7 +52,6 @@ class DcqcnParams:
     rate_ai: float = 40e6  # bit/s
     rate_hai: float = 400e6  # bit/s
     min_rate: float = 40e6  # bit/s
-    min_cut_interval_ns: int = 0  # ignore CNPs this soon after a cut (distance-adaptive: one RTT)
 
     def __post_init__(self) -> None:
         times = (self.cnp_interval_ns, self.alpha_timer_ns, self.increase_timer_ns, self.byte_counter)
@@ -63,22 +69,6 @@ class DcqcnParams:
             increase_timer_ns=max(1, round(55_000 * s)), byte_counter=max(1, round(line_rate / 8 * 2e-3 * s)),
             rate_ai=40e6 * r, rate_hai=400e6 * r, min_rate=line_rate / 1000,
         )
-
-
-    def for_rtt(self, rtt_ns: int, base_rtt_ns: int) -> DcqcnParams:
-        """These parameters (tuned for `base_rtt_ns`) adapted to a path of `rtt_ns`. A far
-        flow hears of congestion an RTT late, and meanwhile the CNPs of one episode keep
-        coming: at most one cut per RTT (`min_cut_interval_ns`), and alpha decays on the
-        path's timescale (K stretched), so one episode is one cut, as for a near flow. The
-        increase timer, byte counter and R_AI stay: the rate gained per second is the same
-        on every path, so the far flow is neither punished for its distance nor favoured.
-        A path no longer than the base keeps the parameters unchanged."""
-        if rtt_ns <= 0 or base_rtt_ns <= 0:
-            raise FabricError("DCQCN needs a positive RTT and base RTT")
-        s = rtt_ns / base_rtt_ns
-        if s <= 1.0:
-            return self
-        return replace(self, min_cut_interval_ns=rtt_ns)
 
 
 class NotificationPoint:
@@ -115,19 +105,10 @@ class ReactionPoint:
         self._bytes = 0
         self._next_alpha = self._next_increase = 0
         self._idle_since: int | None = None
-        self._last_cut: int | None = None
-
-    def adapt(self, base: DcqcnParams, rtt_ns: int, base_rtt_ns: int) -> None:
-        """Re-size gains and timers to a measured RTT (`base` is tuned for `base_rtt_ns`);
-        the rate state is kept, the next timer deadlines follow the new periods."""
-        self.p = base.for_rtt(rtt_ns, base_rtt_ns)
 
     def on_cnp(self, now: int) -> None:
         p = self.p
         self.cnps += 1
-        if p.min_cut_interval_ns and self._last_cut is not None and now - self._last_cut < p.min_cut_interval_ns:
-            return  # this congestion was already answered: its CNPs are still in flight
-        self._last_cut = now
         if self._idle_since is not None:  # alpha kept decaying while the timers were off
             self.alpha *= (1 - p.g) ** ((now - self._idle_since) / p.alpha_timer_ns)
             self._idle_since = None

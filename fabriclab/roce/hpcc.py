@@ -28,7 +28,7 @@ restarts the measurement: a host never crashes or reacts on bad telemetry.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fabriclab.errors import FabricError
 
@@ -109,10 +109,29 @@ class HpccReactionPoint:
     lowest: float = field(default=0.0, init=False)  # lowest rate so far (bit/s), for reports
     _last_update_seq: int = field(default=-1, init=False)
     _last: tuple[HopTelemetry, ...] = field(default=(), init=False)
+    base: HpccParams | None = field(default=None, init=False)  # as configured (p: adapted)
 
     def __post_init__(self) -> None:
+        self.base = self.p
         self.window = self.reference = self.p.w_init
         self.lowest = self.rate
+
+    def adapt(self, rtt_ns: int) -> None:
+        """Take T from the path's measured base RTT when it is longer than the configured
+        one (a far path needs its BDP in flight, and U's queue term is in the path's T).
+        The rate is kept (W and W_c scale with T), and W_AI grows with (T / T_base)^2: the
+        window grows by W_AI once per RTT, so the rate gained per second, W_AI / T^2, is
+        the configured path's."""
+        base = self.base
+        t = max(rtt_ns, base.base_rtt_ns)
+        if t == self.p.base_rtt_ns:
+            return
+        s = t / base.base_rtt_ns
+        p = base if t == base.base_rtt_ns else replace(base, base_rtt_ns=t, w_ai=base.additive_increase * s * s)
+        scale = p.base_rtt_ns / self.p.base_rtt_ns
+        self.p = p
+        self.window = min(max(self.window * scale, p.min_window), p.w_init)
+        self.reference = min(max(self.reference * scale, p.min_window), p.w_init)
 
     @property
     def rate(self) -> float:

@@ -61,6 +61,9 @@ class NicConfig:
     # HPCC: time INT samples by the ACK's arrival (ns) instead of the switches' timestamps,
     # which v1model gives in us (too coarse for rates measured over a us-scale RTT)
     int_host_clock: bool = False
+    # distance-adaptive HPCC: each QP's least measured RTT (QpConfig.adaptive) becomes its T
+    # (`HpccReactionPoint.adapt`); DCQCN's timers are absolute and need no adapting (dcqcn.py)
+    adaptive_cc: bool = False
 
     def __post_init__(self) -> None:
         if self.cc is not None and self.cc not in CC_SCHEMES:
@@ -287,6 +290,8 @@ class RoceNic:
         if pkt.opcode == f.ACKNOWLEDGE:
             conn.acked += max(0, psn_diff(conn.qp.una, una))
             if isinstance(conn.rp, HpccReactionPoint):
+                if self.cfg.adaptive_cc and conn.qp.rtt.min_rtt_ns is not None:
+                    conn.rp.adapt(conn.qp.rtt.min_rtt_ns)  # T: the path's propagation RTT
                 self._on_echo(conn, pkt.payload, now)
         self._collect(pkt.dqpn, conn.qp)
 

@@ -27,10 +27,13 @@ counted, never stashed. A valid fatal NAK puts the QP in the error state, where 
 and later request completes with an error, as with ibv_poll_cq's flush errors.
 
 Distance-adaptive (opt-in, `QpConfig.adaptive`): the requester times one AckReq'd packet at a
-time (Karn: never a retransmitted one) into an `RttEstimator`; the RTO becomes SRTT + 4 RTTVAR
-and, with `bdp_rate` set, the window follows the path's BDP at that rate, between `window` and
-`max_window` (the responder accepts up to `max_window` ahead, so both ends agree). Defaults
-keep the fixed window and RTO of a single-site configuration.
+time (Karn: never a retransmitted one) into an `RttEstimator`; the RTO becomes SRTT + 4 RTTVAR,
+never below the configured `rto_ns` (a queue's worth of delay the SRTT may not have seen), a
+backed-off RTO holds until a packet sent once is timed (else a path longer than the first RTO
+times out forever and never gets a sample) and, with `bdp_rate` set, the window follows the
+path's BDP at that rate, between `window` and `max_window` (the responder accepts up to
+`max_window` ahead, so both ends agree). Defaults keep the fixed window and RTO of a
+single-site configuration.
 
 The retransmission timer runs only while a packet that asked for an ACK is unacknowledged:
 a sender paced far below line rate (DCQCN) between AckReqs has lost nothing.
@@ -189,7 +192,8 @@ class QueuePair:
         self._deadline: int | None = None
         self._backoff = 1
         self.window = self.cfg.window  # packets outstanding at most (adaptive: the path's BDP)
-        self.rtt = RttEstimator(self.cfg.rto_ns, max_rto_ns=self.cfg.max_rto_ns)
+        # the configured RTO is the floor: it covers a queue's worth of delay the SRTT has not seen
+        self.rtt = RttEstimator(self.cfg.rto_ns, min_rto_ns=self.cfg.rto_ns, max_rto_ns=self.cfg.max_rto_ns)
         self._timed: tuple[int, int] | None = None  # (PSN, send time) of the packet being timed
         # responder
         self._epsn = (self.cfg.start_psn if rq_psn is None else rq_psn) & PSN_MASK
@@ -300,6 +304,7 @@ class QueuePair:
             return
         self.rtt.sample(now - self._timed[1])
         self._timed = None
+        self._backoff = 1  # Karn: a backed-off RTO holds until a packet sent once is timed
         if self.cfg.bdp_rate is not None:
             self.window = bdp_window(self.cfg.bdp_rate, self.rtt.srtt_ns or 0, self.cfg.pmtu,
                                      floor=self.cfg.window, ceiling=self.cfg.accept_window)
@@ -351,7 +356,8 @@ class QueuePair:
                 self._tx_wr = max(0, self._tx_wr - 1)
             if psn_diff(self._tx, self._una) < 0:
                 self._go_back(self._una)
-            self._backoff = 1
+            if not self.cfg.adaptive:
+                self._backoff = 1
             self._deadline = now + self._rto() if self._awaiting_ack() else None
         if not nak:
             return

@@ -1,12 +1,13 @@
 """Distance-adaptive transport, sans-I/O: RTT estimation, the BDP window, RTO from the smoothed
-RTT and DCQCN scaled to a measured RTT, for a near (10 km) and a far (500 km) path."""
+RTT (Karn's back-off) and HPCC's T from the measured RTT, for a near (10 km) and a far (500 km)
+path. DCQCN needs no scaling (tests/unit/roce/test_fairness.py shows why)."""
 
 import heapq
 
 import pytest
 
 from fabriclab.errors import FabricError
-from fabriclab.roce.dcqcn import DcqcnParams, ReactionPoint
+from fabriclab.roce.hpcc import HpccParams, HpccReactionPoint
 from fabriclab.roce.qp import QpConfig, QueuePair
 from fabriclab.roce.rtt import HEADER_BYTES, RttEstimator, bdp_bytes, bdp_window
 from topologies.builders import fibre_delay_us
@@ -117,26 +118,35 @@ def test_responder_accepts_up_to_the_agreed_max_window():
         QpConfig(bdp_rate=0)
 
 
-def test_dcqcn_adapts_to_the_measured_rtt_near_and_far():
-    """A far flow's CNPs of one congestion episode keep arriving for an RTT: adapted, it cuts
-    at most once per its RTT; increase timer and R_AI stay, so the rate gained per second
-    is the near flow's. A path no longer than the tuning keeps the parameters."""
-    base_rtt = 10_000
-    base = DcqcnParams.scaled(RATE, base_rtt)
-    assert base.for_rtt(5_000, base_rtt) == base and base.min_cut_interval_ns == 0
-    near, far = base.for_rtt(rtt_of(NEAR_KM), base_rtt), base.for_rtt(rtt_of(FAR_KM), base_rtt)
-    assert (near.min_cut_interval_ns, far.min_cut_interval_ns) == (rtt_of(NEAR_KM), rtt_of(FAR_KM))
-    for p in (near, far):
-        assert (p.increase_timer_ns, p.rate_ai, p.byte_counter, p.g) == \
-            (base.increase_timer_ns, base.rate_ai, base.byte_counter, base.g)
-    rates, cnps = {}, {}
-    for name, km in (("fixed", None), ("near", NEAR_KM), ("far", FAR_KM)):
-        rp = ReactionPoint(base)
-        if km is not None:
-            rp.adapt(base, rtt_of(km), base_rtt)
-        for t in range(0, rtt_of(FAR_KM), 50_000):  # one CNP per N over one far RTT
-            rp.on_cnp(t)
-        rates[name], cnps[name] = rp.rate, rp.cnps
-    assert cnps == {"fixed": 100, "near": 100, "far": 100}  # all heard, not all acted on
-    assert rates["far"] == RATE * (1 - 1 / 2)  # one cut with alpha = 1
-    assert rates["fixed"] <= rates["near"] < rates["far"]  # fixed: a cut per CNP
+def test_far_path_longer_than_the_first_rto_still_gets_a_sample():
+    """Karn: the first RTO (1 ms) is shorter than a 500 km RTT (5 ms). The backed-off RTO must
+    hold until a packet sent once is timed; resetting it on any ACK times out forever."""
+    cfg = QpConfig(pmtu=4096, window=32, rto_ns=1_000_000, adaptive=True, bdp_rate=RATE, max_window=1 << 16)
+    qp, _, _ = transfer(cfg, fibre_delay_us(FAR_KM) * US, 8 << 20)
+    assert qp.rtt.samples >= 1 and qp.rtt.min_rtt_ns >= rtt_of(FAR_KM)
+    assert qp.counters.timeouts <= 3  # 1, 2 and 4 ms back-offs, then the sample
+    assert qp._rto() == qp.rtt.rto_ns >= rtt_of(FAR_KM)
+
+
+def test_rto_never_below_the_configured_one():
+    cfg = QpConfig(pmtu=4096, window=32, rto_ns=2_000_000, adaptive=True)
+    qp, _, _ = transfer(cfg, fibre_delay_us(NEAR_KM) * US, 1 << 20)
+    assert qp.rtt.srtt_ns < 1_000_000 and qp._rto() == 2_000_000
+
+
+def test_hpcc_takes_t_from_the_far_path_and_keeps_its_rate():
+    """A far path's T is its RTT (W_init is its BDP); W and W_c scale so the rate holds, and
+    W_AI grows with the square of the stretch so the rate gained per second is the same."""
+    base = HpccParams(RATE, base_rtt_ns=10_000)
+    rp = HpccReactionPoint(base)
+    rp.window = rp.reference = base.w_init / 2
+    rate = rp.rate
+    rp.adapt(5_000)  # shorter than the tuning: unchanged
+    assert rp.p is base
+    rp.adapt(rtt_of(FAR_KM))
+    s = rtt_of(FAR_KM) / base.base_rtt_ns
+    assert rp.p.base_rtt_ns == rtt_of(FAR_KM) and rp.p.w_init == pytest.approx(base.w_init * s)
+    assert rp.rate == pytest.approx(rate)
+    assert rp.p.additive_increase / rp.p.base_rtt_ns ** 2 == pytest.approx(base.additive_increase / base.base_rtt_ns ** 2)
+    rp.adapt(rtt_of(NEAR_KM))  # a shorter least RTT later (a better path): T follows it down
+    assert rp.p.base_rtt_ns == rtt_of(NEAR_KM) and rp.rate == pytest.approx(rate)

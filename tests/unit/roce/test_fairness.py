@@ -1,0 +1,136 @@
+"""RTT fairness in virtual time: a 10 km and a 500 km flow through one ECN-marking bottleneck.
+
+The NIC engines are the real ones (QPs, DCQCN reaction and notification points, pacers);
+the network is the least that shows the physics: each sender's own fibre (5 us per km each
+way), one FIFO at the line rate that marks CE with RED's probability between `kmin` and
+`kmax` bytes, and the ACK/CNP path back over the same fibre. Both senders have a backlog
+for the whole run; the share is each QP's acknowledged bytes over the second half.
+
+What makes a single-site stack unfair is its window: 32 packets in flight cap the 500 km
+flow (a 5 ms RTT) below its share. The distance-adaptive QP (BDP window, RTO from the
+smoothed RTT, Karn's backed-off RTO until a clean sample) shares within a few per cent:
+DCQCN's timers are absolute and every CNP is one cut, so neither flow's rate gain per
+second nor its cuts per congestion episode depend on its RTT.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import deque
+from dataclasses import dataclass
+
+import pytest
+
+from fabriclab.roce.dcqcn import DcqcnParams
+from fabriclab.roce.framing import IP_UDP_LEN
+from fabriclab.roce.nic import ETH_HEADER, Datagram, NicConfig, RoceNic
+from fabriclab.roce.qp import QpConfig, psn_diff
+from topologies.builders import fibre_delay_us
+
+NEAR_KM, FAR_KM = 10, 500
+MESSAGE = 1 << 20
+RECEIVER = "10.0.0.100"
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    rate: float  # bit/s
+    kmin: int = 5_000  # bytes
+    kmax: int = 40_000
+    pmax: float = 0.1
+
+
+def shares(qp: QpConfig, link: Bottleneck, duration_ns: int, kms: tuple[float, ...] = (NEAR_KM, FAR_KM),
+           seed: int = 1) -> list[float]:
+    """Each flow's goodput (bit/s) over the second half of `duration_ns`."""
+    rng = random.Random(seed)
+    one_way = [fibre_delay_us(km) * 1000 for km in kms]
+    dcqcn = DcqcnParams.scaled(link.rate, 2 * one_way[0])  # tuned for the near (intra-site) RTT
+    def nic(ip: str) -> RoceNic:
+        return RoceNic(NicConfig(ip, line_rate=link.rate, qp=qp, dcqcn=dcqcn, cc="dcqcn"))
+    receiver = nic(RECEIVER)
+    senders = [nic(f"10.0.0.{i + 1}") for i in range(len(kms))]
+    index = {s.cfg.ip: i for i, s in enumerate(senders)}
+    events: list = []
+    seq = itertools.count()
+
+    def at(t: int, fn, *args) -> None:
+        heapq.heappush(events, (t, next(seq), fn, args))
+
+    qps = []
+    posts = int(link.rate / 8 * duration_ns / 1e9 / MESSAGE) + 2
+    for i, s in enumerate(senders):
+        receiver.register(0x10 + i, MESSAGE)
+        qps.append(s.connect(0x100 + i, RECEIVER, 0x200 + i))
+        receiver.connect(0x200 + i, s.cfg.ip, 0x100 + i)
+        for w in range(posts):
+            qps[i].post_write(w, bytes(MESSAGE), 0, 0x10 + i)
+    fifo: deque[tuple[str, Datagram, bool, int]] = deque()
+    queued = [0]
+
+    def enqueue(now: int, src: str, d: Datagram) -> None:
+        size = len(d.payload) + IP_UDP_LEN + ETH_HEADER
+        q = queued[0]
+        ce = q > link.kmax or (q > link.kmin and rng.random() < link.pmax * (q - link.kmin) / (link.kmax - link.kmin))
+        fifo.append((src, d, ce, size))
+        queued[0] += size
+        if len(fifo) == 1:
+            at(now + round(size * 8e9 / link.rate), dequeue)
+
+    def dequeue(now: int) -> None:
+        src, d, ce, size = fifo.popleft()
+        queued[0] -= size
+        receiver.receive(d.payload, src, d.sport, ce, now, d.dst_port)
+        drive(now, receiver)
+        if fifo:
+            at(now + round(fifo[0][3] * 8e9 / link.rate), dequeue)
+
+    def back(now: int, d: Datagram) -> None:
+        s = senders[index[d.dst_ip]]
+        s.receive(d.payload, RECEIVER, d.sport, False, now, d.dst_port)
+        drive(now, s)
+
+    wakeups: dict[int, int] = {}
+
+    def drive(now: int, n: RoceNic) -> None:
+        for d in n.poll(now):
+            if n is receiver:
+                at(now + one_way[index[d.dst_ip]], back, d)
+            else:
+                at(now + one_way[index[n.cfg.ip]], enqueue, n.cfg.ip, d)
+        wake = n.next_wakeup()
+        if wake is not None and wakeups.get(id(n)) != wake:
+            wakeups[id(n)] = wake
+            at(max(wake, now), drive, n)
+
+    for s in senders:
+        drive(0, s)
+    half = duration_ns // 2
+    mid: list[int] = []
+    while events and events[0][0] <= duration_ns:
+        t, _, fn, args = heapq.heappop(events)
+        if not mid and t >= half:
+            mid = [q.una for q in qps]
+        fn(t, *args)
+    return [psn_diff(q.una, m) * qp.pmtu * 8 / ((duration_ns - half) / 1e9) for q, m in zip(qps, mid)]
+
+
+ADAPTIVE = QpConfig(pmtu=1024, window=32, rto_ns=4_000_000, adaptive=True, bdp_rate=None, max_window=4096)
+FIXED = QpConfig(pmtu=1024, window=32, rto_ns=4_000_000)
+
+
+@pytest.mark.parametrize("rate,duration_ns", [(100e6, 2_000_000_000), (1e9, 600_000_000)])
+def test_near_and_far_flow_share_a_bottleneck_fairly(rate, duration_ns):
+    qp = QpConfig(**{**vars(ADAPTIVE), "bdp_rate": rate})
+    near, far = shares(qp, Bottleneck(rate), duration_ns)
+    assert abs(near - far) <= 0.2 * max(near, far), (near, far)
+    assert near + far >= 0.7 * rate  # a fair share of a busy link, not of an idle one
+
+
+def test_single_site_window_starves_the_far_flow():
+    """The same flows with a fixed 32-packet window: 32 KiB per 5 ms RTT caps the far flow
+    near 50 Mb/s, and the queue the near flow keeps stretches its RTT further."""
+    near, far = shares(FIXED, Bottleneck(100e6), 2_000_000_000)
+    assert far < 0.8 * near, (near, far)
