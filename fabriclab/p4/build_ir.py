@@ -421,13 +421,12 @@ class IrBuilder(Transformer):
         return ir.Assign(c[0], c[1], pos=self._pos(meta))
 
     def compound_assignment(self, meta, c):
-        """`x op= e` is `x = x op e`: exact unless evaluating `x` has side effects (a call in an index)."""
+        """`x op= e` is `x = x op e`, with `x` evaluated once: function calls in `x` (an index)
+        are hoisted once by the inlining, which then copies the call-free `x`."""
         lhs, op, *rest = c
-        if ir.iter_calls(lhs):
-            raise self._error(meta, "unsupported: compound assignment to an l-value that contains a call")
         op = ">>" if op.type == "R_ANGLE_SHIFT" else str(op)[:-1]
         rhs = ir.Binary(op, lhs, rest[-2], pos=self._pos(meta), text=self._src(meta))
-        return ir.Assign(copy.deepcopy(lhs), rhs, pos=self._pos(meta))
+        return ir.Assign(copy.deepcopy(lhs), rhs, pos=self._pos(meta), compound=True)
 
     def call_stmt(self, meta, c):
         target, _targs_open, type_args, _close, args = c

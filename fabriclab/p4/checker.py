@@ -350,6 +350,10 @@ class DeclarationChecker:
             self._check_decl(decl, scope)
 
     def _var(self, decl: ir.VarDecl, scope: Scope) -> None:
+        if decl.type_ref is None:  # a temporary made by the inlining: its initializer's type
+            decl.init = self.types.expr(decl.init, scope)
+            decl.type = decl.init.type
+            return
         decl.type = self.types.resolve_type(decl.type_ref, scope)
         if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.ControlDecl, ir.ParserDecl, ir.VoidType)):
             raise error(decl.pos, f"a variable cannot have type {self.types.show(decl.type)}")

@@ -8,11 +8,10 @@ call becomes statements it already runs. For every statement that calls a functi
 
 Parameters become fresh locals (copy-in for in/inout, copy-out for out/inout, as P4's calling
 convention); a `return` that is not the body's last statement sets a flag that guards the rest.
-Calls are hoisted out of their statement in evaluation order. A call in an operand that
-`&&`, `||` or `?:` may skip (the right of `&&`/`||`, either branch of `?:`) is rejected with
-a diagnostic: hoisting it would run it where P4's short-circuit does not, a silent difference.
-So is a call that writes out/inout arguments nested inside a larger expression (it would run
-before the operands to its left).
+Calls are hoisted out of their statement in evaluation order: operands to the left of a
+call that writes out/inout arguments are read into temporaries first (a temporary without a
+written type takes its initializer's), and a call in an operand that `&&`, `||` or `?:` may
+skip runs under an `if` on the condition, as P4's short-circuit evaluation does.
 """
 
 from __future__ import annotations
@@ -76,7 +75,8 @@ class Inliner:
         if isinstance(s, ir.Block):
             return [self.block(s)]
         if isinstance(s, ir.CallStmt) and (fn := self._called(s.call)):
-            pre = self._hoist_args(s.call)
+            pre: list[ir.Stmt] = []
+            self._lower_operands(s.call, fn, pre)
             return pre + [self._expand(fn, s.call, None)]
         for name, sub in _children(s):  # nested statements first
             if isinstance(sub, ir.Block):
@@ -87,18 +87,21 @@ class Inliner:
                 for case in sub:
                     if case.body is not None:
                         self.block(case.body)
-        pre: list[ir.Stmt] = []
+        pre = []
+        if isinstance(s, ir.Assign):
+            if self._writes_in(s.rhs.right if s.compound else s.rhs):
+                self.freeze_indices(s.lhs, pre)
+            s.lhs = self._hoist(s.lhs, pre)
+            if s.compound:  # `x op= e`: the left operand is the l-value, evaluated once
+                s.rhs.left = copy.deepcopy(s.lhs)
+                s.rhs.right = self._hoist(s.rhs.right, pre)
+            else:
+                s.rhs = self._hoist(s.rhs, pre)
+            return pre + [s]
         for name, sub in _children(s):
             if isinstance(sub, ir.Expr):
                 setattr(s, name, self._hoist(sub, pre))
         return pre + [s]
-
-    def _hoist_args(self, call: ir.MethodCall) -> list[ir.Stmt]:
-        pre: list[ir.Stmt] = []
-        for arg in call.args:
-            if arg.value is not None:
-                arg.value = self._hoist(arg.value, pre)
-        return pre
 
     def _calls_in(self, node) -> ir.MethodCall | None:
         if self._called(node) is not None:
@@ -110,50 +113,82 @@ class Inliner:
                     return found
         return None
 
-    def _check_short_circuits(self, expr: ir.Expr) -> None:
-        """Calls under an operand that may be skipped cannot be hoisted exactly."""
-        def check(e):
-            skipped = ([e.right] if isinstance(e, ir.Binary) and e.op in ("&&", "||")
-                       else [e.then, e.else_] if isinstance(e, ir.Conditional) else [])
-            for operand in skipped:
-                call = self._calls_in(operand)
-                if call is not None:
-                    raise error(call.pos, "unsupported: a function call in an operand of "
-                                "&&, || or ?: that may be skipped (assign it to a variable "
-                                "under an if first)")
-            return e
-        _map_one(expr, check)
+    def _writes_in(self, node) -> bool:
+        """Whether `node` calls a function that writes out/inout arguments."""
+        fn = self._called(node)
+        if fn is not None and any(p.direction in ("out", "inout") for p in fn.params):
+            return True
+        return any(self._writes_in(child) for _, value in _children(node)
+                   for child in (value if isinstance(value, list) else [value])
+                   if isinstance(child, ir.Node))
 
-    def _check_writes_in_place(self, expr: ir.Expr) -> None:
-        """A call that writes its out/inout arguments, nested inside a larger expression,
-        would run before operands P4 evaluates earlier (left to right): hoisting it is exact
-        only when it is the whole expression."""
-        def check(e):
-            fn = self._called(e)
-            if fn is not None and e is not expr and any(
-                    p.direction in ("out", "inout") for p in fn.params):
-                raise error(e.pos, f"unsupported: function '{fn.name}' writes its out/inout "
-                            "arguments inside a larger expression (assign its result to a "
-                            "variable first)")
-            return e
-        _map_one(expr, check)
+    def _temp(self, hint: str, pre: list[ir.Stmt], pos, type_ref=None, init=None) -> ir.PathExpr:
+        """A fresh local declared in `pre`; without `type_ref` it takes its initializer's type."""
+        tmp = f"{hint}__{next(self.counter)}"  # `__`: apart from the names users write
+        pre.append(ir.VarDecl(tmp, type_ref=type_ref, init=init, pos=pos))
+        return ir.PathExpr(tmp, pos=pos, text=tmp)
 
     def _hoist(self, expr: ir.Expr, pre: list[ir.Stmt]) -> ir.Expr:
-        """Replace each function call in `expr` by a temporary computed by statements in `pre`."""
-        self._check_short_circuits(expr)
-        self._check_writes_in_place(expr)
+        """Replace each function call in `expr` by a temporary computed by statements in `pre`,
+        keeping P4's evaluation order (p4c's SideEffectOrdering does the same job): operands
+        left of a call that writes its out/inout arguments are read into temporaries first,
+        and an operand that `&&`, `||` or `?:` may skip runs under an `if`."""
+        if self._calls_in(expr) is None:
+            return expr
+        return self._lower(expr, pre)
 
-        def replace(e):
-            fn = self._called(e)
-            if fn is None:
-                return e
-            if fn.return_ref is None or fn.return_ref.kind == "void":
-                raise error(e.pos, f"function '{fn.name}' returns no value")
-            tmp = f"{fn.name}_ret_{next(self.counter)}"
-            pre.append(ir.VarDecl(tmp, type_ref=copy.deepcopy(fn.return_ref), pos=e.pos))
-            pre.append(self._expand(fn, e, tmp))
-            return ir.PathExpr(tmp, pos=e.pos, text=tmp)
-        return _map_one(expr, replace)
+    def _lower(self, e: ir.Expr, pre: list[ir.Stmt]) -> ir.Expr:
+        if self._calls_in(e) is None:
+            return e
+        if isinstance(e, ir.Binary) and e.op in ("&&", "||") and self._calls_in(e.right):
+            tmp = self._temp("cond", pre, e.pos, ir.TypeRef("bool", pos=e.pos), self._lower(e.left, pre))
+            inner: list[ir.Stmt] = []
+            inner.append(ir.Assign(copy.deepcopy(tmp), self._lower(e.right, inner), pos=e.pos))
+            guard = copy.deepcopy(tmp) if e.op == "&&" else ir.Unary("!", copy.deepcopy(tmp), pos=e.pos)
+            pre.append(ir.If(guard, ir.Block(stmts=inner, pos=e.pos), pos=e.pos))
+            return tmp
+        if isinstance(e, ir.Conditional) and (self._calls_in(e.then) or self._calls_in(e.else_)):
+            cond = self._lower(e.cond, pre)
+            fn = self._called(e.then) or self._called(e.else_)
+            if fn is None or fn.return_ref is None:
+                raise error(e.pos, "unsupported: a function call nested inside a branch of ?: "
+                                   "(assign it to a variable under an if first)")
+            tmp = self._temp("mux", pre, e.pos, copy.deepcopy(fn.return_ref))
+            branches = []
+            for branch in (e.then, e.else_):
+                inner = []
+                inner.append(ir.Assign(copy.deepcopy(tmp), self._lower(branch, inner), pos=e.pos))
+                branches.append(ir.Block(stmts=inner, pos=e.pos))
+            pre.append(ir.If(cond, branches[0], branches[1], pos=e.pos))
+            return tmp
+        fn = self._called(e)
+        self._lower_operands(e, fn, pre)
+        if fn is None:
+            return e
+        if fn.return_ref is None or fn.return_ref.kind == "void":
+            raise error(e.pos, f"function '{fn.name}' returns no value")
+        tmp = self._temp(f"{fn.name}_ret", pre, e.pos, copy.deepcopy(fn.return_ref))
+        pre.append(self._expand(fn, e, tmp.name))
+        return tmp
+
+    def _lower_operands(self, e: ir.Expr, fn: ir.FunctionDecl | None, pre: list[ir.Stmt]) -> None:
+        slots = _operands(e, fn)
+        for i, (get, put, _value) in enumerate(slots):
+            child = get()
+            if self._writes_in(child):  # earlier operands are read before the call writes
+                for get_j, put_j, value_j in slots[:i]:
+                    earlier = get_j()
+                    if value_j and not _stable(earlier):
+                        put_j(self._temp("val", pre, earlier.pos, init=earlier))
+            put(self._lower(child, pre))
+
+    def freeze_indices(self, lhs: ir.Expr, pre: list[ir.Stmt]) -> None:
+        """An l-value is evaluated before the right-hand side: its non-constant stack
+        indices are read into temporaries when the right-hand side writes through a call."""
+        while isinstance(lhs, (ir.Member, ir.Index, ir.Slice)):
+            if isinstance(lhs, ir.Index) and not _stable(lhs.index):
+                lhs.index = self._temp("idx", pre, lhs.index.pos, init=self._lower(lhs.index, pre))
+            lhs = lhs.expr
 
     # -- one call -------------------------------------------------------------------
     def _expand(self, fn: ir.FunctionDecl, call: ir.MethodCall, result: str | None) -> ir.Block:
@@ -185,6 +220,49 @@ class Inliner:
                 stmts.append(ir.Assign(copy.deepcopy(value), ir.PathExpr(rename[p.name], pos=call.pos),
                                        pos=call.pos))
         return ir.Block(stmts=stmts, pos=call.pos)
+
+
+def _stable(e: ir.Expr) -> bool:
+    """Values no call can change (literals, enum/error members, temporaries we made)."""
+    return isinstance(e, (ir.Constant, ir.BoolLiteral, ir.StringLiteral, ir.TypeMember)) or (
+        isinstance(e, ir.Cast) and _stable(e.expr))
+
+
+def _operands(e: ir.Expr, fn: ir.FunctionDecl | None):
+    """(get, set, is a value read) for `e`'s sub-expressions in evaluation order. Bases of
+    member/index/slice are locations, not values; so are a call's out/inout arguments
+    (and, not knowing directions, any argument of an extern or method call)."""
+    def slot(obj, attr, value=True):
+        return (lambda: getattr(obj, attr), lambda v: setattr(obj, attr, v), value)
+    if isinstance(e, ir.Binary):
+        return [slot(e, "left"), slot(e, "right")]
+    if isinstance(e, (ir.Unary, ir.Cast)):
+        return [slot(e, "expr")]
+    if isinstance(e, (ir.Member, ir.Slice)):
+        return [slot(e, "expr", False)]
+    if isinstance(e, ir.Index):
+        return [slot(e, "expr", False), slot(e, "index")]
+    if isinstance(e, ir.Conditional):
+        return [slot(e, "cond"), slot(e, "then"), slot(e, "else_")]
+    if isinstance(e, ir.ListExpr):
+        return [(lambda i=i: e.items[i], lambda v, i=i: e.items.__setitem__(i, v), True)
+                for i in range(len(e.items))]
+    if isinstance(e, ir.StructExpr):
+        return [(lambda i=i: e.fields[i][1],
+                 lambda v, i=i: e.fields.__setitem__(i, (e.fields[i][0], v)), True)
+                for i in range(len(e.fields))]
+    if isinstance(e, ir.MethodCall):
+        out = [] if fn is not None or e.target is None else [slot(e, "target", False)]
+        directions = {p.name: p.direction for p in fn.params} if fn is not None else {}
+        names = [p.name for p in fn.params] if fn is not None else []
+        for i, arg in enumerate(e.args):
+            if arg.value is None:
+                continue
+            name = arg.name or (names[i] if i < len(names) else None)
+            value = fn is not None and directions.get(name) in (None, "in")
+            out.append(slot(arg, "value", value))
+        return out
+    return []
 
 
 def _as_stmt(stmts: list[ir.Stmt], orig: ir.Stmt) -> ir.Stmt:

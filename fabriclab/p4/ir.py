@@ -335,6 +335,7 @@ class Stmt(Node):
 class Assign(Stmt):
     lhs: Expr
     rhs: Expr
+    compound: bool = field(default=False, kw_only=True)  # `x op= e`: rhs is Binary(op, x, e)
 
 
 @dataclass(eq=False)
