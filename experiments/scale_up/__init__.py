@@ -1,8 +1,10 @@
 """Scale-up domains: flat ring over scale-out vs hierarchical collectives, against domain size.
 
-`run(scale="quick", out_dir=..., progress=print, mode="sim") -> Result` is what `fabriclab run
-scale_up --mode sim` calls. For each domain size G a fresh virtual-time fabric of the same
-total accelerator count (`params.topology`: domains of G on G rails) runs every collective
+`run(scale="quick", out_dir=..., progress=print, mode="sim", sweep=...) -> Result` is what
+`fabriclab run scale_up --mode sim|emulate` calls. Each domain size G is one trial
+(`experiments.sweep.run_trials`, so --workers and --cluster spread them): a fresh fabric of
+the same total accelerator count (`params.topology`: domains of G on G rails), in virtual
+time (`sim.py`) or on Mininet (`trial.py`, a process of its own), runs every collective
 kind under both schemes: "flat" (the ring or direct schedule, every byte over the
 scale-out NICs) and "hier" (`algo="hier"`: reduce-scatter and all-gather inside the domain
 over scale-up, all-reduce across domains per rail; all-to-all's local part over scale-up).
@@ -13,6 +15,7 @@ largest domain, printed last.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -21,11 +24,14 @@ from experiments.report import format_table, mean_table
 from experiments.results import Result, finish_run, start_run
 from experiments.scale_up.figure import draw
 from experiments.scale_up.params import Params, params_for, topology
+from experiments.sweep import Sweep, run_trials
+from experiments.trials import free_port_base, require_root, run_trial
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.runs import RunOptions, summarize
 
 NAME = "scale_up"
+TRIAL_MODULE = "experiments.scale_up.trial"
 
 
 def spec_for(p: Params, kind: str, scheme: str, domain: int) -> CollectiveSpec:
@@ -61,59 +67,96 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
         if bus.get("flat") and "hier" in bus:
             speedups[kind] = bus["hier"] / bus["flat"]
     parts = [f"{k} {v:.2f}x" for k, v in speedups.items()]
-    headline = (f"hierarchical/flat busbw at G={largest} ({p.accelerators} accelerators, "
-                f"{p.nic_gbps:g} Gb/s NICs, scale-up {p.scaleup_ratio:g}:1): "
+    headline = (f"hierarchical/flat busbw at G={largest} ({p.accelerators} accelerators, {p.rates}, "
+                f"{'virtual time' if p.mode == 'sim' else 'Mininet'}): "
                 + (", ".join(parts) if parts else "not measured"))
     return {"table": table, "speedup_at_largest": speedups, "headline": headline}
 
 
-def summary_table(summary: dict[str, Any]) -> str:
-    headers = ("kind", "G", "scheme", "time us", "busbw GB/s", "inside %", "#wrong")
-    rows = [(e["kind"], e["domain"], e["scheme"], e["time_us"], e["busbw_gbs"],
+def summary_table(summary: dict[str, Any], p: Params) -> str:
+    unit, scale = p.busbw_unit
+    headers = ("kind", "G", "scheme", "time us", f"busbw {unit}", "inside %", "#wrong")
+    rows = [(e["kind"], e["domain"], e["scheme"], e["time_us"],
+             e["busbw_gbs"] * scale if e["busbw_gbs"] is not None else float("nan"),
              100 * e["intra_share"], e["wrong"]) for e in summary["table"]]
     return format_table(headers, rows)
 
 
-def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
-        mode: str = "sim", **overrides: Any) -> Result:
-    """Run the experiment at `scale` in virtual time; `overrides` replace parameters."""
-    from experiments.scale_up.sim import run_case
-    from fabriclab.vtime.fabric import Fabric
+def cases(p: Params) -> list[dict[str, Any]]:
+    """One domain size's cases, seed-major."""
+    return [{"kind": kind, "scheme": scheme, "seed": seed}
+            for seed in p.seeds for kind in p.kinds for scheme in p.schemes]
 
-    p = params_for(scale, mode, **overrides)
-    started = time.monotonic()
-    run_name, files = start_run(NAME, f"sim-{scale}", out_dir)
-    cases = len(p.domain_sizes) * len(p.kinds) * len(p.schemes) * len(p.seeds)
-    progress(f"{NAME} ({p.mode}, {scale}): {cases} cases; {p.accelerators} accelerators, "
-             f"G = {', '.join(map(str, p.domain_sizes))}, {p.nbytes >> 10} KiB per rank, "
-             f"{p.nic_gbps:g} Gb/s NICs, scale-up {p.scaleup_mbps / 1000:g} Gb/s "
-             f"({p.scaleup_ratio:g}:1), seeds {', '.join(map(str, p.seeds))}")
-    options = RunOptions(iters=p.iters, warmup=p.warmup, line_rate=p.nic_mbps * 1e6, pmtu=p.pmtu,
-                         window=p.window)
-    rows: list[dict[str, Any]] = []
-    errors: list[str] = []
-    done = 0
-    for g in p.domain_sizes:
-        progress(f"[G={g}] fresh fabric: {p.accelerators // g} domains of {g} on {g} rail(s)")
+
+def domain_trial(task: tuple[Params, int, int, int], progress: Callable[[str], None]
+                 ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every case of one domain size G on a fresh fabric: (rows, errors). Module-level so
+    experiments.sweep can run it in another process or on a Dask worker."""
+    p, i, n, g = task
+    todo = cases(p)
+    progress(f"[trial {i + 1}/{n}] G={g}: fresh fabric, {p.accelerators // g} domains of {g} on "
+             f"{g} rail(s), {len(todo)} cases")
+    error = None
+    if p.mode == "sim":
+        from experiments.scale_up.sim import run_case
+        from fabriclab.vtime.fabric import Fabric
+
         fabric = Fabric(topology(p, g))
-        for seed in p.seeds:
-            for kind in p.kinds:
-                for scheme in p.schemes:
-                    done += 1
-                    record = run_case(fabric, spec_for(p, kind, scheme, g), options,
-                                      p.scaleup_mbps * 1e6, seed, round(p.timeout_s * 1e9), progress)
-                    row = case_row(p, g, kind, scheme, seed, record)
-                    rows.append(row)
-                    if row["error"]:
-                        errors.append(f"G={g} {kind} {scheme} seed {seed}: {row['error']}")
-                    progress(f"  [{done}/{cases}] G={g} {kind} {scheme}: "
-                             + (f"busbw {row['busbw_gbs']:.1f} GB/s, #wrong {row['wrong']}, "
-                                f"{100 * row['intra_share']:.0f}% inside domains"
-                                if not row["error"] else f"FAILED {row['error']}")
-                             + f" ({row['wall_s']:.1f} s wall, {row['packets']} packets)")
+        options = RunOptions(iters=p.iters, warmup=p.warmup, line_rate=p.nic_mbps * 1e6, pmtu=p.pmtu,
+                             window=p.window)
+        records = []
+        for case in todo:
+            record = run_case(fabric, spec_for(p, case["kind"], case["scheme"], g), options,
+                              p.scaleup_mbps * 1e6, case["seed"], round(p.timeout_s * 1e9), progress)
+            records.append({"case": case, **record})
+    else:
+        switches = len(topology(p, g).switches())
+        params = {**p.as_dict(), "domain": g, "grpc_base_port": free_port_base(p.grpc_base_port, switches)}
+        records, error = run_trial(TRIAL_MODULE, f"su-{os.getpid()}-{i}", params, todo,
+                                   timeout=180 + len(todo) * (p.timeout_s + 30), progress=progress)
+    rows, errors = [], []
+    for k, record in enumerate(records):
+        c = record["case"]
+        row = case_row(p, g, c["kind"], c["scheme"], c["seed"], record)
+        rows.append(row)
+        if row["error"]:
+            errors.append(f"G={g} {c['kind']} {c['scheme']} seed {c['seed']}: {row['error']}")
+        progress(f"  [G={g} {k + 1}/{len(todo)}] {c['kind']} {c['scheme']}: "
+                 + (f"busbw {row['busbw_gbs'] * p.busbw_unit[1]:.2f} {p.busbw_unit[0]}" if not row["error"]
+                    else f"FAILED {row['error']}")
+                 + (f", #wrong {row['wrong']}, {100 * row['intra_share']:.0f}% inside domains"
+                    if not row["error"] else "")
+                 + f" ({row['wall_s']:.1f} s wall"
+                 + (f", {row['packets']} packets)" if row["packets"] is not None else ")"))
+    if error:
+        errors.append(error)
+        progress(f"  {error}")
+    return rows, errors
+
+
+def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
+        mode: str = "sim", sweep: Sweep | None = None, **overrides: Any) -> Result:
+    """Run the experiment at `scale` in `mode`, one trial per domain size where `sweep`
+    says; `overrides` replace parameters."""
+    p = params_for(scale, mode, **overrides)
+    if p.mode == "emulate":
+        require_root()
+        from fabriclab.net.p4node import target_command
+
+        target_command(p.target)
+    started = time.monotonic()
+    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
+    total = len(p.domain_sizes) * len(cases(p))
+    progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(p.domain_sizes)} trials; "
+             f"{p.accelerators} accelerators, G = {', '.join(map(str, p.domain_sizes))}, "
+             f"{p.nbytes >> 10} KiB per rank, {p.rates}, seeds {', '.join(map(str, p.seeds))}")
+    tasks = [(p, i, len(p.domain_sizes), g) for i, g in enumerate(p.domain_sizes)]
+    outcome = run_trials(domain_trial, tasks, progress, p.mode, sweep)
+    rows, errors = outcome.rows, outcome.errors
     wall = time.monotonic() - started
     summary = summarize_runs(rows, p)
     finish_run(NAME, run_name, scale, p, files, wall, rows, {**summary, "errors": errors},
-               summary["headline"], summary_table(summary), summary["headline"],
-               lambda png: draw(rows, p, png), progress)
+               summary["headline"], summary_table(summary, p), summary["headline"],
+               lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
+    outcome.raise_if_interrupted(len(tasks), progress)
     return Result(run_name, p, rows, summary, files, wall, errors)

@@ -13,25 +13,25 @@ from experiments.scale_up.params import Params
 def title(p: Params) -> str:
     how = "virtual time" if p.mode == "sim" else "emulated"
     return (f"Scale-up domains: flat vs hierarchical, {p.accelerators} accelerators, "
-            f"{p.nbytes >> 10} KiB, {p.nic_gbps:g} Gb/s NICs, scale-up {p.scaleup_ratio:g}:1 "
-            f"({how}, {p.scale_name} scale, Python P4 switches)")
+            f"{p.nbytes >> 10} KiB, {p.rates}\n({how}, {p.scale_name} scale, Python P4 switches)")
 
 
 def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     fig, axes = new_figure(len(p.kinds) + 1, title(p))
     ok = [r for r in rows if r.get("busbw_gbs") is not None]
+    unit, scale = p.busbw_unit
     xs = list(p.domain_sizes)
     for ax, kind in zip(axes, p.kinds):
         for scheme in p.schemes:
             bus = group_stats([r for r in ok if r["kind"] == kind and r["scheme"] == scheme],
                               lambda r: r["domain"], "busbw_gbs")
             gs = [g for g in xs if g in bus]
-            ax.plot(gs, [bus[g].mean for g in gs], marker="o", label=scheme)
-        ax.axhline(p.nic_gbps / 8, color="gray", linestyle="--", linewidth=1)
+            ax.plot(gs, [bus[g].mean * scale for g in gs], marker="o", label=scheme)
+        ax.axhline(p.nic_gbps / 8 * scale, color="gray", linestyle="--", linewidth=1)
         ax.set_xscale("log", base=2)
         ax.set_xticks(xs, [str(g) for g in xs])
         ax.set_xlabel("domain size G (accelerators per scale-up domain)")
-        ax.set_ylabel("busbw (GB/s)")
+        ax.set_ylabel(f"busbw ({unit})")
         ax.set_title(f"{kind} (dashed: one NIC's rate)", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -1,14 +1,17 @@
 """The scale_up experiment's parameters (one dataclass), its scales and its topology.
 
 Sim mode runs at real rates: 400 Gb/s scale-out NICs and scale-up links 18x faster
-(NVLink 5's 900 GB/s per direction to one 400G NIC's 50 GB/s). The total accelerator count
-is fixed per scale; each domain size G gets its own fabric (G rails, rail-optimised), so a
-scheme's busbw against G shows what the domains buy.
+(NVLink 5's 900 GB/s per direction to one 400G NIC's 50 GB/s). Emulate mode runs on
+Mininet at the emulator's rates: 16 accelerators, 4 Mb/s NICs and scale-up 4x that (a
+Python switch forwards a few thousand packets a second, shared by every switch on the
+machine; the ratio is stated in every figure). The total accelerator count is fixed per
+scale; each domain size G gets its own fabric (G rails, rail-optimised), so a scheme's
+busbw against G shows what the domains buy.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from experiments.results import check_choices, check_mode
@@ -38,10 +41,11 @@ class Params:
     iters: int = 1
     warmup: int = 0
     seeds: tuple[int, ...] = (1,)
-    timeout_s: float = 1.0           # simulated seconds per case
+    timeout_s: float = 1.0           # seconds per case (simulated in sim, real in emulate)
     mode: str = "sim"
     scale_name: str = "quick"
     target: str = "builtin"
+    grpc_base_port: int = 36000      # emulate: first switch's P4Runtime port (the next free range)
 
     def __post_init__(self) -> None:
         check_mode(self.mode, MODES)
@@ -63,8 +67,26 @@ class Params:
     def scaleup_mbps(self) -> float:
         return self.nic_mbps * self.scaleup_ratio
 
+    @property
+    def rates(self) -> str:
+        """'400 Gb/s NICs, scale-up 7.2 Tb/s (18:1)' at this run's scale."""
+        def rate(mbps: float) -> str:
+            return next(f"{mbps / d:g} {u}b/s" for d, u in ((1e6, "T"), (1e3, "G"), (1, "M")) if mbps >= d or u == "M")
+        return f"{rate(self.nic_mbps)} NICs, scale-up {rate(self.scaleup_mbps)} ({self.scaleup_ratio:g}:1)"
+
+    @property
+    def busbw_unit(self) -> tuple[str, float]:
+        """How figures and tables show busbw: GB/s at real rates, Mb/s at the emulator's."""
+        return ("Mb/s", 8000.0) if self.nic_gbps < 1 else ("GB/s", 1.0)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Params:
+        """The inverse of as_dict (JSON lists back to tuples), for the emulate trial process."""
+        return cls(**{f.name: tuple(data[f.name]) if isinstance(data[f.name], list) else data[f.name]
+                      for f in fields(cls) if f.name in data})
 
     def scale(self) -> dict[str, Any]:
         """What the figure's numbers are at, stated in the run JSON."""
@@ -75,19 +97,24 @@ class Params:
 
 
 SCALES = {
-    "quick": {},
+    ("sim", "quick"): {},
     # 576 = 8 x 72: every domain size divides it, NVL72 included
-    "full": {"accelerators": 576, "domain_sizes": (1, 2, 4, 8, 72), "nbytes": 1 << 20},
+    ("sim", "full"): {"accelerators": 576, "domain_sizes": (1, 2, 4, 8, 72), "nbytes": 1 << 20},
+    # Mininet: 16 accelerators at emulator rates, real seconds per case
+    ("emulate", "quick"): {"accelerators": 16, "nbytes": 32 << 10, "nic_gbps": 0.004,
+                           "scaleup_ratio": 4.0, "pmtu": 1024, "window": 32, "timeout_s": 120.0},
+    ("emulate", "full"): {"accelerators": 16, "domain_sizes": (1, 2, 4, 8, 16), "nbytes": 128 << 10,
+                          "nic_gbps": 0.004, "scaleup_ratio": 4.0, "pmtu": 1024, "window": 32,
+                          "seeds": (1, 2, 3), "timeout_s": 300.0},
 }
 
 
 def params_for(scale: str, mode: str = "sim", **overrides: Any) -> Params:
-    if scale not in SCALES:
+    check_mode(mode, MODES)
+    if (mode, scale) not in SCALES:
         raise FabricError(f"unknown scale {scale!r} (quick or full)")
-    if mode == "emulate":
-        raise FabricError("scale_up runs in virtual time only so far: use --mode sim")
     given = {k: v for k, v in overrides.items() if v is not None}
-    return replace(Params(mode=mode, scale_name=scale, **SCALES[scale]), **given)
+    return replace(Params(mode=mode, scale_name=scale, **SCALES[mode, scale]), **given)
 
 
 MAX_HOSTS_PER_LEAF = 64

@@ -30,7 +30,19 @@ def test_small_run_writes_rows_figure_and_headline(tmp_path):
     assert doc["headline"].startswith("hierarchical/flat busbw at G=4")
     assert result.files.png.stat().st_size > 0 and result.files.csv.exists()
     assert lines[-1] == doc["headline"]
-    assert any(line.startswith("  [1/8] G=1") for line in lines)
+    assert any(line.startswith("  [G=1 1/4] allreduce flat") for line in lines)
+    assert lines[1].startswith("[trial 1/2] G=1") and "400 Gb/s NICs, scale-up 7.2 Tb/s (18:1)" in lines[0]
+
+
+def test_workers_give_the_same_rows(tmp_path):
+    """Trials through experiments.sweep: two worker processes write what one does."""
+    from experiments.sweep import Sweep
+
+    kw = dict(accelerators=4, domain_sizes=(1, 2), nbytes=16 << 10, kinds=("allreduce",))
+    one = scale_up.run("quick", tmp_path / "a", lambda s: None, sweep=Sweep(workers=1), **kw)
+    two = scale_up.run("quick", tmp_path / "b", lambda s: None, sweep=Sweep(workers=2), **kw)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "wall_s"} for r in rows]  # noqa: E731
+    assert strip(one.rows) == strip(two.rows) and len(one.rows) == 4
 
 
 def test_topology_per_domain_size_and_bad_parameters():
@@ -40,7 +52,10 @@ def test_topology_per_domain_size_and_bad_parameters():
     assert len(topology(p, 72).hosts()) == 576
     with pytest.raises(FabricError, match="does not divide"):
         params_for("quick", domain_sizes=(3,))
-    with pytest.raises(FabricError, match="--mode sim"):
-        params_for("quick", "emulate")
+    e = params_for("quick", "emulate")
+    assert (e.accelerators, e.domain_sizes, e.scaleup_mbps) == (16, (1, 2, 4, 8), 16.0)
+    assert e.busbw_unit == ("Mb/s", 8000.0) and type(e).from_dict(e.as_dict()) == e
+    with pytest.raises(FabricError, match="unknown mode"):
+        params_for("quick", "real")
     with pytest.raises(FabricError, match="unknown or missing scheme"):
         params_for("quick", schemes=("tree",))

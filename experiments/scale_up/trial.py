@@ -1,0 +1,125 @@
+"""One emulate trial: bring up one domain size's fabric on Mininet, run its cases, tear down.
+
+A trial is one domain size G: `params.topology(p, G)` with fabric.p4 on the built-in
+switches, one host agent per accelerator (`fabriclab.launch.agent`, started once and given
+one job per case), every case a collective round: flat (every peer over the scale-out NIC)
+or hierarchical (the domain's peers over the scale-up NIC, `ScaleUpJob`). The bytes the
+switches sent toward hosts are read from fabric.p4's port counters over P4Runtime around
+each case, so the share that stayed inside domains is measured as in sim. Run as
+`python -m experiments.scale_up.trial PARAMS.json CASES.json OUT.jsonl` by
+`experiments.trials`, so gRPC clients and Mininet's forks live in a process of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric_plan import FabricConfig
+from controller.route_installer import RouteInstaller
+from experiments.scale_up.params import Params, topology
+from fabriclab.errors import FabricError
+from fabriclab.launch.agent import ScaleUpJob, Stack, agent_argv, collective_job
+from fabriclab.launch.domains import scaleup_port
+from fabriclab.launch.lockstep import Lockstep
+from fabriclab.launch.placement import in_mininet_host
+from fabriclab.net.network import FabricNet, NetConfig
+from fabriclab.roce.collectives import CollectiveSpec
+from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.roce.runs import RunOptions
+from topologies.graph import NodeKind, Topology
+
+AGENT = "fabriclab.launch.agent"
+START_TIMEOUT_S = 120  # 16 agents starting Python on a busy machine
+
+
+def host_tx_bytes(ctl: FabricController, topo: Topology) -> dict[str, int]:
+    """Per switch: bytes its ports toward hosts have sent (fabric.p4's port_tx counter)."""
+    out = {}
+    for sw in topo.switches():
+        hosts = {port for port, peer, _, _ in topo.neighbors(sw.name) if not topo.nodes[peer].is_switch}
+        out[sw.name] = sum(st.tx_bytes for port, st in ctl.port_stats(sw.name).items() if port in hosts)
+    return out
+
+
+def scaleup_job(topo: Topology, net: FabricNet, hosts: list[str]) -> ScaleUpJob | None:
+    """Each accelerator's scale-up NIC address and rate (None on a fabric without domains)."""
+    ups = [scaleup_port(topo, h) for h in hosts]
+    if not all(ups):
+        return None
+    return ScaleUpJob([(str(net.addressing.ip(h, u[0])), ROCE_PORT) for h, u in zip(hosts, ups)],
+                      [u[2] * 1e6 for u in ups])
+
+
+def run_trial(p: Params, domain: int, cases: list[dict], run: str, emit: Callable[[dict], None],
+              progress: Callable[[str], None] = print) -> None:
+    """Bring up G's fabric, run every case (emitting its record), always tear down."""
+    topo = topology(p, domain)
+    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
+                                    grpc_base_port=p.grpc_base_port), controller=RouteInstaller())
+    stack = Stack(RunOptions(iters=p.iters, warmup=p.warmup, line_rate=p.nic_mbps * 1e6, pmtu=p.pmtu,
+                             window=p.window))
+    with net:
+        ctl = FabricController(topo, net.clients, FabricConfig())
+        hosts = [h.name for h in topo.hosts()][:p.accelerators]
+        addrs = [(str(net.addressing.ip(h, 0)), ROCE_PORT) for h in hosts]
+        up = scaleup_job(topo, net, hosts)
+        argvs = [agent_argv(AGENT, i, addrs) for i in range(len(hosts))]
+        with Lockstep([in_mininet_host(net.host(h)) for h in hosts], argvs, START_TIMEOUT_S, "rank") as ranks:
+            warm = CollectiveSpec("allreduce", len(hosts), 4 * len(hosts) * 64)  # cold caches, ARP
+            ranks.round([collective_job(warm, stack, p.timeout_s)] * len(hosts), p.timeout_s + 30)
+            for case in cases:
+                started = time.monotonic()
+                hier = case["scheme"] == "hier"
+                spec = CollectiveSpec(case["kind"], len(hosts), p.nbytes, algo="hier" if hier else "ring",
+                                      local=domain)
+                before = host_tx_bytes(ctl, topo)
+                results = ranks.round([collective_job(spec, stack, p.timeout_s, up if hier else None)]
+                                      * len(hosts), p.timeout_s + 30)
+                after = host_tx_bytes(ctl, topo)
+                delivered = {sw: after[sw] - before[sw] for sw in after}
+                inside = sum(v for sw, v in delivered.items() if topo.nodes[sw].kind is NodeKind.SCALEUP)
+                total = sum(delivered.values())
+                wall = time.monotonic() - started
+                emit({"case": case, "ranks": results, "intra_domain_bytes": inside, "host_bytes": total,
+                      "intra_share": inside / total if total else 0.0, "wall_s": wall, "sim_ms": None,
+                      "packets": None})
+                progress(f"  done: G={domain} {case['kind']} {case['scheme']} seed {case['seed']} ({wall:.1f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        print("usage: python -m experiments.scale_up.trial PARAMS.json CASES.json OUT.jsonl", file=sys.stderr)
+        return 2
+    params_path, cases_path, out_path = map(Path, args)
+    signal.signal(signal.SIGTERM, _interrupt)  # tear the network down on SIGTERM too
+    try:
+        raw = json.loads(params_path.read_text())
+        p = Params.from_dict(raw["params"])
+        with out_path.open("a") as out:
+            def emit(record: dict) -> None:
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+            run_trial(p, raw["params"]["domain"], json.loads(cases_path.read_text()), raw["run"], emit,
+                      lambda s: print(s, flush=True))
+    except FabricError as err:
+        print(f"trial: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("trial: error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())
