@@ -123,13 +123,23 @@ def _serial(trial: Trial, tasks: Sequence[Any], progress: Progress) -> Outcome:
 def _in_processes(trial: Trial, tasks: Sequence[Any], progress: Progress, workers: int) -> Outcome:
     # spawn, not fork: the parent may hold gRPC threads, and fork copies them half-alive
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    outcome = Outcome(interrupted=True)
     try:
         futures = [pool.submit(guarded, trial, task) for task in tasks]
-        outcome = _collect(futures, progress, cancel=lambda: None)
-        return outcome
-    finally:  # reap the workers after a normal end; do not wait for them after Ctrl-C
-        pool.shutdown(wait=not outcome.interrupted, cancel_futures=True)
+        return _collect(futures, progress, cancel=lambda: _stop_workers(pool))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Interrupted: end the running trials now rather than wait minutes for them (a SIGTERM
+    or SIGHUP reaches only this process; Ctrl-C's SIGINT the workers too, which then take
+    their next task). Python 3.14 has pool.terminate_workers(); before it, the processes."""
+    stop = getattr(pool, "terminate_workers", None)
+    if stop is not None:
+        stop()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def _collect(futures: Sequence[Any], progress: Progress, cancel: Callable[[], None]) -> Outcome:
@@ -145,11 +155,11 @@ def _collect(futures: Sequence[Any], progress: Progress, cancel: Callable[[], No
             taken += 1
     except KeyboardInterrupt:
         outcome.interrupted = True
+        done = [future for future in futures[taken:] if _finished(future)]  # before cancel() breaks the rest
         cancel()
-        for future in futures[taken:]:
-            if _finished(future):
-                rows, errors, _ = _result(future)
-                _add(outcome, rows, errors)
+        for future in done:
+            rows, errors, _ = _result(future)
+            _add(outcome, rows, errors)
     return outcome
 
 

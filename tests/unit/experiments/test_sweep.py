@@ -8,7 +8,11 @@ from __future__ import annotations
 import csv
 import inspect
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +121,30 @@ def test_an_interrupted_run_writes_partial_results(tmp_path, monkeypatch):
     (doc,) = tmp_path.glob("*.json")
     assert [ln.split(",")[1] for ln in csv.read_text().splitlines()[1:]] == ["ecmp+ooo"]
     assert json.loads(doc.read_text())["partial"] is True
+
+
+def test_sighup_stops_a_parallel_run_and_keeps_the_finished_trials(tmp_path):
+    """As a closed terminal would: SIGHUP to `fabriclab run` alone (not its workers) after the
+    first trial; the workers are stopped, the finished trials written, exit 130."""
+    proc = subprocess.Popen([sys.executable, "-m", "fabriclab", "run", "innet_allreduce", "--mode", "sim",
+                             "--full", "--seeds", "1", "--workers", "2", "--out", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("  [1/"):
+                break
+        proc.send_signal(signal.SIGHUP)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted: partial results of" in out and err.strip() == "fabriclab run: interrupted"
+    (doc,) = tmp_path.glob("*.json")
+    (table,) = tmp_path.glob("*.csv")
+    rows = table.read_text().splitlines()[1:]
+    assert json.loads(doc.read_text())["partial"] is True and 1 <= len(rows) < 20
 
 
 @pytest.mark.parametrize("sweep, mode, message", [
