@@ -22,7 +22,8 @@ EXPERIMENTS = {"adaptive_routing": "experiments.adaptive_routing", "scale_up": "
                "congestion_control": "experiments.congestion_control",
                "innet_allreduce": "experiments.innet_allreduce",
                "scale_across": "experiments.scale_across",
-               "isolation": "experiments.isolation"}
+               "isolation": "experiments.isolation",
+               "resiliency": "experiments.resiliency"}
 MODES = ("emulate", "sim")
 
 
