@@ -417,8 +417,24 @@ class StructLike(Decl, Type):
 
     @property
     def width(self) -> int:
-        """Header width in bits (sum of its bit<W>/int<W> fields)."""
-        return sum(getattr(f.type, "width", 0) for f in self.fields)
+        """Width in bits: the sum of its fields' (bool 1, varbit its maximum, a `type` or
+        serializable enum its underlying type, a nested struct its own width)."""
+        return sum(bit_width(f.type) for f in self.fields)
+
+
+def bit_width(t) -> int:
+    """Bits a header field of type `t` takes (0 for types without a fixed width)."""
+    while isinstance(t, NewTypeDecl):
+        t = t.type
+    if isinstance(t, EnumDecl):
+        t = t.underlying
+    if isinstance(t, BoolType):
+        return 1
+    if isinstance(t, VarbitType):
+        return t.max_width
+    if isinstance(t, StructLike):
+        return t.width
+    return getattr(t, "width", 0)
 
 
 @dataclass(eq=False)

@@ -44,7 +44,8 @@ def width_of(t) -> int:
         return t.width
     if isinstance(t, ir.BoolType):
         return 1
-    if isinstance(t, ir.StructLike) and t.is_header:
+    if isinstance(t, ir.StructLike) and (t.is_header or all(
+            isinstance(resolve(f.type), (ir.BitType, ir.BoolType)) for f in t.fields)):
         return t.width
     raise FabricError(f"type {getattr(t, 'display', lambda: t)()} has no fixed bit width here")
 
@@ -339,6 +340,9 @@ class ExprCompiler:
         if kind == ir.CallKind.LOOKAHEAD:
             t = resolve(e.type)
             bits = f"_rt.lookahead(_data, _off, {width_of(t)}, {self.gen.error_code('PacketTooShort')})"
+            if isinstance(t, ir.StructLike) and not t.is_header:  # a struct of bit fields
+                widths = [width_of(f.type) for f in t.fields]
+                return f"{self.gen.struct_class(t)}._of(*_rt.unpack_fields({bits}, {tuple(widths)}))"
             return f"_valid_header({bits})" if isinstance(t, ir.StructLike) else bits
         if kind == ir.CallKind.LENGTH:
             return "len(_data)"

@@ -126,6 +126,15 @@ def lookahead(data: bytes, off: int, nbits: int, too_short: int) -> int:
     return int.from_bytes(data[off:off + nbytes], "big") >> (nbytes * 8 - nbits)
 
 
+def unpack_fields(bits: int, widths: tuple[int, ...]) -> list[int]:
+    """Split `bits` into fields of `widths`, the first in the most significant bits."""
+    out = []
+    for w in reversed(widths):
+        out.append(bits & ((1 << w) - 1))
+        bits >>= w
+    return out[::-1]
+
+
 def pack_valid(items: tuple[tuple[int, int, bool], ...]) -> bytes:
     """Pack (value, width, header valid) items, leaving out invalid headers' fields."""
     return pack_fields([v for v, _, ok in items if ok], [w for _, w, ok in items if ok])
