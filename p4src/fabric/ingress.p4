@@ -24,6 +24,7 @@ control FabricIngress(inout headers_t hdr,
     FabricTenants() tenants;
     FabricLiveness() liveness;
     FabricLiveCandidates() live_candidates;
+    FabricBorder() border;
 
     action drop() {
         mark_to_drop(standard_metadata);
@@ -297,6 +298,7 @@ control FabricIngress(inout headers_t hdr,
             /* RoCE requests (RC opcodes 0x00-0x0B) only; an INT report clone takes precedence. */
             if (meta.bthValid == 1 && meta.bthOpcode < 0x0C && meta.intReport == 0) {
                 switch_notify.apply();
+                border.apply(hdr, meta, standard_metadata);   /* onto the DCI: its thresholds */
                 if (meta.notifyOn == 1) {
                     bit<32> depth;
                     port_qdepth.read(depth, (bit<32>)standard_metadata.egress_spec);
