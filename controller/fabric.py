@@ -15,8 +15,8 @@ from typing import Iterable
 from finsy.proto import p4r
 
 from controller.client import Entry, P4RuntimeClient, encode
-from controller.fabric_plan import (INT_REPORT_SESSION, MAX_CANDIDATES, Ecn, FabricConfig,
-                                    Group, Mode, SwitchPlan, Watch, plan_fabric)
+from controller.fabric_plan import (INT_REPORT_SESSION, MAX_CANDIDATES, NOTIFY_SESSION_BASE, Ecn,
+                                    FabricConfig, Group, Mode, SwitchPlan, Watch, plan_fabric)
 from fabriclab import paths
 from fabriclab.errors import FabricError
 from topologies.graph import Topology
@@ -103,6 +103,7 @@ class FabricController:
             self._write_mode(c)
             self._write_ecn(c)
             self._write_int(c, self.plans[name])
+            self._write_border(c, self.plans[name])
 
     # --- run-time settings ----------------------------------------------------------------
     def _selected(self, switches: Iterable[str] | None) -> list[P4RuntimeClient]:
@@ -149,6 +150,47 @@ class FabricController:
         else:
             _set_default(c, f"{EG}.ecn_config", f"{EG}.ecn_thresholds",
                          {"kmin": ecn.kmin, "kmax": ecn.kmax, "slope": ecn.slope})
+
+    def _write_border(self, c: P4RuntimeClient, plan: SwitchPlan) -> None:
+        """A border switch's DCI ports (border.p4): ECN thresholds scaled to each DCI's BDP
+        (per-port ecn_config entries, over the switch-wide default), near-source notification
+        (dci_ports) and a notification clone session out of every port."""
+        if not plan.dci_ports:
+            return
+        policy = self.config.border
+        _upsert(c, [c.table_entry(Entry(f"{EG}.ecn_config", {"standard_metadata.egress_port": d.port},
+                                        f"{EG}.ecn_thresholds",
+                                        {"kmin": d.ecn.kmin, "kmax": d.ecn.kmax, "slope": d.ecn.slope}))
+                    for d in plan.dci_ports.values()])
+        _replace_entries(c, f"{IG}.border.dci_ports",
+                         [Entry(f"{IG}.border.dci_ports", {"standard_metadata.egress_spec": d.port},
+                                f"{IG}.border.dci_notify",
+                                {"threshold": d.notify_threshold, "interval_us": policy.notify_interval_us,
+                                 "cnp_dscp": policy.cnp_dscp})
+                          for d in plan.dci_ports.values()])
+        _upsert(c, [p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+            clone_session_entry=p4r.CloneSessionEntry(
+                session_id=NOTIFY_SESSION_BASE + port, replicas=[p4r.Replica(egress_port=port, instance=0)])))
+            for port in self.topo.ports(plan.name)])
+
+    def border(self, switch: str) -> str:
+        """`ctl stats`: the switch's site and role; on a border, each DCI port's distance,
+        BDP, the thresholds installed and the near-source notifications sent so far."""
+        (c,) = self._selected([switch])
+        plan = self.plans[switch]
+        lines = [f"{switch}: site {plan.site}, role {plan.role}"]
+        if not plan.dci_ports:
+            return lines[0]
+        notified = c.read_counter(f"{IG}.port_notifications")
+        lines.append(f"{'port':>4} {'to':>8} {'site':>4} {'Mb/s':>8} {'one-way us':>10} {'BDP frames':>10} "
+                     f"{'ECN kmin/kmax':>15} {'notify at':>9} {'notified':>8}")
+        for d in plan.dci_ports.values():
+            lines.append(f"{d.port:>4} {d.peer:>8} {d.peer_site:>4} {d.rate_mbps:>8g} {d.delay_us:>10g} "
+                         f"{d.bdp_frames:>10} {f'{d.ecn.kmin}/{d.ecn.kmax}':>15} {d.notify_threshold:>9} "
+                         f"{notified.get(d.port, (0, 0))[1]:>8}")
+        lines.append("  DCI thresholds are packets queued on the port, scaled to the DCI's bandwidth-delay "
+                     "product; notified: CNPs the border sent to senders in its own site")
+        return "\n".join(lines)
 
     def set_watchlist(self, watches: list[Watch], collector: str | None = None) -> None:
         """Flows to trace with INT (and, optionally, a new collector host)."""
@@ -310,6 +352,15 @@ def _set_default(c: P4RuntimeClient, table: str, action: str, params: dict) -> N
     entity = c.table_entry(Entry(table, {}, action, params))
     entity.table_entry.is_default_action = True
     c.write([entity], "MODIFY")
+
+
+def _upsert(c: P4RuntimeClient, entities: list[p4r.Entity]) -> None:
+    """MODIFY what exists, INSERT what does not (one entity at a time)."""
+    for entity in entities:
+        try:
+            c.write([entity], "MODIFY")
+        except FabricError:
+            c.write([entity], "INSERT")
 
 
 def _replace_entries(c: P4RuntimeClient, table: str, entries: list[Entry]) -> None:

@@ -15,7 +15,7 @@ from enum import IntEnum
 from controller.routes import NextHop, Prefix, compute_routes
 from fabriclab.errors import FabricError
 from topologies.addressing import Addressing, switch_mac
-from topologies.graph import Topology
+from topologies.graph import NodeKind, Topology
 
 MAX_CANDIDATES = 8          # set_candidates carries at most 8 ports (larger groups: ECMP)
 INT_REPORT_SESSION = 100    # fabric.p4's clone session for INT reports
@@ -23,6 +23,7 @@ INT_COLLECTOR_PORT = 32766  # UDP port the collector listens on
 DSCP_CNP = 48               # DSCP RoCE NICs use for CNPs
 ROCE_OPCODE_ACK = 0x11
 ROCE_OPCODE_CNP = 0x81
+NOTIFY_SESSION_BASE = 200   # fabric.p4: clone session 200 + p sends a notification out of port p
 
 
 class Mode(IntEnum):
@@ -60,8 +61,58 @@ class Ecn:
 
     @property
     def slope(self) -> int:
-        """fabric.p4 marks when (depth - kmin) * slope > uniform(0..65535)."""
-        return round(self.pmax * 65536 / (self.kmax - self.kmin))
+        """fabric.p4 marks when (depth - kmin) * slope > uniform(0..65535); at least 1, so a
+        wide band (a DCI's, thousands of packets) still marks before Kmax."""
+        return max(1, round(self.pmax * 65536 / (self.kmax - self.kmin)))
+
+
+@dataclass(frozen=True)
+class BorderPolicy:
+    """What a border switch does on its DCI ports (border.p4), each threshold a fraction of
+    that DCI's bandwidth-delay product in frames, so the controller derives them from the
+    topology: a site's thresholds of tens of packets would mark a long DCI all the time (it
+    holds its BDP in flight), and a DCI's would never mark in a site. The round trip is the
+    DCI's two ways plus `site_rtt_us` (a 0 km DCI still has the sites' round trip)."""
+
+    ecn_kmin: float = 0.05
+    ecn_kmax: float = 0.5
+    ecn_pmax: float = 0.2
+    notify: float = 0.1  # near-source notification threshold
+    notify_interval_us: int = 50  # per flow: DCQCN's CNP interval
+    frame_bytes: int = 1500
+    site_rtt_us: float = 10.0
+    cnp_dscp: int = DSCP_CNP
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.ecn_kmin < self.ecn_kmax or not 0 < self.notify:
+            raise FabricError(f"border thresholds need 0 <= Kmin < Kmax and a notification above 0 "
+                              f"(fractions of the DCI BDP), got {self.ecn_kmin}, {self.ecn_kmax}, {self.notify}")
+        if self.notify_interval_us <= 0 or self.frame_bytes <= 0 or self.site_rtt_us < 0:
+            raise FabricError("border notification interval and frame size must be > 0, site RTT >= 0")
+
+    def bdp_frames(self, rate_mbps: float, delay_us: float) -> int:
+        """Frames in flight on a DCI of `rate_mbps` and one-way `delay_us`."""
+        return max(1, round(rate_mbps * 1e6 / 8 * (2 * delay_us + self.site_rtt_us) * 1e-6 / self.frame_bytes))
+
+    def dci_port(self, port: int, peer: str, peer_site: int, rate_mbps: float, delay_us: float) -> DciPort:
+        bdp = self.bdp_frames(rate_mbps, delay_us)
+        kmin = round(self.ecn_kmin * bdp)
+        ecn = Ecn(kmin, max(kmin + 1, round(self.ecn_kmax * bdp)), self.ecn_pmax)
+        return DciPort(port, peer, peer_site, rate_mbps, delay_us, bdp, ecn, max(1, round(self.notify * bdp)))
+
+
+@dataclass(frozen=True)
+class DciPort:
+    """One DCI port of a border switch and the thresholds the controller installs on it."""
+
+    port: int
+    peer: str  # the border switch across the DCI
+    peer_site: int
+    rate_mbps: float
+    delay_us: float  # one way
+    bdp_frames: int
+    ecn: Ecn
+    notify_threshold: int  # packets queued on the port
 
 
 @dataclass(frozen=True)
@@ -99,6 +150,7 @@ class FabricConfig:
     watchlist: list[Watch] = field(default_factory=list)
     collector: str | None = None    # host that receives INT reports
     collector_port: int = INT_COLLECTOR_PORT
+    border: BorderPolicy | None = field(default_factory=BorderPolicy)  # None: no border role
 
 
 @dataclass(frozen=True)
@@ -115,6 +167,9 @@ class SwitchPlan:
 
     name: str
     switch_id: int
+    site: int = 0
+    role: str = "switch"  # the topology's kind: leaf, spine, border, ...
+    dci_ports: dict[int, DciPort] = field(default_factory=dict)  # border role only
     routes: dict[Prefix, int] = field(default_factory=dict)       # prefix -> group id
     groups: dict[int, Group] = field(default_factory=dict)
     port_macs: dict[int, tuple[str, str]] = field(default_factory=dict)  # port -> (ours, peer)
@@ -176,8 +231,26 @@ def plan_fabric(topo: Topology, config: FabricConfig,
         if collector_ip is not None:
             plan.collector_ip = collector_ip
             plan.report_port = _first_hop(routes[node.name], ipaddress.IPv4Address(collector_ip))
+        plan.site, plan.role = node.site, node.kind.value
+        if config.border is not None and node.kind is NodeKind.BORDER:
+            plan.dci_ports = dci_ports(topo, node.name, config.border)
         plans[node.name] = plan
     return plans
+
+
+def dci_ports(topo: Topology, switch: str, policy: BorderPolicy) -> dict[int, DciPort]:
+    """The ports of a border switch that lead to a border of another site, with their
+    rate and one-way delay from the topology and the thresholds `policy` scales to them."""
+    me = topo.nodes[switch]
+    out = {}
+    for port, peer, _, link in topo.neighbors(switch):
+        other = topo.nodes[peer]
+        if other.kind is NodeKind.BORDER and other.site != me.site:
+            d = link.ab if link.a == switch else link.ba
+            if d.bw is None:
+                raise FabricError(f"DCI link {switch}:{port} -> {peer} has no rate")
+            out[port] = policy.dci_port(port, peer, other.site, d.bw, d.delay_us)
+    return out
 
 
 def _first_hop(table: dict[Prefix, tuple[NextHop, ...]],
