@@ -392,6 +392,7 @@ def main(args: argparse.Namespace) -> int:
             print_routes(ctl.topo, ctl.clients, args.switch)
         elif args.action == "stats":
             print(port_stats_table(ctl, args.switch, args.rate))
+            print(ctl.border(args.switch))
             from controller.congestion import pfc_table, read_pfc
             pfc = pfc_table(read_pfc(RunDir(rundir.name).admin_socket(args.switch)))
             if pfc:
