@@ -120,6 +120,7 @@ class PipelineGenerator:
         self.program = program
         self.counter = itertools.count()
         self.ns: dict[str, object] = {"_rt": rt, "_Header": rt.Header, "_Stack": rt.Stack,
+                                      "_VarHeader": rt.VarHeader,
                                       "_ONCE": (0,), "_valid_header": _valid_header}
         self.classes: dict[int, str] = {}
         self.class_src: list[str] = []

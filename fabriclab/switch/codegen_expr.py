@@ -38,6 +38,16 @@ def resolve(t):
     return t
 
 
+def varbit_field(t) -> ir.Field | None:
+    """The varbit field of header type `t`, if it has one."""
+    t = resolve(t)
+    if isinstance(t, ir.StructLike) and t.is_header:
+        for f in t.fields:
+            if isinstance(resolve(f.type), ir.VarbitType):
+                return f
+    return None
+
+
 def width_of(t) -> int:
     t = resolve(t)
     if isinstance(t, ir.BitType):
@@ -79,6 +89,8 @@ def header_layout(h: ir.StructLike) -> dict[str, FieldLayout]:
             w, is_bool = 1, True
         elif isinstance(t, ir.BitType):
             w, is_bool = t.width, False
+        elif isinstance(t, ir.VarbitType):  # a slot of its maximum width (see VarHeader)
+            w, is_bool = t.max_width, False
         else:
             raise unsupported(f, f"header field '{f.name}' of type {t.display()} (varbit?)")
         pos -= w
@@ -281,7 +293,11 @@ class ExprCompiler:
         """Equality of headers (validity and fields; invalid ones hold 0) and structs."""
         t = resolve(t)
         if isinstance(t, ir.StructLike) and t.is_header:
-            return f"({a}.valid == {b}.valid and {a}.v == {b}.v)"
+            same_len = f" and {a}.vl == {b}.vl" if varbit_field(t) else ""
+            return f"({a}.valid == {b}.valid and {a}.v == {b}.v{same_len})"
+        if isinstance(t, ir.StackType):  # element by element (P4-16: same type, equal elements)
+            return "(" + " and ".join(self.equal(f"{a}.hs[{i}]", f"{b}.hs[{i}]", t.elem, node)
+                                      for i in range(t.size)) + ")" if t.size else "True"
         if isinstance(t, ir.StructLike):
             parts = [self.equal(f"{a}.{attr(f.name)}", f"{b}.{attr(f.name)}", f.type, node)
                      if is_object(f.type) else f"{a}.{attr(f.name)} == {b}.{attr(f.name)}"
@@ -357,7 +373,7 @@ class ExprCompiler:
             return "False"
         if isinstance(t, ir.StructLike):
             if t.is_header:
-                return "_Header()"
+                return "_VarHeader()" if varbit_field(t) else "_Header()"
             return f"{self.gen.struct_class(t)}()"  # structs and header unions
         if isinstance(t, ir.StackType):
             if t.size > MAX_STACK:
@@ -366,6 +382,8 @@ class ExprCompiler:
             elem = resolve(t.elem)
             if isinstance(elem, ir.StructLike) and not elem.is_header:  # header-union stack
                 return f"_Stack({t.size}, {self.gen.struct_class(elem)})"
+            if varbit_field(elem):
+                return f"_Stack({t.size}, _VarHeader)"
             return f"_Stack({t.size})"
         return "0"
 

@@ -12,7 +12,7 @@ import functools
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import hashing
-from fabriclab.switch.codegen_expr import resolve, unsupported, width_of
+from fabriclab.switch.codegen_expr import resolve, unsupported, varbit_field, width_of
 from fabriclab.switch.externs import Counter, Meter, Register
 from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
                                      OptionalMatch, Range, Table, Ternary)
@@ -177,7 +177,7 @@ class ExternCompiler:
             return [x for item in e.items for x in self.flatten(bc, item)]
         if isinstance(e, ir.StructExpr):
             return [x for _, item in e.fields for x in self.flatten(bc, item)]
-        if isinstance(t, ir.StructLike) and t.is_header:
+        if isinstance(t, ir.StructLike) and t.is_header and not varbit_field(t):
             h = bc.expr(e)
             return [(f"{h}.v", t.width, h, 0)]
         if isinstance(t, ir.StructLike):
@@ -187,6 +187,9 @@ class ExternCompiler:
             return out
         if isinstance(t, ir.BoolType):
             return [(f"(1 if {bc.expr(e)} else 0)", 1, None, 0)]
+        if isinstance(t, ir.VarbitType):  # its current length, known per packet
+            h = bc.expr(e.expr)
+            return [(bc.expr(e), f"{h}.vl", h, self.gen.layout(resolve(e.expr.type))[e.member].shift)]
         width = width_of(t)
         if isinstance(e, ir.Member):
             ht = resolve(e.expr.type)
@@ -202,7 +205,8 @@ class ExternCompiler:
         merged: list[list] = []
         for code, width, h, shift in items:
             last = merged[-1] if merged else None
-            if h is not None and last is not None and last[2] == h and last[3] == shift + width:
+            if h is not None and last is not None and last[2] == h and isinstance(width, int) \
+                    and isinstance(last[1], int) and last[3] == shift + width:
                 last[1] += width
                 last[3] = shift
                 last[0] = None
@@ -219,7 +223,7 @@ class ExternCompiler:
 
     def data_bytes(self, bc, e) -> str:
         parts = self.data_parts(bc, e)
-        if all(w % 8 == 0 for _, w, _ in parts):
+        if all(isinstance(w, int) and w % 8 == 0 for _, w, _ in parts):
             return " + ".join(f"({c}).to_bytes({w // 8}, 'big')" if ok == "True" else
                               f"(({c}).to_bytes({w // 8}, 'big') if {ok} else b'')"
                               for c, w, ok in parts)
@@ -231,7 +235,7 @@ class ExternCompiler:
         data is one big-endian number. None otherwise."""
         parts = self.data_parts(bc, e)
         present = {ok for _, _, ok in parts}
-        if not parts or len(present) != 1 or any(w % 8 for _, w, _ in parts):
+        if not parts or len(present) != 1 or any(not isinstance(w, int) or w % 8 for _, w, _ in parts):
             return None
         total, terms = sum(w for _, w, _ in parts), []
         shift = total

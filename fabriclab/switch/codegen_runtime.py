@@ -39,6 +39,43 @@ class Header:
         self.v = 0
 
 
+class VarHeader(Header):
+    """A header with a varbit field: `v` holds it in a slot of its maximum width (value
+    right-aligned) and `vl` is its current length in bits (set by extract(hdr, len))."""
+
+    vl = 0
+
+    def copy(self) -> "VarHeader":
+        new = VarHeader.__new__(VarHeader)
+        new.valid, new.v, new.vl = self.valid, self.v, self.vl
+        return new
+
+    def assign(self, other: "Header") -> None:
+        self.valid, self.v, self.vl = other.valid, other.v, getattr(other, "vl", 0)
+
+    def set_valid(self) -> None:
+        if not self.valid:
+            self.valid, self.v, self.vl = True, 0, 0
+
+    def set_invalid(self) -> None:
+        self.valid, self.v, self.vl = False, 0, 0
+
+    def load(self, raw: int, nbits: int, shift: int, slot: int) -> None:
+        """Store the wire bits `raw` whose varbit field is `nbits` long; `shift` is the bit
+        position of the field's slot in `v` (the fixed fields after it), `slot` its width."""
+        low = raw & ((1 << shift) - 1)
+        var = (raw >> shift) & ((1 << nbits) - 1)
+        self.v = ((raw >> (shift + nbits)) << (shift + slot)) | (var << shift) | low
+        self.vl = nbits
+        self.valid = True
+
+    def wire(self, shift: int, slot: int) -> int:
+        """The header's bits as on the wire (the varbit field `vl` bits long)."""
+        v = self.v
+        var = (v >> shift) & ((1 << self.vl) - 1)
+        return ((v >> (shift + slot)) << (shift + self.vl)) | (var << shift) | (v & ((1 << shift) - 1))
+
+
 class Stack:
     """A header stack: `hs` elements and `nxt` (the index `next` refers to). Elements are
     made by `make`: `Header`, or a header union's generated class (same copy/assign/

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
-from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, is_object, resolve,
+from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, is_object, resolve, varbit_field,
                                            unsupported)
 
 
@@ -398,10 +398,12 @@ class BlockCompiler(ExprCompiler):
 
     # ------------------------------------------------------------ parser/deparser
     def extract(self, mc: ir.MethodCall) -> None:
-        if len(mc.args) != 1:
-            raise unsupported(mc, "variable-size extract (varbit)")
         target = mc.args[0].value
-        nbytes = self.header_bytes(target)
+        var = varbit_field(target.type)
+        if (var is None) != (len(mc.args) == 1):
+            raise unsupported(mc, "extract with a length of a header without a varbit field"
+                              if var is None else "extracting a varbit header without a length")
+        nbytes = self.varbit_length(target, mc.args[1].value) if var else self.header_bytes(target)
         too_short = self.gen.error_code("PacketTooShort")
         h = self.gen.uniq("x")
         nxt = target if _is_next(target) else (
@@ -425,9 +427,30 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"    raise _rt.ParserError({too_short})")
             self.emit(f"{h} = {self.expr(target)}")
             self.invalidate_union_siblings(target)
-        self.emit(f"{h}.v = int.from_bytes(_data[_off:_off + {nbytes}], 'big')")
-        self.emit(f"{h}.valid = True")
+        raw = f"int.from_bytes(_data[_off:_off + {nbytes}], 'big')"
+        if var:
+            lay = self.gen.layout(resolve(target.type))[var.name]
+            self.emit(f"{h}.load({raw}, _vl, {lay.shift}, {lay.width})")
+        else:
+            self.emit(f"{h}.v = {raw}")
+            self.emit(f"{h}.valid = True")
         self.emit(f"_off += {nbytes}")
+
+    def varbit_length(self, target, length) -> str:
+        """Checks of extract(hdr, len) as BMv2 makes them (seen in p4c's
+        test-parserinvalidargument-error-bmv2 STF: a length that leaves the header short of
+        whole bytes is ParserInvalidArgument, one over the field's maximum HeaderTooShort;
+        which comes first when both hold is not confirmed); the header's byte count."""
+        t = resolve(target.type)
+        var = varbit_field(t)
+        fixed, most = t.width - var.type.max_width, var.type.max_width
+        self.emit(f"_vl = {self.expr(length)}")
+        self.emit(f"if (_vl + {fixed}) & 7:")
+        self.emit(f"    raise _rt.ParserError({self.gen.error_code('ParserInvalidArgument')})")
+        self.emit(f"if _vl > {most}:")
+        self.emit(f"    raise _rt.ParserError({self.gen.error_code('HeaderTooShort')})")
+        self.emit(f"_vb = (_vl + {fixed}) >> 3")
+        return "_vb"
 
     def header_bytes(self, e) -> int:
         t = resolve(e.type)
@@ -449,16 +472,24 @@ class BlockCompiler(ExprCompiler):
         """Append a valid header's bytes to the deparser's output (`_put` is its append)."""
         t = resolve(e.type)
         if isinstance(t, ir.StructLike) and t.is_header:
-            nbytes = self.header_bytes(e)
+            var = varbit_field(t)
+            if var is None:
+                nbytes = self.header_bytes(e)
             h = self.expr(e)
             if not h.replace("_", "").replace(".", "").isalnum():  # not a plain attribute path
                 h = self.gen.uniq("e")
                 self.emit(f"{h} = {self.expr(e)}")
             self.emit(f"if {h}.valid:")
-            self.emit(f"    _put({h}.v.to_bytes({nbytes}, 'big'))")
+            if var is None:
+                self.emit(f"    _put({h}.v.to_bytes({nbytes}, 'big'))")
+            else:
+                lay = self.gen.layout(t)[var.name]
+                fixed = t.width - lay.width
+                self.emit(f"    _put({h}.wire({lay.shift}, {lay.width})"
+                          f".to_bytes(({h}.vl + {fixed}) >> 3, 'big'))")
         elif isinstance(t, ir.StackType):
             elem = resolve(t.elem)
-            if not elem.is_header:  # a header-union stack: each element's members in order
+            if not elem.is_header or varbit_field(elem):  # each element as a header/union
                 for i in range(t.size):
                     idx = ir.Constant(i, type=ir.IntType(), text=str(i))
                     self.emit_header(ir.Index(e, idx, type=t.elem, text=f"{e.text}[{i}]"))

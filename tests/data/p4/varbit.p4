@@ -1,5 +1,5 @@
 // varbit: a header with a variable-length field, extract(hdr, len), equality and emit.
-// The front end accepts it (P4Info as p4c); the switch rejects it at pipeline build.
+// The front end accepts it (P4Info as p4c) and the switch runs it.
 #include <v1model.p4>
 header h_t { bit<8> len; }
 header opt_t { varbit<32> data; }
