@@ -44,8 +44,8 @@ class Params:
     pmtu: int = 4096
     window: int = 64
     rto_us: int = 200
-    receiver: str = "ooo"            # RoCE receiver: "ooo" keeps what arrives out of order
-    #                                  (adaptive routing sprays packets), "gbn" drops it
+    receiver: str = "auto"           # RoCE receiver; auto: go-back-N under ECMP (one path
+    #                                  per flow), out-of-order under adaptive (it sprays)
     control_delay_us: int = 100      # port event -> routes recomputed and written
     detect_us: int = 1               # carrier loss -> the switch's own port signal
     flowlet_gap_us: int = 1
@@ -80,7 +80,7 @@ class Params:
         lo, hi = self.fail_window
         if not 0 <= lo < hi <= 1:
             raise FabricError(f"fail_window {self.fail_window}: expected 0 <= start < end <= 1")
-        check_choices("receiver", (self.receiver,), ("gbn", "ooo"))
+        check_choices("receiver", (self.receiver,), ("auto", "gbn", "ooo"))
         for name in ("rto_us", "control_delay_us", "bin_us"):
             if getattr(self, name) <= 0:
                 raise FabricError(f"{name} must be > 0")
@@ -88,6 +88,11 @@ class Params:
     @property
     def hosts(self) -> int:
         return self.leaves * self.hosts_per_leaf
+
+    def receiver_for(self, routing: str) -> str:
+        if self.receiver != "auto":
+            return self.receiver
+        return "ooo" if routing == "adaptive" else "gbn"
 
     def nbytes(self, collective: str) -> int:
         return self.allreduce_bytes if collective == "allreduce" else self.alltoall_bytes

@@ -108,7 +108,7 @@ def run_case(p: Params, case: Case, healthy_ns: int | None = None) -> dict[str, 
     names = [h.name for h in topo.hosts()]
     spec = CollectiveSpec(case.collective, len(names), p.nbytes(case.collective))
     opts = RunOptions(iters=1, warmup=0, line_rate=p.link_gbps * 1e9, pmtu=p.pmtu, window=p.window,
-                      rto=p.rto_us / 1e6, mode=p.receiver)
+                      rto=p.rto_us / 1e6, mode=p.receiver_for(case.routing))
     addrs = [(fabric.endpoint(h).ip, ROCE_PORT) for h in names]
     apps, ranks = {}, []
     for i, (host, (ip, port)) in enumerate(zip(names, addrs)):
