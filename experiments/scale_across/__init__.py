@@ -1,15 +1,19 @@
 """Scale-across: collectives between sites against DCI distance, baseline vs distance-adaptive.
 
-`run(scale="quick", out_dir=..., progress=print, mode="sim") -> Result` is what `fabriclab run
-scale_across --mode sim` calls. For each DCI distance a fresh virtual-time fabric
-(`params.topology`) runs every collective kind under each scheme (`params` says what
-baseline, adaptive and adaptive_hier are). Rows: time, algbw/busbw (nccl-tests' GB/s),
-#wrong, retransmissions and timeouts. The JSON's `headline` is the adaptive/baseline busbw
-ratio per scheme at the longest distance, printed last.
+`run(scale="quick", out_dir=..., progress=print, mode="sim", sweep=...) -> Result` is what
+`fabriclab run scale_across --mode sim|emulate` calls. Each DCI distance is one trial
+(`experiments.sweep.run_trials`, so --workers and --cluster spread them): a fresh fabric
+(`params.topology`), in virtual time (`sim.py`, with intra-site latency probes) or on
+Mininet (`trial.py`, a process of its own), runs every collective kind under each scheme
+(`params` says what baseline, adaptive and adaptive_hier are). Rows: time, algbw/busbw
+(nccl-tests' GB/s), #wrong, retransmissions, timeouts and, in sim, the probes' p50/p99. The
+JSON's `headline` is the adaptive/baseline busbw ratio per scheme at the longest distance,
+printed last.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -17,34 +21,79 @@ from typing import Any, Callable
 from experiments.report import format_table, mean_table
 from experiments.results import Result, finish_run, start_run
 from experiments.scale_across.figure import draw
-from experiments.scale_across.params import Params, params_for, spec_for, stack_for, topology
+from experiments.scale_across.params import Params, params_for, spec_for, topology
+from experiments.sweep import Sweep, run_trials
+from experiments.trials import free_port_base, require_root, run_trial
 from fabriclab.errors import FabricError
 from fabriclab.roce.runs import summarize
 
 NAME = "scale_across"
+TRIAL_MODULE = "experiments.scale_across.trial"
 
 
-def run_case(p: Params, fabric: Any, km: float, kind: str, scheme: str, seed: int) -> dict[str, Any]:
-    """One collective on `fabric` -> its row."""
-    from fabriclab.vtime.runs import run_collective
+def cases(p: Params) -> list[dict[str, Any]]:
+    """One distance's cases, seed-major."""
+    return [{"kind": kind, "scheme": scheme, "seed": seed}
+            for seed in p.seeds for kind in p.kinds for scheme in p.schemes]
 
-    spec = spec_for(p, kind, scheme)
-    started, packets = time.monotonic(), fabric.loop.packets
-    t0 = fabric.now
-    ranks = run_collective(fabric.topo, spec, stack_for(p, scheme), seed, fabric=fabric,
-                           limit_ns=round(p.timeout_s * 1e9))
-    row: dict[str, Any] = {"km": km, "kind": kind, "scheme": scheme, "algo": spec.algo,
-                           "seed": seed, "nranks": spec.nranks, "bytes": spec.bytes, "error": None}
+
+def case_row(p: Params, km: float, record: dict[str, Any]) -> dict[str, Any]:
+    c = record["case"]
+    spec = spec_for(p, c["kind"], c["scheme"])
+    row: dict[str, Any] = {"km": km, "one_way_us": p.one_way_us[km], "kind": c["kind"], "scheme": c["scheme"],
+                           "algo": spec.algo, "seed": c["seed"], "nranks": spec.nranks, "bytes": spec.bytes,
+                           "error": None}
     try:
-        r = summarize(spec, ranks)
+        r = summarize(spec, record["ranks"])
         row.update(time_us=r.time_us, algbw_gbs=r.algbw, busbw_gbs=r.busbw, wrong=r.wrong)
     except FabricError as err:
         row["error"] = str(err)[:300]
-    row.update(retransmissions=sum(x["qp"].get("retransmissions", 0) for x in ranks),
-               timeouts=sum(x["qp"].get("timeouts", 0) for x in ranks),
-               sim_ms=(fabric.now - t0) / 1e6, packets=fabric.loop.packets - packets,
-               wall_s=round(time.monotonic() - started, 2))
+    ranks = record["ranks"]
+    row.update(retransmissions=sum(x.get("qp", {}).get("retransmissions", 0) for x in ranks),
+               timeouts=sum(x.get("qp", {}).get("timeouts", 0) for x in ranks),
+               probe_p50_us=record.get("probe_p50_us"), probe_p99_us=record.get("probe_p99_us"),
+               probe_idle_p99_us=record.get("probe_idle_p99_us"), probes=record.get("probes"),
+               border_cnps=record.get("border_cnps"), sim_ms=record.get("sim_ms"),
+               packets=record.get("packets"), wall_s=round(record["wall_s"], 2))
     return row
+
+
+def distance_trial(task: tuple[Params, int, int, float], progress: Callable[[str], None]
+                   ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every case at one DCI distance on a fresh fabric: (rows, errors). Module-level so
+    experiments.sweep can run it in another process or on a Dask worker."""
+    p, i, n, km = task
+    todo = cases(p)
+    progress(f"[trial {i + 1}/{n}] {km:g} km: fresh fabric, {p.sites} sites, DCI one-way "
+             f"{p.one_way_us[km]} us, {len(todo)} cases")
+    error = None
+    if p.mode == "sim":
+        from experiments.scale_across.sim import run_distance
+
+        records = run_distance(p, km, todo, progress)
+    else:
+        switches = len(topology(p, km).switches())
+        params = {**p.as_dict(), "km": km, "grpc_base_port": free_port_base(p.grpc_base_port, switches)}
+        records, error = run_trial(TRIAL_MODULE, f"sa-{os.getpid()}-{i}", params, todo,
+                                   timeout=180 + len(todo) * (p.timeout_s + 30), progress=progress)
+    rows, errors = [], []
+    for k, record in enumerate(records):
+        row = case_row(p, km, record)
+        rows.append(row)
+        if row["error"]:
+            errors.append(f"{km:g} km {row['kind']} {row['scheme']} seed {row['seed']}: {row['error']}")
+        probe = (f", intra-site p99 {row['probe_p99_us']:.1f} us (idle {row['probe_idle_p99_us']:.1f})"
+                 if row["probe_p99_us"] is not None and row["probe_idle_p99_us"] is not None else "")
+        progress(f"  [{km:g} km {k + 1}/{len(todo)}] {row['kind']} {row['scheme']}: "
+                 + (f"busbw {row['busbw_gbs']:.4g} GB/s, #wrong {row['wrong']}, "
+                    f"{row['retransmissions']} retransmissions{probe}" if not row["error"]
+                    else f"FAILED {row['error']}")
+                 + f" ({row['wall_s']:.1f} s wall"
+                 + (f", {row['packets']} packets)" if row["packets"] is not None else ")"))
+    if error:
+        errors.append(error)
+        progress(f"  {error}")
+    return rows, errors
 
 
 def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
@@ -52,6 +101,11 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
     longest distance (the headline)."""
     table = mean_table(rows, {"kind": p.kinds, "km": p.distances_km, "scheme": p.schemes},
                        ("busbw_gbs", "time_us"), ("retransmissions", "wrong"))
+    for e in table:  # the probes' p99 (sim only), mean over seeds
+        for key in ("probe_p99_us", "probe_idle_p99_us"):
+            got = [r[key] for r in rows if r.get(key) is not None and r.get("busbw_gbs") is not None
+                   and (r["kind"], r["km"], r["scheme"]) == (e["kind"], e["km"], e["scheme"])]
+            e[key] = sum(got) / len(got) if got else None
     far = max(p.distances_km)
     ratios: dict[str, dict[str, float]] = {}
     for kind in p.kinds:
@@ -59,55 +113,46 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
         if bus.get("baseline"):
             ratios[kind] = {s: bus[s] / bus["baseline"] for s in bus if s != "baseline"}
     parts = [f"{kind} {scheme} {v:.2f}x" for kind, by in ratios.items() for scheme, v in by.items()]
+    where = "virtual time" if p.mode == "sim" else f"Mininet, {p.one_way_us[far] / 1000:g} ms one way"
     headline = (f"adaptive/baseline busbw at {far:g} km ({p.sites} sites x {p.ranks_per_site} ranks, "
-                f"{p.nic_gbps:g} Gb/s NICs, {p.dci_gbps:g} Gb/s DCI, {p.nbytes >> 10} KiB): "
+                f"{p.nic_gbps:g} Gb/s NICs, {p.dci_gbps:g} Gb/s DCI, {p.nbytes >> 10} KiB, {where}): "
                 + (", ".join(parts) if parts else "not measured"))
     return {"table": table, "ratio_at_longest": ratios, "headline": headline}
 
 
 def summary_table(summary: dict[str, Any]) -> str:
-    headers = ("kind", "km", "scheme", "time us", "busbw GB/s", "#retx", "#wrong")
-    rows = [(e["kind"], e["km"], e["scheme"], e["time_us"], e["busbw_gbs"], e["retransmissions"],
-             e["wrong"]) for e in summary["table"]]
+    headers = ("kind", "km", "scheme", "time us", "busbw GB/s", "#retx", "#wrong", "site p99 us", "idle p99 us")
+    nan = float("nan")
+    rows = [(e["kind"], e["km"], e["scheme"], e["time_us"], f"{e['busbw_gbs']:.4g}", e["retransmissions"],
+             e["wrong"], nan if e["probe_p99_us"] is None else e["probe_p99_us"],
+             nan if e["probe_idle_p99_us"] is None else e["probe_idle_p99_us"]) for e in summary["table"]]
     return format_table(headers, rows)
 
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
-        mode: str = "sim", **overrides: Any) -> Result:
-    """Run the experiment at `scale` in virtual time; `overrides` replace parameters."""
-    from fabriclab.vtime.fabric import Fabric
-
+        mode: str = "sim", sweep: Sweep | None = None, **overrides: Any) -> Result:
+    """Run the experiment at `scale` in `mode`, one trial per distance where `sweep` says;
+    `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
+    if p.mode == "emulate":
+        require_root()
+        from fabriclab.net.p4node import target_command
+
+        target_command(p.target)
     started = time.monotonic()
-    run_name, files = start_run(NAME, f"sim-{scale}", out_dir)
-    cases = len(p.distances_km) * len(p.kinds) * len(p.schemes) * len(p.seeds)
-    progress(f"{NAME} ({p.mode}, {scale}): {cases} cases; {p.sites} sites x {p.ranks_per_site} "
-             f"ranks, DCI {', '.join(f'{d:g}' for d in p.distances_km)} km at {p.dci_gbps:g} Gb/s, "
-             f"{p.nbytes >> 10} KiB per rank, {p.nic_gbps:g} Gb/s NICs, seeds "
-             f"{', '.join(map(str, p.seeds))}")
-    rows: list[dict[str, Any]] = []
-    errors: list[str] = []
-    done = 0
-    for km in p.distances_km:
-        progress(f"[{km:g} km] fresh fabric: {p.sites} sites, DCI one-way "
-                 f"{topology(p, km).links[-1].ab.delay_us} us")
-        fabric = Fabric(topology(p, km))
-        for seed in p.seeds:
-            for kind in p.kinds:
-                for scheme in p.schemes:
-                    done += 1
-                    row = run_case(p, fabric, km, kind, scheme, seed)
-                    rows.append(row)
-                    if row["error"]:
-                        errors.append(f"{km:g} km {kind} {scheme} seed {seed}: {row['error']}")
-                    progress(f"  [{done}/{cases}] {km:g} km {kind} {scheme}: "
-                             + (f"busbw {row['busbw_gbs']:.2f} GB/s, #wrong {row['wrong']}, "
-                                f"{row['retransmissions']} retransmissions"
-                                if not row["error"] else f"FAILED {row['error']}")
-                             + f" ({row['wall_s']:.1f} s wall, {row['packets']} packets)")
+    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
+    total = len(p.distances_km) * len(cases(p))
+    progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(p.distances_km)} trials; {p.sites} sites x "
+             f"{p.ranks_per_site} ranks, DCI {', '.join(f'{d:g}' for d in p.distances_km)} km "
+             f"({', '.join(f'{us / 1000:g}' for us in p.one_way_us.values())} ms one way) at {p.dci_gbps:g} Gb/s, "
+             f"{p.nbytes >> 10} KiB per rank, {p.nic_gbps:g} Gb/s NICs, seeds {', '.join(map(str, p.seeds))}")
+    tasks = [(p, i, len(p.distances_km), km) for i, km in enumerate(p.distances_km)]
+    outcome = run_trials(distance_trial, tasks, progress, p.mode, sweep)
+    rows, errors = outcome.rows, outcome.errors
     wall = time.monotonic() - started
     summary = summarize_runs(rows, p)
     finish_run(NAME, run_name, scale, p, files, wall, rows, {**summary, "errors": errors},
                summary["headline"], summary_table(summary), summary["headline"],
-               lambda png: draw(rows, p, png), progress)
+               lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
+    outcome.raise_if_interrupted(len(tasks), progress)
     return Result(run_name, p, rows, summary, files, wall, errors)

@@ -1,12 +1,13 @@
 """The scale_across experiment end to end in virtual time, reduced: 300 km only, a small buffer
-and an intra-site window to match; files, rows, the acceptance ratio and the headline."""
+and an intra-site window to match; files, rows, the acceptance ratio, the intra-site probes and
+the headline; the parameters of both modes and the border role the controller installs."""
 
 import json
 
 import pytest
 
 from experiments import scale_across
-from experiments.scale_across.params import params_for, spec_for, stack_for, topology
+from experiments.scale_across.params import params_for, probe_hosts, rank_hosts, spec_for, stack_for, topology
 from fabriclab.errors import FabricError
 from topologies.graph import NodeKind
 
@@ -26,7 +27,9 @@ def test_reduced_run_adaptive_hier_beats_baseline_far_away(tmp_path):
     assert doc["summary"]["ratio_at_longest"]["allreduce"]["adaptive_hier"] >= 1.5
     assert result.files.png.stat().st_size > 0 and result.files.csv.exists()
     assert lines[-1] == doc["headline"]
-    assert any(line.startswith("  [1/3] 300 km allreduce baseline") for line in lines)
+    assert any(line.startswith("  [300 km 1/3] allreduce baseline") for line in lines)
+    for r in result.rows:  # the probes ran in both sites, and the border role is installed
+        assert r["probes"] > 0 and r["probe_p99_us"] >= r["probe_idle_p99_us"] * 0.5 > 0
 
 
 def test_topology_schemes_and_bad_parameters():
@@ -35,7 +38,8 @@ def test_topology_schemes_and_bad_parameters():
     dci = [lk for lk in t.links if t.nodes[lk.a].kind is NodeKind.BORDER
            and t.nodes[lk.b].kind is NodeKind.BORDER]
     assert [lk.ab.delay_us for lk in dci] == [5000] and dci[0].ab.bw == 400_000
-    assert len(t.hosts()) == p.nranks == 4
+    assert len(t.hosts()) == 2 * p.nranks and p.nranks == 4  # a probe host beside each rank
+    assert rank_hosts(p, t) == ["h1", "h3", "h5", "h7"] and probe_hosts(p, t) == [("h2", "h4"), ("h6", "h8")]
     assert spec_for(p, "allreduce", "adaptive_hier").algo == "hier"
     assert spec_for(p, "allreduce", "adaptive").algo == "ring"
     base = stack_for(p, "baseline").nic_config("10.0.0.1").qp
@@ -46,5 +50,31 @@ def test_topology_schemes_and_bad_parameters():
     for bad in ({"distances_km": (-1,)}, {"sites": 1}, {"schemes": ("nope",)}, {"dci_gbps": 0}):
         with pytest.raises(FabricError):
             params_for("quick", **bad)
-    with pytest.raises(FabricError, match="--mode sim"):
-        params_for("quick", mode="emulate")
+    e = params_for("quick", mode="emulate")
+    assert e.distances_km == (0, 2000) and e.one_way_us[2000] == 10_000 and e.hosts_per_leaf == 2
+    assert rank_hosts(e, topology(e, 2000)) == ["h1", "h2", "h3", "h4"] and not probe_hosts(e, topology(e, 0))
+
+
+def test_border_role_installed_from_the_topology():
+    """The controller knows each switch's site and the DCI delay: a border's DCI port gets
+    ECN and notification thresholds scaled to that DCI's BDP, written to the switch."""
+    from controller.fabric_plan import BorderPolicy, FabricConfig
+    from fabriclab.vtime.fabric import Fabric, FabricOptions
+
+    p = params_for("quick", probe=False, leaves=1)
+    near, far = (Fabric(topology(p, km), FabricOptions(config=FabricConfig(border=BorderPolicy(frame_bytes=4196))))
+                 for km in (10, 1000))
+    plans = {km: {n: pl for n, pl in f.controller.plans.items()} for km, f in ((10, near), (1000, far))}
+    assert {pl.role for pl in plans[10].values()} == {"leaf", "spine", "border"}
+    assert {n: pl.site for n, pl in plans[10].items()} == {"s1": 0, "l1": 0, "b1": 0, "s2": 1, "l2": 1, "b2": 1}
+    (dci_near,) = plans[10]["b1"].dci_ports.values()
+    (dci_far,) = plans[1000]["b1"].dci_ports.values()
+    assert (dci_near.peer, dci_near.peer_site, dci_near.delay_us) == ("b2", 1, 50)
+    assert dci_far.delay_us == 5000 and dci_far.bdp_frames > 50 * dci_near.bdp_frames
+    assert dci_far.ecn.kmin > dci_near.ecn.kmax and dci_far.notify_threshold > dci_near.notify_threshold
+    assert not plans[10]["l1"].dci_ports
+    entries = far.clients["b1"].read_table("FabricIngress.border.dci_ports")
+    assert len(entries) == 1
+    text = far.controller.border("b1")
+    assert "site 0, role border" in text and f"{dci_far.notify_threshold}" in text
+    assert far.controller.border("l1") == "l1: site 0, role leaf"
