@@ -273,17 +273,38 @@ class BlockCompiler(ExprCompiler):
                 self.emit(f"{name} = {self.zero(prm.type)}")
             else:
                 value = self.with_scope(saved, lambda a=arg: self.expr(a.value))
-                if is_object(prm.type):
-                    value = f"{value}.copy()" if prm.direction != "inout" else value
+                if is_object(prm.type):  # copy-in: the body may also reach the argument itself
+                    value = f"{value}.copy()"
                 else:
                     value = self.convert(value, arg.value.type, prm.type, prm)
                 self.emit(f"{name} = {value}")
-            if prm.direction in ("out", "inout") and not is_object(prm.type):
+            if prm.direction in ("out", "inout"):
                 copy_out.append((arg.value, name, prm.type))
         if cp_names:
             self.emit(f"{', '.join(cp_names)}, = {control_args}")
-        self.inline_body(decl.body)
-        self.scope = saved
+        self.scope, body_scope = saved, self.scope
+        self.with_copy_out(copy_out, lambda: self.with_scope(body_scope,
+                                                              lambda: self.inline_body(decl.body)))
+
+    def with_copy_out(self, copy_out: list, body) -> None:
+        """Run `body`'s code, then copy out/inout parameters back, also when it exits (P4-16:
+        `exit` still copies out; p4c's issue2225 and gauntlet_exit_combination STF)."""
+        if copy_out:
+            self.emit("try:")
+            self.indent += 1
+        start = len(self.lines)
+        body()
+        if not copy_out:
+            return
+        if len(self.lines) == start:
+            self.emit("pass")
+        self.indent -= 1
+        self.emit("except _rt.Exit:")
+        self.indent += 1
+        for lhs, name, t in copy_out:
+            self.emit_all(self.assign(lhs, name, t))
+        self.emit("raise")
+        self.indent -= 1
         for lhs, name, t in copy_out:
             self.emit_all(self.assign(lhs, name, t))
 
@@ -389,12 +410,12 @@ class BlockCompiler(ExprCompiler):
             if prm.direction in ("out", "inout") and not is_object(prm.type):
                 copy_out.append((arg.value, name, prm.type))
         saved_hoisted, self.hoisted = self.hoisted, {}  # the same body may be inlined twice
-        self.ctx, self.scope = sub, scope
-        self.gen.init_locals(self, decl)
-        self.inline_body(decl.body)
-        self.ctx, self.scope, self.hoisted = saved_ctx, saved_scope, saved_hoisted
-        for lhs, name, t in copy_out:
-            self.emit_all(self.assign(lhs, name, t))
+        def body():
+            self.ctx, self.scope = sub, scope
+            self.gen.init_locals(self, decl)
+            self.inline_body(decl.body)
+            self.ctx, self.scope, self.hoisted = saved_ctx, saved_scope, saved_hoisted
+        self.with_copy_out(copy_out, body)
 
     # ------------------------------------------------------------ parser/deparser
     def extract(self, mc: ir.MethodCall) -> None:
