@@ -76,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     except FabricError as err:
         print(err if err.self_describing else f"fabriclab {name}: error: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # a file or device the command could not use: say which, no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"fabriclab {name}: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"fabriclab {name}: interrupted", file=sys.stderr)
         return 130

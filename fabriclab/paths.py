@@ -151,7 +151,10 @@ def port_bindable(port: int, host: str = "127.0.0.1") -> bool:
     """Whether a TCP server could listen on host:port now. The one port check: the switch's
     own start-up check and `net`/`doctor` preflight all use it, and it binds as gRPC's
     server does (SO_REUSEADDR), so a TIME_WAIT left by an earlier run counts as free while a
-    live listener counts as busy. Lives here because every layer that picks ports uses it."""
+    live listener counts as busy. Lives here because every layer that picks ports uses it.
+    A port outside 0..65535 is bad input, not a busy port."""
+    if not 0 <= port <= 65535:
+        raise FabricError(f"port {port} out of range: a TCP port is 0..65535")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -12,6 +12,7 @@ import os
 import shutil
 from dataclasses import dataclass
 
+from fabriclab.errors import FabricError
 from fabriclab.net import linkparams
 from fabriclab.net.p4node import BMV2_BINARY, port_is_free
 
@@ -71,6 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.switches < 1:
+        raise FabricError(f"--switches: expected a count >= 1, got {args.switches}")
+    last = args.grpc_base_port + args.switches - 1
+    if args.grpc_base_port < 1 or last > 65535:
+        raise FabricError(f"--grpc-base-port {args.grpc_base_port} with --switches "
+                          f"{args.switches}: the ports must lie in 1..65535")
     results = checks(args.grpc_base_port, args.switches)
     for c in results:
         mark = "ok  " if c.ok else ("FAIL" if c.required else "warn")

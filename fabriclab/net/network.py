@@ -45,6 +45,8 @@ class NetController(Protocol):
     def stop(self) -> None:
         """Close its connections."""
 
+MIN_MTU, MAX_MTU = 68, 65535  # IPv4's minimum (RFC 791); a veth's maximum
+
 
 @dataclass
 class NetConfig:
@@ -67,6 +69,8 @@ class NetConfig:
         # callers from Python pass plain strings: NetConfig(program="p4src/basic.p4")
         self.program = None if self.program is None else Path(self.program)
         self.pcap_dir = None if self.pcap_dir is None else Path(self.pcap_dir)
+        if not MIN_MTU <= self.mtu <= MAX_MTU:  # checked before anything exists, not by `ip`
+            raise FabricError(f"MTU {self.mtu} out of range: IPv4 hosts need {MIN_MTU}..{MAX_MTU}")
 
 
 class FabricNet:
