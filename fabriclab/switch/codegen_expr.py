@@ -125,6 +125,7 @@ class ExprCompiler:
         self.gen = gen  # codegen.PipelineGenerator: unique names, classes, error codes
         self.scope = Scope()
         self.hoisted: dict[int, tuple[str, str]] = {}  # id(table apply call) -> (hit, action)
+        self.evaluated: dict[int, str] = {}  # id(expr) -> variable holding its value
 
     # ------------------------------------------------------------ helpers
     def layout(self, h: ir.StructLike) -> dict[str, FieldLayout]:
@@ -139,6 +140,9 @@ class ExprCompiler:
 
     # ------------------------------------------------------------ expressions
     def expr(self, e) -> str:
+        done = self.evaluated.get(id(e))
+        if done is not None:
+            return done
         method = getattr(self, "x_" + type(e).__name__, None)
         if method is None:
             raise unsupported(e, f"expression '{e.text or type(e).__name__}'")
@@ -172,8 +176,7 @@ class ExprCompiler:
         base_t = resolve(e.expr.type)
         if isinstance(base_t, ir.ApplyResultType):
             if id(e.expr) not in self.hoisted:
-                raise unsupported(e, "applying a table where it may not be evaluated (right of "
-                                     "&&/|| or in ?:); use nested if statements")
+                raise unsupported(e, "applying a table here")
             hit, action = self.hoisted[id(e.expr)]
             if e.member == "hit":
                 return hit

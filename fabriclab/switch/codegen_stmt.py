@@ -26,27 +26,32 @@ class ControlCtx:
     controls: dict[int, "ControlCtx"] = field(default_factory=dict)  # sub-control instances
 
 
-def _walk(node):
+def _applies(e) -> bool:
+    return any(isinstance(n, ir.MethodCall) and n.kind == ir.CallKind.TABLE_APPLY
+               for n in _walk(e, everything=True))
+
+
+def _walk(node, everything: bool = False):
     """Yield expression nodes under `node` (depth first), for hoisting table applies."""
     if isinstance(node, list):
         for n in node:
-            yield from _walk(n)
+            yield from _walk(n, everything)
         return
     if not isinstance(node, (ir.Expr, ir.Argument)):
         return
     if isinstance(node, ir.Argument):
-        yield from _walk(node.value)
+        yield from _walk(node.value, everything)
         return
     for name in getattr(node, "__dataclass_fields__", {}):
         if name in ("type", "decl", "pos", "target") and not (
                 name == "target" and isinstance(node, ir.MethodCall)):
             continue
-        # Operands evaluated only sometimes are not hoisted (a table there is an error).
-        if isinstance(node, ir.Binary) and node.op in ("&&", "||") and name == "right":
+        # Operands evaluated only sometimes are hoisted by their && || ?: node itself.
+        if not everything and (isinstance(node, ir.Binary) and node.op in ("&&", "||") and
+                               name == "right" or isinstance(node, ir.Conditional) and
+                               name in ("then", "else_")):
             continue
-        if isinstance(node, ir.Conditional) and name in ("then", "else_"):
-            continue
-        yield from _walk(getattr(node, name))
+        yield from _walk(getattr(node, name), everything)
     yield node
 
 
@@ -189,11 +194,33 @@ class BlockCompiler(ExprCompiler):
 
     # ------------------------------------------------------------ hoisting
     def hoist(self, e) -> None:
-        """Apply tables used inside `e` first, binding their hit/action_run results."""
+        """Apply tables used inside `e` first, binding their hit/action_run results. A table
+        in an operand that && || ?: evaluate only sometimes is applied under an `if` on the
+        operands before it, whose value is then kept in a variable (`evaluated`)."""
         for node in _walk(e):
             if isinstance(node, ir.MethodCall) and node.kind == ir.CallKind.TABLE_APPLY \
                     and id(node) not in self.hoisted:
                 self.hoisted[id(node)] = self.table_apply(node)
+            elif isinstance(node, ir.Binary) and node.op in ("&&", "||") and _applies(node.right):
+                v = self.gen.uniq("sc")
+                self.emit(f"{v} = {self.expr(node.left)}")
+                self.emit(f"if {'' if node.op == '&&' else 'not '}{v}:")
+                self.indent += 1
+                self.hoist(node.right)
+                self.emit(f"{v} = {self.expr(node.right)}")
+                self.indent -= 1
+                self.evaluated[id(node)] = v
+            elif isinstance(node, ir.Conditional) and (_applies(node.then) or _applies(node.else_)):
+                v = self.gen.uniq("mux")
+                self.emit(f"if {self.expr(node.cond)}:")
+                for branch in (node.then, node.else_):
+                    self.indent += 1
+                    self.hoist(branch)
+                    self.emit(f"{v} = {self.expr(branch)}")
+                    self.indent -= 1
+                    if branch is node.then:
+                        self.emit("else:")
+                self.evaluated[id(node)] = v
 
     # ------------------------------------------------------------ calls
     def call(self, mc: ir.MethodCall) -> None:
@@ -410,11 +437,13 @@ class BlockCompiler(ExprCompiler):
             if prm.direction in ("out", "inout") and not is_object(prm.type):
                 copy_out.append((arg.value, name, prm.type))
         saved_hoisted, self.hoisted = self.hoisted, {}  # the same body may be inlined twice
+        saved_evaluated, self.evaluated = self.evaluated, {}
         def body():
             self.ctx, self.scope = sub, scope
             self.gen.init_locals(self, decl)
             self.inline_body(decl.body)
             self.ctx, self.scope, self.hoisted = saved_ctx, saved_scope, saved_hoisted
+            self.evaluated = saved_evaluated
         self.with_copy_out(copy_out, body)
 
     # ------------------------------------------------------------ parser/deparser

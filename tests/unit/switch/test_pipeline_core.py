@@ -114,15 +114,6 @@ def test_huge_header_stack_is_a_clear_error():
         SwitchCore(compile_source(src, "core_test.p4"))
 
 
-def test_conditionally_evaluated_table_apply_is_rejected():
-    src = PROGRAM.replace("control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {\n    apply {",
-                          "control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {\n"
-                          "    table t { key = { hdr.data.a: exact; } actions = { NoAction; } }\n"
-                          "    apply {\n        if (hdr.data.op == 9 && t.apply().hit) { sm.egress_spec = 4; }")
-    with pytest.raises(FabricError, match="use nested if statements"):
-        SwitchCore(compile_source(src, "core_test.p4"))
-
-
 def test_direct_counter_and_direct_meter_per_entry():
     import pathlib
 
