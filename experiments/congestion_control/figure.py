@@ -70,7 +70,8 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     c.set_xscale("log")
     c.set_xlabel("FCT slowdown (FCT / ideal)")
     c.set_ylabel("fraction of short flows")
-    c.legend(fontsize=6)
+    if c.get_legend_handles_labels()[0]:
+        c.legend(fontsize=6)
     c.grid(alpha=0.3)
     c.set_title(f"(c) mix: short flows' slowdown CDF\n(load {p.short_load:.0%} of the bottleneck)", fontsize=9)
     d.set_xscale("log", base=2)

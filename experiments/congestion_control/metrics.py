@@ -58,6 +58,8 @@ def case_row(record: dict[str, Any], p: Params) -> dict[str, Any]:
             "short_flows": sum(f["size"] is not None for f in flows), "short_done": len(slowdowns),
             "slowdown_p50": _percentile(s, 50), "slowdown_p99": _percentile(s, 99),
             "retransmissions": sum(h["retransmissions"] for h in record["hosts"]),
+            **{k: sum(h["nic"].get(k, 0) for h in record["hosts"])
+               for k in ("ce_marked", "cnps_received", "switch_cnps", "int_echoed")},
             "drops": record["drops"], "pauses": end["pfc"]["pauses"],
             "switch_paused_us": end["pfc"]["paused_us"],
             "host_paused_us": sum(h["host_paused_us"] for h in record["hosts"]),

@@ -93,7 +93,7 @@ SIM_SCALES = {"quick": {}, "full": {"duration_us": 1000, "warmup_us": 300, "seed
 EMULATE = dict(mode="emulate", link_gbps=0.01, delay_us=100, duration_us=8_000_000, warmup_us=3_000_000,
                sample_ns=20_000_000, pmtu=4096, mtu=9000, window=16, rto_ns=300_000_000,
                burst_bytes=3 * 4196, queue_bytes=512 << 10, ecn_kmin=3, ecn_kmax=20, pfc_xoff=48_000,
-               pfc_xon=32_000, base_rtt_ns=4_000_000, cnp_interval_ns=1_000_000, dcqcn_timer_ns=8_000_000,
+               pfc_xon=32_000, base_rtt_ns=8_000_000, cnp_interval_ns=1_000_000, dcqcn_timer_ns=8_000_000,
                dcqcn_rate_ai=1e5, hpcc_min_interval_ns=1_000_000, ccm_period_ns=500_000_000,
                short_tail_us=1_500_000)
 EMULATE_SCALES = {"quick": {}, "full": {"duration_us": 20_000_000, "warmup_us": 5_000_000, "seeds": (1, 2)}}
