@@ -23,7 +23,7 @@ def case_row(record: dict[str, Any], size: int, nranks: int) -> dict[str, Any]:
             "a_busbw_gbps": busbw_gbps(size, nranks, mean),
             "a_iter_mean_us": mean * 1e6,
             "a_iter_p99_us": float(np.percentile(times, 99)) * 1e6 if len(times) else math.nan,
-            "b_gbps": record["b_bytes"] * 8 / record["span_s"] / 1e9 if record["span_s"] else math.nan,
+            "b_gbps": record["b_bytes"] * 8 / record["span_s"] / 1e9 if record["span_s"] else 0.0,
             **{f"{t}_drops": record["queue_drops"][t] + record["meter_drops"][t] for t in ("A", "B")},
             **{f"{t}_meter_drops": record["meter_drops"][t] for t in ("A", "B")},
             **{f"{t}_marks": record["marks"][t] for t in ("A", "B")},

@@ -10,13 +10,13 @@ contention and A alone runs at line rate.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from experiments.results import check_choices, check_mode
 from fabriclab.errors import FabricError
-from topologies.builders import leaf_spine
-from topologies.graph import Topology
+from topologies.graph import LinkParams, NodeKind, Topology
 
 MODES = ("emulate", "sim")
 CASES = ("alone", "shared", "meters", "meters_cc")
@@ -48,6 +48,7 @@ class Params:
     cases: tuple[str, ...] = CASES
     seeds: tuple[int, ...] = (1, 2)
     timeout_s: float = 0.2           # simulated (sim) or real (emulate) seconds per case
+    noise_s: float = 8.0             # emulate: how long tenant B's hosts send (covers A's run)
     target: str = "builtin"
     grpc_base_port: int = 19659
     mtu: int = 9000                  # emulate: veth MTU
@@ -80,9 +81,10 @@ class Params:
     def tenant_hosts(self) -> tuple[list[str], list[str]]:
         """(A's hosts in ring order, B's hosts): A alternates between the two leaves."""
         n = self.hosts_per_leaf
-        a1, a2 = [f"h{i + 1}" for i in range(self.per_tenant)], [f"h{n + i + 1}" for i in range(self.per_tenant)]
+        a1 = [f"ih{i + 1}" for i in range(self.per_tenant)]
+        a2 = [f"ih{n + i + 1}" for i in range(self.per_tenant)]
         ring = [h for pair in zip(a1, a2) for h in pair]
-        b = [f"h{leaf * n + i + 1}" for leaf in range(2) for i in range(self.per_tenant, n)]
+        b = [f"ih{leaf * n + i + 1}" for leaf in range(2) for i in range(self.per_tenant, n)]
         return ring, b
 
     def tenant_rates(self) -> dict[str, tuple[float, float]]:
@@ -114,14 +116,29 @@ class Params:
 
 
 def topology(p: Params) -> Topology:
-    """The leaf-spine with both tenants declared (the controller installs them in the
-    metered cases)."""
-    topo = leaf_spine(2, p.spines, p.hosts_per_leaf, downlink_bw=p.link_mbps, uplink_bw=p.uplink_mbps,
-                      delay_us=p.delay_us, queue=None if p.mode == "sim" else p.queue_pkts)
+    """The leaf-spine (leaves il1, il2; spines is1..; hosts ih1.. leaf by leaf) with both
+    tenants declared: the controller installs them in the metered cases. Names start with
+    'i' so an emulated run's interfaces (`flv<node>-<port>`) never clash with another
+    topology's on the same machine."""
+    topo = Topology(name=f"isolation-2x{p.spines}x{p.hosts_per_leaf}")
+    queue = None if p.mode == "sim" else p.queue_pkts
+    host = LinkParams(p.link_mbps, 0, queue)
+    up = LinkParams(p.uplink_mbps, p.delay_us, queue)
+    spines = [topo.add_node(f"is{i + 1}", NodeKind.SPINE).name for i in range(p.spines)]
+    for leaf in range(2):
+        name = topo.add_node(f"il{leaf + 1}", NodeKind.LEAF, pod=leaf).name
+        for h in range(p.hosts_per_leaf):
+            topo.add_link(topo.add_node(f"ih{leaf * p.hosts_per_leaf + h + 1}", NodeKind.HOST, pod=leaf).name,
+                          name, host)
+        for s in spines:
+            topo.add_link(name, s, up)
     a, b = p.tenant_hosts()
     rates = p.tenant_rates()
-    topo.add_tenant("A", a, *rates["A"], queue=2)
-    topo.add_tenant("B", b, *rates["B"], queue=1)
+    # meter buckets hold a few of the largest frames whatever the rate (jumbo at a few Mb/s)
+    burst_us = max(100, math.ceil(4 * (p.pmtu + 100) * 8 / p.link_mbps))
+    topo.add_tenant("A", a, *rates["A"], queue=2, burst_us=burst_us)
+    topo.add_tenant("B", b, *rates["B"], queue=1, burst_us=burst_us)
+    topo.validate()
     return topo
 
 
@@ -137,10 +154,10 @@ SIM_SCALES: dict[str, dict[str, Any]] = {
 EMULATE_SCALES: dict[str, dict[str, Any]] = {
     "quick": {"link_mbps": 4.0, "queue_bytes": None, "pmtu": 4096, "window": 16, "rto_us": 400_000,
               "allreduce_bytes": 128 << 10, "iters": 3, "noise_message": 64 << 10, "seeds": (1,),
-              "timeout_s": 90.0, "cc_period_us": 200_000},
+              "timeout_s": 90.0, "noise_s": 10.0, "cc_period_us": 200_000},
     "full": {"link_mbps": 4.0, "queue_bytes": None, "pmtu": 4096, "window": 16, "rto_us": 400_000,
              "allreduce_bytes": 256 << 10, "iters": 5, "noise_message": 64 << 10, "seeds": (1, 2, 3),
-             "timeout_s": 180.0, "cc_period_us": 200_000},
+             "timeout_s": 180.0, "noise_s": 25.0, "cc_period_us": 200_000},
 }
 
 

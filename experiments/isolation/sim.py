@@ -19,7 +19,7 @@ from controller.congestion import CcManager, CcPolicy
 from controller.fabric_plan import FabricConfig, Mode
 from controller.tenants import TenantInstaller, effective_tenants, plan_tenants
 from experiments.isolation.params import Params, topology
-from experiments.isolation.workload import connect_noise
+from experiments.isolation.workload import noise_app
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.dcqcn import DcqcnParams
 from fabriclab.roce.framing import ROCE_PORT
@@ -98,8 +98,9 @@ def run_case(p: Params, case: str, seed: int) -> dict[str, Any]:
             if peer != i:
                 nics[h].set_sport(QPN_BASE + peer, entropy_port(seed, i, peer))
         ranks.append(rank)
-    noise = connect_noise({h: (nics[h], ips[h]) for h in b_hosts}, p.noise_message,
-                          lambda i, j: entropy_port(seed + 1000, i, j))
+    b_addrs = [(ips[h], ROCE_PORT) for h in b_hosts]
+    noise = {h: noise_app(nics[h], i, b_addrs, p.noise_message, lambda i, j: entropy_port(seed + 1000, i, j))
+             for i, h in enumerate(b_hosts)}
     for h, rank in zip(a_hosts, ranks):
         fabric.endpoint(h).attach(nics[h], rank)
     for h, app in noise.items():
@@ -124,8 +125,8 @@ def run_case(p: Params, case: str, seed: int) -> dict[str, Any]:
     retx = {t: sum(nics[h].qp_counters().get("retransmissions", 0) for h in hs)
             for t, hs in (("A", a_hosts), ("B", b_hosts))}
     iter_times = [max(r["times"][k] for r in results) for k in range(min(len(r["times"]) for r in results))]
-    uplinks = {port: tx for port, tx in fabric.switch_tx_bytes("l1").items()
-                if topo.nodes[topo.ports("l1")[port].peer("l1")[0]].is_switch}
+    uplinks = {port: tx for port, tx in fabric.switch_tx_bytes("il1").items()
+                if topo.nodes[topo.ports("il1")[port].peer("il1")[0]].is_switch}
     return {"case": case, "seed": seed, "l1_uplink_tx_bytes": uplinks, "done": all(r["done"] for r in results),
             "error": next((r["error"] for r in results if r.get("error")), None)
             or (None if all(r["done"] for r in results) else f"A timed out after {p.timeout_s} simulated s"),
