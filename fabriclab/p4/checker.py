@@ -137,7 +137,9 @@ class DeclarationChecker:
                 raise error(f.pos, f"duplicate field '{f.name}' in '{decl.name}'")
             seen.add(f.name)
             f.type = self.types.resolve_type(f.type_ref, scope)
-            rep = f.type.type if isinstance(f.type, ir.NewTypeDecl) else f.type
+            rep = f.type
+            while isinstance(rep, ir.NewTypeDecl):  # a `type` may be over another `type`
+                rep = rep.type
             if decl.kind == "header" and not _header_field_type(rep):
                 raise error(f.type_ref.pos, f"header field '{f.name}' has type {self.types.show(f.type)}; "
                                             f"header fields must be bit<W>, int<W>, varbit<W>, bool, serializable enums or structs of those")
@@ -294,6 +296,9 @@ class DeclarationChecker:
         if len(keysets) == 1 and isinstance(keysets[0], ir.DefaultExpr):
             keysets[0].type = ir.DontCareType()
             return keysets
+        if len(keysets) == 1 and isinstance(keysets[0], ir.ListExpr) and len(keys) == 1 \
+                and len(keysets[0].items) == 1:  # `{ e }` for one key (p4c: action-two-params)
+            keysets = keysets[0].items
         if len(keysets) == 1 and len(keys) > 1:
             only = self.types.expr(keysets[0], scope)
             if isinstance(only.type, ir.SetType):  # a value_set of a struct matching all keys
@@ -311,12 +316,20 @@ class DeclarationChecker:
             parts = ("value", "mask") if isinstance(ks, ir.Mask) else ("lo", "hi")
             for part in parts:
                 value = self.types.expr(getattr(ks, part), scope)
+                if isinstance(key_type, ir.EnumDecl) and key_type.underlying is not None and \
+                        isinstance(value, ir.Constant):  # a mask/bound of a serializable enum key
+                    setattr(ks, part, self._case_value(value, key_type.underlying, what))
+                    continue
                 setattr(ks, part, self._case_value(value, key_type, what))
             ks.type = ir.SetType(key_type)
             return ks
         value = self.types.expr(ks, scope)
         if isinstance(value.type, ir.SetType):
-            if not same_type(value.type.elem, key_type):
+            elem = value.type.elem
+            if isinstance(elem, ir.StructLike) and len(elem.fields) == 1 and \
+                    same_type(elem.fields[0].type, key_type):
+                return value  # a value_set of a one-field struct matches one key (pvs-struct-1)
+            if not same_type(elem, key_type):
                 raise error(ks.pos, f"value_set of {self.types.show(value.type.elem)} cannot match a key of "
                                     f"type {self.types.show(key_type)}")
             return value

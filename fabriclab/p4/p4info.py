@@ -400,6 +400,9 @@ def _type_spec(spec, t: ir.Type, info) -> None:
                 else:
                     member = decl.members.add(name=f.name)
                     _type_spec(member.type_spec, f.type, info)
+    elif isinstance(t, ir.NewTypeDecl):
+        spec.new_type.name = t.name
+        _new_type(t, info)
     elif isinstance(t, ir.EnumDecl) and t.underlying is not None:
         spec.serializable_enum.name = t.name
         if t.name not in info.serializable_enums:
@@ -554,25 +557,33 @@ def _check_duplicates(info, found: _Collected) -> None:
             seen.add(name)
 
 
+def _new_type(t: ir.NewTypeDecl, type_info) -> None:
+    """Declare a `type` in type_info.new_types: its translation or the bits below it, and
+    its other annotations (as p4c)."""
+    if t.name in type_info.new_types:
+        return
+    entry = type_info.new_types[t.name]
+    anno = t.annotation("p4runtime_translation")
+    if anno and anno.args:
+        uri, width = _translation(anno)
+        entry.translated_type.uri = uri
+        if width is not None:
+            entry.translated_type.sdn_bitwidth = width
+        else:
+            entry.translated_type.sdn_string.SetInParent()
+    else:
+        base = t.type
+        while isinstance(base, ir.NewTypeDecl):  # a `type` over a `type`: the bits below
+            base = base.type
+        _type_spec(entry.original_type, base, type_info)
+    _annotate(entry, t.annotations, {"p4runtime_translation", "p4runtime_translation_mappings"})
+
+
 def _named_type(message, t: ir.Type | None, info) -> None:
     """`type` newtypes get a type_name and a type_info entry; serializable enums are declared."""
     if isinstance(t, ir.NewTypeDecl):
         message.type_name.name = t.name
-        if t.name not in info.type_info.new_types:
-            entry = info.type_info.new_types[t.name]
-            anno = t.annotation("p4runtime_translation")
-            if anno and anno.args:
-                uri, width = _translation(anno)
-                entry.translated_type.uri = uri
-                if width is not None:
-                    entry.translated_type.sdn_bitwidth = width
-                else:
-                    entry.translated_type.sdn_string.SetInParent()
-            else:
-                base = t.type
-                while isinstance(base, ir.NewTypeDecl):  # a `type` over a `type`: the bits below
-                    base = base.type
-                _type_spec(entry.original_type, base, info.type_info)
+        _new_type(t, info.type_info)
     elif isinstance(t, ir.EnumDecl):
         _type_spec(p4types_pb2.P4DataTypeSpec(), t, info.type_info)
         if t.underlying is None and isinstance(message, p4i.Action.Param):

@@ -353,8 +353,11 @@ class ExprChecker:
         t = e.expr.type
         if not isinstance(t, ir.StackType):
             raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} cannot be indexed")
-        if not is_numeric(e.index.type):
-            raise error(e.index.pos, f"a stack index must be a number, not {self.show(e.index.type)}")
+        it = e.index.type
+        if isinstance(it, ir.EnumDecl) and it.underlying is not None:  # serializable enum index
+            e.index = self.coerce(e.index, it.underlying, "a stack index")
+        elif not is_numeric(it):
+            raise error(e.index.pos, f"a stack index must be a number, not {self.show(it)}")
         if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size:
             raise error(e.index.pos, f"index {e.index.value} is out of bounds for a stack of size {t.size}")
         e.type = t.elem
@@ -491,6 +494,9 @@ class ExprChecker:
             if isinstance(t, ir.EnumDecl) and t.underlying is not None:
                 return t.underlying
             return t
+        if isinstance(target, ir.NewTypeDecl) and target.type is src or \
+                isinstance(src, ir.NewTypeDecl) and src.type is target:
+            return True  # between a `type` and the type it is declared over (also a `type`)
         s, d = rep(src), rep(target)
         if isinstance(s, ir.IntType):
             return isinstance(d, (ir.BitType, ir.IntType)) or isinstance(d, ir.BoolType) and \
