@@ -1,0 +1,91 @@
+"""One emulate trial: bring up one DCI distance's sites on Mininet, run its cases, tear down.
+
+A trial is one distance: `params.topology(p, km)` (the DCI links delayed by netem, 5 us per
+km) with fabric.p4 on the built-in switches, the controller's border role written (DCI ECN
+and near-source notification thresholds from the topology), one host agent per rank
+(`fabriclab.launch.agent`, started once and given one job per case). Run as
+`python -m experiments.scale_across.trial PARAMS.json CASES.json OUT.jsonl` by
+`experiments.trials`, so gRPC clients and Mininet's forks live in a process of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric_plan import BorderPolicy, FabricConfig
+from controller.route_installer import RouteInstaller
+from experiments.scale_across.params import Params, rank_hosts, spec_for, stack_for, topology
+from fabriclab.errors import FabricError
+from fabriclab.launch.agent import agent_argv, collective_job
+from fabriclab.launch.lockstep import Lockstep
+from fabriclab.launch.placement import in_mininet_host
+from fabriclab.net.network import FabricNet, NetConfig
+from fabriclab.roce.collectives import CollectiveSpec
+from fabriclab.roce.framing import ROCE_PORT
+
+AGENT = "fabriclab.launch.agent"
+START_TIMEOUT_S = 120
+
+
+def run_trial(p: Params, km: float, cases: list[dict], run: str, emit: Callable[[dict], None],
+              progress: Callable[[str], None] = print) -> None:
+    """Bring up the sites, run every case (emitting its record), always tear down."""
+    topo = topology(p, km)
+    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
+                                    grpc_base_port=p.grpc_base_port), controller=RouteInstaller())
+    with net:
+        ctl = FabricController(topo, net.clients, FabricConfig(border=BorderPolicy(frame_bytes=p.pmtu + 100)))
+        ctl.apply_config()
+        hosts = rank_hosts(p, topo)
+        addrs = [(str(net.addressing.ip(h, 0)), ROCE_PORT) for h in hosts]
+        argvs = [agent_argv(AGENT, i, addrs) for i in range(len(hosts))]
+        with Lockstep([in_mininet_host(net.host(h)) for h in hosts], argvs, START_TIMEOUT_S, "rank") as ranks:
+            warm = CollectiveSpec("allreduce", len(hosts), 4 * len(hosts) * 64)  # cold caches, ARP
+            ranks.round([collective_job(warm, stack_for(p, "adaptive"), p.timeout_s)] * len(hosts), p.timeout_s + 30)
+            for case in cases:
+                started = time.monotonic()
+                job = collective_job(spec_for(p, case["kind"], case["scheme"]), stack_for(p, case["scheme"]),
+                                     p.timeout_s)
+                results = ranks.round([job] * len(hosts), p.timeout_s + 30)
+                wall = time.monotonic() - started
+                emit({"case": case, "ranks": results, "wall_s": wall})
+                progress(f"  done: {km:g} km {case['kind']} {case['scheme']} seed {case['seed']} ({wall:.1f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        print("usage: python -m experiments.scale_across.trial PARAMS.json CASES.json OUT.jsonl", file=sys.stderr)
+        return 2
+    params_path, cases_path, out_path = map(Path, args)
+    signal.signal(signal.SIGTERM, _interrupt)  # tear the network down on SIGTERM too
+    try:
+        raw = json.loads(params_path.read_text())
+        p = Params.from_dict(raw["params"])
+        with out_path.open("a") as out:
+            def emit(record: dict) -> None:
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+            run_trial(p, raw["params"]["km"], json.loads(cases_path.read_text()), raw["run"], emit,
+                      lambda s: print(s, flush=True))
+    except FabricError as err:
+        print(f"trial: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("trial: error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())
