@@ -1,5 +1,6 @@
 """The scale_across figure: busbw against DCI distance per scheme, one panel per collective,
-with the ideal (one NIC's rate) line."""
+with the ideal (one NIC's rate) line; in sim, one more panel: the intra-site probes' p99
+while the collectives ran, against the idle fabric's."""
 
 from __future__ import annotations
 
@@ -11,29 +12,48 @@ from experiments.scale_across.params import Params
 
 
 def title(p: Params) -> str:
-    how = "virtual time" if p.mode == "sim" else "emulated"
+    how = "virtual time" if p.mode == "sim" else "Mininet, real time"
     return (f"Scale-across: busbw vs DCI distance, {p.sites} sites x {p.ranks_per_site} ranks, "
             f"{p.nbytes >> 10} KiB,\n{p.nic_gbps:g} Gb/s NICs, {p.dci_gbps:g} Gb/s DCI "
             f"({how}, {p.scale_name} scale, Python P4 switches)")
 
 
-def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
-    fig, axes = new_figure(len(p.kinds), title(p))
-    ok = [r for r in rows if r.get("busbw_gbs") is not None]
+def _distance_axis(ax: Any, p: Params) -> None:
     xs = list(p.distances_km)
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xticks(xs, [f"{d:g}\n{p.one_way_us[d] / 1000:g} ms" for d in xs])
+    ax.set_xlabel("DCI distance (km; one-way delay at 5 us/km)")
+    ax.grid(alpha=0.3)
+
+
+def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
+    ok = [r for r in rows if r.get("busbw_gbs") is not None]
+    probed = [r for r in ok if r.get("probe_p99_us") is not None]
+    fig, axes = new_figure(len(p.kinds) + bool(probed), title(p))
     for ax, kind in zip(axes, p.kinds):
         for scheme in p.schemes:
             bus = group_stats([r for r in ok if r["kind"] == kind and r["scheme"] == scheme],
                               lambda r: r["km"], "busbw_gbs")
-            ds = [d for d in xs if d in bus]
+            ds = [d for d in p.distances_km if d in bus]
             ax.plot(ds, [bus[d].mean for d in ds], marker="o", label=scheme)
         ax.axhline(p.ideal_gbs, color="gray", linestyle="--", linewidth=1, label="ideal (NIC rate)")
-        ax.set_xscale("symlog", linthresh=10)
         ax.set_yscale("log")
-        ax.set_xticks(xs, [f"{d:g}" for d in xs])
-        ax.set_xlabel("DCI distance (km, 5 us/km one way)")
+        _distance_axis(ax, p)
         ax.set_ylabel("busbw (GB/s)")
         ax.set_title(kind, fontsize=9)
-        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if probed:
+        ax = axes[-1]
+        for scheme in p.schemes:
+            p99 = group_stats([r for r in probed if r["scheme"] == scheme], lambda r: r["km"], "probe_p99_us")
+            ds = [d for d in p.distances_km if d in p99]
+            ax.plot(ds, [p99[d].mean for d in ds], marker="o", label=f"during {scheme}")
+        idle = group_stats(probed, lambda r: r["km"], "probe_idle_p99_us")
+        ds = [d for d in p.distances_km if d in idle]
+        ax.plot(ds, [idle[d].mean for d in ds], color="gray", linestyle="--", label="idle fabric")
+        _distance_axis(ax, p)
+        ax.set_ylabel(f"intra-site p99 latency (us), {p.probe_bytes >> 10} KiB WRITE")
+        ax.set_title("intra-site traffic while cross-site collectives run", fontsize=9)
+        ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
     save_figure(fig, path)
