@@ -2,7 +2,8 @@
 reroute vs data-plane fast reroute, with ECMP and with adaptive routing (issue 16).
 
 `run(scale="quick", out_dir=..., progress=print, mode="sim") -> Result` is what
-`fabriclab run resiliency --mode sim` calls. One trial per (collective, routing mode,
+`fabriclab run resiliency --mode sim|emulate` calls (sim.py: virtual time, no root;
+emulate.py: Mininet, root, real time). One trial per (collective, routing mode,
 seed), through experiments.sweep.run_trials (so --workers/--cluster work and the CSV is
 the same): the failure-free run first (its time places the failures and its mean goodput
 is the reference), then every failure count under every reroute scheme, each on a fresh
@@ -24,6 +25,8 @@ from experiments.resiliency.metrics import case_row
 from experiments.resiliency.params import Params, params_for, split_scheme
 from experiments.results import RunFiles, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
+from experiments.trials import require_root
+from fabriclab.errors import FabricError
 
 NAME = "resiliency"
 
@@ -50,9 +53,13 @@ def trial(task: tuple[Params, int, int, str, str, int],
           progress: Callable[[str], None]) -> tuple[list[dict[str, Any]], list[str]]:
     """One collective and routing mode: the healthy run, then each failure count under each
     reroute scheme of that routing mode. Module-level: it runs in workers too."""
-    from experiments.resiliency.sim import Case, run_case
+    from experiments.resiliency.sim import Case
 
     p, i, n, collective, routing, seed = task
+    if p.mode == "emulate":
+        from experiments.resiliency.emulate import run_case
+    else:
+        from experiments.resiliency.sim import run_case
     progress(f"[trial {i + 1}/{n}] {collective}, {routing}, seed {seed}")
     healthy = run_case(p, Case(collective, routing, seed))
     rows = [case_row(healthy, healthy, p)]
@@ -123,15 +130,20 @@ def headline_text(head: dict[str, Any]) -> str:
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
         mode: str = "sim", sweep: Sweep | None = None, **overrides: Any) -> Result:
     """Run the experiment at `scale` ("quick" or "full"); `overrides` replace parameters."""
-    overrides.pop("target", None)  # the built-in switch only: sim mode
+    if overrides.get("target") not in (None, "builtin"):
+        raise FabricError("resiliency runs the built-in switch (its port signal: docs/resiliency.md)")
+    overrides.pop("target", None)
     p = params_for(scale, mode, **overrides)
+    if p.mode == "emulate":
+        require_root()
     started = time.monotonic()
-    run_name, files = start_run(NAME, f"sim-{scale}", out_dir)
+    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
     tasks = [(p, i, len(plan(p)), c, r, seed) for i, (c, r, seed) in enumerate(plan(p))]
-    progress(f"{NAME} (sim, {scale}): {len(tasks)} trials ({', '.join(p.collectives)} x "
+    progress(f"{NAME} ({p.mode}, {scale}): {len(tasks)} trials ({', '.join(p.collectives)} x "
              f"{len(tasks) // len(p.collectives) // len(p.seeds)} routing x {len(p.seeds)} seeds), "
              f"{', '.join(map(str, p.failures))} link failures, schemes {', '.join(p.schemes)}; "
-             f"{p.link_gbps:g} Gb/s, controller {p.control_delay_us} us, RTO {p.rto_us} us")
+             f"{p.link_gbps:g} Gb/s, RTO {p.rto_us} us, controller "
+             + (f"{p.control_delay_us} us after the port event" if p.mode == "sim" else "as fast as it is"))
     outcome = run_trials(trial, tasks, progress, p.mode, sweep)
     rows, errors = outcome.rows, outcome.errors
     wall = time.monotonic() - started

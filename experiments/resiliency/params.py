@@ -15,7 +15,7 @@ from experiments.results import check_choices, check_mode
 from fabriclab.errors import FabricError
 from topologies.graph import LinkParams, NodeKind, Topology
 
-MODES = ("sim",)
+MODES = ("emulate", "sim")
 REROUTES = ("controller", "fast")  # controller-only reroute; data-plane fast reroute (+ controller)
 ROUTINGS = ("ecmp", "adaptive")
 SCHEMES = tuple(f"{r}+{m}" for m in ROUTINGS for r in REROUTES)
@@ -62,6 +62,7 @@ class Params:
     mode: str = "sim"
     scale_name: str = "quick"
     target: str = "builtin"
+    grpc_base_port: int = 19659      # emulate: the first switch's P4Runtime port (or above)
 
     def __post_init__(self) -> None:
         check_mode(self.mode, MODES)
@@ -118,14 +119,29 @@ SCALES: dict[str, Params] = {
 }
 
 
+# Real time on Mininet: a Python software switch forwards a few thousand packets per second,
+# so 20 Mb/s links on a 2x2 leaf-spine (one spine must stay whole: one failure per run), the
+# RoCE timeout scaled up with them, goodput sampled every 50 ms. The controller's delay is
+# not a parameter here: it is what the port event, the stream and the writes take.
+_EMULATE = Params(mode="emulate", spines=2, link_gbps=0.02, link_delay_us=0, pmtu=1024,
+                  window=64, rto_us=60_000, control_delay_us=1, detect_us=1,
+                  flowlet_gap_us=20_000, load_max_age_us=20_000, allreduce_bytes=1 << 20,
+                  alltoall_bytes=1 << 20, collectives=("allreduce",), failures=(1,),
+                  schemes=("controller+ecmp", "fast+ecmp"), bin_us=50_000, seeds=(1,),
+                  timeout_s=300.0)
+EMULATE_SCALES: dict[str, Params] = {
+    "quick": _EMULATE,
+    "full": replace(_EMULATE, collectives=COLLECTIVES, schemes=SCHEMES, seeds=(1, 2, 3)),
+}
+
+
 def params_for(scale: str, mode: str = "sim", **overrides: object) -> Params:
-    """The named scale with `overrides` (None values are ignored)."""
-    if mode == "emulate":
-        raise FabricError("resiliency runs in virtual time only for now (--mode sim); on "
-                          "Mininet, fail links by hand: docs/resiliency.md")
-    if scale not in SCALES:
-        raise FabricError(f"unknown scale {scale!r} (one of {', '.join(SCALES)})")
-    return replace(SCALES[scale], scale_name=scale, mode=mode,
+    """The named scale of `mode` with `overrides` (None values are ignored)."""
+    check_mode(mode, MODES)
+    scales = EMULATE_SCALES if mode == "emulate" else SCALES
+    if scale not in scales:
+        raise FabricError(f"unknown scale {scale!r} (one of {', '.join(scales)})")
+    return replace(scales[scale], scale_name=scale, mode=mode,
                    **{k: v for k, v in overrides.items() if v is not None})
 
 

@@ -101,6 +101,8 @@ def test_bad_parameters(overrides, message):
         params_for("quick", **overrides)
 
 
-def test_emulate_mode_says_what_to_do():
-    with pytest.raises(FabricError, match="--mode sim"):
-        params_for("quick", "emulate")
+def test_emulate_scale_keeps_a_spine_whole():
+    p = params_for("quick", "emulate")
+    assert p.spines == 2 and p.failures == (1,) and p.mode == "emulate"
+    with pytest.raises(FabricError, match="failures \\[3\\]: 1..2 links"):
+        params_for("quick", "emulate", failures=(3,))
