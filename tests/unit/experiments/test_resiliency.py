@@ -1,8 +1,8 @@
 """resiliency in virtual time (no root), small: an all-to-all of 4 ranks while a fabric link
 fails, under controller-only reroute and data-plane fast reroute. Every run completes with
 correct data (RoCE retransmits what the dead link swallowed); a failure costs time; the
-switch skipping its dead port at once loses no more than the controller's delay worth of
-packets does; the headline and files are written (trials in 2 workers, plan order)."""
+switch skipping its dead port at once never makes a run slower and makes some faster; the
+headline and files are written (trials in 2 workers, plan order)."""
 
 from __future__ import annotations
 
@@ -47,16 +47,21 @@ def test_failures_cost_time_and_retransmissions(result):
     assert all(r["retransmitted_kb"] == 0 for r in rows(result, failures=0))
 
 
-def test_fast_reroute_loses_no_more_than_the_controller_delay(result):
-    """Where the cut link is the switch's own, fast reroute drops only what was already on
-    it; controller-only keeps feeding it for control_delay_us. The remote direction (a
-    spine with no other way down) waits for the controller either way."""
+def test_fast_reroute_never_costs_more_time_than_controller_only(result):
+    """The same failures for both (drawn from the seed). Where the cut link is the switch's
+    own way out, fast reroute moves its flows at once while controller-only keeps feeding
+    the dead port for control_delay_us (and then waits out the RoCE timeout); the other
+    direction (a spine has no other way down) waits for the controller either way. So a run
+    with fast reroute finishes no later, and here at least one finishes sooner."""
+    sooner = 0
     for seed in (1, 2):
         for n in (1, 2):
             fast = rows(result, seed=seed, failures=n, reroute="fast")[0]
             ctl = rows(result, seed=seed, failures=n, reroute="controller")[0]
-            assert fast["failed_links"] == ctl["failed_links"]  # the same failures for both
-            assert fast["retransmitted_kb"] <= ctl["retransmitted_kb"], (fast, ctl)
+            assert fast["failed_links"] == ctl["failed_links"]
+            assert fast["elapsed_us"] <= ctl["elapsed_us"] * 1.02, (fast, ctl)
+            sooner += fast["elapsed_us"] < ctl["elapsed_us"] * 0.9
+    assert sooner >= 1
 
 
 def test_files_and_headline(result):
