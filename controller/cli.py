@@ -197,34 +197,66 @@ def _load_state(rundir: Path) -> tuple[FabricConfig, set[tuple[str, int]]]:
 
 STATS_LEGEND = """\
   rx/tx: frames and bytes in and out of the port (fabric.p4's port_rx/port_tx counters)
-  drops: frames fabric.p4's ingress dropped on arrival at the port, for any of: not IPv4 or
-         ARP (the hosts' IPv6 neighbour discovery, so an idle fabric counts a few), ARP
-         replies, TTL expired, a parser or checksum error, no route; queue overflows are
-         not here: `fabriclab switch-cli --socket RUNDIR/SWITCH.sock show_queues`
+  drops: frames fabric.p4's ingress dropped on arrival at the port; why: the same drops by
+         reason: not_ipv4 (the hosts' IPv6 neighbour discovery, so an idle fabric counts a
+         few), arp (ARP replies), ttl (TTL expired), malformed (a parser or checksum error),
+         no_route, no_path (no next hop, or every path down), tenant (a tenant's meter said
+         red); queue overflows are not here:
+         `fabriclab switch-cli --socket RUNDIR/SWITCH.sock show_queues`
   ecn: packets marked CE on the way out; maxq: deepest egress queue seen (packets)"""
+
+# fabric.p4's DROP_* (p4src/fabric/ingress.p4), in index order: cell port * 8 + reason
+DROP_REASONS = ("other", "malformed", "arp", "not_ipv4", "ttl", "no_route", "no_path", "tenant")
+
+
+def drop_reasons(ctl: FabricController, switch: str) -> dict[int, dict[str, int]] | None:
+    """Per port, the drops of each reason; None when the switch's program has no
+    `drop_reasons` counter (basic.p4, an older fabric.p4)."""
+    client = getattr(ctl, "clients", {}).get(switch)
+    if client is None:
+        return None
+    try:
+        cells = client.read_counter("FabricIngress.drop_reasons")
+    except FabricError:
+        return None
+    out: dict[int, dict[str, int]] = {}
+    for index, (_, packets) in cells.items():
+        port, reason = divmod(index, len(DROP_REASONS))
+        if packets:
+            out.setdefault(port, {})[DROP_REASONS[reason]] = packets
+    return out
+
+
+def _why(reasons: dict[str, float]) -> str:
+    return " ".join(f"{r}:{n:.0f}" if n == int(n) else f"{r}:{n:.2g}"
+                    for r, n in sorted(reasons.items(), key=lambda rn: -rn[1]) if n) or "-"
 
 
 def port_stats_table(ctl: FabricController, switch: str, rate_s: float | None) -> str:
     """`ctl stats`: the counters with what each means; with a rate period, per-second deltas."""
     if rate_s is not None and rate_s <= 0:
         raise FabricError(f"--rate: expected a period in seconds > 0, got {rate_s:g}")
-    first = ctl.port_stats(switch)
+    first, why = ctl.port_stats(switch), drop_reasons(ctl, switch)
     unit = ""
     if rate_s is not None:
         time.sleep(rate_s)
-        later = ctl.port_stats(switch)
+        later, why_later = ctl.port_stats(switch), drop_reasons(ctl, switch)
         first = {p: replace(s, **{f: (getattr(s, f) - getattr(first[p], f)) / rate_s
                                   for f in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes",
                                             "drops", "ecn_marks")})
                  for p, s in later.items()}
+        if why is not None and why_later is not None:
+            why = {p: {r: (n - why.get(p, {}).get(r, 0)) / rate_s for r, n in rs.items()}
+                   for p, rs in why_later.items()}
         unit = "/s"
     lines = [f"{'port':>4} {'rx_pkts' + unit:>10} {'rx_bytes' + unit:>12} "
              f"{'tx_pkts' + unit:>10} {'tx_bytes' + unit:>12} {'drops' + unit:>8} "
-             f"{'ecn' + unit:>8} {'maxq':>6}"]
+             f"{'ecn' + unit:>8} {'maxq':>6}" + ("" if why is None else f"  why{unit}")]
     for port, s in first.items():
         maxq = "-" if s.max_qdepth is None else s.max_qdepth
         lines.append(f"{port:>4} {s.rx_packets:>10.0f} {s.rx_bytes:>12.0f} {s.tx_packets:>10.0f} "
-                     f"{s.tx_bytes:>12.0f} {s.drops:>8.0f} {s.ecn_marks:>8.0f} {maxq:>6}")
+                     f"{s.tx_bytes:>12.0f} {s.drops:>8.0f} {s.ecn_marks:>8.0f} {maxq:>6}"
+                     + ("" if why is None else f"  {_why(why.get(port, {}))}"))
     return "\n".join([*lines, STATS_LEGEND])
 
 
