@@ -29,7 +29,17 @@ def _header_field_type(t) -> bool:
     return isinstance(t, _HEADER_FIELD_TYPES) or isinstance(t, ir.EnumDecl) and t.underlying is not None
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
-_STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return, ir.If)
+_STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return)  # `if` is allowed (P4-16 v1.2.2)
+
+
+def _parser_stmts(stmts):
+    """Statements of a parser state, including those nested in `if` branches and blocks."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, ir.If):
+            yield from _parser_stmts([stmt.then] + ([stmt.else_] if stmt.else_ else []))
+        elif isinstance(stmt, ir.Block):
+            yield from _parser_stmts(stmt.stmts)
 
 
 def _body_decl(decl: ir.Decl) -> bool:
@@ -265,10 +275,11 @@ class DeclarationChecker:
             raise error(decl.pos, f"parser '{decl.name}' has no 'start' state")
         for state in decl.states:
             state_scope = Scope(inner)
-            for stmt in state.stmts:
+            for stmt in _parser_stmts(state.stmts):
                 if isinstance(stmt, _STATEMENTS_NOT_IN_PARSERS):
-                    raise error(stmt.pos, f"unsupported: {type(stmt).__name__.lower()} statements are not "
+                    raise error(stmt.pos, f"{type(stmt).__name__.lower()} statements are not "
                                           f"allowed in parser states")
+            for stmt in state.stmts:
                 self._stmt(stmt, state_scope)
             self._transition(state.transition, states, state_scope)
 

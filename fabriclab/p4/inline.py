@@ -182,6 +182,19 @@ class Inliner:
                         put_j(self._temp("val", pre, earlier.pos, init=earlier))
             put(self._lower(child, pre))
 
+    def initializers(self, local_decls: list) -> list[ir.Stmt]:
+        """A block's local variables initialized by calls are initialized at the start of
+        its body instead (`apply` or the start state), as are all after the first such
+        (they may read it): in declaration order, as the block's locals would be."""
+        moved: list[ir.Stmt] = []
+        for local in local_decls:
+            if isinstance(local, ir.VarDecl) and local.init is not None and (
+                    moved or self._calls_in(local.init) is not None):
+                moved.append(ir.Assign(ir.PathExpr(local.name, pos=local.pos, text=local.name),
+                                       local.init, pos=local.pos))
+                local.init = None
+        return moved
+
     def freeze_indices(self, lhs: ir.Expr, pre: list[ir.Stmt]) -> None:
         """An l-value is evaluated before the right-hand side: its non-constant stack
         indices are read into temporaries when the right-hand side writes through a call."""
@@ -389,8 +402,12 @@ def inline_functions(program: ir.Program) -> None:
             for local in decl.locals:
                 if isinstance(local, ir.ActionDecl):
                     inliner.block(local.body)
+            decl.body.stmts[:0] = inliner.initializers(decl.locals)
             inliner.block(decl.body)
         elif isinstance(decl, ir.ParserDecl):
+            start = decl.state("start")
+            if start is not None:
+                start.stmts[:0] = inliner.initializers(decl.locals)
             for state in decl.states:
                 state.stmts = inliner.stmts(state.stmts)
                 if state.transition is not None and state.transition.select is not None:

@@ -53,7 +53,7 @@ CASES = [
     ("two-argument extract", {"PARSER": "@@pkt.extract(hdr.h, 32);"}, "extract(hdr, len) needs a header with one varbit field"),
     ("this", {"APPLY": "@@this.x = 1;"}, "unsupported: 'this'"),
     ("generic control", {"DECLS": "control @@G<T>(inout T t) { apply { } }"}, "unsupported: generic control"),
-    ("if in parser", {"PARSER": "@@if (true) { }"}, "unsupported: if statements are not allowed in parser"),
+    ("exit in parser", {"PARSER": "if (true) { @@exit; }"}, "exit statements are not allowed in parser"),
     # names and types
     ("undeclared", {"APPLY": "meta.x = @@nope;"}, "undeclared identifier 'nope'"),
     ("undeclared type", {"LOCALS": "@@nope_t v;"}, "undeclared type 'nope_t'"),
