@@ -9,10 +9,8 @@ from typing import Any
 
 from experiments.resiliency.params import Params
 
-BEFORE_US = 50
-
-
-def aligned(rows: list[dict[str, Any]], scheme: str, collective: str, after_us: float) -> tuple[list[float], list[float]]:
+def aligned(rows: list[dict[str, Any]], scheme: str, collective: str, before_us: float,
+            after_us: float) -> tuple[list[float], list[float]]:
     """(time from the failure in us, mean goodput share) over every failure of `scheme`."""
     sums: dict[int, float] = {}
     counts: dict[int, int] = {}
@@ -23,7 +21,7 @@ def aligned(rows: list[dict[str, Any]], scheme: str, collective: str, after_us: 
         values = [float(v) for v in r["goodput_series"].split()]
         for t in (float(x) for x in r["failure_times_us"].split()):
             at = int(t // width)
-            for k in range(-int(BEFORE_US // width), int(after_us // width) + 1):
+            for k in range(-int(before_us // width), int(after_us // width) + 1):
                 if 0 <= at + k < len(values):
                     sums[k] = sums.get(k, 0.0) + values[at + k]
                     counts[k] = counts.get(k, 0) + 1
@@ -38,12 +36,13 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    after = max(3 * p.rto_us, 4 * p.control_delay_us)
+    after = max(3 * p.rto_us, 4 * p.control_delay_us, 30 * p.bin_us)
+    before = 5 * p.bin_us
     collectives = [c for c in p.collectives if any(r["collective"] == c for r in rows)]
     fig, axes = plt.subplots(1, len(collectives), figsize=(6 * len(collectives), 4.2), squeeze=False)
     for ax, collective in zip(axes[0], collectives):
         for scheme in p.schemes:
-            xs, ys = aligned(rows, scheme, collective, after)
+            xs, ys = aligned(rows, scheme, collective, before, after)
             if xs:
                 style = "-" if scheme.startswith("fast") else "--"
                 ax.plot(xs, ys, style, label=scheme, linewidth=1.6)
@@ -54,10 +53,13 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
         ax.set_ylabel("goodput / failure-free mean")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
+    rate = f"{p.link_gbps:g} Gb/s" if p.link_gbps >= 1 else f"{p.link_gbps * 1000:g} Mb/s"
+    controller = (f"controller reroutes {p.control_delay_us} us after the port event" if p.mode == "sim"
+                  else "controller: real (Mininet, built-in switch)")
     fig.suptitle(f"resiliency ({p.mode}, {p.scale_name}): {p.leaves}x{p.spines} leaf-spine, "
-                 f"{p.link_gbps:g} Gb/s, controller reroutes {p.control_delay_us} us after the port "
-                 f"event, RoCE RTO {p.rto_us} us; {len(p.seeds)} seeds, {', '.join(map(str, p.failures))} "
-                 "failures per run", fontsize=9)
+                 f"{rate} links, {controller},\nRoCE RTO {p.rto_us} us, "
+                 f"goodput per {p.bin_us} us; {len(p.seeds)} seed(s), "
+                 f"{', '.join(map(str, p.failures))} failure(s) per run", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -121,13 +121,13 @@ SCALES: dict[str, Params] = {
 
 # Real time on Mininet: a Python software switch forwards a few thousand packets per second,
 # so 20 Mb/s links on a 2x2 leaf-spine (one spine must stay whole: one failure per run), the
-# RoCE timeout scaled up with them, goodput sampled every 50 ms. The controller's delay is
+# RoCE timeout scaled up with them, goodput sampled every 100 ms. The controller's delay is
 # not a parameter here: it is what the port event, the stream and the writes take.
 _EMULATE = Params(mode="emulate", spines=2, link_gbps=0.02, link_delay_us=0, pmtu=1024,
                   window=64, rto_us=60_000, control_delay_us=1, detect_us=1,
                   flowlet_gap_us=20_000, load_max_age_us=20_000, allreduce_bytes=1 << 20,
                   alltoall_bytes=1 << 20, collectives=("allreduce",), failures=(1,),
-                  schemes=("controller+ecmp", "fast+ecmp"), bin_us=50_000, seeds=(1,),
+                  schemes=("controller+ecmp", "fast+ecmp"), bin_us=100_000, seeds=(1,),
                   timeout_s=300.0)
 EMULATE_SCALES: dict[str, Params] = {
     "quick": _EMULATE,
