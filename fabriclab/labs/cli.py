@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 from fabriclab.errors import FabricError
@@ -66,14 +67,46 @@ def _start(lab, program: Path, target: str, cli: bool) -> int:
         print(f"fabriclab lab: lab {lab.number} ({lab.name}) with {program}", flush=True)
         proc = subprocess.Popen(cmd)
         # Ctrl-C is the network's: the Mininet CLI uses it to stop a command, and without
-        # the CLI, net tears down on it. SIGTERM is passed on (net tears down on it too).
-        previous = (signal.signal(signal.SIGINT, signal.SIG_IGN),
-                    signal.signal(signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM)))
+        # the CLI, net tears down on it. SIGTERM and SIGHUP (a closed terminal, a lost SSH
+        # session) are passed on as SIGTERM: net tears down on it, and we return its status.
+        previous = {sig: signal.signal(sig, handler) for sig, handler in (
+            (signal.SIGINT, signal.SIG_IGN),
+            (signal.SIGTERM, lambda *_: proc.send_signal(signal.SIGTERM)),
+            (signal.SIGHUP, lambda *_: proc.send_signal(signal.SIGTERM)))}
         try:
             return proc.wait()
         finally:
-            signal.signal(signal.SIGINT, previous[0])
-            signal.signal(signal.SIGTERM, previous[1])
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+CHILDREN_WAIT_S = 30.0  # a network's tear-down under load
+
+
+def _children() -> list[int]:
+    me, out = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split() if stat else []
+        if fields and int(fields[1]) == me and fields[0] != "Z":
+            out.append(int(entry))
+    return out
+
+
+def _stop_children(*_: object) -> None:
+    """SIGTERM or SIGHUP during `check`: the grader's `fabriclab net` gets SIGTERM and tears
+    its run down (we wait for it, bounded), then the check ends as interrupted (exit 130)."""
+    children = _children()
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + CHILDREN_WAIT_S
+    while set(children) & set(_children()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    raise KeyboardInterrupt
 
 
 def _check(lab, program: Path, target: str, mininet: bool) -> int:
@@ -83,10 +116,15 @@ def _check(lab, program: Path, target: str, mininet: bool) -> int:
     root = os.geteuid() == 0
     print(f"lab {lab.number} ({lab.name}): {program} on {target}", flush=True)
     results = []
-    with one_lab(lab.number) if root and mininet and lab.run else contextlib.nullcontext():
-        for result in grade(lab, program, target, mininet=mininet):
-            print(result.line(), flush=True)
-            results.append(result)
+    previous = {sig: signal.signal(sig, _stop_children) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with one_lab(lab.number) if root and mininet and lab.run else contextlib.nullcontext():
+            for result in grade(lab, program, target, mininet=mininet):
+                print(result.line(), flush=True)
+                results.append(result)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     total = score(results)
     print(total.line())
     return 0 if total.ok else 1
