@@ -82,7 +82,7 @@ def distance_trial(task: tuple[Params, int, int, float], progress: Callable[[str
         rows.append(row)
         if row["error"]:
             errors.append(f"{km:g} km {row['kind']} {row['scheme']} seed {row['seed']}: {row['error']}")
-        probe = (f", intra-site p99 {row['probe_p99_us']:.1f} us (idle {row['probe_idle_p99_us']:.1f})"
+        probe = (f", intra-site p99 {row['probe_p99_us']:.2f} us (idle {row['probe_idle_p99_us']:.2f})"
                  if row["probe_p99_us"] is not None and row["probe_idle_p99_us"] is not None else "")
         progress(f"  [{km:g} km {k + 1}/{len(todo)}] {row['kind']} {row['scheme']}: "
                  + (f"busbw {row['busbw_gbs']:.4g} GB/s, #wrong {row['wrong']}, "
@@ -122,10 +122,9 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
 
 def summary_table(summary: dict[str, Any]) -> str:
     headers = ("kind", "km", "scheme", "time us", "busbw GB/s", "#retx", "#wrong", "site p99 us", "idle p99 us")
-    nan = float("nan")
     rows = [(e["kind"], e["km"], e["scheme"], e["time_us"], f"{e['busbw_gbs']:.4g}", e["retransmissions"],
-             e["wrong"], nan if e["probe_p99_us"] is None else e["probe_p99_us"],
-             nan if e["probe_idle_p99_us"] is None else e["probe_idle_p99_us"]) for e in summary["table"]]
+             e["wrong"], "-" if e["probe_p99_us"] is None else f"{e['probe_p99_us']:.2f}",
+             "-" if e["probe_idle_p99_us"] is None else f"{e['probe_idle_p99_us']:.2f}") for e in summary["table"]]
     return format_table(headers, rows)
 
 

@@ -17,8 +17,9 @@ collective's algorithm:
   in the site, all-reduce across sites per rail, all-gather in the site).
 
 In sim, one more host per leaf probes the site while the collectives run: a small RDMA
-WRITE to the probe host of another leaf of the same site every `probe_interval_us`, whose
-completion time (p50/p99) says whether cross-site traffic delays intra-site traffic.
+WRITE to the probe host of another leaf of the same site every `probe_interval_us`
+(`probe_count` of them), whose completion time (p50/p99) says whether cross-site traffic
+delays intra-site traffic.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class Params:
     dcqcn_rtt_us: float | None = 10.0  # hosts run DCQCN tuned for this (site) RTT; None: no CC
     probe: bool = True               # a probe host per leaf measures intra-site latency (sim)
     probe_bytes: int = 4096
-    probe_interval_us: float = 20.0
+    probe_interval_us: float = 1.0
+    probe_count: int = 1000          # WRITEs per case and site, from the collective's start
     iters: int = 1
     warmup: int = 0
     seeds: tuple[int, ...] = (1,)

@@ -2,9 +2,11 @@
 case in turn, and in each site a probe measuring intra-site latency while the collective runs.
 
 A probe is a host on the site's first leaf sending a `probe_bytes` RDMA WRITE to the probe
-host on the site's last leaf every `probe_interval_us` (through the spine, like the ring's
-intra-site hops); each WRITE's completion time (post to ACK) is one sample. Samples are
-taken while the collective runs, so the p99 says what cross-site traffic does to a site.
+host on the site's last leaf every `probe_interval_us`, `probe_count` times from the start
+of each collective (through the spine, like the ring's intra-site hops); each WRITE's
+completion time (post to ACK) is one sample, so the p99 says what cross-site traffic does
+to a site while it starts (a far collective outlasts the probes: its first windows are the
+burst).
 """
 
 from __future__ import annotations
@@ -32,23 +34,27 @@ class Probe:
     qpn: int
     size: int
     interval_ns: int
+    limit: int  # WRITEs per case: the probe covers the collective's first limit x interval
     active: bool = False
     samples: list[int] = field(default_factory=list)
     _posted: dict[int, int] = field(default_factory=dict)
     _next_id: int = 0
+    _left: int = 0
     done: bool = True  # never holds a run open
 
     def start(self) -> None:
         self.active = True
         self.samples = []
+        self._left = self.limit
         self._post()
 
     def stop(self) -> None:
         self.active = False
 
     def _post(self) -> None:
-        if not self.active:
+        if not self.active or self._left <= 0:
             return
+        self._left -= 1
         self._next_id += 1
         self._posted[self._next_id] = self.fabric.now
         self.nic.qp(self.qpn).post_write(self._next_id, bytes(self.size), 0, PROBE_RKEY)
@@ -75,7 +81,7 @@ def probes(p: Params, fabric: Fabric) -> list[Probe]:
         qpn = PROBE_QPN + i
         a.connect(qpn, b.cfg.ip, qpn + 0x80)
         b.connect(qpn + 0x80, a.cfg.ip, qpn)
-        probe = Probe(fabric, src, a, qpn, p.probe_bytes, round(p.probe_interval_us * 1000))
+        probe = Probe(fabric, src, a, qpn, p.probe_bytes, round(p.probe_interval_us * 1000), p.probe_count)
         fabric.endpoint(src).attach(a, probe)
         fabric.endpoint(dst).attach(b)
         out.append(probe)
@@ -119,12 +125,12 @@ def run_distance(p: Params, km: float, cases: list[dict[str, Any]], progress: Ca
 
 
 def _idle_latency(fabric: Fabric, probers: list[Probe]) -> float | None:
-    """The probes' p99 on the idle fabric (20 probes each): the reference for the loaded one."""
+    """The probes' p99 on the idle fabric (`probe_count` each): the reference for the loaded one."""
     if not probers:
         return None
     for probe in probers:
         probe.start()
-    fabric.run(until_ns=fabric.now + 20 * probers[0].interval_ns)
+    fabric.run(until_ns=fabric.now + probers[0].limit * probers[0].interval_ns)
     for probe in probers:
         probe.stop()
     fabric.run(until_ns=fabric.now + 10 * probers[0].interval_ns)  # the last ones complete
