@@ -47,7 +47,8 @@ class RunOptions:
                       mode=self.mode, adaptive=self.adaptive, bdp_rate=self.line_rate if self.adaptive else None,
                       max_window=self.max_window if self.adaptive else None)
         dcqcn = DcqcnParams.scaled(self.line_rate, round(self.dcqcn_rtt * NS_PER_S)) if self.dcqcn_rtt else None
-        return NicConfig(ip, port, self.line_rate, qp, dcqcn, burst=3000 if self.burst is None else self.burst)
+        return NicConfig(ip, port, self.line_rate, qp, dcqcn, burst=3000 if self.burst is None else self.burst,
+                         adaptive_cc=self.adaptive)
 
 
 def summarize(spec: CollectiveSpec, results: list[dict]) -> Row:

@@ -150,3 +150,39 @@ def test_hpcc_takes_t_from_the_far_path_and_keeps_its_rate():
     assert rp.p.additive_increase / rp.p.base_rtt_ns ** 2 == pytest.approx(base.additive_increase / base.base_rtt_ns ** 2)
     rp.adapt(rtt_of(NEAR_KM))  # a shorter least RTT later (a better path): T follows it down
     assert rp.p.base_rtt_ns == rtt_of(NEAR_KM) and rp.rate == pytest.approx(rate)
+
+
+def nic_transfer(adaptive_cc: bool, one_way_ns: int, nbytes: int = 256 << 10):
+    """Two HPCC NICs over a wire of `one_way_ns` each way (no switch, so no INT): the sender's
+    reaction point after `nbytes` have been written and acknowledged."""
+    from fabriclab.roce.nic import NicConfig, RoceNic
+
+    rate = 10e9
+    qp = QpConfig(pmtu=4096, window=32, rto_ns=50_000_000, adaptive=True, bdp_rate=rate, max_window=4096)
+    hpcc = HpccParams(rate, base_rtt_ns=10_000)
+    a, b = (RoceNic(NicConfig(ip, line_rate=rate, qp=qp, hpcc=hpcc, cc="hpcc", adaptive_cc=adaptive_cc))
+            for ip in ("10.0.0.1", "10.0.0.2"))
+    b.register(9, nbytes)
+    a.connect(1, "10.0.0.2", 2).post_write(1, bytes(nbytes), 0, 9)
+    b.connect(2, "10.0.0.1", 1)
+    events, seq, now = [], 0, 0
+    peer = {id(a): (b, "10.0.0.1"), id(b): (a, "10.0.0.2")}
+    while now < 1_000_000_000 and not any(c.kind == "write" for _, c in a.completions):
+        for nic in (a, b):
+            dst, src_ip = peer[id(nic)]
+            for d in nic.poll(now):
+                heapq.heappush(events, (now + one_way_ns, seq := seq + 1, dst, src_ip, d))
+        wake = [w for w in (a.next_wakeup(), b.next_wakeup()) if w is not None and w > now]
+        now = min([e[0] for e in events[:1]] + wake)
+        while events and events[0][0] <= now:
+            _, _, dst, src_ip, d = heapq.heappop(events)
+            dst.receive(d.payload, src_ip, d.sport, False, now, d.dst_port)
+    return a.reaction_point(1)
+
+
+def test_nic_gives_hpcc_the_paths_rtt_when_adaptive():
+    far = nic_transfer(True, fibre_delay_us(FAR_KM) * US)
+    assert rtt_of(FAR_KM) <= far.p.base_rtt_ns < rtt_of(FAR_KM) + 100_000  # the least RTT sample
+    assert far.p.w_init == pytest.approx(10e9 / 8 * far.p.base_rtt_ns / 1e9)
+    fixed = nic_transfer(False, fibre_delay_us(FAR_KM) * US)
+    assert fixed.p.base_rtt_ns == 10_000  # without adaptive_cc: the configured T
