@@ -4,7 +4,8 @@
      - two trTCM meters, one in bytes (bandwidth: CIR = guaranteed share, PIR = cap) and one
        in packets (packet rate); the packet's colour is the worse of the two, and an
        unconfigured meter colours GREEN;
-     - a colour policy: YELLOW is remarked (DSCP, queue) as best effort, RED is dropped;
+     - a colour policy: YELLOW is remarked (DSCP, queue: the controller keeps the tenant's
+       queue, so a flow is never reordered against itself), RED is dropped;
      - a queue (standard_metadata.priority) for its data; traffic_class decisions made
        before (CNPs, ACKs in higher queues) are kept;
      - counters per tenant and colour.

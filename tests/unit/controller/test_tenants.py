@@ -82,6 +82,14 @@ def test_yellow_is_remarked_to_best_effort(fabric):
     assert tos == [26 << 2 | 2, 2, 2]  # DSCP -> 0, ECN bits kept
 
 
+def test_yellow_keeps_the_tenant_queue():
+    """A lower queue for YELLOW would let the flow's GREEN packets overtake it (reordering,
+    which costs a go-back-N receiver a retransmission each): only the DSCP changes."""
+    plan = plan_tenants(leaf_spine(2, 2, 2), [FAST, SLOW])
+    yellow = {e.match["meta.tenant"]: e.params for e in plan.policy if e.action.endswith("tenant_remark")}
+    assert yellow == {plan.ids["fast"]: {"dscp": 0, "priority": 2}, plan.ids["slow"]: {"dscp": 0, "priority": 3}}
+
+
 @pytest.mark.parametrize("tenants, message", [
     ([Tenant("a", ("h9",), 1e9, 2e9)], "tenant 'a': unknown host 'h9'"),
     ([Tenant("a", ("l1",), 1e9, 2e9)], "tenant 'a': unknown host 'l1'"),
