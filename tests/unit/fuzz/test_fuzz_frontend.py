@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import random
 import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from fuzzing import scaled
@@ -175,3 +179,38 @@ def test_token_mutants(family, tally):
             raise
         except Exception as err:  # noqa: BLE001
             pytest.fail(f"{family} mutant: {type(err).__name__}: {err}\n{text}")
+
+
+STACK_PROGRAM = """#include <core.p4>
+#include <v1model.p4>
+header h_t { bit<8> f; }
+struct headers_t { h_t[2147483647] s; }
+struct meta_t { }
+parser P(packet_in pkt, out headers_t hdr, inout meta_t m, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.s.next); transition accept; }
+}
+control VC(inout headers_t hdr, inout meta_t m) { apply { } }
+control I(inout headers_t hdr, inout meta_t m, inout standard_metadata_t sm) { apply { sm.egress_spec = 1; } }
+control E(inout headers_t hdr, inout meta_t m, inout standard_metadata_t sm) { apply { } }
+control CC(inout headers_t hdr, inout meta_t m) { apply { } }
+control D(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr); } }
+V1Switch(P(), VC(), I(), E(), CC(), D()) main;
+"""
+MEMORY_LIMIT = 1536 << 20  # far above what a small program needs, far below 2**31 headers
+
+
+def _limited() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 25, open: the switch's code generator builds all "
+                   "2**31 stack elements (MemoryError in codegen_stmt.emit); owner: P4 codegen")
+def test_a_header_stack_of_2_31_elements_is_refused_in_one_line(tmp_path):
+    (tmp_path / "stack.p4").write_text(STACK_PROGRAM)
+    (tmp_path / "stack.stf").write_text("packet 0 01\nexpect 1 01\n")
+    done = subprocess.run([sys.executable, "-m", "fabriclab", "stf", "stack.p4", "stack.stf"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          preexec_fn=_limited, env={"PATH": "/usr/bin:/bin",
+                                                    "PYTHONPATH": str(Path(__file__).parents[3])})
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
