@@ -30,11 +30,16 @@ def parse_annotation(text: str, pos) -> ir.Annotation:
         for item in re.findall(r'"(?:\\.|[^"\\])*"|[^,]+', body):
             item = item.strip()
             if item.startswith('"'):
-                args.append(item[1:-1].encode().decode("unicode_escape"))
+                args.append(unescape(item[1:-1]))
             elif item:
                 number = parse_int(item)
                 args.append(number[0] if number else item)
     return ir.Annotation(name, body, args, pos=pos)
+
+
+def unescape(text: str) -> str:
+    """A string literal's escapes decoded; other characters (UTF-8 ones too) kept as written."""
+    return text.encode("latin-1", "backslashreplace").decode("unicode_escape")
 
 
 def parse_int(text: str) -> tuple[int, int | None, bool, int] | None:
@@ -307,7 +312,7 @@ class IrBuilder(Transformer):
         return ir.Transition(select=c[1], pos=self._pos(meta))
 
     def select_expr(self, meta, c):
-        return ir.SelectExpr(keys=c[1], cases=list(c[2:]), pos=self._pos(meta))
+        return ir.SelectExpr(keys=c[1] or [], cases=list(c[2:]), pos=self._pos(meta))  # `select()`
 
     def select_case(self, meta, c):
         keyset, state = c
@@ -537,7 +542,7 @@ class IrBuilder(Transformer):
 
     def string_lit(self, meta, c):
         raw = str(c[0])[1:-1]
-        return self._expr(ir.StringLiteral(raw.encode().decode("unicode_escape"), type=ir.StringType()), meta)
+        return self._expr(ir.StringLiteral(unescape(raw), type=ir.StringType()), meta)
 
     def true_lit(self, meta, c):
         return self._expr(ir.BoolLiteral(True, type=ir.BoolType()), meta)

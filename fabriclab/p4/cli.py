@@ -47,7 +47,7 @@ def write_p4runtime_files(p4info, spec: str) -> list[pathlib.Path]:
         path = pathlib.Path(name)
         suffix = path.suffix
         if suffix in (".txt", ".txtpb", ".pbtxt"):
-            data = (P4INFO_TEXT_HEADER + text_format.MessageToString(p4info)).encode()
+            data = (P4INFO_TEXT_HEADER + text_format.MessageToString(p4info, as_utf8=False)).encode()
         elif suffix == ".json":
             data = json_format.MessageToJson(p4info).encode()
         elif suffix == ".bin":

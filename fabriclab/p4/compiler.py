@@ -50,7 +50,7 @@ class CompiledProgram:
     def p4info_text(self) -> str:
         """P4Info in protobuf text format, with the header p4c writes (`--p4runtime-files x.txt`)."""
         from google.protobuf import text_format
-        return P4INFO_TEXT_HEADER + text_format.MessageToString(self.p4info)
+        return P4INFO_TEXT_HEADER + text_format.MessageToString(self.p4info, as_utf8=False)  # octal escapes, as p4c
 
     def to_artifact(self) -> bytes:
         """The pipeline artifact (`prog.json`) that `load_artifact` turns back into this."""

@@ -311,16 +311,18 @@ def _translation(anno: ir.Annotation) -> tuple[str, int | None]:
 
 
 def _width(t: ir.Type | None) -> int:
+    """P4Info bitwidth: a translated `type`'s SDN width; below the outermost `type`, only
+    the bits count (p4c: a `type` over a translated type has the underlying width)."""
     if isinstance(t, ir.NewTypeDecl):
         anno = t.annotation("p4runtime_translation")
         if anno and anno.args:
             return _translation(anno)[1] or 0
+    while isinstance(t, ir.NewTypeDecl):
+        t = t.type
     if isinstance(t, ir.BitType):
         return t.width
     if isinstance(t, ir.BoolType):
         return 1
-    if isinstance(t, ir.NewTypeDecl):
-        return _width(t.type)
     if isinstance(t, ir.EnumDecl) and t.underlying is not None:
         return t.underlying.width
     return 0

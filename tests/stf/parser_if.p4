@@ -22,7 +22,7 @@ parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_met
     }
     state last {
         if (hdr.b.isValid()) { hdr.b.w = hdr.b.w + 1; }
-        transition accept;
+        transition select() { default: accept; }  // no keys (p4c accepts it: issue1291-bmv2)
     }
 }
 control V(inout headers hdr, inout metadata meta) { apply { } }
