@@ -21,7 +21,7 @@ def title(p: Params) -> str:
 def _distance_axis(ax: Any, p: Params) -> None:
     xs = list(p.distances_km)
     ax.set_xscale("symlog", linthresh=10)
-    ax.set_xticks(xs, [f"{d:g}\n{p.one_way_us[d] / 1000:g} ms" for d in xs])
+    ax.set_xticks(xs, [f"{d:g}\n{p.one_way_us[d] / 1000:g} ms" for d in xs], fontsize=7)
     ax.set_xlabel("DCI distance (km; one-way delay at 5 us/km)")
     ax.grid(alpha=0.3)
 
@@ -29,7 +29,8 @@ def _distance_axis(ax: Any, p: Params) -> None:
 def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     ok = [r for r in rows if r.get("busbw_gbs") is not None]
     probed = [r for r in ok if r.get("probe_p99_us") is not None]
-    fig, axes = new_figure(len(p.kinds) + bool(probed), title(p))
+    panels = len(p.kinds) + bool(probed)
+    fig, axes = new_figure(panels, title(p), width=max(5.0, 8.0 / panels))
     for ax, kind in zip(axes, p.kinds):
         for scheme in p.schemes:
             bus = group_stats([r for r in ok if r["kind"] == kind and r["scheme"] == scheme],
