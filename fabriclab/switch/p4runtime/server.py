@@ -189,7 +189,11 @@ def serve(switch: Any, address: str = "127.0.0.1:9559", device_id: int = 1, max_
     service = P4RuntimeService(Device(switch, device_id))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="p4rt"),
-        options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE)],
+        options=[("grpc.max_receive_message_length", _MAX_MESSAGE), ("grpc.max_send_message_length", _MAX_MESSAGE),
+                 # gRPC sets SO_REUSEPORT by default: two switches started at once on one port
+                 # would both listen and the kernel would split a controller's connections
+                 # between them (arbitration on one, writes on the other); the bind must fail
+                 ("grpc.so_reuseport", 0)],
     )
     p4r_grpc.add_P4RuntimeServicer_to_server(service, server)
     try:
