@@ -124,6 +124,7 @@ def run_case(net: FabricNet, agents: Lockstep, p: Params, case: dict[str, Any], 
     drops_before = _drops(net)
     timeout = p.duration_us / 1e6 + p.timeout_s
     sampler = Sampler(net, p, port, manager)
+    pfc_before = sampler._pfc()  # the switches count from their start: earlier cases ran on them
     sampler.start()
     try:
         results = agents.round([job_line(p, case["scheme"], case["seed"], flows, timeout)] * len(hosts),
@@ -136,6 +137,8 @@ def run_case(net: FabricNet, agents: Lockstep, p: Params, case: dict[str, Any], 
         state = sampler._port_state()
         sampler.marks["end"] = {"t": time.monotonic_ns() - sampler.start_ns, "tx": state["tx_bytes"],
                                 "pfc": sampler._pfc()}
+    for mark in sampler.marks.values():
+        mark["pfc"] = {k: v - pfc_before.get(k, 0) for k, v in mark["pfc"].items()}
     return {**case, "flows": [vars(f) for f in flows], "hosts": results, "queue": sampler.queue,
             "error": "; ".join(sampler.errors),
             "marks": sampler.marks, "link_bps": p.link_gbps * 1e9, "drops": _drops(net) - drops_before,

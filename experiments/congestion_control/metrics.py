@@ -65,6 +65,5 @@ def case_row(record: dict[str, Any], p: Params) -> dict[str, Any]:
             "host_paused_us": sum(h["host_paused_us"] for h in record["hosts"]),
             "cc_decisions": record["cc_decisions"], "error": "; ".join(e for e in errors if e)[:300],
             "wall_s": record["wall_s"],
-            "_queue": record["queue"], "_slowdowns": slowdowns,
-            "_paused_by_switch": {k[len("paused_us_"):]: v for k, v in end["pfc"].items()
-                                  if k.startswith("paused_us_")}}
+            **{k: v for k, v in sorted(end["pfc"].items()) if k.startswith("paused_us_")},  # per hop
+            "_queue": record["queue"], "_slowdowns": slowdowns}
