@@ -120,3 +120,36 @@ def test_near_source_notification_bounds_the_dci_queue():
     assert all(c == (0, 0) for c in cnps_off.values())
     assert depth < depth_off / 4
     assert acked > 0.8 * acked_off  # notified, not starved
+
+
+def test_int_crosses_the_dci_and_hpcc_takes_the_paths_rtt():
+    """An INT-to-the-receiver stack collects a record at all six switches, both borders
+    included (a border is no sink), and the adaptive HPCC sender takes T from the 100 km
+    path's RTT (1 ms) instead of the configured 10 us."""
+    from controller.fabric_plan import BorderPolicy, FabricConfig, Watch
+    from fabriclab.roce.framing import ROCE_PORT
+    from fabriclab.roce.hpcc import HpccParams
+    from fabriclab.roce.nic import NicConfig, RoceNic
+    from fabriclab.roce.qp import QpConfig
+    from fabriclab.vtime.fabric import Fabric, FabricOptions
+
+    p = params_for("quick", probe=False, leaves=1, ranks_per_leaf=1, nic_gbps=10, dci_gbps=10)
+    topo = topology(p, 100)
+    fabric = Fabric(topo, FabricOptions(config=FabricConfig(border=BorderPolicy(frame_bytes=4196),
+                                                            watchlist=[Watch(dport=ROCE_PORT, to_host=True)])))
+    qp = QpConfig(pmtu=4096, window=32, ack_every=1, rto_ns=20_000_000, adaptive=True, bdp_rate=10e9,
+                  max_window=4096)
+    nics = {h: RoceNic(NicConfig(fabric.endpoint(h).ip, line_rate=10e9, qp=qp, hpcc=HpccParams(10e9, 10_000),
+                                 cc="hpcc", adaptive_cc=True, int_host_clock=True)) for h in ("h1", "h2")}
+    nics["h2"].register(9, 1 << 20)
+    nics["h1"].connect(1, fabric.endpoint("h2").ip, 2).post_write(1, bytes(1 << 20), 0, 9)
+    nics["h2"].connect(2, fabric.endpoint("h1").ip, 1)
+    for host, nic in nics.items():
+        fabric.endpoint(host).attach(nic)
+        fabric.endpoint(host).kick()
+    fabric.run(until_ns=50_000_000)
+    assert [c.kind for _, c in nics["h1"].completions] == ["write"]
+    rp = nics["h1"].reaction_point(1)
+    ids = {pl.switch_id: name for name, pl in fabric.controller.plans.items()}
+    assert [ids[h.switch_id] for h in rp._last] == ["l1", "s1", "b1", "b2", "s2", "l2"]
+    assert 1_000_000 <= rp.p.base_rtt_ns < 1_100_000
