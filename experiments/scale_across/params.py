@@ -129,7 +129,7 @@ class Params:
 
 SCALES = {
     "quick": {},
-    "full": {"sites": 3, "nbytes": 4 << 20, "kinds": KINDS},
+    "full": {"sites": 3, "ranks_per_leaf": 2, "nbytes": 4 << 20, "kinds": KINDS},
 }
 # Mininet: the emulator's rates, 1 KiB packets, delays of 0-20 ms one way (2,000 km = 10 ms)
 EMULATE = {"nic_gbps": 0.1, "dci_gbps": 0.1, "pmtu": 1024, "window": 16, "max_window": 2048,
