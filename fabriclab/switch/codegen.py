@@ -245,7 +245,7 @@ class PipelineGenerator:
                 ctx.actions[id(local)] = qualify(prefix, local)
             elif isinstance(local, ir.Instance):
                 t = resolve(local.type)
-                if isinstance(t, ir.ControlDecl):
+                if isinstance(t, (ir.ControlDecl, ir.ParserDecl)):  # sub-control/sub-parser
                     ctx.controls[id(local)] = self.make_ctx(t, qualify(prefix, local) + ".")
                 else:
                     name = self.externs.instantiate(local, qualify(prefix, local))

@@ -1,6 +1,7 @@
 """Parser translation: a P4 parser -> one Python function `parse(pkt, _data)`.
 
-States run in a `while True` loop dispatched on the state number `_st`, but only the
+States run in a `while True` loop dispatched on the state number `_st` (a sub-parser's
+states: a nested loop at the caller's `apply`, on its own state variable), but only the
 states that need it: the start state, states on a cycle (header stack loops) and states
 that would otherwise be copied more than `MAX_COPIES` times. Every other state is
 inlined where a transition goes to it, so the common path (Ethernet, IPv4, UDP, ...) is
@@ -44,8 +45,11 @@ def _targets(state: ir.ParserState) -> list[str]:
 
 
 class ParserGenerator:
-    def __init__(self, gen, bc: BlockCompiler, states: list[ir.ParserState]) -> None:
+    def __init__(self, gen, bc: BlockCompiler, states: list[ir.ParserState],
+                 nested: bool = False) -> None:
         self.gen, self.bc = gen, bc
+        self.nested = nested  # a sub-parser inlined in a caller's state (see inline_parser)
+        self.st = gen.uniq("st") if nested else "_st"
         self.states = {s.name: s for s in states}
         for s in states:
             for name in _targets(s):
@@ -90,21 +94,32 @@ class ParserGenerator:
     # ------------------------------------------------------------ code
     def emit(self) -> None:
         bc = self.bc
+        if self.nested:  # the caller's loop, offset and error handler are around this one
+            bc.emit(f"{self.st} = 0")
+            bc.emit("while True:")
+            bc.indent += 1
+            self.dispatch()
+            bc.indent -= 1
+            return
         bc.emit("_n = len(_data)")
         bc.emit("_off = 0")
         bc.emit("_st = 0")
         bc.emit("try:")
         bc.emit("    while True:")
         bc.indent += 2
-        for i, state in enumerate(self.dispatched):
-            bc.emit(f"{'if' if i == 0 else 'elif'} _st == {i}:  # {state.name}")
-            bc.indent += 1
-            self.state(state)
-            bc.indent -= 1
+        self.dispatch()
         bc.indent -= 2
         bc.emit("except _rt.ParserError as _e:")
         bc.emit("    pkt.sm.parser_error = _e.code")
         bc.emit("pkt.payload = _data[_off:]")
+
+    def dispatch(self) -> None:
+        bc = self.bc
+        for i, state in enumerate(self.dispatched):
+            bc.emit(f"{'if' if i == 0 else 'elif'} {self.st} == {i}:  # {state.name}")
+            bc.indent += 1
+            self.state(state)
+            bc.indent -= 1
 
     def state(self, state: ir.ParserState) -> None:
         for s in state.stmts:
@@ -113,18 +128,20 @@ class ParserGenerator:
 
     def goto(self, name: str) -> None:
         bc = self.bc
-        if name in _END:
+        if name == "reject" and self.nested:  # ends the caller's parse too
+            bc.emit(f"raise _rt.ParserError({self.gen.error_code('NoError')})")
+        elif name in _END:
             bc.emit("break")
         elif name in self.inline:
             bc.emit(f"# {name}")
             self.state(self.states[name])
         else:
-            bc.emit(f"_st = {self.ids[name]}")
+            bc.emit(f"{self.st} = {self.ids[name]}")
 
     def transition(self, t: ir.Transition | None) -> None:
         bc = self.bc
         if t is None:
-            bc.emit("break")
+            self.goto("reject")
             return
         if t.select is None:
             self.goto(t.state)

@@ -236,6 +236,8 @@ class BlockCompiler(ExprCompiler):
             self.inline_action(mc.decl, mc.args)
         elif kind == K.CONTROL_APPLY:
             self.inline_control(mc)
+        elif kind == K.PARSER_APPLY:
+            self.inline_parser(mc)
         elif kind == K.SET_VALID:
             self.invalidate_union_siblings(mc.target)
             self.emit(f"{self.expr(mc.target)}.set_valid()")
@@ -445,6 +447,39 @@ class BlockCompiler(ExprCompiler):
             self.ctx, self.scope, self.hoisted = saved_ctx, saved_scope, saved_hoisted
             self.evaluated = saved_evaluated
         self.with_copy_out(copy_out, body)
+
+    def inline_parser(self, mc: ir.MethodCall) -> None:
+        """A sub-parser's states as a nested state machine at the call (p4c inlines them
+        too): it reads on at the caller's offset; its accept returns to the caller, its
+        reject ends the whole parse; out/inout arguments are copied in and out."""
+        from fabriclab.switch.codegen_parser import ParserGenerator
+        inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
+        sub = self.ctx.controls.get(id(inst))
+        if sub is None:
+            raise unsupported(mc, "applying this parser")
+        decl: ir.ParserDecl = resolve(inst.type)
+        saved_ctx, saved_scope = self.ctx, self.scope
+        copy_out = []
+        for prm, arg in zip(decl.params, mc.args):
+            if isinstance(resolve(prm.type), ir.ExternDecl):  # packet_in: the caller's data
+                continue
+            name = self.gen.uniq("s_" + prm.name)
+            if prm.direction == "out":
+                self.emit(f"{name} = {self.zero(prm.type)}")
+            elif is_object(prm.type):
+                self.emit(f"{name} = {self.expr(arg.value)}.copy()")
+            else:
+                self.emit(f"{name} = {self.expr(arg.value)}")
+            sub.scope.names[id(prm)] = name
+            if prm.direction in ("out", "inout"):
+                copy_out.append((arg.value, name, prm.type))
+        self.ctx, self.scope = sub, sub.scope
+        self.gen.init_locals(self, decl)
+        states = sorted(decl.states, key=lambda s: s.name != "start")
+        ParserGenerator(self.gen, self, states, nested=True).emit()
+        self.ctx, self.scope = saved_ctx, saved_scope
+        for lhs, name, t in copy_out:
+            self.emit_all(self.assign(lhs, name, t))
 
     # ------------------------------------------------------------ parser/deparser
     def extract(self, mc: ir.MethodCall) -> None:
