@@ -1,11 +1,18 @@
-"""Measure fabriclab's P4-16 front end against a p4c checkout's public sample corpus.
+"""Measure fabriclab's P4-16 front end and switch against a p4c checkout's public sample corpus.
 
     python bench/p4c_corpus.py /path/to/p4c [--stf] [--list]
 
-For every testdata/p4_16_samples/*.p4 that includes v1model.p4 and has a P4Info
+P4C is a p4c checkout or a bare git clone of one (its HEAD's testdata/ and
+backends/bmv2/CMakeLists.txt are extracted to a temporary directory).
+
+P4Info: for every testdata/p4_16_samples/*.p4 that includes v1model.p4 and has a P4Info
 (testdata/p4_16_samples_outputs/NAME.p4info.txtpb), compile it with fabriclab and compare the
 P4Info text: identical, differ, rejected (CompileError) or crash (any other exception).
-With --stf, also run every NAME.stf beside a sample on the built-in switch and count passes.
+
+STF (--stf): the v1model STF tests p4c runs on BMv2, as backends/bmv2/CMakeLists.txt lists
+them (BMV2_V1MODEL_TEST_SUITES and the parser-inline suite, minus XFAIL_TESTS): every listed
+program with a .stf beside it runs on the built-in switch: pass, fail (wrong packets),
+rejected (a clear error from the compiler or the switch), crash (a traceback) or timeout.
 Measure-only: it reads the checkout and contains none of p4c's code.
 """
 
@@ -13,14 +20,40 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import os
 import pathlib
+import re
 import signal
+import subprocess
 import sys
+import tempfile
+
+# backends/bmv2/CMakeLists.txt: the v1model suites (the *-bmv2.p4 ones only if they include
+# v1model.p4) and the parser-inline suite; p4_14 samples are not P4-16.
+V1MODEL_SUITES = ("testdata/p4_16_samples/*-bmv2.p4", "testdata/p4_16_bmv_errors/*-bmv2.p4",
+                  "testdata/p4_16_samples/dash/*-bmv2.p4", "testdata/p4_16_samples/fabric_*/fabric.p4",
+                  "testdata/p4_16_samples/omec/*.p4", "testdata/p4_16_samples/pins/*.p4",
+                  "testdata/p4_16_samples/parser-inline/*.p4")
+EXTRACTED = ("testdata/p4_16_samples", "testdata/p4_16_samples_outputs",
+             "testdata/p4_16_bmv_errors", "backends/bmv2/CMakeLists.txt")
 
 
 def _timeout(*_a):
     raise TimeoutError()
+
+
+@contextlib.contextmanager
+def checkout(path: pathlib.Path):
+    """`path` itself, or a temporary extract of a bare clone's HEAD."""
+    if (path / "testdata").is_dir() or not (path / "objects").is_dir():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="p4c-corpus-") as tmp:
+        archive = subprocess.run(["git", f"--git-dir={path}", "archive", "HEAD", *EXTRACTED],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        yield pathlib.Path(tmp)
 
 
 def samples(root: pathlib.Path):
@@ -35,39 +68,68 @@ def samples(root: pathlib.Path):
             yield p, exp
 
 
-def measure(root: pathlib.Path, stf: bool, listing: bool) -> collections.Counter:
+def bmv2_stf_tests(root: pathlib.Path) -> list[pathlib.Path]:
+    """The v1model programs with an STF test that p4c's BMv2 test list runs (not XFAIL)."""
+    cmake = root / "backends" / "bmv2" / "CMakeLists.txt"
+    xfail: set[str] = set()
+    if cmake.exists():
+        block = re.search(r"set \(XFAIL_TESTS(.*?)\n\)", cmake.read_text(), re.S)
+        xfail = set(re.findall(r"^\s*(testdata/\S+\.p4)", block.group(1), re.M)) if block else set()
+    found: list[pathlib.Path] = []
+    for pattern in V1MODEL_SUITES:
+        for p in sorted(root.glob(pattern)):
+            rel = p.relative_to(root).as_posix()
+            if rel in xfail or not p.with_suffix(".stf").exists():
+                continue
+            if not re.search(r"include.*v1model\.p4", p.read_text(errors="replace")):
+                continue
+            found.append(p)
+    return found
+
+
+def compile_one(prog: pathlib.Path):
+    """(compiled program or None, outcome) with a 60 s limit."""
     from fabriclab.p4 import CompileError, compile_file
+    signal.alarm(60)
+    try:
+        return compile_file(prog, include_dirs=(str(prog.parent),)), None
+    except CompileError as e:
+        return None, ("rejected", str(e).splitlines()[0][:160])
+    except TimeoutError:
+        return None, ("timeout", "")
+    except Exception as e:  # noqa: BLE001 - a crash is a finding to count
+        return None, ("crash " + type(e).__name__, f"{e!r:.160}")
+    finally:
+        signal.alarm(0)
+
+
+def measure_p4info(root: pathlib.Path, listing: bool, compiled: dict) -> collections.Counter:
     res: collections.Counter = collections.Counter()
-    signal.signal(signal.SIGALRM, _timeout)
     for prog, exp in samples(root):
-        signal.alarm(60)
-        try:
-            compiled = compile_file(prog, include_dirs=(str(prog.parent),))
-            text = None if compiled.p4info_errors else compiled.p4info_text
+        program, failure = compile_one(prog)
+        compiled[prog] = (program, failure)
+        if failure is not None:
+            kind = failure[0]
+            if listing:
+                print(f"{kind} {prog.name}: {failure[1]}", flush=True)
+        else:
+            text = None if program.p4info_errors else program.p4info_text
             kind = ("p4info error" if text is None else
                     "identical" if text.strip() == exp.read_text().strip() else "differ")
-        except CompileError as e:
-            compiled, kind = None, "rejected"
-            if listing:
-                print(f"rejected {prog.name}: {str(e).splitlines()[0][:160]}")
-        except TimeoutError:
-            compiled, kind = None, "timeout"
-        except Exception as e:  # noqa: BLE001 - a crash is a finding to count
-            compiled, kind = None, "crash " + type(e).__name__
-            if listing:
-                print(f"crash {prog.name}: {e!r:.160}")
-        finally:
-            signal.alarm(0)
+            if listing and kind != "identical":
+                print(f"{kind} {prog.name}", flush=True)
         res[kind] += 1
-        if listing and kind == "differ":
-            print(f"differ {prog.name}", flush=True)
-        if stf and compiled is not None and prog.with_suffix(".stf").exists():
-            outcome = run_one_stf(compiled, prog.with_suffix(".stf"))
-            res["stf " + outcome] += 1
-            if listing and outcome != "pass":
-                print(f"stf {outcome} {prog.name}", flush=True)
-        elif stf and prog.with_suffix(".stf").exists():
-            res["stf rejected"] += 1
+    return res
+
+
+def measure_stf(root: pathlib.Path, listing: bool, compiled: dict) -> collections.Counter:
+    res: collections.Counter = collections.Counter()
+    for prog in bmv2_stf_tests(root):
+        program, failure = compiled.get(prog) or compile_one(prog)
+        outcome = "rejected" if failure is not None else run_one_stf(program, prog.with_suffix(".stf"))
+        res[outcome] += 1
+        if listing and outcome != "pass":
+            print(f"stf {outcome} {prog.relative_to(root / 'testdata')}", flush=True)
     return res
 
 
@@ -90,20 +152,28 @@ def run_one_stf(compiled, path: pathlib.Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("p4c", type=pathlib.Path, help="path to a p4c checkout (with testdata/)")
-    ap.add_argument("--stf", action="store_true", help="also run the STF tests on the switch")
-    ap.add_argument("--list", action="store_true", help="print each rejected/differing program")
+    ap.add_argument("p4c", type=pathlib.Path, help="a p4c checkout (with testdata/) or a bare clone")
+    ap.add_argument("--stf", action="store_true", help="also run p4c's BMv2 v1model STF tests on the switch")
+    ap.add_argument("--list", action="store_true", help="print each program that is not identical/passing")
     args = ap.parse_args(argv)
-    if not (args.p4c / "testdata" / "p4_16_samples").is_dir():
-        print(f"error: {args.p4c} has no testdata/p4_16_samples", file=sys.stderr)
-        return 2
     os.environ.setdefault("FABRICLAB_CACHE", "0")
-    res = measure(args.p4c, args.stf, args.list)
-    total = sum(v for k, v in res.items() if not k.startswith("stf "))
-    print(f"P4Info of {total} v1model samples: " + ", ".join(
-        f"{k} {v}" for k, v in sorted(res.items()) if not k.startswith("stf ")))
-    if args.stf:
-        print("STF: " + ", ".join(f"{k[4:]} {v}" for k, v in sorted(res.items()) if k.startswith("stf ")))
+    signal.signal(signal.SIGALRM, _timeout)
+    with checkout(args.p4c) as root:
+        if not (root / "testdata" / "p4_16_samples").is_dir():
+            print(f"error: {args.p4c} has no testdata/p4_16_samples", file=sys.stderr)
+            return 2
+        compiled: dict = {}
+        res = measure_p4info(root, args.list, compiled)
+        total = sum(res.values())
+        line = ", ".join(f"{k} {v}" for k, v in sorted(res.items()))
+        print(f"P4Info of {total} v1model samples: {line} "
+              f"({100 * res['identical'] / max(total, 1):.1f}% identical)")
+        if args.stf:
+            stf = measure_stf(root, args.list, compiled)
+            n = sum(stf.values())
+            print(f"STF of {n} v1model tests in p4c's BMv2 list: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(stf.items()))
+                  + f" ({100 * stf['pass'] / max(n, 1):.1f}% pass)")
     return 0
 
 
