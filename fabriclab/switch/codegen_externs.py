@@ -91,7 +91,7 @@ class ExternCompiler:
     # ------------------------------------------------------------ tables
     def table(self, t: ir.TableDecl, ctx, qname: str) -> str:
         gen = self.gen
-        keys = [KeyField(k.name, k.match_kind, width_of(k.expr.type)) for k in t.keys]
+        keys = [KeyField(k.name, k.match_kind, _key_width(k.expr.type)) for k in t.keys]
         specs = []
         for ref in t.actions:
             if ref.decl is None:
@@ -427,3 +427,9 @@ def _entry_priority(t: ir.TableDecl, entry: ir.Entry, i: int, n: int) -> int:
     if not t.entries_const:
         return entry.priority if entry.priority is not None else n - i
     return _BMV2_TOP - (entry.priority if entry.priority is not None else i + 1)
+
+
+def _key_width(t) -> int:
+    """A key's width; an `error` key matches the error's code, held here in 32 bits (p4c
+    gives no P4Info for such tables; BMv2's own width for it was not checked)."""
+    return 32 if isinstance(resolve(t), ir.ErrorType) else width_of(t)
