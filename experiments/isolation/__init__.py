@@ -32,7 +32,7 @@ from experiments.sweep import Sweep, run_trials
 NAME = "isolation"
 TRIAL_MODULE = "experiments.isolation.trial"
 METRICS = ("a_norm_busbw", "a_busbw_gbps", "a_iter_p99_us", "b_gbps", "A_drops", "B_drops", "A_marks",
-           "B_marks", "A_retx", "B_retx")
+           "B_marks", "A_retx", "B_retx", "A_meter_drops", "B_meter_drops")
 
 
 def case_trial(task: tuple[Params, int, int, str, int],
@@ -85,7 +85,7 @@ def headline(summary: list[dict[str, Any]]) -> dict[str, Any]:
 
 def summary_table(summary: list[dict[str, Any]]) -> str:
     headers = ("case", "seeds", "A busbw/alone", "A busbw Mb/s", "A p99 iter us", "B Mb/s", "drops A", "drops B",
-               "marks A", "marks B", "retx A", "retx B")
+               "marks A", "marks B", "retx A", "retx B", "red A", "red B")
     scale = {"a_busbw_gbps": 1000, "b_gbps": 1000}
     return format_table(headers, [(CASE_LABELS[s["case"]], s["seeds"],
                                    *(s.get(m, float("nan")) * scale.get(m, 1) for m in METRICS)) for s in summary])

@@ -135,7 +135,7 @@ def topology(p: Params) -> Topology:
     a, b = p.tenant_hosts()
     rates = p.tenant_rates()
     # meter buckets hold a few of the largest frames whatever the rate (jumbo at a few Mb/s)
-    burst_us = max(100, math.ceil(4 * (p.pmtu + 100) * 8 / p.link_mbps))
+    burst_us = max(10, math.ceil(4 * (p.pmtu + 100) * 8 / p.link_mbps))
     topo.add_tenant("A", a, *rates["A"], queue=2, burst_us=burst_us)
     topo.add_tenant("B", b, *rates["B"], queue=1, burst_us=burst_us)
     topo.validate()
