@@ -49,6 +49,17 @@ def delivered(ctl: FabricController, topo: Topology) -> int:
     return total
 
 
+def cumulative(samples: list[tuple[float, int]], t: float) -> int:
+    """Delivered bytes at `t`, interpolated between the samples around it: a sample takes
+    a few P4Runtime reads, so on a loaded machine they come less often than the bins."""
+    if not samples or t <= samples[0][0]:
+        return samples[0][1] if samples else 0
+    for (t0, b0), (t1, b1) in zip(samples, samples[1:]):
+        if t <= t1:
+            return round(b0 + (b1 - b0) * (t - t0) / (t1 - t0)) if t1 > t0 else b1
+    return samples[-1][1]
+
+
 def run_case(p: Params, case: Case, healthy_ns: int | None = None) -> dict[str, Any]:
     """Run one case on a fresh net; the same record as sim.run_case."""
     started = time.monotonic()
@@ -106,13 +117,8 @@ def run_case(p: Params, case: Case, healthy_ns: int | None = None) -> dict[str, 
         clean.clean_run(run)
     elapsed_ns = round(max(r.get("avg_time") or 0.0 for r in ranks) * 1e9)
     bin_ns = p.bin_us * 1000
-    bins: list[int] = []
-    last = samples[0][1] if samples else 0
-    for k in range(-(-elapsed_ns // bin_ns)):  # resample onto the bins (the sampler is late now and then)
-        upto = [b for t, b in samples if t <= (k + 1) * bin_ns / 1e9]
-        now = upto[-1] if upto else last
-        bins.append(now - last)
-        last = now
+    edges = [cumulative(samples, k * bin_ns / 1e9) for k in range(-(-elapsed_ns // bin_ns) + 1)]
+    bins = [b - a for a, b in zip(edges, edges[1:])]
     origin = t0[0] if t0 else started
     return {"case": vars(case), "ranks": ranks, "elapsed_ns": elapsed_ns,
             "failures": [(t, leaf, spine) for t, (leaf, spine) in failures],

@@ -39,17 +39,18 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     after = max(3 * p.rto_us, 4 * p.control_delay_us, 30 * p.bin_us)
     before = 5 * p.bin_us
     collectives = [c for c in p.collectives if any(r["collective"] == c for r in rows)]
-    fig, axes = plt.subplots(1, len(collectives), figsize=(6 * len(collectives), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(collectives), figsize=(max(8, 6 * len(collectives)), 4.4), squeeze=False)
+    unit, scale = ("ms", 1e3) if p.bin_us >= 1000 else ("us", 1.0)
     for ax, collective in zip(axes[0], collectives):
         for scheme in p.schemes:
             xs, ys = aligned(rows, scheme, collective, before, after)
             if xs:
                 style = "-" if scheme.startswith("fast") else "--"
-                ax.plot(xs, ys, style, label=scheme, linewidth=1.6)
+                ax.plot([x / scale for x in xs], ys, style, label=scheme, linewidth=1.6)
         ax.axvline(0, color="grey", linewidth=0.8)
         ax.axhline(1.0, color="grey", linewidth=0.6, linestyle=":")
         ax.set_title(f"{collective}, {p.hosts} ranks")
-        ax.set_xlabel("time from the link failure (us)")
+        ax.set_xlabel(f"time from the link failure ({unit})")
         ax.set_ylabel("goodput / failure-free mean")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
@@ -57,8 +58,8 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     controller = (f"controller reroutes {p.control_delay_us} us after the port event" if p.mode == "sim"
                   else "controller: real (Mininet, built-in switch)")
     fig.suptitle(f"resiliency ({p.mode}, {p.scale_name}): {p.leaves}x{p.spines} leaf-spine, "
-                 f"{rate} links, {controller},\nRoCE RTO {p.rto_us} us, "
-                 f"goodput per {p.bin_us} us; {len(p.seeds)} seed(s), "
+                 f"{rate} links, {controller},\nRoCE RTO {p.rto_us / scale:g} {unit}, "
+                 f"goodput per {p.bin_us / scale:g} {unit}; {len(p.seeds)} seed(s), "
                  f"{', '.join(map(str, p.failures))} failure(s) per run", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

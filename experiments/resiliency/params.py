@@ -62,7 +62,7 @@ class Params:
     mode: str = "sim"
     scale_name: str = "quick"
     target: str = "builtin"
-    grpc_base_port: int = 19659      # emulate: the first switch's P4Runtime port (or above)
+    grpc_base_port: int = 27659      # emulate: the first switch's P4Runtime port (or above)
 
     def __post_init__(self) -> None:
         check_mode(self.mode, MODES)
@@ -124,9 +124,9 @@ SCALES: dict[str, Params] = {
 # RoCE timeout scaled up with them, goodput sampled every 100 ms. The controller's delay is
 # not a parameter here: it is what the port event, the stream and the writes take.
 _EMULATE = Params(mode="emulate", spines=2, link_gbps=0.02, link_delay_us=0, pmtu=1024,
-                  window=64, rto_us=60_000, control_delay_us=1, detect_us=1,
-                  flowlet_gap_us=20_000, load_max_age_us=20_000, allreduce_bytes=1 << 20,
-                  alltoall_bytes=1 << 20, collectives=("allreduce",), failures=(1,),
+                  window=64, rto_us=200_000, control_delay_us=1, detect_us=1,
+                  flowlet_gap_us=20_000, load_max_age_us=20_000, allreduce_bytes=2 << 20,
+                  alltoall_bytes=2 << 20, collectives=("allreduce",), failures=(1,),
                   schemes=("controller+ecmp", "fast+ecmp"), bin_us=100_000, seeds=(1,),
                   timeout_s=300.0)
 EMULATE_SCALES: dict[str, Params] = {

@@ -111,3 +111,10 @@ def test_emulate_scale_keeps_a_spine_whole():
     assert p.spines == 2 and p.failures == (1,) and p.mode == "emulate"
     with pytest.raises(FabricError, match="failures \\[3\\]: 1..2 links"):
         params_for("quick", "emulate", failures=(3,))
+
+
+def test_emulate_goodput_is_interpolated_between_sparse_samples():
+    from experiments.resiliency.emulate import cumulative
+
+    samples = [(0.0, 0), (0.3, 300), (0.35, 300), (1.0, 1000)]
+    assert [cumulative(samples, t) for t in (0.0, 0.1, 0.3, 0.675, 2.0)] == [0, 100, 300, 650, 1000]
