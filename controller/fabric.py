@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from finsy.proto import p4r
 
@@ -20,6 +20,9 @@ from controller.fabric_plan import (INT_REPORT_SESSION, MAX_CANDIDATES, NOTIFY_S
 from fabriclab import paths
 from fabriclab.errors import FabricError
 from topologies.graph import Topology
+
+if TYPE_CHECKING:  # scapy only where reports are decoded
+    from controller.int_collector import IntReport
 
 FABRIC_P4 = paths.p4src("fabric.p4")
 
@@ -49,6 +52,7 @@ class FabricController:
     config: FabricConfig = field(default_factory=FabricConfig)
     down: set[tuple[str, int]] = field(default_factory=set)
     plans: dict[str, SwitchPlan] = field(default_factory=dict)
+    measured_dci: dict[tuple[str, int], float] = field(default_factory=dict)  # (border, port) -> us
 
     @classmethod
     def connect(cls, topo: Topology, addresses: dict[str, str],
@@ -173,6 +177,25 @@ class FabricController:
                 session_id=NOTIFY_SESSION_BASE + port, replicas=[p4r.Replica(egress_port=port, instance=0)])))
             for port in self.topo.ports(plan.name)])
 
+    def measure_dci(self, reports: Iterable[IntReport]) -> dict[tuple[str, int], float]:
+        """The DCI's one-way latency as INT sees it: for a report whose path crosses a DCI
+        port (a border's record followed by its peer's), the time from leaving the first
+        border to entering the second (the peer's egress timestamp less its hop latency),
+        in us of the switches' shared clock (one host's in Mininet, the virtual one in
+        sim). The least over the reports (serialisation and propagation, no queue) is kept
+        per (switch, DCI port) in `measured_dci`, which `border()` shows."""
+        by_id = {plan.switch_id: plan for plan in self.plans.values()}
+        for report in reports:
+            for a, b in zip(report.hops, report.hops[1:]):
+                plan, peer = by_id.get(a.switch_id), by_id.get(b.switch_id)
+                dci = plan.dci_ports.get(a.egress_port) if plan is not None else None
+                if dci is None or peer is None or peer.name != dci.peer:
+                    continue
+                us = float(b.egress_ts_us - b.hop_latency_us - a.egress_ts_us)
+                key = (plan.name, a.egress_port)
+                self.measured_dci[key] = min(us, self.measured_dci.get(key, us))
+        return dict(self.measured_dci)
+
     def border(self, switch: str) -> str:
         """`ctl stats`: the switch's site and role; on a border, each DCI port's distance,
         BDP, the thresholds installed and the near-source notifications sent so far."""
@@ -182,13 +205,16 @@ class FabricController:
         if not plan.dci_ports:
             return lines[0]
         notified = c.read_counter(f"{IG}.port_notifications")
-        lines.append(f"{'port':>4} {'to':>8} {'site':>4} {'Mb/s':>8} {'one-way us':>10} {'BDP frames':>10} "
-                     f"{'ECN kmin/kmax':>15} {'notify at':>9} {'notified':>8}")
+        lines.append(f"{'port':>4} {'to':>8} {'site':>4} {'Mb/s':>8} {'one-way us':>10} {'measured':>8} "
+                     f"{'BDP frames':>10} {'ECN kmin/kmax':>15} {'notify at':>9} {'notified':>8}")
         for d in plan.dci_ports.values():
+            measured = self.measured_dci.get((switch, d.port))
             lines.append(f"{d.port:>4} {d.peer:>8} {d.peer_site:>4} {d.rate_mbps:>8g} {d.delay_us:>10g} "
+                         f"{'-' if measured is None else f'{measured:g}':>8} "
                          f"{d.bdp_frames:>10} {f'{d.ecn.kmin}/{d.ecn.kmax}':>15} {d.notify_threshold:>9} "
                          f"{notified.get(d.port, (0, 0))[1]:>8}")
-        lines.append("  DCI thresholds are packets queued on the port, scaled to the DCI's bandwidth-delay "
+        lines.append("  one-way us: the topology's; measured: INT across the DCI (measure_dci); DCI "
+                     "thresholds are packets queued on the port, scaled to the DCI's bandwidth-delay "
                      "product; notified: CNPs the border sent to senders in its own site")
         return "\n".join(lines)
 

@@ -153,3 +153,56 @@ def test_int_crosses_the_dci_and_hpcc_takes_the_paths_rtt():
     ids = {pl.switch_id: name for name, pl in fabric.controller.plans.items()}
     assert [ids[h.switch_id] for h in rp._last] == ["l1", "s1", "b1", "b2", "s2", "l2"]
     assert 1_000_000 <= rp.p.base_rtt_ns < 1_100_000
+
+
+class Capture:
+    """A collector host's 'NIC' in virtual time: keeps every frame (the INT reports)."""
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    def receive_mac_control(self, frame: bytes, now: int) -> bool:
+        self.frames.append(frame)
+        return True
+
+    def poll(self, now: int) -> list:
+        return []
+
+    def next_wakeup(self) -> None:
+        return None
+
+
+def test_controller_measures_the_dci_latency_with_int():
+    """INT reports of a flow across a 300 km DCI give the controller the DCI's one-way
+    latency (leaving one border to entering the other), which ctl stats shows beside the
+    topology's."""
+    from controller.fabric_plan import BorderPolicy, FabricConfig, Watch
+    from controller.int_collector import decode_report
+    from fabriclab.roce.framing import ROCE_PORT
+    from fabriclab.roce.nic import NicConfig, RoceNic
+    from fabriclab.roce.qp import QpConfig
+    from fabriclab.vtime.fabric import Fabric, FabricOptions
+
+    p = params_for("quick", probe=False, leaves=1, ranks_per_leaf=2, nic_gbps=10, dci_gbps=10)
+    topo = topology(p, 300)
+    fabric = Fabric(topo, FabricOptions(config=FabricConfig(border=BorderPolicy(frame_bytes=4196), collector="h2",
+                                                            watchlist=[Watch(dport=ROCE_PORT)])))
+    collector = Capture()
+    fabric.endpoint("h2").attach(collector)
+    qp = QpConfig(pmtu=1024, window=32, rto_ns=20_000_000)
+    nics = {h: RoceNic(NicConfig(fabric.endpoint(h).ip, line_rate=10e9, qp=qp)) for h in ("h1", "h3")}
+    nics["h3"].register(9, 64 << 10)
+    nics["h1"].connect(1, fabric.endpoint("h3").ip, 2).post_write(1, bytes(64 << 10), 0, 9)
+    nics["h3"].connect(2, fabric.endpoint("h1").ip, 1)
+    for host, nic in nics.items():
+        fabric.endpoint(host).attach(nic)
+        fabric.endpoint(host).kick()
+    fabric.run(until_ns=20_000_000)
+    reports = [decode_report(f[42:]) for f in collector.frames if f[36:38] == (32766).to_bytes(2, "big")]
+    assert len(reports) > 10
+    ctl = fabric.controller
+    assert ctl.border("b1").splitlines()[2].split()[5] == "-"  # nothing measured yet
+    measured = ctl.measure_dci(reports)
+    (b1_port,) = ctl.plans["b1"].dci_ports
+    assert 1500 <= measured[("b1", b1_port)] <= 1502  # 300 km at 5 us/km (+ us timestamps)
+    assert ctl.border("b1").splitlines()[2].split()[5] == f"{measured[('b1', b1_port)]:g}"
