@@ -16,7 +16,8 @@ from experiments.report import new_figure, save_figure
 def _scale_text(p: Params) -> str:
     rate = f"{p.link_gbps:g} Gb/s" if p.link_gbps >= 1 else f"{p.link_gbps * 1000:g} Mb/s"
     where = "virtual time" if p.mode == "sim" else "Mininet, real time"
-    span = f"{p.duration_us / 1000:g} ms" if p.duration_us >= 1000 else f"{p.duration_us} us"
+    span = (f"{p.duration_us / 1e6:g} s" if p.duration_us >= 1_000_000 else
+            f"{p.duration_us / 1000:g} ms" if p.duration_us >= 1000 else f"{p.duration_us} us")
     return (f"{p.senders}:1 incast + victim, and {p.mix_long} long + short flows; {rate} host links, "
             f"{span} per case ({where}, Python P4 switch), seeds {', '.join(map(str, p.seeds))}")
 
