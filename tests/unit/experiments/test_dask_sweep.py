@@ -1,22 +1,21 @@
 """--cluster: the same trials on a dask.distributed cluster (a LocalCluster on 127.0.0.1 with
-one worker process) give the CSV of a serial run; a worker on another fabriclab version and
-an unreachable scheduler are one-line errors with exit 2."""
+one worker process) give the CSV and progress lines of a serial run, for every experiment
+whose run() takes a sweep; a worker on another fabriclab version and an unreachable
+scheduler are one-line errors with exit 2."""
 
 from __future__ import annotations
 
 import socket
 
 import pytest
+from test_sweep import SMALLEST, comparable, small_run, sweepable, without_wall_time
 
-import experiments.adaptive_routing as ar
 import experiments.sweep as sweep_module
+from experiments.cli import EXPERIMENTS
 from experiments.sweep import Sweep
 from fabriclab.cli import main
 
 distributed = pytest.importorskip("distributed")
-
-QUICK = dict(schemes=("ecmp+ooo", "adaptive+ooo"), workloads=("permutation",), seeds=(1,),
-             flow_bytes=32 << 10)
 
 
 @pytest.fixture(scope="module")
@@ -26,17 +25,16 @@ def cluster():
         yield c.scheduler_address
 
 
-def test_cluster_run_writes_the_csv_of_a_serial_run(tmp_path, cluster):
-    lines: list[str] = []
-    serial = ar.run("quick", tmp_path / "serial", progress=lambda s: None, mode="sim",
-                    sweep=Sweep(workers=1), **QUICK)
-    remote = ar.run("quick", tmp_path / "cluster", progress=lines.append, mode="sim",
-                    sweep=Sweep(cluster=cluster), **QUICK)
-    assert not remote.errors and len(remote.rows) == 2
-    assert serial.files.csv.read_bytes() == remote.files.csv.read_bytes()
-    assert [ln for ln in lines if ln.startswith("[trial")] == [
-        "[trial 1/2] routing ecmp: fresh network, 1 cases",
-        "[trial 2/2] routing adaptive: fresh network, 1 cases"]
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_cluster_run_writes_the_csv_of_a_serial_run(name, tmp_path, cluster):
+    if not sweepable(name):
+        pytest.skip(f"{name}: run() takes no sweep (its trials do not go through run_trials yet)")
+    print(f"{name}: --workers 1 and --cluster, sim, overrides {SMALLEST.get(name, 'none (quick scale)')}")
+    serial, lines_serial = small_run(name, tmp_path / "serial", Sweep(workers=1))
+    remote, lines_remote = small_run(name, tmp_path / "cluster", Sweep(cluster=cluster))
+    assert serial.rows and not serial.errors and not remote.errors, (serial.errors, remote.errors)
+    assert without_wall_time(serial.files.csv) == without_wall_time(remote.files.csv)
+    assert comparable(lines_serial) == comparable(lines_remote)
 
 
 def test_a_worker_on_another_version_is_refused(tmp_path, cluster, capsys, monkeypatch):
