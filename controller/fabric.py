@@ -53,6 +53,7 @@ class FabricController:
     down: set[tuple[str, int]] = field(default_factory=set)
     plans: dict[str, SwitchPlan] = field(default_factory=dict)
     measured_dci: dict[tuple[str, int], float] = field(default_factory=dict)  # (border, port) -> us
+    unreachable: set[str] = field(default_factory=set)  # dead switches regroup leaves alone
 
     @classmethod
     def connect(cls, topo: Topology, addresses: dict[str, str],
@@ -288,6 +289,8 @@ class FabricController:
         new_plans = plan_fabric(self.topo, self.config, self.down)
         changed = []
         for name, c in self.clients.items():
+            if name in self.unreachable:
+                continue
             old, new = self.plans[name], new_plans[name]
             diff = []
             for prefix, gid in old.routes.items():
