@@ -450,6 +450,35 @@ class IrBuilder(Transformer):
         else_ = next((r for r in rest if isinstance(r, ir.Stmt)), None)
         return ir.If(cond, then, else_, pos=self._pos(meta))
 
+    def for_stmt(self, meta, c):
+        _kw, init, cond, update, body = c
+        return ir.For(init or [], cond, update or [], body, pos=self._pos(meta))
+
+    def for_in_stmt(self, meta, c):
+        raise self._error(meta, "unsupported: for-in loops (use a three-clause for loop)")
+
+    def for_clauses(self, meta, c):
+        return list(c)
+
+    def for_var(self, meta, c):
+        annos, type_ref, name, init = c
+        return ir.VarDecl(str(name), type_ref=type_ref, init=init, annotations=self._annos(annos),
+                          pos=self._pos(name))
+
+    def for_assign(self, meta, c):
+        return ir.Assign(c[0], c[1], pos=self._pos(meta))
+
+    def for_call(self, meta, c):
+        target, args = c
+        call = self._expr(ir.MethodCall(target, args=self._args(args)), meta)
+        return ir.CallStmt(call, pos=call.pos)
+
+    def break_stmt(self, meta, c):
+        return ir.Break(pos=self._pos(meta))
+
+    def continue_stmt(self, meta, c):
+        return ir.Continue(pos=self._pos(meta))
+
     def exit_stmt(self, meta, c):
         return ir.Exit(pos=self._pos(meta))
 

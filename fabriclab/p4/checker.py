@@ -29,7 +29,7 @@ def _header_field_type(t) -> bool:
     return isinstance(t, _HEADER_FIELD_TYPES) or isinstance(t, ir.EnumDecl) and t.underlying is not None
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
-_STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return)  # `if` is allowed (P4-16 v1.2.2)
+_STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return, ir.For)  # `if` is allowed (P4-16 v1.2.2)
 
 
 def _parser_stmts(stmts):
@@ -107,6 +107,7 @@ class DeclarationChecker:
         self.types.calls = self.calls
         self.types.constants = self
         self._checking_consts: set[int] = set()
+        self._loops = 0  # for loops around the statement being checked (break/continue)
 
     def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
         """Check every declaration and report the first error of each, as p4c reports several.
@@ -531,6 +532,25 @@ class DeclarationChecker:
             self.check_const(stmt, scope)
         elif isinstance(stmt, ir.Instance):
             raise error(stmt.pos, "instantiations are not allowed inside blocks")
+        elif isinstance(stmt, ir.For):
+            inner = Scope(scope)
+            for s in stmt.init:
+                self._stmt(s, inner)
+            if stmt.cond is not None:
+                stmt.cond = self.types.expr(stmt.cond, inner)
+                if not isinstance(stmt.cond.type, ir.BoolType):
+                    raise error(stmt.cond.pos, f"a for condition must be bool, not "
+                                               f"{self.types.show(stmt.cond.type)}")
+            for s in stmt.update:
+                self._stmt(s, inner)
+            self._loops += 1
+            try:
+                self._stmt(stmt.body, Scope(inner))
+            finally:
+                self._loops -= 1
+        elif isinstance(stmt, (ir.Break, ir.Continue)):
+            if not self._loops:
+                raise error(stmt.pos, f"{type(stmt).__name__.lower()} outside a loop")
 
     def _switch(self, stmt: ir.Switch, scope: Scope) -> None:
         stmt.expr = self.types.expr(stmt.expr, scope)

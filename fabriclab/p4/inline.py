@@ -78,6 +78,11 @@ class Inliner:
             pre: list[ir.Stmt] = []
             self._lower_operands(s.call, fn, pre)
             return pre + [self._expand(fn, s.call, None)]
+        if isinstance(s, ir.For):
+            if s.cond is not None and self._calls_in(s.cond) is not None:
+                raise error(s.cond.pos, "unsupported: a function call in a for condition")
+            s.init = self.stmts(s.init)
+            s.update = self.stmts(s.update)
         for name, sub in _children(s):  # nested statements first
             if isinstance(sub, ir.Block):
                 self.block(sub)
@@ -339,6 +344,29 @@ def _returns(s: ir.Stmt) -> bool:
     return False
 
 
+def _loop_returns(s) -> ir.Return | None:
+    """A `return` inside a for loop (the flag lowering cannot leave the loop)."""
+    for _name, sub in _children(s):
+        for x in sub if isinstance(sub, list) else [sub]:
+            if isinstance(x, ir.For):
+                found = next((r for r in _all_stmts(x.body) if isinstance(r, ir.Return)), None)
+                if found is not None:
+                    return found
+            if isinstance(x, (ir.Stmt, ir.SwitchCase)):
+                found = _loop_returns(x)
+                if found is not None:
+                    return found
+    return None
+
+
+def _all_stmts(s):
+    yield s
+    for _name, sub in _children(s):
+        for x in sub if isinstance(sub, list) else [sub]:
+            if isinstance(x, (ir.Stmt, ir.SwitchCase)):
+                yield from _all_stmts(x)
+
+
 def _needs_flag(stmts: list[ir.Stmt]) -> bool:
     """A flag is needed unless the only `return` is the last top-level statement."""
     return any(_returns(s) for s in stmts[:-1]) or bool(
@@ -392,6 +420,9 @@ def inline_functions(program: ir.Program) -> None:
         if isinstance(decl, ir.FunctionDecl):
             if decl.type_params:
                 raise error(decl.pos, f"unsupported: generic function '{decl.name}'")
+            loop_return = _loop_returns(decl.body)
+            if loop_return is not None:
+                raise error(loop_return.pos, "unsupported: return inside a for loop of a function")
             inliner.block(decl.body)  # earlier functions into this one (no recursion in P4)
             functions[decl.name] = decl
             continue

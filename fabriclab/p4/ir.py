@@ -374,6 +374,26 @@ class Switch(Stmt):
 
 
 @dataclass(eq=False)
+class For(Stmt):
+    """`for (init; cond; update) body`: `init`/`update` are statements, `cond` None = true."""
+
+    init: list[Stmt]
+    cond: Expr | None
+    update: list[Stmt]
+    body: Stmt
+
+
+@dataclass(eq=False)
+class Break(Stmt):
+    pass
+
+
+@dataclass(eq=False)
+class Continue(Stmt):
+    pass
+
+
+@dataclass(eq=False)
 class Exit(Stmt):
     pass
 

@@ -22,8 +22,8 @@ from types import BuiltinMethodType, CodeType, ModuleType
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import codegen_runtime as rt
-from fabriclab.switch.codegen_expr import (FieldLayout, Scope, attr, header_layout, is_object,
-                                           resolve, unsupported)
+from fabriclab.switch.codegen_expr import (FieldLayout, Scope, attr, check_stack, header_layout,
+                                           is_object, resolve, unsupported)
 from fabriclab.switch.codegen_externs import ExternCompiler
 from fabriclab.switch.codegen_parser import ParserGenerator
 from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx
@@ -339,6 +339,11 @@ class PipelineGenerator:
         if self.program.main is None:
             raise FabricError("the program has no 'main' package instance "
                               "(e.g. V1Switch(...) main;): nothing to run")
+        for decl in self.program.decls:  # before any code unrolls a stack
+            if isinstance(decl, ir.StructLike):
+                for f in decl.fields:
+                    if isinstance(resolve(f.type), ir.StackType):
+                        check_stack(resolve(f.type))
         args = list(self.program.pipeline().values())
         stages = dict(zip(V1SWITCH_STAGES, args))
         if len(args) != len(V1SWITCH_STAGES) or not isinstance(stages["parser"], ir.ParserDecl):

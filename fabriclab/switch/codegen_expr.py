@@ -38,6 +38,12 @@ def resolve(t):
     return t
 
 
+def check_stack(t: ir.StackType) -> None:
+    if t.size > MAX_STACK:
+        raise FabricError(f"a header stack of {t.size} elements: the v1model target "
+                          f"supports at most {MAX_STACK}")
+
+
 def varbit_field(t) -> ir.Field | None:
     """The varbit field of header type `t`, if it has one."""
     t = resolve(t)
@@ -379,9 +385,7 @@ class ExprCompiler:
                 return "_VarHeader()" if varbit_field(t) else "_Header()"
             return f"{self.gen.struct_class(t)}()"  # structs and header unions
         if isinstance(t, ir.StackType):
-            if t.size > MAX_STACK:
-                raise FabricError(f"a header stack of {t.size} elements: the v1model target "
-                                  f"supports at most {MAX_STACK}")
+            check_stack(t)
             elem = resolve(t.elem)
             if isinstance(elem, ir.StructLike) and not elem.is_header:  # header-union stack
                 return f"_Stack({t.size}, {self.gen.struct_class(elem)})"

@@ -15,6 +15,9 @@ from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, is_object,
                                            unsupported)
 
 
+LOOP_LIMIT = 1 << 20
+
+
 @dataclass
 class ControlCtx:
     """One control instance: its name prefix and its compile-time objects."""
@@ -65,6 +68,7 @@ class BlockCompiler(ExprCompiler):
         self.lines: list[str] = []
         self.indent = 1
         self.return_stmt = ["return"]
+        self.loop_updates: list[list[ir.Stmt]] = []  # the update clauses of enclosing for loops
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
@@ -154,11 +158,48 @@ class BlockCompiler(ExprCompiler):
         elif isinstance(s, ir.Exit):
             self.emit("raise _rt.Exit()")
         elif isinstance(s, ir.Return):
+            if self.return_stmt[-1] is None:
+                raise unsupported(s, "return inside a for loop")
             self.emit(self.return_stmt[-1])
+        elif isinstance(s, ir.For):
+            self.for_loop(s)
+        elif isinstance(s, ir.Break):
+            self.emit("break")
+        elif isinstance(s, ir.Continue):
+            for u in self.loop_updates[-1]:
+                self.stmt(u)
+            self.emit("continue")
         elif isinstance(s, ir.Empty):
             pass
         else:
             raise unsupported(s, f"statement {type(s).__name__}")
+
+    def for_loop(self, s: ir.For) -> None:
+        """A Python loop over at most LOOP_LIMIT iterations: a packet that would loop longer
+        is dropped (BMv2 would hang; a switch never does on a packet)."""
+        saved = self.scope
+        self.scope = self.scope.child()
+        for x in s.init:
+            self.stmt(x)
+        self.emit(f"for {self.gen.uniq('it')} in range({LOOP_LIMIT}):")
+        self.indent += 1
+        if s.cond is not None:
+            self.hoist(s.cond)
+            self.emit(f"if not {self.expr(s.cond)}:")
+            self.emit("    break")
+        self.loop_updates.append(s.update)
+        self.return_stmt.append(None)
+        self.block([s.body])
+        self.return_stmt.pop()
+        self.loop_updates.pop()
+        for x in s.update:
+            self.stmt(x)
+        self.indent -= 1
+        self.emit("else:")
+        self.emit("    pkt.sm.egress_spec = _drop_port")
+        self.emit("    pkt.sm.mcast_grp = 0")
+        self.emit("    raise _rt.Exit()")
+        self.scope = saved
 
     def nested(self, s) -> None:
         self.indent += 1
