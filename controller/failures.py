@@ -91,12 +91,19 @@ def dead_port_masks(topo: Topology, down: Iterable[Port]) -> dict[str, int]:
     return masks
 
 
-def set_dead_ports(clients: Mapping[str, P4RuntimeClient], masks: Mapping[str, int]) -> None:
+def set_dead_ports(clients: Mapping[str, P4RuntimeClient], masks: Mapping[str, int]) -> list[str]:
+    """Write every switch's mask; returns the switches that could not be written (a dead
+    switch must not keep the others from getting theirs)."""
+    failed = []
     for name, c in clients.items():
         entry = c.table_entry(Entry(f"{IG}.liveness.port_liveness", {},
                                     f"{IG}.liveness.set_dead_ports", {"mask": masks.get(name, 0)}))
         entry.table_entry.is_default_action = True
-        c.write([entry], "MODIFY")
+        try:
+            c.write([entry], "MODIFY")
+        except FabricError:
+            failed.append(name)
+    return failed
 
 
 def run_failure(failure: Failure, set_ports: Callable[[Iterable[Port], bool], None],

@@ -40,12 +40,14 @@ def switch_ports(topo: Topology) -> list[Port]:
 
 def controller_handler(controller) -> Callable[[LinkEvent], list[str]]:
     """An on_event for a FabricController: liveness masks, then regroup; returns the
-    switches whose groups changed."""
+    switches whose groups changed. A switch that cannot be written (killed: `ctl fail
+    switch`) is marked unreachable and left alone from then on."""
     def handle(event: LinkEvent) -> list[str]:
         link = controller.topo.ports(event.switch).get(event.port)
         ends = {(link.a, link.a_port), (link.b, link.b_port)} if link else set()
         down = (controller.down | ends) if not event.up else (controller.down - ends)
-        set_dead_ports(controller.clients, dead_port_masks(controller.topo, down))
+        live = {n: c for n, c in controller.clients.items() if n not in controller.unreachable}
+        controller.unreachable |= set(set_dead_ports(live, dead_port_masks(controller.topo, down)))
         if event.up:
             return controller.link_up(event.switch, event.port)
         return controller.link_down(event.switch, event.port)

@@ -72,3 +72,25 @@ def test_controller_handler_masks_then_regroups(fabric):
     handle(LinkEvent("l1", port, True))
     assert mask("l1") == 0 and mask(peer) == 0
     assert any(port in g.ports for g in ctl.plans["l1"].groups.values())
+
+
+def test_a_dead_switch_does_not_stop_the_others_reconverging(fabric):
+    """s1 was killed (`ctl fail switch`): its neighbours report their ports; the handler
+    marks s1 unreachable and still writes masks and groups on the live switches."""
+    from fabriclab.errors import FabricError
+
+    ctl, _ = fabric
+
+    class Dead:
+        def table_entry(self, entry):
+            return p4r.Entity(table_entry=p4r.TableEntry())
+
+        def write(self, *_):
+            raise FabricError("127.0.0.1:1: Write failed: UNAVAILABLE")
+
+    ctl.clients = {"s1": Dead(), **{n: c for n, c in ctl.clients.items() if n != "s1"}}
+    handle = controller_handler(ctl)
+    port = next(p for p, peer, _, _ in TOPO.neighbors("l1") if peer == "s1")
+    assert "l1" in handle(LinkEvent("l1", port, False))
+    assert ctl.unreachable == {"s1"}
+    assert all(port not in g.ports for g in ctl.plans["l1"].groups.values() if len(g.ports) > 1)
