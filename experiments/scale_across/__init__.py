@@ -84,9 +84,10 @@ def distance_trial(task: tuple[Params, int, int, float], progress: Callable[[str
             errors.append(f"{km:g} km {row['kind']} {row['scheme']} seed {row['seed']}: {row['error']}")
         probe = (f", intra-site p99 {row['probe_p99_us']:.2f} us (idle {row['probe_idle_p99_us']:.2f})"
                  if row["probe_p99_us"] is not None and row["probe_idle_p99_us"] is not None else "")
+        cnps = f", {row['border_cnps']} border CNPs" if row["border_cnps"] else ""
         progress(f"  [{km:g} km {k + 1}/{len(todo)}] {row['kind']} {row['scheme']}: "
                  + (f"busbw {row['busbw_gbs']:.4g} GB/s, #wrong {row['wrong']}, "
-                    f"{row['retransmissions']} retransmissions{probe}" if not row["error"]
+                    f"{row['retransmissions']} retransmissions{cnps}{probe}" if not row["error"]
                     else f"FAILED {row['error']}")
                  + f" ({row['wall_s']:.1f} s wall"
                  + (f", {row['packets']} packets)" if row["packets"] is not None else ")"))
@@ -101,6 +102,9 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
     longest distance (the headline)."""
     table = mean_table(rows, {"kind": p.kinds, "km": p.distances_km, "scheme": p.schemes},
                        ("busbw_gbs", "time_us"), ("retransmissions", "wrong"))
+    for e in table:  # near-source notifications (sim), summed over seeds
+        e["border_cnps"] = sum(r.get("border_cnps") or 0 for r in rows if r.get("busbw_gbs") is not None
+                               and (r["kind"], r["km"], r["scheme"]) == (e["kind"], e["km"], e["scheme"]))
     for e in table:  # the probes' p99 (sim only), mean over seeds
         for key in ("probe_p99_us", "probe_idle_p99_us"):
             got = [r[key] for r in rows if r.get(key) is not None and r.get("busbw_gbs") is not None
@@ -121,9 +125,10 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
 
 
 def summary_table(summary: dict[str, Any]) -> str:
-    headers = ("kind", "km", "scheme", "time us", "busbw GB/s", "#retx", "#wrong", "site p99 us", "idle p99 us")
+    headers = ("kind", "km", "scheme", "time us", "busbw GB/s", "#retx", "#wrong", "border CNPs", "site p99 us",
+               "idle p99 us")
     rows = [(e["kind"], e["km"], e["scheme"], e["time_us"], f"{e['busbw_gbs']:.4g}", e["retransmissions"],
-             e["wrong"], "-" if e["probe_p99_us"] is None else f"{e['probe_p99_us']:.2f}",
+             e["wrong"], e["border_cnps"], "-" if e["probe_p99_us"] is None else f"{e['probe_p99_us']:.2f}",
              "-" if e["probe_idle_p99_us"] is None else f"{e['probe_idle_p99_us']:.2f}") for e in summary["table"]]
     return format_table(headers, rows)
 

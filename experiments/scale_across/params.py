@@ -52,7 +52,7 @@ class Params:
     kinds: tuple[str, ...] = ("allreduce",)
     schemes: tuple[str, ...] = SCHEMES
     nic_gbps: float = 400.0
-    dci_gbps: float = 400.0
+    dci_gbps: float = 100.0          # a DCI slower than a site's NICs: cross-site data queues at the border
     border_buffer_bytes: int = 64 << 20
     queue_pkts: int = 512            # every other switch queue
     pmtu: int = 4096

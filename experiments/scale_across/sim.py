@@ -108,6 +108,7 @@ def run_distance(p: Params, km: float, cases: list[dict[str, Any]], progress: Ca
     records = []
     for case in cases:
         started, packets, t0 = time.monotonic(), fabric.loop.packets, fabric.now
+        cnps = _border_notifications(fabric)
         for probe in probers:
             probe.start()
         ranks = run_collective(fabric.topo, spec_for(p, case["kind"], case["scheme"]),
@@ -120,7 +121,7 @@ def run_distance(p: Params, km: float, cases: list[dict[str, Any]], progress: Ca
                         "sim_ms": (fabric.now - t0) / 1e6, "packets": fabric.loop.packets - packets,
                         "probe_p50_us": percentile(samples, 50), "probe_p99_us": percentile(samples, 99),
                         "probe_idle_p99_us": idle, "probes": len(samples),
-                        "border_cnps": _border_notifications(fabric)})
+                        "border_cnps": _border_notifications(fabric) - cnps})
     return records
 
 

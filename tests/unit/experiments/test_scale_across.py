@@ -37,7 +37,7 @@ def test_topology_schemes_and_bad_parameters():
     t = topology(p, 1000)
     dci = [lk for lk in t.links if t.nodes[lk.a].kind is NodeKind.BORDER
            and t.nodes[lk.b].kind is NodeKind.BORDER]
-    assert [lk.ab.delay_us for lk in dci] == [5000] and dci[0].ab.bw == 400_000
+    assert [lk.ab.delay_us for lk in dci] == [5000] and dci[0].ab.bw == 100_000
     assert len(t.hosts()) == 2 * p.nranks and p.nranks == 4  # a probe host beside each rank
     assert rank_hosts(p, t) == ["h1", "h3", "h5", "h7"] and probe_hosts(p, t) == [("h2", "h4"), ("h6", "h8")]
     assert spec_for(p, "allreduce", "adaptive_hier").algo == "hier"
