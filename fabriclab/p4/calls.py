@@ -138,9 +138,12 @@ class CallChecker:
                 if len(e.args) > 1:
                     self._check_varbit_extract(e)
             return result
-        if isinstance(base, (ir.ControlDecl, ir.ParserDecl)) and method == "apply":
+        if (isinstance(base, (ir.ControlDecl, ir.ParserDecl)) or isinstance(base, ir.BlockTypeDecl)
+                and base.kind in ("control", "parser")) and method == "apply":
+            # a BlockTypeDecl: a constructor parameter of control/parser type (`C2(ctl_t c)`)
             e.decl = base
-            e.kind = ir.CallKind.CONTROL_APPLY if isinstance(base, ir.ControlDecl) else ir.CallKind.PARSER_APPLY
+            control = isinstance(base, ir.ControlDecl) or getattr(base, "kind", "") == "control"
+            e.kind = ir.CallKind.CONTROL_APPLY if control else ir.CallKind.PARSER_APPLY
             e.args = self.bind_args(e, base.params, e.args, scope, {}, f"'{base.name}.apply'")
             e.type = VOID
             return e

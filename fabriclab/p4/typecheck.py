@@ -173,6 +173,11 @@ class ExprChecker:
             return e
         if isinstance(src, ir.EnumDecl) and src.underlying is not None and isinstance(target, ir.BitType):
             return self.coerce(self.enum_to_underlying(e), target, what)
+        if isinstance(target, ir.BlockTypeDecl) and isinstance(src, (ir.ControlDecl, ir.ParserDecl)) \
+                and target.kind == ("parser" if isinstance(src, ir.ParserDecl) else "control") \
+                and [(p.direction, p.type) for p in src.params] == \
+                [(p.direction, p.type) for p in target.params]:
+            return e  # a control/parser instance for a parameter of its prototype type
         if isinstance(e, ir.Constant) and isinstance(src, ir.IntType):
             if isinstance(target, ir.BitType):
                 low = -(1 << (target.width - 1)) if target.signed else 0

@@ -239,14 +239,19 @@ class PipelineGenerator:
             yield node
 
     def make_ctx(self, decl, prefix: str) -> ControlCtx:
-        ctx = ControlCtx(prefix, Scope(parent=self.global_scope))
+        ctx = ControlCtx(prefix, Scope(parent=self.global_scope), decl=decl)
         for local in decl.locals:
             if isinstance(local, ir.ActionDecl):
                 ctx.actions[id(local)] = qualify(prefix, local)
             elif isinstance(local, ir.Instance):
                 t = resolve(local.type)
                 if isinstance(t, (ir.ControlDecl, ir.ParserDecl)):  # sub-control/sub-parser
-                    ctx.controls[id(local)] = self.make_ctx(t, qualify(prefix, local) + ".")
+                    sub = ctx.controls[id(local)] = self.make_ctx(t, qualify(prefix, local) + ".")
+                    for arg in local.args:  # `C2(c1) c2`: `c.apply()` in C2 applies this c1
+                        value = arg.value
+                        if arg.param is not None and isinstance(value, ir.PathExpr) \
+                                and id(value.decl) in ctx.controls:
+                            sub.controls[id(arg.param)] = ctx.controls[id(value.decl)]
                 else:
                     name = self.externs.instantiate(local, qualify(prefix, local))
                     if name is not None:

@@ -26,7 +26,9 @@ class ControlCtx:
     scope: Scope
     tables: dict[int, str] = field(default_factory=dict)      # id(TableDecl) -> python name
     actions: dict[int, str] = field(default_factory=dict)     # id(ActionDecl) -> P4Info name
-    controls: dict[int, "ControlCtx"] = field(default_factory=dict)  # sub-control instances
+    # sub-control/sub-parser instances, and constructor parameters bound to an instance
+    controls: dict[int, "ControlCtx"] = field(default_factory=dict)
+    decl: object = None  # the ControlDecl/ParserDecl
 
 
 def _applies(e) -> bool:
@@ -466,7 +468,7 @@ class BlockCompiler(ExprCompiler):
         sub = self.ctx.controls.get(id(inst))
         if sub is None:
             raise unsupported(mc, "applying this control")
-        decl: ir.ControlDecl = resolve(inst.type)
+        decl: ir.ControlDecl = sub.decl
         saved_ctx, saved_scope = self.ctx, self.scope
         scope = sub.scope  # actions of the sub-control resolve its params through this scope
         copy_out = []
@@ -498,7 +500,7 @@ class BlockCompiler(ExprCompiler):
         sub = self.ctx.controls.get(id(inst))
         if sub is None:
             raise unsupported(mc, "applying this parser")
-        decl: ir.ParserDecl = resolve(inst.type)
+        decl: ir.ParserDecl = sub.decl
         saved_ctx, saved_scope = self.ctx, self.scope
         copy_out = []
         for prm, arg in zip(decl.params, mc.args):
