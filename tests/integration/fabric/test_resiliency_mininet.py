@@ -170,6 +170,27 @@ def test_fail_switch_kills_it_and_clean_leaves_nothing(tmp_path):
             bad = ctl(run, base, *args)
             assert bad.returncode == 2 and message in bad.stderr, bad.stderr
             assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+        veth = veth_name("zl2", next(p for p, peer, _, _ in leaf_spine_r().neighbors("zl2") if peer == "zs2"), run)
+        seen: list[str] = []
+        ctl_done = threading.Event()
+
+        def link_state() -> str:
+            return subprocess.run(["ip", "-o", "link", "show", veth], capture_output=True, text=True).stdout
+
+        def watch() -> None:  # the link's state while ctl runs (its 1 s down is what we look for)
+            while not ctl_done.is_set():
+                seen.append(link_state())
+                time.sleep(0.1)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        started = time.monotonic()
+        out = ctl(run, base, "fail", "link", "zl2", "zs2", "--at", "0.5", "--for", "1")
+        ctl_done.set()
+        watcher.join(30)
+        assert out.returncode == 0 and "down and back up" in out.stdout, out.stderr
+        assert time.monotonic() - started >= 1.5
+        assert any("state DOWN" in s for s in seen) and "state UP" in link_state()  # down, then up again
         assert switch_pids(run, "zs1")
         out = ctl(run, base, "fail", "switch", "zs1")
         assert out.returncode == 0, out.stderr
