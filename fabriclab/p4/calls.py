@@ -158,6 +158,8 @@ class CallChecker:
     def _check_packet_arg(self, e: ir.MethodCall) -> None:
         arg = e.args[0].value if e.args else None
         t = arg.type if arg is not None else None
+        if arg is None and e.args and e.kind == ir.CallKind.EXTRACT:  # extract<H>(_): skip an H
+            t = next(iter(getattr(e, "type_bindings", {}).values()), None)
         ok = isinstance(t, ir.StructLike) and (t.kind == "header" or e.kind == ir.CallKind.EMIT) or \
             isinstance(t, ir.StackType) and e.kind == ir.CallKind.EMIT
         if not ok:

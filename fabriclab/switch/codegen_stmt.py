@@ -527,6 +527,14 @@ class BlockCompiler(ExprCompiler):
     # ------------------------------------------------------------ parser/deparser
     def extract(self, mc: ir.MethodCall) -> None:
         target = mc.args[0].value
+        if target is None:  # extract<H>(_): the bytes of an H are read and dropped
+            t = resolve(next(iter(mc.type_bindings.values())))
+            if varbit_field(t) or not (isinstance(t, ir.StructLike) and t.is_header) or t.width % 8:
+                raise unsupported(mc, f"extract into _ of {t.display()}")
+            self.emit(f"if _off + {t.width // 8} > _n:")
+            self.emit(f"    raise _rt.ParserError({self.gen.error_code('PacketTooShort')})")
+            self.emit(f"_off += {t.width // 8}")
+            return
         var = varbit_field(target.type)
         if (var is None) != (len(mc.args) == 1):
             raise unsupported(mc, "extract with a length of a header without a varbit field"
