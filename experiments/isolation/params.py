@@ -147,7 +147,7 @@ def topology(p: Params) -> Topology:
 # Full: two spines (per-flow ECMP draws paths from the seed), a bigger buffer, three seeds.
 SIM_SCALES: dict[str, dict[str, Any]] = {
     "quick": {"seeds": (1,), "allreduce_bytes": 512 << 10, "iters": 4},
-    "full": {"spines": 2, "allreduce_bytes": 2 << 20, "iters": 8, "seeds": (1, 2, 3), "timeout_s": 1.0},
+    "full": {"spines": 2, "allreduce_bytes": 1 << 20, "iters": 6, "seeds": (1, 2, 3), "timeout_s": 1.0},
 }
 # Emulate: the Python switch forwards a few thousand packets/s, so links run at a few Mb/s
 # with jumbo frames; a small buffer, few iterations.
