@@ -46,8 +46,23 @@ class CallChecker:
             fn = self._overload(e, decl, e.args)
             e.decl, e.target = fn, None
             e.kind = ir.CallKind.VERIFY if fn.name == "verify" else ir.CallKind.EXTERN_FUNCTION
-            return self._finish_generic(e, fn, {}, scope)
+            result = self._finish_generic(e, fn, {}, scope)
+            if fn.name == "static_assert" and decl is self.ctx.global_scope.lookup("static_assert"):
+                return self._static_assert(e)
+            return result
         raise error(target.pos, f"'{target.name}' is not a function or action")
+
+    def _static_assert(self, e: ir.MethodCall) -> ir.Expr:
+        """core.p4's static_assert(check[, message]): an error unless `check` is a true
+        compile-time constant; its value is `true` (so it can initialize a constant)."""
+        check = e.args[0].value
+        if not isinstance(check, ir.BoolLiteral):
+            raise error(check.pos, "static_assert needs a compile-time constant condition")
+        if not check.value:
+            message = e.args[1].value if len(e.args) > 1 else None
+            text = message.value if isinstance(message, ir.StringLiteral) else "condition is false"
+            raise error(e.pos, f"static_assert failed: {text}")
+        return ir.BoolLiteral(True, type=ir.BoolType(), text=e.text, pos=e.pos)
 
     def _overload(self, e: ir.MethodCall, candidates: list[ir.Method], args: list[ir.Argument]) -> ir.Method:
         for cand in candidates:

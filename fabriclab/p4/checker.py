@@ -507,6 +507,8 @@ class DeclarationChecker:
             stmt.rhs = self.types.coerce(self.types.expr(stmt.rhs, scope), stmt.lhs.type, "right-hand side")
         elif isinstance(stmt, ir.CallStmt):
             call = self.types.expr(stmt.call, scope)
+            if isinstance(call, ir.BoolLiteral) and stmt.call.method == "static_assert":
+                call = stmt.call  # checked; the switch does nothing for it
             if not isinstance(call, ir.MethodCall):
                 raise error(stmt.pos, "only calls can be used as statements")
             stmt.call = call

@@ -212,8 +212,8 @@ class _Walker:
                 self._instance(local, prefix)
         for action in [a for _, a in self.out.actions if a in used] + [decl]:
             for call in _calls_inlined(action.body):
-                if call.kind == ir.CallKind.EXTERN_FUNCTION:
-                    self.out.extern_calls = True
+                if call.kind == ir.CallKind.EXTERN_FUNCTION and call.method != "static_assert":
+                    self.out.extern_calls = True  # (p4c's front end evaluates static_assert away)
                     if call.method == "digest":
                         self._digest(call)
 

@@ -326,6 +326,9 @@ class ExternCompiler:
     def f_truncate(self, bc, mc, args) -> None:
         bc.emit(f"pkt.truncate = {bc.expr(args[0])}")
 
+    def f_static_assert(self, bc, mc, args) -> None:
+        bc.emit("pass  # static_assert: checked by the compiler")
+
     def f_log_msg(self, bc, mc, args) -> None:
         bc.emit("pass  # log_msg")
 

@@ -8,6 +8,8 @@ header d_t { bit<8> a; bit<8> b; bit<8> c; }
 struct headers { d_t d; }
 
 bit<8> twice(in bit<8> v) { return v + v; }
+// core.p4's static_assert as a constant and as a statement (p4c: issue3531)
+const bool checked = static_assert(V1MODEL_VERSION >= 20180101, "v1model too old");
 bit<8> take(inout bit<8> v) { bit<8> old = v; v = 0; return old; }
 
 parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
@@ -23,6 +25,7 @@ control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
     bit<8> old_a = take(hdr.d.a);
     bit<8> sum = old_a + 1;
     apply {
+        static_assert(checked);
         sm.egress_spec = 1;
         hdr.d.b = sum;
         hdr.d.c = meta.seen;

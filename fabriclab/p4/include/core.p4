@@ -39,6 +39,11 @@ extern packet_out {
 @corelib
 extern void verify(in bool check, in error toSignal);
 
+/// A compile-time check: the compiler stops with `message` unless `check` is a true
+/// constant; its value is true (it may initialize a constant).
+extern bool static_assert(bool check, string message);
+extern bool static_assert(bool check);
+
 /// The action that does nothing; the default action of most tables.
 @noWarn("unused")
 action NoAction() {}

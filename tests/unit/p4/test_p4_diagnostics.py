@@ -49,6 +49,9 @@ CASES = [
     ("syntax", {"APPLY": "meta.x = @@;"}, "syntax error: unexpected ';'"),
     ("unexpected char", {"APPLY": "meta.x = @@$;"}, "unexpected character '$'"),
     ("varbit width", {"DECLS": "header v_t { @@varbit<0> opts; }"}, "invalid width 0 for varbit<>"),
+    # core.p4's static_assert (p4c: issue3531), false or not a constant
+    ("static_assert", {"DECLS": 'const bool ok = @@static_assert(1 == 2, "one is not two");'},
+     "static_assert failed: one is not two"),
     ("generic function", {"DECLS": "bit<8> @@id<T>(in T x) { return 0; }"}, "unsupported: generic function"),
     ("two-argument extract", {"PARSER": "@@pkt.extract(hdr.h, 32);"}, "extract(hdr, len) needs a header with one varbit field"),
     ("this", {"APPLY": "@@this.x = 1;"}, "unsupported: 'this'"),
