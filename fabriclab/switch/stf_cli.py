@@ -49,8 +49,8 @@ def _run(program, stf_path: str, drop_port: int):
     except OSError as err:
         raise FabricError(f"{stf_path}: {err.strerror}") from None
     commands = parse_stf(decode_stf(data, stf_path))
-    runner = StfRunner(SwitchCore(program, drop_port=drop_port))
     try:
+        runner = StfRunner(SwitchCore(program, drop_port=drop_port))
         return runner, runner.run(commands)
     except FabricError as err:
         raise FabricError(f"{stf_path}: {err}") from None
@@ -59,7 +59,12 @@ def _run(program, stf_path: str, drop_port: int):
 
 
 def main(args: argparse.Namespace) -> int:
-    program = load_program(args.program, args.include, args.defines)
+    try:
+        program = load_program(args.program, args.include, args.defines)
+    except FabricError:
+        raise
+    except Exception as err:  # a compiler bug must still end in one line and exit 2
+        raise FabricError(f"{args.program}: the compiler broke: {type(err).__name__}: {err}") from None
     failed = 0
     for stf_path in args.stf:
         runner, result = _run(program, stf_path, args.drop_port)

@@ -56,8 +56,26 @@ def test_program_compile_error_exits_nonzero(tmp_path, capsys):
     bad = tmp_path / "bad.p4"
     bad.write_text("control X( { }\n")
     code = main(["stf", str(bad), str(STF_DIR / "table_lpm.stf")])
-    assert code != 0
+    assert code == 2  # rejected program: 2, not the mismatch code 1 (issue 19)
     assert "bad.p4:1" in capsys.readouterr().err
+
+
+def test_a_program_the_switch_refuses_exits_2(tmp_path, capsys):
+    """A program the switch cannot load (here: no main) is a one-line error, exit 2."""
+    prog = str(pathlib.Path(__file__).resolve().parents[2] / "data" / "p4" / "no_main.p4")
+    code, out = run(tmp_path, "packet 0 01\n", capsys, prog=prog)
+    assert code == 2 and "no 'main' package instance" in out.err
+    assert "Traceback" not in out.err
+
+
+def test_a_switch_bug_while_loading_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    import fabriclab.switch.core as core
+
+    def broken(*_a, **_k):
+        raise KeyError("boom")
+    monkeypatch.setattr(core, "SwitchCore", broken)
+    code, out = run(tmp_path, "packet 0 01\n", capsys)
+    assert code == 2 and "the run broke: KeyError" in out.err
 
 
 def test_pipeline_artifact_works_in_place_of_the_source(tmp_path, capsys):
