@@ -27,7 +27,7 @@ from fabriclab.roce.nic import NicConfig, RoceNic
 from fabriclab.roce.qp import QpConfig
 from fabriclab.roce.rank import QPN_BASE, Rank
 from fabriclab.vtime.fabric import Fabric, FabricOptions
-from fabriclab.vtime.runs import _AllDone, entropy_port
+from fabriclab.vtime.runs import entropy_port
 
 HEADERS = 76  # Ethernet + IPv4 + UDP + BTH + RETH/ICRC around a RoCE payload
 
@@ -113,7 +113,7 @@ def run_case(p: Params, case: str, seed: int) -> dict[str, Any]:
         for t in range(period, limit, period):
             fabric.at(t, manager.observe)
     t0 = fabric.now
-    end = fabric.run(until_ns=t0 + limit, stop=_AllDone(ranks))
+    end = fabric.run(until_ns=t0 + limit, stop=lambda: all(r.done for r in ranks))
     span_s = (end - t0) / 1e9
     results = [r.summary() for r in ranks]
     red = {"A": 0, "B": 0}
