@@ -21,7 +21,7 @@ from mininet.net import Mininet
 from fabriclab.errors import FabricError
 from fabriclab.net import clean, linkparams
 from fabriclab.net.host import FabricHost
-from fabriclab.net.p4node import P4Switch, port_is_free, target_command
+from fabriclab.net.p4node import GrpcPortTaken, P4Switch, port_is_free, target_command
 from fabriclab.net.program import load_program
 from fabriclab.paths import ENV, RunDir, live_runs, veth_name
 from fabriclab.switch.artifact import ForwardingConfig
@@ -45,7 +45,9 @@ class NetController(Protocol):
     def stop(self) -> None:
         """Close its connections."""
 
+
 MIN_MTU, MAX_MTU = 68, 65535  # IPv4's minimum (RFC 791); a veth's maximum
+PORT_RETRIES = 2  # starts after a gRPC port was taken under us
 
 
 @dataclass
@@ -144,6 +146,19 @@ class FabricNet:
 
     # --- bring-up ------------------------------------------------------------------------
     def start(self) -> "FabricNet":
+        """Bring the network up; if another run took a gRPC port between preflight and the
+        switches binding it, tear down and come up again on the next free ports, saying so."""
+        retries = PORT_RETRIES
+        while True:
+            try:
+                return self._start_once()
+            except GrpcPortTaken as err:
+                if not retries:
+                    raise
+                retries -= 1
+                print(f"fabriclab net: {err}: starting again on the next free ports", flush=True)
+
+    def _start_once(self) -> "FabricNet":
         self.preflight()
         self.owns_run = True
         try:

@@ -71,6 +71,19 @@ def switch_command(target: str, executable: list[str], device_id: int, ports: di
     return cmd + target_opts
 
 
+READY_LINE = b"fabriclab switch: ready:"  # fabriclab/switch/cli.py, once P4Runtime is bound
+PORT_TAKEN = b"cannot serve P4Runtime on"   # and when it cannot bind its gRPC port
+
+
+class GrpcPortTaken(FabricError):
+    """A switch's gRPC port was free at preflight and taken before the switch bound it
+    (another run starting at the same moment): the network retries on the next free ports."""
+
+    def __init__(self, port: int):
+        super().__init__(f"gRPC port {port} was taken while the switches started")
+        self.port = port
+
+
 class P4Switch(Switch):
     """One P4 switch process behind a Mininet node.
 
@@ -90,6 +103,7 @@ class P4Switch(Switch):
         self.log = log or paths.RUN_DIR / f"{name}.log"
         self.mtu = mtu
         self.process: subprocess.Popen | None = None
+        self.log_start = 0  # where this start's output begins in the (appended) log
         self.executable = target_command(target)  # fail before Mininet creates anything
         params["inNamespace"] = False  # ports stay in the root namespace, as with BMv2
         super().__init__(name, **params)
@@ -125,13 +139,16 @@ class P4Switch(Switch):
         with open(self.log, "ab") as log:
             log.write(f"$ {' '.join(self.command())}\n".encode())
             log.flush()
+            self.log_start = log.tell()
             # dies with this process even when it is SIGKILLed (no switch left on its ports)
             self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True,
                                             preexec_fn=paths.die_with_parent)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Block until the gRPC port answers; raise with the reason and the log otherwise."""
+        """Block until the switch serves P4Runtime; raise with the reason and the log
+        otherwise. The built-in switch says `ready` once bound: a port that merely answers
+        may be another run's switch, started on it at the same moment."""
         deadline = time.monotonic() + timeout
         while True:
             if self.process is None:
@@ -139,17 +156,35 @@ class P4Switch(Switch):
             code = self.process.poll()
             if code is not None:
                 self._fail(f"the process exited with status {code}")
-            try:
-                socket.create_connection(("127.0.0.1", self.grpc_port), timeout=1).close()
-                return
-            except OSError:
-                pass
+            if self.target == "builtin":
+                if self._says_ready():
+                    return
+            else:  # simple_switch_grpc prints no ready line
+                try:
+                    socket.create_connection(("127.0.0.1", self.grpc_port), timeout=1).close()
+                    return
+                except OSError:
+                    pass
             if time.monotonic() > deadline:
                 self._fail(f"its gRPC server did not answer on {self.grpc_address} "
                            f"within {timeout:.0f} s")
             time.sleep(0.1)
 
+    def _output(self) -> bytes:
+        """What this start of the switch wrote so far (the log holds earlier starts too)."""
+        try:
+            with open(self.log, "rb") as log:
+                log.seek(self.log_start)
+                return log.read()
+        except OSError:
+            return b""
+
+    def _says_ready(self) -> bool:
+        return READY_LINE in self._output()
+
     def _fail(self, reason: str) -> None:
+        if PORT_TAKEN in self._output():
+            raise GrpcPortTaken(self.grpc_port)
         raise FabricError(f"P4 switch {self.name} ({self.target}) did not start correctly: "
                           f"{reason}\n--- last lines of {self.log} ---\n{log_tail(self.log)}")
 

@@ -233,6 +233,34 @@ def test_net_prints_its_switch_table_and_comes_up_beside_a_time_wait(run_name):
     assert f"127.0.0.1:{base + 3}" in moved.stdout
 
 
+def test_a_grpc_port_taken_during_start_up_moves_the_run(run_name, monkeypatch, capsys):
+    """Another run takes a port between preflight and the switches binding it (two runs
+    started at once): the switch refuses to share it, and the network comes up again on
+    the next free block, saying so."""
+    needs_toolchain()
+    base = base_port(9)
+    holder = socket.socket()
+    pick = FabricNet._pick_grpc_ports
+
+    def pick_then_lose_one(self: FabricNet) -> None:
+        pick(self)
+        if self.config.grpc_base_port == base:  # the first start only
+            holder.bind(("127.0.0.1", base + 1))
+            holder.listen()
+
+    monkeypatch.setattr(FabricNet, "_pick_grpc_ports", pick_then_lose_one)
+    topo = builders.leaf_spine(leaves=2, spines=1, hosts_per_leaf=1)
+    try:
+        with FabricNet(topo, NetConfig(program=BASIC, run=run_name, grpc_base_port=base),
+                       controller=RouteInstaller()) as net:
+            assert net.config.grpc_base_port == base + 3
+            assert net.pingall() == 0
+    finally:
+        holder.close()
+    assert (f"gRPC port {base + 1} was taken while the switches started: starting again "
+            "on the next free ports") in capsys.readouterr().out
+
+
 def test_cli_pingall(run_name, tmp_path):
     needs_toolchain()
     saved = tmp_path / "topo.json"
