@@ -124,6 +124,33 @@ class CollectiveSpec:
     def same_domain(self, a: int, b: int) -> bool:
         return a // self.local == b // self.local
 
+    def max_put(self, src: int, dst: int) -> int:
+        """Bytes of the largest single put rank `src` makes to rank `dst` (0: it makes none).
+        The receiver registers memory for what can arrive from each peer, not the largest
+        message of the whole collective for every peer: a hierarchical all-reduce's domain
+        ring moves count/local elements a step, but only between domain neighbours (144
+        ranks with 1 MiB each would otherwise register 21 GB)."""
+        n, item, c = self.nranks, self.np_dtype.itemsize, self.chunk * self.np_dtype.itemsize
+        if src == dst or n < 2:
+            return 0
+        if self.kind == "alltoall":
+            return c
+        if self.kind == "gather":
+            return c if dst == ROOT else 0
+        if self.kind == "scatter":
+            return c if src == ROOT else 0
+        after = (src + 1) % n == dst
+        if self.kind == "sendrecv":
+            return self.bytes if after else 0
+        if self.algo != "hier" or self.local == 1:
+            return c if after else 0
+        g, d = self.local, self.domains
+        if self.same_domain(src, dst) and dst == src - src % g + (src % g + 1) % g:
+            return self.count // g * item  # the domain ring's step
+        if src % g == dst % g and dst // g == (src // g + 1) % d:
+            return c  # the rail ring's step
+        return 0
+
     @property
     def bus_factor(self) -> float:
         return BUS_FACTOR[self.kind](self.nranks)

@@ -2,7 +2,8 @@
 
 Rank r opens one RC queue pair to every other rank (QPN 0x100 + peer on each side, initial
 PSNs from `initial_psn`) and
-registers a staging region per peer (rkey 0x1000 + peer). A collective's Put becomes an
+registers a staging region per peer (rkey 0x1000 + peer), two of the largest puts that peer
+makes to it (`CollectiveSpec.max_put`) so a put never overwrites the one before it. A collective's Put becomes an
 RDMA WRITE with immediate: the write lands in the peer's staging region, the immediate
 (iteration << 16 | step) tells the peer's schedule what arrived. Data for a later iteration
 (a faster neighbour) is held until this rank gets there. An iteration ends when the schedule
@@ -68,19 +69,20 @@ class Rank:
         self.nic, self.rank, self.spec = nic, rank, spec
         self.iters, self.warmup = iters, warmup
         self.result = RankResult(rank, iters)
-        self._region = 2 * spec.max_message
         self.scaleup = scaleup
         local = dict(scaleup.peers) if scaleup else {}
         if rank in local or not all(0 <= p < spec.nranks for p in local):
             raise FabricError(f"rank {rank}: scale-up peers {sorted(local)} must be other ranks")
         self._cursor: dict[int, int] = {}
+        self._region_at: dict[int, int] = {}  # the peer's region for our puts, in bytes
         self._nic_of: dict[int, RoceNic] = {}
         for peer, addr in enumerate(addrs):
             if peer == rank:
                 continue
             via = scaleup.nic if peer in local else nic
             ip, port = local.get(peer, addr)
-            via.register(RKEY_BASE + peer, self._region)
+            via.register(RKEY_BASE + peer, 2 * spec.max_put(peer, rank))
+            self._region_at[peer] = 2 * spec.max_put(rank, peer)
             via.connect(QPN_BASE + peer, ip, QPN_BASE + rank, port, sport=source_port(QPN_BASE + peer, rank),
                         sq_psn=initial_psn(rank, peer), rq_psn=initial_psn(peer, rank))
             self._cursor[peer] = 0
@@ -150,7 +152,7 @@ class Rank:
     def _post(self, puts: list[Put]) -> None:
         for put in puts:
             cur = self._cursor[put.dst]
-            if cur + len(put.data) > self._region:
+            if cur + len(put.data) > self._region_at[put.dst]:
                 cur = 0
             self._cursor[put.dst] = cur + len(put.data)
             self._wr += 1
