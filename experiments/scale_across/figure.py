@@ -1,5 +1,5 @@
 """The scale_across figure: busbw against DCI distance per scheme, one panel per collective,
-with the ideal (one NIC's rate) line; in sim, one more panel: the intra-site probes' p99
+with the ideal (one NIC's rate) line and, under a slower DCI, the DCI's rate; in sim, one more panel: the intra-site probes' p99
 while the collectives ran, against the idle fabric's."""
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
             ds = [d for d in p.distances_km if d in bus]
             ax.plot(ds, [bus[d].mean for d in ds], marker="o", label=scheme)
         ax.axhline(p.ideal_gbs, color="gray", linestyle="--", linewidth=1, label="ideal (NIC rate)")
+        if p.dci_gbps < p.nic_gbps:
+            ax.axhline(p.dci_gbps / 8, color="gray", linestyle=":", linewidth=1, label="DCI rate (a flat ring's bound)")
         ax.set_yscale("log")
         _distance_axis(ax, p)
         ax.set_ylabel("busbw (GB/s)")
