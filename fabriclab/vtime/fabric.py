@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 from controller.fabric import FabricController
 from controller.fabric_plan import FabricConfig
+from controller.tenants import TenantInstaller, plan_tenants
 from fabriclab import paths
 from fabriclab.errors import FabricError
 from fabriclab.switch.artifact import ForwardingConfig, compile_builtin
@@ -119,6 +120,8 @@ class Fabric:
         self.controller.push_pipeline(pipeline.p4info, pipeline.device_config)
         if self.options.install:
             self.controller.install()
+            if topo.tenants:  # the topology's tenants: meters and queues (docs/tenants.md)
+                TenantInstaller(self.clients).install(plan_tenants(topo, topo.tenants.values()))
 
     # -- construction --
     def _receiver(self, node: str, port: int) -> Callable[[int, bytes], None]:
