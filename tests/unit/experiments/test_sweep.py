@@ -33,6 +33,8 @@ SMALLEST: dict[str, dict[str, Any]] = {
     "adaptive_routing": QUICK,
     "innet_allreduce": dict(ranks=(2, 4), loss_ranks=4, sizes=(), losses=(0.0,), nbytes=32 << 10),
     "scale_up": dict(accelerators=4, domain_sizes=(1, 2), nbytes=16 << 10, kinds=("allreduce",)),
+    "resiliency": dict(collectives=("alltoall",), alltoall_bytes=256 << 10, failures=(1,),
+                       schemes=("controller+ecmp", "fast+ecmp")),
 }
 
 
