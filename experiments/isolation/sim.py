@@ -1,8 +1,8 @@
 """One case of the isolation experiment in virtual time (`--mode sim`): no root.
 
 A fresh `fabriclab.vtime.Fabric` of the leaf-spine per (case, seed): fabric.p4 on every
-switch, programmed by the FabricController; in the metered cases the tenants the topology
-declares are installed over P4Runtime (`controller.tenants`), and in `meters_cc` every NIC
+switch, programmed by the FabricController with the tenants the topology declares (taken
+off again in the unmetered cases: `controller.tenants` over P4Runtime), and in `meters_cc` every NIC
 runs DCQCN with the CC manager's ECN thresholds. Tenant A's ranks run the ring all-reduce
 (`fabriclab.roce.rank.Rank`), tenant B's hosts the endless all-to-all (`workload.Noise`,
 absent in `alone`); the run ends when A's last rank finishes. Drops are counted per tenant
@@ -77,11 +77,10 @@ def run_case(p: Params, case: str, seed: int) -> dict[str, Any]:
     drops = DropCounter(tenant_of)
     for node in fabric.switches.values():
         drops.wrap(node.tm)
-    installer = None
-    if case in ("meters", "meters_cc"):
-        installer = TenantInstaller(fabric.clients)
-        plan = plan_tenants(topo, effective_tenants(topo))
-        installer.install(plan)
+    installer = TenantInstaller(fabric.clients)  # the fabric installed the topology's tenants
+    plan = plan_tenants(topo, effective_tenants(topo))
+    if case not in ("meters", "meters_cc"):
+        installer.clear()
     manager = None
     if case == "meters_cc":
         manager = CcManager(fabric.controller, CcPolicy(mode="adaptive", rtt_ns=max(4_000, 8 * p.delay_us * 1000),
@@ -117,7 +116,7 @@ def run_case(p: Params, case: str, seed: int) -> dict[str, Any]:
     span_s = (end - t0) / 1e9
     results = [r.summary() for r in ranks]
     red = {"A": 0, "B": 0}
-    if installer is not None:
+    if case in ("meters", "meters_cc"):
         for sw in fabric.clients:
             for t in ("A", "B"):
                 red[t] += installer.color_counts(sw, plan.ids[t])["red"][1]

@@ -86,3 +86,14 @@ def test_overlapping_tenants_in_a_file(tmp_path):
                       {"name": "b", "hosts": ["h2"], "guaranteed_bps": 1e9, "cap_bps": 2e9}]
     with pytest.raises(FabricError, match="tenants 'a' and 'b' overlap: both hold h2"):
         Topology.from_dict(doc)
+
+
+def test_a_virtual_time_fabric_installs_the_topology_tenants():
+    from fabriclab.vtime.fabric import Fabric
+
+    topo = leaf_spine(2, 1, 2)
+    topo.add_tenant("a", ["h1", "h3"], 1e9, 2e9, queue=2)
+    fabric = Fabric(topo)
+    for client in fabric.clients.values():
+        entries = client.read_table("FabricIngress.tenants.tenant_classify")
+        assert len(entries) == 2
