@@ -272,6 +272,8 @@ class SwitchProcess:
             self._epoll.register(self._wake_r, select.EPOLLIN)
             if self.interfaces:
                 self._watch_links()
+                if core is not None:
+                    self.port_signal.write(core)  # ports that start without carrier
         except BaseException:
             self.close()
             raise
