@@ -198,20 +198,21 @@ class PipelineGenerator:
                     if not is_object(f.type)]
         init = [f"        self.{a} = {helper.zero(f.type)}" for a, f in zip(slots, t.fields)
                 if is_object(f.type)]
-        of = [f"        n.{a} = {a}" for a in slots]
+        # locals `_k`, `_r` and parameters `self`, `o` are reserved attribute names (attr())
+        of = [f"        _r.{a} = {a}" for a in slots]
         copy, assign = [], []
         for a, f in zip(slots, t.fields):
             if is_object(f.type):
-                copy.append(f"        n.{a} = self.{a}.copy()")
+                copy.append(f"        _r.{a} = self.{a}.copy()")
                 assign.append(f"        self.{a}.assign(o.{a})")
             else:
-                copy.append(f"        n.{a} = self.{a}")
+                copy.append(f"        _r.{a} = self.{a}")
                 assign.append(f"        self.{a} = o.{a}")
         src = [f"class {name}:", *defaults,
                *(["    def __init__(self):", *init] if init else []),
-               "    @classmethod", f"    def _of(cls, {', '.join(slots)}):" if slots else
-               "    def _of(cls):", "        n = cls.__new__(cls)", *of, "        return n",
-               "    def copy(self):", f"        n = {name}.__new__({name})", *copy, "        return n",
+               "    @classmethod", f"    def _of(_k, {', '.join(slots)}):" if slots else
+               "    def _of(_k):", "        _r = _k.__new__(_k)", *of, "        return _r",
+               "    def copy(self):", f"        _r = {name}.__new__({name})", *copy, "        return _r",
                "    def assign(self, o):", *(assign or ["        pass"])]
         if t.kind == "header_union":  # an element of a union stack is invalidated by pop/push
             src += ["    def set_invalid(self):",

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 
-RESERVED_ATTRS = {"copy", "assign", "valid", "v", "hs", "nxt", "set_invalid", "make"}
+RESERVED_ATTRS = {"copy", "assign", "valid", "v", "hs", "nxt", "set_invalid", "make", "self", "o",
+                  "_k", "_r", "_of", "vl", "load", "wire"}
 # Every element of a header stack is allocated per packet; BMv2 would need the memory too,
 # and p4c accepts sizes a switch cannot hold (e.g. 2^31): refuse those with one line.
 MAX_STACK = 1 << 16
@@ -86,10 +87,15 @@ class FieldLayout:
 
 
 def header_layout(h: ir.StructLike) -> dict[str, FieldLayout]:
-    total = h.width
-    pos = total
-    out = {}
-    for f in h.fields:
+    """Each field's bits in the header's int; a struct-typed field also gets one entry per
+    field of it, by dotted path (`row.e`), its bits inside the struct's."""
+    out: dict[str, FieldLayout] = {}
+    _lay_fields(h.fields, h.width, "", out)
+    return out
+
+
+def _lay_fields(fields, pos: int, prefix: str, out: dict) -> None:
+    for f in fields:
         t = resolve(f.type)
         if isinstance(t, ir.BoolType):
             w, is_bool = 1, True
@@ -97,11 +103,29 @@ def header_layout(h: ir.StructLike) -> dict[str, FieldLayout]:
             w, is_bool = t.width, False
         elif isinstance(t, ir.VarbitType):  # a slot of its maximum width (see VarHeader)
             w, is_bool = t.max_width, False
+        elif isinstance(t, ir.StructLike) and t.kind == "struct":
+            w, is_bool = t.width, False
+            _lay_fields(t.fields, pos, f"{prefix}{f.name}.", out)
         else:
-            raise unsupported(f, f"header field '{f.name}' of type {t.display()} (varbit?)")
+            raise unsupported(f, f"header field '{f.name}' of type {t.display()}")
         pos -= w
-        out[f.name] = FieldLayout(pos, w, (1 << w) - 1, is_bool)
-    return out
+        out[prefix + f.name] = FieldLayout(pos, w, (1 << w) - 1, is_bool)
+
+
+def in_header(e) -> tuple[ir.Expr, ir.StructLike, str] | None:
+    """(header expression, its type, dotted path) when `e` is a field of a header reached
+    through struct-typed header fields (`h.row.e`, or `h.row` itself)."""
+    path: list[str] = []
+    while isinstance(e, ir.Member):
+        path.append(e.member)
+        base_t = resolve(e.expr.type)
+        if isinstance(base_t, ir.StructLike) and base_t.is_header:
+            return (e.expr, base_t, ".".join(reversed(path))) if len(path) > 1 or isinstance(
+                resolve(base_t.get_field(path[0]).type), ir.StructLike) else None
+        if not (isinstance(base_t, ir.StructLike) and base_t.kind == "struct"):
+            return None
+        e = e.expr
+    return None
 
 
 @dataclass
@@ -179,6 +203,18 @@ class ExprCompiler:
         return str(self.gen.enum_value(e))
 
     def x_Member(self, e: ir.Member) -> str:
+        nested = in_header(e)
+        if nested is not None:  # a struct-typed header field, or a field of one
+            h, ht, path = nested
+            lay = self.layout(ht)[path]
+            bits = f"(({self.expr(h)}.v >> {lay.shift}) & {lay.mask})"
+            t = resolve(e.type)
+            if isinstance(t, ir.StructLike):
+                if not all(isinstance(resolve(f.type), (ir.BitType, ir.BoolType)) for f in t.fields):
+                    raise unsupported(e, f"reading the nested struct '{e.text}' as a whole")
+                widths = tuple(width_of(f.type) for f in t.fields)
+                return f"{self.gen.struct_class(t)}._of(*_rt.unpack_fields({bits}, {widths}))"
+            return f"({bits} == 1)" if lay.is_bool else bits
         base_t = resolve(e.expr.type)
         if isinstance(base_t, ir.ApplyResultType):
             if id(e.expr) not in self.hoisted:
@@ -400,10 +436,18 @@ class ExprCompiler:
         None when `lhs` is not a header field."""
         if not isinstance(lhs, ir.Member):
             return None
-        base_t = resolve(lhs.expr.type)
-        if not (isinstance(base_t, ir.StructLike) and base_t.is_header):
-            return None
-        lay = self.layout(base_t)[lhs.member]
+        nested = in_header(lhs)
+        if nested is not None:
+            h, base_t, path = nested
+            if isinstance(resolve(lhs.type), ir.StructLike):
+                raise unsupported(lhs, f"assigning the struct '{lhs.text}' in a header as a whole")
+            lay = self.layout(base_t)[path]
+        else:
+            h = lhs.expr
+            base_t = resolve(lhs.expr.type)
+            if not (isinstance(base_t, ir.StructLike) and base_t.is_header):
+                return None
+            lay = self.layout(base_t)[lhs.member]
         vt = resolve(value_type) if value_type is not None else None
         if lay.is_bool:
             value = f"(1 if {value} else 0)"
@@ -411,7 +455,7 @@ class ExprCompiler:
             value = f"({value} & {lay.mask})"
         clear = ((1 << base_t.width) - 1) ^ (lay.mask << lay.shift)
         shifted = value if lay.shift == 0 else f"({value} << {lay.shift})"
-        return self.expr(lhs.expr), clear, shifted
+        return self.expr(h), clear, shifted
 
     def header_writes(self, header: str, writes: list[tuple[int, str]]) -> list[str]:
         """Lines storing several fields of one header at once: the fields are disjoint, so
