@@ -35,6 +35,8 @@ SMALLEST: dict[str, dict[str, Any]] = {
     "scale_up": dict(accelerators=4, domain_sizes=(1, 2), nbytes=16 << 10, kinds=("allreduce",)),
     "resiliency": dict(collectives=("alltoall",), alltoall_bytes=256 << 10, failures=(1,),
                        schemes=("controller+ecmp", "fast+ecmp")),
+    "congestion_control": dict(schemes=("pfc", "hpcc"), duration_us=100, warmup_us=50),
+    "scale_across": dict(distances_km=(0, 300), schemes=("baseline",), nbytes=64 << 10, window=8),
 }
 
 
