@@ -88,12 +88,14 @@ class Params:
 # Sim: one spine and unimpaired links, so the seed (the QPs' source ports) picks no path and
 # only moves the mix's short-flow arrivals; the full scale runs longer and over more seeds.
 # Emulate: 10 Mb/s host links, 4 KB RoCE MTU in jumbo frames (the switch's packet rate is
-# the limit), ms timers; the same shape of experiment at 1/10000 of the rate.
+# the limit), ms timers; the same shape of experiment at 1/10000 of the rate. HPCC's T is
+# Mininet's RTT through three Python switches (~8 ms); DCQCN's timers are 5 such RTTs, as
+# the paper's 55 us are at a 10 us RTT (faster ones let the rate recover between CNPs).
 SIM_SCALES = {"quick": {}, "full": {"duration_us": 1000, "warmup_us": 300, "seeds": (1, 2)}}
 EMULATE = dict(mode="emulate", link_gbps=0.01, delay_us=100, duration_us=8_000_000, warmup_us=3_000_000,
                sample_ns=20_000_000, pmtu=4096, mtu=9000, window=16, rto_ns=300_000_000,
                burst_bytes=3 * 4196, queue_bytes=512 << 10, ecn_kmin=3, ecn_kmax=20, pfc_xoff=48_000,
-               pfc_xon=32_000, base_rtt_ns=8_000_000, cnp_interval_ns=1_000_000, dcqcn_timer_ns=8_000_000,
+               pfc_xon=32_000, base_rtt_ns=8_000_000, cnp_interval_ns=1_000_000, dcqcn_timer_ns=40_000_000,
                dcqcn_rate_ai=1e5, hpcc_min_interval_ns=1_000_000, ccm_period_ns=500_000_000,
                short_tail_us=1_500_000)
 EMULATE_SCALES = {"quick": {}, "full": {"duration_us": 20_000_000, "warmup_us": 5_000_000, "seeds": (1, 2)}}

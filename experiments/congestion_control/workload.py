@@ -83,7 +83,8 @@ def nic_config(p: Params, scheme: str, ip: str) -> NicConfig:
     ack_every = 1 if scheme == "hpcc" else 8  # HPCC reacts per ACK: the paper ACKs every packet
     qp = QpConfig(pmtu=p.pmtu, window=p.window, ack_every=ack_every, rto_ns=p.rto_ns, max_rto_ns=10 * p.rto_ns)
     dcqcn = DcqcnParams(rate, cnp_interval_ns=p.cnp_interval_ns, alpha_timer_ns=p.dcqcn_timer_ns,
-                        increase_timer_ns=p.dcqcn_timer_ns, rate_ai=p.dcqcn_rate_ai, rate_hai=10 * p.dcqcn_rate_ai)
+                        increase_timer_ns=p.dcqcn_timer_ns, rate_ai=p.dcqcn_rate_ai, rate_hai=10 * p.dcqcn_rate_ai,
+                        min_rate=rate / 1000)  # the default floor (40 Mb/s) is above an emulated link
     return NicConfig(ip, line_rate=rate, qp=qp, dcqcn=dcqcn, burst=p.burst_bytes,
                      hpcc=HpccParams(rate, p.base_rtt_ns, min_interval_ns=p.hpcc_min_interval_ns),
                      cc=CC_OF_SCHEME[scheme], pfc_priority=None if scheme == "none" else DATA_PRIORITY,
