@@ -275,11 +275,19 @@ def test_cli_pingall(run_name, tmp_path):
     assert "leaf-spine-2x1x1" in saved.read_text()
 
 
-def test_sigint_tears_down(run_name):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("inherited", ["default", "ignored"])
+def test_sigint_tears_down(run_name, inherited):
+    """Ctrl-C ends the net, also when it was started with SIGINT ignored (`fabriclab net &`
+    from a non-interactive script): net re-arms it."""
     needs_toolchain()
     proc = subprocess.Popen([*NET, "leaf-spine", "--leaves", "1", "--spines", "1", "--run", run_name,
                              "--program", str(BASIC), "--grpc-base-port", str(base_port(4))],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_ignore_sigint if inherited == "ignored" else None)
     try:
         for line in proc.stdout:
             if "fabriclab net: up" in line:
