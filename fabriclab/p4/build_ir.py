@@ -13,14 +13,18 @@ from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import VisitError
 
 from fabriclab.p4 import consteval, ir
-from fabriclab.p4.diagnostics import CompileError, SourceMap
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap
 
 _INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
 _RADIX = {None: 10, "0x": 16, "0b": 2, "0o": 8, "0d": 10}
 
 
 def parse_annotation(text: str, pos) -> ir.Annotation:
-    """Split `@name(body)`; literal bodies (`"x"`, `5`, `"a", 2`) become `args`."""
+    """Split `@name(body)`; literal bodies (`"x"`, `5`, `"a", 2`) become `args`. A
+    structured `@name[...]` gets its folded values in `structured`."""
+    square = re.match(r"@\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[(.*)\]\s*$", text, re.S)
+    if square:
+        return ir.Annotation(square.group(1), pos=pos, structured=_structured(square.group(2), pos))
     match = re.match(r"@\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", text, re.S)
     if not match:
         return ir.Annotation(text.lstrip("@"), pos=pos)
@@ -35,6 +39,52 @@ def parse_annotation(text: str, pos) -> ir.Annotation:
                 number = parse_int(item)
                 args.append(number[0] if number else item)
     return ir.Annotation(name, body, args, pos=pos)
+
+
+_ITEM = re.compile(r'\s*((?:"(?:\\.|[^"\\])*"|[^,"])+)\s*(?:,|$)')
+_KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*)$", re.S)
+
+
+def _structured(body: str, pos) -> tuple:
+    """`e, ...` or `k = e, ...` with each e a literal or a constant expression of literals
+    (p4c folds them: `5+6` is 11, `1==2` false)."""
+    items = [m.group(1).strip() for m in _ITEM.finditer(body) if m.group(1).strip()]
+    keyed = [_KEY.match(item) for item in items]
+    if items and all(keyed):
+        return ("kv", [(k.group(1), _fold(k.group(2), pos)) for k in keyed])
+    return ("list", [_fold(item, pos) for item in items])
+
+
+def _fold(text: str, pos):
+    import ast
+    text = text.strip()
+    if text.startswith('"') and text.endswith('"'):
+        return unescape(text[1:-1])
+    py = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", text))
+    try:
+        value = _eval(ast.parse(py, mode="eval").body)
+    except (SyntaxError, ValueError, ZeroDivisionError):
+        raise CompileError([Diagnostic(pos, f"unsupported: structured annotation value '{text}'")]) from None
+    return value
+
+
+def _eval(node):
+    """Literals and + - * / % == != < > <= >= && || ! on them, nothing else."""
+    import ast
+    import operator as op
+    binops = {ast.Add: op.add, ast.Sub: op.sub, ast.Mult: op.mul, ast.FloorDiv: op.floordiv,
+              ast.Div: op.floordiv, ast.Mod: op.mod}
+    cmps = {ast.Eq: op.eq, ast.NotEq: op.ne, ast.Lt: op.lt, ast.Gt: op.gt, ast.LtE: op.le, ast.GtE: op.ge}
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, bool, str)):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in binops:
+        return binops[type(node.op)](_eval(node.left), _eval(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
+        value = _eval(node.operand)
+        return -value if isinstance(node.op, ast.USub) else not value
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in cmps:
+        return cmps[type(node.ops[0])](_eval(node.left), _eval(node.comparators[0]))
+    raise ValueError(node)
 
 
 def unescape(text: str) -> str:
@@ -472,6 +522,9 @@ class IrBuilder(Transformer):
         target, args = c
         call = self._expr(ir.MethodCall(target, args=self._args(args)), meta)
         return ir.CallStmt(call, pos=call.pos)
+
+    def stray_stmt(self, meta, c):
+        raise self._error(c[0], f"syntax error: unexpected character {str(c[0])!r}")
 
     def break_stmt(self, meta, c):
         return ir.Break(pos=self._pos(meta))

@@ -64,6 +64,9 @@ class Annotation:
     body: str | None = None
     args: list = field(default_factory=list)
     pos: SourcePos | None = None
+    # `@x[e, ...]` -> ("list", [values]); `@x[k=e, ...]` -> ("kv", [(k, value)]); values are
+    # int, str or bool (constant expressions folded)
+    structured: tuple | None = None
 
     @property
     def text(self) -> str:

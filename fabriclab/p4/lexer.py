@@ -45,12 +45,14 @@ class PostLexer:
         i = 0
         while i < len(toks):
             tok = toks[i]
-            if tok.type == "ANNOTATION" and i + 1 < len(toks) and toks[i + 1].type == "LPAR":
+            if tok.type == "ANNOTATION" and i + 1 < len(toks) and toks[i + 1].type in ("LPAR", "LSQB"):
+                # `@x(...)` (unparsed body) or a structured `@x[...]`: one token up to the match
+                open_t, close_t = ("LPAR", "RPAR") if toks[i + 1].type == "LPAR" else ("LSQB", "RSQB")
                 depth, j = 0, i + 1
                 while j < len(toks):
-                    if toks[j].type == "LPAR":
+                    if toks[j].type == open_t:
                         depth += 1
-                    elif toks[j].type == "RPAR":
+                    elif toks[j].type == close_t:
                         depth -= 1
                         if depth == 0:
                             break

@@ -280,6 +280,10 @@ def _annotate(message, annotations: list[ir.Annotation], skip: set[str] = frozen
     for anno in annotations:
         if anno.name in _SKIPPED_ANNOTATIONS or anno.name in skip:
             continue
+        if anno.structured is not None:
+            if "structured_annotations" in message.DESCRIPTOR.fields_by_name:
+                _structured(message.structured_annotations.add(name=anno.name), anno.structured)
+            continue
         message.annotations.append(anno.text)
     brief = ir.find_annotation(annotations, "brief")
     desc = ir.find_annotation(annotations, "description")
@@ -287,6 +291,26 @@ def _annotate(message, annotations: list[ir.Annotation], skip: set[str] = frozen
         message.doc.brief = str(brief.args[0])
     if desc and desc.args:
         message.doc.description = str(desc.args[0])
+
+
+def _structured(msg, structured: tuple) -> None:
+    """A structured annotation's folded values (p4c: expression_list or kv_pair_list)."""
+    def put(expr, value) -> None:
+        if isinstance(value, bool):
+            expr.bool_value = value
+        elif isinstance(value, int):
+            expr.int64_value = value
+        else:
+            expr.string_value = value
+    kind, items = structured
+    if kind == "kv":
+        msg.kv_pair_list.SetInParent()
+        for key, value in items:
+            put(msg.kv_pair_list.kv_pairs.add(key=key).value, value)
+    else:
+        msg.expression_list.SetInParent()
+        for value in items:
+            put(msg.expression_list.expressions.add(), value)
 
 
 def _preamble(pre, symbols: SymbolTable, kind: str, name: str, decl, skip: frozenset = frozenset()) -> None:

@@ -70,6 +70,8 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
             last = smap.text.rstrip().split("\n")
             return smap.diagnostic(len(last), max(len(last[-1]), 1), "syntax error: unexpected end of file")
         value = str(tok.value)
+        if tok.type == "STRAY_CHAR":  # only annotation bodies may hold it (p4.lark)
+            return smap.diagnostic(line, col, f"syntax error: unexpected character {value!r}")
         if value in UNSUPPORTED_WORDS:
             return smap.diagnostic(line, col, f"unsupported: {UNSUPPORTED_WORDS[value]} are not supported by fabriclab")
         if tok.type == "IDENTIFIER" and re.match(r"\s*[A-Za-z_]", smap.text[tok.end_pos:]):
