@@ -206,6 +206,7 @@ class FabricController:
         if not plan.dci_ports:
             return lines[0]
         notified = c.read_counter(f"{IG}.port_notifications")
+        installed = {_p4data_int_bytes(e.match[0].exact.value) for e in c.read_table(f"{IG}.border.dci_ports")}
         lines.append(f"{'port':>4} {'to':>8} {'site':>4} {'Mb/s':>8} {'one-way us':>10} {'measured':>8} "
                      f"{'BDP frames':>10} {'ECN kmin/kmax':>15} {'notify at':>9} {'notified':>8}")
         for d in plan.dci_ports.values():
@@ -214,6 +215,10 @@ class FabricController:
                          f"{'-' if measured is None else f'{measured:g}':>8} "
                          f"{d.bdp_frames:>10} {f'{d.ecn.kmin}/{d.ecn.kmax}':>15} {d.notify_threshold:>9} "
                          f"{notified.get(d.port, (0, 0))[1]:>8}")
+        missing = [d.port for d in plan.dci_ports.values() if d.port not in installed]
+        if missing:
+            lines.append(f"  NOT installed on port(s) {', '.join(map(str, missing))}: `fabriclab net` writes "
+                         "base routes only; the fabric controller's install()/apply_config() writes the role")
         lines.append("  one-way us: the topology's; measured: INT across the DCI (measure_dci); DCI "
                      "thresholds are packets queued on the port, scaled to the DCI's bandwidth-delay "
                      "product; notified: CNPs the border sent to senders in its own site")
@@ -423,6 +428,10 @@ def _watch_match(w: Watch) -> dict:
     if w.dport is not None:
         match["meta.l4DstPort"] = (w.dport, 0xFFFF)
     return match
+
+
+def _p4data_int_bytes(value: bytes) -> int:
+    return int.from_bytes(value, "big")
 
 
 def _p4data_int(data: p4r.P4Data) -> int:
