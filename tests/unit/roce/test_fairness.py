@@ -181,3 +181,15 @@ def test_fair_share_through_fabric_p4():
     assert near + far >= 0.7 * 100e6
     near, far = fabric_shares(FIXED)
     assert far < 0.8 * near, (near, far)
+
+
+def test_a_marking_band_scaled_to_the_far_bdp_keeps_1000_km_fair():
+    """1 km against 1,000 km at 100 Mb/s: with a site's band (5-40 KB, a third of the far
+    path's 125 KB BDP) the far flow gets half the near one's share (measured 52.9 / 25.0
+    Mb/s); with the band scaled to the far BDP (10-125 KB, what the border does for its DCI
+    port) they share (41.8 / 39.3)."""
+    qp = QpConfig(**{**vars(ADAPTIVE), "bdp_rate": 100e6})
+    near, far = shares(qp, Bottleneck(100e6, 10_000, 125_000), 2_000_000_000, kms=(1, 1000))
+    assert abs(near - far) <= 0.2 * max(near, far), (near, far)
+    near, far = shares(qp, Bottleneck(100e6), 2_000_000_000, kms=(1, 1000))
+    assert far < 0.8 * near, (near, far)
