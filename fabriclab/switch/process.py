@@ -46,6 +46,7 @@ from typing import Any, Callable
 from fabriclab.errors import FabricError
 from fabriclab.switch.pcap import PortCapture
 from fabriclab.switch.ports import PortSignal
+from fabriclab.switch.ring import PacketRing
 from fabriclab.switch.tm import TrafficManager
 
 ETH_P_ALL = 0x0003
@@ -62,6 +63,7 @@ TP_STATUS_VLAN_TPID_VALID = 0x40
 _AUXDATA = struct.Struct("=IIIHHHH")  # struct tpacket_auxdata
 _AUX_SPACE = socket.CMSG_SPACE(_AUXDATA.size)
 RECV_BATCH = 64  # frames read from one socket before looking at the others
+TX_BATCH = 16  # ring frames queued before a flush (bounds what batching adds to latency)
 MAX_FRAME = 65536
 IDLE_WAKE_S = 0.5  # idle wake-up, to flush pcaps now and then
 CLOCK_MONOTONIC = 1  # time.monotonic_ns()'s clock
@@ -87,6 +89,7 @@ class Counters:
     no_port: int = 0  # frames to a port with no interface
     rx_overruns: int = 0  # frames the kernel dropped because the loop fell behind (full socket)
     partial_checksums: int = 0  # frames that arrived with a partial L4 checksum, sent on as is
+    truncated: int = 0  # frames longer than a ring slot (the interface's MTU grew): dropped
     port_events: int = 0  # carrier changes of our ports (each one updates the port signal)
 
 
@@ -112,6 +115,25 @@ def open_port_socket(ifname: str) -> socket.socket:
         sock.close()
         raise FabricError(f"cannot open interface {ifname}: {err.strerror}") from None
     return sock
+
+
+def interface_mtu(ifname: str) -> int:
+    try:
+        with open(f"/sys/class/net/{ifname}/mtu") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 1500
+
+
+def open_port_ring(port: int, ifname: str, sock: socket.socket) -> PacketRing | None:
+    """PACKET_MMAP rings on the port's socket, or None (and a log line) where the kernel
+    refuses them: the port then runs on plain recvmsg/send, as before."""
+    try:
+        return PacketRing(sock, interface_mtu(ifname))
+    except (OSError, ValueError) as err:
+        log.warning("port %d (%s): no PACKET_MMAP ring (%s): plain socket I/O", port, ifname,
+                    getattr(err, "strerror", None) or err)
+        return None
 
 
 def auxdata(ancillary: list) -> tuple[int, int, int]:
@@ -227,9 +249,10 @@ class SwitchProcess:
     def __init__(self, core: Any, interfaces: dict[int, str], tm: TrafficManager, *,
                  device_id: int = 0, cpu_port: int | None = None, drop_port: int = 511,
                  pcap_dir: str | None = None, packet_log: bool = False,
-                 port_signal: bool = True):
+                 port_signal: bool = True, rings: bool = True):
         """``port_signal=False``: carrier changes still reach the controller, but the data
-        plane is not told (controller-only reroute, for comparison)."""
+        plane is not told (controller-only reroute, for comparison). ``rings=False``: plain
+        socket I/O even where PACKET_MMAP rings work (for comparison)."""
         self.core = core
         self.interfaces = dict(interfaces)
         self.tm = tm
@@ -254,6 +277,8 @@ class SwitchProcess:
         self._loop_thread: int | None = None
         self._t0 = time.monotonic_ns()
         self._socks: dict[int, socket.socket] = {}
+        self._rings: dict[int, PacketRing] = {}
+        self._tx_pending: set[int] = set()  # ring ports with frames queued but not flushed
         self._fd_port: dict[int, int] = {}
         self._capture: PortCapture | None = None
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -264,6 +289,9 @@ class SwitchProcess:
             for port, ifname in self.interfaces.items():
                 sock = open_port_socket(ifname)
                 self._socks[port] = sock
+                ring = open_port_ring(port, ifname, sock) if rings else None
+                if ring is not None:
+                    self._rings[port] = ring
                 self._fd_port[sock.fileno()] = port
                 self._epoll.register(sock.fileno(), select.EPOLLIN)
                 tm.port(port)  # so switch-cli shows every port from the start
@@ -351,10 +379,10 @@ class SwitchProcess:
         last_housekeeping = time.monotonic()
         while not self._stop:
             events = self._epoll.poll(self._poll_timeout_s())
-            for fd, _ in events:
+            for fd, mask in events:
                 port = self._fd_port.get(fd)
                 if port is not None:
-                    self._receive(port, self._socks[port])
+                    self._receive(port, self._socks[port], mask)
                 elif fd == self._timer.fd:
                     self._timer.clear()
                 elif fd == self._wake_r:
@@ -364,6 +392,7 @@ class SwitchProcess:
                 else:
                     self._readers[fd]()
             self._service(self.now_ns())
+            self._flush()
             if self._digest and self.core is not None and self.core.digests:
                 for fn in self._digest:
                     fn()
@@ -453,8 +482,43 @@ class SwitchProcess:
             if self.cpu_port is not None:
                 self._ingress(self.cpu_port, data, self.now_ns())
 
-    def _receive(self, port: int, sock: socket.socket) -> None:
-        capture = self._capture.inbound[port] if self._capture is not None else None
+    def _receive(self, port: int, sock: socket.socket, mask: int = select.EPOLLIN) -> None:
+        ring = self._rings.get(port)
+        if ring is None:
+            self._receive_plain(port, sock)
+            return
+        if mask & select.EPOLLERR:  # e.g. ENETDOWN: reading it clears it (else epoll spins)
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port],
+                            os.strerror(err))
+        truncated = ring.truncated
+        for data, status, tci, tpid in ring.receive(RECV_BATCH):
+            self._accept(port, data, status, tci, tpid)
+        if ring.truncated != truncated:
+            self._truncated(port, ring.truncated - truncated)
+        self._flush()
+
+    def _accept(self, port: int, data: bytes, status: int, tci: int, tpid: int) -> None:
+        """One received frame (tp_status and VLAN fields as PACKET_AUXDATA gives them)."""
+        data = with_vlan_tag(data, status, tci, tpid)
+        if status & TP_STATUS_CSUMNOTREADY:
+            self._partial_checksum(port)
+        self.counters.rx += 1
+        if self._capture is not None:
+            self._capture.inbound[port].write(data)
+        now = self.now_ns()
+        self._ingress(port, data, now)
+        self._service(now)  # queues build from congestion, never from our read batching
+
+    def _truncated(self, port: int, count: int) -> None:
+        self.counters.truncated += count
+        if self.counters.truncated == count:
+            log.warning("port %d (%s): frames longer than the ring's slots (MTU raised after "
+                        "start?) are dropped; further ones are only counted", port,
+                        self.interfaces[port])
+
+    def _receive_plain(self, port: int, sock: socket.socket) -> None:
         for _ in range(RECV_BATCH):
             try:
                 data, ancillary, _, address = sock.recvmsg(MAX_FRAME, _AUX_SPACE)
@@ -465,17 +529,7 @@ class SwitchProcess:
                 return
             if address[2] == PACKET_OUTGOING:
                 continue
-            if ancillary:
-                status, tci, tpid = auxdata(ancillary)
-                data = with_vlan_tag(data, status, tci, tpid)
-                if status & TP_STATUS_CSUMNOTREADY:
-                    self._partial_checksum(port)
-            self.counters.rx += 1
-            if capture is not None:
-                capture.write(data)
-            now = self.now_ns()
-            self._ingress(port, data, now)
-            self._service(now)  # queues build from congestion, never from our read batching
+            self._accept(port, data, *auxdata(ancillary))
 
     def _partial_checksum(self, port: int) -> None:
         """A sender with TX checksum offload on (the veth default) hands over UDP/TCP with only
@@ -559,18 +613,39 @@ class SwitchProcess:
         if sock is None:
             self.counters.no_port += 1
             return
-        try:
-            sock.send(data)
-        except OSError as err:  # e.g. ENOBUFS, ENETDOWN, EMSGSIZE: the frame is lost, as on a wire
-            self.counters.tx_errors += 1
-            if (port, err.errno) not in self._tx_errors_seen or self._packet_log:
-                self._tx_errors_seen.add((port, err.errno))
-                log.warning("port %d (%s): send failed: %s (further ones are only counted)",
-                            port, self.interfaces[port], err.strerror)
-            return
+        ring = self._rings.get(port)
+        if ring is not None:
+            if not ring.send(data):
+                self._tx_error(port, 0, "the TX ring is full or the frame longer than a slot")
+                return
+            self._tx_pending.add(port)
+            if ring.pending >= TX_BATCH:
+                self._flush()
+        else:
+            try:
+                sock.send(data)
+            except OSError as err:  # e.g. ENOBUFS, ENETDOWN, EMSGSIZE: lost, as on a wire
+                self._tx_error(port, err.errno, err.strerror)
+                return
         self.counters.tx += 1
         if self._capture is not None:
             self._capture.outbound[port].write(data)
+
+    def _flush(self) -> None:
+        """Send what the ports' TX rings hold (one syscall per port)."""
+        while self._tx_pending:
+            port = self._tx_pending.pop()
+            try:
+                self._rings[port].flush()
+            except OSError as err:  # ENETDOWN while the interface bounces: the batch is lost
+                self._tx_error(port, err.errno, err.strerror)
+
+    def _tx_error(self, port: int, errno: int, reason: str) -> None:
+        self.counters.tx_errors += 1
+        if (port, errno) not in self._tx_errors_seen or self._packet_log:
+            self._tx_errors_seen.add((port, errno))
+            log.warning("port %d (%s): send failed: %s (further ones are only counted)",
+                        port, self.interfaces[port], reason)
 
     def _pipeline_error(self, stage: str, port: int) -> None:
         self.counters.pipeline_errors += 1
@@ -582,6 +657,9 @@ class SwitchProcess:
     def close(self) -> None:
         """Close sockets and flush/close pcaps; idempotent, for every exit path."""
         self._housekeeping()
+        for ring in self._rings.values():
+            ring.close()
+        self._rings.clear()
         for sock in self._socks.values():
             sock.close()
         self._socks.clear()
