@@ -227,8 +227,9 @@ class IrBuilder(Transformer):
 
     def _struct(self, kind, meta, c):
         annos, _kw, name, *fields = c
+        type_params = fields.pop(0) if kind != "header_union" else None
         return ir.StructLike(str(name), kind=kind, fields=fields, annotations=self._annos(annos),
-                             pos=self._pos(name))
+                             type_params=type_params or [], pos=self._pos(name))
 
     def header_decl(self, meta, c):
         return self._struct("header", meta, c)

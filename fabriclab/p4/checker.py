@@ -147,6 +147,8 @@ class DeclarationChecker:
             if f.name in seen:
                 raise error(f.pos, f"duplicate field '{f.name}' in '{decl.name}'")
             seen.add(f.name)
+            if decl.type_params:  # generic: its uses are checked as concrete structs
+                continue
             f.type = self.types.resolve_type(f.type_ref, scope)
             rep = f.type
             while isinstance(rep, ir.NewTypeDecl):  # a `type` may be over another `type`

@@ -424,6 +424,9 @@ class StructLike(Decl, Type):
 
     kind: str = "struct"  # "header" | "struct" | "header_union"
     fields: list[Field] = field(default_factory=list)
+    # a generic struct/header (`struct s<T>`); each use `s<bit<8>>` is a concrete StructLike
+    # made by the type checker (its `name` spells the arguments)
+    type_params: list[str] = field(default_factory=list)
 
     def get_field(self, name: str) -> Field | None:
         for f in self.fields:

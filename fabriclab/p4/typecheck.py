@@ -86,6 +86,7 @@ class CheckContext:
     program: ir.Program
     global_scope: Scope = field(default_factory=Scope)
     warnings: list[Diagnostic] = field(default_factory=list)
+    concrete_structs: dict = field(default_factory=dict)  # uses of generic structs (s<T>)
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
@@ -157,8 +158,29 @@ class ExprChecker:
             params = getattr(base, "type_params", [])
             if len(params) != len(ref.args):
                 raise error(ref.pos, f"'{ref.name}' takes {len(params)} type arguments, got {len(ref.args)}")
-            return ir.SpecializedType(base, tuple(self.resolve_type(a, scope) for a in ref.args))
+            args = tuple(self.resolve_type(a, scope) for a in ref.args)
+            if isinstance(base, ir.StructLike):
+                return self.concrete_struct(base, args)
+            return ir.SpecializedType(base, args)
         raise error(ref.pos, f"unsupported type '{kind}'")
+
+    def concrete_struct(self, base: ir.StructLike, args: tuple) -> ir.StructLike:
+        """`s<A, B>` of a generic struct/header: one StructLike per argument list (types
+        compare by identity), its fields resolved with the parameters bound to the args."""
+        cache = self.ctx.concrete_structs
+        key = (id(base), tuple(self.show(a) for a in args))
+        found = cache.get(key)
+        if found is not None:
+            return found
+        inner = Scope(self.ctx.global_scope)
+        inner.types.update(zip(base.type_params, args))
+        made = ir.StructLike(f"{base.name}<{', '.join(key[1])}>", kind=base.kind,
+                             annotations=base.annotations, pos=base.pos)
+        cache[key] = made
+        for f in base.fields:
+            made.fields.append(ir.Field(f.name, f.type_ref, annotations=f.annotations, pos=f.pos,
+                                        type=self.resolve_type(f.type_ref, inner)))
+        return made
 
     def typedef_target(self, decl: ir.TypedefDecl, scope: Scope) -> ir.Type:
         if decl.type is None:
