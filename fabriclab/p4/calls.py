@@ -66,7 +66,7 @@ class CallChecker:
 
     def _overload(self, e: ir.MethodCall, candidates: list[ir.Method], args: list[ir.Argument]) -> ir.Method:
         for cand in candidates:
-            required = sum(1 for p in cand.params if p.default is None)
+            required = sum(1 for p in cand.params if p.default is None and p.annotation("optional") is None)
             if required <= len(args) <= len(cand.params):
                 return cand
         counts = sorted({len(c.params) for c in candidates})
@@ -205,6 +205,8 @@ class CallChecker:
         for param in params:
             arg = by_param.get(param.name)
             if arg is None:
+                if param.annotation("optional") is not None:  # `@optional`: may be left out
+                    continue
                 if param.default is None:
                     raise error(pos, f"wrong number of arguments to {what}: missing '{param.name}'")
                 arg = ir.Argument(self.types.expr(param.default, scope), pos=pos)

@@ -235,3 +235,27 @@ def test_out_of_order_priorities_warn_unless_silenced():
     assert any("out of order (10 then 20)" in w.message for w in warned)
     quiet = _entries_table("", entries).replace("entries = {", '@noWarn("entries-out-of-priority-order") entries = {')
     assert not compile_source(quiet, "prio.p4").warnings
+
+
+def test_an_optional_extern_parameter_may_be_left_out():
+    """`@optional` parameters of an extern method (p4c: issue2664-bmv2) need no argument."""
+    src = """
+#include <v1model.p4>
+extern Summer { Summer(); bit<8> sum<T>(in T data, @optional in bool wide); }
+struct h_t { }
+struct m_t { bit<8> x; }
+parser P(packet_in pkt, out h_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start { transition accept; }
+}
+control C(inout h_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    Summer() s;
+    apply { meta.x = s.sum({ meta.x }); meta.x = s.sum({ meta.x }, true); }
+}
+control N(inout h_t hdr, inout m_t meta) { apply { } }
+control E(inout h_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control D(packet_out pkt, in h_t hdr) { apply { } }
+V1Switch(P(), N(), C(), E(), N(), D()) main;
+"""
+    compile_source(src, "t.p4")
+    with pytest.raises(CompileError, match="missing 'data'|expected 1 or 2|expected 2"):
+        compile_source(src.replace("s.sum({ meta.x }, true)", "s.sum()"), "t.p4")
