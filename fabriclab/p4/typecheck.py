@@ -47,6 +47,17 @@ class Scope:
         return None
 
 
+def _known_int(e: ir.Expr) -> bool:
+    """An `int` value known at compile time though not folded here: a directionless `int`
+    parameter (its argument must be a constant; p4c substitutes it, e.g. issue3394)."""
+    if not isinstance(e.type, ir.IntType):
+        return False
+    if isinstance(e, ir.Binary) and e.op in ("+", "-", "*"):
+        return (_known_int(e.left) or isinstance(e.left, ir.Constant)) and \
+            (_known_int(e.right) or isinstance(e.right, ir.Constant))
+    return isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.Param) and e.decl.direction is None
+
+
 def error(pos: SourcePos | None, message: str) -> CompileError:
     return CompileError([Diagnostic(pos, message)])
 
@@ -210,6 +221,8 @@ class ExprChecker:
             if isinstance(target, ir.NewTypeDecl) and isinstance(target.type, ir.BitType):
                 return ir.Constant(consteval.wrap(e.value, target.type), e.base, type=target, text=e.text,
                                    pos=e.pos)
+        if _known_int(e) and isinstance(target, ir.BitType):
+            return ir.Cast(None, e, type=target, text=e.text, pos=e.pos)
         if isinstance(e, (ir.StructExpr, ir.ListExpr)) and isinstance(target, ir.StructLike):
             return self._init_struct(e, target)
         if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
@@ -269,6 +282,10 @@ class ExprChecker:
             return self.coerce(a, b.type, f"left operand of '{op}'"), b
         if isinstance(b.type, ir.IntType) and isinstance(b, ir.Constant):
             return a, self.coerce(b, a.type, f"right operand of '{op}'")
+        if _known_int(a) and isinstance(b.type, ir.BitType):
+            return ir.Cast(None, a, type=b.type, text=a.text, pos=a.pos), b
+        if _known_int(b) and isinstance(a.type, ir.BitType):
+            return a, ir.Cast(None, b, type=a.type, text=b.text, pos=b.pos)
         raise error(a.pos, f"operands of '{op}' have different types {self.show(a.type)} and "
                            f"{self.show(b.type)} (use a cast)")
 
