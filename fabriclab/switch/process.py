@@ -582,7 +582,7 @@ class SwitchProcess:
                 self._egress(dep, now_ns)
             for port, data in deliveries:
                 self._deliver(port, data)
-            if not departures and not deliveries:
+            if not departures:  # only egress makes new work (transmit); delivering does not
                 return
 
     def _egress(self, dep: Any, now_ns: int) -> None:
