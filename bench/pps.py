@@ -8,7 +8,10 @@ own process pinned to one core (taskset), the generator on another. The figure i
 frames per second over the active interval (first to last frame received).
 
 Rows: the generator ceiling, fabriclab on basic.p4 and on fabric.p4 (adaptive routing, the
-mode the experiments run), and BMv2 when `simple_switch_grpc` and `p4c-bm2-ss` are on PATH.
+mode the experiments run), each through PACKET_MMAP rings and through plain sockets, and BMv2
+when `simple_switch_grpc` and `p4c-bm2-ss` are on PATH. Beside the delivered rate, frames
+the switch forwarded per CPU second it used: the figure that survives a loaded machine
+(the load average is printed with the figures).
 Needs root. The bench creates namespaces `fl-pps<pid>-*` and veths `flp<pid>*` and removes
 them, and every process it started, on every exit path. A benchmark: prints, never asserts.
 
@@ -128,24 +131,29 @@ def build_switch(program: str):
     return core
 
 
-def serve(program: str, ports: list[str]) -> None:
-    """The switch process: forward until SIGTERM, then print its counters as JSON."""
+def serve(program: str, ports: list[str], rings: bool) -> None:
+    """The switch process: forward until SIGTERM, then print its counters and the CPU
+    seconds it used while forwarding as JSON."""
     import threading
 
     from fabriclab.switch.process import SwitchProcess
     from fabriclab.switch.tm import TrafficManager
 
     switch = SwitchProcess(build_switch(program), {i + 1: p for i, p in enumerate(ports)},
-                           TrafficManager(queue_depth=1024))
+                           TrafficManager(queue_depth=1024), rings=rings)
+    if bool(switch._rings) != rings:
+        raise SystemExit("pps: PACKET_MMAP rings asked for but not available")
     signal.signal(signal.SIGTERM, lambda *_: switch.stop())
     thread = threading.Thread(target=switch.run, daemon=True)
     thread.start()
+    cpu = time.process_time()
     print("ready", flush=True)
     while thread.is_alive():
         thread.join(0.2)
     switch.close()
     c = switch.counters
-    print(json.dumps({"rx": c.rx, "tx": c.tx, "overruns": c.rx_overruns}), flush=True)
+    print(json.dumps({"rx": c.rx, "tx": c.tx, "overruns": c.rx_overruns,
+                      "cpu_s": time.process_time() - cpu}), flush=True)
 
 
 def generator(ns: str, seconds: float, frames_file: str) -> tuple[list[str], str]:
@@ -185,12 +193,13 @@ def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subproces
             "offered_pps": sent / seconds if sent is not None else None}
 
 
-def run_fabriclab(program: str, token: str, seconds: float, procs: list[subprocess.Popen]) -> dict:
+def run_fabriclab(program: str, io: str, token: str, seconds: float,
+                  procs: list[subprocess.Popen]) -> dict:
     bed = Bed(token, direct=False)
     switch = None
     try:
         switch = subprocess.Popen(["taskset", "-c", SWITCH_CORE, sys.executable, __file__, "--serve",
-                                   program, "--ports", f"{bed.ports[1]},{bed.ports[2]}"],
+                                   program, "--io", io, "--ports", f"{bed.ports[1]},{bed.ports[2]}"],
                                   stdout=subprocess.PIPE, text=True)
         procs.append(switch)
         if switch.stdout.readline().strip() != "ready":
@@ -216,12 +225,18 @@ def run_ceiling(token: str, seconds: float, procs: list[subprocess.Popen]) -> di
 
 def row(name: str, r: dict | None, note: str = "") -> None:
     if r is None:
-        print(f"  {name:<28} {'-':>12}  {note}")
+        print(f"  {name:<42} {'-':>12}  {note}")
         return
     offered = f"offered {r['offered_pps']:,.0f}/s" if r.get("offered_pps") else ""
     sw = r.get("switch")
-    extra = f"switch rx {sw['rx']} tx {sw['tx']} kernel drops {sw['overruns']}" if sw else ""
-    print(f"  {name:<28} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
+    extra = (f"{sw['tx'] / sw['cpu_s']:9,.0f}/CPU-s  switch rx {sw['rx']} tx {sw['tx']} "
+             f"kernel drops {sw['overruns']}" if sw and sw["cpu_s"] else "")
+    print(f"  {name:<42} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def main() -> int:
@@ -229,9 +244,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="generator run per row (s)")
     parser.add_argument("--serve", choices=("basic", "fabric"), help=argparse.SUPPRESS)
     parser.add_argument("--ports", help=argparse.SUPPRESS)
+    parser.add_argument("--io", choices=("ring", "plain"), default="ring", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.ports.split(","))
+        serve(args.serve, args.ports.split(","), args.io == "ring")
         return 0
     if args.seconds <= 0:
         print("pps: --seconds must be > 0", file=sys.stderr)
@@ -242,10 +258,12 @@ def main() -> int:
     token = str(os.getpid() % 100000)
     procs: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    load_before = loadavg()
     try:
         results = {"ceiling": run_ceiling(token, args.seconds, procs)}
         for program in ("basic", "fabric"):
-            results[program] = run_fabriclab(program, token, args.seconds, procs)
+            for io in ("ring", "plain"):
+                results[program, io] = run_fabriclab(program, io, token, args.seconds, procs)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -253,10 +271,13 @@ def main() -> int:
                 p.wait()
     bmv2 = shutil.which("simple_switch_grpc") and shutil.which("p4c-bm2-ss")
     print(f"{FRAME_LEN}-byte frames, {args.seconds:g} s per row, switch on CPU {SWITCH_CORE}, generator "
-          f"on CPU {GENERATOR_CORE} ({results['ceiling']['generator']}); delivered frames/s at h2")
+          f"on CPU {GENERATOR_CORE} ({results['ceiling']['generator']}); delivered frames/s at h2, "
+          f"and frames the switch sent per CPU second it used")
+    print(f"  load average {load_before} before, {loadavg()} after (on {os.cpu_count()} CPUs)")
     row("generator ceiling (veth)", results["ceiling"])
-    row("fabriclab basic.p4", results["basic"])
-    row("fabriclab fabric.p4 adaptive", results["fabric"])
+    for program, name in (("basic", "basic.p4"), ("fabric", "fabric.p4 adaptive")):
+        for io, how in (("ring", "PACKET_MMAP rings"), ("plain", "plain sockets")):
+            row(f"fabriclab {name}, {how}", results[program, io])
     for program in ("basic.p4", "fabric.p4"):
         row(f"BMv2 {program}", None, "not run: the BMv2 leg is not built yet" if bmv2 else
             "skipped: simple_switch_grpc / p4c-bm2-ss not on PATH")
