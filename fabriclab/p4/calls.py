@@ -37,6 +37,14 @@ class CallChecker:
         if decl is None:
             raise error(target.pos, f"undeclared identifier '{target.name}'")
         e.method = target.name
+        if isinstance(decl, ir.ActionDecl) and not target.absolute:
+            # an action named like an extern function it calls (`action hash() { hash(..); }`):
+            # p4c resolves the call by its arguments (issue1541)
+            externs = self.ctx.global_scope.lookup(target.name)
+            if isinstance(externs, list) and len(e.args) > len(decl.params) and any(
+                    sum(1 for p in f.params if p.default is None) <= len(e.args) <= len(f.params)
+                    for f in externs):
+                decl = externs
         if isinstance(decl, ir.ActionDecl):
             e.kind, e.decl, e.target = ir.CallKind.ACTION, decl, None
             e.args = self.bind_args(e, decl.params, e.args, scope, {}, f"action '{decl.name}'")

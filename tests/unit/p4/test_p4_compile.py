@@ -259,3 +259,15 @@ V1Switch(P(), N(), C(), E(), N(), D()) main;
     compile_source(src, "t.p4")
     with pytest.raises(CompileError, match="missing 'data'|expected 1 or 2|expected 2"):
         compile_source(src.replace("s.sum({ meta.x }, true)", "s.sum()"), "t.p4")
+
+
+def test_an_action_may_call_the_extern_function_it_is_named_after():
+    """`action hash() { hash(...); }`: the call is the extern, chosen by its arguments, as
+    p4c resolves it (issue1541)."""
+    src = (DATA / "compound.p4").read_text().replace(
+        "    apply { sm.egress_spec = 1;",
+        "    action hash() { hash(meta.x, HashAlgorithm.identity, 8w0, { 8w7 }, 16w256); }\n"
+        "    apply { hash(); sm.egress_spec = 1;")
+    program = compile_source(src, "t.p4").program
+    action = program.pipeline()["ig"].local("hash")
+    assert action.body.stmts[0].call.kind == ir.CallKind.EXTERN_FUNCTION
