@@ -12,6 +12,7 @@ dropped RED by a tenant meter (`tenant_colors`).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -27,9 +28,16 @@ from fabriclab.roce.nic import NicConfig, RoceNic
 from fabriclab.roce.qp import QpConfig
 from fabriclab.roce.rank import QPN_BASE, Rank
 from fabriclab.vtime.fabric import Fabric, FabricOptions
-from fabriclab.vtime.runs import entropy_port
 
 HEADERS = 76  # Ethernet + IPv4 + UDP + BTH + RETH/ICRC around a RoCE payload
+
+
+def entropy(seed: int, tenant: str, src: int, dst: int) -> int:
+    """A QP's UDP source port (49152-65535) under `seed`. SHA-256, not CRC: fabric.p4's ECMP
+    hash is a CRC too, and a CRC of CRC-derived ports is linear in the flow's identifiers,
+    which put all of A's flows on one spine and all of B's on the other for every seed."""
+    digest = hashlib.sha256(f"isolation:{seed}:{tenant}:{src}:{dst}".encode()).digest()
+    return 49152 + (int.from_bytes(digest[:2], "big") & 0x3FFF)
 
 
 def nic_config(p: Params, ip: str, dcqcn: bool) -> NicConfig:
@@ -95,10 +103,10 @@ def run_case(p: Params, case: str, seed: int) -> dict[str, Any]:
         rank = Rank(nics[h], i, addrs, spec, p.iters, 1)
         for peer in range(len(a_hosts)):
             if peer != i:
-                nics[h].set_sport(QPN_BASE + peer, entropy_port(seed, i, peer))
+                nics[h].set_sport(QPN_BASE + peer, entropy(seed, "A", i, peer))
         ranks.append(rank)
     b_addrs = [(ips[h], ROCE_PORT) for h in b_hosts]
-    noise = {h: noise_app(nics[h], i, b_addrs, p.noise_message, lambda i, j: entropy_port(seed + 1000, i, j))
+    noise = {h: noise_app(nics[h], i, b_addrs, p.noise_message, lambda i, j: entropy(seed, "B", i, j))
              for i, h in enumerate(b_hosts)}
     for h, rank in zip(a_hosts, ranks):
         fabric.endpoint(h).attach(nics[h], rank)
