@@ -140,8 +140,12 @@ class PostLexer:
                         out.extend(toks[i + 1 : j])
                         i = j
                         continue
-                elif nxt is not None and nxt.value == "<" and (extern_depth is not None or depth == 0 and i > 0 and (
-                        toks[i - 1].value == ">" or toks[i - 1].type in _RETURN_TYPE_END)):
+                elif nxt is not None and nxt.value == "<" and not (
+                        tok.value in global_types and i > 0 and toks[i - 1].type != "EXTERN") and (
+                        extern_depth is not None or depth == 0 and i > 0 and (
+                            toks[i - 1].value == ">" or toks[i - 1].type in _RETURN_TYPE_END)):
+                    # (not a declared type other than the extern being declared: `s<V>` in an
+                    # extern's method signature is a specialization)
                     # an extern method's or a top-level function's type parameters
                     out.append(_retype(tok, "TYPE_IDENTIFIER") if is_type(tok.value) else tok)
                     j = type_params(i + 1)

@@ -271,3 +271,15 @@ def test_an_action_may_call_the_extern_function_it_is_named_after():
     program = compile_source(src, "t.p4").program
     action = program.pipeline()["ig"].local("hash")
     assert action.body.stmts[0].call.kind == ir.CallKind.EXTERN_FUNCTION
+
+
+def test_a_generic_struct_in_an_extern_method_signature():
+    """`Pair<V> get(in K k);` inside `extern Map<K, V>`: a specialization of a declared
+    generic struct, not a method named Pair with type parameters (p4c: issue3091)."""
+    src = (DATA / "compound.p4").read_text().replace(
+        "struct m_t { bit<8> x; }",
+        "struct m_t { bit<8> x; }\nstruct Pair<T> { T value; bool hit; }\n"
+        "extern Map<K, V> { Map(); Pair<V> get(in K key); }")
+    program = compile_source(src, "t.p4").program
+    ext = next(d for d in program.decls if getattr(d, "name", "") == "Map")
+    assert [m.name for m in ext.methods] == ["get"]
