@@ -395,6 +395,11 @@ class ExprChecker:
         e.expr = self.expr(e.expr, scope)
         e.index = self.expr(e.index, scope)
         t = e.expr.type
+        if isinstance(t, ir.TupleType) and isinstance(e.index, ir.Constant):  # tuple element
+            if not 0 <= e.index.value < len(t.elems):
+                raise error(e.index.pos, f"index {e.index.value} is out of bounds for {self.show(t)}")
+            e.type = t.elems[e.index.value]
+            return e
         if not isinstance(t, ir.StackType):
             raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} cannot be indexed")
         it = e.index.type

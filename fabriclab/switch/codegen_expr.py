@@ -247,6 +247,8 @@ class ExprCompiler:
         raise unsupported(e, f"member '{e.member}' of {getattr(base_t, 'display', lambda: '?')()}")
 
     def x_Index(self, e: ir.Index) -> str:
+        if not isinstance(resolve(e.expr.type), ir.StackType):
+            raise unsupported(e, f"indexing a value of type {resolve(e.expr.type).display()}")
         stk = self.expr(e.expr)
         idx = self.const_of(e.index)
         if idx is not None and 0 <= idx < resolve(e.expr.type).size:

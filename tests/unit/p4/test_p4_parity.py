@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 from fabriclab.errors import FabricError
-from fabriclab.p4 import compile_file, compile_source
+from fabriclab.p4 import CompileError, compile_file, compile_source
 from fabriclab.switch.core import SwitchCore
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "p4"
@@ -42,6 +42,17 @@ def test_tuple_types():
     assert t.type.display() == "tuple<bit<8>, bit<16>>"
     with pytest.raises(FabricError, match="tuple<bit<8>, bit<16>> has no fixed bit width"):
         SwitchCore(compiled)  # tuple-typed variables are not run by the switch yet: a clear error
+
+
+def test_tuple_elements_by_constant_index():
+    """`t[0]` of a tuple (p4c: issue4057) types as that element; the switch refuses it."""
+    src = (DATA / "tuples.p4").read_text().replace(
+        "update_checksum(true, p, hdr.h.c, HashAlgorithm.csum16);", "hdr.h.a = p[0]; hdr.h.b = p[1];")
+    compiled = compile_source(src, "t.p4")
+    with pytest.raises(FabricError, match="does not support|no fixed bit width"):
+        SwitchCore(compiled)
+    with pytest.raises(CompileError, match="out of bounds"):
+        compile_source(src.replace("p[1];", "p[2];"), "t.p4")
 
 
 def test_struct_fields_in_headers_compile_and_run():
