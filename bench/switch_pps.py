@@ -4,7 +4,11 @@
                   the real-time driver runs), on one core, no I/O;
   (b) end to end: UDP blasted from namespace h1 through a SwitchProcess (AF_PACKET, epoll)
                   into namespace h2, counted there on a raw socket (root only; the bench
-                  creates fl-bench-* namespaces and flvb* veths and removes them on exit).
+                  creates fl-bench-* namespaces and flvb* veths and removes them on exit);
+  (c) port I/O:   CPU time per frame of a switch port's reads alone, through its PACKET_MMAP
+                  ring and through recvmsg (with PACKET_AUXDATA), frames queued in the kernel
+                  beforehand, and of its sends (one send() each); root only, a flio* veth
+                  pair, removed on exit. CPU time, so it holds on a loaded machine.
 
 Prints figures; never asserts. Usage: .venv/bin/python bench/switch_pps.py [--seconds S]
 [--packets N] [--program PATH] [--offered-pps PPS] [--core-only]
@@ -192,6 +196,62 @@ def bench_end_to_end(core, seconds: float, offered_pps: float) -> None:
         remove_topology(token)
 
 
+def bench_port_io(count: int) -> None:
+    """CPU microseconds per frame for the switch's two I/O paths on one veth pair."""
+    import socket
+
+    from fabriclab.switch.process import _AUX_SPACE, MAX_FRAME, open_port_socket
+    from fabriclab.switch.ring import PacketRing
+
+    a, b = f"flio{os.getpid() % 100000}a", f"flio{os.getpid() % 100000}b"
+    data = frames(1)[0]
+    count = min(count, 1000)  # what the ring (1024 slots) and the socket buffer both hold
+    try:
+        subprocess.run(["ip", "link", "add", a, "type", "veth", "peer", "name", b], check=True)
+        for name in (a, b):
+            subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1"], check=True)
+            subprocess.run(["ip", "link", "set", name, "up"], check=True)
+        figures = {}
+        for kind in ("plain", "ring"):
+            port = open_port_socket(a)
+            ring = PacketRing(port) if kind == "ring" else None
+            peer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            peer.bind((b, 0))
+            try:
+                for _ in range(count):
+                    peer.send(data)
+                time.sleep(0.2)
+                got, cpu = 0, time.process_time()
+                while got < count:
+                    if ring is not None:
+                        batch = ring.receive(64)
+                        if not batch:
+                            break
+                        got += len(batch)
+                    else:
+                        try:
+                            port.recvmsg(MAX_FRAME, _AUX_SPACE)
+                        except BlockingIOError:
+                            break
+                        got += 1
+                rx_us = (time.process_time() - cpu) * 1e6 / max(got, 1)
+                cpu = time.process_time()
+                for _ in range(count):
+                    port.send(data)
+                figures[kind] = (rx_us, (time.process_time() - cpu) * 1e6 / count, got)
+            finally:
+                if ring is not None:
+                    ring.close()
+                port.close()
+                peer.close()
+        print(f"(c) port I/O alone, {count} frames of {len(data)} bytes, CPU us per frame:")
+        for kind, (rx_us, tx_us, got) in figures.items():
+            how = "PACKET_MMAP ring" if kind == "ring" else "plain socket (recvmsg)"
+            print(f"    {how:<40} receive {rx_us:5.2f}  send {tx_us:5.2f}  ({got} read)")
+    finally:
+        subprocess.run(["ip", "link", "del", a], capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--program", default=os.path.join(REPO, "p4src", "basic.p4"))
@@ -208,6 +268,7 @@ def main() -> None:
         print("(b) end to end: skipped (needs root for namespaces)")
         return
     bench_end_to_end(build_core(args.program), args.seconds, args.offered_pps)
+    bench_port_io(args.packets)
 
 
 if __name__ == "__main__":

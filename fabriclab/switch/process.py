@@ -1,7 +1,7 @@
 """The real-time driver of one switch: AF_PACKET ports, one epoll loop, the traffic manager.
 
-``SwitchProcess`` owns the kernel side (a raw socket per ``-i N@ifname``, pcap files, a
-wake-up pipe) and feeds the sans-I/O parts: ``core.ingress`` -> ``TrafficManager`` ->
+``SwitchProcess`` owns the kernel side (a raw socket per ``-i N@ifname``, read through a
+PACKET_MMAP ring where the kernel gives one (``ring.py``), pcap files, a wake-up pipe) and feeds the sans-I/O parts: ``core.ingress`` -> ``TrafficManager`` ->
 ``core.egress`` -> the TM's modelled link -> the socket. The loop sleeps in epoll until a
 socket is readable or the TM's next deadline (pacing, propagation delay) comes due; that
 deadline is a timerfd in the same epoll, because epoll's own timeout is whole milliseconds
@@ -63,7 +63,6 @@ TP_STATUS_VLAN_TPID_VALID = 0x40
 _AUXDATA = struct.Struct("=IIIHHHH")  # struct tpacket_auxdata
 _AUX_SPACE = socket.CMSG_SPACE(_AUXDATA.size)
 RECV_BATCH = 64  # frames read from one socket before looking at the others
-TX_BATCH = 16  # ring frames queued before a flush (bounds what batching adds to latency)
 MAX_FRAME = 65536
 IDLE_WAKE_S = 0.5  # idle wake-up, to flush pcaps now and then
 CLOCK_MONOTONIC = 1  # time.monotonic_ns()'s clock
@@ -126,7 +125,7 @@ def interface_mtu(ifname: str) -> int:
 
 
 def open_port_ring(port: int, ifname: str, sock: socket.socket) -> PacketRing | None:
-    """PACKET_MMAP rings on the port's socket, or None (and a log line) where the kernel
+    """A PACKET_MMAP receive ring on the port's socket, or None (and a log line) where the kernel
     refuses them: the port then runs on plain recvmsg/send, as before."""
     try:
         return PacketRing(sock, interface_mtu(ifname))
@@ -278,7 +277,6 @@ class SwitchProcess:
         self._t0 = time.monotonic_ns()
         self._socks: dict[int, socket.socket] = {}
         self._rings: dict[int, PacketRing] = {}
-        self._tx_pending: set[int] = set()  # ring ports with frames queued but not flushed
         self._fd_port: dict[int, int] = {}
         self._capture: PortCapture | None = None
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -392,7 +390,6 @@ class SwitchProcess:
                 else:
                     self._readers[fd]()
             self._service(self.now_ns())
-            self._flush()
             if self._digest and self.core is not None and self.core.digests:
                 for fn in self._digest:
                     fn()
@@ -497,7 +494,6 @@ class SwitchProcess:
             self._accept(port, data, status, tci, tpid)
         if ring.truncated != truncated:
             self._truncated(port, ring.truncated - truncated)
-        self._flush()
 
     def _accept(self, port: int, data: bytes, status: int, tci: int, tpid: int) -> None:
         """One received frame (tp_status and VLAN fields as PACKET_AUXDATA gives them)."""
@@ -613,32 +609,14 @@ class SwitchProcess:
         if sock is None:
             self.counters.no_port += 1
             return
-        ring = self._rings.get(port)
-        if ring is not None:
-            if not ring.send(data):
-                self._tx_error(port, 0, "the TX ring is full or the frame longer than a slot")
-                return
-            self._tx_pending.add(port)
-            if ring.pending >= TX_BATCH:
-                self._flush()
-        else:
-            try:
-                sock.send(data)
-            except OSError as err:  # e.g. ENOBUFS, ENETDOWN, EMSGSIZE: lost, as on a wire
-                self._tx_error(port, err.errno, err.strerror)
-                return
+        try:
+            sock.send(data)  # a TX ring costs more per frame (see ring.py)
+        except OSError as err:  # e.g. ENOBUFS, ENETDOWN, EMSGSIZE: lost, as on a wire
+            self._tx_error(port, err.errno, err.strerror)
+            return
         self.counters.tx += 1
         if self._capture is not None:
             self._capture.outbound[port].write(data)
-
-    def _flush(self) -> None:
-        """Send what the ports' TX rings hold (one syscall per port)."""
-        while self._tx_pending:
-            port = self._tx_pending.pop()
-            try:
-                self._rings[port].flush()
-            except OSError as err:  # ENETDOWN while the interface bounces: the batch is lost
-                self._tx_error(port, err.errno, err.strerror)
 
     def _tx_error(self, port: int, errno: int, reason: str) -> None:
         self.counters.tx_errors += 1
