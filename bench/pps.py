@@ -113,22 +113,134 @@ def fabric_frames() -> list[bytes]:
 
 def build_switch(program: str):
     """The SwitchCore of a program with the entries that send h1's frames to port 2."""
-    if program == "basic":
-        from switch_pps import build_core
-
-        return build_core(str(REPO / "p4src" / "basic.p4"))
-    from fabric_pps import CASES
-    from gen_fabric_stf import SETUP
-
     from fabriclab.p4 import compile_file
     from fabriclab.switch.core import SwitchCore
     from fabriclab.switch.stf import run_stf
 
-    core = SwitchCore(compile_file(REPO / "p4src" / "fabric.p4"))
-    result = run_stf(core, SETUP + CASES["adaptive"] + "\n")
+    core = SwitchCore(compile_file(REPO / "p4src" / f"{program}.p4"))
+    result = run_stf(core, program_entries(program))
     if not result.ok:
-        raise SystemExit(f"fabric.p4 entries rejected: {result.failures}")
+        raise SystemExit(f"{program}.p4 entries rejected: {result.failures}")
     return core
+
+
+def program_entries(program: str) -> str:
+    """The entries of a program's run as STF lines (what our switch and BMv2 both load)."""
+    if program == "basic":
+        from switch_pps import MAC, ROUTES
+
+        lines = [f"add ipv4_lpm hdr.ipv4.dstAddr:0xac10{i:02x}** ipv4_forward("
+                 f"dstAddr:0x{MAC[1 + i % 2].replace(':', '')}, port:{1 + i % 2})" for i in range(ROUTES)]
+        lines += [f"add ipv4_lpm hdr.ipv4.dstAddr:0x0a00000{h} ipv4_forward("
+                  f"dstAddr:0x{MAC[h].replace(':', '')}, port:{h})" for h in (1, 2)]
+        return "\n".join(lines) + "\n"
+    from fabric_pps import CASES
+    from gen_fabric_stf import SETUP
+
+    return SETUP + CASES["adaptive"] + "\n"
+
+
+def bmv2_commands(core, stf: str) -> list[str]:
+    """simple_switch_CLI commands for the STF table lines our bench programs use (member,
+    group, add with exact/LPM keys or a group, setdefault); names resolved on ``core``."""
+    import re
+
+    def full(names, short: str) -> str:
+        return next(n for n in names if n == short or n.endswith("." + short))
+
+    def arguments(text: str) -> str:
+        inner = text[text.index("(") + 1:text.rindex(")")]
+        return " ".join(p.split(":", 1)[1].strip() for p in inner.split(",") if p.strip())
+
+    profiles = {t.profile.name: t for t in core.tables.values() if t.profile is not None}
+    members: dict[str, int] = {}
+    groups: dict[str, int] = {}
+    out = []
+    for line in stf.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0] in ("member", "group"):
+            profile = full(profiles, words[1])
+            if words[0] == "member":
+                action = full(profiles[profile].actions, words[3].split("(")[0])
+                members[words[2]] = len(members)
+                out.append(f"act_prof_create_member {profile} {action} {arguments(' '.join(words[3:]))}")
+            else:
+                groups[words[2]] = len(groups)
+                out.append(f"act_prof_create_group {profile}")
+                out += [f"act_prof_add_member_to_group {profile} {members[m]} {groups[words[2]]}"
+                        for m in words[3:]]
+            continue
+        table = core.tables[full(core.tables, words[1])]
+        call = " ".join(words[2 + (len(table.keys) if words[0] == "add" else 0):])
+        if words[0] == "setdefault":
+            action = full(table.actions, call.split("(")[0])
+            out.append(f"table_set_default {table.name} {action} {arguments(call)}")
+            continue
+        keys = []
+        for key, word in zip(table.keys, words[2:]):
+            value = word.split(":", 1)[1]
+            stars = len(re.findall(r"\*", value))
+            keys.append(f"{value.replace('*', '0')}/{key.width - 4 * stars}"
+                        if key.match_kind == "lpm" else value)
+        if call.startswith("group("):
+            group = groups[call[6:-1]]
+            out.append(f"table_indirect_add_with_group {table.name} {' '.join(keys)} => {group}")
+        else:
+            action = full(table.actions, call.split("(")[0])
+            out.append(f"table_add {table.name} {action} {' '.join(keys)} => {arguments(call)}")
+    return out
+
+
+def run_bmv2(program: str, token: str, seconds: float, workdir: str,
+             procs: list[subprocess.Popen]) -> dict:
+    """BMv2 (simple_switch_grpc) on the same bed, program and entries, pinned like ours."""
+    from fabriclab.p4 import compile_file
+    from fabriclab.switch.core import SwitchCore
+
+    source = REPO / "p4src" / f"{program}.p4"
+    compiled = os.path.join(workdir, f"{program}.json")
+    subprocess.run(["p4c-bm2-ss", "--std", "p4-16", "-o", compiled, str(source)], check=True,
+                   capture_output=True, timeout=600)
+    commands = bmv2_commands(SwitchCore(compile_file(source)), program_entries(program))
+    thrift = 9090 + os.getpid() % 1000
+    bed = Bed(token, direct=False)
+    switch = None
+    try:
+        switch = subprocess.Popen(["taskset", "-c", SWITCH_CORE, "simple_switch_grpc", "--thrift-port",
+                                   str(thrift), "-i", f"1@{bed.ports[1]}", "-i", f"2@{bed.ports[2]}",
+                                   compiled, "--", "--grpc-server-addr", f"127.0.0.1:{thrift + 1}"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(switch)
+        for _ in range(100):
+            cli = subprocess.run(["simple_switch_CLI", "--thrift-port", str(thrift)],
+                                 input="\n".join(commands) + "\n", capture_output=True, text=True)
+            if cli.returncode == 0 and "Could not connect" not in cli.stdout + cli.stderr:
+                break
+            time.sleep(0.3)
+        else:
+            raise SystemExit(f"BMv2 on {program}.p4 did not take its entries: {cli.stderr[-300:]}")
+        cpu = process_cpu_s(switch.pid)
+        result = measure(bed, basic_frames() if program == "basic" else fabric_frames(), seconds, procs)
+        result["bmv2_cpu_s"] = process_cpu_s(switch.pid) - cpu
+        return result
+    finally:
+        if switch is not None and switch.poll() is None:
+            switch.terminate()
+            try:
+                switch.wait(10)
+            except subprocess.TimeoutExpired:
+                switch.kill()
+                switch.wait()
+        bed.remove()
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def serve(program: str, ports: list[str], rings: bool) -> None:
@@ -165,8 +277,17 @@ def generator(ns: str, seconds: float, frames_file: str) -> tuple[list[str], str
             for line in src.read().split():
                 out.write("{ " + ", ".join(f"0x{line[i:i + 2]}" for i in range(0, len(line), 2)) + " }\n")
         return pin + ["timeout", "-s", "INT", str(seconds), "trafgen", "--dev", "eth0", "--conf", cfg,
-                      "--qdisc-path", "--silent"], "trafgen"
+                      "--qdisc-path", "--cpus", "1"], "trafgen"
     return pin + [sys.executable, "-c", SENDER, str(seconds), frames_file], "Python AF_PACKET sender"
+
+
+def generated(kind: str, output: str) -> int | None:
+    """Frames the generator says it sent (trafgen: "N packets outgoing")."""
+    words = output.split()
+    if kind == "trafgen":
+        return next((int(words[i - 1]) for i, w in enumerate(words)
+                     if w == "packets" and i + 1 < len(words) and words[i + 1] == "outgoing"), None)
+    return int(words[-1]) if words else None
 
 
 def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subprocess.Popen]) -> dict:
@@ -183,7 +304,7 @@ def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subproces
         cmd, kind = generator(bed.ns[1], seconds, f.name)
         gen = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
         got = json.loads(receiver.communicate(timeout=seconds + 10)[0])
-        sent = int(gen.stdout.split()[-1]) if kind != "trafgen" and gen.stdout.split() else None
+        sent = generated(kind, gen.stdout + gen.stderr)
     finally:
         for path in (f.name, f.name + ".trafgen"):
             if os.path.exists(path):
@@ -231,6 +352,8 @@ def row(name: str, r: dict | None, note: str = "") -> None:
     sw = r.get("switch")
     extra = (f"{sw['tx'] / sw['cpu_s']:9,.0f}/CPU-s  switch rx {sw['rx']} tx {sw['tx']} "
              f"kernel drops {sw['overruns']}" if sw and sw["cpu_s"] else "")
+    if r.get("bmv2_cpu_s"):
+        extra = f"{r['received'] / r['bmv2_cpu_s']:9,.0f}/CPU-s (received / BMv2's CPU time)"
     print(f"  {name:<42} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
 
 
@@ -259,17 +382,20 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     load_before = loadavg()
+    bmv2 = all(shutil.which(tool) for tool in ("simple_switch_grpc", "p4c-bm2-ss", "simple_switch_CLI"))
     try:
         results = {"ceiling": run_ceiling(token, args.seconds, procs)}
         for program in ("basic", "fabric"):
             for io in ("ring", "plain"):
                 results[program, io] = run_fabriclab(program, io, token, args.seconds, procs)
+            if bmv2:
+                with tempfile.TemporaryDirectory() as workdir:
+                    results[program, "bmv2"] = run_bmv2(program, token, args.seconds, workdir, procs)
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    bmv2 = shutil.which("simple_switch_grpc") and shutil.which("p4c-bm2-ss")
     print(f"{FRAME_LEN}-byte frames, {args.seconds:g} s per row, switch on CPU {SWITCH_CORE}, generator "
           f"on CPU {GENERATOR_CORE} ({results['ceiling']['generator']}); delivered frames/s at h2, "
           f"and frames the switch sent per CPU second it used")
@@ -278,9 +404,11 @@ def main() -> int:
     for program, name in (("basic", "basic.p4"), ("fabric", "fabric.p4 adaptive")):
         for io, how in (("ring", "PACKET_MMAP rings"), ("plain", "plain sockets")):
             row(f"fabriclab {name}, {how}", results[program, io])
-    for program in ("basic.p4", "fabric.p4"):
-        row(f"BMv2 {program}", None, "not run: the BMv2 leg is not built yet" if bmv2 else
-            "skipped: simple_switch_grpc / p4c-bm2-ss not on PATH")
+    for program in ("basic", "fabric"):
+        if bmv2:
+            row(f"BMv2 {program}.p4", results[program, "bmv2"])
+        else:
+            row(f"BMv2 {program}.p4", None, "skipped: simple_switch_grpc / p4c-bm2-ss not on PATH")
     return 0
 
 
