@@ -6,6 +6,9 @@ a shared machine). `--bytecodes` adds the Python bytecodes executed per packet (
 slow): a figure that does not depend on the machine's load at all.
 
     .venv/bin/python bench/fabric_pps.py [--packets 5000] [--program p4src/fabric.p4] [--bytecodes]
+        [--profile N]
+
+`--profile N` ends with cProfile's N costliest functions (own time) on the adaptive case.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ def main() -> int:
     parser.add_argument("--program", type=pathlib.Path, default=REPO / "p4src" / "fabric.p4")
     parser.add_argument("--bytecodes", action="store_true",
                         help="also count the bytecodes each packet executes (slow)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="then print the adaptive case's N costliest functions (cProfile)")
     args = parser.parse_args()
     program = compile_file(args.program)
     packets = [bytes(udp_pkt(H1[0], REMOTE, 49152 + i % 64, dport=ROCE_PORT))
@@ -77,7 +82,25 @@ def main() -> int:
         extra = f"  {bytecodes(core, packets[:200]):6.0f} bytecodes/pkt" if args.bytecodes else ""
         print(f"  {name:<16} {args.packets / elapsed:9.0f} pkt/s  {args.packets / cpu:9.0f} pkt/CPU-s"
               f"  ({sent} sent){extra}")
+    if args.profile:
+        profile(program, packets, args.profile)
     return 0
+
+
+def profile(program, packets: list[bytes], top: int) -> None:
+    """cProfile of the adaptive case: the functions with the most own time."""
+    import cProfile
+    import pstats
+
+    core = SwitchCore(program)
+    assert run_stf(core, SETUP + CASES["adaptive"] + "\n").ok
+    prof = cProfile.Profile()
+    prof.enable()
+    for i, data in enumerate(packets):
+        core.process(1, data, i * 10)
+    prof.disable()
+    print(f"adaptive, cProfile, {len(packets)} packets (own time; profiling slows every call):")
+    pstats.Stats(prof).sort_stats("tottime").print_stats(top)
 
 
 if __name__ == "__main__":
