@@ -37,6 +37,9 @@ SMALLEST: dict[str, dict[str, Any]] = {
                        schemes=("controller+ecmp", "fast+ecmp")),
     "congestion_control": dict(schemes=("pfc", "hpcc"), duration_us=100, warmup_us=50),
     "scale_across": dict(distances_km=(0, 300), schemes=("baseline",), nbytes=64 << 10, window=8),
+    "isolation": dict(cases=("alone", "shared"), seeds=(1,), iters=1, allreduce_bytes=128 << 10),
+    "resiliency": dict(collectives=("alltoall",), alltoall_bytes=256 << 10, failures=(1,), seeds=(1, 2),
+                       schemes=("controller+ecmp", "fast+ecmp")),
 }
 
 
