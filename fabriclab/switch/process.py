@@ -275,6 +275,7 @@ class SwitchProcess:
         self._stop = False
         self._loop_thread: int | None = None
         self._t0 = time.monotonic_ns()
+        self._last_housekeeping = time.monotonic()
         self._socks: dict[int, socket.socket] = {}
         self._rings: dict[int, PacketRing] = {}
         self._fd_port: dict[int, int] = {}
@@ -368,34 +369,48 @@ class SwitchProcess:
             self._run()
         finally:
             self._loop_thread = None
-            while self._calls:  # nobody will serve these: let their callers go
-                fn, done = self._calls.popleft()
-                fn()
-                done.set()
+            self._serve_pending_calls()
 
     def _run(self) -> None:
-        last_housekeeping = time.monotonic()
+        timeout = self._poll_timeout_s()
         while not self._stop:
-            events = self._epoll.poll(self._poll_timeout_s())
-            for fd, mask in events:
-                port = self._fd_port.get(fd)
-                if port is not None:
-                    self._receive(port, self._socks[port], mask)
-                elif fd == self._timer.fd:
-                    self._timer.clear()
-                elif fd == self._wake_r:
-                    self._drain_wake()
-                elif self._links is not None and fd == self._links.fileno():
-                    self._read_links()
-                else:
-                    self._readers[fd]()
-            self._service(self.now_ns())
-            if self._digest and self.core is not None and self.core.digests:
-                for fn in self._digest:
-                    fn()
-            if not events or time.monotonic() - last_housekeeping > 1:
-                self._housekeeping()
-                last_housekeeping = time.monotonic()
+            timeout = self.step(timeout)
+
+    def fileno(self) -> int:
+        """The loop's epoll fd: readable when this switch has work (a frame, its timer, a
+        wake-up), so one thread can drive several switches (``run_switches``)."""
+        return self._epoll.fileno()
+
+    def step(self, timeout_s: float) -> float:
+        """One turn of the loop: wait up to ``timeout_s`` for work and do it; arms the timer
+        for what is due next and returns how long the next turn may wait."""
+        events = self._epoll.poll(timeout_s)
+        for fd, mask in events:
+            port = self._fd_port.get(fd)
+            if port is not None:
+                self._receive(port, self._socks[port], mask)
+            elif fd == self._timer.fd:
+                self._timer.clear()
+            elif fd == self._wake_r:
+                self._drain_wake()
+            elif self._links is not None and fd == self._links.fileno():
+                self._read_links()
+            else:
+                self._readers[fd]()
+        self._service(self.now_ns())
+        if self._digest and self.core is not None and self.core.digests:
+            for fn in self._digest:
+                fn()
+        if not events or time.monotonic() - self._last_housekeeping > 1:
+            self._housekeeping()
+            self._last_housekeeping = time.monotonic()
+        return self._poll_timeout_s()
+
+    def _serve_pending_calls(self) -> None:
+        while self._calls:  # nobody will serve these: let their callers go
+            fn, done = self._calls.popleft()
+            fn()
+            done.set()
 
     def _housekeeping(self) -> None:
         """Now and then (at most once a second when busy): flush pcaps, read kernel drops."""
@@ -653,3 +668,27 @@ class SwitchProcess:
             os.close(self._wake_w)
             self._wake_r = self._wake_w = -1
             self._timer.close()
+
+
+def run_switches(switches: list[SwitchProcess]) -> None:
+    """Drive several switches from this thread and one epoll until one of them is stopped:
+    the layout the virtual-time fabric uses, in real time (docs/speed.md measures it against
+    a process per switch). Each switch keeps its own ports, timer and traffic manager."""
+    outer = select.epoll()
+    by_fd = {}
+    try:
+        for switch in switches:
+            switch._loop_thread = threading.get_ident()
+            outer.register(switch.fileno(), select.EPOLLIN)
+            by_fd[switch.fileno()] = switch
+        waits = {switch: switch._poll_timeout_s() for switch in switches}
+        while not any(switch._stop for switch in switches):
+            ready = {by_fd[fd] for fd, _ in outer.poll(min(waits.values()))}
+            for switch in switches:
+                if switch in ready or waits[switch] == 0.0:
+                    waits[switch] = switch.step(0.0)
+    finally:
+        outer.close()
+        for switch in switches:
+            switch._loop_thread = None
+            switch._serve_pending_calls()
