@@ -241,7 +241,9 @@ class IrBuilder(Transformer):
         return self._struct("header_union", meta, c)
 
     def field(self, meta, c):
-        annos, type_ref, name = c
+        annos, type_ref, name, size = c
+        if size is not None:  # `bit<8> a[16];`: an array, as `bit<8>[16] a;`
+            type_ref = self._type(meta, "stack", args=[type_ref], width=size)
         return ir.Field(str(name), type_ref, annotations=self._annos(annos), pos=self._pos(name))
 
     def enum_decl(self, meta, c):
@@ -598,6 +600,13 @@ class IrBuilder(Transformer):
 
     def slice(self, meta, c):
         return self._expr(ir.Slice(c[0], c[1], c[2]), meta)
+
+    def width_slice(self, meta, c):
+        """`e[lo +: w]` is `e[lo + w - 1 : lo]` (lo and w compile-time constants)."""
+        base, lo, _op, width = c
+        hi = ir.Binary("-", ir.Binary("+", copy.deepcopy(lo), width, pos=self._pos(meta)),
+                       ir.Constant(1, type=ir.IntType(), pos=self._pos(meta)), pos=self._pos(meta))
+        return self._expr(ir.Slice(base, hi, lo), meta)
 
     def call(self, meta, c):
         target, _open, type_args, _close, args = c

@@ -26,6 +26,8 @@ def _header_field_type(t) -> bool:
     t = t.type if isinstance(t, ir.NewTypeDecl) else t
     if isinstance(t, ir.StructLike) and t.kind == "struct":
         return all(_header_field_type(f.type) for f in t.fields)
+    if isinstance(t, ir.StackType):  # an array of bits (`bit<8>[16] a;`)
+        return isinstance(t.elem, (ir.BitType, ir.BoolType))
     return isinstance(t, _HEADER_FIELD_TYPES) or isinstance(t, ir.EnumDecl) and t.underlying is not None
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)

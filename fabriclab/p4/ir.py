@@ -460,6 +460,8 @@ def bit_width(t) -> int:
         return t.max_width
     if isinstance(t, StructLike):
         return t.width
+    if isinstance(t, StackType):  # an array of bits in a header
+        return bit_width(t.elem) * t.size
     return getattr(t, "width", 0)
 
 

@@ -155,9 +155,11 @@ class ExprChecker:
             return decl
         if kind == "stack":
             elem = self.resolve_type(ref.args[0], scope)
-            if not (isinstance(elem, ir.StructLike) and elem.kind in ("header", "header_union")):
+            if not (isinstance(elem, ir.StructLike) and elem.kind in ("header", "header_union")
+                    or isinstance(elem, (ir.BitType, ir.BoolType))):  # or an array of bits
                 raise error(ref.pos, f"header stack elements must be headers or header unions, "
-                                     f"not {elem.display()}")
+                                     f"not {elem.display()} (arrays of other types than bit<W> "
+                                     f"and bool are unsupported)")
             size = self.const_int(ref.width, scope, "a header stack size")
             if size <= 0:
                 raise error(ref.pos, f"header stack size must be positive, not {size}")

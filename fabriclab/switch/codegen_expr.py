@@ -106,6 +106,13 @@ def _lay_fields(fields, pos: int, prefix: str, out: dict) -> None:
         elif isinstance(t, ir.StructLike) and t.kind == "struct":
             w, is_bool = t.width, False
             _lay_fields(t.fields, pos, f"{prefix}{f.name}.", out)
+        elif isinstance(t, ir.StackType) and isinstance(resolve(t.elem), (ir.BitType, ir.BoolType)):
+            ew = ir.bit_width(resolve(t.elem))  # an array of bits: element i is `name[i]`
+            w, is_bool = ew * t.size, False
+            for i in range(t.size):
+                at = pos - (i + 1) * ew
+                out[f"{prefix}{f.name}[{i}]"] = FieldLayout(at, ew, (1 << ew) - 1,
+                                                            isinstance(resolve(t.elem), ir.BoolType))
         else:
             raise unsupported(f, f"header field '{f.name}' of type {t.display()}")
         pos -= w
@@ -116,12 +123,22 @@ def in_header(e) -> tuple[ir.Expr, ir.StructLike, str] | None:
     """(header expression, its type, dotted path) when `e` is a field of a header reached
     through struct-typed header fields (`h.row.e`, or `h.row` itself)."""
     path: list[str] = []
-    while isinstance(e, ir.Member):
+    while isinstance(e, (ir.Member, ir.Index)):
+        if isinstance(e, ir.Index):  # an element of an array of bits, by a constant index
+            bt = resolve(e.expr.type)
+            if not (isinstance(e.index, ir.Constant) and isinstance(bt, ir.StackType)
+                    and not isinstance(resolve(bt.elem), ir.StructLike)):
+                return None
+            path.append(f"[{e.index.value}]")
+            e = e.expr
+            continue
         path.append(e.member)
         base_t = resolve(e.expr.type)
         if isinstance(base_t, ir.StructLike) and base_t.is_header:
-            return (e.expr, base_t, ".".join(reversed(path))) if len(path) > 1 or isinstance(
-                resolve(base_t.get_field(path[0]).type), ir.StructLike) else None
+            text = ".".join(reversed(path)).replace(".[", "[")
+            nested = len(path) > 1 or isinstance(resolve(base_t.get_field(path[0]).type),
+                                                 (ir.StructLike, ir.StackType))
+            return (e.expr, base_t, text) if nested else None
         if not (isinstance(base_t, ir.StructLike) and base_t.kind == "struct"):
             return None
         e = e.expr
@@ -202,13 +219,15 @@ class ExprCompiler:
     def x_EnumMember(self, e: ir.EnumMember) -> str:
         return str(self.gen.enum_value(e))
 
-    def x_Member(self, e: ir.Member) -> str:
+    def x_Member(self, e) -> str:
         nested = in_header(e)
         if nested is not None:  # a struct-typed header field, or a field of one
             h, ht, path = nested
             lay = self.layout(ht)[path]
             bits = f"(({self.expr(h)}.v >> {lay.shift}) & {lay.mask})"
             t = resolve(e.type)
+            if isinstance(t, ir.StackType):
+                raise unsupported(e, f"reading the array '{e.text}' as a whole")
             if isinstance(t, ir.StructLike):
                 if not all(isinstance(resolve(f.type), (ir.BitType, ir.BoolType)) for f in t.fields):
                     raise unsupported(e, f"reading the nested struct '{e.text}' as a whole")
@@ -247,8 +266,13 @@ class ExprCompiler:
         raise unsupported(e, f"member '{e.member}' of {getattr(base_t, 'display', lambda: '?')()}")
 
     def x_Index(self, e: ir.Index) -> str:
-        if not isinstance(resolve(e.expr.type), ir.StackType):
-            raise unsupported(e, f"indexing a value of type {resolve(e.expr.type).display()}")
+        if in_header(e) is not None:
+            return self.x_Member(e)  # an array element in a header: bits of the header
+        st = resolve(e.expr.type)
+        if not isinstance(st, ir.StackType):
+            raise unsupported(e, f"indexing a value of type {st.display()}")
+        if not isinstance(resolve(st.elem), ir.StructLike):
+            raise unsupported(e, "an array element by a non-constant index, or outside a header")
         stk = self.expr(e.expr)
         idx = self.const_of(e.index)
         if idx is not None and 0 <= idx < resolve(e.expr.type).size:
@@ -425,6 +449,9 @@ class ExprCompiler:
         if isinstance(t, ir.StackType):
             check_stack(t)
             elem = resolve(t.elem)
+            if not isinstance(elem, ir.StructLike):
+                raise FabricError(f"the v1model target does not support an array of {elem.display()} "
+                                  f"outside a header")
             if isinstance(elem, ir.StructLike) and not elem.is_header:  # header-union stack
                 return f"_Stack({t.size}, {self.gen.struct_class(elem)})"
             if varbit_field(elem):
@@ -436,15 +463,17 @@ class ExprCompiler:
     def header_field_write(self, lhs, value: str, value_type) -> tuple[str, int, str] | None:
         """(header code, mask keeping the other fields, new field bits) for `hdr.f = value`;
         None when `lhs` is not a header field."""
-        if not isinstance(lhs, ir.Member):
+        if not isinstance(lhs, (ir.Member, ir.Index)):
             return None
         nested = in_header(lhs)
         if nested is not None:
             h, base_t, path = nested
-            if isinstance(resolve(lhs.type), ir.StructLike):
-                raise unsupported(lhs, f"assigning the struct '{lhs.text}' in a header as a whole")
+            if isinstance(resolve(lhs.type), (ir.StructLike, ir.StackType)):
+                raise unsupported(lhs, f"assigning '{lhs.text}' in a header as a whole")
             lay = self.layout(base_t)[path]
         else:
+            if not isinstance(lhs, ir.Member):
+                return None
             h = lhs.expr
             base_t = resolve(lhs.expr.type)
             if not (isinstance(base_t, ir.StructLike) and base_t.is_header):
@@ -483,6 +512,9 @@ class ExprCompiler:
             if name is None:
                 raise unsupported(lhs, f"assigning to '{lhs.name}'")
             return [f"{name} = {value}"]
+        if isinstance(lhs, ir.Index) and in_header(lhs) is not None:  # array element in a header
+            write = self.header_field_write(lhs, value, value_type)
+            return self.header_writes(write[0], [write[1:]])
         if isinstance(lhs, ir.Member):
             write = self.header_field_write(lhs, value, value_type)
             if write is not None:
