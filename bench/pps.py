@@ -59,31 +59,49 @@ def sh(*cmd: str) -> None:
 
 
 class Bed:
-    """h1 and h2 namespaces, joined directly or by two veths to the root namespace's switch."""
+    """h1 and h2 namespaces, joined directly (``switches=0``) or through a chain of switches
+    in the root namespace: h1 -- [port 1 s1 port 2] -- [port 1 s2 port 2] -- ... -- h2."""
 
-    def __init__(self, token: str, direct: bool) -> None:
-        self.token, self.direct = token, direct
+    def __init__(self, token: str, switches: int = 1) -> None:
+        self.token = token
         self.ns = {h: f"fl-pps{token}-h{h}" for h in (1, 2)}
-        self.ports: dict[int, str] = {}
+        self.switch_ports: list[list[str]] = [[] for _ in range(switches)]
         try:
             for ns in self.ns.values():
                 sh("ip", "netns", "add", ns)
-            if direct:
+            if not switches:
                 sh("ip", "link", "add", f"flp{token}a", "netns", self.ns[1], "type", "veth",
                    "peer", "name", f"flp{token}b", "netns", self.ns[2])
                 self._host(1, f"flp{token}a")
                 self._host(2, f"flp{token}b")
-            else:
-                for h in (1, 2):
-                    sw_if, host_if = f"flp{token}s{h}", f"flp{token}h{h}"
-                    sh("ip", "link", "add", sw_if, "type", "veth", "peer", "name", host_if,
-                       "netns", self.ns[h])
-                    sh("ip", "link", "set", sw_if, "up")
-                    self._host(h, host_if)
-                    self.ports[h] = sw_if
+                return
+            for h in (1, 2):
+                sw_if, host_if = f"flp{token}s{h}", f"flp{token}h{h}"
+                sh("ip", "link", "add", sw_if, "type", "veth", "peer", "name", host_if,
+                   "netns", self.ns[h])
+                self._up(sw_if)
+                self._host(h, host_if)
+            self.switch_ports[0].append(f"flp{token}s1")
+            for i in range(1, switches):
+                a, b = f"flp{token}l{i}a", f"flp{token}l{i}b"
+                sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
+                self._up(a)
+                self._up(b)
+                self.switch_ports[i - 1].append(a)
+                self.switch_ports[i].append(b)
+            self.switch_ports[-1].append(f"flp{token}s2")
         except BaseException:
             self.remove()
             raise
+
+    @property
+    def ports(self) -> dict[int, str]:
+        return {1: self.switch_ports[0][0], 2: self.switch_ports[0][1]}
+
+    @staticmethod
+    def _up(ifname: str) -> None:
+        sh("sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=1")
+        sh("ip", "link", "set", ifname, "up")
 
     def _host(self, h: int, ifname: str) -> None:
         for cmd in (f"ip link set {ifname} name eth0", "ip link set eth0 up", "ethtool -K eth0 tx off"):
@@ -92,7 +110,7 @@ class Bed:
     def remove(self) -> None:
         for ns in self.ns.values():
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        for name in ("a", "s1", "s2"):
+        for name in ["a", "s1", "s2"] + [f"l{i}a" for i in range(1, len(self.switch_ports))]:
             subprocess.run(["ip", "link", "del", f"flp{self.token}{name}"], capture_output=True)
 
 
@@ -243,28 +261,32 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve(program: str, ports: list[str], rings: bool) -> None:
-    """The switch process: forward until SIGTERM, then print its counters and the CPU
-    seconds it used while forwarding as JSON."""
+def serve(program: str, groups: list[list[str]], rings: bool) -> None:
+    """The switch process: one switch per group of ports (several share one event loop),
+    forward until SIGTERM, then print their summed counters and the CPU seconds the process
+    used while forwarding as JSON."""
     import threading
 
-    from fabriclab.switch.process import SwitchProcess
+    from fabriclab.switch.process import SwitchProcess, run_switches
     from fabriclab.switch.tm import TrafficManager
 
-    switch = SwitchProcess(build_switch(program), {i + 1: p for i, p in enumerate(ports)},
-                           TrafficManager(queue_depth=1024), rings=rings)
-    if bool(switch._rings) != rings:
+    switches = [SwitchProcess(build_switch(program), {i + 1: p for i, p in enumerate(ports)},
+                              TrafficManager(queue_depth=1024), rings=rings) for ports in groups]
+    if any(bool(switch._rings) != rings for switch in switches):
         raise SystemExit("pps: PACKET_MMAP rings asked for but not available")
-    signal.signal(signal.SIGTERM, lambda *_: switch.stop())
-    thread = threading.Thread(target=switch.run, daemon=True)
+    signal.signal(signal.SIGTERM, lambda *_: switches[0].stop())
+    loop = switches[0].run if len(switches) == 1 else lambda: run_switches(switches)
+    thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     cpu = time.process_time()
     print("ready", flush=True)
     while thread.is_alive():
         thread.join(0.2)
-    switch.close()
-    c = switch.counters
-    print(json.dumps({"rx": c.rx, "tx": c.tx, "overruns": c.rx_overruns,
+    for switch in switches:
+        switch.close()
+    print(json.dumps({"rx": sum(sw.counters.rx for sw in switches),
+                      "tx": sum(sw.counters.tx for sw in switches),
+                      "overruns": sum(sw.counters.rx_overruns for sw in switches),
                       "cpu_s": time.process_time() - cpu}), flush=True)
 
 
@@ -315,29 +337,38 @@ def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subproces
 
 
 def run_fabriclab(program: str, io: str, token: str, seconds: float,
-                  procs: list[subprocess.Popen]) -> dict:
-    bed = Bed(token, direct=False)
-    switch = None
+                  procs: list[subprocess.Popen], switches: int = 1, one_process: bool = True) -> dict:
+    """Our switch(es) between h1 and h2: a chain of `switches`, all in one process (one
+    event loop) or one process each, every process pinned to the switch CPU."""
+    bed = Bed(token, switches)
+    groups = [bed.switch_ports] if one_process else [[ports] for ports in bed.switch_ports]
+    started: list[subprocess.Popen] = []
     try:
-        switch = subprocess.Popen(["taskset", "-c", SWITCH_CORE, sys.executable, __file__, "--serve",
-                                   program, "--io", io, "--ports", f"{bed.ports[1]},{bed.ports[2]}"],
-                                  stdout=subprocess.PIPE, text=True)
-        procs.append(switch)
-        if switch.stdout.readline().strip() != "ready":
-            raise SystemExit(f"the {program}.p4 switch did not start")
+        for group in groups:
+            started.append(subprocess.Popen(
+                ["taskset", "-c", SWITCH_CORE, sys.executable, __file__, "--serve", program, "--io", io,
+                 "--ports", ";".join(",".join(ports) for ports in group)],
+                stdout=subprocess.PIPE, text=True))
+            procs.append(started[-1])
+        for switch in started:
+            if switch.stdout.readline().strip() != "ready":
+                raise SystemExit(f"the {program}.p4 switch did not start")
         result = measure(bed, basic_frames() if program == "basic" else fabric_frames(), seconds, procs)
-        switch.send_signal(signal.SIGTERM)
-        result["switch"] = json.loads(switch.communicate(timeout=20)[0].split("\n")[-2])
+        for switch in started:
+            switch.send_signal(signal.SIGTERM)
+        counts = [json.loads(switch.communicate(timeout=20)[0].split("\n")[-2]) for switch in started]
+        result["switch"] = {key: sum(c[key] for c in counts) for key in counts[0]}
         return result
     finally:
-        if switch is not None and switch.poll() is None:
-            switch.kill()
-            switch.wait()
+        for switch in started:
+            if switch.poll() is None:
+                switch.kill()
+                switch.wait()
         bed.remove()
 
 
 def run_ceiling(token: str, seconds: float, procs: list[subprocess.Popen]) -> dict:
-    bed = Bed(token, direct=True)
+    bed = Bed(token, switches=0)
     try:
         return measure(bed, basic_frames(), seconds, procs)
     finally:
@@ -357,6 +388,25 @@ def row(name: str, r: dict | None, note: str = "") -> None:
     print(f"  {name:<42} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
 
 
+def layout(n: int, token: str, seconds: float, procs: list[subprocess.Popen]) -> int:
+    """A chain of `n` switches on the switch CPU: one process for all, then one each."""
+    load_before = loadavg()
+    try:
+        results = {one: run_fabriclab("basic", "ring", token, seconds, procs, n, one)
+                   for one in (True, False)}
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    print(f"{FRAME_LEN}-byte frames through a chain of {n} basic.p4 switches, all on CPU {SWITCH_CORE}, "
+          f"{seconds:g} s per row; delivered frames/s at h2, frame-hops per CPU second of the switches")
+    print(f"  load average {load_before} before, {loadavg()} after (on {os.cpu_count()} CPUs)")
+    row(f"{n} switches, one process", results[True])
+    row(f"{n} switches, one process each", results[False])
+    return 0
+
+
 def loadavg() -> str:
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -368,9 +418,12 @@ def main() -> int:
     parser.add_argument("--serve", choices=("basic", "fabric"), help=argparse.SUPPRESS)
     parser.add_argument("--ports", help=argparse.SUPPRESS)
     parser.add_argument("--io", choices=("ring", "plain"), default="ring", help=argparse.SUPPRESS)
+    parser.add_argument("--layout", type=int, default=0, metavar="N",
+                        help="instead: a chain of N basic.p4 switches, one process (one event "
+                             "loop) against one process per switch")
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.ports.split(","), args.io == "ring")
+        serve(args.serve, [group.split(",") for group in args.ports.split(";")], args.io == "ring")
         return 0
     if args.seconds <= 0:
         print("pps: --seconds must be > 0", file=sys.stderr)
@@ -381,6 +434,8 @@ def main() -> int:
     token = str(os.getpid() % 100000)
     procs: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    if args.layout:
+        return layout(args.layout, token, args.seconds, procs)
     load_before = loadavg()
     bmv2 = all(shutil.which(tool) for tool in ("simple_switch_grpc", "p4c-bm2-ss", "simple_switch_CLI"))
     try:

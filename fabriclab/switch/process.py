@@ -684,8 +684,8 @@ def run_switches(switches: list[SwitchProcess]) -> None:
         waits = {switch: switch._poll_timeout_s() for switch in switches}
         while not any(switch._stop for switch in switches):
             ready = {by_fd[fd] for fd, _ in outer.poll(min(waits.values()))}
-            for switch in switches:
-                if switch in ready or waits[switch] == 0.0:
+            for switch in switches:  # all of them when idle: their housekeeping
+                if not ready or switch in ready or waits[switch] == 0.0:
                     waits[switch] = switch.step(0.0)
     finally:
         outer.close()
