@@ -6,6 +6,7 @@ flr<tok>a = port 1 [switch] port 2 = flr<tok>c; the test sends on flr<tok>b and 
 flr<tok>d. forward.p4 writes the queue depth each packet saw at enqueue into its IPv4
 identification. Port 2 runs at 10 packets/s with an 8-packet queue, so a 16-frame burst
 (sent in well under the 100 ms gap) queues and drops the same way whatever the I/O path.
+Then two switches on one event loop (run_switches) pass a stream through both, in order.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from conftest import PROGRAM, sh
 from fabriclab.p4 import compile_file
 from fabriclab.switch.core import SwitchCore
-from fabriclab.switch.process import SwitchProcess
+from fabriclab.switch.process import SwitchProcess, run_switches
 from fabriclab.switch.tm import TrafficManager
 
 pytestmark = pytest.mark.root
@@ -90,7 +91,8 @@ def run_burst(names: dict[str, str], rings: bool) -> tuple[list[tuple[int, int]]
                      "rx": switch.counters.rx, "tx": switch.counters.tx}, on_rings
     finally:
         switch.stop()
-        thread.join(10)
+        if thread.is_alive():
+            thread.join(10)
         switch.close()
         sender.close()
         receiver.close()
@@ -106,3 +108,62 @@ def test_a_burst_queues_and_drops_the_same_on_the_ring_and_the_plain_socket(veth
     assert ring == expected
     assert ring_counts == plain_counts == {"drops": BURST - DEPTH - 1, "tx_packets": DEPTH + 1,
                                            "rx": BURST, "tx": DEPTH + 1}
+
+
+
+@pytest.fixture
+def chain():
+    """Three veth pairs flc<tok>{0,1,2}{a,b}: the sender on 0a, s1 between 0b and 1a, s2
+    between 1b and 2a, the receiver on 2b."""
+    token = secrets.token_hex(3)
+    pairs = [(f"flc{token}{i}a", f"flc{token}{i}b") for i in range(3)]
+    try:
+        for a, b in pairs:
+            sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
+            for name in (a, b):
+                sh("sysctl", "-qw", f"net.ipv6.conf.{name}.disable_ipv6=1")
+                sh("ip", "link", "set", name, "up")
+        yield pairs
+    finally:
+        for a, _ in pairs:
+            sh("ip", "link", "del", a, check=False)
+
+
+def test_two_switches_on_one_loop_forward_every_frame_in_order(chain):
+    """run_switches (the one-process layout that bench/pps.py --layout measures): frames
+    cross both switches in order, and stopping one switch ends the loop."""
+    program = compile_file(PROGRAM)
+    switches = [SwitchProcess(SwitchCore(program), {1: chain[i][1], 2: chain[i + 1][0]},
+                              TrafficManager()) for i in range(2)]
+    receiver = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    sender = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    thread = threading.Thread(target=run_switches, args=(switches,), daemon=True)
+    try:
+        receiver.bind((chain[2][1], 0x0800))
+        receiver.settimeout(0.2)
+        sender.bind((chain[0][0], 0))
+        thread.start()
+        for i in range(50):
+            sender.send(frame(i))
+        got, end = [], time.monotonic() + 10
+        while time.monotonic() < end and len(got) < 50:
+            try:
+                data = receiver.recv(2048)
+            except socket.timeout:
+                continue
+            if MARK in data:
+                got.append(struct.unpack_from("!I", data, data.index(MARK) + len(MARK))[0])
+        assert got == list(range(50))
+        assert [s.counters.tx for s in switches] == [50, 50]
+        switches[1].stop()
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        for switch in switches:
+            switch.stop()
+        if thread.is_alive():
+            thread.join(10)
+        for switch in switches:
+            switch.close()
+        sender.close()
+        receiver.close()
