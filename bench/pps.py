@@ -314,13 +314,14 @@ def generated(kind: str, output: str) -> int | None:
 
 def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subprocess.Popen]) -> dict:
     """Run the receiver in h2 and the generator in h1; delivered frames/s at h2."""
-    from switch_pps import RECEIVER
+    from switch_pps import RECEIVER, receiver_env
 
     with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:
         f.write("\n".join(fr.hex() for fr in frames))
     try:
         receiver = subprocess.Popen(["ip", "netns", "exec", bed.ns[2], sys.executable, "-c", RECEIVER,
-                                     str(seconds + 2)], stdout=subprocess.PIPE, text=True)
+                                     str(seconds + 2)], stdout=subprocess.PIPE, text=True,
+                                    env=receiver_env())
         procs.append(receiver)
         receiver.stdout.readline()
         cmd, kind = generator(bed.ns[1], seconds, f.name)
