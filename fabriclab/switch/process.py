@@ -88,7 +88,7 @@ class Counters:
     no_port: int = 0  # frames to a port with no interface
     rx_overruns: int = 0  # frames the kernel dropped because the loop fell behind (full socket)
     partial_checksums: int = 0  # frames that arrived with a partial L4 checksum, sent on as is
-    truncated: int = 0  # frames longer than a ring slot (the interface's MTU grew): dropped
+    truncated: int = 0  # frames longer than a ring slot (MTU grew, GRO/GSO): dropped
     port_events: int = 0  # carrier changes of our ports (each one updates the port signal)
 
 
@@ -525,9 +525,10 @@ class SwitchProcess:
     def _truncated(self, port: int, count: int) -> None:
         self.counters.truncated += count
         if self.counters.truncated == count:
-            log.warning("port %d (%s): frames longer than the ring's slots (MTU raised after "
-                        "start?) are dropped; further ones are only counted", port,
-                        self.interfaces[port])
+            log.warning("port %d (%s): frames longer than the ring's slots are dropped (the "
+                        "MTU raised after the switch started, or offload super-frames: "
+                        "`ethtool -K <if> gro off` here, tso/gso off at the sender); further "
+                        "ones are only counted", port, self.interfaces[port])
 
     def _receive_plain(self, port: int, sock: socket.socket) -> None:
         for _ in range(RECV_BATCH):

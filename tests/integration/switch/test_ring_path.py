@@ -167,3 +167,41 @@ def test_two_switches_on_one_loop_forward_every_frame_in_order(chain):
             switch.close()
         sender.close()
         receiver.close()
+
+
+def test_a_frame_longer_than_the_ring_slots_is_counted_and_the_port_goes_on(veths):
+    """Slots are sized from the MTU at start: a jumbo frame after the MTU was raised is
+    dropped and counted (the plain path would have forwarded it); the next frame passes."""
+    switch = SwitchProcess(SwitchCore(compile_file(PROGRAM)), {1: veths["a"], 2: veths["c"]},
+                           TrafficManager())
+    receiver = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    sender = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    thread = threading.Thread(target=switch.run, daemon=True)
+    try:
+        for name in "ab":
+            sh("ip", "link", "set", veths[name], "mtu", "9000")
+        receiver.bind((veths["d"], 0x0800))
+        receiver.settimeout(0.2)
+        sender.bind((veths["b"], 0))
+        thread.start()
+        sender.send(frame(0) + bytes(5000))
+        sender.send(frame(1))
+        got, end = [], time.monotonic() + 10
+        while time.monotonic() < end and not got:
+            try:
+                data = receiver.recv(9100)
+            except socket.timeout:
+                continue
+            if MARK in data:
+                got.append(struct.unpack_from("!I", data, data.index(MARK) + len(MARK))[0])
+        switch.stop()
+        thread.join(10)
+        assert got == [1]
+        assert switch.counters.truncated == 1 and switch.counters.rx == 1
+    finally:
+        switch.stop()
+        if thread.is_alive():
+            thread.join(10)
+        switch.close()
+        sender.close()
+        receiver.close()
