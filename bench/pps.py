@@ -223,7 +223,7 @@ def run_bmv2(program: str, token: str, seconds: float, workdir: str,
                    capture_output=True, timeout=600)
     commands = bmv2_commands(SwitchCore(compile_file(source)), program_entries(program))
     thrift = 9090 + os.getpid() % 1000
-    bed = Bed(token, direct=False)
+    bed = Bed(token)
     switch = None
     try:
         switch = subprocess.Popen(["taskset", "-c", SWITCH_CORE, "simple_switch_grpc", "--thrift-port",
