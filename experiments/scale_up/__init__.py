@@ -103,7 +103,7 @@ def domain_trial(task: tuple[Params, int, int, int], progress: Callable[[str], N
 
         fabric = Fabric(topology(p, g))
         options = RunOptions(iters=p.iters, warmup=p.warmup, line_rate=p.nic_mbps * 1e6, pmtu=p.pmtu,
-                             window=p.window)
+                             window=p.window, rto=p.rto_s)
         records = []
         for case in todo:
             record = run_case(fabric, spec_for(p, case["kind"], case["scheme"], g), options,

@@ -63,7 +63,7 @@ def run_trial(p: Params, domain: int, cases: list[dict], run: str, emit: Callabl
     net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
                                     grpc_base_port=p.grpc_base_port), controller=RouteInstaller())
     stack = Stack(RunOptions(iters=p.iters, warmup=p.warmup, line_rate=p.nic_mbps * 1e6, pmtu=p.pmtu,
-                             window=p.window))
+                             window=p.window, rto=p.rto_s))
     with net:
         ctl = FabricController(topo, net.clients, FabricConfig())
         hosts = [h.name for h in topo.hosts()][:p.accelerators]
