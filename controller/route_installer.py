@@ -1,15 +1,21 @@
-"""The controller `fabriclab net` hands its switches to: push the pipeline, write base routes.
+"""The controller `fabriclab net` hands its switches to: push the pipeline, write base routes,
+then what the topology declares beyond routes.
 
 `FabricNet(topo, config, controller=RouteInstaller())` works like Mininet's
 `Mininet(controller=...)`: the net driver brings switches up and calls `check` (before anything
 exists, so an unknown program leaves nothing behind), `start` (once every switch answers) and
 `stop`; it never imports the controller. The routes come from the topology graph
 (`controller.routes`); which tables to write them into depends on the program: the first of
-INSTALLERS whose `supports(p4info)` is true (a module with `install(client, routes)`).
+INSTALLERS whose `supports(p4info)` is true (a module with `install(client, routes)`). A
+module that also has `install_declared(topo, clients)` writes, once every switch has its
+routes, what the topology declares beyond them (fabric.p4: border roles and tenants, see
+controller.fabric_base_routes); a program without one gets routes only, and a topology's
+tenants on it are not enforced (said on stderr).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -37,10 +43,13 @@ def installer_for(program: ForwardingConfig) -> ModuleType:
 @dataclass
 class RouteInstaller:
     """One P4Runtime client per switch (kept open: the run's primary controller) that pushes
-    the program and its base routes. `clients` stays usable (e.g. by FabricController)."""
+    the program and its base routes. `clients` stays usable (e.g. by FabricController);
+    `declared` says what install_declared wrote. Its election id stays below `fabriclab
+    ctl`'s (controller.cli.ELECTION_ID), so ctl is primary while it runs."""
 
     election_id: int = 1
     clients: dict[str, P4RuntimeClient] = field(default_factory=dict)
+    declared: list[str] = field(default_factory=list)
 
     def check(self, program: ForwardingConfig) -> None:
         installer_for(program)
@@ -58,6 +67,13 @@ class RouteInstaller:
             self.clients[switch.name] = client
             client.set_pipeline(program.p4info, program.device_config)
             installer.install(client, routes[switch.name])
+        declared = getattr(installer, "install_declared", None)
+        if declared is not None:
+            self.declared = declared(topo, self.clients)
+        elif topo.tenants:
+            print(f"fabriclab: warning: {program.source.name} has no tenant tables: the "
+                  f"topology's tenants ({', '.join(topo.tenants)}) are not enforced",
+                  file=sys.stderr, flush=True)
 
     def stop(self) -> None:
         for client in self.clients.values():

@@ -1,0 +1,84 @@
+"""`fabriclab net` installs what its topology declares (root, Mininet): a multi-site net's
+border switches carry their DCI role from the start, and the topology's tenants are metered
+before any `fabriclab ctl tenant` command. What ctl reads back over P4Runtime shows both."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from fabriclab.launch.collective import hosts_of_run
+from fabriclab.net import clean
+from topologies import builders
+from topologies.addressing import Addressing
+
+pytestmark = [pytest.mark.root, pytest.mark.timeout(300)]
+
+PY = sys.executable
+# ping's 1428-byte frames at 50 pps or more exceed the cap: greens, then yellows and reds
+GUARANTEED_BPS, CAP_BPS = 200e3, 500e3
+
+
+def ctl(run: str, *args: str) -> str:
+    """A ctl command on the run (it finds the run's gRPC ports itself); its stdout."""
+    done = subprocess.run([PY, "-m", "fabriclab", "ctl", "--run", run, *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def colours(listing: str, tenant: str) -> dict[str, int]:
+    (line,) = [ln for ln in listing.splitlines() if ln.startswith(f"{tenant}:")]
+    return {c: int(n) for c, n in re.findall(r"(green|yellow|red) (\d+)", line)}
+
+
+def test_multi_site_net_starts_with_border_roles_and_tenants(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("Mininet needs root")
+    run = f"t-declared-{os.getpid()}"
+    topo = builders.multi_site(sites=2, leaves=1, spines=1, hosts_per_leaf=1, borders=1, dci_delay_us=1000)
+    topo.add_tenant("A", ["h1"], GUARANTEED_BPS, CAP_BPS, queue=1)
+    topo_file = tmp_path / "topo.json"
+    topo_file.write_text(topo.to_json())
+    net = subprocess.Popen([PY, "-m", "fabriclab", "net", str(topo_file), "--run", run,
+                            "--grpc-base-port", str(36000 + 10 * (os.getpid() % 400))],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in net.stdout:
+            if "fabriclab net: up" in line:
+                break
+        else:
+            pytest.fail(f"net never came up (exit {net.wait()})")
+        dci = next(p for p, peer, _, _ in topo.neighbors("b1") if peer == "b2")
+        stats = ctl(run, "stats", "b1")
+        assert "b1: site 0, role border" in stats
+        assert re.search(rf"^\s*{dci}\s+b2\s+1\s", stats, re.M), stats  # the DCI port's row
+        assert "NOT installed" not in stats, stats
+
+        before = ctl(run, "tenant", "list")
+        assert "A: hosts h1" in before and "(topology)" in before, before
+        (spawn,), _ = hosts_of_run(run, ["h1"])
+        ping = spawn(["ping", "-q", "-c", "300", "-i", "0.002", "-s", "1400", "-W", "1",
+                      str(Addressing(topo).ip("h2"))])
+        out, err = ping.communicate(timeout=60)
+        assert "packets transmitted" in out, out + err
+        after = colours(ctl(run, "tenant", "list"), "A")
+        moved = {c: after[c] - colours(before, "A")[c] for c in after}
+        print(f"\ntenant A's packets over the flood, summed over the switches: {moved}; ping: "
+              f"{out.strip().splitlines()[-2]}")
+        # counted under A's id: classified by the topology's entries, metered at its rates
+        assert moved["green"] > 0 and moved["yellow"] > 0 and moved["red"] > 0, moved
+        assert not re.search(r"(?<![\d.])0% packet loss", out), out  # the reds were dropped
+    finally:
+        net.send_signal(signal.SIGINT)
+        try:
+            net.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            net.kill()
+            net.wait()
+        net.stdout.close()
+        clean.clean_run(run)
+    assert clean.run_processes(run) == []
