@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 FABRICLAB = [sys.executable, "-m", "fabriclab"]
 SIZE = 1 << 20
 RANKS = 4
-PMTU = 1024  # RunOptions' default: data packets per rank = bytes / PMTU
+PMTU = {False: 1024, True: 4096}  # RoCE PMTU: RunOptions' default, or with --jumbo (MTU 9000)
 MAX_RESENDS = 0.01
 MIN_SHARE = 0.90
 
@@ -41,11 +41,11 @@ def loadavg() -> str:
         return " ".join(f.read().split()[:3])
 
 
-def start_net(run: str) -> subprocess.Popen:
+def start_net(run: str, jumbo: bool) -> subprocess.Popen:
     """`fabriclab net` on the 2x2x2 leaf-spine with 1 Gb/s links; returns once it is up."""
     net = subprocess.Popen([*FABRICLAB, "net", "leaf-spine", "--leaves", "2", "--spines", "2",
                             "--hosts-per-leaf", "2", "--downlink-bw", "1G", "--uplink-bw", "1G",
-                            "--run", run], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            "--mtu", "9000" if jumbo else "1500", "--run", run], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, start_new_session=True)
     end, seen = time.monotonic() + 600, []
     while time.monotonic() < end and net.poll() is None:
@@ -69,12 +69,12 @@ def stop_net(net: subprocess.Popen, run: str) -> None:
     subprocess.run([*FABRICLAB, "clean", "--run", run], cwd=REPO, capture_output=True)
 
 
-def alltoall(run: str, rate_mbps: float) -> dict:
+def alltoall(run: str, rate_mbps: float, jumbo: bool) -> dict:
     """One 1 MiB all-to-all at `rate_mbps` on the running net: busbw, resends, wall time."""
     t0 = time.monotonic()
     out = subprocess.run([*FABRICLAB, "collective", "alltoall", "--run", run, "--ranks",
                           ",".join(f"h{i}" for i in range(1, RANKS + 1)), "--size", "1M",
-                          "--iters", "1", "--warmup", "1", "--mode", "ooo", "--rate", f"{rate_mbps:g}M"],
+                          "--iters", "1", "--warmup", "1", "--mode", "ooo", "--pmtu", str(PMTU[jumbo]), "--rate", f"{rate_mbps:g}M"],
                          cwd=REPO, capture_output=True, text=True, timeout=900)
     wall = time.monotonic() - t0
     busbw = re.search(r"Avg bus bandwidth\s*:\s*([0-9.]+)\s*([GMk]?)b/s", out.stdout)
@@ -83,7 +83,7 @@ def alltoall(run: str, rate_mbps: float) -> dict:
         return {"rate": rate_mbps, "ok": False, "wall_s": wall,
                 "error": (out.stderr.strip() or out.stdout.strip()).splitlines()[-1:]}
     scale = {"G": 1000.0, "M": 1.0, "k": 0.001, "": 1e-6}[busbw.group(2)]
-    data_packets = 2 * RANKS * (RANKS - 1) * (SIZE // RANKS) // PMTU  # warm-up + measured
+    data_packets = 2 * RANKS * (RANKS - 1) * (SIZE // RANKS) // PMTU[jumbo]  # warm-up + measured
     result = {"rate": rate_mbps, "busbw": float(busbw.group(1)) * scale,
               "resends": int(resends.group(1)), "wall_s": wall}
     result["resend_share"] = result["resends"] / data_packets
@@ -107,6 +107,9 @@ def main() -> int:
     parser.add_argument("--low", type=float, default=5.0, help="a rate expected to pass (Mb/s)")
     parser.add_argument("--high", type=float, default=400.0, help="a rate expected to fail (Mb/s)")
     parser.add_argument("--steps", type=int, default=6, help="bisection steps after the ends")
+    parser.add_argument("--jumbo", action="store_true",
+                        help="MTU 9000 and 4096-byte RoCE packets (as the experiments run): a "
+                             "quarter of the packets per byte")
     args = parser.parse_args()
     if not 0 < args.low < args.high or args.steps < 0:
         print("fabric_capacity: need 0 < --low < --high and --steps >= 0", file=sys.stderr)
@@ -115,20 +118,21 @@ def main() -> int:
         print("fabric_capacity: needs root (Mininet)", file=sys.stderr)
         return 2
     run = f"fl-cap{os.getpid()}"
-    print(f"2x2x2 leaf-spine, fabric.p4, 1 Gb/s links, 1 MiB all-to-all over {RANKS} hosts "
+    print(f"2x2x2 leaf-spine, fabric.p4, 1 Gb/s links, MTU {9000 if args.jumbo else 1500}, "
+          f"PMTU {PMTU[args.jumbo]}, 1 MiB all-to-all over {RANKS} hosts "
           f"(ooo receivers); pass: resends < {MAX_RESENDS:.0%} and busbw >= {MIN_SHARE:.0%} of "
           f"the NIC rate. Load average {loadavg()} on {os.cpu_count()} CPUs.", flush=True)
     t0 = time.monotonic()
-    net = start_net(run)
+    net = start_net(run, args.jumbo)
     steps: list[dict] = []
     try:
         print(f"  net up in {time.monotonic() - t0:.0f} s", flush=True)
         low, high = args.low, args.high
-        first = alltoall(run, low)  # the first collective also warms the switches up
+        first = alltoall(run, low, args.jumbo)  # the first collective also warms the switches up
         report(first, steps)
         if not first["ok"]:
-            report(first := alltoall(run, low), steps)
-        top = alltoall(run, high)
+            report(first := alltoall(run, low, args.jumbo), steps)
+        top = alltoall(run, high, args.jumbo)
         report(top, steps)
         best = low if first["ok"] else None
         if top["ok"]:
@@ -136,7 +140,7 @@ def main() -> int:
         else:
             for _ in range(args.steps):
                 rate = math.sqrt(low * high)
-                r = alltoall(run, rate)
+                r = alltoall(run, rate, args.jumbo)
                 report(r, steps)
                 if r["ok"]:
                     low = best = rate
