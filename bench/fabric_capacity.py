@@ -10,7 +10,7 @@ the fabric's speed). Bisection over rates (in Mb/s, on a log scale) between --lo
 per step on the same running net; every step's figures are printed as it ends, then the
 answer with the machine's load average. Measured once: a benchmark, never asserts.
 
-Run: sudo .venv/bin/python bench/fabric_capacity.py [--low 5] [--high 400] [--steps 6]
+Run: sudo .venv/bin/python bench/fabric_capacity.py [--low 5] [--high 400] [--steps 6] [--jumbo]
 (the net is `fabriclab net ... --run fl-cap<pid>`, stopped and cleaned on every exit path)
 """
 

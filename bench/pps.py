@@ -3,19 +3,22 @@
 Two namespaces, h1 and h2, joined either directly by one veth pair (the generator ceiling) or
 through a switch (h1 -- port 1 [switch] port 2 -- h2). A generator in h1 sends 64-byte UDP
 frames as fast as it can (trafgen from netsniff-ng when installed, else a Python AF_PACKET
-sender: the output says which); a receiver in h2 counts what arrives. The switch runs in its
+sender: the output says which); a receiver in h2 counts what arrives (through its own
+PACKET_MMAP ring, so that it keeps up). The switch runs in its
 own process pinned to one core (taskset), the generator on another. The figure is delivered
 frames per second over the active interval (first to last frame received).
 
 Rows: the generator ceiling, fabriclab on basic.p4 and on fabric.p4 (adaptive routing, the
 mode the experiments run), each through PACKET_MMAP rings and through plain sockets, and BMv2
-when `simple_switch_grpc` and `p4c-bm2-ss` are on PATH. Beside the delivered rate, frames
+when `simple_switch_grpc`, `simple_switch_CLI` and `p4c-bm2-ss` are on PATH (same bed,
+programs and entries). `--layout N` instead runs a chain of N switches as one process (one
+event loop) and as one process each (docs/speed.md). Beside the delivered rate, frames
 the switch forwarded per CPU second it used: the figure that survives a loaded machine
 (the load average is printed with the figures).
 Needs root. The bench creates namespaces `fl-pps<pid>-*` and veths `flp<pid>*` and removes
 them, and every process it started, on every exit path. A benchmark: prints, never asserts.
 
-Run: sudo .venv/bin/python bench/pps.py [--seconds 3]
+Run: sudo .venv/bin/python bench/pps.py [--seconds 3] [--layout N]
 """
 
 from __future__ import annotations
