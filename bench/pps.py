@@ -432,6 +432,9 @@ def main() -> int:
     if args.seconds <= 0:
         print("pps: --seconds must be > 0", file=sys.stderr)
         return 2
+    if args.layout < 0:
+        print("pps: --layout must be a number of switches (>= 1)", file=sys.stderr)
+        return 2
     if os.geteuid() != 0:
         print("pps: needs root (network namespaces)", file=sys.stderr)
         return 2
