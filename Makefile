@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY ?= /usr/bin/python3
 VENV := .venv
 VPY := $(VENV)/bin/python
-APT_PACKAGES := mininet iproute2 iputils-ping cpp python3-venv python3-dev tcpdump tshark ethtool procps psmisc chromium
+APT_PACKAGES := mininet iproute2 iputils-ping cpp python3-venv python3-dev tcpdump tshark ethtool procps psmisc chromium netsniff-ng
 STAMP := $(VENV)/.setup-stamp
 PYTEST_ARGS ?=
 # The live view's graph library (`fabriclab view`): cytoscape from npm, pinned by version and
