@@ -383,6 +383,43 @@ class ExternCompiler:
                 f"{obj}_{method}", getattr(self.gen.ns[obj], method))
         return name
 
+    def cells(self, obj: str, method: str | None = None) -> str:
+        """A module name for a register's cell dict (or its bound `method`): generated code
+        reads and writes cells inline, no call into Register per access. The dict is never
+        replaced (reset() clears it), so the binding stays valid."""
+        key = (obj, "cells." + (method or ""))
+        name = self.bound_methods.get(key)
+        if name is None:
+            cells = self.gen.ns[obj].cells
+            name = self.bound_methods[key] = self.gen.obj(
+                f"{obj}_cells_{method or 'dict'}", getattr(cells, method) if method else cells)
+        return name
+
+    def register_read(self, bc, obj: str, index) -> str:
+        """Register.dp_read inlined: an out-of-range index reads 0; the check is left out
+        when the index cannot exceed the register's size."""
+        size = self.gen.ns[obj].size
+        get = self.cells(obj, "get")
+        bits = _max_bits(index)
+        if bits is not None and 1 << bits <= size:
+            return f"{get}({bc.expr(index)}, 0)"
+        i = self.gen.uniq("ri")
+        return f"({get}({i}, 0) if ({i} := {bc.expr(index)}) < {size} else 0)"
+
+    def register_write(self, bc, obj: str, index, value) -> None:
+        """Register.dp_write inlined: an out-of-range write is ignored (index first, as the
+        call evaluated its arguments; generated expressions have no side effects)."""
+        reg = self.gen.ns[obj]
+        cells = self.cells(obj)
+        bits = _max_bits(index)
+        store = f"({bc.expr(value)}) & {reg.mask}"
+        if bits is not None and 1 << bits <= reg.size:
+            bc.emit(f"{cells}[{bc.expr(index)}] = {store}")
+            return
+        i = self.gen.uniq("ri")
+        bc.emit(f"if ({i} := {bc.expr(index)}) < {reg.size}:")
+        bc.emit(f"    {cells}[{i}] = {store}")
+
     def method(self, bc, mc: ir.MethodCall) -> None:
         inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
         if not isinstance(inst, ir.Instance):
@@ -405,12 +442,25 @@ class ExternCompiler:
                 raise unsupported(mc, "a direct_meter no table uses")
             bc.emit_all(bc.assign(args[0], f"{table}.last_color", None))
         elif kind == "register" and mc.method == "read":
-            value = f"{self.bound(obj, 'dp_read')}({bc.expr(args[1])})"
-            bc.emit_all(bc.assign(args[0], value, None))
+            bc.emit_all(bc.assign(args[0], self.register_read(bc, obj, args[1]), None))
         elif kind == "register" and mc.method == "write":
-            bc.emit(f"{self.bound(obj, 'dp_write')}({bc.expr(args[0])}, {bc.expr(args[1])})")
+            self.register_write(bc, obj, args[0], args[1])
         else:
             raise unsupported(mc, f"the extern method {kind}.{mc.method}")
+
+
+def _max_bits(e) -> int | None:
+    """How many bits an unsigned index expression can need at most (a constant's own
+    length, through widening casts the narrower operand's width); None if unknown."""
+    if isinstance(e, ir.Constant):
+        return e.value.bit_length() if e.value >= 0 else None
+    t = resolve(e.type)
+    if not isinstance(t, ir.BitType) or t.signed:
+        return None
+    if isinstance(e, ir.Cast):
+        inner = _max_bits(e.expr)
+        return t.width if inner is None else min(t.width, inner)
+    return t.width
 
 
 def _rand_between(rng, lo: int, hi: int) -> int:

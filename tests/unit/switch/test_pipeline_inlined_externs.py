@@ -1,0 +1,99 @@
+"""Externs the code generator inlines for speed (register cells, counters, random) keep the
+runtime objects' semantics: out-of-range indexes ignored, values masked to the width, each
+core's state its own, the same random sequence as the seeded generator."""
+
+import random
+
+import pytest
+
+from fabriclab.p4 import compile_source
+from fabriclab.switch.core import SwitchCore
+
+PROGRAM = """
+#include <core.p4>
+#include <v1model.p4>
+header data_t { bit<8> op; bit<8> idx; bit<32> val; bit<32> res; bit<32> r; }
+struct metadata { }
+struct headers { data_t data; }
+
+register<bit<8>>(4) small;     // an 8-bit index can exceed its size: checked
+register<bit<32>>(512) wide;   // a 9-bit port cannot: unchecked
+counter(4, CounterType.packets_and_bytes) ctr;
+
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.data); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        ctr.count((bit<32>)hdr.data.idx);
+        if (hdr.data.op == 1) { small.write((bit<32>)hdr.data.idx, (bit<8>)hdr.data.val); }
+        if (hdr.data.op == 2) { bit<8> v; small.read(v, (bit<32>)hdr.data.idx); hdr.data.res = (bit<32>)v; }
+        if (hdr.data.op == 3) { wide.write((bit<32>)sm.ingress_port, hdr.data.val); }
+        if (hdr.data.op == 4) { wide.read(hdr.data.res, (bit<32>)sm.ingress_port); }
+        bit<32> r1;
+        random(r1, 0, 0xFFFFFFFF);
+        bit<32> r2;
+        random(r2, 10, 13);
+        hdr.data.r = r1 ^ r2;
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.data); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.fixture(scope="module")
+def program():
+    return compile_source(PROGRAM, "inlined_externs.p4")
+
+
+def send(core: SwitchCore, op: int, idx: int, val: int = 0, port: int = 1) -> tuple[int, int]:
+    data = bytes([op, idx]) + val.to_bytes(4, "big") + bytes(8)
+    ((_, out),) = core.process(port, data, 0)
+    return int.from_bytes(out[6:10], "big"), int.from_bytes(out[10:14], "big")
+
+
+def test_register_cells_inline_keep_bounds_and_width(program):
+    core = SwitchCore(program)
+    send(core, 1, 3, 0x1FF)            # masked to bit<8>
+    send(core, 1, 4, 7)                # out of range: ignored
+    assert core.registers["small"].read(3) == 0xFF
+    assert core.registers["small"].cells == {3: 0xFF}
+    assert send(core, 2, 3)[0] == 0xFF
+    assert send(core, 2, 200)[0] == 0  # out of range reads 0
+    send(core, 3, 0, 0xDEADBEEF, port=300)
+    assert send(core, 4, 0, port=300)[0] == 0xDEADBEEF
+    core.registers["wide"].reset()     # the control plane's reset is seen by the data plane
+    assert send(core, 4, 0, port=300)[0] == 0
+
+
+def test_each_core_has_its_own_cells_and_counters(program):
+    a, b = SwitchCore(program), SwitchCore(program)
+    send(a, 1, 1, 9)
+    send(a, 0, 2)
+    assert send(b, 2, 1)[0] == 0
+    assert a.counters["ctr"].read(2).packets == 1 and b.counters["ctr"].read(2).packets == 0
+    a.counters["ctr"].count(9, 1)      # data-plane out of range: ignored
+
+
+def test_counter_inline_counts_and_ignores_out_of_range(program):
+    core = SwitchCore(program)
+    for _ in range(3):
+        send(core, 0, 1)
+    send(core, 0, 77)
+    cell = core.counters["ctr"].read(1)
+    assert (cell.packets, cell.bytes) == (3, 3 * 14)
+    assert set(core.counters["ctr"].cells) == {1}
+
+
+def test_random_is_the_seeded_generators_randint(program):
+    """The generated code draws exactly what rng.randint(lo, hi) would, in order."""
+    core = SwitchCore(program)
+    rng = random.Random(0)
+    for _ in range(200):
+        expected = rng.randint(0, 0xFFFFFFFF) ^ rng.randint(10, 13)
+        assert send(core, 0, 0)[1] == expected
