@@ -167,6 +167,8 @@ class FabricNet:
             if self.controller is not None:
                 self.controller.check(program)
             self.rundir.create()
+            for stale in self.rundir.path.glob("*.json"):  # an earlier run of this name's, e.g.
+                stale.unlink()  # ctl's down links and tenants: not what these switches hold
             (self.rundir.path / "topology.json").write_text(self.topo.to_json())
             self.rundir.record_links(self.veth_names())
             self.rundir.record_grpc_base_port(self.config.grpc_base_port)
