@@ -1,12 +1,14 @@
 """`fabriclab net` installs what its topology declares (root, Mininet): a multi-site net's
 border switches carry their DCI role from the start, and the topology's tenants are metered
-before any `fabriclab ctl tenant` command. What ctl reads back over P4Runtime shows both."""
+before any `fabriclab ctl tenant` command. What ctl reads back over P4Runtime shows both.
+A net started again under the same run name does not inherit ctl's state of the last one."""
 
 import os
 import re
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 
@@ -35,15 +37,13 @@ def colours(listing: str, tenant: str) -> dict[str, int]:
     return {c: int(n) for c, n in re.findall(r"(green|yellow|red) (\d+)", line)}
 
 
-def test_multi_site_net_starts_with_border_roles_and_tenants(tmp_path):
+@contextmanager
+def running_net(run: str, *topology: str):
+    """`fabriclab net TOPOLOGY... --run RUN` up until the block ends; then Ctrl-C, and
+    nothing of the run may be left."""
     if os.geteuid() != 0:
         pytest.skip("Mininet needs root")
-    run = f"t-declared-{os.getpid()}"
-    topo = builders.multi_site(sites=2, leaves=1, spines=1, hosts_per_leaf=1, borders=1, dci_delay_us=1000)
-    topo.add_tenant("A", ["h1"], GUARANTEED_BPS, CAP_BPS, queue=1)
-    topo_file = tmp_path / "topo.json"
-    topo_file.write_text(topo.to_json())
-    net = subprocess.Popen([PY, "-m", "fabriclab", "net", str(topo_file), "--run", run,
+    net = subprocess.Popen([PY, "-m", "fabriclab", "net", *topology, "--run", run,
                             "--grpc-base-port", str(36000 + 10 * (os.getpid() % 400))],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -52,6 +52,26 @@ def test_multi_site_net_starts_with_border_roles_and_tenants(tmp_path):
                 break
         else:
             pytest.fail(f"net never came up (exit {net.wait()})")
+        yield
+    finally:
+        net.send_signal(signal.SIGINT)
+        try:
+            net.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            net.kill()
+            net.wait()
+        net.stdout.close()
+        clean.clean_run(run)
+    assert clean.run_processes(run) == []
+
+
+def test_multi_site_net_starts_with_border_roles_and_tenants(tmp_path):
+    run = f"t-declared-{os.getpid()}"
+    topo = builders.multi_site(sites=2, leaves=1, spines=1, hosts_per_leaf=1, borders=1, dci_delay_us=1000)
+    topo.add_tenant("A", ["h1"], GUARANTEED_BPS, CAP_BPS, queue=1)
+    topo_file = tmp_path / "topo.json"
+    topo_file.write_text(topo.to_json())
+    with running_net(run, str(topo_file)):
         dci = next(p for p, peer, _, _ in topo.neighbors("b1") if peer == "b2")
         stats = ctl(run, "stats", "b1")
         assert "b1: site 0, role border" in stats
@@ -72,13 +92,14 @@ def test_multi_site_net_starts_with_border_roles_and_tenants(tmp_path):
         # counted under A's id: classified by the topology's entries, metered at its rates
         assert moved["green"] > 0 and moved["yellow"] > 0 and moved["red"] > 0, moved
         assert not re.search(r"(?<![\d.])0% packet loss", out), out  # the reds were dropped
-    finally:
-        net.send_signal(signal.SIGINT)
-        try:
-            net.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            net.kill()
-            net.wait()
-        net.stdout.close()
-        clean.clean_run(run)
-    assert clean.run_processes(run) == []
+
+
+def test_a_run_started_again_forgets_what_ctl_kept_for_the_last_one():
+    """ctl keeps its tenants (and down links, modes) in the run's folder; a new net of the
+    same run name starts from its topology only, so ctl does not claim what it lacks."""
+    run, small = f"t-restart-{os.getpid()}", ("leaf-spine", "--leaves", "1", "--spines", "1")
+    with running_net(run, *small):
+        ctl(run, "tenant", "add", "B", "--hosts", "h2", "--guaranteed", "1", "--cap", "2")
+        assert "B: hosts h2" in ctl(run, "tenant", "list")
+    with running_net(run, *small):
+        assert ctl(run, "tenant", "list").strip() == "no tenants"
