@@ -283,7 +283,27 @@ class ExternCompiler:
 
     def f_random(self, bc, mc, args) -> None:
         result, lo, hi = args
-        bc.emit_all(bc.assign(result, f"_rand({bc.expr(lo)}, {bc.expr(hi)})", result.type))
+        a, b = bc.const_of(lo), bc.const_of(hi)
+        if a is None or b is None or b < a:
+            bc.emit_all(bc.assign(result, f"_rand({bc.expr(lo)}, {bc.expr(hi)})", result.type))
+            return
+        # Constant bounds: rng.randint(a, b)'s own draws inline (random.Random._randbelow:
+        # getrandbits(n.bit_length()) until below n), five Python calls fewer per packet.
+        n = b - a + 1
+        k = n.bit_length()
+        draw, r = self.getrandbits(), self.gen.uniq("rr")
+        bc.emit(f"{r} = {draw}({k})")
+        bc.emit(f"while {r} >= {n}:")
+        bc.emit(f"    {r} = {draw}({k})")
+        bc.emit_all(bc.assign(result, r if a == 0 else f"({a} + {r})", result.type))
+
+    def getrandbits(self) -> str:
+        """The program's generator's getrandbits, bound once (copied with it by fresh())."""
+        key = ("_rng", "getrandbits")
+        name = self.bound_methods.get(key)
+        if name is None:
+            name = self.bound_methods[key] = self.gen.obj("getrandbits", self.gen.rng.getrandbits)
+        return name
 
     def f_digest(self, bc, mc, args) -> None:
         data = args[1]

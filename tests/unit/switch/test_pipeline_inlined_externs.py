@@ -36,7 +36,9 @@ control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         random(r1, 0, 0xFFFFFFFF);
         bit<32> r2;
         random(r2, 10, 13);
-        hdr.data.r = r1 ^ r2;
+        bit<32> r3;
+        random(r3, 0, (bit<32>)hdr.data.idx + 5);  // not constant: the generator's randint
+        hdr.data.r = r1 ^ r2 ^ r3;
     }
 }
 control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
@@ -91,9 +93,11 @@ def test_counter_inline_counts_and_ignores_out_of_range(program):
 
 
 def test_random_is_the_seeded_generators_randint(program):
-    """The generated code draws exactly what rng.randint(lo, hi) would, in order."""
-    core = SwitchCore(program)
+    """The generated code draws exactly what rng.randint(lo, hi) would, in order, inline
+    (constant bounds) or not, from one generator per core."""
+    core, other = SwitchCore(program), SwitchCore(program)
+    send(other, 0, 0)
     rng = random.Random(0)
-    for _ in range(200):
-        expected = rng.randint(0, 0xFFFFFFFF) ^ rng.randint(10, 13)
-        assert send(core, 0, 0)[1] == expected
+    for i in range(200):
+        expected = rng.randint(0, 0xFFFFFFFF) ^ rng.randint(10, 13) ^ rng.randint(0, i % 3 + 5)
+        assert send(core, 0, i % 3)[1] == expected
