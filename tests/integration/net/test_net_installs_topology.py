@@ -5,6 +5,7 @@ A net started again under the same run name does not inherit ctl's state of the 
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from fabriclab.launch.collective import hosts_of_run
 from fabriclab.net import clean
+from fabriclab.paths import RunDir
 from topologies import builders
 from topologies.addressing import Addressing
 
@@ -92,6 +94,7 @@ def test_multi_site_net_starts_with_border_roles_and_tenants(tmp_path):
         # counted under A's id: classified by the topology's entries, metered at its rates
         assert moved["green"] > 0 and moved["yellow"] > 0 and moved["red"] > 0, moved
         assert not re.search(r"(?<![\d.])0% packet loss", out), out  # the reds were dropped
+    shutil.rmtree(RunDir(run).path, ignore_errors=True)  # passed: its logs are not needed
 
 
 def test_a_run_started_again_forgets_what_ctl_kept_for_the_last_one():
@@ -103,3 +106,4 @@ def test_a_run_started_again_forgets_what_ctl_kept_for_the_last_one():
         assert "B: hosts h2" in ctl(run, "tenant", "list")
     with running_net(run, *small):
         assert ctl(run, "tenant", "list").strip() == "no tenants"
+    shutil.rmtree(RunDir(run).path, ignore_errors=True)
