@@ -67,6 +67,21 @@ def width_of(t) -> int:
     raise FabricError(f"type {getattr(t, 'display', lambda: t)()} has no fixed bit width here")
 
 
+def max_bits(e) -> int | None:
+    """How many bits an unsigned value (an index, a shift amount) can need at most: a
+    constant's own length, through widening casts the narrower operand's width; None if
+    unknown. Lets generated code leave out range checks that can never fail."""
+    if isinstance(e, ir.Constant):
+        return e.value.bit_length() if e.value >= 0 else None
+    t = resolve(e.type)
+    if not isinstance(t, ir.BitType) or t.signed:
+        return None
+    if isinstance(e, ir.Cast):
+        inner = max_bits(e.expr)
+        return t.width if inner is None else min(t.width, inner)
+    return t.width
+
+
 def is_signed(t) -> bool:
     t = resolve(t)
     return isinstance(t, ir.BitType) and t.signed
@@ -338,7 +353,11 @@ class ExprCompiler:
             amount = self.const_of(e.right)
             if amount is not None:
                 return "0" if amount >= w else f"(({a} << {amount}) & {m})"
-            return f"_rt.shl({a}, {b}, {w})"
+            bits = max_bits(e.right)
+            if bits is not None and (1 << bits) - 1 < w:  # the amount is always below the width
+                return f"(({a} << {b}) & {m})"
+            s = self.gen.uniq("sh")  # a larger amount would build a huge int: guarded
+            return f"(({a} << {s}) & {m} if ({s} := {b}) < {w} else 0)"
         if op == ">>":
             if signed:
                 return f"(({self.signed_val(a, w)} >> {b}) & {m})"

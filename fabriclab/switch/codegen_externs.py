@@ -12,7 +12,7 @@ import functools
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import hashing
-from fabriclab.switch.codegen_expr import resolve, unsupported, varbit_field, width_of
+from fabriclab.switch.codegen_expr import max_bits, resolve, unsupported, varbit_field, width_of
 from fabriclab.switch.externs import Counter, Meter, Register
 from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
                                      OptionalMatch, Range, Table, Ternary)
@@ -420,7 +420,7 @@ class ExternCompiler:
         when the index cannot exceed the register's size."""
         size = self.gen.ns[obj].size
         get = self.cells(obj, "get")
-        bits = _max_bits(index)
+        bits = max_bits(index)
         if bits is not None and 1 << bits <= size:
             return f"{get}({bc.expr(index)}, 0)"
         i = self.gen.uniq("ri")
@@ -431,7 +431,7 @@ class ExternCompiler:
         call evaluated its arguments; generated expressions have no side effects)."""
         reg = self.gen.ns[obj]
         cells = self.cells(obj)
-        bits = _max_bits(index)
+        bits = max_bits(index)
         store = f"({bc.expr(value)}) & {reg.mask}"
         if bits is not None and 1 << bits <= reg.size:
             bc.emit(f"{cells}[{bc.expr(index)}] = {store}")
@@ -467,20 +467,6 @@ class ExternCompiler:
             self.register_write(bc, obj, args[0], args[1])
         else:
             raise unsupported(mc, f"the extern method {kind}.{mc.method}")
-
-
-def _max_bits(e) -> int | None:
-    """How many bits an unsigned index expression can need at most (a constant's own
-    length, through widening casts the narrower operand's width); None if unknown."""
-    if isinstance(e, ir.Constant):
-        return e.value.bit_length() if e.value >= 0 else None
-    t = resolve(e.type)
-    if not isinstance(t, ir.BitType) or t.signed:
-        return None
-    if isinstance(e, ir.Cast):
-        inner = _max_bits(e.expr)
-        return t.width if inner is None else min(t.width, inner)
-    return t.width
 
 
 def _rand_between(rng, lo: int, hi: int) -> int:

@@ -137,10 +137,6 @@ class Exit(Exception):
     """`exit`: leaves the current top-level control."""
 
 
-def shl(value: int, amount: int, width: int) -> int:
-    return (value << amount) & ((1 << width) - 1) if amount < width else 0
-
-
 def div(a: int, b: int) -> int:
     return a // b if b else 0
 

@@ -101,3 +101,37 @@ def test_random_is_the_seeded_generators_randint(program):
     for i in range(200):
         expected = rng.randint(0, 0xFFFFFFFF) ^ rng.randint(10, 13) ^ rng.randint(0, i % 3 + 5)
         assert send(core, 0, i % 3)[1] == expected
+
+
+SHIFTS = """
+#include <core.p4>
+#include <v1model.p4>
+header s_t { bit<8> amount; bit<2> small; bit<6> pad; bit<32> wide; bit<8> narrow; }
+struct metadata { }
+struct headers { s_t s; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.s); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        hdr.s.wide = hdr.s.wide << hdr.s.amount;      // amount may reach the width: guarded
+        hdr.s.narrow = hdr.s.narrow << hdr.s.small;   // bit<2> amount < 8: no guard
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.s); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("amount", [0, 1, 31, 32, 33, 255])
+@pytest.mark.parametrize("small", [0, 3])
+def test_variable_shift_left_is_zero_from_the_width_on(amount, small):
+    core = SwitchCore(compile_source(SHIFTS, "shifts.p4"))
+    data = bytes([amount, small << 6]) + (0x80000001).to_bytes(4, "big") + b"\x81"
+    ((_, out),) = core.process(1, data, 0)
+    assert int.from_bytes(out[2:6], "big") == ((0x80000001 << amount) & 0xFFFFFFFF if amount < 32 else 0)
+    assert out[6] == (0x81 << small) & 0xFF
