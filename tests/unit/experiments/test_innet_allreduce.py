@@ -37,3 +37,18 @@ def test_emulate_runs_at_the_python_switch_rates_and_bad_parameters_are_errors()
         params_for("quick", losses=(1.5,))
     with pytest.raises(FabricError, match="unknown scale"):
         params_for("huge")
+
+
+def test_trials_are_cases_in_sim_and_rank_counts_in_emulate():
+    """Sim: one trial per case (a fresh fabric each); emulate: one per rank count (one Mininet
+    net), numbered so that progress lines count cases in plan order either way."""
+    from experiments.innet_allreduce import plan
+
+    sim = plan(params_for("quick", ranks=(2, 4), sizes=(), losses=(0.0,), loss_ranks=4))
+    assert [t.cases for t in sim] == [((2, 128 << 10, 0.0, 1, "ring"),), ((2, 128 << 10, 0.0, 1, "innet"),),
+                                      ((4, 128 << 10, 0.0, 1, "ring"),), ((4, 128 << 10, 0.0, 1, "innet"),)]
+    assert [t.first for t in sim] == [0, 1, 2, 3] and {t.total for t in sim} == {4}
+    emulate = plan(params_for("quick", "emulate", ranks=(4, 2), loss_ranks=4))
+    assert [{c[0] for c in t.cases} for t in emulate] == [{4}, {2}]
+    assert [t.first for t in emulate] == [0, len(emulate[0].cases)]
+    assert sum(len(t.cases) for t in emulate) == emulate[0].total
