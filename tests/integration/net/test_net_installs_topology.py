@@ -1,25 +1,33 @@
-"""`fabriclab net` installs what its topology declares (root, Mininet): a multi-site net's
-border switches carry their DCI role from the start, and the topology's tenants are metered
-before any `fabriclab ctl tenant` command. What ctl reads back over P4Runtime shows both.
-A net started again under the same run name does not inherit ctl's state of the last one."""
+"""`fabriclab net` installs what its topology declares: a multi-site net's border switches
+carry their DCI role from the start, and the topology's tenants are metered before any
+`fabriclab ctl tenant` command. Without root: RouteInstaller against switch processes on
+127.0.0.1, entries read back. As root (Mininet): what ctl reads back over P4Runtime and a
+ping flood's colour counters show both, and a net started again under the same run name
+does not inherit ctl's state of the last one."""
 
+import ipaddress
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from contextlib import contextmanager
 
 import pytest
 
+from controller.fabric import FABRIC_P4, FabricController
+from controller.route_installer import RouteInstaller
 from fabriclab.launch.collective import hosts_of_run
 from fabriclab.net import clean
 from fabriclab.paths import RunDir
+from fabriclab.switch.artifact import compile_builtin
+from fabriclab.switch.spawn import start_switch, stop_switch
 from topologies import builders
 from topologies.addressing import Addressing
 
-pytestmark = [pytest.mark.root, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.timeout(300)]
 
 PY = sys.executable
 # ping's 1428-byte frames at 50 pps or more exceed the cap: greens, then yellows and reds
@@ -34,6 +42,44 @@ def ctl(run: str, *args: str) -> str:
     return done.stdout
 
 
+def small_multi_site():
+    """Two sites of one leaf, spine, host and border each, host h1 a tenant."""
+    topo = builders.multi_site(sites=2, leaves=1, spines=1, hosts_per_leaf=1, borders=1, dci_delay_us=1000)
+    topo.add_tenant("A", ["h1"], GUARANTEED_BPS, CAP_BPS, queue=1)
+    return topo
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_route_installer_writes_the_border_role_and_tenants(tmp_path):
+    topo = small_multi_site()
+    addresses = {sw.name: f"127.0.0.1:{free_port()}" for sw in topo.switches()}
+    switches, installer = [], RouteInstaller()
+    try:
+        for sw in topo.switches():
+            switches.append(start_switch(["--no-p4", "--grpc-server-addr", addresses[sw.name],
+                                          "--device-id", str(topo.switch_index(sw.name)),
+                                          "--admin-socket", str(tmp_path / f"{sw.name}.sock")])[0])
+        installer.start(topo, Addressing(topo), addresses, compile_builtin(FABRIC_P4))
+        assert installer.declared == ["border role on b1, b2", "tenants A"]
+        ctl = FabricController(topo, installer.clients)  # what `fabriclab ctl` computes
+        for border in ("b1", "b2"):
+            assert "role border" in ctl.border(border) and "NOT installed" not in ctl.border(border)
+        h1 = str(Addressing(topo).ip("h1"))
+        for name, client in installer.clients.items():
+            (entry,) = client.read_table("FabricIngress.tenants.tenant_classify")
+            assert int.from_bytes(entry.match[0].lpm.value, "big") == int(ipaddress.IPv4Address(h1))
+            assert len(client.read_table("FabricIngress.tenants.tenant_policy")) == 2  # yellow, red
+    finally:
+        installer.stop()
+        for proc in switches:
+            stop_switch(proc)
+
+
 def colours(listing: str, tenant: str) -> dict[str, int]:
     (line,) = [ln for ln in listing.splitlines() if ln.startswith(f"{tenant}:")]
     return {c: int(n) for c, n in re.findall(r"(green|yellow|red) (\d+)", line)}
@@ -43,8 +89,6 @@ def colours(listing: str, tenant: str) -> dict[str, int]:
 def running_net(run: str, *topology: str):
     """`fabriclab net TOPOLOGY... --run RUN` up until the block ends; then Ctrl-C, and
     nothing of the run may be left."""
-    if os.geteuid() != 0:
-        pytest.skip("Mininet needs root")
     net = subprocess.Popen([PY, "-m", "fabriclab", "net", *topology, "--run", run,
                             "--grpc-base-port", str(36000 + 10 * (os.getpid() % 400))],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -67,10 +111,10 @@ def running_net(run: str, *topology: str):
     assert clean.run_processes(run) == []
 
 
+@pytest.mark.root
 def test_multi_site_net_starts_with_border_roles_and_tenants(tmp_path):
     run = f"t-declared-{os.getpid()}"
-    topo = builders.multi_site(sites=2, leaves=1, spines=1, hosts_per_leaf=1, borders=1, dci_delay_us=1000)
-    topo.add_tenant("A", ["h1"], GUARANTEED_BPS, CAP_BPS, queue=1)
+    topo = small_multi_site()
     topo_file = tmp_path / "topo.json"
     topo_file.write_text(topo.to_json())
     with running_net(run, str(topo_file)):
@@ -97,6 +141,7 @@ def test_multi_site_net_starts_with_border_roles_and_tenants(tmp_path):
     shutil.rmtree(RunDir(run).path, ignore_errors=True)  # passed: its logs are not needed
 
 
+@pytest.mark.root
 def test_a_run_started_again_forgets_what_ctl_kept_for_the_last_one():
     """ctl keeps its tenants (and down links, modes) in the run's folder; a new net of the
     same run name starts from its topology only, so ctl does not claim what it lacks."""
