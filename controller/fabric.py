@@ -217,8 +217,8 @@ class FabricController:
                          f"{notified.get(d.port, (0, 0))[1]:>8}")
         missing = [d.port for d in plan.dci_ports.values() if d.port not in installed]
         if missing:
-            lines.append(f"  NOT installed on port(s) {', '.join(map(str, missing))}: `fabriclab net` writes "
-                         "base routes only; the fabric controller's install()/apply_config() writes the role")
+            lines.append(f"  NOT installed on port(s) {', '.join(map(str, missing))}: the fabric "
+                         "controller's install()/apply_config() writes the role (`fabriclab net` does at start)")
         lines.append("  one-way us: the topology's; measured: INT across the DCI (measure_dci); DCI "
                      "thresholds are packets queued on the port, scaled to the DCI's bandwidth-delay "
                      "product; notified: CNPs the border sent to senders in its own site")
