@@ -196,8 +196,19 @@ class PipelineGenerator:
         # Scalars default to class attributes (see codegen_runtime); objects are per instance.
         defaults = [f"    {a} = {helper.zero(f.type)}" for a, f in zip(slots, t.fields)
                     if not is_object(f.type)]
-        init = [f"        self.{a} = {helper.zero(f.type)}" for a, f in zip(slots, t.fields)
-                if is_object(f.type)]
+        init = []
+        for a, f in zip(slots, t.fields):
+            if not is_object(f.type):
+                continue
+            zero = helper.zero(f.type)
+            if zero.startswith("_Stack("):  # built here, not by Stack.__init__: a frame fewer
+                size, _, make = zero[len("_Stack("):-1].partition(", ")
+                make = make or "_Header"
+                elems = ", ".join([make + "()"] * int(size))
+                init += [f"        _s = self.{a} = _Stack.__new__(_Stack)",
+                         f"        _s.hs = [{elems}]", "        _s.nxt = 0", f"        _s.make = {make}"]
+            else:
+                init.append(f"        self.{a} = {zero}")
         # locals `_k`, `_r` and parameters `self`, `o` are reserved attribute names (attr())
         of = [f"        _r.{a} = {a}" for a in slots]
         copy, assign = [], []

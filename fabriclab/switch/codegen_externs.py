@@ -13,7 +13,7 @@ from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import hashing
 from fabriclab.switch.codegen_expr import max_bits, resolve, unsupported, varbit_field, width_of
-from fabriclab.switch.externs import Counter, Meter, Register
+from fabriclab.switch.externs import COUNTER_MODULUS, Counter, Meter, Register
 from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
                                      OptionalMatch, Range, Table, Ternary)
 from fabriclab.switch.v1model import Digest
@@ -404,8 +404,8 @@ class ExternCompiler:
         return name
 
     def cells(self, obj: str, method: str | None = None) -> str:
-        """A module name for a register's cell dict (or its bound `method`): generated code
-        reads and writes cells inline, no call into Register per access. The dict is never
+        """A module name for a register's or counter's cell dict (or its bound `method`):
+        generated code reads and writes cells inline, no call per access. The dict is never
         replaced (reset() clears it), so the binding stays valid."""
         key = (obj, "cells." + (method or ""))
         name = self.bound_methods.get(key)
@@ -440,6 +440,22 @@ class ExternCompiler:
         bc.emit(f"if ({i} := {bc.expr(index)}) < {reg.size}:")
         bc.emit(f"    {cells}[{i}] = {store}")
 
+    def counter_count(self, bc, obj: str, index) -> None:
+        """Counter.count inlined: the cell's two fields updated in place (wrapping at 2**64
+        as BMv2's uint64_t); a cell is created by the counter on its first packet."""
+        size = self.gen.ns[obj].size
+        get, new, c = self.cells(obj, "get"), self.bound(obj, "new_cell"), self.gen.uniq("cc")
+        bits = max_bits(index)
+        if bits is not None and 1 << bits <= size:
+            i, pad = bc.expr(index), ""
+        else:
+            i, pad = self.gen.uniq("ci"), "    "
+            bc.emit(f"if ({i} := {bc.expr(index)}) < {size}:")
+        bc.emit_all([f"{pad}{c} = {get}({i})", f"{pad}if {c} is None:",
+                     f"{pad}    {c} = {new}({i})",
+                     f"{pad}{c}.packets = ({c}.packets + 1) & {COUNTER_MODULUS - 1}",
+                     f"{pad}{c}.bytes = ({c}.bytes + pkt.sm.packet_length) & {COUNTER_MODULUS - 1}"])
+
     def method(self, bc, mc: ir.MethodCall) -> None:
         inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
         if not isinstance(inst, ir.Instance):
@@ -450,7 +466,7 @@ class ExternCompiler:
         if obj is None and kind in ("counter", "meter", "register"):
             raise unsupported(mc, f"'{inst.name}' here (instance not visible)")
         if kind == "counter" and mc.method == "count":
-            bc.emit(f"{self.bound(obj, 'count')}({bc.expr(args[0])}, pkt.sm.packet_length)")
+            self.counter_count(bc, obj, args[0])
         elif kind == "direct_counter" and mc.method == "count":
             bc.emit("pass  # direct_counter: counted by the table on a hit")
         elif kind == "meter" and mc.method == "execute_meter":

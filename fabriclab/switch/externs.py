@@ -87,12 +87,17 @@ class Counter:
         self.cells: dict[int, CounterData] = {}
 
     def count(self, index: int, nbytes: int) -> None:
+        """A data-plane count (generated code inlines it, see codegen_externs.counter_count)."""
         if 0 <= index < self.size:
             cell = self.cells.get(index)
             if cell is None:
-                cell = self.cells[index] = CounterData()
+                cell = self.new_cell(index)
             cell.packets = (cell.packets + 1) % COUNTER_MODULUS
             cell.bytes = (cell.bytes + nbytes) % COUNTER_MODULUS
+
+    def new_cell(self, index: int) -> CounterData:
+        cell = self.cells[index] = CounterData()
+        return cell
 
     def read(self, index: int) -> CounterData:
         _check_index("counter", self.name, index, self.size)
