@@ -86,14 +86,21 @@ class SwitchCore:
     def _ingress(self, port: int, data: bytes, now_us: int, instance_type: int,
                  preserved: tuple[Any, int] | None, items: list[EgressItem], depth: int) -> None:
         stages = self.stages
-        p = self._parse(port, data, now_us, instance_type)
+        p = stages.new_packet()  # self._parse inlined: one frame fewer per packet
+        sm = p.sm
+        sm.ingress_port = port
+        sm.packet_length = len(data)
+        sm.instance_type = instance_type
+        sm.ingress_global_timestamp = now_us
+        p.data = data
+        p.now = now_us
+        stages.parse(p, data)
         if depth:
             p.depth = depth
         if preserved is not None:
             stages.copy_field_list(preserved[1], preserved[0], p.meta)
         stages.verify_checksum(p)
         stages.ingress(p)
-        sm = p.sm
         if p.clone_session is not None:
             self._clone_i2e(p, port, data, now_us, items)
             p.clone_session = None
@@ -178,7 +185,8 @@ class SwitchCore:
     # ------------------------------------------------------------------ both
     def process(self, port: int, data: bytes, now_us: int) -> list[tuple[int, bytes]]:
         """Ingress then egress with empty queues, following clones and recirculation."""
-        pending = self.ingress(port, data, now_us)
+        pending: list[EgressItem] = []
+        self._ingress(port, data, now_us, NORMAL, None, pending, 0)
         out: list[tuple[int, bytes]] = []
         i = 0
         while i < len(pending):  # FIFO: items made by an egress go after those already waiting
