@@ -198,12 +198,11 @@ class ExternCompiler:
                 return [(bc.expr(e), width, bc.expr(e.expr), lay.shift)]
         return [(bc.expr(e), width, None, 0)]
 
-    def data_parts(self, bc, e) -> list[tuple[str, int, str]]:
-        """(code, width, present) per packed item of a data list; adjacent fields of one
-        header merged into one slice of its int; `present` is its header's validity or True."""
-        items = self.flatten(bc, e)
+    def merged_parts(self, bc, e) -> list[list]:
+        """[code, width, header code or None, shift] per packed item of a data list, adjacent
+        fields of one header merged into one slice of its int (code None: that slice)."""
         merged: list[list] = []
-        for code, width, h, shift in items:
+        for code, width, h, shift in self.flatten(bc, e):
             last = merged[-1] if merged else None
             if h is not None and last is not None and last[2] == h and isinstance(width, int) \
                     and isinstance(last[1], int) and last[3] == shift + width:
@@ -212,9 +211,14 @@ class ExternCompiler:
                 last[0] = None
             else:
                 merged.append([code, width, h, shift])
+        return merged
+
+    def data_parts(self, bc, e) -> list[tuple[str, int, str]]:
+        """(code, width, present) per packed item of a data list (see merged_parts);
+        `present` is its header's validity or True."""
         # As BMv2's BufBuilder: fields of an invalid header contribute no bits at all.
         parts = []
-        for code, width, h, shift in merged:
+        for code, width, h, shift in self.merged_parts(bc, e):
             if code is None:
                 mask = (1 << width) - 1
                 code = f"({h}.v & {mask})" if shift == 0 else f"(({h}.v >> {shift}) & {mask})"
@@ -229,28 +233,44 @@ class ExternCompiler:
                               for c, w, ok in parts)
         return "_rt.pack_valid((" + "".join(f"({c}, {w}, {ok}), " for c, w, ok in parts) + "))"
 
-    def csum16_of_fields(self, bc, e) -> str | None:
+    def csum16_of_fields(self, bc, e, known_valid: str | None = None) -> str | None:
         """csum16 of a data list computed on ints (no bytes built), when every item is whole
         bytes and all are present together (one header's validity, or always): then the
-        data is one big-endian number. None otherwise."""
+        data is one big-endian number. None otherwise. `known_valid`: a validity the caller
+        already checked (not tested again)."""
         parts = self.data_parts(bc, e)
         present = {ok for _, _, ok in parts}
         if not parts or len(present) != 1 or any(not isinstance(w, int) or w % 8 for _, w, _ in parts):
             return None
         total, terms = sum(w for _, w, _ in parts), []
+        odd = 8 if total // 8 % 2 else 0  # an odd last byte is the high byte of its word
         shift = total
         for code, width, _ in parts:
             shift -= width
             terms.append(code if shift == 0 else f"({code} << {shift})")
         data = " | ".join(terms)
-        if total // 8 % 2:  # an odd last byte is the high byte of its word
+        if odd:
             data = f"(({data}) << 8)"
+        # Only the residue mod 0xFFFF and zero-ness of the number matter, and x << 16k is x
+        # mod 0xFFFF: slices of one header that sit 16-bit aligned with their place in the
+        # packed data are the header's int masked, no shifts (IPv4 minus its checksum field).
+        slices = self.merged_parts(bc, e)
+        heads = {h for _, _, h, _ in slices}
+        if len(heads) == 1 and None not in heads:
+            pos, mask, aligned = total + odd, 0, True
+            for _, width, _, hshift in slices:
+                pos -= width
+                aligned &= (pos - hshift) % 16 == 0
+                mask |= ((1 << width) - 1) << hshift
+            if aligned:
+                (h,) = heads
+                data = f"({h}.v & {mask})"
         # hashing.csum16_int inlined (no call per packet): ~sum is 0xFFFF - (n mod 0xFFFF),
         # and a non-zero n with n mod 0xFFFF == 0 sums to 0xFFFF, whose complement is 0
         n, t = self.gen.uniq("csum_n"), self.gen.uniq("csum_t")
         value = f"(65535 - {t} if ({t} := ({n} := {data}) % 65535) else (0 if {n} else 65535))"
         (ok,) = present
-        return value if ok == "True" else f"({value} if {ok} else {hashing.csum16(b'')})"
+        return value if ok in ("True", known_valid) else f"({value} if {ok} else {hashing.csum16(b'')})"
 
     def algo_fn(self, e) -> str:
         if not isinstance(e, ir.EnumMember):
@@ -365,9 +385,9 @@ class ExternCompiler:
         fn = self.algo_fn(algo)
         width = width_of(target.type)
         tail = " + pkt.payload" if payload else ""
-        fast = self.csum16_of_fields(bc, data) if algo.member == "csum16" and not payload else None
-        value = f"({fast or f'{fn}({self.data_bytes(bc, data)}{tail})'} & {(1 << width) - 1})"
         c = bc.expr(cond)
+        fast = self.csum16_of_fields(bc, data, c) if algo.member == "csum16" and not payload else None
+        value = f"({fast or f'{fn}({self.data_bytes(bc, data)}{tail})'} & {(1 << width) - 1})"
         if verify:
             bc.emit(f"if {c} and {value} != {bc.expr(target)}:")
             bc.emit("    pkt.sm.checksum_error = 1")
@@ -375,7 +395,7 @@ class ExternCompiler:
         guard = c
         if isinstance(target, ir.Member):
             ht = resolve(target.expr.type)
-            if isinstance(ht, ir.StructLike) and ht.is_header:
+            if isinstance(ht, ir.StructLike) and ht.is_header and c != f"{bc.expr(target.expr)}.valid":
                 guard = f"{c} and {bc.expr(target.expr)}.valid"
         bc.emit(f"if {guard}:")
         bc.indent += 1
