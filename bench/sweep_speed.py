@@ -56,8 +56,8 @@ def draw(points: list[Point], title: str, path: Path) -> None:
     xs = [str(p.workers) for p in points]
     wall_ax.bar(xs, [p.wall_s for p in points], color="tab:blue")
     for x, p in zip(xs, points):
-        wall_ax.annotate(f"{points[0].wall_s / p.wall_s:.2f}x\nload {p.load:.1f}\n{p.cpu_s / p.wall_s:.2f} cores used",
-                         (x, p.wall_s),
+        label = f"{points[0].wall_s / p.wall_s:.2f}x\nload {p.load:.1f}\n{p.cpu_s / p.wall_s:.2f} cores used"
+        wall_ax.annotate(label, (x, p.wall_s),
                          ha="center", va="bottom", fontsize=8)
     wall_ax.set_xlabel("local workers")
     wall_ax.set_ylabel("wall time (s)")
