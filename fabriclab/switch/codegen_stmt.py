@@ -416,7 +416,12 @@ class BlockCompiler(ExprCompiler):
             v = self.expr(k.expr)
             return f"(1 if {v} else 0)" if isinstance(resolve(k.expr.type), ir.BoolType) else v
 
-        kt = "(" + "".join(key_code(k) + ", " for k in keys) + ")"
+        codes = [key_code(k) for k in keys]
+        table_obj = self.gen.ns[tname]
+        if table_obj.scalar_key and not table_obj.has_direct_resources:
+            kt = codes[0]  # its finder takes the value itself
+        else:
+            kt = "(" + "".join(c + ", " for c in codes) + ")"
         # selector fields are hashed like any data list (invalid headers' fields left out)
         st = self.gen.externs.data_bytes(self, ir.ListExpr([k.expr for k in sel])) if sel else "b''"
         hit, call = self.gen.uniq("hit"), self.gen.uniq("call")

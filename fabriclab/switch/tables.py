@@ -199,19 +199,24 @@ class ActionProfile:
 
 # ---------------------------------------------------------------- lookup engines
 class _ExactEngine:
-    """All-exact keys: one dict."""
+    """All-exact keys: one dict, keyed by the values' tuple, or by the value alone for a
+    one-field key (generated code then builds no tuple per lookup: see Table.finder)."""
 
-    def __init__(self) -> None:
-        self.entries: dict[tuple, TableEntry] = {}
+    def __init__(self, single: bool) -> None:
+        self.single = single
+        self.entries: dict = {}
+
+    def _key(self, key: tuple):
+        return key[0][0] if self.single else tuple(v for v, _ in key)
 
     def add(self, key: tuple, entry: TableEntry) -> None:
-        self.entries[tuple(v for v, _ in key)] = entry
+        self.entries[self._key(key)] = entry
 
     def remove(self, key: tuple, entry: TableEntry) -> None:
-        del self.entries[tuple(v for v, _ in key)]
+        del self.entries[self._key(key)]
 
     def lookup(self, values: tuple) -> TableEntry | None:
-        return self.entries.get(values)
+        return self.entries.get(values[0] if self.single else values)
 
 
 class _LpmEngine:
@@ -335,7 +340,7 @@ class Table:
         self._seq = itertools.count()
         kinds = tuple(k.match_kind for k in self.keys)
         if all(k == "exact" for k in kinds):
-            self._engine = _ExactEngine()
+            self._engine = _ExactEngine(len(kinds) == 1)
         elif kinds.count("lpm") == 1 and all(k in ("exact", "lpm") for k in kinds):
             i = kinds.index("lpm")
             self._engine = _LpmEngine(i, self.keys[i].width, len(kinds))
@@ -493,8 +498,14 @@ class Table:
         around `finder()` (see codegen_stmt.table_apply)."""
         return self.direct_counter is not None or self.direct_meter is not None
 
+    @property
+    def scalar_key(self) -> bool:
+        """finder() takes the key's one value itself, not a 1-tuple."""
+        return isinstance(self._engine, _ExactEngine) and self._engine.single
+
     def finder(self) -> Callable[[tuple], TableEntry | None]:
-        """The key -> entry (or None) lookup of this table, for generated code to call directly."""
+        """The key -> entry (or None) lookup of this table, for generated code to call
+        directly: the values' tuple, or the value alone when `scalar_key`."""
         engine = self._engine
         return engine.entries.get if isinstance(engine, _ExactEngine) else engine.lookup
 

@@ -185,3 +185,23 @@ def test_csum16_of_header_slices_equals_the_bytes_checksum():
         xb, yb, wb = x.to_bytes(2, "big"), y.to_bytes(2, "big"), bytes([w])
         assert int.from_bytes(out[8:10], "big") == ones_complement(xb + yb)
         assert int.from_bytes(out[10:12], "big") == ones_complement(xb + wb)
+
+
+def test_one_field_exact_table_keys_by_value_through_both_lookup_paths():
+    from fabriclab.switch.tables import Exact, KeyField, ActionCall, ActionSpec, Table
+
+    for direct in (None, "ctr"):
+        t = Table("t", [KeyField("k", "exact", 8)], [ActionSpec("a", (("x", 8),))],
+                  ActionCall("NoAction"), direct_counter=direct)
+        assert t.scalar_key
+        t.insert({"k": Exact(5)}, ActionCall("a", (1,)))
+        assert t.finder()(5).action == ActionCall("a", (1,))
+        assert t.apply((5,), b"", 10, 0) == (True, ActionCall("a", (1,)))
+        assert t.apply((6,), b"", 10, 0) == (False, ActionCall("NoAction"))
+        t.delete({"k": Exact(5)})
+        assert t.finder()(5) is None
+    two = Table("t2", [KeyField("k", "exact", 8), KeyField("j", "exact", 8)], [ActionSpec("a")],
+                ActionCall("NoAction"))
+    assert not two.scalar_key
+    two.insert({"k": Exact(1), "j": Exact(2)}, ActionCall("a"))
+    assert two.finder()((1, 2)).action == ActionCall("a")
