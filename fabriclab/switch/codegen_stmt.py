@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
-from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, is_object, resolve, varbit_field,
-                                           unsupported)
+from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, in_header, is_object, resolve,
+                                           unsupported, varbit_field)
 
 
 LOOP_LIMIT = 1 << 20
@@ -110,7 +110,9 @@ class BlockCompiler(ExprCompiler):
             write = self.header_field_write(s.lhs, value, s.rhs.type)
             if write is None or (header is not None and write[0] != header):
                 break
-            bits = ~write[1]  # the field's bits (the mask keeps all others)
+            nested = in_header(s.lhs)
+            base_t = nested[1] if nested is not None else resolve(s.lhs.expr.type)
+            bits = ((1 << base_t.width) - 1) ^ write[1]  # the field's bits (the mask keeps all others)
             if bits_written & bits:
                 break
             bits_written |= bits

@@ -205,3 +205,39 @@ def test_one_field_exact_table_keys_by_value_through_both_lookup_paths():
     assert not two.scalar_key
     two.insert({"k": Exact(1), "j": Exact(2)}, ActionCall("a"))
     assert two.finder()((1, 2)).action == ActionCall("a")
+
+
+MERGED = """
+#include <core.p4>
+#include <v1model.p4>
+header h_t { bit<8> a; bit<8> b; bit<16> c; }
+struct metadata { bit<8> m; }
+struct headers { h_t h; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.h); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 1;
+        meta.m = 0x5A;
+        hdr.h.a = 1; hdr.h.b = meta.m; hdr.h.c = 7;   // one store
+        hdr.h.a = 2;                                   // the same field again: a new store
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_consecutive_field_writes_are_one_store_and_a_rewrite_ends_the_run():
+    from fabriclab.switch.codegen import generate_pipeline
+
+    program = compile_source(MERGED, "merged.p4")
+    source = generate_pipeline(program).source
+    ingress = source[source.index("def ingress"):source.index("def egress")]
+    assert ingress.count(".v = ") == 2
+    ((_, out),) = SwitchCore(program).process(0, bytes([9, 9, 9, 9]), 0)
+    assert out == bytes([2, 0x5A, 0, 7])
