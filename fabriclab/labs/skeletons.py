@@ -110,9 +110,15 @@ SKELETONS: tuple[Skeleton, ...] = (
             hdr.ipv4.dstAddr: selector;"""),
         Hole("""            if (use_ecmp) {
                 ecmp_groups.apply();
+                if (standard_metadata.egress_spec == 511) {
+                    drop_reason = DROP_NO_PATH;
+                }
             }
             hdr.ipv4.ttl = hdr.ipv4.ttl - 1;""", """            if (use_ecmp) {
                 ecmp_groups.apply();
+                if (standard_metadata.egress_spec == 511) {
+                    drop_reason = DROP_NO_PATH;
+                }
             }
             /* TODO 3: a router decrements the TTL of every packet it routes */"""),
     )),

@@ -9,5 +9,6 @@
 #include "../../p4src/fabric/aggregation.p4"
 #include "../../p4src/fabric/tenants.p4"
 #include "../../p4src/fabric/liveness.p4"
+#include "../../p4src/fabric/border.p4"
 #include "ingress.p4"
 #include "../../p4src/fabric.p4"

@@ -15,12 +15,24 @@
 register<bit<32>>(PORT_SLOTS) port_qdepth;   /* deq_qdepth of the last packet sent */
 register<bit<48>>(PORT_SLOTS) port_seen;     /* when that packet left */
 
+/* Why ingress dropped a frame, counted per ingress port in drop_reasons (`ctl stats`). */
+const bit<32> DROP_OTHER     = 0;
+const bit<32> DROP_MALFORMED = 1;   /* parser or checksum error */
+const bit<32> DROP_ARP       = 2;   /* ARP other than a request (we answer requests) */
+const bit<32> DROP_NOT_IPV4  = 3;   /* neither IPv4 nor ARP (IPv6 ND), or IPv4 options */
+const bit<32> DROP_TTL       = 4;   /* TTL expired */
+const bit<32> DROP_NO_ROUTE  = 5;
+const bit<32> DROP_NO_PATH   = 6;   /* no next-hop group member, or every candidate dead */
+const bit<32> DROP_TENANT    = 7;   /* a tenant's meter said red */
+const bit<32> DROP_REASONS   = 8;
+
 control FabricIngress(inout headers_t hdr,
                       inout metadata_t meta,
                       inout standard_metadata_t standard_metadata) {
 
     counter(PORT_SLOTS, CounterType.packets_and_bytes) port_rx;
     counter(PORT_SLOTS, CounterType.packets) port_drops;
+    counter(PORT_SLOTS * DROP_REASONS, CounterType.packets) drop_reasons;   /* port * DROP_REASONS + DROP_* */
     register<bit<48>>(FLOWLET_SLOTS) flowlet_seen;
     register<bit<9>>(FLOWLET_SLOTS) flowlet_port;
     register<bit<48>>(NOTIFY_SLOTS) notify_last;
@@ -30,6 +42,7 @@ control FabricIngress(inout headers_t hdr,
     FabricTenants() tenants;
     FabricLiveness() liveness;
     FabricLiveCandidates() live_candidates;
+    FabricBorder() border;
 
     action drop() {
         mark_to_drop(standard_metadata);
@@ -227,22 +240,29 @@ control FabricIngress(inout headers_t hdr,
     }
 
     apply {
+        bit<32> drop_reason = DROP_OTHER;
         port_rx.count((bit<32>)standard_metadata.ingress_port);
         if (hdr.udp.isValid() && hdr.udp.dstPort == AGG_UDP_PORT) {
             aggregation.apply(hdr, meta, standard_metadata);
         } else if (standard_metadata.parser_error != error.NoError
                 || standard_metadata.checksum_error == 1) {
             drop();
+            drop_reason = DROP_MALFORMED;
         } else if (hdr.arp.isValid()) {
             if (hdr.arp.oper == ARP_REQUEST) {
                 arp_reply();
             } else {
                 drop();
+                drop_reason = DROP_ARP;
             }
         } else if (hdr.ipv4.isValid() && hdr.ipv4.ihl == 5 && hdr.ipv4.ttl > 1) {
             ipv4_routes.apply();
+            if (meta.routed == 0) {
+                drop_reason = DROP_NO_ROUTE;
+            }
         } else {
             drop();
+            drop_reason = (hdr.ipv4.isValid() && hdr.ipv4.ihl == 5) ? DROP_TTL : DROP_NOT_IPV4;
         }
 
         if (meta.routed == 1) {
@@ -273,15 +293,22 @@ control FabricIngress(inout headers_t hdr,
                     standard_metadata.egress_spec = meta.bestPort;
                     if (meta.candidateCount == 0) {
                         drop();   /* every candidate is dead */
+                        drop_reason = DROP_NO_PATH;
                     }
                 }
             }
             if (use_ecmp) {
                 ecmp_groups.apply();
+                if (standard_metadata.egress_spec == 511) {
+                    drop_reason = DROP_NO_PATH;
+                }
             }
             hdr.ipv4.ttl = hdr.ipv4.ttl - 1;
             traffic_class.apply();
             tenants.apply(hdr, meta, standard_metadata);
+            if (standard_metadata.egress_spec == 511 && drop_reason == DROP_OTHER) {
+                drop_reason = DROP_TENANT;
+            }
             if (hdr.udp.isValid() && !hdr.int_shim.isValid()) {
                 int_watchlist.apply();
             }
@@ -297,6 +324,7 @@ control FabricIngress(inout headers_t hdr,
             /* RoCE requests (RC opcodes 0x00-0x0B) only; an INT report clone takes precedence. */
             if (meta.bthValid == 1 && meta.bthOpcode < 0x0C && meta.intReport == 0) {
                 switch_notify.apply();
+                border.apply(hdr, meta, standard_metadata);   /* onto the DCI: its thresholds */
                 if (meta.notifyOn == 1) {
                     bit<32> depth;
                     port_qdepth.read(depth, (bit<32>)standard_metadata.egress_spec);
@@ -317,6 +345,7 @@ control FabricIngress(inout headers_t hdr,
 
         if (standard_metadata.egress_spec == 511 && meta.aggHandled == 0) {
             port_drops.count((bit<32>)standard_metadata.ingress_port);
+            drop_reasons.count((bit<32>)standard_metadata.ingress_port * DROP_REASONS + drop_reason);
         }
     }
 }

@@ -9,6 +9,7 @@
 #include "../../p4src/fabric/aggregation.p4"
 #include "../../p4src/fabric/tenants.p4"
 #include "../../p4src/fabric/liveness.p4"
+#include "../../p4src/fabric/border.p4"
 #include "../../p4src/fabric/ingress.p4"
 #include "egress.p4"
 #include "../../p4src/fabric.p4"
