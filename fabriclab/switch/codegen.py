@@ -316,6 +316,7 @@ class PipelineGenerator:
 
     # ------------------------------------------------------------ deparser
     def deparser_function(self, decl: ir.ControlDecl) -> str:
+        """deparse(pkt) -> the frame: emitted headers, then the unparsed payload."""
         ctx = self.make_ctx(decl, qualify("", decl) + ".")
         bc = BlockCompiler(self, ctx)
         self.bind_params(bc, decl.params, [None, "pkt.hdr"])
@@ -323,6 +324,7 @@ class PipelineGenerator:
         bc.emit("_put = _out.append")
         self.init_locals(bc, decl)
         bc.block(decl.body.stmts)
+        bc.emit("_put(pkt.payload)")  # the whole frame in one join, no second copy
         bc.emit("return b''.join(_out)")
         return "def deparse(pkt):\n" + "\n".join(bc.lines)
 

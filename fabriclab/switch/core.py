@@ -158,7 +158,7 @@ class SwitchCore:
         if sm.egress_spec == self.drop_port:
             return [], new_items
         stages.compute_checksum(p)
-        data = stages.deparse(p) + p.payload
+        data = stages.deparse(p)  # headers + payload
         if p.recirc_fl is not None:
             if p.depth < MAX_REINJECT:
                 self._ingress(sm.ingress_port, data, now_us, RECIRC, (p.meta, p.recirc_fl),
