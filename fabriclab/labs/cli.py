@@ -4,7 +4,9 @@
 `fabriclab net`, with the Mininet CLI (or --no-cli: up until Ctrl-C, for `fabriclab ctl`
 and collectors in another terminal). `check` grades: one PASS/FAIL/SKIP line per
 criterion with a hint, then a score; exit 0 when every criterion that ran passed, 1 when
-one failed, 2 for bad input (no such lab, a lab already running).
+one failed, 2 for bad input (no such lab, a lab already running). SIGTERM and SIGHUP (a
+closed terminal) end both like Ctrl-C: the lab's `fabriclab net` tears its run down first
+(`check` then exits 130).
 """
 
 from __future__ import annotations
