@@ -256,14 +256,17 @@ class _LpmEngine:
         self.levels = [(full ^ (full >> plen), self.by_len[plen])
                        for plen in sorted(self.by_len, reverse=True)]
 
+    def lookup_value(self, v: int) -> TableEntry | None:
+        """A one-field key's lookup by its value (generated code's finder: no tuple)."""
+        for mask, level in self.levels:
+            entry = level.get(v & mask)
+            if entry is not None:
+                return entry
+        return None
+
     def lookup(self, values: tuple) -> TableEntry | None:
         if self.single:
-            v = values[0]
-            for mask, level in self.levels:
-                entry = level.get(v & mask)
-                if entry is not None:
-                    return entry
-            return None
+            return self.lookup_value(values[0])
         i = self.index
         v = values[i]
         rest = values[:i] + values[i + 1:]
@@ -501,13 +504,17 @@ class Table:
     @property
     def scalar_key(self) -> bool:
         """finder() takes the key's one value itself, not a 1-tuple."""
-        return isinstance(self._engine, _ExactEngine) and self._engine.single
+        return isinstance(self._engine, (_ExactEngine, _LpmEngine)) and self._engine.single
 
     def finder(self) -> Callable[[tuple], TableEntry | None]:
         """The key -> entry (or None) lookup of this table, for generated code to call
         directly: the values' tuple, or the value alone when `scalar_key`."""
         engine = self._engine
-        return engine.entries.get if isinstance(engine, _ExactEngine) else engine.lookup
+        if isinstance(engine, _ExactEngine):
+            return engine.entries.get
+        if isinstance(engine, _LpmEngine) and engine.single:
+            return engine.lookup_value
+        return engine.lookup
 
     def apply(self, values: tuple, selector: bytes, nbytes: int, now_us: int
               ) -> tuple[bool, ActionCall]:

@@ -187,8 +187,8 @@ def test_csum16_of_header_slices_equals_the_bytes_checksum():
         assert int.from_bytes(out[10:12], "big") == ones_complement(xb + wb)
 
 
-def test_one_field_exact_table_keys_by_value_through_both_lookup_paths():
-    from fabriclab.switch.tables import Exact, KeyField, ActionCall, ActionSpec, Table
+def test_one_field_exact_and_lpm_tables_key_by_value_through_both_lookup_paths():
+    from fabriclab.switch.tables import ActionCall, ActionSpec, Exact, KeyField, Lpm, Table
 
     for direct in (None, "ctr"):
         t = Table("t", [KeyField("k", "exact", 8)], [ActionSpec("a", (("x", 8),))],
@@ -200,6 +200,11 @@ def test_one_field_exact_table_keys_by_value_through_both_lookup_paths():
         assert t.apply((6,), b"", 10, 0) == (False, ActionCall("NoAction"))
         t.delete({"k": Exact(5)})
         assert t.finder()(5) is None
+    lpm = Table("l", [KeyField("k", "lpm", 8)], [ActionSpec("a")], ActionCall("NoAction"))
+    assert lpm.scalar_key
+    lpm.insert({"k": Lpm(0x80, 1)}, ActionCall("a"))
+    assert lpm.finder()(0x81).action == ActionCall("a") and lpm.finder()(0x01) is None
+    assert lpm.apply((0x81,), b"", 1, 0) == (True, ActionCall("a"))
     two = Table("t2", [KeyField("k", "exact", 8), KeyField("j", "exact", 8)], [ActionSpec("a")],
                 ActionCall("NoAction"))
     assert not two.scalar_key
