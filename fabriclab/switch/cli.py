@@ -211,6 +211,11 @@ def _bound_address(address: str, server: Any) -> str:
 
 def main(args: argparse.Namespace) -> int:
     _merge_target_args(args)
+    if args.device_id < 0:
+        raise FabricError(f"--device-id {args.device_id}: a P4Runtime device id is 0 or more")
+    for flag, port in (("--cpu-port", args.cpu_port), ("--drop-port", args.drop_port)):
+        if port is not None:
+            ports.parse_port_number(str(port), flag)
     packet_log = configure_logging(args)
     if args.thrift_port is not None:
         print(f"fabriclab switch: note: --thrift-port {args.thrift_port} ignored (no Thrift here; "

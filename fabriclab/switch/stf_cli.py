@@ -13,6 +13,7 @@ import pathlib
 import sys
 
 from fabriclab.errors import FabricError
+from fabriclab.switch.ports import parse_port_number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +60,7 @@ def _run(program, stf_path: str, drop_port: int):
 
 
 def main(args: argparse.Namespace) -> int:
+    parse_port_number(str(args.drop_port), "--drop-port")
     try:
         program = load_program(args.program, args.include, args.defines)
     except FabricError:
