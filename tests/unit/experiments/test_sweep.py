@@ -33,8 +33,6 @@ SMALLEST: dict[str, dict[str, Any]] = {
     "adaptive_routing": QUICK,
     "innet_allreduce": dict(ranks=(2, 4), loss_ranks=4, sizes=(), losses=(0.0,), nbytes=32 << 10),
     "scale_up": dict(accelerators=4, domain_sizes=(1, 2), nbytes=16 << 10, kinds=("allreduce",)),
-    "resiliency": dict(collectives=("alltoall",), alltoall_bytes=256 << 10, failures=(1,),
-                       schemes=("controller+ecmp", "fast+ecmp")),
     "congestion_control": dict(schemes=("pfc", "hpcc"), duration_us=100, warmup_us=50),
     "scale_across": dict(distances_km=(0, 300), schemes=("baseline",), nbytes=64 << 10, window=8),
     "isolation": dict(cases=("alone", "shared"), seeds=(1,), iters=1, allreduce_bytes=128 << 10),
