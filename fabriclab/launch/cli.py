@@ -322,7 +322,18 @@ def simulate(args: argparse.Namespace, todo: list[CollectiveSpec], opts: Stack) 
     return runs
 
 
+def _check_limits(args: argparse.Namespace) -> None:
+    """What no run could use, refused before anything starts (a run may take minutes)."""
+    if args.window < 1:
+        raise FabricError(f"--window {args.window}: at least 1 outstanding packet per QP")
+    if not args.timeout > 0:
+        raise FabricError(f"--timeout {args.timeout:g}: give a time in seconds > 0")
+    if args.json is not None and not args.json.parent.is_dir():
+        raise FabricError(f"--json {args.json}: no folder {args.json.parent}")
+
+
 def main(args: argparse.Namespace) -> int:
+    _check_limits(args)
     runs = run(args)
     rows = [summarize(spec, results) for spec, results in runs]
     spec = runs[0][0]
