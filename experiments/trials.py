@@ -40,6 +40,38 @@ def run_trial(module: str, run: str, params: dict[str, Any], cases: list[dict[st
     return records, error
 
 
+Emit = Callable[[dict[str, Any]], None]
+Body = Callable[[dict[str, Any], Any, Emit, Callable[[str], None]], None]
+
+
+def trial_main(module: str, body: Body, argv: list[str] | None = None) -> int:
+    """The child's side of run_trial, for `python -m MODULE PARAMS.json CASES.json OUT.jsonl`:
+    `body(raw, cases, emit, progress)` runs the cases (`raw` is {"run", "params"}), `emit`
+    appends a record at once so finished cases survive a crash; SIGTERM tears the network
+    down through the body's `finally` like Ctrl-C. Exit 2 on a FabricError, 130 if stopped."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        print(f"usage: python -m {module} PARAMS.json CASES.json OUT.jsonl", file=sys.stderr)
+        return 2
+    params_path, cases_path, out_path = map(Path, args)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        raw = json.loads(params_path.read_text())
+        cases = json.loads(cases_path.read_text())
+        with out_path.open("a") as out:
+            def emit(record: dict[str, Any]) -> None:
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+            body(raw, cases, emit, lambda line: print(line, flush=True))
+    except FabricError as err:
+        print(f"trial: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("trial: error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
 def _run(module: str, run: str, args: list[str], timeout: float,
          progress: Callable[[str], None]) -> str | None:
     """Run the trial; SIGTERM to us is turned into KeyboardInterrupt so `finally` cleans up."""

@@ -9,12 +9,9 @@ by `experiments.trials`, so gRPC clients and Mininet's forks live in a process o
 
 from __future__ import annotations
 
-import json
-import signal
 import sys
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Callable
 
 from controller.fabric import FABRIC_P4, FabricController
@@ -24,7 +21,7 @@ from experiments.adaptive_routing.host import HostJob
 from experiments.adaptive_routing.params import Params, topology
 from experiments.adaptive_routing.workload import cross_leaf_permutation, interleaved_ring
 from experiments.adaptive_routing.network import leaf_port_bytes, start_agents, uplinks
-from fabriclab.errors import FabricError
+from experiments.trials import Emit, trial_main
 from fabriclab.net.network import FabricNet, NetConfig
 from fabriclab.launch.lockstep import Lockstep
 
@@ -91,34 +88,12 @@ def run_trial(p: Params, cases: list[Case], run: str, emit: Callable[[dict], Non
                 progress(f"  done: {case.label} ({time.monotonic() - started:.1f} s)")
 
 
+def _body(raw: dict, cases: list, emit: Emit, progress: Callable[[str], None]) -> None:
+    run_trial(Params.from_dict(raw["params"]), [Case(**c) for c in cases], raw["run"], emit, progress)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3:
-        print("usage: python -m experiments.adaptive_routing.trial PARAMS.json CASES.json OUT.jsonl",
-              file=sys.stderr)
-        return 2
-    params_path, cases_path, out_path = map(Path, args)
-    signal.signal(signal.SIGTERM, _interrupt)  # tear the network down on SIGTERM too
-    try:
-        raw = json.loads(params_path.read_text())
-        p = Params.from_dict(raw["params"])
-        cases = [Case(**c) for c in json.loads(cases_path.read_text())]
-        with out_path.open("a") as out:
-            def emit(record: dict) -> None:
-                out.write(json.dumps(record) + "\n")
-                out.flush()
-            run_trial(p, cases, raw["run"], emit, lambda s: print(s, flush=True))
-    except FabricError as err:
-        print(f"trial: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("trial: error: interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    return trial_main("experiments.adaptive_routing.trial", _body, argv)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,9 @@ warmup and end marks; the CC manager (scheme dcqcn_pfc_ccm) observes every
 
 from __future__ import annotations
 
-import json
-import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from controller.congestion import CcManager, CcPolicy, read_pfc
@@ -29,6 +26,7 @@ from experiments.congestion_control.host import job_line
 from experiments.congestion_control.params import Params, topology
 from experiments.congestion_control.sim import headroom
 from experiments.congestion_control.workload import DATA_PRIORITY, plan_flows, roles
+from experiments.trials import Emit, trial_main
 from fabriclab.errors import FabricError
 from fabriclab.launch.lockstep import Lockstep
 from fabriclab.launch.placement import in_mininet_host
@@ -184,34 +182,12 @@ def run_trial(p: Params, cases: list[dict[str, Any]], run: str, emit: Callable[[
                          f"({record['wall_s']:.0f} s)")
 
 
+def _body(raw: dict, cases: list, emit: Emit, progress: Callable[[str], None]) -> None:
+    run_trial(Params.from_dict(raw["params"]), cases, raw["run"], emit, progress)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3:
-        print("usage: python -m experiments.congestion_control.emulate PARAMS.json CASES.json OUT.jsonl",
-              file=sys.stderr)
-        return 2
-    params_path, cases_path, out_path = map(Path, args)
-    signal.signal(signal.SIGTERM, _interrupt)  # tear the network down on SIGTERM too
-    try:
-        raw = json.loads(params_path.read_text())
-        p = Params.from_dict(raw["params"])
-        cases = json.loads(cases_path.read_text())
-        with out_path.open("a") as out:
-            def emit(record: dict) -> None:
-                out.write(json.dumps(record) + "\n")
-                out.flush()
-            run_trial(p, cases, raw["run"], emit, lambda s: print(s, flush=True))
-    except FabricError as err:
-        print(f"trial: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("trial: error: interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    return trial_main("experiments.congestion_control.emulate", _body, argv)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,9 @@ are read from `tenant_colors`; marks are the CE-marked frames its NICs received.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from controller.congestion import CcManager, CcPolicy
@@ -26,7 +24,7 @@ from controller.fabric_plan import FabricConfig, Mode
 from controller.route_installer import RouteInstaller
 from controller.tenants import TenantInstaller, effective_tenants, plan_tenants
 from experiments.isolation.params import Params, topology
-from fabriclab.errors import FabricError
+from experiments.trials import Emit, trial_main
 from fabriclab.launch.agent import Stack
 from fabriclab.launch.lockstep import Lockstep
 from fabriclab.launch.placement import in_mininet_host
@@ -143,33 +141,12 @@ def run_trial(p: Params, cases: list[dict], run: str, emit: Callable[[dict], Non
                 progress(f"  done: {c['case']} seed {c['seed']} ({time.monotonic() - started:.1f} s)")
 
 
+def _body(raw: dict, cases: list, emit: Emit, progress: Callable[[str], None]) -> None:
+    run_trial(Params.from_dict(raw["params"]), cases, raw["run"], emit, progress)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3:
-        print("usage: python -m experiments.isolation.trial PARAMS.json CASES.json OUT.jsonl", file=sys.stderr)
-        return 2
-    params_path, cases_path, out_path = map(Path, args)
-    signal.signal(signal.SIGTERM, _interrupt)  # tear the network down on SIGTERM too
-    try:
-        raw = json.loads(params_path.read_text())
-        p = Params.from_dict(raw["params"])
-        cases = json.loads(cases_path.read_text())
-        with out_path.open("a") as out:
-            def emit(record: dict) -> None:
-                out.write(json.dumps(record) + "\n")
-                out.flush()
-            run_trial(p, cases, raw["run"], emit, lambda s: print(s, flush=True))
-    except FabricError as err:
-        print(f"trial: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("trial: error: interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    return trial_main("experiments.isolation.trial", _body, argv)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,15 @@ and near-source notification thresholds from the topology), one host agent per r
 
 from __future__ import annotations
 
-import json
-import signal
 import sys
 import time
-from pathlib import Path
 from typing import Callable
 
 from controller.fabric import FABRIC_P4, FabricController
 from controller.fabric_plan import BorderPolicy, FabricConfig
 from controller.route_installer import RouteInstaller
 from experiments.scale_across.params import Params, rank_hosts, spec_for, stack_for, topology
-from fabriclab.errors import FabricError
+from experiments.trials import Emit, trial_main
 from fabriclab.launch.agent import agent_argv, collective_job
 from fabriclab.launch.lockstep import Lockstep
 from fabriclab.launch.placement import in_mininet_host
@@ -58,33 +55,12 @@ def run_trial(p: Params, km: float, cases: list[dict], run: str, emit: Callable[
                 progress(f"  done: {km:g} km {case['kind']} {case['scheme']} seed {case['seed']} ({wall:.1f} s)")
 
 
+def _body(raw: dict, cases: list, emit: Emit, progress: Callable[[str], None]) -> None:
+    run_trial(Params.from_dict(raw["params"]), raw["params"]["km"], cases, raw["run"], emit, progress)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3:
-        print("usage: python -m experiments.scale_across.trial PARAMS.json CASES.json OUT.jsonl", file=sys.stderr)
-        return 2
-    params_path, cases_path, out_path = map(Path, args)
-    signal.signal(signal.SIGTERM, _interrupt)  # tear the network down on SIGTERM too
-    try:
-        raw = json.loads(params_path.read_text())
-        p = Params.from_dict(raw["params"])
-        with out_path.open("a") as out:
-            def emit(record: dict) -> None:
-                out.write(json.dumps(record) + "\n")
-                out.flush()
-            run_trial(p, raw["params"]["km"], json.loads(cases_path.read_text()), raw["run"], emit,
-                      lambda s: print(s, flush=True))
-    except FabricError as err:
-        print(f"trial: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("trial: error: interrupted", file=sys.stderr)
-        return 130
-    return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    return trial_main("experiments.scale_across.trial", _body, argv)
 
 
 if __name__ == "__main__":
