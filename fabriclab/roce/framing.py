@@ -126,12 +126,15 @@ _U32 = struct.Struct("!I")
 _ICRC = struct.Struct("<I")
 _PSEUDO = struct.Struct("!8sBBHHHBBH4s4sHHHH")  # 0xFF*8, IPv4 header, UDP header
 _CNP_PAD = bytes(16)
+_PADS = (b"", bytes(1), bytes(2), bytes(3))
+_MASKED = 0xFF000000  # BTH word 2 with byte 4 (FECN, BECN, resv6) masked to ones for the ICRC
+_crc32 = zlib.crc32
 
 BTH_LEN, RETH_LEN, AETH_LEN, IMM_LEN, ICRC_LEN = 12, 16, 4, 4, 4
 IP_UDP_LEN = 28
 
 
-@dataclass
+@dataclass(slots=True)
 class RocePacket:
     """One decoded RoCEv2 packet (BTH fields plus whichever extension headers it carries)."""
 
@@ -155,6 +158,16 @@ class RocePacket:
         return self.opcode == ACKNOWLEDGE and (self.syndrome >> 5) == 0b011
 
 
+def _extensions(pkt: RocePacket, op: int) -> bytes:
+    """RETH, AETH and ImmDt as the opcode implies, in wire order."""
+    ext = _RETH.pack(pkt.va, pkt.rkey, pkt.dma_len) if op in WITH_RETH else b""
+    if op == ACKNOWLEDGE:
+        ext += _U32.pack((pkt.syndrome << 24) | (pkt.msn & 0xFFFFFF))
+    if op in WITH_IMM:
+        ext += _U32.pack(pkt.imm or 0)
+    return ext
+
+
 def encode(pkt: RocePacket) -> bytes:
     """BTH + extension headers + padded payload, without the ICRC."""
     op = pkt.opcode
@@ -162,64 +175,49 @@ def encode(pkt: RocePacket) -> bytes:
         raise FabricError(f"RoCE: unsupported opcode {op:#x}")
     payload = _CNP_PAD if op == CNP else pkt.payload
     pad = -len(payload) % 4
-    parts = [
-        _BTH.pack(
-            op,
-            (pkt.solicited << 7) | (pad << 4),
-            pkt.pkey,
-            (pkt.becn << 30) | (pkt.dqpn & 0xFFFFFF),
-            (pkt.ackreq << 31) | (pkt.psn & 0xFFFFFF),
-        )
-    ]
-    if op in WITH_RETH:
-        parts.append(_RETH.pack(pkt.va, pkt.rkey, pkt.dma_len))
-    if op == ACKNOWLEDGE:
-        parts.append(_U32.pack((pkt.syndrome << 24) | (pkt.msn & 0xFFFFFF)))
-    if op in WITH_IMM:
-        parts.append(_U32.pack(pkt.imm or 0))
-    parts.append(payload)
-    if pad:
-        parts.append(bytes(pad))
-    return b"".join(parts)
+    bth = _BTH.pack(op, (pkt.solicited << 7) | (pad << 4), pkt.pkey, (pkt.becn << 30) | (pkt.dqpn & 0xFFFFFF),
+                    (pkt.ackreq << 31) | (pkt.psn & 0xFFFFFF))
+    return b"".join((bth, _extensions(pkt, op), payload, _PADS[pad]))
 
 
 def decode(data: bytes) -> RocePacket:
     """Parse BTH..payload (the ICRC already stripped); raise FabricError on a malformed packet."""
     if len(data) < BTH_LEN:
         raise FabricError(f"RoCE: packet of {len(data)} bytes is shorter than a BTH")
+    return _decode(data, len(data))
+
+
+def _decode(data: bytes, end: int) -> RocePacket:
+    """Parse data[:end] (BTH..padded payload) without copying it first."""
     op, flags, pkey, w2, w3 = _BTH.unpack_from(data)
     if op not in KNOWN:
         raise FabricError(f"RoCE: unsupported opcode {op:#x}")
-    pkt = RocePacket(
-        opcode=op,
-        dqpn=w2 & 0xFFFFFF,
-        psn=w3 & 0xFFFFFF,
-        ackreq=bool(w3 >> 31),
-        solicited=bool(flags >> 7),
-        becn=bool((w2 >> 30) & 1),
-        pkey=pkey,
-    )
     off = BTH_LEN
+    va = rkey = dma_len = syndrome = msn = 0
+    imm = None
     try:
         if op in WITH_RETH:
-            pkt.va, pkt.rkey, pkt.dma_len = _RETH.unpack_from(data, off)
+            va, rkey, dma_len = _RETH.unpack_from(data, off)
             off += RETH_LEN
         if op == ACKNOWLEDGE:
             (w,) = _U32.unpack_from(data, off)
-            pkt.syndrome, pkt.msn = w >> 24, w & 0xFFFFFF
+            syndrome, msn = w >> 24, w & 0xFFFFFF
             off += AETH_LEN
         if op in WITH_IMM:
-            (pkt.imm,) = _U32.unpack_from(data, off)
+            (imm,) = _U32.unpack_from(data, off)
             off += IMM_LEN
     except struct.error:
         raise FabricError(f"RoCE: opcode {op:#x} packet truncated in its extension headers") from None
-    pad = (flags >> 4) & 3
+    if off > end:  # unpack_from read into the ICRC behind `end`
+        raise FabricError(f"RoCE: opcode {op:#x} packet truncated in its extension headers")
+    payload = b""
     if op != CNP:
-        end = len(data) - pad
-        if end < off:
+        stop = end - ((flags >> 4) & 3)
+        if stop < off:
             raise FabricError("RoCE: pad count larger than the payload")
-        pkt.payload = data[off:end]
-    return pkt
+        payload = data[off:stop]
+    return RocePacket(op, w2 & 0xFFFFFF, w3 & 0xFFFFFF, payload, bool(w3 >> 31), bool(flags >> 7),
+                      bool((w2 >> 30) & 1), pkey, va, rkey, dma_len, syndrome, msn, imm)
 
 
 def icrc(src: bytes, dst: bytes, sport: int, dport: int, body: bytes) -> int:
@@ -228,37 +226,76 @@ def icrc(src: bytes, dst: bytes, sport: int, dport: int, body: bytes) -> int:
     The IPv4 header is the one Linux builds for an unconnected UDP socket with DF set:
     IHL 5, identification 0, flags DF; everything a router may change is masked to ones.
     """
-    udp_len = 8 + len(body) + ICRC_LEN
-    pseudo = _PSEUDO.pack(
-        b"\xff" * 8, 0x45, 0xFF, 20 + udp_len, 0, 0x4000, 0xFF, 17, 0xFFFF, src, dst,
-        sport, dport, udp_len, 0xFFFF,
-    )
-    crc = zlib.crc32(pseudo)
-    crc = zlib.crc32(body[:4], crc)
-    crc = zlib.crc32(b"\xff", crc)
-    return zlib.crc32(body[5:], crc)
+    crc = _pseudo_crc(src, dst, sport, dport, 8 + len(body) + ICRC_LEN)
+    view = memoryview(body)
+    return _crc32(view[5:], _crc32(b"\xff", _crc32(view[:4], crc)))
+
+
+def _pseudo_crc(src: bytes, dst: bytes, sport: int, dport: int, udp_len: int) -> int:
+    """CRC-32 of the 0xFF prefix and the masked IPv4/UDP headers (what the ICRC starts with)."""
+    return _crc32(_PSEUDO.pack(b"\xff" * 8, 0x45, 0xFF, 20 + udp_len, 0, 0x4000, 0xFF, 17, 0xFFFF, src, dst,
+                               sport, dport, udp_len, 0xFFFF))
+
+
+# The ICRC's start per (src, dst, sport, dport, UDP length): a flow sends few lengths (full
+# MTU, its last packet, ACKs), so nearly every packet finds it here. Bounded: cleared when full.
+_PSEUDO_CACHE: dict[tuple[str, str, int, int, int], int] = {}
+_PSEUDO_CACHE_MAX = 1 << 16
+
+
+def _pseudo_crc_cached(src_ip: str, dst_ip: str, sport: int, dport: int, udp_len: int) -> int:
+    key = (src_ip, dst_ip, sport, dport, udp_len)
+    crc = _PSEUDO_CACHE.get(key)
+    if crc is None:
+        crc = _pseudo_crc(socket.inet_aton(src_ip), socket.inet_aton(dst_ip), sport, dport, udp_len)
+        if len(_PSEUDO_CACHE) >= _PSEUDO_CACHE_MAX:
+            _PSEUDO_CACHE.clear()
+        _PSEUDO_CACHE[key] = crc
+    return crc
 
 
 def frame(pkt: RocePacket, src_ip: str, dst_ip: str, sport: int, dport: int = ROCE_PORT) -> bytes:
-    """The UDP payload for `pkt`: encoded headers and payload followed by the ICRC."""
-    body = encode(pkt)
-    crc = icrc(socket.inet_aton(src_ip), socket.inet_aton(dst_ip), sport, dport, body)
-    return body + _ICRC.pack(crc)
+    """The UDP payload for `pkt`: encoded headers and payload followed by the ICRC.
+
+    The ICRC runs over the pieces as they are built (the BTH packed a second time with its
+    byte 4 masked), so the frame is joined once and never copied for the CRC."""
+    op = pkt.opcode
+    if op not in KNOWN:
+        raise FabricError(f"RoCE: unsupported opcode {op:#x}")
+    payload = _CNP_PAD if op == CNP else pkt.payload
+    pad = -len(payload) % 4
+    flags, pkey, dqpn = (pkt.solicited << 7) | (pad << 4), pkt.pkey, pkt.dqpn & 0xFFFFFF
+    w3 = (pkt.ackreq << 31) | (pkt.psn & 0xFFFFFF)
+    ext = _extensions(pkt, op)
+    tail = _PADS[pad]
+    crc = _pseudo_crc_cached(src_ip, dst_ip, sport, dport,
+                             8 + BTH_LEN + len(ext) + len(payload) + pad + ICRC_LEN)
+    crc = _crc32(_BTH.pack(op, flags, pkey, _MASKED | dqpn, w3), crc)
+    if ext:
+        crc = _crc32(ext, crc)
+    crc = _crc32(payload, crc)
+    if pad:
+        crc = _crc32(tail, crc)
+    bth = _BTH.pack(op, flags, pkey, (pkt.becn << 30) | dqpn, w3)
+    return b"".join((bth, ext, payload, tail, _ICRC.pack(crc)))
 
 
 def unframe(
     data: bytes, src_ip: str, dst_ip: str, sport: int, dport: int = ROCE_PORT, verify: bool = True
 ) -> RocePacket:
     """Decode a UDP payload; with `verify`, raise FabricError when the ICRC does not match."""
-    if len(data) < BTH_LEN + ICRC_LEN:
-        raise FabricError(f"RoCE: datagram of {len(data)} bytes is too short")
-    body = data[:-ICRC_LEN]
+    n = len(data)
+    if n < BTH_LEN + ICRC_LEN:
+        raise FabricError(f"RoCE: datagram of {n} bytes is too short")
+    end = n - ICRC_LEN
     if verify:
-        (got,) = _ICRC.unpack_from(data, len(body))
-        want = icrc(socket.inet_aton(src_ip), socket.inet_aton(dst_ip), sport, dport, body)
+        (got,) = _ICRC.unpack_from(data, end)
+        view = memoryview(data)
+        want = _crc32(view[5:end], _crc32(b"\xff", _crc32(view[:4], _pseudo_crc_cached(
+            src_ip, dst_ip, sport, dport, 8 + n))))
         if got != want:
             raise FabricError(f"RoCE: bad ICRC {got:#010x} (expected {want:#010x})")
-    return decode(body)
+    return _decode(data, end)
 
 
 BTH_FROM_SWITCH = 1  # BTH resv6 of a CNP a switch generated (fabric.p4): it has no valid ICRC

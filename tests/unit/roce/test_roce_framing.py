@@ -1,5 +1,7 @@
 """Our struct framing against scapy.contrib.roce: encode with one, decode with the other."""
 
+import socket
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -122,3 +124,27 @@ def test_any_packet_round_trips_and_matches_scapys_icrc(op, dqpn, psn, payload, 
     data = f.frame(pkt, SRC, DST, SPORT)
     assert f.unframe(data, SRC, DST, SPORT) == pkt
     assert scapy_icrc(scapy_packet(data)) == data[-4:]
+
+
+@given(op=st.sampled_from(sorted(f.KNOWN)), payload=st.binary(max_size=64), becn=st.booleans(),
+       solicited=st.booleans(), sport=st.integers(0, 0xFFFF), dport=st.sampled_from([f.ROCE_PORT, 1234]),
+       dst=st.sampled_from(["10.0.0.2", "10.1.2.3"]))
+def test_frame_icrc_equals_the_icrc_of_the_encoded_body(op, payload, becn, solicited, sport, dport, dst):
+    """`frame` runs the CRC over the pieces as it builds them (BTH packed with byte 4 masked,
+    the IPv4/UDP start cached per flow and length): the same bytes and ICRC as encoding first
+    and running `icrc` over the body, whatever FECN/BECN, pad and ports."""
+    pkt = f.RocePacket(op, 0x1234, 99, payload, becn=becn, solicited=solicited, imm=7)
+    data = f.frame(pkt, SRC, dst, sport, dport)
+    body = f.encode(pkt)
+    assert data[:-4] == body
+    want = f.icrc(socket.inet_aton(SRC), socket.inet_aton(dst), sport, dport, body)
+    assert data[-4:] == want.to_bytes(4, "little")
+    assert f.unframe(data, SRC, dst, sport, dport) == f.decode(body)
+
+
+def test_extension_headers_running_into_the_icrc_are_truncated():
+    """The decoder reads the datagram in place: a RETH that fits only with the ICRC's 4 bytes
+    is still a truncated packet, not one with a RETH made of ICRC bytes."""
+    data = bytes([f.WRITE_FIRST]) + bytes(11) + bytes(14) + bytes(4)  # RETH needs 16 after the BTH
+    with pytest.raises(FabricError, match="truncated"):
+        f.unframe(data, SRC, DST, SPORT, verify=False)
