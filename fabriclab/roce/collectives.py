@@ -44,6 +44,7 @@ KINDS = RING_KINDS + DIRECT_KINDS
 ALGOS = ("ring", "hier")  # ring: the flat schedule of each kind (direct kinds: direct puts)
 HIER_KINDS = ("allreduce", "allgather", "alltoall")
 ROOT = 0  # of gather and scatter
+INPUT_PERIOD = 25  # rank_input's elements repeat with this period (3i mod 5, and i // 5 mod 5)
 DTYPES = {"float": np.float32, "float32": np.float32, "int": np.int32, "int32": np.int32,
           "double": np.float64, "float64": np.float64, "int64": np.int64}
 OPS = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}
@@ -157,10 +158,14 @@ class CollectiveSpec:
 
 
 def rank_input(spec: CollectiveSpec, rank: int) -> np.ndarray:
-    """Rank `rank`'s input buffer: small integers that vary by rank and element."""
+    """Rank `rank`'s input buffer: small integers that vary by rank and element.
+
+    Element i is ((7 rank + 3 i + (rank + 1)(i // 5)) mod 5) - 2, which repeats every 25
+    elements: the first 25 are computed and tiled (every rank of every iteration builds its
+    input, a megabyte or more each time)."""
     n = spec.chunk if spec.kind in ("allgather", "gather") else spec.count
-    i = np.arange(n, dtype=np.int64)
-    return (((rank * 7 + i * 3 + (rank + 1) * (i // 5)) % 5) - 2).astype(spec.np_dtype)
+    i = np.arange(INPUT_PERIOD, dtype=np.int64)
+    return np.resize((((rank * 7 + i * 3 + (rank + 1) * (i // 5)) % 5) - 2).astype(spec.np_dtype), n)
 
 
 @lru_cache(maxsize=64)

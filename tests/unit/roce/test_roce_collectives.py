@@ -52,6 +52,19 @@ def test_schedules_compute_the_exact_result(kind, n, dtype, op):
         assert count_wrong(spec, r, c.output()) == 0
 
 
+@pytest.mark.parametrize("kind,n,size,dtype", [("allreduce", 3, 4 * 30, "int"), ("alltoall", 7, 4 * 7 * 101, "float"),
+                                               ("allgather", 16, 8 * 16 * 53, "double")])
+def test_rank_input_is_its_formula_at_every_element(kind, n, size, dtype):
+    """rank_input tiles the formula's period of 25: the same values as computing every element."""
+    spec = CollectiveSpec(kind, n, size, dtype)
+    for r in range(n):
+        got = rank_input(spec, r)
+        i = np.arange(got.size, dtype=np.int64)
+        assert got.size == (spec.chunk if kind == "allgather" else spec.count)
+        assert got.dtype == spec.np_dtype
+        assert np.array_equal(got, (((r * 7 + i * 3 + (r + 1) * (i // 5)) % 5) - 2).astype(spec.np_dtype))
+
+
 def test_expected_output_is_what_numpy_says():
     spec = CollectiveSpec("allreduce", 3, 4 * 30, "int", "sum")
     assert np.array_equal(expected_output(spec, 1), sum(rank_input(spec, r) for r in range(3)))
