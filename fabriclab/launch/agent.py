@@ -4,8 +4,9 @@ One process per host (started in the host's network namespace by a `placement` s
 driven by `lockstep.Lockstep`), speaking one line protocol on stdin/stdout: it prints "ready"
 once; then for every round it reads a JSON job, builds the job's workload on a fresh NIC,
 binds its sockets, prints "bound" (so no host sends before every host listens), waits for
-"go", runs, and prints one JSON result. End of input ends the agent. A batch of rounds pays
-Python's start-up once per host.
+"go", runs, and prints one JSON result; then it keeps answering its peers (their last
+retransmissions, `udp.linger`) until the next job line or end of input, which ends the agent.
+A batch of rounds pays Python's start-up once per host.
 
 A job is a JSON object with at least `workload` (a name the agent serves) and `timeout`
 (seconds); the rest belongs to the workload. This module serves collectives (`collective_job`
@@ -17,17 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import selectors
 import signal
 import sys
-import time
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
 
 from fabriclab import paths
 from fabriclab.errors import FabricError
 from fabriclab.launch.placement import parse_address
-from fabriclab.launch.udp import MAX_IDLE, UdpDriver
+from fabriclab.launch.udp import UdpDriver, drive, linger
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.dcqcn import DcqcnParams
 from fabriclab.roce.framing import ROCE_PORT
@@ -58,6 +57,7 @@ def agent_argv(module: str, me: int, addrs: Peers) -> list[str]:
 
 
 DEFAULT_BASE_RTT = 100e-6  # s: DCQCN/HPCC parameters when no RTT is given
+LINGER_S = 3600.0  # s: a finished round answers its peers until the launcher's next line (or EOF)
 
 
 @dataclass(frozen=True)
@@ -156,59 +156,36 @@ def collective(job: dict, me: int, peers: Peers) -> tuple[RoceNic, App]:
 WORKLOADS: dict[str, Workload] = {"collective": collective}
 
 
-def run_job(make: Workload, job: dict, me: int, peers: Peers) -> dict:
-    """One round: build, bind, say "bound", wait for "go", run, summarise."""
+def reply(result: dict) -> None:
+    """One round's result: one JSON line to the launcher."""
+    print(json.dumps(result), flush=True)
+
+
+def run_job(make: Workload, job: dict, me: int, peers: Peers,
+            answer: Callable[[dict], None] = reply) -> None:
+    """One round: build, bind, say "bound", wait for "go", run, `answer` the summary, then
+    linger (keep answering the peers' last packets) until the launcher's next line."""
     timeout = float(job["timeout"])
     nic, app = make(job, me, peers)
     nics = getattr(app, "nics", [nic])
     drivers: list[UdpDriver] = []
     try:
         for n in nics:
-            drivers.append(UdpDriver(n, app if len(nics) == 1 else None))
+            drivers.append(UdpDriver(n))
         for driver in drivers:
             driver.open_qp_sockets()
         print("bound", flush=True)
         wait_go()
-        if len(drivers) == 1:
-            finished = drivers[0].run(lambda: app.done, timeout)
-        else:
-            finished = run_drivers(drivers, app, timeout)
+        finished = drive(drivers, app, lambda: app.done, timeout)
         summary = app.summary()
         summary["send_errors"] = sum(d.send_errors for d in drivers)
         if not finished:
             summary["error"] = summary.get("error") or f"host {me}: timed out after {timeout} s"
+        answer(summary)
+        linger(drivers, sys.stdin.fileno(), LINGER_S)
     finally:
         for driver in drivers:
             driver.close()
-    return summary
-
-
-def run_drivers(drivers: list[UdpDriver], app: App, timeout: float) -> bool:
-    """One app over several NICs (a rank's scale-out and scale-up NICs): service the app,
-    let every NIC send, service again, then wait on all receive sockets at once. True when
-    the app is done, False after `timeout` seconds. (UdpDriver.run drives a single NIC;
-    its `_step`/`_drain` are the seam.)"""
-    sel = selectors.DefaultSelector()
-    try:
-        for d in drivers:
-            sel.register(d._rx, selectors.EVENT_READ, d)
-        end = time.monotonic_ns() + round(timeout * NS_PER_S)
-        while True:
-            now = time.monotonic_ns()
-            app.service(now)
-            for d in drivers:
-                d._step(now)
-            app.service(now)
-            if app.done:
-                return True
-            if now >= end:
-                return False
-            wakes = [w for d in drivers if (w := d.nic.next_wakeup()) is not None]
-            wait = min([MAX_IDLE] + [max(w - now, 0) / NS_PER_S for w in wakes])
-            for key, _ in sel.select(wait):
-                key.data._drain()
-    finally:
-        sel.close()
 
 
 def _die_with_launcher() -> None:
@@ -216,9 +193,9 @@ def _die_with_launcher() -> None:
     paths.die_with_parent(signal.SIGTERM)
 
 
-#: (job, my index, every host's address) -> one JSON-able result; it binds, prints "bound"
-#: and calls `wait_go()` itself
-Round = Callable[[dict, int, Peers], dict]
+#: (job, my index, every host's address) -> one JSON-able result, or None if it answered
+#: itself (`reply`); it binds, prints "bound" and calls `wait_go()` itself
+Round = Callable[[dict, int, Peers], "dict | None"]
 
 
 def wait_go() -> None:
@@ -246,7 +223,9 @@ def serve_rounds(run_round: Round, argv: list[str] | None = None,
             job = json.loads(line)
             if not isinstance(job, dict):
                 raise FabricError(f"a job is a JSON object, not {line.strip()[:40]!r}")
-            print(json.dumps(run_round(job, args.me, peers)), flush=True)
+            result = run_round(job, args.me, peers)
+            if result is not None:
+                reply(result)
     except (FabricError, KeyError, TypeError, ValueError, OSError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2

@@ -61,12 +61,10 @@ class UdpDriver:
         self.nic, self.app = nic, app
         self.send_errors = 0
         self._tx: dict[int, socket.socket] = {}
-        self._sel = selectors.DefaultSelector()
         ip, port = nic.cfg.ip, nic.cfg.port
         self._rx = self._socket()
         self._rx.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
         self._bind(self._rx, ip, port)
-        self._sel.register(self._rx, selectors.EVENT_READ)
         self._int: socket.socket | None = None
         self._mac: socket.socket | None = None
         try:
@@ -74,10 +72,8 @@ class UdpDriver:
                 self._int = self._socket()
                 self._int.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
                 self._bind(self._int, ip, INT_UDP_PORT)
-                self._sel.register(self._int, selectors.EVENT_READ)
             if nic.cfg.pfc_priority is not None:
                 self._mac = self._pause_socket(pfc_iface or iface_of(ip))
-                self._sel.register(self._mac, selectors.EVENT_READ)
         except BaseException:
             self.close()
             raise
@@ -89,7 +85,6 @@ class UdpDriver:
         self.close()
 
     def close(self) -> None:
-        self._sel.close()
         for s in [self._rx, self._int, self._mac, *self._tx.values()]:
             if s is not None:
                 s.close()
@@ -156,22 +151,10 @@ class UdpDriver:
     def run(self, stop: Callable[[], bool], timeout: float) -> bool:
         """Run until `stop()` (True) or `timeout` seconds pass (False)."""
         self.open_qp_sockets()
-        end = time.monotonic_ns() + round(timeout * NS_PER_S)
-        while True:
-            now = time.monotonic_ns()
-            self._step(now)
-            if stop():
-                return True
-            if now >= end:
-                return False
-            wake = self.nic.next_wakeup()
-            wait = MAX_IDLE if wake is None else min(max(wake - now, 0) / NS_PER_S, MAX_IDLE)
-            if self._sel.select(wait):
-                self._drain()
+        return drive([self], self.app, stop, timeout)
 
     def _step(self, now: int) -> None:
-        if self.app:
-            self.app.service(now)
+        """Send whatever the NIC's pacers allow at `now`."""
         for dg in self.nic.poll(now):
             try:
                 self._tx[dg.sport].sendto(dg.payload, (dg.dst_ip, dg.dst_port))
@@ -180,8 +163,10 @@ class UdpDriver:
                                      errno.ENETUNREACH, errno.EMSGSIZE):
                     raise
                 self.send_errors += 1
-        if self.app:
-            self.app.service(now)
+
+    def sockets(self) -> list[socket.socket]:
+        """The receiving sockets (RoCE port, INT port, PFC pauses)."""
+        return [s for s in (self._rx, self._int, self._mac) if s is not None]
 
     def _drain(self) -> None:
         """Everything that is waiting: pauses first (they gate the data we answer with)."""
@@ -214,3 +199,54 @@ class UdpDriver:
                 return
             if addr[2] != socket.PACKET_OUTGOING:
                 self.nic.receive_mac_control(frame, time.monotonic_ns())
+
+
+def drive(drivers: list[UdpDriver], app: App | None, stop: Callable[[], bool], timeout: float,
+          until_readable: int | None = None) -> bool:
+    """The one event loop of a host: service the app, let every NIC send, service it again,
+    then sleep until a datagram arrives on any NIC or the earliest NIC wants its `poll`.
+    True when `stop()` or when file descriptor `until_readable` has input, False once
+    `timeout` seconds have passed. A NIC whose app is done keeps sending what it owes
+    (the last ACKs wait on its pacer like any packet) while this loop runs on: see `linger`."""
+    sel = selectors.DefaultSelector()
+    try:
+        for d in drivers:
+            for sock in d.sockets():
+                sel.register(sock, selectors.EVENT_READ, d)
+        if until_readable is not None:
+            sel.register(until_readable, selectors.EVENT_READ, None)
+        end = time.monotonic_ns() + round(timeout * NS_PER_S)
+        while True:
+            now = time.monotonic_ns()
+            if app is not None:
+                app.service(now)
+            for d in drivers:
+                d._step(now)
+            if app is not None:
+                app.service(now)
+            if stop():
+                return True
+            if now >= end:
+                return False
+            wait = MAX_IDLE
+            for d in drivers:
+                wake = d.nic.next_wakeup()
+                if wake is not None:
+                    wait = min(wait, max(wake - now, 0) / NS_PER_S)
+            ready = {id(key.data): key.data for key, _ in sel.select(wait)}
+            if None in ready.values():
+                return True
+            for d in ready.values():
+                d._drain()
+    finally:
+        sel.close()
+
+
+def linger(drivers: list[UdpDriver], until_readable: int, timeout: float) -> None:
+    """Keep finished NICs answering until the launcher moves on (`until_readable` has input:
+    its next job, or end of input). A rank is done when its own writes are acknowledged and
+    its peers' data is in; its ACK of a peer's last packet may still wait on its pacer or be
+    lost, and the peer then retransmits to it. Closing the sockets at once would leave that
+    peer resending into a closed port until its timeout; every rank's result is in only when
+    every peer is done, so lingering until then answers every retransmission."""
+    drive(drivers, None, lambda: False, timeout, until_readable)
