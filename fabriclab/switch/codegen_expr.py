@@ -510,7 +510,7 @@ class ExprCompiler:
     def header_writes(self, header: str, writes: list[tuple[int, str]]) -> list[str]:
         """Lines storing several fields of one header at once: the fields are disjoint, so
         clearing all of them then or-ing the new bits equals writing them one by one."""
-        h = self.gen.uniq("h")
+        h = "_h"  # one name for all: the value never assigns it, and the line after reads it
         clear = -1
         for mask, _ in writes:
             clear &= mask

@@ -443,8 +443,9 @@ class ExternCompiler:
         bits = max_bits(index)
         if bits is not None and 1 << bits <= size:
             return f"{get}({bc.expr(index)}, 0)"
-        i = self.gen.uniq("ri")
-        return f"({get}({i}, 0) if ({i} := {bc.expr(index)}) < {size} else 0)"
+        # one name for every read: a read nested in the index completes before this one's
+        # walrus, and the walrus is read right after (no other read in between)
+        return f"({get}(_ri, 0) if (_ri := {bc.expr(index)}) < {size} else 0)"
 
     def register_write(self, bc, obj: str, index, value) -> None:
         """Register.dp_write inlined: an out-of-range write is ignored (index first, as the
@@ -456,20 +457,20 @@ class ExternCompiler:
         if bits is not None and 1 << bits <= reg.size:
             bc.emit(f"{cells}[{bc.expr(index)}] = {store}")
             return
-        i = self.gen.uniq("ri")
-        bc.emit(f"if ({i} := {bc.expr(index)}) < {reg.size}:")
-        bc.emit(f"    {cells}[{i}] = {store}")
+        # `_wi`, not `_ri`: the value (evaluated before the subscript) may read registers
+        bc.emit(f"if (_wi := {bc.expr(index)}) < {reg.size}:")
+        bc.emit(f"    {cells}[_wi] = {store}")
 
     def counter_count(self, bc, obj: str, index) -> None:
         """Counter.count inlined: the cell's two fields updated in place (wrapping at 2**64
         as BMv2's uint64_t); a cell is created by the counter on its first packet."""
         size = self.gen.ns[obj].size
-        get, new, c = self.cells(obj, "get"), self.bound(obj, "new_cell"), self.gen.uniq("cc")
+        get, new, c = self.cells(obj, "get"), self.bound(obj, "new_cell"), "_cc"
         bits = max_bits(index)
         if bits is not None and 1 << bits <= size:
             i, pad = bc.expr(index), ""
         else:
-            i, pad = self.gen.uniq("ci"), "    "
+            i, pad = "_ci", "    "
             bc.emit(f"if ({i} := {bc.expr(index)}) < {size}:")
         bc.emit_all([f"{pad}{c} = {get}({i})", f"{pad}if {c} is None:",
                      f"{pad}    {c} = {new}({i})",

@@ -426,7 +426,9 @@ class BlockCompiler(ExprCompiler):
             kt = "(" + "".join(c + ", " for c in codes) + ")"
         # selector fields are hashed like any data list (invalid headers' fields left out)
         st = self.gen.externs.data_bytes(self, ir.ListExpr([k.expr for k in sel])) if sel else "b''"
-        hit, call = self.gen.uniq("hit"), self.gen.uniq("call")
+        # `_call`/`_entry`: one name for every table (read before any other apply can run);
+        # `hit` and the action name may be used later, so they stay unique
+        hit, call = self.gen.uniq("hit"), "_call"
         self.lookup(self.gen.ns[tname], tname, kt, st, hit, call)
         action = self.gen.uniq("act")
         self.emit(f"{action} = {call}.name")
@@ -455,7 +457,7 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
                       f"pkt.now)")
             return
-        entry = self.gen.uniq("entry")
+        entry = "_entry"
         self.emit(f"{entry} = {self.gen.obj('find', table.finder())}({key})")
         self.emit(f"if {entry} is None:")
         self.emit(f"    {hit}, {call} = False, {tname}.default_action")
