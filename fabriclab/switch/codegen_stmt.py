@@ -8,6 +8,7 @@ v1model externs become direct calls on runtime objects or writes to the PacketSt
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
@@ -482,6 +483,11 @@ class BlockCompiler(ExprCompiler):
         scope = sub.scope  # actions of the sub-control resolve its params through this scope
         copy_out = []
         for prm, arg in zip(decl.params, mc.args):
+            if is_object(prm.type):  # passed by reference: an outer parameter is used as is
+                value = self.expr(arg.value)
+                if _BOUND_ONCE.fullmatch(value):
+                    scope.names[id(prm)] = value
+                    continue
             name = self.gen.uniq("c_" + prm.name)
             scope.names[id(prm)] = name
             if prm.direction == "out" and not is_object(prm.type):
@@ -650,6 +656,11 @@ class BlockCompiler(ExprCompiler):
                 self.emit_header(member)
         else:
             raise unsupported(e, f"emitting {t.display()}")
+
+
+# A control's or parser's own parameter (`_p_hdr_3`) or an applied control's (`_c_meta_7`):
+# bound once per packet, never rebound, so a sub-control's parameter can be that name itself.
+_BOUND_ONCE = re.compile(r"_[pc]_[A-Za-z0-9_]*_[0-9]+")
 
 
 def _is_next(e) -> bool:
