@@ -20,6 +20,14 @@ with it the traffic manager's queues, stay those of the plain socket.
 
 The ring keeps what PACKET_AUXDATA gives the plain path: ``tp_status`` (with
 TP_STATUS_CSUMNOTREADY and the VLAN bits) and the VLAN tag the kernel stripped.
+
+Holes: under overload (the ring full, the kernel dropping) a slot was seen to stay the
+kernel's for good while the kernel went on filling the slots after it (its header written,
+its status never handed over). A reader that only ever looks at its next slot then stops
+for good, and epoll, which looks at the slot before the kernel's head, reports the socket
+readable forever: the switch spun at 100% CPU and forwarded nothing more on that port.
+So a slot that stays the kernel's for ``HOLE_NS`` while the next one is ours is skipped
+and counted (``holes``); a kernel write in progress takes microseconds.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import mmap
 import socket
 import struct
+import time
 
 SOL_PACKET = 263
 PACKET_RX_RING = 5
@@ -42,6 +51,7 @@ HDR_LEN = 32  # TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
 PKTTYPE = HDR_LEN + 10  # sockaddr_ll.sll_pkttype follows the header
 RING_BYTES = 2 << 20  # 1024 slots of 2 KiB at a 1500-byte MTU (memory the kernel pins)
 PAGE = mmap.PAGESIZE
+HOLE_NS = 5_000_000  # a slot the kernel holds this long while the next is ours is a hole
 
 
 def slot_size(mtu: int) -> int:
@@ -69,8 +79,21 @@ class PacketRing:
         sock.setsockopt(SOL_PACKET, PACKET_RX_RING, req)
         self.map = mmap.mmap(sock.fileno(), self.slots * self.frame, mmap.MAP_SHARED,
                              mmap.PROT_READ | mmap.PROT_WRITE)
+        self._start()
+
+    @classmethod
+    def on_buffer(cls, buffer: bytearray, frame: int, slots: int) -> PacketRing:
+        """A reader over a ring laid out in ``buffer`` (tests play the kernel's part)."""
+        ring = cls.__new__(cls)
+        ring.map, ring.frame, ring.slots = buffer, frame, slots
+        ring._start()
+        return ring
+
+    def _start(self) -> None:
         self.rx = 0  # next slot to read
         self.truncated = 0  # frames longer than a slot (cut by the kernel: dropped here)
+        self.holes = 0  # slots the kernel never handed over, skipped (see the module docstring)
+        self._hole: tuple[int, int] | None = None  # (slot, first seen ns) of a possible hole
 
     def receive(self, limit: int) -> list[tuple[bytes, int, int, int]]:
         """Up to ``limit`` frames as (bytes, tp_status, vlan tci, vlan tpid), oldest first;
@@ -90,8 +113,28 @@ class PacketRing:
                 out.append((ring[start:start + snap], status, tci, tpid))
             _STATUS.pack_into(ring, offset, TP_STATUS_KERNEL)
             index = index + 1 if index + 1 < slots else 0
+        if index == self.rx and self._skip_hole(index):
+            return self.receive(limit)
         self.rx = index
         return out
+
+    def _skip_hole(self, index: int) -> bool:
+        """Nothing at ``index``: if the next slot is ours and ``index`` has stayed the
+        kernel's for HOLE_NS, move past it (True)."""
+        following = index + 1 if index + 1 < self.slots else 0
+        if not _STATUS.unpack_from(self.map, following * self.frame)[0] & TP_STATUS_USER:
+            self._hole = None
+            return False
+        now = time.monotonic_ns()
+        if self._hole is None or self._hole[0] != index:
+            self._hole = (index, now)
+            return False
+        if now - self._hole[1] < HOLE_NS:
+            return False
+        self._hole = None
+        self.holes += 1
+        self.rx = following
+        return True
 
     def close(self) -> None:
         self.map.close()
