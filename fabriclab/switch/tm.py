@@ -17,6 +17,13 @@ the real-time driver (``process.py``) drives it from an epoll loop. The driver's
     for port, data in deliveries: send it    # it has crossed the link
     sleep until tm.next_deadline_ns()
 
+The fast path, same result: when the TM is idle (nothing queued, nothing due on a wire, no
+PFC pause running) a packet that would go through an empty queue and leave at once gets
+its QueueInfo from ``cut_through`` instead of ``enqueue`` + ``poll``, and
+``transmit(..., hand_back=True)`` returns True for a frame that crosses in no time with
+nothing due before it, for the driver to send at once (tests/unit/switch/
+test_tm_cut_through.py drives both paths with the same traffic and compares everything).
+
 BMv2 fidelity (simple_switch): priority ``p`` (``standard_metadata.priority``) selects
 queue ``p`` and the highest ``p`` with a packet is served first (strict priority; priority 0,
 every packet's default, is the lowest); a priority >= the number of queues is dropped
@@ -310,6 +317,34 @@ class TrafficManager:
                 self._send_xoff(cls, now_ns)
         return True
 
+    def cut_through(self, item: Any, now_ns: int, ingress_port: int | None = None) -> QueueInfo | None:
+        """What ``enqueue`` then ``poll(now_ns)`` would give ``item`` when it would leave its
+        queue at once with the TM idle: its QueueInfo (the departure is at ``now_ns``), with
+        the port's and queue's rate state advanced as that departure does. None where the
+        queues have a say (anything queued or due, a rate gap or pause running, a drop, PFC
+        accounting): then ``enqueue`` it as usual."""
+        if self._active or self._arrived or self._xoff or (self._wire and self._wire[0][0] <= now_ns):
+            return None
+        port = self.ports.get(item.port)
+        if port is None or port.link_free_ns > now_ns or port.next_ns > now_ns:
+            return None
+        qid = item.qid
+        if not 0 <= qid < self.priority_queues:
+            return None
+        queue = port.queues[qid]
+        if queue.next_ns > now_ns or (queue.hold is not None and queue.hold.until_ns > now_ns):
+            return None
+        if queue.depth_bytes is not None and item.length > queue.depth_bytes:
+            return None
+        if ingress_port is not None:
+            source = self.ports.get(ingress_port)
+            if source is not None and source.pfc:
+                return None
+        queue.next_ns = now_ns + _gap_ns(queue.rate_pps)
+        port.next_ns = now_ns + _gap_ns(port.rate_pps)
+        self.last_poll_ns = now_ns
+        return QueueInfo(now_ns // 1000, 0, 0, 0)
+
     def _send_xoff(self, cls: PfcClass, now_ns: int) -> None:
         if not cls.xoff:
             cls.xoff, cls.xoff_since_ns = True, now_ns
@@ -409,10 +444,12 @@ class TrafficManager:
                          (left - entry.enq_ns) // 1000)
         return Departure(entry.item, info, left)
 
-    def transmit(self, port_number: int, data: bytes, now_ns: int) -> None:
+    def transmit(self, port_number: int, data: bytes, now_ns: int, hand_back: bool = False) -> bool:
         """Put a frame on the port's link: it occupies the wire, then propagates.
 
         For egress outputs pass the departure's ``time_ns`` rather than the clock.
+        ``hand_back``: a frame that arrives by ``now_ns`` with nothing due before it is not
+        kept for ``poll`` but handed back (True): the caller delivers it now.
         """
         port = self.ports.get(port_number) or self.port(port_number)
         finish = now_ns if now_ns > port.link_free_ns else port.link_free_ns
@@ -426,10 +463,13 @@ class TrafficManager:
         port.tx_packets += 1
         port.tx_bytes += len(data)
         if arrival <= now_ns:
+            if hand_back and not self._arrived and not (self._wire and self._wire[0][0] <= now_ns):
+                return True
             self._arrived.append((port_number, data))
         else:
             self._seq += 1
             heapq.heappush(self._wire, (arrival, self._seq, port_number, data))
+        return False
 
     def clear_queues(self) -> None:
         """Drop every queued packet (their pipeline state is stale after a program change)."""
