@@ -60,6 +60,7 @@ PACKET_STATISTICS = 6
 TP_STATUS_CSUMNOTREADY = 0x8  # the sender left the L4 checksum to a NIC (TX offload on a veth)
 TP_STATUS_VLAN_VALID = 0x10
 TP_STATUS_VLAN_TPID_VALID = 0x40
+_SPECIAL_STATUS = TP_STATUS_CSUMNOTREADY | TP_STATUS_VLAN_VALID  # frames _accept must look at
 _AUXDATA = struct.Struct("=IIIHHHH")  # struct tpacket_auxdata
 _AUX_SPACE = socket.CMSG_SPACE(_AUXDATA.size)
 RECV_BATCH = 64  # frames read from one socket before looking at the others
@@ -89,6 +90,7 @@ class Counters:
     rx_overruns: int = 0  # frames the kernel dropped because the loop fell behind (full socket)
     partial_checksums: int = 0  # frames that arrived with a partial L4 checksum, sent on as is
     truncated: int = 0  # frames longer than a ring slot (MTU grew, GRO/GSO): dropped
+    ring_holes: int = 0  # ring slots the kernel never handed over, skipped (ring.py)
     port_events: int = 0  # carrier changes of our ports (each one updates the port signal)
 
 
@@ -504,23 +506,85 @@ class SwitchProcess:
             if err:
                 log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port],
                             os.strerror(err))
-        truncated = ring.truncated
-        for data, status, tci, tpid in ring.receive(RECV_BATCH):
-            self._accept(port, data, status, tci, tpid)
+        truncated, holes = ring.truncated, ring.holes
+        self._accept(port, ring.receive(RECV_BATCH))
         if ring.truncated != truncated:
             self._truncated(port, ring.truncated - truncated)
+        if ring.holes != holes:
+            self.counters.ring_holes += ring.holes - holes
+            log.warning("port %d (%s): skipped a receive ring slot the kernel never handed over "
+                        "(%d so far)", port, self.interfaces[port], self.counters.ring_holes)
 
-    def _accept(self, port: int, data: bytes, status: int, tci: int, tpid: int) -> None:
-        """One received frame (tp_status and VLAN fields as PACKET_AUXDATA gives them)."""
-        data = with_vlan_tag(data, status, tci, tpid)
-        if status & TP_STATUS_CSUMNOTREADY:
-            self._partial_checksum(port)
-        self.counters.rx += 1
-        if self._capture is not None:
-            self._capture.inbound[port].write(data)
-        now = self.now_ns()
-        self._ingress(port, data, now)
-        self._service(now)  # queues build from congestion, never from our read batching
+    def _accept(self, port: int, frames: list[tuple[bytes, int, int, int]]) -> None:
+        """Frames read from one port as (data, tp_status, vlan tci, vlan tpid), as the ring
+        and PACKET_AUXDATA give them. Each one is forwarded at its own clock reading, the TM
+        serviced before the next (queues build from congestion, never from our read
+        batching); the lock is taken once for the batch (P4Runtime waits at most a batch)."""
+        if not frames:
+            return
+        self.counters.rx += len(frames)
+        capture, forward, clock, t0 = self._capture, self._forward, time.monotonic_ns, self._t0
+        with self.lock:
+            for data, status, tci, tpid in frames:
+                if status & _SPECIAL_STATUS:
+                    data = with_vlan_tag(data, status, tci, tpid)
+                    if status & TP_STATUS_CSUMNOTREADY:
+                        self._partial_checksum(port)
+                if capture is not None:
+                    capture.inbound[port].write(data)
+                forward(port, data, clock() - t0)
+
+    def _forward(self, port: int, data: bytes, now_ns: int) -> None:
+        """A received frame through ingress and the TM (the caller holds the lock).
+
+        The usual case, one packet out of ingress into a TM with nothing to do, takes the
+        TM's fast path: ``cut_through`` gives the QueueInfo that enqueue + poll would, and
+        egress and the send follow at once, with no queue or heap work. Anything else
+        (several packets, a queue with packets, rates and pauses having a say) is
+        enqueued and serviced as before."""
+        tm = self.tm
+        if data[12:14] == b"\x88\x08" and tm.receive_mac_control(port, data, now_ns):
+            return  # PFC pauses stop at the MAC
+        core = self.core
+        if core is None:
+            self.counters.no_pipeline += 1
+            return
+        if self._packet_log:
+            log.info("port %d: in %d bytes", port, len(data))
+        try:
+            items = core.ingress(port, data, now_ns // 1000)
+        except Exception:  # noqa: BLE001 - a bad packet or program bug must not kill the switch
+            self._pipeline_error("ingress", port)
+            return
+        if len(items) == 1:
+            item = items[0]
+            if item.port != self.drop_port:
+                queue = tm.cut_through(item, now_ns, port)
+                if queue is not None:
+                    self._cut_through(core, item, queue, now_ns)
+                    return
+        for item in items:
+            self._enqueue(item, now_ns, port)
+        self._service(now_ns)
+
+    def _cut_through(self, core: Any, item: Any, queue: Any, now_ns: int) -> None:
+        """Egress of a packet that left its (empty) queue at ``now_ns``, and its send."""
+        try:
+            outputs, items = core.egress(item, now_ns // 1000, queue)
+        except Exception:  # noqa: BLE001
+            self._pipeline_error("egress", item.port)
+            return
+        tm, left_in_tm = self.tm, bool(items)
+        for port, data in outputs:
+            if port != self.drop_port:
+                if tm.transmit(port, data, now_ns, hand_back=True):
+                    self._deliver(port, data)
+                else:
+                    left_in_tm = True
+        if left_in_tm:
+            for new in items:
+                self._enqueue(new, now_ns)
+            self._service(now_ns)
 
     def _truncated(self, port: int, count: int) -> None:
         self.counters.truncated += count
@@ -531,17 +595,18 @@ class SwitchProcess:
                         "ones are only counted", port, self.interfaces[port])
 
     def _receive_plain(self, port: int, sock: socket.socket) -> None:
+        frames = []
         for _ in range(RECV_BATCH):
             try:
                 data, ancillary, _, address = sock.recvmsg(MAX_FRAME, _AUX_SPACE)
             except BlockingIOError:
-                return
+                break
             except OSError as err:  # e.g. ENETDOWN while the interface bounces
                 log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port], err)
-                return
-            if address[2] == PACKET_OUTGOING:
-                continue
-            self._accept(port, data, *auxdata(ancillary))
+                break
+            if address[2] != PACKET_OUTGOING:
+                frames.append((data, *auxdata(ancillary)))
+        self._accept(port, frames)
 
     def _partial_checksum(self, port: int) -> None:
         """A sender with TX checksum offload on (the veth default) hands over UDP/TCP with only
