@@ -20,6 +20,7 @@ import argparse
 import json
 import signal
 import sys
+import time
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
 
@@ -176,9 +177,11 @@ def run_job(make: Workload, job: dict, me: int, peers: Peers,
             driver.open_qp_sockets()
         print("bound", flush=True)
         wait_go()
+        cpu = time.process_time()
         finished = drive(drivers, app, lambda: app.done, timeout)
         summary = app.summary()
         summary["send_errors"] = sum(d.send_errors for d in drivers)
+        summary["cpu_s"] = time.process_time() - cpu  # this host's CPU from "go" to done
         if not finished:
             summary["error"] = summary.get("error") or f"host {me}: timed out after {timeout} s"
         answer(summary)
