@@ -23,7 +23,7 @@ from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import codegen_runtime as rt
 from fabriclab.switch.codegen_expr import (FieldLayout, Scope, attr, check_stack, header_layout,
-                                           is_object, resolve, unsupported)
+                                           is_object, resolve, unsupported, varbit_field)
 from fabriclab.switch.codegen_externs import ExternCompiler
 from fabriclab.switch.codegen_parser import ParserGenerator
 from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx
@@ -120,9 +120,12 @@ class PipelineGenerator:
         self.program = program
         self.counter = itertools.count()
         self.ns: dict[str, object] = {"_rt": rt, "_Header": rt.Header, "_Stack": rt.Stack,
-                                      "_VarHeader": rt.VarHeader,
+                                      "_VarHeader": rt.VarHeader, "_NOHDR": rt.ABSENT,
+                                      "_mat": rt.materialize,
                                       "_ONCE": (0,), "_valid_header": _valid_header}
         self.classes: dict[int, str] = {}
+        # structs whose plain header fields start as the shared ABSENT header (see lazy_field)
+        self.lazy: set[int] = set()
         self.class_src: list[str] = []
         self.layouts: dict[int, dict[str, FieldLayout]] = {}
         self.action_names: dict[int, str] = {}  # global actions
@@ -216,6 +219,8 @@ class PipelineGenerator:
                 init += [f"        _s = self.{a} = _Stack.__new__(_Stack)",
                          f"        _s.hs = [{', '.join(elems)}]", "        _s.nxt = 0",
                          f"        _s.make = {make}"]
+            elif zero == "_Header()" and id(t) in self.lazy:
+                init.append(f"        self.{a} = _NOHDR")
             elif zero in ("_Header()", "_VarHeader()"):
                 init += [f"        self.{a} = _x = {zero}", "        _x.valid = False"]
             else:
@@ -224,7 +229,11 @@ class PipelineGenerator:
         of = [f"        _r.{a} = {a}" for a in slots]
         copy, assign = [], []
         for a, f in zip(slots, t.fields):
-            if is_object(f.type):
+            if self.lazy_field(t, f):
+                copy.append(f"        _r.{a} = _h if (_h := self.{a}) is _NOHDR else _h.copy()")
+                assign.append(f"        (_h if (_h := self.{a}) is not _NOHDR else _mat(self, {a!r}))"
+                              f".assign(o.{a})")
+            elif is_object(f.type):
                 copy.append(f"        _r.{a} = self.{a}.copy()")
                 assign.append(f"        self.{a}.assign(o.{a})")
             else:
@@ -241,6 +250,13 @@ class PipelineGenerator:
                     *([f"        self.{a}.set_invalid()" for a in slots] or ["        pass"])]
         self.class_src.append("\n".join(src))
         return name
+
+    def lazy_field(self, t, f) -> bool:
+        """Field `f` of struct `t` holds ABSENT until written: a plain header field of the
+        program's headers struct. Generated code reads it as is (ABSENT reads as an invalid
+        header) and writes it only through `materialize` (codegen_expr.lazy_member)."""
+        return id(t) in self.lazy and not varbit_field(f.type) and isinstance(
+            resolve(f.type), ir.StructLike) and resolve(f.type).is_header
 
     # ------------------------------------------------------------ controls
     def statements(self, node):
@@ -381,6 +397,8 @@ class PipelineGenerator:
                               "ingress, egress, computeChecksum, deparser) package")
         parser = stages["parser"]
         hdr_t, meta_t, sm_t = (resolve(prm.type) for prm in parser.params[1:4])
+        if isinstance(hdr_t, ir.StructLike) and hdr_t.kind == "struct" and id(hdr_t) not in self.classes:
+            self.lazy.add(id(hdr_t))
         funcs = [
             self.parser_function(parser),
             self.control_function(stages["verify_checksum"], "verify_checksum",

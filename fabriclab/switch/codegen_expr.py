@@ -231,6 +231,28 @@ class ExprCompiler:
             return self.expr(decl.value)
         raise unsupported(e, f"a reference to '{e.name}' here")
 
+    def lazy_member(self, e) -> tuple[str, str] | None:
+        """(struct code, attribute) when `e` is a lazy header field (codegen.lazy_field):
+        it may hold the shared ABSENT header, which must never be written."""
+        if not isinstance(e, ir.Member):
+            return None
+        base_t = resolve(e.expr.type)
+        if not isinstance(base_t, ir.StructLike) or id(base_t) not in self.gen.lazy:
+            return None
+        f = base_t.get_field(e.member)
+        if f is None or not self.gen.lazy_field(base_t, f):
+            return None
+        return self.expr(e.expr), attr(e.member)
+
+    def expr_read(self, e) -> str:
+        """`e` for reading only (its validity and bits, a copy): a lazy header field as is,
+        ABSENT included. `expr` gives a header that may be written (materialised)."""
+        done = self.evaluated.get(id(e))
+        if done is not None:
+            return done
+        lazy = self.lazy_member(e)
+        return f"{lazy[0]}.{lazy[1]}" if lazy is not None else self.expr(e)
+
     def x_EnumMember(self, e: ir.EnumMember) -> str:
         return str(self.gen.enum_value(e))
 
@@ -239,7 +261,7 @@ class ExprCompiler:
         if nested is not None:  # a struct-typed header field, or a field of one
             h, ht, path = nested
             lay = self.layout(ht)[path]
-            bits = f"(({self.expr(h)}.v >> {lay.shift}) & {lay.mask})"
+            bits = f"(({self.expr_read(h)}.v >> {lay.shift}) & {lay.mask})"
             t = resolve(e.type)
             if isinstance(t, ir.StackType):
                 raise unsupported(e, f"reading the array '{e.text}' as a whole")
@@ -273,10 +295,14 @@ class ExprCompiler:
         if isinstance(base_t, ir.StructLike):
             if base_t.is_header:
                 lay = self.layout(base_t)[e.member]
-                h = self.expr(e.expr)
+                h = self.expr_read(e.expr)
                 bits = f"{h}.v" if lay.shift == 0 and lay.width == base_t.width else (
                     f"({h}.v & {lay.mask})" if lay.shift == 0 else f"(({h}.v >> {lay.shift}) & {lay.mask})")
                 return f"({bits} == 1)" if lay.is_bool else bits
+            lazy = self.lazy_member(e)
+            if lazy is not None:  # a header that may be written: a real one, never ABSENT
+                b, a = lazy
+                return f"(_m if (_m := {b}.{a}) is not _NOHDR else _mat({b}, {a!r}))"
             return f"{self.expr(e.expr)}.{attr(e.member)}"
         raise unsupported(e, f"member '{e.member}' of {getattr(base_t, 'display', lambda: '?')()}")
 
@@ -439,7 +465,7 @@ class ExprCompiler:
         kind = e.kind
         if kind == ir.CallKind.IS_VALID:
             t = resolve(e.target.type)
-            u = self.expr(e.target)
+            u = self.expr_read(e.target)
             if isinstance(t, ir.StructLike) and t.kind == "header_union":
                 return "(" + " or ".join(f"{u}.{attr(f.name)}.valid" for f in t.fields) + ")"
             return f"{u}.valid"

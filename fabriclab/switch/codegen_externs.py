@@ -178,7 +178,7 @@ class ExternCompiler:
         if isinstance(e, ir.StructExpr):
             return [x for _, item in e.fields for x in self.flatten(bc, item)]
         if isinstance(t, ir.StructLike) and t.is_header and not varbit_field(t):
-            h = bc.expr(e)
+            h = bc.expr_read(e)
             return [(f"{h}.v", t.width, h, 0)]
         if isinstance(t, ir.StructLike):
             out = []
@@ -195,7 +195,7 @@ class ExternCompiler:
             ht = resolve(e.expr.type)
             if isinstance(ht, ir.StructLike) and ht.is_header:
                 lay = self.gen.layout(ht)[e.member]
-                return [(bc.expr(e), width, bc.expr(e.expr), lay.shift)]
+                return [(bc.expr(e), width, bc.expr_read(e.expr), lay.shift)]
         return [(bc.expr(e), width, None, 0)]
 
     def merged_parts(self, bc, e) -> list[list]:
@@ -395,8 +395,8 @@ class ExternCompiler:
         guard = c
         if isinstance(target, ir.Member):
             ht = resolve(target.expr.type)
-            if isinstance(ht, ir.StructLike) and ht.is_header and c != f"{bc.expr(target.expr)}.valid":
-                guard = f"{c} and {bc.expr(target.expr)}.valid"
+            if isinstance(ht, ir.StructLike) and ht.is_header and c != f"{bc.expr_read(target.expr)}.valid":
+                guard = f"{c} and {bc.expr_read(target.expr)}.valid"
         bc.emit(f"if {guard}:")
         bc.indent += 1
         bc.emit_all(bc.assign(target, value, target.type))

@@ -39,6 +39,40 @@ class Header:
         self.v = 0
 
 
+class _Absent(Header):
+    """The one stand-in for every header field a packet has not touched yet (the headers
+    struct's plain header fields start as `ABSENT`: no object per header per packet).
+    It reads as an invalid header; generated code replaces it with a real header
+    (`materialize`) before any write, and any write that would reach it raises."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "valid", False)
+        object.__setattr__(self, "v", 0)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("internal error: write to the shared absent header")
+
+    def set_valid(self) -> None:
+        raise AttributeError("internal error: setValid on the shared absent header")
+
+    def assign(self, other: "Header") -> None:
+        raise AttributeError("internal error: assignment to the shared absent header")
+
+    def set_invalid(self) -> None:
+        pass  # already invalid and zero
+
+
+ABSENT = _Absent()
+
+
+def materialize(struct, name: str) -> Header:
+    """A real (invalid) header in place of ABSENT at `struct.name`, before its first write."""
+    h = Header()
+    h.valid = False
+    setattr(struct, name, h)
+    return h
+
+
 class VarHeader(Header):
     """A header with a varbit field: `v` holds it in a slot of its maximum width (value
     right-aligned) and `vl` is its current length in bits (set by extract(hdr, len))."""

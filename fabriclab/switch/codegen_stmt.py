@@ -136,7 +136,7 @@ class BlockCompiler(ExprCompiler):
             self.scope.names[id(s)] = name
             if s.init is not None:
                 self.hoist(s.init)
-                value = self.expr(s.init)
+                value = self.expr_read(s.init) if is_object(s.type) else self.expr(s.init)
                 if is_object(s.type):
                     value = f"{value}.copy()" if not isinstance(s.init, ir.StructExpr) else value
                 else:
@@ -287,8 +287,8 @@ class BlockCompiler(ExprCompiler):
         elif kind == K.SET_VALID:
             self.invalidate_union_siblings(mc.target)
             self.emit(f"{self.expr(mc.target)}.set_valid()")
-        elif kind == K.SET_INVALID:
-            self.emit(f"{self.expr(mc.target)}.set_invalid()")
+        elif kind == K.SET_INVALID:  # ABSENT's set_invalid does nothing, as it should
+            self.emit(f"{self.expr_read(mc.target)}.set_invalid()")
         elif kind in (K.PUSH_FRONT, K.POP_FRONT):
             self.emit(f"{self.expr(mc.target)}.{kind.value}({self.expr(mc.args[0].value)})")
         elif kind == K.EXTERN_FUNCTION:
@@ -347,10 +347,11 @@ class BlockCompiler(ExprCompiler):
             if prm.direction == "out":
                 self.emit(f"{name} = {self.zero(prm.type)}")
             else:
-                value = self.with_scope(saved, lambda a=arg: self.expr(a.value))
                 if is_object(prm.type):  # copy-in: the body may also reach the argument itself
+                    value = self.with_scope(saved, lambda a=arg: self.expr_read(a.value))
                     value = f"{value}.copy()"
                 else:
+                    value = self.with_scope(saved, lambda a=arg: self.expr(a.value))
                     value = self.convert(value, arg.value.type, prm.type, prm)
                 self.emit(f"{name} = {value}")
             if prm.direction in ("out", "inout"):
@@ -525,7 +526,7 @@ class BlockCompiler(ExprCompiler):
             if prm.direction == "out":
                 self.emit(f"{name} = {self.zero(prm.type)}")
             elif is_object(prm.type):
-                self.emit(f"{name} = {self.expr(arg.value)}.copy()")
+                self.emit(f"{name} = {self.expr_read(arg.value)}.copy()")
             else:
                 self.emit(f"{name} = {self.expr(arg.value)}")
             sub.scope.names[id(prm)] = name
@@ -576,7 +577,11 @@ class BlockCompiler(ExprCompiler):
         else:
             self.emit(f"if _off + {nbytes} > _n:")
             self.emit(f"    raise _rt.ParserError({too_short})")
-            self.emit(f"{h} = {self.expr(target)}")
+            lazy = None if var else self.lazy_member(target)
+            if lazy is not None:  # a new header object: the parser holds no other reference
+                self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
+            else:
+                self.emit(f"{h} = {self.expr(target)}")
             self.invalidate_union_siblings(target)
         raw = f"int.from_bytes(_data[_off:_off + {nbytes}], 'big')"
         if var:
@@ -626,7 +631,7 @@ class BlockCompiler(ExprCompiler):
             var = varbit_field(t)
             if var is None:
                 nbytes = self.header_bytes(e)
-            h = self.expr(e)
+            h = self.expr_read(e)
             if not h.replace("_", "").replace(".", "").isalnum():  # not a plain attribute path
                 h = self.gen.uniq("e")
                 self.emit(f"{h} = {self.expr(e)}")
