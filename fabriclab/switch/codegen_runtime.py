@@ -61,6 +61,9 @@ class _Absent(Header):
     def set_invalid(self) -> None:
         pass  # already invalid and zero
 
+    def __deepcopy__(self, memo) -> "_Absent":  # immutable: a copied pipeline shares it
+        return self
+
 
 ABSENT = _Absent()
 
