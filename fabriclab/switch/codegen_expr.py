@@ -188,6 +188,9 @@ class ExprCompiler:
         self.scope = Scope()
         self.hoisted: dict[int, tuple[str, str]] = {}  # id(table apply call) -> (hit, action)
         self.evaluated: dict[int, str] = {}  # id(expr) -> variable holding its value
+        # lazy header fields known to hold a real header here (inside `if h.isValid()`:
+        # ABSENT is never valid, and a real header is never replaced by ABSENT again)
+        self.materialised: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------ helpers
     def layout(self, h: ir.StructLike) -> dict[str, FieldLayout]:
@@ -243,6 +246,16 @@ class ExprCompiler:
         if f is None or not self.gen.lazy_field(base_t, f):
             return None
         return self.expr(e.expr), attr(e.member)
+
+    def valid_in(self, cond) -> frozenset[str]:
+        """Lazy header fields that `cond` being true proves valid (isValid() terms of &&)."""
+        if isinstance(cond, ir.Binary) and cond.op == "&&":
+            return self.valid_in(cond.left) | self.valid_in(cond.right)
+        if isinstance(cond, ir.MethodCall) and cond.kind == ir.CallKind.IS_VALID:
+            lazy = self.lazy_member(cond.target)
+            if lazy is not None:
+                return frozenset([f"{lazy[0]}.{lazy[1]}"])
+        return frozenset()
 
     def expr_read(self, e) -> str:
         """`e` for reading only (its validity and bits, a copy): a lazy header field as is,
@@ -302,6 +315,8 @@ class ExprCompiler:
             lazy = self.lazy_member(e)
             if lazy is not None:  # a header that may be written: a real one, never ABSENT
                 b, a = lazy
+                if f"{b}.{a}" in self.materialised:
+                    return f"{b}.{a}"
                 return f"(_m if (_m := {b}.{a}) is not _NOHDR else _mat({b}, {a!r}))"
             return f"{self.expr(e.expr)}.{attr(e.member)}"
         raise unsupported(e, f"member '{e.member}' of {getattr(base_t, 'display', lambda: '?')()}")

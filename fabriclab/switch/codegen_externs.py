@@ -399,7 +399,12 @@ class ExternCompiler:
                 guard = f"{c} and {bc.expr_read(target.expr)}.valid"
         bc.emit(f"if {guard}:")
         bc.indent += 1
+        saved = bc.materialised
+        lazy = bc.lazy_member(target.expr) if isinstance(target, ir.Member) else None
+        if lazy is not None:  # the guard tests the header's validity: a real header
+            bc.materialised = saved | {f"{lazy[0]}.{lazy[1]}"}
         bc.emit_all(bc.assign(target, value, target.type))
+        bc.materialised = saved
         bc.indent -= 1
 
     def f_verify_checksum(self, bc, mc, args) -> None:

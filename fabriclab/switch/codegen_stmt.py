@@ -83,11 +83,31 @@ class BlockCompiler(ExprCompiler):
     # ------------------------------------------------------------ statements
     def block(self, stmts) -> None:
         start = len(self.lines)
+        saved = self.materialised
         i = 0
         while i < len(stmts):
-            i = self.field_writes(stmts, i) or self.stmt(stmts[i]) or i + 1
+            j = self.field_writes(stmts, i) or self.stmt(stmts[i]) or i + 1
+            for s in stmts[i:j]:  # the statements after these in this block run after them
+                self.materialised |= self.written_header(s)
+            i = j
+        self.materialised = saved
         if len(self.lines) == start:
             self.emit("pass")
+
+    def written_header(self, s) -> frozenset[str]:
+        """The lazy header field statement `s` always writes (materialising it), if any."""
+        target = None
+        if isinstance(s, ir.Assign):
+            nested = in_header(s.lhs)
+            if nested is not None:
+                target = nested[0]
+            elif isinstance(s.lhs, ir.Member):
+                base_t = resolve(s.lhs.expr.type)
+                target = s.lhs.expr if isinstance(base_t, ir.StructLike) and base_t.is_header else s.lhs
+        elif isinstance(s, ir.CallStmt) and s.call.kind == ir.CallKind.SET_VALID:
+            target = s.call.target
+        lazy = self.lazy_member(target) if target is not None else None
+        return frozenset([f"{lazy[0]}.{lazy[1]}"]) if lazy is not None else frozenset()
 
     def field_writes(self, stmts, i: int) -> int | None:
         """Consecutive assignments to fields of one header become one store (INT headers,
@@ -154,7 +174,10 @@ class BlockCompiler(ExprCompiler):
         elif isinstance(s, ir.If):
             self.hoist(s.cond)
             self.emit(f"if {self.expr(s.cond)}:")
+            saved = self.materialised
+            self.materialised = saved | self.valid_in(s.cond)
             self.nested(s.then)
+            self.materialised = saved
             if s.else_ is not None:
                 self.emit("else:")
                 self.nested(s.else_)

@@ -42,6 +42,9 @@ control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         if (hdr.a.op == 2) { stamp.apply(hdr.c, 0x0c0c); }  // by reference into an absent header
         if (hdr.a.op == 3 || hdr.a.op == 5) { hdr.d = hdr.b; }  // whole-header assignment
         if (hdr.a.op == 4) { sm.mcast_grp = 1; }
+        if (hdr.a.op == 6) { hdr.d.y = 6; }                   // a field of an invalid header
+        if (hdr.a.op == 7) { hdr.d.setValid(); hdr.d.y = 7; } // then known to be a real header
+        if (hdr.b.isValid()) { hdr.b.y = hdr.b.y + 1; }       // known real inside the test
         if (!hdr.c.isValid()) { hdr.c.setInvalid(); }         // on ABSENT: nothing happens
     }
 }
@@ -91,10 +94,18 @@ def test_sub_control_writes_an_absent_header_by_reference(program):
     assert absent_untouched()
 
 
+def test_field_writes_into_absent_headers(program):
+    core = SwitchCore(program)
+    assert core.process(1, bytes([6, 0]) + b"tail", 0) == [(2, bytes([6, 0]) + b"tail")]
+    assert core.process(1, bytes([7, 0]) + b"tail", 0) == [(2, bytes([7, 0, 0, 7]) + b"tail")]
+    assert core.process(1, bytes([1, 0, 1, 2]) + b"tail", 0) == [(2, bytes([1, 0, 1, 3]) + b"tail")]
+    assert absent_untouched()
+
+
 def test_whole_header_assignment_into_an_absent_header(program):
     core = SwitchCore(program)
     out = core.process(1, bytes([3, 0]) + b"\xbe\xef" + b"tail", 0)
-    assert out == [(2, bytes([3, 0]) + b"\xbe\xef" * 2 + b"tail")]
+    assert out == [(2, bytes([3, 0]) + b"\xbe\xf0" + b"\xbe\xef" + b"tail")]
     # op 5 parses no b: d = an invalid b stays invalid
     assert core.process(1, bytes([5, 0]) + b"t", 0) == [(2, bytes([5, 0]) + b"t")]
     assert absent_untouched()
