@@ -555,6 +555,8 @@ class ExprCompiler:
         clear = -1
         for mask, _ in writes:
             clear &= mask
+        if clear == 0:  # every field written: the old bits are not read
+            return [f"{h} = {header}", f"{h}.v = " + " | ".join(bits for _, bits in writes)]
         return [f"{h} = {header}",
                 f"{h}.v = ({h}.v & {clear})" + "".join(f" | {bits}" for _, bits in writes)]
 

@@ -309,7 +309,7 @@ class BlockCompiler(ExprCompiler):
             self.inline_parser(mc)
         elif kind == K.SET_VALID:
             self.invalidate_union_siblings(mc.target)
-            self.emit(f"{self.expr(mc.target)}.set_valid()")
+            self.set_valid(mc.target)
         elif kind == K.SET_INVALID:  # ABSENT's set_invalid does nothing, as it should
             self.emit(f"{self.expr_read(mc.target)}.set_invalid()")
         elif kind in (K.PUSH_FRONT, K.POP_FRONT):
@@ -332,6 +332,23 @@ class BlockCompiler(ExprCompiler):
             self.emit(self.expr(mc))
         else:
             raise unsupported(mc, f"the call '{mc.text or mc.method}' as a statement")
+
+    def set_valid(self, target) -> None:
+        """Header.set_valid inlined for a plain header (no call per packet); an ABSENT lazy
+        header becomes a new header object, which no alias can refer to yet."""
+        if varbit_field(target.type):
+            self.emit(f"{self.expr(target)}.set_valid()")
+            return
+        lazy = self.lazy_member(target)
+        if lazy is not None and f"{lazy[0]}.{lazy[1]}" not in self.materialised:
+            self.emit(f"_h = {lazy[0]}.{lazy[1]}")
+            self.emit("if _h is _NOHDR:")
+            self.emit(f"    _h = {lazy[0]}.{lazy[1]} = _Header()")
+        else:
+            self.emit(f"_h = {self.expr(target)}")
+        self.emit("if not _h.valid:")
+        self.emit("    _h.valid = True")
+        self.emit("    _h.v = 0")
 
     def invalidate_union_siblings(self, member, union: str | None = None) -> None:
         """A header union holds at most one valid member: validating one clears the rest.
