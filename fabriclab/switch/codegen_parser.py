@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
+from fabriclab.switch.codegen_expr import resolve
 from fabriclab.switch.codegen_stmt import BlockCompiler
 
 MAX_COPIES = 4
@@ -33,6 +34,20 @@ def _groups(t: ir.Transition) -> list[tuple[str, list[ir.SelectCase]]]:
         else:
             out.append((case.state, [case]))
     return out
+
+
+def _constant_extract(s) -> bool:
+    """`s` is an extract of a fixed-width header into a header (not a stack's next)."""
+    if not (isinstance(s, ir.CallStmt) and s.call.kind == ir.CallKind.EXTRACT):
+        return False
+    args = s.call.args
+    target = args[0].value if args else None
+    if target is None or len(args) != 1:
+        return False
+    def is_next(e) -> bool:
+        return isinstance(e, ir.Member) and e.member == "next" and isinstance(
+            resolve(e.expr.type), ir.StackType)
+    return not (is_next(target) or isinstance(target, ir.Member) and is_next(target.expr))
 
 
 def _targets(state: ir.ParserState) -> list[str]:
@@ -104,6 +119,8 @@ class ParserGenerator:
         bc.emit("_n = len(_data)")
         bc.emit("_off = 0")
         bc.emit("_st = 0")
+        # the start state runs at offset 0 unless a transition comes back to it
+        self.start_at_zero = not any("start" in _targets(s) for s in self.states.values())
         bc.emit("try:")
         bc.emit("    while True:")
         bc.indent += 2
@@ -118,12 +135,40 @@ class ParserGenerator:
         for i, state in enumerate(self.dispatched):
             bc.emit(f"{'if' if i == 0 else 'elif'} {self.st} == {i}:  # {state.name}")
             bc.indent += 1
+            at_zero = i == 0 and not self.nested and self.start_at_zero
+            bc.const_off = 0 if at_zero else None
             self.state(state)
+            bc.const_off = None
             bc.indent -= 1
+
+    def store_offset(self) -> None:
+        """`_off = <the known offset>` before code that reads it (a break, a raise, the
+        next dispatched state, a statement or select key using it)."""
+        if self.bc.const_off is not None:
+            self.bc.emit(f"_off = {self.bc.const_off}")
+            self.bc.const_off = None
+
+    def emit_reading_offset(self, emit) -> None:
+        """Run `emit` (which adds lines) with the offset unknown; if its lines read `_off`
+        or raise, store the known offset before them, else keep it known."""
+        bc = self.bc
+        known, start = bc.const_off, len(bc.lines)
+        bc.const_off = None
+        emit()
+        if known is None:
+            return
+        new = bc.lines[start:]
+        if any("_off" in line or "raise" in line for line in new):
+            bc.lines.insert(start, "    " * bc.indent + f"_off = {known}")
+        else:
+            bc.const_off = known
 
     def state(self, state: ir.ParserState) -> None:
         for s in state.stmts:
-            self.bc.stmt(s)
+            if self.bc.const_off is not None and _constant_extract(s):
+                self.bc.stmt(s)  # at the known offset, which it advances
+            else:
+                self.emit_reading_offset(lambda s=s: self.bc.stmt(s))
         self.transition(state.transition)
 
     def goto(self, name: str) -> None:
@@ -131,11 +176,13 @@ class ParserGenerator:
         if name == "reject" and self.nested:  # ends the caller's parse too
             bc.emit(f"raise _rt.ParserError({self.gen.error_code('NoError')})")
         elif name in _END:
+            self.store_offset()
             bc.emit("break")
         elif name in self.inline:
             bc.emit(f"# {name}")
             self.state(self.states[name])
         else:
+            self.store_offset()
             bc.emit(f"{self.st} = {self.ids[name]}")
 
     def transition(self, t: ir.Transition | None) -> None:
@@ -149,10 +196,12 @@ class ParserGenerator:
         keys = []
         for k in t.select.keys:
             name = self.gen.uniq("k")
-            bc.emit(f"{name} = {bc.expr(k)}")
+            self.emit_reading_offset(lambda k=k, name=name: bc.emit(f"{name} = {bc.expr(k)}"))
             keys.append(name)
         first = True
+        known = bc.const_off  # each case starts from the offset before the select
         for target, cases in _groups(t):
+            bc.const_off = known
             if len(keys) == 1 and len(cases) > 1 and all(_plain_value(c.keysets[0]) for c in cases):
                 cond = f"{keys[0]} in ({''.join(bc.expr(c.keysets[0]) + ', ' for c in cases)})"
             else:
@@ -164,8 +213,13 @@ class ParserGenerator:
             bc.indent += 1
             self.goto(target)
             bc.indent -= 1
+        bc.const_off = known
         bc.emit("else:" if not first else "if True:")
-        bc.emit(f"    raise _rt.ParserError({self.gen.error_code('NoMatch')})")
+        bc.indent += 1
+        self.store_offset()
+        bc.emit(f"raise _rt.ParserError({self.gen.error_code('NoMatch')})")
+        bc.indent -= 1
+        bc.const_off = None
 
     def case_cond(self, keys: list[str], case: ir.SelectCase) -> str:
         bc = self.bc

@@ -72,6 +72,10 @@ class BlockCompiler(ExprCompiler):
         self.indent = 1
         self.return_stmt = ["return"]
         self.loop_updates: list[list[ir.Stmt]] = []  # the update clauses of enclosing for loops
+        # the parser's offset when generation knows it (a straight path from the start
+        # state): extracts read at constant positions and `_off` is stored only where
+        # something reads it (see codegen_parser)
+        self.const_off: int | None = None
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
@@ -600,6 +604,21 @@ class BlockCompiler(ExprCompiler):
         h = self.gen.uniq("x")
         nxt = target if _is_next(target) else (
             target.expr if isinstance(target, ir.Member) and _is_next(target.expr) else None)
+        if self.const_off is not None and nxt is None and not var:
+            at, end = self.const_off, self.const_off + nbytes
+            self.emit(f"if _n < {end}:")
+            self.emit(f"    _off = {at}")
+            self.emit(f"    raise _rt.ParserError({too_short})")
+            lazy = self.lazy_member(target)
+            if lazy is not None:  # a new header object: the parser holds no other reference
+                self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
+            else:
+                self.emit(f"{h} = {self.expr(target)}")
+            self.invalidate_union_siblings(target)
+            self.emit(f"{h}.v = int.from_bytes(_data[{at}:{end}], 'big')")
+            self.emit(f"{h}.valid = True")
+            self.const_off = end
+            return
         if nxt is not None:  # `s.next` or a union stack's `s.next.member`: advances `next`
             stk = self.expr(nxt.expr)
             size = resolve(nxt.expr.type).size
