@@ -511,9 +511,11 @@ class SwitchProcess:
         if ring.truncated != truncated:
             self._truncated(port, ring.truncated - truncated)
         if ring.holes != holes:
+            if not self.counters.ring_holes:
+                log.warning("port %d (%s): skipped a receive ring slot the kernel never handed "
+                            "over (overload); further ones are only counted", port,
+                            self.interfaces[port])
             self.counters.ring_holes += ring.holes - holes
-            log.warning("port %d (%s): skipped a receive ring slot the kernel never handed over "
-                        "(%d so far)", port, self.interfaces[port], self.counters.ring_holes)
 
     def _accept(self, port: int, frames: list[tuple[bytes, int, int, int]]) -> None:
         """Frames read from one port as (data, tp_status, vlan tci, vlan tpid), as the ring

@@ -51,7 +51,7 @@ HDR_LEN = 32  # TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
 PKTTYPE = HDR_LEN + 10  # sockaddr_ll.sll_pkttype follows the header
 RING_BYTES = 2 << 20  # 1024 slots of 2 KiB at a 1500-byte MTU (memory the kernel pins)
 PAGE = mmap.PAGESIZE
-HOLE_NS = 5_000_000  # a slot the kernel holds this long while the next is ours is a hole
+HOLE_NS = 2_000_000  # a slot the kernel holds this long while the next is ours is a hole
 
 
 def slot_size(mtu: int) -> int:
