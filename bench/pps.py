@@ -5,7 +5,12 @@ through a switch (h1 -- port 1 [switch] port 2 -- h2). A generator in h1 sends 6
 frames as fast as it can (trafgen from netsniff-ng when installed, else a Python AF_PACKET
 sender: the output says which); a receiver in h2 counts what arrives (through its own
 PACKET_MMAP ring, so that it keeps up). The switch runs in its
-own process pinned to one core (taskset), the generator on another. The figure is delivered
+own process pinned to one core (taskset), the generator and the receiver on the other.
+trafgen pins its workers itself (worker i on CPU i, whatever taskset says), so its frames
+are bound to the generator CPU's worker. A veth runs the receiving host's kernel receive in
+the sender's softirq, so h2's share of each frame the switch sends (about 0.5 us) lands on
+the switch's CPU; steering it away with RPS costs the switch an IPI per frame (a VM exit
+here, 12% of its CPU), more than it moves, so the bench leaves it. The figure is delivered
 frames per second over the active interval (first to last frame received).
 
 Rows: the generator ceiling, fabriclab on basic.p4 and on fabric.p4 (adaptive routing, the
@@ -290,6 +295,7 @@ def serve(program: str, groups: list[list[str]], rings: bool) -> None:
     print(json.dumps({"rx": sum(sw.counters.rx for sw in switches),
                       "tx": sum(sw.counters.tx for sw in switches),
                       "overruns": sum(sw.counters.rx_overruns for sw in switches),
+                      "holes": sum(getattr(sw.counters, "ring_holes", 0) for sw in switches),
                       "cpu_s": time.process_time() - cpu}), flush=True)
 
 
@@ -300,9 +306,12 @@ def generator(ns: str, seconds: float, frames_file: str) -> tuple[list[str], str
         cfg = frames_file + ".trafgen"
         with open(frames_file) as src, open(cfg, "w") as out:
             for line in src.read().split():
-                out.write("{ " + ", ".join(f"0x{line[i:i + 2]}" for i in range(0, len(line), 2)) + " }\n")
+                out.write(f"cpu({GENERATOR_CORE}): {{ "
+                          + ", ".join(f"0x{line[i:i + 2]}" for i in range(0, len(line), 2)) + " }\n")
+        # trafgen pins worker i to CPU i whatever taskset says (with --cpus 1 it sent from the
+        # switch's CPU 0): start workers up to the generator CPU and give the frames to its one
         return pin + ["timeout", "-s", "INT", str(seconds), "trafgen", "--dev", "eth0", "--conf", cfg,
-                      "--qdisc-path", "--cpus", "1"], "trafgen"
+                      "--qdisc-path", "--cpus", str(int(GENERATOR_CORE) + 1)], "trafgen"
     return pin + [sys.executable, "-c", SENDER, str(seconds), frames_file], "Python AF_PACKET sender"
 
 
@@ -322,9 +331,9 @@ def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subproces
     with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:
         f.write("\n".join(fr.hex() for fr in frames))
     try:
-        receiver = subprocess.Popen(["ip", "netns", "exec", bed.ns[2], sys.executable, "-c", RECEIVER,
-                                     str(seconds + 2)], stdout=subprocess.PIPE, text=True,
-                                    env=receiver_env())
+        receiver = subprocess.Popen(["ip", "netns", "exec", bed.ns[2], "taskset", "-c", GENERATOR_CORE,
+                                     sys.executable, "-c", RECEIVER, str(seconds + 2)],
+                                    stdout=subprocess.PIPE, text=True, env=receiver_env())
         procs.append(receiver)
         receiver.stdout.readline()
         cmd, kind = generator(bed.ns[1], seconds, f.name)
@@ -386,7 +395,7 @@ def row(name: str, r: dict | None, note: str = "") -> None:
     offered = f"offered {r['offered_pps']:,.0f}/s" if r.get("offered_pps") else ""
     sw = r.get("switch")
     extra = (f"{sw['tx'] / sw['cpu_s']:9,.0f}/CPU-s  switch rx {sw['rx']} tx {sw['tx']} "
-             f"kernel drops {sw['overruns']}" if sw and sw["cpu_s"] else "")
+             f"kernel drops {sw['overruns']} ring holes {sw.get('holes', 0)}" if sw and sw["cpu_s"] else "")
     if r.get("bmv2_cpu_s"):
         extra = f"{r['received'] / r['bmv2_cpu_s']:9,.0f}/CPU-s (received / BMv2's CPU time)"
     print(f"  {name:<42} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
