@@ -15,6 +15,7 @@ import copy
 import itertools
 import linecache
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import BuiltinMethodType, CodeType, ModuleType
@@ -321,7 +322,7 @@ class PipelineGenerator:
         bc.indent -= 1
         bc.emit("except _rt.Exit:")
         bc.emit("    pass")
-        return f"def {fname}(pkt):\n" + "\n".join(bc.lines)
+        return f"def {fname}(pkt):\n" + "\n".join(_without_unused_results(bc.lines))
 
     def bind_params(self, bc: BlockCompiler, params: list[ir.Param], exprs: list[str | None]) -> None:
         for prm, value in zip(params, exprs):
@@ -422,6 +423,30 @@ class PipelineGenerator:
         return PipelineCode(source, compile(source, filename, "exec"), self.ns, self.tables,
                             self.action_profiles, self.counters, self.meters, self.registers,
                             self.value_sets)
+
+
+_RESULT = re.compile(r"\b_(?:hit|act)_[0-9]+\b")
+_HIT_STORE = re.compile(r"^(\s*)(_hit_[0-9]+), (_call = )(?:True|False), (.*)$")
+_ACT_STORE = re.compile(r"^\s*(_act_[0-9]+) = _call\.name$")
+
+
+def _without_unused_results(lines: list[str]) -> list[str]:
+    """A table's hit flag and action name are stored for `.hit`/`switch` uses that may
+    follow (codegen_stmt.table_apply); drop the stores no line reads."""
+    read: set[str] = set()  # names in lines other than their own stores
+    for line in lines:
+        if not (_HIT_STORE.match(line) or _ACT_STORE.match(line)):
+            read.update(_RESULT.findall(line))
+    out = []
+    for line in lines:
+        act = _ACT_STORE.match(line)
+        if act and act.group(1) not in read:
+            continue
+        hit = _HIT_STORE.match(line)
+        if hit and hit.group(2) not in read:
+            line = hit.group(1) + hit.group(3) + hit.group(4)
+        out.append(line)
+    return out
 
 
 _TEMPLATES: dict[tuple[str, str], PipelineCode] = {}  # never loaded: each core gets a fresh copy

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from fabriclab.p4 import ir
 from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, in_header, is_object, resolve,
                                            unsupported, varbit_field)
+from fabriclab.switch.codegen_externs import _extern_name
 
 
 LOOP_LIMIT = 1 << 20
@@ -90,6 +91,10 @@ class BlockCompiler(ExprCompiler):
         saved = self.materialised
         i = 0
         while i < len(stmts):
+            if _assigned_next(stmts, i):  # `bit<8> x;` then `x = ...`: no zero stored first
+                self.scope.names[id(stmts[i])] = self.gen.uniq("v_" + stmts[i].name)
+                i += 1
+                continue
             j = self.field_writes(stmts, i) or self.stmt(stmts[i]) or i + 1
             for s in stmts[i:j]:  # the statements after these in this block run after them
                 self.materialised |= self.written_header(s)
@@ -720,6 +725,38 @@ class BlockCompiler(ExprCompiler):
                 self.emit_header(member)
         else:
             raise unsupported(e, f"emitting {t.display()}")
+
+
+def _assigned_next(stmts, i: int) -> bool:
+    """stmts[i] declares a scalar without a value and stmts[i + 1] always stores one into
+    it without reading it first: an assignment, or a register read(), hash() or random()
+    into it (their generated code stores a value on every path)."""
+    decl = stmts[i]
+    if not (isinstance(decl, ir.VarDecl) and decl.init is None and not is_object(decl.type)
+            and i + 1 < len(stmts)):
+        return False
+    s = stmts[i + 1]
+
+    def is_var(e) -> bool:
+        return isinstance(e, ir.PathExpr) and e.decl is decl
+
+    def reads_var(e) -> bool:
+        return any(is_var(n) or isinstance(n, ir.MethodCall) and n.kind == ir.CallKind.TABLE_APPLY
+                   for n in _walk(e, True))
+
+    if isinstance(s, ir.Assign):
+        return is_var(s.lhs) and not reads_var(s.rhs)
+    if not isinstance(s, ir.CallStmt):
+        return False
+    mc = s.call
+    args = [a.value for a in mc.args]
+    if not args or not is_var(args[0]) or any(a is None or reads_var(a) for a in args[1:]):
+        return False
+    if mc.kind == ir.CallKind.EXTERN_FUNCTION:
+        return mc.method in ("hash", "random")
+    inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
+    return mc.kind == ir.CallKind.EXTERN_METHOD and mc.method == "read" and isinstance(
+        inst, ir.Instance) and _extern_name(inst.type) == "register"
 
 
 # A control's or parser's own parameter (`_p_hdr_3`) or an applied control's (`_c_meta_7`):
