@@ -3,15 +3,15 @@
 Two namespaces, h1 and h2, joined either directly by one veth pair (the generator ceiling) or
 through a switch (h1 -- port 1 [switch] port 2 -- h2). A generator in h1 sends 64-byte UDP
 frames as fast as it can (trafgen from netsniff-ng when installed, else a Python AF_PACKET
-sender: the output says which); a receiver in h2 counts what arrives (through its own
-PACKET_MMAP ring, so that it keeps up). The switch runs in its
-own process pinned to one core (taskset), the generator and the receiver on the other.
-trafgen pins its workers itself (worker i on CPU i, whatever taskset says), so its frames
-are bound to the generator CPU's worker. A veth runs the receiving host's kernel receive in
-the sender's softirq, so h2's share of each frame the switch sends (about 0.5 us) lands on
-the switch's CPU; steering it away with RPS costs the switch an IPI per frame (a VM exit
-here, 12% of its CPU), more than it moves, so the bench leaves it. The figure is delivered
-frames per second over the active interval (first to last frame received).
+sender: the output says which); h2 counts what arrives at its interface (its rx_packets,
+read every 0.5 ms). The switch runs in its own process pinned to one core (taskset), the
+generator and the counter on the other. trafgen pins its workers itself (worker i on CPU i,
+whatever taskset says), so its frames are bound to the generator CPU's worker. A veth runs
+the receiving host's kernel receive in the sender's softirq, on the switch's CPU: a packet
+socket in h2 (the earlier receiver) cost the switch 0.4-0.5 us more per frame, and waking
+it more; steering that away with RPS costs an IPI per frame (a VM exit here, 12% of the
+switch's CPU), more than it moves. The figure is delivered frames per second over the
+active interval (the first to the last change of the counter).
 
 Rows: the generator ceiling, fabriclab on basic.p4 and on fabric.p4 (adaptive routing, the
 mode the experiments run), each through PACKET_MMAP rings and through plain sockets, and BMv2
@@ -59,6 +59,26 @@ while time.monotonic() < end:
             pass
     n += 256
 print(n)
+"""
+
+
+COUNTER = """
+import json, sys, time
+def rx():
+    with open("/sys/class/net/eth0/statistics/rx_packets") as f:
+        return int(f.read())
+seen = rx()
+print("listening", flush=True)
+first = last = None; base = seen; before = time.monotonic(); end = before + float(sys.argv[1])
+while before < end:
+    time.sleep(0.0005)
+    now, count = time.monotonic(), rx()
+    if count != seen:
+        if first is None:
+            first, base = before, seen  # the first frame came during the last sleep
+        last, seen = now, count
+    before = now
+print(json.dumps({"n": seen - base, "span": (last - first) if first is not None else 0}))
 """
 
 
@@ -325,15 +345,13 @@ def generated(kind: str, output: str) -> int | None:
 
 
 def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subprocess.Popen]) -> dict:
-    """Run the receiver in h2 and the generator in h1; delivered frames/s at h2."""
-    from switch_pps import RECEIVER, receiver_env
-
+    """Run the counter in h2 and the generator in h1; delivered frames/s at h2."""
     with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:
         f.write("\n".join(fr.hex() for fr in frames))
     try:
         receiver = subprocess.Popen(["ip", "netns", "exec", bed.ns[2], "taskset", "-c", GENERATOR_CORE,
-                                     sys.executable, "-c", RECEIVER, str(seconds + 2)],
-                                    stdout=subprocess.PIPE, text=True, env=receiver_env())
+                                     sys.executable, "-c", COUNTER, str(seconds + 2)],
+                                    stdout=subprocess.PIPE, text=True)
         procs.append(receiver)
         receiver.stdout.readline()
         cmd, kind = generator(bed.ns[1], seconds, f.name)
@@ -390,7 +408,7 @@ def run_ceiling(token: str, seconds: float, procs: list[subprocess.Popen]) -> di
 
 def row(name: str, r: dict | None, note: str = "") -> None:
     if r is None:
-        print(f"  {name:<42} {'-':>12}  {note}")
+        print(f"  {name:<46} {'-':>12}  {note}")
         return
     offered = f"offered {r['offered_pps']:,.0f}/s" if r.get("offered_pps") else ""
     sw = r.get("switch")
@@ -398,7 +416,7 @@ def row(name: str, r: dict | None, note: str = "") -> None:
              f"kernel drops {sw['overruns']} ring holes {sw.get('holes', 0)}" if sw and sw["cpu_s"] else "")
     if r.get("bmv2_cpu_s"):
         extra = f"{r['received'] / r['bmv2_cpu_s']:9,.0f}/CPU-s (received / BMv2's CPU time)"
-    print(f"  {name:<42} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
+    print(f"  {name:<46} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
 
 
 def layout(n: int, token: str, seconds: float, procs: list[subprocess.Popen]) -> int:
