@@ -132,14 +132,28 @@ def collective_job(spec: CollectiveSpec, opts: RunOptions | Stack, timeout: floa
                        "scaleup": scaleup.as_dict() if scaleup else None})
 
 
+LATE_WAKE_S = 2e-3  # s of line rate a rank process's pacer may catch up (see late_loop_burst)
+FRAMES_MIN = 4  # ... and at least this many full frames
+
+
+def late_loop_burst(line_rate: float, pmtu: int) -> int:
+    """The pacer's catch-up (`RunOptions.burst`, bytes) in a rank process. Its event loop
+    wakes up late: epoll sleeps whole milliseconds, and a loaded machine runs it later
+    still; time the pacer cannot catch up is line rate lost for good. 2 ms of line rate,
+    and at least 4 full frames: with jumbo frames at tens of Mb/s, 1 ms is less than one
+    frame, and busbw fell to 67-85% of the rate with no resend (measured on a 2x2x2 fabric
+    at 20 Mb/s, load 3-4; 93-94% with this burst). Never more than the long-run rate."""
+    return max(FRAMES_MIN * (pmtu + 100), int(line_rate * LATE_WAKE_S / 8))
+
+
 def collective(job: dict, me: int, peers: Peers) -> tuple[RoceNic, App]:
     """Rank `me` of a collective over all peers; with `scaleup` in the job, a second NIC
     carries the peers of its domain (`Rank.nics` lists both)."""
     spec = CollectiveSpec(job["kind"], len(peers), job["size"], job["dtype"], job["op"],
                           job.get("algo", "ring"), job.get("local", 1))
     stack = Stack.from_job(job)
-    if stack.run.burst is None:  # this event loop wakes up late: let it catch up 1 ms of line rate
-        stack = replace(stack, run=replace(stack.run, burst=max(3000, int(stack.run.line_rate * 1e-3 / 8))))
+    if stack.run.burst is None:
+        stack = replace(stack, run=replace(stack.run, burst=late_loop_burst(stack.run.line_rate, stack.run.pmtu)))
     nic = RoceNic(stack.nic_config(*peers[me]))
     up = job.get("scaleup")
     scaleup = None
@@ -147,7 +161,7 @@ def collective(job: dict, me: int, peers: Peers) -> tuple[RoceNic, App]:
         rate = up["rates"][me] or stack.run.line_rate
         up_stack = stack.at_rate(rate)
         if job["options"].get("burst") is None:
-            up_stack = replace(up_stack, run=replace(up_stack.run, burst=max(3000, int(rate * 1e-3 / 8))))
+            up_stack = replace(up_stack, run=replace(up_stack.run, burst=late_loop_burst(rate, up_stack.run.pmtu)))
         scaleup = ScaleUpNic(RoceNic(up_stack.nic_config(*up["addrs"][me])),
                              {j: tuple(a) for j, a in enumerate(up["addrs"])
                               if j != me and a is not None and spec.same_domain(me, j)})
