@@ -141,8 +141,8 @@ def late_loop_burst(line_rate: float, pmtu: int) -> int:
     wakes up late: epoll sleeps whole milliseconds, and a loaded machine runs it later
     still; time the pacer cannot catch up is line rate lost for good. 2 ms of line rate,
     and at least 4 full frames: with jumbo frames at tens of Mb/s, 1 ms is less than one
-    frame, and busbw fell to 67-85% of the rate with no resend (measured on a 2x2x2 fabric
-    at 20 Mb/s, load 3-4; 93-94% with this burst). Never more than the long-run rate."""
+    frame, and busbw fell to 75-93% of the rate with no resend (1 MiB all-to-all on a 2x2x2
+    fabric at 20 Mb/s, load 3-4; 93-96% with this burst). Never more than the long-run rate."""
     return max(FRAMES_MIN * (pmtu + 100), int(line_rate * LATE_WAKE_S / 8))
 
 
