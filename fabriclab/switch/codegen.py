@@ -204,6 +204,10 @@ class PipelineGenerator:
         for a, f in zip(slots, t.fields):
             if not is_object(f.type):
                 continue
+            absent = self.lazy_field(t, f)
+            if absent is not None:
+                init.append(f"        self.{a} = {absent}")
+                continue
             zero = helper.zero(f.type)
             # A header's `valid` is stored in it (False) although the class has it: every
             # header is read at least by the deparser, and 3.11 reads an attribute found in
@@ -220,8 +224,6 @@ class PipelineGenerator:
                 init += [f"        _s = self.{a} = _Stack.__new__(_Stack)",
                          f"        _s.hs = [{', '.join(elems)}]", "        _s.nxt = 0",
                          f"        _s.make = {make}"]
-            elif zero == "_Header()" and id(t) in self.lazy:
-                init.append(f"        self.{a} = _NOHDR")
             elif zero in ("_Header()", "_VarHeader()"):
                 init += [f"        self.{a} = _x = {zero}", "        _x.valid = False"]
             else:
@@ -230,9 +232,10 @@ class PipelineGenerator:
         of = [f"        _r.{a} = {a}" for a in slots]
         copy, assign = [], []
         for a, f in zip(slots, t.fields):
-            if self.lazy_field(t, f):
-                copy.append(f"        _r.{a} = _h if (_h := self.{a}) is _NOHDR else _h.copy()")
-                assign.append(f"        (_h if (_h := self.{a}) is not _NOHDR else _mat(self, {a!r}))"
+            absent = self.lazy_field(t, f)
+            if absent is not None:
+                copy.append(f"        _r.{a} = _h if (_h := self.{a}) is {absent} else _h.copy()")
+                assign.append(f"        (_h if (_h := self.{a}) is not {absent} else _mat(self, {a!r}))"
                               f".assign(o.{a})")
             elif is_object(f.type):
                 copy.append(f"        _r.{a} = self.{a}.copy()")
@@ -252,12 +255,24 @@ class PipelineGenerator:
         self.class_src.append("\n".join(src))
         return name
 
-    def lazy_field(self, t, f) -> bool:
-        """Field `f` of struct `t` holds ABSENT until written: a plain header field of the
-        program's headers struct. Generated code reads it as is (ABSENT reads as an invalid
-        header) and writes it only through `materialize` (codegen_expr.lazy_member)."""
-        return id(t) in self.lazy and not varbit_field(f.type) and isinstance(
-            resolve(f.type), ir.StructLike) and resolve(f.type).is_header
+    def lazy_field(self, t, f) -> str | None:
+        """The module name of the shared stand-in field `f` of struct `t` holds until
+        written, if it is lazy: a plain header (ABSENT) or a stack of plain headers (an
+        absent stack) of the program's headers struct. Generated code reads it as is (it
+        reads as invalid) and writes it only through `materialize` (codegen_expr.lazy_member)."""
+        if id(t) not in self.lazy:
+            return None
+        ft = resolve(f.type)
+        if isinstance(ft, ir.StackType):
+            elem = resolve(ft.elem)
+            if not (isinstance(elem, ir.StructLike) and elem.is_header) or varbit_field(elem):
+                return None
+            name = f"_NOSTK{ft.size}"
+            self.ns.setdefault(name, rt.absent_stack(ft.size))
+            return name
+        if isinstance(ft, ir.StructLike) and ft.is_header and not varbit_field(ft):
+            return "_NOHDR"
+        return None
 
     # ------------------------------------------------------------ controls
     def statements(self, node):

@@ -234,25 +234,27 @@ class ExprCompiler:
             return self.expr(decl.value)
         raise unsupported(e, f"a reference to '{e.name}' here")
 
-    def lazy_member(self, e) -> tuple[str, str] | None:
-        """(struct code, attribute) when `e` is a lazy header field (codegen.lazy_field):
-        it may hold the shared ABSENT header, which must never be written."""
+    def lazy_member(self, e, kind: str | None = None) -> tuple[str, str, str] | None:
+        """(struct code, attribute, stand-in name) when `e` is a lazy header or stack field
+        (codegen.lazy_field): it may hold a shared stand-in, which must never be written.
+        `kind` "_NOHDR": headers only."""
         if not isinstance(e, ir.Member):
             return None
         base_t = resolve(e.expr.type)
         if not isinstance(base_t, ir.StructLike) or id(base_t) not in self.gen.lazy:
             return None
         f = base_t.get_field(e.member)
-        if f is None or not self.gen.lazy_field(base_t, f):
+        absent = self.gen.lazy_field(base_t, f) if f is not None else None
+        if absent is None or kind is not None and absent != kind:
             return None
-        return self.expr(e.expr), attr(e.member)
+        return self.expr(e.expr), attr(e.member), absent
 
     def valid_in(self, cond) -> frozenset[str]:
         """Lazy header fields that `cond` being true proves valid (isValid() terms of &&)."""
         if isinstance(cond, ir.Binary) and cond.op == "&&":
             return self.valid_in(cond.left) | self.valid_in(cond.right)
         if isinstance(cond, ir.MethodCall) and cond.kind == ir.CallKind.IS_VALID:
-            lazy = self.lazy_member(cond.target)
+            lazy = self.lazy_member(cond.target, "_NOHDR")
             if lazy is not None:
                 return frozenset([f"{lazy[0]}.{lazy[1]}"])
         return frozenset()
@@ -264,7 +266,11 @@ class ExprCompiler:
         if done is not None:
             return done
         lazy = self.lazy_member(e)
-        return f"{lazy[0]}.{lazy[1]}" if lazy is not None else self.expr(e)
+        if lazy is not None:
+            return f"{lazy[0]}.{lazy[1]}"
+        if isinstance(e, ir.Index) and self.lazy_member(e.expr) is not None:
+            return self.x_Index(e, read=True)  # an element of an absent stack: ABSENT
+        return self.expr(e)
 
     def x_EnumMember(self, e: ir.EnumMember) -> str:
         return str(self.gen.enum_value(e))
@@ -295,11 +301,11 @@ class ExprCompiler:
                 return f"(not {hit})"
             return action
         if isinstance(base_t, ir.StackType):
-            stk = self.expr(e.expr)
             if e.member == "size":
                 return str(base_t.size)
             if e.member == "lastIndex":
-                return f"(({stk}.nxt - 1) & 0xFFFFFFFF)"
+                return f"(({self.expr_read(e.expr)}.nxt - 1) & 0xFFFFFFFF)"
+            stk = self.expr(e.expr)  # last/next may be written: a real stack
             if e.member == "last":
                 return f"{stk}.at({stk}.nxt - 1)"
             if e.member == "next":
@@ -313,15 +319,15 @@ class ExprCompiler:
                     f"({h}.v & {lay.mask})" if lay.shift == 0 else f"(({h}.v >> {lay.shift}) & {lay.mask})")
                 return f"({bits} == 1)" if lay.is_bool else bits
             lazy = self.lazy_member(e)
-            if lazy is not None:  # a header that may be written: a real one, never ABSENT
-                b, a = lazy
+            if lazy is not None:  # a header (stack) that may be written: never the stand-in
+                b, a, absent = lazy
                 if f"{b}.{a}" in self.materialised:
                     return f"{b}.{a}"
-                return f"(_m if (_m := {b}.{a}) is not _NOHDR else _mat({b}, {a!r}))"
+                return f"(_m if (_m := {b}.{a}) is not {absent} else _mat({b}, {a!r}))"
             return f"{self.expr(e.expr)}.{attr(e.member)}"
         raise unsupported(e, f"member '{e.member}' of {getattr(base_t, 'display', lambda: '?')()}")
 
-    def x_Index(self, e: ir.Index) -> str:
+    def x_Index(self, e: ir.Index, read: bool = False) -> str:
         if in_header(e) is not None:
             return self.x_Member(e)  # an array element in a header: bits of the header
         st = resolve(e.expr.type)
@@ -329,7 +335,7 @@ class ExprCompiler:
             raise unsupported(e, f"indexing a value of type {st.display()}")
         if not isinstance(resolve(st.elem), ir.StructLike):
             raise unsupported(e, "an array element by a non-constant index, or outside a header")
-        stk = self.expr(e.expr)
+        stk = self.expr_read(e.expr) if read else self.expr(e.expr)
         idx = self.const_of(e.index)
         if idx is not None and 0 <= idx < resolve(e.expr.type).size:
             return f"{stk}.hs[{idx}]"

@@ -68,12 +68,17 @@ class _Absent(Header):
 ABSENT = _Absent()
 
 
-def materialize(struct, name: str) -> Header:
-    """A real (invalid) header in place of ABSENT at `struct.name`, before its first write."""
-    h = Header()
-    h.valid = False
-    setattr(struct, name, h)
-    return h
+def materialize(struct, name: str):
+    """A real invalid header (stack) in place of ABSENT (an absent stack) at `struct.name`,
+    before its first write."""
+    absent = getattr(struct, name)
+    if absent is ABSENT:
+        new = Header()
+        new.valid = False
+    else:
+        new = absent.copy()  # elements are ABSENT: copies are new invalid headers
+    setattr(struct, name, new)
+    return new
 
 
 class VarHeader(Header):
@@ -160,6 +165,42 @@ class Stack:
         if 0 <= index < len(self.hs):
             return self.hs[index]
         return self.make()
+
+
+class _AbsentStack(Stack):
+    """The stand-in for a header stack a packet has not touched (one per size): ABSENT
+    elements, next 0; it raises on any write, as ABSENT does."""
+
+    __slots__ = ()
+
+    def __init__(self, size: int) -> None:
+        object.__setattr__(self, "hs", (ABSENT,) * size)
+        object.__setattr__(self, "nxt", 0)
+        object.__setattr__(self, "make", Header)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("internal error: write to a shared absent header stack")
+
+    def push_front(self, count: int) -> None:
+        raise AttributeError("internal error: push_front on a shared absent header stack")
+
+    pop_front = push_front
+
+    def assign(self, other: "Stack") -> None:
+        raise AttributeError("internal error: assignment to a shared absent header stack")
+
+    def __deepcopy__(self, memo) -> "_AbsentStack":
+        return self
+
+
+_ABSENT_STACKS: dict[int, _AbsentStack] = {}
+
+
+def absent_stack(size: int) -> _AbsentStack:
+    stack = _ABSENT_STACKS.get(size)
+    if stack is None:
+        stack = _ABSENT_STACKS[size] = _AbsentStack(size)
+    return stack
 
 
 class ParserError(Exception):

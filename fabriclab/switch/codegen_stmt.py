@@ -348,7 +348,7 @@ class BlockCompiler(ExprCompiler):
         if varbit_field(target.type):
             self.emit(f"{self.expr(target)}.set_valid()")
             return
-        lazy = self.lazy_member(target)
+        lazy = self.lazy_member(target, "_NOHDR")
         if lazy is not None and f"{lazy[0]}.{lazy[1]}" not in self.materialised:
             self.emit(f"_h = {lazy[0]}.{lazy[1]}")
             self.emit("if _h is _NOHDR:")
@@ -614,7 +614,7 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"if _n < {end}:")
             self.emit(f"    _off = {at}")
             self.emit(f"    raise _rt.ParserError({too_short})")
-            lazy = self.lazy_member(target)
+            lazy = self.lazy_member(target, "_NOHDR")
             if lazy is not None:  # a new header object: the parser holds no other reference
                 self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
             else:
@@ -626,6 +626,9 @@ class BlockCompiler(ExprCompiler):
             return
         if nxt is not None:  # `s.next` or a union stack's `s.next.member`: advances `next`
             stk = self.expr(nxt.expr)
+            if not stk.isidentifier():  # a lazy stack's materialising test: once
+                self.emit(f"_stk = {stk}")
+                stk = "_stk"
             size = resolve(nxt.expr.type).size
             self.emit(f"if {stk}.nxt >= {size}:")
             self.emit(f"    raise _rt.ParserError({self.gen.error_code('StackOutOfBounds')})")
@@ -641,7 +644,7 @@ class BlockCompiler(ExprCompiler):
         else:
             self.emit(f"if _off + {nbytes} > _n:")
             self.emit(f"    raise _rt.ParserError({too_short})")
-            lazy = None if var else self.lazy_member(target)
+            lazy = None if var else self.lazy_member(target, "_NOHDR")
             if lazy is not None:  # a new header object: the parser holds no other reference
                 self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
             else:
@@ -715,7 +718,7 @@ class BlockCompiler(ExprCompiler):
                     self.emit_header(ir.Index(e, idx, type=t.elem, text=f"{e.text}[{i}]"))
                 return
             stk = self.gen.uniq("stack")
-            self.emit(f"{stk} = {self.expr(e)}.hs")
+            self.emit(f"{stk} = {self.expr_read(e)}.hs")
             for i in range(t.size):  # unrolled: a stack's size is a constant
                 self.emit(f"if {stk}[{i}].valid:")
                 self.emit(f"    _put({stk}[{i}].v.to_bytes({t.elem.width // 8}, 'big'))")

@@ -130,3 +130,51 @@ def test_register_reads_and_writes_with_shared_index_names(program):
     core.process(1, bytes([0, 3]) + b"t", 9)  # index 4 is out of range: no write
     assert [reg.read(i) for i in range(4)] == [0, 0, 3, 4]
     assert core.counters["I.cnt"].read(1).packets == 3
+
+
+STACKS = """
+#include <core.p4>
+#include <v1model.p4>
+header op_t { bit<8> op; bit<8> n; }
+header e_t { bit<8> v; }
+struct metadata { bit<8> left; }
+struct headers { op_t op; e_t[3] s; e_t[3] t; }
+
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.op); meta.left = hdr.op.n; transition more; }
+    state more { transition select(meta.left) { 0: accept; default: elem; } }
+    state elem { pkt.extract(hdr.s.next); meta.left = meta.left - 1; transition more; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        if (hdr.op.op == 1) { hdr.t.push_front(1); hdr.t[0].setValid(); hdr.t[0].v = 0x71; }
+        if (hdr.op.op == 2) { hdr.t = hdr.s; }
+        if (hdr.op.op == 3) { hdr.t[1].v = 9; }                // a field of an invalid element
+        if (hdr.op.op == 4) { hdr.s.pop_front(1); }
+        hdr.op.n = (bit<8>)hdr.s.lastIndex;
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("op, elems, out", [
+    (0, b"", bytes([0, 0xFF])),                       # no element: lastIndex of an empty stack
+    (0, b"\x0a\x0b", bytes([0, 1, 0x0A, 0x0B])),
+    (1, b"\x0a", bytes([1, 0, 0x0A, 0x71])),           # push_front on an absent stack
+    (2, b"\x0a\x0b", bytes([2, 1, 0x0A, 0x0B, 0x0A, 0x0B])),
+    (3, b"", bytes([3, 0xFF])),
+    (4, b"\x0a\x0b\x0c", bytes([4, 1, 0x0B, 0x0C])),
+])
+def test_absent_header_stacks(op, elems, out):
+    core = SwitchCore(compile_source(STACKS, "lazy_stacks.p4"))
+    frame = bytes([op, len(elems)]) + elems
+    assert core.process(1, frame + b"tail", 0) == [(2, out + b"tail")]
+    assert absent_untouched()
+    absent = rt.absent_stack(3)
+    assert absent.nxt == 0 and all(h is rt.ABSENT for h in absent.hs)
