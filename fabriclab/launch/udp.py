@@ -228,7 +228,9 @@ def drive(drivers: list[UdpDriver], app: App | None, stop: Callable[[], bool], t
                 return True
             if now >= end:
                 return False
-            wait = MAX_IDLE
+            # an app may finish by the clock alone (a workload of fixed duration): look at least
+            # every MAX_IDLE; without one only packets, NIC timers and the end can wake us
+            wait = MAX_IDLE if app is not None else (end - now) / NS_PER_S
             for d in drivers:
                 wake = d.nic.next_wakeup()
                 if wake is not None:
