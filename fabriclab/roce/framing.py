@@ -38,6 +38,7 @@ LAST_OR_ONLY = frozenset(
 SENDS = frozenset(range(0, 6))
 REQUESTS = frozenset(range(0, 12))
 KNOWN = REQUESTS | {ACKNOWLEDGE, CNP}
+PLAIN = KNOWN - WITH_RETH - WITH_IMM - {ACKNOWLEDGE}  # a BTH and the payload: most packets
 
 # AETH syndromes: ACK with "invalid credit count" (no end-to-end credits), NAK codes.
 AETH_ACK = 0x1F
@@ -190,6 +191,15 @@ def decode(data: bytes) -> RocePacket:
 def _decode(data: bytes, end: int) -> RocePacket:
     """Parse data[:end] (BTH..padded payload) without copying it first."""
     op, flags, pkey, w2, w3 = _BTH.unpack_from(data)
+    if op in PLAIN:  # no extension headers (end >= BTH_LEN: the callers checked)
+        payload = b""
+        if op != CNP:
+            stop = end - ((flags >> 4) & 3)
+            if stop < BTH_LEN:
+                raise FabricError("RoCE: pad count larger than the payload")
+            payload = data[BTH_LEN:stop]
+        return RocePacket(op, w2 & 0xFFFFFF, w3 & 0xFFFFFF, payload, w3 >= 0x80000000, flags >= 0x80,
+                          (w2 & 0x40000000) != 0, pkey)
     if op not in KNOWN:
         raise FabricError(f"RoCE: unsupported opcode {op:#x}")
     off = BTH_LEN
@@ -216,8 +226,8 @@ def _decode(data: bytes, end: int) -> RocePacket:
         if stop < off:
             raise FabricError("RoCE: pad count larger than the payload")
         payload = data[off:stop]
-    return RocePacket(op, w2 & 0xFFFFFF, w3 & 0xFFFFFF, payload, bool(w3 >> 31), bool(flags >> 7),
-                      bool((w2 >> 30) & 1), pkey, va, rkey, dma_len, syndrome, msn, imm)
+    return RocePacket(op, w2 & 0xFFFFFF, w3 & 0xFFFFFF, payload, w3 >= 0x80000000, flags >= 0x80,
+                      (w2 & 0x40000000) != 0, pkey, va, rkey, dma_len, syndrome, msn, imm)
 
 
 def icrc(src: bytes, dst: bytes, sport: int, dport: int, body: bytes) -> int:
@@ -266,10 +276,12 @@ def frame(pkt: RocePacket, src_ip: str, dst_ip: str, sport: int, dport: int = RO
     pad = -len(payload) % 4
     flags, pkey, dqpn = (pkt.solicited << 7) | (pad << 4), pkt.pkey, pkt.dqpn & 0xFFFFFF
     w3 = (pkt.ackreq << 31) | (pkt.psn & 0xFFFFFF)
-    ext = _extensions(pkt, op)
+    ext = b"" if op in PLAIN else _extensions(pkt, op)
     tail = _PADS[pad]
-    crc = _pseudo_crc_cached(src_ip, dst_ip, sport, dport,
-                             8 + BTH_LEN + len(ext) + len(payload) + pad + ICRC_LEN)
+    key = (src_ip, dst_ip, sport, dport, 8 + BTH_LEN + len(ext) + len(payload) + pad + ICRC_LEN)
+    crc = _PSEUDO_CACHE.get(key)
+    if crc is None:
+        crc = _pseudo_crc_cached(*key)
     crc = _crc32(_BTH.pack(op, flags, pkey, _MASKED | dqpn, w3), crc)
     if ext:
         crc = _crc32(ext, crc)
@@ -290,9 +302,12 @@ def unframe(
     end = n - ICRC_LEN
     if verify:
         (got,) = _ICRC.unpack_from(data, end)
+        key = (src_ip, dst_ip, sport, dport, 8 + n)
+        crc = _PSEUDO_CACHE.get(key)
+        if crc is None:
+            crc = _pseudo_crc_cached(*key)
         view = memoryview(data)
-        want = _crc32(view[5:end], _crc32(b"\xff", _crc32(view[:4], _pseudo_crc_cached(
-            src_ip, dst_ip, sport, dport, 8 + n))))
+        want = _crc32(view[5:end], _crc32(b"\xff", _crc32(view[:4], crc)))
         if got != want:
             raise FabricError(f"RoCE: bad ICRC {got:#010x} (expected {want:#010x})")
     return _decode(data, end)

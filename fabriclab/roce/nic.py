@@ -25,7 +25,7 @@ import bisect
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from fabriclab.errors import FabricError
 from fabriclab.roce import framing as f
@@ -36,6 +36,7 @@ from fabriclab.roce.qp import Completion, QpConfig, QueuePair, psn_diff
 from fabriclab.switch.pfc import Hold, LinkPause
 
 ETH_HEADER = 14
+WIRE_OVERHEAD = f.IP_UDP_LEN + ETH_HEADER  # what a UDP payload grows by on the wire
 CC_SCHEMES = ("none", "dcqcn", "hpcc")
 US_TO_NS = 1000  # fabric.p4's INT timestamps are in us (v1model's clock)
 
@@ -78,9 +79,9 @@ class NicConfig:
         return "hpcc" if self.hpcc else "dcqcn" if self.dcqcn else "none"
 
 
-@dataclass(frozen=True)
-class Datagram:
-    """A UDP datagram to transmit (the driver adds IP/UDP headers)."""
+class Datagram(NamedTuple):
+    """A UDP datagram to transmit (the driver adds IP/UDP headers). A named tuple: one is
+    built per packet sent."""
 
     sport: int
     dst_ip: str
@@ -115,6 +116,8 @@ class _Connection:
     control: deque[f.RocePacket] = field(default_factory=deque)
     echo: bytes = b""  # the last INT stack received, echoed in our next ACKs
     acked: int = 0  # requester: PSNs acknowledged so far, unwrapped (HPCC's sequence)
+    pos: int = 0  # position in the NIC's connection order
+    windowed: bool = False  # HPCC: a window of bytes in flight (`RoceNic._window_open`)
 
 
 def source_port(qpn: int, salt: int = 0) -> int:
@@ -130,6 +133,7 @@ class RoceNic:
         self.completions: deque[tuple[int, Completion]] = deque()
         self._conns: dict[int, _Connection] = {}
         self._order: list[int] = []
+        self._at: list[_Connection] = []  # the connection at each position of `_order`
         self._rr = itertools.count()
         # Connections that may have work (control to send, data, a timer, completions), as
         # positions in `_order`, sorted: poll/next_wakeup cost O(active), not O(QPs). A
@@ -137,8 +141,13 @@ class RoceNic:
         self._pos: dict[int, int] = {}
         self._active: list[int] = []
         self._active_set: set[int] = set()
+        self._control = 0  # ACK/NAK/CNPs queued over all connections (0: no scan for them)
+        # next_wakeup as poll's last pass found it; None when something may have changed since
+        # (a packet, a post, a pause): most drivers ask right after poll, with nothing between
+        self._wakeup: tuple[int | None] | None = None
         self._by_peer: dict[tuple[str, int], _Connection] = {}
         self._pacer = Pacer(config.line_rate, config.burst)
+        self._pfc = config.pfc_priority
         self.np = NotificationPoint(config.dcqcn) if config.dcqcn else None
         self.link_pause = LinkPause()  # PFC pauses from the switch (priority of our data)
         if config.pfc_priority is not None:
@@ -147,6 +156,7 @@ class RoceNic:
     def receive_mac_control(self, frame: bytes, now: int) -> bool:
         """An Ethernet frame the driver received: True if it was MAC control (PFC), which
         the NIC consumes; a pause holds our data (not ACKs/CNPs) until XON or its quanta."""
+        self._wakeup = None
         return self.link_pause.receive(frame, now, self.cfg.line_rate)
 
     def _data_held_until(self, now: int) -> int | None:
@@ -168,10 +178,12 @@ class RoceNic:
         qp = QueuePair(qpn, peer_qpn, self.cfg.qp, self.regions, sq_psn, rq_psn)
         rp = self._reaction_point(cc or self.cfg.default_cc)
         conn = _Connection(qp, peer_ip, peer_port, sport if sport is not None else source_port(qpn),
-                           Pacer(self.cfg.line_rate, self.cfg.burst), rp)
+                           Pacer(self.cfg.line_rate, self.cfg.burst), rp, pos=len(self._order),
+                           windowed=isinstance(rp, HpccReactionPoint))
         self._conns[qpn] = conn
-        self._pos[qpn] = len(self._order)
+        self._pos[qpn] = conn.pos
         self._order.append(qpn)
+        self._at.append(conn)
         self._by_peer.setdefault((peer_ip, peer_qpn), conn)
         for name in ("post_write", "post_send"):  # a post wakes the connection
             setattr(qp, name, self._waking(qpn, getattr(qp, name)))
@@ -185,28 +197,48 @@ class RoceNic:
         return waking_post
 
     def _wake(self, qpn: int) -> None:
-        pos = self._pos[qpn]
+        self._wake_at(self._pos[qpn])
+
+    def _wake_at(self, pos: int) -> None:
+        self._wakeup = None
         if pos not in self._active_set:
             self._active_set.add(pos)
             bisect.insort(self._active, pos)
 
-    def _active_conns(self) -> list[tuple[int, _Connection]]:
-        """The connections that may have work, in connection order."""
-        order, conns = self._order, self._conns
-        return [(order[i], conns[order[i]]) for i in self._active]
-
     def _settle(self) -> None:
-        """Drop the connections with nothing to do until a packet or a post arrives."""
+        """Drop the connections with nothing to do until a packet or a post arrives, and
+        note when `poll` has something to do next (`next_wakeup`, in the same pass): the
+        earliest timer, the NIC's pacer for queued ACK/NAK/CNPs, and for data the later of
+        both pacers and a PFC hold."""
         keep = []
+        at, active_set = self._at, self._active_set
+        best = None
+        nic_next = self._pacer.next_ns
+        held = (self._data_held_until(nic_next) if self._pfc is not None else None) or 0
         for pos in self._active:
-            conn = self._conns[self._order[pos]]
-            qp = conn.qp
-            if (conn.control or qp.completions or qp.deadline() is not None or qp.can_send()
-                    or (conn.rp is not None and conn.rp.deadline() is not None)):
-                keep.append(pos)
+            conn = at[pos]
+            qp, rp = conn.qp, conn.rp
+            dl, sendable = qp.deadline(), qp.can_send()
+            rdl = rp.deadline() if rp is not None else None
+            if not (conn.control or qp.completions or dl is not None or sendable or rdl is not None):
+                active_set.discard(pos)
+                continue
+            keep.append(pos)
+            if dl is not None and (best is None or dl < best):
+                best = dl
+            if rdl is not None and (best is None or rdl < best):
+                best = rdl
+            if conn.control:
+                t = nic_next
+            elif sendable and (not conn.windowed or self._window_open(conn)):
+                t = max(nic_next, conn.pacer.next_ns, held)
             else:
-                self._active_set.discard(pos)
-        self._active = keep
+                continue
+            if best is None or t < best:
+                best = t
+        if len(keep) != len(self._active):
+            self._active = keep
+        self._wakeup = (best,)
 
     def _reaction_point(self, cc: str) -> ReactionPoint | HpccReactionPoint | None:
         cfg = self.cfg
@@ -245,6 +277,7 @@ class RoceNic:
         """A datagram arrived on our RoCE port (or, `dst_port` INT_UDP_PORT, with an INT stack
         in front of the BTH); `ce` is whether its IP ECN field was CE."""
         self.counters.rx_packets += 1
+        self._wakeup = None
         stack = None
         if dst_port == f.INT_UDP_PORT:
             try:
@@ -266,7 +299,7 @@ class RoceNic:
         if conn is None:
             self.counters.unknown_qp += 1
             return
-        self._wake(conn.qp.qpn)
+        self._wake_at(conn.pos)
         if pkt.opcode == f.CNP:
             self.counters.cnps_received += 1
             if conn.rp:
@@ -277,6 +310,7 @@ class RoceNic:
             if self.np and self.np.on_ce(pkt.dqpn, now):
                 self.counters.cnps_sent += 1
                 conn.control.append(f.RocePacket(f.CNP, conn.qp.peer_qpn, 0, becn=True))
+                self._control += 1
         if stack is not None and pkt.opcode in f.REQUESTS:
             self.counters.int_received += 1
             conn.echo = stack.raw
@@ -287,6 +321,7 @@ class RoceNic:
                 reply.payload = conn.echo
                 self.counters.int_echoed += 1
         conn.control.extend(replies)
+        self._control += len(replies)
         if pkt.opcode == f.ACKNOWLEDGE:
             conn.acked += max(0, psn_diff(conn.qp.una, una))
             if isinstance(conn.rp, HpccReactionPoint):
@@ -325,76 +360,79 @@ class RoceNic:
     # ---- output ----------------------------------------------------------------------
     def poll(self, now: int) -> list[Datagram]:
         """Run due timers and return the datagrams the pacers allow at `now`."""
-        for qpn, conn in self._active_conns():
-            self._collect(qpn, conn.qp)  # e.g. flushed at post time by a QP in the error state
-            dl = conn.qp.deadline()
+        at = self._at
+        for pos in self._active:
+            conn = at[pos]
+            qp, rp = conn.qp, conn.rp
+            if qp.completions:  # e.g. flushed at post time by a QP in the error state
+                self._collect(qp.qpn, qp)
+            dl = qp.deadline()
             if dl is not None and dl <= now:
-                conn.qp.on_timer(now)
-            if conn.rp:
-                dl = conn.rp.deadline()
+                qp.on_timer(now)
+            if rp:
+                dl = rp.deadline()
                 if dl is not None and dl <= now:
-                    conn.rp.on_timer(now)
+                    rp.on_timer(now)
         out: list[Datagram] = []
-        while self._pacer.ready(now):
-            item = self._next_control() or self._next_data(now)
+        pacer, ip, requests, frame_of = self._pacer, self.cfg.ip, f.REQUESTS, f.frame
+        while now >= pacer.next_ns:
+            item = (self._control and self._next_control()) or self._next_data(now)
             if item is None:
                 break
             conn, pkt = item
-            frame = f.frame(pkt, self.cfg.ip, conn.peer_ip, conn.sport, conn.peer_port)
-            wire = len(frame) + f.IP_UDP_LEN + ETH_HEADER
-            self._pacer.sent(wire, now)
-            if pkt.opcode in f.REQUESTS:
-                conn.pacer.sent(wire, now, conn.rp.rate if conn.rp else None)
-                if conn.rp:
-                    conn.rp.on_sent(wire, now)
-            self.counters.tx_packets += 1
+            frame = frame_of(pkt, ip, conn.peer_ip, conn.sport, conn.peer_port)
+            wire = len(frame) + WIRE_OVERHEAD
+            pacer.sent(wire, now)
+            if pkt.opcode in requests:
+                rp = conn.rp
+                conn.pacer.sent(wire, now, rp.rate if rp else None)
+                if rp:
+                    rp.on_sent(wire, now)
             out.append(Datagram(conn.sport, conn.peer_ip, conn.peer_port, frame))
+        self.counters.tx_packets += len(out)
         self._settle()
         return out
 
     def _next_control(self) -> tuple[_Connection, f.RocePacket] | None:
-        for _, conn in self._active_conns():
+        at = self._at
+        for pos in self._active:
+            conn = at[pos]
             if conn.control:
+                self._control -= 1
                 return conn, conn.control.popleft()
         return None
 
     def _next_data(self, now: int) -> tuple[_Connection, f.RocePacket] | None:
-        if self._data_held_until(now) is not None:
+        if self._pfc is not None and self._data_held_until(now) is not None:
             return None
-        n = len(self._order)
         start = next(self._rr)
         active = self._active  # round robin from position start % n over the active ones
-        cut = bisect.bisect_left(active, start % n) if n else 0
-        for pos in active[cut:] + active[:cut]:
-            conn = self._conns[self._order[pos]]
-            if conn.pacer.ready(now) and conn.qp.can_send() and self._window_open(conn):
-                pkt = conn.qp.next_packet(now)
+        if not active:
+            return None
+        at = self._at
+        cut = bisect.bisect_left(active, start % len(self._order))
+        for k in range(cut - len(active), cut):  # active[cut:] then active[:cut]
+            conn = at[active[k]]
+            if now >= conn.pacer.next_ns and (not conn.windowed or self._window_open(conn)):
+                pkt = conn.qp.next_packet(now)  # None when the QP has nothing it may send
                 if pkt is not None:
-                    if not self._window_open(conn):
+                    if conn.windowed and not self._window_open(conn):
                         pkt.ackreq = True  # the window is full: its ACK is what reopens it
                     return conn, pkt
         return None
 
     def _window_open(self, conn: _Connection) -> bool:
         """HPCC's window: bytes in flight (outstanding packets at the path MTU) below W."""
-        rp = conn.rp
-        if not isinstance(rp, HpccReactionPoint):
+        if not conn.windowed:
             return True
-        return rp.can_send(conn.qp.outstanding * self.cfg.qp.pmtu)
+        return conn.rp.can_send(conn.qp.outstanding * self.cfg.qp.pmtu)
 
     def next_wakeup(self) -> int | None:
-        """The earliest time `poll` has something to do (a timer or a paced departure)."""
-        times = []
-        held = self._data_held_until(self._pacer.next_ns)
-        for _, conn in self._active_conns():
-            for dl in (conn.qp.deadline(), conn.rp.deadline() if conn.rp else None):
-                if dl is not None:
-                    times.append(dl)
-            if conn.control:
-                times.append(self._pacer.next_ns)
-            elif conn.qp.can_send() and self._window_open(conn):
-                times.append(max(self._pacer.next_ns, conn.pacer.next_ns, held or 0))
-        return min(times) if times else None
+        """The earliest time `poll` has something to do (a timer or a paced departure): as
+        poll's last pass noted it, or from a new pass when something happened since."""
+        if self._wakeup is None:
+            self._settle()  # dropping quiescent connections changes no answer of poll's
+        return self._wakeup[0]
 
     def dcqcn_summary(self) -> dict[str, float]:
         """CNPs received and the lowest/current rates over this NIC's QPs (empty without DCQCN)."""

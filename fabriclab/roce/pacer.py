@@ -26,6 +26,7 @@ class Pacer:
         self.burst = burst  # bytes
         self.next_ns = EARLIEST  # earliest next departure
         self._carry = 0.0  # fraction of a nanosecond owed by the packets so far, in [0, 1)
+        self._catchup = (0.0, 0, 0)  # (rate, burst, ns of burst bytes at that rate): once per rate
 
     def ready(self, now: int) -> bool:
         return now >= self.next_ns
@@ -33,7 +34,11 @@ class Pacer:
     def sent(self, nbytes: int, now: int, rate: float | None = None) -> None:
         """Account a departure of `nbytes` at `now` (ns), at `rate` bit/s (default: the pacer's own)."""
         r = rate or self.rate
-        floor = now - math.ceil(self.burst * 8 * NS_PER_S / r)
+        at, burst, ns = self._catchup
+        if at != r or burst != self.burst:
+            ns = math.ceil(self.burst * 8 * NS_PER_S / r)
+            self._catchup = (r, self.burst, ns)
+        floor = now - ns
         if self.next_ns < floor:  # idle or late: at most `burst` bytes of catch-up
             self.next_ns, self._carry = floor, 0.0
         exact = nbytes * 8 * NS_PER_S / r + self._carry

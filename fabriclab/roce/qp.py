@@ -49,6 +49,7 @@ from fabriclab.roce import framing as f
 from fabriclab.roce.rtt import RttEstimator, bdp_window
 
 PSN_MASK = 0xFFFFFF
+PSN_HALF = 1 << 23  # (a - b) & PSN_MASK at or above this: a is before b on the circle
 MSN_MASK = 0xFFFFFF
 PMTUS = (256, 512, 1024, 2048, 4096)
 MODES = ("gbn", "ooo")
@@ -242,51 +243,68 @@ class QueuePair:
         return bool(self._wrs)
 
     def can_send(self) -> bool:
-        return self.error is None and (bool(self._repair) or (
-            psn_diff(self._tx, self._end_psn) < 0 and psn_diff(self._tx, self._una) < self.window))
+        """A repair is queued, or a posted packet is unsent and the window allows it (the PSN
+        arithmetic of psn_diff written out: this runs several times per packet)."""
+        if self.error is not None:
+            return False
+        if self._repair:
+            return True
+        tx = self._tx
+        if (tx - self._end_psn) & PSN_MASK < PSN_HALF:  # psn_diff(tx, end) >= 0: nothing unsent
+            return False
+        d = (tx - self._una) & PSN_MASK
+        return d >= PSN_HALF or d < self.window  # psn_diff(tx, una) < window
 
     def next_packet(self, now: int) -> f.RocePacket | None:
         """The next request packet (a repair, or what the window allows), or None."""
         if not self.can_send():
             return None
-        while self._repair:
-            psn = self._repair.popleft()
-            if psn_diff(psn, self._una) >= 0:
-                wr = next(w for w in self._wrs if psn_diff(psn, w.first_psn) < w.npkts)
-                return self._packet(wr, psn, now)
-        if not self.can_send():
-            return None
-        while psn_diff(self._tx, self._wrs[self._tx_wr].last_psn) > 0:
+        if self._repair:
+            while self._repair:
+                psn = self._repair.popleft()
+                if psn_diff(psn, self._una) >= 0:
+                    wr = next(w for w in self._wrs if psn_diff(psn, w.first_psn) < w.npkts)
+                    return self._packet(wr, psn, now)
+            if not self.can_send():  # the stale repairs are gone: is there new data?
+                return None
+        tx, wrs = self._tx, self._wrs
+        while psn_diff(tx, wrs[self._tx_wr].last_psn) > 0:
             self._tx_wr += 1
-        pkt = self._packet(self._wrs[self._tx_wr], self._tx, now)
-        self._tx = psn_add(pkt.psn, 1)
+        pkt = self._packet(wrs[self._tx_wr], tx, now)
+        self._tx = (tx + 1) & PSN_MASK
         return pkt
 
     def _packet(self, wr: _WorkRequest, psn: int, now: int) -> f.RocePacket:
         """Build (or rebuild) the packet carrying `psn` of `wr` and account for it."""
-        i = psn_diff(psn, wr.first_psn)
-        pmtu = self.cfg.pmtu
+        i = (psn - wr.first_psn) & PSN_MASK  # psn_diff: psn is one of wr's, at most 2**22 on
+        cfg = self.cfg
+        pmtu = cfg.pmtu
         first, last = i == 0, i == wr.npkts - 1
-        pkt = f.RocePacket(_opcode(wr.write, first, last, wr.imm is not None), self.peer_qpn, psn,
-                           payload=wr.data[i * pmtu:(i + 1) * pmtu])
+        payload = wr.data[i * pmtu:(i + 1) * pmtu]
+        retransmit = (psn - self._max_sent) & PSN_MASK >= PSN_HALF  # psn_diff(psn, max_sent) < 0
+        ackreq = last or psn % cfg.ack_every == 0 or (retransmit and psn == self._una)
+        imm = wr.imm if last else None
+        op = _opcode(wr.write, first, last, wr.imm is not None)
         if wr.write and first:
-            pkt.va, pkt.rkey, pkt.dma_len = wr.va, wr.rkey, len(wr.data)
-        if last:
-            pkt.imm = wr.imm
-        retransmit = psn_diff(psn, self._max_sent) < 0
-        pkt.ackreq = last or psn % self.cfg.ack_every == 0 or (retransmit and psn == self._una)
+            pkt = f.RocePacket(op, self.peer_qpn, psn, payload, ackreq, False, False, f.DEFAULT_PKEY,
+                               wr.va, wr.rkey, len(wr.data), 0, 0, imm)
+        else:
+            pkt = f.RocePacket(op, self.peer_qpn, psn, payload, ackreq, False, False, f.DEFAULT_PKEY,
+                               0, 0, 0, 0, 0, imm)
         if retransmit:
             self.counters.retransmissions += 1
         else:
-            self._max_sent = psn_add(psn, 1)
-            if pkt.ackreq and self.cfg.adaptive and self._timed is None:
+            self._max_sent = (psn + 1) & PSN_MASK
+            if ackreq and cfg.adaptive and self._timed is None:
                 self._timed = (psn, now)
-        if pkt.ackreq and (self._last_ackreq is None or psn_diff(psn, self._last_ackreq) > 0):
-            self._last_ackreq = psn
-        if pkt.ackreq and self._deadline is None:
-            self._deadline = now + self._rto()
-        self.counters.packets_sent += 1
-        self.counters.bytes_sent += len(pkt.payload)
+        if ackreq:
+            if self._last_ackreq is None or psn_diff(psn, self._last_ackreq) > 0:
+                self._last_ackreq = psn
+            if self._deadline is None:
+                self._deadline = now + self._rto()
+        counters = self.counters
+        counters.packets_sent += 1
+        counters.bytes_sent += len(payload)
         return pkt
 
     def _awaiting_ack(self) -> bool:
@@ -386,66 +404,76 @@ class QueuePair:
     # ---- responder -------------------------------------------------------------------
     def receive(self, pkt: f.RocePacket, now: int) -> list[f.RocePacket]:
         """Handle a packet for this QP; return the ACK/NAKs to send back."""
-        if pkt.opcode == f.ACKNOWLEDGE:
+        op = pkt.opcode
+        if op == f.ACKNOWLEDGE:
             self._on_ack(pkt, now)
             return []
-        if pkt.opcode not in f.REQUESTS:
+        if op not in f.REQUESTS:
             return []
-        d = psn_diff(pkt.psn, self._epsn)
+        d = (pkt.psn - self._epsn) & PSN_MASK  # psn_diff(pkt.psn, epsn), written out
+        if d >= PSN_HALF:
+            d -= 1 << 24
+        if d == 0:  # the expected packet (and whatever it completes from the stash)
+            return self._in_order(pkt)
         if d < 0:
             self.counters.duplicates += 1
             return [self._ack()] if pkt.ackreq else []
         if d >= self.cfg.accept_window:  # the requester never sends this far ahead: forged or corrupt
             self.counters.beyond_window += 1
             return []
-        if d > 0:
-            self.counters.out_of_order += 1
-            if self.cfg.mode == "ooo":
-                if pkt.psn in self._stash:
-                    self.counters.duplicates += 1
-                else:
-                    self._stash[pkt.psn] = pkt
-                if d < self.cfg.ooo_nak_gap or self._nak_sent:
-                    return []
-            elif self._nak_sent:
+        self.counters.out_of_order += 1  # ahead of the expected PSN, within the window
+        if self.cfg.mode == "ooo":
+            if pkt.psn in self._stash:
+                self.counters.duplicates += 1
+            else:
+                self._stash[pkt.psn] = pkt
+            if d < self.cfg.ooo_nak_gap or self._nak_sent:
                 return []
-            self._nak_sent = True
-            self.counters.naks_sent += 1
-            return [f.RocePacket(f.ACKNOWLEDGE, self.peer_qpn, self._epsn, syndrome=f.AETH_NAK_PSN_SEQ,
-                                 msn=self._msn)]
+        elif self._nak_sent:
+            return []
+        self._nak_sent = True
+        self.counters.naks_sent += 1
+        return [f.RocePacket(f.ACKNOWLEDGE, self.peer_qpn, self._epsn, syndrome=f.AETH_NAK_PSN_SEQ,
+                             msn=self._msn)]
+
+    def _in_order(self, pkt: f.RocePacket) -> list[f.RocePacket]:
+        """Place the expected packet and every stashed one it makes in order; ACK if asked."""
         want_ack = False
+        stash = self._stash
         while pkt is not None:
             if not self._place(pkt):
                 self.counters.access_errors += 1
-                self._stash.clear()
+                stash.clear()
                 return [f.RocePacket(f.ACKNOWLEDGE, self.peer_qpn, self._epsn,
                                      syndrome=f.AETH_NAK_REMOTE_ACCESS, msn=self._msn)]
             want_ack |= pkt.ackreq
-            self._epsn = psn_add(self._epsn, 1)
-            pkt = self._stash.pop(self._epsn, None)
+            self._epsn = (self._epsn + 1) & PSN_MASK
+            pkt = stash.pop(self._epsn, None) if stash else None
         self._nak_sent = False
         return [self._ack()] if want_ack else []
 
     def _ack(self) -> f.RocePacket:
         self.counters.acks_sent += 1
-        return f.RocePacket(f.ACKNOWLEDGE, self.peer_qpn, psn_add(self._epsn, -1), syndrome=f.AETH_ACK,
-                            msn=self._msn)
+        return f.RocePacket(f.ACKNOWLEDGE, self.peer_qpn, (self._epsn - 1) & PSN_MASK, b"", False, False, False,
+                            f.DEFAULT_PKEY, 0, 0, 0, f.AETH_ACK, self._msn)
 
     def _place(self, pkt: f.RocePacket) -> bool:
         """Deliver an in-order request packet to memory or the receive queue."""
-        op, inb = pkt.opcode, self._inbound
+        op, inb, payload = pkt.opcode, self._inbound, pkt.payload
         if op in f.FIRST_OR_ONLY:
             inb = self._inbound = _Inbound(pkt.rkey, pkt.va, pkt.dma_len)
         if op in f.SENDS:
-            inb.parts.append(pkt.payload)
+            inb.parts.append(payload)
         else:
             mem = self.regions.get(inb.rkey)
-            start = inb.va + inb.written
-            end = start + len(pkt.payload)
-            if mem is None or end > len(mem) or inb.written + len(pkt.payload) > inb.length:
+            n = len(payload)
+            written = inb.written
+            start = inb.va + written
+            end = start + n
+            if mem is None or end > len(mem) or written + n > inb.length:
                 return False
-            mem[start:end] = pkt.payload
-            inb.written += len(pkt.payload)
+            mem[start:end] = payload
+            inb.written = written + n
         if op in f.LAST_OR_ONLY:
             self._msn = (self._msn + 1) & MSN_MASK
             if op in f.SENDS:
