@@ -1,7 +1,8 @@
 """Real-socket ring all-reduce over N namespaces on a Linux bridge, per pacing rate.
 
 Shows where the Python host stack stops keeping up with its line rate on this machine
-(busbw / line rate). Needs root. Run: sudo .venv/bin/python bench/roce_netns.py [N]
+(busbw / line rate), and its CPU per packet (the ranks' CPU from "go" to done over their
+packets sent and received). Needs root. Run: sudo .venv/bin/python bench/roce_netns.py [N]
 """
 
 import sys
@@ -15,7 +16,8 @@ from fabriclab.roce.runs import RunOptions, summarize
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     spec = CollectiveSpec("allreduce", n, 1 << 20)
-    print(f"{'rate(Mb/s)':>10} {'time(us)':>10} {'busbw(Mb/s)':>12} {'of line':>8} {'retx':>6} {'timeouts':>8} #wrong")
+    print(f"{'rate(Mb/s)':>10} {'time(us)':>10} {'busbw(Mb/s)':>12} {'of line':>8} {'retx':>6} {'timeouts':>8} "
+          f"{'CPU us/pkt':>10} #wrong")
     with BridgeFabric(n) as fabric:
         for rate in (10e6, 50e6, 100e6, 200e6):
             res = launch(fabric.spawns, fabric.addrs, spec, RunOptions(iters=3, line_rate=rate), timeout=300)
@@ -23,7 +25,10 @@ def main() -> None:
             retx = sum(r["qp"]["retransmissions"] for r in res)
             tmo = sum(r["qp"]["timeouts"] for r in res)
             bus = row.busbw * 8e9
-            print(f"{rate / 1e6:10.0f} {row.time_us:10.0f} {bus / 1e6:12.1f} {bus / rate:8.2f} {retx:6d} {tmo:8d} {row.wrong}")
+            pkts = sum(r["nic"]["tx_packets"] + r["nic"]["rx_packets"] for r in res)
+            us = 1e6 * sum(r["cpu_s"] for r in res) / pkts
+            print(f"{rate / 1e6:10.0f} {row.time_us:10.0f} {bus / 1e6:12.1f} {bus / rate:8.2f} {retx:6d} {tmo:8d} "
+                  f"{us:10.1f} {row.wrong}")
 
 
 if __name__ == "__main__":
