@@ -219,6 +219,26 @@ class _ExactEngine:
         return self.entries.get(values[0] if self.single else values)
 
 
+class _LookupCache(dict):
+    """A search engine's results by key, for generated code to call `__getitem__` on: a C
+    dict hit per packet instead of a Python search (a packet's key repeats per flow).
+    The engine empties it whenever its entries change (a result depends on nothing else);
+    bounded: emptied when full."""
+
+    LIMIT = 1 << 14
+
+    def __init__(self, search: Callable) -> None:
+        super().__init__()
+        self.search = search
+
+    def __missing__(self, key):
+        entry = self.search(key)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[key] = entry
+        return entry
+
+
 class _LpmEngine:
     """Exact fields plus one LPM field: a dict per prefix length, longest first.
 
@@ -230,6 +250,7 @@ class _LpmEngine:
         self.index, self.width, self.single = lpm_index, width, nfields == 1
         self.by_len: dict[int, dict] = {}
         self.levels: list[tuple[int, dict]] = []
+        self.cache = _LookupCache(self.lookup_value if self.single else self.lookup)
 
     def _split(self, key: tuple) -> tuple[tuple | int, int]:
         vals = tuple(v for v, _ in key)
@@ -252,6 +273,7 @@ class _LpmEngine:
         self._relevel()
 
     def _relevel(self) -> None:
+        self.cache.clear()
         full = (1 << self.width) - 1
         self.levels = [(full ^ (full >> plen), self.by_len[plen])
                        for plen in sorted(self.by_len, reverse=True)]
@@ -297,15 +319,18 @@ class _PriorityEngine:
     def __init__(self, kinds: tuple[str, ...]) -> None:
         self.kinds = kinds
         self.entries: list[tuple[tuple, TableEntry, tuple]] = []
+        self.cache = _LookupCache(self.lookup)
 
     def add(self, key: tuple, entry: TableEntry) -> None:
         plen = sum(bin(m).count("1") for (k, (v, m)) in zip(self.kinds, key) if k == "lpm")
         fields = tuple((k == "range", a, b) for k, (a, b) in zip(self.kinds, key))
         self.entries.append((fields, entry, (-entry.priority, -plen, entry.seq)))
         self.entries.sort(key=lambda e: e[2])
+        self.cache.clear()
 
     def remove(self, key: tuple, entry: TableEntry) -> None:
         self.entries = [e for e in self.entries if e[1] is not entry]
+        self.cache.clear()
 
     def lookup(self, values: tuple) -> TableEntry | None:
         for fields, entry, _ in self.entries:
@@ -512,9 +537,7 @@ class Table:
         engine = self._engine
         if isinstance(engine, _ExactEngine):
             return engine.entries.get
-        if isinstance(engine, _LpmEngine) and engine.single:
-            return engine.lookup_value
-        return engine.lookup
+        return engine.cache.__getitem__  # LPM and priority searches: cached per key
 
     def apply(self, values: tuple, selector: bytes, nbytes: int, now_us: int
               ) -> tuple[bool, ActionCall]:
