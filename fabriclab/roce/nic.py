@@ -300,35 +300,41 @@ class RoceNic:
             self.counters.unknown_qp += 1
             return
         self._wake_at(conn.pos)
-        if pkt.opcode == f.CNP:
-            self.counters.cnps_received += 1
+        op, counters = pkt.opcode, self.counters
+        if op == f.CNP:
+            counters.cnps_received += 1
             if conn.rp:
                 conn.rp.on_cnp(now)
             return
-        if ce and pkt.opcode in f.REQUESTS:
-            self.counters.ce_marked += 1
+        qp = conn.qp
+        request = op in f.REQUESTS
+        if ce and request:
+            counters.ce_marked += 1
             if self.np and self.np.on_ce(pkt.dqpn, now):
-                self.counters.cnps_sent += 1
-                conn.control.append(f.RocePacket(f.CNP, conn.qp.peer_qpn, 0, becn=True))
+                counters.cnps_sent += 1
+                conn.control.append(f.RocePacket(f.CNP, qp.peer_qpn, 0, becn=True))
                 self._control += 1
-        if stack is not None and pkt.opcode in f.REQUESTS:
-            self.counters.int_received += 1
+        if stack is not None and request:
+            counters.int_received += 1
             conn.echo = stack.raw
-        una = conn.qp.una
-        replies = conn.qp.receive(pkt, now)
-        for reply in replies:
-            if reply.opcode == f.ACKNOWLEDGE and conn.echo:
-                reply.payload = conn.echo
-                self.counters.int_echoed += 1
-        conn.control.extend(replies)
-        self._control += len(replies)
-        if pkt.opcode == f.ACKNOWLEDGE:
-            conn.acked += max(0, psn_diff(conn.qp.una, una))
-            if isinstance(conn.rp, HpccReactionPoint):
-                if self.cfg.adaptive_cc and conn.qp.rtt.min_rtt_ns is not None:
-                    conn.rp.adapt(conn.qp.rtt.min_rtt_ns)  # T: the path's propagation RTT
+        una = qp.una
+        replies = qp.receive(pkt, now)
+        if replies:
+            if conn.echo:
+                for reply in replies:
+                    if reply.opcode == f.ACKNOWLEDGE:
+                        reply.payload = conn.echo
+                        counters.int_echoed += 1
+            conn.control.extend(replies)
+            self._control += len(replies)
+        if op == f.ACKNOWLEDGE:
+            conn.acked += max(0, psn_diff(qp.una, una))
+            if conn.windowed:  # HPCC
+                if self.cfg.adaptive_cc and qp.rtt.min_rtt_ns is not None:
+                    conn.rp.adapt(qp.rtt.min_rtt_ns)  # T: the path's propagation RTT
                 self._on_echo(conn, pkt.payload, now)
-        self._collect(pkt.dqpn, conn.qp)
+        if qp.completions:
+            self._collect(pkt.dqpn, qp)
 
     def _switch_cnp_target(self, pkt: f.RocePacket, src_ip: str) -> _Connection | None:
         """A switch's CNP names the QP its data went to (the peer's): find ours."""
