@@ -55,9 +55,13 @@ def test_a_signal_ends_the_run_and_removes_its_namespaces(sig):
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # a failed assertion: end it through its own clean-up (SIGTERM)
+            proc.terminate()
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
     assert proc.returncode == 130, err
     assert "interrupted" in err
     tag = next(iter(seen)).split("-")[1]
