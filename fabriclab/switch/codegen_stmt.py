@@ -516,8 +516,8 @@ class BlockCompiler(ExprCompiler):
         if table.profile is None:
             self.emit(f"    {hit}, {call} = True, {entry}.action")
             return
-        resolve = self.gen.obj("resolve", table.profile.resolve)
-        self.emit(f"    {call} = {resolve}({entry}.action, {selector})")
+        resolve = self.gen.obj("resolve", table.profile.cached())
+        self.emit(f"    {call} = {resolve}(({entry}.action, {selector}))")
         self.emit(f"    {hit} = {call} is not None")
         self.emit(f"    if not {hit}:")
         self.emit(f"        {call} = {tname}.default_action")

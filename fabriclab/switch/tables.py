@@ -30,6 +30,7 @@ from typing import Callable, Iterable, NamedTuple, Union
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.externs import GREEN, DirectState
+from fabriclab.switch.hashing import ALGORITHMS
 
 
 class EntryExistsError(FabricError):
@@ -132,6 +133,9 @@ class ActionProfile:
         self._member_seq: dict[int, int] = {}
         self._group_choice: dict[int, tuple[ActionCall, ...]] = {}
         self._seq = itertools.count()
+        # (member/group reference, selector bytes) -> call, for generated code (`cached`);
+        # emptied by every change of members or groups. A random selector is not cached.
+        self._calls = _LookupCache(self._resolve_key)  # a bound method: deepcopy rebinds it
 
     def add_member(self, member_id: int, call: ActionCall) -> None:
         if member_id in self.members:
@@ -140,6 +144,7 @@ class ActionProfile:
             raise FabricError(f"action profile '{self.name}' is full ({self.size} members)")
         self.members[member_id] = call
         self._member_seq[member_id] = next(self._seq)
+        self._calls.clear()
 
     def modify_member(self, member_id: int, call: ActionCall) -> None:
         self._member(member_id)
@@ -152,6 +157,7 @@ class ActionProfile:
             raise FabricError(f"action profile '{self.name}': member {member_id} is in a group")
         del self.members[member_id]
         del self._member_seq[member_id]
+        self._calls.clear()
 
     def set_group(self, group_id: int, members: Iterable[tuple[int, int]]) -> None:
         """Create or replace a group from (member_id, weight) pairs."""
@@ -172,6 +178,7 @@ class ActionProfile:
         if self.groups.pop(group_id, None) is None:
             raise EntryNotFoundError(f"action profile '{self.name}': no group {group_id}")
         self._group_choice.pop(group_id, None)
+        self._calls.clear()
 
     def _member(self, member_id: int) -> ActionCall:
         try:
@@ -180,7 +187,18 @@ class ActionProfile:
             raise EntryNotFoundError(
                 f"action profile '{self.name}': no member {member_id}") from None
 
+    def cached(self) -> Callable[[tuple[EntryAction, bytes]], ActionCall | None]:
+        """`resolve` for generated code, taking one (reference, selector) tuple: a dict hit
+        per packet (a flow's selector repeats) when the algorithm is a function of its bytes."""
+        if self.algorithm is not None and self.algorithm not in ALGORITHMS.values():
+            return self._resolve_key  # "random": a new choice every packet
+        return self._calls.__getitem__
+
+    def _resolve_key(self, key: tuple[EntryAction, bytes]) -> ActionCall | None:
+        return self.resolve(*key)
+
     def _rebuild(self) -> None:
+        self._calls.clear()
         seq = self._member_seq
         self._group_choice = {
             gid: tuple(self.members[m] for m, w in sorted(g, key=lambda mw: seq[mw[0]])

@@ -41,3 +41,74 @@ def test_cache_is_bounded():
     for k in range(_LookupCache.LIMIT + 10):
         assert cache[k] == 2 * k
     assert len(cache) <= _LookupCache.LIMIT and cache[5] == 10
+
+
+def test_selector_cache_follows_groups_and_members():
+    from fabriclab.switch.hashing import algorithm
+    from fabriclab.switch.tables import ActionProfile, GroupRef, MemberRef
+
+    prof = ActionProfile("p", with_selector=True, algorithm=algorithm("crc16"))
+    for m in (1, 2, 3):
+        prof.add_member(m, ActionCall("set", (m,)))
+    prof.set_group(10, [(1, 1), (2, 1)])
+    pick = prof.cached()
+    selectors = [bytes([i, 7]) for i in range(16)]
+    before = [pick((GroupRef(10), s)) for s in selectors]
+    assert before == [prof.resolve(GroupRef(10), s) for s in selectors]
+    assert {c.args for c in before} == {(1,), (2,)}
+    prof.set_group(10, [(3, 1)])
+    assert {pick((GroupRef(10), s)).args for s in selectors} == {(3,)}
+    prof.modify_member(3, ActionCall("set", (9,)))
+    assert pick((GroupRef(10), selectors[0])).args == (9,)
+    assert pick((MemberRef(2), b"")).args == (2,)
+    prof.delete_group(10)
+    assert pick((GroupRef(10), selectors[0])) is None
+
+
+def test_random_selector_is_not_cached():
+    from fabriclab.switch.hashing import algorithm
+    from fabriclab.switch.tables import ActionProfile, GroupRef
+
+    prof = ActionProfile("p", with_selector=True, algorithm=algorithm("random"))
+    for m in range(8):
+        prof.add_member(m, ActionCall("set", (m,)))
+    prof.set_group(1, [(m, 1) for m in range(8)])
+    pick = prof.cached()
+    assert len({pick((GroupRef(1), b"same")).args for _ in range(64)}) > 1
+
+
+def test_copied_pipeline_has_its_own_caches():
+    from fabriclab.p4 import compile_source
+    from fabriclab.switch.core import SwitchCore
+    from fabriclab.switch.tables import Lpm
+
+    source = """
+#include <core.p4>
+#include <v1model.p4>
+header h_t { bit<8> k; }
+struct metadata { }
+struct headers { h_t h; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.h); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    action fwd(bit<9> port) { sm.egress_spec = port; }
+    table t { key = { hdr.h.k: lpm; } actions = { fwd; NoAction; } default_action = fwd(9); }
+    apply { t.apply(); }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+    program = compile_source(source, "cache_copies.p4")
+    one, two = SwitchCore(program), SwitchCore(program)  # the second: a copy of the first's code
+    one.tables["I.t"].insert({"hdr.h.k": Lpm(0x80, 1)},
+                             one.tables["I.t"].action_call("I.fwd", {"port": 1}))
+    assert one.process(0, b"\x81", 0) == [(1, b"\x81")]
+    assert two.process(0, b"\x81", 0) == [(9, b"\x81")]
+    two.tables["I.t"].insert({"hdr.h.k": Lpm(0x81, 8)},
+                             two.tables["I.t"].action_call("I.fwd", {"port": 2}))
+    assert two.process(0, b"\x81", 0) == [(2, b"\x81")]
+    assert one.process(0, b"\x81", 0) == [(1, b"\x81")]
