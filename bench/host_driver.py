@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import cProfile
+import gc
 import io
 import json
 import pstats
@@ -43,10 +44,21 @@ def child(argv: list[str]) -> int:
     real_wait_go = agent.wait_go
     marks: dict[str, float] = {}
     prof = cProfile.Profile(time.process_time) if profile else None  # CPU time: waits left out
+    gc_time = [0.0, 0.0, 0]  # CPU in the cyclic garbage collector: total, start of the current pass, passes
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_time[1] = time.process_time()
+        else:
+            gc_time[0] += time.process_time() - gc_time[1]
+            gc_time[2] += 1
+
+    gc.callbacks.append(on_gc)
 
     def wait_go() -> None:
         real_wait_go()
         marks["wall"] = time.monotonic()
+        gc_time[0] = gc_time[2] = 0
         if prof:
             prof.enable()
 
@@ -54,6 +66,7 @@ def child(argv: list[str]) -> int:
         if prof:
             prof.disable()
         summary["wall_s"] = time.monotonic() - marks["wall"]
+        summary["gc_s"], summary["gc_passes"] = gc_time[0], gc_time[2]
         if prof:
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats(os.environ.get("HOST_DRIVER_SORT", "tottime")).print_stats(25)
@@ -112,7 +125,8 @@ def main() -> int:
     for r in best[1]:
         n = r["nic"]["tx_packets"] + r["nic"]["rx_packets"]
         print(f"  rank {r['rank']}: tx {r['nic']['tx_packets']} rx {r['nic']['rx_packets']}, "
-              f"{r['cpu_s']:.3f} CPU-s, {1e6 * r['cpu_s'] / n:.1f} us/packet", flush=True)
+              f"{r['cpu_s']:.3f} CPU-s, {1e6 * r['cpu_s'] / n:.1f} us/packet; garbage collector "
+              f"{r['gc_passes']} passes, {1e3 * r['gc_s']:.1f} ms", flush=True)
     if "profile" in best[1][0]:
         print(best[1][0]["profile"])
     return 0
