@@ -299,9 +299,9 @@ class RoceNic:
         if conn is None:
             self.counters.unknown_qp += 1
             return
-        self._wake_at(conn.pos)
         op, counters = pkt.opcode, self.counters
         if op == f.CNP:
+            self._wake_at(conn.pos)
             counters.cnps_received += 1
             if conn.rp:
                 conn.rp.on_cnp(now)
@@ -333,6 +333,11 @@ class RoceNic:
                 if self.cfg.adaptive_cc and qp.rtt.min_rtt_ns is not None:
                     conn.rp.adapt(qp.rtt.min_rtt_ns)  # T: the path's propagation RTT
                 self._on_echo(conn, pkt.payload, now)
+        # A request changes only the responder: the connection has work for poll if it now
+        # owes an ACK/NAK/CNP or completed a message; otherwise it stays as it was (an idle
+        # one stays out of poll's scans). Anything else (an ACK) may free the requester.
+        if not request or conn.control or qp.completions:
+            self._wake_at(conn.pos)
         if qp.completions:
             self._collect(pkt.dqpn, qp)
 

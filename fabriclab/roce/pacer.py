@@ -42,6 +42,6 @@ class Pacer:
         if self.next_ns < floor:  # idle or late: at most `burst` bytes of catch-up
             self.next_ns, self._carry = floor, 0.0
         exact = nbytes * 8 * NS_PER_S / r + self._carry
-        whole = math.floor(exact)
+        whole = int(exact)  # floor: exact is never negative
         self._carry = exact - whole
         self.next_ns += whole

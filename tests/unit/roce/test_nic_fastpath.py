@@ -1,6 +1,7 @@
 """The NIC's per-packet shortcuts answer as the full scans would: `next_wakeup` right after
-`poll` is the value poll's last pass noted (a packet, a post or a pause forgets it), and the
-count of queued ACK/NAK/CNPs that lets poll skip their scan matches the queues."""
+`poll` is the value poll's last pass noted (a packet, a post or a pause forgets it), the
+count of queued ACK/NAK/CNPs that lets poll skip their scan matches the queues, and a
+connection a request packet left out of poll's scans has nothing to do."""
 
 import random
 
@@ -23,6 +24,11 @@ def fresh_wakeup(nic: RoceNic) -> int | None:
 
 def check(nic: RoceNic) -> None:
     assert nic._control == sum(len(c.control) for c in nic._conns.values())
+    for conn in nic._conns.values():  # a connection left out of poll's scans has nothing to do
+        if conn.pos not in nic._active_set:
+            qp, rp = conn.qp, conn.rp
+            assert not (conn.control or qp.completions or qp.deadline() is not None or qp.can_send()
+                        or (rp is not None and rp.deadline() is not None))
     noted = nic.next_wakeup()
     assert noted == fresh_wakeup(nic)
 
