@@ -47,15 +47,18 @@ def qualify(prefix: str, decl) -> str:
 
 @dataclass(frozen=True)
 class StageFunctions:
-    """The generated functions the core calls for each packet, in v1model's stage order."""
+    """The generated functions the core calls for each packet, in v1model's stage order.
+
+    run_ingress(port, data, now_us, instance_type, depth, preserved) -> packet: a new packet
+    through parser, verifyChecksum and ingress in one call (`preserved`: None or (metadata,
+    field list) copied in after parsing, for resubmit/recirculate); finish(packet) -> frame:
+    computeChecksum then deparser; new_packet() + parse(packet, data) for I2E clones."""
 
     new_packet: Callable
     parse: Callable
-    verify_checksum: Callable
-    ingress: Callable
+    run_ingress: Callable
     egress: Callable
-    compute_checksum: Callable
-    deparse: Callable
+    finish: Callable
     copy_field_list: Callable
 
 
@@ -102,8 +105,7 @@ class PipelineCode:
         return StageFunctions(*(ns[name] for name in STAGE_FUNCTIONS))
 
 
-STAGE_FUNCTIONS = ("new_packet", "parse", "verify_checksum", "ingress", "egress",
-                   "compute_checksum", "deparse", "copy_field_list")
+STAGE_FUNCTIONS = ("new_packet", "parse", "run_ingress", "egress", "finish", "copy_field_list")
 
 
 def _valid_header(v: int) -> rt.Header:
@@ -326,10 +328,17 @@ class PipelineGenerator:
     def make_table(self, t: ir.TableDecl, ctx: ControlCtx) -> str:
         return self.externs.table(t, ctx, qualify(ctx.prefix, t))
 
-    def control_function(self, decl: ir.ControlDecl, fname: str, params: list[str | None]) -> str:
+    def control_lines(self, decl: ir.ControlDecl, params: list[str | None]) -> list[str]:
+        """A control's body as lines of a function of `pkt`, which may go on after it (the
+        stages are joined): a `return` leaves the control only (a one-pass loop's break)."""
         ctx = self.make_ctx(decl, qualify("", decl) + ".")
         bc = BlockCompiler(self, ctx)
         self.bind_params(bc, decl.params, params)
+        returns = self.returns(decl)
+        if returns:
+            bc.emit("for _once in _ONCE:")
+            bc.indent += 1
+            bc.return_stmt = ["break"]
         bc.emit("try:")
         bc.indent += 1
         self.init_locals(bc, decl)
@@ -337,7 +346,10 @@ class PipelineGenerator:
         bc.indent -= 1
         bc.emit("except _rt.Exit:")
         bc.emit("    pass")
-        return f"def {fname}(pkt):\n" + "\n".join(_without_unused_results(bc.lines))
+        return _without_unused_results(bc.lines)
+
+    def returns(self, decl: ir.ControlDecl) -> bool:
+        return any(isinstance(n, ir.Return) for n in self.statements(decl.body))
 
     def bind_params(self, bc: BlockCompiler, params: list[ir.Param], exprs: list[str | None]) -> None:
         for prm, value in zip(params, exprs):
@@ -348,28 +360,36 @@ class PipelineGenerator:
             bc.emit(f"{name} = {value}")
 
     # ------------------------------------------------------------ parser
-    def parser_function(self, decl: ir.ParserDecl) -> str:
+    def parser_lines(self, decl: ir.ParserDecl) -> list[str]:
+        """The parser as lines of a function of `pkt` and `_data`."""
         ctx = self.make_ctx(decl, qualify("", decl) + ".")
         bc = BlockCompiler(self, ctx)
         self.bind_params(bc, decl.params, [None, "pkt.hdr", "pkt.meta", "pkt.sm"])
         self.init_locals(bc, decl)
         states = sorted(decl.states, key=lambda s: s.name != "start")
         ParserGenerator(self, bc, states).emit()
-        return "def parse(pkt, _data):\n" + "\n".join(bc.lines)
+        return bc.lines
 
     # ------------------------------------------------------------ deparser
-    def deparser_function(self, decl: ir.ControlDecl) -> str:
-        """deparse(pkt) -> the frame: emitted headers, then the unparsed payload."""
+    def deparser_lines(self, decl: ir.ControlDecl) -> list[str]:
+        """Lines ending the function with the frame: emitted headers, then the payload."""
         ctx = self.make_ctx(decl, qualify("", decl) + ".")
         bc = BlockCompiler(self, ctx)
         self.bind_params(bc, decl.params, [None, "pkt.hdr"])
         bc.emit("_out = []")
         bc.emit("_put = _out.append")
+        returns = self.returns(decl)
+        if returns:
+            bc.emit("for _once in _ONCE:")
+            bc.indent += 1
+            bc.return_stmt = ["break"]
         self.init_locals(bc, decl)
         bc.block(decl.body.stmts)
+        if returns:
+            bc.indent -= 1
         bc.emit("_put(pkt.payload)")  # the whole frame in one join, no second copy
         bc.emit("return b''.join(_out)")
-        return "def deparse(pkt):\n" + "\n".join(bc.lines)
+        return bc.lines
 
     def field_list_function(self, meta_t) -> str:
         lines = ["def copy_field_list(index, s, d):"]
@@ -415,23 +435,35 @@ class PipelineGenerator:
         hdr_t, meta_t, sm_t = (resolve(prm.type) for prm in parser.params[1:4])
         if isinstance(hdr_t, ir.StructLike) and hdr_t.kind == "struct" and id(hdr_t) not in self.classes:
             self.lazy.add(id(hdr_t))
-        funcs = [
-            self.parser_function(parser),
-            self.control_function(stages["verify_checksum"], "verify_checksum",
-                                  ["pkt.hdr", "pkt.meta"]),
-            self.control_function(stages["ingress"], "ingress", ["pkt.hdr", "pkt.meta", "pkt.sm"]),
-            self.control_function(stages["egress"], "egress", ["pkt.hdr", "pkt.meta", "pkt.sm"]),
-            self.control_function(stages["compute_checksum"], "compute_checksum",
-                                  ["pkt.hdr", "pkt.meta"]),
-            self.deparser_function(stages["deparser"]),
-            self.field_list_function(meta_t),
-        ]
+        parse = self.parser_lines(parser)
+        verify = self.control_lines(stages["verify_checksum"], ["pkt.hdr", "pkt.meta"])
+        ingress = self.control_lines(stages["ingress"], ["pkt.hdr", "pkt.meta", "pkt.sm"])
+        egress = self.control_lines(stages["egress"], ["pkt.hdr", "pkt.meta", "pkt.sm"])
+        compute = self.control_lines(stages["compute_checksum"], ["pkt.hdr", "pkt.meta"])
+        deparse = self.deparser_lines(stages["deparser"])
         hdr_cls, meta_cls, sm_cls = (self.struct_class(t) for t in (hdr_t, meta_t, sm_t))
         self.ns["_PacketState"] = PacketState
         self.ns["_new"] = object.__new__
-        # PacketState's fields set here, not by its __init__: one Python frame fewer per packet
-        funcs.append(f"def new_packet():\n    _p = _new(_PacketState)\n    _p.hdr = {hdr_cls}()\n"
-                     f"    _p.meta = {meta_cls}()\n    _p.sm = {sm_cls}()\n    return _p")
+        # PacketState's fields set here, not by its __init__: one Python frame fewer per
+        # packet; the stages one after the other in one function: no call between them
+        new = [f"    pkt = _new(_PacketState)", f"    pkt.hdr = {hdr_cls}()",
+               f"    pkt.meta = {meta_cls}()"]
+        run_ingress = [
+            "def run_ingress(_port, _data, _now, _itype, _depth, _pres):", *new,
+            f"    pkt.sm = _sm = {sm_cls}()", "    _sm.ingress_port = _port",
+            "    _sm.packet_length = len(_data)", "    _sm.instance_type = _itype",
+            "    _sm.ingress_global_timestamp = _now", "    pkt.data = _data", "    pkt.now = _now",
+            *parse, "    if _depth:", "        pkt.depth = _depth", "    if _pres is not None:",
+            "        copy_field_list(_pres[1], _pres[0], pkt.meta)", *verify, *ingress,
+            "    return pkt"]
+        funcs = [
+            "def parse(pkt, _data):\n" + "\n".join(parse),
+            "\n".join(run_ingress),
+            "def egress(pkt):\n" + "\n".join(egress),
+            "def finish(pkt):\n" + "\n".join(compute + deparse),
+            self.field_list_function(meta_t),
+            "\n".join(["def new_packet():", *new, f"    pkt.sm = {sm_cls}()", "    return pkt"]),
+        ]
         source = "\n\n".join(self.class_src + funcs) + "\n"
         filename = f"<fabriclab pipeline {self.program.main.name if self.program.main else ''}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)

@@ -85,22 +85,9 @@ class SwitchCore:
 
     def _ingress(self, port: int, data: bytes, now_us: int, instance_type: int,
                  preserved: tuple[Any, int] | None, items: list[EgressItem], depth: int) -> None:
-        stages = self.stages
-        p = stages.new_packet()  # self._parse inlined: one frame fewer per packet
+        # parser, metadata preserved by resubmit/recirculate, verifyChecksum, ingress: one call
+        p = self.stages.run_ingress(port, data, now_us, instance_type, depth, preserved)
         sm = p.sm
-        sm.ingress_port = port
-        sm.packet_length = len(data)
-        sm.instance_type = instance_type
-        sm.ingress_global_timestamp = now_us
-        p.data = data
-        p.now = now_us
-        stages.parse(p, data)
-        if depth:
-            p.depth = depth
-        if preserved is not None:
-            stages.copy_field_list(preserved[1], preserved[0], p.meta)
-        stages.verify_checksum(p)
-        stages.ingress(p)
         if p.clone_session is not None:
             self._clone_i2e(p, port, data, now_us, items)
             p.clone_session = None
@@ -157,8 +144,7 @@ class SwitchCore:
             self._clone_e2e(p, new_items)
         if sm.egress_spec == self.drop_port:
             return [], new_items
-        stages.compute_checksum(p)
-        data = stages.deparse(p)  # headers + payload
+        data = stages.finish(p)  # computeChecksum, then deparser: headers + payload
         if p.recirc_fl is not None:
             if p.depth < MAX_REINJECT:
                 self._ingress(sm.ingress_port, data, now_us, RECIRC, (p.meta, p.recirc_fl),

@@ -37,7 +37,7 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
 
 def test_copies_are_bounded_and_cycles_dispatched():
     source = generate_pipeline(compile_source(DIAMONDS, "diamonds.p4")).source
-    parse = source[source.index("def parse("):source.index("def verify_checksum(")]
+    parse = source[source.index("def parse("):source.index("def run_ingress(")]
     for name in ("s1", "s2", "s3", "s4", "s5", "finish"):
         copies = parse.count(f"# {name}\n")
         assert copies <= MAX_COPIES, (name, copies)
