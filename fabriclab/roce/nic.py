@@ -218,7 +218,7 @@ class RoceNic:
         for pos in self._active:
             conn = at[pos]
             qp, rp = conn.qp, conn.rp
-            dl, sendable = qp.deadline(), qp.can_send()
+            dl, sendable = qp.deadline_ns, qp.can_send()
             rdl = rp.deadline() if rp is not None else None
             if not (conn.control or qp.completions or dl is not None or sendable or rdl is not None):
                 active_set.discard(pos)
@@ -377,7 +377,7 @@ class RoceNic:
             qp, rp = conn.qp, conn.rp
             if qp.completions:  # e.g. flushed at post time by a QP in the error state
                 self._collect(qp.qpn, qp)
-            dl = qp.deadline()
+            dl = qp.deadline_ns
             if dl is not None and dl <= now:
                 qp.on_timer(now)
             if rp:

@@ -190,7 +190,7 @@ class QueuePair:
         self._last_ackreq: int | None = None  # newest PSN sent with AckReq
         self._tx_wr = 0  # index in _wrs of the WR holding _tx
         self._repair: deque[int] = deque()  # ooo: NAKed PSNs to resend before new data
-        self._deadline: int | None = None
+        self.deadline_ns: int | None = None  # the retransmission timer (`deadline()`), read per poll
         self._backoff = 1
         self.window = self.cfg.window  # packets outstanding at most (adaptive: the path's BDP)
         # the configured RTO is the floor: it covers a queue's worth of delay the SRTT has not seen
@@ -300,8 +300,8 @@ class QueuePair:
         if ackreq:
             if self._last_ackreq is None or psn_diff(psn, self._last_ackreq) > 0:
                 self._last_ackreq = psn
-            if self._deadline is None:
-                self._deadline = now + self._rto()
+            if self.deadline_ns is None:
+                self.deadline_ns = now + self._rto()
         counters = self.counters
         counters.packets_sent += 1
         counters.bytes_sent += len(payload)
@@ -328,19 +328,19 @@ class QueuePair:
                                      floor=self.cfg.window, ceiling=self.cfg.accept_window)
 
     def deadline(self) -> int | None:
-        return self._deadline
+        return self.deadline_ns
 
     def on_timer(self, now: int) -> None:
         """Retransmission timeout: go back to the oldest unacknowledged packet."""
-        if self._deadline is None or now < self._deadline:
+        if self.deadline_ns is None or now < self.deadline_ns:
             return
         if not self._awaiting_ack():
-            self._deadline = None
+            self.deadline_ns = None
             return
         self.counters.timeouts += 1
         self._backoff = min(self._backoff * 2, 1 << 10)
         self._go_back(self._una)
-        self._deadline = now + self._rto()
+        self.deadline_ns = now + self._rto()
 
     def _go_back(self, psn: int) -> None:
         self._tx = psn
@@ -376,7 +376,7 @@ class QueuePair:
                 self._go_back(self._una)
             if not self.cfg.adaptive:
                 self._backoff = 1
-            self._deadline = now + self._rto() if self._awaiting_ack() else None
+            self.deadline_ns = now + self._rto() if self._awaiting_ack() else None
         if not nak:
             return
         self.counters.naks_received += 1
@@ -399,7 +399,7 @@ class QueuePair:
         self._wrs.clear()
         self._repair.clear()
         self._tx_wr = 0
-        self._deadline = None
+        self.deadline_ns = None
 
     # ---- responder -------------------------------------------------------------------
     def receive(self, pkt: f.RocePacket, now: int) -> list[f.RocePacket]:
