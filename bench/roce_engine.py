@@ -5,7 +5,10 @@ propagation delay, serialised on the receiver's link (a queue builds instead of 
 virtual clock; the NICs' own pacers, timers and ACKs run as in any driver. Two workloads:
 
 - `write`:    one 1 MiB RDMA WRITE from NIC 0 to NIC 1 (data path one way, ACKs back);
-- `alltoall`: a 4-rank all-to-all of 1 MiB through `Rank` (the collective's numpy work too).
+- `alltoall`: a 4-rank all-to-all of 1 MiB through `Rank` (the collective's numpy work too);
+- one-way streams of 10x that many packets, each side alone: the sender polled once per
+  packet time (its calls timed), the receiver fed prepared frames (its loop's CPU time), each
+  call followed by poll and next_wakeup as a driver makes them.
 
 For each it prints packets per CPU second on the send path (`poll` and `next_wakeup`: queue
 pairs, pacers, framing with the ICRC) and the receive path (`receive`: ICRC check, decode, QP, placement),
@@ -23,10 +26,11 @@ import heapq
 import itertools
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.nic import ETH_HEADER, RoceNic
+from fabriclab.roce.qp import QpConfig
 from fabriclab.roce.rank import Rank
 from fabriclab.roce.runs import RunOptions
 from fabriclab.roce import framing as f
@@ -143,6 +147,65 @@ def alltoall(size: int, ranks: int = 4) -> Wiring:
     return w
 
 
+def stream_send(npkts: int) -> tuple[float, float]:
+    """A one-way WRITE of `npkts` full packets, polled about once per packet time as a driver
+    does (poll, next_wakeup, and the ACKs the receiver sends back): (ns in the sender's calls,
+    the run's CPU/wall ratio)."""
+    a, b = (RoceNic(options().nic_config(f"10.0.0.{i + 1}")) for i in range(2))
+    b.register(1, npkts * 1024)
+    a.connect(1, b.cfg.ip, 2)
+    b.connect(2, a.cfg.ip, 1)
+    a.qp(1).post_write(1, bytes(npkts * 1024), va=0, rkey=1)
+    clock, spent, now, acks = time.perf_counter_ns, 0, 0, []
+    wall, cpu = time.perf_counter(), time.process_time()
+    while not a.completions:
+        now += round((1024 + 58) * 8e9 / LINE)  # one full frame's time: about a packet per poll
+        t = clock()
+        for payload, sport in acks:
+            a.receive(payload, b.cfg.ip, sport, False, now)
+        out = a.poll(now)
+        a.next_wakeup()
+        spent += clock() - t
+        for dg in out:
+            b.receive(dg.payload, a.cfg.ip, dg.sport, False, now)
+        acks = [(dg.payload, dg.sport) for dg in b.poll(now)]
+    return spent, (time.process_time() - cpu) / (time.perf_counter() - wall)
+
+
+def stream_receive(npkts: int) -> float:
+    """The receiving side of the same WRITE, fed its frames (made beforehand) one at a time
+    with the driver's poll and next_wakeup after each: CPU seconds for all of them."""
+    a = RoceNic(replace(options().nic_config("10.0.0.1"),
+                        qp=QpConfig(pmtu=1024, window=1 << 22, ack_every=16, rto_ns=1 << 50)))
+    a.connect(1, "10.0.0.2", 2)
+    a.qp(1).post_write(1, bytes(npkts * 1024), va=0, rkey=1)
+    frames, now = [], 0
+    while len(frames) < npkts:
+        now += 100
+        frames += [(dg.payload, dg.sport) for dg in a.poll(now)]
+    b = RoceNic(options().nic_config("10.0.0.2"))
+    b.register(1, npkts * 1024)
+    b.connect(2, "10.0.0.1", 1)
+    cpu = time.process_time()
+    for i, (payload, sport) in enumerate(frames):
+        b.receive(payload, "10.0.0.1", sport, False, i)
+        b.poll(i)
+        b.next_wakeup()
+    cpu = time.process_time() - cpu
+    if b.qp(2).epsn != npkts & 0xFFFFFF or b.counters.icrc_errors:
+        raise SystemExit(f"roce_engine: the receiver took {b.qp(2).epsn} of {npkts} packets")
+    return cpu
+
+
+def streams(npkts: int, repeat: int) -> None:
+    send = min(ns * ratio for ns, ratio in (stream_send(npkts) for _ in range(repeat))) / 1e9
+    recv = min(stream_receive(npkts) for _ in range(repeat))
+    print(f"\none-way stream of {npkts} 1 KiB packets, the driver's calls per packet (best of {repeat}):")
+    print(f"{'path':>9} {'pkt/cpu s':>10} {'us/pkt':>7}")
+    for name, cpu in (("send", send), ("receive", recv)):
+        print(f"{name:>9} {npkts / cpu:>10.0f} {cpu / npkts * 1e6:>7.2f}")
+
+
 def measure(name: str, fn, size: int, repeat: int) -> None:
     best = None
     for _ in range(repeat):
@@ -189,6 +252,7 @@ def main() -> int:
           f"{'pkt/wall s':>10} {'wall s':>7} {'cpu s':>7} {'sim ms':>8}")
     measure("write", write, size, args.repeat)
     measure("alltoall", alltoall, size, args.repeat)
+    streams(max(1, size // 1024) * 10, args.repeat)
     return 0
 
 
