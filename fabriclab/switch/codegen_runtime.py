@@ -6,8 +6,9 @@ A header is one int `v` holding all its fields (first field in the most signific
 bits) plus a validity bit; an invalid header always holds 0.
 
 Per-packet objects take their zero values from class attributes: creating one runs no
-Python code (a packet allocates every header of its program, most never touched), and
-an attribute lives in the instance only once written.
+Python code, and an attribute lives in the instance only once written. The headers
+struct's headers and header stacks start as shared stand-ins (ABSENT, absent_stack) that
+read as invalid: a packet allocates only the headers it extracts or writes.
 """
 
 from __future__ import annotations
