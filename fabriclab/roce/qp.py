@@ -145,10 +145,7 @@ class _WorkRequest:
     imm: int | None
     first_psn: int
     npkts: int
-
-    @property
-    def last_psn(self) -> int:
-        return psn_add(self.first_psn, self.npkts - 1)
+    last_psn: int = 0  # first_psn + npkts - 1 on the PSN circle, set with them at post time
 
     @property
     def kind(self) -> str:
@@ -220,6 +217,7 @@ class QueuePair:
         wr.npkts = max(1, -(-len(wr.data) // self.cfg.pmtu))
         if wr.npkts >= 1 << 22:
             raise FabricError(f"message of {len(wr.data)} bytes needs too many packets")
+        wr.last_psn = psn_add(wr.first_psn, wr.npkts - 1)
         self._end_psn = psn_add(self._end_psn, wr.npkts)
         self._wrs.append(wr)
 
@@ -268,8 +266,8 @@ class QueuePair:
             if not self.can_send():  # the stale repairs are gone: is there new data?
                 return None
         tx, wrs = self._tx, self._wrs
-        while psn_diff(tx, wrs[self._tx_wr].last_psn) > 0:
-            self._tx_wr += 1
+        while 0 < (tx - wrs[self._tx_wr].last_psn) & PSN_MASK < PSN_HALF:  # psn_diff(tx, last) > 0
+            self._tx_wr += 1  # tx is past this WR
         pkt = self._packet(wrs[self._tx_wr], tx, now)
         self._tx = (tx + 1) & PSN_MASK
         return pkt
