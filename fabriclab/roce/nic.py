@@ -286,10 +286,10 @@ class RoceNic:
                 self.counters.int_malformed += 1
                 return
         from_switch = f.is_switch_cnp(payload)
+        cfg = self.cfg
         try:
-            pkt = f.unframe(payload, src_ip, self.cfg.ip, src_port,
-                            stack.orig_port if stack else self.cfg.port,
-                            self.cfg.verify_icrc and not from_switch)
+            pkt = f.unframe(payload, src_ip, cfg.ip, src_port, stack.orig_port if stack else cfg.port,
+                            cfg.verify_icrc and not from_switch)
         except FabricError as err:  # a host never dies on a packet
             bad_crc = "ICRC" in str(err)
             self.counters.icrc_errors += bad_crc
@@ -317,7 +317,7 @@ class RoceNic:
         if stack is not None and request:
             counters.int_received += 1
             conn.echo = stack.raw
-        una = qp.una
+        una = qp.una if op == f.ACKNOWLEDGE else 0
         replies = qp.receive(pkt, now)
         if replies:
             if conn.echo:
@@ -385,7 +385,11 @@ class RoceNic:
                 if dl is not None and dl <= now:
                     rp.on_timer(now)
         out: list[Datagram] = []
-        pacer, ip, requests, frame_of = self._pacer, self.cfg.ip, f.REQUESTS, f.frame
+        pacer = self._pacer
+        if now < pacer.next_ns:  # the NIC's pacer holds everything
+            self._settle()
+            return out
+        ip, requests, frame_of = self.cfg.ip, f.REQUESTS, f.frame
         while now >= pacer.next_ns:
             item = (self._control and self._next_control()) or self._next_data(now)
             if item is None:
@@ -400,7 +404,8 @@ class RoceNic:
                 if rp:
                     rp.on_sent(wire, now)
             out.append(Datagram(conn.sport, conn.peer_ip, conn.peer_port, frame))
-        self.counters.tx_packets += len(out)
+        if out:
+            self.counters.tx_packets += len(out)
         self._settle()
         return out
 
