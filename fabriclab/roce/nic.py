@@ -433,15 +433,15 @@ class RoceNic:
                 pkt = conn.qp.next_packet(now)  # None when the QP has nothing it may send
                 if pkt is not None:
                     if conn.windowed and not self._window_open(conn):
-                        pkt.ackreq = True  # the window is full: its ACK is what reopens it
+                        conn.qp.request_ack(pkt, now)  # the window is full: its ACK reopens it
                     return conn, pkt
         return None
 
     def _window_open(self, conn: _Connection) -> bool:
-        """HPCC's window: bytes in flight (outstanding packets at the path MTU) below W."""
+        """HPCC's window: bytes in flight (packets in flight at the path MTU) below W."""
         if not conn.windowed:
             return True
-        return conn.rp.can_send(conn.qp.outstanding * self.cfg.qp.pmtu)
+        return conn.rp.can_send(conn.qp.in_flight * self.cfg.qp.pmtu)
 
     def next_wakeup(self) -> int | None:
         """The earliest time `poll` has something to do (a timer or a paced departure): as

@@ -226,6 +226,13 @@ class QueuePair:
         return psn_diff(self._max_sent, self._una)
 
     @property
+    def in_flight(self) -> int:
+        """Packets sent since the oldest unacknowledged one that are not being sent again:
+        after a go-back-N the ones from the resend point on count as lost (what a
+        window of bytes in flight, HPCC's, must count or it never lets the resend leave)."""
+        return psn_diff(self._tx, self._una)
+
+    @property
     def una(self) -> int:
         """The oldest unacknowledged PSN (requester)."""
         return self._una
@@ -293,17 +300,31 @@ class QueuePair:
             self.counters.retransmissions += 1
         else:
             self._max_sent = (psn + 1) & PSN_MASK
-            if ackreq and cfg.adaptive and self._timed is None:
-                self._timed = (psn, now)
         if ackreq:
-            if self._last_ackreq is None or psn_diff(psn, self._last_ackreq) > 0:
-                self._last_ackreq = psn
-            if self.deadline_ns is None:
-                self.deadline_ns = now + self._rto()
+            self._asked(psn, now, timed=not retransmit)
         counters = self.counters
         counters.packets_sent += 1
         counters.bytes_sent += len(payload)
         return pkt
+
+    def request_ack(self, pkt: f.RocePacket, now: int) -> None:
+        """Make `pkt`, just built by next_packet, ask for an ACK (the caller's window is full
+        after it: its ACK is what reopens it); the retransmission timer then covers it as any
+        AckReq packet, else a lost one would leave the QP waiting with no timer. Not timed
+        for the RTT (it may be a resend: Karn)."""
+        if not pkt.ackreq:
+            pkt.ackreq = True
+            self._asked(pkt.psn, now, timed=False)
+
+    def _asked(self, psn: int, now: int, timed: bool) -> None:
+        """Packet `psn` asks for an ACK: time it (a first transmission, adaptive), note it
+        as the newest AckReq and start the timer if it is not running."""
+        if timed and self.cfg.adaptive and self._timed is None:
+            self._timed = (psn, now)
+        if self._last_ackreq is None or psn_diff(psn, self._last_ackreq) > 0:
+            self._last_ackreq = psn
+        if self.deadline_ns is None:
+            self.deadline_ns = now + self._rto()
 
     def _awaiting_ack(self) -> bool:
         """A packet that asked for an ACK is unacknowledged (only then may the timer run: a

@@ -33,10 +33,8 @@ def check(nic: RoceNic) -> None:
     assert noted == fresh_wakeup(nic)
 
 
-# HPCC runs without loss: its window counts packets up to the highest sent, so after a timeout
-# a full window keeps the go-back-N resend from leaving (a wedge of its own, not exercised here)
 @pytest.mark.parametrize("cc,mode,loss", [("none", "gbn", 0.03), ("dcqcn", "gbn", 0.03), ("dcqcn", "ooo", 0.03),
-                                          ("hpcc", "ooo", 0.0)])
+                                          ("hpcc", "ooo", 0.03), ("hpcc", "gbn", 0.03)])
 def test_noted_wakeup_and_control_count_match_full_scans(cc, mode, loss):
     """Three QPs each way, lossy and CE-marking links, posts at random times: after every poll,
     receive and post the shortcuts agree with the scans, and every transfer completes."""

@@ -172,3 +172,33 @@ def test_bad_echoes_are_counted_and_ignored_by_hpcc(echo, counter):
     rp = nic.reaction_point(1)
     assert getattr(rp.counters, counter) == 1 and rp.window == rp.p.w_init
     assert not qp.busy  # the ACK itself still counts
+
+
+@pytest.mark.parametrize("mode", ["gbn", "ooo"])
+@pytest.mark.parametrize("drop", [0, 2])
+def test_a_loss_under_a_full_hpcc_window_is_resent(mode, drop):
+    """Two wedges of a lost packet under HPCC's window (`collective --cc hpcc --loss` never
+    finished). Drop 0: the packets after it fill W, the NAK (gbn) or the timeout (ooo) goes
+    back, and the resend must leave: the window counts what go-back-N resends as lost (it
+    counted every packet up to the highest sent, so W stayed full). Drop 2: the packet that
+    fills W is the only one asking for an ACK: the timer must cover it (the NIC set its AckReq
+    after the QP had built it, so no timer ran and nothing ever moved)."""
+    params = HpccParams(RATE, 20_000)  # W = 2500 B: under three 1 KiB packets
+    cfg = dict(line_rate=RATE, qp=QpConfig(window=64, rto_ns=200_000, mode=mode), hpcc=params, cc="hpcc")
+    a, b = RoceNic(NicConfig("10.0.0.1", **cfg)), RoceNic(NicConfig("10.0.0.2", **cfg))
+    b.register(RKEY, MESSAGE)
+    a.connect(1, b.cfg.ip, 2).post_write(1, bytes(range(256)) * (MESSAGE // 256), VA, RKEY)
+    b.connect(2, a.cfg.ip, 1)
+    dropped, now = 0, 0
+    while not a.completions and now < 100_000_000:
+        for src, dst in ((a, b), (b, a)):
+            for dg in src.poll(now):
+                if src is a:
+                    dropped += 1
+                    if dropped == drop + 1:
+                        continue  # data packet `drop` is lost
+                dst.receive(dg.payload, src.cfg.ip, dg.sport, False, now)
+        now += 1_000
+    assert [c.wr_id for _, c in a.completions] == [1]
+    assert bytes(b.regions[RKEY]) == bytes(range(256)) * (MESSAGE // 256)
+    assert a.qp(1).counters.retransmissions >= 1
