@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from experiments.adaptive_routing.workload import PermutationFlow, reseed
 from fabriclab.errors import FabricError
-from fabriclab.launch.agent import Peers, Workload, serve
+from fabriclab.launch.agent import Peers, Workload, late_loop_burst, serve
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.nic import RoceNic
 from fabriclab.roce.rank import Rank
@@ -43,7 +43,7 @@ class HostJob:
 
 def make_app(job: HostJob, me: int, peers: Peers) -> tuple[RoceNic, PermutationFlow | Rank]:
     opts = RunOptions(iters=job.iters, warmup=0, line_rate=job.line_rate, pmtu=job.pmtu, window=job.window,
-                      mode=job.receiver, rto=job.rto)
+                      mode=job.receiver, rto=job.rto, burst=late_loop_burst(job.line_rate, job.pmtu))
     nic = RoceNic(opts.nic_config(*peers[me]))
     if job.workload == "permutation":
         if job.dst is None or job.src is None:

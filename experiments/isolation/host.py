@@ -10,16 +10,16 @@ from dataclasses import replace
 
 from experiments.isolation.workload import noise_app
 from fabriclab.errors import FabricError
-from fabriclab.launch.agent import Peers, Stack, Workload, serve
+from fabriclab.launch.agent import Peers, Stack, Workload, late_loop_burst, serve
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.nic import App, RoceNic, source_port
 from fabriclab.roce.rank import Rank
 
 
 def _stack(job: dict) -> Stack:
-    """The job's host stack, with the real-time driver's catch-up burst (1 ms of line rate)."""
+    """The job's host stack, with a rank process's catch-up burst (`late_loop_burst`)."""
     stack = Stack.from_job(job)
-    return replace(stack, run=replace(stack.run, burst=max(3000, int(stack.run.line_rate * 1e-3 / 8))))
+    return replace(stack, run=replace(stack.run, burst=late_loop_burst(stack.run.line_rate, stack.run.pmtu)))
 
 
 def _members(job: dict, me: int, peers: Peers) -> tuple[int, Peers]:

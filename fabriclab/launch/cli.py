@@ -66,7 +66,7 @@ def add_stack_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-rtt", type=float, default=None, metavar="SECONDS",
                    help="the fabric's base RTT for --cc dcqcn/hpcc parameters (default: --dcqcn-rtt, else 100e-6)")
     p.add_argument("--burst", type=int, default=None,
-                   help="bytes the pacer lets a late event loop catch up (default: 1 ms at line rate, >= 3000)")
+                   help="bytes the pacer lets a late event loop catch up (default: 2 ms at line rate, at least 4 full frames)")
     p.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
 
 
