@@ -154,7 +154,27 @@ def find_run(run: str | None) -> Path:
     path = RunDir(run).path
     if run not in live or not (path / "topology.json").is_file():
         raise FabricError(f"no running network {run!r} (start one with `fabriclab net ... --run {run}`)")
+    wait_until_installed(RunDir(run))
     return path
+
+
+START_WAIT_S = 300.0  # a fabric of a few dozen switches installs in well under a minute
+
+
+def wait_until_installed(rundir: RunDir, timeout_s: float = START_WAIT_S) -> None:
+    """Wait while `fabriclab net` is still programming its switches: ctl's higher election
+    id would take primary from it mid-install and make the net's bring-up fail."""
+    if not rundir.starting:
+        return
+    print(f"fabriclab: waiting for net {rundir.run} to finish programming its switches",
+          file=sys.stderr, flush=True)
+    end = time.monotonic() + timeout_s
+    while rundir.starting:
+        if rundir.run not in live_runs():
+            raise FabricError(f"network {rundir.run!r} stopped while it was starting")
+        if time.monotonic() > end:
+            raise FabricError(f"network {rundir.run!r} is still starting after {timeout_s:.0f} s")
+        time.sleep(0.2)
 
 
 def grpc_base_port(rundir: Path, given: int | None) -> int:

@@ -119,6 +119,18 @@ class RunDir:
         except (FileNotFoundError, ValueError):
             return None
 
+    def mark_starting(self) -> None:
+        """While it exists, `fabriclab net` is still programming its switches: `ctl` waits
+        (taking primary then would make the net's own writes fail)."""
+        (self.path / "starting").touch()
+
+    def mark_ready(self) -> None:
+        (self.path / "starting").unlink(missing_ok=True)
+
+    @property
+    def starting(self) -> bool:
+        return (self.path / "starting").exists()
+
     def recorded_links(self) -> list[str]:
         try:
             return (self.path / "links").read_text().split()

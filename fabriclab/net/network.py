@@ -170,12 +170,14 @@ class FabricNet:
             for stale in self.rundir.path.glob("*.json"):  # an earlier run of this name's, e.g.
                 stale.unlink()  # ctl's down links and tenants: not what these switches hold
             (self.rundir.path / "topology.json").write_text(self.topo.to_json())
+            self.rundir.mark_starting()
             self.rundir.record_links(self.veth_names())
             self.rundir.record_grpc_base_port(self.config.grpc_base_port)
             os.environ[ENV] = self.config.run  # inherited by every shell and switch we start
             self._build()
             if self.controller is not None:
                 self.controller.start(self.topo, self.addressing, self.grpc_addresses(), program)
+            self.rundir.mark_ready()
         except FabricError:
             self.stop()
             raise

@@ -98,3 +98,34 @@ def test_grpc_base_port_defaults_to_the_one_the_run_recorded(tmp_path, monkeypat
     assert run.recorded_grpc_base_port() == 29640
     assert grpc_base_port(run.path, None) == 29640
     assert grpc_base_port(run.path, 30000) == 30000
+
+
+def test_ctl_waits_while_the_net_is_still_programming_its_switches(live_run):
+    """Taking primary mid-install would make the net's own writes fail: ctl waits for the
+    net to clear its `starting` marker, then goes on (here: to its argument check)."""
+    marker = live_run / "r1" / "starting"
+    marker.touch()
+    proc = subprocess.Popen([sys.executable, "-m", "fabriclab", "ctl", "--run", "r1", "ecn",
+                             "--kmin", "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={"FABRICLAB_RUN_ROOT": str(live_run), "PATH": "/usr/bin"})
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=3)  # still waiting: nothing was said to the switches
+        marker.unlink()
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert "waiting for net r1" in err and proc.returncode == 2 and "--kmax" in err
+
+
+def test_ctl_stops_waiting_when_the_starting_net_dies(tmp_path):
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r1" / "topology.json").write_text("{}")
+    (tmp_path / "r1" / "starting").touch()
+    net = subprocess.Popen(["sleep", "3"], env={"FABRICLAB_RUN": "r1"})
+    try:
+        done = ctl("--run", "r1", "mode", "ecmp", env_root=tmp_path)
+    finally:
+        net.kill()
+        net.wait()
+    assert done.returncode == 2 and "stopped while it was starting" in done.stderr
