@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
+from fabriclab.switch import codegen_runtime as rt
 from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, in_header, is_object, resolve,
                                            unsupported, varbit_field)
 from fabriclab.switch.codegen_externs import _extern_name
@@ -719,9 +720,14 @@ class BlockCompiler(ExprCompiler):
                 return
             stk = self.gen.uniq("stack")
             self.emit(f"{stk} = {self.expr_read(e)}.hs")
+            # The shared absent stack's elements (one tuple per size) are all invalid: a
+            # packet that never touched the stack tests none of them.
+            absent = f"_NOHS{t.size}"
+            self.gen.ns.setdefault(absent, rt.absent_stack(t.size).hs)
+            self.emit(f"if {stk} is not {absent}:")
             for i in range(t.size):  # unrolled: a stack's size is a constant
-                self.emit(f"if {stk}[{i}].valid:")
-                self.emit(f"    _put({stk}[{i}].v.to_bytes({t.elem.width // 8}, 'big'))")
+                self.emit(f"    if {stk}[{i}].valid:")
+                self.emit(f"        _put({stk}[{i}].v.to_bytes({t.elem.width // 8}, 'big'))")
         elif isinstance(t, ir.StructLike):  # struct or header union: members in order
             for f in t.fields:
                 member = ir.Member(e, f.name, type=f.type, text=f"{e.text}.{f.name}")
