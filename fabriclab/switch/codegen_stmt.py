@@ -9,6 +9,7 @@ v1model externs become direct calls on runtime objects or writes to the PacketSt
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
@@ -61,6 +62,21 @@ def _walk(node, everything: bool = False):
             continue
         yield from _walk(getattr(node, name), everything)
     yield node
+
+
+def _nodes(node):
+    """Every IR node under `node`, statements and expressions (not through declarations or
+    types): for counting the uses of a name."""
+    if isinstance(node, list):
+        for n in node:
+            yield from _nodes(n)
+        return
+    if not isinstance(node, ir.Node):
+        return
+    yield node
+    for name in getattr(node, "__dataclass_fields__", {}):
+        if name not in ("type", "decl", "pos", "param", "type_ref", "annotations"):
+            yield from _nodes(getattr(node, name))
 
 
 class BlockCompiler(ExprCompiler):
@@ -406,11 +422,46 @@ class BlockCompiler(ExprCompiler):
                 self.emit(f"{name} = {value}")
             if prm.direction in ("out", "inout"):
                 copy_out.append((arg.value, name, prm.type))
+        body = decl.body
         if cp_names:
-            self.emit(f"{', '.join(cp_names)}, = {control_args}")
+            targets, body = self.unpack_targets(decl, cp_names)
+            self.emit(f"{', '.join(targets)}, = {control_args}")
         self.scope, body_scope = saved, self.scope
-        self.with_copy_out(copy_out, lambda: self.with_scope(body_scope,
-                                                              lambda: self.inline_body(decl.body)))
+        if body.stmts or copy_out or not cp_names:  # else the unpacking was the whole action
+            self.with_copy_out(copy_out, lambda: self.with_scope(body_scope,
+                                                                  lambda: self.inline_body(body)))
+
+    def unpack_targets(self, decl: ir.ActionDecl, names: list[str]) -> tuple[list[str], ir.Block]:
+        """Where the control-plane arguments are unpacked to, and the body left to compile.
+
+        An action body commonly starts `meta.f = p; meta.g = q;` (fabric.p4's
+        set_candidates: 9 of them). A parameter used only by one such leading statement, into
+        a scalar field of a metadata struct (one store, no conversion), is unpacked straight
+        into that field: moved ahead of the other leading stores, which write other fields of
+        plain structs, so no order can be seen. The rest get their local as before."""
+        params = {id(p): i for i, p in enumerate(decl.control_plane_params)}
+        uses = Counter(id(n.decl) for n in _nodes(decl.body) if isinstance(n, ir.PathExpr))
+        targets, seen, stmts = list(names), set(), decl.body.stmts
+        k = 0
+        while k < len(stmts):
+            s = stmts[k]
+            if not (isinstance(s, ir.Assign) and not s.compound and isinstance(s.rhs, ir.PathExpr)
+                    and id(s.rhs.decl) in params and uses[id(s.rhs.decl)] == 1
+                    and isinstance(s.lhs, ir.Member) and not is_object(s.lhs.type)):
+                break
+            base = resolve(s.lhs.expr.type)
+            if not (isinstance(base, ir.StructLike) and base.kind == "struct"):
+                break
+            i = params[id(s.rhs.decl)]
+            lines = self.assign(s.lhs, names[i], s.rhs.type)
+            m = re.fullmatch(r"([A-Za-z_]\w*\.[A-Za-z_]\w*) = " + re.escape(names[i]), lines[0]) \
+                if len(lines) == 1 else None
+            if m is None or m.group(1) in seen:
+                break
+            seen.add(m.group(1))
+            targets[i] = m.group(1)
+            k += 1
+        return targets, ir.Block(stmts=stmts[k:]) if k else decl.body
 
     def with_copy_out(self, copy_out: list, body) -> None:
         """Run `body`'s code, then copy out/inout parameters back, also when it exits (P4-16:
