@@ -6,8 +6,9 @@ a shared machine), best of `--repeat` rounds; a round runs basic.p4 then every c
 each gets its chances at the machine's quiet moments. The last column is basic.p4's
 CPU-second rate on the same core path (bench/switch_pps.py's routes and frames) divided by
 the case's: issue 24's goal is 2x or less. `--bytecodes` adds the Python
-bytecodes executed per packet (traced, so slow): a figure that does not depend on the
-machine's load at all.
+bytecodes executed per packet (traced, so slow; after a first untraced pass, so per-flow
+caches are warm as in the timed rounds) and the generated stages' shares of them: figures
+that do not depend on the machine's load at all.
 
     .venv/bin/python bench/fabric_pps.py [--packets 5000] [--repeat 3] [--program p4src/fabric.p4]
         [--bytecodes] [--profile N]
@@ -18,6 +19,7 @@ machine's load at all.
 from __future__ import annotations
 
 import argparse
+import collections
 import pathlib
 import sys
 import time
@@ -41,23 +43,31 @@ CASES = {
 }
 
 
-def bytecodes(core: SwitchCore, packets: list[bytes]) -> float:
-    """Mean bytecodes executed per SwitchCore.process call (opcode tracing)."""
-    count = 0
+def bytecodes(core: SwitchCore, packets: list[bytes]) -> str:
+    """Mean bytecodes executed per SwitchCore.process call (opcode tracing), with the
+    generated stages' shares: where a program's cost is, independent of the machine."""
+    counts: collections.Counter[str] = collections.Counter()
 
     def trace(frame, event, arg):
-        nonlocal count
         frame.f_trace_opcodes = True
-        count += event == "opcode"
+        if event == "opcode":
+            code = frame.f_code
+            counts[code.co_name if code.co_filename.startswith("<fabriclab") else ""] += 1
         return trace
 
+    # the packets are run once first: per-flow caches warm, as in the timed rounds
+    for i, data in enumerate(packets):
+        core.process(1, data, i * 10)
     sys.settrace(trace)
     try:
         for i, data in enumerate(packets):
             core.process(1, data, i * 10)
     finally:
         sys.settrace(None)
-    return count / len(packets)
+    n = len(packets)
+    stages = " ".join(f"{name} {counts[name] / n:.0f}"
+                      for name in ("run_ingress", "egress", "finish") if counts[name])
+    return f"{sum(counts.values()) / n:6.0f} bytecodes/pkt ({stages})"
 
 
 def main() -> int:
@@ -104,13 +114,13 @@ def main() -> int:
     basic = args.packets / cpu["basic"]
     extra = ""
     if args.bytecodes:
-        extra = f"  {bytecodes(basic_core, [basic_frames[i & 255] for i in range(200)]):6.0f} bytecodes/pkt"
+        extra = "  " + bytecodes(basic_core, [basic_frames[i & 255] for i in range(200)])
     print(f"basic.p4 (bench/switch_pps.py core path): {args.packets / wall['basic']:9.0f} pkt/s  "
           f"{basic:9.0f} pkt/CPU-s{extra}")
     print(f"fabric.p4 on SwitchCore.process, {args.packets} UDP packets of {len(packets[0])} B, "
           "64 flows, ingress port 1 -> ECMP group {3, 4}")
     for name, core in cores.items():
-        extra = f"  {bytecodes(core, packets[:200]):6.0f} bytecodes/pkt" if args.bytecodes else ""
+        extra = "  " + bytecodes(core, packets[:200]) if args.bytecodes else ""
         print(f"  {name:<16} {args.packets / wall[name]:9.0f} pkt/s  "
               f"{args.packets / cpu[name]:9.0f} pkt/CPU-s  basic/this "
               f"{basic * cpu[name] / args.packets:4.2f}  ({sent[name]} sent){extra}")
