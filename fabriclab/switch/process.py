@@ -494,7 +494,8 @@ class SwitchProcess:
             data = self._injected.popleft()
             self.counters.from_cpu += 1
             if self.cpu_port is not None:
-                self._ingress(self.cpu_port, data, self.now_ns())
+                with self.lock:
+                    self._forward(self.cpu_port, data, self.now_ns())
 
     def _receive(self, port: int, sock: socket.socket, mask: int = select.EPOLLIN) -> None:
         ring = self._rings.get(port)
@@ -621,24 +622,6 @@ class SwitchProcess:
                         "checksum offload is on); receivers will drop them. Fix: `ethtool -K "
                         "<host-if> tx off` on the host interface behind this port "
                         "(fabriclab net's hosts do this already)", port, self.interfaces[port])
-
-    def _ingress(self, port: int, data: bytes, now_ns: int) -> None:
-        if self.tm.receive_mac_control(port, data, now_ns):  # PFC pauses stop at the MAC
-            return
-        core = self.core
-        if core is None:
-            self.counters.no_pipeline += 1
-            return
-        if self._packet_log:
-            log.info("port %d: in %d bytes", port, len(data))
-        try:
-            with self.lock:
-                items = core.ingress(port, data, now_ns // 1000)
-        except Exception:  # noqa: BLE001 - a bad packet or program bug must not kill the switch
-            self._pipeline_error("ingress", port)
-            return
-        for item in items:
-            self._enqueue(item, now_ns, port)
 
     def _enqueue(self, item: Any, now_ns: int, ingress_port: int | None = None) -> None:
         """``ingress_port``: where the packet entered (PFC's ingress accounting)."""
