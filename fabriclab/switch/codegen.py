@@ -24,10 +24,11 @@ from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import codegen_runtime as rt
 from fabriclab.switch.codegen_expr import (FieldLayout, Scope, attr, check_stack, header_layout,
-                                           is_object, resolve, unsupported, varbit_field)
+                                           is_object, max_bits, resolve, unsupported,
+                                           varbit_field)
 from fabriclab.switch.codegen_externs import ExternCompiler
 from fabriclab.switch.codegen_parser import ParserGenerator
-from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx
+from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx, ir_nodes
 from fabriclab.switch.tables import ActionProfile, Table
 from fabriclab.switch.v1model import Digest, PacketState
 
@@ -140,6 +141,7 @@ class PipelineGenerator:
         self.registers: dict = {}
         self.value_sets: dict = {}
         self.rng = random.Random(0)
+        self.written = _written_names(program)
         self.externs = ExternCompiler(self)
         for decl in program.actions:
             self.action_names[id(decl)] = qualify("", decl)
@@ -150,6 +152,21 @@ class PipelineGenerator:
                 name = self.externs.instantiate(decl, qualify("", decl))
                 if name is not None:
                     self.global_scope.names[id(decl)] = name
+
+    def index_bits(self, e) -> int | None:
+        """max_bits of an extern's index, also through a local that is never written after
+        its initialiser (`bit<32> port = (bit<32>)sm.egress_port;`: 9 bits): range checks
+        that can never fail are left out."""
+        if isinstance(e, ir.Cast) and isinstance(t := resolve(e.type), ir.BitType) and not t.signed:
+            inner = self.index_bits(e.expr)
+            return t.width if inner is None else min(t.width, inner)
+        decl = getattr(e, "decl", None)
+        if (isinstance(e, ir.PathExpr) and isinstance(decl, ir.VarDecl) and decl.init is not None
+                and id(decl) not in self.written
+                and isinstance(t := resolve(decl.type), ir.BitType) and not t.signed):
+            inner = self.index_bits(decl.init)
+            return t.width if inner is None else min(t.width, inner)
+        return max_bits(e)
 
     # ------------------------------------------------------------ naming
     def uniq(self, hint: str) -> str:
@@ -475,6 +492,19 @@ class PipelineGenerator:
 _RESULT = re.compile(r"\b_(?:hit|act)_[0-9]+\b")
 _HIT_STORE = re.compile(r"^(\s*)(_hit_[0-9]+), (_call = )(?:True|False), (.*)$")
 _ACT_STORE = re.compile(r"^\s*(_act_[0-9]+) = _call\.name$")
+
+
+def _written_names(program: ir.Program) -> set[int]:
+    """The declarations (ids) the program may write: every name in an assignment's target
+    or in an argument to an out/inout parameter or to one not known (more than the
+    written ones, an index `a[i]` too: only ever fewer range checks left out)."""
+    written: set[int] = set()
+    for n in ir_nodes(program):
+        target = n.lhs if isinstance(n, ir.Assign) else n.value if (
+            isinstance(n, ir.Argument) and (n.param is None or n.param.direction in ("out", "inout"))
+        ) else None
+        written.update(id(m.decl) for m in ir_nodes(target) if isinstance(m, ir.PathExpr))
+    return written
 
 
 def _without_unused_results(lines: list[str]) -> list[str]:

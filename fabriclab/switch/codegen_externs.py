@@ -445,7 +445,7 @@ class ExternCompiler:
         when the index cannot exceed the register's size."""
         size = self.gen.ns[obj].size
         get = self.cells(obj, "get")
-        bits = max_bits(index)
+        bits = self.gen.index_bits(index)
         if bits is not None and 1 << bits <= size:
             return f"{get}({bc.expr(index)}, 0)"
         # one name for every read: a read nested in the index completes before this one's
@@ -457,7 +457,7 @@ class ExternCompiler:
         call evaluated its arguments; generated expressions have no side effects)."""
         reg = self.gen.ns[obj]
         cells = self.cells(obj)
-        bits = max_bits(index)
+        bits = self.gen.index_bits(index)
         store = f"({bc.expr(value)}) & {reg.mask}"
         if bits is not None and 1 << bits <= reg.size:
             bc.emit(f"{cells}[{bc.expr(index)}] = {store}")
@@ -471,7 +471,7 @@ class ExternCompiler:
         as BMv2's uint64_t); a cell is created by the counter on its first packet."""
         size = self.gen.ns[obj].size
         get, new, c = self.cells(obj, "get"), self.bound(obj, "new_cell"), "_cc"
-        bits = max_bits(index)
+        bits = self.gen.index_bits(index)
         if bits is not None and 1 << bits <= size:
             i, pad = bc.expr(index), ""
         else:

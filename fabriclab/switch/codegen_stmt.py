@@ -64,19 +64,23 @@ def _walk(node, everything: bool = False):
     yield node
 
 
-def _nodes(node):
-    """Every IR node under `node`, statements and expressions (not through declarations or
-    types): for counting the uses of a name."""
-    if isinstance(node, list):
-        for n in node:
-            yield from _nodes(n)
-        return
-    if not isinstance(node, ir.Node):
-        return
-    yield node
-    for name in getattr(node, "__dataclass_fields__", {}):
-        if name not in ("type", "decl", "pos", "param", "type_ref", "annotations"):
-            yield from _nodes(getattr(node, name))
+def ir_nodes(node):
+    """Every IR node under `node` once (statements, expressions, the declarations they
+    contain; not through references: a name's decl, an argument's param, types), for
+    finding the uses and writes of a name. Iterative: a program is deep."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, list):
+            stack.extend(reversed(n))
+            continue
+        if not isinstance(n, ir.Node) or id(n) in seen:
+            continue
+        seen.add(id(n))
+        yield n
+        stack.extend(getattr(n, f) for f in reversed(getattr(n, "__dataclass_fields__", {}))
+                     if f not in ("type", "decl", "pos", "param", "type_ref", "annotations"))
 
 
 class BlockCompiler(ExprCompiler):
@@ -440,7 +444,7 @@ class BlockCompiler(ExprCompiler):
         into that field: moved ahead of the other leading stores, which write other fields of
         plain structs, so no order can be seen. The rest get their local as before."""
         params = {id(p): i for i, p in enumerate(decl.control_plane_params)}
-        uses = Counter(id(n.decl) for n in _nodes(decl.body) if isinstance(n, ir.PathExpr))
+        uses = Counter(id(n.decl) for n in ir_nodes(decl.body) if isinstance(n, ir.PathExpr))
         targets, seen, stmts = list(names), set(), decl.body.stmts
         k = 0
         while k < len(stmts):
