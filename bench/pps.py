@@ -23,7 +23,13 @@ the switch forwarded per CPU second it used: the figure that survives a loaded m
 Needs root. The bench creates namespaces `fl-pps<pid>-*` and veths `flp<pid>*` and removes
 them, and every process it started, on every exit path. A benchmark: prints, never asserts.
 
-Run: sudo .venv/bin/python bench/pps.py [--seconds 3] [--layout N]
+`--rate 1000,5000,20000` instead paces the generator at each of those frame rates (moderate
+rates: each frame arrives alone and pays a whole loop turn, as in a fabric run) and prints the
+switch's CPU microseconds per frame on basic.p4 and fabric.p4; `--link-mbps M` gives the
+switch's ports a modelled link of M Mb/s, so each frame also waits for its wire (a timer
+wake-up), as in `fabriclab net`.
+
+Run: sudo .venv/bin/python bench/pps.py [--seconds 3] [--layout N | --rate PPS,... [--link-mbps M]]
 """
 
 from __future__ import annotations
@@ -61,6 +67,20 @@ while time.monotonic() < end:
 print(n)
 """
 
+PACED_SENDER = """
+import socket, sys, time
+frames = [bytes.fromhex(line) for line in open(sys.argv[2]).read().split()]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+gap, n, k = 1 / float(sys.argv[3]), 0, len(frames)
+start = time.monotonic(); end = start + float(sys.argv[1])
+while (now := time.monotonic()) < end:
+    due = start + n * gap
+    if due > now:
+        time.sleep(due - now)
+    s.send(frames[n % k]); n += 1
+print(n)
+"""
 
 COUNTER = """
 import json, sys, time
@@ -289,7 +309,7 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve(program: str, groups: list[list[str]], rings: bool) -> None:
+def serve(program: str, groups: list[list[str]], rings: bool, link_mbps: float = 0.0) -> None:
     """The switch process: one switch per group of ports (several share one event loop),
     forward until SIGTERM, then print their summed counters and the CPU seconds the process
     used while forwarding as JSON."""
@@ -300,6 +320,9 @@ def serve(program: str, groups: list[list[str]], rings: bool) -> None:
 
     switches = [SwitchProcess(build_switch(program), {i + 1: p for i, p in enumerate(ports)},
                               TrafficManager(queue_depth=1024), rings=rings) for ports in groups]
+    for switch in switches:
+        for port in switch.interfaces if link_mbps else ():
+            switch.tm.set_port_rate(port, bps=link_mbps * 1e6)
     if any(bool(switch._rings) != rings for switch in switches):
         raise SystemExit("pps: PACKET_MMAP rings asked for but not available")
     signal.signal(signal.SIGTERM, lambda *_: switches[0].stop())
@@ -319,9 +342,13 @@ def serve(program: str, groups: list[list[str]], rings: bool) -> None:
                       "cpu_s": time.process_time() - cpu}), flush=True)
 
 
-def generator(ns: str, seconds: float, frames_file: str) -> tuple[list[str], str]:
-    """The command that sends frames from `ns`'s eth0, and which generator it is."""
+def generator(ns: str, seconds: float, frames_file: str, rate: int = 0) -> tuple[list[str], str]:
+    """The command that sends frames from `ns`'s eth0 (paced at `rate` frames/s if given),
+    and which generator it is."""
     pin = ["ip", "netns", "exec", ns, "taskset", "-c", GENERATOR_CORE]
+    if rate:  # trafgen paces (--rate, --gap) with one worker only, pinned to CPU 0: the switch's
+        return pin + [sys.executable, "-c", PACED_SENDER, str(seconds), frames_file, str(rate)], \
+            "a paced Python AF_PACKET sender"
     if shutil.which("trafgen"):
         cfg = frames_file + ".trafgen"
         with open(frames_file) as src, open(cfg, "w") as out:
@@ -344,7 +371,8 @@ def generated(kind: str, output: str) -> int | None:
     return int(words[-1]) if words else None
 
 
-def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subprocess.Popen]) -> dict:
+def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subprocess.Popen],
+            rate: int = 0) -> dict:
     """Run the counter in h2 and the generator in h1; delivered frames/s at h2."""
     with tempfile.NamedTemporaryFile("w", suffix=".hex", delete=False) as f:
         f.write("\n".join(fr.hex() for fr in frames))
@@ -354,7 +382,7 @@ def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subproces
                                     stdout=subprocess.PIPE, text=True)
         procs.append(receiver)
         receiver.stdout.readline()
-        cmd, kind = generator(bed.ns[1], seconds, f.name)
+        cmd, kind = generator(bed.ns[1], seconds, f.name, rate)
         gen = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
         got = json.loads(receiver.communicate(timeout=seconds + 10)[0])
         sent = generated(kind, gen.stdout + gen.stderr)
@@ -368,7 +396,8 @@ def measure(bed: Bed, frames: list[bytes], seconds: float, procs: list[subproces
 
 
 def run_fabriclab(program: str, io: str, token: str, seconds: float,
-                  procs: list[subprocess.Popen], switches: int = 1, one_process: bool = True) -> dict:
+                  procs: list[subprocess.Popen], switches: int = 1, one_process: bool = True,
+                  rate: int = 0, link_mbps: float = 0.0) -> dict:
     """Our switch(es) between h1 and h2: a chain of `switches`, all in one process (one
     event loop) or one process each, every process pinned to the switch CPU."""
     bed = Bed(token, switches)
@@ -378,13 +407,14 @@ def run_fabriclab(program: str, io: str, token: str, seconds: float,
         for group in groups:
             started.append(subprocess.Popen(
                 ["taskset", "-c", SWITCH_CORE, sys.executable, __file__, "--serve", program, "--io", io,
-                 "--ports", ";".join(",".join(ports) for ports in group)],
+                 "--ports", ";".join(",".join(ports) for ports in group), "--link-mbps", str(link_mbps)],
                 stdout=subprocess.PIPE, text=True))
             procs.append(started[-1])
         for switch in started:
             if switch.stdout.readline().strip() != "ready":
                 raise SystemExit(f"the {program}.p4 switch did not start")
-        result = measure(bed, basic_frames() if program == "basic" else fabric_frames(), seconds, procs)
+        result = measure(bed, basic_frames() if program == "basic" else fabric_frames(), seconds, procs,
+                         rate)
         for switch in started:
             switch.send_signal(signal.SIGTERM)
         counts = [json.loads(switch.communicate(timeout=20)[0].split("\n")[-2]) for switch in started]
@@ -438,6 +468,35 @@ def layout(n: int, token: str, seconds: float, procs: list[subprocess.Popen]) ->
     return 0
 
 
+def paced(rates: list[int], link_mbps: float, token: str, seconds: float,
+          procs: list[subprocess.Popen]) -> int:
+    """The switch's CPU per frame at paced, moderate rates (one frame per wake-up)."""
+    load_before = loadavg()
+    results = {}
+    try:
+        for rate in rates:
+            for program in ("basic", "fabric"):
+                results[rate, program] = run_fabriclab(program, "ring", token, seconds, procs,
+                                                       rate=rate, link_mbps=link_mbps)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    link = f"ports modelled at {link_mbps:g} Mb/s" if link_mbps else "no modelled link rate"
+    print(f"{FRAME_LEN}-byte frames paced by {results[rates[0], 'basic']['generator']}, {seconds:g} s "
+          f"per row, switch on CPU {SWITCH_CORE} (PACKET_MMAP rings, {link}); switch CPU us per "
+          f"frame it sent, and its CPU share of the wall time")
+    print(f"  load average {load_before} before, {loadavg()} after (on {os.cpu_count()} CPUs)")
+    for (rate, program), r in results.items():
+        sw = r["switch"]
+        per = sw["cpu_s"] * 1e6 / sw["tx"] if sw["tx"] else float("nan")
+        print(f"  {program + '.p4':<10} {rate:>7,} frames/s offered  delivered {r['delivered_pps']:9,.0f}/s  "
+              f"{per:7.1f} us CPU per frame  CPU {sw['cpu_s'] / seconds:5.1%} of the wall  "
+              f"(tx {sw['tx']}, CPU {sw['cpu_s']:.2f} s)")
+    return 0
+
+
 def loadavg() -> str:
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -452,15 +511,29 @@ def main() -> int:
     parser.add_argument("--layout", type=int, default=0, metavar="N",
                         help="instead: a chain of N basic.p4 switches, one process (one event "
                              "loop) against one process per switch")
+    parser.add_argument("--rate", metavar="PPS,...",
+                        help="instead: pace the generator at each of these frame rates and print "
+                             "the switch's CPU us per frame (basic.p4 and fabric.p4)")
+    parser.add_argument("--link-mbps", type=float, default=0.0, metavar="M",
+                        help="with --rate: the switch's ports modelled at M Mb/s (a timer "
+                             "wake-up per frame, as in a fabric)")
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, [group.split(",") for group in args.ports.split(";")], args.io == "ring")
+        serve(args.serve, [group.split(",") for group in args.ports.split(";")], args.io == "ring",
+              args.link_mbps)
         return 0
     if args.seconds <= 0:
         print("pps: --seconds must be > 0", file=sys.stderr)
         return 2
     if args.layout < 0:
         print("pps: --layout must be a number of switches (>= 1)", file=sys.stderr)
+        return 2
+    try:
+        rates = [int(r) for r in args.rate.split(",")] if args.rate else []
+    except ValueError:
+        rates = [0]
+    if any(r <= 0 for r in rates) or args.link_mbps < 0:
+        print("pps: --rate takes frame rates > 0 (1000,5000,20000); --link-mbps >= 0", file=sys.stderr)
         return 2
     if os.geteuid() != 0:
         print("pps: needs root (network namespaces)", file=sys.stderr)
@@ -470,6 +543,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if args.layout:
         return layout(args.layout, token, args.seconds, procs)
+    if args.rate:
+        return paced(rates, args.link_mbps, token, args.seconds, procs)
     load_before = loadavg()
     bmv2 = all(shutil.which(tool) for tool in ("simple_switch_grpc", "p4c-bm2-ss", "simple_switch_CLI"))
     try:
