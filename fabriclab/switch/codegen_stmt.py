@@ -792,35 +792,50 @@ class BlockCompiler(ExprCompiler):
 
 
 def _assigned_next(stmts, i: int) -> bool:
-    """stmts[i] declares a scalar without a value and stmts[i + 1] always stores one into
-    it without reading it first: an assignment, or a register read(), hash() or random()
-    into it (their generated code stores a value on every path)."""
+    """stmts[i] declares a scalar without a value and a statement after it always stores
+    one into it without reading it first: an assignment, or a register read(), hash() or
+    random() into it (their generated code stores a value on every path). Between them
+    only other such declarations and such stores into other names, none reading it
+    (`bit<32> depth; bit<48> seen; r1.read(depth, p); r2.read(seen, p);`)."""
     decl = stmts[i]
-    if not (isinstance(decl, ir.VarDecl) and decl.init is None and not is_object(decl.type)
-            and i + 1 < len(stmts)):
+    if not (isinstance(decl, ir.VarDecl) and decl.init is None and not is_object(decl.type)):
         return False
-    s = stmts[i + 1]
+    for s in stmts[i + 1:]:
+        target = _stored_into(s)
+        if target is decl:
+            return not _reads(s, decl)
+        if target is None and not (isinstance(s, ir.VarDecl) and s.init is None) \
+                or _reads(s, decl):
+            return False
+    return False
 
-    def is_var(e) -> bool:
-        return isinstance(e, ir.PathExpr) and e.decl is decl
 
-    def reads_var(e) -> bool:
-        return any(is_var(n) or isinstance(n, ir.MethodCall) and n.kind == ir.CallKind.TABLE_APPLY
-                   for n in _walk(e, True))
-
+def _stored_into(s) -> ir.Node | None:
+    """The declaration `s` always stores a scalar into (an assignment to a name, a register
+    read(), hash() or random() into one), or None."""
     if isinstance(s, ir.Assign):
-        return is_var(s.lhs) and not reads_var(s.rhs)
+        return s.lhs.decl if isinstance(s.lhs, ir.PathExpr) else None
     if not isinstance(s, ir.CallStmt):
-        return False
+        return None
     mc = s.call
     args = [a.value for a in mc.args]
-    if not args or not is_var(args[0]) or any(a is None or reads_var(a) for a in args[1:]):
-        return False
+    if not args or not isinstance(args[0], ir.PathExpr) or any(a is None for a in args[1:]):
+        return None
     if mc.kind == ir.CallKind.EXTERN_FUNCTION:
-        return mc.method in ("hash", "random")
+        return args[0].decl if mc.method in ("hash", "random") else None
     inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
-    return mc.kind == ir.CallKind.EXTERN_METHOD and mc.method == "read" and isinstance(
-        inst, ir.Instance) and _extern_name(inst.type) == "register"
+    if mc.kind == ir.CallKind.EXTERN_METHOD and mc.method == "read" and isinstance(
+            inst, ir.Instance) and _extern_name(inst.type) == "register":
+        return args[0].decl
+    return None
+
+
+def _reads(s, decl) -> bool:
+    """The store `s` (see _stored_into) reads `decl` or applies a table (which may)."""
+    values = [s.rhs] if isinstance(s, ir.Assign) else [a.value for a in s.call.args[1:]] \
+        if isinstance(s, ir.CallStmt) else []
+    return any(isinstance(n, ir.PathExpr) and n.decl is decl or isinstance(n, ir.MethodCall)
+               and n.kind == ir.CallKind.TABLE_APPLY for v in values for n in _walk(v, True))
 
 
 # A control's or parser's own parameter (`_p_hdr_3`) or an applied control's (`_c_meta_7`):
