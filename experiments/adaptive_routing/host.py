@@ -41,9 +41,11 @@ class HostJob:
         return json.dumps(asdict(self))
 
 
-def make_app(job: HostJob, me: int, peers: Peers) -> tuple[RoceNic, PermutationFlow | Rank]:
+def make_app(job: HostJob, me: int, peers: Peers, burst: int | None = None
+             ) -> tuple[RoceNic, PermutationFlow | Rank]:
+    """`burst`: the pacer's catch-up in bytes (None: the engine's default, as in virtual time)."""
     opts = RunOptions(iters=job.iters, warmup=0, line_rate=job.line_rate, pmtu=job.pmtu, window=job.window,
-                      mode=job.receiver, rto=job.rto, burst=late_loop_burst(job.line_rate, job.pmtu))
+                      mode=job.receiver, rto=job.rto, burst=burst)
     nic = RoceNic(opts.nic_config(*peers[me]))
     if job.workload == "permutation":
         if job.dst is None or job.src is None:
@@ -62,8 +64,10 @@ def make_app(job: HostJob, me: int, peers: Peers) -> tuple[RoceNic, PermutationF
 
 
 def workload(job: dict, me: int, peers: Peers) -> tuple[RoceNic, PermutationFlow | Rank]:
-    """The agent's entry for both workloads: the job line is a HostJob."""
-    return make_app(HostJob(**job), me, peers)
+    """The agent's entry for both workloads (a rank process in real time): the job line is a
+    HostJob."""
+    host = HostJob(**job)
+    return make_app(host, me, peers, burst=late_loop_burst(host.line_rate, host.pmtu))
 
 
 WORKLOADS: dict[str, Workload] = {"permutation": workload, "allreduce": workload}
