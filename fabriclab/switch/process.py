@@ -185,18 +185,11 @@ def link_states(data: bytes) -> list[tuple[int, bool]]:
     return states
 
 
-class _Timespec(ctypes.Structure):
-    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
-
-
-class _Itimerspec(ctypes.Structure):
-    _fields_ = [("it_interval", _Timespec), ("it_value", _Timespec)]
-
-
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.timerfd_create.argtypes = (ctypes.c_int, ctypes.c_int)
-_libc.timerfd_settime.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.POINTER(_Itimerspec),
-                                  ctypes.c_void_p)
+# struct itimerspec as four longs (interval sec, nsec; value sec, nsec), passed by address:
+# no Structure built per call (a timer is armed about once per frame-hop on a modelled link)
+_libc.timerfd_settime.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 
 
 class DeadlineTimer:
@@ -204,6 +197,10 @@ class DeadlineTimer:
 
     It becomes readable at that instant with the kernel's hrtimer precision (microseconds),
     with no busy waiting. Python < 3.13 has no ``os.timerfd_*``, hence ctypes.
+
+    The switch loop registers it edge-triggered (EPOLLET) and calls ``fired()`` on its event
+    instead of reading the expiry count (``clear()``): epoll reports each expiry once, and
+    the next ``arm`` resets the count, so a fired timer costs no read syscall.
     """
 
     def __init__(self) -> None:
@@ -211,7 +208,9 @@ class DeadlineTimer:
         if fd < 0:
             raise FabricError(f"cannot create a timer: {os.strerror(ctypes.get_errno())}")
         self.fd = fd
-        self.armed_ns: int | None = None  # None: disarmed, or fired and cleared
+        self.armed_ns: int | None = None  # None: disarmed, or fired
+        self._spec = (ctypes.c_long * 4)()
+        self._spec_address = ctypes.addressof(self._spec)
 
     def arm(self, when_ns: int) -> None:
         """Fire at ``when_ns`` (monotonic, > 0) instead of any earlier setting."""
@@ -224,8 +223,12 @@ class DeadlineTimer:
             self._set(0)  # an it_value of zero disarms
             self.armed_ns = None
 
+    def fired(self) -> None:
+        """The timer fired (an edge-triggered event): a one-shot timer is disarmed by that."""
+        self.armed_ns = None
+
     def clear(self) -> None:
-        """Consume an expiry (epoll reports the fd until then)."""
+        """Consume an expiry (a level-triggered epoll reports the fd until then)."""
         try:
             os.read(self.fd, 8)
         except BlockingIOError:
@@ -233,9 +236,9 @@ class DeadlineTimer:
         self.armed_ns = None
 
     def _set(self, when_ns: int) -> None:
-        spec = _Itimerspec()
-        spec.it_value.tv_sec, spec.it_value.tv_nsec = divmod(when_ns, 1_000_000_000)
-        if _libc.timerfd_settime(self.fd, TFD_TIMER_ABSTIME, ctypes.byref(spec), None) < 0:
+        spec = self._spec
+        spec[2], spec[3] = divmod(when_ns, 1_000_000_000)
+        if _libc.timerfd_settime(self.fd, TFD_TIMER_ABSTIME, self._spec_address, None) < 0:
             raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
     def close(self) -> None:
@@ -277,7 +280,7 @@ class SwitchProcess:
         self._stop = False
         self._loop_thread: int | None = None
         self._t0 = time.monotonic_ns()
-        self._last_housekeeping = time.monotonic()
+        self._last_housekeeping_ns = 0  # now_ns() of the last housekeeping
         self._socks: dict[int, socket.socket] = {}
         self._rings: dict[int, PacketRing] = {}
         self._fd_port: dict[int, int] = {}
@@ -285,7 +288,7 @@ class SwitchProcess:
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._epoll = select.epoll()
         self._timer = DeadlineTimer()
-        self._epoll.register(self._timer.fd, select.EPOLLIN)
+        self._epoll.register(self._timer.fd, select.EPOLLIN | select.EPOLLET)
         try:
             for port, ifname in self.interfaces.items():
                 sock = open_port_socket(ifname)
@@ -374,7 +377,7 @@ class SwitchProcess:
             self._serve_pending_calls()
 
     def _run(self) -> None:
-        timeout = self._poll_timeout_s()
+        timeout = self._poll_timeout_s(self.tm.next_deadline_ns(), self.now_ns())
         while not self._stop:
             timeout = self.step(timeout)
 
@@ -385,28 +388,40 @@ class SwitchProcess:
 
     def step(self, timeout_s: float) -> float:
         """One turn of the loop: wait up to ``timeout_s`` for work and do it; arms the timer
-        for what is due next and returns how long the next turn may wait."""
+        for what is due next and returns how long the next turn may wait.
+
+        At moderate rates every frame arrives alone and pays a whole turn (and on a modelled
+        link a second one, its delivery), so the turn's own work is kept to what is due:
+        the TM is polled only when its next deadline has come."""
         events = self._epoll.poll(timeout_s)
+        fd_port = self._fd_port
         for fd, mask in events:
-            port = self._fd_port.get(fd)
+            port = fd_port.get(fd)
             if port is not None:
                 self._receive(port, self._socks[port], mask)
             elif fd == self._timer.fd:
-                self._timer.clear()
+                self._timer.fired()
             elif fd == self._wake_r:
                 self._drain_wake()
             elif self._links is not None and fd == self._links.fileno():
                 self._read_links()
             else:
                 self._readers[fd]()
-        self._service(self.now_ns())
+        tm = self.tm
+        now = time.monotonic_ns() - self._t0
+        deadline = tm.next_deadline_ns()
+        if deadline is not None and deadline <= now:
+            self._service(now)
+            deadline = tm.next_deadline_ns()
+        else:
+            tm.last_poll_ns = now  # what a poll with nothing to do leaves
         if self._digest and self.core is not None and self.core.digests:
             for fn in self._digest:
                 fn()
-        if not events or time.monotonic() - self._last_housekeeping > 1:
+        if not events or now - self._last_housekeeping_ns > 1_000_000_000:
             self._housekeeping()
-            self._last_housekeeping = time.monotonic()
-        return self._poll_timeout_s()
+            self._last_housekeeping_ns = now
+        return self._poll_timeout_s(deadline, now)
 
     def _serve_pending_calls(self) -> None:
         while self._calls:  # nobody will serve these: let their callers go
@@ -466,13 +481,15 @@ class SwitchProcess:
         for fn in self._port_status:
             fn(port, up)
 
-    def _poll_timeout_s(self) -> float:
-        """Arm the timer for the TM's next deadline; epoll's own timeout is only the idle
-        wake-up (or zero when the deadline has passed already)."""
-        deadline = self.tm.next_deadline_ns()
+    def _poll_timeout_s(self, deadline: int | None, now_ns: int) -> float:
+        """Arm the timer for the TM's next ``deadline`` (from ``next_deadline_ns``, read at
+        ``now_ns``); epoll's own timeout is only the idle wake-up (or zero when the deadline
+        has passed already; one that passes while we arm fires at once). The timer keeps
+        its setting when the deadline did not move (no syscall), and a fired timer is
+        disarmed already."""
         if deadline is None:
             self._timer.disarm()
-        elif deadline <= self.now_ns():
+        elif deadline <= now_ns:
             return 0.0
         else:
             self._timer.arm(self._t0 + deadline)
@@ -732,7 +749,8 @@ def run_switches(switches: list[SwitchProcess]) -> None:
             switch._loop_thread = threading.get_ident()
             outer.register(switch.fileno(), select.EPOLLIN)
             by_fd[switch.fileno()] = switch
-        waits = {switch: switch._poll_timeout_s() for switch in switches}
+        waits = {switch: switch._poll_timeout_s(switch.tm.next_deadline_ns(), switch.now_ns())
+                 for switch in switches}
         while not any(switch._stop for switch in switches):
             ready = {by_fd[fd] for fd, _ in outer.poll(min(waits.values()))}
             for switch in switches:  # all of them when idle: their housekeeping

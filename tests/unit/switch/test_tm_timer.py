@@ -58,3 +58,31 @@ def test_an_already_passed_deadline_fires_at_once(timer):
     t, poller = timer
     t.arm(time.monotonic_ns() - 5 * MS)
     assert poller.poll(5.0) == [(t.fd, select.EPOLLIN)]
+
+
+def test_edge_triggered_it_fires_once_per_arming_with_no_read():
+    """The switch loop's way: EPOLLET and ``fired()`` instead of reading the expiry count."""
+    t, poller = DeadlineTimer(), select.epoll()
+    try:
+        poller.register(t.fd, select.EPOLLIN | select.EPOLLET)
+        deadline = time.monotonic_ns() + 2 * MS
+        t.arm(deadline)
+        assert poller.poll(5.0) == [(t.fd, select.EPOLLIN)]
+        assert time.monotonic_ns() >= deadline
+        t.fired()
+        assert t.armed_ns is None
+        assert poller.poll(0.02) == []  # unread, yet not reported again
+        t.disarm()  # fired: nothing to disarm
+        deadline = time.monotonic_ns() + 2 * MS
+        t.arm(deadline)  # re-arming resets the unread count: a new edge at the new deadline
+        assert poller.poll(0) == []
+        assert poller.poll(5.0) == [(t.fd, select.EPOLLIN)]
+        assert time.monotonic_ns() >= deadline
+        t.fired()
+        t.arm(time.monotonic_ns() + 1 * MS)
+        time.sleep(0.005)  # it expires while the loop is busy: an edge not yet polled...
+        t.arm(time.monotonic_ns() + 3600_000 * MS)
+        assert poller.poll(0.02) == []  # ...that re-arming takes back
+    finally:
+        poller.close()
+        t.close()
