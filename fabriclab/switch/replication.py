@@ -18,11 +18,27 @@ from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
 from fabriclab.errors import FabricError
+from fabriclab.switch.ports import MAX_PORT
+
+MAX_RID = (1 << 16) - 1  # egress_rid is bit<16>
 
 
 class Replica(NamedTuple):
     port: int
     rid: int
+
+
+def replicas_of(pairs: Iterable[tuple[int, int]]) -> tuple[Replica, ...]:
+    """Checked replicas: a copy's port becomes its egress_port (bit<9>) and its rid its
+    egress_rid (bit<16>); a wider value would be cut in the metadata but still index
+    per-port state (registers, counters, queues) past its size, so it is refused here."""
+    replicas = tuple(Replica(int(p), int(r)) for p, r in pairs)
+    for port, rid in replicas:
+        if not 0 <= port <= MAX_PORT:
+            raise FabricError(f"replica port {port} out of range 0..{MAX_PORT} (v1model ports are bit<9>)")
+        if not 0 <= rid <= MAX_RID:
+            raise FabricError(f"replica instance {rid} out of range 0..{MAX_RID} (egress_rid is bit<16>)")
+    return replicas
 
 
 @dataclass(frozen=True)
@@ -32,7 +48,7 @@ class CloneSession:
     truncate: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "replicas", tuple(Replica(int(p), int(r)) for p, r in self.replicas))
+        object.__setattr__(self, "replicas", replicas_of(self.replicas))
 
 
 class ReplicationEngine:
@@ -45,7 +61,7 @@ class ReplicationEngine:
     def set_group(self, group_id: int, replicas: Iterable[tuple[int, int]]) -> None:
         if not 0 < group_id < 1 << 16:
             raise FabricError(f"multicast group id {group_id} out of range (1..65535)")
-        self.groups[group_id] = tuple(Replica(int(p), int(r)) for p, r in replicas)
+        self.groups[group_id] = replicas_of(replicas)
 
     def delete_group(self, group_id: int) -> None:
         if self.groups.pop(group_id, None) is None:

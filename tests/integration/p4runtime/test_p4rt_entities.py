@@ -292,6 +292,22 @@ def test_clone_sessions(primary):
     assert got.packet_replication_engine_entry.clone_session_entry == session
 
 
+def test_replicas_past_the_port_or_rid_width_are_refused(primary, switch_and_address):
+    """A copy's port becomes egress_port (bit<9>): 512 would index per-port state past its
+    size, so the write fails and nothing is installed."""
+    switch, _ = switch_and_address
+    pre = lambda **kw: p4r.PacketReplicationEngineEntry(**kw)  # noqa: E731
+    bad_group = p4r.MulticastGroupEntry(multicast_group_id=7, replicas=[
+        p4r.Replica(port=b"\x02", instance=1), p4r.Replica(port=b"\x02\x00", instance=1)])
+    bad_rid = p4r.MulticastGroupEntry(multicast_group_id=8, replicas=[p4r.Replica(egress_port=2, instance=1 << 16)])
+    bad_session = p4r.CloneSessionEntry(session_id=6, replicas=[p4r.Replica(egress_port=600, instance=0)])
+    for entry in (pre(multicast_group_entry=bad_group), pre(multicast_group_entry=bad_rid),
+                  pre(clone_session_entry=bad_session)):
+        assert failure_code(lambda: primary.write(update("INSERT", packet_replication_engine_entry=entry))) == \
+            grpc.StatusCode.INVALID_ARGUMENT
+    assert switch.core.pre.groups == {} and switch.core.pre.clone_sessions == {}
+
+
 def test_top_level_register_is_addressed_by_its_unprefixed_name(connect, switch_and_address):
     """fabric.p4 declares port_qdepth outside any control; P4Info names it `port_qdepth`
     (as p4c), and that name reaches the same register ingress and egress share."""
