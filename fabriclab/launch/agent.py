@@ -1,4 +1,5 @@
-"""`python -m fabriclab.launch.agent --me I --peers IP[:PORT],...`: the one host agent.
+"""`python -m fabriclab.launch.agent --me I[,J,...] --peers IP[:PORT],... [--netns FILE,...]`:
+the one host agent.
 
 One process per host (started in the host's network namespace by a `placement` spawn, and
 driven by `lockstep.Lockstep`), speaking one line protocol on stdin/stdout: it prints "ready"
@@ -7,6 +8,12 @@ binds its sockets, prints "bound" (so no host sends before every host listens), 
 "go", runs, and prints one JSON result; then it keeps answering its peers (their last
 retransmissions, `udp.linger`) until the next job line or end of input, which ends the agent.
 A batch of rounds pays Python's start-up once per host.
+
+Or one process for several hosts (the shared layout: `--me 0,1,2,3`, and with `--netns` each
+rank's network namespace file): it opens each rank's sockets inside that rank's namespace
+(`setns.entered`), runs every rank's NIC on one event loop (`udp.drive`, each NIC paced as
+alone), and prints one result per rank, in --me order. On two cores a process per host pays
+a wake-up per packet per process; one loop for all pays it once.
 
 A job is a JSON object with at least `workload` (a name the agent serves) and `timeout`
 (seconds); the rest belongs to the workload. This module serves collectives (`collective_job`
@@ -27,6 +34,7 @@ from typing import Callable, Sequence
 from fabriclab import paths
 from fabriclab.errors import FabricError
 from fabriclab.launch.placement import parse_address
+from fabriclab.launch.setns import entered
 from fabriclab.launch.udp import UdpDriver, drive, linger
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.dcqcn import DcqcnParams
@@ -51,10 +59,42 @@ def parse_peers(text: str) -> Peers:
     return peers
 
 
-def agent_argv(module: str, me: int, addrs: Peers) -> list[str]:
-    """The command line of host `me`'s agent (`module`: this one or a program's own)."""
+@dataclass(frozen=True)
+class Seat:
+    """One rank an agent runs: its index among the peers, and the file of the network
+    namespace its sockets live in (None: the agent's own)."""
+
+    me: int
+    netns: str | None = None
+
+
+def agent_argv(module: str, me: int | Sequence[Seat], addrs: Peers) -> list[str]:
+    """The command line of host `me`'s agent, or of one agent running all `me` seats
+    (`module`: this one or a program's own)."""
     peers = ",".join(f"{ip}:{port}" for ip, port in addrs)
-    return [sys.executable, "-m", module, "--me", str(me), "--peers", peers]
+    if isinstance(me, int):
+        return [sys.executable, "-m", module, "--me", str(me), "--peers", peers]
+    argv = [sys.executable, "-m", module, "--me", ",".join(str(s.me) for s in me), "--peers", peers]
+    if any(s.netns for s in me):
+        argv += ["--netns", ",".join(s.netns or "" for s in me)]
+    return argv
+
+
+def parse_seats(me: str, netns: str | None, npeers: int) -> list[Seat]:
+    """'--me 0,1 --netns /run/netns/a,' -> seats (an empty namespace: the agent's own)."""
+    try:
+        ranks = [int(x) for x in me.split(",")]
+    except ValueError:
+        raise FabricError(f"--me {me!r}: expected I or I,J,... (rank indices)") from None
+    spaces = netns.split(",") if netns is not None else [""] * len(ranks)
+    if len(spaces) != len(ranks):
+        raise FabricError(f"--netns gives {len(spaces)} namespaces for {len(ranks)} ranks")
+    for r in ranks:
+        if not 0 <= r < npeers:
+            raise FabricError(f"--me {r} is outside 0..{npeers - 1}")
+    if len(set(ranks)) != len(ranks):
+        raise FabricError(f"--me {me!r} names a rank twice")
+    return [Seat(r, ns or None) for r, ns in zip(ranks, spaces)]
 
 
 DEFAULT_BASE_RTT = 100e-6  # s: DCQCN/HPCC parameters when no RTT is given
@@ -171,38 +211,66 @@ def collective(job: dict, me: int, peers: Peers) -> tuple[RoceNic, App]:
 WORKLOADS: dict[str, Workload] = {"collective": collective}
 
 
+class Apps:
+    """The apps of every rank one agent runs, as one for `udp.drive`: each serviced in turn,
+    done when all are."""
+
+    def __init__(self, apps: list[App]) -> None:
+        self.apps = apps
+
+    def service(self, now: int) -> None:
+        for app in self.apps:
+            app.service(now)
+
+    @property
+    def done(self) -> bool:
+        return all(app.done for app in self.apps)  # type: ignore[attr-defined]
+
+
 def reply(result: dict) -> None:
     """One round's result: one JSON line to the launcher."""
     print(json.dumps(result), flush=True)
 
 
-def run_job(make: Workload, job: dict, me: int, peers: Peers,
+def run_job(make: Workload, job: dict, seats: Sequence[Seat], peers: Peers,
             answer: Callable[[dict], None] = reply) -> None:
-    """One round: build, bind, say "bound", wait for "go", run, `answer` the summary, then
-    linger (keep answering the peers' last packets) until the launcher's next line."""
+    """One round of every seat's rank: build, bind (each rank's sockets in its namespace),
+    say "bound", wait for "go", run all on one loop, `answer` each rank's summary in seat
+    order, then linger (keep answering the peers' last packets) until the launcher's next line.
+    A rank's `cpu_s` is the agent's CPU from "go" to done, shared evenly by its ranks."""
     timeout = float(job["timeout"])
-    nic, app = make(job, me, peers)
-    nics = getattr(app, "nics", [nic])
-    drivers: list[UdpDriver] = []
+    ranks: list[tuple[App, list[UdpDriver]]] = []
     try:
-        for n in nics:
-            drivers.append(UdpDriver(n))
-        for driver in drivers:
-            driver.open_qp_sockets()
+        for seat in seats:
+            nic, app = make(job, seat.me, peers)
+            drivers: list[UdpDriver] = []
+            ranks.append((app, drivers))
+            with entered(seat.netns):
+                for n in getattr(app, "nics", [nic]):
+                    drivers.append(UdpDriver(n))
+                for driver in drivers:
+                    driver.open_qp_sockets()
         print("bound", flush=True)
         wait_go()
+        every = [d for _, drivers in ranks for d in drivers]
+        apps = Apps([app for app, _ in ranks])
         cpu = time.process_time()
-        finished = drive(drivers, app, lambda: app.done, timeout)
-        summary = app.summary()
-        summary["send_errors"] = sum(d.send_errors for d in drivers)
-        summary["cpu_s"] = time.process_time() - cpu  # this host's CPU from "go" to done
-        if not finished:
-            summary["error"] = summary.get("error") or f"host {me}: timed out after {timeout} s"
-        answer(summary)
-        linger(drivers, sys.stdin.fileno(), LINGER_S)
+        drive(every, apps if len(ranks) > 1 else apps.apps[0], lambda: apps.done, timeout)
+        cpu = (time.process_time() - cpu) / len(ranks)
+        for seat, (app, drivers) in zip(seats, ranks):
+            summary = app.summary()  # type: ignore[attr-defined]
+            summary["send_errors"] = sum(d.send_errors for d in drivers)
+            summary["cpu_s"] = cpu
+            if len(ranks) > 1:
+                summary["agent_ranks"] = len(ranks)  # cpu_s is this agent's CPU over its ranks
+            if not app.done:  # type: ignore[attr-defined]
+                summary["error"] = summary.get("error") or f"host {seat.me}: timed out after {timeout} s"
+            answer(summary)
+        linger(every, sys.stdin.fileno(), LINGER_S)
     finally:
-        for driver in drivers:
-            driver.close()
+        for _, drivers in ranks:
+            for driver in drivers:
+                driver.close()
 
 
 def _die_with_launcher() -> None:
@@ -210,9 +278,10 @@ def _die_with_launcher() -> None:
     paths.die_with_parent(signal.SIGTERM)
 
 
-#: (job, my index, every host's address) -> one JSON-able result, or None if it answered
-#: itself (`reply`); it binds, prints "bound" and calls `wait_go()` itself
-Round = Callable[[dict, int, Peers], "dict | None"]
+#: (job, the ranks this agent runs, every host's address) -> one JSON-able result, or None if
+#: it answered itself (`reply`, one line per rank); it binds, prints "bound" and calls
+#: `wait_go()` itself
+Round = Callable[[dict, list[Seat], Peers], "dict | None"]
 
 
 def wait_go() -> None:
@@ -223,24 +292,31 @@ def wait_go() -> None:
 
 def serve_rounds(run_round: Round, argv: list[str] | None = None,
                  prog: str = "python -m fabriclab.launch.agent",
-                 description: str | None = None) -> int:
-    """The one agent protocol over stdin: "ready", then per job line one JSON result; exit
-    status 2 with a one-line error on bad input."""
+                 description: str | None = None, shared: bool = False) -> int:
+    """The one agent protocol over stdin: "ready", then per job line one JSON result per
+    rank; exit status 2 with a one-line error on bad input. `shared`: `run_round` runs
+    several ranks (--me I,J,...) and enters their namespaces (--netns) itself."""
     p = argparse.ArgumentParser(prog=prog, description=description or __doc__.splitlines()[0])
-    p.add_argument("--me", type=int, required=True, help="this host's index in --peers")
+    p.add_argument("--me", required=True,
+                   help="this host's index in --peers" + (" (or I,J,...: run those ranks in this process)" if shared else ""))
     p.add_argument("--peers", required=True, help="every host's IP[:PORT], in index order")
+    if shared:
+        p.add_argument("--netns", metavar="FILE,...",
+                       help="per --me rank, the network namespace file its sockets are opened in "
+                       "(/run/netns/NAME, /proc/PID/ns/net; empty: this process's)")
     args = p.parse_args(argv)
     _die_with_launcher()
     try:
         peers = parse_peers(args.peers)
-        if not 0 <= args.me < len(peers):
-            raise FabricError(f"--me {args.me} is outside 0..{len(peers) - 1}")
+        seats = parse_seats(args.me, getattr(args, "netns", None), len(peers))
+        if len(seats) > 1 and not shared:
+            raise FabricError(f"--me {args.me}: this agent runs one rank per process")
         print("ready", flush=True)
         for line in sys.stdin:
             job = json.loads(line)
             if not isinstance(job, dict):
                 raise FabricError(f"a job is a JSON object, not {line.strip()[:40]!r}")
-            result = run_round(job, args.me, peers)
+            result = run_round(job, seats, peers)
             if result is not None:
                 reply(result)
     except (FabricError, KeyError, TypeError, ValueError, OSError) as err:
@@ -251,14 +327,15 @@ def serve_rounds(run_round: Round, argv: list[str] | None = None,
 
 def serve(workloads: dict[str, Workload], argv: list[str] | None = None,
           prog: str = "python -m fabriclab.launch.agent") -> int:
-    """The agent serving RoCE workloads by name (a job's `workload`)."""
-    def run_round(job: dict, me: int, peers: Peers) -> dict:
+    """The agent serving RoCE workloads by name (a job's `workload`), for one host or, in
+    the shared layout, several."""
+    def run_round(job: dict, seats: list[Seat], peers: Peers) -> None:
         make = workloads.get(job.get("workload"))
         if make is None:
             raise FabricError(f"unknown workload {job.get('workload')!r} "
                               f"(this agent serves: {', '.join(workloads)})")
-        return run_job(make, job, me, peers)
-    return serve_rounds(run_round, argv, prog)
+        run_job(make, job, seats, peers)
+    return serve_rounds(run_round, argv, prog, shared=True)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,13 @@ Where the ranks run is explicit:
                    nsenter); without WHERE the rank runs here (e.g. 127.0.0.1:24791)
   --run NAME       the hosts of a running `fabriclab net --run NAME` (--ranks picks and orders them)
 
+With --netns, --hosts and --run, --agents lays out the ranks' host agents: "shared" (the
+default) runs every rank in one process, which opens each rank's sockets inside that rank's
+network namespace and drives all NICs on one event loop (each paced as alone); "per-host"
+starts one process per host in its namespace, as a real host would run. On a small machine
+one process wakes once for many packets instead of once per packet per host (root: entering
+a namespace needs CAP_SYS_ADMIN). A rank's cpu_s is then the agent's CPU over its ranks.
+
 --algo hier runs the hierarchical schedule (docs/scale_up.md) over domains of G consecutive
 ranks: on a topology with scale-up switches (--sim --topology ... --scaleup-size G, or --run on
 `fabriclab net scale-up`) G is the scale-up domain size and each rank's scale-up NIC carries
@@ -32,7 +39,7 @@ from typing import Any, Iterator
 
 from fabriclab.errors import FabricError
 from fabriclab.launch.agent import Stack
-from fabriclab.launch.collective import hosts_of_run, launch, routing_note, scaleup_of_run
+from fabriclab.launch.collective import AGENTS, DEFAULT_AGENTS, hosts_of_run, launch, routing_note, scaleup_of_run
 from fabriclab.launch.placement import parse_hosts
 from fabriclab.roce.collectives import DTYPES, HIER_KINDS, KINDS, OPS, CollectiveSpec
 from fabriclab.roce.nic import CC_SCHEMES
@@ -92,6 +99,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     where.add_argument("--hosts", metavar="LIST", help="existing hosts: [NETNS/|pid:PID/]IP[:PORT],...")
     where.add_argument("--run", metavar="NAME", help="the hosts of a running `fabriclab net --run NAME`")
     p.add_argument("--ranks", metavar="H1,H2,...", help="with --run: which hosts, in rank order (default: all)")
+    p.add_argument("--agents", choices=AGENTS, default=None,
+                   help=f"with --netns/--hosts/--run: one agent process for all ranks, each rank's sockets "
+                   f"in its own namespace (shared), or one per host (per-host); default {DEFAULT_AGENTS}")
     p.add_argument("--algo", choices=("ring", "hier", "innet"), default="ring",
                    help="ring (the default); hier: hierarchical over domains (allreduce, allgather, "
                    "alltoall; docs/scale_up.md); innet: allreduce summed in the P4 switches (docs/aggregation.md)")
@@ -211,6 +221,11 @@ def run(args: argparse.Namespace) -> list[Run]:
         raise FabricError("--loss, --reorder and --ecn model the simulated fabric: use them with --sim")
     if args.ranks and not args.run:
         raise FabricError("--ranks picks hosts of a running net: use it with --run")
+    if args.agents is not None and args.sim is not None:
+        raise FabricError("--agents lays out real-time host agents: --sim runs no agents")
+    if args.agents == "shared" and args.algo == "innet":
+        raise FabricError("--algo innet runs one agent per host: leave out --agents shared")
+    agents = args.agents or DEFAULT_AGENTS
 
     def specs(nranks: int, local: int = 1) -> list[CollectiveSpec]:
         algo = "hier" if args.algo == "hier" else "ring"
@@ -230,17 +245,18 @@ def run(args: argparse.Namespace) -> list[Run]:
         todo = specs(args.netns)  # check the input before creating anything
         with _signals_interrupt(), BridgeFabric(args.netns, pcap_dir=args.pcap,
                                                 link_rate=opts.run.line_rate) as fabric:
-            return [(spec, launch(fabric.spawns, fabric.addrs, spec, opts, args.timeout)) for spec in todo]
+            return [(spec, launch(fabric.spawns, fabric.addrs, spec, opts, args.timeout, agents=agents))
+                    for spec in todo]
     if args.hosts:
         spawns, addrs = parse_hosts(args.hosts)
-        return [(spec, launch(spawns, addrs, spec, opts, args.timeout))
+        return [(spec, launch(spawns, addrs, spec, opts, args.timeout, agents=agents))
                 for spec in specs(len(addrs), args.local or 1)]
     if args.run:
-        return on_run(args, opts, specs)
+        return on_run(args, opts, specs, agents)
     raise FabricError("say where the ranks run: --sim N, --netns N, --hosts LIST or --run NAME")
 
 
-def on_run(args: argparse.Namespace, opts: Stack, specs: Any) -> list[Run]:
+def on_run(args: argparse.Namespace, opts: Stack, specs: Any, agents: str) -> list[Run]:
     """--run NAME: the ranks on the net's hosts; --algo hier finds the scale-up domains in
     the run's topology and gives each rank its scale-up NIC."""
     from fabriclab.launch.domains import domains_of
@@ -259,7 +275,8 @@ def on_run(args: argparse.Namespace, opts: Stack, specs: Any) -> list[Run]:
     if opts.cc == "hpcc":
         print("# --cc hpcc: QPs react to the INT the switches add toward receivers; "
               "a QP that gets none stays at line rate", flush=True)
-    return [(spec, launch(spawns, addrs, spec, opts, args.timeout, scaleup)) for spec in specs(len(addrs), local)]
+    return [(spec, launch(spawns, addrs, spec, opts, args.timeout, scaleup, agents))
+            for spec in specs(len(addrs), local)]
 
 
 def simulate(args: argparse.Namespace, todo: list[CollectiveSpec], opts: Stack) -> list[Run]:

@@ -1,4 +1,7 @@
-"""Run a collective over real sockets: one agent per host, one round, every rank's result.
+"""Run a collective over real sockets: one round, every rank's result, with the ranks' agents
+laid out one of two ways (`AGENTS`): one process for all ranks, which opens each rank's
+sockets in that rank's network namespace ("shared"), or one process per host, started in
+the host's namespace ("per-host").
 
 The hosts are given as spawn functions (`placement`: a named namespace, a Mininet host's shell,
 this namespace) and addresses; `hosts_of_run` finds them for a running `fabriclab net`.
@@ -10,9 +13,9 @@ import json
 from pathlib import Path
 
 from fabriclab.errors import FabricError
-from fabriclab.launch.agent import ScaleUpJob, Stack, agent_argv, collective_job
+from fabriclab.launch.agent import ScaleUpJob, Seat, Stack, agent_argv, collective_job
 from fabriclab.launch.lockstep import Lockstep
-from fabriclab.launch.placement import Spawn, in_pid_netns
+from fabriclab.launch.placement import Spawn, here, in_pid_netns, netns_of
 from fabriclab.paths import RunDir, run_of
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.framing import ROCE_PORT
@@ -21,18 +24,31 @@ from topologies.addressing import Addressing
 from topologies.graph import Topology
 
 AGENT = "fabriclab.launch.agent"
+AGENTS = ("shared", "per-host")
+DEFAULT_AGENTS = "shared"
 
 
 def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSpec,
-           opts: RunOptions | Stack, timeout: float = 120.0, scaleup: ScaleUpJob | None = None) -> list[dict]:
-    """Run rank i in an agent started by `spawns[i]`, listening on `addrs[i]` (and, with
-    `scaleup`, on its scale-up address for the peers of its domain)."""
+           opts: RunOptions | Stack, timeout: float = 120.0, scaleup: ScaleUpJob | None = None,
+           agents: str = DEFAULT_AGENTS) -> list[dict]:
+    """Run rank i in the network namespace of `spawns[i]`, listening on `addrs[i]` (and, with
+    `scaleup`, on its scale-up address for the peers of its domain): all ranks in one agent
+    process started here ("shared"), or each in an agent `spawns[i]` starts ("per-host")."""
     if len(spawns) != len(addrs) or len(addrs) != spec.nranks:
         raise FabricError("need one spawn function and one address per rank")
-    argvs = [agent_argv(AGENT, i, addrs) for i in range(len(addrs))]
+    if agents not in AGENTS:
+        raise FabricError(f"agents are laid out {' or '.join(AGENTS)}, not {agents!r}")
+    job = collective_job(spec, opts, timeout, scaleup)
     limit = timeout + 30  # the ranks give up first and report
-    with Lockstep(spawns, argvs, limit, what="rank") as ranks:
-        return ranks.round([collective_job(spec, opts, timeout, scaleup)] * len(addrs), limit)
+    if agents == "shared":
+        seats = [Seat(i, netns_of(spawn)) for i, spawn in enumerate(spawns)]
+        group = Lockstep([here], [agent_argv(AGENT, seats, addrs)], limit, what="rank", answers=[len(seats)])
+        jobs = [job]
+    else:
+        group = Lockstep(spawns, [agent_argv(AGENT, i, addrs) for i in range(len(addrs))], limit, what="rank")
+        jobs = [job] * len(addrs)
+    with group as ranks:
+        return ranks.round(jobs, limit)
 
 
 def scaleup_of_run(run: str, names: list[str] | None = None) -> tuple[Topology, list[str], ScaleUpJob | None]:

@@ -173,7 +173,7 @@ def rank_round(job: dict, me: int, peers: Peers, go: Any) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """The agent (fabriclab.launch.agent's protocol): 'ready', then per job line: 'bound',
     wait for 'go', one JSON result."""
-    return serve_rounds(lambda job, me, peers: rank_round(job, me, peers, wait_go), argv,
+    return serve_rounds(lambda job, seats, peers: rank_round(job, seats[0].me, peers, wait_go), argv,
                         f"python -m {AGENT}", "an in-network all-reduce rank")
 
 

@@ -4,7 +4,8 @@ The launcher's side of the one host-agent protocol (`fabriclab.launch.agent`), f
 `collective.launch` (one round: a collective) and experiments' agents (many rounds): a worker
 prints "ready" once it has started; for each round the launcher sends every worker a job
 line and waits until all print "bound" (their sockets are open, so no one sends before
-everyone listens); then it sends "go" to all and collects one JSON line from each.
+everyone listens); then it sends "go" to all and collects one JSON line from each (or, from
+a worker running several ranks, one per rank: `answers`).
 Workers are killed and reaped on every exit path (`close`, `with`).
 """
 
@@ -22,13 +23,17 @@ from fabriclab.launch.placement import Spawn
 class Lockstep:
     """`with Lockstep(spawns, argvs, timeout) as group: group.round(jobs, timeout)`.
 
-    `what` names a worker in error messages ("rank", "agent")."""
+    `what` names a worker in error messages ("rank", "agent"); `answers[i]`: how many
+    results worker i gives per round (default 1 each)."""
 
     def __init__(self, spawns: list[Spawn], argvs: list[list[str]], timeout: float,
-                 what: str = "worker") -> None:
+                 what: str = "worker", answers: list[int] | None = None) -> None:
         if len(spawns) != len(argvs):
             raise FabricError("need one spawn function per command line")
         self.what = what
+        self.answers = answers or [1] * len(argvs)
+        if len(self.answers) != len(argvs) or min(self.answers, default=1) < 1:
+            raise FabricError("need one count of results (at least 1) per command line")
         self.procs: list[subprocess.Popen] = []
         try:
             for spawn, argv in zip(spawns, argvs):
@@ -39,7 +44,8 @@ class Lockstep:
             raise
 
     def round(self, jobs: list[str], timeout: float) -> list[dict]:
-        """Give worker i the line jobs[i], start all together, return their results in order."""
+        """Give worker i the line jobs[i], start all together, return their results in order
+        (worker by worker, each one's `answers` results)."""
         deadline = time.monotonic() + timeout
         if len(jobs) != len(self.procs):
             raise FabricError(f"need one job per {self.what}")
@@ -48,13 +54,14 @@ class Lockstep:
         self._expect("bound", deadline)
         for p in self.procs:
             self._send(p, "go")
-        results = []
-        for i, p in enumerate(self.procs):
-            line = self._readline(p, deadline)
-            try:
-                results.append(json.loads(line))
-            except json.JSONDecodeError:
-                raise FabricError(f"{self.what} {i} failed: {line.strip() or _stderr(p)}") from None
+        results: list[dict] = []
+        for p, count in zip(self.procs, self.answers):
+            for _ in range(count):
+                line = self._readline(p, deadline)
+                try:
+                    results.append(json.loads(line))
+                except json.JSONDecodeError:
+                    raise FabricError(f"{self.what} {len(results)} failed: {line.strip() or _stderr(p)}") from None
         return results
 
     def _expect(self, word: str, deadline: float) -> None:

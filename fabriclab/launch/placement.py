@@ -5,12 +5,14 @@ pipes, started in the right network namespace: this one, a named namespace, the 
 of a process (a Mininet host's shell) or a Mininet host object. Every one is a plain
 fork+exec of `ip netns exec` or `nsenter`: no preexec_fn and never Mininet's `popen`
 (whose Python code between fork and exec crashed with SIGSEGV next to the gRPC client
-threads a launcher holds), so spawning is safe from any process.
+threads a launcher holds), so spawning is safe from any process. Each is a `Place`, which
+also names its namespace's file, so one shared agent can open every host's sockets itself.
 """
 
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from fabriclab.errors import FabricError
@@ -21,22 +23,42 @@ PIPES: dict[str, Any] = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "s
                          "text": True}
 
 
-def here(argv: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(argv, **PIPES)
+@dataclass(frozen=True)
+class Place:
+    """A spawn function that also names its network namespace: the command that enters it
+    (`prefix`) and the namespace's file (`netns`, None: this one), which the shared agent
+    enters itself to open that host's sockets (`setns.entered`)."""
+
+    prefix: tuple[str, ...]
+    netns: str | None
+
+    def __call__(self, argv: list[str]) -> subprocess.Popen:
+        return subprocess.Popen([*self.prefix, *argv], **PIPES)
 
 
-def in_netns(namespace: str) -> Spawn:
-    return lambda argv: subprocess.Popen(["ip", "netns", "exec", namespace, *argv], **PIPES)
+here = Place((), None)
 
 
-def in_pid_netns(pid: int) -> Spawn:
+def in_netns(namespace: str) -> Place:
+    return Place(("ip", "netns", "exec", namespace), f"/run/netns/{namespace}")
+
+
+def in_pid_netns(pid: int) -> Place:
     """Enter the network namespace of process `pid` (e.g. a Mininet host's shell)."""
-    return lambda argv: subprocess.Popen(["nsenter", "-t", str(pid), "-n", *argv], **PIPES)
+    return Place(("nsenter", "-t", str(pid), "-n"), f"/proc/{pid}/ns/net")
 
 
-def in_mininet_host(host: Any) -> Spawn:
+def in_mininet_host(host: Any) -> Place:
     """Run in a `mininet.node.Host`: enter its shell's network namespace with nsenter."""
     return in_pid_netns(host.pid)
+
+
+def netns_of(spawn: Spawn) -> str | None:
+    """The network namespace file a spawn function starts its process in (None: this one)."""
+    if not isinstance(spawn, Place):
+        raise FabricError("this host's network namespace is unknown (not a `placement.Place`): "
+                          "run one agent per host")
+    return spawn.netns
 
 
 def parse_address(text: str) -> tuple[str, int]:
