@@ -140,6 +140,10 @@ class PipelineGenerator:
         self.meters: dict = {}
         self.registers: dict = {}
         self.value_sets: dict = {}
+        # the deparser as a list of (hdr field, bytes) when a shape fast path fits it (see
+        # shape_deparser), and the functions made for the parser's shapes
+        self.deparse_order: list[tuple[str, int]] | None = None
+        self.shapes: dict[tuple[str, ...], str] = {}
         self.rng = random.Random(0)
         self.written = _written_names(program)
         self.externs = ExternCompiler(self)
@@ -350,6 +354,7 @@ class PipelineGenerator:
         stages are joined): a `return` leaves the control only (a one-pass loop's break)."""
         ctx = self.make_ctx(decl, qualify("", decl) + ".")
         bc = BlockCompiler(self, ctx)
+        bc.track_validity = self.deparse_order is not None
         self.bind_params(bc, decl.params, params)
         returns = self.returns(decl)
         if returns:
@@ -384,7 +389,8 @@ class PipelineGenerator:
         self.bind_params(bc, decl.params, [None, "pkt.hdr", "pkt.meta", "pkt.sm"])
         self.init_locals(bc, decl)
         states = sorted(decl.states, key=lambda s: s.name != "start")
-        ParserGenerator(self, bc, states).emit()
+        hdr = decl.params[1] if self.deparse_order is not None and len(decl.params) > 1 else None
+        ParserGenerator(self, bc, states, hdr_param=hdr).emit()
         return bc.lines
 
     # ------------------------------------------------------------ deparser
@@ -393,6 +399,10 @@ class PipelineGenerator:
         ctx = self.make_ctx(decl, qualify("", decl) + ".")
         bc = BlockCompiler(self, ctx)
         self.bind_params(bc, decl.params, [None, "pkt.hdr"])
+        if self.deparse_order is not None:  # headers valid as the parser left them
+            bc.emit("_dep = pkt.dep")
+            bc.emit("if _dep is not None:")
+            bc.emit(f"    return _dep({bc.scope.lookup(decl.params[1])}, pkt.payload)")
         bc.emit("_out = []")
         bc.emit("_put = _out.append")
         returns = self.returns(decl)
@@ -407,6 +417,56 @@ class PipelineGenerator:
         bc.emit("_put(pkt.payload)")  # the whole frame in one join, no second copy
         bc.emit("return b''.join(_out)")
         return bc.lines
+
+    def fast_deparse_order(self, decl: ir.ControlDecl) -> list[tuple[str, int]] | None:
+        """The deparser's emits as (field of its headers parameter, bytes; 0 for a stack or
+        union) when its body is nothing but emits of that struct's fixed-width headers,
+        header stacks and unions (the struct itself: its fields in order); None otherwise."""
+        hdr = decl.params[1] if len(decl.params) > 1 else None
+        hdr_t = resolve(hdr.type) if hdr is not None else None
+        if not isinstance(hdr_t, ir.StructLike) or hdr_t.kind != "struct" or any(
+                isinstance(local, ir.VarDecl) for local in decl.locals):
+            return None
+        order: list[tuple[str, int]] = []
+        for s in decl.body.stmts:
+            if not (isinstance(s, ir.CallStmt) and s.call.kind == ir.CallKind.EMIT):
+                return None
+            e = s.call.args[0].value
+            if isinstance(e, ir.PathExpr) and e.decl is hdr:
+                names = [f.name for f in hdr_t.fields]
+            elif isinstance(e, ir.Member) and isinstance(e.expr, ir.PathExpr) and e.expr.decl is hdr:
+                names = [e.member]
+            else:
+                return None
+            for name in names:
+                t = resolve(hdr_t.get_field(name).type)
+                if isinstance(t, ir.StackType) or isinstance(t, ir.StructLike) \
+                        and t.kind == "header_union":  # never valid on a shape's path
+                    order.append((name, 0))
+                elif isinstance(t, ir.StructLike) and t.is_header and not varbit_field(t) \
+                        and t.width % 8 == 0:
+                    order.append((name, t.width // 8))
+                else:
+                    return None
+        return order
+
+    def shape_deparser(self, extracted: tuple[str, ...]) -> str:
+        """The deparser of packets whose valid headers are exactly `extracted` (the parser's
+        constant-path extracts, nothing since changed validity: every stack untouched): one
+        function that packs the emitted headers' ints into one number, no validity tests."""
+        emitted = tuple((name, n) for name, n in self.deparse_order or () if n and name in extracted)
+        key = tuple(name for name, _ in emitted)
+        fn = self.shapes.get(key)
+        if fn is None:
+            fn = self.shapes[key] = f"_dep_{len(self.shapes)}"
+            total, shift, parts = sum(n for _, n in emitted), 0, []
+            for name, n in reversed(emitted):
+                parts.append(f"_h.{attr(name)}.v" + (f" << {shift}" if shift else ""))
+                shift += 8 * n
+            body = (f"({' | '.join(reversed(parts))}).to_bytes({total}, 'big') + _payload"
+                    if parts else "b'' + _payload")
+            self.class_src.append(f"def {fn}(_h, _payload):\n    return {body}")
+        return fn
 
     def field_list_function(self, meta_t) -> str:
         lines = ["def copy_field_list(index, s, d):"]
@@ -452,6 +512,7 @@ class PipelineGenerator:
         hdr_t, meta_t, sm_t = (resolve(prm.type) for prm in parser.params[1:4])
         if isinstance(hdr_t, ir.StructLike) and hdr_t.kind == "struct" and id(hdr_t) not in self.classes:
             self.lazy.add(id(hdr_t))
+        self.deparse_order = self.fast_deparse_order(stages["deparser"])
         parse = self.parser_lines(parser)
         verify = self.control_lines(stages["verify_checksum"], ["pkt.hdr", "pkt.meta"])
         ingress = self.control_lines(stages["ingress"], ["pkt.hdr", "pkt.meta", "pkt.sm"])

@@ -93,6 +93,20 @@ def is_object(t) -> bool:
     return isinstance(t, (ir.StructLike, ir.StackType))
 
 
+FORGET_SHAPE = "pkt.dep = None"
+
+
+def holds_headers(t) -> bool:
+    """`t` is or holds a header, header union or header stack: storing into a value of it
+    may change which of a packet's headers are valid."""
+    t = resolve(t)
+    if isinstance(t, ir.StackType):
+        return True
+    if isinstance(t, ir.StructLike):
+        return t.kind != "struct" or any(holds_headers(f.type) for f in t.fields)
+    return False
+
+
 @dataclass
 class FieldLayout:
     shift: int
@@ -191,6 +205,9 @@ class ExprCompiler:
         # lazy header fields known to hold a real header here (inside `if h.isValid()`:
         # ABSENT is never valid, and a real header is never replaced by ABSENT again)
         self.materialised: frozenset[str] = frozenset()
+        # a control's code forgets the parser's shape (`pkt.dep`, see codegen_deparse) before
+        # anything that may change which headers are valid
+        self.track_validity = False
 
     # ------------------------------------------------------------ helpers
     def layout(self, h: ir.StructLike) -> dict[str, FieldLayout]:
@@ -570,7 +587,8 @@ class ExprCompiler:
         """Python lines that store `value` (of `value_type`) into the l-value `lhs`."""
         t = resolve(lhs.type)
         if is_object(t):
-            return [f"{self.expr(lhs)}.assign({value})"]
+            forget = [FORGET_SHAPE] if self.track_validity and holds_headers(t) else []
+            return [*forget, f"{self.expr(lhs)}.assign({value})"]
         if value_type is not None and isinstance(t, ir.BitType):
             vt = resolve(value_type)
             if not (isinstance(vt, ir.BitType) and vt.width <= t.width):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
-from fabriclab.switch.codegen_expr import resolve
+from fabriclab.switch.codegen_expr import holds_headers, resolve, varbit_field
 from fabriclab.switch.codegen_stmt import BlockCompiler
 
 MAX_COPIES = 4
@@ -50,6 +50,17 @@ def _constant_extract(s) -> bool:
     return not (is_next(target) or isinstance(target, ir.Member) and is_next(target.expr))
 
 
+def _keeps_validity(s) -> bool:
+    """`s` (a parser statement other than a constant extract) leaves every header's
+    validity as it is (conservative: anything else may change it)."""
+    if isinstance(s, ir.Assign):
+        return not holds_headers(s.lhs.type)
+    if isinstance(s, (ir.VarDecl, ir.ConstDecl)):
+        return True  # a local: not the packet's headers
+    return isinstance(s, ir.CallStmt) and s.call.kind in (
+        ir.CallKind.VERIFY, ir.CallKind.ADVANCE, ir.CallKind.LOOKAHEAD, ir.CallKind.IS_VALID)
+
+
 def _targets(state: ir.ParserState) -> list[str]:
     """Next states as generated code mentions them (one per group of a select)."""
     t = state.transition
@@ -61,7 +72,7 @@ def _targets(state: ir.ParserState) -> list[str]:
 
 class ParserGenerator:
     def __init__(self, gen, bc: BlockCompiler, states: list[ir.ParserState],
-                 nested: bool = False) -> None:
+                 nested: bool = False, hdr_param: ir.Param | None = None) -> None:
         self.gen, self.bc = gen, bc
         self.nested = nested  # a sub-parser inlined in a caller's state (see inline_parser)
         self.st = gen.uniq("st") if nested else "_st"
@@ -73,6 +84,12 @@ class ParserGenerator:
         self.inline = self._inlined(states)
         self.dispatched = [s for s in states if s.name not in self.inline]
         self.ids = {s.name: i for i, s in enumerate(self.dispatched)}
+        # On the straight path from the start state: the headers struct's fields extracted
+        # so far, when nothing else there may have changed validity (else None). Its accepts
+        # store the shape's deparser in `pkt.dep` (PipelineGenerator.shape_deparser).
+        # `hdr_param`: the top parser's headers parameter when the deparser has a shape path.
+        self.shape: tuple[str, ...] | None = None
+        self.hdr_param = hdr_param
 
     # ------------------------------------------------------------ which states to inline
     def _inlined(self, states: list[ir.ParserState]) -> set[str]:
@@ -137,6 +154,7 @@ class ParserGenerator:
             bc.indent += 1
             at_zero = i == 0 and not self.nested and self.start_at_zero
             bc.const_off = 0 if at_zero else None
+            self.shape = () if at_zero and self.hdr_param is not None else None
             self.state(state)
             bc.const_off = None
             bc.indent -= 1
@@ -166,13 +184,31 @@ class ParserGenerator:
     def state(self, state: ir.ParserState) -> None:
         for s in state.stmts:
             if self.bc.const_off is not None and _constant_extract(s):
+                self.note_extract(s.call.args[0].value)
                 self.bc.stmt(s)  # at the known offset, which it advances
             else:
+                if not _keeps_validity(s):
+                    self.shape = None
                 self.emit_reading_offset(lambda s=s: self.bc.stmt(s))
         self.transition(state.transition)
 
+    def note_extract(self, target) -> None:
+        """The shape after extracting into `target`: one more header of the struct, or
+        unknown (a header elsewhere, a union member, a varbit header)."""
+        if self.shape is None:
+            return
+        t = resolve(target.type)
+        if isinstance(target, ir.Member) and isinstance(target.expr, ir.PathExpr) \
+                and target.expr.decl is self.hdr_param and isinstance(t, ir.StructLike) \
+                and t.is_header and not varbit_field(t):
+            self.shape = (*self.shape, target.member)
+        else:
+            self.shape = None
+
     def goto(self, name: str) -> None:
         bc = self.bc
+        if name == "accept" and self.shape is not None:
+            bc.emit(f"pkt.dep = {self.gen.shape_deparser(self.shape)}")
         if name == "reject" and self.nested:  # ends the caller's parse too
             bc.emit(f"raise _rt.ParserError({self.gen.error_code('NoError')})")
         elif name in _END:
@@ -200,8 +236,9 @@ class ParserGenerator:
             keys.append(name)
         first = True
         known = bc.const_off  # each case starts from the offset before the select
+        shape = self.shape  # and from the shape before it
         for target, cases in _groups(t):
-            bc.const_off = known
+            bc.const_off, self.shape = known, shape
             if len(keys) == 1 and len(cases) > 1 and all(_plain_value(c.keysets[0]) for c in cases):
                 cond = f"{keys[0]} in ({''.join(bc.expr(c.keysets[0]) + ', ' for c in cases)})"
             else:

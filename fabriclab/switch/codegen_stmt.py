@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
 from fabriclab.switch import codegen_runtime as rt
-from fabriclab.switch.codegen_expr import (ExprCompiler, Scope, attr, in_header, is_object, resolve,
+from fabriclab.switch.codegen_expr import (FORGET_SHAPE, ExprCompiler, Scope, attr, in_header, is_object, resolve,
                                            unsupported, varbit_field)
 from fabriclab.switch.codegen_externs import _extern_name
 
@@ -341,14 +341,17 @@ class BlockCompiler(ExprCompiler):
             self.invalidate_union_siblings(mc.target)
             self.set_valid(mc.target)
         elif kind == K.SET_INVALID:  # ABSENT's set_invalid does nothing, as it should
+            self.forget_shape()
             self.emit(f"{self.expr_read(mc.target)}.set_invalid()")
         elif kind in (K.PUSH_FRONT, K.POP_FRONT):
+            self.forget_shape()
             self.emit(f"{self.expr(mc.target)}.{kind.value}({self.expr(mc.args[0].value)})")
         elif kind == K.EXTERN_FUNCTION:
             self.gen.externs.function(self, mc)
         elif kind == K.EXTERN_METHOD:
             self.gen.externs.method(self, mc)
         elif kind == K.EXTRACT:
+            self.forget_shape()
             self.extract(mc)
         elif kind == K.ADVANCE:
             self.advance(mc)
@@ -367,6 +370,7 @@ class BlockCompiler(ExprCompiler):
         """Header.set_valid inlined for a plain header (no call per packet); an ABSENT lazy
         header becomes a new header object, which no alias can refer to yet."""
         if varbit_field(target.type):
+            self.forget_shape()
             self.emit(f"{self.expr(target)}.set_valid()")
             return
         lazy = self.lazy_member(target, "_NOHDR")
@@ -377,8 +381,15 @@ class BlockCompiler(ExprCompiler):
         else:
             self.emit(f"_h = {self.expr(target)}")
         self.emit("if not _h.valid:")
+        if self.track_validity:
+            self.emit(f"    {FORGET_SHAPE}")
         self.emit("    _h.valid = True")
         self.emit("    _h.v = 0")
+
+    def forget_shape(self) -> None:
+        """In a control: the parser's shape no longer says which headers are valid."""
+        if self.track_validity:
+            self.emit(FORGET_SHAPE)
 
     def invalidate_union_siblings(self, member, union: str | None = None) -> None:
         """A header union holds at most one valid member: validating one clears the rest.
@@ -387,6 +398,7 @@ class BlockCompiler(ExprCompiler):
             return
         t = resolve(member.expr.type)
         if isinstance(t, ir.StructLike) and t.kind == "header_union":
+            self.forget_shape()
             u = union or self.expr(member.expr)
             for f in t.fields:
                 if f.name != member.member:

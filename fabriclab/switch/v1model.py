@@ -38,6 +38,9 @@ class PacketState:
     recirc_fl = None
     truncate = 0
     depth = 0  # resubmits/recirculations/clones so far (bounded by the core)
+    # the deparser of the headers' shape as the parser left them (a generated function of
+    # the headers and payload), or None once anything may have changed a header's validity
+    dep = None
 
     def __init__(self, hdr, meta, sm) -> None:
         self.hdr, self.meta, self.sm = hdr, meta, sm
@@ -46,6 +49,6 @@ class PacketState:
         """A multicast/clone copy: own headers and metadata, no pending clone/resubmit."""
         new = PacketState(self.hdr.copy(), self.meta.copy(), self.sm.copy())
         new.payload, new.data, new.now, new.truncate = self.payload, self.data, self.now, self.truncate
-        new.depth = self.depth
+        new.depth, new.dep = self.depth, self.dep
         new.recirc_fl = self.recirc_fl
         return new
