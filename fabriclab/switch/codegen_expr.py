@@ -8,6 +8,7 @@ type's width at the point it is computed, so no value ever needs re-masking late
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
 
 from fabriclab.errors import FabricError
@@ -569,12 +570,18 @@ class ExprCompiler:
             value = f"({value} & {lay.mask})"
         clear = ((1 << base_t.width) - 1) ^ (lay.mask << lay.shift)
         shifted = value if lay.shift == 0 else f"({value} << {lay.shift})"
-        return self.expr(h), clear, shifted
+        return self.expr(h), clear, shifted, self.expr_read(h)
 
-    def header_writes(self, header: str, writes: list[tuple[int, str]]) -> list[str]:
+    def header_writes(self, header: str, writes: list[tuple[int, str]],
+                      read: str | None = None) -> list[str]:
         """Lines storing several fields of one header at once: the fields are disjoint, so
-        clearing all of them then or-ing the new bits equals writing them one by one."""
+        clearing all of them then or-ing the new bits equals writing them one by one.
+        `read`: the header's code for reading; the values read its bits through `_h` (the
+        same object once `_h` is bound: a materialised ABSENT header holds 0 as ABSENT)."""
         h = "_h"  # one name for all: the value never assigns it, and the line after reads it
+        if read is not None:
+            own = re.compile(r"(?<![\w.])" + re.escape(read + ".v") + r"(?!\w)")
+            writes = [(mask, own.sub("_h.v", bits)) for mask, bits in writes]
         clear = -1
         for mask, _ in writes:
             clear &= mask
@@ -600,11 +607,11 @@ class ExprCompiler:
             return [f"{name} = {value}"]
         if isinstance(lhs, ir.Index) and in_header(lhs) is not None:  # array element in a header
             write = self.header_field_write(lhs, value, value_type)
-            return self.header_writes(write[0], [write[1:]])
+            return self.header_writes(write[0], [write[1:3]], write[3])
         if isinstance(lhs, ir.Member):
             write = self.header_field_write(lhs, value, value_type)
             if write is not None:
-                return self.header_writes(write[0], [write[1:]])
+                return self.header_writes(write[0], [write[1:3]], write[3])
             base_t = resolve(lhs.expr.type)
             if isinstance(base_t, ir.StructLike):
                 return [f"{self.expr(lhs.expr)}.{attr(lhs.member)} = {value}"]

@@ -37,6 +37,20 @@ def _const(e, gen) -> int:
     raise unsupported(e, f"a non-constant value '{e.text}' here")
 
 
+def _packed_bytes(parts: list[tuple[str, int, str]]) -> str:
+    """Code for the bytes of (code, width, _) items packed big-endian into one number, zero
+    bits padding the end to a whole byte (hashing.pack_fields, as BMv2 packs a data list)."""
+    total = sum(w for _, w, _ in parts)
+    if total == 0:
+        return "b''"
+    shift = total + -total % 8
+    nbytes, terms = shift // 8, []
+    for code, width, _ in parts:
+        shift -= width
+        terms.append(code if shift == 0 else f"({code} << {shift})")
+    return f"({' | '.join(terms)}).to_bytes({nbytes}, 'big')"
+
+
 class ExternCompiler:
     def __init__(self, gen) -> None:
         self.gen = gen
@@ -226,12 +240,24 @@ class ExternCompiler:
         return parts
 
     def data_bytes(self, bc, e) -> str:
+        """A data list's bytes (hash input, selector): packed as one number when every item
+        is present (one to_bytes), item by item when some header may be invalid."""
         parts = self.data_parts(bc, e)
-        if all(isinstance(w, int) and w % 8 == 0 for _, w, _ in parts):
-            return " + ".join(f"({c}).to_bytes({w // 8}, 'big')" if ok == "True" else
+        if any(not isinstance(w, int) for _, w, _ in parts):
+            return "_rt.pack_valid((" + "".join(f"({c}, {w}, {ok}), " for c, w, ok in parts) + "))"
+        present = [ok for ok in dict.fromkeys(ok for _, _, ok in parts) if ok != "True"]
+        packed = _packed_bytes(parts)
+        if not present:
+            return packed
+        if len(present) == 1:  # else: the items always present, packed alike
+            return f"({packed} if {present[0]} else {_packed_bytes([p for p in parts if p[2] == 'True'])})"
+        if all(w % 8 == 0 for _, w, _ in parts):
+            each = " + ".join(f"({c}).to_bytes({w // 8}, 'big')" if ok == "True" else
                               f"(({c}).to_bytes({w // 8}, 'big') if {ok} else b'')"
                               for c, w, ok in parts)
-        return "_rt.pack_valid((" + "".join(f"({c}, {w}, {ok}), " for c, w, ok in parts) + "))"
+        else:
+            each = "_rt.pack_valid((" + "".join(f"({c}, {w}, {ok}), " for c, w, ok in parts) + "))"
+        return f"({packed} if {' and '.join(present)} else {each})"
 
     def csum16_of_fields(self, bc, e, known_valid: str | None = None) -> str | None:
         """csum16 of a data list computed on ints (no bytes built), when every item is whole

@@ -139,6 +139,38 @@ class BlockCompiler(ExprCompiler):
         lazy = self.lazy_member(target) if target is not None else None
         return frozenset([f"{lazy[0]}.{lazy[1]}"]) if lazy is not None else frozenset()
 
+    def field_step(self, s: ir.Assign) -> list[str] | None:
+        """`h.f = h.f + e` or `h.f = h.f - e` on an unsigned header field, computed on the
+        header's int in place: (v + (e << shift)) & field mask is the wrapped sum at the
+        field's place (the zero bits of e << shift below the field carry nothing into it).
+        TTLs, lengths and hop counts: no extracting and re-inserting the field. None when
+        `s` is not such a statement."""
+        lhs, rhs = s.lhs, s.rhs
+        if not (isinstance(rhs, ir.Binary) and rhs.op in ("+", "-") and isinstance(lhs, ir.Member)
+                and in_header(lhs) is None):
+            return None
+        t, base_t = resolve(lhs.type), resolve(lhs.expr.type)
+        if not (isinstance(t, ir.BitType) and not t.signed and resolve(rhs.type) == t
+                and isinstance(base_t, ir.StructLike) and base_t.is_header):
+            return None
+        field = self.expr(lhs)
+        other = rhs.right if self.expr(rhs.left) == field else (
+            rhs.left if rhs.op == "+" and self.expr(rhs.right) == field else None)
+        ot = resolve(other.type) if other is not None else None
+        if not (isinstance(ot, ir.BitType) and not ot.signed or isinstance(other, ir.Constant)
+                and other.value >= 0):
+            return None
+        lay = self.layout(base_t)[lhs.member]
+        if isinstance(other, ir.Constant):
+            term = str(other.value << lay.shift)
+        else:
+            term = self.expr(other) if lay.shift == 0 else f"({self.expr(other)} << {lay.shift})"
+        bits = lay.mask << lay.shift
+        clear = ((1 << base_t.width) - 1) ^ bits
+        step = f"((_h.v {rhs.op} {term}) & {bits})"
+        return [f"_h = {self.expr(lhs.expr)}",
+                f"_h.v = (_h.v & {clear}) | {step}" if clear else f"_h.v = {step}"]
+
     def field_writes(self, stmts, i: int) -> int | None:
         """Consecutive assignments to fields of one header become one store (INT headers,
         rewritten addresses); returns the index after them, None for fewer than two.
@@ -168,7 +200,7 @@ class BlockCompiler(ExprCompiler):
                 break
             bits_written |= bits
             header = write[0]
-            run.append(write[1:])
+            run.append(write[1:3])
             j += 1
         if len(run) < 2:
             return None
@@ -198,7 +230,7 @@ class BlockCompiler(ExprCompiler):
             pass  # folded into uses by the checker
         elif isinstance(s, ir.Assign):
             self.hoist(s.rhs)
-            self.emit_all(self.assign(s.lhs, self.expr(s.rhs), s.rhs.type))
+            self.emit_all(self.field_step(s) or self.assign(s.lhs, self.expr(s.rhs), s.rhs.type))
         elif isinstance(s, ir.CallStmt):
             self.call(s.call)
         elif isinstance(s, ir.If):

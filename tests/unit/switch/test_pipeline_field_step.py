@@ -1,0 +1,79 @@
+"""Header-field arithmetic in place and packed hash inputs: `h.f = h.f +/- e` computed on
+the header's int (wrapping at the field's width, neighbours untouched), values reading
+the header they write, and a hash data list packed as one number when every item is
+present (items of an invalid header left out). Results that differ if any were wrong."""
+
+import zlib
+
+import pytest
+
+from fabriclab.p4 import compile_source
+from fabriclab.switch.core import SwitchCore
+
+PROGRAM = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> op; bit<4> hi; bit<4> lo; bit<16> len; }
+header b_t { bit<16> y; }
+header h_t { bit<32> h; }
+struct metadata { bit<32> k; }
+struct headers { a_t a; b_t b; h_t res; }
+
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start {
+        pkt.extract(hdr.a);
+        transition select(hdr.a.op) { 1: parse_b; default: accept; }
+    }
+    state parse_b { pkt.extract(hdr.b); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        meta.k = 0x10003;
+        hdr.a.hi = hdr.a.hi - 1;          // wraps at 4 bits, lo untouched
+        hdr.a.lo = 2 + hdr.a.lo;          // the field on the right
+        hdr.a.len = hdr.a.len + (bit<16>)meta.k;  // a wider value cast down: + 3
+        hdr.a.op = hdr.a.op - hdr.a.op;   // the same field on both sides
+        hdr.res.setValid();
+        hash(hdr.res.h, HashAlgorithm.crc32, 32w0, { hdr.b.y, hdr.a.lo, hdr.a.len }, 32w0);
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) {
+    apply { pkt.emit(hdr.a); pkt.emit(hdr.b); pkt.emit(hdr.res); }
+}
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.fixture(scope="module")
+def core():
+    return SwitchCore(compile_source(PROGRAM, "field_step.p4"))
+
+
+def expect(op: int, nibbles: int, length: int, b: bytes | None) -> bytes:
+    hi, lo = (((nibbles >> 4) - 1) & 15), ((nibbles & 15) + 2) & 15
+    new_len = (length + 3) & 0xFFFF
+    a = bytes([0, (hi << 4) | lo]) + new_len.to_bytes(2, "big")
+    # the hash's data: b.y (when b is valid), lo (4 bits), len (16 bits), padded to bytes
+    bits, n = lo, 4
+    if b is not None:
+        bits, n = (int.from_bytes(b, "big") << 4) | lo, 20
+    bits, n = (bits << 16) | new_len, n + 16
+    data = (bits << (-n % 8)).to_bytes((n + 7) // 8, "big")
+    return a + (b or b"") + zlib.crc32(data).to_bytes(4, "big")
+
+
+@pytest.mark.parametrize("nibbles,length", [(0x00, 0xFFFE), (0x1E, 5), (0xFF, 0xFFFF), (0x80, 0)])
+def test_fields_wrap_in_place(core, nibbles, length):
+    frame = bytes([0, nibbles]) + length.to_bytes(2, "big") + b"pay"
+    assert core.process(1, frame, 0) == [(2, expect(0, nibbles, length, None) + b"pay")]
+
+
+def test_hash_input_with_and_without_the_optional_header(core):
+    frame = bytes([1, 0x35]) + (7).to_bytes(2, "big") + b"\xab\xcd" + b"p"
+    assert core.process(1, frame, 0) == [(2, expect(1, 0x35, 7, b"\xab\xcd") + b"p")]
+    frame = bytes([2, 0x35]) + (7).to_bytes(2, "big") + b"\xab\xcd" + b"p"
+    assert core.process(1, frame, 0) == [(2, expect(2, 0x35, 7, None) + b"\xab\xcdp")]
