@@ -308,10 +308,10 @@ class QueuePair:
         return pkt
 
     def request_ack(self, pkt: f.RocePacket, now: int) -> None:
-        """Make `pkt`, just built by next_packet, ask for an ACK (the caller's window is full
-        after it: its ACK is what reopens it); the retransmission timer then covers it as any
-        AckReq packet, else a lost one would leave the QP waiting with no timer. Not timed
-        for the RTT (it may be a resend: Karn)."""
+        """Make `pkt`, just built by next_packet, ask for an ACK (an HPCC sender's window may
+        close on any ACK: the newest packet's ACK is what reopens it); the retransmission
+        timer then covers it as any AckReq packet, else a lost one would leave the QP waiting
+        with no timer. Not timed for the RTT (it may be a resend: Karn)."""
         if not pkt.ackreq:
             pkt.ackreq = True
             self._asked(pkt.psn, now, timed=False)
