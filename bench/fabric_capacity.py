@@ -1,5 +1,6 @@
 """The NIC rate a whole Mininet fabric carries (issue 24): the highest rate at which a 2x2x2
-leaf-spine (2 leaves, 2 spines, 4 hosts; built-in switches on fabric.p4, one process each)
+leaf-spine (2 leaves, 2 spines, 4 hosts; built-in switches on fabric.p4, in the layout
+--switch-procs asks for)
 runs a 1 MiB all-to-all with under 1% resends and at least 90% of line rate as busbw.
 
 The fabric's links run at 1 Gb/s, so the switches' CPU and not the links' model is what
@@ -18,7 +19,8 @@ machine's busy share over the step; and what the resends were (timeouts; duplica
 packets the receiver already had, i.e. late ACKs rather than drops).
 
 Run: sudo .venv/bin/python bench/fabric_capacity.py [--low 5] [--high 400] [--steps 6] [--jumbo]
-     [--iters 4] [--at 20,40]
+     [--iters 4] [--at 20,40] [--switch-procs shared|per-switch] [--net-args "..."]
+     [--collective-args "..."]
 (the net is `fabriclab net ... --run fl-cap<pid>`, stopped and cleaned on every exit path)
 """
 
@@ -30,6 +32,7 @@ import math
 import os
 import re
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -55,11 +58,13 @@ def loadavg() -> str:
         return " ".join(f.read().split()[:3])
 
 
-def start_net(run: str, jumbo: bool) -> subprocess.Popen:
-    """`fabriclab net` on the 2x2x2 leaf-spine with 1 Gb/s links; returns once it is up."""
+def start_net(run: str, jumbo: bool, extra: list[str]) -> subprocess.Popen:
+    """`fabriclab net` on the 2x2x2 leaf-spine with 1 Gb/s links (and `extra` flags);
+    returns once it is up."""
     net = subprocess.Popen([*FABRICLAB, "net", "leaf-spine", "--leaves", "2", "--spines", "2",
                             "--hosts-per-leaf", "2", "--downlink-bw", "1G", "--uplink-bw", "1G",
-                            "--mtu", "9000" if jumbo else "1500", "--run", run], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            "--mtu", "9000" if jumbo else "1500", "--run", run, *extra],
+                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, start_new_session=True)
     end, seen = time.monotonic() + 600, []
     while time.monotonic() < end and net.poll() is None:
@@ -115,7 +120,8 @@ def machine_busy() -> tuple[int, int]:
     return sum(v) - v[3] - v[4], sum(v)
 
 
-def alltoall(run: str, rate_mbps: float, jumbo: bool, iters: int, switches: list[int]) -> dict:
+def alltoall(run: str, rate_mbps: float, jumbo: bool, iters: int, switches: list[int],
+             extra: list[str]) -> dict:
     """One 1 MiB all-to-all at `rate_mbps` on the running net: busbw, resends, wall time and
     CPU per iteration."""
     t0, sw0, busy0 = time.monotonic(), cpu_s(switches), machine_busy()
@@ -123,7 +129,7 @@ def alltoall(run: str, rate_mbps: float, jumbo: bool, iters: int, switches: list
         out = subprocess.run([*FABRICLAB, "collective", "alltoall", "--run", run, "--ranks",
                               ",".join(f"h{i}" for i in range(1, RANKS + 1)), "--size", "1M",
                               "--iters", str(iters), "--warmup", "1", "--mode", "ooo", "--pmtu", str(PMTU[jumbo]),
-                              "--rate", f"{rate_mbps:g}M", "--json", f"{tmp}/ranks.json"],
+                              "--rate", f"{rate_mbps:g}M", "--json", f"{tmp}/ranks.json", *extra],
                              cwd=REPO, capture_output=True, text=True, timeout=900)
         ranks = json.loads(Path(f"{tmp}/ranks.json").read_text())["runs"][0]["ranks"] if out.returncode == 0 else []
     wall = time.monotonic() - t0
@@ -170,7 +176,21 @@ def main() -> int:
     parser.add_argument("--iters", type=int, default=4,
                         help="measured iterations after the warm-up (default 4; 1: the start skew dominates)")
     parser.add_argument("--at", metavar="MBPS,...", help="measure just these rates (no bisection)")
+    parser.add_argument("--switch-procs", choices=("shared", "per-switch"),
+                        help="`fabriclab net --switch-procs`: all switches in one process, or "
+                             "one process each (default: the net's default)")
+    parser.add_argument("--net-args", default="", metavar="ARGS",
+                        help='more flags for `fabriclab net`, e.g. "--switch-args --log-console"')
+    parser.add_argument("--collective-args", default="", metavar="ARGS",
+                        help="more flags for every `fabriclab collective` step")
     args = parser.parse_args()
+    try:
+        net_args = shlex.split(args.net_args) + (["--switch-procs", args.switch_procs]
+                                                 if args.switch_procs else [])
+        collective_args = shlex.split(args.collective_args)
+    except ValueError as err:
+        print(f"fabric_capacity: --net-args/--collective-args: {err}", file=sys.stderr)
+        return 2
     try:
         at = [float(x) for x in args.at.split(",")] if args.at else []
     except ValueError:
@@ -183,11 +203,12 @@ def main() -> int:
         return 2
     run = f"fl-cap{os.getpid()}"
     print(f"2x2x2 leaf-spine, fabric.p4, 1 Gb/s links, MTU {9000 if args.jumbo else 1500}, "
+          f"net {' '.join(net_args) or '(defaults)'}, collective {' '.join(collective_args) or '(defaults)'}, "
           f"PMTU {PMTU[args.jumbo]}, 1 MiB all-to-all over {RANKS} hosts, {args.iters} iterations "
           f"(ooo receivers); pass: resends < {MAX_RESENDS:.0%} and busbw >= {MIN_SHARE:.0%} of "
           f"the NIC rate. Load average {loadavg()} on {os.cpu_count()} CPUs.", flush=True)
     t0 = time.monotonic()
-    net = start_net(run, args.jumbo)
+    net = start_net(run, args.jumbo, net_args)
     steps: list[dict] = []
     best = None
     try:
@@ -195,7 +216,7 @@ def main() -> int:
         switches = switch_pids(run)
 
         def step(rate: float) -> dict:
-            r = alltoall(run, rate, args.jumbo, args.iters, switches)
+            r = alltoall(run, rate, args.jumbo, args.iters, switches, collective_args)
             report(r, steps)
             return r
         if at:

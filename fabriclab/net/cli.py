@@ -85,6 +85,8 @@ def _delay_us(text: str, flag: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from fabriclab.net.p4node import DEFAULT_SWITCH_PROCS, SWITCH_PROCS  # Mininet: not at import
+
     parser.add_argument("topology", metavar="TOPOLOGY",
                         help=f"{', '.join(BUILDERS)}, or a topology JSON file")
     topo = parser.add_argument_group("topology options (each builder takes its own)")
@@ -113,6 +115,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also serve the live view (fabriclab view) and print its URL")
     parser.add_argument("--switch-args", default="", metavar="ARGS",
                         help="extra flags for every switch, e.g. \"--log-console\"")
+    parser.add_argument("--switch-procs", choices=SWITCH_PROCS, metavar="LAYOUT",
+                        help="how the built-in switches run: 'shared' = all of them in one "
+                        "process on one event loop (a frame crosses several hops in one "
+                        "wake-up), 'per-switch' = one process each (BMv2's only layout); "
+                        f"default {DEFAULT_SWITCH_PROCS} for the built-in target. Each switch "
+                        "keeps its P4Runtime port, admin socket and log either way")
 
 
 DEFAULT_SCALEUP_MBPS = 1000.0  # --scaleup-size on leaf-spine, fat-tree, rail, multi-site
@@ -202,7 +210,8 @@ def main(args: argparse.Namespace) -> int:
                        cpu_port=args.cpu_port, mtu=args.mtu,
                        priority_queues=args.priority_queues,
                        pcap_dir=args.pcap.resolve() if args.pcap else None,
-                       switch_args=tuple(shlex.split(args.switch_args)))
+                       switch_args=tuple(shlex.split(args.switch_args)),
+                       switch_procs=args.switch_procs)
     if args.run:
         config.run = args.run
     if args.pcap:

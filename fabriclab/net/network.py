@@ -21,7 +21,8 @@ from mininet.net import Mininet
 from fabriclab.errors import FabricError
 from fabriclab.net import clean, linkparams
 from fabriclab.net.host import FabricHost
-from fabriclab.net.p4node import GrpcPortTaken, P4Switch, port_is_free, target_command
+from fabriclab.net.p4node import (DEFAULT_SWITCH_PROCS, SWITCH_PROCS, GrpcPortTaken, P4Switch, port_is_free,
+                                  start_shared, target_command)
 from fabriclab.net.program import load_program
 from fabriclab.paths import ENV, RunDir, live_runs, veth_name
 from fabriclab.switch.artifact import ForwardingConfig
@@ -66,6 +67,9 @@ class NetConfig:
     # ACKs at 6 and data at 0, and a priority without a queue is dropped
     priority_queues: int = 8
     switch_args: tuple[str, ...] = ()  # extra flags for every switch, e.g. --log-console
+    # "shared": all built-in switches in one process on one event loop; "per-switch": one
+    # process each (BMv2's only layout); None: the target's default
+    switch_procs: str | None = None
 
     def __post_init__(self) -> None:
         # callers from Python pass plain strings: NetConfig(program="p4src/basic.p4")
@@ -73,6 +77,16 @@ class NetConfig:
         self.pcap_dir = None if self.pcap_dir is None else Path(self.pcap_dir)
         if not MIN_MTU <= self.mtu <= MAX_MTU:  # checked before anything exists, not by `ip`
             raise FabricError(f"MTU {self.mtu} out of range: IPv4 hosts need {MIN_MTU}..{MAX_MTU}")
+        if self.switch_procs not in (None, *SWITCH_PROCS):
+            raise FabricError(f"switch processes {self.switch_procs!r}: one of "
+                              f"{', '.join(SWITCH_PROCS)}")
+
+    @property
+    def shared_switches(self) -> bool:
+        """Whether the switches run in one process (the built-in target's default or ask)."""
+        if self.switch_procs is None:
+            return self.target == "builtin" and DEFAULT_SWITCH_PROCS == "shared"
+        return self.switch_procs == "shared"
 
 
 class FabricNet:
@@ -108,6 +122,9 @@ class FabricNet:
         if os.geteuid() != 0:
             raise FabricError("Mininet needs root: run with sudo")
         target_command(self.config.target)
+        if self.config.shared_switches and self.config.target != "builtin":
+            raise FabricError(f"--switch-procs shared runs built-in switches only: "
+                              f"{self.config.target} runs one process per switch")
         if self.config.priority_queues < 1:
             raise FabricError("priority queues must be at least 1, got "
                               f"{self.config.priority_queues}")
@@ -200,6 +217,8 @@ class FabricNet:
             self._add_link(net, link, *((link.a, link.b) if host_first else (link.b, link.a)))
         net.build()
         net.start()
+        if self.config.shared_switches:
+            start_shared(net.switches, self.rundir.path)
         for switch in net.switches:
             switch.wait_ready(self.config.ready_timeout)
 
@@ -209,7 +228,8 @@ class FabricNet:
                       device_id=index, grpc_port=self.grpc_port(name),
                       cpu_port=self.config.cpu_port, log=self.rundir.log(name),
                       pcap_dir=self.config.pcap_dir, options=self._switch_options(name),
-                      mtu=self.config.mtu, priority_queues=self.config.priority_queues)
+                      mtu=self.config.mtu, priority_queues=self.config.priority_queues,
+                      shared=self.config.shared_switches)
 
     def _add_host(self, net: Mininet, name: str) -> None:
         shaping = [] if self.config.target != "builtin" else [

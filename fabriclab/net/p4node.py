@@ -6,10 +6,16 @@ process starts with no program (`--no-p4`): the controller pushes the pipeline o
 P4Runtime, as on real hardware. Its stdout/stderr go to <node>.log in the run's directory
 (`fabriclab.paths.run_dir`), and a switch that does not come up fails loudly with the
 reason and that log's tail.
+
+With the built-in target the switches can also share one process (`start_shared`,
+`fabriclab switch --group`, one event loop): each node's log still gets its switch's lines
+and ready line, and stopping one node stops its switch only (by ending the member process
+the group keeps for it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -26,6 +32,9 @@ from fabriclab.errors import FabricError
 from fabriclab.paths import port_bindable as port_is_free  # noqa: F401 - the one port check
 
 TARGETS = ("builtin", "bmv2")
+SWITCH_PROCS = ("shared", "per-switch")  # how the built-in switches of a net run (start_shared)
+# the built-in target's layout when none is asked for (docs/speed.md, "Process layout")
+DEFAULT_SWITCH_PROCS = "per-switch"
 BMV2_BINARY = "simple_switch_grpc"
 LOG_TAIL_LINES = 20
 
@@ -72,6 +81,7 @@ def switch_command(target: str, executable: list[str], device_id: int, ports: di
 
 
 READY_LINE = b"fabriclab switch: ready:"  # fabriclab/switch/cli.py, once P4Runtime is bound
+STOPPED_LINE = b"fabriclab switch: stopped:"  # and once it has let go of everything
 PORT_TAKEN = b"cannot serve P4Runtime on"   # and when it cannot bind its gRPC port
 
 
@@ -90,19 +100,23 @@ class P4Switch(Switch):
     `options` carries the link model (`--port-rate/--port-delay/--queue-depth`, built-in
     target only) and any extra switch flags; `pcap_dir` turns on per-port captures;
     `priority_queues` is simple_switch's `--priority-queues` (the fabric controller uses
-    priorities 0..7, and a priority without a queue is dropped).
+    priorities 0..7, and a priority without a queue is dropped). `shared`: `start` only
+    prepares the ports, and `start_shared` runs this switch with the others in one process.
     """
 
     def __init__(self, name: str, target: str = "builtin", device_id: int = 0,
                  grpc_port: int = 9559, cpu_port: int | None = 255, log: Path | None = None,
                  options: tuple[str, ...] = (), pcap_dir: Path | None = None,
-                 mtu: int = 1500, priority_queues: int = 8, **params: object):
+                 mtu: int = 1500, priority_queues: int = 8, shared: bool = False,
+                 **params: object):
         self.target, self.device_id, self.grpc_port = target, device_id, grpc_port
         self.cpu_port, self.options, self.pcap_dir = cpu_port, tuple(options), pcap_dir
         self.priority_queues = priority_queues
         self.log = log or paths.RUN_DIR / f"{name}.log"
         self.mtu = mtu
         self.process: subprocess.Popen | None = None
+        self.shared = shared
+        self.group_log: Path | None = None  # the shared process's own output (start_shared)
         self.log_start = 0  # where this start's output begins in the (appended) log
         self.executable = target_command(target)  # fail before Mininet creates anything
         params["inNamespace"] = False  # ports stay in the root namespace, as with BMv2
@@ -137,9 +151,12 @@ class P4Switch(Switch):
                                   f"{done.stderr.strip()}")
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
-            log.write(f"$ {' '.join(self.command())}\n".encode())
+            shared = " (in the shared switch process)" if self.shared else ""
+            log.write(f"$ {' '.join(self.command())}{shared}\n".encode())
             log.flush()
             self.log_start = log.tell()
+            if self.shared:
+                return
             # dies with this process even when it is SIGKILLed (no switch left on its ports)
             self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True,
@@ -185,13 +202,81 @@ class P4Switch(Switch):
     def _fail(self, reason: str) -> None:
         if PORT_TAKEN in self._output():
             raise GrpcPortTaken(self.grpc_port)
+        logs = [self.log] + ([self.group_log] if self.group_log is not None else [])
+        tails = "".join(f"\n--- last lines of {log} ---\n{log_tail(log)}" for log in logs)
         raise FabricError(f"P4 switch {self.name} ({self.target}) did not start correctly: "
-                          f"{reason}\n--- last lines of {self.log} ---\n{log_tail(self.log)}")
+                          f"{reason}{tails}")
+
+    def admin_socket(self) -> str | None:
+        command = self.command()
+        return command[command.index("--admin-socket") + 1] if "--admin-socket" in command else None
 
     def stop(self, deleteIntfs: bool = True) -> None:
         if self.process is not None:
-            stop_group(self.process)
+            if self.shared:
+                self._stop_member()
+            else:
+                stop_group(self.process)
         super().stop(deleteIntfs)
+
+    def _stop_member(self, timeout: float = 10.0) -> None:
+        """Stop this switch alone in the shared process: end the member process standing
+        for it, and wait (bounded) for the switch's `stopped` line."""
+        pid = member_pid(self.process.pid, self.admin_socket())
+        if pid is None:
+            return  # the group is gone, or stopped this switch already
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while STOPPED_LINE not in self._output() and self.process.poll() is None:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+
+    @classmethod
+    def batchShutdown(cls, switches: tuple["P4Switch", ...]) -> list["P4Switch"]:
+        """Mininet's stop of a whole net: one stop per shared process, not one per switch."""
+        done = []
+        for switch in switches:
+            if switch.shared and switch.process is not None:
+                stop_group(switch.process)  # a no-op for the group's other switches
+                done.append(switch)
+        return done
+
+
+def member_pid(group_pid: int, admin_socket: str | None) -> int | None:
+    """The member process `fabriclab switch --group` keeps for the switch on `admin_socket`."""
+    want = [b"--member-of", str(group_pid).encode(), b"--admin-socket", str(admin_socket).encode()]
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[-len(want) - 1:-1] == want:
+            return int(entry)
+    return None
+
+
+def start_shared(switches: list[P4Switch], folder: Path) -> subprocess.Popen:
+    """Run the built-in `switches` (started with `shared=True`) in one process, `fabriclab
+    switch --group`: its list in `folder`/switch-group.json, its own output in
+    `folder`/switch-group.log, each switch's lines and ready line in its node's log."""
+    executable = target_command("builtin")
+    spec = {"switches": [{"name": sw.name, "log": str(sw.log),
+                          "args": sw.command()[len(executable):]} for sw in switches]}
+    group_file, group_log = folder / "switch-group.json", folder / "switch-group.log"
+    group_file.write_text(json.dumps(spec, indent=1))
+    with open(group_log, "ab") as log:
+        process = subprocess.Popen([*executable, "--group", str(group_file)], stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True, preexec_fn=paths.die_with_parent)
+    for switch in switches:
+        switch.process, switch.group_log = process, group_log
+    return process
 
 
 def stop_group(process: subprocess.Popen, grace: float = 5.0, kill_wait: float = 10.0) -> None:

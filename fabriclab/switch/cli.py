@@ -14,6 +14,7 @@ import json
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from fabriclab import paths
@@ -70,6 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--admin-socket", metavar="PATH",
                         help="switch-cli socket (default "
                         f"{paths.RUN_DIR}/switch-<device-id>.sock)")
+    parser.add_argument("--group", metavar="FILE",
+                        help="run all the switches FILE lists in this one process, on one event "
+                        "loop (what `fabriclab net --switch-procs shared` starts): JSON "
+                        '{"switches": [{"name": N, "log": PATH, "args": [flags as above]}]}; '
+                        "each keeps its P4Runtime port, admin socket, pcaps, and its log file "
+                        "(which gets its ready line); no other flag goes with it")
+    parser.add_argument("--member-of", type=int, metavar="PID", help=argparse.SUPPRESS)
 
 
 def _merge_target_args(args: argparse.Namespace) -> None:
@@ -209,17 +217,45 @@ def _bound_address(address: str, server: Any) -> str:
     return f"{address.rpartition(':')[0]}:{port}" if port else address
 
 
-def main(args: argparse.Namespace) -> int:
+@dataclass
+class RunningSwitch:
+    """A started switch: its event loop, admin socket and P4Runtime server."""
+
+    switch: SwitchProcess
+    ready_line: str
+    admin_server: Any
+    grpc_server: Any
+
+    def close(self) -> str:
+        """Stop serving and release everything (on every exit path); the `stopped` line."""
+        if self.grpc_server is not None:
+            from fabriclab.switch.p4runtime.server import shutdown
+            shutdown(self.grpc_server)  # bounded: a stuck gRPC call must not keep the switch alive
+            self.grpc_server = None
+        if self.admin_server is not None:
+            self.admin_server.close()
+            self.admin_server = None
+        self.switch.close()
+        c, tm = self.switch.counters, self.switch.tm
+        return (f"fabriclab switch: stopped: rx {c.rx}, tx {c.tx}, queue drops "
+                f"{sum(p.drops for p in tm.ports.values())}, rx overruns {c.rx_overruns}, "
+                f"pipeline errors {c.pipeline_errors}, partial checksums {c.partial_checksums}")
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """The checks of a switch's flags that need no kernel object (bad input: FabricError)."""
     _merge_target_args(args)
     if args.device_id < 0:
         raise FabricError(f"--device-id {args.device_id}: a P4Runtime device id is 0 or more")
     for flag, port in (("--cpu-port", args.cpu_port), ("--drop-port", args.drop_port)):
         if port is not None:
             ports.parse_port_number(str(port), flag)
-    packet_log = configure_logging(args)
-    if args.thrift_port is not None:
-        print(f"fabriclab switch: note: --thrift-port {args.thrift_port} ignored (no Thrift here; "
-              "use `fabriclab switch-cli` for queue settings)", file=sys.stderr)
+
+
+def open_switch(args: argparse.Namespace, packet_log: bool,
+                logger: logging.Logger = logging.getLogger("fabriclab.switch")) -> RunningSwitch:
+    """Ports, admin socket and P4Runtime server of the switch ``args`` describe (checked by
+    ``check_arguments``), ready to run; nothing is left open if a step fails."""
     interfaces = ports.interface_map(args.interface)
     known = set(interfaces) | ({args.cpu_port} if args.cpu_port is not None else set())
     tm = configure_tm(args, known)
@@ -228,31 +264,41 @@ def main(args: argparse.Namespace) -> int:
     switch = SwitchProcess(core, interfaces, tm, device_id=args.device_id,
                            cpu_port=args.cpu_port, drop_port=args.drop_port,
                            pcap_dir=args.pcap, packet_log=packet_log,
-                           port_signal=not args.no_port_signal)
-    admin_server = grpc_server = None
-    previous = {sig: signal.signal(sig, lambda *_: switch.stop())
+                           port_signal=not args.no_port_signal, logger=logger)
+    running = RunningSwitch(switch, "", None, None)
+    try:
+        running.admin_server = admin.AdminServer(admin_path, lambda line: admin.handle_line(tm, line))
+        switch.add_reader(running.admin_server, running.admin_server.on_readable)
+        running.grpc_server = start_p4runtime(switch, args.grpc_server_addr)
+    except BaseException:
+        running.close()
+        raise
+    port_list = " ".join(f"{p}@{name}" for p, name in sorted(interfaces.items()))
+    running.ready_line = (f"fabriclab switch: ready: device {args.device_id}, ports [{port_list}], "
+                          f"P4Runtime on {_bound_address(args.grpc_server_addr, running.grpc_server)}, "
+                          f"admin {admin_path}")
+    return running
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.member_of is not None or args.group is not None:
+        from fabriclab.switch import group
+
+        return group.main(args)
+    check_arguments(args)
+    packet_log = configure_logging(args)
+    if args.thrift_port is not None:
+        print(f"fabriclab switch: note: --thrift-port {args.thrift_port} ignored (no Thrift here; "
+              "use `fabriclab switch-cli` for queue settings)", file=sys.stderr)
+    running = open_switch(args, packet_log)
+    previous = {sig: signal.signal(sig, lambda *_: running.switch.stop())
                 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
-        admin_server = admin.AdminServer(admin_path, lambda line: admin.handle_line(tm, line))
-        switch.add_reader(admin_server, admin_server.on_readable)
-        grpc_server = start_p4runtime(switch, args.grpc_server_addr)
-        port_list = " ".join(f"{p}@{name}" for p, name in sorted(interfaces.items()))
-        print(f"fabriclab switch: ready: device {args.device_id}, ports [{port_list}], "
-              f"P4Runtime on {_bound_address(args.grpc_server_addr, grpc_server)}, "
-              f"admin {admin_path}", flush=True)
-        switch.run()
+        print(running.ready_line, flush=True)
+        running.switch.run()
     finally:
-        if grpc_server is not None:
-            from fabriclab.switch.p4runtime.server import shutdown
-            shutdown(grpc_server)  # bounded: a stuck gRPC call must not keep the switch alive
-        if admin_server is not None:
-            admin_server.close()
-        switch.close()
+        stopped = running.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    c = switch.counters
-    print(f"fabriclab switch: stopped: rx {c.rx}, tx {c.tx}, queue drops "
-          f"{sum(p.drops for p in tm.ports.values())}, rx overruns {c.rx_overruns}, "
-          f"pipeline errors {c.pipeline_errors}, partial checksums {c.partial_checksums}",
-          flush=True)
+    print(stopped, flush=True)
     return 0

@@ -126,13 +126,14 @@ def interface_mtu(ifname: str) -> int:
         return 1500
 
 
-def open_port_ring(port: int, ifname: str, sock: socket.socket) -> PacketRing | None:
+def open_port_ring(port: int, ifname: str, sock: socket.socket,
+                   logger: logging.Logger = log) -> PacketRing | None:
     """A PACKET_MMAP receive ring on the port's socket, or None (and a log line) where the kernel
     refuses them: the port then runs on plain recvmsg/send, as before."""
     try:
         return PacketRing(sock, interface_mtu(ifname))
     except (OSError, ValueError) as err:
-        log.warning("port %d (%s): no PACKET_MMAP ring (%s): plain socket I/O", port, ifname,
+        logger.warning("port %d (%s): no PACKET_MMAP ring (%s): plain socket I/O", port, ifname,
                     getattr(err, "strerror", None) or err)
         return None
 
@@ -253,11 +254,14 @@ class SwitchProcess:
     def __init__(self, core: Any, interfaces: dict[int, str], tm: TrafficManager, *,
                  device_id: int = 0, cpu_port: int | None = None, drop_port: int = 511,
                  pcap_dir: str | None = None, packet_log: bool = False,
-                 port_signal: bool = True, rings: bool = True):
+                 port_signal: bool = True, rings: bool = True,
+                 logger: logging.Logger = log):
         """``port_signal=False``: carrier changes still reach the controller, but the data
         plane is not told (controller-only reroute, for comparison). ``rings=False``: plain
-        socket I/O even where PACKET_MMAP rings work (for comparison)."""
+        socket I/O even where PACKET_MMAP rings work (for comparison). ``logger``: where this
+        switch's lines go (one per switch when several share a process)."""
         self.core = core
+        self.log = logger
         self.interfaces = dict(interfaces)
         self.tm = tm
         self.device_id = device_id
@@ -293,7 +297,7 @@ class SwitchProcess:
             for port, ifname in self.interfaces.items():
                 sock = open_port_socket(ifname)
                 self._socks[port] = sock
-                ring = open_port_ring(port, ifname, sock) if rings else None
+                ring = open_port_ring(port, ifname, sock, self.log) if rings else None
                 if ring is not None:
                     self._rings[port] = ring
                 self._fd_port[sock.fileno()] = port
@@ -462,7 +466,7 @@ class SwitchProcess:
             except BlockingIOError:
                 return
             except OSError as err:  # ENOBUFS: events were lost; the next one corrects the state
-                log.warning("port status: netlink receive failed: %s", err)
+                self.log.warning("port status: netlink receive failed: %s", err)
                 return
             for index, up in link_states(data):
                 port = self._ifindex_port.get(index)
@@ -476,8 +480,8 @@ class SwitchProcess:
         self.counters.port_events += 1
         with self.lock:
             self.port_signal.write(self.core)
-        log.warning("port %d (%s): carrier %s", port, self.interfaces.get(port, "?"),
-                    "up" if up else "down")
+        self.log.warning("port %d (%s): carrier %s", port, self.interfaces.get(port, "?"),
+                         "up" if up else "down")
         for fn in self._port_status:
             fn(port, up)
 
@@ -522,17 +526,17 @@ class SwitchProcess:
         if mask & select.EPOLLERR:  # e.g. ENETDOWN: reading it clears it (else epoll spins)
             err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err:
-                log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port],
-                            os.strerror(err))
+                self.log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port],
+                                 os.strerror(err))
         truncated, holes = ring.truncated, ring.holes
         self._accept(port, ring.receive(RECV_BATCH))
         if ring.truncated != truncated:
             self._truncated(port, ring.truncated - truncated)
         if ring.holes != holes:
             if not self.counters.ring_holes:
-                log.warning("port %d (%s): skipped a receive ring slot the kernel never handed "
-                            "over (overload); further ones are only counted", port,
-                            self.interfaces[port])
+                self.log.warning("port %d (%s): skipped a receive ring slot the kernel never handed "
+                                 "over (overload); further ones are only counted", port,
+                                 self.interfaces[port])
             self.counters.ring_holes += ring.holes - holes
 
     def _accept(self, port: int, frames: list[tuple[bytes, int, int, int]]) -> None:
@@ -570,7 +574,7 @@ class SwitchProcess:
             self.counters.no_pipeline += 1
             return
         if self._packet_log:
-            log.info("port %d: in %d bytes", port, len(data))
+            self.log.info("port %d: in %d bytes", port, len(data))
         try:
             items = core.ingress(port, data, now_ns // 1000)
         except Exception:  # noqa: BLE001 - a bad packet or program bug must not kill the switch
@@ -609,10 +613,10 @@ class SwitchProcess:
     def _truncated(self, port: int, count: int) -> None:
         self.counters.truncated += count
         if self.counters.truncated == count:
-            log.warning("port %d (%s): frames longer than the ring's slots are dropped (the "
-                        "MTU raised after the switch started, or offload super-frames: "
-                        "`ethtool -K <if> gro off` here, tso/gso off at the sender); further "
-                        "ones are only counted", port, self.interfaces[port])
+            self.log.warning("port %d (%s): frames longer than the ring's slots are dropped (the "
+                             "MTU raised after the switch started, or offload super-frames: "
+                             "`ethtool -K <if> gro off` here, tso/gso off at the sender); further "
+                             "ones are only counted", port, self.interfaces[port])
 
     def _receive_plain(self, port: int, sock: socket.socket) -> None:
         frames = []
@@ -622,7 +626,7 @@ class SwitchProcess:
             except BlockingIOError:
                 break
             except OSError as err:  # e.g. ENETDOWN while the interface bounces
-                log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port], err)
+                self.log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port], err)
                 break
             if address[2] != PACKET_OUTGOING:
                 frames.append((data, *auxdata(ancillary)))
@@ -635,10 +639,10 @@ class SwitchProcess:
         it: ping works, UDP does not), so count it and say the fix once."""
         self.counters.partial_checksums += 1
         if self.counters.partial_checksums == 1:
-            log.warning("port %d (%s): frames arrive with a partial checksum (the sender's TX "
-                        "checksum offload is on); receivers will drop them. Fix: `ethtool -K "
-                        "<host-if> tx off` on the host interface behind this port "
-                        "(fabriclab net's hosts do this already)", port, self.interfaces[port])
+            self.log.warning("port %d (%s): frames arrive with a partial checksum (the sender's TX "
+                             "checksum offload is on); receivers will drop them. Fix: `ethtool -K "
+                             "<host-if> tx off` on the host interface behind this port "
+                             "(fabriclab net's hosts do this already)", port, self.interfaces[port])
 
     def _enqueue(self, item: Any, now_ns: int, ingress_port: int | None = None) -> None:
         """``ingress_port``: where the packet entered (PFC's ingress accounting)."""
@@ -647,10 +651,10 @@ class SwitchProcess:
         queues = self.tm.priority_queues
         if not 0 <= item.qid < queues and not self._warned_priority:
             self._warned_priority = True
-            log.warning("priority %d out of range (%d queue(s) per port): dropping such packets "
-                        "as simple_switch does; start with --priority-queues 8", item.qid, queues)
+            self.log.warning("priority %d out of range (%d queue(s) per port): dropping such packets "
+                             "as simple_switch does; start with --priority-queues 8", item.qid, queues)
         elif self._packet_log:
-            log.info("port %d: queue %d full, dropped %d bytes", item.port, item.qid, item.length)
+            self.log.info("port %d: queue %d full, dropped %d bytes", item.port, item.qid, item.length)
 
     def _service(self, now_ns: int) -> None:
         """Move everything that is due: queue -> egress -> wire -> socket."""
@@ -682,7 +686,7 @@ class SwitchProcess:
 
     def _deliver(self, port: int, data: bytes) -> None:
         if self._packet_log:
-            log.info("port %d: out %d bytes", port, len(data))
+            self.log.info("port %d: out %d bytes", port, len(data))
         if port == self.cpu_port:
             self.counters.to_cpu += 1
             for fn in self._packet_in:
@@ -705,13 +709,13 @@ class SwitchProcess:
         self.counters.tx_errors += 1
         if (port, errno) not in self._tx_errors_seen or self._packet_log:
             self._tx_errors_seen.add((port, errno))
-            log.warning("port %d (%s): send failed: %s (further ones are only counted)",
-                        port, self.interfaces[port], reason)
+            self.log.warning("port %d (%s): send failed: %s (further ones are only counted)",
+                             port, self.interfaces[port], reason)
 
     def _pipeline_error(self, stage: str, port: int) -> None:
         self.counters.pipeline_errors += 1
         if self.counters.pipeline_errors <= 10 or self._packet_log:
-            log.exception("%s pipeline failed on a packet of port %d (dropped)", stage, port)
+            self.log.exception("%s pipeline failed on a packet of port %d (dropped)", stage, port)
 
     # -- shutdown --
 
@@ -738,26 +742,47 @@ class SwitchProcess:
             self._timer.close()
 
 
-def run_switches(switches: list[SwitchProcess]) -> None:
-    """Drive several switches from this thread and one epoll until one of them is stopped:
-    the layout the virtual-time fabric uses, in real time (docs/speed.md measures it against
-    a process per switch). Each switch keeps its own ports, timer and traffic manager."""
+def run_switches(switches: list[SwitchProcess],
+                 on_stop: Callable[[SwitchProcess], None] | None = None) -> None:
+    """Drive several switches from this thread and one epoll: the virtual-time fabric's
+    layout in real time, and `fabriclab switch --group`'s (docs/speed.md measures it against
+    a process per switch). Each switch keeps its own ports, timer and traffic manager.
+
+    Without ``on_stop`` it returns as soon as one switch is stopped. With it, a stopped
+    switch leaves the loop and goes to ``on_stop`` (called in this thread; the caller
+    closes it) while the others go on, and it returns once none is left."""
     outer = select.epoll()
-    by_fd = {}
+    running: dict[int, SwitchProcess] = {}
     try:
         for switch in switches:
             switch._loop_thread = threading.get_ident()
             outer.register(switch.fileno(), select.EPOLLIN)
-            by_fd[switch.fileno()] = switch
+            running[switch.fileno()] = switch
         waits = {switch: switch._poll_timeout_s(switch.tm.next_deadline_ns(), switch.now_ns())
                  for switch in switches}
-        while not any(switch._stop for switch in switches):
-            ready = {by_fd[fd] for fd, _ in outer.poll(min(waits.values()))}
-            for switch in switches:  # all of them when idle: their housekeeping
-                if not ready or switch in ready or waits[switch] == 0.0:
+        while running:
+            stopped = [fd for fd, switch in running.items() if switch._stop]
+            if stopped:
+                if on_stop is None:
+                    return
+                for fd in stopped:
+                    switch = running.pop(fd)
+                    outer.unregister(fd)
+                    del waits[switch]
+                    _leave_loop(switch)
+                    on_stop(switch)
+                continue
+            ready = {fd for fd, _ in outer.poll(min(waits.values()))}
+            for fd, switch in running.items():  # all of them when idle: their housekeeping
+                if not ready or fd in ready or waits[switch] == 0.0:
                     waits[switch] = switch.step(0.0)
     finally:
         outer.close()
-        for switch in switches:
-            switch._loop_thread = None
-            switch._serve_pending_calls()
+        for switch in running.values():
+            _leave_loop(switch)
+
+
+def _leave_loop(switch: SwitchProcess) -> None:
+    """The loop no longer runs ``switch``: calls from other threads run directly again."""
+    switch._loop_thread = None
+    switch._serve_pending_calls()
