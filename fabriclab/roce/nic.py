@@ -432,16 +432,20 @@ class RoceNic:
             if now >= conn.pacer.next_ns and (not conn.windowed or self._window_open(conn)):
                 pkt = conn.qp.next_packet(now)  # None when the QP has nothing it may send
                 if pkt is not None:
-                    if conn.windowed:  # HPCC: every packet's ACK (the reference's L2_ACK_INTERVAL 1)
-                        conn.qp.request_ack(pkt, now)
+                    if conn.windowed and not conn.rp.can_send(conn.qp.in_flight * self.cfg.qp.pmtu):
+                        conn.qp.request_ack(pkt, now)  # the window is full: its ACK reopens it
                     return conn, pkt
         return None
 
     def _window_open(self, conn: _Connection) -> bool:
-        """HPCC's window: bytes in flight (packets in flight at the path MTU) below W."""
+        """HPCC's window: bytes in flight (packets in flight at the path MTU) below W; or no
+        packet in flight asked for an ACK. An ACK may shrink W below what is in flight when
+        the newest packets asked for none (AckReq every Nth): no ACK would come and no timer
+        run. One packet then goes, asking for the ACK that reopens the window."""
         if not conn.windowed:
             return True
-        return conn.rp.can_send(conn.qp.in_flight * self.cfg.qp.pmtu)
+        qp = conn.qp
+        return conn.rp.can_send(qp.in_flight * self.cfg.qp.pmtu) or not qp.awaiting_ack()
 
     def next_wakeup(self) -> int | None:
         """The earliest time `poll` has something to do (a timer or a paced departure): as

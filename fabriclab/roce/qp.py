@@ -308,10 +308,10 @@ class QueuePair:
         return pkt
 
     def request_ack(self, pkt: f.RocePacket, now: int) -> None:
-        """Make `pkt`, just built by next_packet, ask for an ACK (an HPCC sender's window may
-        close on any ACK: the newest packet's ACK is what reopens it); the retransmission
-        timer then covers it as any AckReq packet, else a lost one would leave the QP waiting
-        with no timer. Not timed for the RTT (it may be a resend: Karn)."""
+        """Make `pkt`, just built by next_packet, ask for an ACK (the caller's window is full
+        after it: its ACK is what reopens it); the retransmission timer then covers it as any
+        AckReq packet, else a lost one would leave the QP waiting with no timer. Not timed
+        for the RTT (it may be a resend: Karn)."""
         if not pkt.ackreq:
             pkt.ackreq = True
             self._asked(pkt.psn, now, timed=False)
@@ -326,7 +326,7 @@ class QueuePair:
         if self.deadline_ns is None:
             self.deadline_ns = now + self._rto()
 
-    def _awaiting_ack(self) -> bool:
+    def awaiting_ack(self) -> bool:
         """A packet that asked for an ACK is unacknowledged (only then may the timer run: a
         slowly paced sender between AckReqs is not a lost packet)."""
         return self._last_ackreq is not None and psn_diff(self._last_ackreq, self._una) >= 0
@@ -353,7 +353,7 @@ class QueuePair:
         """Retransmission timeout: go back to the oldest unacknowledged packet."""
         if self.deadline_ns is None or now < self.deadline_ns:
             return
-        if not self._awaiting_ack():
+        if not self.awaiting_ack():
             self.deadline_ns = None
             return
         self.counters.timeouts += 1
@@ -395,7 +395,7 @@ class QueuePair:
                 self._go_back(self._una)
             if not self.cfg.adaptive:
                 self._backoff = 1
-            self.deadline_ns = now + self._rto() if self._awaiting_ack() else None
+            self.deadline_ns = now + self._rto() if self.awaiting_ack() else None
         if not nak:
             return
         self.counters.naks_received += 1

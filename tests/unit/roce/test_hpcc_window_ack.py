@@ -1,9 +1,9 @@
-"""HPCC asks for an ACK on every data packet (the reference simulator's L2_ACK_INTERVAL 1).
+"""An HPCC window closed with no ACK asked for lets one packet go, asking for one.
 
-With ACKs every Nth packet, an ACK that shrank W below the bytes still in flight left a QP
-whose newest packets had asked for none: no ACK could come, no timer ran, and the run
-stalled. This all-to-all (8 ranks, 7:1 incast on a leaf-spine, base RTT 400 us: a window of
-a few packets) stopped at 98 simulated ms with every rank unfinished."""
+ACKs are asked for every Nth packet. An ACK that shrank W below the bytes still in flight,
+when the newest of those had asked for none, left a QP with no ACK to come and no timer to
+run: the run stalled. This all-to-all (8 ranks, 7:1 incast on a leaf-spine, base RTT 400 us:
+a window of a few packets) stopped at 98 simulated ms with every rank unfinished."""
 
 import json
 
@@ -20,6 +20,5 @@ def test_hpcc_all_to_all_with_a_few_packet_window_finishes(tmp_path, capsys):
     assert run["row"]["wrong"] == 0
     for rank in run["ranks"]:
         assert rank["done"] and rank["error"] is None
-        qp = rank["qp"]
-        assert qp["timeouts"] == 0
-        assert qp["acks_sent"] == qp["packets_sent"]  # as many data packets in as out, each ACKed
+        assert rank["qp"]["timeouts"] == 0
+        assert rank["qp"]["acks_sent"] < rank["qp"]["packets_sent"]  # ACKs still coalesced
