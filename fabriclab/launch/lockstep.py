@@ -12,6 +12,7 @@ Workers are killed and reaped on every exit path (`close`, `with`).
 from __future__ import annotations
 
 import json
+import os
 import select
 import subprocess
 import time
@@ -35,6 +36,7 @@ class Lockstep:
         if len(self.answers) != len(argvs) or min(self.answers, default=1) < 1:
             raise FabricError("need one count of results (at least 1) per command line")
         self.procs: list[subprocess.Popen] = []
+        self._pending: dict[int, bytes] = {}  # pid -> what a worker wrote past its last line read
         try:
             for spawn, argv in zip(spawns, argvs):
                 self.procs.append(spawn(argv))
@@ -79,13 +81,30 @@ class Lockstep:
             raise FabricError(f"a {self.what} exited: {_stderr(p)}") from None
 
     def _readline(self, p: subprocess.Popen, deadline: float) -> str:
-        while True:
+        """The worker's next line ('' or a partial line once it has exited). Read from the
+        pipe itself, never through the file object: a worker writing several lines at once
+        (a shared agent's results) would leave them in its buffer, unseen by `select`."""
+        fd = p.stdout.fileno()
+        buf, gone = self._pending.pop(p.pid, b""), False
+        while b"\n" not in buf:
             left = deadline - time.monotonic()
             if left <= 0:
+                self._pending[p.pid] = buf
                 raise FabricError(f"timed out waiting for a {self.what} (is every host reachable?)")
-            ready, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
-            if ready or p.poll() is not None:
-                return p.stdout.readline()
+            ready, _, _ = select.select([fd], [], [], 0 if gone else min(left, 1.0))
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:  # end of output: the worker has exited
+                    break
+                buf += chunk
+            elif gone:  # exited, and nothing more came after
+                break
+            else:
+                gone = p.poll() is not None
+        line, newline, rest = buf.partition(b"\n")
+        if rest:
+            self._pending[p.pid] = rest
+        return (line + newline).decode(errors="replace")
 
     def close(self) -> None:
         for p in self.procs:
