@@ -125,7 +125,7 @@ class PipelineGenerator:
         self.counter = itertools.count()
         self.ns: dict[str, object] = {"_rt": rt, "_Header": rt.Header, "_Stack": rt.Stack,
                                       "_VarHeader": rt.VarHeader, "_NOHDR": rt.ABSENT,
-                                      "_mat": rt.materialize,
+                                      "_mat": rt.materialize, "_from_bytes": int.from_bytes,
                                       "_ONCE": (0,), "_valid_header": _valid_header}
         self.classes: dict[int, str] = {}
         # structs whose plain header fields start as the shared ABSENT header (see lazy_field)

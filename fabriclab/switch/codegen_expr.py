@@ -209,6 +209,9 @@ class ExprCompiler:
         # a control's code forgets the parser's shape (`pkt.dep`, see codegen_deparse) before
         # anything that may change which headers are valid
         self.track_validity = False
+        # in the parser: lazy header fields ("_p_hdr_3.udp") held in a local by the extract
+        # that made them, where that extract dominates the code (see codegen_parser)
+        self.bound: dict[str, str] = {}
 
     # ------------------------------------------------------------ helpers
     def layout(self, h: ir.StructLike) -> dict[str, FieldLayout]:
@@ -285,7 +288,8 @@ class ExprCompiler:
             return done
         lazy = self.lazy_member(e)
         if lazy is not None:
-            return f"{lazy[0]}.{lazy[1]}"
+            path = f"{lazy[0]}.{lazy[1]}"
+            return self.bound.get(path, path)
         if isinstance(e, ir.Index) and self.lazy_member(e.expr) is not None:
             return self.x_Index(e, read=True)  # an element of an absent stack: ABSENT
         return self.expr(e)
@@ -339,6 +343,8 @@ class ExprCompiler:
             lazy = self.lazy_member(e)
             if lazy is not None:  # a header (stack) that may be written: never the stand-in
                 b, a, absent = lazy
+                if f"{b}.{a}" in self.bound:
+                    return self.bound[f"{b}.{a}"]
                 if f"{b}.{a}" in self.materialised:
                     return f"{b}.{a}"
                 return f"(_m if (_m := {b}.{a}) is not {absent} else _mat({b}, {a!r}))"

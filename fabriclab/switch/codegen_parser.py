@@ -155,9 +155,11 @@ class ParserGenerator:
             at_zero = i == 0 and not self.nested and self.start_at_zero
             bc.const_off = 0 if at_zero else None
             self.shape = () if at_zero and self.hdr_param is not None else None
+            bc.bound = {}  # a dispatched state may run after any other (loops): no locals
             self.state(state)
             bc.const_off = None
             bc.indent -= 1
+        bc.bound = {}
 
     def store_offset(self) -> None:
         """`_off = <the known offset>` before code that reads it (a break, a raise, the
@@ -236,9 +238,9 @@ class ParserGenerator:
             keys.append(name)
         first = True
         known = bc.const_off  # each case starts from the offset before the select
-        shape = self.shape  # and from the shape before it
+        shape, bound = self.shape, bc.bound  # and from the shape and locals before it
         for target, cases in _groups(t):
-            bc.const_off, self.shape = known, shape
+            bc.const_off, self.shape, bc.bound = known, shape, dict(bound)
             if len(keys) == 1 and len(cases) > 1 and all(_plain_value(c.keysets[0]) for c in cases):
                 cond = f"{keys[0]} in ({''.join(bc.expr(c.keysets[0]) + ', ' for c in cases)})"
             else:

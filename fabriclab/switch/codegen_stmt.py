@@ -709,18 +709,25 @@ class BlockCompiler(ExprCompiler):
         h = self.gen.uniq("x")
         nxt = target if _is_next(target) else (
             target.expr if isinstance(target, ir.Member) and _is_next(target.expr) else None)
+        lazy = None if var else self.lazy_member(target, "_NOHDR")
+        if lazy is not None:  # the field gets a new header object: no local holds it yet
+            self.bound.pop(f"{lazy[0]}.{lazy[1]}", None)
         if self.const_off is not None and nxt is None and not var:
             at, end = self.const_off, self.const_off + nbytes
             self.emit(f"if _n < {end}:")
             self.emit(f"    _off = {at}")
             self.emit(f"    raise _rt.ParserError({too_short})")
-            lazy = self.lazy_member(target, "_NOHDR")
             if lazy is not None:  # a new header object: the parser holds no other reference
                 self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
             else:
                 self.emit(f"{h} = {self.expr(target)}")
             self.invalidate_union_siblings(target)
-            self.emit(f"{h}.v = int.from_bytes(_data[{at}:{end}], 'big')")
+            # the slice and int.from_bytes from module globals: no slice built per packet
+            sl = f"_sl_{at}_{end}"
+            self.gen.ns.setdefault(sl, slice(at, end))
+            self.emit(f"{h}.v = _from_bytes(_data[{sl}], 'big')")
+            if lazy is not None:  # later reads here use the local (codegen_parser scopes it)
+                self.bound[f"{lazy[0]}.{lazy[1]}"] = h
             self.emit(f"{h}.valid = True")
             self.const_off = end
             return
@@ -744,7 +751,6 @@ class BlockCompiler(ExprCompiler):
         else:
             self.emit(f"if _off + {nbytes} > _n:")
             self.emit(f"    raise _rt.ParserError({too_short})")
-            lazy = None if var else self.lazy_member(target, "_NOHDR")
             if lazy is not None:  # a new header object: the parser holds no other reference
                 self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
             else:
