@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> list[Run]:
         raise FabricError("--agents lays out real-time host agents: --sim runs no agents")
     if args.agents == "shared" and args.algo == "innet":
         raise FabricError("--algo innet runs one agent per host: leave out --agents shared")
-    agents = args.agents or DEFAULT_AGENTS
+    agents = args.agents  # None: collective.launch's default
 
     def specs(nranks: int, local: int = 1) -> list[CollectiveSpec]:
         algo = "hier" if args.algo == "hier" else "ring"
@@ -256,7 +256,7 @@ def run(args: argparse.Namespace) -> list[Run]:
     raise FabricError("say where the ranks run: --sim N, --netns N, --hosts LIST or --run NAME")
 
 
-def on_run(args: argparse.Namespace, opts: Stack, specs: Any, agents: str) -> list[Run]:
+def on_run(args: argparse.Namespace, opts: Stack, specs: Any, agents: str | None) -> list[Run]:
     """--run NAME: the ranks on the net's hosts; --algo hier finds the scale-up domains in
     the run's topology and gives each rank its scale-up NIC."""
     from fabriclab.launch.domains import domains_of

@@ -15,7 +15,7 @@ from pathlib import Path
 from fabriclab.errors import FabricError
 from fabriclab.launch.agent import ScaleUpJob, Seat, Stack, agent_argv, collective_job
 from fabriclab.launch.lockstep import Lockstep
-from fabriclab.launch.placement import Spawn, here, in_pid_netns, netns_of
+from fabriclab.launch.placement import Place, Spawn, here, in_pid_netns, netns_of
 from fabriclab.paths import RunDir, run_of
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.framing import ROCE_PORT
@@ -30,12 +30,16 @@ DEFAULT_AGENTS = "shared"
 
 def launch(spawns: list[Spawn], addrs: list[tuple[str, int]], spec: CollectiveSpec,
            opts: RunOptions | Stack, timeout: float = 120.0, scaleup: ScaleUpJob | None = None,
-           agents: str = DEFAULT_AGENTS) -> list[dict]:
+           agents: str | None = None) -> list[dict]:
     """Run rank i in the network namespace of `spawns[i]`, listening on `addrs[i]` (and, with
     `scaleup`, on its scale-up address for the peers of its domain): all ranks in one agent
-    process started here ("shared"), or each in an agent `spawns[i]` starts ("per-host")."""
+    process started here ("shared"), or each in an agent `spawns[i]` starts ("per-host").
+    None: DEFAULT_AGENTS when every spawn names its namespace (a `placement.Place`), else
+    per-host (a spawn function of its own may start its agent anywhere)."""
     if len(spawns) != len(addrs) or len(addrs) != spec.nranks:
         raise FabricError("need one spawn function and one address per rank")
+    if agents is None:
+        agents = DEFAULT_AGENTS if all(isinstance(s, Place) for s in spawns) else "per-host"
     if agents not in AGENTS:
         raise FabricError(f"agents are laid out {' or '.join(AGENTS)}, not {agents!r}")
     job = collective_job(spec, opts, timeout, scaleup)

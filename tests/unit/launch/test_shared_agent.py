@@ -77,6 +77,15 @@ def test_spawn_functions_name_their_namespace():
         launch([lambda argv: here(argv)] * 3, LO, CollectiveSpec("alltoall", 3, 4096), OPTS, agents="shared")
 
 
+def test_the_default_layout_is_shared_where_namespaces_are_known_else_per_host():
+    spec = CollectiveSpec("alltoall", 3, 24 << 10)
+    known = launch([here] * 3, LO, spec, OPTS, timeout=60)
+    assert [r.get("agent_ranks") for r in known] == [3, 3, 3]
+    custom = launch([lambda argv: here(argv)] * 3, LO, spec, OPTS, timeout=60)  # may start anywhere
+    assert [r.get("agent_ranks") for r in custom] == [None, None, None]
+    assert all(r["done"] and r["wrong"] == 0 for r in known + custom)
+
+
 @pytest.mark.parametrize("args, stdin, message", [
     (["--me", "0,0", "--peers", "127.0.0.1,127.0.0.2"], "", "names a rank twice"),
     (["--me", "0,x", "--peers", "127.0.0.1,127.0.0.2"], "", "expected I or I,J"),
