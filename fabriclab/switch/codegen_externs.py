@@ -321,8 +321,17 @@ class ExternCompiler:
         result, algo, base, data, max_ = args
         fn = self.algo_fn(algo)
         b, m = bc.expr(base), bc.expr(max_)
-        mx = self.gen.uniq("max")
         h = f"{fn}({self.data_bytes(bc, data)})"
+        b0, m0, width = bc.const_of(base), bc.const_of(max_), width_of(result.type)
+        if b0 is not None and m0:  # constants (the common case): folded, no test per packet
+            # h >= 0: h % m is h & (m - 1) for a power of two m
+            inner = f"({h} & {m0 - 1})" if m0 & (m0 - 1) == 0 else f"({h} % {m0})"
+            value = inner if b0 == 0 else f"({b0} + {inner})"
+            if b0 + m0 - 1 >= 1 << width:
+                value = f"({value} & {(1 << width) - 1})"
+            bc.emit_all(bc.assign(result, value, result.type))
+            return
+        mx = self.gen.uniq("max")
         bc.emit(f"{mx} = {m}")
         value = f"(({b}) + ({h} % {mx} if {mx} else {h}))"
         bc.emit_all(bc.assign(result, f"({value} & {(1 << width_of(result.type)) - 1})", result.type))
