@@ -493,7 +493,11 @@ class ExternCompiler:
         reg = self.gen.ns[obj]
         cells = self.cells(obj)
         bits = self.gen.index_bits(index)
-        store = f"({bc.expr(value)}) & {reg.mask}"
+        vt = resolve(value.type)
+        if isinstance(vt, ir.BitType) and not vt.signed and vt.width <= reg.mask.bit_length():
+            store = bc.expr(value)  # a bit<W> value is in range: no mask
+        else:
+            store = f"({bc.expr(value)}) & {reg.mask}"
         if bits is not None and 1 << bits <= reg.size:
             bc.emit(f"{cells}[{bc.expr(index)}] = {store}")
             return

@@ -77,3 +77,35 @@ def test_hash_input_with_and_without_the_optional_header(core):
     assert core.process(1, frame, 0) == [(2, expect(1, 0x35, 7, b"\xab\xcd") + b"p")]
     frame = bytes([2, 0x35]) + (7).to_bytes(2, "big") + b"\xab\xcd" + b"p"
     assert core.process(1, frame, 0) == [(2, expect(2, 0x35, 7, None) + b"\xab\xcdp")]
+
+
+REGISTERS = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<16> wide; bit<8> narrow; }
+struct metadata { }
+struct headers { a_t a; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    register<bit<8>>(2) r;
+    apply {
+        sm.egress_spec = 2;
+        r.write(0, (bit<8>)hdr.a.wide);   // narrowed by the cast
+        r.write(1, hdr.a.narrow);         // in range as it is
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_register_writes_keep_the_cell_width():
+    core = SwitchCore(compile_source(REGISTERS, "register_widths.p4"))
+    core.process(1, bytes([0x12, 0x34, 0xfe]), 0)
+    reg = core.registers["I.r"]
+    assert (reg.read(0), reg.read(1)) == (0x34, 0xfe)
