@@ -29,7 +29,10 @@ switch's CPU microseconds per frame on basic.p4 and fabric.p4; `--link-mbps M` g
 switch's ports a modelled link of M Mb/s, so each frame also waits for its wire (a timer
 wake-up), as in `fabriclab net`.
 
-Run: sudo .venv/bin/python bench/pps.py [--seconds 3] [--layout N | --rate PPS,... [--link-mbps M]]
+`--layout N --rate ...` paces frames through the chain in both layouts and prints the
+switches' CPU microseconds per frame-hop.
+
+Run: sudo .venv/bin/python bench/pps.py [--seconds 3] [--layout N] [--rate PPS,... [--link-mbps M]]
 """
 
 from __future__ import annotations
@@ -449,22 +452,37 @@ def row(name: str, r: dict | None, note: str = "") -> None:
     print(f"  {name:<46} {r['delivered_pps']:12,.0f}  {offered}  {extra}")
 
 
-def layout(n: int, token: str, seconds: float, procs: list[subprocess.Popen]) -> int:
-    """A chain of `n` switches on the switch CPU: one process for all, then one each."""
+def layout(n: int, token: str, seconds: float, procs: list[subprocess.Popen],
+           rates: list[int] | None = None, link_mbps: float = 0.0) -> int:
+    """A chain of `n` switches on the switch CPU: one process for all, then one each; at
+    full speed, or paced at each of `rates` (frames/s; each frame arrives alone, as in a
+    fabric), where the figure is the switches' CPU per frame-hop."""
     load_before = loadavg()
+    results = {}
     try:
-        results = {one: run_fabriclab("basic", "ring", token, seconds, procs, n, one)
-                   for one in (True, False)}
+        for rate in rates or [0]:
+            for one in (True, False):
+                results[rate, one] = run_fabriclab("basic", "ring", token, seconds, procs, n, one,
+                                                   rate=rate, link_mbps=link_mbps)
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
                 p.wait()
     print(f"{FRAME_LEN}-byte frames through a chain of {n} basic.p4 switches, all on CPU {SWITCH_CORE}, "
-          f"{seconds:g} s per row; delivered frames/s at h2, frame-hops per CPU second of the switches")
+          f"{seconds:g} s per row; delivered frames/s at h2, frame-hops per CPU second of the switches"
+          + (f"; ports modelled at {link_mbps:g} Mb/s" if link_mbps else ""))
     print(f"  load average {load_before} before, {loadavg()} after (on {os.cpu_count()} CPUs)")
-    row(f"{n} switches, one process", results[True])
-    row(f"{n} switches, one process each", results[False])
+    for (rate, one), r in results.items():
+        name = f"{n} switches, {'one process' if one else 'one process each'}"
+        if not rate:
+            row(name, r)
+            continue
+        sw = r["switch"]
+        per = sw["cpu_s"] * 1e6 / sw["tx"] if sw["tx"] else float("nan")
+        print(f"  {name:<34} {rate:>7,} frames/s offered  delivered {r['delivered_pps']:9,.0f}/s  "
+              f"{per:6.1f} us CPU per frame-hop  CPU {sw['cpu_s'] / seconds:5.1%} of the wall  "
+              f"(frame-hops {sw['tx']}, CPU {sw['cpu_s']:.2f} s)")
     return 0
 
 
@@ -510,7 +528,8 @@ def main() -> int:
     parser.add_argument("--io", choices=("ring", "plain"), default="ring", help=argparse.SUPPRESS)
     parser.add_argument("--layout", type=int, default=0, metavar="N",
                         help="instead: a chain of N basic.p4 switches, one process (one event "
-                             "loop) against one process per switch")
+                             "loop) against one process per switch (with --rate: paced, CPU "
+                             "us per frame-hop)")
     parser.add_argument("--rate", metavar="PPS,...",
                         help="instead: pace the generator at each of these frame rates and print "
                              "the switch's CPU us per frame (basic.p4 and fabric.p4)")
@@ -542,7 +561,7 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if args.layout:
-        return layout(args.layout, token, args.seconds, procs)
+        return layout(args.layout, token, args.seconds, procs, rates, args.link_mbps)
     if args.rate:
         return paced(rates, args.link_mbps, token, args.seconds, procs)
     load_before = loadavg()

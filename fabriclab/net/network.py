@@ -80,6 +80,9 @@ class NetConfig:
         if self.switch_procs not in (None, *SWITCH_PROCS):
             raise FabricError(f"switch processes {self.switch_procs!r}: one of "
                               f"{', '.join(SWITCH_PROCS)}")
+        if self.switch_procs == "shared" and self.target != "builtin":
+            raise FabricError(f"--switch-procs shared runs built-in switches only: "
+                              f"{self.target} runs one process per switch")
 
     @property
     def shared_switches(self) -> bool:
@@ -122,9 +125,6 @@ class FabricNet:
         if os.geteuid() != 0:
             raise FabricError("Mininet needs root: run with sudo")
         target_command(self.config.target)
-        if self.config.shared_switches and self.config.target != "builtin":
-            raise FabricError(f"--switch-procs shared runs built-in switches only: "
-                              f"{self.config.target} runs one process per switch")
         if self.config.priority_queues < 1:
             raise FabricError("priority queues must be at least 1, got "
                               f"{self.config.priority_queues}")
