@@ -97,6 +97,18 @@ def is_object(t) -> bool:
 FORGET_SHAPE = "pkt.dep = None"
 
 
+_MATERIALISE = re.compile(r"\(_m if \(_m := ([\w.]+)\) is not (\w+) else (_mat\([\w.]+, '\w+'\))\)")
+
+
+def bind_header(name: str, header: str) -> list[str]:
+    """Lines binding `name` to the header `header` (code that may be x_Member's
+    materialising test: then as a statement, no walrus, 7 bytecodes instead of 10)."""
+    m = _MATERIALISE.fullmatch(header)
+    if m is None:
+        return [f"{name} = {header}"]
+    return [f"{name} = {m[1]}", f"if {name} is {m[2]}:", f"    {name} = {m[3]}"]
+
+
 def holds_headers(t) -> bool:
     """`t` is or holds a header, header union or header stack: storing into a value of it
     may change which of a packet's headers are valid."""
@@ -592,8 +604,8 @@ class ExprCompiler:
         for mask, _ in writes:
             clear &= mask
         if clear == 0:  # every field written: the old bits are not read
-            return [f"{h} = {header}", f"{h}.v = " + " | ".join(bits for _, bits in writes)]
-        return [f"{h} = {header}",
+            return [*bind_header(h, header), f"{h}.v = " + " | ".join(bits for _, bits in writes)]
+        return [*bind_header(h, header),
                 f"{h}.v = ({h}.v & {clear})" + "".join(f" | {bits}" for _, bits in writes)]
 
     def assign(self, lhs, value: str, value_type=None) -> list[str]:

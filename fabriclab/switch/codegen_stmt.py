@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from fabriclab.p4 import ir
 from fabriclab.switch import codegen_runtime as rt
-from fabriclab.switch.codegen_expr import (FORGET_SHAPE, ExprCompiler, Scope, attr, in_header, is_object, resolve,
+from fabriclab.switch.codegen_expr import (FORGET_SHAPE, ExprCompiler, Scope, attr, bind_header,
+                                           in_header, is_object, resolve,
                                            unsupported, varbit_field)
 from fabriclab.switch.codegen_externs import _extern_name
 
@@ -168,7 +169,7 @@ class BlockCompiler(ExprCompiler):
         bits = lay.mask << lay.shift
         clear = ((1 << base_t.width) - 1) ^ bits
         step = f"((_h.v {rhs.op} {term}) & {bits})"
-        return [f"_h = {self.expr(lhs.expr)}",
+        return [*bind_header("_h", self.expr(lhs.expr)),
                 f"_h.v = (_h.v & {clear}) | {step}" if clear else f"_h.v = {step}"]
 
     def field_writes(self, stmts, i: int) -> int | None:
