@@ -140,10 +140,13 @@ class PipelineGenerator:
         self.meters: dict = {}
         self.registers: dict = {}
         self.value_sets: dict = {}
-        # the deparser as a list of (hdr field, bytes) when a shape fast path fits it (see
-        # shape_deparser), and the functions made for the parser's shapes
+        # the deparser as a list of (hdr attribute, bytes) when a shape fast path fits it
+        # (see shape_deparser), the functions' names for the parser's shapes, the steps'
+        # names for controls' validity changes
         self.deparse_order: list[tuple[str, int]] | None = None
-        self.shapes: dict[tuple[str, ...], str] = {}
+        self.shapes: dict[frozenset[str], str] = {}
+        self.steps: dict[tuple[str, bool], str] = {}
+        self.deparsers: rt.ShapeDeparsers | None = None
         self.rng = random.Random(0)
         self.written = _written_names(program)
         self.externs = ExternCompiler(self)
@@ -356,6 +359,8 @@ class PipelineGenerator:
         bc = BlockCompiler(self, ctx)
         bc.track_validity = self.deparse_order is not None
         self.bind_params(bc, decl.params, params)
+        if params and params[0] == "pkt.hdr":
+            bc.pkt_hdr = bc.scope.lookup(decl.params[0])
         returns = self.returns(decl)
         if returns:
             bc.emit("for _once in _ONCE:")
@@ -419,7 +424,7 @@ class PipelineGenerator:
         return bc.lines
 
     def fast_deparse_order(self, decl: ir.ControlDecl) -> list[tuple[str, int]] | None:
-        """The deparser's emits as (field of its headers parameter, bytes; 0 for a stack or
+        """The deparser's emits as (attribute of its headers parameter, bytes; 0 for a stack or
         union) when its body is nothing but emits of that struct's fixed-width headers,
         header stacks and unions (the struct itself: its fields in order); None otherwise."""
         hdr = decl.params[1] if len(decl.params) > 1 else None
@@ -442,31 +447,38 @@ class PipelineGenerator:
                 t = resolve(hdr_t.get_field(name).type)
                 if isinstance(t, ir.StackType) or isinstance(t, ir.StructLike) \
                         and t.kind == "header_union":  # never valid on a shape's path
-                    order.append((name, 0))
+                    order.append((attr(name), 0))
                 elif isinstance(t, ir.StructLike) and t.is_header and not varbit_field(t) \
                         and t.width % 8 == 0:
-                    order.append((name, t.width // 8))
+                    order.append((attr(name), t.width // 8))
                 else:
                     return None
         return order
 
-    def shape_deparser(self, extracted: tuple[str, ...]) -> str:
-        """The deparser of packets whose valid headers are exactly `extracted` (the parser's
-        constant-path extracts, nothing since changed validity: every stack untouched): one
-        function that packs the emitted headers' ints into one number, no validity tests."""
-        emitted = tuple((name, n) for name, n in self.deparse_order or () if n and name in extracted)
-        key = tuple(name for name, _ in emitted)
-        fn = self.shapes.get(key)
-        if fn is None:
-            fn = self.shapes[key] = f"_dep_{len(self.shapes)}"
-            total, shift, parts = sum(n for _, n in emitted), 0, []
-            for name, n in reversed(emitted):
-                parts.append(f"_h.{attr(name)}.v" + (f" << {shift}" if shift else ""))
-                shift += 8 * n
-            body = (f"({' | '.join(reversed(parts))}).to_bytes({total}, 'big') + _payload"
-                    if parts else "b'' + _payload")
-            self.class_src.append(f"def {fn}(_h, _payload):\n    return {body}")
-        return fn
+    def shape_deparser(self, shape: tuple[str, ...]) -> str:
+        """The name of the deparser of packets whose valid headers are exactly `shape` (the
+        parser's constant-path extracts; nothing since changed validity, every stack and
+        union untouched): see codegen_runtime.ShapeDeparsers."""
+        key = frozenset(shape)
+        name = self.shapes.get(key)
+        if name is None:
+            name = self.shapes[key] = self.obj("dep", self.shape_deparsers().get(key))
+        return name
+
+    def shape_step(self, header: str, valid: bool) -> str:
+        """The name of the ShapeSteps that makes `header` (an attribute of the packet's
+        headers struct) valid or invalid in a shape."""
+        key = (header, valid)
+        name = self.steps.get(key)
+        if name is None:
+            name = self.steps[key] = self.obj(f"{'add' if valid else 'del'}_{header}",
+                                              self.shape_deparsers().steps(header, valid))
+        return name
+
+    def shape_deparsers(self) -> rt.ShapeDeparsers:
+        if self.deparsers is None:
+            self.deparsers = rt.ShapeDeparsers(tuple(self.deparse_order or ()))
+        return self.deparsers
 
     def field_list_function(self, meta_t) -> str:
         lines = ["def copy_field_list(index, s, d):"]

@@ -221,6 +221,7 @@ class ExprCompiler:
         # a control's code forgets the parser's shape (`pkt.dep`, see codegen_deparse) before
         # anything that may change which headers are valid
         self.track_validity = False
+        self.pkt_hdr: str | None = None  # the local holding pkt.hdr in a control
         # in the parser: lazy header fields ("_p_hdr_3.udp") held in a local by the extract
         # that made them, where that extract dominates the code (see codegen_parser)
         self.bound: dict[str, str] = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
-from fabriclab.switch.codegen_expr import holds_headers, resolve, varbit_field
+from fabriclab.switch.codegen_expr import attr, holds_headers, resolve, varbit_field
 from fabriclab.switch.codegen_stmt import BlockCompiler
 
 MAX_COPIES = 4
@@ -203,7 +203,7 @@ class ParserGenerator:
         if isinstance(target, ir.Member) and isinstance(target.expr, ir.PathExpr) \
                 and target.expr.decl is self.hdr_param and isinstance(t, ir.StructLike) \
                 and t.is_header and not varbit_field(t):
-            self.shape = (*self.shape, target.member)
+            self.shape = (*self.shape, attr(target.member))
         else:
             self.shape = None
 

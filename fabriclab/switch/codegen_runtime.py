@@ -250,3 +250,57 @@ def unpack_fields(bits: int, widths: tuple[int, ...]) -> list[int]:
 def pack_valid(items: tuple[tuple[int, int, bool], ...]) -> bytes:
     """Pack (value, width, header valid) items, leaving out invalid headers' fields."""
     return pack_fields([v for v, _, ok in items if ok], [w for _, w, ok in items if ok])
+
+
+class ShapeDeparsers:
+    """The deparsers of header shapes (which of the headers struct's plain headers are
+    valid; its stacks and unions all invalid), one function per shape, made on first use.
+
+    `order` is the deparser's emits as (header field, bytes) (0 bytes: a stack or union).
+    A shape's function packs the valid emitted headers' ints into one number and appends
+    the payload: no validity tests. The parser stores one in `pkt.dep` at an accept; a
+    control that makes a header valid or invalid steps it (`steps`)."""
+
+    def __init__(self, order: tuple[tuple[str, int], ...]) -> None:
+        self.order = order
+        self.made: dict[frozenset[str], object] = {}
+
+    def get(self, shape: frozenset[str]):
+        fn = self.made.get(shape)
+        if fn is None:
+            emitted = [(name, n) for name, n in self.order if n and name in shape]
+            total, shift, parts = sum(n for _, n in emitted), 0, []
+            for name, n in reversed(emitted):
+                parts.append(f"_h.{name}.v" + (f" << {shift}" if shift else ""))
+                shift += 8 * n
+            body = (f"({' | '.join(reversed(parts))}).to_bytes({total}, 'big') + _payload"
+                    if parts else "b'' + _payload")
+            ns: dict = {}
+            exec(compile(f"def _dep(_h, _payload):\n    return {body}\n",
+                         "<fabriclab deparser shape>", "exec"), ns)
+            fn = self.made[shape] = ns["_dep"]
+            fn.shape = shape
+        return fn
+
+    def steps(self, name: str, valid: bool) -> "ShapeSteps":
+        return ShapeSteps(self, name, valid)
+
+    def __deepcopy__(self, memo) -> "ShapeDeparsers":  # functions of the code: shared
+        return self
+
+
+class ShapeSteps(dict):
+    """shape deparser -> the deparser of that shape with header `name` made valid (or
+    invalid): `pkt.dep = steps[pkt.dep]`, a dict hit once made; None stays None."""
+
+    def __init__(self, shapes: ShapeDeparsers, name: str, valid: bool) -> None:
+        super().__init__({None: None})
+        self.shapes, self.name, self.valid = shapes, name, valid
+
+    def __missing__(self, fn):
+        shape = fn.shape | {self.name} if self.valid else fn.shape - {self.name}
+        new = self[fn] = self.shapes.get(shape)
+        return new
+
+    def __deepcopy__(self, memo) -> "ShapeSteps":
+        return self

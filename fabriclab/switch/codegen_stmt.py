@@ -374,7 +374,8 @@ class BlockCompiler(ExprCompiler):
             self.invalidate_union_siblings(mc.target)
             self.set_valid(mc.target)
         elif kind == K.SET_INVALID:  # ABSENT's set_invalid does nothing, as it should
-            self.forget_shape()
+            if self.track_validity:
+                self.emit(self.shape_change(mc.target, False))
             self.emit(f"{self.expr_read(mc.target)}.set_invalid()")
         elif kind in (K.PUSH_FRONT, K.POP_FRONT):
             self.forget_shape()
@@ -415,9 +416,19 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"_h = {self.expr(target)}")
         self.emit("if not _h.valid:")
         if self.track_validity:
-            self.emit(f"    {FORGET_SHAPE}")
+            self.emit(f"    {self.shape_change(target, True)}")
         self.emit("    _h.valid = True")
         self.emit("    _h.v = 0")
+
+    def shape_change(self, target, valid: bool) -> str:
+        """The line that keeps the packet's shape (pkt.dep) when `target` becomes valid or
+        invalid: a step to the shape with or without it for a fixed header of pkt.hdr
+        (INT's setValid in egress), else forgetting the shape."""
+        lazy = self.lazy_member(target, "_NOHDR")
+        t = resolve(target.type)
+        if lazy is None or lazy[0] != self.pkt_hdr or varbit_field(t) or t.width % 8:
+            return FORGET_SHAPE
+        return f"pkt.dep = {self.gen.shape_step(lazy[1], valid)}[pkt.dep]"
 
     def forget_shape(self) -> None:
         """In a control: the parser's shape no longer says which headers are valid."""

@@ -1,6 +1,8 @@
 """The deparser's shape path: a packet whose headers are valid exactly as the parser's
-straight path left them is deparsed by one generated function (no validity tests); any
-control code that may change a header's validity sends it back to the full deparser.
+straight path left them is deparsed by one generated function (no validity tests); a
+control's setValid/setInvalid of one of the packet's plain headers steps to the shape
+with or without it, any other code that may change validity sends the packet back to
+the full deparser.
 Each case gives bytes that would differ if the shape path were taken wrongly."""
 
 import pytest
@@ -85,8 +87,14 @@ def test_validity_changes_in_controls_leave_the_shape_path(program):
     assert run(core, bytes([4, 0]) + b"t") == [(2, bytes([4, 0, 0x0b, 0x0b]) + b"t")]
     assert run(core, bytes([1, 1, 7, 7]) + b"t") == [(2, bytes([1, 1]) + b"t")]
     assert run(core, bytes([5, 0]) + b"t") == [(2, bytes([5, 0, 0xee]) + b"t")]
+    # a plain header of the packet made invalid or valid: the shape steps, no full deparse
     p = core.stages.run_ingress(1, bytes([2, 0]) + b"t", 0, 0, 0, None)
-    assert p.dep is None
+    assert p.dep.shape == frozenset()
+    p = core.stages.run_ingress(1, bytes([4, 0]) + b"t", 0, 0, 0, None)
+    assert p.dep.shape == {"a", "b"}
+    # through a sub-control's parameter or into a union: forgotten
+    assert core.stages.run_ingress(1, bytes([1, 1, 7, 7]) + b"t", 0, 0, 0, None).dep is None
+    assert core.stages.run_ingress(1, bytes([5, 0]) + b"t", 0, 0, 0, None).dep is None
 
 
 def test_header_copy_and_stack_push_from_an_action(program):
