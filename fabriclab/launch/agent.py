@@ -242,10 +242,10 @@ def run_job(make: Workload, job: dict, seats: Sequence[Seat], peers: Peers,
     ranks: list[tuple[App, list[UdpDriver]]] = []
     try:
         for seat in seats:
-            nic, app = make(job, seat.me, peers)
-            drivers: list[UdpDriver] = []
-            ranks.append((app, drivers))
-            with entered(seat.netns):
+            with entered(seat.netns):  # a workload may look at its host's interfaces too
+                nic, app = make(job, seat.me, peers)
+                drivers: list[UdpDriver] = []
+                ranks.append((app, drivers))
                 for n in getattr(app, "nics", [nic]):
                     drivers.append(UdpDriver(n))
                 for driver in drivers:
@@ -297,8 +297,8 @@ def serve_rounds(run_round: Round, argv: list[str] | None = None,
     rank; exit status 2 with a one-line error on bad input. `shared`: `run_round` runs
     several ranks (--me I,J,...) and enters their namespaces (--netns) itself."""
     p = argparse.ArgumentParser(prog=prog, description=description or __doc__.splitlines()[0])
-    p.add_argument("--me", required=True,
-                   help="this host's index in --peers" + (" (or I,J,...: run those ranks in this process)" if shared else ""))
+    p.add_argument("--me", required=True, help="this host's index in --peers"
+                   + (" (or I,J,...: run those ranks in this process)" if shared else ""))
     p.add_argument("--peers", required=True, help="every host's IP[:PORT], in index order")
     if shared:
         p.add_argument("--netns", metavar="FILE,...",
