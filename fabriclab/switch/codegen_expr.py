@@ -480,7 +480,27 @@ class ExprCompiler:
         raise unsupported(node, f"comparing values of type {t.display()}")
 
     def x_Conditional(self, e: ir.Conditional) -> str:
-        return f"({self.expr(e.then)} if {self.expr(e.cond)} else {self.expr(e.else_)})"
+        return f"({self.expr(e.then)} if {self.test(e.cond)} else {self.expr(e.else_)})"
+
+    def test(self, e) -> str:
+        """Code whose truth is the condition `e`'s, its value unused (an if, a ?: test):
+        an unsigned `x != 0` is `x`, `x == 0` is `not x`, and a bit<1> `x == 1` is `x`
+        (flags: two bytecodes fewer each); && and || of such tests alike."""
+        if id(e) in self.evaluated:
+            return self.expr(e)
+        if isinstance(e, ir.Binary) and e.op in ("&&", "||"):
+            return f"({self.test(e.left)} {'and' if e.op == '&&' else 'or'} {self.test(e.right)})"
+        if isinstance(e, ir.Unary) and e.op == "!":
+            return f"(not {self.test(e.expr)})"
+        if isinstance(e, ir.Binary) and e.op in ("==", "!="):
+            for x, c in ((e.left, e.right), (e.right, e.left)):
+                t, k = resolve(x.type), self.const_of(c)
+                if not (isinstance(t, ir.BitType) and not t.signed) or k is None:
+                    continue
+                if k == 0 or (k == 1 and t.width == 1):
+                    truth = (k == 0) == (e.op == "!=")  # true exactly when x is non-zero
+                    return self.expr(x) if truth else f"(not {self.expr(x)})"
+        return self.expr(e)
 
     def x_Cast(self, e: ir.Cast) -> str:
         return self.convert(self.expr(e.expr), e.expr.type, e.type, e)

@@ -236,7 +236,7 @@ class BlockCompiler(ExprCompiler):
             self.call(s.call)
         elif isinstance(s, ir.If):
             self.hoist(s.cond)
-            self.emit(f"if {self.expr(s.cond)}:")
+            self.emit(f"if {self.test(s.cond)}:")
             saved = self.materialised
             self.materialised = saved | self.valid_in(s.cond)
             self.nested(s.then)

@@ -1,0 +1,54 @@
+"""Conditions compiled as truth tests: an unsigned `x != 0` tests x, `x == 0` tests
+`not x`, a bit<1> `x == 1` tests x, in ifs, ?: and inside && / || / !. Each row of the
+table gives a different byte if any of them tested the wrong thing."""
+
+import pytest
+
+from fabriclab.p4 import compile_source
+from fabriclab.switch.core import SwitchCore
+
+PROGRAM = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> x; bit<1> f; bit<7> pad; int<8> s; bit<8> res; }
+struct metadata { }
+struct headers { a_t a; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        bit<8> r = 0;
+        if (hdr.a.x != 0) { r = r | 1; }
+        if (hdr.a.x == 0) { r = r | 2; }
+        if (hdr.a.f == 1) { r = r | 4; }
+        if (hdr.a.f != 1 && !(0 == hdr.a.x)) { r = r | 8; }
+        if (hdr.a.s == 0 || hdr.a.s != -1) { r = r | 16; }   // signed: compared as before
+        r = r | (hdr.a.f == 0 ? 8w32 : 8w0);
+        if ((hdr.a.x & 0x80) != 0) { r = r | 64; }
+        hdr.a.res = r;
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.fixture(scope="module")
+def core():
+    return SwitchCore(compile_source(PROGRAM, "conditions.p4"))
+
+
+@pytest.mark.parametrize("x,f,s,expected", [
+    (0, 0, 0, 2 | 16 | 32),
+    (5, 0, 0xFF, 1 | 8 | 32),
+    (0x80, 1, 3, 1 | 4 | 16 | 64),
+    (0, 1, 0xFF, 2 | 4),
+])
+def test_truth_tests(core, x, f, s, expected):
+    frame = bytes([x, f << 7, s, 0])
+    assert core.process(1, frame, 0) == [(2, bytes([x, f << 7, s, expected]))]
