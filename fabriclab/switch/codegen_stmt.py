@@ -596,18 +596,23 @@ class BlockCompiler(ExprCompiler):
         action = self.gen.uniq("act")
         self.emit(f"{action} = {call}.name")
         refs = [r for r in table.actions if r.decl is not None]
-        for i, ref in enumerate(refs):
-            qname = self.gen.action_name(ref.decl, self.ctx)
-            if len(refs) == 1:
-                self.emit("if True:")
-            else:
-                self.emit(f"{'if' if i == 0 else 'elif'} {action} == {qname!r}:")
+        # Each action's body, then the tests of the actions with a body: the names are
+        # distinct and nothing follows the chain, so an action that does nothing (NoAction,
+        # a table's usual miss) is tested by no branch at all.
+        branches = []
+        for ref in refs:
             self.indent += 1
             start = len(self.lines)
             self.inline_action(ref.decl, ref.args, control_args=f"{call}.args")
-            if len(self.lines) == start:
-                self.emit("pass")
+            body = self.lines[start:]
+            del self.lines[start:]
             self.indent -= 1
+            if any(line.strip() != "pass" for line in body):
+                branches.append((self.gen.action_name(ref.decl, self.ctx), body))
+        for i, (qname, body) in enumerate(branches):
+            self.emit("if True:" if len(refs) == 1 else
+                      f"{'if' if i == 0 else 'elif'} {action} == {qname!r}:")
+            self.lines += body
         return hit, action
 
     def lookup(self, table, tname: str, key: str, selector: str, hit: str, call: str) -> None:
