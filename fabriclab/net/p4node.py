@@ -33,8 +33,9 @@ from fabriclab.paths import port_bindable as port_is_free  # noqa: F401 - the on
 
 TARGETS = ("builtin", "bmv2")
 SWITCH_PROCS = ("shared", "per-switch")  # how the built-in switches of a net run (start_shared)
-# the built-in target's layout when none is asked for (docs/speed.md, "Process layout")
-DEFAULT_SWITCH_PROCS = "per-switch"
+# the built-in target's layout when none is asked for: at fabric rates one loop carries a
+# frame over several hops per wake-up (bench/fabric_capacity.py: ~125 against ~83 Mb/s)
+DEFAULT_SWITCH_PROCS = "shared"
 BMV2_BINARY = "simple_switch_grpc"
 LOG_TAIL_LINES = 20
 
@@ -117,6 +118,7 @@ class P4Switch(Switch):
         self.process: subprocess.Popen | None = None
         self.shared = shared
         self.group_log: Path | None = None  # the shared process's own output (start_shared)
+        self.group_log_start = 0
         self.log_start = 0  # where this start's output begins in the (appended) log
         self.executable = target_command(target)  # fail before Mininet creates anything
         params["inNamespace"] = False  # ports stay in the root namespace, as with BMv2
@@ -189,18 +191,14 @@ class P4Switch(Switch):
 
     def _output(self) -> bytes:
         """What this start of the switch wrote so far (the log holds earlier starts too)."""
-        try:
-            with open(self.log, "rb") as log:
-                log.seek(self.log_start)
-                return log.read()
-        except OSError:
-            return b""
+        return _read_from(self.log, self.log_start)
 
     def _says_ready(self) -> bool:
         return READY_LINE in self._output()
 
     def _fail(self, reason: str) -> None:
-        if PORT_TAKEN in self._output():
+        shared = b"" if self.group_log is None else _read_from(self.group_log, self.group_log_start)
+        if PORT_TAKEN in self._output() or PORT_TAKEN in shared:  # this switch's, or another's
             raise GrpcPortTaken(self.grpc_port)
         logs = [self.log] + ([self.group_log] if self.group_log is not None else [])
         tails = "".join(f"\n--- last lines of {log} ---\n{log_tail(log)}" for log in logs)
@@ -246,6 +244,15 @@ class P4Switch(Switch):
         return done
 
 
+def _read_from(path: Path, offset: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read()
+    except OSError:
+        return b""
+
+
 def member_pid(group_pid: int, admin_socket: str | None) -> int | None:
     """The member process `fabriclab switch --group` keeps for the switch on `admin_socket`."""
     want = [b"--member-of", str(group_pid).encode(), b"--admin-socket", str(admin_socket).encode()]
@@ -271,11 +278,12 @@ def start_shared(switches: list[P4Switch], folder: Path) -> subprocess.Popen:
     group_file, group_log = folder / "switch-group.json", folder / "switch-group.log"
     group_file.write_text(json.dumps(spec, indent=1))
     with open(group_log, "ab") as log:
+        start = log.tell()
         process = subprocess.Popen([*executable, "--group", str(group_file)], stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=True, preexec_fn=paths.die_with_parent)
     for switch in switches:
-        switch.process, switch.group_log = process, group_log
+        switch.process, switch.group_log, switch.group_log_start = process, group_log, start
     return process
 
 
