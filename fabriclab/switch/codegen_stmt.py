@@ -362,8 +362,8 @@ class BlockCompiler(ExprCompiler):
         kind = mc.kind
         K = ir.CallKind
         if kind == K.TABLE_APPLY:
-            if id(mc) not in self.hoisted:
-                self.hoisted[id(mc)] = self.table_apply(mc)
+            if id(mc) not in self.hoisted:  # a statement: nothing reads its hit flag
+                self.hoisted[id(mc)] = self.table_apply(mc, hit_read=False)
         elif kind == K.ACTION:
             self.inline_action(mc.decl, mc.args)
         elif kind == K.CONTROL_APPLY:
@@ -569,7 +569,7 @@ class BlockCompiler(ExprCompiler):
             self.block(body.stmts)
 
     # ------------------------------------------------------------ tables
-    def table_apply(self, mc: ir.MethodCall) -> tuple[str, str]:
+    def table_apply(self, mc: ir.MethodCall, hit_read: bool = True) -> tuple[str, str]:
         table: ir.TableDecl = mc.decl if isinstance(mc.decl, ir.TableDecl) else mc.target.decl
         tname = self.ctx.tables[id(table)]
         keys = [k for k in table.keys if k.match_kind != "selector"]
@@ -592,7 +592,7 @@ class BlockCompiler(ExprCompiler):
         # `_call`/`_entry`: one name for every table (read before any other apply can run);
         # `hit` and the action name may be used later, so they stay unique
         hit, call = self.gen.uniq("hit"), "_call"
-        self.lookup(self.gen.ns[tname], tname, kt, st, hit, call)
+        self.lookup(self.gen.ns[tname], tname, kt, st, hit if hit_read else None, call)
         action = self.gen.uniq("act")
         self.emit(f"{action} = {call}.name")
         refs = [r for r in table.actions if r.decl is not None]
@@ -615,12 +615,20 @@ class BlockCompiler(ExprCompiler):
             self.lines += body
         return hit, action
 
-    def lookup(self, table, tname: str, key: str, selector: str, hit: str, call: str) -> None:
+    def lookup(self, table, tname: str, key: str, selector: str, hit: str | None,
+               call: str) -> None:
         """Bind `hit` and the action `call` of a table lookup.
 
         `Table.apply` unless the table counts or meters hits: then its lookup is called
         directly, and the selector data (packed only for a group) goes to its profile.
+        `hit` None: no code reads it; a plain table's call is then its key's action or the
+        default (Table.call_finder: one C lookup, no entry, no test).
         """
+        if hit is None and table.profile is None and not table.has_direct_resources:
+            self.emit(f"{call} = {self.gen.obj('calls', table.call_finder())}({key}) "
+                      f"or {tname}.default_action")
+            return
+        hit = hit or self.gen.uniq("hit")
         if table.has_direct_resources:
             self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
                       f"pkt.now)")

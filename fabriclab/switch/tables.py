@@ -223,15 +223,25 @@ class _ExactEngine:
     def __init__(self, single: bool) -> None:
         self.single = single
         self.entries: dict = {}
+        self.calls: dict = {}  # the same keys -> their entries' actions (Table.call_finder)
 
     def _key(self, key: tuple):
         return key[0][0] if self.single else tuple(v for v, _ in key)
 
     def add(self, key: tuple, entry: TableEntry) -> None:
         self.entries[self._key(key)] = entry
+        self.calls[self._key(key)] = entry.action
 
     def remove(self, key: tuple, entry: TableEntry) -> None:
         del self.entries[self._key(key)]
+        del self.calls[self._key(key)]
+
+    def retarget(self, key: tuple, entry: TableEntry) -> None:
+        """`entry`'s action changed."""
+        self.calls[self._key(key)] = entry.action
+
+    def call_finder(self) -> Callable:
+        return self.calls.get
 
     def lookup(self, values: tuple) -> TableEntry | None:
         return self.entries.get(values[0] if self.single else values)
@@ -257,7 +267,25 @@ class _LookupCache(dict):
         return entry
 
 
-class _LpmEngine:
+class _CachedCalls:
+    """Key -> action call lookups of a cached search engine (Table.call_finder): from its
+    entry cache, emptied with it, and when an entry's action changes."""
+
+    cache: _LookupCache
+    calls: _LookupCache
+
+    def _call_of(self, key):
+        entry = self.cache[key]
+        return None if entry is None else entry.action
+
+    def retarget(self, key: tuple, entry: TableEntry) -> None:
+        self.calls.clear()
+
+    def call_finder(self) -> Callable:
+        return self.calls.__getitem__
+
+
+class _LpmEngine(_CachedCalls):
     """Exact fields plus one LPM field: a dict per prefix length, longest first.
 
     A level's keys are the exact fields' values then the masked LPM value, as a tuple; for
@@ -269,6 +297,7 @@ class _LpmEngine:
         self.by_len: dict[int, dict] = {}
         self.levels: list[tuple[int, dict]] = []
         self.cache = _LookupCache(self.lookup_value if self.single else self.lookup)
+        self.calls = _LookupCache(self._call_of)  # key -> the action of the entry found
 
     def _split(self, key: tuple) -> tuple[tuple | int, int]:
         vals = tuple(v for v, _ in key)
@@ -292,6 +321,7 @@ class _LpmEngine:
 
     def _relevel(self) -> None:
         self.cache.clear()
+        self.calls.clear()
         full = (1 << self.width) - 1
         self.levels = [(full ^ (full >> plen), self.by_len[plen])
                        for plen in sorted(self.by_len, reverse=True)]
@@ -331,13 +361,14 @@ def key_matches(key: tuple[tuple[bool, int, int], ...], values: tuple) -> bool:
     return True
 
 
-class _PriorityEngine:
+class _PriorityEngine(_CachedCalls):
     """Ternary/range/optional keys: entries checked in priority order, first match wins."""
 
     def __init__(self, kinds: tuple[str, ...]) -> None:
         self.kinds = kinds
         self.entries: list[tuple[tuple, TableEntry, tuple]] = []
         self.cache = _LookupCache(self.lookup)
+        self.calls = _LookupCache(self._call_of)  # key -> the action of the entry found
 
     def add(self, key: tuple, entry: TableEntry) -> None:
         plen = sum(bin(m).count("1") for (k, (v, m)) in zip(self.kinds, key) if k == "lpm")
@@ -345,10 +376,12 @@ class _PriorityEngine:
         self.entries.append((fields, entry, (-entry.priority, -plen, entry.seq)))
         self.entries.sort(key=lambda e: e[2])
         self.cache.clear()
+        self.calls.clear()
 
     def remove(self, key: tuple, entry: TableEntry) -> None:
         self.entries = [e for e in self.entries if e[1] is not entry]
         self.cache.clear()
+        self.calls.clear()
 
     def lookup(self, values: tuple) -> TableEntry | None:
         for fields, entry, _ in self.entries:
@@ -507,9 +540,10 @@ class Table:
     def modify(self, match: dict[str, FieldMatch], action: EntryAction,
                priority: int = 0) -> TableEntry:
         self._mutable()
-        _, entry = self._find(match, priority)
+        key, entry = self._find(match, priority)
         self._check_action(action)
         entry.action = action
+        self._engine.retarget(key, entry)
         return entry
 
     def delete(self, match: dict[str, FieldMatch], priority: int = 0) -> None:
@@ -556,6 +590,12 @@ class Table:
         if isinstance(engine, _ExactEngine):
             return engine.entries.get
         return engine.cache.__getitem__  # LPM and priority searches: cached per key
+
+    def call_finder(self) -> Callable[[tuple], ActionCall | None]:
+        """The key -> hit entry's action call (or None) lookup, for generated code of a
+        table without an action profile or direct resources (`call or default_action`:
+        no entry object, no test): the form of key as `finder`."""
+        return self._engine.call_finder()
 
     def apply(self, values: tuple, selector: bytes, nbytes: int, now_us: int
               ) -> tuple[bool, ActionCall]:

@@ -112,3 +112,23 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
                              two.tables["I.t"].action_call("I.fwd", {"port": 2}))
     assert two.process(0, b"\x81", 0) == [(2, b"\x81")]
     assert one.process(0, b"\x81", 0) == [(1, b"\x81")]
+
+
+def test_call_finders_follow_every_change():
+    """Table.call_finder (a table applied as a statement: key -> action call or None)."""
+    from fabriclab.switch.tables import Exact
+    spec = [ActionSpec("a", (("x", 8),))]
+    exact = Table("e", [KeyField("k", "exact", 8)], spec, ActionCall("NoAction"))
+    lpm = Table("l", [KeyField("k", "lpm", 8)], spec, ActionCall("NoAction"))
+    tern = Table("t", [KeyField("k", "ternary", 8)], spec, ActionCall("NoAction"))
+    for t, match in ((exact, Exact(5)), (lpm, Lpm(5, 8)), (tern, Ternary(5, 0xFF))):
+        find = t.call_finder()
+        def calls(v, find=find, t=t):  # the key as generated code passes it
+            return find(v if t.scalar_key else (v,))
+        assert calls(5) is None  # a cached miss...
+        t.insert({"k": match}, ActionCall("a", (1,)), priority=1)
+        assert calls(5) == ActionCall("a", (1,))  # ...not kept after an insert
+        t.modify({"k": match}, ActionCall("a", (2,)), priority=1)
+        assert calls(5) == ActionCall("a", (2,))  # the entry's action changed
+        t.delete({"k": match}, priority=1)
+        assert calls(5) is None and calls(6) is None
