@@ -13,8 +13,8 @@ scale) between --low and --high, one all-to-all per step on the same running net
 the rates of --at; every step's figures are printed as it ends, then the answer with the
 machine's load average. Measured once: a benchmark, never asserts.
 
-Each step also says where the CPU went, per iteration (warm-up included): the four switch
-processes (from /proc) and the four rank agents (their CPU from "go" to done), and the
+Each step also says where the CPU went, per iteration (warm-up included): the switch
+processes (from /proc: four, or the shared one and its idle member processes) and the rank agents (their CPU from "go" to done), and the
 machine's busy share over the step; and what the resends were (timeouts; duplicates:
 packets the receiver already had, i.e. late ACKs rather than drops).
 
@@ -89,7 +89,8 @@ def stop_net(net: subprocess.Popen, run: str) -> None:
 
 
 def switch_pids(run: str) -> list[int]:
-    """The switch processes of running net `run`."""
+    """The switch processes of running net `run` (`fabriclab switch ...`, --group and
+    --member-of included)."""
     pids = []
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit() and run_of(int(proc.name)) == run:

@@ -139,7 +139,11 @@ class P4Switch(Switch):
 
     def start(self, controllers: list) -> None:
         """Launch the process (readiness is checked by `wait_ready`, so all switches of a
-        network start in parallel)."""
+        network start in parallel). A shared switch's first start only prepares its ports
+        (`start_shared` runs it); a start after its stop (Mininet's `switch NAME start`)
+        runs it in a process of its own, the shared one having let go of it."""
+        if self.shared and self.process is not None:
+            self.shared, self.group_log = False, None
         for intf in self.data_ports().values():
             # The switch reads and writes whole frames on AF_PACKET sockets: no GRO/offload
             # merging or partial checksums.

@@ -1,7 +1,8 @@
 """`fabriclab net --switch-procs shared` on real Mininet (root): all built-in switches in one
 process. Frames cross leaf and spine, each switch answers P4Runtime on its own port, one
-switch can fail alone (`ctl fail switch`'s way: its member process is killed), and the
-stop leaves no process or veth behind."""
+switch can fail alone (`ctl fail switch`'s way: its member process is killed), one can be
+stopped and started again (then in a process of its own), and the stop leaves no process
+or veth behind."""
 
 import os
 import signal
@@ -53,6 +54,14 @@ def test_shared_switches_forward_serve_p4runtime_and_leave_nothing():
             assert "stopped:" in log.read_text()
             assert switch_pids(run, "s2") and not switch_pids(run, "s1")
             assert all("stopped:" not in RunDir(run).log(n).read_text() for n in ("s2", "l1", "l2"))
+            s2 = net.mininet["s2"]  # Mininet's `switch s2 stop` / `switch s2 start`
+            s2.stop(deleteIntfs=False)
+            assert not switch_pids(run, "s2") and "stopped:" in RunDir(run).log("s2").read_text()
+            s2.start([])
+            s2.wait_ready(60)
+            alone = switch_pids(run, "s2")  # back, in a process of its own
+            assert len(alone) == 1 and b"--member-of" not in _argv(alone[0])
+            assert switch_pids(run, "l1") and groups[0] in clean.run_processes(run)
             links = RunDir(run).recorded_links()
         assert clean.run_processes(run) == []
         assert not set(links) & set(clean.existing_links())
