@@ -140,6 +140,26 @@ class BlockCompiler(ExprCompiler):
         lazy = self.lazy_member(target) if target is not None else None
         return frozenset([f"{lazy[0]}.{lazy[1]}"]) if lazy is not None else frozenset()
 
+    def conditional_store(self, s: ir.Assign) -> bool:
+        """`x = c ? v : x` (or `x = c ? x : v`) as `if c: x = v`: no store of x's own value
+        when c fails (P4's conditional update idiom: a running minimum, a best port).
+        False, emitting nothing, when `s` is not of that form."""
+        rhs = s.rhs
+        if not isinstance(rhs, ir.Conditional) or is_object(s.lhs.type):
+            return False
+        own = self.expr(s.lhs)
+        if self.expr(rhs.else_) == own:
+            cond, value = self.test(rhs.cond), rhs.then
+        elif self.expr(rhs.then) == own:
+            cond, value = f"not {self.test(rhs.cond)}", rhs.else_
+        else:
+            return False
+        self.emit(f"if {cond}:")
+        self.indent += 1
+        self.emit_all(self.assign(s.lhs, self.expr(value), rhs.type))
+        self.indent -= 1
+        return True
+
     def field_step(self, s: ir.Assign) -> list[str] | None:
         """`h.f = h.f + e` or `h.f = h.f - e` on an unsigned header field, computed on the
         header's int in place: (v + (e << shift)) & field mask is the wrapped sum at the
@@ -231,7 +251,8 @@ class BlockCompiler(ExprCompiler):
             pass  # folded into uses by the checker
         elif isinstance(s, ir.Assign):
             self.hoist(s.rhs)
-            self.emit_all(self.field_step(s) or self.assign(s.lhs, self.expr(s.rhs), s.rhs.type))
+            if not self.conditional_store(s):
+                self.emit_all(self.field_step(s) or self.assign(s.lhs, self.expr(s.rhs), s.rhs.type))
         elif isinstance(s, ir.CallStmt):
             self.call(s.call)
         elif isinstance(s, ir.If):

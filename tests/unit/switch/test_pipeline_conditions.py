@@ -52,3 +52,35 @@ def core():
 def test_truth_tests(core, x, f, s, expected):
     frame = bytes([x, f << 7, s, 0])
     assert core.process(1, frame, 0) == [(2, bytes([x, f << 7, s, expected]))]
+
+
+UPDATES = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> x; bit<8> y; bit<8> lo; bit<8> hi; }
+struct metadata { bit<8> m; }
+struct headers { a_t a; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        meta.m = hdr.a.x;
+        meta.m = (hdr.a.y < meta.m) ? hdr.a.y : meta.m;       // a running minimum
+        hdr.a.lo = meta.m;
+        hdr.a.hi = (hdr.a.x > hdr.a.y) ? hdr.a.hi : hdr.a.x;  // the field kept on true
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("x,y,lo,hi", [(5, 3, 3, 9), (3, 5, 3, 3), (4, 4, 4, 4)])
+def test_conditional_updates(x, y, lo, hi):
+    core = SwitchCore(compile_source(UPDATES, "conditional_updates.p4"))
+    assert core.process(1, bytes([x, y, 0, 9]), 0) == [(2, bytes([x, y, lo, hi]))]
