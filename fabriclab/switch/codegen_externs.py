@@ -422,7 +422,10 @@ class ExternCompiler:
         tail = " + pkt.payload" if payload else ""
         c = bc.expr(cond)
         fast = self.csum16_of_fields(bc, data, c) if algo.member == "csum16" and not payload else None
-        value = f"({fast or f'{fn}({self.data_bytes(bc, data)}{tail})'} & {(1 << width) - 1})"
+        if fast is not None and width >= 16:  # a ones' complement sum: 16 bits already
+            value = fast
+        else:
+            value = f"({fast or f'{fn}({self.data_bytes(bc, data)}{tail})'} & {(1 << width) - 1})"
         if verify:
             bc.emit(f"if {c} and {value} != {bc.expr(target)}:")
             bc.emit("    pkt.sm.checksum_error = 1")
