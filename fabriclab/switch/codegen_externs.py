@@ -475,20 +475,22 @@ class ExternCompiler:
         if name is None:
             cells = self.gen.ns[obj].cells
             name = self.bound_methods[key] = self.gen.obj(
-                f"{obj}_cells_{method or 'dict'}", getattr(cells, method) if method else cells)
+                f"{obj}_cells{'_' + method if method else ''}", getattr(cells, method) if method else cells)
         return name
 
     def register_read(self, bc, obj: str, index) -> str:
         """Register.dp_read inlined: an out-of-range index reads 0; the check is left out
         when the index cannot exceed the register's size."""
-        size = self.gen.ns[obj].size
-        get = self.cells(obj, "get")
+        reg = self.gen.ns[obj]
+        size = reg.size
+        # a dense register's list by subscript (the index is in range here), else dict.get
+        get = (f"{self.cells(obj)}[{{}}]" if reg.dense else f"{self.cells(obj, 'get')}({{}}, 0)").format
         bits = self.gen.index_bits(index)
         if bits is not None and 1 << bits <= size:
-            return f"{get}({bc.expr(index)}, 0)"
+            return get(bc.expr(index))
         # one name for every read: a read nested in the index completes before this one's
         # walrus, and the walrus is read right after (no other read in between)
-        return f"({get}(_ri, 0) if (_ri := {bc.expr(index)}) < {size} else 0)"
+        return f"({get('_ri')} if (_ri := {bc.expr(index)}) < {size} else 0)"
 
     def register_write(self, bc, obj: str, index, value) -> None:
         """Register.dp_write inlined: an out-of-range write is ignored (index first, as the

@@ -28,32 +28,43 @@ def _check_index(kind: str, name: str, index: int, size: int) -> None:
         raise FabricError(f"{kind} '{name}': index {index} out of range (size {size})")
 
 
+DENSE_REGISTER_CELLS = 1 << 16  # up to this size a register is a list (see Register)
+
+
 class Register:
     """A register array of `size` cells of `width` bits, all starting at 0.
 
-    Cells are stored sparsely (only those written hold memory), so a `register<T>(2**31-1)`
-    costs nothing until used; the semantics are those of a dense zeroed array.
+    Up to DENSE_REGISTER_CELLS cells they are a list (`dense`: generated code reads a cell
+    by subscript, no call); larger registers are stored sparsely in a dict (only cells
+    written hold memory), so a `register<T>(2**31-1)` costs nothing until used. The
+    semantics are those of a dense zeroed array either way; `cells` is never replaced.
     """
 
     def __init__(self, name: str, size: int, width: int) -> None:
         self.name, self.size, self.width = name, size, width
         self.mask = (1 << width) - 1
-        self.cells: dict[int, int] = {}
+        self.dense = size <= DENSE_REGISTER_CELLS
+        self.cells: list[int] | dict[int, int] = [0] * size if self.dense else {}
 
     def read(self, index: int) -> int:
         _check_index("register", self.name, index, self.size)
-        return self.cells.get(index, 0)
+        return self.cells[index] if self.dense else self.cells.get(index, 0)
 
     def write(self, index: int, value: int) -> None:
         _check_index("register", self.name, index, self.size)
         self.cells[index] = value & self.mask
 
     def reset(self) -> None:
-        self.cells.clear()
+        if self.dense:
+            self.cells[:] = [0] * self.size
+        else:
+            self.cells.clear()
 
     # data-plane accessors: out-of-range is not an error on the packet path
     def dp_read(self, index: int) -> int:
-        return self.cells.get(index, 0) if 0 <= index < self.size else 0
+        if not 0 <= index < self.size:
+            return 0
+        return self.cells[index] if self.dense else self.cells.get(index, 0)
 
     def dp_write(self, index: int, value: int) -> None:
         if 0 <= index < self.size:

@@ -91,10 +91,14 @@ parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_met
 control V(inout headers hdr, inout metadata meta) { apply { } }
 control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
     register<bit<8>>(2) r;
+    register<bit<8>>(1 << 20) big;       // past DENSE_REGISTER_CELLS: a sparse dict
     apply {
         sm.egress_spec = 2;
         r.write(0, (bit<8>)hdr.a.wide);   // narrowed by the cast
         r.write(1, hdr.a.narrow);         // in range as it is
+        bit<8> old;
+        big.read(old, (bit<32>)hdr.a.wide << 4);
+        big.write((bit<32>)hdr.a.wide << 4, old + hdr.a.narrow);
     }
 }
 control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
@@ -108,4 +112,7 @@ def test_register_writes_keep_the_cell_width():
     core = SwitchCore(compile_source(REGISTERS, "register_widths.p4"))
     core.process(1, bytes([0x12, 0x34, 0xfe]), 0)
     reg = core.registers["I.r"]
-    assert (reg.read(0), reg.read(1)) == (0x34, 0xfe)
+    assert reg.dense and (reg.read(0), reg.read(1)) == (0x34, 0xfe)
+    big = core.registers["I.big"]
+    core.process(1, bytes([0x12, 0x34, 0x01]), 0)  # the same cell again: 0xfe + 1
+    assert not big.dense and big.cells == {0x12340: 0xff} and big.read(5) == 0

@@ -64,7 +64,7 @@ def test_register_cells_inline_keep_bounds_and_width(program):
     send(core, 1, 3, 0x1FF)            # masked to bit<8>
     send(core, 1, 4, 7)                # out of range: ignored
     assert core.registers["small"].read(3) == 0xFF
-    assert core.registers["small"].cells == {3: 0xFF}
+    assert core.registers["small"].cells == [0, 0, 0, 0xFF]  # dense: nothing past its size
     assert send(core, 2, 3)[0] == 0xFF
     assert send(core, 2, 200)[0] == 0  # out of range reads 0
     send(core, 3, 0, 0xDEADBEEF, port=300)
