@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fabriclab.errors import FabricError
-from fabriclab.switch.group import load_specs, parse_member, MemberSpec
+from fabriclab.switch.group import MemberSpec, load_specs, parse_member, share_of
 
 SWITCH = [sys.executable, "-m", "fabriclab", "switch"]
 
@@ -30,6 +30,12 @@ def test_bad_group_files_are_refused(tmp_path, doc, message):
     path.write_text(doc)
     with pytest.raises(FabricError, match=message):
         load_specs(str(path))
+
+
+def test_the_group_weighs_what_its_switches_would():
+    """CFS weights: nice -6 is about 3.8 times nice 0, the weight of 4 processes."""
+    assert [share_of(n) for n in (1, 2, 4, 8)] == [0, -3, -6, -9]
+    assert share_of(1000) == -10  # bounded
 
 
 def test_a_member_with_bad_flags_is_named():
