@@ -512,17 +512,21 @@ class ExternCompiler:
 
     def counter_count(self, bc, obj: str, index) -> None:
         """Counter.count inlined: the cell's two fields updated in place (wrapping at 2**64
-        as BMv2's uint64_t); a cell is created by the counter on its first packet."""
-        size = self.gen.ns[obj].size
-        get, new, c = self.cells(obj, "get"), self.bound(obj, "new_cell"), "_cc"
+        as BMv2's uint64_t); a sparse counter's cell is made on its first packet."""
+        ctr = self.gen.ns[obj]
+        size, c = ctr.size, "_cc"
         bits = self.gen.index_bits(index)
         if bits is not None and 1 << bits <= size:
             i, pad = bc.expr(index), ""
         else:
             i, pad = "_ci", "    "
             bc.emit(f"if ({i} := {bc.expr(index)}) < {size}:")
-        bc.emit_all([f"{pad}{c} = {get}({i})", f"{pad}if {c} is None:",
-                     f"{pad}    {c} = {new}({i})",
+        if ctr.dense:  # every cell exists: one subscript
+            take = [f"{pad}{c} = {self.cells(obj)}[{i}]"]
+        else:
+            get, new = self.cells(obj, "get"), self.bound(obj, "new_cell")
+            take = [f"{pad}{c} = {get}({i})", f"{pad}if {c} is None:", f"{pad}    {c} = {new}({i})"]
+        bc.emit_all([*take,
                      f"{pad}{c}.packets = ({c}.packets + 1) & {COUNTER_MODULUS - 1}",
                      f"{pad}{c}.bytes = ({c}.bytes + pkt.sm.packet_length) & {COUNTER_MODULUS - 1}"])
 

@@ -72,6 +72,7 @@ class Register:
 
 
 COUNTER_MODULUS = 1 << 64  # BMv2 keeps counter cells as uint64_t: they wrap, never saturate
+DENSE_COUNTER_CELLS = 1 << 10  # up to this size a counter's cells exist from the start
 
 
 @dataclass
@@ -85,22 +86,32 @@ class CounterData:
         self.packets %= COUNTER_MODULUS
         self.bytes %= COUNTER_MODULUS
 
+    def __deepcopy__(self, memo) -> "CounterData":  # a dense counter copies many of them
+        new = CounterData.__new__(CounterData)
+        new.packets, new.bytes = self.packets, self.bytes
+        return new
+
 
 class Counter:
     """An indexed counter array; `unit` is "packets", "bytes" or "packets_and_bytes".
 
-    Cells wrap modulo 2**64 as BMv2's uint64_t cells do, and are stored sparsely (a
-    `counter(32w4294967295, ...)` allocates nothing until packets hit it).
+    Cells wrap modulo 2**64 as BMv2's uint64_t cells do. Up to DENSE_COUNTER_CELLS cells
+    they are a list made up front (`dense`: generated code takes a cell by subscript, no
+    test for a missing one); larger counters are stored sparsely (a
+    `counter(32w4294967295, ...)` allocates nothing until packets hit it). `cells` is
+    never replaced.
     """
 
     def __init__(self, name: str, size: int, unit: str = "packets_and_bytes") -> None:
         self.name, self.size, self.unit = name, size, unit
-        self.cells: dict[int, CounterData] = {}
+        self.dense = size <= DENSE_COUNTER_CELLS
+        self.cells: list[CounterData] | dict[int, CounterData] = (
+            [CounterData() for _ in range(size)] if self.dense else {})
 
     def count(self, index: int, nbytes: int) -> None:
         """A data-plane count (generated code inlines it, see codegen_externs.counter_count)."""
         if 0 <= index < self.size:
-            cell = self.cells.get(index)
+            cell = self.cells[index] if self.dense else self.cells.get(index)
             if cell is None:
                 cell = self.new_cell(index)
             cell.packets = (cell.packets + 1) % COUNTER_MODULUS
@@ -112,7 +123,7 @@ class Counter:
 
     def read(self, index: int) -> CounterData:
         _check_index("counter", self.name, index, self.size)
-        cell = self.cells.get(index)
+        cell = self.cells[index] if self.dense else self.cells.get(index)
         return CounterData(cell.packets, cell.bytes) if cell is not None else CounterData()
 
     def write(self, index: int, data: CounterData) -> None:
@@ -120,7 +131,10 @@ class Counter:
         self.cells[index] = CounterData(data.packets, data.bytes)
 
     def reset(self) -> None:
-        self.cells.clear()
+        if self.dense:
+            self.cells[:] = [CounterData() for _ in range(self.size)]
+        else:
+            self.cells.clear()
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,11 @@ control V(inout headers hdr, inout metadata meta) { apply { } }
 control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
     register<bit<8>>(2) r;
     register<bit<8>>(1 << 20) big;       // past DENSE_REGISTER_CELLS: a sparse dict
+    counter(1 << 20, CounterType.packets_and_bytes) bigc;  // sparse too
+    counter(8, CounterType.packets_and_bytes) smallc;      // dense
     apply {
+        bigc.count((bit<32>)hdr.a.wide << 4);
+        smallc.count((bit<32>)hdr.a.narrow);  // out of range from 8 on: not counted
         sm.egress_spec = 2;
         r.write(0, (bit<8>)hdr.a.wide);   // narrowed by the cast
         r.write(1, hdr.a.narrow);         // in range as it is
@@ -116,3 +120,11 @@ def test_register_writes_keep_the_cell_width():
     big = core.registers["I.big"]
     core.process(1, bytes([0x12, 0x34, 0x01]), 0)  # the same cell again: 0xfe + 1
     assert not big.dense and big.cells == {0x12340: 0xff} and big.read(5) == 0
+    bigc, smallc = core.counters["I.bigc"], core.counters["I.smallc"]
+    assert not bigc.dense and list(bigc.cells) == [0x12340]
+    assert (bigc.read(0x12340).packets, bigc.read(0x12340).bytes) == (2, 6)
+    assert smallc.dense and smallc.read(1).packets == 1 and len(smallc.cells) == 8
+    smallc.reset()
+    assert smallc.read(1).packets == 0
+    core.process(1, bytes([0, 0, 1]), 0)
+    assert smallc.read(1).packets == 1  # the list reset in place: generated code sees it
