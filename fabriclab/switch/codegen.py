@@ -361,6 +361,8 @@ class PipelineGenerator:
         self.bind_params(bc, decl.params, params)
         if params and params[0] == "pkt.hdr":
             bc.pkt_hdr = bc.scope.lookup(decl.params[0])
+        if len(params) > 2 and params[2] == "pkt.sm":
+            bc.pkt_sm = bc.scope.lookup(decl.params[2])
         returns = self.returns(decl)
         if returns:
             bc.emit("for _once in _ONCE:")

@@ -221,7 +221,8 @@ class ExprCompiler:
         # a control's code forgets the parser's shape (`pkt.dep`, see codegen_deparse) before
         # anything that may change which headers are valid
         self.track_validity = False
-        self.pkt_hdr: str | None = None  # the local holding pkt.hdr in a control
+        self.pkt_hdr: str | None = None  # the locals holding pkt.hdr, pkt.sm in a control
+        self.pkt_sm = "pkt.sm"
         # in the parser: lazy header fields ("_p_hdr_3.udp") held in a local by the extract
         # that made them, where that extract dominates the code (see codegen_parser)
         self.bound: dict[str, str] = {}

@@ -528,7 +528,7 @@ class ExternCompiler:
             take = [f"{pad}{c} = {get}({i})", f"{pad}if {c} is None:", f"{pad}    {c} = {new}({i})"]
         bc.emit_all([*take,
                      f"{pad}{c}.packets = ({c}.packets + 1) & {COUNTER_MODULUS - 1}",
-                     f"{pad}{c}.bytes = ({c}.bytes + pkt.sm.packet_length) & {COUNTER_MODULUS - 1}"])
+                     f"{pad}{c}.bytes = ({c}.bytes + {bc.pkt_sm}.packet_length) & {COUNTER_MODULUS - 1}"])
 
     def method(self, bc, mc: ir.MethodCall) -> None:
         inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
