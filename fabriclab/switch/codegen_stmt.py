@@ -615,6 +615,7 @@ class BlockCompiler(ExprCompiler):
         hit, call = self.gen.uniq("hit"), "_call"
         self.lookup(self.gen.ns[tname], tname, kt, st, hit if hit_read else None, call)
         action = self.gen.uniq("act")
+        act_line = len(self.lines)
         self.emit(f"{action} = {call}.name")
         refs = [r for r in table.actions if r.decl is not None]
         # Each action's body, then the tests of the actions with a body: the names are
@@ -630,9 +631,13 @@ class BlockCompiler(ExprCompiler):
             self.indent -= 1
             if any(line.strip() != "pass" for line in body):
                 branches.append((self.gen.action_name(ref.decl, self.ctx), body))
+        name = action
+        if not hit_read and len(branches) == 1:  # a statement: only this test reads the name
+            del self.lines[act_line]
+            name = f"{call}.name"
         for i, (qname, body) in enumerate(branches):
             self.emit("if True:" if len(refs) == 1 else
-                      f"{'if' if i == 0 else 'elif'} {action} == {qname!r}:")
+                      f"{'if' if i == 0 else 'elif'} {name} == {qname!r}:")
             self.lines += body
         return hit, action
 

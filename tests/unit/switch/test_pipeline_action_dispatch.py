@@ -27,7 +27,9 @@ control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         actions = { first; NoAction; nothing; last; }
         default_action = last();
     }
-    apply { sm.egress_spec = 2; hdr.a.res = 1; t.apply(); }
+    action mark() { hdr.a.res = hdr.a.res | 0x10; }
+    table u { key = { hdr.a.k: exact; } actions = { NoAction; mark; } default_action = NoAction(); }
+    apply { sm.egress_spec = 2; hdr.a.res = 1; t.apply(); u.apply(); }  // u: one test only
 }
 control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
 control C(inout headers hdr, inout metadata meta) { apply { } }
@@ -40,10 +42,11 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
 def core():
     core = SwitchCore(compile_source(PROGRAM, "action_dispatch.p4"))
     assert run_stf(core, "add t hdr.a.k:1 first(v:0x42)\nadd t hdr.a.k:2 NoAction()\n"
-                         "add t hdr.a.k:3 nothing()\nadd t hdr.a.k:4 last()\n").ok
+                         "add t hdr.a.k:3 nothing()\nadd t hdr.a.k:4 last()\n"
+                         "add u hdr.a.k:3 mark()\nadd u hdr.a.k:4 NoAction()\n").ok
     return core
 
 
-@pytest.mark.parametrize("k,res", [(1, 0x42), (2, 1), (3, 1), (4, 0xee), (9, 0xee)])
+@pytest.mark.parametrize("k,res", [(1, 0x42), (2, 1), (3, 0x11), (4, 0xee), (9, 0xee)])
 def test_each_action_and_the_default(core, k, res):
     assert core.process(1, bytes([k, 0]), 0) == [(2, bytes([k, res]))]
