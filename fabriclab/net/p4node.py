@@ -33,9 +33,11 @@ from fabriclab.paths import port_bindable as port_is_free  # noqa: F401 - the on
 
 TARGETS = ("builtin", "bmv2")
 SWITCH_PROCS = ("shared", "per-switch")  # how the built-in switches of a net run (start_shared)
-# the built-in target's layout when none is asked for: at fabric rates one loop carries a
-# frame over several hops per wake-up (bench/fabric_capacity.py: ~125 against ~83 Mb/s)
-DEFAULT_SWITCH_PROCS = "shared"
+# the built-in target's layout when none is asked for. Shared saves a quarter to a third of
+# the switches' CPU at 100-140 Mb/s, but its one thread cannot use the second core when
+# something else takes the first, and then ACKs come late (resends) where a process per
+# switch only slows down (bench/fabric_capacity.py, docs/speed.md "Process layout")
+DEFAULT_SWITCH_PROCS = "per-switch"
 BMV2_BINARY = "simple_switch_grpc"
 LOG_TAIL_LINES = 20
 
