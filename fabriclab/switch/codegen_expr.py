@@ -486,7 +486,8 @@ class ExprCompiler:
     def test(self, e) -> str:
         """Code whose truth is the condition `e`'s, its value unused (an if, a ?: test):
         an unsigned `x != 0` is `x`, `x == 0` is `not x`, and a bit<1> `x == 1` is `x`
-        (flags: two bytecodes fewer each); && and || of such tests alike."""
+        (flags: two bytecodes fewer each; an error against error.NoError alike); && and
+        || of such tests alike."""
         if id(e) in self.evaluated:
             return self.expr(e)
         if isinstance(e, ir.Binary) and e.op in ("&&", "||"):
@@ -496,6 +497,8 @@ class ExprCompiler:
         if isinstance(e, ir.Binary) and e.op in ("==", "!="):
             for x, c in ((e.left, e.right), (e.right, e.left)):
                 t, k = resolve(x.type), self.const_of(c)
+                if isinstance(t, ir.ErrorType) and self.expr(c) == "0":
+                    t, k = ir.BitType(32), 0  # error codes: NoError is 0, the others > 0
                 if not (isinstance(t, ir.BitType) and not t.signed) or k is None:
                     continue
                 if k == 0 or (k == 1 and t.width == 1):

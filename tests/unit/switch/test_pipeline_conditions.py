@@ -84,3 +84,33 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
 def test_conditional_updates(x, y, lo, hi):
     core = SwitchCore(compile_source(UPDATES, "conditional_updates.p4"))
     assert core.process(1, bytes([x, y, 0, 9]), 0) == [(2, bytes([x, y, lo, hi]))]
+
+
+ERRORS = """
+#include <core.p4>
+#include <v1model.p4>
+header e_t { bit<8> x; }
+struct metadata { }
+struct headers { e_t a; e_t b; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); pkt.extract(hdr.b); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        if (sm.parser_error != error.NoError) { hdr.a.x = 0xee; }
+        if (error.NoError == sm.parser_error) { hdr.a.x = hdr.a.x + 1; }
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); pkt.emit(hdr.b); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_parser_error_against_no_error():
+    core = SwitchCore(compile_source(ERRORS, "parser_errors.p4"))
+    assert core.process(1, bytes([5, 6]), 0) == [(2, bytes([6, 6]))]
+    assert core.process(1, bytes([5]), 0) == [(2, bytes([0xee]))]  # b: PacketTooShort
