@@ -413,10 +413,14 @@ class ExprCompiler:
             return f"({a} and {b})"
         if op == "||":
             return f"({a} or {b})"
+        if op in ("==", "!=") and is_object(lt):
+            same = self.equal(a, b, lt, e)
+            return same if op == "==" else f"(not {same})"
+        if op in ("==", "!=", "<", ">", "<=", ">="):
+            in_place = self.field_vs_constant(e)
+            if in_place is not None:
+                return in_place
         if op in ("==", "!="):
-            if is_object(lt):
-                same = self.equal(a, b, lt, e)
-                return same if op == "==" else f"(not {same})"
             return f"({a} {op} {b})"
         if op in ("<", ">", "<=", ">="):
             if is_signed(lt):
@@ -483,6 +487,41 @@ class ExprCompiler:
     def x_Conditional(self, e: ir.Conditional) -> str:
         return f"({self.expr(e.then)} if {self.test(e.cond)} else {self.expr(e.else_)})"
 
+    def field_vs_constant(self, e: ir.Binary) -> str | None:
+        """An unsigned header field compared with a constant in range, at the field's place
+        in the header's int: (v & field mask) op (c << shift) orders as field op c (the
+        other bits masked out, both sides multiples of 2**shift): no shift of the header's
+        int per test (ethertypes, protocol numbers, a TTL > 1)."""
+        sides = ((e.left, e.right, e.op),
+                 (e.right, e.left, {"<": ">", ">": "<", "<=": ">=", ">=": "<="}.get(e.op, e.op)))
+        for x, c, op in sides:
+            k = self.const_of(c)
+            if k is None or not isinstance(x, ir.Member) or in_header(x) is not None:
+                continue
+            t, base_t = resolve(x.type), resolve(x.expr.type)
+            if not (isinstance(t, ir.BitType) and not t.signed and isinstance(base_t, ir.StructLike)
+                    and base_t.is_header):
+                continue
+            lay = self.layout(base_t)[x.member]
+            if lay.shift == 0 or lay.is_bool or not 0 <= k <= lay.mask:
+                continue
+            return f"({self.field_in_place(x)} {op} {k << lay.shift})"
+        return None
+
+    def field_in_place(self, x) -> str | None:
+        """`(h.v & field mask)`: an unsigned header field's bits where they are in the
+        header's int (zero exactly when the field is), or None for anything else."""
+        if not isinstance(x, ir.Member) or in_header(x) is not None:
+            return None
+        t, base_t = resolve(x.type), resolve(x.expr.type)
+        if not (isinstance(t, ir.BitType) and not t.signed and isinstance(base_t, ir.StructLike)
+                and base_t.is_header):
+            return None
+        lay = self.layout(base_t)[x.member]
+        if lay.is_bool:
+            return None
+        return f"({self.expr_read(x.expr)}.v & {lay.mask << lay.shift})"
+
     def test(self, e) -> str:
         """Code whose truth is the condition `e`'s, its value unused (an if, a ?: test):
         an unsigned `x != 0` is `x`, `x == 0` is `not x`, and a bit<1> `x == 1` is `x`
@@ -503,7 +542,8 @@ class ExprCompiler:
                     continue
                 if k == 0 or (k == 1 and t.width == 1):
                     truth = (k == 0) == (e.op == "!=")  # true exactly when x is non-zero
-                    return self.expr(x) if truth else f"(not {self.expr(x)})"
+                    v = self.field_in_place(x) or self.expr(x)
+                    return v if truth else f"(not {v})"
         return self.expr(e)
 
     def x_Cast(self, e: ir.Cast) -> str:

@@ -114,3 +114,45 @@ def test_parser_error_against_no_error():
     core = SwitchCore(compile_source(ERRORS, "parser_errors.p4"))
     assert core.process(1, bytes([5, 6]), 0) == [(2, bytes([6, 6]))]
     assert core.process(1, bytes([5]), 0) == [(2, bytes([0xee]))]  # b: PacketTooShort
+
+
+COMPARE = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<4> hi; bit<4> lo; bit<8> res; bit<8> res2; }
+struct metadata { }
+struct headers { a_t a; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        bit<8> r = 0;
+        if (hdr.a.hi == 5) { r = r | 1; }
+        if (hdr.a.hi != 5) { r = r | 2; }
+        if (hdr.a.hi > 5) { r = r | 4; }
+        if (5 > hdr.a.hi) { r = r | 8; }      // the constant on the left
+        if (hdr.a.hi <= 5) { r = r | 16; }
+        if (15 <= hdr.a.hi) { r = r | 32; }
+        if (hdr.a.hi != 0) { r = r | 64; }    // a truth test at the field's place
+        if (hdr.a.lo == 0) { r = r | 128; }   // shift 0: as before
+        hdr.a.res = r;
+        hdr.a.res2 = (hdr.a.hi < 9) ? 8w1 : 8w0;
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("hi,lo,expected", [
+    (5, 0, 1 | 16 | 64 | 128), (4, 3, 2 | 8 | 16 | 64), (6, 0, 2 | 4 | 64 | 128),
+    (15, 1, 2 | 4 | 32 | 64), (0, 0, 2 | 8 | 16 | 128)])
+def test_fields_compared_with_constants_in_place(hi, lo, expected):
+    core = SwitchCore(compile_source(COMPARE, "compare_in_place.p4"))
+    frame = bytes([hi << 4 | lo, 0, 0])
+    assert core.process(1, frame, 0) == [(2, bytes([hi << 4 | lo, expected, int(hi < 9)]))]
