@@ -351,8 +351,11 @@ class ExprCompiler:
             if base_t.is_header:
                 lay = self.layout(base_t)[e.member]
                 h = self.expr_read(e.expr)
+                # a header's int is below 2**width: its first field needs no mask
                 bits = f"{h}.v" if lay.shift == 0 and lay.width == base_t.width else (
-                    f"({h}.v & {lay.mask})" if lay.shift == 0 else f"(({h}.v >> {lay.shift}) & {lay.mask})")
+                    f"({h}.v & {lay.mask})" if lay.shift == 0 else
+                    f"({h}.v >> {lay.shift})" if lay.shift + lay.width == base_t.width else
+                    f"(({h}.v >> {lay.shift}) & {lay.mask})")
                 return f"({bits} == 1)" if lay.is_bool else bits
             lazy = self.lazy_member(e)
             if lazy is not None:  # a header (stack) that may be written: never the stand-in
