@@ -68,6 +68,9 @@ def width_of(t) -> int:
     raise FabricError(f"type {getattr(t, 'display', lambda: t)()} has no fixed bit width here")
 
 
+SMALL_SHIFT_BITS = 12  # a shift amount of at most 4095 builds ints of a few hundred bytes
+
+
 def max_bits(e) -> int | None:
     """How many bits an unsigned value (an index, a shift amount) can need at most: a
     constant's own length, through widening casts the narrower operand's width; None if
@@ -446,7 +449,9 @@ class ExprCompiler:
             if amount is not None:
                 return "0" if amount >= w else f"(({a} << {amount}) & {m})"
             bits = max_bits(e.right)
-            if bits is not None and (1 << bits) - 1 < w:  # the amount is always below the width
+            # the mask drops every bit shifted past the width (all of them for an amount
+            # >= w): no test needed unless the amount could build a huge int
+            if bits is not None and bits <= SMALL_SHIFT_BITS:
                 return f"(({a} << {b}) & {m})"
             s = self.gen.uniq("sh")  # a larger amount would build a huge int: guarded
             return f"(({a} << {s}) & {m} if ({s} := {b}) < {w} else 0)"

@@ -128,3 +128,35 @@ def test_register_writes_keep_the_cell_width():
     assert smallc.read(1).packets == 0
     core.process(1, bytes([0, 0, 1]), 0)
     assert smallc.read(1).packets == 1  # the list reset in place: generated code sees it
+
+
+SHIFTS = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> x; bit<8> s; bit<16> wide_s; bit<8> r1; bit<8> r2; }
+struct metadata { }
+struct headers { a_t a; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        hdr.a.r1 = hdr.a.x << hdr.a.s;                  // a bit<8> amount: no test
+        hdr.a.r2 = hdr.a.x << (bit<8>)hdr.a.wide_s;     // narrowed: no test either
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("x,s,expected", [(0x81, 1, 0x02), (0xff, 7, 0x80), (0xff, 8, 0),
+                                          (0xff, 200, 0), (0x01, 0, 0x01)])
+def test_shifts_past_the_width_give_zero(x, s, expected):
+    core = SwitchCore(compile_source(SHIFTS, "shifts.p4"))
+    frame = bytes([x, s]) + (0x100 + s).to_bytes(2, "big") + bytes(2)
+    assert core.process(1, frame, 0) == [(2, frame[:4] + bytes([expected, expected]))]
