@@ -100,6 +100,7 @@ def is_object(t) -> bool:
 FORGET_SHAPE = "pkt.dep = None"
 
 
+_CONST_BITS = re.compile(r"\(?([0-9]+)(?: << ([0-9]+))?\)?")  # a constant field at its place
 _MATERIALISE = re.compile(r"\(_m if \(_m := ([\w.]+)\) is not (\w+) else (_mat\([\w.]+, '\w+'\))\)")
 
 
@@ -676,10 +677,17 @@ class ExprCompiler:
         clear = -1
         for mask, _ in writes:
             clear &= mask
+        # constant fields first, as one number; zeros left out (the cleared bits are 0)
+        const = 0
+        for _, bits in writes:
+            if (m := _CONST_BITS.fullmatch(bits)) is not None:
+                const |= int(m[1]) << int(m[2] or 0)
+        terms = [bits for _, bits in writes if not _CONST_BITS.fullmatch(bits)]
+        terms = ([str(const)] if const or not terms and clear == 0 else []) + terms
         if clear == 0:  # every field written: the old bits are not read
-            return [*bind_header(h, header), f"{h}.v = " + " | ".join(bits for _, bits in writes)]
+            return [*bind_header(h, header), f"{h}.v = " + " | ".join(terms)]
         return [*bind_header(h, header),
-                f"{h}.v = ({h}.v & {clear})" + "".join(f" | {bits}" for _, bits in writes)]
+                f"{h}.v = ({h}.v & {clear})" + "".join(f" | {bits}" for bits in terms)]
 
     def assign(self, lhs, value: str, value_type=None) -> list[str]:
         """Python lines that store `value` (of `value_type`) into the l-value `lhs`."""
