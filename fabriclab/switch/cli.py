@@ -290,14 +290,24 @@ def main(args: argparse.Namespace) -> int:
     if args.thrift_port is not None:
         print(f"fabriclab switch: note: --thrift-port {args.thrift_port} ignored (no Thrift here; "
               "use `fabriclab switch-cli` for queue settings)", file=sys.stderr)
-    running = open_switch(args, packet_log)
-    previous = {sig: signal.signal(sig, lambda *_: running.switch.stop())
-                for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    running: RunningSwitch | None = None
+    asked = False
+
+    def stop(*_: object) -> None:  # also while the ports and servers open: the loop then ends at once
+        nonlocal asked
+        asked = True
+        if running is not None:
+            running.switch.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     try:
+        running = open_switch(args, packet_log)
+        if asked:
+            running.switch.stop()
         print(running.ready_line, flush=True)
         running.switch.run()
     finally:
-        stopped = running.close()
+        stopped = running.close() if running is not None else None
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print(stopped, flush=True)
