@@ -8,6 +8,7 @@ externs are compile-time errors naming the source position, never silent no-ops.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
@@ -238,6 +239,25 @@ class ExternCompiler:
                 code = f"({h}.v & {mask})" if shift == 0 else f"(({h}.v >> {shift}) & {mask})"
             parts.append((code, width, f"{h}.valid" if h is not None else "True"))
         return parts
+
+    def selector_key(self, bc, e) -> tuple[tuple[tuple[int, ...], ...], Callable[[str], str]] | None:
+        """A selector data list as ActionProfile.cached_fields takes it: (the variants' widths,
+        a function of the member/group reference's code giving the key's code
+        `(ref, variant, values...)`), the values unpacked (no bytes per packet). None when
+        more than one header's validity decides which fields are in or a width varies."""
+        parts = self.data_parts(bc, e)
+        if any(not isinstance(w, int) for _, w, _ in parts):
+            return None
+        present = [ok for ok in dict.fromkeys(ok for _, _, ok in parts) if ok != "True"]
+        if len(present) > 1:
+            return None
+        every = "".join(f"{c}, " for c, _, _ in parts)
+        if not present:
+            return (tuple(w for _, w, _ in parts),), lambda ref: f"({ref}, 0, {every})"
+        always = [(c, w) for c, w, ok in parts if ok == "True"]
+        some = "".join(f"{c}, " for c, _ in always)
+        variants = (tuple(w for _, w, _ in parts), tuple(w for _, w in always))
+        return variants, lambda ref: f"(({ref}, 0, {every}) if {present[0]} else ({ref}, 1, {some}))"
 
     def data_bytes(self, bc, e) -> str:
         """A data list's bytes (hash input, selector): packed as one number when every item

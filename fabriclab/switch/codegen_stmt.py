@@ -610,10 +610,11 @@ class BlockCompiler(ExprCompiler):
             kt = "(" + "".join(c + ", " for c in codes) + ")"
         # selector fields are hashed like any data list (invalid headers' fields left out)
         st = self.gen.externs.data_bytes(self, ir.ListExpr([k.expr for k in sel])) if sel else "b''"
+        sel_key = self.gen.externs.selector_key(self, ir.ListExpr([k.expr for k in sel]))
         # `_call`/`_entry`: one name for every table (read before any other apply can run);
         # `hit` and the action name may be used later, so they stay unique
         hit, call = self.gen.uniq("hit"), "_call"
-        self.lookup(self.gen.ns[tname], tname, kt, st, hit if hit_read else None, call)
+        self.lookup(self.gen.ns[tname], tname, kt, st, hit if hit_read else None, call, sel_key)
         action = self.gen.uniq("act")
         act_line = len(self.lines)
         self.emit(f"{action} = {call}.name")
@@ -642,13 +643,14 @@ class BlockCompiler(ExprCompiler):
         return hit, action
 
     def lookup(self, table, tname: str, key: str, selector: str, hit: str | None,
-               call: str) -> None:
+               call: str, selector_key=None) -> None:
         """Bind `hit` and the action `call` of a table lookup.
 
         `Table.apply` unless the table counts or meters hits: then its lookup is called
         directly, and the selector data (packed only for a group) goes to its profile.
         `hit` None: no code reads it; a plain table's call is then its key's action or the
-        default (Table.call_finder: one C lookup, no entry, no test).
+        default (Table.call_finder: one C lookup, no entry, no test). `selector_key`: the
+        selector data as values (codegen_externs.selector_key), when it can be.
         """
         if hit is None and table.profile is None and not table.has_direct_resources:
             self.emit(f"{call} = {self.gen.obj('calls', table.call_finder())}({key}) "
@@ -667,8 +669,13 @@ class BlockCompiler(ExprCompiler):
         if table.profile is None:
             self.emit(f"    {hit}, {call} = True, {entry}.action")
             return
-        resolve = self.gen.obj("resolve", table.profile.cached())
-        self.emit(f"    {call} = {resolve}(({entry}.action, {selector}))")
+        if selector_key is not None:  # the values as the key: bytes built on a miss only
+            variants, key = selector_key
+            resolve = self.gen.obj("resolve", table.profile.cached_fields(variants))
+            self.emit(f"    {call} = {resolve}({key(f'{entry}.action')})")
+        else:
+            resolve = self.gen.obj("resolve", table.profile.cached())
+            self.emit(f"    {call} = {resolve}(({entry}.action, {selector}))")
         self.emit(f"    {hit} = {call} is not None")
         self.emit(f"    if not {hit}:")
         self.emit(f"        {call} = {tname}.default_action")

@@ -24,13 +24,14 @@ P4Runtime server maps to ALREADY_EXISTS, NOT_FOUND and INVALID_ARGUMENT.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple, Union
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.externs import GREEN, DirectState
-from fabriclab.switch.hashing import ALGORITHMS
+from fabriclab.switch.hashing import ALGORITHMS, pack_fields
 
 
 class EntryExistsError(FabricError):
@@ -136,6 +137,7 @@ class ActionProfile:
         # (member/group reference, selector bytes) -> call, for generated code (`cached`);
         # emptied by every change of members or groups. A random selector is not cached.
         self._calls = _LookupCache(self._resolve_key)  # a bound method: deepcopy rebinds it
+        self._field_calls: list[_LookupCache] = []  # `cached_fields` caches, emptied alike
 
     def add_member(self, member_id: int, call: ActionCall) -> None:
         if member_id in self.members:
@@ -144,7 +146,7 @@ class ActionProfile:
             raise FabricError(f"action profile '{self.name}' is full ({self.size} members)")
         self.members[member_id] = call
         self._member_seq[member_id] = next(self._seq)
-        self._calls.clear()
+        self._changed()
 
     def modify_member(self, member_id: int, call: ActionCall) -> None:
         self._member(member_id)
@@ -157,7 +159,7 @@ class ActionProfile:
             raise FabricError(f"action profile '{self.name}': member {member_id} is in a group")
         del self.members[member_id]
         del self._member_seq[member_id]
-        self._calls.clear()
+        self._changed()
 
     def set_group(self, group_id: int, members: Iterable[tuple[int, int]]) -> None:
         """Create or replace a group from (member_id, weight) pairs."""
@@ -178,7 +180,7 @@ class ActionProfile:
         if self.groups.pop(group_id, None) is None:
             raise EntryNotFoundError(f"action profile '{self.name}': no group {group_id}")
         self._group_choice.pop(group_id, None)
-        self._calls.clear()
+        self._changed()
 
     def _member(self, member_id: int) -> ActionCall:
         try:
@@ -197,8 +199,30 @@ class ActionProfile:
     def _resolve_key(self, key: tuple[EntryAction, bytes]) -> ActionCall | None:
         return self.resolve(*key)
 
-    def _rebuild(self) -> None:
+    def cached_fields(self, variants: tuple[tuple[int, ...], ...]
+                      ) -> Callable[[tuple], ActionCall | None]:
+        """`resolve` for generated code taking (reference, variant, field values...): the
+        selector data as values, packed (hashing.pack_fields with `variants[variant]`'s
+        widths) only on a miss; a dict hit per packet builds no bytes. A random selector is
+        resolved every time."""
+        search = functools.partial(self._resolve_fields, variants)
+        if self.algorithm is not None and self.algorithm not in ALGORITHMS.values():
+            return search
+        cache = _LookupCache(search)
+        self._field_calls.append(cache)
+        return cache.__getitem__
+
+    def _resolve_fields(self, variants: tuple[tuple[int, ...], ...], key: tuple
+                        ) -> ActionCall | None:
+        return self.resolve(key[0], pack_fields(key[2:], variants[key[1]]))
+
+    def _changed(self) -> None:
         self._calls.clear()
+        for cache in self._field_calls:
+            cache.clear()
+
+    def _rebuild(self) -> None:
+        self._changed()
         seq = self._member_seq
         self._group_choice = {
             gid: tuple(self.members[m] for m, w in sorted(g, key=lambda mw: seq[mw[0]])

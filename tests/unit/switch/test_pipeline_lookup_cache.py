@@ -132,3 +132,30 @@ def test_call_finders_follow_every_change():
         assert calls(5) == ActionCall("a", (2,))  # the entry's action changed
         t.delete({"k": match}, priority=1)
         assert calls(5) is None and calls(6) is None
+
+
+def test_selector_by_field_values_follows_groups_and_members():
+    """ActionProfile.cached_fields: (reference, variant, values...) keys, the bytes packed
+    with the variant's widths only on a miss; the same choices as the bytes' resolve."""
+    from fabriclab.switch.hashing import algorithm, pack_fields
+    from fabriclab.switch.tables import ActionProfile, GroupRef, MemberRef
+
+    prof = ActionProfile("p", with_selector=True, algorithm=algorithm("crc32"))
+    for m in (1, 2, 3):
+        prof.add_member(m, ActionCall("set", (m,)))
+    prof.set_group(10, [(1, 1), (2, 1), (3, 1)])
+    variants = ((12, 8, 4), (8,))  # all present; the always-present field alone
+    pick = prof.cached_fields(variants)
+    for a, b, c in ((1, 2, 3), (0xABC, 0xFF, 0xF), (7, 0, 1)):
+        want = prof.resolve(GroupRef(10), pack_fields((a, b, c), variants[0]))
+        assert pick((GroupRef(10), 0, a, b, c)) == want
+        assert pick((GroupRef(10), 1, b)) == prof.resolve(GroupRef(10), bytes([b]))
+    choices = {pick((GroupRef(10), 0, i, 7, 1)).args for i in range(64)}
+    assert choices == {(1,), (2,), (3,)}
+    prof.set_group(10, [(3, 1)])  # the cached choices are forgotten
+    assert {pick((GroupRef(10), 0, i, 7, 1)).args for i in range(64)} == {(3,)}
+    prof.modify_member(3, ActionCall("set", (9,)))
+    assert pick((GroupRef(10), 0, 1, 7, 1)).args == (9,)
+    assert pick((MemberRef(2), 1, 0)).args == (2,)
+    prof.delete_group(10)
+    assert pick((GroupRef(10), 0, 1, 7, 1)) is None
