@@ -16,7 +16,7 @@ from fabriclab.switch import hashing
 from fabriclab.switch.codegen_expr import max_bits, resolve, unsupported, varbit_field, width_of
 from fabriclab.switch.externs import COUNTER_MODULUS, Counter, Meter, Register
 from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
-                                     OptionalMatch, Range, Table, Ternary)
+                                     OptionalMatch, Range, Table, Ternary, _LookupCache)
 from fabriclab.switch.v1model import Digest
 from fabriclab.switch.value_sets import ValueSet
 
@@ -241,10 +241,11 @@ class ExternCompiler:
         return parts
 
     def selector_key(self, bc, e) -> tuple[tuple[tuple[int, ...], ...], Callable[[str], str]] | None:
-        """A selector data list as ActionProfile.cached_fields takes it: (the variants' widths,
-        a function of the member/group reference's code giving the key's code
-        `(ref, variant, values...)`), the values unpacked (no bytes per packet). None when
-        more than one header's validity decides which fields are in or a width varies."""
+        """A data list as ActionProfile.cached_fields (and hash() by values) takes it: (the
+        variants' widths, a function of the member/group reference's code giving the key's
+        code `(ref, variant, values...)`, no ref for None), the values unpacked (no bytes
+        per packet). None when more than one header's validity decides which fields are in
+        or a width varies."""
         parts = self.data_parts(bc, e)
         if any(not isinstance(w, int) for _, w, _ in parts):
             return None
@@ -252,12 +253,15 @@ class ExternCompiler:
         if len(present) > 1:
             return None
         every = "".join(f"{c}, " for c, _, _ in parts)
+
+        def key(ref: str | None, variant: int, values: str) -> str:  # None: no reference
+            return f"({'' if ref is None else ref + ', '}{variant}, {values})"
         if not present:
-            return (tuple(w for _, w, _ in parts),), lambda ref: f"({ref}, 0, {every})"
+            return (tuple(w for _, w, _ in parts),), lambda ref: key(ref, 0, every)
         always = [(c, w) for c, w, ok in parts if ok == "True"]
         some = "".join(f"{c}, " for c, _ in always)
         variants = (tuple(w for _, w, _ in parts), tuple(w for _, w in always))
-        return variants, lambda ref: f"(({ref}, 0, {every}) if {present[0]} else ({ref}, 1, {some}))"
+        return variants, lambda ref: f"({key(ref, 0, every)} if {present[0]} else {key(ref, 1, some)})"
 
     def data_bytes(self, bc, e) -> str:
         """A data list's bytes (hash input, selector): packed as one number when every item
@@ -341,7 +345,14 @@ class ExternCompiler:
         result, algo, base, data, max_ = args
         fn = self.algo_fn(algo)
         b, m = bc.expr(base), bc.expr(max_)
-        h = f"{fn}({self.data_bytes(bc, data)})"
+        fields = self.selector_key(bc, data) if algo.member != "random" else None
+        if fields is not None:  # by the field values, hashed once per distinct values
+            variants, key = fields
+            by_values = _LookupCache(functools.partial(hashing.hash_fields,
+                                                       self.gen.ns[fn], variants))
+            h = f"{self.gen.obj('hashed', by_values.__getitem__)}({key(None)})"
+        else:
+            h = f"{fn}({self.data_bytes(bc, data)})"
         b0, m0, width = bc.const_of(base), bc.const_of(max_), width_of(result.type)
         if b0 is not None and m0:  # constants (the common case): folded, no test per packet
             # h >= 0: h % m is h & (m - 1) for a power of two m

@@ -114,6 +114,12 @@ def algorithm(name: str) -> Callable[[bytes], int]:
                           f"(supported: {', '.join(sorted([*ALGORITHMS, 'random']))})") from None
 
 
+def hash_fields(fn: Callable[[bytes], int], variants: Sequence[Sequence[int]], key: tuple) -> int:
+    """`fn` over the data list `key` = (variant, values...): the values packed with
+    `variants[variant]`'s widths (generated hash() code's per-values cache misses here)."""
+    return fn(pack_fields(key[1:], variants[key[0]]))
+
+
 def pack_fields(values: Sequence[int], widths: Sequence[int]) -> bytes:
     """Concatenate fields big-endian into bytes, zero bits padding the end to a byte."""
     acc = 0

@@ -160,3 +160,52 @@ def test_shifts_past_the_width_give_zero(x, s, expected):
     core = SwitchCore(compile_source(SHIFTS, "shifts.p4"))
     frame = bytes([x, s]) + (0x100 + s).to_bytes(2, "big") + bytes(2)
     assert core.process(1, frame, 0) == [(2, frame[:4] + bytes([expected, expected]))]
+
+
+HASH_BY_VALUES = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> op; bit<12> x; bit<4> y; }
+header b_t { bit<16> z; }
+header r_t { bit<16> h16; bit<32> h32; }
+struct metadata { bit<12> k; bit<4> j; }
+struct headers { a_t a; b_t b; r_t r; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start {
+        pkt.extract(hdr.a);
+        transition select(hdr.a.op) { 1: parse_b; default: accept; }
+    }
+    state parse_b { pkt.extract(hdr.b); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        hdr.r.setValid();
+        meta.k = hdr.a.x;
+        meta.j = hdr.a.y;
+        // one optional header: hashed by the values, per distinct values
+        hash(hdr.r.h16, HashAlgorithm.crc16, 16w0, { hdr.b.z, meta.k }, 32w0);
+        hash(hdr.r.h32, HashAlgorithm.crc32, 32w5, { meta.j, hdr.b.z }, 32w1000);
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); pkt.emit(hdr.b); pkt.emit(hdr.r); }
+}
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("op", [1, 2])
+def test_hash_by_values_matches_the_packed_bytes(op):
+    from fabriclab.switch.hashing import crc16, pack_fields
+    core = SwitchCore(compile_source(HASH_BY_VALUES, "hash_by_values.p4"))
+    for x, y, z in ((0xABC, 5, 0x1234), (0, 0, 0), (0xFFF, 15, 0xFFFF), (0xABC, 5, 0x1234)):
+        a = bytes([op]) + ((x << 4) | y).to_bytes(2, "big")
+        b = z.to_bytes(2, "big")
+        valid = op == 1
+        h16 = crc16(pack_fields((z, x) if valid else (x,), (16, 12) if valid else (12,)))
+        h32 = 5 + zlib.crc32(pack_fields((y, z) if valid else (y,), (4, 16) if valid else (4,))) % 1000
+        out = a + (b if valid else b"") + h16.to_bytes(2, "big") + h32.to_bytes(4, "big")
+        assert core.process(1, a + b, 0) == [(2, out + (b"" if valid else b))]
