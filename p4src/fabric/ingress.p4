@@ -269,7 +269,10 @@ control FabricIngress(inout headers_t hdr,
             if (meta.mode != MODE_ECMP || meta.deadPorts != 0) {
                 if (group_candidates.apply().hit && meta.candidateCount > 0) {
                     use_ecmp = false;
-                    live_candidates.apply(hdr, meta, standard_metadata);
+                    /* with no dead port the filter would keep the list as it is */
+                    if (meta.deadPorts != 0) {
+                        live_candidates.apply(hdr, meta, standard_metadata);
+                    }
                     if (meta.mode == MODE_FLOWLET) {
                         flowlet_lookup();
                     }
