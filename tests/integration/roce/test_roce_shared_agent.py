@@ -4,6 +4,7 @@ veth), every rank's data checks, and a signal ends the run with nothing left beh
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -111,3 +112,15 @@ def test_a_signal_ends_a_shared_run_and_removes_everything(sig):
     assert "interrupted" in err
     assert not Path(f"/proc/{agents[0]}").exists() or "zombie" in Path(f"/proc/{agents[0]}/status").read_text()
     assert not list(Path("/run/netns").glob(f"fl-{tag}-*")), "namespaces left behind"
+
+
+@pytest.mark.parametrize("extra, layout", [([], [None, None]), (["--agents", "shared"], [2, 2])])
+def test_netns_runs_one_agent_per_host_unless_told(tmp_path, extra, layout):
+    """A kernel bridge leaves every core to the hosts: --netns keeps a process per host."""
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "fabriclab", "collective", "alltoall", "--netns", "2",
+                           "--size", "32K", "--iters", "1", "--json", str(out), *extra],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    ranks = json.loads(out.read_text())["runs"][0]["ranks"]
+    assert [r.get("agent_ranks") for r in ranks] == layout and all(r["wrong"] == 0 for r in ranks)
