@@ -283,6 +283,44 @@ class ExternCompiler:
             each = "_rt.pack_valid((" + "".join(f"({c}, {w}, {ok}), " for c, w, ok in parts) + "))"
         return f"({packed} if {' and '.join(present)} else {each})"
 
+    def aligned_slices(self, bc, e) -> tuple[str, int] | None:
+        """(header code, mask) when a data list is slices of one header that sit 16-bit
+        aligned with their place in the packed data (whole bytes, even or odd in all): its
+        number is then the header's int masked, modulo 0xFFFF. None otherwise."""
+        slices = self.merged_parts(bc, e)
+        heads = {h for _, _, h, _ in slices}
+        if len(heads) != 1 or None in heads or any(not isinstance(w, int) for _, w, _, _ in slices):
+            return None
+        total = sum(w for _, w, _, _ in slices)
+        pos, mask = total + (8 if total // 8 % 2 else 0), 0
+        for _, width, _, hshift in slices:
+            pos -= width
+            if (pos - hshift) % 16:
+                return None
+            mask |= ((1 << width) - 1) << hshift
+        return heads.pop(), mask
+
+    def verify_by_residue(self, bc, data, target, exact: str) -> str | None:
+        """verify_checksum's mismatch test for a csum16 over aligned slices of the header
+        that holds the 16-bit checksum field at a 16-bit aligned place (IPv4): with n the
+        data's number and f the field, the checksum ~n equals f exactly when (n + f) mod
+        0xFFFF is 0, except for f in {0, 0xFFFF} (n's residue 0, where 0 and 0xFFFF differ):
+        one modulo of the header's int per packet, the `exact` test only for such f."""
+        aligned = self.aligned_slices(bc, data)
+        if aligned is None or not isinstance(target, ir.Member) or width_of(target.type) != 16:
+            return None
+        ht = resolve(target.expr.type)
+        h, mask = aligned
+        if not (isinstance(ht, ir.StructLike) and ht.is_header) or bc.expr_read(target.expr) != h:
+            return None
+        shift = self.gen.layout(ht)[target.member].shift
+        field = 65535 << shift
+        if shift % 16 or mask & field:
+            return None
+        full = mask | field
+        v = f"{h}.v" if full == (1 << ht.width) - 1 else f"({h}.v & {full})"
+        return f"({v} % 65535 or ({h}.v & {field}) in (0, {field}) and {exact})"
+
     def csum16_of_fields(self, bc, e, known_valid: str | None = None) -> str | None:
         """csum16 of a data list computed on ints (no bytes built), when every item is whole
         bytes and all are present together (one header's validity, or always): then the
@@ -304,17 +342,9 @@ class ExternCompiler:
         # Only the residue mod 0xFFFF and zero-ness of the number matter, and x << 16k is x
         # mod 0xFFFF: slices of one header that sit 16-bit aligned with their place in the
         # packed data are the header's int masked, no shifts (IPv4 minus its checksum field).
-        slices = self.merged_parts(bc, e)
-        heads = {h for _, _, h, _ in slices}
-        if len(heads) == 1 and None not in heads:
-            pos, mask, aligned = total + odd, 0, True
-            for _, width, _, hshift in slices:
-                pos -= width
-                aligned &= (pos - hshift) % 16 == 0
-                mask |= ((1 << width) - 1) << hshift
-            if aligned:
-                (h,) = heads
-                data = f"({h}.v & {mask})"
+        aligned = self.aligned_slices(bc, e)
+        if aligned is not None:
+            data = f"({aligned[0]}.v & {aligned[1]})"
         # hashing.csum16_int inlined (no call per packet): ~sum is 0xFFFF - (n mod 0xFFFF),
         # and a non-zero n with n mod 0xFFFF == 0 sums to 0xFFFF, whose complement is 0
         n, t = self.gen.uniq("csum_n"), self.gen.uniq("csum_t")
@@ -458,7 +488,10 @@ class ExternCompiler:
         else:
             value = f"({fast or f'{fn}({self.data_bytes(bc, data)}{tail})'} & {(1 << width) - 1})"
         if verify:
-            bc.emit(f"if {c} and {value} != {bc.expr(target)}:")
+            exact = f"{value} != {bc.expr(target)}"
+            if fast is not None:
+                exact = self.verify_by_residue(bc, data, target, exact) or exact
+            bc.emit(f"if {c} and {exact}:")
             bc.emit("    pkt.sm.checksum_error = 1")
             return
         guard = c
