@@ -36,6 +36,20 @@ class ControlCtx:
     decl: object = None  # the ControlDecl/ParserDecl
 
 
+_ZERO = "_h.v = 0"  # setValid's zeroing of an invalid header's int
+_PATH = re.compile(r"[\w.]+")  # a header reached by attributes alone (no materialising test)
+
+
+def _binding(lines: list[str]) -> int:
+    """How many leading lines bind `_h` to a header by its path (codegen_expr.bind_header:
+    `_h = path`, maybe with the materialising test), 0 when they do not."""
+    if not lines or not lines[0].startswith("_h = ") or not _PATH.fullmatch(lines[0][5:]):
+        return 0
+    if len(lines) > 2 and lines[1].startswith("if _h is ") and lines[2].startswith("    _h = "):
+        return 3
+    return 1
+
+
 def _applies(e) -> bool:
     return any(isinstance(n, ir.MethodCall) and n.kind == ir.CallKind.TABLE_APPLY
                for n in _walk(e, everything=True))
@@ -99,13 +113,34 @@ class BlockCompiler(ExprCompiler):
         # state): extracts read at constant positions and `_off` is stored only where
         # something reads it (see codegen_parser)
         self.const_off: int | None = None
+        # lines emitted so far, and (header path, that count, the lines' length, indent,
+        # from setValid) when the last statement left `_h` bound to that real header (see
+        # emit_all; lines moved or deleted since change the length: no match then)
+        self.emitted = 0
+        self.h_bound: tuple[str, int, int, int, bool] | None = None
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
+        self.emitted += 1
 
-    def emit_all(self, lines: list[str]) -> None:
+    def emit_all(self, lines: list[str], whole: bool = False) -> None:
+        """Emit `lines`; a header write's binding of `_h` is left out when the statement
+        just before (nothing emitted since, same indent: it runs right before) left `_h`
+        bound to that header, real. `whole`: the write's value reads the header only
+        through `_h.v` (no alias): a setValid just before need not zero it first."""
+        n = _binding(lines)
+        path = lines[0][5:] if n else None
+        bound = self.h_bound
+        rest = lines[n:]
+        if n and bound is not None and bound[:4] == (path, self.emitted, len(self.lines), self.indent):
+            lines = rest
+            if whole and bound[4] and len(rest) == 1 and "_h.v" not in rest[0][7:] \
+                    and self.lines[-1] == "    " * (self.indent + 1) + _ZERO:
+                del self.lines[-1]  # setValid's `_h.v = 0`: every bit is written next
         for line in lines:
             self.emit(line)
+        if n and len(rest) == 1 and rest[0].startswith("_h.v = "):
+            self.h_bound = (path, self.emitted, len(self.lines), self.indent, False)
 
     # ------------------------------------------------------------ statements
     def block(self, stmts) -> None:
@@ -225,7 +260,7 @@ class BlockCompiler(ExprCompiler):
             j += 1
         if len(run) < 2:
             return None
-        self.emit_all(self.header_writes(header, run))
+        self.emit_all(self.header_writes(header, run), whole=True)
         return j
 
     def stmt(self, s) -> None:
@@ -430,16 +465,20 @@ class BlockCompiler(ExprCompiler):
             return
         lazy = self.lazy_member(target, "_NOHDR")
         if lazy is not None and f"{lazy[0]}.{lazy[1]}" not in self.materialised:
-            self.emit(f"_h = {lazy[0]}.{lazy[1]}")
+            path = f"{lazy[0]}.{lazy[1]}"
+            self.emit(f"_h = {path}")
             self.emit("if _h is _NOHDR:")
-            self.emit(f"    _h = {lazy[0]}.{lazy[1]} = _Header()")
+            self.emit(f"    _h = {path} = _Header()")
         else:
-            self.emit(f"_h = {self.expr(target)}")
+            path = self.expr(target)
+            self.emit(f"_h = {path}")
         self.emit("if not _h.valid:")
         if self.track_validity:
             self.emit(f"    {self.shape_change(target, True)}")
         self.emit("    _h.valid = True")
-        self.emit("    _h.v = 0")
+        self.emit("    " + _ZERO)
+        if _PATH.fullmatch(path):  # a write right after binds nothing again
+            self.h_bound = (path, self.emitted, len(self.lines), self.indent, True)
 
     def shape_change(self, target, valid: bool) -> str:
         """The line that keeps the packet's shape (pkt.dep) when `target` becomes valid or
