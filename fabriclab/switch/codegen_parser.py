@@ -36,6 +36,36 @@ def _groups(t: ir.Transition) -> list[tuple[str, list[ir.SelectCase]]]:
     return out
 
 
+def _packed_cond(key: str, places: list[tuple[int, int]], cases: list[ir.SelectCase]) -> str:
+    """The test of cases on a packed select key (ParserGenerator.packed_select)."""
+    tests, values = [], []
+    full = 0
+    for shift, fmask in places:
+        full |= fmask << shift
+    for case in cases:
+        sets = case.keysets
+        if len(sets) == 1 and isinstance(sets[0], ir.DefaultExpr):
+            return "True"
+        cmask = cvalue = 0
+        for ks, (shift, fmask) in zip(sets, places):
+            if isinstance(ks, ir.DefaultExpr):
+                continue
+            value, mask = (ks.value.value, ks.mask.value) if isinstance(ks, ir.Mask) else (ks.value, fmask)
+            cmask |= (mask & fmask) << shift
+            cvalue |= (value & mask) << shift
+        if cmask == full:
+            values.append(cvalue)
+        else:
+            tests.append("True" if cmask == 0 else f"({key} & {cmask}) == {cvalue}")
+    if "True" in tests:
+        return "True"
+    if len(values) == 1:
+        tests.insert(0, f"{key} == {values[0]}")
+    elif values:
+        tests.insert(0, f"{key} in ({''.join(f'{v}, ' for v in values)})")
+    return " or ".join(tests if len(tests) == 1 else (f"({c})" for c in tests))
+
+
 def _constant_extract(s) -> bool:
     """`s` is an extract of a fixed-width header into a header (not a stack's next)."""
     if not (isinstance(s, ir.CallStmt) and s.call.kind == ir.CallKind.EXTRACT):
@@ -232,16 +262,23 @@ class ParserGenerator:
             self.goto(t.state)
             return
         keys = []
-        for k in t.select.keys:
-            name = self.gen.uniq("k")
-            self.emit_reading_offset(lambda k=k, name=name: bc.emit(f"{name} = {bc.expr(k)}"))
-            keys.append(name)
+        packed = self.packed_select(t)
+        if packed is not None:  # one key: the fields' bits of the header's int
+            name, (code, places) = self.gen.uniq("k"), packed
+            self.emit_reading_offset(lambda: bc.emit(f"{name} = {code}"))
+        else:
+            for k in t.select.keys:
+                name = self.gen.uniq("k")
+                self.emit_reading_offset(lambda k=k, name=name: bc.emit(f"{name} = {bc.expr(k)}"))
+                keys.append(name)
         first = True
         known = bc.const_off  # each case starts from the offset before the select
         shape, bound = self.shape, bc.bound  # and from the shape and locals before it
         for target, cases in _groups(t):
             bc.const_off, self.shape, bc.bound = known, shape, dict(bound)
-            if len(keys) == 1 and len(cases) > 1 and all(_plain_value(c.keysets[0]) for c in cases):
+            if packed is not None:
+                cond = _packed_cond(name, places, cases)
+            elif len(keys) == 1 and len(cases) > 1 and all(_plain_value(c.keysets[0]) for c in cases):
                 cond = f"{keys[0]} in ({''.join(bc.expr(c.keysets[0]) + ', ' for c in cases)})"
             else:
                 conds = [self.case_cond(keys, c) for c in cases]
@@ -259,6 +296,42 @@ class ParserGenerator:
         bc.emit(f"raise _rt.ParserError({self.gen.error_code('NoMatch')})")
         bc.indent -= 1
         bc.const_off = None
+
+    def packed_select(self, t: ir.Transition) -> tuple[str, list[tuple[int, int]]] | None:
+        """A select on unsigned fields of one header whose cases are constants, masks of
+        constants or defaults: (the key's code `h.v & mask`, (shift, field mask) per key),
+        so a case is one test of that number (IPv4's ihl and protocol: one key, not two
+        shifted fields). None otherwise."""
+        heads, places = set(), []
+        for k in t.select.keys:
+            ht = resolve(k.expr.type) if isinstance(k, ir.Member) else None
+            kt = resolve(k.type)
+            if not (isinstance(ht, ir.StructLike) and ht.is_header and not varbit_field(ht)
+                    and isinstance(kt, ir.BitType) and not kt.signed):
+                return None
+            lay = self.gen.layout(ht)[k.member]
+            heads.add(self.bc.expr_read(k.expr))
+            places.append((lay.shift, lay.mask))
+        if len(heads) != 1 or len(places) < 2 and places[0][0] == 0:
+            return None  # one field at the bottom: `v & mask` as it is already
+        for case in t.select.cases:
+            sets = case.keysets
+            if len(sets) == 1 and isinstance(sets[0], ir.DefaultExpr):
+                continue
+            if len(sets) != len(places):
+                return None
+            for ks, (_, fmask) in zip(sets, places):
+                if isinstance(ks, ir.DefaultExpr):
+                    continue
+                value, mask = (ks.value, ks.mask) if isinstance(ks, ir.Mask) else (ks, None)
+                v = self.bc.const_of(value)
+                m = fmask if mask is None else self.bc.const_of(mask)
+                if v is None or m is None or v < 0 or m < 0 or v & m & ~fmask:
+                    return None  # out of the field's range: the tests as they are
+        mask = 0
+        for shift, fmask in places:
+            mask |= fmask << shift
+        return f"({heads.pop()}.v & {mask})", places
 
     def case_cond(self, keys: list[str], case: ir.SelectCase) -> str:
         bc = self.bc
