@@ -117,6 +117,8 @@ class BlockCompiler(ExprCompiler):
         # from setValid) when the last statement left `_h` bound to that real header (see
         # emit_all; lines moved or deleted since change the length: no match then)
         self.emitted = 0
+        # (test, count, length, indent, target) of the last `x = c ? v : x` made an `if`
+        self.cond_stored: tuple[str, int, int, int, ir.Expr] | None = None
         self.h_bound: tuple[str, int, int, int, bool] | None = None
 
     def emit(self, line: str) -> None:
@@ -189,10 +191,15 @@ class BlockCompiler(ExprCompiler):
             cond, value = f"not {self.test(rhs.cond)}", rhs.else_
         else:
             return False
-        self.emit(f"if {cond}:")
+        last = self.cond_stored
+        if not (last is not None and last[:4] == (cond, self.emitted, len(self.lines), self.indent)
+                and _independent(rhs.cond, last[4])):
+            self.emit(f"if {cond}:")
         self.indent += 1
         self.emit_all(self.assign(s.lhs, self.expr(value), rhs.type))
         self.indent -= 1
+        # a next store under the same test (best port, then best key) joins this `if`
+        self.cond_stored = (cond, self.emitted, len(self.lines), self.indent, s.lhs)
         return True
 
     def field_step(self, s: ir.Assign) -> list[str] | None:
@@ -975,6 +982,20 @@ def _stored_into(s) -> ir.Node | None:
             inst, ir.Instance) and _extern_name(inst.type) == "register":
         return args[0].decl
     return None
+
+
+def _independent(cond, stored) -> bool:
+    """`cond` reads nothing the store into `stored` (a local or a struct's field, not a
+    header's) may change, and calls nothing: it tests the same after that store."""
+    st = resolve(stored.expr.type) if isinstance(stored, ir.Member) else None
+    if not (isinstance(stored, ir.PathExpr) or isinstance(st, ir.StructLike) and st.kind == "struct"):
+        return False
+    for n in _walk(cond, True):
+        if isinstance(n, ir.MethodCall) or isinstance(n, ir.PathExpr) and isinstance(
+                stored, ir.PathExpr) and n.decl is stored.decl or isinstance(n, ir.Member) \
+                and isinstance(stored, ir.Member) and n.member == stored.member:
+            return False
+    return True
 
 
 def _reads(s, decl) -> bool:
