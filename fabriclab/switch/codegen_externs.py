@@ -14,7 +14,7 @@ from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import hashing
 from fabriclab.switch.codegen_expr import max_bits, resolve, unsupported, varbit_field, width_of
-from fabriclab.switch.externs import COUNTER_MODULUS, Counter, Meter, Register
+from fabriclab.switch.externs import Counter, Meter, Register
 from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
                                      OptionalMatch, Range, Table, Ternary, _LookupCache)
 from fabriclab.switch.v1model import Digest
@@ -590,9 +590,9 @@ class ExternCompiler:
         else:
             get, new = self.cells(obj, "get"), self.bound(obj, "new_cell")
             take = [f"{pad}{c} = {get}({i})", f"{pad}if {c} is None:", f"{pad}    {c} = {new}({i})"]
-        bc.emit_all([*take,
-                     f"{pad}{c}.packets = ({c}.packets + 1) & {COUNTER_MODULUS - 1}",
-                     f"{pad}{c}.bytes = ({c}.bytes + {bc.pkt_sm}.packet_length) & {COUNTER_MODULUS - 1}"])
+        # no wrap per count: a cell is read through Counter.read, which takes it mod 2**64
+        bc.emit_all([*take, f"{pad}{c}.packets += 1",
+                     f"{pad}{c}.bytes += {bc.pkt_sm}.packet_length"])
 
     def method(self, bc, mc: ir.MethodCall) -> None:
         inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None

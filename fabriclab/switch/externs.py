@@ -95,7 +95,9 @@ class CounterData:
 class Counter:
     """An indexed counter array; `unit` is "packets", "bytes" or "packets_and_bytes".
 
-    Cells wrap modulo 2**64 as BMv2's uint64_t cells do. Up to DENSE_COUNTER_CELLS cells
+    Counts wrap modulo 2**64 as BMv2's uint64_t cells do: the data plane adds without a
+    mask (no wrap per packet) and `read` takes the cell modulo 2**64 (CounterData), the
+    same values as wrapping at each count; every reader goes through `read`. Up to DENSE_COUNTER_CELLS cells
     they are a list made up front (`dense`: generated code takes a cell by subscript, no
     test for a missing one); larger counters are stored sparsely (a
     `counter(32w4294967295, ...)` allocates nothing until packets hit it). `cells` is
@@ -114,8 +116,8 @@ class Counter:
             cell = self.cells[index] if self.dense else self.cells.get(index)
             if cell is None:
                 cell = self.new_cell(index)
-            cell.packets = (cell.packets + 1) % COUNTER_MODULUS
-            cell.bytes = (cell.bytes + nbytes) % COUNTER_MODULUS
+            cell.packets += 1
+            cell.bytes += nbytes
 
     def new_cell(self, index: int) -> CounterData:
         cell = self.cells[index] = CounterData()
