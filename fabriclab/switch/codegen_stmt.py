@@ -699,6 +699,9 @@ class BlockCompiler(ExprCompiler):
         selector data as values (codegen_externs.selector_key), when it can be.
         """
         if hit is None and table.profile is None and not table.has_direct_resources:
+            if not table.keys:  # its one call, kept by the table (Table.keyless_call)
+                self.emit(f"{call} = {tname}.keyless_call")
+                return
             self.emit(f"{call} = {self.gen.obj('calls', table.call_finder())}({key}) "
                       f"or {tname}.default_action")
             return

@@ -449,6 +449,9 @@ class Table:
             self._engine = _LpmEngine(i, self.keys[i].width, len(kinds))
         else:
             self._engine = _PriorityEngine(kinds)
+        # a table without keys: the call every packet gets (its one entry's, or the
+        # default), kept up to date by every change: generated code reads it straight
+        self.keyless_call = default_action
 
     # ------------------------------------------------------------ control plane
     def action_call(self, action: str, params: dict[str, int] | None = None) -> ActionCall:
@@ -549,6 +552,7 @@ class Table:
         entry = TableEntry(dict(match), action, priority, seq=next(self._seq))
         self._entries[(key, priority)] = entry
         self._engine.add(key, entry)
+        self._keyless_changed()
         return entry
 
     def _find(self, match: dict[str, FieldMatch], priority: int) -> tuple[tuple, TableEntry]:
@@ -568,6 +572,7 @@ class Table:
         self._check_action(action)
         entry.action = action
         self._engine.retarget(key, entry)
+        self._keyless_changed()
         return entry
 
     def delete(self, match: dict[str, FieldMatch], priority: int = 0) -> None:
@@ -575,6 +580,7 @@ class Table:
         key, entry = self._find(match, priority)
         del self._entries[(key, priority)]
         self._engine.remove(key, entry)
+        self._keyless_changed()
 
     def entries(self) -> list[TableEntry]:
         return sorted(self._entries.values(), key=lambda e: e.seq)
@@ -584,6 +590,7 @@ class Table:
         for (key, _), entry in list(self._entries.items()):
             self._engine.remove(key, entry)
         self._entries.clear()
+        self._keyless_changed()
 
     def set_default(self, call: ActionCall) -> None:
         if self.const_default:
@@ -591,9 +598,15 @@ class Table:
         if call.name not in self.actions:
             raise FabricError(f"table '{self.name}': action '{call.name}' not allowed")
         self.default_action = call
+        self._keyless_changed()
 
     def reset_default(self) -> None:
         self.default_action = self.initial_default
+        self._keyless_changed()
+
+    def _keyless_changed(self) -> None:
+        if not self.keys:  # as the generated `calls(()) or default_action` would find it
+            self.keyless_call = self.call_finder()(()) or self.default_action
 
     # ------------------------------------------------------------ data plane
     @property
