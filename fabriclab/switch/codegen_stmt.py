@@ -683,8 +683,10 @@ class BlockCompiler(ExprCompiler):
             del self.lines[act_line]
             name = f"{call}.name"
         for i, (qname, body) in enumerate(branches):
-            self.emit("if True:" if len(refs) == 1 else
-                      f"{'if' if i == 0 else 'elif'} {name} == {qname!r}:")
+            if len(refs) == 1:  # the table's only action: its body as it is, one level out
+                self.lines += [line[4:] for line in body]
+                continue
+            self.emit(f"{'if' if i == 0 else 'elif'} {name} == {qname!r}:")
             self.lines += body
         return hit, action
 
