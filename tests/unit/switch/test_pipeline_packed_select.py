@@ -79,7 +79,7 @@ def core():
 
 
 @pytest.fixture(scope="module")
-def unpacked(request):
+def unpacked():
     """The same program with every select's keys extracted one by one (as before)."""
     from fabriclab.switch.codegen_parser import ParserGenerator
     patch = pytest.MonkeyPatch()
