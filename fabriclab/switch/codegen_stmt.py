@@ -546,6 +546,9 @@ class BlockCompiler(ExprCompiler):
                 else:
                     value = self.with_scope(saved, lambda a=arg: self.expr(a.value))
                     value = self.convert(value, arg.value.type, prm.type, prm)
+                    if value.isdigit() and prm.direction != "inout" and _only_read(decl.body, prm):
+                        self.scope.names[id(prm)] = value  # a constant: folded where read
+                        continue
                 self.emit(f"{name} = {value}")
             if prm.direction in ("out", "inout"):
                 copy_out.append((arg.value, name, prm.type))
@@ -948,6 +951,18 @@ class BlockCompiler(ExprCompiler):
                 self.emit_header(member)
         else:
             raise unsupported(e, f"emitting {t.display()}")
+
+
+def _only_read(body, prm) -> bool:
+    """`prm` is only read in `body`: never assigned (in whole or in part) nor passed to a
+    call, which might write it."""
+    def names(e) -> bool:
+        return any(isinstance(n, ir.PathExpr) and n.decl is prm for n in ir_nodes(e))
+    for n in ir_nodes(body):
+        if isinstance(n, ir.Assign) and names(n.lhs) or isinstance(n, ir.MethodCall) and any(
+                a.value is not None and names(a.value) for a in n.args):
+            return False
+    return True
 
 
 def _assigned_next(stmts, i: int) -> bool:
