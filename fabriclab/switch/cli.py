@@ -282,7 +282,7 @@ def open_switch(args: argparse.Namespace, packet_log: bool,
 
 def main(args: argparse.Namespace) -> int:
     if args.member_of is not None or args.group is not None:
-        from fabriclab.switch import group
+        from fabriclab.switch import group_cli as group
 
         return group.main(args)
     check_arguments(args)

@@ -3,6 +3,8 @@ before anything exists (one line, exit 2)."""
 
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -41,7 +43,11 @@ def test_member_pid_finds_the_member_process_of_a_switch():
     member = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()", "--member-of",
                                "4242", "--admin-socket", "/tmp/x/s1.sock"], stdin=subprocess.PIPE)
     try:
-        assert member_pid(4242, "/tmp/x/s1.sock") == member.pid
+        end = time.monotonic() + 30  # the child's argv is its own once it has exec'd
+        while b"--member-of" not in (cmdline := Path(f"/proc/{member.pid}/cmdline").read_bytes()):
+            assert member.poll() is None and time.monotonic() < end, (member.returncode, cmdline)
+            time.sleep(0.01)
+        assert member_pid(4242, "/tmp/x/s1.sock") == member.pid, cmdline
         assert member_pid(4242, "/tmp/x/s2.sock") is None
         assert member_pid(4243, "/tmp/x/s1.sock") is None
     finally:
