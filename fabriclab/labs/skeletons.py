@@ -152,18 +152,35 @@ SKELETONS: tuple[Skeleton, ...] = (
            (bit<36> key = load ++ tiebreak). If key < meta.bestKey, this port becomes the
            best: set meta.bestPort and meta.bestKey. No `if` in an action: use `? :`. */
     }"""),
-        Hole("""                        consider(meta.cand0, r[3:0]);
-                        if (meta.candidateCount > 1) { consider(meta.cand1, r[7:4]); }
-                        if (meta.candidateCount > 2) { consider(meta.cand2, r[11:8]); }
-                        if (meta.candidateCount > 3) { consider(meta.cand3, r[15:12]); }
-                        if (meta.candidateCount > 4) { consider(meta.cand4, r[19:16]); }
-                        if (meta.candidateCount > 5) { consider(meta.cand5, r[23:20]); }
-                        if (meta.candidateCount > 6) { consider(meta.cand6, r[27:24]); }
-                        if (meta.candidateCount > 7) { consider(meta.cand7, r[31:28]); }""",
+        Hole("""                        /* nested: a group of n candidates costs n tests, not 8 */
+                        consider(meta.cand0, r[3:0]);
+                        if (meta.candidateCount > 1) {
+                            consider(meta.cand1, r[7:4]);
+                            if (meta.candidateCount > 2) {
+                                consider(meta.cand2, r[11:8]);
+                                if (meta.candidateCount > 3) {
+                                    consider(meta.cand3, r[15:12]);
+                                    if (meta.candidateCount > 4) {
+                                        consider(meta.cand4, r[19:16]);
+                                        if (meta.candidateCount > 5) {
+                                            consider(meta.cand5, r[23:20]);
+                                            if (meta.candidateCount > 6) {
+                                                consider(meta.cand6, r[27:24]);
+                                                if (meta.candidateCount > 7) {
+                                                    consider(meta.cand7, r[31:28]);
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }""",
              """                        consider(meta.cand0, r[3:0]);
                         /* TODO 2: consider the other candidates too: cand1 .. cand7, each
                            only if meta.candidateCount says it exists, each with its own
-                           4 random bits (r[7:4], r[11:8], ...). */"""),
+                           4 random bits (r[7:4], r[11:8], ...). Candidate k exists only if
+                           candidate k-1 does: nested tests cost a group of n ports n
+                           tests instead of 8. */"""),
     )),
     Skeleton("4-int", "fabric/egress.p4", "egress.p4", """\
 /* Lab 4: in-band telemetry. This is fabric.p4's egress (p4src/fabric/egress.p4) with two

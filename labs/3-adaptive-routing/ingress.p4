@@ -288,7 +288,9 @@ control FabricIngress(inout headers_t hdr,
                         consider(meta.cand0, r[3:0]);
                         /* TODO 2: consider the other candidates too: cand1 .. cand7, each
                            only if meta.candidateCount says it exists, each with its own
-                           4 random bits (r[7:4], r[11:8], ...). */
+                           4 random bits (r[7:4], r[11:8], ...). Candidate k exists only if
+                           candidate k-1 does: nested tests cost a group of n ports n
+                           tests instead of 8. */
                         if (meta.mode == MODE_FLOWLET) {
                             flowlet_port.write(meta.flowletSlot, meta.bestPort);
                         }

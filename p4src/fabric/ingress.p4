@@ -281,14 +281,29 @@ control FabricIngress(inout headers_t hdr,
                         bit<32> r;
                         random(r, 0, 0xFFFFFFFF);
                         meta.bestKey = 0xFFFFFFFFF;
+                        /* nested: a group of n candidates costs n tests, not 8 */
                         consider(meta.cand0, r[3:0]);
-                        if (meta.candidateCount > 1) { consider(meta.cand1, r[7:4]); }
-                        if (meta.candidateCount > 2) { consider(meta.cand2, r[11:8]); }
-                        if (meta.candidateCount > 3) { consider(meta.cand3, r[15:12]); }
-                        if (meta.candidateCount > 4) { consider(meta.cand4, r[19:16]); }
-                        if (meta.candidateCount > 5) { consider(meta.cand5, r[23:20]); }
-                        if (meta.candidateCount > 6) { consider(meta.cand6, r[27:24]); }
-                        if (meta.candidateCount > 7) { consider(meta.cand7, r[31:28]); }
+                        if (meta.candidateCount > 1) {
+                            consider(meta.cand1, r[7:4]);
+                            if (meta.candidateCount > 2) {
+                                consider(meta.cand2, r[11:8]);
+                                if (meta.candidateCount > 3) {
+                                    consider(meta.cand3, r[15:12]);
+                                    if (meta.candidateCount > 4) {
+                                        consider(meta.cand4, r[19:16]);
+                                        if (meta.candidateCount > 5) {
+                                            consider(meta.cand5, r[23:20]);
+                                            if (meta.candidateCount > 6) {
+                                                consider(meta.cand6, r[27:24]);
+                                                if (meta.candidateCount > 7) {
+                                                    consider(meta.cand7, r[31:28]);
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                         if (meta.mode == MODE_FLOWLET) {
                             flowlet_port.write(meta.flowletSlot, meta.bestPort);
                         }
