@@ -103,6 +103,8 @@ class PipelineCode:
         """Run the module with the core's drop port and digest sink bound in it."""
         ns = dict(self.namespace, _drop_port=drop_port, _digest_sink=digest_sink)
         exec(self.code, ns)
+        for table in self.tables.values():  # their empty-table flags: globals of this module
+            table.bind_flags(ns)
         return StageFunctions(*(ns[name] for name in STAGE_FUNCTIONS))
 
 

@@ -38,6 +38,12 @@ def _const(e, gen) -> int:
     raise unsupported(e, f"a non-constant value '{e.text}' here")
 
 
+def _does_nothing(decl: ir.ActionDecl) -> bool:
+    """An action with no parameters and no statements (NoAction): running it changes
+    nothing, so an empty table whose default it is need not be applied at all."""
+    return not decl.params and all(isinstance(s, ir.Empty) for s in decl.body.stmts)
+
+
 def _packed_bytes(parts: list[tuple[str, int, str]]) -> str:
     """Code for the bytes of (code, width, _) items packed big-endian into one number, zero
     bits padding the end to a whole byte (hashing.pack_fields, as BMv2 packs a data list)."""
@@ -147,6 +153,8 @@ class ExternCompiler:
             args = tuple(_const(values[id(p)], gen) for p in cp)
             prio = _entry_priority(t, entry, i, n) if needs_priority else 0
             table.insert(match, ActionCall(gen.action_name(ref.decl, ctx), args), prio, _const=True)
+        table.noop_actions = frozenset(spec.name for spec, ref in zip(specs, t.actions)
+                                       if _does_nothing(ref.decl))
         gen.tables[qname] = table
         name = gen.obj("T", table)
         if t.meters is not None:

@@ -395,7 +395,9 @@ class BlockCompiler(ExprCompiler):
         for node in _walk(e):
             if isinstance(node, ir.MethodCall) and node.kind == ir.CallKind.TABLE_APPLY \
                     and id(node) not in self.hoisted:
-                self.hoisted[id(node)] = self.table_apply(node)
+                read = {m.member for m in _walk(e, everything=True)
+                        if isinstance(m, ir.Member) and m.expr is node}
+                self.hoisted[id(node)] = self.table_apply(node, read)
             elif isinstance(node, ir.Binary) and node.op in ("&&", "||") and _applies(node.right):
                 v = self.gen.uniq("sc")
                 self.emit(f"{v} = {self.expr(node.left)}")
@@ -426,7 +428,7 @@ class BlockCompiler(ExprCompiler):
         K = ir.CallKind
         if kind == K.TABLE_APPLY:
             if id(mc) not in self.hoisted:  # a statement: nothing reads its hit flag
-                self.hoisted[id(mc)] = self.table_apply(mc, hit_read=False)
+                self.hoisted[id(mc)] = self.table_apply(mc, frozenset())
         elif kind == K.ACTION:
             self.inline_action(mc.decl, mc.args)
         elif kind == K.CONTROL_APPLY:
@@ -639,7 +641,10 @@ class BlockCompiler(ExprCompiler):
             self.block(body.stmts)
 
     # ------------------------------------------------------------ tables
-    def table_apply(self, mc: ir.MethodCall, hit_read: bool = True) -> tuple[str, str]:
+    def table_apply(self, mc: ir.MethodCall, read: set[str] | frozenset[str]) -> tuple[str, str]:
+        """Code applying a table; `read`: which of its results (hit, miss, action_run) code
+        after it reads. Returns the names of its hit flag and action name."""
+        hit_read = bool(read)
         table: ir.TableDecl = mc.decl if isinstance(mc.decl, ir.TableDecl) else mc.target.decl
         tname = self.ctx.tables[id(table)]
         keys = [k for k in table.keys if k.match_kind != "selector"]
@@ -663,8 +668,30 @@ class BlockCompiler(ExprCompiler):
         # `_call`/`_entry`: one name for every table (read before any other apply can run);
         # `hit` and the action name may be used later, so they stay unique
         hit, call = self.gen.uniq("hit"), "_call"
-        self.lookup(self.gen.ns[tname], tname, kt, st, hit if hit_read else None, call, sel_key)
         action = self.gen.uniq("act")
+        # An empty table's result is its default: with keys that only read (nothing to run
+        # or raise), no key is built (`empty`), and when that default does nothing the apply
+        # is skipped whole (`noop`): globals the table keeps up to date (Table.bind_flags).
+        empty = noop = None
+        if all(_pure(k.expr) for k in table.keys):
+            if table_obj.flag_names is None:
+                table_obj.flag_names = (self.gen.obj("empty", None), self.gen.obj("noop", None))
+            empty, noop = table_obj.flag_names
+            if not table_obj.noop_actions:
+                noop = None
+        if noop is not None:
+            if hit_read:
+                self.emit(f"if {noop}:")
+                if read & {"hit", "miss"}:
+                    self.emit(f"    {hit} = False")
+                if "action_run" in read:
+                    self.emit(f"    {action} = {noop}.name")
+                self.emit("else:")
+            else:
+                self.emit(f"if not {noop}:")
+            self.indent += 1
+        self.lookup(table_obj, tname, kt, st, hit if hit_read else None, call, sel_key,
+                    None if noop is not None or not table.keys else empty)
         act_line = len(self.lines)
         self.emit(f"{action} = {call}.name")
         refs = [r for r in table.actions if r.decl is not None]
@@ -691,26 +718,42 @@ class BlockCompiler(ExprCompiler):
                 continue
             self.emit(f"{'if' if i == 0 else 'elif'} {name} == {qname!r}:")
             self.lines += body
+        if noop is not None:
+            self.indent -= 1
         return hit, action
 
     def lookup(self, table, tname: str, key: str, selector: str, hit: str | None,
-               call: str, selector_key=None) -> None:
+               call: str, selector_key=None, empty: str | None = None) -> None:
         """Bind `hit` and the action `call` of a table lookup.
 
-        `Table.apply` unless the table counts or meters hits: then its lookup is called
-        directly, and the selector data (packed only for a group) goes to its profile.
         `hit` None: no code reads it; a plain table's call is then its key's action or the
-        default (Table.call_finder: one C lookup, no entry, no test). `selector_key`: the
-        selector data as values (codegen_externs.selector_key), when it can be.
+        default (Table.call_finder: one C lookup, no entry, no test). `empty`: the global
+        holding the default call while the table has no entries (then no key is built).
         """
         if hit is None and table.profile is None and not table.has_direct_resources:
             if not table.keys:  # its one call, kept by the table (Table.keyless_call)
                 self.emit(f"{call} = {tname}.keyless_call")
                 return
-            self.emit(f"{call} = {self.gen.obj('calls', table.call_finder())}({key}) "
+            first = f"{empty} or " if empty else ""
+            self.emit(f"{call} = {first}{self.gen.obj('calls', table.call_finder())}({key}) "
                       f"or {tname}.default_action")
             return
         hit = hit or self.gen.uniq("hit")
+        if empty:
+            self.emit(f"if {empty}:")
+            self.emit(f"    {hit}, {call} = False, {empty}")
+            self.emit("else:")
+            self.indent += 1
+        self.search(table, tname, key, selector, hit, call, selector_key)
+        if empty:
+            self.indent -= 1
+
+    def search(self, table, tname: str, key: str, selector: str, hit: str, call: str,
+               selector_key) -> None:
+        """`lookup`'s search of the key: `Table.apply` when the table counts or meters hits;
+        else its lookup called directly, the selector data (packed only for a group) going
+        to its profile. `selector_key`: the selector data as values
+        (codegen_externs.selector_key), when it can be."""
         if table.has_direct_resources:
             self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
                       f"pkt.now)")
@@ -951,6 +994,26 @@ class BlockCompiler(ExprCompiler):
                 self.emit_header(member)
         else:
             raise unsupported(e, f"emitting {t.display()}")
+
+
+_PURE = (ir.Constant, ir.BoolLiteral, ir.PathExpr, ir.Member, ir.EnumMember, ir.Slice,
+         ir.Unary, ir.Cast)
+
+
+def _pure(e) -> bool:
+    """`e` only reads (fields, slices, casts, constants, arithmetic that cannot raise,
+    isValid): leaving it unevaluated changes nothing. Conservative: no calls, stack indexes
+    or stack `next`/`last`, division or conditionals."""
+    for n in _walk(e, everything=True):
+        if isinstance(n, ir.Binary):
+            if n.op in ("/", "%"):
+                return False
+        elif isinstance(n, ir.MethodCall):
+            if n.kind != ir.CallKind.IS_VALID:
+                return False
+        elif not isinstance(n, _PURE) or isinstance(n, ir.Member) and n.member in ("next", "last"):
+            return False
+    return True
 
 
 def _only_read(body, prm) -> bool:

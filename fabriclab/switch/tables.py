@@ -452,6 +452,11 @@ class Table:
         # a table without keys: the call every packet gets (its one entry's, or the
         # default), kept up to date by every change: generated code reads it straight
         self.keyless_call = default_action
+        # the actions that do nothing (no parameters, no statements), and the module globals
+        # generated code tests instead of looking up an empty table (see bind_flags)
+        self.noop_actions: frozenset[str] = frozenset()
+        self.flag_names: tuple[str, str] | None = None
+        self._flags: dict | None = None
 
     # ------------------------------------------------------------ control plane
     def action_call(self, action: str, params: dict[str, int] | None = None) -> ActionCall:
@@ -552,7 +557,7 @@ class Table:
         entry = TableEntry(dict(match), action, priority, seq=next(self._seq))
         self._entries[(key, priority)] = entry
         self._engine.add(key, entry)
-        self._keyless_changed()
+        self._state_changed()
         return entry
 
     def _find(self, match: dict[str, FieldMatch], priority: int) -> tuple[tuple, TableEntry]:
@@ -572,7 +577,7 @@ class Table:
         self._check_action(action)
         entry.action = action
         self._engine.retarget(key, entry)
-        self._keyless_changed()
+        self._state_changed()
         return entry
 
     def delete(self, match: dict[str, FieldMatch], priority: int = 0) -> None:
@@ -580,7 +585,7 @@ class Table:
         key, entry = self._find(match, priority)
         del self._entries[(key, priority)]
         self._engine.remove(key, entry)
-        self._keyless_changed()
+        self._state_changed()
 
     def entries(self) -> list[TableEntry]:
         return sorted(self._entries.values(), key=lambda e: e.seq)
@@ -590,7 +595,7 @@ class Table:
         for (key, _), entry in list(self._entries.items()):
             self._engine.remove(key, entry)
         self._entries.clear()
-        self._keyless_changed()
+        self._state_changed()
 
     def set_default(self, call: ActionCall) -> None:
         if self.const_default:
@@ -598,15 +603,29 @@ class Table:
         if call.name not in self.actions:
             raise FabricError(f"table '{self.name}': action '{call.name}' not allowed")
         self.default_action = call
-        self._keyless_changed()
+        self._state_changed()
 
     def reset_default(self) -> None:
         self.default_action = self.initial_default
-        self._keyless_changed()
+        self._state_changed()
 
-    def _keyless_changed(self) -> None:
+    def _state_changed(self) -> None:
         if not self.keys:  # as the generated `calls(()) or default_action` would find it
             self.keyless_call = self.call_finder()(()) or self.default_action
+        if self._flags is not None:
+            empty, noop = self.flag_names
+            call = None if self._entries else self.default_action
+            self._flags[empty] = call
+            self._flags[noop] = call if call is not None and call.name in self.noop_actions else None
+
+    def bind_flags(self, module: dict) -> None:
+        """Keep `flag_names` up to date in a loaded pipeline's globals, from now on at every
+        entry or default change: the first holds the default call while the table has no
+        entries (its key need not be built), the second the same when that call is one of
+        `noop_actions` (a statement apply is skipped whole); None otherwise."""
+        if self.flag_names is not None:
+            self._flags = module
+            self._state_changed()
 
     # ------------------------------------------------------------ data plane
     @property
