@@ -53,7 +53,8 @@ def test_schedules_compute_the_exact_result(kind, n, dtype, op):
 
 
 @pytest.mark.parametrize("kind,n,size,dtype", [("allreduce", 3, 4 * 30, "int"), ("alltoall", 7, 4 * 7 * 101, "float"),
-                                               ("allgather", 16, 8 * 16 * 53, "double")])
+                                               ("allgather", 16, 8 * 16 * 53, "double"),
+                                               ("allreduce", 2, 4 * 10, "int")])  # less than one period
 def test_rank_input_is_its_formula_at_every_element(kind, n, size, dtype):
     """rank_input tiles the formula's period of 25: the same values as computing every element."""
     spec = CollectiveSpec(kind, n, size, dtype)
