@@ -14,7 +14,7 @@ from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch import hashing
 from fabriclab.switch.codegen_expr import max_bits, resolve, unsupported, varbit_field, width_of
-from fabriclab.switch.externs import Counter, Meter, Register
+from fabriclab.switch.externs import COUNTER_PACKET, Counter, Meter, Register
 from fabriclab.switch.tables import (ActionCall, ActionProfile, ActionSpec, Exact, KeyField, Lpm,
                                      OptionalMatch, Range, Table, Ternary, _LookupCache)
 from fabriclab.switch.v1model import Digest
@@ -594,21 +594,20 @@ class ExternCompiler:
         """Counter.count inlined: the cell's two fields updated in place (wrapping at 2**64
         as BMv2's uint64_t); a sparse counter's cell is made on its first packet."""
         ctr = self.gen.ns[obj]
-        size, c = ctr.size, "_cc"
+        size = ctr.size
         bits = self.gen.index_bits(index)
         if bits is not None and 1 << bits <= size:
             i, pad = bc.expr(index), ""
         else:
             i, pad = "_ci", "    "
             bc.emit(f"if ({i} := {bc.expr(index)}) < {size}:")
+        # one add to the cell's int (Counter); no wrap per count: Counter.read takes each
+        # part modulo 2**64
+        add = f"{COUNTER_PACKET} + {bc.pkt_sm}.packet_length"
         if ctr.dense:  # every cell exists: one subscript
-            take = [f"{pad}{c} = {self.cells(obj)}[{i}]"]
+            bc.emit(f"{pad}{self.cells(obj)}[{i}] += {add}")
         else:
-            get, new = self.cells(obj, "get"), self.bound(obj, "new_cell")
-            take = [f"{pad}{c} = {get}({i})", f"{pad}if {c} is None:", f"{pad}    {c} = {new}({i})"]
-        # no wrap per count: a cell is read through Counter.read, which takes it mod 2**64
-        bc.emit_all([*take, f"{pad}{c}.packets += 1",
-                     f"{pad}{c}.bytes += {bc.pkt_sm}.packet_length"])
+            bc.emit(f"{pad}{self.cells(obj)}[{i}] = {self.cells(obj, 'get')}({i}, 0) + {add}")
 
     def method(self, bc, mc: ir.MethodCall) -> None:
         inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None

@@ -73,6 +73,9 @@ class Register:
 
 COUNTER_MODULUS = 1 << 64  # BMv2 keeps counter cells as uint64_t: they wrap, never saturate
 DENSE_COUNTER_CELLS = 1 << 10  # up to this size a counter's cells exist from the start
+# a counter cell's packets unit (Counter): its bytes below it could only reach it after
+# 2**96 bytes, more than any link carries in the lifetime of the universe
+COUNTER_PACKET = 1 << 96
 
 
 @dataclass
@@ -95,46 +98,42 @@ class CounterData:
 class Counter:
     """An indexed counter array; `unit` is "packets", "bytes" or "packets_and_bytes".
 
-    Counts wrap modulo 2**64 as BMv2's uint64_t cells do: the data plane adds without a
-    mask (no wrap per packet) and `read` takes the cell modulo 2**64 (CounterData), the
-    same values as wrapping at each count; every reader goes through `read`. Up to DENSE_COUNTER_CELLS cells
-    they are a list made up front (`dense`: generated code takes a cell by subscript, no
-    test for a missing one); larger counters are stored sparsely (a
-    `counter(32w4294967295, ...)` allocates nothing until packets hit it). `cells` is
+    A cell is one int, packets times COUNTER_PACKET plus bytes, so the data plane counts
+    with one add (`cells[i] += COUNTER_PACKET + nbytes`). Counts wrap modulo 2**64 as
+    BMv2's uint64_t cells do: the data plane adds without a mask and `read` takes each
+    part modulo 2**64 (CounterData), the same values as wrapping at each count; every
+    reader goes through `read`. Up to DENSE_COUNTER_CELLS cells they are a list made up
+    front (`dense`: generated code takes a cell by subscript); larger counters are a dict
+    (a `counter(32w4294967295, ...)` allocates nothing until packets hit it). `cells` is
     never replaced.
     """
 
     def __init__(self, name: str, size: int, unit: str = "packets_and_bytes") -> None:
         self.name, self.size, self.unit = name, size, unit
         self.dense = size <= DENSE_COUNTER_CELLS
-        self.cells: list[CounterData] | dict[int, CounterData] = (
-            [CounterData() for _ in range(size)] if self.dense else {})
+        self.cells: list[int] | dict[int, int] = [0] * size if self.dense else {}
 
     def count(self, index: int, nbytes: int) -> None:
         """A data-plane count (generated code inlines it, see codegen_externs.counter_count)."""
         if 0 <= index < self.size:
-            cell = self.cells[index] if self.dense else self.cells.get(index)
-            if cell is None:
-                cell = self.new_cell(index)
-            cell.packets += 1
-            cell.bytes += nbytes
-
-    def new_cell(self, index: int) -> CounterData:
-        cell = self.cells[index] = CounterData()
-        return cell
+            if self.dense:
+                self.cells[index] += COUNTER_PACKET + nbytes
+            else:
+                self.cells[index] = self.cells.get(index, 0) + COUNTER_PACKET + nbytes
 
     def read(self, index: int) -> CounterData:
         _check_index("counter", self.name, index, self.size)
-        cell = self.cells[index] if self.dense else self.cells.get(index)
-        return CounterData(cell.packets, cell.bytes) if cell is not None else CounterData()
+        cell = self.cells[index] if self.dense else self.cells.get(index, 0)
+        return CounterData(cell // COUNTER_PACKET, cell % COUNTER_PACKET)
 
     def write(self, index: int, data: CounterData) -> None:
         _check_index("counter", self.name, index, self.size)
-        self.cells[index] = CounterData(data.packets, data.bytes)
+        data = CounterData(data.packets, data.bytes)  # each part modulo 2**64
+        self.cells[index] = data.packets * COUNTER_PACKET + data.bytes
 
     def reset(self) -> None:
         if self.dense:
-            self.cells[:] = [CounterData() for _ in range(self.size)]
+            self.cells[:] = [0] * self.size
         else:
             self.cells.clear()
 
