@@ -598,14 +598,13 @@ class SwitchProcess:
         except Exception:  # noqa: BLE001
             self._pipeline_error("egress", item.port)
             return
-        tm, left_in_tm = self.tm, bool(items)
+        tm = self.tm
         for port, data in outputs:
-            if port != self.drop_port:
-                if tm.transmit(port, data, now_ns, hand_back=True):
-                    self._deliver(port, data)
-                else:
-                    left_in_tm = True
-        if left_in_tm:
+            if port != self.drop_port and tm.transmit(port, data, now_ns, hand_back=True):
+                self._deliver(port, data)
+        # A frame on a modelled link (it arrives after its serialisation) waits for the turn's
+        # deadline: a poll now would find nothing due (1 Gb/s links: every frame-hop).
+        if items or tm.arrivals_waiting():
             for new in items:
                 self._enqueue(new, now_ns)
             self._service(now_ns)

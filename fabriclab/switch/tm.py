@@ -471,6 +471,10 @@ class TrafficManager:
             heapq.heappush(self._wire, (arrival, self._seq, port_number, data))
         return False
 
+    def arrivals_waiting(self) -> bool:
+        """Frames that crossed in no time but were not handed back wait for ``poll``."""
+        return bool(self._arrived)
+
     def clear_queues(self) -> None:
         """Drop every queued packet (their pipeline state is stale after a program change)."""
         for port in self.ports.values():

@@ -52,7 +52,7 @@ def drive(tm: TrafficManager, arrivals: list[tuple[int, Item]], fast: bool):
             infos[item.tag] = info
             if tm.transmit(item.port, payload(item), now, hand_back=True):
                 deliver(now, item.port, payload(item))
-            else:
+            elif tm.arrivals_waiting():  # else it is on a wire: its deadline delivers it
                 service(now)
             continue
         tm.enqueue(item, now, 9)
