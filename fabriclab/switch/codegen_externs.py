@@ -239,23 +239,28 @@ class ExternCompiler:
     def data_parts(self, bc, e) -> list[tuple[str, int, str]]:
         """(code, width, present) per packed item of a data list (see merged_parts);
         `present` is its header's validity or True."""
+        return self.data_parts_of(self.merged_parts(bc, e))
+
+    @staticmethod
+    def data_parts_of(merged: list[list]) -> list[tuple[str, int, str]]:
         # As BMv2's BufBuilder: fields of an invalid header contribute no bits at all.
         parts = []
-        for code, width, h, shift in self.merged_parts(bc, e):
+        for code, width, h, shift in merged:
             if code is None:
                 mask = (1 << width) - 1
                 code = f"({h}.v & {mask})" if shift == 0 else f"(({h}.v >> {shift}) & {mask})"
             parts.append((code, width, f"{h}.valid" if h is not None else "True"))
         return parts
 
-    def selector_key(self, bc, e) -> tuple[tuple[tuple[int, ...], ...], Callable[[str], str]] | None:
+    def selector_key(self, bc, e) -> tuple[tuple[tuple[hashing.Item, ...], ...], Callable[[str], str]] | None:
         """A data list as ActionProfile.cached_fields (and hash() by values) takes it: (the
-        variants' widths, a function of the member/group reference's code giving the key's
+        variants' items, a function of the member/group reference's code giving the key's
         code `(ref, variant, values...)`, no ref for None), the values unpacked (no bytes
-        per packet). None when more than one header's validity decides which fields are in
-        or a width varies."""
-        parts = self.data_parts(bc, e)
-        if any(not isinstance(w, int) for _, w, _ in parts):
+        per packet). Consecutive fields of one header are one value, its int masked to them
+        (item: their (shift, width) slices). None when more than one header's validity
+        decides which fields are in or a width varies."""
+        parts = self.key_items(bc, e)
+        if parts is None:
             return None
         present = [ok for ok in dict.fromkeys(ok for _, _, ok in parts) if ok != "True"]
         if len(present) > 1:
@@ -270,6 +275,30 @@ class ExternCompiler:
         some = "".join(f"{c}, " for c, _ in always)
         variants = (tuple(w for _, w, _ in parts), tuple(w for _, w in always))
         return variants, lambda ref: f"({key(ref, 0, every)} if {present[0]} else {key(ref, 1, some)})"
+
+    def key_items(self, bc, e) -> list[tuple[str, hashing.Item, str]] | None:
+        """(code, item, present) per value of a data list's by-values key: data_parts, but
+        a run of slices of one header is one value, the header's int masked to them (the
+        item their (shift, width) in order); None when a width varies."""
+        items: list[tuple[str, hashing.Item, str]] = []
+        run: list[tuple[int, int]] = []
+        parts = self.merged_parts(bc, e)
+        if any(not isinstance(w, int) for _, w, _, _ in parts):
+            return None
+        for i, (code, width, h, shift) in enumerate(parts):
+            if h is None:
+                items.append((code, width, "True"))
+                continue
+            run.append((shift, width))
+            if i + 1 < len(parts) and parts[i + 1][2] == h:
+                continue
+            if len(run) == 1:
+                items.append(self.data_parts_of([parts[i]])[0])
+            else:
+                mask = sum(((1 << w) - 1) << s for s, w in run)
+                items.append((f"({h}.v & {mask})", tuple(run), f"{h}.valid"))
+            run = []
+        return items
 
     def data_bytes(self, bc, e) -> str:
         """A data list's bytes (hash input, selector): packed as one number when every item

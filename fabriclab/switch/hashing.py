@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import random
 import zlib
-from typing import Callable, Sequence
+from typing import Callable, Sequence, Union
 
 from fabriclab.errors import FabricError
 
@@ -114,10 +114,31 @@ def algorithm(name: str) -> Callable[[bytes], int]:
                           f"(supported: {', '.join(sorted([*ALGORITHMS, 'random']))})") from None
 
 
-def hash_fields(fn: Callable[[bytes], int], variants: Sequence[Sequence[int]], key: tuple) -> int:
-    """`fn` over the data list `key` = (variant, values...): the values packed with
-    `variants[variant]`'s widths (generated hash() code's per-values cache misses here)."""
-    return fn(pack_fields(key[1:], variants[key[0]]))
+Item = Union[int, tuple[tuple[int, int], ...]]  # a field's width, or one header's slices
+
+
+def hash_fields(fn: Callable[[bytes], int], variants: Sequence[Sequence[Item]], key: tuple) -> int:
+    """`fn` over the data list `key` = (variant, values...): the values packed as
+    `variants[variant]`'s items say (pack_items; generated hash() code's per-values cache
+    misses here)."""
+    return fn(pack_items(key[1:], variants[key[0]]))
+
+
+def pack_items(values: Sequence[int], items: Sequence[Item]) -> bytes:
+    """pack_fields over key items: an int item is one field of that width; a tuple of
+    (shift, width) is one header's int masked to those slices (one key value for several
+    fields), its fields in that order."""
+    fields: list[int] = []
+    widths: list[int] = []
+    for value, item in zip(values, items):
+        if isinstance(item, int):
+            fields.append(value)
+            widths.append(item)
+        else:
+            for shift, width in item:
+                fields.append(value >> shift)
+                widths.append(width)
+    return pack_fields(fields, widths)
 
 
 def pack_fields(values: Sequence[int], widths: Sequence[int]) -> bytes:

@@ -31,7 +31,7 @@ from typing import Callable, Iterable, NamedTuple, Union
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.externs import GREEN, DirectState
-from fabriclab.switch.hashing import ALGORITHMS, pack_fields
+from fabriclab.switch.hashing import ALGORITHMS, Item, pack_items
 
 
 class EntryExistsError(FabricError):
@@ -199,12 +199,12 @@ class ActionProfile:
     def _resolve_key(self, key: tuple[EntryAction, bytes]) -> ActionCall | None:
         return self.resolve(*key)
 
-    def cached_fields(self, variants: tuple[tuple[int, ...], ...]
+    def cached_fields(self, variants: tuple[tuple[Item, ...], ...]
                       ) -> Callable[[tuple], ActionCall | None]:
-        """`resolve` for generated code taking (reference, variant, field values...): the
-        selector data as values, packed (hashing.pack_fields with `variants[variant]`'s
-        widths) only on a miss; a dict hit per packet builds no bytes. A random selector is
-        resolved every time."""
+        """`resolve` for generated code taking (reference, variant, values...): the
+        selector data as values, packed (hashing.pack_items with `variants[variant]`'s
+        items: field widths, or a header's slices) only on a miss; a dict hit per packet
+        builds no bytes. A random selector is resolved every time."""
         search = functools.partial(self._resolve_fields, variants)
         if self.algorithm is not None and self.algorithm not in ALGORITHMS.values():
             return search
@@ -212,9 +212,9 @@ class ActionProfile:
         self._field_calls.append(cache)
         return cache.__getitem__
 
-    def _resolve_fields(self, variants: tuple[tuple[int, ...], ...], key: tuple
+    def _resolve_fields(self, variants: tuple[tuple[Item, ...], ...], key: tuple
                         ) -> ActionCall | None:
-        return self.resolve(key[0], pack_fields(key[2:], variants[key[1]]))
+        return self.resolve(key[0], pack_items(key[2:], variants[key[1]]))
 
     def _changed(self) -> None:
         self._calls.clear()
