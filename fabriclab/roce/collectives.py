@@ -289,6 +289,8 @@ class Collective:
         if spec.kind == "allgather":
             self.buf = np.zeros(spec.count, spec.np_dtype)
             self.buf[rank * c:(rank + 1) * c] = src
+        elif data is None:  # rank_input made it for us alone: no copy
+            self.buf = src
         else:
             self.buf = np.array(src, dtype=spec.np_dtype, copy=True)
         self._rings: list[_Ring] = []
