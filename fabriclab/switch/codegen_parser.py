@@ -25,6 +25,15 @@ def _plain_value(ks) -> bool:
         isinstance(ks, ir.PathExpr) and isinstance(ks.decl, ir.ValueSetDecl))
 
 
+def _one_of(key: str, values: list[str]) -> str:
+    """`key in` the values: a constant frozenset (one hash, whatever their number: a
+    tuple compares them one by one, most of them on the usual path, the last case) when
+    all are integer literals, else a tuple."""
+    if len(values) > 2 and all(v.isdigit() for v in values):
+        return f"{key} in {{{', '.join(values)}}}"
+    return f"{key} in ({''.join(f'{v}, ' for v in values)})"
+
+
 def _groups(t: ir.Transition) -> list[tuple[str, list[ir.SelectCase]]]:
     """A select's cases as runs of consecutive cases with the same next state."""
     out: list[tuple[str, list[ir.SelectCase]]] = []
@@ -62,7 +71,7 @@ def _packed_cond(key: str, places: list[tuple[int, int]], cases: list[ir.SelectC
     if len(values) == 1:
         tests.insert(0, f"{key} == {values[0]}")
     elif values:
-        tests.insert(0, f"{key} in ({''.join(f'{v}, ' for v in values)})")
+        tests.insert(0, _one_of(key, [str(v) for v in values]))
     return " or ".join(tests if len(tests) == 1 else (f"({c})" for c in tests))
 
 
@@ -279,7 +288,7 @@ class ParserGenerator:
             if packed is not None:
                 cond = _packed_cond(name, places, cases)
             elif len(keys) == 1 and len(cases) > 1 and all(_plain_value(c.keysets[0]) for c in cases):
-                cond = f"{keys[0]} in ({''.join(bc.expr(c.keysets[0]) + ', ' for c in cases)})"
+                cond = _one_of(keys[0], [bc.expr(c.keysets[0]) for c in cases])
             else:
                 conds = [self.case_cond(keys, c) for c in cases]
                 cond = "True" if "True" in conds else " or ".join(
