@@ -738,41 +738,48 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"{call} = {first}{self.gen.obj('calls', table.call_finder())}({key}) "
                       f"or {tname}.default_action")
             return
-        hit = hit or self.gen.uniq("hit")
+        hit_read, hit = hit is not None, hit or self.gen.uniq("hit")
         if empty:
             self.emit(f"if {empty}:")
             self.emit(f"    {hit}, {call} = False, {empty}")
             self.emit("else:")
             self.indent += 1
-        self.search(table, tname, key, selector, hit, call, selector_key)
+        self.search(table, tname, key, selector, hit if hit_read else None, call, selector_key)
         if empty:
             self.indent -= 1
 
-    def search(self, table, tname: str, key: str, selector: str, hit: str, call: str,
+    def search(self, table, tname: str, key: str, selector: str, hit: str | None, call: str,
                selector_key) -> None:
         """`lookup`'s search of the key: `Table.apply` when the table counts or meters hits;
         else its lookup called directly, the selector data (packed only for a group) going
         to its profile. `selector_key`: the selector data as values
-        (codegen_externs.selector_key), when it can be."""
+        (codegen_externs.selector_key), when it can be. `hit` None: nothing reads it."""
         if table.has_direct_resources:
+            hit = hit or self.gen.uniq("hit")
             self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
                       f"pkt.now)")
             return
         entry = "_entry"
         self.emit(f"{entry} = {self.gen.obj('find', table.finder())}({key})")
         self.emit(f"if {entry} is None:")
-        self.emit(f"    {hit}, {call} = False, {tname}.default_action")
+        self.emit(f"    {hit}, {call} = False, {tname}.default_action" if hit else
+                  f"    {call} = {tname}.default_action")
         self.emit("else:")
         if table.profile is None:
-            self.emit(f"    {hit}, {call} = True, {entry}.action")
+            self.emit(f"    {hit}, {call} = True, {entry}.action" if hit else
+                      f"    {call} = {entry}.action")
             return
         if selector_key is not None:  # the values as the key: bytes built on a miss only
             variants, key = selector_key
             resolve = self.gen.obj("resolve", table.profile.cached_fields(variants))
-            self.emit(f"    {call} = {resolve}({key(f'{entry}.action')})")
+            found = f"{resolve}({key(f'{entry}.action')})"
         else:
             resolve = self.gen.obj("resolve", table.profile.cached())
-            self.emit(f"    {call} = {resolve}(({entry}.action, {selector}))")
+            found = f"{resolve}(({entry}.action, {selector}))"
+        if hit is None:  # an empty group: the default (an ActionCall is never false)
+            self.emit(f"    {call} = {found} or {tname}.default_action")
+            return
+        self.emit(f"    {call} = {found}")
         self.emit(f"    {hit} = {call} is not None")
         self.emit(f"    if not {hit}:")
         self.emit(f"        {call} = {tname}.default_action")

@@ -10,7 +10,7 @@ from fabriclab.p4 import compile_source
 from fabriclab.switch.codegen import generate_pipeline
 from fabriclab.switch.core import SwitchCore
 from fabriclab.switch.hashing import algorithm, pack_fields
-from fabriclab.switch.tables import Exact, GroupRef
+from fabriclab.switch.tables import Exact, GroupRef, MemberRef
 
 PROGRAM = """
 #include <core.p4>
@@ -89,3 +89,7 @@ def test_hash_and_selector_by_values_match_the_packed_bytes(program):
         assert port == prof.resolve(GroupRef(1), packed).args[0]
         ports.add(port)
     assert ports == {10, 11, 12, 13}
+    prof.set_group(1, [])  # an empty group: the table's default (NoAction), port 0
+    assert core.process(1, bytes([1]) + bytes(16), 0)[0][0] == 0
+    table.modify({"hdr.g.with_h": Exact(1)}, MemberRef(2))
+    assert core.process(1, bytes([1]) + bytes(16), 0)[0][0] == 12
