@@ -644,7 +644,7 @@ class BlockCompiler(ExprCompiler):
     def table_apply(self, mc: ir.MethodCall, read: set[str] | frozenset[str]) -> tuple[str, str]:
         """Code applying a table; `read`: which of its results (hit, miss, action_run) code
         after it reads. Returns the names of its hit flag and action name."""
-        hit_read = bool(read)
+        hit_read, run_read = bool(read & {"hit", "miss"}), "action_run" in read
         table: ir.TableDecl = mc.decl if isinstance(mc.decl, ir.TableDecl) else mc.target.decl
         tname = self.ctx.tables[id(table)]
         keys = [k for k in table.keys if k.match_kind != "selector"]
@@ -680,11 +680,11 @@ class BlockCompiler(ExprCompiler):
             if not table_obj.noop_actions:
                 noop = None
         if noop is not None:
-            if hit_read:
+            if hit_read or run_read:
                 self.emit(f"if {noop}:")
-                if read & {"hit", "miss"}:
+                if hit_read:
                     self.emit(f"    {hit} = False")
-                if "action_run" in read:
+                if run_read:
                     self.emit(f"    {action} = {noop}.name")
                 self.emit("else:")
             else:
@@ -709,7 +709,7 @@ class BlockCompiler(ExprCompiler):
             if any(line.strip() != "pass" for line in body):
                 branches.append((self.gen.action_name(ref.decl, self.ctx), body))
         name = action
-        if not hit_read and len(branches) == 1:  # a statement: only this test reads the name
+        if not run_read and len(branches) == 1:  # only this test reads the name
             del self.lines[act_line]
             name = f"{call}.name"
         for i, (qname, body) in enumerate(branches):
@@ -759,16 +759,19 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
                       f"pkt.now)")
             return
+        if table.profile is None:  # the hit's action call itself (hit is read: see lookup)
+            self.emit(f"{call} = {self.gen.obj('calls', table.call_finder())}({key})")
+            self.emit(f"if {call} is None:")
+            self.emit(f"    {hit}, {call} = False, {tname}.default_action")
+            self.emit("else:")
+            self.emit(f"    {hit} = True")
+            return
         entry = "_entry"
         self.emit(f"{entry} = {self.gen.obj('find', table.finder())}({key})")
         self.emit(f"if {entry} is None:")
         self.emit(f"    {hit}, {call} = False, {tname}.default_action" if hit else
                   f"    {call} = {tname}.default_action")
         self.emit("else:")
-        if table.profile is None:
-            self.emit(f"    {hit}, {call} = True, {entry}.action" if hit else
-                      f"    {call} = {entry}.action")
-            return
         if selector_key is not None:  # the values as the key: bytes built on a miss only
             variants, key = selector_key
             resolve = self.gen.obj("resolve", table.profile.cached_fields(variants))
