@@ -583,6 +583,8 @@ class SwitchProcess:
         if len(items) == 1:
             item = items[0]
             if item.port != self.drop_port:
+                if tm.only_deliveries_due(now_ns):  # a late turn: earlier frames' wires first
+                    self._service(now_ns)
                 queue = tm.cut_through(item, now_ns, port)
                 if queue is not None:
                     self._cut_through(core, item, queue, now_ns)

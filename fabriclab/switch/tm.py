@@ -471,6 +471,15 @@ class TrafficManager:
             heapq.heappush(self._wire, (arrival, self._seq, port_number, data))
         return False
 
+    def only_deliveries_due(self, now_ns: int) -> bool:
+        """Frames have crossed their wire by ``now_ns`` while no queue, pause or rate has
+        work: a ``poll`` now would only deliver them, so a driver that wakes late may do so
+        before the packets that arrived meanwhile and let those try ``cut_through`` (the same
+        departures: deliveries change no queue; and the same order on the wire)."""
+        if self._active or self._xoff:
+            return False
+        return bool(self._arrived) or bool(self._wire) and self._wire[0][0] <= now_ns
+
     def arrivals_waiting(self) -> bool:
         """Frames that crossed in no time but were not handed back wait for ``poll``."""
         return bool(self._arrived)

@@ -12,12 +12,14 @@ from test_tm_queues import MS, Item
 from fabriclab.switch.tm import QueueInfo, TrafficManager
 
 
-def drive(tm: TrafficManager, arrivals: list[tuple[int, Item]], fast: bool):
+def drive(tm: TrafficManager, arrivals: list[tuple[int, Item]], fast: bool, late: frozenset[int] = frozenset()):
     """Deliveries as (time, port, tag, QueueInfo) and how many packets took the fast path.
 
     ``arrivals`` is sorted by time; between arrivals the clock jumps to the TM's deadlines
-    (the driver's timer). The fast path is tried as the driver tries it: one packet out of
-    ingress, the TM asked before ``enqueue``."""
+    (the driver's timer), but for the arrivals whose index is in ``late``: the driver woke
+    late and reads them before what fell due meanwhile (a busy machine's turn). The fast
+    path is tried as the driver tries it: one packet out of ingress, the TM asked before
+    ``enqueue``."""
     infos: dict[int, QueueInfo] = {}
     out: list[tuple[int, int, int, QueueInfo]] = []
     cut = 0
@@ -44,8 +46,11 @@ def drive(tm: TrafficManager, arrivals: list[tuple[int, Item]], fast: bool):
         while (deadline := tm.next_deadline_ns()) is not None and deadline <= limit:
             service(max(deadline, 0))
 
-    for now, item in arrivals:
-        until(now - 1)
+    for i, (now, item) in enumerate(arrivals):
+        if i not in late:
+            until(now - 1)
+        if fast and tm.only_deliveries_due(now):  # as the driver does on a late turn
+            service(now)
         info = tm.cut_through(item, now, 9) if fast else None
         if info is not None:
             cut += 1
@@ -97,6 +102,48 @@ def test_fast_path_gives_what_the_queues_give(events, priorities, depth, bps, pp
     fast, _ = drive(fast_tm, items, fast=True)
     assert fast == slow
     assert fast_tm.stats() == slow_tm.stats()
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(arrivals, st.sets(st.integers(0, 79)), st.sampled_from([None, 100e6, 1e9]),
+       st.sampled_from([None, 500.0]), st.sampled_from([0, 50_000]))
+def test_a_late_turn_gives_what_the_queues_give(events, late, bps, pps, delay_ns):
+    """Deliveries due before a late turn's arrivals (the wire of a 1 Gb/s link): the fast
+    path delivers them first and then cuts through; the queue path, the same."""
+    items = [(t, Item(port, prio, length, i)) for i, (t, port, prio, length) in enumerate(events)]
+    slow_tm = configured(2, 8, bps, pps, None, delay_ns, None)
+    fast_tm = configured(2, 8, bps, pps, None, delay_ns, None)
+    slow, _ = drive(slow_tm, items, fast=False, late=frozenset(late))
+    fast, _ = drive(fast_tm, items, fast=True, late=frozenset(late))
+    assert fast == slow
+    assert fast_tm.stats() == slow_tm.stats()
+
+
+def test_a_late_turn_delivers_the_wire_then_cuts_through():
+    tm = TrafficManager()
+    tm.set_port_rate(1, 8_000_000)  # 1000-byte frame = 1 ms on the wire
+    tm.port(2)
+    out, cut = drive(tm, [(0, Item(1, 0, 1000, 0)), (3 * MS, Item(2, 0, 100, 1))], fast=True,
+                     late=frozenset({1}))
+    assert cut == 2  # the frame due at 1 ms kept nothing from the fast path
+    assert [(t, port, tag) for t, port, tag, _ in out] == [(3 * MS, 1, 0), (3 * MS, 2, 1)]
+
+
+def test_a_late_turn_leaves_queued_packets_to_the_queue_path():
+    """A packet queued behind a packet rate fell due before a late turn's arrival: the
+    turn enqueues the arrival first on both paths (it has the higher priority and leaves
+    first), as the queue path always did."""
+    def tm() -> TrafficManager:
+        t = TrafficManager(priority_queues=2)
+        t.set_port_rate(1, 8_000_000, pps=500)  # 100 bytes = 0.1 ms on the wire; a departure per 2 ms
+        return t
+
+    items = [(0, Item(1, 0, 100, 0)), (0, Item(1, 0, 100, 1)), (3 * MS, Item(1, 1, 100, 2))]
+    slow, _ = drive(tm(), items, fast=False, late=frozenset({2}))
+    fast, _ = drive(tm(), items, fast=True, late=frozenset({2}))
+    # the first frame's wire was due too (at 0.1 ms): still not a reason to touch the queues
+    assert [(t, tag) for t, _, tag, _ in slow] == [(3 * MS, 0), (3 * MS + MS // 10, 2), (5 * MS + MS // 10, 1)]
+    assert fast == slow
 
 
 def test_an_idle_unlimited_port_takes_the_fast_path_with_empty_queue_metadata():
