@@ -690,6 +690,7 @@ class BlockCompiler(ExprCompiler):
             else:
                 self.emit(f"if not {noop}:")
             self.indent += 1
+        looked_up = len(self.lines)
         self.lookup(table_obj, tname, kt, st, hit if hit_read else None, call, sel_key,
                     None if noop is not None or not table.keys else empty)
         act_line = len(self.lines)
@@ -718,6 +719,8 @@ class BlockCompiler(ExprCompiler):
                 continue
             self.emit(f"{'if' if i == 0 else 'elif'} {name} == {qname!r}:")
             self.lines += body
+        if len(refs) == 1 and act_line - looked_up == 1 and name != action:
+            _unpack_found_call(self.lines, looked_up)
         if noop is not None:
             self.indent -= 1
         return hit, action
@@ -1004,6 +1007,23 @@ class BlockCompiler(ExprCompiler):
                 self.emit_header(member)
         else:
             raise unsupported(e, f"emitting {t.display()}")
+
+
+_CALL_LINE = re.compile(r"(\s*)_call = (.+)")
+_ARGS_LINE = re.compile(r"(\s*)(.+) = _call\.args")
+_CALL_NAME = re.compile(r"\b_call\b")
+
+
+def _unpack_found_call(lines: list[str], at: int) -> None:
+    """`_call = <lookup>` at `lines[at]` then `<targets> = _call.args` (a table's one
+    action unpacking its arguments first): one line, the lookup's args unpacked, when no
+    other line reads `_call` (no local stored and loaded)."""
+    found, unpack = _CALL_LINE.fullmatch(lines[at]), _ARGS_LINE.fullmatch(lines[at + 1]) \
+        if at + 1 < len(lines) else None
+    if found is None or unpack is None or found.group(1) != unpack.group(1) \
+            or any(_CALL_NAME.search(line) for line in lines[at + 2:]):
+        return
+    lines[at:at + 2] = [f"{unpack.group(1)}{unpack.group(2)} = ({found.group(2)}).args"]
 
 
 _PURE = (ir.Constant, ir.BoolLiteral, ir.PathExpr, ir.Member, ir.EnumMember, ir.Slice,

@@ -81,6 +81,8 @@ def test_generated_code_tests_the_flags():
     source = generate_pipeline(compile_source(PROGRAM, "empty_tables.p4")).source
     assert source.count("if not _noop_") == 2  # stmt and counted: skipped whole when empty
     assert "_empty_" in source  # conf: no key built while empty
+    # conf's one action unpacks the found call's arguments straight (no `_call` local)
+    assert ", = (_empty_" in source and ").args" in source
 
 
 def test_empty_tables_give_their_defaults(core):
