@@ -5,13 +5,19 @@ runs a 1 MiB all-to-all with under 1% resends and at least 90% of line rate as b
 
 The fabric's links run at 1 Gb/s, so the switches' CPU and not the links' model is what
 limits; the hosts' NICs are paced at the rate under test (`fabriclab collective --rate`).
-busbw is nccl-tests' figure, the average over --iters measured iterations after one warm-up
-iteration (whose resends count too: the ranks' start, one "go" after the other on a loaded
-machine, is not the fabric's speed). With --iters 1 the figure is mostly the ranks' start
-skew: one iteration of 1 MiB lasts 60-170 ms at 50-100 Mb/s. Bisection over rates (in Mb/s, on a log
-scale) between --low and --high, one all-to-all per step on the same running net, or just
-the rates of --at; every step's figures are printed as it ends, then the answer with the
-machine's load average. Measured once: a benchmark, never asserts.
+busbw is nccl-tests' figure: each rank times its --iters measured iterations back to back
+after one warm-up iteration (whose resends count too), so its time per iteration is its
+span over the batch, as nccl-tests times a batch; the row takes the slowest rank's (nccl-tests
+reports the ranks' average by default: ours is the stricter). Unlike nccl-tests, building a
+rank's buffers and checking its output fall inside the timed span; they cost about 1 ms per
+rank and iteration (until 2026-12-03 np.resize and the first check took ~30 ms in the one
+agent process that drives all ranks, a pause in every rank's pacing: the first measured
+iteration took 85-100 ms at 100 Mb/s against 65-75, hence --iters 4 found less than
+--iters 10). One iteration of 1 MiB lasts 60-170 ms at 50-100 Mb/s. Bisection over rates (in
+Mb/s, on a log scale) between --low and --high, one all-to-all per step on the same running
+net, or just the rates of --at; every step's figures are printed as it ends (with the slowest
+rank's iteration times), then the answer with the machine's load average. Measured once: a
+benchmark, never asserts.
 
 Each step also says where the CPU went, per iteration (warm-up included): the switch
 processes (from /proc: four, or the shared one and its idle member processes) and the rank agents (their CPU from "go" to done), and the
@@ -147,6 +153,7 @@ def alltoall(run: str, rate_mbps: float, jumbo: bool, iters: int, switches: list
               "switch_cpu": (cpu_s(switches) - sw0) / (1 + iters),
               "agent_cpu": sum(r.get("cpu_s", 0.0) for r in ranks) / (1 + iters),
               "busy": (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]) * (os.cpu_count() or 1)}
+    result["times_ms"] = [round(t * 1e3) for t in max(ranks, key=lambda r: r["avg_time"])["times"]]
     result["resend_share"] = result["resends"] / data_packets
     result["ok"] = result["resend_share"] < MAX_RESENDS and result["busbw"] >= MIN_SHARE * rate_mbps
     return result
@@ -163,7 +170,8 @@ def report(r: dict, steps: list[dict] | None = None) -> None:
           f"{r['duplicates']} duplicates), {r['wall_s']:.0f} s wall: "
           f"{'passes' if r['ok'] else 'fails'}   [load {loadavg()}]\n"
           f"            CPU per iteration: switches {r['switch_cpu']:.3f} s, agents {r['agent_cpu']:.3f} s; "
-          f"machine busy {r['busy']:.2f} of {os.cpu_count()} CPUs over the step", flush=True)
+          f"machine busy {r['busy']:.2f} of {os.cpu_count()} CPUs over the step; slowest rank's "
+          f"iterations {r['times_ms']} ms", flush=True)
 
 
 def main() -> int:
@@ -175,7 +183,7 @@ def main() -> int:
                         help="MTU 9000 and 4096-byte RoCE packets (as the experiments run): a "
                              "quarter of the packets per byte")
     parser.add_argument("--iters", type=int, default=4,
-                        help="measured iterations after the warm-up (default 4; 1: the start skew dominates)")
+                        help="measured iterations after the warm-up (default 4)")
     parser.add_argument("--at", metavar="MBPS,...", help="measure just these rates (no bisection)")
     parser.add_argument("--switch-procs", choices=("shared", "per-switch"),
                         help="`fabriclab net --switch-procs`: all switches in one process, or "
