@@ -729,17 +729,26 @@ class BlockCompiler(ExprCompiler):
                call: str, selector_key=None, empty: str | None = None) -> None:
         """Bind `hit` and the action `call` of a table lookup.
 
-        `hit` None: no code reads it; a plain table's call is then its key's action or the
-        default (Table.call_finder: one C lookup, no entry, no test). `empty`: the global
-        holding the default call while the table has no entries (then no key is built).
+        A plain table's call is its key's action (Table.call_finder), a selector table's
+        the call its key and selector values resolve to (Table.cached_selection): one C
+        lookup, None for a miss, then the default. `hit` None: no code reads it. `empty`:
+        the global holding the default call while the table has no entries (then no key
+        is built). `selector_key`: the selector data as values (codegen_externs.selector_key).
         """
-        if hit is None and table.profile is None and not table.has_direct_resources:
-            if not table.keys:  # its one call, kept by the table (Table.keyless_call)
+        find = None
+        if table.has_direct_resources:
+            pass
+        elif table.profile is None:
+            if not table.keys and hit is None:  # its one call, kept by the table (keyless_call)
                 self.emit(f"{call} = {tname}.keyless_call")
                 return
+            find = f"{self.gen.obj('calls', table.call_finder())}({key})"
+        elif selector_key is not None:
+            variants, values = selector_key
+            find = f"{self.gen.obj('select', table.cached_selection(variants))}({values(key)})"
+        if find is not None and hit is None:
             first = f"{empty} or " if empty else ""
-            self.emit(f"{call} = {first}{self.gen.obj('calls', table.call_finder())}({key}) "
-                      f"or {tname}.default_action")
+            self.emit(f"{call} = {first}{find} or {tname}.default_action")
             return
         hit_read, hit = hit is not None, hit or self.gen.uniq("hit")
         if empty:
@@ -747,27 +756,26 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"    {hit}, {call} = False, {empty}")
             self.emit("else:")
             self.indent += 1
-        self.search(table, tname, key, selector, hit if hit_read else None, call, selector_key)
-        if empty:
-            self.indent -= 1
-
-    def search(self, table, tname: str, key: str, selector: str, hit: str | None, call: str,
-               selector_key) -> None:
-        """`lookup`'s search of the key: `Table.apply` when the table counts or meters hits;
-        else its lookup called directly, the selector data (packed only for a group) going
-        to its profile. `selector_key`: the selector data as values
-        (codegen_externs.selector_key), when it can be. `hit` None: nothing reads it."""
-        if table.has_direct_resources:
-            hit = hit or self.gen.uniq("hit")
-            self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
-                      f"pkt.now)")
-            return
-        if table.profile is None:  # the hit's action call itself (hit is read: see lookup)
-            self.emit(f"{call} = {self.gen.obj('calls', table.call_finder())}({key})")
+        if find is not None:
+            self.emit(f"{call} = {find}")
             self.emit(f"if {call} is None:")
             self.emit(f"    {hit}, {call} = False, {tname}.default_action")
             self.emit("else:")
             self.emit(f"    {hit} = True")
+        else:
+            self.search(table, tname, key, selector, hit if hit_read else None, call)
+        if empty:
+            self.indent -= 1
+
+    def search(self, table, tname: str, key: str, selector: str, hit: str | None, call: str
+               ) -> None:
+        """`lookup`'s search of a table with no call finder: `Table.apply` when the table
+        counts or meters hits; else its entry, and the member or group's call with the
+        selector data packed. `hit` None: nothing reads it."""
+        if table.has_direct_resources:
+            hit = hit or self.gen.uniq("hit")
+            self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
+                      f"pkt.now)")
             return
         entry = "_entry"
         self.emit(f"{entry} = {self.gen.obj('find', table.finder())}({key})")
@@ -775,13 +783,8 @@ class BlockCompiler(ExprCompiler):
         self.emit(f"    {hit}, {call} = False, {tname}.default_action" if hit else
                   f"    {call} = {tname}.default_action")
         self.emit("else:")
-        if selector_key is not None:  # the values as the key: bytes built on a miss only
-            variants, key = selector_key
-            resolve = self.gen.obj("resolve", table.profile.cached_fields(variants))
-            found = f"{resolve}({key(f'{entry}.action')})"
-        else:
-            resolve = self.gen.obj("resolve", table.profile.cached())
-            found = f"{resolve}(({entry}.action, {selector}))"
+        resolve = self.gen.obj("resolve", table.profile.cached())
+        found = f"{resolve}(({entry}.action, {selector}))"
         if hit is None:  # an empty group: the default (an ActionCall is never false)
             self.emit(f"    {call} = {found} or {tname}.default_action")
             return

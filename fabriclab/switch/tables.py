@@ -138,6 +138,7 @@ class ActionProfile:
         # emptied by every change of members or groups. A random selector is not cached.
         self._calls = _LookupCache(self._resolve_key)  # a bound method: deepcopy rebinds it
         self._field_calls: list[_LookupCache] = []  # `cached_fields` caches, emptied alike
+        self._by_variants: dict[tuple, Callable | _LookupCache] = {}  # cached_fields'
 
     def add_member(self, member_id: int, call: ActionCall) -> None:
         if member_id in self.members:
@@ -189,11 +190,17 @@ class ActionProfile:
             raise EntryNotFoundError(
                 f"action profile '{self.name}': no member {member_id}") from None
 
+    @property
+    def random(self) -> bool:
+        """Its choice is random (HashAlgorithm.random), not a function of the selector data:
+        never cached."""
+        return self.algorithm is not None and self.algorithm not in ALGORITHMS.values()
+
     def cached(self) -> Callable[[tuple[EntryAction, bytes]], ActionCall | None]:
         """`resolve` for generated code, taking one (reference, selector) tuple: a dict hit
         per packet (a flow's selector repeats) when the algorithm is a function of its bytes."""
-        if self.algorithm is not None and self.algorithm not in ALGORITHMS.values():
-            return self._resolve_key  # "random": a new choice every packet
+        if self.random:
+            return self._resolve_key  # a new choice every packet
         return self._calls.__getitem__
 
     def _resolve_key(self, key: tuple[EntryAction, bytes]) -> ActionCall | None:
@@ -201,16 +208,23 @@ class ActionProfile:
 
     def cached_fields(self, variants: tuple[tuple[Item, ...], ...]
                       ) -> Callable[[tuple], ActionCall | None]:
-        """`resolve` for generated code taking (reference, variant, values...): the
-        selector data as values, packed (hashing.pack_items with `variants[variant]`'s
-        items: field widths, or a header's slices) only on a miss; a dict hit per packet
-        builds no bytes. A random selector is resolved every time."""
-        search = functools.partial(self._resolve_fields, variants)
-        if self.algorithm is not None and self.algorithm not in ALGORITHMS.values():
-            return search
-        cache = _LookupCache(search)
+        """`resolve` taking (reference, variant, values...): the selector data as values,
+        packed (hashing.pack_items with `variants[variant]`'s items: field widths, or a
+        header's slices) only on a miss; a dict hit per packet builds no bytes. A random
+        selector is resolved every time. One cache per `variants` (kept as an object, so a
+        deep copy of the profile copies it; the bound method is made per call)."""
+        found = self._by_variants.get(variants)
+        if found is None:
+            found = functools.partial(self._resolve_fields, variants)
+            if not self.random:
+                found = _LookupCache(found)
+                self.empties(found)
+            self._by_variants[variants] = found
+        return found.__getitem__ if isinstance(found, _LookupCache) else found
+
+    def empties(self, cache: dict) -> None:
+        """Empty `cache` too at every member or group change (a cache of resolved calls)."""
         self._field_calls.append(cache)
-        return cache.__getitem__
 
     def _resolve_fields(self, variants: tuple[tuple[Item, ...], ...], key: tuple
                         ) -> ActionCall | None:
@@ -457,6 +471,7 @@ class Table:
         self.noop_actions: frozenset[str] = frozenset()
         self.flag_names: tuple[str, str] | None = None
         self._flags: dict | None = None
+        self._selections: list[_LookupCache] = []  # cached_selection's caches
 
     # ------------------------------------------------------------ control plane
     def action_call(self, action: str, params: dict[str, int] | None = None) -> ActionCall:
@@ -610,6 +625,8 @@ class Table:
         self._state_changed()
 
     def _state_changed(self) -> None:
+        for cache in self._selections:
+            cache.clear()
         if not self.keys:  # as the generated `calls(()) or default_action` would find it
             self.keyless_call = self.call_finder()(()) or self.default_action
         if self._flags is not None:
@@ -652,6 +669,27 @@ class Table:
         table without an action profile or direct resources (`call or default_action`:
         no entry object, no test): the form of key as `finder`."""
         return self._engine.call_finder()
+
+    def cached_selection(self, variants: tuple[tuple[Item, ...], ...]
+                         ) -> Callable[[tuple], ActionCall | None]:
+        """For generated code of a table with an action selector: (key, variant, selector
+        values...) -> the call a hit on the key (`finder`'s form) resolves to, None for a
+        miss or an empty group. One dict hit per packet where a flow repeats, emptied at
+        every entry change and every member or group change; random selectors resolve
+        every time. A miss resolves through the profile's `cached_fields`."""
+        search = functools.partial(self._select, variants)
+        if self.profile.random:
+            return search
+        cache = _LookupCache(search)
+        self._selections.append(cache)
+        self.profile.empties(cache)
+        return cache.__getitem__
+
+    def _select(self, variants: tuple[tuple[Item, ...], ...], key: tuple) -> ActionCall | None:
+        entry = self.finder()(key[0])
+        if entry is None:
+            return None
+        return self.profile.cached_fields(variants)((entry.action, *key[1:]))
 
     def apply(self, values: tuple, selector: bytes, nbytes: int, now_us: int
               ) -> tuple[bool, ActionCall]:

@@ -93,3 +93,21 @@ def test_hash_and_selector_by_values_match_the_packed_bytes(program):
     assert core.process(1, bytes([1]) + bytes(16), 0)[0][0] == 0
     table.modify({"hdr.g.with_h": Exact(1)}, MemberRef(2))
     assert core.process(1, bytes([1]) + bytes(16), 0)[0][0] == 12
+
+
+def test_each_core_resolves_with_its_own_groups(program):
+    """The per-(key, values) selection caches are copied with each core's tables and
+    profile: a core never sees another's members, groups or entries."""
+    cores = [SwitchCore(program) for _ in range(2)]
+    for n, core in enumerate(cores):
+        (name,) = [t for t in core.tables if t.endswith("pick")]
+        table = core.tables[name]
+        fwd = next(a for a in table.actions if a.endswith("fwd"))
+        table.profile.add_member(1, table.action_call(fwd, {"p": 20 + n}))
+        table.profile.set_group(5, [(1, 1)])
+        table.insert({"hdr.g.with_h": Exact(0)}, GroupRef(5))
+    data = bytes(16)
+    assert [core.process(1, data, 0)[0][0] for core in cores] == [20, 21]
+    (name,) = [t for t in cores[0].tables if t.endswith("pick")]
+    cores[0].tables[name].delete({"hdr.g.with_h": Exact(0)})  # an entry change: cache emptied
+    assert [core.process(1, data, 0)[0][0] for core in cores] == [0, 21]
