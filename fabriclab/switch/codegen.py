@@ -28,6 +28,7 @@ from fabriclab.switch.codegen_expr import (FieldLayout, Scope, attr, check_stack
                                            varbit_field)
 from fabriclab.switch.codegen_externs import ExternCompiler
 from fabriclab.switch.codegen_parser import ParserGenerator
+from fabriclab.switch.codegen_ranges import FieldRanges
 from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx, ir_nodes
 from fabriclab.switch.tables import ActionProfile, Table
 from fabriclab.switch.v1model import Digest, PacketState
@@ -151,6 +152,7 @@ class PipelineGenerator:
         self.deparsers: rt.ShapeDeparsers | None = None
         self.rng = random.Random(0)
         self.written = _written_names(program)
+        self.ranges: FieldRanges | None = None  # set once the target's own struct is known
         self.externs = ExternCompiler(self)
         for decl in program.actions:
             self.action_names[id(decl)] = qualify("", decl)
@@ -164,11 +166,15 @@ class PipelineGenerator:
 
     def index_bits(self, e) -> int | None:
         """max_bits of an extern's index, also through a local that is never written after
-        its initialiser (`bit<32> port = (bit<32>)sm.egress_port;`: 9 bits): range checks
-        that can never fail are left out."""
+        its initialiser (`bit<32> port = (bit<32>)sm.egress_port;`: 9 bits) and a metadata
+        field by every write to it (codegen_ranges): range checks that can never fail are
+        left out."""
         if isinstance(e, ir.Cast) and isinstance(t := resolve(e.type), ir.BitType) and not t.signed:
             inner = self.index_bits(e.expr)
             return t.width if inner is None else min(t.width, inner)
+        if isinstance(e, ir.Member) and isinstance(t := resolve(e.type), ir.BitType) and not t.signed \
+                and self.ranges is not None and (bits := self.ranges.field_bits(e)) is not None:
+            return min(t.width, bits)  # a metadata field no write fills past `bits`
         decl = getattr(e, "decl", None)
         if (isinstance(e, ir.PathExpr) and isinstance(decl, ir.VarDecl) and decl.init is not None
                 and id(decl) not in self.written
@@ -526,6 +532,7 @@ class PipelineGenerator:
                               "ingress, egress, computeChecksum, deparser) package")
         parser = stages["parser"]
         hdr_t, meta_t, sm_t = (resolve(prm.type) for prm in parser.params[1:4])
+        self.ranges = FieldRanges(self.program, getattr(sm_t, "name", ""))
         if isinstance(hdr_t, ir.StructLike) and hdr_t.kind == "struct" and id(hdr_t) not in self.classes:
             self.lazy.add(id(hdr_t))
         self.deparse_order = self.fast_deparse_order(stages["deparser"])

@@ -1,0 +1,83 @@
+"""A register index read from a metadata field keeps no range check only when every write
+to that field stays below the register's size (codegen_ranges): hash() with a constant max,
+a narrower value; any other writer (an extern's out argument, a wider value, an increment)
+keeps the check, and out-of-range indexes are still ignored."""
+
+import re
+
+import pytest
+
+from fabriclab.p4 import compile_source
+from fabriclab.switch.codegen import generate_pipeline
+from fabriclab.switch.core import SwitchCore
+
+PROGRAM = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> op; bit<8> x; bit<8> res; }
+struct metadata { bit<32> hashed; bit<32> narrow; bit<32> filled; bit<32> bumped; bit<32> copied; }
+struct headers { a_t a; }
+register<bit<8>>(16) by_hash;
+register<bit<8>>(256) by_narrow;
+register<bit<8>>(16) by_filled;
+register<bit<8>>(16) by_bumped;
+register<bit<8>>(256) by_copied;
+register<bit<32>>(1) source;
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        hash(meta.hashed, HashAlgorithm.crc32, 32w0, { hdr.a.x }, 32w16);
+        meta.narrow = (bit<32>)hdr.a.x;
+        source.write(0, (bit<32>)hdr.a.x * 1000);
+        source.read(meta.filled, 0);
+        meta.bumped = (bit<32>)hdr.a.x[3:0];
+        if (hdr.a.op == 1) { meta.bumped = meta.bumped + 250; }
+        metadata m = { hashed = 0, narrow = 0, filled = 0, bumped = 0, copied = (bit<32>)hdr.a.x };
+        meta.copied = m.copied;
+        by_hash.write(meta.hashed, 1);
+        by_narrow.write(meta.narrow, 2);
+        by_filled.write(meta.filled, 3);
+        by_bumped.write(meta.bumped, 4);
+        by_copied.write(meta.copied, 5);
+        bit<8> v;
+        by_filled.read(v, meta.filled);
+        hdr.a.res = v;
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.fixture(scope="module")
+def program():
+    return compile_source(PROGRAM, "field_ranges.p4")
+
+
+def test_only_bounded_fields_lose_the_check(program):
+    source = generate_pipeline(program).source
+    for name in ("hashed", "narrow", "copied"):  # copied: from a struct expression's 8 bits
+        assert re.search(rf"cells_[0-9]+\[_p_meta_[0-9]+\.{name}\] = ", source), name
+    for name in ("filled", "bumped"):  # an extern's out argument; an increment
+        assert re.search(rf"if \(_wi := _p_meta_[0-9]+\.{name}\) < 16:", source), name
+
+
+@pytest.mark.parametrize("op", [0, 1])
+@pytest.mark.parametrize("x", [0, 3, 15, 16, 200, 255])
+def test_indexes_in_and_out_of_range(program, op, x):
+    core = SwitchCore(program)
+    ((_, out),) = core.process(1, bytes([op, x, 0]), 0)
+    regs = core.registers
+    filled = x * 1000
+    assert out[2] == (3 if filled < 16 else 0)  # an out-of-range read gives 0
+    assert regs["by_filled"].cells == [3 if i == filled else 0 for i in range(16)]
+    bumped = (x & 15) + (250 if op == 1 else 0)
+    assert regs["by_bumped"].cells == [4 if i == bumped else 0 for i in range(16)]
+    assert regs["by_narrow"].read(x) == 2 and regs["by_copied"].read(x) == 5
+    assert sum(1 for c in regs["by_hash"].cells if c) == 1
