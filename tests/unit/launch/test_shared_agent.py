@@ -12,7 +12,7 @@ import pytest
 
 from fabriclab.cli import main
 from fabriclab.errors import FabricError
-from fabriclab.launch.agent import Seat, agent_argv, collective_job, parse_seats
+from fabriclab.launch.agent import Seat, agent_argv, collective_job, hosts_nice, parse_seats
 from fabriclab.launch.collective import launch
 from fabriclab.launch.lockstep import Lockstep
 from fabriclab.launch.placement import here, in_netns, in_pid_netns, netns_of
@@ -56,6 +56,23 @@ def test_the_shared_agent_is_one_process_for_many_rounds():
             results = ranks.round([collective_job(spec, OPTS, 60)], 60)
             assert [r["rank"] for r in results] == [0, 1, 2] and all(r["wrong"] == 0 for r in results)
             assert ranks.procs[0].pid == pid
+
+
+def test_a_shared_agent_takes_the_cpu_weight_of_its_hosts():
+    """One process for 3 hosts runs at the nice value of 3 per-host agents (root only; a
+    one-rank agent keeps the launcher's)."""
+    assert [hosts_nice(n) for n in (1, 2, 3, 4, 8, 1000)] == [0, -3, -5, -6, -9, -10]
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    seats = [Seat(i) for i in range(3)]
+    spec = CollectiveSpec("alltoall", 3, 24 << 10)
+    for argv, ranks_per_agent in ((agent_argv("fabriclab.launch.agent", seats, LO), 3),
+                                  (agent_argv("fabriclab.launch.agent", 0, LO[:1]), 1)):
+        with Lockstep([here], [argv], 60, "rank", answers=[ranks_per_agent]) as ranks:
+            nice = os.getpriority(os.PRIO_PROCESS, ranks.procs[0].pid)
+        if ranks_per_agent == 1:
+            assert nice == mine
+        else:
+            assert nice == (min(hosts_nice(3), mine) if os.geteuid() == 0 else mine)
 
 
 def test_argv_names_each_ranks_namespace():
