@@ -473,18 +473,22 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"{self.expr(target)}.set_valid()")
             return
         lazy = self.lazy_member(target, "_NOHDR")
+        made = [f"    {self.shape_change(target, True)}"] if self.track_validity else []
+        made.append("    _h.valid = True")
         if lazy is not None and f"{lazy[0]}.{lazy[1]}" not in self.materialised:
             path = f"{lazy[0]}.{lazy[1]}"
             self.emit(f"_h = {path}")
-            self.emit("if _h is _NOHDR:")
+            self.emit("if _h is _NOHDR:")  # a new header: invalid, zero; no test of either
             self.emit(f"    _h = {path} = _Header()")
+            for m in made:
+                self.emit(m)
+            self.emit("elif not _h.valid:")
         else:
             path = self.expr(target)
             self.emit(f"_h = {path}")
-        self.emit("if not _h.valid:")
-        if self.track_validity:
-            self.emit(f"    {self.shape_change(target, True)}")
-        self.emit("    _h.valid = True")
+            self.emit("if not _h.valid:")
+        for m in made:
+            self.emit(m)
         self.emit("    " + _ZERO)
         if _PATH.fullmatch(path):  # a write right after binds nothing again
             self.h_bound = (path, self.emitted, len(self.lines), self.indent, True)
