@@ -555,6 +555,9 @@ class BlockCompiler(ExprCompiler):
                     if value.isdigit() and prm.direction != "inout" and _only_read(decl.body, prm):
                         self.scope.names[id(prm)] = value  # a constant: folded where read
                         continue
+                    if prm.direction in (None, "in") and _read_once(decl.body, prm, arg.value):
+                        self.scope.names[id(prm)] = f"({value})"  # evaluated at its one use
+                        continue
                 self.emit(f"{name} = {value}")
             if prm.direction in ("out", "inout"):
                 copy_out.append((arg.value, name, prm.type))
@@ -1062,6 +1065,28 @@ def _only_read(body, prm) -> bool:
         if isinstance(n, ir.Assign) and names(n.lhs) or isinstance(n, ir.MethodCall) and any(
                 a.value is not None and names(a.value) for a in n.args):
             return False
+    return True
+
+
+def _read_once(body, prm, arg) -> bool:
+    """`prm`, an in parameter bound to `arg`, can be `arg` itself at its one use: read
+    once, `arg` only reads (_pure) and nothing in `body` writes a variable `arg` reads
+    (no assignment to it, no out/inout argument or call target within it)."""
+    if not _pure(arg) or not _only_read(body, prm) or sum(
+            isinstance(n, ir.PathExpr) and n.decl is prm for n in ir_nodes(body)) != 1:
+        return False
+    reads = {id(n.decl) for n in _walk(arg, everything=True) if isinstance(n, ir.PathExpr)}
+    for n in ir_nodes(body):
+        written = [n.lhs] if isinstance(n, ir.Assign) else []
+        if isinstance(n, ir.MethodCall):
+            written = [a.value for a in n.args if a.value is not None
+                       and (a.param is None or a.param.direction in ("out", "inout"))]
+            written += [n.target] if n.target is not None else []
+        for w in written:
+            while isinstance(w, (ir.Member, ir.Index, ir.Slice)):
+                w = w.expr
+            if not isinstance(w, ir.PathExpr) or id(w.decl) in reads:
+                return False
     return True
 
 
