@@ -120,6 +120,7 @@ class BlockCompiler(ExprCompiler):
         # (test, count, length, indent, target) of the last `x = c ? v : x` made an `if`
         self.cond_stored: tuple[str, int, int, int, ir.Expr] | None = None
         self.h_bound: tuple[str, int, int, int, bool] | None = None
+        self.guard_opened = False  # table_apply left its empty-table guard open (stmt: If)
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.indent + line)
@@ -298,12 +299,21 @@ class BlockCompiler(ExprCompiler):
         elif isinstance(s, ir.CallStmt):
             self.call(s.call)
         elif isinstance(s, ir.If):
+            # `if (t.apply().hit [&& ...]) {...}`, no else: when `t` is empty with a no-op
+            # default the test is false, so the table's skip guard encloses the `if` too
+            first = _leading_apply(s.cond) if s.else_ is None else None
+            guarded = False
+            if first is not None and id(first) not in self.hoisted:
+                self.hoisted[id(first)] = self.table_apply(first, {"hit"}, open_guard=True)
+                guarded, self.guard_opened = self.guard_opened, False
             self.hoist(s.cond)
             self.emit(f"if {self.test(s.cond)}:")
             saved = self.materialised
             self.materialised = saved | self.valid_in(s.cond)
             self.nested(s.then)
             self.materialised = saved
+            if guarded:
+                self.indent -= 1
             if s.else_ is not None:
                 self.emit("else:")
                 self.nested(s.else_)
@@ -648,9 +658,12 @@ class BlockCompiler(ExprCompiler):
             self.block(body.stmts)
 
     # ------------------------------------------------------------ tables
-    def table_apply(self, mc: ir.MethodCall, read: set[str] | frozenset[str]) -> tuple[str, str]:
+    def table_apply(self, mc: ir.MethodCall, read: set[str] | frozenset[str],
+                    open_guard: bool = False) -> tuple[str, str]:
         """Code applying a table; `read`: which of its results (hit, miss, action_run) code
-        after it reads. Returns the names of its hit flag and action name."""
+        after it reads. Returns the names of its hit flag and action name. `open_guard`:
+        only code under `if hit` follows; when the apply is skipped whole on an empty table
+        (a no-op default) its guard stays open for that code (`guard_opened`)."""
         hit_read, run_read = bool(read & {"hit", "miss"}), "action_run" in read
         table: ir.TableDecl = mc.decl if isinstance(mc.decl, ir.TableDecl) else mc.target.decl
         tname = self.ctx.tables[id(table)]
@@ -687,7 +700,9 @@ class BlockCompiler(ExprCompiler):
             if not table_obj.noop_actions:
                 noop = None
         if noop is not None:
-            if hit_read or run_read:
+            if open_guard:
+                self.emit(f"if not {noop}:")
+            elif hit_read or run_read:
                 self.emit(f"if {noop}:")
                 if hit_read:
                     self.emit(f"    {hit} = False")
@@ -728,7 +743,9 @@ class BlockCompiler(ExprCompiler):
             self.lines += body
         if len(refs) == 1 and act_line - looked_up == 1 and name != action:
             _unpack_found_call(self.lines, looked_up)
-        if noop is not None:
+        if noop is not None and open_guard:
+            self.guard_opened = True
+        elif noop is not None:
             self.indent -= 1
         return hit, action
 
@@ -1066,6 +1083,17 @@ def _only_read(body, prm) -> bool:
                 a.value is not None and names(a.value) for a in n.args):
             return False
     return True
+
+
+def _leading_apply(cond) -> ir.MethodCall | None:
+    """The table apply of `t.apply().hit` when `cond` is that or an && chain starting
+    with it (and applying no other table): false whenever that hit is."""
+    while isinstance(cond, ir.Binary) and cond.op == "&&" and not _applies(cond.right):
+        cond = cond.left
+    if isinstance(cond, ir.Member) and cond.member == "hit" and isinstance(cond.expr, ir.MethodCall) \
+            and cond.expr.kind == ir.CallKind.TABLE_APPLY:
+        return cond.expr
+    return None
 
 
 def _read_once(body, prm, arg) -> bool:

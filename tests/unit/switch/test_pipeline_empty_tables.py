@@ -3,6 +3,8 @@
 Entries added and removed, defaults set and reset while empty, `.hit`, `action_run` and
 direct counters must give what a lookup gives (issue 24)."""
 
+import re
+
 import pytest
 
 from fabriclab.p4 import compile_source
@@ -137,3 +139,49 @@ def test_direct_counter_counts_hits_only(core):
     assert entry.direct.counter.packets == 2
     stf(core, "remove counted hdr.a.k:5")
     assert out(core) == MISSED
+
+
+GATED = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> k; bit<8> r; }
+struct metadata { }
+struct headers { a_t a; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    action mark() { hdr.a.r = hdr.a.r | 1; }
+    table gate { key = { hdr.a.k: exact; } actions = { mark; NoAction; } default_action = NoAction(); }
+    apply {
+        sm.egress_spec = 2;
+        if (gate.apply().hit && hdr.a.k != 7) { hdr.a.r = hdr.a.r | 0x10; }
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_if_hit_without_else_sits_under_the_skip_guard():
+    program = compile_source(GATED, "gated.p4")
+    source = generate_pipeline(program).source
+    run = source[source.index("def run_ingress("):source.index("def egress(")]
+    assert "if not _noop_" in run  # skipped whole, the `if` on its hit inside the guard
+    assert not re.search(r"\n *_hit_[0-9]+ = False\n", run)  # no hit flag stored when skipped
+    core = SwitchCore(program)
+    assert out2(core, 5) == 0  # empty: no hit
+    stf(core, "add gate hdr.a.k:5 mark()\nadd gate hdr.a.k:7 NoAction()")
+    assert (out2(core, 5), out2(core, 7), out2(core, 6)) == (0x11, 0, 0)
+    stf(core, "setdefault gate mark()")  # a default that does something: no skip, no hit
+    assert out2(core, 6) == 1
+    stf(core, "remove all")
+    assert out2(core, 6) == 1
+
+
+def out2(core, k: int) -> int:
+    ((_, got),) = core.process(1, bytes([k, 0]), 0)
+    return got[1]
