@@ -700,9 +700,7 @@ class BlockCompiler(ExprCompiler):
             if not table_obj.noop_actions:
                 noop = None
         if noop is not None:
-            if open_guard:
-                self.emit(f"if not {noop}:")
-            elif hit_read or run_read:
+            if (hit_read or run_read) and not open_guard:  # skipped: no hit, the default's name
                 self.emit(f"if {noop}:")
                 if hit_read:
                     self.emit(f"    {hit} = False")
