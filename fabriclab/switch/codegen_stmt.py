@@ -1097,7 +1097,8 @@ def _leading_apply(cond) -> ir.MethodCall | None:
 def _read_once(body, prm, arg) -> bool:
     """`prm`, an in parameter bound to `arg`, can be `arg` itself at its one use: read
     once, `arg` only reads (_pure) and nothing in `body` writes a variable `arg` reads
-    (no assignment to it, no out/inout argument or call target within it)."""
+    (no assignment to it, no out/inout argument or call target within it, no action
+    called: P4 functions are inlined before, an action's body is not in `body`)."""
     if not _pure(arg) or not _only_read(body, prm) or sum(
             isinstance(n, ir.PathExpr) and n.decl is prm for n in ir_nodes(body)) != 1:
         return False
@@ -1105,6 +1106,8 @@ def _read_once(body, prm, arg) -> bool:
     for n in ir_nodes(body):
         written = [n.lhs] if isinstance(n, ir.Assign) else []
         if isinstance(n, ir.MethodCall):
+            if n.kind == ir.CallKind.ACTION:  # its body (not under this one) may write anything
+                return False
             written = [a.value for a in n.args if a.value is not None
                        and (a.param is None or a.param.direction in ("out", "inout"))]
             written += [n.target] if n.target is not None else []
