@@ -25,15 +25,16 @@ class FieldRanges:
         self.target_struct = target_struct
         self.bits: dict[tuple[str, str], int | None] = {}
         self.copies: list[tuple[tuple[str, str], tuple[str, str]]] = []  # field <- field
-        for n in ir_nodes(program):
+        nodes = list(ir_nodes(program))
+        calls = {id(a): n for n in nodes if isinstance(n, ir.MethodCall) for a in n.args}
+        for n in nodes:
             if isinstance(n, ir.Assign):
                 self.assigned(n.lhs, n.rhs)
             elif isinstance(n, ir.VarDecl) and n.init is not None:
                 self.whole(resolve(n.type), n.init)
-            elif isinstance(n, ir.MethodCall):
-                for a in n.args:
-                    if a.value is not None and (a.param is None or a.param.direction in ("out", "inout")):
-                        self.out_argument(n, a)
+            elif isinstance(n, ir.Argument) and n.value is not None and (
+                    n.param is None or n.param.direction in ("out", "inout")):
+                self.out_argument(calls.get(id(n)), n)  # a call's, or a table's action list's
         changed = True
         while changed:  # a field copied from another holds what that one may hold
             before = dict(self.bits)
@@ -93,15 +94,18 @@ class FieldRanges:
         else:
             self.note((t.name, f.name), None if value is None else max_bits(value))
 
-    def out_argument(self, call: ir.MethodCall, arg: ir.Argument) -> None:
+    def out_argument(self, call: ir.MethodCall | None, arg: ir.Argument) -> None:
+        """`arg` given to an out/inout parameter of `call` (None: an action bound in a
+        table's action list)."""
         key = self.key(arg.value)
         if key is None:
             if isinstance(arg.value, ir.Slice):
                 self.assigned(arg.value, None)
-            elif call.kind not in (ir.CallKind.CONTROL_APPLY, ir.CallKind.PARSER_APPLY, ir.CallKind.ACTION):
+            elif call is not None and call.kind not in (
+                    ir.CallKind.CONTROL_APPLY, ir.CallKind.PARSER_APPLY, ir.CallKind.ACTION):
                 self.whole(resolve(arg.value.type), None)  # an extern fills a whole struct
             return  # a control, parser or action writes its fields by their names
-        self.note(key, _result_bits(call, arg))
+        self.note(key, UNBOUNDED if call is None else _result_bits(call, arg))
 
 
 def _result_bits(call: ir.MethodCall, arg: ir.Argument) -> int | None:
