@@ -51,7 +51,9 @@ class FieldRanges:
         return self.bits.get(key, 0)
 
     def key(self, e) -> tuple[str, str] | None:
-        if not isinstance(e, ir.Member):
+        """(struct, field) of a bit field of a tracked struct (a struct-typed field is a
+        whole struct: see `whole`)."""
+        if not isinstance(e, ir.Member) or not isinstance(resolve(e.type), ir.BitType):
             return None
         base = resolve(e.expr.type)
         if not isinstance(base, ir.StructLike) or base.kind != "struct" or base.name == self.target_struct:

@@ -93,3 +93,35 @@ def test_indexes_in_and_out_of_range(program, op, x):
     assert regs["by_listed"].cells == [6 if i == listed else 0 for i in range(16)]
     assert regs["by_narrow"].read(x) == 2 and regs["by_copied"].read(x) == 5
     assert sum(1 for c in regs["by_hash"].cells if c) == 1
+
+
+NESTED = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> x; }
+struct inner_t { bit<32> slot; }
+struct metadata { inner_t in1; }
+struct headers { a_t a; }
+register<inner_t>(1) store;
+register<bit<8>>(16) cells;
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        meta.in1.slot = (bit<32>)hdr.a.x[3:0];
+        store.read(meta.in1, 0);  // an extern fills the whole nested struct
+        cells.write(meta.in1.slot, 1);
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_a_nested_struct_filled_by_an_extern_is_unbounded():
+    source = generate_pipeline(compile_source(NESTED, "nested.p4")).source
+    assert re.search(r"if \(_wi := _p_meta_[0-9]+\.in1\.slot\) < 16:", source)
