@@ -75,7 +75,11 @@ class ExternCompiler:
         gen = self.gen
         if kind == "register":
             t = resolve(inst.type)
-            width = width_of(t.args[0]) if isinstance(t, ir.SpecializedType) else 32
+            cell = resolve(t.args[0]) if isinstance(t, ir.SpecializedType) else None
+            if cell is not None and not isinstance(cell, ir.BitType):  # as p4c-bm2-ss
+                raise unsupported(inst, f"register '{qname}' of {cell.display()} cells (only "
+                                        "bit<W> or int<W>, as simple_switch)")
+            width = width_of(cell) if cell is not None else 32
             reg = gen.registers[qname] = Register(qname, _const(args[0], gen), width)
             return gen.obj("R", reg)
         if kind in ("counter", "meter"):

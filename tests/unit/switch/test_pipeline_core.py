@@ -106,6 +106,22 @@ def test_unsupported_extern_is_a_clear_error():
         SwitchCore(compile_source(src, "core_test.p4"))
 
 
+@pytest.mark.parametrize("cell, ok", [("learn_t", False), ("bool", False), ("bit<8>", True),
+                                      ("int<8>", True)])
+def test_registers_hold_bits_only(cell, ok):
+    """As p4c-bm2-ss ("Only registers with bit or int types"): p4c's front end and P4Info take
+    register<struct>, simple_switch does not; the switch says so before any packet."""
+    src = PROGRAM.replace("apply {\n        sm.egress_spec = 2;",
+                          f"register<{cell}>(4) r;\n    apply {{\n        sm.egress_spec = 2;")
+    program = compile_source(src, "core_test.p4")
+    if ok:
+        assert SwitchCore(program).process(1, pkt(0), 0)
+    else:
+        with pytest.raises(FabricError, match=rf"core_test.p4:\d+:\d+: .*does not support "
+                                              rf"register 'I.r' of {cell} cells"):
+            SwitchCore(program)
+
+
 def test_huge_header_stack_is_a_clear_error():
     """p4c accepts `h[2147483648]`; allocating it per packet would exhaust memory."""
     src = PROGRAM.replace("struct headers { data_t data; }",
