@@ -94,15 +94,14 @@ def test_counter_inline_counts_and_ignores_out_of_range(program):
     assert [i for i in range(ctr.size) if ctr.read(i).packets] == [1]
 
 
-def test_random_draws_from_the_cores_seeded_generator(program):
-    """The generated code draws from one generator per core, in order: constant bounds over
-    2^k values take exactly k bits (getrandbits(k), no rejection loop), any other range
-    exactly what rng.randint(lo, hi) would."""
+def test_random_is_the_seeded_generators_randint(program):
+    """The generated code draws exactly what rng.randint(lo, hi) would, in order, inline
+    (constant bounds) or not, from one generator per core."""
     core, other = SwitchCore(program), SwitchCore(program)
     send(other, 0, 0)
     rng = random.Random(0)
     for i in range(200):
-        expected = rng.getrandbits(32) ^ (10 + rng.getrandbits(2)) ^ rng.randint(0, i % 3 + 5)
+        expected = rng.randint(0, 0xFFFFFFFF) ^ rng.randint(10, 13) ^ rng.randint(0, i % 3 + 5)
         assert send(core, 0, i % 3)[1] == expected
 
 
