@@ -445,21 +445,13 @@ class ExternCompiler:
             bc.emit_all(bc.assign(result, f"_rand({bc.expr(lo)}, {bc.expr(hi)})", result.type))
             return
         # Constant bounds: rng.randint(a, b)'s own draws inline (random.Random._randbelow:
-        # getrandbits(n.bit_length()) until below n), five Python calls fewer per packet; a
-        # range of 2^k values takes k bits as they come (randint's k + 1 bits are rejected
-        # half the time), one value takes none.
+        # getrandbits(n.bit_length()) until below n), five Python calls fewer per packet.
         n = b - a + 1
-        if n == 1:
-            bc.emit_all(bc.assign(result, str(a), result.type))
-            return
+        k = n.bit_length()
         draw, r = self.getrandbits(), self.gen.uniq("rr")
-        if n & (n - 1):
-            k = n.bit_length()
-            bc.emit(f"{r} = {draw}({k})")
-            bc.emit(f"while {r} >= {n}:")
-            bc.emit(f"    {r} = {draw}({k})")
-        else:
-            r = f"{draw}({n.bit_length() - 1})"
+        bc.emit(f"{r} = {draw}({k})")
+        bc.emit(f"while {r} >= {n}:")
+        bc.emit(f"    {r} = {draw}({k})")
         bc.emit_all(bc.assign(result, r if a == 0 else f"({a} + {r})", result.type))
 
     def getrandbits(self) -> str:
