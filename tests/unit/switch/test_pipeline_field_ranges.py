@@ -9,6 +9,7 @@ import pytest
 
 from fabriclab.p4 import compile_source
 from fabriclab.switch.codegen import generate_pipeline
+from fabriclab.switch.codegen_ranges import UNBOUNDED, FieldRanges
 from fabriclab.switch.core import SwitchCore
 from fabriclab.switch.stf import run_stf
 
@@ -123,5 +124,8 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
 
 
 def test_a_nested_struct_filled_by_an_extern_is_unbounded():
-    source = generate_pipeline(compile_source(NESTED, "nested.p4")).source
-    assert re.search(r"if \(_wi := _p_meta_[0-9]+\.in1\.slot\) < 16:", source)
+    """An extern's out argument fills a whole struct: every field in it is unbounded (here
+    register<struct>.read, which p4c's front end takes and the switch refuses to run: the
+    analysis stays conservative all the same)."""
+    ranges = FieldRanges(compile_source(NESTED, "nested.p4").program, "standard_metadata_t")
+    assert ranges.bits[("inner_t", "slot")] is UNBOUNDED  # the [3:0] write alone: 4 bits
