@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import signal
 import sys
 import time
@@ -34,6 +32,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Callable, Sequence
 
 from fabriclab import paths
+from fabriclab.cpu_share import take_share
 from fabriclab.errors import FabricError
 from fabriclab.launch.placement import parse_address
 from fabriclab.launch.setns import entered
@@ -292,27 +291,6 @@ def wait_go() -> None:
         raise FabricError("launcher went away before 'go'")
 
 
-NICE_STEP = 1.25  # CFS: each nice level down weighs about 1.25 times more
-MOST_NICE = -10  # as `fabriclab switch --group` (switch/group_cli.py): room for the machine's daemons
-
-
-def hosts_nice(ranks: int) -> int:
-    """The nice value that gives one agent the CPU weight of the `ranks` per-host agents it
-    stands in for (the rule `fabriclab switch --group` follows for its switches)."""
-    return max(MOST_NICE, -round(math.log(ranks) / math.log(NICE_STEP))) if ranks > 1 else 0
-
-
-def take_hosts_share(ranks: int) -> None:
-    """A busy CPU shares time by task: beside other load one process for all hosts got one
-    host's share for all of them, and its pacers lost line rate for good. Paired runs on the
-    2x2x2 fabric (1 MiB all-to-all, jumbo frames, beside one busy loop): busbw 78 -> 82 Mb/s
-    at 90 Mb/s, 79 -> 84 at 100. Without the privilege (not root) the agent keeps its share."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, min(hosts_nice(ranks), os.getpriority(os.PRIO_PROCESS, 0)))
-    except OSError:
-        pass
-
-
 def serve_rounds(run_round: Round, argv: list[str] | None = None,
                  prog: str = "python -m fabriclab.launch.agent",
                  description: str | None = None, shared: bool = False) -> int:
@@ -334,7 +312,9 @@ def serve_rounds(run_round: Round, argv: list[str] | None = None,
         seats = parse_seats(args.me, getattr(args, "netns", None), len(peers))
         if len(seats) > 1 and not shared:
             raise FabricError(f"--me {args.me}: this agent runs one rank per process")
-        take_hosts_share(len(seats))
+        # one process for several hosts takes their CPU weight, as a switch group does:
+        # beside a busy loop, busbw 78 -> 82 Mb/s at 90 Mb/s on the 2x2x2 fabric (docs/speed.md)
+        take_share(len(seats))
         print("ready", flush=True)
         for line in sys.stdin:
             job = json.loads(line)

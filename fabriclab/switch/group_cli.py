@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import signal
 import subprocess
@@ -30,31 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fabriclab import paths
+from fabriclab.cpu_share import share_of, take_share
 from fabriclab.errors import FabricError
 from fabriclab.switch import admin, cli
 from fabriclab.switch.process import SwitchProcess, run_switches
 
 LOG_FORMAT = "%(asctime)s.%(msecs)03d [%(levelname)s] %(message)s"
-NICE_STEP = 1.25  # CFS: each nice level down weighs about 1.25 times more
-MOST_NICE = -10   # a big group still leaves the machine's own daemons room
-
-
-def share_of(count: int) -> int:
-    """The nice value that gives one process the CPU weight of ``count`` processes at nice
-    0 (the layout it replaces): a busy CPU shares time by task, and the group must not get
-    one switch's share for all its switches (the rank agents beside it get one each)."""
-    return max(MOST_NICE, -round(math.log(count) / math.log(NICE_STEP))) if count > 1 else 0
-
-
-def take_share(count: int) -> None:
-    """Lower our nice value to ``share_of(count)``, before any thread starts (Linux keeps a
-    nice value per thread; new threads inherit it). Without the privilege: a log line."""
-    nice = share_of(count)
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, min(nice, os.getpriority(os.PRIO_PROCESS, 0)))
-    except OSError as err:
-        logging.getLogger("fabriclab.switch").warning(
-            "cannot take the CPU share of %d switches (nice %d): %s", count, nice, err.strerror)
 
 
 @dataclass
@@ -225,7 +205,10 @@ def main(args: argparse.Namespace) -> int:
                           f"{', '.join('--' + k.replace('_', '-') for k in extra)}")
     specs = load_specs(args.group)
     logging.basicConfig(format=f"group: {LOG_FORMAT}", datefmt="%H:%M:%S", stream=sys.stderr)
-    take_share(len(specs))
+    why = take_share(len(specs))  # the weight of the switches it runs
+    if why is not None:
+        logging.getLogger("fabriclab.switch").warning(
+            "cannot take the CPU share of %d switches (nice %d): %s", len(specs), share_of(len(specs)), why)
     members: dict[SwitchProcess, Member] = {}
     stopping = False
 

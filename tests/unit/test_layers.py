@@ -15,7 +15,7 @@ PACKAGES = ("fabriclab", "controller", "topologies", "experiments")
 
 #: Ground first. Modules of one floor may import each other.
 LAYERS: list[tuple[str, ...]] = [
-    ("fabriclab", "fabriclab.errors", "fabriclab.paths", "fabriclab.units"),
+    ("fabriclab", "fabriclab.cpu_share", "fabriclab.errors", "fabriclab.paths", "fabriclab.units"),
     ("topologies",),
     ("fabriclab.p4",),
     ("fabriclab.switch",),

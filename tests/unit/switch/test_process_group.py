@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from fabriclab.errors import FabricError
-from fabriclab.switch.group_cli import MemberSpec, load_specs, parse_member, share_of
+from fabriclab.cpu_share import share_of
+from fabriclab.switch.group_cli import MemberSpec, load_specs, parse_member
 
 SWITCH = [sys.executable, "-m", "fabriclab", "switch"]
 
