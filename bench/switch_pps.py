@@ -8,8 +8,8 @@
                   creates fl-bench-* namespaces and flvb* veths and removes them on exit);
   (c) port I/O:   CPU time per frame of a switch port's reads alone, through its PACKET_MMAP
                   ring and through recvmsg (with PACKET_AUXDATA), frames queued in the kernel
-                  beforehand, and of its sends (one send() each); root only, a flio* veth
-                  pair, removed on exit. CPU time, so it holds on a loaded machine.
+                  beforehand, and of its sends (one send() each); root only, a flvio* veth
+                  pair, removed on exit (and by `fabriclab clean` after a crash). CPU time, so it holds on a loaded machine.
 
 Prints figures; never asserts. Usage: .venv/bin/python bench/switch_pps.py [--seconds S]
 [--packets N] [--program PATH] [--offered-pps PPS] [--core-only]
@@ -228,7 +228,7 @@ def bench_port_io(count: int) -> None:
     from fabriclab.switch.process import _AUX_SPACE, MAX_FRAME, open_port_socket
     from fabriclab.switch.ring import PacketRing
 
-    a, b = f"flio{os.getpid() % 100000}a", f"flio{os.getpid() % 100000}b"
+    a, b = f"flvio{os.getpid() % 100000}a", f"flvio{os.getpid() % 100000}b"
     data = frames(1)[0]
     count = min(count, 1000)  # what the ring (1024 slots) and the socket buffer both hold
     try:

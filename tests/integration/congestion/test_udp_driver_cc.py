@@ -68,7 +68,8 @@ def veth():
     """A veth pair of our own, up, without addresses: (host end, switch end)."""
     if os.geteuid() != 0:
         pytest.skip("needs root (a veth pair and a packet socket)")
-    a, b = f"flpfc{os.getpid() % 10000}a", f"flpfc{os.getpid() % 10000}b"
+    # flv*: the names `fabriclab clean` removes after a crash
+    a, b = f"flvpfc{os.getpid() % 10000}a", f"flvpfc{os.getpid() % 10000}b"
     subprocess.run(["ip", "link", "add", a, "type", "veth", "peer", "name", b], check=True)
     try:
         for end in (a, b):

@@ -2,8 +2,8 @@
 slow port gives the same frames, in the same order, with the same queue depths and drops.
 
 Two veth pairs in the root namespace (IPv6 off, so nothing but the burst crosses them):
-flr<tok>a = port 1 [switch] port 2 = flr<tok>c; the test sends on flr<tok>b and counts on
-flr<tok>d. forward.p4 writes the queue depth each packet saw at enqueue into its IPv4
+flvr<tok>a = port 1 [switch] port 2 = flvr<tok>c; the test sends on flvr<tok>b and counts on
+flvr<tok>d. forward.p4 writes the queue depth each packet saw at enqueue into its IPv4
 identification. Port 2 runs at 10 packets/s with an 8-packet queue, so a 16-frame burst
 (sent in well under the 100 ms gap) queues and drops the same way whatever the I/O path.
 Then two switches on one event loop (run_switches) pass a stream through both, in order.
@@ -42,7 +42,7 @@ def frame(seq: int) -> bytes:
 @pytest.fixture
 def veths():
     token = secrets.token_hex(3)
-    names = {k: f"flr{token}{k}" for k in "abcd"}
+    names = {k: f"flvr{token}{k}" for k in "abcd"}
     try:
         for x, y in (("a", "b"), ("c", "d")):
             sh("ip", "link", "add", names[x], "type", "veth", "peer", "name", names[y])
@@ -113,10 +113,10 @@ def test_a_burst_queues_and_drops_the_same_on_the_ring_and_the_plain_socket(veth
 
 @pytest.fixture
 def chain():
-    """Three veth pairs flc<tok>{0,1,2}{a,b}: the sender on 0a, s1 between 0b and 1a, s2
+    """Three veth pairs flvc<tok>{0,1,2}{a,b}: the sender on 0a, s1 between 0b and 1a, s2
     between 1b and 2a, the receiver on 2b."""
     token = secrets.token_hex(3)
-    pairs = [(f"flc{token}{i}a", f"flc{token}{i}b") for i in range(3)]
+    pairs = [(f"flvc{token}{i}a", f"flvc{token}{i}b") for i in range(3)]
     try:
         for a, b in pairs:
             sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
