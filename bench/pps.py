@@ -20,7 +20,7 @@ programs and entries). `--layout N` instead runs a chain of N switches as one pr
 event loop) and as one process each (docs/speed.md). Beside the delivered rate, frames
 the switch forwarded per CPU second it used: the figure that survives a loaded machine
 (the load average is printed with the figures).
-Needs root. The bench creates namespaces `fl-pps<pid>-*` and veths `flp<pid>*` and removes
+Needs root. The bench creates namespaces `fl-pps<pid>-*` and veths `flvp<pid>*` and removes
 them, and every process it started, on every exit path. A benchmark: prints, never asserts.
 
 `--rate 1000,5000,20000` instead paces the generator at each of those frame rates (moderate
@@ -121,26 +121,26 @@ class Bed:
             for ns in self.ns.values():
                 sh("ip", "netns", "add", ns)
             if not switches:
-                sh("ip", "link", "add", f"flp{token}a", "netns", self.ns[1], "type", "veth",
-                   "peer", "name", f"flp{token}b", "netns", self.ns[2])
-                self._host(1, f"flp{token}a")
-                self._host(2, f"flp{token}b")
+                sh("ip", "link", "add", f"flvp{token}a", "netns", self.ns[1], "type", "veth",
+                   "peer", "name", f"flvp{token}b", "netns", self.ns[2])
+                self._host(1, f"flvp{token}a")
+                self._host(2, f"flvp{token}b")
                 return
             for h in (1, 2):
-                sw_if, host_if = f"flp{token}s{h}", f"flp{token}h{h}"
+                sw_if, host_if = f"flvp{token}s{h}", f"flvp{token}h{h}"
                 sh("ip", "link", "add", sw_if, "type", "veth", "peer", "name", host_if,
                    "netns", self.ns[h])
                 self._up(sw_if)
                 self._host(h, host_if)
-            self.switch_ports[0].append(f"flp{token}s1")
+            self.switch_ports[0].append(f"flvp{token}s1")
             for i in range(1, switches):
-                a, b = f"flp{token}l{i}a", f"flp{token}l{i}b"
+                a, b = f"flvp{token}l{i}a", f"flvp{token}l{i}b"
                 sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
                 self._up(a)
                 self._up(b)
                 self.switch_ports[i - 1].append(a)
                 self.switch_ports[i].append(b)
-            self.switch_ports[-1].append(f"flp{token}s2")
+            self.switch_ports[-1].append(f"flvp{token}s2")
         except BaseException:
             self.remove()
             raise
@@ -162,7 +162,7 @@ class Bed:
         for ns in self.ns.values():
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         for name in ["a", "s1", "s2"] + [f"l{i}a" for i in range(1, len(self.switch_ports))]:
-            subprocess.run(["ip", "link", "del", f"flp{self.token}{name}"], capture_output=True)
+            subprocess.run(["ip", "link", "del", f"flvp{self.token}{name}"], capture_output=True)
 
 
 def basic_frames() -> list[bytes]:
