@@ -31,6 +31,25 @@ def test_scales_differ_and_overrides_apply():
         params_for("huge")
 
 
+@pytest.mark.parametrize("scale", ["quick", "full"])
+def test_emulate_scales_keep_the_window_above_the_bdp_and_below_the_queue(scale):
+    """The emulate scales run 20 Mb/s links: a QP's window must still cover a store-and-
+    forward RTT over 4 hops (plus propagation), and a leaf's flows all colliding on one
+    uplink must fit its queue, or the figure measures drops instead of routing."""
+    p = params_for(scale)
+    assert p.link_mbps == 20.0 and p.flow_bytes >= 1 << 20
+    pkt_s = (p.pmtu + 100) * 8 / (p.link_mbps * 1e6)
+    rtt_s = 4 * pkt_s + 4 * p.uplink_delay_us * 1e-6
+    assert p.window * p.pmtu * 8 >= 2 * p.link_mbps * 1e6 * rtt_s
+    assert p.window * p.hosts_per_leaf <= p.queue_pkts
+    assert p.flowlet_gap_us < pkt_s * 1e6 < p.load_max_age_us
+
+
+def test_emulate_scales_leave_the_sim_scales_alone():
+    sim = params_for("quick", mode="sim")
+    assert (sim.link_mbps, sim.allreduce_bytes, sim.flowlet_gap_us) == (100_000.0, 256 << 10, 1)
+
+
 @pytest.mark.parametrize("bad", [dict(schemes=("ecmp+tcp",)), dict(schemes=()), dict(workloads=("ping",)),
                                  dict(seeds=()), dict(leaves=1), dict(target="tofino")])
 def test_bad_parameters_are_clear_errors(bad):
