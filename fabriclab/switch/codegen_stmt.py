@@ -55,6 +55,17 @@ def _applies(e) -> bool:
                for n in _walk(e, everything=True))
 
 
+def _plain_path(e) -> str | None:
+    """`a.b.c` for a chain of member accesses on a name, else None (an index, a call)."""
+    names = []
+    while isinstance(e, ir.Member):
+        names.append(e.member)
+        e = e.expr
+    if not isinstance(e, ir.PathExpr):
+        return None
+    return ".".join([e.name, *reversed(names)])
+
+
 def _walk(node, everything: bool = False):
     """Yield expression nodes under `node` (depth first), for hoisting table applies."""
     if isinstance(node, list):
@@ -209,6 +220,16 @@ class BlockCompiler(ExprCompiler):
         field's place (the zero bits of e << shift below the field carry nothing into it).
         TTLs, lengths and hop counts: no extracting and re-inserting the field. None when
         `s` is not such a statement."""
+        step = self.step_bits(s)
+        if step is None:
+            return None
+        clear, bits = step
+        return [*bind_header("_h", self.expr(s.lhs.expr)),
+                f"_h.v = (_h.v & {clear}) | {bits}" if clear else f"_h.v = {bits}"]
+
+    def step_bits(self, s: ir.Assign) -> tuple[int, str] | None:
+        """(mask keeping the other fields, the field's new bits read from `_h.v`) for a
+        field_step statement, else None."""
         lhs, rhs = s.lhs, s.rhs
         if not (isinstance(rhs, ir.Binary) and rhs.op in ("+", "-") and isinstance(lhs, ir.Member)
                 and in_header(lhs) is None):
@@ -230,46 +251,71 @@ class BlockCompiler(ExprCompiler):
         else:
             term = self.expr(other) if lay.shift == 0 else f"({self.expr(other)} << {lay.shift})"
         bits = lay.mask << lay.shift
-        clear = ((1 << base_t.width) - 1) ^ bits
-        step = f"((_h.v {rhs.op} {term}) & {bits})"
-        return [*bind_header("_h", self.expr(lhs.expr)),
-                f"_h.v = (_h.v & {clear}) | {step}" if clear else f"_h.v = {step}"]
+        return ((1 << base_t.width) - 1) ^ bits, f"((_h.v {rhs.op} {term}) & {bits})"
 
     def field_writes(self, stmts, i: int) -> int | None:
         """Consecutive assignments to fields of one header become one store (INT headers,
-        rewritten addresses); returns the index after them, None for fewer than two.
-        A value that reads a header of the same type (maybe the same header through an
-        alias) or applies a table ends the run."""
+        rewritten addresses, a swap of two fields); returns the index after them, None for
+        fewer than two. A value may read fields of the header being written that the run
+        has not written yet (the one store computes every value from the old bits, which
+        still hold them); any other read of a header of that type (maybe the same header
+        through an alias) or a table apply ends the run."""
         run: list[tuple[int, str]] = []
-        header = None
+        header = read = None
+        reads_own = False
         bits_written = 0  # bits of the header written so far: a field written twice ends the run
         j = i
         while j < len(stmts) and isinstance(stmts[j], ir.Assign):
             s = stmts[j]
             if not isinstance(s.lhs, ir.Member):
                 break
-            written = resolve(s.lhs.expr.type)
-            if any(isinstance(n, ir.MethodCall) and n.kind == ir.CallKind.TABLE_APPLY
-                   or isinstance(n, (ir.Member, ir.PathExpr)) and resolve(n.type) is written
-                   for n in _walk(s.rhs)):
+            nested = in_header(s.lhs)
+            own = self.own_field_reads(s, nested is not None)
+            if own is None or own & bits_written:
                 break
             value = self.expr(s.rhs)
             write = self.header_field_write(s.lhs, value, s.rhs.type)
             if write is None or (header is not None and write[0] != header):
                 break
-            nested = in_header(s.lhs)
             base_t = nested[1] if nested is not None else resolve(s.lhs.expr.type)
             bits = ((1 << base_t.width) - 1) ^ write[1]  # the field's bits (the mask keeps all others)
             if bits_written & bits:
                 break
             bits_written |= bits
-            header = write[0]
-            run.append(write[1:3])
+            header, read = write[0], write[3]
+            reads_own = reads_own or bool(own)
+            run.append(self.step_bits(s) or write[1:3])
             j += 1
         if len(run) < 2:
             return None
-        self.emit_all(self.header_writes(header, run), whole=True)
+        # a value reading the header reads `_h.v`, and then a setValid's zeroing must stay
+        self.emit_all(self.header_writes(header, run, read if reads_own else None),
+                      whole=not reads_own)
         return j
+
+    def own_field_reads(self, s: ir.Assign, nested: bool) -> int | None:
+        """The bits of the header `s` writes that its value reads as fields of that very
+        header (same path, no index; a plain field of a plain header, `nested` is not);
+        None when the value applies a table or uses a value of the written type any other
+        way."""
+        written = resolve(s.lhs.expr.type)
+        path = _plain_path(s.lhs.expr) if not nested and isinstance(written, ir.StructLike) \
+            and written.is_header else None
+        bits = uses = 0
+        for n in _walk(s.rhs, True):  # a table applied only sometimes too: stmt hoists it
+            if isinstance(n, ir.MethodCall) and n.kind == ir.CallKind.TABLE_APPLY:
+                return None
+            if isinstance(n, (ir.Member, ir.PathExpr)) and resolve(n.type) is written:
+                uses += 1
+            elif isinstance(n, ir.Member) and resolve(n.expr.type) is written:
+                if path is None or _plain_path(n.expr) != path:
+                    return None
+                lay = self.layout(written).get(n.member)
+                if lay is None:
+                    return None
+                bits |= lay.mask << lay.shift
+                uses -= 1
+        return None if uses else bits
 
     def stmt(self, s) -> None:
         if isinstance(s, ir.Block):
