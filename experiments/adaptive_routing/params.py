@@ -120,7 +120,7 @@ SCALES: dict[str, Params] = {
 # Virtual time runs at real rates: 100 Gb/s links, 1 us uplinks, byte-limited queues. The
 # flowlet gap and load age are about one and a few 4 KiB packet times (the switch clock
 # counts microseconds); timeouts are simulated seconds.
-# The window covers the bandwidth-delay product at 100 Gb/s (as 24 packets do at 5 Mb/s).
+# The window covers the bandwidth-delay product at 100 Gb/s (as 24 packets do at the emulated 20 Mb/s).
 _SIM = Params(mode="sim", link_mbps=100_000.0, uplink_delay_us=1, queue_pkts=100_000,
               queue_bytes=2 << 20, window=64, rto_s=0.001, flowlet_gap_us=1, load_max_age_us=2,
               flow_bytes=512 << 10, seeds=(1, 2, 3, 4), timeout_s=1.0)
