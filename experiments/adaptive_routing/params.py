@@ -2,7 +2,7 @@
 leaf-spine it runs on.
 
 The scale is stated honestly: a Python software switch forwards a few thousand packets per
-second, so emulated links run at 20 Mb/s with jumbo frames, not at 400 Gb/s. What survives
+second, so emulated links run at 10 Mb/s with jumbo frames, not at 400 Gb/s. What survives
 the scaling is the shape: how many flows share an uplink, and whether reordering costs
 retransmissions. The dataclass defaults are the older 5 Mb/s set-up, which the sim scales
 build on; the emulate scales below say their own rate and time constants.
@@ -103,24 +103,25 @@ class Params:
             raise FabricError(f"bad experiment parameters: {err}") from None
 
 
-# Emulate: 20 Mb/s links (the fabric carries 164 Mb/s of jumbo frames, bench/fabric_capacity.py),
-# so 4x the bytes of the 5 Mb/s set-up in about the same time, and the flowlet gap and load
-# age scaled by 1/4 with the packet time (4 KiB takes 1.7 ms on a link). The 24-packet window
-# still covers the bandwidth-delay product (a 4-hop store-and-forward RTT of about 7 ms is
-# about 4 packets at 20 Mb/s), and 4 flows' windows on one uplink (96 packets) still fit its
-# 100-packet queue.
-_EMULATE = Params(link_mbps=20.0, flow_bytes=1 << 20, allreduce_bytes=1 << 20,
-                  flowlet_gap_us=1_250, load_max_age_us=5_000)
+# Emulate: 10 Mb/s links (the fabric carries 164 Mb/s of jumbo frames, bench/fabric_capacity.py),
+# so 2x the bytes of the 5 Mb/s set-up in about the same time, and the flowlet gap and load
+# age halved with the packet time (4 KiB takes 3.4 ms on a link). 20 Mb/s gave the same figure
+# on a quiet machine but lost up to 30 points beside other work (docs/speed.md); 10 Mb/s held.
+# The 24-packet window still covers the bandwidth-delay product (a 4-hop store-and-forward
+# RTT of about 14 ms is about 4 packets at 10 Mb/s), and 4 flows' windows on one uplink
+# (96 packets) still fit its 100-packet queue.
+_EMULATE = Params(link_mbps=10.0, flow_bytes=512 << 10, allreduce_bytes=512 << 10,
+                  flowlet_gap_us=2_500, load_max_age_us=10_000)
 SCALES: dict[str, Params] = {
     "quick": _EMULATE,
-    "full": replace(_EMULATE, flow_bytes=4 << 20, allreduce_bytes=4 << 20, allreduce_iters=2,
+    "full": replace(_EMULATE, flow_bytes=2 << 20, allreduce_bytes=2 << 20, allreduce_iters=2,
                     seeds=tuple(range(1, 13)), timeout_s=180.0),
 }
 
 # Virtual time runs at real rates: 100 Gb/s links, 1 us uplinks, byte-limited queues. The
 # flowlet gap and load age are about one and a few 4 KiB packet times (the switch clock
 # counts microseconds); timeouts are simulated seconds.
-# The window covers the bandwidth-delay product at 100 Gb/s (as 24 packets do at the emulated 20 Mb/s).
+# The window covers the bandwidth-delay product at 100 Gb/s (as 24 packets do at the emulated 10 Mb/s).
 _SIM = Params(mode="sim", link_mbps=100_000.0, uplink_delay_us=1, queue_pkts=100_000,
               queue_bytes=2 << 20, window=64, rto_s=0.001, flowlet_gap_us=1, load_max_age_us=2,
               flow_bytes=512 << 10, seeds=(1, 2, 3, 4), timeout_s=1.0)

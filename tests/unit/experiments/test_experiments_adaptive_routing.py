@@ -33,11 +33,11 @@ def test_scales_differ_and_overrides_apply():
 
 @pytest.mark.parametrize("scale", ["quick", "full"])
 def test_emulate_scales_keep_the_window_above_the_bdp_and_below_the_queue(scale):
-    """The emulate scales run 20 Mb/s links: a QP's window must still cover a store-and-
+    """The emulate scales run 10 Mb/s links: a QP's window must still cover a store-and-
     forward RTT over 4 hops (plus propagation), and a leaf's flows all colliding on one
     uplink must fit its queue, or the figure measures drops instead of routing."""
     p = params_for(scale)
-    assert p.link_mbps == 20.0 and p.flow_bytes >= 1 << 20
+    assert p.link_mbps == 10.0 and p.flow_bytes >= 512 << 10
     pkt_s = (p.pmtu + 100) * 8 / (p.link_mbps * 1e6)
     rtt_s = 4 * pkt_s + 4 * p.uplink_delay_us * 1e-6
     assert p.window * p.pmtu * 8 >= 2 * p.link_mbps * 1e6 * rtt_s
@@ -48,6 +48,17 @@ def test_emulate_scales_keep_the_window_above_the_bdp_and_below_the_queue(scale)
 def test_emulate_scales_leave_the_sim_scales_alone():
     sim = params_for("quick", mode="sim")
     assert (sim.link_mbps, sim.allreduce_bytes, sim.flowlet_gap_us) == (100_000.0, 256 << 10, 1)
+    assert (sim.flow_bytes, sim.load_max_age_us, sim.window) == (512 << 10, 2, 64)
+    full = params_for("full", mode="sim")
+    assert (full.leaves, full.flow_bytes, full.allreduce_bytes) == (8, 1 << 20, 256 << 10)
+
+
+def test_the_demo_scale_is_the_recorded_one():
+    """docs/figures/adaptive_routing_quick.* was recorded with these; `full` is 4x the bytes."""
+    quick, full = params_for("quick"), params_for("full")
+    assert (quick.flow_bytes, quick.allreduce_bytes) == (512 << 10, 512 << 10)
+    assert (quick.flowlet_gap_us, quick.load_max_age_us) == (2_500, 10_000)
+    assert (full.flow_bytes, full.allreduce_bytes, len(full.seeds)) == (2 << 20, 2 << 20, 12)
 
 
 @pytest.mark.parametrize("bad", [dict(schemes=("ecmp+tcp",)), dict(schemes=()), dict(workloads=("ping",)),
