@@ -1,5 +1,6 @@
 """Packets per second of p4src/fabric.p4 on the built-in switch core (one CPU, no I/O), per
-routing mode and with INT insertion; prints a table (no assertions: a benchmark).
+routing mode and with INT: inserted (the first switch of a watched flow) or carried (every
+switch after it pushes its hop record); prints a table (no assertions: a benchmark).
 
 Rates per wall-clock second and per CPU second of this process (the second is steadier on
 a shared machine), best of `--repeat` rounds; a round runs basic.p4 then every case, so
@@ -27,7 +28,7 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "stf" / "fabric"))
 
-from gen_fabric_stf import H1, REMOTE, ROCE_PORT, SETUP, udp_pkt  # noqa: E402
+from gen_fabric_stf import H1, REMOTE, ROCE_PORT, SETUP, bth, hop, udp_pkt, with_int  # noqa: E402
 
 from fabriclab.p4 import compile_file  # noqa: E402
 from fabriclab.switch.core import SwitchCore  # noqa: E402
@@ -40,7 +41,19 @@ CASES = {
     "ecmp+INT source": ("add int_watchlist 10 hdr.ipv4.srcAddr:0x0a000101&&&0xffffffff "
                         "int_watch()\nsetdefault int_config int_configure(switch_id:3, "
                         "report_src_ip:1, collector_ip:2, collector_port:32766)"),
+    # packets that arrive with INT (one hop already recorded): this switch pushes its record
+    "ecmp+INT transit": ("setdefault int_config int_configure(switch_id:3, report_src_ip:1, "
+                         "collector_ip:2, collector_port:32766)"),
 }
+
+
+def case_packets(case: str, n: int) -> list[bytes]:
+    """The `n` packets a case forwards: RoCE over UDP from 64 source ports (with INT for
+    the transit case)."""
+    if case == "ecmp+INT transit":
+        return [bytes(with_int(H1[0], REMOTE, 49152 + i % 64, ROCE_PORT, [hop(7, 1, 2)], bth()))
+                for i in range(n)]
+    return [bytes(udp_pkt(H1[0], REMOTE, 49152 + i % 64, dport=ROCE_PORT)) for i in range(n)]
 
 
 def bytecodes(core: SwitchCore, packets: list[bytes]) -> tuple[float, str]:
@@ -82,8 +95,7 @@ def main() -> int:
                         help="then print the adaptive case's N costliest functions (cProfile)")
     args = parser.parse_args()
     program = compile_file(args.program)
-    packets = [bytes(udp_pkt(H1[0], REMOTE, 49152 + i % 64, dport=ROCE_PORT))
-               for i in range(args.packets)]
+    packets = {name: case_packets(name, args.packets) for name in CASES}
     print(f"load average {open('/proc/loadavg').read().split()[0]}")
     sys.path.insert(0, str(REPO / "bench"))
     from switch_pps import build_core, frames
@@ -107,8 +119,8 @@ def main() -> int:
         for name, core in cores.items():
             start, cpu0 = time.perf_counter(), time.process_time()
             out = 0
-            for i, data in enumerate(packets):
-                out += len(core.process(1, data, (r * len(packets) + i) * 10))
+            for i, data in enumerate(packets[name]):
+                out += len(core.process(1, data, (r * args.packets + i) * 10))
             wall[name] = min(wall[name], time.perf_counter() - start)
             cpu[name] = min(cpu[name], time.process_time() - cpu0)
             sent[name] = out
@@ -119,18 +131,18 @@ def main() -> int:
         extra = "  " + text
     print(f"basic.p4 (bench/switch_pps.py core path): {args.packets / wall['basic']:9.0f} pkt/s  "
           f"{basic:9.0f} pkt/CPU-s{extra}")
-    print(f"fabric.p4 on SwitchCore.process, {args.packets} UDP packets of {len(packets[0])} B, "
-          "64 flows, ingress port 1 -> ECMP group {3, 4}")
+    print(f"fabric.p4 on SwitchCore.process, {args.packets} RoCE packets ({len(packets['ecmp'][0])} B; "
+          f"{len(packets['ecmp+INT transit'][0])} B with INT), 64 flows, ingress port 1 -> ECMP group {{3, 4}}")
     for name, core in cores.items():
         extra = ""
         if args.bytecodes:  # the ratio of bytecodes: issue 24's goal by a load-free figure
-            codes, text = bytecodes(core, packets[:200])
+            codes, text = bytecodes(core, packets[name][:200])
             extra = f"  {text}  ratio {codes / basic_codes:4.2f}"
         print(f"  {name:<16} {args.packets / wall[name]:9.0f} pkt/s  "
               f"{args.packets / cpu[name]:9.0f} pkt/CPU-s  basic/this "
               f"{basic * cpu[name] / args.packets:4.2f}  ({sent[name]} sent){extra}")
     if args.profile:
-        profile(program, packets, args.profile)
+        profile(program, packets["adaptive"], args.profile)
     return 0
 
 

@@ -47,6 +47,17 @@ def qualify(prefix: str, decl) -> str:
     return prefix + decl.name
 
 
+def _shape_header(t) -> bool:
+    """A header a shape's deparser can pack: fixed width, whole bytes."""
+    return isinstance(t, ir.StructLike) and t.is_header and not varbit_field(t) and t.width % 8 == 0
+
+
+def _shape_elements(t: ir.StackType) -> tuple[int, int]:
+    """(bytes of an element, size) of a stack whose elements shapes may hold, else (0, 0)."""
+    elem = resolve(t.elem)
+    return (elem.width // 8, t.size) if _shape_header(elem) else (0, 0)
+
+
 @dataclass(frozen=True)
 class StageFunctions:
     """The generated functions the core calls for each packet, in v1model's stage order.
@@ -143,12 +154,12 @@ class PipelineGenerator:
         self.meters: dict = {}
         self.registers: dict = {}
         self.value_sets: dict = {}
-        # the deparser as a list of (hdr attribute, bytes) when a shape fast path fits it
+        # the deparser as a list of (hdr attribute, bytes, stack size) when a shape fast path fits it
         # (see shape_deparser), the functions' names for the parser's shapes, the steps'
         # names for controls' validity changes
-        self.deparse_order: list[tuple[str, int]] | None = None
+        self.deparse_order: list[tuple[str, int, int]] | None = None
         self.shapes: dict[frozenset[str], str] = {}
-        self.steps: dict[tuple[str, bool], str] = {}
+        self.steps: dict[tuple[str, object], str] = {}
         self.deparsers: rt.ShapeDeparsers | None = None
         self.rng = random.Random(0)
         self.written = _written_names(program)
@@ -435,16 +446,17 @@ class PipelineGenerator:
         bc.emit("return b''.join(_out)")
         return bc.lines
 
-    def fast_deparse_order(self, decl: ir.ControlDecl) -> list[tuple[str, int]] | None:
-        """The deparser's emits as (attribute of its headers parameter, bytes; 0 for a stack or
-        union) when its body is nothing but emits of that struct's fixed-width headers,
+    def fast_deparse_order(self, decl: ir.ControlDecl) -> list[tuple[str, int, int]] | None:
+        """The deparser's emits as (attribute of its headers parameter, bytes, stack size:
+        see codegen_runtime.ShapeDeparsers) when its body is nothing but emits of that
+        struct's fixed-width headers,
         header stacks and unions (the struct itself: its fields in order); None otherwise."""
         hdr = decl.params[1] if len(decl.params) > 1 else None
         hdr_t = resolve(hdr.type) if hdr is not None else None
         if not isinstance(hdr_t, ir.StructLike) or hdr_t.kind != "struct" or any(
                 isinstance(local, ir.VarDecl) for local in decl.locals):
             return None
-        order: list[tuple[str, int]] = []
+        order: list[tuple[str, int, int]] = []
         for s in decl.body.stmts:
             if not (isinstance(s, ir.CallStmt) and s.call.kind == ir.CallKind.EMIT):
                 return None
@@ -457,12 +469,12 @@ class PipelineGenerator:
                 return None
             for name in names:
                 t = resolve(hdr_t.get_field(name).type)
-                if isinstance(t, ir.StackType) or isinstance(t, ir.StructLike) \
-                        and t.kind == "header_union":  # never valid on a shape's path
-                    order.append((attr(name), 0))
-                elif isinstance(t, ir.StructLike) and t.is_header and not varbit_field(t) \
-                        and t.width % 8 == 0:
-                    order.append((attr(name), t.width // 8))
+                if isinstance(t, ir.StackType):
+                    order.append((attr(name), *_shape_elements(t)))
+                elif isinstance(t, ir.StructLike) and t.kind == "header_union":
+                    order.append((attr(name), 0, 0))  # never valid on a shape's path
+                elif _shape_header(t):
+                    order.append((attr(name), t.width // 8, 0))
                 else:
                     return None
         return order
@@ -485,6 +497,19 @@ class PipelineGenerator:
         if name is None:
             name = self.steps[key] = self.obj(f"{'add' if valid else 'del'}_{header}",
                                               self.shape_deparsers().steps(header, valid))
+        return name
+
+    def shape_push(self, stack: str) -> str | None:
+        """The name of the ShapePushes of one more element of `stack` (an attribute of the
+        packet's headers struct) extracted by the parser; None when the deparser's shapes
+        never hold that stack's elements."""
+        size = next((size for name, n, size in self.deparse_order or () if name == stack and n), 0)
+        if not size:
+            return None
+        key = (stack, "push")
+        name = self.steps.get(key)
+        if name is None:
+            name = self.steps[key] = self.obj(f"push_{stack}", self.shape_deparsers().pushes(stack, size))
         return name
 
     def shape_deparsers(self) -> rt.ShapeDeparsers:

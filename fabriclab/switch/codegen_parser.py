@@ -89,6 +89,20 @@ def _constant_extract(s) -> bool:
     return not (is_next(target) or isinstance(target, ir.Member) and is_next(target.expr))
 
 
+def _is_extract(s) -> bool:
+    """`s` is a one-argument extract (of a fixed-width header, or into a stack's next)."""
+    return isinstance(s, ir.CallStmt) and s.call.kind == ir.CallKind.EXTRACT \
+        and len(s.call.args) == 1
+
+
+def _stack_next(target):
+    """The stack (its member expression) when `target` is `stack.next`, else None."""
+    if isinstance(target, ir.Member) and target.member == "next" \
+            and isinstance(resolve(target.expr.type), ir.StackType):
+        return target.expr
+    return None
+
+
 def _keeps_validity(s) -> bool:
     """`s` (a parser statement other than a constant extract) leaves every header's
     validity as it is (conservative: anything else may change it)."""
@@ -109,6 +123,9 @@ def _targets(state: ir.ParserState) -> list[str]:
     return [n for n in names if n not in _END]
 
 
+RUNTIME = "runtime"  # ParserGenerator.shape in a dispatched state: the local `_shape`
+
+
 class ParserGenerator:
     def __init__(self, gen, bc: BlockCompiler, states: list[ir.ParserState],
                  nested: bool = False, hdr_param: ir.Param | None = None) -> None:
@@ -126,8 +143,10 @@ class ParserGenerator:
         # On the straight path from the start state: the headers struct's fields extracted
         # so far, when nothing else there may have changed validity (else None). Its accepts
         # store the shape's deparser in `pkt.dep` (PipelineGenerator.shape_deparser).
+        # In a state the loop dispatches (a header stack's loop) it is RUNTIME: the local
+        # `_shape` holds the deparser so far, stepped by each extract, None once unknown.
         # `hdr_param`: the top parser's headers parameter when the deparser has a shape path.
-        self.shape: tuple[str, ...] | None = None
+        self.shape: tuple[str, ...] | str | None = None
         self.hdr_param = hdr_param
 
     # ------------------------------------------------------------ which states to inline
@@ -177,6 +196,8 @@ class ParserGenerator:
         bc.emit("_st = 0")
         # the start state runs at offset 0 unless a transition comes back to it
         self.start_at_zero = not any("start" in _targets(s) for s in self.states.values())
+        if self.hdr_param is not None and not self.start_at_zero:
+            bc.emit(f"_shape = {self.gen.shape_deparser(())}")
         bc.emit("try:")
         bc.emit("    while True:")
         bc.indent += 2
@@ -193,7 +214,7 @@ class ParserGenerator:
             bc.indent += 1
             at_zero = i == 0 and not self.nested and self.start_at_zero
             bc.const_off = 0 if at_zero else None
-            self.shape = () if at_zero and self.hdr_param is not None else None
+            self.shape = None if self.hdr_param is None else () if at_zero else RUNTIME
             bc.bound = {}  # a dispatched state may run after any other (loops): no locals
             self.state(state)
             bc.const_off = None
@@ -225,31 +246,60 @@ class ParserGenerator:
     def state(self, state: ir.ParserState) -> None:
         for s in state.stmts:
             if self.bc.const_off is not None and _constant_extract(s):
-                self.note_extract(s.call.args[0].value)
+                step = self.note_extract(s.call.args[0].value)
                 self.bc.stmt(s)  # at the known offset, which it advances
             else:
-                if not _keeps_validity(s):
-                    self.shape = None
+                step = self.note_extract(s.call.args[0].value) if _is_extract(s) else (
+                    None if _keeps_validity(s) else self.lose_shape())
                 self.emit_reading_offset(lambda s=s: self.bc.stmt(s))
+            if step is not None:  # after the extract: one that fails leaves no shape
+                self.bc.emit(f"_shape = {step}[_shape]")
         self.transition(state.transition)
 
-    def note_extract(self, target) -> None:
-        """The shape after extracting into `target`: one more header of the struct, or
-        unknown (a header elsewhere, a union member, a varbit header)."""
+    def lose_shape(self) -> None:
+        """Validity may change here: no shape from now on this path."""
+        if self.shape == RUNTIME:
+            self.bc.emit("_shape = None")
+        self.shape = None
+
+    def note_extract(self, target) -> str | None:
+        """The shape after extracting into `target`: one more header of the struct or one
+        more element of one of its stacks (`next`), or unknown (a header elsewhere, a union
+        member, a varbit header, an element by index). In a RUNTIME state: the name of the
+        step to apply to `_shape` after the extract, else None."""
         if self.shape is None:
-            return
+            return None
+        stack = _stack_next(target)
+        member = stack if stack is not None else target
+        if not (isinstance(member, ir.Member) and isinstance(member.expr, ir.PathExpr)
+                and member.expr.decl is self.hdr_param):
+            return self.lose_shape()
+        name = attr(member.member)
+        if stack is not None:
+            push = self.gen.shape_push(name)
+            if push is None:
+                return self.lose_shape()
+            if self.shape == RUNTIME:
+                return push
+            k = sum(1 for h in self.shape if h.startswith(name + "["))
+            self.shape = (*self.shape, f"{name}[{k}]")
+            return None
         t = resolve(target.type)
-        if isinstance(target, ir.Member) and isinstance(target.expr, ir.PathExpr) \
-                and target.expr.decl is self.hdr_param and isinstance(t, ir.StructLike) \
-                and t.is_header and not varbit_field(t):
-            self.shape = (*self.shape, attr(target.member))
-        else:
-            self.shape = None
+        if not (isinstance(t, ir.StructLike) and t.is_header and not varbit_field(t)):
+            return self.lose_shape()
+        if self.shape == RUNTIME:
+            return self.gen.shape_step(name, True)
+        self.shape = (*self.shape, name)
+        return None
 
     def goto(self, name: str) -> None:
         bc = self.bc
+        static = self.shape if isinstance(self.shape, tuple) else None
         if name == "accept" and self.shape is not None:
-            bc.emit(f"pkt.dep = {self.gen.shape_deparser(self.shape)}")
+            bc.emit(f"pkt.dep = {'_shape' if static is None else self.gen.shape_deparser(static)}")
+        elif name in self.ids and self.hdr_param is not None and self.shape != RUNTIME:
+            # a dispatched state reads the shape so far from `_shape`
+            bc.emit(f"_shape = {'None' if static is None else self.gen.shape_deparser(static)}")
         if name == "reject" and self.nested:  # ends the caller's parse too
             bc.emit(f"raise _rt.ParserError({self.gen.error_code('NoError')})")
         elif name in _END:

@@ -253,25 +253,35 @@ def pack_valid(items: tuple[tuple[int, int, bool], ...]) -> bytes:
 
 
 class ShapeDeparsers:
-    """The deparsers of header shapes (which of the headers struct's plain headers are
-    valid; its stacks and unions all invalid), one function per shape, made on first use.
+    """The deparsers of header shapes (which of the headers struct's plain headers and
+    stack elements are valid; its unions all invalid), one function per shape, made on
+    first use. A shape names a valid plain header by its attribute and a valid stack
+    element by `stack[i]`.
 
-    `order` is the deparser's emits as (header field, bytes) (0 bytes: a stack or union).
+    `order` is the deparser's emits as (header field, bytes, stack size): a plain header
+    (size 0), a stack of plain headers (bytes of one element), or (name, 0, 0) for a stack
+    or union that is never valid in a shape.
     A shape's function packs the valid emitted headers' ints into one number and appends
     the payload: no validity tests. The parser stores one in `pkt.dep` at an accept; a
     control that makes a header valid or invalid steps it (`steps`)."""
 
-    def __init__(self, order: tuple[tuple[str, int], ...]) -> None:
+    def __init__(self, order: tuple[tuple[str, int, int], ...]) -> None:
         self.order = order
         self.made: dict[frozenset[str], object] = {}
 
     def get(self, shape: frozenset[str]):
         fn = self.made.get(shape)
         if fn is None:
-            emitted = [(name, n) for name, n in self.order if n and name in shape]
+            emitted = []  # (code of the header's int, bytes)
+            for name, n, size in self.order:
+                if size:
+                    emitted += [(f"_h.{name}.hs[{i}].v", n) for i in range(size)
+                                if f"{name}[{i}]" in shape]
+                elif n and name in shape:
+                    emitted.append((f"_h.{name}.v", n))
             total, shift, parts = sum(n for _, n in emitted), 0, []
-            for name, n in reversed(emitted):
-                parts.append(f"_h.{name}.v" + (f" << {shift}" if shift else ""))
+            for code, n in reversed(emitted):
+                parts.append(code + (f" << {shift}" if shift else ""))
                 shift += 8 * n
             body = (f"({' | '.join(reversed(parts))}).to_bytes({total}, 'big') + _payload"
                     if parts else "b'' + _payload")
@@ -284,6 +294,9 @@ class ShapeDeparsers:
 
     def steps(self, name: str, valid: bool) -> "ShapeSteps":
         return ShapeSteps(self, name, valid)
+
+    def pushes(self, stack: str, size: int) -> "ShapePushes":
+        return ShapePushes(self, stack, size)
 
     def __deepcopy__(self, memo) -> "ShapeDeparsers":  # functions of the code: shared
         return self
@@ -300,6 +313,24 @@ class ShapeSteps(dict):
     def __missing__(self, fn):
         shape = fn.shape | {self.name} if self.valid else fn.shape - {self.name}
         new = self[fn] = self.shapes.get(shape)
+        return new
+
+    def __deepcopy__(self, memo) -> "ShapeSteps":
+        return self
+
+
+class ShapePushes(ShapeSteps):
+    """shape deparser -> the deparser of that shape with one more element of `stack`
+    valid: the parser's extract into `stack.next` (the elements valid so far are the first
+    ones, as only such extracts made them valid); None when the stack is full."""
+
+    def __init__(self, shapes: ShapeDeparsers, stack: str, size: int) -> None:
+        dict.__init__(self, {None: None})
+        self.shapes, self.name, self.size = shapes, stack, size
+
+    def __missing__(self, fn):
+        k = sum(1 for i in range(self.size) if f"{self.name}[{i}]" in fn.shape)
+        new = self[fn] = self.shapes.get(fn.shape | {f"{self.name}[{k}]"}) if k < self.size else None
         return new
 
     def __deepcopy__(self, memo) -> "ShapeSteps":

@@ -129,3 +129,67 @@ def test_deparser_with_other_statements_keeps_the_full_path():
     p = core.stages.run_ingress(1, bytes([0, 3]) + b"t", 0, 0, 0, None)
     assert p.dep is None
     assert run(core, bytes([4, 3]) + b"t") == [(2, bytes([4, 3, 0x0b, 0x0b]) + b"t")]
+
+
+# A header stack filled by a parser loop (dispatched states: the shape is carried in a local
+# and stepped per extract) or by straight-line `next` extracts; controls then change it or
+# not. Every frame is checked against the same program whose deparser takes the full path.
+STACK_PROGRAM = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> op; bit<8> n; }
+header e_t { bit<8> v; }
+header b_t { bit<16> y; }
+struct metadata { bit<8> left; }
+struct headers { a_t a; e_t[3] s; b_t b; }
+
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start {
+        pkt.extract(hdr.a);
+        meta.left = hdr.a.n;
+        transition select(hdr.a.op[3:0]) { 0: loop; 1: two; default: accept; }
+    }
+    state loop { transition select(meta.left) { 0: tail; default: one; } }
+    state one { pkt.extract(hdr.s.next); meta.left = meta.left - 1; transition loop; }
+    state tail { pkt.extract(hdr.b); transition accept; }
+    state two { pkt.extract(hdr.s.next); pkt.extract(hdr.s.next); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        if (hdr.a.op[7:4] == 1) { hdr.s.pop_front(1); }
+        if (hdr.a.op[7:4] == 2) { hdr.s[1].setInvalid(); }
+        if (hdr.a.op[7:4] == 3) { hdr.s[2].setValid(); hdr.s[2].v = 0x33; }
+        if (hdr.a.op[7:4] == 4) { hdr.s[0].v = 0x44; }
+        if (hdr.a.op[7:4] == 5) { hdr.b.setInvalid(); }
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) {
+    apply { pkt.emit(hdr.a); pkt.emit(hdr.s); pkt.emit(hdr.b); }
+}
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_stack_shapes_match_the_full_deparser():
+    fast = SwitchCore(compile_source(STACK_PROGRAM, "stack_shapes.p4"))
+    full = SwitchCore(compile_source(STACK_PROGRAM.replace(
+        "apply { pkt.emit(hdr.a);", "apply { if (hdr.a.n == 99) { pkt.emit(hdr.b); } pkt.emit(hdr.a);"),
+        "stack_shapes_full.p4"))
+    body = bytes(range(0x10, 0x20))
+    for op in [0x00, 0x01, 0x02, 0x10, 0x11, 0x20, 0x21, 0x30, 0x31, 0x40, 0x41, 0x50, 0x51]:
+        for n in range(5):  # 4 elements overflow the stack: a parser error, no shape
+            frame = bytes([op, n]) + body
+            assert fast.process(1, frame, 0) == full.process(1, frame, 0), (hex(op), n)
+    # the loop and the straight path leave a shape; a control's stack change forgets it
+    p = fast.stages.run_ingress(1, bytes([0x00, 2]) + body, 0, 0, 0, None)
+    assert p.dep.shape == {"a", "s[0]", "s[1]", "b"}
+    assert fast.process(1, bytes([0x00, 2]) + body, 0) == [(2, bytes([0x00, 2]) + body)]
+    assert fast.stages.run_ingress(1, bytes([0x01, 0]) + body, 0, 0, 0, None).dep.shape == {"a", "s[0]", "s[1]"}
+    assert fast.stages.run_ingress(1, bytes([0x40, 1]) + body, 0, 0, 0, None).dep.shape == {"a", "s[0]", "b"}
+    for op in (0x10, 0x20, 0x30):
+        assert fast.stages.run_ingress(1, bytes([op, 1]) + body, 0, 0, 0, None).dep is None
+    assert fast.stages.run_ingress(1, bytes([0x00, 4]) + body, 0, 0, 0, None).dep is None
