@@ -995,7 +995,7 @@ class BlockCompiler(ExprCompiler):
             else:
                 self.emit(f"{h} = {self.expr(target)}")
             self.invalidate_union_siblings(target)
-        raw = f"int.from_bytes(_data[_off:_off + {nbytes}], 'big')"
+        raw = f"_from_bytes(_data[_off:_off + {nbytes}], 'big')"
         if var:
             lay = self.gen.layout(resolve(target.type))[var.name]
             self.emit(f"{h}.load({raw}, _vl, {lay.shift}, {lay.width})")
