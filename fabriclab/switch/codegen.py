@@ -251,9 +251,7 @@ class PipelineGenerator:
                 continue
             absent = self.lazy_field(t, f)
             if absent is not None:
-                # a class attribute too: a packet's headers struct is built with no
-                # __init__ frame, and a header never written is read from the class
-                defaults.append(f"    {a} = {absent}")
+                init.append(f"        self.{a} = {absent}")
                 continue
             zero = helper.zero(f.type)
             # A header's `valid` is stored in it (False) although the class has it: every
