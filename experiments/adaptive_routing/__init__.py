@@ -20,7 +20,7 @@ from experiments.adaptive_routing.figure import draw
 from experiments.adaptive_routing.metrics import case_row
 from experiments.adaptive_routing.params import Params, params_for, split_scheme, topology
 from experiments.report import format_table, group_stats
-from experiments.results import RESULTS, RunFiles, run_document, run_files, run_id, write_csv, write_json
+from experiments.results import RESULTS, RunFiles, finish_run, run_files, run_id
 from experiments.sweep import Sweep, run_trials
 from experiments.trials import free_port_base, require_root, run_trial
 
@@ -75,6 +75,50 @@ def summarize(rows: list[dict[str, Any]], p: Params) -> list[dict[str, Any]]:
                         "busbw_mbps": bus[scheme].mean if scheme in bus else None,
                         "retransmissions": retx[scheme].mean, "out_of_order": ooo[scheme].mean})
     return out
+
+
+def headline(summary: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The claim's numbers: the permutation's % of ideal and the all-reduce's busbw per scheme
+    (means over seeds), adaptive+ooo over ECMP on each, and the all-reduce's wrong elements."""
+    pct = {s["scheme"]: s["pct_mean"] for s in summary if s["workload"] == "permutation"}
+    bus = {s["scheme"]: s["busbw_mbps"] for s in summary if s["workload"] == "allreduce"}
+
+    def ratio(values: dict[str, Any]) -> float | None:
+        ecmp, adaptive = values.get(ecmp_scheme(values)), values.get("adaptive+ooo")
+        return round(adaptive / ecmp, 3) if ecmp and adaptive is not None else None
+
+    def rounded(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: None if v is None else round(v, 2) for k, v in values.items()}
+
+    return {"permutation_pct_ideal": rounded(pct), "allreduce_busbw_mbps": rounded(bus),
+            "adaptive_over_ecmp_permutation": ratio(pct), "adaptive_over_ecmp_allreduce": ratio(bus),
+            "allreduce_wrong_elements": sum(r.get("wrong") or 0 for r in rows
+                                            if r["workload"] == "allreduce")}
+
+
+def ecmp_scheme(values: dict[str, Any]) -> str:
+    """ECMP's figure: with either receiver (ECMP does not reorder), ooo if both ran."""
+    return "ecmp+ooo" if values.get("ecmp+ooo") is not None else "ecmp+gbn"
+
+
+def headline_text(head: dict[str, Any], link_mbps: float) -> str:
+    """One line for the end of the run: ECMP against adaptive+ooo (the schemes that ran)."""
+    def pair(values: dict[str, Any], fmt: str) -> str:
+        return ", ".join(f"{s} {fmt.format(values[s])}" for s in (ecmp_scheme(values), "adaptive+ooo")
+                         if values.get(s) is not None)
+
+    parts = []
+    if head["permutation_pct_ideal"]:
+        parts.append(f"permutation {pair(head['permutation_pct_ideal'], '{:.1f}%')} of ideal"
+                     + (f" ({head['adaptive_over_ecmp_permutation']:.2f}x)"
+                        if head["adaptive_over_ecmp_permutation"] else ""))
+    if head["allreduce_busbw_mbps"]:
+        unit = "Gb/s" if link_mbps >= 1000 else "Mb/s"
+        scale = 1000 if link_mbps >= 1000 else 1
+        busbw = {k: None if v is None else v / scale for k, v in head["allreduce_busbw_mbps"].items()}
+        parts.append(f"all-reduce busbw {pair(busbw, '{:.1f} ' + unit)}; "
+                     f"{head['allreduce_wrong_elements']} wrong elements")
+    return "headline: " + ("; ".join(parts) or "no case finished")
 
 
 def summary_table(summary: list[dict[str, Any]]) -> str:
@@ -138,15 +182,11 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     rows, errors = outcome.rows, outcome.errors
     wall = time.monotonic() - started
     summary = summarize(rows, p)
-    write_csv(files.csv, rows)
-    if rows:
-        draw(rows, p, files.png)
-    write_json(files.json, run_document(NAME, run_name, scale, p.as_dict(), p.seeds, p.scale(), p.target,
-                                        wall, {"schemes": summary, "errors": errors}, files,
-                                        partial=outcome.interrupted))
-    progress(summary_table(summary))
-    progress(f"wall time {wall:.0f} s; results: {files.csv}, {files.json}"
-             + (f", figure: {files.png}" if rows else " (no figure: no case finished)"))
+    head = headline(summary, rows)
+    finish_run(NAME, run_name, scale, p, files, wall, rows,
+               {"schemes": summary, "errors": errors, "headline": head}, head,
+               summary_table(summary), headline_text(head, p.link_mbps),
+               lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
     if outcome.interrupted:
         progress(f"interrupted: partial results of {outcome.finished}/{len(tasks)} trials")
         raise KeyboardInterrupt

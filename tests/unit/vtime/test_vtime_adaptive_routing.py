@@ -3,6 +3,7 @@ deterministically, and the same command gives byte-identical CSVs."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
@@ -46,3 +47,16 @@ def test_unknown_mode_is_a_one_line_error():
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "unknown mode 'warp'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_headline_in_the_json_and_printed_last(tmp_path):
+    lines: list[str] = []
+    result = ar.run(scale="quick", mode="sim", out_dir=tmp_path, progress=lines.append,
+                    schemes=SCHEMES, seeds=(1, 2))
+    head = json.loads(result.files.json.read_text())["headline"]
+    perm = {s["scheme"]: s["pct_mean"] for s in result.summary if s["workload"] == "permutation"}
+    assert head["permutation_pct_ideal"]["adaptive+ooo"] == round(perm["adaptive+ooo"], 2)
+    assert head["adaptive_over_ecmp_permutation"] == round(perm["adaptive+ooo"] / perm["ecmp+gbn"], 3) > 1.1
+    assert head["allreduce_wrong_elements"] == 0 and head["allreduce_busbw_mbps"]["adaptive+ooo"] > 0
+    assert lines[-1].startswith("headline: permutation ecmp+gbn ") and "0 wrong elements" in lines[-1]
+    assert "Gb/s" in lines[-1]  # 100 Gb/s links: busbw in Gb/s
