@@ -325,8 +325,8 @@ class ShapePushes(ShapeSteps):
     ones, as only such extracts made them valid); None when the stack is full."""
 
     def __init__(self, shapes: ShapeDeparsers, stack: str, size: int) -> None:
-        dict.__init__(self, {None: None})
-        self.shapes, self.name, self.size = shapes, stack, size
+        super().__init__(shapes, stack, True)
+        self.size = size
 
     def __missing__(self, fn):
         k = sum(1 for i in range(self.size) if f"{self.name}[{i}]" in fn.shape)
