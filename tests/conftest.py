@@ -5,6 +5,8 @@ import pathlib
 
 import pytest
 
+import fabriclab  # noqa: F401  (gRPC's fork handlers off before any test imports grpc)
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
