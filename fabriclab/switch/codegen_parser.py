@@ -14,7 +14,7 @@ from __future__ import annotations
 from fabriclab.errors import FabricError
 from fabriclab.p4 import ir
 from fabriclab.switch.codegen_expr import attr, holds_headers, resolve, varbit_field
-from fabriclab.switch.codegen_stmt import BlockCompiler
+from fabriclab.switch.codegen_stmt import BlockCompiler, is_next
 
 MAX_COPIES = 4
 _END = ("accept", "reject")
@@ -83,9 +83,6 @@ def _constant_extract(s) -> bool:
     target = args[0].value if args else None
     if target is None or len(args) != 1:
         return False
-    def is_next(e) -> bool:
-        return isinstance(e, ir.Member) and e.member == "next" and isinstance(
-            resolve(e.expr.type), ir.StackType)
     return not (is_next(target) or isinstance(target, ir.Member) and is_next(target.expr))
 
 
@@ -93,14 +90,6 @@ def _is_extract(s) -> bool:
     """`s` is a one-argument extract (of a fixed-width header, or into a stack's next)."""
     return isinstance(s, ir.CallStmt) and s.call.kind == ir.CallKind.EXTRACT \
         and len(s.call.args) == 1
-
-
-def _stack_next(target):
-    """The stack (its member expression) when `target` is `stack.next`, else None."""
-    if isinstance(target, ir.Member) and target.member == "next" \
-            and isinstance(resolve(target.expr.type), ir.StackType):
-        return target.expr
-    return None
 
 
 def _keeps_validity(s) -> bool:
@@ -269,7 +258,7 @@ class ParserGenerator:
         step to apply to `_shape` after the extract, else None."""
         if self.shape is None:
             return None
-        stack = _stack_next(target)
+        stack = target.expr if is_next(target) else None
         member = stack if stack is not None else target
         if not (isinstance(member, ir.Member) and isinstance(member.expr, ir.PathExpr)
                 and member.expr.decl is self.hdr_param):

@@ -946,8 +946,8 @@ class BlockCompiler(ExprCompiler):
         nbytes = self.varbit_length(target, mc.args[1].value) if var else self.header_bytes(target)
         too_short = self.gen.error_code("PacketTooShort")
         h = self.gen.uniq("x")
-        nxt = target if _is_next(target) else (
-            target.expr if isinstance(target, ir.Member) and _is_next(target.expr) else None)
+        nxt = target if is_next(target) else (
+            target.expr if isinstance(target, ir.Member) and is_next(target.expr) else None)
         lazy = None if var else self.lazy_member(target, "_NOHDR")
         if lazy is not None:  # the field gets a new header object: no local holds it yet
             self.bound.pop(f"{lazy[0]}.{lazy[1]}", None)
@@ -1231,6 +1231,7 @@ def _reads(s, decl) -> bool:
 _BOUND_ONCE = re.compile(r"_[pc]_[A-Za-z0-9_]*_[0-9]+")
 
 
-def _is_next(e) -> bool:
+def is_next(e) -> bool:
+    """`e` is a header stack's `next`."""
     return isinstance(e, ir.Member) and e.member == "next" \
         and isinstance(resolve(e.expr.type), ir.StackType)
