@@ -13,6 +13,8 @@ read as invalid: a packet allocates only the headers it extracts or writes.
 
 from __future__ import annotations
 
+from itertools import repeat, starmap
+
 from fabriclab.switch.hashing import pack_fields
 
 
@@ -77,7 +79,7 @@ def materialize(struct, name: str):
         new = Header()
         new.valid = False
     else:
-        new = absent.copy()  # elements are ABSENT: copies are new invalid headers
+        new = Stack(len(absent.hs))  # new invalid elements, next 0: what the stand-in reads as
     setattr(struct, name, new)
     return new
 
@@ -127,7 +129,7 @@ class Stack:
     __slots__ = ("hs", "nxt", "make")
 
     def __init__(self, size: int, make=Header) -> None:
-        self.hs = [make() for _ in range(size)]
+        self.hs = list(starmap(make, repeat((), size)))  # no Python frame per element
         self.nxt = 0
         self.make = make
 
