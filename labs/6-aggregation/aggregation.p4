@@ -27,19 +27,29 @@ const bit<32> AGG_NOT_MEMBER = 10;           /* malformed: ingress port is no ch
 const bit<32> AGG_BAD_SLOT   = 11;           /* malformed: slot outside the job's pool */
 const bit<32> AGG_STALE      = 12;           /* older chunk than the cell holds / stray result */
 
-/* One pass over the lanes serves every use of a cell (one copy of the per-lane code keeps
+/* One pass over the words serves every use of a cell (one copy of the per-word code keeps
    the program small): lane = (packet lane & aggHdrMask) + (cell lane & aggCellMask), written
    to the packet and the cell. Add: both masks all ones (the cell's 0 for a first
-   contribution); load the stored sum: header mask 0; store the packet: cell mask 0. */
-#define AGG_COMBINE(i) agg_sums.read(v, meta.aggLane + i); \
-    hdr.agg_lanes.v##i = (hdr.agg_lanes.v##i & meta.aggHdrMask) + (v & meta.aggCellMask); \
-    agg_sums.write(meta.aggLane + i, hdr.agg_lanes.v##i);
+   contribution); load the stored sum: header mask 0; store the packet: cell mask 0.
+   A word's 64 lanes are added at once, SWAR-style: one addition of every lane's low 31 bits
+   (their sum fits in the lane, so no carry crosses into the next), then every lane's top
+   bit set by XOR (carry in ^ both top bits). Each lane wraps exactly as bit<32> does. */
+#define AGG_X4(x) x ++ x ++ x ++ x
+const bit<2048> AGG_TOPS = AGG_X4(AGG_X4(AGG_X4(32w0x80000000)));   /* every lane's top bit */
+const bit<2048> AGG_LOWS = ~AGG_TOPS;
+const bit<2048> AGG_ALL = ~(bit<2048>)0;
+
+#define AGG_COMBINE(i) agg_sums.read(c, meta.aggWord + i); \
+    p = hdr.agg_lanes.w##i & meta.aggHdrMask; \
+    c = c & meta.aggCellMask; \
+    hdr.agg_lanes.w##i = ((p & AGG_LOWS) + (c & AGG_LOWS)) ^ ((p ^ c) & AGG_TOPS); \
+    agg_sums.write(meta.aggWord + i, hdr.agg_lanes.w##i);
 
 control FabricAggregation(inout headers_t hdr,
                           inout metadata_t meta,
                           inout standard_metadata_t standard_metadata) {
 
-    register<bit<32>>(AGG_CELLS << AGG_LANE_SHIFT) agg_sums;
+    register<bit<2048>>(AGG_CELLS << AGG_WORD_SHIFT) agg_sums;
     register<bit<32>>(AGG_CELLS) agg_bitmap;
     register<bit<8>>(AGG_CELLS) agg_count;
     register<bit<32>>(AGG_CELLS) agg_seq;
@@ -88,7 +98,7 @@ control FabricAggregation(inout headers_t hdr,
 
     action agg_load_cell() {
         meta.aggCell = ((meta.aggSlotBase + (bit<32>)hdr.agg.slot) << 1) | (bit<32>)hdr.agg.ver;
-        meta.aggLane = meta.aggCell << AGG_LANE_SHIFT;
+        meta.aggWord = meta.aggCell << AGG_WORD_SHIFT;
         agg_seq.read(meta.aggSeq, meta.aggCell);
         agg_owner.read(meta.aggOwner, meta.aggCell);
         agg_bitmap.read(meta.aggBitmap, meta.aggCell);
@@ -116,8 +126,9 @@ control FabricAggregation(inout headers_t hdr,
     }
 
     action agg_combine() {
-        bit<32> v;
-        AGG_FOR_LANES(AGG_COMBINE)
+        bit<2048> p;
+        bit<2048> c;
+        AGG_FOR_WORDS(AGG_COMBINE)
     }
 
     /* The first contribution overwrites the cell, later ones add (bit<32>: wraps). */
@@ -126,19 +137,19 @@ control FabricAggregation(inout headers_t hdr,
            meta.aggBitmap and count it in meta.aggCount (agg_save_cell writes both back;
            the lanes are overwritten when meta.aggCount == 1, added otherwise). */
         agg_stats.count(AGG_CONTRIB);
-        meta.aggHdrMask = 0xFFFFFFFF;
-        meta.aggCellMask = (meta.aggCount == 1) ? 32w0 : 32w0xFFFFFFFF;
+        meta.aggHdrMask = AGG_ALL;
+        meta.aggCellMask = (meta.aggCount == 1) ? (bit<2048>)0 : AGG_ALL;
         meta.aggCombine = 1;
     }
 
     action agg_load_sums() {
         meta.aggHdrMask = 0;
-        meta.aggCellMask = 0xFFFFFFFF;
+        meta.aggCellMask = AGG_ALL;
         meta.aggCombine = 1;
     }
 
     action agg_store_sums() {
-        meta.aggHdrMask = 0xFFFFFFFF;
+        meta.aggHdrMask = AGG_ALL;
         meta.aggCellMask = 0;
         meta.aggCombine = 1;
     }
@@ -225,7 +236,7 @@ control FabricAggregation(inout headers_t hdr,
             }
         }
         if (meta.aggCombine == 1) {
-            agg_combine();   /* the only call: the lane code exists once */
+            agg_combine();   /* the only call: the word code exists once */
         }
     }
 }
