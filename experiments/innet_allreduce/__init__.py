@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from experiments.innet_allreduce.figure import draw
-from experiments.innet_allreduce.params import Params, expected_ratio, params_for
+from experiments.innet_allreduce.params import Params, expected_ratio, host_rate, params_for, rate_unit
 from experiments.report import format_table
 from experiments.results import Result, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
@@ -62,10 +62,11 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
     return {"table": table, "headline": headline}
 
 
-def summary_table(summary: dict[str, Any]) -> str:
-    headers = ("ranks", "KiB", "loss %", "scheme", "busbw Mb/s", "done", "#wrong", "retrans")
+def summary_table(summary: dict[str, Any], p: Params) -> str:
+    unit, factor = rate_unit(p)
+    headers = ("ranks", "KiB", "loss %", "scheme", f"busbw {unit}", "done", "#wrong", "retrans")
     rows = [(e["ranks"], e["bytes"] >> 10, f"{100 * e['loss']:g}", e["scheme"],
-             f"{8000 * e['busbw_gbs']:.4g}" if e["busbw_gbs"] is not None else "-",
+             f"{factor * e['busbw_gbs']:.4g}" if e["busbw_gbs"] is not None else "-",
              f"{e['completed']}/{e['cases']}", e["wrong"], e["retransmissions"])
             for e in summary["table"]]
     return format_table(headers, rows)
@@ -112,13 +113,14 @@ def trial(task: Task, progress: Callable[[str], None]) -> tuple[list[dict[str, A
         progress(f"[{ranks} ranks] fresh Mininet leaf-spine on fabric.p4")
         rows = run_rank_count(p, ranks, [c[1:] for c in task.cases], progress)
     errors = []
+    unit, factor = rate_unit(p)
     for i, row in enumerate(rows, task.first + 1):
         what = (f"{row['ranks']} ranks, {row['bytes'] >> 10} KiB, loss {100 * row['loss']:g}%, "
                 f"{row['scheme']}, seed {row['seed']}")
         if row["error"]:
             errors.append(f"{what}: {row['error']}")
         progress(f"  [{i}/{task.total}] {what}: "
-                 + (f"busbw {8000 * row['busbw_gbs']:.4g} Mb/s, #wrong {row['wrong']}, "
+                 + (f"busbw {factor * row['busbw_gbs']:.4g} {unit}, #wrong {row['wrong']}, "
                     f"{row['retransmissions']} retransmissions"
                     if not row["error"] else f"FAILED {row['error']}")
                  + f" ({row['wall_s']:.1f} s wall)")
@@ -135,7 +137,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     tasks = plan(p)
     how = "virtual time" if p.mode == "sim" else "Mininet, real time"
     progress(f"{NAME} ({p.mode}, {scale}): {tasks[0].total} cases in {len(tasks)} trials, {how}; "
-             f"leaf-spine 2x2, {p.host_mbps:g} Mb/s hosts; ranks {', '.join(map(str, p.ranks))} at "
+             f"leaf-spine 2x2, {host_rate(p)} hosts; ranks {', '.join(map(str, p.ranks))} at "
              f"{p.nbytes >> 10} KiB; sizes {', '.join(str(b >> 10) for b in p.sizes)} KiB and "
              f"loss {', '.join(f'{100 * x:g}%' for x in p.losses)} at {p.loss_ranks} ranks; "
              f"seeds {', '.join(map(str, p.seeds))}")
@@ -144,7 +146,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     wall = time.monotonic() - started
     summary = summarize_runs(rows, p)
     finish_run(NAME, run_name, scale, p, files, wall, rows, {**summary, "errors": errors},
-               summary["headline"], summary_table(summary), summary["headline"]["text"],
+               summary["headline"], summary_table(summary, p), summary["headline"]["text"],
                lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
     outcome.raise_if_interrupted(len(tasks), progress)
     return Result(run_name, p, rows, summary, files, wall, errors)

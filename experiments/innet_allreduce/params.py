@@ -1,10 +1,11 @@
 """The innet_allreduce experiment's parameters (one dataclass), its scales and its topology.
 
-Both modes run a 2-leaf, 2-spine fabric with 1 Gb/s host links (the ranks split evenly over
-the leaves, so the job's tree is leaf -> spine -> leaf), float32 buffers, in-network
-aggregation with a 64-slot pool against the RoCE ring at the same 1024-byte MTU. The loss
-sweep (sim) drops that share of packets at every switch egress. Emulate mode (Mininet) runs
-at the Python switch's rates (`EMULATE`).
+Both modes run a 2-leaf, 2-spine fabric (the ranks split evenly over the leaves, so the
+job's tree is leaf -> spine -> leaf), float32 buffers, in-network aggregation with a 64-slot
+pool against the RoCE ring at the same 1024-byte MTU. Sim runs 100 Gb/s hosts with windows
+and timers sized to that rate's round trip (a few us); the loss sweep (sim) drops that
+share of packets at every switch egress. Emulate mode (Mininet) runs at the Python
+switch's rates (`EMULATE`).
 """
 
 from __future__ import annotations
@@ -26,18 +27,18 @@ class Params:
     """Everything a run depends on; saved next to its results."""
 
     ranks: tuple[int, ...] = (2, 4, 8)           # the ranks sweep, at `nbytes`, no loss
-    nbytes: int = 128 << 10                      # per rank
-    sizes: tuple[int, ...] = (32 << 10, 128 << 10)   # the size sweep, at `loss_ranks`
+    nbytes: int = 1 << 20                        # per rank
+    sizes: tuple[int, ...] = (256 << 10, 1 << 20)    # the size sweep, at `loss_ranks`
     losses: tuple[float, ...] = (0.0, 0.001, 0.01)   # the loss sweep, at `loss_ranks`, `nbytes`
     loss_ranks: int = 8
     schemes: tuple[str, ...] = SCHEMES
-    host_mbps: float = 1000.0
+    host_mbps: float = 100_000.0
     uplink_delay_us: int = 2
     pool_size: int = 64
-    window: int = 16                 # outstanding chunks per rank (in-network)
-    rto_us: int = 400                # per-chunk retransmission timer (in-network)
-    ring_window: int = 64            # outstanding packets per QP (ring)
-    ring_rto_us: int = 500
+    window: int = 64                 # outstanding chunks per rank (in-network): a round trip's worth
+    rto_us: int = 20                 # per-chunk retransmission timer (in-network): ~4 round trips
+    ring_window: int = 128           # outstanding packets per QP (ring)
+    ring_rto_us: int = 100
     pmtu: int = 1024
     seeds: tuple[int, ...] = (1,)
     timeout_s: float = 2.0           # seconds per case (simulated in sim mode)
@@ -76,17 +77,17 @@ class Params:
 
 SCALES = {
     "quick": {},
-    "full": {"ranks": (2, 4, 8, 16, 32, 64), "sizes": (32 << 10, 128 << 10, 512 << 10),
+    "full": {"ranks": (2, 4, 8, 16, 32, 64), "sizes": (256 << 10, 1 << 20, 4 << 20),
              "seeds": (1, 2)},
 }
-# Mininet at the emulator's rates: the Python switch sums ~500 aggregation packets/s, so
-# small buffers, 20 Mb/s hosts, few chunks in flight and a long chunk timer; Mininet links
+# Mininet at the emulator's rates: 20 Mb/s hosts (the built-in switch adds 64 lanes per
+# operation, about 70k aggregation packets per CPU-second), a long chunk timer; Mininet links
 # here carry no loss model, so the loss sweep is sim only
-EMULATE = {"host_mbps": 20.0, "uplink_delay_us": 0, "nbytes": 16 << 10, "sizes": (4 << 10, 16 << 10),
-           "losses": (0.0,), "window": 4, "rto_us": 200_000, "ring_rto_us": 20_000,
-           "timeout_s": 120.0}
-EMULATE_SCALES = {"quick": {"ranks": (2, 4), "loss_ranks": 4},
-                  "full": {"ranks": (2, 4, 8), "sizes": (4 << 10, 16 << 10, 64 << 10)}}
+EMULATE = {"host_mbps": 20.0, "uplink_delay_us": 0, "nbytes": 256 << 10,
+           "sizes": (64 << 10, 256 << 10), "losses": (0.0,), "window": 16, "rto_us": 200_000,
+           "ring_window": 64, "ring_rto_us": 20_000, "timeout_s": 120.0}
+EMULATE_SCALES = {"quick": {"ranks": (2, 4, 8)},
+                  "full": {"ranks": (2, 4, 8), "sizes": (64 << 10, 256 << 10, 1 << 20), "seeds": (1, 2, 3)}}
 
 
 def params_for(scale: str, mode: str = "sim", **overrides: Any) -> Params:
@@ -98,8 +99,24 @@ def params_for(scale: str, mode: str = "sim", **overrides: Any) -> Params:
 
 
 def topology(p: Params, ranks: int) -> Topology:
-    """2 leaves, 2 spines, ranks split evenly (an odd rank count leaves one host idle)."""
-    return leaf_spine(2, 2, -(-ranks // 2), downlink_bw=p.host_mbps, delay_us=p.uplink_delay_us)
+    """2 leaves, 2 spines, ranks split evenly (an odd rank count leaves one host idle).
+    Non-blocking, and every uplink carries at least one host's rate: a job's tree sends
+    each leaf's partials up one spine at the hosts' rate."""
+    per_leaf = -(-ranks // 2)
+    return leaf_spine(2, 2, per_leaf, downlink_bw=p.host_mbps,
+                      uplink_bw=p.host_mbps * max(per_leaf / 2, 1), delay_us=p.uplink_delay_us)
+
+
+def rate_unit(p: Params) -> tuple[str, float]:
+    """The unit busbw is shown in (the hosts' scale: Gb/s in sim, Mb/s on Mininet) and the
+    factor from nccl-tests' GB/s to it."""
+    return ("Gb/s", 8.0) if p.host_mbps >= 1000 else ("Mb/s", 8000.0)
+
+
+def host_rate(p: Params) -> str:
+    """The hosts' link rate in the unit busbw is shown in: "100 Gb/s", "20 Mb/s"."""
+    unit, _ = rate_unit(p)
+    return f"{p.host_mbps / 1000 if unit == 'Gb/s' else p.host_mbps:g} {unit}"
 
 
 def expected_ratio(ranks: int) -> float:

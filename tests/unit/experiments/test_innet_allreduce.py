@@ -32,7 +32,10 @@ def test_quick_reduced_run_measures_the_ratio_and_survives_loss(tmp_path):
 
 def test_emulate_runs_at_the_python_switch_rates_and_bad_parameters_are_errors():
     p = params_for("quick", "emulate")
-    assert (p.host_mbps, p.losses, p.ranks) == (20.0, (0.0,), (2, 4)) and p.nbytes <= 16 << 10
+    assert (p.host_mbps, p.losses, p.ranks) == (20.0, (0.0,), (2, 4, 8)) and p.nbytes <= 256 << 10
+    assert p.window <= p.pool_size
+    sim = params_for("quick")
+    assert sim.host_mbps >= 100_000 and sim.window <= sim.pool_size   # real link rates
     with pytest.raises(FabricError, match="loss rates"):
         params_for("quick", losses=(1.5,))
     with pytest.raises(FabricError, match="unknown scale"):
@@ -45,8 +48,8 @@ def test_trials_are_cases_in_sim_and_rank_counts_in_emulate():
     from experiments.innet_allreduce import plan
 
     sim = plan(params_for("quick", ranks=(2, 4), sizes=(), losses=(0.0,), loss_ranks=4))
-    assert [t.cases for t in sim] == [((2, 128 << 10, 0.0, 1, "ring"),), ((2, 128 << 10, 0.0, 1, "innet"),),
-                                      ((4, 128 << 10, 0.0, 1, "ring"),), ((4, 128 << 10, 0.0, 1, "innet"),)]
+    assert [t.cases for t in sim] == [((2, 1 << 20, 0.0, 1, "ring"),), ((2, 1 << 20, 0.0, 1, "innet"),),
+                                      ((4, 1 << 20, 0.0, 1, "ring"),), ((4, 1 << 20, 0.0, 1, "innet"),)]
     assert [t.first for t in sim] == [0, 1, 2, 3] and {t.total for t in sim} == {4}
     emulate = plan(params_for("quick", "emulate", ranks=(4, 2), loss_ranks=4))
     assert [{c[0] for c in t.cases} for t in emulate] == [{4}, {2}]
