@@ -389,6 +389,14 @@ class ExprCompiler:
     def x_Slice(self, e: ir.Slice) -> str:
         lo, hi = e.lo_bit, e.hi_bit
         mask = (1 << (hi - lo + 1)) - 1
+        field = e.expr
+        if isinstance(field, ir.Member):  # a header field's bits: straight from the header's int
+            base_t = resolve(field.expr.type)
+            if isinstance(base_t, ir.StructLike) and base_t.is_header:
+                lay = self.layout(base_t)[field.member]
+                if not lay.is_bool:
+                    h, shift = self.expr_read(field.expr), lay.shift + lo
+                    return f"({h}.v & {mask})" if shift == 0 else f"(({h}.v >> {shift}) & {mask})"
         inner = self.expr(e.expr)
         return f"({inner} & {mask})" if lo == 0 else f"(({inner} >> {lo}) & {mask})"
 
