@@ -336,7 +336,8 @@ class FabricController:
 
 def write_base(c: P4RuntimeClient, plan: SwitchPlan,
                priorities: list[tuple[int | None, int | None, int]]) -> None:
-    """Routes, next-hop groups, port MACs, INT sink ports and traffic classes."""
+    """Routes, next-hop groups, port MACs, INT sink ports, the ports facing other switches
+    (where a packet with no live way on is sent back: liveness.p4) and traffic classes."""
     c.write([c.member(SELECTOR, port, f"{IG}.set_port", {"port": port})
              for port in sorted(plan.port_macs)])
     c.write(_groups(c, plan.groups.values()))
@@ -349,6 +350,8 @@ def write_base(c: P4RuntimeClient, plan: SwitchPlan,
              for port, (ours, peer) in sorted(plan.port_macs.items()))
     c.insert(Entry(f"{IG}.int_sink_ports", {"standard_metadata.egress_spec": port},
                    f"{IG}.int_sink", {}) for port in plan.host_ports)
+    c.insert(Entry(f"{IG}.switch_ports", {"standard_metadata.ingress_port": port},
+                   f"{IG}.bounce", {}) for port in sorted(set(plan.port_macs) - set(plan.host_ports)))
     c.insert(_priority_entries(priorities))
 
 

@@ -37,6 +37,7 @@ control FabricIngress(inout headers_t hdr,
     register<bit<9>>(FLOWLET_SLOTS) flowlet_port;
     register<bit<48>>(NOTIFY_SLOTS) notify_last;
     counter(PORT_SLOTS, CounterType.packets) port_notifications;   /* by congested egress port */
+    counter(PORT_SLOTS, CounterType.packets) port_bounces;   /* sent back, by ingress port (liveness.p4) */
     action_selector(HashAlgorithm.crc16, 1024, 16) ecmp_selector;
     FabricAggregation() aggregation;
     FabricTenants() tenants;
@@ -57,6 +58,21 @@ control FabricIngress(inout headers_t hdr,
         hdr.arp.tpa = hdr.arp.spa;
         hdr.arp.spa = target;
         standard_metadata.egress_spec = standard_metadata.ingress_port;
+    }
+
+    /* No live candidate: back to the switch the packet came from, marked (liveness.p4). */
+    action bounce() {
+        standard_metadata.egress_spec = standard_metadata.ingress_port;
+        hdr.ipv4.flags[2:2] = 1;
+        port_bounces.count((bit<32>)standard_metadata.ingress_port);
+    }
+
+    /* Ports facing another switch: the ones a packet may be bounced back through. */
+    table switch_ports {
+        key = { standard_metadata.ingress_port: exact; }
+        actions = { bounce; NoAction; }
+        default_action = NoAction();
+        size = 512;
     }
 
     action set_group(bit<16> group) {
@@ -296,9 +312,15 @@ control FabricIngress(inout headers_t hdr,
                         }
                     }
                     standard_metadata.egress_spec = meta.bestPort;
-                    if (meta.candidateCount == 0) {
-                        drop();   /* every candidate is dead */
-                        drop_reason = DROP_NO_PATH;
+                    if (meta.candidateCount == 0) {   /* every candidate is dead */
+                        bool sent_back = false;
+                        if (meta.bounced == 0) {
+                            sent_back = switch_ports.apply().hit;   /* bounce() */
+                        }
+                        if (!sent_back) {
+                            drop();
+                            drop_reason = DROP_NO_PATH;
+                        }
                     }
                 }
             }

@@ -297,6 +297,7 @@ struct metadata_t {
     bit<48> notifyInterval;   /* us between two notifications of one flow */
     bit<32> notifySlot;
     bit<64> deadPorts;        /* liveness.p4: bit p = egress port p is down */
+    bit<1>  bounced;          /* liveness.p4: the next switch sent this packet back */
     bit<8>  tenant;           /* tenants.p4: 0 = no tenant */
     bit<3>  tenantPriority;
     bit<2>  tenantColor;

@@ -13,12 +13,28 @@
    removes dead ports from it before any mode looks at it, so flowlet re-picks a flow whose
    port died, adaptive never considers a dead port, and ECMP (which goes through the
    candidates while any port is dead) picks a live member by a per-flow hash: the same
-   flow keeps its port, flows spread over the live ones. No live candidate: drop. Groups
-   without candidates (more than 8 ports) stay plain ECMP until the controller regroups. */
+   flow keeps its port, flows spread over the live ones. Groups without candidates (more
+   than 8 ports) stay plain ECMP until the controller regroups.
+
+   No live candidate (a spine whose one link down to the destination's leaf died): the
+   packet goes back out of the port it came in by, to the switch that sent it, with the
+   IPv4 header's reserved flag bit set (the "bounce" mark, fabric-internal: the next switch
+   clears it). A switch that receives a marked packet takes the port it came in by as dead
+   for that packet's next-hop group for BOUNCE_HOLD_US (`remote_dead`), so it routes it, and
+   the group's later packets, over another spine at once, before any controller acts: the
+   remote half of fast reroute. Learning per group, not per packet, is what keeps two spines
+   that both lost the way down from passing a packet back and forth. Only packets from
+   switches (ingress.p4's switch_ports, set by the controller) are bounced, and only once: a
+   host's packet, or one bounced already, with no live candidate is dropped. */
 #ifndef _FABRIC_LIVENESS_P4_
 #define _FABRIC_LIVENESS_P4_
 
 register<bit<64>>(1) port_down_signal;
+
+/* Per next-hop group (meta.group): the ports that bounced its packets back (bits 111:48)
+   and until when that holds (47:0, ingress_global_timestamp, us). Every group id has a cell. */
+register<bit<112>>(65536) remote_dead;
+const bit<48> BOUNCE_HOLD_US = 1000;   /* then try the port again (the controller has regrouped) */
 
 control FabricLiveness(inout headers_t hdr,
                        inout metadata_t meta,
@@ -39,6 +55,24 @@ control FabricLiveness(inout headers_t hdr,
         bit<64> signalled;
         port_down_signal.read(signalled, 0);
         meta.deadPorts = meta.deadPorts | signalled;
+        bit<112> learned;
+        remote_dead.read(learned, (bit<32>)meta.group);
+        if (learned != 0) {   /* rare: this group's packets were bounced back lately */
+            if (standard_metadata.ingress_global_timestamp < learned[47:0]) {
+                meta.deadPorts = meta.deadPorts | learned[111:48];
+            } else {
+                remote_dead.write((bit<32>)meta.group, 0);   /* held long enough: try again */
+                learned = 0;
+            }
+        }
+        if (hdr.ipv4.flags[2:2] == 1) {   /* bounced back to us: no way on behind that port */
+            hdr.ipv4.flags[2:2] = 0;
+            meta.bounced = 1;
+            bit<64> port = (bit<64>)1 << standard_metadata.ingress_port;
+            meta.deadPorts = meta.deadPorts | port;
+            remote_dead.write((bit<32>)meta.group, (learned[111:48] | port)
+                              ++ (standard_metadata.ingress_global_timestamp + BOUNCE_HOLD_US));
+        }
     }
 }
 

@@ -639,7 +639,8 @@ add int_watchlist 10 hdr.ipv4.srcAddr:0x00000000&&&0x00000000 hdr.ipv4.dstAddr:0
 
 def liveness() -> str:
     """Fast reroute: each routing mode skips a port the controller (table) or the switch's
-    port signal (register) says is dead, on the next packet; nothing live -> drop."""
+    port signal (register) says is dead, on the next packet; nothing live -> back to the
+    switch the packet came from, marked, or dropped if it came from a host or was marked."""
     sport = next(s for s in range(49152, 50000)
                  if ecmp_port(H1[0], REMOTE, 17, s, ROCE_PORT) == 3)
     pkt = hx(udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT))
@@ -647,6 +648,13 @@ def liveness() -> str:
     on4 = hx(routed(udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT), 4))
     never_stale = "0xffffffffffff"
     load4 = "register_write port_qdepth 3 0\nregister_write port_qdepth 4 200"
+    spine_to_h1 = udp_pkt(REMOTE, H1[0], 50000, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    sent_back = routed(spine_to_h1, 3)
+    sent_back[IP].flags = "evil"   # the bounce mark: IPv4's reserved flag bit
+    h2_to_h1 = udp_pkt(H2[0], H1[0], 50000, smac=H2[1], dmac=PORT_MACS[2][0])
+    marked = udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    marked[IP].flags = "evil"
+    rerouted = routed(udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT), 4)
     return f"""{SETUP}
 # ECMP: the flow hashes to port 3; the controller marks port 3 dead -> port 4 at once.
 packet 1 {pkt}
@@ -687,6 +695,37 @@ register_write port_down_signal 0 0
 {load4}
 packet 1 {pkt}
 expect 4 {on4}$
+# The remote half (bounce): ports 3 and 4 face spines. A spine's packet for h1 while h1's
+# port is dead has no live candidate: it goes back out of port 3, marked (IPv4's reserved
+# flag), so the spine routes it another way. The same from a host (port 2): dropped.
+setdefault routing_mode set_mode(mode:0, flowlet_gap:0, load_max_age:0)
+add switch_ports standard_metadata.ingress_port:3 bounce()
+add switch_ports standard_metadata.ingress_port:4 bounce()
+setdefault port_liveness set_dead_ports(mask:0x2)
+packet 3 {hx(spine_to_h1)}
+expect 3 {hx(sent_back)}$
+packet 2 {hx(h2_to_h1)}
+check_counter port_drops(2) packets == 1
+check_counter port_bounces(3) packets == 1
+# A marked packet back from the spine on port 3: port 3 counts as dead for it, so it
+# leaves by port 4, unmarked, although the flow hashes to port 3.
+setdefault port_liveness set_dead_ports(mask:0)
+packet 3 {hx(marked)}
+expect 4 {hx(rerouted)}$
+# The switch learnt it for the group (for BOUNCE_HOLD_US): the flow's next packet from
+# its host leaves by port 4 too, with no bounce.
+packet 1 {pkt}
+expect 4 {on4}$
+# Marked, and port 4 dead too: dropped, never bounced twice.
+setdefault port_liveness set_dead_ports(mask:0x10)
+packet 3 {hx(marked)}
+check_counter port_drops(3) packets == 1
+check_counter port_bounces(3) packets == 1
+# Once the hold is over (wait: 1 s later) the group tries port 3 again.
+setdefault port_liveness set_dead_ports(mask:0)
+wait
+packet 1 {pkt}
+expect 3 {on3}$
 """
 
 
