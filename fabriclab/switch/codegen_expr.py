@@ -526,8 +526,16 @@ class ExprCompiler:
         return None
 
     def field_in_place(self, x) -> str | None:
-        """`(h.v & field mask)`: an unsigned header field's bits where they are in the
-        header's int (zero exactly when the field is), or None for anything else."""
+        """`(h.v & field mask)`: an unsigned header field's bits (or a slice of them) where
+        they are in the header's int (zero exactly when the field is), or None for anything
+        else."""
+        if isinstance(x, ir.Slice):
+            whole = self.field_in_place(x.expr)
+            if whole is None:
+                return None
+            lay = self.layout(resolve(x.expr.expr.type))[x.expr.member]
+            bits = ((1 << (x.hi_bit - x.lo_bit + 1)) - 1) << (lay.shift + x.lo_bit)
+            return f"({self.expr_read(x.expr.expr)}.v & {bits})"
         if not isinstance(x, ir.Member) or in_header(x) is not None:
             return None
         t, base_t = resolve(x.type), resolve(x.expr.type)

@@ -357,12 +357,13 @@ control FabricIngress(inout headers_t hdr,
             }
             if (hdr.int_shim.isValid() || meta.intSource == 1) {
                 int_sink_ports.apply();
-            }
-            if (hdr.int_md.isValid() && hdr.int_md.instructions == INT_CC_INSTRUCTIONS) {
-                meta.intToHost = 1;
-            }
-            if (hdr.int_shim.isValid() && meta.intSink == 1 && meta.intToHost == 0) {
-                int_report_clone();
+                /* int_md is valid with int_shim only (the parser extracts both) */
+                if (hdr.int_md.isValid() && hdr.int_md.instructions == INT_CC_INSTRUCTIONS) {
+                    meta.intToHost = 1;
+                }
+                if (hdr.int_shim.isValid() && meta.intSink == 1 && meta.intToHost == 0) {
+                    int_report_clone();
+                }
             }
             /* RoCE requests (RC opcodes 0x00-0x0B) only; an INT report clone takes precedence. */
             if (meta.bthValid == 1 && meta.bthOpcode < 0x0C && meta.intReport == 0) {

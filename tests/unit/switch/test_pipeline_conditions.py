@@ -156,3 +156,42 @@ def test_fields_compared_with_constants_in_place(hi, lo, expected):
     core = SwitchCore(compile_source(COMPARE, "compare_in_place.p4"))
     frame = bytes([hi << 4 | lo, 0, 0])
     assert core.process(1, frame, 0) == [(2, bytes([hi << 4 | lo, expected, int(hi < 9)]))]
+
+
+SLICES = """
+#include <core.p4>
+#include <v1model.p4>
+header a_t { bit<8> x; bit<16> y; bit<8> v; bit<8> t; }
+struct metadata { }
+struct headers { a_t a; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.a); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        hdr.a.v = hdr.a.y[11:4];
+        bit<8> t = 0;
+        if (hdr.a.y[15:15] == 1) { t = t | 1; }
+        if (hdr.a.y[3:0] != 0) { t = t | 2; }
+        if (hdr.a.y[7:4] == 0) { t = t | 4; }
+        if (hdr.a.x[0:0] == 0) { t = t | 8; }
+        hdr.a.t = t;
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("x,y", [(0, 0), (1, 0x8000), (2, 0x000F), (0xFF, 0x7FF0), (0x80, 0xABCD)])
+def test_slices_of_header_fields_as_values_and_tests(x, y):
+    """A slice of a header field read straight from the header's int, as a value and as an
+    if's test: each bit of `t` checks one slice against the same slice computed here."""
+    core = SwitchCore(compile_source(SLICES, "slices.p4"))
+    t = ((y >> 15) & 1) | (2 if y & 0xF else 0) | (4 if not (y >> 4) & 0xF else 0) | (8 if not x & 1 else 0)
+    frame = bytes([x]) + y.to_bytes(2, "big") + bytes(2)
+    assert core.process(1, frame, 0) == [(2, frame[:3] + bytes([(y >> 4) & 0xFF, t]))]
