@@ -17,7 +17,7 @@ def title(p: Params) -> str:
 
 
 def _sweep(ax: Any, rows: list[dict[str, Any]], p: Params, key: str, xs: list[Any]) -> None:
-    unit, factor = rate_unit(p)
+    _, factor = rate_unit(p)
     for scheme in p.schemes:
         bus = group_stats([r for r in rows if r["scheme"] == scheme], lambda r: r[key], "busbw_gbs")
         got = [x for x in xs if x in bus]

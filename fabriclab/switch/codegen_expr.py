@@ -530,8 +530,7 @@ class ExprCompiler:
         they are in the header's int (zero exactly when the field is), or None for anything
         else."""
         if isinstance(x, ir.Slice):
-            whole = self.field_in_place(x.expr)
-            if whole is None:
+            if self.field_in_place(x.expr) is None:
                 return None
             lay = self.layout(resolve(x.expr.expr.type))[x.expr.member]
             bits = ((1 << (x.hi_bit - x.lo_bit + 1)) - 1) << (lay.shift + x.lo_bit)
