@@ -19,9 +19,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"results folder (default results/{HEADLINE})")
 
 
+def run_arguments(out: pathlib.Path | None) -> argparse.Namespace:
+    """`fabriclab run HEADLINE --quick [--out DIR]` as that command's own parser reads it:
+    every option `run` gains later gets its default here too."""
+    from experiments import cli
+
+    parser = argparse.ArgumentParser(prog="fabriclab run")
+    cli.add_arguments(parser)
+    return parser.parse_args([HEADLINE, "--quick", *(["--out", str(out)] if out else [])])
+
+
 def main(args: argparse.Namespace) -> int:
     from experiments import cli
 
     print(f"fabriclab demo: {HEADLINE}, quick scale (about 2-3 minutes on 2 cores)", flush=True)
-    return cli.main(argparse.Namespace(experiment=HEADLINE, scale="quick", target=None,
-                                       seeds=None, out=args.out))
+    return cli.main(run_arguments(args.out))
