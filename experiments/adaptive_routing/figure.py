@@ -64,7 +64,8 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     c.set_ylabel("uplink load, % of capacity")
     c.set_ylim(0, 125)
     c.grid(axis="y", alpha=0.3)
-    c.legend(fontsize=8, ncol=3, loc="upper center")
+    if loads:  # a partial run may have no permutation row of this seed yet
+        c.legend(fontsize=8, ncol=3, loc="upper center")
     c.set_title(f"(c) what happened: leaf uplinks (bytes sent, incl. resends),\n"
                 f"permutation, seed {seed}", fontsize=9)
     save_figure(fig, path)
