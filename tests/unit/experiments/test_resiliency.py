@@ -1,7 +1,7 @@
 """resiliency in virtual time (no root), small: an all-to-all of 4 ranks while a fabric link
 fails, under controller-only reroute and data-plane fast reroute. Every run completes with
-correct data (RoCE retransmits what the dead link swallowed); a failure costs time; the
-switch skipping its dead port at once never makes a run slower and makes some faster; the
+correct data (RoCE retransmits what the dead link swallowed); a failure costs time; fast
+reroute (the switch's own signal, and a spine's bounce) makes every run finish sooner; the
 headline and files are written (trials in 2 workers, plan order)."""
 
 from __future__ import annotations
@@ -47,21 +47,21 @@ def test_failures_cost_time_and_retransmissions(result):
     assert all(r["retransmitted_kb"] == 0 for r in rows(result, failures=0))
 
 
-def test_fast_reroute_never_costs_more_time_than_controller_only(result):
+def test_fast_reroute_recovers_sooner_at_either_end_of_a_cut(result):
     """The same failures for both (drawn from the seed). Where the cut link is the switch's
     own way out, fast reroute moves its flows at once while controller-only keeps feeding
-    the dead port for control_delay_us (and then waits out the RoCE timeout); the other
-    direction (a spine has no other way down) waits for the controller either way. So a run
-    with fast reroute finishes no later, and here at least one finishes sooner."""
-    sooner = 0
+    the dead port for control_delay_us (and then waits out the RoCE timeout). Where the cut
+    is a spine's only way down, the spine bounces the packets back to their leaf, which
+    routes the group over another spine (liveness.p4); controller-only drops them until it
+    regroups. So every run with fast reroute finishes well before its controller-only twin
+    (measured 0.36-0.51x here; before the bounce, seed 1's single cut at a spine end took
+    the same time either way)."""
     for seed in (1, 2):
         for n in (1, 2):
             fast = rows(result, seed=seed, failures=n, reroute="fast")[0]
             ctl = rows(result, seed=seed, failures=n, reroute="controller")[0]
             assert fast["failed_links"] == ctl["failed_links"]
-            assert fast["elapsed_us"] <= ctl["elapsed_us"] * 1.02, (fast, ctl)
-            sooner += fast["elapsed_us"] < ctl["elapsed_us"] * 0.9
-    assert sooner >= 1
+            assert fast["elapsed_us"] < 0.75 * ctl["elapsed_us"], (fast, ctl)
 
 
 def test_files_and_headline(result):
