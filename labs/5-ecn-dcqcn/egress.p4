@@ -253,10 +253,11 @@ control FabricEgress(inout headers_t hdr,
             bit<32> max_depth;
             port_max_qdepth.read(max_depth, port);
             port_max_qdepth.write(port, depth > max_depth ? depth : max_depth);
+            /* HPCC's txBytes: what the port sent before this packet; the packet is counted
+               below, as it leaves (with the INT bytes this hop adds or strips). */
             bit<32> tx_bytes;
             port_tx_bytes.read(tx_bytes, port);
-            tx_bytes = tx_bytes + standard_metadata.packet_length;
-            port_tx_bytes.write(port, tx_bytes);
+            bit<32> ip_len = (bit<32>)hdr.ipv4.totalLen;
 
             /* TODO 2: only ECN-capable packets may be marked: ECT(0) and ECT(1) (ecn 2, 1),
                not Not-ECT (0, the sender does not understand CE) nor packets already CE (3). */
@@ -291,6 +292,9 @@ control FabricEgress(inout headers_t hdr,
                                  standard_metadata.ingress_global_timestamp, depth, tx_bytes);
                 }
             }
+
+            port_tx_bytes.write(port, tx_bytes + standard_metadata.packet_length
+                                      + (bit<32>)hdr.ipv4.totalLen - ip_len);
 
             aggregation.apply(hdr, meta, standard_metadata);
             if (meta.portKnown == 1) {

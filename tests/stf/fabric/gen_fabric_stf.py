@@ -263,14 +263,15 @@ def int_test() -> str:
     # 1. source: watched flow from h1 gets shim + md + this switch's record
     src_in = udp_pkt(H1[0], REMOTE, src_sport, dport=ROCE_PORT, payload=payload)
     src_out = routed(src_in, 3)
-    n_in = len(src_in)
-    rec = hop(SWITCH_ID, 1, 3, tx=n_in)
     src_out[UDP].dport, src_out[UDP].chksum = INT_PORT, 0
     src_out[UDP].remove_payload()
-    src_out = src_out / Raw(int_headers(ROCE_PORT, [rec]) + payload)
-    del src_out[IP].len, src_out[UDP].len
-    src_out = Ether(bytes(src_out))
-    src_hex = wild_hop_times(hx(src_out), 14 + 20 + 8 + 16)
+
+    def src_expect(tx: int) -> str:  # tx: the bytes port 3 sent before this packet
+        out = src_out / Raw(int_headers(ROCE_PORT, [hop(SWITCH_ID, 1, 3, tx=tx)]) + payload)
+        del out[IP].len, out[UDP].len
+        return wild_hop_times(hx(Ether(bytes(out))), 14 + 20 + 8 + 16)
+    src_hex = src_expect(0)
+    src_hex2 = src_expect(len(src_in) + 40)  # the first packet as it left, INT included
 
     # 2. transit: a packet with one record from switch 4, routed up again
     sport2 = next(s for s in range(49152, 50000)
@@ -278,7 +279,7 @@ def int_test() -> str:
     tr_in = with_int("10.0.2.9", REMOTE, sport2, ROCE_PORT, [hop(4, 1, 3, 0, 999, 5, 77)],
                      payload)
     tr_out = with_int("10.0.2.9", REMOTE, sport2, ROCE_PORT,
-                      [hop(SWITCH_ID, 3, 4, tx=len(tr_in)), hop(4, 1, 3, 0, 999, 5, 77)],
+                      [hop(SWITCH_ID, 3, 4), hop(4, 1, 3, 0, 999, 5, 77)],
                       payload, ttl=63, smac=PORT_MACS[4][0], dmac=PORT_MACS[4][1])
     tr_hex = wild_hop_times(hx(tr_out), 14 + 20 + 8 + 16)
 
@@ -308,9 +309,13 @@ add int_sink_ports standard_metadata.egress_spec:2 int_sink()
 add int_watchlist 10 hdr.ipv4.srcAddr:0x0a000101&&&0xffffffff hdr.ipv4.dstAddr:0x0a000201&&&0xffffffff meta.l4DstPort:0x12b7&&&0xffff int_watch()
 mirroring_add 100 2
 # Source: UDP dport becomes 9099 (the original 4791 goes into the shim), UDP checksum 0,
-# lengths +40 (shim 4 + md 12 + record 24); the record says switch 3, port 1 -> 3.
+# lengths +40 (shim 4 + md 12 + record 24); the record says switch 3, port 1 -> 3, and
+# tx bytes 0: what port 3 sent before this packet.
 packet 1 {hx(src_in)}
 expect 3 {src_hex}$
+# The same again: port 3 counted the first one as it left, its 40 INT bytes included.
+packet 1 {hx(src_in)}
+expect 3 {src_hex2}$
 # Transit: this switch's record goes in front of switch 4's; shim length 10 -> 16 words.
 packet 3 {hx(tr_in)}
 expect 4 {tr_hex}$
@@ -330,19 +335,23 @@ def int_to_host() -> str:
     sport = next(s for s in range(49152, 50000) if ecmp_port(H1[0], REMOTE, 17, s, ROCE_PORT) == 3)
     # 1. source: shim + md (CC instructions) + this switch's record with port 3's rate
     src_in = udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT, payload=payload)
-    src_out = with_int(H1[0], REMOTE, sport, ROCE_PORT, [cc_hop(SWITCH_ID, 3, 100000, 0, len(src_in))],
-                       payload, ttl=63, smac=PORT_MACS[3][0], dmac=PORT_MACS[3][1], instructions=cc)
-    src_hex = wild(hx(src_out), 14 + 20 + 8 + 16 + 16, 4)
+    def src_expect(tx: int) -> str:  # tx: the bytes port 3 sent before this packet
+        out = with_int(H1[0], REMOTE, sport, ROCE_PORT, [cc_hop(SWITCH_ID, 3, 100000, 0, tx)],
+                       payload, ttl=63, smac=PORT_MACS[3][0], dmac=PORT_MACS[3][1],
+                       instructions=cc)
+        return wild(hx(out), 14 + 20 + 8 + 16 + 16, 4)
+    src_hex = src_expect(0)
+    src_hex2 = src_expect(len(src_in) + 40)  # HPCC's txRate needs the INT bytes counted
     # 2. sink: two records arrive for h1; h1 gets three (ours in front), the collector nothing
     hops_in = [cc_hop(1, 2, 100000, 2048, 5000, 11), cc_hop(4, 3, 100000, 0, 4000, 7)]
     sink_in = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT, hops_in, payload, instructions=cc)
     sink_out = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT,
-                        [cc_hop(SWITCH_ID, 1, 25000, 0, len(sink_in))] + hops_in,
+                        [cc_hop(SWITCH_ID, 1, 25000, 0, 0)] + hops_in,
                         payload, ttl=63, smac=PORT_MACS[1][0], dmac=PORT_MACS[1][1], instructions=cc)
     sink_hex = wild(hx(sink_out), 14 + 20 + 8 + 16 + 16, 4)
     # 3. source and sink on one switch: h1 -> h2 gets the header and one record
     local_in = udp_pkt(H1[0], H2[0], 50008, dport=ROCE_PORT, payload=payload)
-    local_out = with_int(H1[0], H2[0], 50008, ROCE_PORT, [cc_hop(SWITCH_ID, 2, 0, 0, len(local_in))],
+    local_out = with_int(H1[0], H2[0], 50008, ROCE_PORT, [cc_hop(SWITCH_ID, 2, 0, 0, 0)],
                          payload, ttl=63, smac=PORT_MACS[2][0], dmac=PORT_MACS[2][1], instructions=cc)
     local_hex = wild(hx(local_out), 14 + 20 + 8 + 16 + 16, 4)
     return f"""{SETUP}
@@ -354,9 +363,12 @@ add port_rate standard_metadata.egress_port:3 set_port_rate(rate_mbps:100000)
 add port_rate standard_metadata.egress_port:1 set_port_rate(rate_mbps:25000)
 mirroring_add 100 2
 # Source: INT-MD with the CC instruction bitmap 0xA701; the record (int_cc_hop_t) says
-# switch 3, egress port 3, 100000 Mb/s, queue 0 bytes, tx bytes so far.
+# switch 3, egress port 3, 100000 Mb/s, queue 0 bytes, tx bytes before this packet (0).
 packet 1 {hx(src_in)}
 expect 3 {src_hex}$
+# The same again: port 3 counted the first one as it left, its 40 INT bytes included.
+packet 1 {hx(src_in)}
+expect 3 {src_hex2}$
 # Sink: the host gets the whole stack, the sink's record (port 1, 25000 Mb/s) first; no
 # report goes to the collector on port 2.
 packet 3 {hx(sink_in)}

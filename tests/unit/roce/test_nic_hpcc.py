@@ -80,6 +80,21 @@ def test_int_reaches_the_receiver_one_record_per_hop_and_the_ack_echoes_it():
     assert a.counters.int_malformed == 0
 
 
+def test_tx_bytes_count_every_byte_each_port_sent_int_included():
+    """HPCC's txRate is (txBytes - txBytes') / dt: each hop's counter must grow by what the
+    port put on the wire, the INT bytes that hop added included, or a saturated link reads
+    below line rate. Every data packet here takes the one path, so between two consecutive
+    packets a hop's counter grows by the first one's length as it left that hop."""
+    _, _, _, _, at_b = transfer()
+    got = [(p, f.split_int(p)[0]) for port, p in at_b if port == f.INT_UDP_PORT]
+    hops = len(got[0][1].records)
+    for (payload, stack), (_, later) in zip(got, got[1:]):
+        arrived = 14 + 20 + 8 + len(payload)  # the frame as the receiver got it
+        for j in range(hops):  # records in path order; hop j's frame lacks later hops' records
+            left = arrived - (hops - 1 - j) * f.INT_CC_HOP_LEN
+            assert (later.records[j]["txBytes"] - stack.records[j]["txBytes"]) % (1 << 32) == left
+
+
 def test_without_a_watch_entry_nothing_is_echoed_and_hpcc_sees_no_telemetry():
     _, a, b, _, _ = transfer(watch=False)
     assert b.counters.int_received == b.counters.int_echoed == 0
