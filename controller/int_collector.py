@@ -83,7 +83,9 @@ def layer_bytes(layer: type[Packet]) -> int:
 
 REPORT_LEN, SHIM_LEN, MD_LEN, HOP_LEN = (layer_bytes(c) for c in INT_LAYERS)
 _REPORT_LAYERS = (IntReportHeader, Ether, IP, UDP, IntShim, IntMd)  # hop records follow
-_LEN = {layer: len(layer()) for layer in (*INT_LAYERS, Ether, IP, UDP)}
+# Ethernet, IPv4 without options, UDP: fixed (building an Ether() to measure it would make
+# scapy look up a MAC address and warn on every import)
+_LEN = {**{layer: layer_bytes(layer) for layer in INT_LAYERS}, Ether: 14, IP: 20, UDP: 8}
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,27 @@ import itertools
 import math
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+
+def _register_bundled_fonts() -> None:
+    """matplotlib keeps one font cache per user: one written by another installation (a
+    removed clone's venv, say) lists none of this one's bundled fonts, and log axes' tick
+    labels (mathtext, STIX fallback) then print a page of findfont warnings in every run."""
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for path in sorted(Path(matplotlib.get_data_path(), "fonts", "ttf").glob("*.ttf")):
+        if str(path) not in known:
+            font_manager.fontManager.addfont(path)
+
+
+_register_bundled_fonts()
 
 
 def ecdf(values: Iterable[float]) -> tuple[list[float], list[float]]:

@@ -42,12 +42,13 @@ class Params:
     ecn_pmax: float = 0.01
     pfc_xoff: int = 100_000  # a backstop well above what CC should leave queued
     pfc_xon: int = 80_000
-    base_rtt_ns: int = 6_000  # HPCC's T, the CC manager's RTT
+    base_rtt_ns: int = 4_200  # the path's base RTT (its first ACK's time): HPCC's T, the CC manager's RTT
     cnp_interval_ns: int = 4_000  # DCQCN's NP: at most one CNP per QP per this (NICs' 100G default)
     dcqcn_timer_ns: int = 10_000  # DCQCN's alpha and rate-increase timers (55 us in the paper's 40G NICs)
     dcqcn_rate_ai: float = 1e9  # DCQCN's additive increase (hyper increase: 10x)
     hpcc_min_interval_ns: int = 1  # with the switches' us timestamps: a few us
     hpcc_host_clock: bool = True  # time INT samples by ACK arrival (ns), see docs/congestion.md
+    hpcc_max_stage: int = 0  # as the HPCC authors' simulations ran (the paper's 5 is a typo there)
     ccm_period_ns: int = 20_000  # how often the CC manager observes (scheme dcqcn_pfc_ccm)
     mix_long: int = 4  # workload mix: long flows (the rest of leaf 1 sends short ones)
     short_sizes: tuple[int, ...] = (1024, 4096, 16384, 65536)

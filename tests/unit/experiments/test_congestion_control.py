@@ -2,7 +2,7 @@
 and long flows mixed with short ones. PFC alone keeps the fabric lossless but the victim,
 sharing the upstream links, collapses (head-of-line blocking); with DCQCN or HPCC on top it
 recovers; HPCC keeps the bottleneck queue shorter than DCQCN at >= 90% utilisation, and
-short flows finish closer to their ideal time. The trials run in 2 worker processes and
+short flows finish closer to their ideal time while the long ones keep the link busy. The trials run in 2 worker processes and
 write what a serial run writes; one run writes the CSV, JSON (headline last) and figure."""
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def test_short_flows_finish_closer_to_ideal_under_hpcc_than_with_pfc_alone(resul
     assert hpcc["short_done"] >= pfc["short_done"] > 0
     assert hpcc["slowdown_p50"] < pfc["slowdown_p50"] and hpcc["queue_p99_kb"] < pfc["queue_p99_kb"]
     assert hpcc["slowdown_p50"] >= 0.5  # against an ideal of size at line rate + base RTT
+    # the long flows take back what the short ones leave (HPCC at T = the path's base RTT,
+    # maxStage 0 as its authors simulated: 86%; the paper's maxStage 5 held them to 49%)
+    assert hpcc["utilisation_pct"] >= 75
 
 
 def test_files_and_headline(result):
