@@ -49,6 +49,7 @@ class Params:
     hpcc_min_interval_ns: int = 1  # with the switches' us timestamps: a few us
     hpcc_host_clock: bool = True  # time INT samples by ACK arrival (ns), see docs/congestion.md
     hpcc_max_stage: int = 0  # as the HPCC authors' simulations ran (the paper's 5 is a typo there)
+    hpcc_expected_flows: int = 100  # N in W_AI = W_init (1 - eta) / N, the paper's default
     ccm_period_ns: int = 20_000  # how often the CC manager observes (scheme dcqcn_pfc_ccm)
     mix_long: int = 4  # workload mix: long flows (the rest of leaf 1 sends short ones)
     short_sizes: tuple[int, ...] = (1024, 4096, 16384, 65536)

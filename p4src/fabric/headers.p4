@@ -168,7 +168,7 @@ header int_hop_t {
     bit<8>  qid;          /* egress queue (= packet priority) */
     bit<24> qdepth;       /* queue depth at dequeue, packets */
     bit<32> egressTs;     /* low 32 bits of the egress timestamp */
-    bit<32> txBytes;      /* bytes sent on the egress port so far (wraps) */
+    bit<32> txBytes;      /* bytes the egress port sent before this packet, INT included (wraps) */
 }
 
 /* One switch's record in INT-to-the-receiver mode (24 B like int_hop_t): what HPCC needs
