@@ -205,6 +205,7 @@ SKELETONS: tuple[Skeleton, ...] = (
         hdr.int_shim.len = hdr.int_shim.len + INT_HOP_WORDS;
         hdr.udp.length = hdr.udp.length + INT_HOP_BYTES;
         hdr.ipv4.totalLen = hdr.ipv4.totalLen + INT_HOP_BYTES;
+        meta.intGrowth = meta.intGrowth + (bit<32>)INT_HOP_BYTES;
     }""", """        hdr.int_local.setValid();
         /* TODO 1: fill this switch's record (int_hop_t in headers.p4): switchId (from
            meta.switchId, set by int_config), ingressPort and egressPort (16 bits),
@@ -214,6 +215,7 @@ SKELETONS: tuple[Skeleton, ...] = (
         /* TODO 2: one record more: one hop fewer in int_md.remainingHops, and the shim
            length (words), the UDP length and the IPv4 total length (bytes) grow by one
            record (INT_HOP_WORDS, INT_HOP_BYTES). */
+        meta.intGrowth = meta.intGrowth + (bit<32>)INT_HOP_BYTES;  /* the port's tx counter adds it */
     }"""),
     )),
     Skeleton("5-ecn-dcqcn", "fabric/egress.p4", "egress.p4", """\

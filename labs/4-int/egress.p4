@@ -109,6 +109,7 @@ control FabricEgress(inout headers_t hdr,
         hdr.udp.checksum = 0;   /* optional over IPv4; RoCEv2 sends 0 anyway */
         hdr.udp.length = hdr.udp.length + INT_BASE_BYTES;
         hdr.ipv4.totalLen = hdr.ipv4.totalLen + INT_BASE_BYTES;
+        meta.intGrowth = meta.intGrowth + (bit<32>)INT_BASE_BYTES;
     }
 
     action int_push_hop(in bit<9> ingress_port, in bit<9> egress_port, in bit<48> ingress_ts,
@@ -123,6 +124,7 @@ control FabricEgress(inout headers_t hdr,
         /* TODO 2: one record more: one hop fewer in int_md.remainingHops, and the shim
            length (words), the UDP length and the IPv4 total length (bytes) grow by one
            record (INT_HOP_WORDS, INT_HOP_BYTES). */
+        meta.intGrowth = meta.intGrowth + (bit<32>)INT_HOP_BYTES;  /* the port's tx counter adds it */
     }
 
     /* INT to the receiver: HPCC's per-hop fields in a record of the same size. */
@@ -139,6 +141,7 @@ control FabricEgress(inout headers_t hdr,
         hdr.int_shim.len = hdr.int_shim.len + INT_HOP_WORDS;
         hdr.udp.length = hdr.udp.length + INT_HOP_BYTES;
         hdr.ipv4.totalLen = hdr.ipv4.totalLen + INT_HOP_BYTES;
+        meta.intGrowth = meta.intGrowth + (bit<32>)INT_HOP_BYTES;
     }
 
     action int_strip() {
@@ -146,6 +149,7 @@ control FabricEgress(inout headers_t hdr,
         hdr.udp.dstPort = hdr.int_shim.origPort;
         hdr.udp.length = hdr.udp.length - int_bytes;
         hdr.ipv4.totalLen = hdr.ipv4.totalLen - int_bytes;
+        meta.intGrowth = meta.intGrowth - (bit<32>)int_bytes;
         hdr.int_shim.setInvalid();
         hdr.int_md.setInvalid();
         hdr.int_hops[0].setInvalid();
@@ -252,7 +256,6 @@ control FabricEgress(inout headers_t hdr,
                below, as it leaves (with the INT bytes this hop adds or strips). */
             bit<32> tx_bytes;
             port_tx_bytes.read(tx_bytes, port);
-            bit<32> ip_len = (bit<32>)hdr.ipv4.totalLen;
 
             if (hdr.ipv4.isValid() && hdr.ipv4.ecn != 0 && hdr.ipv4.ecn != 3) {
                 ecn_config.apply();
@@ -288,8 +291,7 @@ control FabricEgress(inout headers_t hdr,
                 }
             }
 
-            port_tx_bytes.write(port, tx_bytes + standard_metadata.packet_length
-                                      + (bit<32>)hdr.ipv4.totalLen - ip_len);
+            port_tx_bytes.write(port, tx_bytes + standard_metadata.packet_length + meta.intGrowth);
 
             aggregation.apply(hdr, meta, standard_metadata);
             if (meta.portKnown == 1) {

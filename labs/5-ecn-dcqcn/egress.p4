@@ -110,6 +110,7 @@ control FabricEgress(inout headers_t hdr,
         hdr.udp.checksum = 0;   /* optional over IPv4; RoCEv2 sends 0 anyway */
         hdr.udp.length = hdr.udp.length + INT_BASE_BYTES;
         hdr.ipv4.totalLen = hdr.ipv4.totalLen + INT_BASE_BYTES;
+        meta.intGrowth = meta.intGrowth + (bit<32>)INT_BASE_BYTES;
     }
 
     action int_push_hop(in bit<9> ingress_port, in bit<9> egress_port, in bit<48> ingress_ts,
@@ -128,6 +129,7 @@ control FabricEgress(inout headers_t hdr,
         hdr.int_shim.len = hdr.int_shim.len + INT_HOP_WORDS;
         hdr.udp.length = hdr.udp.length + INT_HOP_BYTES;
         hdr.ipv4.totalLen = hdr.ipv4.totalLen + INT_HOP_BYTES;
+        meta.intGrowth = meta.intGrowth + (bit<32>)INT_HOP_BYTES;
     }
 
     /* INT to the receiver: HPCC's per-hop fields in a record of the same size. */
@@ -144,6 +146,7 @@ control FabricEgress(inout headers_t hdr,
         hdr.int_shim.len = hdr.int_shim.len + INT_HOP_WORDS;
         hdr.udp.length = hdr.udp.length + INT_HOP_BYTES;
         hdr.ipv4.totalLen = hdr.ipv4.totalLen + INT_HOP_BYTES;
+        meta.intGrowth = meta.intGrowth + (bit<32>)INT_HOP_BYTES;
     }
 
     action int_strip() {
@@ -151,6 +154,7 @@ control FabricEgress(inout headers_t hdr,
         hdr.udp.dstPort = hdr.int_shim.origPort;
         hdr.udp.length = hdr.udp.length - int_bytes;
         hdr.ipv4.totalLen = hdr.ipv4.totalLen - int_bytes;
+        meta.intGrowth = meta.intGrowth - (bit<32>)int_bytes;
         hdr.int_shim.setInvalid();
         hdr.int_md.setInvalid();
         hdr.int_hops[0].setInvalid();
@@ -257,7 +261,6 @@ control FabricEgress(inout headers_t hdr,
                below, as it leaves (with the INT bytes this hop adds or strips). */
             bit<32> tx_bytes;
             port_tx_bytes.read(tx_bytes, port);
-            bit<32> ip_len = (bit<32>)hdr.ipv4.totalLen;
 
             /* TODO 2: only ECN-capable packets may be marked: ECT(0) and ECT(1) (ecn 2, 1),
                not Not-ECT (0, the sender does not understand CE) nor packets already CE (3). */
@@ -293,8 +296,7 @@ control FabricEgress(inout headers_t hdr,
                 }
             }
 
-            port_tx_bytes.write(port, tx_bytes + standard_metadata.packet_length
-                                      + (bit<32>)hdr.ipv4.totalLen - ip_len);
+            port_tx_bytes.write(port, tx_bytes + standard_metadata.packet_length + meta.intGrowth);
 
             aggregation.apply(hdr, meta, standard_metadata);
             if (meta.portKnown == 1) {

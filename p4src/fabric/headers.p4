@@ -280,6 +280,7 @@ struct metadata_t {
     bit<1>  intSource;
     bit<1>  intSink;
     bit<1>  intToHost;        /* the stack is INT to the receiver: keep it, no report */
+    bit<32> intGrowth;        /* bytes this egress's INT edits added to the frame (a strip: fewer, wrapping) */
     bit<32> portRateMbps;
     bit<1>  ecnEnabled;
     bit<32> ecnKmin;
