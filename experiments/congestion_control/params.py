@@ -69,6 +69,8 @@ class Params:
             raise FabricError("need 1..15 senders, duration > warmup and a positive link rate")
         if not 1 <= self.mix_long <= self.senders or not 0 < self.short_load < 1 or not self.short_sizes:
             raise FabricError("mix: need 1..senders long flows, a short load in (0, 1) and short sizes")
+        if self.base_rtt_ns <= 0 or self.hpcc_max_stage < 0 or self.hpcc_expected_flows < 1:
+            raise FabricError("HPCC: need a positive base RTT, maxStage >= 0 and N >= 1 expected flows")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -88,5 +88,7 @@ def test_jain_and_bad_parameters():
         params_for("quick", workloads=("alltoall",))
     with pytest.raises(FabricError, match="unknown scale"):
         params_for("huge")
+    with pytest.raises(FabricError, match="maxStage >= 0"):
+        params_for("quick", hpcc_max_stage=-1)
     emulate = params_for("quick", "emulate")
     assert emulate.link_gbps == 0.01 and emulate.base_rtt_ns > 100 * params_for("quick").base_rtt_ns
