@@ -150,6 +150,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(p.domain_sizes)} trials; "
              f"{p.accelerators} accelerators, G = {', '.join(map(str, p.domain_sizes))}, "
              f"{p.nbytes >> 10} KiB per rank, {p.rates}, seeds {', '.join(map(str, p.seeds))}")
+    if p.mode == "sim" and p.accelerators > 144:
+        progress(f"note: flat rings of {p.accelerators} ranks take hours of wall time on a 2-core machine "
+                 "(docs/scale_up.md); Ctrl-C writes the trials that finished")
     tasks = [(p, i, len(p.domain_sizes), g) for i, g in enumerate(p.domain_sizes)]
     outcome = run_trials(domain_trial, tasks, progress, p.mode, sweep)
     rows, errors = outcome.rows, outcome.errors
