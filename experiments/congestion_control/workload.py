@@ -86,7 +86,8 @@ def nic_config(p: Params, scheme: str, ip: str) -> NicConfig:
                         increase_timer_ns=p.dcqcn_timer_ns, rate_ai=p.dcqcn_rate_ai, rate_hai=10 * p.dcqcn_rate_ai,
                         min_rate=rate / 1000)  # the default floor (40 Mb/s) is above an emulated link
     return NicConfig(ip, line_rate=rate, qp=qp, dcqcn=dcqcn, burst=p.burst_bytes,
-                     hpcc=HpccParams(rate, p.base_rtt_ns, max_stage=p.hpcc_max_stage, expected_flows=p.hpcc_expected_flows,
+                     hpcc=HpccParams(rate, p.base_rtt_ns, max_stage=p.hpcc_max_stage,
+                                     expected_flows=p.hpcc_expected_flows,
                                      min_interval_ns=p.hpcc_min_interval_ns),
                      cc=CC_OF_SCHEME[scheme], pfc_priority=None if scheme == "none" else DATA_PRIORITY,
                      int_host_clock=p.hpcc_host_clock)

@@ -335,6 +335,7 @@ def int_to_host() -> str:
     sport = next(s for s in range(49152, 50000) if ecmp_port(H1[0], REMOTE, 17, s, ROCE_PORT) == 3)
     # 1. source: shim + md (CC instructions) + this switch's record with port 3's rate
     src_in = udp_pkt(H1[0], REMOTE, sport, dport=ROCE_PORT, payload=payload)
+
     def src_expect(tx: int) -> str:  # tx: the bytes port 3 sent before this packet
         out = with_int(H1[0], REMOTE, sport, ROCE_PORT, [cc_hop(SWITCH_ID, 3, 100000, 0, tx)],
                        payload, ttl=63, smac=PORT_MACS[3][0], dmac=PORT_MACS[3][1],

@@ -2,8 +2,9 @@
 and long flows mixed with short ones. PFC alone keeps the fabric lossless but the victim,
 sharing the upstream links, collapses (head-of-line blocking); with DCQCN or HPCC on top it
 recovers; HPCC keeps the bottleneck queue shorter than DCQCN at >= 90% utilisation, and
-short flows finish closer to their ideal time while the long ones keep the link busy. The trials run in 2 worker processes and
-write what a serial run writes; one run writes the CSV, JSON (headline last) and figure."""
+short flows finish closer to their ideal time while the long ones keep the link busy. The
+trials run in 2 worker processes and write what a serial run writes; one run writes the
+CSV, JSON (headline last) and figure."""
 
 from __future__ import annotations
 
