@@ -112,6 +112,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cc_obs = cc_sub.add_parser("observe", help="read queue depths; the adaptive policy retunes ports")
     cc_obs.add_argument("--every", type=float, metavar="S", help="repeat every S seconds (until Ctrl-C)")
     cc_obs.add_argument("--for", dest="duration", type=float, metavar="S", help="stop after S seconds")
+    cc_obs.add_argument("--int-csv", type=Path, metavar="FILE",
+                        help="an INT collector's CSV to take queue depths from as it grows "
+                             "(default: int.csv in the run directory, if there is one)")
     cc_policy = cc_sub.add_parser("policy", help="switch the running manager's policy")
     cc_policy.add_argument("mode", choices=("static", "adaptive"))
     cc_status = cc_sub.add_parser("status", help="policy, per-port thresholds, the last decisions")

@@ -7,8 +7,9 @@ its topology) and turns telemetry into per-port settings of fabric.p4:
   fabric's RTT (DCQCN's guideline, below), CNPs and ACKs in their priority queues (the
   controller's traffic classes), and, if the policy asks, INT to the receiver for RoCE
   traffic (HPCC) and switch-generated notification for a DSCP class.
-- `observe(reports)`: reads queue depths (INT reports from the collector, the
-  `port_qdepth` register over P4Runtime where the target serves it) and, with the
+- `observe(reports)`: reads queue depths (INT reports from the collector, which `ctl cc
+  observe` reads from the run's collector CSV as it grows; the `port_qdepth` register
+  over P4Runtime where the target serves it, not simple_switch_grpc) and, with the
   adaptive policy, retunes a port's thresholds when its queue leaves the band: deeper
   than `deep_factor` x Kmax -> halve them (mark earlier); below Kmin for `calm_rounds`
   observations -> double them back toward the rate-based setting.
@@ -37,7 +38,7 @@ from finsy.proto import p4r
 from controller.client import Entry, P4RuntimeClient
 from controller.fabric import EG, IG, FabricController
 from controller.fabric_plan import DSCP_CNP, Ecn, Watch
-from controller.int_collector import IntReport
+from controller.int_collector import RUN_CSV, IntReport, read_reports
 from fabriclab.errors import FabricError
 from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.switch import admin
@@ -337,18 +338,22 @@ def cc_command(ctl: FabricController, rundir: Path, args: Any, out: Callable[[st
             rounds: int | None = 1
         else:  # until --for runs out, or Ctrl-C
             rounds = max(1, math.ceil(args.duration / args.every)) if args.duration else None
-        done, mode = 0, "?"
+        done, mode, heard = 0, "?", 0
+        int_csv = args.int_csv or rundir / RUN_CSV
+        since, offset = time.time() - (args.every or 1.0), 0  # older reports are stale
         try:
             while rounds is None or done < rounds:
                 if done:
                     sleep(args.every)
+                reports, offset = fresh_reports(int_csv, offset, since)
                 mgr = load_manager(ctl, rundir, log)  # `ctl cc policy` may have changed it meanwhile
-                mgr.observe()
+                mgr.observe(reports)
                 save_manager(mgr, rundir)
-                done, mode = done + 1, mgr.policy.mode
+                done, mode, heard = done + 1, mgr.policy.mode, heard + len(reports)
         except KeyboardInterrupt:
             pass
-        out(f"{done} observation(s); policy {mode}")
+        out(f"{done} observation(s); policy {mode}"
+            + (f"; {heard} INT report(s) from {int_csv}" if int_csv.is_file() else ""))
     elif args.cc_action == "policy":
         mgr = load_manager(ctl, rundir, log)
         old = mgr.policy.mode
@@ -357,6 +362,19 @@ def cc_command(ctl: FabricController, rundir: Path, args: Any, out: Callable[[st
         save_manager(mgr, rundir)
     elif args.cc_action == "status":
         out(cc_status(load_manager(ctl, rundir, None), rundir, args.last))
+
+
+def fresh_reports(path: Path, offset: int, since: float) -> tuple[list[IntReport], int]:
+    """The reports an INT collector (`python -m controller.int_collector --csv PATH`) wrote
+    past byte `offset` and received at or after `since` (time.time()), and the offset to
+    read on from; none while there is no such file. A shorter file is a new collector's."""
+    try:
+        if path.stat().st_size < offset:
+            offset = 0
+        got, offset = read_reports(path, offset)
+    except FileNotFoundError:
+        return [], 0
+    return [r for t, r in got if t >= since], offset
 
 
 def cc_status(mgr: CcManager, rundir: Path, last: int) -> str:

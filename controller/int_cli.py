@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from controller.int_collector import RUN_CSV
 from controller.int_plot import plot_queue_depth, switch_names
 from fabriclab.errors import FabricError
 from fabriclab.paths import RUN_RE, RunDir
-
-RUN_CSV = "int.csv"  # where a run keeps its collector's CSV (`int_collector --csv`)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

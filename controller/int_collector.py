@@ -10,19 +10,22 @@ p4src/fabric/headers.p4 (same names, same widths: a unit test checks them agains
 compiler's header types of fabric.p4); the decoder and the tests both use them.
 `IntCollector` is sans-I/O: feed it datagrams; `serve` is the thin socket driver;
 `python -m controller.int_collector` runs it as a process (e.g. inside a Mininet host) and
-writes the CSV on exit.
+appends each report's rows to its CSV as the report arrives, so `read_reports` (the live
+view, `fabriclab ctl cc observe`) follows a running collector.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import pathlib
 import signal
 import socket
 import sys
 import time
 from dataclasses import astuple, dataclass, fields
+from typing import Callable, TextIO
 
 from scapy.fields import BitField
 from scapy.layers.inet import IP, UDP
@@ -159,8 +162,70 @@ def _layers(data: bytes, layers: tuple[type[Packet], ...], offset: int) -> list[
     return out
 
 
+RUN_CSV = "int.csv"  # where a run keeps its collector's CSV: the view, `int plot`, `ctl cc observe`
 CSV_FIELDS = ["recv_time_s", "reporter", "seq", "src", "dst", "sport", "dport", "hop",
-              *[f.name for f in fields(HopRecord)]]
+              *[f.name for f in fields(HopRecord)], "ingress_ts_us", "hop_budget_exceeded"]
+_HOP_FIELDS = [f.name for f in fields(HopRecord)]
+
+
+def report_rows(t: float, r: IntReport) -> list[list]:
+    """One CSV row per hop of a report received at `t` (seconds), in CSV_FIELDS order."""
+    return [[round(t, 6), r.reporter, r.seq, r.src, r.dst, r.sport, r.dport, i, *astuple(hop),
+             r.ingress_ts_us, int(r.hop_budget_exceeded)] for i, hop in enumerate(r.hops)]
+
+
+def read_reports(path: str | pathlib.Path, offset: int = 0) -> tuple[list[tuple[float, IntReport]], int]:
+    """The reports a collector's CSV holds past byte `offset` (0: the whole file), with
+    their receive times, and the offset after its last complete line: call again with it to
+    follow a running collector. A report whose rows were still being written when read
+    comes back as two reports of the same sequence number, each with its own hops."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read()
+    end = data.rfind(b"\n") + 1
+    lines = io.StringIO(data[:end].decode(), newline="")
+    reader = csv.reader(lines)
+    if offset == 0 and next(reader, None) not in (None, CSV_FIELDS):
+        raise FabricError(f"{path}: not an INT collector CSV (its header differs)")
+    out: list[tuple[float, IntReport]] = []
+    key, hops, head = None, [], None
+    for row in reader:
+        if len(row) != len(CSV_FIELDS):
+            raise FabricError(f"{path}: a row of {len(row)} fields, expected {len(CSV_FIELDS)}")
+        rec = dict(zip(CSV_FIELDS, row))
+        if (rec["recv_time_s"], rec["reporter"], rec["seq"]) != key or rec["hop"] == "0":
+            if head is not None:
+                out.append(_report(head, hops))
+            key, hops, head = (rec["recv_time_s"], rec["reporter"], rec["seq"]), [], rec
+        hops.append(HopRecord(*(int(rec[name]) for name in _HOP_FIELDS)))
+    if head is not None:
+        out.append(_report(head, hops))
+    return out, offset + end
+
+
+def _report(rec: dict[str, str], hops: list[HopRecord]) -> tuple[float, IntReport]:
+    return float(rec["recv_time_s"]), IntReport(
+        int(rec["reporter"]), int(rec["seq"]), int(rec["ingress_ts_us"]), rec["src"], rec["dst"],
+        int(rec["sport"]), int(rec["dport"]), tuple(hops), rec["hop_budget_exceeded"] == "1")
+
+
+class CsvLog:
+    """A collector's CSV, grown report by report and flushed each time."""
+
+    def __init__(self, path: str | pathlib.Path) -> None:
+        self.path = pathlib.Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: TextIO = self.path.open("w", newline="")
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(CSV_FIELDS)
+        self._file.flush()
+
+    def add(self, t: float, report: IntReport) -> None:
+        self._writer.writerows(report_rows(t, report))
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 @dataclass
@@ -184,12 +249,7 @@ class IntCollector:
 
     def rows(self) -> list[list]:
         """One row per hop per report, in CSV_FIELDS order."""
-        out = []
-        for t, r in self.reports:
-            for i, hop in enumerate(r.hops):
-                out.append([round(t, 6), r.reporter, r.seq, r.src, r.dst, r.sport, r.dport, i,
-                            *astuple(hop)])
-        return out
+        return [row for t, r in self.reports for row in report_rows(t, r)]
 
     def write_csv(self, path: str | pathlib.Path) -> pathlib.Path:
         path = pathlib.Path(path)
@@ -202,8 +262,9 @@ class IntCollector:
 
 
 def serve(sock: socket.socket, collector: IntCollector, duration: float | None = None,
-          count: int | None = None) -> None:
-    """Receive reports until `duration` seconds pass or `count` reports arrived."""
+          count: int | None = None, on_report: Callable[[float, IntReport], None] | None = None) -> None:
+    """Receive reports until `duration` seconds pass or `count` reports arrived; each good
+    one also goes to `on_report(receive time, report)`."""
     start = time.monotonic()
     sock.settimeout(0.2)
     while True:
@@ -216,7 +277,10 @@ def serve(sock: socket.socket, collector: IntCollector, duration: float | None =
             data = sock.recv(65535)
         except socket.timeout:
             continue
-        collector.feed(data, time.time())
+        t = time.time()
+        report = collector.feed(data, t)
+        if report is not None and on_report is not None:
+            on_report(t, report)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,25 +288,30 @@ def main(argv: list[str] | None = None) -> int:
                                      description="receive fabric.p4 INT reports, write a CSV")
     parser.add_argument("--bind", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=32766)
-    parser.add_argument("--csv", required=True, help="where to write the per-hop rows")
+    parser.add_argument("--csv", required=True,
+                        help="where to write the per-hop rows (each report as it arrives)")
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
     parser.add_argument("--count", type=int, help="stop after this many reports")
     args = parser.parse_args(argv)
     collector = IntCollector()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    log = None
+    step = f"cannot listen on {args.bind}:{args.port}"
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.bind((args.bind, args.port))
+            step = f"cannot write {args.csv}"
+            log = CsvLog(args.csv)
             print(f"int_collector: listening on {args.bind}:{args.port}", flush=True)
-            serve(sock, collector, args.duration, args.count)
+            serve(sock, collector, args.duration, args.count, log.add)
     except OSError as err:
-        print(f"int_collector: error: cannot listen on {args.bind}:{args.port}: {err}",
-              file=sys.stderr)
+        print(f"int_collector: error: {step}: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass
     finally:
-        collector.write_csv(args.csv)
+        if log is not None:
+            log.close()
     print(f"int_collector: {len(collector.reports)} reports, {collector.bad} malformed, "
           f"wrote {args.csv}", flush=True)
     return 0

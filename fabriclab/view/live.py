@@ -20,14 +20,13 @@ from finsy.proto.p4.v1 import p4runtime_pb2_grpc
 
 from controller.client import P4RuntimeClient
 from controller.fabric import FabricController
+from controller.int_collector import RUN_CSV
 from fabriclab.errors import FabricError
 from fabriclab.paths import run_of
 from fabriclab.view import reads
 from fabriclab.view.model import Snapshot, int_paths
 from topologies.addressing import Addressing
 from topologies.graph import Topology
-
-INT_CSV = "int.csv"  # default collector CSV inside the run directory
 
 
 class ReadOnlyClient(P4RuntimeClient):
@@ -80,7 +79,7 @@ class LiveSource:
         self.ctl = FabricController(self.topo, clients)
         self._pool = ThreadPoolExecutor(max_workers=min(16, len(clients)) or 1,
                                         thread_name_prefix="view-read")
-        self.int_csv = int_csv or self.rundir / INT_CSV
+        self.int_csv = int_csv or self.rundir / RUN_CSV
         self.int_last = int_last
         self._int_seen: tuple[float, list[list[str]]] = (-1.0, [])
         self.switch_names = {i + 1: name for name, i in index.items()}  # INT ids (fabric_plan)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import threading
+import time
 
 import pytest
 
 from controller import cli
 from controller.congestion import CC_LOG, CC_STATE, cc_command, dcqcn_ecn, load_manager, pfc_table, read_pfc
 from controller.fabric import EG
+from controller.int_collector import CsvLog, HopRecord, IntReport
 from fabriclab.errors import FabricError
 from fabriclab.switch import admin
 from fabriclab.switch.tm import TrafficManager
@@ -64,6 +66,39 @@ def test_start_observe_policy_status_across_invocations(fabric, tmp_path):
     logged = (tmp_path / CC_LOG).read_text().splitlines()
     assert len(logged) == len(load_manager(ctl, tmp_path, None).base) + 1 + 4 + 2  # ecn, prio, notify x4, 2
     assert all(line[:4].isdigit() and line[19] == "Z" for line in logged)
+
+
+def test_observe_takes_queue_depths_from_a_running_collectors_csv(fabric, tmp_path):
+    """simple_switch_grpc serves no registers: there `ctl cc observe` sees queues through
+    INT only. It reads the reports the run's collector has written since the last round
+    (reports older than one period are stale), and acts on them."""
+    ctl, _ = fabric
+    out: list[str] = []
+    cc_command(ctl, tmp_path, ctl_args("cc", "start", "--policy", "adaptive", "--rtt-us", "2000"), out.append)
+    up = dcqcn_ecn(ctl.topo.links[0].ab.bw * 1e6, 2_000_000, 1100)
+    l1 = ctl.plans["l1"].switch_id
+
+    def deep(seq: int) -> IntReport:
+        return IntReport(l1, seq, 0, "10.0.1.1", "10.0.2.1", 50000, 4791,
+                         (HopRecord(l1, 1, 3, 5, 0, 3 * up.kmax, 100, 0),), False)
+
+    log = CsvLog(tmp_path / "int.csv")  # the run's collector CSV, still open as a collector keeps it
+    log.add(time.time() - 600, deep(1))  # from an earlier experiment: stale
+    out.clear()
+    cc_command(ctl, tmp_path, ctl_args("cc", "observe"), out.append)
+    assert ecn_entries(ctl.clients["l1"])[3] == (up.kmin, up.kmax)
+    assert out == [f"1 observation(s); policy adaptive; 0 INT report(s) from {tmp_path / 'int.csv'}"]
+
+    def more_reports(_: float) -> None:  # while observe sleeps, the collector receives one
+        log.add(time.time(), deep(2))
+    out.clear()
+    cc_command(ctl, tmp_path, ctl_args("cc", "observe", "--every", "0.1", "--for", "0.2"), out.append,
+               sleep=more_reports)
+    log.close()
+    assert any(line.startswith("cc l1:3 ecn") and f"queue {3 * up.kmax} pkts > 2 x Kmax" in line
+               for line in out)
+    assert ecn_entries(ctl.clients["l1"])[3] == (up.kmin // 2, up.kmax // 2)
+    assert out[-1].endswith("; 1 INT report(s) from " + str(tmp_path / "int.csv"))
 
 
 def test_ctl_cc_bad_input_is_one_line_errors(fabric, tmp_path):

@@ -5,13 +5,14 @@ import pathlib
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
-from controller.int_collector import (CSV_FIELDS, INT_LAYERS, IntCollector, IntHop, IntMd,
-                                      IntReportHeader, IntShim, decode_report)
+from controller.int_collector import (CSV_FIELDS, INT_LAYERS, CsvLog, IntCollector, IntHop, IntMd,
+                                      IntReportHeader, IntShim, decode_report, read_reports)
 from controller.int_plot import load_series, plot_queue_depth
 from fabriclab.errors import FabricError
 from fabriclab.p4 import compile_file
@@ -121,3 +122,57 @@ def test_collector_process_receives_on_localhost(tmp_path):
             proc.kill()
             proc.wait()
     assert len(list(csv.DictReader(out.open()))) == 2
+
+
+def test_the_csv_grows_while_the_collector_runs_and_read_reports_follows_it(tmp_path):
+    """Each report's rows reach the CSV as the report arrives (the live view and `ctl cc
+    observe` read a running collector); read_reports gives back whole reports, and from an
+    offset only the new ones."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "int.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "controller.int_collector", "--bind",
+                             "127.0.0.1", "--port", str(port), "--csv", str(out), "--duration", "60"],
+                            stdout=subprocess.PIPE, text=True)
+
+    def wait_for(n: int, offset: int):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            got, end = read_reports(out, offset)
+            if len(got) >= n:
+                return got, end
+            time.sleep(0.05)
+        raise AssertionError(f"{n} report(s) not in the CSV after 20 s")
+
+    try:
+        assert "listening" in proc.stdout.readline()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(report([(4, 3, 1, 9, 30, 1000, 5000), (3, 1, 3, 5, 12, 800, 3000)], seq=1),
+                     ("127.0.0.1", port))
+            first, offset = wait_for(1, 0)  # the collector is still running
+            assert proc.poll() is None
+            s.sendto(report([(3, 1, 3, 5, 2, 800, 3000)], seq=2), ("127.0.0.1", port))
+            second, _ = wait_for(1, offset)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    (t, r), = first
+    assert abs(t - time.time()) < 60 and r == decode_report(
+        report([(4, 3, 1, 9, 30, 1000, 5000), (3, 1, 3, 5, 12, 800, 3000)], seq=1))
+    assert [r.seq for _, r in second] == [2] and second[0][1].hops[0].qdepth == 2
+    assert [r.seq for _, r in read_reports(out)[0]] == [1, 2]
+
+
+def test_read_reports_keeps_a_half_written_line_for_later_and_refuses_other_files(tmp_path):
+    path = tmp_path / "int.csv"
+    log = CsvLog(path)
+    log.add(5.0, decode_report(report([(3, 1, 3, 5, 1, 800, 3000)], seq=9)))
+    log.close()
+    with path.open("a") as f:
+        f.write("6.0,4,10,10.0.1.1")  # a row the collector is still writing
+    got, end = read_reports(path)
+    assert [r.seq for _, r in got] == [9] and end < path.stat().st_size
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(FabricError, match="not an INT collector CSV"):
+        read_reports(tmp_path / "other.csv")
