@@ -374,6 +374,8 @@ def fresh_reports(path: Path, offset: int, since: float) -> tuple[list[IntReport
         got, offset = read_reports(path, offset)
     except FileNotFoundError:
         return [], 0
+    except OSError as err:
+        raise FabricError(f"cannot read the INT CSV {path}: {err.strerror}") from None
     return [r for t, r in got if t >= since], offset
 
 

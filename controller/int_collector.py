@@ -183,23 +183,25 @@ def read_reports(path: str | pathlib.Path, offset: int = 0) -> tuple[list[tuple[
         f.seek(offset)
         data = f.read()
     end = data.rfind(b"\n") + 1
-    lines = io.StringIO(data[:end].decode(), newline="")
-    reader = csv.reader(lines)
-    if offset == 0 and next(reader, None) not in (None, CSV_FIELDS):
-        raise FabricError(f"{path}: not an INT collector CSV (its header differs)")
     out: list[tuple[float, IntReport]] = []
     key, hops, head = None, [], None
-    for row in reader:
-        if len(row) != len(CSV_FIELDS):
-            raise FabricError(f"{path}: a row of {len(row)} fields, expected {len(CSV_FIELDS)}")
-        rec = dict(zip(CSV_FIELDS, row))
-        if (rec["recv_time_s"], rec["reporter"], rec["seq"]) != key or rec["hop"] == "0":
-            if head is not None:
-                out.append(_report(head, hops))
-            key, hops, head = (rec["recv_time_s"], rec["reporter"], rec["seq"]), [], rec
-        hops.append(HopRecord(*(int(rec[name]) for name in _HOP_FIELDS)))
-    if head is not None:
-        out.append(_report(head, hops))
+    try:
+        reader = csv.reader(io.StringIO(data[:end].decode(), newline=""))
+        if offset == 0 and next(reader, None) not in (None, CSV_FIELDS):
+            raise FabricError(f"{path}: not an INT collector CSV (its header differs)")
+        for row in reader:
+            if len(row) != len(CSV_FIELDS):
+                raise FabricError(f"{path}: a row of {len(row)} fields, expected {len(CSV_FIELDS)}")
+            rec = dict(zip(CSV_FIELDS, row))
+            if (rec["recv_time_s"], rec["reporter"], rec["seq"]) != key or rec["hop"] == "0":
+                if head is not None:
+                    out.append(_report(head, hops))
+                key, hops, head = (rec["recv_time_s"], rec["reporter"], rec["seq"]), [], rec
+            hops.append(HopRecord(*(int(rec[name]) for name in _HOP_FIELDS)))
+        if head is not None:
+            out.append(_report(head, hops))
+    except (UnicodeDecodeError, csv.Error, ValueError) as err:
+        raise FabricError(f"{path}: not an INT collector CSV ({err})") from None
     return out, offset + end
 
 

@@ -105,6 +105,8 @@ def test_ctl_cc_bad_input_is_one_line_errors(fabric, tmp_path):
     ctl, _ = fabric
     with pytest.raises(FabricError, match="no CC manager on this run"):
         cc_command(ctl, tmp_path, ctl_args("cc", "status"), print)
+    with pytest.raises(FabricError, match="cannot read the INT CSV"):
+        cc_command(ctl, tmp_path, ctl_args("cc", "observe", "--int-csv", str(tmp_path)), print)
     with pytest.raises(FabricError, match="DSCP 64 out of range"):
         cc_command(ctl, tmp_path, ctl_args("cc", "start", "--notify", "64"), print)
     (tmp_path / CC_STATE).write_text("{not json")

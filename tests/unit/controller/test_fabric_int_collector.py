@@ -174,5 +174,8 @@ def test_read_reports_keeps_a_half_written_line_for_later_and_refuses_other_file
     got, end = read_reports(path)
     assert [r.seq for _, r in got] == [9] and end < path.stat().st_size
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(FabricError, match="not an INT collector CSV"):
-        read_reports(tmp_path / "other.csv")
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00\n")
+    (tmp_path / "bad.csv").write_text(",".join(CSV_FIELDS) + "\n" + ",".join(["x"] * len(CSV_FIELDS)) + "\n")
+    for name in ("other.csv", "binary.csv", "bad.csv"):
+        with pytest.raises(FabricError, match="not an INT collector CSV"):
+            read_reports(tmp_path / name)
