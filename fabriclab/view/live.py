@@ -9,6 +9,7 @@ even by mistake (the spec lets any client Read). INT paths come from the collect
 from __future__ import annotations
 
 import csv
+import io
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,22 @@ from fabriclab.view import reads
 from fabriclab.view.model import Snapshot, int_paths
 from topologies.addressing import Addressing
 from topologies.graph import Topology
+
+
+TAIL_BYTES = 1 << 16  # the last paths' rows fit many times over (a hop's row is about 70 B)
+
+
+def tail_rows(path: Path, nbytes: int) -> list[dict[str, str]]:
+    """The rows of a CSV's last `nbytes` (whole lines only), read under its header: a
+    running collector's CSV grows without end, and a sample needs only its last reports."""
+    with path.open("rb") as f:
+        header = f.readline()
+        start = max(f.tell(), os.fstat(f.fileno()).st_size - nbytes)
+        f.seek(start)
+        data = f.read()
+    if start > len(header):  # mid-file: the first line may be a part of one
+        data = data[data.find(b"\n") + 1:]
+    return list(csv.DictReader(io.StringIO((header + data).decode(), newline="")))
 
 
 class ReadOnlyClient(P4RuntimeClient):
@@ -109,9 +126,8 @@ class LiveSource:
             return []
         if mtime != self._int_seen[0]:
             try:
-                with self.int_csv.open(newline="") as f:
-                    paths = int_paths(csv.DictReader(f), self.switch_names, self.host_of_ip,
-                                      self.int_last)
+                paths = int_paths(tail_rows(self.int_csv, TAIL_BYTES), self.switch_names,
+                                  self.host_of_ip, self.int_last)
             except (OSError, csv.Error, UnicodeDecodeError):
                 paths = []
             self._int_seen = (mtime, paths)

@@ -7,6 +7,8 @@ import csv
 import io
 
 from controller.fabric import PortStats
+from controller.int_collector import CsvLog, HopRecord, IntReport
+from fabriclab.view.live import TAIL_BYTES, tail_rows
 from fabriclab.view.model import FrameMaker, Snapshot, SwitchSettings, direction_id, graph, int_paths
 from topologies.builders import leaf_spine, multi_site
 
@@ -93,3 +95,21 @@ def test_int_paths_from_collector_rows_skip_torn_lines():
     assert int_paths(rows, names, hosts, last=1) == [["h1", "l1", "s2", "h3"]]
     rows = csv.DictReader(io.StringIO(text))
     assert int_paths(rows, names, hosts, last=0) == []
+
+
+def test_a_growing_collector_csv_is_read_from_its_tail(tmp_path):
+    """A running collector's CSV grows without end: each sample reads only its last bytes,
+    whole lines under the header, and gets the same last paths as a full read."""
+    path = tmp_path / "int.csv"
+    log = CsvLog(path)
+    for seq in range(3000):
+        hops = (HopRecord(1, 1, 3, 5, 0, 2, 100, 0), HopRecord(3 + seq % 2, 1, 2, 5, 0, 1, 100, 0))
+        log.add(1000.0 + seq, IntReport(1, seq, 0, "10.0.1.1", "10.0.2.1", 50000, 4791, hops, False))
+    log.close()
+    assert path.stat().st_size > 5 * TAIL_BYTES
+    tail = tail_rows(path, TAIL_BYTES)
+    assert 0 < len(tail) < 2000 and tail[-1]["seq"] == "2999" and tail[0]["hop"] in ("0", "1")
+    names, hosts = {1: "l1", 3: "s1", 4: "s2"}, {"10.0.1.1": "h1", "10.0.2.1": "h3"}
+    with path.open(newline="") as f:
+        whole = int_paths(csv.DictReader(f), names, hosts, last=8)
+    assert int_paths(tail, names, hosts, last=8) == whole and whole[-1] == ["h1", "l1", "s2", "h3"]
