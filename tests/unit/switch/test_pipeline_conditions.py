@@ -2,16 +2,27 @@
 `not x`, a bit<1> `x == 1` tests x, in ifs, ?: and inside && / || / !. Each row of the
 table gives a different byte if any of them tested the wrong thing."""
 
+import textwrap
+
 import pytest
 
 from fabriclab.p4 import compile_source
 from fabriclab.switch.core import SwitchCore
 
-PROGRAM = """
+
+def one_header(fields: str, ingress: str, metadata: str = "") -> str:
+    """A v1model program around one header `a` (extracted, then emitted) whose ingress
+    sends every packet to port 2 and then runs `ingress`: the programs below differ only
+    in the header's fields, the metadata and that ingress."""
+    return (_PRE.replace("@FIELDS@", fields).replace("@META@", f"{metadata} " if metadata else "")
+            + textwrap.indent(ingress.strip("\n") + "\n", " " * 8) + _POST)
+
+
+_PRE = """
 #include <core.p4>
 #include <v1model.p4>
-header a_t { bit<8> x; bit<1> f; bit<7> pad; int<8> s; bit<8> res; }
-struct metadata { }
+header a_t { @FIELDS@ }
+struct metadata { @META@}
 struct headers { a_t a; }
 parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
     state start { pkt.extract(hdr.a); transition accept; }
@@ -20,22 +31,27 @@ control V(inout headers hdr, inout metadata meta) { apply { } }
 control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
     apply {
         sm.egress_spec = 2;
-        bit<8> r = 0;
-        if (hdr.a.x != 0) { r = r | 1; }
-        if (hdr.a.x == 0) { r = r | 2; }
-        if (hdr.a.f == 1) { r = r | 4; }
-        if (hdr.a.f != 1 && !(0 == hdr.a.x)) { r = r | 8; }
-        if (hdr.a.s == 0 || hdr.a.s != -1) { r = r | 16; }   // signed: compared as before
-        r = r | (hdr.a.f == 0 ? 8w32 : 8w0);
-        if ((hdr.a.x & 0x80) != 0) { r = r | 64; }
-        hdr.a.res = r;
-    }
+"""
+_POST = """    }
 }
 control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
 control C(inout headers hdr, inout metadata meta) { apply { } }
 control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
 V1Switch(P(), V(), I(), E(), C(), D()) main;
 """
+
+
+PROGRAM = one_header("bit<8> x; bit<1> f; bit<7> pad; int<8> s; bit<8> res;", """
+bit<8> r = 0;
+if (hdr.a.x != 0) { r = r | 1; }
+if (hdr.a.x == 0) { r = r | 2; }
+if (hdr.a.f == 1) { r = r | 4; }
+if (hdr.a.f != 1 && !(0 == hdr.a.x)) { r = r | 8; }
+if (hdr.a.s == 0 || hdr.a.s != -1) { r = r | 16; }   // signed: compared as before
+r = r | (hdr.a.f == 0 ? 8w32 : 8w0);
+if ((hdr.a.x & 0x80) != 0) { r = r | 64; }
+hdr.a.res = r;
+""")
 
 
 @pytest.fixture(scope="module")
@@ -54,30 +70,12 @@ def test_truth_tests(core, x, f, s, expected):
     assert core.process(1, frame, 0) == [(2, bytes([x, f << 7, s, expected]))]
 
 
-UPDATES = """
-#include <core.p4>
-#include <v1model.p4>
-header a_t { bit<8> x; bit<8> y; bit<8> lo; bit<8> hi; }
-struct metadata { bit<8> m; }
-struct headers { a_t a; }
-parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-    state start { pkt.extract(hdr.a); transition accept; }
-}
-control V(inout headers hdr, inout metadata meta) { apply { } }
-control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-    apply {
-        sm.egress_spec = 2;
-        meta.m = hdr.a.x;
-        meta.m = (hdr.a.y < meta.m) ? hdr.a.y : meta.m;       // a running minimum
-        hdr.a.lo = meta.m;
-        hdr.a.hi = (hdr.a.x > hdr.a.y) ? hdr.a.hi : hdr.a.x;  // the field kept on true
-    }
-}
-control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
-control C(inout headers hdr, inout metadata meta) { apply { } }
-control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
-V1Switch(P(), V(), I(), E(), C(), D()) main;
-"""
+UPDATES = one_header("bit<8> x; bit<8> y; bit<8> lo; bit<8> hi;", """
+meta.m = hdr.a.x;
+meta.m = (hdr.a.y < meta.m) ? hdr.a.y : meta.m;       // a running minimum
+hdr.a.lo = meta.m;
+hdr.a.hi = (hdr.a.x > hdr.a.y) ? hdr.a.hi : hdr.a.x;  // the field kept on true
+""", metadata="bit<8> m;")
 
 
 @pytest.mark.parametrize("x,y,lo,hi", [(5, 3, 3, 9), (3, 5, 3, 3), (4, 4, 4, 4)])
@@ -116,37 +114,19 @@ def test_parser_error_against_no_error():
     assert core.process(1, bytes([5]), 0) == [(2, bytes([0xee]))]  # b: PacketTooShort
 
 
-COMPARE = """
-#include <core.p4>
-#include <v1model.p4>
-header a_t { bit<4> hi; bit<4> lo; bit<8> res; bit<8> res2; }
-struct metadata { }
-struct headers { a_t a; }
-parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-    state start { pkt.extract(hdr.a); transition accept; }
-}
-control V(inout headers hdr, inout metadata meta) { apply { } }
-control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-    apply {
-        sm.egress_spec = 2;
-        bit<8> r = 0;
-        if (hdr.a.hi == 5) { r = r | 1; }
-        if (hdr.a.hi != 5) { r = r | 2; }
-        if (hdr.a.hi > 5) { r = r | 4; }
-        if (5 > hdr.a.hi) { r = r | 8; }      // the constant on the left
-        if (hdr.a.hi <= 5) { r = r | 16; }
-        if (15 <= hdr.a.hi) { r = r | 32; }
-        if (hdr.a.hi != 0) { r = r | 64; }    // a truth test at the field's place
-        if (hdr.a.lo == 0) { r = r | 128; }   // shift 0: as before
-        hdr.a.res = r;
-        hdr.a.res2 = (hdr.a.hi < 9) ? 8w1 : 8w0;
-    }
-}
-control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
-control C(inout headers hdr, inout metadata meta) { apply { } }
-control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
-V1Switch(P(), V(), I(), E(), C(), D()) main;
-"""
+COMPARE = one_header("bit<4> hi; bit<4> lo; bit<8> res; bit<8> res2;", """
+bit<8> r = 0;
+if (hdr.a.hi == 5) { r = r | 1; }
+if (hdr.a.hi != 5) { r = r | 2; }
+if (hdr.a.hi > 5) { r = r | 4; }
+if (5 > hdr.a.hi) { r = r | 8; }      // the constant on the left
+if (hdr.a.hi <= 5) { r = r | 16; }
+if (15 <= hdr.a.hi) { r = r | 32; }
+if (hdr.a.hi != 0) { r = r | 64; }    // a truth test at the field's place
+if (hdr.a.lo == 0) { r = r | 128; }   // shift 0: as before
+hdr.a.res = r;
+hdr.a.res2 = (hdr.a.hi < 9) ? 8w1 : 8w0;
+""")
 
 
 @pytest.mark.parametrize("hi,lo,expected", [
@@ -158,33 +138,15 @@ def test_fields_compared_with_constants_in_place(hi, lo, expected):
     assert core.process(1, frame, 0) == [(2, bytes([hi << 4 | lo, expected, int(hi < 9)]))]
 
 
-SLICES = """
-#include <core.p4>
-#include <v1model.p4>
-header a_t { bit<8> x; bit<16> y; bit<8> v; bit<8> t; }
-struct metadata { }
-struct headers { a_t a; }
-parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-    state start { pkt.extract(hdr.a); transition accept; }
-}
-control V(inout headers hdr, inout metadata meta) { apply { } }
-control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-    apply {
-        sm.egress_spec = 2;
-        hdr.a.v = hdr.a.y[11:4];
-        bit<8> t = 0;
-        if (hdr.a.y[15:15] == 1) { t = t | 1; }
-        if (hdr.a.y[3:0] != 0) { t = t | 2; }
-        if (hdr.a.y[7:4] == 0) { t = t | 4; }
-        if (hdr.a.x[0:0] == 0) { t = t | 8; }
-        hdr.a.t = t;
-    }
-}
-control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
-control C(inout headers hdr, inout metadata meta) { apply { } }
-control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.a); } }
-V1Switch(P(), V(), I(), E(), C(), D()) main;
-"""
+SLICES = one_header("bit<8> x; bit<16> y; bit<8> v; bit<8> t;", """
+hdr.a.v = hdr.a.y[11:4];
+bit<8> t = 0;
+if (hdr.a.y[15:15] == 1) { t = t | 1; }
+if (hdr.a.y[3:0] != 0) { t = t | 2; }
+if (hdr.a.y[7:4] == 0) { t = t | 4; }
+if (hdr.a.x[0:0] == 0) { t = t | 8; }
+hdr.a.t = t;
+""")
 
 
 @pytest.mark.parametrize("x,y", [(0, 0), (1, 0x8000), (2, 0x000F), (0xFF, 0x7FF0), (0x80, 0xABCD)])
