@@ -197,6 +197,16 @@ class FabricController:
                 self.measured_dci[key] = min(us, self.measured_dci.get(key, us))
         return dict(self.measured_dci)
 
+    def border_notifications(self) -> int:
+        """CNPs every border has sent so far from its DCI ports (port_notifications): what
+        an experiment reads before and after a case, in either mode."""
+        total = 0
+        for name, plan in self.plans.items():
+            if plan.dci_ports and name in self.clients:
+                counts = self.clients[name].read_counter(f"{IG}.port_notifications")
+                total += sum(counts.get(port, (0, 0))[1] for port in plan.dci_ports)
+        return total
+
     def border(self, switch: str) -> str:
         """`ctl stats`: the switch's site and role; on a border, each DCI port's distance,
         BDP, the thresholds installed and the near-source notifications sent so far."""

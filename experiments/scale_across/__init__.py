@@ -102,7 +102,7 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
     longest distance (the headline)."""
     table = mean_table(rows, {"kind": p.kinds, "km": p.distances_km, "scheme": p.schemes},
                        ("busbw_gbs", "time_us"), ("retransmissions", "wrong"))
-    for e in table:  # sim only: near-source notifications summed, the probes' p99 averaged over seeds
+    for e in table:  # near-source notifications summed; the probes' p99 (sim) averaged over seeds
         sel = [r for r in rows if r.get("busbw_gbs") is not None
                and (r["kind"], r["km"], r["scheme"]) == (e["kind"], e["km"], e["scheme"])]
         e["border_cnps"] = sum(r.get("border_cnps") or 0 for r in sel)

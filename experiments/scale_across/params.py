@@ -6,8 +6,8 @@ on the DCI links (10 ms one way is 2,000 km). Every distance gets its own fabric
 leaf-spine sites joined by one border switch each, the border's DCI egress buffer deep (in
 bytes), the controller's border role on (near-source notification and ECN on the DCI port
 at thresholds scaled to its BDP; `controller.fabric_plan.BorderPolicy`). Hosts run DCQCN
-(tuned for the site's RTT) in sim. The three schemes differ only in the host stack and the
-collective's algorithm:
+tuned for the site's RTT, with a retransmission timeout far above it, in both modes. The
+three schemes differ only in the host stack and the collective's algorithm:
 
 - baseline: what a single-site configuration does when stretched: a fixed window sized
   for the intra-site BDP (`window` packets), a fixed RTO, go-back-N receivers, flat ring;
@@ -58,6 +58,7 @@ class Params:
     pmtu: int = 4096
     window: int = 32                 # baseline: 128 KiB, the intra-site BDP at 400 Gb/s, ~2.5 us
     max_window: int = 1 << 16        # adaptive window ceiling (packets)
+    rto_ms: float = 20.0             # retransmission timeout (an adaptive QP's floor): far above a site's RTT
     dcqcn_rtt_us: float | None = 10.0  # hosts run DCQCN tuned for this (site) RTT; None: no CC
     probe: bool = True               # a probe host per leaf measures intra-site latency (sim)
     probe_bytes: int = 4096
@@ -85,6 +86,8 @@ class Params:
         for what, value in (("NIC rate", self.nic_gbps), ("DCI rate", self.dci_gbps)):
             if not value > 0:
                 raise FabricError(f"{what} must be > 0 Gb/s, got {value}")
+        if not self.rto_ms > 0 or not (self.dcqcn_rtt_us is None or self.dcqcn_rtt_us > 0):
+            raise FabricError(f"the RTO ({self.rto_ms} ms) and DCQCN's RTT ({self.dcqcn_rtt_us} us) must be > 0")
 
     @property
     def ranks_per_site(self) -> int:
@@ -122,7 +125,7 @@ class Params:
         return {"sites": self.sites, "ranks": self.nranks, "distances_km": list(self.distances_km),
                 "bytes": self.nbytes, "nic_gbps": self.nic_gbps, "dci_gbps": self.dci_gbps,
                 "border_buffer_bytes": self.border_buffer_bytes, "pmtu": self.pmtu,
-                "baseline_window": self.window, "dcqcn_rtt_us": self.dcqcn_rtt_us,
+                "baseline_window": self.window, "rto_ms": self.rto_ms, "dcqcn_rtt_us": self.dcqcn_rtt_us,
                 "one_way_us": {f"{km:g}": us for km, us in self.one_way_us.items()},
                 "clock": "virtual" if self.mode == "sim" else "real"}
 
@@ -131,11 +134,17 @@ SCALES = {
     "quick": {},
     "full": {"sites": 3, "ranks_per_leaf": 2, "nbytes": 4 << 20, "kinds": KINDS},
 }
-# Mininet: the emulator's rates, 1 KiB packets, delays of 0-20 ms one way (2,000 km = 10 ms)
+# Mininet: the emulator's rates, 1 KiB packets, delays of 0-20 ms one way (2,000 km = 10 ms).
+# A site's RTT is 0.3-0.5 ms idle (ping, one Python switch) but its Python switches and
+# agents hold ACKs for tens of ms under an all-to-all (a 20 ms RTO fired 21-23 times per
+# 64 KiB all-to-all at 0 km, every resend a duplicate): DCQCN is tuned for 1 ms and the
+# RTO is 100 ms, as sim's 10 us and 20 ms sit above its site. Full scale sends 256 KiB per
+# rank, so an all-to-all's 43 KiB per peer takes a fixed window several round trips.
 EMULATE = {"nic_gbps": 0.1, "dci_gbps": 0.1, "pmtu": 1024, "window": 16, "max_window": 2048,
-           "nbytes": 64 << 10, "border_buffer_bytes": 4 << 20, "queue_pkts": 256, "dcqcn_rtt_us": None,
-           "timeout_s": 60.0, "leaves": 1, "ranks_per_leaf": 2}
-EMULATE_SCALES = {"quick": {"distances_km": (0, 2000)}, "full": {"distances_km": (0, 1000, 2000, 4000)}}
+           "nbytes": 64 << 10, "border_buffer_bytes": 4 << 20, "queue_pkts": 256, "dcqcn_rtt_us": 1000.0,
+           "rto_ms": 100.0, "timeout_s": 60.0, "leaves": 1, "ranks_per_leaf": 2}
+EMULATE_SCALES = {"quick": {"distances_km": (0, 2000)},
+                  "full": {"distances_km": (0, 1000, 2000, 4000), "nbytes": 256 << 10}}
 
 
 def params_for(scale: str, mode: str = "sim", **overrides: Any) -> Params:
@@ -186,5 +195,5 @@ def spec_for(p: Params, kind: str, scheme: str) -> CollectiveSpec:
 def stack_for(p: Params, scheme: str) -> RunOptions:
     """The host stack of one scheme: adaptive QPs except in the baseline."""
     return RunOptions(iters=p.iters, warmup=p.warmup, line_rate=p.nic_gbps * 1e9, pmtu=p.pmtu,
-                      window=p.window, adaptive=scheme != "baseline", max_window=p.max_window,
+                      window=p.window, rto=p.rto_ms / 1000, adaptive=scheme != "baseline", max_window=p.max_window,
                       dcqcn_rtt=None if p.dcqcn_rtt_us is None else p.dcqcn_rtt_us * 1e-6)

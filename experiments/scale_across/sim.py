@@ -108,7 +108,7 @@ def run_distance(p: Params, km: float, cases: list[dict[str, Any]], progress: Ca
     records = []
     for case in cases:
         started, packets, t0 = time.monotonic(), fabric.loop.packets, fabric.now
-        cnps = _border_notifications(fabric)
+        cnps = fabric.controller.border_notifications()
         for probe in probers:
             probe.start()
         ranks = run_collective(fabric.topo, spec_for(p, case["kind"], case["scheme"]),
@@ -121,7 +121,7 @@ def run_distance(p: Params, km: float, cases: list[dict[str, Any]], progress: Ca
                         "sim_ms": (fabric.now - t0) / 1e6, "packets": fabric.loop.packets - packets,
                         "probe_p50_us": percentile(samples, 50), "probe_p99_us": percentile(samples, 99),
                         "probe_idle_p99_us": idle, "probes": len(samples),
-                        "border_cnps": _border_notifications(fabric) - cnps})
+                        "border_cnps": fabric.controller.border_notifications() - cnps})
     return records
 
 
@@ -136,13 +136,3 @@ def _idle_latency(fabric: Fabric, probers: list[Probe]) -> float | None:
         probe.stop()
     fabric.run(until_ns=fabric.now + 10 * probers[0].interval_ns)  # the last ones complete
     return percentile([s for probe in probers for s in probe.samples], 99)
-
-
-def _border_notifications(fabric: Fabric) -> int:
-    """CNPs the borders have sent so far (port_notifications on their DCI ports)."""
-    total = 0
-    for name, plan in fabric.controller.plans.items():
-        if plan.dci_ports:
-            counts = fabric.clients[name].read_counter("FabricIngress.port_notifications")
-            total += sum(counts.get(port, (0, 0))[1] for port in plan.dci_ports)
-    return total

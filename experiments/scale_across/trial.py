@@ -3,7 +3,8 @@
 A trial is one distance: `params.topology(p, km)` (the DCI links delayed by netem, 5 us per
 km) with fabric.p4 on the built-in switches, the controller's border role written (DCI ECN
 and near-source notification thresholds from the topology), one host agent per rank
-(`fabriclab.launch.agent`, started once and given one job per case). Run as
+(`fabriclab.launch.agent`, started once and given one job per case); the borders'
+near-source notifications are read over P4Runtime around each case. Run as
 `python -m experiments.scale_across.trial PARAMS.json CASES.json OUT.jsonl` by
 `experiments.trials`, so gRPC clients and Mininet's forks live in a process of their own.
 """
@@ -46,12 +47,13 @@ def run_trial(p: Params, km: float, cases: list[dict], run: str, emit: Callable[
             warm = CollectiveSpec("allreduce", len(hosts), 4 * len(hosts) * 64)  # cold caches, ARP
             ranks.round([collective_job(warm, stack_for(p, "adaptive"), p.timeout_s)] * len(hosts), p.timeout_s + 30)
             for case in cases:
-                started = time.monotonic()
+                started, cnps = time.monotonic(), ctl.border_notifications()
                 job = collective_job(spec_for(p, case["kind"], case["scheme"]), stack_for(p, case["scheme"]),
                                      p.timeout_s)
                 results = ranks.round([job] * len(hosts), p.timeout_s + 30)
                 wall = time.monotonic() - started
-                emit({"case": case, "ranks": results, "wall_s": wall})
+                emit({"case": case, "ranks": results, "wall_s": wall,
+                      "border_cnps": ctl.border_notifications() - cnps})
                 progress(f"  done: {km:g} km {case['kind']} {case['scheme']} seed {case['seed']} ({wall:.1f} s)")
 
 

@@ -47,12 +47,19 @@ def test_topology_schemes_and_bad_parameters():
     assert (base.adaptive, base.window) == (False, p.window)
     assert adaptive.adaptive and adaptive.bdp_rate == 400e9 and adaptive.window == p.window
     assert params_for("full").sites == 3
-    for bad in ({"distances_km": (-1,)}, {"sites": 1}, {"schemes": ("nope",)}, {"dci_gbps": 0}):
+    assert base.rto_ns == 20_000_000 and stack_for(p, "baseline").nic_config("10.0.0.1").dcqcn is not None
+    for bad in ({"distances_km": (-1,)}, {"sites": 1}, {"schemes": ("nope",)}, {"dci_gbps": 0}, {"rto_ms": 0},
+                {"dcqcn_rtt_us": -1}):
         with pytest.raises(FabricError):
             params_for("quick", **bad)
     e = params_for("quick", mode="emulate")
     assert e.distances_km == (0, 2000) and e.one_way_us[2000] == 10_000 and e.hosts_per_leaf == 2
     assert rank_hosts(e, topology(e, 2000)) == ["h1", "h2", "h3", "h4"] and not probe_hosts(e, topology(e, 0))
+    # Mininet's hosts run the same stack as sim's, its timers scaled to the emulated site
+    nic = stack_for(e, "baseline").nic_config("10.0.0.1")
+    assert nic.qp.rto_ns == 100_000_000 and nic.dcqcn is not None and nic.dcqcn.cnp_interval_ns == 5_000_000
+    full = params_for("full", mode="emulate")
+    assert full.nbytes // full.nranks > full.window * full.pmtu  # an all-to-all's share per peer > one window
 
 
 def test_border_role_installed_from_the_topology():
