@@ -139,7 +139,7 @@ SCALES = {
 # agents hold ACKs for tens of ms under an all-to-all (a 20 ms RTO fired 21-23 times per
 # 64 KiB all-to-all at 0 km, every resend a duplicate): DCQCN is tuned for 1 ms and the
 # RTO is 100 ms, as sim's 10 us and 20 ms sit above its site. Full scale sends 256 KiB per
-# rank, so an all-to-all's 43 KiB per peer takes a fixed window several round trips.
+# rank: a ring step's and an all-to-all peer's 43 KiB take a fixed window three round trips.
 EMULATE = {"nic_gbps": 0.1, "dci_gbps": 0.1, "pmtu": 1024, "window": 16, "max_window": 2048,
            "nbytes": 64 << 10, "border_buffer_bytes": 4 << 20, "queue_pkts": 256, "dcqcn_rtt_us": 1000.0,
            "rto_ms": 100.0, "timeout_s": 60.0, "leaves": 1, "ranks_per_leaf": 2}
