@@ -26,6 +26,7 @@ from pathlib import Path
 
 from controller.fabric import FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
+from controller.int_collector import RUN_CSV, read_reports
 from controller.link_failure import controller_handler
 from fabriclab.errors import FabricError
 from fabriclab.paths import RunDir, live_runs
@@ -255,6 +256,20 @@ def _why(reasons: dict[str, float]) -> str:
                     for r, n in sorted(reasons.items(), key=lambda rn: -rn[1]) if n) or "-"
 
 
+def dci_from_int(ctl: FabricController, switch: str, path: Path) -> str | None:
+    """`ctl stats` on a border: feed the run's INT collector CSV to `measure_dci`, since a
+    fresh process has heard no report itself; the line to print under the table (None:
+    not a border, or no CSV). An unreadable CSV is said, not raised: the counters stand."""
+    if not ctl.plans[switch].dci_ports or not path.is_file():
+        return None
+    try:
+        reports, _ = read_reports(path)
+    except (FabricError, OSError) as err:
+        return f"  measured: {err}"
+    ctl.measure_dci(report for _, report in reports)
+    return f"  measured from {len(reports)} INT report(s) in {path}"
+
+
 def port_stats_table(ctl: FabricController, switch: str, rate_s: float | None) -> str:
     """`ctl stats`: the counters with what each means; with a rate period, per-second deltas."""
     if rate_s is not None and rate_s <= 0:
@@ -447,7 +462,10 @@ def main(args: argparse.Namespace) -> int:
             print_routes(ctl.topo, ctl.clients, args.switch)
         elif args.action == "stats":
             print(port_stats_table(ctl, args.switch, args.rate))
+            heard = dci_from_int(ctl, args.switch, rundir / RUN_CSV)
             print(ctl.border(args.switch))
+            if heard:
+                print(heard)
             from controller.congestion import pfc_table, read_pfc
             pfc = pfc_table(read_pfc(RunDir(rundir.name).admin_socket(args.switch)))
             if pfc:

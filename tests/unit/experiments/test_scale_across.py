@@ -179,10 +179,12 @@ class Capture:
         return None
 
 
-def test_controller_measures_the_dci_latency_with_int():
+def test_controller_measures_the_dci_latency_with_int(tmp_path):
     """INT reports of a flow across a 300 km DCI give the controller the DCI's one-way
     latency (leaving one border to entering the other), which ctl stats shows beside the
-    topology's."""
+    topology's: from the run's collector CSV, as a fresh `ctl stats` process reads it."""
+    from controller.cli import dci_from_int
+    from controller.int_collector import CsvLog
     from controller.fabric_plan import BorderPolicy, FabricConfig, Watch
     from controller.int_collector import decode_report
     from fabriclab.roce.framing import ROCE_PORT
@@ -209,7 +211,17 @@ def test_controller_measures_the_dci_latency_with_int():
     assert len(reports) > 10
     ctl = fabric.controller
     assert ctl.border("b1").splitlines()[2].split()[5] == "-"  # nothing measured yet
-    measured = ctl.measure_dci(reports)
+    csv_path = tmp_path / "int.csv"
+    log = CsvLog(csv_path)
+    for i, report in enumerate(reports):
+        log.add(i * 1e-3, report)
+    log.close()
+    assert dci_from_int(ctl, "l1", csv_path) is None  # not a border
+    assert dci_from_int(ctl, "b1", csv_path) == f"  measured from {len(reports)} INT report(s) in {csv_path}"
+    measured = ctl.measured_dci
     (b1_port,) = ctl.plans["b1"].dci_ports
     assert 1500 <= measured[("b1", b1_port)] <= 1502  # 300 km at 5 us/km (+ us timestamps)
     assert ctl.border("b1").splitlines()[2].split()[5] == f"{measured[('b1', b1_port)]:g}"
+    (tmp_path / "bad.csv").write_text("not,a,collector\n")
+    assert "not an INT collector CSV" in dci_from_int(ctl, "b1", tmp_path / "bad.csv")
+    assert dci_from_int(ctl, "b1", tmp_path / "none.csv") is None
