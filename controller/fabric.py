@@ -53,6 +53,7 @@ class FabricController:
     down: set[tuple[str, int]] = field(default_factory=set)
     plans: dict[str, SwitchPlan] = field(default_factory=dict)
     measured_dci: dict[tuple[str, int], float] = field(default_factory=dict)  # (border, port) -> us
+    dci_crossings: dict[tuple[str, int], int] = field(default_factory=dict)  # least clock difference, us
     unreachable: set[str] = field(default_factory=set)  # dead switches regroup leaves alone
 
     @classmethod
@@ -179,11 +180,14 @@ class FabricController:
             for port in self.topo.ports(plan.name)])
 
     def measure_dci(self, reports: Iterable[IntReport]) -> dict[tuple[str, int], float]:
-        """The DCI's one-way latency as INT sees it: for a report whose path crosses a DCI
-        port (a border's record followed by its peer's), the time from leaving the first
-        border to entering the second (the peer's egress timestamp less its hop latency),
-        in us of the switches' shared clock (one host's in Mininet, the virtual one in
-        sim). The least over the reports (serialisation and propagation, no queue) is kept
+        """The DCI's one-way latency as INT sees it. A report whose path crosses a DCI port (a
+        border's record followed by its peer's) gives the time from leaving the first border
+        to entering the second (the peer's egress timestamp less its hop latency), each read
+        on its own switch's clock; the least per direction is kept in `dci_crossings`
+        (serialisation and propagation, no queue). A switch's clock starts with the switch,
+        as simple_switch's does, so one direction's figure also holds the two clocks' offset
+        (hundreds of ms on Mininet; none in virtual time), which the other direction holds
+        with the opposite sign: once both are seen, their mean is the one-way latency, kept
         per (switch, DCI port) in `measured_dci`, which `border()` shows."""
         by_id = {plan.switch_id: plan for plan in self.plans.values()}
         for report in reports:
@@ -192,10 +196,19 @@ class FabricController:
                 dci = plan.dci_ports.get(a.egress_port) if plan is not None else None
                 if dci is None or peer is None or peer.name != dci.peer:
                     continue
-                us = float(b.egress_ts_us - b.hop_latency_us - a.egress_ts_us)
+                diff = b.egress_ts_us - b.hop_latency_us - a.egress_ts_us
                 key = (plan.name, a.egress_port)
-                self.measured_dci[key] = min(us, self.measured_dci.get(key, us))
+                self.dci_crossings[key] = min(diff, self.dci_crossings.get(key, diff))
+        for (name, port), there in self.dci_crossings.items():
+            back = self.dci_crossings.get(self._dci_return(name, port))
+            if back is not None:
+                self.measured_dci[(name, port)] = (there + back) / 2
         return dict(self.measured_dci)
+
+    def _dci_return(self, switch: str, port: int) -> tuple[str, int]:
+        """The far end of a DCI port: (peer border, its port back)."""
+        peer, peer_port = next((peer, pp) for p, peer, pp, _ in self.topo.neighbors(switch) if p == port)
+        return peer, peer_port
 
     def border_notifications(self) -> int:
         """CNPs every border has sent so far from its DCI ports (port_notifications): what

@@ -225,3 +225,30 @@ def test_controller_measures_the_dci_latency_with_int(tmp_path):
     (tmp_path / "bad.csv").write_text("not,a,collector\n")
     assert "not an INT collector CSV" in dci_from_int(ctl, "b1", tmp_path / "bad.csv")
     assert dci_from_int(ctl, "b1", tmp_path / "none.csv") is None
+
+
+def test_dci_latency_cancels_the_switches_clock_offsets():
+    """Each switch's clock starts with the switch (simple_switch's too), so on Mininet one
+    direction's INT crossing reads the DCI plus the two clocks' offset: the controller
+    reports nothing from one direction and the mean of both, where the offset cancels."""
+    from controller.fabric_plan import BorderPolicy, FabricConfig
+    from controller.int_collector import HopRecord, IntReport
+    from fabriclab.vtime.fabric import Fabric, FabricOptions
+
+    p = params_for("quick", probe=False, leaves=1, ranks_per_leaf=1)
+    ctl = Fabric(topology(p, 300), FabricOptions(config=FabricConfig(border=BorderPolicy()))).controller
+    b1, b2 = ctl.plans["b1"], ctl.plans["b2"]
+    (p1,), (p2,) = b1.dci_ports, b2.dci_ports
+    clock = {"b1": 0, "b2": 400_000}  # b2 started 400 ms before b1: its clock reads 400 ms more
+
+    def crossing(a: str, a_port: int, b: str, b_port: int, sent: int) -> IntReport:
+        hops = (HopRecord(ctl.plans[a].switch_id, 1, a_port, 3, 0, 0, sent + clock[a], 0),
+                HopRecord(ctl.plans[b].switch_id, b_port, 1, 7, 0, 0, sent + 1504 + 7 + clock[b], 0))
+        return IntReport(1, 0, 0, "10.0.1.1", "10.1.1.1", 1, 4791, hops, False)
+
+    assert ctl.measure_dci([crossing("b1", p1, "b2", p2, 1000), crossing("b1", p1, "b2", p2, 9000)]) == {}
+    assert ctl.dci_crossings == {("b1", p1): 401_504}
+    assert ctl.border("b1").splitlines()[2].split()[5] == "-"
+    measured = ctl.measure_dci([crossing("b2", p2, "b1", p1, 5000)])
+    assert measured == {("b1", p1): 1504, ("b2", p2): 1504}
+    assert ctl.border("b1").splitlines()[2].split()[5] == "1504"
