@@ -28,6 +28,7 @@ FABRIC_P4 = paths.p4src("fabric.p4")
 
 IG, EG = "FabricIngress", "FabricEgress"
 SELECTOR = f"{IG}.ecmp_selector"
+TS_MASK = (1 << 32) - 1  # an INT record keeps the low 32 bits of a us timestamp
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,9 @@ class FabricController:
         as simple_switch's does, so one direction's figure also holds the two clocks' offset
         (hundreds of ms on Mininet; none in virtual time), which the other direction holds
         with the opposite sign: once both are seen, their mean is the one-way latency, kept
-        per (switch, DCI port) in `measured_dci`, which `border()` shows."""
+        per (switch, DCI port) in `measured_dci`, which `border()` shows. The records keep
+        a timestamp's low 32 bits, so a difference is taken modulo 2**32 (offsets up to 35
+        minutes either way)."""
         by_id = {plan.switch_id: plan for plan in self.plans.values()}
         for report in reports:
             for a, b in zip(report.hops, report.hops[1:]):
@@ -196,7 +199,8 @@ class FabricController:
                 dci = plan.dci_ports.get(a.egress_port) if plan is not None else None
                 if dci is None or peer is None or peer.name != dci.peer:
                     continue
-                diff = b.egress_ts_us - b.hop_latency_us - a.egress_ts_us
+                diff = (b.egress_ts_us - b.hop_latency_us - a.egress_ts_us) & TS_MASK  # 32-bit stamps wrap
+                diff -= (diff > TS_MASK >> 1) << 32  # signed: an offset is either way
                 key = (plan.name, a.egress_port)
                 self.dci_crossings[key] = min(diff, self.dci_crossings.get(key, diff))
         for (name, port), there in self.dci_crossings.items():

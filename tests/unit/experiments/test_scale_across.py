@@ -242,8 +242,8 @@ def test_dci_latency_cancels_the_switches_clock_offsets():
     clock = {"b1": 0, "b2": 400_000}  # b2 started 400 ms before b1: its clock reads 400 ms more
 
     def crossing(a: str, a_port: int, b: str, b_port: int, sent: int) -> IntReport:
-        hops = (HopRecord(ctl.plans[a].switch_id, 1, a_port, 3, 0, 0, sent + clock[a], 0),
-                HopRecord(ctl.plans[b].switch_id, b_port, 1, 7, 0, 0, sent + 1504 + 7 + clock[b], 0))
+        hops = (HopRecord(ctl.plans[a].switch_id, 1, a_port, 3, 0, 0, (sent + clock[a]) % (1 << 32), 0),
+                HopRecord(ctl.plans[b].switch_id, b_port, 1, 7, 0, 0, (sent + 1504 + 7 + clock[b]) % (1 << 32), 0))
         return IntReport(1, 0, 0, "10.0.1.1", "10.1.1.1", 1, 4791, hops, False)
 
     assert ctl.measure_dci([crossing("b1", p1, "b2", p2, 1000), crossing("b1", p1, "b2", p2, 9000)]) == {}
@@ -252,3 +252,7 @@ def test_dci_latency_cancels_the_switches_clock_offsets():
     measured = ctl.measure_dci([crossing("b2", p2, "b1", p1, 5000)])
     assert measured == {("b1", p1): 1504, ("b2", p2): 1504}
     assert ctl.border("b1").splitlines()[2].split()[5] == "1504"
+    clock["b1"] = (1 << 32) - 200_000  # b1 near the top of 32 bits, b2 past the wrap: the stamps straddle it
+    ctl.dci_crossings.clear()
+    measured = ctl.measure_dci([crossing("b1", p1, "b2", p2, 1000), crossing("b2", p2, "b1", p1, 5000)])
+    assert measured == {("b1", p1): 1504, ("b2", p2): 1504}
