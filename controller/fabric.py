@@ -211,8 +211,7 @@ class FabricController:
 
     def _dci_return(self, switch: str, port: int) -> tuple[str, int]:
         """The far end of a DCI port: (peer border, its port back)."""
-        peer, peer_port = next((peer, pp) for p, peer, pp, _ in self.topo.neighbors(switch) if p == port)
-        return peer, peer_port
+        return next((peer, pp) for p, peer, pp, _ in self.topo.neighbors(switch) if p == port)
 
     def border_notifications(self) -> int:
         """CNPs every border has sent so far from its DCI ports (port_notifications): what
