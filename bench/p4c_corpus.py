@@ -1,6 +1,6 @@
 """Measure fabriclab's P4-16 front end and switch against a p4c checkout's public sample corpus.
 
-    python bench/p4c_corpus.py /path/to/p4c [--stf] [--list]
+    python bench/p4c_corpus.py /path/to/p4c [--stf] [--errors] [--list]
 
 P4C is a p4c checkout or a bare git clone of one (its HEAD's testdata/ and
 backends/bmv2/CMakeLists.txt are extracted to a temporary directory).
@@ -13,6 +13,10 @@ STF (--stf): the v1model STF tests p4c runs on BMv2, as backends/bmv2/CMakeLists
 them (BMV2_V1MODEL_TEST_SUITES and the parser-inline suite, minus XFAIL_TESTS): every listed
 program with a .stf beside it runs on the built-in switch: pass, fail (wrong packets),
 rejected (a clear error from the compiler or the switch), crash (a traceback) or timeout.
+Errors (--errors): every testdata/p4_16_errors/*.p4, a program p4c must reject (its
+expected stderr, p4_16_errors_outputs/NAME.p4-stderr, holds an error): rejected (as p4c),
+and of those how many name a line p4c's errors name; accepted (a difference); crash.
+
 Measure-only: it reads the checkout and contains none of p4c's code.
 """
 
@@ -36,7 +40,8 @@ V1MODEL_SUITES = ("testdata/p4_16_samples/*-bmv2.p4", "testdata/p4_16_bmv_errors
                   "testdata/p4_16_samples/omec/*.p4", "testdata/p4_16_samples/pins/*.p4",
                   "testdata/p4_16_samples/parser-inline/*.p4")
 EXTRACTED = ("testdata/p4_16_samples", "testdata/p4_16_samples_outputs",
-             "testdata/p4_16_bmv_errors", "backends/bmv2/CMakeLists.txt")
+             "testdata/p4_16_bmv_errors", "testdata/p4_16_errors", "testdata/p4_16_errors_outputs",
+             "backends/bmv2/CMakeLists.txt")
 
 
 def _timeout(*_a):
@@ -88,13 +93,16 @@ def bmv2_stf_tests(root: pathlib.Path) -> list[pathlib.Path]:
 
 
 def compile_one(prog: pathlib.Path):
-    """(compiled program or None, outcome) with a 60 s limit."""
+    """(compiled program or None, outcome) with a 60 s limit; a rejection's outcome carries
+    its first message and the lines of `prog` its diagnostics name."""
     from fabriclab.p4 import CompileError, compile_file
     signal.alarm(60)
     try:
         return compile_file(prog, include_dirs=(str(prog.parent),)), None
     except CompileError as e:
-        return None, ("rejected", str(e).splitlines()[0][:160])
+        lines = [d.pos.line for d in e.diagnostics
+                 if d.pos and pathlib.Path(d.pos.file).name == prog.name]
+        return None, ("rejected", str(e).splitlines()[0][:160], lines)
     except TimeoutError:
         return None, ("timeout", "")
     except Exception as e:  # noqa: BLE001 - a crash is a finding to count
@@ -133,6 +141,32 @@ def measure_stf(root: pathlib.Path, listing: bool, compiled: dict) -> collection
     return res
 
 
+def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
+    """p4c's negative corpus: each program must be rejected; a rejection also counts as on
+    p4c's line when our first diagnostic in the program names a line p4c's stderr names."""
+    res: collections.Counter = collections.Counter()
+    out = root / "testdata" / "p4_16_errors_outputs"
+    for prog in sorted(p for p in (root / "testdata" / "p4_16_errors").glob("*.p4") if p.is_file()):
+        stderr = out / (prog.name + "-stderr")
+        expected = stderr.read_text(errors="replace") if stderr.exists() else ""
+        p4c_lines = {int(m) for m in re.findall(re.escape(prog.name) + r"\((\d+)\)", expected)}
+        program, failure = compile_one(prog)
+        if failure is None:
+            kind = "accepted"
+            first = next((l for l in expected.splitlines() if "error" in l), "")
+            detail = f"p4c: {first.strip()[:140]}"
+        elif failure[0] == "rejected":
+            ours = failure[2]
+            kind = ("rejected, p4c's line" if ours and ours[0] in p4c_lines else "rejected")
+            detail = failure[1]
+        else:
+            kind, detail = failure[0], failure[1]
+        res[kind] += 1
+        if listing and kind != "rejected, p4c's line":
+            print(f"errors {kind} {prog.name}: {detail}", flush=True)
+    return res
+
+
 def run_one_stf(compiled, path: pathlib.Path) -> str:
     from fabriclab.errors import FabricError
     from fabriclab.switch.core import SwitchCore
@@ -154,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("p4c", type=pathlib.Path, help="a p4c checkout (with testdata/) or a bare clone")
     ap.add_argument("--stf", action="store_true", help="also run p4c's BMv2 v1model STF tests on the switch")
+    ap.add_argument("--errors", action="store_true",
+                    help="also compile p4c's negative corpus (testdata/p4_16_errors): each must be rejected")
     ap.add_argument("--list", action="store_true", help="print each program that is not identical/passing")
     args = ap.parse_args(argv)
     os.environ.setdefault("FABRICLAB_CACHE", "0")
@@ -174,6 +210,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"STF of {n} v1model tests in p4c's BMv2 list: "
                   + ", ".join(f"{k} {v}" for k, v in sorted(stf.items()))
                   + f" ({100 * stf['pass'] / max(n, 1):.1f}% pass)")
+        if args.errors:
+            err = measure_errors(root, args.list)
+            n = sum(err.values())
+            rejected = err["rejected"] + err["rejected, p4c's line"]
+            print(f"p4c's negative corpus, {n} programs: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(err.items()))
+                  + f" ({100 * rejected / max(n, 1):.1f}% rejected as p4c does)")
     return 0
 
 
