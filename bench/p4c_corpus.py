@@ -14,7 +14,8 @@ them (BMV2_V1MODEL_TEST_SUITES and the parser-inline suite, minus XFAIL_TESTS): 
 program with a .stf beside it runs on the built-in switch: pass, fail (wrong packets),
 rejected (a clear error from the compiler or the switch), crash (a traceback) or timeout.
 Errors (--errors): every testdata/p4_16_errors/*.p4, a program p4c must reject (its
-expected stderr, p4_16_errors_outputs/NAME.p4-stderr, holds an error): rejected (as p4c),
+expected stderr, p4_16_errors_outputs/NAME.p4-stderr, holds an error): rejected (as p4c; an
+error in the P4Info counts, as p4c's test driver writes P4Runtime files),
 and of those how many name a line p4c's errors name; accepted (a difference); crash.
 
 Measure-only: it reads the checkout and contains none of p4c's code.
@@ -151,6 +152,11 @@ def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
         expected = stderr.read_text(errors="replace") if stderr.exists() else ""
         p4c_lines = {int(m) for m in re.findall(re.escape(prog.name) + r"\((\d+)\)", expected)}
         program, failure = compile_one(prog)
+        if failure is None and program.p4info_errors:
+            # p4c's error tests also write P4Runtime files, so its P4Info errors reject too.
+            failure = ("rejected", program.p4info_errors[0].message[:160],
+                       [d.pos.line for d in program.p4info_errors
+                        if d.pos and pathlib.Path(d.pos.file).name == prog.name])
         if failure is None:
             kind = "accepted"
             first = next((l for l in expected.splitlines() if "error" in l), "")
