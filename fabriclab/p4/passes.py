@@ -18,6 +18,7 @@ from fabriclab.p4.direct_calls import InstantiateDirectCalls
 from fabriclab.p4.inline import InlineFunctions
 from fabriclab.p4.rules import EntryPriorities, MainPackage, UnusedTables
 from fabriclab.p4.typecheck import CheckContext
+from fabriclab.p4.validate import ValidateDeclarations
 
 
 class Pass(Protocol):
@@ -37,8 +38,8 @@ class PassManager:
         return ctx.program
 
 
-# inline functions, instantiate Ctl.apply() -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
-FRONT_END: tuple[Pass, ...] = (InlineFunctions(), InstantiateDirectCalls(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
+# validate declarations as written -> inline functions, instantiate Ctl.apply() -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
+FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), InlineFunctions(), InstantiateDirectCalls(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
                                 UnusedTables(), MainPackage())
 
 

@@ -54,7 +54,7 @@ CASES = [
      "static_assert failed: one is not two"),
     ("generic function", {"DECLS": "bit<8> @@id<T>(in T x) { return 0; }"}, "unsupported: generic function"),
     ("two-argument extract", {"PARSER": "@@pkt.extract(hdr.h, 32);"}, "extract(hdr, len) needs a header with one varbit field"),
-    ("this", {"APPLY": "@@this.x = 1;"}, "unsupported: 'this'"),
+    ("this", {"APPLY": "@@this.x = 1;"}, "'this' can only be used in the definition of an abstract method"),
     ("generic control", {"DECLS": "control @@G<T>(inout T t) { apply { } }"}, "unsupported: generic control"),
     ("exit in parser", {"PARSER": "if (true) { @@exit; }"}, "exit statements are not allowed in parser"),
     # names and types
