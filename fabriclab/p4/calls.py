@@ -270,11 +270,18 @@ class CallChecker:
             if base.type_params and not isinstance(target, ir.SpecializedType):
                 raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
             ctor = self._overload(node, base.constructors, args)
+            for p in ctor.params:  # an extern is given values, not parsers, controls or packages
+                kind = ir.block_kind(p.type)
+                if kind is not None:
+                    raise error(p.pos, f"{p.name}: parameter cannot have type {kind} {self.types.show(p.type)}")
             node.args = self.bind_args(node, ctor.params, args, scope, bindings, what)
             if isinstance(node, ir.Instance):
                 node.constructor = ctor
             return
         if isinstance(base, (ir.ParserDecl, ir.ControlDecl)):
+            for p in base.ctor_params:  # only a package's constructor takes packages
+                if ir.block_kind(p.type) == "package":
+                    raise error(p.pos, f"{p.name}: parameter cannot be a package")
             node.args = self.bind_args(node, base.ctor_params, args, scope, bindings, what)
             return
         if isinstance(base, ir.BlockTypeDecl) and base.kind == "package":

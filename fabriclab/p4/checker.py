@@ -59,6 +59,24 @@ def _declare(scope: Scope, decl: ir.Decl, kind: str = "values") -> None:
     table[decl.name] = decl
 
 
+def _param_type(p: ir.Param, role: str) -> None:
+    """The types a parameter may have (P4-16 spec; p4c's type checker): never a parser or control
+    declaration (only their types); apply parameters of parsers and controls, and action
+    parameters ("apply"), neither a parser, control nor package type; a parameter with a
+    direction neither an extern nor a string, nor (of an extern method or function, "method") a
+    parser or control. Parser, control and package constructor parameters ("ctor") may be any."""
+    t = p.type.base if isinstance(p.type, ir.SpecializedType) else p.type
+    kind = ir.block_kind(t)
+    if isinstance(t, (ir.ParserDecl, ir.ControlDecl)):
+        raise error(p.pos, f"{p.name}: parameter cannot have type {kind} {t.name}")
+    if role == "apply" and kind == "package":
+        raise error(p.pos, f"{p.name}: parameter cannot be a package")
+    if p.direction is not None and isinstance(t, (ir.ExternDecl, ir.StringType)):
+        raise error(p.pos, f"{p.name}: a parameter with type {t.display()} cannot have a direction")
+    if kind in ("parser", "control") and (role == "apply" or role == "method" and p.direction is not None):
+        raise error(p.pos, f"{p.name}: parameter cannot have type {kind} {t.name}")
+
+
 class DeclareGlobals:
     """Pass: the top-level names (types, values, extern function overloads), errors and
     match kinds, so that declarations may refer to ones declared after them."""
@@ -212,17 +230,18 @@ class DeclarationChecker:
             inner.types[name] = ir.TypeVar(name)
         return inner
 
-    def _params(self, params: list[ir.Param], scope: Scope) -> None:
+    def _params(self, params: list[ir.Param], scope: Scope, role: str = "ctor") -> None:
         seen: set[str] = set()
         for p in params:
             if p.name in seen:
                 raise error(p.pos, f"duplicate parameter '{p.name}'")
             seen.add(p.name)
             p.type = self.types.resolve_type(p.type_ref, scope)
+            _param_type(p, role)
 
     def _prototype(self, m: ir.Method, scope: Scope) -> None:
         inner = self._generic_scope(m.type_params, scope)
-        self._params(m.params, inner)
+        self._params(m.params, inner, "method")
         m.return_type = VOID if m.is_constructor else self.types.resolve_type(m.return_ref, inner)
 
     def _d_ExternDecl(self, decl: ir.ExternDecl, scope: Scope) -> None:
@@ -234,15 +253,19 @@ class DeclarationChecker:
         self._prototype(decl, scope)
 
     def _d_BlockTypeDecl(self, decl: ir.BlockTypeDecl, scope: Scope) -> None:
-        self._params(decl.params, self._generic_scope(decl.type_params, scope))
+        self._params(decl.params, self._generic_scope(decl.type_params, scope),
+                     "ctor" if decl.kind == "package" else "apply")
 
     def _d_Instance(self, decl: ir.Instance, scope: Scope) -> None:
         decl.type = self.types.resolve_type(decl.type_ref, scope)
+        if scope is self.ctx.global_scope and ir.block_kind(decl.type) in ("parser", "control"):
+            # parsers and controls are instantiated inside others or as a package's arguments
+            raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")
         self.calls.bind_constructor(decl, decl.type, decl.args, scope)
 
     # -- actions -----------------------------------------------------------------------------
     def _d_ActionDecl(self, decl: ir.ActionDecl, scope: Scope) -> None:
-        self._params(decl.params, scope)
+        self._params(decl.params, scope, "apply")
         seen_cp = False
         for p in decl.params:
             if p.direction is None:
@@ -262,6 +285,8 @@ class DeclarationChecker:
         """The scope inside a parser or control: its parameters, then its local declarations."""
         inner = Scope(scope)
         self._params(decl.params + decl.ctor_params, scope)
+        for p in decl.params:
+            _param_type(p, "apply")
         for p in decl.params + decl.ctor_params:
             inner.values[p.name] = p
         for local in decl.locals:
@@ -384,7 +409,10 @@ class DeclarationChecker:
             decl.type = decl.init.type
             return
         decl.type = self.types.resolve_type(decl.type_ref, scope)
-        if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.ControlDecl, ir.ParserDecl, ir.VoidType)):
+        if ir.block_kind(decl.type) is not None:  # parsers, controls, packages are instantiated
+            raise error(decl.pos, f"{decl.name}: cannot declare variables of type {ir.block_kind(decl.type)} "
+                                  f"'{self.types.show(decl.type)}' (consider using an instantiation)")
+        if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.VoidType)):
             raise error(decl.pos, f"a variable cannot have type {self.types.show(decl.type)}")
         if decl.init is not None:
             decl.init = self.types.coerce(self.types.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")

@@ -813,3 +813,14 @@ def applied_tables(control: ControlDecl) -> list[TableDecl]:
                 result.append(call.decl)  # type: ignore[arg-type]
                 todo.extend(k.expr for k in call.decl.keys)  # type: ignore[union-attr]
     return result
+
+
+def block_kind(t) -> str | None:
+    """`parser`, `control` or `package` for a type that is one (a declaration, a prototype or a
+    specialization of either), else None."""
+    t = t.base if isinstance(t, SpecializedType) else t
+    if isinstance(t, ParserDecl):
+        return "parser"
+    if isinstance(t, ControlDecl):
+        return "control"
+    return t.kind if isinstance(t, BlockTypeDecl) else None

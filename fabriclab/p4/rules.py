@@ -22,9 +22,15 @@ class MainPackage:
 
     def run(self, ctx: CheckContext) -> None:
         main = ctx.global_scope.values.get("main")
-        if not isinstance(main, ir.Instance):
+        if main is None and "main" in ctx.global_scope.types:
+            main = ctx.global_scope.types["main"]
+        if main is None:
             ctx.warn(None, NO_MAIN)
             return
+        if not isinstance(main, ir.Instance):  # e.g. `extern main {}`: the name is taken
+            raise error((main[0] if isinstance(main, list) else main).pos, "main: must be a package declaration")
+        if ir.block_kind(main.type) != "package":
+            raise error(main.pos, f"{main.type_ref.name or 'main'}: expected package declaration")
         ctx.program.main = main
         for arg in main.args:  # p4c names a top-level block by its type name, ignoring its @name
             value = arg.value.decl if isinstance(arg.value, ir.PathExpr) else arg.value

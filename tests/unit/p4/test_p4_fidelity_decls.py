@@ -49,6 +49,34 @@ REJECTED = [
      "bit<16> @@max(in bit<16> left, in bit<16> right) {\n    if (left > right)\n        return left;\n}",
      "Function 'max' does not return a value on all paths"),
     ("this in a function", "void func() {\n    bit t;\n    t = @@this;\n}", "'this' can only be used"),
+    # parameter types (p4c: extern, string-e, issue3787, parser-arg, spec-issue563, issue816-1, issue818)
+    ("extern parameter with a direction", "extern X { }\ncontrol c(in X @@x) { apply { } }",
+     "x: a parameter with type X cannot have a direction"),
+    ("generic extern parameter with a direction", "extern X<T> { }\ncontrol c(in X<bit> @@x);",
+     "a parameter with type X cannot have a direction"),
+    ("string parameter with a direction", "extern void f(in string @@s);", "a parameter with type string cannot have a direction"),
+    ("parser apply parameter of parser type", "parser Parser();\nparser MyParser(Parser @@p);",
+     "p: parameter cannot have type parser Parser"),
+    ("constructor parameter of a control declaration", "control A() { apply { } }\ncontrol C()(A @@a) { apply { } }",
+     "a: parameter cannot have type control A"),
+    ("action parameter of control type", "control X();\naction a(X @@x) { }", "parameter cannot have type control X"),
+    ("extern method parameter of control type with a direction", "control X();\nextern void f(in X @@x);",
+     "parameter cannot have type control X"),
+    ("control constructor parameter of package type",
+     "control C();\npackage P(C c1);\ncontrol D() { apply { } }\ncontrol M()(P @@p) { apply { } }\n"
+     "control T() {\n    D() d;\n    P(d) p;\n    M(p) m;\n    apply { m.apply(); }\n}",
+     "p: parameter cannot be a package"),
+    ("extern constructor parameter of control type",
+     "control C();\nextern W {\n    W(C @@c);\n}\ncontrol D() { apply { } }\ncontrol T() {\n    W(D()) w;\n    apply { }\n}",
+     "c: parameter cannot have type control C"),
+    # variables and instances (p4c: issue807, issue3359, issue388, issue4140, issue4144)
+    ("variable of parser type", "parser mypt(in bit tt);\nparser P(in bit tt) {\n    mypt @@t;\n"
+     "    state start { transition accept; }\n}", "t: cannot declare variables of type parser 'mypt'"),
+    ("variable of control type", "control C1();\ncontrol C() {\n    apply { C1 @@c; }\n}",
+     "cannot declare variables of type control 'C1'"),
+    ("control instantiated at the top level", "control C() { apply { } }\nC() @@c;", "c: cannot instantiate at top-level"),
+    ("main of an extern", "extern MyExtern {\n    MyExtern();\n}\nMyExtern() @@main;", "expected package declaration"),
+    ("main as an extern type", "extern @@main { }", "main: must be a package declaration"),
     ("a control instantiating itself", "control c() {\n    @@c() c_inst;\n    apply { c_inst.apply(); }\n}",
      "Self-referencing types not supported"),
 ]
@@ -70,6 +98,10 @@ ACCEPTED = [
     ("function returning after an if", "bit<16> max(in bit<16> l, in bit<16> r) {\n    if (l > r) return l;\n    return r;\n}"),
     ("void function without return", "void f(inout bit<8> a) { a = 1; }"),
     ("distinct type parameters", "package S<T, U>();\nstruct P<T, U> { T a; U b; }"),
+    ("directionless extern and string parameters", "extern X { }\nextern void f(X x, string s);\ncontrol c()(X x) { apply { } }"),
+    ("control type as a constructor and extern method parameter",
+     "control C();\ncontrol M()(C c) { apply { c.apply(); } }\nextern void f(C c);"),
+    ("a control type's variable-free use in a package", "control C();\npackage P(C c);\ncontrol D() { apply { } }\nP(D()) main;"),
     ("a control instantiating another", "control d() { apply { } }\ncontrol c() {\n    d() i;\n    apply { i.apply(); }\n}"),
 ]
 

@@ -370,12 +370,12 @@ def test_top_level_instances_golden():
     assert len(selector.table_ids) == 2 and not compiled.p4info_errors
 
 
-def test_main_arguments_may_be_top_level_control_instances():
-    """`MyIngress() ig; V1Switch(..., ig, ...)`: objects are still named by the control type."""
+def test_main_arguments_may_not_be_top_level_control_instances():
+    """`MyIngress() ig; V1Switch(..., ig, ...)`: p4c instantiates controls only inside others or
+    as a package's arguments (typeCheckDecl: "cannot instantiate at top-level")."""
     text = BASIC.replace("V1Switch(", "MyIngress() ig;\nV1Switch(").replace("MyIngress(),", "ig,")
-    info = compile_source(text, "instance_main.p4").p4info
-    assert [t.preamble.name for t in info.tables] == ["MyIngress.ipv4_lpm"]
-    assert info.tables[0].preamble.id == 37375156
+    with pytest.raises(CompileError, match="ig: cannot instantiate at top-level"):
+        compile_source(text, "instance_main.p4")
 
 
 def test_unused_top_level_extern_instances_stay_in_p4info_as_in_p4c():
