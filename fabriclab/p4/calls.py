@@ -93,6 +93,8 @@ class CallChecker:
         e.args = self.bind_args(e, fn.params, e.args, scope, bindings, f"'{fn.name}'")
         e.type_bindings = bindings
         ret = substitute(fn.return_type, bindings)
+        if ir.block_kind(ret) is not None:  # parsers, controls and packages are only instantiated
+            raise error(e.pos, f"{e.text.rstrip(';')}: illegal return type {ir.block_kind(ret)} {self.types.show(ret)}")
         if isinstance(ret, ir.TypeVar):
             raise error(e.pos, f"cannot infer the type of '{fn.name}'(); give it explicitly: "
                                f"{fn.name}<T>(...)")
@@ -220,6 +222,8 @@ class CallChecker:
                 arg = ir.Argument(self.types.expr(param.default, scope), pos=pos)
             elif arg.value is not None:
                 arg.value = self._bind_one(arg.value, param, scope, bindings, what)
+                if isinstance(call, ir.MethodCall):
+                    _value_argument(arg.value)
             elif param.direction not in ("out", "inout"):
                 raise error(arg.pos, f"'_' can only be passed to an out parameter ({param.name} of {what})")
             arg.param = param
@@ -234,6 +238,10 @@ class CallChecker:
                 raise error(value.pos, f"cannot infer a type for {{...}} passed to {what}")
             bindings[ptype.name] = value.type
             ptype = value.type
+        if isinstance(param.type, ir.TypeVar) and param.direction is not None and \
+                isinstance(ptype.base if isinstance(ptype, ir.SpecializedType) else ptype, (ir.StringType, ir.ExternDecl)):
+            # a generic parameter with a direction, bound to a type such a parameter cannot have
+            raise error(param.pos, f"{param.name}: a parameter with type {self.types.show(ptype)} cannot have a direction")
         value = self.types.coerce(value, ptype, f"argument '{param.name}' of {what}")
         if param.direction in ("out", "inout"):
             self.check_writable(value, scope, f"argument for {param.direction} parameter '{param.name}'")
@@ -333,3 +341,13 @@ class CallChecker:
                             f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
                             f"{self.types.show(actual.type)} but '{proto_base.name}' needs "
                             f"{expected.direction or ''} {self.types.show(want)}".replace("  ", " "))
+
+
+def _value_argument(value: ir.Expr) -> None:
+    """A call passes values: not a table, an action, a parser, a control or a package (a generic
+    parameter bound by `_` could otherwise take one, e.g. `f<_>(t)` with a table `t`)."""
+    decl = value.decl if isinstance(value, ir.PathExpr) else None
+    kind = "table" if isinstance(decl, ir.TableDecl) else "action" if isinstance(decl, ir.ActionDecl) \
+        else ir.block_kind(value.type)
+    if kind is not None:
+        raise error(value.pos, f"{value.text}: argument cannot have type {kind}")

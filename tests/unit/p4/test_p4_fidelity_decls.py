@@ -77,6 +77,18 @@ REJECTED = [
     ("control instantiated at the top level", "control C() { apply { } }\nC() @@c;", "c: cannot instantiate at top-level"),
     ("main of an extern", "extern MyExtern {\n    MyExtern();\n}\nMyExtern() @@main;", "expected package declaration"),
     ("main as an extern type", "extern @@main { }", "main: must be a package declaration"),
+    # calls (p4c: string-e2, issue3808, issue807)
+    ("generic parameter with a direction bound to string",
+     "extern void f<T>(in T @@data);\ncontrol c() {\n    apply { f(\"hi\"); }\n}",
+     "data: a parameter with type string cannot have a direction"),
+    ("table passed to a generic parameter", "action NoAction() { }\nextern void f<T>(in T a);\ncontrol c() {\n"
+     "    table t { actions = { NoAction; } }\n    apply {\n        f<_>(@@t);\n    }\n}",
+     "t: argument cannot have type table"),
+    ("control passed to an extern method",
+     "control C1();\nextern E {\n    E();\n    void set1(C1 c1);\n}\ncontrol M()(E e, C1 c1) {\n"
+     "    apply {\n        e.set1(@@c1);\n    }\n}", "c1: argument cannot have type control"),
+    ("extern method returning a control", "control C1();\nextern E {\n    E();\n    C1 get1();\n}\n"
+     "control M()(E e) {\n    apply {\n        @@e.get1();\n    }\n}", "e.get1(): illegal return type control C1"),
     ("a control instantiating itself", "control c() {\n    @@c() c_inst;\n    apply { c_inst.apply(); }\n}",
      "Self-referencing types not supported"),
 ]
@@ -102,6 +114,8 @@ ACCEPTED = [
     ("control type as a constructor and extern method parameter",
      "control C();\ncontrol M()(C c) { apply { c.apply(); } }\nextern void f(C c);"),
     ("a control type's variable-free use in a package", "control C();\npackage P(C c);\ncontrol D() { apply { } }\nP(D()) main;"),
+    ("generic parameter with a direction bound to a value", "extern void f<T>(in T data);\n"
+     "control c() {\n    apply { f(8w1); }\n}"),
     ("a control instantiating another", "control d() { apply { } }\ncontrol c() {\n    d() i;\n    apply { i.apply(); }\n}"),
 ]
 
