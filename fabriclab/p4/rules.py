@@ -32,11 +32,36 @@ class MainPackage:
         if ir.block_kind(main.type) != "package":
             raise error(main.pos, f"{main.type_ref.name or 'main'}: expected package declaration")
         ctx.program.main = main
+        for arg in main.args:
+            _nested_blocks(arg.value, None, arg.param or arg)
         for arg in main.args:  # p4c names a top-level block by its type name, ignoring its @name
             value = arg.value.decl if isinstance(arg.value, ir.PathExpr) else arg.value
             block = getattr(value, "type", None)
             if isinstance(block, (ir.ControlDecl, ir.ParserDecl)):
                 block.annotations = [a for a in block.annotations if a.name != "name"]
+
+
+def _nested_blocks(value: ir.Expr | ir.Instance | None, outer: str | None, where: ir.Node) -> None:
+    """Walk the instances `main` makes (constructor arguments and local instances): a parser
+    runs inside parsers and a control inside controls only (p4c inlines them into their
+    caller; a parser cannot be inlined into a control, nor a control into a parser). `where`
+    names the instance: the parameter it is bound to, or the instance itself."""
+    if isinstance(value, ir.PathExpr) and isinstance(value.decl, ir.Instance):
+        value = value.decl
+    if not isinstance(value, (ir.ConstructorCall, ir.Instance)):
+        return
+    kind = ir.block_kind(value.type)
+    if kind in ("parser", "control") and outer in ("parser", "control") and kind != outer:
+        name = getattr(where, "name", None) or value.text
+        raise error(where.pos, f"{name}: instantiation of {kind} in {outer}")
+    inner = kind if kind in ("parser", "control") else outer
+    for arg in value.args:
+        _nested_blocks(arg.value, inner, arg.param if arg.param is not None and arg.param.pos else arg)
+    block = value.type.base if isinstance(value.type, ir.SpecializedType) else value.type
+    if isinstance(block, (ir.ParserDecl, ir.ControlDecl)):
+        for local in block.locals:
+            if isinstance(local, ir.Instance):
+                _nested_blocks(local, kind, local)
 
 
 class EntryPriorities:

@@ -89,6 +89,13 @@ REJECTED = [
      "    apply {\n        e.set1(@@c1);\n    }\n}", "c1: argument cannot have type control"),
     ("extern method returning a control", "control C1();\nextern E {\n    E();\n    C1 get1();\n}\n"
      "control M()(E e) {\n    apply {\n        @@e.get1();\n    }\n}", "e.get1(): illegal return type control C1"),
+    # instances main makes (p4c: issue1331)
+    ("a parser given to a control", "parser P();\ncontrol C();\npackage S(C c);\nparser MyP() {\n"
+     "    state start { transition accept; }\n}\ncontrol MyC()(P @@p) {\n    apply { p.apply(); }\n}\n"
+     "S(MyC(MyP())) main;", "p: instantiation of parser in control"),
+    ("a control instantiated in a parser", "parser P();\npackage S(P p);\ncontrol D() { apply { } }\n"
+     "parser MyP() {\n    @@D() d;\n    state start { transition accept; }\n}\nS(MyP()) main;",
+     "d: instantiation of control in parser"),
     ("a control instantiating itself", "control c() {\n    @@c() c_inst;\n    apply { c_inst.apply(); }\n}",
      "Self-referencing types not supported"),
 ]
@@ -116,6 +123,9 @@ ACCEPTED = [
     ("a control type's variable-free use in a package", "control C();\npackage P(C c);\ncontrol D() { apply { } }\nP(D()) main;"),
     ("generic parameter with a direction bound to a value", "extern void f<T>(in T data);\n"
      "control c() {\n    apply { f(8w1); }\n}"),
+    ("a parser given to a parser", "parser P();\npackage S(P p);\nparser Sub() {\n"
+     "    state start { transition accept; }\n}\nparser MyP()(P sub) {\n"
+     "    state start { sub.apply(); transition accept; }\n}\nS(MyP(Sub())) main;"),
     ("a control instantiating another", "control d() { apply { } }\ncontrol c() {\n    d() i;\n    apply { i.apply(); }\n}"),
 ]
 
