@@ -293,11 +293,14 @@ class CallChecker:
             node.args = self.bind_args(node, base.ctor_params, args, scope, bindings, what)
             return
         if isinstance(base, ir.BlockTypeDecl) and base.kind == "package":
-            node.args = self.bind_package(node, base, args, scope)
+            node.args = self.bind_package(node, base, args, scope, bindings)
             return
         raise error(node.pos, f"type {self.types.show(target)} cannot be instantiated")
 
-    def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope):
+    def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope,
+                     explicit: dict | None = None):
+        """`explicit`: the package's type arguments given with its type (`Ingress<H>(...)`); the
+        blocks passed must agree with them."""
         if args and all(a.name for a in args):  # V1Switch(p = P(), ...): put them in parameter order
             by_name = {a.name: a for a in args}
             unknown = sorted(set(by_name) - {p.name for p in package.params})
@@ -307,7 +310,7 @@ class CallChecker:
         if len(args) != len(package.params):
             raise error(node.pos, f"wrong number of arguments to package '{package.name}': "
                                   f"expected {len(package.params)}, got {len(args)}")
-        bindings: dict = {}
+        bindings = {name: t for name, t in (explicit or {}).items() if not isinstance(t, ir.DontCareType)}
         for arg, param in zip(args, package.params):
             value = self.types.expr(arg.value, scope) if arg.value is not None else None
             decl = value.type if value is not None else None

@@ -96,6 +96,10 @@ REJECTED = [
     ("a control instantiated in a parser", "parser P();\npackage S(P p);\ncontrol D() { apply { } }\n"
      "parser MyP() {\n    @@D() d;\n    state start { transition accept; }\n}\nS(MyP()) main;",
      "d: instantiation of control in parser"),
+    # a package's explicit type arguments (p4c: equate-type-parser-and-parser-with-incompatible-type)
+    ("a parser against a package's type argument", "parser Parser<IH>(out IH parsedHeaders);\n"
+     "package Ingress<IH>(Parser<IH> p);\nstruct H { }\nparser ing_parse(out H @@hdr) {\n"
+     "    state start { transition accept; }\n}\nIngress<bit<8>>(ing_parse()) main;", "parameter 'hdr' of 'ing_parse'"),
     ("a control instantiating itself", "control c() {\n    @@c() c_inst;\n    apply { c_inst.apply(); }\n}",
      "Self-referencing types not supported"),
 ]
@@ -126,6 +130,9 @@ ACCEPTED = [
     ("a parser given to a parser", "parser P();\npackage S(P p);\nparser Sub() {\n"
      "    state start { transition accept; }\n}\nparser MyP()(P sub) {\n"
      "    state start { sub.apply(); transition accept; }\n}\nS(MyP(Sub())) main;"),
+    ("a parser agreeing with a package's type argument", "parser Parser<IH>(out IH parsedHeaders);\n"
+     "package Ingress<IH>(Parser<IH> p);\nstruct H { }\nparser ing_parse(out H hdr) {\n"
+     "    state start { transition accept; }\n}\nIngress<H>(ing_parse()) main;"),
     ("a control instantiating another", "control d() { apply { } }\ncontrol c() {\n    d() i;\n    apply { i.apply(); }\n}"),
 ]
 
