@@ -13,6 +13,7 @@ from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import VisitError
 
 from fabriclab.p4 import consteval, ir
+from fabriclab.p4.annotations import check_annotations
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap
 
 _INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
@@ -152,7 +153,9 @@ class IrBuilder(Transformer):
         return ir.Program(decls=[c for c in children if isinstance(c, ir.Node)], pos=self._pos(meta))
 
     def annos(self, meta, children):
-        return [parse_annotation(str(tok), self._pos(tok)) for tok in children]
+        annos = [parse_annotation(str(tok), self._pos(tok)) for tok in children]
+        check_annotations(annos)
+        return annos
 
     # -- types ---------------------------------------------------------------------
     def _type(self, meta, kind, **kw) -> ir.TypeRef:

@@ -1,0 +1,121 @@
+"""Checks on the annotations of one declaration, as p4c makes them while parsing.
+
+p4c parses the bodies of the annotations it knows (its front end's, P4Runtime's and the
+BMv2 back end's: frontends/p4/parseAnnotations, control-plane/p4RuntimeAnnotations,
+backends/bmv2/common/annotations) with its grammar's fragments: a body that does not fit
+its annotation's shape is a syntax error (`@pkginfo` needs `key = value` pairs, `@hidden`
+no arguments, `@id` an integer). It also rejects a structured annotation (`@x[...]`)
+whose name another annotation of the same declaration uses, and `@name`, `@deprecated` and
+`@noWarn` whose value is not a string (string literals concatenated with `++` fold to one).
+Other annotations' bodies are free token lists.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fabriclab.p4 import ir
+from fabriclab.p4.diagnostics import CompileError, Diagnostic
+
+_EMPTY = {"atomic", "defaultonly", "hidden", "likely", "noSideEffects", "optional", "pure", "tableonly",
+          "unlikely", "disable_optimization", "unroll", "nounroll", "metadata"}
+_EXPRESSION = {"name", "deprecated", "noWarn", "length", "match"}
+_KV_LIST = {"pkginfo", "platform_property"}
+_EXPRESSION_LIST = {"synchronous", "field_list", "p4runtime_translation_mappings"}
+_STRING = {"alias", "controller_header", "brief", "description", "selector_size_semantics"}
+_INTEGER = {"priority", "id", "max_group_size", "max_member_weight"}
+_STRING_LIST = {"command_line"}
+_STRING_VALUED = {"name", "deprecated", "noWarn"}
+
+_TOKEN = re.compile(r'\s*("(?:\\.|[^"\\])*"|\d+[ws]\d\w*|\d\w*|[A-Za-z_]\w*|\+\+|&&&|\.\.|==|!=|<=|>=|&&|\|\||'
+                    r'<<|>>|\S)')
+_INT = re.compile(r"^(\d+[ws])?\d\w*$")
+_NAME = re.compile(r"^[A-Za-z_]\w*$")
+
+
+def _tokens(body: str | None) -> list[str]:
+    return [m.group(1) for m in _TOKEN.finditer(body or "")]
+
+
+def _items(toks: list[str]) -> list[list[str]]:
+    """The body split at its top-level commas (an empty body has no items)."""
+    if not toks:
+        return []
+    items: list[list[str]] = [[]]
+    depth = 0
+    for tok in toks:
+        if tok in ("(", "[", "{"):
+            depth += 1
+        elif tok in (")", "]", "}"):
+            depth -= 1
+        if tok == "," and depth == 0:
+            items.append([])
+        else:
+            items[-1].append(tok)
+    return items
+
+
+def _is_string(tok: str) -> bool:
+    return tok.startswith('"')
+
+
+def _body_error(anno: ir.Annotation) -> str | None:
+    """What is wrong with a known annotation's body, or None (unknown ones: nothing)."""
+    if anno.structured is not None:
+        return None
+    name, toks = anno.name, _tokens(anno.body)
+    items = _items(toks)
+    if name in _EMPTY:
+        return f"@{name} should not have any arguments" if toks else None
+    if name in _EXPRESSION:
+        if not items or any(not i for i in items):
+            return f"syntax error: @{name} needs an expression"
+        return f"syntax error: @{name} takes one expression" if len(items) > 1 else None
+    if name in _KV_LIST:
+        if not items or not all(len(i) > 2 and _NAME.match(i[0]) and i[1] == "=" for i in items):
+            return f"syntax error: @{name} needs a list of key = value pairs"
+        return None
+    if name in _EXPRESSION_LIST:
+        return f"syntax error: empty expression in @{name}" if len(items) > 1 and not all(items) else None
+    if name in _STRING:
+        return None if len(toks) == 1 and _is_string(toks[0]) else f"syntax error: @{name} needs a string literal"
+    if name in _INTEGER:
+        return None if len(toks) == 1 and _INT.match(toks[0]) else f"syntax error: @{name} needs an integer"
+    if name in _STRING_LIST:
+        if not items or not all(len(i) == 1 and _is_string(i[0]) for i in items):
+            return f"syntax error: @{name} needs a list of string literals"
+        return None
+    if name == "p4runtime_translation":
+        # a URI and the controller's type: `string`, `bit<W>` (W an integer) or W (legacy)
+        ok = len(items) == 2 and len(items[0]) == 1 and _is_string(items[0][0]) and (
+            items[1] == ["string"] or len(items[1]) == 1 and _INT.match(items[1][0])
+            or len(items[1]) == 4 and items[1][0] == "bit" and items[1][1] == "<" and _INT.match(items[1][2])
+            and items[1][3] == ">")
+        return None if ok else (f"syntax error: @{name} needs a URI string and a controller type "
+                                f"(string, bit<W> or W)")
+    return None
+
+
+def _string_error(anno: ir.Annotation) -> str | None:
+    """`@name`, `@deprecated`, `@noWarn`: one string (literals joined by `++` fold to one)."""
+    if anno.name not in _STRING_VALUED or anno.structured is not None:
+        return None
+    toks = _tokens(anno.body)
+    if len(toks) % 2 == 1 and all(_is_string(t) if i % 2 == 0 else t == "++" for i, t in enumerate(toks)):
+        return None
+    if anno.name == "name":
+        return "@name: should contain a string"
+    return f"{''.join(toks)}: @{anno.name} annotation's value must be a string"
+
+
+def check_annotations(annos: list[ir.Annotation]) -> None:
+    """Raise the first error among the annotations of one declaration (see the module doc)."""
+    seen: dict[str, bool] = {}  # name -> the first annotation of that name is structured
+    for anno in annos:
+        message = _body_error(anno) or _string_error(anno)
+        structured = anno.structured is not None
+        if message is None and anno.name in seen and (seen[anno.name] or structured):
+            message = f"@{anno.name}: duplicate name for structured annotation"
+        seen.setdefault(anno.name, structured)
+        if message is not None:
+            raise CompileError([Diagnostic(anno.pos, message)])
