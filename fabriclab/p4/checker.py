@@ -11,6 +11,7 @@ look at a checked program as a whole live in `rules.py`; `passes.py` lists the p
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from fabriclab.p4 import ir
@@ -44,8 +45,16 @@ def _parser_stmts(stmts):
             yield from _parser_stmts(stmt.stmts)
 
 
+def _subnodes(node: ir.Node):
+    """The IR nodes `node` holds (not the declarations and types its links point to)."""
+    for f in dataclasses.fields(node):
+        if f.name not in ("decl", "param", "state_decl", "type", "resolved"):
+            value = getattr(node, f.name)
+            yield from (v for v in (value if isinstance(value, list) else [value]) if isinstance(v, ir.Node))
+
+
 def _body_decl(decl: ir.Decl) -> bool:
-    return isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ActionDecl))
+    return isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ActionDecl, ir.FunctionDecl))
 
 
 def _signature(decl: ir.Decl) -> list[ir.Param]:
@@ -114,7 +123,10 @@ class CheckDeclarations:
     name = "check-declarations"
 
     def run(self, ctx: CheckContext) -> None:
-        DeclarationChecker(ctx)._check_all(ctx.program.decls, ctx.global_scope)
+        decls: list[ir.Decl] = list(ctx.program.decls)
+        for before, fn in reversed(ctx.functions):  # in source order among the others
+            decls.insert(before, fn)
+        DeclarationChecker(ctx)._check_all(decls, ctx.global_scope)
 
 
 class DeclarationChecker:
@@ -262,6 +274,41 @@ class DeclarationChecker:
             # parsers and controls are instantiated inside others or as a package's arguments
             raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")
         self.calls.bind_constructor(decl, decl.type, decl.args, scope)
+
+    def _d_FunctionDecl(self, decl: ir.FunctionDecl, scope: Scope) -> None:
+        """A function is checked where it is declared, used or not, as p4c checks unused
+        ones too: its signature's and local declarations' types, and that every name in its
+        body is declared (calls to functions were inlined, so a call to itself or to a later
+        function names nothing declared yet, as in p4c). Its statements are typed where the
+        inlining copied them, in the controls and parsers that call it."""
+        self._params(decl.params, scope)
+        self.types.resolve_type(decl.return_ref, scope)
+        inner = Scope(scope)
+        for p in decl.params:
+            inner.values[p.name] = p
+        self._declared_names(decl.body, inner)
+
+    def _declared_names(self, node: ir.Node, scope: Scope) -> None:
+        """Resolve the types of the local declarations under `node` and check that each name
+        it uses is declared (in its scope, before the use)."""
+        if isinstance(node, ir.PathExpr):
+            found = (self.ctx.global_scope if node.absolute else scope).lookup(node.name)
+            if found is None:
+                raise error(node.pos, f"undeclared identifier '{node.name}'")
+            return
+        if isinstance(node, (ir.VarDecl, ir.ConstDecl)):
+            init = node.init
+            if init is not None:
+                self._declared_names(init, scope)
+            if node.type_ref is not None:
+                self.types.resolve_type(node.type_ref, scope)
+            _declare(scope, node)
+            return
+        if isinstance(node, (ir.Block, ir.For)):  # a block's declarations are its own
+            scope = Scope(scope)
+        for child in _subnodes(node):
+            if not isinstance(child, ir.TypeRef):
+                self._declared_names(child, scope)
 
     # -- actions -----------------------------------------------------------------------------
     def _d_ActionDecl(self, decl: ir.ActionDecl, scope: Scope) -> None:

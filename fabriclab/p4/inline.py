@@ -411,9 +411,12 @@ def _lower_nested(s: ir.Stmt, result: str | None, flag: str | None) -> ir.Stmt:
     return s
 
 
-def inline_functions(program: ir.Program) -> None:
-    """Inline every function call in `program` and drop the function declarations."""
+def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
+    """Inline every function call in `program` and drop the function declarations; returns
+    them, each with the number of declarations kept before it (the checker still checks
+    them, used or not, as p4c does)."""
     functions: dict[str, ir.FunctionDecl] = {}
+    dropped: list[tuple[int, ir.FunctionDecl]] = []
     inliner = Inliner(functions)
     kept: list[ir.Node] = []
     for decl in program.decls:
@@ -425,6 +428,7 @@ def inline_functions(program: ir.Program) -> None:
                 raise error(loop_return.pos, "unsupported: return inside a for loop of a function")
             inliner.block(decl.body)  # earlier functions into this one (no recursion in P4)
             functions[decl.name] = decl
+            dropped.append((len(kept), decl))
             continue
         kept.append(decl)
         if not functions:
@@ -447,6 +451,7 @@ def inline_functions(program: ir.Program) -> None:
         elif isinstance(decl, ir.ActionDecl):
             inliner.block(decl.body)
     program.decls = kept
+    return dropped
 
 
 class InlineFunctions:
@@ -455,4 +460,4 @@ class InlineFunctions:
     name = "inline-functions"
 
     def run(self, ctx) -> None:
-        inline_functions(ctx.program)
+        ctx.functions = inline_functions(ctx.program)

@@ -98,6 +98,8 @@ class CheckContext:
     global_scope: Scope = field(default_factory=Scope)
     warnings: list[Diagnostic] = field(default_factory=list)
     concrete_structs: dict = field(default_factory=dict)  # uses of generic structs (s<T>)
+    # the functions the inlining dropped, each after how many top-level declarations it came
+    functions: list = field(default_factory=list)
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
@@ -136,6 +138,8 @@ class ExprChecker:
             return simple[kind]
         if kind in ("bit", "int"):
             width = self.const_int(ref.width, scope, "a width")
+            if width == 0 and kind == "int":
+                raise error(ref.pos, "Width of signed type cannot be zero")
             if width <= 0 or width > 2048 or (kind == "int" and width < 1):
                 raise error(ref.pos, f"invalid width {width} for {kind}<>")
             return ir.BitType(width, kind == "int")

@@ -71,3 +71,21 @@ def test_template_compiles():
 def test_annotations(bad, good, message):
     rejected(message, DECLS=bad)
     accepted(DECLS=good)
+
+
+# -- functions are checked where declared, used or not ----------------------------------
+@pytest.mark.parametrize("bad, good, message", [
+    # a function cannot call itself: its name is declared after its body (p4c: issue3197-e)
+    ("void f() {\n@@f();\n}", "void g() { }\nvoid f() { g(); }", "undeclared identifier 'f'"),
+    ("void f() {\n@@later();\n}\nvoid later() { }", "void later() { }\nvoid f() { later(); }",
+     "undeclared identifier 'later'"),
+    # types in its signature and locals (p4c: type-int-with-non-natural-width, -non-lctk-width)
+    ("bit<5> f(\n@@in int<0> a) { return 1; }", "bit<5> f(in int<1> a) { return 1; }",
+     "Width of signed type cannot be zero"),
+    ("bit<4> f(in bit<4> l) {\n@@const int<(l)> t = 1; return l; }",
+     "const bit<4> W = 4;\nbit<4> f(in bit<4> l) { const int<(W)> t = 1; return l; }",
+     "a width must be a compile-time constant"),
+])
+def test_unused_functions(bad, good, message):
+    rejected(message, DECLS=bad)
+    accepted(DECLS=good)
