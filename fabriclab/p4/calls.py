@@ -5,6 +5,7 @@ parameters (positional, named, defaults), infer type arguments and check directi
 from __future__ import annotations
 
 from fabriclab.p4 import ir
+from fabriclab.p4.fieldtypes import has_varbits_or_unions
 from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
                                    same_type, substitute)
 
@@ -158,6 +159,9 @@ class CallChecker:
             e.kind = _PACKET_METHODS.get(method, ir.CallKind.EXTERN_METHOD) \
                 if base.name in ("packet_in", "packet_out") else ir.CallKind.EXTERN_METHOD
             result = self._finish_generic(e, fn, bindings, scope)
+            if e.kind == ir.CallKind.LOOKAHEAD and has_varbits_or_unions(e.type):
+                where = e.type_args[0].pos if e.type_args else e.pos
+                raise error(where, f"{self.types.show(e.type)}: type argument must be a fixed-width type")
             if e.kind in (ir.CallKind.EXTRACT, ir.CallKind.EMIT):
                 self._check_packet_arg(e)
                 if len(e.args) > 1:

@@ -17,6 +17,7 @@ import re
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import CompileError, Diagnostic
+from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
 from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
@@ -30,6 +31,7 @@ def _header_field_type(t) -> bool:
     if isinstance(t, ir.StackType):  # an array of bits (`bit<8>[16] a;`)
         return isinstance(t.elem, (ir.BitType, ir.BoolType))
     return isinstance(t, _HEADER_FIELD_TYPES) or isinstance(t, ir.EnumDecl) and t.underlying is not None
+_SELF_DECLARING = (ir.StructLike, ir.ExternDecl, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 _STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return, ir.For)  # `if` is allowed (P4-16 v1.2.2)
@@ -169,8 +171,15 @@ class DeclarationChecker:
 
     def _check_decl(self, decl: ir.Decl, scope: Scope) -> None:
         method = getattr(self, "_d_" + type(decl).__name__, None)
-        if method is not None:
+        if method is None:
+            return
+        declaring = self.types.declaring
+        if isinstance(decl, _SELF_DECLARING):  # the type whose own name it must not use
+            self.types.declaring = decl
+        try:
             method(decl, scope)
+        finally:
+            self.types.declaring = declaring
 
     # -- type declarations ---------------------------------------------------------------
     def _d_StructLike(self, decl: ir.StructLike, scope: Scope) -> None:
@@ -192,6 +201,10 @@ class DeclarationChecker:
                 raise error(f.type_ref.pos, f"header union field '{f.name}' must be a header")
             if decl.kind == "struct" and f.type is decl:
                 raise error(f.pos, f"struct '{decl.name}' contains itself")
+            if decl.kind == "struct" and not struct_field_ok(f.type):
+                raise error(f.pos, f"Field '{f.name}' of 'struct {decl.name}' cannot have type "
+                                   f"'{self.types.show(f.type)}'")
+            self._tuple_elements(f.type, f.type_ref)
 
     def _d_EnumDecl(self, decl: ir.EnumDecl, scope: Scope) -> None:
         if len(set(decl.members)) != len(decl.members):
@@ -250,11 +263,25 @@ class DeclarationChecker:
             seen.add(p.name)
             p.type = self.types.resolve_type(p.type_ref, scope)
             _param_type(p, role)
+            self._tuple_elements(p.type, p.type_ref)
+
+    def _tuple_elements(self, t: ir.Type, ref: ir.TypeRef) -> None:
+        """A tuple a field or parameter is declared with holds only what a struct field may:
+        p4c's midend turns such tuples into structs (p4c: constructor-parameter-type-illformed)."""
+        elem = bad_tuple_element(t)
+        if elem is not None:
+            raise error(ref.pos, f"{self.types.show(t)}: a tuple element cannot have type '{self.types.show(elem)}'")
+
+    def _not_generic(self, t: ir.Type, ref: ir.TypeRef | None, what: str) -> None:
+        """A generic type names its type arguments where no call can infer them."""
+        if ref is not None and getattr(t, "type_params", None):
+            raise error(ref.pos, f"{ref.name or self.types.show(t)}: no type parameters supplied for {what}")
 
     def _prototype(self, m: ir.Method, scope: Scope) -> None:
         inner = self._generic_scope(m.type_params, scope)
         self._params(m.params, inner, "method")
         m.return_type = VOID if m.is_constructor else self.types.resolve_type(m.return_ref, inner)
+        self._not_generic(m.return_type, m.return_ref, "return generic type")
 
     def _d_ExternDecl(self, decl: ir.ExternDecl, scope: Scope) -> None:
         inner = self._generic_scope(decl.type_params, scope)
@@ -282,7 +309,7 @@ class DeclarationChecker:
         function names nothing declared yet, as in p4c). Its statements are typed where the
         inlining copied them, in the controls and parsers that call it."""
         self._params(decl.params, scope)
-        self.types.resolve_type(decl.return_ref, scope)
+        self._not_generic(self.types.resolve_type(decl.return_ref, scope), decl.return_ref, "return generic type")
         inner = Scope(scope)
         for p in decl.params:
             inner.values[p.name] = p
@@ -459,6 +486,8 @@ class DeclarationChecker:
         if ir.block_kind(decl.type) is not None:  # parsers, controls, packages are instantiated
             raise error(decl.pos, f"{decl.name}: cannot declare variables of type {ir.block_kind(decl.type)} "
                                   f"'{self.types.show(decl.type)}' (consider using an instantiation)")
+        if getattr(decl.type, "type_params", None):
+            raise error(decl.pos, f"Unspecified type parameters for {self.types.show(decl.type)} in {decl.name}")
         if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.VoidType)):
             raise error(decl.pos, f"a variable cannot have type {self.types.show(decl.type)}")
         if decl.init is not None:

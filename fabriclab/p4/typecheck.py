@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import consteval, ir
+from fabriclab.p4.fieldtypes import bad_tuple_element, field_ok, not_a_tuple_field
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 
 BIT32 = ir.BitType(32)
@@ -100,6 +101,7 @@ class CheckContext:
     concrete_structs: dict = field(default_factory=dict)  # uses of generic structs (s<T>)
     # the functions the inlining dropped, each after how many top-level declarations it came
     functions: list = field(default_factory=list)
+    generic_origin: dict = field(default_factory=dict)  # id(concrete struct) -> its generic struct
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
@@ -115,6 +117,7 @@ class ExprChecker:
         self.ctx = ctx
         self.calls = None
         self.constants = None
+        self.declaring: ir.Type | None = None  # the type declaration being checked
 
     # -- types ---------------------------------------------------------------------
     def resolve_type(self, ref: ir.TypeRef | None, scope: Scope) -> ir.Type:
@@ -144,7 +147,11 @@ class ExprChecker:
                 raise error(ref.pos, f"invalid width {width} for {kind}<>")
             return ir.BitType(width, kind == "int")
         if kind == "tuple":
-            return ir.TupleType(tuple(self._resolve_type(a, scope) for a in ref.args))
+            elems = tuple(self._resolve_type(a, scope) for a in ref.args)
+            for a, t in zip(ref.args, elems):
+                if not_a_tuple_field(t):
+                    raise error(a.pos, f"{self.show(t)}: not supported as a tuple field")
+            return ir.TupleType(elems)
         if kind == "varbit":
             width = self.const_int(ref.width, scope, "a width")
             if width <= 0 or width > 2048:
@@ -154,6 +161,7 @@ class ExprChecker:
             decl = scope.lookup_type(ref.name)
             if decl is None:
                 raise error(ref.pos, f"undeclared type '{ref.name}'")
+            self._not_self(ref, decl)
             if isinstance(decl, ir.TypedefDecl):
                 return self.typedef_target(decl, scope)
             return decl
@@ -172,14 +180,61 @@ class ExprChecker:
             base = scope.lookup_type(ref.name)
             if base is None:
                 raise error(ref.pos, f"undeclared type '{ref.name}'")
+            self._not_self(ref, base)
             params = getattr(base, "type_params", [])
             if len(params) != len(ref.args):
                 raise error(ref.pos, f"'{ref.name}' takes {len(params)} type arguments, got {len(ref.args)}")
             args = tuple(self.resolve_type(a, scope) for a in ref.args)
+            for a, t in zip(ref.args, args):
+                self._type_argument(ref, base, a, t)
             if isinstance(base, ir.StructLike):
-                return self.concrete_struct(base, args)
+                made = self.concrete_struct(base, args)
+                for f in made.fields:  # p4c validates the fields of the specialized type
+                    elem = bad_tuple_element(f.type)
+                    if not field_ok(made.kind, f.type) or elem is not None:
+                        what = f"'{self.show(f.type)}'" + (f" (a tuple element cannot be '{self.show(elem)}')"
+                                                           if elem is not None else "")
+                        raise error(ref.pos, f"Field '{f.name}' of '{made.kind} {made.name}' cannot have type {what}")
+                return made
             return ir.SpecializedType(base, args)
         raise error(ref.pos, f"unsupported type '{kind}'")
+
+    def _not_self(self, ref: ir.TypeRef, decl) -> None:
+        """A type declaration cannot name itself (p4c: issue2544_self_ref, self-call)."""
+        if decl is not None and decl is self.declaring:
+            raise error(ref.pos, f"Self-referencing types not supported: '{ref.name}' within '{decl.name}'")
+
+    def _type_argument(self, ref: ir.TypeRef, base, arg: ir.TypeRef, t: ir.Type) -> None:
+        """p4c's rules on the type arguments of `base<...>`: no parser, control or package
+        type, no generic type without its own arguments, nothing that contains `base`."""
+        block = t.base if isinstance(t, ir.SpecializedType) else t
+        if isinstance(block, (ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)):
+            kind = block.kind if isinstance(block, ir.BlockTypeDecl) else \
+                "parser" if isinstance(block, ir.ParserDecl) else "control"
+            raise error(ref.pos, f"{ref.name}: Cannot use {kind} {block.name} as a type parameter")
+        if getattr(t, "type_params", None):
+            raise error(arg.pos, f"{arg.name or self.show(t)}: generic type needs type arguments")
+        if self._contains(t, base, set()):
+            raise error(ref.pos, f"{ref.name}: contains self '{base.name}' as type argument")
+
+    def _contains(self, t, base, seen: set) -> bool:
+        """Whether type `t` is or holds the generic declaration `base` (its arguments, its
+        fields, or a specialization of `base`)."""
+        if t is base:
+            return True
+        if id(t) in seen:
+            return False
+        seen.add(id(t))
+        if isinstance(t, ir.SpecializedType):
+            return self._contains(t.base, base, seen) or any(self._contains(a, base, seen) for a in t.args)
+        if isinstance(t, ir.StackType):
+            return self._contains(t.elem, base, seen)
+        if isinstance(t, ir.TupleType):
+            return any(self._contains(e, base, seen) for e in t.elems)
+        if isinstance(t, ir.StructLike):
+            return self.ctx.generic_origin.get(id(t)) is base or \
+                any(self._contains(f.type, base, seen) for f in t.fields)
+        return False
 
     def concrete_struct(self, base: ir.StructLike, args: tuple) -> ir.StructLike:
         """`s<A, B>` of a generic struct/header: one StructLike per argument list (types
@@ -194,14 +249,22 @@ class ExprChecker:
         made = ir.StructLike(f"{base.name}<{', '.join(key[1])}>", kind=base.kind,
                              annotations=base.annotations, pos=base.pos)
         cache[key] = made
-        for f in base.fields:
-            made.fields.append(ir.Field(f.name, f.type_ref, annotations=f.annotations, pos=f.pos,
-                                        type=self.resolve_type(f.type_ref, inner)))
+        self.ctx.generic_origin[id(made)] = base
+        declaring, self.declaring = self.declaring, None
+        try:
+            for f in base.fields:
+                made.fields.append(ir.Field(f.name, f.type_ref, annotations=f.annotations, pos=f.pos,
+                                            type=self.resolve_type(f.type_ref, inner)))
+        finally:
+            self.declaring = declaring
         return made
 
     def typedef_target(self, decl: ir.TypedefDecl, scope: Scope) -> ir.Type:
         if decl.type is None:
-            decl.type = self.resolve_type(decl.type_ref, self.ctx.global_scope)
+            target = self.resolve_type(decl.type_ref, self.ctx.global_scope)
+            if getattr(target, "type_params", None):
+                raise error(decl.type_ref.pos, f"{decl.type_ref.name}: no type parameters supplied for generic type")
+            decl.type = target
         return decl.type
 
     # -- implicit conversion -----------------------------------------------------------
@@ -486,6 +549,8 @@ class ExprChecker:
             e.type = ir.BitType(lt.width + rt.width, lt.signed)
             return self._fold(e)
         if op in ("==", "!="):
+            if isinstance(lt, ir.StructInitType) and isinstance(rt, ir.StructInitType):
+                raise error(e.pos, f"{e.text}: cannot compare structure-valued expressions with unknown types")
             e.left, e.right = self.unify(e.left, e.right, op)
             e.type = BOOL
             return self._fold(e)

@@ -89,3 +89,82 @@ def test_annotations(bad, good, message):
 def test_unused_functions(bad, good, message):
     rejected(message, DECLS=bad)
     accepted(DECLS=good)
+
+
+# -- field types --------------------------------------------------------------------------
+@pytest.mark.parametrize("bad, good, message", [
+    # a struct field is not a string, an int, an extern, ... (p4c: string-e1)
+    ("struct s_t {\n@@string s; }", "struct s_t { bit<8> s; error e; tuple<bit<8>, bool> t; }",
+     "Field 's' of 'struct s_t' cannot have type 'string'"),
+    # a tuple holds what a struct field may (p4c: constructor-parameter-type-illformed)
+    ("extern E {\n@@E(tuple<string> x); }", "extern E { E(tuple<bit<8>> x); }",
+     "a tuple element cannot have type 'string'"),
+    # ... and no extern, parser, control or package (p4c: issue3750, issue3750-1)
+    ("extern X { X(); }\nvoid f(\n@@tuple<X> t) { }", "extern X { X(); }\nvoid f(tuple<bit<8>> t) { }",
+     "X: not supported as a tuple field"),
+    ("control ct();\nvoid f(tuple<\n@@ct> t) { }", "control ct();\nvoid f(in ct c) { }",
+     "ct: not supported as a tuple field"),
+    # a generic struct's fields are checked once specialized (p4c: issue3170-1,
+    # type-stack-of-unsupported-type-after-specialization, decl-constant-type-has-dont-care)
+    ("header g_t<T> { T t; }\nstruct s_t {\n@@g_t<int> g; }", "header g_t<T> { T t; }\nstruct s_t { g_t<bit<8>> g; }",
+     "Field 't' of 'header g_t<int>' cannot have type 'int'"),
+    ("header g_t<T> { T t; }\nstruct s_t {\n@@g_t<hs_t> g; }", "header g_t<T> { T t; }\nstruct s_t { g_t<m_t> g; }",
+     "cannot have type 'hs_t'"),
+    ("struct g_t<T> { tuple<T, T> t; }\n@@const g_t<_> x = { t = { 0, 0 } };",
+     "struct g_t<T> { tuple<T, T> t; }\nconst g_t<bit<8>> x = { t = { 0, 0 } };", "a tuple element cannot be '_'"),
+])
+def test_field_types(bad, good, message):
+    rejected(message, DECLS=bad)
+    accepted(DECLS=good)
+
+
+# -- generic types ------------------------------------------------------------------------
+@pytest.mark.parametrize("bad, good, message", [
+    # a generic type needs its type arguments where nothing infers them (p4c: issue3170, issue3293)
+    ("struct g_t<T> { T t; }\ntypedef\n@@g_t ty;", "struct g_t<T> { T t; }\ntypedef g_t<bit<8>> ty;",
+     "g_t: no type parameters supplied for generic type"),
+    ("struct g_t<T> { T t; }\nextern\n@@g_t f();", "struct g_t<T> { T t; }\nextern g_t<bit<8>> f();",
+     "g_t: no type parameters supplied for return generic type"),
+    # a type argument is not a generic type without arguments (p4c: issue3305)
+    ("struct g_t<T> { T t; }\nstruct s_t { g_t<\n@@g_t> a; }",
+     "struct g_t<T> { T t; }\nstruct k_t<T> { T t; }\nstruct s_t { g_t<k_t<bit<8>>> a; }",
+     "g_t: generic type needs type arguments"),
+    # nor a parser, control or package type (p4c: issue3304)
+    ("parser pp<T>(in T a);\nstruct g_t<T> { T t; }\nstruct s_t {\n@@g_t<pp<bit>> a; }",
+     "struct g_t<T> { T t; }\nstruct s_t { g_t<bit> a; }", "Cannot use parser pp as a type parameter"),
+    # nor a type that holds the generic type itself (p4c: issue1296, issue3291)
+    ("extern X<T> { X(); }\n@@X<X<bit<8>>>() x;", "extern X<T> { X(); }\nextern Y<T> { Y(); }\nX<Y<bit<8>>>() x;",
+     "X: contains self 'X' as type argument"),
+    ("struct g_t<T> { T t; }\ntypedef g_t<bit> one_t;\n@@typedef g_t<one_t> two_t;",
+     "struct g_t<T> { T t; }\ntypedef g_t<bit> one_t;\ntypedef g_t<bit<2>> two_t;", "contains self 'g_t'"),
+])
+def test_generic_types(bad, good, message):
+    rejected(message, DECLS=bad)
+    accepted(DECLS=good)
+
+
+def test_a_type_declaration_does_not_name_itself():
+    # p4c: issue2544_self_ref
+    rejected("Self-referencing types not supported: 'X' within 'X'", DECLS="extern X {\n@@void m(X x); }")
+    accepted(DECLS="extern Y { Y(); }\nextern X { void m(Y y); }")
+
+
+def test_a_variable_of_a_generic_type_needs_its_arguments():
+    rejected("Unspecified type parameters for g_t", DECLS="struct g_t<T> { T t; }",
+             APPLY="@@g_t v;")
+    accepted(DECLS="struct g_t<T> { T t; }", APPLY="g_t<bit<8>> v;")
+
+
+def test_lookahead_needs_a_fixed_width_type():
+    # p4c: issue600
+    decls = "header v_t { bit<8> a; varbit<32> opts; }"
+    rejected("v_t: type argument must be a fixed-width type", DECLS=decls,
+             PARSER="v_t v = pkt.lookahead<\n@@v_t>();")
+    accepted(DECLS=decls, PARSER="h_t v = pkt.lookahead<h_t>();")
+
+
+def test_struct_initializers_of_unknown_types_are_not_compared():
+    # p4c: issue3057-1 (lists compare)
+    rejected("cannot compare structure-valued expressions with unknown types",
+             APPLY="bool b =\n@@{a = 8w1} == {a = 8w1};")
+    accepted(APPLY="bool b = { 1, 2 } == { 1, 2 };")
