@@ -407,7 +407,8 @@ class IrBuilder(Transformer):
     def table_decl(self, meta, c):
         annos, _kw, name, *props = c
         table = ir.TableDecl(str(name), annotations=self._annos(annos), pos=self._pos(name))
-        for kind, value in props:
+        for kind, value, pos in props:
+            table.layout.append((kind, pos))
             if kind == "key":
                 table.keys = value
             elif kind == "actions":
@@ -420,14 +421,14 @@ class IrBuilder(Transformer):
         return table
 
     def key_prop(self, meta, c):
-        return ("key", list(c[1:]))
+        return ("key", list(c[1:]), self._pos(c[0]))
 
     def key_element(self, meta, c):
         expr, kind, annos = c
         return ir.KeyElement(expr, str(kind), annotations=self._annos(annos), pos=self._pos(expr) or expr.pos)
 
     def actions_prop(self, meta, c):
-        return ("actions", list(c[1:]))
+        return ("actions", list(c[1:]), self._pos(c[0]))
 
     def action_ref(self, meta, c):
         annos, (name, absolute, tok), args = c
@@ -438,8 +439,9 @@ class IrBuilder(Transformer):
         return not getattr(meta, "empty", True) and "(" in self.text[meta.start_pos:meta.end_pos]
 
     def entries_prop(self, meta, c):
-        annos, const, _kw, *entries = c
-        return ("entries", ([e for e in entries if e is not None], const is not None, self._annos(annos)))
+        annos, const, kw, *entries = c
+        return ("entries", ([e for e in entries if e is not None], const is not None, self._annos(annos)),
+                self._pos(kw))
 
     def entry(self, meta, c):
         const, _prio_kw, prio, keyset, action, annos = c
@@ -455,7 +457,7 @@ class IrBuilder(Transformer):
     def simple_prop(self, meta, c):
         annos, const, name, value = c
         return (str(name), ir.TableProperty(str(name), value, is_const=const is not None,
-                                            annotations=self._annos(annos), pos=self._pos(name)))
+                                            annotations=self._annos(annos), pos=self._pos(name)), self._pos(name))
 
     def path(self, meta, c):
         return (str(c[0]), False, c[0])

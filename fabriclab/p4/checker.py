@@ -495,6 +495,7 @@ class DeclarationChecker:
 
     # -- tables --------------------------------------------------------------------------------
     def _table(self, t: ir.TableDecl, scope: Scope) -> None:
+        self._table_layout(t)
         for key in t.keys:
             key.expr = self.types.expr(key.expr, scope)
             if ir.find_annotation(key.annotations, "name") is None:
@@ -516,9 +517,31 @@ class DeclarationChecker:
             self._implicit_default_action(t)
         for entry in t.entries:
             entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
-            self._entry_action(entry.action, t, scope)
+            listed = self._entry_action(entry.action, t, scope)
+            if listed.annotation("defaultonly") is not None:
+                raise error(entry.pos, f"entry of table '{t.name}': action '{entry.action.name}' is marked "
+                                       f"@defaultonly, it cannot be used in entries")
             if entry.priority_expr is not None:
                 entry.priority = self.types.const_int(entry.priority_expr, scope, "an entry priority")
+
+    @staticmethod
+    def _table_layout(t: ir.TableDecl) -> None:
+        """The order p4c checks a table's properties in: a table needs an `actions` list, and
+        `default_action` and `entries` invoke actions of the list written before them;
+        `entries` need a (non-empty) key, written before them."""
+        kinds = [kind for kind, _ in t.layout]
+        if "actions" not in kinds:
+            raise error(t.pos, f"{t.name}: expected 'actions' property")
+        for i, (kind, pos) in enumerate(t.layout):
+            if kind == "entries" and t.entries:
+                if not t.keys:
+                    raise error(t.pos, f"Entries cannot be specified for a table with no key: {t.name}")
+                if "key" in kinds[i:]:
+                    raise error(pos, f"the entries of table '{t.name}' must come after its key")
+            if kind in ("default_action", "entries") and "actions" not in kinds[:i]:
+                what = "default_action" if kind == "default_action" else "entries"
+                raise error(t.pos, f"table '{t.name}' has no action list before its {what}, so they cannot "
+                                   f"invoke its actions")
 
     def _implicit_default_action(self, t: ir.TableDecl) -> None:
         """As p4c's front end: `default_action = NoAction()` and, unless listed, `@defaultonly NoAction`."""
@@ -543,14 +566,39 @@ class DeclarationChecker:
         if ref.has_args or directional:
             ref.args = self.calls.bind_args(ref, directional, ref.args, scope, {}, f"action '{decl.name}'")
 
-    def _entry_action(self, ref: ir.ActionRef, t: ir.TableDecl, scope: Scope) -> None:
-        listed = next((a for a in t.actions if a.name == ref.name or a.decl and a.decl.name == ref.name), None)
+    def _entry_action(self, ref: ir.ActionRef, t: ir.TableDecl, scope: Scope) -> ir.ActionRef:
+        """Bind a default_action's or entry's action to its element of the table's actions
+        list (returned). As p4c: the name must resolve to the very action the list names
+        (`.b()` is not a local `b`), the arguments bound in the list must be repeated
+        unchanged, and the control-plane arguments must be compile-time constants."""
+        decl = (self.ctx.global_scope if ref.absolute else scope).lookup(ref.name)
+        name = decl.name if isinstance(decl, ir.ActionDecl) else ref.name
+        listed = next((a for a in t.actions if a.name == name or a.decl and a.decl.name == name), None)
         if listed is None:
             raise error(ref.pos, f"action '{ref.name}' is not in the actions of table '{t.name}'")
+        if isinstance(decl, ir.ActionDecl) and listed.decl is not decl:
+            raise error(ref.pos, f"'{'.' if ref.absolute else ''}{ref.name}' and '{listed.name}' in the actions "
+                                 f"of table '{t.name}' refer to different actions")
         ref.decl = listed.decl
+        bound = [a for a in listed.args if a.param is not None and a.param.direction is not None]
         params = listed.decl.control_plane_params if len(ref.args) != len(listed.decl.params) \
             else listed.decl.params
+        if bound and params is not listed.decl.params:
+            raise error(ref.pos, f"action '{ref.name}': not enough arguments (the arguments bound in the "
+                                 f"actions list must be repeated)")
         ref.args = self.calls.bind_args(ref, params, ref.args, scope, {}, f"action '{ref.name}'")
+        given = {a.param.name: a for a in ref.args if a.param is not None}
+        for listed_arg in bound:
+            arg = given.get(listed_arg.param.name)
+            if arg is not None and not same_expr(arg.value, listed_arg.value):
+                raise error(arg.value.pos if arg.value is not None else ref.pos,
+                            f"{_arg_text(arg)}: argument does not match declaration in actions list: "
+                            f"{_arg_text(listed_arg)}")
+        for arg in ref.args:
+            if arg.param is not None and arg.param.direction is None and arg.value is not None \
+                    and not is_constant(arg.value):
+                raise error(arg.value.pos, f"{arg.value.text}: action argument must be a compile-time constant")
+        return listed
 
     def _table_property(self, t: ir.TableDecl, prop: ir.TableProperty, scope: Scope) -> None:
         name, value = prop.name, prop.value
@@ -562,7 +610,10 @@ class DeclarationChecker:
                 ref = ir.ActionRef(value.name, absolute=value.absolute, pos=value.pos)
             else:
                 raise error(value.pos, "default_action must name an action, e.g. default_action = drop();")
-            self._entry_action(ref, t, scope)
+            listed = self._entry_action(ref, t, scope)
+            if listed.annotation("tableonly") is not None:
+                raise error(prop.pos, f"default_action of table '{t.name}': action '{ref.name}' is marked "
+                                      f"@tableonly, it cannot be the default action")
             t.default_action, t.default_action_const = ref, prop.is_const
             if isinstance(value, ir.MethodCall):
                 value.kind, value.decl, value.method, value.target = ir.CallKind.ACTION, ref.decl, ref.name, None
@@ -697,6 +748,65 @@ class DeclarationChecker:
                 raise error(case.pos, "'default' must be the last switch label")
             if case.body is not None:
                 self._block(case.body, scope)
+
+
+def _arg_text(arg: ir.Argument) -> str:
+    return arg.value.text if arg.value is not None else "_"
+
+
+def is_constant(e: ir.Expr) -> bool:
+    """A compile-time constant value (P4-16 spec 18.1): a literal, an enum or error member, a
+    constant, or a list or struct of those."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral, ir.StringLiteral, ir.EnumMember)):
+        return True
+    if isinstance(e, ir.PathExpr):
+        return isinstance(e.decl, ir.ConstDecl)
+    if isinstance(e, ir.Cast):
+        return is_constant(e.expr)
+    if isinstance(e, ir.ListExpr):
+        return all(is_constant(i) for i in e.items)
+    if isinstance(e, ir.StructExpr):
+        return all(is_constant(v) for _, v in e.fields)
+    return False
+
+
+def same_expr(a: ir.Expr | None, b: ir.Expr | None) -> bool:
+    """Whether two checked expressions are written alike (p4c's syntactic equivalence): the same
+    operators, members, constant values, declarations and calls; struct fields by name."""
+    if a is None or b is None or type(a) is not type(b):
+        return a is None and b is None
+    if isinstance(a, ir.Constant):
+        return a.value == b.value
+    if isinstance(a, (ir.BoolLiteral, ir.StringLiteral)):
+        return a.value == b.value
+    if isinstance(a, ir.EnumMember):
+        return a.member == b.member and same_type(a.enum, b.enum)
+    if isinstance(a, ir.PathExpr):
+        return a.decl is b.decl and a.decl is not None
+    if isinstance(a, ir.Member):
+        return a.member == b.member and same_expr(a.expr, b.expr)
+    if isinstance(a, ir.Cast):
+        return same_type(a.type, b.type) and same_expr(a.expr, b.expr)
+    if isinstance(a, ir.Unary):
+        return a.op == b.op and same_expr(a.expr, b.expr)
+    if isinstance(a, ir.Binary):
+        return a.op == b.op and same_expr(a.left, b.left) and same_expr(a.right, b.right)
+    if isinstance(a, ir.Index):
+        return same_expr(a.expr, b.expr) and same_expr(a.index, b.index)
+    if isinstance(a, ir.Slice):
+        return same_expr(a.expr, b.expr) and same_expr(a.hi, b.hi) and same_expr(a.lo, b.lo)
+    if isinstance(a, ir.Conditional):
+        return same_expr(a.cond, b.cond) and same_expr(a.then, b.then) and same_expr(a.else_, b.else_)
+    if isinstance(a, ir.ListExpr):
+        return len(a.items) == len(b.items) and all(same_expr(x, y) for x, y in zip(a.items, b.items))
+    if isinstance(a, ir.StructExpr):
+        right = dict(b.fields)
+        return len(a.fields) == len(b.fields) and same_type(a.type, b.type) and \
+            all(n in right and same_expr(v, right[n]) for n, v in a.fields)
+    if isinstance(a, ir.MethodCall):
+        return a.decl is b.decl and a.method == b.method and same_expr(a.target, b.target) and \
+            len(a.args) == len(b.args) and all(same_expr(x.value, y.value) for x, y in zip(a.args, b.args))
+    return False
 
 
 _IDENT = re.compile(r"^\.?[A-Za-z_][A-Za-z0-9_]*$")

@@ -712,6 +712,9 @@ class TableDecl(Decl):
     has_entries: bool = False
     entries_annotations: list[Annotation] = field(default_factory=list)
     properties: list[TableProperty] = field(default_factory=list)
+    # Every property's name ("key", "actions", "entries", ...) and position, in source order:
+    # p4c checks them in that order (an action list must come before what invokes its actions).
+    layout: list[tuple[str, SourcePos | None]] = field(default_factory=list, repr=False)
     # Filled by the checker from `properties`:
     size: int | None = None
     # Entry priorities: a numerically larger `Entry.priority` wins unless this is False.

@@ -1,0 +1,143 @@
+"""Rules p4c applies to tables, actions, parsers and v1model that fabriclab enforces as well.
+
+Each rule has a program p4c rejects (the message and the line are checked: `@@` marks the line
+the first diagnostic must name) and a close variant p4c accepts, which must compile.
+"""
+
+import pytest
+
+from fabriclab.p4 import CompileError, compile_source
+
+TEMPLATE = """#include <v1model.p4>
+header h_t { bit<8> a; bit<16> b; }
+struct hs_t { h_t h; }
+struct m_t { bit<8> x; bit<16> y; bit<32> z; }
+{DECLS}
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    {PARSER_LOCALS}
+    state start { pkt.extract(hdr.h); {PARSER} transition accept; }
+}
+control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    action a0() { }
+    action a1(bit<8> p) { meta.x = p; }
+    action a2(inout bit<32> v, bit<8> p) { v = v + (bit<32>)p; }
+    {LOCALS}
+    apply { {APPLY} }
+}
+control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
+control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
+"""
+DEFAULTS = {"DECLS": "", "PARSER_LOCALS": "", "PARSER": "", "LOCALS": "", "APPLY": ""}
+
+
+def build(**slots: str) -> str:
+    text = TEMPLATE
+    for key, default in DEFAULTS.items():
+        text = text.replace("{" + key + "}", slots.get(key, default))
+    return text
+
+
+def rejected(message: str, **slots: str) -> None:
+    """The program must be rejected with `message`, its first diagnostic on the `@@` line."""
+    text = build(**slots)
+    line = next(i for i, l in enumerate(text.split("\n"), 1) if "@@" in l)
+    with pytest.raises(CompileError) as info:
+        compile_source(text.replace("@@", ""), "t.p4")
+    first = info.value.first
+    assert message in first.message
+    assert first.pos is not None and first.pos.line == line, (first.pos, line, first.message)
+
+
+def accepted(**slots: str) -> None:
+    compile_source(build(**slots).replace("@@", ""), "t.p4")
+
+
+def table(body: str, name: str = "t") -> dict[str, str]:
+    return {"LOCALS": f"table {name} {{ {body} }}", "APPLY": f"{name}.apply();"}
+
+
+def test_template_compiles():
+    accepted()
+
+
+# -- a table's properties and their order (p4c: missing_actions, issue2033, entries-keyless,
+# issue3442, table-entries-decl-order)
+def test_table_needs_actions():
+    rejected("t: expected 'actions' property", **table("@@key = { meta.x : exact; }"))
+    accepted(**table("key = { meta.x : exact; } actions = { }"))
+
+
+def test_default_action_before_actions():
+    rejected("has no action list before its default_action",
+             **table("@@default_action = a0;\n actions = { a0; }"))
+    accepted(**table("actions = { a0; } default_action = a0;"))
+
+
+def test_entries_need_a_key():
+    rejected("Entries cannot be specified for a table with no key",
+             **table("@@actions = { a0; } const entries = { _ : a0(); }"))
+    rejected("Entries cannot be specified for a table with no key",
+             **table("@@key = { } actions = { a0; } const entries = { _ : a0(); }"))
+    accepted(**table("key = { } actions = { a0; } const entries = { }"))
+    accepted(**table("key = { meta.x : exact; } actions = { a0; } const entries = { 1 : a0(); }"))
+
+
+def test_entries_after_key():
+    rejected("must come after its key",
+             **table("actions = { a0; }\n @@const entries = { 1 : a0(); }\n key = { meta.x : exact; }"))
+
+
+def test_entries_after_actions():
+    rejected("has no action list before its entries",
+             **table("@@key = { meta.x : exact; } const entries = { 1 : a0(); }\n actions = { a0; }"))
+
+
+# -- default_action and entries invoke the listed action (p4c: default_action1, action-bind,
+# issue1542, issue3671-2, issue473, issue1580)
+def test_absolute_name_is_another_action():
+    decls = {"DECLS": "action b() { }", "APPLY": "t.apply();"}
+    local = "action b() {{ meta.x = 1; }}\n table t {{ {0} }}"
+    rejected("refer to different actions",
+             **decls, LOCALS=local.format("actions = { b; }\n @@default_action = .b();"))
+    accepted(**decls, LOCALS=local.format("actions = { .b; } default_action = .b();"))
+    accepted(**decls, LOCALS=local.format("actions = { b; } default_action = b();"))
+
+
+def test_bound_arguments_must_match():
+    rejected("argument does not match declaration in actions list: meta.z",
+             **table("actions = { a2(meta.z); }\n @@default_action = a2(sm.enq_timestamp, 1);"))
+    accepted(**table("actions = { a2(meta.z); } default_action = a2(meta.z, 1);"))
+
+
+def test_bound_struct_arguments_compare_by_field():
+    decls = {"DECLS": "struct s_t { bit<8> f0; bit<8> f1; }"}
+    locals_ = ("action a3(in s_t v) { meta.x = v.f0; }\n"
+               "table t { actions = { a3({f0 = 1, f1 = 2}); }\n {DEFAULT} }")
+    rejected("argument does not match declaration in actions list", **decls, APPLY="t.apply();",
+             LOCALS=locals_.replace("{DEFAULT}", "@@default_action = a3({f1 = 1, f0 = 2});"))
+    accepted(**decls, APPLY="t.apply();", LOCALS=locals_.replace("{DEFAULT}", "default_action = a3({f1 = 2, f0 = 1});"))
+
+
+def test_bound_arguments_must_be_repeated():
+    rejected("not enough arguments", **table("actions = { a2(meta.z); }\n @@default_action = a2(1);"))
+
+
+def test_control_plane_arguments_are_constants():
+    rejected("action argument must be a compile-time constant",
+             **table("actions = { a2(meta.z); }\n @@default_action = a2(meta.z, meta.x);"))
+    rejected("action argument must be a compile-time constant",
+             **table("key = { meta.x : exact; } actions = { a1; }\n const entries = { 1 : a1(@@meta.x); }"))
+    accepted(DECLS="const bit<8> K = 3;",
+             **table("key = { meta.x : exact; } actions = { a1; } const entries = { 1 : a1(K); } "
+                     "default_action = a1((bit<8>)4);"))
+
+
+def test_defaultonly_and_tableonly():
+    rejected("@defaultonly", **table("key = { meta.x : exact; } actions = { @defaultonly a0; a1; }\n"
+                                     " const entries = {\n @@1 : a0(); }"))
+    rejected("@tableonly", **table("key = { meta.x : exact; } actions = { @tableonly a0; a1; }\n"
+                                   " @@default_action = a0;"))
+    accepted(**table("key = { meta.x : exact; } actions = { @tableonly a0; @defaultonly a1; }\n"
+                     " const entries = { 1 : a0(); } default_action = a1(2);"))
