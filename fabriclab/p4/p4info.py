@@ -265,6 +265,65 @@ class _Walker:
         return used
 
 
+def _check_action_names(program: ir.Program) -> None:
+    """p4c checks, when it writes P4Runtime files, that no two actions of the instantiated
+    program share a hierarchical control-plane name (`.name` or `.control.instance.name`):
+    an absolute `@name` may repeat another action's name, and a control instantiated twice
+    repeats the absolute names of its actions. Only actions the program uses count (p4c has
+    removed the others); a top-level action is one action wherever it is used."""
+    seen: dict[str, tuple[tuple[int, str], ir.ActionDecl]] = {}
+
+    def check(action: ir.ActionDecl, name: str, owner: str) -> None:
+        key = (id(action), owner)
+        first = seen.setdefault(name, (key, action))
+        if first[0] != key:
+            _fail(action, f"action '{action.name}': conflicting control plane name '{name}' "
+                          f"(already the name of action '{first[1].name}'"
+                          f"{f', line {first[1].pos.line}' if first[1].pos else ''})")
+
+    blocks: list[tuple[ir.ControlDecl, str]] = []
+
+    def walk(control: ir.ControlDecl, prefix: str) -> None:
+        blocks.append((control, prefix))
+        for local in control.locals:
+            if isinstance(local, ir.Instance) and isinstance(local.type, ir.ControlDecl):
+                walk(local.type, qualified(prefix, local))
+
+    roots = []
+    for arg in program.main.args if program.main else []:
+        value = arg.value.decl if isinstance(arg.value, ir.PathExpr) else arg.value
+        decl = getattr(value, "type", None)
+        if isinstance(decl, ir.ControlDecl) and decl not in roots:
+            roots.append(decl)
+    for decl in program.decls:  # p4c visits the (inlined) controls in program order
+        if decl in roots:
+            walk(decl, local_name(decl)[0])
+    used: dict[int, set[int]] = {}  # id(control) -> ids of the actions it uses
+    for control, _prefix in blocks:
+        ids = used.setdefault(id(control), set())
+        todo: list = [control.body]
+        for table in ir.applied_tables(control):
+            refs = table.actions + [table.default_action] + [e.action for e in table.entries]
+            todo.extend(ref.decl for ref in refs if ref is not None and isinstance(ref.decl, ir.ActionDecl))
+        while todo:
+            node = todo.pop()
+            if isinstance(node, ir.ActionDecl):
+                if id(node) in ids:
+                    continue
+                ids.add(id(node))
+                node = node.body
+            todo.extend(c.decl for c in ir.iter_calls(node) if isinstance(c.decl, ir.ActionDecl))
+    used_anywhere = set().union(*used.values()) if used else set()
+    for decl in program.decls:
+        if isinstance(decl, ir.ActionDecl) and id(decl) in used_anywhere:
+            check(decl, "." + local_name(decl)[0], "")
+    for control, prefix in blocks:
+        for local in control.locals:
+            if isinstance(local, ir.ActionDecl) and id(local) in used[id(control)]:
+                name, absolute = local_name(local)
+                check(local, "." + (name if absolute else f"{prefix}.{name}"), prefix)
+
+
 def _calls_inlined(body: ir.Block, seen: tuple = ()) -> list[ir.MethodCall]:
     """Calls in `body`, looking through calls of actions (p4c inlines those)."""
     result = []
@@ -469,6 +528,7 @@ def build_p4info(program: ir.Program) -> tuple[p4i.P4Info, list[Diagnostic]]:
 def _build(program: ir.Program) -> p4i.P4Info:
     if program.main is None:  # p4c writes an empty P4Info for a program without `main`
         return p4i.P4Info()
+    _check_action_names(program)
     found = _Walker(program).run()
     symbols = SymbolTable()
     for name, action in found.actions:

@@ -141,3 +141,35 @@ def test_defaultonly_and_tableonly():
                                    " @@default_action = a0;"))
     accepted(**table("key = { meta.x : exact; } actions = { @tableonly a0; @defaultonly a1; }\n"
                      " const entries = { 1 : a0(); } default_action = a1(2);"))
+
+
+# -- control-plane names of actions, reported with P4Info (p4c: issue1949-bmv2, multicast-bmv2,
+# actions-with-duplicate-control-plane-names1)
+def p4info_errors(**slots: str) -> list[str]:
+    return [d.message for d in compile_source(build(**slots), "t.p4").p4info_errors]
+
+
+def test_actions_with_the_same_control_plane_name():
+    two = ('@name(".foo") action x() { meta.x = 1; }\n @name("{NAME}") action y() { meta.x = 2; }\n'
+           'table t { actions = { x; y; } }')
+    errors = p4info_errors(LOCALS=two.replace("{NAME}", ".foo"), APPLY="t.apply();")
+    assert len(errors) == 1 and "conflicting control plane name '.foo'" in errors[0]
+    assert p4info_errors(LOCALS=two.replace("{NAME}", "foo"), APPLY="t.apply();") == []
+    # a local @name(".foo") and a top-level action foo
+    errors = p4info_errors(DECLS="action foo() { }", APPLY="t.apply();",
+                           LOCALS='@name(".foo") action x() { } table t { actions = { x; foo; } }')
+    assert len(errors) == 1 and "conflicting control plane name '.foo'" in errors[0]
+    # unused actions are not checked
+    assert p4info_errors(DECLS="action foo() { }", LOCALS='@name(".foo") action x() { }') == []
+
+
+def test_control_instantiated_twice_repeats_absolute_action_names():
+    sub = ('control S(inout m_t meta) {{ {ACTION} action z() {{ meta.x = 2; }} '
+           'table s {{ actions = {{ y; z; }} }} apply {{ s.apply(); }} }}')
+    locals_ = "S() s1; S() s2;"
+    apply = "s1.apply(meta); s2.apply(meta);"
+    errors = p4info_errors(DECLS=sub.format(ACTION='@name(".y") action y() { }'),
+                           LOCALS=locals_, APPLY=apply)
+    assert any("conflicting control plane name '.y'" in e for e in errors)
+    errors = p4info_errors(DECLS=sub.format(ACTION="action y() { }"), LOCALS=locals_, APPLY=apply)
+    assert not any("conflicting" in e for e in errors)
