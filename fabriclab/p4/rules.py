@@ -7,7 +7,7 @@ or adds warnings to `ctx`.
 from __future__ import annotations
 
 from fabriclab.p4 import ir
-from fabriclab.p4.typecheck import CheckContext, error
+from fabriclab.p4.typecheck import CheckContext, error, substitute
 
 
 NO_MAIN = "the program has no 'main' package instance (e.g. V1Switch(...) main;)"
@@ -150,3 +150,151 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
         used.setdefault(entry.priority, entry)
         previous = entry.priority
 
+
+
+class TargetRestrictions:
+    """Pass: what p4c's mid end (for BMv2, and p4test) cannot compile in the instantiated
+    program (the blocks main gets and the actions they use; p4c removed the rest):
+    switch statements in actions; extern calls with an out/inout parameter of a nested
+    struct type; and, for the parameters of the top-level blocks whose types are the
+    package's nested struct type arguments (flattened to their fields), writes of a whole
+    struct-typed field by an extern (an out/inout argument, or an extern result assigned)."""
+
+    name = "target-restrictions"
+
+    def run(self, ctx: CheckContext) -> None:
+        main = ctx.program.main
+        if main is None:
+            return
+        blocks = _pipeline_blocks(main)
+        actions = _used_actions(blocks)
+        for action in actions:
+            for stmt in _statements(action.body):
+                if isinstance(stmt, ir.Switch) and not stmt.is_action_run:
+                    raise error(stmt.pos, "switch statements are not supported in actions on this target")
+        bodies: list = [b.body if isinstance(b, ir.ControlDecl) else b.states for b in blocks]
+        bodies += [a.body for a in actions]
+        for call in (c for body in bodies for c in ir.iter_calls(body)):
+            if call.kind not in (ir.CallKind.EXTERN_METHOD, ir.CallKind.EXTERN_FUNCTION):
+                continue
+            for arg in call.args:
+                param = arg.param
+                if param is None or param.direction not in ("out", "inout"):
+                    continue
+                ptype = arg.value.type if arg.value is not None else param.type
+                if _nested_struct(ptype, lambda t: isinstance(t, (ir.StructLike, ir.TupleType, ir.StackType))):
+                    raise error(call.pos, f"call of '{call.method}': extern functions with an out/inout "
+                                          f"argument of a nested struct type ('{param.name}') are not supported "
+                                          f"on this target")
+        flattened = _flattened_params(main)
+        top = [b for b in blocks if any(p in flattened for p in b.params)]
+        for block in top:
+            local = [a for a in actions if a in block.locals]
+            for body in [block.body if isinstance(block, ir.ControlDecl) else block.states] + \
+                    [a.body for a in local]:
+                _check_struct_writes(body, flattened)
+
+
+def _check_struct_writes(body, flattened: set) -> None:
+    def struct_field(e: ir.Expr | None) -> bool:
+        if not isinstance(e, ir.Member) or not (isinstance(e.type, ir.StructLike) and e.type.kind == "struct"):
+            return False
+        root = e
+        while isinstance(root, ir.Member):
+            root = root.expr
+        return isinstance(root, ir.PathExpr) and root.decl in flattened
+
+    for stmt in _statements(body):
+        written: list[ir.Expr] = []
+        if isinstance(stmt, ir.Assign) and isinstance(stmt.rhs, ir.MethodCall) and \
+                stmt.rhs.kind in (ir.CallKind.EXTERN_METHOD, ir.CallKind.EXTERN_FUNCTION):
+            written.append(stmt.lhs)
+        for call in ir.iter_calls(stmt) if isinstance(stmt, (ir.Assign, ir.CallStmt)) else []:
+            if call.kind in (ir.CallKind.EXTERN_METHOD, ir.CallKind.EXTERN_FUNCTION):
+                written += [a.value for a in call.args if a.param is not None and a.param.direction in ("out", "inout")]
+        for e in written:
+            if struct_field(e):
+                raise error(e.pos, f"{e.text}: writing to a structure is not supported on this target "
+                                   f"(a struct-typed field of the package's '{e.text.split('.')[0]}', written "
+                                   f"by an extern)")
+
+
+def _nested_struct(t, inner) -> bool:
+    """A struct with a field whose type satisfies `inner`."""
+    return isinstance(t, ir.StructLike) and t.kind == "struct" and any(inner(f.type) for f in t.fields)
+
+
+def _flattened_params(main: ir.Instance) -> set:
+    """The parameters of main's blocks whose type is a type argument of the package and a
+    struct with a struct field: p4c's mid end flattens them into their fields."""
+    found: set = set()
+    for arg in main.args:
+        value = arg.value.decl if isinstance(arg.value, ir.PathExpr) else arg.value
+        block = getattr(value, "type", None)
+        proto = arg.param.type if arg.param is not None else None
+        proto_base = proto.base if isinstance(proto, ir.SpecializedType) else proto
+        if not isinstance(block, (ir.ControlDecl, ir.ParserDecl)) or not isinstance(proto_base, ir.BlockTypeDecl):
+            continue
+        local = dict(zip(proto_base.type_params, proto.args)) if isinstance(proto, ir.SpecializedType) else {}
+        for actual, expected in zip(block.params, proto_base.params):
+            if isinstance(substitute(expected.type, local), ir.TypeVar) and \
+                    _nested_struct(actual.type, lambda t: isinstance(t, ir.StructLike) and t.kind == "struct"):
+                found.add(actual)
+    return found
+
+
+def _pipeline_blocks(main: ir.Instance) -> list:
+    """The parsers and controls main gets, and those they instantiate."""
+    found: list = []
+
+    def add(block) -> None:
+        if isinstance(block, (ir.ControlDecl, ir.ParserDecl)) and block not in found:
+            found.append(block)
+            for local in block.locals:
+                if isinstance(local, ir.Instance):
+                    add(local.type)
+
+    for arg in main.args:
+        value = arg.value.decl if isinstance(arg.value, ir.PathExpr) else arg.value
+        add(getattr(value, "type", None))
+    return found
+
+
+def _used_actions(blocks: list) -> list[ir.ActionDecl]:
+    """Actions the blocks' applied tables list or their code calls, and those these call."""
+    used: list[ir.ActionDecl] = []
+    todo: list = []
+    for block in blocks:
+        if isinstance(block, ir.ControlDecl):
+            todo.append(block.body)
+            for table in ir.applied_tables(block):
+                refs = table.actions + [table.default_action] + [e.action for e in table.entries]
+                todo += [r.decl for r in refs if r is not None and isinstance(r.decl, ir.ActionDecl)]
+        else:
+            todo += block.states
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, ir.ActionDecl):
+            if node in used:
+                continue
+            used.append(node)
+            node = node.body
+        todo += [c.decl for c in ir.iter_calls(node) if c.kind == ir.CallKind.ACTION and
+                 isinstance(c.decl, ir.ActionDecl)]
+    return used
+
+
+def _statements(node):
+    """Every statement in a statement tree (or a list of parser states)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _statements(item)
+    elif isinstance(node, ir.ParserState):
+        yield from _statements(node.stmts)
+    elif isinstance(node, ir.Stmt):
+        yield node
+        for child in vars(node).values():
+            if isinstance(child, (ir.Stmt, list)) or isinstance(child, ir.SwitchCase):
+                yield from _statements(child)
+    elif isinstance(node, ir.SwitchCase) and node.body is not None:
+        yield from _statements(node.body)

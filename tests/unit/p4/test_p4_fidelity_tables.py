@@ -32,16 +32,16 @@ V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
 DEFAULTS = {"DECLS": "", "PARSER_LOCALS": "", "PARSER": "", "LOCALS": "", "APPLY": ""}
 
 
-def build(**slots: str) -> str:
-    text = TEMPLATE
+def build(template: str = TEMPLATE, **slots: str) -> str:
+    text = template
     for key, default in DEFAULTS.items():
         text = text.replace("{" + key + "}", slots.get(key, default))
     return text
 
 
-def rejected(message: str, **slots: str) -> None:
+def rejected(message: str, template: str = TEMPLATE, **slots: str) -> None:
     """The program must be rejected with `message`, its first diagnostic on the `@@` line."""
-    text = build(**slots)
+    text = build(template, **slots)
     line = next(i for i, l in enumerate(text.split("\n"), 1) if "@@" in l)
     with pytest.raises(CompileError) as info:
         compile_source(text.replace("@@", ""), "t.p4")
@@ -50,8 +50,8 @@ def rejected(message: str, **slots: str) -> None:
     assert first.pos is not None and first.pos.line == line, (first.pos, line, first.message)
 
 
-def accepted(**slots: str) -> None:
-    compile_source(build(**slots).replace("@@", ""), "t.p4")
+def accepted(template: str = TEMPLATE, **slots: str) -> None:
+    compile_source(build(template, **slots).replace("@@", ""), "t.p4")
 
 
 def table(body: str, name: str = "t") -> dict[str, str]:
@@ -173,3 +173,31 @@ def test_control_instantiated_twice_repeats_absolute_action_names():
     assert any("conflicting control plane name '.y'" in e for e in errors)
     errors = p4info_errors(DECLS=sub.format(ACTION="action y() { }"), LOCALS=locals_, APPLY=apply)
     assert not any("conflicting" in e for e in errors)
+
+
+# -- what p4c's mid end cannot compile for BMv2 (p4c: issue3299, issue2545, issue1777-bmv2, issue532)
+def test_switch_in_a_used_action():
+    rejected("switch statements are not supported in actions",
+             LOCALS="action s() {\n @@switch (meta.x) { 1: { meta.y = 1; } } }", APPLY="s();")
+    accepted(LOCALS="action s() { switch (meta.x) { 1: { meta.y = 1; } } }")  # unused: p4c removes it
+    accepted(APPLY="switch (meta.x) { 1: { meta.y = 1; } }")
+
+
+def test_extern_with_an_inout_nested_struct():
+    decls = "struct n_t { h_t h; }\n extern void ext(inout n_t v);\n extern void ext2(inout m_t v);"
+    rejected("nested struct type ('v')", DECLS=decls, LOCALS="n_t n;", APPLY="@@ext(n);")
+    accepted(DECLS=decls, APPLY="ext2(meta);")
+
+
+NESTED = TEMPLATE.replace("struct m_t { bit<8> x; bit<16> y; bit<32> z; }",
+                          "struct r_t { bit<8> f; }\nstruct m_t { bit<8> x; bit<16> y; bit<32> z; r_t r; }")
+
+
+def test_extern_writes_a_struct_field_of_a_package_struct():
+    reg = "register<r_t>(4) regs;"
+    rejected("meta.r: writing to a structure is not supported", NESTED, LOCALS=reg,
+             APPLY="regs.read(@@meta.r, 0);")
+    rejected("meta.r: writing to a structure is not supported", NESTED, DECLS="extern r_t make();",
+             APPLY="@@meta.r = make();")
+    accepted(NESTED, LOCALS=reg + " r_t tmp;", APPLY="regs.read(tmp, 0); meta.r = tmp; regs.write(0, meta.r);")
+    accepted(DECLS="struct r_t { bit<8> f; }", LOCALS=reg + " r_t tmp;", APPLY="regs.read(tmp, 0);")
