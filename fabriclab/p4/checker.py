@@ -342,6 +342,14 @@ class DeclarationChecker:
         self._params(decl.params, scope, "apply")
         seen_cp = False
         for p in decl.params:
+            # p4c: an action is not generic, so its parameters cannot be `int` (their width
+            # would be unknown) nor extern instances.
+            if isinstance(p.type, ir.IntType):
+                raise error(p.pos, f"{p.name}: actions cannot have parameters with type int")
+            extern = p.type.base if isinstance(p.type, ir.SpecializedType) else p.type
+            if isinstance(extern, ir.ExternDecl):
+                raise error(p.type_ref.pos or p.pos, f"{self.types.show(p.type)}: action parameters cannot have "
+                                                     f"extern types ('{p.name}' of action '{decl.name}')")
             if p.direction is None:
                 seen_cp = True
             elif seen_cp:

@@ -572,6 +572,9 @@ def _build(program: ir.Program) -> p4i.P4Info:
             if isinstance(res, ir.Instance) and id(res) in instance_names:
                 _extern(info, _extern_kind(res), instance_names[id(res)], res, symbols, profile_tables,
                         direct_tables)
+    main_type = program.main.type
+    on_v1model = getattr(main_type.base if isinstance(main_type, ir.SpecializedType) else main_type,
+                         "name", None) == "V1Switch"  # (p4c serializes P4Runtime for v1model programs)
     for name, action in found.actions:
         if _hidden(action):
             continue
@@ -582,6 +585,10 @@ def _build(program: ir.Program) -> p4i.P4Info:
         # table lists is only called with arguments, so it keeps none (issue323, predication_issue).
         params = [p for p in action.params if p.direction is None] if id(action) in found.table_actions else []
         for pid, param in zip(_field_ids(params), params):
+            if on_v1model and not isinstance(param.type, (ir.BitType, ir.BoolType, ir.NewTypeDecl, ir.EnumDecl)):
+                _fail(param, f"Action parameter {param.name} of action '{action.name}' has a type which is "
+                             f"not bit<>, int<>, bool, type or an enum: the control plane cannot set it")
+                continue
             p = msg.params.add(id=pid, name=local_name(param)[0], bitwidth=_width(param.type))
             _named_type(p, param.type, info)
             _annotate(p, param.annotations)

@@ -201,3 +201,21 @@ def test_extern_writes_a_struct_field_of_a_package_struct():
              APPLY="@@meta.r = make();")
     accepted(NESTED, LOCALS=reg + " r_t tmp;", APPLY="regs.read(tmp, 0); meta.r = tmp; regs.write(0, meta.r);")
     accepted(DECLS="struct r_t { bit<8> f; }", LOCALS=reg + " r_t tmp;", APPLY="regs.read(tmp, 0);")
+
+
+# -- action parameters (p4c: issue2354-1, param, issue532)
+def test_action_parameter_types():
+    rejected("x: actions cannot have parameters with type int", LOCALS="action w(@@int x) { }")
+    rejected("action parameters cannot have extern types", DECLS="extern E { E(); void f(); }",
+             LOCALS="action w(@@E e) { e.f(); }")
+    accepted(DECLS="type bit<8> T_t; enum bit<8> S_e { A = 1 }",
+             LOCALS="action w(bit<8> a, bool b, T_t c, S_e d) { }")
+
+
+def test_control_plane_parameter_of_a_struct_type_is_a_p4info_error():
+    slots = {"DECLS": "struct s_t { bit<8> f; }", "APPLY": "t.apply();",
+             "LOCALS": "action w(s_t v) { meta.x = v.f; } table t { actions = { w; } }"}
+    errors = p4info_errors(**slots)
+    assert len(errors) == 1 and "Action parameter v of action 'w' has a type which is not bit<>" in errors[0]
+    slots["LOCALS"] = slots["LOCALS"].replace("s_t v", "bit<8> v").replace("v.f", "v")
+    assert p4info_errors(**slots) == []
