@@ -55,6 +55,33 @@ def _subnodes(node: ir.Node):
             yield from (v for v in (value if isinstance(value, list) else [value]) if isinstance(v, ir.Node))
 
 
+def _reaches_end(start: ir.ParserState) -> bool:
+    """Whether some path of transitions from `start` reaches accept or reject (p4c requires
+    one; a select without a default case may go to reject)."""
+    seen: set[int] = set()
+    todo = [start]
+    while todo:
+        state = todo.pop()
+        if id(state) in seen:
+            continue
+        seen.add(id(state))
+        tr = state.transition
+        if tr is None:
+            return True  # no transition statement: reject
+        if tr.select is None:
+            nexts = [(tr.state, tr.state_decl)]
+        else:
+            if not any(len(c.keysets) == 1 and isinstance(c.keysets[0], ir.DefaultExpr) for c in tr.select.cases):
+                return True
+            nexts = [(c.state, c.state_decl) for c in tr.select.cases]
+        for name, decl in nexts:
+            if name in ("accept", "reject"):
+                return True
+            if decl is not None:
+                todo.append(decl)
+    return False
+
+
 def _body_decl(decl: ir.Decl) -> bool:
     return isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ActionDecl, ir.FunctionDecl))
 
@@ -188,6 +215,7 @@ class DeclarationChecker:
             if f.name in seen:
                 raise error(f.pos, f"duplicate field '{f.name}' in '{decl.name}'")
             seen.add(f.name)
+            self._match_annotation(f)
             if decl.type_params:  # generic: its uses are checked as concrete structs
                 continue
             f.type = self.types.resolve_type(f.type_ref, scope)
@@ -205,6 +233,19 @@ class DeclarationChecker:
                 raise error(f.pos, f"Field '{f.name}' of 'struct {decl.name}' cannot have type "
                                    f"'{self.types.show(f.type)}'")
             self._tuple_elements(f.type, f.type_ref)
+
+    def _match_annotation(self, f: ir.Field) -> None:
+        """A field's `@match(kind)` (how a value_set of the struct matches it) must name one
+        declared match_kind (p4c: ValidateMatchAnnotations)."""
+        anno = f.annotation("match")
+        if anno is None:
+            return
+        if len(anno.args) != 1:
+            raise error(anno.pos, f"@match of field '{f.name}': annotation must have exactly 1 argument")
+        kind = anno.args[0]
+        if not isinstance(kind, str) or kind.strip() not in self.ctx.program.match_kinds:
+            raise error(anno.pos, f"@match({(anno.body or '').strip()}) of field '{f.name}': value must be a "
+                                  f"match_kind")
 
     def _d_EnumDecl(self, decl: ir.EnumDecl, scope: Scope) -> None:
         if len(set(decl.members)) != len(decl.members):
@@ -393,7 +434,12 @@ class DeclarationChecker:
                                           f"allowed in parser states")
             for stmt in state.stmts:
                 self._stmt(stmt, state_scope)
+                for call in ir.iter_calls(stmt):
+                    if call.kind == ir.CallKind.ACTION:
+                        raise error(call.pos, f"{call.method}(...): Action calls are not allowed within parsers")
             self._transition(state.transition, states, state_scope)
+        if not _reaches_end(states["start"]):
+            raise error(decl.pos, f"parser {decl.name}: Parser never reaches accept or reject state")
 
     def _state(self, name: str, pos, states: dict) -> ir.ParserState | None:
         if name in ("accept", "reject"):

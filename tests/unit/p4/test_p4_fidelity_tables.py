@@ -219,3 +219,28 @@ def test_control_plane_parameter_of_a_struct_type_is_a_p4info_error():
     assert len(errors) == 1 and "Action parameter v of action 'w' has a type which is not bit<>" in errors[0]
     slots["LOCALS"] = slots["LOCALS"].replace("s_t v", "bit<8> v").replace("v.f", "v")
     assert p4info_errors(**slots) == []
+
+
+# -- parsers and @match (p4c: issue2373, issue413, issue1732)
+def test_parser_must_reach_accept_or_reject():
+    loop = "state s1 { transition s2; } state s2 { transition s1; }"
+    text = build(PARSER_LOCALS=loop).replace("transition accept; }\n}", "transition s1; }\n}", 1)
+    assert "transition s1; }" in text
+    with pytest.raises(CompileError, match="Parser never reaches accept or reject state") as info:
+        compile_source(text, "t.p4")
+    assert info.value.first.pos.line == text.split("\n").index(next(l for l in text.split("\n")
+                                                                   if l.startswith("parser P"))) + 1
+    # a select without a default case may reject
+    compile_source(build(PARSER_LOCALS="state s1 { transition select(hdr.h.a) { 1: s1; } }")
+                   .replace("transition accept; }\n}", "transition s1; }\n}", 1), "t.p4")
+
+
+def test_no_action_calls_in_parsers():
+    decls = "action g(inout bit<8> v) { v = 1; }"
+    rejected("Action calls are not allowed within parsers", DECLS=decls, PARSER="@@g(meta.x);")
+    accepted(DECLS=decls, APPLY="g(meta.x);")
+
+
+def test_match_annotation_names_a_match_kind():
+    rejected("value must be a match_kind", DECLS="struct v_t {\n @@@match(1+1) bit<8> f; }")
+    accepted(DECLS="struct v_t { @match(ternary) bit<8> f; }")
