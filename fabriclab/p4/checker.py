@@ -55,6 +55,20 @@ def _subnodes(node: ir.Node):
             yield from (v for v in (value if isinstance(value, list) else [value]) if isinstance(v, ir.Node))
 
 
+# The v1model versions (V1MODEL_VERSION, v1model.p4's __v1model_version) p4c knows: the
+# first one and the latest (which adds PortId_t and friends).
+V1MODEL_VERSIONS = (20180101, 20200408)
+
+
+def _check_v1model_version(value: ir.Expr) -> None:
+    if not isinstance(value, ir.Constant) or value.value < 0:
+        raise error(value.pos, f"{value.text}: expected v1model version to be a non-negative number")
+    first, latest = V1MODEL_VERSIONS
+    if not first <= value.value <= latest:
+        raise error(value.pos, f"{value.value}: unknown v1model version; initial supported version is {first}, "
+                               f"latest is {latest}")
+
+
 def _reaches_end(start: ir.ParserState) -> bool:
     """Whether some path of transitions from `start` reaches accept or reject (p4c requires
     one; a select without a default case may go to reject)."""
@@ -280,7 +294,10 @@ class DeclarationChecker:
             raise error(decl.pos, f"constant '{decl.name}' is defined in terms of itself")
         self._checking_consts.add(id(decl))
         decl.type = self.types.resolve_type(decl.type_ref, scope)
-        value = self.types.coerce(self.types.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")
+        value = self.types.expr(decl.init, scope)
+        if decl.name == "__v1model_version" and scope is self.ctx.global_scope:
+            _check_v1model_version(value)
+        value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
         if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember, ir.StringLiteral, ir.StructExpr,
                                   ir.ListExpr)):
             raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")

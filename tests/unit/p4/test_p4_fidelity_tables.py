@@ -244,3 +244,19 @@ def test_no_action_calls_in_parsers():
 def test_match_annotation_names_a_match_kind():
     rejected("value must be a match_kind", DECLS="struct v_t {\n @@@match(1+1) bit<8> f; }")
     accepted(DECLS="struct v_t { @match(ternary) bit<8> f; }")
+
+
+# -- the v1model version (p4c: issue5296_invalid_version, issue5296_unknown_version)
+@pytest.mark.parametrize("version, message", [
+    ("-6419018", "-6419018: expected v1model version to be a non-negative number"),
+    ("20000101", "20000101: unknown v1model version; initial supported version is 20180101, latest is 20200408"),
+    ("20200409", "unknown v1model version")])
+def test_v1model_version_in_range(version, message):
+    with pytest.raises(CompileError) as info:
+        compile_source(f"#define V1MODEL_VERSION {version}\n" + build(), "t.p4")
+    assert message in info.value.first.message and info.value.first.pos.file.endswith("v1model.p4")
+
+
+@pytest.mark.parametrize("version", ["20180101", "20200408"])
+def test_v1model_versions_p4c_knows(version):
+    compile_source(f"#define V1MODEL_VERSION {version}\n" + build(), "t.p4")
