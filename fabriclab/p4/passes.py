@@ -16,7 +16,7 @@ from fabriclab.p4 import ir
 from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
 from fabriclab.p4.direct_calls import InstantiateDirectCalls
 from fabriclab.p4.inline import InlineFunctions
-from fabriclab.p4.rules import EntryPriorities, MainPackage, TargetRestrictions, UnusedTables
+from fabriclab.p4.rules import EntryPriorities, MainPackage, TableEntries, TargetRestrictions, UnusedTables
 from fabriclab.p4.typecheck import CheckContext
 from fabriclab.p4.validate import ValidateDeclarations
 
@@ -40,7 +40,7 @@ class PassManager:
 
 # validate declarations as written -> inline functions, instantiate Ctl.apply() -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), InlineFunctions(), InstantiateDirectCalls(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
-                                UnusedTables(), MainPackage(), TargetRestrictions())
+                                UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions())
 
 
 def check(program: ir.Program, warnings: list | None = None) -> ir.Program:

@@ -298,3 +298,93 @@ def _statements(node):
                 yield from _statements(child)
     elif isinstance(node, ir.SwitchCase) and node.body is not None:
         yield from _statements(node.body)
+
+
+class TableEntries:
+    """Pass: the keys of the entries of applied tables, as p4c's mid end and BMv2 back end
+    check them: two entries with the same keys are an error (an entry whose ternary or
+    optional keys a previous entry's cover is only warned about: it never matches); an lpm
+    key's mask must be a prefix; an optional key takes a value or `_`, never a mask."""
+
+    name = "table-entries"
+
+    def run(self, ctx: CheckContext) -> None:
+        for decl in ctx.program.decls:
+            if isinstance(decl, ir.ControlDecl):
+                for t in ir.applied_tables(decl):
+                    if t.entries and len(t.keys) == len(t.entries[0].keysets):
+                        _check_entry_keys(ctx, t)
+
+
+def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl) -> None:
+    kinds = [k.match_kind for k in t.keys]
+    for entry in t.entries:
+        for key, ks in zip(t.keys, entry.keysets):
+            if key.match_kind == "lpm" and isinstance(ks, ir.Mask) and isinstance(ks.mask, ir.Constant):
+                width = ir.bit_width(key.expr.type)
+                mask = ks.mask.value
+                zeros = (mask & -mask).bit_length() - 1 if mask else width
+                if zeros + bin(mask).count("1") != width:
+                    raise error(ks.pos, f"{ks.text}: invalid mask for LPM key (not a prefix of "
+                                        f"{width} bits)")
+            if key.match_kind == "optional" and isinstance(ks, (ir.Mask, ir.Range)):
+                raise error(ks.pos, f"{ks.text}: invalid key expression for optional key "
+                                    f"'{key.expr.text}' (a value or _)")
+    previous: list[ir.Entry] = []
+    for entry in t.entries:
+        for prev in previous:
+            ternary = False
+            for kind, mine, theirs in zip(kinds, entry.keysets, prev.keysets):
+                if _same_key(mine, theirs):
+                    continue
+                if kind in ("ternary", "optional") and _covers(theirs, mine):
+                    ternary = True
+                    continue
+                break
+            else:
+                if ternary:
+                    ctx.warn(entry.pos, f"Ternary entry covered by previous entry (line "
+                                        f"{prev.pos.line if prev.pos else '?'})")
+                    break
+                raise error(entry.pos, f"Duplicate entry keys in table '{t.name}' (as the entry at line "
+                                       f"{prev.pos.line if prev.pos else '?'})")
+        previous.append(entry)
+
+
+def _same_key(a: ir.Expr, b: ir.Expr) -> bool:
+    """p4c compares entry keys as written: the same kind, values (and their radix) and types."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, ir.Constant):
+        return a.value == b.value and a.base == b.base and a.type == b.type
+    if isinstance(a, (ir.Mask, ir.Range)):
+        parts = ("value", "mask") if isinstance(a, ir.Mask) else ("lo", "hi")
+        return all(_same_key(getattr(a, p), getattr(b, p)) for p in parts)
+    if isinstance(a, ir.BoolLiteral):
+        return a.value == b.value
+    if isinstance(a, ir.EnumMember):
+        return a.member == b.member and a.enum is b.enum
+    return isinstance(a, ir.DefaultExpr)
+
+
+def _mask_value(e: ir.Expr) -> tuple[int, int] | None:
+    """(mask, value) of a ternary keyset: a key k matches when k & mask == value & mask."""
+    if isinstance(e, ir.Mask) and isinstance(e.value, ir.Constant) and isinstance(e.mask, ir.Constant):
+        return e.mask.value, e.value.value
+    if isinstance(e, ir.Constant):
+        width = ir.bit_width(e.type)
+        return ((1 << width) - 1 if width else -1), e.value
+    if isinstance(e, ir.BoolLiteral):
+        return 1, int(e.value)
+    if isinstance(e, ir.DefaultExpr):
+        return 0, 0
+    return None
+
+
+def _covers(first: ir.Expr, second: ir.Expr) -> bool:
+    """Whether every key `second` matches also matches `first`."""
+    a, b = _mask_value(first), _mask_value(second)
+    if a is None or b is None:
+        return False
+    (m1, v1), (m2, v2) = a, b
+    return m1 & m2 == m1 and v1 & m1 == v2 & m1

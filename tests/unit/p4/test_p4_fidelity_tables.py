@@ -260,3 +260,33 @@ def test_v1model_version_in_range(version, message):
 @pytest.mark.parametrize("version", ["20180101", "20200408"])
 def test_v1model_versions_p4c_knows(version):
     compile_source(f"#define V1MODEL_VERSION {version}\n" + build(), "t.p4")
+
+
+# -- the keys of entries (p4c: table-entries-error, table-entries-lpm-2, table-entries-optional-2-bmv2)
+def test_duplicate_entry_keys():
+    rejected("Duplicate entry keys in table 't'",
+             **table("key = { meta.x : exact; } actions = { a1; }\n const entries = { 0x01 : a1(1); 0x02 : a1(2);\n"
+                     " @@0x01 : a1(3); }"))
+    accepted(**table("key = { meta.x : exact; } actions = { a1; } const entries = { 0x01 : a1(1); 0x02 : a1(2); }"))
+
+
+def test_ternary_entry_covered_by_a_previous_one_is_a_warning():
+    text = build(**table("key = { meta.x : exact; meta.y : ternary; } actions = { a1; }\n"
+                         " const entries = { (1, _) : a1(1);\n (1, 0x10) : a1(2); (2, 0x10) : a1(3); }"))
+    compiled = compile_source(text, "t.p4")
+    covered = [w for w in compiled.warnings if "Ternary entry covered by previous entry" in w.message]
+    assert len(covered) == 1 and covered[0].pos.line == text.split("\n").index(
+        next(l for l in text.split("\n") if "(1, 0x10)" in l)) + 1
+
+
+def test_lpm_entry_mask_is_a_prefix():
+    rejected("invalid mask for LPM key",
+             **table("key = { meta.x : lpm; } actions = { a1; }\n const entries = {\n @@0x11 &&& 0xE1 : a1(1); }"))
+    accepted(**table("key = { meta.x : lpm; } actions = { a1; }\n"
+                     " const entries = { 0x10 &&& 0xF0 : a1(1); 0x11 &&& 0xFF : a1(2); 0 &&& 0 : a1(3); }"))
+
+
+def test_optional_entry_key_takes_no_mask():
+    rejected("invalid key expression for optional key",
+             **table("key = { meta.x : optional; } actions = { a1; }\n const entries = {\n @@0xaa &&& 0xf0 : a1(1); }"))
+    accepted(**table("key = { meta.x : optional; } actions = { a1; } const entries = { 0xaa : a1(1); _ : a1(2); }"))
