@@ -11,7 +11,7 @@ look at a checked program as a whole live in `rules.py`; `passes.py` lists the p
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import re
 
 from fabriclab.p4 import ir
@@ -47,12 +47,19 @@ def _parser_stmts(stmts):
             yield from _parser_stmts(stmt.stmts)
 
 
-def _subnodes(node: ir.Node):
-    """The IR nodes `node` holds (not the declarations and types its links point to)."""
-    for f in dataclasses.fields(node):
-        if f.name not in ("decl", "param", "state_decl", "type", "resolved"):
-            value = getattr(node, f.name)
-            yield from (v for v in (value if isinstance(value, list) else [value]) if isinstance(v, ir.Node))
+# The values a constant's initializer can fold to.
+_CONSTANT_VALUES = (ir.Constant, ir.BoolLiteral, ir.EnumMember, ir.StringLiteral, ir.StructExpr, ir.ListExpr)
+
+
+def _subexprs(e: ir.Expr):
+    """`e` and the expressions inside it (not through declarations)."""
+    yield e
+    for value in vars(e).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, ir.Argument) and item.value is not None:
+                item = item.value
+            if isinstance(item, ir.Expr):
+                yield from _subexprs(item)
 
 
 # The v1model versions (V1MODEL_VERSION, v1model.p4's __v1model_version) p4c knows: the
@@ -109,6 +116,15 @@ def _declare(scope: Scope, decl: ir.Decl, kind: str = "values") -> None:
     if decl.name in table:
         raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
     table[decl.name] = decl
+
+
+def _declare_local(scope: Scope, decl: ir.Decl) -> None:
+    """Declare a local name; as p4c, a local declaration may not shadow a parameter in scope
+    (p4c: issue2544_shadowing1, `Headers h = h;` in a control with parameter `h`)."""
+    shadowed = scope.lookup(decl.name)
+    if isinstance(shadowed, ir.Param):
+        raise error(decl.pos, f"declaration of '{decl.name}' shadows a parameter '{decl.name}'")
+    _declare(scope, decl)
 
 
 def _param_type(p: ir.Param, role: str) -> None:
@@ -183,6 +199,7 @@ class DeclarationChecker:
         self.types.constants = self
         self._checking_consts: set[int] = set()
         self._loops = 0  # for loops around the statement being checked (break/continue)
+        self._returns: ir.Type | None = None  # the return type of the function being checked
 
     def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
         """Check every declaration and report the first error of each, as p4c reports several.
@@ -298,8 +315,7 @@ class DeclarationChecker:
         if decl.name == "__v1model_version" and scope is self.ctx.global_scope:
             _check_v1model_version(value)
         value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
-        if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember, ir.StringLiteral, ir.StructExpr,
-                                  ir.ListExpr)):
+        if not isinstance(value, _CONSTANT_VALUES):
             raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")
         decl.value = value
         self._checking_consts.discard(id(decl))
@@ -322,6 +338,19 @@ class DeclarationChecker:
             p.type = self.types.resolve_type(p.type_ref, scope)
             _param_type(p, role)
             self._tuple_elements(p.type, p.type_ref)
+            if p.default is not None:
+                self._default(p, scope)
+
+    def _default(self, p: ir.Param, scope: Scope) -> None:
+        """A parameter's default value must be a compile-time constant (p4c: issue3316). It is
+        typed at each call that uses it; a copy is typed here."""
+        value = p.default
+        if not any(isinstance(c, ir.MethodCall) for c in _subexprs(value)):
+            value = self.types.expr(copy.deepcopy(value), scope)
+            if not isinstance(p.type, ir.TypeVar):
+                value = self.types.coerce(value, p.type, f"default value of '{p.name}'")
+        if not isinstance(value, _CONSTANT_VALUES):
+            raise error(p.default.pos, f"{p.default.text}: a default value must be a compile-time constant")
 
     def _tuple_elements(self, t: ir.Type, ref: ir.TypeRef) -> None:
         """A tuple a field or parameter is declared with holds only what a struct field may:
@@ -361,39 +390,26 @@ class DeclarationChecker:
         self.calls.bind_constructor(decl, decl.type, decl.args, scope)
 
     def _d_FunctionDecl(self, decl: ir.FunctionDecl, scope: Scope) -> None:
-        """A function is checked where it is declared, used or not, as p4c checks unused
-        ones too: its signature's and local declarations' types, and that every name in its
-        body is declared (calls to functions were inlined, so a call to itself or to a later
-        function names nothing declared yet, as in p4c). Its statements are typed where the
-        inlining copied them, in the controls and parsers that call it."""
+        """A function is type-checked where it is declared, called or not, as p4c checks every
+        declaration: its signature, and its body as it stands after the inlining (calls to
+        earlier functions expanded; a call to itself or to a later function names nothing
+        declared yet, as in p4c). Return values convert to the return type and functions
+        cannot call actions. Its calls were already expanded into copies, which are typed
+        where they were inlined."""
         self._params(decl.params, scope)
-        self._not_generic(self.types.resolve_type(decl.return_ref, scope), decl.return_ref, "return generic type")
+        returns = self.types.resolve_type(decl.return_ref, scope)
+        self._not_generic(returns, decl.return_ref, "return generic type")
         inner = Scope(scope)
         for p in decl.params:
             inner.values[p.name] = p
-        self._declared_names(decl.body, inner)
-
-    def _declared_names(self, node: ir.Node, scope: Scope) -> None:
-        """Resolve the types of the local declarations under `node` and check that each name
-        it uses is declared (in its scope, before the use)."""
-        if isinstance(node, ir.PathExpr):
-            found = (self.ctx.global_scope if node.absolute else scope).lookup(node.name)
-            if found is None:
-                raise error(node.pos, f"undeclared identifier '{node.name}'")
-            return
-        if isinstance(node, (ir.VarDecl, ir.ConstDecl)):
-            init = node.init
-            if init is not None:
-                self._declared_names(init, scope)
-            if node.type_ref is not None:
-                self.types.resolve_type(node.type_ref, scope)
-            _declare(scope, node)
-            return
-        if isinstance(node, (ir.Block, ir.For)):  # a block's declarations are its own
-            scope = Scope(scope)
-        for child in _subnodes(node):
-            if not isinstance(child, ir.TypeRef):
-                self._declared_names(child, scope)
+        self._returns = returns
+        try:
+            self._block(decl.body, inner)
+        finally:
+            self._returns = None
+        for call in ir.iter_calls(decl.body):
+            if call.kind == ir.CallKind.ACTION:  # p4c: functions cannot call actions
+                raise error(call.pos, f"{call.method}(): functions cannot call actions")
 
     # -- actions -----------------------------------------------------------------------------
     def _d_ActionDecl(self, decl: ir.ActionDecl, scope: Scope) -> None:
@@ -537,7 +553,7 @@ class DeclarationChecker:
         self._block(decl.body, inner)
 
     def _local(self, decl: ir.Decl, scope: Scope) -> None:
-        _declare(scope, decl)
+        _declare_local(scope, decl)
         if isinstance(decl, ir.VarDecl):
             self._var(decl, scope)
         elif isinstance(decl, ir.TableDecl):
@@ -754,13 +770,17 @@ class DeclarationChecker:
         elif isinstance(stmt, ir.Switch):
             self._switch(stmt, scope)
         elif isinstance(stmt, ir.Return):
-            if stmt.value is not None:
+            if self._returns is not None:
+                self._return(stmt, scope)
+            elif stmt.value is not None:
                 raise error(stmt.pos, "return with a value is only allowed in functions")
         elif isinstance(stmt, ir.VarDecl):
+            if isinstance(scope.lookup(stmt.name), ir.Param):
+                _declare_local(scope, stmt)
+            self._var(stmt, scope)  # its initializer sees the names outside (`bit<8> x = x;`)
             _declare(scope, stmt)
-            self._var(stmt, scope)
         elif isinstance(stmt, ir.ConstDecl):
-            _declare(scope, stmt)
+            _declare_local(scope, stmt)
             self.check_const(stmt, scope)
         elif isinstance(stmt, ir.Instance):
             raise error(stmt.pos, "instantiations are not allowed inside blocks")
@@ -783,6 +803,17 @@ class DeclarationChecker:
         elif isinstance(stmt, (ir.Break, ir.Continue)):
             if not self._loops:
                 raise error(stmt.pos, f"{type(stmt).__name__.lower()} outside a loop")
+
+    def _return(self, stmt: ir.Return, scope: Scope) -> None:
+        """`return e` in a function: `e` converts implicitly to the return type."""
+        returns = self._returns
+        if stmt.value is None:
+            if not isinstance(returns, ir.VoidType):
+                raise error(stmt.pos, f"return without a value in a function returning {self.types.show(returns)}")
+            return
+        if isinstance(returns, ir.VoidType):
+            raise error(stmt.pos, "return with a value in a function returning void")
+        stmt.value = self.types.coerce(self.types.expr(stmt.value, scope), returns, "returned value")
 
     def _switch(self, stmt: ir.Switch, scope: Scope) -> None:
         stmt.expr = self.types.expr(stmt.expr, scope)

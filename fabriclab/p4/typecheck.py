@@ -290,14 +290,22 @@ class ExprChecker:
             if isinstance(target, ir.NewTypeDecl) and isinstance(target.type, ir.BitType):
                 return ir.Constant(consteval.wrap(e.value, target.type), e.base, type=target, text=e.text,
                                    pos=e.pos)
-        if _known_int(e) and isinstance(target, ir.BitType):
+        if isinstance(src, ir.IntType) and isinstance(target, ir.BitType):
+            # a known `int` or one p4c unifies with bit<W> (an element of a tuple<int>, issue3238)
             return ir.Cast(None, e, type=target, text=e.text, pos=e.pos)
+        if isinstance(e, ir.Conditional) and not isinstance(src, (ir.BitType, ir.IntType)):
+            # `c ? {..} : {..}`: each branch takes the type its context needs (p4c: issue3806)
+            e.then, e.else_ = self.coerce(e.then, target, what), self.coerce(e.else_, target, what)
+            e.type = target
+            return e
         if isinstance(e, (ir.StructExpr, ir.ListExpr)) and isinstance(target, ir.StructLike):
             return self._init_struct(e, target)
         if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
             if len(e.items) != len(target.elems):
                 raise error(e.pos, f"list of {len(e.items)} values used where {target.display()} is needed")
-            e.items = [self.coerce(i, t) for i, t in zip(e.items, target.elems)]
+            # an `int` element unifies with a sized value, as in p4c (issue3238: tuple<int> t = {b})
+            e.items = [i if isinstance(t, ir.IntType) and isinstance(i.type, ir.BitType) else self.coerce(i, t)
+                       for i, t in zip(e.items, target.elems)]
             e.type = target
             return e
         if isinstance(src, ir.BitType) and isinstance(target, ir.BitType):
@@ -532,6 +540,12 @@ class ExprChecker:
                 return ir.BoolLiteral(value, type=BOOL, pos=e.pos)
             return e
         if op in ("<<", ">>"):
+            if isinstance(lt, ir.EnumDecl) and lt.underlying is not None:
+                e.left = self.enum_to_underlying(e.left)
+                lt = e.left.type
+            if isinstance(rt, ir.EnumDecl) and rt.underlying is not None:  # by its value (p4c: issue3288)
+                e.right = self.enum_to_underlying(e.right)
+                rt = e.right.type
             if not is_numeric(lt):
                 raise error(e.left.pos, f"cannot shift a value of type {self.show(lt)}")
             if not (isinstance(rt, ir.BitType) and not rt.signed or isinstance(e.right, ir.Constant)):

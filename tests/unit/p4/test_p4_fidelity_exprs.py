@@ -1,0 +1,93 @@
+"""p4c's rules on expressions, casts, operators and calls (its negative corpus, p4_16_errors).
+
+Each rule has a snippet p4c rejects (`@@` marks the line the first diagnostic must name) and
+a close variant p4c accepts, which must still compile.
+"""
+
+import pytest
+
+from fabriclab.p4 import CompileError, compile_source
+
+TEMPLATE = """#include <v1model.p4>
+header h_t { bit<8> a; bit<16> b; }
+header v_t { bit<8> len; varbit<32> opts; }
+struct hs_t { h_t h; h_t[2] st; v_t v; }
+struct m_t { bit<8> x; bit<16> y; bit<32> z; }
+enum bit<8> E { A = 5 }
+{DECLS}
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.h); {PARSER} transition accept; }
+}
+control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    action a1(bit<8> p) { meta.x = p; }
+    {LOCALS}
+    apply { {APPLY} }
+}
+control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
+control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
+"""
+SLOTS = ("DECLS", "PARSER", "LOCALS", "APPLY")
+
+
+def build(**slots: str) -> str:
+    text = TEMPLATE
+    for key in SLOTS:
+        text = text.replace("{" + key + "}", slots.get(key, ""))
+    return text
+
+
+def rejects(message: str, **slots: str) -> None:
+    text = build(**slots)
+    marker = text.index("@@")
+    line = text.count("\n", 0, marker) + 1
+    with pytest.raises(CompileError) as info:
+        compile_source(text.replace("@@", ""), "prog.p4")
+    diag = info.value.first
+    assert message in diag.message
+    assert diag.pos is not None and diag.pos.line == line, diag.format()
+
+
+def accepts(**slots: str) -> None:
+    compile_source(build(**slots), "prog.p4")
+
+
+def test_template_compiles():
+    accepts()
+
+
+# -- every function body is type-checked, called or not (p4c: function_e2, issue3534, ...)
+FUNCTION_CASES = [
+    ("bad operand", "bool f(in bool c) {\n @@return c || \"s\"; }", "'||' needs bool operands"),
+    ("return type", "E f(in bool c, in bit<8> v) {\n @@return c ? v : v; }", "returned value of type bit<8>"),
+    ("action call", "action act() { }\nvoid f() {\n @@act(); }", "functions cannot call actions"),
+    ("directionless write", "void f(m_t m) {\n @@m.x = 1; }", "cannot write to directionless parameter"),
+    ("string +", "extern void lg(string s);\nvoid f() {\n @@lg(\"a\" + \"b\"); }", "'+' needs numeric operands"),
+    ("missing return value", "bit<8> f() {\n @@return; }", "return without a value"),
+    ("void returns a value", "void f() {\n @@return 1; }", "return with a value in a function returning void"),
+    ("non-constant default", "bit<8> g(in bit<8> a) { return a; }\n"
+                             "bit<8> f(in bit<8> a = @@g(1), in bit<8> b) { return b; }",
+     "a default value must be a compile-time constant"),
+]
+
+
+@pytest.mark.parametrize("decls, message", [c[1:] for c in FUNCTION_CASES], ids=[c[0] for c in FUNCTION_CASES])
+def test_an_uncalled_function_is_checked(decls, message):
+    rejects(message, DECLS=decls)
+
+
+def test_functions_p4c_accepts_still_compile():
+    accepts(DECLS="bit<8> twice(in bit<8> v) { return v + v; }\n"
+                  "void nothing() { return; }\n"
+                  "bit<8> dflt(in bit<8> a = 3, in bit<8> b) { return a + b; }\n"
+                  "void shadow() { bit<8> foo = 4; { bit<8> foo = foo; } }\n"
+                  "bit<16> shift(in bit<4> l) { return 16w11 << E.A; }\n"
+                  "bit<1> tup(bit<1> t1) { tuple<int> t = {t1}; return t[0]; }\n"
+                  "void pick(inout hs_t h) { h.h = h.h.a == 1 ? {1, 2} : {3, 4}; }\n",
+            APPLY="meta.x = twice(meta.x); meta.x = dflt(b = meta.x);")
+
+
+def test_a_local_may_not_shadow_a_parameter():
+    rejects("declaration of 'hdr' shadows a parameter 'hdr'", APPLY="\n@@hs_t hdr = hdr;")
+    accepts(APPLY="hs_t hdr2 = hdr;")
