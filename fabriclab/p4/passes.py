@@ -17,6 +17,7 @@ from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
 from fabriclab.p4.direct_calls import InstantiateDirectCalls
 from fabriclab.p4.inline import InlineFunctions
 from fabriclab.p4.rules import EntryPriorities, MainPackage, TableEntries, TargetRestrictions, UnusedTables
+from fabriclab.p4.runtime_ops import RuntimeDivision
 from fabriclab.p4.typecheck import CheckContext
 from fabriclab.p4.validate import ValidateDeclarations
 
@@ -39,8 +40,9 @@ class PassManager:
 
 
 # validate declarations as written -> inline functions, instantiate Ctl.apply() -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
+# -> what the target cannot run (p4c's mid end for BMv2)
 FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), InlineFunctions(), InstantiateDirectCalls(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
-                                UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions())
+                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision())
 
 
 def check(program: ir.Program, warnings: list | None = None) -> ir.Program:

@@ -568,7 +568,11 @@ class ExprChecker:
             e.left, e.right = self.unify(e.left, e.right, op)
             e.type = BOOL
             return self._fold(e)
+        if op in ("/", "%"):
+            self._unsigned_operands(e)
         e.left, e.right = self.unify(e.left, e.right, op)
+        if op in ("/", "%") and isinstance(e.right, ir.Constant) and e.right.value == 0:
+            raise error(e.pos, f"{e.text}: {'division' if op == '/' else 'modulo'} by zero")
         t = e.left.type
         if isinstance(t, ir.NewTypeDecl):
             t = t.type
@@ -578,6 +582,19 @@ class ExprChecker:
             raise error(e.pos, f"'{op}' needs operands with a width")
         e.type = BOOL if op in _COMPARE else e.left.type
         return self._fold(e)
+
+    def _unsigned_operands(self, e: ir.Binary) -> None:
+        """`/` and `%` are defined on unsigned values only: not on int<W> nor on a negative
+        constant (P4-16 spec; p4c checks the operands as written, before any conversion)."""
+        for side in (e.left, e.right):
+            t = side.type
+            if isinstance(t, ir.EnumDecl) and t.underlying is not None:
+                t = t.underlying
+            if isinstance(t, ir.BitType) and t.signed:
+                raise error(e.pos, f"{e.text}: Cannot operate on signed values")
+        for side in (e.left, e.right):
+            if isinstance(side, ir.Constant) and side.value < 0:
+                raise error(e.pos, f"{e.text}: not defined on negative numbers")
 
     def _fold(self, e: ir.Binary) -> ir.Expr:
         if not (isinstance(e.left, ir.Constant) and isinstance(e.right, ir.Constant)):

@@ -91,3 +91,49 @@ def test_functions_p4c_accepts_still_compile():
 def test_a_local_may_not_shadow_a_parameter():
     rejects("declaration of 'hdr' shadows a parameter 'hdr'", APPLY="\n@@hs_t hdr = hdr;")
     accepts(APPLY="hs_t hdr2 = hdr;")
+
+
+# -- `/` and `%`: unsigned operands (p4c: neg, div1), no division by zero (div0) -----------
+DIVISION_CASES = [
+    ("signed", {"LOCALS": "action s() { int<8> a = 1; int<8> b = 2;\n @@a = a / b; }"}, "Cannot operate on signed values"),
+    ("negative", {"APPLY": "\n@@meta.x = meta.x % -1;"}, "not defined on negative numbers"),
+    ("negative left", {"DECLS": "action n(inout bit<8> a) {\n @@a = -5 / a; }"}, "not defined on negative numbers"),
+    ("by zero", {"DECLS": "action z(inout bit<8> a) {\n @@a = a / 0; }"}, "division by zero"),
+    ("modulo by zero", {"DECLS": "action z(inout bit<8> a) {\n @@a = a % 8w0; }"}, "modulo by zero"),
+]
+
+
+@pytest.mark.parametrize("slots, message", [c[1:] for c in DIVISION_CASES], ids=[c[0] for c in DIVISION_CASES])
+def test_division_operands(slots, message):
+    rejects(message, **slots)
+
+
+# -- run-time `/` and `%` only by a constant power of 2 (p4c's mid end for BMv2: div3,
+#    compound-assignment)
+RUNTIME = "could not evaluate expression at compilation time"
+RUNTIME_CASES = [
+    ("field divisor", {"APPLY": "\n@@meta.x = meta.x / hdr.h.a;"}),
+    ("constant 3", {"APPLY": "\n@@meta.x = meta.x % 3;"}),
+    ("local constant 3", {"LOCALS": "bit<8> d = 3;", "APPLY": "\n@@meta.x = meta.x / d;"}),
+    ("quotient read later", {"APPLY": "\n@@bit<8> q = meta.x / hdr.h.a;\n meta.y = 1;\n meta.x = q;"}),
+    ("compound, reported where read", {"LOCALS": "action dv() { bit<8> r = meta.x; r /= hdr.h.a;\n @@meta.x = r; }",
+                                       "APPLY": "dv();"}),
+    ("in a parser", {"PARSER": "\n@@meta.x = hdr.h.a % hdr.h.a;"}),
+]
+
+
+@pytest.mark.parametrize("slots", [c[1] for c in RUNTIME_CASES], ids=[c[0] for c in RUNTIME_CASES])
+def test_runtime_division_needs_a_power_of_2(slots):
+    rejects(RUNTIME, **slots)
+
+
+def test_divisions_p4c_reduces_or_drops_still_compile():
+    accepts(LOCALS="bit<8> d = 4;\n"
+                   "action used() { meta.x = meta.x / 8; }\n"
+                   "action unused() { meta.x = meta.x / hdr.h.a; }\n"
+                   "table t { key = { meta.x: exact; } actions = { used; } }",
+            APPLY="meta.x = meta.x / d; meta.x = meta.x % 16; meta.x = 0 / hdr.h.a; meta.x = meta.x / 1;\n"
+                  "bit<8> dead = meta.x / hdr.h.a;\n"  # never read: p4c drops it
+                  "bit<8> r = meta.x; r %= 4; meta.y = (bit<16>)r;\n"
+                  "t.apply();")
+    accepts(DECLS="action toplevel_unused(inout bit<8> a) { a = a / a; }")

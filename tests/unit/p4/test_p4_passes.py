@@ -49,7 +49,7 @@ def control(ctx: CheckContext, name: str):
 def test_the_front_end_is_a_list_of_named_passes():
     assert [p.name for p in FRONT_END] == ["validate-declarations", "inline-functions", "instantiate-direct-calls", "declare-globals", "check-declarations",
                                            "entry-priorities", "unused-tables", "main-package", "table-entries",
-                                           "target-restrictions"]
+                                           "target-restrictions", "runtime-division"]
 
 
 def test_declare_globals_alone_finds_duplicates():
