@@ -55,6 +55,8 @@ class CallChecker:
             fn = self._overload(e, decl, e.args)
             e.decl, e.target = fn, None
             e.kind = ir.CallKind.VERIFY if fn.name == "verify" else ir.CallKind.EXTERN_FUNCTION
+            if e.kind == ir.CallKind.VERIFY and not self.types.in_parser:
+                raise error(e.pos, f"{e.method}(): may only be invoked in parsers")
             result = self._finish_generic(e, fn, {}, scope)
             if fn.name == "static_assert" and decl is self.ctx.global_scope.lookup("static_assert"):
                 return self._static_assert(e)
@@ -216,6 +218,7 @@ class CallChecker:
                 param = params[i]
             by_param[param.name] = arg
         result = []
+        unsized: list[ir.Argument] = []  # unsized constants for type variables, bound last
         for param in params:
             arg = by_param.get(param.name)
             if arg is None:
@@ -225,18 +228,34 @@ class CallChecker:
                     raise error(pos, f"wrong number of arguments to {what}: missing '{param.name}'")
                 arg = ir.Argument(self.types.expr(param.default, scope), pos=pos)
             elif arg.value is not None:
-                arg.value = self._bind_one(arg.value, param, scope, bindings, what)
+                value = self.types.expr(arg.value, scope)
                 if isinstance(call, ir.MethodCall):
-                    _value_argument(arg.value)
+                    _value_argument(value)
+                if isinstance(substitute(param.type, bindings), ir.TypeVar) and isinstance(value.type, ir.IntType):
+                    arg.value = value
+                    unsized.append(arg)
+                else:
+                    arg.value = self._bind_one(value, param, scope, bindings, what)
             elif param.direction not in ("out", "inout"):
                 raise error(arg.pos, f"'_' can only be passed to an out parameter ({param.name} of {what})")
             arg.param = param
             result.append(arg)
+        for arg in unsized:
+            # a type variable takes its width from the other arguments; an unsized constant
+            # alone gives it none (p4c: "could not infer a width", issue764, issue584)
+            ptype = substitute(arg.param.type, bindings)
+            if isinstance(ptype, ir.TypeVar):
+                raise error(arg.value.pos, f"{arg.value.text}: could not infer a width for '{arg.param.name}' "
+                                           f"of {what} (write the constant with a width, as 32w5, or cast it)")
+            arg.value = self._bind_one(arg.value, arg.param, scope, bindings, what)
         return result
 
     def _bind_one(self, value: ir.Expr, param: ir.Param, scope: Scope, bindings: dict, what: str) -> ir.Expr:
-        value = self.types.expr(value, scope)
+        """`value` (typed) for `param`; binds the type variable the parameter's type is."""
         ptype = substitute(param.type, bindings)
+        if isinstance(ptype, ir.DontCareType):  # a type argument `_` (`E<_>`) gives no type
+            raise error(value.pos, f"{value.text}: Could not infer a type for parameter {param.name} "
+                                   f"(inferred type is don't care '_')")
         if isinstance(ptype, ir.TypeVar):
             if isinstance(value.type, ir.StructInitType):
                 raise error(value.pos, f"cannot infer a type for {{...}} passed to {what}")

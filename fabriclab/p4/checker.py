@@ -451,6 +451,13 @@ class DeclarationChecker:
 
     # -- parsers --------------------------------------------------------------------------------
     def _d_ParserDecl(self, decl: ir.ParserDecl, scope: Scope) -> None:
+        self.types.in_parser = True
+        try:
+            self._parser(decl, scope)
+        finally:
+            self.types.in_parser = False
+
+    def _parser(self, decl: ir.ParserDecl, scope: Scope) -> None:
         inner = self._block_scope(decl, scope)
         states: dict[str, ir.ParserState] = {}
         for state in decl.states:

@@ -118,6 +118,7 @@ class ExprChecker:
         self.calls = None
         self.constants = None
         self.declaring: ir.Type | None = None  # the type declaration being checked
+        self.in_parser = False  # checking a parser (stack next/last/lastIndex, verify)
 
     # -- types ---------------------------------------------------------------------
     def resolve_type(self, ref: ir.TypeRef | None, scope: Scope) -> ir.Type:
@@ -449,6 +450,9 @@ class ExprChecker:
             e.type = f.type
             return e
         if isinstance(t, ir.StackType):
+            if e.member in ("next", "last", "lastIndex") and not self.in_parser:
+                what = "'lastIndex'" if e.member == "lastIndex" else "'last', and 'next'"
+                raise error(e.pos, f"{e.text}: {what} for stacks can only be used in a parser")
             if e.member in ("next", "last"):
                 e.type = t.elem
             elif e.member == "lastIndex":
@@ -565,6 +569,7 @@ class ExprChecker:
         if op in ("==", "!="):
             if isinstance(lt, ir.StructInitType) and isinstance(rt, ir.StructInitType):
                 raise error(e.pos, f"{e.text}: cannot compare structure-valued expressions with unknown types")
+            self._comparable(e)
             e.left, e.right = self.unify(e.left, e.right, op)
             e.type = BOOL
             return self._fold(e)
@@ -582,6 +587,28 @@ class ExprChecker:
             raise error(e.pos, f"'{op}' needs operands with a width")
         e.type = BOOL if op in _COMPARE else e.left.type
         return self._fold(e)
+
+    @staticmethod
+    def _comparable(e: ir.Binary) -> None:
+        """`==`/`!=` are not defined on actions (or their calls), tables, table apply
+        results, extern instances and values of a type variable (p4c: issue2317, issue3589)."""
+        for side in (e.left, e.right):
+            t = side.type
+            decl = getattr(side, "decl", None)
+            if isinstance(side, ir.MethodCall) and side.kind == ir.CallKind.ACTION or \
+                    isinstance(side, ir.PathExpr) and isinstance(decl, ir.ActionDecl):
+                what = ""
+            elif isinstance(side, ir.PathExpr) and isinstance(decl, ir.TableDecl):
+                what = ": tables"
+            elif isinstance(t, ir.ApplyResultType):
+                what = ": table application results"
+            elif isinstance(t, ir.ExternDecl) or isinstance(t, ir.SpecializedType) and isinstance(t.base, ir.ExternDecl):
+                what = ": externs"
+            elif isinstance(t, ir.TypeVar):
+                what = ": values of a type variable"
+            else:
+                continue
+            raise error(e.left.pos, f"{e.left.text} and {e.right.text}{what} cannot be compared")
 
     def _unsigned_operands(self, e: ir.Binary) -> None:
         """`/` and `%` are defined on unsigned values only: not on int<W> nor on a negative

@@ -10,7 +10,11 @@ parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_met
         pkt.extract(hdr.labels.next);
         transition select(hdr.labels.last.bos) { 1: tail; default: start; }
     }
-    state tail { pkt.extract(hdr.tail); transition accept; }
+    state tail {
+        pkt.extract(hdr.tail);
+        hdr.tail.t = (bit<8>)hdr.labels.lastIndex;  // lastIndex: in parsers only (p4c)
+        transition accept;
+    }
 }
 
 control V(inout headers hdr, inout metadata meta) { apply { } }
@@ -19,9 +23,6 @@ control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         sm.egress_spec = 1;
         if (sm.parser_error == error.StackOutOfBounds) {
             sm.egress_spec = 2;
-        }
-        if (hdr.tail.isValid()) {
-            hdr.tail.t = (bit<8>)hdr.labels.lastIndex;
         }
     }
 }

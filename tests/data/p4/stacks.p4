@@ -25,7 +25,7 @@ parser P(packet_in pkt, out headers_t hdr, inout meta_t meta, inout standard_met
     }
     state parse_mpls {
         pkt.extract(hdr.mpls.next);
-        meta.depth = meta.depth + 1;
+        meta.depth = (bit<8>)hdr.mpls.lastIndex + 1;  // lastIndex: in parsers only (p4c)
         transition select(hdr.mpls.last.bos) {
             0: parse_mpls;
             1: parse_inner;
@@ -58,8 +58,8 @@ control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) 
         actions = { pop; push; NoAction; }
     }
     apply {
-        bit<32> top = hdr.mpls.lastIndex;
-        if (hdr.mpls.size == 4 && top < 3) {
+        bit<8> depth = meta.depth;
+        if (hdr.mpls.size == 4 && depth < 4) {
             mpls_tbl.apply();
         }
         if (hdr.ip.isValid() && hdr.ip.v4.isValid()) {

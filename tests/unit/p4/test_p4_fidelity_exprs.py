@@ -137,3 +137,71 @@ def test_divisions_p4c_reduces_or_drops_still_compile():
                   "bit<8> r = meta.x; r %= 4; meta.y = (bit<16>)r;\n"
                   "t.apply();")
     accepts(DECLS="action toplevel_unused(inout bit<8> a) { a = a / a; }")
+
+
+# -- type variables: an unsized constant gives no width, `_` no type (p4c: issue764,
+#    issue584, equate-type-dont-care-and-non-dont-care, methodArgDontcare, issue3808-1)
+GENERIC = ("extern void take<T>(in T x);\nextern void pick<T>(out T r, in T lo);\n"
+           "extern Box<T> { Box(); void put(in T v); }")
+TYPEVAR_CASES = [
+    ("unsized constant", {"APPLY": "\n@@take(5);"}, "5: could not infer a width"),
+    ("dont care and constant", {"APPLY": "\n@@pick(_, 0);"}, "0: could not infer a width"),
+    ("hash max", {"APPLY": "\n@@hash(meta.y, HashAlgorithm.crc16, 16w0, {meta.x}, 0xFFFF);"},
+     "could not infer a width"),
+    ("dont care type argument", {"LOCALS": "Box<_>() b;", "APPLY": "\n@@b.put(8w1);"},
+     "Could not infer a type for parameter v"),
+]
+
+
+@pytest.mark.parametrize("slots, message", [c[1:] for c in TYPEVAR_CASES], ids=[c[0] for c in TYPEVAR_CASES])
+def test_type_variables_need_a_type(slots, message):
+    rejects(message, DECLS=GENERIC, **slots)
+
+
+def test_type_variables_p4c_binds_still_compile():
+    accepts(DECLS=GENERIC, LOCALS="Box<bit<8>>() b;",
+            APPLY="take(8w5); pick(meta.x, 0); b.put(1); take<bit<4>>(3);\n"
+                  "hash(meta.y, HashAlgorithm.crc16, 16w0, {meta.x}, 16w0xFFFF);")
+
+
+# -- what cannot be compared (p4c: issue2317, issue3589)
+COMPARE_CASES = [
+    ("action calls", {"DECLS": "action f(inout bit<8> t) { t = t - 1; }",
+                      "APPLY": "\nif (@@f(meta.x) == f(meta.x)) { }"}, "cannot be compared"),
+    ("tables", {"LOCALS": "table t { actions = { NoAction; } }", "APPLY": "\nbool b = @@t == t;"},
+     "tables cannot be compared"),
+    ("externs", {"LOCALS": "counter(1, CounterType.packets) k;", "APPLY": "\nbool b = @@k != k;"},
+     "externs cannot be compared"),
+]
+
+
+@pytest.mark.parametrize("slots, message", [c[1:] for c in COMPARE_CASES], ids=[c[0] for c in COMPARE_CASES])
+def test_uncomparable_values(slots, message):
+    rejects(message, **slots)
+
+
+def test_comparable_values_still_compile():
+    accepts(LOCALS="table t { actions = { NoAction; } }",
+            APPLY="if (t.apply().hit == true) { } bool b = hdr.h == hdr.h || meta == meta;")
+
+
+# -- only parsers may verify() or use a stack's next/last/lastIndex (p4c: control-verify,
+#    next, issue3522)
+PARSER_ONLY_CASES = [
+    ("verify", {"APPLY": "\n@@verify(meta.x == 1, error.NoError);"}, "may only be invoked in parsers"),
+    ("last", {"APPLY": "\n@@hdr.st.last.a = 1;"}, "'last', and 'next' for stacks can only be used in a parser"),
+    ("next", {"APPLY": "\n@@hdr.st.next = { 1, 2 };"}, "can only be used in a parser"),
+    ("lastIndex", {"DECLS": "action a(in hs_t v) {\n bit<32> t = @@v.st.lastIndex; }"},
+     "'lastIndex' for stacks can only be used in a parser"),
+    ("function", {"DECLS": "bit<32> f(in hs_t v) {\n @@return v.st.lastIndex; }"}, "can only be used in a parser"),
+]
+
+
+@pytest.mark.parametrize("slots, message", [c[1:] for c in PARSER_ONLY_CASES], ids=[c[0] for c in PARSER_ONLY_CASES])
+def test_parser_only(slots, message):
+    rejects(message, **slots)
+
+
+def test_parser_only_in_a_parser_still_compiles():
+    accepts(PARSER="verify(hdr.h.a == 1, error.NoError); pkt.extract(hdr.st.next); "
+                   "meta.z = hdr.st.lastIndex; hdr.st.last.a = 1;")
