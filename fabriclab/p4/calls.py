@@ -47,12 +47,15 @@ class CallChecker:
                     for f in externs):
                 decl = externs
         if isinstance(decl, ir.ActionDecl):
+            if e.type_args:  # actions are not generic (p4c: issue3656)
+                raise error(e.type_args[0].pos, f"{e.method}: Cannot supply type parameters for an action "
+                                                f"invocation")
             e.kind, e.decl, e.target = ir.CallKind.ACTION, decl, None
             e.args = self.bind_args(e, decl.params, e.args, scope, {}, f"action '{decl.name}'")
             e.type = VOID
             return e
         if isinstance(decl, list):  # extern function overloads
-            fn = self._overload(e, decl, e.args)
+            fn = self._overload(e, decl, e.args, f"{e.method}: multiple matching declarations")
             e.decl, e.target = fn, None
             e.kind = ir.CallKind.VERIFY if fn.name == "verify" else ir.CallKind.EXTERN_FUNCTION
             if e.kind == ir.CallKind.VERIFY and not self.types.in_parser:
@@ -75,7 +78,15 @@ class CallChecker:
             raise error(e.pos, f"static_assert failed: {text}")
         return ir.BoolLiteral(True, type=ir.BoolType(), text=e.text, pos=e.pos)
 
-    def _overload(self, e: ir.MethodCall, candidates: list[ir.Method], args: list[ir.Argument]) -> ir.Method:
+    def _overload(self, e: ir.MethodCall, candidates: list[ir.Method], args: list[ir.Argument],
+                  ambiguous: str | None = None) -> ir.Method:
+        """The overload a call names. With `ambiguous` (the message), two overloads the
+        arguments both fit (by count and names, as p4c matches them) are an error."""
+        matching = [c for c in candidates if _call_matches(c, args)]
+        if ambiguous is not None and len(matching) > 1:
+            raise error(e.pos, ambiguous)
+        if matching:
+            return matching[0]
         for cand in candidates:
             required = sum(1 for p in cand.params if p.default is None and p.annotation("optional") is None)
             if required <= len(args) <= len(cand.params):
@@ -156,18 +167,27 @@ class CallChecker:
             candidates = [m for m in base.methods if m.name == method]
             if not candidates:
                 raise error(target.pos, f"extern '{base.name}' has no method '{method}'")
-            fn = self._overload(e, candidates, e.args)
+            fn = self._overload(e, candidates, e.args, f"Ambiguous method {method}")
             e.decl = fn
             e.kind = _PACKET_METHODS.get(method, ir.CallKind.EXTERN_METHOD) \
                 if base.name in ("packet_in", "packet_out") else ir.CallKind.EXTERN_METHOD
             result = self._finish_generic(e, fn, bindings, scope)
-            if e.kind == ir.CallKind.LOOKAHEAD and has_varbits_or_unions(e.type):
+            if e.kind == ir.CallKind.LOOKAHEAD:
                 where = e.type_args[0].pos if e.type_args else e.pos
-                raise error(where, f"{self.types.show(e.type)}: type argument must be a fixed-width type")
+                if isinstance(e.type, ir.VoidType):  # p4c: issue4146
+                    raise error(where, "void: illegal type argument for 'lookahead'")
+                if has_varbits_or_unions(e.type):
+                    raise error(where, f"{self.types.show(e.type)}: type argument must be a fixed-width type")
             if e.kind in (ir.CallKind.EXTRACT, ir.CallKind.EMIT):
                 self._check_packet_arg(e)
                 if len(e.args) > 1:
                     self._check_varbit_extract(e)
+                elif e.kind == ir.CallKind.EXTRACT and e.args[0].value is not None and \
+                        has_varbits_or_unions(e.args[0].value.type):
+                    # a varbit field's length comes from extract's second argument (p4c: issue478)
+                    arg = e.args[0].value
+                    raise error(arg.pos, f"{arg.text}: argument cannot contain varbit fields (extract it "
+                                         f"with its length: extract(hdr, bits))")
             return result
         if (isinstance(base, (ir.ControlDecl, ir.ParserDecl)) or isinstance(base, ir.BlockTypeDecl)
                 and base.kind in ("control", "parser")) and method == "apply":
@@ -306,6 +326,7 @@ class CallChecker:
                 if kind is not None:
                     raise error(p.pos, f"{p.name}: parameter cannot have type {kind} {self.types.show(p.type)}")
             node.args = self.bind_args(node, ctor.params, args, scope, bindings, what)
+            _constant_arguments(node.args)
             if isinstance(node, ir.Instance):
                 node.constructor = ctor
             return
@@ -314,6 +335,7 @@ class CallChecker:
                 if ir.block_kind(p.type) == "package":
                     raise error(p.pos, f"{p.name}: parameter cannot be a package")
             node.args = self.bind_args(node, base.ctor_params, args, scope, bindings, what)
+            _constant_arguments(node.args)
             return
         if isinstance(base, ir.BlockTypeDecl) and base.kind == "package":
             node.args = self.bind_package(node, base, args, scope, bindings)
@@ -367,6 +389,49 @@ class CallChecker:
                             f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
                             f"{self.types.show(actual.type)} but '{proto_base.name}' needs "
                             f"{expected.direction or ''} {self.types.show(want)}".replace("  ", " "))
+
+
+def _runtime_part(e: ir.Expr) -> ir.Expr | None:
+    """A part of `e` that is only known at run time: a variable, a parameter with a direction
+    (an apply or action parameter), a call other than an instantiation or an extern function
+    given constants (an object factory, p4c: factory1; a @pure function, hashext3)."""
+    if isinstance(e, ir.PathExpr):
+        decl = e.decl
+        if isinstance(decl, ir.VarDecl) or isinstance(decl, ir.Param) and decl.direction is not None:
+            return e
+        return None
+    if isinstance(e, ir.MethodCall) and e.kind != ir.CallKind.EXTERN_FUNCTION:
+        return e
+    for value in vars(e).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, ir.Argument):
+                item = item.value
+            if isinstance(item, tuple) and len(item) == 2:  # a struct expression's (name, value)
+                item = item[1]
+            if isinstance(item, ir.Expr) and item is not e:
+                found = _runtime_part(item)
+                if found is not None:
+                    return found
+    return None
+
+
+def _constant_arguments(args: list[ir.Argument]) -> None:
+    """Constructor arguments are evaluated when the program is instantiated, at compile time
+    (p4c: persistent_e, `p(z) p1;` with `z` an apply parameter)."""
+    for arg in args:
+        if arg.value is not None and _runtime_part(arg.value) is not None:
+            raise error(arg.value.pos, f"{arg.value.text}: cannot evaluate to a compile-time constant")
+
+
+def _call_matches(fn: ir.Method, args: list[ir.Argument]) -> bool:
+    """Whether `args` fit `fn`'s parameters: each names (by position or by name) a distinct
+    parameter, and the parameters left have a default value or are @optional."""
+    left = {p.name: p for p in fn.params}
+    for i, arg in enumerate(args):
+        name = arg.name if arg.name is not None else (fn.params[i].name if i < len(fn.params) else None)
+        if name is None or left.pop(name, None) is None:
+            return False
+    return all(p.default is not None or p.annotation("optional") is not None for p in left.values())
 
 
 def _value_argument(value: ir.Expr) -> None:

@@ -138,6 +138,9 @@ class ExprChecker:
         kind = ref.kind
         simple = {"bool": BOOL, "error": ir.ErrorType(), "string": ir.StringType(), "infint": INT,
                   "void": VOID, "dontcare": ir.DontCareType()}
+        if kind == "error" and not any(isinstance(d, ir.ErrorDecl) for d in self.ctx.program.decls):
+            # the type `error` is the one the `error {...}` declarations (core.p4's) make
+            raise error(ref.pos, "error: declaration not found (no 'error' declaration; #include <core.p4>)")
         if kind in simple:
             return simple[kind]
         if kind in ("bit", "int"):
@@ -653,6 +656,10 @@ class ExprChecker:
         e.type = target
         if same_type(src, target):
             return e.expr if isinstance(e.expr, ir.Constant) else e
+        if isinstance(target, ir.StructLike) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):
+            # `(S) {...}` initializes S as an assignment would: the fields must match
+            # (p4c: explicit-cast-to-header-from-kvlist-expr-with-unmatched-field)
+            return self.coerce(e.expr, target, "cast operand")
         if not self._castable(src, target, e.expr):
             raise error(e.pos, f"cannot cast {self.show(src)} to {self.show(target)}")
         if isinstance(e.expr, ir.Constant):
@@ -672,9 +679,13 @@ class ExprChecker:
             if isinstance(t, ir.EnumDecl) and t.underlying is not None:
                 return t.underlying
             return t
-        if isinstance(target, ir.NewTypeDecl) and target.type is src or \
-                isinstance(src, ir.NewTypeDecl) and src.type is target:
+        if isinstance(target, ir.NewTypeDecl) and same_type(target.type, src) or \
+                isinstance(src, ir.NewTypeDecl) and same_type(src.type, target):
             return True  # between a `type` and the type it is declared over (also a `type`)
+        if isinstance(target, ir.NewTypeDecl) or isinstance(src, ir.NewTypeDecl):
+            # only that, or an unsized integer to a `type` over bit<W> (p4c: issue3221,
+            # `(t1)a` with `type bit<1> t1` and a: bit<2> is "Cannot cast from bit<2> to t1")
+            return isinstance(src, ir.IntType) and isinstance(rep(target), (ir.BitType, ir.BoolType))
         s, d = rep(src), rep(target)
         if isinstance(s, ir.IntType):
             return isinstance(d, (ir.BitType, ir.IntType)) or isinstance(d, ir.BoolType) and \

@@ -205,3 +205,50 @@ def test_parser_only(slots, message):
 def test_parser_only_in_a_parser_still_compiles():
     accepts(PARSER="verify(hdr.h.a == 1, error.NoError); pkt.extract(hdr.st.next); "
                    "meta.z = hdr.st.lastIndex; hdr.st.last.a = 1;")
+
+
+# -- casts, calls and constructor arguments (p4c: explicit-cast-to-header-from-kvlist-expr-
+#    with-unmatched-field, issue3221, extern-method-overload-resolution-fails, issue3656,
+#    issue4146, issue478, persistent_e)
+CALL_CASES = [
+    ("cast of a list to a header with other fields", {"APPLY": "\nhdr.h = @@(h_t) { a = 1, c = 2 };"},
+     "missing field 'b'"),
+    ("cast to a type over another width", {"DECLS": "type bit<1> t1;\nt1 f(in bit<2> a) {\n @@return (t1)a; }"},
+     "cannot cast bit<2> to t1"),
+    ("ambiguous extern method", {"DECLS": "extern X { X(); void m(in bit<8> a); void m(in bit<8> b); }",
+                                 "LOCALS": "X() x;", "APPLY": "\n@@x.m(meta.x);"}, "Ambiguous method m"),
+    ("type arguments to an action", {"APPLY": "\na1<@@bit<8>>(1);"},
+     "Cannot supply type parameters for an action invocation"),
+    ("lookahead of void", {"PARSER": "\npkt.lookahead<@@void>();"}, "void: illegal type argument for 'lookahead'"),
+    ("extract of a varbit header without length", {"PARSER": "\npkt.extract(@@hdr.v);"},
+     "argument cannot contain varbit fields"),
+    ("constructor argument from an apply parameter",
+     {"DECLS": "control Sub(inout m_t m)(bit<8> k) { apply { m.x = k; } }\n"
+               "control Outer(inout m_t m, in bit<8> z) {\n Sub(@@z) s; apply { s.apply(m); } }",
+      "LOCALS": "Outer() o;", "APPLY": "o.apply(meta, meta.x);"},
+     "z: cannot evaluate to a compile-time constant"),
+]
+
+
+@pytest.mark.parametrize("slots, message", [c[1:] for c in CALL_CASES], ids=[c[0] for c in CALL_CASES])
+def test_casts_and_calls(slots, message):
+    rejects(message, **slots)
+
+
+def test_casts_and_calls_p4c_accepts_still_compile():
+    accepts(DECLS="type bit<1> t1;\nt1 f(in bit<1> a) { return (t1)a; }\n"
+                  "extern X { X(); void m(in bit<8> a); void m(in bit<8> a, in bit<8> b); }\n"
+                  "control Sub(inout m_t m)(bit<8> k) { apply { m.x = k; } }\n"
+                  "control Outer(inout m_t m, in bit<8> z)(bit<8> c) { Sub(c + 1) s; apply { s.apply(m); } }",
+            LOCALS="X() x; Outer(3) o;",
+            PARSER="pkt.extract(hdr.v, 8); bit<8> l = pkt.lookahead<bit<8>>();",
+            APPLY="hdr.h = (h_t) { a = 1, b = 2 }; x.m(meta.x); x.m(a = meta.x); x.m(meta.x, 1);"
+                  "o.apply(meta, meta.x); bit<1> t = (bit<1>)(t1)1w1;")
+
+
+def test_the_error_type_needs_an_error_declaration():
+    program = "struct S {\n  error b;\n}\ncontrol C()() { apply { } }\n"
+    with pytest.raises(CompileError) as info:
+        compile_source(program, "prog.p4")
+    assert "error: declaration not found" in info.value.first.message and info.value.first.pos.line == 2
+    compile_source("error { Oops }\n" + program, "prog.p4")
