@@ -843,6 +843,12 @@ class DeclarationChecker:
                     raise error(case.pos, f"duplicate switch label '{key or 'default'}'")
                 seen.add(key)
         elif isinstance(t, (ir.BitType, ir.EnumDecl, ir.ErrorType)):
+            if "exact" not in self.ctx.program.match_kinds and any(c.label is not None for c in stmt.cases) and \
+                    any(isinstance(d, ir.Instance) and d.name == "main" for d in self.ctx.program.decls):
+                # p4c's mid end turns a switch with labels into a table with an exact key; it
+                # keeps nothing of a program without main (p4c: issue3613; issue3619, issue3623)
+                raise error(stmt.pos, "Could not find declaration for 'match_kind.exact', which is needed to "
+                                      "implement switch statements; did you include core.p4?")
             for case in stmt.cases:
                 if case.label is not None:
                     case.label = self._case_value(self.types.expr(case.label, scope), t, "switch label")

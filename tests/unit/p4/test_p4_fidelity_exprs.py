@@ -252,3 +252,14 @@ def test_the_error_type_needs_an_error_declaration():
         compile_source(program, "prog.p4")
     assert "error: declaration not found" in info.value.first.message and info.value.first.pos.line == 2
     compile_source("error { Oops }\n" + program, "prog.p4")
+
+
+def test_a_switch_needs_the_exact_match_kind():
+    """p4c's mid end implements a switch with labels as a table with an exact key (issue3613)."""
+    program = ("control c(in bit<4> a) {\n  apply {\n    switch (a) {\n      4w0: {}\n    }\n  }\n}\n"
+               "control ct(in bit<4> a);\npackage pt(ct t);\n{MAIN}")
+    with pytest.raises(CompileError) as info:
+        compile_source(program.replace("{MAIN}", "pt(c()) main;\n"), "prog.p4")
+    assert "match_kind.exact" in info.value.first.message and info.value.first.pos.line == 3
+    compile_source("match_kind { exact }\n" + program.replace("{MAIN}", "pt(c()) main;\n"), "prog.p4")
+    compile_source(program.replace("{MAIN}", ""), "prog.p4")  # no main: p4c keeps nothing (issue3623)
