@@ -352,15 +352,25 @@ class CallChecker:
             if unknown:
                 raise error(by_name[unknown[0]].pos, f"package '{package.name}' has no parameter '{unknown[0]}'")
             args = [by_name[p.name] for p in package.params if p.name in by_name]
-        if len(args) != len(package.params):
+        params = package.params
+        if all(a.name for a in args):  # named: the parameters given
+            params = [p for p in package.params if p.name in {a.name for a in args}]
+        elif len(args) < len(params):  # positional: the first ones
+            params = params[:len(args)]
+        left_out = [p for p in package.params if p not in params]
+        if len(args) > len(package.params) or any(p.annotation("optional") is None for p in left_out):
             raise error(node.pos, f"wrong number of arguments to package '{package.name}': "
                                   f"expected {len(package.params)}, got {len(args)}")
         bindings = {name: t for name, t in (explicit or {}).items() if not isinstance(t, ir.DontCareType)}
-        for arg, param in zip(args, package.params):
+        for arg, param in zip(args, params):  # `@optional` parameters may be left out
             value = self.types.expr(arg.value, scope) if arg.value is not None else None
             decl = value.type if value is not None else None
             proto = param.type
             proto_base = proto.base if isinstance(proto, ir.SpecializedType) else proto
+            inner = decl.base if isinstance(decl, ir.SpecializedType) else decl
+            if isinstance(inner, ir.BlockTypeDecl) and inner.kind == "package" and inner is proto_base:
+                arg.value, arg.param = value, param  # a package instance passed to a package
+                continue
             if not isinstance(decl, (ir.ParserDecl, ir.ControlDecl)) or \
                     not isinstance(proto_base, ir.BlockTypeDecl) or \
                     (proto_base.kind == "parser") != isinstance(decl, ir.ParserDecl):

@@ -52,6 +52,7 @@ class Inliner:
     def __init__(self, functions: dict[str, ir.FunctionDecl]) -> None:
         self.functions = functions
         self.counter = itertools.count()
+        self.table_keys: dict[str, list[ir.Stmt]] = {}  # table name -> its keys' calls
 
     def _called(self, expr) -> ir.FunctionDecl | None:
         if (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)
@@ -72,6 +73,110 @@ class Inliner:
 
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt]:
         """The statements that replace `s`: hoisted calls first, then `s` itself."""
+        keys = self._key_updates(s)
+        return (self.stmts(keys) if keys else []) + self._stmt(s)
+
+    def _key_updates(self, s: ir.Stmt) -> list[ir.Stmt]:
+        """Before a statement that applies a table whose keys call functions: the
+        assignments computing those calls (a table's key is evaluated when it is applied)."""
+        if not self.table_keys or isinstance(s, ir.Block):
+            return []
+        out: list[ir.Stmt] = []
+        for _name, sub in _children(s):
+            for e in sub if isinstance(sub, list) else [sub]:
+                if isinstance(e, ir.Expr):
+                    for call in _applies(e):
+                        out += copy.deepcopy(self.table_keys.get(call.target.expr.name, []))
+        return out
+
+    def table_calls(self, control: ir.ControlDecl, program: ir.Program) -> None:
+        """Function calls where a table evaluates expressions itself, which p4c allows too:
+        a call in a key becomes a control local, computed before each apply of the table
+        (the key needs a @name then, as any complex key); a call in the argument of an
+        action listed in `actions` is evaluated when that action runs, so the action is
+        copied (keeping its control-plane name) with that parameter a local initialized by it."""
+        self.table_keys = {}
+        made: list[tuple[ir.ActionDecl, ir.ActionDecl]] = []
+        for table in [t for t in control.locals if isinstance(t, ir.TableDecl)]:
+            for key in table.keys:
+                if self._calls_in(key.expr) is None:
+                    continue
+                if ir.find_annotation(key.annotations, "name") is None:
+                    raise error(key.pos, f"{key.expr.text}: Complex key expression requires a @name annotation")
+                updates = self.table_keys.setdefault(table.name, [])
+
+                def to_local(e: ir.Expr) -> ir.Expr:
+                    fn = self._called(e)
+                    if fn is None:
+                        return e
+                    if fn.return_ref is None or fn.return_ref.kind == "void":
+                        raise error(e.pos, f"function '{fn.name}' returns no value")
+                    tmp = f"{table.name}_key__{next(self.counter)}"
+                    control.locals.insert(control.locals.index(table),
+                                          ir.VarDecl(tmp, type_ref=copy.deepcopy(fn.return_ref), pos=e.pos))
+                    updates.append(ir.Assign(ir.PathExpr(tmp, pos=e.pos, text=tmp), e, pos=e.pos))
+                    return ir.PathExpr(tmp, pos=e.pos, text=tmp)
+                key.expr = _map_one(key.expr, to_local) if not self._called(key.expr) else to_local(key.expr)
+            for ref in table.actions:
+                if any(a.value is not None and self._calls_in(a.value) for a in ref.args):
+                    made.append(self._bind_in_action(ref, table, control, program))
+        for original, action in made:
+            control.locals.insert(control.locals.index(original) + 1 if original in control.locals else 0, action)
+
+    def _bind_in_action(self, ref: ir.ActionRef, table: ir.TableDecl, control: ir.ControlDecl,
+                        program: ir.Program) -> tuple[ir.ActionDecl, ir.ActionDecl]:
+        scopes = [] if ref.absolute else control.locals
+        action = next((d for d in list(scopes) + program.decls
+                       if isinstance(d, ir.ActionDecl) and d.name == ref.name), None)
+        if action is None:
+            raise error(ref.pos, f"undeclared action '{ref.name}'")
+        local = action in control.locals
+        new = copy.deepcopy(action)
+        new.name = f"{action.name}__{next(self.counter)}"
+        if new.annotation("name") is None:
+            cp_name = action.name if local else "." + action.name
+            new.annotations.append(ir.Annotation("name", f'"{cp_name}"', [cp_name], pos=action.pos))
+        params = list(new.params)
+        if len(ref.args) > len(params):
+            raise error(ref.pos, f"action '{ref.name}' takes {len(params)} arguments, {len(ref.args)} given")
+        bound = [(next((p for p in params if p.name == a.name), None) if a.name else params[i], a)
+                 for i, a in enumerate(ref.args)]
+        inits: list[ir.Stmt] = []
+        kept: list[ir.Argument] = []
+        for param, arg in bound:
+            if param is not None and param.direction == "in" and arg.value is not None \
+                    and self._calls_in(arg.value) is not None:
+                new.params.remove(param)
+                inits.append(ir.VarDecl(param.name, type_ref=copy.deepcopy(param.type_ref), init=arg.value,
+                                        pos=arg.pos))
+            else:
+                if param is not None:
+                    arg.name = param.name  # the rest by name: parameters before it may be gone
+                kept.append(arg)
+        new.body.stmts[:0] = inits
+        gone = {d.name for d in inits}
+
+        def without_bound(args: list[ir.Argument]) -> list[ir.Argument]:
+            """An entry or default action repeats the listed arguments: those bound in the copy go."""
+            return [a for i, a in enumerate(args)
+                    if (a.name or (params[i].name if i < len(params) else None)) not in gone]
+
+        for entry in table.entries:  # the table's entries and default action name the copy
+            if entry.action.name == ref.name:
+                entry.action.name, entry.action.absolute = new.name, False
+                entry.action.args = without_bound(entry.action.args)
+        for prop in table.properties:
+            value = prop.value
+            if prop.name == "default_action" and isinstance(value, ir.MethodCall) \
+                    and isinstance(value.target, ir.PathExpr) and value.target.name == ref.name:
+                value.target.name, value.target.absolute = new.name, False
+                value.args = without_bound(value.args)
+            elif prop.name == "default_action" and isinstance(value, ir.PathExpr) and value.name == ref.name:
+                value.name, value.absolute = new.name, False
+        ref.name, ref.args, ref.absolute = new.name, kept, False
+        return action, new
+
+    def _stmt(self, s: ir.Stmt) -> list[ir.Stmt]:
         if isinstance(s, ir.Block):
             return [self.block(s)]
         if isinstance(s, ir.CallStmt) and (fn := self._called(s.call)):
@@ -283,6 +388,19 @@ def _operands(e: ir.Expr, fn: ir.FunctionDecl | None):
     return []
 
 
+def _applies(e: ir.Expr):
+    """The `t.apply()` calls in `e`."""
+    if isinstance(e, ir.MethodCall) and isinstance(e.target, ir.Member) and e.target.member == "apply" \
+            and isinstance(e.target.expr, ir.PathExpr):
+        yield e
+    for _name, sub in _children(e):
+        for x in sub if isinstance(sub, list) else [sub]:
+            if isinstance(x, ir.Expr):
+                yield from _applies(x)
+            elif isinstance(x, ir.Argument) and x.value is not None:
+                yield from _applies(x.value)
+
+
 def _as_stmt(stmts: list[ir.Stmt], orig: ir.Stmt) -> ir.Stmt:
     return stmts[0] if len(stmts) == 1 else ir.Block(stmts=stmts, pos=orig.pos)
 
@@ -434,11 +552,13 @@ def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
         if not functions:
             continue
         if isinstance(decl, ir.ControlDecl):
+            inliner.table_calls(decl, program)
             for local in decl.locals:
                 if isinstance(local, ir.ActionDecl):
                     inliner.block(local.body)
             decl.body.stmts[:0] = inliner.initializers(decl.locals)
             inliner.block(decl.body)
+            inliner.table_keys = {}
         elif isinstance(decl, ir.ParserDecl):
             start = decl.state("start")
             if start is not None:

@@ -60,7 +60,7 @@ def _param_lists(decl: ir.Decl) -> Iterator[tuple[list[ir.Param], str]]:
         yield decl.params, "apply"
         yield decl.ctor_params, "ctor"
     elif isinstance(decl, ir.BlockTypeDecl):
-        yield decl.params, "ctor" if decl.kind == "package" else "apply"
+        yield decl.params, "package" if decl.kind == "package" else "apply"
     elif isinstance(decl, ir.ExternDecl):
         for m in decl.constructors + decl.methods:
             yield m.params, "method"
@@ -126,7 +126,7 @@ class ValidateDeclarations:
 def _params(params: list[ir.Param], role: str) -> None:
     """Default values only on in and directionless parameters, never on `@optional` ones;
     `@optional` only where a call may leave an argument out (not in a parser's or control's
-    constructor, nor in a function); constructor parameters have no direction."""
+    constructor, nor in a function; a package's may); constructor parameters have no direction."""
     for p in params:
         optional = p.annotation("optional") is not None
         if p.default is not None and optional:
@@ -135,7 +135,7 @@ def _params(params: list[ir.Param], role: str) -> None:
             raise error(p.pos, f"{p.name}: out parameters cannot have default values")
         if optional and role in ("ctor", "function"):
             raise error(p.pos, f"{p.name}: optional parameter not allowed here")
-        if role == "ctor" and p.direction is not None:
+        if role in ("ctor", "package") and p.direction is not None:
             raise error(p.pos, f"{p.name}: constructor parameters cannot have a direction")
 
 

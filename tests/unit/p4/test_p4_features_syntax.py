@@ -1,0 +1,106 @@
+"""P4-16 features of p4c's positive corpus: each compiles and runs on the switch (packets
+out show it works), and a close variant p4c rejects is rejected."""
+
+import pytest
+
+from fabriclab.p4 import CompileError, compile_source
+from fabriclab.switch.core import SwitchCore
+
+
+def v1model(decls: str, ingress: str, locals_: str = "") -> str:
+    """A v1model program around one header `h` of four bytes a..d (extracted, emitted);
+    ingress sends every packet to port 2, declares `locals_` and runs `ingress`."""
+    return f"""
+#include <core.p4>
+#include <v1model.p4>
+header h_t {{ bit<8> a; bit<8> b; bit<8> c; bit<8> d; }}
+struct metadata {{ }}
+struct headers {{ h_t h; }}
+{decls}
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {{
+    state start {{ pkt.extract(hdr.h); transition accept; }}
+}}
+control V(inout headers hdr, inout metadata meta) {{ apply {{ }} }}
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {{
+{locals_}
+    apply {{
+        sm.egress_spec = 2;
+{ingress}
+    }}
+}}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {{ apply {{ }} }}
+control C(inout headers hdr, inout metadata meta) {{ apply {{ }} }}
+control D(packet_out pkt, in headers hdr) {{ apply {{ pkt.emit(hdr.h); }} }}
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def run(text: str, data: bytes) -> bytes:
+    """The packet the program sends out for `data` (on port 2)."""
+    ((port, out),) = SwitchCore(compile_source(text, "t.p4")).process(1, data, 0)
+    assert port == 2
+    return out
+
+
+def rejected(text: str, message: str, line: int | None = None) -> None:
+    with pytest.raises(CompileError, match=message) as info:
+        compile_source(text, "t.p4")
+    if line is not None:
+        assert info.value.diagnostics[0].pos.line == line, str(info.value)
+
+
+# -- @optional package parameters (p4c: issue1304, issue2492) --------------------------------
+PACKAGE = """
+#include <core.p4>
+header d_t { bit<16> f; }
+struct hs { d_t d; }
+control ingress(inout hs hdr) { apply { hdr.d.f = 1; } }
+control ctr<H>(inout H hdr);
+package pipe<H>(ctr<H> c);
+package top<H1, H2>(pipe<H1> p1, @optional pipe<H2> p2);
+pipe(ingress()) p;
+top(@ARGS@) main;
+"""
+
+
+def test_optional_package_parameters_may_be_left_out():
+    compile_source(PACKAGE.replace("@ARGS@", "p"), "t.p4")  # a package instance as argument too
+    compile_source(PACKAGE.replace("@ARGS@", "p1 = p"), "t.p4")
+    rejected(PACKAGE.replace("@ARGS@", "").replace("@optional ", ""),
+             "wrong number of arguments to package 'top'")
+    rejected(PACKAGE.replace("@ARGS@", "p").replace("@optional ", ""),
+             "wrong number of arguments to package 'top'", 10)
+    rejected(PACKAGE.replace("control ctr", "control ingress2(inout hs hdr)(@optional bit<8> x) { apply { } }\ncontrol ctr")
+             .replace("@ARGS@", "p"), "optional parameter not allowed here", 6)
+
+
+# -- function calls in table keys and in the actions list's arguments (p4c: issue2258-bmv2,
+# issue2266, issue2321) ---------------------------------------------------------------------
+TABLE_CALLS = v1model("""
+bit<8> bump(inout bit<8> x) { x = x + 1; return x + 10; }
+bit<8> twice(in bit<8> x) { return x + x; }
+""", """
+        hdr.h.d = 0;
+        t.apply();
+""", """
+    action set(in bit<8> v, inout bit<8> w, bit<8> p) { hdr.h.c = v; w = w + p; }
+    action other() { hdr.h.c = 99; }
+    table t {
+        key = { twice(hdr.h.a): exact @name("twice_a"); }
+        actions = { set(bump(hdr.h.b), hdr.h.d); other; }
+        const entries = { 8: set(bump(hdr.h.b), hdr.h.d, 3); 6: other(); }
+        default_action = other();
+    }
+""")
+
+
+def test_function_calls_in_table_keys_and_action_arguments():
+    # key twice(4) = 8 hits set: bump runs when set runs (b 1 -> 2, v = 12), d += 3
+    assert run(TABLE_CALLS, bytes([4, 1, 0, 0])) == bytes([4, 2, 12, 3])
+    # key 6 runs other: bump does not run
+    assert run(TABLE_CALLS, bytes([3, 1, 0, 0])) == bytes([3, 1, 99, 0])
+    assert run(TABLE_CALLS, bytes([1, 1, 0, 0])) == bytes([1, 1, 99, 0])
+
+
+def test_a_function_call_key_needs_a_name():
+    rejected(TABLE_CALLS.replace(' @name("twice_a")', ""), "Complex key expression requires a @name", 20)
