@@ -659,6 +659,9 @@ class IrBuilder(Transformer):
     def struct_expr(self, meta, c):
         return self._expr(ir.StructExpr([x for x in c if x is not None]), meta)
 
+    def invalid_header(self, meta, c):
+        return self._expr(ir.InvalidHeader(), meta)
+
     def kv_pair(self, meta, c):
         return (str(c[0]), c[1])
 

@@ -958,3 +958,4 @@ def key_name(e: ir.Expr) -> str:
     if isinstance(e, ir.MethodCall) and e.kind == ir.CallKind.IS_VALID:
         return f"{key_name(e.target)}.$valid$"
     raise error(e.pos, f"{e.text}: Complex key expression requires a @name annotation")
+

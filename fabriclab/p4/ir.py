@@ -53,6 +53,7 @@ from fabriclab.p4.p4types import (  # noqa: F401  (the IR's types, re-exported)
     MatchKindType, VoidType, DontCareType, TypeVar, StackType, TupleType,
     SpecializedType, SetType, ApplyResultType, ActionRunType, StructInitType,
 )
+from fabriclab.p4.p4types import InvalidInitType  # noqa: F401
 
 
 # ---------------------------------------------------------------------------- annotations
@@ -252,6 +253,11 @@ class Mask(Expr):
 class Range(Expr):
     lo: Expr
     hi: Expr
+
+
+@dataclass(eq=False)
+class InvalidHeader(Expr):
+    """`{#}`: an invalid header or header union (its type from a cast or the context)."""
 
 
 @dataclass(eq=False)

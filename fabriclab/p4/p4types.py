@@ -146,6 +146,14 @@ class ActionRunType(Type):
 
 
 @dataclass(frozen=True)
+class InvalidInitType(Type):
+    """The type of `{#}` (an invalid header or union) before context gives it one."""
+
+    def display(self) -> str:
+        return "{#}"
+
+
+@dataclass(frozen=True)
 class StructInitType(Type):
     """The type of `{a = 1, b = 2}` before context gives it a struct or header type."""
 

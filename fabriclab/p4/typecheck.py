@@ -304,6 +304,10 @@ class ExprChecker:
             return e
         if isinstance(e, (ir.StructExpr, ir.ListExpr)) and isinstance(target, ir.StructLike):
             return self._init_struct(e, target)
+        if isinstance(src, ir.InvalidInitType) and isinstance(target, ir.StructLike) and \
+                target.kind in ("header", "header_union"):
+            e.type = target  # `{#}`: an invalid header or union of the type needed
+            return e
         if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
             if len(e.items) != len(target.elems):
                 raise error(e.pos, f"list of {len(e.items)} values used where {target.display()} is needed")
@@ -363,6 +367,10 @@ class ExprChecker:
             return self.coerce(a, b.type, f"left operand of '{op}'"), b
         if isinstance(b.type, ir.IntType) and isinstance(b, ir.Constant):
             return a, self.coerce(b, a.type, f"right operand of '{op}'")
+        if isinstance(a.type, ir.InvalidInitType):
+            return self.coerce(a, b.type, f"left operand of '{op}'"), b
+        if isinstance(b.type, ir.InvalidInitType):
+            return a, self.coerce(b, a.type, f"right operand of '{op}'")
         if _known_int(a) and isinstance(b.type, ir.BitType):
             return ir.Cast(None, a, type=b.type, text=a.text, pos=a.pos), b
         if _known_int(b) and isinstance(a.type, ir.BitType):
@@ -391,6 +399,10 @@ class ExprChecker:
 
     def _e_StringLiteral(self, e, scope):
         e.type = ir.StringType()
+        return e
+
+    def _e_InvalidHeader(self, e, scope):
+        e.type = ir.InvalidInitType()
         return e
 
     def _e_DefaultExpr(self, e, scope):
@@ -654,6 +666,8 @@ class ExprChecker:
         e.expr = self.expr(e.expr, scope)
         src = e.expr.type
         e.type = target
+        if isinstance(src, ir.InvalidInitType):  # `(H){#}`: an invalid H
+            return self.coerce(e.expr, target, "{#}")
         if same_type(src, target):
             return e.expr if isinstance(e.expr, ir.Constant) else e
         if isinstance(target, ir.StructLike) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):

@@ -258,6 +258,9 @@ class ExprCompiler:
             return str(e.value & ((1 << t.width) - 1))
         return str(e.value)
 
+    def x_InvalidHeader(self, e: ir.InvalidHeader) -> str:
+        return self.zero(e.type)  # a fresh header (union) object: not valid
+
     def x_BoolLiteral(self, e: ir.BoolLiteral) -> str:
         return "True" if e.value else "False"
 

@@ -104,3 +104,44 @@ def test_function_calls_in_table_keys_and_action_arguments():
 
 def test_a_function_call_key_needs_a_name():
     rejected(TABLE_CALLS.replace(' @name("twice_a")', ""), "Complex key expression requires a @name", 20)
+
+
+# -- `{#}`: an invalid header or union (p4c: invalid-header, invalid-union, issue5653, issue3779,
+# issue4625_remove_compile_time_bool_methodcall_of_mcs) ------------------------------------
+INVALID = v1model("""
+header e_t { bit<8> v; }
+header_union u_t { e_t e; h_t h; }
+""", """
+        e_t e = { 7 };
+        u_t u;
+        u.e = e;
+        bit<8> r = 0;
+        if (e != {#}) { r = r | 1; }
+        if (u.isValid()) { r = r | 2; }
+        e = (e_t){#};
+        u = {#};
+        if (e == (e_t){#}) { r = r | 4; }
+        if (!u.isValid() && !((e_t){#}).isValid()) { r = r | 8; }
+        hdr.h.d = r;
+        if (hdr.h.a == 1) { hdr.h = {#}; }
+""")
+
+
+def test_invalid_header_and_union_expressions():
+    assert run(INVALID, bytes([0, 0, 0, 0])) == bytes([0, 0, 0, 15])
+    assert run(INVALID, bytes([1, 0, 0, 0])) == b""  # hdr.h invalid: not emitted
+
+
+def test_invalid_expression_needs_a_header_type():
+    rejected(INVALID.replace("e = (e_t){#};", "e = (e_t){#}; bit<8> x = {#};"),
+             r"of type \{#\} cannot be used as bit<8>", 26)
+    rejected(INVALID.replace("e = (e_t){#};", "metadata m = (metadata){#};"),
+             r"\{#\} of type \{#\} cannot be used as metadata", 26)
+
+
+def test_an_unused_function_is_type_checked_as_declared():
+    # p4c: expr-unary-minus-on-unsupported-type, expr-binary-bitwise-on-unsupported-types
+    ok = "header e_t { bit<8> v; }\nbool f(in e_t e) { return e == {#} || !e.isValid(); }\n"
+    compile_source(v1model(ok, ""), "t.p4")
+    rejected(v1model(ok.replace("e == {#}", "-{#}"), ""), "'-' needs a numeric operand, not {#}", 8)
+    rejected(v1model(ok.replace("e == {#} ||", "e.isValid() &"), ""), "'&' needs numeric operands, not bool", 8)
