@@ -7,6 +7,7 @@ back through cpp's line markers) so later passes can report errors precisely.
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 
 from lark import Token, Transformer, Tree, v_args
@@ -116,6 +117,7 @@ class IrBuilder(Transformer):
         self.smap = smap
         self.text = text
         self.warnings: list = []
+        self._loops = itertools.count()  # numbers the variables of for-in loops
 
     # -- helpers -------------------------------------------------------------------
     def _pos(self, meta_or_tok):
@@ -509,11 +511,53 @@ class IrBuilder(Transformer):
         return ir.If(cond, then, else_, pos=self._pos(meta))
 
     def for_stmt(self, meta, c):
-        _kw, init, cond, update, body = c
-        return ir.For(init or [], cond, update or [], body, pos=self._pos(meta))
+        _annos, kw, init, cond, update, body = c
+        return ir.For(init or [], cond, update or [], body, pos=self._pos(kw))
 
     def for_in_stmt(self, meta, c):
-        raise self._error(meta, "unsupported: for-in loops (use a three-clause for loop)")
+        """`for (T v in lo .. hi) S` and `for (T v in stack) S` as three-clause loops (the
+        collection evaluated once, as P4 does), v a copy of the element in S:
+
+            for (T v__lo = lo, T v__hi = hi, bool v__go = v__lo <= v__hi; v__go;
+                 v__go = v__lo != v__hi, v__lo = v__lo + 1) { T v = v__lo; S }
+            for (bit<32> v__i = 0; v__i < stack.size; v__i = v__i + 1) { T v = stack[v__i]; S }
+
+        (`v__go` ends a range at its last value, where `v__lo + 1` may wrap around)."""
+        _annos, kw, annos, type_ref, name, _in, first, last, body = c
+        pos = self._pos(kw)
+        n = next(self._loops)
+        var = f"{name}__{n}"
+
+        def ref(suffix: str) -> ir.PathExpr:
+            return ir.PathExpr(var + suffix, pos=pos, text=var + suffix)
+
+        def decl(suffix: str, tref, init) -> ir.VarDecl:
+            return ir.VarDecl(var + suffix, type_ref=copy.deepcopy(tref), init=init, pos=pos)
+
+        one = ir.Constant(1, type=ir.IntType(), pos=pos)
+        if last is not None:
+            bool_ref = ir.TypeRef("bool", pos=pos)
+            init = [decl("_lo", type_ref, first), decl("_hi", type_ref, last),
+                    decl("_go", bool_ref, ir.Binary("<=", ref("_lo"), ref("_hi"), pos=pos))]
+            cond = ref("_go")
+            update = [ir.Assign(ref("_go"), ir.Binary("!=", ref("_lo"), ref("_hi"), pos=pos), pos=pos),
+                      ir.Assign(ref("_lo"), ir.Binary("+", ref("_lo"), one, pos=pos), pos=pos)]
+            element: ir.Expr = ref("_lo")
+        else:
+            width = ir.Constant(32, type=ir.IntType(), pos=pos)
+            index_ref = ir.TypeRef("bit", width=width, pos=pos)
+            init = [decl("_i", index_ref, ir.Constant(0, type=ir.IntType(), pos=pos))]
+            cond = ir.Binary("<", ref("_i"), ir.Member(first, "size", pos=pos, text=f"{first.text}.size"),
+                             pos=pos)
+            update = [ir.Assign(ref("_i"), ir.Binary("+", ref("_i"), one, pos=pos), pos=pos)]
+            element = ir.Index(copy.deepcopy(first), ref("_i"), pos=pos, text=f"{first.text}[{var}_i]")
+        inner = ir.VarDecl(str(name), type_ref=type_ref, init=element, annotations=self._annos(annos),
+                           pos=self._pos(name))
+        stmts = body.stmts if isinstance(body, ir.Block) and not body.annotations else [body]
+        return ir.For(init, cond, update, ir.Block(stmts=[inner, *stmts], pos=body.pos), pos=pos)
+
+    def for_compound(self, meta, c):
+        return self.compound_assignment(meta, [*c, None])
 
     def for_clauses(self, meta, c):
         return list(c)

@@ -145,3 +145,37 @@ def test_an_unused_function_is_type_checked_as_declared():
     compile_source(v1model(ok, ""), "t.p4")
     rejected(v1model(ok.replace("e == {#}", "-{#}"), ""), "'-' needs a numeric operand, not {#}", 8)
     rejected(v1model(ok.replace("e == {#} ||", "e.isValid() &"), ""), "'&' needs numeric operands, not bool", 8)
+
+
+# -- for-in loops over ranges and header stacks; compound assignments in a for's clauses and
+# annotations on a for (p4c: forloop1, forloop3, forloop4, forloop7, issue5499, forloop8-11) --
+LOOPS = v1model("""
+header e_t { bit<8> v; }
+struct stack_t { e_t[3] s; }
+""", """
+        stack_t st;
+        st.s[0] = { 1 }; st.s[1] = { 2 }; st.s[2] = { 4 };
+        bit<8> sum = 0;
+        for (e_t e in st.s) { sum = sum + e.v; e.v = 0; }      // e is a copy
+        for (e_t e in st.s) sum = sum + e.v;
+        hdr.h.b = sum;                                         // 14
+        bit<8> n = 0;
+        for (bit<8> i in hdr.h.a .. hdr.h.a + 2) { n = n + i; }  // a + a+1 + a+2
+        for (bit<8> i in 8w255 .. 255) { n = n + 1; }          // once: no wrap-around
+        for (bit<8> i in 3 .. 1) { n = 0; }                   // empty
+        hdr.h.c = n;
+        bit<8> k = 0;
+        @unroll
+        for (bit<8> j = 10; j != 0; j -= 2) { if (j == 4) { continue; } k += 1; }
+        hdr.h.d = k;                                           // 10, 8, 6, 2: 4
+""")
+
+
+def test_for_in_loops_and_compound_updates():
+    assert run(LOOPS, bytes([5, 0, 0, 0])) == bytes([5, 14, 5 + 6 + 7 + 1, 4])
+    assert run(LOOPS, bytes([254, 0, 0, 0])) == bytes([254, 14, 1, 4])  # a + 2 wraps to 0: empty
+
+
+def test_for_in_loop_needs_a_stack_or_a_range():
+    rejected(LOOPS.replace("for (e_t e in st.s) sum", "for (e_t e in sum) sum"), "of type bit<8> has no member .size.", 24)
+    rejected(LOOPS.replace("8w255 .. 255", "16w255 .. 255"), "of type bit<16> cannot be used as bit<8>", 28)
