@@ -395,7 +395,9 @@ class DeclarationChecker:
         earlier functions expanded; a call to itself or to a later function names nothing
         declared yet, as in p4c). Return values convert to the return type and functions
         cannot call actions. Its calls were already expanded into copies, which are typed
-        where they were inlined."""
+        where they were inlined. A generic function's body is typed with its type parameters
+        as types, as p4c types it, and each specialization the inlining made as its own."""
+        scope = self._generic_scope(decl.type_params, scope)
         self._params(decl.params, scope)
         returns = self.types.resolve_type(decl.return_ref, scope)
         self._not_generic(returns, decl.return_ref, "return generic type")

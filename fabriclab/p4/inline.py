@@ -53,6 +53,12 @@ class Inliner:
         self.functions = functions
         self.counter = itertools.count()
         self.table_keys: dict[str, list[ir.Stmt]] = {}  # table name -> its keys' calls
+        self.specialized = 0  # calls of generic functions inlined so far
+
+    def _specialize(self, fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl:
+        if fn.type_params:
+            self.specialized += 1
+        return specialize_call(fn, call)
 
     def _called(self, expr) -> ir.FunctionDecl | None:
         if (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)
@@ -109,6 +115,7 @@ class Inliner:
                     fn = self._called(e)
                     if fn is None:
                         return e
+                    fn = specialize_call(fn, e)  # a generic function's return type, for its call
                     if fn.return_ref is None or fn.return_ref.kind == "void":
                         raise error(e.pos, f"function '{fn.name}' returns no value")
                     tmp = f"{table.name}_key__{next(self.counter)}"
@@ -182,7 +189,7 @@ class Inliner:
         if isinstance(s, ir.CallStmt) and (fn := self._called(s.call)):
             pre: list[ir.Stmt] = []
             self._lower_operands(s.call, fn, pre)
-            return pre + [self._expand(fn, s.call, None)]
+            return pre + [self._expand(self._specialize(fn, s.call), s.call, None)]
         if isinstance(s, ir.For):
             if s.cond is not None and self._calls_in(s.cond) is not None:
                 raise error(s.cond.pos, "unsupported: a function call in a for condition")
@@ -259,7 +266,10 @@ class Inliner:
             return tmp
         if isinstance(e, ir.Conditional) and (self._calls_in(e.then) or self._calls_in(e.else_)):
             cond = self._lower(e.cond, pre)
-            fn = self._called(e.then) or self._called(e.else_)
+            call = e.then if self._called(e.then) else e.else_
+            fn = self._called(call)
+            if fn is not None:
+                fn = self._specialize(fn, call)
             if fn is None or fn.return_ref is None:
                 raise error(e.pos, "unsupported: a function call nested inside a branch of ?: "
                                    "(assign it to a variable under an if first)")
@@ -275,6 +285,7 @@ class Inliner:
         self._lower_operands(e, fn, pre)
         if fn is None:
             return e
+        fn = self._specialize(fn, e)
         if fn.return_ref is None or fn.return_ref.kind == "void":
             raise error(e.pos, f"function '{fn.name}' returns no value")
         tmp = self._temp(f"{fn.name}_ret", pre, e.pos, copy.deepcopy(fn.return_ref))
@@ -343,6 +354,50 @@ class Inliner:
                 stmts.append(ir.Assign(copy.deepcopy(value), ir.PathExpr(rename[p.name], pos=call.pos),
                                        pos=call.pos))
         return ir.Block(stmts=stmts, pos=call.pos)
+
+
+def specialize_call(fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl:
+    """A generic function's copy for one call, its type parameters replaced by the call's
+    type arguments, or else inferred from the arguments (as p4c's SpecializeGenericFunctions
+    makes one copy per type-argument tuple): a parameter declared with type `T` binds T to
+    its argument's type. The checker types the copy where the inlining puts it."""
+    if not fn.type_params:
+        return fn
+    bindings: dict[str, ir.TypeRef] = {}
+    explicit = [a for a in call.type_args]
+    if explicit and len(explicit) != len(fn.type_params):
+        raise error(call.pos, f"function '{fn.name}' takes {len(fn.type_params)} type arguments, "
+                              f"got {len(explicit)}")
+    for name, ref in zip(fn.type_params, explicit):
+        if ref.kind != "dontcare":
+            bindings[name] = ref
+    args = _bind(fn, call)
+    for p in fn.params:
+        ref = p.type_ref
+        if ref is not None and ref.kind == "name" and ref.name in fn.type_params \
+                and ref.name not in bindings and p.name in args:
+            bindings[ref.name] = ir.TypeRef("typeof", of=copy.deepcopy(args[p.name]), pos=ref.pos)
+    missing = [t for t in fn.type_params if t not in bindings]
+    if missing:
+        raise error(call.pos, f"unsupported: cannot infer type argument '{missing[0]}' of function "
+                              f"'{fn.name}'; give it explicitly ({fn.name}<...>(...))")
+    spec = copy.deepcopy(fn)
+    spec.type_params = []
+    _bind_type_vars(spec, bindings)
+    return spec
+
+
+def _bind_type_vars(node, bindings: dict[str, ir.TypeRef]) -> None:
+    """Replace (in place) each type reference under `node` that names a bound type variable."""
+    for _name, value in _children(node):
+        for child in value if isinstance(value, list) else [value]:
+            if isinstance(child, ir.TypeRef) and child.kind == "name" and child.name in bindings:
+                bound = copy.deepcopy(bindings[child.name])
+                child.kind, child.name, child.width, child.args, child.of = \
+                    bound.kind, bound.name, bound.width, bound.args, bound.of
+                child.resolved = bound.resolved
+            elif isinstance(child, ir.Node):
+                _bind_type_vars(child, bindings)
 
 
 def _stable(e: ir.Expr) -> bool:
@@ -539,12 +594,12 @@ def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
     kept: list[ir.Node] = []
     for decl in program.decls:
         if isinstance(decl, ir.FunctionDecl):
-            if decl.type_params:
-                raise error(decl.pos, f"unsupported: generic function '{decl.name}'")
             loop_return = _loop_returns(decl.body)
             if loop_return is not None:
                 raise error(loop_return.pos, "unsupported: return inside a for loop of a function")
+            specialized = inliner.specialized
             inliner.block(decl.body)  # earlier functions into this one (no recursion in P4)
+            decl.specializes = inliner.specialized != specialized
             functions[decl.name] = decl
             dropped.append((len(kept), decl))
             continue

@@ -327,11 +327,13 @@ class TypeRef(Node):
     """A type as written; the checker sets `.resolved`."""
 
     kind: str  # "bit", "int", "bool", "error", "string", "infint", "void", "name", "stack",
-    #            "specialized", "dontcare", "varbit", "tuple"
+    #            "specialized", "dontcare", "varbit", "tuple", "typeof"
     name: str = ""
     width: Expr | None = None  # bit/int width; stack size
     args: list["TypeRef"] = field(default_factory=list)
     resolved: Type | None = field(default=None, repr=False)
+    # "typeof": the type of this expression (the inlining binds an inferred type argument so)
+    of: Expr | None = None
 
 
 # ---------------------------------------------------------------------------- statements
@@ -657,6 +659,9 @@ class FunctionDecl(Decl):
     type_params: list[str] = field(default_factory=list)
     params: list[Param] = field(default_factory=list)
     body: Block = field(default_factory=Block)
+    # the inlining copied a generic function's specialization into the body (so the checker
+    # types the body where it is declared, as p4c types every specialization)
+    specializes: bool = False
 
 
 @dataclass(eq=False)

@@ -150,6 +150,8 @@ class ExprChecker:
             if width <= 0 or width > 2048 or (kind == "int" and width < 1):
                 raise error(ref.pos, f"invalid width {width} for {kind}<>")
             return ir.BitType(width, kind == "int")
+        if kind == "typeof":
+            return self.expr(ref.of, scope).type
         if kind == "tuple":
             elems = tuple(self._resolve_type(a, scope) for a in ref.args)
             for a, t in zip(ref.args, elems):
@@ -676,6 +678,8 @@ class ExprChecker:
             return self.coerce(e.expr, target, "cast operand")
         if not self._castable(src, target, e.expr):
             raise error(e.pos, f"cannot cast {self.show(src)} to {self.show(target)}")
+        if isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):  # its fields must be the struct's
+            e.expr = self.coerce(e.expr, target, f"cast to {self.show(target)}")
         if isinstance(e.expr, ir.Constant):
             rep = target.type if isinstance(target, ir.NewTypeDecl) else target
             if isinstance(rep, ir.BoolType):
