@@ -338,9 +338,7 @@ class IrBuilder(Transformer):
     # -- parsers -----------------------------------------------------------------------
     def parser_decl(self, meta, c):
         annos, _kw, name, type_params, params, ctor_params, *rest = c
-        if type_params:
-            raise self._error(name, "unsupported: generic parser declarations are not supported")
-        return ir.ParserDecl(str(name), params=params or [], ctor_params=ctor_params or [],
+        return ir.ParserDecl(str(name), type_params=type_params or [], params=params or [], ctor_params=ctor_params or [],
                              locals=[r for r in rest if not isinstance(r, ir.ParserState)],
                              states=[r for r in rest if isinstance(r, ir.ParserState)],
                              annotations=self._annos(annos), pos=self._pos(name))
@@ -394,11 +392,10 @@ class IrBuilder(Transformer):
     # -- controls ------------------------------------------------------------------------
     def control_decl(self, meta, c):
         annos, _kw, name, type_params, params, ctor_params, *rest = c
-        if type_params:
-            raise self._error(name, "unsupported: generic control declarations are not supported")
         body = rest.pop()
         rest = [r for r in rest if not (isinstance(r, Token) and r.type == "APPLY")]
-        return ir.ControlDecl(str(name), params=params or [], ctor_params=ctor_params or [], locals=rest,
+        return ir.ControlDecl(str(name), type_params=type_params or [], params=params or [],
+                              ctor_params=ctor_params or [], locals=rest,
                               body=body, annotations=self._annos(annos), pos=self._pos(name))
 
     def action_decl(self, meta, c):

@@ -109,7 +109,7 @@ class CallChecker:
         ret = substitute(fn.return_type, bindings)
         if ir.block_kind(ret) is not None:  # parsers, controls and packages are only instantiated
             raise error(e.pos, f"{e.text.rstrip(';')}: illegal return type {ir.block_kind(ret)} {self.types.show(ret)}")
-        if isinstance(ret, ir.TypeVar):
+        if isinstance(ret, ir.TypeVar) and ret is fn.return_type:  # (not one bound to a generic block's type parameter)
             raise error(e.pos, f"cannot infer the type of '{fn.name}'(); give it explicitly: "
                                f"{fn.name}<T>(...)")
         e.type = ret

@@ -460,7 +460,7 @@ class DeclarationChecker:
             self.types.in_parser = False
 
     def _parser(self, decl: ir.ParserDecl, scope: Scope) -> None:
-        inner = self._block_scope(decl, scope)
+        inner = self._block_scope(decl, self._generic_scope(decl.type_params, scope))
         states: dict[str, ir.ParserState] = {}
         for state in decl.states:
             if state.name in states or state.name in ("accept", "reject"):
@@ -558,7 +558,9 @@ class DeclarationChecker:
 
     # -- controls -----------------------------------------------------------------------------
     def _d_ControlDecl(self, decl: ir.ControlDecl, scope: Scope) -> None:
-        inner = self._block_scope(decl, scope)
+        # a generic one nothing instantiates (specialize.py copies the others) is typed with
+        # its type parameters as types, as p4c does
+        inner = self._block_scope(decl, self._generic_scope(decl.type_params, scope))
         self._block(decl.body, inner)
 
     def _local(self, decl: ir.Decl, scope: Scope) -> None:
@@ -587,7 +589,12 @@ class DeclarationChecker:
         if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.VoidType)):
             raise error(decl.pos, f"a variable cannot have type {self.types.show(decl.type)}")
         if decl.init is not None:
-            decl.init = self.types.coerce(self.types.expr(decl.init, scope), decl.type, f"initializer of '{decl.name}'")
+            init = self.types.expr(decl.init, scope)
+            if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):
+                # a generic block's type parameter is a type of its own (p4c: issue345)
+                raise error(decl.pos, f"'{decl.name}': a value of type {self.types.show(init.type)} cannot "
+                                      f"initialize a variable of type {decl.type.name}")
+            decl.init = self.types.coerce(init, decl.type, f"initializer of '{decl.name}'")
 
     # -- tables --------------------------------------------------------------------------------
     def _table(self, t: ir.TableDecl, scope: Scope) -> None:

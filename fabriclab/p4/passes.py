@@ -16,6 +16,7 @@ from fabriclab.p4 import ir
 from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
 from fabriclab.p4.direct_calls import InstantiateDirectCalls
 from fabriclab.p4.inline import InlineFunctions
+from fabriclab.p4.specialize import SpecializeBlocks
 from fabriclab.p4.rules import EntryPriorities, MainPackage, TableEntries, TargetRestrictions, UnusedTables
 from fabriclab.p4.runtime_ops import RuntimeDivision
 from fabriclab.p4.typecheck import CheckContext
@@ -39,9 +40,9 @@ class PassManager:
         return ctx.program
 
 
-# validate declarations as written -> inline functions, instantiate Ctl.apply() -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
+# validate declarations as written -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 # -> what the target cannot run (p4c's mid end for BMv2)
-FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), InlineFunctions(), InstantiateDirectCalls(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
+FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
                                UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision())
 
 

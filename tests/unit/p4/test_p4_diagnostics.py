@@ -56,7 +56,8 @@ CASES = [
      "unsupported: cannot infer type argument 'T' of function 'zero'"),
     ("two-argument extract", {"PARSER": "@@pkt.extract(hdr.h, 32);"}, "extract(hdr, len) needs a header with one varbit field"),
     ("this", {"APPLY": "@@this.x = 1;"}, "'this' can only be used in the definition of an abstract method"),
-    ("generic control", {"DECLS": "control @@G<T>(inout T t) { apply { } }"}, "unsupported: generic control"),
+    ("generic control", {"DECLS": "control G<T>(inout T t) { apply { } }", "LOCALS": "G() @@g;"},
+     "unsupported: cannot infer type argument 'T' of control 'G'"),
     ("exit in parser", {"PARSER": "if (true) { @@exit; }"}, "exit statements are not allowed in parser"),
     # names and types
     ("undeclared", {"APPLY": "meta.x = @@nope;"}, "undeclared identifier 'nope'"),
