@@ -77,6 +77,7 @@ class Specializer:
                 for arg, param in pairs:  # the package's type arguments the other blocks give
                     if param is not None and isinstance(arg.value, ir.ConstructorCall):
                         self._infer_package(package, param.type_ref, arg.value.target, known)
+                pairs += self._defaults(node, package, pairs, known)
                 for arg, param in pairs:
                     if arg.value is not None:
                         self._visit(arg.value, param.type_ref if param is not None else None, known)
@@ -87,6 +88,24 @@ class Specializer:
             for child in value if isinstance(value, list) else [value]:
                 if isinstance(child, ir.Node) and not isinstance(child, ir.TypeRef):
                     self._visit(child, None)
+
+    @staticmethod
+    def _defaults(node, package: ir.BlockTypeDecl, pairs: list, known: dict[str, ir.TypeRef]) -> list:
+        """The arguments an instance of `package` leaves to its parameters' default values
+        (`V<H> vr = EmptyV<H>()`), each a copy of the default with the package's type
+        arguments in it; appended to the instance's arguments."""
+        given = {param.name for _arg, param in pairs if param is not None}
+        named = bool(node.args) and all(arg.name for arg in node.args)
+        added = []
+        for i, param in enumerate(package.params):
+            if param.name in given or param.default is None or (not named and i < len(node.args)):
+                continue
+            value = copy.deepcopy(param.default)
+            _bind_type_vars(value, known)
+            arg = ir.Argument(value, name=param.name if named else None, pos=node.pos)
+            node.args.append(arg)
+            added.append((arg, param))
+        return added
 
     def _infer_package(self, package: ir.BlockTypeDecl, expected: ir.TypeRef | None, target: ir.TypeRef,
                        known: dict[str, ir.TypeRef]) -> None:

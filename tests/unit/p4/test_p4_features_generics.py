@@ -161,3 +161,21 @@ def test_generic_control_type_parameter_is_not_a_parameter():
     # p4c: dup-param1
     rejected("Re-declaration of p", DECLS="control G<p>(inout bit<32> @@p) { apply { } }")
     compile_source(build(DECLS="control G<q>(inout bit<32> p) { apply { } }"), "generics.p4")
+
+
+def test_package_parameter_default():
+    # `vr` takes its default, a generic control specialized with the package's type argument
+    # (p4c: issue2019-1, issue1914)
+    text = """#include <core.p4>
+control C<H>(inout H hdr);
+control V<H>(inout H hdr);
+struct E { bit<8> x; }
+control Some(inout E m) { apply { m.x = 1; } }
+control EmptyV<H>(inout H hdr) { apply { } }
+package S<H1>(C<H1> s, V<H1> vr = EmptyV<H1>());
+S<E>(Some()) main;
+"""
+    program = compile_source(text, "generics.p4").program
+    assert [d.name for d in program.decls if d.name.startswith("EmptyV")] == ["EmptyV"]
+    with pytest.raises(CompileError):  # no default: the argument is needed
+        compile_source(text.replace(" = EmptyV<H1>()", ""), "generics.p4")
