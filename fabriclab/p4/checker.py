@@ -343,8 +343,12 @@ class DeclarationChecker:
 
     def _default(self, p: ir.Param, scope: Scope) -> None:
         """A parameter's default value must be a compile-time constant (p4c: issue3316). It is
-        typed at each call that uses it; a copy is typed here."""
+        typed at each call that uses it; a copy is typed here. An instance (a package
+        parameter's `EmptyV<H>()`) is constant by nature and is typed where an instance of
+        the package takes it, with the package's type arguments (specialize.py)."""
         value = p.default
+        if isinstance(value, ir.ConstructorCall):
+            return
         if not any(isinstance(c, ir.MethodCall) for c in _subexprs(value)):
             value = self.types.expr(copy.deepcopy(value), scope)
             if not isinstance(p.type, ir.TypeVar):

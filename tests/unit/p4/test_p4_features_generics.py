@@ -103,7 +103,7 @@ void g<t>(inout t b) {
 def test_generic_function_specialization_is_typed():
     # a type argument the argument does not fit (call-on-function-illformed-after-specialization)
     rejected("cannot be used as", DECLS="void f<T>(in T x) {}", APPLY="@@f<bit<16>>(true);")
-    rejected("return value", DECLS="tuple<bit<8>> f<T>(T x) {\n    @@return x;\n}")
+    rejected("returned value", DECLS="tuple<bit<8>> f<T>(T x) {\n    @@return x;\n}")
 
 
 # -- generic controls and parsers: one copy per instance's type arguments ------------------------
