@@ -6,7 +6,7 @@ or adds warnings to `ctx`.
 
 from __future__ import annotations
 
-from fabriclab.p4 import ir
+from fabriclab.p4 import ir, liveness
 from fabriclab.p4.typecheck import CheckContext, error, substitute
 
 
@@ -166,8 +166,8 @@ class TargetRestrictions:
         main = ctx.program.main
         if main is None:
             return
-        blocks = _pipeline_blocks(main)
-        actions = _used_actions(blocks)
+        blocks = liveness.pipeline_blocks(main)
+        actions = liveness.used_actions(blocks)
         for action in actions:
             for stmt in _statements(action.body):
                 if isinstance(stmt, ir.Switch) and not stmt.is_action_run:
@@ -241,47 +241,6 @@ def _flattened_params(main: ir.Instance) -> set:
                     _nested_struct(actual.type, lambda t: isinstance(t, ir.StructLike) and t.kind == "struct"):
                 found.add(actual)
     return found
-
-
-def _pipeline_blocks(main: ir.Instance) -> list:
-    """The parsers and controls main gets, and those they instantiate."""
-    found: list = []
-
-    def add(block) -> None:
-        if isinstance(block, (ir.ControlDecl, ir.ParserDecl)) and block not in found:
-            found.append(block)
-            for local in block.locals:
-                if isinstance(local, ir.Instance):
-                    add(local.type)
-
-    for arg in main.args:
-        value = arg.value.decl if isinstance(arg.value, ir.PathExpr) else arg.value
-        add(getattr(value, "type", None))
-    return found
-
-
-def _used_actions(blocks: list) -> list[ir.ActionDecl]:
-    """Actions the blocks' applied tables list or their code calls, and those these call."""
-    used: list[ir.ActionDecl] = []
-    todo: list = []
-    for block in blocks:
-        if isinstance(block, ir.ControlDecl):
-            todo.append(block.body)
-            for table in ir.applied_tables(block):
-                refs = table.actions + [table.default_action] + [e.action for e in table.entries]
-                todo += [r.decl for r in refs if r is not None and isinstance(r.decl, ir.ActionDecl)]
-        else:
-            todo += block.states
-    while todo:
-        node = todo.pop(0)
-        if isinstance(node, ir.ActionDecl):
-            if node in used:
-                continue
-            used.append(node)
-            node = node.body
-        todo += [c.decl for c in ir.iter_calls(node) if c.kind == ir.CallKind.ACTION and
-                 isinstance(c.decl, ir.ActionDecl)]
-    return used
 
 
 def _statements(node):

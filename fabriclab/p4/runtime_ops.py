@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fabriclab.p4 import consteval, ir
+from fabriclab.p4 import consteval, ir, liveness
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.typecheck import CheckContext
 
@@ -291,52 +291,6 @@ class _Region:
                 env[key] = RUNTIME
 
 
-def _block_of(value) -> ir.Decl | None:
-    if isinstance(value, ir.PathExpr) and isinstance(value.decl, ir.Instance):
-        value = value.decl
-    if isinstance(value, (ir.ConstructorCall, ir.Instance)):
-        typ = value.type
-        return typ if isinstance(typ, (ir.ControlDecl, ir.ParserDecl)) else None
-    return None
-
-
-def _live_blocks(main: ir.Instance) -> list[ir.Decl]:
-    """The parsers and controls `main` instantiates, directly or inside them."""
-    found: list[ir.Decl] = []
-    todo = [a.value for a in main.args]
-    while todo:
-        value = todo.pop(0)
-        block = _block_of(value)
-        if block is None or block in found:
-            continue
-        found.append(block)
-        for local in block.locals:
-            if isinstance(local, ir.Instance):
-                todo.append(local)
-                todo.extend(a.value for a in local.args)
-        if isinstance(value, (ir.ConstructorCall, ir.Instance)):
-            todo.extend(a.value for a in value.args)
-    return found
-
-
-def _used_actions(control: ir.ControlDecl) -> list[ir.ActionDecl]:
-    """Actions p4c keeps: those of applied tables, those the apply block calls, and those
-    they call (which p4c inlines)."""
-    used: list[ir.ActionDecl] = []
-    todo: list = []
-    for table in ir.applied_tables(control):
-        todo.extend(ref.decl for ref in table.actions)
-        if table.default_action is not None:
-            todo.append(table.default_action.decl)
-    todo.extend(c.decl for c in ir.iter_calls(control.body, live_only=True) if c.kind == ir.CallKind.ACTION)
-    while todo:
-        action = todo.pop(0)
-        if isinstance(action, ir.ActionDecl) and action not in used:
-            used.append(action)
-            todo.extend(c.decl for c in ir.iter_calls(action.body) if c.kind == ir.CallKind.ACTION)
-    return used
-
-
 def _actions_of(call: ir.MethodCall) -> list[ir.ActionDecl]:
     if call.kind == ir.CallKind.ACTION and isinstance(call.decl, ir.ActionDecl):
         return [call.decl]
@@ -360,11 +314,9 @@ class RuntimeDivision:
         # p4test's option pragma: compound assignments are not lowered, so not checked (opassign1)
         self.keep_opassign = any(d.annotation("test_keep_opassign") is not None
                                  for d in ctx.program.decls if isinstance(d, ir.Decl))
-        blocks = _live_blocks(main)
-        used: dict[int, ir.ActionDecl] = {}
-        for block in blocks:
-            if isinstance(block, ir.ControlDecl):
-                used.update((id(a), a) for a in _used_actions(block))
+        blocks = liveness.pipeline_blocks(main, follow_args=True)
+        controls = [b for b in blocks if isinstance(b, ir.ControlDecl)]
+        used = {id(a): a for a in liveness.used_actions(controls, live_only=True, entries=False)}
         diags: list[Diagnostic] = []
 
         def check(walk) -> None:
