@@ -253,18 +253,19 @@ class IrBuilder(Transformer):
 
     def enum_decl(self, meta, c):
         annos, _kw, name, *members = c
-        return ir.EnumDecl(str(name), members=[str(m) for m in members if m is not None],
+        members = [m for m in members if m is not None]
+        return ir.EnumDecl(str(name), members=[str(m) for m in members], member_pos=[self._pos(m) for m in members],
                            annotations=self._annos(annos), pos=self._pos(name))
 
     def ser_enum_decl(self, meta, c):
         annos, _kw, type_ref, name, *members = c
         members = [m for m in members if m is not None]
         return ir.EnumDecl(str(name), members=[m[0] for m in members], underlying_ref=type_ref,
-                           value_exprs=[m[1] for m in members], annotations=self._annos(annos),
-                           pos=self._pos(name))
+                           value_exprs=[m[1] for m in members], member_pos=[m[2] for m in members],
+                           annotations=self._annos(annos), pos=self._pos(name))
 
     def enum_member(self, meta, c):
-        return (str(c[0]), c[1])
+        return (str(c[0]), c[1], self._pos(c[0]))
 
     def typedef_decl(self, meta, c):
         annos, _kw, type_ref, name = c
@@ -275,11 +276,14 @@ class IrBuilder(Transformer):
         return ir.NewTypeDecl(str(name), type_ref, annotations=self._annos(annos), pos=self._pos(name))
 
     def error_decl(self, meta, c):
-        return ir.ErrorDecl("error", members=[str(t) for t in c[1:] if t is not None], pos=self._pos(meta))
+        members = [t for t in c[1:] if t is not None]
+        return ir.ErrorDecl("error", members=[str(t) for t in members], member_pos=[self._pos(t) for t in members],
+                            pos=self._pos(meta))
 
     def match_kind_decl(self, meta, c):
-        return ir.MatchKindDecl("match_kind", members=[str(t) for t in c[1:] if t is not None],
-                                pos=self._pos(meta))
+        members = [t for t in c[1:] if t is not None]
+        return ir.MatchKindDecl("match_kind", members=[str(t) for t in members],
+                                member_pos=[self._pos(t) for t in members], pos=self._pos(meta))
 
     # -- externs -----------------------------------------------------------------------
     def extern_object(self, meta, c):

@@ -16,7 +16,7 @@ import re
 
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
-from fabriclab.p4.diagnostics import CompileError, Diagnostic
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
 from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type
 
@@ -169,10 +169,15 @@ class DeclareGlobals:
                 _declare(g, decl)
 
 
+def _member_pos(decl, index: int) -> SourcePos | None:
+    """Where a member of an enum, error or match_kind declaration is (p4c names the repeat)."""
+    return decl.member_pos[index] if index < len(decl.member_pos) and decl.member_pos[index] else decl.pos
+
+
 def _extend(members: list[str], decl: ir.Decl, what: str) -> None:
-    for name in decl.members:  # type: ignore[attr-defined]
+    for i, name in enumerate(decl.members):  # type: ignore[attr-defined]
         if name in members:
-            raise error(decl.pos, f"duplicate {what} member '{name}'")
+            raise error(_member_pos(decl, i), f"duplicate {what} member '{name}'")
         members.append(name)
 
 
@@ -279,9 +284,9 @@ class DeclarationChecker:
                                   f"match_kind")
 
     def _d_EnumDecl(self, decl: ir.EnumDecl, scope: Scope) -> None:
-        if len(set(decl.members)) != len(decl.members):
-            dup = next(m for m in decl.members if decl.members.count(m) > 1)
-            raise error(decl.pos, f"duplicate member '{dup}' in enum '{decl.name}'")
+        repeat = next((i for i, m in enumerate(decl.members) if m in decl.members[:i]), None)
+        if repeat is not None:
+            raise error(_member_pos(decl, repeat), f"duplicate member '{decl.members[repeat]}' in enum '{decl.name}'")
         if decl.underlying_ref is None:
             return
         underlying = self.types.resolve_type(decl.underlying_ref, scope)

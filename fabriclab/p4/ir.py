@@ -482,6 +482,7 @@ class EnumDecl(Decl, Type):
     underlying: BitType | None = field(default=None, repr=False)
     value_exprs: list[Expr] = field(default_factory=list, repr=False)
     values: dict[str, int] = field(default_factory=dict)
+    member_pos: list[SourcePos | None] = field(default_factory=list, repr=False)  # of each member
 
     def display(self) -> str:
         return self.name
@@ -507,11 +508,13 @@ class NewTypeDecl(Decl, Type):
 @dataclass(eq=False)
 class ErrorDecl(Decl):
     members: list[str] = field(default_factory=list)
+    member_pos: list[SourcePos | None] = field(default_factory=list, repr=False)
 
 
 @dataclass(eq=False)
 class MatchKindDecl(Decl):
     members: list[str] = field(default_factory=list)
+    member_pos: list[SourcePos | None] = field(default_factory=list, repr=False)
 
 
 @dataclass(eq=False)
