@@ -627,6 +627,10 @@ class DeclarationChecker:
             self._table_property(t, prop, scope)
         if t.default_action is None:
             self._implicit_default_action(t)
+        for entry in t.entries:  # p4c resolves all names before it checks the entries' keys
+            ref = entry.action
+            if (self.ctx.global_scope if ref.absolute else scope).lookup(ref.name) is None:
+                raise error(ref.pos, f"'{ref.name}' in the entries of table '{t.name}' is undeclared")
         for entry in t.entries:
             entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
             listed = self._entry_action(entry.action, t, scope)
@@ -642,6 +646,9 @@ class DeclarationChecker:
         `default_action` and `entries` invoke actions of the list written before them;
         `entries` need a (non-empty) key, written before them."""
         kinds = [kind for kind, _ in t.layout]
+        for i, (kind, pos) in enumerate(t.layout):  # p4c: properties are declarations, named once
+            if kind in kinds[:i]:
+                raise error(pos or t.pos, f"{kind}: duplicate property of table '{t.name}'")
         if "actions" not in kinds:
             raise error(t.pos, f"{t.name}: expected 'actions' property")
         for i, (kind, pos) in enumerate(t.layout):
@@ -658,7 +665,14 @@ class DeclarationChecker:
     def _implicit_default_action(self, t: ir.TableDecl) -> None:
         """As p4c's front end: `default_action = NoAction()` and, unless listed, `@defaultonly NoAction`."""
         no_action = self.ctx.global_scope.values.get("NoAction")
-        if not isinstance(no_action, ir.ActionDecl) or no_action.params:
+        # p4c names the program's own NoAction when it is not the one core.p4 declares
+        if no_action is not None and not isinstance(no_action, ir.ActionDecl):
+            raise error(getattr(no_action, "pos", None) or t.pos, "NoAction: expected to be an action (for the "
+                        f"default action of table '{t.name}'); did you include core.p4?")
+        if isinstance(no_action, ir.ActionDecl) and no_action.params:
+            raise error(no_action.pos or t.pos, "NoAction: expected an action with no parameters (for the "
+                        f"default action of table '{t.name}'); did you include core.p4?")
+        if not isinstance(no_action, ir.ActionDecl):
             raise error(t.pos, f"table '{t.name}' has no default_action and there is no NoAction() "
                                f"declaration; did you include core.p4?")
         if all(ref.decl is not no_action for ref in t.actions):

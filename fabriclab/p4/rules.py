@@ -129,7 +129,8 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
             entry.priority = 1 + i * delta
         return
     if all(k.match_kind in ("exact", "lpm") for k in t.keys):
-        raise error(explicit.pos, f"table '{t.name}': key match type does not require priorities, "
+        key_pos = next((pos for name, pos in t.layout if name == "key" and pos is not None), explicit.pos)
+        raise error(key_pos, f"table '{t.name}': key match type does not require priorities, "
                                   f"but some are specified")
     if entries[0].priority is None:
         raise error(entries[0].pos, "the first entry must have a priority")
@@ -140,7 +141,7 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
         if entry.priority is None:
             entry.priority = previous + (-delta if t.largest_priority_wins else delta)
             if entry.priority < 0:
-                raise error(entry.pos, f"table '{t.name}': overflow in priority computation")
+                raise error(t.pos, f"table '{t.name}': overflow in priority computation")  # p4c names the table
         if entry.priority in used and "duplicate-priorities" not in quiet:
             ctx.warn(entry.pos, f"entries of table '{t.name}' have the same priority {entry.priority}")
         if previous is not None and "entries-out-of-priority-order" not in quiet and \

@@ -65,3 +65,50 @@ def test_repeated_member_names_the_repeat(decl: str) -> None:
 ])
 def test_distinct_members_compile(decl: str) -> None:
     compiles(program(decl))
+
+
+# -- entry priorities: p4c names the table's key (not needed) or the table (overflow) -------
+
+def _table(key: str, entries: str, props: str = "", name: str = "t") -> str:
+    return (f"    action set(bit<8> v) {{ meta.x = v; }}\n    table {name} {{\n        key = {{ {key} }}\n"
+            f"        actions = {{ set; }}\n        {props}\n        entries = {{ {entries} }}\n    }}\n")
+
+
+def test_priorities_on_exact_keys_name_the_key() -> None:
+    locals_ = _table("hdr.h.a : exact;", "priority = 10 : 1 : set(1); 2 : set(2);").replace("key =", "@@key =")
+    rejects("does not require priorities", program(locals_=locals_, apply="t.apply();"))
+    compiles(program(locals_=_table("hdr.h.a : ternary;", "priority = 10 : 1 : set(1); 2 : set(2);"),
+                     apply="t.apply();"))
+
+
+def test_priority_overflow_names_the_table() -> None:
+    locals_ = _table("hdr.h.a : ternary;", "priority = 0 : 1 : set(1); 2 : set(2);", name="@@t")
+    rejects("overflow in priority computation", program(locals_=locals_, apply="t.apply();"))
+    compiles(program(locals_=_table("hdr.h.a : ternary;", "priority = 2 : 1 : set(1); 2 : set(2);"),
+                     apply="t.apply();"))
+
+
+# -- tables: names resolve before entries are checked; NoAction; properties once ------------
+
+def test_undeclared_entry_action_comes_before_key_errors() -> None:
+    entries = "(1, 2) : set(1);\n @@1 : missing();"
+    rejects("'missing' in the entries of table 't' is undeclared",
+            program(locals_=_table("hdr.h.a : exact;", entries), apply="t.apply();"))
+    compiles(program(locals_=_table("hdr.h.a : exact;", "1 : set(1);"), apply="t.apply();"))
+
+
+@pytest.mark.parametrize("decl, message", [
+    ("@@const bit<1> NoAction = 1;\n", "NoAction: expected to be an action"),
+    ("@@action NoAction(bit<1> t) {}\n", "NoAction: expected an action with no parameters"),
+])
+def test_a_table_without_default_action_names_a_wrong_noaction(decl: str, message: str) -> None:
+    control = "control c() {\n    table t { actions = {} }\n    apply { t.apply(); }\n}\n"
+    rejects(message, decl + control)
+    compiles("action NoAction() {}\n" + control)
+
+
+def test_a_table_property_is_declared_once() -> None:
+    control = "control c() {\n    table t {\n        key = {}\n        @@key = {}\n        actions = {}\n    }\n" \
+              "    apply { t.apply(); }\n}\n"
+    rejects("key: duplicate property of table 't'", "#include <core.p4>\n" + control)
+    compiles("#include <core.p4>\n" + control.replace("@@key = {}", ""))
