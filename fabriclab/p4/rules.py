@@ -7,6 +7,7 @@ or adds warnings to `ctx`.
 from __future__ import annotations
 
 from fabriclab.p4 import ir, liveness
+from fabriclab.p4.bmv2_rules import check_simple_switch
 from fabriclab.p4.typecheck import CheckContext, error, substitute
 
 
@@ -159,7 +160,8 @@ class TargetRestrictions:
     switch statements in actions; extern calls with an out/inout parameter of a nested
     struct type; and, for the parameters of the top-level blocks whose types are the
     package's nested struct type arguments (flattened to their fields), writes of a whole
-    struct-typed field by an extern (an out/inout argument, or an extern result assigned)."""
+    struct-typed field by an extern (an out/inout argument, or an extern result assigned).
+    Then, for a V1Switch program, what p4c's BMv2 back end rejects (bmv2_rules)."""
 
     name = "target-restrictions"
 
@@ -194,6 +196,7 @@ class TargetRestrictions:
             for body in [block.body if isinstance(block, ir.ControlDecl) else block.states] + \
                     [a.body for a in local]:
                 _check_struct_writes(body, flattened)
+        check_simple_switch(ctx, blocks, actions)
 
 
 def _check_struct_writes(body, flattened: set) -> None:

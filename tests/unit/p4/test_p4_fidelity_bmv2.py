@@ -1,0 +1,89 @@
+"""What p4c's BMv2 back end (p4c-bm2-ss) rejects in a V1Switch program (fabriclab/p4/bmv2_rules.py;
+p4c's testdata/p4_16_bmv_errors): each rule rejects a small program at the line it names, and
+a close variant compiles."""
+
+import pytest
+
+from fabriclab.p4 import CompileError, compile_source
+
+TEMPLATE = """#include <v1model.p4>
+header h_t { bit<8> a; {HFIELD} }
+{EARLY}
+struct hs_t { h_t h; {HSFIELD} }
+struct m_t { bit<8> x; }
+{DECLS}
+parser P(packet_in pkt, out {HTYPE} hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start { {PARSER} transition accept; }
+}
+control C(inout {HTYPE} hdr, inout m_t meta, inout standard_metadata_t sm) {
+    {LOCALS}
+    apply { {APPLY} }
+}
+control Nop(inout {HTYPE} hdr, inout m_t meta) { apply { } }
+control Eg(inout {HTYPE} hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control D(packet_out pkt, in {HTYPE} hdr) { apply { } }
+V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
+"""
+DEFAULTS = {"HFIELD": "", "EARLY": "", "HSFIELD": "", "DECLS": "", "HTYPE": "hs_t", "PARSER": "pkt.extract(hdr.h);",
+            "LOCALS": "", "APPLY": ""}
+
+TABLE = """action nop() {{ }}
+    table t {{ key = {{ {keys} }} actions = {{ nop; }} {props} }}"""
+METER = "direct_meter<bit<2>>(MeterType.packets) dm;\n    bit<2> colour;\n    "
+
+
+def build(**slots: str) -> str:
+    text = TEMPLATE
+    for key, default in DEFAULTS.items():
+        text = text.replace("{" + key + "}", slots.get(key, default))
+    return text
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+REJECTED = [
+    # p4c-bm2-ss: "multiple LPM keys in table %1% not supported" (basic-bmv2, basic1-bmv2)
+    ("two lpm keys", {"LOCALS": TABLE.format(keys="hdr.h.a: lpm; meta.x: lpm;", props=""),
+                      "APPLY": "t.apply();"}, "table t", "multiple LPM keys in table 't'"),
+    # a table's direct meter must be read (issue1167-bmv2, issue1829-1-bmv2) ...
+    ("meter never read", {"LOCALS": METER + TABLE.format(keys="hdr.h.a: exact;", props="meters = dm;"),
+                          "APPLY": "t.apply();"}, "direct_meter", "dm: the direct meter of table 't' is never read"),
+    # ... and a read meter must belong to a table (issue1829-3-bmv2)
+    ("meter without table", {"LOCALS": METER + "action rd() { dm.read(colour); }\n    "
+                             + TABLE.format(keys="hdr.h.a: exact;", props="").replace("nop;", "rd;"),
+                             "APPLY": "t.apply();"}, "direct_meter",
+     "dm: direct meter is not associated with any table via 'meters' table property"),
+]
+
+
+def test_template_compiles():
+    compile_source(build(), "t.p4")
+
+
+@pytest.mark.parametrize("slots, where, message", [c[1:] for c in REJECTED], ids=[c[0] for c in REJECTED])
+def test_rejected(slots, where, message):
+    text = build(**slots)
+    with pytest.raises(CompileError) as err:
+        compile_source(text, "t.p4")
+    diag = err.value.diagnostics[0]
+    assert message in diag.message
+    assert diag.pos is not None and diag.pos.line == line_of(text, where)
+
+
+ACCEPTED = [
+    ("lpm and ternary", {"LOCALS": TABLE.format(keys="hdr.h.a: lpm; meta.x: ternary;", props=""),
+                         "APPLY": "t.apply();"}),
+    ("unapplied table with two lpm keys", {"LOCALS": TABLE.format(keys="hdr.h.a: lpm; meta.x: lpm;", props="")}),
+    ("meter of a table, read", {"LOCALS": METER + "action rd() { dm.read(colour); }\n    "
+                                + TABLE.format(keys="hdr.h.a: exact;", props="meters = dm;").replace("nop;", "rd;"),
+                                "APPLY": "t.apply();"}),
+    ("meter declared, unused", {"LOCALS": METER}),
+]
+
+
+@pytest.mark.parametrize("slots", [c[1] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+def test_accepted(slots):
+    compile_source(build(**slots), "t.p4")
+
