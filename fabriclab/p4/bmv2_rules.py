@@ -4,6 +4,9 @@ These are target rules, not language rules: p4test accepts such programs, p4c-bm
 (its negative corpus, testdata/p4_16_bmv_errors). fabriclab is a simple_switch-faithful
 target, so `TargetRestrictions` runs them when main is a `V1Switch`:
 
+- the parser's headers type must be a struct of headers, header stacks and header unions
+  (nested structs are flattened first), and its metadata type a struct;
+- every header instantiated (in those types, or as a local) must total a multiple of 8 bits;
 - a table has at most one `lpm` key;
 - a direct_meter is used through a table's `meters` property and read() in its actions: a
   read() without such a table has nowhere to bind, a table's meter never read() has no result.
@@ -21,6 +24,10 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
     main = ctx.program.main
     if main is None or _type_name(main.type) != "V1Switch":
         return
+    parser = _main_arg(main, 0)
+    if isinstance(parser, ir.ParserDecl) and len(parser.params) == 4:
+        _check_headers_type(parser)
+    _check_header_widths(blocks, actions)
     tables = [t for b in blocks if isinstance(b, ir.ControlDecl) for t in ir.applied_tables(b)]
     for table in tables:
         if sum(k.match_kind == "lpm" for k in table.keys) > 1:
@@ -32,6 +39,107 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
 
 def _type_name(t) -> str | None:
     return getattr(t.base if isinstance(t, ir.SpecializedType) else t, "name", None)
+
+
+def _main_arg(main: ir.Instance, index: int):
+    if index >= len(main.args):
+        return None
+    value = main.args[index].value
+    value = value.decl if isinstance(value, ir.PathExpr) else value
+    return getattr(value, "type", None)
+
+
+def _unalias(t):
+    while isinstance(t, (ir.TypedefDecl, ir.NewTypeDecl)) and t.type is not None:
+        t = t.type
+    return t
+
+
+def _check_headers_type(parser: ir.ParserDecl) -> None:
+    """p4c-bm2-ss maps the headers struct's fields to header instances and the metadata
+    struct's to metadata: the parser's out headers parameter and its metadata parameter must
+    be structs, and the headers' (flattened) fields headers, stacks or unions."""
+    hdr, meta = parser.params[1], parser.params[2]
+    htype, mtype = _unalias(hdr.type), _unalias(meta.type)
+    where = hdr.type_ref.pos if hdr.type_ref is not None and hdr.type_ref.pos else hdr.pos
+    if not (isinstance(htype, ir.StructLike) and htype.kind == "struct"):
+        raise error(where, f"{_show(htype)}: the headers type of parser '{parser.name}' (parameter "
+                           f"'{hdr.name}') must be a struct on this target")
+    if not all(_header_like(t) for t in _leaf_types(htype)):
+        raise error(where, f"{_show(htype)}: the type should be a struct of headers, stacks, or unions "
+                           f"(the headers of parser '{parser.name}', parameter '{hdr.name}')")
+    if not (isinstance(mtype, ir.StructLike) and mtype.kind == "struct"):
+        where = meta.type_ref.pos if meta.type_ref is not None and meta.type_ref.pos else meta.pos
+        raise error(where, f"{_show(mtype)}: expected the user metadata type to be a struct "
+                           f"(parameter '{meta.name}' of parser '{parser.name}')")
+
+
+def _show(t) -> str:
+    display = getattr(t, "display", None)
+    return display() if callable(display) else str(t)
+
+
+def _leaf_types(struct: ir.StructLike):
+    """The field types of a struct, nested structs flattened (as p4c's mid end does)."""
+    for f in struct.fields:
+        t = _unalias(f.type)
+        if isinstance(t, ir.StructLike) and t.kind == "struct":
+            yield from _leaf_types(t)
+        else:
+            yield t
+
+
+def _header_like(t) -> bool:
+    return isinstance(t, ir.StackType) or (isinstance(t, ir.StructLike) and t.kind in ("header", "header_union"))
+
+
+def _check_header_widths(blocks: list, actions: list[ir.ActionDecl]) -> None:
+    """BMv2 stores a header as whole bytes: p4c-bm2-ss rejects a header type it instantiates
+    (through the blocks' parameters or locals) whose fields do not total a multiple of 8 bits
+    (a varbit counts with its maximum width, an error as 32 bits, a bool as 1)."""
+    seen: set[int] = set()
+    types = [p.type for b in blocks for p in b.params]
+    for node in [b.locals for b in blocks] + list(_bodies(blocks, actions)):
+        types += [d.type for d in _var_decls(node)]
+    todo = list(types)
+    while todo:
+        t = _unalias(todo.pop(0))
+        if isinstance(t, ir.SpecializedType) or id(t) in seen:
+            continue
+        seen.add(id(t))
+        if isinstance(t, ir.StackType):
+            todo.append(t.elem)
+        elif isinstance(t, ir.StructLike) and t.kind == "header":
+            bits = _header_bits(t)
+            if bits % 8:
+                raise error(t.pos, f"header '{t.name}' has fields totaling {bits} bits: the BMv2 target only "
+                                   f"supports headers with fields totaling a multiple of 8 bits")
+        elif isinstance(t, ir.StructLike):
+            todo += [f.type for f in t.fields]
+
+
+def _header_bits(t) -> int:
+    t = _unalias(t)
+    if isinstance(t, ir.ErrorType):
+        return 32
+    if isinstance(t, ir.StructLike):
+        return sum(_header_bits(f.type) for f in t.fields)
+    if isinstance(t, ir.StackType):
+        return _header_bits(t.elem) * t.size
+    return ir.bit_width(t)
+
+
+def _var_decls(node):
+    """Every variable declared in a statement tree or list of declarations."""
+    if isinstance(node, ir.VarDecl):
+        yield node
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _var_decls(item)
+    elif isinstance(node, (ir.Stmt, ir.ParserState, ir.SwitchCase, ir.VarDecl)):
+        for child in vars(node).values():
+            if isinstance(child, (list, tuple, ir.Stmt, ir.SwitchCase, ir.VarDecl)):
+                yield from _var_decls(child)
 
 
 def _bodies(blocks: list, actions: list[ir.ActionDecl]) -> list:

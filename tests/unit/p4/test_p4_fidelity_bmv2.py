@@ -47,6 +47,14 @@ REJECTED = [
     # p4c-bm2-ss: "multiple LPM keys in table %1% not supported" (basic-bmv2, basic1-bmv2)
     ("two lpm keys", {"LOCALS": TABLE.format(keys="hdr.h.a: lpm; meta.x: lpm;", props=""),
                       "APPLY": "t.apply();"}, "table t", "multiple LPM keys in table 't'"),
+    # header fields must total a multiple of 8 bits (header-not-multiple-of-bytes-bmv2)
+    ("header of 9 bits", {"HFIELD": "bit<1> b;"}, "header h_t", "header 'h_t' has fields totaling 9 bits"),
+    ("local header of 4 bits", {"DECLS": "header n_t { bit<4> n; }", "APPLY": "n_t n; n.setValid();"},
+     "header n_t", "header 'n_t' has fields totaling 4 bits"),
+    # the parser's headers type must be a struct of headers, stacks, unions (issue1672-bmv2)
+    ("headers a header", {"HTYPE": "h_t", "PARSER": "pkt.extract(hdr);"}, "parser P",
+     "the headers type of parser 'P' (parameter 'hdr') must be a struct"),
+    ("bits in headers", {"HSFIELD": "bit<8> x;"}, "parser P", "the type should be a struct of headers, stacks, or unions"),
     # a table's direct meter must be read (issue1167-bmv2, issue1829-1-bmv2) ...
     ("meter never read", {"LOCALS": METER + TABLE.format(keys="hdr.h.a: exact;", props="meters = dm;"),
                           "APPLY": "t.apply();"}, "direct_meter", "dm: the direct meter of table 't' is never read"),
@@ -76,6 +84,11 @@ ACCEPTED = [
     ("lpm and ternary", {"LOCALS": TABLE.format(keys="hdr.h.a: lpm; meta.x: ternary;", props=""),
                          "APPLY": "t.apply();"}),
     ("unapplied table with two lpm keys", {"LOCALS": TABLE.format(keys="hdr.h.a: lpm; meta.x: lpm;", props="")}),
+    ("header of 16 bits", {"HFIELD": "bit<1> b; bit<7> c;"}),
+    ("odd header never instantiated", {"DECLS": "header n_t { bit<4> n; }"}),
+    ("struct metadata may be odd", {"DECLS": "struct odd_t { bit<3> n; }", "APPLY": "odd_t o = { 1 };"}),
+    ("nested struct of headers", {"EARLY": "struct in_t { h_t g; }", "HSFIELD": "in_t nested; h_t[2] st;"}),
+    ("typedef of the headers struct", {"DECLS": "typedef hs_t hs2_t;", "HTYPE": "hs2_t"}),
     ("meter of a table, read", {"LOCALS": METER + "action rd() { dm.read(colour); }\n    "
                                 + TABLE.format(keys="hdr.h.a: exact;", props="meters = dm;").replace("nop;", "rd;"),
                                 "APPLY": "t.apply();"}),
@@ -87,3 +100,14 @@ ACCEPTED = [
 def test_accepted(slots):
     compile_source(build(**slots), "t.p4")
 
+
+def test_other_packages_are_not_bmv2():
+    """The rules are simple_switch's: a program for another package keeps p4test's rules."""
+    text = """#include <core.p4>
+header n_t { bit<4> n; }
+control c(inout n_t h) { apply { } }
+control proto(inout n_t h);
+package top(proto p);
+top(c()) main;
+"""
+    compile_source(text, "t.p4")
