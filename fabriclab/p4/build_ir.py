@@ -152,7 +152,8 @@ class IrBuilder(Transformer):
 
     # -- program / annotations -----------------------------------------------------
     def start(self, meta, children):
-        return ir.Program(decls=[c for c in children if isinstance(c, ir.Node)], pos=self._pos(meta))
+        decls = [d for c in children for d in (c if isinstance(c, list) else [c])]
+        return ir.Program(decls=[d for d in decls if isinstance(d, ir.Node)], pos=self._pos(meta))
 
     def annos(self, meta, children):
         annos = [parse_annotation(str(tok), self._pos(tok)) for tok in children]
@@ -202,7 +203,7 @@ class IrBuilder(Transformer):
         return self._type(meta, "stack", args=[c[0]], width=c[1])
 
     def tuple_type(self, meta, c):
-        return self._type(meta, "tuple", args=c[1])
+        return self._type(meta, "tuple", args=c[1] or [])
 
     def function_decl(self, meta, c):
         annos, ret, name, type_params, params, body = c
@@ -269,6 +270,10 @@ class IrBuilder(Transformer):
 
     def typedef_decl(self, meta, c):
         annos, _kw, type_ref, name = c
+        if isinstance(type_ref, ir.Decl):  # `typedef struct S {...} T;`: S declared, T names it
+            decl = type_ref
+            type_ref = ir.TypeRef("name", name=decl.name, pos=decl.pos)
+            return [decl, ir.TypedefDecl(str(name), type_ref, annotations=self._annos(annos), pos=self._pos(name))]
         return ir.TypedefDecl(str(name), type_ref, annotations=self._annos(annos), pos=self._pos(name))
 
     def newtype_decl(self, meta, c):

@@ -369,7 +369,17 @@ class CallChecker:
             proto_base = proto.base if isinstance(proto, ir.SpecializedType) else proto
             inner = decl.base if isinstance(decl, ir.SpecializedType) else decl
             if isinstance(inner, ir.BlockTypeDecl) and inner.kind == "package" and inner is proto_base:
-                arg.value, arg.param = value, param  # a package instance passed to a package
+                # a package instance passed to a package: its type arguments must agree
+                made = getattr(value.decl, "package_bindings", {}) if isinstance(value, ir.PathExpr) else {}
+                for name, want in zip(inner.type_params, proto.args if isinstance(proto, ir.SpecializedType) else []):
+                    want = substitute(want, bindings)
+                    have = made.get(name)
+                    if isinstance(want, ir.TypeVar) and have is not None:
+                        bindings[want.name] = have
+                    elif have is not None and not isinstance(want, ir.DontCareType) and not same_type(have, want):
+                        raise error(arg.pos, f"type of argument '{arg.value.text}' (package {inner.name}) does not "
+                                             f"match type of parameter '{param.name}' ({self.types.show(proto)})")
+                arg.value, arg.param = value, param
                 continue
             if not isinstance(decl, (ir.ParserDecl, ir.ControlDecl)) or \
                     not isinstance(proto_base, ir.BlockTypeDecl) or \
@@ -380,6 +390,7 @@ class CallChecker:
             self._match_block(arg, decl, proto, bindings)
             arg.value = value
             arg.param = param
+        node.package_bindings = bindings  # what a package taking this instance checks
         return args
 
     def _match_block(self, arg: ir.Argument, decl, proto, bindings: dict) -> None:

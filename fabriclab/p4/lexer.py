@@ -61,6 +61,16 @@ class PostLexer:
                 out.append(Token.new_borrow_pos("ANNOTATION", self.text[tok.start_pos:end], tok))
                 i = j + 1
                 continue
+            if tok.type == "ANNOTATION" and tok.value == "@pragma" and i + 1 < len(toks):
+                # `@pragma name body...` to the end of its line: the annotation `@name(body)`
+                j = i + 2
+                while j < len(toks) and toks[j].line == toks[i + 1].line:
+                    j += 1
+                name, body = toks[i + 1], self.text[toks[i + 1].end_pos:toks[j - 1].end_pos].strip()
+                value = f"@{name.value}({body})" if j > i + 2 else f"@{name.value}"
+                out.append(Token.new_borrow_pos("ANNOTATION", value, tok))
+                i = j
+                continue
             out.append(tok)
             i += 1
         return out
@@ -105,8 +115,9 @@ class PostLexer:
                     global_types.add(toks[j - 1].value)
             elif kind == "TYPEDEF" or kind == "TYPE" and (i == 0 or toks[i - 1].type in _DECL_START) \
                     and (nxt is None or nxt.value not in ("=", ".", "[")):
-                j = i + 1
-                while j < n and toks[j].value != ";":
+                j, braces = i + 1, 0
+                while j < n and (toks[j].value != ";" or braces):  # `typedef struct S {...} T;`
+                    braces += {"{": 1, "}": -1}.get(toks[j].value, 0)
                     j += 1
                 if j - 1 > i and toks[j - 1].type in ("IDENTIFIER", "TYPE_IDENTIFIER"):
                     global_types.add(toks[j - 1].value)

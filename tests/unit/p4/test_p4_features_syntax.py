@@ -68,6 +68,9 @@ def test_optional_package_parameters_may_be_left_out():
     compile_source(PACKAGE.replace("@ARGS@", "p1 = p"), "t.p4")
     rejected(PACKAGE.replace("@ARGS@", "").replace("@optional ", ""),
              "wrong number of arguments to package 'top'")
+    compile_source(PACKAGE.replace("top(@ARGS@)", "top<hs, bit<8>>(p)"), "t.p4")
+    rejected(PACKAGE.replace("top(@ARGS@)", "top<bit<8>, bit<8>>(p)"),  # p's H is hs
+             "type of argument 'p' \\(package pipe\\) does not match type of parameter 'p1'", 10)
     rejected(PACKAGE.replace("@ARGS@", "p").replace("@optional ", ""),
              "wrong number of arguments to package 'top'", 10)
     rejected(PACKAGE.replace("control ctr", "control ingress2(inout hs hdr)(@optional bit<8> x) { apply { } }\ncontrol ctr")
@@ -179,3 +182,34 @@ def test_for_in_loops_and_compound_updates():
 def test_for_in_loop_needs_a_stack_or_a_range():
     rejected(LOOPS.replace("for (e_t e in st.s) sum", "for (e_t e in sum) sum"), "of type bit<8> has no member .size.", 24)
     rejected(LOOPS.replace("8w255 .. 255", "16w255 .. 255"), "of type bit<16> cannot be used as bit<8>", 28)
+
+
+# -- smaller syntax: `(x) = e`, expressions as widths, `tuple<>`, `typedef struct`, strings over
+# lines, `@pragma` (p4c: lvalue-parens, cfoldBitTypedefs, emptyTuple, spec-ex12, string_anno,
+# pragma-string, pragma-deprecated, pragma-pkginfo, pragma-action, pragmas) ----------------
+SYNTAX = v1model("""
+const bit<8> W = 4;
+typedef bit<W + W> byte_t;
+typedef struct pair_s { bit<W> hi; bit<W>lo; } pair_t;
+typedef tuple<> nothing_t;
+@pragma name "multi \\
+line"
+const bit<8> one = 1;
+@name("two
+lines") const bit<8> two = 2;
+""", """
+        pair_t p = { hdr.h.a[7:4], hdr.h.a[3:0] };
+        (hdr.h.b) = (byte_t)(p.lo ++ p.hi);
+        nothing_t n = {};
+        ((hdr.h).c) = one + two;
+""")
+
+
+def test_small_syntax_forms():
+    assert run(SYNTAX, bytes([0x12, 0, 0, 0])) == bytes([0x12, 0x21, 3, 0])
+
+
+def test_small_syntax_forms_keep_their_rules():
+    rejected(SYNTAX.replace("(hdr.h.b) =", "(hdr.h.b + 1) ="), "syntax error", 28)
+    rejected(SYNTAX.replace("typedef bit<W + W>", "typedef bit<W - W>"), "invalid width 0", 9)
+    rejected(SYNTAX.replace("nothing_t n = {};", "nothing_t n = {1};"), "list of 1 values used where tuple<> is needed", 29)
