@@ -173,6 +173,9 @@ class IrBuilder(Transformer):
     def string_type(self, meta, c):
         return self._type(meta, "string")
 
+    def match_kind_type(self, meta, c):
+        return self._type(meta, "match_kind")
+
     def int_type(self, meta, c):
         return self._type(meta, "infint")
 

@@ -137,7 +137,7 @@ class ExprChecker:
     def _resolve_type(self, ref: ir.TypeRef, scope: Scope) -> ir.Type:
         kind = ref.kind
         simple = {"bool": BOOL, "error": ir.ErrorType(), "string": ir.StringType(), "infint": INT,
-                  "void": VOID, "dontcare": ir.DontCareType()}
+                  "void": VOID, "dontcare": ir.DontCareType(), "match_kind": ir.MatchKindType()}
         if kind == "error" and not any(isinstance(d, ir.ErrorDecl) for d in self.ctx.program.decls):
             # the type `error` is the one the `error {...}` declarations (core.p4's) make
             raise error(ref.pos, "error: declaration not found (no 'error' declaration; #include <core.p4>)")
@@ -418,6 +418,9 @@ class ExprChecker:
                 raise error(e.pos, "unsupported: 'this' is not supported by fabriclab")
             if scope.lookup_type(e.name) is not None:
                 raise error(e.pos, f"'{e.name}' is a type, not a value")
+            if e.name in self.ctx.program.match_kinds:  # a match_kind value (`{exact}`)
+                kind = ir.MatchKindType()
+                return ir.EnumMember(kind, e.name, type=kind, text=e.text, pos=e.pos)
             raise error(e.pos, f"undeclared identifier '{e.name}'")
         e.decl = decl if not isinstance(decl, list) else decl[0]
         if isinstance(decl, list):

@@ -213,3 +213,18 @@ def test_small_syntax_forms_keep_their_rules():
     rejected(SYNTAX.replace("(hdr.h.b) =", "(hdr.h.b + 1) ="), "syntax error", 28)
     rejected(SYNTAX.replace("typedef bit<W + W>", "typedef bit<W - W>"), "invalid width 0", 9)
     rejected(SYNTAX.replace("nothing_t n = {};", "nothing_t n = {1};"), "list of 1 values used where tuple<> is needed", 29)
+
+
+# -- match_kind as a type (p4c: issue3091, issue3091-1) -------------------------------------
+MATCH_KINDS = v1model("""
+const tuple<match_kind, match_kind> kinds = {exact, ternary};
+typedef tuple<match_kind> mk_t;
+""", """
+        hdr.h.a = 7;
+""")
+
+
+def test_match_kind_values_and_types():
+    assert run(MATCH_KINDS, bytes([0, 1, 2, 3])) == bytes([7, 1, 2, 3])
+    rejected(MATCH_KINDS.replace("{exact, ternary}", "{exact, exactly}"), "undeclared identifier 'exactly'", 8)
+    rejected(MATCH_KINDS.replace("hdr.h.a = 7;", "hdr.h.a = exact;"), "of type match_kind cannot be used as bit<8>", 20)
