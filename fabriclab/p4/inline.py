@@ -517,29 +517,6 @@ def _returns(s: ir.Stmt) -> bool:
     return False
 
 
-def _loop_returns(s) -> ir.Return | None:
-    """A `return` inside a for loop (the flag lowering cannot leave the loop)."""
-    for _name, sub in _children(s):
-        for x in sub if isinstance(sub, list) else [sub]:
-            if isinstance(x, ir.For):
-                found = next((r for r in _all_stmts(x.body) if isinstance(r, ir.Return)), None)
-                if found is not None:
-                    return found
-            if isinstance(x, (ir.Stmt, ir.SwitchCase)):
-                found = _loop_returns(x)
-                if found is not None:
-                    return found
-    return None
-
-
-def _all_stmts(s):
-    yield s
-    for _name, sub in _children(s):
-        for x in sub if isinstance(sub, list) else [sub]:
-            if isinstance(x, (ir.Stmt, ir.SwitchCase)):
-                yield from _all_stmts(x)
-
-
 def _needs_flag(stmts: list[ir.Stmt]) -> bool:
     """A flag is needed unless the only `return` is the last top-level statement."""
     return any(_returns(s) for s in stmts[:-1]) or bool(
@@ -579,6 +556,10 @@ def _lower_nested(s: ir.Stmt, result: str | None, flag: str | None) -> ir.Stmt:
         for case in s.cases:
             if case.body is not None:
                 _lower_nested(case.body, result, flag)
+    elif isinstance(s, ir.For):  # a return leaves the loop: its flag breaks out at the body's end
+        body = s.body.stmts if isinstance(s.body, ir.Block) else [s.body]
+        stop = ir.If(ir.PathExpr(flag, pos=s.pos), ir.Break(pos=s.pos), pos=s.pos)
+        s.body = ir.Block(stmts=_lower_returns(body, result, flag) + [stop], pos=s.body.pos)
     elif isinstance(s, ir.Return):
         return ir.Block(stmts=_lower_returns([s], result, flag), pos=s.pos)
     return s
@@ -594,9 +575,6 @@ def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
     kept: list[ir.Node] = []
     for decl in program.decls:
         if isinstance(decl, ir.FunctionDecl):
-            loop_return = _loop_returns(decl.body)
-            if loop_return is not None:
-                raise error(loop_return.pos, "unsupported: return inside a for loop of a function")
             specialized = inliner.specialized
             inliner.block(decl.body)  # earlier functions into this one (no recursion in P4)
             decl.specializes = inliner.specialized != specialized

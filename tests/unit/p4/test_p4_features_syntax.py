@@ -228,3 +228,29 @@ def test_match_kind_values_and_types():
     assert run(MATCH_KINDS, bytes([0, 1, 2, 3])) == bytes([7, 1, 2, 3])
     rejected(MATCH_KINDS.replace("{exact, ternary}", "{exact, exactly}"), "undeclared identifier 'exactly'", 8)
     rejected(MATCH_KINDS.replace("hdr.h.a = 7;", "hdr.h.a = exact;"), "of type match_kind cannot be used as bit<8>", 20)
+
+
+# -- `return` inside a function's for loop (p4c: forloop2) -----------------------------------
+POPCOUNT = v1model("""
+bit<8> popcount(in bit<8> val) {
+    bit<8> n = 0;
+    bit<8> v = val;
+    for (bit<8> i in 1 .. 8) {
+        for (bit<8> j = 0; j < 1; j = j + 1) {
+            if (v == 0) { return n; }
+        }
+        n = n + 1;
+        v = v & (v - 1);
+    }
+    return 99;
+}
+""", """
+        hdr.h.b = popcount(hdr.h.a);
+""")
+
+
+def test_return_inside_a_loop_of_a_function():
+    assert run(POPCOUNT, bytes([0b1011, 0, 0, 0])) == bytes([0b1011, 3, 0, 0])
+    assert run(POPCOUNT, bytes([0, 0, 0, 0])) == bytes([0, 0, 0, 0])
+    assert run(POPCOUNT, bytes([255, 0, 0, 0])) == bytes([255, 99, 0, 0])  # loops 8 times
+    rejected(POPCOUNT.replace("return 99;", ""), "does not return a value on all paths", 8)
