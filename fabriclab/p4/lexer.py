@@ -61,7 +61,8 @@ class PostLexer:
                 out.append(Token.new_borrow_pos("ANNOTATION", self.text[tok.start_pos:end], tok))
                 i = j + 1
                 continue
-            if tok.type == "ANNOTATION" and tok.value == "@pragma" and i + 1 < len(toks):
+            if tok.type == "ANNOTATION" and tok.value == "@pragma" and i + 1 < len(toks) \
+                    and toks[i + 1].line == tok.line:
                 # `@pragma name body...` to the end of its line: the annotation `@name(body)`
                 j = i + 2
                 while j < len(toks) and toks[j].line == toks[i + 1].line:
