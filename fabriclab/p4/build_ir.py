@@ -313,8 +313,9 @@ class IrBuilder(Transformer):
                          params=params or [], pos=self._pos(name))
 
     def method_proto(self, meta, c):
-        annos, proto = c
+        annos, abstract, proto = c
         proto.annotations = self._annos(annos)
+        proto.abstract = abstract is not None
         return proto
 
     def ctor_proto(self, meta, c):
@@ -477,9 +478,12 @@ class IrBuilder(Transformer):
         return (str(c[0]), True, c[0])
 
     def instantiation(self, meta, c):
-        annos, type_ref, args, name = c
+        annos, type_ref, args, name, init = c
         return ir.Instance(str(name), type_ref=type_ref, args=self._args(args), annotations=self._annos(annos),
-                           pos=self._pos(name))
+                           initializer=init, pos=self._pos(name))
+
+    def instance_init(self, meta, c):
+        return list(c)
 
     def variable_decl(self, meta, c):
         annos, type_ref, name, init = c

@@ -18,7 +18,7 @@ from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
-from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type
+from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type, substitute
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
 
@@ -383,6 +383,10 @@ class DeclarationChecker:
         inner = self._generic_scope(decl.type_params, scope)
         for m in decl.constructors + decl.methods:
             self._prototype(m, inner)
+            if isinstance(m.return_type, (ir.IntType, ir.StringType)) or isinstance(m.return_type, ir.TupleType) \
+                    and any(isinstance(t, (ir.DontCareType, ir.VoidType)) for t in m.return_type.elems):
+                # p4c: a method returns a value of a width it knows, not a string
+                raise error(m.return_ref.pos, f"{self.types.show(m.return_type)}: illegal return type for method")
 
     def _d_ExternFunction(self, decl: ir.ExternFunction, scope: Scope) -> None:
         self._prototype(decl, scope)
@@ -397,6 +401,60 @@ class DeclarationChecker:
             # parsers and controls are instantiated inside others or as a package's arguments
             raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")
         self.calls.bind_constructor(decl, decl.type, decl.args, scope)
+        self._abstract_methods(decl, scope)
+
+    def _abstract_methods(self, decl: ir.Instance, scope: Scope) -> None:
+        """An instance of an extern with abstract methods implements each (but `@optional`
+        ones) in its initializer block, with the same signature, and nothing else; in them
+        `this` is the instance (P4-16 spec, abstract methods)."""
+        base = decl.type.base if isinstance(decl.type, ir.SpecializedType) else decl.type
+        abstract = {m.name: m for m in getattr(base, "methods", []) if m.abstract}
+        if decl.initializer is not None and not isinstance(base, ir.ExternDecl):
+            raise error(decl.pos, f"{decl.name}: initializers only allowed for extern instances")
+        if not abstract and decl.initializer is not None:
+            raise error(decl.pos, f"{decl.name}: instance initializers for extern without abstract methods")
+        if not abstract and not decl.initializer:
+            return
+        bindings = dict(zip(base.type_params, decl.type.args)) if isinstance(decl.type, ir.SpecializedType) else {}
+        done = set()
+        scope = Scope(scope)
+        for inst in decl.initializer:
+            if isinstance(inst, ir.Instance):
+                _declare(scope, inst)
+                self._check_decl(inst, scope)
+        for fn in decl.initializer:
+            if isinstance(fn, ir.Instance):
+                continue
+            proto = abstract.get(fn.name)
+            if proto is None:
+                raise error(fn.pos, f"{fn.name}: no matching abstract method in {self.types.show(decl.type)}")
+            if fn.name in done:
+                raise error(fn.pos, f"{fn.name}: abstract method implemented twice")
+            done.add(fn.name)
+            self._params(fn.params, scope, "method")
+            ret = self.types.resolve_type(fn.return_ref, scope)
+            names = {p.name for p in fn.params}  # an @optional parameter may be left out
+            want = [(p.direction or None, substitute(p.type, bindings)) for p in proto.params
+                    if p.name in names or p.annotation("optional") is None]
+            have = [(p.direction or None, p.type) for p in fn.params]
+            if len(want) != len(have) or not all(d1 == d2 and same_type(t1, t2) for (d1, t1), (d2, t2)
+                                                 in zip(want, have)) \
+                    or not same_type(ret, substitute(proto.return_type, bindings)):
+                raise error(fn.pos, f"{fn.name}: the implementation does not match the abstract method "
+                                    f"of {self.types.show(decl.type)}")
+            inner = Scope(scope)
+            inner.values["this"] = decl
+            for p in fn.params:
+                inner.values[p.name] = p
+            self._returns = ret
+            try:
+                self._block(fn.body, inner)
+            finally:
+                self._returns = None
+        for name, proto in abstract.items():
+            if name not in done and proto.annotation("optional") is None:
+                raise error(decl.pos, f"{decl.name}: abstract method '{name}' of {self.types.show(decl.type)} "
+                                      f"is not implemented")
 
     def _d_FunctionDecl(self, decl: ir.FunctionDecl, scope: Scope) -> None:
         """A function is type-checked where it is declared, called or not, as p4c checks every
@@ -813,6 +871,9 @@ class DeclarationChecker:
                 self._return(stmt, scope)
             elif stmt.value is not None:
                 raise error(stmt.pos, "return with a value is only allowed in functions")
+            elif self._returns is not None and not isinstance(self._returns, ir.VoidType):
+                raise error(stmt.pos, f"return with no expression in a function returning "
+                                      f"{self.types.show(self._returns)}")
         elif isinstance(stmt, ir.VarDecl):
             if isinstance(scope.lookup(stmt.name), ir.Param):
                 _declare_local(scope, stmt)

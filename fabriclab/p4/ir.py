@@ -549,6 +549,7 @@ class Method(Decl):
     params: list[Param] = field(default_factory=list)
     is_constructor: bool = False
     return_type: Type | None = field(default=None, repr=False)
+    abstract: bool = False  # `abstract`: each instance implements it in its initializer block
 
 
 @dataclass(eq=False)
@@ -586,6 +587,9 @@ class Instance(Decl):
     args: list[Argument] = field(default_factory=list)
     type: Type | None = field(default=None, repr=False)
     constructor: Method | None = field(default=None, repr=False)
+    # `= { ... }`: the extern's abstract methods implemented (in them `this` is the instance),
+    # and instances they use
+    initializer: list["FunctionDecl | Instance"] | None = None
 
 
 @dataclass(eq=False)

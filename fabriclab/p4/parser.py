@@ -22,7 +22,6 @@ GRAMMAR = pathlib.Path(__file__).with_name("p4.lark")
 # Words that begin P4-16 constructs fabriclab does not support.
 UNSUPPORTED_WORDS = {
     "varbit": "varbit types",
-    "abstract": "abstract methods",
     "this": "'this'",
     "function": "function declarations",
     "list": "list types",

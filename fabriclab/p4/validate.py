@@ -22,20 +22,20 @@ _OVERLOADABLE = (ir.FunctionDecl, ir.ExternFunction)
 _LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos", "return_type", "elem_type"}
 
 
-def _nodes(node) -> Iterator[ir.Node]:
-    """`node` and every IR node under it (not following resolved links)."""
+def _nodes(node, skip: frozenset = frozenset()) -> Iterator[ir.Node]:
+    """`node` and every IR node under it (not following resolved links nor `skip` fields)."""
     yield node
     for f in dataclasses.fields(node):
-        if f.name in _LINKS:
+        if f.name in _LINKS or f.name in skip:
             continue
         value = getattr(node, f.name)
         for child in value if isinstance(value, (list, tuple)) else [value]:
             if isinstance(child, ir.Node):
-                yield from _nodes(child)
+                yield from _nodes(child, skip)
             elif isinstance(child, tuple):  # a struct expression's (name, expr) fields
                 for item in child:
                     if isinstance(item, ir.Node):
-                        yield from _nodes(item)
+                        yield from _nodes(item, skip)
 
 
 def always_returns(stmt: ir.Stmt | None) -> bool:
@@ -94,7 +94,7 @@ class ValidateDeclarations:
                     decl.return_ref is not None and decl.return_ref.kind == "void"):
                 if not always_returns(decl.body):
                     raise error(decl.pos, f"Function '{decl.name}' does not return a value on all paths")
-            for node in _nodes(decl):
+            for node in _nodes(decl, frozenset({"initializer"})):  # (where abstract methods are implemented)
                 if isinstance(node, ir.PathExpr) and node.name == "this":
                     raise error(node.pos, "'this' can only be used in the definition of an abstract method")
             if isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ExternDecl)):

@@ -179,3 +179,53 @@ S<E>(Some()) main;
     assert [d.name for d in program.decls if d.name.startswith("EmptyV")] == ["EmptyV"]
     with pytest.raises(CompileError):  # no default: the argument is needed
         compile_source(text.replace(" = EmptyV<H1>()", ""), "generics.p4")
+
+
+# -- abstract methods: front end only (the switch has no user-defined externs) -------------------
+ABSTRACT = """#include <core.p4>
+extern Virtual {
+    Virtual();
+    bit<16> total();
+    abstract bit<16> f(in bit<16> ix);
+    @optional abstract void g(inout bit<16> x);
+}
+control c(inout bit<16> p) {
+    Virtual() cntr = {
+        bit<16> f(in bit<16> ix) {
+            {BODY}
+        }
+    };
+    apply { p = cntr.f(6); }
+}
+control ctr(inout bit<16> x);
+package top(ctr ctrl);
+top(c()) main;
+"""
+
+
+def _abstract(body: str) -> str:
+    return ABSTRACT.replace("{BODY}", body)
+
+
+def test_abstract_method_implemented_in_the_initializer():
+    compile_source(_abstract("return ix + this.total();"), "virtual.p4")
+
+
+@pytest.mark.parametrize("program,message,line", [
+    # p4c: virtual3
+    (_abstract("return;"), "return with no expression in a function returning bit<16>", 11),
+    (_abstract("return ix;").replace("bit<16> f(in bit<16> ix) {", "bit<8> f(in bit<16> ix) {"),
+     "does not match the abstract method", 10),
+    (_abstract("return ix;").replace("abstract ", ""),
+     "instance initializers for extern without abstract methods", 9),
+    (_abstract("return ix;").replace("Virtual() cntr = {", "Virtual() cntr = {\n        void h() { }"),
+     "no matching abstract method", 10),
+    (_abstract("return ix;").replace("bit<16> f(in bit<16> ix) {\n            return ix;\n        }", ""),
+     "abstract method 'f' of Virtual is not implemented", 9),
+    (_abstract("return ix;").replace("bit<16> total();", "int total();"), "illegal return type for method", 4),
+])
+def test_abstract_method_rules(program, message, line):
+    with pytest.raises(CompileError) as info:
+        compile_source(program, "virtual.p4")
+    first = info.value.diagnostics[0]
+    assert message in first.message and first.pos.line == line
