@@ -236,7 +236,7 @@ class IrBuilder(Transformer):
 
     def _struct(self, kind, meta, c):
         annos, _kw, name, *fields = c
-        type_params = fields.pop(0) if kind != "header_union" else None
+        type_params = fields.pop(0)
         return ir.StructLike(str(name), kind=kind, fields=fields, annotations=self._annos(annos),
                              type_params=type_params or [], pos=self._pos(name))
 

@@ -253,6 +253,10 @@ class DeclarationChecker:
             seen.add(f.name)
             self._match_annotation(f)
             if decl.type_params:  # generic: its uses are checked as concrete structs
+                if decl.kind == "header_union" and f.type_ref.kind not in ("name", "specialized"):
+                    # (but a union's field is a header, never e.g. a tuple, whatever the arguments)
+                    raise error(f.pos, f"Field '{f.name}' of 'header_union {decl.name}' cannot have type "
+                                       f"'{f.type_ref.kind}<...>'")
                 continue
             f.type = self.types.resolve_type(f.type_ref, scope)
             rep = f.type

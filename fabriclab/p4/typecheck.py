@@ -91,6 +91,14 @@ def substitute(t: ir.Type | None, bindings: dict) -> ir.Type | None:
     return t
 
 
+def _forget(ref: ir.TypeRef | None) -> None:
+    """Clear what resolving `ref` (and the type references inside it) cached."""
+    if ref is not None:
+        ref.resolved = None
+        for arg in ref.args:
+            _forget(arg)
+
+
 @dataclass
 class CheckContext:
     """What the checking passes share: the program, the global scope and the warnings."""
@@ -259,6 +267,7 @@ class ExprChecker:
         declaring, self.declaring = self.declaring, None
         try:
             for f in base.fields:
+                _forget(f.type_ref)  # resolved for another argument list before
                 made.fields.append(ir.Field(f.name, f.type_ref, annotations=f.annotations, pos=f.pos,
                                             type=self.resolve_type(f.type_ref, inner)))
         finally:
@@ -681,8 +690,9 @@ class ExprChecker:
             return self.coerce(e.expr, target, "cast operand")
         if not self._castable(src, target, e.expr):
             raise error(e.pos, f"cannot cast {self.show(src)} to {self.show(target)}")
-        if isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):  # its fields must be the struct's
-            e.expr = self.coerce(e.expr, target, f"cast to {self.show(target)}")
+        if isinstance(e.expr, (ir.ListExpr, ir.StructExpr)) and isinstance(target, ir.StructLike):
+            # `(S){...}` is the initializer typed as S: its fields must be the struct's
+            return self.coerce(e.expr, target, f"cast to {self.show(target)}")
         if isinstance(e.expr, ir.Constant):
             rep = target.type if isinstance(target, ir.NewTypeDecl) else target
             if isinstance(rep, ir.BoolType):

@@ -229,3 +229,22 @@ def test_abstract_method_rules(program, message, line):
         compile_source(program, "virtual.p4")
     first = info.value.diagnostics[0]
     assert message in first.message and first.pos.line == line
+
+
+# -- generic structs and header unions ---------------------------------------------------------
+def test_generic_struct_with_two_argument_lists():
+    # each use has its own field types (the second once took the first's: generic-struct)
+    out = run(bytes([1, 2, 0, 3, 0, 4]), DECLS="struct Pair<T> { T a; T b; }", LOCALS="""
+    Pair<bit<8>> p8;
+    Pair<bit<16>> p16;""", APPLY="""
+        p8 = (Pair<bit<8>>){ a = hdr.a.y, b = hdr.a.x };
+        p16 = { a = hdr.a.v, b = 16w0x102 };
+        hdr.a.x = p8.a; hdr.a.y = p8.b; hdr.a.w = p16.a; hdr.a.v = p16.b;""")
+    assert out == bytes([2, 1, 0, 4, 1, 2])
+
+
+def test_generic_header_union():
+    compile_source(build(DECLS="header_union U<T> { a_t a; T other; }\nheader b_t { bit<8> z; }",
+                         LOCALS="U<b_t> u;", APPLY="u.a = hdr.a;"), "generics.p4")
+    # a union's field is a header whatever the type arguments (p4c: decl-union-of-unsupported-type)
+    rejected("cannot have type", DECLS="header_union U<T> {\n    @@tuple<T, T> t;\n}")
