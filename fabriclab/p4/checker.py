@@ -875,9 +875,6 @@ class DeclarationChecker:
                 self._return(stmt, scope)
             elif stmt.value is not None:
                 raise error(stmt.pos, "return with a value is only allowed in functions")
-            elif self._returns is not None and not isinstance(self._returns, ir.VoidType):
-                raise error(stmt.pos, f"return with no expression in a function returning "
-                                      f"{self.types.show(self._returns)}")
         elif isinstance(stmt, ir.VarDecl):
             if isinstance(scope.lookup(stmt.name), ir.Param):
                 _declare_local(scope, stmt)
@@ -913,7 +910,7 @@ class DeclarationChecker:
         returns = self._returns
         if stmt.value is None:
             if not isinstance(returns, ir.VoidType):
-                raise error(stmt.pos, f"return without a value in a function returning {self.types.show(returns)}")
+                raise error(stmt.pos, f"return with no expression in a function returning {self.types.show(returns)}")
             return
         if isinstance(returns, ir.VoidType):
             raise error(stmt.pos, "return with a value in a function returning void")

@@ -64,7 +64,7 @@ FUNCTION_CASES = [
     ("action call", "action act() { }\nvoid f() {\n @@act(); }", "functions cannot call actions"),
     ("directionless write", "void f(m_t m) {\n @@m.x = 1; }", "cannot write to directionless parameter"),
     ("string +", "extern void lg(string s);\nvoid f() {\n @@lg(\"a\" + \"b\"); }", "'+' needs numeric operands"),
-    ("missing return value", "bit<8> f() {\n @@return; }", "return without a value"),
+    ("missing return value", "bit<8> f() {\n @@return; }", "return with no expression"),
     ("void returns a value", "void f() {\n @@return 1; }", "return with a value in a function returning void"),
     ("non-constant default", "bit<8> g(in bit<8> a) { return a; }\n"
                              "bit<8> f(in bit<8> a = @@g(1), in bit<8> b) { return b; }",
