@@ -9,12 +9,17 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
 - every header instantiated (in those types, or as a local) must total a multiple of 8 bits;
 - a table has at most one `lpm` key;
 - a direct_meter is used through a table's `meters` property and read() in its actions: a
-  read() without such a table has nowhere to bind, a table's meter never read() has no result.
+  read() without such a table has nowhere to bind, a table's meter never read() has no result;
+- externs are those simple_switch implements (v1model.p4's and core.p4's): p4c rejects a
+  program's own extern functions and extern instances unless told to emit them (--emit-externs).
 """
 
 from __future__ import annotations
 
+import pathlib
+
 from fabriclab.p4 import ir
+from fabriclab.p4.preprocess import INCLUDE_DIR
 from fabriclab.p4.typecheck import CheckContext, error
 
 
@@ -33,8 +38,17 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if sum(k.match_kind == "lpm" for k in table.keys) > 1:
             raise error(table.pos, f"multiple LPM keys in table '{table.name}' are not supported on "
                                    f"this target (BMv2 allows one lpm key per table)")
+    for inst in (d for b in blocks for d in b.locals if isinstance(d, ir.Instance)):
+        base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
+        if isinstance(base, ir.ExternDecl) and not _system(base):
+            raise error(inst.pos, f"{base.name}: unknown extern instance: simple_switch does not implement "
+                                  f"the extern '{base.name}' (p4c accepts it only with --emit-externs)")
     calls = [c for body in _bodies(blocks, actions) for c in ir.iter_calls(body)]
     _check_direct_meters(blocks, tables, calls)
+    for call in calls:
+        if call.kind == ir.CallKind.EXTERN_FUNCTION and not _system(call.decl):
+            raise error(call.pos, f"{call.method}: unknown extern function: simple_switch does not "
+                                  f"implement it (p4c accepts it only with --emit-externs)")
 
 
 def _type_name(t) -> str | None:
@@ -47,6 +61,17 @@ def _main_arg(main: ir.Instance, index: int):
     value = main.args[index].value
     value = value.decl if isinstance(value, ir.PathExpr) else value
     return getattr(value, "type", None)
+
+
+def _system(decl) -> bool:
+    """Declared in fabriclab's own core.p4/v1model.p4 (what simple_switch implements)."""
+    pos = getattr(decl, "pos", None)
+    if pos is None:
+        return True
+    try:
+        return pathlib.Path(pos.file).resolve().parent == INCLUDE_DIR.resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def _unalias(t):

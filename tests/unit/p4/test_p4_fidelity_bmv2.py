@@ -63,6 +63,11 @@ REJECTED = [
                              + TABLE.format(keys="hdr.h.a: exact;", props="").replace("nop;", "rd;"),
                              "APPLY": "t.apply();"}, "direct_meter",
      "dm: direct meter is not associated with any table via 'meters' table property"),
+    # simple_switch has no user externs (no-externs-bmv2; p4c: only with --emit-externs)
+    ("extern function", {"DECLS": "extern void ext(out bit<8> d);", "APPLY": "ext(meta.x);"}, "ext(meta.x)",
+     "ext: unknown extern function"),
+    ("extern instance", {"DECLS": "extern E { E(); void f(); }", "LOCALS": "E() e;", "APPLY": "e.f();"},
+     "E() e", "E: unknown extern instance"),
 ]
 
 
@@ -93,6 +98,7 @@ ACCEPTED = [
                                 + TABLE.format(keys="hdr.h.a: exact;", props="meters = dm;").replace("nop;", "rd;"),
                                 "APPLY": "t.apply();"}),
     ("meter declared, unused", {"LOCALS": METER}),
+    ("extern function never called", {"DECLS": "extern void ext(out bit<8> d);"}),
 ]
 
 
