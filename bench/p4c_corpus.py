@@ -17,6 +17,8 @@ Errors (--errors): every testdata/p4_16_errors/*.p4, a program p4c must reject (
 expected stderr, p4_16_errors_outputs/NAME.p4-stderr, holds an error): rejected (as p4c; an
 error in the P4Info counts, as p4c's test driver writes P4Runtime files),
 and of those how many name a line p4c's errors name; accepted (a difference); crash.
+Then testdata/p4_16_bmv_errors/*-bmv2.p4, which p4c's BMv2 test driver requires p4c-bm2-ss
+to reject (no expected stderr): accepted or rejected.
 
 Measure-only: it reads the checkout and contains none of p4c's code.
 """
@@ -175,6 +177,21 @@ def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
     return res
 
 
+def measure_bmv_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
+    """p4c's BMv2 negative corpus (testdata/p4_16_bmv_errors/*-bmv2.p4): p4c's BMv2 test driver
+    requires p4c-bm2-ss to reject each (no expected stderr: only rejected or not)."""
+    res: collections.Counter = collections.Counter()
+    for prog in sorted(p for p in (root / "testdata" / "p4_16_bmv_errors").glob("*-bmv2.p4") if p.is_file()):
+        program, failure = compile_one(prog)
+        if failure is None and program.p4info_errors:
+            failure = ("rejected", program.p4info_errors[0].message[:160], [])
+        kind = "accepted" if failure is None else failure[0]
+        res[kind] += 1
+        if listing and kind != "rejected":
+            print(f"bmv errors {kind} {prog.name}" + (f": {failure[1]}" if failure else ""), flush=True)
+    return res
+
+
 def run_one_stf(compiled, path: pathlib.Path) -> str:
     from fabriclab.errors import FabricError
     from fabriclab.switch.core import SwitchCore
@@ -197,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("p4c", type=pathlib.Path, help="a p4c checkout (with testdata/) or a bare clone")
     ap.add_argument("--stf", action="store_true", help="also run p4c's BMv2 v1model STF tests on the switch")
     ap.add_argument("--errors", action="store_true",
-                    help="also compile p4c's negative corpus (testdata/p4_16_errors): each must be rejected")
+                    help="also compile p4c's negative corpora (testdata/p4_16_errors, "
+                         "p4_16_bmv_errors): each must be rejected")
     ap.add_argument("--list", action="store_true", help="print each program that is not identical/passing")
     args = ap.parse_args(argv)
     os.environ.setdefault("FABRICLAB_CACHE", "0")
@@ -225,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"p4c's negative corpus, {n} programs: "
                   + ", ".join(f"{k} {v}" for k, v in sorted(err.items()))
                   + f" ({100 * rejected / max(n, 1):.1f}% rejected as p4c does)")
+            bmv = measure_bmv_errors(root, args.list)
+            print(f"p4c's BMv2 negative corpus (p4_16_bmv_errors), {sum(bmv.values())} programs: "
+                  + ", ".join(f"{k} {bmv[k]}" for k in ("accepted", "rejected"))
+                  + "".join(f", {k} {v}" for k, v in sorted(bmv.items()) if k not in ("accepted", "rejected")))
     return 0
 
 
