@@ -677,7 +677,8 @@ class DeclarationChecker:
             if key.match_kind not in self.ctx.program.match_kinds:
                 raise error(key.pos, f"unknown match kind '{key.match_kind}'")
             kt = key.expr.type
-            if not isinstance(kt, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
+            if not isinstance(kt, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl,
+                                   ir.TypeVar)):  # (of a generic control: each copy is checked)
                 raise error(key.pos, f"a table key cannot have type {self.types.show(kt)}")
         names: set[str] = set()
         for ref in t.actions:

@@ -248,3 +248,13 @@ def test_generic_header_union():
                          LOCALS="U<b_t> u;", APPLY="u.a = hdr.a;"), "generics.p4")
     # a union's field is a header whatever the type arguments (p4c: decl-union-of-unsupported-type)
     rejected("cannot have type", DECLS="header_union U<T> {\n    @@tuple<T, T> t;\n}")
+
+
+def test_unused_generic_control_with_a_table():
+    out = run(bytes([1, 2, 0, 3, 0, 4]), DECLS="""
+control G<T>(inout T x) {
+    action a(T v) { x = v; }
+    table t { key = { x: exact; } actions = { a; } }
+    apply { t.apply(); }
+}""")
+    assert out == bytes([1, 2, 0, 3, 0, 4])
