@@ -176,10 +176,13 @@ class CallChecker:
                 where = e.type_args[0].pos if e.type_args else e.pos
                 if isinstance(e.type, ir.VoidType):  # p4c: issue4146
                     raise error(where, "void: illegal type argument for 'lookahead'")
+                _single_varbit(e.type)
                 if has_varbits_or_unions(e.type):
                     raise error(where, f"{self.types.show(e.type)}: type argument must be a fixed-width type")
             if e.kind in (ir.CallKind.EXTRACT, ir.CallKind.EMIT):
                 self._check_packet_arg(e)
+                if e.kind == ir.CallKind.EXTRACT and e.args[0].value is not None:
+                    _single_varbit(e.args[0].value.type)
                 if len(e.args) > 1:
                     self._check_varbit_extract(e)
                 elif e.kind == ir.CallKind.EXTRACT and e.args[0].value is not None and \
@@ -406,7 +409,7 @@ class CallChecker:
                 bound = bindings.setdefault(want.name, actual.type)
                 want = bound
             if not same_type(actual.type, want) or (actual.direction or None) != (expected.direction or None):
-                raise error(actual.pos or arg.pos,
+                raise error(arg.pos or actual.pos,  # p4c: the argument's type does not match the parameter's
                             f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
                             f"{self.types.show(actual.type)} but '{proto_base.name}' needs "
                             f"{expected.direction or ''} {self.types.show(want)}".replace("  ", " "))
@@ -463,3 +466,17 @@ def _value_argument(value: ir.Expr) -> None:
         else ir.block_kind(value.type)
     if kind is not None:
         raise error(value.pos, f"{value.text}: argument cannot have type {kind}")
+
+
+def _single_varbit(t: ir.Type | None) -> None:
+    """A header extracted or looked ahead has at most one varbit field; p4c checks it there
+    (not where the header is declared) and names the fields."""
+    if isinstance(t, ir.StackType):
+        _single_varbit(t.elem)
+    elif isinstance(t, ir.StructLike):
+        varbits = [f for f in t.fields if isinstance(f.type, ir.VarbitType)]
+        if len(varbits) > 1:
+            raise error(varbits[0].pos, f"{varbits[0].name} and {varbits[1].name}: multiple varbit fields in "
+                                        f"header {t.name}")
+        for f in t.fields:
+            _single_varbit(f.type)

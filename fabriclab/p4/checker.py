@@ -323,6 +323,9 @@ class DeclarationChecker:
         value = self.types.expr(decl.init, scope)
         if decl.name == "__v1model_version" and scope is self.ctx.global_scope:
             _check_v1model_version(value)
+        if isinstance(decl.type, ir.IntType) and isinstance(value, ir.Constant) and isinstance(value.type, ir.BitType):
+            # p4c unifies `int` with a sized type: `const int z = 2w1;` is the number 1 (issue2444)
+            value = ir.Constant(value.value, value.base, type=decl.type, text=value.text, pos=value.pos)
         value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
         if not isinstance(value, _CONSTANT_VALUES):
             raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")
@@ -642,6 +645,12 @@ class DeclarationChecker:
             self._table(decl, scope)
         elif isinstance(decl, ir.ValueSetDecl):
             decl.elem_type = self.types.resolve_type(decl.elem_ref, scope)
+            elem = decl.elem_type.base if isinstance(decl.elem_type, ir.SpecializedType) else decl.elem_type
+            # p4c: a value_set holds bit<W>/int<W>, bool, enums, new types, structs or tuples
+            if not (isinstance(elem, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.NewTypeDecl, ir.TupleType))
+                    or isinstance(elem, ir.StructLike) and elem.kind == "struct"):
+                raise error(decl.elem_ref.pos or decl.pos, f"{self.types.show(decl.elem_type)}: illegal type for "
+                                                           f"value_set element type")
             decl.size = self.types.const_int(decl.size_expr, scope, "a value_set size")
         else:
             self._check_decl(decl, scope)

@@ -688,6 +688,9 @@ class ExprChecker:
             # `(S) {...}` initializes S as an assignment would: the fields must match
             # (p4c: explicit-cast-to-header-from-kvlist-expr-with-unmatched-field)
             return self.coerce(e.expr, target, "cast operand")
+        if isinstance(src, ir.IntType) and isinstance(target, ir.BoolType) and isinstance(e.expr, ir.Constant) \
+                and e.expr.value not in (0, 1):
+            raise error(e.pos, f"({self.show(target)}){e.expr.value}: only 0 and 1 can be cast to bool")
         if not self._castable(src, target, e.expr):
             raise error(e.pos, f"cannot cast {self.show(src)} to {self.show(target)}")
         if isinstance(e.expr, (ir.ListExpr, ir.StructExpr)) and isinstance(target, ir.StructLike):

@@ -98,8 +98,8 @@ REJECTED = [
      "d: instantiation of control in parser"),
     # a package's explicit type arguments (p4c: equate-type-parser-and-parser-with-incompatible-type)
     ("a parser against a package's type argument", "parser Parser<IH>(out IH parsedHeaders);\n"
-     "package Ingress<IH>(Parser<IH> p);\nstruct H { }\nparser ing_parse(out H @@hdr) {\n"
-     "    state start { transition accept; }\n}\nIngress<bit<8>>(ing_parse()) main;", "parameter 'hdr' of 'ing_parse'"),
+     "package Ingress<IH>(Parser<IH> p);\nstruct H { }\nparser ing_parse(out H hdr) {\n"
+     "    state start { transition accept; }\n}\nIngress<bit<8>>(@@ing_parse()) main;", "parameter 'hdr' of 'ing_parse'"),
     ("a control instantiating itself", "control c() {\n    @@c() c_inst;\n    apply { c_inst.apply(); }\n}",
      "Self-referencing types not supported"),
 ]

@@ -112,3 +112,47 @@ def test_a_table_property_is_declared_once() -> None:
               "    apply { t.apply(); }\n}\n"
     rejects("key: duplicate property of table 't'", "#include <core.p4>\n" + control)
     compiles("#include <core.p4>\n" + control.replace("@@key = {}", ""))
+
+
+# -- declarations and types --------------------------------------------------------------------
+
+def _vs_parser(elem: str, key: str = "bit<6>") -> str:
+    return (f"#include <core.p4>\nparser Q(in {key} v) {{\n  value_set<{elem}>(4) vs;\n"
+            "  state start { transition select(v) { vs: accept; _: reject; } }\n}\n")
+
+
+@pytest.mark.parametrize("elem", ["int", "bit<6>[2]", "varbit<8>"])
+def test_value_set_element_type(elem: str) -> None:
+    rejects("illegal type for value_set element type", _vs_parser("@@" + elem))
+
+
+@pytest.mark.parametrize("elem", ["bit<6>", "int<6>"])
+def test_value_set_of_fixed_width_compiles(elem: str) -> None:
+    compiles(_vs_parser(elem, elem))
+
+
+def test_const_int_from_a_sized_constant() -> None:
+    """p4c unifies int with a sized constant: `const int a = 4w2` is 2, which is no bool."""
+    rejects("(bool)2: only 0 and 1 can be cast to bool",
+            program("const int a = 4w2;\n@@const bool b = (bool)a;\n"))
+    compiles(program("const int a = 4w1;\nconst bool b = (bool)a;\n"))
+
+
+def _varbit_parser(fields: str, extract: str = "p.extract(h, 8);") -> str:
+    return (f"#include <core.p4>\nheader H {{\n{fields}}}\nparser Q(packet_in p) {{\n  H h;\n"
+            f"  state start {{ {extract} transition accept; }}\n}}\n")
+
+
+def test_an_extracted_header_has_one_varbit_field() -> None:
+    rejects("x and u: multiple varbit fields in header H",
+            _varbit_parser("  @@varbit<16> x;\n  varbit<16> u;\n"))
+    compiles(_varbit_parser("  bit<8> n;\n  varbit<16> x;\n"))
+
+
+def test_a_block_of_the_wrong_type_names_the_argument_of_main() -> None:
+    text = ("#include <core.p4>\nparser Pr<H, M>(out H h, inout M m);\ncontrol In<H, M>(inout H h, inout M m);\n"
+            "package Sw<H, M>(Pr<H, M> p, In<H, M> ig);\nstruct A {}\nstruct B {}\n"
+            "parser p(out A h, inout B m) { state start { transition accept; } }\n"
+            "control ig(inout B h, inout A m) { apply {} }\nSw(p(),\n   @@ig()) main;\n")
+    rejects("parameter 'h' of 'ig' is inout B but 'In' needs inout A", text)
+    compiles(text.replace("@@", "").replace("inout B h, inout A m", "inout A h, inout B m"))
