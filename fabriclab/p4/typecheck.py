@@ -155,7 +155,7 @@ class ExprChecker:
             width = self.const_int(ref.width, scope, "a width")
             if width == 0 and kind == "int":
                 raise error(ref.pos, "Width of signed type cannot be zero")
-            if width <= 0 or width > 2048 or (kind == "int" and width < 1):
+            if width < 0 or width > 2048 or (kind == "int" and width < 1):
                 raise error(ref.pos, f"invalid width {width} for {kind}<>")
             return ir.BitType(width, kind == "int")
         if kind == "typeof":

@@ -69,7 +69,7 @@ CASES = [
     ("duplicate", {"LOCALS": "action @@a1() { }"}, "duplicate declaration of 'a1'"),
     ("duplicate field", {"DECLS": "header d_t { bit<8> f; bit<8> @@f; }"}, "duplicate field 'f' in 'd_t'"),
     ("header field type", {"DECLS": "header d_t { @@error f; }"}, "header fields must be bit<W>"),
-    ("zero width", {"DECLS": "header d_t { @@bit<0> f; }"}, "invalid width 0 for bit<>"),
+    ("zero width", {"DECLS": "header d_t { @@int<0> f; }"}, "Width of signed type cannot be zero"),
     ("stack of structs", {"DECLS": "struct s_t { @@m_t[2] ms; }"}, "header stack elements must be headers"),
     ("no field", {"APPLY": "meta.x = @@hdr.h.zz;"}, "'h_t' has no field 'zz'"),
     ("no enum member", {"APPLY": "E e = @@E.C;"}, "enum 'E' has no member 'C'"),

@@ -156,3 +156,10 @@ def test_a_block_of_the_wrong_type_names_the_argument_of_main() -> None:
             "control ig(inout B h, inout A m) { apply {} }\nSw(p(),\n   @@ig()) main;\n")
     rejects("parameter 'h' of 'ig' is inout B but 'In' needs inout A", text)
     compiles(text.replace("@@", "").replace("inout B h, inout A m", "inout A h, inout B m"))
+
+
+def test_bit0_is_a_type_and_casts_as_p4c() -> None:
+    """bit<0> is legal (p4c: bit0-bmv2); a cast from it to int<2> changes sign and width."""
+    rejects("cannot cast bit<0> to int<2>", program(apply="bit<0> a = 0;\n int<2> b;\n @@b = (int<2>)a;"))
+    compiles(program(apply="bit<0> a = 0;\n bit<1> b;\n b = (bit<1>)a;"))
+    rejects("Width of signed type cannot be zero", program(apply="@@int<0> a;"))
