@@ -26,7 +26,11 @@ control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
 control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
 control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
 control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
-V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
+// V1Switch's blocks in a package of the test's own: the BMv2 back end's rules (which refuse
+// the program-declared externs these tests use) apply to V1Switch programs only
+package Pipe<H, M>(Parser<H, M> p, VerifyChecksum<H, M> vr, Ingress<H, M> ig, Egress<H, M> eg,
+                   ComputeChecksum<H, M> ck, Deparser<H> dep);
+Pipe(P(), Nop(), C(), Eg(), Nop(), D()) main;
 """
 SLOTS = ("DECLS", "PARSER", "LOCALS", "APPLY")
 
