@@ -1,13 +1,15 @@
 """Measure fabriclab's P4-16 front end and switch against a p4c checkout's public sample corpus.
 
-    python bench/p4c_corpus.py /path/to/p4c [--stf] [--errors] [--list]
+    python bench/p4c_corpus.py /path/to/p4c [--stf] [--samples] [--errors] [--list]
 
 P4C is a p4c checkout or a bare git clone of one (its HEAD's testdata/ and
 backends/bmv2/CMakeLists.txt are extracted to a temporary directory).
 
 P4Info: for every testdata/p4_16_samples/*.p4 that includes v1model.p4 and has a P4Info
 (testdata/p4_16_samples_outputs/NAME.p4info.txtpb), compile it with fabriclab and compare the
-P4Info text: identical, differ, rejected (CompileError) or crash (any other exception).
+P4Info text: identical, differ, rejected (CompileError), rejected as p4c-bm2-ss (a rule of
+p4c's BMv2 back end, which the samples' P4Info, written by p4test, does not apply) or crash
+(any other exception).
 
 STF (--stf): the v1model STF tests p4c runs on BMv2, as backends/bmv2/CMakeLists.txt lists
 them (BMV2_V1MODEL_TEST_SUITES and the parser-inline suite, minus XFAIL_TESTS): every listed
@@ -19,6 +21,10 @@ error in the P4Info counts, as p4c's test driver writes P4Runtime files),
 and of those how many name a line p4c's errors name; accepted (a difference); crash.
 Then testdata/p4_16_bmv_errors/*-bmv2.p4, which p4c's BMv2 test driver requires p4c-bm2-ss
 to reject (no expected stderr): accepted or rejected.
+
+Samples (--samples): every testdata/p4_16_samples/*.p4, all of which p4c's front end (p4test)
+accepts: accepted, rejected as p4c-bm2-ss (above), another architecture (it includes an
+architecture file fabriclab does not ship: psa.p4, pna.p4, ebpf_model.p4, ...) or rejected.
 
 Measure-only: it reads the checkout and contains none of p4c's code.
 """
@@ -95,17 +101,23 @@ def bmv2_stf_tests(root: pathlib.Path) -> list[pathlib.Path]:
     return found
 
 
+# a rejection by a rule of p4c's BMv2 back end (p4c-bm2-ss), which p4test, whose P4Info the
+# samples hold, does not apply: the program is not one simple_switch can run
+REJECTED_BY_TARGET = "rejected as p4c-bm2-ss"
+
+
 def compile_one(prog: pathlib.Path):
     """(compiled program or None, outcome) with a 60 s limit; a rejection's outcome carries
     its first message and the lines of `prog` its diagnostics name."""
-    from fabriclab.p4 import CompileError, compile_file
+    from fabriclab.p4 import CompileError, TargetError, compile_file
     signal.alarm(60)
     try:
         return compile_file(prog, include_dirs=(str(prog.parent),)), None
     except CompileError as e:
         lines = [d.pos.line for d in e.diagnostics
                  if d.pos and pathlib.Path(d.pos.file).name == prog.name]
-        return None, ("rejected", str(e).splitlines()[0][:160], lines)
+        kind = REJECTED_BY_TARGET if isinstance(e, TargetError) else "rejected"
+        return None, (kind, str(e).splitlines()[0][:160], lines)
     except TimeoutError:
         return None, ("timeout", "")
     except Exception as e:  # noqa: BLE001 - a crash is a finding to count
@@ -164,7 +176,7 @@ def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
             kind = "accepted"
             first = next((l for l in expected.splitlines() if "error" in l), "")
             detail = f"p4c: {first.strip()[:140]}"
-        elif failure[0] == "rejected":
+        elif failure[0].startswith("rejected"):
             ours = failure[2]
             kind = ("rejected, p4c names no line" if not p4c_lines else
                     "rejected, p4c's line" if ours and ours[0] in p4c_lines else "rejected")
@@ -185,10 +197,24 @@ def measure_bmv_errors(root: pathlib.Path, listing: bool) -> collections.Counter
         program, failure = compile_one(prog)
         if failure is None and program.p4info_errors:
             failure = ("rejected", program.p4info_errors[0].message[:160], [])
-        kind = "accepted" if failure is None else failure[0]
+        kind = "accepted" if failure is None else "rejected" if failure[0].startswith("rejected") else failure[0]
         res[kind] += 1
         if listing and kind != "rejected":
             print(f"bmv errors {kind} {prog.name}" + (f": {failure[1]}" if failure else ""), flush=True)
+    return res
+
+
+def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> collections.Counter:
+    """p4c's positive corpus, every program p4test accepts (any architecture)."""
+    res: collections.Counter = collections.Counter()
+    for prog in sorted(p for p in (root / "testdata" / "p4_16_samples").glob("*.p4") if p.is_file()):
+        program, failure = compiled.get(prog) or compile_one(prog)
+        kind = "accepted" if failure is None else failure[0]
+        if kind == "rejected" and re.search(r"error: [\w/]+\.p4: No such file", failure[1]):
+            kind = "another architecture"
+        res[kind] += 1
+        if listing and kind not in ("accepted", "another architecture"):
+            print(f"samples {kind} {prog.name}: {failure[1]}", flush=True)
     return res
 
 
@@ -216,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", action="store_true",
                     help="also compile p4c's negative corpora (testdata/p4_16_errors, "
                          "p4_16_bmv_errors): each must be rejected")
+    ap.add_argument("--samples", action="store_true",
+                    help="also compile every program of p4c's positive corpus (testdata/p4_16_samples)")
     ap.add_argument("--list", action="store_true", help="print each program that is not identical/passing")
     args = ap.parse_args(argv)
     os.environ.setdefault("FABRICLAB_CACHE", "0")
@@ -236,6 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"STF of {n} v1model tests in p4c's BMv2 list: "
                   + ", ".join(f"{k} {v}" for k, v in sorted(stf.items()))
                   + f" ({100 * stf['pass'] / max(n, 1):.1f}% pass)")
+        if args.samples:
+            smp = measure_samples(root, args.list, compiled)
+            print(f"p4c's positive corpus (p4_16_samples), {sum(smp.values())} programs: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(smp.items())))
         if args.errors:
             err = measure_errors(root, args.list)
             n = sum(err.values())

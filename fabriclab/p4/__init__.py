@@ -4,6 +4,6 @@ See docs/internals.md section 1 for the interface and `ir.py` for the typed IR.
 """
 
 from fabriclab.p4.compiler import CompiledProgram, compile_file, compile_source, load_artifact
-from fabriclab.p4.diagnostics import CompileError
+from fabriclab.p4.diagnostics import CompileError, TargetError
 
-__all__ = ["CompiledProgram", "CompileError", "compile_file", "compile_source", "load_artifact"]
+__all__ = ["CompiledProgram", "CompileError", "TargetError", "compile_file", "compile_source", "load_artifact"]

@@ -19,8 +19,13 @@ from __future__ import annotations
 import pathlib
 
 from fabriclab.p4 import ir
+from fabriclab.p4.diagnostics import Diagnostic, TargetError
 from fabriclab.p4.preprocess import INCLUDE_DIR
-from fabriclab.p4.typecheck import CheckContext, error
+from fabriclab.p4.typecheck import CheckContext
+
+
+def error(pos, message: str) -> TargetError:
+    return TargetError([Diagnostic(pos, message)])
 
 
 def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.ActionDecl]) -> None:

@@ -112,7 +112,7 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
         program = check(build_ir(parse(text, smap), smap, text, warnings), warnings)
         p4info, p4info_errors = build_p4info(program)
     except CompileError as err:
-        raise CompileError(refine(err.diagnostics, smap, originals)) from None
+        raise type(err)(refine(err.diagnostics, smap, originals)) from None
     except RecursionError:
         raise CompileError([Diagnostic(None, f"{name}: expressions or statements nested too deeply "
                                              f"for fabriclab")]) from None

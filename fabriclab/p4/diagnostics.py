@@ -58,6 +58,11 @@ class CompileError(FabricError):
         return self.diagnostics[0]
 
 
+class TargetError(CompileError):
+    """A program p4c's front end accepts but its BMv2 back end (p4c-bm2-ss) rejects: a rule
+    of the simple_switch target, not of the language (p4info/corpus figures tell them apart)."""
+
+
 @dataclass
 class SourceMap:
     """Maps positions in cpp's output back to the original files via its line markers."""
@@ -92,6 +97,7 @@ class SourceMap:
 
     def diagnostic(self, line: int, col: int, message: str) -> Diagnostic:
         return Diagnostic(self.pos(line, col), message, self.line_text(line))
+
 
 
 def refine(diagnostics: list[Diagnostic], smap: SourceMap, originals: dict[str, str] | None = None) -> list[Diagnostic]:
