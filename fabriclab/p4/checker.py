@@ -449,15 +449,7 @@ class DeclarationChecker:
                     or not same_type(ret, substitute(proto.return_type, bindings)):
                 raise error(fn.pos, f"{fn.name}: the implementation does not match the abstract method "
                                     f"of {self.types.show(decl.type)}")
-            inner = Scope(scope)
-            inner.values["this"] = decl
-            for p in fn.params:
-                inner.values[p.name] = p
-            self._returns = ret
-            try:
-                self._block(fn.body, inner)
-            finally:
-                self._returns = None
+            self._body(fn.body, fn.params, ret, scope, this=decl)
         for name, proto in abstract.items():
             if name not in done and proto.annotation("optional") is None:
                 raise error(decl.pos, f"{decl.name}: abstract method '{name}' of {self.types.show(decl.type)} "
@@ -475,17 +467,25 @@ class DeclarationChecker:
         self._params(decl.params, scope)
         returns = self.types.resolve_type(decl.return_ref, scope)
         self._not_generic(returns, decl.return_ref, "return generic type")
-        inner = Scope(scope)
-        for p in decl.params:
-            inner.values[p.name] = p
-        self._returns = returns
-        try:
-            self._block(decl.body, inner)
-        finally:
-            self._returns = None
+        self._body(decl.body, decl.params, returns, scope)
         for call in ir.iter_calls(decl.body):
             if call.kind == ir.CallKind.ACTION:  # p4c: functions cannot call actions
                 raise error(call.pos, f"{call.method}(): functions cannot call actions")
+
+    def _body(self, body: ir.Block, params: list[ir.Param], returns: ir.Type, scope: Scope,
+              this: ir.Instance | None = None) -> None:
+        """Type a function's (or an abstract method implementation's) body: its parameters in
+        scope (and `this`, the instance, in an implementation), its returns against `returns`."""
+        inner = Scope(scope)
+        if this is not None:
+            inner.values["this"] = this
+        for p in params:
+            inner.values[p.name] = p
+        self._returns = returns
+        try:
+            self._block(body, inner)
+        finally:
+            self._returns = None
 
     # -- actions -----------------------------------------------------------------------------
     def _d_ActionDecl(self, decl: ir.ActionDecl, scope: Scope) -> None:

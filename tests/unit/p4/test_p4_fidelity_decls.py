@@ -3,21 +3,12 @@ program at the line marked `@@` and a close variant still compiles."""
 
 import pytest
 
-from fabriclab.p4 import CompileError, compile_source
-
-
-def _line(text: str) -> tuple[str, int]:
-    marker = text.index("@@")
-    return text.replace("@@", "", 1), text.count("\n", 0, marker) + 1
+from fabriclab.p4 import compile_source
+from marked import rejected_at
 
 
 def rejected(text: str, message: str) -> None:
-    text, line = _line(text)
-    with pytest.raises(CompileError) as info:
-        compile_source(text, "prog.p4")
-    diag = info.value.first
-    assert message in diag.message
-    assert diag.pos.line == line, diag.format()
+    rejected_at(text, message)
 
 
 REJECTED = [

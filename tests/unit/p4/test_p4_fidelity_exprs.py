@@ -7,6 +7,8 @@ a close variant p4c accepts, which must still compile.
 import pytest
 
 from fabriclab.p4 import CompileError, compile_source
+from marked import build as fill
+from marked import compiles, rejected_at
 
 TEMPLATE = """#include <v1model.p4>
 header h_t { bit<8> a; bit<16> b; }
@@ -32,29 +34,18 @@ package Pipe<H, M>(Parser<H, M> p, VerifyChecksum<H, M> vr, Ingress<H, M> ig, Eg
                    ComputeChecksum<H, M> ck, Deparser<H> dep);
 Pipe(P(), Nop(), C(), Eg(), Nop(), D()) main;
 """
-SLOTS = ("DECLS", "PARSER", "LOCALS", "APPLY")
 
 
 def build(**slots: str) -> str:
-    text = TEMPLATE
-    for key in SLOTS:
-        text = text.replace("{" + key + "}", slots.get(key, ""))
-    return text
+    return fill(TEMPLATE, **slots)
 
 
 def rejects(message: str, **slots: str) -> None:
-    text = build(**slots)
-    marker = text.index("@@")
-    line = text.count("\n", 0, marker) + 1
-    with pytest.raises(CompileError) as info:
-        compile_source(text.replace("@@", ""), "prog.p4")
-    diag = info.value.first
-    assert message in diag.message
-    assert diag.pos is not None and diag.pos.line == line, diag.format()
+    rejected_at(build(**slots), message)
 
 
 def accepts(**slots: str) -> None:
-    compile_source(build(**slots), "prog.p4")
+    compiles(build(**slots))
 
 
 def test_template_compiles():

@@ -4,47 +4,15 @@ program at the line p4c names (marked `@@`), and a close variant still compiles.
 
 import pytest
 
-from fabriclab.p4 import CompileError, compile_source
-
-TEMPLATE = """#include <v1model.p4>
-header h_t { bit<8> a; bit<16> b; }
-struct hs_t { h_t h; }
-struct m_t { bit<8> x; }
-{DECLS}
-parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
-    state start { pkt.extract(hdr.h); {PARSER} transition accept; }
-}
-control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
-    {LOCALS}
-    apply { {APPLY} }
-}
-control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
-control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
-control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
-V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
-"""
-
-
-def build(**slots: str) -> str:
-    text = TEMPLATE
-    for key in ("DECLS", "PARSER", "LOCALS", "APPLY"):
-        text = text.replace("{" + key + "}", slots.get(key, ""))
-    return text
+from marked import build, compiles, rejected_at
 
 
 def rejected(message: str, **slots: str) -> None:
-    text = build(**slots)
-    marker = text.index("@@")
-    line = text.count("\n", 0, marker) + 1
-    with pytest.raises(CompileError) as info:
-        compile_source(text.replace("@@", "", 1), "prog.p4")
-    diag = info.value.first
-    assert message in diag.message
-    assert (diag.pos.file, diag.pos.line) == ("prog.p4", line)
+    rejected_at(build(**slots), message)
 
 
 def accepted(**slots: str) -> None:
-    compile_source(build(**slots), "prog.p4")
+    compiles(build(**slots))
 
 
 def test_template_compiles():

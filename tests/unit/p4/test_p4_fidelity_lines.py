@@ -6,42 +6,15 @@ a close variant p4c accepts, which must still compile.
 
 import pytest
 
-from fabriclab.p4 import CompileError, compile_source
-
-MAIN = """
-header h_t { bit<8> a; bit<16> b; }
-struct hs_t { h_t h; }
-struct m_t { bit<8> x; }
-parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
-    state start { pkt.extract(hdr.h); transition accept; }
-}
-control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
-    {LOCALS}
-    apply { {APPLY} }
-}
-control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
-control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
-control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
-V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
-"""
+from marked import build, compiles, rejected_at
 
 
-def program(decls: str = "", locals_: str = "", apply: str = "", include: str = "#include <v1model.p4>\n") -> str:
-    return include + decls + MAIN.replace("{LOCALS}", locals_).replace("{APPLY}", apply)
+def program(decls: str = "", locals_: str = "", apply: str = "") -> str:
+    return build(DECLS=decls, LOCALS=locals_, APPLY=apply)
 
 
 def rejects(message: str, text: str) -> None:
-    marker = text.index("@@")
-    line = text.count("\n", 0, marker) + 1
-    with pytest.raises(CompileError) as info:
-        compile_source(text.replace("@@", ""), "prog.p4")
-    diag = info.value.first
-    assert message in diag.message, diag.format()
-    assert diag.pos is not None and diag.pos.line == line, diag.format()
-
-
-def compiles(text: str) -> None:
-    compile_source(text, "prog.p4")
+    rejected_at(text, message)
 
 
 # -- a repeated member of an enum, error or match_kind: p4c names the repeat -----------------

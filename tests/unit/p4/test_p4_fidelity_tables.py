@@ -7,51 +7,26 @@ the first diagnostic must name) and a close variant p4c accepts, which must comp
 import pytest
 
 from fabriclab.p4 import CompileError, compile_source
+from marked import V1MODEL, compiles, rejected_at
+from marked import build as fill
 
-TEMPLATE = """#include <v1model.p4>
-header h_t { bit<8> a; bit<16> b; }
-struct hs_t { h_t h; }
-struct m_t { bit<8> x; bit<16> y; bit<32> z; }
-{DECLS}
-parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
-    {PARSER_LOCALS}
-    state start { pkt.extract(hdr.h); {PARSER} transition accept; }
-}
-control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
-    action a0() { }
-    action a1(bit<8> p) { meta.x = p; }
-    action a2(inout bit<32> v, bit<8> p) { v = v + (bit<32>)p; }
-    {LOCALS}
-    apply { {APPLY} }
-}
-control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
-control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
-control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
-V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
-"""
-DEFAULTS = {"DECLS": "", "PARSER_LOCALS": "", "PARSER": "", "LOCALS": "", "APPLY": ""}
+# the scaffold with three actions in the ingress control and three metadata fields
+TEMPLATE = V1MODEL.replace("    {LOCALS}\n", "    action a0() { }\n    action a1(bit<8> p) { meta.x = p; }\n"
+                           "    action a2(inout bit<32> v, bit<8> p) { v = v + (bit<32>)p; }\n    {LOCALS}\n", 1)
+META = "bit<8> x; bit<16> y; bit<32> z;"
 
 
 def build(template: str = TEMPLATE, **slots: str) -> str:
-    text = template
-    for key, default in DEFAULTS.items():
-        text = text.replace("{" + key + "}", slots.get(key, default))
-    return text
+    return fill(template, **{"META": META, **slots})
 
 
 def rejected(message: str, template: str = TEMPLATE, **slots: str) -> None:
     """The program must be rejected with `message`, its first diagnostic on the `@@` line."""
-    text = build(template, **slots)
-    line = next(i for i, l in enumerate(text.split("\n"), 1) if "@@" in l)
-    with pytest.raises(CompileError) as info:
-        compile_source(text.replace("@@", ""), "t.p4")
-    first = info.value.first
-    assert message in first.message
-    assert first.pos is not None and first.pos.line == line, (first.pos, line, first.message)
+    rejected_at(build(template, **slots), message, "t.p4")
 
 
 def accepted(template: str = TEMPLATE, **slots: str) -> None:
-    compile_source(build(template, **slots).replace("@@", ""), "t.p4")
+    compiles(build(template, **slots), "t.p4")
 
 
 def table(body: str, name: str = "t") -> dict[str, str]:
@@ -193,8 +168,7 @@ def test_extern_with_an_inout_nested_struct():
     accepted(own, DECLS=decls, APPLY="ext2(meta);")
 
 
-NESTED = TEMPLATE.replace("struct m_t { bit<8> x; bit<16> y; bit<32> z; }",
-                          "struct r_t { bit<8> f; }\nstruct m_t { bit<8> x; bit<16> y; bit<32> z; r_t r; }")
+NESTED = TEMPLATE.replace("struct m_t { {META} }", "struct r_t { bit<8> f; }\nstruct m_t { {META} r_t r; }")
 
 
 def test_extern_writes_a_struct_field_of_a_package_struct():
