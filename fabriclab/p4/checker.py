@@ -924,7 +924,13 @@ class DeclarationChecker:
             return
         if isinstance(returns, ir.VoidType):
             raise error(stmt.pos, "return with a value in a function returning void")
-        stmt.value = self.types.coerce(self.types.expr(stmt.value, scope), returns, "returned value")
+        value = self.types.expr(stmt.value, scope)
+        if isinstance(returns, ir.TypeVar) and not same_type(value.type, returns):
+            # a generic body: only a value of type T is a T (p4c:
+            # equate-type-specialized-and-non-specialized)
+            raise error(stmt.pos, f"returned value of type {self.types.show(value.type)} cannot be used as "
+                                  f"{self.types.show(returns)}")
+        stmt.value = self.types.coerce(value, returns, "returned value")
 
     def _switch(self, stmt: ir.Switch, scope: Scope) -> None:
         stmt.expr = self.types.expr(stmt.expr, scope)

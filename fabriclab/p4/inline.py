@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+import re
 
 from fabriclab.p4 import ir
 from fabriclab.p4.typecheck import error
@@ -376,7 +377,13 @@ def specialize_call(fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl
         ref = p.type_ref
         if ref is not None and ref.kind == "name" and ref.name in fn.type_params \
                 and ref.name not in bindings and p.name in args:
-            bindings[ref.name] = ir.TypeRef("typeof", of=copy.deepcopy(args[p.name]), pos=ref.pos)
+            arg = args[p.name]
+            if isinstance(arg, ir.Constant) and not re.match(r"\d+[ws]", arg.text or ""):
+                # p4c: 'int' cannot be unified with a type variable (issue2260-1)
+                raise error(arg.pos, f"{arg.text}: could not infer a width for type argument '{ref.name}' of "
+                                     f"function '{fn.name}' (write the constant with a width, as 8w{arg.text}, "
+                                     f"or give the type argument)")
+            bindings[ref.name] = ir.TypeRef("typeof", of=copy.deepcopy(arg), pos=ref.pos)
     missing = [t for t in fn.type_params if t not in bindings]
     if missing:
         raise error(call.pos, f"unsupported: cannot infer type argument '{missing[0]}' of function "
