@@ -161,15 +161,8 @@ def _header_bits(t) -> int:
 
 def _var_decls(node):
     """Every variable declared in a statement tree or list of declarations."""
-    if isinstance(node, ir.VarDecl):
-        yield node
-    if isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _var_decls(item)
-    elif isinstance(node, (ir.Stmt, ir.ParserState, ir.SwitchCase, ir.VarDecl)):
-        for child in vars(node).values():
-            if isinstance(child, (list, tuple, ir.Stmt, ir.SwitchCase, ir.VarDecl)):
-                yield from _var_decls(child)
+    items = node if isinstance(node, (list, tuple)) else [node]
+    return [n for item in items for n in ir.walk(item) if isinstance(n, ir.VarDecl)]
 
 
 def _bodies(blocks: list, actions: list[ir.ActionDecl]) -> list:

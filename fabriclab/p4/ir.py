@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Iterator
 
 from fabriclab.p4.diagnostics import SourcePos
 from fabriclab.p4.p4types import (  # noqa: F401  (the IR's types, re-exported)
@@ -797,6 +798,26 @@ class Program(Node):
             elif isinstance(value, PathExpr) and isinstance(value.decl, Instance) and arg.param is not None:
                 result[arg.param.name] = value.decl.type  # type: ignore[assignment]
         return result
+
+
+# the fields that link to a declaration or type elsewhere (walk() does not follow them)
+LINKS = frozenset({"decl", "param", "state_decl", "type", "resolved", "pos", "return_type", "elem_type"})
+
+
+def walk(node: Node, skip: frozenset = frozenset()) -> Iterator[Node]:
+    """`node` and every IR node under it (not following links nor the fields named in `skip`)."""
+    yield node
+    for f in fields(node):
+        if f.name in LINKS or f.name in skip:
+            continue
+        value = getattr(node, f.name)
+        for child in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(child, Node):
+                yield from walk(child, skip)
+            elif isinstance(child, tuple):  # a struct expression's (name, expr) fields
+                for item in child:
+                    if isinstance(item, Node):
+                        yield from walk(item, skip)
 
 
 def iter_calls(node: Node | None, live_only: bool = False) -> list[MethodCall]:

@@ -85,20 +85,7 @@ def _calls(e: ir.Expr):
 
 def _accessed(body: ir.Node) -> set[int]:
     """ids of the variables a body reads or writes (any mention)."""
-    found: set[int] = set()
-
-    def visit(node) -> None:
-        if isinstance(node, ir.PathExpr) and isinstance(node.decl, ir.VarDecl):
-            found.add(id(node.decl))
-        if isinstance(node, ir.Expr):
-            for child in _children(node):
-                visit(child)
-        elif isinstance(node, (ir.Stmt, ir.SwitchCase, ir.VarDecl)):
-            for value in vars(node).values():
-                for item in value if isinstance(value, list) else [value]:
-                    visit(item)
-    visit(body)
-    return found
+    return {id(n.decl) for n in ir.walk(body) if isinstance(n, ir.PathExpr) and isinstance(n.decl, ir.VarDecl)}
 
 
 class _Region:

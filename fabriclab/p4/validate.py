@@ -10,7 +10,6 @@ parser, control or extern that names its own type inside itself.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Iterator
 
 from fabriclab.p4 import ir
@@ -19,25 +18,6 @@ from fabriclab.p4.typecheck import CheckContext, error
 # Declarations a program may declare several times at the top level (overloads, told apart
 # by their arguments): functions with functions, extern functions with extern functions.
 _OVERLOADABLE = (ir.FunctionDecl, ir.ExternFunction)
-_LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos", "return_type", "elem_type"}
-
-
-def _nodes(node, skip: frozenset = frozenset()) -> Iterator[ir.Node]:
-    """`node` and every IR node under it (not following resolved links nor `skip` fields)."""
-    yield node
-    for f in dataclasses.fields(node):
-        if f.name in _LINKS or f.name in skip:
-            continue
-        value = getattr(node, f.name)
-        for child in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(child, ir.Node):
-                yield from _nodes(child, skip)
-            elif isinstance(child, tuple):  # a struct expression's (name, expr) fields
-                for item in child:
-                    if isinstance(item, ir.Node):
-                        yield from _nodes(item, skip)
-
-
 def always_returns(stmt: ir.Stmt | None) -> bool:
     """Whether the end of `stmt` is unreachable: every path through it returns or exits."""
     if isinstance(stmt, (ir.Return, ir.Exit)):
@@ -94,7 +74,7 @@ class ValidateDeclarations:
                     decl.return_ref is not None and decl.return_ref.kind == "void"):
                 if not always_returns(decl.body):
                     raise error(decl.pos, f"Function '{decl.name}' does not return a value on all paths")
-            for node in _nodes(decl, frozenset({"initializer"})):  # (where abstract methods are implemented)
+            for node in ir.walk(decl, frozenset({"initializer"})):  # (where abstract methods are implemented)
                 if isinstance(node, ir.PathExpr) and node.name == "this":
                     raise error(node.pos, "'this' can only be used in the definition of an abstract method")
             if isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ExternDecl)):
@@ -163,7 +143,7 @@ def _extern(ext: ir.ExternDecl) -> None:
 
 def _self_reference(decl: ir.ParserDecl | ir.ControlDecl | ir.ExternDecl) -> None:
     """A parser, control or extern cannot use its own type inside itself (p4c: not supported)."""
-    for node in _nodes(decl):
+    for node in ir.walk(decl):
         if isinstance(node, ir.TypeRef) and node.kind in ("name", "specialized") and node.name == decl.name \
                 and node.name not in getattr(decl, "type_params", []):
             raise error(node.pos, f"Self-referencing types not supported: '{node.name}' within "
