@@ -15,6 +15,7 @@ The rules (see REFERENCE_FACTS.md and the P4Runtime spec):
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import re
 from dataclasses import dataclass, field
@@ -208,7 +209,7 @@ class _Walker:
                     declared = local.get_property(prop)
                     if declared is not None and isinstance(declared.value, ir.Instance):
                         self._in_place(local, prop, declared.value)
-            elif isinstance(local, ir.Instance):
+            elif isinstance(local, ir.Instance) and not _removed_unused(local, decl, self.program):
                 self._instance(local, prefix)
         for action in [a for _, a in self.out.actions if a in used] + [decl]:
             for call in _calls_inlined(action.body):
@@ -448,6 +449,35 @@ def _ctor_arg(inst: ir.Instance, name: str):
         if arg.param is not None and arg.param.name == name:
             return arg.value
     return None
+
+
+def _removed_unused(inst: ir.Instance, block: ir.ControlDecl, program: ir.Program) -> bool:
+    """Whether p4c's front end removes a control's extern instance before P4Info: it keeps
+    unused extern instances, but tells an extern by the declaration its type names, so an
+    instance of a typedef of an extern (`typedef register<T> R; R(n) r;`) is removed like any
+    unused declaration (issue2735-bmv2), after SimplifyDefUse dropped the calls of
+    @noSideEffects methods (register.read) whose out arguments nothing reads."""
+    ref = inst.type_ref
+    if ref is None or ref.kind != "name" or not any(
+            isinstance(d, ir.TypedefDecl) and d.name == ref.name for d in program.decls):
+        return False
+    refs: collections.Counter[int] = collections.Counter()  # id(declaration) -> references
+    outs: collections.Counter[int] = collections.Counter()  # of those, out arguments of the calls
+    calls = 0
+    for node in ir.walk(block):
+        if isinstance(node, ir.PathExpr):
+            refs[id(node.decl)] += 1
+        elif isinstance(node, ir.CallStmt) and isinstance(node.call.target, ir.PathExpr) \
+                and node.call.target.decl is inst:
+            if node.call.decl is None or node.call.decl.annotation("noSideEffects") is None:
+                return False
+            calls += 1
+            for arg in node.call.args:
+                if arg.param is not None and arg.param.direction in ("out", "inout"):
+                    if not (isinstance(arg.value, ir.PathExpr) and isinstance(arg.value.decl, ir.VarDecl)):
+                        return False
+                    outs[id(arg.value.decl)] += 1
+    return refs[id(inst)] == calls and all(refs[d] == n for d, n in outs.items())
 
 
 def _extern_kind(inst: ir.Instance) -> str | None:
