@@ -31,6 +31,7 @@ def _header_field_type(t) -> bool:
     if isinstance(t, ir.StackType):  # an array of bits (`bit<8>[16] a;`)
         return isinstance(t.elem, (ir.BitType, ir.BoolType))
     return isinstance(t, _HEADER_FIELD_TYPES) or isinstance(t, ir.EnumDecl) and t.underlying is not None
+_TYPE_WORDS = frozenset({"bit", "int", "varbit", "bool", "true", "false"})  # keywords, not names
 _SELF_DECLARING = (ir.StructLike, ir.ExternDecl, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
@@ -250,6 +251,7 @@ class DeclarationChecker:
         for f in decl.fields:
             if f.name in seen:
                 raise error(f.pos, f"duplicate field '{f.name}' in '{decl.name}'")
+            self._length_annotation(f, seen, scope)
             seen.add(f.name)
             self._match_annotation(f)
             if decl.type_params:  # generic: its uses are checked as concrete structs
@@ -273,6 +275,17 @@ class DeclarationChecker:
                 raise error(f.pos, f"Field '{f.name}' of 'struct {decl.name}' cannot have type "
                                    f"'{self.types.show(f.type)}'")
             self._tuple_elements(f.type, f.type_ref)
+
+    @staticmethod
+    def _length_annotation(f: ir.Field, earlier: set[str], scope: Scope) -> None:
+        """The names in a field's `@length(e)` are found as p4c's ResolveReferences finds
+        them: the fields declared before it, then the enclosing scope (spec-ex32_e)."""
+        anno = f.annotation("length")
+        if anno is None:
+            return
+        for name in re.findall(r"(?<![\w.])[A-Za-z_]\w*", anno.body or ""):
+            if name not in earlier and name not in _TYPE_WORDS and scope.lookup(name) is None:
+                raise error(anno.pos, f"{name}: declaration not found")
 
     def _match_annotation(self, f: ir.Field) -> None:
         """A field's `@match(kind)` (how a value_set of the struct matches it) must name one
