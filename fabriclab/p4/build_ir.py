@@ -227,7 +227,7 @@ class IrBuilder(Transformer):
         return self._type(meta, "name", name=str(c[0]))
 
     def type_params(self, meta, c):
-        return [str(t) for t in c if isinstance(t, Token) and t.type == "IDENTIFIER"]
+        return [ir.TypeParam(str(t), self._pos(t)) for t in c if isinstance(t, Token) and t.type == "IDENTIFIER"]
 
     # -- type declarations -----------------------------------------------------------
     def const_decl(self, meta, c):

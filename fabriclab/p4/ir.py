@@ -115,6 +115,21 @@ class Node:
     pos: SourcePos | None = field(default=None, kw_only=True, repr=False)
 
 
+class TypeParam(str):
+    """A type parameter's name (a str wherever names are compared) that remembers where it
+    is declared, for the diagnostics about the parameter itself (an unused one)."""
+
+    pos: SourcePos | None = None
+
+    def __new__(cls, name: str, pos: SourcePos | None = None) -> "TypeParam":
+        param = super().__new__(cls, name)
+        param.pos = pos
+        return param
+
+    def __reduce__(self):
+        return TypeParam, (str(self), self.pos)
+
+
 @dataclass(eq=False)
 class Decl(Node):
     name: str

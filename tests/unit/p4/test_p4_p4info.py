@@ -246,7 +246,7 @@ def test_unused_tables_are_removed_with_a_warning_as_in_p4c():
     compiled = compile_source(text, "unused_table.p4")
     assert [t.preamble.name for t in compiled.p4info.tables] == ["MyIngress.ipv4_lpm"]
     assert "MyIngress.only_in_unused" not in {a.preamble.name for a in compiled.p4info.actions}
-    [warning] = compiled.warnings
+    [warning] = [w for w in compiled.warnings if not w.message.endswith("is unused")]  # (unused.py's)
     assert warning.message == "Table unused_t is not used; removing"
     assert (warning.pos.line, warning.pos.col) == (114, 11)
 
