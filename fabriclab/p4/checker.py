@@ -18,7 +18,8 @@ from fabriclab.p4 import ir
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
-from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type, substitute
+from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, same_type,
+                                     substitute)
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
 
@@ -340,6 +341,7 @@ class DeclarationChecker:
             # p4c unifies `int` with a sized type: `const int z = 2w1;` is the number 1 (issue2444)
             value = ir.Constant(value.value, value.base, type=decl.type, text=value.text, pos=value.pos)
         value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
+        value = const_aggregate(value) or value  # `const T t2 = t;`: t's value
         if not isinstance(value, _CONSTANT_VALUES):
             raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")
         decl.value = value

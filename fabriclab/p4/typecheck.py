@@ -8,6 +8,7 @@ error, as in p4c. Calls are classified here (`ir.CallKind`).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import consteval, ir
@@ -57,6 +58,51 @@ def _known_int(e: ir.Expr) -> bool:
         return (_known_int(e.left) or isinstance(e.left, ir.Constant)) and \
             (_known_int(e.right) or isinstance(e.right, ir.Constant))
     return isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.Param) and e.decl.direction is None
+
+
+def const_aggregate(e: ir.Expr) -> ir.StructExpr | ir.ListExpr | None:
+    """The struct or tuple value `e` names if it is a constant one (a constant's name, or a
+    part of a constant already folded out of one), else None."""
+    if isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.ConstDecl):
+        e = e.decl.value
+    if isinstance(e, ir.StructExpr):
+        return e if all(_is_literal(v) for _, v in e.fields) else None
+    if isinstance(e, ir.ListExpr):
+        return e if all(_is_literal(v) for v in e.items) else None
+    return None
+
+
+def _is_literal(e: ir.Expr) -> bool:
+    """A folded compile-time value: a literal, or a constant struct or tuple."""
+    return isinstance(e, (ir.Constant, ir.BoolLiteral, ir.EnumMember, ir.StringLiteral)) or \
+        const_aggregate(e) is not None
+
+
+def _part(whole: ir.Expr, value: ir.Expr) -> ir.Expr:
+    """A copy of `value`, a part of a constant, standing where `whole` (`s.f`, `t[0]`) was
+    written: p4c's ConstantFolding folds a member or element of a constant."""
+    part = _copy_value(const_aggregate(value) or value)
+    part.pos, part.text = whole.pos, whole.text
+    return part
+
+
+def _copy_value(value: ir.Expr) -> ir.Expr:
+    """A fresh copy of a constant value's nodes, sharing its types and declarations."""
+    part = copy.copy(value)
+    if isinstance(part, ir.StructExpr):
+        part.fields = [(n, _copy_value(v)) for n, v in part.fields]
+    elif isinstance(part, ir.ListExpr):
+        part.items = [_copy_value(v) for v in part.items]
+    return part
+
+
+def _literal_key(e: ir.Expr) -> tuple | None:
+    """What `==` compares of a scalar literal (None for anything else)."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
+        return ("value", e.value)
+    if isinstance(e, ir.EnumMember):
+        return ("member", e.member)
+    return None
 
 
 def error(pos: SourcePos | None, message: str) -> CompileError:
@@ -477,6 +523,9 @@ class ExprChecker:
             if f is None:
                 raise error(e.pos, f"'{t.name}' has no field '{e.member}'")
             e.type = f.type
+            aggregate = const_aggregate(e.expr)
+            if isinstance(aggregate, ir.StructExpr):
+                return _part(e, dict(aggregate.fields)[e.member])
             return e
         if isinstance(t, ir.StackType):
             if e.member in ("next", "last", "lastIndex") and not self.in_parser:
@@ -509,6 +558,9 @@ class ExprChecker:
             if not 0 <= e.index.value < len(t.elems):
                 raise error(e.index.pos, f"index {e.index.value} is out of bounds for {self.show(t)}")
             e.type = t.elems[e.index.value]
+            aggregate = const_aggregate(e.expr)
+            if isinstance(aggregate, ir.ListExpr):
+                return _part(e, aggregate.items[e.index.value])
             return e
         if not isinstance(t, ir.StackType):
             raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} cannot be indexed")
@@ -653,6 +705,9 @@ class ExprChecker:
                 raise error(e.pos, f"{e.text}: not defined on negative numbers")
 
     def _fold(self, e: ir.Binary) -> ir.Expr:
+        left, right = _literal_key(e.left), _literal_key(e.right)
+        if e.op in ("==", "!=") and left is not None and right is not None:
+            return ir.BoolLiteral((left == right) == (e.op == "=="), type=BOOL, text=e.text, pos=e.pos)
         if not (isinstance(e.left, ir.Constant) and isinstance(e.right, ir.Constant)):
             return e
         try:
@@ -683,7 +738,9 @@ class ExprChecker:
         if isinstance(src, ir.InvalidInitType):  # `(H){#}`: an invalid H
             return self.coerce(e.expr, target, "{#}")
         if same_type(src, target):
-            return e.expr if isinstance(e.expr, ir.Constant) else e
+            return e.expr if _literal_key(e.expr) is not None else e
+        if isinstance(e.expr, ir.EnumMember) and e.expr.value is not None:
+            e.expr = self.enum_to_underlying(e.expr)  # a serializable enum member is its value
         if isinstance(target, ir.StructLike) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):
             # `(S) {...}` initializes S as an assignment would: the fields must match
             # (p4c: explicit-cast-to-header-from-kvlist-expr-with-unmatched-field)
