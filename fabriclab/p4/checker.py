@@ -14,12 +14,12 @@ from __future__ import annotations
 import copy
 import re
 
-from fabriclab.p4 import ir
+from fabriclab.p4 import consteval, ir
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
-from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, same_type,
-                                     substitute)
+from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, is_numeric,
+                                     same_type, substitute)
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
 
@@ -836,9 +836,13 @@ class DeclarationChecker:
             value.type = VOID
             return
         if name == "size":
-            t.size = self.types.const_int(value, scope, "a table size")
-            if t.size < 0:
-                raise error(value.pos, "a table size must not be negative")
+            prop.value = self.types.expr(value, scope)
+            if not instance_constant(prop.value):
+                raise error(value.pos, "a table size must be a compile-time constant")
+            if isinstance(prop.value, ir.Constant):
+                t.size = prop.value.value
+                if t.size < 0:
+                    raise error(value.pos, "a table size must not be negative")
             return
         if name in ("implementation", "counters", "meters"):
             prop.value = self._table_instance(t, prop, scope)
@@ -1007,6 +1011,21 @@ def is_constant(e: ir.Expr) -> bool:
         return all(is_constant(i) for i in e.items)
     if isinstance(e, ir.StructExpr):
         return all(is_constant(v) for _, v in e.fields)
+    return False
+
+
+def instance_constant(e: ir.Expr) -> bool:
+    """Known once the block is instantiated: a constant, a numeric constructor parameter, or
+    casts and consteval.INSTANCE_OPS of those (p4c specializes a control per constructor argument,
+    so `size = Size;` with a constructor parameter `Size` is a constant in each instance)."""
+    if isinstance(e, ir.Constant):
+        return True
+    if isinstance(e, ir.PathExpr):
+        return isinstance(e.decl, ir.Param) and e.decl.direction is None and is_numeric(e.type)
+    if isinstance(e, ir.Cast):
+        return instance_constant(e.expr)
+    if isinstance(e, ir.Binary):
+        return e.op in consteval.INSTANCE_OPS and instance_constant(e.left) and instance_constant(e.right)
     return False
 
 

@@ -53,3 +53,31 @@ def test_an_element_beyond_a_constant_tuple_is_rejected():
 def test_members_of_different_enums_are_not_compared():
     rejected_at(build(DECLS="enum E { p }\nenum G { p }\n@@const bool z = E.p == G.p;"),
                 "different types")
+
+
+# -- a table size given by a constructor parameter (p4c: issue3884, pipe) ----------------------
+SIZED = """
+control Sized(inout bit<8> v)(bit<32> size_) {
+    action set(bit<8> x) { v = x; }
+    table t { key = { v : exact; } actions = { set; NoAction; } size = @SIZE@; }
+    apply { t.apply(); }
+}
+control Twice(inout bit<8> v)(int n) {
+    Sized(n) inner;
+    apply { inner.apply(v); }
+}
+"""
+
+
+def test_a_table_size_from_a_constructor_argument_is_each_instance_s():
+    text = build(DECLS=SIZED.replace("@SIZE@", "size_ * 2"),
+                 LOCALS="Sized(32w100) small; Twice(300) big;",
+                 APPLY="small.apply(hdr.h.a); big.apply(hdr.h.a);")
+    sizes = {t.preamble.name: t.size for t in compiles(text).p4info.tables}
+    assert sizes == {"C.small.t": 200, "C.big.inner.t": 600}
+
+
+def test_a_table_size_from_a_control_parameter_is_rejected():
+    rejected_at(build(DECLS=SIZED.replace("@SIZE@", "(bit<32>)v").replace("table t", "@@table t"),
+                      LOCALS="Sized(32w100) small;", APPLY="small.apply(hdr.h.a);"),
+                "a table size must be a compile-time constant")
