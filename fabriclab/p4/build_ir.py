@@ -664,11 +664,11 @@ class IrBuilder(Transformer):
         return self._expr(ir.Slice(c[0], c[1], c[2]), meta)
 
     def width_slice(self, meta, c):
-        """`e[lo +: w]` is `e[lo + w - 1 : lo]` (lo and w compile-time constants)."""
+        """`e[lo +: w]` is `e[lo + w - 1 : lo]` (when lo is a compile-time constant)."""
         base, lo, _op, width = c
         hi = ir.Binary("-", ir.Binary("+", copy.deepcopy(lo), width, pos=self._pos(meta)),
                        ir.Constant(1, type=ir.IntType(), pos=self._pos(meta)), pos=self._pos(meta))
-        return self._expr(ir.Slice(base, hi, lo), meta)
+        return self._expr(ir.Slice(base, hi, lo, width=copy.deepcopy(width)), meta)
 
     def call(self, meta, c):
         target, _open, type_args, _close, args = c

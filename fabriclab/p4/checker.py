@@ -878,7 +878,11 @@ class DeclarationChecker:
 
     def _stmt(self, stmt: ir.Stmt, scope: Scope) -> None:
         if isinstance(stmt, ir.Assign):
+            target = stmt.lhs
             stmt.lhs = self.types.expr(stmt.lhs, scope)
+            if isinstance(target, ir.Slice) and target.width is not None and isinstance(stmt.lhs, ir.Cast):
+                raise error(stmt.lhs.pos, f"unsupported: assignment to '{target.text}', a slice with a "
+                                          f"run-time bit index")
             self.calls.check_writable(stmt.lhs, scope)
             stmt.rhs = self.types.coerce(self.types.expr(stmt.rhs, scope), stmt.lhs.type, "right-hand side")
         elif isinstance(stmt, ir.CallStmt):

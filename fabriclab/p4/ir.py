@@ -208,6 +208,7 @@ class Slice(Expr):
     expr: Expr
     hi: Expr
     lo: Expr
+    width: Expr | None = None  # `e[lo +: width]` (lo may then be known only at run time)
 
     @property
     def hi_bit(self) -> int:

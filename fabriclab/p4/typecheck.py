@@ -581,6 +581,10 @@ class ExprChecker:
             t = t.type
         if not isinstance(t, ir.BitType):
             raise error(e.pos, f"cannot slice a value of type {self.show(t)}")
+        if e.width is not None:
+            e.lo = self.expr(e.lo, scope)
+            if not isinstance(e.lo, ir.Constant):
+                return self._shifted_slice(e, t, scope)
         hi = self.const_int(e.hi, scope, "a slice bound")
         lo = self.const_int(e.lo, scope, "a slice bound")
         if not (0 <= lo <= hi < t.width):
@@ -591,6 +595,22 @@ class ExprChecker:
         if isinstance(e.expr, ir.Constant):
             return ir.Constant((e.expr.value >> lo) & ((1 << (hi - lo + 1)) - 1), type=e.type, pos=e.pos)
         return e
+
+    def _shifted_slice(self, e: ir.Slice, t: ir.BitType, scope: Scope) -> ir.Expr:
+        """`e[lo +: w]` with `lo` known only at run time (p4c accepts it; only w must be a
+        constant) is `(bit<w>)(e >> lo)`: bits above e's width read as 0."""
+        width = self.const_int(e.width, scope, "a slice width")
+        if not 0 < width <= t.width:
+            raise error(e.width.pos, f"slice width {width} is out of range for {t.display()}")
+        lo = e.lo
+        if isinstance(lo.type, ir.EnumDecl) and lo.type.underlying is not None:
+            lo = self.enum_to_underlying(lo)
+        if not isinstance(lo.type, ir.BitType) or lo.type.signed:
+            raise error(lo.pos, f"a run-time slice index must be unsigned, not {self.show(lo.type)}")
+        unsigned = ir.BitType(t.width)
+        base = e.expr if not t.signed else ir.Cast(None, e.expr, type=unsigned, text=e.expr.text, pos=e.expr.pos)
+        shifted = ir.Binary(">>", base, lo, type=unsigned, text=e.text, pos=e.pos)
+        return ir.Cast(None, shifted, type=ir.BitType(width), text=e.text, pos=e.pos)
 
     def _e_Unary(self, e: ir.Unary, scope: Scope):
         e.expr = self.expr(e.expr, scope)

@@ -81,3 +81,23 @@ def test_a_table_size_from_a_control_parameter_is_rejected():
     rejected_at(build(DECLS=SIZED.replace("@SIZE@", "(bit<32>)v").replace("table t", "@@table t"),
                       LOCALS="Sized(32w100) small;", APPLY="small.apply(hdr.h.a);"),
                 "a table size must be a compile-time constant")
+
+
+# -- `e[lo +: w]` with lo known only at run time (p4c: slice1, forloop5a, tuple5, tuple5a) -----
+def test_a_slice_at_a_run_time_index_reads_the_bits_there():
+    text = build(LOCALS="int<16> s;",
+                 APPLY="sm.egress_spec = 2; s = (int<16>)hdr.h.b; bit<8> i = hdr.h.a;"
+                       "hdr.h.a = hdr.h.b[i +: 8]; hdr.h.b = s[i +: 4] ++ s[i + 4 +: 12];")
+    # i = 4, b = 0x8234: a = 0x23; b = s[7:4] ++ s[19:8] (bits above b read 0): 0x3 ++ 0x082
+    assert run(text, bytes([4, 0x82, 0x34])) == bytes([0x23, 0x30, 0x82])
+    # i = 12: a = b's top nibble (the bits above it read 0), b = 0x8 ++ 0x000
+    assert run(text, bytes([12, 0x82, 0x34])) == bytes([0x08, 0x80, 0x00])
+
+
+def test_a_run_time_slice_width_is_rejected():
+    rejected_at(build(APPLY="\n@@hdr.h.a = hdr.h.b[hdr.h.a +: hdr.h.a];"),
+                "a slice width must be a compile-time constant")
+
+
+def test_writing_a_slice_at_a_run_time_index_is_unsupported():
+    rejected_at(build(APPLY="\n@@hdr.h.b[hdr.h.a +: 8] = 1;"), "unsupported: assignment to")
