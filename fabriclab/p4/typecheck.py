@@ -671,6 +671,7 @@ class ExprChecker:
             if isinstance(lt, ir.StructInitType) and isinstance(rt, ir.StructInitType):
                 raise error(e.pos, f"{e.text}: cannot compare structure-valued expressions with unknown types")
             self._comparable(e)
+            e.left, e.right = self._typed_initializer(e.left, e.right, op)
             e.left, e.right = self.unify(e.left, e.right, op)
             e.type = BOOL
             return self._fold(e)
@@ -688,6 +689,18 @@ class ExprChecker:
             raise error(e.pos, f"'{op}' needs operands with a width")
         e.type = BOOL if op in _COMPARE else e.left.type
         return self._fold(e)
+
+    def _typed_initializer(self, a: ir.Expr, b: ir.Expr, op: str) -> tuple[ir.Expr, ir.Expr]:
+        """A list or struct initializer compared with a struct, header or tuple value is
+        typed as that value (p4c's comparison: `x == {10, 12}`, `(S){..} == {a = 1, ..}`)."""
+        if same_type(a.type, b.type):
+            return a, b
+        initializer, aggregate = (ir.ListExpr, ir.StructExpr), (ir.StructLike, ir.TupleType)
+        if isinstance(a, initializer) and isinstance(b.type, aggregate):
+            return self.coerce(a, b.type, f"left operand of '{op}'"), b
+        if isinstance(b, initializer) and isinstance(a.type, aggregate):
+            return a, self.coerce(b, a.type, f"right operand of '{op}'")
+        return a, b
 
     @staticmethod
     def _comparable(e: ir.Binary) -> None:

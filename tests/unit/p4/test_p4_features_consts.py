@@ -101,3 +101,21 @@ def test_a_run_time_slice_width_is_rejected():
 
 def test_writing_a_slice_at_a_run_time_index_is_unsupported():
     rejected_at(build(APPLY="\n@@hdr.h.b[hdr.h.a +: 8] = 1;"), "unsupported: assignment to")
+
+
+# -- `==` of a struct or tuple with an initializer (p4c: tuple4, issue3057-2) -----------------
+def test_an_initializer_compared_with_a_struct_or_tuple_takes_its_type():
+    text = build(DECLS="struct S { bit<8> a; bit<16> b; }",
+                 LOCALS="S s; tuple<bit<8>, bit<16>> t;",
+                 APPLY="sm.egress_spec = 2; s = { hdr.h.a, hdr.h.b }; t = { hdr.h.a, hdr.h.b };"
+                       "hdr.h.a = 0;"
+                       "if (s == { a = 1, b = 2 }) { hdr.h.a = hdr.h.a | 1; }"
+                       "if ({ 1, 2 } == t) { hdr.h.a = hdr.h.a | 2; }"
+                       "if ((S){ a = 1, b = 2 } != { a = 1, b = 3 }) { hdr.h.a = hdr.h.a | 4; }")
+    assert run(text, bytes([1, 0, 2])) == bytes([7, 0, 2])
+    assert run(text, bytes([1, 0, 3])) == bytes([4, 0, 3])
+
+
+def test_an_initializer_without_the_struct_s_fields_is_not_compared():
+    rejected_at(build(DECLS="struct S { bit<8> a; bit<16> b; }", LOCALS="S s;",
+                      APPLY="\n@@if (s == { a = 1, c = 2 }) { }"), "initializer for 'S'")
