@@ -585,6 +585,7 @@ class DeclarationChecker:
             return
         sel = tr.select
         sel.keys = [self.types.expr(k, scope) for k in sel.keys]
+        _flatten_select(sel)
         for key in sel.keys:
             if not isinstance(key.type, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
                 raise error(key.pos, f"cannot select on a value of type {self.types.show(key.type)}")
@@ -996,6 +997,39 @@ class DeclarationChecker:
                 raise error(case.pos, "'default' must be the last switch label")
             if case.body is not None:
                 self._block(case.body, scope)
+
+
+def _flatten_select(sel: ir.SelectExpr) -> None:
+    """A list among the select keys (`select(x, {y, z})`) is its elements, and a case's value
+    for it a list of as many values or `default` (p4c matches a tuple key element-wise)."""
+    if not any(isinstance(k, ir.ListExpr) for k in sel.keys):
+        return
+    for case in sel.cases:
+        if len(case.keysets) == len(sel.keys):
+            case.keysets = [v for k, ks in zip(sel.keys, case.keysets) for v in _case_elements(k, ks)]
+        elif len(case.keysets) > 1:
+            raise error(case.pos, f"select case has {len(case.keysets)} values for {len(sel.keys)} keys")
+    sel.keys = [e for k in sel.keys for e in _key_elements(k)]
+
+
+def _key_elements(key: ir.Expr) -> list[ir.Expr]:
+    if isinstance(key, ir.ListExpr):
+        return [e for item in key.items for e in _key_elements(item)]
+    return [key]
+
+
+def _case_elements(key: ir.Expr, ks: ir.Expr) -> list[ir.Expr]:
+    """The values a case matches `key`'s elements with (its own value if `key` is no list)."""
+    if not isinstance(key, ir.ListExpr):
+        return [ks]
+    if isinstance(ks, ir.DefaultExpr):
+        items = [ir.DefaultExpr(text=ks.text, pos=ks.pos) for _ in key.items]
+    elif isinstance(ks, ir.ListExpr) and len(ks.items) == len(key.items):
+        items = ks.items
+    else:
+        raise error(ks.pos, f"select case value '{ks.text}' does not match the key '{key.text}': a list of "
+                            f"{len(key.items)} values or default is needed")
+    return [v for k, item in zip(key.items, items) for v in _case_elements(k, item)]
 
 
 def _arg_text(arg: ir.Argument) -> str:

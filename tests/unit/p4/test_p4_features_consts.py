@@ -119,3 +119,39 @@ def test_an_initializer_compared_with_a_struct_or_tuple_takes_its_type():
 def test_an_initializer_without_the_struct_s_fields_is_not_compared():
     rejected_at(build(DECLS="struct S { bit<8> a; bit<16> b; }", LOCALS="S s;",
                       APPLY="\n@@if (s == { a = 1, c = 2 }) { }"), "initializer for 'S'")
+
+
+# -- a list among the select keys, matched element-wise (p4c: nested_select) -------------------
+NESTED = """#include <v1model.p4>
+header h_t { bit<8> a; bit<16> b; }
+struct hs_t { h_t h; }
+struct m_t { }
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start {
+        pkt.extract(hdr.h);
+        transition select(hdr.h.a, { hdr.h.b[15:8], hdr.h.b[7:0] }) {
+@@          @CASES@
+        }
+    }
+    state both { hdr.h.a = 0x11; transition accept; }
+    state low { hdr.h.a = 0x22; transition accept; }
+}
+control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { sm.egress_spec = 2; } }
+control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
+control Eg(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
+"""
+
+
+def test_a_list_select_key_is_matched_element_wise():
+    text = NESTED.replace("@CASES@", "(1, { 2, 3 }): both; (2, default): low; (_, default): accept;")
+    assert run(text, bytes([1, 2, 3])) == bytes([0x11, 2, 3])
+    assert run(text, bytes([1, 2, 4])) == bytes([1, 2, 4])
+    assert run(text, bytes([2, 9, 4])) == bytes([0x22, 9, 4])
+
+
+def test_a_case_value_for_a_list_key_needs_as_many_values():
+    rejected_at(NESTED.replace("@CASES@", "(1, { 2, 3, 4 }): both; default: accept;"),
+                "does not match the key")
+    rejected_at(NESTED.replace("@CASES@", "(1, 2, 3): both; default: accept;"), "3 values for 2 keys")
