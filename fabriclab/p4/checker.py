@@ -18,8 +18,8 @@ from fabriclab.p4 import consteval, ir
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
-from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, is_numeric,
-                                     same_type, substitute)
+from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, fold_path,
+                                     is_numeric, same_type, substitute)
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
 
@@ -207,6 +207,7 @@ class DeclarationChecker:
         self._checking_consts: set[int] = set()
         self._loops = 0  # for loops around the statement being checked (break/continue)
         self._returns: ir.Type | None = None  # the return type of the function being checked
+        self._unwritten: dict[int, ir.Expr] = {}  # the state's locals select cases may read (unwritten_locals)
 
     def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
         """Check every declaration and report the first error of each, as p4c reports several.
@@ -568,7 +569,9 @@ class DeclarationChecker:
                 for call in ir.iter_calls(stmt):
                     if call.kind == ir.CallKind.ACTION:
                         raise error(call.pos, f"{call.method}(...): Action calls are not allowed within parsers")
+            self._unwritten = unwritten_locals(state.stmts)
             self._transition(state.transition, states, state_scope)
+            self._unwritten = {}
         if not _reaches_end(states["start"]):
             raise error(decl.pos, f"parser {decl.name}: Parser never reaches accept or reject state")
 
@@ -642,6 +645,7 @@ class DeclarationChecker:
             raise error(value.pos, f"{what} of type {self.types.show(value.type)} does not match the key type "
                                    f"{self.types.show(key_type)}")
         value = self.types.coerce(value, key_type, what)
+        value = fold_path(value, self._unwritten) or value
         if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember)):
             raise error(value.pos, f"{what} '{value.text}' is not a compile-time constant")
         return value
@@ -997,6 +1001,31 @@ class DeclarationChecker:
                 raise error(case.pos, "'default' must be the last switch label")
             if case.body is not None:
                 self._block(case.body, scope)
+
+
+def unwritten_locals(stmts: list[ir.Stmt]) -> dict[int, ir.Expr]:
+    """The constant initializers of the variables these statements declare and never write, by
+    id of the declaration: p4c-bm2-ss's mid end propagates them into a select case
+    (select-struct: `S s = {0, 0}; ... { s.f0, s.f1 }: accept;`)."""
+    written = {id(_root_decl(e)) for stmt in stmts for e in _writes(stmt)}
+    return {id(s): s.init for s in stmts if isinstance(s, ir.VarDecl) and id(s) not in written
+            and s.init is not None and fold_path(s.init, {}) is not None}
+
+
+def _writes(stmt: ir.Stmt):
+    """The expressions a statement may write: assignment targets, out/inout arguments."""
+    for node in ir.walk(stmt):
+        if isinstance(node, ir.Assign):
+            yield node.lhs
+        elif isinstance(node, ir.MethodCall):
+            yield from (a.value for a in node.args if a.value is not None and a.param is not None
+                        and a.param.direction in ("out", "inout"))
+
+
+def _root_decl(e: ir.Expr):
+    while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
+        e = e.expr
+    return getattr(e, "decl", None)
 
 
 def _flatten_select(sel: ir.SelectExpr) -> None:

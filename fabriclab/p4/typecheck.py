@@ -96,6 +96,22 @@ def _copy_value(value: ir.Expr) -> ir.Expr:
     return part
 
 
+def fold_path(e: ir.Expr, values: dict[int, ir.Expr]) -> ir.Expr | None:
+    """The compile-time value `e` reads: a literal, or a name with a literal value in `values`
+    (by id of its declaration), or a member or constant index of such; else None."""
+    if isinstance(e, ir.Member):
+        whole = const_aggregate(fold_path(e.expr, values) or e.expr)
+        value = dict(whole.fields).get(e.member) if isinstance(whole, ir.StructExpr) else None
+    elif isinstance(e, ir.Index) and isinstance(e.index, ir.Constant):
+        whole = const_aggregate(fold_path(e.expr, values) or e.expr)
+        value = whole.items[e.index.value] if isinstance(whole, ir.ListExpr) else None
+    elif isinstance(e, ir.PathExpr) and id(e.decl) in values:
+        value = values[id(e.decl)]
+    else:
+        value = e if _is_literal(e) else None
+    return _part(e, value) if value is not None and _is_literal(value) else None
+
+
 def _literal_key(e: ir.Expr) -> tuple | None:
     """What `==` compares of a scalar literal (None for anything else)."""
     if isinstance(e, (ir.Constant, ir.BoolLiteral)):

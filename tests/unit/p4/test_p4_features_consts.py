@@ -155,3 +155,19 @@ def test_a_case_value_for_a_list_key_needs_as_many_values():
     rejected_at(NESTED.replace("@CASES@", "(1, { 2, 3, 4 }): both; default: accept;"),
                 "does not match the key")
     rejected_at(NESTED.replace("@CASES@", "(1, 2, 3): both; default: accept;"), "3 values for 2 keys")
+
+
+# -- a select case reading a local the state never writes after its constant initializer
+# (p4c: select-struct; p4c-bm2-ss's mid end propagates the constant) -------------------------
+def test_a_case_may_read_an_unwritten_local_of_the_state():
+    text = NESTED.replace("struct m_t { }", "struct m_t { }\nstruct S { bit<8> f0; tuple<bit<8>> f1; }") \
+        .replace("pkt.extract(hdr.h);", "pkt.extract(hdr.h); S s = { 2, { 3 } }; bit<8> v = 1;") \
+        .replace("@CASES@", "(v, { s.f0, s.f1[0] }): both; (_, default): accept;")
+    assert run(text, bytes([1, 2, 3])) == bytes([0x11, 2, 3])
+    assert run(text, bytes([1, 2, 4])) == bytes([1, 2, 4])
+
+
+def test_a_case_may_not_read_a_local_the_state_writes():
+    rejected_at(NESTED.replace("pkt.extract(hdr.h);", "pkt.extract(hdr.h); bit<8> v = 2; v = hdr.h.a;")
+                .replace("@CASES@", "(1, { v, 3 }): both; (_, default): accept;"),
+                "select case 'v' is not a compile-time constant")
