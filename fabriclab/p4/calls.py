@@ -5,13 +5,16 @@ parameters (positional, named, defaults), infer type arguments and check directi
 from __future__ import annotations
 
 from fabriclab.p4 import ir
-from fabriclab.p4.fieldtypes import has_varbits_or_unions
+from fabriclab.p4.fieldtypes import has_varbits_or_unions, size_in_bits
 from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
                                    same_type, substitute)
 
 _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOKAHEAD,
                    "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
 
+
+# Methods every type has (P4-16 spec 8.23, p4c extends them beyond headers); they fold to an int.
+_SIZE_METHODS = ("minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes")
 
 # The implicit parameter of push_front/pop_front (they are built-in methods, not declared).
 _COUNT_PARAM = ir.Param("count", direction="in", type=INT)
@@ -30,6 +33,9 @@ class CallChecker:
             return self._call_path(e, target, scope)
         if isinstance(target, ir.Member):
             return self._call_member(e, target, scope)
+        if isinstance(target, ir.TypeMember) and target.member in _SIZE_METHODS:  # `T.minSizeInBits()`
+            ref = ir.TypeRef("name", name=target.type_name, pos=target.pos)
+            return self._size_query(e, target.member, self.types.resolve_type(ref, scope))
         raise error(e.pos, f"'{target.text if target else e.text}' is not callable")
 
     # -- functions and actions -----------------------------------------------------------
@@ -131,9 +137,12 @@ class CallChecker:
                 e.kind, e.decl, e.target = ir.CallKind.TABLE_APPLY, decl, obj_expr
                 e.type = ir.ApplyResultType(decl)
                 return e
-        obj = self.types.expr(obj_expr, scope)
+        obj = self.types.expr(obj_expr, scope, sizing=method in _SIZE_METHODS)
         e.target = obj
         t = obj.type
+        if method in _SIZE_METHODS and not isinstance(t.base if isinstance(t, ir.SpecializedType) else t,
+                                                      ir.ExternDecl):  # (an extern's own method)
+            return self._size_query(e, method, t)
         if isinstance(t, ir.StructLike) and t.kind in ("header", "header_union"):
             kinds = {"isValid": (ir.CallKind.IS_VALID, BOOL), "setValid": (ir.CallKind.SET_VALID, VOID),
                      "setInvalid": (ir.CallKind.SET_INVALID, VOID)}
@@ -202,6 +211,20 @@ class CallChecker:
             e.type = VOID
             return e
         raise error(target.pos, f"'{obj.text}' of type {self.types.show(t)} has no method '{method}'")
+
+    def _size_query(self, e: ir.MethodCall, method: str, t: ir.Type) -> ir.Constant:
+        """`x.minSizeInBits()` and the like: p4c folds them to an int constant while it types
+        the program (a call statement of one then does nothing)."""
+        if e.args:
+            raise error(e.pos, f"{method}: {len(e.args)} arguments supplied while 0 are expected")
+        if e.type_args:
+            raise error(e.pos, f"{method}: 0 type parameters expected, but {len(e.type_args)} type "
+                               f"arguments supplied")
+        bits = size_in_bits(t, method.startswith("max"))
+        if bits is None:
+            raise error(e.pos, f"{e.text}: width not well-defined for values of type {self.types.show(t)}")
+        value = (bits + 7) // 8 if method.endswith("Bytes") else bits
+        return ir.Constant(value, type=INT, text=e.text, pos=e.pos)
 
     def _check_varbit_extract(self, e: ir.MethodCall) -> None:
         """`extract(hdr, len)`: `hdr` has exactly one varbit field, `len` (bits) is a bit<32>."""

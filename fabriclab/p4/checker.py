@@ -564,8 +564,8 @@ class DeclarationChecker:
                 if isinstance(stmt, _STATEMENTS_NOT_IN_PARSERS):
                     raise error(stmt.pos, f"{type(stmt).__name__.lower()} statements are not "
                                           f"allowed in parser states")
-            for stmt in state.stmts:
-                self._stmt(stmt, state_scope)
+            for i, stmt in enumerate(state.stmts):
+                stmt = state.stmts[i] = self._stmt(stmt, state_scope)
                 for call in ir.iter_calls(stmt):
                     if call.kind == ir.CallKind.ACTION:
                         raise error(call.pos, f"{call.method}(...): Action calls are not allowed within parsers")
@@ -878,10 +878,11 @@ class DeclarationChecker:
     # -- statements ----------------------------------------------------------------------------
     def _block(self, block: ir.Block, scope: Scope) -> None:
         inner = Scope(scope)
-        for stmt in block.stmts:
-            self._stmt(stmt, inner)
+        block.stmts = [self._stmt(stmt, inner) for stmt in block.stmts]
 
-    def _stmt(self, stmt: ir.Stmt, scope: Scope) -> None:
+    def _stmt(self, stmt: ir.Stmt, scope: Scope) -> ir.Stmt:
+        """Check `stmt`; returns what replaces it (itself, or nothing for a call p4c folds
+        away: `h.minSizeInBits();`)."""
         if isinstance(stmt, ir.Assign):
             target = stmt.lhs
             stmt.lhs = self.types.expr(stmt.lhs, scope)
@@ -894,6 +895,8 @@ class DeclarationChecker:
             call = self.types.expr(stmt.call, scope)
             if isinstance(call, ir.BoolLiteral) and stmt.call.method == "static_assert":
                 call = stmt.call  # checked; the switch does nothing for it
+            if isinstance(call, ir.Constant):  # a size query (p4c drops the statement)
+                return ir.Empty(pos=stmt.pos)
             if not isinstance(call, ir.MethodCall):
                 raise error(stmt.pos, "only calls can be used as statements")
             stmt.call = call
@@ -901,9 +904,9 @@ class DeclarationChecker:
             stmt.cond = self.types.expr(stmt.cond, scope)
             if not isinstance(stmt.cond.type, ir.BoolType):
                 raise error(stmt.cond.pos, f"an if condition must be bool, not {self.types.show(stmt.cond.type)}")
-            self._stmt(stmt.then, Scope(scope))
+            stmt.then = self._stmt(stmt.then, Scope(scope))
             if stmt.else_ is not None:
-                self._stmt(stmt.else_, Scope(scope))
+                stmt.else_ = self._stmt(stmt.else_, Scope(scope))
         elif isinstance(stmt, ir.Block):
             self._block(stmt, scope)
         elif isinstance(stmt, ir.Switch):
@@ -925,23 +928,22 @@ class DeclarationChecker:
             raise error(stmt.pos, "instantiations are not allowed inside blocks")
         elif isinstance(stmt, ir.For):
             inner = Scope(scope)
-            for s in stmt.init:
-                self._stmt(s, inner)
+            stmt.init = [self._stmt(s, inner) for s in stmt.init]
             if stmt.cond is not None:
                 stmt.cond = self.types.expr(stmt.cond, inner)
                 if not isinstance(stmt.cond.type, ir.BoolType):
                     raise error(stmt.cond.pos, f"a for condition must be bool, not "
                                                f"{self.types.show(stmt.cond.type)}")
-            for s in stmt.update:
-                self._stmt(s, inner)
+            stmt.update = [self._stmt(s, inner) for s in stmt.update]
             self._loops += 1
             try:
-                self._stmt(stmt.body, Scope(inner))
+                stmt.body = self._stmt(stmt.body, Scope(inner))
             finally:
                 self._loops -= 1
         elif isinstance(stmt, (ir.Break, ir.Continue)):
             if not self._loops:
                 raise error(stmt.pos, f"{type(stmt).__name__.lower()} outside a loop")
+        return stmt
 
     def _return(self, stmt: ir.Return, scope: Scope) -> None:
         """`return e` in a function: `e` converts implicitly to the return type."""

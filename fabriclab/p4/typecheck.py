@@ -189,6 +189,9 @@ class ExprChecker:
         self.constants = None
         self.declaring: ir.Type | None = None  # the type declaration being checked
         self.in_parser = False  # checking a parser (stack next/last/lastIndex, verify)
+        # typing the operand of a size query (`h[0].minSizeInBits()`): p4c folds the query
+        # before it checks constant stack indexes, so the operand's are not checked
+        self.sizing = False
 
     # -- types ---------------------------------------------------------------------
     def resolve_type(self, ref: ir.TypeRef | None, scope: Scope) -> ir.Type:
@@ -230,7 +233,7 @@ class ExprChecker:
             return ir.TupleType(elems)
         if kind == "varbit":
             width = self.const_int(ref.width, scope, "a width")
-            if width <= 0 or width > 2048:
+            if width < 0 or width > 2048:  # varbit<0> is valid (p4c: issue3486)
                 raise error(ref.pos, f"invalid width {width} for varbit<>")
             return ir.VarbitType(width)
         if kind == "name":
@@ -249,8 +252,8 @@ class ExprChecker:
                                      f"not {elem.display()} (arrays of other types than bit<W> "
                                      f"and bool are unsupported)")
             size = self.const_int(ref.width, scope, "a header stack size")
-            if size <= 0:
-                raise error(ref.pos, f"header stack size must be positive, not {size}")
+            if size < 0:  # an empty stack is valid (p4c: minsize)
+                raise error(ref.pos, f"Illegal array size: {size}")
             return ir.StackType(elem, size)
         if kind == "specialized":
             base = scope.lookup_type(ref.name)
@@ -452,11 +455,16 @@ class ExprChecker:
                            f"{self.show(b.type)} (use a cast)")
 
     # -- expressions -------------------------------------------------------------------
-    def expr(self, e: ir.Expr, scope: Scope) -> ir.Expr:
+    def expr(self, e: ir.Expr, scope: Scope, sizing: bool = False) -> ir.Expr:
+        """`sizing`: `e` is the operand of a size query (see `self.sizing`)."""
         method = getattr(self, "_e_" + type(e).__name__, None)
         if method is None:
             raise error(e.pos, f"unsupported expression '{e.text}'")
-        result = method(e, scope)
+        outer, self.sizing = self.sizing, self.sizing or sizing
+        try:
+            result = method(e, scope)
+        finally:
+            self.sizing = outer
         if result.pos is None:
             result.pos = e.pos
         if not result.text:
@@ -585,7 +593,7 @@ class ExprChecker:
             e.index = self.coerce(e.index, it.underlying, "a stack index")
         elif not is_numeric(it):
             raise error(e.index.pos, f"a stack index must be a number, not {self.show(it)}")
-        if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size:
+        if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size and not self.sizing:
             raise error(e.index.pos, f"index {e.index.value} is out of bounds for a stack of size {t.size}")
         e.type = t.elem
         return e

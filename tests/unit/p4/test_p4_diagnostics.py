@@ -48,7 +48,7 @@ CASES = [
     # syntax and unsupported constructs
     ("syntax", {"APPLY": "meta.x = @@;"}, "syntax error: unexpected ';'"),
     ("unexpected char", {"APPLY": "meta.x = @@$;"}, "unexpected character '$'"),
-    ("varbit width", {"DECLS": "header v_t { @@varbit<0> opts; }"}, "invalid width 0 for varbit<>"),
+    ("varbit width", {"DECLS": "header v_t { @@varbit<(-1)> opts; }"}, "invalid width -1 for varbit<>"),
     # core.p4's static_assert (p4c: issue3531), false or not a constant
     ("static_assert", {"DECLS": 'const bool ok = @@static_assert(1 == 2, "one is not two");'},
      "static_assert failed: one is not two"),

@@ -1,0 +1,67 @@
+"""Type fidelity with p4c's positive corpus: size queries (minSizeInBits & co.), empty stacks
+and varbit<0>, ... Each feature compiles and, where it affects packets, runs right on the
+switch; a close variant p4c rejects is rejected on p4c's line."""
+
+import pytest
+
+from fabriclab.switch.core import SwitchCore
+from tests.unit.p4.marked import build, compiles, rejected_at
+
+
+def run(text: str, data: bytes) -> bytes:
+    """The packet the program (marked.V1MODEL: h_t {a: 8 bits, b: 16 bits}) sends out for `data`;
+    its ingress sends to port 2."""
+    ((port, out),) = SwitchCore(compiles(text)).process(1, data, 0)
+    assert port == 2
+    return out
+
+
+def ingress(apply: str, **slots: str) -> str:
+    return build(APPLY="sm.egress_spec = 2; " + apply, **slots)
+
+
+# -- size queries (p4c: issue1717, issue4625, issue5237, minsize) -------------------------------
+SIZES = """
+header v_t { bit<4> f; bool g; varbit<16> v; }
+struct s_t { bit<3> x; v_t vh; }
+header_union u_t { h_t h; v_t v; }
+typedef bit<12> t12;
+"""
+
+
+@pytest.mark.parametrize("query, value", [
+    ("hdr.h.minSizeInBits()", 24), ("hdr.h.minSizeInBytes()", 3),
+    ("meta.x.maxSizeInBits()", 8),
+    ("v_t.minSizeInBits()", 5), ("v_t.maxSizeInBits()", 21), ("v_t.maxSizeInBytes()", 3),
+    ("s_t.maxSizeInBits()", 24), ("u_t.minSizeInBits()", 24), ("u_t.maxSizeInBits()", 24),
+    ("t12.minSizeInBytes()", 2), ("stk.maxSizeInBits()", 72), ("stk[7].minSizeInBits()", 24),
+])
+def test_size_queries_fold_to_constants(query, value):
+    text = ingress(f"h_t[3] stk; hdr.h.b = (bit<16>)({query});", DECLS=SIZES)
+    assert run(text, bytes([1, 0, 0, 9])) == bytes([1, 0, value, 9])
+
+
+def test_size_query_as_a_constant_and_a_statement_and_a_field_name():
+    decls = "header q_t { bit<8> minSizeInBits; }\nconst int w = q_t.minSizeInBits() * 2;"
+    text = ingress("q_t q; q.minSizeInBits(); q.minSizeInBits = 1; hdr.h.b = w + (bit<16>)hdr.h.minSizeInBits();"
+                   "if (hdr.h.a == 1) hdr.h.minSizeInBytes();", DECLS=decls)
+    assert run(text, bytes([1, 0, 0])) == bytes([1, 0, 16 + 24])
+
+
+@pytest.mark.parametrize("apply, message", [
+    ("hdr.h.b = (bit<16>)@@hdr.h.minSizeInBits(1);", "minSizeInBits: 1 arguments supplied while 0 are expected"),
+    ("hdr.h.b = (bit<16>)@@hdr.h.maxSizeInBits<bit<8>>();",
+     "maxSizeInBits: 0 type parameters expected, but 1 type arguments supplied"),
+    ("error e; hdr.h.b = (bit<16>)@@e.minSizeInBits();", "width not well-defined for values of type error"),
+    ("h_t[2] s; hdr.h.b = (bit<16>)@@s[2].b;", "index 2 is out of bounds"),  # checked outside a size query
+])
+def test_size_query_errors(apply, message):
+    rejected_at(ingress(apply), message)
+
+
+def test_empty_stack_and_varbit_zero():
+    decls = "header z_t { bit<8> f; varbit<0> none; }"
+    text = ingress("h_t[0] none; z_t z; hdr.h.b = (bit<16>)(none.maxSizeInBits() + z.maxSizeInBits());",
+                   DECLS=decls)
+    assert run(text, bytes([1, 0, 0])) == bytes([1, 0, 8])
+    rejected_at(build(LOCALS="@@h_t[-1] s;"), "Illegal array size: -1")
