@@ -407,6 +407,13 @@ class ExprChecker:
                          resolved=target, pos=e.pos)
         return ir.Cast(ref, e, type=target, text=e.text, pos=e.pos)
 
+    def as_bits(self, e: ir.Expr) -> ir.Expr:
+        """An operand of arithmetic, bitwise, relational, concatenation and slicing: a
+        serializable enum value counts as its underlying bit<W> (p4c casts it there)."""
+        if isinstance(e.type, ir.EnumDecl) and e.type.underlying is not None:
+            return self.enum_to_underlying(e)
+        return e
+
     @staticmethod
     def show(t: ir.Type | None) -> str:
         return t.display() if t is not None else "<untyped>"
@@ -599,7 +606,7 @@ class ExprChecker:
         return e
 
     def _e_Slice(self, e: ir.Slice, scope: Scope):
-        e.expr = self.expr(e.expr, scope)
+        e.expr = self.as_bits(self.expr(e.expr, scope))
         t = e.expr.type
         if isinstance(t, ir.NewTypeDecl):
             t = t.type
@@ -609,8 +616,8 @@ class ExprChecker:
             e.lo = self.expr(e.lo, scope)
             if not isinstance(e.lo, ir.Constant):
                 return self._shifted_slice(e, t, scope)
-        hi = self.const_int(e.hi, scope, "a slice bound")
-        lo = self.const_int(e.lo, scope, "a slice bound")
+        hi = self._slice_bound(e.hi, scope)
+        lo = self._slice_bound(e.lo, scope)
         if not (0 <= lo <= hi < t.width):
             raise error(e.pos, f"slice [{hi}:{lo}] is out of range for {t.display()}")
         e.hi = ir.Constant(hi, type=INT, pos=e.hi.pos)
@@ -636,8 +643,17 @@ class ExprChecker:
         shifted = ir.Binary(">>", base, lo, type=unsigned, text=e.text, pos=e.pos)
         return ir.Cast(None, shifted, type=ir.BitType(width), text=e.text, pos=e.pos)
 
+    def _slice_bound(self, e: ir.Expr, scope: Scope) -> int:
+        """A slice bound: a compile-time constant, also a serializable enum member (issue3056)."""
+        value = self.as_bits(self.expr(e, scope))
+        if not isinstance(value, ir.Constant):
+            raise error(e.pos, "a slice bound must be a compile-time constant")
+        return value.value
+
     def _e_Unary(self, e: ir.Unary, scope: Scope):
         e.expr = self.expr(e.expr, scope)
+        if e.op != "!":
+            e.expr = self.as_bits(e.expr)
         t = e.expr.type
         if e.op == "!":
             if not isinstance(t, ir.BoolType):
@@ -685,6 +701,11 @@ class ExprChecker:
                 raise error(e.left.pos, "cannot shift an unsized constant by a run-time amount (use a cast)")
             e.type = lt
             return self._fold(e)
+        if op == "++" and isinstance(lt, ir.StringType) and isinstance(rt, ir.StringType):
+            return self._concat_strings(e)
+        if op == "++" or op in _ARITH or op in _COMPARE:
+            e.left, e.right = self.as_bits(e.left), self.as_bits(e.right)
+            lt, rt = e.left.type, e.right.type
         if op == "++":
             for side in (e.left, e.right):
                 if not isinstance(side.type, ir.BitType):
@@ -725,6 +746,13 @@ class ExprChecker:
         if isinstance(b, initializer) and isinstance(a.type, aggregate):
             return a, self.coerce(b, a.type, f"right operand of '{op}'")
         return a, b
+
+    @staticmethod
+    def _concat_strings(e: ir.Binary) -> ir.Expr:
+        """`"a" ++ "b"` is a string (p4c folds literals; a string is only ever a constant)."""
+        if not (isinstance(e.left, ir.StringLiteral) and isinstance(e.right, ir.StringLiteral)):
+            raise error(e.pos, f"unsupported: '++' of strings that are not literals ({e.text})")
+        return ir.StringLiteral(e.left.value + e.right.value, type=ir.StringType(), text=e.text, pos=e.pos)
 
     @staticmethod
     def _comparable(e: ir.Binary) -> None:
@@ -790,6 +818,8 @@ class ExprChecker:
     def _e_Cast(self, e: ir.Cast, scope: Scope):
         target = self.resolve_type(e.target, scope)
         e.expr = self.expr(e.expr, scope)
+        if isinstance(e.expr, ir.EnumMember) and isinstance(target, ir.BitType):
+            e.expr = self.as_bits(e.expr)  # a constant member folds (p4c: issue3635)
         src = e.expr.type
         e.type = target
         if isinstance(src, ir.InvalidInitType):  # `(H){#}`: an invalid H

@@ -65,3 +65,29 @@ def test_empty_stack_and_varbit_zero():
                    DECLS=decls)
     assert run(text, bytes([1, 0, 0])) == bytes([1, 0, 8])
     rejected_at(build(LOCALS="@@h_t[-1] s;"), "Illegal array size: -1")
+
+
+# -- serializable enums as bit<W> operands (p4c: enumCast, issue3056, issue3635) -----------------
+ENUMS = "enum bit<8> E { one = 1, two = 2 }\nenum bit<4> N { a = 1, b = 2 }\nconst bit<8> c = N.a ++ N.b;"
+
+
+@pytest.mark.parametrize("expr, value", [
+    ("e + E.two", 3), ("E.one + E.two", 3), ("-e", 255), ("~e", 254), ("e << 3", 8), ("e & 3", 1),
+    ("(bit<8>)(e[3:0] ++ N.b)", 0x12), ("(e < E.two ? 8w1 : 8w0)", 1), ("c", 0x12), ("(bit<8>)hdr.h.a[7:E.one]", 0),
+    ("(bit<8>)((bit<4>)N.b ++ (bit<4>)N.a)", 0x21),
+])
+def test_serializable_enum_operands_are_their_bits(expr, value):
+    text = ingress(f"E e = (E)hdr.h.a; hdr.h.a = {expr};", DECLS=ENUMS)
+    assert run(text, bytes([1, 0, 0])) == bytes([value, 0, 0])
+
+
+def test_plain_enum_operands_are_rejected():
+    rejected_at(ingress("Q q = Q.x; hdr.h.a = @@-q;", DECLS="enum Q { x }"), "'-' needs a numeric operand, not Q")
+    rejected_at(ingress("Q q = Q.x; hdr.h.b = (bit<16>)(@@q ++ 8w1);", DECLS="enum Q { x }"),
+                "'++' needs operands with a width, not Q")
+
+
+# -- string concatenation (p4c: issue4932, spec-issue1297-string-cat) ---------------------------
+def test_string_literals_concatenate():
+    assert run(ingress('log_msg("a" ++ "b" ++ "c"); hdr.h.a = 7;'), bytes([1, 0, 0])) == bytes([7, 0, 0])
+    rejected_at(ingress('hdr.h.b = @@"a" ++ 8w1;'), "'++' needs operands with a width, not string")
