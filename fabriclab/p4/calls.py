@@ -311,7 +311,9 @@ class CallChecker:
                 isinstance(ptype.base if isinstance(ptype, ir.SpecializedType) else ptype, (ir.StringType, ir.ExternDecl)):
             # a generic parameter with a direction, bound to a type such a parameter cannot have
             raise error(param.pos, f"{param.name}: a parameter with type {self.types.show(ptype)} cannot have a direction")
-        value = self.types.coerce(value, ptype, f"argument '{param.name}' of {what}")
+        if not (isinstance(ptype, ir.IntType) and isinstance(value.type, ir.BitType)):
+            # (p4c unifies `int` with any width: such a value keeps its own, extern-int-arg1)
+            value = self.types.coerce(value, ptype, f"argument '{param.name}' of {what}")
         if param.direction in ("out", "inout"):
             self.check_writable(value, scope, f"argument for {param.direction} parameter '{param.name}'")
         return value

@@ -338,10 +338,12 @@ class DeclarationChecker:
         value = self.types.expr(decl.init, scope)
         if decl.name == "__v1model_version" and scope is self.ctx.global_scope:
             _check_v1model_version(value)
-        if isinstance(decl.type, ir.IntType) and isinstance(value, ir.Constant) and isinstance(value.type, ir.BitType):
+        if isinstance(decl.type, ir.IntType) and isinstance(value.type, ir.BitType):
             # p4c unifies `int` with a sized type: `const int z = 2w1;` is the number 1 (issue2444)
-            value = ir.Constant(value.value, value.base, type=decl.type, text=value.text, pos=value.pos)
-        value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
+            if isinstance(value, ir.Constant):
+                value = ir.Constant(value.value, value.base, type=decl.type, text=value.text, pos=value.pos)
+        else:
+            value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
         value = const_aggregate(value) or value  # `const T t2 = t;`: t's value
         if not isinstance(value, _CONSTANT_VALUES):
             raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")

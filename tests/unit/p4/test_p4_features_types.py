@@ -91,3 +91,26 @@ def test_plain_enum_operands_are_rejected():
 def test_string_literals_concatenate():
     assert run(ingress('log_msg("a" ++ "b" ++ "c"); hdr.h.a = 7;'), bytes([1, 0, 0])) == bytes([7, 0, 0])
     rejected_at(ingress('hdr.h.b = @@"a" ++ 8w1;'), "'++' needs operands with a width, not string")
+
+
+# -- `int` takes a value of any width (p4c: issue3283, extern-int-arg1) ---------------------------
+TALLY = """#include <core.p4>
+extern Tally { Tally(int size); void count(int idx); }
+control c(inout bit<8> x) { Tally(8) t; apply { t.count(@@ARG); } }
+control proto(inout bit<8> x);
+package top(proto p);
+top(c()) main;
+"""
+
+
+def test_int_parameter_takes_a_value_with_a_width():
+    compiles(TALLY.replace("@@ARG", "x"))
+    compiles(TALLY.replace("@@ARG", "3"))
+    rejected_at(TALLY.replace("@@ARG", "@@true"), "argument 'idx' of 'count' of type bool cannot be used as int")
+
+
+def test_constant_tuple_element_is_a_constant():
+    decls = "const int a = {1w1, 1w0}[0];\nconst tuple<bit<4>, bit<4>> t = {4w3, 4w4};\nconst int b = t[1];"
+    assert run(ingress("hdr.h.a = (bit<8>)(a + b);", DECLS=decls), bytes([0, 0, 0])) == bytes([5, 0, 0])
+    rejected_at(ingress("tuple<bit<4>> v = {hdr.h.a[3:0]}; const int k = @@v[0];"),
+                "the initializer of constant 'k' is not a compile-time constant")
