@@ -346,8 +346,6 @@ class CallChecker:
         if isinstance(base, ir.ExternDecl):
             if not base.constructors:
                 raise error(node.pos, f"extern '{base.name}' cannot be instantiated")
-            if base.type_params and not isinstance(target, ir.SpecializedType):
-                raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
             ctor = self._overload(node, base.constructors, args)
             for p in ctor.params:  # an extern is given values, not parsers, controls or packages
                 kind = ir.block_kind(p.type)
@@ -355,6 +353,8 @@ class CallChecker:
                     raise error(p.pos, f"{p.name}: parameter cannot have type {kind} {self.types.show(p.type)}")
             node.args = self.bind_args(node, ctor.params, args, scope, bindings, what)
             _constant_arguments(node.args)
+            if base.type_params and not isinstance(target, ir.SpecializedType):
+                node.type = self._inferred_extern_type(node, base, bindings)
             if isinstance(node, ir.Instance):
                 node.constructor = ctor
             return
@@ -369,6 +369,15 @@ class CallChecker:
             node.args = self.bind_package(node, base, args, scope, bindings)
             return
         raise error(node.pos, f"type {self.types.show(target)} cannot be instantiated")
+
+    @staticmethod
+    def _inferred_extern_type(node, base: ir.ExternDecl, bindings: dict) -> ir.SpecializedType:
+        """`Random(16w256) r;`: a generic extern's type arguments inferred from its constructor's
+        arguments (p4c: methodArgs, issue2480)."""
+        if not all(isinstance(bindings.get(p), ir.Type) and not isinstance(bindings[p], ir.TypeVar)
+                   for p in base.type_params):
+            raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
+        return ir.SpecializedType(base, tuple(bindings[p] for p in base.type_params))
 
     def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope,
                      explicit: dict | None = None):

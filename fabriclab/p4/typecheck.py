@@ -142,6 +142,17 @@ def same_type(a: ir.Type | None, b: ir.Type | None) -> bool:
     return a == b
 
 
+def fits_wildcards(a: ir.Type | None, pattern: ir.Type | None) -> bool:
+    """`a` is `pattern` where the pattern's `_` type arguments may stand for anything (a
+    parameter of type `CRCPolynomial<_>` takes any CRCPolynomial, p4c: specIssue884)."""
+    if isinstance(pattern, ir.DontCareType):
+        return True
+    if isinstance(a, ir.SpecializedType) and isinstance(pattern, ir.SpecializedType):
+        return same_type(a.base, pattern.base) and len(a.args) == len(pattern.args) and \
+            all(fits_wildcards(x, y) for x, y in zip(a.args, pattern.args))
+    return same_type(a, pattern)
+
+
 def substitute(t: ir.Type | None, bindings: dict) -> ir.Type | None:
     """Replace type variables by their bindings."""
     if isinstance(t, ir.TypeVar):
@@ -351,7 +362,7 @@ class ExprChecker:
     def coerce(self, e: ir.Expr, target: ir.Type, what: str = "value") -> ir.Expr:
         """`e` converted to `target` if P4 allows it implicitly; an error otherwise."""
         src = e.type
-        if same_type(src, target) or isinstance(target, (ir.TypeVar, ir.DontCareType)):
+        if fits_wildcards(src, target) or isinstance(target, ir.TypeVar):
             return e
         if isinstance(src, ir.EnumDecl) and src.underlying is not None and isinstance(target, ir.BitType):
             return self.coerce(self.enum_to_underlying(e), target, what)

@@ -114,3 +114,31 @@ def test_constant_tuple_element_is_a_constant():
     assert run(ingress("hdr.h.a = (bit<8>)(a + b);", DECLS=decls), bytes([0, 0, 0])) == bytes([5, 0, 0])
     rejected_at(ingress("tuple<bit<4>> v = {hdr.h.a[3:0]}; const int k = @@v[0];"),
                 "the initializer of constant 'k' is not a compile-time constant")
+
+
+# -- a generic extern's type arguments inferred from its constructor (p4c: methodArgs, issue2480,
+# specIssue884) -----------------------------------------------------------------------------------
+SOURCE = """#include <core.p4>
+extern Source<T> { Source(T seed); T get(); }
+extern Mixer<W> { Mixer(Source<_> src); W mix(); }
+extern Box<T> { Box(); }
+control c(inout bit<16> x) {
+    @@DECL
+    apply { @@APPLY }
+}
+control proto(inout bit<16> x);
+package top(proto p);
+top(c()) main;
+"""
+
+
+def source(decl: str, apply: str = "") -> str:
+    return SOURCE.replace("@@DECL", decl).replace("@@APPLY", apply)
+
+
+def test_extern_type_arguments_inferred_from_the_constructor():
+    compiles(source("Source(16w7) s; Mixer<bit<8>>(src = Source(seed = 8w1)) m;", "x = s.get();"))
+    rejected_at(source("Source(16w7) s;", "bit<8> y = @@s.get();"), "of type bit<16> cannot be used as bit<8>")
+    rejected_at(source("Source(@@7) s;"), "could not infer a width")
+    rejected_at(source("@@Box() b;"), "'Box' needs type arguments: Box<...>")
+    rejected_at(source("Mixer<bit<8>>(src = @@x) m;"), "argument 'src' of constructor of 'Mixer'")
