@@ -137,7 +137,7 @@ class CallChecker:
                 e.kind, e.decl, e.target = ir.CallKind.TABLE_APPLY, decl, obj_expr
                 e.type = ir.ApplyResultType(decl)
                 return e
-        obj = self.types.expr(obj_expr, scope, sizing=method in _SIZE_METHODS)
+        obj = self._operand(obj_expr, scope, sizing=method in _SIZE_METHODS)
         e.target = obj
         t = obj.type
         if method in _SIZE_METHODS and not isinstance(t.base if isinstance(t, ir.SpecializedType) else t,
@@ -211,6 +211,14 @@ class CallChecker:
             e.type = VOID
             return e
         raise error(target.pos, f"'{obj.text}' of type {self.types.show(t)} has no method '{method}'")
+
+    def _operand(self, obj: ir.Expr, scope: Scope, sizing: bool) -> ir.Expr:
+        """The typed object of a method call; `sizing`: of a size query (`types.sizing`)."""
+        outer, self.types.sizing = self.types.sizing, self.types.sizing or sizing
+        try:
+            return self.types.expr(obj, scope)
+        finally:
+            self.types.sizing = outer
 
     def _size_query(self, e: ir.MethodCall, method: str, t: ir.Type) -> ir.Constant:
         """`x.minSizeInBits()` and the like: p4c folds them to an int constant while it types

@@ -473,16 +473,11 @@ class ExprChecker:
                            f"{self.show(b.type)} (use a cast)")
 
     # -- expressions -------------------------------------------------------------------
-    def expr(self, e: ir.Expr, scope: Scope, sizing: bool = False) -> ir.Expr:
-        """`sizing`: `e` is the operand of a size query (see `self.sizing`)."""
+    def expr(self, e: ir.Expr, scope: Scope) -> ir.Expr:
         method = getattr(self, "_e_" + type(e).__name__, None)
         if method is None:
             raise error(e.pos, f"unsupported expression '{e.text}'")
-        outer, self.sizing = self.sizing, self.sizing or sizing
-        try:
-            result = method(e, scope)
-        finally:
-            self.sizing = outer
+        result = method(e, scope)
         if result.pos is None:
             result.pos = e.pos
         if not result.text:
