@@ -142,3 +142,11 @@ def test_extern_type_arguments_inferred_from_the_constructor():
     rejected_at(source("Source(@@7) s;"), "could not infer a width")
     rejected_at(source("@@Box() b;"), "'Box' needs type arguments: Box<...>")
     rejected_at(source("Mixer<bit<8>>(src = @@x) m;"), "argument 'src' of constructor of 'Mixer'")
+
+
+def test_empty_stack_runs_on_the_switch():
+    """Extracting into an empty stack is StackOutOfBounds; emitting it emits nothing."""
+    text = build(HEADERS="h_t h; h_t[0] s;", PARSER="pkt.extract(hdr.s.next);",
+                 APPLY="sm.egress_spec = 2; if (sm.parser_error == error.StackOutOfBounds) { hdr.h.a = 0x55; }")
+    text = text.replace("pkt.emit(hdr.h);", "pkt.emit(hdr.h); pkt.emit(hdr.s);")
+    assert run(text, bytes([1, 2, 3, 4])) == bytes([0x55, 2, 3, 4])
