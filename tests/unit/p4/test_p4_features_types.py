@@ -1,6 +1,8 @@
 """Type fidelity with p4c's positive corpus: size queries (minSizeInBits & co.), empty stacks
-and varbit<0>, ... Each feature compiles and, where it affects packets, runs right on the
-switch; a close variant p4c rejects is rejected on p4c's line."""
+and varbit<0>, serializable enums as bit operands, string ++, `int` taking any width, and
+extern type arguments inferred from the constructor. Each feature compiles and, where it
+affects packets, runs right on the switch; a close variant p4c rejects is rejected on the
+marked line."""
 
 import pytest
 
