@@ -22,6 +22,7 @@ import itertools
 import re
 
 from fabriclab.p4 import ir
+from fabriclab.p4.calls import call_fits
 from fabriclab.p4.typecheck import error
 
 _LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos"}
@@ -50,7 +51,7 @@ def _map_one(value, fn):
 
 
 class Inliner:
-    def __init__(self, functions: dict[str, ir.FunctionDecl]) -> None:
+    def __init__(self, functions: dict[str, list[ir.FunctionDecl]]) -> None:
         self.functions = functions
         self.counter = itertools.count()
         self.table_keys: dict[str, list[ir.Stmt]] = {}  # table name -> its keys' calls
@@ -62,10 +63,18 @@ class Inliner:
         return specialize_call(fn, call)
 
     def _called(self, expr) -> ir.FunctionDecl | None:
-        if (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)
-                and expr.target.name in self.functions):
-            return self.functions[expr.target.name]
-        return None
+        """The function `expr` calls, if it calls one: among overloads (functions of one name),
+        the one its arguments fit by count and names, as p4c picks it (a lone function is
+        picked anyway: its binding says why the call does not fit)."""
+        if not (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)):
+            return None
+        overloads = self.functions.get(expr.target.name)
+        if not overloads:
+            return None
+        fitting = [fn for fn in overloads if call_fits(fn, expr.args)]
+        if fitting or len(overloads) == 1:
+            return (fitting or overloads)[0]
+        raise error(expr.pos, f"no overload of function '{expr.target.name}' takes {len(expr.args)} arguments")
 
     # -- statement lists ------------------------------------------------------------
     def stmts(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -576,7 +585,7 @@ def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
     """Inline every function call in `program` and drop the function declarations; returns
     them, each with the number of declarations kept before it (the checker still checks
     them, used or not, as p4c does)."""
-    functions: dict[str, ir.FunctionDecl] = {}
+    functions: dict[str, list[ir.FunctionDecl]] = {}
     dropped: list[tuple[int, ir.FunctionDecl]] = []
     inliner = Inliner(functions)
     kept: list[ir.Node] = []
@@ -585,7 +594,7 @@ def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
             specialized = inliner.specialized
             inliner.block(decl.body)  # earlier functions into this one (no recursion in P4)
             decl.specializes = inliner.specialized != specialized
-            functions[decl.name] = decl
+            functions.setdefault(decl.name, []).append(decl)
             dropped.append((len(kept), decl))
             continue
         kept.append(decl)

@@ -26,6 +26,25 @@ def _retype(tok: Token, kind: str) -> Token:
     return Token.new_borrow_pos(kind, tok.value, tok)
 
 
+def _parameter_names(toks: list[Token], i: int) -> set[str]:
+    """The names a parameter list (its `(` at i) declares: at its top nesting level, each name
+    just before a `,`, the closing `)` or a default value's `=`."""
+    names: set[str] = set()
+    level = 0
+    for j in range(i, len(toks)):
+        value = toks[j].value
+        if value in ("(", "<", "["):
+            level += 1
+        elif value in (")", ">", "]"):
+            level -= 1
+        if level <= 0 or level == 1 and value in (",", "="):
+            if toks[j - 1].type in ("IDENTIFIER", "TYPE_IDENTIFIER"):
+                names.add(toks[j - 1].value)
+            if level <= 0:
+                break
+    return names
+
+
 class PostLexer:
     """Stateless between runs: `process` starts from the built-in type names each time."""
 
@@ -85,7 +104,15 @@ class PostLexer:
         depth = 0
         n = len(toks)
 
+        # apply parameters of the parser or control being declared (`parser p(packet_in p)`),
+        # then of its body: as in p4c's lexer, a parameter hides a type of its name there
+        params_next = False  # the next `(` opens the parameter list of a parser or control
+        pending: set[str] | None = None  # its parameter names, until its body's `{` (or `;`)
+        shadows: list[tuple[int, set[str]]] = []  # (brace depth at opening, parameter names)
+
         def is_type(name: str) -> bool:
+            if any(name in s for _, s in shadows):
+                return False
             return name in global_types or any(name in s for _, s in scopes)
 
         def type_params(i: int) -> int:
@@ -108,6 +135,10 @@ class PostLexer:
             nxt = toks[i + 1] if i + 1 < n else None
             if kind in ("HEADER", "STRUCT", "HEADER_UNION", "PARSER", "CONTROL", "PACKAGE"):
                 declare_next = True
+                params_next = kind in ("PARSER", "CONTROL")
+            elif kind == "LPAR" and params_next:
+                params_next = False
+                pending = _parameter_names(toks, i)
             elif kind == "ENUM":  # `enum [bit<8> | typedef_t] Name {`: the name precedes the brace
                 j = i + 1
                 while j < n and toks[j].value not in ("{", ";"):
@@ -129,14 +160,20 @@ class PostLexer:
                     if after in ("{", "<"):
                         global_types.add(nxt.value)
             elif kind == "LBRACE":
+                if pending is not None:
+                    shadows.append((depth, pending))
+                    pending = None
                 depth += 1
             elif kind == "RBRACE":
                 depth -= 1
                 while scopes and scopes[-1][0] >= depth:
                     scopes.pop()
+                while shadows and shadows[-1][0] >= depth:
+                    shadows.pop()
                 if extern_depth is not None and depth == extern_depth:
                     extern_depth = None
             elif kind == "SEMICOLON":
+                pending = None
                 while scopes and scopes[-1][0] == depth:
                     scopes.pop()
                 if extern_depth is not None and depth == extern_depth:
