@@ -310,6 +310,7 @@ class CallChecker:
         if isinstance(ptype, ir.DontCareType):  # a type argument `_` (`E<_>`) gives no type
             raise error(value.pos, f"{value.text}: Could not infer a type for parameter {param.name} "
                                    f"(inferred type is don't care '_')")
+        ptype = _fill_dont_cares(ptype, value.type)
         if isinstance(ptype, ir.TypeVar):
             if isinstance(value.type, ir.StructInitType):
                 raise error(value.pos, f"cannot infer a type for {{...}} passed to {what}")
@@ -426,6 +427,10 @@ class CallChecker:
                                              f"match type of parameter '{param.name}' ({self.types.show(proto)})")
                 arg.value, arg.param = value, param
                 continue
+            if value is not None and ir.block_kind(proto) is None:  # a value (`bool flag`): a constant
+                arg.value, arg.param = self._bind_one(value, param, scope, bindings, f"package '{package.name}'"), param
+                _constant_arguments([arg])
+                continue
             if not isinstance(decl, (ir.ParserDecl, ir.ControlDecl)) or \
                     not isinstance(proto_base, ir.BlockTypeDecl) or \
                     (proto_base.kind == "parser") != isinstance(decl, ir.ParserDecl):
@@ -439,10 +444,14 @@ class CallChecker:
         return args
 
     def _match_block(self, arg: ir.Argument, decl, proto, bindings: dict) -> None:
-        """A parser/control passed to a package must have the prototype's parameters."""
+        """A parser/control passed to a package must have the prototype's parameters; the
+        prototype may have more at its end if they are optional or have a default value (p4c
+        unifies them so: default-control-argument), which the block then does not see."""
         proto_base = proto.base if isinstance(proto, ir.SpecializedType) else proto
         local = dict(zip(proto_base.type_params, proto.args)) if isinstance(proto, ir.SpecializedType) else {}
-        if len(decl.params) != len(proto_base.params):
+        extra = proto_base.params[len(decl.params):]
+        if len(decl.params) > len(proto_base.params) or any(
+                p.default is None and p.annotation("optional") is None for p in extra):
             raise error(arg.pos, f"'{decl.name}' has {len(decl.params)} parameters, "
                                  f"'{proto_base.name}' needs {len(proto_base.params)}")
         for actual, expected in zip(decl.params, proto_base.params):
@@ -450,11 +459,23 @@ class CallChecker:
             if isinstance(want, ir.TypeVar):
                 bound = bindings.setdefault(want.name, actual.type)
                 want = bound
+            elif isinstance(want, ir.DontCareType):  # `cproto<_>`: any type (p4c: unused)
+                want = actual.type
             if not same_type(actual.type, want) or (actual.direction or None) != (expected.direction or None):
                 raise error(arg.pos or actual.pos,  # p4c: the argument's type does not match the parameter's
                             f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
                             f"{self.types.show(actual.type)} but '{proto_base.name}' needs "
                             f"{expected.direction or ''} {self.types.show(want)}".replace("  ", " "))
+
+
+def _fill_dont_cares(want: ir.Type, have: ir.Type) -> ir.Type:
+    """A parameter's type `E<_, _>` takes the type arguments of the argument's `E<A, B>` where
+    it says `_` (any type there: p4c, issue3417 `RegisterAction(Register<_, _> reg)`)."""
+    if not (isinstance(want, ir.SpecializedType) and isinstance(have, ir.SpecializedType)
+            and same_type(want.base, have.base) and len(want.args) == len(have.args)):
+        return want
+    return ir.SpecializedType(want.base, tuple(h if isinstance(w, ir.DontCareType) else w
+                                               for w, h in zip(want.args, have.args)))
 
 
 def _runtime_part(e: ir.Expr) -> ir.Expr | None:

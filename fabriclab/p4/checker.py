@@ -313,11 +313,13 @@ class DeclarationChecker:
             raise error(decl.underlying_ref.pos, f"a serializable enum needs a bit<W> or int<W> type, "
                                                  f"not {self.types.show(underlying)}")
         decl.underlying = underlying
+        members = Scope(scope)  # the members before a value name theirs (p4c: issue3616, `c = (bit<4>)a`)
         for name, expr in zip(decl.members, decl.value_exprs):
-            value = self.types.coerce(self.types.expr(expr, scope), underlying, f"value of '{decl.name}.{name}'")
+            value = self.types.coerce(self.types.expr(expr, members), underlying, f"value of '{decl.name}.{name}'")
             if not isinstance(value, ir.Constant):
                 raise error(expr.pos, f"value of '{decl.name}.{name}' must be a compile-time constant")
             decl.values[name] = value.value
+            members.values[name] = ir.ConstDecl(name, type=underlying, value=value, pos=expr.pos)
 
     def _d_TypedefDecl(self, decl: ir.TypedefDecl, scope: Scope) -> None:
         self.types.typedef_target(decl, scope)

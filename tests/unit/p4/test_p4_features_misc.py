@@ -47,3 +47,63 @@ def test_a_parser_parameter_named_like_a_type_is_a_value_in_its_body():
               PARSER_LOCALS="Sub() sub;", PARSER="sub.apply(pkt, hdr.h2);",
               LOCALS="h_t copy;", APPLY="copy = hdr.h2; hdr.h.a = copy.a;")
     assert out == bytes([8, 0, 0])
+
+
+# -- an enum member's value may name the members before it (p4c: issue3616) -------------------
+def test_an_enum_member_value_names_an_earlier_member():
+    out = run(bytes([0, 0, 0]), DECLS="enum bit<8> E { a = 5, b = (bit<8>)a + 1, c = b }",
+              APPLY="hdr.h.a = (bit<8>)E.c;")
+    assert out == bytes([6, 0, 0])
+
+
+def test_an_enum_member_value_cannot_name_a_later_member():
+    rejected_at(build(DECLS="enum bit<8> E { a = @@b, b = 1 }"), "undeclared identifier 'b'")
+
+
+# -- package arguments (p4c: package, default-control-argument, unused) -----------------------
+PACKAGE = """control proto<T>(inout T v, in bit<8> extra = 0);
+package top(PROTO _c, bool flag);
+control c(inout bit<8> v) { apply { v = 1; } }
+@@top(c(), FLAG) main;
+"""
+
+
+def package(proto: str = "proto<bit<8>>", flag: str = "true") -> str:
+    return PACKAGE.replace("PROTO", proto).replace("FLAG", flag)
+
+
+def test_a_package_takes_a_constant_for_a_value_parameter():
+    compiles(package())
+
+
+def test_a_package_value_argument_has_the_parameter_type():
+    rejected_at(package(flag="8w1"), "argument 'flag' of package 'top' of type bit<8> cannot be used as bool")
+
+
+def test_a_block_may_leave_out_prototype_parameters_with_a_default_value():
+    compiles(package())
+    rejected_at(package().replace("in bit<8> extra = 0", "in bit<8> extra"), "'c' has 1 parameters, 'proto' needs 2")
+
+
+def test_a_dont_care_type_argument_of_a_package_parameter_takes_any_type():
+    compiles(package(proto="proto<_>"))
+    rejected_at(package(proto="proto<bit<16>>"), "parameter 'v' of 'c' is inout bit<8> but 'proto' needs inout bit<16>")
+
+
+# -- an extern constructor parameter `E<_, _>` takes any E (p4c: issue3417) ---------------------
+REGISTERS = """extern Reg<T, I> { Reg(bit<32> size); }
+extern RegAction<T> { RegAction(Reg<T, _> reg); }
+control c() {
+    Reg<bit<16>, bit<8>>(32) reg;
+    @@RegAction<WIDTH>(reg) act;
+    apply { }
+}
+control proto();
+package top(proto _c);
+top(c()) main;
+"""
+
+
+def test_a_dont_care_type_argument_of_a_constructor_parameter_takes_any_type():
+    compiles(REGISTERS.replace("WIDTH", "bit<16>"))
+    rejected_at(REGISTERS.replace("WIDTH", "bit<32>"), "of type Reg<bit<16>, bit<8>> cannot be used as Reg<bit<32>, bit<8>>")
