@@ -10,6 +10,7 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
 - a table has at most one `lpm` key;
 - a direct_meter is used through a table's `meters` property and read() in its actions: a
   read() without such a table has nowhere to bind, a table's meter never read() has no result;
+- a table's action argument is no invalid header (`{#}`): action data are bit strings;
 - externs are those simple_switch implements (v1model.p4's and core.p4's): p4c rejects a
   program's own extern functions and extern instances unless told to emit them (--emit-externs).
 """
@@ -43,17 +44,34 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if sum(k.match_kind == "lpm" for k in table.keys) > 1:
             raise error(table.pos, f"multiple LPM keys in table '{table.name}' are not supported on "
                                    f"this target (BMv2 allows one lpm key per table)")
-    for inst in (d for b in blocks for d in b.locals if isinstance(d, ir.Instance)):
+    _check_invalid_header_arguments(tables)
+    in_place = [getattr(t, prop) for t in tables for prop in ("implementation", "counters", "meters")]
+    for inst in [d for b in blocks for d in b.locals if isinstance(d, ir.Instance)] + \
+            [i for i in in_place if isinstance(i, ir.Instance)]:
         base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
-        if isinstance(base, ir.ExternDecl) and not _system(base):
+        if isinstance(base, ir.ExternDecl) and not system_decl(base):
             raise error(inst.pos, f"{base.name}: unknown extern instance: simple_switch does not implement "
                                   f"the extern '{base.name}' (p4c accepts it only with --emit-externs)")
     calls = [c for body in _bodies(blocks, actions) for c in ir.iter_calls(body)]
     _check_direct_meters(blocks, tables, calls)
     for call in calls:
-        if call.kind == ir.CallKind.EXTERN_FUNCTION and not _system(call.decl):
+        if call.kind == ir.CallKind.EXTERN_FUNCTION and not system_decl(call.decl):
             raise error(call.pos, f"{call.method}: unknown extern function: simple_switch does not "
                                   f"implement it (p4c accepts it only with --emit-externs)")
+
+
+def _check_invalid_header_arguments(tables: list[ir.TableDecl]) -> None:
+    """Action data are bit strings: an invalid header (`{#}`, a constant p4c's front end takes
+    as a table's action argument: invalid_header_default_action_arg) has none on this target."""
+    for table in tables:
+        refs = [table.default_action] + [e.action for e in table.entries]
+        for arg in (a for ref in refs if ref is not None for a in ref.args):
+            value = arg.value
+            while isinstance(value, ir.Cast):
+                value = value.expr
+            if isinstance(value, ir.InvalidHeader):
+                raise error(arg.value.pos, f"unsupported: {arg.value.text}: an invalid header as an action "
+                                           f"argument of table '{table.name}' on this target")
 
 
 def _type_name(t) -> str | None:
@@ -68,7 +86,7 @@ def _main_arg(main: ir.Instance, index: int):
     return getattr(value, "type", None)
 
 
-def _system(decl) -> bool:
+def system_decl(decl) -> bool:
     """Declared in fabriclab's own core.p4/v1model.p4 (what simple_switch implements)."""
     pos = getattr(decl, "pos", None)
     if pos is None:

@@ -15,6 +15,7 @@ import copy
 import re
 
 from fabriclab.p4 import consteval, ir
+from fabriclab.p4.bmv2_rules import system_decl
 from fabriclab.p4.calls import CallChecker
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
@@ -874,7 +875,8 @@ class DeclarationChecker:
             value = self.types.expr(value, scope)
             typ = value.type
         base = typ.base if isinstance(typ, ir.SpecializedType) else typ
-        if getattr(base, "name", None) not in expected:
+        own_extern = isinstance(base, ir.ExternDecl) and not system_decl(base)  # (its architecture's: spec-ex25)
+        if getattr(base, "name", None) not in expected and not own_extern:
             raise error(prop.value.pos, f"table property '{prop.name}' must be "
                                         f"{' or '.join(expected)}, not {self.types.show(typ)}")
         return value
@@ -1072,9 +1074,9 @@ def _arg_text(arg: ir.Argument) -> str:
 
 
 def is_constant(e: ir.Expr) -> bool:
-    """A compile-time constant value (P4-16 spec 18.1): a literal, an enum or error member, a
-    constant, or a list or struct of those."""
-    if isinstance(e, (ir.Constant, ir.BoolLiteral, ir.StringLiteral, ir.EnumMember)):
+    """A compile-time constant value (P4-16 spec 18.1): a literal (`{#}` too, as p4c), an enum
+    or error member, a constant, or a list or struct of those."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral, ir.StringLiteral, ir.EnumMember, ir.InvalidHeader)):
         return True
     if isinstance(e, ir.PathExpr):
         return isinstance(e.decl, ir.ConstDecl)

@@ -107,3 +107,42 @@ top(c()) main;
 def test_a_dont_care_type_argument_of_a_constructor_parameter_takes_any_type():
     compiles(REGISTERS.replace("WIDTH", "bit<16>"))
     rejected_at(REGISTERS.replace("WIDTH", "bit<32>"), "of type Reg<bit<16>, bit<8>> cannot be used as Reg<bit<32>, bit<8>>")
+
+
+# -- table properties of a program's own architecture (p4c: spec-ex25, invalid_header_default_action_arg) --
+OWN_ARCH_TABLE = """extern profile { profile(); }
+header h_t { bit<8> f; }
+control c() {
+    action a(h_t h) { }
+    table t {
+        actions = { a; }
+        default_action = a((h_t){#});
+        implementation = profile();
+    }
+    apply { t.apply(); }
+}
+control proto();
+package top(proto _c);
+top(c()) main;
+"""
+
+
+def test_a_program_extern_implements_a_table_and_an_invalid_header_is_a_constant_argument():
+    compiles(OWN_ARCH_TABLE)
+
+
+def test_simple_switch_has_no_table_implementation_of_a_program_extern():
+    rejected_at(build(DECLS="extern profile { profile(); }",
+                      LOCALS="action a() { } table t { actions = { a; } @@implementation = profile(); }",
+                      APPLY="t.apply();"), "profile: unknown extern instance")
+
+
+def test_a_table_implementation_is_still_an_extern_instance():
+    rejected_at(build(DECLS="const bit<8> profile = 1;",
+                      LOCALS="action a() { } table t { actions = { a; } implementation = @@profile; }",
+                      APPLY="t.apply();"), "table property 'implementation' must be action_profile or action_selector")
+
+
+def test_simple_switch_has_no_invalid_header_action_data():
+    rejected_at(build(LOCALS="action a(h_t h) { } table t { actions = { a; } default_action = a((h_t)@@{#}); }",
+                      APPLY="t.apply();"), "unsupported: {#}: an invalid header as an action argument")
