@@ -16,7 +16,7 @@ import re
 
 from fabriclab.p4 import consteval, ir
 from fabriclab.p4.bmv2_rules import system_decl
-from fabriclab.p4.calls import CallChecker
+from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
 from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, fold_path,
@@ -166,10 +166,22 @@ class DeclareGlobals:
                 if not isinstance(overloads, list) or any(len(o.params) == len(decl.params) for o in overloads):
                     raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
                 overloads.append(decl)
+            elif isinstance(decl, ir.BlockTypeDecl) and decl.kind == "package" and decl.name in g.types:
+                _overload_package(ctx, decl)
             elif isinstance(decl, _TYPE_DECLS):
                 _declare(g, decl, "types")
             else:
                 _declare(g, decl)
+
+
+def _overload_package(ctx: CheckContext, decl: ir.BlockTypeDecl) -> None:
+    """A package declared again: an overload, which an instantiation picks by its arguments
+    (p4c: issue3379), if its parameters differ in number from the others'."""
+    first = ctx.global_scope.types[decl.name]
+    overloads = ctx.package_overloads.setdefault(decl.name, [first])
+    if not isinstance(first, ir.BlockTypeDecl) or any(len(o.params) == len(decl.params) for o in overloads):
+        raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
+    overloads.append(decl)
 
 
 def _member_pos(decl, index: int) -> SourcePos | None:
@@ -424,12 +436,25 @@ class DeclarationChecker:
                      "ctor" if decl.kind == "package" else "apply")
 
     def _d_Instance(self, decl: ir.Instance, scope: Scope) -> None:
-        decl.type = self.types.resolve_type(decl.type_ref, scope)
+        decl.type = self.types.resolve_type(decl.type_ref, self._overload_scope(decl, scope))
         if scope is self.ctx.global_scope and ir.block_kind(decl.type) in ("parser", "control"):
             # parsers and controls are instantiated inside others or as a package's arguments
             raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")
         self.calls.bind_constructor(decl, decl.type, decl.args, scope)
         self._abstract_methods(decl, scope)
+
+    def _overload_scope(self, inst: ir.Instance, scope: Scope) -> Scope:
+        """Where `inst`'s type is resolved: for an overloaded package, a scope in which its
+        name is the package whose parameters the arguments fit (by count and names)."""
+        name = inst.type_ref.name if inst.type_ref is not None else ""
+        overloads = self.ctx.package_overloads.get(name)
+        if not overloads or scope.lookup_type(name) is not overloads[0]:
+            return scope
+        fitting = [p for p in overloads if call_fits(p, inst.args)]
+        if len(fitting) != 1:
+            raise error(inst.pos, f"{name}: {len(fitting) or 'no'} package declarations take these "
+                                  f"{len(inst.args)} arguments")
+        return Scope(scope, types={name: fitting[0]})
 
     def _abstract_methods(self, decl: ir.Instance, scope: Scope) -> None:
         """An instance of an extern with abstract methods implements each (but `@optional`

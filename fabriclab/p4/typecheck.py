@@ -183,6 +183,7 @@ class CheckContext:
     # the functions the inlining dropped, each after how many top-level declarations it came
     functions: list = field(default_factory=list)
     generic_origin: dict = field(default_factory=dict)  # id(concrete struct) -> its generic struct
+    package_overloads: dict = field(default_factory=dict)  # name -> packages declared so, all of them
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""

@@ -146,3 +146,30 @@ def test_a_table_implementation_is_still_an_extern_instance():
 def test_simple_switch_has_no_invalid_header_action_data():
     rejected_at(build(LOCALS="action a(h_t h) { } table t { actions = { a; } default_action = a((h_t)@@{#}); }",
                       APPLY="t.apply();"), "unsupported: {#}: an invalid header as an action argument")
+
+
+# -- packages overload one another by their number of parameters (p4c: issue3379) --------------
+OVERLOADED_PACKAGES = """control proto();
+control c() { apply { } }
+package pkg(proto c1);
+@@package pkg(proto c1, proto SECOND);
+pkg(ARGS) main;
+"""
+
+
+def packages(args: str = "c(), c()", second: str = "c2") -> str:
+    return OVERLOADED_PACKAGES.replace("ARGS", args).replace("SECOND", second)
+
+
+def test_an_instantiation_picks_the_package_overload_its_arguments_fit():
+    assert len(compiles(packages()).program.main.type.params) == 2
+    assert len(compiles(packages("c()")).program.main.type.params) == 1
+
+
+def test_package_overloads_differ_in_their_number_of_parameters():
+    rejected_at(packages().replace("proto c1, proto c2", "proto c2"), "duplicate declaration of 'pkg'")
+
+
+def test_an_instantiation_no_package_overload_fits_is_rejected():
+    text = packages("c(), c(), c()").replace("@@", "").replace("pkg(c(), c(), c())", "@@pkg(c(), c(), c())")
+    rejected_at(text, "pkg: no package declarations take these 3 arguments")
