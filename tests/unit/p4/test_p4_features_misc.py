@@ -173,3 +173,24 @@ def test_package_overloads_differ_in_their_number_of_parameters():
 def test_an_instantiation_no_package_overload_fits_is_rejected():
     text = packages("c(), c(), c()").replace("@@", "").replace("pkg(c(), c(), c())", "@@pkg(c(), c(), c())")
     rejected_at(text, "pkg: no package declarations take these 3 arguments")
+
+
+# -- a call in an out/inout argument bound in a table's actions (p4c: inline-function-to-array-index) --
+PICK = "bit<1> pick(in bit<8> v) { return v == 0 ? 1w0 : 1w1; }"
+BOUND = """action a(inout h_t x) { hdr.h.b = (bit<16>)x.a; x.a = x.a + 1; }
+table t { actions = { a(hdr.arr[@@CALL]); } default_action = a(hdr.arr[CALL]); }"""
+
+
+def test_a_call_in_an_inout_argument_bound_in_actions_picks_the_element_when_the_action_runs():
+    out = run(bytes([1, 0, 0, 10, 0, 0, 20, 0, 0]), HEADERS="h_t h; h_t[2] arr;", DECLS=PICK,
+              PARSER="pkt.extract(hdr.arr[0]); pkt.extract(hdr.arr[1]);",
+              LOCALS=BOUND.replace("CALL", "pick(hdr.h.a)").replace("@@", ""),
+              APPLY="t.apply(); hdr.h.a = hdr.arr[1].a;")
+    assert out == bytes([21, 0, 20])
+
+
+def test_a_call_with_effects_in_an_inout_argument_bound_in_actions_is_unsupported():
+    effects = "bit<1> bump(inout bit<8> v) { v = v + 1; return 1; }"
+    rejected_at(build(HEADERS="h_t h; h_t[2] arr;", DECLS=effects,
+                      LOCALS=BOUND.replace("CALL", "bump(meta.x)"), APPLY="t.apply();"),
+                "unsupported: bump(meta.x): a call with effects")
