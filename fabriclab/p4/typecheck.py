@@ -916,6 +916,11 @@ class ExprChecker:
 
     def _e_ConstructorCall(self, e: ir.ConstructorCall, scope: Scope):
         target = self.resolve_type(e.target, scope)
+        base = target.base if isinstance(target, ir.SpecializedType) else target
+        if isinstance(base, ir.ExternDecl) and any(m.abstract for m in base.methods):
+            # (its abstract methods are implemented in an instance's initializer: p4c, issue3282)
+            raise error(e.pos, f"{base.name}: extern type {base.name} with abstract methods cannot be "
+                               f"instantiated using a constructor call")
         e.type = target
         self.calls.bind_constructor(e, target, e.args, scope)
         return e

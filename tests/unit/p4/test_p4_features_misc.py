@@ -194,3 +194,12 @@ def test_a_call_with_effects_in_an_inout_argument_bound_in_actions_is_unsupporte
     rejected_at(build(HEADERS="h_t h; h_t[2] arr;", DECLS=effects,
                       LOCALS=BOUND.replace("CALL", "bump(meta.x)"), APPLY="t.apply();"),
                 "unsupported: bump(meta.x): a call with effects")
+
+
+# -- an extern with abstract methods is instantiated by a declaration only (p4c: issue3282) ----
+def test_a_package_argument_is_no_constructor_call_of_an_extern_with_abstract_methods():
+    text = """extern e { e(); abstract void run(); }
+package pkg(e x);
+pkg(@@e()) main;
+"""
+    rejected_at(text, "e: extern type e with abstract methods cannot be instantiated using a constructor call")
