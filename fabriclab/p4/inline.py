@@ -65,13 +65,15 @@ class Inliner:
     def _called(self, expr) -> ir.FunctionDecl | None:
         """The function `expr` calls, if it calls one: among overloads (functions of one name),
         the one its arguments fit by count and names, as p4c picks it (a lone function is
-        picked anyway: its binding says why the call does not fit)."""
+        picked anyway: its binding says why the call does not fit; two that fit are ambiguous)."""
         if not (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)):
             return None
         overloads = self.functions.get(expr.target.name)
         if not overloads:
             return None
         fitting = [fn for fn in overloads if call_fits(fn, expr.args)]
+        if len(fitting) > 1:
+            raise error(expr.pos, f"{expr.target.name}: multiple matching declarations")
         if fitting or len(overloads) == 1:
             return (fitting or overloads)[0]
         raise error(expr.pos, f"no overload of function '{expr.target.name}' takes {len(expr.args)} arguments")

@@ -34,6 +34,11 @@ def test_a_call_that_fits_no_overload_is_rejected():
                 "no overload of function 'f' takes 3 arguments")
 
 
+def test_a_call_two_function_overloads_fit_is_ambiguous():
+    twice = OVERLOADS + "bit<8> f(in bit<8> y) { return y; }"
+    rejected_at(build(DECLS=twice, APPLY="@@hdr.h.a = f(hdr.h.a);"), "f: multiple matching declarations")
+
+
 # -- a parser's parameter hides a type of its name in the parser (p4c's lexer declares it) ----
 SHADOWING_PARSER = """
 parser Sub(packet_in pkt, out h_t h_t) {
