@@ -8,6 +8,7 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
   (nested structs are flattened first), and its metadata type a struct;
 - every header instantiated (in those types, or as a local) must total a multiple of 8 bits;
 - a table has at most one `lpm` key;
+- no `list<T>` value at run time (lists are constructor arguments of externs);
 - a direct_meter is used through a table's `meters` property and read() in its actions: a
   read() without such a table has nowhere to bind, a table's meter never read() has no result;
 - a table's action argument is no invalid header (`{#}`): action data are bit strings;
@@ -52,6 +53,7 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if isinstance(base, ir.ExternDecl) and not system_decl(base):
             raise error(inst.pos, f"{base.name}: unknown extern instance: simple_switch does not implement "
                                   f"the extern '{base.name}' (p4c accepts it only with --emit-externs)")
+    _check_no_lists(blocks, actions)
     calls = [c for body in _bodies(blocks, actions) for c in ir.iter_calls(body)]
     _check_direct_meters(blocks, tables, calls)
     for call in calls:
@@ -189,6 +191,18 @@ def _bodies(blocks: list, actions: list[ir.ActionDecl]) -> list:
         found.append(b.body if isinstance(b, ir.ControlDecl) else b.states)
         found += [d for d in b.locals if isinstance(d, ir.VarDecl)]
     return found + [a.body for a in actions]
+
+
+def _check_no_lists(blocks: list, actions: list[ir.ActionDecl]) -> None:
+    """`list<T>` values exist at compile time only (extern constructor arguments): simple_switch
+    has no run-time list, so a variable, action parameter or expression of a list type in the
+    pipeline is refused rather than run."""
+    roots = [n for body in _bodies(blocks, actions) for n in (body if isinstance(body, list) else [body])]
+    roots += [p for a in actions for p in a.params]
+    for node in (n for root in roots for n in ir.walk(root)):
+        if isinstance(getattr(node, "type", None), ir.ListType):
+            raise error(node.pos, f"unsupported: {node.type.display()} values at run time "
+                                  f"(list types are only supported in extern constructor arguments)")
 
 
 def _check_direct_meters(blocks: list, tables: list[ir.TableDecl], calls: list[ir.MethodCall]) -> None:

@@ -208,6 +208,9 @@ class IrBuilder(Transformer):
     def tuple_type(self, meta, c):
         return self._type(meta, "tuple", args=c[1] or [])
 
+    def list_type(self, meta, c):
+        return self._type(meta, "list", args=[c[1]])
+
     def function_decl(self, meta, c):
         annos, ret, name, type_params, params, body = c
         return ir.FunctionDecl(str(name), return_ref=ret, type_params=type_params or [],

@@ -51,7 +51,7 @@ from typing import Iterator
 from fabriclab.p4.diagnostics import SourcePos
 from fabriclab.p4.p4types import (  # noqa: F401  (the IR's types, re-exported)
     Type, BitType, VarbitType, IntType, BoolType, StringType, ErrorType,
-    MatchKindType, VoidType, DontCareType, TypeVar, StackType, TupleType,
+    MatchKindType, VoidType, DontCareType, TypeVar, StackType, TupleType, ListType,
     SpecializedType, SetType, ApplyResultType, ActionRunType, StructInitType,
 )
 from fabriclab.p4.p4types import InvalidInitType  # noqa: F401
@@ -344,7 +344,7 @@ class TypeRef(Node):
     """A type as written; the checker sets `.resolved`."""
 
     kind: str  # "bit", "int", "bool", "error", "string", "infint", "void", "name", "stack",
-    #            "specialized", "dontcare", "varbit", "tuple", "typeof"
+    #            "specialized", "dontcare", "varbit", "tuple", "list", "typeof"
     name: str = ""
     width: Expr | None = None  # bit/int width; stack size
     args: list["TypeRef"] = field(default_factory=list)

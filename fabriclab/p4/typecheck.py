@@ -121,6 +121,31 @@ def _literal_key(e: ir.Expr) -> tuple | None:
     return None
 
 
+def _aggregate_value(e: ir.Expr):
+    """The value of a compile-time constant expression as nested Python tuples (a struct's
+    fields in its declared order), or None when it is not constant."""
+    if isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.ConstDecl) and e.decl.value is not None:
+        return _aggregate_value(e.decl.value)
+    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
+        return e.value
+    if isinstance(e, ir.EnumMember):
+        return (e.type.display(), e.member)
+    if isinstance(e, ir.ListExpr):
+        items = [_aggregate_value(i) for i in e.items]
+        return None if None in items else tuple(items)
+    if isinstance(e, ir.StructExpr) and isinstance(e.type, ir.StructLike):
+        by_name = dict(e.fields)
+        items = [_aggregate_value(by_name[f.name]) for f in e.type.fields]
+        return None if None in items else tuple(items)
+    return None
+
+
+def _initializer_for(e: ir.Expr, other: ir.Type | None) -> bool:
+    """`e` is a `{...}` initializer compared with a tuple or struct value (`p == {4, 5}`): it
+    takes that value's type, as in an assignment."""
+    return isinstance(e, (ir.ListExpr, ir.StructExpr)) and isinstance(other, (ir.TupleType, ir.StructLike))
+
+
 def error(pos: SourcePos | None, message: str) -> CompileError:
     return CompileError([Diagnostic(pos, message)])
 
@@ -139,6 +164,8 @@ def same_type(a: ir.Type | None, b: ir.Type | None) -> bool:
         return len(a.elems) == len(b.elems) and all(same_type(x, y) for x, y in zip(a.elems, b.elems))
     if isinstance(a, ir.StackType) and isinstance(b, ir.StackType):
         return a.size == b.size and same_type(a.elem, b.elem)
+    if isinstance(a, ir.ListType) and isinstance(b, ir.ListType):
+        return same_type(a.elem, b.elem)
     return a == b
 
 
@@ -161,6 +188,10 @@ def substitute(t: ir.Type | None, bindings: dict) -> ir.Type | None:
         return ir.SpecializedType(t.base, tuple(substitute(a, bindings) for a in t.args))
     if isinstance(t, ir.StackType):
         return ir.StackType(substitute(t.elem, bindings), t.size)
+    if isinstance(t, ir.TupleType):
+        return ir.TupleType(tuple(substitute(e, bindings) for e in t.elems))
+    if isinstance(t, ir.ListType):
+        return ir.ListType(substitute(t.elem, bindings))
     return t
 
 
@@ -243,6 +274,8 @@ class ExprChecker:
                 if not_a_tuple_field(t):
                     raise error(a.pos, f"{self.show(t)}: not supported as a tuple field")
             return ir.TupleType(elems)
+        if kind == "list":
+            return ir.ListType(self.resolve_type(ref.args[0], scope))
         if kind == "varbit":
             width = self.const_int(ref.width, scope, "a width")
             if width < 0 or width > 2048:  # varbit<0> is valid (p4c: issue3486)
@@ -322,6 +355,8 @@ class ExprChecker:
             return self._contains(t.elem, base, seen)
         if isinstance(t, ir.TupleType):
             return any(self._contains(e, base, seen) for e in t.elems)
+        if isinstance(t, ir.ListType):
+            return self._contains(t.elem, base, seen)
         if isinstance(t, ir.StructLike):
             return self.ctx.generic_origin.get(id(t)) is base or \
                 any(self._contains(f.type, base, seen) for f in t.fields)
@@ -461,6 +496,10 @@ class ExprChecker:
         if isinstance(a.type, ir.IntType) and isinstance(a, ir.Constant):
             return self.coerce(a, b.type, f"left operand of '{op}'"), b
         if isinstance(b.type, ir.IntType) and isinstance(b, ir.Constant):
+            return a, self.coerce(b, a.type, f"right operand of '{op}'")
+        if _initializer_for(a, b.type):
+            return self.coerce(a, b.type, f"left operand of '{op}'"), b
+        if _initializer_for(b, a.type):
             return a, self.coerce(b, a.type, f"right operand of '{op}'")
         if isinstance(a.type, ir.InvalidInitType):
             return self.coerce(a, b.type, f"left operand of '{op}'"), b
@@ -723,10 +762,9 @@ class ExprChecker:
             if isinstance(lt, ir.StructInitType) and isinstance(rt, ir.StructInitType):
                 raise error(e.pos, f"{e.text}: cannot compare structure-valued expressions with unknown types")
             self._comparable(e)
-            e.left, e.right = self._typed_initializer(e.left, e.right, op)
             e.left, e.right = self.unify(e.left, e.right, op)
             e.type = BOOL
-            return self._fold(e)
+            return self._fold_equality(e) or self._fold(e)
         if op in ("/", "%"):
             self._unsigned_operands(e)
         e.left, e.right = self.unify(e.left, e.right, op)
@@ -741,18 +779,6 @@ class ExprChecker:
             raise error(e.pos, f"'{op}' needs operands with a width")
         e.type = BOOL if op in _COMPARE else e.left.type
         return self._fold(e)
-
-    def _typed_initializer(self, a: ir.Expr, b: ir.Expr, op: str) -> tuple[ir.Expr, ir.Expr]:
-        """A list or struct initializer compared with a struct, header or tuple value is
-        typed as that value (p4c's comparison: `x == {10, 12}`, `(S){..} == {a = 1, ..}`)."""
-        if same_type(a.type, b.type):
-            return a, b
-        initializer, aggregate = (ir.ListExpr, ir.StructExpr), (ir.StructLike, ir.TupleType)
-        if isinstance(a, initializer) and isinstance(b.type, aggregate):
-            return self.coerce(a, b.type, f"left operand of '{op}'"), b
-        if isinstance(b, initializer) and isinstance(a.type, aggregate):
-            return a, self.coerce(b, a.type, f"right operand of '{op}'")
-        return a, b
 
     @staticmethod
     def _concat_strings(e: ir.Binary) -> ir.Expr:
@@ -796,6 +822,17 @@ class ExprChecker:
             if isinstance(side, ir.Constant) and side.value < 0:
                 raise error(e.pos, f"{e.text}: not defined on negative numbers")
 
+    @staticmethod
+    def _fold_equality(e: ir.Binary) -> ir.BoolLiteral | None:
+        """`a == b` / `a != b` of two constant tuples or structs (`const bool z = x == y;`,
+        p4c: list-compare) is itself a constant, compared element by element."""
+        if not any(isinstance(side.type, (ir.TupleType, ir.StructLike)) for side in (e.left, e.right)):
+            return None
+        left, right = _aggregate_value(e.left), _aggregate_value(e.right)
+        if left is None or right is None:
+            return None
+        return ir.BoolLiteral((left == right) == (e.op == "=="), type=BOOL, text=e.text, pos=e.pos)
+
     def _fold(self, e: ir.Binary) -> ir.Expr:
         left, right = _literal_key(e.left), _literal_key(e.right)
         if e.op in ("==", "!=") and left is not None and right is not None:
@@ -833,6 +870,8 @@ class ExprChecker:
             return self.coerce(e.expr, target, "{#}")
         if same_type(src, target):
             return e.expr if _literal_key(e.expr) is not None else e
+        if isinstance(target, ir.ListType):
+            return self._list_value(e, target)
         if isinstance(e.expr, ir.EnumMember) and e.expr.value is not None:
             e.expr = self.enum_to_underlying(e.expr)  # a serializable enum member is its value
         if isinstance(target, ir.StructLike) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):
@@ -855,6 +894,15 @@ class ExprChecker:
         if isinstance(e.expr, ir.BoolLiteral) and isinstance(target, ir.BitType):
             return ir.Constant(int(e.expr.value), type=target, text=e.text, pos=e.pos)
         return e
+
+    def _list_value(self, e: ir.Cast, target: ir.ListType) -> ir.Expr:
+        """`(list<T>){a, b, ...}`: a list of any length whose elements are assigned to T
+        (p4c: P4ListExpression); nothing else casts to a list."""
+        if not isinstance(e.expr, ir.ListExpr):
+            raise error(e.pos, f"{e.text}: casts to list not supported")
+        e.expr.items = [self.coerce(i, target.elem, "list element") for i in e.expr.items]
+        e.expr.type = target
+        return e  # the cast keeps it a list (not a tuple initializer, which a ListExpr is)
 
     @staticmethod
     def _castable(src: ir.Type | None, target: ir.Type, expr: ir.Expr) -> bool:

@@ -1,0 +1,82 @@
+"""P4-16 `list<T>` types and list expressions (p4c: list*.p4, list-compare), and equality of
+constant tuples and structs: each compiles (and, where packets see it, runs on the switch),
+and a close variant p4c rejects is rejected on p4c's line."""
+
+import pytest
+
+from fabriclab.p4 import TargetError, compile_source
+from marked import rejected_at
+from test_p4_features_syntax import run, v1model
+
+# An extern taking a list of constants, as p4c's list*.p4 (another architecture: no switch).
+EXTERN = """#include <core.p4>
+typedef bit<32> prio_t;
+struct S<T> { T t; }
+extern E<K, V> {
+    E(list<tuple<prio_t, tuple<K, K>, V>> data);
+    void run();
+}
+extern F { F(list<list<S<bit<32>>>> data); }
+control c() {
+    @@E<bit<32>, bit<16>>((list<tuple<{PRIO}, tuple<bit<32>, bit<32>>, bit<16>>>)
+        {{10, {2, 0xf}, 3}, {5, {0xdeadbeef, 0xff00ffff}, 5}}) e;
+    F((list<list<S<bit<32>>>>){(list<S<bit<32>>>){{1}, {2}}, (list<S<bit<32>>>){}}) f;
+    bit<32> list;  // `list` is a keyword that may name a declaration
+    apply { e.run(); }
+}
+control C();
+package top(C _c);
+top(c()) main;
+"""
+
+
+def test_list_constructor_arguments_compile():
+    compile_source(EXTERN.replace("{PRIO}", "prio_t").replace("@@", ""), "t.p4")
+    compile_source(EXTERN.replace("{PRIO}", "bit<32>").replace("@@", ""), "t.p4")
+
+
+def test_a_list_of_another_element_type_is_rejected():
+    # p4c (list-error): list<bit<16>> does not match list<bit<32>>, on the instance's line
+    rejected_at(EXTERN.replace("{PRIO}", "bit<16>"), "cannot be used as list<tuple<bit<32>")
+
+
+def test_a_tuple_initializer_is_not_a_list():
+    # p4c: a list type unifies only with a list type (implicit-cast-to-list-from-tuple-expr...)
+    rejected_at(EXTERN.replace("@@", "").replace("{PRIO}", "prio_t").replace("(list<list<S<bit<32>>>>){", "@@{"),
+                "cannot be used as list<")
+    text = v1model("", "    tuple<bit<8>> t = @@(list<bit<8>>){1};")
+    rejected_at(text, "of type list<bit<8>> cannot be used as tuple<bit<8>>")
+
+
+def test_run_time_lists_are_unsupported_on_the_switch():
+    text = v1model("", "        list<bit<8>> @@l = (list<bit<8>>){1, 2};")
+    with pytest.raises(TargetError, match="unsupported: list<bit<8>> values at run time"):
+        compile_source(text.replace("@@", ""), "t.p4")
+
+
+COMPARE = """typedef tuple<bit<8>, bit<8>> pair;
+struct S { bit<8> l; bit<8> r; }
+const pair x = {10, 20};
+const pair y = {30, 40};
+const bool z = x == y;
+const bool w = x != y;
+"""
+APPLY = """
+        pair p = {hdr.h.a, hdr.h.b};
+        S q = {hdr.h.c, hdr.h.d};
+        hdr.h.a = (bit<8>)(bit<1>)(p == {4, 5});
+        hdr.h.b = (bit<8>)(bit<1>)(q == {2, 3});
+        hdr.h.c = (bit<8>)(bit<1>)z;
+        hdr.h.d = (bit<8>)(bit<1>)w;
+"""
+
+
+def test_tuple_and_struct_equality_with_initializers_and_constants():
+    text = v1model(COMPARE, APPLY)
+    assert run(text, bytes([4, 5, 2, 3])) == bytes([1, 1, 0, 1])
+    assert run(text, bytes([4, 6, 2, 4])) == bytes([0, 0, 0, 1])
+
+
+def test_comparing_with_an_initializer_of_another_length_is_rejected():
+    rejected_at(v1model(COMPARE, "        pair p = {1, 2};\n        bool b = p == @@{4, 5, 6};"),
+                "list of 3 values used where tuple<bit<8>, bit<8>> is needed")
