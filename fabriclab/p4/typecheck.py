@@ -431,6 +431,8 @@ class ExprChecker:
                 target.kind in ("header", "header_union"):
             e.type = target  # `{#}`: an invalid header or union of the type needed
             return e
+        if isinstance(e, ir.ListExpr) and isinstance(target, ir.StackType):
+            return self._init_stack(e, target)
         if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
             if len(e.items) != len(target.elems):
                 raise error(e.pos, f"list of {len(e.items)} values used where {target.display()} is needed")
@@ -484,6 +486,16 @@ class ExprChecker:
         fields = [(n, self.coerce(v, target.get_field(n).type, f"field '{n}'")) for n, v in pairs]
         result = ir.StructExpr(fields, type=target, text=e.text, pos=e.pos)
         return result
+
+    def _init_stack(self, e: ir.ListExpr, target: ir.StackType) -> ir.Expr:
+        """`h_t[2] s = {a, b};`: one value per element, each assigned to the element type (p4c
+        unifies a list with an array of its length)."""
+        if len(e.items) != target.size:
+            raise error(e.pos, f"Number of components {len(e.items)} in initializer is different "
+                               f"than stack size {target.size}")
+        e.items = [self.coerce(i, target.elem, "stack element") for i in e.items]
+        e.type = target
+        return e
 
     def unify(self, a: ir.Expr, b: ir.Expr, op: str) -> tuple[ir.Expr, ir.Expr]:
         """Give two operands a common type (constants adapt to the sized side)."""
@@ -874,6 +886,8 @@ class ExprChecker:
             return self._list_value(e, target)
         if isinstance(e.expr, ir.EnumMember) and e.expr.value is not None:
             e.expr = self.enum_to_underlying(e.expr)  # a serializable enum member is its value
+        if isinstance(target, ir.StackType) and isinstance(e.expr, ir.ListExpr):
+            return self.coerce(e.expr, target, "cast operand")  # `(h_t[2]){a, b}` as an assignment
         if isinstance(target, ir.StructLike) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):
             # `(S) {...}` initializes S as an assignment would: the fields must match
             # (p4c: explicit-cast-to-header-from-kvlist-expr-with-unmatched-field)

@@ -595,6 +595,9 @@ class ExprCompiler:
 
     def x_ListExpr(self, e: ir.ListExpr) -> str:
         items = [self.expr(i) for i in e.items]
+        if isinstance(resolve(e.type), ir.StackType):  # a stack's initializer `{a, b}`
+            make = self.zero(e.type)[len("_Stack("):-1].partition(", ")[2]
+            return f"_Stack.of([{', '.join(items)}]{', ' + make if make else ''})"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
     def x_StructExpr(self, e: ir.StructExpr) -> str:

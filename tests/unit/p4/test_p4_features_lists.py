@@ -80,3 +80,22 @@ def test_tuple_and_struct_equality_with_initializers_and_constants():
 def test_comparing_with_an_initializer_of_another_length_is_rejected():
     rejected_at(v1model(COMPARE, "        pair p = {1, 2};\n        bool b = p == @@{4, 5, 6};"),
                 "list of 3 values used where tuple<bit<8>, bit<8>> is needed")
+
+
+# -- a header stack initialized from a list (p4c: stack-init, header-stack-cast-init) ----------
+STACK = "header g_t { bit<8> x; bit<8> y; }\nbit<8> one() { return 1; }"
+READ = "\n        hdr.h.a = s[2].x; hdr.h.b = s[0].y; hdr.h.c = (bit<8>)(bit<1>)s[1].isValid(); hdr.h.d = s[0].x;"
+
+
+@pytest.mark.parametrize("init", [
+    "g_t[3] s = { {hdr.h.a, one()}, (g_t){#}, (g_t){hdr.h.c, 2} };",
+    "g_t[3] s; s[1].setValid(); s = (g_t[3]){ {hdr.h.a, one()}, {#}, {hdr.h.c, 2} };",
+])
+def test_stack_initializer_sets_each_element(init):
+    assert run(v1model(STACK, "        " + init + READ), bytes([4, 5, 6, 7])) == bytes([6, 1, 0, 4])
+
+
+def test_stack_initializer_of_another_length_is_rejected():
+    # p4c: implicit-cast-to-stack-from-tuple-expr-with-different-length
+    rejected_at(v1model(STACK, "        g_t[3] s;\n        s = @@{ {1, 2}, {3, 4} };"),
+                "Number of components 2 in initializer is different than stack size 3")
