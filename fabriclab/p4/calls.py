@@ -7,7 +7,7 @@ from __future__ import annotations
 from fabriclab.p4 import ir
 from fabriclab.p4.fieldtypes import has_varbits_or_unions, size_in_bits
 from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
-                                   same_type, substitute)
+                                   header_stack_only, same_type, substitute)
 
 _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOKAHEAD,
                    "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
@@ -155,6 +155,7 @@ class CallChecker:
             e.kind, e.type = kinds[method]
             return e
         if isinstance(t, ir.StackType):
+            header_stack_only(t, target)
             if method not in ("push_front", "pop_front"):
                 raise error(target.pos, f"header stacks have no method '{method}'")
             if len(e.args) != 1:

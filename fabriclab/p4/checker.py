@@ -30,8 +30,8 @@ def _header_field_type(t) -> bool:
     t = t.type if isinstance(t, ir.NewTypeDecl) else t
     if isinstance(t, ir.StructLike) and t.kind == "struct":
         return all(_header_field_type(f.type) for f in t.fields)
-    if isinstance(t, ir.StackType):  # an array of bits (`bit<8>[16] a;`)
-        return isinstance(t.elem, (ir.BitType, ir.BoolType))
+    if isinstance(t, ir.StackType):  # an array of bits (`bit<8>[16] a;`) or of bit structs
+        return _header_field_type(t.elem)
     return isinstance(t, _HEADER_FIELD_TYPES) or isinstance(t, ir.EnumDecl) and t.underlying is not None
 _TYPE_WORDS = frozenset({"bit", "int", "varbit", "bool", "true", "false"})  # keywords, not names
 _SELF_DECLARING = (ir.StructLike, ir.ExternDecl, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)

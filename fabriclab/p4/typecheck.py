@@ -150,6 +150,13 @@ def error(pos: SourcePos | None, message: str) -> CompileError:
     return CompileError([Diagnostic(pos, message)])
 
 
+def header_stack_only(t: ir.StackType, e: ir.Member) -> None:
+    """A stack's members and methods (`next`, `size`, `push_front`, ...) exist only on
+    arrays of headers or header unions, not on other arrays (p4c: stack_e)."""
+    if not (isinstance(t.elem, ir.StructLike) and t.elem.kind in ("header", "header_union")):
+        raise error(e.pos, f"{e.text}: '{e.member}' can only be used on header stacks")
+
+
 def is_numeric(t: ir.Type | None) -> bool:
     return isinstance(t, (ir.BitType, ir.IntType))
 
@@ -291,11 +298,9 @@ class ExprChecker:
             return decl
         if kind == "stack":
             elem = self.resolve_type(ref.args[0], scope)
-            if not (isinstance(elem, ir.StructLike) and elem.kind in ("header", "header_union")
-                    or isinstance(elem, (ir.BitType, ir.BoolType))):  # or an array of bits
-                raise error(ref.pos, f"header stack elements must be headers or header unions, "
-                                     f"not {elem.display()} (arrays of other types than bit<W> "
-                                     f"and bool are unsupported)")
+            if not (isinstance(elem, ir.StructLike) or isinstance(elem, (ir.BitType, ir.BoolType))):
+                raise error(ref.pos, f"arrays of {elem.display()} are unsupported (only of headers, "
+                                     f"header unions, structs, bit<W> and bool)")
             size = self.const_int(ref.width, scope, "a header stack size")
             if size < 0:  # an empty stack is valid (p4c: minsize)
                 raise error(ref.pos, f"Illegal array size: {size}")
@@ -617,6 +622,7 @@ class ExprChecker:
                 return _part(e, dict(aggregate.fields)[e.member])
             return e
         if isinstance(t, ir.StackType):
+            header_stack_only(t, e)
             if e.member in ("next", "last", "lastIndex") and not self.in_parser:
                 what = "'lastIndex'" if e.member == "lastIndex" else "'last', and 'next'"
                 raise error(e.pos, f"{e.text}: {what} for stacks can only be used in a parser")
@@ -660,6 +666,9 @@ class ExprChecker:
             raise error(e.index.pos, f"a stack index must be a number, not {self.show(it)}")
         if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size and not self.sizing:
             raise error(e.index.pos, f"index {e.index.value} is out of bounds for a stack of size {t.size}")
+        if isinstance(t.elem, ir.StructLike) and t.elem.kind == "struct" and not isinstance(e.index, ir.Constant):
+            raise error(e.index.pos, f"unsupported: a non-constant index into an array of structs "
+                                     f"('{e.text}'); use a constant index")
         e.type = t.elem
         return e
 

@@ -159,10 +159,21 @@ def _lay_fields(fields, pos: int, prefix: str, out: dict) -> None:
                 at = pos - (i + 1) * ew
                 out[f"{prefix}{f.name}[{i}]"] = FieldLayout(at, ew, (1 << ew) - 1,
                                                             isinstance(resolve(t.elem), ir.BoolType))
+        elif isinstance(t, ir.StackType) and _bit_struct(t.elem):
+            ew = ir.bit_width(resolve(t.elem))  # an array of structs: element i is `name[i]`, its fields `name[i].e`
+            w, is_bool = ew * t.size, False
+            for i in range(t.size):
+                _lay_fields(resolve(t.elem).fields, pos - i * ew, f"{prefix}{f.name}[{i}].", out)
+                out[f"{prefix}{f.name}[{i}]"] = FieldLayout(pos - (i + 1) * ew, ew, (1 << ew) - 1, False)
         else:
             raise unsupported(f, f"header field '{f.name}' of type {t.display()}")
         pos -= w
         out[prefix + f.name] = FieldLayout(pos, w, (1 << w) - 1, is_bool)
+
+
+def _bit_struct(t) -> bool:
+    t = resolve(t)
+    return isinstance(t, ir.StructLike) and t.kind == "struct"
 
 
 def in_header(e) -> tuple[ir.Expr, ir.StructLike, str] | None:
@@ -170,10 +181,10 @@ def in_header(e) -> tuple[ir.Expr, ir.StructLike, str] | None:
     through struct-typed header fields (`h.row.e`, or `h.row` itself)."""
     path: list[str] = []
     while isinstance(e, (ir.Member, ir.Index)):
-        if isinstance(e, ir.Index):  # an element of an array of bits, by a constant index
+        if isinstance(e, ir.Index):  # an element of an array of bits or structs, by a constant index
             bt = resolve(e.expr.type)
             if not (isinstance(e.index, ir.Constant) and isinstance(bt, ir.StackType)
-                    and not isinstance(resolve(bt.elem), ir.StructLike)):
+                    and (not isinstance(resolve(bt.elem), ir.StructLike) or _bit_struct(bt.elem))):
                 return None
             path.append(f"[{e.index.value}]")
             e = e.expr

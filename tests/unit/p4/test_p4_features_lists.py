@@ -5,6 +5,7 @@ and a close variant p4c rejects is rejected on p4c's line."""
 import pytest
 
 from fabriclab.p4 import TargetError, compile_source
+from fabriclab.switch.core import SwitchCore
 from marked import rejected_at
 from test_p4_features_syntax import run, v1model
 
@@ -99,3 +100,54 @@ def test_stack_initializer_of_another_length_is_rejected():
     # p4c: implicit-cast-to-stack-from-tuple-expr-with-different-length
     rejected_at(v1model(STACK, "        g_t[3] s;\n        s = @@{ {1, 2}, {3, 4} };"),
                 "Number of components 2 in initializer is different than stack size 3")
+
+
+# -- arrays of structs (p4c: non_header_array_access_in_parser) ---------------------------------
+ARRAYS = """#include <v1model.p4>
+struct S { bit<8> f1; bit<8> f2; }
+header h_t { S[2] array; }
+header o_t { bit<8> a; bit<8> b; }
+struct m_t { S[2] array; }
+struct hs_t { h_t h; o_t o; }
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start {
+        pkt.extract(hdr.h);
+        pkt.extract(hdr.o);
+        meta.array[1].f1 = hdr.h.array[0].f2;
+        @@transition accept;
+    }
+}
+control V(inout hs_t hdr, inout m_t meta) { apply { } }
+control I(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        S[2] local = {{1, 2}, {3, 4}};
+        S[2] copy = local;
+        copy[0].f1 = 7;
+        hdr.o.a = meta.array[1].f1 + local[0].f1 + copy[1].f2;
+        hdr.o.b = hdr.h.array[1].f1;
+        hdr.h.array[0].f1 = copy[0].f1;
+    }
+}
+control E(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control C(inout hs_t hdr, inout m_t meta) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); pkt.emit(hdr.o); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_arrays_of_structs_in_headers_metadata_and_locals_run():
+    core = SwitchCore(compile_source(ARRAYS.replace("@@", ""), "t.p4"))
+    ((port, out),) = core.process(1, bytes([1, 2, 3, 4, 5, 6, 9]), 0)
+    assert (port, out) == (2, bytes([7, 2, 3, 4, 2 + 1 + 4, 3, 9]))
+
+
+def test_stack_members_are_for_header_stacks_only():
+    # p4c: stack_e (`stack1.next` on an array of structs)
+    rejected_at(ARRAYS.replace("@@transition", "S s = @@meta.array.next; transition"),
+                "meta.array.next: 'next' can only be used on header stacks")
+
+
+def test_a_non_constant_index_into_an_array_of_structs_is_unsupported():
+    rejected_at(ARRAYS.replace("@@", "").replace("hdr.h.array[1].f1;", "hdr.h.array[@@hdr.o.a[0:0]].f1;"),
+                "unsupported: a non-constant index into an array of structs")
