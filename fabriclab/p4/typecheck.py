@@ -150,6 +150,15 @@ def error(pos: SourcePos | None, message: str) -> CompileError:
     return CompileError([Diagnostic(pos, message)])
 
 
+def _in_header(e: ir.Expr) -> bool:
+    """`e` is stored in a header's bits: a header's field, or a part of one."""
+    while isinstance(e, (ir.Member, ir.Index)):
+        if isinstance(e.expr.type, ir.StructLike) and e.expr.type.kind == "header":
+            return True
+        e = e.expr
+    return False
+
+
 def header_stack_only(t: ir.StackType, e: ir.Member) -> None:
     """A stack's members and methods (`next`, `size`, `push_front`, ...) exist only on
     arrays of headers or header unions, not on other arrays (p4c: stack_e)."""
@@ -666,8 +675,9 @@ class ExprChecker:
             raise error(e.index.pos, f"a stack index must be a number, not {self.show(it)}")
         if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size and not self.sizing:
             raise error(e.index.pos, f"index {e.index.value} is out of bounds for a stack of size {t.size}")
-        if isinstance(t.elem, ir.StructLike) and t.elem.kind == "struct" and not isinstance(e.index, ir.Constant):
-            raise error(e.index.pos, f"unsupported: a non-constant index into an array of structs "
+        if isinstance(t.elem, ir.StructLike) and t.elem.kind == "struct" and not isinstance(e.index, ir.Constant) \
+                and _in_header(e.expr):
+            raise error(e.index.pos, f"unsupported: a non-constant index into an array of structs in a header "
                                      f"('{e.text}'); use a constant index")
         e.type = t.elem
         return e

@@ -148,6 +148,18 @@ def test_stack_members_are_for_header_stacks_only():
                 "meta.array.next: 'next' can only be used on header stacks")
 
 
-def test_a_non_constant_index_into_an_array_of_structs_is_unsupported():
+def test_a_non_constant_index_into_an_array_of_structs_in_a_header_is_unsupported():
     rejected_at(ARRAYS.replace("@@", "").replace("hdr.h.array[1].f1;", "hdr.h.array[@@hdr.o.a[0:0]].f1;"),
-                "unsupported: a non-constant index into an array of structs")
+                "unsupported: a non-constant index into an array of structs in a header")
+
+
+def test_non_constant_indexes_into_arrays_of_structs_outside_headers_run():
+    decls = "struct S { bit<8> f1; bit<8> f2; }\nstruct T { S[3] s; }"
+    text = v1model(decls, """
+        S[3] arr = {{1, 2}, {3, 4}, {5, 6}};
+        T t = {arr};
+        arr[hdr.h.a].f1 = 9;
+        t.s[hdr.h.b].f2 = 8;
+        hdr.h.a = arr[1].f1; hdr.h.b = arr[hdr.h.c].f2; hdr.h.c = t.s[2].f2; hdr.h.d = arr[hdr.h.d].f1;""")
+    assert run(text, bytes([1, 2, 0, 2])) == bytes([9, 2, 8, 5])
+    assert run(text, bytes([7, 7, 0, 1])) == bytes([3, 2, 6, 3])  # out of range: no write
