@@ -179,6 +179,7 @@ class Inliner:
         bound = [(next((p for p in params if p.name == a.name), None) if a.name else params[i], a)
                  for i, a in enumerate(ref.args)]
         inits: list[ir.Stmt] = []
+        copy_out: list[ir.Stmt] = []
         kept: list[ir.Argument] = []
         hoisted: dict[str, tuple[str, ir.Expr]] = {}  # out/inout parameter -> (its argument as written, now)
         for param, arg in bound:
@@ -187,6 +188,10 @@ class Inliner:
                 new.params.remove(param)
                 inits.append(ir.VarDecl(param.name, type_ref=copy.deepcopy(param.type_ref), init=arg.value,
                                         pos=arg.pos))
+            elif param is not None and param.direction in ("out", "inout") and arg.value is not None \
+                    and self._calls_in(arg.value) is not None:
+                new.params.remove(param)
+                copy_out.append(self._copy_in_out(new, param, arg.value, inits))
             else:
                 if param is not None:
                     arg.name = param.name  # the rest by name: parameters before it may be gone
@@ -196,7 +201,8 @@ class Inliner:
                         arg.value = hoisted[param.name][1]
                 kept.append(arg)
         new.body.stmts[:0] = inits
-        gone = {d.name for d in inits}
+        new.body.stmts += copy_out
+        gone = {p.name for p in params if p not in new.params}
 
         def without_bound(args: list[ir.Argument]) -> list[ir.Argument]:
             """An entry or default action repeats the listed arguments: those bound in the copy go,
@@ -224,6 +230,19 @@ class Inliner:
                 value.name, value.absolute = new.name, False
         ref.name, ref.args, ref.absolute = new.name, kept, False
         return action, new
+
+    def _copy_in_out(self, action: ir.ActionDecl, param: ir.Param, lvalue: ir.Expr,
+                     inits: list[ir.Stmt]) -> ir.Stmt:
+        """An out/inout argument whose indices call functions (`a(h.s[f()].x)` in `actions`):
+        the copy of the action evaluates the l-value's indices when it runs (into `inits`),
+        copies it in to a local of the parameter's name and returns the copy-out statement."""
+        if any(isinstance(n, (ir.Return, ir.Exit)) for n in ir.walk(action.body)):
+            raise error(lvalue.pos, f"unsupported: a function call in the {param.direction} argument of "
+                                    f"'{action.name}', an action that may return early")
+        self.freeze_indices(lvalue, inits)
+        init = copy.deepcopy(lvalue) if param.direction == "inout" else None
+        inits.append(ir.VarDecl(param.name, type_ref=copy.deepcopy(param.type_ref), init=init, pos=lvalue.pos))
+        return ir.Assign(lvalue, ir.PathExpr(param.name, pos=lvalue.pos, text=param.name), pos=lvalue.pos)
 
     def _stmt(self, s: ir.Stmt) -> list[ir.Stmt]:
         if isinstance(s, ir.Block):
@@ -361,10 +380,13 @@ class Inliner:
     def freeze_indices(self, lhs: ir.Expr, pre: list[ir.Stmt]) -> None:
         """An l-value is evaluated before the right-hand side: its non-constant stack
         indices are read into temporaries when the right-hand side writes through a call."""
+        parts = []
         while isinstance(lhs, (ir.Member, ir.Index, ir.Slice)):
-            if isinstance(lhs, ir.Index) and not _stable(lhs.index):
-                lhs.index = self._temp("idx", pre, lhs.index.pos, init=self._lower(lhs.index, pre))
+            parts.append(lhs)
             lhs = lhs.expr
+        for part in reversed(parts):  # left to right, as P4 evaluates
+            if isinstance(part, ir.Index) and not _stable(part.index):
+                part.index = self._temp("idx", pre, part.index.pos, init=self._lower(part.index, pre))
 
     # -- one call -------------------------------------------------------------------
     def _expand(self, fn: ir.FunctionDecl, call: ir.MethodCall, result: str | None) -> ir.Block:

@@ -163,3 +163,30 @@ def test_non_constant_indexes_into_arrays_of_structs_outside_headers_run():
         hdr.h.a = arr[1].f1; hdr.h.b = arr[hdr.h.c].f2; hdr.h.c = t.s[2].f2; hdr.h.d = arr[hdr.h.d].f1;""")
     assert run(text, bytes([1, 2, 0, 2])) == bytes([9, 2, 8, 5])
     assert run(text, bytes([7, 7, 0, 1])) == bytes([3, 2, 6, 3])  # out of range: no write
+
+
+# -- a function call in the index of an inout argument in `actions` (p4c:
+# inline-function-to-array-index-chained): evaluated when the action runs, copied in and out
+CALLED = "struct S { bit<8> f1; bit<8> f2; }\nbit<1> pick(in bit<8> v) { return v[0:0]; }"
+TABLE = """
+    S[2] arr;
+    action bump(inout bit<8> v, bit<8> by) { v = v + by; }
+    table t {
+        actions = { bump(@@arr[pick(hdr.h.d)].f1); }
+        default_action = bump(arr[pick(hdr.h.d)].f1, 5);
+    }"""
+USE = """
+        arr = {{hdr.h.a, 0}, {hdr.h.b, 0}};
+        t.apply();
+        hdr.h.a = arr[0].f1; hdr.h.b = arr[1].f1;"""
+
+
+def test_call_in_an_inout_argument_of_a_listed_action_runs_with_the_action():
+    text = v1model(CALLED, USE, TABLE.replace("@@", ""))
+    assert run(text, bytes([10, 20, 0, 1])) == bytes([10, 25, 0, 1])
+    assert run(text, bytes([10, 20, 0, 2])) == bytes([15, 20, 0, 2])
+
+
+def test_call_in_an_inout_argument_of_an_action_that_returns_early_is_unsupported():
+    table = TABLE.replace("{ v = v + by; }", "{ if (by == 0) { return; } v = v + by; }")
+    rejected_at(v1model(CALLED, USE, table), "unsupported: a function call in the inout argument of 'bump")
