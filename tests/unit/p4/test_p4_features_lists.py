@@ -190,3 +190,32 @@ def test_call_in_an_inout_argument_of_a_listed_action_runs_with_the_action():
 def test_call_in_an_inout_argument_of_an_action_that_returns_early_is_unsupported():
     table = TABLE.replace("{ v = v + by; }", "{ if (by == 0) { return; } v = v + by; }")
     rejected_at(v1model(CALLED, USE, table), "unsupported: a function call in the inout argument of 'bump")
+
+
+NESTED = """#include <v1model.p4>
+struct S { bit<8> f1; bit<8>[2] n; }
+header h_t { S[2] arr; }
+struct m_t { }
+struct hs_t { h_t h; }
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.h); transition accept; }
+}
+control V(inout hs_t hdr, inout m_t meta) { apply { } }
+control I(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        hdr.h.arr[0].n[1] = hdr.h.arr[1].n[0];
+        hdr.h.arr[1].f1 = hdr.h.arr[0].f1 + 1;
+    }
+}
+control E(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control C(inout hs_t hdr, inout m_t meta) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_an_array_of_bits_in_an_array_of_structs_in_a_header_runs():
+    # p4c: array3 (`hdr.data.arr[0].nested_arr[1] = hdr.data.arr[2].nested_arr[3];`)
+    ((port, out),) = SwitchCore(compile_source(NESTED, "t.p4")).process(1, bytes([1, 2, 3, 4, 5, 6, 9]), 0)
+    assert (port, out) == (2, bytes([1, 2, 5, 2, 5, 6, 9]))
