@@ -172,6 +172,7 @@ def _lay_fields(fields, pos: int, prefix: str, out: dict) -> None:
 
 
 def _bit_struct(t) -> bool:
+    """A struct (as an array element in a header: laid out by its bit fields)."""
     t = resolve(t)
     return isinstance(t, ir.StructLike) and t.kind == "struct"
 
@@ -606,8 +607,9 @@ class ExprCompiler:
 
     def x_ListExpr(self, e: ir.ListExpr) -> str:
         items = [self.expr(i) for i in e.items]
-        if isinstance(resolve(e.type), ir.StackType):  # a stack's initializer `{a, b}`
-            make = self.zero(e.type)[len("_Stack("):-1].partition(", ")[2]
+        t = resolve(e.type)
+        if isinstance(t, ir.StackType):  # a stack's initializer `{a, b}`
+            make = self.stack_element(t)
             return f"_Stack.of([{', '.join(items)}]{', ' + make if make else ''})"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
@@ -655,17 +657,20 @@ class ExprCompiler:
                 return "_VarHeader()" if varbit_field(t) else "_Header()"
             return f"{self.gen.struct_class(t)}()"  # structs and header unions
         if isinstance(t, ir.StackType):
-            check_stack(t)
-            elem = resolve(t.elem)
-            if not isinstance(elem, ir.StructLike):
-                raise FabricError(f"the v1model target does not support an array of {elem.display()} "
-                                  f"outside a header")
-            if isinstance(elem, ir.StructLike) and not elem.is_header:  # header-union stack
-                return f"_Stack({t.size}, {self.gen.struct_class(elem)})"
-            if varbit_field(elem):
-                return f"_Stack({t.size}, _VarHeader)"
-            return f"_Stack({t.size})"
+            make = self.stack_element(t)
+            return f"_Stack({t.size}, {make})" if make else f"_Stack({t.size})"
         return "0"
+
+    def stack_element(self, t: ir.StackType) -> str:
+        """The class a stack value makes its elements with ('' for the default, `_Header`)."""
+        check_stack(t)
+        elem = resolve(t.elem)
+        if not isinstance(elem, ir.StructLike):
+            raise FabricError(f"the v1model target does not support an array of {elem.display()} "
+                              f"outside a header")
+        if not elem.is_header:  # a stack of header unions or an array of structs
+            return self.gen.struct_class(elem)
+        return "_VarHeader" if varbit_field(elem) else ""
 
     # ------------------------------------------------------------ assignment
     def header_field_write(self, lhs, value: str, value_type) -> tuple[str, int, str] | None:
@@ -724,7 +729,7 @@ class ExprCompiler:
     def assign(self, lhs, value: str, value_type=None) -> list[str]:
         """Python lines that store `value` (of `value_type`) into the l-value `lhs`."""
         t = resolve(lhs.type)
-        if is_object(t):
+        if is_object(t) and in_header(lhs) is None:  # (a struct in a header's bits: header_field_write)
             forget = [FORGET_SHAPE] if self.track_validity and holds_headers(t) else []
             return [*forget, f"{self.expr(lhs)}.assign({value})"]
         if value_type is not None and isinstance(t, ir.BitType):

@@ -4,6 +4,7 @@ and a close variant p4c rejects is rejected on p4c's line."""
 
 import pytest
 
+from fabriclab.errors import FabricError
 from fabriclab.p4 import TargetError, compile_source
 from fabriclab.switch.core import SwitchCore
 from marked import rejected_at
@@ -219,3 +220,9 @@ def test_an_array_of_bits_in_an_array_of_structs_in_a_header_runs():
     # p4c: array3 (`hdr.data.arr[0].nested_arr[1] = hdr.data.arr[2].nested_arr[3];`)
     ((port, out),) = SwitchCore(compile_source(NESTED, "t.p4")).process(1, bytes([1, 2, 3, 4, 5, 6, 9]), 0)
     assert (port, out) == (2, bytes([1, 2, 5, 2, 5, 6, 9]))
+
+
+def test_assigning_a_whole_struct_of_an_array_in_a_header_is_refused_not_lost():
+    text = ARRAYS.replace("@@", "").replace("hdr.h.array[0].f1 = copy[0].f1;", "hdr.h.array[1] = copy[0];")
+    with pytest.raises(FabricError, match=r"does not support assigning 'hdr.h.array\[1\]' in a header as a whole"):
+        SwitchCore(compile_source(text, "t.p4"))
