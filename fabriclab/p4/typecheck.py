@@ -307,9 +307,9 @@ class ExprChecker:
             return decl
         if kind == "stack":
             elem = self.resolve_type(ref.args[0], scope)
-            if not (isinstance(elem, ir.StructLike) or isinstance(elem, (ir.BitType, ir.BoolType))):
+            if not (isinstance(elem, ir.StructLike) or isinstance(elem, (ir.BitType, ir.BoolType, ir.StackType))):
                 raise error(ref.pos, f"arrays of {elem.display()} are unsupported (only of headers, "
-                                     f"header unions, structs, bit<W> and bool)")
+                                     f"header unions, structs, arrays, bit<W> and bool)")
             size = self.const_int(ref.width, scope, "a header stack size")
             if size < 0:  # an empty stack is valid (p4c: minsize)
                 raise error(ref.pos, f"Illegal array size: {size}")

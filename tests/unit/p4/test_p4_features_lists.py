@@ -226,3 +226,24 @@ def test_assigning_a_whole_struct_of_an_array_in_a_header_is_refused_not_lost():
     text = ARRAYS.replace("@@", "").replace("hdr.h.array[0].f1 = copy[0].f1;", "hdr.h.array[1] = copy[0];")
     with pytest.raises(FabricError, match=r"does not support assigning 'hdr.h.array\[1\]' in a header as a whole"):
         SwitchCore(compile_source(text, "t.p4"))
+
+
+# -- arrays of arrays (p4c: array5): `T[2][3]` is 3 of T[2]; the switch refuses to run them ----
+MATRIX = """#include <core.p4>
+header d_t { bit<8>[2][3] m; bit<8> i; }
+struct hs { d_t d; }
+control c(inout hs h) {
+    apply { h.d.m[2][1] = h.d.m[h.d.i][0] + h.d.m[@@{ROW}][1]; }
+}
+control proto(inout hs h);
+package top(proto p);
+top(c()) main;
+"""
+
+
+def test_arrays_of_arrays_compile():
+    compile_source(MATRIX.replace("@@{ROW}", "1"), "t.p4")
+
+
+def test_an_index_into_an_array_of_arrays_is_checked_against_the_outer_size():
+    rejected_at(MATRIX.replace("{ROW}", "3"), "index 3 is out of bounds for a stack of size 3")
