@@ -147,19 +147,6 @@ class Inliner:
             return ir.PathExpr(tmp, pos=e.pos, text=tmp)
         return _map_one(expr, to_local) if not self._called(expr) else to_local(expr)
 
-    def _bound_lvalue(self, value: ir.Expr, table: ir.TableDecl, control: ir.ControlDecl) -> ir.Expr:
-        """An out/inout argument bound in `actions` (`a(h.arr[f(x)])`), evaluated when the action
-        runs (p4c: inline-function-to-array-index): the calls in it are computed before the
-        apply instead, the same when they have no effects (and nothing runs between the
-        lookup and the action); a call that may have some is unsupported."""
-        for node in ir.walk(value):
-            fn = self._called(node)
-            if fn is not None and (any(p.direction in ("out", "inout") for p in fn.params)
-                                   or any(isinstance(n, ir.MethodCall) for n in ir.walk(fn.body))):
-                raise error(node.pos, f"unsupported: {node.text}: a call with effects in an out/inout "
-                                      f"argument bound in a table's actions")
-        return self._before_apply(value, table, control)
-
     def _bind_in_action(self, ref: ir.ActionRef, table: ir.TableDecl, control: ir.ControlDecl,
                         program: ir.Program) -> tuple[ir.ActionDecl, ir.ActionDecl]:
         scopes = [] if ref.absolute else control.locals
@@ -181,7 +168,6 @@ class Inliner:
         inits: list[ir.Stmt] = []
         copy_out: list[ir.Stmt] = []
         kept: list[ir.Argument] = []
-        hoisted: dict[str, tuple[str, ir.Expr]] = {}  # out/inout parameter -> (its argument as written, now)
         for param, arg in bound:
             if param is not None and param.direction == "in" and arg.value is not None \
                     and self._calls_in(arg.value) is not None:
@@ -195,26 +181,15 @@ class Inliner:
             else:
                 if param is not None:
                     arg.name = param.name  # the rest by name: parameters before it may be gone
-                    if param.direction in ("out", "inout") and arg.value is not None \
-                            and self._calls_in(arg.value) is not None:
-                        hoisted[param.name] = (arg.value.text, self._bound_lvalue(arg.value, table, control))
-                        arg.value = hoisted[param.name][1]
                 kept.append(arg)
         new.body.stmts[:0] = inits
         new.body.stmts += copy_out
         gone = {p.name for p in params if p not in new.params}
 
         def without_bound(args: list[ir.Argument]) -> list[ir.Argument]:
-            """An entry or default action repeats the listed arguments: those bound in the copy go,
-            an out/inout one written alike is the listed one as it is now."""
-            out = []
-            for i, a in enumerate(args):
-                name = a.name or (params[i].name if i < len(params) else None)
-                if name in hoisted and a.value is not None and a.value.text == hoisted[name][0]:
-                    a.value = copy.deepcopy(hoisted[name][1])
-                if name not in gone:
-                    out.append(a)
-            return out
+            """An entry or default action repeats the listed arguments: those bound in the copy go."""
+            return [a for i, a in enumerate(args)
+                    if (a.name or (params[i].name if i < len(params) else None)) not in gone]
 
         for entry in table.entries:  # the table's entries and default action name the copy
             if entry.action.name == ref.name:

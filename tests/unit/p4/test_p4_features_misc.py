@@ -194,13 +194,6 @@ def test_a_call_in_an_inout_argument_bound_in_actions_picks_the_element_when_the
     assert out == bytes([21, 0, 20])
 
 
-def test_a_call_with_effects_in_an_inout_argument_bound_in_actions_is_unsupported():
-    effects = "bit<1> bump(inout bit<8> v) { v = v + 1; return 1; }"
-    rejected_at(build(HEADERS="h_t h; h_t[2] arr;", DECLS=effects,
-                      LOCALS=BOUND.replace("CALL", "bump(meta.x)"), APPLY="t.apply();"),
-                "unsupported: bump(meta.x): a call with effects")
-
-
 # -- an extern with abstract methods is instantiated by a declaration only (p4c: issue3282) ----
 def test_a_package_argument_is_no_constructor_call_of_an_extern_with_abstract_methods():
     text = """extern e { e(); abstract void run(); }
