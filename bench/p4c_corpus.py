@@ -25,8 +25,8 @@ to reject (no expected stderr): accepted or rejected.
 Samples (--samples): every testdata/p4_16_samples/*.p4, all of which p4c's front end (p4test)
 accepts: accepted, rejected as p4c-bm2-ss (above), another architecture (it includes an
 architecture file fabriclab does not ship: psa.p4, pna.p4, ebpf_model.p4, ...) or rejected.
-Of the accepted ones, the unused-declaration warnings p4c's stderr files hold against
-fabriclab's (same file, line and message).
+Of the accepted ones, the warnings p4c's stderr files hold against fabriclab's, by kind
+(`[--Wwarn=kind]`): the same file and line (and, for unused declarations, the same words).
 
 Measure-only: it reads the checkout and contains none of p4c's code.
 """
@@ -206,20 +206,41 @@ def measure_bmv_errors(root: pathlib.Path, listing: bool) -> collections.Counter
     return res
 
 
-# p4c's unused-declaration warnings in its stderr files: `file(line): [--Wwarn=unused] warning: message`
-UNUSED_WARNING = re.compile(r"^(\S+)\((\d+)\): \[--Wwarn=unused\] warning: (.*)$", re.M)
+# p4c's warnings in its stderr files: `[file(line): ][--Wwarn=kind] warning: message`
+WARNING = re.compile(r"^(?:(\S+)\((\d+)\): )?\[--Wwarn=([a-z-]+)\] warning: (.*)$", re.M)
 
 
-def unused_warnings(program) -> set[tuple[str, int, str]]:
-    """(file name, line, first line of the message) of a compiled program's unused warnings."""
-    return {(pathlib.Path(w.pos.file).name, w.pos.line, w.message.splitlines()[0])
-            for w in program.warnings if w.pos is not None and w.message.endswith("is unused")}
+def compare_warnings(program, stderr: str, counts: collections.Counter) -> list[str]:
+    """Count p4c's warnings (by kind) that fabriclab gives too: on the same line, or, for one
+    without a line, with its words; unused-declaration ones must have p4c's words as well.
+    Returns what differs, for --list."""
+    ours = [(pathlib.Path(w.pos.file).name if w.pos else None, w.pos.line if w.pos else None,
+             w.message.splitlines()[0]) for w in program.warnings]
+    lines = {(f, line) for f, line, _ in ours}
+    seen: set[tuple] = set()
+    differ = []
+    for m in WARNING.finditer(stderr):
+        where, kind, message = ((m[1], int(m[2])) if m[2] else None), m[3], m[4]
+        if kind == "unused":
+            same = (*where, message) in {(f, line, msg) for f, line, msg in ours}
+        elif where is not None:
+            same = where in lines
+        else:
+            same = any(message in msg for _, _, msg in ours)
+        counts[(kind, same)] += 1
+        seen.add(where)
+        if not same:
+            differ.append(f"missing {kind} {where}: {message[:80]}")
+    for f, line, msg in ours:
+        if line is not None and (f, line) not in seen:
+            counts[("extra", True)] += 1
+            differ.append(f"extra {f}:{line}: {msg[:80]}")
+    return differ
 
 
 def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> tuple[collections.Counter, collections.Counter]:
     """p4c's positive corpus, every program p4test accepts (any architecture); and, of the
-    accepted ones, p4c's `[--Wwarn=unused]` warnings (its p4_16_samples_outputs/NAME-stderr)
-    against fabriclab's: the same (file, line, message), missing or extra."""
+    accepted ones, p4c's warnings (p4_16_samples_outputs/NAME-stderr) against fabriclab's."""
     res: collections.Counter = collections.Counter()
     warn: collections.Counter = collections.Counter()
     outputs = root / "testdata" / "p4_16_samples_outputs"
@@ -232,14 +253,23 @@ def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> tuple[
         if listing and kind not in ("accepted", "another architecture"):
             print(f"samples {kind} {prog.name}: {failure[1]}", flush=True)
         stderr = outputs / (prog.name + "-stderr")
-        if program is None or not stderr.is_file():
-            continue
-        want = {(m[1], int(m[2]), m[3]) for m in UNUSED_WARNING.finditer(stderr.read_text())}
-        got = unused_warnings(program)
-        warn.update({"same": len(want & got), "missing": len(want - got), "extra": len(got - want)})
-        if listing and want != got:
-            print(f"warnings {prog.name}: missing {sorted(want - got)}, extra {sorted(got - want)}", flush=True)
+        if program is not None and stderr.is_file():
+            for line in compare_warnings(program, stderr.read_text(), warn):
+                if listing:
+                    print(f"warnings {prog.name}: {line}", flush=True)
     return res, warn
+
+
+def print_warnings(warn: collections.Counter) -> None:
+    """One line per kind of p4c warning: how many p4c gives and how many fabriclab gives too."""
+    kinds = sorted({k for k, _ in warn} - {"extra"}, key=lambda k: -(warn[(k, True)] + warn[(k, False)]))
+    total = sum(warn[(k, s)] for k in kinds for s in (True, False))
+    same = sum(warn[(k, True)] for k in kinds)
+    print(f"p4c's warnings on the accepted samples: {total}; fabriclab gives {same} of them "
+          f"(on the same line; unused declarations also in p4c's words), and {warn[('extra', True)]} "
+          f"on lines where p4c gives none")
+    for k in kinds:
+        print(f"  {k:30} p4c {warn[(k, True)] + warn[(k, False)]:4}  fabriclab {warn[(k, True)]:4}")
 
 
 def run_one_stf(compiled, path: pathlib.Path) -> str:
@@ -292,9 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             smp, warn = measure_samples(root, args.list, compiled)
             print(f"p4c's positive corpus (p4_16_samples), {sum(smp.values())} programs: "
                   + ", ".join(f"{k} {v}" for k, v in sorted(smp.items())))
-            print(f"its unused-declaration warnings ([--Wwarn=unused]) on the accepted programs: p4c gives "
-                  f"{warn['same'] + warn['missing']}, fabriclab the same {warn['same']}, "
-                  f"misses {warn['missing']}, adds {warn['extra']}")
+            print_warnings(warn)
         if args.errors:
             err = measure_errors(root, args.list)
             n = sum(err.values())

@@ -34,7 +34,7 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
     """Run the BMv2 rules on a V1Switch program; `blocks` are the parsers and controls main
     gets (and those they instantiate), `actions` the actions they use."""
     main = ctx.program.main
-    if main is None or _type_name(main.type) != "V1Switch":
+    if not is_v1switch(main):
         return
     parser = _main_arg(main, 0)
     if isinstance(parser, ir.ParserDecl) and len(parser.params) == 4:
@@ -74,6 +74,12 @@ def _check_invalid_header_arguments(tables: list[ir.TableDecl]) -> None:
             if isinstance(value, ir.InvalidHeader):
                 raise error(arg.value.pos, f"unsupported: {arg.value.text}: an invalid header as an action "
                                            f"argument of table '{table.name}' on this target")
+
+
+def is_v1switch(main: ir.Instance | None) -> bool:
+    """Whether `main` is a V1Switch: the program simple_switch runs (and the one p4c writes
+    P4Runtime files for)."""
+    return main is not None and _type_name(main.type) == "V1Switch"
 
 
 def _type_name(t) -> str | None:

@@ -687,9 +687,10 @@ class IrBuilder(Transformer):
             if width == 0 and value != 0 or width > 2048 or width == 0:
                 raise self._error(tok, f"invalid width {width} in integer literal '{tok}'")
             typ: ir.Type = ir.BitType(width, signed)
-            if value >= (1 << width):
+            if value >= 1 << (width - signed):  # (p4c: IR::Constant::handleOverflow)
+                what = "signed value" if signed else "value"
                 self.warnings.append(self.smap.diagnostic(tok.line, tok.column,
-                                                          f"{tok}: value does not fit in {width} bits"))
+                                                          f"{tok}: {what} does not fit in {width} bits"))
                 value &= (1 << width) - 1
             value = consteval.wrap(value, typ)
         else:

@@ -731,6 +731,9 @@ class DeclarationChecker:
         self._table_layout(t)
         for key in t.keys:
             key.expr = self.types.expr(key.expr, scope)
+            if isinstance(key.expr, (ir.Constant, ir.BoolLiteral)):  # p4c's two warnings for it
+                self.ctx.warn(key.expr.pos, "KeyElement: constant key element")
+                self.ctx.warn(key.expr.pos, f"{key.expr.text}: Constant key field")
             if ir.find_annotation(key.annotations, "name") is None:
                 key.generated_name = key_name(key.expr)
             if key.match_kind not in self.ctx.program.match_kinds:
@@ -942,6 +945,8 @@ class DeclarationChecker:
             self._block(stmt, scope)
         elif isinstance(stmt, ir.Switch):
             self._switch(stmt, scope)
+            if stmt.cases and stmt.cases[-1].body is None:  # (p4c's SimplifyControlFlow)
+                self.ctx.warn(stmt.cases[-1].pos, "SwitchCase: fallthrough with no statement")
         elif isinstance(stmt, ir.Return):
             if self._returns is not None:
                 self._return(stmt, scope)

@@ -24,6 +24,7 @@ from finsy.proto import p4i
 from finsy.proto.p4.config.v1 import p4types_pb2
 
 from fabriclab.p4 import consteval, ir
+from fabriclab.p4.bmv2_rules import is_v1switch
 from fabriclab.p4.diagnostics import Diagnostic
 
 PREFIX = {"action": 0x01, "table": 0x02, "value_set": 0x03, "controller_header": 0x04,
@@ -618,9 +619,7 @@ def _build(program: ir.Program) -> p4i.P4Info:
             if isinstance(res, ir.Instance) and id(res) in instance_names:
                 _extern(info, _extern_kind(res), instance_names[id(res)], res, symbols, profile_tables,
                         direct_tables)
-    main_type = program.main.type
-    on_v1model = getattr(main_type.base if isinstance(main_type, ir.SpecializedType) else main_type,
-                         "name", None) == "V1Switch"  # (p4c serializes P4Runtime for v1model programs)
+    on_v1model = is_v1switch(program.main)  # (p4c serializes P4Runtime for v1model programs)
     for name, action in found.actions:
         if _hidden(action):
             continue

@@ -7,11 +7,11 @@ or adds warnings to `ctx`.
 from __future__ import annotations
 
 from fabriclab.p4 import ir, liveness
-from fabriclab.p4.bmv2_rules import check_simple_switch
+from fabriclab.p4.bmv2_rules import check_simple_switch, is_v1switch
 from fabriclab.p4.typecheck import CheckContext, error, substitute
 
 
-NO_MAIN = "the program has no 'main' package instance (e.g. V1Switch(...) main;)"
+NO_MAIN = "Program does not contain a `main' module (no 'main' package instance, e.g. V1Switch(...) main;)"  # p4c's words first
 
 
 class MainPackage:
@@ -136,21 +136,38 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
     if entries[0].priority is None:
         raise error(entries[0].pos, "the first entry must have a priority")
     quiet = {a.args[0] for a in t.entries_annotations if a.name == "noWarn" and a.args}
+    # p4c's warnings (EntryPriorities), on the earlier entry and in its words ("Entry and
+    # Entry ..."), then which entries: a duplicate once per earlier entry, the order once per table
     used: dict[int, ir.Entry] = {}
-    previous = None
-    for entry in entries:
+    previous, out_of_order = None, False
+    for before, entry in zip([None, *entries], entries):
         if entry.priority is None:
             entry.priority = previous + (-delta if t.largest_priority_wins else delta)
             if entry.priority < 0:
                 raise error(t.pos, f"table '{t.name}': overflow in priority computation")  # p4c names the table
-        if entry.priority in used and "duplicate-priorities" not in quiet:
-            ctx.warn(entry.pos, f"entries of table '{t.name}' have the same priority {entry.priority}")
-        if previous is not None and "entries-out-of-priority-order" not in quiet and \
+        first = used.get(entry.priority)
+        if first is not None and "duplicate-priorities" not in quiet:
+            ctx.warn(first.pos, f"Entry and Entry have the same priority {entry.priority} (table '{t.name}', "
+                                f"entries at lines {_line(first)} and {_line(entry)})")
+        if before is not None and not out_of_order and "entries-out-of-priority-order" not in quiet and \
                 (entry.priority > previous if t.largest_priority_wins else entry.priority < previous):
-            ctx.warn(entry.pos, f"entries of table '{t.name}' have priorities out of order "
-                                 f"({previous} then {entry.priority})")
+            ctx.warn(before.pos, f"Entry (priority {previous}) and Entry (priority {entry.priority}) have "
+                                 f"priorities out of order (table '{t.name}', entries at lines {_line(before)} "
+                                 f"and {_line(entry)})")
+            out_of_order = True
         used.setdefault(entry.priority, entry)
         previous = entry.priority
+
+
+def _p4c_constant(c: ir.Constant, width: int) -> str:
+    """A constant as p4c prints one of a bit<W> type: `16w0x1111`, `8w5`."""
+    prefix = {16: "0x", 8: "0o", 2: "0b"}.get(c.base, "")
+    digits = format(c.value, {16: "x", 8: "o", 2: "b"}.get(c.base, "d"))
+    return f"{width}w{prefix}{digits}"
+
+
+def _line(entry: ir.Entry) -> str:
+    return str(entry.pos.line) if entry.pos is not None else "?"
 
 
 
@@ -276,10 +293,12 @@ class TableEntries:
             if isinstance(decl, ir.ControlDecl):
                 for t in ir.applied_tables(decl):
                     if t.entries and len(t.keys) == len(t.entries[0].keysets):
-                        _check_entry_keys(ctx, t)
+                        _check_entry_keys(ctx, t, is_v1switch(ctx.program.main))
 
 
-def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl) -> None:
+def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> None:
+    """`p4runtime`: p4c writes the entries as P4Runtime messages (a V1Switch program) and warns
+    where it changes a ternary value to fit P4Runtime."""
     kinds = [k.match_kind for k in t.keys]
     for entry in t.entries:
         for key, ks in zip(t.keys, entry.keysets):
@@ -290,6 +309,11 @@ def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl) -> None:
                 if zeros + bin(mask).count("1") != width:
                     raise error(ks.pos, f"{ks.text}: invalid mask for LPM key (not a prefix of "
                                         f"{width} bits)")
+            if p4runtime and key.match_kind == "ternary" and isinstance(ks, ir.Mask) and isinstance(ks.value, ir.Constant) \
+                    and isinstance(ks.mask, ir.Constant) and ks.value.value & ~ks.mask.value:
+                ctx.warn(ks.value.pos, f"P4Runtime requires that Ternary matches have masked-off bits set to 0, "
+                                       f"updating value {_p4c_constant(ks.value, ir.bit_width(key.expr.type))} "
+                                       f"to conform to the P4Runtime specification")
             if key.match_kind == "optional" and isinstance(ks, (ir.Mask, ir.Range)):
                 raise error(ks.pos, f"{ks.text}: invalid key expression for optional key "
                                     f"'{key.expr.text}' (a value or _)")

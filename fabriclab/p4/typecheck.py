@@ -233,7 +233,10 @@ class CheckContext:
     package_overloads: dict = field(default_factory=dict)  # name -> packages declared so, all of them
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
-        """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
+        """p4c reports some questionable constructs (e.g. truncated constants) as warnings,
+        each once where it is (its reporter drops a repeat, as when code is checked again)."""
+        if any(w.pos == pos and w.message == message for w in self.warnings):
+            return
         self.warnings.append(Diagnostic(pos, message, severity="warning"))
 
 
@@ -425,8 +428,7 @@ class ExprChecker:
             if isinstance(target, ir.BitType):
                 low = -(1 << (target.width - 1)) if target.signed else 0
                 high = (1 << (target.width - (1 if target.signed else 0))) - 1
-                if not low <= e.value <= high and not (e.value < 0 and not target.signed):
-                    self.ctx.warn(e.pos, f"{e.text or e.value}: value does not fit in {target.width} bits")
+                self._overflow(e, e.value, target)
                 return ir.Constant(consteval.wrap(e.value, target), e.base, type=target, text=e.text, pos=e.pos)
             if isinstance(target, ir.NewTypeDecl) and isinstance(target.type, ir.BitType):
                 return ir.Constant(consteval.wrap(e.value, target.type), e.base, type=target, text=e.text,
@@ -654,6 +656,16 @@ class ExprChecker:
             return e
         raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} has no member '{e.member}'")
 
+    def _overflow(self, e: ir.Expr, value: int, target: ir.BitType) -> None:
+        """p4c's warning for a constant its type cannot hold (IR::Constant::handleOverflow)."""
+        text = f"{'-' if value < 0 else ''}{target.width}{'s' if target.signed else 'w'}{abs(value)}"
+        if target.signed and not -(1 << (target.width - 1)) <= value < 1 << (target.width - 1):
+            self.ctx.warn(e.pos, f"{text}: signed value does not fit in {target.width} bits")
+        elif not target.signed and value < 0:
+            self.ctx.warn(e.pos, f"{text}: negative value with unsigned type")
+        elif not target.signed and value >> target.width:
+            self.ctx.warn(e.pos, f"{text}: value does not fit in {target.width} bits")
+
     def _e_Index(self, e: ir.Index, scope: Scope):
         e.expr = self.expr(e.expr, scope)
         e.index = self.expr(e.index, scope)
@@ -777,6 +789,10 @@ class ExprChecker:
             if isinstance(lt, ir.IntType) and not isinstance(e.right, ir.Constant):
                 raise error(e.left.pos, "cannot shift an unsized constant by a run-time amount (use a cast)")
             e.type = lt
+            if isinstance(e.left, ir.Constant) and isinstance(e.right, ir.Constant) and \
+                    isinstance(lt, ir.BitType) and e.right.value >= lt.width:
+                self.ctx.warn(e.pos, f"{e.left.value} {op} {e.right.value}: Shifting {lt.width}-bit value with "
+                                     f"{e.right.value}")  # (p4c prints the operands without widths)
             return self._fold(e)
         if op == "++" and isinstance(lt, ir.StringType) and isinstance(rt, ir.StringType):
             return self._concat_strings(e)

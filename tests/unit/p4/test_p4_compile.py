@@ -232,7 +232,8 @@ def test_bad_entry_priorities(props, entries, const, message):
 def test_out_of_order_priorities_warn_unless_silenced():
     entries = "priority = 10 : 1 : drop(); priority = 20 : 2 : drop();"
     warned = compile_source(_entries_table("", entries), "prio.p4").warnings
-    assert any("out of order (10 then 20)" in w.message for w in warned)
+    assert any("Entry (priority 10) and Entry (priority 20) have priorities out of order" in w.message
+               for w in warned)
     quiet = _entries_table("", entries).replace("entries = {", '@noWarn("entries-out-of-priority-order") entries = {')
     assert not compile_source(quiet, "prio.p4").warnings
 

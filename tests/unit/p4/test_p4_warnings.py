@@ -1,0 +1,81 @@
+"""p4c's warnings other than unused declarations, on p4c's line and in its words (checked
+against p4c 34b86e9's sample outputs: bench/p4c_corpus.py --samples); the programs are ours."""
+
+import pytest
+
+from fabriclab.p4 import compile_source
+from marked import build
+
+
+def warnings(text: str) -> list[tuple[int, str]]:
+    """(line, message) of each warning but the unused-declaration ones (test_p4_warnings_unused)."""
+    return [(w.pos.line if w.pos else 0, w.message) for w in compile_source(text, "prog.p4").warnings
+            if not w.message.endswith("is unused")]
+
+
+def line_of(text: str, fragment: str) -> int:
+    return text[:text.index(fragment)].count("\n") + 1
+
+
+@pytest.mark.parametrize("apply, message", [
+    ("meta.x = 8w1 << 9;", "1 << 9: Shifting 8-bit value with 9"),
+    ("meta.x = 0 - 128;", "-8w128: negative value with unsigned type"),
+    ("meta.x = 300;", "8w300: value does not fit in 8 bits"),
+    ("int<8> s = 8s128; meta.x = (bit<8>)s;", "8s128: signed value does not fit in 8 bits"),
+])
+def test_constants_that_do_not_fit_are_warnings_where_they_are(apply, message):
+    text = build(APPLY=apply)
+    assert warnings(text) == [(line_of(text, "apply {"), message)]
+
+
+def test_a_constant_table_key_gives_p4c_two_warnings():
+    text = build(LOCALS="table t {\n key = { 48w1: exact @name(\"k\"); }\n actions = { NoAction; } }",
+                 APPLY="t.apply();")
+    line = line_of(text, "48w1")
+    assert warnings(text) == [(line, "KeyElement: constant key element"), (line, "48w1: Constant key field")]
+
+
+ENTRIES = """table t {
+ key = { hdr.h.a: ternary; }
+ actions = { NoAction; }
+ largest_priority_wins = false;
+ entries = {
+  priority = 10: 0x11 &&& 0xF0 : NoAction();
+  priority = 12: 0x22 &&& 0xF0 : NoAction();
+  priority = 11: 0x33 &&& 0xF0 : NoAction();
+  priority = 12: 0x44 &&& 0xF0 : NoAction();
+ }
+}"""
+
+
+def test_entry_priorities_are_warned_about_at_the_earlier_entry_once():
+    text = build(LOCALS=ENTRIES, APPLY="t.apply();")
+    second, third, fourth = (line_of(text, f"0x{d}{d}") for d in (2, 3, 4))
+    found = [(line, message.split(" (table")[0]) for line, message in warnings(text)
+             if "priorit" in message]
+    assert found == [(second, "Entry (priority 12) and Entry (priority 11) have priorities out of order"),
+                     (second, "Entry and Entry have the same priority 12")]
+    assert third and fourth  # (the later entries are named in the message's tail)
+
+
+def test_a_ternary_value_with_bits_outside_its_mask_is_warned_about_for_p4runtime():
+    text = build(LOCALS=ENTRIES.replace("0x11 &&& 0xF0", "0x1F &&& 0xF0"), APPLY="t.apply();")
+    assert (line_of(text, "0x1F"), "P4Runtime requires that Ternary matches have masked-off bits set to 0, "
+            "updating value 8w0x1f to conform to the P4Runtime specification") in warnings(text)
+
+
+def test_a_switch_ending_with_a_label_and_no_statement_is_warned_about():
+    text = build(LOCALS="action a() { } action b() { }\n"
+                        "table t { key = { hdr.h.a: exact; } actions = { a; b; } }",
+                 APPLY="switch (t.apply().action_run) {\n a: { }\n b:\n }")
+    assert warnings(text) == [(line_of(text, " b:\n"), "SwitchCase: fallthrough with no statement")]
+
+
+def test_a_program_without_main_is_warned_about_in_p4c_words():
+    text = build().replace("V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;", "")
+    assert any(message.startswith("Program does not contain a `main' module") for _, message in warnings(text))
+
+
+def test_a_warning_is_given_once_where_it_is():
+    text = build(DECLS="bit<8> f() { return 8w1 << 9; }", APPLY="meta.x = f(); meta.x = f();")
+    assert warnings(text).count((line_of(text, "8w1 << 9"), "1 << 9: Shifting 8-bit value with 9")) == 1
