@@ -79,9 +79,11 @@ def _check_v1model_version(value: ir.Expr) -> None:
                                f"latest is {latest}")
 
 
-def _reaches_end(start: ir.ParserState) -> bool:
-    """Whether some path of transitions from `start` reaches accept or reject (p4c requires
-    one; a select without a default case may go to reject)."""
+def _ends_reached(start: ir.ParserState) -> set[str]:
+    """Which of accept and reject some path of transitions from `start` reaches, through the
+    select cases p4c's constant folding keeps (a select without a default case may go to
+    reject)."""
+    ends: set[str] = set()
     seen: set[int] = set()
     todo = [start]
     while todo:
@@ -91,19 +93,61 @@ def _reaches_end(start: ir.ParserState) -> bool:
         seen.add(id(state))
         tr = state.transition
         if tr is None:
-            return True  # no transition statement: reject
+            ends.add("reject")  # no transition statement: reject
+            continue
         if tr.select is None:
             nexts = [(tr.state, tr.state_decl)]
         else:
-            if not any(len(c.keysets) == 1 and isinstance(c.keysets[0], ir.DefaultExpr) for c in tr.select.cases):
-                return True
-            nexts = [(c.state, c.state_decl) for c in tr.select.cases]
+            kept, _unreachable = fold_select(tr.select)
+            if not any(_is_default(c) for c in kept):
+                ends.add("reject")
+            nexts = [(c.state, c.state_decl) for c in kept]
         for name, decl in nexts:
             if name in ("accept", "reject"):
-                return True
-            if decl is not None:
+                ends.add(name)
+            elif decl is not None:
                 todo.append(decl)
-    return False
+    return ends
+
+
+def _is_default(case: ir.SelectCase) -> bool:
+    return len(case.keysets) == 1 and isinstance(case.keysets[0], ir.DefaultExpr)
+
+
+def fold_select(sel: ir.SelectExpr) -> tuple[list[ir.SelectCase], list[ir.SelectCase]]:
+    """(the cases a select may take, those after one it always takes), as p4c's constant
+    folding sees them: with constant keys, a case that cannot match is dropped and the first
+    that must match is the last one kept (a select on run-time keys keeps them all)."""
+    values = [k.value for k in sel.keys if isinstance(k, (ir.Constant, ir.BoolLiteral))]
+    if len(values) != len(sel.keys):
+        return list(sel.cases), []
+    kept: list[ir.SelectCase] = []
+    for i, case in enumerate(sel.cases):
+        inside = True if _is_default(case) else _contains_all(case.keysets, values)
+        if inside is False:
+            continue
+        kept.append(case)
+        if inside:
+            return kept, sel.cases[i + 1:]
+    return kept, []
+
+
+def _contains_all(keysets: list[ir.Expr], values: list) -> bool | None:
+    """p4c's setContains over a case's keysets: True, False or None (not known: a value set)."""
+    results = [_contains(k, v) for k, v in zip(keysets, values)]
+    return False if False in results else None if None in results else True
+
+
+def _contains(keyset: ir.Expr, value) -> bool | None:
+    if isinstance(keyset, ir.DefaultExpr):
+        return True
+    if isinstance(keyset, (ir.Constant, ir.BoolLiteral)):
+        return keyset.value == value
+    if isinstance(keyset, ir.Range) and isinstance(keyset.lo, ir.Constant) and isinstance(keyset.hi, ir.Constant):
+        return keyset.lo.value <= value <= keyset.hi.value
+    if isinstance(keyset, ir.Mask) and isinstance(keyset.value, ir.Constant) and isinstance(keyset.mask, ir.Constant):
+        return keyset.value.value & keyset.mask.value == value & keyset.mask.value
+    return None
 
 
 def _body_decl(decl: ir.Decl) -> bool:
@@ -602,8 +646,11 @@ class DeclarationChecker:
             self._unwritten = unwritten_locals(state.stmts)
             self._transition(state.transition, states, state_scope)
             self._unwritten = {}
-        if not _reaches_end(states["start"]):
+        ends = _ends_reached(states["start"])
+        if not ends:
             raise error(decl.pos, f"parser {decl.name}: Parser never reaches accept or reject state")
+        if "accept" not in ends:  # (p4c's SimplifyParsers)
+            self.ctx.warn(decl.pos, f"accept state in parser {decl.name} is unreachable")
 
     def _state(self, name: str, pos, states: dict) -> ir.ParserState | None:
         if name in ("accept", "reject"):
@@ -625,6 +672,11 @@ class DeclarationChecker:
         for case in sel.cases:
             case.state_decl = self._state(case.state, case.pos, states)
             case.keysets = self._keysets(case.keysets, sel.keys, scope, case.pos, "select case")
+        kept, unreachable = fold_select(sel)
+        for case in unreachable:  # (p4c's constant folding of a select on constants)
+            self.ctx.warn(case.pos, "SelectCase: unreachable case")
+        if not kept and len(kept) != len(sel.cases):
+            self.ctx.warn(tr.pos, "SelectExpression: no case matches")
 
     def _keysets(self, keysets: list[ir.Expr], keys: list[ir.Expr], scope: Scope, pos, what: str) -> list[ir.Expr]:
         if len(keysets) == 1 and isinstance(keysets[0], ir.DefaultExpr):

@@ -190,9 +190,10 @@ def test_truncated_constants_are_warnings_as_in_p4c(slots, value, message):
 def test_state_without_transition_rejects_with_a_warning():
     text = build(TRANSITION="next;").replace("state next { transition accept; }", "state next { }")
     compiled = compile_source(text, "prog.p4")
-    [warning] = [w for w in compiled.warnings if not w.message.endswith("is unused")]  # (unused.py's)
+    warning, unreachable = [w for w in compiled.warnings if not w.message.endswith("is unused")]  # (unused.py's)
     assert warning.message == "next: implicit transition to `reject'"
     assert (warning.pos.line, warning.pos.col) == (11, 11)
+    assert unreachable.message == "accept state in parser P is unreachable"  # every path rejects
     assert compiled.program.find("P").state("next").transition.state == "reject"
 
 

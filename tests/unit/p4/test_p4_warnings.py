@@ -79,3 +79,27 @@ def test_a_program_without_main_is_warned_about_in_p4c_words():
 def test_a_warning_is_given_once_where_it_is():
     text = build(DECLS="bit<8> f() { return 8w1 << 9; }", APPLY="meta.x = f(); meta.x = f();")
     assert warnings(text).count((line_of(text, "8w1 << 9"), "1 << 9: Shifting 8-bit value with 9")) == 1
+
+
+def parser_with(transition: str) -> str:
+    return build().replace("transition accept; }", transition + " }", 1)
+
+
+def test_cases_after_one_a_constant_select_always_takes_are_unreachable():
+    text = parser_with("transition select(8w2) {\n 1: reject;\n 2: accept;\n 3: reject;\n default: reject;\n }")
+    assert warnings(text) == [(line_of(text, " 3: reject"), "SelectCase: unreachable case"),
+                              (line_of(text, " default: reject"), "SelectCase: unreachable case")]
+
+
+def test_a_constant_select_no_case_matches_is_warned_about_and_rejects():
+    text = parser_with("transition select(8w2) {\n 1: accept;\n }")
+    assert warnings(text) == [(line_of(text, "transition select"), "SelectExpression: no case matches"),
+                              (line_of(text, "parser P"), "accept state in parser P is unreachable")]
+
+
+@pytest.mark.parametrize("transition", [
+    "transition select(hdr.h.a) {\n 1: reject;\n 2: accept;\n }",  # run-time keys: every case may be taken
+    "transition select(8w2) {\n 1: reject;\n default: accept;\n }",
+])
+def test_selects_that_may_reach_accept_give_no_warning(transition):
+    assert warnings(parser_with(transition)) == []
