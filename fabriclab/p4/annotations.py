@@ -27,6 +27,15 @@ _INTEGER = {"priority", "id", "max_group_size", "max_member_weight"}
 _STRING_LIST = {"command_line"}
 _STRING_VALUED = {"name", "deprecated", "noWarn"}
 
+# p4c's diagnostic names (lib/error_catalog.cpp), which `@noWarn("name")` may silence
+DIAGNOSTIC_NAMES = frozenset({
+    "legacy", "unknown", "unsupported", "unexpected", "expected", "not-found", "invalid", "expr", "overlimit",
+    "insufficient", "uninitialized", "type-error", "target-error", "duplicate", "unreachable", "I/O error",
+    "Target model error", "keys", "reserved", "failed", "deprecated", "unused", "missing", "ordering",
+    "mismatch", "overflow", "ignore-prop", "type-inference", "parser-transition", "shadow",
+    "uninitialized-use", "uninitialized-out-param", "ignore", "invalid-header", "duplicate-priorities",
+    "entries-out-of-priority-order", "multi-header-extract", "branch", "inferred", "progress", "removed"})
+
 _TOKEN = re.compile(r'\s*("(?:\\.|[^"\\])*"|\d+[ws]\d\w*|\d\w*|[A-Za-z_]\w*|\+\+|&&&|\.\.|==|!=|<=|>=|&&|\|\||'
                     r'<<|>>|\S)')
 _INT = re.compile(r"^(\d+[ws])?\d\w*$")
@@ -106,6 +115,14 @@ def _string_error(anno: ir.Annotation) -> str | None:
     if anno.name == "name":
         return "@name: should contain a string"
     return f"{''.join(toks)}: @{anno.name} annotation's value must be a string"
+
+
+def unknown_diagnostic(anno: ir.Annotation) -> str | None:
+    """p4c's warning for `@noWarn("x")` with no diagnostic of that name, or None."""
+    if anno.name == "noWarn" and anno.args and isinstance(anno.args[0], str) and anno.args[0] \
+            and anno.args[0] not in DIAGNOSTIC_NAMES:
+        return f"@noWarn: unknown diagnostic name '{anno.args[0]}' in @noWarn annotation"
+    return None
 
 
 def check_annotations(annos: list[ir.Annotation]) -> None:

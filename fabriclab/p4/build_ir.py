@@ -14,7 +14,7 @@ from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import VisitError
 
 from fabriclab.p4 import consteval, ir
-from fabriclab.p4.annotations import check_annotations
+from fabriclab.p4.annotations import check_annotations, unknown_diagnostic
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap
 
 _INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
@@ -158,6 +158,9 @@ class IrBuilder(Transformer):
     def annos(self, meta, children):
         annos = [parse_annotation(str(tok), self._pos(tok)) for tok in children]
         check_annotations(annos)
+        for tok, anno in zip(children, annos):
+            if (message := unknown_diagnostic(anno)) is not None:
+                self.warnings.append(self.smap.diagnostic(tok.line, tok.column, message))
         return annos
 
     # -- types ---------------------------------------------------------------------

@@ -708,6 +708,11 @@ class DeclarationChecker:
                     continue
                 setattr(ks, part, self._case_value(value, key_type, what))
             ks.type = ir.SetType(key_type)
+            if isinstance(ks, ir.Range) and isinstance(ks.lo, ir.Constant) and isinstance(ks.hi, ir.Constant) \
+                    and ks.lo.value > ks.hi.value and isinstance(key_type, ir.BitType):
+                w = key_type.width
+                self.ctx.warn(ks.pos, f"{w}w{ks.lo.value}-{w}w{ks.hi.value}: Range with end less than start is "
+                                      f"treated as an empty range")
             return ks
         value = self.types.expr(ks, scope)
         if isinstance(value.type, ir.SetType):

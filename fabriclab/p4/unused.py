@@ -22,96 +22,9 @@ it: by its `@name` if it has one.
 from __future__ import annotations
 
 import re
-from dataclasses import fields
-
 from fabriclab.p4 import ir
-from fabriclab.p4.preprocess import INCLUDE_DIR
+from fabriclab.p4.names import SYSTEM, NameUses
 from fabriclab.p4.typecheck import CheckContext
-
-_SKIPPED_FIELDS = ir.LINKS | {"annotations", "layout", "entries_annotations"}
-_SYSTEM = str(INCLUDE_DIR)
-
-
-class _Uses:
-    """The declarations names resolve to, found by walking the program with its scopes."""
-
-    def __init__(self) -> None:
-        self.used: set[int] = set()
-        self.scopes: list[dict[str, list[ir.Node]]] = []
-
-    def declare(self, decls) -> None:
-        for d in decls:
-            name = d if isinstance(d, ir.TypeParam) else d.name if isinstance(d, ir.Decl) else None
-            if name:
-                self.scopes[-1].setdefault(str(name), []).append(d)
-
-    def use(self, name: str, absolute: bool = False, args: int | None = None) -> None:
-        """The first declaration `name` finds, innermost scope first; called with `args`
-        arguments, not a function or action that takes fewer parameters (p4c looks further
-        out: `hash(...)` in an action named hash is the extern function)."""
-        for scope in (self.scopes[:1] if absolute else reversed(self.scopes)):
-            found = [d for d in scope.get(name, []) if args is None or not (
-                isinstance(d, (ir.ActionDecl, ir.FunctionDecl, ir.Method)) and len(d.params) < args)]
-            if found:
-                self.used.add(id(found[0]))
-                return
-
-    def scoped(self, decls, *children) -> None:
-        """Walk `children` in a new scope holding `decls`."""
-        self.scopes.append({})
-        self.declare(decls)
-        for child in children:
-            self.walk(child)
-        self.scopes.pop()
-
-    def walk(self, node) -> None:
-        if isinstance(node, (list, tuple)):
-            for item in node:
-                self.walk(item)
-            return
-        if not isinstance(node, ir.Node):
-            return
-        if isinstance(node, ir.MethodCall) and isinstance(node.target, ir.PathExpr):
-            self.use(node.target.name, node.target.absolute, len(node.args))
-            self.walk([node.args, node.type_args])
-            return
-        if isinstance(node, ir.PathExpr):
-            self.use(node.name, node.absolute)
-        elif isinstance(node, ir.TypeRef) and node.kind in ("name", "specialized"):
-            self.use(node.name)
-        elif isinstance(node, ir.ActionRef):
-            self.use(node.name, node.absolute)
-        elif isinstance(node, ir.TypeMember):
-            self.use(node.type_name)
-        if isinstance(node, (ir.ControlDecl, ir.ParserDecl)):
-            states = node.states if isinstance(node, ir.ParserDecl) else []
-            body = node.body if isinstance(node, ir.ControlDecl) else None
-            self.scoped(node.type_params, node.params, node.ctor_params)
-            self.scoped(node.type_params + node.params + node.ctor_params + node.locals, node.locals, states, body)
-        elif isinstance(node, (ir.ActionDecl, ir.FunctionDecl, ir.Method)):
-            type_params = getattr(node, "type_params", [])
-            self.scoped(type_params, getattr(node, "return_ref", None), node.params)
-            self.scoped(type_params + node.params, getattr(node, "body", None))
-        elif isinstance(node, ir.ExternDecl):
-            self.scoped(node.type_params, node.constructors, node.methods)
-        elif isinstance(node, (ir.StructLike, ir.BlockTypeDecl)):
-            self.scoped(node.type_params, getattr(node, "fields", []), getattr(node, "params", []))
-        elif isinstance(node, ir.Block):
-            self.scopes.append({})
-            for stmt in node.stmts:
-                self.walk(stmt)
-                if isinstance(stmt, (ir.VarDecl, ir.ConstDecl)):
-                    self.declare([stmt])
-            self.scopes.pop()
-        elif isinstance(node, ir.ParserState):
-            self.walk(ir.Block(node.stmts + ([node.transition] if node.transition else [])))
-        elif isinstance(node, ir.For):
-            self.walk(ir.Block(node.init + [ir.Block([node.body] + node.update)]))
-            self.walk(node.cond)  # (its names resolve in the loop's scope; none is reported)
-        else:
-            for f in fields(node):
-                if f.name not in _SKIPPED_FIELDS:
-                    self.walk(getattr(node, f.name))
 
 
 def _external_name(decl: ir.Decl) -> str:
@@ -137,22 +50,20 @@ class UnusedDeclarations:
     name = "unused-declarations"
 
     def run(self, ctx: CheckContext) -> None:
-        uses = _Uses()
-        uses.scoped(ctx.program.decls, ctx.program.decls)
-        self.used, self.ctx = uses.used, ctx
+        self.used, self.ctx = NameUses(ctx.program).used, ctx
         for decl in ctx.program.decls:
             self.decl(decl, top=True)
 
     def warn(self, decl: ir.Decl | ir.TypeParam, message: str) -> None:
         pos = decl.pos
-        if pos is not None and not pos.file.startswith(_SYSTEM):
+        if pos is not None and not pos.file.startswith(SYSTEM):
             self.ctx.warn(pos, message)
 
     def unused(self, decl: ir.Decl) -> bool:
         return id(decl) not in self.used and not decl.name.startswith("__")
 
     def decl(self, decl: ir.Decl, top: bool = False) -> None:
-        if _no_warn(decl) or decl.pos is not None and decl.pos.file.startswith(_SYSTEM):
+        if _no_warn(decl) or decl.pos is not None and decl.pos.file.startswith(SYSTEM):
             return
         if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
             kind = "control" if isinstance(decl, ir.ControlDecl) else "parser"

@@ -158,7 +158,7 @@ enum CloneType {
     E2E
 }
 
-@deprecated("Please use 'register' instead")
+@deprecated("Please use verify_checksum/update_checksum instead.")
 extern Checksum16 {
     Checksum16();
     bit<16> get<D>(in D data);

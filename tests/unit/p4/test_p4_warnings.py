@@ -103,3 +103,23 @@ def test_a_constant_select_no_case_matches_is_warned_about_and_rejects():
 ])
 def test_selects_that_may_reach_accept_give_no_warning(transition):
     assert warnings(parser_with(transition)) == []
+
+
+@pytest.mark.parametrize("slots, fragment, message", [
+    ({"DECLS": "@deprecated(\"Use g.\") bit<8> f() { return 1; }", "APPLY": "meta.x = f();"},
+     "f();", "f: Using deprecated feature f. Use g."),
+    ({"LOCALS": "Checksum16() ck;", "APPLY": "meta.x = (bit<8>)ck.get(hdr.h.a);"},
+     "Checksum16()", "Checksum16: Using deprecated feature Checksum16. "
+                     "Please use verify_checksum/update_checksum instead."),
+    ({"DECLS": "@noWarn(\"no-such-thing\") const bit<8> K = 1;", "APPLY": "meta.x = K;"},
+     "@noWarn", "@noWarn: unknown diagnostic name 'no-such-thing' in @noWarn annotation"),
+])
+def test_deprecated_uses_and_unknown_diagnostic_names_are_warned_about(slots, fragment, message):
+    text = build(**slots)
+    assert warnings(text) == [(line_of(text, fragment), message)]
+
+
+def test_an_inverted_select_range_is_warned_about_as_empty():
+    text = parser_with("transition select(hdr.h.a) {\n 10 .. 0: reject;\n default: accept;\n }")
+    assert warnings(text) == [(line_of(text, "10 .. 0"),
+                               "8w10-8w0: Range with end less than start is treated as an empty range")]
