@@ -123,3 +123,25 @@ def test_an_inverted_select_range_is_warned_about_as_empty():
     text = parser_with("transition select(hdr.h.a) {\n 10 .. 0: reject;\n default: accept;\n }")
     assert warnings(text) == [(line_of(text, "10 .. 0"),
                                "8w10-8w0: Range with end less than start is treated as an empty range")]
+
+
+@pytest.mark.parametrize("decls, apply, warned", [
+    ("bit<8> f(out bit<8> v) { if (true) { v = 1; } return 2; }", "bit<8> r; meta.x = f(r);", False),
+    ("bit<8> f(out bit<8> v, in bool c) { if (c) { v = 1; } return 2; }", "bit<8> r; meta.x = f(r, true);", True),
+    ("bit<8> f(out bit<8> v, in bool c) { if (c) { return 3; } v = 1; return 2; }",
+     "bit<8> r; meta.x = f(r, true);", True),  # the early return leaves v unwritten
+    ("bit<8> f(out bit<8> v, in bool c) { if (c) { v = 0; } else { v = 1; } return 2; }",
+     "bit<8> r; meta.x = f(r, true);", False),
+    ("bit<8> f(out bit<8> v) { return 2; }", "", False),  # unused: p4c removed it first
+])
+def test_an_out_parameter_some_path_leaves_unwritten_is_warned_about(decls, apply, warned):
+    text = build(DECLS=decls, APPLY=apply)
+    expected = [(line_of(text, "out bit<8> v"), "out parameter 'v' may be uninitialized when 'f' terminates")]
+    assert [w for w in warnings(text) if "out parameter" in w[1]] == (expected if warned else [])
+
+
+def test_an_out_parameter_written_by_the_action_a_table_runs_is_written():
+    text = build(DECLS="control Sub(out bit<8> v) {\n action a2(bit<8> x) { v = x; }\n action a() { a2(1); }\n"
+                       " table t { actions = { a; } default_action = a; }\n apply { t.apply(); } }",
+                 LOCALS="Sub() sub;", APPLY="sub.apply(meta.x);")
+    assert [w for w in warnings(text) if "out parameter" in w[1]] == []

@@ -1,0 +1,201 @@
+"""Pass: p4c's warning for an `out` parameter that some way through its function, action,
+control or parser leaves unwritten ("out parameter 'p' may be uninitialized when 'f'
+terminates", from its FindUninitialized).
+
+p4c tracks every storage location; this pass follows only what it can be sure of, on the
+IR as written (before functions are inlined), and stays silent in doubt: of what the program
+uses (p4c removes the rest first), it checks
+parameters of a scalar type (bit, int, bool, a serializable enum or `type` by name; not
+headers or structs, whose fields p4c tracks one by one), a write is an assignment to the
+parameter or any out/inout argument naming it, a call of an action (directly or through a
+table) whose body writes it counts as a write, a `return` ends a path where it is checked,
+an `exit` ends one unchecked, a loop counts as writing, and a name a local redeclares is left
+alone.
+"""
+
+from __future__ import annotations
+
+from fabriclab.p4 import ir
+from fabriclab.p4.names import SYSTEM, NameUses
+from fabriclab.p4.typecheck import CheckContext
+
+_SCALARS = ("bit", "int", "bool", "varbit")
+
+
+class OutParams:
+    """Pass: see the module docstring."""
+
+    name = "out-params"
+
+    def run(self, ctx: CheckContext) -> None:
+        used = _kept(ctx.program)
+        for decl in ctx.program.decls:
+            if decl.pos is None or decl.pos.file.startswith(SYSTEM) or id(decl) not in used:
+                continue
+            if isinstance(decl, (ir.FunctionDecl, ir.ActionDecl)):
+                self.check(ctx, decl, decl.params, lambda name: _Paths(name, {}).ends_unwritten(decl.body.stmts))
+            elif isinstance(decl, ir.ControlDecl):
+                actions = {d.name: d for d in decl.locals if isinstance(d, ir.ActionDecl)}
+                tables = {d.name: d for d in decl.locals if isinstance(d, ir.TableDecl)}
+                for action in (a for a in actions.values() if id(a) in used):
+                    self.check(ctx, action, action.params,
+                               lambda name, a=action: _Paths(name, actions, tables).ends_unwritten(a.body.stmts))
+                self.check(ctx, decl, decl.params,
+                           lambda name: _Paths(name, actions, tables).ends_unwritten(decl.body.stmts))
+            elif isinstance(decl, ir.ParserDecl):
+                self.check(ctx, decl, decl.params, lambda name: _parser_leaves_unwritten(decl, name))
+
+    @staticmethod
+    def check(ctx: CheckContext, decl: ir.Decl, params: list[ir.Param], unwritten) -> None:
+        for param in params:
+            if param.direction != "out" or param.type_ref is None or \
+                    not (param.type_ref.kind in _SCALARS or param.type_ref.kind == "name"
+                         and _scalar_name(ctx.program, param.type_ref.name)):
+                continue
+            if not _redeclared(decl, param.name) and unwritten(param.name):
+                ctx.warn(param.pos, f"out parameter '{param.name}' may be uninitialized when "
+                                    f"'{decl.name}' terminates")
+
+
+_REMOVABLE = (ir.ControlDecl, ir.ParserDecl, ir.ActionDecl, ir.FunctionDecl)
+
+
+def _kept(program: ir.Program) -> set[int]:
+    """The ids of the declarations p4c's front end keeps for this check: it removes unused
+    controls, parsers, actions, functions and instances of them (not `main`) until none is
+    left, so what only an unused instance refers to goes too (RemoveAllUnusedDeclarations)."""
+    decls = list(program.decls)
+    while True:
+        used = NameUses(ir.Program(decls=decls)).used
+        removable = [d for d in decls if id(d) not in used and d.name != "main" and (
+            isinstance(d, _REMOVABLE) or isinstance(d, ir.Instance) and not _extern_instance(program, d))]
+        if not removable:
+            return used
+        decls = [d for d in decls if d not in removable]
+
+
+def _extern_instance(program: ir.Program, inst: ir.Instance) -> bool:
+    name = inst.type_ref.name if inst.type_ref is not None else None
+    return any(isinstance(d, ir.ExternDecl) and d.name == name for d in program.decls)
+
+
+def _scalar_name(program: ir.Program, name: str) -> bool:
+    """A typedef or `type` of a scalar, or a serializable enum (p4c tracks them whole)."""
+    for d in program.decls:
+        if getattr(d, "name", None) == name:
+            if isinstance(d, ir.EnumDecl):
+                return d.underlying_ref is not None
+            if isinstance(d, (ir.TypedefDecl, ir.NewTypeDecl)) and d.type_ref is not None:
+                return d.type_ref.kind in _SCALARS or d.type_ref.kind == "name" and _scalar_name(program, d.type_ref.name)
+            return False
+    return False
+
+
+def _redeclared(decl: ir.Decl, name: str) -> bool:
+    return any(isinstance(n, (ir.VarDecl, ir.ConstDecl, ir.Instance)) and n.name == name for n in ir.walk(decl))
+
+
+def _root_name(e: ir.Expr | None) -> str | None:
+    while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
+        e = e.expr
+    return e.name if isinstance(e, ir.PathExpr) else None
+
+
+class _Paths:
+    """Whether some path through statements ends with `name` unwritten."""
+
+    def __init__(self, name: str, actions: dict, tables: dict | None = None) -> None:
+        self.name, self.actions, self.tables = name, actions, tables or {}
+
+    def ends_unwritten(self, stmts: list[ir.Stmt]) -> bool:
+        self.returns_unwritten = False
+        return self.block(stmts, False) is False or self.returns_unwritten
+
+    def block(self, stmts: list[ir.Stmt], written: bool | None) -> bool | None:
+        """Whether `name` is written after `stmts`; None: every path left early (nothing to check)."""
+        for stmt in stmts:
+            if written is None:
+                return None
+            written = self.stmt(stmt, written)
+        return written
+
+    def stmt(self, s: ir.Stmt, written: bool) -> bool | None:
+        if isinstance(s, ir.Block):
+            return self.block(s.stmts, written)
+        if isinstance(s, ir.If) and isinstance(s.cond, ir.BoolLiteral):  # (p4c folds `if (true)` first)
+            taken = s.then if s.cond.value else s.else_
+            return self.stmt(taken, written) if taken is not None else written
+        if isinstance(s, ir.If):
+            written = written or self.writes(s.cond)
+            then = self.stmt(s.then, written)
+            other = self.stmt(s.else_, written) if s.else_ is not None else written
+            return then if other is None else other if then is None else then and other
+        if isinstance(s, ir.Switch):
+            written = written or self.writes(s.expr)
+            ends = [self.block(c.body.stmts, written) for c in s.cases if c.body is not None]
+            if not any(c.label is None for c in s.cases):
+                ends.append(written)
+            ends = [e for e in ends if e is not None]
+            return all(ends) if ends else None
+        if isinstance(s, ir.Return):  # the path ends here: checked here
+            if not (written or self.writes(s.value)):
+                self.returns_unwritten = True
+            return None
+        if isinstance(s, ir.Exit):
+            return None
+        if isinstance(s, ir.For):
+            return True  # (loops: in doubt, written)
+        return written or self.writes(s)
+
+    def writes(self, node: ir.Node | None) -> bool:
+        """Whether evaluating `node` may write `name`: an assignment to it, an out/inout
+        argument naming it (any argument of a call not yet resolved), or an action run."""
+        if node is None:
+            return False
+        for n in ir.walk(node):
+            if isinstance(n, ir.Assign) and _root_name(n.lhs) == self.name:
+                return True
+            if isinstance(n, ir.MethodCall):
+                if any(_root_name(a.value) == self.name for a in n.args):
+                    return True
+                if any(self.action_writes(a) for a in self.called_actions(n)):
+                    return True
+        return False
+
+    def called_actions(self, call: ir.MethodCall) -> list[ir.ActionDecl]:
+        target = call.target
+        if isinstance(target, ir.PathExpr) and target.name in self.actions:
+            return [self.actions[target.name]]
+        if isinstance(target, ir.Member) and isinstance(target.expr, ir.PathExpr) and \
+                target.expr.name in self.tables:
+            table = self.tables[target.expr.name]
+            refs = list(table.actions) + ([table.default_action] if table.default_action else [])
+            return [self.actions[r.name] for r in refs if r.name in self.actions]
+        return []
+
+    def action_writes(self, action: ir.ActionDecl) -> bool:
+        """(an action calls only actions declared before it: no cycle)"""
+        return _Paths(self.name, self.actions).writes(action.body)
+
+
+def _parser_leaves_unwritten(parser: ir.ParserDecl, name: str) -> bool:
+    """Whether some path of states from start to accept leaves `name` unwritten (a state
+    writes it if every path through its statements does)."""
+    states = {s.name: s for s in parser.states}
+    written_in = {s.name: _Paths(name, {}).block(s.stmts, False) is not False for s in parser.states}
+    reach_unwritten: set[str] = set()
+    todo = ["start"]
+    while todo:
+        state = states.get(todo.pop())
+        if state is None or state.name in reach_unwritten:
+            continue
+        reach_unwritten.add(state.name)
+        if written_in[state.name]:
+            continue
+        tr = state.transition
+        nexts = [] if tr is None else [tr.state] if tr.select is None else [c.state for c in tr.select.cases]
+        for nxt in nexts:
+            if nxt == "accept":
+                return True
+            todo.append(nxt)
+    return False
