@@ -626,6 +626,9 @@ class IrBuilder(Transformer):
     def dontcare_arg(self, meta, c):
         return ir.Argument(None, pos=self._pos(meta))
 
+    def named_dontcare_arg(self, meta, c):
+        return ir.Argument(None, name=str(c[0]), pos=self._pos(meta))
+
     def expr_list(self, meta, c):
         return list(c)
 

@@ -515,12 +515,13 @@ class DeclarationChecker:
 
     def _block_scope(self, decl: ir.ParserDecl | ir.ControlDecl, scope: Scope) -> Scope:
         """The scope inside a parser or control: its parameters, then its local declarations."""
-        inner = Scope(scope)
+        params = Scope(scope)
         self._params(decl.params + decl.ctor_params, scope)
         for p in decl.params:
             _param_type(p, "apply")
         for p in decl.params + decl.ctor_params:
-            inner.values[p.name] = p
+            params.values[p.name] = p
+        inner = Scope(params)
         for local in decl.locals:
             self._local(local, inner)
         return inner
@@ -638,7 +639,12 @@ class DeclarationChecker:
         self._block(decl.body, inner)
 
     def _local(self, decl: ir.Decl, scope: Scope) -> None:
-        _declare_local(scope, decl)
+        shadowed = scope.lookup(decl.name)
+        if isinstance(shadowed, ir.Param):
+            # p4c: a parser's or control's local and its parameters share one namespace, where
+            # shadowing is only a warning (shadow3, shadow-after-use)
+            self.ctx.warn(decl.pos, f"'{decl.name}' shadows '{shadowed.name}'")
+        _declare(scope, decl)
         if isinstance(decl, ir.VarDecl):
             self._var(decl, scope)
         elif isinstance(decl, ir.TableDecl):
@@ -846,7 +852,9 @@ class DeclarationChecker:
             value = self.types.expr(value, scope)
             typ = value.type
         base = typ.base if isinstance(typ, ir.SpecializedType) else typ
-        if getattr(base, "name", None) not in expected:
+        # the expected externs are v1model's: without them p4c's front end takes any (pr1363)
+        v1model = any(name in self.ctx.global_scope.types for name in expected)
+        if v1model and getattr(base, "name", None) not in expected:
             raise error(prop.value.pos, f"table property '{prop.name}' must be "
                                         f"{' or '.join(expected)}, not {self.types.show(typ)}")
         return value

@@ -80,13 +80,24 @@ class PostLexer:
     def _classify(self, toks: list[Token]) -> list[Token]:
         global_types: set[str] = set()
         scopes: list[tuple[int, set[str]]] = []  # (brace depth at opening, type variables)
+        hidden: list[tuple[int, str]] = []  # (brace depth it ends at, a type name a local hides)
         extern_depth: int | None = None  # brace depth of the `extern` keyword being read
+        fields_depth: int | None = None  # brace depth of the `struct`/`header` being read
         declare_next = False  # the next identifier is a type being declared
         depth = 0
         n = len(toks)
 
         def is_type(name: str) -> bool:
+            if any(name == h for _, h in hidden):
+                return False
             return name in global_types or any(name in s for _, s in scopes)
+
+        def hides_type(i: int) -> bool:
+            """Token i, a type name, is the name of a local variable being declared (`bit<16>
+            counter;` with an extern `counter`): as in p4c, the rest of its block sees a value."""
+            prev, after = out[-1], toks[i + 1] if i + 1 < n else None
+            return depth > 0 and fields_depth is None and after is not None and after.value in (";", "=") \
+                and (prev.type in _TYPE_KEYWORDS or prev.value in (">", "]"))
 
         def type_params(i: int) -> int:
             """Tokens i.. are `< A, B >`: leave them IDENTIFIER, scope them as types."""
@@ -108,6 +119,8 @@ class PostLexer:
             nxt = toks[i + 1] if i + 1 < n else None
             if kind in ("HEADER", "STRUCT", "HEADER_UNION", "PARSER", "CONTROL", "PACKAGE"):
                 declare_next = True
+                if kind in ("HEADER", "STRUCT", "HEADER_UNION"):
+                    fields_depth = depth
             elif kind == "ENUM":  # `enum [bit<8> | typedef_t] Name {`: the name precedes the brace
                 j = i + 1
                 while j < n and toks[j].value not in ("{", ";"):
@@ -134,8 +147,12 @@ class PostLexer:
                 depth -= 1
                 while scopes and scopes[-1][0] >= depth:
                     scopes.pop()
+                while hidden and hidden[-1][0] >= depth:
+                    hidden.pop()
                 if extern_depth is not None and depth == extern_depth:
                     extern_depth = None
+                if fields_depth is not None and depth == fields_depth:
+                    fields_depth = None
             elif kind == "SEMICOLON":
                 while scopes and scopes[-1][0] == depth:
                     scopes.pop()
@@ -164,6 +181,9 @@ class PostLexer:
                     out.extend(toks[i + 1 : j])
                     i = j
                     continue
+                elif is_type(tok.value) and hides_type(i):
+                    hidden.append((depth - 1, tok.value))
+                    tok = _retype(tok, "IDENTIFIER")
                 elif is_type(tok.value):
                     tok = _retype(tok, "TYPE_IDENTIFIER")
             out.append(tok)
@@ -200,3 +220,4 @@ class PostLexer:
                 return False
             j += 1
         return False
+

@@ -1,0 +1,82 @@
+"""Names p4c's front end accepts where fabriclab used to stop (its positive corpus: shadow3,
+shadow-after-use, shadow1, pr1363, issue3274, issue3274-2): each runs in a small v1model
+program on the switch, and a close variant p4c rejects is rejected at the line p4c names."""
+
+from marked import build, compiles, rejected_at
+
+from fabriclab.switch.core import SwitchCore
+
+FRAME = bytes([1, 0, 0]) + b"xyz"
+
+
+def run(**slots: str) -> bytes:
+    """The program's output on port 2 for FRAME (h.a = 1, h.b = 0)."""
+    core = SwitchCore(compiles(build(**slots)))
+    [(port, out)] = core.process(1, FRAME, 0)
+    assert port == 2
+    return out
+
+
+# -- shadowing: a warning where p4c warns, an error where p4c errors ---------------------------
+def test_control_local_shadowing_a_parameter_is_a_warning_and_hides_it_from_then_on():
+    # the action before the local reads the parameter `meta`; the apply block, the local
+    slots = {"LOCALS": "action a() { hdr.h.a = meta.x; }\n bit<16> meta = 0x1234;\n"
+                       "table t { actions = { a; } default_action = a(); }",
+             "APPLY": "sm.egress_spec = 2; t.apply(); hdr.h.b = meta;", "PARSER": "meta.x = 9;"}
+    assert run(**slots) == bytes([9, 0x12, 0x34]) + b"xyz"
+    [warning] = [w for w in compiles(build(**slots)).warnings if "shadows" in w.message]
+    assert warning.message == "'meta' shadows 'meta'"
+
+
+def test_table_named_like_a_control_parameter_is_accepted():
+    compiles(build(LOCALS="table hdr { actions = { NoAction; } }", APPLY="hdr.apply();"))
+
+
+def test_block_local_shadowing_a_parameter_is_still_an_error():
+    rejected_at(build(APPLY="bit<8> @@meta = 1;"), "declaration of 'meta' shadows a parameter 'meta'")
+
+
+def test_local_variable_named_like_an_extern_type_is_a_value_in_its_block():
+    out = run(DECLS="extern widget { widget(); }",
+              APPLY="sm.egress_spec = 2; bit<8> widget; widget = 7; hdr.h.a = widget;")
+    assert out[0] == 7
+
+
+def test_type_named_like_a_local_is_a_type_again_after_its_block():
+    compiles(build(DECLS="typedef bit<8> byte_t;",
+                   APPLY="sm.egress_spec = 2; if (true) { bit<8> byte_t = 1; hdr.h.a = byte_t; } "
+                         "byte_t b = 2; hdr.h.a = hdr.h.a + b;"))
+
+
+def test_struct_field_named_like_a_type_does_not_hide_it():
+    compiles(build(DECLS="typedef bit<8> byte_t; struct s_t { byte_t byte_t; byte_t other; }"))
+
+
+# -- a table property named like a type --------------------------------------------------------
+def test_table_property_named_like_a_type_without_v1model_externs():
+    compiles("#include <core.p4>\ntypedef bit implementation;\nextern Profile { Profile(bit<32> size); }\n"
+             "control c() { table t { actions = { NoAction; } implementation = Profile(32); } apply { } }\n")
+
+
+def test_v1model_table_implementation_must_still_be_an_action_profile():
+    rejected_at(build(LOCALS="counter(4, CounterType.packets) c;\n"
+                             "table t { actions = { NoAction; } implementation = @@c; }", APPLY="t.apply();"),
+                "table property 'implementation' must be action_profile or action_selector")
+
+
+# -- `name = _`: a named don't-care argument ---------------------------------------------------
+NAMED_DONTCARE = {"DECLS": "void g(in bit<8> a, out bit<8> b) { b = a; }",
+                  "LOCALS": "action s(in bit<8> a, out bit<8> b) { b = a; hdr.h.a = a + 1; }"}
+
+
+def test_named_dontcare_argument_to_an_out_parameter():
+    out = run(**NAMED_DONTCARE, APPLY="sm.egress_spec = 2; s(b = _, a = hdr.h.a); g(a = 1, b = _);")
+    assert out[0] == 2
+
+
+def test_named_dontcare_argument_to_an_in_parameter_is_rejected():
+    rejected_at(build(**NAMED_DONTCARE, APPLY="@@s(b = _, a = _);"), "'_' can only be passed to an out parameter")
+
+
+def test_function_argument_named_twice_is_rejected():
+    rejected_at(build(**NAMED_DONTCARE, APPLY="g(a = 1, @@a = _);"), "parameter 'a' is given twice")
