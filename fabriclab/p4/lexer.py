@@ -208,6 +208,9 @@ class PostLexer:
         level, j = 0, i
         while j < len(toks):
             value = toks[j].value
+            if toks[j].type in ("BIT", "INT", "VARBIT") and j + 1 < len(toks) and toks[j + 1].value == "<":
+                j = _width_end(toks, j + 2)  # `bit<b ^ 3>`: its width is an expression
+                continue
             if value == "<":
                 level += 1
             elif value == ">":
@@ -221,3 +224,12 @@ class PostLexer:
             j += 1
         return False
 
+
+def _width_end(toks: list[Token], j: int) -> int:
+    """The index after the `>` closing a width that starts at j: p4c's width expressions hold
+    no `>` outside parentheses."""
+    parens = 0
+    while j < len(toks) and (parens or toks[j].value != ">"):
+        parens += {"(": 1, ")": -1}.get(toks[j].value, 0)
+        j += 1
+    return j + 1

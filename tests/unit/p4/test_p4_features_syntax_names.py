@@ -80,3 +80,17 @@ def test_named_dontcare_argument_to_an_in_parameter_is_rejected():
 
 def test_function_argument_named_twice_is_rejected():
     rejected_at(build(**NAMED_DONTCARE, APPLY="g(a = 1, @@a = _);"), "parameter 'a' is given twice")
+
+
+# -- widths: any expression without '>' (p4c's nonGrtExpression; bitexpr1) ----------------------
+WIDTHS = {"DECLS": "const bit<8> W = 4;\nT id<T>(in T v) { return v; }"}
+
+
+def test_width_is_an_expression_without_greater_than():
+    out = run(**WIDTHS, APPLY="sm.egress_spec = 2; bit<W < 8 ? W : 16> low = hdr.h.a[3:0] + 0xF;\n"
+                              "bit<W ^ 12> a = id<bit<W ^ 12>>(8w0x20); hdr.h.a = a + (bit<8>)low;")
+    assert out[0] == 0x20
+
+
+def test_width_with_greater_than_outside_parentheses_is_a_syntax_error():
+    rejected_at(build(**WIDTHS, APPLY="bit<W @@> 3 ? 8 : 4> v = 0;"), "syntax error")
