@@ -82,7 +82,7 @@ class CallChecker:
                   ambiguous: str | None = None) -> ir.Method:
         """The overload a call names. With `ambiguous` (the message), two overloads the
         arguments both fit (by count and names, as p4c matches them) are an error."""
-        matching = [c for c in candidates if _call_matches(c, args)]
+        matching = [c for c in candidates if call_matches(c, args)]
         if ambiguous is not None and len(matching) > 1:
             raise error(e.pos, ambiguous)
         if matching:
@@ -447,7 +447,7 @@ def _constant_arguments(args: list[ir.Argument]) -> None:
             raise error(arg.value.pos, f"{arg.value.text}: cannot evaluate to a compile-time constant")
 
 
-def _call_matches(fn: ir.Method, args: list[ir.Argument]) -> bool:
+def call_matches(fn: ir.Method | ir.FunctionDecl, args: list[ir.Argument]) -> bool:
     """Whether `args` fit `fn`'s parameters: each names (by position or by name) a distinct
     parameter, and the parameters left have a default value or are @optional."""
     left = {p.name: p for p in fn.params}

@@ -160,13 +160,19 @@ class DeclareGlobals:
                 _extend(ctx.program.match_kinds, decl, "match_kind")
             elif isinstance(decl, ir.ExternFunction):
                 overloads = g.values.setdefault(decl.name, [])
-                if not isinstance(overloads, list) or any(len(o.params) == len(decl.params) for o in overloads):
+                if not isinstance(overloads, list) or any(_same_signature(o, decl) for o in overloads):
                     raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
                 overloads.append(decl)
             elif isinstance(decl, _TYPE_DECLS):
                 _declare(g, decl, "types")
             else:
                 _declare(g, decl)
+
+
+def _same_signature(a: ir.Method, b: ir.Method) -> bool:
+    """Overloads no call can tell apart: as many parameters, with the same names (p4c tells
+    overloads apart by the count and the names of the arguments; issue1334)."""
+    return sorted(p.name for p in a.params) == sorted(p.name for p in b.params)
 
 
 def _member_pos(decl, index: int) -> SourcePos | None:

@@ -22,6 +22,7 @@ import itertools
 import re
 
 from fabriclab.p4 import ir
+from fabriclab.p4.calls import call_matches
 from fabriclab.p4.typecheck import error
 
 _LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos"}
@@ -50,8 +51,8 @@ def _map_one(value, fn):
 
 
 class Inliner:
-    def __init__(self, functions: dict[str, ir.FunctionDecl]) -> None:
-        self.functions = functions
+    def __init__(self, functions: dict[str, list[ir.FunctionDecl]]) -> None:
+        self.functions = functions  # name -> its overloads, in source order
         self.counter = itertools.count()
         self.table_keys: dict[str, list[ir.Stmt]] = {}  # table name -> its keys' calls
         self.specialized = 0  # calls of generic functions inlined so far
@@ -64,7 +65,7 @@ class Inliner:
     def _called(self, expr) -> ir.FunctionDecl | None:
         if (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)
                 and expr.target.name in self.functions):
-            return self.functions[expr.target.name]
+            return _overload(self.functions[expr.target.name], expr)
         return None
 
     # -- statement lists ------------------------------------------------------------
@@ -467,6 +468,19 @@ def _as_stmt(stmts: list[ir.Stmt], orig: ir.Stmt) -> ir.Stmt:
     return stmts[0] if len(stmts) == 1 else ir.Block(stmts=stmts, pos=orig.pos)
 
 
+def _overload(overloads: list[ir.FunctionDecl], call: ir.MethodCall) -> ir.FunctionDecl:
+    """The function a call names: as p4c resolves overloads, the one whose parameters its
+    arguments fit by count and names (issue4775-2); a lone one even if they do not fit, for
+    _bind to say why."""
+    if len(overloads) == 1:
+        return overloads[0]
+    matching = [fn for fn in overloads if call_matches(fn, call.args)]
+    if len(matching) != 1:
+        what = "multiple matching declarations" if matching else "no matching declaration"
+        raise error(call.pos, f"{overloads[0].name}: {what}")
+    return matching[0]
+
+
 def _bind(fn: ir.FunctionDecl, call: ir.MethodCall) -> dict[str, ir.Expr]:
     """Parameter name -> argument expression (positional or named); `_` binds nothing."""
     bound: dict[str, ir.Expr] = {}
@@ -580,7 +594,7 @@ def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
     """Inline every function call in `program` and drop the function declarations; returns
     them, each with the number of declarations kept before it (the checker still checks
     them, used or not, as p4c does)."""
-    functions: dict[str, ir.FunctionDecl] = {}
+    functions: dict[str, list[ir.FunctionDecl]] = {}
     dropped: list[tuple[int, ir.FunctionDecl]] = []
     inliner = Inliner(functions)
     kept: list[ir.Node] = []
@@ -589,7 +603,7 @@ def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
             specialized = inliner.specialized
             inliner.block(decl.body)  # earlier functions into this one (no recursion in P4)
             decl.specializes = inliner.specialized != specialized
-            functions[decl.name] = decl
+            functions.setdefault(decl.name, []).append(decl)
             dropped.append((len(kept), decl))
             continue
         kept.append(decl)

@@ -94,3 +94,23 @@ def test_width_is_an_expression_without_greater_than():
 
 def test_width_with_greater_than_outside_parentheses_is_a_syntax_error():
     rejected_at(build(**WIDTHS, APPLY="bit<W @@> 3 ? 8 : 4> v = 0;"), "syntax error")
+
+
+# -- overloads told apart by the names of the arguments (issue4775-2, issue1334) ----------------
+OVERLOADS = {"DECLS": "bit<8> pick(in bit<8> a, in bit<8> b) { return a; }\n"
+                      "bit<8> pick(in bit<8> c, in bit<8> d) { return d; }\n"
+                      "extern void mark(in bit<8> a);\nextern void mark(in bit<16> b);"}
+
+
+def test_function_overloads_with_as_many_parameters_are_told_apart_by_argument_names():
+    out = run(**OVERLOADS, APPLY="sm.egress_spec = 2; hdr.h.a = pick(b = 5, a = 6) + pick(c = 1, d = 0x10);")
+    assert out[0] == 0x16
+
+
+def test_function_call_matching_no_overload_by_names_is_rejected():
+    rejected_at(build(**OVERLOADS, APPLY="hdr.h.a = @@pick(a = 5, d = 6);"), "pick: no matching declaration")
+
+
+def test_extern_function_overloads_with_the_same_parameter_names_are_duplicates():
+    rejected_at(build(DECLS="extern void mark(in bit<8> a);\n@@extern void mark(in bit<16> a);"),
+                "duplicate declaration of 'mark'")
