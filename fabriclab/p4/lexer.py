@@ -178,6 +178,7 @@ class PostLexer:
                     # an extern method's or a top-level function's type parameters
                     out.append(_retype(tok, "TYPE_IDENTIFIER") if is_type(tok.value) else tok)
                     j = type_params(i + 1)
+                    _type_args_of_return_type(out, scopes[-1][1])
                     out.extend(toks[i + 1 : j])
                     i = j
                     continue
@@ -223,6 +224,16 @@ class PostLexer:
                 return False
             j += 1
         return False
+
+
+def _type_args_of_return_type(out: list[Token], names: set[str]) -> None:
+    """`extern widget<T> make<T>(...)`: the function's type parameters (`names`) are types in
+    the type arguments of its return type, which comes before them (factory2, hashext)."""
+    k = len(out) - 2  # out[-1] is the function's name
+    while k > 0 and out[k].type not in _DECL_START and out[k].type != "EXTERN":
+        if out[k].type == "IDENTIFIER" and out[k].value in names and out[k - 1].value in ("<", ","):
+            out[k] = _retype(out[k], "TYPE_IDENTIFIER")
+        k -= 1
 
 
 def _width_end(toks: list[Token], j: int) -> int:

@@ -114,3 +114,30 @@ def test_function_call_matching_no_overload_by_names_is_rejected():
 def test_extern_function_overloads_with_the_same_parameter_names_are_duplicates():
     rejected_at(build(DECLS="extern void mark(in bit<8> a);\n@@extern void mark(in bit<16> a);"),
                 "duplicate declaration of 'mark'")
+
+
+# -- an extern function whose return type uses its own type parameters (factory2, hashext) -----
+FACTORY = """#include <core.p4>
+extern widget<T> { T get(); }
+extern widget<T> make_widget<T, U>(U a, T b);
+parser P();
+parser p1()(widget<bit<W>> w) { state start { transition accept; } }
+package top(P p);
+@@top(p1(make_widget(16w0, 8w0))) main;
+"""
+
+
+def test_return_type_of_an_extern_function_may_use_its_type_parameters():
+    compiles(FACTORY.replace("<W>", "<8>"))
+
+
+def test_return_type_so_inferred_must_fit_the_parameter():
+    rejected_at(FACTORY.replace("<W>", "<16>"), "of type widget<bit<8>> cannot be used as widget<bit<16>>")
+
+
+def test_object_an_extern_function_returns_is_typed_but_simple_switch_has_no_such_extern():
+    decls = "extern hash_fn<O, T> { O hash(in T data); }\nextern hash_fn<O, T> crc_poly<O, T>(O poly);"
+    rejected_at(build(DECLS=decls, APPLY="hdr.h.b = crc_poly<bit<16>, h_t>(16w0x801a).hash(@@hdr.h.a);"),
+                "cannot be used as h_t")
+    rejected_at(build(DECLS=decls, APPLY="hdr.h.b = @@crc_poly<bit<16>, h_t>(16w0x801a).hash(hdr.h);"),
+                "unknown extern function")
