@@ -512,9 +512,11 @@ class IrBuilder(Transformer):
         return ir.CallStmt(call, pos=call.pos)
 
     def direct_apply(self, meta, c):
-        """`Ctl.apply(args);` (direct_calls.py turns it into an instance's apply)."""
-        tname, _apply, args = c
-        target = ir.TypeMember(str(tname), "apply", pos=self._pos(tname), text=f"{tname}.apply")
+        """`Ctl.apply(args);`, `Prs<T>.apply(args);` (direct_calls.py turns it into an
+        instance's apply)."""
+        tname, type_args, _close, _apply, args = c
+        target = ir.TypeMember(str(tname), "apply", type_args=type_args or [], pos=self._pos(tname),
+                               text=f"{tname}.apply")
         call = self._expr(ir.MethodCall(target, args=self._args(args)), meta)
         return ir.CallStmt(call, pos=call.pos)
 

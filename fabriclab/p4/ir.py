@@ -171,6 +171,7 @@ class TypeMember(Expr):
 
     type_name: str
     member: str
+    type_args: list["TypeRef"] = field(default_factory=list)  # `Prs<bit>.apply`: a direct apply's
 
 
 @dataclass(eq=False)

@@ -141,3 +141,18 @@ def test_object_an_extern_function_returns_is_typed_but_simple_switch_has_no_suc
                 "cannot be used as h_t")
     rejected_at(build(DECLS=decls, APPLY="hdr.h.b = @@crc_poly<bit<16>, h_t>(16w0x801a).hash(hdr.h);"),
                 "unknown extern function")
+
+
+# -- `Ctl<T>.apply(...)`: a direct apply of a generic control or parser (spec-issue1068) ---------
+ADD = {"DECLS": "control Add<T>(inout T v) { apply { v = v + 1; } }"}
+
+
+def test_direct_apply_of_a_generic_control_with_type_arguments():
+    out = run(**ADD, APPLY="sm.egress_spec = 2; Add<bit<8>>.apply(hdr.h.a); Add<bit<16>>.apply(hdr.h.b);\n"
+                           "Add<bit<8>>.apply(hdr.h.a);")
+    assert out[:3] == bytes([3, 0, 1])
+
+
+def test_direct_apply_with_type_arguments_binds_its_arguments_as_the_types_say():
+    rejected_at(build(**ADD, APPLY="Add<bit<16>>.apply(@@hdr.h.a);"), "cannot be used as bit<16>")
+    rejected_at(build(**ADD, APPLY="@@Add<bit<8>, bit<8>>.apply(hdr.h.a);"), "'Add' takes 1 type arguments, got 2")
