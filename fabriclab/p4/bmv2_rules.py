@@ -10,6 +10,7 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
 - a table has at most one `lpm` key;
 - a direct_meter is used through a table's `meters` property and read() in its actions: a
   read() without such a table has nowhere to bind, a table's meter never read() has no result;
+- no arrays of extern instances (`register<bit<8>>(4) regs[2];`): the switch has none;
 - externs are those simple_switch implements (v1model.p4's and core.p4's): p4c rejects a
   program's own extern functions and extern instances unless told to emit them (--emit-externs).
 """
@@ -43,7 +44,12 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if sum(k.match_kind == "lpm" for k in table.keys) > 1:
             raise error(table.pos, f"multiple LPM keys in table '{table.name}' are not supported on "
                                    f"this target (BMv2 allows one lpm key per table)")
-    for inst in (d for b in blocks for d in b.locals if isinstance(d, ir.Instance)):
+    instances = [d for b in blocks for d in b.locals if isinstance(d, ir.Instance)]
+    for inst in [d for d in ctx.program.decls if isinstance(d, ir.Instance)] + instances:
+        if inst.size_expr is not None:
+            raise error(inst.pos, f"unsupported: {inst.name}: arrays of extern instances are not supported on "
+                                  f"this target")
+    for inst in instances:
         base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
         if isinstance(base, ir.ExternDecl) and not _system(base):
             raise error(inst.pos, f"{base.name}: unknown extern instance: simple_switch does not implement "

@@ -478,9 +478,9 @@ class IrBuilder(Transformer):
         return (str(c[0]), True, c[0])
 
     def instantiation(self, meta, c):
-        annos, type_ref, args, name, init = c
+        annos, type_ref, args, name, size, init = c
         return ir.Instance(str(name), type_ref=type_ref, args=self._args(args), annotations=self._annos(annos),
-                           initializer=init, pos=self._pos(name))
+                           initializer=init, size_expr=size, pos=self._pos(name))
 
     def instance_init(self, meta, c):
         return list(c)

@@ -311,8 +311,9 @@ class CallChecker:
             raise error(e.pos, f"{what} '{e.text}' is not writable")
 
     # -- constructors ---------------------------------------------------------------------------
-    def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope):
-        """Check an instantiation's arguments against the type's constructor."""
+    def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope) -> ir.Type:
+        """Check an instantiation's arguments against the type's constructor; returns the type
+        instantiated, a generic extern's type arguments inferred from them if not given."""
         base, bindings = target, {}
         if isinstance(target, ir.SpecializedType):
             base = target.base
@@ -321,8 +322,6 @@ class CallChecker:
         if isinstance(base, ir.ExternDecl):
             if not base.constructors:
                 raise error(node.pos, f"extern '{base.name}' cannot be instantiated")
-            if base.type_params and not isinstance(target, ir.SpecializedType):
-                raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
             ctor = self._overload(node, base.constructors, args)
             for p in ctor.params:  # an extern is given values, not parsers, controls or packages
                 kind = ir.block_kind(p.type)
@@ -332,17 +331,19 @@ class CallChecker:
             _constant_arguments(node.args)
             if isinstance(node, ir.Instance):
                 node.constructor = ctor
-            return
+            if base.type_params and not isinstance(target, ir.SpecializedType):
+                return _inferred(node, base, bindings)
+            return target
         if isinstance(base, (ir.ParserDecl, ir.ControlDecl)):
             for p in base.ctor_params:  # only a package's constructor takes packages
                 if ir.block_kind(p.type) == "package":
                     raise error(p.pos, f"{p.name}: parameter cannot be a package")
             node.args = self.bind_args(node, base.ctor_params, args, scope, bindings, what)
             _constant_arguments(node.args)
-            return
+            return target
         if isinstance(base, ir.BlockTypeDecl) and base.kind == "package":
             node.args = self.bind_package(node, base, args, scope, bindings)
-            return
+            return target
         raise error(node.pos, f"type {self.types.show(target)} cannot be instantiated")
 
     def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope,
@@ -437,6 +438,14 @@ def _runtime_part(e: ir.Expr) -> ir.Expr | None:
                 if found is not None:
                     return found
     return None
+
+
+def _inferred(node, base: ir.ExternDecl, bindings: dict) -> ir.SpecializedType:
+    """`E(16w1) e;` of a generic extern: its type arguments are those its constructor's
+    arguments bound (P4-16 spec, type specialization: generic-extern-inference)."""
+    if any(name not in bindings for name in base.type_params):
+        raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
+    return ir.SpecializedType(base, tuple(bindings[name] for name in base.type_params))
 
 
 def _constant_arguments(args: list[ir.Argument]) -> None:

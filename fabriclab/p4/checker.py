@@ -413,8 +413,17 @@ class DeclarationChecker:
         if scope is self.ctx.global_scope and ir.block_kind(decl.type) in ("parser", "control"):
             # parsers and controls are instantiated inside others or as a package's arguments
             raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")
-        self.calls.bind_constructor(decl, decl.type, decl.args, scope)
+        decl.type = self.calls.bind_constructor(decl, decl.type, decl.args, scope)
         self._abstract_methods(decl, scope)
+        if decl.size_expr is not None:
+            decl.type = ir.StackType(decl.type, self._instance_count(decl, scope))
+
+    def _instance_count(self, decl: ir.Instance, scope: Scope) -> int:
+        """The size of an array of instances (`T() name[N];`): a positive compile-time constant."""
+        size = self.types.const_int(decl.size_expr, scope, "an array size")
+        if size <= 0:
+            raise error(decl.size_expr.pos, f"{decl.name}: an array of instances needs a positive size, not {size}")
+        return size
 
     def _abstract_methods(self, decl: ir.Instance, scope: Scope) -> None:
         """An instance of an extern with abstract methods implements each (but `@optional`

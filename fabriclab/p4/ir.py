@@ -592,6 +592,8 @@ class Instance(Decl):
     # `= { ... }`: the extern's abstract methods implemented (in them `this` is the instance),
     # and instances they use
     initializer: list["FunctionDecl | Instance"] | None = None
+    # `T(args) name[N];`: an array of N instances; `type` is then a StackType of T
+    size_expr: Expr | None = None
 
 
 @dataclass(eq=False)

@@ -765,8 +765,7 @@ class ExprChecker:
 
     def _e_ConstructorCall(self, e: ir.ConstructorCall, scope: Scope):
         target = self.resolve_type(e.target, scope)
-        e.type = target
-        self.calls.bind_constructor(e, target, e.args, scope)
+        e.type = self.calls.bind_constructor(e, target, e.args, scope)
         return e
 
     def _e_MethodCall(self, e: ir.MethodCall, scope: Scope):

@@ -156,3 +156,42 @@ def test_direct_apply_of_a_generic_control_with_type_arguments():
 def test_direct_apply_with_type_arguments_binds_its_arguments_as_the_types_say():
     rejected_at(build(**ADD, APPLY="Add<bit<16>>.apply(@@hdr.h.a);"), "cannot be used as bit<16>")
     rejected_at(build(**ADD, APPLY="@@Add<bit<8>, bit<8>>.apply(hdr.h.a);"), "'Add' takes 1 type arguments, got 2")
+
+
+# -- arrays of extern instances and inferred extern type arguments (externArray1, -------------
+# -- generic-extern-inference): typed as p4c types them; simple_switch runs neither array ------
+OTHER_ARCH = """#include <core.p4>
+extern box<T> { box(T init); T read(); void write(in T value); }
+control c(inout bit<32> v, inout bit<8> i) {
+    {LOCALS}
+    apply { {APPLY} }
+}
+control ct(inout bit<32> v, inout bit<8> i);
+package top(ct c);
+top(c()) main;
+"""
+
+
+def other_arch(locals_: str, apply: str) -> str:
+    return OTHER_ARCH.replace("{LOCALS}", locals_).replace("{APPLY}", apply)
+
+
+def test_array_of_instances_indexed_by_a_run_time_value():
+    compiles(other_arch("box<bit<32>>(0) data[16];", "data[i].write(v); v = data[i + 1].read();"))
+
+
+def test_array_of_instances_elements_are_typed():
+    rejected_at(other_arch("box<bit<32>>(0) data[16];", "data[i].write(@@i);"), "cannot be used as bit<32>")
+    rejected_at(other_arch("box<bit<32>>(0) data[@@0];", ""), "data: an array of instances needs a positive size")
+
+
+def test_type_arguments_of_a_generic_extern_inferred_from_its_constructor():
+    compiles(other_arch("box(32w7) b; box(8w1) bytes[2];", "v = b.read(); i = bytes[1].read();"))
+    rejected_at(other_arch("box(8w7) b;", "v = @@b.read();"), "cannot be used as bit<32>")
+    rejected_at(other_arch("box(7) @@b;", ""), "could not infer a width")
+
+
+def test_v1model_array_of_extern_instances_is_unsupported():
+    rejected_at(build(LOCALS="register<bit<8>>(4) @@regs[2];", APPLY="regs[1].write(0, hdr.h.a);"),
+                "unsupported: regs: arrays of extern instances are not supported on this target")
+    rejected_at(build(DECLS="counter(4, CounterType.packets) @@cs[2];"), "unsupported: cs: arrays of extern")
