@@ -10,6 +10,7 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
 - a table has at most one `lpm` key;
 - a direct_meter is used through a table's `meters` property and read() in its actions: a
   read() without such a table has nowhere to bind, a table's meter never read() has no result;
+- no header stack value written as a list (`st = { h, ... };`): the switch has none;
 - no arrays of extern instances (`register<bit<8>>(4) regs[2];`): the switch has none;
 - externs are those simple_switch implements (v1model.p4's and core.p4's): p4c rejects a
   program's own extern functions and extern instances unless told to emit them (--emit-externs).
@@ -54,6 +55,7 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if isinstance(base, ir.ExternDecl) and not _system(base):
             raise error(inst.pos, f"{base.name}: unknown extern instance: simple_switch does not implement "
                                   f"the extern '{base.name}' (p4c accepts it only with --emit-externs)")
+    _check_stack_lists(_bodies(blocks, actions))
     calls = [c for body in _bodies(blocks, actions) for c in ir.iter_calls(body)]
     _check_direct_meters(blocks, tables, calls)
     for call in calls:
@@ -177,6 +179,16 @@ def _bodies(blocks: list, actions: list[ir.ActionDecl]) -> list:
         found.append(b.body if isinstance(b, ir.ControlDecl) else b.states)
         found += [d for d in b.locals if isinstance(d, ir.VarDecl)]
     return found + [a.body for a in actions]
+
+
+def _check_stack_lists(bodies: list) -> None:
+    """A header stack's value written as a list (`st = { h, ... };`, `h_t[2] st = ...;`):
+    the switch has no such value yet."""
+    for body in bodies:
+        for node in (n for part in (body if isinstance(body, list) else [body]) for n in ir.walk(part)):
+            if isinstance(node, ir.ListExpr) and isinstance(node.type, ir.StackType):
+                raise error(node.pos, f"unsupported: {node.text}: a header stack value given as a list is not "
+                                      f"supported on this target")
 
 
 def _check_direct_meters(blocks: list, tables: list[ir.TableDecl], calls: list[ir.MethodCall]) -> None:

@@ -719,7 +719,12 @@ class IrBuilder(Transformer):
         return self._expr(ir.ListExpr([x for x in c if x is not None]), meta)
 
     def struct_expr(self, meta, c):
-        return self._expr(ir.StructExpr([x for x in c if x is not None]), meta)
+        fields = [x if isinstance(x, tuple) else ("...", ir.Dots(pos=self._pos(x), text="..."))
+                  for x in c if x is not None]
+        return self._expr(ir.StructExpr(fields), meta)
+
+    def dots(self, meta, c):
+        return self._expr(ir.Dots(), meta)
 
     def invalid_header(self, meta, c):
         return self._expr(ir.InvalidHeader(), meta)

@@ -280,8 +280,8 @@ class CallChecker:
             raise error(value.pos, f"{value.text}: Could not infer a type for parameter {param.name} "
                                    f"(inferred type is don't care '_')")
         if isinstance(ptype, ir.TypeVar):
-            if isinstance(value.type, ir.StructInitType):
-                raise error(value.pos, f"cannot infer a type for {{...}} passed to {what}")
+            if isinstance(value.type, (ir.StructInitType, ir.DefaultValueType)):
+                raise error(value.pos, f"cannot infer a type for {value.text or '{...}'} passed to {what}")
             bindings[ptype.name] = value.type
             ptype = value.type
         if isinstance(param.type, ir.TypeVar) and param.direction is not None and \

@@ -54,7 +54,7 @@ from fabriclab.p4.p4types import (  # noqa: F401  (the IR's types, re-exported)
     MatchKindType, VoidType, DontCareType, TypeVar, StackType, TupleType,
     SpecializedType, SetType, ApplyResultType, ActionRunType, StructInitType,
 )
-from fabriclab.p4.p4types import InvalidInitType  # noqa: F401
+from fabriclab.p4.p4types import DefaultValueType, InvalidInitType  # noqa: F401
 
 
 # ---------------------------------------------------------------------------- annotations
@@ -260,6 +260,12 @@ class Range(Expr):
 @dataclass(eq=False)
 class InvalidHeader(Expr):
     """`{#}`: an invalid header or header union (its type from a cast or the context)."""
+
+
+@dataclass(eq=False)
+class Dots(Expr):
+    """`...`: the default value of the type the context gives, or, last in a list or struct
+    expression, of the fields or elements not given (P4-16 spec, default values)."""
 
 
 @dataclass(eq=False)

@@ -286,6 +286,8 @@ class ExprChecker:
     def coerce(self, e: ir.Expr, target: ir.Type, what: str = "value") -> ir.Expr:
         """`e` converted to `target` if P4 allows it implicitly; an error otherwise."""
         src = e.type
+        if isinstance(e, ir.Dots) and not isinstance(target, (ir.TypeVar, ir.DontCareType)):
+            return self.default_value(target, e)
         if same_type(src, target) or isinstance(target, (ir.TypeVar, ir.DontCareType)):
             return e
         if isinstance(src, ir.EnumDecl) and src.underlying is not None and isinstance(target, ir.BitType):
@@ -319,12 +321,13 @@ class ExprChecker:
                 target.kind in ("header", "header_union"):
             e.type = target  # `{#}`: an invalid header or union of the type needed
             return e
-        if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
-            if len(e.items) != len(target.elems):
-                raise error(e.pos, f"list of {len(e.items)} values used where {target.display()} is needed")
+        if isinstance(e, ir.ListExpr) and isinstance(target, (ir.TupleType, ir.StackType)):
+            types = list(target.elems) if isinstance(target, ir.TupleType) else [target.elem] * target.size
+            items, rest = self._given_and_rest(e, types, f"list of {{}} values used where {target.display()} "
+                                                         f"is needed")
             # an `int` element unifies with a sized value, as in p4c (issue3238: tuple<int> t = {b})
             e.items = [i if isinstance(t, ir.IntType) and isinstance(i.type, ir.BitType) else self.coerce(i, t)
-                       for i, t in zip(e.items, target.elems)]
+                       for i, t in zip(items, types)] + rest
             e.type = target
             return e
         if isinstance(src, ir.BitType) and isinstance(target, ir.BitType):
@@ -350,21 +353,58 @@ class ExprChecker:
         if target.kind == "header_union":
             raise error(e.pos, "header unions cannot be initialized with a list")
         if isinstance(e, ir.ListExpr):
-            if len(e.items) != len(target.fields):
-                raise error(e.pos, f"'{target.name}' has {len(target.fields)} fields, "
-                                   f"the initializer has {len(e.items)}")
-            pairs = list(zip([f.name for f in target.fields], e.items))
+            items, _ = self._given_and_rest(e, [f.type for f in target.fields],
+                                            f"'{target.name}' has {len(target.fields)} fields, the initializer has {{}}")
+            pairs = list(zip([f.name for f in target.fields], items))
+            dots = len(items) != len(e.items)
         else:
-            pairs = e.fields  # type: ignore[union-attr]
+            pairs = [(n, v) for n, v in e.fields if n != "..."]  # type: ignore[union-attr]
+            dots = len(pairs) != len(e.fields)  # type: ignore[union-attr]
             names = [n for n, _ in pairs]
-            missing = [f.name for f in target.fields if f.name not in names]
+            missing = [] if dots else [f.name for f in target.fields if f.name not in names]
             extra = [n for n in names if target.get_field(n) is None]
             if missing or extra:
                 detail = f"missing field '{missing[0]}'" if missing else f"no field '{extra[0]}'"
                 raise error(e.pos, f"initializer for '{target.name}': {detail}")
         fields = [(n, self.coerce(v, target.get_field(n).type, f"field '{n}'")) for n, v in pairs]
+        given = {n for n, _ in pairs}
+        fields += [(f.name, self.default_value(f.type, e)) for f in target.fields if dots and f.name not in given]
         result = ir.StructExpr(fields, type=target, text=e.text, pos=e.pos)
         return result
+
+    def _given_and_rest(self, e: ir.ListExpr, types: list[ir.Type], mismatch: str) -> tuple[list, list]:
+        """A list's items but a trailing `...`, and the default values of the `types` that
+        `...` stands for (none without it); `mismatch` (formatted with the count given) when
+        the items do not fit the types."""
+        items = e.items[:-1] if e.items and isinstance(e.items[-1], ir.Dots) else e.items
+        dots = len(items) != len(e.items)
+        if len(items) > len(types) or len(items) < len(types) and not dots:
+            raise error(e.pos, mismatch.format(len(items)))
+        return items, [self.default_value(t, e) for t in types[len(items):]] if dots else []
+
+    def default_value(self, t: ir.Type, at: ir.Expr) -> ir.Expr:
+        """The value `...` stands for, as p4c's default values: 0, false, "", the first member
+        of an enum, error.NoError, an invalid header or union, and field by field (element by
+        element) for structs, tuples and stacks."""
+        where = {"text": "...", "pos": at.pos}
+        if isinstance(t, (ir.BitType, ir.IntType)) or isinstance(t, ir.EnumDecl) and t.underlying is not None:
+            return ir.Constant(0, type=t, **where)  # a serializable enum's: (E)0
+        if isinstance(t, ir.BoolType):
+            return ir.BoolLiteral(False, type=BOOL, **where)
+        if isinstance(t, ir.StringType):
+            return ir.StringLiteral("", type=t, **where)
+        if isinstance(t, ir.ErrorType):
+            return ir.EnumMember(t, "NoError", type=t, **where)
+        if isinstance(t, ir.EnumDecl):
+            return ir.EnumMember(t, t.members[0], type=t, **where)
+        if isinstance(t, ir.StructLike) and t.kind in ("header", "header_union"):
+            return ir.InvalidHeader(type=t, **where)
+        if isinstance(t, ir.StructLike):
+            return ir.StructExpr([(f.name, self.default_value(f.type, at)) for f in t.fields], type=t, **where)
+        if isinstance(t, (ir.TupleType, ir.StackType)):
+            types = list(t.elems) if isinstance(t, ir.TupleType) else [t.elem] * t.size
+            return ir.ListExpr([self.default_value(x, at) for x in types], type=t, **where)
+        raise error(at.pos, f"...: no default value for type {self.show(t)}")
 
     def unify(self, a: ir.Expr, b: ir.Expr, op: str) -> tuple[ir.Expr, ir.Expr]:
         """Give two operands a common type (constants adapt to the sized side)."""
@@ -414,6 +454,10 @@ class ExprChecker:
 
     def _e_InvalidHeader(self, e, scope):
         e.type = ir.InvalidInitType()
+        return e
+
+    def _e_Dots(self, e, scope):
+        e.type = ir.DefaultValueType()
         return e
 
     def _e_DefaultExpr(self, e, scope):
@@ -684,7 +728,7 @@ class ExprChecker:
             return self.coerce(e.expr, target, "{#}")
         if same_type(src, target):
             return e.expr if isinstance(e.expr, ir.Constant) else e
-        if isinstance(target, ir.StructLike) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):
+        if isinstance(target, (ir.StructLike, ir.StackType)) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):
             # `(S) {...}` initializes S as an assignment would: the fields must match
             # (p4c: explicit-cast-to-header-from-kvlist-expr-with-unmatched-field)
             return self.coerce(e.expr, target, "cast operand")
@@ -736,6 +780,9 @@ class ExprChecker:
 
     def _e_ListExpr(self, e: ir.ListExpr, scope: Scope):
         e.items = [self.expr(i, scope) for i in e.items]
+        dots = next((i for i in e.items[:-1] if isinstance(i, ir.Dots)), None)
+        if dots is not None:
+            raise error(dots.pos, "... must be the last element")
         e.type = ir.TupleType(tuple(i.type for i in e.items))
         return e
 

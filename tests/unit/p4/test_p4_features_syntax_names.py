@@ -195,3 +195,53 @@ def test_v1model_array_of_extern_instances_is_unsupported():
     rejected_at(build(LOCALS="register<bit<8>>(4) @@regs[2];", APPLY="regs[1].write(0, hdr.h.a);"),
                 "unsupported: regs: arrays of extern instances are not supported on this target")
     rejected_at(build(DECLS="counter(4, CounterType.packets) @@cs[2];"), "unsupported: cs: arrays of extern")
+
+
+# -- `...`: default values (default-initializer) -----------------------------------------------
+DEFAULTS = {"DECLS": "enum E { A, B }\nenum bit<8> Z { P = 1, Q = 2 }\nheader v_t { bit<8> a; varbit<8> v; }\n"
+                     "struct s_t { bit<8> x; bool y; h_t h; E e; Z z; error r; }"}
+
+
+def run_defaults(apply: str) -> bytes:
+    return run(**DEFAULTS, APPLY="sm.egress_spec = 2; " + apply)[:3]
+
+
+def test_dots_alone_is_the_default_value_of_the_type_the_context_needs():
+    assert run_defaults("bit<8> v = 7; v = ...; hdr.h.a = v + 1;") == bytes([1, 0, 0])
+    assert run_defaults("h_t h0 = ...; if (!h0.isValid()) { hdr.h.a = 0x11; }") == bytes([0x11, 0, 0])
+    assert run_defaults("s_t s = ...; if (s.x == 0 && !s.y && !s.h.isValid() && s.e == E.A && s.z == (Z)0 "
+                        "&& s.r == error.NoError) { hdr.h.a = 2; }") == bytes([2, 0, 0])
+
+
+def test_dots_last_in_a_list_or_struct_expression_stands_for_the_fields_not_given():
+    assert run_defaults("h_t h2 = { 5, ... }; hdr.h = h2;") == bytes([5, 0, 0])  # a valid header
+    assert run_defaults("h_t h2 = { b = 9, ... }; hdr.h = h2;") == bytes([0, 0, 9])
+    assert run_defaults("s_t s = (s_t){ 4, true, ... }; hdr.h.a = s.x;\n"
+                        "if (s.y && s.e == E.A) { hdr.h.b = 2; }") == bytes([4, 0, 2])
+
+
+def test_dots_as_a_default_action_argument():
+    out = run(LOCALS="action a(bit<8> v) { hdr.h.a = v + 3; }\n"
+                     "table t { actions = { a; } default_action = a(...); }", APPLY="sm.egress_spec = 2; t.apply();")
+    assert out[0] == 3
+
+
+def test_dots_must_be_the_last_element():
+    rejected_at(build(APPLY="h_t h2 = { 5, @@..., 1 };"), "... must be the last element")
+
+
+def test_dots_do_not_make_room_for_more_values():
+    rejected_at(build(APPLY="h_t h2 = @@{ 5, 6, 7, ... };"), "'h_t' has 2 fields, the initializer has 3")
+
+
+def test_varbit_has_no_default_value():
+    rejected_at(build(**DEFAULTS, APPLY="v_t v = { 1, @@... };"), "no default value for type varbit<8>")
+
+
+def test_v1model_header_stack_given_as_a_list_is_unsupported():
+    rejected_at(build(APPLY="h_t[2] st = @@...;"), "unsupported: ...: a header stack value given as a list")
+    rejected_at(build(APPLY="h_t[2] st; st = @@{ hdr.h, ... };"), "a header stack value given as a list")
+
+
+def test_other_architectures_may_give_a_header_stack_as_a_list():
+    compiles(other_arch("", "bit<32>[2] a = { 1, ... }; v = a[1]; bit<32>[2] b = ...;"))
