@@ -82,7 +82,7 @@ class CallChecker:
                   ambiguous: str | None = None) -> ir.Method:
         """The overload a call names. With `ambiguous` (the message), two overloads the
         arguments both fit (by count and names, as p4c matches them) are an error."""
-        matching = [c for c in candidates if call_matches(c, args)]
+        matching = [c for c in candidates if call_matches(c.params, args)]
         if ambiguous is not None and len(matching) > 1:
             raise error(e.pos, ambiguous)
         if matching:
@@ -311,6 +311,19 @@ class CallChecker:
             raise error(e.pos, f"{what} '{e.text}' is not writable")
 
     # -- constructors ---------------------------------------------------------------------------
+    def block_overload(self, node, target: ir.Type, args: list[ir.Argument]) -> ir.Type:
+        """The parser, control or package an instantiation names when several are declared
+        under its name: the one whose constructor its arguments fit by count and names, as
+        p4c resolves overloads (issue1334)."""
+        overloads = self.ctx.overloads.get(getattr(target, "name", None), [])
+        if not any(target is d for d in overloads):
+            return target
+        matching = [d for d in overloads if call_matches(ir.constructor_params(d), args)]
+        if len(matching) != 1:
+            what = "multiple matching declarations" if matching else "no matching declaration"
+            raise error(node.pos, f"{target.name}: {what}")
+        return matching[0]
+
     def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope) -> ir.Type:
         """Check an instantiation's arguments against the type's constructor; returns the type
         instantiated, a generic extern's type arguments inferred from them if not given."""
@@ -456,12 +469,12 @@ def _constant_arguments(args: list[ir.Argument]) -> None:
             raise error(arg.value.pos, f"{arg.value.text}: cannot evaluate to a compile-time constant")
 
 
-def call_matches(fn: ir.Method | ir.FunctionDecl, args: list[ir.Argument]) -> bool:
-    """Whether `args` fit `fn`'s parameters: each names (by position or by name) a distinct
+def call_matches(params: list[ir.Param], args: list[ir.Argument]) -> bool:
+    """Whether `args` fit `params`: each names (by position or by name) a distinct
     parameter, and the parameters left have a default value or are @optional."""
-    left = {p.name: p for p in fn.params}
+    left = {p.name: p for p in params}
     for i, arg in enumerate(args):
-        name = arg.name if arg.name is not None else (fn.params[i].name if i < len(fn.params) else None)
+        name = arg.name if arg.name is not None else (params[i].name if i < len(params) else None)
         if name is None or left.pop(name, None) is None:
             return False
     return all(p.default is not None or p.annotation("optional") is not None for p in left.values())

@@ -163,10 +163,19 @@ class DeclareGlobals:
                 if not isinstance(overloads, list) or any(_same_signature(o, decl) for o in overloads):
                     raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
                 overloads.append(decl)
+            elif _overloads(g.types.get(decl.name), decl):
+                ctx.overloads.setdefault(decl.name, [g.types[decl.name]]).append(decl)
             elif isinstance(decl, _TYPE_DECLS):
                 _declare(g, decl, "types")
             else:
                 _declare(g, decl)
+
+
+def _overloads(previous: ir.Decl | None, decl: ir.Decl) -> bool:
+    """Whether `decl` overloads the type declared before under its name: parsers, controls
+    and packages may be, each kind with its own, told apart by their constructors' arguments
+    (p4c: IFunctional declarations of one kind; issue1334)."""
+    return type(previous) is type(decl) and ir.constructor_params(decl) is not None
 
 
 def _same_signature(a: ir.Method, b: ir.Method) -> bool:
@@ -409,7 +418,7 @@ class DeclarationChecker:
                      "ctor" if decl.kind == "package" else "apply")
 
     def _d_Instance(self, decl: ir.Instance, scope: Scope) -> None:
-        decl.type = self.types.resolve_type(decl.type_ref, scope)
+        decl.type = self.calls.block_overload(decl, self.types.resolve_type(decl.type_ref, scope), decl.args)
         if scope is self.ctx.global_scope and ir.block_kind(decl.type) in ("parser", "control"):
             # parsers and controls are instantiated inside others or as a package's arguments
             raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")

@@ -474,7 +474,7 @@ def _overload(overloads: list[ir.FunctionDecl], call: ir.MethodCall) -> ir.Funct
     _bind to say why."""
     if len(overloads) == 1:
         return overloads[0]
-    matching = [fn for fn in overloads if call_matches(fn, call.args)]
+    matching = [fn for fn in overloads if call_matches(fn.params, call.args)]
     if len(matching) != 1:
         what = "multiple matching declarations" if matching else "no matching declaration"
         raise error(call.pos, f"{overloads[0].name}: {what}")

@@ -875,3 +875,13 @@ def block_kind(t) -> str | None:
     if isinstance(t, ControlDecl):
         return "control"
     return t.kind if isinstance(t, BlockTypeDecl) else None
+
+
+def constructor_params(decl) -> list[Param] | None:
+    """The constructor parameters of a parser, control or package declaration (what an
+    instantiation's arguments are bound to), else None."""
+    if isinstance(decl, (ParserDecl, ControlDecl)):
+        return decl.ctor_params
+    if isinstance(decl, BlockTypeDecl) and decl.kind == "package":
+        return decl.params
+    return None

@@ -110,6 +110,8 @@ class CheckContext:
     # the functions the inlining dropped, each after how many top-level declarations it came
     functions: list = field(default_factory=list)
     generic_origin: dict = field(default_factory=dict)  # id(concrete struct) -> its generic struct
+    # a name several parsers, controls or packages are declared under -> them, in source order
+    overloads: dict = field(default_factory=dict)
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
@@ -811,7 +813,7 @@ class ExprChecker:
         return e
 
     def _e_ConstructorCall(self, e: ir.ConstructorCall, scope: Scope):
-        target = self.resolve_type(e.target, scope)
+        target = self.calls.block_overload(e, self.resolve_type(e.target, scope), e.args)
         e.type = self.calls.bind_constructor(e, target, e.args, scope)
         return e
 

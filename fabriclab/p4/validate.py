@@ -87,7 +87,8 @@ class ValidateDeclarations:
         previous = seen.setdefault(decl.name, decl)
         if previous is decl:
             return
-        if isinstance(decl, _OVERLOADABLE) and type(previous) is type(decl):
+        if type(previous) is type(decl) and (isinstance(decl, _OVERLOADABLE) or
+                                             ir.constructor_params(decl) is not None):
             return
         raise error(decl.pos, f"duplicate declaration of '{decl.name}' (previous declaration at "
                               f"line {previous.pos.line if previous.pos else '?'})")

@@ -245,3 +245,28 @@ def test_v1model_header_stack_given_as_a_list_is_unsupported():
 
 def test_other_architectures_may_give_a_header_stack_as_a_list():
     compiles(other_arch("", "bit<32>[2] a = { 1, ... }; v = a[1]; bit<32>[2] b = ...;"))
+
+
+# -- parsers, controls and packages overloaded by their constructors (issue1334, issue3379) -----
+BLOCK_OVERLOADS = {"DECLS": "control Add(inout bit<8> v)(bit<8> a) { apply { v = v + a; } }\n"
+                            "control Add(inout bit<8> v) { apply { v = v - 1; } }"}
+
+
+def test_instantiation_picks_the_control_its_arguments_fit():
+    out = run(**BLOCK_OVERLOADS, LOCALS="Add() minus;", APPLY="sm.egress_spec = 2; minus.apply(hdr.h.a);")
+    assert out[0] == 0
+
+
+def test_instantiation_fitting_no_overload_or_several_is_rejected():
+    rejected_at(build(**BLOCK_OVERLOADS, LOCALS="Add(c = 5) @@plus;"), "Add: no matching declaration")
+    twice = "control Twice(inout bit<8> v)(bit<8> a) { apply { } }\n"
+    rejected_at(build(DECLS=twice + twice, LOCALS="Twice(5) @@t;"), "Twice: multiple matching declarations")
+
+
+def test_package_overloaded_by_its_parameters():
+    compiles(other_arch("", "").replace("package top(ct c);", "package top(ct c);\npackage top(ct c1, ct c2);")
+             .replace("top(c()) main;", "top(c = c()) main;"))
+
+
+def test_an_action_is_not_overloaded():
+    rejected_at(build(DECLS="action a() { }\n@@action a(bit<8> x) { }"), "duplicate declaration of 'a'")
