@@ -1,6 +1,9 @@
-"""Names p4c's front end accepts where fabriclab used to stop (its positive corpus: shadow3,
-shadow-after-use, shadow1, pr1363, issue3274, issue3274-2): each runs in a small v1model
-program on the switch, and a close variant p4c rejects is rejected at the line p4c names."""
+"""Syntax and names p4c's front end accepts where fabriclab used to stop (its positive corpus:
+shadow3, shadow-after-use, shadow1, pr1363, issue3274(-2), bitexpr1, issue4775-2, factory2,
+hashext, spec-issue1068, externArray1, generic-extern-inference, default-initializer,
+issue1334): each runs in a small v1model program on the switch where the switch can run it
+(else it is refused as unsupported, or compiled for another architecture), and a close
+variant p4c rejects is rejected at the line p4c names."""
 
 from marked import build, compiles, rejected_at
 
