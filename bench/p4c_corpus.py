@@ -25,6 +25,8 @@ to reject (no expected stderr): accepted or rejected.
 Samples (--samples): every testdata/p4_16_samples/*.p4, all of which p4c's front end (p4test)
 accepts: accepted, rejected as p4c-bm2-ss (above), another architecture (it includes an
 architecture file fabriclab does not ship: psa.p4, pna.p4, ebpf_model.p4, ...) or rejected.
+Of the accepted ones, the unused-declaration warnings p4c's stderr files hold against
+fabriclab's (same file, line and message).
 
 Measure-only: it reads the checkout and contains none of p4c's code.
 """
@@ -204,9 +206,23 @@ def measure_bmv_errors(root: pathlib.Path, listing: bool) -> collections.Counter
     return res
 
 
-def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> collections.Counter:
-    """p4c's positive corpus, every program p4test accepts (any architecture)."""
+# p4c's unused-declaration warnings in its stderr files: `file(line): [--Wwarn=unused] warning: message`
+UNUSED_WARNING = re.compile(r"^(\S+)\((\d+)\): \[--Wwarn=unused\] warning: (.*)$", re.M)
+
+
+def unused_warnings(program) -> set[tuple[str, int, str]]:
+    """(file name, line, first line of the message) of a compiled program's unused warnings."""
+    return {(pathlib.Path(w.pos.file).name, w.pos.line, w.message.splitlines()[0])
+            for w in program.warnings if w.pos is not None and w.message.endswith("is unused")}
+
+
+def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> tuple[collections.Counter, collections.Counter]:
+    """p4c's positive corpus, every program p4test accepts (any architecture); and, of the
+    accepted ones, p4c's `[--Wwarn=unused]` warnings (its p4_16_samples_outputs/NAME-stderr)
+    against fabriclab's: the same (file, line, message), missing or extra."""
     res: collections.Counter = collections.Counter()
+    warn: collections.Counter = collections.Counter()
+    outputs = root / "testdata" / "p4_16_samples_outputs"
     for prog in sorted(p for p in (root / "testdata" / "p4_16_samples").glob("*.p4") if p.is_file()):
         program, failure = compiled.get(prog) or compile_one(prog)
         kind = "accepted" if failure is None else failure[0]
@@ -215,7 +231,15 @@ def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> collec
         res[kind] += 1
         if listing and kind not in ("accepted", "another architecture"):
             print(f"samples {kind} {prog.name}: {failure[1]}", flush=True)
-    return res
+        stderr = outputs / (prog.name + "-stderr")
+        if program is None or not stderr.is_file():
+            continue
+        want = {(m[1], int(m[2]), m[3]) for m in UNUSED_WARNING.finditer(stderr.read_text())}
+        got = unused_warnings(program)
+        warn.update({"same": len(want & got), "missing": len(want - got), "extra": len(got - want)})
+        if listing and want != got:
+            print(f"warnings {prog.name}: missing {sorted(want - got)}, extra {sorted(got - want)}", flush=True)
+    return res, warn
 
 
 def run_one_stf(compiled, path: pathlib.Path) -> str:
@@ -265,9 +289,12 @@ def main(argv: list[str] | None = None) -> int:
                   + ", ".join(f"{k} {v}" for k, v in sorted(stf.items()))
                   + f" ({100 * stf['pass'] / max(n, 1):.1f}% pass)")
         if args.samples:
-            smp = measure_samples(root, args.list, compiled)
+            smp, warn = measure_samples(root, args.list, compiled)
             print(f"p4c's positive corpus (p4_16_samples), {sum(smp.values())} programs: "
                   + ", ".join(f"{k} {v}" for k, v in sorted(smp.items())))
+            print(f"its unused-declaration warnings ([--Wwarn=unused]) on the accepted programs: p4c gives "
+                  f"{warn['same'] + warn['missing']}, fabriclab the same {warn['same']}, "
+                  f"misses {warn['missing']}, adds {warn['extra']}")
         if args.errors:
             err = measure_errors(root, args.list)
             n = sum(err.values())

@@ -8,9 +8,10 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
   (nested structs are flattened first), and its metadata type a struct;
 - every header instantiated (in those types, or as a local) must total a multiple of 8 bits;
 - a table has at most one `lpm` key;
+- no `list<T>` value at run time (lists are constructor arguments of externs);
 - a direct_meter is used through a table's `meters` property and read() in its actions: a
   read() without such a table has nowhere to bind, a table's meter never read() has no result;
-- no header stack value written as a list (`st = { h, ... };`): the switch has none;
+- a table's action argument is no invalid header (`{#}`): action data are bit strings;
 - no arrays of extern instances (`register<bit<8>>(4) regs[2];`): the switch has none;
 - externs are those simple_switch implements (v1model.p4's and core.p4's): p4c rejects a
   program's own extern functions and extern instances unless told to emit them (--emit-externs).
@@ -45,23 +46,39 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if sum(k.match_kind == "lpm" for k in table.keys) > 1:
             raise error(table.pos, f"multiple LPM keys in table '{table.name}' are not supported on "
                                    f"this target (BMv2 allows one lpm key per table)")
+    _check_invalid_header_arguments(tables)
     instances = [d for b in blocks for d in b.locals if isinstance(d, ir.Instance)]
     for inst in [d for d in ctx.program.decls if isinstance(d, ir.Instance)] + instances:
         if inst.size_expr is not None:
             raise error(inst.pos, f"unsupported: {inst.name}: arrays of extern instances are not supported on "
                                   f"this target")
-    for inst in instances:
+    in_place = [getattr(t, prop) for t in tables for prop in ("implementation", "counters", "meters")]
+    for inst in instances + [i for i in in_place if isinstance(i, ir.Instance)]:
         base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
-        if isinstance(base, ir.ExternDecl) and not _system(base):
+        if isinstance(base, ir.ExternDecl) and not system_decl(base):
             raise error(inst.pos, f"{base.name}: unknown extern instance: simple_switch does not implement "
                                   f"the extern '{base.name}' (p4c accepts it only with --emit-externs)")
-    _check_stack_lists(_bodies(blocks, actions))
+    _check_no_lists(blocks, actions)
     calls = [c for body in _bodies(blocks, actions) for c in ir.iter_calls(body)]
     _check_direct_meters(blocks, tables, calls)
     for call in calls:
-        if call.kind == ir.CallKind.EXTERN_FUNCTION and not _system(call.decl):
+        if call.kind == ir.CallKind.EXTERN_FUNCTION and not system_decl(call.decl):
             raise error(call.pos, f"{call.method}: unknown extern function: simple_switch does not "
                                   f"implement it (p4c accepts it only with --emit-externs)")
+
+
+def _check_invalid_header_arguments(tables: list[ir.TableDecl]) -> None:
+    """Action data are bit strings: an invalid header (`{#}`, a constant p4c's front end takes
+    as a table's action argument: invalid_header_default_action_arg) has none on this target."""
+    for table in tables:
+        refs = [table.default_action] + [e.action for e in table.entries]
+        for arg in (a for ref in refs if ref is not None for a in ref.args):
+            value = arg.value
+            while isinstance(value, ir.Cast):
+                value = value.expr
+            if isinstance(value, ir.InvalidHeader):
+                raise error(arg.value.pos, f"unsupported: {arg.value.text}: an invalid header as an action "
+                                           f"argument of table '{table.name}' on this target")
 
 
 def _type_name(t) -> str | None:
@@ -76,7 +93,7 @@ def _main_arg(main: ir.Instance, index: int):
     return getattr(value, "type", None)
 
 
-def _system(decl) -> bool:
+def system_decl(decl) -> bool:
     """Declared in fabriclab's own core.p4/v1model.p4 (what simple_switch implements)."""
     pos = getattr(decl, "pos", None)
     if pos is None:
@@ -181,14 +198,16 @@ def _bodies(blocks: list, actions: list[ir.ActionDecl]) -> list:
     return found + [a.body for a in actions]
 
 
-def _check_stack_lists(bodies: list) -> None:
-    """A header stack's value written as a list (`st = { h, ... };`, `h_t[2] st = ...;`):
-    the switch has no such value yet."""
-    for body in bodies:
-        for node in (n for part in (body if isinstance(body, list) else [body]) for n in ir.walk(part)):
-            if isinstance(node, ir.ListExpr) and isinstance(node.type, ir.StackType):
-                raise error(node.pos, f"unsupported: {node.text}: a header stack value given as a list is not "
-                                      f"supported on this target")
+def _check_no_lists(blocks: list, actions: list[ir.ActionDecl]) -> None:
+    """`list<T>` values exist at compile time only (extern constructor arguments): simple_switch
+    has no run-time list, so a variable, action parameter or expression of a list type in the
+    pipeline is refused rather than run."""
+    roots = [n for body in _bodies(blocks, actions) for n in (body if isinstance(body, list) else [body])]
+    roots += [p for a in actions for p in a.params]
+    for node in (n for root in roots for n in ir.walk(root)):
+        if isinstance(getattr(node, "type", None), ir.ListType):
+            raise error(node.pos, f"unsupported: {node.type.display()} values at run time "
+                                  f"(list types are only supported in extern constructor arguments)")
 
 
 def _check_direct_meters(blocks: list, tables: list[ir.TableDecl], calls: list[ir.MethodCall]) -> None:

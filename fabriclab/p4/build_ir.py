@@ -208,6 +208,9 @@ class IrBuilder(Transformer):
     def tuple_type(self, meta, c):
         return self._type(meta, "tuple", args=c[1] or [])
 
+    def list_type(self, meta, c):
+        return self._type(meta, "list", args=[c[1]])
+
     def function_decl(self, meta, c):
         annos, ret, name, type_params, params, body = c
         return ir.FunctionDecl(str(name), return_ref=ret, type_params=type_params or [],
@@ -227,7 +230,7 @@ class IrBuilder(Transformer):
         return self._type(meta, "name", name=str(c[0]))
 
     def type_params(self, meta, c):
-        return [str(t) for t in c if isinstance(t, Token) and t.type == "IDENTIFIER"]
+        return [ir.TypeParam(str(t), self._pos(t)) for t in c if isinstance(t, Token) and t.type == "IDENTIFIER"]
 
     # -- type declarations -----------------------------------------------------------
     def const_decl(self, meta, c):
@@ -669,11 +672,11 @@ class IrBuilder(Transformer):
         return self._expr(ir.Slice(c[0], c[1], c[2]), meta)
 
     def width_slice(self, meta, c):
-        """`e[lo +: w]` is `e[lo + w - 1 : lo]` (lo and w compile-time constants)."""
+        """`e[lo +: w]` is `e[lo + w - 1 : lo]` (when lo is a compile-time constant)."""
         base, lo, _op, width = c
         hi = ir.Binary("-", ir.Binary("+", copy.deepcopy(lo), width, pos=self._pos(meta)),
                        ir.Constant(1, type=ir.IntType(), pos=self._pos(meta)), pos=self._pos(meta))
-        return self._expr(ir.Slice(base, hi, lo), meta)
+        return self._expr(ir.Slice(base, hi, lo, width=copy.deepcopy(width)), meta)
 
     def call(self, meta, c):
         target, _open, type_args, _close, args = c

@@ -5,13 +5,16 @@ parameters (positional, named, defaults), infer type arguments and check directi
 from __future__ import annotations
 
 from fabriclab.p4 import ir
-from fabriclab.p4.fieldtypes import has_varbits_or_unions
+from fabriclab.p4.fieldtypes import has_varbits_or_unions, size_in_bits
 from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
-                                   same_type, substitute)
+                                   header_stack_only, same_type, substitute)
 
 _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOKAHEAD,
                    "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
 
+
+# Methods every type has (P4-16 spec 8.23, p4c extends them beyond headers); they fold to an int.
+_SIZE_METHODS = ("minSizeInBits", "minSizeInBytes", "maxSizeInBits", "maxSizeInBytes")
 
 # The implicit parameter of push_front/pop_front (they are built-in methods, not declared).
 _COUNT_PARAM = ir.Param("count", direction="in", type=INT)
@@ -30,6 +33,9 @@ class CallChecker:
             return self._call_path(e, target, scope)
         if isinstance(target, ir.Member):
             return self._call_member(e, target, scope)
+        if isinstance(target, ir.TypeMember) and target.member in _SIZE_METHODS:  # `T.minSizeInBits()`
+            ref = ir.TypeRef("name", name=target.type_name, pos=target.pos)
+            return self._size_query(e, target.member, self.types.resolve_type(ref, scope))
         raise error(e.pos, f"'{target.text if target else e.text}' is not callable")
 
     # -- functions and actions -----------------------------------------------------------
@@ -82,7 +88,7 @@ class CallChecker:
                   ambiguous: str | None = None) -> ir.Method:
         """The overload a call names. With `ambiguous` (the message), two overloads the
         arguments both fit (by count and names, as p4c matches them) are an error."""
-        matching = [c for c in candidates if call_matches(c.params, args)]
+        matching = [c for c in candidates if call_fits(c, args)]
         if ambiguous is not None and len(matching) > 1:
             raise error(e.pos, ambiguous)
         if matching:
@@ -131,9 +137,12 @@ class CallChecker:
                 e.kind, e.decl, e.target = ir.CallKind.TABLE_APPLY, decl, obj_expr
                 e.type = ir.ApplyResultType(decl)
                 return e
-        obj = self.types.expr(obj_expr, scope)
+        obj = self._operand(obj_expr, scope, sizing=method in _SIZE_METHODS)
         e.target = obj
         t = obj.type
+        if method in _SIZE_METHODS and not isinstance(t.base if isinstance(t, ir.SpecializedType) else t,
+                                                      ir.ExternDecl):  # (an extern's own method)
+            return self._size_query(e, method, t)
         if isinstance(t, ir.StructLike) and t.kind in ("header", "header_union"):
             kinds = {"isValid": (ir.CallKind.IS_VALID, BOOL), "setValid": (ir.CallKind.SET_VALID, VOID),
                      "setInvalid": (ir.CallKind.SET_INVALID, VOID)}
@@ -146,6 +155,7 @@ class CallChecker:
             e.kind, e.type = kinds[method]
             return e
         if isinstance(t, ir.StackType):
+            header_stack_only(t, target)
             if method not in ("push_front", "pop_front"):
                 raise error(target.pos, f"header stacks have no method '{method}'")
             if len(e.args) != 1:
@@ -202,6 +212,28 @@ class CallChecker:
             e.type = VOID
             return e
         raise error(target.pos, f"'{obj.text}' of type {self.types.show(t)} has no method '{method}'")
+
+    def _operand(self, obj: ir.Expr, scope: Scope, sizing: bool) -> ir.Expr:
+        """The typed object of a method call; `sizing`: of a size query (`types.sizing`)."""
+        outer, self.types.sizing = self.types.sizing, self.types.sizing or sizing
+        try:
+            return self.types.expr(obj, scope)
+        finally:
+            self.types.sizing = outer
+
+    def _size_query(self, e: ir.MethodCall, method: str, t: ir.Type) -> ir.Constant:
+        """`x.minSizeInBits()` and the like: p4c folds them to an int constant while it types
+        the program (a call statement of one then does nothing)."""
+        if e.args:
+            raise error(e.pos, f"{method}: {len(e.args)} arguments supplied while 0 are expected")
+        if e.type_args:
+            raise error(e.pos, f"{method}: 0 type parameters expected, but {len(e.type_args)} type "
+                               f"arguments supplied")
+        bits = size_in_bits(t, method.startswith("max"))
+        if bits is None:
+            raise error(e.pos, f"{e.text}: width not well-defined for values of type {self.types.show(t)}")
+        value = (bits + 7) // 8 if method.endswith("Bytes") else bits
+        return ir.Constant(value, type=INT, text=e.text, pos=e.pos)
 
     def _check_varbit_extract(self, e: ir.MethodCall) -> None:
         """`extract(hdr, len)`: `hdr` has exactly one varbit field, `len` (bits) is a bit<32>."""
@@ -279,6 +311,7 @@ class CallChecker:
         if isinstance(ptype, ir.DontCareType):  # a type argument `_` (`E<_>`) gives no type
             raise error(value.pos, f"{value.text}: Could not infer a type for parameter {param.name} "
                                    f"(inferred type is don't care '_')")
+        ptype = _fill_dont_cares(ptype, value.type)
         if isinstance(ptype, ir.TypeVar):
             if isinstance(value.type, (ir.StructInitType, ir.DefaultValueType)):
                 raise error(value.pos, f"cannot infer a type for {value.text or '{...}'} passed to {what}")
@@ -288,7 +321,9 @@ class CallChecker:
                 isinstance(ptype.base if isinstance(ptype, ir.SpecializedType) else ptype, (ir.StringType, ir.ExternDecl)):
             # a generic parameter with a direction, bound to a type such a parameter cannot have
             raise error(param.pos, f"{param.name}: a parameter with type {self.types.show(ptype)} cannot have a direction")
-        value = self.types.coerce(value, ptype, f"argument '{param.name}' of {what}")
+        if not (isinstance(ptype, ir.IntType) and isinstance(value.type, ir.BitType)):
+            # (p4c unifies `int` with any width: such a value keeps its own, extern-int-arg1)
+            value = self.types.coerce(value, ptype, f"argument '{param.name}' of {what}")
         if param.direction in ("out", "inout"):
             self.check_writable(value, scope, f"argument for {param.direction} parameter '{param.name}'")
         return value
@@ -318,15 +353,14 @@ class CallChecker:
         overloads = self.ctx.overloads.get(getattr(target, "name", None), [])
         if not any(target is d for d in overloads):
             return target
-        matching = [d for d in overloads if call_matches(ir.constructor_params(d), args)]
+        matching = [d for d in overloads if params_fit(ir.constructor_params(d), args)]
         if len(matching) != 1:
             what = "multiple matching declarations" if matching else "no matching declaration"
             raise error(node.pos, f"{target.name}: {what}")
         return matching[0]
 
-    def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope) -> ir.Type:
-        """Check an instantiation's arguments against the type's constructor; returns the type
-        instantiated, a generic extern's type arguments inferred from them if not given."""
+    def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope):
+        """Check an instantiation's arguments against the type's constructor."""
         base, bindings = target, {}
         if isinstance(target, ir.SpecializedType):
             base = target.base
@@ -342,22 +376,31 @@ class CallChecker:
                     raise error(p.pos, f"{p.name}: parameter cannot have type {kind} {self.types.show(p.type)}")
             node.args = self.bind_args(node, ctor.params, args, scope, bindings, what)
             _constant_arguments(node.args)
+            if base.type_params and not isinstance(target, ir.SpecializedType):
+                node.type = self._inferred_extern_type(node, base, bindings)
             if isinstance(node, ir.Instance):
                 node.constructor = ctor
-            if base.type_params and not isinstance(target, ir.SpecializedType):
-                return _inferred(node, base, bindings)
-            return target
+            return
         if isinstance(base, (ir.ParserDecl, ir.ControlDecl)):
             for p in base.ctor_params:  # only a package's constructor takes packages
                 if ir.block_kind(p.type) == "package":
                     raise error(p.pos, f"{p.name}: parameter cannot be a package")
             node.args = self.bind_args(node, base.ctor_params, args, scope, bindings, what)
             _constant_arguments(node.args)
-            return target
+            return
         if isinstance(base, ir.BlockTypeDecl) and base.kind == "package":
             node.args = self.bind_package(node, base, args, scope, bindings)
-            return target
+            return
         raise error(node.pos, f"type {self.types.show(target)} cannot be instantiated")
+
+    @staticmethod
+    def _inferred_extern_type(node, base: ir.ExternDecl, bindings: dict) -> ir.SpecializedType:
+        """`Random(16w256) r;`: a generic extern's type arguments inferred from its constructor's
+        arguments (p4c: methodArgs, issue2480)."""
+        if not all(isinstance(bindings.get(p), ir.Type) and not isinstance(bindings[p], ir.TypeVar)
+                   for p in base.type_params):
+            raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
+        return ir.SpecializedType(base, tuple(bindings[p] for p in base.type_params))
 
     def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope,
                      explicit: dict | None = None):
@@ -398,6 +441,10 @@ class CallChecker:
                                              f"match type of parameter '{param.name}' ({self.types.show(proto)})")
                 arg.value, arg.param = value, param
                 continue
+            if value is not None and ir.block_kind(proto) is None:  # a value (`bool flag`): a constant
+                arg.value, arg.param = self._bind_one(value, param, scope, bindings, f"package '{package.name}'"), param
+                _constant_arguments([arg])
+                continue
             if not isinstance(decl, (ir.ParserDecl, ir.ControlDecl)) or \
                     not isinstance(proto_base, ir.BlockTypeDecl) or \
                     (proto_base.kind == "parser") != isinstance(decl, ir.ParserDecl):
@@ -411,10 +458,14 @@ class CallChecker:
         return args
 
     def _match_block(self, arg: ir.Argument, decl, proto, bindings: dict) -> None:
-        """A parser/control passed to a package must have the prototype's parameters."""
+        """A parser/control passed to a package must have the prototype's parameters; the
+        prototype may have more at its end if they are optional or have a default value (p4c
+        unifies them so: default-control-argument), which the block then does not see."""
         proto_base = proto.base if isinstance(proto, ir.SpecializedType) else proto
         local = dict(zip(proto_base.type_params, proto.args)) if isinstance(proto, ir.SpecializedType) else {}
-        if len(decl.params) != len(proto_base.params):
+        extra = proto_base.params[len(decl.params):]
+        if len(decl.params) > len(proto_base.params) or any(
+                p.default is None and p.annotation("optional") is None for p in extra):
             raise error(arg.pos, f"'{decl.name}' has {len(decl.params)} parameters, "
                                  f"'{proto_base.name}' needs {len(proto_base.params)}")
         for actual, expected in zip(decl.params, proto_base.params):
@@ -422,11 +473,23 @@ class CallChecker:
             if isinstance(want, ir.TypeVar):
                 bound = bindings.setdefault(want.name, actual.type)
                 want = bound
+            elif isinstance(want, ir.DontCareType):  # `cproto<_>`: any type (p4c: unused)
+                want = actual.type
             if not same_type(actual.type, want) or (actual.direction or None) != (expected.direction or None):
                 raise error(arg.pos or actual.pos,  # p4c: the argument's type does not match the parameter's
                             f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
                             f"{self.types.show(actual.type)} but '{proto_base.name}' needs "
                             f"{expected.direction or ''} {self.types.show(want)}".replace("  ", " "))
+
+
+def _fill_dont_cares(want: ir.Type, have: ir.Type) -> ir.Type:
+    """A parameter's type `E<_, _>` takes the type arguments of the argument's `E<A, B>` where
+    it says `_` (any type there: p4c, issue3417 `RegisterAction(Register<_, _> reg)`)."""
+    if not (isinstance(want, ir.SpecializedType) and isinstance(have, ir.SpecializedType)
+            and same_type(want.base, have.base) and len(want.args) == len(have.args)):
+        return want
+    return ir.SpecializedType(want.base, tuple(h if isinstance(w, ir.DontCareType) else w
+                                               for w, h in zip(want.args, have.args)))
 
 
 def _runtime_part(e: ir.Expr) -> ir.Expr | None:
@@ -453,14 +516,6 @@ def _runtime_part(e: ir.Expr) -> ir.Expr | None:
     return None
 
 
-def _inferred(node, base: ir.ExternDecl, bindings: dict) -> ir.SpecializedType:
-    """`E(16w1) e;` of a generic extern: its type arguments are those its constructor's
-    arguments bound (P4-16 spec, type specialization: generic-extern-inference)."""
-    if any(name not in bindings for name in base.type_params):
-        raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
-    return ir.SpecializedType(base, tuple(bindings[name] for name in base.type_params))
-
-
 def _constant_arguments(args: list[ir.Argument]) -> None:
     """Constructor arguments are evaluated when the program is instantiated, at compile time
     (p4c: persistent_e, `p(z) p1;` with `z` an apply parameter)."""
@@ -469,7 +524,12 @@ def _constant_arguments(args: list[ir.Argument]) -> None:
             raise error(arg.value.pos, f"{arg.value.text}: cannot evaluate to a compile-time constant")
 
 
-def call_matches(params: list[ir.Param], args: list[ir.Argument]) -> bool:
+def call_fits(fn: ir.Method, args: list[ir.Argument]) -> bool:
+    """Whether `args` fit `fn`'s parameters (see params_fit)."""
+    return params_fit(fn.params, args)
+
+
+def params_fit(params: list[ir.Param], args: list[ir.Argument]) -> bool:
     """Whether `args` fit `params`: each names (by position or by name) a distinct
     parameter, and the parameters left have a default value or are @optional."""
     left = {p.name: p for p in params}

@@ -14,11 +14,13 @@ from __future__ import annotations
 import copy
 import re
 
-from fabriclab.p4 import ir
-from fabriclab.p4.calls import CallChecker
+from fabriclab.p4 import consteval, ir
+from fabriclab.p4.bmv2_rules import system_decl
+from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
-from fabriclab.p4.typecheck import VOID, CheckContext, ExprChecker, Scope, error, same_type, substitute
+from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, fold_path,
+                                     is_numeric, same_type, substitute)
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
 
@@ -28,9 +30,10 @@ def _header_field_type(t) -> bool:
     t = t.type if isinstance(t, ir.NewTypeDecl) else t
     if isinstance(t, ir.StructLike) and t.kind == "struct":
         return all(_header_field_type(f.type) for f in t.fields)
-    if isinstance(t, ir.StackType):  # an array of bits (`bit<8>[16] a;`)
-        return isinstance(t.elem, (ir.BitType, ir.BoolType))
+    if isinstance(t, ir.StackType):  # an array of bits (`bit<8>[16] a;`) or of bit structs
+        return _header_field_type(t.elem)
     return isinstance(t, _HEADER_FIELD_TYPES) or isinstance(t, ir.EnumDecl) and t.underlying is not None
+_TYPE_WORDS = frozenset({"bit", "int", "varbit", "bool", "true", "false"})  # keywords, not names
 _SELF_DECLARING = (ir.StructLike, ir.ExternDecl, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.ExternDecl,
                ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
@@ -163,6 +166,8 @@ class DeclareGlobals:
                 if not isinstance(overloads, list) or any(_same_signature(o, decl) for o in overloads):
                     raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
                 overloads.append(decl)
+            elif isinstance(decl, ir.BlockTypeDecl) and decl.kind == "package" and decl.name in g.types:
+                _overload_package(ctx, decl)
             elif _overloads(g.types.get(decl.name), decl):
                 ctx.overloads.setdefault(decl.name, [g.types[decl.name]]).append(decl)
             elif isinstance(decl, _TYPE_DECLS):
@@ -172,16 +177,26 @@ class DeclareGlobals:
 
 
 def _overloads(previous: ir.Decl | None, decl: ir.Decl) -> bool:
-    """Whether `decl` overloads the type declared before under its name: parsers, controls
-    and packages may be, each kind with its own, told apart by their constructors' arguments
-    (p4c: IFunctional declarations of one kind; issue1334)."""
-    return type(previous) is type(decl) and ir.constructor_params(decl) is not None
+    """Whether `decl` overloads the type declared before under its name: parsers and controls
+    may be, each kind with its own, told apart by their constructors' arguments (p4c:
+    IFunctional declarations of one kind; issue1334)."""
+    return type(previous) is type(decl) and isinstance(decl, (ir.ParserDecl, ir.ControlDecl))
 
 
 def _same_signature(a: ir.Method, b: ir.Method) -> bool:
     """Overloads no call can tell apart: as many parameters, with the same names (p4c tells
     overloads apart by the count and the names of the arguments; issue1334)."""
     return sorted(p.name for p in a.params) == sorted(p.name for p in b.params)
+
+
+def _overload_package(ctx: CheckContext, decl: ir.BlockTypeDecl) -> None:
+    """A package declared again: an overload, which an instantiation picks by its arguments
+    (p4c: issue3379), if its parameters differ in number from the others'."""
+    first = ctx.global_scope.types[decl.name]
+    overloads = ctx.package_overloads.setdefault(decl.name, [first])
+    if not isinstance(first, ir.BlockTypeDecl) or any(len(o.params) == len(decl.params) for o in overloads):
+        raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
+    overloads.append(decl)
 
 
 def _member_pos(decl, index: int) -> SourcePos | None:
@@ -220,6 +235,7 @@ class DeclarationChecker:
         self._checking_consts: set[int] = set()
         self._loops = 0  # for loops around the statement being checked (break/continue)
         self._returns: ir.Type | None = None  # the return type of the function being checked
+        self._unwritten: dict[int, ir.Expr] = {}  # the state's locals select cases may read (unwritten_locals)
 
     def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
         """Check every declaration and report the first error of each, as p4c reports several.
@@ -265,6 +281,7 @@ class DeclarationChecker:
         for f in decl.fields:
             if f.name in seen:
                 raise error(f.pos, f"duplicate field '{f.name}' in '{decl.name}'")
+            self._length_annotation(f, seen, scope)
             seen.add(f.name)
             self._match_annotation(f)
             if decl.type_params:  # generic: its uses are checked as concrete structs
@@ -288,6 +305,17 @@ class DeclarationChecker:
                 raise error(f.pos, f"Field '{f.name}' of 'struct {decl.name}' cannot have type "
                                    f"'{self.types.show(f.type)}'")
             self._tuple_elements(f.type, f.type_ref)
+
+    @staticmethod
+    def _length_annotation(f: ir.Field, earlier: set[str], scope: Scope) -> None:
+        """The names in a field's `@length(e)` are found as p4c's ResolveReferences finds
+        them: the fields declared before it, then the enclosing scope (spec-ex32_e)."""
+        anno = f.annotation("length")
+        if anno is None:
+            return
+        for name in re.findall(r"(?<![\w.])[A-Za-z_]\w*", anno.body or ""):
+            if name not in earlier and name not in _TYPE_WORDS and scope.lookup(name) is None:
+                raise error(anno.pos, f"{name}: declaration not found")
 
     def _match_annotation(self, f: ir.Field) -> None:
         """A field's `@match(kind)` (how a value_set of the struct matches it) must name one
@@ -313,11 +341,13 @@ class DeclarationChecker:
             raise error(decl.underlying_ref.pos, f"a serializable enum needs a bit<W> or int<W> type, "
                                                  f"not {self.types.show(underlying)}")
         decl.underlying = underlying
+        members = Scope(scope)  # the members before a value name theirs (p4c: issue3616, `c = (bit<4>)a`)
         for name, expr in zip(decl.members, decl.value_exprs):
-            value = self.types.coerce(self.types.expr(expr, scope), underlying, f"value of '{decl.name}.{name}'")
+            value = self.types.coerce(self.types.expr(expr, members), underlying, f"value of '{decl.name}.{name}'")
             if not isinstance(value, ir.Constant):
                 raise error(expr.pos, f"value of '{decl.name}.{name}' must be a compile-time constant")
             decl.values[name] = value.value
+            members.values[name] = ir.ConstDecl(name, type=underlying, value=value, pos=expr.pos)
 
     def _d_TypedefDecl(self, decl: ir.TypedefDecl, scope: Scope) -> None:
         self.types.typedef_target(decl, scope)
@@ -338,10 +368,13 @@ class DeclarationChecker:
         value = self.types.expr(decl.init, scope)
         if decl.name == "__v1model_version" and scope is self.ctx.global_scope:
             _check_v1model_version(value)
-        if isinstance(decl.type, ir.IntType) and isinstance(value, ir.Constant) and isinstance(value.type, ir.BitType):
+        if isinstance(decl.type, ir.IntType) and isinstance(value.type, ir.BitType):
             # p4c unifies `int` with a sized type: `const int z = 2w1;` is the number 1 (issue2444)
-            value = ir.Constant(value.value, value.base, type=decl.type, text=value.text, pos=value.pos)
-        value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
+            if isinstance(value, ir.Constant):
+                value = ir.Constant(value.value, value.base, type=decl.type, text=value.text, pos=value.pos)
+        else:
+            value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
+        value = const_aggregate(value) or value  # `const T t2 = t;`: t's value
         if not isinstance(value, _CONSTANT_VALUES):
             raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")
         decl.value = value
@@ -418,11 +451,12 @@ class DeclarationChecker:
                      "ctor" if decl.kind == "package" else "apply")
 
     def _d_Instance(self, decl: ir.Instance, scope: Scope) -> None:
-        decl.type = self.calls.block_overload(decl, self.types.resolve_type(decl.type_ref, scope), decl.args)
+        decl.type = self.calls.block_overload(decl, self.types.resolve_type(decl.type_ref, self._overload_scope(decl, scope)),
+                                              decl.args)
         if scope is self.ctx.global_scope and ir.block_kind(decl.type) in ("parser", "control"):
             # parsers and controls are instantiated inside others or as a package's arguments
             raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")
-        decl.type = self.calls.bind_constructor(decl, decl.type, decl.args, scope)
+        self.calls.bind_constructor(decl, decl.type, decl.args, scope)
         self._abstract_methods(decl, scope)
         if decl.size_expr is not None:
             decl.type = ir.StackType(decl.type, self._instance_count(decl, scope))
@@ -433,6 +467,19 @@ class DeclarationChecker:
         if size <= 0:
             raise error(decl.size_expr.pos, f"{decl.name}: an array of instances needs a positive size, not {size}")
         return size
+
+    def _overload_scope(self, inst: ir.Instance, scope: Scope) -> Scope:
+        """Where `inst`'s type is resolved: for an overloaded package, a scope in which its
+        name is the package whose parameters the arguments fit (by count and names)."""
+        name = inst.type_ref.name if inst.type_ref is not None else ""
+        overloads = self.ctx.package_overloads.get(name)
+        if not overloads or scope.lookup_type(name) is not overloads[0]:
+            return scope
+        fitting = [p for p in overloads if call_fits(p, inst.args)]
+        if len(fitting) != 1:
+            raise error(inst.pos, f"{name}: {len(fitting) or 'no'} package declarations take these "
+                                  f"{len(inst.args)} arguments")
+        return Scope(scope, types={name: fitting[0]})
 
     def _abstract_methods(self, decl: ir.Instance, scope: Scope) -> None:
         """An instance of an extern with abstract methods implements each (but `@optional`
@@ -573,12 +620,14 @@ class DeclarationChecker:
                 if isinstance(stmt, _STATEMENTS_NOT_IN_PARSERS):
                     raise error(stmt.pos, f"{type(stmt).__name__.lower()} statements are not "
                                           f"allowed in parser states")
-            for stmt in state.stmts:
-                self._stmt(stmt, state_scope)
+            for i, stmt in enumerate(state.stmts):
+                stmt = state.stmts[i] = self._stmt(stmt, state_scope)
                 for call in ir.iter_calls(stmt):
                     if call.kind == ir.CallKind.ACTION:
                         raise error(call.pos, f"{call.method}(...): Action calls are not allowed within parsers")
+            self._unwritten = unwritten_locals(state.stmts)
             self._transition(state.transition, states, state_scope)
+            self._unwritten = {}
         if not _reaches_end(states["start"]):
             raise error(decl.pos, f"parser {decl.name}: Parser never reaches accept or reject state")
 
@@ -595,6 +644,7 @@ class DeclarationChecker:
             return
         sel = tr.select
         sel.keys = [self.types.expr(k, scope) for k in sel.keys]
+        _flatten_select(sel)
         for key in sel.keys:
             if not isinstance(key.type, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
                 raise error(key.pos, f"cannot select on a value of type {self.types.show(key.type)}")
@@ -651,6 +701,7 @@ class DeclarationChecker:
             raise error(value.pos, f"{what} of type {self.types.show(value.type)} does not match the key type "
                                    f"{self.types.show(key_type)}")
         value = self.types.coerce(value, key_type, what)
+        value = fold_path(value, self._unwritten) or value
         if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember)):
             raise error(value.pos, f"{what} '{value.text}' is not a compile-time constant")
         return value
@@ -851,9 +902,13 @@ class DeclarationChecker:
             value.type = VOID
             return
         if name == "size":
-            t.size = self.types.const_int(value, scope, "a table size")
-            if t.size < 0:
-                raise error(value.pos, "a table size must not be negative")
+            prop.value = self.types.expr(value, scope)
+            if not instance_constant(prop.value):
+                raise error(value.pos, "a table size must be a compile-time constant")
+            if isinstance(prop.value, ir.Constant):
+                t.size = prop.value.value
+                if t.size < 0:
+                    raise error(value.pos, "a table size must not be negative")
             return
         if name in ("implementation", "counters", "meters"):
             prop.value = self._table_instance(t, prop, scope)
@@ -876,9 +931,8 @@ class DeclarationChecker:
             value = self.types.expr(value, scope)
             typ = value.type
         base = typ.base if isinstance(typ, ir.SpecializedType) else typ
-        # the expected externs are v1model's: without them p4c's front end takes any (pr1363)
-        v1model = any(name in self.ctx.global_scope.types for name in expected)
-        if v1model and getattr(base, "name", None) not in expected:
+        own_extern = isinstance(base, ir.ExternDecl) and not system_decl(base)  # (its architecture's: spec-ex25)
+        if getattr(base, "name", None) not in expected and not own_extern:
             raise error(prop.value.pos, f"table property '{prop.name}' must be "
                                         f"{' or '.join(expected)}, not {self.types.show(typ)}")
         return value
@@ -886,18 +940,25 @@ class DeclarationChecker:
     # -- statements ----------------------------------------------------------------------------
     def _block(self, block: ir.Block, scope: Scope) -> None:
         inner = Scope(scope)
-        for stmt in block.stmts:
-            self._stmt(stmt, inner)
+        block.stmts = [self._stmt(stmt, inner) for stmt in block.stmts]
 
-    def _stmt(self, stmt: ir.Stmt, scope: Scope) -> None:
+    def _stmt(self, stmt: ir.Stmt, scope: Scope) -> ir.Stmt:
+        """Check `stmt`; returns what replaces it (itself, or nothing for a call p4c folds
+        away: `h.minSizeInBits();`)."""
         if isinstance(stmt, ir.Assign):
+            target = stmt.lhs
             stmt.lhs = self.types.expr(stmt.lhs, scope)
+            if isinstance(target, ir.Slice) and target.width is not None and isinstance(stmt.lhs, ir.Cast):
+                raise error(stmt.lhs.pos, f"unsupported: assignment to '{target.text}', a slice with a "
+                                          f"run-time bit index")
             self.calls.check_writable(stmt.lhs, scope)
             stmt.rhs = self.types.coerce(self.types.expr(stmt.rhs, scope), stmt.lhs.type, "right-hand side")
         elif isinstance(stmt, ir.CallStmt):
             call = self.types.expr(stmt.call, scope)
             if isinstance(call, ir.BoolLiteral) and stmt.call.method == "static_assert":
                 call = stmt.call  # checked; the switch does nothing for it
+            if isinstance(call, ir.Constant):  # a size query (p4c drops the statement)
+                return ir.Empty(pos=stmt.pos)
             if not isinstance(call, ir.MethodCall):
                 raise error(stmt.pos, "only calls can be used as statements")
             stmt.call = call
@@ -905,9 +966,9 @@ class DeclarationChecker:
             stmt.cond = self.types.expr(stmt.cond, scope)
             if not isinstance(stmt.cond.type, ir.BoolType):
                 raise error(stmt.cond.pos, f"an if condition must be bool, not {self.types.show(stmt.cond.type)}")
-            self._stmt(stmt.then, Scope(scope))
+            stmt.then = self._stmt(stmt.then, Scope(scope))
             if stmt.else_ is not None:
-                self._stmt(stmt.else_, Scope(scope))
+                stmt.else_ = self._stmt(stmt.else_, Scope(scope))
         elif isinstance(stmt, ir.Block):
             self._block(stmt, scope)
         elif isinstance(stmt, ir.Switch):
@@ -929,23 +990,22 @@ class DeclarationChecker:
             raise error(stmt.pos, "instantiations are not allowed inside blocks")
         elif isinstance(stmt, ir.For):
             inner = Scope(scope)
-            for s in stmt.init:
-                self._stmt(s, inner)
+            stmt.init = [self._stmt(s, inner) for s in stmt.init]
             if stmt.cond is not None:
                 stmt.cond = self.types.expr(stmt.cond, inner)
                 if not isinstance(stmt.cond.type, ir.BoolType):
                     raise error(stmt.cond.pos, f"a for condition must be bool, not "
                                                f"{self.types.show(stmt.cond.type)}")
-            for s in stmt.update:
-                self._stmt(s, inner)
+            stmt.update = [self._stmt(s, inner) for s in stmt.update]
             self._loops += 1
             try:
-                self._stmt(stmt.body, Scope(inner))
+                stmt.body = self._stmt(stmt.body, Scope(inner))
             finally:
                 self._loops -= 1
         elif isinstance(stmt, (ir.Break, ir.Continue)):
             if not self._loops:
                 raise error(stmt.pos, f"{type(stmt).__name__.lower()} outside a loop")
+        return stmt
 
     def _return(self, stmt: ir.Return, scope: Scope) -> None:
         """`return e` in a function: `e` converts implicitly to the return type."""
@@ -1007,14 +1067,72 @@ class DeclarationChecker:
                 self._block(case.body, scope)
 
 
+def unwritten_locals(stmts: list[ir.Stmt]) -> dict[int, ir.Expr]:
+    """The constant initializers of the variables these statements declare and never write, by
+    id of the declaration: p4c-bm2-ss's mid end propagates them into a select case
+    (select-struct: `S s = {0, 0}; ... { s.f0, s.f1 }: accept;`)."""
+    written = {id(_root_decl(e)) for stmt in stmts for e in _writes(stmt)}
+    return {id(s): s.init for s in stmts if isinstance(s, ir.VarDecl) and id(s) not in written
+            and s.init is not None and fold_path(s.init, {}) is not None}
+
+
+def _writes(stmt: ir.Stmt):
+    """The expressions a statement may write: assignment targets, out/inout arguments."""
+    for node in ir.walk(stmt):
+        if isinstance(node, ir.Assign):
+            yield node.lhs
+        elif isinstance(node, ir.MethodCall):
+            yield from (a.value for a in node.args if a.value is not None and a.param is not None
+                        and a.param.direction in ("out", "inout"))
+
+
+def _root_decl(e: ir.Expr):
+    while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
+        e = e.expr
+    return getattr(e, "decl", None)
+
+
+def _flatten_select(sel: ir.SelectExpr) -> None:
+    """A list among the select keys (`select(x, {y, z})`) is its elements, and a case's value
+    for it a list of as many values or `default` (p4c matches a tuple key element-wise)."""
+    if not any(isinstance(k, ir.ListExpr) for k in sel.keys):
+        return
+    for case in sel.cases:
+        if len(case.keysets) == len(sel.keys):
+            case.keysets = [v for k, ks in zip(sel.keys, case.keysets) for v in _case_elements(k, ks)]
+        elif len(case.keysets) > 1:
+            raise error(case.pos, f"select case has {len(case.keysets)} values for {len(sel.keys)} keys")
+    sel.keys = [e for k in sel.keys for e in _key_elements(k)]
+
+
+def _key_elements(key: ir.Expr) -> list[ir.Expr]:
+    if isinstance(key, ir.ListExpr):
+        return [e for item in key.items for e in _key_elements(item)]
+    return [key]
+
+
+def _case_elements(key: ir.Expr, ks: ir.Expr) -> list[ir.Expr]:
+    """The values a case matches `key`'s elements with (its own value if `key` is no list)."""
+    if not isinstance(key, ir.ListExpr):
+        return [ks]
+    if isinstance(ks, ir.DefaultExpr):
+        items = [ir.DefaultExpr(text=ks.text, pos=ks.pos) for _ in key.items]
+    elif isinstance(ks, ir.ListExpr) and len(ks.items) == len(key.items):
+        items = ks.items
+    else:
+        raise error(ks.pos, f"select case value '{ks.text}' does not match the key '{key.text}': a list of "
+                            f"{len(key.items)} values or default is needed")
+    return [v for k, item in zip(key.items, items) for v in _case_elements(k, item)]
+
+
 def _arg_text(arg: ir.Argument) -> str:
     return arg.value.text if arg.value is not None else "_"
 
 
 def is_constant(e: ir.Expr) -> bool:
-    """A compile-time constant value (P4-16 spec 18.1): a literal, an enum or error member, a
-    constant, or a list or struct of those."""
-    if isinstance(e, (ir.Constant, ir.BoolLiteral, ir.StringLiteral, ir.EnumMember)):
+    """A compile-time constant value (P4-16 spec 18.1): a literal (`{#}` too, as p4c), an enum
+    or error member, a constant, or a list or struct of those."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral, ir.StringLiteral, ir.EnumMember, ir.InvalidHeader)):
         return True
     if isinstance(e, ir.PathExpr):
         return isinstance(e.decl, ir.ConstDecl)
@@ -1024,6 +1142,21 @@ def is_constant(e: ir.Expr) -> bool:
         return all(is_constant(i) for i in e.items)
     if isinstance(e, ir.StructExpr):
         return all(is_constant(v) for _, v in e.fields)
+    return False
+
+
+def instance_constant(e: ir.Expr) -> bool:
+    """Known once the block is instantiated: a constant, a numeric constructor parameter, or
+    casts and consteval.INSTANCE_OPS of those (p4c specializes a control per constructor argument,
+    so `size = Size;` with a constructor parameter `Size` is a constant in each instance)."""
+    if isinstance(e, ir.Constant):
+        return True
+    if isinstance(e, ir.PathExpr):
+        return isinstance(e.decl, ir.Param) and e.decl.direction is None and is_numeric(e.type)
+    if isinstance(e, ir.Cast):
+        return instance_constant(e.expr)
+    if isinstance(e, ir.Binary):
+        return e.op in consteval.INSTANCE_OPS and instance_constant(e.left) and instance_constant(e.right)
     return False
 
 

@@ -102,3 +102,22 @@ def unary(op: str, a: int, typ: ir.Type) -> int:
 
 def cast(value: int, typ: ir.Type) -> int:
     return wrap(value, typ)
+
+
+INSTANCE_OPS = ("+", "-", "*")  # what a value known per block instance may be computed with
+
+
+def instance_value(e: ir.Expr, args: dict[int, int]) -> int | None:
+    """The value of `e` in one instance of its block, whose numeric constructor parameters
+    have the values `args` (by id of the parameter); None if it is not known there."""
+    if isinstance(e, ir.Constant):
+        return e.value
+    if isinstance(e, ir.PathExpr):
+        return args.get(id(e.decl))
+    if isinstance(e, ir.Cast):
+        value = instance_value(e.expr, args)
+        return None if value is None else cast(value, e.type)
+    if isinstance(e, ir.Binary) and e.op in INSTANCE_OPS:
+        left, right = instance_value(e.left, args), instance_value(e.right, args)
+        return None if left is None or right is None else binary(e.op, left, right, e.type)
+    return None

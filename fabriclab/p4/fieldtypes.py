@@ -84,3 +84,31 @@ def has_varbits_or_unions(t: ir.Type | None) -> bool:
     if isinstance(t, ir.TupleType):
         return any(has_varbits_or_unions(e) for e in t.elems)
     return False
+
+
+def size_in_bits(t: ir.Type | None, largest: bool) -> int | None:
+    """The smallest (or, `largest`, the largest) number of bits a value of type `t` takes, as
+    p4c's minSizeInBits()/maxSizeInBits() fold it: a varbit takes 0 to its maximum, a union
+    its largest member; None where p4c says the width is not well-defined (int, string,
+    enum, error, extern, ...)."""
+    t = _rep(t)
+    if isinstance(t, ir.EnumDecl):
+        t = t.underlying
+    if isinstance(t, ir.BitType):
+        return t.width
+    if isinstance(t, ir.BoolType):
+        return 1
+    if isinstance(t, ir.VarbitType):
+        return t.max_width if largest else 0
+    if isinstance(t, ir.StackType):
+        elem = size_in_bits(t.elem, largest)
+        return None if elem is None else elem * t.size
+    parts = [f.type for f in t.fields] if isinstance(t, ir.StructLike) else \
+        list(t.elems) if isinstance(t, ir.TupleType) else None
+    if parts is None:
+        return None
+    sizes = [size_in_bits(p, largest) for p in parts]
+    if None in sizes:
+        return None
+    union = isinstance(t, ir.StructLike) and t.kind == "header_union"
+    return max(sizes, default=0) if union else sum(sizes)

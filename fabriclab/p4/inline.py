@@ -22,7 +22,7 @@ import itertools
 import re
 
 from fabriclab.p4 import ir
-from fabriclab.p4.calls import call_matches
+from fabriclab.p4.calls import call_fits
 from fabriclab.p4.typecheck import error
 
 _LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos"}
@@ -52,7 +52,7 @@ def _map_one(value, fn):
 
 class Inliner:
     def __init__(self, functions: dict[str, list[ir.FunctionDecl]]) -> None:
-        self.functions = functions  # name -> its overloads, in source order
+        self.functions = functions
         self.counter = itertools.count()
         self.table_keys: dict[str, list[ir.Stmt]] = {}  # table name -> its keys' calls
         self.specialized = 0  # calls of generic functions inlined so far
@@ -63,10 +63,20 @@ class Inliner:
         return specialize_call(fn, call)
 
     def _called(self, expr) -> ir.FunctionDecl | None:
-        if (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)
-                and expr.target.name in self.functions):
-            return _overload(self.functions[expr.target.name], expr)
-        return None
+        """The function `expr` calls, if it calls one: among overloads (functions of one name),
+        the one its arguments fit by count and names, as p4c picks it (a lone function is
+        picked anyway: its binding says why the call does not fit; two that fit are ambiguous)."""
+        if not (isinstance(expr, ir.MethodCall) and isinstance(expr.target, ir.PathExpr)):
+            return None
+        overloads = self.functions.get(expr.target.name)
+        if not overloads:
+            return None
+        fitting = [fn for fn in overloads if call_fits(fn, expr.args)]
+        if len(fitting) > 1:
+            raise error(expr.pos, f"{expr.target.name}: multiple matching declarations")
+        if fitting or len(overloads) == 1:
+            return (fitting or overloads)[0]
+        raise error(expr.pos, f"no overload of function '{expr.target.name}' takes {len(expr.args)} arguments")
 
     # -- statement lists ------------------------------------------------------------
     def stmts(self, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -111,26 +121,31 @@ class Inliner:
                     continue
                 if ir.find_annotation(key.annotations, "name") is None:
                     raise error(key.pos, f"{key.expr.text}: Complex key expression requires a @name annotation")
-                updates = self.table_keys.setdefault(table.name, [])
-
-                def to_local(e: ir.Expr) -> ir.Expr:
-                    fn = self._called(e)
-                    if fn is None:
-                        return e
-                    fn = specialize_call(fn, e)  # a generic function's return type, for its call
-                    if fn.return_ref is None or fn.return_ref.kind == "void":
-                        raise error(e.pos, f"function '{fn.name}' returns no value")
-                    tmp = f"{table.name}_key__{next(self.counter)}"
-                    control.locals.insert(control.locals.index(table),
-                                          ir.VarDecl(tmp, type_ref=copy.deepcopy(fn.return_ref), pos=e.pos))
-                    updates.append(ir.Assign(ir.PathExpr(tmp, pos=e.pos, text=tmp), e, pos=e.pos))
-                    return ir.PathExpr(tmp, pos=e.pos, text=tmp)
-                key.expr = _map_one(key.expr, to_local) if not self._called(key.expr) else to_local(key.expr)
+                key.expr = self._before_apply(key.expr, table, control)
             for ref in table.actions:
                 if any(a.value is not None and self._calls_in(a.value) for a in ref.args):
                     made.append(self._bind_in_action(ref, table, control, program))
         for original, action in made:
             control.locals.insert(control.locals.index(original) + 1 if original in control.locals else 0, action)
+
+    def _before_apply(self, expr: ir.Expr, table: ir.TableDecl, control: ir.ControlDecl) -> ir.Expr:
+        """`expr` with each function call in it a control local, computed before each apply of
+        `table` (in `table_keys`)."""
+        updates = self.table_keys.setdefault(table.name, [])
+
+        def to_local(e: ir.Expr) -> ir.Expr:
+            fn = self._called(e)
+            if fn is None:
+                return e
+            fn = specialize_call(fn, e)  # a generic function's return type, for its call
+            if fn.return_ref is None or fn.return_ref.kind == "void":
+                raise error(e.pos, f"function '{fn.name}' returns no value")
+            tmp = f"{table.name}_key__{next(self.counter)}"
+            control.locals.insert(control.locals.index(table),
+                                  ir.VarDecl(tmp, type_ref=copy.deepcopy(fn.return_ref), pos=e.pos))
+            updates.append(ir.Assign(ir.PathExpr(tmp, pos=e.pos, text=tmp), e, pos=e.pos))
+            return ir.PathExpr(tmp, pos=e.pos, text=tmp)
+        return _map_one(expr, to_local) if not self._called(expr) else to_local(expr)
 
     def _bind_in_action(self, ref: ir.ActionRef, table: ir.TableDecl, control: ir.ControlDecl,
                         program: ir.Program) -> tuple[ir.ActionDecl, ir.ActionDecl]:
@@ -151,6 +166,7 @@ class Inliner:
         bound = [(next((p for p in params if p.name == a.name), None) if a.name else params[i], a)
                  for i, a in enumerate(ref.args)]
         inits: list[ir.Stmt] = []
+        copy_out: list[ir.Stmt] = []
         kept: list[ir.Argument] = []
         for param, arg in bound:
             if param is not None and param.direction == "in" and arg.value is not None \
@@ -158,12 +174,17 @@ class Inliner:
                 new.params.remove(param)
                 inits.append(ir.VarDecl(param.name, type_ref=copy.deepcopy(param.type_ref), init=arg.value,
                                         pos=arg.pos))
+            elif param is not None and param.direction in ("out", "inout") and arg.value is not None \
+                    and self._calls_in(arg.value) is not None:
+                new.params.remove(param)
+                copy_out.append(self._copy_in_out(new, param, arg.value, inits))
             else:
                 if param is not None:
                     arg.name = param.name  # the rest by name: parameters before it may be gone
                 kept.append(arg)
         new.body.stmts[:0] = inits
-        gone = {d.name for d in inits}
+        new.body.stmts += copy_out
+        gone = {p.name for p in params if p not in new.params}
 
         def without_bound(args: list[ir.Argument]) -> list[ir.Argument]:
             """An entry or default action repeats the listed arguments: those bound in the copy go."""
@@ -184,6 +205,19 @@ class Inliner:
                 value.name, value.absolute = new.name, False
         ref.name, ref.args, ref.absolute = new.name, kept, False
         return action, new
+
+    def _copy_in_out(self, action: ir.ActionDecl, param: ir.Param, lvalue: ir.Expr,
+                     inits: list[ir.Stmt]) -> ir.Stmt:
+        """An out/inout argument whose indices call functions (`a(h.s[f()].x)` in `actions`):
+        the copy of the action evaluates the l-value's indices when it runs (into `inits`),
+        copies it in to a local of the parameter's name and returns the copy-out statement."""
+        if any(isinstance(n, (ir.Return, ir.Exit)) for n in ir.walk(action.body)):
+            raise error(lvalue.pos, f"unsupported: a function call in the {param.direction} argument of "
+                                    f"'{action.name}', an action that may return early")
+        self.freeze_indices(lvalue, inits)
+        init = copy.deepcopy(lvalue) if param.direction == "inout" else None
+        inits.append(ir.VarDecl(param.name, type_ref=copy.deepcopy(param.type_ref), init=init, pos=lvalue.pos))
+        return ir.Assign(lvalue, ir.PathExpr(param.name, pos=lvalue.pos, text=param.name), pos=lvalue.pos)
 
     def _stmt(self, s: ir.Stmt) -> list[ir.Stmt]:
         if isinstance(s, ir.Block):
@@ -321,10 +355,13 @@ class Inliner:
     def freeze_indices(self, lhs: ir.Expr, pre: list[ir.Stmt]) -> None:
         """An l-value is evaluated before the right-hand side: its non-constant stack
         indices are read into temporaries when the right-hand side writes through a call."""
+        parts = []
         while isinstance(lhs, (ir.Member, ir.Index, ir.Slice)):
-            if isinstance(lhs, ir.Index) and not _stable(lhs.index):
-                lhs.index = self._temp("idx", pre, lhs.index.pos, init=self._lower(lhs.index, pre))
+            parts.append(lhs)
             lhs = lhs.expr
+        for part in reversed(parts):  # left to right, as P4 evaluates
+            if isinstance(part, ir.Index) and not _stable(part.index):
+                part.index = self._temp("idx", pre, part.index.pos, init=self._lower(part.index, pre))
 
     # -- one call -------------------------------------------------------------------
     def _expand(self, fn: ir.FunctionDecl, call: ir.MethodCall, result: str | None) -> ir.Block:
@@ -466,19 +503,6 @@ def _applies(e: ir.Expr):
 
 def _as_stmt(stmts: list[ir.Stmt], orig: ir.Stmt) -> ir.Stmt:
     return stmts[0] if len(stmts) == 1 else ir.Block(stmts=stmts, pos=orig.pos)
-
-
-def _overload(overloads: list[ir.FunctionDecl], call: ir.MethodCall) -> ir.FunctionDecl:
-    """The function a call names: as p4c resolves overloads, the one whose parameters its
-    arguments fit by count and names (issue4775-2); a lone one even if they do not fit, for
-    _bind to say why."""
-    if len(overloads) == 1:
-        return overloads[0]
-    matching = [fn for fn in overloads if call_matches(fn.params, call.args)]
-    if len(matching) != 1:
-        what = "multiple matching declarations" if matching else "no matching declaration"
-        raise error(call.pos, f"{overloads[0].name}: {what}")
-    return matching[0]
 
 
 def _bind(fn: ir.FunctionDecl, call: ir.MethodCall) -> dict[str, ir.Expr]:

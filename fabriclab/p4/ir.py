@@ -51,7 +51,7 @@ from typing import Iterator
 from fabriclab.p4.diagnostics import SourcePos
 from fabriclab.p4.p4types import (  # noqa: F401  (the IR's types, re-exported)
     Type, BitType, VarbitType, IntType, BoolType, StringType, ErrorType,
-    MatchKindType, VoidType, DontCareType, TypeVar, StackType, TupleType,
+    MatchKindType, VoidType, DontCareType, TypeVar, StackType, TupleType, ListType,
     SpecializedType, SetType, ApplyResultType, ActionRunType, StructInitType,
 )
 from fabriclab.p4.p4types import DefaultValueType, InvalidInitType  # noqa: F401
@@ -113,6 +113,21 @@ def find_annotation(annotations: list[Annotation], name: str) -> Annotation | No
 @dataclass(eq=False)
 class Node:
     pos: SourcePos | None = field(default=None, kw_only=True, repr=False)
+
+
+class TypeParam(str):
+    """A type parameter's name (a str wherever names are compared) that remembers where it
+    is declared, for the diagnostics about the parameter itself (an unused one)."""
+
+    pos: SourcePos | None = None
+
+    def __new__(cls, name: str, pos: SourcePos | None = None) -> "TypeParam":
+        param = super().__new__(cls, name)
+        param.pos = pos
+        return param
+
+    def __reduce__(self):
+        return TypeParam, (str(self), self.pos)
 
 
 @dataclass(eq=False)
@@ -194,6 +209,7 @@ class Slice(Expr):
     expr: Expr
     hi: Expr
     lo: Expr
+    width: Expr | None = None  # `e[lo +: width]` (lo may then be known only at run time)
 
     @property
     def hi_bit(self) -> int:
@@ -335,7 +351,7 @@ class TypeRef(Node):
     """A type as written; the checker sets `.resolved`."""
 
     kind: str  # "bit", "int", "bool", "error", "string", "infint", "void", "name", "stack",
-    #            "specialized", "dontcare", "varbit", "tuple", "typeof"
+    #            "specialized", "dontcare", "varbit", "tuple", "list", "typeof"
     name: str = ""
     width: Expr | None = None  # bit/int width; stack size
     args: list["TypeRef"] = field(default_factory=list)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from lark import Token
 
-_TYPE_KEYWORDS = {"BOOL", "ERROR", "STRING_KW", "INT", "BIT", "VARBIT", "TUPLE", "VOID", "TYPE_IDENTIFIER"}
+_TYPE_KEYWORDS = {"BOOL", "ERROR", "STRING_KW", "INT", "BIT", "VARBIT", "TUPLE", "LIST", "VOID", "TYPE_IDENTIFIER"}
 _DECL_START = {"SEMICOLON", "LBRACE", "RBRACE", "ANNOTATION"}
 _TYPE_ARG_TOKENS = _TYPE_KEYWORDS | {"INTEGER", "COMMA", "LSQB", "RSQB", "DONTCARE", "LPAR", "RPAR"}
 
@@ -24,6 +24,25 @@ _RETURN_TYPE_END = {"TYPE_IDENTIFIER", "IDENTIFIER", "VOID", "BOOL"}
 
 def _retype(tok: Token, kind: str) -> Token:
     return Token.new_borrow_pos(kind, tok.value, tok)
+
+
+def _parameter_names(toks: list[Token], i: int) -> set[str]:
+    """The names a parameter list (its `(` at i) declares: at its top nesting level, each name
+    just before a `,`, the closing `)` or a default value's `=`."""
+    names: set[str] = set()
+    level = 0
+    for j in range(i, len(toks)):
+        value = toks[j].value
+        if value in ("(", "<", "["):
+            level += 1
+        elif value in (")", ">", "]"):
+            level -= 1
+        if level <= 0 or level == 1 and value in (",", "="):
+            if toks[j - 1].type in ("IDENTIFIER", "TYPE_IDENTIFIER"):
+                names.add(toks[j - 1].value)
+            if level <= 0:
+                break
+    return names
 
 
 class PostLexer:
@@ -80,15 +99,21 @@ class PostLexer:
     def _classify(self, toks: list[Token]) -> list[Token]:
         global_types: set[str] = set()
         scopes: list[tuple[int, set[str]]] = []  # (brace depth at opening, type variables)
-        hidden: list[tuple[int, str]] = []  # (brace depth it ends at, a type name a local hides)
         extern_depth: int | None = None  # brace depth of the `extern` keyword being read
         fields_depth: int | None = None  # brace depth of the `struct`/`header` being read
         declare_next = False  # the next identifier is a type being declared
         depth = 0
         n = len(toks)
 
+        # apply parameters of the parser or control being declared (`parser p(packet_in p)`),
+        # then of its body: as in p4c's lexer, a parameter hides a type of its name there
+        params_next = False  # the next `(` opens the parameter list of a parser or control
+        pending: set[str] | None = None  # its parameter names, until its body's `{` (or `;`)
+        # (brace depth at opening, parameter names or a local variable's name: it hides a type too)
+        shadows: list[tuple[int, set[str]]] = []
+
         def is_type(name: str) -> bool:
-            if any(name == h for _, h in hidden):
+            if any(name in s for _, s in shadows):
                 return False
             return name in global_types or any(name in s for _, s in scopes)
 
@@ -121,6 +146,10 @@ class PostLexer:
                 declare_next = True
                 if kind in ("HEADER", "STRUCT", "HEADER_UNION"):
                     fields_depth = depth
+                params_next = kind in ("PARSER", "CONTROL")
+            elif kind == "LPAR" and params_next:
+                params_next = False
+                pending = _parameter_names(toks, i)
             elif kind == "ENUM":  # `enum [bit<8> | typedef_t] Name {`: the name precedes the brace
                 j = i + 1
                 while j < n and toks[j].value not in ("{", ";"):
@@ -142,18 +171,22 @@ class PostLexer:
                     if after in ("{", "<"):
                         global_types.add(nxt.value)
             elif kind == "LBRACE":
+                if pending is not None:
+                    shadows.append((depth, pending))
+                    pending = None
                 depth += 1
             elif kind == "RBRACE":
                 depth -= 1
                 while scopes and scopes[-1][0] >= depth:
                     scopes.pop()
-                while hidden and hidden[-1][0] >= depth:
-                    hidden.pop()
+                while shadows and shadows[-1][0] >= depth:
+                    shadows.pop()
                 if extern_depth is not None and depth == extern_depth:
                     extern_depth = None
                 if fields_depth is not None and depth == fields_depth:
                     fields_depth = None
             elif kind == "SEMICOLON":
+                pending = None
                 while scopes and scopes[-1][0] == depth:
                     scopes.pop()
                 if extern_depth is not None and depth == extern_depth:
@@ -183,7 +216,7 @@ class PostLexer:
                     i = j
                     continue
                 elif is_type(tok.value) and hides_type(i):
-                    hidden.append((depth - 1, tok.value))
+                    shadows.append((depth - 1, {tok.value}))
                     tok = _retype(tok, "IDENTIFIER")
                 elif is_type(tok.value):
                     tok = _retype(tok, "TYPE_IDENTIFIER")

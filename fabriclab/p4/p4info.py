@@ -15,6 +15,7 @@ The rules (see REFERENCE_FACTS.md and the P4Runtime spec):
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from finsy.proto import p4i
 from finsy.proto.p4.config.v1 import p4types_pb2
 
-from fabriclab.p4 import ir
+from fabriclab.p4 import consteval, ir
 from fabriclab.p4.diagnostics import Diagnostic
 
 PREFIX = {"action": 0x01, "table": 0x02, "value_set": 0x03, "controller_header": 0x04,
@@ -153,6 +154,7 @@ class _Collected:
     action_names: dict[int, str] = field(default_factory=dict)  # id(ActionDecl) -> name
     extern_calls: bool = False  # an extern function is called from a control or its actions
     table_actions: set[int] = field(default_factory=set)  # id(ActionDecl) of actions some table lists
+    table_sizes: dict[str, int] = field(default_factory=dict)  # name -> size set by a constructor argument
 
 
 def _hidden(decl) -> bool:
@@ -180,16 +182,17 @@ class _Walker:
                 value = value.decl  # `MyIngress() ig; V1Switch(..., ig, ...)`: still the type's name
             decl = value.type if isinstance(value, (ir.ConstructorCall, ir.Instance)) else None
             if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
-                self._block(decl, local_name(decl)[0])
+                self._block(decl, local_name(decl)[0], {})
         return self.out
 
-    def _block(self, decl, prefix: str) -> None:
+    def _block(self, decl, prefix: str, args: dict[int, int]) -> None:
+        """`args`: the block instance's numeric constructor arguments, by id of the parameter."""
         if isinstance(decl, ir.ParserDecl):
             for local in decl.locals:
                 if isinstance(local, ir.ValueSetDecl):
                     self.out.value_sets.append((qualified(prefix, local), local))
                 elif isinstance(local, ir.Instance):
-                    self._instance(local, prefix)
+                    self._instance(local, prefix, args)
             return
         used = self._used_actions(decl)
         globals_used = [a for a in used if a not in decl.locals]
@@ -204,12 +207,13 @@ class _Walker:
                 if local not in applied:  # p4c removes tables that are never applied
                     continue
                 self.out.tables.append((qualified(prefix, local), local, prefix))
+                self._table_size(qualified(prefix, local), local, args)
                 for prop in ("implementation", "counters", "meters"):
                     declared = local.get_property(prop)
                     if declared is not None and isinstance(declared.value, ir.Instance):
                         self._in_place(local, prop, declared.value)
-            elif isinstance(local, ir.Instance):
-                self._instance(local, prefix)
+            elif isinstance(local, ir.Instance) and not _removed_unused(local, decl, self.program):
+                self._instance(local, prefix, args)
         for action in [a for _, a in self.out.actions if a in used] + [decl]:
             for call in _calls_inlined(action.body):
                 if call.kind == ir.CallKind.EXTERN_FUNCTION and call.method != "static_assert":
@@ -217,12 +221,25 @@ class _Walker:
                     if call.method == "digest":
                         self._digest(call)
 
-    def _instance(self, inst: ir.Instance, prefix: str) -> None:
+    def _instance(self, inst: ir.Instance, prefix: str, args: dict[int, int]) -> None:
         typ = inst.type
         if isinstance(typ, (ir.ControlDecl, ir.ParserDecl)):
-            self._block(typ, qualified(prefix, inst))  # p4c: `ingress.c.t` for instance c
+            inner = {id(a.param): consteval.instance_value(a.value, args) for a in inst.args if a.param is not None}
+            # p4c: `ingress.c.t` for instance c
+            self._block(typ, qualified(prefix, inst), {k: v for k, v in inner.items() if v is not None})
         else:
             self.out.instances.append((qualified(prefix, inst), inst))
+
+    def _table_size(self, name: str, table: ir.TableDecl, args: dict[int, int]) -> None:
+        """A size given by a constructor parameter (`size = Size;`) is this instance's argument."""
+        prop = table.get_property("size")
+        if prop is None or isinstance(prop.value, ir.Constant):
+            return
+        size = consteval.instance_value(prop.value, args)
+        if size is None:
+            _fail(prop.value, f"unsupported: the size of table '{table.name}' is not known in instance '{name}'")
+            return
+        self.out.table_sizes[name] = size
 
     def _in_place(self, table: ir.TableDecl, prop: str, inst: ir.Instance) -> None:
         """An extern constructed in a table property is named by the property's @name, unqualified."""
@@ -448,6 +465,35 @@ def _ctor_arg(inst: ir.Instance, name: str):
         if arg.param is not None and arg.param.name == name:
             return arg.value
     return None
+
+
+def _removed_unused(inst: ir.Instance, block: ir.ControlDecl, program: ir.Program) -> bool:
+    """Whether p4c's front end removes a control's extern instance before P4Info: it keeps
+    unused extern instances, but tells an extern by the declaration its type names, so an
+    instance of a typedef of an extern (`typedef register<T> R; R(n) r;`) is removed like any
+    unused declaration (issue2735-bmv2), after SimplifyDefUse dropped the calls of
+    @noSideEffects methods (register.read) whose out arguments nothing reads."""
+    ref = inst.type_ref
+    if ref is None or ref.kind != "name" or not any(
+            isinstance(d, ir.TypedefDecl) and d.name == ref.name for d in program.decls):
+        return False
+    refs: collections.Counter[int] = collections.Counter()  # id(declaration) -> references
+    outs: collections.Counter[int] = collections.Counter()  # of those, out arguments of the calls
+    calls = 0
+    for node in ir.walk(block):
+        if isinstance(node, ir.PathExpr):
+            refs[id(node.decl)] += 1
+        elif isinstance(node, ir.CallStmt) and isinstance(node.call.target, ir.PathExpr) \
+                and node.call.target.decl is inst:
+            if node.call.decl is None or node.call.decl.annotation("noSideEffects") is None:
+                return False
+            calls += 1
+            for arg in node.call.args:
+                if arg.param is not None and arg.param.direction in ("out", "inout"):
+                    if not (isinstance(arg.value, ir.PathExpr) and isinstance(arg.value.decl, ir.VarDecl)):
+                        return False
+                    outs[id(arg.value.decl)] += 1
+    return refs[id(inst)] == calls and all(refs[d] == n for d, n in outs.items())
 
 
 def _extern_kind(inst: ir.Instance) -> str | None:
@@ -758,7 +804,8 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
             rid = instance_ids[id(res)]
             msg.direct_resource_ids.append(rid)
             direct_tables[rid] = tid
-    msg.size = _size(table, "table", table.size or 0, INT64_MAX) or DEFAULT_TABLE_SIZE
+    size = found.table_sizes.get(msg.preamble.name, table.size or 0)
+    msg.size = _size(table, "table", size, INT64_MAX) or DEFAULT_TABLE_SIZE
     timeout = table.get_property("support_timeout")
     if timeout is not None and isinstance(timeout.value, ir.BoolLiteral) and timeout.value.value:
         msg.idle_timeout_behavior = p4i.Table.NOTIFY_CONTROL

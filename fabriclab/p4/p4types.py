@@ -111,6 +111,16 @@ class TupleType(Type):
 
 
 @dataclass(frozen=True)
+class ListType(Type):
+    """`list<T>`: a list of compile-time values of any length (extern constructor arguments)."""
+
+    elem: Type
+
+    def display(self) -> str:
+        return f"list<{self.elem.display()}>"
+
+
+@dataclass(frozen=True)
 class SpecializedType(Type):
     """A generic type with arguments, e.g. `register<bit<32>>`."""
 

@@ -24,7 +24,6 @@ UNSUPPORTED_WORDS = {
     "varbit": "varbit types",
     "this": "'this'",
     "function": "function declarations",
-    "list": "list types",
     "tuple": "tuple types",
     "int": "arbitrary-precision int outside constants",
 }

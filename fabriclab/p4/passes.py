@@ -20,6 +20,7 @@ from fabriclab.p4.specialize import SpecializeBlocks
 from fabriclab.p4.rules import EntryPriorities, MainPackage, TableEntries, TargetRestrictions, UnusedTables
 from fabriclab.p4.runtime_ops import RuntimeDivision
 from fabriclab.p4.typecheck import CheckContext
+from fabriclab.p4.unused import UnusedDeclarations
 from fabriclab.p4.validate import ValidateDeclarations
 
 
@@ -40,9 +41,9 @@ class PassManager:
         return ctx.program
 
 
-# validate declarations as written -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
+# validate declarations as written -> warn about unused ones -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 # -> what the target cannot run (p4c's mid end for BMv2)
-FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
+FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), UnusedDeclarations(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
                                UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision())
 
 

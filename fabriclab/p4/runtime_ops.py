@@ -1,4 +1,6 @@
-"""Pass: `/` and `%` left for run time must divide by a constant power of 2.
+"""Pass: what p4c's mid end needs known at compile time and a program leaves for run time:
+`/` and `%` must divide by a constant power of 2; and, with p4test's `--loopsUnroll`, an
+index into a stack of header unions must be a constant.
 
 BMv2 (simple_switch) has no division: p4c's mid end replaces `x / 2^k` by a shift and
 `x % 2^k` by a mask (its strength reduction, after local copy propagation and constant
@@ -15,6 +17,10 @@ without a position of its own: p4c reports it where the quotient is propagated, 
 read of `x`. Values this model cannot be sure of (a control's locals inside its actions, a
 local struct's fields, constructor parameters) count as possibly constant: in doubt the
 program is accepted.
+
+With `--loopsUnroll` (a program's `@command_line`), p4c's FlattenHeaderUnion replaces each
+element of a header union stack by a variable of its own, so an index it cannot fold is an
+error (issue5703_header_union_stack); without the option the stack stays as it is.
 """
 
 from __future__ import annotations
@@ -92,10 +98,12 @@ class _Region:
     """The walk over one region (action body, apply block, parser state) with what is known
     of its local variables: id(VarDecl) -> int | RUNTIME | _Pending."""
 
-    def __init__(self, runtime_params: set[int], actions_of, keep_opassign: bool = False) -> None:
+    def __init__(self, runtime_params: set[int], actions_of, keep_opassign: bool = False,
+                 union_stacks_flattened: bool = False) -> None:
         self.runtime_params = runtime_params  # ids of parameters whose values come at run time
         self.actions_of = actions_of  # call -> the actions it may run
         self.keep_opassign = keep_opassign  # `x op= e` stays as is (p4test's @test_keep_opassign)
+        self.union_stacks_flattened = union_stacks_flattened  # p4test's --loopsUnroll
 
     # -- values ------------------------------------------------------------------------
     def value(self, e: ir.Expr, env: dict):
@@ -161,9 +169,18 @@ class _Region:
                 if problem is not None:
                     text = f"{node.left.text} {node.op} {node.right.text}" if top and compound else node.text
                     found.append(_Pending(f"{text}: {problem}", None if top and compound else node.pos))
+            if isinstance(node, ir.Index) and self._runtime_union_index(node, env):
+                found.append(_Pending("Target expects constant array indices for accessing header union stack "
+                                      f"elements, {node.index.text} is not a constant", node.pos))
 
         visit(e, True)
         return found
+
+    def _runtime_union_index(self, e: ir.Index, env: dict) -> bool:
+        stack = e.expr.type
+        return self.union_stacks_flattened and isinstance(stack, ir.StackType) \
+            and isinstance(stack.elem, ir.StructLike) and stack.elem.kind == "header_union" \
+            and self.value(e.index, env) is RUNTIME
 
     def _division(self, e: ir.Binary, env: dict) -> str | None:
         left, right = self.value(e.left, env), self.value(e.right, env)
@@ -293,6 +310,7 @@ class RuntimeDivision:
 
     name = "runtime-division"
     keep_opassign = False
+    union_stacks_flattened = False
 
     def run(self, ctx: CheckContext) -> None:
         main = ctx.program.main
@@ -301,6 +319,9 @@ class RuntimeDivision:
         # p4test's option pragma: compound assignments are not lowered, so not checked (opassign1)
         self.keep_opassign = any(d.annotation("test_keep_opassign") is not None
                                  for d in ctx.program.decls if isinstance(d, ir.Decl))
+        self.union_stacks_flattened = any(
+            "--loopsUnroll" in anno.args for d in ctx.program.decls if isinstance(d, ir.Decl)
+            for anno in d.annotations if anno.name == "command_line")
         blocks = liveness.pipeline_blocks(main, follow_args=True)
         controls = [b for b in blocks if isinstance(b, ir.ControlDecl)]
         used = {id(a): a for a in liveness.used_actions(controls, live_only=True, entries=False)}
@@ -329,7 +350,7 @@ class RuntimeDivision:
             raise CompileError(diags)
 
     def _region(self, runtime: set[int]) -> _Region:
-        return _Region(runtime, _actions_of, self.keep_opassign)
+        return _Region(runtime, _actions_of, self.keep_opassign, self.union_stacks_flattened)
 
     def _action(self, action: ir.ActionDecl, block_params: set[int]) -> None:
         runtime = block_params | {id(p) for p in action.params}

@@ -8,6 +8,7 @@ error, as in p4c. Calls are classified here (`ir.CallKind`).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from fabriclab.p4 import consteval, ir
@@ -59,8 +60,110 @@ def _known_int(e: ir.Expr) -> bool:
     return isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.Param) and e.decl.direction is None
 
 
+def const_aggregate(e: ir.Expr) -> ir.StructExpr | ir.ListExpr | None:
+    """The struct or tuple value `e` names if it is a constant one (a constant's name, or a
+    part of a constant already folded out of one), else None."""
+    if isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.ConstDecl):
+        e = e.decl.value
+    if isinstance(e, ir.StructExpr):
+        return e if all(_is_literal(v) for _, v in e.fields) else None
+    if isinstance(e, ir.ListExpr):
+        return e if all(_is_literal(v) for v in e.items) else None
+    return None
+
+
+def _is_literal(e: ir.Expr) -> bool:
+    """A folded compile-time value: a literal, or a constant struct or tuple."""
+    return isinstance(e, (ir.Constant, ir.BoolLiteral, ir.EnumMember, ir.StringLiteral)) or \
+        const_aggregate(e) is not None
+
+
+def _part(whole: ir.Expr, value: ir.Expr) -> ir.Expr:
+    """A copy of `value`, a part of a constant, standing where `whole` (`s.f`, `t[0]`) was
+    written: p4c's ConstantFolding folds a member or element of a constant."""
+    part = _copy_value(const_aggregate(value) or value)
+    part.pos, part.text = whole.pos, whole.text
+    return part
+
+
+def _copy_value(value: ir.Expr) -> ir.Expr:
+    """A fresh copy of a constant value's nodes, sharing its types and declarations."""
+    part = copy.copy(value)
+    if isinstance(part, ir.StructExpr):
+        part.fields = [(n, _copy_value(v)) for n, v in part.fields]
+    elif isinstance(part, ir.ListExpr):
+        part.items = [_copy_value(v) for v in part.items]
+    return part
+
+
+def fold_path(e: ir.Expr, values: dict[int, ir.Expr]) -> ir.Expr | None:
+    """The compile-time value `e` reads: a literal, or a name with a literal value in `values`
+    (by id of its declaration), or a member or constant index of such; else None."""
+    if isinstance(e, ir.Member):
+        whole = const_aggregate(fold_path(e.expr, values) or e.expr)
+        value = dict(whole.fields).get(e.member) if isinstance(whole, ir.StructExpr) else None
+    elif isinstance(e, ir.Index) and isinstance(e.index, ir.Constant):
+        whole = const_aggregate(fold_path(e.expr, values) or e.expr)
+        value = whole.items[e.index.value] if isinstance(whole, ir.ListExpr) else None
+    elif isinstance(e, ir.PathExpr) and id(e.decl) in values:
+        value = values[id(e.decl)]
+    else:
+        value = e if _is_literal(e) else None
+    return _part(e, value) if value is not None and _is_literal(value) else None
+
+
+def _literal_key(e: ir.Expr) -> tuple | None:
+    """What `==` compares of a scalar literal (None for anything else)."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
+        return ("value", e.value)
+    if isinstance(e, ir.EnumMember):
+        return ("member", e.member)
+    return None
+
+
+def _aggregate_value(e: ir.Expr):
+    """The value of a compile-time constant expression as nested Python tuples (a struct's
+    fields in its declared order), or None when it is not constant."""
+    if isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.ConstDecl) and e.decl.value is not None:
+        return _aggregate_value(e.decl.value)
+    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
+        return e.value
+    if isinstance(e, ir.EnumMember):
+        return (e.type.display(), e.member)
+    if isinstance(e, ir.ListExpr):
+        items = [_aggregate_value(i) for i in e.items]
+        return None if None in items else tuple(items)
+    if isinstance(e, ir.StructExpr) and isinstance(e.type, ir.StructLike):
+        by_name = dict(e.fields)
+        items = [_aggregate_value(by_name[f.name]) for f in e.type.fields]
+        return None if None in items else tuple(items)
+    return None
+
+
+def _initializer_for(e: ir.Expr, other: ir.Type | None) -> bool:
+    """`e` is a `{...}` initializer compared with a tuple or struct value (`p == {4, 5}`): it
+    takes that value's type, as in an assignment."""
+    return isinstance(e, (ir.ListExpr, ir.StructExpr)) and isinstance(other, (ir.TupleType, ir.StructLike))
+
+
 def error(pos: SourcePos | None, message: str) -> CompileError:
     return CompileError([Diagnostic(pos, message)])
+
+
+def _in_header(e: ir.Expr) -> bool:
+    """`e` is stored in a header's bits: a header's field, or a part of one."""
+    while isinstance(e, (ir.Member, ir.Index)):
+        if isinstance(e.expr.type, ir.StructLike) and e.expr.type.kind == "header":
+            return True
+        e = e.expr
+    return False
+
+
+def header_stack_only(t: ir.StackType, e: ir.Member) -> None:
+    """A stack's members and methods (`next`, `size`, `push_front`, ...) exist only on
+    arrays of headers or header unions, not on other arrays (p4c: stack_e)."""
+    if not (isinstance(t.elem, ir.StructLike) and t.elem.kind in ("header", "header_union")):
+        raise error(e.pos, f"{e.text}: '{e.member}' can only be used on header stacks")
 
 
 def is_numeric(t: ir.Type | None) -> bool:
@@ -77,7 +180,20 @@ def same_type(a: ir.Type | None, b: ir.Type | None) -> bool:
         return len(a.elems) == len(b.elems) and all(same_type(x, y) for x, y in zip(a.elems, b.elems))
     if isinstance(a, ir.StackType) and isinstance(b, ir.StackType):
         return a.size == b.size and same_type(a.elem, b.elem)
+    if isinstance(a, ir.ListType) and isinstance(b, ir.ListType):
+        return same_type(a.elem, b.elem)
     return a == b
+
+
+def fits_wildcards(a: ir.Type | None, pattern: ir.Type | None) -> bool:
+    """`a` is `pattern` where the pattern's `_` type arguments may stand for anything (a
+    parameter of type `CRCPolynomial<_>` takes any CRCPolynomial, p4c: specIssue884)."""
+    if isinstance(pattern, ir.DontCareType):
+        return True
+    if isinstance(a, ir.SpecializedType) and isinstance(pattern, ir.SpecializedType):
+        return same_type(a.base, pattern.base) and len(a.args) == len(pattern.args) and \
+            all(fits_wildcards(x, y) for x, y in zip(a.args, pattern.args))
+    return same_type(a, pattern)
 
 
 def substitute(t: ir.Type | None, bindings: dict) -> ir.Type | None:
@@ -88,6 +204,10 @@ def substitute(t: ir.Type | None, bindings: dict) -> ir.Type | None:
         return ir.SpecializedType(t.base, tuple(substitute(a, bindings) for a in t.args))
     if isinstance(t, ir.StackType):
         return ir.StackType(substitute(t.elem, bindings), t.size)
+    if isinstance(t, ir.TupleType):
+        return ir.TupleType(tuple(substitute(e, bindings) for e in t.elems))
+    if isinstance(t, ir.ListType):
+        return ir.ListType(substitute(t.elem, bindings))
     return t
 
 
@@ -110,8 +230,9 @@ class CheckContext:
     # the functions the inlining dropped, each after how many top-level declarations it came
     functions: list = field(default_factory=list)
     generic_origin: dict = field(default_factory=dict)  # id(concrete struct) -> its generic struct
-    # a name several parsers, controls or packages are declared under -> them, in source order
+    # a name several parsers or controls are declared under -> them, in source order
     overloads: dict = field(default_factory=dict)
+    package_overloads: dict = field(default_factory=dict)  # name -> packages declared so, all of them
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings."""
@@ -129,6 +250,9 @@ class ExprChecker:
         self.constants = None
         self.declaring: ir.Type | None = None  # the type declaration being checked
         self.in_parser = False  # checking a parser (stack next/last/lastIndex, verify)
+        # typing the operand of a size query (`h[0].minSizeInBits()`): p4c folds the query
+        # before it checks constant stack indexes, so the operand's are not checked
+        self.sizing = False
 
     # -- types ---------------------------------------------------------------------
     def resolve_type(self, ref: ir.TypeRef | None, scope: Scope) -> ir.Type:
@@ -168,9 +292,11 @@ class ExprChecker:
                 if not_a_tuple_field(t):
                     raise error(a.pos, f"{self.show(t)}: not supported as a tuple field")
             return ir.TupleType(elems)
+        if kind == "list":
+            return ir.ListType(self.resolve_type(ref.args[0], scope))
         if kind == "varbit":
             width = self.const_int(ref.width, scope, "a width")
-            if width <= 0 or width > 2048:
+            if width < 0 or width > 2048:  # varbit<0> is valid (p4c: issue3486)
                 raise error(ref.pos, f"invalid width {width} for varbit<>")
             return ir.VarbitType(width)
         if kind == "name":
@@ -183,14 +309,12 @@ class ExprChecker:
             return decl
         if kind == "stack":
             elem = self.resolve_type(ref.args[0], scope)
-            if not (isinstance(elem, ir.StructLike) and elem.kind in ("header", "header_union")
-                    or isinstance(elem, (ir.BitType, ir.BoolType))):  # or an array of bits
-                raise error(ref.pos, f"header stack elements must be headers or header unions, "
-                                     f"not {elem.display()} (arrays of other types than bit<W> "
-                                     f"and bool are unsupported)")
+            if not (isinstance(elem, ir.StructLike) or isinstance(elem, (ir.BitType, ir.BoolType, ir.StackType))):
+                raise error(ref.pos, f"arrays of {elem.display()} are unsupported (only of headers, "
+                                     f"header unions, structs, arrays, bit<W> and bool)")
             size = self.const_int(ref.width, scope, "a header stack size")
-            if size <= 0:
-                raise error(ref.pos, f"header stack size must be positive, not {size}")
+            if size < 0:  # an empty stack is valid (p4c: minsize)
+                raise error(ref.pos, f"Illegal array size: {size}")
             return ir.StackType(elem, size)
         if kind == "specialized":
             base = scope.lookup_type(ref.name)
@@ -247,6 +371,8 @@ class ExprChecker:
             return self._contains(t.elem, base, seen)
         if isinstance(t, ir.TupleType):
             return any(self._contains(e, base, seen) for e in t.elems)
+        if isinstance(t, ir.ListType):
+            return self._contains(t.elem, base, seen)
         if isinstance(t, ir.StructLike):
             return self.ctx.generic_origin.get(id(t)) is base or \
                 any(self._contains(f.type, base, seen) for f in t.fields)
@@ -290,7 +416,7 @@ class ExprChecker:
         src = e.type
         if isinstance(e, ir.Dots) and not isinstance(target, (ir.TypeVar, ir.DontCareType)):
             return self.default_value(target, e)
-        if same_type(src, target) or isinstance(target, (ir.TypeVar, ir.DontCareType)):
+        if fits_wildcards(src, target) or isinstance(target, ir.TypeVar):
             return e
         if isinstance(src, ir.EnumDecl) and src.underlying is not None and isinstance(target, ir.BitType):
             return self.coerce(self.enum_to_underlying(e), target, what)
@@ -323,8 +449,10 @@ class ExprChecker:
                 target.kind in ("header", "header_union"):
             e.type = target  # `{#}`: an invalid header or union of the type needed
             return e
-        if isinstance(e, ir.ListExpr) and isinstance(target, (ir.TupleType, ir.StackType)):
-            types = list(target.elems) if isinstance(target, ir.TupleType) else [target.elem] * target.size
+        if isinstance(e, ir.ListExpr) and isinstance(target, ir.StackType):
+            return self._init_stack(e, target)
+        if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
+            types = list(target.elems)
             items, rest = self._given_and_rest(e, types, f"list of {{}} values used where {target.display()} "
                                                          f"is needed")
             # an `int` element unifies with a sized value, as in p4c (issue3238: tuple<int> t = {b})
@@ -346,6 +474,13 @@ class ExprChecker:
         ref = ir.TypeRef("int" if target.signed else "bit", width=ir.Constant(target.width, type=INT),
                          resolved=target, pos=e.pos)
         return ir.Cast(ref, e, type=target, text=e.text, pos=e.pos)
+
+    def as_bits(self, e: ir.Expr) -> ir.Expr:
+        """An operand of arithmetic, bitwise, relational, concatenation and slicing: a
+        serializable enum value counts as its underlying bit<W> (p4c casts it there)."""
+        if isinstance(e.type, ir.EnumDecl) and e.type.underlying is not None:
+            return self.enum_to_underlying(e)
+        return e
 
     @staticmethod
     def show(t: ir.Type | None) -> str:
@@ -403,10 +538,18 @@ class ExprChecker:
             return ir.InvalidHeader(type=t, **where)
         if isinstance(t, ir.StructLike):
             return ir.StructExpr([(f.name, self.default_value(f.type, at)) for f in t.fields], type=t, **where)
-        if isinstance(t, (ir.TupleType, ir.StackType)):
+        if isinstance(t, (ir.TupleType, ir.StackType)):  # (a stack's: one value per element)
             types = list(t.elems) if isinstance(t, ir.TupleType) else [t.elem] * t.size
             return ir.ListExpr([self.default_value(x, at) for x in types], type=t, **where)
         raise error(at.pos, f"...: no default value for type {self.show(t)}")
+    def _init_stack(self, e: ir.ListExpr, target: ir.StackType) -> ir.Expr:
+        """`h_t[2] s = {a, b};`: one value per element, each assigned to the element type (p4c
+        unifies a list with an array of its length)."""
+        items, rest = self._given_and_rest(e, [target.elem] * target.size, "Number of components {} in "
+                                           f"initializer is different than stack size {target.size}")
+        e.items = [self.coerce(i, target.elem, "stack element") for i in items] + rest
+        e.type = target
+        return e
 
     def unify(self, a: ir.Expr, b: ir.Expr, op: str) -> tuple[ir.Expr, ir.Expr]:
         """Give two operands a common type (constants adapt to the sized side)."""
@@ -419,6 +562,10 @@ class ExprChecker:
         if isinstance(a.type, ir.IntType) and isinstance(a, ir.Constant):
             return self.coerce(a, b.type, f"left operand of '{op}'"), b
         if isinstance(b.type, ir.IntType) and isinstance(b, ir.Constant):
+            return a, self.coerce(b, a.type, f"right operand of '{op}'")
+        if _initializer_for(a, b.type):
+            return self.coerce(a, b.type, f"left operand of '{op}'"), b
+        if _initializer_for(b, a.type):
             return a, self.coerce(b, a.type, f"right operand of '{op}'")
         if isinstance(a.type, ir.InvalidInitType):
             return self.coerce(a, b.type, f"left operand of '{op}'"), b
@@ -523,8 +670,12 @@ class ExprChecker:
             if f is None:
                 raise error(e.pos, f"'{t.name}' has no field '{e.member}'")
             e.type = f.type
+            aggregate = const_aggregate(e.expr)
+            if isinstance(aggregate, ir.StructExpr):
+                return _part(e, dict(aggregate.fields)[e.member])
             return e
         if isinstance(t, ir.StackType):
+            header_stack_only(t, e)
             if e.member in ("next", "last", "lastIndex") and not self.in_parser:
                 what = "'lastIndex'" if e.member == "lastIndex" else "'last', and 'next'"
                 raise error(e.pos, f"{e.text}: {what} for stacks can only be used in a parser")
@@ -555,6 +706,9 @@ class ExprChecker:
             if not 0 <= e.index.value < len(t.elems):
                 raise error(e.index.pos, f"index {e.index.value} is out of bounds for {self.show(t)}")
             e.type = t.elems[e.index.value]
+            aggregate = const_aggregate(e.expr)
+            if isinstance(aggregate, ir.ListExpr):
+                return _part(e, aggregate.items[e.index.value])
             return e
         if not isinstance(t, ir.StackType):
             raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} cannot be indexed")
@@ -563,20 +717,28 @@ class ExprChecker:
             e.index = self.coerce(e.index, it.underlying, "a stack index")
         elif not is_numeric(it):
             raise error(e.index.pos, f"a stack index must be a number, not {self.show(it)}")
-        if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size:
+        if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size and not self.sizing:
             raise error(e.index.pos, f"index {e.index.value} is out of bounds for a stack of size {t.size}")
+        if isinstance(t.elem, ir.StructLike) and t.elem.kind == "struct" and not isinstance(e.index, ir.Constant) \
+                and _in_header(e.expr):
+            raise error(e.index.pos, f"unsupported: a non-constant index into an array of structs in a header "
+                                     f"('{e.text}'); use a constant index")
         e.type = t.elem
         return e
 
     def _e_Slice(self, e: ir.Slice, scope: Scope):
-        e.expr = self.expr(e.expr, scope)
+        e.expr = self.as_bits(self.expr(e.expr, scope))
         t = e.expr.type
         if isinstance(t, ir.NewTypeDecl):
             t = t.type
         if not isinstance(t, ir.BitType):
             raise error(e.pos, f"cannot slice a value of type {self.show(t)}")
-        hi = self.const_int(e.hi, scope, "a slice bound")
-        lo = self.const_int(e.lo, scope, "a slice bound")
+        if e.width is not None:
+            e.lo = self.expr(e.lo, scope)
+            if not isinstance(e.lo, ir.Constant):
+                return self._shifted_slice(e, t, scope)
+        hi = self._slice_bound(e.hi, scope)
+        lo = self._slice_bound(e.lo, scope)
         if not (0 <= lo <= hi < t.width):
             raise error(e.pos, f"slice [{hi}:{lo}] is out of range for {t.display()}")
         e.hi = ir.Constant(hi, type=INT, pos=e.hi.pos)
@@ -586,8 +748,33 @@ class ExprChecker:
             return ir.Constant((e.expr.value >> lo) & ((1 << (hi - lo + 1)) - 1), type=e.type, pos=e.pos)
         return e
 
+    def _shifted_slice(self, e: ir.Slice, t: ir.BitType, scope: Scope) -> ir.Expr:
+        """`e[lo +: w]` with `lo` known only at run time (p4c accepts it; only w must be a
+        constant) is `(bit<w>)(e >> lo)`: bits above e's width read as 0."""
+        width = self.const_int(e.width, scope, "a slice width")
+        if not 0 < width <= t.width:
+            raise error(e.width.pos, f"slice width {width} is out of range for {t.display()}")
+        lo = e.lo
+        if isinstance(lo.type, ir.EnumDecl) and lo.type.underlying is not None:
+            lo = self.enum_to_underlying(lo)
+        if not isinstance(lo.type, ir.BitType) or lo.type.signed:
+            raise error(lo.pos, f"a run-time slice index must be unsigned, not {self.show(lo.type)}")
+        unsigned = ir.BitType(t.width)
+        base = e.expr if not t.signed else ir.Cast(None, e.expr, type=unsigned, text=e.expr.text, pos=e.expr.pos)
+        shifted = ir.Binary(">>", base, lo, type=unsigned, text=e.text, pos=e.pos)
+        return ir.Cast(None, shifted, type=ir.BitType(width), text=e.text, pos=e.pos)
+
+    def _slice_bound(self, e: ir.Expr, scope: Scope) -> int:
+        """A slice bound: a compile-time constant, also a serializable enum member (issue3056)."""
+        value = self.as_bits(self.expr(e, scope))
+        if not isinstance(value, ir.Constant):
+            raise error(e.pos, "a slice bound must be a compile-time constant")
+        return value.value
+
     def _e_Unary(self, e: ir.Unary, scope: Scope):
         e.expr = self.expr(e.expr, scope)
+        if e.op != "!":
+            e.expr = self.as_bits(e.expr)
         t = e.expr.type
         if e.op == "!":
             if not isinstance(t, ir.BoolType):
@@ -635,6 +822,11 @@ class ExprChecker:
                 raise error(e.left.pos, "cannot shift an unsized constant by a run-time amount (use a cast)")
             e.type = lt
             return self._fold(e)
+        if op == "++" and isinstance(lt, ir.StringType) and isinstance(rt, ir.StringType):
+            return self._concat_strings(e)
+        if op == "++" or op in _ARITH or op in _COMPARE:
+            e.left, e.right = self.as_bits(e.left), self.as_bits(e.right)
+            lt, rt = e.left.type, e.right.type
         if op == "++":
             for side in (e.left, e.right):
                 if not isinstance(side.type, ir.BitType):
@@ -647,7 +839,7 @@ class ExprChecker:
             self._comparable(e)
             e.left, e.right = self.unify(e.left, e.right, op)
             e.type = BOOL
-            return self._fold(e)
+            return self._fold_equality(e) or self._fold(e)
         if op in ("/", "%"):
             self._unsigned_operands(e)
         e.left, e.right = self.unify(e.left, e.right, op)
@@ -662,6 +854,13 @@ class ExprChecker:
             raise error(e.pos, f"'{op}' needs operands with a width")
         e.type = BOOL if op in _COMPARE else e.left.type
         return self._fold(e)
+
+    @staticmethod
+    def _concat_strings(e: ir.Binary) -> ir.Expr:
+        """`"a" ++ "b"` is a string (p4c folds literals; a string is only ever a constant)."""
+        if not (isinstance(e.left, ir.StringLiteral) and isinstance(e.right, ir.StringLiteral)):
+            raise error(e.pos, f"unsupported: '++' of strings that are not literals ({e.text})")
+        return ir.StringLiteral(e.left.value + e.right.value, type=ir.StringType(), text=e.text, pos=e.pos)
 
     @staticmethod
     def _comparable(e: ir.Binary) -> None:
@@ -698,7 +897,21 @@ class ExprChecker:
             if isinstance(side, ir.Constant) and side.value < 0:
                 raise error(e.pos, f"{e.text}: not defined on negative numbers")
 
+    @staticmethod
+    def _fold_equality(e: ir.Binary) -> ir.BoolLiteral | None:
+        """`a == b` / `a != b` of two constant tuples or structs (`const bool z = x == y;`,
+        p4c: list-compare) is itself a constant, compared element by element."""
+        if not any(isinstance(side.type, (ir.TupleType, ir.StructLike)) for side in (e.left, e.right)):
+            return None
+        left, right = _aggregate_value(e.left), _aggregate_value(e.right)
+        if left is None or right is None:
+            return None
+        return ir.BoolLiteral((left == right) == (e.op == "=="), type=BOOL, text=e.text, pos=e.pos)
+
     def _fold(self, e: ir.Binary) -> ir.Expr:
+        left, right = _literal_key(e.left), _literal_key(e.right)
+        if e.op in ("==", "!=") and left is not None and right is not None:
+            return ir.BoolLiteral((left == right) == (e.op == "=="), type=BOOL, text=e.text, pos=e.pos)
         if not (isinstance(e.left, ir.Constant) and isinstance(e.right, ir.Constant)):
             return e
         try:
@@ -724,13 +937,21 @@ class ExprChecker:
     def _e_Cast(self, e: ir.Cast, scope: Scope):
         target = self.resolve_type(e.target, scope)
         e.expr = self.expr(e.expr, scope)
+        if isinstance(e.expr, ir.EnumMember) and isinstance(target, ir.BitType):
+            e.expr = self.as_bits(e.expr)  # a constant member folds (p4c: issue3635)
         src = e.expr.type
         e.type = target
         if isinstance(src, ir.InvalidInitType):  # `(H){#}`: an invalid H
             return self.coerce(e.expr, target, "{#}")
         if same_type(src, target):
-            return e.expr if isinstance(e.expr, ir.Constant) else e
-        if isinstance(target, (ir.StructLike, ir.StackType)) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):
+            return e.expr if _literal_key(e.expr) is not None else e
+        if isinstance(target, ir.ListType):
+            return self._list_value(e, target)
+        if isinstance(e.expr, ir.EnumMember) and e.expr.value is not None:
+            e.expr = self.enum_to_underlying(e.expr)  # a serializable enum member is its value
+        if isinstance(target, ir.StackType) and isinstance(e.expr, ir.ListExpr):
+            return self.coerce(e.expr, target, "cast operand")  # `(h_t[2]){a, b}` as an assignment
+        if isinstance(target, ir.StructLike) and isinstance(e.expr, (ir.ListExpr, ir.StructExpr)):
             # `(S) {...}` initializes S as an assignment would: the fields must match
             # (p4c: explicit-cast-to-header-from-kvlist-expr-with-unmatched-field)
             return self.coerce(e.expr, target, "cast operand")
@@ -750,6 +971,15 @@ class ExprChecker:
         if isinstance(e.expr, ir.BoolLiteral) and isinstance(target, ir.BitType):
             return ir.Constant(int(e.expr.value), type=target, text=e.text, pos=e.pos)
         return e
+
+    def _list_value(self, e: ir.Cast, target: ir.ListType) -> ir.Expr:
+        """`(list<T>){a, b, ...}`: a list of any length whose elements are assigned to T
+        (p4c: P4ListExpression); nothing else casts to a list."""
+        if not isinstance(e.expr, ir.ListExpr):
+            raise error(e.pos, f"{e.text}: casts to list not supported")
+        e.expr.items = [self.coerce(i, target.elem, "list element") for i in e.expr.items]
+        e.expr.type = target
+        return e  # the cast keeps it a list (not a tuple initializer, which a ListExpr is)
 
     @staticmethod
     def _castable(src: ir.Type | None, target: ir.Type, expr: ir.Expr) -> bool:
@@ -814,7 +1044,13 @@ class ExprChecker:
 
     def _e_ConstructorCall(self, e: ir.ConstructorCall, scope: Scope):
         target = self.calls.block_overload(e, self.resolve_type(e.target, scope), e.args)
-        e.type = self.calls.bind_constructor(e, target, e.args, scope)
+        base = target.base if isinstance(target, ir.SpecializedType) else target
+        if isinstance(base, ir.ExternDecl) and any(m.abstract for m in base.methods):
+            # (its abstract methods are implemented in an instance's initializer: p4c, issue3282)
+            raise error(e.pos, f"{base.name}: extern type {base.name} with abstract methods cannot be "
+                               f"instantiated using a constructor call")
+        e.type = target
+        self.calls.bind_constructor(e, target, e.args, scope)
         return e
 
     def _e_MethodCall(self, e: ir.MethodCall, scope: Scope):

@@ -16,8 +16,9 @@ from fabriclab.p4 import ir
 from fabriclab.p4.typecheck import CheckContext, error
 
 # Declarations a program may declare several times at the top level (overloads, told apart
-# by their arguments): functions with functions, extern functions with extern functions.
-_OVERLOADABLE = (ir.FunctionDecl, ir.ExternFunction)
+# by their arguments): functions with functions, extern functions with extern functions,
+# packages with packages, parsers with parsers and controls with controls (by constructor).
+_OVERLOADABLE = (ir.FunctionDecl, ir.ExternFunction, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 def always_returns(stmt: ir.Stmt | None) -> bool:
     """Whether the end of `stmt` is unreachable: every path through it returns or exits."""
     if isinstance(stmt, (ir.Return, ir.Exit)):
@@ -32,6 +33,10 @@ def always_returns(stmt: ir.Stmt | None) -> bool:
         return has_default and bool(bodies) and stmt.cases[-1].body is not None and \
             all(always_returns(b) for b in bodies)
     return False
+
+
+def _package(decl: ir.Decl) -> bool:
+    return isinstance(decl, ir.BlockTypeDecl) and decl.kind == "package"
 
 
 def _param_lists(decl: ir.Decl) -> Iterator[tuple[list[ir.Param], str]]:
@@ -87,8 +92,7 @@ class ValidateDeclarations:
         previous = seen.setdefault(decl.name, decl)
         if previous is decl:
             return
-        if type(previous) is type(decl) and (isinstance(decl, _OVERLOADABLE) or
-                                             ir.constructor_params(decl) is not None):
+        if isinstance(decl, _OVERLOADABLE) and type(previous) is type(decl) and _package(decl) == _package(previous):
             return
         raise error(decl.pos, f"duplicate declaration of '{decl.name}' (previous declaration at "
                               f"line {previous.pos.line if previous.pos else '?'})")

@@ -159,10 +159,22 @@ def _lay_fields(fields, pos: int, prefix: str, out: dict) -> None:
                 at = pos - (i + 1) * ew
                 out[f"{prefix}{f.name}[{i}]"] = FieldLayout(at, ew, (1 << ew) - 1,
                                                             isinstance(resolve(t.elem), ir.BoolType))
+        elif isinstance(t, ir.StackType) and _bit_struct(t.elem):
+            ew = ir.bit_width(resolve(t.elem))  # an array of structs: element i is `name[i]`, its fields `name[i].e`
+            w, is_bool = ew * t.size, False
+            for i in range(t.size):
+                _lay_fields(resolve(t.elem).fields, pos - i * ew, f"{prefix}{f.name}[{i}].", out)
+                out[f"{prefix}{f.name}[{i}]"] = FieldLayout(pos - (i + 1) * ew, ew, (1 << ew) - 1, False)
         else:
             raise unsupported(f, f"header field '{f.name}' of type {t.display()}")
         pos -= w
         out[prefix + f.name] = FieldLayout(pos, w, (1 << w) - 1, is_bool)
+
+
+def _bit_struct(t) -> bool:
+    """A struct (as an array element in a header: laid out by its bit fields)."""
+    t = resolve(t)
+    return isinstance(t, ir.StructLike) and t.kind == "struct"
 
 
 def in_header(e) -> tuple[ir.Expr, ir.StructLike, str] | None:
@@ -170,10 +182,10 @@ def in_header(e) -> tuple[ir.Expr, ir.StructLike, str] | None:
     through struct-typed header fields (`h.row.e`, or `h.row` itself)."""
     path: list[str] = []
     while isinstance(e, (ir.Member, ir.Index)):
-        if isinstance(e, ir.Index):  # an element of an array of bits, by a constant index
+        if isinstance(e, ir.Index):  # an element of an array of bits or structs, by a constant index
             bt = resolve(e.expr.type)
             if not (isinstance(e.index, ir.Constant) and isinstance(bt, ir.StackType)
-                    and not isinstance(resolve(bt.elem), ir.StructLike)):
+                    and (not isinstance(resolve(bt.elem), ir.StructLike) or _bit_struct(bt.elem))):
                 return None
             path.append(f"[{e.index.value}]")
             e = e.expr
@@ -595,6 +607,10 @@ class ExprCompiler:
 
     def x_ListExpr(self, e: ir.ListExpr) -> str:
         items = [self.expr(i) for i in e.items]
+        t = resolve(e.type)
+        if isinstance(t, ir.StackType):  # a stack's initializer `{a, b}`
+            make = self.stack_element(t)
+            return f"_Stack.of([{', '.join(items)}]{', ' + make if make else ''})"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
     def x_StructExpr(self, e: ir.StructExpr) -> str:
@@ -641,17 +657,20 @@ class ExprCompiler:
                 return "_VarHeader()" if varbit_field(t) else "_Header()"
             return f"{self.gen.struct_class(t)}()"  # structs and header unions
         if isinstance(t, ir.StackType):
-            check_stack(t)
-            elem = resolve(t.elem)
-            if not isinstance(elem, ir.StructLike):
-                raise FabricError(f"the v1model target does not support an array of {elem.display()} "
-                                  f"outside a header")
-            if isinstance(elem, ir.StructLike) and not elem.is_header:  # header-union stack
-                return f"_Stack({t.size}, {self.gen.struct_class(elem)})"
-            if varbit_field(elem):
-                return f"_Stack({t.size}, _VarHeader)"
-            return f"_Stack({t.size})"
+            make = self.stack_element(t)
+            return f"_Stack({t.size}, {make})" if make else f"_Stack({t.size})"
         return "0"
+
+    def stack_element(self, t: ir.StackType) -> str:
+        """The class a stack value makes its elements with ('' for the default, `_Header`)."""
+        check_stack(t)
+        elem = resolve(t.elem)
+        if not isinstance(elem, ir.StructLike):
+            raise FabricError(f"the v1model target does not support an array of {elem.display()} "
+                              f"outside a header")
+        if not elem.is_header:  # a stack of header unions or an array of structs
+            return self.gen.struct_class(elem)
+        return "_VarHeader" if varbit_field(elem) else ""
 
     # ------------------------------------------------------------ assignment
     def header_field_write(self, lhs, value: str, value_type) -> tuple[str, int, str] | None:
@@ -710,7 +729,7 @@ class ExprCompiler:
     def assign(self, lhs, value: str, value_type=None) -> list[str]:
         """Python lines that store `value` (of `value_type`) into the l-value `lhs`."""
         t = resolve(lhs.type)
-        if is_object(t):
+        if is_object(t) and in_header(lhs) is None:  # (a struct in a header's bits: header_field_write)
             forget = [FORGET_SHAPE] if self.track_validity and holds_headers(t) else []
             return [*forget, f"{self.expr(lhs)}.assign({value})"]
         if value_type is not None and isinstance(t, ir.BitType):

@@ -140,6 +140,15 @@ class Stack:
         new.make = self.make
         return new
 
+    @staticmethod
+    def of(elements: list, make=Header) -> "Stack":
+        """A stack holding copies of `elements` (an initializer `{a, b}`), next 0."""
+        new = Stack.__new__(Stack)
+        new.hs = [h.copy() for h in elements]
+        new.nxt = 0
+        new.make = make
+        return new
+
     def assign(self, other: "Stack") -> None:
         for mine, theirs in zip(self.hs, other.hs):
             mine.assign(theirs)

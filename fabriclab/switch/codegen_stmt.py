@@ -1056,6 +1056,8 @@ class BlockCompiler(ExprCompiler):
                 self.emit(f"    _put({h}.wire({lay.shift}, {lay.width})"
                           f".to_bytes(({h}.vl + {fixed}) >> 3, 'big'))")
         elif isinstance(t, ir.StackType):
+            if t.size == 0:  # an empty stack (`h_t[0]`) has nothing to emit
+                return
             elem = resolve(t.elem)
             if not elem.is_header or varbit_field(elem):  # each element as a header/union
                 for i in range(t.size):

@@ -14,9 +14,6 @@
 #define _FABRIC_TENANTS_P4_
 
 const bit<32> TENANT_SLOTS = 64;
-const bit<2>  COLOR_GREEN  = 0;
-const bit<2>  COLOR_YELLOW = 1;
-const bit<2>  COLOR_RED    = 2;
 
 control FabricTenants(inout headers_t hdr,
                       inout metadata_t meta,

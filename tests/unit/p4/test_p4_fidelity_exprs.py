@@ -258,3 +258,40 @@ def test_a_switch_needs_the_exact_match_kind():
     assert "match_kind.exact" in info.value.first.message and info.value.first.pos.line == 3
     compile_source("match_kind { exact }\n" + program.replace("{MAIN}", "pt(c()) main;\n"), "prog.p4")
     compile_source(program.replace("{MAIN}", ""), "prog.p4")  # no main: p4c keeps nothing (issue3623)
+
+
+# -- with p4test's --loopsUnroll, p4c flattens header union stacks: an index it cannot fold
+#    is an error (issue5703_header_union_stack); without the option the stack stays
+UNION_STACK = """#include <v1model.p4>
+{OPTION}
+header a_t { bit<8> a; }
+header b_t { bit<16> b; }
+header_union u_t { a_t a; b_t b; }
+struct hs_t { u_t[4] us; }
+struct m_t { bit<8> i; }
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start {
+        {EXTRACT}
+        transition accept;
+    }
+}
+control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
+control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.us); } }
+V1Switch(P(), Nop(), C(), C(), Nop(), D()) main;
+"""
+UNROLL = '@command_line("--loopsUnroll")'
+
+
+def test_a_run_time_union_stack_index_is_an_error_when_loops_are_unrolled():
+    rejected_at(UNION_STACK.replace("{OPTION}", UNROLL).replace("{EXTRACT}", "@@pkt.extract(hdr.us[meta.i].a);"),
+                "Target expects constant array indices for accessing header union stack elements, meta.i")
+
+
+@pytest.mark.parametrize("option, extract", [
+    (UNROLL, "pkt.extract(hdr.us[1].a);"),
+    (UNROLL, "bit<8> k = 2; pkt.extract(hdr.us[k].b);"),  # folded by copy propagation
+    ("", "pkt.extract(hdr.us[meta.i].a);"),  # the stack is not flattened
+])
+def test_union_stack_indices_p4c_folds_or_keeps_compile(option, extract):
+    compiles(UNION_STACK.replace("{OPTION}", option).replace("{EXTRACT}", extract))

@@ -136,3 +136,21 @@ def test_bit0_is_a_type_and_casts_as_p4c() -> None:
     rejects("cannot cast bit<0> to int<2>", program(apply="bit<0> a = 0;\n int<2> b;\n @@b = (int<2>)a;"))
     compiles(program(apply="bit<0> a = 0;\n bit<1> b;\n b = (bit<1>)a;"))
     rejects("Width of signed type cannot be zero", program(apply="@@int<0> a;"))
+
+
+# -- @length(e): its names are the fields declared before the varbit, or outer declarations --
+
+@pytest.mark.parametrize("fields", [
+    "varbit<256> d;\n  @@@length(size) varbit<64> e;\n  bit<32> size;",  # declared after
+    "bit<32> len;\n  @@@length(lenn) varbit<64> e;",  # declared nowhere
+])
+def test_length_annotation_names_an_earlier_field(fields: str) -> None:
+    rejects("declaration not found", program(f"header v_t {{\n  {fields}\n}}\n"))
+
+
+@pytest.mark.parametrize("fields", [
+    "bit<32> len;\n  @length((bit<32>)len * 8 - 16) varbit<64> e;",
+    "@length(LEN) varbit<64> e;",  # a constant declared before the header
+])
+def test_length_annotation_with_earlier_names_compiles(fields: str) -> None:
+    compiles(program(f"const bit<32> LEN = 8;\nheader v_t {{\n  {fields}\n}}\n"))
