@@ -451,8 +451,8 @@ class DeclarationChecker:
                      "ctor" if decl.kind == "package" else "apply")
 
     def _d_Instance(self, decl: ir.Instance, scope: Scope) -> None:
-        decl.type = self.calls.block_overload(decl, self.types.resolve_type(decl.type_ref, self._overload_scope(decl, scope)),
-                                              decl.args)
+        typ = self.types.resolve_type(decl.type_ref, self._overload_scope(decl, scope))
+        decl.type = self.calls.block_overload(decl, typ, decl.args)
         if scope is self.ctx.global_scope and ir.block_kind(decl.type) in ("parser", "control"):
             # parsers and controls are instantiated inside others or as a package's arguments
             raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")

@@ -490,8 +490,8 @@ class ExprChecker:
         if target.kind == "header_union":
             raise error(e.pos, "header unions cannot be initialized with a list")
         if isinstance(e, ir.ListExpr):
-            items, _ = self._given_and_rest(e, [f.type for f in target.fields],
-                                            f"'{target.name}' has {len(target.fields)} fields, the initializer has {{}}")
+            mismatch = f"'{target.name}' has {len(target.fields)} fields, the initializer has {{}}"
+            items, _ = self._given_and_rest(e, [f.type for f in target.fields], mismatch)
             pairs = list(zip([f.name for f in target.fields], items))
             dots = len(items) != len(e.items)
         else:
