@@ -12,6 +12,7 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
 - a direct_meter is used through a table's `meters` property and read() in its actions: a
   read() without such a table has nowhere to bind, a table's meter never read() has no result;
 - a table's action argument is no invalid header (`{#}`): action data are bit strings;
+- no arrays of extern instances (`register<bit<8>>(4) regs[2];`): the switch has none;
 - externs are those simple_switch implements (v1model.p4's and core.p4's): p4c rejects a
   program's own extern functions and extern instances unless told to emit them (--emit-externs).
 """
@@ -46,9 +47,13 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
             raise error(table.pos, f"multiple LPM keys in table '{table.name}' are not supported on "
                                    f"this target (BMv2 allows one lpm key per table)")
     _check_invalid_header_arguments(tables)
+    instances = [d for b in blocks for d in b.locals if isinstance(d, ir.Instance)]
+    for inst in [d for d in ctx.program.decls if isinstance(d, ir.Instance)] + instances:
+        if inst.size_expr is not None:
+            raise error(inst.pos, f"unsupported: {inst.name}: arrays of extern instances are not supported on "
+                                  f"this target")
     in_place = [getattr(t, prop) for t in tables for prop in ("implementation", "counters", "meters")]
-    for inst in [d for b in blocks for d in b.locals if isinstance(d, ir.Instance)] + \
-            [i for i in in_place if isinstance(i, ir.Instance)]:
+    for inst in instances + [i for i in in_place if isinstance(i, ir.Instance)]:
         base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
         if isinstance(base, ir.ExternDecl) and not system_decl(base):
             raise error(inst.pos, f"{base.name}: unknown extern instance: simple_switch does not implement "

@@ -484,9 +484,9 @@ class IrBuilder(Transformer):
         return (str(c[0]), True, c[0])
 
     def instantiation(self, meta, c):
-        annos, type_ref, args, name, init = c
+        annos, type_ref, args, name, size, init = c
         return ir.Instance(str(name), type_ref=type_ref, args=self._args(args), annotations=self._annos(annos),
-                           initializer=init, pos=self._pos(name))
+                           initializer=init, size_expr=size, pos=self._pos(name))
 
     def instance_init(self, meta, c):
         return list(c)
@@ -518,9 +518,11 @@ class IrBuilder(Transformer):
         return ir.CallStmt(call, pos=call.pos)
 
     def direct_apply(self, meta, c):
-        """`Ctl.apply(args);` (direct_calls.py turns it into an instance's apply)."""
-        tname, _apply, args = c
-        target = ir.TypeMember(str(tname), "apply", pos=self._pos(tname), text=f"{tname}.apply")
+        """`Ctl.apply(args);`, `Prs<T>.apply(args);` (direct_calls.py turns it into an
+        instance's apply)."""
+        tname, type_args, _close, _apply, args = c
+        target = ir.TypeMember(str(tname), "apply", type_args=type_args or [], pos=self._pos(tname),
+                               text=f"{tname}.apply")
         call = self._expr(ir.MethodCall(target, args=self._args(args)), meta)
         return ir.CallStmt(call, pos=call.pos)
 
@@ -632,6 +634,9 @@ class IrBuilder(Transformer):
     def dontcare_arg(self, meta, c):
         return ir.Argument(None, pos=self._pos(meta))
 
+    def named_dontcare_arg(self, meta, c):
+        return ir.Argument(None, name=str(c[0]), pos=self._pos(meta))
+
     def expr_list(self, meta, c):
         return list(c)
 
@@ -721,7 +726,12 @@ class IrBuilder(Transformer):
         return self._expr(ir.ListExpr([x for x in c if x is not None]), meta)
 
     def struct_expr(self, meta, c):
-        return self._expr(ir.StructExpr([x for x in c if x is not None]), meta)
+        fields = [x if isinstance(x, tuple) else ("...", ir.Dots(pos=self._pos(x), text="..."))
+                  for x in c if x is not None]
+        return self._expr(ir.StructExpr(fields), meta)
+
+    def dots(self, meta, c):
+        return self._expr(ir.Dots(), meta)
 
     def invalid_header(self, meta, c):
         return self._expr(ir.InvalidHeader(), meta)

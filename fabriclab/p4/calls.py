@@ -313,8 +313,8 @@ class CallChecker:
                                    f"(inferred type is don't care '_')")
         ptype = _fill_dont_cares(ptype, value.type)
         if isinstance(ptype, ir.TypeVar):
-            if isinstance(value.type, ir.StructInitType):
-                raise error(value.pos, f"cannot infer a type for {{...}} passed to {what}")
+            if isinstance(value.type, (ir.StructInitType, ir.DefaultValueType)):
+                raise error(value.pos, f"cannot infer a type for {value.text or '{...}'} passed to {what}")
             bindings[ptype.name] = value.type
             ptype = value.type
         if isinstance(param.type, ir.TypeVar) and param.direction is not None and \
@@ -346,6 +346,19 @@ class CallChecker:
             raise error(e.pos, f"{what} '{e.text}' is not writable")
 
     # -- constructors ---------------------------------------------------------------------------
+    def block_overload(self, node, target: ir.Type, args: list[ir.Argument]) -> ir.Type:
+        """The parser, control or package an instantiation names when several are declared
+        under its name: the one whose constructor its arguments fit by count and names, as
+        p4c resolves overloads (issue1334)."""
+        overloads = self.ctx.overloads.get(getattr(target, "name", None), [])
+        if not any(target is d for d in overloads):
+            return target
+        matching = [d for d in overloads if params_fit(ir.constructor_params(d), args)]
+        if len(matching) != 1:
+            what = "multiple matching declarations" if matching else "no matching declaration"
+            raise error(node.pos, f"{target.name}: {what}")
+        return matching[0]
+
     def bind_constructor(self, node, target: ir.Type, args: list[ir.Argument], scope: Scope):
         """Check an instantiation's arguments against the type's constructor."""
         base, bindings = target, {}
@@ -512,11 +525,16 @@ def _constant_arguments(args: list[ir.Argument]) -> None:
 
 
 def call_fits(fn: ir.Method, args: list[ir.Argument]) -> bool:
-    """Whether `args` fit `fn`'s parameters: each names (by position or by name) a distinct
+    """Whether `args` fit `fn`'s parameters (see params_fit)."""
+    return params_fit(fn.params, args)
+
+
+def params_fit(params: list[ir.Param], args: list[ir.Argument]) -> bool:
+    """Whether `args` fit `params`: each names (by position or by name) a distinct
     parameter, and the parameters left have a default value or are @optional."""
-    left = {p.name: p for p in fn.params}
+    left = {p.name: p for p in params}
     for i, arg in enumerate(args):
-        name = arg.name if arg.name is not None else (fn.params[i].name if i < len(fn.params) else None)
+        name = arg.name if arg.name is not None else (params[i].name if i < len(params) else None)
         if name is None or left.pop(name, None) is None:
             return False
     return all(p.default is not None or p.annotation("optional") is not None for p in left.values())

@@ -207,15 +207,30 @@ class DeclareGlobals:
                 _extend(ctx.program.match_kinds, decl, "match_kind")
             elif isinstance(decl, ir.ExternFunction):
                 overloads = g.values.setdefault(decl.name, [])
-                if not isinstance(overloads, list) or any(len(o.params) == len(decl.params) for o in overloads):
+                if not isinstance(overloads, list) or any(_same_signature(o, decl) for o in overloads):
                     raise error(decl.pos, f"duplicate declaration of '{decl.name}'")
                 overloads.append(decl)
             elif isinstance(decl, ir.BlockTypeDecl) and decl.kind == "package" and decl.name in g.types:
                 _overload_package(ctx, decl)
+            elif _overloads(g.types.get(decl.name), decl):
+                ctx.overloads.setdefault(decl.name, [g.types[decl.name]]).append(decl)
             elif isinstance(decl, _TYPE_DECLS):
                 _declare(g, decl, "types")
             else:
                 _declare(g, decl)
+
+
+def _overloads(previous: ir.Decl | None, decl: ir.Decl) -> bool:
+    """Whether `decl` overloads the type declared before under its name: parsers and controls
+    may be, each kind with its own, told apart by their constructors' arguments (p4c:
+    IFunctional declarations of one kind; issue1334)."""
+    return type(previous) is type(decl) and isinstance(decl, (ir.ParserDecl, ir.ControlDecl))
+
+
+def _same_signature(a: ir.Method, b: ir.Method) -> bool:
+    """Overloads no call can tell apart: as many parameters, with the same names (p4c tells
+    overloads apart by the count and the names of the arguments; issue1334)."""
+    return sorted(p.name for p in a.params) == sorted(p.name for p in b.params)
 
 
 def _overload_package(ctx: CheckContext, decl: ir.BlockTypeDecl) -> None:
@@ -480,12 +495,22 @@ class DeclarationChecker:
                      "ctor" if decl.kind == "package" else "apply")
 
     def _d_Instance(self, decl: ir.Instance, scope: Scope) -> None:
-        decl.type = self.types.resolve_type(decl.type_ref, self._overload_scope(decl, scope))
+        typ = self.types.resolve_type(decl.type_ref, self._overload_scope(decl, scope))
+        decl.type = self.calls.block_overload(decl, typ, decl.args)
         if scope is self.ctx.global_scope and ir.block_kind(decl.type) in ("parser", "control"):
             # parsers and controls are instantiated inside others or as a package's arguments
             raise error(decl.pos, f"{decl.name}: cannot instantiate at top-level")
         self.calls.bind_constructor(decl, decl.type, decl.args, scope)
         self._abstract_methods(decl, scope)
+        if decl.size_expr is not None:
+            decl.type = ir.StackType(decl.type, self._instance_count(decl, scope))
+
+    def _instance_count(self, decl: ir.Instance, scope: Scope) -> int:
+        """The size of an array of instances (`T() name[N];`): a positive compile-time constant."""
+        size = self.types.const_int(decl.size_expr, scope, "an array size")
+        if size <= 0:
+            raise error(decl.size_expr.pos, f"{decl.name}: an array of instances needs a positive size, not {size}")
+        return size
 
     def _overload_scope(self, inst: ir.Instance, scope: Scope) -> Scope:
         """Where `inst`'s type is resolved: for an overloaded package, a scope in which its
@@ -605,12 +630,13 @@ class DeclarationChecker:
 
     def _block_scope(self, decl: ir.ParserDecl | ir.ControlDecl, scope: Scope) -> Scope:
         """The scope inside a parser or control: its parameters, then its local declarations."""
-        inner = Scope(scope)
+        params = Scope(scope)
         self._params(decl.params + decl.ctor_params, scope)
         for p in decl.params:
             _param_type(p, "apply")
         for p in decl.params + decl.ctor_params:
-            inner.values[p.name] = p
+            params.values[p.name] = p
+        inner = Scope(params)
         for local in decl.locals:
             self._local(local, inner)
         return inner
@@ -745,7 +771,12 @@ class DeclarationChecker:
         self._block(decl.body, inner)
 
     def _local(self, decl: ir.Decl, scope: Scope) -> None:
-        _declare_local(scope, decl)
+        shadowed = scope.lookup(decl.name)
+        if isinstance(shadowed, ir.Param):
+            # p4c: a parser's or control's local and its parameters share one namespace, where
+            # shadowing is only a warning (shadow3, shadow-after-use)
+            self.ctx.warn(decl.pos, f"'{decl.name}' shadows '{shadowed.name}'")
+        _declare(scope, decl)
         if isinstance(decl, ir.VarDecl):
             self._var(decl, scope)
         elif isinstance(decl, ir.TableDecl):

@@ -31,7 +31,9 @@ def instantiate_direct_calls(program: ir.Program) -> None:
             while name in taken:
                 name, k = f"{tname}_inst_{k}", k + 1
             taken.add(name)
-            added.append(ir.Instance(name, type_ref=ir.TypeRef("name", name=tname, pos=e.pos),
+            kind = "specialized" if e.target.type_args else "name"
+            type_ref = ir.TypeRef(kind, name=tname, args=e.target.type_args, pos=e.pos)
+            added.append(ir.Instance(name, type_ref=type_ref,
                                      annotations=[ir.Annotation("name", f'"{tname}"', [tname], pos=e.pos)],
                                      pos=e.pos))
             e.target = ir.Member(ir.PathExpr(name, pos=e.pos, text=name), "apply", pos=e.pos,

@@ -511,10 +511,14 @@ def _bind(fn: ir.FunctionDecl, call: ir.MethodCall) -> dict[str, ir.Expr]:
     if len(call.args) > len(fn.params):
         raise error(call.pos, f"function '{fn.name}' takes {len(fn.params)} arguments, "
                                             f"{len(call.args)} given")
+    given: set[str] = set()
     for i, arg in enumerate(call.args):
         name = arg.name or fn.params[i].name
         if name not in {p.name for p in fn.params}:
             raise error(arg.pos, f"function '{fn.name}' has no parameter '{name}'")
+        if name in given:
+            raise error(arg.pos, f"parameter '{name}' is given twice")
+        given.add(name)
         if arg.value is not None:
             bound[name] = arg.value
     for p in fn.params:

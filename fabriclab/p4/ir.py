@@ -54,7 +54,7 @@ from fabriclab.p4.p4types import (  # noqa: F401  (the IR's types, re-exported)
     MatchKindType, VoidType, DontCareType, TypeVar, StackType, TupleType, ListType,
     SpecializedType, SetType, ApplyResultType, ActionRunType, StructInitType,
 )
-from fabriclab.p4.p4types import InvalidInitType  # noqa: F401
+from fabriclab.p4.p4types import DefaultValueType, InvalidInitType  # noqa: F401
 
 
 # ---------------------------------------------------------------------------- annotations
@@ -186,6 +186,7 @@ class TypeMember(Expr):
 
     type_name: str
     member: str
+    type_args: list["TypeRef"] = field(default_factory=list)  # `Prs<bit>.apply`: a direct apply's
 
 
 @dataclass(eq=False)
@@ -275,6 +276,12 @@ class Range(Expr):
 @dataclass(eq=False)
 class InvalidHeader(Expr):
     """`{#}`: an invalid header or header union (its type from a cast or the context)."""
+
+
+@dataclass(eq=False)
+class Dots(Expr):
+    """`...`: the default value of the type the context gives, or, last in a list or struct
+    expression, of the fields or elements not given (P4-16 spec, default values)."""
 
 
 @dataclass(eq=False)
@@ -607,6 +614,8 @@ class Instance(Decl):
     # `= { ... }`: the extern's abstract methods implemented (in them `this` is the instance),
     # and instances they use
     initializer: list["FunctionDecl | Instance"] | None = None
+    # `T(args) name[N];`: an array of N instances; `type` is then a StackType of T
+    size_expr: Expr | None = None
 
 
 @dataclass(eq=False)
@@ -882,3 +891,13 @@ def block_kind(t) -> str | None:
     if isinstance(t, ControlDecl):
         return "control"
     return t.kind if isinstance(t, BlockTypeDecl) else None
+
+
+def constructor_params(decl) -> list[Param] | None:
+    """The constructor parameters of a parser, control or package declaration (what an
+    instantiation's arguments are bound to), else None."""
+    if isinstance(decl, (ParserDecl, ControlDecl)):
+        return decl.ctor_params
+    if isinstance(decl, BlockTypeDecl) and decl.kind == "package":
+        return decl.params
+    return None

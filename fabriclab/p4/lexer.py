@@ -100,6 +100,7 @@ class PostLexer:
         global_types: set[str] = set()
         scopes: list[tuple[int, set[str]]] = []  # (brace depth at opening, type variables)
         extern_depth: int | None = None  # brace depth of the `extern` keyword being read
+        fields_depth: int | None = None  # brace depth of the `struct`/`header` being read
         declare_next = False  # the next identifier is a type being declared
         depth = 0
         n = len(toks)
@@ -108,12 +109,20 @@ class PostLexer:
         # then of its body: as in p4c's lexer, a parameter hides a type of its name there
         params_next = False  # the next `(` opens the parameter list of a parser or control
         pending: set[str] | None = None  # its parameter names, until its body's `{` (or `;`)
-        shadows: list[tuple[int, set[str]]] = []  # (brace depth at opening, parameter names)
+        # (brace depth at opening, parameter names or a local variable's name: it hides a type too)
+        shadows: list[tuple[int, set[str]]] = []
 
         def is_type(name: str) -> bool:
             if any(name in s for _, s in shadows):
                 return False
             return name in global_types or any(name in s for _, s in scopes)
+
+        def hides_type(i: int) -> bool:
+            """Token i, a type name, is the name of a local variable being declared (`bit<16>
+            counter;` with an extern `counter`): as in p4c, the rest of its block sees a value."""
+            prev, after = out[-1], toks[i + 1] if i + 1 < n else None
+            return depth > 0 and fields_depth is None and after is not None and after.value in (";", "=") \
+                and (prev.type in _TYPE_KEYWORDS or prev.value in (">", "]"))
 
         def type_params(i: int) -> int:
             """Tokens i.. are `< A, B >`: leave them IDENTIFIER, scope them as types."""
@@ -135,6 +144,8 @@ class PostLexer:
             nxt = toks[i + 1] if i + 1 < n else None
             if kind in ("HEADER", "STRUCT", "HEADER_UNION", "PARSER", "CONTROL", "PACKAGE"):
                 declare_next = True
+                if kind in ("HEADER", "STRUCT", "HEADER_UNION"):
+                    fields_depth = depth
                 params_next = kind in ("PARSER", "CONTROL")
             elif kind == "LPAR" and params_next:
                 params_next = False
@@ -172,6 +183,8 @@ class PostLexer:
                     shadows.pop()
                 if extern_depth is not None and depth == extern_depth:
                     extern_depth = None
+                if fields_depth is not None and depth == fields_depth:
+                    fields_depth = None
             elif kind == "SEMICOLON":
                 pending = None
                 while scopes and scopes[-1][0] == depth:
@@ -198,9 +211,13 @@ class PostLexer:
                     # an extern method's or a top-level function's type parameters
                     out.append(_retype(tok, "TYPE_IDENTIFIER") if is_type(tok.value) else tok)
                     j = type_params(i + 1)
+                    _type_args_of_return_type(out, scopes[-1][1])
                     out.extend(toks[i + 1 : j])
                     i = j
                     continue
+                elif is_type(tok.value) and hides_type(i):
+                    shadows.append((depth - 1, {tok.value}))
+                    tok = _retype(tok, "IDENTIFIER")
                 elif is_type(tok.value):
                     tok = _retype(tok, "TYPE_IDENTIFIER")
             out.append(tok)
@@ -225,6 +242,9 @@ class PostLexer:
         level, j = 0, i
         while j < len(toks):
             value = toks[j].value
+            if toks[j].type in ("BIT", "INT", "VARBIT") and j + 1 < len(toks) and toks[j + 1].value == "<":
+                j = _width_end(toks, j + 2)  # `bit<b ^ 3>`: its width is an expression
+                continue
             if value == "<":
                 level += 1
             elif value == ">":
@@ -237,3 +257,23 @@ class PostLexer:
                 return False
             j += 1
         return False
+
+
+def _type_args_of_return_type(out: list[Token], names: set[str]) -> None:
+    """`extern widget<T> make<T>(...)`: the function's type parameters (`names`) are types in
+    the type arguments of its return type, which comes before them (factory2, hashext)."""
+    k = len(out) - 2  # out[-1] is the function's name
+    while k > 0 and out[k].type not in _DECL_START and out[k].type != "EXTERN":
+        if out[k].type == "IDENTIFIER" and out[k].value in names and out[k - 1].value in ("<", ","):
+            out[k] = _retype(out[k], "TYPE_IDENTIFIER")
+        k -= 1
+
+
+def _width_end(toks: list[Token], j: int) -> int:
+    """The index after the `>` closing a width that starts at j: p4c's width expressions hold
+    no `>` outside parentheses."""
+    parens = 0
+    while j < len(toks) and (parens or toks[j].value != ">"):
+        parens += {"(": 1, ")": -1}.get(toks[j].value, 0)
+        j += 1
+    return j + 1

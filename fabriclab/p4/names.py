@@ -3,13 +3,14 @@ specialised), as p4c's ResolutionContext answers it for its early passes that ru
 types are known: which declaration each name refers to (unused.py's warnings, deprecated.py's).
 A call `f(args)` finds the innermost `f` that can take that many arguments (p4c looks further
 out: `hash(...)` in an action named hash is the extern function); of overloads in one scope,
-the first declared."""
+the first its arguments fit."""
 
 from __future__ import annotations
 
 from dataclasses import fields
 
 from fabriclab.p4 import ir
+from fabriclab.p4.calls import params_fit
 from fabriclab.p4.preprocess import INCLUDE_DIR
 
 SYSTEM = str(INCLUDE_DIR)  # the system files (core.p4, v1model.p4): p4c warns about nothing in them
@@ -32,16 +33,20 @@ class NameUses:
             if name:
                 self.scopes[-1].setdefault(str(name), []).append(d)
 
-    def use(self, node: ir.Node, name: str, absolute: bool = False, args: int | None = None) -> None:
-        """The first declaration `name` finds, innermost scope first; called with `args`
-        arguments, not a function or action that takes fewer parameters (p4c looks further
-        out: `hash(...)` in an action named hash is the extern function)."""
+    def use(self, node: ir.Node, name: str, absolute: bool = False, args: list[ir.Argument] | None = None) -> None:
+        """The declaration `name` finds, innermost scope first; called with `args`, not a
+        function or action that takes fewer parameters (p4c looks further out: `hash(...)` in
+        an action named hash is the extern function), and among overloads the first the
+        arguments fit by count and names; else the last declared (a local after the
+        parameter it shadows)."""
         for scope in (self.scopes[:1] if absolute else reversed(self.scopes)):
             found = [d for d in scope.get(name, []) if args is None or not (
-                isinstance(d, (ir.ActionDecl, ir.FunctionDecl, ir.Method)) and len(d.params) < args)]
+                isinstance(d, (ir.ActionDecl, ir.FunctionDecl, ir.Method)) and len(d.params) < len(args))]
             if found:
-                self.used.add(id(found[0]))
-                self.refs.append((node, found[0]))
+                fitting = [d for d in found if args is not None and params_fit(_params(d), args)]
+                decl = (fitting or found[-1:])[0]
+                self.used.add(id(decl))
+                self.refs.append((node, decl))
                 return
 
     def scoped(self, decls, *children) -> None:
@@ -60,8 +65,16 @@ class NameUses:
         if not isinstance(node, ir.Node):
             return
         if isinstance(node, ir.MethodCall) and isinstance(node.target, ir.PathExpr):
-            self.use(node.target, node.target.name, node.target.absolute, len(node.args))
+            self.use(node.target, node.target.name, node.target.absolute, node.args)
             self.walk([node.args, node.type_args])
+            return
+        ref = node.type_ref if isinstance(node, ir.Instance) else node.target if isinstance(
+            node, ir.ConstructorCall) else None
+        # `d(b = 2) i;`: of overloads, the d whose constructor the arguments fit
+        if isinstance(ref, ir.TypeRef) and ref.kind in ("name", "specialized"):
+            self.use(ref, ref.name, args=node.args)
+            self.walk([ref.args] + [getattr(node, f.name) for f in fields(node)
+                       if f.name not in _SKIPPED_FIELDS and getattr(node, f.name) is not ref])
             return
         if isinstance(node, ir.PathExpr):
             self.use(node, node.name, node.absolute)
@@ -100,3 +113,9 @@ class NameUses:
             for f in fields(node):
                 if f.name not in _SKIPPED_FIELDS:
                     self.walk(getattr(node, f.name))
+
+
+def _params(decl) -> list[ir.Param]:
+    """The parameters a call or an instantiation of `decl` binds its arguments to."""
+    ctor = ir.constructor_params(decl)
+    return ctor if ctor is not None else getattr(decl, "params", [])

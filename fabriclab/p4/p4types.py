@@ -164,6 +164,14 @@ class InvalidInitType(Type):
 
 
 @dataclass(frozen=True)
+class DefaultValueType(Type):
+    """The type of `...` (a default value) before context gives it one."""
+
+    def display(self) -> str:
+        return "..."
+
+
+@dataclass(frozen=True)
 class StructInitType(Type):
     """The type of `{a = 1, b = 2}` before context gives it a struct or header type."""
 

@@ -230,6 +230,8 @@ class CheckContext:
     # the functions the inlining dropped, each after how many top-level declarations it came
     functions: list = field(default_factory=list)
     generic_origin: dict = field(default_factory=dict)  # id(concrete struct) -> its generic struct
+    # a name several parsers or controls are declared under -> them, in source order
+    overloads: dict = field(default_factory=dict)
     package_overloads: dict = field(default_factory=dict)  # name -> packages declared so, all of them
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
@@ -415,6 +417,8 @@ class ExprChecker:
     def coerce(self, e: ir.Expr, target: ir.Type, what: str = "value") -> ir.Expr:
         """`e` converted to `target` if P4 allows it implicitly; an error otherwise."""
         src = e.type
+        if isinstance(e, ir.Dots) and not isinstance(target, (ir.TypeVar, ir.DontCareType)):
+            return self.default_value(target, e)
         if fits_wildcards(src, target) or isinstance(target, ir.TypeVar):
             return e
         if isinstance(src, ir.EnumDecl) and src.underlying is not None and isinstance(target, ir.BitType):
@@ -450,11 +454,12 @@ class ExprChecker:
         if isinstance(e, ir.ListExpr) and isinstance(target, ir.StackType):
             return self._init_stack(e, target)
         if isinstance(e, ir.ListExpr) and isinstance(target, ir.TupleType):
-            if len(e.items) != len(target.elems):
-                raise error(e.pos, f"list of {len(e.items)} values used where {target.display()} is needed")
+            types = list(target.elems)
+            items, rest = self._given_and_rest(e, types, f"list of {{}} values used where {target.display()} "
+                                                         f"is needed")
             # an `int` element unifies with a sized value, as in p4c (issue3238: tuple<int> t = {b})
             e.items = [i if isinstance(t, ir.IntType) and isinstance(i.type, ir.BitType) else self.coerce(i, t)
-                       for i, t in zip(e.items, target.elems)]
+                       for i, t in zip(items, types)] + rest
             e.type = target
             return e
         if isinstance(src, ir.BitType) and isinstance(target, ir.BitType):
@@ -487,29 +492,64 @@ class ExprChecker:
         if target.kind == "header_union":
             raise error(e.pos, "header unions cannot be initialized with a list")
         if isinstance(e, ir.ListExpr):
-            if len(e.items) != len(target.fields):
-                raise error(e.pos, f"'{target.name}' has {len(target.fields)} fields, "
-                                   f"the initializer has {len(e.items)}")
-            pairs = list(zip([f.name for f in target.fields], e.items))
+            mismatch = f"'{target.name}' has {len(target.fields)} fields, the initializer has {{}}"
+            items, _ = self._given_and_rest(e, [f.type for f in target.fields], mismatch)
+            pairs = list(zip([f.name for f in target.fields], items))
+            dots = len(items) != len(e.items)
         else:
-            pairs = e.fields  # type: ignore[union-attr]
+            pairs = [(n, v) for n, v in e.fields if n != "..."]  # type: ignore[union-attr]
+            dots = len(pairs) != len(e.fields)  # type: ignore[union-attr]
             names = [n for n, _ in pairs]
-            missing = [f.name for f in target.fields if f.name not in names]
+            missing = [] if dots else [f.name for f in target.fields if f.name not in names]
             extra = [n for n in names if target.get_field(n) is None]
             if missing or extra:
                 detail = f"missing field '{missing[0]}'" if missing else f"no field '{extra[0]}'"
                 raise error(e.pos, f"initializer for '{target.name}': {detail}")
         fields = [(n, self.coerce(v, target.get_field(n).type, f"field '{n}'")) for n, v in pairs]
+        given = {n for n, _ in pairs}
+        fields += [(f.name, self.default_value(f.type, e)) for f in target.fields if dots and f.name not in given]
         result = ir.StructExpr(fields, type=target, text=e.text, pos=e.pos)
         return result
 
+    def _given_and_rest(self, e: ir.ListExpr, types: list[ir.Type], mismatch: str) -> tuple[list, list]:
+        """A list's items but a trailing `...`, and the default values of the `types` that
+        `...` stands for (none without it); `mismatch` (formatted with the count given) when
+        the items do not fit the types."""
+        items = e.items[:-1] if e.items and isinstance(e.items[-1], ir.Dots) else e.items
+        dots = len(items) != len(e.items)
+        if len(items) > len(types) or len(items) < len(types) and not dots:
+            raise error(e.pos, mismatch.format(len(items)))
+        return items, [self.default_value(t, e) for t in types[len(items):]] if dots else []
+
+    def default_value(self, t: ir.Type, at: ir.Expr) -> ir.Expr:
+        """The value `...` stands for, as p4c's default values: 0, false, "", the first member
+        of an enum, error.NoError, an invalid header or union, and field by field (element by
+        element) for structs, tuples and stacks."""
+        where = {"text": "...", "pos": at.pos}
+        if isinstance(t, (ir.BitType, ir.IntType)) or isinstance(t, ir.EnumDecl) and t.underlying is not None:
+            return ir.Constant(0, type=t, **where)  # a serializable enum's: (E)0
+        if isinstance(t, ir.BoolType):
+            return ir.BoolLiteral(False, type=BOOL, **where)
+        if isinstance(t, ir.StringType):
+            return ir.StringLiteral("", type=t, **where)
+        if isinstance(t, ir.ErrorType):
+            return ir.EnumMember(t, "NoError", type=t, **where)
+        if isinstance(t, ir.EnumDecl):
+            return ir.EnumMember(t, t.members[0], type=t, **where)
+        if isinstance(t, ir.StructLike) and t.kind in ("header", "header_union"):
+            return ir.InvalidHeader(type=t, **where)
+        if isinstance(t, ir.StructLike):
+            return ir.StructExpr([(f.name, self.default_value(f.type, at)) for f in t.fields], type=t, **where)
+        if isinstance(t, (ir.TupleType, ir.StackType)):  # (a stack's: one value per element)
+            types = list(t.elems) if isinstance(t, ir.TupleType) else [t.elem] * t.size
+            return ir.ListExpr([self.default_value(x, at) for x in types], type=t, **where)
+        raise error(at.pos, f"...: no default value for type {self.show(t)}")
     def _init_stack(self, e: ir.ListExpr, target: ir.StackType) -> ir.Expr:
         """`h_t[2] s = {a, b};`: one value per element, each assigned to the element type (p4c
         unifies a list with an array of its length)."""
-        if len(e.items) != target.size:
-            raise error(e.pos, f"Number of components {len(e.items)} in initializer is different "
-                               f"than stack size {target.size}")
-        e.items = [self.coerce(i, target.elem, "stack element") for i in e.items]
+        items, rest = self._given_and_rest(e, [target.elem] * target.size, "Number of components {} in "
+                                           f"initializer is different than stack size {target.size}")
+        e.items = [self.coerce(i, target.elem, "stack element") for i in items] + rest
         e.type = target
         return e
 
@@ -565,6 +605,10 @@ class ExprChecker:
 
     def _e_InvalidHeader(self, e, scope):
         e.type = ir.InvalidInitType()
+        return e
+
+    def _e_Dots(self, e, scope):
+        e.type = ir.DefaultValueType()
         return e
 
     def _e_DefaultExpr(self, e, scope):
@@ -984,6 +1028,9 @@ class ExprChecker:
 
     def _e_ListExpr(self, e: ir.ListExpr, scope: Scope):
         e.items = [self.expr(i, scope) for i in e.items]
+        dots = next((i for i in e.items[:-1] if isinstance(i, ir.Dots)), None)
+        if dots is not None:
+            raise error(dots.pos, "... must be the last element")
         e.type = ir.TupleType(tuple(i.type for i in e.items))
         return e
 
@@ -1012,7 +1059,7 @@ class ExprChecker:
         return e
 
     def _e_ConstructorCall(self, e: ir.ConstructorCall, scope: Scope):
-        target = self.resolve_type(e.target, scope)
+        target = self.calls.block_overload(e, self.resolve_type(e.target, scope), e.args)
         base = target.base if isinstance(target, ir.SpecializedType) else target
         if isinstance(base, ir.ExternDecl) and any(m.abstract for m in base.methods):
             # (its abstract methods are implemented in an instance's initializer: p4c, issue3282)

@@ -27,6 +27,7 @@ from fabriclab.p4.names import SYSTEM, NameUses
 from fabriclab.p4.typecheck import CheckContext
 
 
+
 def _external_name(decl: ir.Decl) -> str:
     """Its `@name`, as written between the quotes (p4c prints escapes as they are), or its name."""
     anno = decl.annotation("name")

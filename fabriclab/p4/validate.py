@@ -17,8 +17,8 @@ from fabriclab.p4.typecheck import CheckContext, error
 
 # Declarations a program may declare several times at the top level (overloads, told apart
 # by their arguments): functions with functions, extern functions with extern functions,
-# packages with packages.
-_OVERLOADABLE = (ir.FunctionDecl, ir.ExternFunction, ir.BlockTypeDecl)
+# packages with packages, parsers with parsers and controls with controls (by constructor).
+_OVERLOADABLE = (ir.FunctionDecl, ir.ExternFunction, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
 def always_returns(stmt: ir.Stmt | None) -> bool:
     """Whether the end of `stmt` is unreachable: every path through it returns or exits."""
     if isinstance(stmt, (ir.Return, ir.Exit)):
