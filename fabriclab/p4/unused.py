@@ -2,9 +2,9 @@
 WarnAboutUnusedDeclarations: `[--Wwarn=unused]`, the commonest warning of its corpus).
 
 p4c runs it on the parsed program, before any type is known, so it runs here on the untyped
-IR as written (before functions are inlined or generic blocks specialised), with a name
-resolution of its own: a declaration is used when a name somewhere resolves to it (a
-path, a type name, an action in a table, an enum in `E.x`). p4c then warns about:
+IR as written (before functions are inlined or generic blocks specialised), with the name
+lookup of names.py: a declaration is used when a name somewhere resolves to it (a path, a
+type name, an action in a table, an enum in `E.x`). p4c then warns about:
 
 - a control or parser ("control 'c' is unused"), a table ("table 't' is unused"), and then
   still about what is unused inside them;
@@ -22,10 +22,10 @@ it: by its `@name` if it has one.
 from __future__ import annotations
 
 import re
+
 from fabriclab.p4 import ir
 from fabriclab.p4.names import SYSTEM, NameUses
 from fabriclab.p4.typecheck import CheckContext
-
 
 
 def _external_name(decl: ir.Decl) -> str:
