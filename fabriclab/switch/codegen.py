@@ -527,7 +527,7 @@ class PipelineGenerator:
                     if anno.name == "field_list":
                         for idx in anno.args:
                             stmt = f"d{a}.assign(s{a})" if is_object(f.type) else f"d{a} = s{a}"
-                            lists.setdefault(int(idx), []).append(stmt)
+                            lists.setdefault(self.field_list_index(idx), []).append(stmt)
                 ft = resolve(f.type)
                 if isinstance(ft, ir.StructLike) and ft.kind == "struct":
                     visit(ft, a)
@@ -539,6 +539,21 @@ class PipelineGenerator:
             lines.extend("        " + s for s in stmts)
         lines.append("    return None")
         return "\n".join(lines)
+
+    def field_list_index(self, arg) -> int:
+        """The number an `@field_list` argument names, as the `*_preserving_field_list`
+        call's argument evaluates: an integer (`1`, `8w1`), a serializable enum's member
+        (`FieldLists.cpu_info`, as issue1001-1-bmv2 and switch_p4_16 write it) or a constant."""
+        text = str(arg)
+        if (m := re.fullmatch(r"(?:\d+[ws])?(\d+)", text)) is not None:
+            return int(m.group(1))
+        enum_name, _, member = text.partition(".")
+        decl = self.program.find(enum_name)
+        if isinstance(decl, ir.EnumDecl) and member in decl.values:
+            return decl.values[member]
+        if isinstance(decl, ir.ConstDecl) and not member and isinstance(decl.value, ir.Constant):
+            return decl.value.value
+        raise FabricError(f"@field_list({text}): not an integer, a serializable enum member or a constant")
 
     # ------------------------------------------------------------ module
     def build(self) -> PipelineCode:
