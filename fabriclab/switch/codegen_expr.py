@@ -171,6 +171,16 @@ def _lay_fields(fields, pos: int, prefix: str, out: dict) -> None:
         out[prefix + f.name] = FieldLayout(pos, w, (1 << w) - 1, is_bool)
 
 
+def struct_spec(t: ir.StructLike) -> tuple:
+    """A struct's fields for `pack_struct`: (attribute, width, nested struct's spec or None)."""
+    spec = []
+    for f in t.fields:
+        ft = resolve(f.type)
+        sub = struct_spec(ft) if isinstance(ft, ir.StructLike) else None
+        spec.append((attr(f.name), width_of(ft), sub))
+    return tuple(spec)
+
+
 def _bit_struct(t) -> bool:
     """A struct (as an array element in a header: laid out by its bit fields)."""
     t = resolve(t)
@@ -340,10 +350,7 @@ class ExprCompiler:
             if isinstance(t, ir.StackType):
                 raise unsupported(e, f"reading the array '{e.text}' as a whole")
             if isinstance(t, ir.StructLike):
-                if not all(isinstance(resolve(f.type), (ir.BitType, ir.BoolType)) for f in t.fields):
-                    raise unsupported(e, f"reading the nested struct '{e.text}' as a whole")
-                widths = tuple(width_of(f.type) for f in t.fields)
-                return f"{self.gen.struct_class(t)}._of(*_rt.unpack_fields({bits}, {widths}))"
+                return self.struct_in_header(self.expr_read(h), ht, path, t)
             return f"({bits} == 1)" if lay.is_bool else bits
         base_t = resolve(e.expr.type)
         if isinstance(base_t, ir.ApplyResultType):
@@ -386,6 +393,22 @@ class ExprCompiler:
                 return f"(_m if (_m := {b}.{a}) is not {absent} else _mat({b}, {a!r}))"
             return f"{self.expr(e.expr)}.{attr(e.member)}"
         raise unsupported(e, f"member '{e.member}' of {getattr(base_t, 'display', lambda: '?')()}")
+
+    def struct_in_header(self, h: str, ht: ir.StructLike, path: str, t: ir.StructLike) -> str:
+        """The struct value a header's struct-typed field at `path` holds: each field from
+        its bits (bools as bools), nested structs likewise."""
+        lays, args = self.layout(ht), []
+        for f in t.fields:
+            ft, sub = resolve(f.type), f"{path}.{f.name}"
+            if isinstance(ft, ir.StructLike):
+                args.append(self.struct_in_header(h, ht, sub, ft))
+                continue
+            if isinstance(ft, ir.StackType):
+                raise unsupported(f, f"reading '{sub}', an array in a header, as a whole")
+            lay = lays[sub]
+            bits = f"(({h}.v >> {lay.shift}) & {lay.mask})"
+            args.append(f"({bits} == 1)" if lay.is_bool else bits)
+        return f"{self.gen.struct_class(t)}._of({', '.join(args)})"
 
     def x_Index(self, e: ir.Index, read: bool = False) -> str:
         if in_header(e) is not None:
@@ -681,8 +704,11 @@ class ExprCompiler:
         nested = in_header(lhs)
         if nested is not None:
             h, base_t, path = nested
-            if isinstance(resolve(lhs.type), (ir.StructLike, ir.StackType)):
+            ft = resolve(lhs.type)
+            if isinstance(ft, ir.StackType):
                 raise unsupported(lhs, f"assigning '{lhs.text}' in a header as a whole")
+            if isinstance(ft, ir.StructLike):  # a struct held in the header: its bits at once
+                value, value_type = f"_rt.pack_struct({value}, {struct_spec(ft)!r})", None
             lay = self.layout(base_t)[path]
         else:
             if not isinstance(lhs, ir.Member):

@@ -258,6 +258,16 @@ def unpack_fields(bits: int, widths: tuple[int, ...]) -> list[int]:
     return out[::-1]
 
 
+def pack_struct(value, spec: tuple) -> int:
+    """A struct value's bits as a header holds a struct-typed field (`struct_spec`): its
+    fields in order, the first in the most significant bits; nested structs likewise."""
+    bits = 0
+    for name, width, sub in spec:
+        v = getattr(value, name)
+        bits = (bits << width) | ((pack_struct(v, sub) if sub is not None else int(v)) & ((1 << width) - 1))
+    return bits
+
+
 def pack_valid(items: tuple[tuple[int, int, bool], ...]) -> bytes:
     """Pack (value, width, header valid) items, leaving out invalid headers' fields."""
     return pack_fields([v for v, _, ok in items if ok], [w for _, w, ok in items if ok])

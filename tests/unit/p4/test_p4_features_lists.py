@@ -222,10 +222,56 @@ def test_an_array_of_bits_in_an_array_of_structs_in_a_header_runs():
     assert (port, out) == (2, bytes([1, 2, 5, 2, 5, 6, 9]))
 
 
-def test_assigning_a_whole_struct_of_an_array_in_a_header_is_refused_not_lost():
+def test_assigning_a_whole_struct_of_an_array_in_a_header_writes_its_bits():
     text = ARRAYS.replace("@@", "").replace("hdr.h.array[0].f1 = copy[0].f1;", "hdr.h.array[1] = copy[0];")
-    with pytest.raises(FabricError, match=r"does not support assigning 'hdr.h.array\[1\]' in a header as a whole"):
-        SwitchCore(compile_source(text, "t.p4"))
+    ((port, out),) = SwitchCore(compile_source(text, "t.p4")).process(1, bytes([1, 2, 3, 4, 5, 6, 9]), 0)
+    assert (port, out) == (2, bytes([1, 2, 7, 2, 2 + 1 + 4, 3, 9]))
+
+
+# -- a struct held in a header, written whole (p4c: issue1670-bmv2, structure-valued-expr-ok-1-bmv2)
+STRUCT_FIELD = """#include <v1model.p4>
+struct in_t { bit<4> a; bool b; bit<3> c; }
+struct s_t { bit<8> x; in_t n; }
+struct e_t { }
+header h_t { s_t s; e_t e; bit<8> tail; }
+struct m_t { s_t saved; }
+struct hs_t { h_t h; }
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.h); transition accept; }
+}
+control V(inout hs_t hdr, inout m_t meta) { apply { } }
+control I(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        meta.saved = hdr.h.s;
+        meta.saved.x = meta.saved.x + 1;
+        if (hdr.h.tail == 1) {
+            hdr.h.s = meta.saved;                         // a struct variable
+        } else if (hdr.h.tail == 2) {
+            hdr.h.s = { 0xAB, { 5, true, 2 } };           // a list
+        } else if (hdr.h.tail == 3) {
+            hdr.h.s.n = { c = 7, a = 1, b = false };      // a nested struct, by names
+        }
+        hdr.h.e = {};
+    }
+}
+control E(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control C(inout hs_t hdr, inout m_t meta) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("tail, out", [
+    (1, [0x11, 0x9E]),                  # x + 1; n as it came: a=9, b=1, c=6
+    (2, [0xAB, 0b0101_1_010]),
+    (3, [0x10, 0b0001_0_111]),
+    (4, [0x10, 0x9E]),
+])
+def test_a_struct_in_a_header_written_whole_writes_its_fields_bits(tail, out):
+    core = SwitchCore(compile_source(STRUCT_FIELD, "t.p4"))
+    ((port, data),) = core.process(1, bytes([0x10, 0x9E, tail, 0xEE]), 0)
+    assert (port, data) == (2, bytes([*out, tail, 0xEE]))
 
 
 # -- arrays of arrays (p4c: array5): `T[2][3]` is 3 of T[2]; the switch refuses to run them ----
