@@ -335,6 +335,8 @@ class MethodCall(Expr):
     kind: CallKind | None = None
     decl: Node | None = field(default=None, repr=False)
     type_bindings: dict = field(default_factory=dict, repr=False)
+    # a v1model `digest` of a list (no struct type to name it): the name P4Info gives it
+    digest_name: str | None = field(default=None, repr=False)
 
 
 @dataclass(eq=False)

@@ -256,7 +256,7 @@ class _Walker:
         if isinstance(data, ir.StructLike):
             name = local_name(data)[0]
         else:  # p4c names digests of unnamed types (lists) digest_0, digest_1, ...
-            name = self.digest_names.setdefault(id(call), f"digest_{len(self.digest_names)}")
+            name = call.digest_name = self.digest_names.setdefault(id(call), f"digest_{len(self.digest_names)}")
         if all(n != name for n, _ in self.out.digests):
             self.out.digests.append((name, data))
 

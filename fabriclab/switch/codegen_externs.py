@@ -466,7 +466,12 @@ class ExternCompiler:
         data = args[1]
         t = resolve(data.type)
         if not isinstance(t, ir.StructLike):
-            raise unsupported(mc, "digest of a non-struct value")
+            if not (isinstance(data, ir.ListExpr) and mc.digest_name is not None):
+                raise unsupported(mc, "digest of a value that is neither a struct nor a list")
+            # a list: P4Info's tuple, its members by position
+            body = ", ".join(f"{i}: {bc.expr(v)}" for i, v in enumerate(data.items))
+            bc.emit(f"_digest_sink.append(_Digest({mc.digest_name!r}, {{{body}}}))")
+            return
         if isinstance(data, ir.StructExpr):
             fields = [(n, bc.expr(v)) for n, v in data.fields]
         else:

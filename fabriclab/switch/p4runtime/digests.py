@@ -24,7 +24,7 @@ Update = p4r.Update
 @dataclass
 class _Instance:
     info: Any
-    members: tuple[str, ...] | None  # struct member names, None for a bit<W> digest
+    members: tuple[str | int, ...] | None  # struct member names, tuple positions; None for bit<W>
     config: p4r.DigestEntry.Config | None = None
     pending: list[tuple] = field(default_factory=list)
     first_pending_ns: int = 0
@@ -125,11 +125,16 @@ def _expire(inst: _Instance, now_ns: int) -> None:
             del inst.unacked[list_id]
 
 
-def _struct_members(index: P4InfoIndex, info: Any) -> tuple[str, ...] | None:
+def _struct_members(index: P4InfoIndex, info: Any) -> tuple[str | int, ...] | None:
+    """How a digest's fields (core Digest.fields) make its value: by the P4Info struct's
+    member names, by position for a tuple (a digest of a list), None for one bitstring."""
     spec = info.type_spec
-    if spec.WhichOneof("type_spec") == "struct":
+    kind = spec.WhichOneof("type_spec")
+    if kind == "struct":
         struct = index.p4info.type_info.structs[spec.struct.name]
         return tuple(m.name for m in struct.members)
+    if kind == "tuple":
+        return tuple(range(len(spec.tuple.members)))
     return None
 
 
@@ -137,5 +142,6 @@ def _p4data(inst: _Instance, value: tuple) -> p4d.P4Data:
     if inst.members is None:
         return p4d.P4Data(bitstring=bytestrings.encode(value[0]))
     data = p4d.P4Data()
-    data.struct.members.extend(p4d.P4Data(bitstring=bytestrings.encode(v)) for v in value)
+    members = data.tuple.members if inst.info.type_spec.WhichOneof("type_spec") == "tuple" else data.struct.members
+    members.extend(p4d.P4Data(bitstring=bytestrings.encode(v)) for v in value)
     return data

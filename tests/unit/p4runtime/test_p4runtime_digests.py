@@ -63,3 +63,41 @@ def test_unconfigured_digests_are_dropped_and_config_errors():
         with pytest.raises(P4RuntimeError) as err:
             eng.write(kind, entry)
         assert err.value.code == code
+
+
+LIST_DIGEST = """#include <v1model.p4>
+header h_t { bit<16> a; bit<8> b; }
+struct hs_t { h_t h; }
+struct m_t { }
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.h); transition accept; }
+}
+control V(inout hs_t hdr, inout m_t meta) { apply { } }
+control I(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    apply { digest(5, { hdr.h.a, hdr.h.b }); sm.egress_spec = 1; }
+}
+control E(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control C(inout hs_t hdr, inout m_t meta) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_a_digest_of_a_list_reaches_the_controller_as_p4infos_tuple():
+    # p4c: issue430-1-bmv2 (`digest(5, { hdr.ethernet.srcAddr })`), P4Info's digest_0 a tuple
+    from fabriclab.p4 import compile_source
+    from fabriclab.switch.core import SwitchCore
+
+    compiled = compile_source(LIST_DIGEST, "t.p4")
+    [info] = compiled.p4info.digests
+    assert info.preamble.name == "digest_0" and info.type_spec.WhichOneof("type_spec") == "tuple"
+    core = SwitchCore(compiled)
+    core.process(1, bytes([0x12, 0x34, 0x56]), 0)
+    eng = DigestEngine(P4InfoIndex(compiled.p4info))
+    eng.write(p4r.Update.INSERT, p4r.DigestEntry(digest_id=info.preamble.id,
+                                                  config=p4r.DigestEntry.Config(max_list_size=1)))
+    while core.digests:
+        d = core.digests.popleft()
+        eng.offer(d.name, d.fields, 0)
+    [lst] = eng.due(0)
+    assert [[int.from_bytes(m.bitstring, "big") for m in d.tuple.members] for d in lst.data] == [[0x1234, 0x56]]
