@@ -68,6 +68,17 @@ def width_of(t) -> int:
     raise FabricError(f"type {getattr(t, 'display', lambda: t)()} has no fixed bit width here")
 
 
+def packed_width(t) -> int:
+    """Bits of a value of `t` laid out whole (`lookahead<T>()`): a struct's fields', a
+    stack's elements' (headers of fixed width)."""
+    t = resolve(t)
+    if isinstance(t, ir.StructLike) and t.kind == "struct":
+        return sum(packed_width(f.type) for f in t.fields)
+    if isinstance(t, ir.StackType):
+        return t.size * packed_width(t.elem)
+    return width_of(t)
+
+
 SMALL_SHIFT_BITS = 12  # a shift amount of at most 4095 builds ints of a few hundred bytes
 
 
@@ -394,6 +405,29 @@ class ExprCompiler:
             return f"{self.expr(e.expr)}.{attr(e.member)}"
         raise unsupported(e, f"member '{e.member}' of {getattr(base_t, 'display', lambda: '?')()}")
 
+    def value_from_bits(self, t, bits: str, shift: int) -> str:
+        """A value of type `t` whose bits are those of int `bits` from bit `shift` up, as
+        p4c's midend expands `lookahead<T>()` of a struct: headers (also a stack's
+        elements) valid, fields in order with the first in the most significant bits."""
+        t = resolve(t)
+        width = packed_width(t)
+        if isinstance(t, (ir.BitType, ir.BoolType)):
+            v = f"(({bits} >> {shift}) & {(1 << width) - 1})"
+            return f"({v} == 1)" if isinstance(t, ir.BoolType) else v
+        if isinstance(t, ir.StructLike) and t.is_header:
+            return f"_valid_header((({bits} >> {shift}) & {(1 << width) - 1}))"
+        if isinstance(t, ir.StackType) and not self.stack_element(t):
+            ew = packed_width(t.elem)
+            elems = [self.value_from_bits(t.elem, bits, shift + (t.size - 1 - i) * ew) for i in range(t.size)]
+            return f"_Stack.of([{', '.join(elems)}])"
+        if isinstance(t, ir.StructLike) and t.kind == "struct":
+            args, at = [], shift + width
+            for f in t.fields:
+                at -= packed_width(f.type)
+                args.append(self.value_from_bits(f.type, bits, at))
+            return f"{self.gen.struct_class(t)}._of({', '.join(args)})"
+        raise FabricError(f"type {getattr(t, 'display', lambda: t)()} has no fixed bit width here")
+
     def struct_in_header(self, h: str, ht: ir.StructLike, path: str, t: ir.StructLike) -> str:
         """The struct value a header's struct-typed field at `path` holds: each field from
         its bits (bools as bools), nested structs likewise."""
@@ -659,10 +693,12 @@ class ExprCompiler:
             return f"{u}.valid"
         if kind == ir.CallKind.LOOKAHEAD:
             t = resolve(e.type)
+            if isinstance(t, ir.StructLike) and not t.is_header:  # a struct: bits, headers, stacks
+                la = self.gen.uniq("la")
+                bits = (f"_rt.lookahead(_data, _off, {packed_width(t)}, "
+                        f"{self.gen.error_code('PacketTooShort')})")
+                return f"(({la} := {bits}), {self.value_from_bits(t, la, 0)})[1]"
             bits = f"_rt.lookahead(_data, _off, {width_of(t)}, {self.gen.error_code('PacketTooShort')})"
-            if isinstance(t, ir.StructLike) and not t.is_header:  # a struct of bit fields
-                widths = [width_of(f.type) for f in t.fields]
-                return f"{self.gen.struct_class(t)}._of(*_rt.unpack_fields({bits}, {tuple(widths)}))"
             return f"_valid_header({bits})" if isinstance(t, ir.StructLike) else bits
         if kind == ir.CallKind.LENGTH:
             return "len(_data)"

@@ -249,15 +249,6 @@ def lookahead(data: bytes, off: int, nbits: int, too_short: int) -> int:
     return int.from_bytes(data[off:off + nbytes], "big") >> (nbytes * 8 - nbits)
 
 
-def unpack_fields(bits: int, widths: tuple[int, ...]) -> list[int]:
-    """Split `bits` into fields of `widths`, the first in the most significant bits."""
-    out = []
-    for w in reversed(widths):
-        out.append(bits & ((1 << w) - 1))
-        bits >>= w
-    return out[::-1]
-
-
 def pack_struct(value, spec: tuple) -> int:
     """A struct value's bits as a header holds a struct-typed field (`struct_spec`): its
     fields in order, the first in the most significant bits; nested structs likewise."""

@@ -165,3 +165,43 @@ def test_extracted_headers_read_through_locals_where_they_dominate():
     assert core.process(0, bytes([2, 7]) + b"p", 0) == [(1, bytes([9]) + b"p")]
     # op 3: turns read 4, 2, 0 (each + op 3): 4 + 2 + 0 + 9 = 15
     assert core.process(0, bytes([3, 4, 2, 0]) + b"p", 0) == [(1, bytes([15]) + b"p")]
+
+
+# lookahead<T>() of a struct holding a header stack, a header and a bool (p4c: issue2465-bmv2,
+# which p4c's midend expands into one bit<24> lookahead and valid headers)
+PEEK = """
+#include <core.p4>
+#include <v1model.p4>
+header b_t { bit<8> v; }
+struct peek_t { b_t[2] two; bool flag; bit<7> low; b_t one; }
+struct metadata { }
+struct headers { b_t res; }
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start {
+        peek_t p = pkt.lookahead<peek_t>();
+        hdr.res.setValid();
+        hdr.res.v = p.two[0].v + p.two[1].v + (p.flag ? 8w100 : 8w0) + (bit<8>)p.low + p.one.v;
+        transition select(p.two[1].isValid(), p.one.isValid()) {
+            (true, true): accept;
+            default: reject;
+        }
+    }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply { sm.egress_spec = (sm.parser_error == error.NoError) ? 9w1 : 9w2; }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_lookahead_of_a_struct_holding_a_stack_peeks_valid_headers_without_consuming():
+    core = SwitchCore(compile_source(PEEK, "peek.p4"))
+    data = bytes([1, 2, 0x80 | 5, 30, 99])
+    # the result header, then every byte peeked at (nothing was extracted)
+    assert core.process(0, data, 0) == [(1, bytes([1 + 2 + 100 + 5 + 30]) + data)]
+    # too short for the 32 bits: PacketTooShort
+    assert core.process(0, bytes([1, 2, 3]), 0)[0][0] == 2
