@@ -144,6 +144,7 @@ class PipelineGenerator:
         self.classes: dict[int, str] = {}
         # structs whose plain header fields start as the shared ABSENT header (see lazy_field)
         self.lazy: set[int] = set()
+        self.stage_args: dict[int, list] = {}  # id(main's parser/control) -> its constructor arguments
         self.class_src: list[str] = []
         self.layouts: dict[int, dict[str, FieldLayout]] = {}
         self.action_names: dict[int, str] = {}  # global actions
@@ -338,20 +339,22 @@ class PipelineGenerator:
         elif node is not None:
             yield node
 
-    def make_ctx(self, decl, prefix: str) -> ControlCtx:
+    def make_ctx(self, decl, prefix: str, args: list | None = None,
+                 outer: ControlCtx | None = None) -> ControlCtx:
+        """The compile-time objects of one instance of parser/control `decl`; `args` its
+        constructor arguments, evaluated in `outer` (None: a stage of main, its arguments
+        in the package's, `self.stage_args`)."""
         ctx = ControlCtx(prefix, Scope(parent=self.global_scope), decl=decl)
+        if args is None:
+            args, outer = self.stage_args.get(id(decl), []), None
+        self.bind_ctor_args(ctx, args, outer or ControlCtx("", Scope(parent=self.global_scope)))
         for local in decl.locals:
             if isinstance(local, ir.ActionDecl):
                 ctx.actions[id(local)] = qualify(prefix, local)
             elif isinstance(local, ir.Instance):
                 t = resolve(local.type)
                 if isinstance(t, (ir.ControlDecl, ir.ParserDecl)):  # sub-control/sub-parser
-                    sub = ctx.controls[id(local)] = self.make_ctx(t, qualify(prefix, local) + ".")
-                    for arg in local.args:  # `C2(c1) c2`: `c.apply()` in C2 applies this c1
-                        value = arg.value
-                        if arg.param is not None and isinstance(value, ir.PathExpr) \
-                                and id(value.decl) in ctx.controls:
-                            sub.controls[id(arg.param)] = ctx.controls[id(value.decl)]
+                    ctx.controls[id(local)] = self.make_ctx(t, qualify(prefix, local) + ".", local.args, ctx)
                 else:
                     name = self.externs.instantiate(local, qualify(prefix, local))
                     if name is not None:
@@ -362,6 +365,27 @@ class PipelineGenerator:
             elif isinstance(local, ir.ValueSetDecl):
                 ctx.scope.names[id(local)] = self.externs.value_set(local, qualify(prefix, local))
         return ctx
+
+    def bind_ctor_args(self, ctx: ControlCtx, args: list, outer: ControlCtx) -> None:
+        """Constructor parameters as the instance's arguments give them: a parser or
+        control (`C2(c1) c2`: `c.apply()` in C2 applies this c1), an extern instance (its
+        methods act on that instance) or a value (a compile-time constant, as p4c folds it)."""
+        for arg in args:
+            prm, value = arg.param, arg.value
+            if prm is None:
+                continue
+            if isinstance(value, ir.PathExpr):
+                if id(value.decl) in outer.controls:
+                    ctx.controls[id(prm)] = outer.controls[id(value.decl)]
+                    continue
+                inst = value.decl if isinstance(value.decl, ir.Instance) else outer.instances.get(id(value.decl))
+                if inst is not None:
+                    ctx.instances[id(prm)] = inst
+                    name = outer.scope.lookup(value.decl)
+                    if name is not None:
+                        ctx.scope.names[id(prm)] = name
+                    continue
+            ctx.scope.names[id(prm)] = BlockCompiler(self, outer).expr(value)
 
     def init_locals(self, bc: BlockCompiler, decl) -> None:
         for local in decl.locals:
@@ -567,6 +591,9 @@ class PipelineGenerator:
                         check_stack(resolve(f.type))
         args = list(self.program.pipeline().values())
         stages = dict(zip(V1SWITCH_STAGES, args))
+        for arg in self.program.main.args:  # the stages' own constructor arguments
+            if isinstance(arg.value, ir.ConstructorCall):
+                self.stage_args[id(arg.value.target.resolved)] = arg.value.args
         if len(args) != len(V1SWITCH_STAGES) or not isinstance(stages["parser"], ir.ParserDecl):
             raise FabricError("the program's main is not a V1Switch(parser, verifyChecksum, "
                               "ingress, egress, computeChecksum, deparser) package")

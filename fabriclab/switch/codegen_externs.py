@@ -641,11 +641,12 @@ class ExternCompiler:
 
     def method(self, bc, mc: ir.MethodCall) -> None:
         inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
+        obj = bc.scope.lookup(inst)
+        inst = bc.ctx.instances.get(id(inst), inst)  # a constructor parameter: its instance
         if not isinstance(inst, ir.Instance):
             raise unsupported(mc, f"calling '{mc.text}' on a non-instance")
         kind = _extern_name(inst.type)
         args = [a.value for a in mc.args]
-        obj = bc.scope.lookup(inst)
         if obj is None and kind in ("counter", "meter", "register"):
             raise unsupported(mc, f"'{inst.name}' here (instance not visible)")
         if kind == "counter" and mc.method == "count":

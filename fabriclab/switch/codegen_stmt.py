@@ -33,6 +33,7 @@ class ControlCtx:
     actions: dict[int, str] = field(default_factory=dict)     # id(ActionDecl) -> P4Info name
     # sub-control/sub-parser instances, and constructor parameters bound to an instance
     controls: dict[int, "ControlCtx"] = field(default_factory=dict)
+    instances: dict[int, ir.Instance] = field(default_factory=dict)  # constructor parameters bound to an extern
     decl: object = None  # the ControlDecl/ParserDecl
 
 
@@ -872,6 +873,13 @@ class BlockCompiler(ExprCompiler):
         scope = sub.scope  # actions of the sub-control resolve its params through this scope
         copy_out = []
         for prm, arg in zip(decl.params, mc.args):
+            given = arg.value.decl if isinstance(arg.value, ir.PathExpr) else None
+            inst = self.ctx.instances.get(id(given), given)
+            if prm.direction is None and isinstance(inst, ir.Instance):  # an extern instance
+                sub.instances[id(prm)] = inst  # (p4c: issue1958, a register as an argument)
+                if (name := self.scope.lookup(given)) is not None:
+                    scope.names[id(prm)] = name
+                continue
             if is_object(prm.type):  # passed by reference: an outer parameter is used as is
                 value = self.expr(arg.value)
                 if _BOUND_ONCE.fullmatch(value):
