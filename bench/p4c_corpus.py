@@ -5,8 +5,10 @@
 P4C is a p4c checkout or a bare git clone of one (its HEAD's testdata/ and
 backends/bmv2/CMakeLists.txt are extracted to a temporary directory).
 
-P4Info: for every testdata/p4_16_samples/*.p4 that includes v1model.p4 and has a P4Info
-(testdata/p4_16_samples_outputs/NAME.p4info.txtpb), compile it with fabriclab and compare the
+P4Info: for every program of p4c's p4test suite (testdata/p4_16_samples/*.p4 and its dash,
+fabric_*, omec and pins programs, as backends/p4test/CMakeLists.txt lists them) that includes
+v1model.p4 and has a P4Info (testdata/p4_16_samples_outputs/PATH.p4info.txtpb), compile it
+with fabriclab and compare the
 P4Info text: identical, differ, rejected (CompileError), rejected as p4c-bm2-ss (a rule of
 p4c's BMv2 back end, which the samples' P4Info, written by p4test, does not apply) or crash
 (any other exception).
@@ -22,11 +24,13 @@ and of those how many name a line p4c's errors name; accepted (a difference); cr
 Then testdata/p4_16_bmv_errors/*-bmv2.p4, which p4c's BMv2 test driver requires p4c-bm2-ss
 to reject (no expected stderr): accepted or rejected.
 
-Samples (--samples): every testdata/p4_16_samples/*.p4, all of which p4c's front end (p4test)
+Samples (--samples): every program of the p4test suite, all of which p4c's front end (p4test)
 accepts: accepted, rejected as p4c-bm2-ss (above), another architecture (it includes an
 architecture file fabriclab does not ship: psa.p4, pna.p4, ebpf_model.p4, ...) or rejected.
-Of the accepted ones, the warnings p4c's stderr files hold against fabriclab's, by kind
-(`[--Wwarn=kind]`): the same file and line (and, for unused declarations, the same words).
+Of the accepted v1model programs, how many the built-in switch loads (builds a pipeline
+for) or refuses with a clear error (listed with --list). Of the accepted ones, the warnings
+p4c's stderr files hold against fabriclab's, by kind (`[--Wwarn=kind]`): the same file and
+line (and, for unused declarations, the same words).
 
 Measure-only: it reads the checkout and contains none of p4c's code.
 """
@@ -44,6 +48,10 @@ import subprocess
 import sys
 import tempfile
 
+# backends/p4test/CMakeLists.txt: the positive corpus p4test compiles
+P4TEST_SUITES = ("testdata/p4_16_samples/*.p4", "testdata/p4_16_samples/dash/*.p4",
+                 "testdata/p4_16_samples/fabric_*/fabric.p4", "testdata/p4_16_samples/omec/*.p4",
+                 "testdata/p4_16_samples/pins/*.p4")
 # backends/bmv2/CMakeLists.txt: the v1model suites (the *-bmv2.p4 ones only if they include
 # v1model.p4) and the parser-inline suite; p4_14 samples are not P4-16.
 V1MODEL_SUITES = ("testdata/p4_16_samples/*-bmv2.p4", "testdata/p4_16_bmv_errors/*-bmv2.p4",
@@ -72,15 +80,24 @@ def checkout(path: pathlib.Path):
         yield pathlib.Path(tmp)
 
 
+def p4test_programs(root: pathlib.Path) -> list[pathlib.Path]:
+    """The programs of p4c's p4test suite (P4TEST_SUITES)."""
+    return sorted({p for pattern in P4TEST_SUITES for p in root.glob(pattern) if p.is_file()})
+
+
+def output(root: pathlib.Path, prog: pathlib.Path, suffix: str) -> pathlib.Path:
+    """A sample's expected output (p4_16_samples_outputs mirrors p4_16_samples' folders)."""
+    rel = prog.relative_to(root / "testdata" / "p4_16_samples")
+    return root / "testdata" / "p4_16_samples_outputs" / rel.parent / (rel.name + suffix)
+
+
 def samples(root: pathlib.Path):
     """(program, expected P4Info path) for every v1model sample with an expected P4Info."""
-    src = root / "testdata" / "p4_16_samples"
-    out = root / "testdata" / "p4_16_samples_outputs"
-    for p in sorted(src.glob("*.p4")):
-        exp = out / (p.name + ".p4info.txtpb")
+    for p in p4test_programs(root):
+        exp = output(root, p, ".p4info.txtpb")
         if not exp.exists():
-            exp = out / (p.stem + ".p4info.txtpb")
-        if p.is_file() and exp.exists() and "v1model.p4" in p.read_text(errors="replace"):
+            exp = exp.with_name(p.stem + ".p4info.txtpb")
+        if exp.exists() and "v1model.p4" in p.read_text(errors="replace"):
             yield p, exp
 
 
@@ -243,8 +260,7 @@ def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> tuple[
     accepted ones, p4c's warnings (p4_16_samples_outputs/NAME-stderr) against fabriclab's."""
     res: collections.Counter = collections.Counter()
     warn: collections.Counter = collections.Counter()
-    outputs = root / "testdata" / "p4_16_samples_outputs"
-    for prog in sorted(p for p in (root / "testdata" / "p4_16_samples").glob("*.p4") if p.is_file()):
+    for prog in p4test_programs(root):
         program, failure = compiled.get(prog) or compile_one(prog)
         kind = "accepted" if failure is None else failure[0]
         if kind == "rejected" and re.search(r"error: [\w/]+\.p4: No such file", failure[1]):
@@ -252,7 +268,12 @@ def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> tuple[
         res[kind] += 1
         if listing and kind not in ("accepted", "another architecture"):
             print(f"samples {kind} {prog.name}: {failure[1]}", flush=True)
-        stderr = outputs / (prog.name + "-stderr")
+        if program is not None and re.search(r"include.*v1model\.p4", program.source):
+            loads = load_one(program)
+            res[f"switch {loads}"] += 1
+            if listing and loads != "loads":
+                print(f"samples switch {loads} {prog.name}", flush=True)
+        stderr = output(root, prog, "-stderr")
         if program is not None and stderr.is_file():
             for line in compare_warnings(program, stderr.read_text(), warn):
                 if listing:
@@ -270,6 +291,25 @@ def print_warnings(warn: collections.Counter) -> None:
           f"on lines where p4c gives none")
     for k in kinds:
         print(f"  {k:30} p4c {warn[(k, True)] + warn[(k, False)]:4}  fabriclab {warn[(k, True)]:4}")
+
+
+def load_one(compiled) -> str:
+    """Whether the built-in switch builds a pipeline for a program: loads, or refuses
+    (a clear error, with it), crash or timeout."""
+    from fabriclab.errors import FabricError
+    from fabriclab.switch.core import SwitchCore
+    signal.alarm(60)
+    try:
+        SwitchCore(compiled)
+        return "loads"
+    except TimeoutError:
+        return "timeout"
+    except FabricError as e:
+        return f"refuses: {str(e).splitlines()[0][:140]}"
+    except Exception as e:  # noqa: BLE001 - a traceback in the switch is a finding to count
+        return f"crash {type(e).__name__}: {e!r:.120}"
+    finally:
+        signal.alarm(0)
 
 
 def run_one_stf(compiled, path: pathlib.Path) -> str:
@@ -320,8 +360,15 @@ def main(argv: list[str] | None = None) -> int:
                   + f" ({100 * stf['pass'] / max(n, 1):.1f}% pass)")
         if args.samples:
             smp, warn = measure_samples(root, args.list, compiled)
-            print(f"p4c's positive corpus (p4_16_samples), {sum(smp.values())} programs: "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(smp.items())))
+            switch: collections.Counter = collections.Counter()
+            for k, v in smp.items():
+                if k.startswith("switch "):
+                    switch[k.split(":")[0]] += v
+            kinds = {k: v for k, v in smp.items() if not k.startswith("switch ")}
+            print(f"p4c's positive corpus (p4test's suite), {sum(kinds.values())} programs: "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+            print(f"  of the accepted v1model programs, {sum(switch.values())}, the built-in switch: "
+                  + ", ".join(f"{k.removeprefix('switch ')} {v}" for k, v in sorted(switch.items())))
             print_warnings(warn)
         if args.errors:
             err = measure_errors(root, args.list)
