@@ -103,9 +103,10 @@ class SourceMap:
 def refine(diagnostics: list[Diagnostic], smap: SourceMap, originals: dict[str, str] | None = None) -> list[Diagnostic]:
     """Point diagnostics at the user's original text.
 
-    cpp collapses runs of whitespace and removes comments, so a column in its output can be
-    left of the same token in the file; the original line (from `originals` or disk) is
-    aligned with cpp's line to recover the true column and shown instead of cpp's line.
+    cpp may change runs of whitespace and comments (a macro's expansion drops them), so a
+    column in its output can be left of the same token in the file; the original line (from
+    `originals` or disk) is aligned with cpp's line to recover the true column and shown
+    instead of cpp's line.
     """
     index: dict[tuple[str, int], int] = {}
     for i, origin in enumerate(smap._origin):
@@ -158,9 +159,8 @@ def _align(pre: str, orig: str, col: int) -> int:
     target = col - 1
     i = j = 0
     while i < target and i < len(pre):
-        if pre[i].isspace():
-            while i < len(pre) and pre[i].isspace():
-                i += 1
+        if pre[i].isspace() or pre.startswith(("/*", "//"), i):
+            i = _skip_blank(pre, i)
             j = _skip_blank(orig, j)
             continue
         if j >= len(orig) or orig[j] != pre[i]:

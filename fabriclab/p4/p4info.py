@@ -152,7 +152,9 @@ class _Collected:
     instances: list[tuple[str, ir.Instance]] = field(default_factory=list)
     value_sets: list[tuple[str, ir.ValueSetDecl]] = field(default_factory=list)
     digests: list[tuple[str, ir.Type]] = field(default_factory=list)
-    action_names: dict[int, str] = field(default_factory=dict)  # id(ActionDecl) -> name
+    # (id(ActionDecl), control instance prefix) -> name: a control instantiated twice has
+    # its actions twice
+    action_names: dict[tuple[int, str], str] = field(default_factory=dict)
     extern_calls: bool = False  # an extern function is called from a control or its actions
     table_actions: set[int] = field(default_factory=set)  # id(ActionDecl) of actions some table lists
     table_sizes: dict[str, int] = field(default_factory=dict)  # name -> size set by a constructor argument
@@ -183,7 +185,14 @@ class _Walker:
                 value = value.decl  # `MyIngress() ig; V1Switch(..., ig, ...)`: still the type's name
             decl = value.type if isinstance(value, (ir.ConstructorCall, ir.Instance)) else None
             if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
+                start = len(self.out.actions)
                 self._block(decl, local_name(decl)[0], {})
+                # p4c lists the top-level actions a stage or any control inside it uses
+                # before the actions declared in them (dash-pipeline-v1model-bmv2, issue298-bmv2),
+                # each part in the order walked
+                stage = self.out.actions[start:]
+                top = [a for a in stage if a[1] in self.program.decls]
+                self.out.actions[start:] = top + [a for a in stage if a[1] not in self.program.decls]
         return self.out
 
     def _block(self, decl, prefix: str, args: dict[int, int]) -> None:
@@ -199,7 +208,7 @@ class _Walker:
         globals_used = [a for a in used if a not in decl.locals]
         for action in globals_used + [d for d in decl.locals if isinstance(d, ir.ActionDecl) and d in used]:
             name = qualified("" if action not in decl.locals else prefix, action)
-            self.out.action_names[id(action)] = name
+            self.out.action_names[(id(action), prefix)] = name
             if all(name != seen for seen, _ in self.out.actions):
                 self.out.actions.append((name, action))
         applied = ir.applied_tables(decl)
@@ -601,24 +610,36 @@ def _build(program: ir.Program) -> p4i.P4Info:
     info.pkg_info.arch = "v1model"
     if program.main is not None:
         _pkg_info(info, program.main)
-    instance_ids = {id(inst): symbols.id(_extern_kind(inst), name)
-                    for name, inst in found.instances if _extern_kind(inst)}
+    names_of: dict[int, list[str]] = {}  # a control instantiated twice declares its externs twice
+    for name, inst in found.instances:
+        names_of.setdefault(id(inst), []).append(name)
+
+    def instance_name(inst, prefix: str) -> str | None:
+        """The name of the instance of extern `inst` that a table of control instance
+        `prefix` uses: its own (`prefix.name`), else the one there is (a @name'd one)."""
+        names = names_of.get(id(inst)) if isinstance(inst, ir.Instance) else None
+        if not names:
+            return None
+        own = qualified(prefix, inst)
+        return own if own in names else names[0]
+
     profile_tables: dict[int, list[tuple[str, int]]] = {}
     direct_tables: dict[int, int] = {}
-    for name, table, _prefix in found.tables:
+    for name, table, prefix in found.tables:
         if _hidden(table):  # p4c: hidden objects keep their ids but are not listed
             continue
         msg = info.tables.add()
         _preamble(msg.preamble, symbols, "table", name, table)
-        _table(msg, table, symbols, found, instance_ids, profile_tables, direct_tables, info)
-    instance_names = {id(inst): name for name, inst in found.instances}
-    for _name, table, _prefix in found.tables:  # p4c adds direct resources with their table
+        ids = {id(res): symbols.id(_extern_kind(res), res_name)
+               for res in (table.implementation, table.counters, table.meters)
+               if (res_name := instance_name(res, prefix)) is not None and _extern_kind(res)}
+        _table(msg, table, prefix, symbols, found, ids, profile_tables, direct_tables, info)
+    for _name, table, prefix in found.tables:  # p4c adds direct resources with their table
         if _hidden(table):
             continue
         for res in (table.counters, table.meters):
-            if isinstance(res, ir.Instance) and id(res) in instance_names:
-                _extern(info, _extern_kind(res), instance_names[id(res)], res, symbols, profile_tables,
-                        direct_tables)
+            if (res_name := instance_name(res, prefix)) is not None:
+                _extern(info, _extern_kind(res), res_name, res, symbols, profile_tables, direct_tables)
     on_v1model = is_v1switch(program.main)  # (p4c serializes P4Runtime for v1model programs)
     for name, action in found.actions:
         if _hidden(action):
@@ -714,7 +735,9 @@ def _new_type(t: ir.NewTypeDecl, type_info) -> None:
         while isinstance(base, ir.NewTypeDecl):  # a `type` over a `type`: the bits below
             base = base.type
         _type_spec(entry.original_type, base, type_info)
-    _annotate(entry, t.annotations, {"p4runtime_translation", "p4runtime_translation_mappings"})
+    # the mappings are the translation's; without one p4c lists them as any annotation (pins)
+    _annotate(entry, t.annotations, {"p4runtime_translation", "p4runtime_translation_mappings"}
+              if anno and anno.args else {"p4runtime_translation"})
 
 
 def _named_type(message, t: ir.Type | None, info) -> None:
@@ -758,8 +781,10 @@ def _controller_name(h: ir.StructLike) -> str:
     return anno.args[0]
 
 
-def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, instance_ids: dict,
-           profile_tables: dict, direct_tables: dict, info) -> None:
+def _table(msg, table: ir.TableDecl, prefix: str, symbols: SymbolTable, found: _Collected,
+           instance_ids: dict, profile_tables: dict, direct_tables: dict, info) -> None:
+    """The table of control instance `prefix`; `instance_ids`: the ids of its
+    implementation and direct resources."""
     for fid, key in zip(_field_ids(table.keys), table.keys):
         if key.match_kind == "selector":
             continue
@@ -771,7 +796,7 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
             mf.other_match_type = key.match_kind
         _annotate(mf, key.annotations)
     for ref in table.actions:
-        aid = symbols.id("action", found.action_names[id(ref.decl)])
+        aid = symbols.id("action", found.action_names[(id(ref.decl), prefix)])
         ar = msg.action_refs.add(id=aid)
         _annotate(ar, ref.annotations)
         table_only, default_only = ref.annotation("tableonly"), ref.annotation("defaultonly")
@@ -782,17 +807,19 @@ def _table(msg, table: ir.TableDecl, symbols: SymbolTable, found: _Collected, in
         elif default_only:
             ar.scope = p4i.ActionRef.DEFAULT_ONLY
     default = table.default_action
-    if default is not None and id(default.decl) in found.action_names:
-        aid = symbols.id("action", found.action_names[id(default.decl)])
+    if default is not None and (id(default.decl), prefix) in found.action_names:
+        aid = symbols.id("action", found.action_names[(id(default.decl), prefix)])
         if table.default_action_const:
             msg.const_default_action_id = aid
         msg.initial_default_action.action_id = aid
         params = default.decl.params
         ids = dict(zip(map(id, params), _field_ids(params)))
         for arg in default.args:
-            if arg.param is not None and arg.param.direction is None and isinstance(arg.value, ir.Constant):
+            value = arg.value.value if isinstance(arg.value, (ir.Constant, ir.EnumMember)) else None
+            if arg.param is not None and arg.param.direction is None and isinstance(value, int):
+                # (a serializable enum's member by its value: omec/up4)
                 msg.initial_default_action.arguments.add(param_id=ids[id(arg.param)],
-                                                         value=_bytes(arg.value.value, _width(arg.param.type)))
+                                                         value=_bytes(value, _width(arg.param.type)))
     tid = msg.preamble.id
     if id(table.implementation) in instance_ids:  # (an unnamed in-place profile has no id)
         pid = instance_ids[id(table.implementation)]

@@ -8,6 +8,7 @@ resolves to them; `-I`/`-D` work as in p4c. The output keeps cpp's line markers,
 from __future__ import annotations
 
 import pathlib
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -24,7 +25,9 @@ def preprocess(text: str, filename: str, include_dirs: Iterable[str] = (),
     if cpp is None:
         raise CompileError([Diagnostic(None, "the C preprocessor 'cpp' is not installed "
                                              "(apt-get install cpp, or run `sudo make setup`)")])
-    cmd = [cpp, "-undef", "-nostdinc", "-w", "-I", str(INCLUDE_DIR)]
+    # p4c's own flags: comments kept (the lexer drops them; a string literal spanning lines
+    # keeps its `//` text, pins_wbb's @entry_restriction), assembler mode (no C tokens)
+    cmd = [cpp, "-C", "-undef", "-nostdinc", "-x", "assembler-with-cpp", "-w", "-I", str(INCLUDE_DIR)]
     parent = pathlib.Path(filename).parent
     if filename and not filename.startswith("<"):
         cmd += ["-I", str(parent)]
@@ -33,12 +36,18 @@ def preprocess(text: str, filename: str, include_dirs: Iterable[str] = (),
     for name, value in (defines or {}).items():
         cmd.append(f"-D{name}" if value is None else f"-D{name}={value}")
     cmd += ["-o", "-", "-"]
-    marker = filename.replace("\\", "\\\\").replace('"', '\\"')
-    proc = subprocess.run(cmd, input=f'# 1 "{marker}"\n{text}', capture_output=True, text=True)
+    # the text comes on stdin (in assembler mode cpp copies a `# 1 "name"` line through
+    # rather than obey it): its line markers name `filename` instead of <stdin>
+    marker = '"' + filename.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    proc = subprocess.run(cmd, input=text, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise CompileError([_cpp_diagnostic(line, filename) for line in proc.stderr.splitlines()
-                            if "error" in line] or [Diagnostic(None, f"preprocessor failed: {proc.stderr.strip()}")])
-    return proc.stdout
+        raise CompileError([_cpp_diagnostic(line.replace("<stdin>", filename), filename)
+                            for line in proc.stderr.splitlines() if "error" in line]
+                           or [Diagnostic(None, f"preprocessor failed: {proc.stderr.strip()}")])
+    return _STDIN_MARKER.sub(lambda m: m.group(1) + marker, proc.stdout)
+
+
+_STDIN_MARKER = re.compile(r'^(# \d+ )"<stdin>"', re.M)
 
 
 def _cpp_diagnostic(line: str, filename: str) -> Diagnostic:
