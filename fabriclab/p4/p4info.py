@@ -171,6 +171,7 @@ class _Walker:
         self.program = program
         self.out = _Collected()
         self.digest_names: dict[int, str] = {}
+        self.top_actions = {id(d) for d in program.decls if isinstance(d, ir.ActionDecl)}
 
     def run(self) -> _Collected:
         main = self.program.main
@@ -191,8 +192,8 @@ class _Walker:
                 # before the actions declared in them (dash-pipeline-v1model-bmv2, issue298-bmv2),
                 # each part in the order walked
                 stage = self.out.actions[start:]
-                top = [a for a in stage if a[1] in self.program.decls]
-                self.out.actions[start:] = top + [a for a in stage if a[1] not in self.program.decls]
+                top = [a for a in stage if id(a[1]) in self.top_actions]
+                self.out.actions[start:] = top + [a for a in stage if id(a[1]) not in self.top_actions]
         return self.out
 
     def _block(self, decl, prefix: str, args: dict[int, int]) -> None:

@@ -378,7 +378,7 @@ class PipelineGenerator:
                 if id(value.decl) in outer.controls:
                     ctx.controls[id(prm)] = outer.controls[id(value.decl)]
                     continue
-                inst = value.decl if isinstance(value.decl, ir.Instance) else outer.instances.get(id(value.decl))
+                inst = outer.instance(value.decl)
                 if inst is not None:
                     ctx.instances[id(prm)] = inst
                     name = outer.scope.lookup(value.decl)

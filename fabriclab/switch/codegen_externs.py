@@ -640,10 +640,10 @@ class ExternCompiler:
             bc.emit(f"{pad}{self.cells(obj)}[{i}] = {self.cells(obj, 'get')}({i}, 0) + {add}")
 
     def method(self, bc, mc: ir.MethodCall) -> None:
-        inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
-        obj = bc.scope.lookup(inst)
-        inst = bc.ctx.instances.get(id(inst), inst)  # a constructor parameter: its instance
-        if not isinstance(inst, ir.Instance):
+        target = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
+        obj = bc.scope.lookup(target)
+        inst = bc.ctx.instance(target)  # (a parameter: the instance bound to it)
+        if inst is None:
             raise unsupported(mc, f"calling '{mc.text}' on a non-instance")
         kind = _extern_name(inst.type)
         args = [a.value for a in mc.args]

@@ -33,8 +33,14 @@ class ControlCtx:
     actions: dict[int, str] = field(default_factory=dict)     # id(ActionDecl) -> P4Info name
     # sub-control/sub-parser instances, and constructor parameters bound to an instance
     controls: dict[int, "ControlCtx"] = field(default_factory=dict)
-    instances: dict[int, ir.Instance] = field(default_factory=dict)  # constructor parameters bound to an extern
+    # constructor and apply parameters bound to an extern instance
+    instances: dict[int, ir.Instance] = field(default_factory=dict)
     decl: object = None  # the ControlDecl/ParserDecl
+
+    def instance(self, decl) -> ir.Instance | None:
+        """The extern instance `decl` names here: itself, or the one a parameter is bound to."""
+        decl = self.instances.get(id(decl), decl)
+        return decl if isinstance(decl, ir.Instance) else None
 
 
 _ZERO = "_h.v = 0"  # setValid's zeroing of an invalid header's int
@@ -874,8 +880,8 @@ class BlockCompiler(ExprCompiler):
         copy_out = []
         for prm, arg in zip(decl.params, mc.args):
             given = arg.value.decl if isinstance(arg.value, ir.PathExpr) else None
-            inst = self.ctx.instances.get(id(given), given)
-            if prm.direction is None and isinstance(inst, ir.Instance):  # an extern instance
+            inst = self.ctx.instance(given)
+            if prm.direction is None and inst is not None:  # an extern instance
                 sub.instances[id(prm)] = inst  # (p4c: issue1958, a register as an argument)
                 if (name := self.scope.lookup(given)) is not None:
                     scope.names[id(prm)] = name
