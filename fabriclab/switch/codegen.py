@@ -642,7 +642,7 @@ class PipelineGenerator:
 
 _RESULT = re.compile(r"\b_(?:hit|act)_[0-9]+\b")
 _HIT_STORE = re.compile(r"^(\s*)(_hit_[0-9]+), (_call = )(?:True|False), (.*)$")
-_ACT_STORE = re.compile(r"^\s*(_act_[0-9]+) = _call\.name$")
+_ACT_STORE = re.compile(r"^\s*(_act_[0-9]+) = _call\[0\]$")
 
 
 def _written_names(program: ir.Program) -> set[int]:

@@ -758,7 +758,7 @@ class BlockCompiler(ExprCompiler):
                 if hit_read:
                     self.emit(f"    {hit} = False")
                 if run_read:
-                    self.emit(f"    {action} = {noop}.name")
+                    self.emit(f"    {action} = {noop}[0]")
                 self.emit("else:")
             else:
                 self.emit(f"if not {noop}:")
@@ -767,7 +767,7 @@ class BlockCompiler(ExprCompiler):
         self.lookup(table_obj, tname, kt, st, hit if hit_read else None, call, sel_key,
                     None if noop is not None or not table.keys else empty)
         act_line = len(self.lines)
-        self.emit(f"{action} = {call}.name")
+        self.emit(f"{action} = {call}[0]")
         refs = [r for r in table.actions if r.decl is not None]
         # Each action's body, then the tests of the actions with a body: the names are
         # distinct and nothing follows the chain, so an action that does nothing (NoAction,
@@ -776,7 +776,7 @@ class BlockCompiler(ExprCompiler):
         for ref in refs:
             self.indent += 1
             start = len(self.lines)
-            self.inline_action(ref.decl, ref.args, control_args=f"{call}.args")
+            self.inline_action(ref.decl, ref.args, control_args=f"{call}[1]")
             body = self.lines[start:]
             del self.lines[start:]
             self.indent -= 1
@@ -785,7 +785,7 @@ class BlockCompiler(ExprCompiler):
         name = action
         if not run_read and len(branches) == 1:  # only this test reads the name
             del self.lines[act_line]
-            name = f"{call}.name"
+            name = f"{call}[0]"
         for i, (qname, body) in enumerate(branches):
             if len(refs) == 1:  # the table's only action: its body as it is, one level out
                 self.lines += [line[4:] for line in body]
@@ -1097,12 +1097,12 @@ class BlockCompiler(ExprCompiler):
 
 
 _CALL_LINE = re.compile(r"(\s*)_call = (.+)")
-_ARGS_LINE = re.compile(r"(\s*)(.+) = _call\.args")
+_ARGS_LINE = re.compile(r"(\s*)(.+) = _call\[1\]")
 _CALL_NAME = re.compile(r"\b_call\b")
 
 
 def _unpack_found_call(lines: list[str], at: int) -> None:
-    """`_call = <lookup>` at `lines[at]` then `<targets> = _call.args` (a table's one
+    """`_call = <lookup>` at `lines[at]` then `<targets> = _call[1]` (a table's one
     action unpacking its arguments first): one line, the lookup's args unpacked, when no
     other line reads `_call` (no local stored and loaded)."""
     found, unpack = _CALL_LINE.fullmatch(lines[at]), _ARGS_LINE.fullmatch(lines[at + 1]) \
@@ -1110,7 +1110,7 @@ def _unpack_found_call(lines: list[str], at: int) -> None:
     if found is None or unpack is None or found.group(1) != unpack.group(1) \
             or any(_CALL_NAME.search(line) for line in lines[at + 2:]):
         return
-    lines[at:at + 2] = [f"{unpack.group(1)}{unpack.group(2)} = ({found.group(2)}).args"]
+    lines[at:at + 2] = [f"{unpack.group(1)}{unpack.group(2)} = ({found.group(2)})[1]"]
 
 
 _PURE = (ir.Constant, ir.BoolLiteral, ir.PathExpr, ir.Member, ir.EnumMember, ir.Slice,

@@ -92,6 +92,10 @@ class ActionSpec:
 
 
 class ActionCall(NamedTuple):
+    """An action and its control-plane arguments. Generated code reads it by index (`[0]`
+    the name, `[1]` the args): CPython 3.11 specialises a tuple's indexing, not a
+    NamedTuple's field getters (measured: 2-3% of fabric.p4's packet time)."""
+
     name: str
     args: tuple[int, ...] = ()
 

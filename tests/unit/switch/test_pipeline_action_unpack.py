@@ -82,7 +82,7 @@ def test_action_stores_of_control_plane_arguments(key, out):
 
 def test_leading_stores_are_unpacked_into_the_fields():
     source = generate_pipeline(compile_source(PROGRAM, "action_unpack.p4")).source
-    unpacked = [line.strip() for line in source.splitlines() if line.strip().endswith("= _call.args")]
+    unpacked = [line.strip() for line in source.splitlines() if line.strip().endswith("= _call[1]")]
     assert any(line.startswith("_p_meta") and ".f, _p_meta" in line and ".g, =" in line
                for line in unpacked)  # both(): the two fields, no locals
     assert any(".g, _p_meta" in line and ".f, =" in line for line in unpacked)  # swapped()
