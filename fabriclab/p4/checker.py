@@ -531,6 +531,9 @@ class DeclarationChecker:
         `this` is the instance (P4-16 spec, abstract methods)."""
         base = decl.type.base if isinstance(decl.type, ir.SpecializedType) else decl.type
         abstract = {m.name: m for m in getattr(base, "methods", []) if m.abstract}
+        for fn in decl.initializer or ():  # names first, as p4c resolves them before typing
+            if isinstance(fn, ir.FunctionDecl) and fn.return_ref is not None:
+                self.types.resolve_type(fn.return_ref, self._generic_scope(fn.type_params, scope))
         if decl.initializer is not None and not isinstance(base, ir.ExternDecl):
             raise error(decl.pos, f"{decl.name}: initializers only allowed for extern instances")
         if not abstract and decl.initializer is not None:

@@ -12,6 +12,7 @@ opens explicit type arguments of a call (`pkt.lookahead<bit<8>>()`) as TARGS_OPE
 from __future__ import annotations
 
 from lark import Token
+from lark.exceptions import UnexpectedToken
 
 _TYPE_KEYWORDS = {"BOOL", "ERROR", "STRING_KW", "INT", "BIT", "VARBIT", "TUPLE", "LIST", "VOID", "TYPE_IDENTIFIER"}
 _DECL_START = {"SEMICOLON", "LBRACE", "RBRACE", "ANNOTATION"}
@@ -45,6 +46,29 @@ def _parameter_names(toks: list[Token], i: int) -> set[str]:
     return names
 
 
+def _check_structured_body(body: list[Token]) -> None:
+    """A structured annotation's body is an expression list or a key=value list (p4c's
+    grammar; a key may be a keyword, `key=4`): where a mixed one stops parsing, a syntax
+    error."""
+    items: list[list[Token]] = [[]]
+    depth = 0
+    for tok in body:
+        if tok.type in ("LPAR", "LSQB", "LBRACE"):
+            depth += 1
+        elif tok.type in ("RPAR", "RSQB", "RBRACE"):
+            depth -= 1
+        elif tok.value == "," and depth == 0:
+            items.append([])
+            continue
+        items[-1].append(tok)
+    items = [item for item in items if item]
+    keyed = [len(item) > 1 and item[0].value.isidentifier() and item[1].value == "="
+             for item in items]
+    for item, is_kv in zip(items, keyed):
+        if is_kv != keyed[0]:  # a key=value list expects a key; an expression list sees the `=`
+            raise UnexpectedToken(item[0] if keyed[0] else item[1], {"RSQB"})
+
+
 class PostLexer:
     """Stateless between runs: `process` starts from the built-in type names each time."""
 
@@ -76,6 +100,8 @@ class PostLexer:
                         if depth == 0:
                             break
                     j += 1
+                if open_t == "LSQB":
+                    _check_structured_body(toks[i + 2:j])
                 end = toks[min(j, len(toks) - 1)].end_pos
                 out.append(Token.new_borrow_pos("ANNOTATION", self.text[tok.start_pos:end], tok))
                 i = j + 1

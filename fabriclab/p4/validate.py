@@ -102,6 +102,8 @@ class ValidateDeclarations:
         lists = [(decl, getattr(decl, "type_params", None) or [])]
         if isinstance(decl, ir.ExternDecl):
             lists += [(m, m.type_params) for m in decl.methods]
+        lists += [(fn, fn.type_params) for inst in ir.walk(decl) if isinstance(inst, ir.Instance)
+                  for fn in inst.initializer or () if isinstance(fn, ir.FunctionDecl)]
         for owner, names in lists:
             dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
             if dup is not None:

@@ -154,3 +154,37 @@ def test_length_annotation_names_an_earlier_field(fields: str) -> None:
 ])
 def test_length_annotation_with_earlier_names_compiles(fields: str) -> None:
     compiles(program(f"const bit<32> LEN = 8;\nheader v_t {{\n  {fields}\n}}\n"))
+
+
+# -- the first error where p4c's parser and name resolution stop --------------------------
+
+def test_a_structured_annotation_mixing_pairs_and_expressions_stops_at_the_mix() -> None:
+    """p4c: structured-annotation-e; `key` is a keyword and still a key."""
+    rejects("unexpected '5'", program("@Mix[key=4,\n  @@5]\nconst bit<8> K = 1;\n"))
+    rejects("unexpected '='", program("@Mix[4,\n  k@@=5]\nconst bit<8> K = 1;\n"))
+    compiles(program("@Pairs[key=4, k=5]\n@Exprs[4, 5, \"s\"]\nconst bit<8> K = 1;\n"))
+
+
+def test_a_statement_may_start_with_a_type_member() -> None:
+    """p4c's lvalue takes `Type.member` (and `.Type.member`): a missing `;` after `c.c(_)`
+    is reported at the `}` (expr-call-on-type-with-arguments), a type member is no l-value."""
+    rejects("unexpected '}'", "control c()() {\n  apply {\n    c.c(_)\n  @@}\n}\n")
+    rejects("not an l-value", program("enum E { A }\n", apply="E e;\n @@.E.A = e;"))
+    compiles(program("enum E { A }\n", apply="E e = .E.A;"))
+
+
+def test_the_error_type_without_a_declaration_is_not_found_before_other_errors() -> None:
+    """A program without core.p4 has no `error` type (expr-typeaccess-on-unsupported-type,
+    decl-instantiation-init-non-extern: the name inside main's initializer comes first)."""
+    rejects("declaration not found", "typedef @@error E_t;\nheader h_t { bit<16> t; }\n"
+                                     "control c(inout h_t h)() {\n  apply { h.t = .E_t.x; }\n}\n")
+    rejects("declaration not found", "extern packet_out {}\ncontrol ctr(packet_out p);\n"
+                                     "control c(packet_out p)() { apply {} }\npackage top(ctr _c);\n"
+                                     "top(c()) main = {\n  @@error a() {}\n};\n")
+
+
+def test_repeated_type_parameters_of_an_initializer_function() -> None:
+    """p4c: name-duplicate-type-parameter-names, before the initializer's own errors."""
+    rejects("duplicate type parameter 'A'",
+            "typedef bit<1> t;\nextern e { e(); }\nparser MyParser()() {\n  e() ee = {\n"
+            "    t @@f<A, A>(in t a) {}\n  };\n  state start {}\n}\n")
