@@ -119,3 +119,25 @@ def _params(decl) -> list[ir.Param]:
     """The parameters a call or an instantiation of `decl` binds its arguments to."""
     ctor = ir.constructor_params(decl)
     return ctor if ctor is not None else getattr(decl, "params", [])
+
+
+_REMOVABLE = (ir.ControlDecl, ir.ParserDecl, ir.ActionDecl, ir.FunctionDecl)
+
+
+def kept_declarations(program: ir.Program) -> set[int]:
+    """The ids of the declarations p4c's front end keeps for its warnings: it removes unused
+    controls, parsers, actions, functions and instances of them (not `main`) until none is
+    left, so what only an unused instance refers to goes too (RemoveAllUnusedDeclarations)."""
+    decls = list(program.decls)
+    while True:
+        used = NameUses(ir.Program(decls=decls)).used
+        removable = [d for d in decls if id(d) not in used and d.name != "main" and (
+            isinstance(d, _REMOVABLE) or isinstance(d, ir.Instance) and not _extern_instance(program, d))]
+        if not removable:
+            return used
+        decls = [d for d in decls if d not in removable]
+
+
+def _extern_instance(program: ir.Program, inst: ir.Instance) -> bool:
+    name = inst.type_ref.name if inst.type_ref is not None else None
+    return any(isinstance(d, ir.ExternDecl) and d.name == name for d in program.decls)

@@ -16,7 +16,7 @@ alone.
 from __future__ import annotations
 
 from fabriclab.p4 import ir
-from fabriclab.p4.names import SYSTEM, NameUses
+from fabriclab.p4.names import SYSTEM, kept_declarations
 from fabriclab.p4.typecheck import CheckContext
 
 _SCALARS = ("bit", "int", "bool", "varbit")
@@ -28,7 +28,7 @@ class OutParams:
     name = "out-params"
 
     def run(self, ctx: CheckContext) -> None:
-        used = _kept(ctx.program)
+        used = kept_declarations(ctx.program)
         for decl in ctx.program.decls:
             if decl.pos is None or decl.pos.file.startswith(SYSTEM) or id(decl) not in used:
                 continue
@@ -55,28 +55,6 @@ class OutParams:
             if not _redeclared(decl, param.name) and unwritten(param.name):
                 ctx.warn(param.pos, f"out parameter '{param.name}' may be uninitialized when "
                                     f"'{decl.name}' terminates")
-
-
-_REMOVABLE = (ir.ControlDecl, ir.ParserDecl, ir.ActionDecl, ir.FunctionDecl)
-
-
-def _kept(program: ir.Program) -> set[int]:
-    """The ids of the declarations p4c's front end keeps for this check: it removes unused
-    controls, parsers, actions, functions and instances of them (not `main`) until none is
-    left, so what only an unused instance refers to goes too (RemoveAllUnusedDeclarations)."""
-    decls = list(program.decls)
-    while True:
-        used = NameUses(ir.Program(decls=decls)).used
-        removable = [d for d in decls if id(d) not in used and d.name != "main" and (
-            isinstance(d, _REMOVABLE) or isinstance(d, ir.Instance) and not _extern_instance(program, d))]
-        if not removable:
-            return used
-        decls = [d for d in decls if d not in removable]
-
-
-def _extern_instance(program: ir.Program, inst: ir.Instance) -> bool:
-    name = inst.type_ref.name if inst.type_ref is not None else None
-    return any(isinstance(d, ir.ExternDecl) and d.name == name for d in program.decls)
 
 
 def _scalar_name(program: ir.Program, name: str) -> bool:

@@ -17,6 +17,7 @@ from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
 from fabriclab.p4.deprecated import Deprecated
 from fabriclab.p4.direct_calls import InstantiateDirectCalls
 from fabriclab.p4.inline import InlineFunctions
+from fabriclab.p4.ordering import SideEffectOrdering
 from fabriclab.p4.out_params import OutParams
 from fabriclab.p4.specialize import SpecializeBlocks
 from fabriclab.p4.rules import EntryPriorities, MainPackage, TableEntries, TargetRestrictions, UnusedTables
@@ -45,7 +46,7 @@ class PassManager:
 
 # validate declarations as written -> warn about unused ones, uses of deprecated ones and out parameters left unwritten -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 # -> what the target cannot run (p4c's mid end for BMv2)
-FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), UnusedDeclarations(), Deprecated(), OutParams(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
+FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), UnusedDeclarations(), Deprecated(), OutParams(), SideEffectOrdering(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
                                UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision())
 
 

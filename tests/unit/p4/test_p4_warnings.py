@@ -145,3 +145,52 @@ def test_an_out_parameter_written_by_the_action_a_table_runs_is_written():
                        " table t { actions = { a; } default_action = a; }\n apply { t.apply(); } }",
                  LOCALS="Sub() sub;", APPLY="sub.apply(meta.x);")
     assert [w for w in warnings(text) if "out parameter" in w[1]] == []
+
+
+# -- ordering: an out/inout argument that may share storage with another one the call writes --
+
+ORDERING_DECLS = """bit<8> g(inout bit<8> v) { v = v + 1; return v; }
+bit<8> f(inout bit<8> x, in bit<8> y) { x = x + y; return x; }
+action both(inout bit<8> a, out bit<8> b) { b = a; }
+"""
+
+
+def ordering(text: str) -> list[tuple[int, str]]:
+    return [w for w in warnings(text) if "in common" in w[1]]
+
+
+@pytest.mark.parametrize("apply, expected", [
+    ("both(meta.x,\n meta.x);", [(0, "meta.x: 'out' argument has fields in common with meta.x"),
+                                   (1, "meta.x: 'out' argument has fields in common with meta.x")]),
+    # g's argument is written first (p4c's order), f's then warned about; g(...) itself is copied
+    ("meta.x = f(meta.x,\n g(meta.x));", [(0, "meta.x: 'out' argument has fields in common with meta.x")]),
+])
+def test_aliased_out_arguments_are_ordering_warnings(apply, expected):
+    text = build(DECLS=ORDERING_DECLS, APPLY=apply)
+    line = line_of(text, apply.split("\n")[0])
+    assert ordering(text) == [(line + d, m) for d, m in expected]
+
+
+@pytest.mark.parametrize("apply", [
+    "both(meta.x, hdr.h.a);",          # distinct locations
+    "meta.x = f(meta.x, meta.x);",     # the second is only read: no other location is written
+    "meta.x = f(meta.x, t.apply().hit ? 8w1 : 8w2);",  # a table writes everything: copied, silently
+])
+def test_distinct_or_copied_arguments_give_no_ordering_warning(apply):
+    locals_ = "table t { actions = { NoAction; } }" if "t.apply" in apply else ""
+    assert not ordering(build(DECLS=ORDERING_DECLS, LOCALS=locals_, APPLY=apply))
+
+
+def test_an_unknown_index_overlaps_every_element_and_its_own_index():
+    text = build(DECLS=ORDERING_DECLS, HEADERS="h_t h; h_t[2] s;", META="bit<8> x; bit<8> i;",
+                 APPLY="meta.x = f(hdr.s[meta.i].a, g(hdr.s[0].a));\n meta.x = f(hdr.s[meta.i].a, g(meta.i));")
+    line = line_of(text, "apply {")
+    assert ordering(text) == [
+        (line, "hdr.s[meta.i].a: 'out' argument has fields in common with hdr.s[0].a"),
+        (line + 1, "hdr.s[meta.i].a: 'out' argument has fields in common with meta.i")]
+
+
+def test_no_warn_ordering_silences_it():
+    text = build(DECLS=ORDERING_DECLS, APPLY="both(meta.x, meta.x);").replace(
+        "control C(", "@noWarn(\"ordering\")\ncontrol C(")
+    assert not ordering(text)
