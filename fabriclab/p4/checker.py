@@ -774,11 +774,8 @@ class DeclarationChecker:
         self._block(decl.body, inner)
 
     def _local(self, decl: ir.Decl, scope: Scope) -> None:
-        shadowed = scope.lookup(decl.name)
-        if isinstance(shadowed, ir.Param):
-            # p4c: a parser's or control's local and its parameters share one namespace, where
-            # shadowing is only a warning (shadow3, shadow-after-use)
-            self.ctx.warn(decl.pos, f"'{decl.name}' shadows '{shadowed.name}'")
+        # a parser's or control's locals and its parameters share one namespace, where
+        # shadowing is only a warning (shadowing.py; p4c: shadow3, shadow-after-use)
         _declare(scope, decl)
         if isinstance(decl, ir.VarDecl):
             self._var(decl, scope)

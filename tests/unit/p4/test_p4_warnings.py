@@ -194,3 +194,45 @@ def test_no_warn_ordering_silences_it():
     text = build(DECLS=ORDERING_DECLS, APPLY="both(meta.x, meta.x);").replace(
         "control C(", "@noWarn(\"ordering\")\ncontrol C(")
     assert not ordering(text)
+
+
+# -- shadow: a declaration hiding another of its name declared before it -------------------
+
+def shadows(text: str) -> list[tuple[int, str]]:
+    return [w for w in warnings(text) if "shadows" in w[1]]
+
+
+@pytest.mark.parametrize("decls, expected", [
+    ("header padding_t { bit<8> p; }\nstruct wrap_t<T> { T f; }\nstruct T { bit<8> a; }\n"
+     "extern void f<T>(in T data);\n", [("extern void f<T>", "'T' shadows 'struct T'")]),
+    ("extern X<D> {\n  X();\n  void f<D>(in D d);\n}\n", [("void f<D>", "'D' shadows 'D'")]),
+    ("bit<8> bound(in bit<8> v, in bit<8> bound) { return v; }\n",
+     [("bit<8> bound(", "'bound' shadows 'bound'")]),
+    ("parser q(packet_in q) { state start { transition accept; } }\n",
+     [("parser q(", "'q' shadows 'parser q'")]),
+])
+def test_a_declaration_hiding_an_earlier_one_is_a_shadow_warning(decls, expected):
+    text = build(DECLS=decls)
+    assert shadows(text) == [(line_of(text, where), message) for where, message in expected]
+
+
+def test_shadowing_in_controls_actions_blocks_and_tables():
+    text = build(DECLS="typedef bit<8> implementation;\nbit<8> helper() { return 1; }\n",
+                 LOCALS="action helper() { }\n action a(bit<8> sm) { meta.x = sm; }\n"
+                        "table t { actions = { a; }\n implementation = action_profile(2); }",
+                 APPLY="bit<8> y = 1;\n if (y == 1) { bit<8> y = 2; meta.x = y; }\n t.apply(); helper();")
+    assert shadows(text) == [
+        (line_of(text, "action helper"), "'helper' shadows 'helper'"),
+        (line_of(text, "action a("), "'sm' shadows 'sm'"),
+        (line_of(text, "implementation = "), "'implementation' shadows 'implementation'"),
+        (line_of(text, "bit<8> y = 2"), "'y' shadows 'y'")]
+
+
+@pytest.mark.parametrize("decls, apply", [
+    ("const bit<8> z = 1;\ncontrol ctl_t(out bit<8> z);\n", ""),   # a control type's parameters
+    ("", "bit<8> i = 1;\n for (bit<8> i in 1 .. 3) { meta.x = i; }"),  # a for-in loop's variable
+    ("", "if (true) { bit<8> later = 1; meta.x = later; }\n bit<8> later = 2;"),  # declared after
+    ("extern E { E(); void m(); void m(in bit<8> a); }\n", ""),  # overloads, a constructor
+])
+def test_what_p4c_does_not_call_shadowing(decls, apply):
+    assert not shadows(build(DECLS=decls, APPLY=apply))
