@@ -63,6 +63,22 @@ class TargetError(CompileError):
     of the simple_switch target, not of the language (p4info/corpus figures tell them apart)."""
 
 
+# a comment or a string literal, which may span lines (an unterminated one runs to the end)
+_SPANS = re.compile(r'//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:\\.|[^"\\])*(?:"|\Z)', re.S)
+
+
+def _lines_inside_literals(text: str) -> set[int]:
+    """The (0-based) lines that start inside a string or a comment: a `# 369 "f"` there is
+    text, not a line marker (p4c's lexer reads it in the string: pins_middleblock's
+    multi-line @entry_restriction)."""
+    inside: set[int] = set()
+    for m in _SPANS.finditer(text):
+        if "\n" in m.group(0):
+            first = text.count("\n", 0, m.start()) + 1
+            inside.update(range(first, first + m.group(0).count("\n")))
+    return inside
+
+
 @dataclass
 class SourceMap:
     """Maps positions in cpp's output back to the original files via its line markers."""
@@ -74,9 +90,10 @@ class SourceMap:
 
     def __post_init__(self) -> None:
         self._lines = self.text.split("\n")
+        quoted = _lines_inside_literals(self.text)
         current_file, current_line = self.default_file, 1
-        for raw in self._lines:
-            match = _LINE_MARKER.match(raw)
+        for i, raw in enumerate(self._lines):
+            match = _LINE_MARKER.match(raw) if i not in quoted else None
             if match:
                 self._origin.append((current_file, 0))
                 current_line = int(match.group(1))

@@ -243,3 +243,13 @@ def test_a_broken_signature_stops_the_report_there():
         compile_source(text, "sig.p4")
     [diag] = info.value.diagnostics
     assert "undefined_t" in diag.message
+
+
+def test_a_line_marker_inside_a_string_is_text():
+    """A line `# 369 "f"` that starts inside a string (pins_middleblock's multi-line
+    @entry_restriction): p4c's lexer reads it as text, so the lines after it keep their numbers."""
+    text = ('#include <core.p4>\n@note("first line\n# 369 " acl . p4 "\n last line")\n'
+            'const bit<8> K = 1;\ncontrol c() {\n  apply {\n    bit<8> x = K + undeclared;\n  }\n}\n')
+    with pytest.raises(CompileError) as info:
+        compile_source(text, "marker.p4")
+    assert (info.value.first.pos.file, info.value.first.pos.line) == ("marker.p4", 8)
