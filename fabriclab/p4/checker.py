@@ -793,6 +793,23 @@ class DeclarationChecker:
         else:
             self._check_decl(decl, scope)
 
+    def _branch_hints(self, stmt: ir.If) -> None:
+        """p4c's constant folding drops `@likely`/`@unlikely` on a block its condition always
+        or never takes, with a warning; its strength reduction has folded `e == e`/`e != e`."""
+        cond, taken = stmt.cond, None
+        if isinstance(cond, ir.BoolLiteral):
+            taken = cond.value
+        elif isinstance(cond, ir.Binary) and cond.op in ("==", "!=") and same_expr(cond.left, cond.right) \
+                and not any(isinstance(n, ir.MethodCall) for n in ir.walk(cond)):
+            taken = cond.op == "=="
+        if taken is None:
+            return
+        always, never = (stmt.then, stmt.else_) if taken else (stmt.else_, stmt.then)
+        for block, hint, what in ((never, "likely", "never"), (always, "unlikely", "always")):
+            anno = ir.find_annotation(block.annotations, hint) if isinstance(block, ir.Block) else None
+            if anno is not None:
+                self.ctx.warn(anno.pos, f"ignoring @{hint} on {what} taken statement")
+
     def _var(self, decl: ir.VarDecl, scope: Scope) -> None:
         if decl.type_ref is None:  # a temporary made by the inlining: its initializer's type
             decl.init = self.types.expr(decl.init, scope)
@@ -1029,6 +1046,7 @@ class DeclarationChecker:
             stmt.then = self._stmt(stmt.then, Scope(scope))
             if stmt.else_ is not None:
                 stmt.else_ = self._stmt(stmt.else_, Scope(scope))
+            self._branch_hints(stmt)
         elif isinstance(stmt, ir.Block):
             self._block(stmt, scope)
         elif isinstance(stmt, ir.Switch):

@@ -111,6 +111,9 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
     try:
         program = check(build_ir(parse(text, smap), smap, text, warnings), warnings)
         p4info, p4info_errors = build_p4info(program)
+        if program.main is None:  # p4c's P4Info serializer says so too
+            warnings.append(Diagnostic(None, "Program does not contain a main module, so P4Info's "
+                                             "'pkg_info' field will not be set"))
     except CompileError as err:
         raise type(err)(refine(err.diagnostics, smap, originals)) from None
     except RecursionError:

@@ -73,7 +73,9 @@ def test_a_switch_ending_with_a_label_and_no_statement_is_warned_about():
 
 def test_a_program_without_main_is_warned_about_in_p4c_words():
     text = build().replace("V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;", "")
-    assert any(message.startswith("Program does not contain a `main' module") for _, message in warnings(text))
+    messages = [message for _, message in warnings(text)]
+    assert any(message.startswith("Program does not contain a `main' module") for message in messages)
+    assert "Program does not contain a main module, so P4Info's 'pkg_info' field will not be set" in messages
 
 
 def test_a_warning_is_given_once_where_it_is():
@@ -236,3 +238,15 @@ def test_shadowing_in_controls_actions_blocks_and_tables():
 ])
 def test_what_p4c_does_not_call_shadowing(decls, apply):
     assert not shadows(build(DECLS=decls, APPLY=apply))
+
+
+def test_branch_hints_on_a_branch_a_constant_condition_decides():
+    """p4c's constant folding (after its strength reduction folds `e != e`) ignores them."""
+    text = build(APPLY="if (true) @likely { meta.x = 1; }\n if (true) @unlikely { meta.x = 2; }\n"
+                       " if (hdr.h.a != hdr.h.a) @likely { meta.x = 3; }\n"
+                       " if (hdr.h.a == 1) @unlikely { meta.x = 4; }\n"
+                       " if (false) { meta.x = 5; } else @unlikely { meta.x = 6; }")
+    assert [w for w in warnings(text) if w[1].startswith("ignoring")] == [
+        (line_of(text, "if (true) @unlikely"), "ignoring @unlikely on always taken statement"),
+        (line_of(text, "hdr.h.a != hdr.h.a"), "ignoring @likely on never taken statement"),
+        (line_of(text, "if (false)"), "ignoring @unlikely on always taken statement")]
