@@ -119,10 +119,11 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
     except RecursionError:
         raise CompileError([Diagnostic(None, f"{name}: expressions or statements nested too deeply "
                                              f"for fabriclab")]) from None
+    warnings += [d for d in p4info_errors if d.severity == "warning"]
     for diag in warnings:
         diag.severity = "warning"
     return CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals),
-                           refine(p4info_errors, smap, originals))
+                           refine([d for d in p4info_errors if d.severity != "warning"], smap, originals))
 
 
 def compile_source(text: str, name: str = "<string>", include_dirs: Iterable[str] = (),

@@ -62,6 +62,11 @@ def _fail(node, message: str) -> None:
     _problems.get().append(Diagnostic(getattr(node, "pos", None), message))
 
 
+def _warn(node, message: str) -> None:
+    """A warning p4c gives while generating P4Info (returned with the problems, as a warning)."""
+    _problems.get().append(Diagnostic(getattr(node, "pos", None), message, severity="warning"))
+
+
 class SymbolTable:
     """Names per kind -> ids (p4c's allocation) and the global alias suffix set."""
 
@@ -573,7 +578,8 @@ def _type_spec(spec, t: ir.Type, info) -> None:
 
 
 def build_p4info(program: ir.Program) -> tuple[p4i.P4Info, list[Diagnostic]]:
-    """The program's P4Info and the problems p4c would report while generating it."""
+    """The program's P4Info and the problems p4c would report while generating it (errors;
+    its warnings, with severity "warning")."""
     problems: list[Diagnostic] = []
     token = _problems.set(problems)
     try:
@@ -895,6 +901,16 @@ def _extern(info, kind: str, name: str, inst: ir.Instance, symbols: SymbolTable,
         if base.name == "action_selector":
             msg.with_selector = True
             _selector_sizes(msg, inst)
+            if inst.annotation("max_member_weight") is not None and not msg.HasField("sum_of_members"):
+                _warn(inst, f"Ignoring annotation @max_member_weight on action profile '{name}', which does "
+                            f"not use 'sum_of_members' as its SelectorSizeSemantics")
+        else:  # p4c warns of the first only (one warning of a kind per position)
+            ignored = next((a for a in ("max_group_size", "selector_size_semantics", "max_member_weight")
+                            if inst.annotation(a) is not None), None)
+            if ignored is not None:
+                space = " " if ignored == "selector_size_semantics" else ""  # (p4c's text)
+                _warn(inst, f"Ignoring annotation @{ignored} on action profile '{name}', which does not "
+                            f"have a selector{space}")
         _preamble(msg.preamble, symbols, kind, name, inst, _SELECTOR_ANNOTATIONS)  # p4c lists none of them
         return
     _preamble(msg.preamble, symbols, kind, name, inst)
@@ -905,8 +921,8 @@ _SELECTOR_ANNOTATIONS = frozenset({"max_group_size", "selector_size_semantics", 
 
 def _selector_sizes(msg, inst: ir.Instance) -> None:
     """@max_group_size, @selector_size_semantics("sum_of_weights"|"sum_of_members") and
-    @max_member_weight (with sum_of_members) fill their P4Info fields, as p4c does; on a plain
-    action_profile p4c ignores them (with a warning) and so do we."""
+    @max_member_weight (with sum_of_members) fill their P4Info fields, as p4c does (it ignores
+    them on a plain action_profile, with a warning)."""
     group = inst.annotation("max_group_size")
     if group is not None:
         if group.args and isinstance(group.args[0], int) and 0 <= group.args[0] <= INT32_MAX:

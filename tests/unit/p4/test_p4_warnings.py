@@ -250,3 +250,23 @@ def test_branch_hints_on_a_branch_a_constant_condition_decides():
         (line_of(text, "if (true) @unlikely"), "ignoring @unlikely on always taken statement"),
         (line_of(text, "hdr.h.a != hdr.h.a"), "ignoring @likely on never taken statement"),
         (line_of(text, "if (false)"), "ignoring @unlikely on always taken statement")]
+
+
+@pytest.mark.parametrize("annotations, kind, message", [
+    ("@max_group_size(200) @max_member_weight(40)", "action_profile(32w128)",
+     "Ignoring annotation @max_group_size on action profile 'C.ap', which does not have a selector"),
+    ("@selector_size_semantics(\"sum_of_weights\")", "action_profile(32w128)",
+     "Ignoring annotation @selector_size_semantics on action profile 'C.ap', which does not have a selector "),
+    ("@max_member_weight(40)", "action_selector(HashAlgorithm.identity, 32w1024, 32w10)",
+     "Ignoring annotation @max_member_weight on action profile 'C.ap', which does not use "
+     "'sum_of_members' as its SelectorSizeSemantics"),
+    ("@selector_size_semantics(\"sum_of_members\") @max_member_weight(40)",
+     "action_selector(HashAlgorithm.identity, 32w1024, 32w10)", None),
+])
+def test_selector_annotations_p4c_ignores_are_warnings(annotations, kind, message):
+    key = "hdr.h.a: exact; hdr.h.b: selector;" if "selector" in kind else "hdr.h.a: exact;"
+    text = build(LOCALS=f"@name(\"ap\") {annotations} {kind} ap;\n"
+                        f"table t {{ key = {{ {key} }} actions = {{ NoAction; }} implementation = ap; }}",
+                 APPLY="t.apply();")
+    found = [w for w in warnings(text) if w[1].startswith("Ignoring annotation")]
+    assert found == ([(line_of(text, "@name(\"ap\")"), message)] if message else [])
