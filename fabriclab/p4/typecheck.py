@@ -837,6 +837,11 @@ class ExprChecker:
                     isinstance(lt, ir.BitType) and e.right.value >= lt.width:
                 self.ctx.warn(e.pos, f"{e.left.value} {op} {e.right.value}: Shifting {lt.width}-bit value with "
                                      f"{e.right.value}")  # (p4c prints the operands without widths)
+            elif isinstance(e.right, ir.Constant) and isinstance(lt, ir.BitType) and e.right.value >= lt.width \
+                    and not isinstance(e.left, ir.Constant):  # (p4c's type checker)
+                left = " ".join(e.left.text.split()) or "?"
+                self.ctx.warn(e.pos, f"{left} {op} {e.right.value}: shifting value with {lt.width} bits by "
+                                     f"{e.right.value}")
             return self._fold(e)
         if op == "++" and isinstance(lt, ir.StringType) and isinstance(rt, ir.StringType):
             return self._concat_strings(e)

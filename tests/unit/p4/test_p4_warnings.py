@@ -270,3 +270,8 @@ def test_selector_annotations_p4c_ignores_are_warnings(annotations, kind, messag
                  APPLY="t.apply();")
     found = [w for w in warnings(text) if w[1].startswith("Ignoring annotation")]
     assert found == ([(line_of(text, "@name(\"ap\")"), message)] if message else [])
+
+
+def test_a_shift_past_the_width_of_a_run_time_value():
+    text = build(APPLY="meta.x = meta.x << 8;\n meta.x = meta.x >> 7;")
+    assert warnings(text) == [(line_of(text, "apply {"), "meta.x << 8: shifting value with 8 bits by 8")]
