@@ -275,3 +275,40 @@ def test_selector_annotations_p4c_ignores_are_warnings(annotations, kind, messag
 def test_a_shift_past_the_width_of_a_run_time_value():
     text = build(APPLY="meta.x = meta.x << 8;\n meta.x = meta.x >> 7;")
     assert warnings(text) == [(line_of(text, "apply {"), "meta.x << 8: shifting value with 8 bits by 8")]
+
+
+PARSER_TEMPLATE = """#include <v1model.p4>
+header h_t { bit<8> a; bit<16> b; }
+struct hs_t { h_t h; }
+struct m_t { bit<8> x; }
+parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
+    state start {
+        pkt.extract(hdr.h);
+        transition select(hdr.h.a, hdr.h.b) {
+CASES
+        }
+    }
+    state next { transition accept; }
+}
+control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
+control Nop(inout hs_t hdr, inout m_t meta) { apply { } }
+control D(packet_out pkt, in hs_t hdr) { apply { pkt.emit(hdr.h); } }
+V1Switch(P(), Nop(), C(), C(), Nop(), D()) main;
+"""
+
+
+@pytest.mark.parametrize("cases, expected", [
+    ("(1, 2): accept;\n(1, 2): next;\ndefault: accept;", ["depend"]),  # the repeat never matches
+    ("(1, 2): next;\n(1, 2): accept;\ndefault: accept;", []),
+    ("(1, 2): accept;\n(1, 3 &&& 3): accept;\ndefault: accept;", ["depend"]),
+    ("default: next;\n(1, 2): accept;", ["unreachable", "depend"]),
+    ("(1, 2): next;\ndefault: accept;", []),
+    ("(1, 2): next;\n(_, 1 .. 3): next;\ndefault: next;", ["depend"]),
+])
+def test_select_cases_p4c_simplifies(cases, expected):
+    text = PARSER_TEMPLATE.replace("CASES", cases)
+    messages = {"unreachable": lambda: (line_of(text, "(1, 2): accept;"), "SelectCase: unreachable"),
+                "depend": lambda: (line_of(text, "transition select"),
+                                   "'{ hdr.h.a, hdr.h.b }': transition does not depend on select argument")}
+    assert sorted(w for w in warnings(text) if "select" in w[1] or "Select" in w[1]) == \
+        sorted(messages[k]() for k in expected)
