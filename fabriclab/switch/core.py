@@ -132,10 +132,8 @@ class SwitchCore:
         sm = p.sm
         sm.egress_port = item.port
         sm.egress_spec = self._not_drop_port
-        sm.enq_timestamp = queue.enq_timestamp
-        sm.enq_qdepth = queue.enq_qdepth
-        sm.deq_qdepth = queue.deq_qdepth
-        sm.deq_timedelta = queue.deq_timedelta
+        # unpacked, not read by field: 3.11 specialises neither a NamedTuple's field getters
+        sm.enq_timestamp, sm.enq_qdepth, sm.deq_qdepth, sm.deq_timedelta = queue
         sm.egress_global_timestamp = now_us
         p.now = now_us
         stages.egress(p)
