@@ -2,14 +2,15 @@
 control or parser leaves unwritten ("out parameter 'p' may be uninitialized when 'f'
 terminates", from its FindUninitialized).
 
-p4c tracks every storage location; this pass follows only what it can be sure of, on the
-IR as written (before functions are inlined), and stays silent in doubt: of what the program
-uses (p4c removes the rest first), it checks
-parameters of a scalar type (bit, int, bool, a serializable enum or `type` by name; not
-headers or structs, whose fields p4c tracks one by one), a write is an assignment to the
-parameter or any out/inout argument naming it, a call of an action (directly or through a
-table) whose body writes it counts as a write, a `return` ends a path where it is checked,
-an `exit` ends one unchecked, a loop counts as writing, and a name a local redeclares is left
+p4c tracks every storage location; this pass follows only what it can be sure of, on the IR
+as written (before functions are inlined), and stays silent in doubt: of what the program
+uses (p4c removes the rest first), it checks parameters of a scalar type (bit, int, bool,
+error, a serializable enum or `type` by name) and the scalar fields of struct parameters,
+through nested structs and typedefs (not headers, stacks or unions), each on its own; a
+write is an assignment to the location or what holds it, or any out/inout argument naming
+either (one naming a part of it too), a call of an action (directly or through a table)
+whose body writes it counts as a write, a `return` ends a path where it is checked, an
+`exit` ends one unchecked, a loop counts as writing, and a name a local redeclares is left
 alone.
 """
 
@@ -19,7 +20,7 @@ from fabriclab.p4 import ir
 from fabriclab.p4.names import SYSTEM, kept_declarations
 from fabriclab.p4.typecheck import CheckContext
 
-_SCALARS = ("bit", "int", "bool", "varbit")
+_SCALARS = ("bit", "int", "bool", "varbit", "error")
 
 
 class OutParams:
@@ -33,28 +34,42 @@ class OutParams:
             if decl.pos is None or decl.pos.file.startswith(SYSTEM) or id(decl) not in used:
                 continue
             if isinstance(decl, (ir.FunctionDecl, ir.ActionDecl)):
-                self.check(ctx, decl, decl.params, lambda name: _Paths(name, {}).ends_unwritten(decl.body.stmts))
+                self.check(ctx, decl, decl.params, lambda path: _Paths(path, {}).ends_unwritten(decl.body.stmts))
             elif isinstance(decl, ir.ControlDecl):
                 actions = {d.name: d for d in decl.locals if isinstance(d, ir.ActionDecl)}
                 tables = {d.name: d for d in decl.locals if isinstance(d, ir.TableDecl)}
                 for action in (a for a in actions.values() if id(a) in used):
                     self.check(ctx, action, action.params,
-                               lambda name, a=action: _Paths(name, actions, tables).ends_unwritten(a.body.stmts))
+                               lambda path, a=action: _Paths(path, actions, tables).ends_unwritten(a.body.stmts))
                 self.check(ctx, decl, decl.params,
-                           lambda name: _Paths(name, actions, tables).ends_unwritten(decl.body.stmts))
+                           lambda path: _Paths(path, actions, tables).ends_unwritten(decl.body.stmts))
             elif isinstance(decl, ir.ParserDecl):
-                self.check(ctx, decl, decl.params, lambda name: _parser_leaves_unwritten(decl, name))
+                self.check(ctx, decl, decl.params, lambda path: _parser_leaves_unwritten(decl, path))
 
     @staticmethod
     def check(ctx: CheckContext, decl: ir.Decl, params: list[ir.Param], unwritten) -> None:
         for param in params:
-            if param.direction != "out" or param.type_ref is None or \
-                    not (param.type_ref.kind in _SCALARS or param.type_ref.kind == "name"
-                         and _scalar_name(ctx.program, param.type_ref.name)):
+            if param.direction != "out" or param.type_ref is None or _redeclared(decl, param.name):
                 continue
-            if not _redeclared(decl, param.name) and unwritten(param.name):
+            if any(unwritten(path) for path in _leaves(ctx.program, param.type_ref, (param.name,))):
                 ctx.warn(param.pos, f"out parameter '{param.name}' may be uninitialized when "
                                     f"'{decl.name}' terminates")
+
+
+def _leaves(program: ir.Program, ref: ir.TypeRef, path: Location, depth: int = 0) -> list[Location]:
+    """The scalar locations under a parameter of type `ref` (a struct's fields, through
+    nested structs; not headers, stacks or unions)."""
+    if ref.kind in _SCALARS or ref.kind == "name" and _scalar_name(program, ref.name):
+        return [path]
+    decl = next((d for d in program.decls if getattr(d, "name", None) == ref.name), None) \
+        if ref.kind == "name" and depth <= 8 else None
+    if isinstance(decl, ir.TypedefDecl) and decl.type_ref is not None:
+        return _leaves(program, decl.type_ref, path, depth + 1)
+    struct = decl if isinstance(decl, ir.StructLike) and decl.kind == "struct" and not decl.type_params else None
+    if struct is None:
+        return []
+    return [leaf for f in struct.fields if f.type_ref is not None
+            for leaf in _leaves(program, f.type_ref, (*path, f.name), depth + 1)]
 
 
 def _scalar_name(program: ir.Program, name: str) -> bool:
@@ -73,24 +88,38 @@ def _redeclared(decl: ir.Decl, name: str) -> bool:
     return any(isinstance(n, (ir.VarDecl, ir.ConstDecl, ir.Instance)) and n.name == name for n in ir.walk(decl))
 
 
-def _root_name(e: ir.Expr | None) -> str | None:
+Location = tuple[str, ...]  # a parameter's name, then field names
+
+
+def _location(e: ir.Expr | None) -> Location | None:
+    """The variable and fields an expression writes (an index or slice: all of what it is in)."""
+    path: list[str] = []
     while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
+        if isinstance(e, ir.Member):
+            path.append(e.member)
+        else:
+            path.clear()
         e = e.expr
-    return e.name if isinstance(e, ir.PathExpr) else None
+    return (e.name, *reversed(path)) if isinstance(e, ir.PathExpr) else None
+
+
+def _covers(written: Location | None, path: Location) -> bool:
+    """A write of `written` writes `path` (or part of it: in doubt, written)."""
+    return written is not None and written[:len(path)] == path[:len(written)]
 
 
 class _Paths:
-    """Whether some path through statements ends with `name` unwritten."""
+    """Whether some path through statements ends with the location `path` unwritten."""
 
-    def __init__(self, name: str, actions: dict, tables: dict | None = None) -> None:
-        self.name, self.actions, self.tables = name, actions, tables or {}
+    def __init__(self, path: Location, actions: dict, tables: dict | None = None) -> None:
+        self.path, self.actions, self.tables = path, actions, tables or {}
 
     def ends_unwritten(self, stmts: list[ir.Stmt]) -> bool:
         self.returns_unwritten = False
         return self.block(stmts, False) is False or self.returns_unwritten
 
     def block(self, stmts: list[ir.Stmt], written: bool | None) -> bool | None:
-        """Whether `name` is written after `stmts`; None: every path left early (nothing to check)."""
+        """Whether `path` is written after `stmts`; None: every path left early (nothing to check)."""
         for stmt in stmts:
             if written is None:
                 return None
@@ -126,15 +155,16 @@ class _Paths:
         return written or self.writes(s)
 
     def writes(self, node: ir.Node | None) -> bool:
-        """Whether evaluating `node` may write `name`: an assignment to it, an out/inout
-        argument naming it (any argument of a call not yet resolved), or an action run."""
+        """Whether evaluating `node` may write `path`: an assignment to it or what holds it,
+        an out/inout argument naming either (any argument of a call not yet resolved), or an
+        action run."""
         if node is None:
             return False
         for n in ir.walk(node):
-            if isinstance(n, ir.Assign) and _root_name(n.lhs) == self.name:
+            if isinstance(n, ir.Assign) and _covers(_location(n.lhs), self.path):
                 return True
             if isinstance(n, ir.MethodCall):
-                if any(_root_name(a.value) == self.name for a in n.args):
+                if any(_covers(_location(a.value), self.path) for a in n.args):
                     return True
                 if any(self.action_writes(a) for a in self.called_actions(n)):
                     return True
@@ -153,14 +183,14 @@ class _Paths:
 
     def action_writes(self, action: ir.ActionDecl) -> bool:
         """(an action calls only actions declared before it: no cycle)"""
-        return _Paths(self.name, self.actions).writes(action.body)
+        return _Paths(self.path, self.actions).writes(action.body)
 
 
-def _parser_leaves_unwritten(parser: ir.ParserDecl, name: str) -> bool:
-    """Whether some path of states from start to accept leaves `name` unwritten (a state
+def _parser_leaves_unwritten(parser: ir.ParserDecl, path: Location) -> bool:
+    """Whether some path of states from start to accept leaves `path` unwritten (a state
     writes it if every path through its statements does)."""
     states = {s.name: s for s in parser.states}
-    written_in = {s.name: _Paths(name, {}).block(s.stmts, False) is not False for s in parser.states}
+    written_in = {s.name: _Paths(path, {}).block(s.stmts, False) is not False for s in parser.states}
     reach_unwritten: set[str] = set()
     todo = ["start"]
     while todo:

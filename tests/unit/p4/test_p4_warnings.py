@@ -312,3 +312,22 @@ def test_select_cases_p4c_simplifies(cases, expected):
                                    "'{ hdr.h.a, hdr.h.b }': transition does not depend on select argument")}
     assert sorted(w for w in warnings(text) if "select" in w[1] or "Select" in w[1]) == \
         sorted(messages[k]() for k in expected)
+
+
+STRUCT_OUT = """struct pair_t { bit<8> a; bit<8> b; }
+typedef pair_t pair_alias_t;
+struct outer_t { pair_alias_t p; error e; h_t h; }
+"""
+
+
+@pytest.mark.parametrize("body, warned", [
+    ("o.p.a = 1; o.p.b = 2; o.e = error.NoError;", False),  # every scalar field (the header: silent)
+    ("o.p.a = 1; o.e = error.NoError;", True),               # o.p.b never written
+    ("o.p = { 1, 2 }; if (meta.x == 0) { o.e = error.NoError; }", True),  # o.e on one path only
+    ("o.p = { 1, 2 }; o.e = error.NoError; if (meta.x == 0) { return; }", False),
+])
+def test_out_struct_parameters_field_by_field(body, warned):
+    text = build(DECLS=STRUCT_OUT + f"void f(out outer_t o, in bit<8> x) {{ {body} }}\n",
+                 APPLY="outer_t v; f(v, meta.x);").replace("meta.x == 0", "x == 0")
+    expected = [(line_of(text, "void f("), "out parameter 'o' may be uninitialized when 'f' terminates")]
+    assert [w for w in warnings(text) if w[1].startswith("out parameter")] == (expected if warned else [])
