@@ -118,8 +118,8 @@ def fold_select(sel: ir.SelectExpr) -> tuple[list[ir.SelectCase], list[ir.Select
     """(the cases a select may take, those after one it always takes), as p4c's constant
     folding sees them: with constant keys, a case that cannot match is dropped and the first
     that must match is the last one kept (a select on run-time keys keeps them all)."""
-    values = [k.value for k in sel.keys if isinstance(k, (ir.Constant, ir.BoolLiteral))]
-    if len(values) != len(sel.keys):
+    values = [constant_key(k) for k in sel.keys]
+    if None in values:
         return list(sel.cases), []
     kept: list[ir.SelectCase] = []
     for i, case in enumerate(sel.cases):
@@ -138,11 +138,21 @@ def _contains_all(keysets: list[ir.Expr], values: list) -> bool | None:
     return False if False in results else None if None in results else True
 
 
+def constant_key(e: ir.Expr):
+    """A select key's constant value (an enum member by its value, or its name if it has
+    none), None if not a constant."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
+        return e.value
+    if isinstance(e, ir.EnumMember):
+        return e.value if e.value is not None else ("member", e.member)
+    return None
+
+
 def _contains(keyset: ir.Expr, value) -> bool | None:
     if isinstance(keyset, ir.DefaultExpr):
         return True
-    if isinstance(keyset, (ir.Constant, ir.BoolLiteral)):
-        return keyset.value == value
+    if isinstance(keyset, (ir.Constant, ir.BoolLiteral, ir.EnumMember)):
+        return constant_key(keyset) == value
     if isinstance(keyset, ir.Range) and isinstance(keyset.lo, ir.Constant) and isinstance(keyset.hi, ir.Constant):
         return keyset.lo.value <= value <= keyset.hi.value
     if isinstance(keyset, ir.Mask) and isinstance(keyset.value, ir.Constant) and isinstance(keyset.mask, ir.Constant):

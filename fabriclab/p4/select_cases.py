@@ -11,6 +11,7 @@ keeps (one its front end did not fold away for constant keys):
 from __future__ import annotations
 
 from fabriclab.p4 import ir
+from fabriclab.p4.checker import constant_key
 from fabriclab.p4.names import SYSTEM, kept_declarations
 from fabriclab.p4.typecheck import CheckContext
 
@@ -28,7 +29,7 @@ class SimplifySelectCases:
                 continue
             for state in decl.states:
                 sel = state.transition.select if state.transition is not None else None
-                if sel is not None and not all(isinstance(k, (ir.Constant, ir.BoolLiteral)) for k in sel.keys):
+                if sel is not None and any(constant_key(k) is None for k in sel.keys):
                     _simplify(ctx, sel)
 
 

@@ -331,3 +331,30 @@ def test_out_struct_parameters_field_by_field(body, warned):
                  APPLY="outer_t v; f(v, meta.x);").replace("meta.x == 0", "x == 0")
     expected = [(line_of(text, "void f("), "out parameter 'o' may be uninitialized when 'f' terminates")]
     assert [w for w in warnings(text) if w[1].startswith("out parameter")] == (expected if warned else [])
+
+
+def test_a_select_on_constant_enum_members_is_folded():
+    """p4c: issue2617, a select on (X.A, E.A, 32w0) takes its third case: the first two and
+    accept (reached only through them) are unreachable."""
+    text = """#include <core.p4>
+enum X { A, B }
+enum bit<8> E { A = 1, B = 2 }
+parser p1(out bit<32> v) {
+    state start {
+        transition select (X.A, E.A, 32w0) {
+            (X.A, E.B, _): zero;
+            (X.A, E.A, 1): zero;
+            (X.A, _,   _): two;
+            (_, _, _): zero;
+        }
+    }
+    state zero { v = 0; transition accept; }
+    state two { v = 2; transition reject; }
+}
+parser proto(out bit<32> v);
+package top(proto _p);
+top(p1()) main;
+"""
+    assert [w for w in warnings(text) if "unreachable" in w[1]] == [
+        (line_of(text, "(_, _, _)"), "SelectCase: unreachable case"),
+        (line_of(text, "parser p1"), "accept state in parser p1 is unreachable")]
