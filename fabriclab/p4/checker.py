@@ -290,6 +290,7 @@ class DeclarationChecker:
         self._loops = 0  # for loops around the statement being checked (break/continue)
         self._returns: ir.Type | None = None  # the return type of the function being checked
         self._unwritten: dict[int, ir.Expr] = {}  # the state's locals select cases may read (unwritten_locals)
+        self._constant_params: set[int] = set()  # the control's directionless apply parameters
 
     def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
         """Check every declaration and report the first error of each, as p4c reports several.
@@ -780,8 +781,10 @@ class DeclarationChecker:
     def _d_ControlDecl(self, decl: ir.ControlDecl, scope: Scope) -> None:
         # a generic one nothing instantiates (specialize.py copies the others) is typed with
         # its type parameters as types, as p4c does
+        self._constant_params = {id(p) for p in decl.params if p.direction is None}
         inner = self._block_scope(decl, self._generic_scope(decl.type_params, scope))
         self._block(decl.body, inner)
+        self._constant_params = set()
 
     def _local(self, decl: ir.Decl, scope: Scope) -> None:
         # a parser's or control's locals and its parameters share one namespace, where
@@ -849,6 +852,9 @@ class DeclarationChecker:
             if isinstance(key.expr, (ir.Constant, ir.BoolLiteral)):  # p4c's two warnings for it
                 self.ctx.warn(key.expr.pos, "KeyElement: constant key element")
                 self.ctx.warn(key.expr.pos, f"{key.expr.text}: Constant key field")
+            elif isinstance(key.expr, ir.PathExpr) and id(key.expr.decl) in self._constant_params:
+                # a directionless apply parameter is bound to a constant (p4c: spec-ex25)
+                self.ctx.warn(key.expr.pos, "KeyElement: constant key element")
             if ir.find_annotation(key.annotations, "name") is None:
                 key.generated_name = key_name(key.expr)
             if key.match_kind not in self.ctx.program.match_kinds:

@@ -358,3 +358,13 @@ top(p1()) main;
     assert [w for w in warnings(text) if "unreachable" in w[1]] == [
         (line_of(text, "(_, _, _)"), "SelectCase: unreachable case"),
         (line_of(text, "parser p1"), "accept state in parser p1 is unreachable")]
+
+
+def test_a_key_on_a_directionless_apply_parameter_is_constant():
+    """p4c: spec-ex25, issue2542 (the parameter is bound to a value where it is applied)."""
+    text = ("#include <core.p4>\ncontrol c(bit<32> x, inout bit<32> y) {\n  action a() { }\n"
+            "  table t {\n    key = { x : exact; y : exact; }\n    actions = { a; }\n  }\n"
+            "  apply { t.apply(); }\n}\ncontrol proto(inout bit<32> y);\npackage top(proto p);\n"
+            "control w(inout bit<32> y) { c() sub; apply { sub.apply(7, y); } }\ntop(w()) main;\n")
+    assert [w for w in warnings(text) if "key" in w[1]] == [
+        (line_of(text, "key = {"), "KeyElement: constant key element")]
