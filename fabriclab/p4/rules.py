@@ -298,7 +298,7 @@ class TableEntries:
 
 def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> None:
     """`p4runtime`: p4c writes the entries as P4Runtime messages (a V1Switch program) and warns
-    where it changes a ternary value to fit P4Runtime."""
+    where it changes a ternary or LPM value to fit P4Runtime."""
     kinds = [k.match_kind for k in t.keys]
     for entry in t.entries:
         for key, ks in zip(t.keys, entry.keysets):
@@ -309,9 +309,11 @@ def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> No
                 if zeros + bin(mask).count("1") != width:
                     raise error(ks.pos, f"{ks.text}: invalid mask for LPM key (not a prefix of "
                                         f"{width} bits)")
-            if p4runtime and key.match_kind == "ternary" and isinstance(ks, ir.Mask) and isinstance(ks.value, ir.Constant) \
-                    and isinstance(ks.mask, ir.Constant) and ks.value.value & ~ks.mask.value:
-                ctx.warn(ks.value.pos, f"P4Runtime requires that Ternary matches have masked-off bits set to 0, "
+            if p4runtime and key.match_kind in ("ternary", "lpm") and isinstance(ks, ir.Mask) \
+                    and isinstance(ks.value, ir.Constant) and isinstance(ks.mask, ir.Constant) \
+                    and ks.value.value & ~ks.mask.value:
+                kind = "Ternary" if key.match_kind == "ternary" else "LPM"
+                ctx.warn(ks.value.pos, f"P4Runtime requires that {kind} matches have masked-off bits set to 0, "
                                        f"updating value {_p4c_constant(ks.value, ir.bit_width(key.expr.type))} "
                                        f"to conform to the P4Runtime specification")
             if key.match_kind == "optional" and isinstance(ks, (ir.Mask, ir.Range)):

@@ -64,6 +64,15 @@ def test_a_ternary_value_with_bits_outside_its_mask_is_warned_about_for_p4runtim
             "updating value 8w0x1f to conform to the P4Runtime specification") in warnings(text)
 
 
+def test_an_lpm_value_with_bits_outside_its_prefix_is_warned_about_for_p4runtime():
+    table = ("table t {\n key = { hdr.h.a: lpm; }\n actions = { NoAction; }\n const entries = {\n"
+             "  0x11 &&& 0xF0 : NoAction();\n  0x20 &&& 0xF0 : NoAction();\n }\n}")
+    text = build(LOCALS=table, APPLY="t.apply();")
+    assert [w for w in warnings(text) if "P4Runtime" in w[1]] == [
+        (line_of(text, "0x11"), "P4Runtime requires that LPM matches have masked-off bits set to 0, "
+                                "updating value 8w0x11 to conform to the P4Runtime specification")]
+
+
 def test_a_switch_ending_with_a_label_and_no_statement_is_warned_about():
     text = build(LOCALS="action a() { } action b() { }\n"
                         "table t { key = { hdr.h.a: exact; } actions = { a; b; } }",
