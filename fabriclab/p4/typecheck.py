@@ -941,6 +941,8 @@ class ExprChecker:
             raise error(e.pos, str(err)) from None
         if isinstance(value, bool):
             return ir.BoolLiteral(value, type=BOOL, text=e.text, pos=e.pos)
+        if e.op == "<<" and isinstance(e.type, ir.BitType) and 0 <= e.right.value < e.type.width:
+            self._overflow(e, e.left.value << e.right.value, e.type)  # (p4c warns for a shift only)
         return ir.Constant(value, type=e.type, text=e.text, pos=e.pos)
 
     def _e_Conditional(self, e: ir.Conditional, scope: Scope):

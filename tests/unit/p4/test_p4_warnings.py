@@ -21,6 +21,7 @@ def line_of(text: str, fragment: str) -> int:
     ("meta.x = 8w1 << 9;", "1 << 9: Shifting 8-bit value with 9"),
     ("meta.x = 0 - 128;", "-8w128: negative value with unsigned type"),
     ("meta.x = 300;", "8w300: value does not fit in 8 bits"),
+    ("meta.x = (bit<8>)(4w4 << 8w2);", "4w16: value does not fit in 4 bits"),  # a folded shift
     ("int<8> s = 8s128; meta.x = (bit<8>)s;", "8s128: signed value does not fit in 8 bits"),
 ])
 def test_constants_that_do_not_fit_are_warnings_where_they_are(apply, message):
