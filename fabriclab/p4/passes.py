@@ -21,6 +21,7 @@ from fabriclab.p4.ordering import SideEffectOrdering
 from fabriclab.p4.out_params import OutParams
 from fabriclab.p4.select_cases import SimplifySelectCases
 from fabriclab.p4.shadowing import Shadowing
+from fabriclab.p4.stack_next import StackNextReads
 from fabriclab.p4.specialize import SpecializeBlocks
 from fabriclab.p4.rules import EntryPriorities, MainPackage, TableEntries, TargetRestrictions, UnusedTables
 from fabriclab.p4.runtime_ops import RuntimeDivision
@@ -49,7 +50,7 @@ class PassManager:
 # validate declarations as written -> warn about unused ones, uses of deprecated ones and out parameters left unwritten -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 # -> what the target cannot run (p4c's mid end for BMv2)
 FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), UnusedDeclarations(), Deprecated(), OutParams(), SideEffectOrdering(), Shadowing(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
-                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), SimplifySelectCases())
+                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), SimplifySelectCases(), StackNextReads())
 
 
 def check(program: ir.Program, warnings: list | None = None) -> ir.Program:

@@ -378,3 +378,14 @@ def test_a_key_on_a_directionless_apply_parameter_is_constant():
             "control w(inout bit<32> y) { c() sub; apply { sub.apply(7, y); } }\ntop(w()) main;\n")
     assert [w for w in warnings(text) if "key" in w[1]] == [
         (line_of(text, "key = {"), "KeyElement: constant key element")]
+
+
+def test_reading_a_stack_next_element_is_reading_an_uninitialized_value():
+    """p4c: stack.p4, issue692-bmv2, next-def-use (a list assigned to it reads it first)."""
+    text = build(HEADERS="h_t h; h_t[3] s;",
+                 PARSER="pkt.extract(hdr.s.next);\n hdr.s.next.a = 1;\n hdr.h = hdr.s.next;\n"
+                        " hdr.s.next = { 1, 2 };\n")
+    line = line_of(text, "pkt.extract(hdr.s.next)")
+    assert [w for w in warnings(text) if "uninitialized value" in w[1]] == [
+        (line + 2, "hdr.s.next: reading uninitialized value"),
+        (line + 3, "hdr.s.next: reading uninitialized value")]
