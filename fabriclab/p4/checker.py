@@ -79,10 +79,11 @@ def _check_v1model_version(value: ir.Expr) -> None:
                                f"latest is {latest}")
 
 
-def _ends_reached(start: ir.ParserState) -> set[str]:
+def _ends_reached(start: ir.ParserState, rejecting: set[int] = frozenset()) -> set[str]:
     """Which of accept and reject some path of transitions from `start` reaches, through the
     select cases p4c's constant folding keeps (a select without a default case may go to
-    reject)."""
+    reject); a state that applies a sub-parser of a type in `rejecting` (ids of parsers that
+    never accept) goes to reject, as once p4c has inlined it."""
     ends: set[str] = set()
     seen: set[int] = set()
     todo = [start]
@@ -92,6 +93,9 @@ def _ends_reached(start: ir.ParserState) -> set[str]:
             continue
         seen.add(id(state))
         tr = state.transition
+        if any(id(_applied_parser(stmt)) in rejecting for stmt in state.stmts):
+            ends.add("reject")
+            continue
         if tr is None:
             ends.add("reject")  # no transition statement: reject
             continue
@@ -112,6 +116,14 @@ def _ends_reached(start: ir.ParserState) -> set[str]:
 
 def _is_default(case: ir.SelectCase) -> bool:
     return len(case.keysets) == 1 and isinstance(case.keysets[0], ir.DefaultExpr)
+
+
+def _applied_parser(stmt: ir.Stmt) -> ir.ParserDecl | None:
+    """The parser a statement `sub.apply(...)` runs, if it is one."""
+    call = stmt.call if isinstance(stmt, ir.CallStmt) else None
+    target = call.target if call is not None and call.method == "apply" else None
+    inst = target.decl if isinstance(target, ir.PathExpr) else None
+    return inst.type if isinstance(inst, ir.Instance) and isinstance(inst.type, ir.ParserDecl) else None
 
 
 def fold_select(sel: ir.SelectExpr) -> tuple[list[ir.SelectCase], list[ir.SelectCase]]:
@@ -291,6 +303,7 @@ class DeclarationChecker:
         self._returns: ir.Type | None = None  # the return type of the function being checked
         self._unwritten: dict[int, ir.Expr] = {}  # the state's locals select cases may read (unwritten_locals)
         self._constant_params: set[int] = set()  # the control's directionless apply parameters
+        self._rejecting: set[int] = set()  # the parsers checked so far that never accept
 
     def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
         """Check every declaration and report the first error of each, as p4c reports several.
@@ -686,11 +699,12 @@ class DeclarationChecker:
             self._unwritten = unwritten_locals(state.stmts)
             self._transition(state.transition, states, state_scope)
             self._unwritten = {}
-        ends = _ends_reached(states["start"])
+        ends = _ends_reached(states["start"], self._rejecting)
         if not ends:
             raise error(decl.pos, f"parser {decl.name}: Parser never reaches accept or reject state")
         if "accept" not in ends:  # (p4c's SimplifyParsers)
             self.ctx.warn(decl.pos, f"accept state in parser {decl.name} is unreachable")
+            self._rejecting.add(id(decl))
 
     def _state(self, name: str, pos, states: dict) -> ir.ParserState | None:
         if name in ("accept", "reject"):

@@ -389,3 +389,13 @@ def test_reading_a_stack_next_element_is_reading_an_uninitialized_value():
     assert [w for w in warnings(text) if "uninitialized value" in w[1]] == [
         (line + 2, "hdr.s.next: reading uninitialized value"),
         (line + 3, "hdr.s.next: reading uninitialized value")]
+
+
+def test_a_parser_applying_one_that_never_accepts_never_accepts():
+    """p4c: issue823, once the sub-parser is inlined."""
+    text = ("#include <core.p4>\nparser Sub(packet_in pkt) {\n  state start { transition reject; }\n}\n"
+            "parser Top(packet_in pkt) {\n  Sub() sub;\n  state start { sub.apply(pkt); transition accept; }\n}\n"
+            "parser proto(packet_in pkt);\npackage top(proto p);\ntop(Top()) main;\n")
+    assert [w for w in warnings(text) if "unreachable" in w[1]] == [
+        (line_of(text, "parser Sub("), "accept state in parser Sub is unreachable"),
+        (line_of(text, "parser Top("), "accept state in parser Top is unreachable")]
