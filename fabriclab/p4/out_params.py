@@ -58,7 +58,7 @@ class OutParams:
 
 def _leaves(program: ir.Program, ref: ir.TypeRef, path: Location, depth: int = 0) -> list[Location]:
     """The scalar locations under a parameter of type `ref` (a struct's fields, through
-    nested structs; not headers, stacks or unions)."""
+    nested structs and typedefs; not headers, stacks or unions)."""
     if ref.kind in _SCALARS or ref.kind == "name" and _scalar_name(program, ref.name):
         return [path]
     decl = next((d for d in program.decls if getattr(d, "name", None) == ref.name), None) \

@@ -5,9 +5,9 @@ p4c checks the declarations of each namespace: a parser or control (type paramet
 parameters, constructor parameters, locals, states), a function, an action, an extern (type
 parameters, methods), an extern method or function, a parser or control type and a
 struct-like type (their type parameters only), a parser state, a block (not a loop's own
-declarations) and a table's properties. Each is warned about for every declaration of its name in
-that namespace or an enclosing one, the program's included, declared before it; but methods,
-functions, parsers, controls and packages may share a name with an extern, its methods or an
+declarations) and a table's properties. Each is warned about for every declaration of its
+name in that namespace or an enclosing one, the program's included, declared before it; but
+methods, functions, parsers and controls may share a name with an extern, its methods or an
 extern function (overloads; a constructor is named as its extern).
 """
 
@@ -66,9 +66,6 @@ class _Scopes:
                     continue  # p4c records no overload as the previous one of its scope
                 if not same_scope and isinstance(prev, _OVERLOADED) and isinstance(decl, _OVERLOADING):
                     continue
-                if not same_scope and isinstance(prev, ir.BlockTypeDecl) and prev.kind == "package" \
-                        and isinstance(decl, _OVERLOADING):
-                    continue
                 self.ctx.warn(pos, f"'{name}' shadows '{_show(prev)}'")
 
     def visit(self, node: ir.Node) -> None:
@@ -104,8 +101,7 @@ class _Scopes:
             if isinstance(first, ir.VarDecl) and node.init and getattr(node.init[0], "name", "").startswith(
                     f"{first.name}__"):
                 self.unchecked.add(id(first))
-            for block in _blocks_in(ir.Block(stmts=[body])):
-                self.visit(block)
+            self.visit(body)
         elif isinstance(node, ir.Stmt) and not isinstance(node, ir.VarDecl):
             for block in _blocks_in(node):
                 self.visit(block)
