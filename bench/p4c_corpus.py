@@ -234,6 +234,7 @@ def compare_warnings(program, stderr: str, counts: collections.Counter) -> list[
     ours = [(pathlib.Path(w.pos.file).name if w.pos else None, w.pos.line if w.pos else None,
              w.message.splitlines()[0]) for w in program.warnings]
     lines = {(f, line) for f, line, _ in ours}
+    exact = set(ours)
     seen: set[tuple] = set()
     differ = []
     for m in WARNING.finditer(stderr):
@@ -245,6 +246,10 @@ def compare_warnings(program, stderr: str, counts: collections.Counter) -> list[
         else:
             same = any(message in msg for _, _, msg in ours)
         counts[(kind, same)] += 1
+        if same and (where is None or (*where, message) in exact):
+            counts[(kind, "words")] += 1
+        elif same and where is not None and kind != "unused":
+            differ.append(f"words {kind} {where}: {message[:80]}")
         seen.add(where)
         if not same:
             differ.append(f"missing {kind} {where}: {message[:80]}")
@@ -282,15 +287,18 @@ def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> tuple[
 
 
 def print_warnings(warn: collections.Counter) -> None:
-    """One line per kind of p4c warning: how many p4c gives and how many fabriclab gives too."""
+    """One line per kind of p4c warning: how many p4c gives and how many fabriclab gives too
+    (on p4c's line; how many of those also in p4c's words)."""
     kinds = sorted({k for k, _ in warn} - {"extra"}, key=lambda k: -(warn[(k, True)] + warn[(k, False)]))
     total = sum(warn[(k, s)] for k in kinds for s in (True, False))
     same = sum(warn[(k, True)] for k in kinds)
+    words = sum(warn[(k, "words")] for k in kinds)
     print(f"p4c's warnings on the accepted samples: {total}; fabriclab gives {same} of them "
-          f"(on the same line; unused declarations also in p4c's words), and {warn[('extra', True)]} "
-          f"on lines where p4c gives none")
+          f"(on the same line; unused declarations also in p4c's words), {words} in p4c's words, "
+          f"and {warn[('extra', True)]} on lines where p4c gives none")
     for k in kinds:
-        print(f"  {k:30} p4c {warn[(k, True)] + warn[(k, False)]:4}  fabriclab {warn[(k, True)]:4}")
+        print(f"  {k:30} p4c {warn[(k, True)] + warn[(k, False)]:4}  fabriclab {warn[(k, True)]:4}"
+              f"  in p4c's words {warn[(k, 'words')]:4}")
 
 
 def load_one(compiled) -> str:

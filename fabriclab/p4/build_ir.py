@@ -33,10 +33,10 @@ def parse_annotation(text: str, pos) -> ir.Annotation:
     name, body = match.group(1), match.group(2)
     args: list = []
     if body is not None:
-        for item in re.findall(r'"(?:\\.|[^"\\])*"|[^,]+', body):
-            item = item.strip()
-            if item.startswith('"'):
-                args.append(unescape(item[1:-1]))
+        for item in (m.group(1).strip() for m in _ITEM.finditer(body)):
+            strings = _STRINGS.findall(item)
+            if strings and _CONCAT.fullmatch(item):  # `"a" ++ "b"`: p4c folds it to one string
+                args.append("".join(unescape(t[1:-1]) for t in strings))
             elif item:
                 number = parse_int(item)
                 args.append(number[0] if number else item)
@@ -44,6 +44,8 @@ def parse_annotation(text: str, pos) -> ir.Annotation:
 
 
 _ITEM = re.compile(r'\s*((?:"(?:\\.|[^"\\])*"|[^,"])+)\s*(?:,|$)')
+_STRINGS = re.compile(r'"(?:\\.|[^"\\])*"')
+_CONCAT = re.compile(r'\s*"(?:\\.|[^"\\])*"(?:\s*\+\+\s*"(?:\\.|[^"\\])*")*\s*')
 _KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*)$", re.S)
 
 
@@ -697,8 +699,9 @@ class IrBuilder(Transformer):
             typ: ir.Type = ir.BitType(width, signed)
             if value >= 1 << (width - signed):  # (p4c: IR::Constant::handleOverflow)
                 what = "signed value" if signed else "value"
+                text = consteval.literal_text(value, width, signed, radix)
                 self.warnings.append(self.smap.diagnostic(tok.line, tok.column,
-                                                          f"{tok}: {what} does not fit in {width} bits"))
+                                                          f"{text}: {what} does not fit in {width} bits"))
                 value &= (1 << width) - 1
             value = consteval.wrap(value, typ)
         else:

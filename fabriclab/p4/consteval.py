@@ -10,6 +10,14 @@ from __future__ import annotations
 from fabriclab.p4 import ir
 
 
+def literal_text(value: int, width: int | None = None, signed: bool = False, base: int = 10) -> str:
+    """A constant as p4c prints it (Util::toString): sign, `8w`/`8s` (no width: none, nor for
+    width 0), `0x`/`0o`/`0b` by its base, lowercase digits, no `_`."""
+    digits = {2: f"0b{abs(value):b}", 8: f"0o{abs(value):o}", 16: f"0x{abs(value):x}"}.get(base, str(abs(value)))
+    size = f"{width}{'s' if signed else 'w'}" if width else ""
+    return f"{'-' if value < 0 else ''}{size}{digits}"
+
+
 def wrap(value: int, typ: ir.Type) -> int:
     """Reduce `value` to the representable range of `typ` (bit<W> / int<W>); ints unchanged."""
     if isinstance(typ, ir.BitType):

@@ -14,6 +14,7 @@ from typing import Protocol, Sequence
 
 from fabriclab.p4 import ir
 from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
+from fabriclab.p4.def_use import DefUse, RecordVariables
 from fabriclab.p4.deprecated import Deprecated
 from fabriclab.p4.direct_calls import InstantiateDirectCalls
 from fabriclab.p4.inline import InlineFunctions
@@ -49,8 +50,8 @@ class PassManager:
 
 # validate declarations as written -> warn about unused ones, uses of deprecated ones and out parameters left unwritten -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 # -> what the target cannot run (p4c's mid end for BMv2)
-FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), UnusedDeclarations(), Deprecated(), OutParams(), SideEffectOrdering(), Shadowing(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
-                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), SimplifySelectCases(), StackNextReads())
+FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), RecordVariables(), UnusedDeclarations(), Deprecated(), OutParams(), SideEffectOrdering(), Shadowing(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
+                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), SimplifySelectCases(), StackNextReads(), DefUse())
 
 
 def check(program: ir.Program, warnings: list | None = None) -> ir.Program:

@@ -7,6 +7,7 @@ or adds warnings to `ctx`.
 from __future__ import annotations
 
 from fabriclab.p4 import ir, liveness
+from fabriclab.p4.consteval import literal_text
 from fabriclab.p4.bmv2_rules import check_simple_switch, is_v1switch
 from fabriclab.p4.typecheck import CheckContext, error, substitute
 
@@ -147,23 +148,16 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
                 raise error(t.pos, f"table '{t.name}': overflow in priority computation")  # p4c names the table
         first = used.get(entry.priority)
         if first is not None and "duplicate-priorities" not in quiet:
-            ctx.warn(first.pos, f"Entry and Entry have the same priority {entry.priority} (table '{t.name}', "
+            ctx.warn(first.pos, f"Entry and Entry have the same priority {entry.priority}\n(table '{t.name}', "
                                 f"entries at lines {_line(first)} and {_line(entry)})")
         if before is not None and not out_of_order and "entries-out-of-priority-order" not in quiet and \
                 (entry.priority > previous if t.largest_priority_wins else entry.priority < previous):
             ctx.warn(before.pos, f"Entry (priority {previous}) and Entry (priority {entry.priority}) have "
-                                 f"priorities out of order (table '{t.name}', entries at lines {_line(before)} "
+                                 f"priorities out of order\n(table '{t.name}', entries at lines {_line(before)} "
                                  f"and {_line(entry)})")
             out_of_order = True
         used.setdefault(entry.priority, entry)
         previous = entry.priority
-
-
-def _p4c_constant(c: ir.Constant, width: int) -> str:
-    """A constant as p4c prints one of a bit<W> type: `16w0x1111`, `8w5`."""
-    prefix = {16: "0x", 8: "0o", 2: "0b"}.get(c.base, "")
-    digits = format(c.value, {16: "x", 8: "o", 2: "b"}.get(c.base, "d"))
-    return f"{width}w{prefix}{digits}"
 
 
 def _line(entry: ir.Entry) -> str:
@@ -314,11 +308,14 @@ def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> No
                     and ks.value.value & ~ks.mask.value:
                 kind = "Ternary" if key.match_kind == "ternary" else "LPM"
                 ctx.warn(ks.value.pos, f"P4Runtime requires that {kind} matches have masked-off bits set to 0, "
-                                       f"updating value {_p4c_constant(ks.value, ir.bit_width(key.expr.type))} "
+                                       f"updating value {literal_text(ks.value.value, ir.bit_width(key.expr.type), base=ks.value.base)} "
                                        f"to conform to the P4Runtime specification")
             if key.match_kind == "optional" and isinstance(ks, (ir.Mask, ir.Range)):
                 raise error(ks.pos, f"{ks.text}: invalid key expression for optional key "
                                     f"'{key.expr.text}' (a value or _)")
+        if p4runtime and ir.find_annotation(entry.annotations, "priority") is not None:  # (p4c's P4Runtime serializer)
+            ctx.warn(entry.pos, "The @priority annotation on Entry is not part of the P4 specification, "
+                                "nor of the P4Runtime specification, and will be ignored")
     previous: list[ir.Entry] = []
     for entry in t.entries:
         for prev in previous:
@@ -332,7 +329,7 @@ def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> No
                 break
             else:
                 if ternary:
-                    ctx.warn(entry.pos, f"Ternary entry covered by previous entry (line "
+                    ctx.warn(entry.pos, f"Ternary entry covered by previous entry\n(the entry at line "
                                         f"{prev.pos.line if prev.pos else '?'})")
                     break
                 raise error(entry.pos, f"Duplicate entry keys in table '{t.name}' (as the entry at line "

@@ -233,6 +233,7 @@ class CheckContext:
     # a name several parsers or controls are declared under -> them, in source order
     overloads: dict = field(default_factory=dict)
     package_overloads: dict = field(default_factory=dict)  # name -> packages declared so, all of them
+    declared_variables: set = field(default_factory=set)  # ids of the VarDecls the program wrote (def_use)
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings,
@@ -702,8 +703,13 @@ class ExprChecker:
 
     def _overflow(self, e: ir.Expr, value: int, target: ir.BitType) -> None:
         """p4c's warning for a constant its type cannot hold (IR::Constant::handleOverflow)."""
-        text = f"{'-' if value < 0 else ''}{target.width}{'s' if target.signed else 'w'}{abs(value)}"
-        if target.signed and not -(1 << (target.width - 1)) <= value < 1 << (target.width - 1):
+        base = e.base if isinstance(e, ir.Constant) else e.left.base if isinstance(getattr(e, "left", None), ir.Constant) else 10
+        text = consteval.literal_text(value, target.width, target.signed, base)
+        if target.width == 0:
+            if value:
+                self.ctx.warn(e.pos, f"{consteval.literal_text(value, base=base)}: zero-width integer cannot have "
+                                     f"non-zero value")
+        elif target.signed and not -(1 << (target.width - 1)) <= value < 1 << (target.width - 1):
             self.ctx.warn(e.pos, f"{text}: signed value does not fit in {target.width} bits")
         elif not target.signed and value < 0:
             self.ctx.warn(e.pos, f"{text}: negative value with unsigned type")

@@ -52,11 +52,11 @@ ENTRIES = """table t {
 def test_entry_priorities_are_warned_about_at_the_earlier_entry_once():
     text = build(LOCALS=ENTRIES, APPLY="t.apply();")
     second, third, fourth = (line_of(text, f"0x{d}{d}") for d in (2, 3, 4))
-    found = [(line, message.split(" (table")[0]) for line, message in warnings(text)
+    found = [(line, message.splitlines()[0]) for line, message in warnings(text)
              if "priorit" in message]
     assert found == [(second, "Entry (priority 12) and Entry (priority 11) have priorities out of order"),
                      (second, "Entry and Entry have the same priority 12")]
-    assert third and fourth  # (the later entries are named in the message's tail)
+    assert third and fourth  # (the later entries are named on the message's second line)
 
 
 def test_a_ternary_value_with_bits_outside_its_mask_is_warned_about_for_p4runtime():
@@ -399,3 +399,45 @@ def test_a_parser_applying_one_that_never_accepts_never_accepts():
     assert [w for w in warnings(text) if "unreachable" in w[1]] == [
         (line_of(text, "parser Sub("), "accept state in parser Sub is unreachable"),
         (line_of(text, "parser Top("), "accept state in parser Top is unreachable")]
+
+
+# -- def-use: reads of what some path leaves unwritten (p4c's FindUninitialized) -------------
+
+def uninitialized(text: str) -> list[tuple[int, str]]:
+    return [w for w in warnings(text) if "initialized" in w[1] and "out parameter" not in w[1]]
+
+
+def marked_lines(text: str) -> tuple[str, list[int]]:
+    """`text` without its `@@` markers, and the lines they were on."""
+    lines = [i + 1 for i, line in enumerate(text.split("\n")) if "@@" in line]
+    return text.replace("@@", ""), lines
+
+
+@pytest.mark.parametrize("locals_, apply, expected", [
+    ("", "bit<8> z;\n if (meta.x == 1) { z = 1; }\n meta.x = z; @@", ["z may be uninitialized"]),
+    ("", "bit<8> z;\n if (meta.x == 1) { z = 1; } else { z = 2; }\n meta.x = z;", []),
+    ("", "bit<8> z;\n if (meta.x == 1) { z = 1; } else { exit; }\n meta.x = z;", []),  # exit ends the path
+    ("", "h_t lh;\n meta.x = lh.a; @@", ["lh.a may be uninitialized"]),
+    ("", "m_t s;\n s.x = 1;\n hdr.h.a = s.x;", []),
+    ("", "h_t lh;\n lh.a = 1;\n hdr.h = lh; @@", ["lh.b may be uninitialized"]),  # read whole: per field
+    ("bit<8> y;\n action a1() { meta.x = y; @@ }\n table t { key = { meta.x: exact; } actions = { a1; } }",
+     "t.apply();", ["y may be uninitialized"]),  # an action a table runs, from what its key read
+    ("bit<8> y;\n action a1() { y = 1; }\n action a2() { y = 2; }\n"
+     " table t { key = { meta.x: exact; } actions = { a1; a2; } default_action = a1; }",
+     "t.apply();\n meta.x = y;", []),  # every action writes it
+    ("", "bit<8> z;\n switch (8w1) { 1: { z = 1; } default: { } }\n meta.x = z;", []),  # the case a constant takes
+    ("", "@noWarn(\"uninitialized-use\") { bit<8> z;\n meta.x = z; }", []),
+])
+def test_a_read_some_path_leaves_unwritten_is_warned_about_where_it_is(locals_, apply, expected):
+    text, lines = marked_lines(build(LOCALS=locals_, APPLY=apply))
+    assert uninitialized(text) == [(line, message) for line, message in zip(lines, expected)]
+
+
+def test_a_parser_out_parameter_is_unwritten_until_extracted_on_every_path_into_a_state():
+    text, lines = marked_lines(build(
+        HEADERS="h_t h; h_t h2;",
+        PARSER="transition select(hdr.h.a) { 1: one; default: two; } }\n"
+               " state one { pkt.extract(hdr.h2); transition two; }\n"
+               " state two { meta.x = hdr.h2.a; @@ transition done; }\n"
+               " state done {"))  # (the scaffold closes the last state)
+    assert uninitialized(text) == [(lines[0], "hdr.h2.a may be uninitialized")]
