@@ -1,36 +1,97 @@
-"""Pass: p4c's warnings for reading storage that some path from its declaration leaves
-unwritten ("x may be uninitialized", "s.f may be uninitialized" for each such field of a
-struct or header read whole, "a may not be completely initialized" for a stack; from its
-FindUninitialized, the front end's def-use analysis).
+"""Pass: p4c's def-use warnings (its FindUninitialized, the front end's def-use analysis):
+- uninitialized-use: a read of storage some path from its declaration leaves unwritten
+  ("x may be uninitialized", "s.f may be uninitialized" for each such field of a struct or
+  header read whole, "a may not be completely initialized" for a stack);
+- invalid-header: a field of a header that is invalid, or may be, read or written
+  ("accessing a field of an invalid header h", "... of a potentially invalid header h").
 
 p4c tracks every storage location through the whole program; this pass follows what it can
-be sure of and stays silent in doubt. It tracks, in each parser and control as written:
-local variables declared without an initializer (a header's fields; its validity p4c resets
-first, so is never uninitialized) and the `out` parameters, field by field and element by
-element (constant indexes). Along each path a read of what is still unwritten warns where it
-is read; paths join at the end of an `if`, a `switch`, a table's actions and a parser's
-states (a state's input is what every transition into it may bring, to a fixed point);
-`exit` and `return` end a path. A call reads its `in`/`inout` arguments and writes its
-`out`/`inout` ones; an action runs its body where it is called (a table: each of its
-actions, from what its key read). Silent: loops, a stack element by a run-time index,
-header unions, functions (the front end inlined them), enums, errors and `type`s, and any
-variable the front end made rather than the program.
+be sure of and stays silent in doubt. In each parser and control as written it tracks local
+variables and parameters, field by field and element by element (constant indexes): what is
+unwritten (a variable declared without an initializer, an `out` parameter) and whether each
+header is valid (an `out` parameter's headers invalid, the others' valid; a local header
+invalid until set, as p4c's ResetHeaders makes it; setting a union member's validity
+invalidates the other members). Along each path a read warns where it is; paths join at the
+end of an `if`, a `switch`, a table's actions and a parser's states (a state's input is what
+every transition into it may bring, to a fixed point). `exit` and `return` end a path. A call
+reads its `in`/`inout` arguments and writes its `out`/`inout` ones (an extern's or a
+parser's or control's leave their headers valid); an action runs its body where it is called
+(a table: each of its actions, from what its key read). After `h.isValid()`, `h` is not
+warned about until its validity changes or the statement that asked ends.
+
+Header validity follows p4c's own bookkeeping, quirks included (`_Headers`): a path that
+ended still joins, and what a table's actions or an action after its first `if` do to
+validity does not reach the caller. Silent: loops, a stack element by a run-time index,
+functions (the front end inlined them; p4c warns inside them), what p4c warns about only
+after inlining controls and actions (its second def-use run), and any variable the front
+end made rather than the program.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import collections
+import contextlib
+from dataclasses import dataclass, field, replace
 
 from fabriclab.p4 import ir
 from fabriclab.p4.names import SYSTEM, kept_declarations
 from fabriclab.p4.p4types import BitType, BoolType, ErrorType, IntType, StackType, StringType, VarbitType
 from fabriclab.p4.typecheck import CheckContext
 
-KIND = "uninitialized-use"
+UNINITIALIZED, INVALID_HEADER = "uninitialized-use", "invalid-header"
 Location = tuple  # (id of the variable or parameter, then field names and element indexes)
-State = frozenset  # the locations that may still be unwritten; None: no path reaches here
+YES, NO, MAYBE = "valid", "invalid", "maybe"
 _BASE = (BitType, IntType, BoolType, VarbitType, StringType)  # p4c's Type_Base
 _WHOLE = (ErrorType, ir.EnumDecl, ir.NewTypeDecl)  # tracked whole, not Type_Base
+_STACK_MEMBERS = ("next", "last", "lastIndex", "size", "$valid")
+
+
+@dataclass(frozen=True)
+class State:
+    """What is unwritten at a point of a path."""
+
+    unwritten: frozenset = frozenset()  # locations some path leaves unwritten
+    live: bool = True  # False: every path here has ended
+
+
+def _join(a: State, b: State) -> State:
+    """What either live path leaves unwritten."""
+    unwritten = a.unwritten | b.unwritten if a.live and b.live else a.unwritten if a.live else b.unwritten
+    return State(unwritten, a.live or b.live)
+
+
+class _Headers:
+    """p4c's HeaderDefinitions: each header's validity, and the headers isValid() was asked
+    about (taken as valid until their validity changes). The walk holds one and shares it with
+    what a call runs, rebinding its own at a join, as p4c's visitors do: so what an action does
+    after its first `if`, or a table's actions do, does not reach the caller's (p4c's way)."""
+
+    def __init__(self, defs: dict | None = None, asked: set | None = None) -> None:
+        self.defs: dict[Location, str] = dict(defs or {})
+        self.asked: set[Location] = set(asked or ())
+
+    def clone(self) -> _Headers:
+        return _Headers(self.defs, self.asked)
+
+    def intersect(self, other: _Headers) -> _Headers:
+        """Agreed on, else MAYBE (the headers of `self` only; nothing asked)."""
+        return _Headers({k: v if other.defs.get(k, MAYBE) == v else MAYBE for k, v in self.defs.items()})
+
+    def update(self, locs, value: str) -> None:
+        for loc in locs:
+            if loc in self.defs:
+                self.defs[loc] = value
+            self.asked.discard(loc)
+
+    def find(self, loc: Location) -> str | None:
+        """YES/NO/MAYBE; None for a header not followed."""
+        return YES if loc in self.asked else self.defs.get(loc)
+
+    def under(self, loc: Location) -> list[Location]:
+        return [h for h in self.defs if _under(h, loc)]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Headers) and self.defs == other.defs and self.asked == other.asked
 
 
 class RecordVariables:
@@ -51,20 +112,22 @@ class DefUse:
 
     def run(self, ctx: CheckContext) -> None:
         kept = kept_declarations(ctx.program)
-        if any(arg in ("--Wdisable", f"--Wdisable={KIND}") for d in ctx.program.decls if isinstance(d, ir.Decl)
-               for anno in d.annotations if anno.name == "command_line" for arg in anno.args):
+        disabled = {arg.partition("=")[2] or "*" for d in ctx.program.decls if isinstance(d, ir.Decl)
+                    for anno in d.annotations if anno.name == "command_line"
+                    for arg in anno.args if isinstance(arg, str) and arg.startswith("--Wdisable")}
+        if "*" in disabled:
             return
         for decl in ctx.program.decls:
-            if decl.pos is None or decl.pos.file.startswith(SYSTEM) or id(decl) not in kept or _quiet(decl):
+            if decl.pos is None or decl.pos.file.startswith(SYSTEM) or id(decl) not in kept:
                 continue
             if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)) and not any(
                     isinstance(n, ir.For) for n in ir.walk(decl)):
-                _Block(ctx, decl).run()
+                _Block(ctx, decl, disabled=disabled).run()
 
 
-def _quiet(node) -> bool:
-    """`@noWarn("uninitialized-use")` on a declaration, parser state or block: none inside."""
-    return any(a.name == "noWarn" and a.args[:1] == [KIND] for a in getattr(node, "annotations", ()))
+def _silenced(node) -> set[str]:
+    """The kinds `@noWarn` silences inside a declaration, parser state or block."""
+    return {a.args[0] for a in getattr(node, "annotations", ()) if a.name == "noWarn" and a.args}
 
 
 def _leaves(t, path: Location, generic: dict, depth: int = 0) -> list[Location]:
@@ -74,49 +137,69 @@ def _leaves(t, path: Location, generic: dict, depth: int = 0) -> list[Location]:
         return []
     if isinstance(t, _BASE + _WHOLE):
         return [path]
-    if isinstance(t, ir.StructLike) and t.kind == "header":
+    if _is_header(t):
         return [(*path, f.name) for f in t.fields if isinstance(f.type, _BASE)]
     if isinstance(t, ir.StructLike) and t.kind == "struct" and depth < 16:
         return [leaf for f in t.fields for leaf in _leaves(f.type, (*path, f.name), generic, depth + 1)]
-    if isinstance(t, StackType) and isinstance(t.elem, ir.StructLike) and t.elem.kind == "header":
+    if isinstance(t, StackType) and _is_header(t.elem):
         return [leaf for i in range(t.size) for leaf in _leaves(t.elem, (*path, i), generic, depth + 1)]
     return []
 
 
+def _headers(t, path: Location, generic: dict, depth: int = 0) -> list[tuple[Location, bool]]:
+    """The headers under storage of type `t`, each with whether it is a header union (whose
+    members are headers too; not in generic types)."""
+    if id(t) in generic:
+        return []
+    if _is_header(t):
+        return [(path, False)]
+    if isinstance(t, ir.StructLike) and t.kind == "header_union":
+        return [(path, True)] + [((*path, f.name), False) for f in t.fields if _is_header(f.type)]
+    if isinstance(t, ir.StructLike) and t.kind == "struct" and depth < 16:
+        return [h for f in t.fields for h in _headers(f.type, (*path, f.name), generic, depth + 1)]
+    if isinstance(t, StackType):
+        return [h for i in range(t.size) for h in _headers(t.elem, (*path, i), generic, depth + 1)]
+    return []
+
+
+def _is_header(t) -> bool:
+    return isinstance(t, ir.StructLike) and t.kind == "header"
+
+
 @dataclass
 class _Ref:
-    """A read or written expression as a location: its storage, the path under it, its text."""
+    """An expression as a location: its storage, the path under it, its text."""
 
     location: Location
     text: str
 
 
-def _ref(e: ir.Expr | None, tracked: dict[int, ir.Node]) -> _Ref | None | bool:
-    """The location `e` names (a tracked variable, then fields and constant indexes); None if
-    it names no tracked storage, False if it names one imprecisely (a run-time index)."""
+def _ref(e: ir.Expr | None, roots: dict[int, ir.Node]) -> _Ref | None | bool:
+    """The location `e` names (a variable or parameter, then fields and constant indexes);
+    None if it names none, False if it names one imprecisely (a run-time index)."""
     parts: list[str | int] = []
     text: list[str] = []
     while isinstance(e, (ir.Member, ir.Index)):
         if isinstance(e, ir.Member):
-            if e.member in ("next", "last", "lastIndex", "size", "$valid"):
-                return False if _root(e, tracked) else None
+            if e.member in _STACK_MEMBERS and isinstance(e.expr.type, StackType):
+                return False if _root(e, roots) else None
             parts.append(e.member)
             text.append(f".{e.member}")
         else:
             if not isinstance(e.index, ir.Constant):
-                return False if _root(e, tracked) else None
+                return False if _root(e, roots) else None
             parts.append(e.index.value)
             text.append(f"[{e.index.value}]")
         e = e.expr
-    if not isinstance(e, ir.PathExpr) or id(e.decl) not in tracked:
+    if not isinstance(e, ir.PathExpr) or id(e.decl) not in roots:
         return None
     return _Ref((id(e.decl), *reversed(parts)), e.name + "".join(reversed(text)))
 
 
-def _root(e: ir.Expr, tracked: dict[int, ir.Node]) -> bool:
+def _root(e: ir.Expr, roots: dict[int, ir.Node]) -> ir.Node | None:
     while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
         e = e.expr
-    return isinstance(e, ir.PathExpr) and id(e.decl) in tracked
+    return roots.get(id(e.decl)) if isinstance(e, ir.PathExpr) else None
 
 
 def _under(leaf: Location, loc: Location) -> bool:
@@ -125,135 +208,184 @@ def _under(leaf: Location, loc: Location) -> bool:
 
 @dataclass
 class _Block:
-    """The def-use walk of one parser or control."""
+    """The def-use walk of one parser or control: `State`s along the paths, and the header
+    validity `hd` p4c's way."""
 
     ctx: CheckContext
     decl: ir.ControlDecl | ir.ParserDecl
-    tracked: dict[int, ir.Node] = field(default_factory=dict)
+    disabled: set = field(default_factory=set)
+    roots: dict[int, ir.Node] = field(default_factory=dict)  # variables and parameters followed
+    unions: set = field(default_factory=set)  # the header unions' locations
+    hd: _Headers = field(default_factory=_Headers)
     report: bool = True
-    quiet: int = 0  # inside how many `@noWarn("uninitialized-use")` blocks, states or actions
+    silenced: collections.Counter = field(default_factory=collections.Counter)  # by `@noWarn`, per kind
     calls: int = 0
     returned: list = field(default_factory=list)  # the states at each `return` of the action running
 
     def run(self) -> None:
         declared = self.ctx.declared_variables
         for n in ir.walk(self.decl):
-            if isinstance(n, ir.VarDecl) and n.init is None and id(n) in declared:
-                self.tracked[id(n)] = n
-        state = frozenset(leaf for p in self.decl.params if p.direction == "out"
-                          for leaf in self.declare(p))
+            if isinstance(n, ir.VarDecl) and id(n) in declared:
+                self.roots[id(n)] = n
+        state = State()
+        for p in self.decl.params:
+            state = self.declare(p, state, unwritten=p.direction == "out",
+                                 valid=NO if p.direction == "out" else YES)
         for local in self.decl.locals:
             if isinstance(local, ir.VarDecl):
                 state = self.stmt(local, state)
-        if isinstance(self.decl, ir.ControlDecl):
-            self.stmt(self.decl.body, state)
-        else:
-            self.parser(state)
+        with self.silence(self.decl):
+            if isinstance(self.decl, ir.ControlDecl):
+                self.stmt(self.decl.body, state)
+            else:
+                self.parser(state)
 
-    def declare(self, d: ir.VarDecl | ir.Param) -> list[Location]:
-        self.tracked[id(d)] = d
-        return _leaves(d.type, (id(d),), self.ctx.generic_origin)
+    def declare(self, d: ir.VarDecl | ir.Param, state: State, unwritten: bool, valid: str) -> State:
+        """`d` followed from here: its headers `valid`, its locations unwritten or not."""
+        self.roots[id(d)] = d
+        generic = self.ctx.generic_origin
+        root = (id(d),)
+        for h, union in _headers(d.type, root, generic):
+            self.hd.defs[h] = valid
+            self.hd.asked.discard(h)
+            if union:
+                self.unions.add(h)
+        if not unwritten:
+            return state
+        return replace(state, unwritten=state.unwritten | frozenset(_leaves(d.type, root, generic)))
 
     # -- parsers ------------------------------------------------------------------------------
     def parser(self, start: State) -> None:
         """Each state's input is the join of what every transition into it brings (first to a
         fixed point, silent; then once more, reporting)."""
         states = {s.name: s for s in self.decl.states}
-        inputs: dict[str, State] = {"start": start}
+        inputs: dict[str, tuple[State, _Headers]] = {"start": (start, self.hd)}
         self.report = False
-        changed = True
-        while changed:
-            changed = False
-            for name, state in list(inputs.items()):
-                for nxt, out in self.state(states[name], state):
-                    if nxt in states and (nxt not in inputs or not out <= inputs[nxt]):
-                        inputs[nxt] = inputs.get(nxt, frozenset()) | out
-                        changed = True
+        todo = ["start"]
+        while todo:
+            name = todo.pop(0)
+            state, hd = inputs[name]
+            self.hd = hd.clone()
+            outer = self.hd
+            outs = self.state(states[name], state)
+            self.hd = outer
+            for nxt, out in outs:
+                if nxt not in states:
+                    continue
+                if nxt not in inputs:
+                    inputs[nxt] = (out, self.hd.clone())
+                    todo.append(nxt)
+                    continue
+                old_state, old_hd = inputs[nxt]
+                new = (_join(old_state, out), old_hd.intersect(self.hd))
+                if new[0] != old_state or new[1] != old_hd:
+                    inputs[nxt] = new
+                    if nxt not in todo:
+                        todo.append(nxt)
         self.report = True
-        for name, state in inputs.items():
-            self.state(states[name], state)
+        for s in self.decl.states:
+            if s.name in inputs:
+                state, self.hd = inputs[s.name]
+                self.state(s, state)
 
     def state(self, s: ir.ParserState, state: State) -> list[tuple[str, State]]:
-        return self.quietly(s, lambda: self.transitions(s, state))
-
-    def transitions(self, s: ir.ParserState, state: State) -> list[tuple[str, State]]:
-        out = self.stmts(s.stmts, state)
-        tr = s.transition
-        if out is None or tr is None:
-            return []
-        if tr.select is None:
-            return [(tr.state, out)]
-        for key in tr.select.keys:
-            self.read(key, out)
-        return [(c.state, out) for c in tr.select.cases]
+        with self.silence(s):
+            out = self.stmts(s.stmts, state)
+            tr = s.transition
+            if not out.live or tr is None:
+                return []
+            if tr.select is None:
+                return [(tr.state, out)]
+            for key in tr.select.keys:
+                out = self.expr(key, out)
+            return [(c.state, out) for c in tr.select.cases]
 
     # -- statements ---------------------------------------------------------------------------
-    def stmts(self, stmts: list[ir.Stmt], state: State | None) -> State | None:
+    def stmts(self, stmts: list[ir.Stmt], state: State) -> State:
         for s in stmts:
-            if state is None:
-                return None
+            if not state.live:
+                return state
             state = self.stmt(s, state)
         return state
 
-    def quietly(self, node, run):
-        """run() silenced inside `@noWarn("uninitialized-use")` on `node`."""
-        quiet = _quiet(node)
-        self.quiet += quiet
+    @contextlib.contextmanager
+    def silence(self, node):
+        """A context where the kinds `@noWarn` on `node` names are not warned about."""
+        kinds = _silenced(node)
+        self.silenced.update(kinds)
         try:
-            return run()
+            yield
         finally:
-            self.quiet -= quiet
+            self.silenced.subtract(kinds)
 
-    def stmt(self, s: ir.Stmt, state: State) -> State | None:
+    def stmt(self, s: ir.Stmt, state: State) -> State:
         if isinstance(s, ir.VarDecl):
+            if id(s) not in self.roots:
+                return self.expr(s.init, state) if s.init is not None else state
             if s.init is not None:
-                self.read(s.init, state)
+                state = self.expr(s.init, state)
+                state = self.declare(s, state, unwritten=False, valid=YES)
+                self.assigned(_path_to(s), s.init)
                 return state
-            if id(s) not in self.tracked:
-                return state
-            return state | frozenset(self.declare(s))
+            return self.declare(s, state, unwritten=True, valid=NO)  # (p4c's ResetHeaders)
         if isinstance(s, ir.Assign):
-            self.read(s.rhs, state)
-            return self.write(s.lhs, state)
+            state = self.expr(s.rhs, state)
+            self.accessed(s.lhs)
+            state = self.write(s.lhs, state)
+            self.assigned(s.lhs, s.rhs)
+            return state
         if isinstance(s, ir.CallStmt):
             return self.call(s.call, state)
         if isinstance(s, ir.Block):
-            return self.quietly(s, lambda: self.stmts(s.stmts, state))
+            with self.silence(s):
+                return self.stmts(s.stmts, state)
         if isinstance(s, ir.If):
             if isinstance(s.cond, ir.BoolLiteral):  # (p4c folds `if (true)` first)
                 taken = s.then if s.cond.value else s.else_
                 return self.stmt(taken, state) if taken is not None else state
+            before = self.hd.clone()
             state = self.expr(s.cond, state)
+            after_cond = self.hd.clone()
             then = self.stmt(s.then, state)
-            other = self.stmt(s.else_, state) if s.else_ is not None else state
+            other = state
+            if s.else_ is not None:
+                self.hd, after_cond = after_cond, self.hd
+                other = self.stmt(s.else_, state)
+            self.hd = self.hd.intersect(after_cond)
+            self.hd.asked = set(before.asked)
             return _join(then, other)
         if isinstance(s, ir.Switch):
             return self.switch(s, state)
         if isinstance(s, ir.Return):  # ends the action (its state goes on) or the apply block
+            if s.value is not None:
+                state = self.expr(s.value, state)
             self.returned.append(state)
-            return None
+            return replace(state, live=False)
         if isinstance(s, ir.Exit):
-            return None
+            return replace(state, live=False)
         return state
 
-    def switch(self, s: ir.Switch, state: State) -> State | None:
+    def switch(self, s: ir.Switch, state: State) -> State:
+        before = self.hd.clone()
         state = self.expr(s.expr, state)
         taken = _constant_case(s)
         if taken is not None:  # (p4c's front end keeps only the case a constant takes)
             return self.stmts(taken.body.stmts, state) if taken.body is not None else state
-        ends: list[State | None] = []
-        pending = False  # labels without a body fall through to the next one's
-        for case in s.cases:
-            if case.body is None:
-                pending = True
-                continue
-            ends.append(self.stmts(case.body.stmts, state))
-            pending = False
-        if pending or not any(c.label is None for c in s.cases):
-            ends.append(state)
+        after_expr = self.hd.clone()
         out: State | None = None
-        for e in ends:
-            out = _join(out, e)
+        final: _Headers | None = None
+        for case in s.cases:
+            if case.body is not None:
+                self.hd = after_expr.clone()
+                end = self.stmts(case.body.stmts, state)
+                out = end if out is None else _join(out, end)
+                final = self.hd if final is None else final.intersect(self.hd)
+        default = any(c.label is None and c.body is not None for c in s.cases)
+        if final is not None:
+            self.hd = final if default else final.intersect(after_expr)
+        self.hd.asked = set(before.asked)
+        if out is None or not default:
+            out = state if out is None else _join(out, state)
         return out
 
     def write(self, lhs: ir.Expr, state: State) -> State:
@@ -264,27 +396,114 @@ class _Block:
         for e in ir.walk(lhs):
             if isinstance(e, ir.Index):
                 self.read(e.index, state)
-        ref = _ref(lhs, self.tracked)
+        ref = _ref(lhs, self.roots)
         if ref is False:  # a run-time index: in doubt, all of the stack written
-            e = lhs
-            while not isinstance(e, ir.PathExpr):
-                e = e.expr
-            return frozenset(leaf for leaf in state if leaf[0] != id(e.decl))
+            root = id(_root(lhs, self.roots))
+            return replace(state, unwritten=frozenset(leaf for leaf in state.unwritten if leaf[0] != root))
         if ref is None:
             return state
-        return frozenset(leaf for leaf in state if not _under(leaf, ref.location))
+        return replace(state, unwritten=frozenset(leaf for leaf in state.unwritten
+                                                  if not _under(leaf, ref.location)))
+
+    def set_header(self, loc: Location, value: str) -> None:
+        """A header's validity set; a union member's makes the other members invalid first
+        (p4c's HeaderDefinitions::update)."""
+        union = loc[:-1]
+        if union in self.unions:
+            self.hd.update(self.hd.under(union), NO)
+            self.hd.update([union], value)
+        self.hd.update([loc], value)
+
+    def assigned(self, lhs: ir.Expr, rhs: ir.Expr | None) -> None:
+        """The validity of the headers `lhs` holds after `lhs = rhs` (p4c's
+        processHeadersInAssignment)."""
+        ref = _ref(lhs, self.roots)
+        if not isinstance(ref, _Ref):
+            if ref is False and isinstance(lhs.type, StackType):
+                self.all_valid(lhs)
+            return
+        t = lhs.type
+        if _is_header(t):
+            if isinstance(rhs, ir.InvalidHeader):
+                self.set_header(ref.location, NO)
+                return
+            src = _ref(rhs, self.roots)
+            value = self.hd.find(src.location) if isinstance(src, _Ref) and _is_header(rhs.type) else None
+            self.set_header(ref.location, value or YES)
+        elif ref.location in self.unions:
+            src = _ref(rhs, self.roots)
+            if isinstance(rhs, ir.InvalidHeader):
+                self.hd.update([ref.location], NO)  # (p4c: the union's own bit only)
+            elif isinstance(src, _Ref):
+                for h in self.hd.under(ref.location):
+                    if h != ref.location:
+                        self.hd.update([h], self.hd.find((*src.location, *h[len(ref.location):])) or YES)
+                self.hd.update([ref.location], YES)
+            else:
+                self.hd.update(self.hd.under(ref.location), YES)
+        elif isinstance(t, ir.StructLike) and t.kind == "struct" or isinstance(t, StackType):
+            if isinstance(rhs, ir.StructExpr):
+                self.struct_expr(ref.location, rhs)
+                return
+            heads = [h for h in self.hd.under(ref.location) if h != ref.location]
+            src = _ref(rhs, self.roots)
+            if not isinstance(src, _Ref):  # a call's result, a list: p4c takes every header as valid
+                self.hd.update(heads, YES)
+                return
+            for h in heads:
+                self.hd.update([h], self.hd.find((*src.location, *h[len(ref.location):])) or YES)
+
+    def struct_expr(self, loc: Location, rhs: ir.StructExpr) -> None:
+        for name, value in rhs.fields:
+            target = (*loc, name)
+            if isinstance(value, ir.InvalidHeader):
+                self.hd.update([target], NO)
+            elif _is_header(value.type):
+                src = _ref(value, self.roots)
+                self.hd.update([target], (self.hd.find(src.location) if isinstance(src, _Ref) else None) or YES)
+            elif isinstance(value, ir.StructExpr):
+                self.struct_expr(target, value)
+            else:
+                self.hd.update(self.hd.under(target), YES)
+
+    def all_valid(self, e: ir.Expr) -> None:
+        """Every header under what `e` names (all of a stack for a run-time index) valid."""
+        ref = _ref(e, self.roots)
+        while ref is False and isinstance(e, (ir.Member, ir.Index)):
+            e = e.expr
+            ref = _ref(e, self.roots)
+        if isinstance(ref, _Ref):
+            self.hd.update(self.hd.under(ref.location), YES)
 
     # -- expressions ----------------------------------------------------------------------------
-    def expr(self, e: ir.Expr, state: State) -> State:
-        """Evaluate `e` (reads, and the calls in it); the state after it."""
+    def expr(self, e: ir.Expr | None, state: State) -> State:
+        """Evaluate `e`: its reads, then the calls in it; the state after it."""
+        if e is None:
+            return state
         self.read(e, state)
         for call in ir.iter_calls(e):
-            state = self.call(call, state, args_read=True) or state
+            state = self.call(call, state, args_read=True)
         return state
 
+    def warn(self, kind: str, e: ir.Expr, message: str) -> None:
+        if self.report and kind not in self.disabled and not self.silenced[kind]:
+            self.ctx.warn(e.pos, message)
+
+    def accessed(self, e: ir.Expr) -> None:
+        """A field of each header in the chain `e` is accessed: warn if it may be invalid."""
+        while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
+            if isinstance(e, ir.Member) and _is_header(e.expr.type):
+                ref = _ref(e.expr, self.roots)
+                value = self.hd.find(ref.location) if isinstance(ref, _Ref) else None
+                if value in (NO, MAYBE):
+                    what = "an invalid" if value == NO else "a potentially invalid"
+                    self.warn(INVALID_HEADER, e, f"accessing a field of {what} header {ref.text}")
+            e = e.expr
+
     def read(self, e: ir.Expr | None, state: State) -> None:
-        """Warn for each read in `e` of what may still be unwritten (calls: their arguments)."""
-        if e is None or not state or not self.report or self.quiet:
+        """Warn for each read in `e` of what may still be unwritten or a field of a header that
+        may be invalid (calls: their arguments)."""
+        if e is None or not state.live:
             return
         if isinstance(e, ir.MethodCall):
             self.read_args(e, state)
@@ -292,11 +511,15 @@ class _Block:
         if isinstance(e, ir.Slice):
             self.read(e.expr, state)
             return
-        ref = _ref(e, self.tracked)
-        if ref is False:
+        if isinstance(e, ir.Member) and isinstance(e.expr, ir.MethodCall):  # t.apply().hit
+            self.read(e.expr, state)
             return
-        if ref is not None:
-            self.warn(e, ref, state)
+        self.accessed(e)
+        ref = _ref(e, self.roots)
+        if isinstance(ref, _Ref):
+            self.unwritten(e, ref, state)
+            return
+        if ref is False:
             return
         if isinstance(e, (ir.Member, ir.Index)):
             self.read(e.expr, state)
@@ -312,19 +535,19 @@ class _Block:
         for _, item in getattr(e, "fields", None) or []:
             self.read(item, state)
 
-    def warn(self, e: ir.Expr, ref: _Ref, state: State) -> None:
-        unwritten = [leaf for leaf in state if _under(leaf, ref.location)]
+    def unwritten(self, e: ir.Expr, ref: _Ref, state: State) -> None:
+        unwritten = [leaf for leaf in state.unwritten if _under(leaf, ref.location)]
         if not unwritten:
             return
         t = e.type
         if isinstance(t, _BASE):
-            self.ctx.warn(e.pos, f"{ref.text} may be uninitialized")
+            self.warn(UNINITIALIZED, e, f"{ref.text} may be uninitialized")
         elif isinstance(t, ir.StructLike) and t.kind in ("struct", "header"):
             for f in t.fields:
                 if any(_under(leaf, (*ref.location, f.name)) for leaf in unwritten):
-                    self.ctx.warn(e.pos, f"{ref.text}.{f.name} may be uninitialized")
+                    self.warn(UNINITIALIZED, e, f"{ref.text}.{f.name} may be uninitialized")
         elif isinstance(t, (StackType,) + _WHOLE):
-            self.ctx.warn(e.pos, f"{ref.text} may not be completely initialized")
+            self.warn(UNINITIALIZED, e, f"{ref.text} may not be completely initialized")
 
     # -- calls ------------------------------------------------------------------------------------
     def read_args(self, call: ir.MethodCall, state: State) -> None:
@@ -332,55 +555,99 @@ class _Block:
                          ir.CallKind.PUSH_FRONT, ir.CallKind.POP_FRONT):
             return
         for arg in call.args:
-            direction = arg.param.direction if arg.param is not None else None
             if arg.param is None and call.kind is not ir.CallKind.ACTION:
                 continue  # (unresolved: in doubt, not read)
-            if direction != "out":
+            if arg.param is None or arg.param.direction != "out":
                 self.read(arg.value, state)
 
-    def call(self, call: ir.MethodCall, state: State, args_read: bool = False) -> State | None:
+    def call(self, call: ir.MethodCall, state: State, args_read: bool = False) -> State:
         """Run `call` from `state`: its in arguments read, its body (an action's, a table's
         actions'), then its out arguments written."""
         if not args_read:
             self.read_args(call, state)
-        if call.kind in (ir.CallKind.PUSH_FRONT, ir.CallKind.POP_FRONT):
-            return self.write(call.target.expr, state) if isinstance(call.target, ir.Member) else state
+        target = call.target  # (the checker leaves the header or stack a built-in method is of)
+        if call.kind in (ir.CallKind.SET_VALID, ir.CallKind.SET_INVALID) and target is not None:
+            ref = _ref(target, self.roots)
+            if isinstance(ref, _Ref):
+                self.set_header(ref.location, YES if call.kind is ir.CallKind.SET_VALID else NO)
+            elif call.kind is ir.CallKind.SET_VALID:
+                self.all_valid(target)
+            return state
+        if call.kind is ir.CallKind.IS_VALID and target is not None:
+            ref = _ref(target, self.roots)
+            if isinstance(ref, _Ref):
+                self.hd.asked.update(self.hd.under(ref.location) if ref.location in self.unions else [ref.location])
+            return state
+        if call.kind in (ir.CallKind.PUSH_FRONT, ir.CallKind.POP_FRONT) and target is not None:
+            self.all_valid(target)
+            return self.write(target, state)
         if call.kind is ir.CallKind.ACTION and isinstance(call.decl, ir.ActionDecl):
-            state = self.action(call.decl, state)
-        elif call.kind is ir.CallKind.TABLE_APPLY:
-            state = self.table(call, state)
-        if state is None:
-            return None
-        for arg in call.args:
+            return self.action(call.decl, state, call.args)
+        if call.kind is ir.CallKind.TABLE_APPLY:
+            return self.table(call, state)
+        for arg in call.args:  # an extern's, a parser's or a control's: out headers valid
             if arg.param is not None and arg.param.direction in ("out", "inout") and arg.value is not None:
                 state = self.write(arg.value, state)
+                ref = _ref(arg.value, self.roots)
+                if _is_header(arg.value.type) and isinstance(ref, _Ref):
+                    self.set_header(ref.location, YES)
+                else:
+                    self.all_valid(arg.value)
         return state
 
-    def action(self, action: ir.ActionDecl, state: State) -> State | None:
-        """An action's body from `state`; None if every path through it exits."""
+    def action(self, action: ir.ActionDecl, state: State, args: list[ir.Argument] = ()) -> State:
+        """An action's body from `state` (its parameters bound to `args`), then its out
+        arguments written; a path through it that exits ends."""
         self.calls += 1
         if self.calls > 2000:  # (a pathological program: stop following actions, in doubt silent)
             self.report = False
             return state
+        bound = {id(a.param): a.value for a in args if a.param is not None}
+        for p in action.params:
+            arg = bound.get(id(p))
+            state = self.declare(p, state, unwritten=p.direction == "out",
+                                 valid=NO if p.direction == "out" else YES)
+            if p.direction != "out" and arg is not None:
+                self.assigned(_path_to(p), arg)
         outer, self.returned = self.returned, []
-        out = self.quietly(action, lambda: self.stmts(action.body.stmts, state))
+        caller = self.hd
+        with self.silence(action):
+            out = self.stmts(action.body.stmts, state)
+        self.hd = caller  # (what the body did after rebinding its own stays there)
         for r in self.returned:
-            out = _join(out, r)
+            out = _join(out, replace(r, live=True)) if out.live else replace(r, live=True)
         self.returned = outer
+        for p in action.params:
+            arg = bound.get(id(p))
+            if p.direction in ("out", "inout") and arg is not None and out.live:
+                out = self.write(arg, out)
+                self.assigned(arg, _path_to(p))
         return out
 
-    def table(self, call: ir.MethodCall, state: State) -> State | None:
+    def table(self, call: ir.MethodCall, state: State) -> State:
+        """The key read, then each action from there; the caller's header validity is what
+        the key left (p4c applies a table in a visitor of its own)."""
         table = call.decl
         if not isinstance(table, ir.TableDecl):
             return state
+        caller = self.hd
         for key in table.keys:
-            self.read(key.expr, state)
+            state = self.expr(key.expr, state)
+        after_key = self.hd.clone()
         refs = list(table.actions) + ([table.default_action] if table.default_action else [])
         out: State | None = None
         for ref in refs:
             if isinstance(ref.decl, ir.ActionDecl):
-                out = _join(out, self.action(ref.decl, state))
+                self.hd = after_key.clone()
+                end = self.action(ref.decl, state)
+                out = end if out is None else _join(out, end)
+        self.hd = caller
         return state if out is None else out
+
+
+def _path_to(d: ir.Node) -> ir.PathExpr:
+    """An expression naming a variable or parameter (for an assignment p4c makes)."""
+    return ir.PathExpr(d.name, decl=d, type=d.type, pos=d.pos)
 
 
 def _constant_case(s: ir.Switch) -> ir.SwitchCase | None:
@@ -404,11 +671,3 @@ def _constant(e: ir.Expr | None):
     if isinstance(e, ir.EnumMember):
         return e.value if e.value is not None else (id(e.enum), e.member)
     return None
-
-
-def _join(a: State | None, b: State | None) -> State | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a | b

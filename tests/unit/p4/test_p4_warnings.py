@@ -441,3 +441,26 @@ def test_a_parser_out_parameter_is_unwritten_until_extracted_on_every_path_into_
                " state two { meta.x = hdr.h2.a; @@ transition done; }\n"
                " state done {"))  # (the scaffold closes the last state)
     assert uninitialized(text) == [(lines[0], "hdr.h2.a may be uninitialized")]
+
+
+@pytest.mark.parametrize("locals_, apply, expected", [
+    ("", "h_t lh;\n lh.a = 1; @@", ["accessing a field of an invalid header lh"]),  # a write too
+    ("", "h_t lh;\n lh.setValid();\n lh.a = 1;", []),
+    ("", "hdr.h.setInvalid();\n meta.x = hdr.h.a; @@", ["accessing a field of an invalid header hdr.h"]),
+    ("", "if (meta.x == 1) { hdr.h.setInvalid(); }\n meta.x = hdr.h.a; @@",
+     ["accessing a field of a potentially invalid header hdr.h"]),
+    ("", "hdr.h.setInvalid();\n if (hdr.h.isValid()) { meta.x = hdr.h.a; }", []),  # asked: not warned
+    ("action inv() { hdr.h.setInvalid(); }\n table t { key = { meta.x: exact; } actions = { inv; } }",
+     "t.apply();\n meta.x = hdr.h.a;", []),  # (p4c: a table's actions do not change the caller's)
+])
+def test_a_field_of_a_header_that_may_be_invalid_is_warned_about_where_it_is(locals_, apply, expected):
+    text, lines = marked_lines(build(LOCALS=locals_, APPLY=apply))
+    found = [w for w in warnings(text) if "header" in w[1]]
+    assert found == [(line, message) for line, message in zip(lines, expected)]
+
+
+def test_setting_a_union_member_valid_makes_the_others_invalid():
+    text, lines = marked_lines(build(DECLS="header_union u_t { h_t h1; h_t h2; }", APPLY=(
+        "u_t u;\n u.h1.setValid();\n u.h1.a = 1;\n u.h2.setValid();\n meta.x = u.h1.a; @@")))
+    assert [w for w in warnings(text) if "header" in w[1]] == [
+        (lines[0], "accessing a field of an invalid header u.h1")]
