@@ -17,12 +17,14 @@ every transition into it may bring, to a fixed point). `exit` and `return` end a
 reads its `in`/`inout` arguments and writes its `out`/`inout` ones (an extern's or a
 parser's or control's leave their headers valid); an action runs its body where it is called
 (a table: each of its actions, from what its key read). After `h.isValid()`, `h` is not
-warned about until its validity changes or the statement that asked ends.
+warned about until its validity changes or the statement that asked ends. A function is
+checked where the front end inlined each call of it, under the names it was written with (its
+parameters copied in are written, their headers valid, as p4c checks a function's body).
 
 Header validity follows p4c's own bookkeeping, quirks included (`_Headers`): a path that
 ended still joins, and what a table's actions or an action after its first `if` do to
 validity does not reach the caller. Silent: loops, a stack element by a run-time index,
-functions (the front end inlined them; p4c warns inside them), what p4c warns about only
+what p4c warns about only
 after inlining controls and actions (its second def-use run), and any variable the front
 end made rather than the program.
 """
@@ -174,9 +176,10 @@ class _Ref:
     text: str
 
 
-def _ref(e: ir.Expr | None, roots: dict[int, ir.Node]) -> _Ref | None | bool:
+def _ref(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str] | None = None) -> _Ref | None | bool:
     """The location `e` names (a variable or parameter, then fields and constant indexes);
-    None if it names none, False if it names one imprecisely (a run-time index)."""
+    None if it names none, False if it names one imprecisely (a run-time index). `shown`:
+    the names as written of what the front end renamed."""
     parts: list[str | int] = []
     text: list[str] = []
     while isinstance(e, (ir.Member, ir.Index)):
@@ -193,7 +196,8 @@ def _ref(e: ir.Expr | None, roots: dict[int, ir.Node]) -> _Ref | None | bool:
         e = e.expr
     if not isinstance(e, ir.PathExpr) or id(e.decl) not in roots:
         return None
-    return _Ref((id(e.decl), *reversed(parts)), e.name + "".join(reversed(text)))
+    name = shown.get(e.name, e.name) if shown else e.name
+    return _Ref((id(e.decl), *reversed(parts)), name + "".join(reversed(text)))
 
 
 def _root(e: ir.Expr, roots: dict[int, ir.Node]) -> ir.Node | None:
@@ -221,11 +225,13 @@ class _Block:
     silenced: collections.Counter = field(default_factory=collections.Counter)  # by `@noWarn`, per kind
     calls: int = 0
     returned: list = field(default_factory=list)  # the states at each `return` of the action running
+    # an inlined function's early returns: its flag -> the states where it returned
+    function_returned: dict = field(default_factory=dict)
 
     def run(self) -> None:
-        declared = self.ctx.declared_variables
+        declared, inlined = self.ctx.declared_variables, self.ctx.inlined
         for n in ir.walk(self.decl):
-            if isinstance(n, ir.VarDecl) and id(n) in declared:
+            if isinstance(n, ir.VarDecl) and (id(n) in declared or n.name in inlined.written):
                 self.roots[id(n)] = n
         state = State()
         for p in self.decl.params:
@@ -301,11 +307,33 @@ class _Block:
             return [(c.state, out) for c in tr.select.cases]
 
     # -- statements ---------------------------------------------------------------------------
+    def ref(self, e: ir.Expr | None) -> _Ref | None | bool:
+        return _ref(e, self.roots, self.ctx.inlined.written)
+
     def stmts(self, stmts: list[ir.Stmt], state: State) -> State:
+        """In order, while some path goes on; an inlined function's paths that returned early
+        go on after the statements its flag guards."""
+        flags: list[str] = []
         for s in stmts:
-            if not state.live:
+            if isinstance(s, ir.VarDecl) and s.name in self.ctx.inlined.flags:
+                flags.append(s.name)
+            if flags and not self.guarded(s):
+                state = self.rejoin(flags, state)
+            if state.live:
+                state = self.stmt(s, state)
+            elif not flags:
                 return state
-            state = self.stmt(s, state)
+        return self.rejoin(flags, state)
+
+    def guarded(self, s: ir.Stmt) -> bool:
+        """`if (!f_0_returned) ...`: what runs if an inlined function did not return yet."""
+        return isinstance(s, ir.If) and isinstance(s.cond, ir.Unary) and s.cond.op == "!" \
+            and isinstance(s.cond.expr, ir.PathExpr) and s.cond.expr.name in self.ctx.inlined.flags
+
+    def rejoin(self, flags: list[str], state: State) -> State:
+        for flag in flags:
+            for returned in self.function_returned.pop(flag, ()):
+                state = _join(state, returned) if state.live else returned
         return state
 
     @contextlib.contextmanager
@@ -322,12 +350,22 @@ class _Block:
         if isinstance(s, ir.VarDecl):
             if id(s) not in self.roots:
                 return self.expr(s.init, state) if s.init is not None else state
+            if s.name in self.ctx.inlined.params:  # (p4c checks a function as called: its headers valid)
+                return self.declare(s, self.expr(s.init, state), unwritten=False, valid=YES)
             if s.init is not None:
                 state = self.expr(s.init, state)
                 state = self.declare(s, state, unwritten=False, valid=YES)
                 self.assigned(_path_to(s), s.init)
                 return state
             return self.declare(s, state, unwritten=True, valid=NO)  # (p4c's ResetHeaders)
+        if isinstance(s, ir.Assign) and isinstance(s.rhs, ir.BoolLiteral) and isinstance(s.lhs, ir.PathExpr) \
+                and s.lhs.name in self.ctx.inlined.flags:  # an inlined function's early `return`
+            self.function_returned.setdefault(s.lhs.name, []).append(state)
+            return replace(state, live=False)
+        if isinstance(s, ir.Assign) and id(s) in self.ctx.inlined.copy_outs:  # (p4c: the call writes it)
+            state = self.write(s.lhs, state)
+            self.assigned(s.lhs, s.rhs)
+            return state
         if isinstance(s, ir.Assign):
             state = self.expr(s.rhs, state)
             self.accessed(s.lhs)
@@ -340,6 +378,8 @@ class _Block:
             with self.silence(s):
                 return self.stmts(s.stmts, state)
         if isinstance(s, ir.If):
+            if self.guarded(s):  # (every path still going has not returned)
+                return self.stmt(s.then, state)
             if isinstance(s.cond, ir.BoolLiteral):  # (p4c folds `if (true)` first)
                 taken = s.then if s.cond.value else s.else_
                 return self.stmt(taken, state) if taken is not None else state
@@ -396,7 +436,7 @@ class _Block:
         for e in ir.walk(lhs):
             if isinstance(e, ir.Index):
                 self.read(e.index, state)
-        ref = _ref(lhs, self.roots)
+        ref = self.ref(lhs)
         if ref is False:  # a run-time index: in doubt, all of the stack written
             root = id(_root(lhs, self.roots))
             return replace(state, unwritten=frozenset(leaf for leaf in state.unwritten if leaf[0] != root))
@@ -417,7 +457,7 @@ class _Block:
     def assigned(self, lhs: ir.Expr, rhs: ir.Expr | None) -> None:
         """The validity of the headers `lhs` holds after `lhs = rhs` (p4c's
         processHeadersInAssignment)."""
-        ref = _ref(lhs, self.roots)
+        ref = self.ref(lhs)
         if not isinstance(ref, _Ref):
             if ref is False and isinstance(lhs.type, StackType):
                 self.all_valid(lhs)
@@ -427,11 +467,11 @@ class _Block:
             if isinstance(rhs, ir.InvalidHeader):
                 self.set_header(ref.location, NO)
                 return
-            src = _ref(rhs, self.roots)
+            src = self.ref(rhs)
             value = self.hd.find(src.location) if isinstance(src, _Ref) and _is_header(rhs.type) else None
             self.set_header(ref.location, value or YES)
         elif ref.location in self.unions:
-            src = _ref(rhs, self.roots)
+            src = self.ref(rhs)
             if isinstance(rhs, ir.InvalidHeader):
                 self.hd.update([ref.location], NO)  # (p4c: the union's own bit only)
             elif isinstance(src, _Ref):
@@ -446,7 +486,7 @@ class _Block:
                 self.struct_expr(ref.location, rhs)
                 return
             heads = [h for h in self.hd.under(ref.location) if h != ref.location]
-            src = _ref(rhs, self.roots)
+            src = self.ref(rhs)
             if not isinstance(src, _Ref):  # a call's result, a list: p4c takes every header as valid
                 self.hd.update(heads, YES)
                 return
@@ -459,7 +499,7 @@ class _Block:
             if isinstance(value, ir.InvalidHeader):
                 self.hd.update([target], NO)
             elif _is_header(value.type):
-                src = _ref(value, self.roots)
+                src = self.ref(value)
                 self.hd.update([target], (self.hd.find(src.location) if isinstance(src, _Ref) else None) or YES)
             elif isinstance(value, ir.StructExpr):
                 self.struct_expr(target, value)
@@ -468,10 +508,10 @@ class _Block:
 
     def all_valid(self, e: ir.Expr) -> None:
         """Every header under what `e` names (all of a stack for a run-time index) valid."""
-        ref = _ref(e, self.roots)
+        ref = self.ref(e)
         while ref is False and isinstance(e, (ir.Member, ir.Index)):
             e = e.expr
-            ref = _ref(e, self.roots)
+            ref = self.ref(e)
         if isinstance(ref, _Ref):
             self.hd.update(self.hd.under(ref.location), YES)
 
@@ -493,7 +533,7 @@ class _Block:
         """A field of each header in the chain `e` is accessed: warn if it may be invalid."""
         while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
             if isinstance(e, ir.Member) and _is_header(e.expr.type):
-                ref = _ref(e.expr, self.roots)
+                ref = self.ref(e.expr)
                 value = self.hd.find(ref.location) if isinstance(ref, _Ref) else None
                 if value in (NO, MAYBE):
                     what = "an invalid" if value == NO else "a potentially invalid"
@@ -515,7 +555,7 @@ class _Block:
             self.read(e.expr, state)
             return
         self.accessed(e)
-        ref = _ref(e, self.roots)
+        ref = self.ref(e)
         if isinstance(ref, _Ref):
             self.unwritten(e, ref, state)
             return
@@ -567,14 +607,14 @@ class _Block:
             self.read_args(call, state)
         target = call.target  # (the checker leaves the header or stack a built-in method is of)
         if call.kind in (ir.CallKind.SET_VALID, ir.CallKind.SET_INVALID) and target is not None:
-            ref = _ref(target, self.roots)
+            ref = self.ref(target)
             if isinstance(ref, _Ref):
                 self.set_header(ref.location, YES if call.kind is ir.CallKind.SET_VALID else NO)
             elif call.kind is ir.CallKind.SET_VALID:
                 self.all_valid(target)
             return state
         if call.kind is ir.CallKind.IS_VALID and target is not None:
-            ref = _ref(target, self.roots)
+            ref = self.ref(target)
             if isinstance(ref, _Ref):
                 self.hd.asked.update(self.hd.under(ref.location) if ref.location in self.unions else [ref.location])
             return state
@@ -588,7 +628,7 @@ class _Block:
         for arg in call.args:  # an extern's, a parser's or a control's: out headers valid
             if arg.param is not None and arg.param.direction in ("out", "inout") and arg.value is not None:
                 state = self.write(arg.value, state)
-                ref = _ref(arg.value, self.roots)
+                ref = self.ref(arg.value)
                 if _is_header(arg.value.type) and isinstance(ref, _Ref):
                     self.set_header(ref.location, YES)
                 else:

@@ -23,7 +23,7 @@ import re
 
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import call_fits
-from fabriclab.p4.typecheck import error
+from fabriclab.p4.typecheck import InlinedNames, error
 
 _LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos"}
 
@@ -51,8 +51,9 @@ def _map_one(value, fn):
 
 
 class Inliner:
-    def __init__(self, functions: dict[str, list[ir.FunctionDecl]]) -> None:
+    def __init__(self, functions: dict[str, list[ir.FunctionDecl]], names: InlinedNames | None = None) -> None:
         self.functions = functions
+        self.names = names if names is not None else InlinedNames()
         self.counter = itertools.count()
         self.table_keys: dict[str, list[ir.Stmt]] = {}  # table name -> its keys' calls
         self.specialized = 0  # calls of generic functions inlined so far
@@ -370,6 +371,9 @@ class Inliner:
         rename = {p.name: f"{fn.name}_{n}_{p.name}" for p in fn.params}
         body = copy.deepcopy(fn.body)
         _collect_locals(body, fn.name, n, rename)
+        written = self.names.written
+        written.update({new: written.get(old, old) for old, new in rename.items()})
+        self.names.params.update(rename[p.name] for p in fn.params if p.direction != "out")
         map_exprs(body, lambda e: _renamed(e, rename))
         _rename_decls(body, rename)
         args = _bind(fn, call)
@@ -384,6 +388,7 @@ class Inliner:
         flag = None
         if _needs_flag(body.stmts):
             flag = f"{fn.name}_{n}_returned"
+            self.names.flags.add(flag)
             stmts.append(ir.VarDecl(flag, type_ref=ir.TypeRef("bool", pos=call.pos),
                                     init=ir.BoolLiteral(False, pos=call.pos), pos=call.pos))
         stmts.extend(_lower_returns(body.stmts, result, flag))
@@ -392,6 +397,7 @@ class Inliner:
             if p.direction in ("out", "inout") and value is not None:
                 stmts.append(ir.Assign(copy.deepcopy(value), ir.PathExpr(rename[p.name], pos=call.pos),
                                        pos=call.pos))
+                self.names.copy_outs.add(id(stmts[-1]))
         return ir.Block(stmts=stmts, pos=call.pos)
 
 
@@ -614,13 +620,13 @@ def _lower_nested(s: ir.Stmt, result: str | None, flag: str | None) -> ir.Stmt:
     return s
 
 
-def inline_functions(program: ir.Program) -> list[tuple[int, ir.FunctionDecl]]:
+def inline_functions(program: ir.Program, names: InlinedNames | None = None) -> list[tuple[int, ir.FunctionDecl]]:
     """Inline every function call in `program` and drop the function declarations; returns
     them, each with the number of declarations kept before it (the checker still checks
-    them, used or not, as p4c does)."""
+    them, used or not, as p4c does). `names` collects what the inlining named."""
     functions: dict[str, list[ir.FunctionDecl]] = {}
     dropped: list[tuple[int, ir.FunctionDecl]] = []
-    inliner = Inliner(functions)
+    inliner = Inliner(functions, names)
     kept: list[ir.Node] = []
     for decl in program.decls:
         if isinstance(decl, ir.FunctionDecl):
@@ -662,4 +668,4 @@ class InlineFunctions:
     name = "inline-functions"
 
     def run(self, ctx) -> None:
-        ctx.functions = inline_functions(ctx.program)
+        ctx.functions = inline_functions(ctx.program, ctx.inlined)

@@ -220,6 +220,16 @@ def _forget(ref: ir.TypeRef | None) -> None:
 
 
 @dataclass
+class InlinedNames:
+    """What inlining functions named, for the passes that report on the program as written."""
+
+    written: dict = field(default_factory=dict)  # a renamed local or parameter -> its name as written
+    params: set = field(default_factory=set)  # the renamed parameters copied in (in, inout, directionless)
+    flags: set = field(default_factory=set)  # the flags an early `return` sets
+    copy_outs: set = field(default_factory=set)  # ids of the assignments that copy out/inout parameters out
+
+
+@dataclass
 class CheckContext:
     """What the checking passes share: the program, the global scope and the warnings."""
 
@@ -234,6 +244,7 @@ class CheckContext:
     overloads: dict = field(default_factory=dict)
     package_overloads: dict = field(default_factory=dict)  # name -> packages declared so, all of them
     declared_variables: set = field(default_factory=set)  # ids of the VarDecls the program wrote (def_use)
+    inlined: InlinedNames = field(default_factory=InlinedNames)
 
     def warn(self, pos: SourcePos | None, message: str) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings,
