@@ -43,6 +43,7 @@ from fabriclab.p4.typecheck import CheckContext
 UNINITIALIZED, INVALID_HEADER = "uninitialized-use", "invalid-header"
 Location = tuple  # (id of the variable or parameter, then field names and element indexes)
 YES, NO, MAYBE = "valid", "invalid", "maybe"
+UNSET = "unset"  # an inlined function's out parameter's header: invalid in it, unknown after it
 _BASE = (BitType, IntType, BoolType, VarbitType, StringType)  # p4c's Type_Base
 _WHOLE = (ErrorType, ir.EnumDecl, ir.NewTypeDecl)  # tracked whole, not Type_Base
 _STACK_MEMBERS = ("next", "last", "lastIndex", "size", "$valid")
@@ -206,6 +207,38 @@ def _root(e: ir.Expr, roots: dict[int, ir.Node]) -> ir.Node | None:
     return roots.get(id(e.decl)) if isinstance(e, ir.PathExpr) else None
 
 
+def _pattern(e: ir.Expr, roots: dict[int, ir.Node], shown: dict[str, str]) -> _Ref | None:
+    """What `e` names when an index is known only at run time: its location with None for
+    each such index (any element), and p4c's text of it (None if it prints an index otherwise)."""
+    parts: list = []
+    text: list[str | None] = []
+    while isinstance(e, (ir.Member, ir.Index)):
+        if isinstance(e, ir.Member) and e.member in ("next", "last") and isinstance(e.expr.type, StackType):
+            parts.append(None)  # (p4c: any element)
+            text.append(f".{e.member}")
+        elif isinstance(e, ir.Member):
+            if e.member in _STACK_MEMBERS and isinstance(e.expr.type, StackType):
+                return None
+            parts.append(e.member)
+            text.append(f".{e.member}")
+        else:
+            index = e.index
+            parts.append(index.value if isinstance(index, ir.Constant) else None)
+            shown_index = str(index.value) if isinstance(index, ir.Constant) else \
+                shown.get(index.name, index.name) if isinstance(index, ir.PathExpr) else None
+            text.append(None if shown_index is None else f"[{shown_index}]")
+        e = e.expr
+    if not isinstance(e, ir.PathExpr) or id(e.decl) not in roots:
+        return None
+    printed = None if None in text else shown.get(e.name, e.name) + "".join(reversed(text))
+    return _Ref((id(e.decl), *reversed(parts)), printed)
+
+
+def _matches(loc: Location, pattern: Location) -> bool:
+    return len(loc) == len(pattern) and all(p == x or p is None and isinstance(x, int)
+                                            for p, x in zip(pattern, loc))
+
+
 def _under(leaf: Location, loc: Location) -> bool:
     return leaf[:len(loc)] == loc
 
@@ -310,6 +343,13 @@ class _Block:
     def ref(self, e: ir.Expr | None) -> _Ref | None | bool:
         return _ref(e, self.roots, self.ctx.inlined.written)
 
+    def matching(self, e: ir.Expr) -> tuple[list[Location], str | None]:
+        """The headers `e` may name (every element for a run-time index), and its text."""
+        pattern = _pattern(e, self.roots, self.ctx.inlined.written)
+        if pattern is None:
+            return [], None
+        return [h for h in self.hd.defs if _matches(h, pattern.location)], pattern.text
+
     def stmts(self, stmts: list[ir.Stmt], state: State) -> State:
         """In order, while some path goes on; an inlined function's paths that returned early
         go on after the statements its flag guards."""
@@ -352,6 +392,8 @@ class _Block:
                 return self.expr(s.init, state) if s.init is not None else state
             if s.name in self.ctx.inlined.params:  # (p4c checks a function as called: its headers valid)
                 return self.declare(s, self.expr(s.init, state), unwritten=False, valid=YES)
+            if s.name in self.ctx.inlined.outs:  # (after the call, p4c's second run knows nothing of it)
+                return self.declare(s, state, unwritten=True, valid=UNSET)
             if s.init is not None:
                 state = self.expr(s.init, state)
                 state = self.declare(s, state, unwritten=False, valid=YES)
@@ -365,6 +407,9 @@ class _Block:
         if isinstance(s, ir.Assign) and id(s) in self.ctx.inlined.copy_outs:  # (p4c: the call writes it)
             state = self.write(s.lhs, state)
             self.assigned(s.lhs, s.rhs)
+            ref = self.ref(s.lhs)
+            if isinstance(ref, _Ref) and self.hd.find(ref.location) == UNSET:
+                self.hd.update([ref.location], MAYBE)
             return state
         if isinstance(s, ir.Assign):
             state = self.expr(s.rhs, state)
@@ -458,6 +503,12 @@ class _Block:
         """The validity of the headers `lhs` holds after `lhs = rhs` (p4c's
         processHeadersInAssignment)."""
         ref = self.ref(lhs)
+        if ref is False and _is_header(lhs.type):  # a run-time index: only valid spreads (p4c)
+            src = self.ref(rhs)
+            value = self.hd.find(src.location) if isinstance(src, _Ref) and _is_header(rhs.type) else None
+            if not isinstance(rhs, ir.InvalidHeader) and value in (None, YES):
+                self.hd.update(self.matching(lhs)[0], YES)
+            return
         if not isinstance(ref, _Ref):
             if ref is False and isinstance(lhs.type, StackType):
                 self.all_valid(lhs)
@@ -507,13 +558,11 @@ class _Block:
                 self.hd.update(self.hd.under(target), YES)
 
     def all_valid(self, e: ir.Expr) -> None:
-        """Every header under what `e` names (all of a stack for a run-time index) valid."""
+        """Every header under what `e` names (under every element for a run-time index) valid."""
         ref = self.ref(e)
-        while ref is False and isinstance(e, (ir.Member, ir.Index)):
-            e = e.expr
-            ref = self.ref(e)
-        if isinstance(ref, _Ref):
-            self.hd.update(self.hd.under(ref.location), YES)
+        locs = [ref.location] if isinstance(ref, _Ref) else self.matching(e)[0] if ref is False else []
+        for loc in locs:
+            self.hd.update(self.hd.under(loc), YES)
 
     # -- expressions ----------------------------------------------------------------------------
     def expr(self, e: ir.Expr | None, state: State) -> State:
@@ -534,10 +583,16 @@ class _Block:
         while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
             if isinstance(e, ir.Member) and _is_header(e.expr.type):
                 ref = self.ref(e.expr)
-                value = self.hd.find(ref.location) if isinstance(ref, _Ref) else None
-                if value in (NO, MAYBE):
-                    what = "an invalid" if value == NO else "a potentially invalid"
-                    self.warn(INVALID_HEADER, e, f"accessing a field of {what} header {ref.text}")
+                if isinstance(ref, _Ref):
+                    value, text = self.hd.find(ref.location), ref.text
+                else:  # a run-time index: valid if any element is (p4c's find of a location set)
+                    locs, text = self.matching(e.expr) if ref is False else ([], None)
+                    values = {self.hd.find(loc) for loc in locs}
+                    value = YES if YES in values or None in values else MAYBE if MAYBE in values \
+                        else NO if values and text else None  # (UNSET: only whole, never by index)
+                if value in (NO, UNSET, MAYBE):
+                    what = "a potentially invalid" if value == MAYBE else "an invalid"
+                    self.warn(INVALID_HEADER, e, f"accessing a field of {what} header {text}")
             e = e.expr
 
     def read(self, e: ir.Expr | None, state: State) -> None:
@@ -610,13 +665,14 @@ class _Block:
             ref = self.ref(target)
             if isinstance(ref, _Ref):
                 self.set_header(ref.location, YES if call.kind is ir.CallKind.SET_VALID else NO)
-            elif call.kind is ir.CallKind.SET_VALID:
-                self.all_valid(target)
+            elif ref is False and call.kind is ir.CallKind.SET_VALID:  # (p4c invalidates no element)
+                self.hd.update(self.matching(target)[0], YES)
             return state
         if call.kind is ir.CallKind.IS_VALID and target is not None:
             ref = self.ref(target)
-            if isinstance(ref, _Ref):
-                self.hd.asked.update(self.hd.under(ref.location) if ref.location in self.unions else [ref.location])
+            locs = [ref.location] if isinstance(ref, _Ref) else self.matching(target)[0] if ref is False else []
+            for loc in locs:
+                self.hd.asked.update(self.hd.under(loc) if loc in self.unions else [loc])
             return state
         if call.kind in (ir.CallKind.PUSH_FRONT, ir.CallKind.POP_FRONT) and target is not None:
             self.all_valid(target)

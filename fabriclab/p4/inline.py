@@ -374,6 +374,7 @@ class Inliner:
         written = self.names.written
         written.update({new: written.get(old, old) for old, new in rename.items()})
         self.names.params.update(rename[p.name] for p in fn.params if p.direction != "out")
+        self.names.outs.update(rename[p.name] for p in fn.params if p.direction == "out")
         map_exprs(body, lambda e: _renamed(e, rename))
         _rename_decls(body, rename)
         args = _bind(fn, call)

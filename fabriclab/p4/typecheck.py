@@ -225,6 +225,7 @@ class InlinedNames:
 
     written: dict = field(default_factory=dict)  # a renamed local or parameter -> its name as written
     params: set = field(default_factory=set)  # the renamed parameters copied in (in, inout, directionless)
+    outs: set = field(default_factory=set)  # the renamed out parameters
     flags: set = field(default_factory=set)  # the flags an early `return` sets
     copy_outs: set = field(default_factory=set)  # ids of the assignments that copy out/inout parameters out
 

@@ -464,3 +464,18 @@ def test_setting_a_union_member_valid_makes_the_others_invalid():
         "u_t u;\n u.h1.setValid();\n u.h1.a = 1;\n u.h2.setValid();\n meta.x = u.h1.a; @@")))
     assert [w for w in warnings(text) if "header" in w[1]] == [
         (lines[0], "accessing a field of an invalid header u.h1")]
+
+
+def test_a_function_is_checked_where_it_is_inlined_under_the_names_it_was_written_with():
+    text, lines = marked_lines(build(
+        DECLS="bit<8> f(in bit<8> a) {\n bit<8> t;\n if (a == 1) { t = 2; }\n return t; @@\n}\n"
+              "bit<8> g(in bit<8> a) {\n if (a == 1) { return 1; }\n bit<8> u;\n u = 3;\n return u;\n}",
+        APPLY="meta.x = f(meta.x);\n meta.x = g(meta.x);"))
+    assert uninitialized(text) == [(lines[0], "t may be uninitialized")]  # g's early return: none
+
+
+def test_a_field_of_a_stack_element_by_a_run_time_index_is_valid_if_any_element_may_be():
+    text, lines = marked_lines(build(APPLY=(
+        "h_t[2] s;\n bit<1> i = (bit<1>)meta.x;\n meta.x = s[i].a; @@\n s[i].setValid();\n meta.x = s[i].a;")))
+    assert [w for w in warnings(text) if "header" in w[1]] == [
+        (lines[0], "accessing a field of an invalid header s[i]")]
