@@ -142,9 +142,9 @@ def _leaves(t, path: Location, generic: dict, depth: int = 0) -> list[Location]:
         return [path]
     if _is_header(t):
         return [(*path, f.name) for f in t.fields if isinstance(f.type, _BASE)]
-    if isinstance(t, ir.StructLike) and t.kind == "struct" and depth < 16:
+    if isinstance(t, ir.StructLike) and t.kind in ("struct", "header_union") and depth < 16:
         return [leaf for f in t.fields for leaf in _leaves(f.type, (*path, f.name), generic, depth + 1)]
-    if isinstance(t, StackType) and _is_header(t.elem):
+    if isinstance(t, StackType) and isinstance(t.elem, ir.StructLike) and t.elem.kind in ("header", "header_union"):
         return [leaf for i in range(t.size) for leaf in _leaves(t.elem, (*path, i), generic, depth + 1)]
     return []
 
@@ -637,10 +637,16 @@ class _Block:
         t = e.type
         if isinstance(t, _BASE):
             self.warn(UNINITIALIZED, e, f"{ref.text} may be uninitialized")
-        elif isinstance(t, ir.StructLike) and t.kind in ("struct", "header"):
-            for f in t.fields:
-                if any(_under(leaf, (*ref.location, f.name)) for leaf in unwritten):
-                    self.warn(UNINITIALIZED, e, f"{ref.text}.{f.name} may be uninitialized")
+        elif isinstance(t, ir.StructLike):
+            fields = [f for f in t.fields if any(_under(leaf, (*ref.location, f.name)) for leaf in unwritten)]
+            if t.kind == "header_union" and len(fields) < len(t.fields):
+                return  # (p4c: a union with one member written is written)
+            for f in fields:
+                self.warn(UNINITIALIZED, e, f"{ref.text}.{f.name} may be uninitialized")
+        elif isinstance(t, StackType) and isinstance(t.elem, ir.StructLike) and t.elem.kind == "header_union":
+            if any(all(any(_under(leaf, (*ref.location, i, f.name)) for leaf in unwritten) for f in t.elem.fields)
+                   for i in range(t.size)):  # (p4c: an element with no member written)
+                self.warn(UNINITIALIZED, e, f"{ref.text} may not be completely initialized")
         elif isinstance(t, (StackType,) + _WHOLE):
             self.warn(UNINITIALIZED, e, f"{ref.text} may not be completely initialized")
 
@@ -716,6 +722,8 @@ class _Block:
         for p in action.params:
             arg = bound.get(id(p))
             if p.direction in ("out", "inout") and arg is not None and out.live:
+                if p.direction == "out":  # p4c's RemoveActionParameters copies p out: a read
+                    self.read(_path_to(p), out)
                 out = self.write(arg, out)
                 self.assigned(arg, _path_to(p))
         return out
@@ -735,7 +743,7 @@ class _Block:
         for ref in refs:
             if isinstance(ref.decl, ir.ActionDecl):
                 self.hd = after_key.clone()
-                end = self.action(ref.decl, state)
+                end = self.action(ref.decl, state, ref.args)
                 out = end if out is None else _join(out, end)
         self.hd = caller
         return state if out is None else out

@@ -479,3 +479,9 @@ def test_a_field_of_a_stack_element_by_a_run_time_index_is_valid_if_any_element_
         "h_t[2] s;\n bit<1> i = (bit<1>)meta.x;\n meta.x = s[i].a; @@\n s[i].setValid();\n meta.x = s[i].a;")))
     assert [w for w in warnings(text) if "header" in w[1]] == [
         (lines[0], "accessing a field of an invalid header s[i]")]
+
+
+def test_an_action_out_parameter_left_unwritten_is_read_where_it_is_declared_to_copy_it_out():
+    text, lines = marked_lines(build(LOCALS="action a(out bit<8> v @@, in bool c) { if (c) { v = 1; } }",
+                                     APPLY="a(meta.x, true);"))
+    assert uninitialized(text) == [(lines[0], "v may be uninitialized")]
