@@ -46,7 +46,7 @@ YES, NO, MAYBE = "valid", "invalid", "maybe"
 UNSET = "unset"  # an inlined function's out parameter's header: invalid in it, unknown after it
 _BASE = (BitType, IntType, BoolType, VarbitType, StringType)  # p4c's Type_Base
 _WHOLE = (ErrorType, ir.EnumDecl, ir.NewTypeDecl)  # tracked whole, not Type_Base
-_STACK_MEMBERS = ("next", "last", "lastIndex", "size", "$valid")
+_STACK_MEMBERS = ("next", "last", "lastIndex", "size")
 
 
 @dataclass(frozen=True)
@@ -174,51 +174,30 @@ class _Ref:
     """An expression as a location: its storage, the path under it, its text."""
 
     location: Location
-    text: str
+    text: str | None
 
 
-def _ref(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str] | None = None) -> _Ref | None | bool:
+def _ref(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str]) -> _Ref | None | bool:
     """The location `e` names (a variable or parameter, then fields and constant indexes);
-    None if it names none, False if it names one imprecisely (a run-time index). `shown`:
-    the names as written of what the front end renamed."""
-    parts: list[str | int] = []
-    text: list[str] = []
-    while isinstance(e, (ir.Member, ir.Index)):
-        if isinstance(e, ir.Member):
-            if e.member in _STACK_MEMBERS and isinstance(e.expr.type, StackType):
-                return False if _root(e, roots) else None
-            parts.append(e.member)
-            text.append(f".{e.member}")
-        else:
-            if not isinstance(e.index, ir.Constant):
-                return False if _root(e, roots) else None
-            parts.append(e.index.value)
-            text.append(f"[{e.index.value}]")
-        e = e.expr
-    if not isinstance(e, ir.PathExpr) or id(e.decl) not in roots:
-        return None
-    name = shown.get(e.name, e.name) if shown else e.name
-    return _Ref((id(e.decl), *reversed(parts)), name + "".join(reversed(text)))
+    None if it names none, False if it names one imprecisely (a run-time index)."""
+    found = _pattern(e, roots, shown)
+    return False if isinstance(found, _Ref) and None in found.location else found
 
 
-def _root(e: ir.Expr, roots: dict[int, ir.Node]) -> ir.Node | None:
-    while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
-        e = e.expr
-    return roots.get(id(e.decl)) if isinstance(e, ir.PathExpr) else None
-
-
-def _pattern(e: ir.Expr, roots: dict[int, ir.Node], shown: dict[str, str]) -> _Ref | None:
-    """What `e` names when an index is known only at run time: its location with None for
-    each such index (any element), and p4c's text of it (None if it prints an index otherwise)."""
+def _pattern(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str]) -> _Ref | None | bool:
+    """The location `e` names, None for each index known only at run time (any element: also
+    a stack's `next` and `last`), and p4c's text of it (None if p4c prints an index otherwise;
+    `shown`: the names as written of what the front end renamed). None if `e` names no
+    variable or parameter followed; False for a stack's `lastIndex` or `size` (no location)."""
     parts: list = []
     text: list[str | None] = []
     while isinstance(e, (ir.Member, ir.Index)):
-        if isinstance(e, ir.Member) and e.member in ("next", "last") and isinstance(e.expr.type, StackType):
-            parts.append(None)  # (p4c: any element)
+        if isinstance(e, ir.Member) and isinstance(e.expr.type, StackType) and e.member in _STACK_MEMBERS:
+            if e.member not in ("next", "last"):
+                return False if _root(e, roots) is not None else None
+            parts.append(None)
             text.append(f".{e.member}")
         elif isinstance(e, ir.Member):
-            if e.member in _STACK_MEMBERS and isinstance(e.expr.type, StackType):
-                return None
             parts.append(e.member)
             text.append(f".{e.member}")
         else:
@@ -232,6 +211,12 @@ def _pattern(e: ir.Expr, roots: dict[int, ir.Node], shown: dict[str, str]) -> _R
         return None
     printed = None if None in text else shown.get(e.name, e.name) + "".join(reversed(text))
     return _Ref((id(e.decl), *reversed(parts)), printed)
+
+
+def _root(e: ir.Expr, roots: dict[int, ir.Node]) -> ir.Node | None:
+    while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
+        e = e.expr
+    return roots.get(id(e.decl)) if isinstance(e, ir.PathExpr) else None
 
 
 def _matches(loc: Location, pattern: Location) -> bool:
@@ -346,7 +331,7 @@ class _Block:
     def matching(self, e: ir.Expr) -> tuple[list[Location], str | None]:
         """The headers `e` may name (every element for a run-time index), and its text."""
         pattern = _pattern(e, self.roots, self.ctx.inlined.written)
-        if pattern is None:
+        if not isinstance(pattern, _Ref):
             return [], None
         return [h for h in self.hd.defs if _matches(h, pattern.location)], pattern.text
 
