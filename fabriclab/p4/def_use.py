@@ -123,8 +123,7 @@ class DefUse:
         for decl in ctx.program.decls:
             if decl.pos is None or decl.pos.file.startswith(SYSTEM) or id(decl) not in kept:
                 continue
-            if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)) and not any(
-                    isinstance(n, ir.For) for n in ir.walk(decl)):
+            if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
                 _Block(ctx, decl, disabled=disabled).run()
 
 
@@ -247,8 +246,11 @@ class _Block:
     function_returned: dict = field(default_factory=dict)
 
     def run(self) -> None:
+        """The walk of the whole parser or control (none of one with a loop)."""
         declared, inlined = self.ctx.declared_variables, self.ctx.inlined
         for n in ir.walk(self.decl):
+            if isinstance(n, ir.For):
+                return
             if isinstance(n, ir.VarDecl) and (id(n) in declared or n.name in inlined.written):
                 self.roots[id(n)] = n
         state = State()
