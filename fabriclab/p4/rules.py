@@ -307,13 +307,13 @@ def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> No
                     and isinstance(ks.value, ir.Constant) and isinstance(ks.mask, ir.Constant) \
                     and ks.value.value & ~ks.mask.value:
                 kind = "Ternary" if key.match_kind == "ternary" else "LPM"
+                value = literal_text(ks.value.value, ir.bit_width(key.expr.type), base=ks.value.base)
                 ctx.warn(ks.value.pos, f"P4Runtime requires that {kind} matches have masked-off bits set to 0, "
-                                       f"updating value {literal_text(ks.value.value, ir.bit_width(key.expr.type), base=ks.value.base)} "
-                                       f"to conform to the P4Runtime specification")
+                                       f"updating value {value} to conform to the P4Runtime specification")
             if key.match_kind == "optional" and isinstance(ks, (ir.Mask, ir.Range)):
                 raise error(ks.pos, f"{ks.text}: invalid key expression for optional key "
                                     f"'{key.expr.text}' (a value or _)")
-        if p4runtime and ir.find_annotation(entry.annotations, "priority") is not None:  # (p4c's P4Runtime serializer)
+        if p4runtime and ir.find_annotation(entry.annotations, "priority") is not None:  # (its serializer's)
             ctx.warn(entry.pos, "The @priority annotation on Entry is not part of the P4 specification, "
                                 "nor of the P4Runtime specification, and will be ignored")
     previous: list[ir.Entry] = []

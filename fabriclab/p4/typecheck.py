@@ -715,7 +715,8 @@ class ExprChecker:
 
     def _overflow(self, e: ir.Expr, value: int, target: ir.BitType) -> None:
         """p4c's warning for a constant its type cannot hold (IR::Constant::handleOverflow)."""
-        base = e.base if isinstance(e, ir.Constant) else e.left.base if isinstance(getattr(e, "left", None), ir.Constant) else 10
+        written = e if isinstance(e, ir.Constant) else getattr(e, "left", None)  # (a folded shift: its operand's)
+        base = written.base if isinstance(written, ir.Constant) else 10
         text = consteval.literal_text(value, target.width, target.signed, base)
         if target.width == 0:
             if value:
