@@ -47,6 +47,7 @@ UNSET = "unset"  # an inlined function's out parameter's header: invalid in it, 
 _BASE = (BitType, IntType, BoolType, VarbitType, StringType)  # p4c's Type_Base
 _WHOLE = (ErrorType, ir.EnumDecl, ir.NewTypeDecl)  # tracked whole, not Type_Base
 _STACK_MEMBERS = ("next", "last", "lastIndex", "size")
+_MAX_STACK = 4096
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def _leaves(t, path: Location, generic: dict, depth: int = 0) -> list[Location]:
         return [(*path, f.name) for f in t.fields if isinstance(f.type, _BASE)]
     if isinstance(t, ir.StructLike) and t.kind in ("struct", "header_union") and depth < 16:
         return [leaf for f in t.fields for leaf in _leaves(f.type, (*path, f.name), generic, depth + 1)]
-    if isinstance(t, StackType) and isinstance(t.elem, ir.StructLike) and t.elem.kind in ("header", "header_union"):
+    if _stack_followed(t):
         return [leaf for i in range(t.size) for leaf in _leaves(t.elem, (*path, i), generic, depth + 1)]
     return []
 
@@ -159,9 +160,16 @@ def _headers(t, path: Location, generic: dict, depth: int = 0) -> list[tuple[Loc
         return [(path, True)] + [((*path, f.name), False) for f in t.fields if _is_header(f.type)]
     if isinstance(t, ir.StructLike) and t.kind == "struct" and depth < 16:
         return [h for f in t.fields for h in _headers(f.type, (*path, f.name), generic, depth + 1)]
-    if isinstance(t, StackType):
+    if _stack_followed(t):
         return [h for i in range(t.size) for h in _headers(t.elem, (*path, i), generic, depth + 1)]
     return []
+
+
+def _stack_followed(t) -> bool:
+    """A stack of headers or unions, element by element (one too big to be real is not
+    followed: the switch refuses it, with its own error)."""
+    return isinstance(t, StackType) and t.size <= _MAX_STACK and isinstance(t.elem, ir.StructLike) \
+        and t.elem.kind in ("header", "header_union")
 
 
 def _is_header(t) -> bool:
