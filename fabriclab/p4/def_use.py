@@ -423,7 +423,7 @@ class _Block:
             if isinstance(s.cond, ir.BoolLiteral):  # (p4c folds `if (true)` first)
                 taken = s.then if s.cond.value else s.else_
                 return self.stmt(taken, state) if taken is not None else state
-            before = self.hd.clone()
+            asked = set(self.hd.asked)
             state = self.expr(s.cond, state)
             after_cond = self.hd.clone()
             then = self.stmt(s.then, state)
@@ -432,7 +432,7 @@ class _Block:
                 self.hd, after_cond = after_cond, self.hd
                 other = self.stmt(s.else_, state)
             self.hd = self.hd.intersect(after_cond)
-            self.hd.asked = set(before.asked)
+            self.hd.asked = asked
             return _join(then, other)
         if isinstance(s, ir.Switch):
             return self.switch(s, state)
@@ -446,7 +446,7 @@ class _Block:
         return state
 
     def switch(self, s: ir.Switch, state: State) -> State:
-        before = self.hd.clone()
+        asked = set(self.hd.asked)
         state = self.expr(s.expr, state)
         taken = _constant_case(s)
         if taken is not None:  # (p4c's front end keeps only the case a constant takes)
@@ -463,7 +463,7 @@ class _Block:
         default = any(c.label is None and c.body is not None for c in s.cases)
         if final is not None:
             self.hd = final if default else final.intersect(after_expr)
-        self.hd.asked = set(before.asked)
+        self.hd.asked = asked
         if out is None or not default:
             out = state if out is None else _join(out, state)
         return out
