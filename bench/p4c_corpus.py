@@ -175,6 +175,21 @@ def measure_stf(root: pathlib.Path, listing: bool, compiled: dict) -> collection
     return res
 
 
+def error_lines(name: str, stderr: str) -> set[int]:
+    """The lines of `name` p4c's errors name in `stderr` (not its warnings' lines)."""
+    lines: set[int] = set()
+    in_warning = False
+    for text in stderr.splitlines():
+        if "[--Wwarn=" in text or "[--Winfo=" in text:
+            in_warning = True
+        elif "[--Werror=" in text or "error" in text:
+            in_warning = False
+        m = re.match(re.escape(name) + r"\((\d+)\)", text)
+        if m and not in_warning:
+            lines.add(int(m[1]))
+    return lines
+
+
 def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
     """p4c's negative corpus: each program must be rejected; a rejection also counts as on
     p4c's line when our first diagnostic in the program names a line p4c's stderr names (or
@@ -184,7 +199,7 @@ def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
     for prog in sorted(p for p in (root / "testdata" / "p4_16_errors").glob("*.p4") if p.is_file()):
         stderr = out / (prog.name + "-stderr")
         expected = stderr.read_text(errors="replace") if stderr.exists() else ""
-        p4c_lines = {int(m) for m in re.findall(re.escape(prog.name) + r"\((\d+)\)", expected)}
+        p4c_lines = error_lines(prog.name, expected)
         program, failure = compile_one(prog)
         if failure is None and program.p4info_errors:
             # p4c's error tests also write P4Runtime files, so its P4Info errors reject too.
@@ -257,6 +272,14 @@ def compare_warnings(program, stderr: str, counts: collections.Counter) -> list[
         if line is not None and (f, line) not in seen:
             counts[("extra", True)] += 1
             differ.append(f"extra {f}:{line}: {msg[:80]}")
+    # the same words on the same line, given another number of times (p4c warns once per
+    # expression: `f(h.a, h.a)` of an invalid header h twice)
+    theirs = collections.Counter((m[1], int(m[2]), m[4]) for m in WARNING.finditer(stderr) if m[2])
+    mine = collections.Counter(w for w in ours if w[1] is not None)
+    for key in theirs.keys() & mine.keys():
+        if theirs[key] != mine[key]:
+            counts[("times", True)] += 1
+            differ.append(f"times {key[0]}:{key[1]}: p4c {theirs[key]}, fabriclab {mine[key]}: {key[2][:60]}")
     return differ
 
 
@@ -289,13 +312,14 @@ def measure_samples(root: pathlib.Path, listing: bool, compiled: dict) -> tuple[
 def print_warnings(warn: collections.Counter) -> None:
     """One line per kind of p4c warning: how many p4c gives and how many fabriclab gives too
     (on p4c's line; how many of those also in p4c's words)."""
-    kinds = sorted({k for k, _ in warn} - {"extra"}, key=lambda k: -(warn[(k, True)] + warn[(k, False)]))
+    kinds = sorted({k for k, _ in warn} - {"extra", "times"}, key=lambda k: -(warn[(k, True)] + warn[(k, False)]))
     total = sum(warn[(k, s)] for k in kinds for s in (True, False))
     same = sum(warn[(k, True)] for k in kinds)
     words = sum(warn[(k, "words")] for k in kinds)
     print(f"p4c's warnings on the accepted samples: {total}; fabriclab gives {same} of them "
           f"(on the same line; unused declarations also in p4c's words), {words} in p4c's words, "
-          f"and {warn[('extra', True)]} on lines where p4c gives none")
+          f"and {warn[('extra', True)]} on lines where p4c gives none; "
+          f"{warn[('times', True)]} of its lines have a warning of p4c's another number of times")
     for k in kinds:
         print(f"  {k:30} p4c {warn[(k, True)] + warn[(k, False)]:4}  fabriclab {warn[(k, True)]:4}"
               f"  in p4c's words {warn[(k, 'words')]:4}")

@@ -79,6 +79,12 @@ def _check_v1model_version(value: ir.Expr) -> None:
                                f"latest is {latest}")
 
 
+def unreachable_accept(parser: ir.ParserDecl) -> str:
+    """p4c's SimplifyParsers' warning for a parser that never accepts (its front end gives it
+    before inlining sub-parsers, its mid end again for the parsers main gets)."""
+    return f"accept state in parser {parser.name} is unreachable"
+
+
 def _ends_reached(start: ir.ParserState, rejecting: set[int] = frozenset()) -> set[str]:
     """Which of accept and reject some path of transitions from `start` reaches, through the
     select cases p4c's constant folding keeps (a select without a default case may go to
@@ -287,6 +293,8 @@ class CheckDeclarations:
         for before, fn in reversed(ctx.functions):  # in source order among the others
             decls.insert(before, fn)
         DeclarationChecker(ctx)._check_all(decls, ctx.global_scope)
+        for fn in ctx.not_returning:  # (p4c's def-use finds it, once the program type-checks)
+            raise error(fn.pos, f"Function '{fn.name}' does not return a value on all paths")
 
 
 class DeclarationChecker:
@@ -303,7 +311,6 @@ class DeclarationChecker:
         self._returns: ir.Type | None = None  # the return type of the function being checked
         self._unwritten: dict[int, ir.Expr] = {}  # the state's locals select cases may read (unwritten_locals)
         self._constant_params: set[int] = set()  # the control's directionless apply parameters
-        self._rejecting: set[int] = set()  # the parsers checked so far that never accept
 
     def _check_all(self, decls: list[ir.Decl], scope: Scope) -> None:
         """Check every declaration and report the first error of each, as p4c reports several.
@@ -321,6 +328,7 @@ class DeclarationChecker:
             try:
                 self._check_decl(decl, scope)
             except CompileError as err:
+                errors.extend(self._reported())
                 errors.extend(err.diagnostics)
                 if not _body_decl(decl) or any(p.type is None for p in _signature(decl)):
                     break
@@ -328,8 +336,14 @@ class DeclarationChecker:
                 if not errors:
                     raise
                 break
+            errors.extend(self._reported())
         if errors:
             raise CompileError(errors)
+
+    def _reported(self) -> list[Diagnostic]:
+        """The errors found while checking on past them (taken: each is reported once)."""
+        found, self.ctx.errors = self.ctx.errors, []
+        return found
 
     def _check_decl(self, decl: ir.Decl, scope: Scope) -> None:
         method = getattr(self, "_d_" + type(decl).__name__, None)
@@ -699,12 +713,13 @@ class DeclarationChecker:
             self._unwritten = unwritten_locals(state.stmts)
             self._transition(state.transition, states, state_scope)
             self._unwritten = {}
-        ends = _ends_reached(states["start"], self._rejecting)
+        ends = _ends_reached(states["start"], self.ctx.never_accepting)
         if not ends:
             raise error(decl.pos, f"parser {decl.name}: Parser never reaches accept or reject state")
-        if "accept" not in ends:  # (p4c's SimplifyParsers)
-            self.ctx.warn(decl.pos, f"accept state in parser {decl.name} is unreachable")
-            self._rejecting.add(id(decl))
+        if "accept" not in ends:
+            self.ctx.never_accepting.add(id(decl))
+            if "accept" not in _ends_reached(states["start"]):  # (p4c's front end: before inlining)
+                self.ctx.warn(decl.pos, unreachable_accept(decl), once=False)
 
     def _state(self, name: str, pos, states: dict) -> ir.ParserState | None:
         if name in ("accept", "reject"):
@@ -850,6 +865,8 @@ class DeclarationChecker:
             raise error(decl.pos, f"Unspecified type parameters for {self.types.show(decl.type)} in {decl.name}")
         if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.VoidType)):
             raise error(decl.pos, f"a variable cannot have type {self.types.show(decl.type)}")
+        if isinstance(decl.type, (ir.IntType, ir.StringType)):  # (only constants can)
+            raise error(decl.pos, f"{decl.name}: Cannot declare variables with type {self.types.show(decl.type)}")
         if decl.init is not None:
             init = self.types.expr(decl.init, scope)
             if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):

@@ -121,11 +121,16 @@ class DefUse:
                     for arg in anno.args if isinstance(arg, str) and arg.startswith("--Wdisable")}
         if "*" in disabled:
             return
+        # p4c tracks a specialized generic struct or header like any other, except one whose
+        # type arguments are specialized generics themselves (generic-struct.p4's H4<H2<S>>)
+        origin = ctx.generic_origin
+        untracked = {made for made, args in ctx.generic_args.items()
+                     if any(id(a) in origin for a in args)}
         for decl in ctx.program.decls:
             if decl.pos is None or decl.pos.file.startswith(SYSTEM) or id(decl) not in kept:
                 continue
             if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
-                _Block(ctx, decl, disabled=disabled).run()
+                _Block(ctx, decl, disabled=disabled, untracked=untracked).run()
 
 
 def _silenced(node) -> set[str]:
@@ -133,35 +138,35 @@ def _silenced(node) -> set[str]:
     return {a.args[0] for a in getattr(node, "annotations", ()) if a.name == "noWarn" and a.args}
 
 
-def _leaves(t, path: Location, generic: dict, depth: int = 0) -> list[Location]:
+def _leaves(t, path: Location, untracked: set, depth: int = 0) -> list[Location]:
     """The locations p4c tracks under storage of type `t` (none: not tracked; in a header, only
-    its fields of a base type; nothing in a specialized generic struct or header)."""
-    if id(t) in generic:
+    its fields of a base type; nothing in an `untracked` type)."""
+    if id(t) in untracked:
         return []
     if isinstance(t, _BASE + _WHOLE):
         return [path]
     if _is_header(t):
         return [(*path, f.name) for f in t.fields if isinstance(f.type, _BASE)]
     if isinstance(t, ir.StructLike) and t.kind in ("struct", "header_union") and depth < 16:
-        return [leaf for f in t.fields for leaf in _leaves(f.type, (*path, f.name), generic, depth + 1)]
+        return [leaf for f in t.fields for leaf in _leaves(f.type, (*path, f.name), untracked, depth + 1)]
     if _stack_followed(t):
-        return [leaf for i in range(t.size) for leaf in _leaves(t.elem, (*path, i), generic, depth + 1)]
+        return [leaf for i in range(t.size) for leaf in _leaves(t.elem, (*path, i), untracked, depth + 1)]
     return []
 
 
-def _headers(t, path: Location, generic: dict, depth: int = 0) -> list[tuple[Location, bool]]:
+def _headers(t, path: Location, untracked: set, depth: int = 0) -> list[tuple[Location, bool]]:
     """The headers under storage of type `t`, each with whether it is a header union (whose
-    members are headers too; not in generic types)."""
-    if id(t) in generic:
+    members are headers too; none in an `untracked` type)."""
+    if id(t) in untracked:
         return []
     if _is_header(t):
         return [(path, False)]
     if isinstance(t, ir.StructLike) and t.kind == "header_union":
         return [(path, True)] + [((*path, f.name), False) for f in t.fields if _is_header(f.type)]
     if isinstance(t, ir.StructLike) and t.kind == "struct" and depth < 16:
-        return [h for f in t.fields for h in _headers(f.type, (*path, f.name), generic, depth + 1)]
+        return [h for f in t.fields for h in _headers(f.type, (*path, f.name), untracked, depth + 1)]
     if _stack_followed(t):
-        return [h for i in range(t.size) for h in _headers(t.elem, (*path, i), generic, depth + 1)]
+        return [h for i in range(t.size) for h in _headers(t.elem, (*path, i), untracked, depth + 1)]
     return []
 
 
@@ -243,6 +248,7 @@ class _Block:
     ctx: CheckContext
     decl: ir.ControlDecl | ir.ParserDecl
     disabled: set = field(default_factory=set)
+    untracked: set = field(default_factory=set)  # ids of the types p4c does not follow
     roots: dict[int, ir.Node] = field(default_factory=dict)  # variables and parameters followed
     unions: set = field(default_factory=set)  # the header unions' locations
     hd: _Headers = field(default_factory=_Headers)
@@ -255,16 +261,14 @@ class _Block:
 
     def run(self) -> None:
         """The walk of the whole parser or control (none of one with a loop)."""
-        declared, inlined = self.ctx.declared_variables, self.ctx.inlined
-        for n in ir.walk(self.decl):
-            if isinstance(n, ir.For):
-                return
-            if isinstance(n, ir.VarDecl) and (id(n) in declared or n.name in inlined.written):
-                self.roots[id(n)] = n
+        if any(isinstance(n, ir.For) for n in ir.walk(self.decl)):
+            return
+        self.follow_variables(self.decl)
         state = State()
         for p in self.decl.params:
             state = self.declare(p, state, unwritten=p.direction == "out",
                                  valid=NO if p.direction == "out" else YES)
+        self.virtual_methods(state)
         for local in self.decl.locals:
             if isinstance(local, ir.VarDecl):
                 state = self.stmt(local, state)
@@ -274,19 +278,49 @@ class _Block:
             else:
                 self.parser(state)
 
+    def virtual_methods(self, state: State) -> None:
+        """The abstract methods the block's extern instances implement, each once from the
+        block's start (p4c's visitVirtualMethods: when the extern calls them is unknown; the
+        block's variables are all unwritten there, their initializers moved into its body)."""
+        functions = [f for local in self.decl.locals if isinstance(local, ir.Instance)
+                     for f in local.initializer or () if isinstance(f, ir.FunctionDecl)]
+        if not functions:
+            return
+        outer, hd = self.returned, self.hd.clone()
+        for local in self.decl.locals:
+            if isinstance(local, ir.VarDecl) and id(local) in self.roots:
+                state = self.declare(local, state, unwritten=True, valid=NO)
+        for f in functions:
+            self.returned = []
+            begin = state
+            for p in f.params:
+                begin = self.declare(p, begin, unwritten=p.direction == "out",
+                                     valid=NO if p.direction == "out" else YES)
+            with self.silence(f):
+                self.stmts(f.body.stmts, begin)
+        self.returned, self.hd = outer, hd
+
+    def follow_variables(self, node: ir.Node) -> None:
+        """The variables declared in `node` that p4c follows: the program's, and those an
+        inlined function's were renamed to."""
+        declared, inlined = self.ctx.declared_variables, self.ctx.inlined
+        for n in ir.walk(node):
+            if isinstance(n, ir.VarDecl) and (id(n) in declared or n.name in inlined.written):
+                self.roots[id(n)] = n
+
     def declare(self, d: ir.VarDecl | ir.Param, state: State, unwritten: bool, valid: str) -> State:
         """`d` followed from here: its headers `valid`, its locations unwritten or not."""
         self.roots[id(d)] = d
-        generic = self.ctx.generic_origin
+        untracked = self.untracked
         root = (id(d),)
-        for h, union in _headers(d.type, root, generic):
+        for h, union in _headers(d.type, root, untracked):
             self.hd.defs[h] = valid
             self.hd.asked.discard(h)
             if union:
                 self.unions.add(h)
         if not unwritten:
             return state
-        return replace(state, unwritten=state.unwritten | frozenset(_leaves(d.type, root, generic)))
+        return replace(state, unwritten=state.unwritten | frozenset(_leaves(d.type, root, untracked)))
 
     # -- parsers ------------------------------------------------------------------------------
     def parser(self, start: State) -> None:
@@ -508,49 +542,47 @@ class _Block:
             if ref is False and isinstance(lhs.type, StackType):
                 self.all_valid(lhs)
             return
-        t = lhs.type
+        self.assign(ref.location, rhs, lhs.type)
+
+    def assign(self, loc: Location, rhs: ir.Expr, t) -> None:
+        """The headers at `loc` (of type `t`) after `rhs` is assigned to it: p4c's
+        processHeadersInAssignment, element by element for a list of a stack's headers."""
         if _is_header(t):
             if isinstance(rhs, ir.InvalidHeader):
-                self.set_header(ref.location, NO)
+                self.set_header(loc, NO)
                 return
-            src = self.ref(rhs)
-            value = self.hd.find(src.location) if isinstance(src, _Ref) and _is_header(rhs.type) else None
-            self.set_header(ref.location, value or YES)
-        elif ref.location in self.unions:
+            value = self.validity(rhs)[0] if _is_header(rhs.type) else None
+            self.set_header(loc, value or YES)
+        elif loc in self.unions:
             src = self.ref(rhs)
             if isinstance(rhs, ir.InvalidHeader):
-                self.hd.update([ref.location], NO)  # (p4c: the union's own bit only)
+                self.hd.update([loc], NO)  # (p4c: the union's own bit only)
             elif isinstance(src, _Ref):
-                for h in self.hd.under(ref.location):
-                    if h != ref.location:
-                        self.hd.update([h], self.hd.find((*src.location, *h[len(ref.location):])) or YES)
-                self.hd.update([ref.location], YES)
+                for h in self.hd.under(loc):
+                    if h != loc:
+                        self.hd.update([h], self.hd.find((*src.location, *h[len(loc):])) or YES)
+                self.hd.update([loc], YES)
             else:
-                self.hd.update(self.hd.under(ref.location), YES)
+                self.hd.update(self.hd.under(loc), YES)
+        elif isinstance(t, StackType) and isinstance(rhs, ir.ListExpr) and _stack_followed(t):
+            for i, item in enumerate(rhs.items[:t.size]):
+                self.assign((*loc, i), item, t.elem)
+        elif isinstance(t, ir.StructLike) and t.kind == "struct" and isinstance(rhs, ir.StructExpr):
+            types = {f.name: f.type for f in t.fields}
+            for name, value in rhs.fields:
+                if name in types:
+                    self.assign((*loc, name), value, types[name])
+        elif isinstance(t, ir.StructLike) and t.kind == "struct" and isinstance(rhs, ir.ListExpr):
+            for f, value in zip(t.fields, rhs.items):  # (p4c: a struct expression by then)
+                self.assign((*loc, f.name), value, f.type)
         elif isinstance(t, ir.StructLike) and t.kind == "struct" or isinstance(t, StackType):
-            if isinstance(rhs, ir.StructExpr):
-                self.struct_expr(ref.location, rhs)
-                return
-            heads = [h for h in self.hd.under(ref.location) if h != ref.location]
+            heads = [h for h in self.hd.under(loc) if h != loc]
             src = self.ref(rhs)
-            if not isinstance(src, _Ref):  # a call's result, a list: p4c takes every header as valid
+            if not isinstance(src, _Ref):  # a call's result: p4c takes every header as valid
                 self.hd.update(heads, YES)
                 return
             for h in heads:
-                self.hd.update([h], self.hd.find((*src.location, *h[len(ref.location):])) or YES)
-
-    def struct_expr(self, loc: Location, rhs: ir.StructExpr) -> None:
-        for name, value in rhs.fields:
-            target = (*loc, name)
-            if isinstance(value, ir.InvalidHeader):
-                self.hd.update([target], NO)
-            elif _is_header(value.type):
-                src = self.ref(value)
-                self.hd.update([target], (self.hd.find(src.location) if isinstance(src, _Ref) else None) or YES)
-            elif isinstance(value, ir.StructExpr):
-                self.struct_expr(target, value)
-            else:
-                self.hd.update(self.hd.under(target), YES)
+                self.hd.update([h], self.hd.find((*src.location, *h[len(loc):])) or YES)
 
     def all_valid(self, e: ir.Expr) -> None:
         """Every header under what `e` names (under every element for a run-time index) valid."""
@@ -577,18 +609,23 @@ class _Block:
         """A field of each header in the chain `e` is accessed: warn if it may be invalid."""
         while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
             if isinstance(e, ir.Member) and _is_header(e.expr.type):
-                ref = self.ref(e.expr)
-                if isinstance(ref, _Ref):
-                    value, text = self.hd.find(ref.location), ref.text
-                else:  # a run-time index: valid if any element is (p4c's find of a location set)
-                    locs, text = self.matching(e.expr) if ref is False else ([], None)
-                    values = {self.hd.find(loc) for loc in locs}
-                    value = YES if YES in values or None in values else MAYBE if MAYBE in values \
-                        else NO if values and text else None  # (UNSET: only whole, never by index)
-                if value in (NO, UNSET, MAYBE):
+                value, text = self.validity(e.expr)
+                if value in (NO, UNSET, MAYBE) and text:
                     what = "a potentially invalid" if value == MAYBE else "an invalid"
                     self.warn(INVALID_HEADER, e, f"accessing a field of {what} header {text}")
             e = e.expr
+
+    def validity(self, e: ir.Expr) -> tuple[str | None, str | None]:
+        """The validity of the header `e` (None if not followed) and p4c's text of it (None
+        if p4c prints it otherwise)."""
+        ref = self.ref(e)
+        if isinstance(ref, _Ref):
+            return self.hd.find(ref.location), ref.text
+        # a run-time index: valid if any element is (p4c's find of a location set)
+        locs, text = self.matching(e) if ref is False else ([], None)
+        values = {self.hd.find(loc) for loc in locs}
+        return (YES if YES in values or None in values else MAYBE if MAYBE in values
+                else NO if values else None), text  # (UNSET: only whole, never by index)
 
     def read(self, e: ir.Expr | None, state: State) -> None:
         """Warn for each read in `e` of what may still be unwritten or a field of a header that
@@ -684,6 +721,7 @@ class _Block:
             return self.table(call, state)
         for arg in call.args:  # an extern's, a parser's or a control's: out headers valid
             if arg.param is not None and arg.param.direction in ("out", "inout") and arg.value is not None:
+                self.accessed(arg.value)  # (p4c visits it again, as written: a field's header)
                 state = self.write(arg.value, state)
                 ref = self.ref(arg.value)
                 if _is_header(arg.value.type) and isinstance(ref, _Ref):
@@ -700,6 +738,8 @@ class _Block:
             self.report = False
             return state
         bound = {id(a.param): a.value for a in args if a.param is not None}
+        if action not in self.decl.locals:  # a top-level action: its variables followed too
+            self.follow_variables(action)
         for p in action.params:
             arg = bound.get(id(p))
             state = self.declare(p, state, unwritten=p.direction == "out",
@@ -719,6 +759,7 @@ class _Block:
             if p.direction in ("out", "inout") and arg is not None and out.live:
                 if p.direction == "out":  # p4c's RemoveActionParameters copies p out: a read
                     self.read(_path_to(p), out)
+                self.accessed(arg)
                 out = self.write(arg, out)
                 self.assigned(arg, _path_to(p))
         return out

@@ -49,7 +49,7 @@ class CompileError(FabricError):
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = diagnostics
-        self.self_describing = all(d.pos for d in diagnostics)
+        self.self_describing = any(d.pos for d in diagnostics)
         super().__init__("\n".join(d.format() if self.self_describing else d.message
                                    for d in diagnostics))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fabriclab.p4 import ir
 
 
-def _block_of(value) -> ir.Decl | None:
+def block_of(value) -> ir.Decl | None:
     """The parser or control an instance, a constructor call or a path to an instance makes."""
     if isinstance(value, ir.PathExpr):
         value = value.decl
@@ -23,7 +23,7 @@ def pipeline_blocks(main: ir.Instance, follow_args: bool = False) -> list[ir.Dec
     found: list[ir.Decl] = []
 
     def add(value) -> None:
-        block = _block_of(value)
+        block = block_of(value)
         if block is None or block in found:
             return
         found.append(block)

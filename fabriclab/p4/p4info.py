@@ -694,7 +694,7 @@ def _build(program: ir.Program) -> p4i.P4Info:
         info.type_info.error.members.extend(program.errors)
     if _touches_type_info(info, found):
         info.type_info.SetInParent()
-    _check_duplicates(info, found)
+    _check_duplicates(info)
     return info
 
 
@@ -707,20 +707,34 @@ def _touches_type_info(info, found: _Collected) -> bool:
                 or any(h.metadata for h in info.controller_packet_metadata))
 
 
-def _check_duplicates(info, found: _Collected) -> None:
-    """p4c: "Name 'x' is used for multiple <kind> objects in the P4Info message"."""
-    nodes = {name: node for name, node, *_ in found.tables + found.instances}
-    for kind, items in (("table", info.tables), ("action profile", info.action_profiles),
-                        ("counter", info.counters), ("direct counter", info.direct_counters),
-                        ("meter", info.meters), ("direct meter", info.direct_meters),
-                        ("register", info.registers), ("value set", info.value_sets)):
+def _check_duplicates(info) -> None:
+    """p4c: "Name 'x' is used for multiple <kind> objects in the P4Info message" for each
+    repeat (it names no position), then how many there were."""
+    count = 0
+    for kind, items in (("table", info.tables), ("action", info.actions),
+                        ("action profile", info.action_profiles), ("counter", info.counters),
+                        ("direct counter", info.direct_counters), ("meter", info.meters),
+                        ("direct meter", info.direct_meters),
+                        ("controller packet metadata", info.controller_packet_metadata),
+                        ("value set", info.value_sets), ("register", info.registers),
+                        ("digest", info.digests)):
         seen: set[str] = set()
         for item in items:
             name = item.preamble.name
             if name in seen:
-                _fail(nodes.get(name), f"Name '{name}' is used for multiple {kind} objects in the "
-                                       f"P4Info message")
+                _fail(None, f"Name '{name}' is used for multiple {kind} objects in the P4Info message")
+                count += 1
             seen.add(name)
+    for extern in info.externs:
+        seen = set()
+        for item in extern.instances:
+            if item.preamble.name in seen:
+                _fail(None, f"Name '{item.preamble.name}' is used for multiple {extern.extern_type_name} "
+                            f"objects in the P4Info message")
+                count += 1
+            seen.add(item.preamble.name)
+    if count:
+        _fail(None, f"Found {count} duplicate name(s) in the P4Info")
 
 
 def _new_type(t: ir.NewTypeDecl, type_info) -> None:

@@ -14,6 +14,7 @@ from typing import Protocol, Sequence
 
 from fabriclab.p4 import ir
 from fabriclab.p4.checker import CheckDeclarations, DeclareGlobals
+from fabriclab.p4.diagnostics import CompileError
 from fabriclab.p4.def_use import DefUse, RecordVariables
 from fabriclab.p4.deprecated import Deprecated
 from fabriclab.p4.direct_calls import InstantiateDirectCalls
@@ -24,7 +25,7 @@ from fabriclab.p4.select_cases import SimplifySelectCases
 from fabriclab.p4.shadowing import Shadowing
 from fabriclab.p4.stack_next import StackNextReads
 from fabriclab.p4.specialize import SpecializeBlocks
-from fabriclab.p4.rules import EntryPriorities, MainPackage, TableEntries, TargetRestrictions, UnusedTables
+from fabriclab.p4.rules import EntryPriorities, MainPackage, MidEndParsers, TableEntries, TargetRestrictions, UnusedTables
 from fabriclab.p4.runtime_ops import RuntimeDivision
 from fabriclab.p4.typecheck import CheckContext
 from fabriclab.p4.unused import UnusedDeclarations
@@ -42,16 +43,19 @@ class PassManager:
         self.passes = tuple(passes)
 
     def run(self, ctx: CheckContext) -> ir.Program:
-        """Run every pass in order; a pass's CompileError ends the run (nothing after it runs)."""
+        """Run every pass in order; a pass's CompileError ends the run (nothing after it runs),
+        as do the errors a pass reported and checked on past."""
         for p in self.passes:
             p.run(ctx)
+            if ctx.errors:
+                raise CompileError(ctx.errors)
         return ctx.program
 
 
 # validate declarations as written -> warn about unused ones, uses of deprecated ones and out parameters left unwritten -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 # -> what the target cannot run (p4c's mid end for BMv2)
 FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), RecordVariables(), UnusedDeclarations(), Deprecated(), OutParams(), SideEffectOrdering(), Shadowing(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
-                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), SimplifySelectCases(), StackNextReads(), DefUse())
+                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), SimplifySelectCases(), StackNextReads(), DefUse(), MidEndParsers())
 
 
 def check(program: ir.Program, warnings: list | None = None) -> ir.Program:

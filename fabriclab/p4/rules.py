@@ -9,6 +9,7 @@ from __future__ import annotations
 from fabriclab.p4 import ir, liveness
 from fabriclab.p4.consteval import literal_text
 from fabriclab.p4.bmv2_rules import check_simple_switch, is_v1switch
+from fabriclab.p4.checker import unreachable_accept
 from fabriclab.p4.typecheck import CheckContext, error, substitute
 
 
@@ -41,6 +42,28 @@ class MainPackage:
             block = getattr(value, "type", None)
             if isinstance(block, (ir.ControlDecl, ir.ParserDecl)):
                 block.annotations = [a for a in block.annotations if a.name != "name"]
+
+
+class MidEndParsers:
+    """Pass: p4c's mid end runs SimplifyParsers again on the parsers main gets, once sub-parsers
+    are inlined: each that never accepts is warned about (again, if its own states never do)."""
+
+    name = "mid-end-parsers"
+
+    def run(self, ctx: CheckContext) -> None:
+        main = ctx.program.main
+        if main is None:
+            return
+        values = [arg.value for arg in main.args]
+        while values:
+            value = values.pop(0)
+            if isinstance(value, ir.PathExpr):
+                value = value.decl
+            block = liveness.block_of(value)
+            if isinstance(block, ir.ParserDecl) and id(block) in ctx.never_accepting:
+                ctx.warn(block.pos, unreachable_accept(block), once=False)
+            elif block is None and isinstance(value, (ir.ConstructorCall, ir.Instance)):  # a package's
+                values.extend(arg.value for arg in value.args)
 
 
 def _nested_blocks(value: ir.Expr | ir.Instance | None, outer: str | None, where: ir.Node) -> None:
@@ -140,6 +163,7 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
     # p4c's warnings (EntryPriorities), on the earlier entry and in its words ("Entry and
     # Entry ..."), then which entries: a duplicate once per earlier entry, the order once per table
     used: dict[int, ir.Entry] = {}
+    warned: set[int] = set()
     previous, out_of_order = None, False
     for before, entry in zip([None, *entries], entries):
         if entry.priority is None:
@@ -147,7 +171,8 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
             if entry.priority < 0:
                 raise error(t.pos, f"table '{t.name}': overflow in priority computation")  # p4c names the table
         first = used.get(entry.priority)
-        if first is not None and "duplicate-priorities" not in quiet:
+        if first is not None and "duplicate-priorities" not in quiet and id(first) not in warned:
+            warned.add(id(first))  # (p4c's reporter drops a repeat on the same entry)
             ctx.warn(first.pos, f"Entry and Entry have the same priority {entry.priority}\n(table '{t.name}', "
                                 f"entries at lines {_line(first)} and {_line(entry)})")
         if before is not None and not out_of_order and "entries-out-of-priority-order" not in quiet and \

@@ -37,6 +37,18 @@ def _key(ref: ir.TypeRef) -> str:
     return f"{ref.kind}:{ref.name}{width}<{','.join(_key(a) for a in ref.args)}>"
 
 
+def _type_names(node) -> set[str]:
+    """The names the type references under `node` use."""
+    names: set[str] = set()
+    for _name, value in _children(node):
+        for child in value if isinstance(value, list) else [value]:
+            if isinstance(child, ir.TypeRef) and child.kind == "name":
+                names.add(child.name)
+            if isinstance(child, ir.Node):
+                names |= _type_names(child)
+    return names
+
+
 class Specializer:
     def __init__(self, program: ir.Program) -> None:
         self.program = program
@@ -102,6 +114,10 @@ class Specializer:
                 continue
             value = copy.deepcopy(param.default)
             _bind_type_vars(value, known)
+            unbound = _type_names(value) & (set(package.type_params) - set(known))
+            if unbound and isinstance(node, ir.Instance):  # (p4c: at the instance)
+                name = next(t for t in package.type_params if t in unbound)
+                raise error(node.pos, f"{node.name}: could not infer a type for variable {name}")
             arg = ir.Argument(value, name=param.name if named else None, pos=node.pos)
             node.args.append(arg)
             added.append((arg, param))

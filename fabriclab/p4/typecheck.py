@@ -241,16 +241,22 @@ class CheckContext:
     # the functions the inlining dropped, each after how many top-level declarations it came
     functions: list = field(default_factory=list)
     generic_origin: dict = field(default_factory=dict)  # id(concrete struct) -> its generic struct
+    generic_args: dict = field(default_factory=dict)  # id(concrete struct) -> its type arguments
+    never_accepting: set = field(default_factory=set)  # ids of the parsers whose paths all reject
+    not_returning: list = field(default_factory=list)  # functions a path through ends without `return`
+    # errors p4c reports and checks on past (the checker adds them to what it reports)
+    errors: list[Diagnostic] = field(default_factory=list)
     # a name several parsers or controls are declared under -> them, in source order
     overloads: dict = field(default_factory=dict)
     package_overloads: dict = field(default_factory=dict)  # name -> packages declared so, all of them
     declared_variables: set = field(default_factory=set)  # ids of the VarDecls the program wrote (def_use)
     inlined: InlinedNames = field(default_factory=InlinedNames)
 
-    def warn(self, pos: SourcePos | None, message: str) -> None:
+    def warn(self, pos: SourcePos | None, message: str, once: bool = True) -> None:
         """p4c reports some questionable constructs (e.g. truncated constants) as warnings,
-        each once where it is (its reporter drops a repeat, as when code is checked again)."""
-        if any(w.pos == pos and w.message == message for w in self.warnings):
+        each once where it is (its reporter drops a repeat, as when code is checked again);
+        `once=False` for one on what p4c made, which has no position to drop a repeat by."""
+        if once and any(w.pos == pos and w.message == message for w in self.warnings):
             return
         self.warnings.append(Diagnostic(pos, message, severity="warning"))
 
@@ -284,6 +290,17 @@ class ExprChecker:
             raise error(e.pos, f"{what} must be a compile-time constant")
         return value.value
 
+    def _width(self, e: ir.Expr, scope: Scope) -> int:
+        """A type's width: what p4c's constant folding makes a constant of (else its words,
+        with the expression as written)."""
+        value = self.expr(e, scope)
+        if not isinstance(value, ir.Constant):
+            text = " ".join(e.text.split())
+            while text.startswith("(") and text.endswith(")"):
+                text = text[1:-1].strip()
+            raise error(e.pos, f"{text}: expected a constant")
+        return value.value
+
     def _resolve_type(self, ref: ir.TypeRef, scope: Scope) -> ir.Type:
         kind = ref.kind
         simple = {"bool": BOOL, "error": ir.ErrorType(), "string": ir.StringType(), "infint": INT,
@@ -294,7 +311,7 @@ class ExprChecker:
         if kind in simple:
             return simple[kind]
         if kind in ("bit", "int"):
-            width = self.const_int(ref.width, scope, "a width")
+            width = self._width(ref.width, scope)
             if width == 0 and kind == "int":
                 raise error(ref.pos, "Width of signed type cannot be zero")
             if width < 0 or width > 2048 or (kind == "int" and width < 1):
@@ -311,7 +328,7 @@ class ExprChecker:
         if kind == "list":
             return ir.ListType(self.resolve_type(ref.args[0], scope))
         if kind == "varbit":
-            width = self.const_int(ref.width, scope, "a width")
+            width = self._width(ref.width, scope)
             if width < 0 or width > 2048:  # varbit<0> is valid (p4c: issue3486)
                 raise error(ref.pos, f"invalid width {width} for varbit<>")
             return ir.VarbitType(width)
@@ -408,6 +425,7 @@ class ExprChecker:
                              annotations=base.annotations, pos=base.pos)
         cache[key] = made
         self.ctx.generic_origin[id(made)] = base
+        self.ctx.generic_args[id(made)] = args
         declaring, self.declaring = self.declaring, None
         try:
             for f in base.fields:
@@ -966,8 +984,8 @@ class ExprChecker:
 
     def _e_Conditional(self, e: ir.Conditional, scope: Scope):
         e.cond = self.expr(e.cond, scope)
-        if not isinstance(e.cond.type, ir.BoolType):
-            raise error(e.cond.pos, f"a condition must be bool, not {self.show(e.cond.type)}")
+        if not isinstance(e.cond.type, ir.BoolType):  # (p4c names no position, and checks on)
+            self.ctx.errors.append(Diagnostic(None, f"Selector of ?: must be bool, not {self.show(e.cond.type)}"))
         e.then = self.expr(e.then, scope)
         e.else_ = self.expr(e.else_, scope)
         e.then, e.else_ = self.unify(e.then, e.else_, "?:")

@@ -77,8 +77,8 @@ class ValidateDeclarations:
                 _extern(decl)
             if isinstance(decl, ir.FunctionDecl) and not (
                     decl.return_ref is not None and decl.return_ref.kind == "void"):
-                if not always_returns(decl.body):
-                    raise error(decl.pos, f"Function '{decl.name}' does not return a value on all paths")
+                if not always_returns(decl.body):  # (p4c finds it after type checking: reported then)
+                    ctx.not_returning.append(decl)
             for node in ir.walk(decl, frozenset({"initializer"})):  # (where abstract methods are implemented)
                 if isinstance(node, ir.PathExpr) and node.name == "this":
                     raise error(node.pos, "'this' can only be used in the definition of an abstract method")

@@ -190,10 +190,11 @@ def test_truncated_constants_are_warnings_as_in_p4c(slots, value, message):
 def test_state_without_transition_rejects_with_a_warning():
     text = build(TRANSITION="next;").replace("state next { transition accept; }", "state next { }")
     compiled = compile_source(text, "prog.p4")
-    warning, unreachable = [w for w in compiled.warnings if not w.message.endswith("is unused")]  # (unused.py's)
+    warning, *unreachable = [w for w in compiled.warnings if not w.message.endswith("is unused")]  # (unused.py's)
     assert warning.message == "next: implicit transition to `reject'"
     assert (warning.pos.line, warning.pos.col) == (11, 11)
-    assert unreachable.message == "accept state in parser P is unreachable"  # every path rejects
+    # every path rejects: p4c's front end and its mid end say so
+    assert [w.message for w in unreachable] == ["accept state in parser P is unreachable"] * 2
     assert compiled.program.find("P").state("next").transition.state == "reject"
 
 
@@ -226,6 +227,19 @@ def test_errors_in_several_parsers_and_controls_are_all_reported():
     assert "'m_t' has no field 'nope'" in diags[0].message
     assert "undeclared identifier 'undefined_thing'" in diags[2].message
     assert str(info.value).count(": error: ") == 4
+
+
+def test_a_selector_that_is_not_bool_is_reported_without_a_position_and_checking_goes_on():
+    """p4c: mux_e (its message names no node, so no position; the next error is found too)."""
+    text, [place] = _marks(build(APPLY="meta.x = hdr.h.a == 1 ? meta.x : meta.x;\n"
+                                       " meta.x = (bit<1>)meta.x ? meta.x : 1;\n"
+                                       " meta.x = @@undefined_thing;"))
+    with pytest.raises(CompileError) as info:
+        compile_source(text, "mux.p4")
+    first, second = info.value.diagnostics
+    assert (first.pos, first.message) == (None, "Selector of ?: must be bool, not bit<1>")
+    assert (second.pos.line, second.pos.col) == place and "undefined_thing" in second.message
+    assert str(info.value).startswith("error: Selector of ?: must be bool, not bit<1>\nmux.p4:")
 
 
 def test_an_error_in_a_type_stops_the_report_there():

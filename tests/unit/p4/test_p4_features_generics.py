@@ -179,6 +179,12 @@ S<E>(Some()) main;
     assert [d.name for d in program.decls if d.name.startswith("EmptyV")] == ["EmptyV"]
     with pytest.raises(CompileError):  # no default: the argument is needed
         compile_source(text.replace(" = EmptyV<H1>()", ""), "generics.p4")
+    # nothing gives H1 a type: p4c names main (issue2441)
+    with pytest.raises(CompileError) as info:
+        compile_source(text.replace("S<E>(Some()) main;", "package T<H1>(V<H1> vr = EmptyV<H1>());\nT() main;"),
+                       "generics.p4")
+    assert (info.value.first.pos.line, info.value.first.message) == (
+        text.count("\n") + 1, "main: could not infer a type for variable H1")
 
 
 # -- abstract methods: front end only (the switch has no user-defined externs) -------------------

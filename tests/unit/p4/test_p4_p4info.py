@@ -202,8 +202,10 @@ def test_duplicate_names_are_p4info_errors_as_in_p4c():
         '    @name(".shared") table t2 { key = { hdr.ipv4.srcAddr: exact; } actions = { NoAction; } }\n'
         "    apply { t2.apply(); }")
     compiled = compile_source(text, "dup_names.p4")  # the data plane is fine
-    [problem] = compiled.p4info_errors
-    assert "Name 'shared' is used for multiple table objects in the P4Info message" in problem.message
+    problem, count = compiled.p4info_errors  # (p4c names no position, then counts them)
+    assert (problem.pos, problem.message) == (
+        None, "Name 'shared' is used for multiple table objects in the P4Info message")
+    assert (count.pos, count.message) == (None, "Found 1 duplicate name(s) in the P4Info")
     with pytest.raises(CompileError, match="Name 'shared' is used for multiple table objects"):
         compiled.checked_p4info()
 
