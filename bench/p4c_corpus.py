@@ -20,7 +20,8 @@ rejected (a clear error from the compiler or the switch), crash (a traceback) or
 Errors (--errors): every testdata/p4_16_errors/*.p4, a program p4c must reject (its
 expected stderr, p4_16_errors_outputs/NAME.p4-stderr, holds an error): rejected (as p4c; an
 error in the P4Info counts, as p4c's test driver writes P4Runtime files),
-and of those how many name a line p4c's errors name; accepted (a difference); crash.
+and of those how many name a line p4c's errors name and how many say first what p4c says
+first; accepted (a difference); crash.
 Then testdata/p4_16_bmv_errors/*-bmv2.p4, which p4c's BMv2 test driver requires p4c-bm2-ss
 to reject (no expected stderr): accepted or rejected.
 
@@ -136,7 +137,7 @@ def compile_one(prog: pathlib.Path):
         lines = [d.pos.line for d in e.diagnostics
                  if d.pos and pathlib.Path(d.pos.file).name == prog.name]
         kind = REJECTED_BY_TARGET if isinstance(e, TargetError) else "rejected"
-        return None, (kind, str(e).splitlines()[0][:160], lines)
+        return None, (kind, str(e).splitlines()[0][:160], lines, e.diagnostics[0].message.splitlines()[0])
     except TimeoutError:
         return None, ("timeout", "")
     except Exception as e:  # noqa: BLE001 - a crash is a finding to count
@@ -175,6 +176,15 @@ def measure_stf(root: pathlib.Path, listing: bool, compiled: dict) -> collection
     return res
 
 
+_FIRST_ERROR = re.compile(r"^(?:\S+\(\d+\):\s?)?(?:\[--Werror=[a-z-]+\] )?error: (.*)$|^\S+\(\d+\):(syntax error.*)$", re.M)
+
+
+def first_error(stderr: str) -> str:
+    """The message of p4c's first error in `stderr` (its syntax errors have no `error:`)."""
+    m = _FIRST_ERROR.search(stderr)
+    return (m[1] or m[2]).strip() if m else ""
+
+
 def error_lines(name: str, stderr: str) -> set[int]:
     """The lines of `name` p4c's errors name in `stderr` (not its warnings' lines)."""
     lines: set[int] = set()
@@ -190,7 +200,7 @@ def error_lines(name: str, stderr: str) -> set[int]:
     return lines
 
 
-def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
+def measure_errors(root: pathlib.Path, listing: bool, words: collections.Counter) -> collections.Counter:
     """p4c's negative corpus: each program must be rejected; a rejection also counts as on
     p4c's line when our first diagnostic in the program names a line p4c's stderr names (or
     as "p4c names no line" when p4c's errors name none of the program's lines)."""
@@ -205,7 +215,8 @@ def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
             # p4c's error tests also write P4Runtime files, so its P4Info errors reject too.
             failure = ("rejected", program.p4info_errors[0].message[:160],
                        [d.pos.line for d in program.p4info_errors
-                        if d.pos and pathlib.Path(d.pos.file).name == prog.name])
+                        if d.pos and pathlib.Path(d.pos.file).name == prog.name],
+                       program.p4info_errors[0].message.splitlines()[0])
         if failure is None:
             kind = "accepted"
             first = next((l for l in expected.splitlines() if "error" in l), "")
@@ -215,6 +226,10 @@ def measure_errors(root: pathlib.Path, listing: bool) -> collections.Counter:
             kind = ("rejected, p4c names no line" if not p4c_lines else
                     "rejected, p4c's line" if ours and ours[0] in p4c_lines else "rejected")
             detail = failure[1]
+            words[failure[3] == first_error(expected)] += 1
+            if listing and failure[3] != first_error(expected):
+                print(f"errors words {prog.name}: p4c: {first_error(expected)[:100]} | ours: {failure[3][:100]}",
+                      flush=True)
         else:
             kind, detail = failure[0], failure[1]
         res[kind] += 1
@@ -403,12 +418,14 @@ def main(argv: list[str] | None = None) -> int:
                   + ", ".join(f"{k.removeprefix('switch ')} {v}" for k, v in sorted(switch.items())))
             print_warnings(warn)
         if args.errors:
-            err = measure_errors(root, args.list)
+            words: collections.Counter = collections.Counter()
+            err = measure_errors(root, args.list, words)
             n = sum(err.values())
             rejected = sum(v for k, v in err.items() if k.startswith("rejected"))
             print(f"p4c's negative corpus, {n} programs: "
                   + ", ".join(f"{k} {v}" for k, v in sorted(err.items()))
-                  + f" ({100 * rejected / max(n, 1):.1f}% rejected as p4c does)")
+                  + f" ({100 * rejected / max(n, 1):.1f}% rejected as p4c does); "
+                  + f"the first error in p4c's words: {words[True]}")
             bmv = measure_bmv_errors(root, args.list)
             print(f"p4c's BMv2 negative corpus (p4_16_bmv_errors), {sum(bmv.values())} programs: "
                   + ", ".join(f"{k} {bmv[k]}" for k in ("accepted", "rejected"))

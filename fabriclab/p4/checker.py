@@ -230,9 +230,9 @@ class DeclareGlobals:
         g = ctx.global_scope
         for decl in ctx.program.decls:
             if isinstance(decl, ir.ErrorDecl):
-                _extend(ctx.program.errors, decl, "error")
+                _extend(ctx.program.errors, decl)
             elif isinstance(decl, ir.MatchKindDecl):
-                _extend(ctx.program.match_kinds, decl, "match_kind")
+                _extend(ctx.program.match_kinds, decl)
             elif isinstance(decl, ir.ExternFunction):
                 overloads = g.values.setdefault(decl.name, [])
                 if not isinstance(overloads, list) or any(_same_signature(o, decl) for o in overloads):
@@ -276,10 +276,10 @@ def _member_pos(decl, index: int) -> SourcePos | None:
     return decl.member_pos[index] if index < len(decl.member_pos) and decl.member_pos[index] else decl.pos
 
 
-def _extend(members: list[str], decl: ir.Decl, what: str) -> None:
+def _extend(members: list[str], decl: ir.Decl) -> None:
     for i, name in enumerate(decl.members):  # type: ignore[attr-defined]
         if name in members:
-            raise error(_member_pos(decl, i), f"duplicate {what} member '{name}'")
+            raise error(_member_pos(decl, i), f"{name}: Duplicates declaration {name}")  # (p4c's words)
         members.append(name)
 
 
@@ -360,9 +360,7 @@ class DeclarationChecker:
     # -- type declarations ---------------------------------------------------------------
     def _d_StructLike(self, decl: ir.StructLike, scope: Scope) -> None:
         seen: set[str] = set()
-        for f in decl.fields:
-            if f.name in seen:
-                raise error(f.pos, f"duplicate field '{f.name}' in '{decl.name}'")
+        for f in decl.fields:  # (distinct: validate.py)
             self._length_annotation(f, seen, scope)
             seen.add(f.name)
             self._match_annotation(f)
@@ -413,9 +411,6 @@ class DeclarationChecker:
                                   f"match_kind")
 
     def _d_EnumDecl(self, decl: ir.EnumDecl, scope: Scope) -> None:
-        repeat = next((i for i, m in enumerate(decl.members) if m in decl.members[:i]), None)
-        if repeat is not None:
-            raise error(_member_pos(decl, repeat), f"duplicate member '{decl.members[repeat]}' in enum '{decl.name}'")
         if decl.underlying_ref is None:
             return
         underlying = self.types.resolve_type(decl.underlying_ref, scope)
@@ -472,11 +467,7 @@ class DeclarationChecker:
         return inner
 
     def _params(self, params: list[ir.Param], scope: Scope, role: str = "ctor") -> None:
-        seen: set[str] = set()
-        for p in params:
-            if p.name in seen:
-                raise error(p.pos, f"duplicate parameter '{p.name}'")
-            seen.add(p.name)
+        for p in params:  # (distinct: validate.py)
             p.type = self.types.resolve_type(p.type_ref, scope)
             _param_type(p, role)
             self._tuple_elements(p.type, p.type_ref)
@@ -692,13 +683,7 @@ class DeclarationChecker:
 
     def _parser(self, decl: ir.ParserDecl, scope: Scope) -> None:
         inner = self._block_scope(decl, self._generic_scope(decl.type_params, scope))
-        states: dict[str, ir.ParserState] = {}
-        for state in decl.states:
-            if state.name in states or state.name in ("accept", "reject"):
-                raise error(state.pos, f"duplicate state '{state.name}' in parser '{decl.name}'")
-            states[state.name] = state
-        if "start" not in states:
-            raise error(decl.pos, f"parser '{decl.name}' has no 'start' state")
+        states = {state.name: state for state in decl.states}  # (distinct, with a start: validate.py)
         for state in decl.states:
             state_scope = Scope(inner)
             for stmt in _parser_stmts(state.stmts):
@@ -922,10 +907,7 @@ class DeclarationChecker:
         """The order p4c checks a table's properties in: a table needs an `actions` list, and
         `default_action` and `entries` invoke actions of the list written before them;
         `entries` need a (non-empty) key, written before them."""
-        kinds = [kind for kind, _ in t.layout]
-        for i, (kind, pos) in enumerate(t.layout):  # p4c: properties are declarations, named once
-            if kind in kinds[:i]:
-                raise error(pos or t.pos, f"{kind}: duplicate property of table '{t.name}'")
+        kinds = [kind for kind, _ in t.layout]  # (each once: validate.py)
         if "actions" not in kinds:
             raise error(t.pos, f"{t.name}: expected 'actions' property")
         for i, (kind, pos) in enumerate(t.layout):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from fabriclab.p4 import ir
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.typecheck import CheckContext, error
 
 # Declarations a program may declare several times at the top level (overloads, told apart
@@ -33,6 +34,54 @@ def always_returns(stmt: ir.Stmt | None) -> bool:
         return has_default and bool(bodies) and stmt.cases[-1].body is not None and \
             all(always_returns(b) for b in bodies)
     return False
+
+
+def _repeated_names(program: ir.Program) -> list[tuple[SourcePos | None, str]]:
+    """Each name given again in a list p4c's parser keeps as an IndexedVector (parameters,
+    type parameters, fields, enum members, a parser's or control's locals and states, a
+    table's properties and actions, a struct expression's fields), where it is repeated."""
+    found: list[tuple[SourcePos | None, str]] = []
+
+    def check(items) -> None:  # items: (name, position)
+        seen: set[str] = set()
+        for name, pos in items:
+            if name in seen:
+                found.append((pos, name))
+            seen.add(name)
+
+    for node in ir.walk(program):
+        for attr in ("params", "ctor_params"):
+            params = getattr(node, attr, None)
+            if isinstance(params, list) and params and isinstance(params[0], ir.Param):
+                check((p.name, p.pos) for p in params)
+        names = getattr(node, "type_params", None)
+        if isinstance(names, list) and names and isinstance(names[0], str):
+            check((n, node.pos) for n in names)  # (no position of its own)
+        if isinstance(node, ir.StructLike):
+            check((f.name, f.pos) for f in node.fields)
+        elif isinstance(node, ir.EnumDecl):
+            check((m, node.member_pos[i] if i < len(node.member_pos) else node.pos)
+                  for i, m in enumerate(node.members))
+        elif isinstance(node, (ir.ParserDecl, ir.ControlDecl)):
+            check((d.name, d.pos) for d in node.locals if isinstance(d, ir.Decl))
+            if isinstance(node, ir.ParserDecl):
+                check((st.name, st.pos) for st in node.states)
+        elif isinstance(node, ir.TableDecl):
+            check(node.layout)
+            check((ref.name, ref.pos) for ref in node.actions)
+        elif isinstance(node, ir.StructExpr):
+            check((name, value.pos) for name, value in node.fields)
+    return found
+
+
+def _states(parser: ir.ParserDecl) -> None:
+    """accept and reject are built in, and start must be written (p4c reports both)."""
+    found = [Diagnostic(s.pos, f"Invalid parser state: {s.name} should not be implemented, it is built-in")
+             for s in parser.states if s.name in ("accept", "reject")]
+    if not any(s.name == "start" for s in parser.states):
+        found.append(Diagnostic(parser.pos, f"Parser {parser.name} has no 'start' state"))
+    if found:
+        raise CompileError(found)
 
 
 def _package(decl: ir.Decl) -> bool:
@@ -65,12 +114,14 @@ class ValidateDeclarations:
     name = "validate-declarations"
 
     def run(self, ctx: CheckContext) -> None:
+        repeats = sorted(_repeated_names(ctx.program), key=lambda r: (r[0] is None, r[0] and (r[0].line, r[0].col)))
+        if repeats:  # (p4c's parser reports each as it builds the list, all of them)
+            raise CompileError([Diagnostic(pos, f"{name}: Duplicates declaration {name}") for pos, name in repeats])
         seen: dict[str, ir.Decl] = {}
         for decl in ctx.program.decls:
             if isinstance(decl, (ir.ErrorDecl, ir.MatchKindDecl)):
                 continue
             self._top_level_name(decl, seen)
-            self._type_params(decl)
             for params, role in _param_lists(decl):
                 _params(params, role)
             if isinstance(decl, ir.ExternDecl):
@@ -84,6 +135,13 @@ class ValidateDeclarations:
                     raise error(node.pos, "'this' can only be used in the definition of an abstract method")
             if isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ExternDecl)):
                 _self_reference(decl)
+            if isinstance(decl, ir.ParserDecl):
+                _states(decl)
+            if isinstance(decl, (ir.ParserDecl, ir.ControlDecl)):  # (p4c's distinctParameters)
+                apply = {p.name: p for p in decl.params}
+                for p in decl.ctor_params:
+                    if p.name in apply:
+                        raise error(apply[p.name].pos, f"{p.name} duplicates {p.name}.")
 
     @staticmethod
     def _top_level_name(decl: ir.Decl, seen: dict[str, ir.Decl]) -> None:
@@ -96,18 +154,6 @@ class ValidateDeclarations:
             return
         raise error(decl.pos, f"duplicate declaration of '{decl.name}' (previous declaration at "
                               f"line {previous.pos.line if previous.pos else '?'})")
-
-    @staticmethod
-    def _type_params(decl: ir.Decl) -> None:
-        lists = [(decl, getattr(decl, "type_params", None) or [])]
-        if isinstance(decl, ir.ExternDecl):
-            lists += [(m, m.type_params) for m in decl.methods]
-        lists += [(fn, fn.type_params) for inst in ir.walk(decl) if isinstance(inst, ir.Instance)
-                  for fn in inst.initializer or () if isinstance(fn, ir.FunctionDecl)]
-        for owner, names in lists:
-            dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
-            if dup is not None:
-                raise error(owner.pos, f"duplicate type parameter '{dup}' of '{owner.name}'")
 
 
 def _params(params: list[ir.Param], role: str) -> None:

@@ -33,8 +33,8 @@ REJECTED = [
     ("a control and a function of one name", "control foo(in bit<8> x) { apply { } }\nbool @@foo() { return true; }",
      "duplicate declaration of 'foo'"),
     ("a type and a constant of one name", "struct S { }\nconst bit<8> @@S = 1;", "duplicate declaration of 'S'"),
-    ("duplicate type parameters of a package", "package @@S<T, T>();", "duplicate type parameter 'T'"),
-    ("duplicate type parameters of a struct", "struct @@S<T, T> { T a; }", "duplicate type parameter 'T'"),
+    ("duplicate type parameters of a package", "package @@S<T, T>();", "T: Duplicates declaration T"),
+    ("duplicate type parameters of a struct", "struct @@S<T, T> { T a; }", "T: Duplicates declaration T"),
     # functions (p4c: function_e1), this (issue3264), self reference (self-call)
     ("function without a return on all paths",
      "bit<16> @@max(in bit<16> left, in bit<16> right) {\n    if (left > right)\n        return left;\n}",

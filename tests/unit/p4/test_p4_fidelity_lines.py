@@ -8,6 +8,8 @@ import pytest
 
 from marked import build, compiles, rejected_at
 
+from fabriclab.p4 import CompileError, compile_source
+
 
 def program(decls: str = "", locals_: str = "", apply: str = "") -> str:
     return build(DECLS=decls, LOCALS=locals_, APPLY=apply)
@@ -28,7 +30,7 @@ def rejects(message: str, text: str) -> None:
     "error {\n  @@NoError\n}\n",  # core.p4 declares it
 ])
 def test_repeated_member_names_the_repeat(decl: str) -> None:
-    rejects("duplicate", program(decl))
+    rejects("Duplicates declaration", program(decl))
 
 
 @pytest.mark.parametrize("decl", [
@@ -80,10 +82,38 @@ def test_a_table_without_default_action_names_a_wrong_noaction(decl: str, messag
     compiles("action NoAction() {}\n" + control)
 
 
+@pytest.mark.parametrize("text, name", [
+    ("control c(inout bit<8> x, in bit<8> @@x) { apply {} }\n", "x"),  # parameters
+    ("control c() {\n  action a() {}\n  action @@a() {}\n  apply {}\n}\n", "a"),  # locals
+    ("parser p() {\n  state start { transition accept; }\n  state @@start { transition accept; }\n}\n",
+     "start"),
+    ("header h_t { bit<8> f; }\ncontrol c(inout h_t h) {\n  apply { h = { f = 1, @@f = 2 }; }\n}\n", "f"),
+    ("#include <core.p4>\ncontrol c() {\n  action a() {}\n  table t {\n    actions = { a; @@a; }\n  }\n"
+     "  apply { t.apply(); }\n}\n", "a"),
+])
+def test_a_name_repeated_in_one_list_is_a_duplicate_where_it_is_repeated(text: str, name: str) -> None:
+    """p4c's parser, as it builds each such list (an IndexedVector), before anything else."""
+    rejects(f"{name}: Duplicates declaration {name}", text)
+
+
+def test_a_constructor_parameter_named_as_an_apply_parameter_is_a_duplicate() -> None:
+    """p4c: dup-param (named where the apply parameter is)."""
+    rejects("p duplicates p.", "control c(bit<32> @@p)(bool p) {\n  apply {}\n}\n")
+
+
+def test_a_parser_implementing_accept_and_missing_start_is_told_both() -> None:
+    """p4c: accept_e (ValidateParsedProgram)."""
+    with pytest.raises(CompileError) as info:
+        compile_source("parser p() {\n  state accept { transition reject; }\n}\n", "prog.p4")
+    assert [(d.pos.line, d.message) for d in info.value.diagnostics] == [
+        (2, "Invalid parser state: accept should not be implemented, it is built-in"),
+        (1, "Parser p has no 'start' state")]
+
+
 def test_a_table_property_is_declared_once() -> None:
     control = "control c() {\n    table t {\n        key = {}\n        @@key = {}\n        actions = {}\n    }\n" \
               "    apply { t.apply(); }\n}\n"
-    rejects("key: duplicate property of table 't'", "#include <core.p4>\n" + control)
+    rejects("key: Duplicates declaration key", "#include <core.p4>\n" + control)
     compiles("#include <core.p4>\n" + control.replace("@@key = {}", ""))
 
 
@@ -185,6 +215,6 @@ def test_the_error_type_without_a_declaration_is_not_found_before_other_errors()
 
 def test_repeated_type_parameters_of_an_initializer_function() -> None:
     """p4c: name-duplicate-type-parameter-names, before the initializer's own errors."""
-    rejects("duplicate type parameter 'A'",
+    rejects("A: Duplicates declaration A",
             "typedef bit<1> t;\nextern e { e(); }\nparser MyParser()() {\n  e() ee = {\n"
             "    t @@f<A, A>(in t a) {}\n  };\n  state start {}\n}\n")
