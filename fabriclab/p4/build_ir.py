@@ -16,6 +16,7 @@ from lark.exceptions import VisitError
 from fabriclab.p4 import consteval, ir
 from fabriclab.p4.annotations import check_annotations, unknown_diagnostic
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap
+from fabriclab.p4.parser import UNEXPECTED_CHARACTER
 
 _INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
 _RADIX = {None: 10, "0x": 16, "0b": 2, "0o": 8, "0d": 10}
@@ -599,7 +600,7 @@ class IrBuilder(Transformer):
         return ir.CallStmt(call, pos=call.pos)
 
     def stray_stmt(self, meta, c):
-        raise self._error(c[0], f"syntax error: unexpected character {str(c[0])!r}")
+        raise self._error(c[0], UNEXPECTED_CHARACTER)
 
     def break_stmt(self, meta, c):
         return ir.Break(pos=self._pos(meta))

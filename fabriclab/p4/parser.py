@@ -54,22 +54,58 @@ def parse(text: str, smap: SourceMap) -> Tree:
             raise CompileError([smap.diagnostic(1, 1, "program nested too deeply")]) from None
 
 
+# p4c's grammar's names for its keywords' tokens (its bison parser names what it did not expect)
+_TOKEN_NAMES = {w: w.upper() for w in (
+    "abstract action actions apply bool bit break const continue control default else entries "
+    "enum error exit extern false for header header_union if in inout int key list match_kind out "
+    "package parser pragma priority return select state string struct switch table this "
+    "transition true tuple type typedef varbit void").split()} | {"value_set": "VALUESET"}
+_TYPE_DECLARED = r"\b(?:struct|header|header_union|enum(?:\s+bit\s*<[^>]*>)?|extern|parser|control|package)\s+{}\b" \
+    r"|\b(?:typedef|type)\b[^;]*\b{}\s*;"
+UNEXPECTED_END = "syntax error, unexpected END"
+UNEXPECTED_CHARACTER = "syntax error, unexpected UNEXPECTED_TOKEN"
+
+
+def _token_name(value: str, before: str) -> str:
+    """How p4c's bison parser names a token: a keyword's or literal's token name, an
+    identifier as a type's name or not (its lexer asks what is declared so far), punctuation
+    as written (quoted if it holds a comma)."""
+    if value in _TOKEN_NAMES:
+        return _TOKEN_NAMES[value]
+    if re.fullmatch(r"[A-Za-z_]\w*", value) and value != "_":
+        name = re.escape(value)
+        return "TYPE_IDENTIFIER" if re.search(_TYPE_DECLARED.format(name, name), before) else "IDENTIFIER"
+    if value[:1].isdigit():
+        return "INTEGER"
+    if value.startswith('"'):
+        return "STRING_LITERAL"
+    return f'"{value}"' if any(c in value for c in "',\\") else value
+
+
+def _terminal_name(terminal: str) -> str:
+    """p4c's name for a terminal of our grammar (its text, if it has one)."""
+    lark, _post = _parser()
+    pattern = lark.get_terminal(terminal).pattern
+    if pattern.type == "str":
+        return _token_name(pattern.value, "")
+    return terminal.removesuffix("_KW")
+
+
 def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
     line, col = max(getattr(err, "line", 1) or 1, 1), max(getattr(err, "column", 1) or 1, 1)
     if isinstance(err, UnexpectedEOF):
         last = smap.text.rstrip().split("\n")
-        return smap.diagnostic(len(last), max(len(last[-1]), 1), "syntax error: unexpected end of file")
+        return smap.diagnostic(len(last), max(len(last[-1]), 1), UNEXPECTED_END)
     if isinstance(err, UnexpectedCharacters):
-        char = smap.text[err.pos_in_stream] if err.pos_in_stream < len(smap.text) else "?"
-        return smap.diagnostic(line, col, f"syntax error: unexpected character {char!r}")
+        return smap.diagnostic(line, col, UNEXPECTED_CHARACTER)
     if isinstance(err, UnexpectedToken):
         tok = err.token
         if tok.type == "$END":
             last = smap.text.rstrip().split("\n")
-            return smap.diagnostic(len(last), max(len(last[-1]), 1), "syntax error: unexpected end of file")
+            return smap.diagnostic(len(last), max(len(last[-1]), 1), UNEXPECTED_END)
         value = str(tok.value)
         if tok.type == "STRAY_CHAR":  # only annotation bodies may hold it (p4.lark)
-            return smap.diagnostic(line, col, f"syntax error: unexpected character {value!r}")
+            return smap.diagnostic(line, col, UNEXPECTED_CHARACTER)
         if value in UNSUPPORTED_WORDS:
             return smap.diagnostic(line, col, f"unsupported: {UNSUPPORTED_WORDS[value]} are not supported by fabriclab")
         if tok.type == "IDENTIFIER" and re.match(r"\s*[A-Za-z_]", smap.text[tok.end_pos:]):
@@ -82,5 +118,9 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
             return smap.diagnostic(prev_line, prev_col, f"undeclared type '{before.group(1)}'")
         if tok.type == "ANNOTATION":
             return smap.diagnostic(line, col, f"syntax error: annotation {value.split('(')[0]} is not allowed here")
-        return smap.diagnostic(line, col, f"syntax error: unexpected {value!r}")
+        message = f"syntax error, unexpected {_token_name(value, smap.text[:tok.start_pos])}"
+        expected = sorted(err.expected or ())
+        if len(expected) == 1:  # (where p4c's grammar, like ours, takes one token only)
+            message += f", expecting {_terminal_name(expected[0])}"
+        return smap.diagnostic(line, col, message)
     return smap.diagnostic(line, col, "syntax error")

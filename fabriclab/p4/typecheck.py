@@ -290,6 +290,14 @@ class ExprChecker:
             raise error(e.pos, f"{what} must be a compile-time constant")
         return value.value
 
+    @staticmethod
+    def _check_width(ref: ir.TypeRef, kind: str, width: int) -> None:
+        """p4c's limits on a width, in its words (the type as it is written with the width)."""
+        if width < 0:
+            raise error(ref.pos, f"{kind}<{width}>: invalid type size")
+        if width > 2048:
+            raise error(ref.pos, f"{kind}<{width}>: Compiler only supports widths up to 2048")
+
     def _width(self, e: ir.Expr, scope: Scope) -> int:
         """A type's width: what p4c's constant folding makes a constant of (else its words,
         with the expression as written)."""
@@ -314,8 +322,7 @@ class ExprChecker:
             width = self._width(ref.width, scope)
             if width == 0 and kind == "int":
                 raise error(ref.pos, "Width of signed type cannot be zero")
-            if width < 0 or width > 2048 or (kind == "int" and width < 1):
-                raise error(ref.pos, f"invalid width {width} for {kind}<>")
+            self._check_width(ref, kind, width)
             return ir.BitType(width, kind == "int")
         if kind == "typeof":
             return self.expr(ref.of, scope).type
@@ -329,8 +336,7 @@ class ExprChecker:
             return ir.ListType(self.resolve_type(ref.args[0], scope))
         if kind == "varbit":
             width = self._width(ref.width, scope)
-            if width < 0 or width > 2048:  # varbit<0> is valid (p4c: issue3486)
-                raise error(ref.pos, f"invalid width {width} for varbit<>")
+            self._check_width(ref, kind, width)  # (varbit<0> is valid: issue3486)
             return ir.VarbitType(width)
         if kind == "name":
             decl = scope.lookup_type(ref.name)

@@ -46,9 +46,12 @@ def test_template_compiles():
 
 CASES = [
     # syntax and unsupported constructs
-    ("syntax", {"APPLY": "meta.x = @@;"}, "syntax error: unexpected ';'"),
-    ("unexpected char", {"APPLY": "meta.x = @@$;"}, "unexpected character '$'"),
-    ("varbit width", {"DECLS": "header v_t { @@varbit<(-1)> opts; }"}, "invalid width -1 for varbit<>"),
+    ("syntax", {"APPLY": "meta.x = @@;"}, "syntax error, unexpected ;"),  # (p4c's bison words)
+    ("syntax keyword", {"APPLY": "meta.x = @@default;"}, "syntax error, unexpected DEFAULT"),
+    ("syntax comma", {"APPLY": "meta.x = @@, 1;"}, 'syntax error, unexpected ","'),
+    ("syntax type name", {"APPLY": "meta.x = 1 @@m_t;"}, "syntax error, unexpected TYPE_IDENTIFIER"),
+    ("unexpected char", {"APPLY": "meta.x = @@$;"}, "syntax error, unexpected UNEXPECTED_TOKEN"),
+    ("varbit width", {"DECLS": "header v_t { @@varbit<(-1)> opts; }"}, "varbit<-1>: invalid type size"),
     # core.p4's static_assert (p4c: issue3531), false or not a constant
     ("static_assert", {"DECLS": 'const bool ok = @@static_assert(1 == 2, "one is not two");'},
      "static_assert failed: one is not two"),
@@ -65,7 +68,7 @@ CASES = [
     ("undeclared type in statement", {"APPLY": "@@nope_t v = 1;"}, "undeclared type 'nope_t'"),
     ("undeclared typedef target", {"DECLS": "typedef @@missing_t other_t;"}, "undeclared type 'missing_t'"),
     ("comment and spaces", {"APPLY": "meta.x = /* note */   @@hdr.h.b;"}, "cannot be used as bit<8>"),
-    ("type as value", {"APPLY": "meta.x = m_t@@;"}, "syntax error: unexpected ';'"),
+    ("type as value", {"APPLY": "meta.x = m_t@@;"}, "syntax error, unexpected ;"),
     ("duplicate", {"LOCALS": "action @@a1() { }"}, "a1: Duplicates declaration a1"),  # (p4c's words)
     ("duplicate field", {"DECLS": "header d_t { bit<8> f; bit<8> @@f; }"}, "f: Duplicates declaration f"),
     ("header field type", {"DECLS": "header d_t { @@error f; }"}, "header fields must be bit<W>"),

@@ -190,15 +190,15 @@ def test_length_annotation_with_earlier_names_compiles(fields: str) -> None:
 
 def test_a_structured_annotation_mixing_pairs_and_expressions_stops_at_the_mix() -> None:
     """p4c: structured-annotation-e; `key` is a keyword and still a key."""
-    rejects("unexpected '5'", program("@Mix[key=4,\n  @@5]\nconst bit<8> K = 1;\n"))
-    rejects("unexpected '='", program("@Mix[4,\n  k@@=5]\nconst bit<8> K = 1;\n"))
+    rejects("syntax error, unexpected INTEGER, expecting ]", program("@Mix[key=4,\n  @@5]\nconst bit<8> K = 1;\n"))
+    rejects("syntax error, unexpected =", program("@Mix[4,\n  k@@=5]\nconst bit<8> K = 1;\n"))
     compiles(program("@Pairs[key=4, k=5]\n@Exprs[4, 5, \"s\"]\nconst bit<8> K = 1;\n"))
 
 
 def test_a_statement_may_start_with_a_type_member() -> None:
     """p4c's lvalue takes `Type.member` (and `.Type.member`): a missing `;` after `c.c(_)`
     is reported at the `}` (expr-call-on-type-with-arguments), a type member is no l-value."""
-    rejects("unexpected '}'", "control c()() {\n  apply {\n    c.c(_)\n  @@}\n}\n")
+    rejects("syntax error, unexpected }, expecting ;", "control c()() {\n  apply {\n    c.c(_)\n  @@}\n}\n")
     rejects("not an l-value", program("enum E { A }\n", apply="E e;\n @@.E.A = e;"))
     compiles(program("enum E { A }\n", apply="E e = .E.A;"))
 
