@@ -42,7 +42,7 @@ class CallChecker:
     def _call_path(self, e: ir.MethodCall, target: ir.PathExpr, scope: Scope) -> ir.Expr:
         decl = (self.ctx.global_scope if target.absolute else scope).lookup(target.name)
         if decl is None:
-            raise error(target.pos, f"undeclared identifier '{target.name}'")
+            raise error(target.pos, f"{target.name}: declaration not found")
         e.method = target.name
         if isinstance(decl, ir.ActionDecl) and not target.absolute:
             # an action named like an extern function it calls (`action hash() { hash(..); }`):

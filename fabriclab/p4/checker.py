@@ -276,6 +276,13 @@ def _member_pos(decl, index: int) -> SourcePos | None:
     return decl.member_pos[index] if index < len(decl.member_pos) and decl.member_pos[index] else decl.pos
 
 
+def _unbound(ref: ir.ActionRef, param: ir.Param) -> CompileError:
+    """p4c's words for an action named in a table without an argument for `param`, which has
+    a direction (so the control plane cannot give it)."""
+    args = ", ".join(a.value.text for a in ref.args if a.value is not None)
+    return error(ref.pos, f"{ref.name}({args}): Parameter {param.name} must be bound")
+
+
 def _extend(members: list[str], decl: ir.Decl) -> None:
     for i, name in enumerate(decl.members):  # type: ignore[attr-defined]
         if name in members:
@@ -415,8 +422,9 @@ class DeclarationChecker:
             return
         underlying = self.types.resolve_type(decl.underlying_ref, scope)
         if not isinstance(underlying, ir.BitType):
-            raise error(decl.underlying_ref.pos, f"a serializable enum needs a bit<W> or int<W> type, "
-                                                 f"not {self.types.show(underlying)}")
+            note = "; note that the used type is unsized int" if isinstance(underlying, ir.IntType) else ""
+            raise error(decl.underlying_ref.pos, f"{self.types.show(underlying)}: Illegal type for enum; only bit<> "
+                                                 f"and int<> are allowed{note}")
         decl.underlying = underlying
         members = Scope(scope)  # the members before a value name theirs (p4c: issue3616, `c = (bit<4>)a`)
         for name, expr in zip(decl.members, decl.value_exprs):
@@ -432,8 +440,7 @@ class DeclarationChecker:
     def _d_NewTypeDecl(self, decl: ir.NewTypeDecl, scope: Scope) -> None:
         decl.type = self.types.resolve_type(decl.type_ref, scope)
         if not isinstance(decl.type, (ir.BitType, ir.BoolType, ir.NewTypeDecl)):
-            raise error(decl.type_ref.pos, f"'type' needs a bit<W>, int<W>, bool or another 'type', "
-                                           f"not {self.types.show(decl.type)}")
+            raise error(decl.type_ref.pos, f"{decl.name}: `type' can only be applied to base types")
 
     def check_const(self, decl: ir.ConstDecl, scope: Scope) -> None:
         if decl.value is not None:
@@ -566,7 +573,8 @@ class DeclarationChecker:
         if decl.initializer is not None and not isinstance(base, ir.ExternDecl):
             raise error(decl.pos, f"{decl.name}: initializers only allowed for extern instances")
         if not abstract and decl.initializer is not None:
-            raise error(decl.pos, f"{decl.name}: instance initializers for extern without abstract methods")
+            # (p4c names the kind of what it found: the initializer's block)
+            raise error(decl.pos, "BlockStatement: instance initializers for extern without abstract methods")
         if not abstract and not decl.initializer:
             return
         bindings = dict(zip(base.type_params, decl.type.args)) if isinstance(decl.type, ir.SpecializedType) else {}
@@ -710,7 +718,7 @@ class DeclarationChecker:
         if name in ("accept", "reject"):
             return None
         if name not in states:
-            raise error(pos, f"undeclared state '{name}'")
+            raise error(pos, f"{name}: declaration not found")
         return states[name]
 
     def _transition(self, tr: ir.Transition, states: dict, scope: Scope) -> None:
@@ -948,6 +956,8 @@ class DeclarationChecker:
             raise error(ref.pos, f"'{ref.name}' in table '{t.name}' is {what}")
         ref.decl = decl
         directional = [p for p in decl.params if p.direction is not None]
+        if not any(a.name for a in ref.args) and len(ref.args) < len(directional):
+            raise _unbound(ref, directional[len(ref.args)])
         if ref.has_args or directional:
             ref.args = self.calls.bind_args(ref, directional, ref.args, scope, {}, f"action '{decl.name}'")
 
@@ -968,9 +978,8 @@ class DeclarationChecker:
         bound = [a for a in listed.args if a.param is not None and a.param.direction is not None]
         params = listed.decl.control_plane_params if len(ref.args) != len(listed.decl.params) \
             else listed.decl.params
-        if bound and params is not listed.decl.params:
-            raise error(ref.pos, f"action '{ref.name}': not enough arguments (the arguments bound in the "
-                                 f"actions list must be repeated)")
+        if bound and params is not listed.decl.params:  # (the list's bound arguments, repeated)
+            raise _unbound(ref, [p for p in listed.decl.params if p.direction is not None][min(len(ref.args), len(bound) - 1)])
         ref.args = self.calls.bind_args(ref, params, ref.args, scope, {}, f"action '{ref.name}'")
         given = {a.param.name: a for a in ref.args if a.param is not None}
         for listed_arg in bound:

@@ -108,14 +108,15 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
             return smap.diagnostic(line, col, UNEXPECTED_CHARACTER)
         if value in UNSUPPORTED_WORDS:
             return smap.diagnostic(line, col, f"unsupported: {UNSUPPORTED_WORDS[value]} are not supported by fabriclab")
+        # p4c's words, and which name is probably meant as a type (its lexer tells an
+        # identifier that names no type declared so far from a type's name)
         if tok.type == "IDENTIFIER" and re.match(r"\s*[A-Za-z_]", smap.text[tok.end_pos:]):
-            return smap.diagnostic(line, col, f"undeclared type '{value}'")
+            return smap.diagnostic(line, col, f"syntax error, unexpected IDENTIFIER\n"
+                                              f"('{value}' is not a type declared before it)")
         before = re.search(r"(?<![\w.])([A-Za-z_]\w*)[ \t]+$", smap.text[:tok.start_pos])
         if tok.type == "IDENTIFIER" and before and before.group(1) not in _KEYWORDS:
-            start = before.start(1)
-            prev_line = smap.text.count("\n", 0, start) + 1
-            prev_col = start - (smap.text.rfind("\n", 0, start) + 1) + 1
-            return smap.diagnostic(prev_line, prev_col, f"undeclared type '{before.group(1)}'")
+            return smap.diagnostic(line, col, f"syntax error, unexpected IDENTIFIER\n"
+                                              f"('{before.group(1)}' is not a type declared before it)")
         if tok.type == "ANNOTATION":
             return smap.diagnostic(line, col, f"syntax error: annotation {value.split('(')[0]} is not allowed here")
         message = f"syntax error, unexpected {_token_name(value, smap.text[:tok.start_pos])}"

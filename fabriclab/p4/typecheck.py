@@ -315,7 +315,7 @@ class ExprChecker:
                   "void": VOID, "dontcare": ir.DontCareType(), "match_kind": ir.MatchKindType()}
         if kind == "error" and not any(isinstance(d, ir.ErrorDecl) for d in self.ctx.program.decls):
             # the type `error` is the one the `error {...}` declarations (core.p4's) make
-            raise error(ref.pos, "error: declaration not found (no 'error' declaration; #include <core.p4>)")
+            raise error(ref.pos, "error: declaration not found\n(no 'error' declaration: #include <core.p4>)")
         if kind in simple:
             return simple[kind]
         if kind in ("bit", "int"):
@@ -341,7 +341,7 @@ class ExprChecker:
         if kind == "name":
             decl = scope.lookup_type(ref.name)
             if decl is None:
-                raise error(ref.pos, f"undeclared type '{ref.name}'")
+                raise error(ref.pos, f"{ref.name}: declaration not found")
             self._not_self(ref, decl)
             if isinstance(decl, ir.TypedefDecl):
                 return self.typedef_target(decl, scope)
@@ -358,7 +358,7 @@ class ExprChecker:
         if kind == "specialized":
             base = scope.lookup_type(ref.name)
             if base is None:
-                raise error(ref.pos, f"undeclared type '{ref.name}'")
+                raise error(ref.pos, f"{ref.name}: declaration not found")
             self._not_self(ref, base)
             params = getattr(base, "type_params", [])
             if len(params) != len(ref.args):
@@ -662,7 +662,7 @@ class ExprChecker:
             if e.name in self.ctx.program.match_kinds:  # a match_kind value (`{exact}`)
                 kind = ir.MatchKindType()
                 return ir.EnumMember(kind, e.name, type=kind, text=e.text, pos=e.pos)
-            raise error(e.pos, f"undeclared identifier '{e.name}'")
+            raise error(e.pos, f"{e.name}: declaration not found")
         e.decl = decl if not isinstance(decl, list) else decl[0]
         if isinstance(decl, list):
             e.decl = decl[0]
@@ -697,7 +697,7 @@ class ExprChecker:
             decl = self.typedef_target(decl, scope)
         if isinstance(decl, ir.EnumDecl):
             if e.member not in decl.members:
-                raise error(e.pos, f"enum '{decl.name}' has no member '{e.member}'")
+                raise error(e.pos, f"{e.type_name}.{e.member}: Invalid enum tag")
             return ir.EnumMember(decl, e.member, decl.values.get(e.member), type=decl, text=e.text, pos=e.pos)
         raise error(e.pos, f"'{e.type_name}.{e.member}' is not an enum member")
 
@@ -1007,7 +1007,7 @@ class ExprChecker:
             e.expr = self.as_bits(e.expr)  # a constant member folds (p4c: issue3635)
         src = e.expr.type
         e.type = target
-        if isinstance(src, ir.InvalidInitType):  # `(H){#}`: an invalid H
+        if isinstance(src, ir.InvalidInitType) and isinstance(target, ir.StructLike):  # `(H){#}`: an invalid H
             return self.coerce(e.expr, target, "{#}")
         if same_type(src, target):
             return e.expr if _literal_key(e.expr) is not None else e
@@ -1021,6 +1021,9 @@ class ExprChecker:
             # `(S) {...}` initializes S as an assignment would: the fields must match
             # (p4c: explicit-cast-to-header-from-kvlist-expr-with-unmatched-field)
             return self.coerce(e.expr, target, "cast operand")
+        if not (isinstance(target, (ir.BitType, ir.BoolType, ir.IntType, ir.NewTypeDecl, ir.StackType))
+                or isinstance(target, ir.EnumDecl) and target.underlying_ref is not None):
+            raise error(e.pos, f"{self.show(target)}: cast not supported")  # (p4c: no value converts to it)
         if isinstance(src, ir.IntType) and isinstance(target, ir.BoolType) and isinstance(e.expr, ir.Constant) \
                 and e.expr.value not in (0, 1):
             raise error(e.pos, f"({self.show(target)}){e.expr.value}: only 0 and 1 can be cast to bool")

@@ -152,8 +152,8 @@ class ValidateDeclarations:
             return
         if isinstance(decl, _OVERLOADABLE) and type(previous) is type(decl) and _package(decl) == _package(previous):
             return
-        raise error(decl.pos, f"duplicate declaration of '{decl.name}' (previous declaration at "
-                              f"line {previous.pos.line if previous.pos else '?'})")
+        raise error(decl.pos, f"{decl.name} duplicates {decl.name}.\n(the previous declaration: line "
+                              f"{previous.pos.line if previous.pos else '?'})")  # (p4c's words first)
 
 
 def _params(params: list[ir.Param], role: str) -> None:
@@ -178,7 +178,7 @@ def _extern(ext: ir.ExternDecl) -> None:
     (a call tells them apart by those)."""
     for m in ext.methods:
         if m.name == ext.name:
-            raise error(m.pos, f"{m.name}: invalid constructor; cannot have a return type")
+            raise error(m.pos, f"{m.name}: invalid constructor; cannot have a return type.")
     for m in ext.constructors:
         if m.name != ext.name:
             raise error(m.pos, f"{m.name}: invalid type; method has no return type")

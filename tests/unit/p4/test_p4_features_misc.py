@@ -62,7 +62,7 @@ def test_an_enum_member_value_names_an_earlier_member():
 
 
 def test_an_enum_member_value_cannot_name_a_later_member():
-    rejected_at(build(DECLS="enum bit<8> E { a = @@b, b = 1 }"), "undeclared identifier 'b'")
+    rejected_at(build(DECLS="enum bit<8> E { a = @@b, b = 1 }"), "b: declaration not found")
 
 
 # -- package arguments (p4c: package, default-control-argument, unused) -----------------------

@@ -226,7 +226,7 @@ typedef tuple<match_kind> mk_t;
 
 def test_match_kind_values_and_types():
     assert run(MATCH_KINDS, bytes([0, 1, 2, 3])) == bytes([7, 1, 2, 3])
-    rejected(MATCH_KINDS.replace("{exact, ternary}", "{exact, exactly}"), "undeclared identifier 'exactly'", 8)
+    rejected(MATCH_KINDS.replace("{exact, ternary}", "{exact, exactly}"), "exactly: declaration not found", 8)
     rejected(MATCH_KINDS.replace("hdr.h.a = 7;", "hdr.h.a = exact;"), "of type match_kind cannot be used as bit<8>", 20)
 
 

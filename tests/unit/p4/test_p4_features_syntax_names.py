@@ -275,4 +275,4 @@ def test_package_overloaded_by_its_parameters():
 
 
 def test_an_action_is_not_overloaded():
-    rejected_at(build(DECLS="action a() { }\n@@action a(bit<8> x) { }"), "duplicate declaration of 'a'")
+    rejected_at(build(DECLS="action a() { }\n@@action a(bit<8> x) { }"), "a duplicates a.")

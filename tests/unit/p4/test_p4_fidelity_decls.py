@@ -31,8 +31,8 @@ REJECTED = [
      "constructor parameters cannot have a direction"),
     # names (p4c: issue1932, template_e, name-duplicate-type-parameter-names-2)
     ("a control and a function of one name", "control foo(in bit<8> x) { apply { } }\nbool @@foo() { return true; }",
-     "duplicate declaration of 'foo'"),
-    ("a type and a constant of one name", "struct S { }\nconst bit<8> @@S = 1;", "duplicate declaration of 'S'"),
+     "foo duplicates foo."),
+    ("a type and a constant of one name", "struct S { }\nconst bit<8> @@S = 1;", "S duplicates S."),
     ("duplicate type parameters of a package", "package @@S<T, T>();", "T: Duplicates declaration T"),
     ("duplicate type parameters of a struct", "struct @@S<T, T> { T a; }", "T: Duplicates declaration T"),
     # functions (p4c: function_e1), this (issue3264), self reference (self-call)

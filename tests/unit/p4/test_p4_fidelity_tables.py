@@ -96,7 +96,13 @@ def test_bound_struct_arguments_compare_by_field():
 
 
 def test_bound_arguments_must_be_repeated():
-    rejected("not enough arguments", **table("actions = { a2(meta.z); }\n @@default_action = a2(1);"))
+    rejected("a2(1): Parameter v must be bound", **table("actions = { a2(meta.z); }\n @@default_action = a2(1);"))
+
+
+def test_an_action_listed_without_its_directional_arguments_is_unbound():
+    """p4c: action-bind1, action-bind2 (printed as a call, with the arguments given)."""
+    rejected("a2(): Parameter v must be bound", **table("actions = { @@a2; }"))
+    rejected("a2(): Parameter v must be bound", **table("actions = { a2(meta.z); }\n @@default_action = a2();"))
 
 
 def test_control_plane_arguments_are_constants():
