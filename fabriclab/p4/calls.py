@@ -300,8 +300,8 @@ class CallChecker:
             # alone gives it none (p4c: "could not infer a width", issue764, issue584)
             ptype = substitute(arg.param.type, bindings)
             if isinstance(ptype, ir.TypeVar):
-                raise error(arg.value.pos, f"{arg.value.text}: could not infer a width for '{arg.param.name}' "
-                                           f"of {what} (write the constant with a width, as 32w5, or cast it)")
+                raise error(arg.value.pos, f"{arg.value.text}: could not infer a width\n(for '{arg.param.name}' "
+                                           f"of {what}: write the constant with a width, as 32w5, or cast it)")
             arg.value = self._bind_one(arg.value, arg.param, scope, bindings, what)
         return result
 

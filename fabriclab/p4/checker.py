@@ -607,8 +607,7 @@ class DeclarationChecker:
             self._body(fn.body, fn.params, ret, scope, this=decl)
         for name, proto in abstract.items():
             if name not in done and proto.annotation("optional") is None:
-                raise error(decl.pos, f"{decl.name}: abstract method '{name}' of {self.types.show(decl.type)} "
-                                      f"is not implemented")
+                raise error(decl.pos, f"{decl.name}: {name} abstract method not implemented")
 
     def _d_FunctionDecl(self, decl: ir.FunctionDecl, scope: Scope) -> None:
         """A function is type-checked where it is declared, called or not, as p4c checks every
@@ -625,7 +624,7 @@ class DeclarationChecker:
         self._body(decl.body, decl.params, returns, scope)
         for call in ir.iter_calls(decl.body):
             if call.kind == ir.CallKind.ACTION:  # p4c: functions cannot call actions
-                raise error(call.pos, f"{call.method}(): functions cannot call actions")
+                raise error(call.pos, f"{call.method}(): Functions cannot call actions")
 
     def _body(self, body: ir.Block, params: list[ir.Param], returns: ir.Type, scope: Scope,
               this: ir.Instance | None = None) -> None:
@@ -921,7 +920,7 @@ class DeclarationChecker:
         for i, (kind, pos) in enumerate(t.layout):
             if kind == "entries" and t.entries:
                 if not t.keys:
-                    raise error(t.pos, f"Entries cannot be specified for a table with no key: {t.name}")
+                    raise error(t.pos, f"Entries cannot be specified for a table with no key {t.name}")
                 if "key" in kinds[i:]:
                     raise error(pos, f"the entries of table '{t.name}' must come after its key")
             if kind in ("default_action", "entries") and "actions" not in kinds[:i]:
@@ -970,7 +969,7 @@ class DeclarationChecker:
         name = decl.name if isinstance(decl, ir.ActionDecl) else ref.name
         listed = next((a for a in t.actions if a.name == name or a.decl and a.decl.name == name), None)
         if listed is None:
-            raise error(ref.pos, f"action '{ref.name}' is not in the actions of table '{t.name}'")
+            raise error(ref.pos, f"{ref.name}() not present in action list\n(the actions of table '{t.name}')")
         if isinstance(decl, ir.ActionDecl) and listed.decl is not decl:
             raise error(ref.pos, f"'{'.' if ref.absolute else ''}{ref.name}' and '{listed.name}' in the actions "
                                  f"of table '{t.name}' refer to different actions")
@@ -1080,7 +1079,8 @@ class DeclarationChecker:
         elif isinstance(stmt, ir.If):
             stmt.cond = self.types.expr(stmt.cond, scope)
             if not isinstance(stmt.cond.type, ir.BoolType):
-                raise error(stmt.cond.pos, f"an if condition must be bool, not {self.types.show(stmt.cond.type)}")
+                raise error(stmt.cond.pos, f"Condition of IfStatement does not evaluate to a bool but "
+                                           f"{self.types.show(stmt.cond.type)}")
             stmt.then = self._stmt(stmt.then, Scope(scope))
             if stmt.else_ is not None:
                 stmt.else_ = self._stmt(stmt.else_, Scope(scope))
@@ -1112,7 +1112,7 @@ class DeclarationChecker:
             if stmt.cond is not None:
                 stmt.cond = self.types.expr(stmt.cond, inner)
                 if not isinstance(stmt.cond.type, ir.BoolType):
-                    raise error(stmt.cond.pos, f"a for condition must be bool, not "
+                    raise error(stmt.cond.pos, f"Condition of ForStatement does not evaluate to a bool but "
                                                f"{self.types.show(stmt.cond.type)}")
             stmt.update = [self._stmt(s, inner) for s in stmt.update]
             self._loops += 1
@@ -1160,7 +1160,8 @@ class DeclarationChecker:
                 else:
                     key = None
                 if key in seen:
-                    raise error(case.pos, f"duplicate switch label '{key or 'default'}'")
+                    raise error(case.pos, f"{case.label.text}: duplicate case label {case.label.text}" if key
+                                else "duplicate switch label 'default'")
                 seen.add(key)
         elif isinstance(t, (ir.BitType, ir.EnumDecl, ir.ErrorType)):
             if "exact" not in self.ctx.program.match_kinds and any(c.label is not None for c in stmt.cases) and \
@@ -1174,7 +1175,7 @@ class DeclarationChecker:
                     case.label = self._case_value(self.types.expr(case.label, scope), t, "switch label")
                 key = None if case.label is None else getattr(case.label, "value", None) or case.label.text
                 if key in seen:
-                    raise error(case.pos, "duplicate switch label")
+                    raise error(case.pos, f"{case.label.text}: duplicate case label {case.label.text}")
                 seen.add(key)
         else:
             raise error(stmt.expr.pos, f"cannot switch on a value of type {self.types.show(t)}")

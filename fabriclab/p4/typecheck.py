@@ -170,6 +170,14 @@ def is_numeric(t: ir.Type | None) -> bool:
     return isinstance(t, (ir.BitType, ir.IntType))
 
 
+def declared_text(decl) -> str:
+    """p4c's text of a declared type: its kind, then its name ('struct S', 'control c')."""
+    kind = decl.kind if isinstance(decl, (ir.StructLike, ir.BlockTypeDecl)) else \
+        "parser" if isinstance(decl, ir.ParserDecl) else "control" if isinstance(decl, ir.ControlDecl) else \
+        "extern" if isinstance(decl, ir.ExternDecl) else None
+    return f"{kind} {decl.name}" if kind else decl.name
+
+
 def same_type(a: ir.Type | None, b: ir.Type | None) -> bool:
     if a is b:
         return True
@@ -381,7 +389,7 @@ class ExprChecker:
     def _not_self(self, ref: ir.TypeRef, decl) -> None:
         """A type declaration cannot name itself (p4c: issue2544_self_ref, self-call)."""
         if decl is not None and decl is self.declaring:
-            raise error(ref.pos, f"Self-referencing types not supported: '{ref.name}' within '{decl.name}'")
+            raise error(ref.pos, f"Self-referencing types not supported: '{ref.name}' within '{declared_text(decl)}'")
 
     def _type_argument(self, ref: ir.TypeRef, base, arg: ir.TypeRef, t: ir.Type) -> None:
         """p4c's rules on the type arguments of `base<...>`: no parser, control or package
@@ -394,7 +402,7 @@ class ExprChecker:
         if getattr(t, "type_params", None):
             raise error(arg.pos, f"{arg.name or self.show(t)}: generic type needs type arguments")
         if self._contains(t, base, set()):
-            raise error(ref.pos, f"{ref.name}: contains self '{base.name}' as type argument")
+            raise error(ref.pos, f"{ref.name}: contains self '{declared_text(base)}' as type argument")
 
     def _contains(self, t, base, seen: set) -> bool:
         """Whether type `t` is or holds the generic declaration `base` (its arguments, its
@@ -1026,7 +1034,7 @@ class ExprChecker:
             raise error(e.pos, f"{self.show(target)}: cast not supported")  # (p4c: no value converts to it)
         if isinstance(src, ir.IntType) and isinstance(target, ir.BoolType) and isinstance(e.expr, ir.Constant) \
                 and e.expr.value not in (0, 1):
-            raise error(e.pos, f"({self.show(target)}){e.expr.value}: only 0 and 1 can be cast to bool")
+            raise error(e.pos, f"({self.show(target)}){e.expr.value}: Only 0 and 1 can be cast to booleans")
         if not self._castable(src, target, e.expr):
             raise error(e.pos, f"cannot cast {self.show(src)} to {self.show(target)}")
         if isinstance(e.expr, (ir.ListExpr, ir.StructExpr)) and isinstance(target, ir.StructLike):

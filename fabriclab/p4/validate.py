@@ -14,7 +14,7 @@ from typing import Iterator
 
 from fabriclab.p4 import ir
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
-from fabriclab.p4.typecheck import CheckContext, error
+from fabriclab.p4.typecheck import CheckContext, declared_text, error
 
 # Declarations a program may declare several times at the top level (overloads, told apart
 # by their arguments): functions with functions, extern functions with extern functions,
@@ -169,7 +169,7 @@ def _params(params: list[ir.Param], role: str) -> None:
         if optional and role in ("ctor", "function"):
             raise error(p.pos, f"{p.name}: optional parameter not allowed here")
         if role in ("ctor", "package") and p.direction is not None:
-            raise error(p.pos, f"{p.name}: constructor parameters cannot have a direction")
+            raise error(p.pos, f"{p.name}: invalid direction. Constructor parameters cannot have a direction")
 
 
 def _extern(ext: ir.ExternDecl) -> None:
@@ -184,7 +184,7 @@ def _extern(ext: ir.ExternDecl) -> None:
             raise error(m.pos, f"{m.name}: invalid type; method has no return type")
         for p in m.params:
             if p.direction is not None:
-                raise error(p.pos, f"{p.name}: constructor parameters cannot have a direction")
+                raise error(p.pos, f"{p.name}: invalid direction. Constructor parameters cannot have a direction")
     for group in (ext.constructors, ext.methods):
         for i, m in enumerate(group):
             names = sorted(p.name for p in m.params)
@@ -200,4 +200,4 @@ def _self_reference(decl: ir.ParserDecl | ir.ControlDecl | ir.ExternDecl) -> Non
         if isinstance(node, ir.TypeRef) and node.kind in ("name", "specialized") and node.name == decl.name \
                 and node.name not in getattr(decl, "type_params", []):
             raise error(node.pos, f"Self-referencing types not supported: '{node.name}' within "
-                                  f"'{decl.name}'")
+                                  f"'{declared_text(decl)}'")

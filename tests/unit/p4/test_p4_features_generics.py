@@ -227,7 +227,7 @@ def test_abstract_method_implemented_in_the_initializer():
     (_abstract("return ix;").replace("Virtual() cntr = {", "Virtual() cntr = {\n        void h() { }"),
      "no matching abstract method", 10),
     (_abstract("return ix;").replace("bit<16> f(in bit<16> ix) {\n            return ix;\n        }", ""),
-     "abstract method 'f' of Virtual is not implemented", 9),
+     "cntr: f abstract method not implemented", 9),
     (_abstract("return ix;").replace("bit<16> total();", "int total();"), "illegal return type for method", 4),
 ])
 def test_abstract_method_rules(program, message, line):

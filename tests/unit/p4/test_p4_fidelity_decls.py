@@ -17,7 +17,7 @@ REJECTED = [
     ("method without a return type", "struct s_t { }\nextern X {\n    X();\n    @@s_t(in bit<8> a);\n}",
      "invalid type; method has no return type"),
     ("constructor parameter with a direction", "extern X {\n    X(in bit<8> @@a);\n}",
-     "constructor parameters cannot have a direction"),
+     "invalid direction. Constructor parameters cannot have a direction"),
     ("duplicate constructor", "extern E {\n    E(bit<8> x);\n    @@E(bit<8> x);\n}", "duplicate declaration of 'E'"),
     ("duplicate method", "extern E {\n    void f(bit<8> a);\n    void @@f(bit<8> a);\n}", "duplicate declaration of 'f'"),
     # parameters (p4c: default-param, issue3814)
@@ -28,7 +28,7 @@ REJECTED = [
      "optional parameter not allowed here"),
     ("optional function parameter", "bit<8> f(@optional in bit<8> @@a) { return 1; }", "optional parameter not allowed here"),
     ("package parameter with a direction", "control ct();\npackage top(in ct @@c);",
-     "constructor parameters cannot have a direction"),
+     "invalid direction. Constructor parameters cannot have a direction"),
     # names (p4c: issue1932, template_e, name-duplicate-type-parameter-names-2)
     ("a control and a function of one name", "control foo(in bit<8> x) { apply { } }\nbool @@foo() { return true; }",
      "foo duplicates foo."),

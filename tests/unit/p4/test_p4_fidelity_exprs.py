@@ -56,7 +56,7 @@ def test_template_compiles():
 FUNCTION_CASES = [
     ("bad operand", "bool f(in bool c) {\n @@return c || \"s\"; }", "'||' needs bool operands"),
     ("return type", "E f(in bool c, in bit<8> v) {\n @@return c ? v : v; }", "returned value of type bit<8>"),
-    ("action call", "action act() { }\nvoid f() {\n @@act(); }", "functions cannot call actions"),
+    ("action call", "action act() { }\nvoid f() {\n @@act(); }", "act(): Functions cannot call actions"),
     ("directionless write", "void f(m_t m) {\n @@m.x = 1; }", "cannot write to directionless parameter"),
     ("string +", "extern void lg(string s);\nvoid f() {\n @@lg(\"a\" + \"b\"); }", "'+' needs numeric operands"),
     ("missing return value", "bit<8> f() {\n @@return; }", "return with no expression"),

@@ -102,9 +102,9 @@ def test_field_types(bad, good, message):
      "struct g_t<T> { T t; }\nstruct s_t { g_t<bit> a; }", "Cannot use parser pp as a type parameter"),
     # nor a type that holds the generic type itself (p4c: issue1296, issue3291)
     ("extern X<T> { X(); }\n@@X<X<bit<8>>>() x;", "extern X<T> { X(); }\nextern Y<T> { Y(); }\nX<Y<bit<8>>>() x;",
-     "X: contains self 'X' as type argument"),
+     "X: contains self 'extern X' as type argument"),
     ("struct g_t<T> { T t; }\ntypedef g_t<bit> one_t;\n@@typedef g_t<one_t> two_t;",
-     "struct g_t<T> { T t; }\ntypedef g_t<bit> one_t;\ntypedef g_t<bit<2>> two_t;", "contains self 'g_t'"),
+     "struct g_t<T> { T t; }\ntypedef g_t<bit> one_t;\ntypedef g_t<bit<2>> two_t;", "contains self 'struct g_t'"),
 ])
 def test_generic_types(bad, good, message):
     rejected(message, DECLS=bad)
@@ -113,7 +113,7 @@ def test_generic_types(bad, good, message):
 
 def test_a_type_declaration_does_not_name_itself():
     # p4c: issue2544_self_ref
-    rejected("Self-referencing types not supported: 'X' within 'X'", DECLS="extern X {\n@@void m(X x); }")
+    rejected("Self-referencing types not supported: 'X' within 'extern X'", DECLS="extern X {\n@@void m(X x); }")
     accepted(DECLS="extern Y { Y(); }\nextern X { void m(Y y); }")
 
 

@@ -136,7 +136,7 @@ def test_value_set_of_fixed_width_compiles(elem: str) -> None:
 
 def test_const_int_from_a_sized_constant() -> None:
     """p4c unifies int with a sized constant: `const int a = 4w2` is 2, which is no bool."""
-    rejects("(bool)2: only 0 and 1 can be cast to bool",
+    rejects("(bool)2: Only 0 and 1 can be cast to booleans",
             program("const int a = 4w2;\n@@const bool b = (bool)a;\n"))
     compiles(program("const int a = 4w1;\nconst bool b = (bool)a;\n"))
 
