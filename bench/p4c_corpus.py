@@ -176,7 +176,7 @@ def measure_stf(root: pathlib.Path, listing: bool, compiled: dict) -> collection
     return res
 
 
-_FIRST_ERROR = re.compile(r"^(?:\S+\(\d+\):\s?)?(?:\[--Werror=[a-z-]+\] )?error: (.*)$|^\S+\(\d+\):(syntax error.*)$", re.M)
+_FIRST_ERROR = re.compile(r"^(?:\S+\(\d+\):\s?)?(?:\[--Werror=[^\]]+\] )?error: (.*)$|^\S+\(\d+\):(syntax error.*)$", re.M)
 
 
 def first_error(stderr: str) -> str:

@@ -4,10 +4,14 @@ parameters (positional, named, defaults), infer type arguments and check directi
 
 from __future__ import annotations
 
+from typing import Callable
+
 from fabriclab.p4 import ir
+from fabriclab.p4.diagnostics import CompileError, SourcePos
 from fabriclab.p4.fieldtypes import has_varbits_or_unions, size_in_bits
+from fabriclab.p4.p4c_text import node_text
 from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
-                                   header_stack_only, same_type, substitute)
+                                   header_stack_only, mismatch, same_type, substitute, unifying)
 
 _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOKAHEAD,
                    "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
@@ -99,8 +103,11 @@ class CallChecker:
                 return cand
         counts = sorted({len(c.params) for c in candidates})
         expected = " or ".join(str(c) for c in counts)
-        raise error(e.pos, f"wrong number of arguments to '{candidates[0].name}': expected {expected}, "
-                           f"got {len(args)}")
+        message = f"wrong number of arguments to '{candidates[0].name}': expected {expected}, got {len(args)}"
+        if len(candidates) > 1:
+            raise error(e.pos, message)
+        with unifying(e):  # (one declaration: p4c unifies the call with it)
+            raise mismatch(e.pos, message)
 
     def _finish_generic(self, e: ir.MethodCall, fn: ir.Method, bindings: dict, scope: Scope) -> ir.Expr:
         bindings = dict(bindings)
@@ -162,7 +169,8 @@ class CallChecker:
                 raise error(e.pos, f"{method}() takes one argument (the count)")
             count = self.types.expr(e.args[0].value, scope)
             if not isinstance(count, ir.Constant) or count.value < 0:
-                raise error(e.args[0].pos, f"the count of {method}() must be a non-negative constant")
+                with unifying(e):  # (p4c: its type's argument must be a constant)
+                    raise mismatch(e.args[0].pos, f"the count of {method}() must be a non-negative constant")
             e.args[0].value = count
             e.args[0].param = _COUNT_PARAM
             self.check_writable(obj, scope)
@@ -176,7 +184,8 @@ class CallChecker:
         if isinstance(base, ir.ExternDecl):
             candidates = [m for m in base.methods if m.name == method]
             if not candidates:
-                raise error(target.pos, f"extern '{base.name}' has no method '{method}'")
+                raise error(target.pos, f"{node_text(target)}: extern {base.name} does not have method matching "
+                                        f"this call")
             fn = self._overload(e, candidates, e.args, f"Ambiguous method {method}")
             e.decl = fn
             e.kind = _PACKET_METHODS.get(method, ir.CallKind.EXTERN_METHOD) \
@@ -254,55 +263,73 @@ class CallChecker:
     # -- arguments -----------------------------------------------------------------------------
     def bind_args(self, call: ir.Node, params: list[ir.Param], args: list[ir.Argument], scope: Scope,
                   bindings: dict, what: str) -> list[ir.Argument]:
-        """Match `args` to `params`; returns arguments in parameter order."""
+        """Match `args` to `params`; returns arguments in parameter order. A mismatch quotes
+        the call (p4c unifies its type with the callee's), or the argument of an action a table
+        names."""
         pos = call.pos
+        origin = call if isinstance(call, (ir.MethodCall, ir.Instance, ir.ConstructorCall)) else None
         by_param: dict[str, ir.Argument] = {}
         named = [a for a in args if a.name is not None]
         if named and len(named) != len(args):
             raise error(pos, f"call to {what} mixes named and positional arguments")
-        if len(args) > len(params):
-            raise error(pos, f"wrong number of arguments to {what}: expected {len(params)}, got {len(args)}")
-        for i, arg in enumerate(args):
-            if arg.name is not None:
-                param = next((p for p in params if p.name == arg.name), None)
-                if param is None:
-                    raise error(arg.pos, f"{what} has no parameter '{arg.name}'")
-                if param.name in by_param:
-                    raise error(arg.pos, f"parameter '{arg.name}' is given twice")
-            else:
-                param = params[i]
-            by_param[param.name] = arg
+        with unifying(origin):
+            if len(args) > len(params):
+                raise mismatch(pos, f"wrong number of arguments to {what}: expected {len(params)}, "
+                                    f"got {len(args)}")
+            for i, arg in enumerate(args):
+                if arg.name is not None:
+                    param = next((p for p in params if p.name == arg.name), None)
+                    if param is None:
+                        raise mismatch(arg.pos, f"{what} has no parameter '{arg.name}'")
+                    if param.name in by_param:
+                        raise error(arg.pos, f"parameter '{arg.name}' is given twice")
+                else:
+                    param = params[i]
+                by_param[param.name] = arg
         result = []
-        unsized: list[ir.Argument] = []  # unsized constants for type variables, bound last
+        given: list[ir.Argument] = []  # (p4c types every argument, then unifies the call)
         for param in params:
             arg = by_param.get(param.name)
             if arg is None:
-                if param.annotation("optional") is not None:  # `@optional`: may be left out
-                    continue
-                if param.default is None:
-                    raise error(pos, f"wrong number of arguments to {what}: missing '{param.name}'")
+                if param.annotation("optional") is not None or param.default is None:
+                    continue  # `@optional`: may be left out (a missing one is reported below)
                 arg = ir.Argument(self.types.expr(param.default, scope), pos=pos)
             elif arg.value is not None:
-                value = self.types.expr(arg.value, scope)
+                arg.value = self.types.expr(arg.value, scope)
                 if isinstance(call, ir.MethodCall):
-                    _value_argument(value)
-                if isinstance(substitute(param.type, bindings), ir.TypeVar) and isinstance(value.type, ir.IntType):
-                    arg.value = value
-                    unsized.append(arg)
-                else:
-                    arg.value = self._bind_one(value, param, scope, bindings, what)
+                    _value_argument(arg.value)
+                given.append(arg)
             elif param.direction not in ("out", "inout"):
-                raise error(arg.pos, f"'_' can only be passed to an out parameter ({param.name} of {what})")
+                with unifying(origin):
+                    raise mismatch(arg.pos, f"'_' can only be passed to an out parameter ({param.name} of "
+                                            f"{what})")
             arg.param = param
             result.append(arg)
-        for arg in unsized:
-            # a type variable takes its width from the other arguments; an unsized constant
-            # alone gives it none (p4c: "could not infer a width", issue764, issue584)
-            ptype = substitute(arg.param.type, bindings)
-            if isinstance(ptype, ir.TypeVar):
-                raise error(arg.value.pos, f"{arg.value.text}: could not infer a width\n(for '{arg.param.name}' "
-                                           f"of {what}: write the constant with a width, as 32w5, or cast it)")
-            arg.value = self._bind_one(arg.value, arg.param, scope, bindings, what)
+        bound: dict[int, ir.Expr] = {}  # (set once all are: a mismatch quotes the call as typed)
+        unsized: list[ir.Argument] = []  # unsized constants for type variables, bound last
+        with unifying(origin):
+            missing = next((p for p in params if p.name not in by_param and p.default is None
+                            and p.annotation("optional") is None), None)
+            if missing is not None:
+                raise mismatch(pos, f"wrong number of arguments to {what}: missing '{missing.name}'")
+            for arg in given:
+                if isinstance(substitute(arg.param.type, bindings), ir.TypeVar) and \
+                        isinstance(arg.value.type, ir.IntType):
+                    unsized.append(arg)
+                    continue
+                with unifying(arg.value if origin is None else None):
+                    bound[id(arg)] = self._bind_one(arg.value, arg.param, scope, bindings, what)
+            for arg in unsized:
+                # a type variable takes its width from the other arguments; an unsized constant
+                # alone gives it none (p4c: "could not infer a width", issue764, issue584)
+                ptype = substitute(arg.param.type, bindings)
+                if isinstance(ptype, ir.TypeVar):
+                    raise error(arg.value.pos, f"{arg.value.text}: could not infer a width\n(for "
+                                               f"'{arg.param.name}' of {what}: write the constant with a width, "
+                                               f"as 32w5, or cast it)")
+                bound[id(arg)] = self._bind_one(arg.value, arg.param, scope, bindings, what)
+        for arg in given:
+            arg.value = bound[id(arg)]
         return result
 
     def _bind_one(self, value: ir.Expr, param: ir.Param, scope: Scope, bindings: dict, what: str) -> ir.Expr:
@@ -324,26 +351,28 @@ class CallChecker:
         if not (isinstance(ptype, ir.IntType) and isinstance(value.type, ir.BitType)):
             # (p4c unifies `int` with any width: such a value keeps its own, extern-int-arg1)
             value = self.types.coerce(value, ptype, f"argument '{param.name}' of {what}")
-        if param.direction in ("out", "inout"):
-            self.check_writable(value, scope, f"argument for {param.direction} parameter '{param.name}'")
+        if param.direction in ("out", "inout"):  # (p4c: a mismatch of the call)
+            self.check_writable(value, scope, f"argument for {param.direction} parameter '{param.name}'", mismatch)
         return value
 
-    def check_writable(self, e: ir.Expr, scope: Scope, what: str = "assignment target") -> None:
-        """`e` must be an l-value rooted at a writable variable or parameter."""
+    def check_writable(self, e: ir.Expr, scope: Scope, what: str = "assignment target",
+                       fail: Callable[[SourcePos | None, str], CompileError] = error) -> None:
+        """`e` must be an l-value rooted at a writable variable or parameter (`fail` makes the
+        error)."""
         node = e
         while isinstance(node, (ir.Member, ir.Index, ir.Slice)):
             node = node.expr
         if not isinstance(node, ir.PathExpr) or isinstance(e, ir.Member) and e.member == "lastIndex" \
                 and isinstance(e.expr.type, ir.StackType):
-            raise error(e.pos, f"{what} '{e.text}' is not an l-value")
+            raise fail(e.pos, f"{what} '{e.text}' is not an l-value")
         decl = node.decl
         if isinstance(decl, ir.Param):
             if decl.direction == "in":
-                raise error(e.pos, f"cannot write to 'in' parameter '{decl.name}'")
+                raise fail(e.pos, f"cannot write to 'in' parameter '{decl.name}'")
             if decl.direction is None:
-                raise error(e.pos, f"cannot write to directionless parameter '{decl.name}'")
+                raise fail(e.pos, f"cannot write to directionless parameter '{decl.name}'")
         elif not isinstance(decl, ir.VarDecl):
-            raise error(e.pos, f"{what} '{e.text}' is not writable")
+            raise fail(e.pos, f"{what} '{e.text}' is not writable")
 
     # -- constructors ---------------------------------------------------------------------------
     def block_overload(self, node, target: ir.Type, args: list[ir.Argument]) -> ir.Type:
@@ -405,12 +434,18 @@ class CallChecker:
     def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope,
                      explicit: dict | None = None):
         """`explicit`: the package's type arguments given with its type (`Ingress<H>(...)`); the
-        blocks passed must agree with them."""
+        blocks passed must agree with them. A mismatch quotes the package type (as p4c)."""
+        with unifying(package):
+            return self._bind_package(node, package, args, scope, explicit)
+
+    def _bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope,
+                      explicit: dict | None):
         if args and all(a.name for a in args):  # V1Switch(p = P(), ...): put them in parameter order
             by_name = {a.name: a for a in args}
             unknown = sorted(set(by_name) - {p.name for p in package.params})
             if unknown:
-                raise error(by_name[unknown[0]].pos, f"package '{package.name}' has no parameter '{unknown[0]}'")
+                raise mismatch(by_name[unknown[0]].pos, f"package '{package.name}' has no parameter "
+                                                        f"'{unknown[0]}'")
             args = [by_name[p.name] for p in package.params if p.name in by_name]
         params = package.params
         if all(a.name for a in args):  # named: the parameters given
@@ -419,8 +454,8 @@ class CallChecker:
             params = params[:len(args)]
         left_out = [p for p in package.params if p not in params]
         if len(args) > len(package.params) or any(p.annotation("optional") is None for p in left_out):
-            raise error(node.pos, f"wrong number of arguments to package '{package.name}': "
-                                  f"expected {len(package.params)}, got {len(args)}")
+            raise mismatch(node.pos, f"wrong number of arguments to package '{package.name}': "
+                                     f"expected {len(package.params)}, got {len(args)}")
         bindings = {name: t for name, t in (explicit or {}).items() if not isinstance(t, ir.DontCareType)}
         for arg, param in zip(args, params):  # `@optional` parameters may be left out
             value = self.types.expr(arg.value, scope) if arg.value is not None else None
@@ -437,8 +472,9 @@ class CallChecker:
                     if isinstance(want, ir.TypeVar) and have is not None:
                         bindings[want.name] = have
                     elif have is not None and not isinstance(want, ir.DontCareType) and not same_type(have, want):
-                        raise error(arg.pos, f"type of argument '{arg.value.text}' (package {inner.name}) does not "
-                                             f"match type of parameter '{param.name}' ({self.types.show(proto)})")
+                        raise mismatch(arg.pos, f"type of argument '{arg.value.text}' (package {inner.name}) "
+                                                f"does not match type of parameter '{param.name}' "
+                                                f"({self.types.show(proto)})")
                 arg.value, arg.param = value, param
                 continue
             if value is not None and ir.block_kind(proto) is None:  # a value (`bool flag`): a constant
@@ -449,8 +485,8 @@ class CallChecker:
                     not isinstance(proto_base, ir.BlockTypeDecl) or \
                     (proto_base.kind == "parser") != isinstance(decl, ir.ParserDecl):
                 kind = proto_base.kind if isinstance(proto_base, ir.BlockTypeDecl) else "block"
-                raise error(arg.pos, f"argument '{param.name}' of package '{package.name}' must be a "
-                                     f"{kind} instance")
+                raise mismatch(arg.pos, f"argument '{param.name}' of package '{package.name}' must be a "
+                                        f"{kind} instance")
             self._match_block(arg, decl, proto, bindings)
             arg.value = value
             arg.param = param
@@ -466,8 +502,8 @@ class CallChecker:
         extra = proto_base.params[len(decl.params):]
         if len(decl.params) > len(proto_base.params) or any(
                 p.default is None and p.annotation("optional") is None for p in extra):
-            raise error(arg.pos, f"'{decl.name}' has {len(decl.params)} parameters, "
-                                 f"'{proto_base.name}' needs {len(proto_base.params)}")
+            raise mismatch(arg.pos, f"'{decl.name}' has {len(decl.params)} parameters, "
+                                    f"'{proto_base.name}' needs {len(proto_base.params)}")
         for actual, expected in zip(decl.params, proto_base.params):
             want = substitute(expected.type, local)
             if isinstance(want, ir.TypeVar):
@@ -476,10 +512,10 @@ class CallChecker:
             elif isinstance(want, ir.DontCareType):  # `cproto<_>`: any type (p4c: unused)
                 want = actual.type
             if not same_type(actual.type, want) or (actual.direction or None) != (expected.direction or None):
-                raise error(arg.pos or actual.pos,  # p4c: the argument's type does not match the parameter's
-                            f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
-                            f"{self.types.show(actual.type)} but '{proto_base.name}' needs "
-                            f"{expected.direction or ''} {self.types.show(want)}".replace("  ", " "))
+                raise mismatch(arg.pos or actual.pos,  # p4c: the argument's type does not match the parameter's
+                               f"parameter '{actual.name}' of '{decl.name}' is {actual.direction or ''} "
+                               f"{self.types.show(actual.type)} but '{proto_base.name}' needs "
+                               f"{expected.direction or ''} {self.types.show(want)}".replace("  ", " "))
 
 
 def _fill_dont_cares(want: ir.Type, have: ir.Type) -> ir.Type:

@@ -19,8 +19,9 @@ from fabriclab.p4.bmv2_rules import system_decl
 from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
+from fabriclab.p4.p4c_text import checked_type_text, node_text
 from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, fold_path,
-                                     is_numeric, same_type, substitute)
+                                    is_numeric, mismatch, same_type, substitute, unifying)
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
 
@@ -427,8 +428,10 @@ class DeclarationChecker:
                                                  f"and int<> are allowed{note}")
         decl.underlying = underlying
         members = Scope(scope)  # the members before a value name theirs (p4c: issue3616, `c = (bit<4>)a`)
-        for name, expr in zip(decl.members, decl.value_exprs):
-            value = self.types.coerce(self.types.expr(expr, members), underlying, f"value of '{decl.name}.{name}'")
+        for i, (name, expr) in enumerate(zip(decl.members, decl.value_exprs)):
+            value = self.types.expr(expr, members)
+            with unifying(ir.PathExpr(name, pos=_member_pos(decl, i))):  # (p4c quotes the member)
+                value = self.types.coerce(value, underlying, f"value of '{decl.name}.{name}'")
             if not isinstance(value, ir.Constant):
                 raise error(expr.pos, f"value of '{decl.name}.{name}' must be a compile-time constant")
             decl.values[name] = value.value
@@ -457,7 +460,12 @@ class DeclarationChecker:
             if isinstance(value, ir.Constant):
                 value = ir.Constant(value.value, value.base, type=decl.type, text=value.text, pos=value.pos)
         else:
-            value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
+            if isinstance(decl.type, ir.BitType) and isinstance(value, ir.Constant) and \
+                    isinstance(value.type, ir.BitType) and not same_type(value.type, decl.type):
+                # (p4c's constant folding finds it, before type checking)
+                raise error(decl.pos, f"{decl.name}: initializer has wrong type {self.types.show(value.type)}")
+            with unifying(decl):
+                value = self.types.coerce(value, decl.type, f"initializer of '{decl.name}'")
         value = const_aggregate(value) or value  # `const T t2 = t;`: t's value
         if not isinstance(value, _CONSTANT_VALUES):
             raise error(decl.init.pos, f"the initializer of constant '{decl.name}' is not a compile-time constant")
@@ -599,12 +607,13 @@ class DeclarationChecker:
             want = [(p.direction or None, substitute(p.type, bindings)) for p in proto.params
                     if p.name in names or p.annotation("optional") is None]
             have = [(p.direction or None, p.type) for p in fn.params]
+            self._body(fn.body, fn.params, ret, scope, this=decl)  # (p4c types the body first)
             if len(want) != len(have) or not all(d1 == d2 and same_type(t1, t2) for (d1, t1), (d2, t2)
                                                  in zip(want, have)) \
                     or not same_type(ret, substitute(proto.return_type, bindings)):
-                raise error(fn.pos, f"{fn.name}: the implementation does not match the abstract method "
-                                    f"of {self.types.show(decl.type)}")
-            self._body(fn.body, fn.params, ret, scope, this=decl)
+                with unifying(decl):  # (p4c unifies the instance's type with its methods')
+                    raise mismatch(fn.pos, f"{fn.name}: the implementation does not match the abstract method "
+                                           f"of {self.types.show(decl.type)}")
         for name, proto in abstract.items():
             if name not in done and proto.annotation("optional") is None:
                 raise error(decl.pos, f"{decl.name}: {name} abstract method not implemented")
@@ -732,7 +741,8 @@ class DeclarationChecker:
                 raise error(key.pos, f"cannot select on a value of type {self.types.show(key.type)}")
         for case in sel.cases:
             case.state_decl = self._state(case.state, case.pos, states)
-            case.keysets = self._keysets(case.keysets, sel.keys, scope, case.pos, "select case")
+            with unifying(sel):
+                case.keysets = self._keysets(case.keysets, sel.keys, scope, case.pos, "select case")
         kept, unreachable = fold_select(sel)
         for case in unreachable:  # (p4c's constant folding of a select on constants)
             self.ctx.warn(case.pos, "SelectCase: unreachable case")
@@ -750,9 +760,9 @@ class DeclarationChecker:
             only = self.types.expr(keysets[0], scope)
             if isinstance(only.type, ir.SetType):  # a value_set of a struct matching all keys
                 return [only]
-            raise error(keysets[0].pos, f"{what} has 1 value for {len(keys)} keys")
+            raise mismatch(keysets[0].pos, f"{what} has 1 value for {len(keys)} keys")
         if len(keysets) != len(keys):
-            raise error(pos, f"{what} has {len(keysets)} values for {len(keys)} keys")
+            raise mismatch(pos, f"{what} has {len(keysets)} values for {len(keys)} keys")
         return [self._keyset(ks, key.type, scope, what) for ks, key in zip(keysets, keys)]
 
     def _keyset(self, ks: ir.Expr, key_type: ir.Type, scope: Scope, what: str) -> ir.Expr:
@@ -762,7 +772,10 @@ class DeclarationChecker:
         if isinstance(ks, (ir.Mask, ir.Range)):
             parts = ("value", "mask") if isinstance(ks, ir.Mask) else ("lo", "hi")
             for part in parts:
-                value = self.types.expr(getattr(ks, part), scope)
+                setattr(ks, part, self.types.expr(getattr(ks, part), scope))
+            self._set_operands(ks)
+            for part in parts:
+                value = getattr(ks, part)
                 if isinstance(key_type, ir.EnumDecl) and key_type.underlying is not None and \
                         isinstance(value, ir.Constant):  # a mask/bound of a serializable enum key
                     setattr(ks, part, self._case_value(value, key_type.underlying, what))
@@ -786,6 +799,21 @@ class DeclarationChecker:
                                     f"type {self.types.show(key_type)}")
             return value
         return self._case_value(value, key_type, what)
+
+    def _set_operands(self, ks: ir.Mask | ir.Range) -> None:
+        """p4c's typeSet: the operands of `&&&` and `..` are sized or unsized integers (a
+        serializable enum's underlying type counts), of one type when both are sized."""
+        op = "&&&" if isinstance(ks, ir.Mask) else ".."
+        values = (ks.value, ks.mask) if isinstance(ks, ir.Mask) else (ks.lo, ks.hi)
+        types = [v.type.underlying if isinstance(v.type, ir.EnumDecl) and v.type.underlying is not None
+                 else v.type for v in values]
+        for v, t in zip(values, types):
+            if not isinstance(t, (ir.BitType, ir.IntType)):
+                raise error(ks.pos, f"{op}: cannot be applied to expression '{node_text(v)}' with type "
+                                    f"'{self.types.show(t)}'")
+        if all(isinstance(t, ir.BitType) for t in types) and not same_type(*types):
+            raise error(ks.pos, f"{node_text(ks)}: Cannot operate on values with different types "
+                                f"{self.types.show(types[0])} and {self.types.show(types[1])}")
 
     def _case_value(self, value: ir.Expr, key_type: ir.Type, what: str) -> ir.Expr:
         serializable = isinstance(value.type, ir.EnumDecl) and value.type.underlying is not None
@@ -861,11 +889,12 @@ class DeclarationChecker:
             raise error(decl.pos, f"{decl.name}: Cannot declare variables with type {self.types.show(decl.type)}")
         if decl.init is not None:
             init = self.types.expr(decl.init, scope)
-            if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):
-                # a generic block's type parameter is a type of its own (p4c: issue345)
-                raise error(decl.pos, f"'{decl.name}': a value of type {self.types.show(init.type)} cannot "
-                                      f"initialize a variable of type {decl.type.name}")
-            decl.init = self.types.coerce(init, decl.type, f"initializer of '{decl.name}'")
+            with unifying(decl):
+                if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):
+                    # a generic block's type parameter is a type of its own (p4c: issue345)
+                    raise mismatch(decl.pos, f"'{decl.name}': a value of type {self.types.show(init.type)} cannot "
+                                             f"initialize a variable of type {decl.type.name}")
+                decl.init = self.types.coerce(init, decl.type, f"initializer of '{decl.name}'")
 
     # -- tables --------------------------------------------------------------------------------
     def _table(self, t: ir.TableDecl, scope: Scope) -> None:
@@ -901,7 +930,8 @@ class DeclarationChecker:
             if (self.ctx.global_scope if ref.absolute else scope).lookup(ref.name) is None:
                 raise error(ref.pos, f"'{ref.name}' in the entries of table '{t.name}' is undeclared")
         for entry in t.entries:
-            entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
+            with unifying(entry):
+                entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
             listed = self._entry_action(entry.action, t, scope)
             if listed.annotation("defaultonly") is not None:
                 raise error(entry.pos, f"entry of table '{t.name}': action '{entry.action.name}' is marked "
@@ -931,16 +961,8 @@ class DeclarationChecker:
     def _implicit_default_action(self, t: ir.TableDecl) -> None:
         """As p4c's front end: `default_action = NoAction()` and, unless listed, `@defaultonly NoAction`."""
         no_action = self.ctx.global_scope.values.get("NoAction")
-        # p4c names the program's own NoAction when it is not the one core.p4 declares
-        if no_action is not None and not isinstance(no_action, ir.ActionDecl):
-            raise error(getattr(no_action, "pos", None) or t.pos, "NoAction: expected to be an action (for the "
-                        f"default action of table '{t.name}'); did you include core.p4?")
-        if isinstance(no_action, ir.ActionDecl) and no_action.params:
-            raise error(no_action.pos or t.pos, "NoAction: expected an action with no parameters (for the "
-                        f"default action of table '{t.name}'); did you include core.p4?")
-        if not isinstance(no_action, ir.ActionDecl):
-            raise error(t.pos, f"table '{t.name}' has no default_action and there is no NoAction() "
-                               f"declaration; did you include core.p4?")
+        if not isinstance(no_action, ir.ActionDecl):  # (validate.py's _no_action refused the program first)
+            raise error(None, "Declaration of the action NoAction not found; did you include core.p4?")
         if all(ref.decl is not no_action for ref in t.actions):
             t.actions.append(ir.ActionRef("NoAction", annotations=[ir.Annotation("defaultonly", pos=t.pos)],
                                           has_args=True, decl=no_action, pos=t.pos))
@@ -1065,8 +1087,12 @@ class DeclarationChecker:
             if isinstance(target, ir.Slice) and target.width is not None and isinstance(stmt.lhs, ir.Cast):
                 raise error(stmt.lhs.pos, f"unsupported: assignment to '{target.text}', a slice with a "
                                           f"run-time bit index")
-            self.calls.check_writable(stmt.lhs, scope)
-            stmt.rhs = self.types.coerce(self.types.expr(stmt.rhs, scope), stmt.lhs.type, "right-hand side")
+            lhs = stmt.lhs
+            self.calls.check_writable(lhs, scope, fail=lambda pos, why: error(  # (p4c's words, ours below)
+                pos, f"Expression {node_text(lhs)} cannot be the target of an assignment\n({why})"))
+            rhs = self.types.expr(stmt.rhs, scope)
+            with unifying(stmt):
+                stmt.rhs = self.types.coerce(rhs, stmt.lhs.type, "right-hand side")
         elif isinstance(stmt, ir.CallStmt):
             call = self.types.expr(stmt.call, scope)
             if isinstance(call, ir.BoolLiteral) and stmt.call.method == "static_assert":
@@ -1135,12 +1161,13 @@ class DeclarationChecker:
         if isinstance(returns, ir.VoidType):
             raise error(stmt.pos, "return with a value in a function returning void")
         value = self.types.expr(stmt.value, scope)
-        if isinstance(returns, ir.TypeVar) and not same_type(value.type, returns):
-            # a generic body: only a value of type T is a T (p4c:
-            # equate-type-specialized-and-non-specialized)
-            raise error(stmt.pos, f"returned value of type {self.types.show(value.type)} cannot be used as "
-                                  f"{self.types.show(returns)}")
-        stmt.value = self.types.coerce(value, returns, "returned value")
+        with unifying(stmt):
+            if isinstance(returns, ir.TypeVar) and not same_type(value.type, returns):
+                # a generic body: only a value of type T is a T (p4c:
+                # equate-type-specialized-and-non-specialized)
+                raise mismatch(stmt.pos, f"returned value of type {self.types.show(value.type)} cannot be used as "
+                                         f"{self.types.show(returns)}")
+            stmt.value = self.types.coerce(value, returns, "returned value")
 
     def _switch(self, stmt: ir.Switch, scope: Scope) -> None:
         stmt.expr = self.types.expr(stmt.expr, scope)
@@ -1172,7 +1199,14 @@ class DeclarationChecker:
                                       "implement switch statements; did you include core.p4?")
             for case in stmt.cases:
                 if case.label is not None:
-                    case.label = self._case_value(self.types.expr(case.label, scope), t, "switch label")
+                    label = self.types.expr(case.label, scope)
+                    lt = label.type
+                    if not (same_type(lt, t) or isinstance(t, ir.BitType) and (
+                            isinstance(lt, ir.IntType) or isinstance(lt, ir.EnumDecl) and same_type(lt.underlying, t))):
+                        raise error(stmt.expr.pos, f"'{node_text(stmt.expr)}' with type '{checked_type_text(t)}' "
+                                                   f"cannot be compared to '{node_text(label)}' with type "
+                                                   f"'{checked_type_text(lt)}'")
+                    case.label = self._case_value(label, t, "switch label")
                 key = None if case.label is None else getattr(case.label, "value", None) or case.label.text
                 if key in seen:
                     raise error(case.pos, f"{case.label.text}: duplicate case label {case.label.text}")

@@ -75,11 +75,12 @@ def binary(op: str, a: int, b: int, typ: ir.Type, left_type: ir.Type | None = No
         return a <= b
     if op == ">=":
         return a >= b
-    if op in ("/", "%"):
-        if b == 0:
-            raise FoldError("division by zero")
+    if op in ("/", "%"):  # (p4c's constant folding's words)
+        name = "Division" if op == "/" else "Modulo"
         if a < 0 or b < 0:
-            raise FoldError(f"'{op}' on negative values is not defined")
+            raise FoldError(f"{name} is not defined for negative numbers")
+        if b == 0:
+            raise FoldError(f"{name} by zero")
         return wrap(a // b if op == "/" else a % b, typ)
     if op == "|+|" and isinstance(typ, ir.BitType):
         return saturate(a + b, typ)

@@ -28,20 +28,33 @@ class SourcePos:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+CAUSE = "  ---- Actual error:"  # (p4c's line before the reason for a quoted node's error)
+
+
 @dataclass
 class Diagnostic:
     pos: SourcePos | None
     message: str
     source_line: str = ""
     severity: str = "error"
+    # a type mismatch p4c finds by unification, so reports under the node it was checking
+    # (typecheck.unifying quotes that node) ...
+    mismatch: bool = False
+    # ... and then the mismatch, under "---- Actual error:", with its own position
+    cause_pos: SourcePos | None = None
 
     def format(self) -> str:
+        """The message's first line, the source line and a caret, then the message's other
+        lines (as p4c prints an error with an explanation after it)."""
         where = f"{self.pos}: " if self.pos else ""
-        text = f"{where}{self.severity}: {self.message}"
+        first, newline, rest = self.message.partition("\n")
+        text = f"{where}{self.severity}: {first}"
         if self.pos and self.source_line:
             line = self.source_line.expandtabs(1).rstrip("\n")
             text += f"\n{line}\n{' ' * (self.pos.col - 1)}^"
-        return text
+        if self.cause_pos is not None:
+            rest = rest.replace(f"{CAUSE}\n  ", f"{CAUSE}\n  {self.cause_pos}: ", 1)
+        return text + newline + rest
 
 
 class CompileError(FabricError):
@@ -128,18 +141,21 @@ def refine(diagnostics: list[Diagnostic], smap: SourceMap, originals: dict[str, 
     index: dict[tuple[str, int], int] = {}
     for i, origin in enumerate(smap._origin):
         index.setdefault(origin, i + 1)
-    for diag in diagnostics:
-        if diag.pos is None:
-            continue
-        pre_line = index.get((diag.pos.file, diag.pos.line))
-        pre_text = smap.line_text(pre_line) if pre_line else diag.source_line
-        orig_text = _original_line(diag.pos.file, diag.pos.line, originals or {})
+    originals = {} if originals is None else originals
+
+    def refined(pos: SourcePos, source_line: str) -> tuple[SourcePos, str]:
+        pre_line = index.get((pos.file, pos.line))
+        pre_text = smap.line_text(pre_line) if pre_line else source_line
+        orig_text = _original_line(pos.file, pos.line, originals)
         if orig_text is None:
-            diag.source_line = diag.source_line or pre_text
-            continue
-        col = _align(pre_text, orig_text, diag.pos.col)
-        diag.pos = SourcePos(diag.pos.file, diag.pos.line, col)
-        diag.source_line = orig_text
+            return pos, source_line or pre_text
+        return SourcePos(pos.file, pos.line, _align(pre_text, orig_text, pos.col)), orig_text
+
+    for diag in diagnostics:
+        if diag.pos is not None:
+            diag.pos, diag.source_line = refined(diag.pos, diag.source_line)
+        if diag.cause_pos is not None:
+            diag.cause_pos = refined(diag.cause_pos, "")[0]
     return diagnostics
 
 

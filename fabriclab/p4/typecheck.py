@@ -8,12 +8,15 @@ error, as in p4c. Calls are classified here (`ir.CallKind`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from fabriclab.p4 import consteval, ir
 from fabriclab.p4.fieldtypes import bad_tuple_element, field_ok, not_a_tuple_field
-from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
+from fabriclab.p4.diagnostics import CAUSE, CompileError, Diagnostic, SourcePos
+from fabriclab.p4.p4c_text import checked_type_text, node_text
 
 BIT32 = ir.BitType(32)
 BOOL = ir.BoolType()
@@ -148,6 +151,28 @@ def _initializer_for(e: ir.Expr, other: ir.Type | None) -> bool:
 
 def error(pos: SourcePos | None, message: str) -> CompileError:
     return CompileError([Diagnostic(pos, message)])
+
+
+def mismatch(pos: SourcePos | None, message: str) -> CompileError:
+    """A type mismatch p4c finds by unification: `unifying` quotes the node being
+    checked above it."""
+    return CompileError([Diagnostic(pos, message, mismatch=True)])
+
+
+@contextlib.contextmanager
+def unifying(origin: ir.Node | None) -> Iterator[None]:
+    """Checks of `origin` that p4c makes by unifying types: a mismatch raised inside is
+    reported as p4c's TypeConstraint::reportError does, `'<origin>'` at the origin's
+    position, with the mismatch itself (and where it is) under `---- Actual error:`."""
+    try:
+        yield
+    except CompileError as e:
+        first = e.first
+        if origin is None or not first.mismatch:
+            raise
+        detail = "\n  ".join(first.message.splitlines())
+        raise CompileError([Diagnostic(origin.pos or first.pos, f"'{node_text(origin)}'\n{CAUSE}\n  {detail}",
+                                       cause_pos=first.pos)]) from None
 
 
 def _in_header(e: ir.Expr) -> bool:
@@ -508,9 +533,9 @@ class ExprChecker:
             e.type = target
             return e
         if isinstance(src, ir.BitType) and isinstance(target, ir.BitType):
-            raise error(e.pos, f"{what} of type {src.display()} cannot be used as {target.display()} "
-                               f"(width/sign mismatch; use a cast)")
-        raise error(e.pos, f"{what} of type {self.show(src)} cannot be used as {self.show(target)}")
+            raise mismatch(e.pos, f"{what} of type {src.display()} cannot be used as {target.display()} "
+                                  f"(width/sign mismatch; use a cast)")
+        raise mismatch(e.pos, f"{what} of type {self.show(src)} cannot be used as {self.show(target)}")
 
     @staticmethod
     def enum_to_underlying(e: ir.Expr) -> ir.Expr:
@@ -535,10 +560,10 @@ class ExprChecker:
 
     def _init_struct(self, e: ir.Expr, target: ir.StructLike) -> ir.Expr:
         if target.kind == "header_union":
-            raise error(e.pos, "header unions cannot be initialized with a list")
+            raise mismatch(e.pos, "header unions cannot be initialized with a list")
         if isinstance(e, ir.ListExpr):
-            mismatch = f"'{target.name}' has {len(target.fields)} fields, the initializer has {{}}"
-            items, _ = self._given_and_rest(e, [f.type for f in target.fields], mismatch)
+            wrong_count = f"'{target.name}' has {len(target.fields)} fields, the initializer has {{}}"
+            items, _ = self._given_and_rest(e, [f.type for f in target.fields], wrong_count)
             pairs = list(zip([f.name for f in target.fields], items))
             dots = len(items) != len(e.items)
         else:
@@ -549,21 +574,23 @@ class ExprChecker:
             extra = [n for n in names if target.get_field(n) is None]
             if missing or extra:
                 detail = f"missing field '{missing[0]}'" if missing else f"no field '{extra[0]}'"
-                raise error(e.pos, f"initializer for '{target.name}': {detail}")
+                # (p4c quotes an expression with `...`, the `...` expanded away, and else its context)
+                with unifying(ir.StructExpr(pairs, pos=e.pos) if dots else None):
+                    raise mismatch(e.pos, f"initializer for '{target.name}': {detail}")
         fields = [(n, self.coerce(v, target.get_field(n).type, f"field '{n}'")) for n, v in pairs]
         given = {n for n, _ in pairs}
         fields += [(f.name, self.default_value(f.type, e)) for f in target.fields if dots and f.name not in given]
         result = ir.StructExpr(fields, type=target, text=e.text, pos=e.pos)
         return result
 
-    def _given_and_rest(self, e: ir.ListExpr, types: list[ir.Type], mismatch: str) -> tuple[list, list]:
+    def _given_and_rest(self, e: ir.ListExpr, types: list[ir.Type], wrong_count: str) -> tuple[list, list]:
         """A list's items but a trailing `...`, and the default values of the `types` that
-        `...` stands for (none without it); `mismatch` (formatted with the count given) when
+        `...` stands for (none without it); `wrong_count` (formatted with the count given) when
         the items do not fit the types."""
         items = e.items[:-1] if e.items and isinstance(e.items[-1], ir.Dots) else e.items
         dots = len(items) != len(e.items)
         if len(items) > len(types) or len(items) < len(types) and not dots:
-            raise error(e.pos, mismatch.format(len(items)))
+            raise mismatch(e.pos, wrong_count.format(len(items)))
         return items, [self.default_value(t, e) for t in types[len(items):]] if dots else []
 
     def default_value(self, t: ir.Type, at: ir.Expr) -> ir.Expr:
@@ -715,7 +742,7 @@ class ExprChecker:
         if isinstance(t, ir.StructLike):
             f = t.get_field(e.member)
             if f is None:
-                raise error(e.pos, f"'{t.name}' has no field '{e.member}'")
+                raise error(e.pos, f"Field {e.member} is not a member of structure {checked_type_text(t)}")
             e.type = f.type
             aggregate = const_aggregate(e.expr)
             if isinstance(aggregate, ir.StructExpr):
@@ -743,7 +770,8 @@ class ExprChecker:
             else:
                 raise error(e.pos, f"a table apply result has no member '{e.member}'")
             return e
-        raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} has no member '{e.member}'")
+        raise error(e.pos, f"Cannot extract field {e.member} from {node_text(e.expr)} which has type "
+                           f"{checked_type_text(t)}")
 
     def _overflow(self, e: ir.Expr, value: int, target: ir.BitType) -> None:
         """p4c's warning for a constant its type cannot hold (IR::Constant::handleOverflow)."""
@@ -774,7 +802,8 @@ class ExprChecker:
                 return _part(e, aggregate.items[e.index.value])
             return e
         if not isinstance(t, ir.StackType):
-            raise error(e.pos, f"'{e.expr.text}' of type {self.show(t)} cannot be indexed")
+            raise error(e.pos, f"Indexing {node_text(e)} applied to non-array and non-tuple type "
+                               f"{checked_type_text(t)}")
         it = e.index.type
         if isinstance(it, ir.EnumDecl) and it.underlying is not None:  # serializable enum index
             e.index = self.coerce(e.index, it.underlying, "a stack index")
@@ -795,7 +824,7 @@ class ExprChecker:
         if isinstance(t, ir.NewTypeDecl):
             t = t.type
         if not isinstance(t, ir.BitType):
-            raise error(e.pos, f"cannot slice a value of type {self.show(t)}")
+            raise error(e.pos, f"{node_text(e)}: bit extraction only defined for bit<> types")
         if e.width is not None:
             e.lo = self.expr(e.lo, scope)
             if not isinstance(e.lo, ir.Constant):
@@ -860,9 +889,9 @@ class ExprChecker:
         e.right = self.expr(e.right, scope)
         lt, rt = e.left.type, e.right.type
         if op in ("&&", "||"):
-            for side in (e.left, e.right):
-                if not isinstance(side.type, ir.BoolType):
-                    raise error(side.pos, f"'{op}' needs bool operands, not {self.show(side.type)}")
+            if not (isinstance(lt, ir.BoolType) and isinstance(rt, ir.BoolType)):
+                raise error(e.pos, f"{node_text(e)}: not defined on {checked_type_text(lt)} and "
+                                   f"{checked_type_text(rt)}")
             e.type = BOOL
             if isinstance(e.left, ir.BoolLiteral) and isinstance(e.right, ir.BoolLiteral):
                 value = (e.left.value and e.right.value) if op == "&&" else (e.left.value or e.right.value)
@@ -880,9 +909,11 @@ class ExprChecker:
             if not (isinstance(rt, ir.BitType) and not rt.signed or isinstance(e.right, ir.Constant)):
                 raise error(e.right.pos, f"a shift amount must be unsigned, not {self.show(rt)}")
             if isinstance(e.right, ir.Constant) and e.right.value < 0:
-                raise error(e.right.pos, "a shift amount must not be negative")
+                raise error(e.pos, f"{node_text(e)}: Shifts with negative amounts are not permitted")
             if isinstance(lt, ir.IntType) and not isinstance(e.right, ir.Constant):
-                raise error(e.left.pos, "cannot shift an unsized constant by a run-time amount (use a cast)")
+                raise error(e.pos, f"{node_text(e)}: shift result type is arbitrary-precision int, but right "
+                                   f"operand is not constant; width of left operand of shift needs to be "
+                                   f"specified or both operands need to be constant")
             e.type = lt
             if isinstance(e.left, ir.Constant) and isinstance(e.right, ir.Constant) and \
                     isinstance(lt, ir.BitType) and e.right.value >= lt.width:
@@ -899,6 +930,8 @@ class ExprChecker:
         if op == "++" or op in _ARITH or op in _COMPARE:
             e.left, e.right = self.as_bits(e.left), self.as_bits(e.right)
             lt, rt = e.left.type, e.right.type
+            if op != "++":
+                self._numeric_operands(e)
         if op == "++":
             for side in (e.left, e.right):
                 if not isinstance(side.type, ir.BitType):
@@ -909,14 +942,22 @@ class ExprChecker:
             if isinstance(lt, ir.StructInitType) and isinstance(rt, ir.StructInitType):
                 raise error(e.pos, f"{e.text}: cannot compare structure-valued expressions with unknown types")
             self._comparable(e)
-            e.left, e.right = self.unify(e.left, e.right, op)
+            left, right = e.left, e.right
+            try:
+                e.left, e.right = self.unify(left, right, op)
+            except CompileError:
+                if _initializer_for(left, right.type) or _initializer_for(right, left.type):
+                    raise  # (p4c unifies an initializer with the other side's type)
+                raise error(left.pos, f"'{node_text(left)}' with type '{checked_type_text(left.type)}' cannot be "
+                                      f"compared to '{node_text(right)}' with type "
+                                      f"'{checked_type_text(right.type)}'") from None
             e.type = BOOL
             return self._fold_equality(e) or self._fold(e)
         if op in ("/", "%"):
             self._unsigned_operands(e)
         e.left, e.right = self.unify(e.left, e.right, op)
         if op in ("/", "%") and isinstance(e.right, ir.Constant) and e.right.value == 0:
-            raise error(e.pos, f"{e.text}: {'division' if op == '/' else 'modulo'} by zero")
+            raise error(e.pos, f"{node_text(e)}: {'Division' if op == '/' else 'Modulo'} by zero")
         t = e.left.type
         if isinstance(t, ir.NewTypeDecl):
             t = t.type
@@ -956,6 +997,37 @@ class ExprChecker:
                 continue
             raise error(e.left.pos, f"{e.left.text} and {e.right.text}{what} cannot be compared")
 
+    @staticmethod
+    def _numeric_operands(e: ir.Binary) -> None:
+        """p4c's binaryArith and its relations, in its words: arithmetic takes sized or unsized
+        integers (a `type` of one counts) of one width and sign; `<`, `>`, `<=`, `>=` compare
+        values of one integer type (an unsized constant takes the other side's)."""
+        op, left, right = e.op, e.left, e.right
+        lt, rt = (t.type if isinstance(t, ir.NewTypeDecl) else t for t in (left.type, right.type))
+        integer = (ir.BitType, ir.IntType)
+        if isinstance(left, ir.Constant) and isinstance(right, ir.Constant) and isinstance(lt, ir.BitType) \
+                and isinstance(rt, ir.BitType) and lt != rt:  # (p4c's constant folding, first)
+            raise error(e.pos, f"{node_text(e)}: operands have different types: {lt.display()} and {rt.display()}")
+        if op in _COMPARE:
+            if not (isinstance(lt, integer) and isinstance(rt, integer)) or \
+                    isinstance(lt, ir.BitType) and isinstance(rt, ir.BitType) and lt != rt:
+                raise error(e.pos, f"{node_text(e)}: not defined on {checked_type_text(left.type)} and "
+                                   f"{checked_type_text(right.type)}")
+            return
+        if op == "+" and isinstance(lt, ir.StringType) and isinstance(rt, ir.StringType):
+            raise error(e.pos, f"+: cannot be applied to expression '{node_text(right)}' with type 'string', did "
+                               f"you mean to use '++'?")
+        for side, t in ((left, lt), (right, rt)):
+            if not isinstance(t, integer):
+                raise error(e.pos, f"{op}: cannot be applied to expression '{node_text(side)}' with type "
+                                   f"'{checked_type_text(side.type)}'")
+        if isinstance(lt, ir.BitType) and isinstance(rt, ir.BitType):
+            if lt.width != rt.width:
+                raise error(e.pos, f"{node_text(e)}: Cannot operate on values with different widths {lt.width} "
+                                   f"and {rt.width}")
+            if lt.signed != rt.signed:
+                raise error(e.pos, f"{node_text(e)}: Cannot operate on values with different signs")
+
     def _unsigned_operands(self, e: ir.Binary) -> None:
         """`/` and `%` are defined on unsigned values only: not on int<W> nor on a negative
         constant (P4-16 spec; p4c checks the operands as written, before any conversion)."""
@@ -964,10 +1036,12 @@ class ExprChecker:
             if isinstance(t, ir.EnumDecl) and t.underlying is not None:
                 t = t.underlying
             if isinstance(t, ir.BitType) and t.signed:
-                raise error(e.pos, f"{e.text}: Cannot operate on signed values")
+                raise error(e.pos, f"{node_text(e)}: Cannot operate on signed values")
+        if isinstance(e.left, ir.Constant) and isinstance(e.right, ir.Constant):
+            return  # (p4c's constant folding, before type checking, reports these: `_fold`)
         for side in (e.left, e.right):
             if isinstance(side, ir.Constant) and side.value < 0:
-                raise error(e.pos, f"{e.text}: not defined on negative numbers")
+                raise error(e.pos, f"{node_text(e)}: not defined on negative numbers")
 
     @staticmethod
     def _fold_equality(e: ir.Binary) -> ir.BoolLiteral | None:
@@ -989,7 +1063,7 @@ class ExprChecker:
         try:
             value = consteval.binary(e.op, e.left.value, e.right.value, e.type, e.left.type, e.right.type)
         except consteval.FoldError as err:
-            raise error(e.pos, str(err)) from None
+            raise error(e.pos, f"{node_text(e)}: {err}") from None
         if isinstance(value, bool):
             return ir.BoolLiteral(value, type=BOOL, text=e.text, pos=e.pos)
         if e.op == "<<" and isinstance(e.type, ir.BitType) and 0 <= e.right.value < e.type.width:
@@ -1011,6 +1085,11 @@ class ExprChecker:
     def _e_Cast(self, e: ir.Cast, scope: Scope):
         target = self.resolve_type(e.target, scope)
         e.expr = self.expr(e.expr, scope)
+        with unifying(e):
+            return self._cast(e, target)
+
+    def _cast(self, e: ir.Cast, target: ir.Type) -> ir.Expr:
+        """`e`, its operand typed, converted to `target` (p4c unifies them)."""
         if isinstance(e.expr, ir.EnumMember) and isinstance(target, ir.BitType):
             e.expr = self.as_bits(e.expr)  # a constant member folds (p4c: issue3635)
         src = e.expr.type
@@ -1036,7 +1115,7 @@ class ExprChecker:
                 and e.expr.value not in (0, 1):
             raise error(e.pos, f"({self.show(target)}){e.expr.value}: Only 0 and 1 can be cast to booleans")
         if not self._castable(src, target, e.expr):
-            raise error(e.pos, f"cannot cast {self.show(src)} to {self.show(target)}")
+            raise mismatch(e.pos, f"cannot cast {self.show(src)} to {self.show(target)}")
         if isinstance(e.expr, (ir.ListExpr, ir.StructExpr)) and isinstance(target, ir.StructLike):
             # `(S){...}` is the initializer typed as S: its fields must be the struct's
             return self.coerce(e.expr, target, f"cast to {self.show(target)}")

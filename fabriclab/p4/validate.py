@@ -36,6 +36,29 @@ def always_returns(stmt: ir.Stmt | None) -> bool:
     return False
 
 
+def _no_action(program: ir.Program) -> None:
+    """p4c's CreateBuiltins: a table without `default_action` gets `NoAction()` (listed as
+    `@defaultonly` unless its actions name it), so the program's top-level `NoAction` must be
+    an action with neither parameters nor body; checked once, at the first such table."""
+    for decl in program.decls:
+        for table in (d for d in getattr(decl, "locals", ()) if isinstance(d, ir.TableDecl)):
+            if any(kind == "default_action" for kind, _ in table.layout) or \
+                    any(ref.name == "NoAction" for ref in table.actions):
+                continue
+            hint = f"\n(needed as the default action of table '{table.name}')"
+            found = next((d for d in program.decls if d.name == "NoAction"), None)
+            if found is None:  # (p4c names no position)
+                raise error(None, f"Declaration of the action NoAction not found; did you include core.p4?{hint}")
+            if not isinstance(found, ir.ActionDecl):
+                raise error(found.pos, f"NoAction: expected to be an action; did you include core.p4?{hint}")
+            if found.params:
+                raise error(found.pos, "NoAction: Expected an action with no parameters; did you include "
+                                       f"core.p4?{hint}")
+            if found.body.stmts:
+                raise error(found.pos, f"NoAction: Expected an action with no body; did you include core.p4?{hint}")
+            return
+
+
 def _repeated_names(program: ir.Program) -> list[tuple[SourcePos | None, str]]:
     """Each name given again in a list p4c's parser keeps as an IndexedVector (parameters,
     type parameters, fields, enum members, a parser's or control's locals and states, a
@@ -142,6 +165,7 @@ class ValidateDeclarations:
                 for p in decl.ctor_params:
                     if p.name in apply:
                         raise error(apply[p.name].pos, f"{p.name} duplicates {p.name}.")
+        _no_action(ctx.program)
 
     @staticmethod
     def _top_level_name(decl: ir.Decl, seen: dict[str, ir.Decl]) -> None:

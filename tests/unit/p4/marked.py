@@ -43,14 +43,16 @@ def build(template: str = V1MODEL, **slots: str) -> str:
 
 def rejected_at(text: str, message: str, name: str = "prog.p4") -> None:
     """`text` (with one `@@` marker) is rejected: its first diagnostic says `message` (a
-    substring) on the marker's line of the program itself."""
+    substring) on the marker's line of the program itself (a type mismatch p4c reports under
+    the node it was checking: the mismatch's own line)."""
     marker = text.index("@@")
     line = text.count("\n", 0, marker) + 1
     with pytest.raises(CompileError) as info:
         compile_source(text.replace("@@", "", 1), name)
     diag = info.value.first
     assert message in diag.message, diag.format()
-    assert diag.pos is not None and (diag.pos.file, diag.pos.line) == (name, line), diag.format()
+    pos = diag.cause_pos or diag.pos  # (a type mismatch: where it is, under the node p4c quotes)
+    assert pos is not None and (pos.file, pos.line) == (name, line), diag.format()
 
 
 def compiles(text: str, name: str = "prog.p4"):

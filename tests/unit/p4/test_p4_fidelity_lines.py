@@ -74,12 +74,26 @@ def test_undeclared_entry_action_comes_before_key_errors() -> None:
 
 @pytest.mark.parametrize("decl, message", [
     ("@@const bit<1> NoAction = 1;\n", "NoAction: expected to be an action"),
-    ("@@action NoAction(bit<1> t) {}\n", "NoAction: expected an action with no parameters"),
+    ("@@action NoAction(bit<1> t) {}\n", "NoAction: Expected an action with no parameters"),
+    ("@@action NoAction() { exit; }\n", "NoAction: Expected an action with no body"),
 ])
 def test_a_table_without_default_action_names_a_wrong_noaction(decl: str, message: str) -> None:
     control = "control c() {\n    table t { actions = {} }\n    apply { t.apply(); }\n}\n"
     rejects(message, decl + control)
     compiles("action NoAction() {}\n" + control)
+
+
+def test_a_table_without_default_action_needs_noaction_before_names_resolve() -> None:
+    """p4c's CreateBuiltins runs before names resolve: its error comes first, positionless."""
+    control = "control c() {\n    table t { actions = { missing; } }\n    apply { t.apply(); }\n}\n"
+    with pytest.raises(CompileError) as info:
+        compile_source(control)
+    first = info.value.first
+    assert first.pos is None
+    assert first.message.splitlines() == ["Declaration of the action NoAction not found; did you include core.p4?",
+                                          "(needed as the default action of table 't')"]
+    rejects("'missing'", "action NoAction() {}\ncontrol c() {\n    table t { actions = { @@missing; } }\n"
+                         "    apply { t.apply(); }\n}\n")
 
 
 @pytest.mark.parametrize("text, name", [

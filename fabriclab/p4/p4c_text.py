@@ -1,0 +1,179 @@
+"""IR nodes as p4c's error messages print them (its IR `toString`, and the debug printer
+`dbprint` it uses inside an operator), so a quoted node reads as p4c quotes it.
+
+    node_text(node) -> str          # 'f(b)', 'h = { f = 10 }', 'return x', '(bit<16>)a', ...
+
+p4c quotes the node whose type unification failed, then its explanation (see
+`typecheck.ExprChecker.unifying`). The two printers differ: `toString` writes a sized
+constant with its width (`32w2`) and a conditional as `?:`; `dbprint`, which prints an
+operator's operands, writes every constant as its decimal value and parenthesises by
+precedence. Nodes p4c does not print quote their IR class's name (`SelectExpression`).
+"""
+
+from __future__ import annotations
+
+from fabriclab.p4 import ir
+
+# p4c's DBPrint precedences (ir/dbprint.h)
+_POSTFIX, _PREFIX, _COND, _LOW = 15, 14, 3, 1
+_BINARY = {"*": 13, "/": 13, "%": 13, "+": 12, "-": 12, "|+|": 12, "|-|": 12, "++": 12, "<<": 11, ">>": 11,
+           "&": 10, "^": 9, "|": 8, "<": 7, "<=": 7, ">": 7, ">=": 7, "==": 6, "!=": 6, "&&": 5, "||": 4}
+_PREFIXES = {2: "0b", 8: "0o", 16: "0x"}
+
+
+def node_text(node: ir.Node | None) -> str:
+    """`node` as p4c's `toString` prints it."""
+    if node is None:
+        return "DefaultExpression"  # an argument `_`
+    if isinstance(node, ir.Constant):
+        return _constant(node)
+    if isinstance(node, ir.BoolLiteral):
+        return "true" if node.value else "false"
+    if isinstance(node, ir.StringLiteral):
+        return f'"{node.value}"'
+    if isinstance(node, ir.PathExpr):
+        return ("." if node.absolute else "") + node.name
+    if isinstance(node, ir.Member):
+        return f"{node_text(node.expr)}.{node.member}"
+    if isinstance(node, ir.TypeMember):
+        return f"{node.type_name}.{node.member}"
+    if isinstance(node, ir.EnumMember):
+        return f"{getattr(node.enum, 'name', 'error')}.{node.member}"
+    if isinstance(node, ir.Index):
+        return f"{node_text(node.expr)}[{node_text(node.index)}]"
+    if isinstance(node, ir.Slice):
+        if node.width is not None:
+            return f"{node_text(node.expr)}[{node_text(node.lo)}+:{node_text(node.width)}]"
+        return f"{node_text(node.expr)}[{node_text(node.hi)}:{node_text(node.lo)}]"
+    if isinstance(node, ir.Unary):
+        return node.op + node_text(node.expr)
+    if isinstance(node, (ir.Binary, ir.Mask, ir.Range)):
+        return _db(node, _LOW)
+    if isinstance(node, ir.Conditional):
+        return "?:"
+    if isinstance(node, ir.Cast):
+        if node.target is None:  # a conversion the checker inserted: p4c quotes what was written
+            return node_text(node.expr)
+        if isinstance(node.expr, (ir.ListExpr, ir.StructExpr, ir.InvalidHeader)) and \
+                isinstance(node.type, ir.StructLike):
+            return node_text(node.expr)  # p4c has made it a typed initializer by then
+        return f"({type_text(node.target)}){node_text(node.expr)}"
+    if isinstance(node, ir.ListExpr):
+        return _braces(node_text(i) for i in node.items)
+    if isinstance(node, ir.StructExpr):
+        return _braces(f"{name} = {node_text(value)}" for name, value in node.fields)
+    if isinstance(node, ir.Dots):
+        return "..."
+    if isinstance(node, ir.InvalidHeader):
+        kind = getattr(node.type, "kind", None)
+        return {"header": "InvalidHeader", "header_union": "InvalidHeaderUnion"}.get(kind, "Invalid")
+    if isinstance(node, ir.DefaultExpr):
+        return "DefaultExpression"
+    if isinstance(node, ir.MethodCall):
+        return f"{_callee(node)}({', '.join(_argument(a) for a in node.args)})"
+    if isinstance(node, ir.ConstructorCall):
+        return type_text(node.target)
+    if isinstance(node, ir.Assign):
+        if node.compound and isinstance(node.rhs, ir.Binary):
+            return f"{node_text(node.lhs)} {node.rhs.op}= {node_text(node.rhs.right)}"
+        return f"{node_text(node.lhs)} = {node_text(node.rhs)}"
+    if isinstance(node, ir.Return):
+        return "return " + (node_text(node.value) if node.value is not None else "")
+    if isinstance(node, ir.BlockTypeDecl):
+        return f"{node.kind} {node.name}"
+    if isinstance(node, ir.Decl):
+        return node.name
+    return _CLASS_NAMES.get(type(node), type(node).__name__)
+
+
+_CLASS_NAMES: dict[type, str] = {ir.SelectExpr: "SelectExpression", ir.For: "ForInStatement",
+                                 ir.Entry: "Entry", ir.Argument: "Argument"}
+
+
+def type_text(ref: ir.TypeRef | None) -> str:
+    """A type as written, as p4c prints a type (`bit<16>`, `H<bit<32>>[3]`, `tuple<>`)."""
+    if ref is None:
+        return "?"
+    width = node_text(ref.width) if ref.width is not None else ""
+    args = ", ".join(type_text(a) for a in ref.args)
+    if ref.kind in ("bit", "int", "varbit"):
+        return f"{ref.kind}<{width or 1}>" if ref.kind != "int" or width else "int"
+    if ref.kind == "infint":
+        return "int"
+    if ref.kind == "stack":
+        return f"{type_text(ref.args[0]) if ref.args else ref.name}[{width}]"
+    if ref.kind == "specialized":
+        return f"{ref.name}<{args}>"
+    if ref.kind in ("tuple", "list"):
+        return f"{ref.kind}<{args}>"
+    if ref.kind == "dontcare":
+        return "_"
+    return ref.name or ref.kind
+
+
+def checked_type_text(t: ir.Type | None) -> str:
+    """A checked type as p4c prints one: structs, headers and blocks with their kind
+    (`header H`), `{#}` before context types it as `Unknown type`."""
+    if isinstance(t, (ir.StructLike, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)):
+        kind = t.kind if isinstance(t, (ir.StructLike, ir.BlockTypeDecl)) else \
+            "parser" if isinstance(t, ir.ParserDecl) else "control"
+        return f"{kind} {t.name}"
+    if isinstance(t, ir.InvalidInitType):
+        return "Unknown type"
+    if isinstance(t, ir.StackType):
+        return f"{checked_type_text(t.elem)}[{t.size}]"
+    if isinstance(t, ir.TupleType):
+        return f"tuple<{', '.join(checked_type_text(e) for e in t.elems)}>"
+    return t.display() if t is not None else "?"
+
+
+def _constant(c: ir.Constant) -> str:
+    """p4c's Util::toString: a sign, the width and `w`/`s` for a sized constant, the radix."""
+    t = c.type.type if isinstance(c.type, ir.NewTypeDecl) else c.type
+    width = f"{t.width}{'s' if t.signed else 'w'}" if isinstance(t, ir.BitType) else ""
+    value = c.value
+    base = c.base if c.base in _PREFIXES else 10
+    digits = format(abs(value), {2: "b", 8: "o", 16: "x", 10: "d"}[base])
+    return f"{'-' if value < 0 else ''}{width}{_PREFIXES.get(base, '')}{digits}"
+
+
+def _braces(items) -> str:
+    items = list(items)
+    return "{ " + ", ".join(items) + " }" if items else "{}"
+
+
+def _callee(call: ir.MethodCall) -> str:
+    if call.kind is None:  # not checked yet: the callee expression
+        return node_text(call.target)
+    return f"{node_text(call.target)}.{call.method}" if call.target is not None else call.method
+
+
+def _argument(arg: ir.Argument) -> str:
+    return (f"{arg.name} = " if arg.name else "") + node_text(arg.value)
+
+
+def _db(e: ir.Node | None, prec: int) -> str:
+    """p4c's `dbprint` at precedence `prec`: how an operator prints its operands."""
+    if isinstance(e, ir.Constant):
+        return str(e.value)
+    if isinstance(e, (ir.Binary, ir.Mask, ir.Range)):
+        op, left, right = (e.op, e.left, e.right) if isinstance(e, ir.Binary) else \
+            ("&&&", e.value, e.mask) if isinstance(e, ir.Mask) else ("..", e.lo, e.hi)
+        own = _BINARY.get(op, _LOW)
+        text = f"{_db(left, own)} {op} {_db(right, own + 1)}"
+        return f"({text})" if prec > own else text
+    if isinstance(e, ir.Unary):
+        text = e.op + _db(e.expr, _PREFIX)
+        return f"({text})" if prec > _PREFIX else text
+    if isinstance(e, ir.Conditional):
+        text = f"{_db(e.cond, _COND + 1)} ? {_db(e.then, _LOW)} : {_db(e.else_, _COND)}"
+        return f"({text})" if prec > _COND else text
+    if isinstance(e, ir.Member):
+        return f"{_db(e.expr, _POSTFIX)}.{e.member}"
+    if isinstance(e, ir.Index):
+        return f"{_db(e.expr, _POSTFIX)}[{_db(e.index, _LOW)}]"
+    if isinstance(e, ir.ListExpr):
+        return "{" + ", ".join(_db(i, _LOW) for i in e.items) + "}"
+    if isinstance(e, ir.DefaultExpr):
+        return "default"
+    return node_text(e)

@@ -1,0 +1,123 @@
+"""p4c's words where its type unification fails: it quotes the node it was checking (a call,
+a declaration, an assignment, a `return`, a package, a select, an entry), printed as its IR
+prints nodes, and gives the mismatch under `---- Actual error:` (p4c's negative corpus:
+call-inout-parameter-with-non-lvalue-2, constructor3_e, equate-type-*, table-entries-*, ...).
+"""
+
+import pytest
+
+from marked import build
+
+from fabriclab.p4 import CompileError, compile_source, ir
+from fabriclab.p4.p4c_text import node_text
+
+
+def first_error(text: str):
+    with pytest.raises(CompileError) as info:
+        compile_source(text, "q.p4")
+    return info.value.first
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[:text.index(needle)].count("\n") + 1
+
+
+@pytest.mark.parametrize("slots, quoted, at, cause, detail", [
+    # a call: the call as p4c prints it (an unsized constant without a width)
+    ({"DECLS": "extern void f(in bit<8> a, in bool b);", "APPLY": "f(1, 8w2);"},
+     "f(1, 8w2)", "f(1, 8w2)", "8w2);", "argument 'b' of 'f' of type bit<8> cannot be used as bool"),
+    ({"DECLS": "extern void f(in bit<8> a);", "APPLY": "f();"}, "f()", "f();", "f();", "wrong number of arguments"),
+    ({"DECLS": "extern void f(inout bit<8> a);", "APPLY": "f(meta.x + 1);"},
+     "f(meta.x + 1)", "f(meta.x", "meta.x + 1)", "is not an l-value"),
+    # a declaration: its name
+    ({"APPLY": "bool v = meta.x;"}, "v", "v =", "meta.x;", "initializer of 'v' of type bit<8> cannot be used as bool"),
+    # an assignment and a return
+    ({"APPLY": "meta.x = hdr.h.b;"}, "meta.x = hdr.h.b", "meta.x =", "hdr.h.b;", "right-hand side of type bit<16>"),
+    ({"DECLS": "bit<8> f(in bit<16> a) { return a + 1; }"}, "return a + 1", "return", "a + 1;", "returned value"),
+    # a select and a table entry: p4c's IR class names
+    ({"PARSER": "transition select(hdr.h.a, hdr.h.b) { (1, 2, 3): accept; } } state s {"},
+     "SelectExpression", "select(hdr", "(1, 2, 3)", "select case has 3 values for 2 keys"),
+    ({"LOCALS": "table t { key = { meta.x: exact; } actions = { NoAction; } "
+                "const entries = { (1, 2): NoAction(); } }", "APPLY": "t.apply();"},
+     "Entry", "(1, 2):", "(1, 2):", "entry key has 2 values for 1 keys"),
+    # a struct expression with `...` whose names do not match: itself, the `...` expanded away
+    ({"DECLS": "struct s_t { bit<8> a; }", "APPLY": "s_t s = { b = 2, ... };"},
+     "{ b = 2 }", "{ b = 2", "{ b = 2", "initializer for 's_t': no field 'b'"),
+    # a cast: the cast
+    ({"APPLY": "hdr.h.a = (bit<8>)hdr.h;"}, "(bit<8>)hdr.h", "(bit<8>)", "(bit<8>)", "cannot cast h_t to bit<8>"),
+])
+def test_a_type_mismatch_quotes_the_node_p4c_was_checking(slots, quoted, at, cause, detail):
+    text = build(**slots)
+    first = first_error(text)
+    head, *rest = first.message.splitlines()
+    assert head == f"'{quoted}'" and rest[0] == "  ---- Actual error:" and detail in rest[1]
+    assert first.pos.line == line_of(text, at) and first.cause_pos.line == line_of(text, cause)
+    assert f"\n  ---- Actual error:\n  {first.cause_pos}: " in first.format()  # (where the mismatch is)
+
+
+def test_a_package_argument_mismatch_quotes_the_package_type():
+    text = ("control c(inout bit<8> x);\ncontrol d(inout bit<16> x) { apply { } }\npackage P(c a);\n"
+            "P(d()) main;\n")
+    first = first_error(text)
+    assert first.message.startswith("'package P'\n  ---- Actual error:\n")
+    assert (first.pos.line, first.cause_pos.line) == (3, 4)
+
+
+def test_an_action_argument_in_a_table_quotes_the_argument():
+    text = build(DECLS="enum bit<8> E { A = 1 }",
+                 LOCALS="action a(E e) { }\n"
+                        "table t { key = { meta.x: exact; } actions = { a; } const entries = { 1: a(8w2); } }",
+                 APPLY="t.apply();")
+    assert first_error(text).message.splitlines()[0] == "'8w2'"
+
+
+@pytest.mark.parametrize("slots, message", [
+    ({"DECLS": "enum E { p }\nenum G { p }\nconst bool z = E.p == G.p;"},
+     "'E.p' with type 'E' cannot be compared to 'G.p' with type 'G'"),
+    ({"DECLS": "enum bit<4> E { p = 1 }\ncontrol c2(in E v) { apply { switch (v) { 4w1: { } } } }"},
+     "'v' with type 'E' cannot be compared to '4w1' with type 'bit<4>'"),
+    ({"APPLY": "meta.x = meta.x + hdr.h.b;"},
+     "meta.x + hdr.h.b: Cannot operate on values with different widths 8 and 16"),
+    ({"APPLY": "bool b = true >= false;"}, "true >= false: not defined on bool and bool"),
+    ({"APPLY": "meta.x = (bit<8>)(-8 / -2);"}, "-8 / -2: Division is not defined for negative numbers"),
+    ({"APPLY": "meta.x = meta.x / 0;"}, "meta.x / 0: Division by zero"),
+    ({"APPLY": "meta.x = meta.x >> 3 >> -2;"}, "meta.x >> 3 >> -2: Shifts with negative amounts are not permitted"),
+    ({"APPLY": "meta.x = hdr.h.zz;"}, "Field zz is not a member of structure header h_t"),
+    ({"APPLY": "meta.x = meta.x.y;"}, "Cannot extract field y from meta.x which has type bit<8>"),
+    ({"APPLY": "meta.x = meta.x[2];"}, "Indexing meta.x[2] applied to non-array and non-tuple type bit<8>"),
+    ({"DECLS": "const bit<32> z = 1w1;"}, "z: initializer has wrong type bit<1>"),
+    ({"PARSER": "transition select(hdr.h.b) { 16w1 &&& 8w1: accept; } } state s {"},
+     "1 &&& 1: Cannot operate on values with different types bit<16> and bit<8>"),
+])
+def test_p4c_words_for_operands(slots, message):
+    assert first_error(build(**slots)).message.splitlines()[0] == message
+
+
+def test_an_assignment_to_what_cannot_be_written_names_the_expression():
+    message = first_error(build(LOCALS="action w(in bit<8> v) { v = 1; }")).message
+    assert message.splitlines() == ["Expression v cannot be the target of an assignment",
+                                    "(cannot write to 'in' parameter 'v')"]
+
+
+def test_node_text_prints_as_p4c_does():
+    c8 = ir.Constant(2, type=ir.BitType(8))
+    path = ir.PathExpr("a")
+    cases = [
+        (ir.Constant(255), "255"), (c8, "8w2"), (ir.Constant(-5, type=ir.BitType(4, True)), "-4s5"),
+        (ir.Constant(16, 16, type=ir.BitType(8)), "8w0x10"),
+        (ir.Binary("+", path, ir.Binary("*", c8, path)), "a + 2 * a"),  # (dbprint: operands' values)
+        (ir.Binary("*", ir.Binary("+", path, c8), path), "(a + 2) * a"),
+        (ir.Binary("-", path, ir.Binary("-", path, path)), "a - (a - a)"),
+        (ir.MethodCall(ir.Member(path, "f"), args=[ir.Argument(c8), ir.Argument(None)]),
+         "a.f(8w2, DefaultExpression)"),
+        (ir.MethodCall(ir.PathExpr("g"), args=[ir.Argument(path, name="z")]), "g(z = a)"),
+        (ir.ListExpr([]), "{}"), (ir.ListExpr([c8, ir.Dots()]), "{ 8w2, ... }"),
+        (ir.StructExpr([("x", path), ("...", ir.Dots())]), "{ x = a, ... = ... }"),
+        (ir.Conditional(path, path, path), "?:"),
+        (ir.Return(path), "return a"), (ir.Assign(ir.Member(path, "b"), c8), "a.b = 8w2"),
+        (ir.Slice(path, ir.Constant(3), ir.Constant(0)), "a[3:0]"),
+        (ir.Cast(ir.TypeRef("bit", width=ir.Constant(16)), path), "(bit<16>)a"),
+        (ir.SelectExpr([], []), "SelectExpression"),
+    ]
+    for node, text in cases:
+        assert node_text(node) == text
