@@ -9,7 +9,7 @@ from typing import Callable
 from fabriclab.p4 import ir
 from fabriclab.p4.diagnostics import CompileError, SourcePos
 from fabriclab.p4.fieldtypes import has_varbits_or_unions, size_in_bits
-from fabriclab.p4.p4c_text import node_text
+from fabriclab.p4.p4c_text import checked_type_text, node_text
 from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
                                    header_stack_only, mismatch, same_type, substitute, unifying)
 
@@ -40,6 +40,8 @@ class CallChecker:
         if isinstance(target, ir.TypeMember) and target.member in _SIZE_METHODS:  # `T.minSizeInBits()`
             ref = ir.TypeRef("name", name=target.type_name, pos=target.pos)
             return self._size_query(e, target.member, self.types.resolve_type(ref, scope))
+        if isinstance(target, ir.TypeMember):
+            self.types.expr(target, scope)  # (a member of a type that has none: p4c's words)
         raise error(e.pos, f"'{target.text if target else e.text}' is not callable")
 
     # -- functions and actions -----------------------------------------------------------
@@ -69,7 +71,7 @@ class CallChecker:
             e.decl, e.target = fn, None
             e.kind = ir.CallKind.VERIFY if fn.name == "verify" else ir.CallKind.EXTERN_FUNCTION
             if e.kind == ir.CallKind.VERIFY and not self.types.in_parser:
-                raise error(e.pos, f"{e.method}(): may only be invoked in parsers")
+                raise error(e.pos, f"{node_text(e)}: may only be invoked in parsers")
             result = self._finish_generic(e, fn, {}, scope)
             if fn.name == "static_assert" and decl is self.ctx.global_scope.lookup("static_assert"):
                 return self._static_assert(e)
@@ -248,7 +250,9 @@ class CallChecker:
         """`extract(hdr, len)`: `hdr` has exactly one varbit field, `len` (bits) is a bit<32>."""
         hdr = e.args[0].value.type
         if sum(isinstance(f.type, ir.VarbitType) for f in hdr.fields) != 1:
-            raise error(e.pos, f"extract(hdr, len) needs a header with one varbit field, not {hdr.name}")
+            arg = e.args[0].value
+            raise error(arg.pos, f"{node_text(arg)}: argument should contain a varbit field\n(extract(hdr, len) "
+                                 f"needs a header with one varbit field, not {hdr.name})")
 
     def _check_packet_arg(self, e: ir.MethodCall) -> None:
         arg = e.args[0].value if e.args else None
@@ -257,8 +261,11 @@ class CallChecker:
             t = next(iter(getattr(e, "type_bindings", {}).values()), None)
         ok = isinstance(t, ir.StructLike) and (t.kind == "header" or e.kind == ir.CallKind.EMIT) or \
             isinstance(t, ir.StackType) and e.kind == ir.CallKind.EMIT
-        if not ok:
-            raise error(arg.pos if arg else e.pos, f"{e.method}() needs a header, not {self.types.show(t)}")
+        if not ok:  # (p4c's words)
+            what = "must be a header" if e.kind == ir.CallKind.EXTRACT else \
+                "must be a header, stack or union, or a struct or tuple of such types"
+            raise error(arg.pos if arg else e.pos, f"{node_text(arg)}: argument {what}\n({e.method}() needs a "
+                                                   f"header, not {self.types.show(t)})")
 
     # -- arguments -----------------------------------------------------------------------------
     def bind_args(self, call: ir.Node, params: list[ir.Param], args: list[ir.Argument], scope: Scope,
@@ -310,6 +317,9 @@ class CallChecker:
         with unifying(origin):
             missing = next((p for p in params if p.name not in by_param and p.default is None
                             and p.annotation("optional") is None), None)
+            if missing is not None and missing.direction is None and isinstance(call, ir.MethodCall) and \
+                    call.kind == ir.CallKind.ACTION:  # (p4c's action inlining finds it, after type checking)
+                raise error(pos, f"{node_text(call)}: No argument supplied for {missing.name}")
             if missing is not None:
                 raise mismatch(pos, f"wrong number of arguments to {what}: missing '{missing.name}'")
             for arg in given:
@@ -397,7 +407,7 @@ class CallChecker:
         what = f"constructor of '{getattr(base, 'name', '?')}'"
         if isinstance(base, ir.ExternDecl):
             if not base.constructors:
-                raise error(node.pos, f"extern '{base.name}' cannot be instantiated")
+                raise error(node.pos, f"{node_text(node)}: type {base.name} has no matching constructor")
             ctor = self._overload(node, base.constructors, args)
             for p in ctor.params:  # an extern is given values, not parsers, controls or packages
                 kind = ir.block_kind(p.type)
@@ -420,6 +430,8 @@ class CallChecker:
         if isinstance(base, ir.BlockTypeDecl) and base.kind == "package":
             node.args = self.bind_package(node, base, args, scope, bindings)
             return
+        if isinstance(node, ir.Instance):  # (p4c's words)
+            raise error(node.pos, f"{node.name}: cannot allocate objects of type {checked_type_text(target)}")
         raise error(node.pos, f"type {self.types.show(target)} cannot be instantiated")
 
     @staticmethod
@@ -594,7 +606,7 @@ def _single_varbit(t: ir.Type | None) -> None:
     elif isinstance(t, ir.StructLike):
         varbits = [f for f in t.fields if isinstance(f.type, ir.VarbitType)]
         if len(varbits) > 1:
-            raise error(varbits[0].pos, f"{varbits[0].name} and {varbits[1].name}: multiple varbit fields in "
-                                        f"header {t.name}")
+            raise error(varbits[0].pos, f"{varbits[0].name} and {varbits[1].name}: multiple varbit fields in a "
+                                        f"header\n(header {t.name})")
         for f in t.fields:
             _single_varbit(f.type)

@@ -382,16 +382,16 @@ class DeclarationChecker:
             rep = f.type
             while isinstance(rep, ir.NewTypeDecl):  # a `type` may be over another `type`
                 rep = rep.type
+            wrong = f"Field '{f.name}' of '{decl.kind} {decl.name}' cannot have type '{checked_type_text(f.type)}'"
             if decl.kind == "header" and not _header_field_type(rep):
-                raise error(f.type_ref.pos, f"header field '{f.name}' has type {self.types.show(f.type)}; "
-                                            f"header fields must be bit<W>, int<W>, varbit<W>, bool, serializable enums or structs of those")
+                raise error(f.type_ref.pos, f"{wrong}\n(header fields must be bit<W>, int<W>, varbit<W>, bool, "
+                                            f"serializable enums or structs of those)")
             if decl.kind == "header_union" and not (isinstance(rep, ir.StructLike) and rep.is_header):
-                raise error(f.type_ref.pos, f"header union field '{f.name}' must be a header")
+                raise error(f.type_ref.pos, f"{wrong}\n(a header union's fields are headers)")
             if decl.kind == "struct" and f.type is decl:
                 raise error(f.pos, f"struct '{decl.name}' contains itself")
             if decl.kind == "struct" and not struct_field_ok(f.type):
-                raise error(f.pos, f"Field '{f.name}' of 'struct {decl.name}' cannot have type "
-                                   f"'{self.types.show(f.type)}'")
+                raise error(f.pos, wrong)
             self._tuple_elements(f.type, f.type_ref)
 
     @staticmethod
@@ -657,6 +657,8 @@ class DeclarationChecker:
         for p in decl.params:
             # p4c: an action is not generic, so its parameters cannot be `int` (their width
             # would be unknown) nor extern instances.
+            if isinstance(p.type, ir.IntType) and p.direction is not None:
+                raise error(p.pos, f"{p.name}: parameters with type int must be directionless")
             if isinstance(p.type, ir.IntType):
                 raise error(p.pos, f"{p.name}: actions cannot have parameters with type int")
             extern = p.type.base if isinstance(p.type, ir.SpecializedType) else p.type
@@ -666,15 +668,15 @@ class DeclarationChecker:
             if p.direction is None:
                 seen_cp = True
             elif seen_cp:
-                raise error(p.pos, f"directional parameter '{p.name}' of action '{decl.name}' must come "
-                                   f"before its directionless (control-plane) parameters")
+                raise error(p.pos, f"{p.name}: direction-less action parameters have to be at the end\n"
+                                   f"(the directional parameters of action '{decl.name}' come first)")
         inner = Scope(scope)
         for p in decl.params:
             inner.values[p.name] = p
         self._block(decl.body, inner)
         for call in ir.iter_calls(decl.body):
             if call.kind in (ir.CallKind.TABLE_APPLY, ir.CallKind.CONTROL_APPLY):
-                raise error(call.pos, f"'{call.text}': tables and controls cannot be applied inside an action")
+                raise error(call.pos, f"{node_text(call)}: apply cannot be called from actions")
 
     def _block_scope(self, decl: ir.ParserDecl | ir.ControlDecl, scope: Scope) -> Scope:
         """The scope inside a parser or control: its parameters, then its local declarations."""
@@ -849,7 +851,7 @@ class DeclarationChecker:
             # p4c: a value_set holds bit<W>/int<W>, bool, enums, new types, structs or tuples
             if not (isinstance(elem, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.NewTypeDecl, ir.TupleType))
                     or isinstance(elem, ir.StructLike) and elem.kind == "struct"):
-                raise error(decl.elem_ref.pos or decl.pos, f"{self.types.show(decl.elem_type)}: illegal type for "
+                raise error(decl.elem_ref.pos or decl.pos, f"{self.types.show(decl.elem_type)}: Illegal type for "
                                                            f"value_set element type")
             decl.size = self.types.const_int(decl.size_expr, scope, "a value_set size")
         else:
@@ -878,9 +880,9 @@ class DeclarationChecker:
             decl.type = decl.init.type
             return
         decl.type = self.types.resolve_type(decl.type_ref, scope)
-        if ir.block_kind(decl.type) is not None:  # parsers, controls, packages are instantiated
-            raise error(decl.pos, f"{decl.name}: cannot declare variables of type {ir.block_kind(decl.type)} "
-                                  f"'{self.types.show(decl.type)}' (consider using an instantiation)")
+        if ir.block_kind(decl.type) is not None or isinstance(decl.type, ir.ExternDecl):  # (instantiated)
+            raise error(decl.pos, f"{decl.name}: cannot declare variables of type '{checked_type_text(decl.type)}' "
+                                  f"(consider using an instantiation)")
         if getattr(decl.type, "type_params", None):
             raise error(decl.pos, f"Unspecified type parameters for {self.types.show(decl.type)} in {decl.name}")
         if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.VoidType)):
@@ -993,8 +995,8 @@ class DeclarationChecker:
         if listed is None:
             raise error(ref.pos, f"{ref.name}() not present in action list\n(the actions of table '{t.name}')")
         if isinstance(decl, ir.ActionDecl) and listed.decl is not decl:
-            raise error(ref.pos, f"'{'.' if ref.absolute else ''}{ref.name}' and '{listed.name}' in the actions "
-                                 f"of table '{t.name}' refer to different actions")
+            raise error(ref.pos, f"{'.' if ref.absolute else ''}{ref.name}() and {listed.name} refer to different "
+                                 f"actions\n(in the actions of table '{t.name}')")
         ref.decl = listed.decl
         bound = [a for a in listed.args if a.param is not None and a.param.direction is not None]
         params = listed.decl.control_plane_params if len(ref.args) != len(listed.decl.params) \
@@ -1087,9 +1089,8 @@ class DeclarationChecker:
             if isinstance(target, ir.Slice) and target.width is not None and isinstance(stmt.lhs, ir.Cast):
                 raise error(stmt.lhs.pos, f"unsupported: assignment to '{target.text}', a slice with a "
                                           f"run-time bit index")
-            lhs = stmt.lhs
-            self.calls.check_writable(lhs, scope, fail=lambda pos, why: error(  # (p4c's words, ours below)
-                pos, f"Expression {node_text(lhs)} cannot be the target of an assignment\n({why})"))
+            self.calls.check_writable(stmt.lhs, scope, fail=lambda pos, why: error(  # (p4c's words, ours below)
+                pos, f"Expression {node_text(target)} cannot be the target of an assignment\n({why})"))
             rhs = self.types.expr(stmt.rhs, scope)
             with unifying(stmt):
                 stmt.rhs = self.types.coerce(rhs, stmt.lhs.type, "right-hand side")
@@ -1179,16 +1180,18 @@ class DeclarationChecker:
                 if case.label is not None:
                     name = getattr(case.label, "name", None)
                     ref = next((a for a in t.table.actions if name in (a.name, a.decl.name)), None)
-                    if not isinstance(case.label, ir.PathExpr) or ref is None:
-                        raise error(case.label.pos, f"'{case.label.text}' is not an action of table "
-                                                    f"'{t.table.name}'")
+                    if not isinstance(case.label, ir.PathExpr):  # (p4c's words)
+                        raise error(case.label.pos, f"{node_text(case.label)}: 'switch' label must be an action "
+                                                    f"name or 'default'")
+                    if ref is None:
+                        raise error(case.label.pos, f"{case.label.name} is not a legal label (action name)\n"
+                                                    f"(not an action of table '{t.table.name}')")
                     case.label.decl, case.label.type = ref.decl, VOID
                     key = ref.decl.name
                 else:
                     key = None
-                if key in seen:
-                    raise error(case.pos, f"{case.label.text}: duplicate case label {case.label.text}" if key
-                                else "duplicate switch label 'default'")
+                if key in seen:  # (a second `default`: validate.py refused it)
+                    raise error(case.pos, f"{case.label.text}: duplicate case label {case.label.text}")
                 seen.add(key)
         elif isinstance(t, (ir.BitType, ir.EnumDecl, ir.ErrorType)):
             if "exact" not in self.ctx.program.match_kinds and any(c.label is not None for c in stmt.cases) and \
@@ -1209,13 +1212,12 @@ class DeclarationChecker:
                     case.label = self._case_value(label, t, "switch label")
                 key = None if case.label is None else getattr(case.label, "value", None) or case.label.text
                 if key in seen:
-                    raise error(case.pos, f"{case.label.text}: duplicate case label {case.label.text}")
+                    label = node_text(case.label)
+                    raise error(case.pos, f"{label}: duplicate case label {label}")
                 seen.add(key)
         else:
             raise error(stmt.expr.pos, f"cannot switch on a value of type {self.types.show(t)}")
-        for i, case in enumerate(stmt.cases):
-            if case.label is None and i != len(stmt.cases) - 1:
-                raise error(case.pos, "'default' must be the last switch label")
+        for case in stmt.cases:  # (`default` is the last label: validate.py)
             if case.body is not None:
                 self._block(case.body, scope)
 
@@ -1279,7 +1281,15 @@ def _case_elements(key: ir.Expr, ks: ir.Expr) -> list[ir.Expr]:
 
 
 def _arg_text(arg: ir.Argument) -> str:
-    return arg.value.text if arg.value is not None else "_"
+    """An action's argument as p4c prints it: an unsized constant with the cast to the
+    parameter's type p4c has put around it (`(bit<32>)32w2`)."""
+    value = arg.value
+    if value is None:
+        return "_"
+    if isinstance(value, ir.Constant) and isinstance(value.type, ir.BitType) and \
+            re.fullmatch(r"-?(0[xXbBoOdD])?[0-9a-fA-F_]+", value.text):
+        return f"({value.type.display()}){node_text(value)}"
+    return node_text(value)
 
 
 def is_constant(e: ir.Expr) -> bool:

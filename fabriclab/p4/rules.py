@@ -155,10 +155,10 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
         return
     if all(k.match_kind in ("exact", "lpm") for k in t.keys):
         key_pos = next((pos for name, pos in t.layout if name == "key" and pos is not None), explicit.pos)
-        raise error(key_pos, f"table '{t.name}': key match type does not require priorities, "
-                                  f"but some are specified")
+        raise error(key_pos, f"Key key match type does not require priorities, but some are specified\n"
+                             f"(the key of table '{t.name}')")  # (p4c's words, naming its IR class)
     if entries[0].priority is None:
-        raise error(entries[0].pos, "the first entry must have a priority")
+        raise error(entries[0].pos, f"Entry entry must have a priority\n(the first entry of table '{t.name}')")
     quiet = {a.args[0] for a in t.entries_annotations if a.name == "noWarn" and a.args}
     # p4c's warnings (EntryPriorities), on the earlier entry and in its words ("Entry and
     # Entry ..."), then which entries: a duplicate once per earlier entry, the order once per table
@@ -169,7 +169,7 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
         if entry.priority is None:
             entry.priority = previous + (-delta if t.largest_priority_wins else delta)
             if entry.priority < 0:
-                raise error(t.pos, f"table '{t.name}': overflow in priority computation")  # p4c names the table
+                raise error(t.pos, f"{t.name} Overflow in priority computation")  # (p4c's words)
         first = used.get(entry.priority)
         if first is not None and "duplicate-priorities" not in quiet and id(first) not in warned:
             warned.add(id(first))  # (p4c's reporter drops a repeat on the same entry)

@@ -16,7 +16,7 @@ from typing import Iterator
 from fabriclab.p4 import consteval, ir
 from fabriclab.p4.fieldtypes import bad_tuple_element, field_ok, not_a_tuple_field
 from fabriclab.p4.diagnostics import CAUSE, CompileError, Diagnostic, SourcePos
-from fabriclab.p4.p4c_text import checked_type_text, node_text
+from fabriclab.p4.p4c_text import checked_type_text, node_text, type_text
 
 BIT32 = ir.BitType(32)
 BOOL = ir.BoolType()
@@ -196,11 +196,9 @@ def is_numeric(t: ir.Type | None) -> bool:
 
 
 def declared_text(decl) -> str:
-    """p4c's text of a declared type: its kind, then its name ('struct S', 'control c')."""
-    kind = decl.kind if isinstance(decl, (ir.StructLike, ir.BlockTypeDecl)) else \
-        "parser" if isinstance(decl, ir.ParserDecl) else "control" if isinstance(decl, ir.ControlDecl) else \
-        "extern" if isinstance(decl, ir.ExternDecl) else None
-    return f"{kind} {decl.name}" if kind else decl.name
+    """p4c's text of a declared type: its kind, then its name ('struct S', 'control c'); an
+    extern's, an enum's, a typedef's: its name alone."""
+    return checked_type_text(decl) if isinstance(decl, ir.Type) else decl.name
 
 
 def same_type(a: ir.Type | None, b: ir.Type | None) -> bool:
@@ -394,6 +392,9 @@ class ExprChecker:
                 raise error(ref.pos, f"{ref.name}: declaration not found")
             self._not_self(ref, base)
             params = getattr(base, "type_params", [])
+            if len(params) != len(ref.args) and params:  # (p4c's words)
+                raise error(ref.pos, f"{type_text(ref)}: Type {ref.name} has {len(params)} type parameter(s), but "
+                                     f"it is specialized with {len(ref.args)}")
             if len(params) != len(ref.args):
                 raise error(ref.pos, f"'{ref.name}' takes {len(params)} type arguments, got {len(ref.args)}")
             args = tuple(self.resolve_type(a, scope) for a in ref.args)
@@ -404,9 +405,9 @@ class ExprChecker:
                 for f in made.fields:  # p4c validates the fields of the specialized type
                     elem = bad_tuple_element(f.type)
                     if not field_ok(made.kind, f.type) or elem is not None:
-                        what = f"'{self.show(f.type)}'" + (f" (a tuple element cannot be '{self.show(elem)}')"
-                                                           if elem is not None else "")
-                        raise error(ref.pos, f"Field '{f.name}' of '{made.kind} {made.name}' cannot have type {what}")
+                        what = f"'{checked_type_text(f.type)}'" + (f"\n(a tuple element cannot be "
+                                                                   f"'{self.show(elem)}')" if elem is not None else "")
+                        raise error(ref.pos, f"Field '{f.name}' of '{made.kind} {base.name}' cannot have type {what}")
                 return made
             return ir.SpecializedType(base, args)
         raise error(ref.pos, f"unsupported type '{kind}'")
@@ -727,13 +728,15 @@ class ExprChecker:
             if e.member not in self.ctx.program.errors:
                 raise error(e.pos, f"error.{e.member} is not declared")
             return ir.EnumMember(ir.ErrorType(), e.member, type=ir.ErrorType(), text=e.text, pos=e.pos)
-        decl = scope.lookup_type(e.type_name)
-        if isinstance(decl, ir.TypedefDecl):
-            decl = self.typedef_target(decl, scope)
+        found = scope.lookup_type(e.type_name)
+        decl = self.typedef_target(found, scope) if isinstance(found, ir.TypedefDecl) else found
         if isinstance(decl, ir.EnumDecl):
             if e.member not in decl.members:
                 raise error(e.pos, f"{e.type_name}.{e.member}: Invalid enum tag")
             return ir.EnumMember(decl, e.member, decl.values.get(e.member), type=decl, text=e.text, pos=e.pos)
+        if found is not None:  # (p4c's words: a type has no members but an enum's)
+            raise error(e.pos, f"Cannot extract field {e.member} from {e.type_name} which has type "
+                               f"Type({declared_text(found)})")
         raise error(e.pos, f"'{e.type_name}.{e.member}' is not an enum member")
 
     def _e_Member(self, e: ir.Member, scope: Scope):
@@ -823,6 +826,8 @@ class ExprChecker:
         t = e.expr.type
         if isinstance(t, ir.NewTypeDecl):
             t = t.type
+        if e.width is None:
+            self._folded_slice(e, scope)
         if not isinstance(t, ir.BitType):
             raise error(e.pos, f"{node_text(e)}: bit extraction only defined for bit<> types")
         if e.width is not None:
@@ -831,8 +836,14 @@ class ExprChecker:
                 return self._shifted_slice(e, t, scope)
         hi = self._slice_bound(e.hi, scope)
         lo = self._slice_bound(e.lo, scope)
-        if not (0 <= lo <= hi < t.width):
-            raise error(e.pos, f"slice [{hi}:{lo}] is out of range for {t.display()}")
+        for bound in (hi, lo):  # (p4c's words)
+            if bound < 0:
+                raise error(e.pos, f"{node_text(e)}: negative bit index {bound}")
+        for bound in (hi, lo):
+            if bound >= t.width:
+                raise error(e.pos, f"Bit index {bound} greater than width {t.width}")
+        if lo > hi:
+            raise error(e.pos, f"LSB index {lo} greater than MSB index {hi}")
         e.hi = ir.Constant(hi, type=INT, pos=e.hi.pos)
         e.lo = ir.Constant(lo, type=INT, pos=e.lo.pos)
         e.type = ir.BitType(hi - lo + 1)
@@ -856,11 +867,28 @@ class ExprChecker:
         shifted = ir.Binary(">>", base, lo, type=unsigned, text=e.text, pos=e.pos)
         return ir.Cast(None, shifted, type=ir.BitType(width), text=e.text, pos=e.pos)
 
+    def _folded_slice(self, e: ir.Slice, scope: Scope) -> None:
+        """`v[msb:lsb]` of constants: p4c's constant folding checks it before any typing, in
+        its words. The bounds are typed here (a bound of another kind is left to `_slice_bound`)."""
+        e.hi, e.lo = self.expr(e.hi, scope), self.expr(e.lo, scope)
+        literal = (ir.Constant, ir.BoolLiteral, ir.StringLiteral, ir.ListExpr, ir.StructExpr)
+        if not all(isinstance(x, literal) for x in (e.expr, e.hi, e.lo)):
+            return
+        for bound in (e.hi, e.lo):
+            if not isinstance(bound, ir.Constant):
+                raise error(bound.pos, f"{node_text(bound)}: expected an integer value")
+        if not isinstance(e.expr, ir.Constant):
+            raise error(e.expr.pos, f"{node_text(e.expr)}: expected an integer value")
+        if e.hi.value < e.lo.value:
+            raise error(e.pos, f"{node_text(e)}: bit slicing should be specified as [msb:lsb]")
+        if e.lo.value < 0:
+            raise error(e.lo.pos, f"{node_text(e.lo)}: expected slice indexes to be non-negative")
+
     def _slice_bound(self, e: ir.Expr, scope: Scope) -> int:
         """A slice bound: a compile-time constant, also a serializable enum member (issue3056)."""
-        value = self.as_bits(self.expr(e, scope))
+        value = self.as_bits(e if e.type is not None else self.expr(e, scope))  # (typed: `_folded_slice`)
         if not isinstance(value, ir.Constant):
-            raise error(e.pos, "a slice bound must be a compile-time constant")
+            raise error(e.pos, f"{node_text(value)}: slice bit index values must be constants")
         return value.value
 
     def _e_Unary(self, e: ir.Unary, scope: Scope):
@@ -868,16 +896,23 @@ class ExprChecker:
         if e.op != "!":
             e.expr = self.as_bits(e.expr)
         t = e.expr.type
-        if e.op == "!":
+        literal = isinstance(e.expr, (ir.Constant, ir.BoolLiteral, ir.StringLiteral))
+        if e.op == "!":  # (p4c's words: its constant folding's for a literal, found first)
             if not isinstance(t, ir.BoolType):
-                raise error(e.pos, f"'!' needs a bool operand, not {self.show(t)}")
+                raise error(e.pos, f"{node_text(e.expr)}: Expected a boolean value" if literal else
+                            f"Cannot apply ! to value {node_text(e.expr)} of type {checked_type_text(t)}")
             if isinstance(e.expr, ir.BoolLiteral):
                 return ir.BoolLiteral(not e.expr.value, type=BOOL, pos=e.pos)
         else:
             if not is_numeric(t):
-                raise error(e.pos, f"'{e.op}' needs a numeric operand, not {self.show(t)}")
+                if literal:
+                    raise error(e.pos, f"{node_text(e.expr)}: expected an integer value")
+                raise error(e.pos, f"Cannot apply operation '~' to expression '{node_text(e.expr)}' with type "
+                                   f"'{checked_type_text(t)}'" if e.op == "~" else
+                            f"Cannot apply {e.op} to value {node_text(e.expr)} of type {checked_type_text(t)}")
             if e.op == "~" and isinstance(t, ir.IntType):
-                raise error(e.pos, "'~' needs an operand with a width (use a cast)")
+                raise error(e.pos, f"{node_text(e)}: Operation cannot be applied to values with unknown width;\n"
+                                   f"please specify width explicitly")
             if isinstance(e.expr, ir.Constant):
                 return ir.Constant(consteval.unary(e.op, e.expr.value, t), type=t, pos=e.pos)
         e.type = t
@@ -928,10 +963,11 @@ class ExprChecker:
         if op == "++" and isinstance(lt, ir.StringType) and isinstance(rt, ir.StringType):
             return self._concat_strings(e)
         if op == "++" or op in _ARITH or op in _COMPARE:
+            written = ir.Binary(op, e.left, e.right, pos=e.pos)  # (p4c quotes an enum member by its name)
             e.left, e.right = self.as_bits(e.left), self.as_bits(e.right)
             lt, rt = e.left.type, e.right.type
             if op != "++":
-                self._numeric_operands(e)
+                self._numeric_operands(e, written)
         if op == "++":
             for side in (e.left, e.right):
                 if not isinstance(side.type, ir.BitType):
@@ -998,35 +1034,37 @@ class ExprChecker:
             raise error(e.left.pos, f"{e.left.text} and {e.right.text}{what} cannot be compared")
 
     @staticmethod
-    def _numeric_operands(e: ir.Binary) -> None:
+    def _numeric_operands(e: ir.Binary, written: ir.Binary) -> None:
         """p4c's binaryArith and its relations, in its words: arithmetic takes sized or unsized
         integers (a `type` of one counts) of one width and sign; `<`, `>`, `<=`, `>=` compare
-        values of one integer type (an unsized constant takes the other side's)."""
-        op, left, right = e.op, e.left, e.right
-        lt, rt = (t.type if isinstance(t, ir.NewTypeDecl) else t for t in (left.type, right.type))
+        values of one integer type (an unsized constant takes the other side's). `written`:
+        the operands before a serializable enum's member became its value (p4c quotes them)."""
+        op, left, right = e.op, written.left, written.right
+        lt, rt = (t.type if isinstance(t, ir.NewTypeDecl) else t for t in (e.left.type, e.right.type))
+        pos, text = e.pos, node_text(written)
         integer = (ir.BitType, ir.IntType)
         if isinstance(left, ir.Constant) and isinstance(right, ir.Constant) and isinstance(lt, ir.BitType) \
                 and isinstance(rt, ir.BitType) and lt != rt:  # (p4c's constant folding, first)
-            raise error(e.pos, f"{node_text(e)}: operands have different types: {lt.display()} and {rt.display()}")
+            raise error(pos, f"{text}: operands have different types: {lt.display()} and {rt.display()}")
         if op in _COMPARE:
             if not (isinstance(lt, integer) and isinstance(rt, integer)) or \
                     isinstance(lt, ir.BitType) and isinstance(rt, ir.BitType) and lt != rt:
-                raise error(e.pos, f"{node_text(e)}: not defined on {checked_type_text(left.type)} and "
+                raise error(pos, f"{text}: not defined on {checked_type_text(left.type)} and "
                                    f"{checked_type_text(right.type)}")
             return
         if op == "+" and isinstance(lt, ir.StringType) and isinstance(rt, ir.StringType):
-            raise error(e.pos, f"+: cannot be applied to expression '{node_text(right)}' with type 'string', did "
+            raise error(pos, f"+: cannot be applied to expression '{node_text(right)}' with type 'string', did "
                                f"you mean to use '++'?")
         for side, t in ((left, lt), (right, rt)):
             if not isinstance(t, integer):
-                raise error(e.pos, f"{op}: cannot be applied to expression '{node_text(side)}' with type "
+                raise error(pos, f"{op}: cannot be applied to expression '{node_text(side)}' with type "
                                    f"'{checked_type_text(side.type)}'")
         if isinstance(lt, ir.BitType) and isinstance(rt, ir.BitType):
             if lt.width != rt.width:
-                raise error(e.pos, f"{node_text(e)}: Cannot operate on values with different widths {lt.width} "
+                raise error(pos, f"{text}: Cannot operate on values with different widths {lt.width} "
                                    f"and {rt.width}")
             if lt.signed != rt.signed:
-                raise error(e.pos, f"{node_text(e)}: Cannot operate on values with different signs")
+                raise error(pos, f"{text}: Cannot operate on values with different signs")
 
     def _unsigned_operands(self, e: ir.Binary) -> None:
         """`/` and `%` are defined on unsigned values only: not on int<W> nor on a negative

@@ -14,6 +14,7 @@ from typing import Iterator
 
 from fabriclab.p4 import ir
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
+from fabriclab.p4.p4c_text import node_text
 from fabriclab.p4.typecheck import CheckContext, declared_text, error
 
 # Declarations a program may declare several times at the top level (overloads, told apart
@@ -34,6 +35,15 @@ def always_returns(stmt: ir.Stmt | None) -> bool:
         return has_default and bool(bodies) and stmt.cases[-1].body is not None and \
             all(always_returns(b) for b in bodies)
     return False
+
+
+def _default_last(stmt: ir.Switch) -> None:
+    """A switch's `default` label is its last (p4c names the switch, in its words)."""
+    labels = [case.label for case in stmt.cases]
+    if None in labels[:-1]:
+        after = labels[labels.index(None) + 1]
+        raise error(stmt.pos, "switch has multiple 'default' labels:" if after is None else
+                    f"switch label {node_text(after)} follows 'default' label, which is not allowed.")
 
 
 def _no_action(program: ir.Program) -> None:
@@ -156,6 +166,8 @@ class ValidateDeclarations:
             for node in ir.walk(decl, frozenset({"initializer"})):  # (where abstract methods are implemented)
                 if isinstance(node, ir.PathExpr) and node.name == "this":
                     raise error(node.pos, "'this' can only be used in the definition of an abstract method")
+                if isinstance(node, ir.Switch):
+                    _default_last(node)
             if isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ExternDecl)):
                 _self_reference(decl)
             if isinstance(decl, ir.ParserDecl):

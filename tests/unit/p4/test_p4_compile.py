@@ -175,7 +175,8 @@ def test_v1model_version_selects_the_generic_externs():
     assert [r.preamble.name for r in new.p4info.registers] == ["MyIngress.r"]
     with pytest.raises(CompileError, match=r"unexpected IDENTIFIER\n.*\n *\^\n\(.PortId_t. is not a type"):
         compile_source(text, "v1.p4")
-    with pytest.raises(CompileError, match="'register' takes 1 type arguments, got 2"):
+    with pytest.raises(CompileError, match="register<bit<32>, bit<8>>: Type register has 1 type parameter.s., but it is "
+                                               "specialized with 2"):
         compile_source(text.replace("PortId_t p", "bit<9> p"), "v1.p4")
 
 
@@ -220,9 +221,9 @@ def test_entry_priorities_follow_the_p4_spec(props, entries, expected):
 
 @pytest.mark.parametrize("props, entries, const, message", [
     ("", "priority = 3 : 1 : drop();", True, "Table with 'const' entries cannot have priorities"),
-    ("", "1 : drop(); priority = 3 : 2 : drop();", False, "the first entry must have a priority"),
+    ("", "1 : drop(); priority = 3 : 2 : drop();", False, "Entry entry must have a priority"),
     ("priority_delta = 10;", "priority = 12 : 1 : drop(); 2 : drop(); 3 : drop();", False,
-     "overflow in priority computation"),
+     "Overflow in priority computation"),
 ])
 def test_bad_entry_priorities(props, entries, const, message):
     with pytest.raises(CompileError, match=message):

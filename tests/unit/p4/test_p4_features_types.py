@@ -84,7 +84,7 @@ def test_serializable_enum_operands_are_their_bits(expr, value):
 
 
 def test_plain_enum_operands_are_rejected():
-    rejected_at(ingress("Q q = Q.x; hdr.h.a = @@-q;", DECLS="enum Q { x }"), "'-' needs a numeric operand, not Q")
+    rejected_at(ingress("Q q = Q.x; hdr.h.a = @@-q;", DECLS="enum Q { x }"), "Cannot apply - to value q of type Q")
     rejected_at(ingress("Q q = Q.x; hdr.h.b = (bit<16>)(@@q ++ 8w1);", DECLS="enum Q { x }"),
                 "'++' needs operands with a width, not Q")
 

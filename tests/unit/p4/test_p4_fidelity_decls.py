@@ -62,9 +62,9 @@ REJECTED = [
      "c: parameter cannot have type control C"),
     # variables and instances (p4c: issue807, issue3359, issue388, issue4140, issue4144)
     ("variable of parser type", "parser mypt(in bit tt);\nparser P(in bit tt) {\n    mypt @@t;\n"
-     "    state start { transition accept; }\n}", "t: cannot declare variables of type parser 'mypt'"),
+     "    state start { transition accept; }\n}", "t: cannot declare variables of type 'parser mypt'"),
     ("variable of control type", "control C1();\ncontrol C() {\n    apply { C1 @@c; }\n}",
-     "cannot declare variables of type control 'C1'"),
+     "cannot declare variables of type 'control C1'"),
     ("control instantiated at the top level", "control C() { apply { } }\nC() @@c;", "c: cannot instantiate at top-level"),
     ("main of an extern", "extern MyExtern {\n    MyExtern();\n}\nMyExtern() @@main;", "expected package declaration"),
     ("main as an extern type", "extern @@main { }", "main: must be a package declaration"),

@@ -58,7 +58,7 @@ def test_priorities_on_exact_keys_name_the_key() -> None:
 
 def test_priority_overflow_names_the_table() -> None:
     locals_ = _table("hdr.h.a : ternary;", "priority = 0 : 1 : set(1); 2 : set(2);", name="@@t")
-    rejects("overflow in priority computation", program(locals_=locals_, apply="t.apply();"))
+    rejects("t Overflow in priority computation", program(locals_=locals_, apply="t.apply();"))
     compiles(program(locals_=_table("hdr.h.a : ternary;", "priority = 2 : 1 : set(1); 2 : set(2);"),
                      apply="t.apply();"))
 
@@ -140,7 +140,7 @@ def _vs_parser(elem: str, key: str = "bit<6>") -> str:
 
 @pytest.mark.parametrize("elem", ["int", "bit<6>[2]", "varbit<8>"])
 def test_value_set_element_type(elem: str) -> None:
-    rejects("illegal type for value_set element type", _vs_parser("@@" + elem))
+    rejects("Illegal type for value_set element type", _vs_parser("@@" + elem))
 
 
 @pytest.mark.parametrize("elem", ["bit<6>", "int<6>"])
@@ -161,7 +161,7 @@ def _varbit_parser(fields: str, extract: str = "p.extract(h, 8);") -> str:
 
 
 def test_an_extracted_header_has_one_varbit_field() -> None:
-    rejects("x and u: multiple varbit fields in header H",
+    rejects("x and u: multiple varbit fields in a header\n(header H)",
             _varbit_parser("  @@varbit<16> x;\n  varbit<16> u;\n"))
     compiles(_varbit_parser("  bit<8> n;\n  varbit<16> x;\n"))
 

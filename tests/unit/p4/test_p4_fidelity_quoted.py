@@ -88,6 +88,25 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"DECLS": "const bit<32> z = 1w1;"}, "z: initializer has wrong type bit<1>"),
     ({"PARSER": "transition select(hdr.h.b) { 16w1 &&& 8w1: accept; } } state s {"},
      "1 &&& 1: Cannot operate on values with different types bit<16> and bit<8>"),
+    # unary operators: p4c's constant folding's words for a literal, its type checker's else
+    ({"APPLY": "bool b = !meta.x;"}, "Cannot apply ! to value meta.x of type bit<8>"),
+    ({"APPLY": "bool b = ~true;"}, "true: expected an integer value"),
+    ({"APPLY": "meta.x = (bit<8>)~5;"}, "~5: Operation cannot be applied to values with unknown width;"),
+    # switch labels (p4c's parsed-program check), instances, type arguments
+    ({"APPLY": "switch (meta.x) { default: { } 1: { } }"},
+     "switch label 1 follows 'default' label, which is not allowed."),
+    ({"APPLY": "switch (meta.x) { default: { } default: { } }"}, "switch has multiple 'default' labels:"),
+    ({"DECLS": "struct s_t { bit<8> a; }", "LOCALS": "s_t() s;"}, "s: cannot allocate objects of type struct s_t"),
+    ({"DECLS": "extern X { void f(); }", "LOCALS": "X() x;"}, "x: type X has no matching constructor"),
+    ({"DECLS": "extern E<T> { E(); }", "LOCALS": "E<bit<8>, bit<8>>() e;"},
+     "E<bit<8>, bit<8>>: Type E has 1 type parameter(s), but it is specialized with 2"),
+    ({"DECLS": "struct s_t { bit<8> a; }", "APPLY": "meta.x = s_t.a;"},
+     "Cannot extract field a from s_t which has type Type(struct s_t)"),
+    # slices: p4c's constant folding's words when everything is a constant, its type checker's else
+    ({"APPLY": "meta.x = (bit<8>)(8w2[-2:0]);"}, "8w2[-2:0]: bit slicing should be specified as [msb:lsb]"),
+    ({"APPLY": "meta.x = (bit<8>)(8w2[1:-1]);"}, "-1: expected slice indexes to be non-negative"),
+    ({"APPLY": "meta.x = (bit<8>)hdr.h.b[3:5];"}, "LSB index 5 greater than MSB index 3"),
+    ({"APPLY": "meta.x = (bit<8>)hdr.h.b[meta.x:0];"}, "meta.x: slice bit index values must be constants"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
