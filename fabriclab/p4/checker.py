@@ -579,7 +579,7 @@ class DeclarationChecker:
             if isinstance(fn, ir.FunctionDecl) and fn.return_ref is not None:
                 self.types.resolve_type(fn.return_ref, self._generic_scope(fn.type_params, scope))
         if decl.initializer is not None and not isinstance(base, ir.ExternDecl):
-            raise error(decl.pos, f"{decl.name}: initializers only allowed for extern instances")
+            raise error(decl.pos, "BlockStatement: initializers only allowed for extern instances")  # (p4c's words)
         if not abstract and decl.initializer is not None:
             # (p4c names the kind of what it found: the initializer's block)
             raise error(decl.pos, "BlockStatement: instance initializers for extern without abstract methods")
@@ -853,7 +853,10 @@ class DeclarationChecker:
                     or isinstance(elem, ir.StructLike) and elem.kind == "struct"):
                 raise error(decl.elem_ref.pos or decl.pos, f"{self.types.show(decl.elem_type)}: Illegal type for "
                                                            f"value_set element type")
-            decl.size = self.types.const_int(decl.size_expr, scope, "a value_set size")
+            size = self.types.expr(decl.size_expr, scope)
+            if not isinstance(size, ir.Constant):  # (p4c's words)
+                raise error(decl.size_expr.pos, f"{node_text(decl.size_expr)}: value_set size must be constant")
+            decl.size = size.value
         else:
             self._check_decl(decl, scope)
 
@@ -955,6 +958,10 @@ class DeclarationChecker:
                     raise error(t.pos, f"Entries cannot be specified for a table with no key {t.name}")
                 if "key" in kinds[i:]:
                     raise error(pos, f"the entries of table '{t.name}' must come after its key")
+            prop = t.get_property("default_action")
+            if kind == "default_action" and "actions" not in kinds[:i] and prop is not None:
+                call = node_text(prop.value) + ("()" if isinstance(prop.value, ir.PathExpr) else "")
+                raise error(t.pos, f"{t.name} has no action list, so it cannot invoke '{call}'")  # (p4c's words)
             if kind in ("default_action", "entries") and "actions" not in kinds[:i]:
                 what = "default_action" if kind == "default_action" else "entries"
                 raise error(t.pos, f"table '{t.name}' has no action list before its {what}, so they cannot "
@@ -1042,7 +1049,7 @@ class DeclarationChecker:
         if name == "size":
             prop.value = self.types.expr(value, scope)
             if not instance_constant(prop.value):
-                raise error(value.pos, "a table size must be a compile-time constant")
+                raise error(value.pos, "size must be a constant numeric expression")  # (p4c's words)
             if isinstance(prop.value, ir.Constant):
                 t.size = prop.value.value
                 if t.size < 0:

@@ -23,6 +23,12 @@ _PREFIXES = {2: "0b", 8: "0o", 16: "0x"}
 
 def node_text(node: ir.Node | None) -> str:
     """`node` as p4c's `toString` prints it."""
+    return _text(node, top=True)
+
+
+def _text(node: ir.Node | None, top: bool = False) -> str:
+    """`top`: the node quoted itself, not a part of it (a cast to a stack type is printed
+    only then: inside another node p4c has made it a typed initializer by then)."""
     if node is None:
         return "DefaultExpression"  # an argument `_`
     if isinstance(node, ir.Constant):
@@ -34,34 +40,34 @@ def node_text(node: ir.Node | None) -> str:
     if isinstance(node, ir.PathExpr):
         return ("." if node.absolute else "") + node.name
     if isinstance(node, ir.Member):
-        return f"{node_text(node.expr)}.{node.member}"
+        return f"{_text(node.expr)}.{node.member}"
     if isinstance(node, ir.TypeMember):
         return f"{node.type_name}.{node.member}"
     if isinstance(node, ir.EnumMember):
         return f"{getattr(node.enum, 'name', 'error')}.{node.member}"
     if isinstance(node, ir.Index):
-        return f"{node_text(node.expr)}[{node_text(node.index)}]"
+        return f"{_text(node.expr)}[{_text(node.index)}]"
     if isinstance(node, ir.Slice):
         if node.width is not None:
-            return f"{node_text(node.expr)}[{node_text(node.lo)}+:{node_text(node.width)}]"
-        return f"{node_text(node.expr)}[{node_text(node.hi)}:{node_text(node.lo)}]"
+            return f"{_text(node.expr)}[{_text(node.lo)}+:{_text(node.width)}]"
+        return f"{_text(node.expr)}[{_text(node.hi)}:{_text(node.lo)}]"
     if isinstance(node, ir.Unary):
-        return node.op + node_text(node.expr)
+        return node.op + _text(node.expr)
     if isinstance(node, (ir.Binary, ir.Mask, ir.Range)):
         return _db(node, _LOW)
     if isinstance(node, ir.Conditional):
         return "?:"
     if isinstance(node, ir.Cast):
         if node.target is None:  # a conversion the checker inserted: p4c quotes what was written
-            return node_text(node.expr)
+            return _text(node.expr)
         if isinstance(node.expr, (ir.ListExpr, ir.StructExpr, ir.InvalidHeader)) and \
-                isinstance(node.type, ir.StructLike):
-            return node_text(node.expr)  # p4c has made it a typed initializer by then
-        return f"({type_text(node.target)}){node_text(node.expr)}"
+                (isinstance(node.type, ir.StructLike) or isinstance(node.type, ir.StackType) and not top):
+            return _text(node.expr)  # p4c has made it a typed initializer by then
+        return f"({type_text(node.target)}){_text(node.expr)}"
     if isinstance(node, ir.ListExpr):
-        return _braces(node_text(i) for i in node.items)
+        return _braces(_text(i) for i in node.items)
     if isinstance(node, ir.StructExpr):
-        return _braces(f"{name} = {node_text(value)}" for name, value in node.fields)
+        return _braces(f"{name} = {_text(value)}" for name, value in node.fields)
     if isinstance(node, ir.Dots):
         return "..."
     if isinstance(node, ir.InvalidHeader):
@@ -75,10 +81,10 @@ def node_text(node: ir.Node | None) -> str:
         return type_text(node.target)
     if isinstance(node, ir.Assign):
         if node.compound and isinstance(node.rhs, ir.Binary):
-            return f"{node_text(node.lhs)} {node.rhs.op}= {node_text(node.rhs.right)}"
-        return f"{node_text(node.lhs)} = {node_text(node.rhs)}"
+            return f"{_text(node.lhs)} {node.rhs.op}= {_text(node.rhs.right)}"
+        return f"{_text(node.lhs)} = {_text(node.rhs)}"
     if isinstance(node, ir.Return):
-        return "return " + (node_text(node.value) if node.value is not None else "")
+        return "return " + (_text(node.value) if node.value is not None else "")
     if isinstance(node, ir.BlockTypeDecl):
         return f"{node.kind} {node.name}"
     if isinstance(node, ir.Decl):
@@ -94,7 +100,7 @@ def type_text(ref: ir.TypeRef | None) -> str:
     """A type as written, as p4c prints a type (`bit<16>`, `H<bit<32>>[3]`, `tuple<>`)."""
     if ref is None:
         return "?"
-    width = node_text(ref.width) if ref.width is not None else ""
+    width = _text(ref.width) if ref.width is not None else ""
     args = ", ".join(type_text(a) for a in ref.args)
     if ref.kind in ("bit", "int", "varbit"):
         return f"{ref.kind}<{width or 1}>" if ref.kind != "int" or width else "int"
@@ -117,14 +123,22 @@ def checked_type_text(t: ir.Type | None) -> str:
     if isinstance(t, (ir.StructLike, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)):
         kind = t.kind if isinstance(t, (ir.StructLike, ir.BlockTypeDecl)) else \
             "parser" if isinstance(t, ir.ParserDecl) else "control"
-        return f"{kind} {t.name}"
+        return f"{kind} {_external_name(t)}"
     if isinstance(t, ir.InvalidInitType):
         return "Unknown type"
+    if isinstance(t, ir.DefaultValueType):
+        return "ANYTYPE"
     if isinstance(t, ir.StackType):
         return f"{checked_type_text(t.elem)}[{t.size}]"
     if isinstance(t, ir.TupleType):
         return f"tuple<{', '.join(checked_type_text(e) for e in t.elems)}>"
     return t.display() if t is not None else "?"
+
+
+def _external_name(decl: ir.Decl) -> str:
+    """p4c's externalName: a declaration's `@name`, else its name."""
+    anno = decl.annotation("name")
+    return anno.args[0] if anno and anno.args and isinstance(anno.args[0], str) else decl.name
 
 
 def _constant(c: ir.Constant) -> str:
@@ -144,12 +158,12 @@ def _braces(items) -> str:
 
 def _callee(call: ir.MethodCall) -> str:
     if call.kind is None:  # not checked yet: the callee expression
-        return node_text(call.target)
-    return f"{node_text(call.target)}.{call.method}" if call.target is not None else call.method
+        return _text(call.target)
+    return f"{_text(call.target)}.{call.method}" if call.target is not None else call.method
 
 
 def _argument(arg: ir.Argument) -> str:
-    return (f"{arg.name} = " if arg.name else "") + node_text(arg.value)
+    return (f"{arg.name} = " if arg.name else "") + _text(arg.value)
 
 
 def _db(e: ir.Node | None, prec: int) -> str:
@@ -176,4 +190,6 @@ def _db(e: ir.Node | None, prec: int) -> str:
         return "{" + ", ".join(_db(i, _LOW) for i in e.items) + "}"
     if isinstance(e, ir.DefaultExpr):
         return "default"
-    return node_text(e)
+    if isinstance(e, ir.InvalidHeader):
+        return "{#}" if not isinstance(e.type, ir.StructLike) else f"({checked_type_text(e.type)}){{#}}"
+    return _text(e)

@@ -210,7 +210,8 @@ class TargetRestrictions:
         for action in actions:
             for stmt in _statements(action.body):
                 if isinstance(stmt, ir.Switch) and not stmt.is_action_run:
-                    raise error(stmt.pos, "switch statements are not supported in actions on this target")
+                    raise error(stmt.pos, "SwitchStatement: switch statements not supported in actions on this "
+                                          "target")  # (p4c's words, naming its IR class)
         bodies: list = [b.body if isinstance(b, ir.ControlDecl) else b.states for b in blocks]
         bodies += [a.body for a in actions]
         for call in (c for body in bodies for c in ir.iter_calls(body)):

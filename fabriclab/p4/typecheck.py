@@ -424,7 +424,7 @@ class ExprChecker:
         if isinstance(block, (ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)):
             kind = block.kind if isinstance(block, ir.BlockTypeDecl) else \
                 "parser" if isinstance(block, ir.ParserDecl) else "control"
-            raise error(ref.pos, f"{ref.name}: Cannot use {kind} {block.name} as a type parameter")
+            raise error(ref.pos, f"{type_text(ref)}: Cannot use {kind} {block.name} as a type parameter")
         if getattr(t, "type_params", None):
             raise error(arg.pos, f"{arg.name or self.show(t)}: generic type needs type arguments")
         if self._contains(t, base, set()):

@@ -80,7 +80,7 @@ def test_a_table_size_from_a_constructor_argument_is_each_instance_s():
 def test_a_table_size_from_a_control_parameter_is_rejected():
     rejected_at(build(DECLS=SIZED.replace("@SIZE@", "(bit<32>)v").replace("table t", "@@table t"),
                       LOCALS="Sized(32w100) small;", APPLY="small.apply(hdr.h.a);"),
-                "a table size must be a compile-time constant")
+                "size must be a constant numeric expression")
 
 
 # -- `e[lo +: w]` with lo known only at run time (p4c: slice1, forloop5a, tuple5, tuple5a) -----

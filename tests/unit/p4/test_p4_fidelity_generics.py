@@ -99,7 +99,7 @@ def test_field_types(bad, good, message):
      "g_t: generic type needs type arguments"),
     # nor a parser, control or package type (p4c: issue3304)
     ("parser pp<T>(in T a);\nstruct g_t<T> { T t; }\nstruct s_t {\n@@g_t<pp<bit>> a; }",
-     "struct g_t<T> { T t; }\nstruct s_t { g_t<bit> a; }", "Cannot use parser pp as a type parameter"),
+     "struct g_t<T> { T t; }\nstruct s_t { g_t<bit> a; }", "g_t<pp<bit<1>>>: Cannot use parser pp as a type parameter"),
     # nor a type that holds the generic type itself (p4c: issue1296, issue3291)
     ("extern X<T> { X(); }\n@@X<X<bit<8>>>() x;", "extern X<T> { X(); }\nextern Y<T> { Y(); }\nX<Y<bit<8>>>() x;",
      "X: contains self 'X' as type argument"),

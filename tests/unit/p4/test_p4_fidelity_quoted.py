@@ -107,6 +107,9 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"APPLY": "meta.x = (bit<8>)(8w2[1:-1]);"}, "-1: expected slice indexes to be non-negative"),
     ({"APPLY": "meta.x = (bit<8>)hdr.h.b[3:5];"}, "LSB index 5 greater than MSB index 3"),
     ({"APPLY": "meta.x = (bit<8>)hdr.h.b[meta.x:0];"}, "meta.x: slice bit index values must be constants"),
+    # a type's external name (v1model's @name("standard_metadata")), a value_set's size
+    ({"APPLY": "sm.drop = 1;"}, "Field drop is not a member of structure struct standard_metadata"),
+    ({"PARSER_LOCALS": "value_set<bit<8>>(meta.x) vs;"}, "meta.x: value_set size must be constant"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
@@ -140,3 +143,7 @@ def test_node_text_prints_as_p4c_does():
     ]
     for node, text in cases:
         assert node_text(node) == text
+    # a cast of a list to a stack type: printed when quoted itself, as its list inside a node
+    stack = ir.Cast(ir.TypeRef("stack", args=[ir.TypeRef("name", name="h_t")], width=ir.Constant(1)),
+                    ir.ListExpr([path]), type=ir.StackType(ir.BitType(8), 1))
+    assert (node_text(stack), node_text(ir.Assign(path, stack))) == ("(h_t[1]){ a }", "a = { a }")

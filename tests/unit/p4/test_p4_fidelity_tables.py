@@ -45,7 +45,7 @@ def test_table_needs_actions():
 
 
 def test_default_action_before_actions():
-    rejected("has no action list before its default_action",
+    rejected("has no action list, so it cannot invoke 'a0()'",
              **table("@@default_action = a0;\n actions = { a0; }"))
     accepted(**table("actions = { a0; } default_action = a0;"))
 
@@ -158,7 +158,7 @@ def test_control_instantiated_twice_repeats_absolute_action_names():
 
 # -- what p4c's mid end cannot compile for BMv2 (p4c: issue3299, issue2545, issue1777-bmv2, issue532)
 def test_switch_in_a_used_action():
-    rejected("switch statements are not supported in actions",
+    rejected("SwitchStatement: switch statements not supported in actions on this target",
              LOCALS="action s() {\n @@switch (meta.x) { 1: { meta.y = 1; } } }", APPLY="s();")
     accepted(LOCALS="action s() { switch (meta.x) { 1: { meta.y = 1; } } }")  # unused: p4c removes it
     accepted(APPLY="switch (meta.x) { 1: { meta.y = 1; } }")
