@@ -11,7 +11,7 @@ from fabriclab.p4.diagnostics import CompileError, SourcePos
 from fabriclab.p4.fieldtypes import has_varbits_or_unions, size_in_bits
 from fabriclab.p4.p4c_text import checked_type_text, node_text
 from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
-                                   header_stack_only, mismatch, same_type, substitute, unifying)
+                                   header_stack_only, mismatch, no_member, same_type, substitute, unifying)
 
 _PACKET_METHODS = {"extract": ir.CallKind.EXTRACT, "lookahead": ir.CallKind.LOOKAHEAD,
                    "advance": ir.CallKind.ADVANCE, "length": ir.CallKind.LENGTH, "emit": ir.CallKind.EMIT}
@@ -156,7 +156,7 @@ class CallChecker:
             kinds = {"isValid": (ir.CallKind.IS_VALID, BOOL), "setValid": (ir.CallKind.SET_VALID, VOID),
                      "setInvalid": (ir.CallKind.SET_INVALID, VOID)}
             if method not in kinds or t.kind == "header_union" and method != "isValid":
-                raise error(target.pos, f"{t.kind} '{t.name}' has no method '{method}'")
+                raise no_member(target.pos, obj, method)
             if e.args:
                 raise error(e.pos, f"{method}() takes no arguments")
             if method != "isValid":
@@ -222,7 +222,7 @@ class CallChecker:
             e.args = self.bind_args(e, base.params, e.args, scope, {}, f"'{base.name}.apply'")
             e.type = VOID
             return e
-        raise error(target.pos, f"'{obj.text}' of type {self.types.show(t)} has no method '{method}'")
+        raise no_member(target.pos, obj, method)
 
     def _operand(self, obj: ir.Expr, scope: Scope, sizing: bool) -> ir.Expr:
         """The typed object of a method call; `sizing`: of a size query (`types.sizing`)."""

@@ -737,10 +737,12 @@ class DeclarationChecker:
             return
         sel = tr.select
         sel.keys = [self.types.expr(k, scope) for k in sel.keys]
+        written = "{ " + ", ".join(node_text(k) for k in sel.keys) + " }"  # (p4c's select is a list)
         _flatten_select(sel)
         for key in sel.keys:
             if not isinstance(key.type, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
-                raise error(key.pos, f"cannot select on a value of type {self.types.show(key.type)}")
+                raise error(key.pos, f"Expression '{written}' with a component of type "
+                                     f"'{checked_type_text(key.type)}' cannot be used in 'select'")
         for case in sel.cases:
             case.state_decl = self._state(case.state, case.pos, states)
             with unifying(sel):
@@ -1156,7 +1158,8 @@ class DeclarationChecker:
                 self._loops -= 1
         elif isinstance(stmt, (ir.Break, ir.Continue)):
             if not self._loops:
-                raise error(stmt.pos, f"{type(stmt).__name__.lower()} outside a loop")
+                word = type(stmt).__name__.lower()  # (p4c's words)
+                raise error(stmt.pos, f"{word}: {word} statement must be used in the context of a for statement.")
         return stmt
 
     def _return(self, stmt: ir.Return, scope: Scope) -> None:
@@ -1223,7 +1226,7 @@ class DeclarationChecker:
                     raise error(case.pos, f"{label}: duplicate case label {label}")
                 seen.add(key)
         else:
-            raise error(stmt.expr.pos, f"cannot switch on a value of type {self.types.show(t)}")
+            raise error(stmt.expr.pos, f"{node_text(stmt.expr)}: 'switch' type can't be {checked_type_text(t)}")
         for case in stmt.cases:  # (`default` is the last label: validate.py)
             if case.body is not None:
                 self._block(case.body, scope)
@@ -1402,5 +1405,5 @@ def key_name(e: ir.Expr) -> str:
         return f"{key_name(e.left)} & {key_name(e.right)}"
     if isinstance(e, ir.MethodCall) and e.kind == ir.CallKind.IS_VALID:
         return f"{key_name(e.target)}.$valid$"
-    raise error(e.pos, f"{e.text}: Complex key expression requires a @name annotation")
+    raise error(e.pos, f"{node_text(e)}: Complex key expression requires a @name annotation")
 

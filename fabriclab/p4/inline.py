@@ -23,6 +23,7 @@ import re
 
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import call_fits
+from fabriclab.p4.p4c_text import node_text
 from fabriclab.p4.typecheck import InlinedNames, error
 
 _LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos"}
@@ -121,7 +122,8 @@ class Inliner:
                 if self._calls_in(key.expr) is None:
                     continue
                 if ir.find_annotation(key.annotations, "name") is None:
-                    raise error(key.pos, f"{key.expr.text}: Complex key expression requires a @name annotation")
+                    raise error(key.pos, f"{node_text(key.expr)}: Complex key expression requires a @name "
+                                         f"annotation")
                 key.expr = self._before_apply(key.expr, table, control)
             for ref in table.actions:
                 if any(a.value is not None and self._calls_in(a.value) for a in ref.args):

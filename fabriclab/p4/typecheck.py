@@ -175,6 +175,16 @@ def unifying(origin: ir.Node | None) -> Iterator[None]:
                                        cause_pos=first.pos)]) from None
 
 
+def no_member(pos: SourcePos | None, obj: ir.Expr, member: str) -> CompileError:
+    """p4c's words for a member (a field or a method) that `obj`'s type does not have: a
+    struct's is 'not a member of structure struct S', a header's or union's 'of header H'."""
+    t = obj.type
+    if isinstance(t, ir.StructLike):
+        where = ("structure " if t.kind == "struct" else "") + checked_type_text(t)
+        return error(pos, f"Field {member} is not a member of {where}")
+    return error(pos, f"Cannot extract field {member} from {node_text(obj)} which has type {checked_type_text(t)}")
+
+
 def _in_header(e: ir.Expr) -> bool:
     """`e` is stored in a header's bits: a header's field, or a part of one."""
     while isinstance(e, (ir.Member, ir.Index)):
@@ -382,7 +392,10 @@ class ExprChecker:
             if not (isinstance(elem, ir.StructLike) or isinstance(elem, (ir.BitType, ir.BoolType, ir.StackType))):
                 raise error(ref.pos, f"arrays of {elem.display()} are unsupported (only of headers, "
                                      f"header unions, structs, arrays, bit<W> and bool)")
-            size = self.const_int(ref.width, scope, "a header stack size")
+            size = self.expr(ref.width, scope)
+            if not isinstance(size, ir.Constant):  # (p4c's words)
+                raise error(ref.pos, f"{checked_type_text(elem)}[?]: Size of header stack type should be a constant")
+            size = size.value
             if size < 0:  # an empty stack is valid (p4c: minsize)
                 raise error(ref.pos, f"Illegal array size: {size}")
             return ir.StackType(elem, size)
@@ -745,7 +758,7 @@ class ExprChecker:
         if isinstance(t, ir.StructLike):
             f = t.get_field(e.member)
             if f is None:
-                raise error(e.pos, f"Field {e.member} is not a member of structure {checked_type_text(t)}")
+                raise no_member(e.pos, e.expr, e.member)
             e.type = f.type
             aggregate = const_aggregate(e.expr)
             if isinstance(aggregate, ir.StructExpr):
@@ -773,8 +786,7 @@ class ExprChecker:
             else:
                 raise error(e.pos, f"a table apply result has no member '{e.member}'")
             return e
-        raise error(e.pos, f"Cannot extract field {e.member} from {node_text(e.expr)} which has type "
-                           f"{checked_type_text(t)}")
+        raise no_member(e.pos, e.expr, e.member)
 
     def _overflow(self, e: ir.Expr, value: int, target: ir.BitType) -> None:
         """p4c's warning for a constant its type cannot hold (IR::Constant::handleOverflow)."""
@@ -812,6 +824,10 @@ class ExprChecker:
             e.index = self.coerce(e.index, it.underlying, "a stack index")
         elif not is_numeric(it):
             raise error(e.index.pos, f"a stack index must be a number, not {self.show(it)}")
+        if isinstance(e.index, ir.Constant) and e.index.value < 0:  # (p4c's words)
+            raise error(e.pos, f"{node_text(e)}: Negative array index {e.index.value}")
+        if isinstance(e.index, ir.Constant) and e.index.value >= 1 << 31:
+            raise error(e.index.pos, f"{node_text(e.index)}: Value too large for int")
         if isinstance(e.index, ir.Constant) and not 0 <= e.index.value < t.size and not self.sizing:
             raise error(e.index.pos, f"index {e.index.value} is out of bounds for a stack of size {t.size}")
         if isinstance(t.elem, ir.StructLike) and t.elem.kind == "struct" and not isinstance(e.index, ir.Constant) \

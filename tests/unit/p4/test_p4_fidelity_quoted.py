@@ -82,7 +82,7 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"APPLY": "meta.x = (bit<8>)(-8 / -2);"}, "-8 / -2: Division is not defined for negative numbers"),
     ({"APPLY": "meta.x = meta.x / 0;"}, "meta.x / 0: Division by zero"),
     ({"APPLY": "meta.x = meta.x >> 3 >> -2;"}, "meta.x >> 3 >> -2: Shifts with negative amounts are not permitted"),
-    ({"APPLY": "meta.x = hdr.h.zz;"}, "Field zz is not a member of structure header h_t"),
+    ({"APPLY": "meta.x = hdr.h.zz;"}, "Field zz is not a member of header h_t"),
     ({"APPLY": "meta.x = meta.x.y;"}, "Cannot extract field y from meta.x which has type bit<8>"),
     ({"APPLY": "meta.x = meta.x[2];"}, "Indexing meta.x[2] applied to non-array and non-tuple type bit<8>"),
     ({"DECLS": "const bit<32> z = 1w1;"}, "z: initializer has wrong type bit<1>"),
@@ -110,6 +110,14 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     # a type's external name (v1model's @name("standard_metadata")), a value_set's size
     ({"APPLY": "sm.drop = 1;"}, "Field drop is not a member of structure struct standard_metadata"),
     ({"PARSER_LOCALS": "value_set<bit<8>>(meta.x) vs;"}, "meta.x: value_set size must be constant"),
+    # members and methods a type does not have, selects and switches on what they cannot take
+    ({"APPLY": "hdr.h.push_front(1);"}, "Field push_front is not a member of header h_t"),
+    ({"APPLY": "meta.isValid();"}, "Field isValid is not a member of structure struct m_t"),
+    ({"APPLY": "bool b = meta.x.isValid();"}, "Cannot extract field isValid from meta.x which has type bit<8>"),
+    ({"PARSER": "transition select(meta) { default: accept; } } state s {"},
+     "Expression '{ meta }' with a component of type 'struct m_t' cannot be used in 'select'"),
+    ({"APPLY": "switch (meta) { default: { } }"}, "meta: 'switch' type can't be struct m_t"),
+    ({"APPLY": "break;"}, "break: break statement must be used in the context of a for statement."),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
