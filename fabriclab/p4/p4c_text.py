@@ -4,7 +4,7 @@
     node_text(node) -> str          # 'f(b)', 'h = { f = 10 }', 'return x', '(bit<16>)a', ...
 
 p4c quotes the node whose type unification failed, then its explanation (see
-`typecheck.ExprChecker.unifying`). The two printers differ: `toString` writes a sized
+`typecheck.unifying`). The two printers differ: `toString` writes a sized
 constant with its width (`32w2`) and a conditional as `?:`; `dbprint`, which prints an
 operator's operands, writes every constant as its decimal value and parenthesises by
 precedence. Nodes p4c does not print quote their IR class's name (`SelectExpression`).
@@ -92,8 +92,7 @@ def _text(node: ir.Node | None, top: bool = False) -> str:
     return _CLASS_NAMES.get(type(node), type(node).__name__)
 
 
-_CLASS_NAMES: dict[type, str] = {ir.SelectExpr: "SelectExpression", ir.For: "ForInStatement",
-                                 ir.Entry: "Entry", ir.Argument: "Argument"}
+_CLASS_NAMES: dict[type, str] = {ir.SelectExpr: "SelectExpression", ir.Entry: "Entry"}
 
 
 def type_text(ref: ir.TypeRef | None) -> str:
