@@ -1057,15 +1057,15 @@ class ExprChecker:
         the operands before a serializable enum's member became its value (p4c quotes them)."""
         op, left, right = e.op, written.left, written.right
         lt, rt = (t.type if isinstance(t, ir.NewTypeDecl) else t for t in (e.left.type, e.right.type))
-        pos, text = e.pos, node_text(written)
+        pos = e.pos
         integer = (ir.BitType, ir.IntType)
         if isinstance(left, ir.Constant) and isinstance(right, ir.Constant) and isinstance(lt, ir.BitType) \
                 and isinstance(rt, ir.BitType) and lt != rt:  # (p4c's constant folding, first)
-            raise error(pos, f"{text}: operands have different types: {lt.display()} and {rt.display()}")
+            raise error(pos, f"{node_text(written)}: operands have different types: {lt.display()} and {rt.display()}")
         if op in _COMPARE:
             if not (isinstance(lt, integer) and isinstance(rt, integer)) or \
                     isinstance(lt, ir.BitType) and isinstance(rt, ir.BitType) and lt != rt:
-                raise error(pos, f"{text}: not defined on {checked_type_text(left.type)} and "
+                raise error(pos, f"{node_text(written)}: not defined on {checked_type_text(left.type)} and "
                                    f"{checked_type_text(right.type)}")
             return
         if op == "+" and isinstance(lt, ir.StringType) and isinstance(rt, ir.StringType):
@@ -1077,10 +1077,10 @@ class ExprChecker:
                                    f"'{checked_type_text(side.type)}'")
         if isinstance(lt, ir.BitType) and isinstance(rt, ir.BitType):
             if lt.width != rt.width:
-                raise error(pos, f"{text}: Cannot operate on values with different widths {lt.width} "
+                raise error(pos, f"{node_text(written)}: Cannot operate on values with different widths {lt.width} "
                                    f"and {rt.width}")
             if lt.signed != rt.signed:
-                raise error(pos, f"{text}: Cannot operate on values with different signs")
+                raise error(pos, f"{node_text(written)}: Cannot operate on values with different signs")
 
     def _unsigned_operands(self, e: ir.Binary) -> None:
         """`/` and `%` are defined on unsigned values only: not on int<W> nor on a negative
