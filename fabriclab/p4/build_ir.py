@@ -695,7 +695,9 @@ class IrBuilder(Transformer):
             raise self._error(tok, f"invalid integer literal '{tok}'")
         value, width, signed, radix = parsed
         if width is not None:
-            if width == 0 and value != 0 or width > 2048 or width == 0:
+            if width == 0 and signed:
+                raise self._error(tok, "Width of signed type cannot be zero")
+            if width == 0 and value != 0 or width > consteval.MAX_WIDTH:
                 raise self._error(tok, f"invalid width {width} in integer literal '{tok}'")
             typ: ir.Type = ir.BitType(width, signed)
             if value >= 1 << (width - signed):  # (p4c: IR::Constant::handleOverflow)

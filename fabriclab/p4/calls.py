@@ -9,7 +9,7 @@ from typing import Callable
 from fabriclab.p4 import ir
 from fabriclab.p4.diagnostics import CompileError, SourcePos
 from fabriclab.p4.fieldtypes import has_varbits_or_unions, size_in_bits
-from fabriclab.p4.p4c_text import checked_type_text, node_text
+from fabriclab.p4.p4c_text import checked_type_text, node_text, type_text
 from fabriclab.p4.typecheck import (BOOL, INT, VOID, CheckContext, ExprChecker, Scope, error,
                                    header_stack_only, mismatch, no_member, same_type, substitute, unifying)
 
@@ -42,6 +42,10 @@ class CallChecker:
             return self._size_query(e, target.member, self.types.resolve_type(ref, scope))
         if isinstance(target, ir.TypeMember):
             self.types.expr(target, scope)  # (a member of a type that has none: p4c's words)
+        if isinstance(target, (ir.MethodCall, ir.ConstructorCall)):  # `C()()` (p4c: issue5437)
+            callee = node_text(target) if isinstance(target, ir.MethodCall) else \
+                f"{type_text(target.target)}({', '.join(node_text(a) for a in target.args)})"
+            raise error(e.pos, f"{callee} is not a method")
         raise error(e.pos, f"'{target.text if target else e.text}' is not callable")
 
     # -- functions and actions -----------------------------------------------------------
@@ -60,8 +64,8 @@ class CallChecker:
                 decl = externs
         if isinstance(decl, ir.ActionDecl):
             if e.type_args:  # actions are not generic (p4c: issue3656)
-                raise error(e.type_args[0].pos, f"{e.method}: Cannot supply type parameters for an action "
-                                                f"invocation")
+                raise error(e.type_args[0].pos, "Vector<Type>: Cannot supply type parameters for an action "
+                                                "invocation")  # (p4c prints the IR vector so)
             e.kind, e.decl, e.target = ir.CallKind.ACTION, decl, None
             e.args = self.bind_args(e, decl.params, e.args, scope, {}, f"action '{decl.name}'")
             e.type = VOID
@@ -87,7 +91,7 @@ class CallChecker:
         if not check.value:
             message = e.args[1].value if len(e.args) > 1 else None
             text = message.value if isinstance(message, ir.StringLiteral) else "condition is false"
-            raise error(e.pos, f"static_assert failed: {text}")
+            raise error(e.pos, f"{node_text(e)}: {text}")
         return ir.BoolLiteral(True, type=ir.BoolType(), text=e.text, pos=e.pos)
 
     def _overload(self, e: ir.MethodCall, candidates: list[ir.Method], args: list[ir.Argument],
@@ -210,7 +214,7 @@ class CallChecker:
                         has_varbits_or_unions(e.args[0].value.type):
                     # a varbit field's length comes from extract's second argument (p4c: issue478)
                     arg = e.args[0].value
-                    raise error(arg.pos, f"{arg.text}: argument cannot contain varbit fields (extract it "
+                    raise error(arg.pos, f"{node_text(arg)}: argument cannot contain varbit fields\n(extract it "
                                          f"with its length: extract(hdr, bits))")
             return result
         if (isinstance(base, (ir.ControlDecl, ir.ParserDecl)) or isinstance(base, ir.BlockTypeDecl)
@@ -278,7 +282,9 @@ class CallChecker:
         by_param: dict[str, ir.Argument] = {}
         named = [a for a in args if a.name is not None]
         if named and len(named) != len(args):
-            raise error(pos, f"call to {what} mixes named and positional arguments")
+            odd = next(a for a in args if (a.name is None) != (args[0].name is None))
+            raise error(odd.pos or pos, f"{node_text(odd)}: either all or none of the arguments of a call "
+                                        f"must be named\n(call to {what})")
         with unifying(origin):
             if len(args) > len(params):
                 raise mismatch(pos, f"wrong number of arguments to {what}: expected {len(params)}, "
@@ -334,7 +340,7 @@ class CallChecker:
                 # alone gives it none (p4c: "could not infer a width", issue764, issue584)
                 ptype = substitute(arg.param.type, bindings)
                 if isinstance(ptype, ir.TypeVar):
-                    raise error(arg.value.pos, f"{arg.value.text}: could not infer a width\n(for "
+                    raise error(arg.value.pos, f"{node_text(arg.value)}: could not infer a width\n(for "
                                                f"'{arg.param.name}' of {what}: write the constant with a width, "
                                                f"as 32w5, or cast it)")
                 bound[id(arg)] = self._bind_one(arg.value, arg.param, scope, bindings, what)

@@ -19,7 +19,7 @@ from fabriclab.p4.bmv2_rules import system_decl
 from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
-from fabriclab.p4.p4c_text import checked_type_text, node_text
+from fabriclab.p4.p4c_text import checked_type_text, node_text, type_text
 from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, fold_path,
                                     is_numeric, mismatch, same_type, substitute, unifying)
 
@@ -423,8 +423,10 @@ class DeclarationChecker:
             return
         underlying = self.types.resolve_type(decl.underlying_ref, scope)
         if not isinstance(underlying, ir.BitType):
-            note = "; note that the used type is unsized int" if isinstance(underlying, ir.IntType) else ""
-            raise error(decl.underlying_ref.pos, f"{self.types.show(underlying)}: Illegal type for enum; only bit<> "
+            note = ("; note that the used type is unsized integral type" if isinstance(underlying, ir.IntType) else
+                    "; note that type-declared types are not allowed even if they are fixed-size"
+                    if isinstance(underlying, ir.NewTypeDecl) else "")
+            raise error(decl.underlying_ref.pos, f"{type_text(decl.underlying_ref)}: Illegal type for enum; only bit<> "
                                                  f"and int<> are allowed{note}")
         decl.underlying = underlying
         members = Scope(scope)  # the members before a value name theirs (p4c: issue3616, `c = (bit<4>)a`)
@@ -502,7 +504,7 @@ class DeclarationChecker:
             if not isinstance(p.type, ir.TypeVar):
                 value = self.types.coerce(value, p.type, f"default value of '{p.name}'")
         if not isinstance(value, _CONSTANT_VALUES):
-            raise error(p.default.pos, f"{p.default.text}: a default value must be a compile-time constant")
+            raise error(p.default.pos, f"{node_text(value)}: expression must be a compile-time constant")
 
     def _tuple_elements(self, t: ir.Type, ref: ir.TypeRef) -> None:
         """A tuple a field or parameter is declared with holds only what a struct field may:
@@ -663,8 +665,8 @@ class DeclarationChecker:
                 raise error(p.pos, f"{p.name}: actions cannot have parameters with type int")
             extern = p.type.base if isinstance(p.type, ir.SpecializedType) else p.type
             if isinstance(extern, ir.ExternDecl):
-                raise error(p.type_ref.pos or p.pos, f"{self.types.show(p.type)}: action parameters cannot have "
-                                                     f"extern types ('{p.name}' of action '{decl.name}')")
+                raise error(p.type_ref.pos or p.pos, f"{self.types.show(p.type)}: Action parameters cannot have "
+                                                     f"extern types\n('{p.name}' of action '{decl.name}')")
             if p.direction is None:
                 seen_cp = True
             elif seen_cp:
@@ -712,7 +714,7 @@ class DeclarationChecker:
                 stmt = state.stmts[i] = self._stmt(stmt, state_scope)
                 for call in ir.iter_calls(stmt):
                     if call.kind == ir.CallKind.ACTION:
-                        raise error(call.pos, f"{call.method}(...): Action calls are not allowed within parsers")
+                        raise error(call.pos, f"{node_text(call)}: Action calls are not allowed within parsers")
             self._unwritten = unwritten_locals(state.stmts)
             self._transition(state.transition, states, state_scope)
             self._unwritten = {}
@@ -928,23 +930,29 @@ class DeclarationChecker:
             if ref.decl.name in names:
                 raise error(ref.pos, f"action '{ref.name}' appears twice in table '{t.name}'")
             names.add(ref.decl.name)
+        later = None
         for prop in t.properties:
-            self._table_property(t, prop, scope)
+            later = self._table_property(t, prop, scope) or later
         if t.default_action is None:
             self._implicit_default_action(t)
         for entry in t.entries:  # p4c resolves all names before it checks the entries' keys
             ref = entry.action
             if (self.ctx.global_scope if ref.absolute else scope).lookup(ref.name) is None:
-                raise error(ref.pos, f"'{ref.name}' in the entries of table '{t.name}' is undeclared")
+                raise error(ref.pos, f"{ref.name}: declaration not found")
         for entry in t.entries:
+            if len(entry.keysets) < len(t.keys):
+                written = "{ " + ", ".join(node_text(k) for k in entry.keysets) + " }"
+                raise error(entry.pos, f"{written}: Size of entry keyset must match the table key set size")
             with unifying(entry):
                 entry.keysets = self._keysets(entry.keysets, [k.expr for k in t.keys], scope, entry.pos, "entry key")
             listed = self._entry_action(entry.action, t, scope)
             if listed.annotation("defaultonly") is not None:
-                raise error(entry.pos, f"entry of table '{t.name}': action '{entry.action.name}' is marked "
-                                       f"@defaultonly, it cannot be used in entries")
+                raise error(entry.pos, f"Entry: Action marked with defaultonly used in table\n(table "
+                                       f"'{t.name}', action '{entry.action.name}')")
             if entry.priority_expr is not None:
                 entry.priority = self.types.const_int(entry.priority_expr, scope, "an entry priority")
+        if later is not None:
+            raise later
 
     @staticmethod
     def _table_layout(t: ir.TableDecl) -> None:
@@ -959,7 +967,7 @@ class DeclarationChecker:
                 if not t.keys:
                     raise error(t.pos, f"Entries cannot be specified for a table with no key {t.name}")
                 if "key" in kinds[i:]:
-                    raise error(pos, f"the entries of table '{t.name}' must come after its key")
+                    raise error(pos, f"EntriesList: Entries list must be after table key Key\n(table '{t.name}')")
             prop = t.get_property("default_action")
             if kind == "default_action" and "actions" not in kinds[:i] and prop is not None:
                 call = node_text(prop.value) + ("()" if isinstance(prop.value, ir.PathExpr) else "")
@@ -1026,20 +1034,28 @@ class DeclarationChecker:
                 raise error(arg.value.pos, f"{arg.value.text}: action argument must be a compile-time constant")
         return listed
 
-    def _table_property(self, t: ir.TableDecl, prop: ir.TableProperty, scope: Scope) -> None:
+    def _table_property(self, t: ir.TableDecl, prop: ir.TableProperty, scope: Scope) -> CompileError | None:
+        """Check a property; returns an error p4c reports only after the table's entries."""
         name, value = prop.name, prop.value
+        later = None
         if name == "default_action":
             if isinstance(value, ir.MethodCall) and isinstance(value.target, ir.PathExpr):
                 ref = ir.ActionRef(value.target.name, args=value.args, has_args=True,
                                    absolute=value.target.absolute, pos=value.pos)
             elif isinstance(value, ir.PathExpr):
                 ref = ir.ActionRef(value.name, absolute=value.absolute, pos=value.pos)
+            elif isinstance(value, ir.MethodCall) and isinstance(value.target, ir.MethodCall):
+                raise error(value.pos, f"{node_text(value.target)}: Cannot invoke result of an action call")
             else:
                 raise error(value.pos, "default_action must name an action, e.g. default_action = drop();")
             listed = self._entry_action(ref, t, scope)
             if listed.annotation("tableonly") is not None:
-                raise error(prop.pos, f"default_action of table '{t.name}': action '{ref.name}' is marked "
-                                      f"@tableonly, it cannot be the default action")
+                tableonly = error(prop.pos, f"default_action: Action marked with tableonly used as default action\n"
+                                            f"(table '{t.name}', action '{ref.name}')")
+                kinds = [kind for kind, _ in t.layout]
+                if not ("entries" in kinds and kinds.index("entries") < kinds.index("default_action")):
+                    raise tableonly
+                later = tableonly  # p4c checks the entries, written before it, first
             t.default_action, t.default_action_const = ref, prop.is_const
             if isinstance(value, ir.MethodCall):
                 value.kind, value.decl, value.method, value.target = ir.CallKind.ACTION, ref.decl, ref.name, None
@@ -1047,7 +1063,7 @@ class DeclarationChecker:
             else:
                 value.decl = ref.decl
             value.type = VOID
-            return
+            return later
         if name == "size":
             prop.value = self.types.expr(value, scope)
             if not instance_constant(prop.value):
@@ -1167,10 +1183,11 @@ class DeclarationChecker:
         returns = self._returns
         if stmt.value is None:
             if not isinstance(returns, ir.VoidType):
-                raise error(stmt.pos, f"return with no expression in a function returning {self.types.show(returns)}")
+                raise error(stmt.pos, f"{node_text(stmt)}: return with no expression in a function returning "
+                                      f"{self.types.show(returns)}")
             return
         if isinstance(returns, ir.VoidType):
-            raise error(stmt.pos, "return with a value in a function returning void")
+            raise error(stmt.pos, f"{node_text(stmt)}: return expression in function with void return")
         value = self.types.expr(stmt.value, scope)
         with unifying(stmt):
             if isinstance(returns, ir.TypeVar) and not same_type(value.type, returns):

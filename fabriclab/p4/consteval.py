@@ -41,6 +41,7 @@ class FoldError(ValueError):
     """An operator cannot be evaluated on these constants (e.g. division by zero)."""
 
 
+MAX_WIDTH = 2048  # p4c's maximumWidthSupported
 MAX_INT_BITS = 1 << 16  # arbitrary-precision `int` constants: a larger result is a diagnostic, not a MemoryError
 
 
@@ -52,6 +53,8 @@ def shift(op: str, a: int, b: int, typ: ir.Type) -> int:
     """
     if b < 0:
         raise FoldError("shift by a negative amount")
+    if b > MAX_WIDTH:  # (p4c's constant folding refuses it whatever the operand)
+        raise FoldError(f"Compiler only supports widths up to {MAX_WIDTH}")
     if op == ">>":
         return wrap(a >> min(b, max(a.bit_length(), 1) + 1), typ)
     width = typ.width if isinstance(typ, ir.BitType) else None

@@ -79,6 +79,8 @@ def _text(node: ir.Node | None, top: bool = False) -> str:
         return f"{_callee(node)}({', '.join(_argument(a) for a in node.args)})"
     if isinstance(node, ir.ConstructorCall):
         return type_text(node.target)
+    if isinstance(node, ir.Argument):
+        return _argument(node)
     if isinstance(node, ir.Assign):
         if node.compound and isinstance(node.rhs, ir.Binary):
             return f"{_text(node.lhs)} {node.rhs.op}= {_text(node.rhs.right)}"

@@ -10,6 +10,7 @@ from fabriclab.p4 import ir, liveness
 from fabriclab.p4.consteval import literal_text
 from fabriclab.p4.bmv2_rules import check_simple_switch, is_v1switch
 from fabriclab.p4.checker import unreachable_accept
+from fabriclab.p4.p4c_text import node_text
 from fabriclab.p4.typecheck import CheckContext, error, substitute
 
 
@@ -255,8 +256,8 @@ def _check_struct_writes(body, flattened: set) -> None:
                 written += [a.value for a in call.args if a.param is not None and a.param.direction in ("out", "inout")]
         for e in written:
             if struct_field(e):
-                raise error(e.pos, f"{e.text}: writing to a structure is not supported on this target "
-                                   f"(a struct-typed field of the package's '{e.text.split('.')[0]}', written "
+                raise error(e.pos, f"{node_text(e)}: writing to a structure is not supported on this target"
+                                   f"\n(a struct-typed field of the package's '{e.text.split('.')[0]}', written "
                                    f"by an extern)")
 
 
@@ -327,7 +328,7 @@ def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> No
                 mask = ks.mask.value
                 zeros = (mask & -mask).bit_length() - 1 if mask else width
                 if zeros + bin(mask).count("1") != width:
-                    raise error(ks.pos, f"{ks.text}: invalid mask for LPM key (not a prefix of "
+                    raise error(ks.pos, f"{node_text(ks)} invalid mask for LPM key\n(not a prefix of "
                                         f"{width} bits)")
             if p4runtime and key.match_kind in ("ternary", "lpm") and isinstance(ks, ir.Mask) \
                     and isinstance(ks.value, ir.Constant) and isinstance(ks.mask, ir.Constant) \
@@ -337,8 +338,8 @@ def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> No
                 ctx.warn(ks.value.pos, f"P4Runtime requires that {kind} matches have masked-off bits set to 0, "
                                        f"updating value {value} to conform to the P4Runtime specification")
             if key.match_kind == "optional" and isinstance(ks, (ir.Mask, ir.Range)):
-                raise error(ks.pos, f"{ks.text}: invalid key expression for optional key "
-                                    f"'{key.expr.text}' (a value or _)")
+                raise error(ks.pos, f"{node_text(ks)} invalid key expression\n(optional key "
+                                    f"'{key.expr.text}' takes a value or _)")
         if p4runtime and ir.find_annotation(entry.annotations, "priority") is not None:  # (its serializer's)
             ctx.warn(entry.pos, "The @priority annotation on Entry is not part of the P4 specification, "
                                 "nor of the P4Runtime specification, and will be ignored")
@@ -358,7 +359,7 @@ def _check_entry_keys(ctx: CheckContext, t: ir.TableDecl, p4runtime: bool) -> No
                     ctx.warn(entry.pos, f"Ternary entry covered by previous entry\n(the entry at line "
                                         f"{prev.pos.line if prev.pos else '?'})")
                     break
-                raise error(entry.pos, f"Duplicate entry keys in table '{t.name}' (as the entry at line "
+                raise error(entry.pos, f"Duplicate entry keys\n(table '{t.name}': as the entry at line "
                                        f"{prev.pos.line if prev.pos else '?'})")
         previous.append(entry)
 

@@ -25,10 +25,12 @@ error (issue5703_header_union_stack); without the option the stack stays as it i
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from fabriclab.p4 import consteval, ir, liveness
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
+from fabriclab.p4.p4c_text import node_text
 from fabriclab.p4.typecheck import CheckContext
 
 
@@ -74,6 +76,14 @@ def _children(e: ir.Expr):
                 item = item[1]
             if isinstance(item, ir.Expr):
                 yield item
+
+
+_COPY = "copy"  # env key (_COPY, id(VarDecl)): the expression a local holds a copy of
+
+
+def _mentioned(e: ir.Expr) -> set[int]:
+    """ids of the variables and parameters `e` reads."""
+    return {id(n.decl) for n in ir.walk(e) if isinstance(n, ir.PathExpr)}
 
 
 def _root(e: ir.Expr) -> ir.Expr:
@@ -167,7 +177,7 @@ class _Region:
             if isinstance(node, ir.Binary) and node.op in ("/", "%") and not (top and compound and self.keep_opassign):
                 problem = self._division(node, env)
                 if problem is not None:
-                    text = f"{node.left.text} {node.op} {node.right.text}" if top and compound else node.text
+                    text = node_text(self._propagated(node, env))
                     found.append(_Pending(f"{text}: {problem}", None if top and compound else node.pos))
             if isinstance(node, ir.Index) and self._runtime_union_index(node, env):
                 found.append(_Pending("Target expects constant array indices for accessing header union stack "
@@ -188,7 +198,7 @@ class _Region:
             return None  # p4c: 0 / x is 0, x / 2^k a shift, x % 2^k a mask
         if right == 0 and isinstance(right, int):
             return f"{'division' if e.op == '/' else 'modulo'} by zero"
-        return ("could not evaluate expression at compilation time (simple_switch divides only by a "
+        return ("could not evaluate expression at compilation time\n(simple_switch divides only by a "
                 "constant power of 2)")
 
     @staticmethod
@@ -213,7 +223,7 @@ class _Region:
         elif isinstance(s, ir.VarDecl):
             found = self.scan(s.init, env)
             target = ir.PathExpr(s.name, decl=s, pos=s.pos)
-            env[id(s)] = RUNTIME  # a local of this region: tracked from here
+            self._written(env, id(s), RUNTIME)  # a local of this region: tracked from here
             if s.init is not None:
                 self._assign(target, s.init, found, env, s.pos)
                 self._effects(s.init, env, s.pos)
@@ -246,7 +256,7 @@ class _Region:
                 self.stmt(init, env)
             for key in _accessed(s):  # anything the loop touches may change each round
                 if key in env and not isinstance(env[key], _Pending):
-                    env[key] = RUNTIME
+                    self._written(env, key, RUNTIME)
             self.fail(self.scan(s.cond, env), s.pos)
             self.stmt(s.body, env)
             for update in s.update:
@@ -258,12 +268,15 @@ class _Region:
 
     def _assign(self, lhs: ir.Expr, rhs: ir.Expr, found: list[_Pending], env: dict, pos) -> None:
         if isinstance(lhs, ir.PathExpr) and isinstance(lhs.decl, ir.VarDecl) and id(lhs.decl) in env:
-            env[id(lhs.decl)] = found[0] if found else self.value(rhs, env)
+            copied = self._propagated(rhs, env) if not found and not any(_calls(rhs)) else None
+            self._written(env, id(lhs.decl), found[0] if found else self.value(rhs, env))
+            if copied is not None:
+                env[(_COPY, id(lhs.decl))] = copied
             return
         self.fail(found, pos)
         root = _root(lhs)
-        if isinstance(root, ir.PathExpr) and isinstance(root.decl, ir.VarDecl) and id(root.decl) in env:
-            env[id(root.decl)] = RUNTIME
+        if isinstance(root, ir.PathExpr) and isinstance(root.decl, (ir.VarDecl, ir.Param)):
+            self._written(env, id(root.decl), RUNTIME if id(root.decl) in env else None)
 
     def _effects(self, e: ir.Expr, env: dict, pos) -> None:
         """What the calls in `e` do to the locals: out/inout arguments and the actions a call
@@ -272,19 +285,52 @@ class _Region:
             for arg in call.args:
                 if arg.value is not None and arg.param is not None and arg.param.direction in ("out", "inout"):
                     root = _root(arg.value)
-                    if isinstance(root, ir.PathExpr) and isinstance(root.decl, ir.VarDecl) and id(root.decl) in env:
-                        env[id(root.decl)] = RUNTIME
+                    if isinstance(root, ir.PathExpr) and isinstance(root.decl, (ir.VarDecl, ir.Param)):
+                        self._written(env, id(root.decl), RUNTIME if id(root.decl) in env else None)
             for action in self.actions_of(call):
                 touched = _accessed(action.body)
                 for key in touched & env.keys():
                     held = env[key]
                     if isinstance(held, _Pending):
                         raise _Found(Diagnostic(held.pos or pos, held.message))
-                    env[key] = RUNTIME
+                    self._written(env, key, RUNTIME)
+
+    @staticmethod
+    def _written(env: dict, key: int, value) -> None:
+        """Variable `key` gets `value` (None: not a tracked local): the copies of it and those
+        that read it are forgotten."""
+        if value is not None:
+            env[key] = value
+        env.pop((_COPY, key), None)
+        for k in [k for k, v in env.items() if isinstance(k, tuple) and key in _mentioned(v)]:
+            del env[k]
+
+    def _propagated(self, e: ir.Expr, env: dict) -> ir.Expr:
+        """`e` as p4c's local copy propagation makes it: a local's known constant or copied
+        expression in its place (only printed, in a message)."""
+        if isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.VarDecl):
+            held = env.get(id(e.decl))
+            if isinstance(held, int) and not isinstance(held, bool):
+                return ir.Constant(held, type=e.type, text=str(held), pos=e.pos)
+            return env.get((_COPY, id(e.decl)), e)
+        if not any(True for _ in _children(e)):
+            return e
+        e = copy.copy(e)
+        for name, value in vars(e).items():
+            if isinstance(value, ir.Expr) and name not in ("decl", "type"):
+                setattr(e, name, self._propagated(value, env))
+        return e
 
     @staticmethod
     def _merge(env: dict, branches: list[dict]) -> None:
         for key in set().union(*branches):
+            if isinstance(key, tuple):  # a copy: kept where every branch keeps the same one
+                copies = [b.get(key) for b in branches]
+                if copies[0] is not None and all(c is copies[0] for c in copies):
+                    env[key] = copies[0]
+                else:
+                    env.pop(key, None)
+                continue
             values = [b.get(key, RUNTIME) for b in branches]
             pending = next((v for v in values if isinstance(v, _Pending)), None)
             if pending is not None:

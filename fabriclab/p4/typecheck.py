@@ -124,6 +124,18 @@ def _literal_key(e: ir.Expr) -> tuple | None:
     return None
 
 
+def _folding_constant(e: ir.Expr) -> bool:
+    """A value p4c's constant folding takes for a constant (its getConstant): a literal, or a
+    list or struct expression of them."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
+        return True
+    if isinstance(e, ir.ListExpr):
+        return all(_folding_constant(i) for i in e.items)
+    if isinstance(e, ir.StructExpr):
+        return all(_folding_constant(v) for _, v in e.fields)
+    return False
+
+
 def _aggregate_value(e: ir.Expr):
     """The value of a compile-time constant expression as nested Python tuples (a struct's
     fields in its declared order), or None when it is not constant."""
@@ -333,11 +345,15 @@ class ExprChecker:
 
     @staticmethod
     def _check_width(ref: ir.TypeRef, kind: str, width: int) -> None:
-        """p4c's limits on a width, in its words (the type as it is written with the width)."""
+        """p4c's limits on a width, in its words (the type as it is written with the width);
+        a literal width beyond a C int is refused as the literal itself."""
+        if width > 2**31 - 1 and isinstance(ref.width, ir.Constant):
+            raise error(ref.width.pos, f"{node_text(ref.width)}: this implementation does not support "
+                                       f"bitstrings this large")
         if width < 0:
             raise error(ref.pos, f"{kind}<{width}>: invalid type size")
-        if width > 2048:
-            raise error(ref.pos, f"{kind}<{width}>: Compiler only supports widths up to 2048")
+        if width > consteval.MAX_WIDTH:
+            raise error(ref.pos, f"{kind}<{width}>: Compiler only supports widths up to {consteval.MAX_WIDTH}")
 
     def _width(self, e: ir.Expr, scope: Scope) -> int:
         """A type's width: what p4c's constant folding makes a constant of (else its words,
@@ -955,10 +971,19 @@ class ExprChecker:
             if isinstance(rt, ir.EnumDecl) and rt.underlying is not None:  # by its value (p4c: issue3288)
                 e.right = self.enum_to_underlying(e.right)
                 rt = e.right.type
+            if isinstance(e.right, ir.Constant) and e.right.value > 0 and \
+                    not isinstance(e.left, ir.Constant) and _folding_constant(e.left):
+                raise error(e.left.pos, f"{node_text(e.left)}: expected an integer value")  # (constant folding)
+            # (p4c's order: the amount, then the shifted value)
+            if isinstance(rt, ir.BitType) and rt.signed and not isinstance(e.right, ir.Constant):
+                raise error(e.right.pos, f"{node_text(e.right)}: Shift amount must be an unsigned number")
+            if not (isinstance(rt, ir.BitType) or isinstance(e.right, ir.Constant)):
+                raise error(e.right.pos, f"{node_text(e.right)}: The right operand of shift must be either an "
+                                         f"expression of type bit<S> or a compile-time known value that is a "
+                                         f"non-negative integer, but is {checked_type_text(rt)}")
             if not is_numeric(lt):
-                raise error(e.left.pos, f"cannot shift a value of type {self.show(lt)}")
-            if not (isinstance(rt, ir.BitType) and not rt.signed or isinstance(e.right, ir.Constant)):
-                raise error(e.right.pos, f"a shift amount must be unsigned, not {self.show(rt)}")
+                raise error(e.pos, f"{node_text(e)} left operand of shift must be a numeric type, not "
+                                   f"{checked_type_text(lt)}")
             if isinstance(e.right, ir.Constant) and e.right.value < 0:
                 raise error(e.pos, f"{node_text(e)}: Shifts with negative amounts are not permitted")
             if isinstance(lt, ir.IntType) and not isinstance(e.right, ir.Constant):
@@ -985,9 +1010,9 @@ class ExprChecker:
             if op != "++":
                 self._numeric_operands(e, written)
         if op == "++":
-            for side in (e.left, e.right):
-                if not isinstance(side.type, ir.BitType):
-                    raise error(side.pos, f"'++' needs operands with a width, not {self.show(side.type)}")
+            if not (isinstance(lt, ir.BitType) and isinstance(rt, ir.BitType)):
+                raise error(e.pos, f"{node_text(written)}: Concatenation not defined on {checked_type_text(lt)} "
+                                   f"and {checked_type_text(rt)}")
             e.type = ir.BitType(lt.width + rt.width, lt.signed)
             return self._fold(e)
         if op in ("==", "!="):

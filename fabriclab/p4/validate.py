@@ -217,7 +217,7 @@ def _extern(ext: ir.ExternDecl) -> None:
             raise error(m.pos, f"{m.name}: invalid constructor; cannot have a return type.")
     for m in ext.constructors:
         if m.name != ext.name:
-            raise error(m.pos, f"{m.name}: invalid type; method has no return type")
+            raise error(m.pos, f"{m.name}: invalid type; method has no return type.")
         for p in m.params:
             if p.direction is not None:
                 raise error(p.pos, f"{p.name}: invalid direction. Constructor parameters cannot have a direction")

@@ -86,13 +86,13 @@ def test_serializable_enum_operands_are_their_bits(expr, value):
 def test_plain_enum_operands_are_rejected():
     rejected_at(ingress("Q q = Q.x; hdr.h.a = @@-q;", DECLS="enum Q { x }"), "Cannot apply - to value q of type Q")
     rejected_at(ingress("Q q = Q.x; hdr.h.b = (bit<16>)(@@q ++ 8w1);", DECLS="enum Q { x }"),
-                "'++' needs operands with a width, not Q")
+                "q ++ 1: Concatenation not defined on Q and bit<8>")
 
 
 # -- string concatenation (p4c: issue4932, spec-issue1297-string-cat) ---------------------------
 def test_string_literals_concatenate():
     assert run(ingress('log_msg("a" ++ "b" ++ "c"); hdr.h.a = 7;'), bytes([1, 0, 0])) == bytes([7, 0, 0])
-    rejected_at(ingress('hdr.h.b = @@"a" ++ 8w1;'), "'++' needs operands with a width, not string")
+    rejected_at(ingress('hdr.h.b = @@"a" ++ 8w1;'), '"a" ++ 1: Concatenation not defined on string and bit<8>')
 
 
 # -- `int` takes a value of any width (p4c: issue3283, extern-int-arg1) ---------------------------

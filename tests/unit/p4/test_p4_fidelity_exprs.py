@@ -60,10 +60,10 @@ FUNCTION_CASES = [
     ("directionless write", "void f(m_t m) {\n @@m.x = 1; }", "cannot write to directionless parameter"),
     ("string +", "extern void lg(string s);\nvoid f() {\n @@lg(\"a\" + \"b\"); }", "+: cannot be applied to expression '\"b\"' with type 'string', did you mean to use '++'?"),
     ("missing return value", "bit<8> f() {\n @@return; }", "return with no expression"),
-    ("void returns a value", "void f() {\n @@return 1; }", "return with a value in a function returning void"),
+    ("void returns a value", "void f() {\n @@return 1; }", "return 1: return expression in function with void return"),
     ("non-constant default", "bit<8> g(in bit<8> a) { return a; }\n"
                              "bit<8> f(in bit<8> a = @@g(1), in bit<8> b) { return b; }",
-     "a default value must be a compile-time constant"),
+     "g(1): expression must be a compile-time constant"),
 ]
 
 

@@ -67,7 +67,7 @@ def test_priority_overflow_names_the_table() -> None:
 
 def test_undeclared_entry_action_comes_before_key_errors() -> None:
     entries = "(1, 2) : set(1);\n @@1 : missing();"
-    rejects("'missing' in the entries of table 't' is undeclared",
+    rejects("missing: declaration not found",
             program(locals_=_table("hdr.h.a : exact;", entries), apply="t.apply();"))
     compiles(program(locals_=_table("hdr.h.a : exact;", "1 : set(1);"), apply="t.apply();"))
 

@@ -118,9 +118,46 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
      "Expression '{ meta }' with a component of type 'struct m_t' cannot be used in 'select'"),
     ({"APPLY": "switch (meta) { default: { } }"}, "meta: 'switch' type can't be struct m_t"),
     ({"APPLY": "break;"}, "break: break statement must be used in the context of a for statement."),
+    # shifts: the amount first, then the shifted value; constant folding's words for a literal
+    ({"APPLY": "meta.x = meta.x << true;"}, "true: The right operand of shift must be either an expression of "
+     "type bit<S> or a compile-time known value that is a non-negative integer, but is bool"),
+    ({"APPLY": "bool b = true; meta.x = (bit<8>)(b >> 1);"},
+     "b >> 1 left operand of shift must be a numeric type, not bool"),
+    ({"APPLY": "meta.x = (bit<8>)({ 8w1 } << 2);"}, "{ 8w1 }: expected an integer value"),
+    ({"APPLY": "meta.x = 8w1 << 3000;"}, "1 << 3000: Compiler only supports widths up to 2048"),
+    # concatenation, widths, literals
+    ({"APPLY": 'meta.x = 4 ++ meta.x;'}, "4 ++ meta.x: Concatenation not defined on int and bit<8>"),
+    ({"DECLS": "const bit<4294967296> k = 0;"}, "4294967296: this implementation does not support bitstrings "
+     "this large"),
+    ({"APPLY": "meta.x = (bit<8>)0s0;"}, "Width of signed type cannot be zero"),
+    # declarations: enums, returns, named arguments, actions
+    ({"DECLS": "typedef bit<8> B; type B T; enum T E { a = 1 }"}, "T: Illegal type for enum; only bit<> and "
+     "int<> are allowed; note that type-declared types are not allowed even if they are fixed-size"),
+    ({"DECLS": "enum int E { a = 1 }"}, "int: Illegal type for enum; only bit<> and int<> are allowed; note that "
+     "the used type is unsized integral type"),
+    ({"DECLS": "bit<8> f() { return; }"}, "return : return with no expression in a function returning bit<8>"),
+    ({"DECLS": "extern void f(in bit<8> a, in bit<8> b);", "APPLY": "f(a = 1, 2);"},
+     "2: either all or none of the arguments of a call must be named"),
+    ({"LOCALS": "action a() { } table t { actions = { a; } default_action = a()(); }"},
+     "a(): Cannot invoke result of an action call"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
+
+
+def test_a_call_of_an_instance_says_it_is_not_a_method():
+    text = "control X();\npackage Q(X x);\ncontrol Y() { apply { } }\nQ(Y()()) main;\n"
+    assert first_error(text).message == "Y() is not a method"
+
+
+def test_a_division_p4c_cannot_fold_is_quoted_after_copy_propagation():
+    """p4c's mid end propagates a local's constant or copied value into the division it
+    reports (div3, compound-assignment)."""
+    assert first_error(build(APPLY="bit<8> b = 3; meta.x = meta.x / b;")).message.splitlines()[0] == \
+        "meta.x / 3: could not evaluate expression at compilation time"
+    assert first_error(build(LOCALS="action a() { bit<8> r = hdr.h.a; r /= meta.x; meta.x = r; }",
+                             APPLY="a();")).message.splitlines()[0] == \
+        "hdr.h.a / meta.x: could not evaluate expression at compilation time"
 
 
 def test_an_assignment_to_what_cannot_be_written_names_the_expression():
