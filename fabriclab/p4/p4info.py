@@ -304,15 +304,19 @@ def _check_action_names(program: ir.Program) -> None:
     an absolute `@name` may repeat another action's name, and a control instantiated twice
     repeats the absolute names of its actions. Only actions the program uses count (p4c has
     removed the others); a top-level action is one action wherever it is used."""
-    seen: dict[str, tuple[tuple[int, str], ir.ActionDecl]] = {}
+    seen: dict[str, tuple[tuple[int, str], ir.ActionDecl, str]] = {}
 
     def check(action: ir.ActionDecl, name: str, owner: str) -> None:
+        """`owner`: the control instance path; p4c quotes each name as its inlined `@name`
+        says it (an instance's path before a relative name below the top control)."""
+        local, absolute = local_name(action)
+        below = owner.partition(".")[2]
+        written = "." + local if absolute else f"{below}.{local}" if below else local
         key = (id(action), owner)
-        first = seen.setdefault(name, (key, action))
+        first = seen.setdefault(name, (key, action, written))
         if first[0] != key:
-            _fail(action, f"action '{action.name}': conflicting control plane name '{name}' "
-                          f"(already the name of action '{first[1].name}'"
-                          f"{f', line {first[1].pos.line}' if first[1].pos else ''})")
+            _fail(action, f"{written}: conflicting control plane name: {first[2]}\n(action '{action.name}' and "
+                          f"action '{first[1].name}'{f', line {first[1].pos.line}' if first[1].pos else ''})")
 
     blocks: list[tuple[ir.ControlDecl, str]] = []
 

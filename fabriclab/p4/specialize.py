@@ -58,11 +58,6 @@ class Specializer:
         self.taken = {getattr(d, "name", None) for d in program.decls}
 
     def run(self) -> None:
-        for decl in self.generic.values():  # a type parameter and a parameter share one namespace
-            for p in decl.params + decl.ctor_params:
-                if p.name in decl.type_params:
-                    raise error(p.pos, f"Re-declaration of {p.name} with different type: the type "
-                                       f"parameter {p.name} of '{decl.name}'")
         for decl in list(self.program.decls):
             self._visit(decl, None)
         kept: list[ir.Node] = []

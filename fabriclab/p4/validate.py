@@ -117,6 +117,45 @@ def _states(parser: ir.ParserDecl) -> None:
         raise CompileError(found)
 
 
+# The kinds of symbol p4c's parser declares as it reads (its ProgramStructure): a name
+# declared again in one scope as another kind is an error there, before any other check.
+_CONTAINER_TYPES = (ir.StructLike, ir.ExternDecl, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)
+_SIMPLE_TYPES = (ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl)
+_OBJECTS = (ir.FunctionDecl, ir.ExternFunction, ir.ConstDecl, ir.Instance, ir.VarDecl)
+
+
+def _symbol_kind(decl: ir.Decl) -> type | None:
+    for kinds in (_CONTAINER_TYPES, _SIMPLE_TYPES, _OBJECTS):
+        if isinstance(decl, kinds):
+            return kinds[0]
+    return None  # (actions, tables, value sets: the parser declares no symbol)
+
+
+def _redeclared(name: str, pos: SourcePos | None, what: str) -> CompileError:
+    return error(pos, f"Re-declaration of {name} with different type:\n({what})")
+
+
+def _symbol_table(program: ir.Program) -> None:
+    """p4c's parser's errors: a top-level name declared as another kind of symbol (a type,
+    a block or extern type, an object), and a parameter named as a type parameter of its
+    declaration (a constructor parameter is left to `distinctParameters`)."""
+    seen: dict[str, ir.Decl] = {}
+    for decl in program.decls:
+        kind = _symbol_kind(decl) if isinstance(decl, ir.Decl) else None
+        if kind is not None:
+            previous = seen.setdefault(decl.name, decl)
+            if _symbol_kind(previous) is not kind:
+                raise _redeclared(decl.name, decl.pos, f"declared before, as another kind of name, at line "
+                                                       f"{previous.pos.line if previous.pos else '?'}")
+        generic = [decl] if isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.BlockTypeDecl, ir.FunctionDecl,
+                                              ir.ExternFunction)) else \
+            decl.constructors + decl.methods if isinstance(decl, ir.ExternDecl) else []
+        for d in generic:
+            for p in d.params:
+                if p.name in d.type_params:
+                    raise _redeclared(p.name, p.pos, f"a type parameter of '{d.name}'")
+
+
 def _package(decl: ir.Decl) -> bool:
     return isinstance(decl, ir.BlockTypeDecl) and decl.kind == "package"
 
@@ -150,6 +189,7 @@ class ValidateDeclarations:
         repeats = sorted(_repeated_names(ctx.program), key=lambda r: (r[0] is None, r[0] and (r[0].line, r[0].col)))
         if repeats:  # (p4c's parser reports each as it builds the list, all of them)
             raise CompileError([Diagnostic(pos, f"{name}: Duplicates declaration {name}") for pos, name in repeats])
+        _symbol_table(ctx.program)
         seen: dict[str, ir.Decl] = {}
         for decl in ctx.program.decls:
             if isinstance(decl, (ir.ErrorDecl, ir.MatchKindDecl)):
@@ -175,6 +215,8 @@ class ValidateDeclarations:
             if isinstance(decl, (ir.ParserDecl, ir.ControlDecl)):  # (p4c's distinctParameters)
                 apply = {p.name: p for p in decl.params}
                 for p in decl.ctor_params:
+                    if p.name in decl.type_params:
+                        raise error(p.pos, f"{p.name} duplicates {p.name}.\n(a type parameter of '{decl.name}')")
                     if p.name in apply:
                         raise error(apply[p.name].pos, f"{p.name} duplicates {p.name}.")
         _no_action(ctx.program)
@@ -226,8 +268,9 @@ def _extern(ext: ir.ExternDecl) -> None:
             names = sorted(p.name for p in m.params)
             for earlier in group[:i]:
                 if earlier.name == m.name and sorted(p.name for p in earlier.params) == names:
-                    raise error(m.pos, f"duplicate declaration of '{m.name}' in extern '{ext.name}' "
-                                       f"(same parameters as at line {earlier.pos.line if earlier.pos else '?'})")
+                    raise error(m.pos, f"Duplicate declaration of {m.name}: previous declaration at\n(in extern "
+                                       f"'{ext.name}', with the same parameters: line "
+                                       f"{earlier.pos.line if earlier.pos else '?'})")
 
 
 def _self_reference(decl: ir.ParserDecl | ir.ControlDecl | ir.ExternDecl) -> None:

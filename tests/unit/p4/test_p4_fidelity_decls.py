@@ -18,8 +18,10 @@ REJECTED = [
      "invalid type; method has no return type"),
     ("constructor parameter with a direction", "extern X {\n    X(in bit<8> @@a);\n}",
      "invalid direction. Constructor parameters cannot have a direction"),
-    ("duplicate constructor", "extern E {\n    E(bit<8> x);\n    @@E(bit<8> x);\n}", "duplicate declaration of 'E'"),
-    ("duplicate method", "extern E {\n    void f(bit<8> a);\n    void @@f(bit<8> a);\n}", "duplicate declaration of 'f'"),
+    ("duplicate constructor", "extern E {\n    E(bit<8> x);\n    @@E(bit<8> x);\n}",
+     "Duplicate declaration of E: previous declaration at"),
+    ("duplicate method", "extern E {\n    void f(bit<8> a);\n    void @@f(bit<8> a);\n}",
+     "Duplicate declaration of f: previous declaration at"),
     # parameters (p4c: default-param, issue3814)
     ("out parameter with a default", "extern void f(out bit<32> @@x = 0);", "out parameters cannot have default values"),
     ("optional parameter with a default", "extern void f(@optional bit<32> @@y = 0);",
@@ -29,10 +31,14 @@ REJECTED = [
     ("optional function parameter", "bit<8> f(@optional in bit<8> @@a) { return 1; }", "optional parameter not allowed here"),
     ("package parameter with a direction", "control ct();\npackage top(in ct @@c);",
      "invalid direction. Constructor parameters cannot have a direction"),
-    # names (p4c: issue1932, template_e, name-duplicate-type-parameter-names-2)
+    # names (p4c: issue1932, template_e, name-duplicate-type-parameter-names-2): its parser
+    # refuses a name declared again as another kind of symbol (a type, a block type, an object)
     ("a control and a function of one name", "control foo(in bit<8> x) { apply { } }\nbool @@foo() { return true; }",
-     "foo duplicates foo."),
-    ("a type and a constant of one name", "struct S { }\nconst bit<8> @@S = 1;", "S duplicates S."),
+     "Re-declaration of foo with different type:"),
+    ("a type and a constant of one name", "struct S { }\nconst bit<8> @@S = 1;", "Re-declaration of S with different type:"),
+    ("two constants of one name", "const bit<8> S = 1;\nconst bit<8> @@S = 1;", "S duplicates S."),
+    ("a type parameter and a constructor parameter", "control @@c<p>(in bit<8> x)(bit<8> p) { apply { } }",
+     "p duplicates p."),
     ("duplicate type parameters of a package", "package @@S<T, T>();", "T: Duplicates declaration T"),
     ("duplicate type parameters of a struct", "struct @@S<T, T> { T a; }", "T: Duplicates declaration T"),
     # functions (p4c: function_e1), this (issue3264), self reference (self-call)
