@@ -12,6 +12,8 @@ Other annotations' bodies are free token lists.
 
 from __future__ import annotations
 
+import ast
+import operator
 import re
 
 from fabriclab.p4 import ir
@@ -114,7 +116,40 @@ def _string_error(anno: ir.Annotation) -> str | None:
         return None
     if anno.name == "name":
         return "@name: should contain a string"
-    return f"{''.join(toks)}: @{anno.name} annotation's value must be a string"
+    return f"{expression_text(toks)}: @{anno.name} annotation's value must be a string"
+
+
+def folded_int(text: str) -> int | None:
+    """The value of integer arithmetic (`1+1`, `-(2*3)`), or None for anything else."""
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return None
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+
+    def value(node: ast.AST) -> int:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in ops:
+            return ops[type(node.op)](value(node.left), value(node.right))
+        raise ValueError(text)
+
+    try:
+        return value(tree)
+    except ValueError:
+        return None
+
+
+_BINARY_OPS = frozenset({"+", "-", "*", "/", "%", "|", "&", "^", "<<", ">>", "==", "!=", "<", ">", "<=", ">=",
+                         "&&", "||", "++", "|+|", "|-|", "&&&", ".."})
+
+
+def expression_text(toks: list[str]) -> str:
+    """An annotation body's tokens as p4c prints the expression they make: a binary
+    operator between spaces, a comma followed by one."""
+    return "".join(f" {t} " if t in _BINARY_OPS else ", " if t == "," else t for t in toks)
 
 
 def unknown_diagnostic(anno: ir.Annotation) -> str | None:

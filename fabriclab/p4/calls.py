@@ -310,7 +310,9 @@ class CallChecker:
             elif arg.value is not None:
                 arg.value = self.types.expr(arg.value, scope)
                 if isinstance(call, ir.MethodCall):
-                    _value_argument(arg.value)
+                    # (`_` of a function's own type arguments is inferred; an extern type's stays)
+                    bound = substitute(param.type, bindings) if call.kind == ir.CallKind.EXTERN_METHOD else None
+                    _value_argument(arg.value, param, bound)
                 given.append(arg)
             elif param.direction not in ("out", "inout"):
                 with unifying(origin):
@@ -594,14 +596,19 @@ def params_fit(params: list[ir.Param], args: list[ir.Argument]) -> bool:
     return all(p.default is not None or p.annotation("optional") is not None for p in left.values())
 
 
-def _value_argument(value: ir.Expr) -> None:
+def _value_argument(value: ir.Expr, param: ir.Param, ptype: ir.Type | None) -> None:
     """A call passes values: not a table, an action, a parser, a control or a package (a generic
-    parameter bound by `_` could otherwise take one, e.g. `f<_>(t)` with a table `t`)."""
+    parameter bound by `_` could otherwise take one, e.g. `f<_>(t)` with a table `t`; p4c
+    refuses that binding first). In p4c's words: a table's type is its IR class."""
     decl = value.decl if isinstance(value, ir.PathExpr) else None
-    kind = "table" if isinstance(decl, ir.TableDecl) else "action" if isinstance(decl, ir.ActionDecl) \
-        else ir.block_kind(value.type)
-    if kind is not None:
-        raise error(value.pos, f"{value.text}: argument cannot have type {kind}")
+    kind = "Type_Table" if isinstance(decl, ir.TableDecl) else "action" if isinstance(decl, ir.ActionDecl) \
+        else checked_type_text(value.type) if ir.block_kind(value.type) is not None else None
+    if kind is None:
+        return
+    if isinstance(ptype, ir.DontCareType):
+        raise error(value.pos, f"{node_text(value)}: Could not infer a type for parameter {param.name} "
+                               f"(inferred type is don't care '_')")
+    raise error(value.pos, f"{node_text(value)}: argument cannot have type {kind}")
 
 
 def _single_varbit(t: ir.Type | None) -> None:

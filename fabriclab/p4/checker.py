@@ -15,6 +15,7 @@ import copy
 import re
 
 from fabriclab.p4 import consteval, ir
+from fabriclab.p4.annotations import folded_int
 from fabriclab.p4.bmv2_rules import system_decl
 from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
@@ -415,8 +416,10 @@ class DeclarationChecker:
             raise error(anno.pos, f"@match of field '{f.name}': annotation must have exactly 1 argument")
         kind = anno.args[0]
         if not isinstance(kind, str) or kind.strip() not in self.ctx.program.match_kinds:
-            raise error(anno.pos, f"@match({(anno.body or '').strip()}) of field '{f.name}': value must be a "
-                                  f"match_kind")
+            body = (anno.body or "").strip()
+            folded = folded_int(body)  # p4c quotes what its constant folding made of it
+            body = body if folded is None else str(folded)
+            raise error(anno.pos, f"{body}: value must be a match_kind\n(@match of field '{f.name}')")
 
     def _d_EnumDecl(self, decl: ir.EnumDecl, scope: Scope) -> None:
         if decl.underlying_ref is None:
@@ -455,6 +458,9 @@ class DeclarationChecker:
         self._checking_consts.add(id(decl))
         decl.type = self.types.resolve_type(decl.type_ref, scope)
         value = self.types.expr(decl.init, scope)
+        base = decl.type.base if isinstance(decl.type, ir.SpecializedType) else decl.type
+        if isinstance(base, ir.ExternDecl):
+            raise error(decl.pos, f"{decl.name}: Cannot declare constants of extern types")
         if decl.name == "__v1model_version" and scope is self.ctx.global_scope:
             _check_v1model_version(value)
         if isinstance(decl.type, ir.IntType) and isinstance(value.type, ir.BitType):
@@ -769,9 +775,12 @@ class DeclarationChecker:
             raise mismatch(keysets[0].pos, f"{what} has 1 value for {len(keys)} keys")
         if len(keysets) != len(keys):
             raise mismatch(pos, f"{what} has {len(keysets)} values for {len(keys)} keys")
-        return [self._keyset(ks, key.type, scope, what) for ks, key in zip(keysets, keys)]
+        return [self._keyset(ks, key.type, scope, what, isinstance(key, (ir.Constant, ir.BoolLiteral)))
+                for ks, key in zip(keysets, keys)]
 
-    def _keyset(self, ks: ir.Expr, key_type: ir.Type, scope: Scope, what: str) -> ir.Expr:
+    def _keyset(self, ks: ir.Expr, key_type: ir.Type, scope: Scope, what: str, constant_key: bool = False) -> ir.Expr:
+        """`constant_key`: a select on a constant, which p4c's constant folding evaluates (and
+        words a mask or range part it cannot); a range's bounds are its mid end's concern else."""
         if isinstance(ks, ir.DefaultExpr):
             ks.type = ir.DontCareType()
             return ks
@@ -786,7 +795,10 @@ class DeclarationChecker:
                         isinstance(value, ir.Constant):  # a mask/bound of a serializable enum key
                     setattr(ks, part, self._case_value(value, key_type.underlying, what))
                     continue
-                setattr(ks, part, self._case_value(value, key_type, what))
+                words = "expression must evaluate to a constant" if constant_key and what == "select case" else \
+                    "Range boundaries must be a compile-time constants." \
+                    if isinstance(ks, ir.Range) and what == "select case" else None
+                setattr(ks, part, self._case_value(value, key_type, what, words))
             ks.type = ir.SetType(key_type)
             if isinstance(ks, ir.Range) and isinstance(ks.lo, ir.Constant) and isinstance(ks.hi, ir.Constant) \
                     and ks.lo.value > ks.hi.value and isinstance(key_type, ir.BitType):
@@ -821,7 +833,8 @@ class DeclarationChecker:
             raise error(ks.pos, f"{node_text(ks)}: Cannot operate on values with different types "
                                 f"{self.types.show(types[0])} and {self.types.show(types[1])}")
 
-    def _case_value(self, value: ir.Expr, key_type: ir.Type, what: str) -> ir.Expr:
+    def _case_value(self, value: ir.Expr, key_type: ir.Type, what: str, words: str | None = None) -> ir.Expr:
+        """`words`: p4c's for a value that is not a compile-time constant, after the value."""
         serializable = isinstance(value.type, ir.EnumDecl) and value.type.underlying is not None
         if not same_type(value.type, key_type) and not isinstance(value, ir.Constant) and not serializable:
             raise error(value.pos, f"{what} of type {self.types.show(value.type)} does not match the key type "
@@ -829,7 +842,8 @@ class DeclarationChecker:
         value = self.types.coerce(value, key_type, what)
         value = fold_path(value, self._unwritten) or value
         if not isinstance(value, (ir.Constant, ir.BoolLiteral, ir.EnumMember)):
-            raise error(value.pos, f"{what} '{value.text}' is not a compile-time constant")
+            raise error(value.pos, f"{node_text(value)}: {words}" if words else
+                        f"{what} '{value.text}' is not a compile-time constant")
         return value
 
     # -- controls -----------------------------------------------------------------------------
@@ -910,6 +924,9 @@ class DeclarationChecker:
         self._table_layout(t)
         for key in t.keys:
             key.expr = self.types.expr(key.expr, scope)
+            for node in ir.walk(key.expr):
+                if isinstance(node, ir.PathExpr) and node.decl is t:
+                    raise error(node.pos, f"{node.name}: Cannot refer to the containing table {t.name}")
             if isinstance(key.expr, (ir.Constant, ir.BoolLiteral)):  # p4c's two warnings for it
                 self.ctx.warn(key.expr.pos, "KeyElement: constant key element")
                 self.ctx.warn(key.expr.pos, f"{key.expr.text}: Constant key field")
@@ -919,7 +936,7 @@ class DeclarationChecker:
             if ir.find_annotation(key.annotations, "name") is None:
                 key.generated_name = key_name(key.expr)
             if key.match_kind not in self.ctx.program.match_kinds:
-                raise error(key.pos, f"unknown match kind '{key.match_kind}'")
+                raise error(key.pos, f"{key.match_kind}: declaration not found")
             kt = key.expr.type
             if not isinstance(kt, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl,
                                    ir.TypeVar)):  # (of a generic control: each copy is checked)
@@ -992,8 +1009,12 @@ class DeclarationChecker:
     def _action_ref(self, ref: ir.ActionRef, scope: Scope, t: ir.TableDecl) -> None:
         decl = (self.ctx.global_scope if ref.absolute else scope).lookup(ref.name)
         if not isinstance(decl, ir.ActionDecl):
-            what = "undeclared" if decl is None else "not an action"
-            raise error(ref.pos, f"'{ref.name}' in table '{t.name}' is {what}")
+            named = decl is not None or any(fn.name == ref.name for _, fn in self.ctx.functions)
+            if not named:
+                raise error(ref.pos, f"{ref.name}: declaration not found")
+            args = f"({', '.join(node_text(a) for a in ref.args)})" if ref.has_args else ""
+            raise error(ref.pos, f"{ref.name}{args} is not invoking an action\n(in the actions of table "
+                                 f"'{t.name}')")
         ref.decl = decl
         directional = [p for p in decl.params if p.direction is not None]
         if not any(a.name for a in ref.args) and len(ref.args) < len(directional):
@@ -1198,7 +1219,11 @@ class DeclarationChecker:
             stmt.value = self.types.coerce(value, returns, "returned value")
 
     def _switch(self, stmt: ir.Switch, scope: Scope) -> None:
-        stmt.expr = self.types.expr(stmt.expr, scope)
+        self.types.switch_subject = stmt.expr
+        try:
+            stmt.expr = self.types.expr(stmt.expr, scope)
+        finally:
+            self.types.switch_subject = None
         t = stmt.expr.type
         seen: set = set()
         if isinstance(t, ir.ActionRunType):

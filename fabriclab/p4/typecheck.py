@@ -328,6 +328,7 @@ class ExprChecker:
         # typing the operand of a size query (`h[0].minSizeInBits()`): p4c folds the query
         # before it checks constant stack indexes, so the operand's are not checked
         self.sizing = False
+        self.switch_subject: ir.Expr | None = None  # the expression a switch statement switches on
 
     # -- types ---------------------------------------------------------------------
     def resolve_type(self, ref: ir.TypeRef | None, scope: Scope) -> ir.Type:
@@ -798,6 +799,8 @@ class ExprChecker:
             if e.member in ("hit", "miss"):
                 e.type = BOOL
             elif e.member == "action_run":
+                if e is not self.switch_subject:
+                    raise error(e.pos, f"{node_text(e)}: only allowed in switch statements")
                 e.type = ir.ActionRunType(t.table)
             else:
                 raise error(e.pos, f"a table apply result has no member '{e.member}'")
@@ -1283,7 +1286,7 @@ class ExprChecker:
         if isinstance(base, ir.ExternDecl) and any(m.abstract for m in base.methods):
             # (its abstract methods are implemented in an instance's initializer: p4c, issue3282)
             raise error(e.pos, f"{base.name}: extern type {base.name} with abstract methods cannot be "
-                               f"instantiated using a constructor call")
+                               f"instantiated using a constructor call; consider using a declaration")
         e.type = target
         self.calls.bind_constructor(e, target, e.args, scope)
         return e

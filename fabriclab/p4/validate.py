@@ -14,7 +14,7 @@ from typing import Iterator
 
 from fabriclab.p4 import ir
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
-from fabriclab.p4.p4c_text import node_text
+from fabriclab.p4.p4c_text import node_text, type_text
 from fabriclab.p4.typecheck import CheckContext, declared_text, error
 
 # Declarations a program may declare several times at the top level (overloads, told apart
@@ -208,6 +208,10 @@ class ValidateDeclarations:
                     raise error(node.pos, "'this' can only be used in the definition of an abstract method")
                 if isinstance(node, ir.Switch):
                     _default_last(node)
+                if isinstance(node, ir.Instance) and node.type_ref is not None and \
+                        node.type_ref.kind not in ("name", "specialized", "stack"):
+                    raise error(node.type_ref.pos or node.pos, f"{type_text(node.type_ref)}: invalid type for "
+                                                               f"declaration")
             if isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ExternDecl)):
                 _self_reference(decl)
             if isinstance(decl, ir.ParserDecl):

@@ -117,8 +117,8 @@ CASES = [
     ("select case type", {"TRANSITION": "select(hdr.h.a) { @@hdr.h.b: next; }"}, "does not match the key type bit<8>"),
     ("select non-constant", {"TRANSITION": "select(hdr.h.a) { @@meta.x: next; }"}, "is not a compile-time constant"),
     # tables
-    ("match kind", {"LOCALS": "table t { key = { @@meta.x: fuzzy; } actions = { NoAction; } }"}, "unknown match kind 'fuzzy'"),
-    ("table action", {"LOCALS": "table t { key = { meta.x: exact; } actions = { @@nope; } }"}, "'nope' in table 't' is undeclared"),
+    ("match kind", {"LOCALS": "table t { key = { @@meta.x: fuzzy; } actions = { NoAction; } }"}, "fuzzy: declaration not found"),
+    ("table action", {"LOCALS": "table t { key = { meta.x: exact; } actions = { @@nope; } }"}, "nope: declaration not found"),
     ("default not listed", {"LOCALS": "table t { key = { meta.x: exact; } actions = { NoAction; } default_action = @@a1(1, 2); }"},
      "a1() not present in action list"),
     ("entry arity", {"LOCALS": "table t { key = { meta.x: exact; meta.y: exact; } actions = { NoAction; } "

@@ -80,7 +80,7 @@ REJECTED = [
      "data: a parameter with type string cannot have a direction"),
     ("table passed to a generic parameter", "action NoAction() { }\nextern void f<T>(in T a);\ncontrol c() {\n"
      "    table t { actions = { NoAction; } }\n    apply {\n        f<_>(@@t);\n    }\n}",
-     "t: argument cannot have type table"),
+     "t: argument cannot have type Type_Table"),
     ("control passed to an extern method",
      "control C1();\nextern E {\n    E();\n    void set1(C1 c1);\n}\ncontrol M()(E e, C1 c1) {\n"
      "    apply {\n        e.set1(@@c1);\n    }\n}", "c1: argument cannot have type control"),

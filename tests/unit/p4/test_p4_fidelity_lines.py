@@ -92,7 +92,7 @@ def test_a_table_without_default_action_needs_noaction_before_names_resolve() ->
     assert first.pos is None
     assert first.message.splitlines() == ["Declaration of the action NoAction not found; did you include core.p4?",
                                           "(needed as the default action of table 't')"]
-    rejects("'missing'", "action NoAction() {}\ncontrol c() {\n    table t { actions = { @@missing; } }\n"
+    rejects("missing: declaration not found", "action NoAction() {}\ncontrol c() {\n    table t { actions = { @@missing; } }\n"
                          "    apply { t.apply(); }\n}\n")
 
 

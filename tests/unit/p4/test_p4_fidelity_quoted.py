@@ -140,6 +140,23 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
      "2: either all or none of the arguments of a call must be named"),
     ({"LOCALS": "action a() { } table t { actions = { a; } default_action = a()(); }"},
      "a(): Cannot invoke result of an action call"),
+    # select cases: constant folding's words on a constant key, the mid end's for a range
+    ({"PARSER": "transition select(8w1) { meta.x &&& 3: accept; default: reject; } } state s {"},
+     "meta.x: expression must evaluate to a constant"),
+    ({"PARSER": "transition select(hdr.h.a) { meta.x .. 3: accept; default: reject; } } state s {"},
+     "meta.x: Range boundaries must be a compile-time constants."),
+    # tables: their own name in a key, a function in the actions, action_run outside a switch
+    ({"LOCALS": "table t { key = { meta.x: exact; } actions = { } } table u { key = { u: exact; } actions = { } }"},
+     "u: Cannot refer to the containing table u"),
+    ({"DECLS": "void g(in bit<8> v) { }", "LOCALS": "table t { actions = { g(1); } }", "APPLY": "t.apply();"},
+     "g(1) is not invoking an action"),
+    ({"LOCALS": "action a() { } table t { actions = { a; } }",
+      "APPLY": "if (t.apply().action_run == t.apply().action_run) { }"},
+     "t.apply().action_run: only allowed in switch statements"),
+    # declarations: constants of extern types, instances of non-block types, @match values
+    ({"DECLS": "extern I { I(); }\nconst I i = I();"}, "i: Cannot declare constants of extern types"),
+    ({"LOCALS": "bit<8>() b;"}, "bit<8>: invalid type for declaration"),
+    ({"DECLS": "struct k_t { @match(1 + 2) bit<8> f; }"}, "3: value must be a match_kind"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
