@@ -66,6 +66,11 @@ def _items(toks: list[str]) -> list[list[str]]:
     return items
 
 
+def body_items(body: str | None) -> list[list[str]]:
+    """An annotation body's tokens, split at its top-level commas."""
+    return _items(_tokens(body))
+
+
 def _is_string(tok: str) -> bool:
     return tok.startswith('"')
 
@@ -119,27 +124,32 @@ def _string_error(anno: ir.Annotation) -> str | None:
     return f"{expression_text(toks)}: @{anno.name} annotation's value must be a string"
 
 
-def folded_int(text: str) -> int | None:
-    """The value of integer arithmetic (`1+1`, `-(2*3)`), or None for anything else."""
+def fold_literals(text: str):
+    """The value of a constant expression of literals, as p4c folds an annotation's (`5+6` is
+    11, `1==2` false); ValueError for anything else."""
+    py = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", text))
     try:
-        tree = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        return None
-    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+        return _evaluate(ast.parse(py.strip(), mode="eval").body)
+    except (SyntaxError, ZeroDivisionError) as err:
+        raise ValueError(text) from err
 
-    def value(node: ast.AST) -> int:
-        if isinstance(node, ast.Constant) and type(node.value) is int:
-            return node.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            return -value(node.operand)
-        if isinstance(node, ast.BinOp) and type(node.op) in ops:
-            return ops[type(node.op)](value(node.left), value(node.right))
-        raise ValueError(text)
 
-    try:
-        return value(tree)
-    except ValueError:
-        return None
+def _evaluate(node):
+    """Literals and + - * / % == != < > <= >= and unary - on them, nothing else."""
+    binops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+              ast.FloorDiv: operator.floordiv, ast.Div: operator.floordiv, ast.Mod: operator.mod}
+    cmps = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.Gt: operator.gt,
+            ast.LtE: operator.le, ast.GtE: operator.ge}
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, bool, str)):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in binops:
+        return binops[type(node.op)](_evaluate(node.left), _evaluate(node.right))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
+        value = _evaluate(node.operand)
+        return -value if isinstance(node.op, ast.USub) else not value
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in cmps:
+        return cmps[type(node.ops[0])](_evaluate(node.left), _evaluate(node.comparators[0]))
+    raise ValueError(node)
 
 
 _BINARY_OPS = frozenset({"+", "-", "*", "/", "%", "|", "&", "^", "<<", ">>", "==", "!=", "<", ">", "<=", ">=",

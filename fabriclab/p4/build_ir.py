@@ -14,7 +14,8 @@ from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import VisitError
 
 from fabriclab.p4 import consteval, ir
-from fabriclab.p4.annotations import check_annotations, unknown_diagnostic
+from fabriclab.p4.annotations import (body_items, check_annotations, expression_text, fold_literals,
+                                      unknown_diagnostic)
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap
 from fabriclab.p4.parser import UNEXPECTED_CHARACTER
 
@@ -53,7 +54,7 @@ _KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*)$", re.S)
 def _structured(body: str, pos) -> tuple:
     """`e, ...` or `k = e, ...` with each e a literal or a constant expression of literals
     (p4c folds them: `5+6` is 11, `1==2` false)."""
-    items = [m.group(1).strip() for m in _ITEM.finditer(body) if m.group(1).strip()]
+    items = [" ".join(toks) for toks in body_items(body) if toks]
     keyed = [_KEY.match(item) for item in items]
     if items and all(keyed):
         return ("kv", [(k.group(1), _fold(k.group(2), pos)) for k in keyed])
@@ -61,35 +62,17 @@ def _structured(body: str, pos) -> tuple:
 
 
 def _fold(text: str, pos):
-    import ast
     text = text.strip()
+    if text.startswith("{"):  # (a list: p4c types it, and takes only scalars)
+        inner = expression_text([t for toks in body_items(text[1:-1]) for t in toks + [","]][:-1])
+        raise CompileError([Diagnostic(pos, f"{{ {inner} }}: illegal type for structured annotation; must be "
+                                            f"int, string or bool")])
     if text.startswith('"') and text.endswith('"'):
         return unescape(text[1:-1])
-    py = re.sub(r"\btrue\b", "True", re.sub(r"\bfalse\b", "False", text))
     try:
-        value = _eval(ast.parse(py, mode="eval").body)
-    except (SyntaxError, ValueError, ZeroDivisionError):
+        return fold_literals(text)
+    except ValueError:
         raise CompileError([Diagnostic(pos, f"unsupported: structured annotation value '{text}'")]) from None
-    return value
-
-
-def _eval(node):
-    """Literals and + - * / % == != < > <= >= && || ! on them, nothing else."""
-    import ast
-    import operator as op
-    binops = {ast.Add: op.add, ast.Sub: op.sub, ast.Mult: op.mul, ast.FloorDiv: op.floordiv,
-              ast.Div: op.floordiv, ast.Mod: op.mod}
-    cmps = {ast.Eq: op.eq, ast.NotEq: op.ne, ast.Lt: op.lt, ast.Gt: op.gt, ast.LtE: op.le, ast.GtE: op.ge}
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, bool, str)):
-        return node.value
-    if isinstance(node, ast.BinOp) and type(node.op) in binops:
-        return binops[type(node.op)](_eval(node.left), _eval(node.right))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
-        value = _eval(node.operand)
-        return -value if isinstance(node.op, ast.USub) else not value
-    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in cmps:
-        return cmps[type(node.ops[0])](_eval(node.left), _eval(node.comparators[0]))
-    raise ValueError(node)
 
 
 def unescape(text: str) -> str:

@@ -74,9 +74,9 @@ class CallChecker:
             fn = self._overload(e, decl, e.args, f"{e.method}: multiple matching declarations")
             e.decl, e.target = fn, None
             e.kind = ir.CallKind.VERIFY if fn.name == "verify" else ir.CallKind.EXTERN_FUNCTION
-            if e.kind == ir.CallKind.VERIFY and not self.types.in_parser:
-                raise error(e.pos, f"{node_text(e)}: may only be invoked in parsers")
             result = self._finish_generic(e, fn, {}, scope)
+            if e.kind == ir.CallKind.VERIFY and not self.types.in_parser:  # (quoted as typed, folded)
+                raise error(e.pos, f"{node_text(e)}: may only be invoked in parsers")
             if fn.name == "static_assert" and decl is self.ctx.global_scope.lookup("static_assert"):
                 return self._static_assert(e)
             return result
@@ -163,6 +163,11 @@ class CallChecker:
                 raise no_member(target.pos, obj, method)
             if e.args:
                 raise error(e.pos, f"{method}() takes no arguments")
+            value = obj.expr if isinstance(obj, ir.Cast) else obj
+            if method == "isValid" and isinstance(value, (ir.StructExpr, ir.ListExpr, ir.InvalidHeader)):
+                # a header built here is valid, `{#}` is not: p4c folds the call (before any check
+                # of what uses it)
+                return ir.BoolLiteral(not isinstance(value, ir.InvalidHeader), type=BOOL, text=e.text, pos=e.pos)
             if method != "isValid":
                 self.check_writable(obj, scope)
             e.kind, e.type = kinds[method]
@@ -239,11 +244,12 @@ class CallChecker:
     def _size_query(self, e: ir.MethodCall, method: str, t: ir.Type) -> ir.Constant:
         """`x.minSizeInBits()` and the like: p4c folds them to an int constant while it types
         the program (a call statement of one then does nothing)."""
-        if e.args:
-            raise error(e.pos, f"{method}: {len(e.args)} arguments supplied while 0 are expected")
-        if e.type_args:
-            raise error(e.pos, f"{method}: 0 type parameters expected, but {len(e.type_args)} type "
-                               f"arguments supplied")
+        with unifying(e):  # (p4c: the call's type against the method's, which names no position)
+            if e.args:
+                raise mismatch(None, f"{method}: {len(e.args)} arguments supplied while 0 are expected")
+            if e.type_args:
+                raise mismatch(None, f"{method}: 0 type parameters expected, but {len(e.type_args)} type "
+                                     f"arguments supplied")
         bits = size_in_bits(t, method.startswith("max"))
         if bits is None:
             raise error(e.pos, f"{e.text}: width not well-defined for values of type {self.types.show(t)}")
@@ -263,6 +269,8 @@ class CallChecker:
         t = arg.type if arg is not None else None
         if arg is None and e.args and e.kind == ir.CallKind.EXTRACT:  # extract<H>(_): skip an H
             t = next(iter(getattr(e, "type_bindings", {}).values()), None)
+            if t is None:  # (nothing gives extract's type parameter a type)
+                raise error(e.pos, f"{node_text(e)}: could not infer a type for variable T")
         ok = isinstance(t, ir.StructLike) and (t.kind == "header" or e.kind == ir.CallKind.EMIT) or \
             isinstance(t, ir.StackType) and e.kind == ir.CallKind.EMIT
         if not ok:  # (p4c's words)
@@ -331,6 +339,11 @@ class CallChecker:
             if missing is not None:
                 raise mismatch(pos, f"wrong number of arguments to {what}: missing '{missing.name}'")
             for arg in given:
+                if arg.param.direction is None and isinstance(call, ir.MethodCall) and \
+                        call.kind in (ir.CallKind.EXTERN_FUNCTION, ir.CallKind.EXTERN_METHOD) and \
+                        _runtime_part(arg.value) is not None:
+                    raise mismatch(arg.value.pos, f"{node_text(arg.value)}: argument used for directionless "
+                                                  f"parameter '{arg.param.name}' must be a compile-time constant")
                 if isinstance(substitute(arg.param.type, bindings), ir.TypeVar) and \
                         isinstance(arg.value.type, ir.IntType):
                     unsized.append(arg)
@@ -354,7 +367,7 @@ class CallChecker:
         """`value` (typed) for `param`; binds the type variable the parameter's type is."""
         ptype = substitute(param.type, bindings)
         if isinstance(ptype, ir.DontCareType):  # a type argument `_` (`E<_>`) gives no type
-            raise error(value.pos, f"{value.text}: Could not infer a type for parameter {param.name} "
+            raise error(value.pos, f"{node_text(value)}: Could not infer a type for parameter {param.name} "
                                    f"(inferred type is don't care '_')")
         ptype = _fill_dont_cares(ptype, value.type)
         if isinstance(ptype, ir.TypeVar):
@@ -554,7 +567,8 @@ def _runtime_part(e: ir.Expr) -> ir.Expr | None:
     given constants (an object factory, p4c: factory1; a @pure function, hashext3)."""
     if isinstance(e, ir.PathExpr):
         decl = e.decl
-        if isinstance(decl, ir.VarDecl) or isinstance(decl, ir.Param) and decl.direction is not None:
+        if isinstance(decl, ir.VarDecl) and not decl.constant_param or \
+                isinstance(decl, ir.Param) and decl.direction is not None:
             return e
         return None
     if isinstance(e, ir.MethodCall) and e.kind != ir.CallKind.EXTERN_FUNCTION:

@@ -15,7 +15,7 @@ import copy
 import re
 
 from fabriclab.p4 import consteval, ir
-from fabriclab.p4.annotations import folded_int
+from fabriclab.p4.annotations import fold_literals
 from fabriclab.p4.bmv2_rules import system_decl
 from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
@@ -417,8 +417,11 @@ class DeclarationChecker:
         kind = anno.args[0]
         if not isinstance(kind, str) or kind.strip() not in self.ctx.program.match_kinds:
             body = (anno.body or "").strip()
-            folded = folded_int(body)  # p4c quotes what its constant folding made of it
-            body = body if folded is None else str(folded)
+            try:  # p4c quotes what its constant folding made of it
+                folded = fold_literals(body)
+                body = str(folded) if type(folded) is int else body
+            except ValueError:
+                pass
             raise error(anno.pos, f"{body}: value must be a match_kind\n(@match of field '{f.name}')")
 
     def _d_EnumDecl(self, decl: ir.EnumDecl, scope: Scope) -> None:
@@ -1135,9 +1138,9 @@ class DeclarationChecker:
             if isinstance(target, ir.Slice) and target.width is not None and isinstance(stmt.lhs, ir.Cast):
                 raise error(stmt.lhs.pos, f"unsupported: assignment to '{target.text}', a slice with a "
                                           f"run-time bit index")
+            rhs = self.types.expr(stmt.rhs, scope)  # (p4c types both sides, then asks for an l-value)
             self.calls.check_writable(stmt.lhs, scope, fail=lambda pos, why: error(  # (p4c's words, ours below)
                 pos, f"Expression {node_text(target)} cannot be the target of an assignment\n({why})"))
-            rhs = self.types.expr(stmt.rhs, scope)
             with unifying(stmt):
                 stmt.rhs = self.types.coerce(rhs, stmt.lhs.type, "right-hand side")
         elif isinstance(stmt, ir.CallStmt):

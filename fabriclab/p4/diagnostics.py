@@ -40,14 +40,21 @@ class Diagnostic:
     # a type mismatch p4c finds by unification, so reports under the node it was checking
     # (typecheck.unifying quotes that node) ...
     mismatch: bool = False
-    # ... and then the mismatch, under "---- Actual error:", with its own position
+    # ... and then the mismatch, under "---- Actual error:", with its own position; or, when
+    # p4c reports it after unifying, these words after the quoted node, at the node
+    after_quote: str = ""
     cause_pos: SourcePos | None = None
 
     def format(self) -> str:
         """The message's first line, the source line and a caret, then the message's other
         lines (as p4c prints an error with an explanation after it)."""
         where = f"{self.pos}: " if self.pos else ""
-        first, newline, rest = self.message.partition("\n")
+        lines = self.message.split("\n")
+        n = 1  # a quoted node p4c prints on several (indented) lines is its first line still
+        while n < len(lines) and lines[n].startswith("  ") and not lines[n].startswith(f"{CAUSE}"):
+            n += 1
+        first, rest = "\n".join(lines[:n]), "\n".join(lines[n:])
+        newline = "\n" if n < len(lines) else ""
         text = f"{where}{self.severity}: {first}"
         if self.pos and self.source_line:
             line = self.source_line.expandtabs(1).rstrip("\n")

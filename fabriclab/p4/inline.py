@@ -387,7 +387,7 @@ class Inliner:
             if value is None and p.default is not None and p.direction != "out":
                 init = copy.deepcopy(p.default)
             stmts.append(ir.VarDecl(rename[p.name], type_ref=copy.deepcopy(p.type_ref), init=init,
-                                    pos=call.pos))
+                                    constant_param=p.direction is None, pos=call.pos))
         flag = None
         if _needs_flag(body.stmts):
             flag = f"{fn.name}_{n}_returned"

@@ -556,6 +556,8 @@ class VarDecl(Decl):
     type_ref: TypeRef | None = None
     init: Expr | None = None
     type: Type | None = field(default=None, repr=False)
+    # the copy of an inlined function's directionless parameter: a compile-time constant to p4c
+    constant_param: bool = False
 
 
 @dataclass(eq=False)

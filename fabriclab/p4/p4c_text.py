@@ -158,9 +158,13 @@ def _braces(items) -> str:
 
 
 def _callee(call: ir.MethodCall) -> str:
-    if call.kind is None:  # not checked yet: the callee expression
-        return _text(call.target)
-    return f"{_text(call.target)}.{call.method}" if call.target is not None else call.method
+    target, method = call.target, call.method
+    if target is None:
+        return method
+    if call.kind is None and (not method or isinstance(target, ir.Member) and target.member == method
+                              or isinstance(target, ir.PathExpr) and target.name == method):
+        return _text(target)  # not resolved yet: the callee expression as written
+    return f"{_text(target)}.{method}"
 
 
 def _argument(arg: ir.Argument) -> str:
@@ -189,6 +193,11 @@ def _db(e: ir.Node | None, prec: int) -> str:
         return f"{_db(e.expr, _POSTFIX)}[{_db(e.index, _LOW)}]"
     if isinstance(e, ir.ListExpr):
         return "{" + ", ".join(_db(i, _LOW) for i in e.items) + "}"
+    if isinstance(e, ir.StructExpr):  # one field per line (p4c's indented log lines)
+        return "{" + "".join(f"\n  {name}:{_db(value, _LOW)};" for name, value in e.fields) + " }"
+    if isinstance(e, ir.Cast) and (e.target is None or isinstance(e.expr, (ir.ListExpr, ir.StructExpr))
+                                   and isinstance(e.type, ir.StructLike)):
+        return _db(e.expr, prec)  # inserted, or made a typed initializer by then
     if isinstance(e, ir.DefaultExpr):
         return "default"
     if isinstance(e, ir.InvalidHeader):

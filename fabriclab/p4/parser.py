@@ -85,7 +85,10 @@ def _token_name(value: str, before: str) -> str:
 def _terminal_name(terminal: str) -> str:
     """p4c's name for a terminal of our grammar (its text, if it has one)."""
     lark, _post = _parser()
-    pattern = lark.get_terminal(terminal).pattern
+    try:
+        pattern = lark.get_terminal(terminal).pattern
+    except KeyError:  # a terminal only the post-lexer makes (TYPE_IDENTIFIER): p4c's name is ours
+        return terminal
     if pattern.type == "str":
         return _token_name(pattern.value, "")
     return terminal.removesuffix("_KW")

@@ -224,9 +224,8 @@ class TargetRestrictions:
                     continue
                 ptype = arg.value.type if arg.value is not None else param.type
                 if _nested_struct(ptype, lambda t: isinstance(t, (ir.StructLike, ir.TupleType, ir.StackType))):
-                    raise error(call.pos, f"call of '{call.method}': extern functions with an out/inout "
-                                          f"argument of a nested struct type ('{param.name}') are not supported "
-                                          f"on this target")
+                    raise error(call.pos, f"{node_text(call)}: extern functions with 'out' nested struct argument "
+                                          f"({param.name}) not supported")
         flattened = _flattened_params(main)
         top = [b for b in blocks if any(p in flattened for p in b.params)]
         for block in top:

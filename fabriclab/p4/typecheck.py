@@ -182,6 +182,9 @@ def unifying(origin: ir.Node | None) -> Iterator[None]:
         first = e.first
         if origin is None or not first.mismatch:
             raise
+        if first.after_quote:
+            raise CompileError([Diagnostic(origin.pos or first.pos, f"'{node_text(origin)}': {first.after_quote}\n"
+                                                                    f"({first.message})")]) from None
         detail = "\n  ".join(first.message.splitlines())
         raise CompileError([Diagnostic(origin.pos or first.pos, f"'{node_text(origin)}'\n{CAUSE}\n  {detail}",
                                        cause_pos=first.pos)]) from None
@@ -538,6 +541,11 @@ class ExprChecker:
             if isinstance(target, ir.NewTypeDecl) and isinstance(target.type, ir.BitType):
                 return ir.Constant(consteval.wrap(e.value, target.type), e.base, type=target, text=e.text,
                                    pos=e.pos)
+        if isinstance(src, ir.IntType) and isinstance(target, ir.EnumDecl) and target.underlying is not None:
+            # (p4c unifies the two, then refuses the implicit cast)
+            raise CompileError([Diagnostic(e.pos, f"{what} of type int cannot be used as {self.show(target)}",
+                                           mismatch=True, after_quote=f"values of type 'int' cannot be implicitly "
+                                                                      f"cast to type '{checked_type_text(target)}'")])
         if isinstance(src, ir.IntType) and isinstance(target, ir.BitType):
             # a known `int` or one p4c unifies with bit<W> (an element of a tuple<int>, issue3238)
             return ir.Cast(None, e, type=target, text=e.text, pos=e.pos)
@@ -646,7 +654,7 @@ class ExprChecker:
         if isinstance(t, (ir.TupleType, ir.StackType)):  # (a stack's: one value per element)
             types = list(t.elems) if isinstance(t, ir.TupleType) else [t.elem] * t.size
             return ir.ListExpr([self.default_value(x, at) for x in types], type=t, **where)
-        raise error(at.pos, f"...: no default value for type {self.show(t)}")
+        raise error(at.pos, f"...: could not find default value\n(no default value for type {self.show(t)})")
     def _init_stack(self, e: ir.ListExpr, target: ir.StackType) -> ir.Expr:
         """`h_t[2] s = {a, b};`: one value per element, each assigned to the element type (p4c
         unifies a list with an array of its length)."""
@@ -827,9 +835,11 @@ class ExprChecker:
         e.expr = self.expr(e.expr, scope)
         e.index = self.expr(e.index, scope)
         t = e.expr.type
-        if isinstance(t, ir.TupleType) and isinstance(e.index, ir.Constant):  # tuple element
-            if not 0 <= e.index.value < len(t.elems):
-                raise error(e.index.pos, f"index {e.index.value} is out of bounds for {self.show(t)}")
+        if isinstance(t, ir.TupleType):  # a tuple element: at a constant index (p4c's words)
+            if not isinstance(e.index, ir.Constant) or e.index.value < 0:
+                raise error(e.index.pos, f"Tuple index {node_text(e.index)} must be constant")
+            if e.index.value >= len(t.elems):
+                raise error(e.index.pos, f"Tuple index {node_text(e.index)} larger than tuple size {len(t.elems)}")
             e.type = t.elems[e.index.value]
             aggregate = const_aggregate(e.expr)
             if isinstance(aggregate, ir.ListExpr):
@@ -1020,14 +1030,15 @@ class ExprChecker:
             return self._fold(e)
         if op in ("==", "!="):
             if isinstance(lt, ir.StructInitType) and isinstance(rt, ir.StructInitType):
-                raise error(e.pos, f"{e.text}: cannot compare structure-valued expressions with unknown types")
+                raise error(e.pos, f"{node_text(e)}: cannot compare structure-valued expressions with unknown types")
             self._comparable(e)
             left, right = e.left, e.right
             try:
                 e.left, e.right = self.unify(left, right, op)
             except CompileError:
                 if _initializer_for(left, right.type) or _initializer_for(right, left.type):
-                    raise  # (p4c unifies an initializer with the other side's type)
+                    with unifying(e):  # (p4c unifies an initializer with the other side's type)
+                        raise
                 raise error(left.pos, f"'{node_text(left)}' with type '{checked_type_text(left.type)}' cannot be "
                                       f"compared to '{node_text(right)}' with type "
                                       f"'{checked_type_text(right.type)}'") from None

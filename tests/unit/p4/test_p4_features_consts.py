@@ -47,7 +47,7 @@ def test_a_member_of_a_variable_is_not_a_constant():
 
 def test_an_element_beyond_a_constant_tuple_is_rejected():
     rejected_at(build(DECLS="const tuple<bit<8>, bit<8>> tup = { 1, 2 };\n@@const bit<8> z = tup[2];"),
-                "index 2 is out of bounds")
+                "Tuple index 2 larger than tuple size 2")
 
 
 def test_members_of_different_enums_are_not_compared():

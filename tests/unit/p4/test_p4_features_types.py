@@ -98,7 +98,12 @@ def test_string_literals_concatenate():
 # -- `int` takes a value of any width (p4c: issue3283, extern-int-arg1) ---------------------------
 TALLY = """#include <core.p4>
 extern Tally { Tally(int size); void count(int idx); }
-control c(inout bit<8> x) { Tally(8) t; apply { t.count(@@ARG); } }
+control c(inout bit<8> x) {
+    Tally(8) t;
+    action a(bit<8> v) { t.count(@@ARG); }
+    table u { actions = { a; } }
+    apply { u.apply(); }
+}
 control proto(inout bit<8> x);
 package top(proto p);
 top(c()) main;
@@ -106,9 +111,11 @@ top(c()) main;
 
 
 def test_int_parameter_takes_a_value_with_a_width():
-    compiles(TALLY.replace("@@ARG", "x"))
+    compiles(TALLY.replace("@@ARG", "v"))  # an action's data: a constant to the type checker
     compiles(TALLY.replace("@@ARG", "3"))
     rejected_at(TALLY.replace("@@ARG", "@@true"), "argument 'idx' of 'count' of type bool cannot be used as int")
+    # a value known only at run time cannot be given to a directionless parameter
+    rejected_at(TALLY.replace("@@ARG", "@@x"), "'t.count(x)'")
 
 
 def test_constant_tuple_element_is_a_constant():

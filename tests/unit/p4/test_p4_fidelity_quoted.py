@@ -157,9 +157,46 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"DECLS": "extern I { I(); }\nconst I i = I();"}, "i: Cannot declare constants of extern types"),
     ({"LOCALS": "bit<8>() b;"}, "bit<8>: invalid type for declaration"),
     ({"DECLS": "struct k_t { @match(1 + 2) bit<8> f; }"}, "3: value must be a match_kind"),
+    ({"DECLS": "@a[k = { 2, 3 }] const bit<8> c = 1;"},
+     "{ 2, 3 }: illegal type for structured annotation; must be int, string or bool"),
+    # what p4c has folded by then: a header built in place is valid, `{#}` is not; constants
+    ({"APPLY": "bool b = ((h_t) { 1, 2 }).isValid() & true;"},
+     "&: cannot be applied to expression 'true' with type 'bool'"),
+    ({"APPLY": "verify(8w0 == 8w1, error.NoMatch);"}, "verify(false, error.NoMatch): may only be invoked in parsers"),
+    # tuples take constant indexes within their size
+    ({"APPLY": "tuple<bit<8>, bit<8>> t = { 1, 2 }; meta.x = t[meta.x];"}, "Tuple index meta.x must be constant"),
+    ({"APPLY": "tuple<bit<8>, bit<8>> t = { 1, 2 }; meta.x = t[2];"}, "Tuple index 2 larger than tuple size 2"),
+    # an assignment's right-hand side is typed before its left-hand side must be writable
+    ({"APPLY": "hdr.h.a[3:0] = (bit<4>)hdr.h.c;"}, "Field c is not a member of header h_t"),
+    # a serializable enum takes no int implicitly; extract(_) has no type to extract
+    ({"DECLS": "enum bit<8> E { a = 1 }", "APPLY": "E e = 1;"},
+     "'e': values of type 'int' cannot be implicitly cast to type 'E'"),
+    ({"PARSER": "pkt.extract(_);"}, "pkt.extract(DefaultExpression): could not infer a type for variable T"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
+
+
+def test_a_directionless_parameter_takes_a_constant():
+    """p4c unifies the call with the extern's type: a run-time value for a directionless
+    parameter is quoted under the call; a function's own directionless parameter, and an
+    action's data, are constants (issue4500, extern-int-arg1, factory-err2)."""
+    first = first_error(build(APPLY="resubmit_preserving_field_list(meta.x);"))
+    assert first.message.splitlines()[:3] == [
+        "'resubmit_preserving_field_list(meta.x)'", "  ---- Actual error:",
+        "  meta.x: argument used for directionless parameter 'index' must be a compile-time constant"]
+    compile_source(build(DECLS="void f(bit<8> y) { resubmit_preserving_field_list(y); }",
+                         APPLY="f(3); resubmit_preserving_field_list(2);"), "q.p4")
+
+
+def test_a_quoted_struct_expression_prints_a_field_per_line():
+    """p4c's debug printer writes a struct expression's fields on lines of their own; the
+    whole quote comes before the source line (issue3057-1, issue5268)."""
+    first = first_error(build(DECLS="struct s_t { bit<8> a; bit<8> b; }",
+                              APPLY="bool z = (s_t) { a = 1, b = 2 } == { a = 1, c = 2 };"))
+    assert first.message.startswith("'{\n  a:1;\n  b:2; } == {\n  a:1;\n  c:2; }'\n  ---- Actual error:")
+    lines = first.format().splitlines()
+    assert lines[4] == "  c:2; }'" and "bool z = (s_t)" in lines[5] and lines[7] == "  ---- Actual error:"
 
 
 def test_a_call_of_an_instance_says_it_is_not_a_method():

@@ -74,3 +74,11 @@ def test_mutated_programs_only_produce_diagnostics(text):
 @given(st.text(max_size=200))
 def test_random_text_only_produces_diagnostics(text):
     _compile(text)
+
+
+def test_a_token_only_the_post_lexer_makes_is_named_in_a_syntax_error():
+    """Found by the mutation above: `.` at the top level wants a type's name, a terminal the
+    grammar declares but only the post-lexer produces; naming it crashed."""
+    with pytest.raises(CompileError) as info:
+        compiler._compile_preprocessed(". \nerror { X }\n", "fuzz")
+    assert info.value.first.message == "syntax error, unexpected ERROR, expecting TYPE_IDENTIFIER"
