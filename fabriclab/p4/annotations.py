@@ -38,6 +38,11 @@ DIAGNOSTIC_NAMES = frozenset({
     "uninitialized-use", "uninitialized-out-param", "ignore", "invalid-header", "duplicate-priorities",
     "entries-out-of-priority-order", "multi-header-extract", "branch", "inferred", "progress", "removed"})
 
+# ... those that name errors only (no warning or info message has the name): an option
+# cannot make one a warning
+ERROR_ONLY_NAMES = frozenset({"legacy", "unexpected", "expected", "not-found", "overlimit", "insufficient",
+                              "type-error", "target-error", "I/O error", "Target model error", "reserved"})
+
 _TOKEN = re.compile(r'\s*("(?:\\.|[^"\\])*"|\d+[ws]\d\w*|\d\w*|[A-Za-z_]\w*|\+\+|&&&|\.\.|==|!=|<=|>=|&&|\|\||'
                     r'<<|>>|\S)')
 _INT = re.compile(r"^(\d+[ws])?\d\w*$")

@@ -1180,8 +1180,9 @@ class DeclarationChecker:
         elif isinstance(stmt, ir.ConstDecl):
             _declare_local(scope, stmt)
             self.check_const(stmt, scope)
-        elif isinstance(stmt, ir.Instance):
-            raise error(stmt.pos, "instantiations are not allowed inside blocks")
+        elif isinstance(stmt, ir.Instance):  # (in an instance initializer's method: validate.py has the rest)
+            raise error(stmt.pos, f"{stmt.name}: invalid declaration. Instantiations cannot be in a function or "
+                                  f"method.")
         elif isinstance(stmt, ir.For):
             inner = Scope(scope)
             stmt.init = [self._stmt(s, inner) for s in stmt.init]

@@ -10,9 +10,11 @@ parser, control or extern that names its own type inside itself.
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from fabriclab.p4 import ir
+from fabriclab.p4.annotations import ERROR_ONLY_NAMES
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.p4c_text import node_text, type_text
 from fabriclab.p4.typecheck import CheckContext, declared_text, error
@@ -156,6 +158,40 @@ def _symbol_table(program: ir.Program) -> None:
                     raise _redeclared(p.name, p.pos, f"a type parameter of '{d.name}'")
 
 
+def _instances_in_code(decl: ir.Decl) -> None:
+    """Instances are declared among a block's locals, not in code (p4c's words by where)."""
+    if isinstance(decl, ir.ControlDecl):  # (its actions' bodies are blocks of the control too)
+        code, where = [decl.body, *(a.body for a in decl.locals if isinstance(a, ir.ActionDecl))], \
+            "invalid declaration. Instantiations cannot be in a control 'apply' block."
+    elif isinstance(decl, ir.ParserDecl):
+        code, where = decl.states, "invalid declaration. Instantiations cannot be in a parser state."
+    elif isinstance(decl, ir.FunctionDecl):
+        code, where = [decl.body], "invalid declaration. Instantiations cannot be in a function or method."
+    elif isinstance(decl, ir.ActionDecl):
+        code, where = [decl.body], "declaration. Instantiations not allowed in actions."
+    else:
+        return
+    for part in code:
+        for node in ir.walk(part):
+            if isinstance(node, ir.Instance):
+                raise error(node.pos, f"{node.name}: {where}")
+
+
+def _command_line(program: ir.Program) -> list[Diagnostic]:
+    """p4test's options in `@command_line`: `--Wdisable=`, `--Winfo=`, `--Wwarn=` cannot
+    demote an error (p4c checks its options before it reads the program: no position)."""
+    found = []
+    for decl in program.decls:
+        for anno in getattr(decl, "annotations", ()):
+            if anno.name != "command_line":
+                continue
+            for arg in anno.args:
+                match = re.fullmatch(r"--W(?:disable|info|warn)=(.+)", str(arg))
+                if match and match.group(1) in ERROR_ONLY_NAMES:
+                    found.append(Diagnostic(None, f"Error {match.group(1)} cannot be demoted."))
+    return found
+
+
 def _package(decl: ir.Decl) -> bool:
     return isinstance(decl, ir.BlockTypeDecl) and decl.kind == "package"
 
@@ -186,6 +222,15 @@ class ValidateDeclarations:
     name = "validate-declarations"
 
     def run(self, ctx: CheckContext) -> None:
+        demoted = _command_line(ctx.program)
+        try:
+            self._validate(ctx)
+        except CompileError as err:  # (p4c reports a bad option and reads the program on)
+            raise CompileError([*demoted, *err.diagnostics]) from None
+        if demoted:
+            raise CompileError(demoted)
+
+    def _validate(self, ctx: CheckContext) -> None:
         repeats = sorted(_repeated_names(ctx.program), key=lambda r: (r[0] is None, r[0] and (r[0].line, r[0].col)))
         if repeats:  # (p4c's parser reports each as it builds the list, all of them)
             raise CompileError([Diagnostic(pos, f"{name}: Duplicates declaration {name}") for pos, name in repeats])
@@ -212,6 +257,7 @@ class ValidateDeclarations:
                         node.type_ref.kind not in ("name", "specialized", "stack"):
                     raise error(node.type_ref.pos or node.pos, f"{type_text(node.type_ref)}: invalid type for "
                                                                f"declaration")
+            _instances_in_code(decl)
             if isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ExternDecl)):
                 _self_reference(decl)
             if isinstance(decl, ir.ParserDecl):

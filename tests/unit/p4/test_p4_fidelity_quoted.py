@@ -199,6 +199,34 @@ def test_a_quoted_struct_expression_prints_a_field_per_line():
     assert lines[4] == "  c:2; }'" and "bool z = (s_t)" in lines[5] and lines[7] == "  ---- Actual error:"
 
 
+Q = "control Q() { apply { } }"
+
+
+@pytest.mark.parametrize("slots, message", [
+    ({"DECLS": Q, "APPLY": "Q() n;"}, "n: invalid declaration. Instantiations cannot be in a control 'apply' block."),
+    ({"DECLS": Q, "LOCALS": "action a() { Q() n; }"},
+     "n: invalid declaration. Instantiations cannot be in a control 'apply' block."),
+    ({"DECLS": Q, "PARSER": "Q() n;"}, "n: invalid declaration. Instantiations cannot be in a parser state."),
+    ({"DECLS": Q + "\nvoid f() { Q() n; }"},
+     "n: invalid declaration. Instantiations cannot be in a function or method."),
+    ({"DECLS": Q + "\naction f() { Q() n; }"}, "n: declaration. Instantiations not allowed in actions."),
+])
+def test_an_instance_in_code_is_refused_where_it_is(slots, message):
+    """Instances belong among a block's locals; p4c's words say where one was found."""
+    assert first_error(build(**slots)).message == message
+
+
+def test_an_option_cannot_demote_an_error():
+    """p4test's @command_line options: an error stays an error; p4c says so (no position)
+    and reads the program on (issue4365_*)."""
+    with pytest.raises(CompileError) as info:
+        compile_source(build(DECLS='@command_line("--Wwarn=type-error") const bit<8> k = 1;\nconst bit<8> k = 2;'),
+                       "q.p4")
+    first, second = info.value.diagnostics[:2]
+    assert first.pos is None and first.message == "Error type-error cannot be demoted."
+    assert second.pos is not None and second.message.startswith("k duplicates k.")
+
+
 def test_a_call_of_an_instance_says_it_is_not_a_method():
     text = "control X();\npackage Q(X x);\ncontrol Y() { apply { } }\nQ(Y()()) main;\n"
     assert first_error(text).message == "Y() is not a method"
