@@ -214,6 +214,8 @@ def _param_type(p: ir.Param, role: str) -> None:
     kind = ir.block_kind(t)
     if isinstance(t, (ir.ParserDecl, ir.ControlDecl)):
         raise error(p.pos, f"{p.name}: parameter cannot have type {kind} {t.name}")
+    if p.type is t and isinstance(t, (ir.ExternDecl, ir.BlockTypeDecl)) and t.type_params:
+        raise error(p.pos, f"Type parameters needed for {p.name}")  # (a generic type, none given)
     if role == "apply" and kind == "package":
         raise error(p.pos, f"{p.name}: parameter cannot be a package")
     if p.direction is not None and isinstance(t, (ir.ExternDecl, ir.StringType)):
@@ -377,7 +379,7 @@ class DeclarationChecker:
                 if decl.kind == "header_union" and f.type_ref.kind not in ("name", "specialized"):
                     # (but a union's field is a header, never e.g. a tuple, whatever the arguments)
                     raise error(f.pos, f"Field '{f.name}' of 'header_union {decl.name}' cannot have type "
-                                       f"'{f.type_ref.kind}<...>'")
+                                       f"'{type_text(f.type_ref)}'")
                 continue
             f.type = self.types.resolve_type(f.type_ref, scope)
             rep = f.type

@@ -24,7 +24,7 @@ import re
 from fabriclab.p4 import ir
 from fabriclab.p4.calls import call_fits
 from fabriclab.p4.p4c_text import node_text
-from fabriclab.p4.typecheck import InlinedNames, error
+from fabriclab.p4.typecheck import InlinedNames, error, mismatch, unifying
 
 _LINKS = {"decl", "param", "state_decl", "type", "resolved", "pos"}
 
@@ -426,7 +426,13 @@ def specialize_call(fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl
                 and ref.name not in bindings and p.name in args:
             arg = args[p.name]
             if isinstance(arg, ir.Constant) and not re.match(r"\d+[ws]", arg.text or ""):
-                # p4c: 'int' cannot be unified with a type variable (issue2260-1)
+                # p4c: 'int' cannot be unified with a type variable (issue2260-1); the call is
+                # quoted when that variable is what the function returns
+                ret = fn.return_ref
+                if ret is not None and ret.kind == "name" and ret.name == ref.name:
+                    with unifying(call):
+                        raise mismatch(None, "'int' type can only be unified with 'int', 'bit<>', or 'signed<>' "
+                                             "types, not with '<returned type>'")
                 raise error(arg.pos, f"{arg.text}: could not infer a width for type argument '{ref.name}' of "
                                      f"function '{fn.name}' (write the constant with a width, as 8w{arg.text}, "
                                      f"or give the type argument)")

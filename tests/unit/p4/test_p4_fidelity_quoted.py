@@ -172,6 +172,9 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"DECLS": "enum bit<8> E { a = 1 }", "APPLY": "E e = 1;"},
      "'e': values of type 'int' cannot be implicitly cast to type 'E'"),
     ({"PARSER": "pkt.extract(_);"}, "pkt.extract(DefaultExpression): could not infer a type for variable T"),
+    # a parameter of a generic extern type names its type arguments
+    ({"DECLS": "extern If<T> { T id(in T d); }\ncontrol q(If x) { apply { } }"}, "Type parameters needed for x"),
+    ({"DECLS": "header_union U<T> { tuple<T, T> t; }"}, "Field 't' of 'header_union U' cannot have type 'tuple<T, T>'"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
