@@ -665,7 +665,7 @@ class DeclarationChecker:
 
     # -- actions -----------------------------------------------------------------------------
     def _d_ActionDecl(self, decl: ir.ActionDecl, scope: Scope) -> None:
-        self._params(decl.params, scope, "apply")
+        self._params(decl.params, scope, "action")  # (a parser or control: refused after the body)
         seen_cp = False
         for p in decl.params:
             # p4c: an action is not generic, so its parameters cannot be `int` (their width
@@ -690,6 +690,8 @@ class DeclarationChecker:
         for call in ir.iter_calls(decl.body):
             if call.kind in (ir.CallKind.TABLE_APPLY, ir.CallKind.CONTROL_APPLY):
                 raise error(call.pos, f"{node_text(call)}: apply cannot be called from actions")
+        for p in decl.params:
+            _param_type(p, "apply")
 
     def _block_scope(self, decl: ir.ParserDecl | ir.ControlDecl, scope: Scope) -> Scope:
         """The scope inside a parser or control: its parameters, then its local declarations."""
@@ -737,10 +739,13 @@ class DeclarationChecker:
             if "accept" not in _ends_reached(states["start"]):  # (p4c's front end: before inlining)
                 self.ctx.warn(decl.pos, unreachable_accept(decl), once=False)
 
-    def _state(self, name: str, pos, states: dict) -> ir.ParserState | None:
+    def _state(self, name: str, pos, states: dict, scope: Scope | None = None) -> ir.ParserState | None:
+        """`scope`: a select case's, where a name that is declared but no state is p4c's error."""
         if name in ("accept", "reject"):
             return None
         if name not in states:
+            if scope is not None and scope.lookup(name) is not None:
+                raise error(pos, "SelectCase must be state")
             raise error(pos, f"{name}: declaration not found")
         return states[name]
 
@@ -757,7 +762,7 @@ class DeclarationChecker:
                 raise error(key.pos, f"Expression '{written}' with a component of type "
                                      f"'{checked_type_text(key.type)}' cannot be used in 'select'")
         for case in sel.cases:
-            case.state_decl = self._state(case.state, case.pos, states)
+            case.state_decl = self._state(case.state, case.pos, states, scope)
             with unifying(sel):
                 case.keysets = self._keysets(case.keysets, sel.keys, scope, case.pos, "select case")
         kept, unreachable = fold_select(sel)
@@ -789,6 +794,8 @@ class DeclarationChecker:
         if isinstance(ks, ir.DefaultExpr):
             ks.type = ir.DontCareType()
             return ks
+        if what == "select case" and isinstance(ks, ir.MethodCall) and isinstance(ks.target, ir.PathExpr):
+            raise error(ks.pos, f"{node_text(ks)}: no function calls allowed in this context")
         if isinstance(ks, (ir.Mask, ir.Range)):
             parts = ("value", "mask") if isinstance(ks, ir.Mask) else ("lo", "hi")
             for part in parts:
@@ -906,6 +913,7 @@ class DeclarationChecker:
             decl.type = decl.init.type
             return
         decl.type = self.types.resolve_type(decl.type_ref, scope)
+        init = self.types.expr(decl.init, scope) if decl.init is not None else None  # (p4c: typed before)
         if ir.block_kind(decl.type) is not None or isinstance(decl.type, ir.ExternDecl):  # (instantiated)
             raise error(decl.pos, f"{decl.name}: cannot declare variables of type '{checked_type_text(decl.type)}' "
                                   f"(consider using an instantiation)")
@@ -915,8 +923,7 @@ class DeclarationChecker:
             raise error(decl.pos, f"a variable cannot have type {self.types.show(decl.type)}")
         if isinstance(decl.type, (ir.IntType, ir.StringType)):  # (only constants can)
             raise error(decl.pos, f"{decl.name}: Cannot declare variables with type {self.types.show(decl.type)}")
-        if decl.init is not None:
-            init = self.types.expr(decl.init, scope)
+        if init is not None:
             with unifying(decl):
                 if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):
                     # a generic block's type parameter is a type of its own (p4c: issue345)

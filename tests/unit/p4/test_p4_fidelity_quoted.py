@@ -175,6 +175,14 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     # a parameter of a generic extern type names its type arguments
     ({"DECLS": "extern If<T> { T id(in T d); }\ncontrol q(If x) { apply { } }"}, "Type parameters needed for x"),
     ({"DECLS": "header_union U<T> { tuple<T, T> t; }"}, "Field 't' of 'header_union U' cannot have type 'tuple<T, T>'"),
+    # selects: a case's next state must be a state, its values no calls
+    ({"PARSER_LOCALS": "value_set<bit<8>>(4) vs;",
+      "PARSER": "transition select(hdr.h.a) { 1: vs; default: accept; } } state s {"}, "SelectCase must be state"),
+    ({"DECLS": "bit<8> g() { return 1; }", "PARSER": "transition select(hdr.h.a) { g(): accept; default: reject; } "
+                                                     "} state s {"}, "g(): no function calls allowed in this context"),
+    # what p4c types first: an action's body before its parameters' block types, a variable's
+    # initializer before the variable's type
+    ({"DECLS": "control K(); action act(in K k) { k.apply(); }"}, "k.apply(): apply cannot be called from actions"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
