@@ -459,9 +459,10 @@ class CallChecker:
     def _inferred_extern_type(node, base: ir.ExternDecl, bindings: dict) -> ir.SpecializedType:
         """`Random(16w256) r;`: a generic extern's type arguments inferred from its constructor's
         arguments (p4c: methodArgs, issue2480)."""
-        if not all(isinstance(bindings.get(p), ir.Type) and not isinstance(bindings[p], ir.TypeVar)
-                   for p in base.type_params):
-            raise error(node.pos, f"'{base.name}' needs type arguments: {base.name}<...>")
+        for p in base.type_params:
+            if not isinstance(bindings.get(p), ir.Type) or isinstance(bindings[p], ir.TypeVar):
+                raise error(node.pos, f"{node_text(node)}: could not infer a type for variable {p}\n"
+                                      f"('{base.name}' needs type arguments: {base.name}<...>)")
         return ir.SpecializedType(base, tuple(bindings[p] for p in base.type_params))
 
     def bind_package(self, node, package: ir.BlockTypeDecl, args: list[ir.Argument], scope: Scope,

@@ -429,7 +429,11 @@ class ExprChecker:
                 raise error(ref.pos, f"{type_text(ref)}: Type {ref.name} has {len(params)} type parameter(s), but "
                                      f"it is specialized with {len(ref.args)}")
             if len(params) != len(ref.args):
-                raise error(ref.pos, f"'{ref.name}' takes {len(params)} type arguments, got {len(ref.args)}")
+                named = self.resolve_type(ir.TypeRef("name", name=ref.name, pos=ref.pos), scope)
+                text = f"{named.base.name}<...>" if isinstance(named, ir.SpecializedType) else \
+                    checked_type_text(named)
+                raise error(ref.pos, f"{type_text(ref)}: Type {text} is not generic and thus it cannot be "
+                                     f"specialized using type arguments")
             args = tuple(self.resolve_type(a, scope) for a in ref.args)
             for a, t in zip(ref.args, args):
                 self._type_argument(ref, base, a, t)

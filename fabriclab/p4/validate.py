@@ -326,6 +326,10 @@ def _extern(ext: ir.ExternDecl) -> None:
 def _self_reference(decl: ir.ParserDecl | ir.ControlDecl | ir.ExternDecl) -> None:
     """A parser, control or extern cannot use its own type inside itself (p4c: not supported)."""
     for node in ir.walk(decl):
+        if isinstance(node, ir.TypeMember) and node.type_name == decl.name and \
+                not isinstance(decl, ir.ExternDecl):  # `p.apply()` inside `control p`
+            raise error(node.pos, f"Self-referencing types not supported: '{node.type_name}' within "
+                                  f"'{declared_text(decl)}'")
         if isinstance(node, ir.TypeRef) and node.kind in ("name", "specialized") and node.name == decl.name \
                 and node.name not in getattr(decl, "type_params", []):
             raise error(node.pos, f"Self-referencing types not supported: '{node.name}' within "

@@ -183,6 +183,14 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     # what p4c types first: an action's body before its parameters' block types, a variable's
     # initializer before the variable's type
     ({"DECLS": "control K(); action act(in K k) { k.apply(); }"}, "k.apply(): apply cannot be called from actions"),
+    # generic types: their own type inside them, type arguments of what is not generic, arguments
+    # a constructor cannot infer
+    ({"DECLS": "control k() { action a() { k.apply(); } apply { } }"},
+     "Self-referencing types not supported: 'k' within 'control k'"),
+    ({"DECLS": "extern X<T> { X(T a); }\ntypedef X<bit<8>> X8;", "LOCALS": "X8<bit<8>>(1) x;"},
+     "X8<bit<8>>: Type X<...> is not generic and thus it cannot be specialized using type arguments"),
+    ({"DECLS": "extern Two<A, B> { Two(A a); B get(); }", "LOCALS": "Two(8w1) two;"},
+     "two: could not infer a type for variable B"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
