@@ -218,7 +218,7 @@ def _param_type(p: ir.Param, role: str) -> None:
         raise error(p.pos, f"Type parameters needed for {p.name}")  # (a generic type, none given)
     if role == "apply" and kind == "package":
         raise error(p.pos, f"{p.name}: parameter cannot be a package")
-    if p.direction is not None and isinstance(t, (ir.ExternDecl, ir.StringType)):
+    if p.direction is not None and isinstance(t, (ir.ExternDecl, ir.StringType)) and role != "action":
         raise error(p.pos, f"{p.name}: a parameter with type {t.display()} cannot have a direction")
     if kind in ("parser", "control") and (role == "apply" or role == "method" and p.direction is not None):
         raise error(p.pos, f"{p.name}: parameter cannot have type {kind} {t.name}")
@@ -588,9 +588,16 @@ class DeclarationChecker:
         `this` is the instance (P4-16 spec, abstract methods)."""
         base = decl.type.base if isinstance(decl.type, ir.SpecializedType) else decl.type
         abstract = {m.name: m for m in getattr(base, "methods", []) if m.abstract}
-        for fn in decl.initializer or ():  # names first, as p4c resolves them before typing
-            if isinstance(fn, ir.FunctionDecl) and fn.return_ref is not None:
-                self.types.resolve_type(fn.return_ref, self._generic_scope(fn.type_params, scope))
+        for fn in decl.initializer or ():  # names and parameters first, as p4c checks them before
+            if isinstance(fn, ir.FunctionDecl):
+                inner = self._generic_scope(fn.type_params, scope)
+                if fn.return_ref is not None:
+                    self.types.resolve_type(fn.return_ref, inner)
+                for p in fn.params:
+                    p.type = self.types.resolve_type(p.type_ref, inner)
+                    if isinstance(p.type, ir.IntType) and p.direction is not None:
+                        raise error(p.pos, f"{p.name}: parameters with type int must be directionless")
+                    _param_type(p, "method")
         if decl.initializer is not None and not isinstance(base, ir.ExternDecl):
             raise error(decl.pos, "BlockStatement: initializers only allowed for extern instances")  # (p4c's words)
         if not abstract and decl.initializer is not None:
@@ -665,8 +672,9 @@ class DeclarationChecker:
 
     # -- actions -----------------------------------------------------------------------------
     def _d_ActionDecl(self, decl: ir.ActionDecl, scope: Scope) -> None:
-        self._params(decl.params, scope, "action")  # (a parser or control: refused after the body)
-        seen_cp = False
+        # p4c's order: each parameter (its type, `int`), the body, then the parameter list (the
+        # types of parameters with a direction, blocks), then what an action's list may hold
+        self._params(decl.params, scope, "action")
         for p in decl.params:
             # p4c: an action is not generic, so its parameters cannot be `int` (their width
             # would be unknown) nor extern instances.
@@ -674,15 +682,6 @@ class DeclarationChecker:
                 raise error(p.pos, f"{p.name}: parameters with type int must be directionless")
             if isinstance(p.type, ir.IntType):
                 raise error(p.pos, f"{p.name}: actions cannot have parameters with type int")
-            extern = p.type.base if isinstance(p.type, ir.SpecializedType) else p.type
-            if isinstance(extern, ir.ExternDecl):
-                raise error(p.type_ref.pos or p.pos, f"{self.types.show(p.type)}: Action parameters cannot have "
-                                                     f"extern types\n('{p.name}' of action '{decl.name}')")
-            if p.direction is None:
-                seen_cp = True
-            elif seen_cp:
-                raise error(p.pos, f"{p.name}: direction-less action parameters have to be at the end\n"
-                                   f"(the directional parameters of action '{decl.name}' come first)")
         inner = Scope(scope)
         for p in decl.params:
             inner.values[p.name] = p
@@ -692,6 +691,17 @@ class DeclarationChecker:
                 raise error(call.pos, f"{node_text(call)}: apply cannot be called from actions")
         for p in decl.params:
             _param_type(p, "apply")
+        seen_cp = False
+        for p in decl.params:
+            extern = p.type.base if isinstance(p.type, ir.SpecializedType) else p.type
+            if isinstance(extern, ir.ExternDecl):
+                raise error(p.type_ref.pos or p.pos, f"{self.types.show(p.type)}: Action parameters cannot have "
+                                                     f"extern types\n('{p.name}' of action '{decl.name}')")
+            if p.direction is None:
+                seen_cp = True
+            elif seen_cp:
+                raise error(p.pos, f"{p.name}: direction-less action parameters have to be at the end\n"
+                                   f"(the directional parameters of action '{decl.name}' come first)")
 
     def _block_scope(self, decl: ir.ParserDecl | ir.ControlDecl, scope: Scope) -> Scope:
         """The scope inside a parser or control: its parameters, then its local declarations."""

@@ -191,6 +191,12 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
      "X8<bit<8>>: Type X<...> is not generic and thus it cannot be specialized using type arguments"),
     ({"DECLS": "extern Two<A, B> { Two(A a); B get(); }", "LOCALS": "Two(8w1) two;"},
      "two: could not infer a type for variable B"),
+    # an action's body is typed before its parameter list is checked; an abstract method's
+    # implementation has its parameters checked before anything of the instance
+    ({"DECLS": "action act(inout string s) { bit<8> y = (bit<8>)(s >> 3); }"},
+     "s >> 3 left operand of shift must be a numeric type, not string"),
+    ({"DECLS": "extern E { E(); }", "PARSER_LOCALS": "E() e = { bit<8> f(in int a) { return 1; } };"},
+     "a: parameters with type int must be directionless"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
