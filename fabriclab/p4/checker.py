@@ -1158,8 +1158,17 @@ class DeclarationChecker:
                 raise error(stmt.lhs.pos, f"unsupported: assignment to '{target.text}', a slice with a "
                                           f"run-time bit index")
             rhs = self.types.expr(stmt.rhs, scope)  # (p4c types both sides, then asks for an l-value)
-            self.calls.check_writable(stmt.lhs, scope, fail=lambda pos, why: error(  # (p4c's words, ours below)
-                pos, f"Expression {node_text(target)} cannot be the target of an assignment\n({why})"))
+            copied_out = self.ctx.inlined.copy_outs.get(id(stmt))  # (an inlined call's out argument)
+            try:
+                self.calls.check_writable(stmt.lhs, scope, fail=lambda pos, why: error(  # (p4c's words, ours below)
+                    pos, f"Expression {node_text(target)} cannot be the target of an assignment\n({why})"))
+            except CompileError:
+                if copied_out is None:
+                    raise
+                call, param = copied_out
+                with unifying(call):
+                    raise mismatch(stmt.lhs.pos, f": Read-only value used for out/inout parameter '{param}'") \
+                        from None
             with unifying(stmt):
                 stmt.rhs = self.types.coerce(rhs, stmt.lhs.type, "right-hand side")
         elif isinstance(stmt, ir.CallStmt):

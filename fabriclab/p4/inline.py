@@ -400,7 +400,7 @@ class Inliner:
             if p.direction in ("out", "inout") and value is not None:
                 stmts.append(ir.Assign(copy.deepcopy(value), ir.PathExpr(rename[p.name], pos=call.pos),
                                        pos=call.pos))
-                self.names.copy_outs.add(id(stmts[-1]))
+                self.names.copy_outs[id(stmts[-1])] = (call, p.name)
         return ir.Block(stmts=stmts, pos=call.pos)
 
 

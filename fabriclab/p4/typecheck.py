@@ -283,7 +283,8 @@ class InlinedNames:
     params: set = field(default_factory=set)  # the renamed parameters copied in (in, inout, directionless)
     outs: set = field(default_factory=set)  # the renamed out parameters
     flags: set = field(default_factory=set)  # the flags an early `return` sets
-    copy_outs: set = field(default_factory=set)  # ids of the assignments that copy out/inout parameters out
+    # id(an assignment that copies an out/inout parameter out) -> (the call, the parameter's name)
+    copy_outs: dict = field(default_factory=dict)
 
 
 @dataclass
