@@ -334,7 +334,9 @@ class CallChecker:
             missing = next((p for p in params if p.name not in by_param and p.default is None
                             and p.annotation("optional") is None), None)
             if missing is not None and missing.direction is None and isinstance(call, ir.MethodCall) and \
-                    call.kind == ir.CallKind.ACTION:  # (p4c's action inlining finds it, after type checking)
+                    call.kind == ir.CallKind.ACTION:  # (p4c finds it after type checking)
+                if not self._in_a_table(call.decl):  # (its RemoveActionParameters, before inlining)
+                    raise error(pos, f"action {node_text(call)}: parameter {missing.name} must be bound")
                 raise error(pos, f"{node_text(call)}: No argument supplied for {missing.name}")
             if missing is not None:
                 raise mismatch(pos, f"wrong number of arguments to {what}: missing '{missing.name}'")
@@ -362,6 +364,12 @@ class CallChecker:
         for arg in given:
             arg.value = bound[id(arg)]
         return result
+
+    def _in_a_table(self, action: ir.ActionDecl) -> bool:
+        """Whether a table lists `action` (by its name: p4c keeps the control-plane parameters
+        of such an action, and binds those of one only called)."""
+        return any(ref.name.lstrip(".") == action.name for node in ir.walk(self.ctx.program)
+                   if isinstance(node, ir.TableDecl) for ref in node.actions)
 
     def _bind_one(self, value: ir.Expr, param: ir.Param, scope: Scope, bindings: dict, what: str) -> ir.Expr:
         """`value` (typed) for `param`; binds the type variable the parameter's type is."""

@@ -1039,6 +1039,12 @@ class DeclarationChecker:
                                  f"'{t.name}')")
         ref.decl = decl
         directional = [p for p in decl.params if p.direction is not None]
+        for i, arg in enumerate(ref.args):  # (the control plane's: p4c's words, at the argument)
+            param = next((p for p in decl.params if p.name == arg.name), None) if arg.name else \
+                decl.params[i] if i < len(decl.params) else None
+            if param is not None and param.direction is None and arg.value is not None:
+                raise error(arg.value.pos, f"{node_text(arg.value)}: parameter {param.name} cannot be bound: it is "
+                                           f"set by the control plane")
         if not any(a.name for a in ref.args) and len(ref.args) < len(directional):
             raise _unbound(ref, directional[len(ref.args)])
         if ref.has_args or directional:

@@ -99,7 +99,13 @@ CASES = [
     ("not constant", {"DECLS": "const bit<8> K = 1 + @@Z;"}, "Z: declaration not found"),
     # calls and directions
     ("arg count", {"APPLY": "@@mark_to_drop(sm, sm);"}, "wrong number of arguments to 'mark_to_drop': expected 0 or 1, got 2"),
-    ("action arg count", {"APPLY": "@@a1(1);"}, "a1(1): No argument supplied for p"),
+    # an action only called: p4c binds its parameters (RemoveActionParameters); one a table
+    # lists too: its inlining (ActionsInlining) finds the argument missing
+    ("action arg count", {"APPLY": "@@a1(1);"}, "action a1(1): parameter p must be bound"),
+    ("action arg count, listed", {"LOCALS": "table t { actions = { a1(meta.x); } }", "APPLY": "t.apply(); @@a1(1);"},
+     "a1(1): No argument supplied for p"),
+    ("control-plane argument", {"LOCALS": "table t { actions = { a1(1, @@2); } }", "APPLY": "t.apply();"},
+     "2: parameter p cannot be bound: it is set by the control plane"),
     ("arg type", {"APPLY": "hdr.h.b = 1; a1(@@hdr.h.b, 2);"}, "argument 'v' of action 'a1' of type bit<16>"),
     ("write in param", {"LOCALS": "action w(in bit<8> v) { @@v = 1; }"}, "cannot write to 'in' parameter 'v'"),
     ("write action data", {"LOCALS": "action w(bit<8> v) { @@v = 1; }"}, "cannot write to directionless parameter 'v'"),
