@@ -113,6 +113,9 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
             return smap.diagnostic(line, col, f"unsupported: {UNSUPPORTED_WORDS[value]} are not supported by fabriclab")
         # p4c's words, and which name is probably meant as a type (its lexer tells an
         # identifier that names no type declared so far from a type's name)
+        if tok.type == "IDENTIFIER" and re.search(r"[A-Za-z_]\w*\s*<[^<>;{}()=]*$", smap.text[:tok.start_pos]) \
+                and re.match(r"\s*[>,]", smap.text[tok.end_pos:]):  # a type argument (p4c parses any name)
+            return smap.diagnostic(line, col, f"{value}: declaration not found")
         if tok.type == "IDENTIFIER" and re.match(r"\s*[A-Za-z_]", smap.text[tok.end_pos:]):
             return smap.diagnostic(line, col, f"syntax error, unexpected IDENTIFIER\n"
                                               f"('{value}' is not a type declared before it)")

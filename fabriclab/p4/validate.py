@@ -177,6 +177,19 @@ def _instances_in_code(decl: ir.Decl) -> None:
                 raise error(node.pos, f"{node.name}: {where}")
 
 
+def _applies_in_action_arguments(control: ir.ControlDecl) -> None:
+    """A table's action list cannot apply a table in an argument (p4c's side-effect ordering
+    refuses it, `a(t.apply().hit ? 1 : 2)`)."""
+    tables = [t for t in control.locals if isinstance(t, ir.TableDecl)]
+    names = {t.name for t in tables}
+    for table in tables:
+        for node in (n for ref in table.actions for a in ref.args if a.value is not None for n in ir.walk(a.value)):
+            if isinstance(node, ir.MethodCall) and isinstance(node.target, ir.Member) and \
+                    node.target.member == "apply" and isinstance(node.target.expr, ir.PathExpr) and \
+                    node.target.expr.name in names:
+                raise error(node.pos, f"{node_text(node)}: table invocation in action argument")
+
+
 def _command_line(program: ir.Program) -> list[Diagnostic]:
     """p4test's options in `@command_line`: `--Wdisable=`, `--Winfo=`, `--Wwarn=` cannot
     demote an error (p4c checks its options before it reads the program: no position)."""
@@ -258,6 +271,8 @@ class ValidateDeclarations:
                     raise error(node.type_ref.pos or node.pos, f"{type_text(node.type_ref)}: invalid type for "
                                                                f"declaration")
             _instances_in_code(decl)
+            if isinstance(decl, ir.ControlDecl):
+                _applies_in_action_arguments(decl)
             if isinstance(decl, (ir.ParserDecl, ir.ControlDecl, ir.ExternDecl)):
                 _self_reference(decl)
             if isinstance(decl, ir.ParserDecl):

@@ -197,6 +197,11 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
      "s >> 3 left operand of shift must be a numeric type, not string"),
     ({"DECLS": "extern E { E(); }", "PARSER_LOCALS": "E() e = { bit<8> f(in int a) { return 1; } };"},
      "a: parameters with type int must be directionless"),
+    # a table applied in an action argument; an undeclared name as a type argument
+    ({"LOCALS": "action a(bit<8> v) { meta.x = v; } table u { actions = { } } "
+                "table t { actions = { a(u.apply().hit ? 8w1 : 8w2); } }", "APPLY": "t.apply();"},
+     "u.apply(): table invocation in action argument"),
+    ({"DECLS": "parser Q<T>(in T i);\npackage M(Q<D> q);"}, "D: declaration not found"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
