@@ -380,7 +380,8 @@ class CallChecker:
         ptype = _fill_dont_cares(ptype, value.type)
         if isinstance(ptype, ir.TypeVar):
             if isinstance(value.type, (ir.StructInitType, ir.DefaultValueType)):
-                raise error(value.pos, f"cannot infer a type for {value.text or '{...}'} passed to {what}")
+                raise error(value.pos, f"unknown struct: Cannot infer type for unknown struct type initializer\n"
+                                       f"(for {node_text(value)} passed to {what})")
             bindings[ptype.name] = value.type
             ptype = value.type
         if isinstance(param.type, ir.TypeVar) and param.direction is not None and \

@@ -363,12 +363,17 @@ class ExprChecker:
     def _width(self, e: ir.Expr, scope: Scope) -> int:
         """A type's width: what p4c's constant folding makes a constant of (else its words,
         with the expression as written)."""
-        value = self.expr(e, scope)
+        written = node_text(e)  # (p4c folds it before any typing: what cannot be typed is no constant)
+        for node in ir.walk(e):  # (but resolves its names before)
+            if isinstance(node, ir.PathExpr) and (self.ctx.global_scope if node.absolute else scope).lookup(
+                    node.name) is None:
+                raise error(node.pos, f"{node.name}: declaration not found")
+        try:
+            value = self.expr(e, scope)
+        except CompileError:
+            value = None
         if not isinstance(value, ir.Constant):
-            text = " ".join(e.text.split())
-            while text.startswith("(") and text.endswith(")"):
-                text = text[1:-1].strip()
-            raise error(e.pos, f"{text}: expected a constant")
+            raise error(e.pos, f"{written}: expected a constant")
         return value.value
 
     def _resolve_type(self, ref: ir.TypeRef, scope: Scope) -> ir.Type:

@@ -202,6 +202,11 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
                 "table t { actions = { a(u.apply().hit ? 8w1 : 8w2); } }", "APPLY": "t.apply();"},
      "u.apply(): table invocation in action argument"),
     ({"DECLS": "parser Q<T>(in T i);\npackage M(Q<D> q);"}, "D: declaration not found"),
+    # a width: folded before any typing, so what does not fold is no constant; its names resolved
+    ({"DECLS": 'typedef bit<({#} - "N")> n_t;'}, '{#} - "N": expected a constant'),
+    ({"DECLS": "typedef bit<W> n_t;"}, "W: declaration not found"),
+    ({"DECLS": "extern void f<T>(in T x);", "APPLY": "f({ a = 1 });"},
+     "unknown struct: Cannot infer type for unknown struct type initializer"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
