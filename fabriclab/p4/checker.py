@@ -766,7 +766,8 @@ class DeclarationChecker:
         sel = tr.select
         sel.keys = [self.types.expr(k, scope) for k in sel.keys]
         written = "{ " + ", ".join(node_text(k) for k in sel.keys) + " }"  # (p4c's select is a list)
-        _flatten_select(sel)
+        with unifying(sel):  # (p4c unifies the cases' tuple types with the keys')
+            _flatten_select(sel)
         for key in sel.keys:
             if not isinstance(key.type, (ir.BitType, ir.BoolType, ir.EnumDecl, ir.ErrorType, ir.NewTypeDecl)):
                 raise error(key.pos, f"Expression '{written}' with a component of type "
@@ -923,7 +924,8 @@ class DeclarationChecker:
             decl.type = decl.init.type
             return
         decl.type = self.types.resolve_type(decl.type_ref, scope)
-        init = self.types.expr(decl.init, scope) if decl.init is not None else None  # (p4c: typed before)
+        with unifying(decl if isinstance(decl.init, ir.Conditional) else None):  # (p4c: typed before)
+            init = self.types.expr(decl.init, scope) if decl.init is not None else None
         if ir.block_kind(decl.type) is not None or isinstance(decl.type, ir.ExternDecl):  # (instantiated)
             raise error(decl.pos, f"{decl.name}: cannot declare variables of type '{checked_type_text(decl.type)}' "
                                   f"(consider using an instantiation)")
@@ -1346,7 +1348,7 @@ def _flatten_select(sel: ir.SelectExpr) -> None:
         if len(case.keysets) == len(sel.keys):
             case.keysets = [v for k, ks in zip(sel.keys, case.keysets) for v in _case_elements(k, ks)]
         elif len(case.keysets) > 1:
-            raise error(case.pos, f"select case has {len(case.keysets)} values for {len(sel.keys)} keys")
+            raise mismatch(case.pos, f"select case has {len(case.keysets)} values for {len(sel.keys)} keys")
     sel.keys = [e for k in sel.keys for e in _key_elements(k)]
 
 

@@ -698,8 +698,9 @@ class ExprChecker:
             return ir.Cast(None, a, type=b.type, text=a.text, pos=a.pos), b
         if _known_int(b) and isinstance(a.type, ir.BitType):
             return a, ir.Cast(None, b, type=a.type, text=b.text, pos=b.pos)
-        raise error(a.pos, f"operands of '{op}' have different types {self.show(a.type)} and "
-                           f"{self.show(b.type)} (use a cast)")
+        fail = mismatch if op == "?:" else error  # (p4c unifies a conditional's type with its context's)
+        raise fail(a.pos, f"operands of '{op}' have different types {self.show(a.type)} and "
+                          f"{self.show(b.type)} (use a cast)")
 
     # -- expressions -------------------------------------------------------------------
     def expr(self, e: ir.Expr, scope: Scope) -> ir.Expr:

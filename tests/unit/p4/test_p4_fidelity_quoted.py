@@ -207,6 +207,10 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"DECLS": "typedef bit<W> n_t;"}, "W: declaration not found"),
     ({"DECLS": "extern void f<T>(in T x);", "APPLY": "f({ a = 1 });"},
      "unknown struct: Cannot infer type for unknown struct type initializer"),
+    # unified with their context: a conditional's branches, a select's tuple of keys
+    ({"DECLS": "struct s_t { }", "APPLY": "s_t s = (meta.x == 1 ? { } : true);"}, "'s'"),
+    ({"PARSER": "transition select(hdr.h.a, { hdr.h.a, hdr.h.a }) { (1, { 2, 3 }, 4): accept; } } state s {"},
+     "'SelectExpression'"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
