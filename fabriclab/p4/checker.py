@@ -515,7 +515,22 @@ class DeclarationChecker:
             if not isinstance(p.type, ir.TypeVar):
                 value = self.types.coerce(value, p.type, f"default value of '{p.name}'")
         if not isinstance(value, _CONSTANT_VALUES):
-            raise error(p.default.pos, f"{node_text(value)}: expression must be a compile-time constant")
+            raise error(p.default.pos, f"{self._call_as_typed(value)}: expression must be a compile-time constant")
+
+    def _call_as_typed(self, e: ir.Expr) -> str:
+        """A call of a function as p4c prints it once typed: an unsized constant argument with
+        the implicit cast to its parameter's type (`h((bit<1>)1)`); anything else as written.
+        (The function is inlined by now: its declaration is among the dropped ones.)"""
+        fn = next((f for _, f in self.ctx.functions if isinstance(e, ir.MethodCall)
+                   and isinstance(e.target, ir.PathExpr) and f.name == e.target.name), None)
+        if fn is None or len(e.args) > len(fn.params) or any(a.name for a in e.args):
+            return node_text(e)
+        unsized = r"-?(0[xXbBoOdD])?[0-9a-fA-F_]+"
+        args = [f"({type_text(p.type_ref)}){node_text(a.value)}"
+                if isinstance(a.value, ir.Constant) and re.fullmatch(unsized, a.value.text or "")
+                and p.type_ref is not None and p.type_ref.kind in ("bit", "int") else node_text(a.value)
+                for a, p in zip(e.args, fn.params)]
+        return f"{node_text(e.target)}({', '.join(args)})"
 
     def _tuple_elements(self, t: ir.Type, ref: ir.TypeRef) -> None:
         """A tuple a field or parameter is declared with holds only what a struct field may:

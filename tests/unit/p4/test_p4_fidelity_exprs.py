@@ -63,7 +63,7 @@ FUNCTION_CASES = [
     ("void returns a value", "void f() {\n @@return 1; }", "return 1: return expression in function with void return"),
     ("non-constant default", "bit<8> g(in bit<8> a) { return a; }\n"
                              "bit<8> f(in bit<8> a = @@g(1), in bit<8> b) { return b; }",
-     "g(1): expression must be a compile-time constant"),
+     "g((bit<8>)1): expression must be a compile-time constant"),
 ]
 
 
