@@ -20,7 +20,7 @@ from fabriclab.p4.bmv2_rules import system_decl
 from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
-from fabriclab.p4.p4c_text import checked_type_text, node_text, type_text
+from fabriclab.p4.p4c_text import checked_type_text, node_text, type_text, written_unsized
 from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, fold_path,
                                     is_numeric, mismatch, same_type, substitute, unifying)
 
@@ -525,11 +525,9 @@ class DeclarationChecker:
                    and isinstance(e.target, ir.PathExpr) and f.name == e.target.name), None)
         if fn is None or len(e.args) > len(fn.params) or any(a.name for a in e.args):
             return node_text(e)
-        unsized = r"-?(0[xXbBoOdD])?[0-9a-fA-F_]+"
         args = [f"({type_text(p.type_ref)}){node_text(a.value)}"
-                if isinstance(a.value, ir.Constant) and re.fullmatch(unsized, a.value.text or "")
-                and p.type_ref is not None and p.type_ref.kind in ("bit", "int") else node_text(a.value)
-                for a, p in zip(e.args, fn.params)]
+                if written_unsized(a.value) and p.type_ref is not None and p.type_ref.kind in ("bit", "int")
+                else node_text(a.value) for a, p in zip(e.args, fn.params)]
         return f"{node_text(e.target)}({', '.join(args)})"
 
     def _tuple_elements(self, t: ir.Type, ref: ir.TypeRef) -> None:
@@ -1393,8 +1391,7 @@ def _arg_text(arg: ir.Argument) -> str:
     value = arg.value
     if value is None:
         return "_"
-    if isinstance(value, ir.Constant) and isinstance(value.type, ir.BitType) and \
-            re.fullmatch(r"-?(0[xXbBoOdD])?[0-9a-fA-F_]+", value.text):
+    if isinstance(value.type, ir.BitType) and written_unsized(value):
         return f"({value.type.display()}){node_text(value)}"
     return node_text(value)
 

@@ -12,6 +12,8 @@ precedence. Nodes p4c does not print quote their IR class's name (`SelectExpress
 
 from __future__ import annotations
 
+import re
+
 from fabriclab.p4 import ir
 
 # p4c's DBPrint precedences (ir/dbprint.h)
@@ -142,10 +144,10 @@ def _external_name(decl: ir.Decl) -> str:
     return anno.args[0] if anno and anno.args and isinstance(anno.args[0], str) else decl.name
 
 
-def _constant(c: ir.Constant) -> str:
+def _constant(c: ir.Constant, sized: bool = True) -> str:
     """p4c's Util::toString: a sign, the width and `w`/`s` for a sized constant, the radix."""
     t = c.type.type if isinstance(c.type, ir.NewTypeDecl) else c.type
-    width = f"{t.width}{'s' if t.signed else 'w'}" if isinstance(t, ir.BitType) else ""
+    width = f"{t.width}{'s' if t.signed else 'w'}" if isinstance(t, ir.BitType) and sized else ""
     value = c.value
     base = c.base if c.base in _PREFIXES else 10
     digits = format(abs(value), {2: "b", 8: "o", 16: "x", 10: "d"}[base])
@@ -168,7 +170,21 @@ def _callee(call: ir.MethodCall) -> str:
 
 
 def _argument(arg: ir.Argument) -> str:
-    return (f"{arg.name} = " if arg.name else "") + _text(arg.value)
+    """An argument; an unsized literal given a parameter's type shows the cast p4c's type
+    checker put around it (`f((bit<32>)2)`)."""
+    value = arg.value
+    text = _text(value)
+    if isinstance(value, ir.Constant) and isinstance(value.type, ir.BitType) and written_unsized(value):
+        text = f"({checked_type_text(value.type)}){_constant(value, sized=False)}"
+    return (f"{arg.name} = " if arg.name else "") + text
+
+
+def written_unsized(e: ir.Expr | None) -> bool:
+    """A constant written without a width (`2`, `0xFF`), whatever type it has been given."""
+    return isinstance(e, ir.Constant) and _UNSIZED.fullmatch(e.text or "") is not None
+
+
+_UNSIZED = re.compile(r"-?(0[xXbBoOdD])?[0-9a-fA-F_]+")
 
 
 def _db(e: ir.Node | None, prec: int) -> str:

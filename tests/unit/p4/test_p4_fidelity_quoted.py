@@ -166,6 +166,8 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     # tuples take constant indexes within their size
     ({"APPLY": "tuple<bit<8>, bit<8>> t = { 1, 2 }; meta.x = t[meta.x];"}, "Tuple index meta.x must be constant"),
     ({"APPLY": "tuple<bit<8>, bit<8>> t = { 1, 2 }; meta.x = t[2];"}, "Tuple index 2 larger than tuple size 2"),
+    ({"DECLS": "extern bit<8> g(in bit<8> v);",
+      "APPLY": "tuple<bit<8>, bit<8>> t = { 1, 2 }; meta.x = t[g(0xF)];"}, "Tuple index g((bit<8>)0xf) must be constant"),
     # an assignment's right-hand side is typed before its left-hand side must be writable
     ({"APPLY": "hdr.h.a[3:0] = (bit<4>)hdr.h.c;"}, "Field c is not a member of header h_t"),
     # a serializable enum takes no int implicitly; extract(_) has no type to extract
