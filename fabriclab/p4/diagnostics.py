@@ -51,7 +51,7 @@ class Diagnostic:
         where = f"{self.pos}: " if self.pos else ""
         lines = self.message.split("\n")
         n = 1  # a quoted node p4c prints on several (indented) lines is its first line still
-        while n < len(lines) and lines[n].startswith("  ") and not lines[n].startswith(f"{CAUSE}"):
+        while n < len(lines) and lines[n].startswith("  ") and not lines[n].startswith(CAUSE):
             n += 1
         first, rest = "\n".join(lines[:n]), "\n".join(lines[n:])
         newline = "\n" if n < len(lines) else ""
