@@ -561,7 +561,7 @@ class IrBuilder(Transformer):
         inner = ir.VarDecl(str(name), type_ref=type_ref, init=element, annotations=self._annos(annos),
                            pos=self._pos(name))
         stmts = body.stmts if isinstance(body, ir.Block) and not body.annotations else [body]
-        return ir.For(init, cond, update, ir.Block(stmts=[inner, *stmts], pos=body.pos), pos=pos)
+        return ir.For(init, cond, update, ir.Block(stmts=[inner, *stmts], pos=body.pos), for_in=True, pos=pos)
 
     def for_compound(self, meta, c):
         return self.compound_assignment(meta, [*c, None])

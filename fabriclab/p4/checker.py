@@ -931,7 +931,8 @@ class DeclarationChecker:
             if anno is not None:
                 self.ctx.warn(anno.pos, f"ignoring @{hint} on {what} taken statement")
 
-    def _var(self, decl: ir.VarDecl, scope: Scope) -> None:
+    def _var(self, decl: ir.VarDecl, scope: Scope, origin: ir.Node | None = None) -> None:
+        """`origin`: what p4c quotes for a mismatch of the initializer (else the declaration)."""
         if decl.type_ref is None:  # a temporary made by the inlining: its initializer's type
             decl.init = self.types.expr(decl.init, scope)
             decl.type = decl.init.type
@@ -949,7 +950,7 @@ class DeclarationChecker:
         if isinstance(decl.type, (ir.IntType, ir.StringType)):  # (only constants can)
             raise error(decl.pos, f"{decl.name}: Cannot declare variables with type {self.types.show(decl.type)}")
         if init is not None:
-            with unifying(decl):
+            with unifying(origin or decl):
                 if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):
                     # a generic block's type parameter is a type of its own (p4c: issue345)
                     raise mismatch(decl.pos, f"'{decl.name}': a value of type {self.types.show(init.type)} cannot "
@@ -1234,7 +1235,12 @@ class DeclarationChecker:
                                   f"method.")
         elif isinstance(stmt, ir.For):
             inner = Scope(scope)
-            stmt.init = [self._stmt(s, inner) for s in stmt.init]
+            if stmt.for_in:  # (its bounds' declarations are p4c's ForInStatement: quoted as such)
+                for s in stmt.init:
+                    self._var(s, inner, origin=stmt)
+                    _declare(inner, s)
+            else:
+                stmt.init = [self._stmt(s, inner) for s in stmt.init]
             if stmt.cond is not None:
                 stmt.cond = self.types.expr(stmt.cond, inner)
                 if not isinstance(stmt.cond.type, ir.BoolType):

@@ -418,6 +418,7 @@ class For(Stmt):
     cond: Expr | None
     update: list[Stmt]
     body: Stmt
+    for_in: bool = False  # lowered from `for (T v in ...)` (its declarations are the loop's)
 
 
 @dataclass(eq=False)

@@ -91,6 +91,8 @@ def _text(node: ir.Node | None, top: bool = False) -> str:
         return "return " + (_text(node.value) if node.value is not None else "")
     if isinstance(node, ir.BlockTypeDecl):
         return f"{node.kind} {node.name}"
+    if isinstance(node, ir.For):
+        return "ForInStatement" if node.for_in else "ForStatement"
     if isinstance(node, ir.Decl):
         return node.name
     return _CLASS_NAMES.get(type(node), type(node).__name__)

@@ -213,6 +213,7 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"DECLS": "struct s_t { }", "APPLY": "s_t s = (meta.x == 1 ? { } : true);"}, "'s'"),
     ({"PARSER": "transition select(hdr.h.a, { hdr.h.a, hdr.h.a }) { (1, { 2, 3 }, 4): accept; } } state s {"},
      "'SelectExpression'"),
+    ({"APPLY": "for (bit<8> a in 16w0 .. 16w3) { meta.x = a; }"}, "'ForInStatement'"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
