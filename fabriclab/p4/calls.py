@@ -375,8 +375,7 @@ class CallChecker:
         """`value` (typed) for `param`; binds the type variable the parameter's type is."""
         ptype = substitute(param.type, bindings)
         if isinstance(ptype, ir.DontCareType):  # a type argument `_` (`E<_>`) gives no type
-            raise error(value.pos, f"{node_text(value)}: Could not infer a type for parameter {param.name} "
-                                   f"(inferred type is don't care '_')")
+            raise _dont_care(value, param)
         ptype = _fill_dont_cares(ptype, value.type)
         if isinstance(ptype, ir.TypeVar):
             if isinstance(value.type, (ir.StructInitType, ir.DefaultValueType)):
@@ -630,9 +629,14 @@ def _value_argument(value: ir.Expr, param: ir.Param, ptype: ir.Type | None) -> N
     if kind is None:
         return
     if isinstance(ptype, ir.DontCareType):
-        raise error(value.pos, f"{node_text(value)}: Could not infer a type for parameter {param.name} "
-                               f"(inferred type is don't care '_')")
+        raise _dont_care(value, param)
     raise error(value.pos, f"{node_text(value)}: argument cannot have type {kind}")
+
+
+def _dont_care(value: ir.Expr, param: ir.Param) -> CompileError:
+    """p4c's words for a parameter whose type a type argument `_` leaves unknown."""
+    return error(value.pos, f"{node_text(value)}: Could not infer a type for parameter {param.name} "
+                            f"(inferred type is don't care '_')")
 
 
 def _single_varbit(t: ir.Type | None) -> None:
