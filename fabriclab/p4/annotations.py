@@ -18,6 +18,7 @@ import re
 
 from fabriclab.p4 import ir
 from fabriclab.p4.diagnostics import CompileError, Diagnostic
+from fabriclab.p4.parser import token_name
 
 _EMPTY = {"atomic", "defaultonly", "hidden", "likely", "noSideEffects", "optional", "pure", "tableonly",
           "unlikely", "disable_optimization", "unroll", "nounroll", "metadata"}
@@ -93,9 +94,7 @@ def _body_error(anno: ir.Annotation) -> str | None:
             return f"syntax error: @{name} needs an expression"
         return f"syntax error: @{name} takes one expression" if len(items) > 1 else None
     if name in _KV_LIST:
-        if not items or not all(len(i) > 2 and _NAME.match(i[0]) and i[1] == "=" for i in items):
-            return f"syntax error: @{name} needs a list of key = value pairs"
-        return None
+        return _kv_list_error(name, toks)
     if name in _EXPRESSION_LIST:
         return f"syntax error: empty expression in @{name}" if len(items) > 1 and not all(items) else None
     if name in _STRING:
@@ -107,14 +106,59 @@ def _body_error(anno: ir.Annotation) -> str | None:
             return f"syntax error: @{name} needs a list of string literals"
         return None
     if name == "p4runtime_translation":
-        # a URI and the controller's type: `string`, `bit<W>` (W an integer) or W (legacy)
-        ok = len(items) == 2 and len(items[0]) == 1 and _is_string(items[0][0]) and (
-            items[1] == ["string"] or len(items[1]) == 1 and _INT.match(items[1][0])
-            or len(items[1]) == 4 and items[1][0] == "bit" and items[1][1] == "<" and _INT.match(items[1][2])
-            and items[1][3] == ">")
-        return None if ok else (f"syntax error: @{name} needs a URI string and a controller type "
-                                f"(string, bit<W> or W)")
+        return _translation_error(toks)
     return None
+
+
+def _unexpected(toks: list[str], at: int, *expected: str) -> str:
+    """p4c's bison parser's words for token `at` of an annotation body (its end:
+    END_ANNOTATION), which none of `expected` (its grammar's token names) is."""
+    found = token_name(toks[at], "") if at < len(toks) else "END_ANNOTATION"
+    return f"syntax error, unexpected {found}" + (f", expecting {' or '.join(expected)}" if expected else "")
+
+
+def _kv_list_error(name: str, toks: list[str]) -> str | None:
+    """`@pkginfo(k = e, ...)`: p4c's kvList, a name, `=` and an expression per pair."""
+    hint = f"\n(@{name} needs a list of key = value pairs)"
+    at = 0
+    for item in _items(toks) or [[]]:
+        if not item or not _is_name(item[0]):
+            return _unexpected(toks, at) + hint
+        if item[1:2] != ["="]:
+            return _unexpected(toks, at + 1, "=") + hint
+        if len(item) == 2:  # no expression
+            return _unexpected(toks, at + 2) + hint
+        at += len(item) + 1  # and the comma
+    return None
+
+
+def _is_name(tok: str) -> bool:
+    """A token p4c's grammar takes as a `name` (an identifier, or a keyword it allows there)."""
+    return token_name(tok, "") == "IDENTIFIER" or tok in _SOFT_KEYWORDS
+
+
+_SOFT_KEYWORDS = {"apply", "key", "actions", "state", "entries", "type", "priority", "list"}
+
+
+def _translation_error(toks: list[str]) -> str | None:
+    """`@p4runtime_translation(uri, type)`: p4c's grammar takes a string literal, a comma and
+    the controller's type: `string`, `bit<W>` (W an integer) or W (legacy)."""
+    def is_int(tok: str) -> bool:
+        return bool(_INT.match(tok))
+
+    shape = [(_is_string, ("STRING_LITERAL",)), (lambda t: t == ",", ('","',))]
+    if len(toks) > 2 and toks[2] == "bit":
+        shape += [(lambda t: t == "bit", ()), (lambda t: t == "<", ("<", "L_ANGLE_ARGS")),
+                  (is_int, ("INTEGER",)), (lambda t: t == ">", (">", "R_ANGLE_SHIFT"))]
+    else:
+        shape.append((lambda t: t == "string" or is_int(t), ("BIT", "STRING", "INTEGER")))
+    for i, (fits, expected) in enumerate(shape):
+        if i >= len(toks) or not fits(toks[i]):
+            return _unexpected(toks, i, *expected) + _TRANSLATION_HINT
+    return _unexpected(toks, len(shape), "END_ANNOTATION") + _TRANSLATION_HINT if len(toks) > len(shape) else None
+
+
+_TRANSLATION_HINT = "\n(@p4runtime_translation needs a URI string and a controller type: string, bit<W> or W)"
 
 
 def _string_error(anno: ir.Annotation) -> str | None:

@@ -218,6 +218,9 @@ class IrBuilder(Transformer):
     def type_var(self, meta, c):
         return self._type(meta, "name", name=str(c[0]))
 
+    def undeclared_type(self, meta, c):  # a type argument no type declared before it names
+        return self._type(meta, "undeclared", name=str(c[0]))
+
     def type_params(self, meta, c):
         return [ir.TypeParam(str(t), self._pos(t)) for t in c if isinstance(t, Token) and t.type == "IDENTIFIER"]
 

@@ -353,7 +353,8 @@ class TypeRef(Node):
     """A type as written; the checker sets `.resolved`."""
 
     kind: str  # "bit", "int", "bool", "error", "string", "infint", "void", "name", "stack",
-    #            "specialized", "dontcare", "varbit", "tuple", "list", "typeof"
+    #            "specialized", "dontcare", "varbit", "tuple", "list", "typeof", "undeclared" (a
+    #            type argument that names no type declared before it: p4c parses it, then rejects it)
     name: str = ""
     width: Expr | None = None  # bit/int width; stack size
     args: list["TypeRef"] = field(default_factory=list)

@@ -66,7 +66,7 @@ UNEXPECTED_END = "syntax error, unexpected END"
 UNEXPECTED_CHARACTER = "syntax error, unexpected UNEXPECTED_TOKEN"
 
 
-def _token_name(value: str, before: str) -> str:
+def token_name(value: str, before: str) -> str:
     """How p4c's bison parser names a token: a keyword's or literal's token name, an
     identifier as a type's name or not (its lexer asks what is declared so far), punctuation
     as written (quoted if it holds a comma)."""
@@ -90,7 +90,7 @@ def _terminal_name(terminal: str) -> str:
     except KeyError:  # a terminal only the post-lexer makes (TYPE_IDENTIFIER): p4c's name is ours
         return terminal
     if pattern.type == "str":
-        return _token_name(pattern.value, "")
+        return token_name(pattern.value, "")
     return terminal.removesuffix("_KW")
 
 
@@ -113,9 +113,6 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
             return smap.diagnostic(line, col, f"unsupported: {UNSUPPORTED_WORDS[value]} are not supported by fabriclab")
         # p4c's words, and which name is probably meant as a type (its lexer tells an
         # identifier that names no type declared so far from a type's name)
-        if tok.type == "IDENTIFIER" and re.search(r"[A-Za-z_]\w*\s*<[^<>;{}()=]*$", smap.text[:tok.start_pos]) \
-                and re.match(r"\s*[>,]", smap.text[tok.end_pos:]):  # a type argument (p4c parses any name)
-            return smap.diagnostic(line, col, f"{value}: declaration not found")
         if tok.type == "IDENTIFIER" and re.match(r"\s*[A-Za-z_]", smap.text[tok.end_pos:]):
             return smap.diagnostic(line, col, f"syntax error, unexpected IDENTIFIER\n"
                                               f"('{value}' is not a type declared before it)")
@@ -125,7 +122,7 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
                                               f"('{before.group(1)}' is not a type declared before it)")
         if tok.type == "ANNOTATION":
             return smap.diagnostic(line, col, f"syntax error: annotation {value.split('(')[0]} is not allowed here")
-        message = f"syntax error, unexpected {_token_name(value, smap.text[:tok.start_pos])}"
+        message = f"syntax error, unexpected {token_name(value, smap.text[:tok.start_pos])}"
         expected = sorted(err.expected or ())
         if len(expected) == 1:  # (where p4c's grammar, like ours, takes one token only)
             message += f", expecting {_terminal_name(expected[0])}"

@@ -405,6 +405,8 @@ class ExprChecker:
             width = self._width(ref.width, scope)
             self._check_width(ref, kind, width)  # (varbit<0> is valid: issue3486)
             return ir.VarbitType(width)
+        if kind == "undeclared":
+            raise error(ref.pos, f"{ref.name}: declaration not found")
         if kind == "name":
             decl = scope.lookup_type(ref.name)
             if decl is None:

@@ -51,6 +51,13 @@ CASES = [
     ("syntax comma", {"APPLY": "meta.x = @@, 1;"}, 'syntax error, unexpected ","'),
     ("syntax type name", {"APPLY": "meta.x = 1 @@m_t;"}, "syntax error, unexpected TYPE_IDENTIFIER"),
     ("unexpected char", {"APPLY": "meta.x = @@$;"}, "syntax error, unexpected UNEXPECTED_TOKEN"),
+    # p4c's grammar: a constructor call names a type declared (or specialised), never a base type;
+    # a type argument may be any name (one no type declared before it names: found later)
+    ("base type constructor", {"DECLS": "const bit<32> K2 = @@bit<32>(0);"}, "syntax error, unexpected BIT"),
+    ("specialised method name", {"DECLS": "extern Y {\n    Y<T>@@(in T arg);\n}"}, "syntax error, unexpected ("),
+    ("keyword type argument", {"DECLS": "type m_t<type> @@(type x) { }"}, "syntax error, unexpected ("),
+    ("undeclared type argument", {"DECLS": "extern X<T> { X(); }", "LOCALS": "X<@@nope_t>() x;"},
+     "nope_t: declaration not found"),
     ("varbit width", {"DECLS": "header v_t { @@varbit<(-1)> opts; }"}, "varbit<-1>: invalid type size"),
     # core.p4's static_assert (p4c: issue3531), false or not a constant
     ("static_assert", {"DECLS": 'const bool ok = @@static_assert(1 == 2, "one is not two");'},

@@ -23,11 +23,18 @@ def test_template_compiles():
 @pytest.mark.parametrize("bad, good, message", [
     # a known annotation's body has its shape (p4c: annotation, issue2283_2-bmv2)
     ("@@@pkginfo const bit<8> K = 1;", '@pkginfo(version="1") const bit<8> K = 1;',
-     "@pkginfo needs a list of key = value pairs"),
+     "syntax error, unexpected END_ANNOTATION\n(@pkginfo needs a list of key = value pairs)"),
+    ('@@@pkginfo(version "1") const bit<8> K = 1;', '@pkginfo(version="1", o=(1 + 2)) const bit<8> K = 1;',
+     "syntax error, unexpected STRING_LITERAL, expecting ="),
     ("@@@hidden(1) const bit<8> K = 1;", "@hidden const bit<8> K = 1;", "should not have any arguments"),
     ("@@@id(x) const bit<8> K = 1;", "@id(0x01000001) const bit<8> K = 1;", "@id needs an integer"),
     ('@@@p4runtime_translation("p4.org/t", bool) type bit<8> T_t;',
-     '@p4runtime_translation("p4.org/t", bit<16>) type bit<8> T_t;', "controller type"),
+     '@p4runtime_translation("p4.org/t", bit<16>) type bit<8> T_t;',
+     "syntax error, unexpected BOOL, expecting BIT or STRING or INTEGER\n(@p4runtime_translation needs"),
+    ('@@@p4runtime_translation("p4.org/t", bit<5+3>) type bit<8> T_t;',
+     '@p4runtime_translation("p4.org/t", 8) type bit<8> T_t;', "syntax error, unexpected +, expecting > or R_ANGLE_SHIFT"),
+    ('@@@p4runtime_translation("p4.org/t", string, 1) type bit<8> T_t;',
+     '@p4runtime_translation("p4.org/t", string) type bit<8> T_t;', 'unexpected ",", expecting END_ANNOTATION'),
     # @name/@deprecated need a string; "a" ++ "b" is one (p4c: spec-issue1297-string-cat-err-*-anno)
     ("@@@name(4) const bit<8> K = 1;", '@name("a" ++ "b") const bit<8> K = 1;', "@name: should contain a string"),
     ('@@@deprecated("a" | "b") const bit<8> K = 1;', '@deprecated("a" ++ "b") const bit<8> K = 1;',
