@@ -219,6 +219,30 @@ def unknown_diagnostic(anno: ir.Annotation) -> str | None:
     return None
 
 
+def structured_values(anno: ir.Annotation) -> list:
+    """A structured annotation's values (a key = value list's values), or none."""
+    if anno.structured is None:
+        return []
+    kind, items = anno.structured
+    return [v for _, v in items] if kind == "kv" else list(items)
+
+
+def unfolded_error(expr: ir.AnnotationExpr, kind_of) -> tuple[object, str]:
+    """Where and why p4c rejects a structured annotation's expression that is no constant of
+    literals (its type checking first); `kind_of(name)` says what a name is: "type",
+    "extern" (an extern instance), "constant" or None. A named constant is a compile-time
+    constant to p4c, which it may take: fabriclab folds literals only."""
+    kinds = [kind_of(name) for name, _ in expr.names]
+    for (name, pos), kind in zip(expr.names, kinds):
+        if kind == "type":
+            return pos, f"{name}: Type cannot be used here, expecting an expression."
+    if expr.compared and all(kind_of(n) == "extern" for n in expr.compared):
+        return expr.pos, f"{expr.compared[0]} and {expr.compared[1]}: externs cannot be compared"
+    if "constant" in kinds:
+        return expr.pos, f"unsupported: structured annotation value '{expr.text}' (fabriclab folds literals only)"
+    return expr.pos, f"{expr.text}: structured annotation must be compile-time constant values"
+
+
 def check_annotations(annos: list[ir.Annotation]) -> None:
     """Raise the first error among the annotations of one declaration (see the module doc)."""
     seen: dict[str, bool] = {}  # name -> the first annotation of that name is structured

@@ -15,8 +15,8 @@ from lark.exceptions import VisitError
 
 from fabriclab.p4 import consteval, ir
 from fabriclab.p4.annotations import (body_items, check_annotations, expression_text, fold_literals,
-                                      unknown_diagnostic)
-from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap
+                                      structured_values, unknown_diagnostic)
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap, SourcePos
 from fabriclab.p4.parser import UNEXPECTED_CHARACTER
 
 _INT = re.compile(r"^(?:(\d+)([ws]))?(0[xX]|0[bB]|0[oO]|0[dD])?([0-9a-fA-F_]+)$")
@@ -28,7 +28,7 @@ def parse_annotation(text: str, pos) -> ir.Annotation:
     structured `@name[...]` gets its folded values in `structured`."""
     square = re.match(r"@\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[(.*)\]\s*$", text, re.S)
     if square:
-        return ir.Annotation(square.group(1), pos=pos, structured=_structured(square.group(2), pos))
+        return ir.Annotation(square.group(1), pos=pos, structured=_structured(text, square.start(2), square.end(2), pos))
     match = re.match(r"@\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*$", text, re.S)
     if not match:
         return ir.Annotation(text.lstrip("@"), pos=pos)
@@ -48,23 +48,46 @@ def parse_annotation(text: str, pos) -> ir.Annotation:
 _ITEM = re.compile(r'\s*((?:"(?:\\.|[^"\\])*"|[^,"])+)\s*(?:,|$)')
 _STRINGS = re.compile(r'"(?:\\.|[^"\\])*"')
 _CONCAT = re.compile(r'\s*"(?:\\.|[^"\\])*"(?:\s*\+\+\s*"(?:\\.|[^"\\])*")*\s*')
-_KEY = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)\s*(.*)$", re.S)
 
 
-def _structured(body: str, pos) -> tuple:
-    """`e, ...` or `k = e, ...` with each e a literal or a constant expression of literals
-    (p4c folds them: `5+6` is 11, `1==2` false)."""
-    items = [" ".join(toks) for toks in body_items(body) if toks]
-    keyed = [_KEY.match(item) for item in items]
-    if items and all(keyed):
-        return ("kv", [(k.group(1), _fold(k.group(2), pos)) for k in keyed])
-    return ("list", [_fold(item, pos) for item in items])
+def _structured(raw: str, start: int, end: int, pos) -> tuple:
+    """`e, ...` or `k = e, ...` (the body `raw[start:end]` of an annotation's text) with
+    each e a literal or a constant expression of literals (p4c folds them: `5+6` is 11,
+    `1==2` false); any other expression is kept (ir.AnnotationExpr) for the checker."""
+    where = _TokenPlaces(raw, start, pos)
+    items = [(toks, where.each(toks)) for toks in body_items(raw[start:end]) if toks]
+    if items and all(len(t) > 2 and t[1] == "=" and re.fullmatch(r"[A-Za-z_]\w*", t[0]) for t, _ in items):
+        return ("kv", [(toks[0], _fold(toks[2:], places[2:], pos)) for toks, places in items])
+    return ("list", [_fold(toks, places, pos) for toks, places in items])
 
 
-def _fold(text: str, pos):
-    text = text.strip()
+class _TokenPlaces:
+    """Where each token of an annotation's text is, as source positions (its tokens are
+    substrings of the text, found in order)."""
+
+    def __init__(self, raw: str, start: int, pos) -> None:
+        self.raw, self.cursor, self.pos = raw, start, pos
+
+    def each(self, toks: list[str]) -> list:
+        places = []
+        for tok in toks:
+            k = self.raw.find(tok, self.cursor)
+            self.cursor = k + len(tok)
+            places.append(self._at(k))
+        return places
+
+    def _at(self, k: int):
+        if self.pos is None:
+            return None
+        lines = self.raw.count("\n", 0, k)
+        col = self.pos.col + k if not lines else k - self.raw.rfind("\n", 0, k)
+        return SourcePos(self.pos.file, self.pos.line + lines, col)
+
+
+def _fold(toks: list[str], places: list, pos):
+    text = " ".join(toks).strip()
     if text.startswith("{"):  # (a list: p4c types it, and takes only scalars)
-        inner = expression_text([t for toks in body_items(text[1:-1]) for t in toks + [","]][:-1])
+        inner = expression_text([t for item in body_items(text[1:-1]) for t in item + [","]][:-1])
         raise CompileError([Diagnostic(pos, f"{{ {inner} }}: illegal type for structured annotation; must be "
                                             f"int, string or bool")])
     if text.startswith('"') and text.endswith('"'):
@@ -72,7 +95,11 @@ def _fold(text: str, pos):
     try:
         return fold_literals(text)
     except ValueError:
-        raise CompileError([Diagnostic(pos, f"unsupported: structured annotation value '{text}'")]) from None
+        names = [(t, p) for t, p in zip(toks, places)
+                 if re.fullmatch(r"[A-Za-z_]\w*", t) and t not in ("true", "false")]
+        compared = (toks[0], toks[2]) if len(toks) == 3 and toks[1] in ("==", "!=") and len(names) == 2 \
+            and [n for n, _ in names] == [toks[0], toks[2]] else None
+        return ir.AnnotationExpr(expression_text(toks), places[0] if places else pos, names, compared)
 
 
 def unescape(text: str) -> str:
@@ -104,6 +131,7 @@ class IrBuilder(Transformer):
         self.text = text
         self.warnings: list = []
         self._loops = itertools.count()  # numbers the variables of for-in loops
+        self._unfolded = False  # a structured annotation holds an expression p4c does not fold
 
     # -- helpers -------------------------------------------------------------------
     def _pos(self, meta_or_tok):
@@ -139,11 +167,14 @@ class IrBuilder(Transformer):
     # -- program / annotations -----------------------------------------------------
     def start(self, meta, children):
         decls = [d for c in children for d in (c if isinstance(c, list) else [c])]
-        return ir.Program(decls=[d for d in decls if isinstance(d, ir.Node)], pos=self._pos(meta))
+        return ir.Program(decls=[d for d in decls if isinstance(d, ir.Node)], pos=self._pos(meta),
+                          unfolded_annotations=self._unfolded)
 
     def annos(self, meta, children):
         annos = [parse_annotation(str(tok), self._pos(tok)) for tok in children]
         check_annotations(annos)
+        self._unfolded = self._unfolded or any(isinstance(v, ir.AnnotationExpr) for a in annos
+                                               for v in structured_values(a))
         for tok, anno in zip(children, annos):
             if (message := unknown_diagnostic(anno)) is not None:
                 self.warnings.append(self.smap.diagnostic(tok.line, tok.column, message))

@@ -15,7 +15,7 @@ import copy
 import re
 
 from fabriclab.p4 import consteval, ir
-from fabriclab.p4.annotations import fold_literals
+from fabriclab.p4.annotations import fold_literals, structured_values, unfolded_error
 from fabriclab.p4.bmv2_rules import system_decl
 from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
@@ -252,6 +252,29 @@ class DeclareGlobals:
                 _declare(g, decl)
 
 
+def _annotation_expressions(decl: ir.Decl, scope: Scope) -> None:
+    """p4c type-checks a structured annotation's expressions where it checks the declaration:
+    reject those that are no constants of literals (build_ir kept them) in its words."""
+    own = set(getattr(decl, "type_params", None) or ())
+
+    def kind_of(name: str) -> str | None:
+        if name in own or scope.lookup_type(name) is not None:
+            return "type"
+        d = scope.lookup(name)
+        if isinstance(d, ir.ConstDecl):
+            return "constant"
+        if isinstance(d, ir.Instance) and d.type_ref is not None \
+                and isinstance(scope.lookup_type(d.type_ref.name), ir.ExternDecl):
+            return "extern"
+        return None
+
+    for node in ir.walk(decl):
+        for anno in getattr(node, "annotations", None) or ():
+            for value in structured_values(anno):
+                if isinstance(value, ir.AnnotationExpr):
+                    raise error(*unfolded_error(value, kind_of))
+
+
 def _overloads(previous: ir.Decl | None, decl: ir.Decl) -> bool:
     """Whether `decl` overloads the type declared before under its name: parsers and controls
     may be, each kind with its own, told apart by their constructors' arguments (p4c:
@@ -337,6 +360,8 @@ class DeclarationChecker:
             if errors and isinstance(decl, ir.Instance):
                 continue
             try:
+                if self.ctx.program.unfolded_annotations:
+                    _annotation_expressions(decl, scope)
                 self._check_decl(decl, scope)
             except CompileError as err:
                 errors.extend(self._reported())

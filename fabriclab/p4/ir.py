@@ -67,7 +67,7 @@ class Annotation:
     args: list = field(default_factory=list)
     pos: SourcePos | None = None
     # `@x[e, ...]` -> ("list", [values]); `@x[k=e, ...]` -> ("kv", [(k, value)]); values are
-    # int, str or bool (constant expressions folded)
+    # int, str or bool (constant expressions folded), or an AnnotationExpr (any other expression)
     structured: tuple | None = None
 
     @property
@@ -100,6 +100,17 @@ class Annotation:
 PARSED_ANNOTATIONS = {"name", "deprecated", "noWarn", "length", "pkginfo", "synchronous", "field_list", "match",
                       "controller_header", "id", "brief", "description", "p4runtime_translation"}
 _ANNOTATION_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|[A-Za-z_][A-Za-z0-9_]*|\d\w*|&&&|\.\.|[^\sA-Za-z0-9_"]')
+
+
+@dataclass(eq=False)
+class AnnotationExpr:
+    """A structured annotation's value that is no constant of literals (`t == t1`, `4 < H`):
+    kept as written until the checker rejects it in p4c's words (names are resolved then)."""
+
+    text: str  # as p4c prints the expression
+    pos: SourcePos | None
+    names: list[tuple[str, SourcePos | None]]  # its identifiers, in order, where written
+    compared: tuple[str, str] | None = None  # `a == b` or `a != b` of two names: (a, b)
 
 
 def find_annotation(annotations: list[Annotation], name: str) -> Annotation | None:
@@ -800,6 +811,7 @@ class Program(Node):
     errors: list[str] = field(default_factory=list)
     match_kinds: list[str] = field(default_factory=list)
     main: Instance | None = field(default=None, repr=False)
+    unfolded_annotations: bool = False  # some structured annotation holds an AnnotationExpr
 
     def find(self, name: str) -> Decl | None:
         return next((d for d in self.decls if d.name == name), None)

@@ -35,6 +35,14 @@ def test_template_compiles():
      '@p4runtime_translation("p4.org/t", 8) type bit<8> T_t;', "syntax error, unexpected +, expecting > or R_ANGLE_SHIFT"),
     ('@@@p4runtime_translation("p4.org/t", string, 1) type bit<8> T_t;',
      '@p4runtime_translation("p4.org/t", string) type bit<8> T_t;', 'unexpected ",", expecting END_ANNOTATION'),
+    # a structured annotation's expression is type-checked, then must be a constant (p4c: issue3363,
+    # type-in-expr)
+    ("extern E { E(); }\nE() t;\nE() t1;\n@@@x[t == t1] const bit<8> K = 1;",
+     "extern E { E(); }\nE() t;\n@x[1 == 2] const bit<8> K = 1;", "t and t1: externs cannot be compared"),
+    ("@foo[bar=4 < \n@@H]\ncontrol q<H>(in H h) { apply { } }", "@foo[bar=4 < 5]\ncontrol q<H>(in H h) { apply { } }",
+     "H: Type cannot be used here, expecting an expression."),
+    ("@@@x[k=zz] const bit<8> K = 1;", '@x[k="zz"] const bit<8> K = 1;',
+     "zz: structured annotation must be compile-time constant values"),
     # @name/@deprecated need a string; "a" ++ "b" is one (p4c: spec-issue1297-string-cat-err-*-anno)
     ("@@@name(4) const bit<8> K = 1;", '@name("a" ++ "b") const bit<8> K = 1;', "@name: should contain a string"),
     ('@@@deprecated("a" | "b") const bit<8> K = 1;', '@deprecated("a" ++ "b") const bit<8> K = 1;',
