@@ -42,14 +42,16 @@ _TYPE_DECLS = (ir.StructLike, ir.EnumDecl, ir.TypedefDecl, ir.NewTypeDecl, ir.Ex
 _STATEMENTS_NOT_IN_PARSERS = (ir.Switch, ir.Exit, ir.Return, ir.For)  # `if` is allowed (P4-16 v1.2.2)
 
 
-def _parser_stmts(stmts):
-    """Statements of a parser state, including those nested in `if` branches and blocks."""
+def _parser_stmts(stmts, in_if: bool = False):
+    """Statements of a parser state, including those nested in `if` branches and blocks, as
+    (statement, under an `if`): p4c's grammar takes any statement in an `if`'s branches,
+    and only parser statements elsewhere in a state."""
     for stmt in stmts:
-        yield stmt
+        yield stmt, in_if
         if isinstance(stmt, ir.If):
-            yield from _parser_stmts([stmt.then] + ([stmt.else_] if stmt.else_ else []))
+            yield from _parser_stmts([stmt.then] + ([stmt.else_] if stmt.else_ else []), True)
         elif isinstance(stmt, ir.Block):
-            yield from _parser_stmts(stmt.stmts)
+            yield from _parser_stmts(stmt.stmts, in_if)
 
 
 # The values a constant's initializer can fold to.
@@ -767,10 +769,13 @@ class DeclarationChecker:
         states = {state.name: state for state in decl.states}  # (distinct, with a start: validate.py)
         for state in decl.states:
             state_scope = Scope(inner)
-            for stmt in _parser_stmts(state.stmts):
+            for stmt, in_if in _parser_stmts(state.stmts):
                 if isinstance(stmt, _STATEMENTS_NOT_IN_PARSERS):
-                    raise error(stmt.pos, f"{type(stmt).__name__.lower()} statements are not "
-                                          f"allowed in parser states")
+                    keyword = type(stmt).__name__.lower()
+                    if not in_if:  # (p4c's bison words: its grammar has no such parser statement)
+                        raise error(stmt.pos, f"syntax error, unexpected {keyword.upper()}, expecting {{ or CONST\n"
+                                              f"({keyword} statements are not allowed in parser states)")
+                    raise error(stmt.pos, f"{keyword} statements are not allowed in parser states")
             for i, stmt in enumerate(state.stmts):
                 stmt = state.stmts[i] = self._stmt(stmt, state_scope)
                 for call in ir.iter_calls(stmt):

@@ -148,7 +148,16 @@ class PostLexer:
             counter;` with an extern `counter`): as in p4c, the rest of its block sees a value."""
             prev, after = out[-1], toks[i + 1] if i + 1 < n else None
             return depth > 0 and fields_depth is None and after is not None and after.value in (";", "=") \
-                and (prev.type in _TYPE_KEYWORDS or prev.value in (">", "]"))
+                and (prev.type in _TYPE_KEYWORDS or prev.value == "]" or prev.value == ">" and closes_type())
+
+        def closes_type() -> bool:
+            """The `>` last out closes a type's arguments (`bit<16>`, `T<U>`), not a comparison."""
+            level = 0
+            for j in range(len(out) - 1, -1, -1):
+                level += {">": 1, "<": -1}.get(out[j].value, 0)
+                if level == 0:
+                    return j > 0 and out[j - 1].type in _TYPE_KEYWORDS
+            return False
 
         def type_params(i: int) -> int:
             """Tokens i.. are `< A, B >`: leave them IDENTIFIER, scope them as types."""

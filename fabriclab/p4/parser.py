@@ -94,6 +94,22 @@ def _terminal_name(terminal: str) -> str:
     return terminal.removesuffix("_KW")
 
 
+def _expecting(err: UnexpectedToken) -> str | None:
+    """The token p4c's bison parser names as the one it expected, where it names one: only
+    when its state takes a single token, after its default reductions (which our LALR
+    tables, merged differently, do not make)."""
+    expected = set(err.expected or ())
+    state = err.interactive_parser.parser_state if err.interactive_parser is not None else None
+    last = [getattr(v, "type", None) or getattr(v, "data", None) for v in (state.value_stack[-2:] if state else [])]
+    if last[-1:] == ["TYPE_IDENTIFIER"] and {"LPAR", "DOT"} <= expected:
+        return "("  # a type's name in an expression: p4c's namedType, then a constructor's "("
+    if expected == {"LESSTHAN", "LPAR"}:
+        return "("  # a declaration's name: p4c first reduces its empty optTypeParameters
+    if expected == {"SEMICOLON"} and last[:1] in (["RETURN"], ["EQUAL"]):
+        return None  # after an expression, which p4c's grammar may still continue
+    return _terminal_name(expected.pop()) if len(expected) == 1 else None
+
+
 def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
     line, col = max(getattr(err, "line", 1) or 1, 1), max(getattr(err, "column", 1) or 1, 1)
     if isinstance(err, UnexpectedEOF):
@@ -123,8 +139,7 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
         if tok.type == "ANNOTATION":
             return smap.diagnostic(line, col, f"syntax error: annotation {value.split('(')[0]} is not allowed here")
         message = f"syntax error, unexpected {token_name(value, smap.text[:tok.start_pos])}"
-        expected = sorted(err.expected or ())
-        if len(expected) == 1:  # (where p4c's grammar, like ours, takes one token only)
-            message += f", expecting {_terminal_name(expected[0])}"
+        if (expecting := _expecting(err)) is not None:
+            message += f", expecting {expecting}"
         return smap.diagnostic(line, col, message)
     return smap.diagnostic(line, col, "syntax error")

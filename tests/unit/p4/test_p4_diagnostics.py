@@ -181,6 +181,23 @@ def test_diagnostic(name, slots, message):
     assert rendered[3:] == message[1:]
 
 
+@pytest.mark.parametrize("slots, message", [
+    ({"DECLS": "bit<8> f() {\n    return 1\n}"}, "syntax error, unexpected }"),  # (an expression goes on)
+    ({"DECLS": "bit<8> g;"}, "syntax error, unexpected ;, expecting ("),  # (no global variables)
+    ({"APPLY": "meta.x = 1 + m_t;"}, "syntax error, unexpected ;, expecting ("),  # (a type's name: a constructor)
+    ({"PARSER": "return;"}, "syntax error, unexpected RETURN, expecting { or CONST"),
+    ({"PARSER": "{ exit; }"}, "syntax error, unexpected EXIT, expecting { or CONST"),
+    ({"PARSER": "if (true) { exit; }"}, "exit statements are not allowed in parser states"),  # (any statement)
+])
+def test_expected_tokens_as_p4c_names_them(slots, message):
+    """p4c's bison parser names the token it expected only where its state takes one after
+    its default reductions (p4c: globalVar_e, type-in-expr-lex0/1, explicit-cast-...-3,
+    stmt-return-from-unsupported-scope)."""
+    with pytest.raises(CompileError) as info:
+        compile_source(build(**slots), "prog.p4")
+    assert info.value.first.message.splitlines()[0] == message
+
+
 def test_errors_in_included_files_point_at_the_include(tmp_path):
     (tmp_path / "lib.p4").write_text("header x_t {\n  bit<8> a;\n  bit<8> a;\n}\n")
     main = tmp_path / "main.p4"
