@@ -99,17 +99,47 @@ def _from_disk(entry: object, name: str, text: str) -> CompiledProgram | None:
     return CompiledProgram(name, text, program, p4info, warnings, p4info_errors)
 
 
+def _repeated_before(trees: list, smap: SourceMap, text: str) -> list[Diagnostic]:
+    """The names repeated in lists (a struct expression's fields, parameters, ...) in the
+    code parsed before a syntax error: p4c's parser reports each as it builds the list, so
+    they come first."""
+    from lark import Tree
+
+    from fabriclab.p4.build_ir import IrBuilder
+    from fabriclab.p4.validate import repeated_names
+
+    def nodes(value) -> Iterable[ir.Node]:  # (a fragment of a rule's list stays a Tree of IR)
+        if isinstance(value, ir.Node):
+            yield value
+        elif isinstance(value, (list, Tree)):
+            for child in value.children if isinstance(value, Tree) else value:
+                yield from nodes(child)
+
+    built: list[ir.Node] = []
+    for tree in trees:
+        try:
+            built += nodes(IrBuilder(smap, text).transform(tree))
+        except Exception:  # (a fragment the builder cannot take alone: its errors come later)
+            continue
+    return [Diagnostic(pos, f"{name}: Duplicates declaration {name}")
+            for pos, name in repeated_names(ir.Program(decls=built))]
+
+
 def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledProgram:
     """Parse, build the IR, check and build P4Info (imported here: a disk cache hit needs none of it)."""
     from fabriclab.p4.passes import check
     from fabriclab.p4.build_ir import build_ir
     from fabriclab.p4.p4info import build_p4info
-    from fabriclab.p4.parser import parse
+    from fabriclab.p4.parser import SyntaxError_, parse
 
     smap = SourceMap(text)
     warnings: list[Diagnostic] = []
     try:
-        program = check(build_ir(parse(text, smap), smap, text, warnings), warnings)
+        try:
+            tree = parse(text, smap)
+        except SyntaxError_ as err:
+            raise CompileError(_repeated_before(err.before, smap, text) + err.diagnostics) from None
+        program = check(build_ir(tree, smap, text, warnings), warnings)
         p4info, p4info_errors = build_p4info(program)
         if program.main is None:  # p4c's P4Info serializer says so too
             warnings.append(Diagnostic(None, "Program does not contain a main module, so P4Info's "

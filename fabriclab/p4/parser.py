@@ -42,6 +42,15 @@ def _parser() -> tuple[Lark, PostLexer]:
     return lark, post
 
 
+class SyntaxError_(CompileError):
+    """A syntax error, with the complete parse trees read before it (`before`): p4c's parser
+    reports what it finds wrong in them as it builds them, before it meets the error."""
+
+    def __init__(self, diagnostics: list, before: list[Tree]) -> None:
+        super().__init__(diagnostics)
+        self.before = before
+
+
 def parse(text: str, smap: SourceMap) -> Tree:
     lark, post = _parser()
     with _lock:
@@ -49,7 +58,9 @@ def parse(text: str, smap: SourceMap) -> Tree:
         try:
             return lark.parse(text)
         except UnexpectedInput as err:
-            raise CompileError([_syntax_diagnostic(err, smap)]) from None
+            state = getattr(err, "interactive_parser", None)
+            before = [v for v in state.parser_state.value_stack if isinstance(v, Tree)] if state else []
+            raise SyntaxError_([_syntax_diagnostic(err, smap)], before) from None
         except RecursionError:
             raise CompileError([smap.diagnostic(1, 1, "program nested too deeply")]) from None
 
@@ -110,13 +121,19 @@ def _expecting(err: UnexpectedToken) -> str | None:
     return _terminal_name(expected.pop()) if len(expected) == 1 else None
 
 
+def _unexpected_character(before: str) -> str:
+    """p4c's words for a character no token starts with, after the text `before`: after
+    `= {` (a list expression's start) its parser reduces an empty list, then takes only "}"."""
+    return UNEXPECTED_CHARACTER + (", expecting }" if re.search(r"[=(,]\s*\{\s*$", before) else "")
+
+
 def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
     line, col = max(getattr(err, "line", 1) or 1, 1), max(getattr(err, "column", 1) or 1, 1)
     if isinstance(err, UnexpectedEOF):
         last = smap.text.rstrip().split("\n")
         return smap.diagnostic(len(last), max(len(last[-1]), 1), UNEXPECTED_END)
     if isinstance(err, UnexpectedCharacters):
-        return smap.diagnostic(line, col, UNEXPECTED_CHARACTER)
+        return smap.diagnostic(line, col, _unexpected_character(smap.text[:err.pos_in_stream]))
     if isinstance(err, UnexpectedToken):
         tok = err.token
         if tok.type == "$END":
@@ -124,7 +141,7 @@ def _syntax_diagnostic(err: UnexpectedInput, smap: SourceMap):
             return smap.diagnostic(len(last), max(len(last[-1]), 1), UNEXPECTED_END)
         value = str(tok.value)
         if tok.type == "STRAY_CHAR":  # only annotation bodies may hold it (p4.lark)
-            return smap.diagnostic(line, col, UNEXPECTED_CHARACTER)
+            return smap.diagnostic(line, col, _unexpected_character(smap.text[:tok.start_pos]))
         if value in UNSUPPORTED_WORDS:
             return smap.diagnostic(line, col, f"unsupported: {UNSUPPORTED_WORDS[value]} are not supported by fabriclab")
         # p4c's words, and which name is probably meant as a type (its lexer tells an

@@ -71,10 +71,11 @@ def _no_action(program: ir.Program) -> None:
             return
 
 
-def _repeated_names(program: ir.Program) -> list[tuple[SourcePos | None, str]]:
+def repeated_names(program: ir.Program) -> list[tuple[SourcePos | None, str]]:
     """Each name given again in a list p4c's parser keeps as an IndexedVector (parameters,
     type parameters, fields, enum members, a parser's or control's locals and states, a
-    table's properties and actions, a struct expression's fields), where it is repeated."""
+    table's properties and actions, a struct expression's fields), where it is repeated, in
+    source order."""
     found: list[tuple[SourcePos | None, str]] = []
 
     def check(items) -> None:  # items: (name, position)
@@ -106,7 +107,7 @@ def _repeated_names(program: ir.Program) -> list[tuple[SourcePos | None, str]]:
             check((ref.name, ref.pos) for ref in node.actions)
         elif isinstance(node, ir.StructExpr):
             check((name, value.pos) for name, value in node.fields)
-    return found
+    return sorted(found, key=lambda r: (r[0] is None, r[0] and (r[0].line, r[0].col)))
 
 
 def _states(parser: ir.ParserDecl) -> None:
@@ -244,7 +245,7 @@ class ValidateDeclarations:
             raise CompileError(demoted)
 
     def _validate(self, ctx: CheckContext) -> None:
-        repeats = sorted(_repeated_names(ctx.program), key=lambda r: (r[0] is None, r[0] and (r[0].line, r[0].col)))
+        repeats = repeated_names(ctx.program)
         if repeats:  # (p4c's parser reports each as it builds the list, all of them)
             raise CompileError([Diagnostic(pos, f"{name}: Duplicates declaration {name}") for pos, name in repeats])
         _symbol_table(ctx.program)

@@ -185,9 +185,15 @@ def test_diagnostic(name, slots, message):
     ({"DECLS": "bit<8> f() {\n    return 1\n}"}, "syntax error, unexpected }"),  # (an expression goes on)
     ({"DECLS": "bit<8> g;"}, "syntax error, unexpected ;, expecting ("),  # (no global variables)
     ({"APPLY": "meta.x = 1 + m_t;"}, "syntax error, unexpected ;, expecting ("),  # (a type's name: a constructor)
+    ({"DECLS": "const h_t H0 = { # };"}, "syntax error, unexpected UNEXPECTED_TOKEN, expecting }"),
+    ({"DECLS": "const h_t H0 = { $ };"}, "syntax error, unexpected UNEXPECTED_TOKEN, expecting }"),
+    ({"APPLY": "$"}, "syntax error, unexpected UNEXPECTED_TOKEN"),
     ({"PARSER": "return;"}, "syntax error, unexpected RETURN, expecting { or CONST"),
     ({"PARSER": "{ exit; }"}, "syntax error, unexpected EXIT, expecting { or CONST"),
     ({"PARSER": "if (true) { exit; }"}, "exit statements are not allowed in parser states"),  # (any statement)
+    # p4c's parser reports a name repeated in a list as it builds it, before a later syntax error
+    # (structure-valued-expr-errs-2)
+    ({"APPLY": "meta = {x = 1, y = 2, x = 3};\nmeta.x = = 1;"}, "x: Duplicates declaration x"),
 ])
 def test_expected_tokens_as_p4c_names_them(slots, message):
     """p4c's bison parser names the token it expected only where its state takes one after
