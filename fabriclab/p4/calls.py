@@ -119,8 +119,9 @@ class CallChecker:
         bindings = dict(bindings)
         if e.type_args:
             if len(e.type_args) != len(fn.type_params):
-                raise error(e.pos, f"'{fn.name}' takes {len(fn.type_params)} type arguments, "
-                                   f"got {len(e.type_args)}")
+                with unifying(e):  # (p4c's words: it unifies the call with the declaration)
+                    raise mismatch(fn.pos, f"{fn.name}: {len(fn.type_params)} type parameters expected, "
+                                           f"but {len(e.type_args)} type arguments supplied")
             for name, ref in zip(fn.type_params, e.type_args):
                 bindings[name] = self.types.resolve_type(ref, scope)
         e.args = self.bind_args(e, fn.params, e.args, scope, bindings, f"'{fn.name}'")

@@ -414,8 +414,9 @@ def specialize_call(fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl
     bindings: dict[str, ir.TypeRef] = {}
     explicit = [a for a in call.type_args]
     if explicit and len(explicit) != len(fn.type_params):
-        raise error(call.pos, f"function '{fn.name}' takes {len(fn.type_params)} type arguments, "
-                              f"got {len(explicit)}")
+        with unifying(call):  # (p4c's words: it unifies the call with the declaration)
+            raise mismatch(fn.pos, f"{fn.name}: {len(fn.type_params)} type parameters expected, "
+                                   f"but {len(explicit)} type arguments supplied")
     for name, ref in zip(fn.type_params, explicit):
         if ref.kind != "dontcare":
             bindings[name] = ref

@@ -190,6 +190,11 @@ def unifying(origin: ir.Node | None) -> Iterator[None]:
                                        cause_pos=first.pos)]) from None
 
 
+def _names_type(ref: ir.TypeRef, name: str) -> bool:
+    """Whether a type as written names `name` (itself or in its type arguments)."""
+    return ref.name == name or any(_names_type(a, name) for a in ref.args)
+
+
 def no_member(pos: SourcePos | None, obj: ir.Expr, member: str) -> CompileError:
     """p4c's words for a member (a field or a method) that `obj`'s type does not have: a
     struct's is 'not a member of structure struct S', a header's or union's 'of header H'."""
@@ -443,8 +448,7 @@ class ExprChecker:
                 raise error(ref.pos, f"{type_text(ref)}: Type {text} is not generic and thus it cannot be "
                                      f"specialized using type arguments")
             args = tuple(self.resolve_type(a, scope) for a in ref.args)
-            for a, t in zip(ref.args, args):
-                self._type_argument(ref, base, a, t)
+            self._type_arguments(ref, base, args)
             if isinstance(base, ir.StructLike):
                 made = self.concrete_struct(base, args)
                 for f in made.fields:  # p4c validates the fields of the specialized type
@@ -462,18 +466,23 @@ class ExprChecker:
         if decl is not None and decl is self.declaring:
             raise error(ref.pos, f"Self-referencing types not supported: '{ref.name}' within '{declared_text(decl)}'")
 
-    def _type_argument(self, ref: ir.TypeRef, base, arg: ir.TypeRef, t: ir.Type) -> None:
-        """p4c's rules on the type arguments of `base<...>`: no parser, control or package
-        type, no generic type without its own arguments, nothing that contains `base`."""
-        block = t.base if isinstance(t, ir.SpecializedType) else t
-        if isinstance(block, (ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)):
-            kind = block.kind if isinstance(block, ir.BlockTypeDecl) else \
-                "parser" if isinstance(block, ir.ParserDecl) else "control"
-            raise error(ref.pos, f"{type_text(ref)}: Cannot use {kind} {block.name} as a type parameter")
-        if getattr(t, "type_params", None):
-            raise error(arg.pos, f"{arg.name or self.show(t)}: generic type needs type arguments")
-        if self._contains(t, base, set()):
-            raise error(ref.pos, f"{ref.name}: contains self '{declared_text(base)}' as type argument")
+    def _type_arguments(self, ref: ir.TypeRef, base, types: tuple) -> None:
+        """p4c's rules on the type arguments of `base<...>`, in its order: no generic type
+        without its own arguments (checked as each argument's name is), nothing that
+        contains `base` (as the specialized type is), no parser, control or package type (as
+        it is made canonical)."""
+        for arg, t in zip(ref.args, types):
+            if getattr(t, "type_params", None):
+                raise error(arg.pos, f"{arg.name or self.show(t)}: generic type needs type arguments")
+        for t in types:
+            if self._contains(t, base, set()):
+                raise error(ref.pos, f"{ref.name}: contains self '{declared_text(base)}' as type argument")
+        for t in types:
+            block = t.base if isinstance(t, ir.SpecializedType) else t
+            if isinstance(block, (ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)):
+                kind = block.kind if isinstance(block, ir.BlockTypeDecl) else \
+                    "parser" if isinstance(block, ir.ParserDecl) else "control"
+                raise error(ref.pos, f"{type_text(ref)}: Cannot use {kind} {block.name} as a type parameter")
 
     def _contains(self, t, base, seen: set) -> bool:
         """Whether type `t` is or holds the generic declaration `base` (its arguments, its
@@ -494,6 +503,10 @@ class ExprChecker:
         if isinstance(t, ir.StructLike):
             return self.ctx.generic_origin.get(id(t)) is base or \
                 any(self._contains(f.type, base, seen) for f in t.fields)
+        if isinstance(t, (ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)):  # its parameters' types
+            params = [*t.params, *(getattr(t, "ctor_params", None) or ())]
+            return any(self._contains(p.type, base, seen) if p.type is not None else
+                       p.type_ref is not None and _names_type(p.type_ref, base.name) for p in params)
         return False
 
     def concrete_struct(self, base: ir.StructLike, args: tuple) -> ir.StructLike:

@@ -118,6 +118,9 @@ def test_field_types(bad, good, message):
     # nor a type that holds the generic type itself (p4c: issue1296, issue3291)
     ("extern X<T> { X(); }\n@@X<X<bit<8>>>() x;", "extern X<T> { X(); }\nextern Y<T> { Y(); }\nX<Y<bit<8>>>() x;",
      "X: contains self 'X' as type argument"),
+    # (a control whose parameter has the generic type holds it, a check made first: issue819)
+    ("extern W<T> { W(); }\ncontrol mc(W<_> w);\n@@W<mc>() x;", "extern W<T> { W(); }\nW<bit<8>>() x;",
+     "W: contains self 'W' as type argument"),
     ("struct g_t<T> { T t; }\ntypedef g_t<bit> one_t;\n@@typedef g_t<one_t> two_t;",
      "struct g_t<T> { T t; }\ntypedef g_t<bit> one_t;\ntypedef g_t<bit<2>> two_t;", "contains self 'struct g_t'"),
 ])

@@ -45,6 +45,12 @@ def line_of(text: str, needle: str) -> int:
      "{ b = 2 }", "{ b = 2", "{ b = 2", "initializer for 's_t': no field 'b'"),
     # a cast: the cast
     ({"APPLY": "hdr.h.a = (bit<8>)hdr.h;"}, "(bit<8>)hdr.h", "(bit<8>)", "(bit<8>)", "cannot cast h_t to bit<8>"),
+    # type arguments of another number than the declaration's type parameters: the call (printed
+    # without them), the declaration (call-on-function-with-different-type-parameter-arity)
+    ({"DECLS": "extern void f<T, U>(in T a);", "APPLY": "f<bit<8>>(meta.x);"},
+     "f(meta.x)", "f<bit", "extern void f<", "f: 2 type parameters expected, but 1 type arguments supplied"),
+    ({"DECLS": "T g<T, U>(in T a) { return a; }", "APPLY": "meta.x = g<bit<8>>(meta.x);"},
+     "g(meta.x)", "= g<", "T g<", "g: 2 type parameters expected, but 1 type arguments supplied"),
 ])
 def test_a_type_mismatch_quotes_the_node_p4c_was_checking(slots, quoted, at, cause, detail):
     text = build(**slots)
