@@ -971,6 +971,9 @@ class DeclarationChecker:
         with unifying(decl if isinstance(decl.init, ir.Conditional) else None):  # (p4c: typed before)
             init = self.types.expr(decl.init, scope) if decl.init is not None else None
         if ir.block_kind(decl.type) is not None or isinstance(decl.type, ir.ExternDecl):  # (instantiated)
+            if decl.name in self.ctx.inlined.params and init is not None and ir.block_kind(decl.type) is not None:
+                # an inlined function's parameter: p4c checks the call's argument (issue2454)
+                raise error(init.pos, f"{node_text(init)}: argument cannot have type {checked_type_text(decl.type)}")
             raise error(decl.pos, f"{decl.name}: cannot declare variables of type '{checked_type_text(decl.type)}' "
                                   f"(consider using an instantiation)")
         if getattr(decl.type, "type_params", None):

@@ -663,8 +663,8 @@ def _build(program: ir.Program) -> p4i.P4Info:
         params = [p for p in action.params if p.direction is None] if id(action) in found.table_actions else []
         for pid, param in zip(_field_ids(params), params):
             if on_v1model and not isinstance(param.type, (ir.BitType, ir.BoolType, ir.NewTypeDecl, ir.EnumDecl)):
-                _fail(param, f"Action parameter {param.name} of action '{action.name}' has a type which is "
-                             f"not bit<>, int<>, bool, type or an enum: the control plane cannot set it")
+                _fail(param, f"Action parameter {param.name} has a type which is not bit<>, int<>, bool, type "
+                             f"or serializable enum\n(of action '{action.name}': the control plane cannot set it)")
                 continue
             p = msg.params.add(id=pid, name=local_name(param)[0], bitwidth=_width(param.type))
             _named_type(p, param.type, info)

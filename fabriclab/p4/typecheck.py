@@ -1286,10 +1286,7 @@ class ExprChecker:
         return isinstance(d, ir.StructLike) and isinstance(expr, (ir.ListExpr, ir.StructExpr))
 
     def _e_ListExpr(self, e: ir.ListExpr, scope: Scope):
-        e.items = [self.expr(i, scope) for i in e.items]
-        dots = next((i for i in e.items[:-1] if isinstance(i, ir.Dots)), None)
-        if dots is not None:
-            raise error(dots.pos, "... must be the last element")
+        e.items = [self.expr(i, scope) for i in e.items]  # (`...` is last: validate.py)
         e.type = ir.TupleType(tuple(i.type for i in e.items))
         return e
 

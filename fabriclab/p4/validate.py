@@ -267,6 +267,10 @@ class ValidateDeclarations:
                     raise error(node.pos, "'this' can only be used in the definition of an abstract method")
                 if isinstance(node, ir.Switch):
                     _default_last(node)
+                items = node.items if isinstance(node, ir.ListExpr) else \
+                    node.keys if isinstance(node, ir.SelectExpr) else ()  # (a select's keys: p4c's list)
+                if dots := next((i for i in items[:-1] if isinstance(i, ir.Dots)), None):
+                    raise error(dots.pos, "... must be the last element")
                 if isinstance(node, ir.Instance) and node.type_ref is not None and \
                         node.type_ref.kind not in ("name", "specialized", "stack"):
                     raise error(node.type_ref.pos or node.pos, f"{type_text(node.type_ref)}: invalid type for "

@@ -231,6 +231,9 @@ def test_dots_as_a_default_action_argument():
 
 def test_dots_must_be_the_last_element():
     rejected_at(build(APPLY="h_t h2 = { 5, @@..., 1 };"), "... must be the last element")
+    # a select's keys too, found before any type (p4c: expr-select-with-expression-list-and-...)
+    rejected_at(build(PARSER="transition select(meta.x, @@..., meta.x) { default: accept; } } state s2 {"),
+                "... must be the last element")
 
 
 def test_dots_do_not_make_room_for_more_values():

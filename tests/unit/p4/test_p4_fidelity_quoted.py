@@ -220,6 +220,9 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"PARSER": "transition select(hdr.h.a, { hdr.h.a, hdr.h.a }) { (1, { 2, 3 }, 4): accept; } } state s {"},
      "'SelectExpression'"),
     ({"APPLY": "for (bit<8> a in 16w0 .. 16w3) { meta.x = a; }"}, "'ForInStatement'"),
+    # a control passed to a generic function: the argument (issue2454)
+    ({"DECLS": "control K() { apply { } }\nvoid g<T>(in T t) { }", "LOCALS": "K() k;", "APPLY": "g(k);"},
+     "k: argument cannot have type control K"),
 ])
 def test_p4c_words_for_operands(slots, message):
     assert first_error(build(**slots)).message.splitlines()[0] == message
