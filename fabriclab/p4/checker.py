@@ -983,12 +983,15 @@ class DeclarationChecker:
         if isinstance(decl.type, (ir.IntType, ir.StringType)):  # (only constants can)
             raise error(decl.pos, f"{decl.name}: Cannot declare variables with type {self.types.show(decl.type)}")
         if init is not None:
-            with unifying(origin or decl):
+            call = self.ctx.inlined.params.get(decl.name)  # (an inlined function's parameter: p4c quotes the call)
+            what = f"argument for '{self.ctx.inlined.written.get(decl.name, decl.name)}'" if call is not None else \
+                f"initializer of '{decl.name}'"
+            with unifying(origin or call or decl):
                 if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):
                     # a generic block's type parameter is a type of its own (p4c: issue345)
                     raise mismatch(decl.pos, f"'{decl.name}': a value of type {self.types.show(init.type)} cannot "
                                              f"initialize a variable of type {decl.type.name}")
-                decl.init = self.types.coerce(init, decl.type, f"initializer of '{decl.name}'")
+                decl.init = self.types.coerce(init, decl.type, what)
 
     # -- tables --------------------------------------------------------------------------------
     def _table(self, t: ir.TableDecl, scope: Scope) -> None:

@@ -375,7 +375,7 @@ class Inliner:
         _collect_locals(body, fn.name, n, rename)
         written = self.names.written
         written.update({new: written.get(old, old) for old, new in rename.items()})
-        self.names.params.update(rename[p.name] for p in fn.params if p.direction != "out")
+        self.names.params.update({rename[p.name]: call for p in fn.params if p.direction != "out"})
         self.names.outs.update(rename[p.name] for p in fn.params if p.direction == "out")
         map_exprs(body, lambda e: _renamed(e, rename))
         _rename_decls(body, rename)

@@ -16,7 +16,7 @@ from lark.exceptions import UnexpectedToken
 
 _TYPE_KEYWORDS = {"BOOL", "ERROR", "STRING_KW", "INT", "BIT", "VARBIT", "TUPLE", "LIST", "VOID", "TYPE_IDENTIFIER"}
 _DECL_START = {"SEMICOLON", "LBRACE", "RBRACE", "ANNOTATION"}
-_TYPE_ARG_TOKENS = _TYPE_KEYWORDS | {"INTEGER", "COMMA", "LSQB", "RSQB", "DONTCARE", "LPAR", "RPAR"}
+_TYPE_ARG_TOKENS = _TYPE_KEYWORDS | {"MATCH_KIND", "INTEGER", "COMMA", "LSQB", "RSQB", "DONTCARE", "LPAR", "RPAR"}
 
 
 # tokens that can end a function's return type: `T f<X>(...)` declares a generic function

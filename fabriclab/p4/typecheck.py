@@ -285,7 +285,7 @@ class InlinedNames:
     """What inlining functions named, for the passes that report on the program as written."""
 
     written: dict = field(default_factory=dict)  # a renamed local or parameter -> its name as written
-    params: set = field(default_factory=set)  # the renamed parameters copied in (in, inout, directionless)
+    params: dict = field(default_factory=dict)  # the renamed parameters copied in (in, inout, directionless) -> the call
     outs: set = field(default_factory=set)  # the renamed out parameters
     flags: set = field(default_factory=set)  # the flags an early `return` sets
     # id(an assignment that copies an out/inout parameter out) -> (the call, the parameter's name)

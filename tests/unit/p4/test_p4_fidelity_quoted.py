@@ -29,6 +29,12 @@ def line_of(text: str, needle: str) -> int:
     ({"DECLS": "extern void f(in bit<8> a);", "APPLY": "f();"}, "f()", "f();", "f();", "wrong number of arguments"),
     ({"DECLS": "extern void f(inout bit<8> a);", "APPLY": "f(meta.x + 1);"},
      "f(meta.x + 1)", "f(meta.x", "meta.x + 1)", "is not an l-value"),
+    # a function's call, inlined: the call, as p4c checks it before inlining (equate-type-variable-...)
+    ({"DECLS": "void f(in bool a) { }", "APPLY": "f(meta.x);"},
+     "f(meta.x)", "f(meta.x)", "meta.x);", "argument for 'a' of type bit<8> cannot be used as bool"),
+    # a type argument of the keyword type match_kind (call-on-extern-function-parameter-type-...)
+    ({"DECLS": "extern void g<T>(in T x);", "APPLY": "g<match_kind>(8w2);"},
+     "g(8w2)", "g<match", "8w2);", "cannot be used as match_kind"),
     # a declaration: its name
     ({"APPLY": "bool v = meta.x;"}, "v", "v =", "meta.x;", "initializer of 'v' of type bit<8> cannot be used as bool"),
     # an assignment and a return
