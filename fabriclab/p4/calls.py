@@ -384,13 +384,14 @@ class CallChecker:
                                        f"(for {node_text(value)} passed to {what})")
             bindings[ptype.name] = value.type
             ptype = value.type
-        if isinstance(param.type, ir.TypeVar) and param.direction is not None and \
-                isinstance(ptype.base if isinstance(ptype, ir.SpecializedType) else ptype, (ir.StringType, ir.ExternDecl)):
-            # a generic parameter with a direction, bound to a type such a parameter cannot have
-            raise error(param.pos, f"{param.name}: a parameter with type {self.types.show(ptype)} cannot have a direction")
         if not (isinstance(ptype, ir.IntType) and isinstance(value.type, ir.BitType)):
             # (p4c unifies `int` with any width: such a value keeps its own, extern-int-arg1)
             value = self.types.coerce(value, ptype, f"argument '{param.name}' of {what}")
+        if isinstance(param.type, ir.TypeVar) and param.direction is not None and \
+                isinstance(ptype.base if isinstance(ptype, ir.SpecializedType) else ptype, (ir.StringType, ir.ExternDecl)):
+            # a generic parameter with a direction, bound to a type such a parameter cannot have
+            # (once the call unified: call-on-extern-abstract-method-illformed-after-specialization)
+            raise error(param.pos, f"{param.name}: a parameter with type {self.types.show(ptype)} cannot have a direction")
         if param.direction in ("out", "inout"):  # (p4c: a mismatch of the call)
             self.check_writable(value, scope, f"argument for {param.direction} parameter '{param.name}'", mismatch)
         return value

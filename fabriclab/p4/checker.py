@@ -638,6 +638,13 @@ class DeclarationChecker:
                     if isinstance(p.type, ir.IntType) and p.direction is not None:
                         raise error(p.pos, f"{p.name}: parameters with type int must be directionless")
                     _param_type(p, "method")
+        bindings = dict(zip(base.type_params, decl.type.args)) if isinstance(decl.type, ir.SpecializedType) else {}
+        for method in getattr(base, "methods", []) if bindings else ():  # (p4c: as it specializes the type)
+            for p in method.params:
+                t = substitute(p.type, bindings)
+                if p.direction is not None and isinstance(t.base if isinstance(t, ir.SpecializedType) else t,
+                                                          (ir.StringType, ir.ExternDecl)):
+                    raise error(p.pos, f"{p.name}: a parameter with type {self.types.show(t)} cannot have a direction")
         if decl.initializer is not None and not isinstance(base, ir.ExternDecl):
             raise error(decl.pos, "BlockStatement: initializers only allowed for extern instances")  # (p4c's words)
         if not abstract and decl.initializer is not None:
@@ -645,7 +652,6 @@ class DeclarationChecker:
             raise error(decl.pos, "BlockStatement: instance initializers for extern without abstract methods")
         if not abstract and not decl.initializer:
             return
-        bindings = dict(zip(base.type_params, decl.type.args)) if isinstance(decl.type, ir.SpecializedType) else {}
         done = set()
         scope = Scope(scope)
         for inst in decl.initializer:
@@ -980,10 +986,12 @@ class DeclarationChecker:
             raise error(decl.pos, f"Unspecified type parameters for {self.types.show(decl.type)} in {decl.name}")
         if isinstance(decl.type, (ir.ExternDecl, ir.SpecializedType, ir.VoidType)):
             raise error(decl.pos, f"a variable cannot have type {self.types.show(decl.type)}")
-        if isinstance(decl.type, (ir.IntType, ir.StringType)):  # (only constants can)
-            raise error(decl.pos, f"{decl.name}: Cannot declare variables with type {self.types.show(decl.type)}")
+        call = self.ctx.inlined.params.get(decl.name)  # (an inlined function's parameter: p4c checks the call first)
+        constant_only = error(decl.pos, f"{decl.name}: Cannot declare variables with type {self.types.show(decl.type)}") \
+            if isinstance(decl.type, (ir.IntType, ir.StringType)) else None
+        if constant_only is not None and call is None:
+            raise constant_only
         if init is not None:
-            call = self.ctx.inlined.params.get(decl.name)  # (an inlined function's parameter: p4c quotes the call)
             what = f"argument for '{self.ctx.inlined.written.get(decl.name, decl.name)}'" if call is not None else \
                 f"initializer of '{decl.name}'"
             with unifying(origin or call or decl):
@@ -992,6 +1000,8 @@ class DeclarationChecker:
                     raise mismatch(decl.pos, f"'{decl.name}': a value of type {self.types.show(init.type)} cannot "
                                              f"initialize a variable of type {decl.type.name}")
                 decl.init = self.types.coerce(init, decl.type, what)
+        if constant_only is not None:
+            raise constant_only
 
     # -- tables --------------------------------------------------------------------------------
     def _table(self, t: ir.TableDecl, scope: Scope) -> None:

@@ -32,6 +32,12 @@ def line_of(text: str, needle: str) -> int:
     # a function's call, inlined: the call, as p4c checks it before inlining (equate-type-variable-...)
     ({"DECLS": "void f(in bool a) { }", "APPLY": "f(meta.x);"},
      "f(meta.x)", "f(meta.x)", "meta.x);", "argument for 'a' of type bit<8> cannot be used as bool"),
+    # a type argument a directional parameter cannot have: the call's mismatch first
+    # (call-on-function-illformed-after-specialization, call-on-extern-abstract-method-...)
+    ({"DECLS": "void foo<T>(in T x) { }", "APPLY": "foo<string>(true);"},
+     "foo(true)", "foo<string", "true);", "argument for 'x' of type bool cannot be used as string"),
+    ({"DECLS": "extern void put<T>(in T v);", "APPLY": "put<string>({ 0, 1 });"},
+     "put({ 0, 1 })", "put<string", "{ 0, 1 });", "of type tuple<int, int> cannot be used as string"),
     # a type argument of the keyword type match_kind (call-on-extern-function-parameter-type-...)
     ({"DECLS": "extern void g<T>(in T x);", "APPLY": "g<match_kind>(8w2);"},
      "g(8w2)", "g<match", "8w2);", "cannot be used as match_kind"),
@@ -226,6 +232,10 @@ def test_an_action_argument_in_a_table_quotes_the_argument():
     ({"PARSER": "transition select(hdr.h.a, { hdr.h.a, hdr.h.a }) { (1, { 2, 3 }, 4): accept; } } state s {"},
      "'SelectExpression'"),
     ({"APPLY": "for (bit<8> a in 16w0 .. 16w3) { meta.x = a; }"}, "'ForInStatement'"),
+    # a specialized extern's methods: a directional parameter a type argument makes a string
+    # (extern-abstract-method-parameter-type-unsupported-after-specialization)
+    ({"DECLS": "extern S<T> { S(); abstract void u(out T v); }", "LOCALS": "S<string>() s = { };"},
+     "v: a parameter with type string cannot have a direction"),
     # a control passed to a generic function: the argument (issue2454)
     ({"DECLS": "control K() { apply { } }\nvoid g<T>(in T t) { }", "LOCALS": "K() k;", "APPLY": "g(k);"},
      "k: argument cannot have type control K"),
