@@ -997,8 +997,9 @@ class DeclarationChecker:
             with unifying(origin or call or decl):
                 if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):
                     # a generic block's type parameter is a type of its own (p4c: issue345)
-                    raise mismatch(decl.pos, f"'{decl.name}': a value of type {self.types.show(init.type)} cannot "
-                                             f"initialize a variable of type {decl.type.name}")
+                    raise mismatch(decl.pos, f"'{self.ctx.inlined.written.get(decl.name, decl.name)}': a value of "
+                                             f"type {self.types.show(init.type)} cannot initialize a variable of "
+                                             f"type {decl.type.name}")
                 decl.init = self.types.coerce(init, decl.type, what)
         if constant_only is not None:
             raise constant_only

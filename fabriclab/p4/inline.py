@@ -52,9 +52,12 @@ def _map_one(value, fn):
 
 
 class Inliner:
-    def __init__(self, functions: dict[str, list[ir.FunctionDecl]], names: InlinedNames | None = None) -> None:
+    def __init__(self, functions: dict[str, list[ir.FunctionDecl]], names: InlinedNames | None = None,
+                 externs: frozenset[str] = frozenset()) -> None:
         self.functions = functions
         self.names = names if names is not None else InlinedNames()
+        self.externs = externs  # the extern types' names: a parameter of one is an object, not a value
+        self.objects: dict[str, ir.TypeRef] = {}  # the instances in scope (name -> type as written)
         self.counter = itertools.count()
         self.table_keys: dict[str, list[ir.Stmt]] = {}  # table name -> its keys' calls
         self.specialized = 0  # calls of generic functions inlined so far
@@ -62,7 +65,7 @@ class Inliner:
     def _specialize(self, fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl:
         if fn.type_params:
             self.specialized += 1
-        return specialize_call(fn, call)
+        return specialize_call(fn, call, self.objects)
 
     def _called(self, expr) -> ir.FunctionDecl | None:
         """The function `expr` calls, if it calls one: among overloads (functions of one name),
@@ -140,7 +143,7 @@ class Inliner:
             fn = self._called(e)
             if fn is None:
                 return e
-            fn = specialize_call(fn, e)  # a generic function's return type, for its call
+            fn = specialize_call(fn, e, self.objects)  # a generic function's return type, for its call
             if fn.return_ref is None or fn.return_ref.kind == "void":
                 raise error(e.pos, f"function '{fn.name}' returns no value")
             tmp = f"{table.name}_key__{next(self.counter)}"
@@ -370,18 +373,24 @@ class Inliner:
     def _expand(self, fn: ir.FunctionDecl, call: ir.MethodCall, result: str | None) -> ir.Block:
         """The block that runs `fn`'s body for `call`, leaving the value in `result`."""
         n = next(self.counter)
-        rename = {p.name: f"{fn.name}_{n}_{p.name}" for p in fn.params}
+        args = _bind(fn, call)
+        # a directionless parameter of an extern type names the object the call passes (p4c
+        # binds it so): the body uses the argument's name, no copy is made
+        objects = {p.name: value.name for p in fn.params if p.direction is None and p.type_ref is not None
+                   and p.type_ref.name in self.externs and isinstance(value := args.get(p.name), ir.PathExpr)
+                   and not value.absolute}
+        values = [p for p in fn.params if p.name not in objects]
+        rename = {p.name: f"{fn.name}_{n}_{p.name}" for p in values}
         body = copy.deepcopy(fn.body)
         _collect_locals(body, fn.name, n, rename)
         written = self.names.written
         written.update({new: written.get(old, old) for old, new in rename.items()})
-        self.names.params.update({rename[p.name]: call for p in fn.params if p.direction != "out"})
-        self.names.outs.update(rename[p.name] for p in fn.params if p.direction == "out")
-        map_exprs(body, lambda e: _renamed(e, rename))
+        self.names.params.update({rename[p.name]: call for p in values if p.direction != "out"})
+        self.names.outs.update(rename[p.name] for p in values if p.direction == "out")
+        map_exprs(body, lambda e: _renamed(e, rename | objects))
         _rename_decls(body, rename)
-        args = _bind(fn, call)
         stmts: list[ir.Stmt] = []
-        for p in fn.params:
+        for p in values:
             value = args.get(p.name)
             init = copy.deepcopy(value) if p.direction != "out" else None
             if value is None and p.default is not None and p.direction != "out":
@@ -395,7 +404,7 @@ class Inliner:
             stmts.append(ir.VarDecl(flag, type_ref=ir.TypeRef("bool", pos=call.pos),
                                     init=ir.BoolLiteral(False, pos=call.pos), pos=call.pos))
         stmts.extend(_lower_returns(body.stmts, result, flag))
-        for p in fn.params:
+        for p in values:
             value = args.get(p.name)
             if p.direction in ("out", "inout") and value is not None:
                 stmts.append(ir.Assign(copy.deepcopy(value), ir.PathExpr(rename[p.name], pos=call.pos),
@@ -404,10 +413,12 @@ class Inliner:
         return ir.Block(stmts=stmts, pos=call.pos)
 
 
-def specialize_call(fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl:
+def specialize_call(fn: ir.FunctionDecl, call: ir.MethodCall,
+                    objects: dict[str, ir.TypeRef] | None = None) -> ir.FunctionDecl:
     """A generic function's copy for one call, its type parameters replaced by the call's
     type arguments, or else inferred from the arguments (as p4c's SpecializeGenericFunctions
-    makes one copy per type-argument tuple): a parameter declared with type `T` binds T to
+    makes one copy per type-argument tuple): a parameter of type `e<T>` passed an instance of
+    `e<X>` (`objects`: the instances in scope) binds T to X, then one of type `T` binds T to
     its argument's type. The checker types the copy where the inlining puts it."""
     if not fn.type_params:
         return fn
@@ -421,6 +432,13 @@ def specialize_call(fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl
         if ref.kind != "dontcare":
             bindings[name] = ref
     args = _bind(fn, call)
+    for p in fn.params:  # (p4c unifies the object's type with the parameter's)
+        ref, arg = p.type_ref, args.get(p.name)
+        have = (objects or {}).get(arg.name) if isinstance(arg, ir.PathExpr) else None
+        if ref is not None and have is not None and ref.kind == have.kind == "specialized" and ref.name == have.name:
+            for want, got in zip(ref.args, have.args):
+                if want.kind == "name" and want.name in fn.type_params and want.name not in bindings:
+                    bindings[want.name] = copy.deepcopy(got)
     for p in fn.params:
         ref = p.type_ref
         if ref is not None and ref.kind == "name" and ref.name in fn.type_params \
@@ -636,8 +654,9 @@ def inline_functions(program: ir.Program, names: InlinedNames | None = None) -> 
     them, used or not, as p4c does). `names` collects what the inlining named."""
     functions: dict[str, list[ir.FunctionDecl]] = {}
     dropped: list[tuple[int, ir.FunctionDecl]] = []
-    inliner = Inliner(functions, names)
+    inliner = Inliner(functions, names, frozenset(d.name for d in program.decls if isinstance(d, ir.ExternDecl)))
     kept: list[ir.Node] = []
+    top: dict[str, ir.TypeRef] = {}  # the top-level instances so far
     for decl in program.decls:
         if isinstance(decl, ir.FunctionDecl):
             specialized = inliner.specialized
@@ -647,8 +666,12 @@ def inline_functions(program: ir.Program, names: InlinedNames | None = None) -> 
             dropped.append((len(kept), decl))
             continue
         kept.append(decl)
+        if isinstance(decl, ir.Instance) and decl.type_ref is not None:
+            top[decl.name] = decl.type_ref
         if not functions:
             continue
+        inliner.objects = top | {d.name: d.type_ref for d in getattr(decl, "locals", ())
+                                 if isinstance(d, ir.Instance) and d.type_ref is not None}
         if isinstance(decl, ir.ControlDecl):
             inliner.table_calls(decl, program)
             for local in decl.locals:

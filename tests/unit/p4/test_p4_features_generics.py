@@ -106,6 +106,22 @@ def test_generic_function_specialization_is_typed():
     rejected("returned value", DECLS="tuple<bit<8>> f<T>(T x) {\n    @@return x;\n}")
 
 
+def test_function_of_an_extern_object():
+    # a directionless parameter of an extern type is the object itself: the counter counts, the
+    # register holds what the function wrote (p4c: issue3045's program with matching types)
+    program = compile_source(build(DECLS="""
+void bump(counter c, in bit<32> i) { c.count(i); }
+void put<T>(register<T> r, in T v) { r.write(0, v); }""", LOCALS="""
+    counter(4, CounterType.packets) hits;
+    register<bit<8>>(1) last;""", APPLY="bump(hits, 3); bump(hits, 3); put(last, hdr.a.x);"), "objects.p4")
+    core = SwitchCore(program)
+    core.process(1, bytes([5, 0, 0, 0, 0, 0]), 0)
+    assert core.counters["I.hits"].read(3).packets == 2 and core.registers["I.last"].read(0) == 5
+    # a value of another type than the object's: the call, as p4c unifies it (issue3045)
+    rejected("'put(last, 16w1)'", DECLS="void put<T>(register<T> r, in T v) { r.write(0, v); }",
+             LOCALS="register<bit<8>>(1) last;", APPLY="@@put(last, 16w1);")
+
+
 # -- generic controls and parsers: one copy per instance's type arguments ------------------------
 BLOCKS = """
 control NoChecksum<H, M>(inout H hdr, inout M meta) { apply { } }
