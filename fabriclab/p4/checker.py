@@ -19,10 +19,10 @@ from fabriclab.p4.annotations import fold_literals, structured_values, unfolded_
 from fabriclab.p4.bmv2_rules import system_decl
 from fabriclab.p4.calls import CallChecker, call_fits
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
-from fabriclab.p4.fieldtypes import bad_tuple_element, struct_field_ok
+from fabriclab.p4.fieldtypes import struct_field_ok
 from fabriclab.p4.p4c_text import checked_type_text, node_text, type_text, written_unsized
 from fabriclab.p4.typecheck import (VOID, CheckContext, ExprChecker, Scope, const_aggregate, error, fold_path,
-                                    is_numeric, mismatch, same_type, substitute, unifying)
+                                    is_numeric, mismatch, same_type, substitute, tuple_field_error, unifying)
 
 _HEADER_FIELD_TYPES = (ir.BitType, ir.BoolType, ir.VarbitType)
 
@@ -560,9 +560,8 @@ class DeclarationChecker:
     def _tuple_elements(self, t: ir.Type, ref: ir.TypeRef) -> None:
         """A tuple a field or parameter is declared with holds only what a struct field may:
         p4c's midend turns such tuples into structs (p4c: constructor-parameter-type-illformed)."""
-        elem = bad_tuple_element(t)
-        if elem is not None:
-            raise error(ref.pos, f"{self.types.show(t)}: a tuple element cannot have type '{self.types.show(elem)}'")
+        if (err := tuple_field_error(t, ref.pos, self.types.show)) is not None:
+            raise err
 
     def _not_generic(self, t: ir.Type, ref: ir.TypeRef | None, what: str) -> None:
         """A generic type names its type arguments where no call can infer them."""
@@ -579,10 +578,12 @@ class DeclarationChecker:
         inner = self._generic_scope(decl.type_params, scope)
         for m in decl.constructors + decl.methods:
             self._prototype(m, inner)
-            if isinstance(m.return_type, (ir.IntType, ir.StringType)) or isinstance(m.return_type, ir.TupleType) \
-                    and any(isinstance(t, (ir.DontCareType, ir.VoidType)) for t in m.return_type.elems):
+            if isinstance(m.return_type, (ir.IntType, ir.StringType)):
                 # p4c: a method returns a value of a width it knows, not a string
                 raise error(m.return_ref.pos, f"{self.types.show(m.return_type)}: illegal return type for method")
+            if isinstance(m.return_type, ir.TupleType) and any(isinstance(t, (ir.DontCareType, ir.VoidType))
+                                                               for t in m.return_type.elems):
+                raise tuple_field_error(m.return_type, m.return_ref.pos, self.types.show)
 
     def _d_ExternFunction(self, decl: ir.ExternFunction, scope: Scope) -> None:
         self._prototype(decl, scope)

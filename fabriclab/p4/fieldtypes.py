@@ -58,20 +58,6 @@ def not_a_tuple_field(t: ir.Type | None) -> bool:
     return isinstance(t, (ir.ExternDecl, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl))
 
 
-def bad_tuple_element(t: ir.Type | None) -> ir.Type | None:
-    """The first element of tuple `t` (or of a tuple nested in it) a struct field cannot
-    have, or None."""
-    if not isinstance(t, ir.TupleType):
-        return None
-    for elem in t.elems:
-        if not struct_field_ok(elem):
-            return elem
-        nested = bad_tuple_element(elem)
-        if nested is not None:
-            return nested
-    return None
-
-
 def has_varbits_or_unions(t: ir.Type | None) -> bool:
     """A header union, a varbit, a header or struct with a varbit field, or an array or
     tuple of those: no fixed width (p4c: lookahead's type argument needs one)."""

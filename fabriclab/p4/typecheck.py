@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from fabriclab.p4 import consteval, ir
-from fabriclab.p4.fieldtypes import bad_tuple_element, field_ok, not_a_tuple_field
+from fabriclab.p4.fieldtypes import field_ok, not_a_tuple_field, struct_field_ok
 from fabriclab.p4.diagnostics import CAUSE, CompileError, Diagnostic, SourcePos
 from fabriclab.p4.p4c_text import checked_type_text, node_text, type_text
 
@@ -193,6 +193,22 @@ def unifying(origin: ir.Node | None) -> Iterator[None]:
 def _names_type(ref: ir.TypeRef, name: str) -> bool:
     """Whether a type as written names `name` (itself or in its type arguments)."""
     return ref.name == name or any(_names_type(a, name) for a in ref.args)
+
+
+def tuple_field_error(t: ir.Type | None, pos: SourcePos | None, show) -> CompileError | None:
+    """p4c's mid end makes each tuple type a struct (`struct tuple_0`, fields f0, f1, ...) and
+    checks its fields as a struct's: its words for the first element of tuple `t` a field
+    cannot have, or None (at the tuple, where p4c names no position for a `_`). Only the first
+    tuple it converts is tuple_0: the name of another is not followed."""
+    if not isinstance(t, ir.TupleType):
+        return None
+    for i, elem in enumerate(t.elems):
+        if not struct_field_ok(elem):
+            return error(pos, f"Field 'f{i}' of 'struct tuple_0' cannot have type '{show(elem)}'\n"
+                                f"(a tuple element cannot have type '{show(elem)}': p4c makes the tuple a struct)")
+        if (nested := tuple_field_error(elem, pos, show)) is not None:
+            return nested
+    return None
 
 
 def no_member(pos: SourcePos | None, obj: ir.Expr, member: str) -> CompileError:
@@ -452,11 +468,11 @@ class ExprChecker:
             if isinstance(base, ir.StructLike):
                 made = self.concrete_struct(base, args)
                 for f in made.fields:  # p4c validates the fields of the specialized type
-                    elem = bad_tuple_element(f.type)
-                    if not field_ok(made.kind, f.type) or elem is not None:
-                        what = f"'{checked_type_text(f.type)}'" + (f"\n(a tuple element cannot be "
-                                                                   f"'{self.show(elem)}')" if elem is not None else "")
-                        raise error(ref.pos, f"Field '{f.name}' of '{made.kind} {base.name}' cannot have type {what}")
+                    if (tuple_error := tuple_field_error(f.type, ref.pos, self.show)) is not None:
+                        raise tuple_error
+                    if not field_ok(made.kind, f.type):
+                        raise error(ref.pos, f"Field '{f.name}' of '{made.kind} {base.name}' cannot have type "
+                                             f"'{checked_type_text(f.type)}'")
                 return made
             return ir.SpecializedType(base, args)
         raise error(ref.pos, f"unsupported type '{kind}'")

@@ -81,7 +81,7 @@ def test_unused_functions(bad, good, message):
      "Field 's' of 'struct s_t' cannot have type 'string'"),
     # a tuple holds what a struct field may (p4c: constructor-parameter-type-illformed)
     ("extern E {\n@@E(tuple<string> x); }", "extern E { E(tuple<bit<8>> x); }",
-     "a tuple element cannot have type 'string'"),
+     "Field 'f0' of 'struct tuple_0' cannot have type 'string'"),
     # ... and no extern, parser, control or package (p4c: issue3750, issue3750-1)
     ("extern X { X(); }\nvoid f(\n@@tuple<X> t) { }", "extern X { X(); }\nvoid f(tuple<bit<8>> t) { }",
      "X: not supported as a tuple field"),
@@ -94,7 +94,11 @@ def test_unused_functions(bad, good, message):
     ("header g_t<T> { T t; }\nstruct s_t {\n@@g_t<hs_t> g; }", "header g_t<T> { T t; }\nstruct s_t { g_t<m_t> g; }",
      "cannot have type 'struct hs_t'"),
     ("struct g_t<T> { tuple<T, T> t; }\n@@const g_t<_> x = { t = { 0, 0 } };",
-     "struct g_t<T> { tuple<T, T> t; }\nconst g_t<bit<8>> x = { t = { 0, 0 } };", "a tuple element cannot be '_'"),
+     "struct g_t<T> { tuple<T, T> t; }\nconst g_t<bit<8>> x = { t = { 0, 0 } };",
+     "Field 'f0' of 'struct tuple_0' cannot have type '_'"),
+    # (extern-abstract-method-return-type-has-dont-care)
+    ("extern e2 {\n@@abstract tuple<bit<8>, void> f(in bit<1> a); }", "extern e2 { abstract tuple<bit<8>> f(in bit<1> a); }",
+     "Field 'f1' of 'struct tuple_0' cannot have type 'void'"),
 ])
 def test_field_types(bad, good, message):
     rejected(message, DECLS=bad)
