@@ -231,6 +231,8 @@ class CallChecker:
             e.kind = ir.CallKind.CONTROL_APPLY if control else ir.CallKind.PARSER_APPLY
             e.args = self.bind_args(e, base.params, e.args, scope, {}, f"'{base.name}.apply'")
             e.type = VOID
+            if isinstance(base, ir.ControlDecl):
+                _constant_keys(self.ctx, base, e.args)
             return e
         raise no_member(target.pos, obj, method)
 
@@ -619,6 +621,18 @@ def params_fit(params: list[ir.Param], args: list[ir.Argument]) -> bool:
         if name is None or left.pop(name, None) is None:
             return False
     return all(p.default is not None or p.annotation("optional") is not None for p in left.values())
+
+
+def _constant_keys(ctx: CheckContext, control: ir.ControlDecl, args: list[ir.Argument]) -> None:
+    """p4c inlines `control.apply(args)`: a constant bound to a directionless parameter that
+    a table of the control matches on becomes a constant key, which it warns about where
+    the constant is written (issue2542)."""
+    keyed = {k.expr.name for t in control.locals if isinstance(t, ir.TableDecl) for k in t.keys
+             if isinstance(k.expr, ir.PathExpr)}
+    for a in args:
+        if a.param is not None and a.param.direction is None and a.param.name in keyed \
+                and isinstance(a.value, (ir.Constant, ir.BoolLiteral)):
+            ctx.warn(a.value.pos, f"{node_text(a.value)}: Constant key field")
 
 
 def _value_argument(value: ir.Expr, param: ir.Param, ptype: ir.Type | None) -> None:

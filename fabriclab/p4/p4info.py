@@ -26,6 +26,7 @@ from finsy.proto.p4.config.v1 import p4types_pb2
 from fabriclab.p4 import consteval, ir
 from fabriclab.p4.bmv2_rules import is_v1switch
 from fabriclab.p4.diagnostics import Diagnostic
+from fabriclab.p4.p4c_text import node_text
 
 PREFIX = {"action": 0x01, "table": 0x02, "value_set": 0x03, "controller_header": 0x04,
           "action_profile": 0x11, "counter": 0x12, "direct_counter": 0x13, "meter": 0x14,
@@ -60,6 +61,14 @@ _problems: contextvars.ContextVar[list[Diagnostic]] = contextvars.ContextVar("p4
 
 def _fail(node, message: str) -> None:
     _problems.get().append(Diagnostic(getattr(node, "pos", None), message))
+
+
+def _folded_text(e: ir.Expr) -> str:
+    """An argument as p4c prints it once its mid end has folded constants: a constant cast
+    to a width is that width's literal (`(bit<32>)5` is `32w5`)."""
+    if isinstance(e, ir.Cast) and isinstance(e.expr, ir.Constant) and isinstance(e.type, ir.BitType):
+        return f"{e.type.width}{'s' if e.type.signed else 'w'}{e.expr.value}"
+    return node_text(e)
 
 
 def _warn(node, message: str) -> None:
@@ -270,8 +279,13 @@ class _Walker:
         data = call.type_bindings.get("T")
         if isinstance(data, ir.StructLike):
             name = local_name(data)[0]
-        else:  # p4c names digests of unnamed types (lists) digest_0, digest_1, ...
-            name = call.digest_name = self.digest_names.setdefault(id(call), f"digest_{len(self.digest_names)}")
+        else:  # p4c names digests of unnamed types (lists) digest_0, digest_1, ... and says so
+            if id(call) not in self.digest_names:
+                self.digest_names[id(call)] = f"digest_{len(self.digest_names)}"
+                args = ", ".join(_folded_text(a.value) for a in call.args)
+                _warn(call, f"Cannot find a good name for {call.method}({args}) method call, using "
+                            f"auto-generated name '{self.digest_names[id(call)]}'")
+            name = call.digest_name = self.digest_names[id(call)]
         if all(n != name for n, _ in self.out.digests):
             self.out.digests.append((name, data))
 

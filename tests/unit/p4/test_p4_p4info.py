@@ -234,9 +234,12 @@ def test_digest_of_a_list_gets_p4c_auto_name():
     text = BASIC.replace("mark_to_drop(standard_metadata);",
                          "mark_to_drop(standard_metadata);\n"
                          "        digest(1, { hdr.ethernet.srcAddr, standard_metadata.ingress_port });")
-    info = compile_source(text, "digest.p4").p4info
-    [digest] = info.digests
+    compiled = compile_source(text, "digest.p4")
+    [digest] = compiled.p4info.digests
     assert digest.preamble.name == "digest_0"
+    assert [w.message for w in compiled.warnings if "good name" in w.message] == [  # (p4c: issue430-1-bmv2)
+        "Cannot find a good name for digest(32w1, { hdr.ethernet.srcAddr, standard_metadata.ingress_port }) "
+        "method call, using auto-generated name 'digest_0'"]
     assert [m.bitstring.bit.bitwidth for m in digest.type_spec.tuple.members] == [48, 9]
 
 

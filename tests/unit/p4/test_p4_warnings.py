@@ -385,7 +385,10 @@ def test_a_key_on_a_directionless_apply_parameter_is_constant():
             "  apply { t.apply(); }\n}\ncontrol proto(inout bit<32> y);\npackage top(proto p);\n"
             "control w(inout bit<32> y) { c() sub; apply { sub.apply(7, y); } }\ntop(w()) main;\n")
     assert [w for w in warnings(text) if "key" in w[1]] == [
-        (line_of(text, "key = {"), "KeyElement: constant key element")]
+        (line_of(text, "key = {"), "KeyElement: constant key element"),
+        (line_of(text, "sub.apply"), "32w7: Constant key field")]  # (where the constant is, typed)
+    assert [w for w in warnings(text.replace("apply(7, y)", "apply(y, y)")) if "key" in w[1]] == [
+        (line_of(text, "key = {"), "KeyElement: constant key element")]  # (a variable: no constant key)
 
 
 def test_reading_a_stack_next_element_is_reading_an_uninitialized_value():
