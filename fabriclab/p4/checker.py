@@ -993,15 +993,14 @@ class DeclarationChecker:
         if constant_only is not None and call is None:
             raise constant_only
         if init is not None:
-            what = f"argument for '{self.ctx.inlined.written.get(decl.name, decl.name)}'" if call is not None else \
-                f"initializer of '{decl.name}'"
+            shown = self.ctx.inlined.written.get(decl.name, decl.name)  # (as written, not as inlined)
             with unifying(origin or call or decl):
                 if isinstance(decl.type, ir.TypeVar) and not same_type(init.type, decl.type):
                     # a generic block's type parameter is a type of its own (p4c: issue345)
-                    raise mismatch(decl.pos, f"'{self.ctx.inlined.written.get(decl.name, decl.name)}': a value of "
-                                             f"type {self.types.show(init.type)} cannot initialize a variable of "
-                                             f"type {decl.type.name}")
-                decl.init = self.types.coerce(init, decl.type, what)
+                    raise mismatch(decl.pos, f"'{shown}': a value of type {self.types.show(init.type)} cannot "
+                                             f"initialize a variable of type {decl.type.name}")
+                decl.init = self.types.coerce(init, decl.type, f"argument for '{shown}'" if call is not None
+                                              else f"initializer of '{decl.name}'")
         if constant_only is not None:
             raise constant_only
 

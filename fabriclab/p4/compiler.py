@@ -130,14 +130,14 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
     from fabriclab.p4.passes import check
     from fabriclab.p4.build_ir import build_ir
     from fabriclab.p4.p4info import build_p4info
-    from fabriclab.p4.parser import SyntaxError_, parse
+    from fabriclab.p4.parser import ParseError, parse
 
     smap = SourceMap(text)
     warnings: list[Diagnostic] = []
     try:
         try:
             tree = parse(text, smap)
-        except SyntaxError_ as err:
+        except ParseError as err:
             raise CompileError(_repeated_before(err.before, smap, text) + err.diagnostics) from None
         program = check(build_ir(tree, smap, text, warnings), warnings)
         p4info, p4info_errors = build_p4info(program)

@@ -658,6 +658,8 @@ def inline_functions(program: ir.Program, names: InlinedNames | None = None) -> 
     kept: list[ir.Node] = []
     top: dict[str, ir.TypeRef] = {}  # the top-level instances so far
     for decl in program.decls:
+        inliner.objects = top | {d.name: d.type_ref for d in getattr(decl, "locals", ())
+                                 if isinstance(d, ir.Instance) and d.type_ref is not None}
         if isinstance(decl, ir.FunctionDecl):
             specialized = inliner.specialized
             inliner.block(decl.body)  # earlier functions into this one (no recursion in P4)
@@ -670,8 +672,6 @@ def inline_functions(program: ir.Program, names: InlinedNames | None = None) -> 
             top[decl.name] = decl.type_ref
         if not functions:
             continue
-        inliner.objects = top | {d.name: d.type_ref for d in getattr(decl, "locals", ())
-                                 if isinstance(d, ir.Instance) and d.type_ref is not None}
         if isinstance(decl, ir.ControlDecl):
             inliner.table_calls(decl, program)
             for local in decl.locals:

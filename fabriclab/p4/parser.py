@@ -42,7 +42,7 @@ def _parser() -> tuple[Lark, PostLexer]:
     return lark, post
 
 
-class SyntaxError_(CompileError):
+class ParseError(CompileError):
     """A syntax error, with the complete parse trees read before it (`before`): p4c's parser
     reports what it finds wrong in them as it builds them, before it meets the error."""
 
@@ -60,7 +60,7 @@ def parse(text: str, smap: SourceMap) -> Tree:
         except UnexpectedInput as err:
             state = getattr(err, "interactive_parser", None)
             before = [v for v in state.parser_state.value_stack if isinstance(v, Tree)] if state else []
-            raise SyntaxError_([_syntax_diagnostic(err, smap)], before) from None
+            raise ParseError([_syntax_diagnostic(err, smap)], before) from None
         except RecursionError:
             raise CompileError([smap.diagnostic(1, 1, "program nested too deeply")]) from None
 
