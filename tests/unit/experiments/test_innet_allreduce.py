@@ -32,7 +32,7 @@ def test_quick_reduced_run_measures_the_ratio_and_survives_loss(tmp_path):
 
 def test_emulate_runs_at_the_python_switch_rates_and_bad_parameters_are_errors():
     p = params_for("quick", "emulate")
-    assert (p.host_mbps, p.losses, p.ranks) == (20.0, (0.0,), (2, 4, 8)) and p.nbytes <= 256 << 10
+    assert (p.host_mbps, p.losses, p.ranks) == (5.0, (0.0,), (2, 4, 8)) and p.nbytes <= 256 << 10
     assert p.window <= p.pool_size
     sim = params_for("quick")
     assert sim.host_mbps >= 100_000 and sim.window <= sim.pool_size   # real link rates
