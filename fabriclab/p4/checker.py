@@ -154,6 +154,15 @@ def fold_select(sel: ir.SelectExpr) -> tuple[list[ir.SelectCase], list[ir.Select
     return kept, []
 
 
+def select_may_match_none(sel: ir.SelectExpr) -> bool:
+    """Whether some input takes no case of `sel` (the parser then goes to reject): no
+    `default`, and with constant keys no case that must match (p4c folds such a select first)."""
+    values = [constant_key(k) for k in sel.keys]
+    if None in values:
+        return not any(_is_default(c) for c in sel.cases)
+    return not any(_is_default(c) or _contains_all(c.keysets, values) is True for c in sel.cases)
+
+
 def _contains_all(keysets: list[ir.Expr], values: list) -> bool | None:
     """p4c's setContains over a case's keysets: True, False or None (not known: a value set)."""
     results = [_contains(k, v) for k, v in zip(keysets, values)]

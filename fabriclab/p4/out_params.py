@@ -11,12 +11,15 @@ write is an assignment to the location or what holds it, or any out/inout argume
 either (one naming a part of it too), a call of an action (directly or through a table)
 whose body writes it counts as a write, a `return` ends a path where it is checked, an
 `exit` ends one unchecked, a loop counts as writing, and a name a local redeclares is left
-alone.
+alone. The abstract methods a block's extern instances implement are checked with it. A
+parser is checked once typed (ParserOutParams): where its paths end at accept or reject, as
+p4c checks both.
 """
 
 from __future__ import annotations
 
 from fabriclab.p4 import ir
+from fabriclab.p4.checker import fold_select, select_may_match_none
 from fabriclab.p4.names import SYSTEM, kept_declarations
 from fabriclab.p4.typecheck import CheckContext
 
@@ -35,7 +38,9 @@ class OutParams:
                 continue
             if isinstance(decl, (ir.FunctionDecl, ir.ActionDecl)):
                 self.check(ctx, decl, decl.params, lambda path: _Paths(path, {}).ends_unwritten(decl.body.stmts))
-            elif isinstance(decl, ir.ControlDecl):
+            if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
+                self.check_virtual_methods(ctx, decl)
+            if isinstance(decl, ir.ControlDecl):
                 actions = {d.name: d for d in decl.locals if isinstance(d, ir.ActionDecl)}
                 tables = {d.name: d for d in decl.locals if isinstance(d, ir.TableDecl)}
                 for action in (a for a in actions.values() if id(a) in used):
@@ -43,8 +48,15 @@ class OutParams:
                                lambda path, a=action: _Paths(path, actions, tables).ends_unwritten(a.body.stmts))
                 self.check(ctx, decl, decl.params,
                            lambda path: _Paths(path, actions, tables).ends_unwritten(decl.body.stmts))
-            elif isinstance(decl, ir.ParserDecl):
-                self.check(ctx, decl, decl.params, lambda path: _parser_leaves_unwritten(decl, path))
+
+    def check_virtual_methods(self, ctx: CheckContext, decl: ir.ControlDecl | ir.ParserDecl) -> None:
+        """The abstract methods its extern instances implement (`= { ... }`): p4c checks them
+        with the block that declares them, used or not (its visitVirtualMethods)."""
+        for inst in decl.locals:
+            for method in getattr(inst, "initializer", None) or ():
+                if isinstance(method, ir.FunctionDecl):
+                    self.check(ctx, method, method.params,
+                               lambda path, m=method: _Paths(path, {}).ends_unwritten(m.body.stmts))
 
     @staticmethod
     def check(ctx: CheckContext, decl: ir.Decl, params: list[ir.Param], unwritten) -> None:
@@ -54,6 +66,20 @@ class OutParams:
             if any(unwritten(path) for path in _leaves(ctx.program, param.type_ref, (param.name,))):
                 ctx.warn(param.pos, f"out parameter '{param.name}' may be uninitialized when "
                                     f"'{decl.name}' terminates")
+
+
+class ParserOutParams:
+    """Pass: the same warning for a parser's out parameters, on the checked IR (where p4c
+    folded a select on constants, which then cannot go to reject)."""
+
+    name = "parser-out-params"
+
+    def run(self, ctx: CheckContext) -> None:
+        used = kept_declarations(ctx.program)
+        for decl in ctx.program.decls:
+            if isinstance(decl, ir.ParserDecl) and decl.pos is not None and \
+                    not decl.pos.file.startswith(SYSTEM) and id(decl) in used:
+                OutParams.check(ctx, decl, decl.params, lambda path, p=decl: _parser_leaves_unwritten(p, path))
 
 
 def _leaves(program: ir.Program, ref: ir.TypeRef, path: Location, depth: int = 0) -> list[Location]:
@@ -113,6 +139,9 @@ class _Paths:
 
     def __init__(self, path: Location, actions: dict, tables: dict | None = None) -> None:
         self.path, self.actions, self.tables = path, actions, tables or {}
+        # a parser state's `if` or `?:` reached with `path` unwritten: p4c's front end makes
+        # each a select with no `default` (RemoveParserControlFlow), which may go to reject
+        self.branches_unwritten = False
 
     def ends_unwritten(self, stmts: list[ir.Stmt]) -> bool:
         self.returns_unwritten = False
@@ -133,6 +162,7 @@ class _Paths:
             taken = s.then if s.cond.value else s.else_
             return self.stmt(taken, written) if taken is not None else written
         if isinstance(s, ir.If):
+            self.branches_unwritten |= not written
             written = written or self.writes(s.cond)
             then = self.stmt(s.then, written)
             other = self.stmt(s.else_, written) if s.else_ is not None else written
@@ -152,6 +182,7 @@ class _Paths:
             return None
         if isinstance(s, ir.For):
             return True  # (loops: in doubt, written)
+        self.branches_unwritten |= not written and any(isinstance(n, ir.Conditional) for n in ir.walk(s))
         return written or self.writes(s)
 
     def writes(self, node: ir.Node | None) -> bool:
@@ -187,10 +218,13 @@ class _Paths:
 
 
 def _parser_leaves_unwritten(parser: ir.ParserDecl, path: Location) -> bool:
-    """Whether some path of states from start to accept leaves `path` unwritten (a state
-    writes it if every path through its statements does)."""
+    """Whether some path of states from start leaves `path` unwritten where p4c checks it:
+    at accept or at reject (a state writes it if every path through its statements does). A
+    select with no `default` may go to reject (p4c's ComputeParserCG), and so may a state's
+    `if` or `?:` once the front end made it such a select."""
     states = {s.name: s for s in parser.states}
-    written_in = {s.name: _Paths(path, {}).block(s.stmts, False) is not False for s in parser.states}
+    walks = {s.name: _Paths(path, {}) for s in parser.states}
+    written_in = {s.name: walks[s.name].block(s.stmts, False) is not False for s in parser.states}
     reach_unwritten: set[str] = set()
     todo = ["start"]
     while todo:
@@ -198,12 +232,22 @@ def _parser_leaves_unwritten(parser: ir.ParserDecl, path: Location) -> bool:
         if state is None or state.name in reach_unwritten:
             continue
         reach_unwritten.add(state.name)
+        if walks[state.name].branches_unwritten:
+            return True
         if written_in[state.name]:
             continue
-        tr = state.transition
-        nexts = [] if tr is None else [tr.state] if tr.select is None else [c.state for c in tr.select.cases]
-        for nxt in nexts:
-            if nxt == "accept":
+        for nxt in _next_states(state.transition):
+            if nxt in ("accept", "reject"):
                 return True
             todo.append(nxt)
     return False
+
+
+def _next_states(tr: ir.Transition | None) -> list[str]:
+    """The states a transition may go to (reject too if a select may take no case)."""
+    if tr is None:
+        return []
+    if tr.select is None:
+        return [tr.state]
+    kept, _ = fold_select(tr.select)
+    return [c.state for c in kept] + (["reject"] if select_may_match_none(tr.select) else [])

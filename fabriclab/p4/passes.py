@@ -20,7 +20,7 @@ from fabriclab.p4.deprecated import Deprecated
 from fabriclab.p4.direct_calls import InstantiateDirectCalls
 from fabriclab.p4.inline import InlineFunctions
 from fabriclab.p4.ordering import SideEffectOrdering
-from fabriclab.p4.out_params import OutParams
+from fabriclab.p4.out_params import OutParams, ParserOutParams
 from fabriclab.p4.select_cases import SimplifySelectCases
 from fabriclab.p4.shadowing import Shadowing
 from fabriclab.p4.stack_next import StackNextReads
@@ -55,7 +55,7 @@ class PassManager:
 # validate declarations as written -> warn about unused ones, uses of deprecated ones and out parameters left unwritten -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 # -> what the target cannot run (p4c's mid end for BMv2)
 FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), RecordVariables(), UnusedDeclarations(), Deprecated(), OutParams(), SideEffectOrdering(), Shadowing(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
-                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), SimplifySelectCases(), StackNextReads(), DefUse(), MidEndParsers())
+                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), ParserOutParams(), SimplifySelectCases(), StackNextReads(), DefUse(), MidEndParsers())
 
 
 def check(program: ir.Program, warnings: list | None = None) -> ir.Program:

@@ -512,3 +512,55 @@ def test_an_action_out_parameter_left_unwritten_is_read_where_it_is_declared_to_
     text, lines = marked_lines(build(LOCALS="action a(out bit<8> v @@, in bool c) { if (c) { v = 1; } }",
                                      APPLY="a(meta.x, true);"))
     assert uninitialized(text) == [(lines[0], "v may be uninitialized")]
+
+
+OUT_PARSER = """#include <core.p4>
+enum E { A, B }
+parser p(out bit<32> z) {
+    state start { STATE }
+    state one { z = 1; transition accept; }
+    state two { z = 2; transition accept; }
+}
+parser proto(out bit<32> z);
+package top(proto _p);
+top(p()) main;
+"""
+
+
+@pytest.mark.parametrize("state, warned", [
+    ("bool b = true; if (b) { z = 1; } else { z = 2; } transition accept;", True),  # p4c: issue2409
+    ("bit<32> a = 1; z = a == 0 ? 32w2 : 3; transition accept;", True),  # p4c: parser-conditional
+    ("z = 0; if (z == 0) { z = 1; } transition accept;", False),  # written before the branch
+    ("bit<32> a = 1; transition select(a) { 0: one; 1: two; }", True),  # no case may match: reject
+    ("bit<32> a = 1; transition select(a) { 0: one; default: two; }", False),
+    ("transition select(32w1) { 0: one; 1: two; }", False),  # folded: always `two`
+    ("transition select(E.A) { E.B: reject; E.A: two; }", False),
+    ("transition reject;", True),
+])
+def test_a_parser_out_parameter_is_checked_where_paths_end_at_accept_or_reject(state, warned):
+    """p4c checks a parser's out parameters where accept and reject join; a select with no
+    `default` may go to reject, and its front end makes each `if` or `?:` of a state one."""
+    text = OUT_PARSER.replace("STATE", state)
+    expected = [(3, "out parameter 'z' may be uninitialized when 'p' terminates")]
+    assert [w for w in warnings(text) if w[1].startswith("out parameter")] == (expected if warned else [])
+
+
+def test_an_abstract_method_an_instance_implements_has_its_out_parameters_checked():
+    """p4c: issue3417, checked with the parser that declares the instance, used or not."""
+    text = """#include <core.p4>
+extern Acc<T> {
+    Acc();
+    abstract void apply(inout T value, out T rv);
+}
+parser p() {
+    Acc<bit<8>>() acc = {
+        void apply(inout bit<8> value, out bit<8> rv) { return; }
+    };
+    state start { transition accept; }
+}
+parser proto();
+package top(proto _p);
+top(p()) main;
+"""
+    assert [w for w in warnings(text) if w[1].startswith("out parameter")] == [
+        (line_of(text, "out bit<8> rv"), "out parameter 'rv' may be uninitialized when 'apply' terminates")]
