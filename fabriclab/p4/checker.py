@@ -160,7 +160,12 @@ def select_may_match_none(sel: ir.SelectExpr) -> bool:
     values = [constant_key(k) for k in sel.keys]
     if None in values:
         return not any(_is_default(c) for c in sel.cases)
-    return not any(_is_default(c) or _contains_all(c.keysets, values) is True for c in sel.cases)
+    return not any(must_match(c, values) for c in sel.cases)
+
+
+def must_match(case: ir.SelectCase, values: list) -> bool:
+    """Whether a select on the constant `values` surely takes `case` if it gets to it."""
+    return _is_default(case) or _contains_all(case.keysets, values) is True
 
 
 def _contains_all(keysets: list[ir.Expr], values: list) -> bool | None:

@@ -6,12 +6,19 @@ keeps (one its front end did not fold away for constant keys):
   dropped; if only `default` is left, "'{ keys }': transition does not depend on select
   argument". (Warnings only: the switch runs the select as written, which goes to the same
   states.)
+
+And the warnings of its mid end's constant folding once HandleNoMatch gave each select with no
+`default` one (`default: noMatch`, with no position): a select whose keys the local variables
+a state set to constants decide (LocalCopyPropagation, within the state) makes the cases after
+the one it takes unreachable, the added `default` among them ("SelectCase: unreachable case").
+The front end made each `if` and `?:` of a state such a select, `true` then `false` (neither
+with a position), after the statements before it (RemoveParserControlFlow).
 """
 
 from __future__ import annotations
 
-from fabriclab.p4 import ir
-from fabriclab.p4.checker import constant_key
+from fabriclab.p4 import consteval, ir
+from fabriclab.p4.checker import constant_key, must_match, select_may_match_none
 from fabriclab.p4.names import SYSTEM, kept_declarations
 from fabriclab.p4.typecheck import CheckContext
 
@@ -31,6 +38,8 @@ class SimplifySelectCases:
                 sel = state.transition.select if state.transition is not None else None
                 if sel is not None and any(constant_key(k) is None for k in sel.keys):
                     _simplify(ctx, sel)
+            for state in decl.states:
+                _fold_no_match(ctx, decl, state)
 
 
 def _simplify(ctx: CheckContext, sel: ir.SelectExpr) -> None:
@@ -76,3 +85,88 @@ def _keyset(keysets: list[ir.Expr]) -> tuple | None:
         else:
             return None
     return tuple(out)
+
+
+UNREACHABLE = "SelectCase: unreachable case"
+Env = dict[int, int | bool]  # the constant each local variable holds (by id of its VarDecl)
+
+
+def _fold_no_match(ctx: CheckContext, parser: ir.ParserDecl, state: ir.ParserState) -> None:
+    """The mid end's folding of the select that ends `state` once p4c split it at its first
+    branch (see the module docstring)."""
+    env: Env = {}
+    if state.name == "start":  # (MoveInitializers: the parser's locals are set there)
+        for local in parser.locals:
+            if isinstance(local, ir.VarDecl):
+                _set(env, local, local.init)
+    for stmt in state.stmts:
+        cond = _branch(stmt)
+        if cond is not None:
+            value = _value(cond, env)
+            if isinstance(value, bool):  # true: `false` and `default` unreachable
+                for _ in range(2 if value else 1):
+                    ctx.warn(None, UNREACHABLE, once=False)
+            return
+        _step(env, stmt)
+    sel = state.transition.select if state.transition is not None else None
+    if sel is None or not select_may_match_none(sel):
+        return
+    values = [_value(k, env) for k in sel.keys]
+    if None in values:
+        return
+    taken = next((i for i, c in enumerate(sel.cases) if must_match(c, values)), None)
+    if taken is not None:
+        for case in sel.cases[taken + 1:]:
+            ctx.warn(case.pos, UNREACHABLE)
+        ctx.warn(None, UNREACHABLE, once=False)
+
+
+def _branch(stmt: ir.Stmt) -> ir.Expr | None:
+    """The condition of the branch the front end splits a state at: an `if` (on no literal:
+    that one it folded) or a statement's first `?:`."""
+    if isinstance(stmt, ir.If):
+        return None if isinstance(stmt.cond, ir.BoolLiteral) else stmt.cond
+    return next((n.cond for n in ir.walk(stmt) if isinstance(n, ir.Conditional)), None)
+
+
+def _step(env: Env, stmt: ir.Stmt) -> None:
+    """What a straight-line statement leaves in the local variables."""
+    if isinstance(stmt, ir.VarDecl):
+        _set(env, stmt, stmt.init)
+    elif isinstance(stmt, ir.Assign) and isinstance(stmt.lhs, ir.PathExpr) and isinstance(stmt.lhs.decl, ir.VarDecl):
+        _set(env, stmt.lhs.decl, stmt.rhs)
+    else:  # in doubt, whatever it names is no longer known
+        for n in ir.walk(stmt):
+            if isinstance(n, ir.PathExpr):
+                env.pop(id(n.decl), None)
+
+
+def _set(env: Env, var: ir.VarDecl, value: ir.Expr | None) -> None:
+    known = _value(value, env) if value is not None else None
+    if known is None:
+        env.pop(id(var), None)
+    else:
+        env[id(var)] = known
+
+
+def _value(e: ir.Expr, env: Env) -> int | bool | None:
+    """`e`'s value if the constants in `env` decide it (None: not known)."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
+        return e.value
+    if isinstance(e, ir.PathExpr):
+        return env.get(id(e.decl))
+    if isinstance(e, ir.Cast):
+        inner = _value(e.expr, env)
+        return None if inner is None or isinstance(inner, bool) else consteval.cast(inner, e.type)
+    if isinstance(e, ir.Unary) and e.op == "!":
+        inner = _value(e.expr, env)
+        return None if inner is None else not inner
+    if isinstance(e, ir.Binary):
+        left, right = _value(e.left, env), _value(e.right, env)
+        if left is None or right is None:
+            return None
+        try:
+            return consteval.binary(e.op, left, right, e.type, e.left.type, e.right.type)
+        except consteval.FoldError:
+            return None
+    return None

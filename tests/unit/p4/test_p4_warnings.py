@@ -564,3 +564,27 @@ top(p()) main;
 """
     assert [w for w in warnings(text) if w[1].startswith("out parameter")] == [
         (line_of(text, "out bit<8> rv"), "out parameter 'rv' may be uninitialized when 'apply' terminates")]
+
+
+@pytest.mark.parametrize("locals_, state, expected", [
+    ("bool bv = true;", "transition select(bv) {\n false: reject;\n true: accept;\n }", 1),  # p4c: issue361
+    ("", "bool b = true;\n if (b) { meta.x = 1; } else { meta.x = 2; }\n transition accept;", 2),  # issue2409
+    ("bit<8> a = 1;", "meta.x = a == 0 ? 8w2 : 3;\n transition accept;", 1),  # parser-conditional
+    ("bool bv = true;", "transition select(bv) {\n false: reject;\n default: accept;\n }", 0),
+    ("bool bv = true;", "bv = hdr.h.a == 0;\n transition select(bv) {\n false: reject;\n true: accept;\n }", 0),
+    ("", "if (hdr.h.a == 0) { meta.x = 1; }\n transition accept;", 0),
+])
+def test_a_select_the_mid_end_decides_from_local_constants_has_its_added_default_unreachable(
+        locals_, state, expected):
+    """p4c's mid end gives each select with no `default` one (HandleNoMatch), then folds what
+    the locals a state set to constants decide: the cases after the one taken, the added
+    `default` among them, are unreachable (the cases the front end made of an `if`: no line)."""
+    text = build(PARSER_LOCALS=locals_).replace("transition accept; }", state + " }", 1)
+    assert [w for w in warnings(text) if "SelectCase" in w[1]] == [(0, "SelectCase: unreachable case")] * expected
+
+
+def test_an_original_case_after_the_one_a_local_constant_takes_is_unreachable_where_it_is():
+    text = build(PARSER_LOCALS="bit<8> k = 2;").replace(
+        "transition accept; }", "transition select(k) {\n 2: accept;\n 3: reject;\n }\n }", 1)
+    assert [w for w in warnings(text) if "SelectCase" in w[1]] == [
+        (line_of(text, " 3: reject"), "SelectCase: unreachable case"), (0, "SelectCase: unreachable case")]
