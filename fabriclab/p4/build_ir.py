@@ -552,8 +552,8 @@ class IrBuilder(Transformer):
         return ir.If(cond, then, else_, pos=self._pos(meta))
 
     def for_stmt(self, meta, c):
-        _annos, kw, init, cond, update, body = c
-        return ir.For(init or [], cond, update or [], body, pos=self._pos(kw))
+        annos, kw, init, cond, update, body = c
+        return ir.For(init or [], cond, update or [], body, annotations=self._annos(annos), pos=self._pos(kw))
 
     def for_in_stmt(self, meta, c):
         """`for (T v in lo .. hi) S` and `for (T v in stack) S` as three-clause loops (the
@@ -564,7 +564,7 @@ class IrBuilder(Transformer):
             for (bit<32> v__i = 0; v__i < stack.size; v__i = v__i + 1) { T v = stack[v__i]; S }
 
         (`v__go` ends a range at its last value, where `v__lo + 1` may wrap around)."""
-        _annos, kw, annos, type_ref, name, _in, first, last, body = c
+        loop_annos, kw, annos, type_ref, name, _in, first, last, body = c
         pos = self._pos(kw)
         n = next(self._loops)
         var = f"{name}__{n}"
@@ -595,7 +595,8 @@ class IrBuilder(Transformer):
         inner = ir.VarDecl(str(name), type_ref=type_ref, init=element, annotations=self._annos(annos),
                            pos=self._pos(name))
         stmts = body.stmts if isinstance(body, ir.Block) and not body.annotations else [body]
-        return ir.For(init, cond, update, ir.Block(stmts=[inner, *stmts], pos=body.pos), for_in=True, pos=pos)
+        return ir.For(init, cond, update, ir.Block(stmts=[inner, *stmts], pos=body.pos), for_in=True,
+                      annotations=self._annos(loop_annos), pos=pos)
 
     def for_compound(self, meta, c):
         return self.compound_assignment(meta, [*c, None])

@@ -431,6 +431,7 @@ class For(Stmt):
     update: list[Stmt]
     body: Stmt
     for_in: bool = False  # lowered from `for (T v in ...)` (its declarations are the loop's)
+    annotations: list[Annotation] = field(default_factory=list, kw_only=True, repr=False)
 
 
 @dataclass(eq=False)

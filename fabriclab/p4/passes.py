@@ -28,6 +28,7 @@ from fabriclab.p4.specialize import SpecializeBlocks
 from fabriclab.p4.rules import EntryPriorities, MainPackage, MidEndParsers, TableEntries, TargetRestrictions, UnusedTables
 from fabriclab.p4.runtime_ops import RuntimeDivision
 from fabriclab.p4.typecheck import CheckContext
+from fabriclab.p4.unroll import UnrollLoops
 from fabriclab.p4.unused import UnusedDeclarations
 from fabriclab.p4.validate import ValidateDeclarations
 
@@ -55,7 +56,7 @@ class PassManager:
 # validate declarations as written -> warn about unused ones, uses of deprecated ones and out parameters left unwritten -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
 # -> what the target cannot run (p4c's mid end for BMv2)
 FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), RecordVariables(), UnusedDeclarations(), Deprecated(), OutParams(), SideEffectOrdering(), Shadowing(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
-                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), ParserOutParams(), SimplifySelectCases(), StackNextReads(), DefUse(), MidEndParsers())
+                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), ParserOutParams(), SimplifySelectCases(), StackNextReads(), DefUse(), MidEndParsers(), UnrollLoops())
 
 
 def check(program: ir.Program, warnings: list | None = None) -> ir.Program:

@@ -588,3 +588,28 @@ def test_an_original_case_after_the_one_a_local_constant_takes_is_unreachable_wh
         "transition accept; }", "transition select(k) {\n 2: accept;\n 3: reject;\n }\n }", 1)
     assert [w for w in warnings(text) if "SelectCase" in w[1]] == [
         (line_of(text, " 3: reject"), "SelectCase: unreachable case"), (0, "SelectCase: unreachable case")]
+
+
+@pytest.mark.parametrize("loop, warned", [
+    ("@unroll for (bit<8> i = 0; i < 4; i = i + 1) { meta.x = meta.x + 1; }", False),
+    ("@unroll for (bit<8> i = 20; i != 0; i = i - 2) { meta.x = meta.x + 1; }", False),
+    ("@unroll for (bit<8> i = 0; i < 4; i = i + 1) { if (meta.x == 0) { i = i + 1; } }", True),  # forloop8
+    ("@unroll for (bit<8> i = 5; i != 0; ) { if (meta.x == 0) { i = i - 1; } }", True),  # forloop10
+    ("@unroll for (bit<8> i = 0; i < meta.x; i = i + 1) { meta.x = meta.x - 1; }", True),
+    ("@unroll for (bit<8> i = 0; i != 1; i = i + 2) { meta.x = meta.x + 1; }", True),  # never ends
+    ("for (bit<8> i = 0; i < meta.x; i = i + 1) { meta.x = meta.x - 1; }", False),  # not asked to
+    ("@unroll for (bit<8> v in 1 .. 3) { meta.x = meta.x + v; }", False),
+    ("@unroll for (bit<8> v in 1 .. meta.x) { meta.x = meta.x + v; }", True),
+])
+def test_a_loop_annotated_unroll_that_p4c_cannot_unroll_is_warned_about(loop, warned):
+    text = build(APPLY=loop)
+    expected = [(line_of(text, "apply {"), "Can't unroll loop: ForStatement")]
+    assert [w for w in warnings(text) if "unroll" in w[1]] == (expected if warned else [])
+
+
+def test_a_loop_index_another_loop_writes_too_cannot_be_unrolled():
+    """p4c: forloop9, two writes reach the condition before the loop: neither is the step."""
+    text = build(APPLY="bit<8> i = 0;\n @no_unroll for (bit<8> j = 0; j < 10; j = j + 1) { i = i + 1; }\n"
+                       " @unroll for (; i < 20; ) { meta.x = meta.x + 1; }")
+    assert [w for w in warnings(text) if "unroll" in w[1]] == [
+        (line_of(text, "for (; i"), "Can't unroll loop: ForStatement")]
