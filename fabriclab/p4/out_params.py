@@ -46,8 +46,9 @@ class OutParams:
                 for action in (a for a in actions.values() if id(a) in used):
                     self.check(ctx, action, action.params,
                                lambda path, a=action: _Paths(path, actions, tables).ends_unwritten(a.body.stmts))
+                blocks = _applied_once(ctx.program, decl)
                 self.check(ctx, decl, decl.params,
-                           lambda path: _Paths(path, actions, tables).ends_unwritten(decl.body.stmts))
+                           lambda path: _control_leaves_unwritten(decl, path, blocks))
 
     def check_virtual_methods(self, ctx: CheckContext, decl: ir.ControlDecl | ir.ParserDecl) -> None:
         """The abstract methods its extern instances implement (`= { ... }`): p4c checks them
@@ -137,8 +138,10 @@ def _covers(written: Location | None, path: Location) -> bool:
 class _Paths:
     """Whether some path through statements ends with the location `path` unwritten."""
 
-    def __init__(self, path: Location, actions: dict, tables: dict | None = None) -> None:
+    def __init__(self, path: Location, actions: dict, tables: dict | None = None,
+                 blocks: dict[str, ir.ControlDecl] | None = None) -> None:
         self.path, self.actions, self.tables = path, actions, tables or {}
+        self.blocks = blocks or {}  # the control instances whose apply p4c inlines in place
         # a parser state's `if` or `?:` reached with `path` unwritten: p4c's front end makes
         # each a select with no `default` (RemoveParserControlFlow), which may go to reject
         self.branches_unwritten = False
@@ -195,11 +198,37 @@ class _Paths:
             if isinstance(n, ir.Assign) and _covers(_location(n.lhs), self.path):
                 return True
             if isinstance(n, ir.MethodCall):
-                if any(_covers(_location(a.value), self.path) for a in n.args):
+                if any(self.argument_writes(n, a) for a in n.args):
                     return True
                 if any(self.action_writes(a) for a in self.called_actions(n)):
                     return True
         return False
+
+    def argument_writes(self, call: ir.MethodCall, arg: ir.Argument) -> bool:
+        """Whether an argument naming `path` or what holds it may write it: an `out` argument
+        of a control p4c inlines with its arguments in place of its parameters (applied once,
+        the arguments apart) writes it only if the control's body writes it on every path."""
+        loc = _location(arg.value)
+        if not _covers(loc, self.path):
+            return False
+        callee = self.applied_block(call)
+        if callee is None or len(loc) > len(self.path):
+            return True
+        params = _bound_params(callee.params, call.args)
+        param = params[call.args.index(arg)] if params is not None else None
+        if param is None or param.direction != "out" or _redeclared(callee, param.name):
+            return True
+        return not _control_leaves_unwritten(callee, (param.name, *self.path[len(loc):]))
+
+    def applied_block(self, call: ir.MethodCall) -> ir.ControlDecl | None:
+        """The control `call` applies, if one of `blocks` with its arguments apart."""
+        target = call.target
+        if not (isinstance(target, ir.Member) and target.member == "apply" and isinstance(target.expr, ir.PathExpr)):
+            return None
+        locs = [_location(a.value) for a in call.args]
+        if any(_covers(a, b) for i, a in enumerate(locs) for b in locs[i + 1:] if a is not None and b is not None):
+            return None
+        return self.blocks.get(target.expr.name)
 
     def called_actions(self, call: ir.MethodCall) -> list[ir.ActionDecl]:
         target = call.target
@@ -215,6 +244,34 @@ class _Paths:
     def action_writes(self, action: ir.ActionDecl) -> bool:
         """(an action calls only actions declared before it: no cycle)"""
         return _Paths(self.path, self.actions).writes(action.body)
+
+
+def _control_leaves_unwritten(control: ir.ControlDecl, path: Location,
+                              blocks: dict[str, ir.ControlDecl] | None = None) -> bool:
+    actions = {d.name: d for d in control.locals if isinstance(d, ir.ActionDecl)}
+    tables = {d.name: d for d in control.locals if isinstance(d, ir.TableDecl)}
+    return _Paths(path, actions, tables, blocks).ends_unwritten(control.body.stmts)
+
+
+def _applied_once(program: ir.Program, control: ir.ControlDecl) -> dict[str, ir.ControlDecl]:
+    """The control instances `control` applies once (by name): p4c's inliner puts their
+    arguments in place of their parameters (several calls: through temporaries)."""
+    calls = [n.target.expr.name for n in ir.walk(control.body) if isinstance(n, ir.MethodCall)
+             and isinstance(n.target, ir.Member) and n.target.member == "apply" and isinstance(n.target.expr, ir.PathExpr)]
+    found = {}
+    for inst in control.locals:
+        decl = next((d for d in program.decls if isinstance(d, ir.ControlDecl) and inst.type_ref is not None
+                     and d.name == inst.type_ref.name), None) if isinstance(inst, ir.Instance) else None
+        if decl is not None and not decl.type_params and calls.count(inst.name) == 1:
+            found[inst.name] = decl
+    return found
+
+
+def _bound_params(params: list[ir.Param], args: list[ir.Argument]) -> list[ir.Param | None] | None:
+    """The parameter each argument is bound to (by name or position), None if not all known."""
+    by_name = {p.name: p for p in params}
+    bound = [by_name.get(a.name) if a.name else params[i] if i < len(params) else None for i, a in enumerate(args)]
+    return None if None in bound else bound
 
 
 def _parser_leaves_unwritten(parser: ir.ParserDecl, path: Location) -> bool:

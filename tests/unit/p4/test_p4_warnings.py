@@ -613,3 +613,33 @@ def test_a_loop_index_another_loop_writes_too_cannot_be_unrolled():
                        " @unroll for (; i < 20; ) { meta.x = meta.x + 1; }")
     assert [w for w in warnings(text) if "unroll" in w[1]] == [
         (line_of(text, "for (; i"), "Can't unroll loop: ForStatement")]
+
+
+SUB_CONTROL = """#include <core.p4>
+control c(out bit<32> x, in bool k) {
+    apply { BODY }
+}
+control d(out bit<32> x) {
+    c() cinst;
+    apply { CALLS }
+}
+control proto(out bit<32> x);
+package top(proto _d);
+top(d()) main;
+"""
+
+
+@pytest.mark.parametrize("body, calls, warned", [
+    ("if (k) { return; } x = 1;", "cinst.apply(x, true);", True),  # p4c: inline-switch
+    ("if (k) { x = 2; } else { x = 1; }", "cinst.apply(x, true);", False),
+    ("if (k) { return; } x = 1;", "if (x == 0) { cinst.apply(x, true); } else { cinst.apply(x, false); }",
+     False),  # applied twice: through temporaries, copied out
+    ("if (k) { return; } x = 1;", "cinst.apply(x = x, k = true);", True),
+])
+def test_an_out_argument_of_a_control_applied_once_is_written_as_its_body_writes_it(body, calls, warned):
+    """p4c's inliner puts the arguments of a control applied once in place of its parameters,
+    so its def-use run after inlining sees the caller's out parameter as the callee leaves it."""
+    text = SUB_CONTROL.replace("BODY", body).replace("CALLS", calls)
+    found = [w for w in warnings(text) if w[1].startswith("out parameter") and "'d'" in w[1]]
+    assert found == ([(line_of(text, "control d(out bit<32> x"), "out parameter 'x' may be uninitialized "
+                       "when 'd' terminates")] if warned else [])
