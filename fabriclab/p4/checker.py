@@ -965,6 +965,15 @@ class DeclarationChecker:
         else:
             self._check_decl(decl, scope)
 
+    def _branch(self, stmt: ir.Stmt, scope: Scope, dead: bool) -> ir.Stmt:
+        """A branch of an `if`, checked; one its literal condition never takes gives no
+        warnings (p4c's constant folding drops it before type checking)."""
+        mark = len(self.ctx.warnings)
+        checked = self._stmt(stmt, Scope(scope))
+        if dead:
+            del self.ctx.warnings[mark:]
+        return checked
+
     def _branch_hints(self, stmt: ir.If) -> None:
         """p4c's constant folding drops `@likely`/`@unlikely` on a block its condition always
         or never takes, with a warning; its strength reduction has folded `e == e`/`e != e`."""
@@ -1264,13 +1273,14 @@ class DeclarationChecker:
                 raise error(stmt.pos, "only calls can be used as statements")
             stmt.call = call
         elif isinstance(stmt, ir.If):
+            taken = stmt.cond.value if isinstance(stmt.cond, ir.BoolLiteral) else None
             stmt.cond = self.types.expr(stmt.cond, scope)
             if not isinstance(stmt.cond.type, ir.BoolType):
                 raise error(stmt.cond.pos, f"Condition of IfStatement does not evaluate to a bool but "
                                            f"{self.types.show(stmt.cond.type)}")
-            stmt.then = self._stmt(stmt.then, Scope(scope))
+            stmt.then = self._branch(stmt.then, scope, dead=taken is False)
             if stmt.else_ is not None:
-                stmt.else_ = self._stmt(stmt.else_, Scope(scope))
+                stmt.else_ = self._branch(stmt.else_, scope, dead=taken is True)
             self._branch_hints(stmt)
         elif isinstance(stmt, ir.Block):
             self._block(stmt, scope)

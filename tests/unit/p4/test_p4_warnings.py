@@ -643,3 +643,16 @@ def test_an_out_argument_of_a_control_applied_once_is_written_as_its_body_writes
     found = [w for w in warnings(text) if w[1].startswith("out parameter") and "'d'" in w[1]]
     assert found == ([(line_of(text, "control d(out bit<32> x"), "out parameter 'x' may be uninitialized "
                        "when 'd' terminates")] if warned else [])
+
+
+@pytest.mark.parametrize("apply, warned", [
+    ("if (true) { meta.x = 1; } else { meta.x = -1; }", False),  # p4c: gauntlet_nested_ifs_in_function
+    ("if (false) { meta.x = -1; }", False),
+    ("if (false) { meta.x = 1; } else { meta.x = -1; }", True),
+    ("if (meta.x == 0) { meta.x = -1; }", True),
+])
+def test_a_branch_a_literal_condition_never_takes_gives_no_warnings(apply, warned):
+    """p4c's constant folding drops it before its type checker could warn about it."""
+    text = build(APPLY=apply)
+    expected = [(line_of(text, "apply {"), "-8w1: negative value with unsigned type")]
+    assert warnings(text) == (expected if warned else [])
