@@ -6,6 +6,8 @@ or adds warnings to `ctx`.
 
 from __future__ import annotations
 
+import copy
+
 from fabriclab.p4 import ir, liveness
 from fabriclab.p4.consteval import literal_text
 from fabriclab.p4.bmv2_rules import check_simple_switch, is_v1switch
@@ -224,7 +226,7 @@ class TargetRestrictions:
                     continue
                 ptype = arg.value.type if arg.value is not None else param.type
                 if _nested_struct(ptype, lambda t: isinstance(t, (ir.StructLike, ir.TupleType, ir.StackType))):
-                    raise error(call.pos, f"{node_text(call)}: extern functions with 'out' nested struct argument "
+                    raise error(call.pos, f"{_split_locals_text(call)}: extern functions with 'out' nested struct argument "
                                           f"({param.name}) not supported")
         flattened = _flattened_params(main)
         top = [b for b in blocks if any(p in flattened for p in b.params)]
@@ -234,6 +236,40 @@ class TargetRestrictions:
                     [a.body for a in local]:
                 _check_struct_writes(body, flattened)
         check_simple_switch(ctx, blocks, actions)
+
+
+def _split_locals_text(call: ir.MethodCall) -> str:
+    """`call` as p4c's mid end quotes it: a local variable of a nested struct type, renamed
+    `v_0` (UniqueNames) and split into one variable per field (NestedStructs), is passed as
+    the struct expression of those (`{ f = v_0_f }`)."""
+    shown = copy.copy(call)
+    shown.args = [_passing(a, _split_local(a.value)) for a in call.args]
+    return node_text(shown)
+
+
+def _passing(arg: ir.Argument, value: ir.Expr | None) -> ir.Argument:
+    """`arg` passing `value` instead, if one is given."""
+    if value is None:
+        return arg
+    other = copy.copy(arg)
+    other.value = value
+    return other
+
+
+def _split_local(e: ir.Expr | None) -> ir.StructExpr | None:
+    if not (isinstance(e, ir.PathExpr) and isinstance(e.decl, ir.VarDecl) and _is_struct(e.type)
+            and any(_is_struct(f.type) or getattr(f.type, "kind", None) == "header" for f in e.type.fields)):
+        return None
+    return _fields_expr(e.type, f"{e.name}_0")
+
+
+def _fields_expr(struct: ir.StructLike, prefix: str) -> ir.StructExpr:
+    return ir.StructExpr([(f.name, _fields_expr(f.type, f"{prefix}_{f.name}") if _is_struct(f.type)
+                           else ir.PathExpr(f"{prefix}_{f.name}")) for f in struct.fields])
+
+
+def _is_struct(t: ir.Type | None) -> bool:
+    return isinstance(t, ir.StructLike) and t.kind == "struct"
 
 
 def _check_struct_writes(body, flattened: set) -> None:

@@ -173,7 +173,14 @@ def test_switch_in_a_used_action():
 
 def test_extern_with_an_inout_nested_struct():
     decls = "struct n_t { h_t h; }\n extern void ext(inout n_t v);\n extern void ext2(inout m_t v);"
-    rejected("ext(n): extern functions with 'out' nested struct argument (v) not supported", DECLS=decls, LOCALS="n_t n;", APPLY="@@ext(n);")
+    # (p4c quotes the call as its mid end made it: the local renamed and split into its fields)
+    rejected("ext({ h = n_0_h }): extern functions with 'out' nested struct argument (v) not supported",
+             DECLS=decls, LOCALS="n_t n;", APPLY="@@ext(n);")
+    rejected("ext({ h = t_0_h }): extern functions with 'out' nested struct argument (v) not supported",
+             DECLS=decls, APPLY="n_t t = { hdr.h };\n @@ext(t);")
+    deeper = "struct i_t { h_t h; bit<8> b; }\n struct n_t { i_t i; bit<8> c; }\n extern void ext(inout n_t v);"
+    rejected("ext({ i = { h = n_0_i_h, b = n_0_i_b }, c = n_0_c }): extern functions with 'out' nested struct "
+             "argument (v) not supported", DECLS=deeper, LOCALS="n_t n;", APPLY="@@ext(n);")
     # (in a package of its own: simple_switch implements no user extern, p4c-bm2-ss rejects any)
     own = TEMPLATE.replace("V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;",
                            "control Ctl<H, M>(inout H h, inout M m, inout standard_metadata_t sm);\n"
