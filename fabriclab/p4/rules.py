@@ -10,6 +10,7 @@ import copy
 
 from fabriclab.p4 import ir, liveness
 from fabriclab.p4.consteval import literal_text
+from fabriclab.p4.diagnostics import CompileError
 from fabriclab.p4.bmv2_rules import check_simple_switch, is_v1switch
 from fabriclab.p4.checker import unreachable_accept
 from fabriclab.p4.p4c_text import node_text
@@ -194,8 +195,9 @@ def _line(entry: ir.Entry) -> str:
 
 
 class TargetRestrictions:
-    """Pass: what p4c's mid end (for BMv2, and p4test) cannot compile in the instantiated
-    program (the blocks main gets and the actions they use; p4c removed the rest):
+    """Pass: what p4c's mid end (for BMv2, and p4test) cannot compile: the errors the checking
+    left to it (ctx.midend_errors); in the instantiated program (the blocks main gets and the
+    actions they use; p4c removed the rest):
     switch statements in actions; extern calls with an out/inout parameter of a nested
     struct type; and, for the parameters of the top-level blocks whose types are the
     package's nested struct type arguments (flattened to their fields), writes of a whole
@@ -205,6 +207,8 @@ class TargetRestrictions:
     name = "target-restrictions"
 
     def run(self, ctx: CheckContext) -> None:
+        if ctx.midend_errors:
+            raise CompileError(ctx.midend_errors[:1])
         main = ctx.program.main
         if main is None:
             return

@@ -324,6 +324,8 @@ class CheckContext:
     not_returning: list = field(default_factory=list)  # functions a path through ends without `return`
     # errors p4c reports and checks on past (the checker adds them to what it reports)
     errors: list[Diagnostic] = field(default_factory=list)
+    # errors of p4c's mid end, reported once the front end's checks have passed
+    midend_errors: list[Diagnostic] = field(default_factory=list)
     # a name several parsers or controls are declared under -> them, in source order
     overloads: dict = field(default_factory=dict)
     package_overloads: dict = field(default_factory=dict)  # name -> packages declared so, all of them
@@ -469,7 +471,8 @@ class ExprChecker:
                 made = self.concrete_struct(base, args)
                 for f in made.fields:  # p4c validates the fields of the specialized type
                     if (tuple_error := tuple_field_error(f.type, ref.pos, self.show)) is not None:
-                        raise tuple_error
+                        self.ctx.midend_errors.extend(tuple_error.diagnostics)  # (its mid end's)
+                        continue
                     if not field_ok(made.kind, f.type):
                         raise error(ref.pos, f"Field '{f.name}' of '{made.kind} {base.name}' cannot have type "
                                              f"'{checked_type_text(f.type)}'")

@@ -96,6 +96,10 @@ def test_unused_functions(bad, good, message):
     ("struct g_t<T> { tuple<T, T> t; }\n@@const g_t<_> x = { t = { 0, 0 } };",
      "struct g_t<T> { tuple<T, T> t; }\nconst g_t<bit<8>> x = { t = { 0, 0 } };",
      "Field 'f0' of 'struct tuple_0' cannot have type '_'"),
+    # ... by p4c's mid end: a type error its front end finds comes first
+    # (decl-constant-with-illformed-type-after-specialization)
+    ("struct g_t<T> { tuple<T, T> t; }\nconst g_t<void> @@x = { t = { 0, 0 } };",
+     "struct g_t<T> { tuple<T, T> t; }\nconst g_t<bit<8>> x = { t = { 0, 0 } };", "'x'\n  ---- Actual error:"),
     # (extern-abstract-method-return-type-has-dont-care)
     ("extern e2 {\n@@abstract tuple<bit<8>, void> f(in bit<1> a); }", "extern e2 { abstract tuple<bit<8>> f(in bit<1> a); }",
      "Field 'f1' of 'struct tuple_0' cannot have type 'void'"),
