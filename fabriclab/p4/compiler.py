@@ -125,6 +125,16 @@ def _repeated_before(trees: list, smap: SourceMap, text: str) -> list[Diagnostic
             for pos, name in repeated_names(ir.Program(decls=built))]
 
 
+def _p4runtime_first(err: CompileError, program: ir.Program) -> CompileError:
+    """p4c writes P4Runtime files (here: always) between its front end and its mid end, and
+    stops there on their errors: those come before the mid end's."""
+    from fabriclab.p4.p4info import build_p4info
+    if not err.in_mid_end:
+        return err
+    errors = [d for d in build_p4info(program)[1] if d.severity != "warning"]
+    return CompileError(errors) if errors else err
+
+
 def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledProgram:
     """Parse, build the IR, check and build P4Info (imported here: a disk cache hit needs none of it)."""
     from fabriclab.p4.passes import check
@@ -139,7 +149,11 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
             tree = parse(text, smap)
         except ParseError as err:
             raise CompileError(_repeated_before(err.before, smap, text) + err.diagnostics) from None
-        program = check(build_ir(tree, smap, text, warnings), warnings)
+        program = build_ir(tree, smap, text, warnings)
+        try:
+            check(program, warnings)
+        except CompileError as err:
+            raise _p4runtime_first(err, program) from None
         p4info, p4info_errors = build_p4info(program)
         if program.main is None:  # p4c's P4Info serializer says so too
             warnings.append(Diagnostic(None, "Program does not contain a main module, so P4Info's "

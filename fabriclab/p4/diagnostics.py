@@ -67,6 +67,8 @@ class Diagnostic:
 class CompileError(FabricError):
     """A P4 program was rejected; carries one or more diagnostics."""
 
+    in_mid_end = False  # raised by what p4c's mid end does (passes.PassManager)
+
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = diagnostics
         self.self_describing = any(d.pos for d in diagnostics)

@@ -45,12 +45,22 @@ class PassManager:
 
     def run(self, ctx: CheckContext) -> ir.Program:
         """Run every pass in order; a pass's CompileError ends the run (nothing after it runs),
-        as do the errors a pass reported and checked on past."""
+        as do the errors a pass reported and checked on past. One from p4c's mid end on is
+        marked `in_mid_end` (p4c writes P4Runtime files, and reports their errors, before it)."""
+        mid_end = False
         for p in self.passes:
-            p.run(ctx)
-            if ctx.errors:
-                raise CompileError(ctx.errors)
+            mid_end |= p.name == MID_END_START
+            try:
+                p.run(ctx)
+                if ctx.errors:
+                    raise CompileError(ctx.errors)
+            except CompileError as err:
+                err.in_mid_end = mid_end
+                raise
         return ctx.program
+
+
+MID_END_START = "target-restrictions"  # the first pass of what p4c's mid end does
 
 
 # validate declarations as written -> warn about unused ones, uses of deprecated ones and out parameters left unwritten -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules

@@ -220,6 +220,15 @@ def test_control_plane_parameter_of_a_struct_type_is_a_p4info_error():
     assert p4info_errors(**slots) == []
 
 
+def test_a_p4info_error_comes_before_the_mid_end_s():
+    """p4c writes P4Runtime files before its mid end and stops on their errors (issue532)."""
+    p4info = "action w(@@r_t v) { meta.x = v.f; } table t { actions = { w; } }"
+    rejected("Action parameter v has a type which is not bit<>, int<>, bool, type or serializable enum",
+             NESTED, LOCALS=p4info + " register<r_t>(4) regs;", APPLY="regs.read(meta.r, 0); t.apply();")
+    rejected("meta.r: writing to a structure is not supported", NESTED, LOCALS="register<r_t>(4) regs;",
+             APPLY="regs.read(@@meta.r, 0);")
+
+
 # -- parsers and @match (p4c: issue2373, issue413, issue1732)
 def test_parser_must_reach_accept_or_reject():
     loop = "state s1 { transition s2; } state s2 { transition s1; }"
