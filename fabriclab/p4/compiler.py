@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from fabriclab import __version__
 from fabriclab.p4 import cache, ir
-from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap, refine
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap, TargetError, refine
 from fabriclab.p4.preprocess import preprocess
 
 P4INFO_TEXT_HEADER = "# proto-file: p4/config/v1/p4info.proto\n# proto-message: p4.config.v1.P4Info\n\n"
@@ -127,9 +127,10 @@ def _repeated_before(trees: list, smap: SourceMap, text: str) -> list[Diagnostic
 
 def _p4runtime_first(err: CompileError, program: ir.Program) -> CompileError:
     """p4c writes P4Runtime files (here: always) between its front end and its mid end, and
-    stops there on their errors: those come before the mid end's."""
+    stops there on their errors: those come before the mid end's (not before a rule of the
+    BMv2 back end, a TargetError: that one names the target the program cannot run on)."""
     from fabriclab.p4.p4info import build_p4info
-    if not err.in_mid_end:
+    if not err.in_mid_end or isinstance(err, TargetError):
         return err
     errors = [d for d in build_p4info(program)[1] if d.severity != "warning"]
     return CompileError(errors) if errors else err
