@@ -8,10 +8,11 @@ uses (p4c removes the rest first), it checks parameters of a scalar type (bit, i
 error, a serializable enum or `type` by name) and the scalar fields of struct parameters,
 through nested structs and typedefs (not headers, stacks or unions), each on its own; a
 write is an assignment to the location or what holds it, or any out/inout argument naming
-either (one naming a part of it too), a call of an action (directly or through a table)
-whose body writes it counts as a write, a `return` ends a path where it is checked, an
-`exit` ends one unchecked, a loop counts as writing, and a name a local redeclares is left
-alone. The abstract methods a block's extern instances implement are checked with it. A
+either (one naming a part of it too; an `out` one of a control applied once only as that
+control's body writes it, as p4c inlines it in place), a call of an action (directly or
+through a table) whose body writes it counts as a write, a `return` ends a path where it is
+checked, an `exit` ends one unchecked, a loop counts as writing, and a name a local
+redeclares is left alone. The abstract methods a block's extern instances implement are checked with it. A
 parser is checked once typed (ParserOutParams): where its paths end at accept or reject, as
 p4c checks both.
 """
