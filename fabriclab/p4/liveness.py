@@ -6,6 +6,8 @@ runtime_ops.RuntimeDivision); each says, by the parameters, how far it follows."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fabriclab.p4 import ir
 
 
@@ -15,6 +17,20 @@ def block_of(value) -> ir.Decl | None:
         value = value.decl
     typ = getattr(value, "type", None)
     return typ if isinstance(typ, (ir.ControlDecl, ir.ParserDecl)) else None
+
+
+def main_blocks(main: ir.Instance | None) -> Iterator[tuple[ir.Instance | ir.ConstructorCall, ir.Decl]]:
+    """(instance, its parser or control) for each main gets, through the packages it gets."""
+    values = [arg.value for arg in main.args] if main is not None else []
+    while values:
+        value = values.pop(0)
+        if isinstance(value, ir.PathExpr):
+            value = value.decl
+        block = block_of(value)
+        if block is not None:
+            yield value, block
+        elif isinstance(value, (ir.ConstructorCall, ir.Instance)):  # a package's
+            values.extend(arg.value for arg in value.args)
 
 
 def pipeline_blocks(main: ir.Instance, follow_args: bool = False) -> list[ir.Decl]:

@@ -55,19 +55,9 @@ class MidEndParsers:
     name = "mid-end-parsers"
 
     def run(self, ctx: CheckContext) -> None:
-        main = ctx.program.main
-        if main is None:
-            return
-        values = [arg.value for arg in main.args]
-        while values:
-            value = values.pop(0)
-            if isinstance(value, ir.PathExpr):
-                value = value.decl
-            block = liveness.block_of(value)
+        for _, block in liveness.main_blocks(ctx.program.main):
             if isinstance(block, ir.ParserDecl) and id(block) in ctx.never_accepting:
                 ctx.warn(block.pos, unreachable_accept(block), once=False)
-            elif block is None and isinstance(value, (ir.ConstructorCall, ir.Instance)):  # a package's
-                values.extend(arg.value for arg in value.args)
 
 
 def _nested_blocks(value: ir.Expr | ir.Instance | None, outer: str | None, where: ir.Node) -> None:

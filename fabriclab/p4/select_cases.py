@@ -13,11 +13,15 @@ a state set to constants decide (LocalCopyPropagation, within the state) makes t
 the one it takes unreachable, the added `default` among them ("SelectCase: unreachable case").
 The front end made each `if` and `?:` of a state such a select, `true` then `false` (neither
 with a position), after the statements before it (RemoveParserControlFlow).
+
+And those of its front end's constant folding once a parser main instantiates is inlined:
+a select on the constant arguments of its constructor parameters makes the cases after the
+one it takes unreachable.
 """
 
 from __future__ import annotations
 
-from fabriclab.p4 import consteval, ir
+from fabriclab.p4 import consteval, ir, liveness
 from fabriclab.p4.checker import constant_key, must_match, select_may_match_none
 from fabriclab.p4.names import SYSTEM, kept_declarations
 from fabriclab.p4.typecheck import CheckContext
@@ -40,6 +44,7 @@ class SimplifySelectCases:
                     _simplify(ctx, sel)
             for state in decl.states:
                 _fold_no_match(ctx, decl, state)
+        _fold_constructor_arguments(ctx)
 
 
 def _simplify(ctx: CheckContext, sel: ir.SelectExpr) -> None:
@@ -170,3 +175,25 @@ def _value(e: ir.Expr, env: Env) -> int | bool | None:
         except consteval.FoldError:
             return None
     return None
+
+
+def _fold_constructor_arguments(ctx: CheckContext) -> None:
+    """The selects of each parser main gets with constant constructor arguments."""
+    for instance, block in liveness.main_blocks(ctx.program.main):
+        if isinstance(block, ir.ParserDecl):
+            env = {id(a.param): a.value.value for a in instance.args
+                   if a.param is not None and isinstance(a.value, (ir.Constant, ir.BoolLiteral))}
+            for state in block.states if env else ():
+                _fold_with(ctx, state.transition.select if state.transition is not None else None, env)
+
+
+def _fold_with(ctx: CheckContext, sel: ir.SelectExpr | None, env: Env) -> None:
+    """A select some of whose keys are constructor parameters `env` gives values to."""
+    if sel is None or not any(isinstance(k, ir.PathExpr) and id(k.decl) in env for k in sel.keys):
+        return
+    values = [_value(k, env) for k in sel.keys]
+    if None in values:
+        return
+    taken = next((i for i, c in enumerate(sel.cases) if must_match(c, values)), None)
+    for case in sel.cases[taken + 1:] if taken is not None else ():
+        ctx.warn(case.pos, UNREACHABLE)

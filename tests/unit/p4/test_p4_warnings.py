@@ -656,3 +656,15 @@ def test_a_branch_a_literal_condition_never_takes_gives_no_warnings(apply, warne
     text = build(APPLY=apply)
     expected = [(line_of(text, "apply {"), "-8w1: negative value with unsigned type")]
     assert warnings(text) == (expected if warned else [])
+
+
+@pytest.mark.parametrize("arg, unreachable", [("false", " true: reject"), ("true", None)])
+def test_a_select_on_a_constructor_parameter_main_gives_a_constant_is_folded(arg, unreachable):
+    """p4c: parser-unroll-t1-cond, folded once the front end inlined the parser into main."""
+    text = build().replace("parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm)",
+                           "parser P(packet_in pkt, out hs_t hdr, inout m_t meta, inout standard_metadata_t sm)"
+                           "(bool test)", 1).replace(
+        "transition accept; }", "transition select(test) {\n false: accept;\n true: reject;\n }\n }", 1).replace(
+        "V1Switch(P(),", f"V1Switch(P({arg}),", 1)
+    found = [w for w in warnings(text) if "SelectCase" in w[1]]
+    assert found == ([(line_of(text, unreachable), "SelectCase: unreachable case")] if unreachable else [])
