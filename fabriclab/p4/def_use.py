@@ -17,7 +17,9 @@ every transition into it may bring, to a fixed point). `exit` and `return` end a
 reads its `in`/`inout` arguments and writes its `out`/`inout` ones (an extern's or a
 parser's or control's leave their headers valid); an action runs its body where it is called
 (a table: each of its actions, from what its key read). After `h.isValid()`, `h` is not
-warned about until its validity changes or the statement that asked ends. A function is
+warned about until its validity changes or the statement that asked ends (not after an ask
+in a value given to a local nothing else reads: p4c repeats its def-use pass, which removes
+such assignments, and warns in the later rounds). A function is
 checked where the front end inlined each call of it, under the names it was written with (its
 parameters copied in are written, their headers valid, as p4c checks a function's body).
 
@@ -231,6 +233,34 @@ def _root(e: ir.Expr, roots: dict[int, ir.Node]) -> ir.Node | None:
     return roots.get(id(e.decl)) if isinstance(e, ir.PathExpr) else None
 
 
+def _dead_asks(decl: ir.Node) -> set[int]:
+    """The isValid() calls in what p4c's def-use removes as dead: the values given to a local
+    variable nothing else reads (its pass repeats until none is left, so after its first
+    round they silence no warning about the headers they ask about)."""
+    values: dict[int, list[ir.Expr]] = collections.defaultdict(list)  # id(variable) -> its values
+    written: set[int] = set()  # ids of the paths an assignment writes
+    for n in ir.walk(decl):
+        if isinstance(n, ir.VarDecl) and n.init is not None:
+            values[id(n)].append(n.init)
+        elif isinstance(n, ir.Assign) and isinstance(n.lhs, ir.PathExpr) and isinstance(n.lhs.decl, ir.VarDecl):
+            values[id(n.lhs.decl)].append(n.rhs)
+            written.add(id(n.lhs))
+    dead = {v for v, exprs in values.items() if all(_only_asks(e) for e in exprs)}
+    while True:
+        inside = {id(n) for v in dead for e in values[v] for n in ir.walk(e)}
+        read = {id(n.decl) for n in ir.walk(decl) if isinstance(n, ir.PathExpr)
+                and id(n) not in written and id(n) not in inside}
+        if not dead & read:
+            break
+        dead -= read
+    return {id(n) for v in dead for e in values[v] for n in ir.walk(e) if isinstance(n, ir.MethodCall)}
+
+
+def _only_asks(e: ir.Expr) -> bool:
+    """No call but isValid() (one with effects keeps its assignment)."""
+    return all(n.kind is ir.CallKind.IS_VALID for n in ir.walk(e) if isinstance(n, ir.MethodCall))
+
+
 def _matches(loc: Location, pattern: Location) -> bool:
     return len(loc) == len(pattern) and all(p == x or p is None and isinstance(x, int)
                                             for p, x in zip(pattern, loc))
@@ -258,12 +288,14 @@ class _Block:
     returned: list = field(default_factory=list)  # the states at each `return` of the action running
     # an inlined function's early returns: its flag -> the states where it returned
     function_returned: dict = field(default_factory=dict)
+    dead_asks: set = field(default_factory=set)  # ids of the isValid() calls that silence nothing
 
     def run(self) -> None:
         """The walk of the whole parser or control (none of one with a loop)."""
         if any(isinstance(n, ir.For) for n in ir.walk(self.decl)):
             return
         self.follow_variables(self.decl)
+        self.dead_asks = _dead_asks(self.decl)
         state = State()
         for p in self.decl.params:
             state = self.declare(p, state, unwritten=p.direction == "out",
@@ -707,6 +739,8 @@ class _Block:
                 self.hd.update(self.matching(target)[0], YES)
             return state
         if call.kind is ir.CallKind.IS_VALID and target is not None:
+            if id(call) in self.dead_asks:
+                return state
             ref = self.ref(target)
             locs = [ref.location] if isinstance(ref, _Ref) else self.matching(target)[0] if ref is False else []
             for loc in locs:

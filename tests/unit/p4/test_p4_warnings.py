@@ -668,3 +668,14 @@ def test_a_select_on_a_constructor_parameter_main_gives_a_constant_is_folded(arg
         "V1Switch(P(),", f"V1Switch(P({arg}),", 1)
     found = [w for w in warnings(text) if "SelectCase" in w[1]]
     assert found == ([(line_of(text, unreachable), "SelectCase: unreachable case")] if unreachable else [])
+
+
+@pytest.mark.parametrize("asks, warned", [
+    ("bool b = lh.isValid();\n b = b || lh.isValid();", True),  # p4c: issue561, b is dead
+    ("bool b = lh.isValid();\n meta.x = (bit<8>)(bit<1>)b;", False),  # b is read: the ask holds
+])
+def test_an_isvalid_in_a_dead_assignment_silences_no_invalid_header_warning(asks, warned):
+    """p4c repeats its def-use pass, which removes dead assignments: the later rounds warn."""
+    text, lines = marked_lines(build(APPLY=f"h_t lh;\n {asks}\n meta.x = lh.a; @@"))
+    assert [w for w in warnings(text) if "header" in w[1]] == (
+        [(lines[0], "accessing a field of an invalid header lh")] if warned else [])
