@@ -93,7 +93,7 @@ def _keyset(keysets: list[ir.Expr]) -> tuple | None:
 
 
 UNREACHABLE = "SelectCase: unreachable case"
-Env = dict[int, int | bool]  # the constant each local variable holds (by id of its VarDecl)
+Env = dict[int, int | bool]  # the constant each local variable or constructor parameter holds (by id)
 
 
 def _fold_no_match(ctx: CheckContext, parser: ir.ParserDecl, state: ir.ParserState) -> None:
@@ -116,14 +116,17 @@ def _fold_no_match(ctx: CheckContext, parser: ir.ParserDecl, state: ir.ParserSta
     sel = state.transition.select if state.transition is not None else None
     if sel is None or not select_may_match_none(sel):
         return
-    values = [_value(k, env) for k in sel.keys]
-    if None in values:
-        return
-    taken = next((i for i, c in enumerate(sel.cases) if must_match(c, values)), None)
-    if taken is not None:
-        for case in sel.cases[taken + 1:]:
-            ctx.warn(case.pos, UNREACHABLE)
+    if _fold(ctx, sel, env):  # the `default` it was given comes after the case it takes
         ctx.warn(None, UNREACHABLE, once=False)
+
+
+def _fold(ctx: CheckContext, sel: ir.SelectExpr, env: Env) -> bool:
+    """Warn of the cases after the one `sel` takes if `env` decides its keys; whether it does."""
+    values = [_value(k, env) for k in sel.keys]
+    taken = None if None in values else next((i for i, c in enumerate(sel.cases) if must_match(c, values)), None)
+    for case in sel.cases[taken + 1:] if taken is not None else ():
+        ctx.warn(case.pos, UNREACHABLE)
+    return taken is not None
 
 
 def _branch(stmt: ir.Stmt) -> ir.Expr | None:
@@ -189,11 +192,5 @@ def _fold_constructor_arguments(ctx: CheckContext) -> None:
 
 def _fold_with(ctx: CheckContext, sel: ir.SelectExpr | None, env: Env) -> None:
     """A select some of whose keys are constructor parameters `env` gives values to."""
-    if sel is None or not any(isinstance(k, ir.PathExpr) and id(k.decl) in env for k in sel.keys):
-        return
-    values = [_value(k, env) for k in sel.keys]
-    if None in values:
-        return
-    taken = next((i for i, c in enumerate(sel.cases) if must_match(c, values)), None)
-    for case in sel.cases[taken + 1:] if taken is not None else ():
-        ctx.warn(case.pos, UNREACHABLE)
+    if sel is not None and any(isinstance(k, ir.PathExpr) and id(k.decl) in env for k in sel.keys):
+        _fold(ctx, sel, env)
