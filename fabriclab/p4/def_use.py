@@ -25,10 +25,22 @@ parameters copied in are written, their headers valid, as p4c checks a function'
 
 Header validity follows p4c's own bookkeeping, quirks included (`_Headers`): a path that
 ended still joins, and what a table's actions or an action after its first `if` do to
-validity does not reach the caller. Silent: loops, a stack element by a run-time index,
-what p4c warns about only
-after inlining controls and actions (its second def-use run), and any variable the front
-end made rather than the program.
+validity does not reach the caller.
+
+p4c's front end runs its def-use pass again after inlining controls and actions, and its
+reporter drops a warning of a kind already given at a position: so that second run adds
+what inlining shows. Each control is walked again with a control it applies run in place,
+its parameters the arguments p4c's Inline substitutes (a field of a parameter that is a
+header itself reported at the argument; an out argument's headers reset invalid; its
+`return`s joining validity at its end), and an action called directly running in place (what
+it does to validity after an `if` reaches the caller); the warnings at positions where the
+first run gave none of their kind are added. Where p4c's Inline copies the arguments into
+fresh variables (arguments that overlap, an instance applied with other arguments elsewhere)
+the call is taken as the first run takes it.
+
+Silent: loops, a stack element by a run-time index, sub-parsers and functions as p4c's
+second run sees them after inlining, and any variable the front end made rather than the
+program.
 """
 
 from __future__ import annotations
@@ -39,6 +51,7 @@ from dataclasses import dataclass, field, replace
 
 from fabriclab.p4 import ir
 from fabriclab.p4.names import SYSTEM, kept_declarations
+from fabriclab.p4.p4c_text import node_text
 from fabriclab.p4.p4types import BitType, BoolType, ErrorType, IntType, StackType, StringType, VarbitType
 from fabriclab.p4.typecheck import CheckContext
 
@@ -128,11 +141,65 @@ class DefUse:
         origin = ctx.generic_origin
         untracked = {made for made, args in ctx.generic_args.items()
                      if any(id(a) in origin for a in args)}
-        for decl in ctx.program.decls:
-            if decl.pos is None or decl.pos.file.startswith(SYSTEM) or id(decl) not in kept:
-                continue
-            if isinstance(decl, (ir.ControlDecl, ir.ParserDecl)):
-                _Block(ctx, decl, disabled=disabled, untracked=untracked).run()
+        blocks = [d for d in ctx.program.decls if isinstance(d, (ir.ControlDecl, ir.ParserDecl))
+                  and d.pos is not None and not d.pos.file.startswith(SYSTEM) and id(d) in kept]
+        for decl in blocks:
+            _Block(ctx, decl, disabled=disabled, untracked=untracked).run()
+        # p4c's second run, on the controls with the controls they apply inlined: what it finds
+        # where the first found nothing of its kind (p4c's reporter drops a repeat by position)
+        second = _Second(_applies(ctx.program))
+        for decl in blocks:
+            if isinstance(decl, ir.ControlDecl):
+                _Block(ctx, decl, disabled=disabled, untracked=untracked, second=second).run()
+        seen = {(_kind(w.message), w.pos) for w in ctx.warnings}
+        for kind, pos, message in second.found:
+            if pos is not None and (kind, pos) not in seen:
+                seen.add((kind, pos))
+                ctx.warn(pos, message)
+
+
+@dataclass
+class _Second:
+    """p4c's second def-use run (its front end repeats SimplifyDefUse after inlining controls,
+    actions and functions): what it finds, and the applies of each control instance."""
+
+    applies: dict  # id(a control instance) -> the applies of it
+    found: list = field(default_factory=list)  # (kind, position, message)
+    depth: int = 0  # controls being inlined
+
+
+def _applies(program: ir.Program) -> dict:
+    """id(instance) -> the calls applying it, for the instances applied with other arguments
+    in different places (p4c's Inline then copies them), each once otherwise."""
+    calls: dict[int, list] = collections.defaultdict(list)
+    for d in program.decls:
+        if isinstance(d, ir.ControlDecl):
+            for n in ir.walk(d):
+                if isinstance(n, ir.MethodCall) and n.kind is ir.CallKind.CONTROL_APPLY and _instance(n):
+                    calls[_instance(n)].append(n)
+    return {k: v if len({tuple(_text(a.value) for a in c.args) for c in v}) > 1 else v[:1]
+            for k, v in calls.items()}
+
+
+def _instance(call: ir.MethodCall) -> int | None:
+    """id of the instance (or control) a control's apply call names."""
+    target = call.target
+    if isinstance(target, ir.Member) and target.member == "apply":
+        target = target.expr
+    return id(target.decl) if isinstance(target, ir.PathExpr) and target.decl is not None else None
+
+
+def _text(e) -> str | None:
+    return None if e is None else node_text(e)
+
+
+def _kind(message: str) -> str | None:
+    """The def-use kind of a warning's message."""
+    if message.startswith("accessing a field of"):
+        return INVALID_HEADER
+    if message.endswith(("may be uninitialized", "may not be completely initialized")):
+        return UNINITIALIZED
+    return None
 
 
 def _silenced(node) -> set[str]:
@@ -191,24 +258,27 @@ class _Ref:
     text: str | None
 
 
-def _ref(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str]) -> _Ref | None | bool:
+def _ref(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str],
+         alias: dict | None = None) -> _Ref | None | bool:
     """The location `e` names (a variable or parameter, then fields and constant indexes);
     None if it names none, False if it names one imprecisely (a run-time index)."""
-    found = _pattern(e, roots, shown)
+    found = _pattern(e, roots, shown, alias)
     return False if isinstance(found, _Ref) and None in found.location else found
 
 
-def _pattern(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str]) -> _Ref | None | bool:
+def _pattern(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str],
+             alias: dict | None = None) -> _Ref | None | bool:
     """The location `e` names, None for each index known only at run time (any element: also
     a stack's `next` and `last`), and p4c's text of it (None if p4c prints an index otherwise;
     `shown`: the names as written of what the front end renamed). None if `e` names no
-    variable or parameter followed; False for a stack's `lastIndex` or `size` (no location)."""
+    variable or parameter followed; False for a stack's `lastIndex` or `size` (no location).
+    `alias`: the parameters of an inlined control, each the argument's `_Ref` it stands for."""
     parts: list = []
     text: list[str | None] = []
     while isinstance(e, (ir.Member, ir.Index)):
         if isinstance(e, ir.Member) and isinstance(e.expr.type, StackType) and e.member in _STACK_MEMBERS:
             if e.member not in ("next", "last"):
-                return False if _root(e, roots) is not None else None
+                return False if _root(e, roots, alias) is not None else None
             parts.append(None)
             text.append(f".{e.member}")
         elif isinstance(e, ir.Member):
@@ -221,16 +291,26 @@ def _pattern(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str]
                 shown.get(index.name, index.name) if isinstance(index, ir.PathExpr) else None
             text.append(None if shown_index is None else f"[{shown_index}]")
         e = e.expr
+    if isinstance(e, ir.PathExpr) and alias and id(e.decl) in alias:
+        base = alias[id(e.decl)]
+        printed = None if None in text or base.text is None else base.text + "".join(reversed(text))
+        return _Ref((*base.location, *reversed(parts)), printed)
     if not isinstance(e, ir.PathExpr) or id(e.decl) not in roots:
         return None
     printed = None if None in text else shown.get(e.name, e.name) + "".join(reversed(text))
     return _Ref((id(e.decl), *reversed(parts)), printed)
 
 
-def _root(e: ir.Expr, roots: dict[int, ir.Node]) -> ir.Node | None:
+def _root(e: ir.Expr, roots: dict[int, ir.Node], alias: dict | None = None):
+    """The id of the variable or parameter `e` is part of (an inlined control's parameter: its
+    argument's), None if not followed."""
     while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
         e = e.expr
-    return roots.get(id(e.decl)) if isinstance(e, ir.PathExpr) else None
+    if not isinstance(e, ir.PathExpr):
+        return None
+    if alias and id(e.decl) in alias:
+        return alias[id(e.decl)].location[0]
+    return id(e.decl) if id(e.decl) in roots else None
 
 
 def _dead_asks(decl: ir.Node) -> set[int]:
@@ -286,9 +366,16 @@ class _Block:
     silenced: collections.Counter = field(default_factory=collections.Counter)  # by `@noWarn`, per kind
     calls: int = 0
     returned: list = field(default_factory=list)  # the states at each `return` of the action running
+    # the header validity at each `return` of an inlined control (p4c's RemoveReturns has made
+    # them flags guarding the rest, so they join at its end); None: not followed
+    returned_headers: list | None = None
     # an inlined function's early returns: its flag -> the states where it returned
     function_returned: dict = field(default_factory=dict)
     dead_asks: set = field(default_factory=set)  # ids of the isValid() calls that silence nothing
+    # p4c's second def-use run, after its front end inlined controls and actions (`_Second`)
+    second: _Second | None = None
+    alias: dict = field(default_factory=dict)  # an inlined control's parameters -> its arguments' _Refs
+    arguments: dict = field(default_factory=dict)  # id(an inlined control's parameter) -> its argument
 
     def run(self) -> None:
         """The walk of the whole parser or control (none of one with a loop)."""
@@ -402,11 +489,11 @@ class _Block:
 
     # -- statements ---------------------------------------------------------------------------
     def ref(self, e: ir.Expr | None) -> _Ref | None | bool:
-        return _ref(e, self.roots, self.ctx.inlined.written)
+        return _ref(e, self.roots, self.ctx.inlined.written, self.alias)
 
     def matching(self, e: ir.Expr) -> tuple[list[Location], str | None]:
         """The headers `e` may name (every element for a run-time index), and its text."""
-        pattern = _pattern(e, self.roots, self.ctx.inlined.written)
+        pattern = _pattern(e, self.roots, self.ctx.inlined.written, self.alias)
         if not isinstance(pattern, _Ref):
             return [], None
         return [h for h in self.hd.defs if _matches(h, pattern.location)], pattern.text
@@ -506,6 +593,8 @@ class _Block:
             if s.value is not None:
                 state = self.expr(s.value, state)
             self.returned.append(state)
+            if self.returned_headers is not None:
+                self.returned_headers.append(self.hd.clone())
             return replace(state, live=False)
         if isinstance(s, ir.Exit):
             return replace(state, live=False)
@@ -544,7 +633,7 @@ class _Block:
                 self.read(e.index, state)
         ref = self.ref(lhs)
         if ref is False:  # a run-time index: in doubt, all of the stack written
-            root = id(_root(lhs, self.roots))
+            root = _root(lhs, self.roots, self.alias)
             return replace(state, unwritten=frozenset(leaf for leaf in state.unwritten if leaf[0] != root))
         if ref is None:
             return state
@@ -635,7 +724,16 @@ class _Block:
 
     def warn(self, kind: str, e: ir.Expr, message: str) -> None:
         if self.report and kind not in self.disabled and not self.silenced[kind]:
-            self.ctx.warn(e.pos, message)
+            if self.second is not None:
+                self.second.found.append((kind, self.where(e), message))
+            else:
+                self.ctx.warn(e.pos, message)
+
+    def where(self, e: ir.Expr):
+        """Where p4c reports on `e`: an inlined control's parameter is its argument there."""
+        if isinstance(e, ir.PathExpr) and id(e.decl) in self.arguments:
+            return self.arguments[id(e.decl)].pos
+        return e.pos
 
     def accessed(self, e: ir.Expr) -> None:
         """A field of each header in the chain `e` is accessed: warn if it may be invalid."""
@@ -644,7 +742,8 @@ class _Block:
                 value, text = self.validity(e.expr)
                 if value in (NO, UNSET, MAYBE) and text:
                     what = "a potentially invalid" if value == MAYBE else "an invalid"
-                    self.warn(INVALID_HEADER, e, f"accessing a field of {what} header {text}")
+                    at = e.expr if isinstance(e.expr, ir.PathExpr) and id(e.expr.decl) in self.arguments else e
+                    self.warn(INVALID_HEADER, at, f"accessing a field of {what} header {text}")
             e = e.expr
 
     def validity(self, e: ir.Expr) -> tuple[str | None, str | None]:
@@ -750,7 +849,11 @@ class _Block:
             self.all_valid(target)
             return self.write(target, state)
         if call.kind is ir.CallKind.ACTION and isinstance(call.decl, ir.ActionDecl):
-            return self.action(call.decl, state, call.args)
+            return self.action(call.decl, state, call.args, inlined=self.second is not None)
+        if call.kind is ir.CallKind.CONTROL_APPLY and self.second is not None:
+            inlined = self.inline_control(call, state)
+            if inlined is not None:
+                return inlined
         if call.kind is ir.CallKind.TABLE_APPLY:
             return self.table(call, state)
         for arg in call.args:  # an extern's, a parser's or a control's: out headers valid
@@ -764,9 +867,12 @@ class _Block:
                     self.all_valid(arg.value)
         return state
 
-    def action(self, action: ir.ActionDecl, state: State, args: list[ir.Argument] = ()) -> State:
+    def action(self, action: ir.ActionDecl, state: State, args: list[ir.Argument] = (),
+               inlined: bool = False) -> State:
         """An action's body from `state` (its parameters bound to `args`), then its out
-        arguments written; a path through it that exits ends."""
+        arguments written; a path through it that exits ends. `inlined`: called directly in
+        p4c's second run, where its front end has inlined the body in place (what it does to
+        header validity reaches the caller whole)."""
         self.calls += 1
         if self.calls > 2000:  # (a pathological program: stop following actions, in doubt silent)
             self.report = False
@@ -781,13 +887,15 @@ class _Block:
             if p.direction != "out" and arg is not None:
                 self.assigned(_path_to(p), arg)
         outer, self.returned = self.returned, []
+        outer_headers, self.returned_headers = self.returned_headers, None
         caller = self.hd
         with self.silence(action):
             out = self.stmts(action.body.stmts, state)
-        self.hd = caller  # (what the body did after rebinding its own stays there)
+        if not inlined:
+            self.hd = caller  # (what the body did after rebinding its own stays there)
         for r in self.returned:
             out = _join(out, replace(r, live=True)) if out.live else replace(r, live=True)
-        self.returned = outer
+        self.returned, self.returned_headers = outer, outer_headers
         for p in action.params:
             arg = bound.get(id(p))
             if p.direction in ("out", "inout") and arg is not None and out.live:
@@ -796,6 +904,62 @@ class _Block:
                 self.accessed(arg)
                 out = self.write(arg, out)
                 self.assigned(arg, _path_to(p))
+        return out
+
+    def inline_control(self, call: ir.MethodCall, state: State) -> State | None:
+        """p4c's second run: a control applied here runs its body in place, each parameter
+        the argument p4c's Inline substitutes for it (an out one's headers reset invalid).
+        None where p4c copies the arguments into fresh variables instead (arguments that
+        overlap, or an instance applied with other arguments elsewhere), or the control
+        has a loop: then the call is taken as the first run takes it."""
+        callee, instance = call.decl, _instance(call)
+        if not isinstance(callee, ir.ControlDecl) or instance is None or self.second.depth > 16:
+            return None
+        if len(self.second.applies.get(instance, ())) > 1 or \
+                any(isinstance(n, ir.For) for n in ir.walk(callee)):
+            return None
+        alias, arguments, values = {}, {}, []
+        for arg in call.args:
+            p = arg.param
+            if p is None or p.direction is None:
+                continue
+            ref = self.ref(arg.value) if arg.value is not None else None
+            if p.direction == "in" and ref is None and arg.value is not None:  # a value: substituted
+                inner = {id(n.expr) for n in ir.walk(arg.value) if isinstance(n, (ir.Member, ir.Index))}
+                values += [r.location for n in ir.walk(arg.value)
+                           if id(n) not in inner and isinstance(r := self.ref(n), _Ref)]
+                continue
+            if not isinstance(ref, _Ref):
+                return None
+            alias[id(p)], arguments[id(p)] = ref, arg.value
+        locations = [a.location for a in alias.values()]
+        if any(_under(a, b) for i, a in enumerate(locations) for j, b in enumerate(locations) if i != j) or \
+                any(_under(a, b) or _under(b, a) for a in locations for b in values):
+            return None  # (p4c: arguments whose locations overlap are copied)
+        for arg in call.args:  # (substituted: nothing read here)
+            if arg.param is not None and arg.param.direction == "out":
+                self.hd.update(self.hd.under(alias[id(arg.param)].location), NO)  # (p4c's resets)
+        outer = self.alias, self.arguments, self.returned, self.returned_headers
+        self.alias, self.arguments = {**self.alias, **alias}, {**self.arguments, **arguments}
+        self.returned, self.returned_headers = [], []
+        self.second.depth += 1
+        self.dead_asks |= _dead_asks(callee)
+        try:
+            self.follow_variables(callee)
+            with self.silence(callee):
+                for local in callee.locals:
+                    if isinstance(local, ir.VarDecl):
+                        state = self.stmt(local, state)
+                out = self.stmts(callee.body.stmts, state)
+            for r in self.returned:
+                out = _join(out, replace(r, live=True)) if out.live else replace(r, live=True)
+            for hd in self.returned_headers:
+                asked = self.hd.asked
+                self.hd = self.hd.intersect(hd)
+                self.hd.asked = asked & hd.asked
+        finally:
+            self.second.depth -= 1
+            self.alias, self.arguments, self.returned, self.returned_headers = outer
         return out
 
     def table(self, call: ir.MethodCall, state: State) -> State:

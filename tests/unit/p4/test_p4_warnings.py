@@ -501,6 +501,80 @@ def test_a_function_is_checked_where_it_is_inlined_under_the_names_it_was_writte
     assert uninitialized(text) == [(lines[0], "t may be uninitialized")]  # g's early return: none
 
 
+SUB = "control Sub(inout hs_t hdr, inout m_t meta) {\n apply { meta.x = hdr.h.a; @@ }\n}"
+
+
+@pytest.mark.parametrize("apply, expected", [
+    # p4c's second def-use run: the control inlined where it is applied, its parameters the
+    # arguments (dash-pipeline's controls)
+    ("if (meta.x == 1) { hdr.h.setInvalid(); }\n sub.apply(hdr, meta);",
+     ["accessing a field of a potentially invalid header hdr.h"]),
+    ("hdr.h.setInvalid();\n sub.apply(hdr, meta);", ["accessing a field of an invalid header hdr.h"]),
+    ("if (meta.x == 1) { hdr.h.setInvalid(); }\n hdr.h.setValid();\n sub.apply(hdr, meta);", []),
+    ("sub.apply(hdr, meta);", []),
+    # applied with other arguments elsewhere: p4c copies them into fresh variables (silent here)
+    ("hs_t c = hdr;\n if (meta.x == 1) { hdr.h.setInvalid(); }\n sub.apply(hdr, meta);\n sub.apply(c, meta);", []),
+])
+def test_a_control_is_checked_again_where_it_is_applied_with_the_callers_headers(apply, expected):
+    text, lines = marked_lines(build(DECLS=SUB, LOCALS="Sub() sub;", APPLY=apply))
+    found = [w for w in warnings(text) if "header" in w[1]]
+    assert found == [(line, message) for line, message in zip(lines, expected)]
+
+
+@pytest.mark.parametrize("control, warned", [
+    # a return in the inlined control: what it did to validity joins what the rest did
+    ("if (meta.x == 1) { return; }\n hdr.h.setInvalid();", True),
+    ("if (meta.x == 1) { hdr.h.setInvalid(); return; }\n hdr.h.setValid();", True),
+    ("if (meta.x == 1) { return; }\n hdr.h.setValid();", False),
+])
+def test_an_inlined_controls_returns_join_its_header_validity(control, warned):
+    text, lines = marked_lines(build(
+        DECLS=f"control Sub(inout hs_t hdr, in m_t meta) {{\n apply {{ {control} }}\n}}", LOCALS="Sub() sub;",
+        APPLY="sub.apply(hdr, meta);\n meta.x = hdr.h.a; @@"))
+    found = [w for w in warnings(text) if "header" in w[1]]
+    assert found == ([(lines[0], "accessing a field of a potentially invalid header hdr.h")] if warned else [])
+
+
+def test_an_inlined_controls_header_parameter_is_warned_about_at_the_argument():
+    """p4c substitutes the argument for the parameter: the header accessed is the argument
+    where the control is applied (fabric.p4's spgw_ingress)."""
+    text, lines = marked_lines(build(
+        DECLS="control Sub(inout h_t h, inout m_t meta) {\n apply { meta.x = h.a; }\n}",
+        LOCALS="Sub() sub;",
+        APPLY="if (meta.x == 1) { hdr.h.setInvalid(); }\n sub.apply(hdr.h, @@ meta);"))
+    assert [w for w in warnings(text) if "header" in w[1]] == [
+        (lines[0], "accessing a field of a potentially invalid header hdr.h")]
+    clean, _ = marked_lines(build(
+        DECLS="control Sub(inout h_t h, inout m_t meta) {\n apply { meta.x = h.a; }\n}",
+        LOCALS="Sub() sub;", APPLY="sub.apply(hdr.h, meta);"))
+    assert [w for w in warnings(clean) if "header" in w[1]] == []
+
+
+@pytest.mark.parametrize("locals_, apply, warned", [
+    # called directly, the action is inlined in p4c's second run: what it does after its
+    # `if` reaches the caller
+    ("action inv() { if (meta.x == 1) { meta.x = 2; }\n hdr.h.setInvalid(); }", "inv();\n meta.x = hdr.h.a; @@", True),
+    # run by a table, it stays an action: the caller's validity is what the key left
+    ("action inv() { if (meta.x == 1) { meta.x = 2; }\n hdr.h.setInvalid(); }\n"
+     " table t { key = { meta.x: exact; } actions = { inv; } }", "t.apply();\n meta.x = hdr.h.a;", False),
+])
+def test_an_action_called_directly_changes_the_callers_headers_in_the_second_run(locals_, apply, warned):
+    text, lines = marked_lines(build(LOCALS=locals_, APPLY=apply))
+    found = [w for w in warnings(text) if "header" in w[1]]
+    assert found == ([(lines[0], "accessing a field of an invalid header hdr.h")] if warned else [])
+
+
+def test_a_callers_unwritten_variable_is_read_where_the_inlined_control_reads_it():
+    """p4c: issue4883 (the caller's struct, unwritten, read in the applied control's action)."""
+    decls = ("control Sub(inout m_t s) {\n action a1() { if (s.x == 0) { return; } }\n"
+             " table t { actions = { a1; } }\n apply { t.apply(); }\n}")
+    text, _ = marked_lines(build(DECLS=decls, LOCALS="Sub() sub;", APPLY="m_t s;\n sub.apply(s);"))
+    line = line_of(text, "if (s.x == 0)")
+    assert (line, "s.x may be uninitialized") in uninitialized(text)
+    clean, _ = marked_lines(build(DECLS=decls, LOCALS="Sub() sub;", APPLY="m_t s = { 1 };\n sub.apply(s);"))
+    assert uninitialized(clean) == []
+
+
 def test_a_field_of_a_stack_element_by_a_run_time_index_is_valid_if_any_element_may_be():
     text, lines = marked_lines(build(APPLY=(
         "h_t[2] s;\n bit<1> i = (bit<1>)meta.x;\n meta.x = s[i].a; @@\n s[i].setValid();\n meta.x = s[i].a;")))
