@@ -109,10 +109,10 @@ def finish_run(experiment: str, run: str, scale_name: str, p: Any, files: RunFil
     progress(headline_text)
 
 
-def start_run(experiment: str, tag: str, out_dir: Path | str | None) -> tuple[str, RunFiles]:
-    """A new run id for `tag` (the scale, with the mode in front in sim) and its files in
-    `out_dir` or results/<experiment>/."""
-    run = run_id(tag)
+def start_run(experiment: str, scale: str, mode: str, out_dir: Path | str | None) -> tuple[str, RunFiles]:
+    """A new run id (its time and scale, `sim-` before the scale in sim mode) and its files
+    in `out_dir` or results/<experiment>/."""
+    run = run_id(scale if mode == "emulate" else f"sim-{scale}")
     return run, run_files(Path(out_dir) if out_dir else RESULTS / experiment, run)
 
 

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from fabriclab.errors import FabricError
 from fabriclab.net import clean
+from topologies.graph import Topology
 
 ENV = {"GRPC_ENABLE_FORK_SUPPORT": "false", "PYTHONUNBUFFERED": "1"}
 
@@ -155,3 +156,18 @@ def free_port_base(start: int, count: int, step: int = 32, tries: int = 64) -> i
 def require_root() -> None:
     if os.geteuid() != 0:
         raise FabricError("experiments run Mininet networks and need root: run with sudo")
+
+
+def preflight(mode: str, target: str, topology: Topology | None = None) -> None:
+    """What would fail in every emulate trial fails here, once, before a run writes any file:
+    root, the target's switch on PATH and, given a topology, whether the target can model its
+    links on this machine. Sim mode needs none of them."""
+    if mode != "emulate":
+        return
+    require_root()
+    from fabriclab.net.linkparams import check_target_supports
+    from fabriclab.net.p4node import target_command  # Mininet's modules: emulate mode only
+
+    target_command(target)
+    if topology is not None:
+        check_target_supports(topology, target)

@@ -20,9 +20,9 @@ from experiments.adaptive_routing.figure import draw
 from experiments.adaptive_routing.metrics import case_row
 from experiments.adaptive_routing.params import Params, params_for, split_scheme, topology
 from experiments.report import format_table, group_stats
-from experiments.results import RESULTS, RunFiles, finish_run, run_files, run_id
+from experiments.results import RunFiles, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, require_root, run_trial
+from experiments.trials import free_port_base, preflight, run_trial
 
 NAME = "adaptive_routing"
 TRIAL_MODULE = "experiments.adaptive_routing.trial"
@@ -129,16 +129,6 @@ def summary_table(summary: list[dict[str, Any]]) -> str:
     return format_table(headers, rows)
 
 
-def preflight(p: Params) -> None:
-    """What would fail in every trial fails here, once: the target's binary and whether it
-    can model these links on this machine."""
-    from fabriclab.net.linkparams import check_target_supports
-    from fabriclab.net.p4node import target_command
-
-    target_command(p.target)
-    check_target_supports(topology(p), p.target)
-
-
 def routing_trial(task: tuple[Params, int, int, str, list[dict[str, Any]]],
           progress: Callable[[str], None]) -> tuple[list[dict[str, Any]], list[str]]:
     """One routing mode's cases on a fresh network: (rows, errors). Module-level so that
@@ -167,12 +157,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     """Run the experiment at `scale` ("quick" or "full") in `mode` ("emulate" or "sim"), its
     trials where `sweep` says; `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
-    if p.mode == "emulate":
-        require_root()
-        preflight(p)
+    preflight(p.mode, p.target, topology(p))
     started = time.monotonic()
-    run_name = run_id(scale if p.mode == "emulate" else f"sim-{scale}")
-    files = run_files(Path(out_dir) if out_dir else RESULTS / NAME, run_name)
+    run_name, files = start_run(NAME, scale, p.mode, out_dir)
     groups = plan(p)
     total = sum(len(c) for c in groups.values())
     progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(groups)} trials; "
@@ -187,7 +174,5 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
                {"schemes": summary, "errors": errors, "headline": head}, head,
                summary_table(summary), headline_text(head, p.link_mbps),
                lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
-    if outcome.interrupted:
-        progress(f"interrupted: partial results of {outcome.finished}/{len(tasks)} trials")
-        raise KeyboardInterrupt
+    outcome.raise_if_interrupted(len(tasks), progress)
     return Result(run_name, p, rows, summary, files, wall, errors)

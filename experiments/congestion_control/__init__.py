@@ -26,7 +26,7 @@ from experiments.congestion_control.params import SCHEME_LABELS, Params, params_
 from experiments.report import format_table, group_stats
 from experiments.results import RunFiles, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, require_root, run_trial
+from experiments.trials import free_port_base, preflight, run_trial
 
 NAME = "congestion_control"
 TRIAL_MODULE = "experiments.congestion_control.emulate"
@@ -124,10 +124,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     """Run every scheme at `scale` ("quick" or "full") in `mode` ("sim" or "emulate"), its
     trials where `sweep` says; `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
-    if p.mode == "emulate":
-        require_root()
+    preflight(p.mode, p.target)
     started = time.monotonic()
-    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
+    run_name, files = start_run(NAME, scale, p.mode, out_dir)
     trials = plan(p)
     rate = f"{p.link_gbps:g} Gb/s" if p.link_gbps >= 1 else f"{p.link_gbps * 1000:g} Mb/s"
     progress(f"{NAME} ({p.mode}, {scale}): {len(trials)} schemes x {len(p.workloads)} workloads x "
@@ -146,7 +145,5 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
                {"schemes": summary, "errors": outcome.errors, "headline": head}, head,
                summary_table(summary), "headline: " + (text or "no incast case finished"),
                lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
-    if outcome.interrupted:
-        progress(f"interrupted: partial results of {outcome.finished}/{len(tasks)} trials")
-        raise KeyboardInterrupt
+    outcome.raise_if_interrupted(len(tasks), progress)
     return Result(run_name, p, csv_rows, summary, head, files, wall, outcome.errors)

@@ -23,6 +23,7 @@ from experiments.innet_allreduce.params import Params, expected_ratio, host_rate
 from experiments.report import format_table
 from experiments.results import Result, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
+from experiments.trials import preflight
 
 NAME = "innet_allreduce"
 
@@ -132,8 +133,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     """Run the experiment at `scale` (sim: virtual time; emulate: Mininet, root), its trials
     where `sweep` says; `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
+    preflight(p.mode, p.target)
     started = time.monotonic()
-    run_name, files = start_run(NAME, f"{'sim' if p.mode == 'sim' else 'emu'}-{scale}", out_dir)
+    run_name, files = start_run(NAME, scale, p.mode, out_dir)
     tasks = plan(p)
     how = "virtual time" if p.mode == "sim" else "Mininet, real time"
     progress(f"{NAME} ({p.mode}, {scale}): {tasks[0].total} cases in {len(tasks)} trials, {how}; "

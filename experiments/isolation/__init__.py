@@ -28,6 +28,7 @@ from experiments.isolation.params import CASE_LABELS, Params, params_for
 from experiments.report import format_table, group_stats
 from experiments.results import Result, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
+from experiments.trials import free_port_base, preflight, run_trial
 
 NAME = "isolation"
 TRIAL_MODULE = "experiments.isolation.trial"
@@ -47,8 +48,6 @@ def case_trial(task: tuple[Params, int, int, str, int],
 
         records, error = [run_case(p, case, seed)], None
     else:
-        from experiments.trials import free_port_base, run_trial
-
         hosts = 2 * p.hosts_per_leaf
         params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, 2 + p.spines)}
         records, error = run_trial(TRIAL_MODULE, f"iso-{os.getpid()}-{i}", params,
@@ -96,12 +95,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     """Run every case at `scale` ("quick" or "full") in `mode`; `overrides` replace
     parameters."""
     p = params_for(scale, mode, **overrides)
-    if p.mode == "emulate":
-        from experiments.trials import require_root
-
-        require_root()
+    preflight(p.mode, p.target)
     started = time.monotonic()
-    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
+    run_name, files = start_run(NAME, scale, p.mode, out_dir)
     tasks = [(p, 0, 0, case, seed) for seed in p.seeds for case in p.cases]
     tasks = [(p, i, len(tasks), case, seed) for i, (_, _, _, case, seed) in enumerate(tasks)]
     a, b = p.tenant_hosts()
@@ -116,9 +112,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     head = headline(summary)
     norm = head["a_normalised_busbw"]
     finish_run(NAME, run_name, scale, p, files, wall, rows,
-               {"cases": summary, "errors": outcome.errors, "partial": outcome.interrupted}, head,
+               {"cases": summary, "errors": outcome.errors}, head,
                summary_table(summary),
                "headline: A's busbw / A alone: " + "; ".join(f"{CASE_LABELS[c]} {v:g}" for c, v in norm.items()),
-               lambda png: draw(summary, p, png), progress)
+               lambda png: draw(summary, p, png), progress, partial=outcome.interrupted)
     outcome.raise_if_interrupted(len(tasks), progress)
     return Result(run_name, p, rows, {"cases": summary, "headline": head}, files, wall, outcome.errors)

@@ -25,7 +25,7 @@ from experiments.resiliency.metrics import case_row
 from experiments.resiliency.params import Params, params_for, split_scheme
 from experiments.results import RunFiles, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import require_root
+from experiments.trials import preflight
 from fabriclab.errors import FabricError
 
 NAME = "resiliency"
@@ -134,10 +134,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
         raise FabricError("resiliency runs the built-in switch (its port signal: docs/resiliency.md)")
     overrides.pop("target", None)
     p = params_for(scale, mode, **overrides)
-    if p.mode == "emulate":
-        require_root()
+    preflight(p.mode, p.target)
     started = time.monotonic()
-    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
+    run_name, files = start_run(NAME, scale, p.mode, out_dir)
     tasks = [(p, i, len(plan(p)), c, r, seed) for i, (c, r, seed) in enumerate(plan(p))]
     progress(f"{NAME} ({p.mode}, {scale}): {len(tasks)} trials ({', '.join(p.collectives)} x "
              f"{len(tasks) // len(p.collectives) // len(p.seeds)} routing x {len(p.seeds)} seeds), "

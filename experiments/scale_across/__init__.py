@@ -23,7 +23,7 @@ from experiments.results import Result, finish_run, start_run
 from experiments.scale_across.figure import draw
 from experiments.scale_across.params import Params, params_for, spec_for, topology
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, require_root, run_trial
+from experiments.trials import free_port_base, preflight, run_trial
 from fabriclab.errors import FabricError
 from fabriclab.roce.runs import summarize
 
@@ -137,13 +137,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     """Run the experiment at `scale` in `mode`, one trial per distance where `sweep` says;
     `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
-    if p.mode == "emulate":
-        require_root()
-        from fabriclab.net.p4node import target_command
-
-        target_command(p.target)
+    preflight(p.mode, p.target)
     started = time.monotonic()
-    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
+    run_name, files = start_run(NAME, scale, p.mode, out_dir)
     total = len(p.distances_km) * len(cases(p))
     progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(p.distances_km)} trials; {p.sites} sites x "
              f"{p.ranks_per_site} ranks, DCI {', '.join(f'{d:g}' for d in p.distances_km)} km "

@@ -25,7 +25,7 @@ from experiments.results import Result, finish_run, start_run
 from experiments.scale_up.figure import draw
 from experiments.scale_up.params import Params, params_for, topology
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, require_root, run_trial
+from experiments.trials import free_port_base, preflight, run_trial
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.runs import RunOptions, summarize
@@ -139,13 +139,9 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     """Run the experiment at `scale` in `mode`, one trial per domain size where `sweep`
     says; `overrides` replace parameters."""
     p = params_for(scale, mode, **overrides)
-    if p.mode == "emulate":
-        require_root()
-        from fabriclab.net.p4node import target_command
-
-        target_command(p.target)
+    preflight(p.mode, p.target)
     started = time.monotonic()
-    run_name, files = start_run(NAME, scale if p.mode == "emulate" else f"sim-{scale}", out_dir)
+    run_name, files = start_run(NAME, scale, p.mode, out_dir)
     total = len(p.domain_sizes) * len(cases(p))
     progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(p.domain_sizes)} trials; "
              f"{p.accelerators} accelerators, G = {', '.join(map(str, p.domain_sizes))}, "

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from experiments.cli import experiment_module, parse_seeds
+from experiments.cli import EXPERIMENTS, experiment_module, parse_seeds
 from experiments.trials import free_port_base
 from fabriclab.errors import FabricError
 
@@ -27,9 +27,9 @@ def test_experiment_names_accept_dashes():
         experiment_module("nope")
 
 
-def _fabriclab(*args: str) -> subprocess.CompletedProcess:
+def _fabriclab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "fabriclab", "run", *args], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=env)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -42,18 +42,23 @@ def test_cli_errors_exit_non_zero_without_traceback(args, message):
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_target_this_machine_lacks_is_refused_before_any_trial():
-    done = _fabriclab("adaptive_routing", "--target", "bmv2")
-    if os.geteuid() != 0:
-        assert "root" in done.stderr
-    elif "simple_switch_grpc" not in done.stderr:
-        pytest.skip("this machine has BMv2")
-    assert done.returncode == 2 and "Traceback" not in done.stderr and "trial" not in done.stderr
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_a_target_this_machine_lacks_is_refused_before_any_trial(name, tmp_path):
+    """Every experiment checks root and the target once, before its first trial and before
+    it writes a file: one error line, not one per trial beside empty results."""
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable)}  # no simple_switch_grpc
+    done = _fabriclab(name, "--mode", "emulate", "--target", "bmv2", "--out", str(tmp_path / "out"), env=env)
+    said = done.stderr
+    assert done.returncode == 2 and "Traceback" not in said and "trial" not in said, said
+    assert any(why in said for why in ("need root", "simple_switch_grpc", "runs the built-in switch")), said
+    assert len([line for line in said.splitlines() if "error:" in line]) == 1, said
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir()), "a refused run wrote files"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="checks the message non-root users get")
-def test_cli_says_root_is_needed():
-    done = _fabriclab("adaptive_routing")
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_cli_says_root_is_needed(name):
+    done = _fabriclab(name, "--mode", "emulate")
     assert done.returncode == 2 and "root" in done.stderr and "Traceback" not in done.stderr
 
 
