@@ -36,11 +36,15 @@ header itself reported at the argument; an out argument's headers reset invalid;
 it does to validity after an `if` reaches the caller); the warnings at positions where the
 first run gave none of their kind are added. Where p4c's Inline copies the arguments into
 fresh variables (arguments that overlap, an instance applied with other arguments elsewhere)
-the call is taken as the first run takes it.
+the call is taken as the first run takes it. A function inlined there copies its arguments
+into variables p4c's InlineFunctions names (`_p4c_names`: `val_0`; their headers as valid as
+the arguments) and copies its out and inout parameters out at no position, a read of what
+the body left unwritten ("val_0 may be uninitialized", with no line, as p4c prints it),
+unless the argument is the action's own variable, which p4c passes in place.
 
-Silent: loops, a stack element by a run-time index, sub-parsers and functions as p4c's
-second run sees them after inlining, and any variable the front end made rather than the
-program.
+Silent: loops, a stack element by a run-time index, sub-parsers and directly called
+actions' parameters as p4c's second run sees them after inlining, and any variable the front
+end made rather than the program.
 """
 
 from __future__ import annotations
@@ -147,14 +151,17 @@ class DefUse:
             _Block(ctx, decl, disabled=disabled, untracked=untracked).run()
         # p4c's second run, on the controls with the controls they apply inlined: what it finds
         # where the first found nothing of its kind (p4c's reporter drops a repeat by position)
-        second = _Second(_applies(ctx.program))
+        actions = [d for d in ir.walk(ctx.program) if isinstance(d, ir.ActionDecl)]
+        second = _Second(_applies(ctx.program), {**ctx.inlined.written, **_p4c_names(ctx)},
+                         {id(n) for a in actions for n in ir.walk(a.body) if isinstance(n, ir.VarDecl)}
+                         | {id(p) for a in actions for p in a.params if p.direction is None})
         for decl in blocks:
-            if isinstance(decl, ir.ControlDecl):
-                _Block(ctx, decl, disabled=disabled, untracked=untracked, second=second).run()
-        seen = {(_kind(w.message), w.pos) for w in ctx.warnings}
+            _Block(ctx, decl, disabled=disabled, untracked=untracked, second=second).run()
+        seen = {(_kind(w.message), w.pos if w.pos is not None else w.message) for w in ctx.warnings}
         for kind, pos, message in second.found:
-            if pos is not None and (kind, pos) not in seen:
-                seen.add((kind, pos))
+            key = (kind, pos if pos is not None else message)  # (none: p4c's reporter cannot tell)
+            if key not in seen:
+                seen.add(key)
                 ctx.warn(pos, message)
 
 
@@ -164,6 +171,8 @@ class _Second:
     actions and functions): what it finds, and the applies of each control instance."""
 
     applies: dict  # id(a control instance) -> the applies of it
+    shown: dict  # a renamed variable -> its name in p4c's second run
+    action_locals: set  # ids of the actions' variables and directionless parameters
     found: list = field(default_factory=list)  # (kind, position, message)
     depth: int = 0  # controls being inlined
 
@@ -179,6 +188,39 @@ def _applies(program: ir.Program) -> dict:
                     calls[_instance(n)].append(n)
     return {k: v if len({tuple(_text(a.value) for a in c.args) for c in v}) > 1 else v[:1]
             for k, v in calls.items()}
+
+
+def _p4c_names(ctx: CheckContext) -> dict[str, str]:
+    """The names p4c's InlineFunctions gives the copies of the parameters of each call it
+    inlines: the parameter's name (without a `_N` suffix), else with the first `_N` suffix
+    free, counting on from the last one given (its MinimalNameGenerator, over every name
+    the program declares or uses). The calls p4c's constant folding removes first are skipped."""
+    inlined = ctx.inlined
+    used: set[str] = set()
+    for root in [ctx.program, *(f for _, f in ctx.functions)]:
+        for n in ir.walk(root):
+            name = getattr(n, "name", None)
+            if isinstance(name, str) and name not in inlined.written and name not in inlined.flags \
+                    and "__" not in name:
+                used.add(name)
+    counters: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for params, dead in inlined.calls:
+        if dead:
+            continue
+        for renamed, name in params:
+            stripped = name.rstrip("0123456789")
+            base = stripped[:-1] if stripped.endswith("_") and stripped != name else name
+            new = base
+            if base in used:
+                counter = counters.get(base, 0)
+                while (new := f"{base}_{counter}") in used:
+                    counter += 1
+                counters[base] = counter + 1
+            used.add(new)
+            if renamed is not None:
+                names[renamed] = new
+    return names
 
 
 def _instance(call: ir.MethodCall) -> int | None:
@@ -376,6 +418,7 @@ class _Block:
     second: _Second | None = None
     alias: dict = field(default_factory=dict)  # an inlined control's parameters -> its arguments' _Refs
     arguments: dict = field(default_factory=dict)  # id(an inlined control's parameter) -> its argument
+    positionless: bool = False  # reading what p4c made with no position (an inlined call's copy-out)
 
     def run(self) -> None:
         """The walk of the whole parser or control (none of one with a loop)."""
@@ -488,12 +531,18 @@ class _Block:
             return [(c.state, out) for c in tr.select.cases]
 
     # -- statements ---------------------------------------------------------------------------
+    @property
+    def shown(self) -> dict:
+        """The names to print for what the front end renamed: as written, or in p4c's second
+        run an inlined function's parameters as p4c's InlineFunctions names their copies."""
+        return self.second.shown if self.second is not None else self.ctx.inlined.written
+
     def ref(self, e: ir.Expr | None) -> _Ref | None | bool:
-        return _ref(e, self.roots, self.ctx.inlined.written, self.alias)
+        return _ref(e, self.roots, self.shown, self.alias)
 
     def matching(self, e: ir.Expr) -> tuple[list[Location], str | None]:
         """The headers `e` may name (every element for a run-time index), and its text."""
-        pattern = _pattern(e, self.roots, self.ctx.inlined.written, self.alias)
+        pattern = _pattern(e, self.roots, self.shown, self.alias)
         if not isinstance(pattern, _Ref):
             return [], None
         return [h for h in self.hd.defs if _matches(h, pattern.location)], pattern.text
@@ -538,6 +587,11 @@ class _Block:
         if isinstance(s, ir.VarDecl):
             if id(s) not in self.roots:
                 return self.expr(s.init, state) if s.init is not None else state
+            if s.name in self.ctx.inlined.params and self.second is not None:  # (copied in: as the argument)
+                state = self.declare(s, self.expr(s.init, state), unwritten=False, valid=YES)
+                if s.init is not None:
+                    self.assigned(_path_to(s), s.init)
+                return state
             if s.name in self.ctx.inlined.params:  # (p4c checks a function as called: its headers valid)
                 return self.declare(s, self.expr(s.init, state), unwritten=False, valid=YES)
             if s.name in self.ctx.inlined.outs:  # (after the call, p4c's second run knows nothing of it)
@@ -553,6 +607,11 @@ class _Block:
             self.function_returned.setdefault(s.lhs.name, []).append(state)
             return replace(state, live=False)
         if isinstance(s, ir.Assign) and id(s) in self.ctx.inlined.copy_outs:  # (p4c: the call writes it)
+            if self.second is not None and not self.local(s.lhs):
+                # p4c's second run: the inlined call's copy-out reads the copy, at no position
+                self.positionless, outer = True, self.positionless
+                self.read(s.rhs, state)
+                self.positionless = outer
             state = self.write(s.lhs, state)
             self.assigned(s.lhs, s.rhs)
             ref = self.ref(s.lhs)
@@ -729,8 +788,19 @@ class _Block:
             else:
                 self.ctx.warn(e.pos, message)
 
+    def local(self, e: ir.Expr) -> bool:
+        """Whether `e` is part of an action's or function's own variable or directionless
+        parameter (p4c's InlineFunctions passes such an argument to an out parameter in place,
+        with no copy; the action's other parameters are the control's variables by then)."""
+        while isinstance(e, (ir.Member, ir.Index, ir.Slice)):
+            e = e.expr
+        return isinstance(e, ir.PathExpr) and (id(e.decl) in self.second.action_locals
+                                              or e.name in self.ctx.inlined.written)
+
     def where(self, e: ir.Expr):
         """Where p4c reports on `e`: an inlined control's parameter is its argument there."""
+        if self.positionless:
+            return None
         if isinstance(e, ir.PathExpr) and id(e.decl) in self.arguments:
             return self.arguments[id(e.decl)].pos
         return e.pos

@@ -61,6 +61,7 @@ class Inliner:
         self.counter = itertools.count()
         self.table_keys: dict[str, list[ir.Stmt]] = {}  # table name -> its keys' calls
         self.specialized = 0  # calls of generic functions inlined so far
+        self.dead = 0  # > 0: inlining what p4c's constant folding removes first (a skipped operand, branch)
 
     def _specialize(self, fn: ir.FunctionDecl, call: ir.MethodCall) -> ir.FunctionDecl:
         if fn.type_params:
@@ -237,7 +238,10 @@ class Inliner:
                 raise error(s.cond.pos, "unsupported: a function call in a for condition")
             s.init = self.stmts(s.init)
             s.update = self.stmts(s.update)
+        taken = _bool_constant(s.cond) if isinstance(s, ir.If) else None
         for name, sub in _children(s):  # nested statements first
+            skipped = taken is not None and name == ("else_" if taken else "then")
+            self.dead += skipped
             if isinstance(sub, ir.Block):
                 self.block(sub)
             elif isinstance(sub, ir.Stmt):
@@ -246,6 +250,7 @@ class Inliner:
                 for case in sub:
                     if case.body is not None:
                         self.block(case.body)
+            self.dead -= skipped
         pre = []
         if isinstance(s, ir.Assign):
             if self._writes_in(s.rhs.right if s.compound else s.rhs):
@@ -302,7 +307,10 @@ class Inliner:
         if isinstance(e, ir.Binary) and e.op in ("&&", "||") and self._calls_in(e.right):
             tmp = self._temp("cond", pre, e.pos, ir.TypeRef("bool", pos=e.pos), self._lower(e.left, pre))
             inner: list[ir.Stmt] = []
+            skipped = _bool_constant(e.left) is (e.op == "||")
+            self.dead += skipped
             inner.append(ir.Assign(copy.deepcopy(tmp), self._lower(e.right, inner), pos=e.pos))
+            self.dead -= skipped
             guard = copy.deepcopy(tmp) if e.op == "&&" else ir.Unary("!", copy.deepcopy(tmp), pos=e.pos)
             pre.append(ir.If(guard, ir.Block(stmts=inner, pos=e.pos), pos=e.pos))
             return tmp
@@ -387,6 +395,7 @@ class Inliner:
         written.update({new: written.get(old, old) for old, new in rename.items()})
         self.names.params.update({rename[p.name]: call for p in values if p.direction != "out"})
         self.names.outs.update(rename[p.name] for p in values if p.direction == "out")
+        self.names.calls.append(([(rename.get(p.name), p.name) for p in fn.params], self.dead > 0))
         map_exprs(body, lambda e: _renamed(e, rename | objects))
         _rename_decls(body, rename)
         stmts: list[ir.Stmt] = []
@@ -411,6 +420,22 @@ class Inliner:
                                        pos=call.pos))
                 self.names.copy_outs[id(stmts[-1])] = (call, p.name)
         return ir.Block(stmts=stmts, pos=call.pos)
+
+
+def _bool_constant(e) -> bool | None:
+    """The value of a boolean expression of literals (p4c folds it before inlining), else None."""
+    if isinstance(e, ir.BoolLiteral):
+        return e.value
+    if isinstance(e, ir.Unary) and e.op == "!":
+        inner = _bool_constant(e.expr)
+        return None if inner is None else not inner
+    if isinstance(e, ir.Binary) and e.op in ("&&", "||"):
+        left, right = _bool_constant(e.left), _bool_constant(e.right)
+        if left is not None and right is not None:
+            return left and right if e.op == "&&" else left or right
+        if left is (e.op == "||"):  # (`true || x`, `false && x`)
+            return left
+    return None
 
 
 def specialize_call(fn: ir.FunctionDecl, call: ir.MethodCall,

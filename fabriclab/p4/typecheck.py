@@ -306,6 +306,8 @@ class InlinedNames:
     flags: set = field(default_factory=set)  # the flags an early `return` sets
     # id(an assignment that copies an out/inout parameter out) -> (the call, the parameter's name)
     copy_outs: dict = field(default_factory=dict)
+    # each call inlined, in order: (the renamed parameter or None, its name as written) per parameter
+    calls: list = field(default_factory=list)
 
 
 @dataclass

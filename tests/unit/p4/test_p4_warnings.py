@@ -575,6 +575,41 @@ def test_a_callers_unwritten_variable_is_read_where_the_inlined_control_reads_it
     assert uninitialized(clean) == []
 
 
+def positionless(text: str) -> list[str]:
+    return [w.message for w in compile_source(text, "prog.p4").warnings if w.pos is None]
+
+
+@pytest.mark.parametrize("decls, apply, expected", [
+    # p4c's second run: the inlined call copies `val_0` out, at no position (gauntlet_short_circuit)
+    ("bit<8> f(out bit<8> val) { return 1; }", "meta.x = f(hdr.h.a);", ["val_0 may be uninitialized"]),
+    ("bit<8> f(out bit<8> val) { val = 2; return 1; }", "meta.x = f(hdr.h.a);", []),
+    # each call's copy named on from the last (gauntlet_side_effects_in_mux)
+    ("bit<8> f(out bit<8> val) { return 1; }", "meta.x = f(hdr.h.a);\n meta.x = f(hdr.h.a);",
+     ["val_0 may be uninitialized", "val_1 may be uninitialized"]),
+    # a header copied out whole: each field (gauntlet_invalid_hdr_assign)
+    ("void f(out h_t tmp) { }", "f(hdr.h);", ["tmp_0.a may be uninitialized", "tmp_0.b may be uninitialized"]),
+    # a call p4c's constant folding removes first is not inlined: it names nothing
+    ("bool g(inout bit<8> val) { val = 1; return true; }\n bit<8> f(out bit<8> val) { return 1; }",
+     "bool b = true || g(hdr.h.a);\n meta.x = f(hdr.h.a);", ["val_0 may be uninitialized"]),
+    # an action's own variable is passed in place, with no copy
+    ("bit<8> f(out bit<8> val) { return 1; }", "", []),
+])
+def test_an_inlined_functions_unwritten_out_copy_is_read_where_p4c_copies_it_out(decls, apply, expected):
+    locals_ = "action a() { bit<8> v; meta.x = f(v); }" if not apply else ""
+    text = build(DECLS=decls, LOCALS=locals_, APPLY=apply or "a();")
+    assert positionless(text) == expected
+
+
+def test_an_inlined_functions_parameter_copies_the_arguments_header_validity():
+    """p4c: issue1717 (the copy of `h` is `h_0`, invalid as the argument)."""
+    decls = "bit<8> f(in h_t h) {\n return h.a; @@\n}"
+    text, lines = marked_lines(build(DECLS=decls, APPLY="h_t l;\n meta.x = f(l);"))
+    assert [w for w in warnings(text) if "header" in w[1]] == [
+        (lines[0], "accessing a field of an invalid header h_0")]
+    clean, _ = marked_lines(build(DECLS=decls, APPLY="h_t l;\n l.setValid();\n meta.x = f(l);"))
+    assert [w for w in warnings(clean) if "header" in w[1]] == []
+
+
 def test_a_field_of_a_stack_element_by_a_run_time_index_is_valid_if_any_element_may_be():
     text, lines = marked_lines(build(APPLY=(
         "h_t[2] s;\n bit<1> i = (bit<1>)meta.x;\n meta.x = s[i].a; @@\n s[i].setValid();\n meta.x = s[i].a;")))
