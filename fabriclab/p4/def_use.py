@@ -785,8 +785,8 @@ class _Block:
         if self.report and kind not in self.disabled and not self.silenced[kind]:
             if self.second is not None:
                 self.second.found.append((kind, self.where(e), message))
-            else:
-                self.ctx.warn(e.pos, message)
+            elif e.pos is None or not any(w.pos == e.pos and _kind(w.message) == kind for w in self.ctx.warnings):
+                self.ctx.warn(e.pos, message)  # (p4c's reporter: one warning of a kind at a position)
 
     def local(self, e: ir.Expr) -> bool:
         """Whether `e` is part of an action's or function's own variable or directionless
