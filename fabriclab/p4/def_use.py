@@ -31,20 +31,22 @@ p4c's front end runs its def-use pass again after inlining controls and actions,
 reporter drops a warning of a kind already given at a position: so that second run adds
 what inlining shows. Each control is walked again with a control it applies run in place,
 its parameters the arguments p4c's Inline substitutes (a field of a parameter that is a
-header itself reported at the argument; an out argument's headers reset invalid; its
-`return`s joining validity at its end), and an action called directly running in place (what
-it does to validity after an `if` reaches the caller); the warnings at positions where the
-first run gave none of their kind are added. Where p4c's Inline copies the arguments into
-fresh variables (arguments that overlap, an instance applied with other arguments elsewhere)
-the call is taken as the first run takes it. A function inlined there copies its arguments
-into variables p4c's InlineFunctions names (`_p4c_names`: `val_0`; their headers as valid as
-the arguments) and copies its out and inout parameters out at no position, a read of what
-the body left unwritten ("val_0 may be uninitialized", with no line, as p4c prints it),
-unless the argument is the action's own variable, which p4c passes in place.
+header itself reported at the argument; an out argument's headers reset invalid; an
+@optional parameter given no argument a fresh unwritten variable, reported at the
+parameter; its `return`s joining validity at its end), and an action called in an action
+running in place, as p4c's InlineActions puts it (what it does to validity after an `if`
+reaches the calling action; its out parameters copied out at no position); the warnings at
+positions where the first run gave none of their kind are added. Where p4c's Inline copies
+the arguments into fresh variables (arguments that overlap, an instance applied with other
+arguments elsewhere) the call is taken as the first run takes it. A function inlined there
+copies its arguments into variables p4c's InlineFunctions names (`_p4c_names`: `val_0`;
+their headers as valid as the arguments) and copies its out and inout parameters out at no
+position, a read of what the body left unwritten ("val_0 may be uninitialized", with no
+line, as p4c prints it), unless the argument is the action's own variable, which p4c passes
+in place.
 
-Silent: loops, a stack element by a run-time index, sub-parsers and directly called
-actions' parameters as p4c's second run sees them after inlining, and any variable the front
-end made rather than the program.
+Silent: loops, a stack element by a run-time index, sub-parsers as p4c's second run sees
+them after inlining, and any variable the front end made rather than the program.
 """
 
 from __future__ import annotations
@@ -152,7 +154,8 @@ class DefUse:
         # p4c's second run, on the controls with the controls they apply inlined: what it finds
         # where the first found nothing of its kind (p4c's reporter drops a repeat by position)
         actions = [d for d in ir.walk(ctx.program) if isinstance(d, ir.ActionDecl)]
-        second = _Second(_applies(ctx.program), {**ctx.inlined.written, **_p4c_names(ctx)},
+        names, copies = _p4c_names(ctx)
+        second = _Second(_applies(ctx.program), {**ctx.inlined.written, **names}, copies,
                          {id(n) for a in actions for n in ir.walk(a.body) if isinstance(n, ir.VarDecl)}
                          | {id(p) for a in actions for p in a.params if p.direction is None})
         for decl in blocks:
@@ -172,6 +175,7 @@ class _Second:
 
     applies: dict  # id(a control instance) -> the applies of it
     shown: dict  # a renamed variable -> its name in p4c's second run
+    copies: dict  # (id(an inlined call), a parameter's name) -> the name of p4c's variable for it
     action_locals: set  # ids of the actions' variables and directionless parameters
     found: list = field(default_factory=list)  # (kind, position, message)
     depth: int = 0  # controls being inlined
@@ -190,11 +194,15 @@ def _applies(program: ir.Program) -> dict:
             for k, v in calls.items()}
 
 
-def _p4c_names(ctx: CheckContext) -> dict[str, str]:
-    """The names p4c's InlineFunctions gives the copies of the parameters of each call it
-    inlines: the parameter's name (without a `_N` suffix), else with the first `_N` suffix
-    free, counting on from the last one given (its MinimalNameGenerator, over every name
-    the program declares or uses). The calls p4c's constant folding removes first are skipped."""
+def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str], str]]:
+    """The names p4c's front end gives the variables it makes when it inlines: each is the
+    name it stands for (without a `_N` suffix), else with the first `_N` suffix free, counting
+    on from the last one given (its MinimalNameGenerator, over every name the program
+    declares or uses). In its order: Inline's for a control's @optional parameter applied
+    without an argument, InlineActions' for the parameters of each action called directly
+    (in actions first), InlineFunctions' for each function call's parameters (not those of
+    a call its constant folding removed first). Returns the functions' renamed parameters
+    -> their names, and (id(the call), parameter) -> name for the controls and actions."""
     inlined = ctx.inlined
     used: set[str] = set()
     for root in [ctx.program, *(f for _, f in ctx.functions)]:
@@ -203,24 +211,57 @@ def _p4c_names(ctx: CheckContext) -> dict[str, str]:
             if isinstance(name, str) and name not in inlined.written and name not in inlined.flags \
                     and "__" not in name:
                 used.add(name)
-    counters: dict[str, int] = {}
+    counters: dict[str, int] = {}  # (each pass's generator counts afresh, over the names used by then)
+
+    def new_name(name: str) -> str:
+        stripped = name.rstrip("0123456789")
+        base = stripped[:-1] if stripped.endswith("_") and stripped != name else name
+        new = base
+        if base in used:
+            counter = counters.get(base, 0)
+            while (new := f"{base}_{counter}") in used:
+                counter += 1
+            counters[base] = counter + 1
+        used.add(new)
+        return new
+
+    controls = [d for d in ctx.program.decls if isinstance(d, ir.ControlDecl)]
+    actions = [a for a in ir.walk(ctx.program) if isinstance(a, ir.ActionDecl)]
+    # UniqueParameters: every action's parameters renamed (the names as written then unused,
+    # unless something else has them)
+    params = {id(p) for a in actions for p in a.params}
+    unique = {id(p): new_name(p.name) for a in actions for p in a.params}
+    used = {name for root in [ctx.program, *(f for _, f in ctx.functions)] for n in ir.walk(root)
+            if not (isinstance(n, ir.Param) and id(n) in params)
+            and not (isinstance(n, ir.PathExpr) and id(n.decl) in params)
+            and isinstance(name := getattr(n, "name", None), str) and name not in inlined.written
+            and name not in inlined.flags and "__" not in name} | set(unique.values())
+    counters.clear()
+    copies: dict[tuple[int, str], str] = {}
+    for d in controls:
+        for n in ir.walk(d):
+            if isinstance(n, ir.MethodCall) and n.kind is ir.CallKind.CONTROL_APPLY and isinstance(n.decl, ir.ControlDecl):
+                bound = {id(a.param) for a in n.args if a.param is not None}
+                for p in n.decl.params:
+                    if p.direction is not None and id(p) not in bound:
+                        copies[(id(n), p.name)] = new_name(p.name)
+    counters.clear()
+    direct = [n for a in actions for n in ir.walk(a.body)
+              if isinstance(n, ir.CallStmt) and n.call.kind is ir.CallKind.ACTION
+              and isinstance(n.call.decl, ir.ActionDecl)]
+    for stmt in direct:
+        for p in stmt.call.decl.params:
+            copies[(id(stmt.call), p.name)] = new_name(unique.get(id(p), p.name))
+    counters.clear()
     names: dict[str, str] = {}
     for params, dead in inlined.calls:
         if dead:
             continue
         for renamed, name in params:
-            stripped = name.rstrip("0123456789")
-            base = stripped[:-1] if stripped.endswith("_") and stripped != name else name
-            new = base
-            if base in used:
-                counter = counters.get(base, 0)
-                while (new := f"{base}_{counter}") in used:
-                    counter += 1
-                counters[base] = counter + 1
-            used.add(new)
+            new = new_name(name)
             if renamed is not None:
                 names[renamed] = new
-    return names
+    return names, copies
 
 
 def _instance(call: ir.MethodCall) -> int | None:
@@ -419,6 +460,7 @@ class _Block:
     alias: dict = field(default_factory=dict)  # an inlined control's parameters -> its arguments' _Refs
     arguments: dict = field(default_factory=dict)  # id(an inlined control's parameter) -> its argument
     positionless: bool = False  # reading what p4c made with no position (an inlined call's copy-out)
+    in_action: int = 0  # actions being run
 
     def run(self) -> None:
         """The walk of the whole parser or control (none of one with a loop)."""
@@ -919,7 +961,7 @@ class _Block:
             self.all_valid(target)
             return self.write(target, state)
         if call.kind is ir.CallKind.ACTION and isinstance(call.decl, ir.ActionDecl):
-            return self.action(call.decl, state, call.args, inlined=self.second is not None)
+            return self.action(call.decl, state, call.args, call=call if self.second is not None else None)
         if call.kind is ir.CallKind.CONTROL_APPLY and self.second is not None:
             inlined = self.inline_control(call, state)
             if inlined is not None:
@@ -938,11 +980,14 @@ class _Block:
         return state
 
     def action(self, action: ir.ActionDecl, state: State, args: list[ir.Argument] = (),
-               inlined: bool = False) -> State:
+               call: ir.MethodCall | None = None) -> State:
         """An action's body from `state` (its parameters bound to `args`), then its out
-        arguments written; a path through it that exits ends. `inlined`: called directly in
-        p4c's second run, where its front end has inlined the body in place (what it does to
-        header validity reaches the caller whole)."""
+        arguments written; a path through it that exits ends. `call`: the call of an action
+        called directly in p4c's second run, where its front end has inlined the body in place
+        (what it does to header validity reaches the caller whole; its parameters are copies
+        of p4c's names, an out one copied out at no position)."""
+        inlined = call is not None and self.in_action > 0  # (p4c's InlineActions: calls in actions)
+        copies = {p.name: self.second.copies.get((id(call), p.name)) for p in action.params} if inlined else {}
         self.calls += 1
         if self.calls > 2000:  # (a pathological program: stop following actions, in doubt silent)
             self.report = False
@@ -950,17 +995,22 @@ class _Block:
         bound = {id(a.param): a.value for a in args if a.param is not None}
         if action not in self.decl.locals:  # a top-level action: its variables followed too
             self.follow_variables(action)
+        outer_alias = self.alias
         for p in action.params:
             arg = bound.get(id(p))
             state = self.declare(p, state, unwritten=p.direction == "out",
                                  valid=NO if p.direction == "out" else YES)
             if p.direction != "out" and arg is not None:
                 self.assigned(_path_to(p), arg)
+            if copies.get(p.name) is not None and p.direction is not None:
+                self.alias = {**self.alias, id(p): _Ref((id(p),), copies[p.name])}
         outer, self.returned = self.returned, []
         outer_headers, self.returned_headers = self.returned_headers, None
         caller = self.hd
+        self.in_action += 1
         with self.silence(action):
             out = self.stmts(action.body.stmts, state)
+        self.in_action -= 1
         if not inlined:
             self.hd = caller  # (what the body did after rebinding its own stays there)
         for r in self.returned:
@@ -969,11 +1019,16 @@ class _Block:
         for p in action.params:
             arg = bound.get(id(p))
             if p.direction in ("out", "inout") and arg is not None and out.live:
-                if p.direction == "out":  # p4c's RemoveActionParameters copies p out: a read
+                if p.direction == "out" and inlined:  # p4c's InlineActions copies it out, at no position
+                    self.positionless, positionless = True, self.positionless
+                    self.read(_path_to(p), out)
+                    self.positionless = positionless
+                elif p.direction == "out":  # p4c's RemoveActionParameters copies p out: a read
                     self.read(_path_to(p), out)
                 self.accessed(arg)
                 out = self.write(arg, out)
                 self.assigned(arg, _path_to(p))
+        self.alias = outer_alias
         return out
 
     def inline_control(self, call: ir.MethodCall, state: State) -> State | None:
@@ -1002,6 +1057,10 @@ class _Block:
             if not isinstance(ref, _Ref):
                 return None
             alias[id(p)], arguments[id(p)] = ref, arg.value
+        bound = {id(a.param) for a in call.args if a.param is not None}
+        optional = [p for p in callee.params if p.direction is not None and id(p) not in bound]
+        if any((id(call), p.name) not in self.second.copies for p in optional):
+            return None
         locations = [a.location for a in alias.values()]
         if any(_under(a, b) for i, a in enumerate(locations) for j, b in enumerate(locations) if i != j) or \
                 any(_under(a, b) or _under(b, a) for a in locations for b in values):
@@ -1009,6 +1068,9 @@ class _Block:
         for arg in call.args:  # (substituted: nothing read here)
             if arg.param is not None and arg.param.direction == "out":
                 self.hd.update(self.hd.under(alias[id(arg.param)].location), NO)  # (p4c's resets)
+        for p in optional:  # an @optional parameter given no argument: a fresh variable of p4c's, at p
+            state = self.declare(p, state, unwritten=True, valid=NO)
+            alias[id(p)], arguments[id(p)] = _Ref((id(p),), self.second.copies[(id(call), p.name)]), p
         outer = self.alias, self.arguments, self.returned, self.returned_headers
         self.alias, self.arguments = {**self.alias, **alias}, {**self.arguments, **arguments}
         self.returned, self.returned_headers = [], []

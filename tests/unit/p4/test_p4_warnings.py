@@ -552,18 +552,32 @@ def test_an_inlined_controls_header_parameter_is_warned_about_at_the_argument():
     assert [w for w in warnings(clean) if "header" in w[1]] == []
 
 
+INV = "action inv() { if (meta.x == 1) { meta.x = 2; }\n hdr.h.setInvalid(); }\n"
+
+
 @pytest.mark.parametrize("locals_, apply, warned", [
-    # called directly, the action is inlined in p4c's second run: what it does after its
-    # `if` reaches the caller
-    ("action inv() { if (meta.x == 1) { meta.x = 2; }\n hdr.h.setInvalid(); }", "inv();\n meta.x = hdr.h.a; @@", True),
+    # called in an action, the action is inlined in p4c's second run (its InlineActions): what
+    # it does to validity after its `if` reaches the calling action
+    (INV + " action o() { inv();\n meta.x = hdr.h.a; @@ }", "o();", True),
+    # called in the control's body it stays a call (p4c inlines only calls in actions)
+    (INV, "inv();\n meta.x = hdr.h.a;", False),
     # run by a table, it stays an action: the caller's validity is what the key left
-    ("action inv() { if (meta.x == 1) { meta.x = 2; }\n hdr.h.setInvalid(); }\n"
-     " table t { key = { meta.x: exact; } actions = { inv; } }", "t.apply();\n meta.x = hdr.h.a;", False),
+    (INV + " table t { key = { meta.x: exact; } actions = { inv; } }", "t.apply();\n meta.x = hdr.h.a;", False),
 ])
-def test_an_action_called_directly_changes_the_callers_headers_in_the_second_run(locals_, apply, warned):
+def test_an_action_called_in_an_action_changes_its_headers_in_the_second_run(locals_, apply, warned):
     text, lines = marked_lines(build(LOCALS=locals_, APPLY=apply))
     found = [w for w in warnings(text) if "header" in w[1]]
     assert found == ([(lines[0], "accessing a field of an invalid header hdr.h")] if warned else [])
+
+
+@pytest.mark.parametrize("locals_, expected", [
+    # p4c's InlineActions copies an out parameter out at no position, under its name for the
+    # copy (UniqueParameters renamed the parameter first: `v` is free again; issue2393)
+    ("action a(out bit<8> v) { }\n action o() { a(meta.x); }", ["v may be uninitialized"]),
+    ("action a(out bit<8> v) { v = 1; }\n action o() { a(meta.x); }", []),
+])
+def test_an_action_inlined_in_an_action_copies_its_out_parameters_out_at_no_position(locals_, expected):
+    assert positionless(build(LOCALS=locals_, APPLY="o();")) == expected
 
 
 def test_a_callers_unwritten_variable_is_read_where_the_inlined_control_reads_it():
