@@ -74,8 +74,8 @@ def main(args: argparse.Namespace) -> int:
     if not source.is_file():
         raise FabricError(f"{source}: no such file")
     compiled = compile_file(source, args.include_dirs, _defines(args.defines))
-    for warning in compiled.warnings:
-        print(warning.format(), file=sys.stderr)
+    for diag in compiled.warnings + compiled.infos:
+        print(diag.format(), file=sys.stderr)
     compiled.checked_p4info()  # like p4c-bm2-ss --p4runtime-files: refuse what P4Info cannot express
     outdir = pathlib.Path(args.outdir)
     stem = source.stem

@@ -39,6 +39,7 @@ class CompiledProgram:
     # Errors p4c reports only when asked for P4Info (e.g. a control instantiated twice gives
     # duplicate names): the data plane is fine, P4Info consumers must refuse the program.
     p4info_errors: list[Diagnostic] = field(default_factory=list)
+    infos: list[Diagnostic] = field(default_factory=list)  # what p4c reports as infos (a table removed)
 
     def checked_p4info(self):
         """The P4Info, or CompileError if p4c would refuse to generate it."""
@@ -74,7 +75,7 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
     if result is None:
         result = _check(text, name, originals)
         cache.store(disk_key, (result.program, result.p4info.SerializeToString(), result.warnings,
-                               result.p4info_errors))
+                               result.p4info_errors, result.infos))
     with _cache_lock:
         _cache[key] = result
         while len(_cache) > _CACHE_SIZE:
@@ -84,19 +85,19 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
 
 def _from_disk(entry: object, name: str, text: str) -> CompiledProgram | None:
     """A CompiledProgram from a disk cache entry, or None if the entry is not one of ours."""
-    if not (isinstance(entry, tuple) and len(entry) == 4 and isinstance(entry[0], ir.Program)
-            and isinstance(entry[1], bytes) and isinstance(entry[2], list) and isinstance(entry[3], list)):
+    if not (isinstance(entry, tuple) and len(entry) == 5 and isinstance(entry[0], ir.Program)
+            and isinstance(entry[1], bytes) and all(isinstance(e, list) for e in entry[2:])):
         return None
     from finsy.proto import p4i
     from google.protobuf.message import DecodeError
 
-    program, p4info_bytes, warnings, p4info_errors = entry
+    program, p4info_bytes, warnings, p4info_errors, infos = entry
     p4info = p4i.P4Info()
     try:
         p4info.ParseFromString(p4info_bytes)
     except DecodeError:
         return None
-    return CompiledProgram(name, text, program, p4info, warnings, p4info_errors)
+    return CompiledProgram(name, text, program, p4info, warnings, p4info_errors, infos)
 
 
 def _repeated_before(trees: list, smap: SourceMap, text: str) -> list[Diagnostic]:
@@ -145,6 +146,7 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
 
     smap = SourceMap(text)
     warnings: list[Diagnostic] = []
+    infos: list[Diagnostic] = []
     try:
         try:
             tree = parse(text, smap)
@@ -152,7 +154,7 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
             raise CompileError(_repeated_before(err.before, smap, text) + err.diagnostics) from None
         program = build_ir(tree, smap, text, warnings)
         try:
-            check(program, warnings)
+            check(program, warnings, infos)
         except CompileError as err:
             raise _p4runtime_first(err, program) from None
         p4info, p4info_errors = build_p4info(program)
@@ -168,7 +170,8 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
     for diag in warnings:
         diag.severity = "warning"
     return CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals),
-                           refine([d for d in p4info_errors if d.severity != "warning"], smap, originals))
+                           refine([d for d in p4info_errors if d.severity != "warning"], smap, originals),
+                           refine(infos, smap, originals))
 
 
 def compile_source(text: str, name: str = "<string>", include_dirs: Iterable[str] = (),

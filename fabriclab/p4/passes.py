@@ -69,10 +69,13 @@ FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), RecordVariables(), Unused
                                UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), ParserOutParams(), SimplifySelectCases(), StackNextReads(), DefUse(), MidEndParsers(), UnrollLoops())
 
 
-def check(program: ir.Program, warnings: list | None = None) -> ir.Program:
-    """Run the front end on `program` (in place); warnings are appended to `warnings`."""
+def check(program: ir.Program, warnings: list | None = None, infos: list | None = None) -> ir.Program:
+    """Run the front end on `program` (in place); warnings are appended to `warnings`, what
+    p4c reports as infos to `infos`."""
     ctx = CheckContext(program)
     PassManager(FRONT_END).run(ctx)
     if warnings is not None:
         warnings.extend(ctx.warnings)
+    if infos is not None:
+        infos.extend(ctx.infos)
     return program

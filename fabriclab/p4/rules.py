@@ -95,7 +95,8 @@ class EntryPriorities:
 
 
 class UnusedTables:
-    """Pass: warn of tables a control never applies (p4c removes them from P4Info)."""
+    """Pass: tables a control never applies are removed (from P4Info too), which p4c's front
+    end reports as an info, by the table's external name: "removing table 't'"."""
 
     name = "unused-tables"
 
@@ -105,7 +106,10 @@ class UnusedTables:
                 applied = ir.applied_tables(decl)
                 for local in decl.locals:
                     if isinstance(local, ir.TableDecl) and local not in applied:
-                        ctx.warn(local.pos, f"Table {local.name} is not used; removing")
+                        anno = local.annotation("name")
+                        external = anno.args[0] if anno and anno.args and isinstance(anno.args[0], str) \
+                            else local.name
+                        ctx.info(local.pos, f"removing table '{external}'")
 
 
 def _tables(program: ir.Program) -> list[ir.TableDecl]:

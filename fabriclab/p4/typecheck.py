@@ -317,6 +317,7 @@ class CheckContext:
     program: ir.Program
     global_scope: Scope = field(default_factory=Scope)
     warnings: list[Diagnostic] = field(default_factory=list)
+    infos: list[Diagnostic] = field(default_factory=list)  # p4c's infos (a table removed)
     concrete_structs: dict = field(default_factory=dict)  # uses of generic structs (s<T>)
     # the functions the inlining dropped, each after how many top-level declarations it came
     functions: list = field(default_factory=list)
@@ -341,6 +342,10 @@ class CheckContext:
         if once and any(w.pos == pos and w.message == message for w in self.warnings):
             return
         self.warnings.append(Diagnostic(pos, message, severity="warning"))
+
+    def info(self, pos: SourcePos | None, message: str) -> None:
+        """What p4c reports as an info, not a warning (`[--Winfo=removed] info: ...`)."""
+        self.infos.append(Diagnostic(pos, message, severity="info"))
 
 
 class ExprChecker:

@@ -44,6 +44,22 @@ def test_include_dirs_and_defines(tmp_path):
     assert "size: 154" in (tmp_path / "prog.p4info.txtpb").read_text()
 
 
+def test_a_table_never_applied_is_an_info_on_stderr_as_p4c_prints_it(tmp_path, capsys):
+    """p4c: gauntlet_exit_combination_21 (applied only in a branch constant folding drops:
+    "[--Winfo=removed] info: removing table 'tbl'", and no warning)."""
+    prog = tmp_path / "folded.p4"
+    prog.write_text(BASIC.read_text().replace(
+        "    apply {\n        if (hdr.ipv4.isValid()) {",
+        "    table tbl { key = { hdr.ipv4.srcAddr: exact; } actions = { NoAction; } }\n"
+        "    apply {\n        hdr.ipv4.ttl = false ? (tbl.apply().hit ? 8w1 : 8w2) : 8w3;\n"
+        "        if (hdr.ipv4.isValid()) {"))
+    assert main(["compile", str(prog), "-o", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "info: removing table 'tbl'" in err and "warning" not in err
+    assert main(["compile", str(BASIC), "-o", str(tmp_path)]) == 0
+    assert "info:" not in capsys.readouterr().err
+
+
 def test_bad_program_exits_nonzero_with_diagnostic(tmp_path, capsys):
     prog = tmp_path / "bad.p4"
     prog.write_text(BASIC.read_text().replace("hdr.ipv4.ttl - 1", "hdr.ipv4.ttl - hdr.ipv4.totalLen"))

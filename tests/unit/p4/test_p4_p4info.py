@@ -243,7 +243,7 @@ def test_digest_of_a_list_gets_p4c_auto_name():
     assert [m.bitstring.bit.bitwidth for m in digest.type_spec.tuple.members] == [48, 9]
 
 
-def test_unused_tables_are_removed_with_a_warning_as_in_p4c():
+def test_unused_tables_are_removed_with_an_info_as_in_p4c():
     text = BASIC.replace("    apply {\n        if (hdr.ipv4.isValid()) {",
                          "    action only_in_unused() { }\n"
                          "    table unused_t { key = { hdr.ipv4.srcAddr: exact; } actions = { only_in_unused; } }\n"
@@ -251,9 +251,11 @@ def test_unused_tables_are_removed_with_a_warning_as_in_p4c():
     compiled = compile_source(text, "unused_table.p4")
     assert [t.preamble.name for t in compiled.p4info.tables] == ["MyIngress.ipv4_lpm"]
     assert "MyIngress.only_in_unused" not in {a.preamble.name for a in compiled.p4info.actions}
-    [warning] = [w for w in compiled.warnings if not w.message.endswith("is unused")]  # (unused.py's)
-    assert warning.message == "Table unused_t is not used; removing"
-    assert (warning.pos.line, warning.pos.col) == (114, 11)
+    assert [w for w in compiled.warnings if not w.message.endswith("is unused")] == []  # (unused.py's)
+    [info] = compiled.infos  # p4c: "[--Winfo=removed] info: removing table 'unused_t'", no warning
+    assert info.message == "removing table 'unused_t'" and info.severity == "info"
+    assert (info.pos.line, info.pos.col) == (114, 11)
+    assert compile_source(BASIC, "basic.p4").infos == []  # every table applied: none
 
 
 def test_pkginfo_hidden_and_plain_enum_params():
