@@ -43,10 +43,13 @@ copies its arguments into variables p4c's InlineFunctions names (`_p4c_names`: `
 their headers as valid as the arguments) and copies its out and inout parameters out at no
 position, a read of what the body left unwritten ("val_0 may be uninitialized", with no
 line, as p4c prints it), unless the argument is the action's own variable, which p4c passes
-in place.
+in place. A sub-parser applied in a parser runs its states in place (`machine`) the same
+way, an instance applied with other arguments elsewhere through p4c's fresh variables for
+its parameters, copied out where it accepts (read at the parameter).
 
-Silent: loops, a stack element by a run-time index, sub-parsers as p4c's second run sees
-them after inlining, and any variable the front end made rather than the program.
+Silent: loops, a stack element by a run-time index, what p4c's SideEffectOrdering copies
+(overlapping arguments, its `tmp`s), and any variable the front end made rather than the
+program.
 """
 
 from __future__ import annotations
@@ -186,9 +189,10 @@ def _applies(program: ir.Program) -> dict:
     in different places (p4c's Inline then copies them), each once otherwise."""
     calls: dict[int, list] = collections.defaultdict(list)
     for d in program.decls:
-        if isinstance(d, ir.ControlDecl):
+        if isinstance(d, (ir.ControlDecl, ir.ParserDecl)):
             for n in ir.walk(d):
-                if isinstance(n, ir.MethodCall) and n.kind is ir.CallKind.CONTROL_APPLY and _instance(n):
+                if isinstance(n, ir.MethodCall) and n.kind in (ir.CallKind.CONTROL_APPLY, ir.CallKind.PARSER_APPLY) \
+                        and _instance(n):
                     calls[_instance(n)].append(n)
     return {k: v if len({tuple(_text(a.value) for a in c.args) for c in v}) > 1 else v[:1]
             for k, v in calls.items()}
@@ -226,6 +230,7 @@ def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str],
         return new
 
     controls = [d for d in ctx.program.decls if isinstance(d, ir.ControlDecl)]
+    blocks = [d for d in ctx.program.decls if isinstance(d, (ir.ControlDecl, ir.ParserDecl))]
     actions = [a for a in ir.walk(ctx.program) if isinstance(a, ir.ActionDecl)]
     # UniqueParameters: every action's parameters renamed (the names as written then unused,
     # unless something else has them)
@@ -238,13 +243,18 @@ def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str],
             and name not in inlined.flags and "__" not in name} | set(unique.values())
     counters.clear()
     copies: dict[tuple[int, str], str] = {}
-    for d in controls:
+    applies = _applies(ctx.program)
+    for d in blocks:  # (Inline: an instance applied with other arguments elsewhere: one copy each)
         for n in ir.walk(d):
-            if isinstance(n, ir.MethodCall) and n.kind is ir.CallKind.CONTROL_APPLY and isinstance(n.decl, ir.ControlDecl):
+            if isinstance(n, ir.MethodCall) and n.kind in (ir.CallKind.CONTROL_APPLY, ir.CallKind.PARSER_APPLY) \
+                    and isinstance(n.decl, (ir.ControlDecl, ir.ParserDecl)):
                 bound = {id(a.param) for a in n.args if a.param is not None}
+                copied = len(applies.get(_instance(n), ())) > 1
                 for p in n.decl.params:
-                    if p.direction is not None and id(p) not in bound:
-                        copies[(id(n), p.name)] = new_name(p.name)
+                    if p.direction is not None and (copied or id(p) not in bound):
+                        key = (_instance(n), p.name) if copied and id(p) in bound else (id(n), p.name)
+                        if key not in copies:
+                            copies[key] = new_name(p.name)
     counters.clear()
     direct = [n for a in actions for n in ir.walk(a.body)
               if isinstance(n, ir.CallStmt) and n.call.kind is ir.CallKind.ACTION
@@ -530,9 +540,16 @@ class _Block:
     def parser(self, start: State) -> None:
         """Each state's input is the join of what every transition into it brings (first to a
         fixed point, silent; then once more, reporting)."""
-        states = {s.name: s for s in self.decl.states}
-        inputs: dict[str, tuple[State, _Headers]] = {"start": (start, self.hd)}
-        self.report = False
+        self.machine(self.decl.states, start, self.hd)
+        self.report = True
+
+    def machine(self, parser_states: list, start: State, hd: _Headers) -> tuple[State, _Headers] | None:
+        """A parser's states from `start` (see `parser`): what reaches `accept`, None if nothing
+        does (reporting in the second pass only if reporting here)."""
+        states = {s.name: s for s in parser_states}
+        inputs: dict[str, tuple[State, _Headers]] = {"start": (start, hd)}
+        report, self.report = self.report, False
+        accept: tuple[State, _Headers] | None = None
         todo = ["start"]
         while todo:
             name = todo.pop(0)
@@ -542,6 +559,9 @@ class _Block:
             outs = self.state(states[name], state)
             self.hd = outer
             for nxt, out in outs:
+                if nxt == "accept":
+                    accept = (out, self.hd.clone()) if accept is None else \
+                        (_join(accept[0], out), accept[1].intersect(self.hd))
                 if nxt not in states:
                     continue
                 if nxt not in inputs:
@@ -554,11 +574,13 @@ class _Block:
                     inputs[nxt] = new
                     if nxt not in todo:
                         todo.append(nxt)
-        self.report = True
-        for s in self.decl.states:
-            if s.name in inputs:
-                state, self.hd = inputs[s.name]
-                self.state(s, state)
+        self.report = report
+        if report:
+            for s in parser_states:
+                if s.name in inputs:
+                    state, self.hd = inputs[s.name]
+                    self.state(s, state)
+        return accept
 
     def state(self, s: ir.ParserState, state: State) -> list[tuple[str, State]]:
         with self.silence(s):
@@ -939,6 +961,11 @@ class _Block:
     def call(self, call: ir.MethodCall, state: State, args_read: bool = False) -> State:
         """Run `call` from `state`: its in arguments read, its body (an action's, a table's
         actions'), then its out arguments written."""
+        if self.second is not None and call.kind in (ir.CallKind.CONTROL_APPLY, ir.CallKind.PARSER_APPLY):
+            inline = self.inline_control if call.kind is ir.CallKind.CONTROL_APPLY else self.inline_parser
+            inlined = inline(call, state)  # (its arguments substituted or copied: none read here)
+            if inlined is not None:
+                return inlined
         if not args_read:
             self.read_args(call, state)
         target = call.target  # (the checker leaves the header or stack a built-in method is of)
@@ -962,10 +989,6 @@ class _Block:
             return self.write(target, state)
         if call.kind is ir.CallKind.ACTION and isinstance(call.decl, ir.ActionDecl):
             return self.action(call.decl, state, call.args, call=call if self.second is not None else None)
-        if call.kind is ir.CallKind.CONTROL_APPLY and self.second is not None:
-            inlined = self.inline_control(call, state)
-            if inlined is not None:
-                return inlined
         if call.kind is ir.CallKind.TABLE_APPLY:
             return self.table(call, state)
         for arg in call.args:  # an extern's, a parser's or a control's: out headers valid
@@ -1093,6 +1116,72 @@ class _Block:
             self.second.depth -= 1
             self.alias, self.arguments, self.returned, self.returned_headers = outer
         return out
+
+    def inline_parser(self, call: ir.MethodCall, state: State) -> State | None:
+        """p4c's second run: a parser applied here runs its states in place (Inline), each
+        parameter the argument, or, for an instance applied with other arguments elsewhere,
+        a fresh variable of p4c's (copied in, out ones' headers reset; at the parameter where
+        p4c reports on it), copied out where the callee accepts. None where p4c's
+        SideEffectOrdering copies overlapping arguments first, or the parser has a loop."""
+        callee, instance = call.decl, _instance(call)
+        if not isinstance(callee, ir.ParserDecl) or instance is None or self.second.depth > 16 \
+                or any(isinstance(n, ir.For) for n in ir.walk(callee)):
+            return None
+        copied = len(self.second.applies.get(instance, ())) > 1
+        alias, arguments, refs, temps = {}, {}, [], []
+        for arg in call.args:
+            p = arg.param
+            if p is None or p.direction is None:
+                continue
+            ref = self.ref(arg.value) if arg.value is not None else None
+            if isinstance(ref, _Ref):
+                refs.append(ref.location)
+            if copied:
+                name = self.second.copies.get((instance, p.name))
+                if name is None:
+                    return None
+                temps.append((p, arg.value, name))
+            elif isinstance(ref, _Ref):
+                alias[id(p)], arguments[id(p)] = ref, arg.value
+            else:
+                return None
+        if any(_under(a, b) for i, a in enumerate(refs) for j, b in enumerate(refs) if i != j):
+            return None
+        for p, value, name in temps:  # (Inline's copies: in at the call, out where it accepts)
+            state = self.declare(p, state, unwritten=p.direction == "out", valid=NO if p.direction == "out" else YES)
+            if p.direction != "out" and value is not None:
+                self.read(value, state)
+                self.assigned(_path_to(p), value)
+            alias[id(p)], arguments[id(p)] = _Ref((id(p),), name), p
+        for arg in call.args:
+            if arg.param is not None and arg.param.direction == "out" and id(arg.param) in alias and not copied:
+                self.hd.update(self.hd.under(alias[id(arg.param)].location), NO)  # (p4c's resets)
+        outer = self.alias, self.arguments
+        self.alias, self.arguments = {**self.alias, **alias}, {**self.arguments, **arguments}
+        self.second.depth += 1
+        self.dead_asks |= _dead_asks(callee)
+        try:
+            self.follow_variables(callee)
+            with self.silence(callee):
+                for local in callee.locals:
+                    if isinstance(local, ir.VarDecl):
+                        state = self.stmt(local, state)
+                caller = self.hd
+                accept = self.machine(callee.states, state, self.hd.clone())
+                self.hd = caller
+            if accept is None:
+                return replace(state, live=False)
+            # (p4c: the states after the call start from what accepted: in place of the caller's)
+            state, self.hd.defs, self.hd.asked = accept[0], dict(accept[1].defs), set(accept[1].asked)
+            for p, value, _name in temps:
+                if p.direction in ("out", "inout") and value is not None:
+                    self.read(_path_to(p), state)
+                    state = self.write(value, state)
+                    self.assigned(value, _path_to(p))
+        finally:
+            self.second.depth -= 1
+            self.alias, self.arguments = outer
+        return state
 
     def table(self, call: ir.MethodCall, state: State) -> State:
         """The key read, then each action from there; the caller's header validity is what

@@ -580,6 +580,24 @@ def test_an_action_inlined_in_an_action_copies_its_out_parameters_out_at_no_posi
     assert positionless(build(LOCALS=locals_, APPLY="o();")) == expected
 
 
+SUB_PARSER = ("struct s_t { h_t a; }\n"
+              "parser Sub(packet_in pkt, in bit<8> k,\n out s_t s @@) {\n"
+              " state start { transition select(k) { 1: one; default: accept; } }\n"
+              " state one { pkt.extract(s.a); transition accept; }\n}")
+
+
+@pytest.mark.parametrize("calls, warned", [
+    # applied with other arguments elsewhere: p4c's Inline copies the parameters into fresh
+    # variables (`s_0`), copied out where the sub-parser accepts (issue1897)
+    ("sub.apply(pkt, hdr.h.a, v1);\n sub.apply(pkt, 8w2, v2);", True),
+    # applied once: the arguments themselves, nothing copied out
+    ("sub.apply(pkt, hdr.h.a, v1);", False),
+])
+def test_a_sub_parser_applied_with_other_arguments_copies_its_out_parameters_out(calls, warned):
+    text, lines = marked_lines(build(DECLS=SUB_PARSER, PARSER_LOCALS="Sub() sub; s_t v1; s_t v2;", PARSER=calls))
+    assert uninitialized(text) == ([(lines[0], "s_0.a may be uninitialized")] if warned else [])
+
+
 def test_a_callers_unwritten_variable_is_read_where_the_inlined_control_reads_it():
     """p4c: issue4883 (the caller's struct, unwritten, read in the applied control's action)."""
     decls = ("control Sub(inout m_t s) {\n action a1() { if (s.x == 0) { return; } }\n"
