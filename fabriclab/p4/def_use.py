@@ -47,14 +47,18 @@ in place. A sub-parser applied in a parser runs its states in place (`machine`) 
 way, an instance applied with other arguments elsewhere through p4c's fresh variables for
 its parameters, copied out where it accepts (read at the parameter).
 
-Silent: loops, a stack element by a run-time index, what p4c's SideEffectOrdering copies
-(overlapping arguments, its `tmp`s), and any variable the front end made rather than the
-program.
+Overlapping arguments of an applied sub-parser go through the temporaries p4c's
+SideEffectOrdering makes first (`tmp`, `tmp_0`: copied back at no position), where no other
+temporary of its could change their numbering.
+
+Silent: loops, a stack element by a run-time index, a function's `retval` of p4c's
+RemoveReturns, and any other variable the front end made rather than the program.
 """
 
 from __future__ import annotations
 
 import collections
+import re
 import contextlib
 from dataclasses import dataclass, field, replace
 
@@ -157,8 +161,8 @@ class DefUse:
         # p4c's second run, on the controls with the controls they apply inlined: what it finds
         # where the first found nothing of its kind (p4c's reporter drops a repeat by position)
         actions = [d for d in ir.walk(ctx.program) if isinstance(d, ir.ActionDecl)]
-        names, copies = _p4c_names(ctx)
-        second = _Second(_applies(ctx.program), {**ctx.inlined.written, **names}, copies,
+        names, copies, ordering = _p4c_names(ctx)
+        second = _Second(_applies(ctx.program), {**ctx.inlined.written, **names}, copies, ordering,
                          {id(n) for a in actions for n in ir.walk(a.body) if isinstance(n, ir.VarDecl)}
                          | {id(p) for a in actions for p in a.params if p.direction is None})
         for decl in blocks:
@@ -179,6 +183,7 @@ class _Second:
     applies: dict  # id(a control instance) -> the applies of it
     shown: dict  # a renamed variable -> its name in p4c's second run
     copies: dict  # (id(an inlined call), a parameter's name) -> the name of p4c's variable for it
+    ordering: dict  # (id(a call), a parameter's name) -> SideEffectOrdering's temporary for its argument
     action_locals: set  # ids of the actions' variables and directionless parameters
     found: list = field(default_factory=list)  # (kind, position, message)
     depth: int = 0  # controls being inlined
@@ -198,7 +203,42 @@ def _applies(program: ir.Program) -> dict:
             for k, v in calls.items()}
 
 
-def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str], str]]:
+_NOWHERE = ir.PathExpr("", pos=None)  # where p4c reports on what it made with no position
+
+
+def _ordering_temporaries(ctx: CheckContext, used: set[str]) -> dict[tuple[int, str], str]:
+    """(id(a call), parameter) -> the temporary p4c's SideEffectOrdering copies the argument
+    into when it overlaps an out or inout argument of the same call ("tmp", "tmp_0", ... in
+    the program's order). Empty in doubt: where it makes temporaries for anything else too
+    (a call in an expression, a function's result, a list for a header parameter, an out
+    slice) or the program has names of its pattern, which would change the numbering."""
+    if ctx.inlined.calls or any(re.fullmatch(r"tmp(_\d+)?", name) for name in used):
+        return {}
+    statements = {id(n.call) for n in ir.walk(ctx.program) if isinstance(n, ir.CallStmt)}
+    calls = []
+    for n in ir.walk(ctx.program):
+        if isinstance(n, ir.MethodCall) and n.kind is not ir.CallKind.IS_VALID:
+            if id(n) not in statements or any(isinstance(a.value, (ir.ListExpr, ir.StructExpr, ir.Slice))
+                                              for a in n.args):
+                return {}
+            calls.append(n)
+    temps: dict[tuple[int, str], str] = {}
+    for n in calls:
+        args = [a for a in n.args if a.param is not None and a.param.direction is not None and a.value is not None]
+        texts = [node_text(a.value) for a in args]
+        for i, a in enumerate(args):
+            if any(j != i and args[j].param.direction in ("out", "inout") and _overlap(texts[i], texts[j])
+                   for j in range(len(args))):
+                temps[(id(n), a.param.name)] = "tmp" if not temps else f"tmp_{len(temps) - 1}"
+    return temps
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two l-values (as printed) share storage: equal, or one a field or element of the other."""
+    return a == b or a.startswith((b + ".", b + "[")) or b.startswith((a + ".", a + "["))
+
+
+def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str], str], dict[tuple[int, str], str]]:
     """The names p4c's front end gives the variables it makes when it inlines: each is the
     name it stands for (without a `_N` suffix), else with the first `_N` suffix free, counting
     on from the last one given (its MinimalNameGenerator, over every name the program
@@ -206,7 +246,8 @@ def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str],
     without an argument, InlineActions' for the parameters of each action called directly
     (in actions first), InlineFunctions' for each function call's parameters (not those of
     a call its constant folding removed first). Returns the functions' renamed parameters
-    -> their names, and (id(the call), parameter) -> name for the controls and actions."""
+    -> their names, (id(the call), parameter) -> name for the controls and actions, and
+    SideEffectOrdering's temporaries (`_ordering_temporaries`)."""
     inlined = ctx.inlined
     used: set[str] = set()
     for root in [ctx.program, *(f for _, f in ctx.functions)]:
@@ -215,6 +256,8 @@ def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str],
             if isinstance(name, str) and name not in inlined.written and name not in inlined.flags \
                     and "__" not in name:
                 used.add(name)
+    ordering = _ordering_temporaries(ctx, used)
+    used |= set(ordering.values())
     counters: dict[str, int] = {}  # (each pass's generator counts afresh, over the names used by then)
 
     def new_name(name: str) -> str:
@@ -240,7 +283,7 @@ def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str],
             if not (isinstance(n, ir.Param) and id(n) in params)
             and not (isinstance(n, ir.PathExpr) and id(n.decl) in params)
             and isinstance(name := getattr(n, "name", None), str) and name not in inlined.written
-            and name not in inlined.flags and "__" not in name} | set(unique.values())
+            and name not in inlined.flags and "__" not in name} | set(unique.values()) | set(ordering.values())
     counters.clear()
     copies: dict[tuple[int, str], str] = {}
     applies = _applies(ctx.program)
@@ -271,7 +314,7 @@ def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str],
             new = new_name(name)
             if renamed is not None:
                 names[renamed] = new
-    return names, copies
+    return names, copies, ordering
 
 
 def _instance(call: ir.MethodCall) -> int | None:
@@ -1128,10 +1171,14 @@ class _Block:
                 or any(isinstance(n, ir.For) for n in ir.walk(callee)):
             return None
         copied = len(self.second.applies.get(instance, ())) > 1
-        alias, arguments, refs, temps = {}, {}, [], []
+        alias, arguments, refs, temps, ordered = {}, {}, [], [], []
         for arg in call.args:
             p = arg.param
             if p is None or p.direction is None:
+                continue
+            name = self.second.ordering.get((id(call), p.name))
+            if name is not None and not copied:  # (SideEffectOrdering's copy of an overlapping argument)
+                ordered.append((p, arg.value, name))
                 continue
             ref = self.ref(arg.value) if arg.value is not None else None
             if isinstance(ref, _Ref):
@@ -1153,6 +1200,12 @@ class _Block:
                 self.read(value, state)
                 self.assigned(_path_to(p), value)
             alias[id(p)], arguments[id(p)] = _Ref((id(p),), name), p
+        for p, value, name in ordered:  # (copied in before the call, back after it, at no position)
+            state = self.declare(p, state, unwritten=p.direction == "out", valid=NO if p.direction == "out" else YES)
+            if p.direction != "out" and value is not None:
+                self.read(value, state)
+                self.assigned(_path_to(p), value)
+            alias[id(p)], arguments[id(p)] = _Ref((id(p),), name), _NOWHERE
         for arg in call.args:
             if arg.param is not None and arg.param.direction == "out" and id(arg.param) in alias and not copied:
                 self.hd.update(self.hd.under(alias[id(arg.param)].location), NO)  # (p4c's resets)
@@ -1173,9 +1226,11 @@ class _Block:
                 return replace(state, live=False)
             # (p4c: the states after the call start from what accepted: in place of the caller's)
             state, self.hd.defs, self.hd.asked = accept[0], dict(accept[1].defs), set(accept[1].asked)
-            for p, value, _name in temps:
+            for p, value, _name in temps + ordered:
                 if p.direction in ("out", "inout") and value is not None:
+                    self.positionless, positionless = any(p is q for q, _, _ in ordered), self.positionless
                     self.read(_path_to(p), state)
+                    self.positionless = positionless
                     state = self.write(value, state)
                     self.assigned(value, _path_to(p))
         finally:
