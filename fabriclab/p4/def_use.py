@@ -156,8 +156,9 @@ class DefUse:
                      if any(id(a) in origin for a in args)}
         blocks = [d for d in ctx.program.decls if isinstance(d, (ir.ControlDecl, ir.ParserDecl))
                   and d.pos is not None and not d.pos.file.startswith(SYSTEM) and id(d) in kept]
+        unique = _unique_names(ctx)
         for decl in blocks:
-            _Block(ctx, decl, disabled=disabled, untracked=untracked).run()
+            _Block(ctx, decl, disabled=disabled, untracked=untracked, ctx_locals=unique).run()
         # p4c's second run, on the controls with the controls they apply inlined: what it finds
         # where the first found nothing of its kind (p4c's reporter drops a repeat by position)
         actions = [d for d in ir.walk(ctx.program) if isinstance(d, ir.ActionDecl)]
@@ -166,7 +167,7 @@ class DefUse:
                          {id(n) for a in actions for n in ir.walk(a.body) if isinstance(n, ir.VarDecl)}
                          | {id(p) for a in actions for p in a.params if p.direction is None})
         for decl in blocks:
-            _Block(ctx, decl, disabled=disabled, untracked=untracked, second=second).run()
+            _Block(ctx, decl, disabled=disabled, untracked=untracked, second=second, ctx_locals=unique).run()
         seen = {(_kind(w.message), w.pos if w.pos is not None else w.message) for w in ctx.warnings}
         for kind, pos, message in second.found:
             key = (kind, pos if pos is not None else message)  # (none: p4c's reporter cannot tell)
@@ -204,6 +205,30 @@ def _applies(program: ir.Program) -> dict:
 
 
 _NOWHERE = ir.PathExpr("", pos=None)  # where p4c reports on what it made with no position
+
+
+def _unique_names(ctx: CheckContext) -> dict[int, str]:
+    """id(a variable the program declares) -> the name p4c's UniqueNames gives it: its name
+    with the first `_N` suffix no name in the program has (its generator over them all, in
+    the program's order)."""
+    inlined = ctx.inlined
+    used = {name for root in [ctx.program, *(f for _, f in ctx.functions)] for n in ir.walk(root)
+            if isinstance(name := getattr(n, "name", None), str) and name not in inlined.written
+            and name not in inlined.flags and "__" not in name}
+    counters: dict[str, int] = {}
+    names: dict[int, str] = {}
+    for n in ir.walk(ctx.program):
+        if isinstance(n, ir.VarDecl) and id(n) in ctx.declared_variables and n.name not in inlined.written:
+            stripped = n.name.rstrip("0123456789")
+            base = stripped[:-1] if stripped.endswith("_") and stripped != n.name else n.name
+            new, counter = base, counters.get(base, 0)
+            if base in used:
+                while (new := f"{base}_{counter}") in used:
+                    counter += 1
+                counters[base] = counter + 1
+            used.add(new)
+            names[id(n)] = new
+    return names
 
 
 def _ordering_temporaries(ctx: CheckContext, used: set[str]) -> dict[tuple[int, str], str]:
@@ -395,20 +420,22 @@ class _Ref:
 
 
 def _ref(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str],
-         alias: dict | None = None) -> _Ref | None | bool:
+         alias: dict | None = None, locals_: dict | None = None) -> _Ref | None | bool:
     """The location `e` names (a variable or parameter, then fields and constant indexes);
     None if it names none, False if it names one imprecisely (a run-time index)."""
-    found = _pattern(e, roots, shown, alias)
+    found = _pattern(e, roots, shown, alias, locals_)
     return False if isinstance(found, _Ref) and None in found.location else found
 
 
 def _pattern(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str],
-             alias: dict | None = None) -> _Ref | None | bool:
+             alias: dict | None = None, locals_: dict | None = None) -> _Ref | None | bool:
     """The location `e` names, None for each index known only at run time (any element: also
     a stack's `next` and `last`), and p4c's text of it (None if p4c prints an index otherwise;
     `shown`: the names as written of what the front end renamed). None if `e` names no
     variable or parameter followed; False for a stack's `lastIndex` or `size` (no location).
-    `alias`: the parameters of an inlined control, each the argument's `_Ref` it stands for."""
+    `alias`: the parameters of an inlined control, each the argument's `_Ref` it stands for;
+    `locals_`: id(a local variable) -> the name p4c's UniqueNames gave it (an index of
+    operators is printed as p4c's dbprint prints it, a renamed local as `a_0/a`)."""
     parts: list = []
     text: list[str | None] = []
     while isinstance(e, (ir.Member, ir.Index)):
@@ -424,7 +451,8 @@ def _pattern(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str]
             index = e.index
             parts.append(index.value if isinstance(index, ir.Constant) else None)
             shown_index = str(index.value) if isinstance(index, ir.Constant) else \
-                shown.get(index.name, index.name) if isinstance(index, ir.PathExpr) else None
+                shown.get(index.name, index.name) if isinstance(index, ir.PathExpr) else \
+                _index_text(index, locals_) if locals_ is not None else None
             text.append(None if shown_index is None else f"[{shown_index}]")
         e = e.expr
     if isinstance(e, ir.PathExpr) and alias and id(e.decl) in alias:
@@ -435,6 +463,29 @@ def _pattern(e: ir.Expr | None, roots: dict[int, ir.Node], shown: dict[str, str]
         return None
     printed = None if None in text else shown.get(e.name, e.name) + "".join(reversed(text))
     return _Ref((id(e.decl), *reversed(parts)), printed)
+
+
+def _index_text(index: ir.Expr, locals_: dict) -> str | None:
+    """A run-time index of operators on locals, parameters and constants as p4c's dbprint
+    prints it (a local by UniqueNames' name, then its own: `a_0/a + 1`); None otherwise."""
+    if not isinstance(index, (ir.Binary, ir.Unary)):
+        return None
+    paths = []
+    for n in ir.walk(index):
+        if isinstance(n, ir.PathExpr) and (id(n.decl) in locals_ or isinstance(n.decl, ir.Param)):
+            paths.append(n)
+        elif not isinstance(n, (ir.Binary, ir.Unary, ir.Constant, ir.Cast)) or \
+                isinstance(n, ir.Cast) and n.target is not None:
+            return None
+    names = [p.name for p in paths]
+    try:
+        for p in paths:
+            if id(p.decl) in locals_:
+                p.name = f"{locals_[id(p.decl)]}/{p.name}"
+        return node_text(index)
+    finally:
+        for p, name in zip(paths, names):
+            p.name = name
 
 
 def _root(e: ir.Expr, roots: dict[int, ir.Node], alias: dict | None = None):
@@ -514,6 +565,7 @@ class _Block:
     arguments: dict = field(default_factory=dict)  # id(an inlined control's parameter) -> its argument
     positionless: bool = False  # reading what p4c made with no position (an inlined call's copy-out)
     in_action: int = 0  # actions being run
+    ctx_locals: dict | None = None  # id(a local variable) -> its name after p4c's UniqueNames
 
     def run(self) -> None:
         """The walk of the whole parser or control (none of one with a loop)."""
@@ -645,11 +697,11 @@ class _Block:
         return self.second.shown if self.second is not None else self.ctx.inlined.written
 
     def ref(self, e: ir.Expr | None) -> _Ref | None | bool:
-        return _ref(e, self.roots, self.shown, self.alias)
+        return _ref(e, self.roots, self.shown, self.alias, self.ctx_locals)
 
     def matching(self, e: ir.Expr) -> tuple[list[Location], str | None]:
         """The headers `e` may name (every element for a run-time index), and its text."""
-        pattern = _pattern(e, self.roots, self.shown, self.alias)
+        pattern = _pattern(e, self.roots, self.shown, self.alias, self.ctx_locals)
         if not isinstance(pattern, _Ref):
             return [], None
         return [h for h in self.hd.defs if _matches(h, pattern.location)], pattern.text

@@ -662,6 +662,19 @@ def test_an_inlined_functions_parameter_copies_the_arguments_header_validity():
     assert [w for w in warnings(clean) if "header" in w[1]] == []
 
 
+@pytest.mark.parametrize("apply, expected", [
+    # an index of operators printed as p4c's dbprint prints it, a local by the name p4c's
+    # UniqueNames gave it, then its own (array_field: `s[a_0/a + 1]`)
+    ("h_t[2] s;\n bit<1> i = (bit<1>)meta.x;\n meta.x = s[i + 1].a; @@", ["s[i_0/i + 1]"]),
+    ("h_t[2] s;\n bit<1> i = (bit<1>)meta.x;\n meta.x = s[i].a; @@", ["s[i]"]),  # a path: as written
+    ("h_t[2] s;\n s[0].setValid();\n s[1].setValid();\n bit<1> i = (bit<1>)meta.x;\n meta.x = s[i + 1].a;", []),
+])
+def test_a_run_time_index_of_operators_is_printed_as_p4c_prints_it(apply, expected):
+    text, lines = marked_lines(build(APPLY=apply))
+    assert [w for w in warnings(text) if "header" in w[1]] == [
+        (line, f"accessing a field of an invalid header {h}") for line, h in zip(lines, expected)]
+
+
 def test_a_field_of_a_stack_element_by_a_run_time_index_is_valid_if_any_element_may_be():
     text, lines = marked_lines(build(APPLY=(
         "h_t[2] s;\n bit<1> i = (bit<1>)meta.x;\n meta.x = s[i].a; @@\n s[i].setValid();\n meta.x = s[i].a;")))
