@@ -7,6 +7,8 @@ constant subexpressions, and usable by the switch for the same arithmetic at run
 
 from __future__ import annotations
 
+from collections.abc import Container, Mapping
+
 from fabriclab.p4 import ir
 
 
@@ -119,17 +121,35 @@ def cast(value: int, typ: ir.Type) -> int:
 INSTANCE_OPS = ("+", "-", "*")  # what a value known per block instance may be computed with
 
 
+def known_value(e: ir.Expr, env: Mapping[int, int | bool], ops: Container[str] | None = None
+                ) -> int | bool | None:
+    """`e`'s value, with P4's widths, where the constants `env` holds (by id of the declaration
+    a name refers to) decide it; None where anything else does, or where it cannot be folded.
+    `ops`: the binary operators it may be computed with (any if None). One evaluator for a
+    block instance's constructor arguments, a state's local constants and a loop's steps."""
+    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
+        return e.value
+    if isinstance(e, ir.PathExpr):
+        return env.get(id(e.decl))
+    if isinstance(e, ir.Cast):
+        inner = known_value(e.expr, env, ops)
+        return None if inner is None or isinstance(inner, bool) else cast(inner, e.type)
+    if isinstance(e, ir.Unary) and e.op == "!":
+        inner = known_value(e.expr, env, ops)
+        return None if inner is None else not inner
+    if isinstance(e, ir.Binary) and (ops is None or e.op in ops):
+        left, right = known_value(e.left, env, ops), known_value(e.right, env, ops)
+        if left is None or right is None:
+            return None
+        try:
+            return binary(e.op, left, right, e.type, e.left.type, e.right.type)
+        except FoldError:
+            return None
+    return None
+
+
 def instance_value(e: ir.Expr, args: dict[int, int]) -> int | None:
     """The value of `e` in one instance of its block, whose numeric constructor parameters
     have the values `args` (by id of the parameter); None if it is not known there."""
-    if isinstance(e, ir.Constant):
-        return e.value
-    if isinstance(e, ir.PathExpr):
-        return args.get(id(e.decl))
-    if isinstance(e, ir.Cast):
-        value = instance_value(e.expr, args)
-        return None if value is None else cast(value, e.type)
-    if isinstance(e, ir.Binary) and e.op in INSTANCE_OPS:
-        left, right = instance_value(e.left, args), instance_value(e.right, args)
-        return None if left is None or right is None else binary(e.op, left, right, e.type)
-    return None
+    value = known_value(e, args, INSTANCE_OPS)
+    return None if isinstance(value, bool) else value

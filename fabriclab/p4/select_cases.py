@@ -107,7 +107,7 @@ def _fold_no_match(ctx: CheckContext, parser: ir.ParserDecl, state: ir.ParserSta
     for stmt in state.stmts:
         cond = _branch(stmt)
         if cond is not None:
-            value = _value(cond, env)
+            value = consteval.known_value(cond, env)
             if isinstance(value, bool):  # true: `false` and `default` unreachable
                 for _ in range(2 if value else 1):
                     ctx.warn(None, UNREACHABLE, once=False)
@@ -122,7 +122,7 @@ def _fold_no_match(ctx: CheckContext, parser: ir.ParserDecl, state: ir.ParserSta
 
 def _fold(ctx: CheckContext, sel: ir.SelectExpr, env: Env) -> bool:
     """Warn of the cases after the one `sel` takes if `env` decides its keys; whether it does."""
-    values = [_value(k, env) for k in sel.keys]
+    values = [consteval.known_value(k, env) for k in sel.keys]
     taken = None if None in values else next((i for i, c in enumerate(sel.cases) if must_match(c, values)), None)
     for case in sel.cases[taken + 1:] if taken is not None else ():
         ctx.warn(case.pos, UNREACHABLE)
@@ -150,34 +150,11 @@ def _step(env: Env, stmt: ir.Stmt) -> None:
 
 
 def _set(env: Env, var: ir.VarDecl, value: ir.Expr | None) -> None:
-    known = _value(value, env) if value is not None else None
+    known = consteval.known_value(value, env) if value is not None else None
     if known is None:
         env.pop(id(var), None)
     else:
         env[id(var)] = known
-
-
-def _value(e: ir.Expr, env: Env) -> int | bool | None:
-    """`e`'s value if the constants in `env` decide it (None: not known)."""
-    if isinstance(e, (ir.Constant, ir.BoolLiteral)):
-        return e.value
-    if isinstance(e, ir.PathExpr):
-        return env.get(id(e.decl))
-    if isinstance(e, ir.Cast):
-        inner = _value(e.expr, env)
-        return None if inner is None or isinstance(inner, bool) else consteval.cast(inner, e.type)
-    if isinstance(e, ir.Unary) and e.op == "!":
-        inner = _value(e.expr, env)
-        return None if inner is None else not inner
-    if isinstance(e, ir.Binary):
-        left, right = _value(e.left, env), _value(e.right, env)
-        if left is None or right is None:
-            return None
-        try:
-            return consteval.binary(e.op, left, right, e.type, e.left.type, e.right.type)
-        except consteval.FoldError:
-            return None
-    return None
 
 
 def _fold_constructor_arguments(ctx: CheckContext) -> None:

@@ -90,30 +90,14 @@ def _straight_line(loop: ir.For, write: ir.Assign) -> bool:
 def _ends(cond: ir.Binary, var: ir.VarDecl, value: int, step: ir.Expr) -> bool:
     """Whether the loop, from `value`, ends within p4c's limit of steps."""
     for _ in range(_MAX_STEPS + 2):
-        holds = _eval(cond, var, value)
+        holds = consteval.known_value(cond, {id(var): value})
         if holds is None:
             return False
         if not holds:
             return True
-        nxt = _eval(step, var, value)
+        nxt = consteval.known_value(step, {id(var): value})
         if nxt is None or isinstance(nxt, bool):
             return False
         value = nxt
     return False
 
-
-def _eval(e: ir.Expr, var: ir.VarDecl, value: int) -> int | bool | None:
-    """`e` with `var` holding `value` (None: it depends on anything else)."""
-    if isinstance(e, ir.Constant):
-        return e.value
-    if isinstance(e, ir.PathExpr):
-        return value if e.decl is var else None
-    if isinstance(e, ir.Binary):
-        left, right = _eval(e.left, var, value), _eval(e.right, var, value)
-        if left is None or right is None:
-            return None
-        try:
-            return consteval.binary(e.op, left, right, e.type, e.left.type, e.right.type)
-        except consteval.FoldError:
-            return None
-    return None
