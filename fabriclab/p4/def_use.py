@@ -1189,18 +1189,11 @@ class _Block:
         for p in optional:  # an @optional parameter given no argument: a fresh variable of p4c's, at p
             state = self.declare(p, state, unwritten=True, valid=NO)
             alias[id(p)], arguments[id(p)] = _Ref((id(p),), self.second.copies[(id(call), p.name)]), p
-        outer = self.alias, self.arguments, self.returned, self.returned_headers
-        self.alias, self.arguments = {**self.alias, **alias}, {**self.arguments, **arguments}
+        outer = self.returned, self.returned_headers
         self.returned, self.returned_headers = [], []
-        self.second.depth += 1
-        self.dead_asks |= _dead_asks(callee)
         try:
-            self.follow_variables(callee)
-            with self.silence(callee):
-                for local in callee.locals:
-                    if isinstance(local, ir.VarDecl):
-                        state = self.stmt(local, state)
-                out = self.stmts(callee.body.stmts, state)
+            with self.inlining(callee, alias, arguments), self.silence(callee):
+                out = self.stmts(callee.body.stmts, self.declare_locals(callee, state))
             for r in self.returned:
                 out = _join(out, replace(r, live=True)) if out.live else replace(r, live=True)
             for hd in self.returned_headers:
@@ -1208,9 +1201,29 @@ class _Block:
                 self.hd = self.hd.intersect(hd)
                 self.hd.asked = asked & hd.asked
         finally:
-            self.second.depth -= 1
-            self.alias, self.arguments, self.returned, self.returned_headers = outer
+            self.returned, self.returned_headers = outer
         return out
+
+    @contextlib.contextmanager
+    def inlining(self, callee, alias: dict, arguments: dict):
+        """The second run walking `callee` (a control or parser) in place: its parameters
+        stand for the argument locations `alias` gives, its variables followed afresh."""
+        outer = self.alias, self.arguments
+        self.alias, self.arguments = {**self.alias, **alias}, {**self.arguments, **arguments}
+        self.second.depth += 1
+        self.dead_asks |= _dead_asks(callee)
+        try:
+            self.follow_variables(callee)
+            yield
+        finally:
+            self.second.depth -= 1
+            self.alias, self.arguments = outer
+
+    def declare_locals(self, callee, state: State) -> State:
+        for local in callee.locals:
+            if isinstance(local, ir.VarDecl):
+                state = self.stmt(local, state)
+        return state
 
     def inline_parser(self, call: ir.MethodCall, state: State) -> State | None:
         """p4c's second run: a parser applied here runs its states in place (Inline), each
@@ -1246,31 +1259,22 @@ class _Block:
                 return None
         if any(_under(a, b) for i, a in enumerate(refs) for j, b in enumerate(refs) if i != j):
             return None
-        for p, value, name in temps:  # (Inline's copies: in at the call, out where it accepts)
-            state = self.declare(p, state, unwritten=p.direction == "out", valid=NO if p.direction == "out" else YES)
-            if p.direction != "out" and value is not None:
-                self.read(value, state)
-                self.assigned(_path_to(p), value)
-            alias[id(p)], arguments[id(p)] = _Ref((id(p),), name), p
-        for p, value, name in ordered:  # (copied in before the call, back after it, at no position)
-            state = self.declare(p, state, unwritten=p.direction == "out", valid=NO if p.direction == "out" else YES)
-            if p.direction != "out" and value is not None:
-                self.read(value, state)
-                self.assigned(_path_to(p), value)
-            alias[id(p)], arguments[id(p)] = _Ref((id(p),), name), _NOWHERE
+        # Inline's copies (in at the call, out where it accepts, read at the parameter) and
+        # SideEffectOrdering's (copied in before the call, back after it, at no position)
+        for copies, read_at in ((temps, None), (ordered, _NOWHERE)):
+            for p, value, name in copies:
+                state = self.declare(p, state, unwritten=p.direction == "out",
+                                     valid=NO if p.direction == "out" else YES)
+                if p.direction != "out" and value is not None:
+                    self.read(value, state)
+                    self.assigned(_path_to(p), value)
+                alias[id(p)], arguments[id(p)] = _Ref((id(p),), name), p if read_at is None else read_at
         for arg in call.args:
             if arg.param is not None and arg.param.direction == "out" and id(arg.param) in alias and not copied:
                 self.hd.update(self.hd.under(alias[id(arg.param)].location), NO)  # (p4c's resets)
-        outer = self.alias, self.arguments
-        self.alias, self.arguments = {**self.alias, **alias}, {**self.arguments, **arguments}
-        self.second.depth += 1
-        self.dead_asks |= _dead_asks(callee)
-        try:
-            self.follow_variables(callee)
+        with self.inlining(callee, alias, arguments):
             with self.silence(callee):
-                for local in callee.locals:
-                    if isinstance(local, ir.VarDecl):
-                        state = self.stmt(local, state)
+                state = self.declare_locals(callee, state)
                 caller = self.hd
                 accept = self.machine(callee.states, state, self.hd.clone())
                 self.hd = caller
@@ -1285,9 +1289,6 @@ class _Block:
                     self.positionless = positionless
                     state = self.write(value, state)
                     self.assigned(value, _path_to(p))
-        finally:
-            self.second.depth -= 1
-            self.alias, self.arguments = outer
         return state
 
     def table(self, call: ir.MethodCall, state: State) -> State:
