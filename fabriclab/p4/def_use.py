@@ -274,13 +274,14 @@ def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str],
     -> their names, (id(the call), parameter) -> name for the controls and actions, and
     SideEffectOrdering's temporaries (`_ordering_temporaries`)."""
     inlined = ctx.inlined
-    used: set[str] = set()
-    for root in [ctx.program, *(f for _, f in ctx.functions)]:
-        for n in ir.walk(root):
-            name = getattr(n, "name", None)
-            if isinstance(name, str) and name not in inlined.written and name not in inlined.flags \
-                    and "__" not in name:
-                used.add(name)
+
+    def program_names(skip=lambda n: False) -> set[str]:
+        """The names the program declares or uses (not those the front end made)."""
+        return {name for root in [ctx.program, *(f for _, f in ctx.functions)] for n in ir.walk(root)
+                if not skip(n) and isinstance(name := getattr(n, "name", None), str)
+                and name not in inlined.written and name not in inlined.flags and "__" not in name}
+
+    used = program_names()
     ordering = _ordering_temporaries(ctx, used)
     used |= set(ordering.values())
     counters: dict[str, int] = {}  # (each pass's generator counts afresh, over the names used by then)
@@ -304,11 +305,9 @@ def _p4c_names(ctx: CheckContext) -> tuple[dict[str, str], dict[tuple[int, str],
     # unless something else has them)
     params = {id(p) for a in actions for p in a.params}
     unique = {id(p): new_name(p.name) for a in actions for p in a.params}
-    used = {name for root in [ctx.program, *(f for _, f in ctx.functions)] for n in ir.walk(root)
-            if not (isinstance(n, ir.Param) and id(n) in params)
-            and not (isinstance(n, ir.PathExpr) and id(n.decl) in params)
-            and isinstance(name := getattr(n, "name", None), str) and name not in inlined.written
-            and name not in inlined.flags and "__" not in name} | set(unique.values()) | set(ordering.values())
+    used = program_names(lambda n: (isinstance(n, ir.Param) and id(n) in params)
+                         or (isinstance(n, ir.PathExpr) and id(n.decl) in params)) \
+        | set(unique.values()) | set(ordering.values())
     counters.clear()
     copies: dict[tuple[int, str], str] = {}
     applies = _applies(ctx.program)

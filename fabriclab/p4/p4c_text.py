@@ -128,7 +128,7 @@ def checked_type_text(t: ir.Type | None) -> str:
     if isinstance(t, (ir.StructLike, ir.BlockTypeDecl, ir.ParserDecl, ir.ControlDecl)):
         kind = t.kind if isinstance(t, (ir.StructLike, ir.BlockTypeDecl)) else \
             "parser" if isinstance(t, ir.ParserDecl) else "control"
-        return f"{kind} {_external_name(t)}"
+        return f"{kind} {external_name(t)}"
     if isinstance(t, ir.InvalidInitType):
         return "Unknown type"
     if isinstance(t, ir.DefaultValueType):
@@ -140,7 +140,7 @@ def checked_type_text(t: ir.Type | None) -> str:
     return t.display() if t is not None else "?"
 
 
-def _external_name(decl: ir.Decl) -> str:
+def external_name(decl: ir.Decl) -> str:
     """p4c's externalName: a declaration's `@name`, else its name."""
     anno = decl.annotation("name")
     return anno.args[0] if anno and anno.args and isinstance(anno.args[0], str) else decl.name

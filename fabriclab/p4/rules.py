@@ -13,7 +13,7 @@ from fabriclab.p4.consteval import literal_text
 from fabriclab.p4.diagnostics import CompileError
 from fabriclab.p4.bmv2_rules import check_simple_switch, is_v1switch
 from fabriclab.p4.checker import unreachable_accept
-from fabriclab.p4.p4c_text import node_text
+from fabriclab.p4.p4c_text import external_name, node_text
 from fabriclab.p4.typecheck import CheckContext, error, substitute
 
 
@@ -106,10 +106,7 @@ class UnusedTables:
                 applied = ir.applied_tables(decl)
                 for local in decl.locals:
                     if isinstance(local, ir.TableDecl) and local not in applied:
-                        anno = local.annotation("name")
-                        external = anno.args[0] if anno and anno.args and isinstance(anno.args[0], str) \
-                            else local.name
-                        ctx.info(local.pos, f"removing table '{external}'")
+                        ctx.info(local.pos, f"removing table '{external_name(local)}'")
 
 
 def _tables(program: ir.Program) -> list[ir.TableDecl]:
