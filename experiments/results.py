@@ -76,6 +76,26 @@ def check_choices(what: str, given: Iterable[str], allowed: Iterable[str]) -> No
                           f"(choose from {', '.join(allowed)})")
 
 
+def split_pair(scheme: str, first: tuple[str, tuple[str, ...]],
+               second: tuple[str, tuple[str, ...]]) -> tuple[str, str]:
+    """A scheme named FIRST+SECOND ('adaptive+ooo', 'fast+ecmp') split into its two parts,
+    each checked against its (name, choices)."""
+    a, _, b = scheme.partition("+")
+    (name_a, choices_a), (name_b, choices_b) = first, second
+    if a not in choices_a or b not in choices_b:
+        raise FabricError(f"unknown scheme {scheme!r}: {name_a}+{name_b} with {name_a} one of "
+                          f"{', '.join(choices_a)} and {name_b} one of {', '.join(choices_b)}")
+    return a, b
+
+
+def seed_major_cases(seeds: Iterable[int], kinds: Iterable[str], schemes: Iterable[str]
+                     ) -> list[dict[str, Any]]:
+    """A trial's cases, every kind and scheme for one seed before the next seed's (so a
+    stopped run has whole seeds)."""
+    return [{"kind": kind, "scheme": scheme, "seed": seed}
+            for seed in seeds for kind in kinds for scheme in schemes]
+
+
 @dataclass
 class Result:
     """What a sweep experiment's `run` returns: its rows, summary, files and failures."""

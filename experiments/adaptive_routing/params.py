@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from experiments.results import split_pair
 from fabriclab.errors import FabricError
 from topologies.graph import LinkParams, NodeKind, Topology
 
@@ -24,11 +25,7 @@ SCHEMES = tuple(f"{r}+{rx}" for r in ROUTING_MODES for rx in RECEIVERS)
 
 def split_scheme(scheme: str) -> tuple[str, str]:
     """'adaptive+ooo' -> ('adaptive', 'ooo')."""
-    routing, _, receiver = scheme.partition("+")
-    if routing not in ROUTING_MODES or receiver not in RECEIVERS:
-        raise FabricError(f"unknown scheme {scheme!r}: ROUTING+RECEIVER with ROUTING one of "
-                          f"{', '.join(ROUTING_MODES)} and RECEIVER one of {', '.join(RECEIVERS)}")
-    return routing, receiver
+    return split_pair(scheme, ("ROUTING", ROUTING_MODES), ("RECEIVER", RECEIVERS))
 
 
 @dataclass(frozen=True)

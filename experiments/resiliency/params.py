@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from experiments.results import check_choices, check_mode
+from experiments.results import check_choices, check_mode, split_pair
 from fabriclab.errors import FabricError
 from topologies.graph import LinkParams, NodeKind, Topology
 
@@ -24,11 +24,7 @@ COLLECTIVES = ("allreduce", "alltoall")
 
 def split_scheme(scheme: str) -> tuple[str, str]:
     """'fast+adaptive' -> ('fast', 'adaptive')."""
-    reroute, _, routing = scheme.partition("+")
-    if reroute not in REROUTES or routing not in ROUTINGS:
-        raise FabricError(f"unknown scheme {scheme!r}: REROUTE+ROUTING with REROUTE one of "
-                          f"{', '.join(REROUTES)} and ROUTING one of {', '.join(ROUTINGS)}")
-    return reroute, routing
+    return split_pair(scheme, ("REROUTE", REROUTES), ("ROUTING", ROUTINGS))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from experiments.report import format_table, mean_table
-from experiments.results import Result, finish_run, start_run
+from experiments.results import Result, finish_run, seed_major_cases, start_run
 from experiments.scale_across.figure import draw
 from experiments.scale_across.params import Params, params_for, spec_for, topology
 from experiments.sweep import Sweep, run_trials
@@ -29,12 +29,6 @@ from fabriclab.roce.runs import summarize
 
 NAME = "scale_across"
 TRIAL_MODULE = "experiments.scale_across.trial"
-
-
-def cases(p: Params) -> list[dict[str, Any]]:
-    """One distance's cases, seed-major."""
-    return [{"kind": kind, "scheme": scheme, "seed": seed}
-            for seed in p.seeds for kind in p.kinds for scheme in p.schemes]
 
 
 def case_row(p: Params, km: float, record: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +57,7 @@ def distance_trial(task: tuple[Params, int, int, float], progress: Callable[[str
     """Every case at one DCI distance on a fresh fabric: (rows, errors). Module-level so
     experiments.sweep can run it in another process or on a Dask worker."""
     p, i, n, km = task
-    todo = cases(p)
+    todo = seed_major_cases(p.seeds, p.kinds, p.schemes)
     progress(f"[trial {i + 1}/{n}] {km:g} km: fresh fabric, {p.sites} sites, DCI one-way "
              f"{p.one_way_us[km]} us, {len(todo)} cases")
     error = None
@@ -140,7 +134,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     preflight(p.mode, p.target)
     started = time.monotonic()
     run_name, files = start_run(NAME, scale, p.mode, out_dir)
-    total = len(p.distances_km) * len(cases(p))
+    total = len(p.distances_km) * len(p.seeds) * len(p.kinds) * len(p.schemes)
     progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(p.distances_km)} trials; {p.sites} sites x "
              f"{p.ranks_per_site} ranks, DCI {', '.join(f'{d:g}' for d in p.distances_km)} km "
              f"({', '.join(f'{us / 1000:g}' for us in p.one_way_us.values())} ms one way) at {p.dci_gbps:g} Gb/s, "

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from experiments.report import format_table, mean_table
-from experiments.results import Result, finish_run, start_run
+from experiments.results import Result, finish_run, seed_major_cases, start_run
 from experiments.scale_up.figure import draw
 from experiments.scale_up.params import Params, params_for, topology
 from experiments.sweep import Sweep, run_trials
@@ -82,18 +82,12 @@ def summary_table(summary: dict[str, Any], p: Params) -> str:
     return format_table(headers, rows)
 
 
-def cases(p: Params) -> list[dict[str, Any]]:
-    """One domain size's cases, seed-major."""
-    return [{"kind": kind, "scheme": scheme, "seed": seed}
-            for seed in p.seeds for kind in p.kinds for scheme in p.schemes]
-
-
 def domain_trial(task: tuple[Params, int, int, int], progress: Callable[[str], None]
                  ) -> tuple[list[dict[str, Any]], list[str]]:
     """Every case of one domain size G on a fresh fabric: (rows, errors). Module-level so
     experiments.sweep can run it in another process or on a Dask worker."""
     p, i, n, g = task
-    todo = cases(p)
+    todo = seed_major_cases(p.seeds, p.kinds, p.schemes)
     progress(f"[trial {i + 1}/{n}] G={g}: fresh fabric, {p.accelerators // g} domains of {g} on "
              f"{g} rail(s), {len(todo)} cases")
     error = None
@@ -142,7 +136,7 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     preflight(p.mode, p.target)
     started = time.monotonic()
     run_name, files = start_run(NAME, scale, p.mode, out_dir)
-    total = len(p.domain_sizes) * len(cases(p))
+    total = len(p.domain_sizes) * len(p.seeds) * len(p.kinds) * len(p.schemes)
     progress(f"{NAME} ({p.mode}, {scale}): {total} cases in {len(p.domain_sizes)} trials; "
              f"{p.accelerators} accelerators, G = {', '.join(map(str, p.domain_sizes))}, "
              f"{p.nbytes >> 10} KiB per rank, {p.rates}, seeds {', '.join(map(str, p.seeds))}")
