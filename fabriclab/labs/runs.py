@@ -78,14 +78,21 @@ def ctl(lab: Lab, *words: str) -> str:
     return shlex.join(["sh", *FABRICLAB, "ctl", "--run", lab.run_name, *words])
 
 
-def port_frames(pcap_dir: Path, switch: str, port: int, direction: str = "out") -> list[bytes]:
-    """The frames switch port `port` sent ("out") or received ("in"), from its pcap."""
+def port_capture(pcap_dir: Path, switch: str, port: int,
+                 direction: str = "out") -> list[tuple[float, bytes]]:
+    """(time in s, frame) of what switch port `port` sent ("out") or received ("in"), from
+    its pcap."""
     from scapy.utils import RawPcapReader
 
-    frames: list[bytes] = []
+    frames: list[tuple[float, bytes]] = []
     for path in sorted(pcap_dir.glob(f"flv??{switch}-{port}_{direction}.pcap")):
-        frames.extend(data for data, _meta in RawPcapReader(str(path)))
+        frames.extend((meta.sec + meta.usec / 1e6, data) for data, meta in RawPcapReader(str(path)))
     return frames
+
+
+def port_frames(pcap_dir: Path, switch: str, port: int, direction: str = "out") -> list[bytes]:
+    """The frames switch port `port` sent ("out") or received ("in"), from its pcap."""
+    return [frame for _, frame in port_capture(pcap_dir, switch, port, direction)]
 
 
 def udp(frame: bytes) -> tuple[int, int, int, int, bytes] | None:
@@ -95,6 +102,12 @@ def udp(frame: bytes) -> tuple[int, int, int, int, bytes] | None:
         return None
     sport, dport = struct.unpack("!HH", frame[34:38])
     return frame[15] & 3, sport, dport, struct.unpack("!H", frame[16:18])[0], frame[14:]
+
+
+def is_lab_frame(frame: bytes) -> bool:
+    """A frame of the traffic generator's flows (UDP to its port)."""
+    fields = udp(frame)
+    return fields is not None and fields[2] == DPORT
 
 
 def lab_flows(frames: list[bytes]) -> list[tuple[int, int]]:
@@ -251,6 +264,126 @@ def check_innet_allreduce(lab: Lab, program: Path, target: str) -> tuple[bool, s
     return all(o == "ok" for o in outcomes), f"all-reduce of 4 ranks through the fabric: {detail}"
 
 
+#: fast_reroute: per direction, 16 flows at 100 packets/s for 16 s; the cut comes 1.5 s in
+#: plus however long `ctl fail` takes to start and connect (measured: under 2 s idle, about
+#: 7 s with both cores busy), so it falls mid-stream with seconds to spare.
+REROUTE_FLOWS, REROUTE_PACKETS, REROUTE_PPS = 16, 100, 100
+#: Time from the cut to the switch's own port signal (rtnetlink event -> port_down_signal):
+#: 8-11 ms measured to the controller's stream on a loaded 2-core VM (docs/resiliency.md),
+#: and the data plane hears it first. 0.5 s is that with a 50x margin for a busy machine.
+DETECT_BUDGET_S = 0.5
+
+
+def bounce_marked(frame: bytes) -> bool:
+    """An IPv4 frame with the reserved flag bit set: liveness.p4's bounce mark."""
+    return len(frame) > 20 and frame[12:14] == b"\x08\x00" and bool(frame[20] & 0x80)
+
+
+def _reroute_direction(pcaps: Path, src_leaf: str, dst_leaf: str,
+                       budget: int) -> tuple[bool, str]:
+    """One direction of fast_reroute: the flows that left `src_leaf` by its uplink to s1
+    (port 3) before the cut must also have left by its uplink to s2 (port 4) after it,
+    and at most `budget` packets may be lost (counted at the destination host's port 1)."""
+    on = {port: {sport for sport, _ in lab_flows(port_frames(pcaps, src_leaf, port))}
+          for port in (3, 4)}
+    sent = REROUTE_FLOWS * REROUTE_PACKETS
+    lost = sent - len(lab_flows(port_frames(pcaps, dst_leaf, 1)))
+    stuck = sorted(on[3] - on[4])
+    detail = (f"{src_leaf}->{dst_leaf}: {len(on[3])} flows via s1, {len(stuck)} of them "
+              f"never moved to s2, {lost} of {sent} lost")
+    return bool(on[3]) and not stuck and lost <= budget, detail
+
+
+def check_fast_reroute(lab: Lab, program: Path, target: str) -> tuple[bool, str]:
+    """Flows h1 -> h3 and h3 -> h1 over both spines; the link l1-s1 is cut mid-stream with
+    no controller reacting (nobody runs `ctl watch-links`), so only the data plane can
+    reroute: l1 moves its s1 flows to s2 on its own port signal, and l2 moves its s1 flows
+    once s1 bounces them back. Little may be lost: what was sent during the detection."""
+    budget = int(REROUTE_PPS * DETECT_BUDGET_S)
+    flows = dict(flows=REROUTE_FLOWS, packets=REROUTE_PACKETS, pps=REROUTE_PPS)
+    with tempfile.TemporaryDirectory(prefix="fabriclab-lab-") as tmp:
+        pcaps = Path(tmp)
+        done = mininet_script(lab, program, target, [
+            traffic("h1", "10.0.2.1", **flows) + " &",
+            traffic("h3", "10.0.1.1", **flows) + " &",
+            "sh sleep 1.5",
+            ctl(lab, "fail", "link", "l1", "s1"),
+            "h1 wait",
+            "h3 wait",
+        ], pcaps)
+        forward = _reroute_direction(pcaps, "l1", "l2", budget)
+        back = _reroute_direction(pcaps, "l2", "l1", budget)
+        bounces = sum(map(bounce_marked, port_frames(pcaps, "s1", 2)))
+    if (problem := _failed_run(done)):
+        return False, problem
+    if "port(s) down" not in done.stdout:
+        return False, f"the link l1-s1 was not cut: {_last_line(done.stdout)}"
+    detail = (f"l1-s1 cut mid-stream, {REROUTE_PPS} pkt/s each way: {forward[1]}; {back[1]}; "
+              f"s1 bounced {bounces} packets back to l2 (at most {budget} lost each way)")
+    return forward[0] and back[0] and bounces > 0, detail
+
+
+#: tenant_meters: the noisy tenant h1 sends 400 packets/s for 5 s against a guarantee of
+#: 100 kb/s and a cap of 200 kb/s (88 and 176 of our 142-byte frames a second); the quiet
+#: tenant h2 sends 50 packets/s, all of its stream (35.5 kB) smaller than the committed
+#: burst its 8 Gb/s guarantee gives (CIR x 100 us = 100 kB), so no stall of a busy machine
+#: can make it anything but GREEN. Both send DSCP 8 (TOS 0x20), so a remark to 0 shows.
+NOISY_GBPS, NOISY_CAP_GBPS, QUIET_GBPS, QUIET_CAP_GBPS = 0.0001, 0.0002, 8, 16
+NOISY_FLOWS, NOISY_PACKETS, NOISY_PPS = 4, 500, 400
+QUIET_PACKETS, QUIET_PPS = 250, 50
+TENANT_TOS, FRAME_BYTES = 0x20, 142   # traffic's 100-byte payload + UDP, IPv4, Ethernet
+METER_BURST_BYTES = 1500              # controller/tenants.py: the smallest meter burst
+#: The noisy tenant's stream may be processed over a longer span than it was sent in (a
+#: switch that stalls and catches up): 1 s of slack in the cap's bound.
+METER_SLACK_S = 1.0
+
+
+def dscp(frame: bytes) -> int:
+    """The DSCP of an Ethernet/IPv4 frame (the upper 6 bits of the TOS byte)."""
+    return frame[15] >> 2
+
+
+def check_tenant_meters(lab: Lab, program: Path, target: str) -> tuple[bool, str]:
+    """Two tenants on l1 send to l2 at the same time: the noisy one (h1 -> h3) at twice its
+    cap is cut to the cap (RED dropped) with part of what passes remarked (YELLOW: DSCP 8
+    -> 0); every packet of the quiet one (h2 -> h4), well inside its guarantee, arrives
+    unchanged. The bounds follow from the trTCM: over T seconds at most PIR * T + PBS bytes
+    pass, and at least CIR * T are GREEN (half of it required, for a busy machine)."""
+    with tempfile.TemporaryDirectory(prefix="fabriclab-lab-") as tmp:
+        pcaps = Path(tmp)
+        done = mininet_script(lab, program, target, [
+            ctl(lab, "tenant", "add", "noisy", "--hosts", "h1", "--guaranteed", f"{NOISY_GBPS:g}",
+                "--cap", f"{NOISY_CAP_GBPS:g}", "--queue", "1"),
+            ctl(lab, "tenant", "add", "quiet", "--hosts", "h2", "--guaranteed", f"{QUIET_GBPS:g}",
+                "--cap", f"{QUIET_CAP_GBPS:g}", "--queue", "2"),
+            traffic("h2", "10.0.2.2", flows=1, packets=QUIET_PACKETS, pps=QUIET_PPS,
+                    tos=TENANT_TOS) + " &",
+            traffic("h1", "10.0.2.1", flows=NOISY_FLOWS, packets=NOISY_PACKETS, pps=NOISY_PPS,
+                    tos=TENANT_TOS),
+            "h2 wait",
+        ], pcaps)
+        sent_at = [t for t, f in port_capture(pcaps, "l1", 1, "in") if is_lab_frame(f)]
+        noisy = [dscp(f) for f in port_frames(pcaps, "l2", 1) if is_lab_frame(f)]
+        quiet = [dscp(f) for f in port_frames(pcaps, "l2", 2) if is_lab_frame(f)]
+    if (problem := _failed_run(done)):
+        return False, problem
+    if not all(f"tenant {name} added" in done.stdout for name in ("noisy", "quiet")):
+        return False, f"the tenants were not installed: {_last_line(done.stdout)}"
+    sent = NOISY_FLOWS * NOISY_PACKETS
+    span = (max(sent_at) - min(sent_at)) if sent_at else 0.0
+    cir, pir = NOISY_GBPS * 1e9 / 8, NOISY_CAP_GBPS * 1e9 / 8
+    most = int((pir * (span + METER_SLACK_S) + METER_BURST_BYTES) / FRAME_BYTES)
+    least = int(cir * span / 2 / FRAME_BYTES)
+    remarked = sum(d == 0 for d in noisy)
+    quiet_changed = sum(d != TENANT_TOS >> 2 for d in quiet)
+    detail = (f"noisy h1 ({NOISY_PPS} pkt/s over {span:.1f} s, cap {NOISY_CAP_GBPS * 1e6:g} "
+              f"kb/s): {len(noisy)} of {sent} arrived (allowed {least}-{most}), {remarked} "
+              f"remarked; quiet h2: {len(quiet)} of {QUIET_PACKETS} arrived, {quiet_changed} "
+              f"remarked")
+    return (least <= len(noisy) <= most and 0 < remarked < len(noisy)
+            and len(quiet) == QUIET_PACKETS and quiet_changed == 0), detail
+
+
 CHECKS: dict[str, Callable[[Lab, Path, str], tuple[bool, str]]] = {
     "pingall": check_pingall,
     "ecmp_spread": check_ecmp_spread,
@@ -258,4 +391,6 @@ CHECKS: dict[str, Callable[[Lab, Path, str], tuple[bool, str]]] = {
     "int_reports": check_int_reports,
     "ecn_marks": check_ecn_marks,
     "innet_allreduce": check_innet_allreduce,
+    "fast_reroute": check_fast_reroute,
+    "tenant_meters": check_tenant_meters,
 }

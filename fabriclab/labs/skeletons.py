@@ -289,6 +289,108 @@ SKELETONS: tuple[Skeleton, ...] = (
                    parent (agg_send_up). Until then the contribution is absorbed: */
                 mark_to_drop(standard_metadata);"""),
     )),
+    Skeleton("7-fast-reroute", "fabric/liveness.p4", "liveness.p4", """\
+/* Lab 7: data-plane fast reroute around a failed link. This is fabric.p4's port liveness
+   (p4src/fabric/liveness.p4, described in docs/resiliency.md) with two TODO holes: learning
+   from a packet that a spine bounced back, and taking dead ports out of a group's
+   candidate list. Everything else works already.
+
+   meta.deadPorts is a bit mask of egress ports (bit p = port p) the routing modes must not
+   pick: the controller's (the default action of port_liveness) OR the switch's own (cell 0
+   of port_down_signal, written by the switch process when a port loses its carrier, before
+   any controller hears of it). group_candidates lists a group's ports: meta.cand0..cand7,
+   meta.candidateCount of them. A spine left with no live way down sends a switch's packet
+   back where it came from with the IPv4 reserved flag bit set (bounce(), ingress.p4). */
+""", (
+        Hole("""        if (meta.candidateCount > 1 && (meta.deadPorts >> meta.cand1)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand1 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 2 && (meta.deadPorts >> meta.cand2)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand2 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 3 && (meta.deadPorts >> meta.cand3)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand3 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 4 && (meta.deadPorts >> meta.cand4)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand4 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 5 && (meta.deadPorts >> meta.cand5)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand5 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 6 && (meta.deadPorts >> meta.cand6)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand6 << (n * 9));
+            n = n + 1;
+        }
+        if (meta.candidateCount > 7 && (meta.deadPorts >> meta.cand7)[0:0] == 0) {
+            live = live | ((bit<72>)meta.cand7 << (n * 9));
+            n = n + 1;
+        }
+""", """        /* TODO 2: the same for candidates 1 to 7: candidate k exists if
+           meta.candidateCount > k, and is live if its bit in meta.deadPorts is 0; a live
+           one goes into the next free 9-bit slot of `live` (slot n) and counts in n. The
+           lines below then make the live ports the new candidate list. */
+"""),
+        Hole("""        if (hdr.ipv4.flags[2:2] == 1) {   /* bounced back to us: no way on behind that port */
+            hdr.ipv4.flags[2:2] = 0;
+            meta.bounced = 1;
+            bit<64> port = (bit<64>)1 << standard_metadata.ingress_port;
+            meta.deadPorts = meta.deadPorts | port;
+            remote_dead.write((bit<32>)meta.group, (learned[111:48] | port)
+                              ++ (standard_metadata.ingress_global_timestamp + BOUNCE_HOLD_US));
+        }""", """        /* TODO 1: a packet with the bounce mark (IPv4's reserved flag, hdr.ipv4.flags[2:2])
+           came back from a switch that has no way on: clear the mark (it is fabric-internal),
+           set meta.bounced (a packet is bounced once at most), count the port it came in by
+           as dead for this packet, and remember it for the packet's group (remote_dead at
+           index meta.group: the group's learned ports with this one added, ++ the time until
+           which that holds, now + BOUNCE_HOLD_US), so the group's next packets avoid that
+           spine too without a bounce each. */"""),
+    )),
+    Skeleton("8-tenant-isolation", "fabric/tenants.p4", "tenants.p4", """\
+/* Lab 8: per-tenant meters and policy. This is fabric.p4's tenants control
+   (p4src/fabric/tenants.p4, described in docs/tenants.md) with three TODO holes: what the
+   policy actions do, the colour of a packet, and the tenant's queue. Classification, the
+   tables and the counters work already.
+
+   A tenant is a set of hosts, recognised by source IPv4 address (tenant_classify gives
+   meta.tenant and meta.tenantPriority, its queue). Each tenant has two trTCM meters at
+   index meta.tenant: tenant_bytes (CIR = its guaranteed share, PIR = its cap, written by
+   `fabriclab ctl tenant`) and tenant_packets (packet rate; unconfigured, it colours GREEN).
+   Colours are v1model's: GREEN 0, YELLOW 1, RED 2. tenant_policy maps (tenant, colour) to
+   an action: the controller installs tenant_remark for YELLOW and tenant_drop for RED. */
+""", (
+        Hole("""    action tenant_remark(bit<6> dscp, bit<3> priority) {
+        hdr.ipv4.dscp = dscp;
+        standard_metadata.priority = priority;
+    }
+
+    action tenant_drop() {
+        mark_to_drop(standard_metadata);
+    }""", """    action tenant_remark(bit<6> dscp, bit<3> priority) {
+        /* TODO 1: a YELLOW packet (above the guarantee, below the cap) is remarked: its
+           IPv4 DSCP becomes `dscp` and it is sent from queue `priority` (the controller
+           passes the tenant's own queue, so a flow is never reordered against itself). */
+    }
+
+    action tenant_drop() {
+        /* TODO 1: a RED packet (above the cap) is dropped (v1model: mark_to_drop). */
+    }"""),
+        Hole("""            tenant_packets.execute_meter((bit<32>)meta.tenant, by_packets);
+            meta.tenantColor = (by_bytes > by_packets) ? by_bytes : by_packets;
+""", """            /* TODO 2: run the packet meter too (tenant_packets at the same index, into
+               by_packets); the packet's colour, meta.tenantColor, is the worse of the two
+               (the larger value: RED 2 > YELLOW 1 > GREEN 0). */
+"""),
+        Hole("""            if (standard_metadata.priority == 0) {
+                standard_metadata.priority = meta.tenantPriority;
+            }""", """            /* TODO 3: the tenant's data goes to its queue (meta.tenantPriority), unless
+               traffic_class already chose one (standard_metadata.priority is not 0: CNPs
+               and ACKs go ahead of data). */"""),
+    )),
 )
 
 

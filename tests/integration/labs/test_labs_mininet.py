@@ -54,6 +54,84 @@ def test_solution_passes_and_skeleton_fails_the_mininet_run(number):
     assert leftovers(lab.run_name) == []
 
 
+#: The lab's file with its subject left out (tables, registers and meters kept, so the
+#: controller programs it as usual): its Mininet run must fail too, so a check cannot pass
+#: on traffic that would have flowed anyway.
+DO_NOTHING = {
+    7: ("liveness.p4", """
+#ifndef _FABRIC_LIVENESS_P4_
+#define _FABRIC_LIVENESS_P4_
+register<bit<64>>(1) port_down_signal;
+register<bit<112>>(65536) remote_dead;
+control FabricLiveness(inout headers_t hdr, inout metadata_t meta,
+                       inout standard_metadata_t standard_metadata) {
+    action set_dead_ports(bit<64> mask) { meta.deadPorts = mask; }
+    table port_liveness {
+        key = { }
+        actions = { set_dead_ports; }
+        default_action = set_dead_ports(0);
+    }
+    apply { port_liveness.apply(); }
+}
+control FabricLiveCandidates(inout headers_t hdr, inout metadata_t meta,
+                             inout standard_metadata_t standard_metadata) {
+    apply { }
+}
+#endif
+"""),
+    8: ("tenants.p4", """
+#ifndef _FABRIC_TENANTS_P4_
+#define _FABRIC_TENANTS_P4_
+control FabricTenants(inout headers_t hdr, inout metadata_t meta,
+                      inout standard_metadata_t standard_metadata) {
+    meter(64, MeterType.bytes) tenant_bytes;
+    meter(64, MeterType.packets) tenant_packets;
+    counter(256, CounterType.packets_and_bytes) tenant_colors;
+    action set_tenant(bit<8> tenant, bit<3> priority) {
+        meta.tenant = tenant;
+        meta.tenantPriority = priority;
+    }
+    table tenant_classify {
+        key = { hdr.ipv4.srcAddr: lpm; }
+        actions = { set_tenant; NoAction; }
+        default_action = NoAction();
+        size = 64;
+    }
+    action tenant_remark(bit<6> dscp, bit<3> priority) { }
+    action tenant_drop() { }
+    table tenant_policy {
+        key = { meta.tenant: exact; meta.tenantColor: exact; }
+        actions = { tenant_remark; tenant_drop; NoAction; }
+        default_action = NoAction();
+        size = 256;
+    }
+    apply {
+        if (tenant_classify.apply().hit) {
+            tenant_policy.apply();
+        }
+    }
+}
+#endif
+"""),
+}
+
+
+@pytest.mark.parametrize("number", sorted(DO_NOTHING))
+def test_a_program_without_the_subject_fails_the_mininet_run(number, tmp_path):
+    lab = find(number, LABS)
+    name, text = DO_NOTHING[number]
+    for link in ("p4src", "tests"):   # the lab's includes are relative: ../../p4src/...
+        (tmp_path / link).symlink_to(REPO / link)
+    folder = tmp_path / "labs" / lab.folder.name
+    folder.mkdir(parents=True)
+    (folder / lab.program_name).write_text((lab.folder / lab.program_name).read_text())
+    (folder / name).write_text(text)
+    ok, detail = runs.CHECKS[lab.run.check](lab, folder / lab.program_name, "builtin")
+    print("without the subject:", detail)
+    assert not ok, detail
+    assert leftovers(lab.run_name) == []
+
+
 def test_a_lab_started_while_another_runs():
     first = subprocess.Popen([sys.executable, "-m", "fabriclab", "lab", "start", "1", "--no-cli"],
                              cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

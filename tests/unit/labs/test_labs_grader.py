@@ -4,6 +4,7 @@ control plane programs; `fabriclab lab` bad input exits 2 and creates nothing.""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,12 +31,12 @@ def not_root():
     return False
 
 
-def test_six_labs_listed_number_first():
-    assert NUMBERS == [1, 2, 3, 4, 5, 6]
+def test_eight_labs_listed_number_first():
+    assert NUMBERS == [1, 2, 3, 4, 5, 6, 7, 8]
     out = fabriclab("lab", "list")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["1", "2", "3", "4", "5", "6"]
+    assert [line.split()[0] for line in lines] == ["1", "2", "3", "4", "5", "6", "7", "8"]
     for lab, line in zip(all_labs(LABS), lines):
         assert lab.slug in line and lab.goal in line
 
@@ -95,8 +96,8 @@ def test_no_such_lab_exits_2():
     for action in ("check", "start"):
         out = fabriclab("lab", action, "9")
         assert out.returncode == 2
-        assert out.stderr.strip() == ("fabriclab lab: error: no lab 9: the labs are 1, 2, 3, 4, 5, 6 "
-                                      "(`fabriclab lab list`)")
+        assert out.stderr.strip() == ("fabriclab lab: error: no lab 9: the labs are "
+                                      "1, 2, 3, 4, 5, 6, 7, 8 (`fabriclab lab list`)")
 
 
 def _broken_lab1(tmp_path):
@@ -134,14 +135,14 @@ def test_start_while_another_lab_runs_exits_2_and_creates_nothing(tmp_path, monk
 
 def test_placeholder_lab_is_listed_but_not_run(tmp_path):
     labs = tmp_path / "labs"
-    shutil.copytree(LABS / "1-ipv4-lpm", labs / "7-future")
-    spec = json.loads((labs / "7-future" / "lab.json").read_text())
-    spec.update(number=7, needs="a feature")
-    (labs / "7-future" / "lab.json").write_text(json.dumps(spec))
+    shutil.copytree(LABS / "1-ipv4-lpm", labs / "9-future")
+    spec = json.loads((labs / "9-future" / "lab.json").read_text())
+    spec.update(number=9, needs="a feature")
+    (labs / "9-future" / "lab.json").write_text(json.dumps(spec))
     listed = fabriclab("lab", "--labs", str(labs), "list")
-    assert listed.stdout.startswith("7  future") and "[needs a feature]" in listed.stdout
-    out = fabriclab("lab", "--labs", str(labs), "check", "7", "--no-run")
-    assert out.returncode == 2 and "lab 7 needs a feature" in out.stderr
+    assert listed.stdout.startswith("9  future") and "[needs a feature]" in listed.stdout
+    out = fabriclab("lab", "--labs", str(labs), "check", "9", "--no-run")
+    assert out.returncode == 2 and "lab 9 needs a feature" in out.stderr
 
 
 def test_labs_folder_from_the_current_directory(tmp_path):
@@ -149,6 +150,42 @@ def test_labs_folder_from_the_current_directory(tmp_path):
     out = fabriclab("lab", "list", cwd=tmp_path)
     assert out.stdout.splitlines() == [next(iter(
         line for line in fabriclab("lab", "list").stdout.splitlines() if line.startswith("1 ")))]
+
+
+def _one_hole_lab(tmp_path: Path, skeleton, hole) -> Path:
+    """A copy of the skeleton's lab in tmp_path/labs whose program has only `hole` open
+    (p4src/ and tests/ linked beside it, so its relative includes and STF paths hold)."""
+    from fabriclab.labs.skeletons import Skeleton, derive
+
+    for name in ("p4src", "tests"):
+        (tmp_path / name).symlink_to(REPO / name)
+    folder = tmp_path / "labs" / skeleton.lab
+    shutil.copytree(LABS / skeleton.lab, folder)
+    one = Skeleton(skeleton.lab, skeleton.source, skeleton.target, skeleton.header, (hole,))
+    source = (REPO / "p4src" / skeleton.source).read_text()
+    (folder / skeleton.target).write_text(derive(one, source))
+    return tmp_path / "labs"
+
+
+def _holes_of(*labs: str) -> list:
+    """One parameter per hole of these labs, named by its TODO number."""
+    from fabriclab.labs.skeletons import SKELETONS
+
+    todo = re.compile(r"TODO (\d)")
+    return [pytest.param(sk, hole, id=f"{sk.lab}-TODO{todo.search(hole.todo)[1]}")
+            for sk in SKELETONS if sk.lab in labs for hole in sk.holes]
+
+
+@pytest.mark.parametrize("skeleton,hole", _holes_of("7-fast-reroute", "8-tenant-isolation"))
+def test_each_hole_alone_fails_the_hidden_tests(skeleton, hole, tmp_path):
+    """No hole of labs 7-8 can be left open with the STF grade passing (lab 5's third hole,
+    for one, is graded by its Mininet run only)."""
+    labs = _one_hole_lab(tmp_path, skeleton, hole)
+    lab = find(skeleton.lab.split("-")[0], labs)
+    results = list(grade(lab, lab.program(), is_root=not_root))
+    assert results[0].status == PASS
+    assert any(r.status == FAIL and r.criterion.startswith("stf ") for r in results), \
+        [r.line() for r in results]
 
 
 def test_skeletons_are_derived_from_the_current_p4src():

@@ -1,5 +1,6 @@
 """The pure parts of the labs' Mininet checks: frame parsing for pcaps (UDP with its ECN
-bits, INT reports) and the Mininet CLI lines the checks send."""
+bits, INT reports, the bounce mark, DSCP), the Mininet CLI lines the checks send, and the
+bounds the checks derive."""
 
 import struct
 import sys
@@ -55,3 +56,34 @@ def test_cli_lines_run_our_python_in_the_hosts():
     assert runs.net_command(lab, lab.program(), "bmv2", "--cli")[3:] == [
         "net", "leaf-spine", "--leaves", "2", "--spines", "2", "--hosts-per-leaf", "2",
         "--program", str(lab.program()), "--target", "bmv2", "--run", "lab3", "--cli"]
+
+
+def test_bounce_mark_dscp_and_lab_frames():
+    plain = Ether() / IP(src="10.0.2.1", dst="10.0.1.1", tos=0x20) / UDP(sport=49152, dport=5000)
+    marked = Ether() / IP(src="10.0.2.1", dst="10.0.1.1", flags="evil") / UDP(dport=5000)
+    assert not runs.bounce_marked(bytes(plain)) and runs.bounce_marked(bytes(marked))
+    assert not runs.bounce_marked(bytes(Ether(type=0x86DD) / (b"\x80" * 40)))
+    assert runs.dscp(bytes(plain)) == 8
+    assert runs.is_lab_frame(bytes(plain))
+    assert not runs.is_lab_frame(bytes(Ether() / IP() / UDP(dport=53)))
+
+
+def test_tenant_meter_bounds_separate_the_tenants():
+    """The physics the tenant_meters check rests on: the quiet tenant's whole stream fits in
+    the committed burst its guarantee gives (so it is GREEN however the switch bunches it),
+    and the cap's bound, slack included, is well below what the noisy tenant sends."""
+    cbs = runs.QUIET_GBPS * 1e9 / 8 * 100e-6   # controller/tenants.py: bursts of 100 us
+    assert runs.QUIET_PACKETS * runs.FRAME_BYTES < cbs
+    span = runs.NOISY_PACKETS * runs.NOISY_FLOWS / runs.NOISY_PPS
+    most = (runs.NOISY_CAP_GBPS * 1e9 / 8 * (span + runs.METER_SLACK_S)
+            + runs.METER_BURST_BYTES) / runs.FRAME_BYTES
+    assert most < 0.6 * runs.NOISY_PACKETS * runs.NOISY_FLOWS
+
+
+def test_reroute_budget_is_far_below_what_a_dead_link_costs():
+    """At most DETECT_BUDGET_S of traffic may be lost each way; a program that never
+    reroutes loses half the traffic (s1's flows) from the cut (at the latest 9 s in) to the
+    end of the 16 s stream."""
+    budget = runs.REROUTE_PPS * runs.DETECT_BUDGET_S
+    stream_s = runs.REROUTE_FLOWS * runs.REROUTE_PACKETS / runs.REROUTE_PPS
+    assert budget * 4 < runs.REROUTE_PPS / 2 * (stream_s - 9)
