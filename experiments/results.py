@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -74,6 +74,25 @@ def check_choices(what: str, given: Iterable[str], allowed: Iterable[str]) -> No
     if bad or not given:
         raise FabricError(f"unknown or missing {what} {', '.join(bad) or '(none)'} "
                           f"(choose from {', '.join(allowed)})")
+
+
+class RunParams:
+    """Base of each experiment's frozen `Params` dataclass: `as_dict` is what a run saves next
+    to its results and hands its trial processes as JSON, `from_dict` its inverse (JSON turns
+    tuples into lists; keys that are not fields, such as a trial's own distance or domain
+    size, are left out)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Any:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        try:
+            return cls(**{k: tuple(v) if isinstance(v, list) else v
+                          for k, v in data.items() if k in names})
+        except TypeError as err:
+            raise FabricError(f"bad experiment parameters: {err}") from None
 
 
 def split_pair(scheme: str, first: tuple[str, tuple[str, ...]],

@@ -10,9 +10,9 @@ build on; the emulate scales below say their own rate and time constants.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
-from experiments.results import split_pair
+from experiments.results import RunParams, split_pair
 from fabriclab.errors import FabricError
 from topologies.graph import LinkParams, NodeKind, Topology
 
@@ -29,7 +29,7 @@ def split_scheme(scheme: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class Params:
+class Params(RunParams):
     """Everything a run depends on; saved next to its results."""
 
     leaves: int = 2
@@ -87,17 +87,6 @@ class Params:
                 "mode": self.mode, "scale": self.scale_name, "queue_bytes": self.queue_bytes,
                 "topology": f"{self.leaves} leaves x {self.spines} spines x "
                             f"{self.hosts_per_leaf} hosts/leaf, 1:1"}
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Params":
-        """Inverse of as_dict (JSON turns tuples into lists)."""
-        try:
-            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-        except TypeError as err:
-            raise FabricError(f"bad experiment parameters: {err}") from None
 
 
 # Emulate: 10 Mb/s links (the fabric carries 164 Mb/s of jumbo frames, bench/fabric_capacity.py),

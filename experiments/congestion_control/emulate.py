@@ -169,7 +169,7 @@ def run_trial(p: Params, cases: list[dict[str, Any]], run: str, emit: Callable[[
     if len(schemes) != 1:
         raise FabricError("a trial runs the cases of one scheme")
     topo = topology(p)
-    net = FabricNet(topo, NetConfig(target="builtin", program=FABRIC_P4, run=run,
+    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
                                     grpc_base_port=p.grpc_base_port, mtu=p.mtu),
                     controller=RouteInstaller())
     with net:

@@ -6,10 +6,10 @@ Mb/s and RTTs are ms; every time constant is scaled with them)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from experiments.results import check_choices, check_mode
+from experiments.results import RunParams, check_choices, check_mode
 from fabriclab.errors import FabricError
 from topologies.builders import leaf_spine
 from topologies.graph import Topology
@@ -22,7 +22,7 @@ WORKLOADS = ("incast", "mix")
 
 
 @dataclass(frozen=True)
-class Params:
+class Params(RunParams):
     mode: str = "sim"
     link_gbps: float = 100.0  # every host link; the leaf-spine uplinks are `uplink_factor` x faster
     uplink_factor: float = 8.0  # so the only bottleneck is the incast receiver's port
@@ -71,14 +71,6 @@ class Params:
             raise FabricError("mix: need 1..senders long flows, a short load in (0, 1) and short sizes")
         if self.base_rtt_ns <= 0 or self.hpcc_max_stage < 0 or self.hpcc_expected_flows < 1:
             raise FabricError("HPCC: need a positive base RTT, maxStage >= 0 and N >= 1 expected flows")
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Params:
-        tuples = {k: tuple(d[k]) for k in ("short_sizes", "schemes", "workloads", "seeds") if k in d}
-        return cls(**{**d, **tuples})
 
     def scale(self) -> dict[str, Any]:
         return {"senders": self.senders, "link_gbps": self.link_gbps, "duration_us": self.duration_us,

@@ -10,10 +10,10 @@ switch's rates (`EMULATE`).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from experiments.results import check_choices, check_mode
+from experiments.results import RunParams, check_choices, check_mode
 from fabriclab.errors import FabricError
 from topologies.builders import leaf_spine
 from topologies.graph import Topology
@@ -23,7 +23,7 @@ SCHEMES = ("ring", "innet")
 
 
 @dataclass(frozen=True)
-class Params:
+class Params(RunParams):
     """Everything a run depends on; saved next to its results."""
 
     ranks: tuple[int, ...] = (2, 4, 8)           # the ranks sweep, at `nbytes`, no loss
@@ -63,9 +63,6 @@ class Params:
         points += [(self.loss_ranks, b, 0.0) for b in self.sizes]
         points += [(self.loss_ranks, self.nbytes, p) for p in self.losses]
         return list(dict.fromkeys(points))
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def scale(self) -> dict[str, Any]:
         """What the figure's numbers are at, stated in the run JSON."""

@@ -11,10 +11,10 @@ contention and A alone runs at line rate.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from experiments.results import check_choices, check_mode
+from experiments.results import RunParams, check_choices, check_mode
 from fabriclab.errors import FabricError
 from topologies.graph import LinkParams, NodeKind, Topology
 
@@ -25,7 +25,7 @@ CASE_LABELS = {"alone": "A alone", "shared": "A+B, no isolation", "meters": "A+B
 
 
 @dataclass(frozen=True)
-class Params:
+class Params(RunParams):
     """Everything a run depends on; saved next to its results."""
 
     mode: str = "sim"
@@ -93,16 +93,6 @@ class Params:
         a = 2 * self.hosts_per_leaf * self.link_mbps * 1e6
         link = self.link_mbps * 1e6
         return {"A": (a, a), "B": (self.b_guaranteed_frac * link, self.b_cap_frac * link)}
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Params":
-        try:
-            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
-        except TypeError as err:
-            raise FabricError(f"bad experiment parameters: {err}") from None
 
     def scale(self) -> dict[str, Any]:
         return {"mode": self.mode, "scale": self.scale_name, "link_rate_mbps": self.link_mbps,

@@ -9,9 +9,9 @@ hears nothing until its timer fires.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
-from experiments.results import check_choices, check_mode, split_pair
+from experiments.results import RunParams, check_choices, check_mode, split_pair
 from fabriclab.errors import FabricError
 from topologies.graph import LinkParams, NodeKind, Topology
 
@@ -28,7 +28,7 @@ def split_scheme(scheme: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class Params:
+class Params(RunParams):
     """Everything a run depends on; saved next to its results."""
 
     leaves: int = 2
@@ -103,9 +103,6 @@ class Params:
                 "mode": self.mode, "scale": self.scale_name,
                 "topology": f"{self.leaves} leaves x {self.spines} spines x "
                             f"{self.hosts_per_leaf} hosts/leaf"}
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 SCALES: dict[str, Params] = {

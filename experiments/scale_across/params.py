@@ -24,11 +24,10 @@ delays intra-site traffic.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from experiments.results import check_choices, check_mode
+from experiments.results import RunParams, check_choices, check_mode
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.runs import RunOptions
@@ -41,7 +40,7 @@ KINDS = ("allreduce", "alltoall")
 
 
 @dataclass(frozen=True)
-class Params:
+class Params(RunParams):
     """Everything a run depends on; saved next to its results."""
 
     sites: int = 2
@@ -110,15 +109,6 @@ class Params:
     def ideal_gbs(self) -> float:
         """busbw bound by one NIC's rate (GB/s): the ideal line."""
         return self.nic_gbps / 8
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Params:
-        """The inverse of as_dict (JSON lists back to tuples), for the emulate trial process."""
-        return cls(**{f.name: tuple(data[f.name]) if isinstance(data[f.name], list) else data[f.name]
-                      for f in dataclasses.fields(cls) if f.name in data})
 
     def scale(self) -> dict[str, Any]:
         """What the figure's numbers are at, stated in the run JSON."""

@@ -11,10 +11,10 @@ busbw against G shows what the domains buy.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from experiments.results import check_choices, check_mode
+from experiments.results import RunParams, check_choices, check_mode
 from fabriclab.errors import FabricError
 from topologies.builders import scale_up_fabric
 from topologies.graph import Topology
@@ -25,7 +25,7 @@ KINDS = ("allreduce", "alltoall")
 
 
 @dataclass(frozen=True)
-class Params:
+class Params(RunParams):
     """Everything a run depends on; saved next to its results."""
 
     accelerators: int = 64
@@ -79,15 +79,6 @@ class Params:
     def busbw_unit(self) -> tuple[str, float]:
         """How figures and tables show busbw: GB/s at real rates, Mb/s at the emulator's."""
         return ("Mb/s", 8000.0) if self.nic_gbps < 1 else ("GB/s", 1.0)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Params:
-        """The inverse of as_dict (JSON lists back to tuples), for the emulate trial process."""
-        return cls(**{f.name: tuple(data[f.name]) if isinstance(data[f.name], list) else data[f.name]
-                      for f in fields(cls) if f.name in data})
 
     def scale(self) -> dict[str, Any]:
         """What the figure's numbers are at, stated in the run JSON."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import platform
 
 import pytest
 
-from experiments.results import read_csv, run_document, run_files, run_id, versions, write_csv, write_json
+from experiments.cli import EXPERIMENTS
+from experiments.results import (RunParams, read_csv, run_document, run_files, run_id, versions, write_csv,
+                                 write_json)
+from fabriclab.errors import FabricError
 
 
 def test_run_id_sorts_by_time_and_names_the_scale():
@@ -52,3 +56,23 @@ def test_run_document_round_trips_through_json(tmp_path):
 def test_json_refuses_objects_it_cannot_save(tmp_path):
     with pytest.raises(TypeError):
         write_json(tmp_path / "x.json", {"bad": object()})
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+@pytest.mark.parametrize("mode", ["sim", "emulate"])
+@pytest.mark.parametrize("scale", ["quick", "full"])
+def test_every_experiments_params_round_trip_through_a_trial_process_json(name, mode, scale):
+    """What a trial process gets (JSON of as_dict, with a trial's own extra keys) gives back
+    the same Params: one RunParams for all seven experiments."""
+    params = importlib.import_module(f"{EXPERIMENTS[name]}.params")
+    p = params.params_for(scale, mode)
+    assert isinstance(p, RunParams)
+    sent = json.loads(json.dumps({**p.as_dict(), "km": 100.0, "domain": 4}))
+    assert type(p).from_dict(sent) == p
+
+
+def test_run_params_from_bad_json_is_a_fabric_error():
+    from experiments.adaptive_routing.params import Params
+
+    with pytest.raises(FabricError, match="bad experiment parameters|unknown"):
+        Params.from_dict({"seeds": "not seeds", "schemes": 5})
