@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from fabriclab import __version__
 from fabriclab.errors import FabricError
@@ -76,6 +76,9 @@ def check_choices(what: str, given: Iterable[str], allowed: Iterable[str]) -> No
                           f"(choose from {', '.join(allowed)})")
 
 
+_Params = TypeVar("_Params", bound="RunParams")
+
+
 class RunParams:
     """Base of each experiment's frozen `Params` dataclass: `as_dict` is what a run saves next
     to its results and hands its trial processes as JSON, `from_dict` its inverse (JSON turns
@@ -86,7 +89,7 @@ class RunParams:
         return asdict(self)  # type: ignore[call-overload]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Any:
+    def from_dict(cls: type[_Params], data: Mapping[str, Any]) -> _Params:
         names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         try:
             return cls(**{k: tuple(v) if isinstance(v, list) else v
