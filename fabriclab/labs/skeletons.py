@@ -53,6 +53,14 @@ def derive(skeleton: Skeleton, source_text: str) -> str:
     return text
 
 
+def _live_candidate(k: int) -> str:
+    """liveness.p4's filter of candidate k (the same lines for each of cand1..cand7)."""
+    return (f"        if (meta.candidateCount > {k} && (meta.deadPorts >> meta.cand{k})[0:0] == 0) {{\n"
+            f"            live = live | ((bit<72>)meta.cand{k} << (n * 9));\n"
+            "            n = n + 1;\n"
+            "        }\n")
+
+
 BASIC_HEADER = """\
 /* -*- P4_16 -*- */
 /* Lab 1: IPv4 forwarding with longest-prefix match. This is p4src/basic.p4 with three TODO
@@ -302,35 +310,8 @@ SKELETONS: tuple[Skeleton, ...] = (
    meta.candidateCount of them. A spine left with no live way down sends a switch's packet
    back where it came from with the IPv4 reserved flag bit set (bounce(), ingress.p4). */
 """, (
-        Hole("""        if (meta.candidateCount > 1 && (meta.deadPorts >> meta.cand1)[0:0] == 0) {
-            live = live | ((bit<72>)meta.cand1 << (n * 9));
-            n = n + 1;
-        }
-        if (meta.candidateCount > 2 && (meta.deadPorts >> meta.cand2)[0:0] == 0) {
-            live = live | ((bit<72>)meta.cand2 << (n * 9));
-            n = n + 1;
-        }
-        if (meta.candidateCount > 3 && (meta.deadPorts >> meta.cand3)[0:0] == 0) {
-            live = live | ((bit<72>)meta.cand3 << (n * 9));
-            n = n + 1;
-        }
-        if (meta.candidateCount > 4 && (meta.deadPorts >> meta.cand4)[0:0] == 0) {
-            live = live | ((bit<72>)meta.cand4 << (n * 9));
-            n = n + 1;
-        }
-        if (meta.candidateCount > 5 && (meta.deadPorts >> meta.cand5)[0:0] == 0) {
-            live = live | ((bit<72>)meta.cand5 << (n * 9));
-            n = n + 1;
-        }
-        if (meta.candidateCount > 6 && (meta.deadPorts >> meta.cand6)[0:0] == 0) {
-            live = live | ((bit<72>)meta.cand6 << (n * 9));
-            n = n + 1;
-        }
-        if (meta.candidateCount > 7 && (meta.deadPorts >> meta.cand7)[0:0] == 0) {
-            live = live | ((bit<72>)meta.cand7 << (n * 9));
-            n = n + 1;
-        }
-""", """        /* TODO 2: the same for candidates 1 to 7: candidate k exists if
+        Hole("".join(_live_candidate(k) for k in range(1, 8)), """\
+        /* TODO 2: the same for candidates 1 to 7: candidate k exists if
            meta.candidateCount > k, and is live if its bit in meta.deadPorts is 0; a live
            one goes into the next free 9-bit slot of `live` (slot n) and counts in n. The
            lines below then make the live ports the new candidate list. */
