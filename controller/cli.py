@@ -29,7 +29,7 @@ from controller.fabric_plan import Ecn, FabricConfig, Mode, Watch
 from controller.int_collector import RUN_CSV, read_reports
 from controller.link_failure import controller_handler
 from fabriclab.errors import FabricError
-from fabriclab.paths import RunDir, live_runs
+from fabriclab.paths import RunDir, live_runs, run_name
 from topologies.graph import Topology
 
 ELECTION_ID = 10  # above fabriclab net's own clients (1): ctl becomes primary while it runs
@@ -39,7 +39,7 @@ TENANTS_FILE = "tenants.json"  # the tenants `ctl tenant` installed (names live 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run", metavar="NAME",
+    parser.add_argument("--run", metavar="NAME", type=run_name,
                         help="the fabriclab net run (default: the only running one)")
     parser.add_argument("--grpc-base-port", type=int,
                         help="first switch's P4Runtime port (default: the one the run "

@@ -20,6 +20,7 @@ These names sit at the ground layer because the net driver, the controller (link
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import os
 import re
@@ -64,6 +65,15 @@ ENV = "FABRICLAB_RUN"
 VETH_PREFIX = "flv"
 NETNS_PREFIX = "fl-"
 RUN_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+RUN_NAME_RULE = "use 1-64 letters, digits, '.', '_', '-'"
+
+
+def run_name(value: str) -> str:
+    """argparse type of every `--run NAME`: a bad name (an empty one included, which would
+    otherwise read as "no run given") is a usage error, before anything starts."""
+    if not RUN_RE.match(value):
+        raise argparse.ArgumentTypeError(f"bad run name {value!r}: {RUN_NAME_RULE}")
+    return value
 
 
 def run_tag(run: str) -> str:
@@ -90,7 +100,7 @@ class RunDir:
 
     def __post_init__(self) -> None:
         if not RUN_RE.match(self.run):
-            raise FabricError(f"bad run name {self.run!r}: use letters, digits, '.', '_', '-'")
+            raise FabricError(f"bad run name {self.run!r}: {RUN_NAME_RULE}")
 
     @property
     def path(self) -> Path:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from fabriclab.errors import FabricError
-from fabriclab.paths import RunDir
+from fabriclab.paths import RunDir, run_name
 
 BMV2_THRIFT_BASE = 9090
 
@@ -40,7 +40,7 @@ def command(run: str, switch: str, port: int, pps: int) -> tuple[list[str], str 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fabriclab.labs.bottleneck",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", required=True)
+    parser.add_argument("--run", required=True, type=run_name)
     parser.add_argument("switch")
     parser.add_argument("port", type=int)
     parser.add_argument("pps", type=int, help="packets per second")

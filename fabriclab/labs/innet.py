@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from fabriclab.paths import run_name
+
 ELECTION_ID = 10  # fabriclab ctl's: above the net's controller (1); ctl can still take over after us
 
 
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fabriclab.labs.innet")
     sub = parser.add_subparsers(dest="action", required=True)
     job = sub.add_parser("job", help="install an aggregation job on a running net")
-    job.add_argument("--run", required=True)
+    job.add_argument("--run", required=True, type=run_name)
     job.add_argument("--ranks", required=True, help="hosts, in rank order: h1,h2,...")
     job.add_argument("--job", type=int, default=1)
     job.add_argument("--pool-size", type=int, default=4)

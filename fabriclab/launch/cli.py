@@ -44,6 +44,7 @@ from fabriclab.errors import FabricError
 from fabriclab.launch.agent import Stack
 from fabriclab.launch.collective import AGENTS, DEFAULT_AGENTS, hosts_of_run, launch, routing_note, scaleup_of_run
 from fabriclab.launch.placement import parse_hosts
+from fabriclab.paths import run_name
 from fabriclab.roce.collectives import DTYPES, HIER_KINDS, KINDS, OPS, CollectiveSpec
 from fabriclab.roce.nic import CC_SCHEMES
 from fabriclab.roce.qp import MODES, PMTUS
@@ -100,7 +101,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     where.add_argument("--sim", type=int, metavar="N", help="N ranks in virtual time")
     where.add_argument("--netns", type=int, metavar="N", help="N namespaces on a bridge made for this run")
     where.add_argument("--hosts", metavar="LIST", help="existing hosts: [NETNS/|pid:PID/]IP[:PORT],...")
-    where.add_argument("--run", metavar="NAME", help="the hosts of a running `fabriclab net --run NAME`")
+    where.add_argument("--run", metavar="NAME", type=run_name, help="the hosts of a running `fabriclab net --run NAME`")
     p.add_argument("--ranks", metavar="H1,H2,...", help="with --run: which hosts, in rank order (default: all)")
     p.add_argument("--agents", choices=AGENTS, default=None,
                    help=f"with --netns/--hosts/--run: one agent process for all ranks, each rank's sockets "

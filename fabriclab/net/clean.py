@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fabriclab.errors import FabricError
-from fabriclab.paths import NETNS_PREFIX, RUN_DIR, VETH_PREFIX, RunDir, live_runs, run_of
+from fabriclab.paths import NETNS_PREFIX, RUN_DIR, VETH_PREFIX, RunDir, live_runs, run_name, run_of
 
 LINK_PREFIXES = (VETH_PREFIX, "flq")  # flq: qdisc probes (linkparams.kernel_has_qdisc)
 GRACE_S = 2.0       # SIGTERM -> SIGKILL
@@ -211,7 +211,7 @@ def prune_run_folders(keep: int) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run", metavar="NAME",
+    parser.add_argument("--run", metavar="NAME", type=run_name,
                         help="clean only this run (default: everything of ours)")
     parser.add_argument("--keep", type=int, default=KEEP_RUNS, metavar="N",
                         help=f"keep the folders (logs) of the newest N finished runs "

@@ -103,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pingall", action="store_true",
                         help="ping between all hosts; exit 1 on any loss")
     parser.add_argument("--pcap", type=Path, metavar="DIR", help="per-port pcaps into DIR")
-    parser.add_argument("--run", metavar="NAME", help=f"run name (logs in {paths.RUN_DIR}/NAME)")
+    parser.add_argument("--run", metavar="NAME", type=paths.run_name, help=f"run name (logs in {paths.RUN_DIR}/NAME)")
     parser.add_argument("--grpc-base-port", type=int, default=9559,
                         help="first switch's P4Runtime port; switch i uses base+i (default 9559)")
     parser.add_argument("--cpu-port", type=int, default=255, help="switch CPU port (default 255)")

@@ -17,13 +17,14 @@ import sys
 from pathlib import Path
 
 from fabriclab.errors import FabricError
+from fabriclab.paths import run_name
 
 LOOPBACK = "127.0.0.1"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--run", metavar="NAME", help="the running `fabriclab net` to show")
+    what.add_argument("--run", metavar="NAME", type=run_name, help="the running `fabriclab net` to show")
     what.add_argument("--replay", type=Path, metavar="FILE",
                       help="a recording of a virtual-time run (fabriclab.view.recorder)")
     parser.add_argument("--port", type=int, default=0,
