@@ -85,6 +85,8 @@ def options(args: argparse.Namespace) -> Stack:
     """Every rank's host stack: RunOptions and the congestion control."""
     if args.burst is not None and args.burst < 1500:
         raise FabricError("--burst must be at least one full frame (1500 bytes)")
+    if not args.rto > 0:  # a smaller one than a window's queueing is raised to it (RunOptions)
+        raise FabricError(f"--rto must be a positive number of seconds, not {args.rto:g}")
     run = RunOptions(args.iters, args.warmup, parse_bitrate(args.rate, "--rate"), args.pmtu, args.window,
                      args.mode, args.rto, args.dcqcn_rtt, args.burst)
     if args.base_rtt is not None and args.cc in (None, "none"):

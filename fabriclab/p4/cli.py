@@ -54,17 +54,18 @@ def write_p4runtime_files(p4info, spec: str) -> list[pathlib.Path]:
             data = p4info.SerializeToString()
         else:
             raise FabricError(f"{name}: unknown P4Runtime file kind; known suffixes are .txt, .txtpb, .json, .bin")
-        _write(path, data)
+        _write(path, data, make_folder=False)  # as p4c: a missing folder is an error
         written.append(path)
     return written
 
 
-def _write(path: pathlib.Path, data: bytes) -> None:
+def _write(path: pathlib.Path, data: bytes, make_folder: bool = True) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if make_folder:
+            path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     except OSError as err:
-        raise FabricError(f"cannot write {path}: {err}") from None
+        raise FabricError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -81,10 +82,11 @@ def main(args: argparse.Namespace) -> int:
     stem = source.stem
     _write(outdir / f"{stem}.p4info.txtpb", compiled.p4info_text.encode())
     _write(outdir / f"{stem}.json", compiled.to_artifact())
+    written = [outdir / f"{stem}.p4info.txtpb", outdir / f"{stem}.json"]
     if args.p4runtime_files:
-        write_p4runtime_files(compiled.p4info, args.p4runtime_files)
+        written += write_p4runtime_files(compiled.p4info, args.p4runtime_files)
     if not args.quiet:
         info = compiled.p4info
         print(f"{source}: {len(info.tables)} tables, {len(info.actions)} actions -> "
-              f"{outdir / (stem + '.p4info.txtpb')}, {outdir / (stem + '.json')}", file=sys.stdout)
+              f"{', '.join(map(str, written))}", file=sys.stdout)
     return 0
