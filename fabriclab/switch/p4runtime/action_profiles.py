@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from finsy.proto import p4r
 
 from fabriclab.switch.p4runtime import matches, selector_limits
-from fabriclab.switch.p4runtime.context import RuntimeContext, core_errors
+from fabriclab.switch.p4runtime.context import HIDDEN_ID, RuntimeContext, core_errors
 from fabriclab.switch.p4runtime.status import (
     ALREADY_EXISTS,
     FAILED_PRECONDITION,
@@ -25,7 +25,7 @@ from fabriclab.switch.p4runtime.table_entries import encode_call
 from fabriclab.switch.tables import ActionCall, GroupRef, MemberRef
 
 Update = p4r.Update
-_HIDDEN = 1 << 31
+_HIDDEN = HIDDEN_ID
 
 
 def _profiles(ctx: RuntimeContext, profile_id: int) -> list[Any]:
@@ -38,7 +38,7 @@ def _member_call(ctx: RuntimeContext, profile: Any, action: p4r.Action) -> Actio
         if any(ref.id == action.action_id for ref in table.action_refs):
             call = matches.decode_action(ctx.index, action, table)
             return ActionCall(call.name, call.params)
-    matches.decode_action(ctx.index, action, None)  # NOT_FOUND for an unknown action id
+    matches.decode_action(ctx.index, action, None)  # INVALID_ARGUMENT for an unknown action id
     raise P4RuntimeError(INVALID_ARGUMENT, f"the action is not an action of the tables of '{profile.preamble.name}'")
 
 
@@ -119,15 +119,19 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
     if msg.max_size < 0 or (profile.max_group_size and msg.max_size > profile.max_group_size):
         raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: max_size {msg.max_size} outside "
                              f"0..{profile.max_group_size or 'unlimited'}")
-    if kind == Update.MODIFY and msg.max_size != ctx.group_max_size.get((profile.preamble.id, msg.group_id), 0):
-        raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: max_size cannot change after the group is inserted")
-    if msg.max_size > selector_limits.MAX_GROUP_WEIGHT:
-        raise P4RuntimeError(RESOURCE_EXHAUSTED, f"{what}: max_size {msg.max_size} exceeds this switch's "
+    max_size = msg.max_size
+    if kind == Update.MODIFY:
+        inserted = ctx.group_max_size.get((profile.preamble.id, msg.group_id), 0)
+        if max_size not in (0, inserted):  # PI: an unset (0) max_size in a MODIFY keeps the group's
+            raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: max_size cannot change after the group is inserted")
+        max_size = inserted
+    if max_size > selector_limits.MAX_GROUP_WEIGHT:
+        raise P4RuntimeError(RESOURCE_EXHAUSTED, f"{what}: max_size {max_size} exceeds this switch's "
                              f"maximum {selector_limits.MAX_GROUP_WEIGHT}")
-    selector_limits.check_group(profile, [w for _, w in members], msg.max_size, what)
+    selector_limits.check_group(profile, [w for _, w in members], max_size, what)
     with core_errors():
         core_profile.set_group(msg.group_id, members)
-    ctx.group_max_size[(profile.preamble.id, msg.group_id)] = msg.max_size
+    ctx.group_max_size[(profile.preamble.id, msg.group_id)] = max_size
 
 
 def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4r.Entity]:

@@ -2,7 +2,8 @@
 
 The switch core keeps the data-plane state (entries, members, cells); this context keeps
 what only P4Runtime sees (entry metadata bytes, clone-session class of service, replica
-port encodings, group max sizes, one-shot selector groups) so reads give back what was written. Fresh for every committed pipeline.
+port encodings, group max sizes, one-shot selector groups) so reads give back what was written.
+Fresh for every saved or committed pipeline.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from fabriclab.switch.p4runtime.status import (
     P4RuntimeError,
 )
 from fabriclab.switch.tables import EntryExistsError, EntryNotFoundError
+
+
+HIDDEN_ID = 1 << 31  # member/group ids from here up are one-shot sets' own, unseen by clients
 
 
 @dataclass
@@ -42,7 +46,7 @@ class RuntimeContext:
     legacy_ports: set[tuple[str, int]] = field(default_factory=set)  # PRE entries written with egress_port
     group_max_size: dict[tuple[int, int], int] = field(default_factory=dict)  # (profile id, group id)
     one_shots: dict[tuple, OneShot] = field(default_factory=dict)
-    next_hidden_id: int = 1 << 31
+    next_hidden_id: int = HIDDEN_ID
 
     def hidden_id(self) -> int:
         """A member/group id from the range P4Runtime clients do not see (>= 2**31)."""

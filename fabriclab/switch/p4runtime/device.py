@@ -22,7 +22,7 @@ from fabriclab.switch.p4runtime.context import RuntimeContext
 from fabriclab.switch.p4runtime.digests import DigestEngine
 from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
 from fabriclab.switch.p4runtime.packet_io import PacketIO
-from fabriclab.switch.p4runtime.pipeline_config import PipelineConfigs
+from fabriclab.switch.p4runtime.pipeline_config import PipelineConfigs, SetAction
 from fabriclab.switch.p4runtime.status import (
     FAILED_PRECONDITION,
     INVALID_ARGUMENT,
@@ -100,12 +100,19 @@ class Device:
 
     # -------------------------------------------------------------- RPCs
     def set_pipeline(self, request: p4r.SetForwardingPipelineConfigRequest) -> None:
-        """Verify (compile) outside the switch lock, then swap the core in the switch's loop."""
+        """Verify (compile) outside the switch lock. VERIFY_AND_SAVE makes the new pipeline the
+        one requests refer to (entries written now go into it) and COMMIT swaps it into the
+        switch's loop, as spec 14 and PI order them; VERIFY_AND_COMMIT does both at once."""
         self._check_device(request.device_id)
         election = request.election_id if request.HasField("election_id") else None
         self._check_primary(role_key(request.role, request.role_id), election)
         with self.config_lock:
-            staged = self.configs.prepare(request)
+            if request.action == SetAction.COMMIT:
+                self.configs.check_commit(request)
+                self.switch.set_core(self.ctx.core)
+                self.configs.uncommitted = False
+                return
+            staged = self.configs.verify(request)
             if staged is None:
                 return
             config, program = staged
@@ -113,13 +120,15 @@ class Device:
                 core = SwitchCore(program, drop_port=self.switch.drop_port, cpu_port=self.switch.cpu_port)
             except FabricError as err:
                 raise P4RuntimeError(INVALID_ARGUMENT, f"the switch cannot run this program: {err}") from err
-            self.switch.set_core(core)
+            commit = request.action == SetAction.VERIFY_AND_COMMIT
+            if commit:
+                self.switch.set_core(core)
             index = P4InfoIndex(config.p4info)
             with self.switch.lock:
                 self.ctx = RuntimeContext(index, core)
                 self.packet_io = PacketIO(index)
                 self.digests = DigestEngine(index)
-                self.configs.committed = config
+                self.configs.current, self.configs.uncommitted = config, not commit
 
     def get_pipeline(self, request: p4r.GetForwardingPipelineConfigRequest) -> p4r.GetForwardingPipelineConfigResponse:
         self._check_device(request.device_id)

@@ -15,7 +15,7 @@ from typing import Any
 from finsy.proto import p4i, p4r
 
 from fabriclab.switch.p4runtime import bytestrings
-from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, P4RuntimeError
+from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, PERMISSION_DENIED, P4RuntimeError
 
 MatchType = p4i.MatchField.MatchType
 Scope = p4i.ActionRef.Scope
@@ -148,8 +148,8 @@ def decode_action(index: Any, action: p4r.Action, table: Any | None, default: bo
             raise P4RuntimeError(PERMISSION_DENIED, f"action '{name}' is @tableonly: it cannot be the default action")
         if not default and ref.scope == Scope.DEFAULT_ONLY:
             raise P4RuntimeError(PERMISSION_DENIED, f"action '{name}' is @defaultonly: it cannot be in an entry")
-    if info is None:
-        raise P4RuntimeError(NOT_FOUND, f"no action with id {action.action_id} in the P4Info")
+    if info is None:  # PI: "Invalid P4 id" (p4info_index.py)
+        raise P4RuntimeError(INVALID_ARGUMENT, f"invalid P4 id: no action with id {action.action_id} in the P4Info")
     name = info.preamble.name
     given: dict[int, bytes] = {}
     for param in action.params:

@@ -1,7 +1,9 @@
 """Id lookups over a P4Info message, with the spec's NOT_FOUND errors.
 
 P4Runtime requests name everything by id; the switch core names everything by P4Info
-name. This index is the one place ids are resolved.
+name. This index is the one place ids are resolved. An id the P4Info does not define is
+INVALID_ARGUMENT ("Invalid P4 id"), as PI answers for every entity (proto/frontend/src/
+common.h make_invalid_p4_id_status): the spec keeps NOT_FOUND for absent entities, not ids.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from finsy.proto import p4i
 
-from fabriclab.switch.p4runtime.status import NOT_FOUND, P4RuntimeError
+from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, P4RuntimeError
 
 _KINDS = (
     "tables",
@@ -40,11 +42,11 @@ class P4InfoIndex:
         self._actions_by_name = {a.preamble.name: a for a in self.p4info.actions}
 
     def get(self, kind: str, obj_id: int) -> Any:
-        """The P4Info object of `kind` with `obj_id`, or NOT_FOUND."""
+        """The P4Info object of `kind` with `obj_id`, or INVALID_ARGUMENT."""
         obj = self.by_id[kind].get(obj_id)
         if obj is None:
             noun = kind.rstrip("s").replace("_", " ")
-            raise P4RuntimeError(NOT_FOUND, f"no {noun} with id {obj_id} in the P4Info")
+            raise P4RuntimeError(INVALID_ARGUMENT, f"invalid P4 id: no {noun} with id {obj_id} in the P4Info")
         return obj
 
     def all(self, kind: str) -> list[Any]:

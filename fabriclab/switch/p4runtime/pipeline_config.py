@@ -96,23 +96,21 @@ def check_p4info(given: Any, program_p4info: Any) -> None:
 
 @dataclass
 class PipelineConfigs:
-    """The saved (VERIFY_AND_SAVE) and committed pipeline configs of a device."""
+    """The config of a device that requests refer to, and whether it still awaits a COMMIT.
 
-    committed: p4r.ForwardingPipelineConfig | None = None
-    saved: tuple[p4r.ForwardingPipelineConfig, Any] | None = None
+    As spec 14 and PI (DeviceMgr::pipeline_config_set) have it, VERIFY_AND_SAVE makes the new
+    config the one Read/Write/Get refer to at once; COMMIT then puts it in the data plane.
+    """
 
-    def prepare(self, request: p4r.SetForwardingPipelineConfigRequest) -> tuple[p4r.ForwardingPipelineConfig, Any] | None:
-        """Verify/save per `request.action`; return (config, program) to commit now, if any."""
+    current: p4r.ForwardingPipelineConfig | None = None
+    uncommitted: bool = False  # `current` was saved by VERIFY_AND_SAVE and not yet committed
+
+    def verify(self, request: p4r.SetForwardingPipelineConfigRequest
+               ) -> tuple[p4r.ForwardingPipelineConfig, Any] | None:
+        """Check a VERIFY/VERIFY_AND_SAVE/VERIFY_AND_COMMIT request; (config, program) unless it is a VERIFY."""
         action = request.action
         if action == SetAction.RECONCILE_AND_COMMIT:
-            raise P4RuntimeError(UNIMPLEMENTED, "RECONCILE_AND_COMMIT is not supported (as simple_switch_grpc)")
-        if action == SetAction.COMMIT:
-            if request.HasField("config"):
-                raise P4RuntimeError(INVALID_ARGUMENT, "COMMIT takes no config: it commits the saved one")
-            if self.saved is None:
-                raise P4RuntimeError(NOT_FOUND, "COMMIT without a config saved by VERIFY_AND_SAVE")
-            staged, self.saved = self.saved, None
-            return staged
+            raise P4RuntimeError(UNIMPLEMENTED, "RECONCILE_AND_COMMIT is not supported by this switch")
         if action not in (SetAction.VERIFY, SetAction.VERIFY_AND_SAVE, SetAction.VERIFY_AND_COMMIT):
             raise P4RuntimeError(INVALID_ARGUMENT, f"unknown SetForwardingPipelineConfig action {action}")
         if not request.HasField("config") or not request.config.HasField("p4info"):
@@ -124,23 +122,30 @@ class PipelineConfigs:
             raise P4RuntimeError(INVALID_ARGUMENT, f"p4_device_config has no valid P4Info: {err}") from err
         check_p4info(request.config.p4info, program_p4info)
         selector_limits.check_p4info(program_p4info)
+        if action == SetAction.VERIFY:
+            return None
         config = p4r.ForwardingPipelineConfig()
         config.CopyFrom(request.config)
-        if action == SetAction.VERIFY_AND_SAVE:
-            self.saved = (config, program)
-        return (config, program) if action == SetAction.VERIFY_AND_COMMIT else None
+        return config, program
+
+    def check_commit(self, request: p4r.SetForwardingPipelineConfigRequest) -> None:
+        """The spec's COMMIT errors: a config given (INVALID_ARGUMENT), none saved (NOT_FOUND)."""
+        if request.HasField("config"):
+            raise P4RuntimeError(INVALID_ARGUMENT, "COMMIT takes no config: it commits the saved one")
+        if not self.uncommitted:
+            raise P4RuntimeError(NOT_FOUND, "COMMIT without a config saved by VERIFY_AND_SAVE")
 
     def get(self, response_type: int) -> p4r.ForwardingPipelineConfig:
-        """The committed config trimmed to `response_type` (FAILED_PRECONDITION before any commit)."""
+        """The current config trimmed to `response_type` (FAILED_PRECONDITION before any)."""
         reply = p4r.ForwardingPipelineConfig()
-        if self.committed is None:
+        if self.current is None:
             raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config has been set")
-        if self.committed.HasField("cookie"):
-            reply.cookie.CopyFrom(self.committed.cookie)
+        if self.current.HasField("cookie"):
+            reply.cookie.CopyFrom(self.current.cookie)
         if response_type in (ResponseType.ALL, ResponseType.P4INFO_AND_COOKIE):
-            reply.p4info.CopyFrom(self.committed.p4info)
+            reply.p4info.CopyFrom(self.current.p4info)
         if response_type in (ResponseType.ALL, ResponseType.DEVICE_CONFIG_AND_COOKIE):
-            reply.p4_device_config = self.committed.p4_device_config
+            reply.p4_device_config = self.current.p4_device_config
         if response_type not in ResponseType.values():
             raise P4RuntimeError(INVALID_ARGUMENT, f"unknown response_type {response_type}")
         return reply

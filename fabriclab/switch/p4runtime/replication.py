@@ -3,6 +3,11 @@
 Replica ports come as `port` bytes (1.4+) or the deprecated `egress_port` number that
 p4runtime-shell 0.0.6 still sends (and its p4runtime 1.4.1 protos know no other); both are
 accepted, and reads answer in the encoding the group or session was written with.
+
+Id ranges and read codes are PI's (proto/frontend/src/pre_mc_mgr.*, pre_clone_mgr.*, and
+DeviceMgr pre_mc_write/pre_mc_read): multicast group ids from 2**15 up are reserved for clone
+sessions (OUT_OF_RANGE), clone session ids are 1..32767 (INVALID_ARGUMENT), and reading one
+group or session that does not exist is NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -13,17 +18,22 @@ from finsy.proto import p4r
 
 from fabriclab.switch.p4runtime import bytestrings
 from fabriclab.switch.p4runtime.context import RuntimeContext, core_errors
-from fabriclab.switch.p4runtime.status import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, P4RuntimeError
+from fabriclab.switch.p4runtime.status import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, P4RuntimeError
 from fabriclab.switch.replication import CloneSession
 
 Update = p4r.Update
 PORT_BITS = 32  # PI takes 32-bit ports; v1model's 9-bit egress_spec truncates in the data plane
+FIRST_RESERVED_GROUP = 1 << 15  # PI's PreMcMgr::first_reserved_group_id()
+MAX_CLONE_SESSION = 32767  # PI's kMaxCloneSessionId - 1
 
 
 def _replicas(replicas: list[p4r.Replica]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for replica in replicas:
-        if replica.WhichOneof("port_kind") == "port":
+        kind = replica.WhichOneof("port_kind")
+        if kind is None or (kind == "port" and not replica.port):  # PI GetReplicaPort / bytestring_to_pi_port
+            raise P4RuntimeError(INVALID_ARGUMENT, "a replica needs a port (`port` bytes or `egress_port`)")
+        if kind == "port":
             port = bytestrings.decode(replica.port, PORT_BITS, "replica port")
         else:
             port = replica.egress_port
@@ -59,6 +69,7 @@ def write(ctx: RuntimeContext, kind: int, msg: p4r.PacketReplicationEngineEntry)
         group = msg.multicast_group_entry
         if group.multicast_group_id == 0:
             raise P4RuntimeError(INVALID_ARGUMENT, "multicast_group_id 0 is not a group")
+        _check_group_id(group.multicast_group_id)
         _check_kind(kind, group.multicast_group_id in pre.groups, f"multicast group {group.multicast_group_id}")
         with core_errors():
             if kind == Update.DELETE:
@@ -70,8 +81,8 @@ def write(ctx: RuntimeContext, kind: int, msg: p4r.PacketReplicationEngineEntry)
     if which != "clone_session_entry":
         raise P4RuntimeError(INVALID_ARGUMENT, "the PacketReplicationEngineEntry is empty")
     session = msg.clone_session_entry
-    if session.session_id == 0:
-        raise P4RuntimeError(INVALID_ARGUMENT, "session_id 0 is not a clone session")
+    if not 0 < session.session_id <= MAX_CLONE_SESSION:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"session_id {session.session_id} outside 1..{MAX_CLONE_SESSION}")
     if session.packet_length_bytes < 0:
         raise P4RuntimeError(INVALID_ARGUMENT, "packet_length_bytes must not be negative")
     _check_kind(kind, session.session_id in pre.clone_sessions, f"clone session {session.session_id}")
@@ -88,6 +99,12 @@ def write(ctx: RuntimeContext, kind: int, msg: p4r.PacketReplicationEngineEntry)
         ctx.clone_cos[session.session_id] = session.class_of_service
 
 
+def _check_group_id(group_id: int) -> None:
+    if group_id >= FIRST_RESERVED_GROUP:
+        raise P4RuntimeError(OUT_OF_RANGE, f"multicast_group_id {group_id} is too high "
+                             f"(ids from {FIRST_RESERVED_GROUP} up are reserved for clone sessions)")
+
+
 def _remember(legacy_ports: set, key: tuple, kind: int, legacy: bool) -> None:
     if legacy and kind != Update.DELETE:
         legacy_ports.add(key)
@@ -95,11 +112,18 @@ def _remember(legacy_ports: set, key: tuple, kind: int, legacy: bool) -> None:
         legacy_ports.discard(key)
 
 
+def _check_present(wanted: int, present: dict, what: str) -> None:
+    if wanted and wanted not in present:
+        raise P4RuntimeError(NOT_FOUND, f"{what} {wanted} does not exist")
+
+
 def read(ctx: RuntimeContext, msg: p4r.PacketReplicationEngineEntry) -> Iterator[p4r.Entity]:
     pre = ctx.core.pre
     which = msg.WhichOneof("type")
     if which == "multicast_group_entry":
         wanted = msg.multicast_group_entry.multicast_group_id
+        _check_group_id(wanted)
+        _check_present(wanted, pre.groups, "multicast group")
         for gid, replicas in sorted(pre.groups.items()):
             if not wanted or gid == wanted:
                 yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
@@ -107,6 +131,7 @@ def read(ctx: RuntimeContext, msg: p4r.PacketReplicationEngineEntry) -> Iterator
                         multicast_group_id=gid, replicas=_encode_replicas(replicas, ("group", gid) in ctx.legacy_ports))))
     elif which == "clone_session_entry":
         wanted = msg.clone_session_entry.session_id
+        _check_present(wanted, pre.clone_sessions, "clone session")
         for sid, session in sorted(pre.clone_sessions.items()):
             if not wanted or sid == wanted:
                 yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(

@@ -31,14 +31,16 @@ def check_p4info(p4info: Any) -> None:
 
 
 def member_weight(profile: Any, weight: int, what: str) -> int:
-    """The weight a group member counts for: unset means 1 unless weights are disallowed."""
+    """The weight a group member counts for. Spec 9.2.2/9.2.3: 0 (unset) is INVALID_ARGUMENT,
+    as PI checks ("Member weight must be a positive integer value"), unless the selector
+    disallows weights (then it may be unset or 1)."""
     if profile.weights_disallowed:
         if weight not in (0, 1):
             raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: '{profile.preamble.name}' disallows weights (got {weight})")
         return 1
-    if weight < 0:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: negative weight {weight}")
-    return weight or 1  # clients written before weights existed leave it unset
+    if weight <= 0:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: weight must be a positive integer (got {weight})")
+    return weight
 
 
 def check_group(profile: Any, weights: Sequence[int], max_size: int, what: str, one_shot: bool = False) -> None:

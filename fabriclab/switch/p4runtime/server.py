@@ -21,6 +21,7 @@ from fabriclab.errors import FabricError
 from fabriclab.switch.p4runtime import port_status
 from fabriclab.switch.p4runtime.device import API_VERSION, Device
 from fabriclab.switch.p4runtime.status import (
+    ERROR_SPACE,
     INVALID_ARGUMENT,
     STATUS_DETAILS_BUDGET,
     P4RuntimeError,
@@ -54,7 +55,8 @@ class _Stream:
 
 
 def _stream_error(err: P4RuntimeError, **details: Any) -> p4r.StreamMessageResponse:
-    return p4r.StreamMessageResponse(error=p4r.StreamError(canonical_code=err.code, message=err.message, **details))
+    return p4r.StreamMessageResponse(error=p4r.StreamError(canonical_code=err.code, message=err.message,
+                                                           space=ERROR_SPACE, **details))
 
 
 class P4RuntimeService(p4r_grpc.P4RuntimeServicer):

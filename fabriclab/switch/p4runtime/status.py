@@ -27,6 +27,9 @@ UNIMPLEMENTED = rpc_code.UNIMPLEMENTED
 INTERNAL = rpc_code.INTERNAL
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+# The `space` PI puts in every failed update's p4.v1.Error and every StreamError
+# (proto/frontend/src/device_mgr.cpp P4ErrorReporter, packet_io_mgr.cpp); `code` stays 0.
+ERROR_SPACE = "ALL-sswitch-p4org"
 # gRPC clients refuse response metadata over 8 KiB by default (grpc.max_metadata_size), and
 # binary metadata travels base64-encoded: 4 KiB of serialized status leaves room for the rest.
 STATUS_DETAILS_BUDGET = 4096
@@ -46,7 +49,7 @@ class P4RuntimeError(FabricError):
         return grpc_code(self.code)
 
     def to_error(self) -> p4r.Error:
-        return p4r.Error(canonical_code=self.code, message=self.message)
+        return p4r.Error(canonical_code=self.code, message=self.message, space=ERROR_SPACE)
 
 
 def grpc_code(code: int) -> grpc.StatusCode:
@@ -60,16 +63,17 @@ def grpc_code(code: int) -> grpc.StatusCode:
 def batch_status(errors: list[p4r.Error], budget: int | None = None) -> rpc_status.Status:
     """The Write status for a batch with at least one failed update (spec 12.3).
 
-    With a `budget` (bytes), per-update messages are shortened until the status fits, so the
-    client still gets one p4.v1.Error per update with its code; only if the codes alone do not
-    fit are the details dropped, and the message then names the first failure.
+    With a `budget` (bytes), per-update messages are shortened (and their `space` dropped)
+    until the status fits, so the client still gets one p4.v1.Error per update with its code;
+    only if the codes alone do not fit are the details dropped, and the message then names the
+    first failure.
     """
     failed = [(i, e) for i, e in enumerate(errors) if e.canonical_code != OK]
     summary = f"{len(failed)} of {len(errors)} updates failed"
     for limit in _MESSAGE_LIMITS:
         details = []
         for error in errors:
-            shown = error if limit is None or len(error.message) <= limit else \
+            shown = error if limit is None else \
                 p4r.Error(canonical_code=error.canonical_code, message=error.message[:limit])
             packed = any_pb2.Any()
             packed.Pack(shown)

@@ -13,9 +13,10 @@ from finsy.proto import p4r
 
 from fabriclab.switch import externs
 from fabriclab.switch.p4runtime import matches, selector_limits
-from fabriclab.switch.p4runtime.context import OneShot, RuntimeContext, core_errors
+from fabriclab.switch.p4runtime.context import HIDDEN_ID, OneShot, RuntimeContext, core_errors
 from fabriclab.switch.p4runtime.status import (
     INVALID_ARGUMENT,
+    NOT_FOUND,
     PERMISSION_DENIED,
     UNIMPLEMENTED,
     P4RuntimeError,
@@ -104,16 +105,24 @@ def _core_action(ctx: RuntimeContext, table: Any, core_table: Any, action: p4r.T
     if which is None:
         raise P4RuntimeError(INVALID_ARGUMENT, "the entry has no action")
     if which == "action":
+        if profile is not None:  # PI validate_action: "Cannot provide direct action for indirect table"
+            raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' is implemented by "
+                                 f"'{profile.preamble.name}': give a member, a group or an action set")
         call = matches.decode_action(ctx.index, action.action, table)
         with core_errors():
             return core_table.action_call(call.name, matches.param_dict(ctx.index, call)), None
     if profile is None:
         raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no action profile: give an action")
+    if which == "action_profile_action_set":
+        return _one_shot(ctx, table, core_table, profile, action.action_profile_action_set)
+    core_profile = ctx.core.action_profiles[profile.preamble.name]
     if which == "action_profile_member_id":
-        return MemberRef(action.action_profile_member_id), None
-    if which == "action_profile_group_id":
-        return GroupRef(action.action_profile_group_id), None
-    return _one_shot(ctx, table, core_table, profile, action.action_profile_action_set)
+        ref, known, noun = MemberRef(action.action_profile_member_id), core_profile.members, "member"
+    else:
+        ref, known, noun = GroupRef(action.action_profile_group_id), core_profile.groups, "group"
+    if ref[0] not in known or ref[0] >= HIDDEN_ID:  # PI: INVALID_ARGUMENT "Invalid member / group id"
+        raise P4RuntimeError(INVALID_ARGUMENT, f"'{profile.preamble.name}' has no {noun} {ref[0]}")
+    return ref, None
 
 
 def _one_shot(ctx: RuntimeContext, table: Any, core_table: Any, profile: Any, action_set: Any) -> tuple[Any, OneShot]:
@@ -123,9 +132,6 @@ def _one_shot(ctx: RuntimeContext, table: Any, core_table: Any, profile: Any, ac
         raise P4RuntimeError(INVALID_ARGUMENT, "action_profile_action_set is empty")
     if not profile.with_selector and len(actions) != 1:
         raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' has no selector: give one action")
-    for item in actions:
-        if item.weight <= 0 and not profile.weights_disallowed:
-            raise P4RuntimeError(INVALID_ARGUMENT, f"one-shot action weight must be > 0 (got {item.weight})")
     weights = [selector_limits.member_weight(profile, item.weight, "one-shot action set") for item in actions]
     selector_limits.check_group(profile, weights, 0, "one-shot action set", one_shot=True)
     calls = []
@@ -180,6 +186,9 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
         return
     if kind not in (Update.INSERT, Update.MODIFY):
         raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
+    if entry.HasField("time_since_last_hit"):  # PI table_write
+        raise P4RuntimeError(INVALID_ARGUMENT, "time_since_last_hit must not be set in a WriteRequest")
+    _check_direct_fields(table, core_table, entry)
     if entry.idle_timeout_ns:
         raise P4RuntimeError(UNIMPLEMENTED if table.idle_timeout_behavior else INVALID_ARGUMENT,
                              f"table '{table.preamble.name}': idle timeouts are not supported")
@@ -199,19 +208,35 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
     if shot is not None:
         ctx.one_shots[ident] = shot
     ctx.entry_metadata[ident] = entry.metadata
-    if entry.HasField("counter_data") and core_table.direct_counter:
+    if entry.HasField("counter_data"):  # _check_direct_fields: the table has the resource
         installed.direct.counter = externs.CounterData(entry.counter_data.packet_count, entry.counter_data.byte_count)
-    if direct_meter is not None and core_table.direct_meter:
+    if direct_meter is not None:
         installed.direct.meter.configure(direct_meter)
 
 
+def _check_direct_fields(table: Any, core_table: Any, entry: p4r.TableEntry) -> None:
+    """PI construct_direct_resources: direct data for a resource the table lacks is INVALID_ARGUMENT."""
+    if entry.HasField("meter_config") and not core_table.direct_meter:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no direct meter: omit meter_config")
+    if entry.HasField("counter_data") and not core_table.direct_counter:
+        raise P4RuntimeError(INVALID_ARGUMENT,
+                             f"table '{table.preamble.name}' has no direct counter: omit counter_data")
+
+
 def _write_default(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
+    """The default entry: MODIFY only, no key or priority, not for indirect tables or a const
+    default action (the order and codes of PI's table_write/construct_match_key/validate_action)."""
     table = ctx.index.get("tables", entry.table_id)
     name = table.preamble.name
-    if entry.match:
-        raise P4RuntimeError(INVALID_ARGUMENT, "a default entry (is_default_action) must have no match fields")
     if kind != Update.MODIFY:
         raise P4RuntimeError(INVALID_ARGUMENT, "the default entry can only be modified (INSERT/DELETE are invalid)")
+    if entry.match:
+        raise P4RuntimeError(INVALID_ARGUMENT, "a default entry (is_default_action) must have no match fields")
+    if entry.priority:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"a default entry takes no priority (got {entry.priority})")
+    if ctx.index.action_profile_of(table) is not None:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table '{name}' is implemented by an action profile: "
+                             "its default action cannot be set")
     if table.const_default_action_id:
         raise P4RuntimeError(PERMISSION_DENIED, f"table '{name}' has a const default action")
     core_table = ctx.core.tables[name]
@@ -337,9 +362,22 @@ def unit_filtered(unit: int, data: externs.CounterData) -> p4r.CounterData:
 
 
 def _direct_entries(ctx: RuntimeContext, query: p4r.TableEntry, attr: str) -> Iterator[tuple[Any, Any]]:
+    """Entries a DirectCounterEntry/DirectMeterEntry read names. Naming a table without the
+    resource is INVALID_ARGUMENT, and a key no entry has NOT_FOUND (spec 9.5, 9.7; PI likewise)."""
+    what = attr.replace("_", " ")
+    if query.is_default_action:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"the default entry has no {what} here")
+    if query.table_id:
+        table = ctx.index.get("tables", query.table_id)
+        if not getattr(ctx.core.tables[table.preamble.name], attr):
+            raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no {what}")
+    found = False
     for table, core_entry in selected(ctx, query):
         if getattr(ctx.core.tables[table.preamble.name], attr):
+            found = True
             yield table, core_entry
+    if query.match and not found:
+        raise P4RuntimeError(NOT_FOUND, f"no entry with this key in table id {query.table_id}")
 
 
 def _direct_target(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry, attr: str) -> Any:

@@ -37,10 +37,34 @@ def test_verify_does_not_commit_but_save_then_commit_does(connect, compiled):
     assert failure_code(lambda: ctl.write(entry)) == grpc.StatusCode.FAILED_PRECONDITION
     assert failure_code(lambda: ctl.set_pipeline(None, SetReq.COMMIT)) == grpc.StatusCode.NOT_FOUND  # spec 14
     ctl.set_pipeline(compiled, SetReq.VERIFY_AND_SAVE)
-    assert failure_code(lambda: ctl.write(entry)) == grpc.StatusCode.FAILED_PRECONDITION
     ctl.set_pipeline(None, SetReq.COMMIT)
     ctl.write(entry)
     assert len(ctl.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=pid(compiled.p4info, "tables", "dmac"))))) == 1
+
+
+def test_writes_after_verify_and_save_refer_to_the_saved_config_and_take_effect_at_commit(
+        connect, compiled, switch_and_address):
+    """Spec 14: after VERIFY_AND_SAVE "any subsequent Read / Write requests must refer to fields
+    in the new config", and COMMIT realizes it with those writes. PI makes the saved config
+    current at once (DeviceMgr::pipeline_config_set calls p4_change for VERIFY_AND_SAVE) and
+    BMv2 swaps the data plane at COMMIT. We used to answer FAILED_PRECONDITION, or with an
+    older config committed, write into the old pipeline that COMMIT then threw away."""
+    switch, _ = switch_and_address
+    ctl = connect(1)
+    ctl.set_pipeline(compiled)
+    old_core = switch.core
+    ctl.set_pipeline(compiled, SetReq.VERIFY_AND_SAVE, cookie=9)
+    ctl.write(update("INSERT", table_entry=dmac_entry(compiled.p4info, port=b"\x03")))
+    dmac = p4r.Entity(table_entry=p4r.TableEntry(table_id=pid(compiled.p4info, "tables", "dmac")))
+    assert len(ctl.read(dmac)) == 1
+    got = ctl.stub.GetForwardingPipelineConfig(GetReq(device_id=1, response_type=GetReq.COOKIE_ONLY))
+    assert got.config.cookie.cookie == 9  # the saved config, as PI answers
+    assert switch.core is old_core  # the data plane still runs the committed pipeline
+    ctl.set_pipeline(None, SetReq.COMMIT)
+    assert switch.core is not old_core and len(ctl.read(dmac)) == 1
+    frame = b"\x00\x00\x00\x00\x00\x0b" + b"\x00\x00\x00\x00\x00\x0a" + b"\x88\xb5" + b"x" * 50
+    assert [p for p, _ in switch.receive(1, frame)] == [3]
+    assert failure_code(lambda: ctl.set_pipeline(None, SetReq.COMMIT)) == grpc.StatusCode.NOT_FOUND  # once
 
 
 def test_reconcile_is_unimplemented(connect, compiled):
@@ -102,9 +126,14 @@ def test_batch_errors_are_unknown_with_one_error_per_update(primary, compiled):
             update("INSERT", table_entry=p4r.TableEntry(table_id=12345)),  # unknown table
         )
     assert err.value.code() == grpc.StatusCode.UNKNOWN
-    codes = [e.canonical_code for e in batch_errors(err.value)]
+    errors = batch_errors(err.value)
+    codes = [e.canonical_code for e in errors]
+    # PI's codes: a too-wide bytestring and an unknown id are INVALID_ARGUMENT (common.cpp, common.h)
     assert codes == [0, grpc.StatusCode.ALREADY_EXISTS.value[0], grpc.StatusCode.NOT_FOUND.value[0],
-                     grpc.StatusCode.OUT_OF_RANGE.value[0], grpc.StatusCode.NOT_FOUND.value[0]]
+                     grpc.StatusCode.INVALID_ARGUMENT.value[0], grpc.StatusCode.INVALID_ARGUMENT.value[0]]
+    # PI's P4ErrorReporter: failed updates carry space "ALL-sswitch-p4org"; successes only the code
+    assert [e.space for e in errors] == [""] + ["ALL-sswitch-p4org"] * 4
+    assert errors[0] == p4r.Error()
     dmac = p4r.TableEntry(table_id=pid(p4info, "tables", "dmac"))
     assert len(primary.read(p4r.Entity(table_entry=dmac))) == 2  # the good update applied
 
@@ -156,7 +185,7 @@ def test_reused_election_id_ends_the_stream_with_invalid_argument(connect):
 
 def test_read_errors(primary):
     unknown = p4r.Entity(table_entry=p4r.TableEntry(table_id=424242))
-    assert failure_code(lambda: primary.read(unknown)) == grpc.StatusCode.NOT_FOUND
+    assert failure_code(lambda: primary.read(unknown)) == grpc.StatusCode.INVALID_ARGUMENT  # PI: "Invalid P4 id"
     assert failure_code(lambda: primary.read(p4r.Entity())) == grpc.StatusCode.INVALID_ARGUMENT
     value_set = p4r.Entity(value_set_entry=p4r.ValueSetEntry())
     assert failure_code(lambda: primary.read(value_set)) == grpc.StatusCode.UNIMPLEMENTED

@@ -122,8 +122,9 @@ def _per_update(info):
         (update("INSERT", table_entry=dmac(info, act=p4r.TableAction(action=p4r.Action(action_id=12345)))),
          Code.INVALID_ARGUMENT),  # an id that is no action of the table, known or not
         (update("DELETE", table_entry=dmac(info, mac=b"\x0c")), Code.NOT_FOUND),  # 9.1
-        (update("INSERT", table_entry=p4r.TableEntry(table_id=424242)), Code.NOT_FOUND),  # unknown table
-        (update("INSERT", table_entry=dmac(info, mac=b"\x01" * 7)), Code.OUT_OF_RANGE),  # 8.4 bytestrings
+        (update("INSERT", table_entry=p4r.TableEntry(table_id=424242)), Code.INVALID_ARGUMENT),  # PI: Invalid P4 id
+        (update("INSERT", table_entry=dmac(info, mac=b"\x01" * 7)),
+         Code.INVALID_ARGUMENT),  # too wide: PI's code (spec 8.4 says OUT_OF_RANGE)
         (update("INSERT", table_entry=p4r.TableEntry(table_id=acl, action=action(info, "acl_permit"))),
          Code.INVALID_ARGUMENT),  # ternary table entry without priority (9.1.1)
         (update("INSERT", table_entry=p4r.TableEntry(table_id=const_table, match=[exact(1, b"\x11")],
@@ -134,7 +135,8 @@ def _per_update(info):
          Code.INVALID_ARGUMENT),  # 9.4: negative index
         (update("INSERT", counter_entry=p4r.CounterEntry(counter_id=counter)), Code.INVALID_ARGUMENT),
         (update("INSERT", action_profile_group=p4r.ActionProfileGroup(
-            action_profile_id=ecmp_profile, group_id=1, members=[p4r.ActionProfileGroup.Member(member_id=77)])),
+            action_profile_id=ecmp_profile, group_id=1,
+            members=[p4r.ActionProfileGroup.Member(member_id=77, weight=1)])),
          Code.NOT_FOUND),  # 9.2.2: a member that does not exist
         (update("INSERT", value_set_entry=p4r.ValueSetEntry()), Code.UNIMPLEMENTED),
         (p4r.Update(type=p4r.Update.INSERT), Code.INVALID_ARGUMENT),  # no entity
@@ -236,7 +238,7 @@ def test_read_codes(server, compiled):
         (p4r.ReadRequest(device_id=99, entities=[everything]), Code.NOT_FOUND),  # 11
         (p4r.ReadRequest(device_id=DEVICE_ID, entities=[p4r.Entity()]), Code.INVALID_ARGUMENT),
         (p4r.ReadRequest(device_id=DEVICE_ID, entities=[p4r.Entity(table_entry=p4r.TableEntry(table_id=5))]),
-         Code.NOT_FOUND),
+         Code.INVALID_ARGUMENT),  # PI: "Invalid P4 id"
         (p4r.ReadRequest(device_id=DEVICE_ID, entities=[p4r.Entity(counter_entry=p4r.CounterEntry(
             counter_id=counter, index=p4r.Index(index=64)))]), Code.OUT_OF_RANGE),
         (p4r.ReadRequest(device_id=DEVICE_ID, entities=[p4r.Entity(counter_entry=p4r.CounterEntry(
@@ -438,7 +440,9 @@ def test_stream_message_errors(server, compiled):
     assert ctl.next("error").canonical_code == Code.FAILED_PRECONDITION.value[0]  # no pipeline
     ctl.set_pipeline(compiled)
     ctl.send(packet)  # no packet_out metadata
-    assert ctl.next("error").canonical_code == Code.INVALID_ARGUMENT.value[0]
+    error = ctl.next("error")
+    assert error.canonical_code == Code.INVALID_ARGUMENT.value[0]
+    assert error.space == "ALL-sswitch-p4org"  # as PI's packet_io_mgr fills a StreamError
     backup = connect(0)
     backup.send(packet)
     assert backup.next("error").canonical_code == Code.PERMISSION_DENIED.value[0]
