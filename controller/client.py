@@ -191,6 +191,15 @@ class P4RuntimeClient:
             self._call("Write", p4r.WriteRequest(device_id=self.device_id,
                                                  election_id=self._election(), updates=updates))
 
+    def upsert(self, entities: Iterable[p4r.Entity]) -> None:
+        """MODIFY what exists, INSERT what does not (one entity at a time: a batch's failed
+        MODIFY would not say which entities were missing)."""
+        for entity in entities:
+            try:
+                self.write([entity], "MODIFY")
+            except FabricError:
+                self.write([entity], "INSERT")
+
     def read(self, entity: p4r.Entity) -> list[p4r.Entity]:
         request = p4r.ReadRequest(device_id=self.device_id, entities=[entity])
         try:

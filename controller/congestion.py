@@ -33,10 +33,8 @@ from dataclasses import asdict, astuple, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from finsy.proto import p4r
-
 from controller.client import Entry, P4RuntimeClient
-from controller.fabric import EG, IG, FabricController
+from controller.fabric import EG, IG, FabricController, notify_sessions
 from controller.fabric_plan import DSCP_CNP, Ecn, Watch
 from controller.int_collector import RUN_CSV, IntReport, read_reports
 from fabriclab.errors import FabricError
@@ -47,7 +45,6 @@ DCQCN_REF_RATE = 40e9  # bit/s at which the guideline values below hold
 DCQCN_KMIN_BYTES = 5_000
 DCQCN_KMAX_BYTES = 200_000
 DCQCN_PMAX = 0.01
-NOTIFY_SESSION_BASE = 200  # fabric.p4: clone session 200 + p sends out of port p
 POLICIES = ("static", "adaptive")
 
 
@@ -148,20 +145,17 @@ class CcManager:
     def _write_ecn(self, c: P4RuntimeClient, switch: str, port: int, ecn: Ecn, reason: str) -> None:
         entry = Entry(f"{EG}.ecn_config", {"standard_metadata.egress_port": port}, f"{EG}.ecn_thresholds",
                       {"kmin": ecn.kmin, "kmax": ecn.kmax, "slope": ecn.slope})
-        _upsert(c, [c.table_entry(entry)])
+        c.upsert([c.table_entry(entry)])
         self.current[(switch, port)] = ecn
         self._decide(switch, port, "ecn", _ecn_text(ecn), reason)
 
     def _write_notify(self, c: P4RuntimeClient, switch: str) -> None:
         p = self.policy
-        _upsert(c, [c.table_entry(Entry(f"{IG}.switch_notify", {"hdr.ipv4.dscp": p.notify_dscp},
+        c.upsert([c.table_entry(Entry(f"{IG}.switch_notify", {"hdr.ipv4.dscp": p.notify_dscp},
                                         f"{IG}.notify_on", {"threshold": p.notify_threshold,
                                                             "interval_us": p.notify_interval_us,
                                                             "cnp_dscp": DSCP_CNP}))])
-        _upsert(c, [p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-            clone_session_entry=p4r.CloneSessionEntry(
-                session_id=NOTIFY_SESSION_BASE + port, replicas=[p4r.Replica(egress_port=port, instance=0)])))
-            for port in self.controller.topo.ports(switch)])
+        c.upsert(notify_sessions(self.controller.topo.ports(switch)))
         self._decide(switch, None, "notify", f"DSCP {p.notify_dscp} at {p.notify_threshold} pkts, "
                      f"1 per {p.notify_interval_us} us per flow",
                      "DCQCN senders hear of congestion one hop away instead of one RTT")
@@ -225,14 +219,6 @@ class CcManager:
         self._write_ecn(self.controller.clients[key[0]], *key,
                         Ecn(kmin, max(kmin + 1, base.kmax >> level), base.pmax), reason)
 
-
-def _upsert(c: P4RuntimeClient, entities: list[p4r.Entity]) -> None:
-    """MODIFY what exists, INSERT what does not (one entity at a time)."""
-    for entity in entities:
-        try:
-            c.write([entity], "MODIFY")
-        except FabricError:
-            c.write([entity], "INSERT")
 
 
 # --- PFC counters (`ctl stats`) ---------------------------------------------------------------

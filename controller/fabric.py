@@ -165,7 +165,7 @@ class FabricController:
         if not plan.dci_ports:
             return
         policy = self.config.border
-        _upsert(c, [c.table_entry(Entry(f"{EG}.ecn_config", {"standard_metadata.egress_port": d.port},
+        c.upsert([c.table_entry(Entry(f"{EG}.ecn_config", {"standard_metadata.egress_port": d.port},
                                         f"{EG}.ecn_thresholds",
                                         {"kmin": d.ecn.kmin, "kmax": d.ecn.kmax, "slope": d.ecn.slope}))
                     for d in plan.dci_ports.values()])
@@ -175,10 +175,7 @@ class FabricController:
                                 {"threshold": d.notify_threshold, "interval_us": policy.notify_interval_us,
                                  "cnp_dscp": policy.cnp_dscp})
                           for d in plan.dci_ports.values()])
-        _upsert(c, [p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
-            clone_session_entry=p4r.CloneSessionEntry(
-                session_id=NOTIFY_SESSION_BASE + port, replicas=[p4r.Replica(egress_port=port, instance=0)])))
-            for port in self.topo.ports(plan.name)])
+        c.upsert(notify_sessions(self.topo.ports(plan.name)))
 
     def measure_dci(self, reports: Iterable[IntReport]) -> dict[tuple[str, int], float]:
         """The DCI's one-way latency as INT sees it. A report whose path crosses a DCI port (a
@@ -381,6 +378,15 @@ def write_base(c: P4RuntimeClient, plan: SwitchPlan,
     c.insert(_priority_entries(priorities))
 
 
+def notify_sessions(ports: Iterable[int]) -> list[p4r.Entity]:
+    """fabric.p4's switch notifications (CNPs from a congested hop) leave by clone session
+    NOTIFY_SESSION_BASE + p out of port p: one session per port."""
+    return [p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+        clone_session_entry=p4r.CloneSessionEntry(
+            session_id=NOTIFY_SESSION_BASE + port, replicas=[p4r.Replica(egress_port=port, instance=0)])))
+        for port in ports]
+
+
 def _groups(c: P4RuntimeClient, groups: Iterable[Group]) -> list[p4r.Entity]:
     """Selector groups; members are the ports (member id = port number)."""
     return [c.group(SELECTOR, g.gid, g.ports, max_size=MAX_CANDIDATES * 4) for g in groups]
@@ -416,14 +422,6 @@ def _set_default(c: P4RuntimeClient, table: str, action: str, params: dict) -> N
     entity.table_entry.is_default_action = True
     c.write([entity], "MODIFY")
 
-
-def _upsert(c: P4RuntimeClient, entities: list[p4r.Entity]) -> None:
-    """MODIFY what exists, INSERT what does not (one entity at a time)."""
-    for entity in entities:
-        try:
-            c.write([entity], "MODIFY")
-        except FabricError:
-            c.write([entity], "INSERT")
 
 
 def _replace_entries(c: P4RuntimeClient, table: str, entries: list[Entry]) -> None:
