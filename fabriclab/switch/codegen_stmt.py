@@ -970,11 +970,7 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"if _n < {end}:")
             self.emit(f"    _off = {at}")
             self.emit(f"    raise _rt.ParserError({too_short})")
-            if lazy is not None:  # a new header object: the parser holds no other reference
-                self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
-            else:
-                self.emit(f"{h} = {self.expr(target)}")
-            self.invalidate_union_siblings(target)
+            self._extract_into(h, target, lazy)
             # the slice and int.from_bytes from module globals: no slice built per packet
             sl = f"_sl_{at}_{end}"
             self.gen.ns.setdefault(sl, slice(at, end))
@@ -1004,11 +1000,7 @@ class BlockCompiler(ExprCompiler):
         else:
             self.emit(f"if _off + {nbytes} > _n:")
             self.emit(f"    raise _rt.ParserError({too_short})")
-            if lazy is not None:  # a new header object: the parser holds no other reference
-                self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
-            else:
-                self.emit(f"{h} = {self.expr(target)}")
-            self.invalidate_union_siblings(target)
+            self._extract_into(h, target, lazy)
         raw = f"_from_bytes(_data[_off:_off + {nbytes}], 'big')"
         if var:
             lay = self.gen.layout(resolve(target.type))[var.name]
@@ -1017,6 +1009,15 @@ class BlockCompiler(ExprCompiler):
             self.emit(f"{h}.v = {raw}")
             self.emit(f"{h}.valid = True")
         self.emit(f"_off += {nbytes}")
+
+    def _extract_into(self, h: str, target, lazy: tuple[str, str, str] | None) -> None:
+        """Bind local `h` to the header an extract fills: a new header object when the field
+        still holds the shared absent one (`lazy`), else the header already there."""
+        if lazy is not None:  # a new header object: the parser holds no other reference
+            self.emit(f"{h} = {lazy[0]}.{lazy[1]} = _Header()")
+        else:
+            self.emit(f"{h} = {self.expr(target)}")
+        self.invalidate_union_siblings(target)
 
     def varbit_length(self, target, length) -> str:
         """Checks of extract(hdr, len) as BMv2 makes them (seen in p4c's
