@@ -38,6 +38,13 @@ def _const(e, gen) -> int:
     raise unsupported(e, f"a non-constant value '{e.text}' here")
 
 
+def _support_timeout(t: ir.TableDecl) -> bool:
+    """`support_timeout = true` (v1model): its entries may age, as p4c's P4Info says with
+    idle_timeout_behavior NOTIFY_CONTROL (the same test as p4info.py's)."""
+    prop = t.get_property("support_timeout")
+    return prop is not None and isinstance(prop.value, ir.BoolLiteral) and prop.value.value
+
+
 def _does_nothing(decl: ir.ActionDecl) -> bool:
     """An action with no parameters and no statements (NoAction): running it changes
     nothing, so an empty table whose default it is need not be applied at all."""
@@ -142,7 +149,7 @@ class ExternCompiler:
         table = Table(qname, keys, specs, default, const_default=t.default_action_const,
                       const_entries=t.entries_const, size=t.size or 1024, profile=profile,
                       direct_counter=dc[1] if dc else None, direct_meter=dm[1] if dm else None,
-                      meter_unit=dm[2] if dm else "bytes")
+                      meter_unit=dm[2] if dm else "bytes", support_timeout=_support_timeout(t))
         n = len(t.entries)
         needs_priority = any(k.match_kind in ("ternary", "range", "optional") for k in keys)
         for i, entry in enumerate(t.entries):

@@ -731,7 +731,7 @@ class BlockCompiler(ExprCompiler):
 
         codes = [key_code(k) for k in keys]
         table_obj = self.gen.ns[tname]
-        if table_obj.scalar_key and not table_obj.has_direct_resources:
+        if table_obj.scalar_key and not table_obj.hit_updates_entry:
             kt = codes[0]  # its finder takes the value itself
         else:
             kt = "(" + "".join(c + ", " for c in codes) + ")"
@@ -811,7 +811,7 @@ class BlockCompiler(ExprCompiler):
         is built). `selector_key`: the selector data as values (codegen_externs.selector_key).
         """
         find = None
-        if table.has_direct_resources:
+        if table.hit_updates_entry:
             pass
         elif table.profile is None:
             if not table.keys and hit is None:  # its one call, kept by the table (keyless_call)
@@ -844,10 +844,10 @@ class BlockCompiler(ExprCompiler):
 
     def search(self, table, tname: str, key: str, selector: str, hit: str | None, call: str
                ) -> None:
-        """`lookup`'s search of a table with no call finder: `Table.apply` when the table
-        counts or meters hits; else its entry, and the member or group's call with the
-        selector data packed. `hit` None: nothing reads it."""
-        if table.has_direct_resources:
+        """`lookup`'s search of a table with no call finder: `Table.apply` when a hit
+        changes the entry (Table.hit_updates_entry); else its entry, and the member or
+        group's call with the selector data packed. `hit` None: nothing reads it."""
+        if table.hit_updates_entry:
             hit = hit or self.gen.uniq("hit")
             self.emit(f"{hit}, {call} = {tname}.apply({key}, {selector}, pkt.sm.packet_length, "
                       f"pkt.now)")

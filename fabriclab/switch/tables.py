@@ -10,6 +10,8 @@ Runtime API (used by the P4Runtime server and the STF runner; all names are P4In
     t.set_default(call);  t.reset_default();  t.default_action -> ActionCall
     entry.direct.counter (CounterData) / entry.direct.meter.configure(MeterConfig | None)
         for tables with a direct counter / direct meter (t.direct_counter, t.direct_meter)
+    t.set_idle_timeout(entry, ttl_ns, now_us)  # tables with support_timeout (t.support_timeout):
+        entry.last_hit_us is its last hit (or ttl change); ageing.py finds the idle ones
     # tables with an implementation take MemberRef(member_id) / GroupRef(group_id) as action
     p = core.action_profiles["MyIngress.sel"]
     p.add_member(member_id, call); p.modify_member(..); p.delete_member(member_id)
@@ -118,6 +120,8 @@ class TableEntry:
     priority: int
     direct: DirectState = field(default_factory=DirectState)
     seq: int = 0
+    idle_timeout_ns: int = 0  # 0: never idle (only tables with support_timeout age)
+    last_hit_us: int = 0  # switch time of its last hit or idle-timeout setting
 
 
 # ---------------------------------------------------------------- action profiles
@@ -440,7 +444,8 @@ class Table:
                  default_action: ActionCall, *, const_default: bool = False,
                  const_entries: bool = False, size: int = 1024,
                  profile: ActionProfile | None = None, direct_counter: str | None = None,
-                 direct_meter: str | None = None, meter_unit: str = "bytes") -> None:
+                 direct_meter: str | None = None, meter_unit: str = "bytes",
+                 support_timeout: bool = False) -> None:
         self.name = name
         all_keys = tuple(keys)
         self.keys = tuple(k for k in all_keys if k.match_kind != "selector")
@@ -454,6 +459,7 @@ class Table:
         self.profile = profile
         self.direct_counter = direct_counter
         self.direct_meter = direct_meter
+        self.support_timeout = support_timeout
         self._meter_packets = meter_unit == "packets"
         self.last_color = GREEN
         self._key_index = {k.name: i for i, k in enumerate(self.keys)}
@@ -476,6 +482,8 @@ class Table:
         self.flag_names: tuple[str, str] | None = None
         self._flags: dict | None = None
         self._selections: list[_LookupCache] = []  # cached_selection's caches
+        if support_timeout:  # (a bound method: deepcopy rebinds it to the copy)
+            self.apply = self._apply_marking_hits
 
     # ------------------------------------------------------------ control plane
     def action_call(self, action: str, params: dict[str, int] | None = None) -> ActionCall:
@@ -606,6 +614,16 @@ class Table:
         self._engine.remove(key, entry)
         self._state_changed()
 
+    def set_idle_timeout(self, entry: TableEntry, ttl_ns: int, now_us: int) -> None:
+        """Age `entry` after `ttl_ns` without a hit (0: never), counting from `now_us`: as
+        BMv2's set_entry_ttl, a new TTL restarts the entry's idle time."""
+        if ttl_ns and not self.support_timeout:
+            raise FabricError(f"table '{self.name}' does not support idle timeouts")
+        if ttl_ns < 0:
+            raise FabricError(f"table '{self.name}': idle timeout {ttl_ns} ns is negative")
+        entry.idle_timeout_ns = ttl_ns
+        entry.last_hit_us = now_us
+
     def entries(self) -> list[TableEntry]:
         return sorted(self._entries.values(), key=lambda e: e.seq)
 
@@ -650,10 +668,11 @@ class Table:
 
     # ------------------------------------------------------------ data plane
     @property
-    def has_direct_resources(self) -> bool:
-        """A hit counts or meters: generated code calls `apply`; otherwise it inlines it
-        around `finder()` (see codegen_stmt.table_apply)."""
-        return self.direct_counter is not None or self.direct_meter is not None
+    def hit_updates_entry(self) -> bool:
+        """A hit changes its entry (counts, meters, or marks its last hit for idle
+        timeouts): generated code calls `apply`; otherwise it inlines a lookup around
+        `finder()` (see codegen_stmt.table_apply)."""
+        return self.direct_counter is not None or self.direct_meter is not None or self.support_timeout
 
     @property
     def scalar_key(self) -> bool:
@@ -700,6 +719,8 @@ class Table:
         """Look up a key; count/meter a hit; return (hit, action call to run).
 
         `selector` is the selector fields packed as BMv2 hashes them (see hashing.py).
+        As BMv2, a miss touches no direct resource (it keeps no cell for the default entry),
+        and a hit on a member or an empty group counts as a hit of the entry.
         """
         entry = self._engine.lookup(values)
         if entry is None:
@@ -718,3 +739,13 @@ class Table:
         if call is None:
             return False, self.default_action
         return True, call
+
+    def _apply_marking_hits(self, values: tuple, selector: bytes, nbytes: int, now_us: int
+                            ) -> tuple[bool, ActionCall]:
+        """`apply` of a table with support_timeout (see __init__): the entry a packet hits
+        was last hit now. Its own method, so that no other table's hits pay for ageing
+        (one more lookup here: a dict hit)."""
+        entry = self._engine.lookup(values)
+        if entry is not None:
+            entry.last_hit_us = now_us
+        return Table.apply(self, values, selector, nbytes, now_us)

@@ -2,7 +2,7 @@
 `TrafficManager` the real-time switch runs, driven by the event loop.
 
 It implements the switch protocol of the P4Runtime seam (docs/internals.md: `lock`,
-`core`, `set_core`, `inject_packet_out`, packet-in and digest listeners), so a
+`core`, `now_ns`, `set_core`, `inject_packet_out`, packet-in and digest listeners), so a
 `Device` serves it exactly as it serves `fabriclab switch`. The cycle per event is the
 real-time driver's: ingress -> `tm.enqueue`; `tm.poll` -> egress on each departure ->
 `tm.transmit` at the departure's time; frames that crossed the link's propagation delay
@@ -37,6 +37,10 @@ class SwitchNode:
         self._wake_at: int | None = None
 
     # -- the switch protocol of the P4Runtime seam --
+    def now_ns(self) -> int:
+        """The virtual clock its packets are stamped with (idle timeouts, time_since_last_hit)."""
+        return self.loop.now
+
     def set_core(self, core: Any) -> None:
         with self.lock:
             self.core = core

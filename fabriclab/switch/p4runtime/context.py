@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
@@ -19,6 +19,7 @@ from fabriclab.switch.p4runtime.status import (
     INVALID_ARGUMENT,
     NOT_FOUND,
     RESOURCE_EXHAUSTED,
+    UNIMPLEMENTED,
     P4RuntimeError,
 )
 from fabriclab.switch.tables import EntryExistsError, EntryNotFoundError
@@ -47,6 +48,17 @@ class RuntimeContext:
     group_max_size: dict[tuple[int, int], int] = field(default_factory=dict)  # (profile id, group id)
     one_shots: dict[tuple, OneShot] = field(default_factory=dict)
     next_hidden_id: int = HIDDEN_ID
+    clock: Callable[[], int] | None = None  # the switch's now_ns(): the time its packets carry
+
+    def now_us(self, needed: bool = True) -> int:
+        """The switch's time in the unit tables stamp hits with (v1model microseconds);
+        without a clock 0 when not `needed`, else UNIMPLEMENTED."""
+        if self.clock is None:
+            if not needed:
+                return 0
+            raise P4RuntimeError(UNIMPLEMENTED, "this switch driver has no clock (now_ns): "
+                                 "idle timeouts and time_since_last_hit need one")
+        return self.clock() // 1000
 
     def hidden_id(self) -> int:
         """A member/group id from the range P4Runtime clients do not see (>= 2**31)."""

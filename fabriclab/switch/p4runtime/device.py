@@ -15,8 +15,9 @@ from typing import Any, Callable, Hashable, Iterator
 from finsy.proto import U128, p4r
 
 from fabriclab.errors import FabricError
+from fabriclab.switch.ageing import AgeingMonitor
 from fabriclab.switch.core import SwitchCore
-from fabriclab.switch.p4runtime import action_profiles, indexed_externs, replication, table_entries
+from fabriclab.switch.p4runtime import action_profiles, idle_timeouts, indexed_externs, replication, table_entries
 from fabriclab.switch.p4runtime.arbitration import Advisory, Arbitration, role_key
 from fabriclab.switch.p4runtime.context import RuntimeContext
 from fabriclab.switch.p4runtime.digests import DigestEngine
@@ -73,6 +74,7 @@ class Device:
         self.ctx: RuntimeContext | None = None
         self.packet_io: PacketIO | None = None
         self.digests: DigestEngine | None = None
+        self.ageing: AgeingMonitor | None = None
         self.streams_lock = threading.Lock()  # arbitration; never held while taking switch.lock
         self.config_lock = threading.Lock()  # one SetForwardingPipelineConfig at a time
 
@@ -125,9 +127,10 @@ class Device:
                 self.switch.set_core(core)
             index = P4InfoIndex(config.p4info)
             with self.switch.lock:
-                self.ctx = RuntimeContext(index, core)
+                self.ctx = RuntimeContext(index, core, clock=getattr(self.switch, "now_ns", None))
                 self.packet_io = PacketIO(index)
                 self.digests = DigestEngine(index)
+                self.ageing = AgeingMonitor(core.tables.values())
                 self.configs.current, self.configs.uncommitted = config, not commit
 
     def get_pipeline(self, request: p4r.GetForwardingPipelineConfigRequest) -> p4r.GetForwardingPipelineConfigResponse:
@@ -214,6 +217,19 @@ class Device:
         with self.switch.lock:
             self._drain_digests(now_ns)
             return self.digests.due(now_ns) if self.digests is not None and deliverable else []
+
+    def poll_idle_timeouts(self, deliverable: bool) -> p4r.IdleTimeoutNotification | None:
+        """The entries a due ageing sweep found idle, on the switch's clock (none between
+        sweeps, or when the data plane does not run this pipeline yet). As BMv2 and PI, a
+        sweep runs whoever listens: with no primary (`deliverable` False) its report is lost."""
+        with self.switch.lock:
+            ctx, ageing = self.ctx, self.ageing
+            if ctx is None or ctx.clock is None or ageing is None or self.switch.core is not ctx.core:
+                return None
+            idle = ageing.due(ctx.now_us())
+            if not idle or not deliverable:
+                return None
+            return idle_timeouts.notification(ctx, idle, time.time_ns())
 
     def _drain_digests(self, now_ns: int) -> None:
         core, engine = self.switch.core, self.digests

@@ -25,6 +25,10 @@ class LoopbackSwitch:
         self._t0 = time.monotonic_ns()
 
     # -- the protocol the P4Runtime server uses --
+    def now_ns(self) -> int:
+        """Nanoseconds since the switch started: the clock its packets are stamped with."""
+        return time.monotonic_ns() - self._t0
+
     def set_core(self, core: Any) -> None:
         with self.lock:
             self.core = core
@@ -44,8 +48,7 @@ class LoopbackSwitch:
         with self.lock:
             if self.core is None:
                 return []
-            now_us = (time.monotonic_ns() - self._t0) // 1000
-            out = self.core.process(port, data, now_us)
+            out = self.core.process(port, data, self.now_ns() // 1000)
             has_digests = bool(self.core.digests)
         sent = []
         for out_port, frame in out:

@@ -3,7 +3,8 @@
 Moves messages between gRPC and `Device`: unary RPCs map `P4RuntimeError` to a call
 status (Write batches to UNKNOWN + p4.v1.Error details); each StreamChannel gets an
 outbound queue fed by its own request reader, arbitration advisories, packet-ins and a
-digest poller thread, so nothing on the switch's packet path waits for a slow client.
+poller thread (digests, idle-timeout sweeps), so nothing on the switch's packet path waits
+for a slow client.
 """
 
 from __future__ import annotations
@@ -181,12 +182,18 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             digest_list.timestamp = time.time_ns()  # the spec's timestamp is wall-clock ns since the epoch
             target.send(p4r.StreamMessageResponse(digest=digest_list))
 
+    def poll_idle_timeouts(self) -> None:
+        target = self.device.packet_in_stream()
+        msg = self.device.poll_idle_timeouts(target is not None)
+        if msg is not None:
+            target.send(p4r.StreamMessageResponse(idle_timeout_notification=msg))
+
 
 def serve(switch: Any, address: str = "127.0.0.1:9559", device_id: int = 1, max_workers: int = 16) -> grpc.Server:
     """Start the P4Runtime server for `switch` on `address`; returns the started grpc.Server.
 
     `switch` follows the protocol in docs/internals.md ("P4Runtime seam"). Stop it with
-    `shutdown(server)`; the digest poller ends with it.
+    `shutdown(server)`; the poller (digests, idle timeouts) ends with it.
     """
     service = P4RuntimeService(Device(switch, device_id))
     server = grpc.server(
@@ -213,14 +220,16 @@ def serve(switch: Any, address: str = "127.0.0.1:9559", device_id: int = 1, max_
     wake = threading.Event()
     switch.add_digest_listener(wake.set)
 
-    def digest_poller() -> None:
-        # woken by the switch when digests appear; the timeout serves max_timeout_ns/ack timeouts
+    def poller() -> None:
+        # woken by the switch when digests appear; the timeout serves max_timeout_ns/ack
+        # timeouts and the ageing sweeps (each second, on the switch's clock)
         while server.wait_for_termination(timeout=0):  # True (timed out) while the server runs
             wake.wait(DIGEST_POLL_S)
             wake.clear()
             service.poll_digests()
+            service.poll_idle_timeouts()
 
-    threading.Thread(target=digest_poller, daemon=True, name="p4rt-digests").start()
+    threading.Thread(target=poller, daemon=True, name="p4rt-notifications").start()
     return server
 
 

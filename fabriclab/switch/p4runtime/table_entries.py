@@ -18,7 +18,7 @@ from fabriclab.switch.p4runtime.status import (
     INVALID_ARGUMENT,
     NOT_FOUND,
     PERMISSION_DENIED,
-    UNIMPLEMENTED,
+    UNKNOWN,
     P4RuntimeError,
 )
 from fabriclab.switch.tables import (
@@ -170,10 +170,12 @@ def _release(ctx: RuntimeContext, shot: OneShot | None) -> None:
 
 
 def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
+    table = ctx.index.get("tables", entry.table_id)
+    if entry.HasField("time_since_last_hit"):  # PI table_write, before anything else
+        raise P4RuntimeError(INVALID_ARGUMENT, "time_since_last_hit must not be set in a WriteRequest")
     if entry.is_default_action:
         _write_default(ctx, kind, entry)
         return
-    table = ctx.index.get("tables", entry.table_id)
     if table.is_const_table:
         raise P4RuntimeError(PERMISSION_DENIED, f"table '{table.preamble.name}' has const entries: it cannot be written")
     table, core_table, match, priority, key = locate(ctx, entry)
@@ -186,12 +188,9 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
         return
     if kind not in (Update.INSERT, Update.MODIFY):
         raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
-    if entry.HasField("time_since_last_hit"):  # PI table_write
-        raise P4RuntimeError(INVALID_ARGUMENT, "time_since_last_hit must not be set in a WriteRequest")
     _check_direct_fields(table, core_table, entry)
-    if entry.idle_timeout_ns:
-        raise P4RuntimeError(UNIMPLEMENTED if table.idle_timeout_behavior else INVALID_ARGUMENT,
-                             f"table '{table.preamble.name}': idle timeouts are not supported")
+    _check_idle_timeout(table, entry)
+    now_us = ctx.now_us(needed=entry.idle_timeout_ns > 0)
     if kind == Update.MODIFY:
         with core_errors():
             core_table.get(match, priority)  # NOT_FOUND before any side effect
@@ -212,6 +211,18 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
         installed.direct.counter = externs.CounterData(entry.counter_data.packet_count, entry.counter_data.byte_count)
     if direct_meter is not None:
         installed.direct.meter.configure(direct_meter)
+    if core_table.support_timeout:  # PI sets the TTL at every INSERT and MODIFY: its idle time restarts
+        core_table.set_idle_timeout(installed, entry.idle_timeout_ns, now_us)
+
+
+def _check_idle_timeout(table: Any, entry: p4r.TableEntry) -> None:
+    """PI validate_entry_ttl: a TTL must not be negative, and only a table with
+    support_timeout (idle_timeout_behavior NOTIFY_CONTROL) takes one."""
+    if entry.idle_timeout_ns < 0:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"idle_timeout_ns must not be negative (got {entry.idle_timeout_ns})")
+    if entry.idle_timeout_ns and not table.idle_timeout_behavior:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' does not support idle timeouts "
+                             "(no support_timeout = true): idle_timeout_ns must be 0")
 
 
 def _check_direct_fields(table: Any, core_table: Any, entry: p4r.TableEntry) -> None:
@@ -237,9 +248,12 @@ def _write_default(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> Non
     if ctx.index.action_profile_of(table) is not None:
         raise P4RuntimeError(INVALID_ARGUMENT, f"table '{name}' is implemented by an action profile: "
                              "its default action cannot be set")
+    core_table = ctx.core.tables[name]
+    _check_direct_fields(table, core_table, entry)  # then ignored: BMv2 has no default-entry cell
+    if entry.idle_timeout_ns:  # spec 9.1.3; PI rejects it only for tables without support_timeout
+        raise P4RuntimeError(INVALID_ARGUMENT, "a default entry does not age: idle_timeout_ns must be 0")
     if table.const_default_action_id:
         raise P4RuntimeError(PERMISSION_DENIED, f"table '{name}' has a const default action")
-    core_table = ctx.core.tables[name]
     if not entry.HasField("action"):
         core_table.reset_default()
         return
@@ -275,13 +289,20 @@ def selected(ctx: RuntimeContext, query: p4r.TableEntry) -> Iterator[tuple[Any, 
 
 
 def read(ctx: RuntimeContext, query: p4r.TableEntry) -> Iterator[p4r.Entity]:
+    since_hit = query.HasField("time_since_last_hit")
+    if since_hit:
+        _check_time_since_last_hit(ctx, query)
     if query.is_default_action:
         for table in _tables(ctx, query.table_id):
             yield p4r.Entity(table_entry=_default_entry(ctx, table))
         return
+    now_us = ctx.now_us() if since_hit else 0
     for table, core_entry in selected(ctx, query):
         out = encode_entry(ctx, table, core_entry)
         core_table = ctx.core.tables[table.preamble.name]
+        out.idle_timeout_ns = core_entry.idle_timeout_ns
+        if since_hit and not table.is_const_table:  # PI: static entries do not age
+            out.time_since_last_hit.elapsed_ns = max(now_us - core_entry.last_hit_us, 0) * 1000
         if query.HasField("counter_data") and core_table.direct_counter:
             out.counter_data.CopyFrom(counter_data(table, ctx, core_entry.direct.counter))
         if query.HasField("meter_config") and core_table.direct_meter and core_entry.direct.meter.config:
@@ -289,16 +310,37 @@ def read(ctx: RuntimeContext, query: p4r.TableEntry) -> Iterator[p4r.Entity]:
         yield p4r.Entity(table_entry=out)
 
 
-def encode_entry(ctx: RuntimeContext, table: Any, core_entry: Any) -> p4r.TableEntry:
-    key = from_core_match(table, core_entry.match)
-    ident = (table.preamble.id, key, core_entry.priority)
-    out = p4r.TableEntry(
+def _check_time_since_last_hit(ctx: RuntimeContext, query: p4r.TableEntry) -> None:
+    """PI table_read_one: time_since_last_hit is for tables that support idle timeouts,
+    every table a wildcard read covers included, and never for default entries."""
+    if query.is_default_action:
+        raise P4RuntimeError(INVALID_ARGUMENT, "default entries do not age: do not ask for their time_since_last_hit")
+    for table in _tables(ctx, query.table_id):
+        if not table.idle_timeout_behavior:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' does not support idle timeouts: "
+                                 "do not ask for time_since_last_hit (wildcard reads included)")
+
+
+def encode_key(ctx: RuntimeContext, table: Any, core_entry: Any) -> p4r.TableEntry:
+    """The entry as what identifies it (table id, match, priority) and its metadata: as an
+    IdleTimeoutNotification names it (spec 16.4)."""
+    return _keyed(ctx, table, core_entry, from_core_match(table, core_entry.match))
+
+
+def _keyed(ctx: RuntimeContext, table: Any, core_entry: Any, key: tuple) -> p4r.TableEntry:
+    return p4r.TableEntry(
         table_id=table.preamble.id,
         match=matches.encode_key(table, key),
         priority=core_entry.priority,
-        metadata=ctx.entry_metadata.get(ident, b""),
-        is_const=table.is_const_table,
+        metadata=ctx.entry_metadata.get((table.preamble.id, key, core_entry.priority), b""),
     )
+
+
+def encode_entry(ctx: RuntimeContext, table: Any, core_entry: Any) -> p4r.TableEntry:
+    key = from_core_match(table, core_entry.match)
+    out = _keyed(ctx, table, core_entry, key)
+    out.is_const = table.is_const_table
+    ident = (table.preamble.id, key, core_entry.priority)
     shot = ctx.one_shots.get(ident)
     action = core_entry.action
     if shot is not None:
@@ -365,12 +407,12 @@ def _direct_entries(ctx: RuntimeContext, query: p4r.TableEntry, attr: str) -> It
     """Entries a DirectCounterEntry/DirectMeterEntry read names. Naming a table without the
     resource is INVALID_ARGUMENT, and a key no entry has NOT_FOUND (spec 9.5, 9.7; PI likewise)."""
     what = attr.replace("_", " ")
-    if query.is_default_action:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"the default entry has no {what} here")
     if query.table_id:
         table = ctx.index.get("tables", query.table_id)
         if not getattr(ctx.core.tables[table.preamble.name], attr):
             raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no {what}")
+    if query.is_default_action:
+        _no_default_cell(query, what)
     found = False
     for table, core_entry in selected(ctx, query):
         if getattr(ctx.core.tables[table.preamble.name], attr):
@@ -380,11 +422,29 @@ def _direct_entries(ctx: RuntimeContext, query: p4r.TableEntry, attr: str) -> It
         raise P4RuntimeError(NOT_FOUND, f"no entry with this key in table id {query.table_id}")
 
 
+def _no_default_cell(entry: p4r.TableEntry, what: str) -> None:
+    """A table's default entry has no direct counter/meter cell in BMv2 (a miss counts and
+    meters nothing): PI passes such a request to BMv2's PI target, which refuses it
+    (PI_STATUS_NOT_IMPLEMENTED_BY_TARGET), and answers UNKNOWN. Ill-formed default keys
+    first, as PI's construct_match_key."""
+    if entry.match:
+        raise P4RuntimeError(INVALID_ARGUMENT, "a default entry (is_default_action) must have no match fields")
+    if entry.priority:
+        raise P4RuntimeError(INVALID_ARGUMENT, f"a default entry takes no priority (got {entry.priority})")
+    raise P4RuntimeError(UNKNOWN, f"the default entry has no {what}: simple_switch_grpc (BMv2) keeps none "
+                         "for a table's default entry, and a miss counts and meters nothing")
+
+
 def _direct_target(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry, attr: str) -> Any:
+    if entry.is_default_action:  # PI's order: the key, the resource, the update type, the target
+        table = ctx.index.get("tables", entry.table_id)
+        if not getattr(ctx.core.tables[table.preamble.name], attr):
+            raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no {attr.replace('_', ' ')}")
+        if kind != Update.MODIFY:
+            raise P4RuntimeError(INVALID_ARGUMENT, "direct counters and meters can only be modified")
+        _no_default_cell(entry, attr.replace("_", " "))
     if kind != Update.MODIFY:
         raise P4RuntimeError(INVALID_ARGUMENT, "direct counters and meters can only be modified")
-    if entry.is_default_action:
-        raise P4RuntimeError(INVALID_ARGUMENT, "the default entry has no direct resources here")
     table, core_table, match, priority, _ = locate(ctx, entry)
     if not getattr(core_table, attr):
         raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no {attr.replace('_', ' ')}")

@@ -1,6 +1,7 @@
 /* A program touching every P4Runtime entity the server serves: exact/lpm/ternary/range/
    optional tables, a const table, a const default action, an action selector, indexed and
-   direct counters and meters, a register, a digest and packet-in/packet-out headers. */
+   direct counters and meters, idle timeouts (smac), a register, a digest and packet-in/packet-out
+   headers. */
 #include <core.p4>
 #include <v1model.p4>
 
@@ -121,6 +122,7 @@ control MyIngress(inout headers hdr, inout metadata meta,
         actions = { learn; NoAction; }
         default_action = learn();
         size = 64;
+        support_timeout = true;
     }
     table dmac {
         key = { hdr.ethernet.dstAddr: exact; }

@@ -150,3 +150,49 @@ def test_read_codes_as_simple_switch_grpc(primary, compiled):
     assert len(primary.read(p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(table_entry=acl)))) == 1
     assert primary.read(p4r.Entity(packet_replication_engine_entry=pre(
         multicast_group_entry=p4r.MulticastGroupEntry()))) == []  # the wildcard read stays empty
+
+
+def test_the_default_entry_has_no_direct_counter_or_meter(primary, compiled, switch_and_address):
+    """BMv2 counts and meters hits only (match_units.cpp lookup, match_tables.cpp apply_action):
+    it keeps no direct counter or meter cell for a table's default entry. PI's frontend passes a
+    DirectCounterEntry/DirectMeterEntry of the default entry to BMv2's PI target, which refuses
+    it (PI/src/pi_counter_imp.cpp, pi_meter_imp.cpp: NOT_IMPLEMENTED_BY_TARGET), so
+    simple_switch_grpc answers UNKNOWN; a bad key, a table without the resource or an INSERT
+    are INVALID_ARGUMENT first. We answered INVALID_ARGUMENT to all."""
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    acl = pid(info, "tables", "acl")
+    default = p4r.TableEntry(table_id=acl, is_default_action=True)
+    counter = p4r.DirectCounterEntry(table_entry=default, data=p4r.CounterData(packet_count=5))
+    meter = p4r.DirectMeterEntry(table_entry=default, config=p4r.MeterConfig(cir=1, cburst=1, pir=1, pburst=1))
+    for entity in (p4r.Entity(direct_counter_entry=counter), p4r.Entity(direct_meter_entry=meter)):
+        with pytest.raises(grpc.RpcError) as err:  # (failure_code reads an UNKNOWN as a Write batch)
+            primary.read(entity)
+        assert err.value.code() == Code.UNKNOWN
+    assert _read_code(primary, p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(
+        table_entry=p4r.TableEntry(table_id=pid(info, "tables", "dmac"), is_default_action=True)))) == \
+        Code.INVALID_ARGUMENT
+    cases = [(update("MODIFY", direct_counter_entry=counter), Code.UNKNOWN),
+             (update("MODIFY", direct_meter_entry=meter), Code.UNKNOWN),
+             (update("INSERT", direct_counter_entry=counter), Code.INVALID_ARGUMENT),
+             # construct_direct_resources, for the default entry too: dmac has no counter
+             (update("MODIFY", table_entry=p4r.TableEntry(table_id=pid(info, "tables", "dmac"), is_default_action=True,
+                                                         counter_data=p4r.CounterData())), Code.INVALID_ARGUMENT),
+             # ... and acl has one: accepted, and BMv2's PI target drops it (no cell)
+             (update("MODIFY", table_entry=p4r.TableEntry(table_id=acl, is_default_action=True,
+                                                         counter_data=p4r.CounterData(packet_count=9))), Code.OK),
+             (update("MODIFY", direct_counter_entry=p4r.DirectCounterEntry(
+                 table_entry=p4r.TableEntry(table_id=acl, is_default_action=True, priority=1))), Code.INVALID_ARGUMENT)]
+    with pytest.raises(grpc.RpcError) as err:
+        primary.write(*(u for u, _ in cases))
+    assert [e.canonical_code for e in batch_errors(err.value)] == [c.value[0] for _, c in cases]
+    # and a miss counts into nothing: the one entry counts its own hit only
+    src = p4r.FieldMatch.Ternary(value=b"\x0a\x00\x00\x01", mask=b"\xff\xff\xff\xff")
+    entry = p4r.TableEntry(table_id=acl, priority=1, action=action(info, "acl_permit"),
+                           match=[p4r.FieldMatch(field_id=1, ternary=src)])
+    primary.write(update("INSERT", table_entry=entry))
+    for src in (1, 2, 3):
+        ipv4 = bytes([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, src, 10, 0, 0, 9])
+        switch.receive(1, b"\x00" * 5 + b"\x01" + b"\x00" * 5 + b"\x02" + b"\x08\x00" + ipv4 + b"x" * 26)
+    [got] = primary.read(p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(table_entry=entry)))
+    assert got.direct_counter_entry.data.packet_count == 1
