@@ -1,8 +1,9 @@
 """What entity codecs work on: the P4Info index, the switch core, and P4Runtime-only state.
 
 The switch core keeps the data-plane state (entries, members, cells); this context keeps
-what only P4Runtime sees (entry metadata bytes, clone-session class of service, replica
-port encodings, group max sizes, one-shot selector groups) so reads give back what was written.
+what only P4Runtime sees (entry metadata and controller_metadata, clone-session class of
+service, replica port encodings, group max sizes, one-shot selector groups) so reads give
+back what was written.
 Fresh for every saved or committed pipeline.
 """
 
@@ -42,7 +43,7 @@ class OneShot:
 class RuntimeContext:
     index: P4InfoIndex
     core: Any
-    entry_metadata: dict[tuple, bytes] = field(default_factory=dict)
+    entry_metadata: dict[tuple, tuple[bytes, int]] = field(default_factory=dict)  # (metadata, controller_metadata)
     clone_cos: dict[int, int] = field(default_factory=dict)
     legacy_ports: set[tuple[str, int]] = field(default_factory=set)  # PRE entries written with egress_port
     group_max_size: dict[tuple[int, int], int] = field(default_factory=dict)  # (profile id, group id)

@@ -206,7 +206,7 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
         _release(ctx, ctx.one_shots.pop(ident, None))
     if shot is not None:
         ctx.one_shots[ident] = shot
-    ctx.entry_metadata[ident] = entry.metadata
+    ctx.entry_metadata[ident] = (entry.metadata, entry.controller_metadata)  # PI keeps both
     if entry.HasField("counter_data"):  # _check_direct_fields: the table has the resource
         installed.direct.counter = externs.CounterData(entry.counter_data.packet_count, entry.counter_data.byte_count)
     if direct_meter is not None:
@@ -328,11 +328,13 @@ def encode_key(ctx: RuntimeContext, table: Any, core_entry: Any) -> p4r.TableEnt
 
 
 def _keyed(ctx: RuntimeContext, table: Any, core_entry: Any, key: tuple) -> p4r.TableEntry:
+    metadata, controller_metadata = ctx.entry_metadata.get((table.preamble.id, key, core_entry.priority), (b"", 0))
     return p4r.TableEntry(
         table_id=table.preamble.id,
         match=matches.encode_key(table, key),
         priority=core_entry.priority,
-        metadata=ctx.entry_metadata.get((table.preamble.id, key, core_entry.priority), b""),
+        metadata=metadata,
+        controller_metadata=controller_metadata,
     )
 
 

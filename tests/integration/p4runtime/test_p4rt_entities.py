@@ -29,11 +29,13 @@ def test_exact_entry_insert_read_modify_delete(primary, compiled, switch_and_add
     info = compiled.p4info
     table = pid(info, "tables", "dmac")
     padded = p4r.TableEntry(table_id=table, match=[exact(1, b"\x00\x00\x00\x00\x00\x00\x00\x0b")],
-                            action=action(info, "forward", b"\x00\x00\x03"), metadata=b"cookie")
+                            action=action(info, "forward", b"\x00\x00\x03"), metadata=b"cookie",
+                            controller_metadata=77)
     primary.write(update("INSERT", table_entry=padded))
     got = one(primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=table)))).table_entry
     assert got.match[0].exact.value == b"\x0b"  # canonical
     assert got.action.action.params[0].value == b"\x03" and got.metadata == b"cookie"
+    assert got.controller_metadata == 77  # kept as PI keeps it
     assert [p for p, _ in switch.receive(1, frame())] == [3]
 
     padded.action.CopyFrom(action(info, "forward", b"\x04"))
