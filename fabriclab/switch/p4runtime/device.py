@@ -17,7 +17,14 @@ from finsy.proto import U128, p4r
 from fabriclab.errors import FabricError
 from fabriclab.switch.ageing import AgeingMonitor
 from fabriclab.switch.core import SwitchCore
-from fabriclab.switch.p4runtime import action_profiles, idle_timeouts, indexed_externs, replication, table_entries
+from fabriclab.switch.p4runtime import (
+    action_profiles,
+    idle_timeouts,
+    indexed_externs,
+    reconcile,
+    replication,
+    table_entries,
+)
 from fabriclab.switch.p4runtime.arbitration import Advisory, Arbitration, role_key
 from fabriclab.switch.p4runtime.context import RuntimeContext
 from fabriclab.switch.p4runtime.digests import DigestEngine
@@ -104,7 +111,8 @@ class Device:
     def set_pipeline(self, request: p4r.SetForwardingPipelineConfigRequest) -> None:
         """Verify (compile) outside the switch lock. VERIFY_AND_SAVE makes the new pipeline the
         one requests refer to (entries written now go into it) and COMMIT swaps it into the
-        switch's loop, as spec 14 and PI order them; VERIFY_AND_COMMIT does both at once."""
+        switch's loop, as spec 14 and PI order them; VERIFY_AND_COMMIT does both at once, and
+        RECONCILE_AND_COMMIT also carries the forwarding state over (reconcile.py)."""
         self._check_device(request.device_id)
         election = request.election_id if request.HasField("election_id") else None
         self._check_primary(role_key(request.role, request.role_id), election)
@@ -122,16 +130,37 @@ class Device:
                 core = SwitchCore(program, drop_port=self.switch.drop_port, cpu_port=self.switch.cpu_port)
             except FabricError as err:
                 raise P4RuntimeError(INVALID_ARGUMENT, f"the switch cannot run this program: {err}") from err
+            ctx = RuntimeContext(P4InfoIndex(config.p4info), core, clock=getattr(self.switch, "now_ns", None))
+            if request.action == SetAction.RECONCILE_AND_COMMIT:
+                self._reconcile(config, ctx)
+                return
             commit = request.action == SetAction.VERIFY_AND_COMMIT
             if commit:
                 self.switch.set_core(core)
-            index = P4InfoIndex(config.p4info)
             with self.switch.lock:
-                self.ctx = RuntimeContext(index, core, clock=getattr(self.switch, "now_ns", None))
-                self.packet_io = PacketIO(index)
-                self.digests = DigestEngine(index)
-                self.ageing = AgeingMonitor(core.tables.values())
-                self.configs.current, self.configs.uncommitted = config, not commit
+                self._install(config, ctx, uncommitted=not commit)
+
+    def _install(self, config: p4r.ForwardingPipelineConfig, ctx: RuntimeContext, uncommitted: bool) -> None:
+        """Make `ctx` the pipeline requests refer to (under switch.lock)."""
+        self.ctx = ctx
+        self.packet_io = PacketIO(ctx.index)
+        self.digests = DigestEngine(ctx.index)
+        self.ageing = AgeingMonitor(ctx.core.tables.values())
+        self.configs.current, self.configs.uncommitted = config, uncommitted
+
+    def _reconcile(self, config: p4r.ForwardingPipelineConfig, new: RuntimeContext) -> None:
+        """Fill the new pipeline with the current one's forwarding state through the Read and
+        Write paths, then commit it; if anything cannot be carried over, raise and leave
+        everything as it was. Under switch.lock from the first read until requests refer to
+        the new pipeline, so no Write lands in the old one after its state was read; the data
+        plane gets the new core after that (set_core must not be called under the lock)."""
+        with self.switch.lock:
+            old = self.ctx
+            if old is not None:
+                updates = reconcile.forwarding_state(old.index, lambda query: self._read_entity(old, query))
+                reconcile.replay(old.index, updates, lambda update: self._update(new, update))
+            self._install(config, new, uncommitted=False)
+        self.switch.set_core(new.core)
 
     def get_pipeline(self, request: p4r.GetForwardingPipelineConfigRequest) -> p4r.GetForwardingPipelineConfigResponse:
         self._check_device(request.device_id)
@@ -171,13 +200,16 @@ class Device:
         with self.switch.lock:
             ctx = self._context()
             for entity in request.entities:
-                which = entity.WhichOneof("entity")
-                reader = _READERS.get(which)
-                if reader is None:
-                    raise P4RuntimeError(UNIMPLEMENTED if which else INVALID_ARGUMENT,
-                                         f"reading {which} is not supported" if which else "empty entity in read")
-                out.extend(reader(self, ctx, getattr(entity, which)))
+                out.extend(self._read_entity(ctx, entity))
         return out
+
+    def _read_entity(self, ctx: RuntimeContext, entity: p4r.Entity) -> Iterator[p4r.Entity]:
+        which = entity.WhichOneof("entity")
+        reader = _READERS.get(which)
+        if reader is None:
+            raise P4RuntimeError(UNIMPLEMENTED if which else INVALID_ARGUMENT,
+                                 f"reading {which} is not supported" if which else "empty entity in read")
+        return reader(self, ctx, getattr(entity, which))
 
     # -------------------------------------------------------------- stream
     def arbitrate(self, stream: Hashable, msg: p4r.MasterArbitrationUpdate) -> list[Advisory]:

@@ -21,7 +21,6 @@ from fabriclab.switch.p4runtime.status import (
     FAILED_PRECONDITION,
     INVALID_ARGUMENT,
     NOT_FOUND,
-    UNIMPLEMENTED,
     P4RuntimeError,
 )
 
@@ -107,11 +106,11 @@ class PipelineConfigs:
 
     def verify(self, request: p4r.SetForwardingPipelineConfigRequest
                ) -> tuple[p4r.ForwardingPipelineConfig, Any] | None:
-        """Check a VERIFY/VERIFY_AND_SAVE/VERIFY_AND_COMMIT request; (config, program) unless it is a VERIFY."""
+        """Check a VERIFY/VERIFY_AND_SAVE/VERIFY_AND_COMMIT/RECONCILE_AND_COMMIT request;
+        (config, program) unless it is a VERIFY."""
         action = request.action
-        if action == SetAction.RECONCILE_AND_COMMIT:
-            raise P4RuntimeError(UNIMPLEMENTED, "RECONCILE_AND_COMMIT is not supported by this switch")
-        if action not in (SetAction.VERIFY, SetAction.VERIFY_AND_SAVE, SetAction.VERIFY_AND_COMMIT):
+        if action not in (SetAction.VERIFY, SetAction.VERIFY_AND_SAVE, SetAction.VERIFY_AND_COMMIT,
+                          SetAction.RECONCILE_AND_COMMIT):
             raise P4RuntimeError(INVALID_ARGUMENT, f"unknown SetForwardingPipelineConfig action {action}")
         if not request.HasField("config") or not request.config.HasField("p4info"):
             raise P4RuntimeError(INVALID_ARGUMENT, "the request carries no P4Info")

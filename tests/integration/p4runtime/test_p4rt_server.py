@@ -67,9 +67,18 @@ def test_writes_after_verify_and_save_refer_to_the_saved_config_and_take_effect_
     assert failure_code(lambda: ctl.set_pipeline(None, SetReq.COMMIT)) == grpc.StatusCode.NOT_FOUND  # once
 
 
-def test_reconcile_is_unimplemented(connect, compiled):
-    ctl = connect(1)
-    assert failure_code(lambda: ctl.set_pipeline(compiled, SetReq.RECONCILE_AND_COMMIT)) == grpc.StatusCode.UNIMPLEMENTED
+def test_reconcile_commits_the_new_pipeline_with_the_entries(primary, compiled, switch_and_address):
+    """RECONCILE_AND_COMMIT, as simple_switch_grpc's PI: a new pipeline, the entries carried
+    over (test_p4rt_reconcile.py has the rest). We used to answer UNIMPLEMENTED."""
+    switch, _ = switch_and_address
+    old_core = switch.core
+    primary.write(update("INSERT", table_entry=dmac_entry(compiled.p4info, port=b"\x03")))
+    primary.set_pipeline(compiled, SetReq.RECONCILE_AND_COMMIT)
+    assert switch.core is not old_core
+    dmac = p4r.Entity(table_entry=p4r.TableEntry(table_id=pid(compiled.p4info, "tables", "dmac")))
+    assert [e.table_entry for e in primary.read(dmac)] == [dmac_entry(compiled.p4info, mac=b"\x0b", port=b"\x03")]
+    frame = b"\x00\x00\x00\x00\x00\x0b" + b"\x00\x00\x00\x00\x00\x0a" + b"\x88\xb5" + b"x" * 50
+    assert [p for p, _ in switch.receive(1, frame)] == [3]
 
 
 def test_p4_source_is_a_valid_device_config(connect, compiled):

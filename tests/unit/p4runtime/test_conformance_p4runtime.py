@@ -380,7 +380,7 @@ def test_set_pipeline_codes(server, compiled):
     assert code_of(lambda: ctl.set_pipeline(None, SetReq.COMMIT)) == Code.NOT_FOUND  # nothing saved
     ctl.set_pipeline(compiled, SetReq.VERIFY_AND_SAVE)
     assert code_of(lambda: ctl.set_pipeline(compiled, SetReq.COMMIT)) == Code.INVALID_ARGUMENT  # config given
-    assert code_of(lambda: ctl.set_pipeline(compiled, SetReq.RECONCILE_AND_COMMIT)) == Code.UNIMPLEMENTED
+    assert code_of(lambda: ctl.set_pipeline(None, SetReq.RECONCILE_AND_COMMIT)) == Code.INVALID_ARGUMENT  # 14: no config
     ctl.set_pipeline(None, SetReq.COMMIT)
 
 
