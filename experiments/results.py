@@ -120,14 +120,23 @@ def seed_major_cases(seeds: Iterable[int], kinds: Iterable[str], schemes: Iterab
 
 @dataclass
 class Result:
-    """What a sweep experiment's `run` returns: its rows, summary, files and failures."""
+    """What an experiment's `run` returns: its rows, summary, files and failures, and the
+    JSON's `headline` where the summary does not hold it."""
     run: str
     params: Any
     rows: list[dict[str, Any]]
-    summary: dict[str, Any]
+    summary: Any
     files: RunFiles
     wall_s: float
     errors: list[str] = field(default_factory=list)
+    headline: Any = None
+
+    def entry(self, **keys: Any) -> dict[str, Any]:
+        """The entry of a list summary whose values match `keys` (a scheme's, a workload's)."""
+        for e in self.summary:
+            if all(e.get(k) == v for k, v in keys.items()):
+                return e
+        raise KeyError(f"{' '.join(map(str, keys.values()))} not in this run")
 
 
 def finish_run(experiment: str, run: str, scale_name: str, p: Any, files: RunFiles, wall_s: float,

@@ -41,6 +41,17 @@ def run_trial(module: str, run: str, params: dict[str, Any], cases: list[dict[st
     return records, error
 
 
+def emulate_trial(module: str, tag: str, index: int, params: dict[str, Any], switches: int,
+                  cases: list[dict[str, Any]], timeout: float, progress: Callable[[str], None] = print
+                  ) -> tuple[list[dict], str | None]:
+    """An experiment's emulate-mode trial through run_trial: its run name `TAG-PID-INDEX` is
+    unique on this machine, and its `switches` gRPC ports are the first free ones from
+    `params["grpc_base_port"]` (which the trial is given instead)."""
+    ports = free_port_base(params["grpc_base_port"], switches)
+    return run_trial(module, f"{tag}-{os.getpid()}-{index}", {**params, "grpc_base_port": ports}, cases,
+                     timeout, progress)
+
+
 Emit = Callable[[dict[str, Any]], None]
 Body = Callable[[dict[str, Any], Any, Emit, Callable[[str], None]], None]
 

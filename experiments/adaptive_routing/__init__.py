@@ -10,40 +10,30 @@ rows, JSON and figure are written here either way.
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from experiments.adaptive_routing.figure import draw
 from experiments.adaptive_routing.metrics import case_row
 from experiments.adaptive_routing.params import Params, params_for, split_scheme, topology
+from experiments import results
+from experiments.cases import report_cases
 from experiments.report import format_table, group_stats
-from experiments.results import RunFiles, finish_run, start_run
+from experiments.results import finish_run, start_run
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, preflight, run_trial
+from experiments.trials import emulate_trial, preflight
 
 NAME = "adaptive_routing"
 TRIAL_MODULE = "experiments.adaptive_routing.trial"
 
 
-@dataclass
-class Result:
-    run: str
-    params: Params
-    rows: list[dict[str, Any]]
-    summary: list[dict[str, Any]]
-    files: RunFiles
-    wall_s: float
-    errors: list[str] = field(default_factory=list)
+class Result(results.Result):
+    """A run's result; its summary is one entry per workload and scheme."""
 
     def scheme(self, scheme: str, workload: str = "permutation") -> dict[str, Any]:
         """The summary entry of one scheme and workload."""
-        for s in self.summary:
-            if s["scheme"] == scheme and s["workload"] == workload:
-                return s
-        raise KeyError(f"{workload} {scheme} not in this run")
+        return self.entry(workload=workload, scheme=scheme)
 
 
 def plan(p: Params) -> dict[str, list[dict[str, Any]]]:
@@ -141,15 +131,11 @@ def routing_trial(task: tuple[Params, int, int, str, list[dict[str, Any]]],
 
         records, error = run_cases(p, [Case(**c) for c in cases], progress), None
     else:
-        trial_params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, p.leaves + p.spines)}
-        records, error = run_trial(TRIAL_MODULE, f"ar-{os.getpid()}-{i}", trial_params, cases,
-                                   timeout=120 + len(cases) * (p.timeout_s + 15), progress=progress)
+        records, error = emulate_trial(TRIAL_MODULE, "ar", i, p.as_dict(), p.leaves + p.spines, cases,
+                                       timeout=120 + len(cases) * (p.timeout_s + 15), progress=progress)
     rows = [case_row(r, p) for r in records]
-    errors = [f"{r['workload']} {r['scheme']} seed {r['seed']}: {r['error']}" for r in rows if r["error"]]
-    if error:
-        errors.append(error)
-        progress(f"  {error}")
-    return rows, errors
+    return rows, report_cases(rows, lambda r: f"{r['workload']} {r['scheme']} seed {r['seed']}", None,
+                              error, progress)
 
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,

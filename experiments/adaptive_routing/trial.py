@@ -14,16 +14,17 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric import FabricController
 from controller.fabric_plan import FabricConfig
-from controller.route_installer import RouteInstaller
 from experiments.adaptive_routing.host import HostJob
 from experiments.adaptive_routing.params import Params, topology
 from experiments.adaptive_routing.workload import cross_leaf_permutation, interleaved_ring
-from experiments.adaptive_routing.network import leaf_port_bytes, start_agents, uplinks
+from experiments.adaptive_routing.network import leaf_port_bytes, uplinks
+from experiments.emulation import fabric_net, start_agents
 from experiments.trials import Emit, trial_main
-from fabriclab.net.network import FabricNet, NetConfig
 from fabriclab.launch.lockstep import Lockstep
+
+AGENT = "experiments.adaptive_routing.host"
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,9 @@ def run_trial(p: Params, cases: list[Case], run: str, emit: Callable[[dict], Non
               progress: Callable[[str], None] = print) -> None:
     """Bring up the network, run every case (emitting its record), always tear down."""
     topo = topology(p)
-    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
-                                    grpc_base_port=p.grpc_base_port, mtu=p.mtu),
-                    controller=RouteInstaller())
-    with net:
+    with fabric_net(topo, run, p.target, p.grpc_base_port, mtu=p.mtu) as net:
         ctl = FabricController(topo, net.clients, FabricConfig())
-        with start_agents(net, p.timeout_s) as agents:
+        with start_agents(net, AGENT, p.timeout_s) as agents:
             warm_up(agents, ctl, p, cases[0])
             for case in cases:
                 started = time.monotonic()

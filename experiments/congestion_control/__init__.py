@@ -14,19 +14,19 @@ utilisation per scheme (incast), and is printed last.
 
 from __future__ import annotations
 
-import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from experiments.congestion_control.figure import draw
 from experiments.congestion_control.metrics import case_row
 from experiments.congestion_control.params import SCHEME_LABELS, Params, params_for
+from experiments import results
+from experiments.cases import report_cases
 from experiments.report import format_table, group_stats
-from experiments.results import RunFiles, finish_run, start_run
+from experiments.results import finish_run, start_run
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, preflight, run_trial
+from experiments.trials import emulate_trial, preflight
 
 NAME = "congestion_control"
 TRIAL_MODULE = "experiments.congestion_control.emulate"
@@ -34,19 +34,12 @@ METRICS = ("queue_p50_kb", "queue_p99_kb", "utilisation_pct", "jain", "victim_gb
            "slowdown_p99", "short_done", "retransmissions", "drops", "pauses", "switch_paused_us",
            "host_paused_us")
 
-@dataclass
-class Result:
-    run: str
-    params: Params
-    rows: list[dict[str, Any]]
-    summary: list[dict[str, Any]]
-    headline: dict[str, dict[str, float]]
-    files: RunFiles
-    wall_s: float
-    errors: list[str] = field(default_factory=list)
+class Result(results.Result):
+    """A run's result; its summary is one entry per workload and scheme."""
 
     def scheme(self, scheme: str, workload: str = "incast") -> dict[str, Any]:
-        return next(s for s in self.summary if s["scheme"] == scheme and s["workload"] == workload)
+        """The summary entry of one scheme and workload."""
+        return self.entry(workload=workload, scheme=scheme)
 
 
 def plan(p: Params) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -67,21 +60,18 @@ def scheme_trial(task: tuple[Params, int, int, str, list[dict[str, Any]]],
 
         records = [run_case(p, c["workload"], scheme, c["seed"]) for c in cases]
     else:
-        trial_params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, 3)}
-        records, error = run_trial(TRIAL_MODULE, f"cc-{os.getpid()}-{i}", trial_params, cases,
-                                   timeout=60 + len(cases) * (p.timeout_s + 30), progress=progress)
+        records, error = emulate_trial(TRIAL_MODULE, "cc", i, p.as_dict(), 3, cases,
+                                       timeout=60 + len(cases) * (p.timeout_s + 30), progress=progress)
     rows = [case_row(r, p) for r in records]
-    for r in rows:
-        progress(f"  {r['workload']} {SCHEME_LABELS[scheme]}, seed {r['seed']}: p99 queue "
-                 f"{r['queue_p99_kb']:.1f} KB, utilisation {r['utilisation_pct']:.1f}%, "
-                 + (f"victim {r['victim_gbps']:.3g} Gb/s" if r["workload"] == "incast" else
-                    f"short flows {r['short_done']}/{r['short_flows']} done, slowdown p99 {r['slowdown_p99']:.1f}")
-                 + f" ({r['wall_s']:.0f} s wall)")
-    errors = [f"{r['workload']} {scheme} seed {r['seed']}: {r['error']}" for r in rows if r["error"]]
-    if error:
-        errors.append(error)
-        progress(f"  {error}")
-    return rows, errors
+
+    def line(k: int, r: dict[str, Any]) -> str:
+        return (f"  {r['workload']} {SCHEME_LABELS[scheme]}, seed {r['seed']}: p99 queue "
+                f"{r['queue_p99_kb']:.1f} KB, utilisation {r['utilisation_pct']:.1f}%, "
+                + (f"victim {r['victim_gbps']:.3g} Gb/s" if r["workload"] == "incast" else
+                   f"short flows {r['short_done']}/{r['short_flows']} done, slowdown p99 {r['slowdown_p99']:.1f}")
+                + f" ({r['wall_s']:.0f} s wall)")
+
+    return rows, report_cases(rows, lambda r: f"{r['workload']} {scheme} seed {r['seed']}", line, error, progress)
 
 
 def summarize(rows: list[dict[str, Any]], p: Params) -> list[dict[str, Any]]:
@@ -146,4 +136,4 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
                summary_table(summary), "headline: " + (text or "no incast case finished"),
                lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
     outcome.raise_if_interrupted(len(tasks), progress)
-    return Result(run_name, p, csv_rows, summary, head, files, wall, outcome.errors)
+    return Result(run_name, p, csv_rows, summary, files, wall, outcome.errors, head)

@@ -19,21 +19,21 @@ import time
 from typing import Any, Callable
 
 from controller.congestion import CcManager, CcPolicy, read_pfc
-from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric import FabricController
 from controller.fabric_plan import Ecn, FabricConfig, Watch
-from controller.route_installer import RouteInstaller
 from experiments.congestion_control.host import job_line
 from experiments.congestion_control.params import Params, topology
 from experiments.congestion_control.sim import headroom
 from experiments.congestion_control.workload import DATA_PRIORITY, plan_flows, roles
+from experiments.emulation import fabric_net, start_agents
 from experiments.trials import Emit, trial_main
 from fabriclab.errors import FabricError
 from fabriclab.launch.lockstep import Lockstep
-from fabriclab.launch.placement import in_mininet_host
-from fabriclab.net.network import FabricNet, NetConfig
+from fabriclab.net.network import FabricNet
 from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.switch import admin
-from topologies.addressing import Addressing
+
+AGENT = "experiments.congestion_control.host"
 
 
 def configure(net: FabricNet, p: Params, scheme: str) -> tuple[FabricController, CcManager | None]:
@@ -151,16 +151,6 @@ def _drops(net: FabricNet) -> int:
     return total
 
 
-def start_agents(net: FabricNet, timeout: float) -> Lockstep:
-    """One `experiments.congestion_control.host` agent per host, in lock-step."""
-    names = [h.name for h in net.topo.hosts()]
-    addressing = Addressing(net.topo)
-    peers = ",".join(f"{addressing.ip(n)}:{ROCE_PORT}" for n in names)
-    argv = [sys.executable, "-m", "experiments.congestion_control.host", "--peers", peers]
-    return Lockstep([in_mininet_host(net.host(n)) for n in names],
-                    [[*argv, "--me", str(i)] for i in range(len(names))], timeout, what="agent")
-
-
 def run_trial(p: Params, cases: list[dict[str, Any]], run: str, emit: Callable[[dict], None],
               progress: Callable[[str], None] = print) -> None:
     """Bring up the network for the cases' scheme, run every case (emitting its record),
@@ -168,13 +158,9 @@ def run_trial(p: Params, cases: list[dict[str, Any]], run: str, emit: Callable[[
     schemes = {c["scheme"] for c in cases}
     if len(schemes) != 1:
         raise FabricError("a trial runs the cases of one scheme")
-    topo = topology(p)
-    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
-                                    grpc_base_port=p.grpc_base_port, mtu=p.mtu),
-                    controller=RouteInstaller())
-    with net:
+    with fabric_net(topology(p), run, p.target, p.grpc_base_port, mtu=p.mtu) as net:
         _, manager = configure(net, p, schemes.pop())
-        with start_agents(net, 60) as agents:
+        with start_agents(net, AGENT, 60) as agents:
             for case in cases:
                 record = run_case(net, agents, p, case, manager, progress)
                 emit(record)

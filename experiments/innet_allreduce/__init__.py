@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from experiments.cases import case_line, report_cases
 from experiments.innet_allreduce.figure import draw
 from experiments.innet_allreduce.params import Params, expected_ratio, host_rate, params_for, rate_unit
 from experiments.report import format_table
@@ -113,19 +114,18 @@ def trial(task: Task, progress: Callable[[str], None]) -> tuple[list[dict[str, A
         ranks = task.cases[0][0]
         progress(f"[{ranks} ranks] fresh Mininet leaf-spine on fabric.p4")
         rows = run_rank_count(p, ranks, [c[1:] for c in task.cases], progress)
-    errors = []
     unit, factor = rate_unit(p)
-    for i, row in enumerate(rows, task.first + 1):
-        what = (f"{row['ranks']} ranks, {row['bytes'] >> 10} KiB, loss {100 * row['loss']:g}%, "
+
+    def what(row: dict[str, Any]) -> str:
+        return (f"{row['ranks']} ranks, {row['bytes'] >> 10} KiB, loss {100 * row['loss']:g}%, "
                 f"{row['scheme']}, seed {row['seed']}")
-        if row["error"]:
-            errors.append(f"{what}: {row['error']}")
-        progress(f"  [{i}/{task.total}] {what}: "
-                 + (f"busbw {factor * row['busbw_gbs']:.4g} {unit}, #wrong {row['wrong']}, "
-                    f"{row['retransmissions']} retransmissions"
-                    if not row["error"] else f"FAILED {row['error']}")
-                 + f" ({row['wall_s']:.1f} s wall)")
-    return rows, errors
+
+    def done(row: dict[str, Any]) -> str:
+        return (f"busbw {factor * row['busbw_gbs']:.4g} {unit}, #wrong {row['wrong']}, "
+                f"{row['retransmissions']} retransmissions")
+
+    return rows, report_cases(
+        rows, what, lambda k, r: case_line(f"{task.first + k + 1}/{task.total}", what(r), r, done), None, progress)
 
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,

@@ -8,14 +8,12 @@ import os
 import time
 from typing import Any, Callable
 
-from controller.fabric import FABRIC_P4
-from controller.route_installer import RouteInstaller
+from experiments.emulation import fabric_net
 from experiments.innet_allreduce.params import Params, topology
 from fabriclab.errors import FabricError
 from fabriclab.launch.collective import launch
 from fabriclab.launch.innet import InnetOptions, launch_innet
 from fabriclab.launch.placement import in_mininet_host
-from fabriclab.net.network import FabricNet, NetConfig
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.roce.runs import RunOptions, summarize
@@ -26,11 +24,8 @@ def run_rank_count(p: Params, ranks: int, cases: list[tuple[int, float, int, str
                    progress: Callable[[str], None]) -> list[dict[str, Any]]:
     """Every (bytes, loss, seed, scheme) case at `ranks` ranks on one fresh net."""
     topo = topology(p, ranks)
-    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4,
-                                    run=f"innet-{ranks}-{os.getpid()}",
-                                    grpc_base_port=p.grpc_base_port), controller=RouteInstaller())
     rows = []
-    with net:
+    with fabric_net(topo, f"innet-{ranks}-{os.getpid()}", p.target, p.grpc_base_port) as net:
         names = [h.name for h in topo.hosts()][:ranks]
         addressing = Addressing(topo)
         spawns = [in_mininet_host(net.host(n)) for n in names]

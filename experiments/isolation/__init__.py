@@ -17,7 +17,6 @@ experiments.sweep.run_trials, so --workers and --cluster work and CSVs are ident
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -25,10 +24,11 @@ from typing import Any, Callable
 from experiments.isolation.figure import draw
 from experiments.isolation.metrics import case_row, normalise
 from experiments.isolation.params import CASE_LABELS, Params, params_for
+from experiments.cases import report_cases
 from experiments.report import format_table, group_stats
 from experiments.results import Result, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, preflight, run_trial
+from experiments.trials import emulate_trial, preflight
 
 NAME = "isolation"
 TRIAL_MODULE = "experiments.isolation.trial"
@@ -49,20 +49,17 @@ def case_trial(task: tuple[Params, int, int, str, int],
         records, error = [run_case(p, case, seed)], None
     else:
         hosts = 2 * p.hosts_per_leaf
-        params = {**p.as_dict(), "grpc_base_port": free_port_base(p.grpc_base_port, 2 + p.spines)}
-        records, error = run_trial(TRIAL_MODULE, f"iso-{os.getpid()}-{i}", params,
-                                   [{"case": case, "seed": seed}],
-                                   timeout=180 + hosts * 5 + 2 * p.timeout_s, progress=progress)
+        records, error = emulate_trial(TRIAL_MODULE, "iso", i, p.as_dict(), 2 + p.spines,
+                                       [{"case": case, "seed": seed}],
+                                       timeout=180 + hosts * 5 + 2 * p.timeout_s, progress=progress)
     rows = [case_row(r, p.allreduce_bytes, nranks) for r in records]
-    for r in rows:
-        progress(f"  {CASE_LABELS[r['case']]}, seed {r['seed']}: A busbw {r['a_busbw_gbps'] * 1000:.4g} Mb/s, "
-                 f"p99 iteration {r['a_iter_p99_us']:.0f} us; B {r['b_gbps'] * 1000:.4g} Mb/s; drops A {r['A_drops']} "
-                 f"B {r['B_drops']}, marks A {r['A_marks']} B {r['B_marks']} ({r['wall_s']:.0f} s wall)")
-    errors = [f"{r['case']} seed {r['seed']}: {r['error']}" for r in rows if r["error"]]
-    if error:
-        errors.append(error)
-        progress(f"  {error}")
-    return rows, errors
+
+    def line(k: int, r: dict[str, Any]) -> str:
+        return (f"  {CASE_LABELS[r['case']]}, seed {r['seed']}: A busbw {r['a_busbw_gbps'] * 1000:.4g} Mb/s, "
+                f"p99 iteration {r['a_iter_p99_us']:.0f} us; B {r['b_gbps'] * 1000:.4g} Mb/s; drops A {r['A_drops']} "
+                f"B {r['B_drops']}, marks A {r['A_marks']} B {r['B_marks']} ({r['wall_s']:.0f} s wall)")
+
+    return rows, report_cases(rows, lambda r: f"{r['case']} seed {r['seed']}", line, error, progress)
 
 
 def summarize(rows: list[dict[str, Any]], p: Params) -> list[dict[str, Any]]:

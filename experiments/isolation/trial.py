@@ -19,20 +19,18 @@ import time
 from typing import Any, Callable
 
 from controller.congestion import CcManager, CcPolicy
-from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric import FabricController
 from controller.fabric_plan import FabricConfig, Mode
-from controller.route_installer import RouteInstaller
 from controller.tenants import TenantInstaller, effective_tenants, plan_tenants
+from experiments.emulation import fabric_net, start_agents
 from experiments.isolation.params import Params, topology
 from experiments.trials import Emit, trial_main
 from fabriclab.launch.agent import Stack
 from fabriclab.launch.lockstep import Lockstep
-from fabriclab.launch.placement import in_mininet_host
-from fabriclab.net.network import FabricNet, NetConfig
-from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.net.network import FabricNet
 from fabriclab.roce.runs import RunOptions
-from topologies.addressing import Addressing
 
+AGENT = "experiments.isolation.host"
 HEADERS = 76
 
 
@@ -58,15 +56,6 @@ def host_jobs(p: Params, case: str, names: list[str]) -> list[str]:
                          "message": p.noise_message, "duration": 0 if case == "alone" else p.noise_s,
                          **common})
     return [json.dumps(j) for j in jobs]
-
-
-def start_agents(net: FabricNet, p: Params) -> Lockstep:
-    names = [h.name for h in net.topo.hosts()]
-    addressing = Addressing(net.topo)
-    peers = ",".join(f"{addressing.ip(n)}:{ROCE_PORT}" for n in names)
-    argv = [sys.executable, "-m", "experiments.isolation.host", "--peers", peers]
-    return Lockstep([in_mininet_host(net.host(n)) for n in names],
-                    [[*argv, "--me", str(i)] for i in range(len(names))], p.timeout_s, what="agent")
 
 
 def run_case(agents: Lockstep, net: FabricNet, ctl: FabricController, p: Params, case: str,
@@ -128,13 +117,10 @@ def run_trial(p: Params, cases: list[dict], run: str, emit: Callable[[dict], Non
               progress: Callable[[str], None] = print) -> None:
     """Bring up the network, run every case (emitting its record), always tear down."""
     topo = topology(p)
-    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
-                                    grpc_base_port=p.grpc_base_port, mtu=p.mtu),
-                    controller=RouteInstaller())
-    with net:
+    with fabric_net(topo, run, p.target, p.grpc_base_port, mtu=p.mtu) as net:
         ctl = FabricController(topo, net.clients, FabricConfig(mode=Mode.parse(p.routing)))
         ctl.set_mode(p.routing)
-        with start_agents(net, p) as agents:
+        with start_agents(net, AGENT, p.timeout_s) as agents:
             for c in cases:
                 started = time.monotonic()
                 emit(run_case(agents, net, ctl, p, c["case"], c["seed"]))

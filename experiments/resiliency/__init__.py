@@ -14,7 +14,6 @@ per scheme and the total of wrong elements, and is printed last.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 from typing import Any, Callable
@@ -23,24 +22,12 @@ from experiments.report import format_table
 from experiments.resiliency.figure import draw
 from experiments.resiliency.metrics import case_row
 from experiments.resiliency.params import Params, params_for, split_scheme
-from experiments.results import RunFiles, finish_run, start_run
+from experiments.results import Result, finish_run, start_run
 from experiments.sweep import Sweep, run_trials
 from experiments.trials import preflight
 from fabriclab.errors import FabricError
 
 NAME = "resiliency"
-
-
-@dataclass
-class Result:
-    run: str
-    params: Params
-    rows: list[dict[str, Any]]
-    summary: list[dict[str, Any]]
-    headline: dict[str, Any]
-    files: RunFiles
-    wall_s: float
-    errors: list[str] = field(default_factory=list)
 
 
 def plan(p: Params) -> list[tuple[str, str, int]]:
@@ -152,4 +139,4 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
                {"schemes": summary, "headline": head, "errors": errors}, head, summary_table(summary),
                headline_text(head), lambda png: draw(rows, p, png), progress, partial=outcome.interrupted)
     outcome.raise_if_interrupted(len(tasks), progress)
-    return Result(run_name, p, rows, summary, head, files, wall, errors)
+    return Result(run_name, p, rows, summary, files, wall, errors, head)

@@ -18,17 +18,16 @@ import threading
 import time
 from typing import Any
 
-from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric import FabricController
 from controller.fabric_plan import FabricConfig, Mode
 from controller.link_failure import PortStatusFollower, controller_handler, switch_ports
-from controller.route_installer import RouteInstaller
+from experiments.emulation import fabric_net
 from experiments.resiliency.params import Params, topology
 from experiments.resiliency.sim import Case, draw_failures
 from experiments.trials import free_port_base
 from fabriclab.launch.collective import launch
 from fabriclab.launch.placement import in_mininet_host
 from fabriclab.net import clean
-from fabriclab.net.network import FabricNet, NetConfig
 from fabriclab.paths import veth_name
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.runs import RunOptions
@@ -65,9 +64,8 @@ def run_case(p: Params, case: Case, healthy_ns: int | None = None) -> dict[str, 
     started = time.monotonic()
     topo = topology(p)
     run = f"res-{os.getpid()}-{case.failures}-{case.reroute[0]}"
-    config = NetConfig(program=FABRIC_P4, run=run, mtu=max(1500, p.pmtu + 200),
-                       grpc_base_port=free_port_base(p.grpc_base_port, len(topo.switches())),
-                       switch_args=() if case.reroute == "fast" or not case.failures else ("--no-port-signal",))
+    grpc_base_port = free_port_base(p.grpc_base_port, len(topo.switches()))
+    switch_args = () if case.reroute == "fast" or not case.failures else ("--no-port-signal",)
     names = [h.name for h in topo.hosts()]
     addressing = Addressing(topo)
     failures = []
@@ -77,7 +75,8 @@ def run_case(p: Params, case: Case, healthy_ns: int | None = None) -> dict[str, 
     samples: list[tuple[float, int]] = []
     t0: list[float] = []
     try:
-        with FabricNet(topo, config, controller=RouteInstaller()) as net:
+        with fabric_net(topo, run, p.target, grpc_base_port, mtu=max(1500, p.pmtu + 200),
+                        switch_args=switch_args) as net:
             ctl = FabricController(topo, net.clients, FabricConfig(
                 mode=Mode.parse(case.routing), flowlet_gap_us=p.flowlet_gap_us,
                 load_max_age_us=p.load_max_age_us))

@@ -13,17 +13,17 @@ printed last.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from experiments.cases import report_seed_major_cases
 from experiments.report import format_table, mean_table
 from experiments.results import Result, finish_run, seed_major_cases, start_run
 from experiments.scale_across.figure import draw
 from experiments.scale_across.params import Params, params_for, spec_for, topology
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, preflight, run_trial
+from experiments.trials import emulate_trial, preflight
 from fabriclab.errors import FabricError
 from fabriclab.roce.runs import summarize
 
@@ -66,29 +66,19 @@ def distance_trial(task: tuple[Params, int, int, float], progress: Callable[[str
 
         records = run_distance(p, km, todo, progress)
     else:
-        switches = len(topology(p, km).switches())
-        params = {**p.as_dict(), "km": km, "grpc_base_port": free_port_base(p.grpc_base_port, switches)}
-        records, error = run_trial(TRIAL_MODULE, f"sa-{os.getpid()}-{i}", params, todo,
-                                   timeout=180 + len(todo) * (p.timeout_s + 30), progress=progress)
-    rows, errors = [], []
-    for k, record in enumerate(records):
-        row = case_row(p, km, record)
-        rows.append(row)
-        if row["error"]:
-            errors.append(f"{km:g} km {row['kind']} {row['scheme']} seed {row['seed']}: {row['error']}")
+        records, error = emulate_trial(TRIAL_MODULE, "sa", i, {**p.as_dict(), "km": km},
+                                       len(topology(p, km).switches()), todo,
+                                       timeout=180 + len(todo) * (p.timeout_s + 30), progress=progress)
+    rows = [case_row(p, km, record) for record in records]
+
+    def done(row: dict[str, Any]) -> str:
         probe = (f", intra-site p99 {row['probe_p99_us']:.2f} us (idle {row['probe_idle_p99_us']:.2f})"
                  if row["probe_p99_us"] is not None and row["probe_idle_p99_us"] is not None else "")
         cnps = f", {row['border_cnps']} border CNPs" if row["border_cnps"] else ""
-        progress(f"  [{km:g} km {k + 1}/{len(todo)}] {row['kind']} {row['scheme']}: "
-                 + (f"busbw {row['busbw_gbs']:.4g} GB/s, #wrong {row['wrong']}, "
-                    f"{row['retransmissions']} retransmissions{cnps}{probe}" if not row["error"]
-                    else f"FAILED {row['error']}")
-                 + f" ({row['wall_s']:.1f} s wall"
-                 + (f", {row['packets']} packets)" if row["packets"] is not None else ")"))
-    if error:
-        errors.append(error)
-        progress(f"  {error}")
-    return rows, errors
+        return (f"busbw {row['busbw_gbs']:.4g} GB/s, #wrong {row['wrong']}, "
+                f"{row['retransmissions']} retransmissions{cnps}{probe}")
+
+    return rows, report_seed_major_cases(rows, f"{km:g} km", len(todo), done, error, progress)
 
 
 def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:

@@ -15,17 +15,12 @@ import sys
 import time
 from typing import Callable
 
-from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric import FabricController
 from controller.fabric_plan import BorderPolicy, FabricConfig
-from controller.route_installer import RouteInstaller
+from experiments.emulation import fabric_net, start_agents, warm_up
 from experiments.scale_across.params import Params, rank_hosts, spec_for, stack_for, topology
 from experiments.trials import Emit, trial_main
-from fabriclab.launch.agent import agent_argv, collective_job
-from fabriclab.launch.lockstep import Lockstep
-from fabriclab.launch.placement import in_mininet_host
-from fabriclab.net.network import FabricNet, NetConfig
-from fabriclab.roce.collectives import CollectiveSpec
-from fabriclab.roce.framing import ROCE_PORT
+from fabriclab.launch.agent import collective_job
 
 AGENT = "fabriclab.launch.agent"
 START_TIMEOUT_S = 120
@@ -35,17 +30,12 @@ def run_trial(p: Params, km: float, cases: list[dict], run: str, emit: Callable[
               progress: Callable[[str], None] = print) -> None:
     """Bring up the sites, run every case (emitting its record), always tear down."""
     topo = topology(p, km)
-    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
-                                    grpc_base_port=p.grpc_base_port), controller=RouteInstaller())
-    with net:
+    with fabric_net(topo, run, p.target, p.grpc_base_port) as net:
         ctl = FabricController(topo, net.clients, FabricConfig(border=BorderPolicy(frame_bytes=p.pmtu + 100)))
         ctl.apply_config()
         hosts = rank_hosts(p, topo)
-        addrs = [(str(net.addressing.ip(h, 0)), ROCE_PORT) for h in hosts]
-        argvs = [agent_argv(AGENT, i, addrs) for i in range(len(hosts))]
-        with Lockstep([in_mininet_host(net.host(h)) for h in hosts], argvs, START_TIMEOUT_S, "rank") as ranks:
-            warm = CollectiveSpec("allreduce", len(hosts), 4 * len(hosts) * 64)  # cold caches, ARP
-            ranks.round([collective_job(warm, stack_for(p, "adaptive"), p.timeout_s)] * len(hosts), p.timeout_s + 30)
+        with start_agents(net, AGENT, START_TIMEOUT_S, hosts, "rank") as ranks:
+            warm_up(ranks, len(hosts), stack_for(p, "adaptive"), p.timeout_s)
             for case in cases:
                 started, cnps = time.monotonic(), ctl.border_notifications()
                 job = collective_job(spec_for(p, case["kind"], case["scheme"]), stack_for(p, case["scheme"]),

@@ -15,17 +15,17 @@ largest domain, printed last.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from experiments.cases import report_seed_major_cases
 from experiments.report import format_table, mean_table
 from experiments.results import Result, finish_run, seed_major_cases, start_run
 from experiments.scale_up.figure import draw
 from experiments.scale_up.params import Params, params_for, topology
 from experiments.sweep import Sweep, run_trials
-from experiments.trials import free_port_base, preflight, run_trial
+from experiments.trials import emulate_trial, preflight
 from fabriclab.errors import FabricError
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.runs import RunOptions, summarize
@@ -104,28 +104,17 @@ def domain_trial(task: tuple[Params, int, int, int], progress: Callable[[str], N
                               p.scaleup_mbps * 1e6, case["seed"], round(p.timeout_s * 1e9), progress)
             records.append({"case": case, **record})
     else:
-        switches = len(topology(p, g).switches())
-        params = {**p.as_dict(), "domain": g, "grpc_base_port": free_port_base(p.grpc_base_port, switches)}
-        records, error = run_trial(TRIAL_MODULE, f"su-{os.getpid()}-{i}", params, todo,
-                                   timeout=180 + len(todo) * (p.timeout_s + 30), progress=progress)
-    rows, errors = [], []
-    for k, record in enumerate(records):
-        c = record["case"]
-        row = case_row(p, g, c["kind"], c["scheme"], c["seed"], record)
-        rows.append(row)
-        if row["error"]:
-            errors.append(f"G={g} {c['kind']} {c['scheme']} seed {c['seed']}: {row['error']}")
-        progress(f"  [G={g} {k + 1}/{len(todo)}] {c['kind']} {c['scheme']}: "
-                 + (f"busbw {row['busbw_gbs'] * p.busbw_unit[1]:.2f} {p.busbw_unit[0]}" if not row["error"]
-                    else f"FAILED {row['error']}")
-                 + (f", #wrong {row['wrong']}, {100 * row['intra_share']:.0f}% inside domains"
-                    if not row["error"] else "")
-                 + f" ({row['wall_s']:.1f} s wall"
-                 + (f", {row['packets']} packets)" if row["packets"] is not None else ")"))
-    if error:
-        errors.append(error)
-        progress(f"  {error}")
-    return rows, errors
+        records, error = emulate_trial(TRIAL_MODULE, "su", i, {**p.as_dict(), "domain": g},
+                                       len(topology(p, g).switches()), todo,
+                                       timeout=180 + len(todo) * (p.timeout_s + 30), progress=progress)
+    rows = [case_row(p, g, r["case"]["kind"], r["case"]["scheme"], r["case"]["seed"], r) for r in records]
+    unit, factor = p.busbw_unit
+
+    def done(row: dict[str, Any]) -> str:
+        return (f"busbw {row['busbw_gbs'] * factor:.2f} {unit}, #wrong {row['wrong']}, "
+                f"{100 * row['intra_share']:.0f}% inside domains")
+
+    return rows, report_seed_major_cases(rows, f"G={g}", len(todo), done, error, progress)
 
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,

@@ -16,16 +16,14 @@ import sys
 import time
 from typing import Callable
 
-from controller.fabric import FABRIC_P4, FabricController
+from controller.fabric import FabricController
 from controller.fabric_plan import FabricConfig
-from controller.route_installer import RouteInstaller
+from experiments.emulation import fabric_net, start_agents, warm_up
 from experiments.scale_up.params import Params, topology
 from experiments.trials import Emit, trial_main
-from fabriclab.launch.agent import ScaleUpJob, Stack, agent_argv, collective_job
+from fabriclab.launch.agent import ScaleUpJob, Stack, collective_job
 from fabriclab.launch.domains import scaleup_port
-from fabriclab.launch.lockstep import Lockstep
-from fabriclab.launch.placement import in_mininet_host
-from fabriclab.net.network import FabricNet, NetConfig
+from fabriclab.net.network import FabricNet
 from fabriclab.roce.collectives import CollectiveSpec
 from fabriclab.roce.framing import ROCE_PORT
 from fabriclab.roce.runs import RunOptions
@@ -57,19 +55,14 @@ def run_trial(p: Params, domain: int, cases: list[dict], run: str, emit: Callabl
               progress: Callable[[str], None] = print) -> None:
     """Bring up G's fabric, run every case (emitting its record), always tear down."""
     topo = topology(p, domain)
-    net = FabricNet(topo, NetConfig(target=p.target, program=FABRIC_P4, run=run,
-                                    grpc_base_port=p.grpc_base_port), controller=RouteInstaller())
     stack = Stack(RunOptions(iters=p.iters, warmup=p.warmup, line_rate=p.nic_mbps * 1e6, pmtu=p.pmtu,
                              window=p.window, rto=p.rto_s))
-    with net:
+    with fabric_net(topo, run, p.target, p.grpc_base_port) as net:
         ctl = FabricController(topo, net.clients, FabricConfig())
         hosts = [h.name for h in topo.hosts()][:p.accelerators]
-        addrs = [(str(net.addressing.ip(h, 0)), ROCE_PORT) for h in hosts]
         up = scaleup_job(topo, net, hosts)
-        argvs = [agent_argv(AGENT, i, addrs) for i in range(len(hosts))]
-        with Lockstep([in_mininet_host(net.host(h)) for h in hosts], argvs, START_TIMEOUT_S, "rank") as ranks:
-            warm = CollectiveSpec("allreduce", len(hosts), 4 * len(hosts) * 64)  # cold caches, ARP
-            ranks.round([collective_job(warm, stack, p.timeout_s)] * len(hosts), p.timeout_s + 30)
+        with start_agents(net, AGENT, START_TIMEOUT_S, hosts, "rank") as ranks:
+            warm_up(ranks, len(hosts), stack, p.timeout_s)
             for case in cases:
                 started = time.monotonic()
                 hier = case["scheme"] == "hier"

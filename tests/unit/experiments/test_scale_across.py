@@ -148,18 +148,24 @@ def test_int_crosses_the_dci_and_hpcc_takes_the_paths_rtt():
                   max_window=4096)
     nics = {h: RoceNic(NicConfig(fabric.endpoint(h).ip, line_rate=10e9, qp=qp, hpcc=HpccParams(10e9, 10_000),
                                  cc="hpcc", adaptive_cc=True, int_host_clock=True)) for h in ("h1", "h2")}
-    nics["h2"].register(9, 1 << 20)
-    nics["h1"].connect(1, fabric.endpoint("h2").ip, 2).post_write(1, bytes(1 << 20), 0, 9)
-    nics["h2"].connect(2, fabric.endpoint("h1").ip, 1)
-    for host, nic in nics.items():
-        fabric.endpoint(host).attach(nic)
-        fabric.endpoint(host).kick()
-    fabric.run(until_ns=50_000_000)
+    one_write(fabric, nics, "h1", "h2", 1 << 20, until_ns=50_000_000)
     assert [c.kind for _, c in nics["h1"].completions] == ["write"]
     rp = nics["h1"].reaction_point(1)
     ids = {pl.switch_id: name for name, pl in fabric.controller.plans.items()}
     assert [ids[h.switch_id] for h in rp._last] == ["l1", "s1", "b1", "b2", "s2", "l2"]
     assert 1_000_000 <= rp.p.base_rtt_ns < 1_100_000
+
+
+def one_write(fabric, nics, src, dst, nbytes, until_ns):
+    """One RDMA write of `nbytes` from `src` to `dst` (QPs 1 and 2, memory region 9) across
+    the fabric, every NIC attached, run until `until_ns`."""
+    nics[dst].register(9, nbytes)
+    nics[src].connect(1, fabric.endpoint(dst).ip, 2).post_write(1, bytes(nbytes), 0, 9)
+    nics[dst].connect(2, fabric.endpoint(src).ip, 1)
+    for host, nic in nics.items():
+        fabric.endpoint(host).attach(nic)
+        fabric.endpoint(host).kick()
+    fabric.run(until_ns=until_ns)
 
 
 class Capture:
@@ -200,13 +206,7 @@ def test_controller_measures_the_dci_latency_with_int(tmp_path):
     fabric.endpoint("h2").attach(collector)
     qp = QpConfig(pmtu=1024, window=32, rto_ns=20_000_000)
     nics = {h: RoceNic(NicConfig(fabric.endpoint(h).ip, line_rate=10e9, qp=qp)) for h in ("h1", "h3")}
-    nics["h3"].register(9, 64 << 10)
-    nics["h1"].connect(1, fabric.endpoint("h3").ip, 2).post_write(1, bytes(64 << 10), 0, 9)
-    nics["h3"].connect(2, fabric.endpoint("h1").ip, 1)
-    for host, nic in nics.items():
-        fabric.endpoint(host).attach(nic)
-        fabric.endpoint(host).kick()
-    fabric.run(until_ns=20_000_000)
+    one_write(fabric, nics, "h1", "h3", 64 << 10, until_ns=20_000_000)
     reports = [decode_report(f[42:]) for f in collector.frames if f[36:38] == (32766).to_bytes(2, "big")]
     assert len(reports) > 10
     ctl = fabric.controller
