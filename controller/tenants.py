@@ -38,7 +38,6 @@ from topologies.graph import check_tenants as graph_check_tenants
 IG = "FabricIngress"
 TENANT_SLOTS = 64  # tenants.p4: meter and counter size (id 0 = no tenant)
 BYTES_METER = f"{IG}.tenants.tenant_bytes"
-PACKETS_METER = f"{IG}.tenants.tenant_packets"
 COLORS_COUNTER = f"{IG}.tenants.tenant_colors"
 YELLOW, RED = 1, 2
 BEST_EFFORT_DSCP = 0

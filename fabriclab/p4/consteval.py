@@ -67,8 +67,7 @@ def shift(op: str, a: int, b: int, typ: ir.Type) -> int:
     return wrap(a << b, typ)
 
 
-def binary(op: str, a: int, b: int, typ: ir.Type, left_type: ir.Type | None = None,
-           right_type: ir.Type | None = None) -> int | bool:
+def binary(op: str, a: int, b: int, typ: ir.Type, right_type: ir.Type | None = None) -> int | bool:
     """Evaluate `a op b` where the result type is `typ` (bool for comparisons)."""
     if op in ("==", "!="):
         return (a == b) == (op == "==")
@@ -142,7 +141,7 @@ def known_value(e: ir.Expr, env: Mapping[int, int | bool], ops: Container[str] |
         if left is None or right is None:
             return None
         try:
-            return binary(e.op, left, right, e.type, e.left.type, e.right.type)
+            return binary(e.op, left, right, e.type, e.right.type)
         except FoldError:
             return None
     return None

@@ -139,7 +139,7 @@ class _Region:
             left, right = self.value(e.left, env), self.value(e.right, env)
             if isinstance(left, int) and isinstance(right, int):
                 try:
-                    v = consteval.binary(e.op, left, right, e.type, e.left.type, e.right.type)
+                    v = consteval.binary(e.op, left, right, e.type, e.right.type)
                 except consteval.FoldError:
                     return MAYBE
                 return MAYBE if isinstance(v, bool) else v

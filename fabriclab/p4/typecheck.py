@@ -1206,7 +1206,7 @@ class ExprChecker:
         if not (isinstance(e.left, ir.Constant) and isinstance(e.right, ir.Constant)):
             return e
         try:
-            value = consteval.binary(e.op, e.left.value, e.right.value, e.type, e.left.type, e.right.type)
+            value = consteval.binary(e.op, e.left.value, e.right.value, e.type, e.right.type)
         except consteval.FoldError as err:
             raise error(e.pos, f"{node_text(e)}: {err}") from None
         if isinstance(value, bool):

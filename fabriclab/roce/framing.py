@@ -154,10 +154,6 @@ class RocePacket:
     msn: int = 0
     imm: int | None = None  # ImmDt
 
-    @property
-    def is_nak(self) -> bool:
-        return self.opcode == ACKNOWLEDGE and (self.syndrome >> 5) == 0b011
-
 
 def _extensions(pkt: RocePacket, op: int) -> bytes:
     """RETH, AETH and ImmDt as the opcode implies, in wire order."""
