@@ -1,7 +1,10 @@
 """`fabriclab compile`: P4-16 -> P4Info (text format) and the pipeline artifact.
 
-Mirrors p4c's flags where they overlap (`-I`, `-D`, `--p4runtime-files`), so build
-scripts written for `p4c-bm2-ss` need only the command name changed.
+Takes p4c-bm2-ss's command lines for what it supports, with p4c's meaning (`-o FILE.json`,
+`--p4runtime-files`, `--p4v`/`--std`, `--arch`, `--target`, `-I`/`-D`/`-U`, `--Wdisable`/
+`--Winfo`/`--Wwarn`/`--Werror`), so a build script written for p4c-bm2-ss needs only the
+command name changed; flags it does not support are refused in one line, never ignored.
+`-o DIR` (fabriclab's own usage) writes PROG.p4info.txtpb and PROG.json into DIR.
 """
 
 from __future__ import annotations
@@ -9,54 +12,149 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
+from collections.abc import Callable
 
 from fabriclab.errors import FabricError
+from fabriclab.p4.diagnostics import CompileError, Diagnostic, DiagnosticActions
+
+_W_OPTIONS = {"--Wdisable": "silence diagnostic NAME, or every warning",
+              "--Winfo": "report NAME as an info",
+              "--Wwarn": "report NAME as a warning, or every info as one",
+              "--Werror": "report NAME as an error (no output, exit 2), or every warning as one"}
+_P4_16 = {"--p4v": ("16", "1.2"), "--std": ("16", "p4-16")}  # (p4c's spellings)
+_P4_14 = ("14", "1.0", "p4-14")
+
+OUTPUT_HELP = ("a FILE for the pipeline artifact if PATH ends in .json, or has a suffix and is no "
+               "directory (as p4c-bm2-ss -o: P4Info only where --p4runtime-files says); else a DIR "
+               "for PROG.p4info.txtpb and PROG.json (default: .)")
+EPILOG = ("--Wdisable/--Winfo/--Wwarn/--Werror take NAME only after `=` and, as p4c, the last one "
+          "naming a diagnostic wins. Names are p4c's, as its messages tag them ([--Wwarn=NAME]): "
+          "unused, uninitialized-use, invalid-header, overflow, shadow, parser-transition, ... "
+          "(`-`, not `_`; p4c checks no name).")
+
+
+def _language(flag: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value in _P4_16[flag]:
+            return value
+        if value in _P4_14:
+            raise argparse.ArgumentTypeError(f"{value}: fabriclab compiles P4-16 only (P4-14 is not supported)")
+        raise argparse.ArgumentTypeError(f"illegal language version {value}: only P4-16 is supported")
+    return check
+
+
+def _only(kind: str, supported: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value != supported:
+            raise argparse.ArgumentTypeError(f"{kind} {value!r} is not supported: fabriclab compiles "
+                                             f"for {supported} only")
+        return value
+    return check
+
+
+class _InOrder(argparse.Action):
+    """(flag, value) of several flags in one list, in command-line order: cpp applies -D and
+    -U in order, and p4c's last --W option naming a diagnostic wins."""
+
+    def __call__(self, parser, namespace, value, option_string=None) -> None:
+        setattr(namespace, self.dest, [*getattr(namespace, self.dest), (option_string, value)])
+
+
+class _Unsupported(argparse.Action):
+    def __call__(self, parser, namespace, value, option_string=None) -> None:
+        parser.error(f"{option_string} is {self.help}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
     parser.add_argument("program", help="P4-16 source file (v1model)")
-    parser.add_argument("-o", "--outdir", default=".",
-                        help="directory for PROG.p4info.txtpb and PROG.json (default: .)")
+    parser.add_argument("-o", "--outdir", default=".", metavar="PATH", help=OUTPUT_HELP)
     parser.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
                         help="add DIR to the preprocessor include path")
-    parser.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
+    parser.add_argument("-D", dest="macros", action=_InOrder, default=[], metavar="NAME[=VALUE]",
                         help="define a preprocessor macro")
+    parser.add_argument("-U", dest="macros", action=_InOrder, default=[], metavar="NAME",
+                        help="undefine a preprocessor macro")
     parser.add_argument("--p4runtime-files", metavar="FILES",
                         help="comma-separated P4Info outputs; format by suffix: .txt/.txtpb (text), "
                              ".json, .bin (as p4c)")
+    parser.add_argument("--p4runtime-file", metavar="FILE",
+                        help="one P4Info output in --p4runtime-format (p4c's deprecated form)")
+    parser.add_argument("--p4runtime-format", choices=("binary", "json", "text"), default="binary",
+                        help="format of --p4runtime-file (default: binary, as p4c)")
+    for flag in ("--p4runtime-entries-files", "--p4runtime-entries-file"):
+        parser.add_argument(flag, action=_Unsupported, metavar="FILE",
+                            help="not supported (the switch installs const entries from the artifact)")
+    parser.add_argument("--emit-externs", action=_Unsupported, nargs=0,
+                        help="not supported (the built-in switch runs v1model's externs only)")
+    for flag, values in _P4_16.items():
+        parser.add_argument(flag, type=_language(flag), metavar="VERSION",
+                            help=f"language version: {' or '.join(values)} (as p4c; P4-16 only)")
+    parser.add_argument("--arch", type=_only("architecture", "v1model"), help="v1model only")
+    parser.add_argument("--target", type=_only("target", "bmv2"), help="bmv2 only")
+    for flag, what in _W_OPTIONS.items():
+        parser.add_argument(flag, dest="diagnostics", action=_InOrder, nargs="?", default=[],
+                            metavar="=NAME", help=what)
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    plain = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        # p4c takes NAME only after `=`: `--Werror prog.p4` compiles prog.p4 (argparse's
+        # optional argument would take it as the name)
+        args = sys.argv[1:] if args is None else list(args)
+        return plain([f"{a}=" if a in _W_OPTIONS else a for a in args], namespace)
+
+    parser.parse_known_args = parse_known_args
 
 
-def _defines(items: list[str]) -> dict[str, str | None]:
-    result: dict[str, str | None] = {}
-    for item in items:
+def _macros(items: list[tuple[str, str]]) -> tuple[dict[str, str | None], list[str]]:
+    """(-D definitions, -U names) with the effect of cpp reading them in order."""
+    defines: dict[str, str | None] = {}
+    undefines: list[str] = []
+    for flag, item in items:
         name, sep, value = item.partition("=")
-        if not name.isidentifier():
-            raise FabricError(f"bad -D argument {item!r}: expected NAME or NAME=VALUE")
-        result[name] = value if sep else None
-    return result
+        if not name.isidentifier() or (flag == "-U" and sep):
+            form = "NAME or NAME=VALUE" if flag == "-D" else "NAME"
+            raise FabricError(f"bad {flag} argument {item!r}: expected {form}")
+        defines.pop(name, None)
+        if name in undefines:
+            undefines.remove(name)
+        if flag == "-D":
+            defines[name] = value if sep else None
+        else:
+            undefines.append(name)
+    return defines, undefines
 
 
-def write_p4runtime_files(p4info, spec: str) -> list[pathlib.Path]:
+def _p4runtime_outputs(args: argparse.Namespace) -> list[tuple[pathlib.Path, str]]:
+    """(file, format) of each P4Info output, in p4c's order (--p4runtime-file first); "txt"
+    is text that p4c warns about."""
+    outputs = []
+    if args.p4runtime_file:
+        outputs.append((pathlib.Path(args.p4runtime_file), args.p4runtime_format))
+    kinds = {".txt": "txt", ".txtpb": "text", ".pbtxt": "text", ".json": "json", ".bin": "binary"}
+    for name in filter(None, (args.p4runtime_files or "").split(",")):
+        path = pathlib.Path(name)
+        if path.suffix not in kinds:
+            raise FabricError(f"{name}: unknown P4Runtime file kind; known suffixes are .txt, .txtpb, .json, .bin")
+        outputs.append((path, kinds[path.suffix]))
+    return outputs
+
+
+def _write_p4info(p4info, outputs: list[tuple[pathlib.Path, str]]) -> list[pathlib.Path]:
     from google.protobuf import json_format, text_format
 
     from fabriclab.p4.compiler import P4INFO_TEXT_HEADER
 
-    written = []
-    for name in filter(None, spec.split(",")):
-        path = pathlib.Path(name)
-        suffix = path.suffix
-        if suffix in (".txt", ".txtpb", ".pbtxt"):
+    for path, kind in outputs:
+        if kind in ("text", "txt"):
             data = (P4INFO_TEXT_HEADER + text_format.MessageToString(p4info, as_utf8=False)).encode()
-        elif suffix == ".json":
+        elif kind == "json":
             data = json_format.MessageToJson(p4info).encode()
-        elif suffix == ".bin":
-            data = p4info.SerializeToString()
         else:
-            raise FabricError(f"{name}: unknown P4Runtime file kind; known suffixes are .txt, .txtpb, .json, .bin")
+            data = p4info.SerializeToString()
         _write(path, data, make_folder=False)  # as p4c: a missing folder is an error
-        written.append(path)
-    return written
+    return [path for path, _ in outputs]
 
 
 def _write(path: pathlib.Path, data: bytes, make_folder: bool = True) -> None:
@@ -68,23 +166,71 @@ def _write(path: pathlib.Path, data: bytes, make_folder: bool = True) -> None:
         raise FabricError(f"cannot write {path}: {err.strerror or err}") from None
 
 
+def output_file(path: pathlib.Path) -> bool:
+    """Whether `-o PATH` names the artifact file (p4c's -o) rather than a directory."""
+    return path.suffix == ".json" or (bool(path.suffix) and not path.is_dir())
+
+
+def _pragma_options(program) -> list[tuple[str, str | None]]:
+    """The diagnostic options of a program's `@command_line("--Werror=x", ...)` and
+    `@diagnostic("x", "error")` annotations, which p4c-bm2-ss applies after the command
+    line's (frontends/common/applyOptionsPragmas.cpp)."""
+    from fabriclab.p4 import ir
+
+    found = []
+    for node in ir.walk(program):
+        for anno in getattr(node, "annotations", ()):
+            if anno.name == "command_line":
+                for arg in (a for a in anno.args if isinstance(a, str)):
+                    flag, sep, name = arg.partition("=")
+                    if flag in _W_OPTIONS:
+                        found.append((flag.removeprefix("--W"), name if sep else None))
+            elif anno.name == "diagnostic" and len(anno.args) == 2 and \
+                    anno.args[1] in ("disable", "warn", "error") and isinstance(anno.args[0], str):
+                found.append((anno.args[1], anno.args[0]))
+    return found
+
+
+def _report(compiled, outputs: list[tuple[pathlib.Path, str]], actions: DiagnosticActions) -> None:
+    """Print the warnings and infos `actions` leave, raise the ones it makes errors (p4c's
+    P4Runtime serializer warns that .txt is deprecated)."""
+    diags = compiled.warnings + compiled.infos
+    if any(kind == "txt" for _, kind in outputs):  # (a .txt of --p4runtime-files, not --p4runtime-file)
+        diags = diags + [Diagnostic(None, ".txt format is being deprecated; use .txtpb instead",
+                                    severity="warning")]
+    shown, errors = actions.apply(diags)
+    for diag in shown:
+        print(diag.format(), file=sys.stderr)
+    if errors:
+        raise CompileError(errors)
+
+
 def main(args: argparse.Namespace) -> int:
     from fabriclab.p4 import compile_file
 
+    actions = DiagnosticActions()
+    for flag, name in args.diagnostics:
+        actions.set(flag.removeprefix("--W"), name or None)
+    defines, undefines = _macros(args.macros)
+    outputs = _p4runtime_outputs(args)
     source = pathlib.Path(args.program)
     if not source.is_file():
         raise FabricError(f"{source}: no such file")
-    compiled = compile_file(source, args.include_dirs, _defines(args.defines))
-    for diag in compiled.warnings + compiled.infos:
-        print(diag.format(), file=sys.stderr)
+    compiled = compile_file(source, args.include_dirs, defines, undefines)
+    for action, name in _pragma_options(compiled.program):
+        actions.set(action, name)
+    _report(compiled, outputs, actions)
     compiled.checked_p4info()  # like p4c-bm2-ss --p4runtime-files: refuse what P4Info cannot express
-    outdir = pathlib.Path(args.outdir)
-    stem = source.stem
-    _write(outdir / f"{stem}.p4info.txtpb", compiled.p4info_text.encode())
-    _write(outdir / f"{stem}.json", compiled.to_artifact())
-    written = [outdir / f"{stem}.p4info.txtpb", outdir / f"{stem}.json"]
-    if args.p4runtime_files:
-        written += write_p4runtime_files(compiled.p4info, args.p4runtime_files)
+    target = pathlib.Path(args.outdir)
+    written = _write_p4info(compiled.p4info, outputs)
+    if output_file(target):
+        _write(target, compiled.to_artifact(), make_folder=False)  # (p4c makes no folder either)
+        written.append(target)
+    else:
+        stem = source.stem
+        _write(target / f"{stem}.p4info.txtpb", compiled.p4info_text.encode())
+        _write(target / f"{stem}.json", compiled.to_artifact())
+        written = [target / f"{stem}.p4info.txtpb", target / f"{stem}.json", *written]
     if not args.quiet:
         info = compiled.p4info
         print(f"{source}: {len(info.tables)} tables, {len(info.actions)} actions -> "

@@ -183,13 +183,13 @@ def compile_source(text: str, name: str = "<string>", include_dirs: Iterable[str
 
 
 def compile_file(path: str | pathlib.Path, include_dirs: Iterable[str] = (),
-                 defines: Mapping[str, str | None] | None = None) -> CompiledProgram:
+                 defines: Mapping[str, str | None] | None = None, undefines: Iterable[str] = ()) -> CompiledProgram:
     path = pathlib.Path(path)
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as err:
         raise CompileError([Diagnostic(None, f"cannot read {path}: {err}")]) from None
-    pre = preprocess(text, str(path), include_dirs, defines)
+    pre = preprocess(text, str(path), include_dirs, defines, undefines)
     return _compile_preprocessed(pre, path.stem, {str(path): text})
 
 

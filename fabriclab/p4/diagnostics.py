@@ -216,3 +216,91 @@ def _align(pre: str, orig: str, col: int) -> int:
         if j >= len(orig) or orig[j] != pre[target]:
             return col
     return j + 1
+
+
+# p4c's diagnostic name (lib/error_catalog.cpp) of each warning and info fabriclab gives, told
+# by its words: the ErrorType p4c reports it under, as its stderr files tag it (`[--Wwarn=NAME]`)
+_NAMED: list[tuple[str, str]] = [
+    (r"^out parameter '.*' may be uninitialized when", "uninitialized-out-param"),
+    (r" may (be uninitialized|not be completely initialized)$", "uninitialized-use"),
+    (r"^accessing a field of (an|a potentially) invalid header ", "invalid-header"),
+    (r": reading uninitialized value$", "uninitialized"),
+    (r"is unused$", "unused"),
+    (r": Using deprecated feature |^The @priority annotation on Entry |format is being deprecated", "deprecated"),
+    (r": 'out' argument has fields in common with ", "ordering"),
+    (r"^'.*' shadows '", "shadow"),
+    (r"^Entry and Entry have the same priority ", "duplicate-priorities"),
+    (r"have priorities out of order", "entries-out-of-priority-order"),
+    (r"^Ternary entry covered by previous entry", "keys"),
+    (r"^KeyElement: constant key element", "ignore-prop"),
+    (r": Constant key field$|^P4Runtime requires that \w+ matches have masked-off bits|"
+     r": negative value with unsigned type$|^Cannot find a good name for ", "mismatch"),
+    (r"does not fit in \d+ bits$|zero-width integer cannot have |: [Ss]hifting (\d+-bit )?value with ", "overflow"),
+    (r"Range with end less than start", "invalid"),
+    (r"implicit transition to `reject'|^SelectCase: unreachable|^SelectExpression: no case matches|"
+     r": transition does not depend on select argument", "parser-transition"),
+    (r"^accept state in parser .* is unreachable$", "unreachable"),
+    (r"^SwitchCase: fallthrough with no statement|^Program does not contain a (`main'|main) module", "missing"),
+    (r"^ignoring @(likely|unlikely) on ", "branch"),
+    (r"^Ignoring annotation @", "ignore"),
+    (r"^@noWarn: unknown diagnostic name ", "unknown"),
+    (r"^Can't unroll loop", "unsupported"),
+    (r"^removing (table|control|parser) '", "removed"),
+]
+_NAMED_RE = [(re.compile(pattern), name) for pattern, name in _NAMED]
+
+
+def diagnostic_name(diag: Diagnostic) -> str | None:
+    """p4c's name for a warning or info (what `--Wdisable=NAME` etc. select), None if unknown."""
+    first = diag.message.split("\n", 1)[0]
+    for text in dict.fromkeys((first, diag.message)):  # (a quoted string literal spans lines)
+        name = next((name for pattern, name in _NAMED_RE if pattern.search(text)), None)
+        if name is not None:
+            return name
+    return None
+
+
+@dataclass
+class DiagnosticActions:
+    """p4c's `--Wdisable`, `--Winfo`, `--Wwarn`, `--Werror` (lib/error_reporter.h): an action
+    per name (the last option naming it wins) before the defaults; without a name, `--Wdisable`
+    and `--Werror` set every warning's, `--Wwarn` makes every info a warning. p4c ignores
+    `branch` unless told otherwise (ErrorCatalog::initReporter)."""
+
+    named: dict[str, str] = field(default_factory=lambda: {"branch": "ignore"})
+    warning: str = "warn"
+    info: str = "info"
+
+    def set(self, action: str, name: str | None) -> None:
+        """Apply one option; `action` is disable, info, warn or error (FabricError as p4c's)."""
+        from fabriclab.p4.annotations import ERROR_ONLY_NAMES
+        action = "ignore" if action == "disable" else action
+        if name is not None:
+            if action != "error" and name in ERROR_ONLY_NAMES:
+                raise FabricError(f"Error {name} cannot be demoted.")  # (p4c's words)
+            self.named[name] = action
+        elif action in ("ignore", "error"):
+            self.warning = action
+        elif action == "warn":
+            self.info = "warn"
+
+    def action(self, diag: Diagnostic) -> str:
+        default = self.warning if diag.severity == "warning" else self.info
+        name = diagnostic_name(diag)
+        if name in self.named:
+            return self.named[name]
+        return self.warning if default == "warn" else default
+
+    def apply(self, diags: list[Diagnostic]) -> tuple[list[Diagnostic], list[Diagnostic]]:
+        """(the warnings and infos to show, the errors), each a copy with its new severity; as
+        p4c's reporter, none after the first error (errors bury nothing)."""
+        from dataclasses import replace
+        shown: list[Diagnostic] = []
+        errors: list[Diagnostic] = []
+        for diag in diags:
+            action = self.action(diag)
+            if action == "error":
+                errors.append(replace(diag, severity="error"))
+            elif action != "ignore" and not errors:
+                shown.append(replace(diag, severity="warning" if action == "warn" else "info"))
+        return shown, errors

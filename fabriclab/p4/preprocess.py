@@ -1,7 +1,7 @@
 """Preprocessing with the system C preprocessor, as p4c does.
 
 fabriclab's own core.p4/v1model.p4 come first on the include path so `#include <v1model.p4>`
-resolves to them; `-I`/`-D` work as in p4c. The output keeps cpp's line markers, which
+resolves to them; `-I`/`-D`/`-U` work as in p4c. The output keeps cpp's line markers, which
 `SourceMap` uses to report errors against the user's original files.
 """
 
@@ -19,8 +19,9 @@ INCLUDE_DIR = pathlib.Path(__file__).with_name("include")
 
 
 def preprocess(text: str, filename: str, include_dirs: Iterable[str] = (),
-               defines: Mapping[str, str | None] | None = None) -> str:
-    """Run cpp over `text` (named `filename` in line markers and diagnostics)."""
+               defines: Mapping[str, str | None] | None = None, undefines: Iterable[str] = ()) -> str:
+    """Run cpp over `text` (named `filename` in line markers and diagnostics); `undefines`
+    come after `defines` (a name in both ends undefined: callers resolve order first)."""
     cpp = shutil.which("cpp")
     if cpp is None:
         raise CompileError([Diagnostic(None, "the C preprocessor 'cpp' is not installed "
@@ -35,6 +36,7 @@ def preprocess(text: str, filename: str, include_dirs: Iterable[str] = (),
         cmd += ["-I", str(inc)]
     for name, value in (defines or {}).items():
         cmd.append(f"-D{name}" if value is None else f"-D{name}={value}")
+    cmd += [f"-U{name}" for name in undefines]
     cmd += ["-o", "-", "-"]
     # the text comes on stdin (in assembler mode cpp copies a `# 1 "name"` line through
     # rather than obey it): its line markers name `filename` instead of <stdin>
