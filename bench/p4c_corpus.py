@@ -261,8 +261,11 @@ def compare_warnings(program, stderr: str, counts: collections.Counter) -> list[
     """Count p4c's warnings (by kind) that fabriclab gives too: on the same line, or, for one
     without a line, with its words; unused-declaration ones must have p4c's words as well.
     Returns what differs, for --list."""
+    from fabriclab.p4.diagnostics import diagnostic_name
+
     ours = [(pathlib.Path(w.pos.file).name if w.pos else None, w.pos.line if w.pos else None,
              w.message.splitlines()[0]) for w in program.warnings]
+    named = {key: diagnostic_name(w) for key, w in zip(ours, program.warnings)}  # what --W<action>=NAME selects
     lines = {(f, line) for f, line, _ in ours}
     exact = set(ours)
     seen: set[tuple] = set()
@@ -278,6 +281,10 @@ def compare_warnings(program, stderr: str, counts: collections.Counter) -> list[
         counts[(kind, same)] += 1
         if same and (where is None or (*where, message) in exact):
             counts[(kind, "words")] += 1
+            if where is not None and named.get((*where, message)) != kind:
+                differ.append(f"named {kind} {where}: ours {named.get((*where, message))}: {message[:60]}")
+            else:
+                counts[(kind, "named")] += 1
         elif same and where is not None and kind != "unused":
             differ.append(f"words {kind} {where}: {message[:80]}")
         seen.add(where)
@@ -331,8 +338,10 @@ def print_warnings(warn: collections.Counter) -> None:
     total = sum(warn[(k, s)] for k in kinds for s in (True, False))
     same = sum(warn[(k, True)] for k in kinds)
     words = sum(warn[(k, "words")] for k in kinds)
+    named = sum(warn[(k, "named")] for k in kinds)
     print(f"p4c's warnings on the accepted samples: {total}; fabriclab gives {same} of them "
-          f"(on the same line; unused declarations also in p4c's words), {words} in p4c's words, "
+          f"(on the same line; unused declarations also in p4c's words), {words} in p4c's words "
+          f"({named} of those under p4c's name, what --Wdisable=NAME etc. select), "
           f"and {warn[('extra', True)]} on lines where p4c gives none; "
           f"{warn[('times', True)]} of its lines have a warning of p4c's another number of times")
     for k in kinds:
