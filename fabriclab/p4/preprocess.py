@@ -1,7 +1,7 @@
 """Preprocessing with the system C preprocessor, as p4c does.
 
 fabriclab's own core.p4/v1model.p4 come first on the include path so `#include <v1model.p4>`
-resolves to them; `-I`/`-D`/`-U` work as in p4c. The output keeps cpp's line markers, which
+resolves to them; `-I`/`-D`/`-U` work as in p4c, after p4c-bm2-ss's own `-D__TARGET_BMV2__`. The output keeps cpp's line markers, which
 `SourceMap` uses to report errors against the user's original files.
 """
 
@@ -16,6 +16,9 @@ from collections.abc import Iterable, Mapping
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourcePos
 
 INCLUDE_DIR = pathlib.Path(__file__).with_name("include")
+# p4c-bm2-ss defines this before the command line's -D/-U (backends/bmv2/simple_switch/main.cpp),
+# so `#ifdef __TARGET_BMV2__` code is compiled (p4c's fabric_20190420 clones INT reports with it)
+TARGET_DEFINES = ("-D__TARGET_BMV2__",)
 
 
 def preprocess(text: str, filename: str, include_dirs: Iterable[str] = (),
@@ -28,7 +31,8 @@ def preprocess(text: str, filename: str, include_dirs: Iterable[str] = (),
                                              "(apt-get install cpp, or run `sudo make setup`)")])
     # p4c's own flags: comments kept (the lexer drops them; a string literal spanning lines
     # keeps its `//` text, pins_wbb's @entry_restriction), assembler mode (no C tokens)
-    cmd = [cpp, "-C", "-undef", "-nostdinc", "-x", "assembler-with-cpp", "-w", "-I", str(INCLUDE_DIR)]
+    cmd = [cpp, "-C", "-undef", "-nostdinc", "-x", "assembler-with-cpp", "-w", "-I", str(INCLUDE_DIR),
+           *TARGET_DEFINES]
     parent = pathlib.Path(filename).parent
     if filename and not filename.startswith("<"):
         cmd += ["-I", str(parent)]

@@ -216,6 +216,17 @@ def test_undefine_follows_cpp_order(tmp_path):
     assert main(["compile", str(prog), "-q", "-o", str(tmp_path), "-U", "K=2"]) == 2
 
 
+def test_target_macro_as_p4c_bm2_ss(tmp_path):
+    """p4c-bm2-ss defines __TARGET_BMV2__ before the command line's -D/-U: `#ifdef` code for
+    BMv2 is compiled, and -U__TARGET_BMV2__ takes it away."""
+    prog = tmp_path / "prog.p4"
+    prog.write_text("#ifdef __TARGET_BMV2__\n#define K 2\n#else\n#define K 3\n#endif\n"
+                    + BASIC.read_text().replace("size = 1024;", "size = 77 * K;"))
+    for flags, size in (([], 154), (["-U", "__TARGET_BMV2__"], 231)):
+        assert main(["compile", str(prog), "-q", "-o", str(tmp_path), *flags]) == 0
+        assert f"size: {size}\n" in (tmp_path / "prog.p4info.txtpb").read_text()
+
+
 def test_deprecated_p4runtime_file_and_format(tmp_path, capsys):
     expected = compile_file(BASIC).p4info
     info_type = type(expected)
