@@ -254,6 +254,8 @@ class Device:
         """The entries a due ageing sweep found idle, on the switch's clock (none between
         sweeps, or when the data plane does not run this pipeline yet). As BMv2 and PI, a
         sweep runs whoever listens: with no primary (`deliverable` False) its report is lost."""
+        if self.ageing is None or not self.ageing.tables:  # no support_timeout table: no lock taken
+            return None
         with self.switch.lock:
             ctx, ageing = self.ctx, self.ageing
             if ctx is None or ctx.clock is None or ageing is None or self.switch.core is not ctx.core:
