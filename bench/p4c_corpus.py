@@ -11,7 +11,8 @@ v1model.p4 and has a P4Info (testdata/p4_16_samples_outputs/PATH.p4info.txtpb), 
 with fabriclab and compare the
 P4Info text: identical, differ, rejected (CompileError), rejected as p4c-bm2-ss (a rule of
 p4c's BMv2 back end, which the samples' P4Info, written by p4test, does not apply) or crash
-(any other exception).
+(any other exception). Of those with P4Info, the table entries as P4Runtime writes
+(PATH.p4.entries.txtpb, p4c's --p4runtime-entries-files): identical or differ.
 
 STF (--stf): the v1model STF tests p4c runs on BMv2, as backends/bmv2/CMakeLists.txt lists
 them (BMV2_V1MODEL_TEST_SUITES and the parser-inline suite, minus XFAIL_TESTS): every listed
@@ -146,7 +147,11 @@ def compile_one(prog: pathlib.Path):
         signal.alarm(0)
 
 
-def measure_p4info(root: pathlib.Path, listing: bool, compiled: dict) -> collections.Counter:
+def measure_p4info(root: pathlib.Path, listing: bool, compiled: dict,
+                   entries: collections.Counter) -> collections.Counter:
+    """P4Info outcomes; `entries` counts the table-entries files (--p4runtime-entries-files,
+    PATH.p4.entries.txtpb beside the P4Info) of the programs whose P4Info is written."""
+    from fabriclab.p4.compiler import p4runtime_bytes
     res: collections.Counter = collections.Counter()
     for prog, exp in samples(root):
         program, failure = compile_one(prog)
@@ -161,6 +166,13 @@ def measure_p4info(root: pathlib.Path, listing: bool, compiled: dict) -> collect
                     "identical" if text.strip() == exp.read_text().strip() else "differ")
             if listing and kind != "identical":
                 print(f"{kind} {prog.name}", flush=True)
+            expected = exp.with_name(exp.name.replace(".p4info.txtpb", ".entries.txtpb"))
+            if text is not None and expected.exists():
+                mine = p4runtime_bytes(program.p4runtime_entries, "text").decode()
+                same = mine.strip() == expected.read_text().strip()
+                entries["identical" if same else "differ"] += 1
+                if listing and not same:
+                    print(f"entries differ {prog.name}", flush=True)
         res[kind] += 1
     return res
 
@@ -403,11 +415,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {args.p4c} has no testdata/p4_16_samples", file=sys.stderr)
             return 2
         compiled: dict = {}
-        res = measure_p4info(root, args.list, compiled)
+        entries: collections.Counter = collections.Counter()
+        res = measure_p4info(root, args.list, compiled, entries)
         total = sum(res.values())
         line = ", ".join(f"{k} {v}" for k, v in sorted(res.items()))
         print(f"P4Info of {total} v1model samples: {line} "
               f"({100 * res['identical'] / max(total, 1):.1f}% identical)")
+        print(f"table entries as P4Runtime writes (--p4runtime-entries-files) of those "
+              f"{sum(entries.values())}: identical {entries['identical']}, differ {entries['differ']}")
         if args.stf:
             stf = measure_stf(root, args.list, compiled)
             n = sum(stf.values())

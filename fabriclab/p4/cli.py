@@ -1,9 +1,10 @@
 """`fabriclab compile`: P4-16 -> P4Info (text format) and the pipeline artifact.
 
 Takes p4c-bm2-ss's command lines for what it supports, with p4c's meaning (`-o FILE.json`,
-`--p4runtime-files`, `--p4v`/`--std`, `--arch`, `--target`, `-I`/`-D`/`-U`, `--Wdisable`/
-`--Winfo`/`--Wwarn`/`--Werror`), so a build script written for p4c-bm2-ss needs only the
-command name changed; flags it does not support are refused in one line, never ignored.
+`--p4runtime-files`, `--p4runtime-entries-files`, `--p4v`/`--std`, `--arch`, `--target`,
+`-I`/`-D`/`-U`, `--Wdisable`/`--Winfo`/`--Wwarn`/`--Werror`), so a build script written for
+p4c-bm2-ss needs only the command name changed; flags it does not support are refused in one
+line, never ignored. Warnings are printed before an error, as p4c prints them as it goes.
 `-o DIR` (fabriclab's own usage) writes PROG.p4info.txtpb and PROG.json into DIR.
 """
 
@@ -76,15 +77,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-U", dest="macros", action=_InOrder, default=[], metavar="NAME",
                         help="undefine a preprocessor macro")
     parser.add_argument("--p4runtime-files", metavar="FILES",
-                        help="comma-separated P4Info outputs; format by suffix: .txt/.txtpb (text), "
+                        help="comma-separated P4Info outputs; format by suffix: .txtpb or .txt (text), "
                              ".json, .bin (as p4c)")
     parser.add_argument("--p4runtime-file", metavar="FILE",
                         help="one P4Info output in --p4runtime-format (p4c's deprecated form)")
+    parser.add_argument("--p4runtime-entries-files", metavar="FILES",
+                        help="comma-separated outputs of the program's table entries as a P4Runtime "
+                             "WriteRequest; format by suffix, as --p4runtime-files")
+    parser.add_argument("--p4runtime-entries-file", metavar="FILE",
+                        help="one table-entries output in --p4runtime-format (p4c's deprecated form)")
     parser.add_argument("--p4runtime-format", choices=("binary", "json", "text"), default="binary",
-                        help="format of --p4runtime-file (default: binary, as p4c)")
-    for flag in ("--p4runtime-entries-files", "--p4runtime-entries-file"):
-        parser.add_argument(flag, action=_Unsupported, metavar="FILE",
-                            help="not supported (the switch installs const entries from the artifact)")
+                        help="format of --p4runtime-file and --p4runtime-entries-file (default: binary, as p4c)")
     parser.add_argument("--emit-externs", action=_Unsupported, nargs=0,
                         help="not supported (the built-in switch runs v1model's externs only)")
     for flag, values in _P4_16.items():
@@ -126,34 +129,28 @@ def _macros(items: list[tuple[str, str]]) -> tuple[dict[str, str | None], list[s
     return defines, undefines
 
 
-def _p4runtime_outputs(args: argparse.Namespace) -> list[tuple[pathlib.Path, str]]:
-    """(file, format) of each P4Info output, in p4c's order (--p4runtime-file first); "txt"
-    is text that p4c warns about."""
-    outputs = []
-    if args.p4runtime_file:
-        outputs.append((pathlib.Path(args.p4runtime_file), args.p4runtime_format))
-    kinds = {".txt": "txt", ".txtpb": "text", ".pbtxt": "text", ".json": "json", ".bin": "binary"}
-    for name in filter(None, (args.p4runtime_files or "").split(",")):
-        path = pathlib.Path(name)
-        if path.suffix not in kinds:
-            raise FabricError(f"{name}: unknown P4Runtime file kind; known suffixes are .txt, .txtpb, .json, .bin")
-        outputs.append((path, kinds[path.suffix]))
+_SUFFIX_KINDS = {".json": "json", ".bin": "binary", ".txtpb": "text", ".txt": "txt"}  # (p4c's order)
+
+
+def _p4runtime_outputs(one: str | None, many: str | None, fmt: str) -> list[tuple[pathlib.Path, str]]:
+    """(file, format) of each output of one kind (P4Info or entries), in p4c's order: the
+    deprecated single file first, then the comma-separated ones by suffix ("txt" is text
+    that p4c warns about)."""
+    outputs = [(pathlib.Path(one), fmt)] if one else []
+    for name in filter(None, (many or "").split(",")):
+        kind = next((k for suffix, k in _SUFFIX_KINDS.items() if name.endswith(suffix)), None)
+        if kind is None:
+            raise FabricError(f"{name}: unknown file kind; known suffixes are .bin, .txt, .json, and .txtpb")
+        outputs.append((pathlib.Path(name), kind))
     return outputs
 
 
-def _write_p4info(p4info, outputs: list[tuple[pathlib.Path, str]]) -> list[pathlib.Path]:
-    from google.protobuf import json_format, text_format
-
-    from fabriclab.p4.compiler import P4INFO_TEXT_HEADER
+def _write_p4runtime(message, outputs: list[tuple[pathlib.Path, str]]) -> list[pathlib.Path]:
+    from fabriclab.p4.compiler import p4runtime_bytes
 
     for path, kind in outputs:
-        if kind in ("text", "txt"):
-            data = (P4INFO_TEXT_HEADER + text_format.MessageToString(p4info, as_utf8=False)).encode()
-        elif kind == "json":
-            data = json_format.MessageToJson(p4info).encode()
-        else:
-            data = p4info.SerializeToString()
-        _write(path, data, make_folder=False)  # as p4c: a missing folder is an error
+        # as p4c: a missing folder is an error
+        _write(path, p4runtime_bytes(message, "text" if kind == "txt" else kind), make_folder=False)
     return [path for path, _ in outputs]
 
 
@@ -212,17 +209,26 @@ def main(args: argparse.Namespace) -> int:
     for flag, name in args.diagnostics:
         actions.set(flag.removeprefix("--W"), name or None)
     defines, undefines = _macros(args.macros)
-    outputs = _p4runtime_outputs(args)
+    outputs = _p4runtime_outputs(args.p4runtime_file, args.p4runtime_files, args.p4runtime_format)
+    entries_outputs = _p4runtime_outputs(args.p4runtime_entries_file, args.p4runtime_entries_files,
+                                         args.p4runtime_format)
     source = pathlib.Path(args.program)
     if not source.is_file():
         raise FabricError(f"{source}: no such file")
-    compiled = compile_file(source, args.include_dirs, defines, undefines)
+    try:
+        compiled = compile_file(source, args.include_dirs, defines, undefines)
+    except CompileError as err:  # p4c prints the warnings of the passes before the error
+        shown, _errors = actions.apply(err.warnings)
+        for diag in shown:
+            print(diag.format(), file=sys.stderr)
+        raise
     for action, name in _pragma_options(compiled.program):
         actions.set(action, name)
-    _report(compiled, outputs, actions)
+    _report(compiled, outputs + entries_outputs, actions)
     compiled.checked_p4info()  # like p4c-bm2-ss --p4runtime-files: refuse what P4Info cannot express
     target = pathlib.Path(args.outdir)
-    written = _write_p4info(compiled.p4info, outputs)
+    written = _write_p4runtime(compiled.p4info, outputs)
+    written += _write_p4runtime(compiled.p4runtime_entries, entries_outputs)
     if output_file(target):
         _write(target, compiled.to_artifact(), make_folder=False)  # (p4c makes no folder either)
         written.append(target)

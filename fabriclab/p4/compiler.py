@@ -21,10 +21,24 @@ from fabriclab.p4 import cache, ir
 from fabriclab.p4.diagnostics import CompileError, Diagnostic, SourceMap, TargetError, refine
 from fabriclab.p4.preprocess import preprocess
 
-P4INFO_TEXT_HEADER = "# proto-file: p4/config/v1/p4info.proto\n# proto-message: p4.config.v1.P4Info\n\n"
 ARTIFACT_FORMAT = "fabriclab-pipeline"
 ARTIFACT_VERSION = 1
 _CACHE_SIZE = 32
+
+
+def p4runtime_bytes(message, kind: str) -> bytes:
+    """A P4Runtime file as p4c writes it: "text" is protobuf text format (octal escapes) after
+    p4c's `# proto-file:`/`# proto-message:` lines; "json" is C++ protobuf's JSON with
+    whitespace (one space per level); "binary" the wire format."""
+    if kind == "text":
+        from google.protobuf import text_format
+        d = message.DESCRIPTOR
+        return (f"# proto-file: {d.file.name}\n# proto-message: {d.full_name}\n\n"
+                + text_format.MessageToString(message, as_utf8=False)).encode()
+    if kind == "json":
+        from google.protobuf import json_format
+        return json_format.MessageToJson(message, indent=1).encode()
+    return message.SerializeToString()
 
 
 @dataclass
@@ -40,6 +54,8 @@ class CompiledProgram:
     # duplicate names): the data plane is fine, P4Info consumers must refuse the program.
     p4info_errors: list[Diagnostic] = field(default_factory=list)
     infos: list[Diagnostic] = field(default_factory=list)  # what p4c reports as infos (a table removed)
+    # The table entries as P4Runtime writes (p4.v1.WriteRequest): --p4runtime-entries-files
+    p4runtime_entries: object = None
 
     def checked_p4info(self):
         """The P4Info, or CompileError if p4c would refuse to generate it."""
@@ -50,8 +66,7 @@ class CompiledProgram:
     @property
     def p4info_text(self) -> str:
         """P4Info in protobuf text format, with the header p4c writes (`--p4runtime-files x.txt`)."""
-        from google.protobuf import text_format
-        return P4INFO_TEXT_HEADER + text_format.MessageToString(self.p4info, as_utf8=False)  # octal escapes, as p4c
+        return p4runtime_bytes(self.p4info, "text").decode()
 
     def to_artifact(self) -> bytes:
         """The pipeline artifact (`prog.json`) that `load_artifact` turns back into this."""
@@ -75,7 +90,7 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
     if result is None:
         result = _check(text, name, originals)
         cache.store(disk_key, (result.program, result.p4info.SerializeToString(), result.warnings,
-                               result.p4info_errors, result.infos))
+                               result.p4info_errors, result.infos, result.p4runtime_entries.SerializeToString()))
     with _cache_lock:
         _cache[key] = result
         while len(_cache) > _CACHE_SIZE:
@@ -85,19 +100,21 @@ def _compile_preprocessed(text: str, name: str, originals: dict[str, str] | None
 
 def _from_disk(entry: object, name: str, text: str) -> CompiledProgram | None:
     """A CompiledProgram from a disk cache entry, or None if the entry is not one of ours."""
-    if not (isinstance(entry, tuple) and len(entry) == 5 and isinstance(entry[0], ir.Program)
-            and isinstance(entry[1], bytes) and all(isinstance(e, list) for e in entry[2:])):
+    if not (isinstance(entry, tuple) and len(entry) == 6 and isinstance(entry[0], ir.Program)
+            and isinstance(entry[1], bytes) and all(isinstance(e, list) for e in entry[2:5])
+            and isinstance(entry[5], bytes)):
         return None
-    from finsy.proto import p4i
+    from finsy.proto import p4i, p4r
     from google.protobuf.message import DecodeError
 
-    program, p4info_bytes, warnings, p4info_errors, infos = entry
-    p4info = p4i.P4Info()
+    program, p4info_bytes, warnings, p4info_errors, infos, entries_bytes = entry
+    p4info, entries = p4i.P4Info(), p4r.WriteRequest()
     try:
         p4info.ParseFromString(p4info_bytes)
+        entries.ParseFromString(entries_bytes)
     except DecodeError:
         return None
-    return CompiledProgram(name, text, program, p4info, warnings, p4info_errors, infos)
+    return CompiledProgram(name, text, program, p4info, warnings, p4info_errors, infos, entries)
 
 
 def _repeated_before(trees: list, smap: SourceMap, text: str) -> list[Diagnostic]:
@@ -141,7 +158,7 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
     """Parse, build the IR, check and build P4Info (imported here: a disk cache hit needs none of it)."""
     from fabriclab.p4.passes import check
     from fabriclab.p4.build_ir import build_ir
-    from fabriclab.p4.p4info import build_p4info
+    from fabriclab.p4.p4info import build_p4runtime
     from fabriclab.p4.parser import ParseError, parse
 
     smap = SourceMap(text)
@@ -157,12 +174,14 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
             check(program, warnings, infos)
         except CompileError as err:
             raise _p4runtime_first(err, program) from None
-        p4info, p4info_errors = build_p4info(program)
+        p4info, entries, p4info_errors = build_p4runtime(program)
         if program.main is None:  # p4c's P4Info serializer says so too
             warnings.append(Diagnostic(None, "Program does not contain a main module, so P4Info's "
                                              "'pkg_info' field will not be set"))
     except CompileError as err:
-        raise type(err)(refine(err.diagnostics, smap, originals)) from None
+        for diag in warnings:
+            diag.severity = "warning"
+        raise type(err)(refine(err.diagnostics, smap, originals), refine(warnings, smap, originals)) from None
     except RecursionError:
         raise CompileError([Diagnostic(None, f"{name}: expressions or statements nested too deeply "
                                              f"for fabriclab")]) from None
@@ -171,7 +190,7 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
         diag.severity = "warning"
     return CompiledProgram(name, text, program, p4info, refine(warnings, smap, originals),
                            refine([d for d in p4info_errors if d.severity != "warning"], smap, originals),
-                           refine(infos, smap, originals))
+                           refine(infos, smap, originals), entries)
 
 
 def compile_source(text: str, name: str = "<string>", include_dirs: Iterable[str] = (),

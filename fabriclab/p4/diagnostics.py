@@ -69,8 +69,10 @@ class CompileError(FabricError):
 
     in_mid_end = False  # raised by what p4c's mid end does (passes.PassManager)
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], warnings: list[Diagnostic] | None = None):
         self.diagnostics = diagnostics
+        # what the passes before the error warned about: p4c prints those before the error
+        self.warnings = warnings or []
         self.self_describing = any(d.pos for d in diagnostics)
         super().__init__("\n".join(d.format() if self.self_describing else d.message
                                    for d in diagnostics))

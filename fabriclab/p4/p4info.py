@@ -20,13 +20,14 @@ import contextvars
 import re
 from dataclasses import dataclass, field
 
-from finsy.proto import p4i
+from finsy.proto import p4i, p4r
 from finsy.proto.p4.config.v1 import p4types_pb2
 
 from fabriclab.p4 import consteval, ir
 from fabriclab.p4.bmv2_rules import is_v1switch
 from fabriclab.p4.diagnostics import Diagnostic
 from fabriclab.p4.p4c_text import node_text
+from fabriclab.p4.p4entries import add_table_entries
 
 PREFIX = {"action": 0x01, "table": 0x02, "value_set": 0x03, "controller_header": 0x04,
           "action_profile": 0x11, "counter": 0x12, "direct_counter": 0x13, "meter": 0x14,
@@ -598,17 +599,24 @@ def _type_spec(spec, t: ir.Type, info) -> None:
 def build_p4info(program: ir.Program) -> tuple[p4i.P4Info, list[Diagnostic]]:
     """The program's P4Info and the problems p4c would report while generating it (errors;
     its warnings, with severity "warning")."""
+    info, _entries, problems = build_p4runtime(program)
+    return info, problems
+
+
+def build_p4runtime(program: ir.Program) -> tuple[p4i.P4Info, p4r.WriteRequest, list[Diagnostic]]:
+    """P4Info, the table entries as P4Runtime writes (p4c's --p4runtime-entries-files; see
+    p4entries.py) and the problems p4c reports while generating both."""
     problems: list[Diagnostic] = []
     token = _problems.set(problems)
     try:
-        return _build(program), problems
+        return (*_build(program), problems)
     finally:
         _problems.reset(token)
 
 
-def _build(program: ir.Program) -> p4i.P4Info:
+def _build(program: ir.Program) -> tuple[p4i.P4Info, p4r.WriteRequest]:
     if program.main is None:  # p4c writes an empty P4Info for a program without `main`
-        return p4i.P4Info()
+        return p4i.P4Info(), p4r.WriteRequest()
     _check_action_names(program)
     found = _Walker(program).run()
     symbols = SymbolTable()
@@ -713,7 +721,12 @@ def _build(program: ir.Program) -> p4i.P4Info:
     if _touches_type_info(info, found):
         info.type_info.SetInParent()
     _check_duplicates(info)
-    return info
+    entries = p4r.WriteRequest()  # (p4c: after the P4Info, every table, hidden ones too)
+    for name, table, prefix in found.tables:
+        add_table_entries(entries, table, symbols.id("table", name),
+                          lambda ref, prefix=prefix: symbols.id("action", found.action_names[(id(ref.decl), prefix)]),
+                          _fail)
+    return info, entries
 
 
 def _touches_type_info(info, found: _Collected) -> bool:

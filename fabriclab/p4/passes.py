@@ -73,9 +73,11 @@ def check(program: ir.Program, warnings: list | None = None, infos: list | None 
     """Run the front end on `program` (in place); warnings are appended to `warnings`, what
     p4c reports as infos to `infos`."""
     ctx = CheckContext(program)
-    PassManager(FRONT_END).run(ctx)
-    if warnings is not None:
-        warnings.extend(ctx.warnings)
-    if infos is not None:
-        infos.extend(ctx.infos)
+    try:
+        PassManager(FRONT_END).run(ctx)
+    finally:  # (on an error too: p4c has printed what the passes before it warned about)
+        if warnings is not None:
+            warnings.extend(ctx.warnings)
+        if infos is not None:
+            infos.extend(ctx.infos)
     return program

@@ -119,7 +119,8 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
     `priority =` (their order decides, as in BMv2; `@priority(n)` is honoured); in other
     entries a missing priority continues from the previous one by `priority_delta`,
     downwards if `largest_priority_wins` (the default), and without any priority the
-    last entry gets 1 (or the first, if the smallest wins)."""
+    last entry gets 1 (or the first, if the smallest wins). Entries out of priority order are
+    put in order, as p4c's front end does (the order its back ends and P4Runtime files see)."""
     explicit = next((e for e in t.entries if e.priority is not None), None)
     if t.entries_const:
         if explicit is not None:
@@ -170,14 +171,17 @@ def _entry_priorities(ctx: CheckContext, t: ir.TableDecl) -> None:
             warned.add(id(first))  # (p4c's reporter drops a repeat on the same entry)
             ctx.warn(first.pos, f"Entry and Entry have the same priority {entry.priority}\n(table '{t.name}', "
                                 f"entries at lines {_line(first)} and {_line(entry)})")
-        if before is not None and not out_of_order and "entries-out-of-priority-order" not in quiet and \
+        if before is not None and not out_of_order and \
                 (entry.priority > previous if t.largest_priority_wins else entry.priority < previous):
-            ctx.warn(before.pos, f"Entry (priority {previous}) and Entry (priority {entry.priority}) have "
-                                 f"priorities out of order\n(table '{t.name}', entries at lines {_line(before)} "
-                                 f"and {_line(entry)})")
+            if "entries-out-of-priority-order" not in quiet:
+                ctx.warn(before.pos, f"Entry (priority {previous}) and Entry (priority {entry.priority}) have "
+                                     f"priorities out of order\n(table '{t.name}', entries at lines "
+                                     f"{_line(before)} and {_line(entry)})")
             out_of_order = True
         used.setdefault(entry.priority, entry)
         previous = entry.priority
+    if out_of_order:  # p4c's front end sorts them (std::sort: stable at these sizes, < 17)
+        t.entries.sort(key=lambda e: -e.priority if t.largest_priority_wins else e.priority)
 
 
 def _line(entry: ir.Entry) -> str:

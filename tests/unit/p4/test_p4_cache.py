@@ -37,10 +37,10 @@ def _entries(folder: pathlib.Path) -> list[pathlib.Path]:
 
 def _doctor(entry: pathlib.Path) -> None:
     """Rewrite a cache entry so that a hit is recognisable: its P4Info gets a pkg_info name."""
-    program, p4info_bytes, warnings, errors, infos = pickle.loads(entry.read_bytes())
+    program, p4info_bytes, warnings, errors, infos, entries = pickle.loads(entry.read_bytes())
     info = p4i.P4Info.FromString(p4info_bytes)
     info.pkg_info.name = "from-the-cache"
-    entry.write_bytes(pickle.dumps((program, info.SerializeToString(), warnings, errors, infos)))
+    entry.write_bytes(pickle.dumps((program, info.SerializeToString(), warnings, errors, infos, entries)))
 
 
 def test_a_second_compile_reads_the_entry_the_first_wrote(cache_home, monkeypatch):

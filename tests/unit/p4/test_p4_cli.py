@@ -77,7 +77,13 @@ def test_bad_arguments_exit_nonzero(tmp_path, capsys):
     assert main(["compile", str(BASIC), "-o", str(tmp_path), "--p4runtime-files", str(tmp_path / "x.yaml")]) == 2
     assert main(["compile", str(BASIC), "-o", str(tmp_path), "-D", "1bad"]) == 2
     err = capsys.readouterr().err
-    assert "no such file" in err and "unknown P4Runtime file kind" in err and "bad -D argument" in err
+    assert "no such file" in err and "bad -D argument" in err
+    assert f"{tmp_path / 'x.yaml'}: unknown file kind; known suffixes are .bin, .txt, .json, and .txtpb" in err
+    # p4c's suffixes only: .pbtxt is no P4Runtime file kind, for P4Info or entries
+    for flag in ("--p4runtime-files", "--p4runtime-entries-files"):
+        assert main(["compile", str(BASIC), "-o", str(tmp_path), flag, str(tmp_path / "x.pbtxt")]) == 2
+        assert "unknown file kind" in capsys.readouterr().err
+    assert not (tmp_path / "x.pbtxt").exists()
 
 
 def test_programs_p4c_cannot_describe_in_p4info_fail_like_p4c(tmp_path, capsys):
@@ -137,8 +143,7 @@ def test_language_architecture_and_target_selectors(tmp_path, capsys):
         assert main(["compile", *flags, str(BASIC), "-q", "-o", str(tmp_path)]) == 0
     for flags, words in ((["--p4v", "14"], "P4-16 only"), (["--std=p4-14"], "P4-16 only"),
                          (["--p4v", "17"], "illegal language version 17"), (["--arch", "psa"], "v1model only"),
-                         (["--target", "tofino"], "bmv2 only"), (["--emit-externs"], "not supported"),
-                         (["--p4runtime-entries-files", "e.txt"], "not supported")):
+                         (["--target", "tofino"], "bmv2 only"), (["--emit-externs"], "not supported")):
         with pytest.raises(SystemExit) as exit_:
             main(["compile", *flags, str(BASIC), "-o", str(tmp_path)])
         assert exit_.value.code == 2
@@ -262,3 +267,16 @@ def test_warnings_carry_p4cs_diagnostic_names(message, name):
     """As p4c's stderr files tag them (`[--Wwarn=NAME]`), checked on its p4_16_samples_outputs."""
     from fabriclab.p4.diagnostics import Diagnostic, diagnostic_name
     assert diagnostic_name(Diagnostic(None, message, severity="warning")) == name
+
+
+def test_warnings_before_an_error_are_printed_as_p4c_prints_them(tmp_path, capsys):
+    prog = tmp_path / "old.p4"
+    prog.write_text(WARNED.replace("    action drop() {", "    Checksum16() ck;\n    action drop() {", 1)
+                    .replace("        if (hdr.ipv4.isValid()) {", "        hdr.ipv4.hdrChecksum = ck.get(hdr.ipv4);\n"
+                             "        if (hdr.ipv4.isValid()) {", 1))
+    assert main(["compile", str(prog), "-o", str(tmp_path)]) == 2  # p4c-bm2-ss's back end has no Checksum16
+    err = capsys.readouterr().err
+    assert err.index("warning: Checksum16: Using deprecated feature") < err.index("error: Checksum16: unknown extern")
+    assert UNUSED in err
+    assert main(["compile", "--Wdisable", str(prog), "-o", str(tmp_path)]) == 2
+    assert "warning:" not in capsys.readouterr().err
