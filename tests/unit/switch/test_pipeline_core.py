@@ -102,7 +102,8 @@ def test_drop_port_is_configurable(program):
 def test_unsupported_extern_is_a_clear_error():
     src = PROGRAM.replace("apply {\n        sm.egress_spec = 2;",
                           "Checksum16() ck;\n    apply {\n        sm.egress_spec = 2;")
-    with pytest.raises(FabricError, match=r"core_test.p4:\d+:\d+: .*does not support the extern 'Checksum16'"):
+    # (p4c-bm2-ss has no converter for v1model.p4's Checksum16: the compiler refuses it first)
+    with pytest.raises(FabricError, match=r"core_test.p4:\d+:\d+: .*Checksum16: unknown extern instance"):
         SwitchCore(compile_source(src, "core_test.p4"))
 
 
