@@ -21,6 +21,7 @@ from collections.abc import Callable
 from finsy.proto import p4r
 
 from fabriclab.p4 import ir
+from fabriclab.p4.fieldtypes import size_in_bits
 from fabriclab.p4.p4c_text import node_text
 
 Fail = Callable[[object, str], None]
@@ -29,15 +30,7 @@ _PRIORITY_KINDS = ("ternary", "range", "optional")
 
 def bits(t: ir.Type | None) -> int:
     """The width p4c's type map gives (a `type`'s underlying bits, not its SDN width)."""
-    while isinstance(t, ir.NewTypeDecl):
-        t = t.type
-    if isinstance(t, ir.BitType):
-        return t.width
-    if isinstance(t, ir.BoolType):
-        return 1
-    if isinstance(t, ir.EnumDecl) and t.underlying is not None:
-        return t.underlying.width
-    return 0
+    return size_in_bits(t, largest=False) or 0
 
 
 def add_table_entries(request, table: ir.TableDecl, table_id: int,
