@@ -218,8 +218,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         compiled = compile_file(source, args.include_dirs, defines, undefines)
     except CompileError as err:  # p4c prints the warnings of the passes before the error
-        shown, _errors = actions.apply(err.warnings)
-        for diag in shown:
+        shown, promoted = actions.apply(err.warnings)  # (--Werror: those are errors too)
+        for diag in shown + promoted:
             print(diag.format(), file=sys.stderr)
         raise
     for action, name in _pragma_options(compiled.program):

@@ -280,3 +280,5 @@ def test_warnings_before_an_error_are_printed_as_p4c_prints_them(tmp_path, capsy
     assert UNUSED in err
     assert main(["compile", "--Wdisable", str(prog), "-o", str(tmp_path)]) == 2
     assert "warning:" not in capsys.readouterr().err
+    assert main(["compile", "--Werror=unused", str(prog), "-o", str(tmp_path)]) == 2
+    assert "error: 'spare' is unused" in capsys.readouterr().err
