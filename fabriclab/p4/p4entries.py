@@ -96,16 +96,11 @@ def _match(te, table: ir.TableDecl, entry: ir.Entry, fail: Fail) -> None:
         fid, field_id = field_id, field_id + 1
         if dont_care and kind != "exact":
             continue
-        if kind == "exact":
+        if kind in ("exact", "optional"):
             value = _simple(ks, fail)
             match = te.match.add(field_id=fid)
             if value is not None and (data := _repr(ks, value, width, fail)) is not None:
-                match.exact.value = data
-        elif kind == "optional":
-            value = _simple(ks, fail)
-            match = te.match.add(field_id=fid)
-            if value is not None and (data := _repr(ks, value, width, fail)) is not None:
-                match.optional.value = data
+                getattr(match, kind).value = data
         elif kind == "lpm":
             _lpm(te, fid, ks, width, fail)
         elif kind == "ternary":
