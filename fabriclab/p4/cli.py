@@ -188,14 +188,17 @@ def _pragma_options(program) -> list[tuple[str, str | None]]:
     return found
 
 
+def _txt_warning(outputs: list[tuple[pathlib.Path, str]]) -> list[Diagnostic]:
+    """p4c's P4Runtime serializer's warning for a .txt of --p4runtime-files (not of --p4runtime-file)."""
+    if any(kind == "txt" for _, kind in outputs):
+        return [Diagnostic(None, ".txt format is being deprecated; use .txtpb instead", severity="warning")]
+    return []
+
+
 def _report(compiled, outputs: list[tuple[pathlib.Path, str]], actions: DiagnosticActions) -> None:
     """Print the warnings and infos `actions` leave, raise the ones it makes errors (p4c's
     P4Runtime serializer warns that .txt is deprecated)."""
-    diags = compiled.warnings + compiled.infos
-    if any(kind == "txt" for _, kind in outputs):  # (a .txt of --p4runtime-files, not --p4runtime-file)
-        diags = diags + [Diagnostic(None, ".txt format is being deprecated; use .txtpb instead",
-                                    severity="warning")]
-    shown, errors = actions.apply(diags)
+    shown, errors = actions.apply(compiled.warnings + compiled.infos + _txt_warning(outputs))
     for diag in shown:
         print(diag.format(), file=sys.stderr)
     if errors:
@@ -218,9 +221,13 @@ def main(args: argparse.Namespace) -> int:
     try:
         compiled = compile_file(source, args.include_dirs, defines, undefines)
     except CompileError as err:  # p4c prints the warnings of the passes before the error
-        shown, promoted = actions.apply(err.warnings)  # (--Werror: those are errors too)
-        for diag in shown + promoted:
+        txt = _txt_warning(outputs + entries_outputs) if err.p4runtime is not None else []
+        shown, promoted = actions.apply(err.warnings + txt)
+        for diag in shown + promoted:  # (--Werror: those are errors too)
             print(diag.format(), file=sys.stderr)
+        if err.p4runtime is not None:  # p4c-bm2-ss wrote them before its mid end failed
+            _write_p4runtime(err.p4runtime[0], outputs)
+            _write_p4runtime(err.p4runtime[1], entries_outputs)
         raise
     for action, name in _pragma_options(compiled.program):
         actions.set(action, name)

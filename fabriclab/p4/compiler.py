@@ -143,15 +143,22 @@ def _repeated_before(trees: list, smap: SourceMap, text: str) -> list[Diagnostic
             for pos, name in repeated_names(ir.Program(decls=built))]
 
 
-def _p4runtime_first(err: CompileError, program: ir.Program) -> CompileError:
+def _p4runtime_first(err: CompileError, program: ir.Program, warnings: list[Diagnostic]) -> CompileError:
     """p4c writes P4Runtime files (here: always) between its front end and its mid end, and
     stops there on their errors: those come before the mid end's (not before a rule of the
-    BMv2 back end, a TargetError: that one names the target the program cannot run on)."""
-    from fabriclab.p4.p4info import build_p4info
-    if not err.in_mid_end or isinstance(err, TargetError):
+    BMv2 back end, a TargetError: that one names the target the program cannot run on).
+    Without such errors the files ride on the mid end's error, with the warnings p4c gave
+    while writing them: p4c-bm2-ss leaves the files behind."""
+    from fabriclab.p4.p4info import build_p4runtime
+    if not err.in_mid_end:
         return err
-    errors = [d for d in build_p4info(program)[1] if d.severity != "warning"]
-    return CompileError(errors) if errors else err
+    p4info, entries, problems = build_p4runtime(program)
+    errors = [d for d in problems if d.severity != "warning"]
+    if errors:
+        return err if isinstance(err, TargetError) else CompileError(errors)
+    warnings += problems
+    err.p4runtime = (p4info, entries)
+    return err
 
 
 def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledProgram:
@@ -173,7 +180,7 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
         try:
             check(program, warnings, infos)
         except CompileError as err:
-            raise _p4runtime_first(err, program) from None
+            raise _p4runtime_first(err, program, warnings) from None
         p4info, entries, p4info_errors = build_p4runtime(program)
         if program.main is None:  # p4c's P4Info serializer says so too
             warnings.append(Diagnostic(None, "Program does not contain a main module, so P4Info's "
@@ -181,7 +188,9 @@ def _check(text: str, name: str, originals: dict[str, str] | None) -> CompiledPr
     except CompileError as err:
         for diag in warnings:
             diag.severity = "warning"
-        raise type(err)(refine(err.diagnostics, smap, originals), refine(warnings, smap, originals)) from None
+        refined = type(err)(refine(err.diagnostics, smap, originals), refine(warnings, smap, originals))
+        refined.in_mid_end, refined.p4runtime = err.in_mid_end, err.p4runtime
+        raise refined from None
     except RecursionError:
         raise CompileError([Diagnostic(None, f"{name}: expressions or statements nested too deeply "
                                              f"for fabriclab")]) from None

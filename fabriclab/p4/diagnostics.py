@@ -68,6 +68,9 @@ class CompileError(FabricError):
     """A P4 program was rejected; carries one or more diagnostics."""
 
     in_mid_end = False  # raised by what p4c's mid end does (passes.PassManager)
+    # (P4Info, WriteRequest) of a program p4c's front end accepted: p4c-bm2-ss writes its
+    # P4Runtime files before the mid end, so they are left behind by an error raised there
+    p4runtime: tuple | None = None
 
     def __init__(self, diagnostics: list[Diagnostic], warnings: list[Diagnostic] | None = None):
         self.diagnostics = diagnostics

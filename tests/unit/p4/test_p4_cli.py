@@ -282,3 +282,24 @@ def test_warnings_before_an_error_are_printed_as_p4c_prints_them(tmp_path, capsy
     assert "warning:" not in capsys.readouterr().err
     assert main(["compile", "--Werror=unused", str(prog), "-o", str(tmp_path)]) == 2
     assert "error: 'spare' is unused" in capsys.readouterr().err
+
+
+def test_a_back_end_rejection_leaves_the_p4runtime_files_p4c_bm2_ss_writes(tmp_path, capsys):
+    """p4c-bm2-ss writes P4Runtime files between its front and mid ends: a program its BMv2
+    back end refuses still leaves them (and no JSON); a front-end error leaves none."""
+    prog = tmp_path / "ck.p4"
+    prog.write_text(BASIC.read_text().replace("    action drop() {", "    Checksum16() ck;\n    action drop() {", 1)
+                    .replace("        if (hdr.ipv4.isValid()) {", "        hdr.ipv4.hdrChecksum = ck.get(hdr.ipv4);\n"
+                             "        if (hdr.ipv4.isValid()) {", 1))
+    info, entries, out = tmp_path / "ck.p4info.txtpb", tmp_path / "ck.entries.json", tmp_path / "ck.json"
+    args = ["compile", str(prog), "-o", str(out), "--p4runtime-files", str(info),
+            "--p4runtime-entries-files", str(entries)]
+    assert main(args) == 2
+    assert "error: Checksum16: unknown extern" in capsys.readouterr().err
+    assert not out.exists()
+    expected = compile_file(BASIC).p4info
+    assert text_format.Parse(info.read_text(), type(expected)()) == expected  # (ck.get is no table or action)
+    assert json.loads(entries.read_text()) == {}  # basic.p4 declares no entries
+    info.unlink(), entries.unlink()
+    prog.write_text(prog.read_text().replace("ck.get(hdr.ipv4)", "ck.get(hdr.nothing)"))
+    assert main(args) == 2 and not info.exists() and not entries.exists()
