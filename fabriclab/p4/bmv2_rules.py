@@ -13,6 +13,7 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
   read() without such a table has nowhere to bind, a table's meter never read() has no result;
 - a table's action argument is no invalid header (`{#}`): action data are bit strings;
 - no arrays of extern instances (`register<bit<8>>(4) regs[2];`): the switch has none;
+- a register's cells are bit<W> or int<W>, and it has some (no direct registers);
 - externs are those simple_switch implements (v1model.p4's and core.p4's but Checksum16): p4c
   rejects a program's own extern functions and extern instances unless told to emit them
   (--emit-externs), and v1model.p4's Checksum16, which its back end never converts.
@@ -57,6 +58,8 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if inst.size_expr is not None:
             raise error(inst.pos, f"unsupported: {inst.name}: arrays of extern instances are not supported on "
                                   f"this target")
+    for inst in [d for d in ctx.program.decls if isinstance(d, ir.Instance)] + instances:
+        _check_register(inst)
     in_place = [getattr(t, prop) for t in tables for prop in ("implementation", "counters", "meters")]
     for inst in instances + [i for i in in_place if isinstance(i, ir.Instance)]:
         base = inst.type.base if isinstance(inst.type, ir.SpecializedType) else inst.type
@@ -70,6 +73,23 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if call.kind == ir.CallKind.EXTERN_FUNCTION and not system_decl(call.decl):
             raise error(call.pos, f"{call.method}: unknown extern function: simple_switch does not "
                                   f"implement it (p4c accepts it only with --emit-externs)")
+
+
+def _check_register(inst: ir.Instance) -> None:
+    """simple_switch's registers hold bit strings: p4c-bm2-ss refuses a register of any other
+    cell type (a serializable enum is its bits by then) and one of no cells (a direct
+    register, which BMv2 does not have)."""
+    t = inst.type
+    if not (isinstance(t, ir.SpecializedType) and getattr(t.base, "name", None) == "register"
+            and system_decl(t.base) and t.args):
+        return
+    cell = _unalias(t.args[0])
+    if isinstance(cell, ir.EnumDecl) and cell.underlying is not None:
+        cell = cell.underlying
+    if inst.args and isinstance(size := inst.args[0].value, ir.Constant) and size.value == 0:
+        raise error(inst.pos, f"{inst.name}: direct registers are not supported in bmv2")
+    if not isinstance(cell, ir.BitType):
+        raise error(inst.pos, "register: Only registers with bit or int types are currently supported")
 
 
 def _check_invalid_header_arguments(tables: list[ir.TableDecl]) -> None:

@@ -81,11 +81,8 @@ class ExternCompiler:
         args = [a.value for a in inst.args]
         gen = self.gen
         if kind == "register":
-            t = resolve(inst.type)
+            t = resolve(inst.type)  # (bit<W> or int<W> cells: the compiler refuses others, as p4c-bm2-ss)
             cell = resolve(t.args[0]) if isinstance(t, ir.SpecializedType) else None
-            if cell is not None and not isinstance(cell, ir.BitType):  # as p4c-bm2-ss
-                raise unsupported(inst, f"register '{qname}' of {cell.display()} cells (only "
-                                        "bit<W> or int<W>, as simple_switch)")
             width = width_of(cell) if cell is not None else 32
             reg = gen.registers[qname] = Register(qname, _const(args[0], gen), width)
             return gen.obj("R", reg)

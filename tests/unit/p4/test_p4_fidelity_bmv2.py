@@ -71,6 +71,14 @@ REJECTED = [
     # v1model.p4's Checksum16: p4c-bm2-ss has no converter for it (issue841)
     ("Checksum16", {"LOCALS": "Checksum16() ck;", "APPLY": "meta.x = (bit<8>)ck.get(hdr.h.a);"},
      "Checksum16() ck", "Checksum16: unknown extern instance"),
+    # a register's cells are bit strings (issue907-bmv2), and there are some
+    ("register of structs", {"DECLS": "struct c_t { bit<8> f; }", "LOCALS": "register<c_t>(4) regs;",
+                             "APPLY": "c_t c = { 1 }; regs.write(0, c);"}, "register<c_t>",
+     "register: Only registers with bit or int types are currently supported"),
+    ("register of bools", {"LOCALS": "register<bool>(4) regs;", "APPLY": "regs.write(0, true);"},
+     "register<bool>", "register: Only registers with bit or int types"),
+    ("register of no cells", {"LOCALS": "register<bit<8>>(0) regs;", "APPLY": "regs.write(0, 1);"},
+     "register<bit<8>>", "regs: direct registers are not supported in bmv2"),
 ]
 
 
@@ -102,6 +110,10 @@ ACCEPTED = [
                                 "APPLY": "t.apply();"}),
     ("meter declared, unused", {"LOCALS": METER}),
     ("extern function never called", {"DECLS": "extern void ext(out bit<8> d);"}),
+    ("registers of int, a serializable enum, a newtype", {
+        "DECLS": "enum bit<8> e_t { A = 1 }\ntype bit<8> n_t;",
+        "LOCALS": "register<int<8>>(4) r1; register<e_t>(4) r2; register<n_t>(4) r3;",
+        "APPLY": "r1.write(0, -1); r2.write(0, e_t.A); r3.write(0, (n_t)1);"}),
 ]
 
 

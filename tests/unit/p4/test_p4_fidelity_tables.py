@@ -6,7 +6,7 @@ the first diagnostic must name) and a close variant p4c accepts, which must comp
 
 import pytest
 
-from fabriclab.p4 import CompileError, compile_source
+from fabriclab.p4 import CompileError, TargetError, compile_source
 from marked import V1MODEL, compiles, rejected_at
 from marked import build as fill
 
@@ -197,8 +197,14 @@ def test_extern_writes_a_struct_field_of_a_package_struct():
              APPLY="regs.read(@@meta.r, 0);")
     rejected("meta.r: writing to a structure is not supported", NESTED, DECLS="extern r_t make();",
              APPLY="@@meta.r = make();")
-    accepted(NESTED, LOCALS=reg + " r_t tmp;", APPLY="regs.read(tmp, 0); meta.r = tmp; regs.write(0, meta.r);")
-    accepted(DECLS="struct r_t { bit<8> f; }", LOCALS=reg + " r_t tmp;", APPLY="regs.read(tmp, 0);")
+    # past the mid end, a register of structs is then refused by p4c-bm2-ss's back end
+    cells = "register: Only registers with bit or int types are currently supported"
+    with pytest.raises(TargetError, match=cells):
+        compile_source(build(NESTED, LOCALS=reg + " r_t tmp;",
+                             APPLY="regs.read(tmp, 0); meta.r = tmp; regs.write(0, meta.r);"), "t.p4")
+    with pytest.raises(TargetError, match=cells):
+        compile_source(build(DECLS="struct r_t { bit<8> f; }", LOCALS=reg + " r_t tmp;",
+                             APPLY="regs.read(tmp, 0);"), "t.p4")
 
 
 # -- action parameters (p4c: issue2354-1, param, issue532)

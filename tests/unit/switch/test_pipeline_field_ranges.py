@@ -127,7 +127,10 @@ V1Switch(P(), V(), I(), E(), C(), D()) main;
 
 def test_a_nested_struct_filled_by_an_extern_is_unbounded():
     """An extern's out argument fills a whole struct: every field in it is unbounded (here
-    register<struct>.read, which the switch refuses to run: the analysis stays conservative
-    all the same)."""
-    ranges = FieldRanges(compile_source(NESTED, "nested.p4").program, "standard_metadata_t")
+    register<struct>.read, which p4c-bm2-ss refuses, so the program has a package of its
+    own, out of the BMv2 rules' reach: the analysis stays conservative all the same)."""
+    own = NESTED.replace("V1Switch(P(), V(), I(), E(), C(), D()) main;", (
+        "package Pipe<H, M>(Parser<H, M> p, VerifyChecksum<H, M> v, Ingress<H, M> i, Egress<H, M> e,\n"
+        "                   ComputeChecksum<H, M> c, Deparser<H> d);\nPipe(P(), V(), I(), E(), C(), D()) main;"))
+    ranges = FieldRanges(compile_source(own, "nested.p4").program, "standard_metadata_t")
     assert ranges.bits[("inner_t", "slot")] is UNBOUNDED  # the [3:0] write alone: 4 bits
