@@ -16,15 +16,21 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
 - a register's cells are bit<W> or int<W>, and it has some (no direct registers);
 - externs are those simple_switch implements (v1model.p4's and core.p4's but Checksum16): p4c
   rejects a program's own extern functions and extern instances unless told to emit them
-  (--emit-externs), and v1model.p4's Checksum16, which its back end never converts.
+  (--emit-externs), and v1model.p4's Checksum16, which its back end never converts;
+- each of V1Switch's blocks by its kind: the checksum controls hold only calls of their
+  checksum functions on plain fields, the deparser only emits, constant assignments and
+  extern calls (no `if`), clone(I2E)/resubmit run in ingress, clone(E2E)/recirculate in
+  egress; the deprecated resubmit/recirculate/clone3 (and the checksum functions elsewhere)
+  have no converter; a hash's data are a list or the fields of a struct or header.
 """
 
 from __future__ import annotations
 
 import pathlib
 
-from fabriclab.p4 import ir
+from fabriclab.p4 import ir, liveness
 from fabriclab.p4.diagnostics import Diagnostic, TargetError
+from fabriclab.p4.p4c_text import folded_text
 from fabriclab.p4.preprocess import INCLUDE_DIR
 from fabriclab.p4.typecheck import CheckContext
 
@@ -73,6 +79,132 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if call.kind == ir.CallKind.EXTERN_FUNCTION and not system_decl(call.decl):
             raise error(call.pos, f"{call.method}: unknown extern function: simple_switch does not "
                                   f"implement it (p4c accepts it only with --emit-externs)")
+    _check_blocks(main)
+
+
+# V1Switch's arguments in order: p4c-bm2-ss converts each by its kind
+_PARSER, _VERIFY, _INGRESS, _EGRESS, _COMPUTE, _DEPARSER = range(6)
+# v1model.p4's extern functions p4c-bm2-ss has no converter for (the deprecated ones, and the
+# checksum functions outside their controls): "unknown extern function" where called
+_NO_CONVERTER = frozenset({"resubmit", "recirculate", "clone3", "verify_checksum", "update_checksum",
+                           "verify_checksum_with_payload", "update_checksum_with_payload"})
+# extern function -> {argument's CloneType member or None: (the block it must be called in, p4c's words)}
+_ONLY_IN = {
+    "clone": {"I2E": (_INGRESS, "'clone(I2E, ...) not invoked in ingress"),
+              "E2E": (_EGRESS, "'clone(E2E, ...) not invoked in egress")},
+    "clone_preserving_field_list": {
+        "I2E": (_INGRESS, "'clone_preserving_field_list(I2E, ...) not invoked in ingress"),
+        "E2E": (_EGRESS, "'clone_preserving_field_list(E2E, ...) not invoked in egress")},
+    "resubmit_preserving_field_list": {None: (_INGRESS, "'resubmit' can only be invoked in ingress")},
+    "recirculate_preserving_field_list": {None: (_EGRESS, "'resubmit' can only be invoked in egress")},  # (sic)
+}
+
+
+def _check_blocks(main: ir.Instance) -> None:
+    """What p4c-bm2-ss converts block by block: the checksum controls hold only calls of their
+    checksum functions on plain fields, the deparser only emits, constant assignments and
+    extern functions (no `if`), and clone, resubmit and recirculate run in the block they
+    belong to (an action counts in each control that uses it)."""
+    for role in range(_VERIFY, len(main.args)):
+        blocks = liveness.blocks_under([main.args[role].value])
+        if not blocks or not isinstance(blocks[0], ir.ControlDecl):
+            continue
+        if role in (_VERIFY, _COMPUTE):
+            _check_checksum_control(blocks[0], role == _VERIFY)
+        elif role == _DEPARSER:
+            _check_deparser_body(blocks[0], blocks[0].body.stmts)
+        for call in (c for body in _bodies(blocks, liveness.used_actions(blocks)) for c in ir.iter_calls(body)):
+            if call.kind != ir.CallKind.EXTERN_FUNCTION or not system_decl(call.decl):
+                continue
+            if call.method in _NO_CONVERTER and role not in (_VERIFY, _COMPUTE):
+                raise error(call.pos, f"{call.method}: unknown extern function")
+            if call.method == "hash" and len(call.args) > 3:
+                _check_calculation_data(call.args[3].value)
+            if call.method == "mark_to_drop" and not call.args:  # (v1model.p4's deprecated form)
+                raise error(call.pos, f"Expected 1 argument for {folded_text(call)}. Are you using an "
+                                      f"up-to-date v1model.p4?")
+            rule = _ONLY_IN.get(call.method, {})
+            first = call.args[0].value if call.args else None
+            block, words = rule.get(first.member if isinstance(first, ir.EnumMember) else None, (role, ""))
+            if block != role:
+                raise error(call.pos, f"{words} {folded_text(call)}")
+
+
+def _check_checksum_control(control: ir.ControlDecl, verify: bool) -> None:
+    """p4c-bm2-ss turns a checksum control into a list of checksums: each statement a call of
+    verify_checksum(_with_payload) (or update_...), whose data are fields, not computations."""
+    name = "verify_checksum" if verify else "update_checksum"
+    for stmt in _statements_of(control, control.body.stmts):
+        call = stmt.call if isinstance(stmt, ir.CallStmt) else None
+        if call is None or call.kind != ir.CallKind.EXTERN_FUNCTION or not system_decl(call.decl) or \
+                call.method not in (name, name + "_with_payload"):
+            if _local_write(stmt):
+                continue  # (a local's copy: p4c's copy propagation may take it away)
+            raise error(stmt.pos, f"{folded_text(stmt)}: Only calls to {name} or {name}_with_payload allowed")
+        if len(call.args) > 1:
+            _check_calculation_data(call.args[1].value)
+            for node in ir.walk(call.args[1].value):
+                if not isinstance(node, _SIMPLE) and not (isinstance(node, ir.Cast) and node.target is None):
+                    raise error(node.pos, f"{folded_text(node)}: Computations are not supported in {name}")
+
+
+def _check_calculation_data(data: ir.Expr) -> None:
+    """A hash's or checksum's data become a BMv2 calculation's field list: a list, or the
+    fields of a struct or header (a tuple is a struct by then), not a single value."""
+    if not isinstance(_uncast(data), (ir.ListExpr, ir.StructExpr)) and \
+            not isinstance(_unalias(data.type), (ir.StructLike, ir.TupleType)):
+        raise TargetError([Diagnostic(data.pos, f"{folded_text(data)}: expected a struct"),
+                           Diagnostic(None, "Are you using an up-to-date v1model.p4?")])
+
+
+# what a checksum's data may hold (p4c's EnsureExpressionIsSimple): fields, lists, constants
+_SIMPLE = (ir.StructExpr, ir.PathExpr, ir.Member, ir.ListExpr, ir.Constant, ir.Index, ir.EnumMember,
+           ir.TypeMember, ir.TypeRef)
+
+
+def _check_deparser_body(control: ir.ControlDecl, stmts: list) -> None:
+    """The deparser's statements, as p4c-bm2-ss converts them: emits, assignments of
+    constants and extern function calls, in blocks; `return`/`exit` end it; nothing else
+    (no `if`: every emit already tests its header's validity)."""
+    for stmt in _statements_of(control, stmts, stop_at_exit=True):
+        if isinstance(stmt, ir.CallStmt) and stmt.call.kind in (ir.CallKind.EMIT, ir.CallKind.EXTERN_FUNCTION):
+            continue
+        if isinstance(stmt, ir.Assign) and (isinstance(_uncast(stmt.rhs), (ir.Constant, ir.BoolLiteral))
+                                            or _local_write(stmt)):
+            continue
+        raise error(stmt.pos, f"{folded_text(stmt)}: not supported within a deparser on this target")
+
+
+def _statements_of(control: ir.ControlDecl, stmts: list, stop_at_exit: bool = False):
+    """The statements of a control's body as p4c's back end sees them: blocks and applied
+    controls inlined, declarations moved out, empty statements gone (`stop_at_exit`: none
+    after a `return` or `exit`)."""
+    for stmt in stmts:
+        if isinstance(stmt, ir.Block):
+            yield from _statements_of(control, stmt.stmts, stop_at_exit)
+        elif isinstance(stmt, ir.CallStmt) and stmt.call.kind == ir.CallKind.CONTROL_APPLY and \
+                isinstance(inner := liveness.block_of(stmt.call.target), ir.ControlDecl):
+            yield from _statements_of(inner, inner.body.stmts, stop_at_exit)
+        elif isinstance(stmt, (ir.Return, ir.Exit)) and stop_at_exit:
+            return
+        elif not isinstance(stmt, (ir.Empty, ir.VarDecl, ir.ConstDecl)):
+            yield stmt
+
+
+def _local_write(stmt) -> bool:
+    """An assignment to a variable of the control's own (or a part of one)."""
+    if not isinstance(stmt, ir.Assign):
+        return False
+    root = stmt.lhs
+    while isinstance(root, (ir.Member, ir.Index, ir.Slice)):
+        root = root.expr
+    return isinstance(root, ir.PathExpr) and isinstance(root.decl, ir.VarDecl)
+
+
+def _uncast(e):
+    while isinstance(e, ir.Cast) and e.target is None:
+        e = e.expr
+    return e
 
 
 def _check_register(inst: ir.Instance) -> None:

@@ -36,6 +36,12 @@ def main_blocks(main: ir.Instance | None) -> Iterator[tuple[ir.Instance | ir.Con
 def pipeline_blocks(main: ir.Instance, follow_args: bool = False) -> list[ir.Decl]:
     """The parsers and controls main gets and those they instantiate, depth first in source
     order. With `follow_args`, also those passed as constructor arguments to them."""
+    return blocks_under([arg.value for arg in main.args], follow_args)
+
+
+def blocks_under(values: list, follow_args: bool = False) -> list[ir.Decl]:
+    """The parsers and controls `values` make (instances, constructor calls, paths) and those
+    they instantiate, as pipeline_blocks."""
     found: list[ir.Decl] = []
 
     def add(value) -> None:
@@ -53,8 +59,8 @@ def pipeline_blocks(main: ir.Instance, follow_args: bool = False) -> list[ir.Dec
             for arg in value.args:
                 add(arg.value)
 
-    for arg in main.args:
-        add(arg.value)
+    for value in values:
+        add(value)
     return found
 
 

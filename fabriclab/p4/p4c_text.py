@@ -12,6 +12,7 @@ precedence. Nodes p4c does not print quote their IR class's name (`SelectExpress
 
 from __future__ import annotations
 
+import contextvars
 import re
 
 from fabriclab.p4 import ir
@@ -26,6 +27,19 @@ _PREFIXES = {2: "0b", 8: "0o", 16: "0x"}
 def node_text(node: ir.Node | None) -> str:
     """`node` as p4c's `toString` prints it."""
     return _text(node, top=True)
+
+
+def folded_text(node: ir.Node | None) -> str:
+    """`node` as p4c's back end prints it, after the mid end folded constants: a literal given
+    a parameter's type is a sized constant (`32w1`), not a cast."""
+    token = _folded.set(True)
+    try:
+        return node_text(node)
+    finally:
+        _folded.reset(token)
+
+
+_folded: contextvars.ContextVar[bool] = contextvars.ContextVar("folded", default=False)
 
 
 def _text(node: ir.Node | None, top: bool = False) -> str:
@@ -83,6 +97,8 @@ def _text(node: ir.Node | None, top: bool = False) -> str:
         return type_text(node.target)
     if isinstance(node, ir.Argument):
         return _argument(node)
+    if isinstance(node, ir.CallStmt):
+        return _text(node.call)
     if isinstance(node, ir.Assign):
         if node.compound and isinstance(node.rhs, ir.Binary):
             return f"{_text(node.lhs)} {node.rhs.op}= {_text(node.rhs.right)}"
@@ -98,7 +114,8 @@ def _text(node: ir.Node | None, top: bool = False) -> str:
     return _CLASS_NAMES.get(type(node), type(node).__name__)
 
 
-_CLASS_NAMES: dict[type, str] = {ir.SelectExpr: "SelectExpression", ir.Entry: "Entry"}
+_CLASS_NAMES: dict[type, str] = {ir.SelectExpr: "SelectExpression", ir.Entry: "Entry", ir.If: "IfStatement",
+                                 ir.Switch: "SwitchStatement", ir.Exit: "exit"}
 
 
 def type_text(ref: ir.TypeRef | None) -> str:
@@ -176,7 +193,8 @@ def _argument(arg: ir.Argument) -> str:
     checker put around it (`f((bit<32>)2)`)."""
     value = arg.value
     text = _text(value)
-    if isinstance(value, ir.Constant) and isinstance(value.type, ir.BitType) and written_unsized(value):
+    if isinstance(value, ir.Constant) and isinstance(value.type, ir.BitType) and written_unsized(value) \
+            and not _folded.get():
         text = f"({checked_type_text(value.type)}){_constant(value, sized=False)}"
     return (f"{arg.name} = " if arg.name else "") + text
 

@@ -73,6 +73,7 @@ control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) 
         meta.in_port = sm.ingress_port;
         clone(CloneType.I2E, 100);
         clone_preserving_field_list(CloneType.I2E, 101, 1);
+        if (meta.h == 1) { resubmit_preserving_field_list(1); }
         log_msg("ingress port {}", { sm.ingress_port });
         log_msg("hello");
         assert(sm.ingress_port != 511);
@@ -84,7 +85,6 @@ control E(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) 
     apply {
         if (sm.instance_type == 1) { truncate(64); }
         if (meta.h == 0) { recirculate_preserving_field_list(1); }
-        if (meta.h == 1) { resubmit_preserving_field_list(1); }
     }
 }
 

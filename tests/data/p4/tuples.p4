@@ -1,4 +1,4 @@
-// A tuple type (typedef) as the data of a checksum computed in the ingress control (the front end
+// A tuple type (typedef) as the data of a hash computed in the ingress control (the front end
 // accepts it; the switch rejects tuple-typed variables at pipeline build).
 #include <v1model.p4>
 typedef tuple<bit<8>, bit<16>> pair_t;
@@ -12,7 +12,7 @@ control C(inout hs_t hdr, inout m_t meta, inout standard_metadata_t sm) {
     apply {
         sm.egress_spec = 1;
         pair_t p = { hdr.h.a, hdr.h.b };
-        update_checksum(true, p, hdr.h.c, HashAlgorithm.csum16);
+        hash(hdr.h.c, HashAlgorithm.csum16, 16w0, p, 17w65536);
     }
 }
 control Nop(inout hs_t hdr, inout m_t meta) { apply { } }

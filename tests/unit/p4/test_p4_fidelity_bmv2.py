@@ -20,12 +20,14 @@ control C(inout {HTYPE} hdr, inout m_t meta, inout standard_metadata_t sm) {
     apply { {APPLY} }
 }
 control Nop(inout {HTYPE} hdr, inout m_t meta) { apply { } }
-control Eg(inout {HTYPE} hdr, inout m_t meta, inout standard_metadata_t sm) { apply { } }
-control D(packet_out pkt, in {HTYPE} hdr) { apply { } }
-V1Switch(P(), Nop(), C(), Eg(), Nop(), D()) main;
+control Eg(inout {HTYPE} hdr, inout m_t meta, inout standard_metadata_t sm) { apply { {EGRESS} } }
+control Ck(inout {HTYPE} hdr, inout m_t meta) { apply { {COMPUTE} } }
+control D(packet_out pkt, in {HTYPE} hdr) { apply { {DEPARSER} } }
+V1Switch(P(), Nop(), C(), Eg(), Ck(), D()) main;
 """
 DEFAULTS = {"HFIELD": "", "EARLY": "", "HSFIELD": "", "DECLS": "", "HTYPE": "hs_t", "PARSER": "pkt.extract(hdr.h);",
-            "LOCALS": "", "APPLY": ""}
+            "LOCALS": "", "APPLY": "", "EGRESS": "", "COMPUTE": "", "DEPARSER": ""}
+CKSUM = "update_checksum(hdr.h.isValid(), {DATA}, meta.x, HashAlgorithm.csum16);"
 
 TABLE = """action nop() {{ }}
     table t {{ key = {{ {keys} }} actions = {{ nop; }} {props} }}"""
@@ -79,6 +81,39 @@ REJECTED = [
      "register<bool>", "register: Only registers with bit or int types"),
     ("register of no cells", {"LOCALS": "register<bit<8>>(0) regs;", "APPLY": "regs.write(0, 1);"},
      "register<bit<8>>", "regs: direct registers are not supported in bmv2"),
+    # each block is converted by its kind: clone, resubmit and recirculate where they belong
+    ("clone E2E in ingress", {"APPLY": "clone(CloneType.E2E, 1);"}, "clone(",
+     "'clone(E2E, ...) not invoked in egress clone(CloneType.E2E, 32w1)"),
+    ("clone I2E in egress", {"EGRESS": "clone(CloneType.I2E, 1);"}, "clone(",
+     "'clone(I2E, ...) not invoked in ingress clone(CloneType.I2E, 32w1)"),
+    ("clone I2E in an action egress uses", {"DECLS": "action c() { clone_preserving_field_list(CloneType.I2E, 1, 0); }",
+                                            "EGRESS": "c();"}, "action c()",
+     "'clone_preserving_field_list(I2E, ...) not invoked in ingress"),
+    ("resubmit in egress", {"EGRESS": "resubmit_preserving_field_list(0);"}, "resubmit_",
+     "'resubmit' can only be invoked in ingress resubmit_preserving_field_list(8w0)"),
+    ("recirculate in ingress", {"APPLY": "recirculate_preserving_field_list(0);"}, "recirculate_",
+     "'resubmit' can only be invoked in egress recirculate_preserving_field_list(8w0)"),  # (p4c's words)
+    ("deprecated resubmit", {"APPLY": "resubmit(meta);"}, "resubmit(", "resubmit: unknown extern function"),
+    ("checksum in ingress", {"APPLY": CKSUM.replace("{DATA}", "{ hdr.h.a }")}, "update_checksum",
+     "update_checksum: unknown extern function"),
+    ("deprecated mark_to_drop", {"APPLY": "mark_to_drop();"}, "mark_to_drop",
+     "Expected 1 argument for mark_to_drop(). Are you using an up-to-date v1model.p4?"),
+    ("hash of a single value", {"APPLY": "hash(meta.x, HashAlgorithm.crc16, 8w0, hdr.h.a, 8w255);"}, "hash(",
+     "hdr.h.a: expected a struct"),
+    # the checksum controls: checksum calls of plain fields only (issue1765-bmv2, -1-bmv2)
+    ("assignment in a checksum control", {"COMPUTE": "meta.x = 1;"}, "control Ck",
+     "meta.x = 8w1: Only calls to update_checksum or update_checksum_with_payload allowed"),
+    ("if in a checksum control", {"COMPUTE": "if (hdr.h.a == 1) { " + CKSUM.replace("{DATA}", "{ hdr.h.a }") + " }"},
+     "control Ck", "IfStatement: Only calls to update_checksum or update_checksum_with_payload allowed"),
+    ("verify in the compute control", {"COMPUTE": CKSUM.replace("{DATA}", "{ hdr.h.a }").replace("update", "verify")},
+     "control Ck", "Only calls to update_checksum or update_checksum_with_payload allowed"),
+    ("computed checksum data", {"COMPUTE": CKSUM.replace("{DATA}", "{ hdr.h.a, hdr.h.a + 1 }")}, "control Ck",
+     "hdr.h.a + 1: Computations are not supported in update_checksum"),
+    ("cast checksum data", {"COMPUTE": CKSUM.replace("{DATA}", "{ (bit<16>)hdr.h.a }")}, "control Ck",
+     "(bit<16>)hdr.h.a: Computations are not supported in update_checksum"),
+    # the deparser: emits, blocks, constant assignments and extern calls (issue887)
+    ("if in the deparser", {"DEPARSER": "if (hdr.h.a == 1) { pkt.emit(hdr.h); }"}, "control D",
+     "IfStatement: not supported within a deparser on this target"),
 ]
 
 
@@ -114,6 +149,19 @@ ACCEPTED = [
         "DECLS": "enum bit<8> e_t { A = 1 }\ntype bit<8> n_t;",
         "LOCALS": "register<int<8>>(4) r1; register<e_t>(4) r2; register<n_t>(4) r3;",
         "APPLY": "r1.write(0, -1); r2.write(0, e_t.A); r3.write(0, (n_t)1);"}),
+    ("clone, resubmit and recirculate where they belong", {
+        "APPLY": "clone(CloneType.I2E, 1); resubmit_preserving_field_list(0); mark_to_drop(sm);",
+        "EGRESS": "clone(CloneType.E2E, 1); recirculate_preserving_field_list(0);"}),
+    ("hash of a list, a header, a struct", {
+        "DECLS": "struct two_t { bit<8> a; bit<8> b; }",
+        "APPLY": "hash(meta.x, HashAlgorithm.crc16, 8w0, { hdr.h.a }, 8w255); "
+                 "hash(meta.x, HashAlgorithm.crc16, 8w0, hdr.h, 8w255); "
+                 "two_t t = { 1, 2 }; hash(meta.x, HashAlgorithm.crc16, 8w0, t, 8w255);"}),
+    ("checksum controls of checksum calls, in blocks", {
+        "COMPUTE": "{ " + CKSUM.replace("{DATA}", "{ hdr.h.a, 8w0, hdr.h }") + " } "
+                   + CKSUM.replace("{DATA}", "hdr.h").replace("update_checksum", "update_checksum_with_payload")}),
+    ("a deparser of emits, a block, an extern call and a return", {
+        "DEPARSER": "pkt.emit(hdr); { pkt.emit(hdr.h); } log_msg(\"out\"); return;"}),
 ]
 
 

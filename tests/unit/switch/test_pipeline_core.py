@@ -28,7 +28,6 @@ control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         sm.priority = 3;
         hdr.data.ts = sm.ingress_global_timestamp;
         if (hdr.data.op == 1) { digest<learn_t>(1, { hdr.data.a, sm.ingress_port }); }
-        if (hdr.data.op == 2) { recirculate_preserving_field_list(0); }
         if (hdr.data.op == 3) { clone(CloneType.I2E, 5); }
     }
 }
@@ -37,6 +36,7 @@ control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         hdr.data.a = (bit<32>)sm.enq_qdepth;
         hdr.data.b = sm.deq_timedelta;
         if (hdr.data.op == 4) { hdr.data.ts = sm.egress_global_timestamp; }
+        if (hdr.data.op == 2) { recirculate_preserving_field_list(0); }
     }
 }
 control C(inout headers hdr, inout metadata meta) { apply { } }
