@@ -2,7 +2,7 @@
 
 These are target rules, not language rules: p4test accepts such programs, p4c-bm2-ss does not
 (its negative corpus, testdata/p4_16_bmv_errors). fabriclab is a simple_switch-faithful
-target, so `TargetRestrictions` runs them when main is a `V1Switch`:
+target, so `rules.SimpleSwitchBackEnd` runs them, after the mid end, when main is a `V1Switch`:
 
 - the parser's headers type must be a struct of headers, header stacks and header unions
   (nested structs are flattened first), and its metadata type a struct;
@@ -21,14 +21,17 @@ target, so `TargetRestrictions` runs them when main is a `V1Switch`:
   checksum functions on plain fields, the deparser only emits, constant assignments and
   extern calls (no `if`), clone(I2E)/resubmit run in ingress, clone(E2E)/recirculate in
   egress; the deprecated resubmit/recirculate/clone3 (and the checksum functions elsewhere)
-  have no converter; a hash's data are a list or the fields of a struct or header.
+  have no converter; a hash's data are a list or the fields of a struct or header; ingress
+  and egress make a BMv2 control graph (bmv2_cfg: each table applied once on a path, with
+  the same successors wherever it is applied);
+- no field of a header stack's `next` is read or written (`next` is extract's argument only).
 """
 
 from __future__ import annotations
 
 import pathlib
 
-from fabriclab.p4 import ir, liveness
+from fabriclab.p4 import bmv2_cfg, ir, liveness
 from fabriclab.p4.diagnostics import Diagnostic, TargetError
 from fabriclab.p4.p4c_text import folded_text
 from fabriclab.p4.preprocess import INCLUDE_DIR
@@ -79,6 +82,7 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
         if call.kind == ir.CallKind.EXTERN_FUNCTION and not system_decl(call.decl):
             raise error(call.pos, f"{call.method}: unknown extern function: simple_switch does not "
                                   f"implement it (p4c accepts it only with --emit-externs)")
+    _check_next_fields(blocks, actions)
     _check_blocks(main)
 
 
@@ -113,6 +117,8 @@ def _check_blocks(main: ir.Instance) -> None:
             _check_checksum_control(blocks[0], role == _VERIFY)
         elif role == _DEPARSER:
             _check_deparser_body(blocks[0], blocks[0].body.stmts)
+        else:
+            bmv2_cfg.check_control(blocks[0])
         for call in (c for body in _bodies(blocks, liveness.used_actions(blocks)) for c in ir.iter_calls(body)):
             if call.kind != ir.CallKind.EXTERN_FUNCTION or not system_decl(call.decl):
                 continue
@@ -146,6 +152,18 @@ def _check_checksum_control(control: ir.ControlDecl, verify: bool) -> None:
             for node in ir.walk(call.args[1].value):
                 if not isinstance(node, _SIMPLE) and not (isinstance(node, ir.Cast) and node.target is None):
                     raise error(node.pos, f"{folded_text(node)}: Computations are not supported in {name}")
+
+
+def _check_next_fields(blocks: list, actions: list[ir.ActionDecl]) -> None:
+    """A field of `hs.next` has no BMv2 expression (`next` is only extract's argument there):
+    p4c-bm2-ss refuses reading or writing one (issue692-bmv2, XFAIL in p4c's BMv2 list)."""
+    for body in _bodies(blocks, actions):
+        for node in (n for root in (body if isinstance(body, list) else [body]) for n in ir.walk(root)):
+            inner = node.expr if isinstance(node, ir.Member) else None
+            if isinstance(inner, ir.Member) and inner.member == "next" and \
+                    isinstance(_unalias(inner.expr.type), ir.StackType) and \
+                    not isinstance(_unalias(node.type), ir.StructLike):  # (extract's hs.next.union_member)
+                raise error(inner.pos, f"{folded_text(inner)} uninitialized: next field read")
 
 
 def _check_calculation_data(data: ir.Expr) -> None:

@@ -25,7 +25,8 @@ from fabriclab.p4.select_cases import SimplifySelectCases
 from fabriclab.p4.shadowing import Shadowing
 from fabriclab.p4.stack_next import StackNextReads
 from fabriclab.p4.specialize import SpecializeBlocks
-from fabriclab.p4.rules import EntryPriorities, MainPackage, MidEndParsers, TableEntries, TargetRestrictions, UnusedTables
+from fabriclab.p4.rules import (EntryPriorities, MainPackage, MidEndParsers, SimpleSwitchBackEnd, TableEntries,
+                                TargetRestrictions, UnusedTables)
 from fabriclab.p4.runtime_ops import RuntimeDivision
 from fabriclab.p4.typecheck import CheckContext
 from fabriclab.p4.unroll import UnrollLoops
@@ -64,9 +65,10 @@ MID_END_START = "target-restrictions"  # the first pass of what p4c's mid end do
 
 
 # validate declarations as written -> warn about unused ones, uses of deprecated ones and out parameters left unwritten -> inline functions, instantiate Ctl.apply() -> specialize generic parsers/controls -> resolve top-level names -> resolve, type-check and fold each declaration -> whole-program rules
-# -> what the target cannot run (p4c's mid end for BMv2)
+# -> what the target cannot run (p4c's mid end for BMv2) -> what its BMv2 back end refuses (p4c-bm2-ss)
 FRONT_END: tuple[Pass, ...] = (ValidateDeclarations(), RecordVariables(), UnusedDeclarations(), Deprecated(), OutParams(), SideEffectOrdering(), Shadowing(), InlineFunctions(), InstantiateDirectCalls(), SpecializeBlocks(), DeclareGlobals(), CheckDeclarations(), EntryPriorities(),
-                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), ParserOutParams(), SimplifySelectCases(), StackNextReads(), DefUse(), MidEndParsers(), UnrollLoops())
+                               UnusedTables(), MainPackage(), TableEntries(), TargetRestrictions(), RuntimeDivision(), ParserOutParams(), SimplifySelectCases(), StackNextReads(), DefUse(), MidEndParsers(), UnrollLoops(),
+                               SimpleSwitchBackEnd())
 
 
 def check(program: ir.Program, warnings: list | None = None, infos: list | None = None) -> ir.Program:

@@ -197,7 +197,7 @@ class TargetRestrictions:
     struct type; and, for the parameters of the top-level blocks whose types are the
     package's nested struct type arguments (flattened to their fields), writes of a whole
     struct-typed field by an extern (an out/inout argument, or an extern result assigned).
-    Then, for a V1Switch program, what p4c's BMv2 back end rejects (bmv2_rules)."""
+    (What p4c's BMv2 back end rejects comes after the mid end: SimpleSwitchBackEnd.)"""
 
     name = "target-restrictions"
 
@@ -234,7 +234,19 @@ class TargetRestrictions:
             for body in [block.body if isinstance(block, ir.ControlDecl) else block.states] + \
                     [a.body for a in local]:
                 _check_struct_writes(body, flattened)
-        check_simple_switch(ctx, blocks, actions)
+
+
+class SimpleSwitchBackEnd:
+    """Pass: what p4c's BMv2 back end (p4c-bm2-ss) refuses in a V1Switch program
+    (bmv2_rules), after the whole mid end: p4c prints the mid end's warnings and errors first."""
+
+    name = "simple-switch-back-end"
+
+    def run(self, ctx: CheckContext) -> None:
+        main = ctx.program.main
+        if main is not None:
+            blocks = liveness.pipeline_blocks(main)
+            check_simple_switch(ctx, blocks, liveness.used_actions(blocks))
 
 
 def _split_locals_text(call: ir.MethodCall) -> str:

@@ -111,6 +111,18 @@ REJECTED = [
      "hdr.h.a + 1: Computations are not supported in update_checksum"),
     ("cast checksum data", {"COMPUTE": CKSUM.replace("{DATA}", "{ (bit<16>)hdr.h.a }")}, "control Ck",
      "(bit<16>)hdr.h.a: Computations are not supported in update_checksum"),
+    # a field of a stack's `next` has no BMv2 expression (issue692-bmv2)
+    ("next field read", {"HSFIELD": "h_t[2] st;", "PARSER": "pkt.extract(hdr.st.next); meta.x = hdr.st.next.a;"},
+     "pkt.extract(hdr.st.next)", "hdr.st.next uninitialized: next field read"),
+    # ingress and egress as BMv2 control graphs (issue986-bmv2): a table once on each path, and
+    # going on to the same nodes wherever it is applied
+    ("a table twice on a path", {"LOCALS": TABLE.format(keys="hdr.h.a: exact;", props=""),
+                                 "APPLY": "t.apply(); meta.x = 1; t.apply();"}, "table t",
+     "Program can not be implemented on this target since it contains a path from table t back to itself"),
+    ("a table with two successors", {"LOCALS": TABLE.format(keys="hdr.h.a: exact;", props=""),
+                                     "EGRESS": "", "APPLY": "if (meta.x == 1) { t.apply(); meta.x = 2; } "
+                                                            "else { t.apply(); }"}, "table t",
+     "Program is not supported by this target, because table t has multiple successors"),
     # the deparser: emits, blocks, constant assignments and extern calls (issue887)
     ("if in the deparser", {"DEPARSER": "if (hdr.h.a == 1) { pkt.emit(hdr.h); }"}, "control D",
      "IfStatement: not supported within a deparser on this target"),
@@ -160,6 +172,13 @@ ACCEPTED = [
     ("checksum controls of checksum calls, in blocks", {
         "COMPUTE": "{ " + CKSUM.replace("{DATA}", "{ hdr.h.a, 8w0, hdr.h }") + " } "
                    + CKSUM.replace("{DATA}", "hdr.h").replace("update_checksum", "update_checksum_with_payload")}),
+    ("a table on two paths, each going on to the same node", {
+        "LOCALS": TABLE.format(keys="hdr.h.a: exact;", props="") + " table u { actions = { nop; } }",
+        "APPLY": "if (meta.x == 1) { t.apply(); } else if (u.apply().hit) { t.apply(); } meta.x = 3;"}),
+    ("one control applied twice: two instances, two tables", {
+        "DECLS": "control Sub(inout bit<8> v) { action nop() { } table t { key = { v: exact; } actions = { nop; } }"
+                 " apply { t.apply(); } }",
+        "LOCALS": "Sub() s1; Sub() s2;", "APPLY": "s1.apply(meta.x); meta.x = 1; s2.apply(meta.x);"}),
     ("a deparser of emits, a block, an extern call and a return", {
         "DEPARSER": "pkt.emit(hdr); { pkt.emit(hdr.h); } log_msg(\"out\"); return;"}),
 ]

@@ -50,7 +50,7 @@ def test_the_front_end_is_a_list_of_named_passes():
     assert [p.name for p in FRONT_END] == ["validate-declarations", "record-variables", "unused-declarations", "deprecated", "out-params", "side-effect-ordering", "shadowing", "inline-functions", "instantiate-direct-calls", "specialize-blocks", "declare-globals", "check-declarations",
                                            "entry-priorities", "unused-tables", "main-package", "table-entries",
                                            "target-restrictions", "runtime-division", "parser-out-params", "simplify-select-cases", "stack-next-reads",
-                                           "def-use", "mid-end-parsers", "unroll-loops"]
+                                           "def-use", "mid-end-parsers", "unroll-loops", "simple-switch-back-end"]
 
 
 def test_declare_globals_alone_finds_duplicates():
