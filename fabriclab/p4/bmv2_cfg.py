@@ -42,7 +42,7 @@ class _Builder:
     def __init__(self) -> None:
         self.nodes: list[Node] = []
         self.exit = Node()
-        self.ends: Live = []  # edges of `exit` (and of the control's own `return`)
+        self.ends: Live = []  # edges of `exit`: to the end of the whole control
         self.scope: tuple = ()  # the control instances inlined around the current statement
 
     def node(self, live: Live, table: ir.TableDecl | None = None) -> Node:

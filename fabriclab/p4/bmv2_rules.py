@@ -116,7 +116,7 @@ def _check_blocks(main: ir.Instance) -> None:
         if role in (_VERIFY, _COMPUTE):
             _check_checksum_control(blocks[0], role == _VERIFY)
         elif role == _DEPARSER:
-            _check_deparser_body(blocks[0], blocks[0].body.stmts)
+            _check_deparser(blocks[0])
         else:
             bmv2_cfg.check_control(blocks[0])
         for call in (c for body in _bodies(blocks, liveness.used_actions(blocks)) for c in ir.iter_calls(body)):
@@ -140,7 +140,7 @@ def _check_checksum_control(control: ir.ControlDecl, verify: bool) -> None:
     """p4c-bm2-ss turns a checksum control into a list of checksums: each statement a call of
     verify_checksum(_with_payload) (or update_...), whose data are fields, not computations."""
     name = "verify_checksum" if verify else "update_checksum"
-    for stmt in _statements_of(control, control.body.stmts):
+    for stmt in _statements_of(control.body.stmts):
         call = stmt.call if isinstance(stmt, ir.CallStmt) else None
         if call is None or call.kind != ir.CallKind.EXTERN_FUNCTION or not system_decl(call.decl) or \
                 call.method not in (name, name + "_with_payload"):
@@ -180,11 +180,11 @@ _SIMPLE = (ir.StructExpr, ir.PathExpr, ir.Member, ir.ListExpr, ir.Constant, ir.I
            ir.TypeMember, ir.TypeRef)
 
 
-def _check_deparser_body(control: ir.ControlDecl, stmts: list) -> None:
+def _check_deparser(control: ir.ControlDecl) -> None:
     """The deparser's statements, as p4c-bm2-ss converts them: emits, assignments of
     constants and extern function calls, in blocks; `return`/`exit` end it; nothing else
     (no `if`: every emit already tests its header's validity)."""
-    for stmt in _statements_of(control, stmts, stop_at_exit=True):
+    for stmt in _statements_of(control.body.stmts, stop_at_exit=True):
         if isinstance(stmt, ir.CallStmt) and stmt.call.kind in (ir.CallKind.EMIT, ir.CallKind.EXTERN_FUNCTION):
             continue
         if isinstance(stmt, ir.Assign) and (isinstance(_uncast(stmt.rhs), (ir.Constant, ir.BoolLiteral))
@@ -193,16 +193,16 @@ def _check_deparser_body(control: ir.ControlDecl, stmts: list) -> None:
         raise error(stmt.pos, f"{folded_text(stmt)}: not supported within a deparser on this target")
 
 
-def _statements_of(control: ir.ControlDecl, stmts: list, stop_at_exit: bool = False):
+def _statements_of(stmts: list, stop_at_exit: bool = False):
     """The statements of a control's body as p4c's back end sees them: blocks and applied
     controls inlined, declarations moved out, empty statements gone (`stop_at_exit`: none
     after a `return` or `exit`)."""
     for stmt in stmts:
         if isinstance(stmt, ir.Block):
-            yield from _statements_of(control, stmt.stmts, stop_at_exit)
+            yield from _statements_of(stmt.stmts, stop_at_exit)
         elif isinstance(stmt, ir.CallStmt) and stmt.call.kind == ir.CallKind.CONTROL_APPLY and \
                 isinstance(inner := liveness.block_of(stmt.call.target), ir.ControlDecl):
-            yield from _statements_of(inner, inner.body.stmts, stop_at_exit)
+            yield from _statements_of(inner.body.stmts, stop_at_exit)
         elif isinstance(stmt, (ir.Return, ir.Exit)) and stop_at_exit:
             return
         elif not isinstance(stmt, (ir.Empty, ir.VarDecl, ir.ConstDecl)):
@@ -210,7 +210,7 @@ def _statements_of(control: ir.ControlDecl, stmts: list, stop_at_exit: bool = Fa
 
 
 def _local_write(stmt) -> bool:
-    """An assignment to a variable of the control's own (or a part of one)."""
+    """An assignment to a local variable (or a part of one), not to a parameter."""
     if not isinstance(stmt, ir.Assign):
         return False
     root = stmt.lhs
