@@ -55,7 +55,7 @@ def derive(skeleton: Skeleton, source_text: str) -> str:
 
 def _live_candidate(k: int) -> str:
     """liveness.p4's filter of candidate k (the same lines for each of cand1..cand7)."""
-    return (f"        if (meta.candidateCount > {k} && (meta.deadPorts >> meta.cand{k})[0:0] == 0) {{\n"
+    return (f"        if (meta.candidateCount > {k} && (meta.deadPorts >> (bit<8>)meta.cand{k})[0:0] == 0) {{\n"
             f"            live = live | ((bit<72>)meta.cand{k} << (n * 9));\n"
             "            n = n + 1;\n"
             "        }\n")
@@ -319,7 +319,8 @@ SKELETONS: tuple[Skeleton, ...] = (
         Hole("""        if (hdr.ipv4.flags[2:2] == 1) {   /* bounced back to us: no way on behind that port */
             hdr.ipv4.flags[2:2] = 0;
             meta.bounced = 1;
-            bit<64> port = (bit<64>)1 << standard_metadata.ingress_port;
+            /* (bit<8>): BMv2 shifts by at most 8 bits; fabric ports are below 64, deadPorts' bits */
+            bit<64> port = (bit<64>)1 << (bit<8>)standard_metadata.ingress_port;
             meta.deadPorts = meta.deadPorts | port;
             remote_dead.write((bit<32>)meta.group, (learned[111:48] | port)
                               ++ (standard_metadata.ingress_global_timestamp + BOUNCE_HOLD_US));
@@ -329,7 +330,8 @@ SKELETONS: tuple[Skeleton, ...] = (
            as dead for this packet, and remember it for the packet's group (remote_dead at
            index meta.group: the group's learned ports with this one added, ++ the time until
            which that holds, now + BOUNCE_HOLD_US), so the group's next packets avoid that
-           spine too without a bounce each. */"""),
+           spine too without a bounce each. (A port's bit: BMv2 shifts by at most 8 bits, so
+           shift by (bit<8>)standard_metadata.ingress_port.) */"""),
     )),
     Skeleton("8-tenant-isolation", "fabric/tenants.p4", "tenants.p4", """\
 /* Lab 8: per-tenant meters and policy. This is fabric.p4's tenants control

@@ -24,7 +24,8 @@ target, so `rules.SimpleSwitchBackEnd` runs them, after the mid end, when main i
   have no converter; a hash's data are a list or the fields of a struct or header; ingress
   and egress make a BMv2 control graph (bmv2_cfg: each table applied once on a path, with
   the same successors wherever it is applied);
-- no field of a header stack's `next` is read or written (`next` is extract's argument only).
+- no field of a header stack's `next` is read or written (`next` is extract's argument only);
+- a shift amount has at most 8 bits (BMv2's expressions).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def check_simple_switch(ctx: CheckContext, blocks: list, actions: list[ir.Action
             raise error(call.pos, f"{call.method}: unknown extern function: simple_switch does not "
                                   f"implement it (p4c accepts it only with --emit-externs)")
     _check_next_fields(blocks, actions)
+    _check_shifts(blocks, actions)
     _check_blocks(main)
 
 
@@ -164,6 +166,29 @@ def _check_next_fields(blocks: list, actions: list[ir.ActionDecl]) -> None:
                     isinstance(_unalias(inner.expr.type), ir.StackType) and \
                     not isinstance(_unalias(node.type), ir.StructLike):  # (extract's hs.next.union_member)
                 raise error(inner.pos, f"{folded_text(inner)} uninitialized: next field read")
+
+
+def _check_shifts(blocks: list, actions: list[ir.ActionDecl]) -> None:
+    """BMv2 takes a shift amount of at most 8 bits (p4c-bm2-ss's LowerExpressions): a `bit<W>`
+    amount wider than that, or a constant one over 256, is refused, even one that always fits
+    (cast it: `x << (bit<8>)port`). Table keys are not lowered; a shift the mid end folds away
+    (a constant or zero operand) is gone before."""
+    for body in _bodies(blocks, actions):
+        for node in (n for root in (body if isinstance(body, list) else [body]) for n in ir.walk(root)):
+            if not (isinstance(node, ir.Binary) and node.op in ("<<", ">>")):
+                continue
+            amount, left = _uncast(node.right), _uncast(node.left)
+            if isinstance(amount, ir.Constant) and (amount.value == 0 or isinstance(left, ir.Constant)):
+                continue  # (folded: `x << 0` is x, a constant shift is a constant)
+            if isinstance(left, ir.Constant) and left.value == 0:
+                continue  # (`0 << x` is 0)
+            t = _unalias(node.right.type)
+            if isinstance(t, ir.EnumDecl) and t.underlying is not None:
+                t = t.underlying
+            if isinstance(t, ir.BitType) and t.width > 8:
+                raise error(node.pos, f"{folded_text(node)}: shift amount limited to 8 bits on this target")
+            if isinstance(amount, ir.Constant) and not isinstance(t, ir.BitType) and amount.value > 256:
+                raise error(node.pos, f"{folded_text(node)}: shift amount limited to 256 on this target")
 
 
 def _check_calculation_data(data: ir.Expr) -> None:

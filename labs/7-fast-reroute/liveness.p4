@@ -54,7 +54,8 @@ control FabricLiveness(inout headers_t hdr,
            as dead for this packet, and remember it for the packet's group (remote_dead at
            index meta.group: the group's learned ports with this one added, ++ the time until
            which that holds, now + BOUNCE_HOLD_US), so the group's next packets avoid that
-           spine too without a bounce each. */
+           spine too without a bounce each. (A port's bit: BMv2 shifts by at most 8 bits, so
+           shift by (bit<8>)standard_metadata.ingress_port.) */
     }
 }
 
@@ -66,7 +67,7 @@ control FabricLiveCandidates(inout headers_t hdr,
     apply {
         bit<72> live = 0;
         bit<8> n = 0;
-        if (meta.candidateCount > 0 && (meta.deadPorts >> meta.cand0)[0:0] == 0) {
+        if (meta.candidateCount > 0 && (meta.deadPorts >> (bit<8>)meta.cand0)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand0 << (n * 9));
             n = n + 1;
         }
@@ -88,7 +89,7 @@ control FabricLiveCandidates(inout headers_t hdr,
             hash(pick, HashAlgorithm.crc32, 32w0,
                  { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol,
                    meta.l4SrcPort, meta.l4DstPort }, (bit<32>)n);
-            bit<72> chosen = live >> (pick * 9);
+            bit<72> chosen = live >> ((bit<8>)pick * 9);
             meta.cand0 = chosen[8:0];
             meta.candidateCount = 1;
         }

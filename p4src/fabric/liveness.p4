@@ -68,7 +68,8 @@ control FabricLiveness(inout headers_t hdr,
         if (hdr.ipv4.flags[2:2] == 1) {   /* bounced back to us: no way on behind that port */
             hdr.ipv4.flags[2:2] = 0;
             meta.bounced = 1;
-            bit<64> port = (bit<64>)1 << standard_metadata.ingress_port;
+            /* (bit<8>): BMv2 shifts by at most 8 bits; fabric ports are below 64, deadPorts' bits */
+            bit<64> port = (bit<64>)1 << (bit<8>)standard_metadata.ingress_port;
             meta.deadPorts = meta.deadPorts | port;
             remote_dead.write((bit<32>)meta.group, (learned[111:48] | port)
                               ++ (standard_metadata.ingress_global_timestamp + BOUNCE_HOLD_US));
@@ -84,35 +85,35 @@ control FabricLiveCandidates(inout headers_t hdr,
     apply {
         bit<72> live = 0;
         bit<8> n = 0;
-        if (meta.candidateCount > 0 && (meta.deadPorts >> meta.cand0)[0:0] == 0) {
+        if (meta.candidateCount > 0 && (meta.deadPorts >> (bit<8>)meta.cand0)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand0 << (n * 9));
             n = n + 1;
         }
-        if (meta.candidateCount > 1 && (meta.deadPorts >> meta.cand1)[0:0] == 0) {
+        if (meta.candidateCount > 1 && (meta.deadPorts >> (bit<8>)meta.cand1)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand1 << (n * 9));
             n = n + 1;
         }
-        if (meta.candidateCount > 2 && (meta.deadPorts >> meta.cand2)[0:0] == 0) {
+        if (meta.candidateCount > 2 && (meta.deadPorts >> (bit<8>)meta.cand2)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand2 << (n * 9));
             n = n + 1;
         }
-        if (meta.candidateCount > 3 && (meta.deadPorts >> meta.cand3)[0:0] == 0) {
+        if (meta.candidateCount > 3 && (meta.deadPorts >> (bit<8>)meta.cand3)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand3 << (n * 9));
             n = n + 1;
         }
-        if (meta.candidateCount > 4 && (meta.deadPorts >> meta.cand4)[0:0] == 0) {
+        if (meta.candidateCount > 4 && (meta.deadPorts >> (bit<8>)meta.cand4)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand4 << (n * 9));
             n = n + 1;
         }
-        if (meta.candidateCount > 5 && (meta.deadPorts >> meta.cand5)[0:0] == 0) {
+        if (meta.candidateCount > 5 && (meta.deadPorts >> (bit<8>)meta.cand5)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand5 << (n * 9));
             n = n + 1;
         }
-        if (meta.candidateCount > 6 && (meta.deadPorts >> meta.cand6)[0:0] == 0) {
+        if (meta.candidateCount > 6 && (meta.deadPorts >> (bit<8>)meta.cand6)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand6 << (n * 9));
             n = n + 1;
         }
-        if (meta.candidateCount > 7 && (meta.deadPorts >> meta.cand7)[0:0] == 0) {
+        if (meta.candidateCount > 7 && (meta.deadPorts >> (bit<8>)meta.cand7)[0:0] == 0) {
             live = live | ((bit<72>)meta.cand7 << (n * 9));
             n = n + 1;
         }
@@ -130,7 +131,7 @@ control FabricLiveCandidates(inout headers_t hdr,
             hash(pick, HashAlgorithm.crc32, 32w0,
                  { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol,
                    meta.l4SrcPort, meta.l4DstPort }, (bit<32>)n);
-            bit<72> chosen = live >> (pick * 9);
+            bit<72> chosen = live >> ((bit<8>)pick * 9);
             meta.cand0 = chosen[8:0];
             meta.candidateCount = 1;
         }

@@ -123,6 +123,11 @@ REJECTED = [
                                      "EGRESS": "", "APPLY": "if (meta.x == 1) { t.apply(); meta.x = 2; } "
                                                             "else { t.apply(); }"}, "table t",
      "Program is not supported by this target, because table t has multiple successors"),
+    # BMv2's shift amounts have at most 8 bits
+    ("shift by a port", {"APPLY": "bit<64> m = (bit<64>)1 << sm.ingress_port;"}, "bit<64> m",
+     "shift amount limited to 8 bits on this target"),
+    ("shift by a 32-bit product", {"APPLY": "bit<32> k = 1; meta.x = meta.x >> (k * 2);"}, "bit<32> k",
+     "meta.x >> k * 2: shift amount limited to 8 bits on this target"),
     # the deparser: emits, blocks, constant assignments and extern calls (issue887)
     ("if in the deparser", {"DEPARSER": "if (hdr.h.a == 1) { pkt.emit(hdr.h); }"}, "control D",
      "IfStatement: not supported within a deparser on this target"),
@@ -172,6 +177,9 @@ ACCEPTED = [
     ("checksum controls of checksum calls, in blocks", {
         "COMPUTE": "{ " + CKSUM.replace("{DATA}", "{ hdr.h.a, 8w0, hdr.h }") + " } "
                    + CKSUM.replace("{DATA}", "hdr.h").replace("update_checksum", "update_checksum_with_payload")}),
+    ("shifts by 8-bit amounts, constants, and ones folded away", {
+        "APPLY": "bit<64> m = (bit<64>)1 << (bit<8>)sm.ingress_port; meta.x = meta.x >> 3; "
+                 "meta.x = meta.x << 16w0; meta.x = 8w0 << sm.ingress_port; m = m << 8w2;"}),
     ("a table on two paths, each going on to the same node", {
         "LOCALS": TABLE.format(keys="hdr.h.a: exact;", props="") + " table u { actions = { nop; } }",
         "APPLY": "if (meta.x == 1) { t.apply(); } else if (u.apply().hit) { t.apply(); } meta.x = 3;"}),
