@@ -30,6 +30,7 @@ target, so `rules.SimpleSwitchBackEnd` runs them, after the mid end, when main i
 
 from __future__ import annotations
 
+import itertools
 import pathlib
 
 from fabriclab.p4 import bmv2_cfg, ir, liveness
@@ -159,13 +160,12 @@ def _check_checksum_control(control: ir.ControlDecl, verify: bool) -> None:
 def _check_next_fields(blocks: list, actions: list[ir.ActionDecl]) -> None:
     """A field of `hs.next` has no BMv2 expression (`next` is only extract's argument there):
     p4c-bm2-ss refuses reading or writing one (issue692-bmv2, XFAIL in p4c's BMv2 list)."""
-    for body in _bodies(blocks, actions):
-        for node in (n for root in (body if isinstance(body, list) else [body]) for n in ir.walk(root)):
-            inner = node.expr if isinstance(node, ir.Member) else None
-            if isinstance(inner, ir.Member) and inner.member == "next" and \
-                    isinstance(_unalias(inner.expr.type), ir.StackType) and \
-                    not isinstance(_unalias(node.type), ir.StructLike):  # (extract's hs.next.union_member)
-                raise error(inner.pos, f"{folded_text(inner)} uninitialized: next field read")
+    for node in _nodes(blocks, actions):
+        inner = node.expr if isinstance(node, ir.Member) else None
+        if isinstance(inner, ir.Member) and inner.member == "next" and \
+                isinstance(_unalias(inner.expr.type), ir.StackType) and \
+                not isinstance(_unalias(node.type), ir.StructLike):  # (extract's hs.next.union_member)
+            raise error(inner.pos, f"{folded_text(inner)} uninitialized: next field read")
 
 
 def _check_shifts(blocks: list, actions: list[ir.ActionDecl]) -> None:
@@ -173,22 +173,21 @@ def _check_shifts(blocks: list, actions: list[ir.ActionDecl]) -> None:
     amount wider than that, or a constant one over 256, is refused, even one that always fits
     (cast it: `x << (bit<8>)port`). Table keys are not lowered; a shift the mid end folds away
     (a constant or zero operand) is gone before."""
-    for body in _bodies(blocks, actions):
-        for node in (n for root in (body if isinstance(body, list) else [body]) for n in ir.walk(root)):
-            if not (isinstance(node, ir.Binary) and node.op in ("<<", ">>")):
-                continue
-            amount, left = _uncast(node.right), _uncast(node.left)
-            if isinstance(amount, ir.Constant) and (amount.value == 0 or isinstance(left, ir.Constant)):
-                continue  # (folded: `x << 0` is x, a constant shift is a constant)
-            if isinstance(left, ir.Constant) and left.value == 0:
-                continue  # (`0 << x` is 0)
-            t = _unalias(node.right.type)
-            if isinstance(t, ir.EnumDecl) and t.underlying is not None:
-                t = t.underlying
-            if isinstance(t, ir.BitType) and t.width > 8:
-                raise error(node.pos, f"{folded_text(node)}: shift amount limited to 8 bits on this target")
-            if isinstance(amount, ir.Constant) and not isinstance(t, ir.BitType) and amount.value > 256:
-                raise error(node.pos, f"{folded_text(node)}: shift amount limited to 256 on this target")
+    for node in _nodes(blocks, actions):
+        if not (isinstance(node, ir.Binary) and node.op in ("<<", ">>")):
+            continue
+        amount, left = _uncast(node.right), _uncast(node.left)
+        if isinstance(amount, ir.Constant) and (amount.value == 0 or isinstance(left, ir.Constant)):
+            continue  # (folded: `x << 0` is x, a constant shift is a constant)
+        if isinstance(left, ir.Constant) and left.value == 0:
+            continue  # (`0 << x` is 0)
+        t = _unalias(node.right.type)
+        if isinstance(t, ir.EnumDecl) and t.underlying is not None:
+            t = t.underlying
+        if isinstance(t, ir.BitType) and t.width > 8:
+            raise error(node.pos, f"{folded_text(node)}: shift amount limited to 8 bits on this target")
+        if isinstance(amount, ir.Constant) and not isinstance(t, ir.BitType) and amount.value > 256:
+            raise error(node.pos, f"{folded_text(node)}: shift amount limited to 256 on this target")
 
 
 def _check_calculation_data(data: ir.Expr) -> None:
@@ -404,13 +403,19 @@ def _bodies(blocks: list, actions: list[ir.ActionDecl]) -> list:
     return found + [a.body for a in actions]
 
 
+def _nodes(blocks: list, actions: list[ir.ActionDecl]):
+    """Every IR node of the blocks' and actions' code (not through links)."""
+    for body in _bodies(blocks, actions):
+        for root in body if isinstance(body, list) else [body]:
+            yield from ir.walk(root)
+
+
 def _check_no_lists(blocks: list, actions: list[ir.ActionDecl]) -> None:
     """`list<T>` values exist at compile time only (extern constructor arguments): simple_switch
     has no run-time list, so a variable, action parameter or expression of a list type in the
     pipeline is refused rather than run."""
-    roots = [n for body in _bodies(blocks, actions) for n in (body if isinstance(body, list) else [body])]
-    roots += [p for a in actions for p in a.params]
-    for node in (n for root in roots for n in ir.walk(root)):
+    params = (n for a in actions for p in a.params for n in ir.walk(p))
+    for node in itertools.chain(_nodes(blocks, actions), params):
         if isinstance(getattr(node, "type", None), ir.ListType):
             raise error(node.pos, f"unsupported: {node.type.display()} values at run time "
                                   f"(list types are only supported in extern constructor arguments)")
