@@ -101,7 +101,7 @@ def bench_driver(core, pkts: list[bytes], count: int) -> tuple[float, float]:
     switch = SwitchProcess(core, {}, TrafficManager())
     try:
         switch._socks = {1: _StubSocket(), 2: _StubSocket()}  # what the routes send to
-        batches = [[(data, 0, 0, 0) for data in pkts[i:i + 64]] for i in range(0, len(pkts), 64)]
+        batches = [pkts[i:i + 64] for i in range(0, len(pkts), 64)]
         done, start, cpu = 0, time.perf_counter(), time.process_time()
         while done < count:
             batch = batches[done // 64 % len(batches)]
@@ -145,7 +145,7 @@ while time.monotonic() < end:
     if not frames:
         select.select([s], [], [], 0.2)
         continue
-    k = sum(1 for data, *_ in frames if data[23] == 17)
+    k = sum(1 for data in frames if data[23] == 17)
     if k:
         last = time.monotonic(); first = first or last; n += k
 print(json.dumps({"n": n, "span": (last - first) if n > 1 else 0}))

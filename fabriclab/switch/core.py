@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from fabriclab.switch.codegen import generate_pipeline
@@ -66,8 +67,16 @@ class SwitchCore:
 
     # ------------------------------------------------------------------ ingress
     def ingress(self, port: int, data: bytes, now_us: int) -> list[EgressItem]:
+        p = self.stages.run_ingress(port, data, now_us, NORMAL, 0, None)
+        sm = p.sm
+        if p.clone_session is None and p.resubmit_fl is None and not sm.mcast_grp:
+            # the usual case, unicast or drop, as _ingress has it (a frame costs less here)
+            if sm.egress_spec == self.drop_port:
+                return []
+            sm.egress_port = sm.egress_spec
+            return [EgressItem(sm.egress_spec, sm.priority, len(data), p)]
         items: list[EgressItem] = []
-        self._ingress(port, data, now_us, NORMAL, None, items, 0)
+        self._end_ingress(p, port, data, now_us, NORMAL, items, 0)
         return items
 
     def _parse(self, port: int, data: bytes, now_us: int, instance_type: int) -> PacketState:
@@ -87,6 +96,11 @@ class SwitchCore:
                  preserved: tuple[Any, int] | None, items: list[EgressItem], depth: int) -> None:
         # parser, metadata preserved by resubmit/recirculate, verifyChecksum, ingress: one call
         p = self.stages.run_ingress(port, data, now_us, instance_type, depth, preserved)
+        self._end_ingress(p, port, data, now_us, instance_type, items, depth)
+
+    def _end_ingress(self, p: PacketState, port: int, data: bytes, now_us: int,
+                     instance_type: int, items: list[EgressItem], depth: int) -> None:
+        """End of ingress (see the module docstring): what the packet turns into."""
         sm = p.sm
         if p.clone_session is not None:
             self._clone_i2e(p, port, data, now_us, items)
@@ -126,7 +140,7 @@ class SwitchCore:
 
     # ------------------------------------------------------------------ egress
     def egress(self, item: EgressItem, now_us: int, queue: QueueInfo
-               ) -> tuple[list[tuple[int, bytes]], list[EgressItem]]:
+               ) -> tuple[list[tuple[int, bytes]], Sequence[EgressItem]]:
         stages = self.stages
         p: PacketState = item.state
         sm = p.sm
@@ -137,14 +151,16 @@ class SwitchCore:
         sm.egress_global_timestamp = now_us
         p.now = now_us
         stages.egress(p)
-        new_items: list[EgressItem] = []
+        new_items: list[EgressItem] | tuple = ()  # a list only when there are some
         if p.clone_session is not None and p.depth < MAX_REINJECT:
+            new_items = []
             self._clone_e2e(p, new_items)
         if sm.egress_spec == self.drop_port:
             return [], new_items
         data = stages.finish(p)  # computeChecksum, then deparser: headers + payload
         if p.recirc_fl is not None:
             if p.depth < MAX_REINJECT:
+                new_items = list(new_items)
                 self._ingress(sm.ingress_port, data, now_us, RECIRC, (p.meta, p.recirc_fl),
                               new_items, p.depth + 1)
             return [], new_items

@@ -46,7 +46,7 @@ from typing import Any, Callable
 from fabriclab.errors import FabricError
 from fabriclab.switch.pcap import PortCapture
 from fabriclab.switch.ports import PortSignal
-from fabriclab.switch.ring import PacketRing
+from fabriclab.switch.ring import TP_STATUS_CSUMNOTREADY, PacketRing, with_vlan_tag
 from fabriclab.switch.tm import TrafficManager
 
 ETH_P_ALL = 0x0003
@@ -57,10 +57,6 @@ PACKET_IGNORE_OUTGOING = 23  # Linux >= 4.20: do not even queue our own transmis
 PACKET_OUTGOING = 4
 PACKET_AUXDATA = 8
 PACKET_STATISTICS = 6
-TP_STATUS_CSUMNOTREADY = 0x8  # the sender left the L4 checksum to a NIC (TX offload on a veth)
-TP_STATUS_VLAN_VALID = 0x10
-TP_STATUS_VLAN_TPID_VALID = 0x40
-_SPECIAL_STATUS = TP_STATUS_CSUMNOTREADY | TP_STATUS_VLAN_VALID  # frames _accept must look at
 _AUXDATA = struct.Struct("=IIIHHHH")  # struct tpacket_auxdata
 _AUX_SPACE = socket.CMSG_SPACE(_AUXDATA.size)
 RECV_BATCH = 64  # frames read from one socket before looking at the others
@@ -145,15 +141,6 @@ def auxdata(ancillary: list) -> tuple[int, int, int]:
             status, _, _, _, _, tci, tpid = _AUXDATA.unpack_from(payload)
             return status, tci, tpid
     return 0, 0, 0
-
-
-def with_vlan_tag(data: bytes, status: int, tci: int, tpid: int) -> bytes:
-    """The frame as it was on the wire: the kernel strips 802.1Q tags into PACKET_AUXDATA
-    (VLAN offload), so put the tag back where it was, as libpcap (and so BMv2) does."""
-    if status & TP_STATUS_VLAN_VALID:
-        tpid = tpid if status & TP_STATUS_VLAN_TPID_VALID else 0x8100
-        return data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
-    return data
 
 
 def open_link_monitor() -> socket.socket:
@@ -528,8 +515,10 @@ class SwitchProcess:
             if err:
                 self.log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port],
                                  os.strerror(err))
-        truncated, holes = ring.truncated, ring.holes
+        truncated, holes, partial = ring.truncated, ring.holes, ring.partial
         self._accept(port, ring.receive(RECV_BATCH))
+        if ring.partial != partial:
+            self._partial_checksum(port, ring.partial - partial)
         if ring.truncated != truncated:
             self._truncated(port, ring.truncated - truncated)
         if ring.holes != holes:
@@ -539,23 +528,20 @@ class SwitchProcess:
                                  self.interfaces[port])
             self.counters.ring_holes += ring.holes - holes
 
-    def _accept(self, port: int, frames: list[tuple[bytes, int, int, int]]) -> None:
-        """Frames read from one port as (data, tp_status, vlan tci, vlan tpid), as the ring
-        and PACKET_AUXDATA give them. Each one is forwarded at its own clock reading, the TM
-        serviced before the next (queues build from congestion, never from our read
-        batching); the lock is taken once for the batch (P4Runtime waits at most a batch)."""
+    def _accept(self, port: int, frames: list[bytes]) -> None:
+        """Frames read from one port, as they were on the wire. Each one is forwarded at its
+        own clock reading, the TM serviced before the next (queues build from congestion,
+        never from our read batching); the lock is taken once for the batch (P4Runtime waits
+        at most a batch)."""
         if not frames:
             return
         self.counters.rx += len(frames)
-        capture, forward, clock, t0 = self._capture, self._forward, time.monotonic_ns, self._t0
+        forward, clock, t0 = self._forward, time.monotonic_ns, self._t0
+        capture = self._capture.inbound[port] if self._capture is not None else None
         with self.lock:
-            for data, status, tci, tpid in frames:
-                if status & _SPECIAL_STATUS:
-                    data = with_vlan_tag(data, status, tci, tpid)
-                    if status & TP_STATUS_CSUMNOTREADY:
-                        self._partial_checksum(port)
+            for data in frames:
                 if capture is not None:
-                    capture.inbound[port].write(data)
+                    capture.write(data)
                 forward(port, data, clock() - t0)
 
     def _forward(self, port: int, data: bytes, now_ns: int) -> None:
@@ -580,36 +566,36 @@ class SwitchProcess:
         except Exception:  # noqa: BLE001 - a bad packet or program bug must not kill the switch
             self._pipeline_error("ingress", port)
             return
-        if len(items) == 1:
+        if len(items) == 1 and items[0].port != self.drop_port:
             item = items[0]
-            if item.port != self.drop_port:
-                if tm.only_deliveries_due(now_ns):  # a late turn: earlier frames' wires first
-                    self._service(now_ns)
+            queue = tm.cut_through(item, now_ns, port)
+            if queue is None and tm.only_deliveries_due(now_ns):
+                self._service(now_ns)  # a late turn: earlier frames' wires first, then try again
                 queue = tm.cut_through(item, now_ns, port)
-                if queue is not None:
-                    self._cut_through(core, item, queue, now_ns)
+            if queue is not None:
+                # egress of a packet that left its (empty) queue at now_ns, and its send
+                try:
+                    outputs, items = core.egress(item, now_ns // 1000, queue)
+                except Exception:  # noqa: BLE001
+                    self._pipeline_error("egress", item.port)
                     return
+                waiting = bool(items)
+                for out, data in outputs:
+                    if out != self.drop_port:
+                        if tm.transmit(out, data, now_ns, hand_back=True):
+                            self._deliver(out, data)
+                        else:
+                            waiting = True
+                # A frame on a modelled link (it arrives after its serialisation) waits for the
+                # turn's deadline: a poll now would find nothing due (1 Gb/s links: every hop).
+                if waiting and (items or tm.arrivals_waiting()):
+                    for new in items:
+                        self._enqueue(new, now_ns)
+                    self._service(now_ns)
+                return
         for item in items:
             self._enqueue(item, now_ns, port)
         self._service(now_ns)
-
-    def _cut_through(self, core: Any, item: Any, queue: Any, now_ns: int) -> None:
-        """Egress of a packet that left its (empty) queue at ``now_ns``, and its send."""
-        try:
-            outputs, items = core.egress(item, now_ns // 1000, queue)
-        except Exception:  # noqa: BLE001
-            self._pipeline_error("egress", item.port)
-            return
-        tm = self.tm
-        for port, data in outputs:
-            if port != self.drop_port and tm.transmit(port, data, now_ns, hand_back=True):
-                self._deliver(port, data)
-        # A frame on a modelled link (it arrives after its serialisation) waits for the turn's
-        # deadline: a poll now would find nothing due (1 Gb/s links: every frame-hop).
-        if items or tm.arrivals_waiting():
-            for new in items:
-                self._enqueue(new, now_ns)
-            self._service(now_ns)
 
     def _truncated(self, port: int, count: int) -> None:
         self.counters.truncated += count
@@ -620,7 +606,7 @@ class SwitchProcess:
                              "ones are only counted", port, self.interfaces[port])
 
     def _receive_plain(self, port: int, sock: socket.socket) -> None:
-        frames = []
+        frames, partial = [], 0
         for _ in range(RECV_BATCH):
             try:
                 data, ancillary, _, address = sock.recvmsg(MAX_FRAME, _AUX_SPACE)
@@ -630,16 +616,21 @@ class SwitchProcess:
                 self.log.warning("port %d (%s): receive failed: %s", port, self.interfaces[port], err)
                 break
             if address[2] != PACKET_OUTGOING:
-                frames.append((data, *auxdata(ancillary)))
+                status, tci, tpid = auxdata(ancillary)
+                if status & TP_STATUS_CSUMNOTREADY:
+                    partial += 1
+                frames.append(with_vlan_tag(data, status, tci, tpid))
+        if partial:
+            self._partial_checksum(port, partial)
         self._accept(port, frames)
 
-    def _partial_checksum(self, port: int) -> None:
+    def _partial_checksum(self, port: int, count: int) -> None:
         """A sender with TX checksum offload on (the veth default) hands over UDP/TCP with only
         the pseudo-header sum filled in; a NIC would finish it, a software switch sees it
         unfinished. Like BMv2 we forward the frame as it came (the receiving host then drops
         it: ping works, UDP does not), so count it and say the fix once."""
-        self.counters.partial_checksums += 1
-        if self.counters.partial_checksums == 1:
+        self.counters.partial_checksums += count
+        if self.counters.partial_checksums == count:
             self.log.warning("port %d (%s): frames arrive with a partial checksum (the sender's TX "
                              "checksum offload is on); receivers will drop them. Fix: `ethtool -K "
                              "<host-if> tx off` on the host interface behind this port "

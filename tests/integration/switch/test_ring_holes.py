@@ -1,5 +1,5 @@
 """The receive ring's reader over a buffer laid out as the kernel lays out a TPACKET_V2 ring
-(no root, no socket): frames in order, and a slot the kernel never hands over (seen under
+(no root, no socket): frames in order and as they were on the wire, and a slot the kernel never hands over (seen under
 overload: the switch then spun at 100% CPU and forwarded nothing more on that port) is
 skipped once it has stayed the kernel's for HOLE_NS, never earlier."""
 
@@ -10,24 +10,26 @@ import struct
 import pytest
 
 from fabriclab.switch import ring as ring_module
-from fabriclab.switch.ring import HDR_LEN, TP_STATUS_USER, PacketRing
+from fabriclab.switch.ring import (HDR_LEN, TP_STATUS_CSUMNOTREADY, TP_STATUS_USER,
+                                   TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID, PacketRing)
 
 FRAME, SLOTS = 256, 8
 MAC = HDR_LEN + 32  # where the frame starts in its slot (tp_mac)
 
 
-def write(buffer: bytearray, slot: int, payload: bytes, status: int = TP_STATUS_USER) -> None:
+def write(buffer: bytearray, slot: int, payload: bytes, status: int = TP_STATUS_USER,
+          tci: int = 0, tpid: int = 0, length: int | None = None, pkttype: int = 0) -> None:
     """Play the kernel: a frame in ``slot``, its header, its status last."""
     offset = slot * FRAME
     buffer[offset + MAC:offset + MAC + len(payload)] = payload
-    struct.pack_into("=IIIHHIIHH", buffer, offset, 0, len(payload), len(payload), MAC, MAC,
-                     0, 0, 0, 0)
-    buffer[offset + HDR_LEN + 10] = 0  # sll_pkttype: PACKET_HOST
+    struct.pack_into("=IIIHHIIHH", buffer, offset, 0, length or len(payload), len(payload), MAC,
+                     MAC, 0, 0, tci, tpid)
+    buffer[offset + HDR_LEN + 10] = pkttype  # sll_pkttype (0: PACKET_HOST)
     struct.pack_into("=I", buffer, offset, status)
 
 
 def frames(reader: PacketRing) -> list[bytes]:
-    return [data for data, *_ in reader.receive(64)]
+    return reader.receive(64)
 
 
 @pytest.fixture
@@ -77,3 +79,21 @@ def test_an_empty_ring_is_no_hole(buffer, monkeypatch):
     now[0] = 10 * ring_module.HOLE_NS
     assert frames(reader) == []
     assert reader.holes == 0 and reader.rx == 0
+
+
+def test_frames_come_as_they_were_on_the_wire(buffer):
+    """The VLAN tag the kernel stripped is put back (802.1Q unless the header names another
+    TPID); partial checksums are counted, frames cut to the slot and our own sends dropped."""
+    reader = PacketRing.on_buffer(buffer, FRAME, SLOTS)
+    untagged = bytes(range(12)) + b"\x08\x00" + b"ip"
+    write(buffer, 0, untagged, TP_STATUS_USER | TP_STATUS_VLAN_VALID, tci=0xA064)
+    write(buffer, 1, untagged, TP_STATUS_USER | TP_STATUS_VLAN_VALID | TP_STATUS_VLAN_TPID_VALID,
+          tci=5, tpid=0x88A8)
+    write(buffer, 2, untagged, TP_STATUS_USER | TP_STATUS_CSUMNOTREADY)
+    write(buffer, 3, untagged, length=9000)  # longer than the slot: the kernel cut it
+    write(buffer, 4, untagged, pkttype=4)  # PACKET_OUTGOING
+    write(buffer, 5, b"last")
+    assert frames(reader) == [untagged[:12] + b"\x81\x00\xa0\x64" + untagged[12:],
+                              untagged[:12] + b"\x88\xa8\x00\x05" + untagged[12:],
+                              untagged, b"last"]
+    assert (reader.partial, reader.truncated, reader.rx) == (1, 1, 6)

@@ -65,7 +65,7 @@ def test_egress_sees_queueing_metadata_and_timestamps(program):
     items = core.ingress(1, pkt(4), 1000)
     assert [(i.port, i.qid, i.length) for i in items] == [(2, 3, len(pkt(4)))]
     sent, more = core.egress(items[0], 1500, QueueInfo(1000, 7, 3, 500))
-    assert more == []
+    assert not more
     (port, data), = sent
     assert port == 2
     assert int.from_bytes(data[0:4], "big") == 7      # enq_qdepth

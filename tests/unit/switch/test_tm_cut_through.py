@@ -49,9 +49,10 @@ def drive(tm: TrafficManager, arrivals: list[tuple[int, Item]], fast: bool, late
     for i, (now, item) in enumerate(arrivals):
         if i not in late:
             until(now - 1)
-        if fast and tm.only_deliveries_due(now):  # as the driver does on a late turn
-            service(now)
         info = tm.cut_through(item, now, 9) if fast else None
+        if fast and info is None and tm.only_deliveries_due(now):  # as the driver does on a late turn
+            service(now)
+            info = tm.cut_through(item, now, 9)
         if info is not None:
             cut += 1
             infos[item.tag] = info
@@ -190,3 +191,15 @@ def test_a_queue_with_packets_or_a_busy_link_takes_the_queue_path():
         [(MS, 0, 0), (2 * MS, 1, 0), (6 * MS, 2, 0)]
     # The second waited behind the first on the wire: its queue saw it alone, for 1 ms.
     assert out[1][3] == QueueInfo(0, 0, 0, 1000)
+
+
+def test_a_packet_from_a_lossless_port_takes_the_queue_path_until_pfc_is_off():
+    """PFC counts a packet's bytes against its ingress port while it is queued: the fast
+    path, which queues nothing, is for ports without PFC only."""
+    tm = TrafficManager(priority_queues=2)
+    tm.port(1)
+    tm.enable_pfc(9, 1, xoff_bytes=3000, xon_bytes=1000, headroom_bytes=1000)
+    assert tm.cut_through(Item(1, 1, 100, 0), 0, 9) is None
+    assert tm.cut_through(Item(1, 1, 100, 0), 0, 8) == QueueInfo(0, 0, 0, 0)  # another ingress
+    tm.disable_pfc(9, 1)
+    assert tm.cut_through(Item(1, 1, 100, 1), 1000, 9) == QueueInfo(1, 0, 0, 0)
