@@ -625,10 +625,10 @@ class PipelineGenerator:
             "        copy_field_list(_pres[1], _pres[0], pkt.meta)", *verify, *ingress,
             "    return pkt"]
         funcs = [
-            "def parse(pkt, _data):\n" + "\n".join(parse),
-            "\n".join(run_ingress),
-            "def egress(pkt):\n" + "\n".join(egress),
-            "def finish(pkt):\n" + "\n".join(compute + deparse),
+            "def parse(pkt, _data):\n" + "\n".join(_without_unused_params(parse)),
+            "\n".join(_without_unused_params(run_ingress)),
+            "def egress(pkt):\n" + "\n".join(_without_unused_params(egress)),
+            "def finish(pkt):\n" + "\n".join(_without_unused_params(compute + deparse)),
             self.field_list_function(meta_t),
             "\n".join(["def new_packet():", *new, f"    pkt.sm = {sm_cls}()", "    return pkt"]),
         ]
@@ -674,6 +674,25 @@ def _without_unused_results(lines: list[str]) -> list[str]:
         if hit and hit.group(2) not in read:
             line = hit.group(1) + hit.group(3) + hit.group(4)
         out.append(line)
+    return out
+
+
+_PARAM_BIND = re.compile(r"^\s*(_p_\w+) = pkt\.(?:hdr|meta|sm)$")
+_PARAM = re.compile(r"\b_p_\w+\b")
+
+
+def _without_unused_params(lines: list[str]) -> list[str]:
+    """A stage binds each of its parameters to a local (bind_params); drop the bindings of
+    those no line of its function reads: three bytecodes each, per packet (issue 24)."""
+    uses: dict[str, int] = {}
+    for line in lines:
+        for name in _PARAM.findall(line):
+            uses[name] = uses.get(name, 0) + 1
+    out = []
+    for line in lines:
+        bind = _PARAM_BIND.match(line)
+        if bind is None or uses[bind.group(1)] > 1:
+            out.append(line)
     return out
 
 

@@ -185,8 +185,7 @@ class SwitchCore:
     # ------------------------------------------------------------------ both
     def process(self, port: int, data: bytes, now_us: int) -> list[tuple[int, bytes]]:
         """Ingress then egress with empty queues, following clones and recirculation."""
-        pending: list[EgressItem] = []
-        self._ingress(port, data, now_us, NORMAL, None, pending, 0)
+        pending = self.ingress(port, data, now_us)
         out: list[tuple[int, bytes]] = []
         i = 0
         while i < len(pending):  # FIFO: items made by an egress go after those already waiting
