@@ -19,8 +19,8 @@ recirculate() may be called in ingress or egress; it takes effect at the end of 
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fabriclab.switch.codegen import generate_pipeline
@@ -76,7 +76,7 @@ class SwitchCore:
             sm.egress_port = sm.egress_spec
             return [EgressItem(sm.egress_spec, sm.priority, len(data), p)]
         items: list[EgressItem] = []
-        self._end_ingress(p, port, data, now_us, NORMAL, items, 0)
+        self._end_ingress(p, port, data, now_us, items, 0)
         return items
 
     def _parse(self, port: int, data: bytes, now_us: int, instance_type: int) -> PacketState:
@@ -96,10 +96,10 @@ class SwitchCore:
                  preserved: tuple[Any, int] | None, items: list[EgressItem], depth: int) -> None:
         # parser, metadata preserved by resubmit/recirculate, verifyChecksum, ingress: one call
         p = self.stages.run_ingress(port, data, now_us, instance_type, depth, preserved)
-        self._end_ingress(p, port, data, now_us, instance_type, items, depth)
+        self._end_ingress(p, port, data, now_us, items, depth)
 
     def _end_ingress(self, p: PacketState, port: int, data: bytes, now_us: int,
-                     instance_type: int, items: list[EgressItem], depth: int) -> None:
+                     items: list[EgressItem], depth: int) -> None:
         """End of ingress (see the module docstring): what the packet turns into."""
         sm = p.sm
         if p.clone_session is not None:
