@@ -348,7 +348,7 @@ class TrafficManager:
         rate = port.rate_pps
         port.next_ns = now_ns + round(1e9 / rate) if rate else now_ns
         self.last_poll_ns = now_ns
-        return _new_tuple(QueueInfo, (now_ns // 1000, 0, 0, 0))  # QueueInfo(...) minus a Python frame
+        return _new_tuple(QueueInfo, (now_ns // 1000, 0, 0, 0))  # no Python frame, as QueueInfo()
 
     def _send_xoff(self, cls: PfcClass, now_ns: int) -> None:
         if not cls.xoff:

@@ -1,7 +1,8 @@
 """The receive ring's reader over a buffer laid out as the kernel lays out a TPACKET_V2 ring
-(no root, no socket): frames in order and as they were on the wire, and a slot the kernel never hands over (seen under
-overload: the switch then spun at 100% CPU and forwarded nothing more on that port) is
-skipped once it has stayed the kernel's for HOLE_NS, never earlier."""
+(no root, no socket): frames in order and as they were on the wire, and a slot the kernel
+never hands over (seen under overload: the switch then spun at 100% CPU and forwarded
+nothing more on that port) is skipped once it has stayed the kernel's for HOLE_NS, never
+earlier."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def drive(tm: TrafficManager, arrivals: list[tuple[int, Item]], fast: bool, late
         if i not in late:
             until(now - 1)
         info = tm.cut_through(item, now, 9) if fast else None
-        if fast and info is None and tm.only_deliveries_due(now):  # as the driver does on a late turn
+        if fast and info is None and tm.only_deliveries_due(now):  # the driver's late turn
             service(now)
             info = tm.cut_through(item, now, 9)
         if info is not None:
