@@ -26,7 +26,7 @@ import sys
 import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "stf" / "fabric"))
+sys.path[:0] = [str(REPO / "tests" / "stf" / "fabric"), str(REPO / "bench")]
 
 from gen_fabric_stf import H1, REMOTE, ROCE_PORT, SETUP, bth, hop, udp_pkt, with_int  # noqa: E402
 
@@ -59,28 +59,20 @@ def case_packets(case: str, n: int) -> list[bytes]:
 def bytecodes(core: SwitchCore, packets: list[bytes]) -> tuple[float, str]:
     """Mean bytecodes executed per SwitchCore.process call (opcode tracing) and a text with
     the generated stages' shares: where a program's cost is, independent of the machine."""
-    counts: collections.Counter[str] = collections.Counter()
+    from switch_pps import opcode_counts
 
-    def trace(frame, event, arg):
-        frame.f_trace_opcodes = True
-        if event == "opcode":
-            code = frame.f_code
-            counts[code.co_name if code.co_filename.startswith("<fabriclab") else ""] += 1
-        return trace
-
-    # the packets are run once first: per-flow caches warm, as in the timed rounds
-    for i, data in enumerate(packets):
-        core.process(1, data, i * 10)
-    sys.settrace(trace)
-    try:
+    def run() -> None:
         for i, data in enumerate(packets):
             core.process(1, data, i * 10)
-    finally:
-        sys.settrace(None)
+
+    run()  # the packets are run once first: per-flow caches warm, as in the timed rounds
+    counts = opcode_counts(run)
     n = len(packets)
-    stages = " ".join(f"{name} {counts[name] / n:.0f}"
-                      for name in ("run_ingress", "egress", "finish") if counts[name])
-    total = sum(counts.values()) / n
+    by_stage = collections.Counter({name.rsplit(":", 1)[1]: k for name, k in counts.items()
+                                    if name.startswith("<fabriclab pipeline")})
+    stages = " ".join(f"{name} {by_stage[name] / n:.0f}"
+                      for name in ("run_ingress", "egress", "finish") if by_stage[name])
+    total = sum(k for name, k in counts.items() if not name.startswith("fabric_pps.py:")) / n
     return total, f"{total:6.0f} bytecodes/pkt ({stages})"
 
 
@@ -97,7 +89,6 @@ def main() -> int:
     program = compile_file(args.program)
     packets = {name: case_packets(name, args.packets) for name in CASES}
     print(f"load average {open('/proc/loadavg').read().split()[0]}")
-    sys.path.insert(0, str(REPO / "bench"))
     from switch_pps import build_core, frames
 
     basic_core, basic_frames = build_core(str(REPO / "p4src" / "basic.p4")), frames(256)

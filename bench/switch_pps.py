@@ -6,24 +6,31 @@
   (b) end to end: UDP blasted from namespace h1 through a SwitchProcess (AF_PACKET, epoll)
                   into namespace h2, counted there on a raw socket (root only; the bench
                   creates fl-bench-* namespaces and flvb* veths and removes them on exit);
+  --bytecodes:    Python bytecodes per frame (opcode tracing: the same on every machine, so
+                  a change's effect shows on a noisy one) of (a)'s two paths, the driver's
+                  from a PACKET_MMAP ring laid out in memory as the kernel lays it out, by
+                  function;
   (c) port I/O:   CPU time per frame of a switch port's reads alone, through its PACKET_MMAP
                   ring and through recvmsg (with PACKET_AUXDATA), frames queued in the kernel
                   beforehand, and of its sends (one send() each); root only, a flvio* veth
                   pair, removed on exit (and by `fabriclab clean` after a crash). CPU time, so it holds on a loaded machine.
 
 Prints figures; never asserts. Usage: .venv/bin/python bench/switch_pps.py [--seconds S]
-[--packets N] [--program PATH] [--offered-pps PPS] [--core-only]
+[--packets N] [--program PATH] [--offered-pps PPS] [--core-only] [--bytecodes]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
+import struct
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -85,6 +92,69 @@ def bench_core(core, count: int) -> None:
           f"({driver_cpu_pps:,.0f} per CPU second)")
     print("      (SwitchProcess's own path for batches of 64 ring frames: ingress, traffic "
           "manager, egress, send() to a stub)")
+
+
+def opcode_counts(run: Callable[[], object]) -> collections.Counter[str]:
+    """Bytecodes ``run()`` executes, by function (``file:name``; the generated pipeline's
+    functions by their stage names)."""
+    counts: collections.Counter[str] = collections.Counter()
+
+    def trace(frame, event, arg):
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            code = frame.f_code
+            counts[f"{os.path.basename(code.co_filename)}:{code.co_name}"] += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return counts
+
+
+def bench_bytecodes(core, pkts: list[bytes], top: int = 12) -> None:
+    """Bytecodes per frame of SwitchCore.process and of the driver's path from a ring (the
+    ring's reader over a buffer laid out as the kernel's, _accept, ingress, TM, egress, a
+    stubbed send), after a first untraced pass (caches warm, as in the timed runs)."""
+    from fabriclab.switch.process import SwitchProcess
+    from fabriclab.switch.ring import HDR_LEN, TP_STATUS_USER, PacketRing
+
+    batch = pkts[:64]
+    slot, mac = 2048, HDR_LEN + 32
+    buffer = bytearray(slot * len(batch) * 4)
+    reader = PacketRing.on_buffer(buffer, slot, len(batch) * 4)
+
+    def kernel_writes() -> None:  # as tests/integration/switch/test_ring_holes.py plays it
+        for i, data in enumerate(batch):
+            offset = (reader.rx + i) % reader.slots * slot
+            buffer[offset + mac:offset + mac + len(data)] = data
+            struct.pack_into("=IIIHHIIHH", buffer, offset, 0, len(data), len(data), mac, mac,
+                             0, 0, 0, 0)
+            buffer[offset + HDR_LEN + 10] = 0  # PACKET_HOST
+            struct.pack_into("=I", buffer, offset, TP_STATUS_USER)
+
+    switch = SwitchProcess(core, {}, TrafficManager())
+    try:
+        switch._socks = {1: _StubSocket(), 2: _StubSocket()}
+        kernel_writes()
+        switch._accept(1, reader.receive(len(batch)))  # untraced first pass
+        kernel_writes()
+        driver = opcode_counts(lambda: switch._accept(1, reader.receive(len(batch))))
+    finally:
+        switch._socks = {}
+        switch.close()
+    for data in batch:
+        core.process(1, data, 5)
+    process = opcode_counts(lambda: [core.process(1, data, 5) for data in batch])
+    print(f"    bytecodes per frame, by function ({len(batch)} frames):")
+    for name, counts in (("SwitchCore.process", process), ("the driver, from a ring", driver)):
+        counts = collections.Counter({fn: n for fn, n in counts.items()
+                                      if not fn.startswith("switch_pps.py:<")})  # this harness
+        total = sum(counts.values()) / len(batch)
+        parts = ", ".join(f"{fn} {n / len(batch):.0f}" for fn, n in counts.most_common(top))
+        print(f"      {name:<24} {total:6.0f}  ({parts})")
 
 
 class _StubSocket:
@@ -285,8 +355,12 @@ def main() -> None:
     parser.add_argument("--offered-pps", type=float, default=0,
                         help="end to end: pace h1 at this rate (default 0: as fast as it can)")
     parser.add_argument("--core-only", action="store_true")
+    parser.add_argument("--bytecodes", action="store_true",
+                        help="also count (a)'s bytecodes per frame, by function (machine-independent)")
     args = parser.parse_args()
     bench_core(build_core(args.program), args.packets)
+    if args.bytecodes:
+        bench_bytecodes(build_core(args.program), frames(256))
     if args.core_only:
         return
     if os.geteuid() != 0:
