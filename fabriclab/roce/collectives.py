@@ -157,6 +157,19 @@ class CollectiveSpec:
         return BUS_FACTOR[self.kind](self.nranks)
 
 
+def _period(spec: CollectiveSpec, rank: int) -> np.ndarray:
+    """The first INPUT_PERIOD elements of rank ``rank``'s input: all the others repeat them."""
+    i = np.arange(INPUT_PERIOD, dtype=np.int64)
+    return (((rank * 7 + i * 3 + (rank + 1) * (i // 5)) % 5) - 2).astype(spec.np_dtype)
+
+
+def _tiled(period: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Elements ``start:stop`` of the endless repetition of ``period``."""
+    if start % INPUT_PERIOD:
+        period = np.roll(period, -(start % INPUT_PERIOD))
+    return np.tile(period, -(-(stop - start) // INPUT_PERIOD))[:stop - start]
+
+
 def rank_input(spec: CollectiveSpec, rank: int) -> np.ndarray:
     """Rank `rank`'s input buffer: small integers that vary by rank and element.
 
@@ -165,30 +178,48 @@ def rank_input(spec: CollectiveSpec, rank: int) -> np.ndarray:
     input, a megabyte or more each time: np.tile, 25x faster than np.resize, which
     concatenates a list of copies; in a rank process that time stalls every rank's pacing)."""
     n = spec.chunk if spec.kind in ("allgather", "gather") else spec.count
-    i = np.arange(INPUT_PERIOD, dtype=np.int64)
-    period = (((rank * 7 + i * 3 + (rank + 1) * (i // 5)) % 5) - 2).astype(spec.np_dtype)
-    return np.tile(period, -(-n // INPUT_PERIOD))[:n]
+    return _tiled(_period(spec, rank), 0, n)
+
+
+@lru_cache(maxsize=16)
+def _reduced(spec: CollectiveSpec) -> np.ndarray:
+    """Every rank's input reduced element by element: as the inputs repeat every
+    INPUT_PERIOD elements, so does the result, so the periods are reduced and tiled (a
+    virtual-time fabric of 128 ranks spent half its run building each rank's expected
+    output from all 128 inputs). Read-only: every rank's expected output shares it."""
+    out = _period(spec, 0)
+    for r in range(1, spec.nranks):
+        OPS[spec.op](out, _period(spec, r), out=out)
+    return _read_only(_tiled(out, 0, spec.count))
+
+
+@lru_cache(maxsize=16)
+def _gathered(spec: CollectiveSpec) -> np.ndarray:
+    """Every rank's input, one after the other (read-only: shared as `_reduced`)."""
+    return _read_only(np.concatenate([rank_input(spec, r) for r in range(spec.nranks)]))
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 @lru_cache(maxsize=64)
 def expected_output(spec: CollectiveSpec, rank: int) -> np.ndarray:
     """What rank `rank` must end with (cached: every iteration checks against it; read-only)."""
-    inputs = [rank_input(spec, r) for r in range(spec.nranks)]
-    c = spec.chunk
+    c, n = spec.chunk, spec.nranks
     if spec.kind == "allgather" or (spec.kind == "gather" and rank == ROOT):
-        return np.concatenate(inputs)
+        return _gathered(spec)
     if spec.kind == "gather":
-        return inputs[rank]
+        return rank_input(spec, rank)
     if spec.kind == "scatter":
-        return inputs[ROOT][rank * c:(rank + 1) * c]
+        return _tiled(_period(spec, ROOT), rank * c, (rank + 1) * c)
     if spec.kind == "sendrecv":
-        return inputs[(rank - 1) % spec.nranks]
+        return rank_input(spec, (rank - 1) % n)
     if spec.kind == "alltoall":
-        return np.concatenate([x[rank * c:(rank + 1) * c] for x in inputs])
-    out = inputs[0].copy()
-    for x in inputs[1:]:
-        OPS[spec.op](out, x, out=out)
-    return out[rank * c:(rank + 1) * c] if spec.kind == "reducescatter" else out
+        return np.concatenate([_tiled(_period(spec, r), rank * c, (rank + 1) * c) for r in range(n)])
+    full = _reduced(spec)
+    return full[rank * c:(rank + 1) * c] if spec.kind == "reducescatter" else full
 
 
 def count_wrong(spec: CollectiveSpec, rank: int, output: np.ndarray) -> int:

@@ -66,12 +66,28 @@ def test_rank_input_is_its_formula_at_every_element(kind, n, size, dtype):
         assert np.array_equal(got, (((r * 7 + i * 3 + (r + 1) * (i // 5)) % 5) - 2).astype(spec.np_dtype))
 
 
-def test_expected_output_is_what_numpy_says():
-    spec = CollectiveSpec("allreduce", 3, 4 * 30, "int", "sum")
-    assert np.array_equal(expected_output(spec, 1), sum(rank_input(spec, r) for r in range(3)))
-    rs = CollectiveSpec("reducescatter", 3, 4 * 30, "int", "max")
-    full = np.maximum.reduce([rank_input(rs, r) for r in range(3)])
-    assert np.array_equal(expected_output(rs, 2), full[20:30])
+@pytest.mark.parametrize("kind", ["allreduce", "reducescatter", "allgather", "gather", "scatter",
+                                  "sendrecv", "alltoall"])
+@pytest.mark.parametrize("n,size,dtype,op", [(3, 4 * 30, "int", "sum"), (3, 4 * 30, "int", "max"),
+                                             (7, 4 * 7 * 13, "float", "sum"), (5, 8 * 5 * 61, "double", "min"),
+                                             (4, 8 * 4 * 9, "int64", "prod")])
+def test_expected_output_is_what_the_inputs_give(kind, n, size, dtype, op):
+    """Built from the inputs' period of 25 (chunks that start mid-period included), it is
+    what every rank's whole input gives."""
+    spec = CollectiveSpec(kind, n, size, dtype, op)
+    inputs = [rank_input(spec, r) for r in range(n)]
+    c = spec.chunk
+    reduced = np.array(inputs[0])
+    for x in inputs[1:]:
+        reduced = {"sum": np.add, "prod": np.multiply, "max": np.maximum, "min": np.minimum}[op](reduced, x)
+    for r in range(n):
+        want = {"allreduce": reduced, "reducescatter": reduced[r * c:(r + 1) * c],
+                "allgather": np.concatenate(inputs),
+                "gather": np.concatenate(inputs) if r == 0 else inputs[r],
+                "scatter": inputs[0][r * c:(r + 1) * c], "sendrecv": inputs[(r - 1) % n],
+                "alltoall": np.concatenate([x[r * c:(r + 1) * c] for x in inputs])}[kind]
+        got = expected_output(spec, r)
+        assert got.dtype == want.dtype and np.array_equal(got, want), (kind, r)
 
 
 def test_wrong_elements_are_counted():
