@@ -2,12 +2,14 @@
 time to recover after each failure, slowdown against the same collective without failures.
 
 Time to recover (the goodput gap) of a failure at t, as time at zero goodput: from t to the
-next failure (or the end of the collective), the time that passed minus the time the bytes
-delivered meanwhile would have taken at the failure-free run's mean goodput. A full stall of
-D costs D, half rate for D costs D/2. Before the first failure a run is the failure-free
-run (same seed, same paths), so with one failure this is exactly the extra completion time;
-the goodput of a collective swings with its phases (a ring's intra-leaf transfers finish
-first), which a threshold on the per-bin goodput would mistake for failures.
+next failure (or the end of the collective), the time that passed minus the time the
+failure-free run took to deliver the same bytes (the same stretch of its in-order progress).
+A full stall of D costs D, half rate for D costs D/2. Before the first failure a run is the
+failure-free run (same seed, same paths), so with one failure this is exactly the extra
+completion time, whatever the shape of the progress: the goodput of a collective swings with
+its phases (a ring's intra-leaf transfers finish first, an all-to-all slows down toward its
+end), which a threshold on the per-bin goodput, or the failure-free run's mean goodput, would
+mistake for failures or recoveries.
 """
 
 from __future__ import annotations
@@ -23,15 +25,48 @@ def mean_rate(record: dict[str, Any]) -> float:
     return sum(record["bins"]) / record["elapsed_ns"] if record["elapsed_ns"] else 0.0
 
 
-def recoveries_ns(record: dict[str, Any], healthy_rate: float) -> list[int]:
-    """One gap per failure, in failure order (bins cut at the failure instants)."""
-    bins, width = record["bins"], record["bin_ns"]
+def progress(record: dict[str, Any]) -> list[tuple[float, float]]:
+    """The run's in-order progress as (time ns, bytes delivered by then) at its bin edges,
+    linear in between; the last bin ends with the run when it ends inside it."""
+    width, elapsed = record["bin_ns"], record["elapsed_ns"]
+    points, done = [(0.0, 0.0)], 0.0
+    for i, b in enumerate(record["bins"]):
+        done += b
+        end = (i + 1) * width
+        points.append((min(end, elapsed) if i * width < elapsed else end, done))
+    return points
+
+
+def bytes_by(points: list[tuple[float, float]], t: float) -> float:
+    """Bytes delivered by time `t`."""
+    for (t0, b0), (t1, b1) in zip(points, points[1:]):
+        if t <= t1:
+            return b0 + (b1 - b0) * (t - t0) / (t1 - t0) if t1 > t0 else b1
+    return points[-1][1]
+
+
+def time_to(points: list[tuple[float, float]], nbytes: float, rate: float) -> float:
+    """When the run had first delivered `nbytes` (past its total: at its mean rate after)."""
+    if nbytes <= 0:
+        return 0.0
+    for (t0, b0), (t1, b1) in zip(points, points[1:]):
+        if nbytes <= b1 and b1 > b0:
+            return t0 + (t1 - t0) * max(0.0, nbytes - b0) / (b1 - b0)
+    t_end, total = points[-1]
+    return t_end + (nbytes - total) / rate if rate else t_end
+
+
+def recoveries_ns(record: dict[str, Any], healthy: dict[str, Any]) -> list[int]:
+    """One gap per failure, in failure order: the time between it and the next failure (or
+    the end) beyond what the failure-free run `healthy` took to deliver the same bytes."""
+    mine, theirs, rate = progress(record), progress(healthy), mean_rate(healthy)
+    if not rate:
+        return [0] * len(record["failures"])
     times = [t for t, _, _ in record["failures"]] + [record["elapsed_ns"]]
     gaps = []
     for start, end in zip(times, times[1:]):
-        delivered = sum(b * (min(end, (i + 1) * width) - max(start, i * width)) / width
-                        for i, b in enumerate(bins[start // width:-(-end // width)], start // width))
-        gaps.append(max(0, round(end - start - delivered / healthy_rate)) if healthy_rate else 0)
+        took = time_to(theirs, bytes_by(mine, end), rate) - time_to(theirs, bytes_by(mine, start), rate)
+        gaps.append(max(0, round(end - start - took)))
     return gaps
 
 
@@ -44,7 +79,7 @@ def series(record: dict[str, Any], healthy_rate: float) -> str:
 def case_row(record: dict[str, Any], healthy: dict[str, Any], p: Params) -> dict[str, Any]:
     case, ranks = record["case"], record["ranks"]
     rate = mean_rate(healthy)
-    gaps = recoveries_ns(record, rate) if case["failures"] else []
+    gaps = recoveries_ns(record, healthy) if case["failures"] else []
     errors = [r["error"] or f"rank {r['rank']} did not finish" for r in ranks
               if r.get("error") or not r.get("done")]
     retx = sum(r["qp"]["retransmissions"] for r in ranks)

@@ -89,10 +89,30 @@ def test_failures_are_seeded_and_never_cut_the_leaves_apart():
 
 
 def test_gap_is_time_at_zero_goodput():
-    # rate 1 byte/ns, 10 ns bins: a 30 ns stall after a failure at 20 ns costs 30 ns
+    # the failure-free run: 1 byte/ns in 10 ns bins; a 30 ns stall after a failure at 20 ns
+    healthy = {"bins": [10, 10, 10, 10], "bin_ns": 10, "elapsed_ns": 40, "failures": []}
     record = {"bins": [10, 10, 0, 0, 0, 10, 10], "bin_ns": 10, "elapsed_ns": 70,
               "failures": [(20, "a", "b")]}
-    assert recoveries_ns(record, 1.0) == [30]
+    assert recoveries_ns(record, healthy) == [30]
+    # half rate for 40 ns costs 20 ns
+    record = {"bins": [10, 10, 5, 5, 5, 5], "bin_ns": 10, "elapsed_ns": 60, "failures": [(20, "a", "b")]}
+    assert recoveries_ns(record, healthy) == [20]
+    # a 25 ns stall, the run ending inside its last bin
+    record = {"bins": [10, 10, 0, 0, 5, 10, 5], "bin_ns": 10, "elapsed_ns": 65, "failures": [(20, "a", "b")]}
+    assert recoveries_ns(record, healthy) == [25]
+
+
+def test_gap_is_the_extra_time_whatever_the_shape_of_the_progress():
+    """A collective that moves most of its bytes early (an all-to-all's tail): a failure that
+    changes nothing costs nothing, and a 10 ns stall costs 10 ns. Measured against the
+    failure-free run's mean goodput instead, the first would have cost 6 ns."""
+    healthy = {"bins": [20, 20, 5, 5], "bin_ns": 10, "elapsed_ns": 40, "failures": []}
+    unharmed = dict(healthy, failures=[(10, "a", "b")])
+    assert recoveries_ns(unharmed, healthy) == [0]
+    stalled = {"bins": [20, 0, 20, 5, 5], "bin_ns": 10, "elapsed_ns": 50, "failures": [(10, "a", "b")]}
+    assert recoveries_ns(stalled, healthy) == [10]
+    twice = dict(stalled, failures=[(10, "a", "b"), (30, "c", "d")])
+    assert recoveries_ns(twice, healthy) == [10, 0]
 
 
 @pytest.mark.parametrize("overrides, message", [
