@@ -45,11 +45,14 @@ def case_row(record: dict[str, Any], p: Params) -> dict[str, Any]:
                    wrong=sum(h.get("wrong", 0) for h in hosts))
     for counter in QP_COUNTERS:
         row[counter] = sum(h["qp"].get(counter, 0) for h in hosts)
+    # the uplinks' counters cover every iteration of an all-reduce, its duration only one
+    span = duration if case["workload"] == "permutation" else max(
+        (h["avg_time"] * h.get("iters", 1) for h in hosts), default=0.0)
     uplink_rate = rate * p.hosts_per_leaf / p.spines
     for leaf, ports in record["uplinks"].items():
         for port, spine in ports.items():
             sent = record["leaf_tx_bytes"][leaf][port]
-            row[uplink_column(leaf, spine)] = 100 * sent * 8 / duration / uplink_rate if duration else 0.0
+            row[uplink_column(leaf, spine)] = 100 * sent * 8 / span / uplink_rate if span else 0.0
     return row
 
 

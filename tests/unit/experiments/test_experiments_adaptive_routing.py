@@ -182,6 +182,16 @@ def test_allreduce_row_is_busbw_of_the_slowest_rank():
     assert row["pct_ideal"] == pytest.approx(100 * 1.5 / 1.75)
 
 
+def test_allreduce_uplink_load_covers_every_iteration():
+    """The leaves' counters hold all of an all-reduce's iterations, its time is one
+    iteration's: 250 kB over 2 iterations of 1 s on a 1 Mb/s uplink is 100 %, not 200 %."""
+    p = Params(link_mbps=1.0, hosts_per_leaf=2, spines=2)
+    rec = _record("allreduce", "ecmp+gbn", 1, [1.0] * 4, [250_000, 0])
+    for h in rec["hosts"]:
+        h["iters"] = 2
+    assert uplink_loads(case_row(rec, p)) == {"al1-as1": pytest.approx(100.0), "al1-as2": 0.0}
+
+
 def test_failed_case_has_no_percent_and_says_why():
     p = Params(link_mbps=1.0)
     rec = _record("permutation", "ecmp+gbn", 1, [1.0, 1.0], [0, 0])
