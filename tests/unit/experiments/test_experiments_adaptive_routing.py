@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.adaptive_routing import plan, summarize, summary_table
+from experiments.adaptive_routing import headline, plan, summarize, summary_table
 from experiments.adaptive_routing.figure import draw
 from experiments.adaptive_routing.host import HostJob, make_app
 from experiments.adaptive_routing.metrics import case_row, uplink_loads
@@ -229,3 +229,16 @@ def test_summary_and_table_compare_schemes_over_seeds(tmp_path):
     path = tmp_path / "fig.png"
     draw(_rows(p), p, path)
     assert path.stat().st_size > 10_000
+
+
+def test_headline_ratio_pairs_the_seeds_both_schemes_finished():
+    """ECMP failed seed 3 (its best, 100 %): the ratio is over seeds 1 and 2 for both schemes,
+    not adaptive's three seeds over ECMP's two."""
+    p = Params(link_mbps=1.0, hosts_per_leaf=2, spines=2, seeds=(1, 2, 3), schemes=("ecmp+gbn", "adaptive+ooo"),
+               workloads=("permutation",))
+    rows = _rows(p)
+    for r in rows:
+        if r["scheme"] == "ecmp+gbn" and r["seed"] == 3:
+            r.update(pct_ideal=None, error="timed out")
+    head = headline(summarize(rows, p), rows)
+    assert head["adaptive_over_ecmp_permutation"] == pytest.approx(round(100 / 1.1 / ((75 + 50) / 2), 3))
