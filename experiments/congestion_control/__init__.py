@@ -8,8 +8,10 @@ switch notification, adaptive), and HPCC (INT to the receiver) with PFC.
 fresh fabric: in virtual time in a worker process (`sim.py`, 100 Gb/s, no root), or a
 Mininet leaf-spine in a trial process of its own (`emulate.py`, 10 Mb/s, root). Trials go
 through experiments.sweep.run_trials, so --workers/--cluster spread them and the CSV is the
-same either way. The run JSON's `headline` gives the p99 bottleneck queue and the
-utilisation per scheme (incast), and is printed last.
+same either way. The run JSON's `headline` gives, per scheme, the incast's p99 bottleneck
+queue, the long flows' goodput into the receiver (% of its link), the wire utilisation of
+that link (INT included) and the victim, and the mix's short-flow slowdown p50/p99 with the
+number of flows n; it is printed last.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from experiments.trials import emulate_trial, preflight
 
 NAME = "congestion_control"
 TRIAL_MODULE = "experiments.congestion_control.emulate"
-METRICS = ("queue_p50_kb", "queue_p99_kb", "utilisation_pct", "jain", "victim_gbps", "slowdown_p50",
-           "slowdown_p99", "short_done", "retransmissions", "drops", "pauses", "switch_paused_us",
-           "host_paused_us")
+METRICS = ("queue_p50_kb", "queue_p99_kb", "goodput_pct", "wire_util_pct", "jain", "victim_gbps",
+           "slowdown_p50", "slowdown_p99", "short_n", "short_unfinished", "retransmissions", "drops", "pauses",
+           "switch_paused_us", "host_paused_us")
 
 class Result(results.Result):
     """A run's result; its summary is one entry per workload and scheme."""
@@ -66,9 +68,10 @@ def scheme_trial(task: tuple[Params, int, int, str, list[dict[str, Any]]],
 
     def line(k: int, r: dict[str, Any]) -> str:
         return (f"  {r['workload']} {SCHEME_LABELS[scheme]}, seed {r['seed']}: p99 queue "
-                f"{r['queue_p99_kb']:.1f} KB, utilisation {r['utilisation_pct']:.1f}%, "
+                f"{r['queue_p99_kb']:.1f} KB, goodput {r['goodput_pct']:.1f}% (wire {r['wire_util_pct']:.1f}%), "
                 + (f"victim {r['victim_gbps']:.3g} Gb/s" if r["workload"] == "incast" else
-                   f"short flows {r['short_done']}/{r['short_flows']} done, slowdown p99 {r['slowdown_p99']:.1f}")
+                   f"short flows after warm-up {r['short_n']} ({r['short_unfinished']} unfinished), "
+                   f"slowdown p99 {r['slowdown_p99']:.1f}")
                 + f" ({r['wall_s']:.0f} s wall)")
 
     return rows, report_cases(rows, lambda r: f"{r['workload']} {scheme} seed {r['seed']}", line, error, progress)
@@ -81,32 +84,35 @@ def summarize(rows: list[dict[str, Any]], p: Params) -> list[dict[str, Any]]:
         sel = [r for r in rows if r["workload"] == workload]
         stats = {m: group_stats(sel, lambda r: r["scheme"], m) for m in METRICS}
         for s in p.schemes:
-            if s in stats["utilisation_pct"]:
-                out.append({"workload": workload, "scheme": s, "seeds": stats["utilisation_pct"][s].n,
+            if s in stats["goodput_pct"]:
+                out.append({"workload": workload, "scheme": s, "seeds": stats["goodput_pct"][s].n,
                             **{m: stats[m][s].mean if s in stats[m] else float("nan") for m in METRICS}})
     return out
 
 
 def headline(summary: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Per scheme: the incast's p99 queue, utilisation and victim; the mix's p99 slowdown."""
+    """Per scheme: the incast's p99 queue, goodput (and wire utilisation, INT included) and
+    victim; the mix's short-flow slowdown p50/p99 over its n flows (mean per seed)."""
     out: dict[str, dict[str, float]] = {}
     for s in summary:
         h = out.setdefault(s["scheme"], {})
         if s["workload"] == "incast":
-            h.update(p99_queue_kb=round(s["queue_p99_kb"], 2), utilisation_pct=round(s["utilisation_pct"], 1),
-                     victim_gbps=round(s["victim_gbps"], 4))
+            h.update(p99_queue_kb=round(s["queue_p99_kb"], 2), goodput_pct=round(s["goodput_pct"], 1),
+                     wire_util_pct=round(s["wire_util_pct"], 1), victim_gbps=round(s["victim_gbps"], 4))
         else:
-            h.update(short_slowdown_p99=round(s["slowdown_p99"], 2))
+            h.update(short_slowdown_p50=round(s["slowdown_p50"], 2), short_slowdown_p99=round(s["slowdown_p99"], 2),
+                     short_n=round(s["short_n"], 1), short_unfinished=round(s["short_unfinished"], 1))
     return out
 
 
 def summary_table(summary: list[dict[str, Any]]) -> str:
-    headers = ("workload", "scheme", "q p50 KB", "q p99 KB", "util %", "Jain", "victim Gb/s",
-               "slowdown p50", "p99", "retx", "drops", "pauses", "paused us")
+    headers = ("workload", "scheme", "q p50 KB", "q p99 KB", "goodput %", "wire util % (INT incl.)", "Jain",
+               "victim Gb/s", "slowdown p50", "p99", "n", "retx", "drops", "pauses", "paused us")
     return format_table(headers, [(s["workload"], SCHEME_LABELS[s["scheme"]], s["queue_p50_kb"], s["queue_p99_kb"],
-                                   s["utilisation_pct"], s["jain"], s["victim_gbps"], s["slowdown_p50"],
-                                   s["slowdown_p99"], s["retransmissions"], s["drops"], s["pauses"],
-                                   s["switch_paused_us"]) for s in summary])
+                                   s["goodput_pct"], s["wire_util_pct"], s["jain"], s["victim_gbps"],
+                                   s["slowdown_p50"], s["slowdown_p99"], s["short_n"] or float("nan"),
+                                   s["retransmissions"], s["drops"], s["pauses"], s["switch_paused_us"])
+                                  for s in summary])
 
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,
@@ -129,8 +135,8 @@ def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Calla
     summary = summarize(rows, p)
     head = headline(summary)
     csv_rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-    text = "; ".join(f"{SCHEME_LABELS[s]}: p99 queue {h['p99_queue_kb']:g} KB, utilisation "
-                     f"{h['utilisation_pct']:g}%" for s, h in head.items() if "p99_queue_kb" in h)
+    text = "; ".join(f"{SCHEME_LABELS[s]}: p99 queue {h['p99_queue_kb']:g} KB, goodput {h['goodput_pct']:g}% "
+                     f"(wire {h['wire_util_pct']:g}%)" for s, h in head.items() if "p99_queue_kb" in h)
     finish_run(NAME, run_name, scale, p, files, wall, csv_rows,
                {"schemes": summary, "errors": outcome.errors, "headline": head}, head,
                summary_table(summary), "headline: " + (text or "no incast case finished"),

@@ -4,8 +4,8 @@ scheme (PFC per port over each switch's admin socket, ECN or the CC manager or I
 receiver over P4Runtime), run each case's flows with one agent per host, tear down.
 
 While a case runs, this process samples the bottleneck port's queue (bytes, admin socket)
-every `sample_ns` and reads the port's tx bytes and the fabric's PFC counters at the
-warmup and end marks; the CC manager (scheme dcqcn_pfc_ccm) observes every
+every `sample_ns` and reads the port's tx bytes, the fabric's PFC counters and its drops
+at the warmup and end marks; the CC manager (scheme dcqcn_pfc_ccm) observes every
 `ccm_period_ns`. A case's raw record has the shape of sim.run_case's. Run as
 `python -m experiments.congestion_control.emulate PARAMS.json CASES.json OUT.jsonl` by
 `experiments.trials` (gRPC clients and Mininet's forks live in a process of their own).
@@ -101,7 +101,8 @@ class Sampler(threading.Thread):
                 self.queue.append((t, sum(q["queued_bytes"] for q in state["queues"])))
                 for name, at in due.items():
                     if name not in self.marks and t >= at:
-                        self.marks[name] = {"t": t, "tx": state["tx_bytes"], "pfc": self._pfc()}
+                        self.marks[name] = {"t": t, "tx": state["tx_bytes"], "pfc": self._pfc(),
+                                            "drops": _drops(self.net)}
                 if self.manager is not None and t >= next_ccm:
                     self.manager.observe()
                     next_ccm += p.ccm_period_ns
@@ -123,6 +124,8 @@ def run_case(net: FabricNet, agents: Lockstep, p: Params, case: dict[str, Any], 
     timeout = p.duration_us / 1e6 + p.timeout_s
     sampler = Sampler(net, p, port, manager)
     pfc_before = sampler._pfc()  # the switches count from their start: earlier cases ran on them
+    # the counters as the case starts: the start mark if the hosts finish before the warm-up's
+    first = {"t": 0, "tx": sampler._port_state()["tx_bytes"], "pfc": dict(pfc_before), "drops": drops_before}
     sampler.start()
     try:
         results = agents.round([job_line(p, case["scheme"], case["seed"], flows, timeout)] * len(hosts),
@@ -131,10 +134,10 @@ def run_case(net: FabricNet, agents: Lockstep, p: Params, case: dict[str, Any], 
         sampler.done.set()
         sampler.join(10)
     if "end" not in sampler.marks:  # the hosts finished before the sampler's last mark
-        sampler.marks.setdefault("start", {"t": 0, "tx": 0, "pfc": {"pauses": 0, "paused_us": 0.0}})
+        sampler.marks.setdefault("start", first)
         state = sampler._port_state()
         sampler.marks["end"] = {"t": time.monotonic_ns() - sampler.start_ns, "tx": state["tx_bytes"],
-                                "pfc": sampler._pfc()}
+                                "pfc": sampler._pfc(), "drops": _drops(net)}
     for mark in sampler.marks.values():
         mark["pfc"] = {k: v - pfc_before.get(k, 0) for k, v in mark["pfc"].items()}
     return {**case, "flows": [vars(f) for f in flows], "hosts": results, "queue": sampler.queue,

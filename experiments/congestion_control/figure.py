@@ -1,6 +1,8 @@
-"""The figure: (a) the bottleneck queue over time per scheme (incast), (b) utilisation,
-Jain's fairness of the incast and the victim's throughput per scheme, (c) the CDF of short
-flows' FCT slowdown per scheme (mix), (d) their median and p99 slowdown by size."""
+"""The figure: (a) the bottleneck queue over time per scheme (incast), (b) the long flows'
+goodput into the receiver (with the wire utilisation, INT included, as an outline), Jain's
+fairness of the incast and the victim's throughput per scheme, (c) the CDF of short flows'
+FCT slowdown per scheme (mix: flows started after the warm-up, unfinished ones at their
+lower bound), (d) their median and p99 slowdown by size."""
 
 from __future__ import annotations
 
@@ -42,17 +44,19 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     a.set_title("(a) incast: queue at the receiver's port\n(dotted: metrics start)", fontsize=9)
 
     mean = {s: {k: float(np.nanmean([r[k] for r in incast if r["scheme"] == s] or [np.nan]))
-                for k in ("utilisation_pct", "jain", "victim_gbps")} for s in schemes}
+                for k in ("goodput_pct", "wire_util_pct", "jain", "victim_gbps")} for s in schemes}
     width, xs = 0.27, np.arange(len(schemes))
-    b.bar(xs - width, [mean[s]["utilisation_pct"] for s in schemes], width, label="utilisation %")
+    b.bar(xs - width, [mean[s]["wire_util_pct"] for s in schemes], width, fill=False, edgecolor="C0",
+          linestyle="--", linewidth=0.8, label="wire util. % (INT incl.)")
+    b.bar(xs - width, [mean[s]["goodput_pct"] for s in schemes], width, color="C0", label="goodput, % of link")
     b.bar(xs, [100 * mean[s]["jain"] for s in schemes], width, label="Jain x 100 (incast)")
     b.bar(xs + width, [100 * mean[s]["victim_gbps"] / p.link_gbps for s in schemes], width,
           label="victim, % of link")
     b.set_xticks(list(xs), [SCHEME_LABELS[s] for s in schemes], rotation=20, ha="right", fontsize=7)
-    b.set_ylim(0, 120)
+    b.set_ylim(0, 130)
     b.grid(axis="y", alpha=0.3)
     b.legend(fontsize=7, ncol=2, loc="upper center")
-    b.set_title("(b) incast: utilisation, fairness, victim", fontsize=9)
+    b.set_title("(b) incast: long flows' goodput, fairness, victim", fontsize=9)
 
     mix = [r for r in rows if r["workload"] == "mix"]
     sizes = sorted(p.short_sizes)
@@ -60,10 +64,12 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
         got = [x for r in mix if r["scheme"] == s for x in r["_slowdowns"]]
         if not got:
             continue
-        values = np.sort([x for _, x in got])
+        values = np.sort([x for _, x, _ in got])
+        open_ = sum(not done for _, _, done in got)
         c.step(values, np.arange(1, len(values) + 1) / len(values), where="post", color=colour[s],
-               label=f"{SCHEME_LABELS[s]} ({len(values)})", linewidth=1)
-        by_size = [[x for size, x in got if size == z] for z in sizes]
+               label=f"{SCHEME_LABELS[s]} (n={len(values)}" + (f", {open_} unfinished)" if open_ else ")"),
+               linewidth=1)
+        by_size = [[x for size, x, _ in got if size == z] for z in sizes]
         d.plot(sizes, [np.median(v) if v else np.nan for v in by_size], color=colour[s], marker="o",
                markersize=3, linewidth=1, label=SCHEME_LABELS[s])
         d.plot(sizes, [np.percentile(v, 99) if v else np.nan for v in by_size], color=colour[s], marker="^",
@@ -74,7 +80,8 @@ def draw(rows: list[dict[str, Any]], p: Params, path: Path) -> None:
     if c.get_legend_handles_labels()[0]:
         c.legend(fontsize=6)
     c.grid(alpha=0.3)
-    c.set_title(f"(c) mix: short flows' slowdown CDF\n(load {p.short_load:.0%} of the bottleneck)", fontsize=9)
+    c.set_title(f"(c) mix: short flows' slowdown CDF (load {p.short_load:.0%})\n"
+                f"(started after warm-up; unfinished: lower bound)", fontsize=9)
     d.set_xscale("log", base=2)
     d.set_yscale("log")
     d.set_xticks(sizes, [f"{z // 1024} KB" for z in sizes], fontsize=7)

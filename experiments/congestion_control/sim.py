@@ -74,7 +74,8 @@ def run_case(p: Params, workload: str, scheme: str, seed: int) -> dict[str, Any]
         queue.append((t, sum(q.nbytes for q in l2.ports[port].queues)))
 
     def mark(name: str) -> None:
-        marks[name] = {"t": fabric.now, "tx": l2.ports[port].tx_bytes, "pfc": _pfc_totals(fabric)}
+        marks[name] = {"t": fabric.now, "tx": l2.ports[port].tx_bytes, "pfc": _pfc_totals(fabric),
+                       "drops": _drops(fabric)}
 
     # the apps act on their NIC's events; they also need to wake when a short flow starts and
     # to read their marks (their clock starts at 0 with the fabric's)
@@ -91,11 +92,15 @@ def run_case(p: Params, workload: str, scheme: str, seed: int) -> dict[str, Any]
     fabric.at(p.warmup_us * 1000, mark, "start")
     fabric.at(end_ns, mark, "end")
     fabric.run(until_ns=end_ns + 1)
-    drops = sum(q.drops for node in fabric.switches.values() for pt in node.tm.ports.values() for q in pt.queues)
     return {"workload": workload, "scheme": scheme, "seed": seed, "flows": [vars(f) for f in flows],
             "hosts": [a.summary() for a in apps.values()], "queue": queue, "marks": marks,
-            "link_bps": p.link_gbps * 1e9, "drops": drops,
+            "link_bps": p.link_gbps * 1e9, "drops": _drops(fabric),
             "cc_decisions": len(manager.decisions) if manager else 0, "wall_s": time.monotonic() - started}
+
+
+def _drops(fabric: Fabric) -> int:
+    """Packets dropped so far, summed over every switch queue."""
+    return sum(q.drops for node in fabric.switches.values() for pt in node.tm.ports.values() for q in pt.queues)
 
 
 def _pfc_totals(fabric: Fabric) -> dict[str, float]:

@@ -96,9 +96,10 @@ def nic_config(p: Params, scheme: str, ip: str) -> NicConfig:
 @dataclass
 class FlowApp:
     """One host's part of a case: it sends its flows and receives the ones for it. Long
-    flows keep two WRITEs posted until `end_ns`; their acknowledged bytes are read at the
-    first service call after `warmup_ns` and after `end_ns` (goodput over that window).
-    A short flow's FCT runs from its post to its completion."""
+    flows keep two WRITEs posted until `end_ns`; their acknowledged bytes, and the NIC's
+    counters, are read at the first service call after `warmup_ns` and after `end_ns`
+    (goodput and counts over that window). A short flow's FCT runs from its post to its
+    completion."""
 
     nic: RoceNic
     me: int
@@ -110,6 +111,7 @@ class FlowApp:
     sport_seed: int = 0
     start: int | None = None
     marks: dict[str, tuple[int, list[int]]] = field(default_factory=dict)
+    counts: dict[str, dict[str, float]] = field(default_factory=dict)  # mark -> the NIC's counters then
     posted: dict[int, int] = field(default_factory=dict)  # short flow -> post time
     fct_ns: dict[int, int] = field(default_factory=dict)
     error: str | None = None
@@ -161,10 +163,18 @@ class FlowApp:
         for name, at in (("warmup", self.warmup_ns), ("end", self.end_ns)):
             if name not in self.marks and t >= at:
                 self.marks[name] = (now, [self.nic.qp(SRC_QPN + f.index).una for f in self.long])
+                self.counts[name] = self._counts(now)
+
+    def _counts(self, now: int) -> dict[str, float]:
+        """Retransmissions, the NIC's counters and the time PFC held it, as of `now`."""
+        hold = self.nic.link_pause.holds.get(DATA_PRIORITY)
+        return {"retransmissions": self.nic.qp_counters().get("retransmissions", 0), **vars(self.nic.counters),
+                "host_paused_us": hold.total_ns(now) / 1000 if hold else 0.0}
 
     def summary(self) -> dict[str, Any]:
         """Goodput of each long flow over [warmup, end], each short flow's FCT (None if it
-        did not finish), the NIC's counters and PFC holds."""
+        did not finish), the NIC's counters and PFC holds over the whole run, and over
+        [warmup, end] in `window` (None without both marks)."""
         goodput = {}
         if "warmup" in self.marks and "end" in self.marks:
             (t0, a), (t1, b) = self.marks["warmup"], self.marks["end"]
@@ -175,4 +185,6 @@ class FlowApp:
                 "retransmissions": self.nic.qp_counters().get("retransmissions", 0),
                 "host_paused_us": hold.total_ns(self.start + self.end_ns if self.start is not None else 0) / 1000
                 if hold else 0.0,
-                "nic": dict(vars(self.nic.counters))}
+                "nic": dict(vars(self.nic.counters)),
+                "window": {k: v - self.counts["warmup"].get(k, 0) for k, v in self.counts["end"].items()}
+                if "warmup" in self.counts and "end" in self.counts else None}

@@ -39,4 +39,4 @@ def test_pfc_is_lossless_by_pausing_and_hosts_honour_the_pauses(result):
 
 def test_hpcc_receivers_echo_int_in_real_time(result):
     hpcc = next(r for r in result.rows if r["scheme"] == "hpcc")
-    assert hpcc["int_echoed"] > 100 and 0 < hpcc["utilisation_pct"] <= 105
+    assert hpcc["int_echoed"] > 100 and 0 < hpcc["wire_util_pct"] <= 105
