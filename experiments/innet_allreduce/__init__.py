@@ -6,9 +6,11 @@ virtual-time 2x2 leaf-spine running fabric.p4; emulate: every rank count is a tr
 fresh Mininet net (experiments/innet_allreduce/emulate.py). Trials run through
 experiments.sweep (`--workers`, `--cluster`). Either way the ranks all-reduce float32 buffers either with the
 RoCE ring or through the switches' aggregation slots (docs/aggregation.md). Sweeps: busbw against ranks, against size, and
-against loss (completion, #wrong, retransmissions). The JSON's `headline` is the measured
-in-network/ring busbw ratio at `loss_ranks` ranks and the wrong elements over all in-network
-cases (must be 0), printed last.
+against loss (completion, #wrong, retransmissions). A case where a rank did not finish has
+no busbw (None): averages are over the finished cases, and `completed`/`cases` says how many
+those are. The JSON's `headline` is the measured in-network/ring busbw ratio at `loss_ranks`
+ranks, the wrong elements over all in-network cases (counted over the ranks that finished,
+must be 0) and the in-network cases that did not finish, printed last.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ NAME = "innet_allreduce"
 
 
 def _mean(rows: list[dict[str, Any]], key: str) -> float | None:
-    vals = [r[key] for r in rows if r.get(key) is not None]
+    """The mean of `key` over the finished cases (no error) that have it; None if none."""
+    vals = [r[key] for r in rows if r["error"] is None and r.get(key) is not None]
     return sum(vals) / len(vals) if vals else None
 
 
 def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
-    """Per (ranks, bytes, loss, scheme): mean busbw, #wrong, retransmissions; the headline."""
+    """Per (ranks, bytes, loss, scheme): mean busbw over the finished cases (`completed` of
+    `cases`), #wrong (over finished ranks), retransmissions; the headline."""
     table = []
     for n, nbytes, loss in p.cases():
         for scheme in p.schemes:

@@ -48,7 +48,7 @@ def run_rank_count(p: Params, ranks: int, cases: list[tuple[int, float, int, str
                 row.update(time_us=s.time_us, algbw_gbs=s.algbw, busbw_gbs=s.busbw, wrong=s.wrong,
                            retransmissions=sum(r["qp"].get("retransmissions", 0) for r in results))
             except FabricError as err:
-                row.update(time_us=None, algbw_gbs=0.0, busbw_gbs=0.0, wrong=None,
+                row.update(time_us=None, algbw_gbs=None, busbw_gbs=None, wrong=None,
                            retransmissions=None, error=str(err)[:300])
             row.update(wall_s=round(time.monotonic() - started, 2), packets=None)
             rows.append(row)

@@ -18,7 +18,8 @@ from fabriclab.vtime.runs import run_collective
 
 def run_case(p: Params, scheme: str, ranks: int, nbytes: int, loss: float,
              seed: int) -> dict[str, Any]:
-    """One row: busbw (nccl-tests' GB/s), #wrong, retransmissions, what it cost."""
+    """One row: busbw (nccl-tests' GB/s; None if a rank did not finish), #wrong (the
+    in-network one over the ranks that finished), retransmissions, what it cost."""
     started = time.monotonic()
     fabric = Fabric(topology(p, ranks), FabricOptions(impairments=Impairments(loss=loss)), seed=seed)
     hosts = [h.name for h in fabric.topo.hosts()][:ranks]
@@ -28,8 +29,9 @@ def run_case(p: Params, scheme: str, ranks: int, nbytes: int, loss: float,
     if scheme == "innet":
         r = run_innet_allreduce(fabric, hosts, nbytes, pool_size=p.pool_size, window=p.window,
                                 rto_ns=p.rto_us * 1000, seed=seed, limit_ns=limit)
-        row.update(time_us=r.time_ns / 1000 if r.time_ns else None, algbw_gbs=r.algbw_gbs,
-                   busbw_gbs=r.busbw_gbs, wrong=r.wrong, retransmissions=r.retransmitted,
+        ok = r.time_ns is not None
+        row.update(time_us=r.time_ns / 1000 if ok else None, algbw_gbs=r.algbw_gbs if ok else None,
+                   busbw_gbs=r.busbw_gbs if ok else None, wrong=r.wrong, retransmissions=r.retransmitted,
                    packets_sent=r.sent, root=r.root, up_bytes=sum(r.up_bytes.values()))
         if r.time_ns is None:
             row["error"] = f"{r.completed}/{ranks} ranks finished in {p.timeout_s:g} simulated s"
@@ -43,8 +45,7 @@ def run_case(p: Params, scheme: str, ranks: int, nbytes: int, loss: float,
             s = summarize(spec, ranks_out)
             row.update(time_us=s.time_us, algbw_gbs=s.algbw, busbw_gbs=s.busbw, wrong=s.wrong)
         except FabricError as err:  # a rank did not finish
-            row.update(time_us=None, algbw_gbs=0.0, busbw_gbs=0.0, wrong=None,
-                       error=str(err)[:300])
+            row.update(time_us=None, algbw_gbs=None, busbw_gbs=None, wrong=None, error=str(err)[:300])
         row.update(retransmissions=sum(x["qp"].get("retransmissions", 0) for x in ranks_out))
     row.update(wall_s=round(time.monotonic() - started, 2), packets=fabric.loop.packets)
     return row

@@ -64,7 +64,7 @@ class InnetRun:
     bytes: int
     times_ns: tuple[int, ...]    # per finished iteration, until the last rank had its result
     iters: int                   # iterations asked for
-    wrong: int                   # elements off by more than the fixed-point bound, all ranks
+    wrong: int                   # elements off by more than the fixed-point bound, finished ranks
     sent: int                    # aggregation packets the ranks sent, retransmissions included
     retransmitted: int
     completed: int               # ranks that finished the last iteration run
@@ -114,8 +114,8 @@ def run_innet_allreduce(fabric: Fabric, hosts: Sequence[str], nbytes: int, *, jo
         for runner in runners:
             runner.start()
         fabric.run(until_ns=t0 + limit_ns, stop=lambda: all(r.done_at is not None for r in runners))
-        wrong += sum(wrong_elements(r.worker.result(), exact, tolerance) if r.worker.done
-                     else exact.size for r in runners)
+        # checked over the ranks that have a result; one that did not finish is `completed`'s
+        wrong += sum(wrong_elements(r.worker.result(), exact, tolerance) for r in runners if r.worker.done)
         sent += sum(r.worker.stats.sent for r in runners)
         retransmitted += sum(r.worker.stats.retransmitted for r in runners)
         finished = [r.done_at for r in runners if r.done_at is not None]

@@ -55,3 +55,36 @@ def test_trials_are_cases_in_sim_and_rank_counts_in_emulate():
     assert [{c[0] for c in t.cases} for t in emulate] == [{4}, {2}]
     assert [t.first for t in emulate] == [0, len(emulate[0].cases)]
     assert sum(len(t.cases) for t in emulate) == emulate[0].total
+
+
+def test_a_case_that_does_not_finish_has_no_busbw_and_no_wrong_elements():
+    """A timeout is an unfinished case: busbw None (not 0, which halved the averages), the
+    in-network result checked over the ranks that finished only (an unfinished rank used to
+    count its whole buffer as wrong), and the ring's #wrong None as before."""
+    from experiments.innet_allreduce.sim import run_case
+
+    p = params_for("quick", timeout_s=2e-6)
+    for scheme in ("innet", "ring"):
+        row = run_case(p, scheme, 2, 16 << 10, 0.0, 1)
+        assert row["error"] and row["busbw_gbs"] is None and row["algbw_gbs"] is None
+        assert row["wrong"] == (0 if scheme == "innet" else None)
+
+
+def test_averages_are_over_finished_cases():
+    from experiments.innet_allreduce import summarize_runs
+
+    p = params_for("quick", ranks=(8,), sizes=(), losses=(0.0,), seeds=(1, 2))
+
+    def row(scheme, seed, busbw, error=None):
+        return {"scheme": scheme, "ranks": 8, "bytes": p.nbytes, "loss": 0.0, "seed": seed, "error": error,
+                "busbw_gbs": busbw, "wrong": 0 if scheme == "innet" else None, "retransmissions": 0}
+
+    rows = [row("ring", 1, 2.0), row("ring", 2, 0.0, "rank 3 did not finish"),
+            row("innet", 1, 3.5), row("innet", 2, None, "1/8 ranks finished")]
+    summary = summarize_runs(rows, p)
+    ring, innet = summary["table"]
+    assert (ring["busbw_gbs"], ring["completed"], ring["cases"]) == (2.0, 1, 2)
+    assert (innet["busbw_gbs"], innet["completed"]) == (3.5, 1)
+    head = summary["headline"]
+    assert head["innet_ring_busbw_ratio"] == 1.75 and head["innet_unfinished"] == 1
+    assert head["innet_wrong_elements"] == 0
