@@ -5,7 +5,9 @@ Cases: A alone; A+B without isolation (one FIFO per port: whoever queues more ge
 A+B with the tenants installed (per-tenant trTCM meters, A's data in its own strict-priority
 queue, B's traffic above its guarantee remarked to best effort, above its cap dropped);
 the same plus DCQCN at every NIC with the CC manager's ECN thresholds. Metrics: A's busbw
-normalised to A alone (same seed), A's p99 iteration time, B's throughput, drops and ECN
+(the slowest rank's mean iteration) normalised to A alone (same seed), A's p99 iteration
+time (nearest rank over every seed's iterations of the case pooled, with their count n:
+below n = 100 it is the slowest iteration), B's throughput during A's run, drops and ECN
 marks per tenant. The run JSON's `headline` states A's normalised busbw per case.
 
 `run(scale="quick", out_dir=..., progress=print, mode="sim") -> Result` is what
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from experiments.isolation.figure import draw
-from experiments.isolation.metrics import case_row, normalise
+from experiments.isolation.metrics import case_row, normalise, pooled_p99
 from experiments.isolation.params import CASE_LABELS, Params, params_for
 from experiments.cases import report_cases
 from experiments.report import format_table, group_stats
@@ -34,6 +36,7 @@ NAME = "isolation"
 TRIAL_MODULE = "experiments.isolation.trial"
 METRICS = ("a_norm_busbw", "a_busbw_gbps", "a_iter_p99_us", "b_gbps", "A_drops", "B_drops", "A_marks",
            "B_marks", "A_retx", "B_retx", "A_meter_drops", "B_meter_drops")
+MEANS = tuple(m for m in METRICS if m != "a_iter_p99_us")  # averaged over seeds; p99 is pooled
 
 
 def case_trial(task: tuple[Params, int, int, str, int],
@@ -56,18 +59,27 @@ def case_trial(task: tuple[Params, int, int, str, int],
 
     def line(k: int, r: dict[str, Any]) -> str:
         return (f"  {CASE_LABELS[r['case']]}, seed {r['seed']}: A busbw {r['a_busbw_gbps'] * 1000:.4g} Mb/s, "
-                f"p99 iteration {r['a_iter_p99_us']:.0f} us; B {r['b_gbps'] * 1000:.4g} Mb/s; drops A {r['A_drops']} "
-                f"B {r['B_drops']}, marks A {r['A_marks']} B {r['B_marks']} ({r['wall_s']:.0f} s wall)")
+                f"p99 of {r['a_iter_n']} iterations {r['a_iter_p99_us']:.0f} us; B {r['b_gbps'] * 1000:.4g} Mb/s; "
+                f"drops A {r['A_drops']} B {r['B_drops']}, marks A {r['A_marks']} B {r['B_marks']} "
+                f"({r['wall_s']:.0f} s wall)")
 
     return rows, report_cases(rows, lambda r: f"{r['case']} seed {r['seed']}", line, error, progress)
 
 
 def summarize(rows: list[dict[str, Any]], p: Params) -> list[dict[str, Any]]:
-    """Per case: the mean over seeds of every metric (finished cases only)."""
+    """Per case (finished runs only): the mean over seeds of every metric but A's p99
+    iteration, which is the nearest-rank p99 of every seed's iterations pooled (`a_iter_n`
+    of them)."""
     done = [r for r in rows if r["done"]]
-    stats = {m: group_stats(done, lambda r: r["case"], m) for m in METRICS}
-    return [{"case": c, "seeds": stats["a_busbw_gbps"][c].n, **{m: stats[m][c].mean for m in METRICS if c in stats[m]}}
-            for c in p.cases if c in stats["a_busbw_gbps"]]
+    stats = {m: group_stats(done, lambda r: r["case"], m) for m in MEANS}
+    out = []
+    for c in p.cases:
+        if c not in stats["a_busbw_gbps"]:
+            continue
+        p99, n = pooled_p99([r for r in done if r["case"] == c])
+        out.append({"case": c, "seeds": stats["a_busbw_gbps"][c].n,
+                    **{m: stats[m][c].mean for m in MEANS if c in stats[m]}, "a_iter_p99_us": p99, "a_iter_n": n})
+    return out
 
 
 def headline(summary: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,15 +88,18 @@ def headline(summary: list[dict[str, Any]]) -> dict[str, Any]:
     return {"a_normalised_busbw": {s["case"]: round(s["a_norm_busbw"], 3) for s in summary
                                    if "a_norm_busbw" in s and s["a_norm_busbw"] == s["a_norm_busbw"]},
             "a_p99_iteration_us": {s["case"]: round(s["a_iter_p99_us"], 1) for s in summary if "a_iter_p99_us" in s},
+            "a_iterations_pooled": {s["case"]: s["a_iter_n"] for s in summary if "a_iter_n" in s},
             "b_gbps": {s["case"]: round(s["b_gbps"], 4) for s in summary if "b_gbps" in s}}
 
 
 def summary_table(summary: list[dict[str, Any]]) -> str:
-    headers = ("case", "seeds", "A busbw/alone", "A busbw Mb/s", "A p99 iter us", "B Mb/s", "drops A", "drops B",
-               "marks A", "marks B", "retx A", "retx B", "red A", "red B")
+    headers = ("case", "seeds", "A busbw/alone", "A busbw Mb/s", "A p99 iter us", "n iters", "B Mb/s", "drops A",
+               "drops B", "marks A", "marks B", "retx A", "retx B", "red A", "red B")
     scale = {"a_busbw_gbps": 1000, "b_gbps": 1000}
     return format_table(headers, [(CASE_LABELS[s["case"]], s["seeds"],
-                                   *(s.get(m, float("nan")) * scale.get(m, 1) for m in METRICS)) for s in summary])
+                                   *(s.get(m, float("nan")) * scale.get(m, 1) for m in METRICS[:3]), s["a_iter_n"],
+                                   *(s.get(m, float("nan")) * scale.get(m, 1) for m in METRICS[3:]))
+                                  for s in summary])
 
 
 def run(scale: str = "quick", out_dir: Path | str | None = None, progress: Callable[[str], None] = print,

@@ -1,7 +1,9 @@
 """`python -m experiments.isolation.host --me I --peers IP[:PORT],...`: this experiment's
 host agent (fabriclab's one agent protocol, `fabriclab.launch.agent.serve`) with two
 workloads: `victim`, a rank of tenant A's ring all-reduce over the hosts `members` (in ring
-order), and `noise`, a member of tenant B's all-to-all for `duration` seconds."""
+order), which also reports when it started and ended (`time.monotonic_ns`, one clock for
+every network namespace of the machine), and `noise`, a member of tenant B's all-to-all
+for `duration` seconds, then `drain` seconds receiving what is still in flight."""
 
 from __future__ import annotations
 
@@ -29,19 +31,38 @@ def _members(job: dict, me: int, peers: Peers) -> tuple[int, Peers]:
     return members.index(me), [peers[i] for i in members]
 
 
+class TimedRank(Rank):
+    """A rank that notes the clock (the driver's `now`) of its first service, when its
+    first (warm-up) iteration starts, and of the service that finished it."""
+
+    start_ns: int | None = None
+    end_ns: int | None = None
+
+    def service(self, now: int) -> None:
+        if self.start_ns is None:
+            self.start_ns = now
+        was_done = self.done
+        super().service(now)
+        if self.done and not was_done:
+            self.end_ns = now
+
+    def summary(self) -> dict:
+        return {**super().summary(), "start_ns": self.start_ns, "end_ns": self.end_ns}
+
+
 def victim(job: dict, me: int, peers: Peers) -> tuple[RoceNic, App]:
     pos, addrs = _members(job, me, peers)
     stack = _stack(job)
     nic = RoceNic(stack.nic_config(*peers[me]))
     spec = CollectiveSpec("allreduce", len(addrs), int(job["size"]))
-    return nic, Rank(nic, pos, addrs, spec, stack.iters, stack.warmup)
+    return nic, TimedRank(nic, pos, addrs, spec, stack.iters, stack.warmup)
 
 
 def noise(job: dict, me: int, peers: Peers) -> tuple[RoceNic, App]:
     pos, addrs = _members(job, me, peers)
     nic = RoceNic(_stack(job).nic_config(*peers[me]))
     return nic, noise_app(nic, pos, addrs, int(job["message"]), lambda i, j: source_port(0x700 + j, i),
-                          round(float(job["duration"]) * 1e9))
+                          round(float(job["duration"]) * 1e9), round(float(job.get("drain", 0)) * 1e9))
 
 
 WORKLOADS: dict[str, Workload] = {"victim": victim, "noise": noise}

@@ -5,9 +5,10 @@ switch, programmed by the FabricController with the tenants the topology declare
 off again in the unmetered cases: `controller.tenants` over P4Runtime), and in `meters_cc` every NIC
 runs DCQCN with the CC manager's ECN thresholds. Tenant A's ranks run the ring all-reduce
 (`fabriclab.roce.rank.Rank`), tenant B's hosts the endless all-to-all (`workload.Noise`,
-absent in `alone`); the run ends when A's last rank finishes. Drops are counted per tenant
-where they happen: refused by a switch queue (the frame's source address says whose) and
-dropped RED by a tenant meter (`tenant_colors`).
+absent in `alone`); the run ends when A's last rank finishes, and B's throughput is the
+payload B's receivers got in order over that run (partly written messages included).
+Drops are counted per tenant where they happen: refused by a switch queue (the frame's
+source address says whose) and dropped RED by a tenant meter (`tenant_colors`).
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ class DropCounter:
 
 
 def run_case(p: Params, case: str, seed: int) -> dict[str, Any]:
-    """Run one case; return its raw record (A's per-iteration times, B's bytes, per-tenant
-    drops and marks)."""
+    """Run one case; return its raw record (A's per-rank iteration times, B's bytes received
+    during A's run, per-tenant drops and marks)."""
     started = time.monotonic()
     topo = topology(p)
     fabric = Fabric(topo, FabricOptions(queue_bytes=p.queue_bytes, config=FabricConfig(mode=Mode.parse(p.routing))),
@@ -131,14 +132,14 @@ def run_case(p: Params, case: str, seed: int) -> dict[str, Any]:
     marks = {t: sum(nics[h].counters.ce_marked for h in hs) for t, hs in (("A", a_hosts), ("B", b_hosts))}
     retx = {t: sum(nics[h].qp_counters().get("retransmissions", 0) for h in hs)
             for t, hs in (("A", a_hosts), ("B", b_hosts))}
-    iter_times = [max(r["times"][k] for r in results) for k in range(min(len(r["times"]) for r in results))]
     uplinks = {port: tx for port, tx in fabric.switch_tx_bytes("il1").items()
                 if topo.nodes[topo.ports("il1")[port].peer("il1")[0]].is_switch}
     return {"case": case, "seed": seed, "l1_uplink_tx_bytes": uplinks, "done": all(r["done"] for r in results),
             "error": next((r["error"] for r in results if r.get("error")), None)
             or (None if all(r["done"] for r in results) else f"A timed out after {p.timeout_s} simulated s"),
-            "wrong": sum(r["wrong"] for r in results), "iter_times_s": iter_times,
-            "span_s": span_s, "b_bytes": sum(a.completed_bytes for a in noise.values()),
+            "wrong": sum(r["wrong"] for r in results), "rank_times_s": [r["times"] for r in results],
+            "span_s": span_s, "b_bytes": sum(a.received_bytes() for a in noise.values()),
+            "b_completed_bytes": sum(a.completed_bytes for a in noise.values()),
             "queue_drops": {t: drops.drops.get(t, 0) for t in ("A", "B")}, "meter_drops": red,
             "marks": marks, "retransmissions": retx,
             "cc_decisions": len(manager.decisions) if manager else 0,

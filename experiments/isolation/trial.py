@@ -3,9 +3,14 @@ cases given (tenants and CC manager installed over P4Runtime as the case says), 
 
 Every host runs `experiments.isolation.host` (one agent per host, in lock-step): tenant A's
 hosts a rank of the ring all-reduce, tenant B's the all-to-all for `noise_s` seconds (none
-in `alone`). Per tenant: frames lost = frames its NICs sent minus frames they received
-(ACKs included; all of a tenant's traffic stays inside it), of which the meters' RED drops
-are read from `tenant_colors`; marks are the CE-marked frames its NICs received. Run as
+in `alone`), then `drain_s` more receiving and acknowledging what is still in flight, with
+nothing new posted. B's throughput is what B's hosts received during A's run: from A's
+first rank's start to its last rank's end (`time.monotonic_ns`, one clock for all the
+hosts' network namespaces), out of B's (time, bytes received) samples. Per tenant: frames
+lost = frames its NICs sent minus frames they received (ACKs included; all of a tenant's
+traffic stays inside it) minus what its senders still had unacknowledged when they
+reported, of which the meters' RED drops are read from `tenant_colors`; marks are the
+CE-marked frames its NICs received. Run as
 `python -m experiments.isolation.trial PARAMS.json CASES.json OUT.jsonl` by
 `experiments.trials`.
 """
@@ -23,6 +28,7 @@ from controller.fabric import FabricController
 from controller.fabric_plan import FabricConfig, Mode
 from controller.tenants import TenantInstaller, effective_tenants, plan_tenants
 from experiments.emulation import fabric_net, start_agents
+from experiments.isolation.metrics import frames_lost, noise_over_window
 from experiments.isolation.params import Params, topology
 from experiments.trials import Emit, trial_main
 from fabriclab.launch.agent import Stack
@@ -36,6 +42,12 @@ HEADERS = 76
 
 def frame_s(p: Params) -> float:
     return (p.pmtu + HEADERS) * 8 / (p.link_mbps * 1e6)
+
+
+def drain_s(p: Params) -> float:
+    """How long B's hosts keep receiving after they stop posting: B's writes still posted
+    (2 x 64 KiB per queue pair) take ~2-3 s at B's capped rate, and a lost frame an RTO."""
+    return max(5.0, 10 * p.rto_us / 1e6)
 
 
 def host_jobs(p: Params, case: str, names: list[str]) -> list[str]:
@@ -54,7 +66,7 @@ def host_jobs(p: Params, case: str, names: list[str]) -> list[str]:
         else:
             jobs.append({"workload": "noise", "members": [names.index(h) for h in b],
                          "message": p.noise_message, "duration": 0 if case == "alone" else p.noise_s,
-                         **common})
+                         "drain": 0 if case == "alone" else drain_s(p), **common})
     return [json.dumps(j) for j in jobs]
 
 
@@ -98,15 +110,16 @@ def run_case(agents: Lockstep, net: FabricNet, ctl: FabricController, p: Params,
     def total(t: str, part: str, key: str) -> int:
         return sum(r.get(part, {}).get(key, 0) for r in tenants[t])
 
-    lost = {t: max(0, total(t, "nic", "tx_packets") - total(t, "nic", "rx_packets") - red[t]) for t in ("A", "B")}
+    lost = {t: frames_lost(total(t, "nic", "tx_packets"), total(t, "nic", "rx_packets"), red[t],
+                           sum(r.get("unsettled", 0) for r in tenants[t])) for t in ("A", "B")}
     done = all(r.get("done") for r in ranks)
-    n_iters = min((len(r.get("times", [])) for r in ranks), default=0)
     error = next((r["error"] for r in results if r.get("error")), None)
+    b_bytes, span_s = noise_over_window(ranks, tenants["B"])
     return {"case": case, "seed": seed, "done": done, "error": error or (None if done else "A did not finish"),
             "wrong": sum(r.get("wrong", 0) for r in ranks),
-            "iter_times_s": [max(r["times"][k] for r in ranks) for k in range(n_iters)],
-            "span_s": sum(r.get("seconds", 0.0) for r in tenants["B"]) / max(1, len(tenants["B"])),
-            "b_bytes": sum(r.get("completed_bytes", 0) for r in tenants["B"]),
+            "rank_times_s": [r.get("times", []) for r in ranks],
+            "span_s": span_s, "b_bytes": b_bytes,
+            "b_unsettled": sum(r.get("unsettled", 0) for r in tenants["B"]),
             "queue_drops": lost, "meter_drops": red,
             "marks": {t: total(t, "nic", "ce_marked") for t in ("A", "B")},
             "retransmissions": {t: total(t, "qp", "retransmissions") for t in ("A", "B")},
