@@ -51,6 +51,17 @@ class Stats:
         return self.max - self.min
 
 
+def nearest_rank(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile by nearest rank: the ceil(q/100 x n)-th smallest value (1-based),
+    the least sample with at least q % of them at or below it; None without samples. Below
+    100 samples p99 is the largest."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = math.ceil(round(q * len(ordered) / 100, 9))  # q x n first: 7/100*100 is 7.000000000000001
+    return ordered[min(len(ordered), max(1, rank)) - 1]
+
+
 def stats(values: Sequence[float]) -> Stats:
     if not values:
         return Stats(0, math.nan, math.nan, math.nan, math.nan)
@@ -73,14 +84,47 @@ def group_stats(rows: Iterable[Mapping[str, Any]], key: Callable[[Mapping[str, A
 def mean_table(rows: Sequence[Mapping[str, Any]], axes: Mapping[str, Sequence[Any]],
                 means: Sequence[str], sums: Sequence[str]) -> list[dict[str, Any]]:
     """One entry per combination of `axes` values (in their order) that has rows with a
-    busbw: the axes, the mean over those rows (seeds) of `means`, the total of `sums`."""
+    busbw: the axes, the mean over those rows (seeds) of `means`, the total of `sums` and
+    `seeds` (the seeds those rows ran). Entries can average different seeds when one failed:
+    compare them with `paired_ratio`, not by dividing their means."""
     table = []
     for combo in itertools.product(*axes.values()):
         sel = [r for r in rows if tuple(r[k] for k in axes) == combo and r.get("busbw_gbs") is not None]
         if sel:
             table.append({**dict(zip(axes, combo)), **{m: sum(r[m] for r in sel) / len(sel) for m in means},
-                          **{m: sum(r[m] for r in sel) for m in sums}})
+                          **{m: sum(r[m] for r in sel) for m in sums},
+                          "seeds": sorted({r["seed"] for r in sel if "seed" in r})})
     return table
+
+
+def paired_ratio(rows: Sequence[Mapping[str, Any]], where: Mapping[str, Any], axis: str, num: Any, den: Any,
+                 metric: str = "busbw_gbs") -> tuple[float, tuple[Any, ...]] | None:
+    """Among the rows matching `where`, the ratio of the mean `metric` at `axis` = `num` to
+    that at `axis` = `den`, both over the same seeds: those where both have the metric
+    (succeeded). A seed that failed for one side is left out of both means, so the ratio never
+    compares different seed sets. (ratio, those seeds), or None without a common seed or with
+    a zero denominator."""
+    def by_seed(value: Any) -> dict[Any, float]:
+        return {r["seed"]: float(r[metric]) for r in rows
+                if r.get(axis) == value and r.get(metric) is not None
+                and all(r.get(k) == v for k, v in where.items())}
+
+    top, bottom = by_seed(num), by_seed(den)
+    seeds = tuple(sorted(top.keys() & bottom.keys()))
+    total = sum(bottom[s] for s in seeds)
+    if not seeds or not total:
+        return None
+    return sum(top[s] for s in seeds) / total, seeds
+
+
+def seeds_note(used: Iterable[Sequence[Any]]) -> str:
+    """How headline ratios were taken: 'ratio of means over seeds 1, 2' when they share one
+    seed set, else 'ratios of means over the seeds both sides succeeded in' (each stated)."""
+    sets = {tuple(s) for s in used}
+    if len(sets) == 1:
+        (only,) = sets
+        return f"ratio of means over seeds {', '.join(map(str, only))}"
+    return "ratios of means over the seeds where both sides succeeded"
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from experiments.report import nearest_rank
+
 
 def busbw_gbps(size: int, nranks: int, seconds: float) -> float:
     """nccl-tests' all-reduce bus bandwidth: algbw x 2(n-1)/n."""
@@ -24,15 +26,6 @@ def iteration_times(rank_times: Sequence[Sequence[float]]) -> list[float]:
     the last rank to finish it sees it (the tail metric's samples)."""
     n = min((len(t) for t in rank_times), default=0)
     return [max(t[k] for t in rank_times) for k in range(n)]
-
-
-def nearest_rank(values: Sequence[float], q: float) -> float:
-    """The nearest-rank q-th percentile: the ceil(q/100 n)-th smallest value. Below n = 100
-    samples p99 is the largest one."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
 
 
 def cumulative_at(samples: Sequence[Sequence[int]], t: int) -> float:
@@ -95,7 +88,7 @@ def case_row(record: dict[str, Any], size: int, nranks: int) -> dict[str, Any]:
             "wrong": record["wrong"], "error": record["error"] or "",
             "a_busbw_gbps": busbw_gbps(size, nranks, mean),
             "a_iter_mean_us": mean * 1e6,
-            "a_iter_p99_us": nearest_rank(iters, 99) * 1e6,
+            "a_iter_p99_us": _p99(iters) * 1e6,
             "a_iter_n": len(iters),
             "a_iter_us": [round(t * 1e6, 3) for t in iters],
             "b_gbps": record["b_bytes"] * 8 / span / 1e9 if span else math.nan,
@@ -109,7 +102,7 @@ def case_row(record: dict[str, Any], size: int, nranks: int) -> dict[str, Any]:
 def pooled_p99(rows: Sequence[dict[str, Any]]) -> tuple[float, int]:
     """(nearest-rank p99 in us, n) of every row's iteration times together."""
     samples = [t for r in rows for t in r["a_iter_us"]]
-    return nearest_rank(samples, 99), len(samples)
+    return _p99(samples), len(samples)
 
 
 def normalise(rows: list[dict[str, Any]]) -> None:
@@ -119,3 +112,9 @@ def normalise(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         base = alone.get(r["seed"])
         r["a_norm_busbw"] = r["a_busbw_gbps"] / base if base else math.nan
+
+
+def _p99(values: Sequence[float]) -> float:
+    """Nearest-rank p99 (below 100 samples: the largest); nan without samples."""
+    v = nearest_rank(values, 99)
+    return math.nan if v is None else v

@@ -7,8 +7,9 @@
 Mininet (`trial.py`, a process of its own), runs every collective kind under each scheme
 (`params` says what baseline, adaptive and adaptive_hier are). Rows: time, algbw/busbw
 (nccl-tests' GB/s), #wrong, retransmissions, timeouts and, in sim, the probes' p50/p99. The
-JSON's `headline` is the adaptive/baseline busbw ratio per scheme at the longest distance,
-printed last.
+JSON's `headline` is the adaptive/baseline busbw ratio per scheme at the longest distance
+(means over the seeds where both schemes succeeded; none for adaptive_hier on a kind without
+a hierarchical schedule), printed last.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from experiments.cases import report_seed_major_cases
-from experiments.report import format_table, mean_table
+from experiments.report import format_table, mean_table, paired_ratio, seeds_note
 from experiments.results import Result, finish_run, seed_major_cases, start_run
 from experiments.scale_across.figure import draw
 from experiments.scale_across.params import Params, params_for, spec_for, topology
@@ -83,7 +84,9 @@ def distance_trial(task: tuple[Params, int, int, float], progress: Callable[[str
 
 def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
     """Mean busbw per kind, distance and scheme; each scheme's ratio to the baseline at the
-    longest distance (the headline)."""
+    longest distance (the headline), a ratio of means over the seeds where both succeeded
+    (`report.paired_ratio`). adaptive_hier gets no ratio for a kind it runs flat (all-to-all:
+    no hierarchical schedule, so it repeats adaptive)."""
     table = mean_table(rows, {"kind": p.kinds, "km": p.distances_km, "scheme": p.schemes},
                        ("busbw_gbs", "time_us"), ("retransmissions", "wrong"))
     for e in table:  # near-source notifications summed; the probes' p99 (sim) averaged over seeds
@@ -95,15 +98,27 @@ def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
             e[key] = sum(got) / len(got) if got else None
     far = max(p.distances_km)
     ratios: dict[str, dict[str, float]] = {}
+    used: list[tuple[int, ...]] = []
+    flat_only: list[str] = []  # kinds without a hierarchical schedule: adaptive_hier repeats adaptive
     for kind in p.kinds:
-        bus = {e["scheme"]: e["busbw_gbs"] for e in table if e["kind"] == kind and e["km"] == far}
-        if bus.get("baseline"):
-            ratios[kind] = {s: bus[s] / bus["baseline"] for s in bus if s != "baseline"}
+        for scheme in p.schemes:
+            if scheme == "baseline":
+                continue
+            if scheme == "adaptive_hier" and spec_for(p, kind, scheme).algo != "hier":
+                flat_only.append(kind)
+                continue
+            got = paired_ratio(rows, {"kind": kind, "km": far}, "scheme", scheme, "baseline")
+            if got is not None:
+                ratios.setdefault(kind, {})[scheme] = got[0]
+                used.append(got[1])
     parts = [f"{kind} {scheme} {v:.2f}x" for kind, by in ratios.items() for scheme, v in by.items()]
+    if parts and flat_only:
+        parts.append(f"{' and '.join(flat_only)} no adaptive_hier ratio (no hierarchical schedule: "
+                     "adaptive_hier runs adaptive's flat one)")
     where = "virtual time" if p.mode == "sim" else f"Mininet, {p.one_way_us[far] / 1000:g} ms one way"
     headline = (f"adaptive/baseline busbw at {far:g} km ({p.sites} sites x {p.ranks_per_site} ranks, "
                 f"{p.nic_gbps:g} Gb/s NICs, {p.dci_gbps:g} Gb/s DCI, {p.nbytes >> 10} KiB, {where}): "
-                + (", ".join(parts) if parts else "not measured"))
+                + (", ".join(parts) + f"; {seeds_note(used)}" if parts else "not measured"))
     return {"table": table, "ratio_at_longest": ratios, "headline": headline}
 
 

@@ -17,9 +17,10 @@ three schemes differ only in the host stack and the collective's algorithm:
   in the site, all-reduce across sites per rail, all-gather in the site).
 
 In sim, one more host per leaf probes the site while the collectives run: a small RDMA
-WRITE to the probe host of another leaf of the same site every `probe_interval_us`
-(`probe_count` of them), whose completion time (p50/p99) says whether cross-site traffic
-delays intra-site traffic.
+WRITE to the probe host of another leaf of the same site every `probe_interval_us` from a
+collective's start to its end, whose completion time (p50/p99) says whether cross-site
+traffic delays intra-site traffic (`probe_count` of them on the idle fabric are the
+reference).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class Params(RunParams):
     probe: bool = True               # a probe host per leaf measures intra-site latency (sim)
     probe_bytes: int = 4096
     probe_interval_us: float = 1.0
-    probe_count: int = 1000          # WRITEs per case and site, from the collective's start
+    probe_count: int = 1000          # WRITEs per site on the idle fabric (the reference p99)
+    probe_max_ms: float = 1000.0     # a case's probes run until its collective ends, at most this long
     iters: int = 1
     warmup: int = 0
     seeds: tuple[int, ...] = (1,)
@@ -87,6 +89,9 @@ class Params(RunParams):
                 raise FabricError(f"{what} must be > 0 Gb/s, got {value}")
         if not self.rto_ms > 0 or not (self.dcqcn_rtt_us is None or self.dcqcn_rtt_us > 0):
             raise FabricError(f"the RTO ({self.rto_ms} ms) and DCQCN's RTT ({self.dcqcn_rtt_us} us) must be > 0")
+        if self.probe and not (self.probe_interval_us > 0 and self.probe_max_ms > 0 and self.probe_count > 0):
+            raise FabricError(f"the probes' interval ({self.probe_interval_us} us), longest run ({self.probe_max_ms} ms) "
+                              f"and idle count ({self.probe_count}) must be > 0")
 
     @property
     def ranks_per_site(self) -> int:

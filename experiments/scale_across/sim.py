@@ -2,11 +2,12 @@
 case in turn, and in each site a probe measuring intra-site latency while the collective runs.
 
 A probe is a host on the site's first leaf sending a `probe_bytes` RDMA WRITE to the probe
-host on the site's last leaf every `probe_interval_us`, `probe_count` times from the start
-of each collective (through the spine, like the ring's intra-site hops); each WRITE's
-completion time (post to ACK) is one sample, so the p99 says what cross-site traffic does
-to a site while it starts (a far collective outlasts the probes: its first windows are the
-burst).
+host on the site's last leaf every `probe_interval_us` from the start of each collective to
+its end (through the spine, like the ring's intra-site hops; at most `probe_max_ms`, which
+only a hung collective reaches); each WRITE's completion time (post to ACK) is one sample,
+so the p99 says what cross-site traffic does to a site over the whole collective. WRITEs
+still in flight when the collective ends are not counted (nor in the next case). The idle
+reference is `probe_count` WRITEs per site on the fabric before the first case.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from controller.fabric_plan import BorderPolicy, FabricConfig
+from experiments.report import nearest_rank
 from experiments.scale_across.params import Params, probe_hosts, rank_hosts, spec_for, stack_for, topology
 from fabriclab.roce.nic import RoceNic
 from fabriclab.vtime.fabric import Fabric, FabricOptions
@@ -26,7 +28,13 @@ PROBE_RKEY, PROBE_QPN = 0x7E, 0x7E00
 
 @dataclass
 class Probe:
-    """One site's prober (an App on its host: `service` takes completions)."""
+    """One site's prober (an App on its host: `service` takes completions).
+
+    Each `start()` begins a new generation: the previous generation's pending post (an event
+    still in the fabric's heap) does nothing when it fires, and a WRITE of an older
+    generation that completes later is not a sample, so a case measures one stream, its own.
+    After `stop()` the current generation's WRITEs in flight still count when they complete
+    (`_idle_latency` runs the fabric on for them); a case's end stops the posts at once."""
 
     fabric: Fabric
     host: str
@@ -34,40 +42,42 @@ class Probe:
     qpn: int
     size: int
     interval_ns: int
-    limit: int  # WRITEs per case: the probe covers the collective's first limit x interval
     active: bool = False
     samples: list[int] = field(default_factory=list)
-    _posted: dict[int, int] = field(default_factory=dict)
+    _posted: dict[int, tuple[int, int]] = field(default_factory=dict)  # wr_id -> (generation, posted at)
     _next_id: int = 0
     _left: int = 0
+    generation: int = 0
     done: bool = True  # never holds a run open
 
-    def start(self) -> None:
+    def start(self, limit: int) -> None:
+        """Post a WRITE now and every interval after, `limit` in all or until `stop()`."""
+        self.generation += 1
         self.active = True
         self.samples = []
-        self._left = self.limit
-        self._post()
+        self._left = limit
+        self._post(self.generation)
 
     def stop(self) -> None:
         self.active = False
 
-    def _post(self) -> None:
-        if not self.active or self._left <= 0:
+    def _post(self, generation: int) -> None:
+        if generation != self.generation or not self.active or self._left <= 0:
             return
         self._left -= 1
         self._next_id += 1
-        self._posted[self._next_id] = self.fabric.now
+        self._posted[self._next_id] = (generation, self.fabric.now)
         self.nic.qp(self.qpn).post_write(self._next_id, bytes(self.size), 0, PROBE_RKEY)
         self.fabric.endpoint(self.host).kick()
-        self.fabric.at(self.fabric.now + self.interval_ns, self._post)
+        self.fabric.at(self.fabric.now + self.interval_ns, self._post, generation)
 
     def service(self, now: int) -> None:
         completions: deque = self.nic.completions
         while completions:
             _, c = completions.popleft()
-            sent = self._posted.pop(c.wr_id, None) if c.kind == "write" else None
-            if sent is not None and c.error is None:
-                self.samples.append(now - sent)
+            posted = self._posted.pop(c.wr_id, None) if c.kind == "write" else None
+            if posted is not None and posted[0] == self.generation and c.error is None:
+                self.samples.append(now - posted[1])
 
 
 def probes(p: Params, fabric: Fabric) -> list[Probe]:
@@ -81,7 +91,7 @@ def probes(p: Params, fabric: Fabric) -> list[Probe]:
         qpn = PROBE_QPN + i
         a.connect(qpn, b.cfg.ip, qpn + 0x80)
         b.connect(qpn + 0x80, a.cfg.ip, qpn)
-        probe = Probe(fabric, src, a, qpn, p.probe_bytes, round(p.probe_interval_us * 1000), p.probe_count)
+        probe = Probe(fabric, src, a, qpn, p.probe_bytes, round(p.probe_interval_us * 1000))
         fabric.endpoint(src).attach(a, probe)
         fabric.endpoint(dst).attach(b)
         out.append(probe)
@@ -89,11 +99,9 @@ def probes(p: Params, fabric: Fabric) -> list[Probe]:
 
 
 def percentile(values: list[int], q: float) -> float | None:
-    """The q-th percentile (nearest rank) in us, None without samples."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))] / 1000
+    """The q-th percentile (nearest rank) of samples in ns, in us; None without samples."""
+    v = nearest_rank(values, q)
+    return None if v is None else v / 1000
 
 
 def run_distance(p: Params, km: float, cases: list[dict[str, Any]], progress: Callable[[str], None]
@@ -104,13 +112,14 @@ def run_distance(p: Params, km: float, cases: list[dict[str, Any]], progress: Ca
     fabric = Fabric(topology(p, km), FabricOptions(config=FabricConfig(border=BorderPolicy(frame_bytes=p.pmtu + 100))))
     hosts = rank_hosts(p, fabric.topo)
     probers = probes(p, fabric) if p.probe else []
-    idle = _idle_latency(fabric, probers)
+    idle = _idle_latency(fabric, probers, p.probe_count)
+    longest = max(1, round(p.probe_max_ms * 1000 / p.probe_interval_us))
     records = []
     for case in cases:
         started, packets, t0 = time.monotonic(), fabric.loop.packets, fabric.now
         cnps = fabric.controller.border_notifications()
         for probe in probers:
-            probe.start()
+            probe.start(longest)
         ranks = run_collective(fabric.topo, spec_for(p, case["kind"], case["scheme"]),
                                stack_for(p, case["scheme"]), case["seed"], fabric=fabric, hosts=hosts,
                                limit_ns=round(p.timeout_s * 1e9))
@@ -125,13 +134,13 @@ def run_distance(p: Params, km: float, cases: list[dict[str, Any]], progress: Ca
     return records
 
 
-def _idle_latency(fabric: Fabric, probers: list[Probe]) -> float | None:
-    """The probes' p99 on the idle fabric (`probe_count` each): the reference for the loaded one."""
+def _idle_latency(fabric: Fabric, probers: list[Probe], count: int) -> float | None:
+    """The probes' p99 on the idle fabric (`count` each): the reference for the loaded one."""
     if not probers:
         return None
     for probe in probers:
-        probe.start()
-    fabric.run(until_ns=fabric.now + probers[0].limit * probers[0].interval_ns)
+        probe.start(count)
+    fabric.run(until_ns=fabric.now + count * probers[0].interval_ns)
     for probe in probers:
         probe.stop()
     fabric.run(until_ns=fabric.now + 10 * probers[0].interval_ns)  # the last ones complete

@@ -10,7 +10,7 @@ scale-out NICs) and "hier" (`algo="hier"`: reduce-scatter and all-gather inside 
 over scale-up, all-reduce across domains per rail; all-to-all's local part over scale-up).
 Rows: time, algbw/busbw (nccl-tests' GB/s), #wrong and the share of bytes that stayed
 inside the domains. The JSON's `headline` is the hierarchical/flat busbw speed-up at the
-largest domain, printed last.
+largest domain (means over the seeds where both schemes succeeded), printed last.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from experiments.cases import report_seed_major_cases
-from experiments.report import format_table, mean_table
+from experiments.report import format_table, mean_table, paired_ratio, seeds_note
 from experiments.results import Result, finish_run, seed_major_cases, start_run
 from experiments.scale_up.figure import draw
 from experiments.scale_up.params import Params, params_for, topology
@@ -57,19 +57,22 @@ def case_row(p: Params, domain: int, kind: str, scheme: str, seed: int,
 
 
 def summarize_runs(rows: list[dict[str, Any]], p: Params) -> dict[str, Any]:
-    """Per kind, scheme and G: mean busbw over seeds; the headline speed-ups at the largest G."""
+    """Per kind, scheme and G: mean busbw over seeds; the headline speed-ups at the largest G,
+    each a ratio of means over the seeds where both schemes succeeded (`report.paired_ratio`)."""
     table = mean_table(rows, {"kind": p.kinds, "domain": p.domain_sizes, "scheme": p.schemes},
                        ("busbw_gbs", "time_us", "intra_share"), ("wrong",))
     largest = max(p.domain_sizes)
     speedups = {}
+    used = []
     for kind in p.kinds:
-        bus = {e["scheme"]: e["busbw_gbs"] for e in table if e["kind"] == kind and e["domain"] == largest}
-        if bus.get("flat") and "hier" in bus:
-            speedups[kind] = bus["hier"] / bus["flat"]
+        got = paired_ratio(rows, {"kind": kind, "domain": largest}, "scheme", "hier", "flat")
+        if got is not None:
+            speedups[kind] = got[0]
+            used.append(got[1])
     parts = [f"{k} {v:.2f}x" for k, v in speedups.items()]
     headline = (f"hierarchical/flat busbw at G={largest} ({p.accelerators} accelerators, {p.rates}, "
                 f"{'virtual time' if p.mode == 'sim' else 'Mininet'}): "
-                + (", ".join(parts) if parts else "not measured"))
+                + (", ".join(parts) + f"; {seeds_note(used)}" if parts else "not measured"))
     return {"table": table, "speedup_at_largest": speedups, "headline": headline}
 
 

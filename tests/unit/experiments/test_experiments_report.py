@@ -46,3 +46,23 @@ def test_plots_write_a_png(tmp_path):
     path = tmp_path / "f.png"
     save_figure(fig, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_paired_ratio_compares_only_the_seeds_both_sides_succeeded_in():
+    """flat failed seed 2 (no busbw), hier did not: the ratio is of means over seeds 1 and 3,
+    not hier's mean over three seeds against flat's over two."""
+    from experiments.report import mean_table, paired_ratio, seeds_note
+
+    rows = [{"kind": "allreduce", "scheme": "hier", "seed": s, "busbw_gbs": b}
+            for s, b in ((1, 4.0), (2, 1.0), (3, 8.0))]
+    rows += [{"kind": "allreduce", "scheme": "flat", "seed": 1, "busbw_gbs": 2.0},
+             {"kind": "allreduce", "scheme": "flat", "seed": 2, "error": "timed out"},
+             {"kind": "allreduce", "scheme": "flat", "seed": 3, "busbw_gbs": 2.0},
+             {"kind": "alltoall", "scheme": "flat", "seed": 1, "busbw_gbs": 9.0}]
+    ratio, seeds = paired_ratio(rows, {"kind": "allreduce"}, "scheme", "hier", "flat")
+    assert seeds == (1, 3) and ratio == 3.0  # (4 + 8) / (2 + 2); the unpaired means give 4.33 / 2
+    assert paired_ratio(rows, {"kind": "alltoall"}, "scheme", "hier", "flat") is None  # no common seed
+    table = mean_table(rows, {"kind": ("allreduce",), "scheme": ("hier", "flat")}, ("busbw_gbs",), ())
+    assert [(e["scheme"], e["seeds"]) for e in table] == [("hier", [1, 2, 3]), ("flat", [1, 3])]
+    assert seeds_note([(1, 3), (1, 3)]) == "ratio of means over seeds 1, 3"
+    assert seeds_note([(1, 3), (1, 2, 3)]) == "ratios of means over the seeds where both sides succeeded"

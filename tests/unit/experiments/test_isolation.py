@@ -179,7 +179,8 @@ def test_noise_drains_before_it_reports_and_counts_received_payload():
 
 def test_busbw_takes_the_slowest_rank_mean_and_p99_pools_the_seeds():
     from experiments.isolation import summarize
-    from experiments.isolation.metrics import case_row, iteration_times, nearest_rank, slowest_mean
+    from experiments.isolation.metrics import case_row, iteration_times, slowest_mean
+    from experiments.report import nearest_rank
 
     ranks = [[1.0, 3.0], [3.0, 1.0]]
     assert slowest_mean(ranks) == 2.0 and iteration_times(ranks) == [3.0, 3.0]   # max per k: 3

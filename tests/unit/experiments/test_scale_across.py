@@ -15,7 +15,7 @@ from topologies.graph import NodeKind
 def test_reduced_run_adaptive_hier_beats_baseline_far_away(tmp_path):
     lines = []
     result = scale_across.run("quick", tmp_path, lines.append, distances_km=(300,),
-                              nbytes=256 << 10, window=8)
+                              nbytes=256 << 10, window=8, probe_interval_us=10)
     assert not result.errors
     assert len(result.rows) == 3
     assert all(r["wrong"] == 0 for r in result.rows)
@@ -28,8 +28,68 @@ def test_reduced_run_adaptive_hier_beats_baseline_far_away(tmp_path):
     assert result.files.png.stat().st_size > 0 and result.files.csv.exists()
     assert lines[-1] == doc["headline"]
     assert any(line.startswith("  [300 km 1/3] allreduce baseline") for line in lines)
-    for r in result.rows:  # the probes ran in both sites, and the border role is installed
-        assert r["probes"] > 0 and r["probe_p99_us"] >= r["probe_idle_p99_us"] * 0.5 > 0
+    for r in result.rows:  # the probes ran in both sites over the whole collective, one stream each
+        assert r["probe_p99_us"] >= r["probe_idle_p99_us"] * 0.5 > 0
+        assert 2 * (r["sim_ms"] * 100 - 2) <= r["probes"] <= 2 * (r["sim_ms"] * 100 + 1)
+
+
+def test_a_probe_sends_one_stream_per_case():
+    """A probe started, stopped and started again (two cases on one fabric) measures one
+    stream in the second case: the first case's pending post does not fire into it, and its
+    WRITE still in flight at the stop is no sample of the second."""
+    from controller.fabric_plan import BorderPolicy, FabricConfig
+    from experiments.scale_across.sim import probes
+    from fabriclab.vtime.fabric import Fabric, FabricOptions
+
+    p = params_for("quick")
+    fabric = Fabric(topology(p, 0), FabricOptions(config=FabricConfig(border=BorderPolicy(frame_bytes=p.pmtu + 100))))
+    probe = probes(p, fabric)[0]
+    probe.start(1000)
+    fabric.run(until_ns=fabric.now + 50_100)  # 100 ns after a post: that WRITE is in flight
+    probe.stop()
+    first = probe._next_id
+    assert probe._posted and 49 <= len(probe.samples) <= first
+    probe.start(1000)
+    t0 = fabric.now
+    fabric.run(until_ns=t0 + 50_000)
+    probe.stop()
+    fabric.run(until_ns=fabric.now + 10_000)  # this case's last WRITEs complete
+    posted = probe._next_id - first
+    assert 50 <= posted <= 51 and len(probe.samples) == posted
+    assert not probe._posted
+
+
+def test_percentile_is_nearest_rank():
+    from experiments.scale_across.sim import percentile
+
+    assert percentile([1000 * i for i in range(1, 6)], 50) == 3.0  # ceil(2.5): the 3rd of 5
+    assert percentile([1000 * i for i in range(1, 161)], 99) == 159.0  # ceil(158.4)
+    assert percentile([1000 * i for i in range(1, 101)], 7) == 7.0  # 7 x 100 / 100 exactly, not 7.000001
+    assert percentile([5000], 99) == 5.0 and percentile([], 99) is None
+
+
+def test_headline_pairs_seeds_and_leaves_out_flat_adaptive_hier():
+    """A seed the baseline failed is left out of both sides of a ratio; all-to-all has no
+    hierarchical schedule, so adaptive_hier (which runs adaptive's) gets no all-to-all ratio."""
+    from experiments.scale_across import summarize_runs
+
+    p = params_for("quick", distances_km=(1000,), kinds=("allreduce", "alltoall"), seeds=(1, 2))
+    bus = {("allreduce", "baseline"): (1.0, None), ("allreduce", "adaptive"): (4.0, 1.0),
+           ("allreduce", "adaptive_hier"): (5.0, 5.0), ("alltoall", "baseline"): (1.0, 1.0),
+           ("alltoall", "adaptive"): (2.0, 2.0), ("alltoall", "adaptive_hier"): (2.0, 2.0)}
+    rows = []
+    for (kind, scheme), by_seed in bus.items():
+        for seed, b in zip((1, 2), by_seed):
+            row = {"kind": kind, "km": 1000, "scheme": scheme, "seed": seed, "retransmissions": 0, "wrong": 0,
+                   "time_us": 1.0}
+            rows.append({**row, "busbw_gbs": b} if b is not None else {**row, "error": "timed out"})
+    s = summarize_runs(rows, p)
+    assert s["ratio_at_longest"] == {"allreduce": {"adaptive": 4.0, "adaptive_hier": 5.0},
+                                     "alltoall": {"adaptive": 2.0}}
+    assert s["headline"].endswith("allreduce adaptive 4.00x, allreduce adaptive_hier 5.00x, alltoall adaptive "
+                                  "2.00x, alltoall no adaptive_hier ratio (no hierarchical schedule: adaptive_hier "
+                                  "runs adaptive's flat one); ratios of means over the seeds where both sides "
+                                  "succeeded")
 
 
 def test_topology_schemes_and_bad_parameters():
@@ -49,7 +109,7 @@ def test_topology_schemes_and_bad_parameters():
     assert params_for("full").sites == 3
     assert base.rto_ns == 20_000_000 and stack_for(p, "baseline").nic_config("10.0.0.1").dcqcn is not None
     for bad in ({"distances_km": (-1,)}, {"sites": 1}, {"schemes": ("nope",)}, {"dci_gbps": 0}, {"rto_ms": 0},
-                {"dcqcn_rtt_us": -1}):
+                {"dcqcn_rtt_us": -1}, {"probe_interval_us": 0}, {"probe_max_ms": 0}):
         with pytest.raises(FabricError):
             params_for("quick", **bad)
     e = params_for("quick", mode="emulate")

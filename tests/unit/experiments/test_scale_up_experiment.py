@@ -59,3 +59,20 @@ def test_topology_per_domain_size_and_bad_parameters():
         params_for("quick", "real")
     with pytest.raises(FabricError, match="unknown or missing scheme"):
         params_for("quick", schemes=("tree",))
+
+
+def test_headline_pairs_seeds_when_one_failed():
+    """flat failed seed 2 at the largest G: the speed-up is over seeds 1 and 3 for both schemes."""
+    from experiments.scale_up import summarize_runs
+
+    p = params_for("quick", domain_sizes=(1, 8), kinds=("allreduce",), seeds=(1, 2, 3))
+    rows = []
+    for g in (1, 8):
+        for seed, hier, flat in ((1, 40.0, 10.0), (2, 10.0, None), (3, 80.0, 10.0)):
+            for scheme, bus in (("hier", hier), ("flat", flat)):
+                row = {"kind": "allreduce", "domain": g, "scheme": scheme, "seed": seed, "time_us": 1.0,
+                       "intra_share": 0.5, "wrong": 0}
+                rows.append({**row, "busbw_gbs": bus} if bus is not None else {**row, "error": "timed out"})
+    summary = summarize_runs(rows, p)
+    assert summary["speedup_at_largest"] == {"allreduce": 6.0}  # (40 + 80) / (10 + 10), not 43.3 / 10
+    assert summary["headline"].endswith("allreduce 6.00x; ratio of means over seeds 1, 3")
