@@ -19,7 +19,7 @@ from experiments.adaptive_routing.metrics import case_row
 from experiments.adaptive_routing.params import Params, params_for, split_scheme, topology
 from experiments import results
 from experiments.cases import report_cases
-from experiments.report import format_table, group_stats
+from experiments.report import format_table, group_stats, paired_ratio
 from experiments.results import finish_run, start_run
 from experiments.sweep import Sweep, run_trials
 from experiments.trials import emulate_trial, preflight
@@ -75,12 +75,8 @@ def headline(summary: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[
     bus = {s["scheme"]: s["busbw_mbps"] for s in summary if s["workload"] == "allreduce"}
 
     def ratio(values: dict[str, Any], workload: str, field: str) -> float | None:
-        got = {(r["scheme"], r["seed"]): r[field] for r in rows
-               if r["workload"] == workload and r.get(field) is not None}
-        ecmp = ecmp_scheme(values)
-        seeds = [s for (scheme, s) in got if scheme == ecmp and ("adaptive+ooo", s) in got]
-        base = sum(got[ecmp, s] for s in seeds)
-        return round(sum(got["adaptive+ooo", s] for s in seeds) / base, 3) if seeds and base else None
+        got = paired_ratio(rows, {"workload": workload}, "scheme", "adaptive+ooo", ecmp_scheme(values), field)
+        return None if got is None else round(got[0], 3)
 
     def rounded(values: dict[str, Any]) -> dict[str, Any]:
         return {k: None if v is None else round(v, 2) for k, v in values.items()}
