@@ -8,8 +8,10 @@ compile` does not pay for gRPC or Mininet imports.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import importlib.util
+import signal
 import sys
 
 from fabriclab import __version__
@@ -57,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # `kill -USR1 PID` prints every thread's stack to stderr: where a command that hangs is
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     parser = build_parser()
     if not argv or argv[0] not in COMMANDS:
         args = parser.parse_args(argv)  # prints help/version/error and exits

@@ -231,3 +231,14 @@ def test_no_command_at_all_is_exit_2():
     assert code == 2 and "Traceback" not in err
     code, err = _in_process(["no-such-command"])
     assert code == 2 and "invalid choice" in err
+
+
+def test_sigusr1_prints_where_a_command_is():
+    """`kill -USR1 PID` on any fabriclab command prints its threads' stacks (faulthandler),
+    so a command that hangs says where, and keeps running."""
+    code = ("import os, signal, time\nfrom fabriclab import cli\n"
+            "try:\n    cli.main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "os.kill(os.getpid(), signal.SIGUSR1)\ntime.sleep(0.2)\nprint('still here')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0 and "still here" in done.stdout
+    assert "most recent call first" in done.stderr and "<string>" in done.stderr

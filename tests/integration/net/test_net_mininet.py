@@ -295,7 +295,15 @@ def test_sigint_tears_down(run_name, inherited):
         else:
             pytest.fail(f"never came up (exit {proc.wait()})")
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 130
+        try:
+            rest, _ = proc.communicate(timeout=60)  # read on: a full pipe would stall its prints
+        except subprocess.TimeoutExpired:  # where it hangs: fabriclab dumps its stacks on SIGUSR1
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            proc.kill()
+            pytest.fail("net still running 60 s after SIGINT; its output, stacks last:\n"
+                        + proc.communicate()[0][-6000:])
+        assert proc.returncode == 130, rest[-3000:]
     finally:
         proc.kill()
     assert clean.run_processes(run_name) == []
