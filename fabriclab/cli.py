@@ -60,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `kill -USR1 PID` prints every thread's stack to stderr: where a command that hangs is
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # (the process's own stderr: sys.stderr may be a capture without a file descriptor)
+    if sys.__stderr__ is not None:
+        try:
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
+        except (OSError, ValueError):  # no file descriptor behind it (an embedding host)
+            pass
     parser = build_parser()
     if not argv or argv[0] not in COMMANDS:
         args = parser.parse_args(argv)  # prints help/version/error and exits
