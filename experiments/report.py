@@ -62,6 +62,19 @@ def nearest_rank(values: Sequence[float], q: float) -> float | None:
     return ordered[min(len(ordered), max(1, rank)) - 1]
 
 
+def value_at(samples: Sequence[Sequence[float]], t: float) -> float:
+    """A counter sampled as (time, value so far), linearly interpolated at time `t`: the
+    first value before the first sample, the last after the last, 0 without samples."""
+    if not samples:
+        return 0.0
+    if t <= samples[0][0]:
+        return float(samples[0][1])
+    for (t0, v0), (t1, v1) in zip(samples, samples[1:]):
+        if t <= t1:
+            return v0 + (v1 - v0) * (t - t0) / (t1 - t0) if t1 > t0 else float(v1)
+    return float(samples[-1][1])
+
+
 def stats(values: Sequence[float]) -> Stats:
     if not values:
         return Stats(0, math.nan, math.nan, math.nan, math.nan)

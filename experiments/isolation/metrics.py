@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from experiments.report import nearest_rank
+from experiments.report import nearest_rank, value_at
 
 
 def busbw_gbps(size: int, nranks: int, seconds: float) -> float:
@@ -28,22 +28,9 @@ def iteration_times(rank_times: Sequence[Sequence[float]]) -> list[float]:
     return [max(t[k] for t in rank_times) for k in range(n)]
 
 
-def cumulative_at(samples: Sequence[Sequence[int]], t: int) -> float:
-    """A counter sampled as (time, value so far), linearly interpolated at time `t`: the
-    first value before the first sample, the last after the last."""
-    if not samples:
-        return 0.0
-    if t <= samples[0][0]:
-        return float(samples[0][1])
-    for (t0, v0), (t1, v1) in zip(samples, samples[1:]):
-        if t <= t1:
-            return v0 + (v1 - v0) * (t - t0) / (t1 - t0) if t1 > t0 else float(v1)
-    return float(samples[-1][1])
-
-
 def window_bytes(samples: Sequence[Sequence[int]], start_ns: int, end_ns: int) -> float:
     """What a (time, bytes so far) counter grew by between `start_ns` and `end_ns`."""
-    return cumulative_at(samples, end_ns) - cumulative_at(samples, start_ns)
+    return value_at(samples, end_ns) - value_at(samples, start_ns)
 
 
 def victim_window(ranks: Sequence[dict[str, Any]]) -> tuple[int, int] | None:

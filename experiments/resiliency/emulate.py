@@ -22,6 +22,7 @@ from controller.fabric import FabricController
 from controller.fabric_plan import FabricConfig, Mode
 from controller.link_failure import PortStatusFollower, controller_handler, switch_ports
 from experiments.emulation import fabric_net
+from experiments.report import value_at
 from experiments.resiliency.params import Params, topology
 from experiments.resiliency.sim import Case, draw_failures
 from experiments.trials import free_port_base
@@ -51,12 +52,7 @@ def delivered(ctl: FabricController, topo: Topology) -> int:
 def cumulative(samples: list[tuple[float, int]], t: float) -> int:
     """Delivered bytes at `t`, interpolated between the samples around it: a sample takes
     a few P4Runtime reads, so on a loaded machine they come less often than the bins."""
-    if not samples or t <= samples[0][0]:
-        return samples[0][1] if samples else 0
-    for (t0, b0), (t1, b1) in zip(samples, samples[1:]):
-        if t <= t1:
-            return round(b0 + (b1 - b0) * (t - t0) / (t1 - t0)) if t1 > t0 else b1
-    return samples[-1][1]
+    return round(value_at(samples, t))
 
 
 def run_case(p: Params, case: Case, healthy_ns: int | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from statistics import median
 from typing import Any
 
+from experiments.report import value_at
 from experiments.resiliency.params import Params
 
 
@@ -35,14 +36,6 @@ def progress(record: dict[str, Any]) -> list[tuple[float, float]]:
         end = (i + 1) * width
         points.append((min(end, elapsed) if i * width < elapsed else end, done))
     return points
-
-
-def bytes_by(points: list[tuple[float, float]], t: float) -> float:
-    """Bytes delivered by time `t`."""
-    for (t0, b0), (t1, b1) in zip(points, points[1:]):
-        if t <= t1:
-            return b0 + (b1 - b0) * (t - t0) / (t1 - t0) if t1 > t0 else b1
-    return points[-1][1]
 
 
 def time_to(points: list[tuple[float, float]], nbytes: float, rate: float) -> float:
@@ -65,7 +58,7 @@ def recoveries_ns(record: dict[str, Any], healthy: dict[str, Any]) -> list[int]:
     times = [t for t, _, _ in record["failures"]] + [record["elapsed_ns"]]
     gaps = []
     for start, end in zip(times, times[1:]):
-        took = time_to(theirs, bytes_by(mine, end), rate) - time_to(theirs, bytes_by(mine, start), rate)
+        took = time_to(theirs, value_at(mine, end), rate) - time_to(theirs, value_at(mine, start), rate)
         gaps.append(max(0, round(end - start - took)))
     return gaps
 
