@@ -65,7 +65,8 @@ def configure(net: FabricNet, p: Params, scheme: str) -> tuple[FabricController,
 
 class Sampler(threading.Thread):
     """The bottleneck queue every `sample_ns`, the marks at warmup and end, the CC manager's
-    observations: from the case's start (go) until `stop`."""
+    observations: from the case's start ("go" to the hosts, whose warm-up and end count from
+    it too) until `done`."""
 
     def __init__(self, net: FabricNet, p: Params, port: int, manager: CcManager | None) -> None:
         super().__init__(daemon=True)
@@ -74,7 +75,12 @@ class Sampler(threading.Thread):
         self.marks: dict[str, dict[str, Any]] = {}
         self.errors: list[str] = []
         self.done = threading.Event()
+        self.start_ns = 0
+
+    def go(self) -> None:
+        """Start the clock and the sampling as the hosts are told "go"."""
         self.start_ns = time.monotonic_ns()
+        self.start()
 
     def _port_state(self) -> dict[str, Any]:
         return admin.request(str(self.net.rundir.admin_socket("l2")), ["show_queues", str(self.port)])[str(self.port)]
@@ -126,13 +132,13 @@ def run_case(net: FabricNet, agents: Lockstep, p: Params, case: dict[str, Any], 
     pfc_before = sampler._pfc()  # the switches count from their start: earlier cases ran on them
     # the counters as the case starts: the start mark if the hosts finish before the warm-up's
     first = {"t": 0, "tx": sampler._port_state()["tx_bytes"], "pfc": dict(pfc_before), "drops": drops_before}
-    sampler.start()
     try:
         results = agents.round([job_line(p, case["scheme"], case["seed"], flows, timeout)] * len(hosts),
-                               timeout + 30)
+                               timeout + 30, on_go=sampler.go)
     finally:
         sampler.done.set()
-        sampler.join(10)
+        if sampler.is_alive():
+            sampler.join(10)
     if "end" not in sampler.marks:  # the hosts finished before the sampler's last mark
         sampler.marks.setdefault("start", first)
         state = sampler._port_state()

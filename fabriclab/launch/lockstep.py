@@ -16,6 +16,7 @@ import os
 import select
 import subprocess
 import time
+from typing import Callable
 
 from fabriclab.errors import FabricError
 from fabriclab.launch.placement import Spawn
@@ -45,15 +46,18 @@ class Lockstep:
             self.close()
             raise
 
-    def round(self, jobs: list[str], timeout: float) -> list[dict]:
+    def round(self, jobs: list[str], timeout: float, on_go: Callable[[], None] | None = None) -> list[dict]:
         """Give worker i the line jobs[i], start all together, return their results in order
-        (worker by worker, each one's `answers` results)."""
+        (worker by worker, each one's `answers` results). `on_go` runs once every worker is
+        bound, just before "go": a launcher's own clock (a sampler) starts with the workers'."""
         deadline = time.monotonic() + timeout
         if len(jobs) != len(self.procs):
             raise FabricError(f"need one job per {self.what}")
         for p, job in zip(self.procs, jobs):
             self._send(p, job)
         self._expect("bound", deadline)
+        if on_go is not None:
+            on_go()
         for p in self.procs:
             self._send(p, "go")
         results: list[dict] = []

@@ -4,6 +4,7 @@ errors when a worker dies or stalls; every process is reaped."""
 from __future__ import annotations
 
 import sys
+import time
 
 import pytest
 
@@ -35,6 +36,26 @@ def test_rounds_return_one_result_per_agent_in_order():
             results = agents.round([f'{{"x": {x * 10 + i}}}' for i in range(3)], 20.0)
             assert results == [{"me": i, "echo": x * 10 + i} for i in range(3)]
     assert all(p.returncode is not None for p in procs)
+
+
+TIMED_AGENT = """
+import json, sys, time
+print("ready", flush=True)
+sys.stdin.readline()
+bound = time.monotonic_ns()
+print("bound", flush=True)
+assert sys.stdin.readline().strip() == "go"
+print(json.dumps({"bound": bound, "go": time.monotonic_ns()}), flush=True)
+"""
+
+
+def test_on_go_runs_once_between_every_bound_and_go():
+    """A launcher's sampler starts on the workers' clock: after all are bound, before any goes."""
+    calls: list[int] = []
+    with Lockstep([here] * 2, [[sys.executable, "-c", TIMED_AGENT]] * 2, 20.0) as agents:
+        results = agents.round(["{}", "{}"], 20.0, on_go=lambda: calls.append(time.monotonic_ns()))
+    assert len(calls) == 1
+    assert max(r["bound"] for r in results) < calls[0] < min(r["go"] for r in results)
 
 
 def test_a_dying_agent_is_a_clear_error():
