@@ -3,7 +3,9 @@
 A trial is a pure function of its task plus the project version: a module-level
 `trial(task, progress) -> (rows, errors)`, so it pickles to another process or machine.
 Whatever order trials finish in, their rows, errors and progress lines come back in plan
-order, so a parallel run prints and writes what a serial one does. A trial that raises is
+order, so a parallel run prints and writes what a serial one does. In local processes the
+first unfinished trial's lines print as they come (the others' wait their turn), so a long
+trial shows progress; a cluster's come when each trial ends. A trial that raises is
 recorded as failed and the others go on. Ctrl-C stops the sweep and returns the trials that
 finished, marked interrupted, so the experiment can still write (partial) results.
 """
@@ -11,7 +13,9 @@ finished, marked interrupted, so the experiment can still write (partial) result
 from __future__ import annotations
 
 import os
+import queue
 import re
+from collections import defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -120,14 +124,36 @@ def _serial(trial: Trial, tasks: Sequence[Any], progress: Progress) -> Outcome:
     return outcome
 
 
+#: in a worker process: where its trials' progress lines go, as (trial index, line); a
+#: trial ends with (index, None)
+_LINES: Any = None
+
+
+def _init_worker(lines: Any) -> None:
+    global _LINES
+    _LINES = lines
+
+
+def _streamed(trial: Trial, task: Any, index: int) -> tuple[list, list[str], list[str]]:
+    """`guarded` in a worker, its progress lines sent to the parent as they come."""
+    try:
+        return guarded(trial, task, lambda line: _LINES.put((index, line)))
+    finally:
+        _LINES.put((index, None))
+
+
 def _in_processes(trial: Trial, tasks: Sequence[Any], progress: Progress, workers: int) -> Outcome:
     # spawn, not fork: the parent may hold gRPC threads, and fork copies them half-alive
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    context = get_context("spawn")
+    lines = context.Queue()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(lines,))
     try:
-        futures = [pool.submit(guarded, trial, task) for task in tasks]
-        return _collect(futures, progress, cancel=lambda: _stop_workers(pool))
+        futures = [pool.submit(_streamed, trial, task, i) for i, task in enumerate(tasks)]
+        return _collect(futures, progress, cancel=lambda: _stop_workers(pool), lines=lines)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        lines.close()
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -142,17 +168,24 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         process.terminate()
 
 
-def _collect(futures: Sequence[Any], progress: Progress, cancel: Callable[[], None]) -> Outcome:
-    """Results in plan order; on Ctrl-C, the ones already done (still in plan order)."""
+def _collect(futures: Sequence[Any], progress: Progress, cancel: Callable[[], None], lines: Any = None
+             ) -> Outcome:
+    """Results in plan order; on Ctrl-C, the ones already done (still in plan order). With
+    `lines` (the workers' queue), the head trial's progress prints as it comes."""
     outcome = Outcome()
     taken = 0
+    held: dict[int, list[str]] = defaultdict(list)
+    ended: set[int] = set()
     try:
-        for future in futures:
-            rows, errors, lines = _result(future)
-            for line in lines:
+        for taken, future in enumerate(futures):
+            if lines is not None:
+                for line in held.pop(taken, []):
+                    progress(line)
+                _follow(taken, future, lines, held, ended, progress)
+            rows, errors, said = _result(future)
+            for line in said:
                 progress(line)
             _add(outcome, rows, errors)
-            taken += 1
     except KeyboardInterrupt:
         outcome.interrupted = True
         done = [future for future in futures[taken:] if _finished(future)]  # before cancel() breaks the rest
@@ -161,6 +194,23 @@ def _collect(futures: Sequence[Any], progress: Progress, cancel: Callable[[], No
             rows, errors, _ = _result(future)
             _add(outcome, rows, errors)
     return outcome
+
+
+def _follow(head: int, future: Any, lines: Any, held: dict[int, list[str]], ended: set[int],
+            progress: Progress) -> None:
+    """Print trial `head`'s lines as they come, keep the others', until it has ended (its
+    last line is in) or its process died (no last line will come)."""
+    while head not in ended and not (future.done() and future.exception() is not None):
+        try:
+            index, line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            ended.add(index)
+        elif index == head:
+            progress(line)
+        else:
+            held[index].append(line)
 
 
 def _result(future: Any) -> tuple[list, list[str], list[str]]:

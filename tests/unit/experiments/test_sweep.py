@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,35 @@ def test_a_failing_trial_is_recorded_and_the_others_go_on():
     assert [r["routing"] for r in out.rows] == ["ecmp", "adaptive"]
     assert len(out.errors) == 1 and "TypeError" in out.errors[0]
     assert not out.interrupted and out.finished == 3
+
+
+def _waits_for_its_line_to_be_seen(task, progress):
+    """Trial 0 says it waits, then waits until the parent has seen that line (a file the
+    test's progress callback writes): only a live line lets it finish before 60 s."""
+    flag, index = task
+    if index == 0:
+        progress("waiting")
+        deadline = time.monotonic() + 60
+        while not flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    progress(f"trial {index} ends")
+    return [{"task": index, "seen": flag.exists()}], []
+
+
+def test_the_head_trials_lines_print_while_it_runs(tmp_path):
+    flag = tmp_path / "seen"
+    lines: list[str] = []
+
+    def progress(line: str) -> None:
+        lines.append(line)
+        if line == "waiting":
+            flag.touch()
+
+    started = time.monotonic()
+    out = run_trials(_waits_for_its_line_to_be_seen, [(flag, 0), (flag, 1)], progress, "sim", Sweep(workers=2))
+    assert [r["task"] for r in out.rows] == [0, 1] and out.rows[0]["seen"]
+    assert lines == ["waiting", "trial 0 ends", "trial 1 ends"]  # plan order, as a serial run's
+    assert time.monotonic() - started < 50
 
 
 def _interrupt_second(task, progress):
