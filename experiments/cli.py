@@ -60,6 +60,9 @@ def parse_seeds(text: str | None) -> tuple[int, ...] | None:
         raise FabricError(f"--seeds {text!r}: expected comma-separated integers") from None
     if not seeds:
         raise FabricError("--seeds: give at least one seed")
+    twice = sorted({s for s in seeds if seeds.count(s) > 1})
+    if twice:  # a repeated seed would count one run twice in every mean and percentile
+        raise FabricError(f"--seeds {text}: seed {twice[0]} given twice")
     return seeds
 
 

@@ -56,6 +56,8 @@ class RunFiles:
 
 
 def run_files(out_dir: Path, run: str) -> RunFiles:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FabricError(f"--out {out_dir}: not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     return RunFiles(out_dir / f"{run}.csv", out_dir / f"{run}.json", out_dir / f"{run}.png")
 

@@ -16,7 +16,7 @@ from fabriclab.errors import FabricError
 def test_seeds_parse_and_bad_seeds_are_errors():
     assert parse_seeds("1, 2,3") == (1, 2, 3)
     assert parse_seeds(None) is None
-    for bad in ("a,b", ",", "1.5"):
+    for bad in ("a,b", ",", "1.5", "1,2,1"):
         with pytest.raises(FabricError):
             parse_seeds(bad)
 
@@ -35,6 +35,8 @@ def _fabriclab(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
 @pytest.mark.parametrize("args, message", [
     (("nope",), "unknown experiment"),
     (("adaptive_routing", "--seeds", "x"), "--seeds"),
+    (("adaptive_routing", "--mode", "sim", "--seeds", "1,1"), "seed 1 given twice"),
+    (("adaptive_routing", "--mode", "sim", "--out", __file__), "not a folder"),
 ])
 def test_cli_errors_exit_non_zero_without_traceback(args, message):
     done = _fabriclab(*args)
