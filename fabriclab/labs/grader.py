@@ -127,6 +127,8 @@ def grade(lab: Lab, program: Path, target: str = "builtin", mininet: bool = True
                                  f"{lab.number}` for the full grade")
     elif compiled is None:
         yield Result(FAIL, name, "not run: the program does not compile", lab.run.hint)
+    elif target in runs.NOT_ON.get(lab.run.check, {}):
+        yield Result(SKIP, name, f"not run on {target}: {runs.NOT_ON[lab.run.check][target]}")
     else:
         ok, detail = runs.CHECKS[lab.run.check](lab, program, target)
         yield Result(PASS if ok else FAIL, name, detail, lab.run.hint)

@@ -132,6 +132,36 @@ def test_a_program_without_the_subject_fails_the_mininet_run(number, tmp_path):
     assert leftovers(lab.run_name) == []
 
 
+def _ecn_variant(kind: str) -> str:
+    """fabric.p4's egress with lab 5's probabilistic marking (TODO 3) changed: left open as
+    the skeleton has it, or marking every packet above Kmin."""
+    from fabriclab.labs.skeletons import SKELETONS
+
+    (skeleton,) = [sk for sk in SKELETONS if sk.lab.startswith("5-")]
+    hole = skeleton.holes[2]
+    assert "TODO 3" in hole.todo
+    replacement = hole.todo if kind == "todo3-open" else \
+        "                    } else if (depth > meta.ecnKmin) {\n                        mark_ce();\n                    }"
+    return (REPO / "p4src" / skeleton.source).read_text().replace(hole.solution, replacement)
+
+
+@pytest.mark.parametrize("kind", ["todo3-open", "marks-above-kmin"])
+def test_lab5_grades_the_probabilistic_marking(kind, tmp_path):
+    """With Kmax above the queue every mark is TODO 3's: none without it, far more than half
+    with a mark on every packet above Kmin."""
+    lab = find(5, LABS)
+    for link in ("p4src", "tests"):
+        (tmp_path / link).symlink_to(REPO / link)
+    folder = tmp_path / "labs" / lab.folder.name
+    folder.mkdir(parents=True)
+    (folder / lab.program_name).write_text((lab.folder / lab.program_name).read_text())
+    (folder / "egress.p4").write_text(_ecn_variant(kind))
+    ok, detail = runs.CHECKS[lab.run.check](lab, folder / lab.program_name, "builtin")
+    print(kind, detail)
+    assert not ok, detail
+    assert leftovers(lab.run_name) == []
+
+
 def test_a_lab_started_while_another_runs():
     first = subprocess.Popen([sys.executable, "-m", "fabriclab", "lab", "start", "1", "--no-cli"],
                              cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

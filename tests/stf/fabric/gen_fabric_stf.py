@@ -190,24 +190,34 @@ def ecmp() -> str:
 def ecn() -> str:
     ect0 = udp_pkt("10.0.2.1", H1[0], 50000, tos=0x02, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
     plain = udp_pkt("10.0.2.1", H1[0], 50000, tos=0x00, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    ect1 = udp_pkt("10.0.2.1", H1[0], 50000, tos=0x01, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
+    already = udp_pkt("10.0.2.1", H1[0], 50000, tos=0x03, smac=PORT_MACS[3][1], dmac=PORT_MACS[3][0])
     ce = routed(ect0, 1)
     ce[IP].tos = 0x03
+    ce1 = routed(ect1, 1)
+    ce1[IP].tos = 0x03
     return f"""{SETUP}
 # Default: no marking.
 packet 3 {hx(ect0)}
 expect 1 {hx(routed(ect0, 1))}$
-# Kmax 0: every ECN-capable packet is above Kmax (the STF queue is empty) -> CE;
-# a not-ECT packet is never marked.
+# Kmax 0: every ECN-capable packet, ECT(0) or ECT(1), is above Kmax (the STF queue is
+# empty) -> CE; a not-ECT packet is never marked, and one already CE is not marked again
+# (nor counted).
 setdefault ecn_config ecn_thresholds(kmin:0, kmax:0, slope:0)
 packet 3 {hx(ect0)}
 expect 1 {hx(ce)}$
+packet 3 {hx(ect1)}
+expect 1 {hx(ce1)}$
 packet 3 {hx(plain)}
 expect 1 {hx(routed(plain, 1))}$
+packet 3 {hx(already)}
+expect 1 {hx(routed(already, 1))}$
+check_counter port_ecn_marks(1) packets == 2
 # A per-port entry overrides the default: depth 0 is not above Kmin 0, below Kmax 1.
 add ecn_config standard_metadata.egress_port:1 ecn_thresholds(kmin:0, kmax:1, slope:65536)
 packet 3 {hx(ect0)}
 expect 1 {hx(routed(ect0, 1))}$
-check_counter port_ecn_marks(1) packets == 1
+check_counter port_ecn_marks(1) packets == 2
 """
 
 
@@ -230,6 +240,20 @@ expect 4 {on4}$
 register_write port_qdepth 4 200
 packet 1 {hx(pkt)}
 expect 3 {on3}$
+# A port that sent nothing for longer than load_max_age (10 s) counts as idle: port 4 sent
+# the next packet just now and then has depth 50; port 3's depth 100 is stale, its last
+# packet left 2^47 us ago (modulo the 48-bit clock), so it counts as 0 and wins.
+setdefault routing_mode set_mode(mode:2, flowlet_gap:0, load_max_age:10000000)
+register_write port_qdepth 3 100
+register_write port_qdepth 4 0
+packet 1 {hx(pkt)}
+expect 4 {on4}$
+register_write port_qdepth 4 50
+register_write port_qdepth 3 100
+register_write port_seen 3 140737488355328
+packet 1 {hx(pkt)}
+expect 3 {on3}$
+setdefault routing_mode set_mode(mode:2, flowlet_gap:0, load_max_age:{never_stale})
 # A DSCP class can keep ECMP while the switch default is adaptive.
 add routing_mode hdr.ipv4.dscp:0 set_mode(mode:0, flowlet_gap:0, load_max_age:0)
 register_write port_qdepth 3 100

@@ -50,6 +50,18 @@ def test_solution_passes_every_criterion_that_runs(number):
     assert score(results).ok
 
 
+def test_a_run_a_target_cannot_pass_is_skipped_with_the_reason(monkeypatch):
+    """Lab 7's reroute needs the switch's own port signal, which BMv2 lacks here: on bmv2
+    the Mininet criterion is skipped, not run to a certain FAIL."""
+    from fabriclab.labs import runs
+
+    monkeypatch.setitem(runs.CHECKS, "fast_reroute", lambda *a: pytest.fail("ran on bmv2"))
+    lab = find(7, LABS)
+    last = list(grade(lab, lab.program(solution=True), "bmv2", is_root=lambda: True))[-1]
+    assert last.status == SKIP and last.criterion == "mininet fast_reroute"
+    assert "not run on bmv2" in last.detail and "port_down_signal" in last.detail
+
+
 @pytest.mark.parametrize("number", NUMBERS)
 def test_skeleton_fails_its_hidden_stf_tests_by_name(number):
     lab = find(number, LABS)
@@ -186,6 +198,37 @@ def test_each_hole_alone_fails_the_hidden_tests(skeleton, hole, tmp_path):
     assert results[0].status == PASS
     assert any(r.status == FAIL and r.criterion.startswith("stf ") for r in results), \
         [r.line() for r in results]
+
+
+#: Plausible wrong answers (a passage of the solution and what a student might write instead)
+#: and the hidden test that must catch each.
+WRONG_ANSWERS = {
+    "3-stale-port-not-idle": ("3-adaptive-routing", """bit<32> load = (standard_metadata.ingress_global_timestamp - seen > meta.loadMaxAge)
+                       ? 32w0 : depth;""", "bit<32> load = depth;", "stf fabric_modes.stf"),
+    "5-ect1-never-marked": ("5-ecn-dcqcn", "hdr.ipv4.ecn != 0 && hdr.ipv4.ecn != 3", "hdr.ipv4.ecn == 2",
+                            "stf fabric_ecn.stf"),
+    "5-ce-marked-again": ("5-ecn-dcqcn", "hdr.ipv4.ecn != 0 && hdr.ipv4.ecn != 3", "hdr.ipv4.ecn != 0",
+                          "stf fabric_ecn.stf"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONG_ANSWERS))
+def test_plausible_wrong_answers_fail_a_hidden_test(case, tmp_path):
+    from fabriclab.labs.skeletons import SKELETONS
+
+    lab_dir, right, wrong, criterion = WRONG_ANSWERS[case]
+    (skeleton,) = [sk for sk in SKELETONS if sk.lab == lab_dir]
+    source = (REPO / "p4src" / skeleton.source).read_text()
+    assert source.count(right) == 1
+    for name in ("p4src", "tests"):
+        (tmp_path / name).symlink_to(REPO / name)
+    folder = tmp_path / "labs" / lab_dir
+    shutil.copytree(LABS / lab_dir, folder)
+    (folder / skeleton.target).write_text(source.replace(right, wrong))
+    lab = find(lab_dir.split("-")[0], tmp_path / "labs")
+    results = {r.criterion: r for r in grade(lab, lab.program(), is_root=not_root)}
+    assert results["compile"].status == PASS
+    assert results[criterion].status == FAIL, [r.line() for r in results.values()]
 
 
 def test_skeletons_are_derived_from_the_current_p4src():
