@@ -646,16 +646,20 @@ def tenant_meters() -> str:
 
 
 def tenant_queues() -> str:
-    """Each tenant's data goes to its queue (INT's qid shows the TM's queue); others to 0."""
+    """Each tenant's data goes to its queue (INT's qid shows the TM's queue); others to 0;
+    a YELLOW packet to the queue its remark names (0), with its DSCP."""
     payload = bth() + b"\x00" * 32 + b"ICRC"
     out = []
     for src, smac, port, qid in ((H1[0], H1[1], 1, 2), (H2[0], H2[1], 2, 5),
-                                 ("10.0.1.3", H2[1], 2, 0)):
+                                 ("10.0.1.3", H2[1], 2, 0), (H1[0], H1[1], 1, 2), (H1[0], H1[1], 1, 2),
+                                 (H1[0], H1[1], 1, 0)):
         sport = next(s for s in range(49152, 50000)
                      if ecmp_port(src, REMOTE, 17, s, ROCE_PORT) == 3)
         pkt = udp_pkt(src, REMOTE, sport, dport=ROCE_PORT, payload=payload, smac=smac,
                       dmac=PORT_MACS[port][0])
         exp = routed(pkt, 3)
+        if len(out) == 5:  # the third of tenant 1's metered packets: YELLOW, remarked
+            exp[IP].tos = 8 << 2
         exp[UDP].dport, exp[UDP].chksum = INT_PORT, 0
         exp[UDP].remove_payload()
         exp = exp / Raw(int_headers(ROCE_PORT, [hop(SWITCH_ID, port, 3, qdepth=qid << 24)])
@@ -665,12 +669,17 @@ def tenant_queues() -> str:
         exp_hex = wild_hop_times(hx(Ether(bytes(exp))), rec)
         exp_hex = wild(exp_hex, rec + 20, 4)       # tx bytes
         out.append((port, hx(pkt), exp_hex))
-    body = "\n".join(f"packet {port} {pkt}\nexpect 3 {exp}$" for port, pkt, exp in out)
+    body = "\n".join(f"packet {port} {pkt}\nexpect 3 {exp}$" for port, pkt, exp in out[:3])
+    metered = "\n".join(f"packet {port} {pkt}\nexpect 3 {exp}$" for port, pkt, exp in out[3:])
     return f"""{SETUP}{TENANTS}setdefault int_config int_configure(switch_id:{SWITCH_ID}, report_src_ip:0x0aff0003, collector_ip:0x0a000102, collector_port:32766)
 add int_watchlist 10 hdr.ipv4.srcAddr:0x00000000&&&0x00000000 hdr.ipv4.dstAddr:0x0a000201&&&0xffffffff meta.l4DstPort:0x12b7&&&0xffff int_watch()
 # h1 (tenant 1) -> queue 2, h2 (tenant 2) -> queue 5, 10.0.1.3 (no tenant) -> queue 0:
 # the record's qid byte says which queue the packet was sent from.
 {body}
+# Tenant 1 metered at CIR 1/s burst 2, PIR 2/s burst 4: GREEN, GREEN in queue 2, then
+# YELLOW, remarked to DSCP 8 in queue 0 (tenant_remark sets both).
+meter_set_rates tenant_packets 1 0.000001:2 0.000002:4
+{metered}
 """
 
 

@@ -209,6 +209,8 @@ WRONG_ANSWERS = {
                             "stf fabric_ecn.stf"),
     "5-ce-marked-again": ("5-ecn-dcqcn", "hdr.ipv4.ecn != 0 && hdr.ipv4.ecn != 3", "hdr.ipv4.ecn != 0",
                           "stf fabric_ecn.stf"),
+    "8-remark-keeps-the-queue": ("8-tenant-isolation", """        hdr.ipv4.dscp = dscp;
+        standard_metadata.priority = priority;""", "        hdr.ipv4.dscp = dscp;", "stf fabric_tenant_queues.stf"),
 }
 
 
