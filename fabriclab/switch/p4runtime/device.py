@@ -95,8 +95,8 @@ class Device:
             primary = self.arbitration.primary_election_id(role)
             anyone = self.arbitration.has_clients(role)
         given = U128.decode(election_id) if election_id is not None else None
-        if primary is None and not anyone and not given:
-            return  # as PI: with no controller connected, unauthenticated writes are allowed for debugging
+        if primary is None and not anyone and given is None:
+            return  # as PI: with no controller connected, writes without an election_id are allowed for debugging
         if given is None or given != primary:
             raise P4RuntimeError(
                 PERMISSION_DENIED, f"election_id {given} is not the primary's ({primary}) for role '{role or 'default'}'"

@@ -183,6 +183,14 @@ def test_two_controllers_compete_for_mastership(connect, compiled):
     first.write(update("DELETE", table_entry=dmac_entry(compiled.p4info)))
 
 
+def test_with_no_controller_only_a_request_without_election_id_is_served(connect, compiled):
+    """PI's debugging rule: no stream, no election_id -> served; any election_id, even 0, names
+    a primary there is not -> PERMISSION_DENIED."""
+    for election_id, code in ((0, grpc.StatusCode.PERMISSION_DENIED), (7, grpc.StatusCode.PERMISSION_DENIED)):
+        assert failure_code(lambda: connect(election_id, arbitrate=False).set_pipeline(compiled)) == code
+    connect(None, arbitrate=False).set_pipeline(compiled)
+
+
 def test_reused_election_id_ends_the_stream_with_invalid_argument(connect):
     connect(3)
     dup = connect(3, arbitrate=False)
