@@ -3,6 +3,20 @@
 Members and groups live in `core.action_profiles[name]`; ids >= 2**31 belong to one-shot
 action sets (table_entries.py) and are invisible here. A member's action must be an action
 of a table the profile implements.
+
+As simple_switch_grpc (p4lang/PI proto/frontend/src/action_prof_mgr.cpp, device_mgr.cpp):
+- one profile is programmed either by members/groups or by one-shot action sets, not both
+  (ActionProfMgr::check_selector_usage): writing a member or group of a profile that
+  one-shot sets use is INVALID_ARGUMENT, and so is a one-shot set for a profile with
+  members or groups (table_entries.py). Once one side is empty the
+  other may start.
+- deleting a member or group still in use (by a table entry, or a member by a group) is
+  UNKNOWN: PI's "Error when deleting member/group on target" for BMv2's MBR_STILL_USED /
+  GRP_STILL_USED.
+- a group member's `watch_port` (or deprecated `watch`) is kept and read back as written
+  (action_profile_group_read_one). PI's WatchPortEnforcer also takes members whose watch
+  port is down out of selection; fabriclab's selector (switch/tables.py) knows no port
+  state, so here the watch port is only stored.
 """
 
 from __future__ import annotations
@@ -15,10 +29,10 @@ from fabriclab.switch.p4runtime import matches, selector_limits
 from fabriclab.switch.p4runtime.context import HIDDEN_ID, RuntimeContext, core_errors
 from fabriclab.switch.p4runtime.status import (
     ALREADY_EXISTS,
-    FAILED_PRECONDITION,
     INVALID_ARGUMENT,
     NOT_FOUND,
     RESOURCE_EXHAUSTED,
+    UNKNOWN,
     P4RuntimeError,
 )
 from fabriclab.switch.p4runtime.table_entries import encode_call
@@ -26,6 +40,15 @@ from fabriclab.switch.tables import ActionCall, GroupRef, MemberRef
 
 Update = p4r.Update
 _HIDDEN = HIDDEN_ID
+def _uses_one_shots(ctx: RuntimeContext, profile_name: str) -> bool:
+    return any(shot.profile == profile_name for shot in ctx.one_shots.values())
+
+
+def _check_manual(ctx: RuntimeContext, profile: Any) -> None:
+    """Members and groups may not be written while one-shot sets use the profile (PI)."""
+    if _uses_one_shots(ctx, profile.preamble.name):
+        raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' is programmed with "
+                             "one-shot action sets: members and groups cannot be mixed with them")
 
 
 def _profiles(ctx: RuntimeContext, profile_id: int) -> list[Any]:
@@ -43,12 +66,13 @@ def _member_call(ctx: RuntimeContext, profile: Any, action: p4r.Action) -> Actio
 
 
 def _check_unused(ctx: RuntimeContext, core_profile: Any, ref: Any) -> None:
-    """A member or group that a table entry (or group) points at cannot be deleted."""
+    """A member or group that a table entry (or group) points at cannot be deleted: UNKNOWN,
+    as PI answers when BMv2 refuses (MBR_STILL_USED / GRP_STILL_USED)."""
     for table in ctx.core.tables.values():
         if table.profile is core_profile and any(e.action == ref for e in table.entries()):
-            raise P4RuntimeError(FAILED_PRECONDITION, f"{type(ref).__name__} {ref[0]} is used by an entry of '{table.name}'")
+            raise P4RuntimeError(UNKNOWN, f"{type(ref).__name__} {ref[0]} is used by an entry of '{table.name}'")
     if isinstance(ref, MemberRef) and any(ref.member_id == m for g in core_profile.groups.values() for m, _ in g):
-        raise P4RuntimeError(FAILED_PRECONDITION, f"member {ref.member_id} is in a group")
+        raise P4RuntimeError(UNKNOWN, f"member {ref.member_id} is in a group")
 
 
 def _check_id(value: int, what: str) -> None:
@@ -59,6 +83,7 @@ def _check_id(value: int, what: str) -> None:
 def write_member(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileMember) -> None:
     profile = ctx.index.get("action_profiles", msg.action_profile_id)
     core_profile = ctx.core.action_profiles[profile.preamble.name]
+    _check_manual(ctx, profile)
     _check_id(msg.member_id, "member_id")
     with core_errors():
         if kind == Update.DELETE:
@@ -89,6 +114,7 @@ def read_members(ctx: RuntimeContext, msg: p4r.ActionProfileMember) -> Iterator[
 def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> None:
     profile = ctx.index.get("action_profiles", msg.action_profile_id)
     core_profile = ctx.core.action_profiles[profile.preamble.name]
+    _check_manual(ctx, profile)
     _check_id(msg.group_id, "group_id")
     if not profile.with_selector:
         raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' has no selector: no groups")
@@ -99,6 +125,7 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
         with core_errors():
             core_profile.delete_group(msg.group_id)
         ctx.group_max_size.pop((profile.preamble.id, msg.group_id), None)
+        ctx.group_watch_ports.pop((profile.preamble.id, msg.group_id), None)
         return
     if kind == Update.INSERT and exists:
         raise P4RuntimeError(ALREADY_EXISTS, f"group {msg.group_id} exists")
@@ -107,7 +134,7 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
     if kind not in (Update.INSERT, Update.MODIFY):
         raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
     what = f"group {msg.group_id}"
-    members, seen = [], set()
+    members, seen, watches = [], set(), {}
     for m in msg.members:
         weight = selector_limits.member_weight(profile, m.weight, what)
         if m.member_id in seen:
@@ -116,6 +143,9 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
         if m.member_id not in core_profile.members or m.member_id >= _HIDDEN:
             raise P4RuntimeError(NOT_FOUND, f"{what}: member {m.member_id} does not exist")
         members.append((m.member_id, weight))
+        watch = m.WhichOneof("watch_kind")
+        if watch is not None:
+            watches[m.member_id] = (watch, getattr(m, watch))
     if msg.max_size < 0 or (profile.max_group_size and msg.max_size > profile.max_group_size):
         raise P4RuntimeError(INVALID_ARGUMENT, f"{what}: max_size {msg.max_size} outside "
                              f"0..{profile.max_group_size or 'unlimited'}")
@@ -132,6 +162,17 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
     with core_errors():
         core_profile.set_group(msg.group_id, members)
     ctx.group_max_size[(profile.preamble.id, msg.group_id)] = max_size
+    if watches:
+        ctx.group_watch_ports[(profile.preamble.id, msg.group_id)] = watches
+    else:
+        ctx.group_watch_ports.pop((profile.preamble.id, msg.group_id), None)
+
+
+def _member_out(member_id: int, weight: int, watch: tuple[str, Any] | None) -> p4r.ActionProfileGroup.Member:
+    out = p4r.ActionProfileGroup.Member(member_id=member_id, weight=weight)
+    if watch is not None:
+        setattr(out, *watch)
+    return out
 
 
 def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4r.Entity]:
@@ -140,9 +181,10 @@ def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4
         for group_id, members in sorted(groups.items()):
             if group_id >= _HIDDEN or (msg.group_id and group_id != msg.group_id):
                 continue
+            watches = ctx.group_watch_ports.get((profile.preamble.id, group_id), {})
             yield p4r.Entity(action_profile_group=p4r.ActionProfileGroup(
                 action_profile_id=profile.preamble.id,
                 group_id=group_id,
                 max_size=ctx.group_max_size.get((profile.preamble.id, group_id), 0),
-                members=[p4r.ActionProfileGroup.Member(member_id=m, weight=w) for m, w in members],
+                members=[_member_out(m, w, watches.get(m)) for m, w in members],
             ))

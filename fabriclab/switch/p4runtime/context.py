@@ -44,8 +44,11 @@ class RuntimeContext:
     index: P4InfoIndex
     core: Any
     entry_metadata: dict[tuple, tuple[bytes, int]] = field(default_factory=dict)  # (metadata, controller_metadata)
-    clone_cos: dict[int, int] = field(default_factory=dict)
-    legacy_ports: set[tuple[str, int]] = field(default_factory=set)  # PRE entries written with egress_port
+    # ("group" | "session", id) -> {(port, rid): how the replica's port was written: `port`
+    # bytes of that many bytes, or 0 for the deprecated `egress_port`}
+    replica_widths: dict[tuple[str, int], dict[tuple[int, int], int]] = field(default_factory=dict)
+    # (profile id, group id) -> {member id: ("watch" | "watch_port", value)}, as written
+    group_watch_ports: dict[tuple[int, int], dict[int, tuple[str, Any]]] = field(default_factory=dict)
     group_max_size: dict[tuple[int, int], int] = field(default_factory=dict)  # (profile id, group id)
     one_shots: dict[tuple, OneShot] = field(default_factory=dict)
     next_hidden_id: int = HIDDEN_ID

@@ -1,24 +1,33 @@
 """DigestEntry configuration and DigestList batching/acks on the stream (spec 9.10, 16.3).
 
 Sans-I/O: `offer` takes digests the pipeline produced, `due` returns the lists to send
-at time `now_ns`, `ack` releases a list. As in PI, a digest value already sent and not yet
-acked (nor timed out after ack_timeout_ns; 0: at once) is not sent again. Digests of instances the
+at time `now_ns`, `ack` releases a list (an ack of an unknown digest or list is ignored, as
+PI's DigestMgr::ack does). As in PI, a digest value already sent and not yet acked (nor
+timed out after ack_timeout_ns; 0: at once) is not sent again. Digests of instances the
 controller has not configured are dropped.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from finsy.proto import p4d, p4r
 
 from fabriclab.switch.p4runtime import bytestrings
 from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
-from fabriclab.switch.p4runtime.status import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, P4RuntimeError
+from fabriclab.switch.p4runtime.status import (
+    ALREADY_EXISTS,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    UNIMPLEMENTED,
+    P4RuntimeError,
+)
 
 Update = p4r.Update
+log = logging.getLogger("fabriclab.switch.p4runtime")
 
 
 @dataclass
@@ -69,11 +78,15 @@ class DigestEngine:
         inst.config = p4r.DigestEntry.Config()
         inst.config.CopyFrom(cfg)
 
-    def read(self, msg: p4r.DigestEntry) -> Iterator[p4r.Entity]:
-        instances = self._by_id.values() if msg.digest_id == 0 else [self._instance(msg.digest_id)]
-        for inst in instances:
-            if inst.config is not None:
-                yield p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=inst.info.preamble.id, config=inst.config))
+    def read(self, msg: p4r.DigestEntry) -> list[p4r.Entity]:
+        """One digest's config. As PI's DigestMgr::config_read: no wildcard (digest_id 0) read,
+        UNIMPLEMENTED; a digest that is not configured is NOT_FOUND."""
+        if msg.digest_id == 0:
+            raise P4RuntimeError(UNIMPLEMENTED, "digest_id must be set when reading DigestEntry")
+        inst = self._instance(msg.digest_id)
+        if inst.config is None:
+            raise P4RuntimeError(NOT_FOUND, f"digest '{inst.info.preamble.name}' is not configured")
+        return [p4r.Entity(digest_entry=p4r.DigestEntry(digest_id=inst.info.preamble.id, config=inst.config))]
 
     # -------------------------------------------------------------- data path
     def offer(self, name: str, fields: dict[str, int], now_ns: int) -> None:
@@ -112,10 +125,14 @@ class DigestEngine:
                     data=[_p4data(inst, v) for v in batch]))
         return out
 
-    def ack(self, msg: p4r.DigestListAck) -> None:
-        inst = self._instance(msg.digest_id)
-        if inst.unacked.pop(msg.list_id, None) is None and (inst.config is None or inst.config.ack_timeout_ns):
-            raise P4RuntimeError(NOT_FOUND, f"digest list {msg.list_id} is not awaiting an ack")
+    def ack(self, msg: p4r.DigestListAck) -> bool:
+        """Release an acked list; False (and nothing else: PI's DigestMgr::ack ignores it) for
+        a digest or list that is not awaiting an ack."""
+        inst = self._by_id.get(msg.digest_id)
+        if inst is None or inst.unacked.pop(msg.list_id, None) is None:
+            log.debug("ignoring an ack of digest %d list %d: not awaiting an ack", msg.digest_id, msg.list_id)
+            return False
+        return True
 
 
 def _expire(inst: _Instance, now_ns: int) -> None:

@@ -4,6 +4,10 @@ A packet-out's metadata become the `packet_out` header prepended to the payload,
 packed big-endian bit after bit in P4Info order (the program's parser extracts it on the
 CPU port); a packet from the CPU port starts with the `packet_in` header, which is split
 off into PacketIn metadata. Without such a header the bytes pass unchanged.
+
+As simple_switch_grpc (PI packet_io_mgr.cpp, PacketOutMutate), a metadata field the
+PacketOut leaves out is sent as zeros; an id the header does not have, or a value wider
+than its field, is INVALID_ARGUMENT and the packet is not sent.
 """
 
 from __future__ import annotations
@@ -39,9 +43,8 @@ class PacketIO:
             raise P4RuntimeError(INVALID_ARGUMENT, f"packet-out metadata id {min(set(given) - known)} is not in the P4Info")
         value, bits = 0, 0
         for fid, name, width in self.out_fields:
-            if fid not in given:
-                raise P4RuntimeError(INVALID_ARGUMENT, f"packet-out metadata '{name}' is missing")
-            value = value << width | bytestrings.decode(given[fid], width, f"packet-out metadata '{name}'")
+            field = bytestrings.decode(given[fid], width, f"packet-out metadata '{name}'") if fid in given else 0
+            value = value << width | field
             bits += width
         pad = -bits % 8
         header = (value << pad).to_bytes((bits + pad) // 8, "big") if bits else b""

@@ -2,12 +2,16 @@
 
 Replica ports come as `port` bytes (1.4+) or the deprecated `egress_port` number that
 p4runtime-shell 0.0.6 still sends (and its p4runtime 1.4.1 protos know no other); both are
-accepted, and reads answer in the encoding the group or session was written with.
+accepted, and reads answer each replica in the encoding it was written with: `port` bytes
+with the byte count it was written with (PI's pi_port_to_bytestring(port, num_bytes), so
+b"\x00\x02" reads back as b"\x00\x02"), or `egress_port`.
 
-Id ranges and read codes are PI's (proto/frontend/src/pre_mc_mgr.*, pre_clone_mgr.*, and
-DeviceMgr pre_mc_write/pre_mc_read): multicast group ids from 2**15 up are reserved for clone
-sessions (OUT_OF_RANGE), clone session ids are 1..32767 (INVALID_ARGUMENT), and reading one
-group or session that does not exist is NOT_FOUND.
+Id ranges and codes are PI's (proto/frontend/src/pre_mc_mgr.*, pre_clone_mgr.*, common.cpp
+bytestring_to_pi_port, and DeviceMgr pre_mc_write/pre_mc_read): multicast group ids from
+2**15 up are reserved for clone sessions (OUT_OF_RANGE), clone session ids are 1..32767
+(INVALID_ARGUMENT), a `port` of more than 4 bytes is UNIMPLEMENTED and one that is 0 (or
+negative as PI's int32 port) INVALID_ARGUMENT, a clone session class_of_service other than 0
+is UNIMPLEMENTED, and reading one group or session that does not exist is NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -18,39 +22,67 @@ from finsy.proto import p4r
 
 from fabriclab.switch.p4runtime import bytestrings
 from fabriclab.switch.p4runtime.context import RuntimeContext, core_errors
-from fabriclab.switch.p4runtime.status import ALREADY_EXISTS, INVALID_ARGUMENT, NOT_FOUND, OUT_OF_RANGE, P4RuntimeError
+from fabriclab.switch.p4runtime.status import (
+    ALREADY_EXISTS,
+    INVALID_ARGUMENT,
+    NOT_FOUND,
+    OUT_OF_RANGE,
+    UNIMPLEMENTED,
+    P4RuntimeError,
+)
 from fabriclab.switch.replication import CloneSession
 
 Update = p4r.Update
-PORT_BITS = 32  # PI takes 32-bit ports; v1model's 9-bit egress_spec truncates in the data plane
+PORT_BYTES = 4  # PI's pi_port_t is an int32; v1model's 9-bit egress_spec is checked by the core
 FIRST_RESERVED_GROUP = 1 << 15  # PI's PreMcMgr::first_reserved_group_id()
 MAX_CLONE_SESSION = 32767  # PI's kMaxCloneSessionId - 1
+EGRESS_PORT = 0  # a replica's width in `RuntimeContext.replica_widths`: written as the deprecated `egress_port`
 
 
-def _replicas(replicas: list[p4r.Replica]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
+def _port(replica: p4r.Replica) -> tuple[int, int]:
+    """(port, width) of a replica, checked as PI's GetReplicaPort / bytestring_to_pi_port."""
+    kind = replica.WhichOneof("port_kind")
+    if kind == "egress_port":
+        return replica.egress_port, EGRESS_PORT
+    if kind is None or not replica.port:
+        raise P4RuntimeError(INVALID_ARGUMENT, "a replica needs a port (`port` bytes or `egress_port`)")
+    if len(replica.port) > PORT_BYTES:
+        raise P4RuntimeError(UNIMPLEMENTED, f"replica port of {len(replica.port)} bytes: only {PORT_BYTES} "
+                             "bytes are supported")
+    port = int.from_bytes(replica.port, "big")
+    if port == 0 or port >> 31:  # PI reads the bytes as an int32 and wants it positive
+        raise P4RuntimeError(INVALID_ARGUMENT, f"replica port 0x{replica.port.hex()} must be positive")
+    return port, len(replica.port)
+
+
+def _replicas(replicas: list[p4r.Replica]) -> dict[tuple[int, int], int]:
+    """{(port, rid): width} in the order given."""
+    out: dict[tuple[int, int], int] = {}
     for replica in replicas:
-        kind = replica.WhichOneof("port_kind")
-        if kind is None or (kind == "port" and not replica.port):  # PI GetReplicaPort / bytestring_to_pi_port
-            raise P4RuntimeError(INVALID_ARGUMENT, "a replica needs a port (`port` bytes or `egress_port`)")
-        if kind == "port":
-            port = bytestrings.decode(replica.port, PORT_BITS, "replica port")
-        else:
-            port = replica.egress_port
+        port, width = _port(replica)
         if (port, replica.instance) in out:
             raise P4RuntimeError(INVALID_ARGUMENT, f"replica (port {port}, instance {replica.instance}) given twice")
-        out.append((port, replica.instance))
+        out[(port, replica.instance)] = width
     return out
 
 
-def _legacy(replicas: list[p4r.Replica]) -> bool:
-    return any(r.WhichOneof("port_kind") == "egress_port" for r in replicas)
+def _encode_replicas(replicas: tuple, widths: dict[tuple[int, int], int]) -> list[p4r.Replica]:
+    out = []
+    for r in replicas:
+        width = widths.get((r.port, r.rid))
+        if width == EGRESS_PORT:
+            out.append(p4r.Replica(egress_port=r.port, instance=r.rid))
+        else:  # as written; canonical for what did not come through P4Runtime
+            port = r.port.to_bytes(width, "big") if width else bytestrings.encode(r.port)
+            out.append(p4r.Replica(port=port, instance=r.rid))
+    return out
 
 
-def _encode_replicas(replicas: tuple, legacy: bool) -> list[p4r.Replica]:
-    if legacy:
-        return [p4r.Replica(egress_port=r.port, instance=r.rid) for r in replicas]
-    return [p4r.Replica(port=bytestrings.encode(r.port), instance=r.rid) for r in replicas]
+def _remember(ctx: RuntimeContext, key: tuple[str, int], kind: int, widths: dict[tuple[int, int], int]) -> None:
+    if kind == Update.DELETE:
+        ctx.replica_widths.pop(key, None)
+    else:
+        ctx.replica_widths[key] = widths
 
 
 def _check_kind(kind: int, exists: bool, what: str) -> None:
@@ -71,12 +103,13 @@ def write(ctx: RuntimeContext, kind: int, msg: p4r.PacketReplicationEngineEntry)
             raise P4RuntimeError(INVALID_ARGUMENT, "multicast_group_id 0 is not a group")
         _check_group_id(group.multicast_group_id)
         _check_kind(kind, group.multicast_group_id in pre.groups, f"multicast group {group.multicast_group_id}")
+        replicas = _replicas(group.replicas) if kind != Update.DELETE else {}
         with core_errors():
             if kind == Update.DELETE:
                 pre.delete_group(group.multicast_group_id)
             else:
-                pre.set_group(group.multicast_group_id, _replicas(group.replicas))
-        _remember(ctx.legacy_ports, ("group", group.multicast_group_id), kind, _legacy(group.replicas))
+                pre.set_group(group.multicast_group_id, list(replicas))
+        _remember(ctx, ("group", group.multicast_group_id), kind, replicas)
         return
     if which != "clone_session_entry":
         raise P4RuntimeError(INVALID_ARGUMENT, "the PacketReplicationEngineEntry is empty")
@@ -86,17 +119,16 @@ def write(ctx: RuntimeContext, kind: int, msg: p4r.PacketReplicationEngineEntry)
     if session.packet_length_bytes < 0:
         raise P4RuntimeError(INVALID_ARGUMENT, "packet_length_bytes must not be negative")
     _check_kind(kind, session.session_id in pre.clone_sessions, f"clone session {session.session_id}")
+    replicas = _replicas(session.replicas) if kind != Update.DELETE else {}
+    if kind != Update.DELETE and session.class_of_service != 0:  # PI PreCloneMgr::session_set
+        raise P4RuntimeError(UNIMPLEMENTED, "class_of_service for clone sessions is not supported")
     with core_errors():
         if kind == Update.DELETE:
             pre.delete_clone_session(session.session_id)
         else:
             pre.set_clone_session(session.session_id, CloneSession(
-                replicas=tuple(_replicas(session.replicas)), truncate=session.packet_length_bytes))
-    _remember(ctx.legacy_ports, ("session", session.session_id), kind, _legacy(session.replicas))
-    if kind == Update.DELETE:
-        ctx.clone_cos.pop(session.session_id, None)
-    else:
-        ctx.clone_cos[session.session_id] = session.class_of_service
+                replicas=tuple(replicas), truncate=session.packet_length_bytes))
+    _remember(ctx, ("session", session.session_id), kind, replicas)
 
 
 def _check_group_id(group_id: int) -> None:
@@ -105,20 +137,13 @@ def _check_group_id(group_id: int) -> None:
                              f"(ids from {FIRST_RESERVED_GROUP} up are reserved for clone sessions)")
 
 
-def _remember(legacy_ports: set, key: tuple, kind: int, legacy: bool) -> None:
-    if legacy and kind != Update.DELETE:
-        legacy_ports.add(key)
-    else:
-        legacy_ports.discard(key)
-
-
 def _check_present(wanted: int, present: dict, what: str) -> None:
     if wanted and wanted not in present:
         raise P4RuntimeError(NOT_FOUND, f"{what} {wanted} does not exist")
 
 
 def read(ctx: RuntimeContext, msg: p4r.PacketReplicationEngineEntry) -> Iterator[p4r.Entity]:
-    pre = ctx.core.pre
+    pre, widths = ctx.core.pre, ctx.replica_widths
     which = msg.WhichOneof("type")
     if which == "multicast_group_entry":
         wanted = msg.multicast_group_entry.multicast_group_id
@@ -128,7 +153,7 @@ def read(ctx: RuntimeContext, msg: p4r.PacketReplicationEngineEntry) -> Iterator
             if not wanted or gid == wanted:
                 yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
                     multicast_group_entry=p4r.MulticastGroupEntry(
-                        multicast_group_id=gid, replicas=_encode_replicas(replicas, ("group", gid) in ctx.legacy_ports))))
+                        multicast_group_id=gid, replicas=_encode_replicas(replicas, widths.get(("group", gid), {})))))
     elif which == "clone_session_entry":
         wanted = msg.clone_session_entry.session_id
         _check_present(wanted, pre.clone_sessions, "clone session")
@@ -137,7 +162,7 @@ def read(ctx: RuntimeContext, msg: p4r.PacketReplicationEngineEntry) -> Iterator
                 yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
                     clone_session_entry=p4r.CloneSessionEntry(
                         session_id=sid,
-                        replicas=_encode_replicas(session.replicas, ("session", sid) in ctx.legacy_ports),
-                        class_of_service=ctx.clone_cos.get(sid, 0), packet_length_bytes=session.truncate)))
+                        replicas=_encode_replicas(session.replicas, widths.get(("session", sid), {})),
+                        packet_length_bytes=session.truncate)))
     else:
         raise P4RuntimeError(INVALID_ARGUMENT, "read a multicast_group_entry or a clone_session_entry")

@@ -5,10 +5,16 @@ status (Write batches to UNKNOWN + p4.v1.Error details); each StreamChannel gets
 outbound queue fed by its own request reader, arbitration advisories, packet-ins and a
 poller thread (digests, idle-timeout sweeps), so nothing on the switch's packet path waits
 for a slow client.
+
+As simple_switch_grpc (PI pi_server.cpp process_stream_message_request, DigestMgr::ack),
+packet-outs and digest acks from a stream that is not the primary, and acks of a digest or
+list the switch does not know, are ignored without a StreamError (PI's stream error
+reporting is off by default); they are only logged at debug level.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -24,6 +30,7 @@ from fabriclab.switch.p4runtime.device import API_VERSION, Device
 from fabriclab.switch.p4runtime.status import (
     ERROR_SPACE,
     INVALID_ARGUMENT,
+    PERMISSION_DENIED,
     STATUS_DETAILS_BUDGET,
     P4RuntimeError,
     abort_with_status,
@@ -38,6 +45,8 @@ PACKET_IN_BACKLOG = 10_000  # packet-ins queued for a slow controller before new
 READ_CHUNK = 512  # entities per ReadResponse
 _CLOSE = object()
 _MAX_MESSAGE = 256 * 1024 * 1024
+
+log = logging.getLogger("fabriclab.switch.p4runtime")
 
 
 class _Stream:
@@ -141,13 +150,21 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
         try:
             if which == "arbitration":
                 self._dispatch(self.device.arbitrate(stream, msg.arbitration))
+            elif which in ("packet", "digest_ack") and not self.device.is_primary_stream(stream):
+                log.debug("ignoring a %s from a stream that is not the primary", which)  # as PI
             elif which == "packet":
                 self.device.packet_out(stream, msg.packet)
             elif which == "digest_ack":
-                self.device.digest_ack(msg.digest_ack)
+                if self.device.digests is None:
+                    log.debug("ignoring a digest ack: no pipeline config")  # no digest is known (PI)
+                else:
+                    self.device.digest_ack(msg.digest_ack)
             else:
                 raise P4RuntimeError(INVALID_ARGUMENT, f"unsupported stream message {which}")
         except P4RuntimeError as err:
+            if which in ("packet", "digest_ack") and err.code == PERMISSION_DENIED:
+                log.debug("ignoring a %s: %s", which, err.message)  # lost the primary role meanwhile
+                return True
             if which == "arbitration":
                 stream.send(err)  # the spec ends the stream with this status
                 return False

@@ -15,9 +15,11 @@ from fabriclab.switch import externs
 from fabriclab.switch.p4runtime import matches, selector_limits
 from fabriclab.switch.p4runtime.context import HIDDEN_ID, OneShot, RuntimeContext, core_errors
 from fabriclab.switch.p4runtime.status import (
+    ALREADY_EXISTS,
     INVALID_ARGUMENT,
     NOT_FOUND,
     PERMISSION_DENIED,
+    UNIMPLEMENTED,
     UNKNOWN,
     P4RuntimeError,
 )
@@ -84,9 +86,10 @@ def _priority(table: Any, entry: p4r.TableEntry) -> int:
             raise P4RuntimeError(
                 INVALID_ARGUMENT, f"table '{table.preamble.name}' has ternary/range/optional fields: priority must be > 0"
             )
-    elif entry.priority:
+        return entry.priority
+    if entry.priority > 0:
         raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' takes no priority (got {entry.priority})")
-    return entry.priority
+    return 0  # PI construct_match_key refuses only a positive one: a negative priority is ignored
 
 
 def locate(ctx: RuntimeContext, entry: p4r.TableEntry) -> tuple[Any, Any, dict, int, tuple]:
@@ -126,20 +129,27 @@ def _core_action(ctx: RuntimeContext, table: Any, core_table: Any, action: p4r.T
 
 
 def _one_shot(ctx: RuntimeContext, table: Any, core_table: Any, profile: Any, action_set: Any) -> tuple[Any, OneShot]:
-    """Program a one-shot action set as hidden members and (for selectors) a hidden group."""
+    """Program a one-shot action set as hidden members and (for selectors) a hidden group.
+    Codes as PI's ActionProfAccessOneshot::group_create: an empty set is UNIMPLEMENTED, one
+    over the selector's max_group_size RESOURCE_EXHAUSTED."""
     actions = list(action_set.action_profile_actions)
     if not actions:
-        raise P4RuntimeError(INVALID_ARGUMENT, "action_profile_action_set is empty")
+        raise P4RuntimeError(UNIMPLEMENTED, "action_profile_action_set is empty: empty action profile groups "
+                             "are not supported (as simple_switch_grpc)")
+    core_profile = ctx.core.action_profiles[profile.preamble.name]
+    if any(i < HIDDEN_ID for i in core_profile.members) or any(i < HIDDEN_ID for i in core_profile.groups):
+        raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' is programmed with "
+                             "members and groups: one-shot action sets cannot be mixed with them "
+                             "(as PI's ActionProfMgr::check_selector_usage)")
     if not profile.with_selector and len(actions) != 1:
         raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' has no selector: give one action")
     weights = [selector_limits.member_weight(profile, item.weight, "one-shot action set") for item in actions]
-    selector_limits.check_group(profile, weights, 0, "one-shot action set", one_shot=True)
+    selector_limits.check_group(profile, weights, 0, "one-shot action set")  # over max_group_size: RESOURCE_EXHAUSTED
     calls = []
     for item, weight in zip(actions, weights):
         call = matches.decode_action(ctx.index, item.action, table)
         with core_errors():
             calls.append((core_table.action_call(call.name, matches.param_dict(ctx.index, call)), weight))
-    core_profile = ctx.core.action_profiles[profile.preamble.name]
     shot = OneShot(profile.preamble.name, ctx.hidden_id() if profile.with_selector else 0,
                    tuple(ctx.hidden_id() for _ in calls), action_set)
     try:
@@ -170,17 +180,22 @@ def _release(ctx: RuntimeContext, shot: OneShot | None) -> None:
 
 
 def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
+    """INSERT/MODIFY/DELETE of a table entry, in the order of PI's table_insert/table_modify/
+    table_delete: the key, the action (one-shot sets built), the direct data and the TTL are
+    checked before the entry is looked up, so a MODIFY of a missing entry with a bad action is
+    INVALID_ARGUMENT, not NOT_FOUND."""
     table = ctx.index.get("tables", entry.table_id)
     if entry.HasField("time_since_last_hit"):  # PI table_write, before anything else
         raise P4RuntimeError(INVALID_ARGUMENT, "time_since_last_hit must not be set in a WriteRequest")
     if entry.is_default_action:
         _write_default(ctx, kind, entry)
         return
-    if table.is_const_table:
+    if kind == Update.INSERT and table.is_const_table:
         raise P4RuntimeError(PERMISSION_DENIED, f"table '{table.preamble.name}' has const entries: it cannot be written")
     table, core_table, match, priority, key = locate(ctx, entry)
     ident = (table.preamble.id, key, priority)
     if kind == Update.DELETE:
+        _stored_entry(table, core_table, match, priority)
         with core_errors():
             core_table.delete(match, priority)
         ctx.entry_metadata.pop(ident, None)
@@ -188,15 +203,18 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
         return
     if kind not in (Update.INSERT, Update.MODIFY):
         raise P4RuntimeError(INVALID_ARGUMENT, "update type must be INSERT, MODIFY or DELETE")
-    _check_direct_fields(table, core_table, entry)
-    _check_idle_timeout(table, entry)
-    now_us = ctx.now_us(needed=entry.idle_timeout_ns > 0)
-    if kind == Update.MODIFY:
-        with core_errors():
-            core_table.get(match, priority)  # NOT_FOUND before any side effect
-    direct_meter = meter_config(entry.meter_config) if entry.HasField("meter_config") else None
     action, shot = _core_action(ctx, table, core_table, entry.action)
     try:
+        _check_direct_fields(table, core_table, entry)
+        direct_meter = meter_config(entry.meter_config) if entry.HasField("meter_config") else None
+        _check_idle_timeout(table, entry)
+        now_us = ctx.now_us(needed=entry.idle_timeout_ns > 0)
+        if kind == Update.MODIFY:
+            _stored_entry(table, core_table, match, priority)  # NOT_FOUND before any side effect
+        elif _exists(core_table, match, priority):
+            raise P4RuntimeError(ALREADY_EXISTS, f"table '{table.preamble.name}': entry already exists")
+        if direct_meter is not None:
+            target_accepts(direct_meter)
         with core_errors():
             installed = (core_table.insert if kind == Update.INSERT else core_table.modify)(match, action, priority)
     except P4RuntimeError:
@@ -209,10 +227,29 @@ def write(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> None:
     ctx.entry_metadata[ident] = (entry.metadata, entry.controller_metadata)  # PI keeps both
     if entry.HasField("counter_data"):  # _check_direct_fields: the table has the resource
         installed.direct.counter = externs.CounterData(entry.counter_data.packet_count, entry.counter_data.byte_count)
-    if direct_meter is not None:
-        installed.direct.meter.configure(direct_meter)
+    if entry.HasField("meter_config"):
+        installed.direct.meter.configure(direct_meter)  # None (all -1): unconfigured, every packet GREEN
     if core_table.support_timeout:  # PI sets the TTL at every INSERT and MODIFY: its idle time restarts
         core_table.set_idle_timeout(installed, entry.idle_timeout_ns, now_us)
+
+
+def _exists(core_table: Any, match: dict, priority: int) -> bool:
+    try:
+        core_table.get(match, priority)
+    except EntryNotFoundError:
+        return False
+    return True
+
+
+def _stored_entry(table: Any, core_table: Any, match: dict, priority: int) -> Any:
+    """The entry a MODIFY or DELETE names, else NOT_FOUND. PI's table store, where it looks
+    them up, holds no const entries (they come with the program), so those are NOT_FOUND too:
+    PI's behaviour is followed (the spec asks for PERMISSION_DENIED)."""
+    if table.is_const_table:
+        raise P4RuntimeError(NOT_FOUND, f"table '{table.preamble.name}' has const entries: "
+                             "they cannot be modified or deleted (no such entry to write)")
+    with core_errors():
+        return core_table.get(match, priority)
 
 
 def _check_idle_timeout(table: Any, entry: p4r.TableEntry) -> None:
@@ -254,14 +291,22 @@ def _write_default(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry) -> Non
         raise P4RuntimeError(INVALID_ARGUMENT, "a default entry does not age: idle_timeout_ns must be 0")
     if table.const_default_action_id:
         raise P4RuntimeError(PERMISSION_DENIED, f"table '{name}' has a const default action")
+    ident = _default_ident(table)
     if not entry.HasField("action"):
         core_table.reset_default()
+        ctx.entry_metadata.pop(ident, None)  # PI table_modify: a reset clears both
         return
     if entry.action.WhichOneof("type") != "action":
         raise P4RuntimeError(INVALID_ARGUMENT, "the default entry takes a direct action")
     call = matches.decode_action(ctx.index, entry.action.action, table, default=True)
     with core_errors():
         core_table.set_default(core_table.action_call(call.name, matches.param_dict(ctx.index, call)))
+    ctx.entry_metadata[ident] = (entry.metadata, entry.controller_metadata)  # PI keeps both, as for entries
+
+
+def _default_ident(table: Any) -> tuple:
+    """Where the default entry's metadata is kept in ctx.entry_metadata (no entry has key None)."""
+    return (table.preamble.id, None, 0)
 
 
 # ------------------------------------------------------------------ reads
@@ -341,6 +386,8 @@ def _keyed(ctx: RuntimeContext, table: Any, core_entry: Any, key: tuple) -> p4r.
 def encode_entry(ctx: RuntimeContext, table: Any, core_entry: Any) -> p4r.TableEntry:
     key = from_core_match(table, core_entry.match)
     out = _keyed(ctx, table, core_entry, key)
+    # PI never sets is_const on reads; we keep it (spec 9.1) because reconcile.py relies on it
+    # to leave const entries out of RECONCILE_AND_COMMIT.
     out.is_const = table.is_const_table
     ident = (table.preamble.id, key, core_entry.priority)
     shot = ctx.one_shots.get(ident)
@@ -362,7 +409,10 @@ def encode_call(ctx: RuntimeContext, call: ActionCall) -> p4r.Action:
 
 
 def _default_entry(ctx: RuntimeContext, table: Any) -> p4r.TableEntry:
-    out = p4r.TableEntry(table_id=table.preamble.id, is_default_action=True)
+    """As PI's table_read_default: the action, and the metadata the last MODIFY gave."""
+    metadata, controller_metadata = ctx.entry_metadata.get(_default_ident(table), (b"", 0))
+    out = p4r.TableEntry(table_id=table.preamble.id, is_default_action=True, metadata=metadata,
+                         controller_metadata=controller_metadata)
     default = ctx.core.tables[table.preamble.name].default_action
     if isinstance(default, ActionCall) and ctx.index.action_named(default.name) is not None:
         out.action.action.CopyFrom(encode_call(ctx, default))
@@ -372,22 +422,63 @@ def _default_entry(ctx: RuntimeContext, table: Any) -> p4r.TableEntry:
 # ------------------------------------------------------------------ direct resources
 
 
-def meter_config(msg: p4r.MeterConfig) -> externs.MeterConfig:
-    if msg.cir < 0 or msg.pir < 0 or msg.cburst < 0 or msg.pburst < 0:
-        raise P4RuntimeError(INVALID_ARGUMENT, "meter rates and bursts must not be negative")
-    if msg.pir < msg.cir:
-        raise P4RuntimeError(INVALID_ARGUMENT, f"meter PIR {msg.pir} is below CIR {msg.cir}")
-    return externs.MeterConfig(msg.cir, msg.cburst, msg.pir, msg.pburst)
+# PI (validate_meter_spec) accepts -1 in any MeterConfig field, a legacy spelling kept for old
+# clients, and hands it to BMv2 cast to unsigned: a rate of 2**64-1 per second, a burst of
+# 2**32-1. All four -1 is BMv2's reset (the meter is unconfigured: every packet GREEN, and a
+# read shows no config); otherwise a -1 rate never runs its bucket dry (GREEN for that rate)
+# and a -1 burst is as deep as BMv2's. Reads give such values back as -1, as PI does.
+UNLIMITED_RATE = (1 << 64) - 1
+MAX_BURST = (1 << 32) - 1
+
+
+def meter_config(msg: p4r.MeterConfig) -> externs.MeterConfig | None:
+    """The config a MeterConfig asks for (None: unconfigured), checked as PI's
+    validate_meter_spec: below -1 is INVALID_ARGUMENT. See target_accepts for PIR < CIR."""
+    values = (msg.cir, msg.cburst, msg.pir, msg.pburst)
+    if min(values) < -1:
+        raise P4RuntimeError(INVALID_ARGUMENT, "meter rates and bursts must not be negative "
+                             "(-1, PI's legacy 'always GREEN', is accepted)")
+    if values == (-1, -1, -1, -1):
+        return None
+    rate = lambda v: UNLIMITED_RATE if v == -1 else v  # noqa: E731
+    burst = lambda v: MAX_BURST if v == -1 else v  # noqa: E731
+    return externs.MeterConfig(rate(msg.cir), burst(msg.cburst), rate(msg.pir), burst(msg.pburst))
+
+
+def target_accepts(cfg: externs.MeterConfig | None) -> None:
+    """BMv2 refuses a PIR below the CIR (meters.cpp: INVALID_INFO_RATE_VALUE), and PI answers
+    that target error UNKNOWN. Checked where PI reaches the target: after the other checks."""
+    if cfg is not None and cfg.pir < cfg.cir:
+        raise P4RuntimeError(UNKNOWN, f"error when writing meter config: the target refuses PIR "
+                             f"{_signed_rate(cfg.pir)} below CIR {_signed_rate(cfg.cir)}")
+
+
+def _signed_rate(rate: int) -> int:
+    return -1 if rate == UNLIMITED_RATE else rate
+
+
+def _signed_burst(burst: int) -> int:
+    return -1 if burst == MAX_BURST else burst
 
 
 def meter_config_msg(cfg: externs.MeterConfig) -> p4r.MeterConfig:
-    return p4r.MeterConfig(cir=cfg.cir, cburst=cfg.cburst, pir=cfg.pir, pburst=cfg.pburst)
+    return p4r.MeterConfig(cir=_signed_rate(cfg.cir), cburst=_signed_burst(cfg.cburst),
+                           pir=_signed_rate(cfg.pir), pburst=_signed_burst(cfg.pburst))
 
 
 def counter_data(table: Any, ctx: RuntimeContext, data: externs.CounterData) -> p4r.CounterData:
     """CounterData with only the fields the (direct) counter's unit counts."""
     spec = ctx.index.direct_resource(table, "direct_counters")
     return unit_filtered(spec.spec.unit if spec is not None else 3, data)
+
+
+def counter_write_data(unit: int, data: p4r.CounterData, current: externs.CounterData) -> externs.CounterData:
+    """What a counter cell holds after a write of `data` (PI counter_data_proto_to_pi, and
+    BMv2's PI target merge_current_value): the fields of the counter's unit are written (an
+    unset `data` writes zeros), the other one keeps its value. CounterSpec.Unit as unit_filtered."""
+    packets = data.packet_count if unit in (0, 2, 3) else current.packets
+    count = data.byte_count if unit in (0, 1, 3) else current.bytes
+    return externs.CounterData(packets, count)  # int64 -> uint64 as PI
 
 
 def as_int64(value: int) -> int:
@@ -407,7 +498,8 @@ def unit_filtered(unit: int, data: externs.CounterData) -> p4r.CounterData:
 
 def _direct_entries(ctx: RuntimeContext, query: p4r.TableEntry, attr: str) -> Iterator[tuple[Any, Any]]:
     """Entries a DirectCounterEntry/DirectMeterEntry read names. Naming a table without the
-    resource is INVALID_ARGUMENT, and a key no entry has NOT_FOUND (spec 9.5, 9.7; PI likewise)."""
+    resource, or a key no entry has, is INVALID_ARGUMENT (PI entry_handle_from_table_entry:
+    "Cannot map table entry to handle"; spec 9.5/9.7 would say NOT_FOUND)."""
     what = attr.replace("_", " ")
     if query.table_id:
         table = ctx.index.get("tables", query.table_id)
@@ -421,7 +513,8 @@ def _direct_entries(ctx: RuntimeContext, query: p4r.TableEntry, attr: str) -> It
             found = True
             yield table, core_entry
     if query.match and not found:
-        raise P4RuntimeError(NOT_FOUND, f"no entry with this key in table id {query.table_id}")
+        raise P4RuntimeError(INVALID_ARGUMENT, f"cannot map table entry to handle: no entry with this key "
+                             f"in table id {query.table_id}")
 
 
 def _no_default_cell(entry: p4r.TableEntry, what: str) -> None:
@@ -437,26 +530,50 @@ def _no_default_cell(entry: p4r.TableEntry, what: str) -> None:
                          "for a table's default entry, and a miss counts and meters nothing")
 
 
-def _direct_target(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry, attr: str) -> Any:
-    if entry.is_default_action:  # PI's order: the key, the resource, the update type, the target
-        table = ctx.index.get("tables", entry.table_id)
-        if not getattr(ctx.core.tables[table.preamble.name], attr):
-            raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no {attr.replace('_', ' ')}")
-        if kind != Update.MODIFY:
-            raise P4RuntimeError(INVALID_ARGUMENT, "direct counters and meters can only be modified")
-        _no_default_cell(entry, attr.replace("_", " "))
-    if kind != Update.MODIFY:
-        raise P4RuntimeError(INVALID_ARGUMENT, "direct counters and meters can only be modified")
-    table, core_table, match, priority, _ = locate(ctx, entry)
+def _direct_target(ctx: RuntimeContext, kind: int, entry: p4r.TableEntry, attr: str,
+                   kinds: tuple[int, ...] = (Update.MODIFY,), validate: Any = None) -> Any:
+    """The core entry a DirectCounterEntry/DirectMeterEntry write names, in the order of PI's
+    direct_counter_write/direct_meter_write: the key (a key no entry has is INVALID_ARGUMENT,
+    "Cannot map table entry to handle"), the resource, the update type (`kinds`), `validate`
+    (the data), then the target: BMv2 keeps no cell for the default entry (UNKNOWN)."""
+    what = attr.replace("_", " ")
+    table = ctx.index.get("tables", entry.table_id)
+    core_table = ctx.core.tables[table.preamble.name]
+    target = None
+    if entry.is_default_action:
+        if entry.match:
+            raise P4RuntimeError(INVALID_ARGUMENT, "a default entry (is_default_action) must have no match fields")
+        if entry.priority:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"a default entry takes no priority (got {entry.priority})")
+    else:
+        _, _, match, priority, _ = locate(ctx, entry)
+        try:
+            target = core_table.get(match, priority)
+        except EntryNotFoundError:
+            raise P4RuntimeError(INVALID_ARGUMENT, f"cannot map table entry to handle: table "
+                                 f"'{table.preamble.name}' has no entry with this key") from None
     if not getattr(core_table, attr):
-        raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no {attr.replace('_', ' ')}")
-    with core_errors():
-        return core_table.get(match, priority)
+        raise P4RuntimeError(INVALID_ARGUMENT, f"table '{table.preamble.name}' has no {what}")
+    if kind not in kinds:
+        allowed = " or ".join(Update.Type.Name(k) for k in kinds)
+        raise P4RuntimeError(INVALID_ARGUMENT, f"a {what} entry takes {allowed} only")
+    if validate is not None:
+        validate()
+    if target is None:
+        _no_default_cell(entry, what)
+    return target
 
 
 def write_direct_counter(ctx: RuntimeContext, kind: int, msg: p4r.DirectCounterEntry) -> None:
-    target = _direct_target(ctx, kind, msg.table_entry, "direct_counter")
-    target.direct.counter = externs.CounterData(msg.data.packet_count, msg.data.byte_count)
+    """MODIFY writes `data` (unset: zeros) to the fields of the counter's unit; DELETE resets the
+    cell to zero and is OK, as PI's direct_counter_write."""
+    target = _direct_target(ctx, kind, msg.table_entry, "direct_counter", (Update.MODIFY, Update.DELETE))
+    if kind == Update.DELETE:
+        target.direct.counter = externs.CounterData(0, 0)
+        return
+    spec = ctx.index.direct_resource(ctx.index.get("tables", msg.table_entry.table_id), "direct_counters")
+    target.direct.counter = counter_write_data(spec.spec.unit if spec is not None else 3, msg.data,
+                                               target.direct.counter)
 
 
 def read_direct_counter(ctx: RuntimeContext, msg: p4r.DirectCounterEntry) -> Iterator[p4r.Entity]:
@@ -468,8 +585,15 @@ def read_direct_counter(ctx: RuntimeContext, msg: p4r.DirectCounterEntry) -> Ite
 
 
 def write_direct_meter(ctx: RuntimeContext, kind: int, msg: p4r.DirectMeterEntry) -> None:
-    target = _direct_target(ctx, kind, msg.table_entry, "direct_meter")
-    target.direct.meter.configure(meter_config(msg.config) if msg.HasField("config") else None)
+    config: list[externs.MeterConfig | None] = [None]
+
+    def validate() -> None:
+        if msg.HasField("config"):
+            config[0] = meter_config(msg.config)
+
+    target = _direct_target(ctx, kind, msg.table_entry, "direct_meter", validate=validate)
+    target_accepts(config[0])
+    target.direct.meter.configure(config[0])
 
 
 def read_direct_meter(ctx: RuntimeContext, msg: p4r.DirectMeterEntry) -> Iterator[p4r.Entity]:

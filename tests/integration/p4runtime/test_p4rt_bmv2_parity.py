@@ -125,8 +125,9 @@ def _read_code(ctl, entity) -> Code:
 
 
 def test_read_codes_as_simple_switch_grpc(primary, compiled):
-    """Spec 9.5/9.7 (and PI): reading the direct counter or meter of a key no entry has is
-    NOT_FOUND, of a table without one INVALID_ARGUMENT. PI pre_mc_read / session_read: one
+    """PI entry_handle_from_table_entry ("Cannot map table entry to handle"): reading the direct
+    counter or meter of a key no entry has is INVALID_ARGUMENT (spec 9.5/9.7 would say
+    NOT_FOUND), as of a table without one. PI pre_mc_read / session_read: one
     multicast group or clone session that does not exist is NOT_FOUND, a reserved group id
     OUT_OF_RANGE. We used to answer all of these with an empty read."""
     info = compiled.p4info
@@ -134,9 +135,9 @@ def test_read_codes_as_simple_switch_grpc(primary, compiled):
         p4r.FieldMatch(field_id=3, optional=p4r.FieldMatch.Optional(value=b"\x08\x00"))])
     dmac = p4r.TableEntry(table_id=pid(info, "tables", "dmac"))
     assert _read_code(primary, p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(table_entry=acl))) == \
-        Code.NOT_FOUND
+        Code.INVALID_ARGUMENT
     assert _read_code(primary, p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=acl))) == \
-        Code.NOT_FOUND
+        Code.INVALID_ARGUMENT
     assert _read_code(primary, p4r.Entity(direct_counter_entry=p4r.DirectCounterEntry(table_entry=dmac))) == \
         Code.INVALID_ARGUMENT
     assert _read_code(primary, p4r.Entity(packet_replication_engine_entry=pre(

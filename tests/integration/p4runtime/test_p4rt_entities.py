@@ -142,9 +142,9 @@ def test_direct_counter_and_meter(primary, compiled, switch_and_address):
         table_entry=acl_entry(info), config=p4r.MeterConfig(cir=1, cburst=1, pir=2, pburst=2))))
     meter = one(primary.read(p4r.Entity(direct_meter_entry=p4r.DirectMeterEntry(table_entry=acl_entry(info)))))
     assert meter.direct_meter_entry.config.pir == 2
-    bad = p4r.MeterConfig(cir=10, cburst=1, pir=5, pburst=1)  # PIR < CIR
+    bad = p4r.MeterConfig(cir=10, cburst=1, pir=5, pburst=1)  # PIR < CIR: BMv2 refuses, PI answers UNKNOWN
     assert failure_code(lambda: primary.write(update("MODIFY", direct_meter_entry=p4r.DirectMeterEntry(
-        table_entry=acl_entry(info), config=bad)))) == grpc.StatusCode.INVALID_ARGUMENT
+        table_entry=acl_entry(info), config=bad)))) == grpc.StatusCode.UNKNOWN
 
 
 def test_full_table_is_resource_exhausted(primary, compiled):
@@ -188,9 +188,9 @@ def test_members_groups_and_indirect_entries(primary, compiled, switch_and_addre
     got = one(primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=pid(info, "tables", "ecmp")))))
     assert got.table_entry.action.action_profile_group_id == 7
     assert failure_code(lambda: primary.write(update("DELETE", action_profile_group=group))) == \
-        grpc.StatusCode.FAILED_PRECONDITION  # still used by the ecmp entry
+        grpc.StatusCode.UNKNOWN  # still used by the ecmp entry (PI: BMv2's GRP_STILL_USED)
     assert failure_code(lambda: primary.write(update("DELETE", action_profile_member=member(info, 1, b"\x02")))) == \
-        grpc.StatusCode.FAILED_PRECONDITION  # still in group 7
+        grpc.StatusCode.UNKNOWN  # still in group 7 (PI: BMv2's MBR_STILL_USED)
     missing = ecmp_entry(info, p4r.TableAction(action_profile_member_id=99))
     primary.write(update("DELETE", table_entry=ecmp_entry(info, p4r.TableAction())))
     primary.write(update("DELETE", action_profile_group=group))
@@ -274,7 +274,7 @@ def test_multicast_groups_with_both_port_encodings(primary, compiled, switch_and
                   update("INSERT", packet_replication_engine_entry=pre(legacy)))
     got = primary.read(p4r.Entity(packet_replication_engine_entry=pre(p4r.MulticastGroupEntry())))
     assert [(r.port, r.instance) for r in got[0].packet_replication_engine_entry.multicast_group_entry.replicas] == \
-        [(b"\x02", 1), (b"\x04", 1)]  # canonical bytes
+        [(b"\x00\x02", 1), (b"\x04", 1)]  # as written (PI pi_port_to_bytestring(port, num_bytes))
     assert got[1].packet_replication_engine_entry.multicast_group_entry == legacy  # answered in its encoding
     primary.write(update("INSERT", table_entry=p4r.TableEntry(
         table_id=pid(info, "tables", "dmac"), match=[exact(1, b"\x0b")], action=action(info, "set_mcast", b"\x03"))))
@@ -288,7 +288,7 @@ def test_multicast_groups_with_both_port_encodings(primary, compiled, switch_and
 
 def test_clone_sessions(primary):
     session = p4r.CloneSessionEntry(session_id=5, replicas=[p4r.Replica(port=b"\x09", instance=0)],
-                                    class_of_service=2, packet_length_bytes=64)
+                                    packet_length_bytes=64)  # class_of_service != 0: UNIMPLEMENTED (PI)
     entry = p4r.PacketReplicationEngineEntry(clone_session_entry=session)
     primary.write(update("INSERT", packet_replication_engine_entry=entry))
     got = one(primary.read(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(

@@ -71,19 +71,29 @@ def pre(**kind) -> p4r.PacketReplicationEngineEntry:
     return p4r.PacketReplicationEngineEntry(**kind)
 
 
-def fill(ctl, info) -> None:
-    """Write one of every kind of forwarding state the test program has."""
+def fill(ctl, info, one_shots: bool = False) -> None:
+    """Write one of every kind of forwarding state the test program has. ecmp_selector is
+    programmed with members and groups, or (`one_shots`) with one-shot action sets: one profile
+    takes one kind or the other (PI's check_selector_usage). Either way 10.1.2.3 spreads over
+    ports 5 and 6 and 10.1.2.4 goes to port 8."""
     table = lambda name: pid(info, "tables", name)  # noqa: E731
     profile = pid(info, "action_profiles", "ecmp_selector")
-    members = [p4r.ActionProfileMember(action_profile_id=profile, member_id=m,
-                                       action=action(info, "forward", port).action)
-               for m, port in ((1, b"\x05"), (2, b"\x06"))]
-    group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=7, max_size=4, members=[
-        p4r.ActionProfileGroup.Member(member_id=1, weight=1), p4r.ActionProfileGroup.Member(member_id=2, weight=1)])
-    one_shot = p4r.ActionProfileActionSet(action_profile_actions=[
-        p4r.ActionProfileAction(action=action(info, "forward", b"\x08").action, weight=1)])
-    ctl.write(*[update("INSERT", action_profile_member=m) for m in members])
-    ctl.write(update("INSERT", action_profile_group=group))
+
+    def action_set(*ports: bytes) -> p4r.TableAction:
+        return p4r.TableAction(action_profile_action_set=p4r.ActionProfileActionSet(action_profile_actions=[
+            p4r.ActionProfileAction(action=action(info, "forward", port).action, weight=1) for port in ports]))
+
+    if one_shots:
+        spread, single = action_set(b"\x05", b"\x06"), action_set(b"\x08")
+    else:
+        members = [p4r.ActionProfileMember(action_profile_id=profile, member_id=m,
+                                           action=action(info, "forward", port).action)
+                   for m, port in ((1, b"\x05"), (2, b"\x06"), (3, b"\x08"))]
+        group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=7, max_size=4, members=[
+            p4r.ActionProfileGroup.Member(member_id=1, weight=1), p4r.ActionProfileGroup.Member(member_id=2, weight=1)])
+        ctl.write(*[update("INSERT", action_profile_member=m) for m in members])
+        ctl.write(update("INSERT", action_profile_group=group))
+        spread, single = p4r.TableAction(action_profile_group_id=7), p4r.TableAction(action_profile_member_id=3)
     ctl.write(
         update("INSERT", table_entry=p4r.TableEntry(table_id=table("dmac"), match=[exact(1, b"\x0b")],
                                                     action=action(info, "forward", b"\x03"))),
@@ -101,9 +111,9 @@ def fill(ctl, info) -> None:
             table_id=table("smac"), match=[exact(1, b"\x0a")], action=action(info, "NoAction"),
             idle_timeout_ns=60_000_000_000, metadata=b"cookie", controller_metadata=42)),
         update("INSERT", table_entry=p4r.TableEntry(table_id=table("ecmp"), match=[exact(1, bytes([10, 1, 2, 3]))],
-                                                    action=p4r.TableAction(action_profile_group_id=7))),
+                                                    action=spread)),
         update("INSERT", table_entry=p4r.TableEntry(table_id=table("ecmp"), match=[exact(1, bytes([10, 1, 2, 4]))],
-                                                    action=p4r.TableAction(action_profile_action_set=one_shot))),
+                                                    action=single)),
         update("MODIFY", counter_entry=p4r.CounterEntry(counter_id=pid(info, "counters", "port_counter"),
                                                         index=p4r.Index(index=1),
                                                         data=p4r.CounterData(packet_count=10, byte_count=1000))),
@@ -114,7 +124,7 @@ def fill(ctl, info) -> None:
             multicast_group_id=5,
             replicas=[p4r.Replica(port=b"\x01", instance=1), p4r.Replica(egress_port=2, instance=1)]))),
         update("INSERT", packet_replication_engine_entry=pre(clone_session_entry=p4r.CloneSessionEntry(
-            session_id=9, replicas=[p4r.Replica(port=b"\x09", instance=0)], class_of_service=2,
+            session_id=9, replicas=[p4r.Replica(port=b"\x09", instance=0)], class_of_service=0,
             packet_length_bytes=64))),
         update("MODIFY", table_entry=p4r.TableEntry(table_id=table("dmac"), is_default_action=True,
                                                     action=action(info, "drop"))),
@@ -137,8 +147,8 @@ def forwards_as_filled(switch) -> None:
     assert [p for p, _ in switch.receive(1, frame("00:00:00:00:00:0b"))] == [3]  # dmac
     assert sorted(p for p, _ in switch.receive(1, frame("00:00:00:00:00:0c"))) == [1, 2]  # dmac -> PRE group 5
     assert [p for p, _ in switch.receive(1, frame("00:00:00:00:00:99", "10.2.3.4"))] == [4]  # ipv4_lpm
-    assert ecmp_ports(switch) == {5, 6}  # ecmp -> selector group 7
-    assert [p for p, _ in switch.receive(1, frame("00:00:00:00:00:99", "10.1.2.4"))] == [8]  # one-shot set
+    assert ecmp_ports(switch) == {5, 6}  # ecmp -> selector group 7, or a one-shot set of two
+    assert [p for p, _ in switch.receive(1, frame("00:00:00:00:00:99", "10.1.2.4"))] == [8]  # member 3, or a set of one
 
 
 def default_action_id(ctl, info, table: str) -> int:
@@ -146,10 +156,12 @@ def default_action_id(ctl, info, table: str) -> int:
     return got[0].table_entry.action.action.action_id
 
 
-def test_reconcile_with_the_same_program_keeps_entries_groups_and_cells(primary, compiled, switch_and_address):
+@pytest.mark.parametrize("one_shots", [False, True], ids=["members-and-groups", "one-shot-sets"])
+def test_reconcile_with_the_same_program_keeps_entries_groups_and_cells(primary, compiled, switch_and_address,
+                                                                        one_shots):
     switch, _ = switch_and_address
     info = compiled.p4info
-    fill(primary, info)
+    fill(primary, info, one_shots)
     forwards_as_filled(switch)  # counts port 1's packets in port_counter[1]
     before, old_core = state(primary, info), switch.core
 

@@ -95,9 +95,12 @@ def test_packet_out_header_packs_bits_and_packet_in_splits_them():
     assert [(m.metadata_id, m.value) for m in pin.metadata] == [(1, b"\x01\x02"), (2, b"\x00")]
 
 
-def test_packet_out_missing_metadata_is_invalid():
+def test_packet_out_missing_metadata_is_zeros_and_an_unknown_id_invalid():
+    """As PI's PacketOutMutate: a field left out is sent as zeros; an id the header lacks is refused."""
+    assert PacketIO(INDEX).packet_out_bytes(p4r.PacketOut(payload=b"x")) == b"\x00\x00x"
+    unknown = p4r.PacketOut(payload=b"x", metadata=[p4r.PacketMetadata(metadata_id=9, value=b"\x01")])
     with pytest.raises(P4RuntimeError) as err:
-        PacketIO(INDEX).packet_out_bytes(p4r.PacketOut(payload=b"x"))
+        PacketIO(INDEX).packet_out_bytes(unknown)
     assert err.value.code == INVALID_ARGUMENT
 
 

@@ -56,7 +56,10 @@ def test_duplicates_wait_for_the_ack_or_its_timeout():
 def test_unconfigured_digests_are_dropped_and_config_errors():
     eng = DigestEngine(P4InfoIndex(P4INFO))
     eng.offer("learn_t", {"mac": 1, "port": 4}, 0)
-    assert eng.due(0) == [] and list(eng.read(p4r.DigestEntry())) == []
+    assert eng.due(0) == []
+    with pytest.raises(P4RuntimeError) as err:  # PI DigestMgr::config_read: not configured
+        eng.read(p4r.DigestEntry(digest_id=5))
+    assert err.value.code == NOT_FOUND
     eng.write(p4r.Update.INSERT, p4r.DigestEntry(digest_id=5))
     for kind, entry, code in [(p4r.Update.INSERT, p4r.DigestEntry(digest_id=5), ALREADY_EXISTS),
                               (p4r.Update.INSERT, p4r.DigestEntry(digest_id=6), NOT_FOUND)]:
