@@ -14,9 +14,10 @@ As simple_switch_grpc (p4lang/PI proto/frontend/src/action_prof_mgr.cpp, device_
   UNKNOWN: PI's "Error when deleting member/group on target" for BMv2's MBR_STILL_USED /
   GRP_STILL_USED.
 - a group member's `watch_port` (or deprecated `watch`) is kept and read back as written
-  (action_profile_group_read_one). PI's WatchPortEnforcer also takes members whose watch
-  port is down out of selection; fabriclab's selector (switch/tables.py) knows no port
-  state, so here the watch port is only stored.
+  (action_profile_group_read_one), and, as PI's WatchPortEnforcer, a member whose watch port
+  is down leaves the selection until it is up again (`apply_watch_ports`, on the switch's
+  port events); reads still list it. A group whose watched members are all down keeps
+  selecting among all of them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Iterator
 from finsy.proto import p4r
 
 from fabriclab.switch.p4runtime import matches, selector_limits
-from fabriclab.switch.p4runtime.context import HIDDEN_ID, RuntimeContext, core_errors
+from fabriclab.switch.p4runtime.context import HIDDEN_ID, RuntimeContext, WatchedGroup, core_errors
 from fabriclab.switch.p4runtime.status import (
     ALREADY_EXISTS,
     INVALID_ARGUMENT,
@@ -65,14 +66,17 @@ def _member_call(ctx: RuntimeContext, profile: Any, action: p4r.Action) -> Actio
     raise P4RuntimeError(INVALID_ARGUMENT, f"the action is not an action of the tables of '{profile.preamble.name}'")
 
 
-def _check_unused(ctx: RuntimeContext, core_profile: Any, ref: Any) -> None:
+def _check_unused(ctx: RuntimeContext, profile: Any, core_profile: Any, ref: Any) -> None:
     """A member or group that a table entry (or group) points at cannot be deleted: UNKNOWN,
-    as PI answers when BMv2 refuses (MBR_STILL_USED / GRP_STILL_USED)."""
+    as PI answers when BMv2 refuses (MBR_STILL_USED / GRP_STILL_USED). A member whose watch
+    port is down is still in its group."""
     for table in ctx.core.tables.values():
         if table.profile is core_profile and any(e.action == ref for e in table.entries()):
             raise P4RuntimeError(UNKNOWN, f"{type(ref).__name__} {ref[0]} is used by an entry of '{table.name}'")
-    if isinstance(ref, MemberRef) and any(ref.member_id == m for g in core_profile.groups.values() for m, _ in g):
-        raise P4RuntimeError(UNKNOWN, f"member {ref.member_id} is in a group")
+    if isinstance(ref, MemberRef):
+        watched = [g.members for (pid, _), g in ctx.watched_groups.items() if pid == profile.preamble.id]
+        if any(ref.member_id == m for g in [*core_profile.groups.values(), *watched] for m, _ in g):
+            raise P4RuntimeError(UNKNOWN, f"member {ref.member_id} is in a group")
 
 
 def _check_id(value: int, what: str) -> None:
@@ -87,7 +91,7 @@ def write_member(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileMember) -
     _check_id(msg.member_id, "member_id")
     with core_errors():
         if kind == Update.DELETE:
-            _check_unused(ctx, core_profile, MemberRef(msg.member_id))
+            _check_unused(ctx, profile, core_profile, MemberRef(msg.member_id))
             core_profile.delete_member(msg.member_id)
             return
         if not msg.HasField("action"):
@@ -121,11 +125,11 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
     exists = msg.group_id in core_profile.groups
     if kind == Update.DELETE:
         if exists:
-            _check_unused(ctx, core_profile, GroupRef(msg.group_id))
+            _check_unused(ctx, profile, core_profile, GroupRef(msg.group_id))
         with core_errors():
             core_profile.delete_group(msg.group_id)
         ctx.group_max_size.pop((profile.preamble.id, msg.group_id), None)
-        ctx.group_watch_ports.pop((profile.preamble.id, msg.group_id), None)
+        ctx.watched_groups.pop((profile.preamble.id, msg.group_id), None)
         return
     if kind == Update.INSERT and exists:
         raise P4RuntimeError(ALREADY_EXISTS, f"group {msg.group_id} exists")
@@ -159,13 +163,24 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
         raise P4RuntimeError(RESOURCE_EXHAUSTED, f"{what}: max_size {max_size} exceeds this switch's "
                              f"maximum {selector_limits.MAX_GROUP_WEIGHT}")
     selector_limits.check_group(profile, [w for _, w in members], max_size, what)
+    key = (profile.preamble.id, msg.group_id)
+    watched = WatchedGroup(members, watches) if watches else None
     with core_errors():
-        core_profile.set_group(msg.group_id, members)
-    ctx.group_max_size[(profile.preamble.id, msg.group_id)] = max_size
-    if watches:
-        ctx.group_watch_ports[(profile.preamble.id, msg.group_id)] = watches
+        core_profile.set_group(msg.group_id, watched.active(ctx.ports_down) if watched else members)
+    ctx.group_max_size[key] = max_size
+    if watched:
+        ctx.watched_groups[key] = watched
     else:
-        ctx.group_watch_ports.pop((profile.preamble.id, msg.group_id), None)
+        ctx.watched_groups.pop(key, None)
+
+
+def apply_watch_ports(ctx: RuntimeContext) -> None:
+    """Select in each watched group among the members whose watch port is up (after a port
+    event changed `ctx.ports_down`; under the switch lock)."""
+    for (profile_id, group_id), watched in ctx.watched_groups.items():
+        profile = ctx.index.get("action_profiles", profile_id)
+        with core_errors():
+            ctx.core.action_profiles[profile.preamble.name].set_group(group_id, watched.active(ctx.ports_down))
 
 
 def _member_out(member_id: int, weight: int, watch: tuple[str, Any] | None) -> p4r.ActionProfileGroup.Member:
@@ -181,7 +196,11 @@ def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4
         for group_id, members in sorted(groups.items()):
             if group_id >= _HIDDEN or (msg.group_id and group_id != msg.group_id):
                 continue
-            watches = ctx.group_watch_ports.get((profile.preamble.id, group_id), {})
+            watched = ctx.watched_groups.get((profile.preamble.id, group_id))
+            if watched is not None:  # as written, members whose port is down included
+                members, watches = watched.members, watched.watches
+            else:
+                watches = {}
             yield p4r.Entity(action_profile_group=p4r.ActionProfileGroup(
                 action_profile_id=profile.preamble.id,
                 group_id=group_id,

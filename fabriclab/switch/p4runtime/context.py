@@ -40,6 +40,29 @@ class OneShot:
 
 
 @dataclass
+class WatchedGroup:
+    """A selector group written with watch ports: its members as written (what a read
+    returns) and each member's watch port (`watch` or `watch_port`, as written). The switch
+    core selects among the members whose watch port is up (PI's WatchPortEnforcer)."""
+
+    members: list[tuple[int, int]]  # (member id, weight)
+    watches: dict[int, tuple[str, Any]]  # member id -> ("watch" | "watch_port", value)
+
+    def active(self, ports_down: set[int]) -> list[tuple[int, int]]:
+        """The members to select among: those whose watch port is not down; all of them if
+        none is up (the group keeps forwarding rather than select from nothing)."""
+        up = [(m, w) for m, w in self.members if self.port(m) not in ports_down]
+        return up or list(self.members)
+
+    def port(self, member_id: int) -> int | None:
+        watch = self.watches.get(member_id)
+        if watch is None:
+            return None
+        kind, value = watch
+        return int.from_bytes(value, "big") if kind == "watch_port" else value
+
+
+@dataclass
 class RuntimeContext:
     index: P4InfoIndex
     core: Any
@@ -47,8 +70,10 @@ class RuntimeContext:
     # ("group" | "session", id) -> {(port, rid): how the replica's port was written: `port`
     # bytes of that many bytes, or 0 for the deprecated `egress_port`}
     replica_widths: dict[tuple[str, int], dict[tuple[int, int], int]] = field(default_factory=dict)
-    # (profile id, group id) -> {member id: ("watch" | "watch_port", value)}, as written
-    group_watch_ports: dict[tuple[int, int], dict[int, tuple[str, Any]]] = field(default_factory=dict)
+    # (profile id, group id) -> the group as written, for groups with watch ports
+    watched_groups: dict[tuple[int, int], WatchedGroup] = field(default_factory=dict)
+    # ports whose carrier is down (the device's set, shared by every pipeline it installs)
+    ports_down: set[int] = field(default_factory=set)
     group_max_size: dict[tuple[int, int], int] = field(default_factory=dict)  # (profile id, group id)
     one_shots: dict[tuple, OneShot] = field(default_factory=dict)
     next_hidden_id: int = HIDDEN_ID

@@ -84,6 +84,7 @@ class Device:
         self.ageing: AgeingMonitor | None = None
         self.streams_lock = threading.Lock()  # arbitration; never held while taking switch.lock
         self.config_lock = threading.Lock()  # one SetForwardingPipelineConfig at a time
+        self.ports_down: set[int] = set()  # from the switch's port events: watch ports (action_profiles)
 
     # -------------------------------------------------------------- checks
     def _check_device(self, device_id: int) -> None:
@@ -130,7 +131,8 @@ class Device:
                 core = SwitchCore(program, drop_port=self.switch.drop_port, cpu_port=self.switch.cpu_port)
             except FabricError as err:
                 raise P4RuntimeError(INVALID_ARGUMENT, f"the switch cannot run this program: {err}") from err
-            ctx = RuntimeContext(P4InfoIndex(config.p4info), core, clock=getattr(self.switch, "now_ns", None))
+            ctx = RuntimeContext(P4InfoIndex(config.p4info), core, clock=getattr(self.switch, "now_ns", None),
+                                 ports_down=self.ports_down)
             if request.action == SetAction.RECONCILE_AND_COMMIT:
                 self._reconcile(config, ctx)
                 return
@@ -236,6 +238,14 @@ class Device:
         if io is None:
             raise P4RuntimeError(FAILED_PRECONDITION, "no forwarding pipeline config has been set")
         self.switch.inject_packet_out(io.packet_out_bytes(msg))
+
+    def port_changed(self, port: int, up: bool) -> None:
+        """A port's carrier changed (the switch's port event): selector groups stop or resume
+        selecting the members that watch it, in the pipeline and in one saved for COMMIT."""
+        with self.switch.lock:
+            (self.ports_down.discard if up else self.ports_down.add)(port)
+            if self.ctx is not None:
+                action_profiles.apply_watch_ports(self.ctx)
 
     def digest_ack(self, msg: p4r.DigestListAck) -> None:
         with self.switch.lock:

@@ -22,6 +22,7 @@ class LoopbackSwitch:
         self.transmitted: list[tuple[int, bytes]] = []
         self._packet_in: list[Callable[[bytes], None]] = []
         self._digest: list[Callable[[], None]] = []
+        self._port_status: list[Callable[[int, bool], None]] = []
         self._t0 = time.monotonic_ns()
 
     # -- the protocol the P4Runtime server uses --
@@ -41,6 +42,14 @@ class LoopbackSwitch:
 
     def add_digest_listener(self, fn: Callable[[], None]) -> None:
         self._digest.append(fn)
+
+    def add_port_status_listener(self, fn: Callable[[int, bool], None]) -> None:
+        self._port_status.append(fn)
+
+    def port_status(self, port: int, up: bool) -> None:
+        """A port's carrier changed (the caller says so: there are no ports): tell the listeners."""
+        for fn in self._port_status:
+            fn(port, up)
 
     # -- the data plane, driven by the caller --
     def receive(self, port: int, data: bytes) -> list[tuple[int, bytes]]:

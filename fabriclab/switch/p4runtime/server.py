@@ -188,7 +188,9 @@ class P4RuntimeService(p4r_grpc.P4RuntimeServicer):
             target.offer(p4r.StreamMessageResponse(packet=io.packet_in(data)))
 
     def on_port_status(self, port: int, up: bool) -> None:
-        """Port-status listener: a carrier change goes to the primary controller (port_status.py)."""
+        """Port-status listener: watched group members follow the port, then the carrier change
+        goes to the primary controller (port_status.py)."""
+        self.device.port_changed(port, up)
         target = self.device.packet_in_stream()
         if target is not None:
             target.send(port_status.notification(port, up))

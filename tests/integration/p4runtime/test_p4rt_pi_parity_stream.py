@@ -133,6 +133,40 @@ def test_group_member_watch_ports_read_back_as_written(primary, compiled):
     assert got.action_profile_group == unwatched
 
 
+def test_a_member_whose_watch_port_is_down_leaves_the_selection(primary, compiled, switch_and_address):
+    """PI's WatchPortEnforcer: a port event takes the members watching that port out of the
+    group's selection until it is up again; reads still list them, and the controller hears
+    the port event as before."""
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    profile = pid(info, "action_profiles", "ecmp_selector")
+    primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")),
+                  update("INSERT", action_profile_member=member(info, 2, b"\x03")))
+    group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=4, members=[
+        p4r.ActionProfileGroup.Member(member_id=1, weight=1, watch_port=b"\x02"),
+        p4r.ActionProfileGroup.Member(member_id=2, weight=1, watch_port=b"\x03")])
+    primary.write(update("INSERT", action_profile_group=group),
+                  update("INSERT", table_entry=ecmp_entry(info, p4r.TableAction(action_profile_group_id=4))))
+
+    def ports() -> set[int]:
+        frames = [bytes(Ether(dst="00:00:00:00:00:99", src="00:00:00:00:00:0a")
+                        / IP(src=f"10.9.0.{i}", dst="10.1.2.3") / UDP(sport=1, dport=2)) for i in range(32)]
+        return {p for f in frames for p, _ in switch.receive(1, f)}
+
+    assert ports() == {2, 3}
+    switch.port_status(3, False)
+    assert ports() == {2}
+    query = p4r.Entity(action_profile_group=p4r.ActionProfileGroup(action_profile_id=profile, group_id=4))
+    assert primary.read(query)[0].action_profile_group == group  # still both members
+    assert failure_code(lambda: primary.write(update("DELETE", action_profile_member=member(info, 2, b"\x03")))) == \
+        Code.UNKNOWN  # member 2 is still in the group
+    switch.port_status(2, False)
+    assert ports() == {2, 3}  # both down: the group keeps selecting among all
+    switch.port_status(2, True)
+    switch.port_status(3, True)
+    assert ports() == {2, 3}
+
+
 def test_members_and_groups_cannot_join_a_profile_one_shot_sets_use(primary, compiled):
     """ActionProfMgr::check_selector_usage: "Invalid attempt to mix action selector programming
     modes" (INVALID_ARGUMENT) while one-shot sets are there; allowed again once they are gone."""
