@@ -303,7 +303,9 @@ class ExternCompiler:
             if len(run) == 1:
                 items.append(self.data_parts_of([parts[i]])[0])
             else:
-                mask = sum(((1 << w) - 1) << s for s, w in run)
+                mask = 0
+                for s_, w_ in run:  # OR, not sum: a data list may name one field twice
+                    mask |= ((1 << w_) - 1) << s_
                 items.append((f"({h}.v & {mask})", tuple(run), f"{h}.valid"))
             run = []
         return items
@@ -336,6 +338,9 @@ class ExternCompiler:
         heads = {h for _, _, h, _ in slices}
         if len(heads) != 1 or None in heads or any(not isinstance(w, int) for _, w, _, _ in slices):
             return None
+        spans = sorted((hshift, hshift + w) for _, w, _, hshift in slices)
+        if any(b[0] < a[1] for a, b in zip(spans, spans[1:])):
+            return None  # a bit counted twice in the sum: the header's masked int holds it once
         total = sum(w for _, w, _, _ in slices)
         pos, mask = total + (8 if total // 8 % 2 else 0), 0
         for _, width, _, hshift in slices:
@@ -439,14 +444,15 @@ class ExternCompiler:
             return
         mx = self.gen.uniq("max")
         bc.emit(f"{mx} = {m}")
-        value = f"(({b}) + ({h} % {mx} if {mx} else {h}))"
+        value = f"(({b}) + ({h} % {mx} if {mx} else 0))"  # BMv2 treats max 0 as 1: the base
         bc.emit_all(bc.assign(result, f"({value} & {(1 << width_of(result.type)) - 1})", result.type))
 
     def f_random(self, bc, mc, args) -> None:
         result, lo, hi = args
         a, b = bc.const_of(lo), bc.const_of(hi)
-        if a is None or b is None or b < a:
-            bc.emit_all(bc.assign(result, f"_rand({bc.expr(lo)}, {bc.expr(hi)})", result.type))
+        if a is None or b is None or b < a:  # lo > hi: BMv2 writes nothing (modify_field_rng_uniform)
+            bc.emit(f"_lo, _hi = {bc.expr(lo)}, {bc.expr(hi)}")
+            self.assign_if(bc, "_lo <= _hi", result, "_rand(_lo, _hi)", result.type)
             return
         # Constant bounds: rng.randint(a, b)'s own draws inline (random.Random._randbelow:
         # getrandbits(n.bit_length()) until below n), five Python calls fewer per packet.
@@ -510,7 +516,8 @@ class ExternCompiler:
         self._request(bc, "recirc_fl", None, bc.expr(args[0]))
 
     def f_truncate(self, bc, mc, args) -> None:
-        bc.emit(f"pkt.truncate = {bc.expr(args[0])}")
+        # BMv2's Packet::truncate keeps the smallest length asked for (0 here: none asked)
+        bc.emit(f"pkt.truncate = min(pkt.truncate, {bc.expr(args[0])}) if pkt.truncate else {bc.expr(args[0])}")
 
     def f_static_assert(self, bc, mc, args) -> None:
         bc.emit("pass  # static_assert: checked by the compiler")
@@ -537,18 +544,18 @@ class ExternCompiler:
             value = fast
         else:
             value = f"({fast or f'{fn}({self.data_bytes(bc, data)}{tail})'} & {(1 << width) - 1})"
-        if verify:
-            exact = f"{value} != {bc.expr(target)}"
-            if fast is not None:
-                exact = self.verify_by_residue(bc, data, target, exact) or exact
-            bc.emit(f"if {c} and {exact}:")
-            bc.emit("    pkt.sm.checksum_error = 1")
-            return
-        guard = c
+        guard = c  # BMv2 verifies and updates only a checksum field of a valid header (checksums.cpp)
         if isinstance(target, ir.Member):
             ht = resolve(target.expr.type)
             if isinstance(ht, ir.StructLike) and ht.is_header and c != f"{bc.expr_read(target.expr)}.valid":
                 guard = f"{c} and {bc.expr_read(target.expr)}.valid"
+        if verify:
+            exact = f"{value} != {bc.expr(target)}"
+            if fast is not None:
+                exact = self.verify_by_residue(bc, data, target, exact) or exact
+            bc.emit(f"if {guard} and {exact}:")
+            bc.emit("    pkt.sm.checksum_error = 1")
+            return
         bc.emit(f"if {guard}:")
         bc.indent += 1
         saved = bc.materialised
@@ -592,19 +599,30 @@ class ExternCompiler:
                 f"{obj}_cells{'_' + method if method else ''}", getattr(cells, method) if method else cells)
         return name
 
-    def register_read(self, bc, obj: str, index) -> str:
-        """Register.dp_read inlined: an out-of-range index reads 0; the check is left out
-        when the index cannot exceed the register's size."""
+    def register_read(self, bc, obj: str, index, result) -> None:
+        """Register.dp_read inlined into `result`: an out-of-range index leaves `result` as
+        it was (BMv2's register_read checks the index and writes nothing); the check is left
+        out when the index cannot exceed the register's size."""
         reg = self.gen.ns[obj]
         size = reg.size
         # a dense register's list by subscript (the index is in range here), else dict.get
         get = (f"{self.cells(obj)}[{{}}]" if reg.dense else f"{self.cells(obj, 'get')}({{}}, 0)").format
         bits = self.gen.index_bits(index)
         if bits is not None and 1 << bits <= size:
-            return get(bc.expr(index))
-        # one name for every read: a read nested in the index completes before this one's
-        # walrus, and the walrus is read right after (no other read in between)
-        return f"({get('_ri')} if (_ri := {bc.expr(index)}) < {size} else 0)"
+            bc.emit_all(bc.assign(result, get(bc.expr(index)), None))
+            return
+        # one name for every read: a read nested in the index completes before this one's walrus
+        self.assign_if(bc, f"(_ri := {bc.expr(index)}) < {size}", result, get("_ri"))
+
+    def assign_if(self, bc, cond: str, result, value: str, typ=None) -> None:
+        """`result = value` only when `cond` holds: BMv2 leaves an extern's out argument
+        unchanged when it refuses the call (an index out of range, an empty random range)."""
+        bc.emit(f"if {cond}:")
+        bc.indent += 1
+        saved = bc.materialised  # a header made real in this branch only is not real after it
+        bc.emit_all(bc.assign(result, value, typ))
+        bc.materialised = saved
+        bc.indent -= 1
 
     def register_write(self, bc, obj: str, index, value) -> None:
         """Register.dp_write inlined: an out-of-range write is ignored (index first, as the
@@ -657,16 +675,18 @@ class ExternCompiler:
             self.counter_count(bc, obj, args[0])
         elif kind == "direct_counter" and mc.method == "count":
             bc.emit("pass  # direct_counter: counted by the table on a hit")
-        elif kind == "meter" and mc.method == "execute_meter":
-            value = f"{obj}.execute({bc.expr(args[0])}, pkt.sm.packet_length, pkt.now)"
-            bc.emit_all(bc.assign(args[1], value, None))
+        elif kind == "meter" and mc.method == "execute_meter":  # out of range: no colour written (BMv2)
+            size = self.gen.ns[obj].size
+            self.assign_if(bc, f"(_mi := {bc.expr(args[0])}) < {size}", args[1],
+                           f"{obj}.execute(_mi, pkt.sm.packet_length, pkt.now)")
         elif kind == "direct_meter" and mc.method == "read":
             table = self.direct_meter_table.get(id(inst))
             if table is None:
                 raise unsupported(mc, "a direct_meter no table uses")
-            bc.emit_all(bc.assign(args[0], f"{table}.last_color", None))
+            # BMv2 writes the colour on a hit only (match_tables.cpp): on a miss the field stays
+            self.assign_if(bc, f"(_dc := {table}.last_color) is not None", args[0], "_dc")
         elif kind == "register" and mc.method == "read":
-            bc.emit_all(bc.assign(args[0], self.register_read(bc, obj, args[1]), None))
+            self.register_read(bc, obj, args[1], args[0])
         elif kind == "register" and mc.method == "write":
             self.register_write(bc, obj, args[0], args[1])
         else:
@@ -674,8 +694,8 @@ class ExternCompiler:
 
 
 def _rand_between(rng, lo: int, hi: int) -> int:
-    """v1model random(): uniform in [lo, hi] (lo when the range is empty)."""
-    return rng.randint(lo, hi) if hi >= lo else lo
+    """v1model random(): uniform in [lo, hi] (the caller writes nothing for an empty range)."""
+    return rng.randint(lo, hi)
 
 
 _BMV2_TOP = (1 << 31) - 1

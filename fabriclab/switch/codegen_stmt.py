@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from fabriclab.p4 import ir
 from fabriclab.switch import codegen_runtime as rt
@@ -164,12 +165,25 @@ class BlockCompiler(ExprCompiler):
             self.h_bound = (path, self.emitted, len(self.lines), self.indent, False)
 
     # ------------------------------------------------------------ statements
+    def stores_always(self, s) -> bool:
+        """A register read() or random() call statement whose generated code stores into
+        its out argument on every path (codegen_externs.assign_if otherwise): the index
+        cannot exceed the register, or the bounds are constants with lo <= hi."""
+        mc = s.call
+        args = [a.value for a in mc.args]
+        if mc.method == "random":
+            lo, hi = self.const_of(args[1]), self.const_of(args[2])
+            return lo is not None and hi is not None and lo <= hi
+        reg = self.gen.ns.get(self.scope.lookup(mc.target.decl)) if isinstance(mc.target, ir.PathExpr) else None
+        bits = self.gen.index_bits(args[1])
+        return reg is not None and bits is not None and 1 << bits <= reg.size
+
     def block(self, stmts) -> None:
         start = len(self.lines)
         saved = self.materialised
         i = 0
         while i < len(stmts):
-            if _assigned_next(stmts, i):  # `bit<8> x;` then `x = ...`: no zero stored first
+            if _assigned_next(stmts, i, self.stores_always):  # `bit<8> x;` then `x = ...`: no zero stored first
                 self.scope.names[id(stmts[i])] = self.gen.uniq("v_" + stmts[i].name)
                 i += 1
                 continue
@@ -1182,17 +1196,18 @@ def _read_once(body, prm, arg) -> bool:
     return True
 
 
-def _assigned_next(stmts, i: int) -> bool:
+def _assigned_next(stmts, i: int, always: Callable[[Any], bool]) -> bool:
     """stmts[i] declares a scalar without a value and a statement after it always stores
-    one into it without reading it first: an assignment, or a register read(), hash() or
-    random() into it (their generated code stores a value on every path). Between them
+    one into it without reading it first: an assignment, a hash(), or a register read() or
+    random() whose generated code stores on every path (`always`: an index that cannot be
+    out of range, constant bounds lo <= hi; else BMv2 leaves the variable as it was). Between them
     only other such declarations and such stores into other names, none reading it
     (`bit<32> depth; bit<48> seen; r1.read(depth, p); r2.read(seen, p);`)."""
     decl = stmts[i]
     if not (isinstance(decl, ir.VarDecl) and decl.init is None and not is_object(decl.type)):
         return False
     for s in stmts[i + 1:]:
-        target = _stored_into(s)
+        target = _stored_into(s, always)
         if target is decl:
             return not _reads(s, decl)
         if target is None and not (isinstance(s, ir.VarDecl) and s.init is None) \
@@ -1201,9 +1216,9 @@ def _assigned_next(stmts, i: int) -> bool:
     return False
 
 
-def _stored_into(s) -> ir.Node | None:
-    """The declaration `s` always stores a scalar into (an assignment to a name, a register
-    read(), hash() or random() into one), or None."""
+def _stored_into(s, always: Callable[[Any], bool]) -> ir.Node | None:
+    """The declaration `s` always stores a scalar into (an assignment to a name, a hash(),
+    or a register read() or random() that `always` stores), or None."""
     if isinstance(s, ir.Assign):
         return s.lhs.decl if isinstance(s.lhs, ir.PathExpr) else None
     if not isinstance(s, ir.CallStmt):
@@ -1213,10 +1228,10 @@ def _stored_into(s) -> ir.Node | None:
     if not args or not isinstance(args[0], ir.PathExpr) or any(a is None for a in args[1:]):
         return None
     if mc.kind == ir.CallKind.EXTERN_FUNCTION:
-        return args[0].decl if mc.method in ("hash", "random") else None
+        return args[0].decl if mc.method == "hash" or mc.method == "random" and always(s) else None
     inst = mc.target.decl if isinstance(mc.target, ir.PathExpr) else None
     if mc.kind == ir.CallKind.EXTERN_METHOD and mc.method == "read" and isinstance(
-            inst, ir.Instance) and _extern_name(inst.type) == "register":
+            inst, ir.Instance) and _extern_name(inst.type) == "register" and always(s):
         return args[0].decl
     return None
 

@@ -117,6 +117,7 @@ class SwitchCore:
                 copy.sm.egress_port = out_port
                 copy.sm.egress_rid = rid
                 copy.sm.instance_type = REPLICATION
+                copy.truncate = 0  # BMv2's replicas are new packets: a truncate() in ingress is not theirs
                 items.append(EgressItem(out_port, copy.sm.priority, len(data), copy))
             return
         if sm.egress_spec == self.drop_port:

@@ -3,7 +3,7 @@
 `hash()` and action selectors feed a data list to one of these. BMv2 packs the fields
 big-endian into a bit string (padded with zero bits at the end to a whole byte) and
 computes the algorithm over those bytes; the generated code of `hash()` then applies
-`base + h % max` (no modulo for max 0) inline.
+`base + h % max` inline (max 0 counts as 1, as BMv2: the result is the base).
 """
 
 from __future__ import annotations

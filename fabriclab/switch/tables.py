@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple, Union
 
 from fabriclab.errors import FabricError
-from fabriclab.switch.externs import GREEN, DirectState
+from fabriclab.switch.externs import DirectState
 from fabriclab.switch.hashing import ALGORITHMS, Item, pack_items
 
 
@@ -461,7 +461,7 @@ class Table:
         self.direct_meter = direct_meter
         self.support_timeout = support_timeout
         self._meter_packets = meter_unit == "packets"
-        self.last_color = GREEN
+        self.last_color: int | None = None  # the colour of this packet's hit (None: a miss)
         self._key_index = {k.name: i for i, k in enumerate(self.keys)}
         self._entries: dict[tuple, TableEntry] = {}
         self._seq = itertools.count()
@@ -724,6 +724,7 @@ class Table:
         """
         entry = self._engine.lookup(values)
         if entry is None:
+            self.last_color = None  # a miss meters nothing: a direct_meter read writes nothing
             return False, self.default_action
         direct = entry.direct
         if self.direct_counter is not None:

@@ -36,7 +36,7 @@ control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         hdr.a.len = hdr.a.len + (bit<16>)meta.k;  // a wider value cast down: + 3
         hdr.a.op = hdr.a.op - hdr.a.op;   // the same field on both sides
         hdr.res.setValid();
-        hash(hdr.res.h, HashAlgorithm.crc32, 32w0, { hdr.b.y, hdr.a.lo, hdr.a.len }, 32w0);
+        hash(hdr.res.h, HashAlgorithm.crc32, 32w0, { hdr.b.y, hdr.a.lo, hdr.a.len }, 33w0x100000000);
     }
 }
 control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) { apply { } }
@@ -185,7 +185,7 @@ control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         meta.k = hdr.a.x;
         meta.j = hdr.a.y;
         // one optional header: hashed by the values, per distinct values
-        hash(hdr.r.h16, HashAlgorithm.crc16, 16w0, { hdr.b.z, meta.k }, 32w0);
+        hash(hdr.r.h16, HashAlgorithm.crc16, 16w0, { hdr.b.z, meta.k }, 17w0x10000);
         hash(hdr.r.h32, HashAlgorithm.crc32, 32w5, { meta.j, hdr.b.z }, 32w1000);
     }
 }
