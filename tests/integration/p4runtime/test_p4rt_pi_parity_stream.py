@@ -112,17 +112,25 @@ def ecmp_entry(info, table_action, dst=bytes([10, 1, 2, 3])):
     return p4r.TableEntry(table_id=pid(info, "tables", "ecmp"), match=[exact(1, dst)], action=table_action)
 
 
+def watched_group(primary, info, first: dict, second: dict) -> p4r.ActionProfileGroup:
+    """Members 1 (forward to port 2) and 2 (port 3) in group 4, with these Member fields
+    (weight 1 unless given); returns the group as written."""
+    profile = pid(info, "action_profiles", "ecmp_selector")
+    primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")),
+                  update("INSERT", action_profile_member=member(info, 2, b"\x03")))
+    group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=4, members=[
+        p4r.ActionProfileGroup.Member(member_id=m, **{"weight": 1, **fields})
+        for m, fields in ((1, first), (2, second))])
+    primary.write(update("INSERT", action_profile_group=group))
+    return group
+
+
 def test_group_member_watch_ports_read_back_as_written(primary, compiled):
     """action_profile_group_read_one / WatchPort::to_p4rt: `watch_port` bytes and the
     deprecated `watch` are stored with the membership and returned."""
     info = compiled.p4info
     profile = pid(info, "action_profiles", "ecmp_selector")
-    primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")),
-                  update("INSERT", action_profile_member=member(info, 2, b"\x03")))
-    group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=4, members=[
-        p4r.ActionProfileGroup.Member(member_id=1, weight=1, watch_port=b"\x00\x02"),
-        p4r.ActionProfileGroup.Member(member_id=2, weight=2, watch=3)])
-    primary.write(update("INSERT", action_profile_group=group))
+    group = watched_group(primary, info, dict(watch_port=b"\x00\x02"), dict(weight=2, watch=3))
     query = p4r.Entity(action_profile_group=p4r.ActionProfileGroup(action_profile_id=profile, group_id=4))
     [got] = primary.read(query)
     assert got.action_profile_group == group
@@ -140,13 +148,8 @@ def test_a_member_whose_watch_port_is_down_leaves_the_selection(primary, compile
     switch, _ = switch_and_address
     info = compiled.p4info
     profile = pid(info, "action_profiles", "ecmp_selector")
-    primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")),
-                  update("INSERT", action_profile_member=member(info, 2, b"\x03")))
-    group = p4r.ActionProfileGroup(action_profile_id=profile, group_id=4, members=[
-        p4r.ActionProfileGroup.Member(member_id=1, weight=1, watch_port=b"\x02"),
-        p4r.ActionProfileGroup.Member(member_id=2, weight=1, watch_port=b"\x03")])
-    primary.write(update("INSERT", action_profile_group=group),
-                  update("INSERT", table_entry=ecmp_entry(info, p4r.TableAction(action_profile_group_id=4))))
+    group = watched_group(primary, info, dict(watch_port=b"\x02"), dict(watch_port=b"\x03"))
+    primary.write(update("INSERT", table_entry=ecmp_entry(info, p4r.TableAction(action_profile_group_id=4))))
 
     def ports() -> set[int]:
         frames = [bytes(Ether(dst="00:00:00:00:00:99", src="00:00:00:00:00:0a")
