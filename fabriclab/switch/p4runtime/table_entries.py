@@ -466,10 +466,15 @@ def meter_config_msg(cfg: externs.MeterConfig) -> p4r.MeterConfig:
                            pir=_signed_rate(cfg.pir), pburst=_signed_burst(cfg.pburst))
 
 
+def _direct_counter_unit(ctx: RuntimeContext, table: Any) -> int:
+    """The table's direct counter's CounterSpec.Unit (BOTH, 3, when the P4Info has none)."""
+    spec = ctx.index.direct_resource(table, "direct_counters")
+    return spec.spec.unit if spec is not None else 3
+
+
 def counter_data(table: Any, ctx: RuntimeContext, data: externs.CounterData) -> p4r.CounterData:
     """CounterData with only the fields the (direct) counter's unit counts."""
-    spec = ctx.index.direct_resource(table, "direct_counters")
-    return unit_filtered(spec.spec.unit if spec is not None else 3, data)
+    return unit_filtered(_direct_counter_unit(ctx, table), data)
 
 
 def counter_write_data(unit: int, data: p4r.CounterData, current: externs.CounterData) -> externs.CounterData:
@@ -571,9 +576,8 @@ def write_direct_counter(ctx: RuntimeContext, kind: int, msg: p4r.DirectCounterE
     if kind == Update.DELETE:
         target.direct.counter = externs.CounterData(0, 0)
         return
-    spec = ctx.index.direct_resource(ctx.index.get("tables", msg.table_entry.table_id), "direct_counters")
-    target.direct.counter = counter_write_data(spec.spec.unit if spec is not None else 3, msg.data,
-                                               target.direct.counter)
+    unit = _direct_counter_unit(ctx, ctx.index.get("tables", msg.table_entry.table_id))
+    target.direct.counter = counter_write_data(unit, msg.data, target.direct.counter)
 
 
 def read_direct_counter(ctx: RuntimeContext, msg: p4r.DirectCounterEntry) -> Iterator[p4r.Entity]:
