@@ -4,8 +4,7 @@
 the generated module (source and compiled code), the objects that module refers to, and
 the runtime state the control plane edits (tables, action profiles, counters, meters,
 registers, value sets), named by their P4Info fully qualified names. The switch core loads
-it once with `PipelineCode.load(drop_port, digest_sink)`, which binds the core's own parts
-and returns the `StageFunctions` it calls per packet. Code generation never sees the core.
+it once with `PipelineCode.load(drop_port)`, which binds the core's drop port and returns the `StageFunctions` it calls per packet. Code generation never sees the core.
 Nothing on the packet path looks at the IR again (ARCHITECTURE principle 2).
 """
 
@@ -31,7 +30,7 @@ from fabriclab.switch.codegen_parser import ParserGenerator
 from fabriclab.switch.codegen_ranges import FieldRanges
 from fabriclab.switch.codegen_stmt import BlockCompiler, ControlCtx, ir_nodes
 from fabriclab.switch.tables import ActionProfile, Table
-from fabriclab.switch.v1model import Digest, PacketState
+from fabriclab.switch.v1model import PacketState
 
 # V1Switch's six arguments, in order (v1model.p4 names its parameters p, vr, ig, eg, ck, dep).
 V1SWITCH_STAGES = ("parser", "verify_checksum", "ingress", "egress", "compute_checksum",
@@ -63,8 +62,9 @@ class StageFunctions:
     """The generated functions the core calls for each packet, in v1model's stage order.
 
     run_ingress(port, data, now_us, instance_type, depth, preserved) -> packet: a new packet
-    through parser, verifyChecksum and ingress in one call (`preserved`: None or (metadata,
-    field list) copied in after parsing, for resubmit/recirculate); finish(packet) -> frame:
+    through parser, verifyChecksum and ingress in one call (`preserved`: None, or (metadata,
+    field list) for resubmit/recirculate: copied in before the parser runs, and then, as in
+    simple_switch, the packet's standard metadata says port 0 and timestamp 0); finish(packet) -> frame:
     computeChecksum then deparser; new_packet() + parse(packet, data) for I2E clones."""
 
     new_packet: Callable
@@ -73,12 +73,6 @@ class StageFunctions:
     egress: Callable
     finish: Callable
     copy_field_list: Callable
-
-
-class DigestSink:
-    """Where generated code puts `digest()` records (the core passes its deque)."""
-
-    def append(self, digest: Digest) -> None: ...
 
 
 @dataclass
@@ -111,9 +105,9 @@ class PipelineCode:
                 ns[name] = getattr(copy.deepcopy(owner, memo), value.__name__)
         return PipelineCode(self.source, self.code, ns, *state)
 
-    def load(self, drop_port: int, digest_sink: DigestSink) -> StageFunctions:
-        """Run the module with the core's drop port and digest sink bound in it."""
-        ns = dict(self.namespace, _drop_port=drop_port, _digest_sink=digest_sink)
+    def load(self, drop_port: int) -> StageFunctions:
+        """Run the module with the core's drop port bound in it."""
+        ns = dict(self.namespace, _drop_port=drop_port)
         exec(self.code, ns)
         for table in self.tables.values():  # their empty-table flags: globals of this module
             table.bind_flags(ns)
@@ -618,12 +612,12 @@ class PipelineGenerator:
                f"    pkt.meta = {meta_cls}()"]
         run_ingress = [
             "def run_ingress(_port, _data, _now, _itype, _depth, _pres):", *new,
-            f"    pkt.sm = _sm = {sm_cls}()", "    _sm.ingress_port = _port",
-            "    _sm.packet_length = len(_data)", "    _sm.instance_type = _itype",
-            "    _sm.ingress_global_timestamp = _now", "    pkt.data = _data", "    pkt.now = _now",
-            *parse, "    if _depth:", "        pkt.depth = _depth", "    if _pres is not None:",
-            "        copy_field_list(_pres[1], _pres[0], pkt.meta)", *verify, *ingress,
-            "    return pkt"]
+            f"    pkt.sm = _sm = {sm_cls}()", "    _sm.packet_length = len(_data)",
+            "    _sm.instance_type = _itype", "    pkt.data = _data", "    pkt.now = _now",
+            "    if _pres is None:", "        _sm.ingress_port = _port",
+            "        _sm.ingress_global_timestamp = _now", "    else:",
+            "        pkt.depth = _depth", "        copy_field_list(_pres[1], _pres[0], pkt.meta)",
+            *parse, *verify, *ingress, "    return pkt"]
         funcs = [
             "def parse(pkt, _data):\n" + "\n".join(_without_unused_params(parse)),
             "\n".join(_without_unused_params(run_ingress)),

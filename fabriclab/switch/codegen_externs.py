@@ -473,6 +473,8 @@ class ExternCompiler:
         return name
 
     def f_digest(self, bc, mc, args) -> None:
+        """The record, with the data's values now, replaces any earlier one: simple_switch
+        learns one digest per packet at the end of ingress, the last call's."""
         data = args[1]
         t = resolve(data.type)
         if not isinstance(t, ir.StructLike):
@@ -480,14 +482,14 @@ class ExternCompiler:
                 raise unsupported(mc, "digest of a value that is neither a struct nor a list")
             # a list: P4Info's tuple, its members by position
             body = ", ".join(f"{i}: {bc.expr(v)}" for i, v in enumerate(data.items))
-            bc.emit(f"_digest_sink.append(_Digest({mc.digest_name!r}, {{{body}}}))")
+            bc.emit(f"pkt.digest = _Digest({mc.digest_name!r}, {{{body}}})")
             return
         if isinstance(data, ir.StructExpr):
             fields = [(n, bc.expr(v)) for n, v in data.fields]
         else:
             fields = [(f.name, bc.expr(ir.Member(data, f.name, type=f.type))) for f in t.fields]
         body = ", ".join(f"{n!r}: {c}" for n, c in fields)
-        bc.emit(f"_digest_sink.append(_Digest({t.name!r}, {{{body}}}))")
+        bc.emit(f"pkt.digest = _Digest({t.name!r}, {{{body}}})")
 
     def _request(self, bc, slot: str, session: str | None, fl: str) -> None:
         if session is not None:

@@ -518,7 +518,11 @@ class BlockCompiler(ExprCompiler):
         elif kind == K.SET_INVALID:  # ABSENT's set_invalid does nothing, as it should
             if self.track_validity:
                 self.emit(self.shape_change(mc.target, False))
-            self.emit(f"{self.expr_read(mc.target)}.set_invalid()")
+            self.emit(f"_h = {self.expr_read(mc.target)}")
+            fixed, var = self.register_bytes(mc.target)
+            self.emit("if _h.valid:")
+            self.emit(f"    pkt.grow -= {fixed}" if var is None else f"    pkt.grow -= ({fixed * 8} + _h.vl) >> 3")
+            self.emit("_h.set_invalid()")
         elif kind in (K.PUSH_FRONT, K.POP_FRONT):
             self.forget_shape()
             self.emit(f"{self.expr(mc.target)}.{kind.value}({self.expr(mc.args[0].value)})")
@@ -542,16 +546,29 @@ class BlockCompiler(ExprCompiler):
         else:
             raise unsupported(mc, f"the call '{mc.text or mc.method}' as a statement")
 
+    @staticmethod
+    def register_bytes(target) -> tuple[int, ir.Field | None]:
+        """The bytes of `target`'s header without its varbit field, and that field if any:
+        what simple_switch's add_header/remove_header (setValid/setInvalid) add to or take
+        from the packet-length register (`pkt.grow`)."""
+        var = varbit_field(target.type)
+        t = resolve(target.type)
+        return (t.width - (ir.bit_width(var.type) if var else 0)) // 8, var
+
     def set_valid(self, target) -> None:
         """Header.set_valid inlined for a plain header (no call per packet); an ABSENT lazy
         header becomes a new header object, which no alias can refer to yet."""
-        if varbit_field(target.type):
+        fixed, var = self.register_bytes(target)
+        if var is not None:
             self.forget_shape()
-            self.emit(f"{self.expr(target)}.set_valid()")
+            self.emit(f"_h = {self.expr(target)}")
+            self.emit("if not _h.valid:")
+            self.emit(f"    pkt.grow += {fixed}")
+            self.emit("    _h.set_valid()")
             return
         lazy = self.lazy_member(target, "_NOHDR")
         made = [f"    {self.shape_change(target, True)}"] if self.track_validity else []
-        made.append("    _h.valid = True")
+        made += [f"    pkt.grow += {fixed}", "    _h.valid = True"]
         if lazy is not None and f"{lazy[0]}.{lazy[1]}" not in self.materialised:
             path = f"{lazy[0]}.{lazy[1]}"
             self.emit(f"_h = {path}")

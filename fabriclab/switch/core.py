@@ -10,10 +10,18 @@ Runtime state for the control plane, keyed by P4Info names: core.tables,
 core.action_profiles, core.counters, core.meters, core.registers, core.value_sets (see
 tables.py, externs.py, value_sets.py) and core.pre (replication.py).
 
-End of ingress, as BMv2: I2E clone, digest (emitted when digest() runs), resubmit,
-multicast (mcast_grp != 0), drop (egress_spec == drop port), unicast. End of egress: E2E
-clone, drop, checksum update + deparse, recirculate, transmit (truncated if asked).
-recirculate() may be called in ingress or egress; it takes effect at the end of egress.
+End of ingress, as BMv2: I2E clone, digest (one per packet: the last digest() call's),
+resubmit, multicast (mcast_grp != 0), drop (egress_spec == drop port), unicast. End of
+egress: E2E clone, drop, checksum update + deparse, recirculate, transmit (truncated if
+asked). A digest() in egress is never learned (simple_switch looks only after ingress).
+
+What a new packet keeps, as simple_switch (which resets all metadata, standard metadata
+included, then copies the field list in; behavioral-model #795): a resubmitted or
+recirculated packet reads ingress_port 0 and timestamp 0 in its parser and ingress; a clone
+keeps only its headers (an I2E clone's are parsed again with the ingress port known) and
+its field list, and goes to queue 0 whatever the original's priority. Multicast replicas
+keep everything. Egress reads packet_length from the packet-length register: the length
+received, plus what setValid() added and minus what setInvalid() removed (`PacketState.grow`).
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ class SwitchCore:
         self.digests: collections.deque[Digest] = collections.deque()
         self.pre = ReplicationEngine()
         code = generate_pipeline(program)
-        self.stages = code.load(drop_port, self.digests)
+        self.stages = code.load(drop_port)
         self.tables = code.tables
         self.action_profiles = code.action_profiles
         self.counters = code.counters
@@ -69,7 +77,7 @@ class SwitchCore:
     def ingress(self, port: int, data: bytes, now_us: int) -> list[EgressItem]:
         p = self.stages.run_ingress(port, data, now_us, NORMAL, 0, None)
         sm = p.sm
-        if p.clone_session is None and p.resubmit_fl is None and not sm.mcast_grp:
+        if p.clone_session is None and p.resubmit_fl is None and p.digest is None and not sm.mcast_grp:
             # the usual case, unicast or drop, as _ingress has it (a frame costs less here)
             if sm.egress_spec == self.drop_port:
                 return []
@@ -78,19 +86,6 @@ class SwitchCore:
         items: list[EgressItem] = []
         self._end_ingress(p, port, data, now_us, items, 0)
         return items
-
-    def _parse(self, port: int, data: bytes, now_us: int, instance_type: int) -> PacketState:
-        stages = self.stages
-        p = stages.new_packet()
-        sm = p.sm
-        sm.ingress_port = port
-        sm.packet_length = len(data)
-        sm.instance_type = instance_type
-        sm.ingress_global_timestamp = now_us
-        p.data = data
-        p.now = now_us
-        stages.parse(p, data)
-        return p
 
     def _ingress(self, port: int, data: bytes, now_us: int, instance_type: int,
                  preserved: tuple[Any, int] | None, items: list[EgressItem], depth: int) -> None:
@@ -105,6 +100,8 @@ class SwitchCore:
         if p.clone_session is not None:
             self._clone_i2e(p, port, data, now_us, items)
             p.clone_session = None
+        if p.digest is not None:
+            self.digests.append(p.digest)
         if p.resubmit_fl is not None:
             if depth < MAX_REINJECT:
                 self._ingress(port, data, now_us, RESUBMIT, (p.meta, p.resubmit_fl), items,
@@ -128,16 +125,25 @@ class SwitchCore:
 
     def _clone_i2e(self, p: PacketState, port: int, data: bytes, now_us: int,
                    items: list[EgressItem]) -> None:
-        """The clone is the packet as received, parsed again, plus preserved metadata."""
+        """The clone is the packet as received, parsed again (its parser sees the ingress
+        port), then given new metadata: zeros but the field list and its instance type."""
+        stages = self.stages
         replicas, truncate = self.pre.clone_targets(p.clone_session)
         for out_port, rid in replicas:
-            c = self._parse(port, data, now_us, INGRESS_CLONE)
+            c = stages.new_packet()
+            c.sm.ingress_port = port
+            c.data = data
+            c.now = now_us
+            stages.parse(c, data)
+            fresh = stages.new_packet()
+            c.meta, c.sm = fresh.meta, fresh.sm
             if p.clone_fl is not None:
-                self.stages.copy_field_list(p.clone_fl, p.meta, c.meta)
+                stages.copy_field_list(p.clone_fl, p.meta, c.meta)
+            c.sm.instance_type = INGRESS_CLONE
             c.sm.egress_port = out_port
             c.sm.egress_rid = rid
             c.truncate = truncate
-            items.append(EgressItem(out_port, c.sm.priority, len(data), c))
+            items.append(EgressItem(out_port, 0, len(data), c))
 
     # ------------------------------------------------------------------ egress
     def egress(self, item: EgressItem, now_us: int, queue: QueueInfo
@@ -147,6 +153,7 @@ class SwitchCore:
         sm = p.sm
         sm.egress_port = item.port
         sm.egress_spec = self._not_drop_port
+        sm.packet_length = item.length + p.grow
         # unpacked, not read by field: 3.11 specialises neither a NamedTuple's field getters
         sm.enq_timestamp, sm.enq_qdepth, sm.deq_qdepth, sm.deq_timedelta = queue
         sm.egress_global_timestamp = now_us
@@ -162,7 +169,7 @@ class SwitchCore:
         if p.recirc_fl is not None:
             if p.depth < MAX_REINJECT:
                 new_items = list(new_items)
-                self._ingress(sm.ingress_port, data, now_us, RECIRC, (p.meta, p.recirc_fl),
+                self._ingress(0, data, now_us, RECIRC, (p.meta, p.recirc_fl),
                               new_items, p.depth + 1)
             return [], new_items
         if p.truncate and len(data) > p.truncate:
@@ -170,18 +177,20 @@ class SwitchCore:
         return [(sm.egress_port, data)], new_items
 
     def _clone_e2e(self, p: PacketState, items: list[EgressItem]) -> None:
-        """The clone carries the egress-modified headers; metadata is reset but preserved fields."""
+        """The clone carries the egress-modified headers and the original's packet-length
+        register; its metadata is new: zeros but the field list and its instance type."""
         replicas, truncate = self.pre.clone_targets(p.clone_session)
         for out_port, rid in replicas:
             c = p.copy()
-            c.meta = self.stages.new_packet().meta
+            fresh = self.stages.new_packet()
+            c.meta, c.sm = fresh.meta, fresh.sm
             if p.clone_fl is not None:
                 self.stages.copy_field_list(p.clone_fl, p.meta, c.meta)
             c.sm.instance_type = EGRESS_CLONE
             c.sm.egress_rid = rid
             c.truncate = truncate
             c.depth = p.depth + 1
-            items.append(EgressItem(out_port, c.sm.priority, len(p.data), c))
+            items.append(EgressItem(out_port, 0, len(p.data), c))
 
     # ------------------------------------------------------------------ both
     def process(self, port: int, data: bytes, now_us: int) -> list[tuple[int, bytes]]:

@@ -26,6 +26,9 @@ class PacketState:
     `clone_session`/`clone_fl` record the last clone() call of the current pipeline;
     `resubmit_fl`/`recirc_fl` are None unless requested. A field list value is the
     @field_list index whose metadata survives, or -1 for none. `truncate` 0: no truncation.
+    `digest`: the last digest() call's record (the core learns it at the end of ingress).
+    `grow`: bytes setValid() added minus bytes setInvalid() removed since the packet was
+    received: simple_switch's packet-length register, which egress reads as packet_length.
     """
 
     # zero values as class attributes: a new packet only stores its three structs
@@ -37,6 +40,8 @@ class PacketState:
     resubmit_fl = None
     recirc_fl = None
     truncate = 0
+    digest = None
+    grow = 0
     depth = 0  # resubmits/recirculations/clones so far (bounded by the core)
     # the deparser of the headers' shape as the parser left them (a generated function of
     # the headers and payload), or None once anything may have changed a header's validity
@@ -46,9 +51,9 @@ class PacketState:
         self.hdr, self.meta, self.sm = hdr, meta, sm
 
     def copy(self) -> "PacketState":
-        """A multicast/clone copy: own headers and metadata, no pending clone/resubmit."""
+        """A multicast/clone copy: own headers and metadata, no pending clone, resubmit or
+        recirculate (simple_switch clears a copy's packet registers, which hold them)."""
         new = PacketState(self.hdr.copy(), self.meta.copy(), self.sm.copy())
         new.payload, new.data, new.now, new.truncate = self.payload, self.data, self.now, self.truncate
-        new.depth, new.dep = self.depth, self.dep
-        new.recirc_fl = self.recirc_fl
+        new.depth, new.dep, new.grow = self.depth, self.dep, self.grow
         return new

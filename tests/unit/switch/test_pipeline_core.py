@@ -148,3 +148,102 @@ def test_direct_counter_and_direct_meter_per_entry():
     assert colours == [0, 1, 2]  # GREEN, YELLOW, RED written by dm.read()
     core.process(0, bytes(10) + b"\x02\xff", 4)  # a miss is not counted
     assert (entry.direct.counter.packets, entry.direct.counter.bytes) == (3, 36)
+
+
+# simple_switch's new packets (resubmit, recirculate, clones, replicas) and its one digest
+# per packet; the STF programs arch_reinject_metadata, arch_clone_metadata and
+# packet_length_register hold what a packet's bytes can show.
+NEW_PACKETS = """
+#include <core.p4>
+#include <v1model.p4>
+header data_t { bit<32> a; bit<48> ts; bit<8> op; bit<8> port; }
+struct metadata { @field_list(1) bit<8> x; }
+struct headers { data_t data; }
+struct learn_t { bit<32> a; }
+struct learn2_t { bit<8> op; }
+
+parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.data); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 2;
+        sm.priority = 3;
+        if (hdr.data.op == 1) {
+            digest<learn_t>(1, { hdr.data.a });
+            hdr.data.a = 5;
+            digest<learn_t>(1, { hdr.data.a });
+        }
+        if (hdr.data.op == 2) {
+            digest<learn_t>(1, { hdr.data.a });
+            digest<learn2_t>(2, { hdr.data.op });
+        }
+        if (hdr.data.op == 3) { clone(CloneType.I2E, 5); }
+        if (hdr.data.op == 5 && sm.instance_type == 0) { resubmit_preserving_field_list(1); }
+        if (sm.instance_type == 6) {
+            hdr.data.ts = sm.ingress_global_timestamp;
+            hdr.data.port = (bit<8>)sm.ingress_port;
+            sm.priority = 1;
+        }
+    }
+}
+control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    apply {
+        if (hdr.data.op == 4) { digest<learn_t>(1, { hdr.data.a }); }
+        if (hdr.data.op == 3 && sm.instance_type == 0) { clone(CloneType.E2E, 5); }
+        if (hdr.data.op == 6 && sm.instance_type == 0 && meta.x == 0) {
+            meta.x = 1;
+            recirculate_preserving_field_list(1);
+            clone(CloneType.E2E, 5);
+        }
+    }
+}
+control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.data); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+@pytest.fixture(scope="module")
+def new_packets():
+    return compile_source(NEW_PACKETS, "new_packets.p4")
+
+
+def frame(op: int) -> bytes:
+    return bytes([0, 0, 0, 9]) + bytes(6) + bytes([op, 0])
+
+
+@pytest.mark.parametrize("op, learned", [
+    (1, [Digest("learn_t", {"a": 5})]),         # the last call's values
+    (2, [Digest("learn2_t", {"op": 2})]),       # the last call's list
+    (4, []),                                    # egress: never learned
+])
+def test_one_digest_per_packet_the_last_ingress_call(new_packets, op, learned):
+    core = SwitchCore(new_packets)
+    assert len(core.process(1, frame(op), 0)) == 1
+    assert list(core.digests) == learned
+
+
+def test_clones_go_to_queue_zero(new_packets):
+    core = SwitchCore(new_packets)
+    core.pre.set_clone_session(5, CloneSession(replicas=((9, 0),)))
+    clone, original = core.ingress(1, frame(3), 0)
+    assert (clone.port, clone.qid, original.port, original.qid) == (9, 0, 2, 3)
+    assert clone.state.sm.priority == 0 and clone.state.sm.ingress_port == 0
+    _, more = core.egress(original, 0, QueueInfo(0, 0, 0, 0))
+    assert [(i.port, i.qid, i.state.sm.priority) for i in more] == [(9, 0, 0)]
+
+
+def test_a_resubmitted_packet_reads_port_and_timestamp_zero(new_packets):
+    core = SwitchCore(new_packets)
+    item, = core.ingress(7, frame(5), 1000)
+    assert item.qid == 1  # its own priority, set in the second pass
+    (port, data), = core.process(7, frame(5), 1000)
+    assert int.from_bytes(data[4:10], "big") == 0 and data[11] == 0
+
+
+def test_an_e2e_clone_does_not_recirculate_with_the_original(new_packets):
+    core = SwitchCore(new_packets)
+    core.pre.set_clone_session(5, CloneSession(replicas=((9, 0),)))
+    assert sorted(port for port, _ in core.process(1, frame(6), 0)) == [2, 9]
