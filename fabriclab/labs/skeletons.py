@@ -205,7 +205,7 @@ SKELETONS: tuple[Skeleton, ...] = (
         hdr.int_local.ingressPort = (bit<16>)ingress_port;
         hdr.int_local.egressPort = (bit<16>)egress_port;
         hdr.int_local.hopLatency = (bit<32>)(now - ingress_ts);
-        hdr.int_local.qid = (bit<8>)standard_metadata.priority;
+        hdr.int_local.qid = (bit<8>)qid;
         hdr.int_local.qdepth = (bit<24>)qdepth;
         hdr.int_local.egressTs = (bit<32>)now;
         hdr.int_local.txBytes = tx_bytes;
@@ -217,8 +217,8 @@ SKELETONS: tuple[Skeleton, ...] = (
     }""", """        hdr.int_local.setValid();
         /* TODO 1: fill this switch's record (int_hop_t in headers.p4): switchId (from
            meta.switchId, set by int_config), ingressPort and egressPort (16 bits),
-           hopLatency = now - ingress_ts (microseconds, 32 bits), qid = the packet's
-           priority (its egress queue), qdepth (24 bits), egressTs = now (low 32 bits),
+           hopLatency = now - ingress_ts (microseconds, 32 bits), qid (8 bits: the
+           packet's egress queue, given), qdepth (24 bits), egressTs = now (low 32 bits),
            txBytes. */
         /* TODO 2: one record more: one hop fewer in int_md.remainingHops, and the shim
            length (words), the UDP length and the IPv4 total length (bytes) grow by one

@@ -246,12 +246,14 @@ control FabricIngress(inout headers_t hdr,
     }
 
     /* The report is a copy of the packet as it arrived; egress adds this hop's record to it
-       using the preserved fields, and strips INT from the original. */
+       using the preserved fields (a clone's standard metadata is all new, its priority 0),
+       and strips INT from the original. */
     action int_report_clone() {
         meta.intReport = 1;
         meta.intOrigIngressPort = standard_metadata.ingress_port;
         meta.intOrigEgressPort = standard_metadata.egress_spec;
         meta.intOrigIngressTs = standard_metadata.ingress_global_timestamp;
+        meta.intOrigQid = standard_metadata.priority;
         clone_preserving_field_list(CloneType.I2E, INT_REPORT_SESSION, FL_INT_REPORT);
     }
 

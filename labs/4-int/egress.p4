@@ -113,13 +113,13 @@ control FabricEgress(inout headers_t hdr,
     }
 
     action int_push_hop(in bit<9> ingress_port, in bit<9> egress_port, in bit<48> ingress_ts,
-                        in bit<32> qdepth, in bit<32> tx_bytes) {
+                        in bit<3> qid, in bit<32> qdepth, in bit<32> tx_bytes) {
         bit<48> now = standard_metadata.egress_global_timestamp;
         hdr.int_local.setValid();
         /* TODO 1: fill this switch's record (int_hop_t in headers.p4): switchId (from
            meta.switchId, set by int_config), ingressPort and egressPort (16 bits),
-           hopLatency = now - ingress_ts (microseconds, 32 bits), qid = the packet's
-           priority (its egress queue), qdepth (24 bits), egressTs = now (low 32 bits),
+           hopLatency = now - ingress_ts (microseconds, 32 bits), qid (8 bits: the
+           packet's egress queue, given), qdepth (24 bits), egressTs = now (low 32 bits),
            txBytes. */
         /* TODO 2: one record more: one hop fewer in int_md.remainingHops, and the shim
            length (words), the UDP length and the IPv4 total length (bytes) grow by one
@@ -287,7 +287,8 @@ control FabricEgress(inout headers_t hdr,
                     int_cc_push_hop(depth, tx_bytes);
                 } else {
                     int_push_hop(standard_metadata.ingress_port, standard_metadata.egress_port,
-                                 standard_metadata.ingress_global_timestamp, depth, tx_bytes);
+                                 standard_metadata.ingress_global_timestamp,
+                                 standard_metadata.priority, depth, tx_bytes);
                 }
             }
 
@@ -317,7 +318,7 @@ control FabricEgress(inout headers_t hdr,
                 hdr.int_md.e = 1;
             } else {
                 int_push_hop(meta.intOrigIngressPort, meta.intOrigEgressPort,
-                             meta.intOrigIngressTs, depth, tx_bytes);
+                             meta.intOrigIngressTs, meta.intOrigQid, depth, tx_bytes);
             }
             int_encap_report();
         }

@@ -114,14 +114,14 @@ control FabricEgress(inout headers_t hdr,
     }
 
     action int_push_hop(in bit<9> ingress_port, in bit<9> egress_port, in bit<48> ingress_ts,
-                        in bit<32> qdepth, in bit<32> tx_bytes) {
+                        in bit<3> qid, in bit<32> qdepth, in bit<32> tx_bytes) {
         bit<48> now = standard_metadata.egress_global_timestamp;
         hdr.int_local.setValid();
         hdr.int_local.switchId = meta.switchId;
         hdr.int_local.ingressPort = (bit<16>)ingress_port;
         hdr.int_local.egressPort = (bit<16>)egress_port;
         hdr.int_local.hopLatency = (bit<32>)(now - ingress_ts);
-        hdr.int_local.qid = (bit<8>)standard_metadata.priority;
+        hdr.int_local.qid = (bit<8>)qid;
         hdr.int_local.qdepth = (bit<24>)qdepth;
         hdr.int_local.egressTs = (bit<32>)now;
         hdr.int_local.txBytes = tx_bytes;
@@ -292,7 +292,8 @@ control FabricEgress(inout headers_t hdr,
                     int_cc_push_hop(depth, tx_bytes);
                 } else {
                     int_push_hop(standard_metadata.ingress_port, standard_metadata.egress_port,
-                                 standard_metadata.ingress_global_timestamp, depth, tx_bytes);
+                                 standard_metadata.ingress_global_timestamp,
+                                 standard_metadata.priority, depth, tx_bytes);
                 }
             }
 
@@ -322,7 +323,7 @@ control FabricEgress(inout headers_t hdr,
                 hdr.int_md.e = 1;
             } else {
                 int_push_hop(meta.intOrigIngressPort, meta.intOrigEgressPort,
-                             meta.intOrigIngressTs, depth, tx_bytes);
+                             meta.intOrigIngressTs, meta.intOrigQid, depth, tx_bytes);
             }
             int_encap_report();
         }

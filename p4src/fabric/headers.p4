@@ -332,6 +332,8 @@ struct metadata_t {
     bit<9>  intOrigEgressPort;
     @field_list(1)
     bit<48> intOrigIngressTs;
+    @field_list(1)
+    bit<3>  intOrigQid;
     @field_list(2)
     bit<1>  ccNotify;         /* this packet is a switch-generated notification clone */
     @field_list(2)

@@ -107,11 +107,12 @@ def int_headers(orig_dport: int, hops: list[bytes], instructions: int = INT_INST
 
 
 def with_int(src, dst, sport, orig_dport, hops, payload, ttl=64, smac=None, dmac=None,
-             instructions=INT_INSTRUCTIONS):
+             instructions=INT_INSTRUCTIONS, tos=0):
     """A UDP packet carrying INT (UDP checksum 0 as the source switch leaves it)."""
     body = int_headers(orig_dport, hops, instructions) + payload
     return (Ether(src=smac or PORT_MACS[3][1], dst=dmac or PORT_MACS[3][0])
-            / IP(src=src, dst=dst, ttl=ttl, id=1) / UDP(sport=sport, dport=INT_PORT, chksum=0)
+            / IP(src=src, dst=dst, ttl=ttl, id=1, tos=tos)
+            / UDP(sport=sport, dport=INT_PORT, chksum=0)
             / Raw(body))
 
 
@@ -307,14 +308,16 @@ def int_test() -> str:
                       payload, ttl=63, smac=PORT_MACS[4][0], dmac=PORT_MACS[4][1])
     tr_hex = wild_hop_times(hx(tr_out), 14 + 20 + 8 + 16)
 
-    # 3. sink: INT from two switches arrives for h1: h1 gets the original packet back,
-    #    the collector (h2, port 2) a report with the sink's record added
+    # 3. sink: INT from two switches arrives for h1 in queue 2 (DSCP 10): h1 gets the
+    #    original packet back, the collector (h2, port 2) a report with the sink's record
+    #    added, whose qid is the original's queue (a clone's own priority is 0)
     hops_in = [hop(1, 2, 1, 3, 5000, 11, 111), hop(4, 1, 3, 1, 4000, 7, 100)]
-    sink_in = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT, hops_in, payload)
-    plain = (Ether(src=PORT_MACS[1][0], dst=H1[1]) / IP(src="10.0.2.1", dst=H1[0], ttl=63, id=1)
+    sink_in = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT, hops_in, payload, tos=40)
+    plain = (Ether(src=PORT_MACS[1][0], dst=H1[1])
+             / IP(src="10.0.2.1", dst=H1[0], ttl=63, id=1, tos=40)
              / UDP(sport=50007, dport=ROCE_PORT, chksum=0) / Raw(payload))
     inner = with_int("10.0.2.1", H1[0], 50007, ROCE_PORT,
-                     [hop(SWITCH_ID, 3, 1)] + hops_in, payload)
+                     [hop(SWITCH_ID, 3, 1, qdepth=2 << 24)] + hops_in, payload, tos=40)
     inner_b = bytes(inner)
     report = (Ether(src=PORT_MACS[2][0], dst=PORT_MACS[2][1])
               / IP(src="10.255.0.3", dst=H2[0], ttl=64, id=0, flags="DF")
@@ -331,6 +334,7 @@ setdefault int_config int_configure(switch_id:{SWITCH_ID}, report_src_ip:0x0aff0
 add int_sink_ports standard_metadata.egress_spec:1 int_sink()
 add int_sink_ports standard_metadata.egress_spec:2 int_sink()
 add int_watchlist 10 hdr.ipv4.srcAddr:0x0a000101&&&0xffffffff hdr.ipv4.dstAddr:0x0a000201&&&0xffffffff meta.l4DstPort:0x12b7&&&0xffff int_watch()
+add traffic_class 5 hdr.ipv4.dscp:10&&&0x3f meta.bthValid:0&&&0 meta.bthOpcode:0&&&0 set_priority(priority:2)
 mirroring_add 100 2
 # Source: UDP dport becomes 9099 (the original 4791 goes into the shim), UDP checksum 0,
 # lengths +40 (shim 4 + md 12 + record 24); the record says switch 3, port 1 -> 3, and
@@ -347,7 +351,7 @@ expect 4 {tr_hex}$
 packet 3 {hx(sink_in)}
 expect 1 {hx(plain)}$
 # ... and the collector a report: Ethernet/IPv4/UDP 32766, report header (3 hops), then the
-# packet as it arrived with the sink's record (port 3 -> 1) in front.
+# packet as it arrived with the sink's record (port 3 -> 1, queue 2) in front.
 expect 2 {rep_hex}$
 """
 
