@@ -12,6 +12,7 @@ finished, marked interrupted, so the experiment can still write (partial) result
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -188,12 +189,27 @@ def _collect(futures: Sequence[Any], progress: Progress, cancel: Callable[[], No
             _add(outcome, rows, errors)
     except KeyboardInterrupt:
         outcome.interrupted = True
+        if lines is not None:
+            _settle(futures, taken, lines, ended)
         done = [future for future in futures[taken:] if _finished(future)]  # before cancel() breaks the rest
         cancel()
         for future in done:
             rows, errors, _ = _result(future)
             _add(outcome, rows, errors)
     return outcome
+
+
+def _settle(futures: Sequence[Any], first: int, lines: Any, ended: set[int]) -> None:
+    """Interrupted: a trial whose last line came, or comes within moments, may have printed
+    its result already; wait for that result, on its way from its worker, not lose it."""
+    with contextlib.suppress(queue.Empty, OSError, ValueError):
+        while True:
+            index, line = lines.get(timeout=0.5)
+            if line is None:
+                ended.add(index)
+    for index in sorted(i for i in ended if i >= first):
+        with contextlib.suppress(Exception):
+            futures[index].exception(timeout=10)
 
 
 def _follow(head: int, future: Any, lines: Any, held: dict[int, list[str]], ended: set[int],
