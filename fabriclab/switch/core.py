@@ -3,7 +3,7 @@
     core = SwitchCore(program, drop_port=511, cpu_port=None)
     core.ingress(port, data, now_us) -> list[EgressItem]          # parser .. end of ingress
     core.egress(item, now_us, queue) -> (transmit [(port, bytes)], new items to queue)
-    core.process(port, data, now_us) -> [(port, bytes)]            # both, empty queues (STF)
+    core.process(port, data, now_us, queues) -> [(port, bytes)]    # both, empty queues (STF)
     core.digests                                                    # deque of Digest
 
 Runtime state for the control plane, keyed by P4Info names: core.tables,
@@ -193,15 +193,21 @@ class SwitchCore:
             items.append(EgressItem(out_port, 0, len(p.data), c))
 
     # ------------------------------------------------------------------ both
-    def process(self, port: int, data: bytes, now_us: int) -> list[tuple[int, bytes]]:
-        """Ingress then egress with empty queues, following clones and recirculation."""
+    def process(self, port: int, data: bytes, now_us: int, queues: int | None = None
+                ) -> list[tuple[int, bytes]]:
+        """Ingress then egress with empty queues, following clones and recirculation. With
+        `queues` per port, a packet whose priority has none is dropped, as simple_switch's
+        traffic manager drops it; None: every priority has a queue."""
         pending = self.ingress(port, data, now_us)
         out: list[tuple[int, bytes]] = []
         i = 0
         while i < len(pending):  # FIFO: items made by an egress go after those already waiting
-            sent, more = self.egress(pending[i], now_us, _EMPTY_QUEUE)
+            item = pending[i]
+            i += 1
+            if queues is not None and item.qid >= queues:
+                continue
+            sent, more = self.egress(item, now_us, _EMPTY_QUEUE)
             out += sent
             if more:
                 pending += more
-            i += 1
         return out

@@ -21,6 +21,9 @@ Commands (one per line, `#` starts a comment), executed in file order:
          a struct element takes one FIELD:VALUE per field
     member PROFILE ID ACTION(P:V, ...) group PROFILE ID MEMBER...   (fabriclab extensions:
          action profile members/groups; `add` then takes member(ID) or group(ID))
+    priority_queues N                  (fabriclab extension) queues per port, as
+         simple_switch's --priority-queues: a packet whose priority has no queue is
+         dropped; 1 by default, as p4c's runner starts simple_switch
 
 As in p4c's runner: names match by suffix, a higher STF priority wins, outputs on each
 port are compared in order with the expects for that port after the whole file ran, and
@@ -74,7 +77,7 @@ _KEYWORDS = {
     "mirroring_add_mc", "mirroring_delete", "mirroring_get", "mc_mgrp_create", "mc_node_create",
     "mc_node_associate", "register_read", "register_write", "register_reset", "counter_read",
     "counter_write", "check_counter", "meter_set_rates", "meter_array_set_rates",
-    "meter_get_rates", "member", "group", "pvs_add", "pvs_clear",
+    "meter_get_rates", "member", "group", "pvs_add", "pvs_clear", "priority_queues",
 }
 
 
@@ -291,6 +294,7 @@ class StfRunner:
         self.mc_members: dict[int, list[int]] = {}
         self.log: list[str] = []
         self.sources: dict[int, list[int]] = {}  # port -> line of the packet behind each output
+        self.queues = 1
 
     def run(self, commands: list[Command]) -> StfResult:
         """Run `commands`; a failed check ends the run as a failure, bad input raises FabricError."""
@@ -319,7 +323,7 @@ class StfRunner:
             raise StfSyntaxError(f"{where}: bad packet hex '{data}'") from None
         self.now_us += 1
         self.result.packets_sent += 1
-        for out_port, out in self.core.process(port, payload, self.now_us):
+        for out_port, out in self.core.process(port, payload, self.now_us, self.queues):
             self.result.outputs.setdefault(out_port, []).append(out)
             self.sources.setdefault(out_port, []).append(cmd.line)
 
@@ -485,6 +489,12 @@ class StfRunner:
         if n is not None and len(cmd.words) != n:
             raise StfSyntaxError(f"{where}: {cmd.keyword} takes {n} number(s)")
         return [parse_int(w, where) for w in cmd.words]
+
+    def _do_priority_queues(self, cmd: Command, where: str) -> None:
+        (n,) = self._ints(cmd, where, 1)
+        if n < 1:
+            raise StfSyntaxError(f"{where}: priority_queues needs at least 1 queue")
+        self.queues = n
 
     def _do_mirroring_add(self, cmd: Command, where: str) -> None:
         session, port = self._ints(cmd, where, 2)

@@ -26,7 +26,9 @@ SWITCH_ID = 3
 
 SETUP = """\
 # A leaf: hosts 10.0.1.1 on port 1 and 10.0.1.2 on port 2, spines on ports 3 and 4;
-# 10.0.2.0/24 is reached through the ECMP group {3, 4}.
+# 10.0.2.0/24 is reached through the ECMP group {3, 4}. Eight queues per port, as
+# `fabriclab net` starts its switches (simple_switch --priority-queues 8).
+priority_queues 8
 member ecmp_selector 1 set_port(port:1)
 member ecmp_selector 2 set_port(port:2)
 member ecmp_selector 3 set_port(port:3)
