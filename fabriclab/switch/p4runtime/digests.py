@@ -3,13 +3,14 @@
 Sans-I/O: `offer` takes digests the pipeline produced, `due` returns the lists to send
 at time `now_ns`, `ack` releases a list (an ack of an unknown digest or list is ignored, as
 PI's DigestMgr::ack does). As in PI, a digest value already sent and not yet acked (nor
-timed out after ack_timeout_ns; 0: at once) is not sent again. Digests of instances the
+timed out after ack_timeout_ns) or waiting in the list being built is not sent again; with
+ack_timeout_ns 0 nothing is remembered and a repeated value is sent again. Each digest
+numbers its lists from 1, on across a DELETE (PI's DigestData). Digests of instances the
 controller has not configured are dropped.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,13 +39,13 @@ class _Instance:
     pending: list[tuple] = field(default_factory=list)
     first_pending_ns: int = 0
     unacked: dict[int, tuple[int, list[tuple]]] = field(default_factory=dict)  # list_id -> (sent_ns, values)
+    next_list_id: int = 1
 
 
 class DigestEngine:
     def __init__(self, index: P4InfoIndex) -> None:
         self._by_id: dict[int, _Instance] = {}
         self._by_name: dict[str, _Instance] = {}
-        self._list_ids = itertools.count(1)
         for info in index.all("digests"):
             inst = _Instance(info, _struct_members(index, info))
             self._by_id[info.preamble.id] = inst
@@ -96,7 +97,8 @@ class DigestEngine:
             return
         _expire(inst, now_ns)
         value = tuple(fields.get(m, 0) for m in inst.members) if inst.members is not None else (next(iter(fields.values()), 0),)
-        if value in inst.pending or any(value in vals for _, vals in inst.unacked.values()):
+        if inst.config.ack_timeout_ns and (
+                value in inst.pending or any(value in vals for _, vals in inst.unacked.values())):
             return
         if not inst.pending:
             inst.first_pending_ns = now_ns
@@ -117,7 +119,8 @@ class DigestEngine:
                     break
                 batch, inst.pending = inst.pending[:size], inst.pending[size:]
                 inst.first_pending_ns = now_ns
-                list_id = next(self._list_ids)
+                list_id = inst.next_list_id
+                inst.next_list_id += 1
                 if cfg.ack_timeout_ns:
                     inst.unacked[list_id] = (now_ns, batch)
                 out.append(p4r.DigestList(

@@ -53,6 +53,20 @@ def test_duplicates_wait_for_the_ack_or_its_timeout():
     assert second.list_id != first.list_id
 
 
+def test_lists_are_numbered_per_digest_and_no_ack_timeout_keeps_no_memory():
+    """PI's DigestData: a digest numbers its lists from 1, on across a DELETE; with
+    ack_timeout_ns 0 it caches nothing, so a repeated value goes out again."""
+    eng = engine(max_list_size=1, ack_timeout_ns=0)
+    for _ in range(2):
+        eng.offer("learn_t", {"mac": 1, "port": 4}, 0)
+    lists = eng.due(0)
+    assert values(lists) == [[(1, 4)], [(1, 4)]] and [d.list_id for d in lists] == [1, 2]
+    eng.write(p4r.Update.DELETE, p4r.DigestEntry(digest_id=5))
+    eng.write(p4r.Update.INSERT, p4r.DigestEntry(digest_id=5, config=p4r.DigestEntry.Config(max_list_size=1)))
+    eng.offer("learn_t", {"mac": 1, "port": 4}, 0)
+    assert [d.list_id for d in eng.due(0)] == [3]
+
+
 def test_unconfigured_digests_are_dropped_and_config_errors():
     eng = DigestEngine(P4InfoIndex(P4INFO))
     eng.offer("learn_t", {"mac": 1, "port": 4}, 0)
