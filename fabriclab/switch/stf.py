@@ -524,7 +524,8 @@ class StfRunner:
         for port in ports:
             parse_port(str(port), where)
         handle = len(self.mc_nodes)  # BMv2 hands out node handles from 0
-        self.mc_nodes[handle] = (rid, tuple(ports))
+        # a node's ports are a bitmap in BMv2's PRE: each once, replicated in ascending order
+        self.mc_nodes[handle] = (rid, tuple(sorted(set(ports))))
 
     def _do_mc_node_associate(self, cmd: Command, where: str) -> None:
         group, handle = self._ints(cmd, where, 2)
