@@ -4,7 +4,8 @@
 the generated module (source and compiled code), the objects that module refers to, and
 the runtime state the control plane edits (tables, action profiles, counters, meters,
 registers, value sets), named by their P4Info fully qualified names. The switch core loads
-it once with `PipelineCode.load(drop_port)`, which binds the core's drop port and returns the `StageFunctions` it calls per packet. Code generation never sees the core.
+it once with `PipelineCode.load(drop_port)`, which binds the core's drop port and returns
+the `StageFunctions` it calls per packet. Code generation never sees the core.
 Nothing on the packet path looks at the IR again (ARCHITECTURE principle 2).
 """
 
@@ -63,9 +64,10 @@ class StageFunctions:
 
     run_ingress(port, data, now_us, instance_type, depth, preserved) -> packet: a new packet
     through parser, verifyChecksum and ingress in one call (`preserved`: None, or (metadata,
-    field list) for resubmit/recirculate: copied in before the parser runs, and then, as in
-    simple_switch, the packet's standard metadata says port 0 and timestamp 0); finish(packet) -> frame:
-    computeChecksum then deparser; new_packet() + parse(packet, data) for I2E clones."""
+    field list) for resubmit/recirculate: copied in before the parser runs, and the packet's
+    standard metadata says port 0 and timestamp 0, as simple_switch's);
+    finish(packet) -> frame: computeChecksum then deparser; new_packet() + parse(packet,
+    data) for I2E clones."""
 
     new_packet: Callable
     parse: Callable
