@@ -28,6 +28,14 @@ def _extern_name(t) -> str:
     return getattr(t, "name", "")
 
 
+def _algorithm(node, name: str):
+    """hashing.algorithm, its refusal located at `node`."""
+    try:
+        return hashing.algorithm(name)
+    except FabricError as err:
+        raise unsupported(node, str(err)) from None
+
+
 def _const(e, gen) -> int:
     if isinstance(e, ir.Constant):
         return e.value
@@ -99,7 +107,7 @@ class ExternCompiler:
         if kind in ("action_profile", "action_selector"):
             if kind == "action_selector":
                 algo = args[0].member if isinstance(args[0], ir.EnumMember) else "crc16"
-                prof = ActionProfile(qname, _const(args[1], gen), True, hashing.algorithm(algo))
+                prof = ActionProfile(qname, _const(args[1], gen), True, _algorithm(args[0], algo))
             else:
                 prof = ActionProfile(qname, _const(args[0], gen))
             gen.action_profiles[qname] = prof
@@ -405,7 +413,7 @@ class ExternCompiler:
     def algo_fn(self, e) -> str:
         if not isinstance(e, ir.EnumMember):
             raise unsupported(e, "a hash algorithm that is not a constant")
-        return self.gen.obj("alg_" + e.member, hashing.algorithm(e.member))
+        return self.gen.obj("alg_" + e.member, _algorithm(e, e.member))
 
     # ------------------------------------------------------------ functions
     def function(self, bc, mc: ir.MethodCall) -> None:
@@ -425,7 +433,7 @@ class ExternCompiler:
         result, algo, base, data, max_ = args
         fn = self.algo_fn(algo)
         b, m = bc.expr(base), bc.expr(max_)
-        fields = self.selector_key(bc, data) if algo.member != "random" else None
+        fields = self.selector_key(bc, data)
         if fields is not None:  # by the field values, hashed once per distinct values
             variants, key = fields
             by_values = _LookupCache(functools.partial(hashing.hash_fields,

@@ -9,7 +9,6 @@ computes the algorithm over those bytes; the generated code of `hash()` then app
 from __future__ import annotations
 
 import functools
-import random
 import zlib
 from typing import Callable, Sequence, Union
 
@@ -103,15 +102,16 @@ ALGORITHMS: dict[str, Callable[[bytes], int]] = {
 
 
 def algorithm(name: str) -> Callable[[bytes], int]:
-    """The hash function for a v1model HashAlgorithm member name ("random" included)."""
-    if name == "random":
-        rng = random.Random(0)
-        return lambda data: rng.getrandbits(32)
+    """The hash function for a v1model HashAlgorithm member name. `random` is refused, as
+    simple_switch refuses it: p4c-bm2-ss emits the name and BMv2 implements no hash of that
+    name ("Unknown hash algorithm: random" when the program loads)."""
     try:
         return ALGORITHMS[name]
     except KeyError:
-        raise FabricError(f"hash algorithm '{name}' is not supported by the v1model target "
-                          f"(supported: {', '.join(sorted([*ALGORITHMS, 'random']))})") from None
+        why = (" (simple_switch refuses it too: BMv2 has no hash of that name)" if name == "random"
+               else "")
+        raise FabricError(f"hash algorithm '{name}'{why}; use one of "
+                          f"{', '.join(sorted(ALGORITHMS))}") from None
 
 
 Item = Union[int, tuple[tuple[int, int], ...]]  # a field's width, or one header's slices

@@ -33,7 +33,7 @@ from typing import Callable, Iterable, NamedTuple, Union
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.externs import DirectState
-from fabriclab.switch.hashing import ALGORITHMS, Item, pack_items
+from fabriclab.switch.hashing import Item, pack_items
 
 
 class EntryExistsError(FabricError):
@@ -143,10 +143,10 @@ class ActionProfile:
         self._group_choice: dict[int, tuple[ActionCall, ...]] = {}
         self._seq = itertools.count()
         # (member/group reference, selector bytes) -> call, for generated code (`cached`);
-        # emptied by every change of members or groups. A random selector is not cached.
+        # emptied by every change of members or groups
         self._calls = _LookupCache(self._resolve_key)  # a bound method: deepcopy rebinds it
         self._field_calls: list[_LookupCache] = []  # `cached_fields` caches, emptied alike
-        self._by_variants: dict[tuple, Callable | _LookupCache] = {}  # cached_fields'
+        self._by_variants: dict[tuple, _LookupCache] = {}  # cached_fields'
 
     def add_member(self, member_id: int, call: ActionCall) -> None:
         if member_id in self.members:
@@ -198,17 +198,9 @@ class ActionProfile:
             raise EntryNotFoundError(
                 f"action profile '{self.name}': no member {member_id}") from None
 
-    @property
-    def random(self) -> bool:
-        """Its choice is random (HashAlgorithm.random), not a function of the selector data:
-        never cached."""
-        return self.algorithm is not None and self.algorithm not in ALGORITHMS.values()
-
     def cached(self) -> Callable[[tuple[EntryAction, bytes]], ActionCall | None]:
         """`resolve` for generated code, taking one (reference, selector) tuple: a dict hit
-        per packet (a flow's selector repeats) when the algorithm is a function of its bytes."""
-        if self.random:
-            return self._resolve_key  # a new choice every packet
+        per packet (a flow's selector repeats; every algorithm is a function of its bytes)."""
         return self._calls.__getitem__
 
     def _resolve_key(self, key: tuple[EntryAction, bytes]) -> ActionCall | None:
@@ -218,17 +210,15 @@ class ActionProfile:
                       ) -> Callable[[tuple], ActionCall | None]:
         """`resolve` taking (reference, variant, values...): the selector data as values,
         packed (hashing.pack_items with `variants[variant]`'s items: field widths, or a
-        header's slices) only on a miss; a dict hit per packet builds no bytes. A random
-        selector is resolved every time. One cache per `variants` (kept as an object, so a
-        deep copy of the profile copies it; the bound method is made per call)."""
+        header's slices) only on a miss; a dict hit per packet builds no bytes. One cache per
+        `variants` (kept as an object, so a deep copy of the profile copies it; the bound
+        method is made per call)."""
         found = self._by_variants.get(variants)
         if found is None:
-            found = functools.partial(self._resolve_fields, variants)
-            if not self.random:
-                found = _LookupCache(found)
-                self.empties(found)
+            found = _LookupCache(functools.partial(self._resolve_fields, variants))
+            self.empties(found)
             self._by_variants[variants] = found
-        return found.__getitem__ if isinstance(found, _LookupCache) else found
+        return found.__getitem__
 
     def empties(self, cache: dict) -> None:
         """Empty `cache` too at every member or group change (a cache of resolved calls)."""
@@ -698,12 +688,9 @@ class Table:
         """For generated code of a table with an action selector: (key, variant, selector
         values...) -> the call a hit on the key (`finder`'s form) resolves to, None for a
         miss or an empty group. One dict hit per packet where a flow repeats, emptied at
-        every entry change and every member or group change; random selectors resolve
-        every time. A miss resolves through the profile's `cached_fields`."""
-        search = functools.partial(self._select, variants)
-        if self.profile.random:
-            return search
-        cache = _LookupCache(search)
+        every entry change and every member or group change. A miss resolves through the
+        profile's `cached_fields`."""
+        cache = _LookupCache(functools.partial(self._select, variants))
         self._selections.append(cache)
         self.profile.empties(cache)
         return cache.__getitem__

@@ -107,6 +107,18 @@ def test_unsupported_extern_is_a_clear_error():
         SwitchCore(compile_source(src, "core_test.p4"))
 
 
+@pytest.mark.parametrize("use", [
+    "hash(hdr.data.a, HashAlgorithm.random, 32w0, { hdr.data.b }, 32w16);",
+    "action_selector(HashAlgorithm.random, 32w4, 32w16) sel;",
+])
+def test_the_random_hash_algorithm_is_refused_as_simple_switch_refuses_it(use):
+    """p4c-bm2-ss emits "random" and BMv2 has no such hash: "Unknown hash algorithm"."""
+    where = "sm.egress_spec = 2;" if use.startswith("hash") else "apply {\n        sm.egress_spec = 2;"
+    src = PROGRAM.replace(where, f"{use}\n        {where}" if use.startswith("hash") else f"{use}\n    {where}")
+    with pytest.raises(FabricError, match=r"core_test.p4:\d+:\d+: .*hash algorithm 'random' \(simple_switch refuses"):
+        SwitchCore(compile_source(src, "core_test.p4"))
+
+
 @pytest.mark.parametrize("cell, ok", [("learn_t", False), ("bool", False), ("bit<8>", True),
                                       ("int<8>", True)])
 def test_registers_hold_bits_only(cell, ok):

@@ -65,18 +65,6 @@ def test_selector_cache_follows_groups_and_members():
     assert pick((GroupRef(10), selectors[0])) is None
 
 
-def test_random_selector_is_not_cached():
-    from fabriclab.switch.hashing import algorithm
-    from fabriclab.switch.tables import ActionProfile, GroupRef
-
-    prof = ActionProfile("p", with_selector=True, algorithm=algorithm("random"))
-    for m in range(8):
-        prof.add_member(m, ActionCall("set", (m,)))
-    prof.set_group(1, [(m, 1) for m in range(8)])
-    pick = prof.cached()
-    assert len({pick((GroupRef(1), b"same")).args for _ in range(64)}) > 1
-
-
 def test_copied_pipeline_has_its_own_caches():
     from fabriclab.p4 import compile_source
     from fabriclab.switch.core import SwitchCore
