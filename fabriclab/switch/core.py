@@ -109,12 +109,12 @@ class SwitchCore:
             return
         if sm.mcast_grp:
             replicas = self.pre.group_replicas(sm.mcast_grp)
+            p.truncate = 0  # BMv2's replicas are new packets: an ingress truncate() is not theirs
             for i, (out_port, rid) in enumerate(replicas):
                 copy = p if i == len(replicas) - 1 else p.copy()
                 copy.sm.egress_port = out_port
                 copy.sm.egress_rid = rid
                 copy.sm.instance_type = REPLICATION
-                copy.truncate = 0  # BMv2's replicas are new packets: a truncate() in ingress is not theirs
                 items.append(EgressItem(out_port, copy.sm.priority, len(data), copy))
             return
         if sm.egress_spec == self.drop_port:
@@ -128,8 +128,7 @@ class SwitchCore:
         """The clone is the packet as received, parsed again (its parser sees the ingress
         port), then given new metadata: zeros but the field list and its instance type."""
         stages = self.stages
-        replicas, truncate = self.pre.clone_targets(p.clone_session)
-        for out_port, rid in replicas:
+        for out_port, rid in self.pre.clone_targets(p.clone_session):
             c = stages.new_packet()
             c.sm.ingress_port = port
             c.data = data
@@ -142,7 +141,6 @@ class SwitchCore:
             c.sm.instance_type = INGRESS_CLONE
             c.sm.egress_port = out_port
             c.sm.egress_rid = rid
-            c.truncate = truncate
             items.append(EgressItem(out_port, 0, len(data), c))
 
     # ------------------------------------------------------------------ egress
@@ -179,8 +177,7 @@ class SwitchCore:
     def _clone_e2e(self, p: PacketState, items: list[EgressItem]) -> None:
         """The clone carries the egress-modified headers and the original's packet-length
         register; its metadata is new: zeros but the field list and its instance type."""
-        replicas, truncate = self.pre.clone_targets(p.clone_session)
-        for out_port, rid in replicas:
+        for out_port, rid in self.pre.clone_targets(p.clone_session):
             c = p.copy()
             fresh = self.stages.new_packet()
             c.meta, c.sm = fresh.meta, fresh.sm
@@ -188,7 +185,6 @@ class SwitchCore:
                 self.stages.copy_field_list(p.clone_fl, p.meta, c.meta)
             c.sm.instance_type = EGRESS_CLONE
             c.sm.egress_rid = rid
-            c.truncate = truncate
             c.depth = p.depth + 1
             items.append(EgressItem(out_port, 0, len(p.data), c))
 

@@ -5,11 +5,12 @@ Runtime API (`core.pre`, used by the P4Runtime server and the STF runner):
     pre.set_group(group_id, [(port, rid), ...])   # create or replace (MulticastGroupEntry)
     pre.delete_group(group_id);  pre.groups -> dict[int, tuple[Replica, ...]]
     pre.set_clone_session(session_id, CloneSession(replicas=((port, rid), ...),
-                          mcast_group=0, truncate=0))   # (CloneSessionEntry / mirroring_add)
+                          mcast_group=0))   # (CloneSessionEntry / mirroring_add)
     pre.delete_clone_session(session_id);  pre.clone_sessions -> dict[int, CloneSession]
 
 A clone session sends to its replicas and, if `mcast_group` is set, to that group's
-replicas too (BMv2's `mirroring_add_mc`). `truncate` > 0 cuts clones to that many bytes.
+replicas too (BMv2's `mirroring_add_mc`). It cuts nothing: simple_switch's sessions have no
+truncation (simple_switch_grpc refuses a CloneSessionEntry's packet_length_bytes).
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ def replicas_of(pairs: Iterable[tuple[int, int]]) -> tuple[Replica, ...]:
 class CloneSession:
     replicas: tuple[Replica, ...] = ()
     mcast_group: int = 0
-    truncate: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "replicas", replicas_of(self.replicas))
@@ -80,12 +80,12 @@ class ReplicationEngine:
         if self.clone_sessions.pop(session_id, None) is None:
             raise FabricError(f"clone session {session_id} does not exist")
 
-    def clone_targets(self, session_id: int) -> tuple[tuple[Replica, ...], int]:
-        """(copies, truncate length) for a clone; an unknown session clones nothing."""
+    def clone_targets(self, session_id: int) -> tuple[Replica, ...]:
+        """The copies a clone makes; an unknown session clones nothing."""
         session = self.clone_sessions.get(session_id)
         if session is None:
-            return (), 0
+            return ()
         replicas = session.replicas
         if session.mcast_group:
             replicas = replicas + self.group_replicas(session.mcast_group)
-        return replicas, session.truncate
+        return replicas

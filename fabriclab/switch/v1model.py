@@ -51,9 +51,10 @@ class PacketState:
         self.hdr, self.meta, self.sm = hdr, meta, sm
 
     def copy(self) -> "PacketState":
-        """A multicast/clone copy: own headers and metadata, no pending clone, resubmit or
-        recirculate (simple_switch clears a copy's packet registers, which hold them)."""
+        """A multicast/clone copy: own headers and metadata, no pending clone, resubmit,
+        recirculate or truncate() (simple_switch's copies are new packets: their registers
+        cleared, their buffer whole)."""
         new = PacketState(self.hdr.copy(), self.meta.copy(), self.sm.copy())
-        new.payload, new.data, new.now, new.truncate = self.payload, self.data, self.now, self.truncate
+        new.payload, new.data, new.now = self.payload, self.data, self.now
         new.depth, new.dep, new.grow = self.depth, self.dep, self.grow
         return new

@@ -11,7 +11,9 @@ bytestring_to_pi_port, and DeviceMgr pre_mc_write/pre_mc_read): multicast group 
 2**15 up are reserved for clone sessions (OUT_OF_RANGE), clone session ids are 1..32767
 (INVALID_ARGUMENT), a `port` of more than 4 bytes is UNIMPLEMENTED and one that is 0 (or
 negative as PI's int32 port) INVALID_ARGUMENT, a clone session class_of_service other than 0
-is UNIMPLEMENTED, and reading one group or session that does not exist is NOT_FOUND.
+is UNIMPLEMENTED and a packet_length_bytes other than 0 (in its low 16 bits, PI's cast) is
+UNKNOWN, as simple_switch_grpc answers (BMv2 does not truncate clones), and reading one
+group or session that does not exist is NOT_FOUND.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from fabriclab.switch.p4runtime.status import (
     NOT_FOUND,
     OUT_OF_RANGE,
     UNIMPLEMENTED,
+    UNKNOWN,
     P4RuntimeError,
 )
 from fabriclab.switch.replication import CloneSession
@@ -116,18 +119,19 @@ def write(ctx: RuntimeContext, kind: int, msg: p4r.PacketReplicationEngineEntry)
     session = msg.clone_session_entry
     if not 0 < session.session_id <= MAX_CLONE_SESSION:
         raise P4RuntimeError(INVALID_ARGUMENT, f"session_id {session.session_id} outside 1..{MAX_CLONE_SESSION}")
-    if session.packet_length_bytes < 0:
-        raise P4RuntimeError(INVALID_ARGUMENT, "packet_length_bytes must not be negative")
     _check_kind(kind, session.session_id in pre.clone_sessions, f"clone session {session.session_id}")
     replicas = _replicas(session.replicas) if kind != Update.DELETE else {}
     if kind != Update.DELETE and session.class_of_service != 0:  # PI PreCloneMgr::session_set
         raise P4RuntimeError(UNIMPLEMENTED, "class_of_service for clone sessions is not supported")
+    if kind != Update.DELETE and session.packet_length_bytes & 0xFFFF:  # PI's uint16_t cast
+        # simple_switch_grpc's pi_clone_session_set: "add support for truncation in bmv2"
+        raise P4RuntimeError(UNKNOWN, "Error when creating clone session in target: "
+                             "simple_switch cannot truncate clones (packet_length_bytes)")
     with core_errors():
         if kind == Update.DELETE:
             pre.delete_clone_session(session.session_id)
         else:
-            pre.set_clone_session(session.session_id, CloneSession(
-                replicas=tuple(replicas), truncate=session.packet_length_bytes))
+            pre.set_clone_session(session.session_id, CloneSession(replicas=tuple(replicas)))
     _remember(ctx, ("session", session.session_id), kind, replicas)
 
 
@@ -162,7 +166,6 @@ def read(ctx: RuntimeContext, msg: p4r.PacketReplicationEngineEntry) -> Iterator
                 yield p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
                     clone_session_entry=p4r.CloneSessionEntry(
                         session_id=sid,
-                        replicas=_encode_replicas(session.replicas, widths.get(("session", sid), {})),
-                        packet_length_bytes=session.truncate)))
+                        replicas=_encode_replicas(session.replicas, widths.get(("session", sid), {})))))
     else:
         raise P4RuntimeError(INVALID_ARGUMENT, "read a multicast_group_entry or a clone_session_entry")

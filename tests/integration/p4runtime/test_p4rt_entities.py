@@ -3,6 +3,7 @@
 import pathlib
 
 import grpc
+import pytest
 from finsy.proto import p4d, p4r
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
@@ -287,13 +288,29 @@ def test_multicast_groups_with_both_port_encodings(primary, compiled, switch_and
 
 
 def test_clone_sessions(primary):
-    session = p4r.CloneSessionEntry(session_id=5, replicas=[p4r.Replica(port=b"\x09", instance=0)],
-                                    packet_length_bytes=64)  # class_of_service != 0: UNIMPLEMENTED (PI)
+    session = p4r.CloneSessionEntry(session_id=5, replicas=[p4r.Replica(port=b"\x09", instance=0)])
     entry = p4r.PacketReplicationEngineEntry(clone_session_entry=session)
     primary.write(update("INSERT", packet_replication_engine_entry=entry))
     got = one(primary.read(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
         clone_session_entry=p4r.CloneSessionEntry()))))
     assert got.packet_replication_engine_entry.clone_session_entry == session
+
+
+@pytest.mark.parametrize("length, code", [(64, grpc.StatusCode.UNKNOWN), (-1, grpc.StatusCode.UNKNOWN),
+                                          (1 << 16, None)])
+def test_clone_session_truncation_is_refused_as_simple_switch_grpc_refuses_it(primary, length, code):
+    """PI casts packet_length_bytes to 16 bits and BMv2's pi_clone_session_set refuses any
+    but 0 ("Error when creating clone session in target"): nothing is installed."""
+    session = p4r.CloneSessionEntry(session_id=5, replicas=[p4r.Replica(port=b"\x09", instance=0)],
+                                    packet_length_bytes=length)
+    entry = p4r.PacketReplicationEngineEntry(clone_session_entry=session)
+    write = lambda: primary.write(update("INSERT", packet_replication_engine_entry=entry))  # noqa: E731
+    if code is None:
+        write()
+    else:
+        assert failure_code(write) == code
+        assert primary.read(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
+            clone_session_entry=p4r.CloneSessionEntry()))) == []
 
 
 def test_replicas_past_the_port_or_rid_width_are_refused(primary, switch_and_address):

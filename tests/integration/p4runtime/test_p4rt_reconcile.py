@@ -124,8 +124,7 @@ def fill(ctl, info, one_shots: bool = False) -> None:
             multicast_group_id=5,
             replicas=[p4r.Replica(port=b"\x01", instance=1), p4r.Replica(egress_port=2, instance=1)]))),
         update("INSERT", packet_replication_engine_entry=pre(clone_session_entry=p4r.CloneSessionEntry(
-            session_id=9, replicas=[p4r.Replica(port=b"\x09", instance=0)], class_of_service=0,
-            packet_length_bytes=64))),
+            session_id=9, replicas=[p4r.Replica(port=b"\x09", instance=0)], class_of_service=0))),
         update("MODIFY", table_entry=p4r.TableEntry(table_id=table("dmac"), is_default_action=True,
                                                     action=action(info, "drop"))),
     )
