@@ -22,6 +22,7 @@ from fabriclab.errors import FabricError
 from fabriclab.switch.ports import MAX_PORT
 
 MAX_RID = (1 << 16) - 1  # egress_rid is bit<16>
+MAX_CLONE_SESSION = (1 << 15) - 1  # simple_switch's MAX_MIRROR_SESSION_ID
 
 
 class Replica(NamedTuple):
@@ -72,8 +73,8 @@ class ReplicationEngine:
         return self.groups.get(group_id, ())
 
     def set_clone_session(self, session_id: int, session: CloneSession) -> None:
-        if not 0 <= session_id < 1 << 32:
-            raise FabricError(f"clone session id {session_id} out of range")
+        if not 0 <= session_id <= MAX_CLONE_SESSION:
+            raise FabricError(f"clone session id {session_id} out of range 0..{MAX_CLONE_SESSION}")
         self.clone_sessions[session_id] = session
 
     def delete_clone_session(self, session_id: int) -> None:
@@ -81,8 +82,9 @@ class ReplicationEngine:
             raise FabricError(f"clone session {session_id} does not exist")
 
     def clone_targets(self, session_id: int) -> tuple[Replica, ...]:
-        """The copies a clone makes; an unknown session clones nothing."""
-        session = self.clone_sessions.get(session_id)
+        """The copies a clone() call makes; an unknown session clones nothing. simple_switch
+        keeps the low 15 bits of the id the program gives (0x8005 is session 5)."""
+        session = self.clone_sessions.get(session_id & MAX_CLONE_SESSION)
         if session is None:
             return ()
         replicas = session.replicas

@@ -33,12 +33,11 @@ from fabriclab.switch.p4runtime.status import (
     UNKNOWN,
     P4RuntimeError,
 )
-from fabriclab.switch.replication import CloneSession
+from fabriclab.switch.replication import MAX_CLONE_SESSION, CloneSession  # PI's kMaxCloneSessionId - 1 too
 
 Update = p4r.Update
 PORT_BYTES = 4  # PI's pi_port_t is an int32; v1model's 9-bit egress_spec is checked by the core
 FIRST_RESERVED_GROUP = 1 << 15  # PI's PreMcMgr::first_reserved_group_id()
-MAX_CLONE_SESSION = 32767  # PI's kMaxCloneSessionId - 1
 EGRESS_PORT = 0  # a replica's width in `RuntimeContext.replica_widths`: written as the deprecated `egress_port`
 
 
