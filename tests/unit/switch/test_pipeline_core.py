@@ -10,6 +10,12 @@ from fabriclab.switch.v1model import Digest
 from fabriclab.switch.replication import CloneSession
 from fabriclab.switch.tm import QueueInfo
 
+# the stages both programs here end with
+TAIL = """control C(inout headers hdr, inout metadata meta) { apply { } }
+control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.data); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
 PROGRAM = """
 #include <core.p4>
 #include <v1model.p4>
@@ -39,10 +45,7 @@ control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         if (hdr.data.op == 2) { recirculate_preserving_field_list(0); }
     }
 }
-control C(inout headers hdr, inout metadata meta) { apply { } }
-control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.data); } }
-V1Switch(P(), V(), I(), E(), C(), D()) main;
-"""
+""" + TAIL
 
 
 @pytest.fixture(scope="module")
@@ -207,10 +210,7 @@ control E(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) 
         }
     }
 }
-control C(inout headers hdr, inout metadata meta) { apply { } }
-control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.data); } }
-V1Switch(P(), V(), I(), E(), C(), D()) main;
-"""
+""" + TAIL
 
 
 @pytest.fixture(scope="module")
