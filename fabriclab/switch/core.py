@@ -20,7 +20,7 @@ included, then copies the field list in; behavioral-model #795): a resubmitted o
 recirculated packet reads ingress_port 0 and timestamp 0 in its parser and ingress; a clone
 keeps only its headers (an I2E clone's are parsed again with the ingress port known) and
 its field list, and goes to queue 0 whatever the original's priority. Multicast replicas
-keep everything. Egress reads packet_length from the packet-length register: the length
+keep everything but a truncate(). Egress reads packet_length from the packet-length register: the length
 received, plus what setValid() added and minus what setInvalid() removed (`PacketState.grow`).
 """
 
