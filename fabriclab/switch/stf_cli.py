@@ -17,6 +17,10 @@ from fabriclab.switch.ports import parse_port_number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("The switch is simple_switch as p4c's runner starts it: one queue per port, "
+                     "so a packet whose priority is not 0 is dropped unless the file says "
+                     "'priority_queues N'. Timestamps are microseconds of a virtual clock, "
+                     "1 us per packet. The commands: docs/stf.md.")
     parser.add_argument("program", help="P4-16 v1model program (.p4) or pipeline artifact (.json)")
     parser.add_argument("stf", nargs="+", help="STF test file(s)")
     parser.add_argument("-I", dest="include", action="append", default=[],
