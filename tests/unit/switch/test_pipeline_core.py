@@ -10,7 +10,12 @@ from fabriclab.switch.v1model import Digest
 from fabriclab.switch.replication import CloneSession
 from fabriclab.switch.tm import QueueInfo
 
-# the stages both programs here end with
+# the stages both programs here start and end with
+PARSE = """parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.data); transition accept; }
+}
+control V(inout headers hdr, inout metadata meta) { apply { } }
+"""
 TAIL = """control C(inout headers hdr, inout metadata meta) { apply { } }
 control D(packet_out pkt, in headers hdr) { apply { pkt.emit(hdr.data); } }
 V1Switch(P(), V(), I(), E(), C(), D()) main;
@@ -24,11 +29,7 @@ struct metadata { }
 struct headers { data_t data; }
 struct learn_t { bit<32> a; bit<9> port; }
 
-parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-    state start { pkt.extract(hdr.data); transition accept; }
-}
-control V(inout headers hdr, inout metadata meta) { apply { } }
-control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+""" + PARSE + """control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
     apply {
         sm.egress_spec = 2;
         sm.priority = 3;
@@ -169,11 +170,7 @@ struct headers { data_t data; }
 struct learn_t { bit<32> a; }
 struct learn2_t { bit<8> op; }
 
-parser P(packet_in pkt, out headers hdr, inout metadata meta, inout standard_metadata_t sm) {
-    state start { pkt.extract(hdr.data); transition accept; }
-}
-control V(inout headers hdr, inout metadata meta) { apply { } }
-control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
+""" + PARSE + """control I(inout headers hdr, inout metadata meta, inout standard_metadata_t sm) {
     apply {
         sm.egress_spec = 2;
         sm.priority = 3;
