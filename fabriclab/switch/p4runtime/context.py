@@ -1,9 +1,9 @@
 """What entity codecs work on: the P4Info index, the switch core, and P4Runtime-only state.
 
 The switch core keeps the data-plane state (entries, members, cells); this context keeps
-what only P4Runtime sees (entry metadata and controller_metadata, clone-session class of
-service, replica port encodings, group max sizes, one-shot selector groups) so reads give
-back what was written.
+what only P4Runtime sees (entry metadata and controller_metadata, multicast groups and
+clone sessions as PI keeps them, group max sizes, one-shot selector groups) so reads give
+back what was written, in simple_switch_grpc's order.
 Fresh for every saved or committed pipeline.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from fabriclab.errors import FabricError
+from fabriclab.switch.p4runtime.hash_map_order import HashMapOrder
 from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
 from fabriclab.switch.p4runtime.status import (
     ALREADY_EXISTS,
@@ -37,6 +38,19 @@ class OneShot:
     group_id: int
     member_ids: tuple[int, ...]
     action_set: Any  # p4r.ActionProfileActionSet as written
+
+
+@dataclass
+class WrittenReplicas:
+    """A multicast group or clone session as PI keeps it (replication.py): a node per
+    instance in PI's table order, each with its ports as written (port, width: `port` bytes
+    of that many bytes, 0 for the deprecated `egress_port`) in PI's std::set order; the
+    instances in the order of BMv2's nodes (which it replicates in); a session's
+    packet_length_bytes as PI stored it."""
+
+    nodes: list[tuple[int, list[tuple[int, int]]]]
+    switch_order: list[int]
+    packet_length_bytes: int = 0
 
 
 @dataclass
@@ -67,9 +81,11 @@ class RuntimeContext:
     index: P4InfoIndex
     core: Any
     entry_metadata: dict[tuple, tuple[bytes, int]] = field(default_factory=dict)  # (metadata, controller_metadata)
-    # ("group" | "session", id) -> {(port, rid): how the replica's port was written: `port`
-    # bytes of that many bytes, or 0 for the deprecated `egress_port`}
-    replica_widths: dict[tuple[str, int], dict[tuple[int, int], int]] = field(default_factory=dict)
+    # ("group" | "session", id) -> as written; the ids of PI's tables of groups (with each
+    # clone session's group, at 2**15 + its id) and of sessions, in their iteration order
+    replicas: dict[tuple[str, int], WrittenReplicas] = field(default_factory=dict)
+    group_order: HashMapOrder = field(default_factory=HashMapOrder)
+    session_order: HashMapOrder = field(default_factory=HashMapOrder)
     # (profile id, group id) -> the group as written, for groups with watch ports
     watched_groups: dict[tuple[int, int], WatchedGroup] = field(default_factory=dict)
     # ports whose carrier is down (the device's set, shared by every pipeline it installs)

@@ -274,9 +274,10 @@ def test_multicast_groups_with_both_port_encodings(primary, compiled, switch_and
     primary.write(update("INSERT", packet_replication_engine_entry=pre(group)),
                   update("INSERT", packet_replication_engine_entry=pre(legacy)))
     got = primary.read(p4r.Entity(packet_replication_engine_entry=pre(p4r.MulticastGroupEntry())))
-    assert [(r.port, r.instance) for r in got[0].packet_replication_engine_entry.multicast_group_entry.replicas] == \
+    # PI's std::unordered_map lists small ids in the reverse of their insertion
+    assert got[0].packet_replication_engine_entry.multicast_group_entry == legacy  # answered in its encoding
+    assert [(r.port, r.instance) for r in got[1].packet_replication_engine_entry.multicast_group_entry.replicas] == \
         [(b"\x00\x02", 1), (b"\x04", 1)]  # as written (PI pi_port_to_bytestring(port, num_bytes))
-    assert got[1].packet_replication_engine_entry.multicast_group_entry == legacy  # answered in its encoding
     primary.write(update("INSERT", table_entry=p4r.TableEntry(
         table_id=pid(info, "tables", "dmac"), match=[exact(1, b"\x0b")], action=action(info, "set_mcast", b"\x03"))))
     assert sorted(p for p, _ in switch.receive(1, frame())) == [2, 4]
@@ -311,6 +312,70 @@ def test_clone_session_truncation_is_refused_as_simple_switch_grpc_refuses_it(pr
         assert failure_code(write) == code
         assert primary.read(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(
             clone_session_entry=p4r.CloneSessionEntry()))) == []
+
+
+def test_multicast_replicates_and_reads_in_simple_switch_grpc_order(primary, compiled, switch_and_address):
+    """PI makes a node per instance and lists them in its std::unordered_map's order (small
+    instances in the reverse of their first appearance); BMv2 replicates node by node, each
+    node's ports ascending; a modify keeps the kept instances' places and appends new ones."""
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    pre = lambda g: p4r.PacketReplicationEngineEntry(multicast_group_entry=g)  # noqa: E731
+    replica = lambda port, rid: p4r.Replica(port=bytes([port]), instance=rid)  # noqa: E731
+    group = p4r.MulticastGroupEntry(multicast_group_id=9, replicas=[
+        replica(5, 1), replica(3, 2), replica(4, 3), replica(2, 1)])
+    primary.write(update("INSERT", packet_replication_engine_entry=pre(group)),
+                  update("INSERT", table_entry=p4r.TableEntry(
+                      table_id=pid(info, "tables", "dmac"), match=[exact(1, b"\x0b")],
+                      action=action(info, "set_mcast", b"\x09"))))
+    assert [p for p, _ in switch.receive(1, frame())] == [4, 3, 2, 5]
+    read = lambda: [(r.port[0], r.instance) for r in one(primary.read(p4r.Entity(  # noqa: E731
+        packet_replication_engine_entry=pre(p4r.MulticastGroupEntry(multicast_group_id=9)))))
+        .packet_replication_engine_entry.multicast_group_entry.replicas]
+    assert read() == [(4, 3), (3, 2), (2, 1), (5, 1)]
+
+    group = p4r.MulticastGroupEntry(multicast_group_id=9, replicas=[replica(6, 2), replica(7, 4), replica(2, 1)])
+    primary.write(update("MODIFY", packet_replication_engine_entry=pre(group)))
+    assert [p for p, _ in switch.receive(1, frame())] == [6, 2, 7]  # nodes 2 and 1 kept, 4 attached after
+    assert read() == [(2, 1), (7, 4), (6, 2)]
+
+
+def test_one_port_in_two_encodings_is_two_replicas_and_one_copy(primary, compiled, switch_and_address):
+    """PI tells replicas apart by port encoding too; BMv2's port map sends once per node."""
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    pre = lambda g: p4r.PacketReplicationEngineEntry(multicast_group_entry=g)  # noqa: E731
+    group = p4r.MulticastGroupEntry(multicast_group_id=2, replicas=[
+        p4r.Replica(port=b"\x02", instance=1), p4r.Replica(port=b"\x00\x02", instance=1),
+        p4r.Replica(egress_port=2, instance=1)])
+    primary.write(update("INSERT", packet_replication_engine_entry=pre(group)),
+                  update("INSERT", table_entry=p4r.TableEntry(
+                      table_id=pid(info, "tables", "dmac"), match=[exact(1, b"\x0b")],
+                      action=action(info, "set_mcast", b"\x02"))))
+    assert [p for p, _ in switch.receive(1, frame())] == [2]
+    got = one(primary.read(p4r.Entity(packet_replication_engine_entry=pre(p4r.MulticastGroupEntry()))))
+    assert list(got.packet_replication_engine_entry.multicast_group_entry.replicas) == [
+        p4r.Replica(egress_port=2, instance=1), p4r.Replica(port=b"\x02", instance=1),
+        p4r.Replica(port=b"\x00\x02", instance=1)]  # PI's std::set order: kind, port, bytes
+    twice = p4r.MulticastGroupEntry(multicast_group_id=3, replicas=[p4r.Replica(port=b"\x02", instance=1)] * 2)
+    assert failure_code(lambda: primary.write(update("INSERT", packet_replication_engine_entry=pre(twice)))) == \
+        grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_clone_session_modify_keeps_its_replicas_when_its_length_is_refused(primary, switch_and_address):
+    """PI modifies the session's group, then sets the changed configuration, and does not
+    roll back; a length whose low 16 bits are 0 is accepted and read back as written."""
+    switch, _ = switch_and_address
+    entry = lambda length, port: p4r.PacketReplicationEngineEntry(clone_session_entry=p4r.CloneSessionEntry(  # noqa: E731
+        session_id=5, replicas=[p4r.Replica(port=bytes([port]), instance=0)], packet_length_bytes=length))
+    primary.write(update("INSERT", packet_replication_engine_entry=entry(1 << 16, 9)))
+    read = lambda: one(primary.read(p4r.Entity(packet_replication_engine_entry=p4r.PacketReplicationEngineEntry(  # noqa: E731
+        clone_session_entry=p4r.CloneSessionEntry())))).packet_replication_engine_entry
+    assert read() == entry(1 << 16, 9)
+    assert failure_code(lambda: primary.write(update("MODIFY", packet_replication_engine_entry=entry(64, 8)))) == \
+        grpc.StatusCode.UNKNOWN
+    assert read() == entry(1 << 16, 8)
+    assert switch.core.pre.clone_targets(5) == ((8, 0),)
 
 
 def test_replicas_past_the_port_or_rid_width_are_refused(primary, switch_and_address):

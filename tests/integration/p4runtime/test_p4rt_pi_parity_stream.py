@@ -232,7 +232,8 @@ def pre(**entry):
 
 
 def test_replica_ports_read_back_with_the_width_they_were_written_with(primary):
-    """PreMcMgr read_group / SetReplicaPort: pi_port_to_bytestring(port, num_bytes)."""
+    """PreMcMgr read_group / SetReplicaPort: pi_port_to_bytestring(port, num_bytes), in
+    read_group's order."""
     group = p4r.MulticastGroupEntry(multicast_group_id=3, replicas=[
         p4r.Replica(port=b"\x00\x00\x00\x05", instance=1), p4r.Replica(port=b"\x00\x02", instance=1),
         p4r.Replica(egress_port=6, instance=2)])
@@ -241,7 +242,9 @@ def test_replica_ports_read_back_with_the_width_they_were_written_with(primary):
                   update("INSERT", packet_replication_engine_entry=pre(clone_session_entry=session)))
     [got] = primary.read(p4r.Entity(packet_replication_engine_entry=pre(
         multicast_group_entry=p4r.MulticastGroupEntry(multicast_group_id=3))))
-    assert got.packet_replication_engine_entry.multicast_group_entry == group
+    # in PI's order: instance 2's node before instance 1's (its std::unordered_map), ports sorted
+    assert list(got.packet_replication_engine_entry.multicast_group_entry.replicas) == [
+        group.replicas[2], group.replicas[1], group.replicas[0]]
     [got] = primary.read(p4r.Entity(packet_replication_engine_entry=pre(
         clone_session_entry=p4r.CloneSessionEntry(session_id=4))))
     assert got.packet_replication_engine_entry.clone_session_entry == session
