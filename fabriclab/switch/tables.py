@@ -16,6 +16,7 @@ Runtime API (used by the P4Runtime server and the STF runner; all names are P4In
     p = core.action_profiles["MyIngress.sel"]
     p.add_member(member_id, call); p.modify_member(..); p.delete_member(member_id)
     p.set_group(group_id, [(member_id, weight), ...]); p.delete_group(group_id)
+    p.set_inactive(group_id, member_ids)   # out of the selection (watch port down)
 
 A match is a dict field name -> Exact | Lpm | Ternary | Range | OptionalMatch; fields left
 out of a non-exact key are wildcards, as P4Runtime's "don't care". Priorities: a higher
@@ -33,6 +34,7 @@ from typing import Callable, Iterable, NamedTuple, Union
 
 from fabriclab.errors import FabricError
 from fabriclab.switch.externs import DirectState
+from fabriclab.switch.handles import Handles
 from fabriclab.switch.hashing import Item, pack_items
 
 
@@ -126,10 +128,17 @@ class TableEntry:
 
 # ---------------------------------------------------------------- action profiles
 class ActionProfile:
-    """Members (action calls) and, for selectors, groups of members chosen by hash.
+    """Members (action calls) and, for selectors, groups of members chosen by hash, as
+    simple_switch_grpc keeps them.
 
-    BMv2 picks a group's member as `hash(selector fields) % group size`, members in the
-    order they were created; a weight w > 1 repeats the member w times.
+    Each member has a BMv2 member handle (handles.py: the lowest free one). A weight w > 1
+    is w handles of the member in the group: as PI's ActionProfAccessManual, the member's
+    own and copies made when a group first needs them (the union of the group's old and new
+    members in id order, each taking the lowest free handles), shared by every group and
+    given back once no group needs them (its weight in no group that high any more). BMv2
+    picks `hash(selector fields) % n` among a group's n active handles in ascending order:
+    a weight-2 member A created before B selects A, B, A; a member created after another was
+    deleted takes its handle and place.
     """
 
     def __init__(self, name: str, size: int = 0, with_selector: bool = False,
@@ -139,9 +148,12 @@ class ActionProfile:
         self.max_group_size = max_group_size
         self.members: dict[int, ActionCall] = {}
         self.groups: dict[int, tuple[tuple[int, int], ...]] = {}
-        self._member_seq: dict[int, int] = {}
+        self._handles = Handles()  # BMv2's member handles
+        self._group_handles = Handles()
+        self.member_handles: dict[int, list[int]] = {}  # member id -> its own handle, then copies
+        self.group_handle: dict[int, int] = {}
+        self._inactive: dict[int, frozenset[int]] = {}  # group id -> members out of its selection
         self._group_choice: dict[int, tuple[ActionCall, ...]] = {}
-        self._seq = itertools.count()
         # (member/group reference, selector bytes) -> call, for generated code (`cached`);
         # emptied by every change of members or groups
         self._calls = _LookupCache(self._resolve_key)  # a bound method: deepcopy rebinds it
@@ -154,7 +166,7 @@ class ActionProfile:
         if self.size and len(self.members) >= self.size:
             raise FabricError(f"action profile '{self.name}' is full ({self.size} members)")
         self.members[member_id] = call
-        self._member_seq[member_id] = next(self._seq)
+        self.member_handles[member_id] = [self._handles.take()]
         self._changed()
 
     def modify_member(self, member_id: int, call: ActionCall) -> None:
@@ -167,7 +179,8 @@ class ActionProfile:
         if any(member_id == m for g in self.groups.values() for m, _ in g):
             raise FabricError(f"action profile '{self.name}': member {member_id} is in a group")
         del self.members[member_id]
-        del self._member_seq[member_id]
+        for handle in self.member_handles.pop(member_id):
+            self._handles.give_back(handle)
         self._changed()
 
     def set_group(self, group_id: int, members: Iterable[tuple[int, int]]) -> None:
@@ -182,14 +195,45 @@ class ActionProfile:
         if self.max_group_size and sum(w for _, w in members) > self.max_group_size:
             raise FabricError(f"action profile '{self.name}': group {group_id} exceeds "
                               f"max_group_size {self.max_group_size}")
+        if group_id not in self.groups:
+            self.group_handle[group_id] = self._group_handles.take()
+        touched = sorted({m for m, _ in self.groups.get(group_id, ())} | {m for m, _ in members})
+        for m, w in sorted(members):  # copies first, in member id order (group_update_members)
+            handles = self.member_handles[m]
+            while len(handles) < w:
+                handles.append(self._handles.take())
         self.groups[group_id] = members
+        self._give_back_copies(touched)
+        self._rebuild()
+
+    def set_inactive(self, group_id: int, member_ids: Iterable[int]) -> None:
+        """Leave these members out of the group's selection (PI's WatchPortEnforcer: their
+        watch port is down) without changing the group; with every member out, the group
+        selects among all of them."""
+        self._inactive[group_id] = frozenset(member_ids)
         self._rebuild()
 
     def delete_group(self, group_id: int) -> None:
-        if self.groups.pop(group_id, None) is None:
+        members = self.groups.pop(group_id, None)
+        if members is None:
             raise EntryNotFoundError(f"action profile '{self.name}': no group {group_id}")
+        self._group_handles.give_back(self.group_handle.pop(group_id))
         self._group_choice.pop(group_id, None)
+        self._inactive.pop(group_id, None)
+        self._give_back_copies(sorted(m for m, _ in members))
         self._changed()
+
+    def _give_back_copies(self, member_ids: list[int]) -> None:
+        """Free each member's copies past the largest weight a group still gives it."""
+        needed = {m: 1 for m in member_ids}
+        for group in self.groups.values():
+            for m, w in group:
+                if m in needed:
+                    needed[m] = max(needed[m], w)
+        for m in member_ids:
+            handles = self.member_handles[m]
+            while len(handles) > needed[m]:
+                self._handles.give_back(handles.pop())
 
     def _member(self, member_id: int) -> ActionCall:
         try:
@@ -235,11 +279,14 @@ class ActionProfile:
 
     def _rebuild(self) -> None:
         self._changed()
-        seq = self._member_seq
-        self._group_choice = {
-            gid: tuple(self.members[m] for m, w in sorted(g, key=lambda mw: seq[mw[0]])
-                       for _ in range(w))
-            for gid, g in self.groups.items()}
+        self._group_choice = {gid: self._choice(gid, g) for gid, g in self.groups.items()}
+
+    def _choice(self, group_id: int, members: tuple[tuple[int, int], ...]) -> tuple[ActionCall, ...]:
+        """The group's calls in the order of its active handles."""
+        out = self._inactive.get(group_id, frozenset())
+        active = [mw for mw in members if mw[0] not in out] or list(members)
+        handles = sorted((h, m) for m, w in active for h in self.member_handles[m][:w])
+        return tuple(self.members[m] for _, m in handles)
 
     def resolve(self, ref: EntryAction, selector: bytes) -> ActionCall | None:
         """The action call for a member or group reference (None for an empty group)."""

@@ -17,7 +17,14 @@ As simple_switch_grpc (p4lang/PI proto/frontend/src/action_prof_mgr.cpp, device_
   (action_profile_group_read_one), and, as PI's WatchPortEnforcer, a member whose watch port
   is down leaves the selection until it is up again (`apply_watch_ports`, on the switch's
   port events); reads still list it. A group whose watched members are all down keeps
-  selecting among all of them.
+  selecting among all of them (simple_switch_grpc's GroupSelection would take the hash
+  modulo zero).
+- a weighted member is several BMv2 members, which decides selection (core
+  `ActionProfile`); reads list members and groups in the order of their BMv2 handles and a
+  group's members by id with their weights (action_profile_group_read_one's std::map).
+  Two PI slips are not copied: its wildcard member read lists a weighted member once per
+  BMv2 copy, and its group read gives every member the watch port of the group's member
+  with the highest handle.
 """
 
 from __future__ import annotations
@@ -66,17 +73,15 @@ def _member_call(ctx: RuntimeContext, profile: Any, action: p4r.Action) -> Actio
     raise P4RuntimeError(INVALID_ARGUMENT, f"the action is not an action of the tables of '{profile.preamble.name}'")
 
 
-def _check_unused(ctx: RuntimeContext, profile: Any, core_profile: Any, ref: Any) -> None:
+def _check_unused(ctx: RuntimeContext, core_profile: Any, ref: Any) -> None:
     """A member or group that a table entry (or group) points at cannot be deleted: UNKNOWN,
     as PI answers when BMv2 refuses (MBR_STILL_USED / GRP_STILL_USED). A member whose watch
     port is down is still in its group."""
     for table in ctx.core.tables.values():
         if table.profile is core_profile and any(e.action == ref for e in table.entries()):
             raise P4RuntimeError(UNKNOWN, f"{type(ref).__name__} {ref[0]} is used by an entry of '{table.name}'")
-    if isinstance(ref, MemberRef):
-        watched = [g.members for (pid, _), g in ctx.watched_groups.items() if pid == profile.preamble.id]
-        if any(ref.member_id == m for g in [*core_profile.groups.values(), *watched] for m, _ in g):
-            raise P4RuntimeError(UNKNOWN, f"member {ref.member_id} is in a group")
+    if isinstance(ref, MemberRef) and any(ref.member_id == m for g in core_profile.groups.values() for m, _ in g):
+        raise P4RuntimeError(UNKNOWN, f"member {ref.member_id} is in a group")
 
 
 def _check_id(value: int, what: str) -> None:
@@ -91,7 +96,7 @@ def write_member(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileMember) -
     _check_id(msg.member_id, "member_id")
     with core_errors():
         if kind == Update.DELETE:
-            _check_unused(ctx, profile, core_profile, MemberRef(msg.member_id))
+            _check_unused(ctx, core_profile, MemberRef(msg.member_id))
             core_profile.delete_member(msg.member_id)
             return
         if not msg.HasField("action"):
@@ -107,12 +112,14 @@ def write_member(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileMember) -
 
 def read_members(ctx: RuntimeContext, msg: p4r.ActionProfileMember) -> Iterator[p4r.Entity]:
     for profile in _profiles(ctx, msg.action_profile_id):
-        members = ctx.core.action_profiles[profile.preamble.name].members
-        for member_id, call in sorted(members.items()):
+        core_profile = ctx.core.action_profiles[profile.preamble.name]
+        handles = core_profile.member_handles
+        for member_id in sorted(core_profile.members, key=lambda m: handles[m][0]):  # BMv2's order
             if member_id >= _HIDDEN or (msg.member_id and member_id != msg.member_id):
                 continue
             yield p4r.Entity(action_profile_member=p4r.ActionProfileMember(
-                action_profile_id=profile.preamble.id, member_id=member_id, action=encode_call(ctx, call)))
+                action_profile_id=profile.preamble.id, member_id=member_id,
+                action=encode_call(ctx, core_profile.members[member_id])))
 
 
 def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> None:
@@ -125,7 +132,7 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
     exists = msg.group_id in core_profile.groups
     if kind == Update.DELETE:
         if exists:
-            _check_unused(ctx, profile, core_profile, GroupRef(msg.group_id))
+            _check_unused(ctx, core_profile, GroupRef(msg.group_id))
         with core_errors():
             core_profile.delete_group(msg.group_id)
         ctx.group_max_size.pop((profile.preamble.id, msg.group_id), None)
@@ -166,7 +173,8 @@ def write_group(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileGroup) -> 
     key = (profile.preamble.id, msg.group_id)
     watched = WatchedGroup(members, watches) if watches else None
     with core_errors():
-        core_profile.set_group(msg.group_id, watched.active(ctx.ports_down) if watched else members)
+        core_profile.set_group(msg.group_id, members)
+        core_profile.set_inactive(msg.group_id, watched.down(ctx.ports_down) if watched else ())
     ctx.group_max_size[key] = max_size
     if watched:
         ctx.watched_groups[key] = watched
@@ -179,8 +187,7 @@ def apply_watch_ports(ctx: RuntimeContext) -> None:
     event changed `ctx.ports_down`; under the switch lock)."""
     for (profile_id, group_id), watched in ctx.watched_groups.items():
         profile = ctx.index.get("action_profiles", profile_id)
-        with core_errors():
-            ctx.core.action_profiles[profile.preamble.name].set_group(group_id, watched.active(ctx.ports_down))
+        ctx.core.action_profiles[profile.preamble.name].set_inactive(group_id, watched.down(ctx.ports_down))
 
 
 def _member_out(member_id: int, weight: int, watch: tuple[str, Any] | None) -> p4r.ActionProfileGroup.Member:
@@ -191,19 +198,18 @@ def _member_out(member_id: int, weight: int, watch: tuple[str, Any] | None) -> p
 
 
 def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4r.Entity]:
+    """Groups in the order of their BMv2 handles, each one's members by id (PI's std::map),
+    watch ports as written."""
     for profile in _profiles(ctx, msg.action_profile_id):
-        groups = ctx.core.action_profiles[profile.preamble.name].groups
-        for group_id, members in sorted(groups.items()):
+        core_profile = ctx.core.action_profiles[profile.preamble.name]
+        for group_id in sorted(core_profile.groups, key=core_profile.group_handle.__getitem__):
             if group_id >= _HIDDEN or (msg.group_id and group_id != msg.group_id):
                 continue
             watched = ctx.watched_groups.get((profile.preamble.id, group_id))
-            if watched is not None:  # as written, members whose port is down included
-                members, watches = watched.members, watched.watches
-            else:
-                watches = {}
+            watches = watched.watches if watched is not None else {}
             yield p4r.Entity(action_profile_group=p4r.ActionProfileGroup(
                 action_profile_id=profile.preamble.id,
                 group_id=group_id,
                 max_size=ctx.group_max_size.get((profile.preamble.id, group_id), 0),
-                members=[_member_out(m, w, watches.get(m)) for m, w in members],
+                members=[_member_out(m, w, watches.get(m)) for m, w in sorted(core_profile.groups[group_id])],
             ))

@@ -62,11 +62,9 @@ class WatchedGroup:
     members: list[tuple[int, int]]  # (member id, weight)
     watches: dict[int, tuple[str, Any]]  # member id -> ("watch" | "watch_port", value)
 
-    def active(self, ports_down: set[int]) -> list[tuple[int, int]]:
-        """The members to select among: those whose watch port is not down; all of them if
-        none is up (the group keeps forwarding rather than select from nothing)."""
-        up = [(m, w) for m, w in self.members if self.port(m) not in ports_down]
-        return up or list(self.members)
+    def down(self, ports_down: set[int]) -> list[int]:
+        """The members whose watch port is down: out of the selection."""
+        return [m for m, _ in self.members if self.port(m) in ports_down]
 
     def port(self, member_id: int) -> int | None:
         watch = self.watches.get(member_id)

@@ -150,15 +150,17 @@ def _one_shot(ctx: RuntimeContext, table: Any, core_table: Any, profile: Any, ac
         call = matches.decode_action(ctx.index, item.action, table)
         with core_errors():
             calls.append((core_table.action_call(call.name, matches.param_dict(ctx.index, call)), weight))
+    # a BMv2 member per unit of weight, made in the set's order (PI's one-shot group_create)
+    copies = [call for call, weight in calls for _ in range(weight)] if profile.with_selector else [calls[0][0]]
     shot = OneShot(profile.preamble.name, ctx.hidden_id() if profile.with_selector else 0,
-                   tuple(ctx.hidden_id() for _ in calls), action_set)
+                   tuple(ctx.hidden_id() for _ in copies), action_set)
     try:
         with core_errors():
-            for member_id, (call, _) in zip(shot.member_ids, calls):
+            for member_id, call in zip(shot.member_ids, copies):
                 core_profile.add_member(member_id, call)
             if not profile.with_selector:
                 return MemberRef(shot.member_ids[0]), shot
-            core_profile.set_group(shot.group_id, [(m, w) for m, (_, w) in zip(shot.member_ids, calls)])
+            core_profile.set_group(shot.group_id, [(m, 1) for m in shot.member_ids])
     except P4RuntimeError:
         _release(ctx, shot)  # the members added before the failure
         raise

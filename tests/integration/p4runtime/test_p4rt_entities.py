@@ -8,6 +8,7 @@ from finsy.proto import p4d, p4r
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 
+from fabriclab.switch.hashing import crc16
 from p4rt_client import action, exact, failure_code, pid, update
 
 MAC_B = "00:00:00:00:00:0b"
@@ -199,6 +200,41 @@ def test_members_groups_and_indirect_entries(primary, compiled, switch_and_addre
         grpc.StatusCode.INVALID_ARGUMENT  # PI: "Invalid member / group id"
     assert failure_code(lambda: primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")))) == \
         grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_weighted_group_selects_in_bmv2_member_handle_order(primary, compiled, switch_and_address):
+    """BMv2 gives a new member the lowest free handle and picks hash % n among a group's
+    handles in ascending order; PI makes a weight-2 member's second handle when the group
+    needs it. Member 4 takes deleted member 1's handle (first), member 2's copy the next free
+    one (last): ports 5, 3, 4, 3, not the writes' order 3, 3, 4, 5."""
+    switch, _ = switch_and_address
+    info = compiled.p4info
+    profile = pid(info, "action_profiles", "ecmp_selector")
+    primary.write(*(update("INSERT", action_profile_member=member(info, m, bytes([port])))
+                    for m, port in ((1, 2), (2, 3), (3, 4))))
+    primary.write(update("DELETE", action_profile_member=member(info, 1, b"\x02")))
+    primary.write(update("INSERT", action_profile_member=member(info, 4, b"\x05")))
+    weighted = lambda *mw: p4r.ActionProfileGroup(action_profile_id=profile, group_id=7, members=[  # noqa: E731
+        p4r.ActionProfileGroup.Member(member_id=m, weight=w) for m, w in mw])
+    primary.write(update("INSERT", action_profile_group=weighted((4, 1), (2, 2), (3, 1))),
+                  update("INSERT", table_entry=ecmp_entry(info, p4r.TableAction(action_profile_group_id=7))))
+
+    def ports_by_flow(order):
+        for i in range(24):
+            src = bytes([10, 9, 0, i])
+            [(port, _)] = switch.receive(1, frame(dst="00:00:00:00:00:99", ip_src=".".join(map(str, src))))
+            assert port == order[crc16(src) % len(order)], (i, port)
+
+    ports_by_flow([5, 3, 4, 3])
+    members = primary.read(p4r.Entity(action_profile_member=p4r.ActionProfileMember(action_profile_id=profile)))
+    assert [m.action_profile_member.member_id for m in members] == [4, 2, 3]  # by BMv2 handle
+    got = one(primary.read(p4r.Entity(action_profile_group=p4r.ActionProfileGroup()))).action_profile_group
+    assert [(m.member_id, m.weight) for m in got.members] == [(2, 2), (3, 1), (4, 1)]  # PI's std::map
+    primary.write(update("MODIFY", action_profile_group=weighted((3, 1), (4, 1), (2, 1))))
+    ports_by_flow([5, 3, 4])  # member 2's copy given back
+    primary.write(update("INSERT", action_profile_member=member(info, 5, b"\x06")))
+    primary.write(update("MODIFY", action_profile_group=weighted((3, 1), (4, 1), (5, 1))))
+    ports_by_flow([5, 4, 6])  # member 5 took the copy's handle, after member 3's
 
 
 def test_one_shot_action_set(primary, compiled, switch_and_address):
