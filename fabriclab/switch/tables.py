@@ -20,7 +20,8 @@ Runtime API (used by the P4Runtime server and the STF runner; all names are P4In
 
 A match is a dict field name -> Exact | Lpm | Ternary | Range | OptionalMatch; fields left
 out of a non-exact key are wildcards, as P4Runtime's "don't care". Priorities: a higher
-value wins (P4Runtime); entries of equal priority match in insertion order. Errors raise
+value wins (P4Runtime); entries of equal priority match in the order of their BMv2 entry
+handles (handles.py: insertion order until a delete frees one). Errors raise
 EntryExistsError, EntryNotFoundError or FabricError (invalid argument), which the
 P4Runtime server maps to ALREADY_EXISTS, NOT_FOUND and INVALID_ARGUMENT.
 """
@@ -28,7 +29,6 @@ P4Runtime server maps to ALREADY_EXISTS, NOT_FOUND and INVALID_ARGUMENT.
 from __future__ import annotations
 
 import functools
-import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple, Union
 
@@ -121,7 +121,7 @@ class TableEntry:
     action: EntryAction
     priority: int
     direct: DirectState = field(default_factory=DirectState)
-    seq: int = 0
+    handle: int = 0  # BMv2's entry handle: reads list entries, equal priorities match, by it
     idle_timeout_ns: int = 0  # 0: never idle (only tables with support_timeout age)
     last_hit_us: int = 0  # switch time of its last hit or idle-timeout setting
 
@@ -456,7 +456,7 @@ class _PriorityEngine(_CachedCalls):
     def add(self, key: tuple, entry: TableEntry) -> None:
         plen = sum(bin(m).count("1") for (k, (v, m)) in zip(self.kinds, key) if k == "lpm")
         fields = tuple((k == "range", a, b) for k, (a, b) in zip(self.kinds, key))
-        self.entries.append((fields, entry, (-entry.priority, -plen, entry.seq)))
+        self.entries.append((fields, entry, (-entry.priority, -plen, entry.handle)))
         self.entries.sort(key=lambda e: e[2])
         self.cache.clear()
         self.calls.clear()
@@ -501,7 +501,7 @@ class Table:
         self.last_color: int | None = None  # the colour of this packet's hit (None: a miss)
         self._key_index = {k.name: i for i, k in enumerate(self.keys)}
         self._entries: dict[tuple, TableEntry] = {}
-        self._seq = itertools.count()
+        self._handles = Handles()  # BMv2's entry handles: equal priorities match by them
         kinds = tuple(k.match_kind for k in self.keys)
         if all(k == "exact" for k in kinds):
             self._engine = _ExactEngine(len(kinds) == 1)
@@ -618,7 +618,7 @@ class Table:
             raise EntryExistsError(f"table '{self.name}': entry already exists")
         if len(self._entries) >= self.size > 0 and not _const:
             raise FabricError(f"table '{self.name}' is full ({self.size} entries)")
-        entry = TableEntry(dict(match), action, priority, seq=next(self._seq))
+        entry = TableEntry(dict(match), action, priority, handle=self._handles.take())
         self._entries[(key, priority)] = entry
         self._engine.add(key, entry)
         self._state_changed()
@@ -649,6 +649,7 @@ class Table:
         key, entry = self._find(match, priority)
         del self._entries[(key, priority)]
         self._engine.remove(key, entry)
+        self._handles.give_back(entry.handle)
         self._state_changed()
 
     def set_idle_timeout(self, entry: TableEntry, ttl_ns: int, now_us: int) -> None:
@@ -662,13 +663,14 @@ class Table:
         entry.last_hit_us = now_us
 
     def entries(self) -> list[TableEntry]:
-        return sorted(self._entries.values(), key=lambda e: e.seq)
+        return sorted(self._entries.values(), key=lambda e: e.handle)
 
     def clear(self) -> None:
         self._mutable()
         for (key, _), entry in list(self._entries.items()):
             self._engine.remove(key, entry)
         self._entries.clear()
+        self._handles = Handles()  # as BMv2's table_clear
         self._state_changed()
 
     def set_default(self, call: ActionCall) -> None:
