@@ -50,6 +50,20 @@ def test_exact_entry_insert_read_modify_delete(primary, compiled, switch_and_add
     assert failure_code(lambda: primary.write(update("MODIFY", table_entry=padded))) == grpc.StatusCode.NOT_FOUND
 
 
+def test_wildcard_read_lists_entries_in_bmv2_handle_order(primary, compiled):
+    """PI fetches a table's entries in BMv2's handle order; an INSERT takes the lowest
+    handle a DELETE freed."""
+    info = compiled.p4info
+    table = pid(info, "tables", "dmac")
+    entry = lambda mac: p4r.TableEntry(table_id=table, match=[exact(1, bytes([mac]))],  # noqa: E731
+                                       action=action(info, "forward", b"\x03"))
+    primary.write(*(update("INSERT", table_entry=entry(mac)) for mac in (0x0b, 0x0c, 0x0d)))
+    primary.write(update("DELETE", table_entry=entry(0x0b)))
+    primary.write(update("INSERT", table_entry=entry(0x0e)))
+    got = primary.read(p4r.Entity(table_entry=p4r.TableEntry(table_id=table)))
+    assert [e.table_entry.match[0].exact.value for e in got] == [b"\x0e", b"\x0c", b"\x0d"]
+
+
 def test_lpm_entry_forwards_and_reads_back(primary, compiled, switch_and_address):
     switch, _ = switch_and_address
     info = compiled.p4info
