@@ -53,7 +53,8 @@ def _uses_one_shots(ctx: RuntimeContext, profile_name: str) -> bool:
 
 
 def _check_manual(ctx: RuntimeContext, profile: Any) -> None:
-    """Members and groups may not be written while one-shot sets use the profile (PI)."""
+    """Members and groups may not be written or read while one-shot sets use the profile
+    (PI's ActionProfMgr::manual(): "Invalid attempt to mix action selector programming modes")."""
     if _uses_one_shots(ctx, profile.preamble.name):
         raise P4RuntimeError(INVALID_ARGUMENT, f"action profile '{profile.preamble.name}' is programmed with "
                              "one-shot action sets: members and groups cannot be mixed with them")
@@ -111,7 +112,10 @@ def write_member(ctx: RuntimeContext, kind: int, msg: p4r.ActionProfileMember) -
 
 
 def read_members(ctx: RuntimeContext, msg: p4r.ActionProfileMember) -> Iterator[p4r.Entity]:
+    """Members in the order of their BMv2 handles. As PI, reading a profile that one-shot
+    sets program (a wildcard read reaching one too) is INVALID_ARGUMENT."""
     for profile in _profiles(ctx, msg.action_profile_id):
+        _check_manual(ctx, profile)
         core_profile = ctx.core.action_profiles[profile.preamble.name]
         handles = core_profile.member_handles
         for member_id in sorted(core_profile.members, key=lambda m: handles[m][0]):  # BMv2's order
@@ -199,8 +203,9 @@ def _member_out(member_id: int, weight: int, watch: tuple[str, Any] | None) -> p
 
 def read_groups(ctx: RuntimeContext, msg: p4r.ActionProfileGroup) -> Iterator[p4r.Entity]:
     """Groups in the order of their BMv2 handles, each one's members by id (PI's std::map),
-    watch ports as written."""
+    watch ports as written; INVALID_ARGUMENT for a profile one-shot sets program (PI)."""
     for profile in _profiles(ctx, msg.action_profile_id):
+        _check_manual(ctx, profile)
         core_profile = ctx.core.action_profiles[profile.preamble.name]
         for group_id in sorted(core_profile.groups, key=core_profile.group_handle.__getitem__):
             if group_id >= _HIDDEN or (msg.group_id and group_id != msg.group_id):

@@ -23,6 +23,9 @@ Where we differ from PI, and why:
   non-zero count, a meter config): PI replays every cell as INSERT, which its own counter and
   meter writes reject, so on simple_switch_grpc any program with an indexed counter or meter
   fails to reconcile: an accident, not a rule (save_forwarding_state reads them to keep them).
+- A profile programmed with one-shot action sets: PI's wildcard member and group reads
+  refuse it (INVALID_ARGUMENT: modes not mixed), failing every such reconcile; we read
+  profile by profile and carry the sets with their table entries.
 - Entries of const tables are not replayed: the program brings them (PI replays them and BMv2
   refuses writes to a table with const entries, failing every such program again).
 - Multicast groups and clone sessions are carried over (after the meters and counters): BMv2
@@ -46,7 +49,7 @@ from finsy.proto import p4r
 
 from fabriclab.switch.p4runtime.indexed_externs import MAX_WILDCARD_CELLS
 from fabriclab.switch.p4runtime.p4info_index import P4InfoIndex
-from fabriclab.switch.p4runtime.status import OK, UNKNOWN, P4RuntimeError
+from fabriclab.switch.p4runtime.status import INVALID_ARGUMENT, OK, UNKNOWN, P4RuntimeError
 
 Update = p4r.Update
 Reader = Callable[[p4r.Entity], Iterable[p4r.Entity]]  # the Read path, on the running pipeline
@@ -60,6 +63,7 @@ class _Carry:
     query: p4r.Entity
     update: int
     keep: Callable[[p4r.Entity], bool] = lambda entity: True
+    refusable: bool = False  # a read refused INVALID_ARGUMENT carries nothing (one-shot profiles)
 
 
 def _counter_counts(entity: p4r.Entity) -> bool:
@@ -87,8 +91,13 @@ def _counter(counter_id: int, at: p4r.Index | None) -> p4r.Entity:
 
 def _plan(index: P4InfoIndex) -> Iterator[_Carry]:
     """What to carry over, in replay order: what an entry points at comes before it."""
-    yield _Carry(p4r.Entity(action_profile_member=p4r.ActionProfileMember()), Update.INSERT)
-    yield _Carry(p4r.Entity(action_profile_group=p4r.ActionProfileGroup()), Update.INSERT)
+    profiles = [p.preamble.id for p in index.all("action_profiles")]
+    for profile in profiles:
+        yield _Carry(p4r.Entity(action_profile_member=p4r.ActionProfileMember(action_profile_id=profile)),
+                     Update.INSERT, refusable=True)
+    for profile in profiles:
+        yield _Carry(p4r.Entity(action_profile_group=p4r.ActionProfileGroup(action_profile_id=profile)),
+                     Update.INSERT, refusable=True)
     yield _Carry(p4r.Entity(table_entry=p4r.TableEntry()), Update.INSERT, lambda e: not e.table_entry.is_const)
     for query in _cells("meters", index, _meter):
         yield _Carry(query, Update.MODIFY, lambda e: e.meter_entry.HasField("config"))
@@ -103,8 +112,16 @@ def _plan(index: P4InfoIndex) -> Iterator[_Carry]:
 def forwarding_state(index: P4InfoIndex, read: Reader) -> list[p4r.Update]:
     """The running pipeline's forwarding state (`index` is its P4Info) as the Write updates
     that re-create it, in replay order."""
-    return [Update(type=carry.update, entity=entity)
-            for carry in _plan(index) for entity in read(carry.query) if carry.keep(entity)]
+    updates = []
+    for carry in _plan(index):
+        try:
+            found = list(read(carry.query))
+        except P4RuntimeError as err:
+            if not (carry.refusable and err.code == INVALID_ARGUMENT):
+                raise
+            continue  # a profile one-shot sets program: they come back with the table entries
+        updates += [Update(type=carry.update, entity=entity) for entity in found if carry.keep(entity)]
+    return updates
 
 
 _OWNER = {  # entity kind -> (its P4Info kind, the field holding its P4 id)

@@ -260,7 +260,9 @@ def test_one_shot_action_set(primary, compiled, switch_and_address):
     entry = ecmp_entry(info, p4r.TableAction(action_profile_action_set=action_set))
     primary.write(update("INSERT", table_entry=entry))
     assert one(primary.read(p4r.Entity(table_entry=entry))).table_entry.action.action_profile_action_set == action_set
-    assert primary.read(p4r.Entity(action_profile_member=p4r.ActionProfileMember())) == []  # hidden
+    for entity in (p4r.Entity(action_profile_member=p4r.ActionProfileMember()),
+                   p4r.Entity(action_profile_group=p4r.ActionProfileGroup())):  # PI: modes not mixed
+        assert failure_code(lambda: primary.read(entity)) == grpc.StatusCode.INVALID_ARGUMENT
     ports = {p for i in range(16) for p, _ in switch.receive(1, frame(dst="00:00:00:00:00:99", ip_src=f"10.9.0.{i}"))}
     assert ports == {5, 6}
     primary.write(update("DELETE", table_entry=entry))
