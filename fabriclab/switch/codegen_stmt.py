@@ -817,13 +817,16 @@ class BlockCompiler(ExprCompiler):
         if not run_read and len(branches) == 1:  # only this test reads the name
             del self.lines[act_line]
             name = f"{call}[0]"
+        # the table's only action runs unasked, its body one level out, unless an action
+        # profile's group may have lost its members (EMPTY_GROUP: no action runs)
+        only = len(refs) == 1 and table_obj.profile is None
         for i, (qname, body) in enumerate(branches):
-            if len(refs) == 1:  # the table's only action: its body as it is, one level out
+            if only:
                 self.lines += [line[4:] for line in body]
                 continue
             self.emit(f"{'if' if i == 0 else 'elif'} {name} == {qname!r}:")
             self.lines += body
-        if len(refs) == 1 and act_line - looked_up == 1 and name != action:
+        if only and act_line - looked_up == 1 and name != action:
             _unpack_found_call(self.lines, looked_up)
         if noop is not None and open_guard:
             self.guard_opened = True
@@ -890,14 +893,9 @@ class BlockCompiler(ExprCompiler):
                   f"    {call} = {tname}.default_action")
         self.emit("else:")
         resolve = self.gen.obj("resolve", table.profile.cached())
-        found = f"{resolve}(({entry}.action, {selector}))"
-        if hit is None:  # an empty group: the default (an ActionCall is never false)
-            self.emit(f"    {call} = {found} or {tname}.default_action")
-            return
-        self.emit(f"    {call} = {found}")
-        self.emit(f"    {hit} = {call} is not None")
-        self.emit(f"    if not {hit}:")
-        self.emit(f"        {call} = {tname}.default_action")
+        self.emit(f"    {call} = {resolve}(({entry}.action, {selector}))")
+        if hit is not None:
+            self.emit(f"    {hit} = True")
 
     # ------------------------------------------------------------ sub-controls
     def inline_control(self, mc: ir.MethodCall) -> None:

@@ -46,6 +46,10 @@ class EntryNotFoundError(FabricError):
     """No entry (or member/group) with that key exists."""
 
 
+class TargetRefusedError(FabricError):
+    """simple_switch refuses this (a BMv2 error code, which PI reports as UNKNOWN)."""
+
+
 # ---------------------------------------------------------------- match values
 @dataclass(frozen=True)
 class Exact:
@@ -102,6 +106,12 @@ class ActionCall(NamedTuple):
 
     name: str
     args: tuple[int, ...] = ()
+
+
+# What a hit on a group that lost its members runs: nothing. BMv2 refuses an entry pointing
+# to an empty group, but a group may be emptied later: its lookup logs "yielded empty group"
+# and runs its empty_action, the table hit.
+EMPTY_GROUP = ActionCall("", ())
 
 
 class MemberRef(NamedTuple):
@@ -289,12 +299,13 @@ class ActionProfile:
         return tuple(self.members[m] for _, m in handles)
 
     def resolve(self, ref: EntryAction, selector: bytes) -> ActionCall | None:
-        """The action call for a member or group reference (None for an empty group)."""
+        """The action call for a member or group reference (EMPTY_GROUP for a group that
+        lost its members, None for one that does not exist)."""
         if type(ref) is MemberRef:
             return self.members.get(ref.member_id)
         choices = self._group_choice.get(ref.group_id)
         if not choices:
-            return None
+            return None if choices is None else EMPTY_GROUP
         return choices[self.algorithm(selector) % len(choices)] if len(choices) > 1 else choices[0]
 
 
@@ -603,6 +614,9 @@ class Table:
         elif action.group_id not in self.profile.groups:
             raise EntryNotFoundError(f"action profile '{self.profile.name}': "
                                      f"no group {action.group_id}")
+        elif not self.profile.groups[action.group_id]:
+            raise TargetRefusedError(f"action profile '{self.profile.name}': group {action.group_id} has no "
+                                     "members (BMv2 refuses an entry pointing to an empty group: EMPTY_GRP)")
 
     def _mutable(self) -> None:
         if self.const_entries:
@@ -736,7 +750,7 @@ class Table:
                          ) -> Callable[[tuple], ActionCall | None]:
         """For generated code of a table with an action selector: (key, variant, selector
         values...) -> the call a hit on the key (`finder`'s form) resolves to, None for a
-        miss or an empty group. One dict hit per packet where a flow repeats, emptied at
+        miss. One dict hit per packet where a flow repeats, emptied at
         every entry change and every member or group change. A miss resolves through the
         profile's `cached_fields`."""
         cache = _LookupCache(functools.partial(self._select, variants))
@@ -756,7 +770,7 @@ class Table:
 
         `selector` is the selector fields packed as BMv2 hashes them (see hashing.py).
         As BMv2, a miss touches no direct resource (it keeps no cell for the default entry),
-        and a hit on a member or an empty group counts as a hit of the entry.
+        and a hit on a group that lost its members is a hit that runs no action (EMPTY_GROUP).
         """
         entry = self._engine.lookup(values)
         if entry is None:
@@ -772,10 +786,7 @@ class Table:
         action = entry.action
         if type(action) is ActionCall:
             return True, action
-        call = self.profile.resolve(action, selector)
-        if call is None:
-            return False, self.default_action
-        return True, call
+        return True, self.profile.resolve(action, selector)
 
     def _apply_marking_hits(self, values: tuple, selector: bytes, nbytes: int, now_us: int
                             ) -> tuple[bool, ActionCall]:

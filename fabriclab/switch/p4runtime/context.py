@@ -22,9 +22,10 @@ from fabriclab.switch.p4runtime.status import (
     NOT_FOUND,
     RESOURCE_EXHAUSTED,
     UNIMPLEMENTED,
+    UNKNOWN,
     P4RuntimeError,
 )
-from fabriclab.switch.tables import EntryExistsError, EntryNotFoundError
+from fabriclab.switch.tables import EntryExistsError, EntryNotFoundError, TargetRefusedError
 
 
 HIDDEN_ID = 1 << 31  # member/group ids from here up are one-shot sets' own, unseen by clients
@@ -124,6 +125,8 @@ def core_errors() -> Iterator[None]:
         raise P4RuntimeError(ALREADY_EXISTS, str(err)) from err
     except EntryNotFoundError as err:
         raise P4RuntimeError(NOT_FOUND, str(err)) from err
+    except TargetRefusedError as err:  # PI: "Error when ... on target"
+        raise P4RuntimeError(UNKNOWN, str(err)) from err
     except FabricError as err:
         if isinstance(err, P4RuntimeError):
             raise

@@ -251,6 +251,22 @@ def test_weighted_group_selects_in_bmv2_member_handle_order(primary, compiled, s
     ports_by_flow([5, 4, 6])  # member 5 took the copy's handle, after member 3's
 
 
+def test_an_entry_cannot_point_at_an_empty_group(primary, compiled):
+    """BMv2 refuses it (EMPTY_GRP), PI reports UNKNOWN; emptying a group an entry points at
+    is allowed (its hits then run no action: tests/stf/action_selector_empty_group.stf)."""
+    info = compiled.p4info
+    profile = pid(info, "action_profiles", "ecmp_selector")
+    primary.write(update("INSERT", action_profile_member=member(info, 1, b"\x02")),
+                  update("INSERT", action_profile_group=p4r.ActionProfileGroup(action_profile_id=profile, group_id=7)))
+    entry = ecmp_entry(info, p4r.TableAction(action_profile_group_id=7))
+    assert failure_code(lambda: primary.write(update("INSERT", table_entry=entry))) == grpc.StatusCode.UNKNOWN
+    full = p4r.ActionProfileGroup(action_profile_id=profile, group_id=7,
+                                  members=[p4r.ActionProfileGroup.Member(member_id=1, weight=1)])
+    primary.write(update("MODIFY", action_profile_group=full), update("INSERT", table_entry=entry))
+    primary.write(update("MODIFY", action_profile_group=p4r.ActionProfileGroup(action_profile_id=profile,
+                                                                                group_id=7)))
+
+
 def test_one_shot_action_set(primary, compiled, switch_and_address):
     switch, _ = switch_and_address
     info = compiled.p4info
