@@ -56,9 +56,9 @@ class WrittenReplicas:
 
 @dataclass
 class WatchedGroup:
-    """A selector group written with watch ports: its members as written (what a read
-    returns) and each member's watch port (`watch` or `watch_port`, as written). The switch
-    core selects among the members whose watch port is up (PI's WatchPortEnforcer)."""
+    """A selector group written with watch ports: its members and each member's watch port
+    (`watch` or `watch_port`, as written, what a read returns). The switch core selects
+    among the members whose watch port is up (PI's WatchPortEnforcer)."""
 
     members: list[tuple[int, int]]  # (member id, weight)
     watches: dict[int, tuple[str, Any]]  # member id -> ("watch" | "watch_port", value)
