@@ -24,7 +24,7 @@ not truncate clones), and reading one group or session that does not exist is NO
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from finsy.proto import p4r
 
@@ -135,10 +135,7 @@ def _write_group(ctx: RuntimeContext, kind: int, group: p4r.MulticastGroupEntry)
     _check_group_id(gid)
     _check_kind(kind, gid in pre.groups, f"multicast group {gid}")
     if kind == Update.DELETE:
-        with core_errors():
-            pre.delete_group(gid)
-        ctx.replicas.pop(key, None)
-        ctx.group_order.discard(gid)
+        _delete(ctx, key, pre.delete_group, (ctx.group_order, gid))
         return
     written = _written(ctx.replicas.get(key) if kind == Update.MODIFY else None, _nodes(group.replicas))
     with core_errors():
@@ -158,11 +155,7 @@ def _write_session(ctx: RuntimeContext, kind: int, session: p4r.CloneSessionEntr
         raise P4RuntimeError(INVALID_ARGUMENT, f"session_id {sid} outside 1..{MAX_CLONE_SESSION}")
     _check_kind(kind, sid in pre.clone_sessions, f"clone session {sid}")
     if kind == Update.DELETE:
-        with core_errors():
-            pre.delete_clone_session(sid)
-        ctx.replicas.pop(key, None)
-        ctx.session_order.discard(sid)
-        ctx.group_order.discard(gid)
+        _delete(ctx, key, pre.delete_clone_session, (ctx.session_order, sid), (ctx.group_order, gid))
         return
     old = ctx.replicas.get(key) if kind == Update.MODIFY else None
     written = _written(old, _nodes(session.replicas))
@@ -182,6 +175,16 @@ def _write_session(ctx: RuntimeContext, kind: int, session: p4r.CloneSessionEntr
     ctx.session_order.add(sid)
     if refused is not None:
         raise refused
+
+
+def _delete(ctx: RuntimeContext, key: tuple[str, int], delete: Callable[[int], None],
+            *orders: tuple[HashMapOrder, int]) -> None:
+    """A DELETE: from the switch, from what PI keeps, and from the orders of its tables."""
+    with core_errors():
+        delete(key[1])
+    ctx.replicas.pop(key, None)
+    for order, item in orders:
+        order.discard(item)
 
 
 def _refused_config(session: p4r.CloneSessionEntry) -> P4RuntimeError | None:
