@@ -40,7 +40,7 @@ from fabriclab.switch.p4runtime.status import (
     UNKNOWN,
     P4RuntimeError,
 )
-from fabriclab.switch.replication import MAX_CLONE_SESSION, CloneSession  # PI's kMaxCloneSessionId - 1 too
+from fabriclab.switch.replication import MAX_CLONE_SESSION, CloneSession, replicas_of  # PI's kMaxCloneSessionId - 1 too
 
 Update = p4r.Update
 PORT_BYTES = 4  # PI's pi_port_t is an int32; v1model's 9-bit egress_spec is checked by the core
@@ -73,6 +73,8 @@ def _nodes(replicas: list[p4r.Replica]) -> list[tuple[int, list[tuple[int, int]]
     order, nodes = HashMapOrder(), {}
     for replica in replicas:
         port, width = _port(replica)
+        with core_errors():  # checked first: egress_rid is bit<16>, so at most 2**16 nodes
+            replicas_of([(port, replica.instance)])
         order.add(replica.instance)
         ports = nodes.setdefault(replica.instance, set())
         if (port, width) in ports:
